@@ -1,0 +1,72 @@
+import { FindingsError, UsageError } from "./errors";
+
+export interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+// One thin dispatcher; each command is loaded only when called, so `validate` never loads git or HTTP clients.
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  validate: async () => (await import("./validate-command")).validateCommand,
+  render: async () => (await import("./render-command")).renderCommand,
+  assemble: async () => (await import("./assemble-command")).assembleCommand,
+  plan: async () => (await import("./plan-command")).planCommand,
+  new: async () => (await import("./new-command")).newCommand,
+};
+
+/** Other parts of the tool (the agent, codeowners) register here without the dispatcher importing them eagerly. */
+export function registerCommand(name: string, load: () => Promise<Command>): void {
+  COMMANDS[name] = load;
+}
+
+const HELP = `serve-gitops: GitOps for self-service LLM serving on Ray Serve
+
+Usage: serve-gitops <command> [options]     (serve-gitops <command> --help for details)
+
+Commands:
+  validate    check specs, users.yaml and cluster.yaml; print diagnostics
+  render      write clusters/<cluster>/rendered/ fragments (--check: verify only)
+  assemble    print the Ray Serve config of one cluster
+  plan        what a change deploys, updates and undeploys on each cluster
+  new         scaffold a ServingSpec
+  codeowners  render .github/CODEOWNERS from models/users.yaml
+  agent       run the sync agent beside a Ray cluster
+  status      print a sync agent's per-model status
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(HELP);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version") {
+    process.stdout.write(`${(await import("../render")).GENERATOR_VERSION}\n`);
+    return 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`serve-gitops: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  const command = await load();
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(`${command.summary}\n\n${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`serve-gitops ${name}: ${error.message}\n\n${command.usage}\n`);
+      return 2;
+    }
+    if (error instanceof FindingsError) {
+      process.stderr.write(`${error.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`serve-gitops ${name}: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,72 @@
+import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { checkRepo } from "../pipeline";
+import { parse, parseNow } from "./args";
+import type { Command } from "./main";
+import { formatDiagnostics } from "./output";
+import { loadRepo } from "./repo";
+
+export const renderCommand: Command = {
+  summary: "Render one fragment per (model, cluster) under clusters/<cluster>/rendered/<user>/<model_id>.yaml.",
+  usage: `Usage: serve-gitops render [--repo DIR] [--check] [--now ISO8601]
+
+  --check     write nothing; exit 1 listing every stale, missing or extra fragment
+  --now TIME  the time a model rendered for the first time is named after (default: now, UTC)
+
+Nothing is written when any spec has an error. Unchanged fragments are not rewritten.`,
+  async run(argv) {
+    const { values } = parse(argv, { repo: { type: "string" }, check: { type: "boolean" }, now: { type: "string" } });
+    const now = parseNow(values.now);
+    const { root, snapshot } = loadRepo(values.repo);
+    const result = checkRepo(snapshot, { now });
+    if (!result.ok || !result.render || !result.renderDiff) {
+      process.stdout.write(formatDiagnostics(result.diagnostics));
+      process.stdout.write("nothing rendered: fix the errors above first\n");
+      return 1;
+    }
+    const { stale, missing, extra } = result.renderDiff;
+    const total = stale.length + missing.length + extra.length;
+    if (values.check) {
+      if (total === 0) {
+        process.stdout.write(`render is current: ${result.render.files.size} fragments\n`);
+        return 0;
+      }
+      const lines = [
+        ...stale.map((p) => `stale    ${p}`),
+        ...missing.map((p) => `missing  ${p}`),
+        ...extra.map((p) => `extra    ${p}`),
+      ];
+      process.stdout.write(`${lines.join("\n")}\n\nthe render is out of date: run \`npx serve-gitops render\` and commit clusters/*/rendered/\n`);
+      return 1;
+    }
+    // Each file is replaced atomically (write, then rename), and only after the whole render succeeded.
+    for (const path of [...stale, ...missing]) {
+      const target = join(root, path);
+      mkdirSync(dirname(target), { recursive: true });
+      const temporary = `${target}.tmp-${process.pid}`;
+      writeFileSync(temporary, result.render.files.get(path)!);
+      renameSync(temporary, target);
+    }
+    for (const path of extra) {
+      rmSync(join(root, path), { force: true });
+      pruneEmpty(root, dirname(path));
+    }
+    process.stdout.write(
+      total === 0
+        ? `render is current: ${result.render.files.size} fragments\n`
+        : `rendered: ${missing.length} added, ${stale.length} updated, ${extra.length} removed\n`,
+    );
+    return 0;
+  },
+};
+
+function pruneEmpty(root: string, folder: string): void {
+  for (let dir = folder; dir.split("/").length > 2; dir = dirname(dir)) {
+    try {
+      if (readdirSync(join(root, dir)).length > 0) return;
+      rmdirSync(join(root, dir));
+    } catch {
+      return;
+    }
+  }
+}

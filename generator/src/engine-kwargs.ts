@@ -1,0 +1,103 @@
+import catalog from "../../schemas/vllm-engine-args.json";
+import type { RuleId } from "./rules";
+
+export interface EngineArg {
+  readonly type: "integer" | "number" | "string" | "boolean" | "object" | "array" | "any";
+  readonly nullable?: boolean;
+  readonly enum?: readonly unknown[];
+}
+
+const ARGS = catalog.args as unknown as Readonly<Record<string, EngineArg>>;
+export const VLLM_VERSION: string = catalog.vllm_version;
+
+/**
+ * Keys the platform sets itself from the spec and the cluster: an owner setting them would contradict
+ * gpus_per_replica, the served name or the model source.
+ */
+export const PLATFORM_KWARGS: Readonly<Record<string, string>> = {
+  model: "set model_source instead",
+  tokenizer: "the tokenizer is loaded from model_source",
+  served_model_name: "the platform names the model <user>-<timestamp>-<model_id>",
+  tensor_parallel_size: "set gpus_per_replica instead",
+  pipeline_parallel_size: "the platform runs pipeline parallelism 1",
+  data_parallel_size: "scale with num_replicas instead",
+  distributed_executor_backend: "Ray Serve LLM chooses the executor",
+};
+
+export interface KwargProblem {
+  readonly key: string;
+  readonly rule: RuleId;
+  readonly message: string;
+  /** Point at the value rather than the key. */
+  readonly atValue?: boolean;
+}
+
+export function checkEngineKwargs(kwargs: Readonly<Record<string, unknown>>, denied: ReadonlySet<string>): KwargProblem[] {
+  const problems: KwargProblem[] = [];
+  for (const [key, value] of Object.entries(kwargs)) {
+    const platform = PLATFORM_KWARGS[key];
+    if (platform !== undefined) {
+      problems.push({ key, rule: "engine-kwarg-platform", message: `engine_kwargs.${key} is set by the platform: ${platform}` });
+      continue;
+    }
+    if (denied.has(key)) {
+      problems.push({ key, rule: "engine-kwarg-denied", message: `engine_kwargs.${key} is not allowed on this cluster (cluster.yaml engine_kwargs.deny)` });
+      continue;
+    }
+    const arg = Object.hasOwn(ARGS, key) ? ARGS[key] : undefined;
+    if (!arg) {
+      const guess = suggest(key, Object.keys(ARGS));
+      problems.push({
+        key,
+        rule: "engine-kwarg-unknown",
+        message: `engine_kwargs.${key} is not a vLLM ${VLLM_VERSION} engine argument${guess ? `: did you mean \`${guess}\`?` : ""} (Ray would only fail at deploy time)`,
+      });
+      continue;
+    }
+    const typeProblem = checkType(value, arg);
+    if (typeProblem) problems.push({ key, rule: "engine-kwarg-type", message: `engine_kwargs.${key} ${typeProblem}`, atValue: true });
+  }
+  return problems;
+}
+
+function checkType(value: unknown, arg: EngineArg): string | undefined {
+  if (value === null) return arg.nullable || arg.type === "any" ? undefined : "may not be null";
+  if (arg.enum && !arg.enum.includes(value)) return `must be one of ${arg.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  const ok =
+    arg.type === "any" ||
+    (arg.type === "integer" && Number.isInteger(value)) ||
+    (arg.type === "number" && typeof value === "number") ||
+    (arg.type === "string" && typeof value === "string") ||
+    (arg.type === "boolean" && typeof value === "boolean") ||
+    (arg.type === "array" && Array.isArray(value)) ||
+    (arg.type === "object" && typeof value === "object" && !Array.isArray(value));
+  return ok ? undefined : `must be ${arg.type === "integer" ? "an" : "a"} ${arg.type}`;
+}
+
+/** The closest known name by edit distance, if it is close enough to be a typo. */
+export function suggest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of known) {
+    if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
+    const d = distance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}

@@ -1,0 +1,26 @@
+// The core's public surface, for the CLI, the Action and the agent. Pure: no filesystem, git, clock or network.
+export * from "./types";
+export { RULES, diagnostic, hasErrors, sortDiagnostics, type RuleId } from "./rules";
+export { parseYamlFile, MAX_FILE_BYTES } from "./yaml-source";
+export { validateRepo, classifyPath, type PathRole, type ValidateOptions } from "./validate";
+export { USERS_FILE } from "./validate-config";
+export { modelGpus } from "./validate-spec";
+export { checkModelSource, expandMacros } from "./model-source";
+export { joinBaseUrl, endpointUrl } from "./openai-url";
+export { placement, isManagedAppName, deploymentName, servedName, SERVED_NAME } from "./layout";
+export {
+  renderFragments,
+  diffRendered,
+  timestampsOf,
+  fragmentPath,
+  fragmentText,
+  formatTimestamp,
+  GENERATOR_VERSION,
+  type RenderDiff,
+  type RenderResult,
+  type Timestamps,
+} from "./render";
+export { assemble, applicationsOf, checkServeConfig, LLM_IMPORT_PATH, type ServeConfig, type ServeApplication } from "./assemble";
+export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
+export { planChange, diffFragment, type Plan, type ClusterPlan, type ModelChange } from "./plan";
+export { planMarkdown, PLAN_MARKER } from "./plan-markdown";

@@ -1,0 +1,32 @@
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { join } from "node:path";
+import type { RepoSnapshot, SnapshotFile } from "../types";
+
+/** The folders the core reads; everything else in a repository is the tool's own business. */
+export const SNAPSHOT_ROOTS = ["models", "clusters"] as const;
+
+/** Read models/ and clusters/ of a directory into a snapshot, without following symlinks. */
+export function readWorkingTree(root: string): RepoSnapshot {
+  const files = new Map<string, SnapshotFile>();
+  const walk = (relative: string): void => {
+    let entries;
+    try {
+      entries = readdirSync(join(root, relative), { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const path = `${relative}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isSymbolicLink())
+        files.set(path, { path, kind: "symlink", bytes: Buffer.from(readlinkSync(join(root, path))) });
+      else if (entry.isFile()) files.set(path, { path, kind: "file", bytes: readFileSync(join(root, path)) });
+      else files.set(path, { path, kind: "other", bytes: new Uint8Array() });
+    }
+  };
+  for (const top of SNAPSHOT_ROOTS) walk(top);
+  return { files, label: "working tree" };
+}
+
+export const emptySnapshot = (label = "empty"): RepoSnapshot => ({ files: new Map(), label });

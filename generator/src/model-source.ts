@@ -1,0 +1,103 @@
+import type { RuleId } from "./rules";
+
+/** Macros a model owner may start model_source with, longest first (a macro must end at "/" or the end). */
+const MACROS: ReadonlyArray<readonly [string, (user: string) => string]> = [
+  ["$HOME/common/datasets", () => "/private/datasets"],
+  ["$HOME/common/hf", () => "/private/hf"],
+  ["$HOME", (user) => `/private/users/${user}`],
+];
+
+export const DATASETS_ROOT = "/private/datasets";
+
+export interface SourceRoots {
+  readonly shared: readonly string[];
+  /** With "{user}" in it, e.g. "/private/users/{user}". */
+  readonly user: string;
+}
+
+export type SourceCheck =
+  | { ok: true; resolved: string; kind: "path" | "hub" }
+  | { ok: false; rule: RuleId; message: string };
+
+export function expandMacros(source: string, user: string): string {
+  for (const [macro, expand] of MACROS) {
+    if (source === macro || source.startsWith(`${macro}/`)) return expand(user) + source.slice(macro.length);
+  }
+  return source;
+}
+
+const HUB_REPO = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
+const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+// Control characters, including C1 and the Unicode line/paragraph separators.
+// eslint-disable-next-line no-control-regex -- matching them is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/**
+ * Resolve and check a model_source for one user on one cluster. Paths must stay inside the cluster's
+ * roots: the shared model root(s) or the user's own folder, never another user's.
+ */
+export function checkModelSource(
+  source: string,
+  user: string,
+  roots: SourceRoots,
+  allowHub: boolean,
+): SourceCheck {
+  const refuse = (rule: RuleId, message: string): SourceCheck => ({ ok: false, rule, message });
+  if (source.trim() === "") return refuse("invalid-value", "model_source is empty");
+  if (CONTROL.test(source)) return refuse("model-source-traversal", "model_source contains control characters");
+  if (URL_LIKE.test(source)) {
+    return refuse("model-source-url", `model_source must be a path or a Hugging Face repo id, not a URL ("${clip(source)}")`);
+  }
+  const resolved = expandMacros(source, user);
+  if (!resolved.startsWith("/")) {
+    if (HUB_REPO.test(resolved) && !resolved.includes("..")) {
+      return allowHub
+        ? { ok: true, resolved, kind: "hub" }
+        : refuse(
+            "model-source-hub-not-allowed",
+            `"${clip(resolved)}" looks like a Hugging Face repo id, but this cluster does not allow hub sources: use a path under ${[...roots.shared, roots.user.replace("{user}", user)].join(" or ")}`,
+          );
+    }
+    return refuse("model-source-outside-roots", `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`);
+  }
+  const decoded = decodePercent(resolved);
+  if (resolved.includes("\\") || decoded.includes("\\")) return refuse("model-source-traversal", "model_source contains a backslash");
+  const segments = decoded.split("/").slice(1);
+  if (segments.some((s) => s === "." || s === "..")) {
+    return refuse("model-source-traversal", `model_source may not contain "." or ".." segments (also percent-encoded): "${clip(source)}"`);
+  }
+  if (segments.some((s) => s === "") || decoded !== resolved) {
+    return refuse(
+      "model-source-traversal",
+      decoded !== resolved
+        ? `model_source may not contain percent-encoded characters: "${clip(source)}"`
+        : `model_source may not contain empty segments ("//" or a trailing "/"): "${clip(source)}"`,
+    );
+  }
+  const ownRoot = roots.user.replace("{user}", user);
+  const inside = (root: string) => resolved.startsWith(`${root}/`);
+  if (inside(ownRoot) || roots.shared.some(inside)) return { ok: true, resolved, kind: "path" };
+
+  const otherUser = roots.user.split("{user}");
+  const [before = "", after = ""] = otherUser;
+  if (resolved.startsWith(before)) {
+    const rest = resolved.slice(before.length);
+    const name = rest.split("/")[0] ?? "";
+    if (name !== user && (after === "" || rest.slice(name.length).startsWith(after))) {
+      return refuse("model-source-other-user", `model_source points into another user's folder (${before}${name}): use ${ownRoot}/... or a shared root`);
+    }
+  }
+  const allowed = [...roots.shared, ownRoot].map((r) => `${r}/`).join(", ");
+  if (resolved === DATASETS_ROOT || resolved.startsWith(`${DATASETS_ROOT}/`)) {
+    return refuse("model-source-outside-roots", `${DATASETS_ROOT} holds datasets, which is not a model root: put the model under ${allowed}`);
+  }
+  return refuse("model-source-outside-roots", `model_source "${clip(resolved)}" is outside the allowed roots ${allowed}`);
+}
+
+function decodePercent(path: string): string {
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+function clip(text: string): string {
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}

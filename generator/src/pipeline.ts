@@ -1,0 +1,37 @@
+import { diffRendered, renderFragments, timestampsOf, type RenderDiff, type RenderResult, type Timestamps } from "./render";
+import { hasErrors, sortDiagnostics } from "./rules";
+import type { Diagnostic, RepoSnapshot, Validation } from "./types";
+import { validateRepo } from "./validate";
+
+export interface CheckOptions {
+  readonly now: Date;
+  /** Served-name sources that win over the snapshot's own fragments (the Action passes the base branch's). */
+  readonly timestamps?: readonly Timestamps[];
+  readonly blame?: ReadonlySet<string>;
+}
+
+export interface RepoCheck {
+  readonly validation: Validation;
+  /** Absent when validation failed: nothing is rendered from a tree with errors. */
+  readonly render?: RenderResult;
+  readonly renderDiff?: RenderDiff;
+  readonly diagnostics: readonly Diagnostic[];
+  /** No errors; the render may still be stale (see renderDiff). */
+  readonly ok: boolean;
+}
+
+/** Validate, then render: the one pipeline the CLI, the Action and the agent share. */
+export function checkRepo(snapshot: RepoSnapshot, options: CheckOptions): RepoCheck {
+  const validation = validateRepo(snapshot, options.blame ? { blame: options.blame } : {});
+  if (!validation.ok) return { validation, diagnostics: validation.diagnostics, ok: false };
+  const render = renderFragments(validation.model, {
+    now: options.now,
+    timestamps: [...(options.timestamps ?? []), timestampsOf(snapshot)],
+  });
+  const diagnostics = sortDiagnostics([...validation.diagnostics, ...render.diagnostics]);
+  if (hasErrors(render.diagnostics)) return { validation, diagnostics, ok: false };
+  return { validation, render, renderDiff: diffRendered(snapshot, render.files), diagnostics, ok: true };
+}
+
+export const isRenderCurrent = (diff: RenderDiff | undefined): boolean =>
+  diff !== undefined && diff.stale.length === 0 && diff.missing.length === 0 && diff.extra.length === 0;

@@ -1,0 +1,69 @@
+import Handlebars from "handlebars";
+import type { Plan } from "./plan";
+
+/** A marker the PR comment carries so the Action finds and updates the same comment on every push. */
+export const PLAN_MARKER = "<!-- serve-gitops:plan -->";
+
+const TEMPLATE = `{{#if changed}}
+{{#each clusters}}
+{{#if (hasChanges this)}}
+### Cluster \`{{cluster}}\` ({{layout}} layout)
+
+| | model | replicas | GPUs | endpoint |
+|---|---|---|---|---|
+{{#each deploy}}
+| 🟢 deploy | \`{{served_name}}\` | {{replicas}} | {{gpus}} | {{endpoint}} |
+{{/each}}
+{{#each update}}
+| 🟡 update | \`{{served_name}}\` | {{replicas}} | {{gpus}} | {{endpoint}} |
+{{/each}}
+{{#each undeploy}}
+| 🔴 undeploy | \`{{served_name}}\` | {{replicas}} | {{gpus}} | |
+{{/each}}
+{{#each update}}
+
+<details><summary>What changes in <code>{{served_name}}</code>{{#unless restarts}} (scale only: nothing restarts){{/unless}}</summary>
+
+{{#each changes}}
+- \`{{this}}\`
+{{/each}}
+
+</details>
+{{/each}}
+
+**GPU budget:** {{gpus.before}} → {{gpus.after}} of {{gpus.capacity}}{{#if gpus.over}} ⛔ over capacity{{/if}}
+
+| user | GPUs before | GPUs after | quota |
+|---|---|---|---|
+{{#each users}}
+| {{user}} | {{before}} | {{after}} | {{quota}}{{#if over}} ⛔ over quota{{/if}} |
+{{/each}}
+
+{{#if restarts}}
+**Restarts** (Ray rebuilds every model of an application whose args change): {{#each restarts}}\`{{this}}\`{{#unless @last}}, {{/unless}}{{/each}}
+{{else}}
+**Restarts:** none besides the models deployed above.
+{{/if}}
+
+{{/if}}
+{{/each}}
+{{else}}
+No model changes: nothing is deployed, updated or undeployed.
+{{/if}}
+`;
+
+const hbs = Handlebars.create();
+hbs.registerHelper("hasChanges", (c: Plan["clusters"][number]) => c.deploy.length + c.update.length + c.undeploy.length > 0);
+let compiled: Handlebars.TemplateDelegate | undefined;
+
+// Markdown, not HTML: escape only what would break a table cell or start markup.
+const cell = (text: string) => text.replace(/[|<>`\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
+
+/** The plan as Markdown, for the job summary and the PR comment. */
+export function planMarkdown(plan: Plan): string {
+  compiled ??= hbs.compile(TEMPLATE, { strict: true, noEscape: true });
+  const safe = JSON.parse(JSON.stringify(plan), (key, value: unknown) =>
+    typeof value === "string" && key !== "endpoint" ? cell(value) : value,
+  ) as Plan;
+  return compiled(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
+}

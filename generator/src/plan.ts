@@ -1,0 +1,163 @@
+import { applicationsOf } from "./assemble";
+import { checkRepo } from "./pipeline";
+import { timestampsOf } from "./render";
+import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot } from "./types";
+
+export interface ModelChange {
+  /** <user>/<suffix> */
+  readonly key: string;
+  readonly user: string;
+  readonly served_name: string;
+  readonly endpoint: string;
+  readonly spec: string;
+  readonly gpus: number;
+  /** "2x1 GPU", "autoscaling 1-4 x2 GPU" */
+  readonly replicas: string;
+  /** What changed, for updates: "num_replicas 1 -> 2", "engine_kwargs.max_model_len 4096 -> 8192". */
+  readonly changes: readonly string[];
+  /** Whether the update rebuilds the model's replicas (false for a scale-only change). */
+  readonly restarts: boolean;
+}
+
+export interface UserBudget {
+  readonly user: string;
+  readonly before: number;
+  readonly after: number;
+  readonly quota: number;
+  readonly over: boolean;
+}
+
+export interface ClusterPlan {
+  readonly cluster: string;
+  readonly layout: string;
+  readonly deploy: readonly ModelChange[];
+  readonly update: readonly ModelChange[];
+  readonly undeploy: readonly ModelChange[];
+  /** Served names of models that restart although the change is not theirs, or is. */
+  readonly restarts: readonly string[];
+  readonly gpus: { readonly before: number; readonly after: number; readonly capacity: number; readonly over: boolean };
+  readonly users: readonly UserBudget[];
+}
+
+export interface Plan {
+  readonly base: string;
+  readonly head: string;
+  readonly ok: boolean;
+  /** True when some cluster deploys, updates or undeploys a model. */
+  readonly changed: boolean;
+  readonly clusters: readonly ClusterPlan[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+export interface PlanOptions {
+  readonly now: Date;
+}
+
+/** What merging head over base does to every cluster. Pure: both trees come in as snapshots. */
+export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: PlanOptions): Plan {
+  const before = checkRepo(base, { now: options.now });
+  // Served names of models the base already has come from the base, so a change cannot rename them.
+  const after = checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)] });
+  const clusterNames = new Set([...before.validation.model.clusters.keys(), ...after.validation.model.clusters.keys()]);
+  const clusters: ClusterPlan[] = [];
+  for (const name of [...clusterNames].sort()) {
+    const cluster = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name)!;
+    const oldCluster = before.validation.model.clusters.get(name);
+    const old = (before.render?.fragments ?? []).filter((f) => f.cluster === name);
+    const now = (after.render?.fragments ?? []).filter((f) => f.cluster === name);
+    clusters.push(
+      planCluster(cluster, oldCluster, old, now, after.validation.model.users?.users, before.validation.model.users?.users),
+    );
+  }
+  const changed = clusters.some((c) => c.deploy.length + c.update.length + c.undeploy.length > 0);
+  return { base: base.label, head: head.label, ok: after.ok, changed, clusters, diagnostics: after.diagnostics };
+}
+
+const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
+
+function planCluster(
+  cluster: ClusterConfig,
+  oldCluster: ClusterConfig | undefined,
+  old: readonly Fragment[],
+  now: readonly Fragment[],
+  users: ReadonlyMap<string, { gpu_quota: number }> | undefined,
+  oldUsers: ReadonlyMap<string, { gpu_quota: number }> | undefined,
+): ClusterPlan {
+  const oldByKey = new Map(old.map((f) => [keyOf(f), f]));
+  const nowByKey = new Map(now.map((f) => [keyOf(f), f]));
+  const deploy = now.filter((f) => !oldByKey.has(keyOf(f))).map((f) => describe(f, [], true));
+  const undeploy = old.filter((f) => !nowByKey.has(keyOf(f))).map((f) => describe(f, [], true));
+  const update: ModelChange[] = [];
+  for (const f of now) {
+    const previous = oldByKey.get(keyOf(f));
+    if (!previous) continue;
+    const changes = diffFragment(previous, f);
+    if (changes.length === 0) continue;
+    const restarts = JSON.stringify(previous.llm_config) !== JSON.stringify(f.llm_config);
+    update.push(describe(f, changes, restarts));
+  }
+
+  // Ray rebuilds an application, restarting ALL its replicas, whenever its args change.
+  const oldApps = new Map(oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []);
+  const restarts: string[] = [];
+  for (const app of applicationsOf(cluster, now)) {
+    const previous = oldApps.get(app.name);
+    if (previous === undefined || previous === JSON.stringify(app.args)) continue;
+    for (const config of app.args.llm_configs) {
+      const served = (config.model_loading_config as { model_id: string }).model_id;
+      if (old.some((f) => f.served_name === served)) restarts.push(served);
+    }
+  }
+
+  const sum = (list: readonly Fragment[]) => list.reduce((n, f) => n + f.gpus, 0);
+  const userNames = new Set([...old, ...now].map((f) => f.user));
+  const budgets: UserBudget[] = [...userNames].sort().map((user) => {
+    const after = sum(now.filter((f) => f.user === user));
+    const quota = users?.get(user)?.gpu_quota ?? oldUsers?.get(user)?.gpu_quota ?? 0;
+    return { user, before: sum(old.filter((f) => f.user === user)), after, quota, over: after > quota };
+  });
+  const after = sum(now);
+  return {
+    cluster: cluster.name,
+    layout: cluster.serve.layout,
+    deploy,
+    update,
+    undeploy,
+    restarts: restarts.sort(),
+    gpus: { before: sum(old), after, capacity: cluster.gpus, over: after > cluster.gpus },
+    users: budgets,
+  };
+}
+
+function describe(f: Fragment, changes: string[], restarts: boolean): ModelChange {
+  const deployment = f.deployment as { num_replicas: number | "auto"; autoscaling_config?: { min_replicas: number; max_replicas: number } };
+  const replicas = deployment.autoscaling_config
+    ? `autoscaling ${deployment.autoscaling_config.min_replicas}-${deployment.autoscaling_config.max_replicas} x${f.gpus_per_replica} GPU`
+    : `${String(deployment.num_replicas)}x${f.gpus_per_replica} GPU`;
+  return { key: keyOf(f), user: f.user, served_name: f.served_name, endpoint: f.endpoint, spec: f.spec, gpus: f.gpus, replicas, changes, restarts };
+}
+
+/** Human-readable differences between two fragments of one model, on the fields that reach Ray. */
+export function diffFragment(a: Fragment, b: Fragment): string[] {
+  const out: string[] = [];
+  diffValue("", { llm_config: a.llm_config, deployment: a.deployment }, { llm_config: b.llm_config, deployment: b.deployment }, out);
+  return out.map((line) =>
+    line
+      .replace(/^llm_config\.engine_kwargs\./, "engine_kwargs.")
+      .replace(/^llm_config\.model_loading_config\.model_source/, "model_source")
+      .replace(/^deployment\./, ""),
+  );
+}
+
+function diffValue(path: string, a: unknown, b: unknown, out: string[]): void {
+  if (JSON.stringify(a) === JSON.stringify(b)) return;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  if (isObject(a) && isObject(b)) {
+    for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+      diffValue(path ? `${path}.${key}` : key, a[key], b[key], out);
+    }
+    return;
+  }
+  const show = (v: unknown) => (v === undefined ? "(unset)" : JSON.stringify(v));
+  out.push(`${path} ${show(a)} -> ${show(b)}`);
+}

@@ -1,0 +1,174 @@
+import { dump } from "js-yaml";
+import pkg from "../../package.json";
+import { deploymentBaseName, deploymentName, placement, SERVED_NAME, servedName } from "./layout";
+import { diagnostic } from "./rules";
+import type { ClusterConfig, Diagnostic, Fragment, ModelSpec, RepoModel, RepoSnapshot } from "./types";
+import { classifyPath } from "./validate";
+import { modelGpus } from "./validate-spec";
+
+export const GENERATOR_VERSION = `serve-gitops ${pkg.version}`;
+
+/** `<user>/<suffix>` -> YYYYMMDDHHMM, from the served names of rendered fragments. */
+export type Timestamps = ReadonlyMap<string, string>;
+
+export const fragmentPath = (cluster: string, user: string, suffix: string): string =>
+  `clusters/${cluster}/rendered/${user}/${suffix}.yaml`;
+
+const SERVED_LINE = /^served_name: "?([^"\s]+)"?$/m;
+
+/**
+ * The creation timestamps a snapshot's fragments carry, on any cluster: a model keeps its served name on
+ * every later render and a second cluster gets the same name. A fragment is our own output, so its
+ * `served_name:` line is read directly rather than parsing all of it.
+ */
+export function timestampsOf(snapshot: RepoSnapshot): Map<string, string> {
+  const out = new Map<string, string>();
+  const decoder = new TextDecoder();
+  for (const file of snapshot.files.values()) {
+    const where = classifyPath(file.path);
+    if (where.role !== "rendered" || !where.user || !where.suffix || file.kind !== "file") continue;
+    const match = SERVED_LINE.exec(decoder.decode(file.bytes.subarray(0, 4096)));
+    const parts = match ? SERVED_NAME.exec(match[1]!) : null;
+    if (!parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    const key = `${where.user}/${where.suffix}`;
+    const seen = out.get(key);
+    // Two clusters disagreeing (a hand edit) resolve to the oldest name, deterministically.
+    if (seen === undefined || parts[2]! < seen) out.set(key, parts[2]!);
+  }
+  return out;
+}
+
+export function formatTimestamp(now: Date): string {
+  const iso = now.toISOString(); // 2026-01-06T12:35:07.000Z
+  return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16);
+}
+
+export interface RenderOptions {
+  /** The time a model rendered for the first time is named after. */
+  readonly now: Date;
+  /** Where existing served names come from, first match wins (the Action puts the base branch first). */
+  readonly timestamps: readonly Timestamps[];
+}
+
+export interface RenderResult {
+  readonly fragments: readonly Fragment[];
+  /** The complete desired content of every clusters/<c>/rendered/ file. */
+  readonly files: ReadonlyMap<string, string>;
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/** Render one fragment per (model, cluster). Pure and deterministic: same input, same bytes. */
+export function renderFragments(model: RepoModel, options: RenderOptions): RenderResult {
+  const fragments: Fragment[] = [];
+  const files = new Map<string, string>();
+  const diagnostics: Diagnostic[] = [];
+  const fresh = formatTimestamp(options.now);
+  const byServedName = new Map<string, string>();
+  for (const spec of model.models) {
+    const key = `${spec.user}/${spec.suffix}`;
+    let timestamp = fresh;
+    for (const source of options.timestamps) {
+      const found = source.get(key);
+      if (found !== undefined) {
+        timestamp = found;
+        break;
+      }
+    }
+    const served = servedName(spec.user, timestamp, spec.suffix);
+    const clash = byServedName.get(served.toLowerCase());
+    if (clash !== undefined) {
+      diagnostics.push(diagnostic("duplicate-served-name", spec.file, { line: 1, column: 1 }, `served name ${served} is also ${clash}'s`));
+      continue;
+    }
+    byServedName.set(served.toLowerCase(), spec.file);
+    for (const clusterName of spec.clusters) {
+      const cluster = model.clusters.get(clusterName)!;
+      const fragment = buildFragment(spec, cluster, served, timestamp);
+      fragments.push(fragment);
+      files.set(fragmentPath(cluster.name, spec.user, spec.suffix), fragmentText(fragment));
+    }
+  }
+  return { fragments, files, diagnostics };
+}
+
+function buildFragment(spec: ModelSpec, cluster: ClusterConfig, served: string, timestamp: string): Fragment {
+  const engineKwargs: Record<string, unknown> = {};
+  for (const key of Object.keys(spec.engine_kwargs).sort()) engineKwargs[key] = spec.engine_kwargs[key];
+  engineKwargs.tensor_parallel_size = spec.gpus_per_replica;
+  engineKwargs.pipeline_parallel_size = 1;
+  // Replica counts stay out of args (a per-deployment override instead), so scaling restarts nothing;
+  // num_replicas: 1 here also drops Ray Serve LLM's default autoscaling_config.
+  const llmConfig = {
+    model_loading_config: { model_id: served, model_source: spec.resolvedSource },
+    accelerator_type: cluster.accelerator_type,
+    deployment_config: { name: deploymentBaseName(served), num_replicas: 1 },
+    engine_kwargs: engineKwargs,
+  };
+  const deployment = spec.autoscaling
+    ? {
+        name: deploymentName(served),
+        num_replicas: "auto",
+        autoscaling_config: {
+          min_replicas: spec.autoscaling.min_replicas,
+          max_replicas: spec.autoscaling.max_replicas,
+          ...(spec.autoscaling.target_ongoing_requests !== undefined
+            ? { target_ongoing_requests: spec.autoscaling.target_ongoing_requests }
+            : {}),
+        },
+      }
+    : { name: deploymentName(served), num_replicas: spec.num_replicas ?? 1 };
+  const t = timestamp;
+  return {
+    cluster: cluster.name,
+    user: spec.user,
+    suffix: spec.suffix,
+    served_name: served,
+    created: `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(8, 10)}:${t.slice(10, 12)}:00Z`,
+    spec: spec.file,
+    spec_sha256: spec.digest,
+    generator: GENERATOR_VERSION,
+    gpus_per_replica: spec.gpus_per_replica,
+    gpus: modelGpus(spec),
+    endpoint: placement(cluster, spec.user, served).endpoint,
+    llm_config: llmConfig,
+    deployment,
+  };
+}
+
+export function fragmentText(fragment: Fragment): string {
+  const header =
+    `# Generated by \`serve-gitops render\` from ${fragment.spec}. Do not edit: change the spec and run\n` +
+    `# \`npx serve-gitops render\`. One file per model, so \`git revert\` of a model's commit stays clean.\n`;
+  return header + dump(fragment, { lineWidth: -1, noRefs: true });
+}
+
+export interface RenderDiff {
+  /** Fragments whose committed content differs from the render. */
+  readonly stale: readonly string[];
+  readonly missing: readonly string[];
+  /** Files under clusters/<c>/rendered/ that nothing renders. */
+  readonly extra: readonly string[];
+}
+
+/** Compare a snapshot's committed rendered/ files with a render. */
+export function diffRendered(snapshot: RepoSnapshot, files: ReadonlyMap<string, string>): RenderDiff {
+  const stale: string[] = [];
+  const missing: string[] = [];
+  const extra: string[] = [];
+  const encoder = new TextEncoder();
+  for (const [path, text] of files) {
+    const committed = snapshot.files.get(path);
+    if (!committed) missing.push(path);
+    else if (committed.kind !== "file" || !sameBytes(committed.bytes, encoder.encode(text))) stale.push(path);
+  }
+  for (const path of snapshot.files.keys()) {
+    if (classifyPath(path).role === "rendered" && !files.has(path)) extra.push(path);
+  }
+  return { stale: stale.sort(), missing: missing.sort(), extra: extra.sort() };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,103 @@
+import type { Diagnostic, DiagnosticCode, Severity } from "./types";
+
+/**
+ * Every rule the core enforces, with its code. This table is the single place that decides which class
+ * a problem belongs to (README "Diagnostics" documents it from here); code never writes a code by hand.
+ */
+export const RULES = {
+  // E400: the file is not a valid document or spec.
+  "yaml-syntax": "E400",
+  "yaml-duplicate-key": "E400",
+  "yaml-multiple-documents": "E400",
+  "yaml-empty": "E400",
+  "yaml-not-utf8": "E400",
+  "yaml-anchor": "E400",
+  "yaml-alias": "E400",
+  "yaml-tag": "E400",
+  "file-too-large": "E400",
+  "not-a-mapping": "E400",
+  "required-field": "E400",
+  "unknown-field": "E400",
+  "platform-field": "E400",
+  "wrong-type": "E400",
+  "invalid-value": "E400",
+  "name-mismatch": "E400",
+  "engine-kwarg-unknown": "E400",
+  "engine-kwarg-type": "E400",
+  "unknown-cluster": "E400",
+  "no-default-cluster": "E400",
+  "accelerator-unknown": "E400",
+  "template-invalid": "E400",
+  "fragment-invalid": "E400",
+  "spec-location": "E400",
+  // E403: forbidden.
+  "model-source-outside-roots": "E403",
+  "model-source-other-user": "E403",
+  "model-source-traversal": "E403",
+  "model-source-url": "E403",
+  "model-source-hub-not-allowed": "E403",
+  "unregistered-user": "E403",
+  "engine-kwarg-platform": "E403",
+  "engine-kwarg-denied": "E403",
+  symlink: "E403",
+  ownership: "E403",
+  // E409: conflicts.
+  "duplicate-model": "E409",
+  "duplicate-served-name": "E409",
+  "multiple-default-clusters": "E409",
+  // E422: unprocessable resources.
+  "replicas-range": "E422",
+  "gpus-range": "E422",
+  "gpus-per-node": "E422",
+  "autoscaling-range": "E422",
+  "cluster-capacity": "E422",
+  "user-quota": "E422",
+  "packing": "E422",
+} as const satisfies Record<string, DiagnosticCode>;
+
+export type RuleId = keyof typeof RULES;
+
+/**
+ * How an ajv keyword failure maps to a rule, per field where it matters: a `minimum` on `num_replicas` is a
+ * resource problem (E422), a `type` anywhere is a spec problem (E400).
+ */
+export function ruleForSchemaError(keyword: string, instancePath: string): RuleId {
+  const field = instancePath.split("/")[1] ?? "";
+  const numeric = keyword === "minimum" || keyword === "maximum" || keyword === "exclusiveMinimum";
+  if (numeric && field === "num_replicas") return "replicas-range";
+  if (numeric && field === "gpus_per_replica") return "gpus-range";
+  if (numeric && field === "autoscaling") return "autoscaling-range";
+  switch (keyword) {
+    case "required":
+      return "required-field";
+    case "additionalProperties":
+    case "unevaluatedProperties":
+      return "unknown-field";
+    case "type":
+      return "wrong-type";
+    default:
+      return "invalid-value";
+  }
+}
+
+export function diagnostic(
+  rule: RuleId,
+  file: string,
+  at: { line: number; column: number },
+  message: string,
+  severity: Severity = rule === "packing" ? "warning" : "error",
+): Diagnostic {
+  return { file, line: at.line, column: at.column, severity, code: RULES[rule], rule, message };
+}
+
+export function sortDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  return [...list].sort(
+    (a, b) =>
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.line - b.line ||
+      a.column - b.column ||
+      (a.rule < b.rule ? -1 : a.rule > b.rule ? 1 : 0),
+  );
+}
+
+export const hasErrors = (list: readonly Diagnostic[]): boolean => list.some((d) => d.severity === "error");

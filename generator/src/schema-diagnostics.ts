@@ -1,0 +1,77 @@
+import type { ErrorObject } from "ajv";
+import { suggest } from "./engine-kwargs";
+import { diagnostic, ruleForSchemaError } from "./rules";
+import type { Diagnostic } from "./types";
+import { escapePointer, type YamlDoc } from "./yaml-source";
+
+/** Fields the platform sets: an owner who writes them gets told where they come from, not just "unknown". */
+const PLATFORM_FIELDS: Readonly<Record<string, string>> = {
+  accelerator_type: "the platform sets accelerator_type from clusters/<cluster>/cluster.yaml",
+  tensor_parallel_size: "set gpus_per_replica instead",
+  served_model_name: "the platform names the model <user>-<timestamp>-<model_id>",
+  route_prefix: "the cluster's layout sets the route prefix",
+};
+
+/**
+ * Turn ajv errors into diagnostics positioned on the offending key or value. ajv reports a failing `not`
+ * or `if` on the parent too; the owner needs one clear line per problem, so duplicates are merged.
+ */
+export function schemaDiagnostics(doc: YamlDoc, errors: readonly ErrorObject[], knownFields: readonly string[]): Diagnostic[] {
+  const out = new Map<string, Diagnostic>();
+  for (const error of errors) {
+    const d = toDiagnostic(doc, error, knownFields);
+    const key = `${d.line}:${d.column}:${d.rule}`;
+    if (!out.has(key)) out.set(key, d);
+  }
+  return [...out.values()];
+}
+
+function toDiagnostic(doc: YamlDoc, error: ErrorObject, knownFields: readonly string[]): Diagnostic {
+  const path = error.instancePath;
+  const where = path === "" ? "the file" : `\`${path.slice(1).replace(/\//g, ".")}\``;
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case "additionalProperties": {
+      const field = String(params.additionalProperty);
+      const pointer = `${path}/${escapePointer(field)}`;
+      const platform = path === "" ? PLATFORM_FIELDS[field] : undefined;
+      if (platform) return diagnostic("platform-field", doc.file, doc.keyAt(pointer), `\`${field}\` is not a spec field: ${platform}`);
+      const guess = path === "" ? suggest(field, knownFields) : undefined;
+      return diagnostic(
+        "unknown-field",
+        doc.file,
+        doc.keyAt(pointer),
+        `unknown field \`${field}\` in ${where}${guess ? `: did you mean \`${guess}\`?` : ""}`,
+      );
+    }
+    case "required":
+      return diagnostic(
+        "required-field",
+        doc.file,
+        doc.keyAt(path),
+        `missing required field \`${String(params.missingProperty)}\` in ${where}`,
+      );
+    case "not":
+      if (path === "")
+        return diagnostic(
+          "invalid-value",
+          doc.file,
+          doc.keyAt("/autoscaling"),
+          "set either num_replicas or autoscaling, not both",
+        );
+      break;
+    case "type":
+      return diagnostic(ruleForSchemaError("type", path), doc.file, doc.valueAt(path), `${where} must be ${article(String(params.type))}`);
+  }
+  return diagnostic(
+    ruleForSchemaError(error.keyword, path),
+    doc.file,
+    doc.valueAt(path),
+    `${where} ${error.message ?? "is invalid"}`,
+  );
+}
+
+function article(type: string): string {
+  const human = type.replace(/,/g, " or ");
+  return /^[aeiou]/.test(human) ? `an ${human}` : `a ${human}`;
+}

@@ -1,0 +1,118 @@
+import { diagnostic } from "./rules";
+import { schemaDiagnostics } from "./schema-diagnostics";
+import { isKnownAccelerator } from "./schemas";
+import { schemaErrors } from "./schemas";
+import type { ClusterConfig, Diagnostic, Layout, SnapshotFile, UserEntry, UsersConfig } from "./types";
+import { parseYamlFile } from "./yaml-source";
+
+export const USERS_FILE = "models/users.yaml";
+
+/** Keys never allowed by default: code execution, and downloads or files outside the model roots. */
+export const DEFAULT_DENIED_KWARGS = [
+  "worker_extension_cls",
+  "worker_cls",
+  "trust_remote_code",
+  "download_dir",
+  "hf_token",
+  "hf_overrides",
+  "load_format",
+  "model_loader_extra_config",
+  "allowed_local_media_path",
+  "allowed_media_domains",
+  "logits_processors",
+];
+
+export function parseUsers(file: SnapshotFile | undefined): { users?: UsersConfig; diagnostics: Diagnostic[] } {
+  if (!file) return { diagnostics: [] };
+  const parsed = parseYamlFile(file.path, file.bytes);
+  if (!parsed.ok) return { diagnostics: parsed.diagnostics };
+  const errors = schemaErrors("users", parsed.doc.value);
+  if (errors.length > 0) return { diagnostics: schemaDiagnostics(parsed.doc, errors, ["admins", "users"]) };
+  const value = parsed.doc.value as { admins: string[]; users: Record<string, UserEntry> };
+  return { users: { admins: value.admins, users: new Map(Object.entries(value.users)) }, diagnostics: [] };
+}
+
+interface RawCluster {
+  default: boolean;
+  accelerator_type: string;
+  gpus: number;
+  gpus_per_node: number;
+  ray: { dashboard_address: string };
+  openai: { server_url: string; base_url: string };
+  serve?: { layout?: Layout; application_name?: string; route_prefix?: string; template?: string };
+  sources?: { allow_hub?: boolean; roots?: { shared?: string[]; user?: string } };
+  engine_kwargs?: { deny?: string[] };
+  sync?: Partial<ClusterConfig["sync"]>;
+}
+
+/** Parse clusters/<name>/cluster.yaml and apply the documented defaults. */
+export function parseCluster(name: string, file: SnapshotFile): { cluster?: ClusterConfig; diagnostics: Diagnostic[] } {
+  const parsed = parseYamlFile(file.path, file.bytes);
+  if (!parsed.ok) return { diagnostics: parsed.diagnostics };
+  const { doc } = parsed;
+  const errors = schemaErrors("cluster", doc.value);
+  if (errors.length > 0) return { diagnostics: schemaDiagnostics(doc, errors, []) };
+  const raw = doc.value as RawCluster;
+  const diagnostics: Diagnostic[] = [];
+  if (!isKnownAccelerator(raw.accelerator_type)) {
+    diagnostics.push(
+      diagnostic(
+        "accelerator-unknown",
+        file.path,
+        doc.valueAt("/accelerator_type"),
+        `accelerator_type "${raw.accelerator_type}" is not in Ray's accelerator list (schemas/ray-accelerators.json)`,
+      ),
+    );
+  }
+  if (raw.gpus_per_node > raw.gpus) {
+    diagnostics.push(
+      diagnostic("gpus-per-node", file.path, doc.valueAt("/gpus_per_node"), `gpus_per_node (${raw.gpus_per_node}) exceeds gpus (${raw.gpus})`),
+    );
+  }
+  if (diagnostics.length > 0) return { diagnostics };
+  const cluster: ClusterConfig = {
+    name,
+    file: file.path,
+    default: raw.default,
+    accelerator_type: raw.accelerator_type,
+    gpus: raw.gpus,
+    gpus_per_node: raw.gpus_per_node,
+    ray: raw.ray,
+    openai: raw.openai,
+    serve: {
+      layout: raw.serve?.layout ?? "per-model",
+      application_name: raw.serve?.application_name ?? "argus_llm_app",
+      route_prefix: raw.serve?.route_prefix ?? "/",
+      ...(raw.serve?.template ? { template: raw.serve.template } : {}),
+    },
+    sources: {
+      allow_hub: raw.sources?.allow_hub ?? false,
+      roots: { shared: raw.sources?.roots?.shared ?? ["/private/hf"], user: raw.sources?.roots?.user ?? "/private/users/{user}" },
+    },
+    engine_kwargs: { deny: raw.engine_kwargs?.deny ?? DEFAULT_DENIED_KWARGS },
+    sync: {
+      allow_empty: raw.sync?.allow_empty ?? false,
+      prune_limit: raw.sync?.prune_limit ?? 5,
+      adopt_unmanaged: raw.sync?.adopt_unmanaged ?? false,
+      deploy_timeout_s: raw.sync?.deploy_timeout_s ?? 1800,
+      max_model_statuses: raw.sync?.max_model_statuses ?? 50,
+      self_heal: raw.sync?.self_heal ?? true,
+      suspend: raw.sync?.suspend ?? false,
+    },
+  };
+  return { cluster, diagnostics: [] };
+}
+
+/** Exactly one cluster may be the default. */
+export function checkDefaults(clusters: readonly ClusterConfig[]): Diagnostic[] {
+  const defaults = clusters.filter((c) => c.default);
+  if (defaults.length <= 1) return [];
+  return defaults.map((c) =>
+    diagnostic(
+      "multiple-default-clusters",
+      c.file,
+      { line: 1, column: 1 },
+      `more than one cluster says default: true (${defaults.map((d) => d.name).join(", ")}): keep one`,
+    ),
+  );
+}

@@ -1,0 +1,149 @@
+import { createHash } from "node:crypto";
+import specSchema from "../../schemas/serving-spec.schema.json";
+import { checkEngineKwargs } from "./engine-kwargs";
+import { checkModelSource } from "./model-source";
+import { diagnostic } from "./rules";
+import { schemaDiagnostics } from "./schema-diagnostics";
+import { schemaErrors } from "./schemas";
+import type { Autoscaling, ClusterConfig, Diagnostic, ModelSpec, SnapshotFile } from "./types";
+import { escapePointer, parseYamlFile, type YamlDoc } from "./yaml-source";
+
+const SPEC_FIELDS = Object.keys(specSchema.properties);
+
+interface RawSpec {
+  model_id: string;
+  model_source: string;
+  num_replicas?: number;
+  gpus_per_replica?: number;
+  autoscaling?: Autoscaling;
+  engine_kwargs?: Record<string, unknown>;
+  clusters?: string[];
+  description?: string;
+  labels?: Record<string, string>;
+}
+
+export interface SpecContext {
+  readonly clusters: ReadonlyMap<string, ClusterConfig>;
+  readonly defaultCluster: ClusterConfig | undefined;
+  /** Clusters whose cluster.yaml has errors (already reported there): specs naming them are not blamed. */
+  readonly broken: ReadonlySet<string>;
+}
+
+export interface SpecResult {
+  readonly spec?: ModelSpec;
+  readonly doc?: YamlDoc;
+  readonly diagnostics: Diagnostic[];
+}
+
+/** Validate one ServingSpec at models/<user>/<suffix>.yaml against the schema and every per-file rule. */
+export function validateSpec(file: SnapshotFile, user: string, suffix: string, ctx: SpecContext): SpecResult {
+  const parsed = parseYamlFile(file.path, file.bytes);
+  if (!parsed.ok) return { diagnostics: parsed.diagnostics };
+  const { doc } = parsed;
+  if (typeof doc.value !== "object" || doc.value === null || Array.isArray(doc.value)) {
+    return { diagnostics: [diagnostic("not-a-mapping", file.path, doc.valueAt(""), "a ServingSpec must be a YAML mapping of fields")] };
+  }
+  const errors = schemaErrors("serving-spec", doc.value);
+  const diagnostics = schemaDiagnostics(doc, errors, SPEC_FIELDS);
+  const raw = doc.value as Partial<RawSpec>;
+
+  if (typeof raw.model_id === "string" && raw.model_id !== suffix) {
+    diagnostics.push(
+      diagnostic(
+        "name-mismatch",
+        file.path,
+        doc.valueAt("/model_id"),
+        `model_id "${raw.model_id}" must equal the file name "${suffix}": rename the file or change model_id`,
+      ),
+    );
+  }
+  const scaling = raw.autoscaling;
+  if (scaling && Number.isInteger(scaling.min_replicas) && Number.isInteger(scaling.max_replicas) && scaling.min_replicas > scaling.max_replicas) {
+    diagnostics.push(
+      diagnostic(
+        "autoscaling-range",
+        file.path,
+        doc.valueAt("/autoscaling/min_replicas"),
+        `autoscaling.min_replicas (${scaling.min_replicas}) is greater than max_replicas (${scaling.max_replicas})`,
+      ),
+    );
+  }
+
+  // Which clusters: named ones must exist; otherwise the default.
+  let targets: ClusterConfig[] = [];
+  if (Array.isArray(raw.clusters) && !errors.some((e) => e.instancePath.startsWith("/clusters"))) {
+    raw.clusters.forEach((name, i) => {
+      const cluster = ctx.clusters.get(name);
+      if (cluster) targets.push(cluster);
+      else if (!ctx.broken.has(name))
+        diagnostics.push(
+          diagnostic(
+            "unknown-cluster",
+            file.path,
+            doc.valueAt(`/clusters/${i}`),
+            `unknown cluster "${name}": known clusters are ${[...ctx.clusters.keys()].join(", ") || "(none)"}`,
+          ),
+        );
+    });
+  } else if (raw.clusters === undefined) {
+    if (ctx.defaultCluster) targets = [ctx.defaultCluster];
+    else if (ctx.broken.size === 0)
+      diagnostics.push(
+        diagnostic("no-default-cluster", file.path, doc.keyAt("/model_id"), "no cluster is marked default: true: name one under `clusters:`"),
+      );
+  }
+
+  const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica! : 1;
+  let resolvedSource: string | undefined;
+  for (const cluster of targets) {
+    if (gpus > cluster.gpus_per_node) {
+      diagnostics.push(
+        diagnostic(
+          "gpus-per-node",
+          file.path,
+          doc.valueAt("/gpus_per_replica"),
+          `gpus_per_replica (${gpus}) exceeds the ${cluster.gpus_per_node} GPUs of one node on cluster ${cluster.name}: one replica must fit on one node`,
+        ),
+      );
+    }
+    if (typeof raw.model_source === "string") {
+      const check = checkModelSource(raw.model_source, user, cluster.sources.roots, cluster.sources.allow_hub);
+      if (check.ok) resolvedSource ??= check.resolved;
+      else if (!diagnostics.some((d) => d.rule === check.rule))
+        diagnostics.push(diagnostic(check.rule, file.path, doc.valueAt("/model_source"), targets.length > 1 ? `${check.message} (cluster ${cluster.name})` : check.message));
+    }
+    if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.engine_kwargs.deny))) {
+        const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
+        if (diagnostics.some((d) => d.rule === problem.rule && d.message === problem.message)) continue;
+        diagnostics.push(diagnostic(problem.rule, file.path, problem.atValue ? doc.valueAt(pointer) : doc.keyAt(pointer), problem.message));
+      }
+    }
+  }
+  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === undefined) return { doc, diagnostics };
+
+  const spec: RawSpec = raw as RawSpec;
+  return {
+    doc,
+    diagnostics,
+    spec: {
+      user,
+      suffix,
+      file: file.path,
+      digest: createHash("sha256").update(file.bytes).digest("hex"),
+      source: spec.model_source,
+      resolvedSource,
+      ...(spec.autoscaling ? { autoscaling: spec.autoscaling } : { num_replicas: spec.num_replicas ?? 1 }),
+      gpus_per_replica: gpus,
+      engine_kwargs: spec.engine_kwargs ?? {},
+      clusters: targets.map((c) => c.name),
+      ...(spec.description !== undefined ? { description: spec.description } : {}),
+      ...(spec.labels !== undefined ? { labels: spec.labels } : {}),
+    },
+  };
+}
+
+/** GPUs a model may hold on one cluster: max_replicas when autoscaling. */
+export function modelGpus(spec: Pick<ModelSpec, "num_replicas" | "autoscaling" | "gpus_per_replica">): number {
+  return (spec.autoscaling ? spec.autoscaling.max_replicas : (spec.num_replicas ?? 1)) * spec.gpus_per_replica;
+}

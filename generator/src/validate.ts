@@ -1,0 +1,181 @@
+import { diagnostic, hasErrors, sortDiagnostics } from "./rules";
+import type { ClusterConfig, Diagnostic, ModelSpec, RepoSnapshot, SnapshotFile, Validation } from "./types";
+import { checkDefaults, parseCluster, parseUsers, USERS_FILE } from "./validate-config";
+import { modelGpus, validateSpec } from "./validate-spec";
+
+export interface ValidateOptions {
+  /**
+   * Files a change touched (a pull request's diff). Global problems — capacity, quota — are reported on
+   * these specs when they contribute, so the owner sees them on the lines they changed.
+   */
+  readonly blame?: ReadonlySet<string>;
+}
+
+const USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
+const SPEC_FILE = /^(.+)\.(yaml|yml)$/;
+const TOP = { line: 1, column: 1 };
+
+export interface SpecLocation {
+  readonly user: string;
+  readonly suffix: string;
+}
+
+/** Where a path sits in the repository layout. */
+export type PathRole =
+  | { role: "users" }
+  | { role: "spec"; user: string; suffix: string }
+  | { role: "cluster"; cluster: string }
+  | { role: "rendered"; cluster: string; user?: string; suffix?: string }
+  | { role: "cluster-file"; cluster: string }
+  | { role: "misplaced"; reason: string }
+  | { role: "other" };
+
+export function classifyPath(path: string): PathRole {
+  const parts = path.split("/");
+  if (parts[0] === "models") {
+    if (path === USERS_FILE) return { role: "users" };
+    if (parts.length === 2) return { role: "misplaced", reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/" };
+    if (parts.length > 3) return { role: "misplaced", reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders" };
+    const file = parts[2]!;
+    if (file === ".gitkeep") return { role: "other" };
+    const match = SPEC_FILE.exec(file);
+    if (!match) return { role: "misplaced", reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder" };
+    return { role: "spec", user: parts[1]!, suffix: match[1]! };
+  }
+  if (parts[0] === "clusters" && parts.length >= 3) {
+    const cluster = parts[1]!;
+    if (parts.length === 3 && parts[2] === "cluster.yaml") return { role: "cluster", cluster };
+    if (parts[2] === "rendered") {
+      const m = parts.length === 5 ? SPEC_FILE.exec(parts[4]!) : null;
+      return m && parts[4]!.endsWith(".yaml") ? { role: "rendered", cluster, user: parts[3]!, suffix: m[1]! } : { role: "rendered", cluster };
+    }
+    return { role: "cluster-file", cluster };
+  }
+  return { role: "other" };
+}
+
+/** Validate a whole repository snapshot. Never throws; one bad file never hides another's diagnostics. */
+export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = {}): Validation {
+  const diagnostics: Diagnostic[] = [];
+  const specFiles: Array<{ file: SnapshotFile; user: string; suffix: string }> = [];
+  const clusterFiles: Array<{ file: SnapshotFile; cluster: string }> = [];
+
+  for (const file of snapshot.files.values()) {
+    const where = classifyPath(file.path);
+    if (file.kind !== "file" && file.path.startsWith("models/")) {
+      diagnostics.push(diagnostic("symlink", file.path, TOP, `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under models/: commit the spec itself`));
+      continue;
+    }
+    if (where.role === "misplaced") diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
+    else if (where.role === "spec") specFiles.push({ file, user: where.user, suffix: where.suffix });
+    else if (where.role === "cluster" && file.kind === "file") clusterFiles.push({ file, cluster: where.cluster });
+  }
+
+  const usersResult = parseUsers(snapshot.files.get(USERS_FILE));
+  diagnostics.push(...usersResult.diagnostics);
+  const users = usersResult.users;
+
+  const clusters = new Map<string, ClusterConfig>();
+  const broken = new Set<string>();
+  for (const { file, cluster } of clusterFiles.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
+    const result = parseCluster(cluster, file);
+    diagnostics.push(...result.diagnostics);
+    if (result.cluster) clusters.set(cluster, result.cluster);
+    else broken.add(cluster);
+  }
+  const defaultsProblems = checkDefaults([...clusters.values()]);
+  diagnostics.push(...defaultsProblems);
+  const defaults = [...clusters.values()].filter((c) => c.default);
+  const ctx = { clusters, broken, defaultCluster: defaults.length === 1 ? defaults[0] : undefined };
+
+  // One model per (user, suffix), also across .yaml/.yml and letter case.
+  const seen = new Map<string, string>();
+  const models: ModelSpec[] = [];
+  specFiles.sort((a, b) => (a.file.path < b.file.path ? -1 : 1));
+  for (const { file, user, suffix } of specFiles) {
+    if (!USER_ID.test(user) || !users?.users.has(user)) {
+      const why = users ? "is not a registered user in models/users.yaml" : "cannot be checked: models/users.yaml is missing or invalid";
+      diagnostics.push(diagnostic("unregistered-user", file.path, TOP, `folder models/${user}/ ${why}`));
+      continue;
+    }
+    const identity = `${user}/${suffix.toLowerCase()}`;
+    const first = seen.get(identity);
+    if (first !== undefined) {
+      diagnostics.push(diagnostic("duplicate-model", file.path, TOP, `${file.path} and ${first} define the same model: keep one file`));
+      continue;
+    }
+    seen.set(identity, file.path);
+    const result = validateSpec(file, user, suffix, ctx);
+    diagnostics.push(...result.diagnostics);
+    if (result.spec) models.push(result.spec);
+  }
+
+  diagnostics.push(...checkBudgets(models, clusters, users?.users, options.blame));
+  const sorted = sortDiagnostics(diagnostics);
+  return { model: { users, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
+}
+
+/** Capacity per cluster, quota per user and cluster, and whether replicas pack onto whole nodes. */
+function checkBudgets(
+  models: readonly ModelSpec[],
+  clusters: ReadonlyMap<string, ClusterConfig>,
+  users: ReadonlyMap<string, { gpu_quota: number }> | undefined,
+  blame: ReadonlySet<string> | undefined,
+): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const cluster of clusters.values()) {
+    const here = models.filter((m) => m.clusters.includes(cluster.name));
+    const total = here.reduce((sum, m) => sum + modelGpus(m), 0);
+    const blamed = here.filter((m) => blame?.has(m.file));
+    const at = (rule: "cluster-capacity" | "packing", message: string) => {
+      if (blamed.length === 0) out.push(diagnostic(rule, cluster.file, TOP, message));
+      else for (const m of blamed) out.push(diagnostic(rule, m.file, TOP, message));
+    };
+    if (total > cluster.gpus) {
+      at("cluster-capacity", `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total}`);
+    } else if (!packs(here, cluster)) {
+      at(
+        "packing",
+        `the ${total} GPUs fit cluster ${cluster.name}'s ${cluster.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster.gpus_per_node} GPUs: some may stay pending`,
+      );
+    }
+    const byUser = new Map<string, ModelSpec[]>();
+    for (const m of here) byUser.set(m.user, [...(byUser.get(m.user) ?? []), m]);
+    for (const [user, owned] of byUser) {
+      const quota = users?.get(user)?.gpu_quota ?? 0;
+      const used = owned.reduce((sum, m) => sum + modelGpus(m), 0);
+      if (used <= quota) continue;
+      const targets = owned.filter((m) => blame?.has(m.file));
+      for (const m of targets.length > 0 ? targets : owned) {
+        out.push(
+          diagnostic(
+            "user-quota",
+            m.file,
+            TOP,
+            `${user} would hold ${used} GPUs on cluster ${cluster.name} (this model: ${modelGpus(m)}); the quota is ${quota}${m.autoscaling ? " (autoscaling counts max_replicas)" : ""}`,
+          ),
+        );
+      }
+    }
+  }
+  return out;
+}
+
+/** Best-fit decreasing of replicas onto nodes, counting nodes by free GPUs (sizes never exceed a node). */
+function packs(models: readonly ModelSpec[], cluster: ClusterConfig): boolean {
+  const nodes = Math.floor(cluster.gpus / cluster.gpus_per_node);
+  const free = new Array<number>(cluster.gpus_per_node + 1).fill(0);
+  free[cluster.gpus_per_node] = nodes;
+  const sizes = models.flatMap((m) =>
+    new Array<number>(m.autoscaling ? m.autoscaling.max_replicas : (m.num_replicas ?? 1)).fill(m.gpus_per_replica),
+  );
+  sizes.sort((a, b) => b - a);
+  for (const size of sizes) {
+    let c = size;
+    while (c <= cluster.gpus_per_node && free[c] === 0) c++;
+    if (c > cluster.gpus_per_node) return false;
+    free[c]!--;
+    free[c - size]!++;
+  }
+  return true;
+}

@@ -1,0 +1,230 @@
+import { EVENT_ID, YAMLException, constructFromEvents, parseEvents, type Event } from "js-yaml";
+import { diagnostic } from "./rules";
+import type { Diagnostic } from "./types";
+
+export const MAX_FILE_BYTES = 64 * 1024;
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+/** A parsed YAML file that can point at any of its keys or values, computed only when a message needs it. */
+export interface YamlDoc {
+  readonly file: string;
+  readonly value: unknown;
+  /** Position of the value at a JSON pointer ("/engine_kwargs/max_model_len"); the nearest parent if absent. */
+  valueAt(pointer: string): Position;
+  /** Position of the key at a JSON pointer; the value's position for the root or sequence items. */
+  keyAt(pointer: string): Position;
+}
+
+export type ParseResult = { ok: true; doc: YamlDoc } | { ok: false; diagnostics: Diagnostic[] };
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const START: Position = { line: 1, column: 1 };
+
+/**
+ * Parse one YAML file into a value and a lazy position map from ONE parse: js-yaml 5's parseEvents gives
+ * events with source offsets, constructFromEvents builds the value from the same events. Never throws.
+ */
+export function parseYamlFile(file: string, bytes: Uint8Array): ParseResult {
+  const fail = (d: Diagnostic): ParseResult => ({ ok: false, diagnostics: [d] });
+  if (bytes.length > MAX_FILE_BYTES) {
+    return fail(
+      diagnostic("file-too-large", file, START, `file is ${bytes.length} bytes; the limit is ${MAX_FILE_BYTES} (64 KiB)`),
+    );
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return fail(diagnostic("yaml-not-utf8", file, positionOf(bytesPrefixText(bytes), Infinity), "file is not valid UTF-8"));
+  }
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const nul = text.indexOf("\0");
+  if (nul >= 0) return fail(diagnostic("yaml-not-utf8", file, positionOf(text, nul), "file contains a NUL byte (binary data)"));
+
+  let events: Event[];
+  try {
+    events = parseEvents(text, { filename: file, maxDepth: 20 });
+  } catch (error) {
+    return fail(yamlError("yaml-syntax", file, text, error));
+  }
+  const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
+  if (documents === 0 || (events.length === 3 && isEmptyScalar(events[1]))) {
+    return fail(diagnostic("yaml-empty", file, START, "file is empty: expected a YAML mapping"));
+  }
+  if (documents > 1) {
+    const second = events.findIndex((e, i) => i > 0 && e.type === EVENT_ID.DOCUMENT);
+    return fail(
+      diagnostic(
+        "yaml-multiple-documents",
+        file,
+        positionOf(text, offsetOf(events[second + 1]) ?? text.length),
+        "file holds more than one YAML document: put one spec in each file",
+      ),
+    );
+  }
+  for (const event of events) {
+    if (event.type === EVENT_ID.ALIAS) {
+      return fail(
+        diagnostic("yaml-alias", file, positionOf(text, event.anchorStart - 1), "YAML aliases (*name) are not allowed: write the value out"),
+      );
+    }
+    if ("anchorStart" in event && event.anchorStart >= 0) {
+      return fail(
+        diagnostic("yaml-anchor", file, positionOf(text, event.anchorStart - 1), "YAML anchors (&name) are not allowed: write the value out"),
+      );
+    }
+    if ("tagStart" in event && event.tagStart >= 0) {
+      return fail(diagnostic("yaml-tag", file, positionOf(text, event.tagStart), "YAML tags (!tag) are not allowed"));
+    }
+  }
+  let value: unknown;
+  try {
+    value = constructFromEvents(events, { source: text, filename: file, maxAliases: 0 })[0];
+  } catch (error) {
+    const rule = error instanceof YAMLException && /duplicat/i.test(error.reason) ? "yaml-duplicate-key" : "yaml-syntax";
+    return fail(yamlError(rule, file, text, error));
+  }
+  return { ok: true, doc: new LazyDoc(file, text, events, value) };
+}
+
+function isEmptyScalar(event: Event | undefined): boolean {
+  return event?.type === EVENT_ID.SCALAR && event.valueStart === -1 && event.tagStart === -1;
+}
+
+function yamlError(rule: "yaml-syntax" | "yaml-duplicate-key", file: string, text: string, error: unknown) {
+  if (error instanceof YAMLException && error.mark) {
+    const reason = error.reason || "invalid YAML";
+    const message = rule === "yaml-duplicate-key" ? `duplicate key: ${reason}` : `invalid YAML: ${reason}`;
+    return diagnostic(rule, file, { line: error.mark.line + 1, column: error.mark.column + 1 }, message);
+  }
+  return diagnostic(rule, file, START, `invalid YAML: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+function bytesPrefixText(bytes: Uint8Array): string {
+  // Decode up to the first invalid byte so the position points at it.
+  let lo = 0;
+  let hi = bytes.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    try {
+      utf8.decode(bytes.subarray(0, mid));
+      lo = mid;
+    } catch {
+      hi = mid - 1;
+    }
+  }
+  return new TextDecoder().decode(bytes.subarray(0, lo));
+}
+
+export function positionOf(text: string, offset: number): Position {
+  const end = Math.max(0, Math.min(offset, text.length));
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+function offsetOf(event: Event | undefined): number | undefined {
+  if (!event) return undefined;
+  if (event.type === EVENT_ID.SCALAR) return event.valueStart >= 0 ? event.valueStart : undefined;
+  if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) return event.start;
+  return undefined;
+}
+
+interface Located {
+  key: number;
+  value: number;
+}
+
+class LazyDoc implements YamlDoc {
+  #positions: Map<string, Located> | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly text: string,
+    private readonly events: Event[],
+    readonly value: unknown,
+  ) {}
+
+  valueAt(pointer: string): Position {
+    return positionOf(this.text, this.#find(pointer).value);
+  }
+
+  keyAt(pointer: string): Position {
+    return positionOf(this.text, this.#find(pointer).key);
+  }
+
+  #find(pointer: string): Located {
+    const positions = (this.#positions ??= this.#index());
+    for (let p = pointer; ; p = p.slice(0, p.lastIndexOf("/"))) {
+      const hit = positions.get(p);
+      if (hit) return hit;
+      if (p === "") return { key: 0, value: 0 };
+    }
+  }
+
+  /** Walk the events once, recording where every key and value starts, by JSON pointer. */
+  #index(): Map<string, Located> {
+    const out = new Map<string, Located>();
+    const text = this.text;
+    let i = 1; // skip the DOCUMENT event
+    const walk = (pointer: string, key: number): void => {
+      const event = this.events[i++];
+      if (!event) return;
+      const start = offsetOf(event) ?? key;
+      out.set(pointer, { key, value: start });
+      if (event.type === EVENT_ID.MAPPING) {
+        while (this.events[i] && this.events[i]!.type !== EVENT_ID.POP) {
+          const keyEvent = this.events[i]!;
+          const keyOffset = offsetOf(keyEvent) ?? start;
+          const name =
+            keyEvent.type === EVENT_ID.SCALAR
+              ? keyEvent.fast
+                ? text.slice(keyEvent.valueStart, keyEvent.valueEnd)
+                : String(scalarText(text, keyEvent))
+              : "";
+          i++;
+          if (keyEvent.type !== EVENT_ID.SCALAR) skipNode(keyEvent);
+          walk(`${pointer}/${escapePointer(name)}`, keyOffset);
+        }
+        i++;
+      } else if (event.type === EVENT_ID.SEQUENCE) {
+        let index = 0;
+        while (this.events[i] && this.events[i]!.type !== EVENT_ID.POP) {
+          const itemStart = offsetOf(this.events[i]) ?? start;
+          walk(`${pointer}/${index++}`, itemStart);
+        }
+        i++;
+      }
+    };
+    const skipNode = (event: Event): void => {
+      if (event.type !== EVENT_ID.MAPPING && event.type !== EVENT_ID.SEQUENCE) return;
+      let depth = 1;
+      while (depth > 0 && i < this.events.length) {
+        const e = this.events[i++]!;
+        if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) depth++;
+        else if (e.type === EVENT_ID.POP) depth--;
+      }
+    };
+    walk("", 0);
+    return out;
+  }
+}
+
+function scalarText(text: string, event: Event & { type: typeof EVENT_ID.SCALAR }): unknown {
+  // Quoted or multi-line keys are rare in our files; build the value the same way js-yaml does.
+  return constructFromEvents([{ type: EVENT_ID.DOCUMENT, explicitStart: false, explicitEnd: false, directives: [] }, event, { type: EVENT_ID.POP }], {
+    source: text,
+  })[0];
+}
+
+export function escapePointer(segment: string): string {
+  return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
