@@ -2,7 +2,7 @@ import { assemble } from "../assemble";
 import { checkRepo, isRenderCurrent } from "../pipeline";
 import { parse } from "./args";
 import { UsageError } from "./errors";
-import type { Command } from "./main";
+import type { Command } from "./command";
 import { formatDiagnostics } from "./output";
 import { loadRepo } from "./repo";
 

@@ -1,10 +1,6 @@
 import { FindingsError, UsageError } from "./errors";
 
-export interface Command {
-  readonly summary: string;
-  readonly usage: string;
-  run(argv: string[]): Promise<number>;
-}
+import type { Command } from "./command";
 
 // One thin dispatcher; each command is loaded only when called, so `validate` never loads git or HTTP clients.
 const COMMANDS: Record<string, () => Promise<Command>> = {
@@ -13,12 +9,11 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   assemble: async () => (await import("./assemble-command")).assembleCommand,
   plan: async () => (await import("./plan-command")).planCommand,
   new: async () => (await import("./new-command")).newCommand,
+  codeowners: async () => (await import("./codeowners-command")).codeownersCommand,
+  agent: async () => (await import("../../../agent/src/cli/agent-command")).agentCommand,
+  status: async () => (await import("../../../agent/src/cli/status-command")).statusCommand,
+  demo: async () => (await import("../../../agent/src/demo/demo-command")).demoCommand,
 };
-
-/** Other parts of the tool (the agent, codeowners) register here without the dispatcher importing them eagerly. */
-export function registerCommand(name: string, load: () => Promise<Command>): void {
-  COMMANDS[name] = load;
-}
 
 const HELP = `serve-gitops: GitOps for self-service LLM serving on Ray Serve
 
@@ -33,6 +28,7 @@ Commands:
   codeowners  render .github/CODEOWNERS from models/users.yaml
   agent       run the sync agent beside a Ray cluster
   status      print a sync agent's per-model status
+  demo        the whole loop on this machine against a SIMULATED Ray cluster and GitHub
 `;
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@ import { dirname, join, relative } from "node:path";
 import { validateRepo } from "../validate";
 import { parse } from "./args";
 import { FindingsError, UsageError } from "./errors";
-import type { Command } from "./main";
+import type { Command } from "./command";
 import { formatDiagnostics } from "./output";
 import { loadRepo } from "./repo";
 

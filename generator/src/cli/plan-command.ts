@@ -5,7 +5,7 @@ import { planMarkdown } from "../plan-markdown";
 import type { RepoSnapshot } from "../types";
 import { parse, parseNow } from "./args";
 import { UsageError } from "./errors";
-import type { Command } from "./main";
+import type { Command } from "./command";
 import { formatDiagnostics } from "./output";
 import { loadRepo } from "./repo";
 

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } 
 import { dirname, join } from "node:path";
 import { checkRepo } from "../pipeline";
 import { parse, parseNow } from "./args";
-import type { Command } from "./main";
+import type { Command } from "./command";
 import { formatDiagnostics } from "./output";
 import { loadRepo } from "./repo";
 

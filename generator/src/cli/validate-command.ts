@@ -1,6 +1,6 @@
 import { validateRepo } from "../validate";
 import { parse } from "./args";
-import type { Command } from "./main";
+import type { Command } from "./command";
 import { formatDiagnostics } from "./output";
 import { loadRepo, repoRelative } from "./repo";
 
