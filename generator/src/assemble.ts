@@ -63,7 +63,12 @@ export function applicationsOf(cluster: ClusterConfig, fragments: readonly Fragm
 }
 
 const hbs = Handlebars.create();
-hbs.registerHelper("json", (value: unknown) => new hbs.SafeString(JSON.stringify(value)));
+hbs.registerHelper("json", (value: unknown) => {
+  // `strict` does not reach helper arguments: a misspelt field arrives here as undefined and would render
+  // as an empty (null) YAML value. Fail as a missing field would.
+  if (value === undefined) throw new Error("{{json}} got a missing field (misspelt name?)");
+  return new hbs.SafeString(JSON.stringify(value));
+});
 
 /**
  * Build the complete Ray Serve config (the body the agent PUTs) for one cluster through its template, then

@@ -35,7 +35,8 @@ export interface KwargProblem {
 export function checkEngineKwargs(kwargs: Readonly<Record<string, unknown>>, denied: ReadonlySet<string>): KwargProblem[] {
   const problems: KwargProblem[] = [];
   for (const [key, value] of Object.entries(kwargs)) {
-    const platform = PLATFORM_KWARGS[key];
+    // hasOwn: a key such as `constructor` must not find Object.prototype's members.
+    const platform = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : undefined;
     if (platform !== undefined) {
       problems.push({ key, rule: "engine-kwarg-platform", message: `engine_kwargs.${key} is set by the platform: ${platform}` });
       continue;

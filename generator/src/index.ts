@@ -24,3 +24,4 @@ export { assemble, applicationsOf, checkServeConfig, LLM_IMPORT_PATH, type Serve
 export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
 export { planChange, diffFragment, type Plan, type ClusterPlan, type ModelChange } from "./plan";
 export { planMarkdown, PLAN_MARKER } from "./plan-markdown";
+export { renderCodeowners, codeownersOf, CODEOWNERS_FILE, CODEOWNERS_COMMAND, ADMIN_PATHS, type CodeownersResult } from "./codeowners";

@@ -45,6 +45,8 @@ export function checkModelSource(
   const refuse = (rule: RuleId, message: string): SourceCheck => ({ ok: false, rule, message });
   if (source.trim() === "") return refuse("invalid-value", "model_source is empty");
   if (CONTROL.test(source)) return refuse("model-source-traversal", "model_source contains control characters");
+  // Before the relative/hub branch: "$HOME\..\bob" is a traversal attempt, not a relative path.
+  if (source.includes("\\") || decodePercent(source).includes("\\")) return refuse("model-source-traversal", "model_source contains a backslash");
   if (URL_LIKE.test(source)) {
     return refuse("model-source-url", `model_source must be a path or a Hugging Face repo id, not a URL ("${clip(source)}")`);
   }
@@ -61,7 +63,6 @@ export function checkModelSource(
     return refuse("model-source-outside-roots", `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`);
   }
   const decoded = decodePercent(resolved);
-  if (resolved.includes("\\") || decoded.includes("\\")) return refuse("model-source-traversal", "model_source contains a backslash");
   const segments = decoded.split("/").slice(1);
   if (segments.some((s) => s === "." || s === "..")) {
     return refuse("model-source-traversal", `model_source may not contain "." or ".." segments (also percent-encoded): "${clip(source)}"`);

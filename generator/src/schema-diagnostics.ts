@@ -34,7 +34,7 @@ function toDiagnostic(doc: YamlDoc, error: ErrorObject, knownFields: readonly st
     case "additionalProperties": {
       const field = String(params.additionalProperty);
       const pointer = `${path}/${escapePointer(field)}`;
-      const platform = path === "" ? PLATFORM_FIELDS[field] : undefined;
+      const platform = path === "" && Object.hasOwn(PLATFORM_FIELDS, field) ? PLATFORM_FIELDS[field] : undefined;
       if (platform) return diagnostic("platform-field", doc.file, doc.keyAt(pointer), `\`${field}\` is not a spec field: ${platform}`);
       const guess = path === "" ? suggest(field, knownFields) : undefined;
       return diagnostic(

@@ -3,7 +3,7 @@ import { schemaDiagnostics } from "./schema-diagnostics";
 import { isKnownAccelerator } from "./schemas";
 import { schemaErrors } from "./schemas";
 import type { ClusterConfig, Diagnostic, Layout, SnapshotFile, UserEntry, UsersConfig } from "./types";
-import { parseYamlFile } from "./yaml-source";
+import { MAX_CONFIG_BYTES, parseYamlFile } from "./yaml-source";
 
 export const USERS_FILE = "models/users.yaml";
 
@@ -22,9 +22,12 @@ export const DEFAULT_DENIED_KWARGS = [
   "logits_processors",
 ];
 
+/** Where model_source may point when a cluster.yaml sets no `sources.roots`. */
+export const DEFAULT_SOURCE_ROOTS = { shared: ["/private/hf"], user: "/private/users/{user}" } as const;
+
 export function parseUsers(file: SnapshotFile | undefined): { users?: UsersConfig; diagnostics: Diagnostic[] } {
   if (!file) return { diagnostics: [] };
-  const parsed = parseYamlFile(file.path, file.bytes);
+  const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
   const errors = schemaErrors("users", parsed.doc.value);
   if (errors.length > 0) return { diagnostics: schemaDiagnostics(parsed.doc, errors, ["admins", "users"]) };
@@ -47,7 +50,7 @@ interface RawCluster {
 
 /** Parse clusters/<name>/cluster.yaml and apply the documented defaults. */
 export function parseCluster(name: string, file: SnapshotFile): { cluster?: ClusterConfig; diagnostics: Diagnostic[] } {
-  const parsed = parseYamlFile(file.path, file.bytes);
+  const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
   const { doc } = parsed;
   const errors = schemaErrors("cluster", doc.value);
@@ -87,7 +90,10 @@ export function parseCluster(name: string, file: SnapshotFile): { cluster?: Clus
     },
     sources: {
       allow_hub: raw.sources?.allow_hub ?? false,
-      roots: { shared: raw.sources?.roots?.shared ?? ["/private/hf"], user: raw.sources?.roots?.user ?? "/private/users/{user}" },
+      roots: {
+        shared: raw.sources?.roots?.shared ?? DEFAULT_SOURCE_ROOTS.shared,
+        user: raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user,
+      },
     },
     engine_kwargs: { deny: raw.engine_kwargs?.deny ?? DEFAULT_DENIED_KWARGS },
     sync: {

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import { checkEngineKwargs } from "./engine-kwargs";
 import { checkModelSource } from "./model-source";
+import { DEFAULT_SOURCE_ROOTS } from "./validate-config";
 import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
 import { schemaErrors } from "./schemas";
@@ -95,8 +96,13 @@ export function validateSpec(file: SnapshotFile, user: string, suffix: string, c
 
   const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica! : 1;
   let resolvedSource: string | undefined;
-  for (const cluster of targets) {
-    if (gpus > cluster.gpus_per_node) {
+  // With no usable target (a broken cluster.yaml, reported there, or an unknown name), the spec's own
+  // problems must still show: check it against the platform's default roots, leaving hub ids and the deny
+  // list to the cluster once it is fixed. Nothing is rendered from such a spec.
+  const checked: readonly TargetRules[] = targets.length > 0 ? targets.map(targetRules) : [FALLBACK_RULES];
+  const sourceAt = doc.valueAt("/model_source");
+  for (const cluster of checked) {
+    if (cluster.gpus_per_node !== undefined && gpus > cluster.gpus_per_node) {
       diagnostics.push(
         diagnostic(
           "gpus-per-node",
@@ -107,13 +113,14 @@ export function validateSpec(file: SnapshotFile, user: string, suffix: string, c
       );
     }
     if (typeof raw.model_source === "string") {
-      const check = checkModelSource(raw.model_source, user, cluster.sources.roots, cluster.sources.allow_hub);
+      const check = checkModelSource(raw.model_source, user, cluster.roots, cluster.allow_hub);
       if (check.ok) resolvedSource ??= check.resolved;
-      else if (!diagnostics.some((d) => d.rule === check.rule))
-        diagnostics.push(diagnostic(check.rule, file.path, doc.valueAt("/model_source"), targets.length > 1 ? `${check.message} (cluster ${cluster.name})` : check.message));
+      // Once per rule on model_source (not once per cluster), without hiding another field's same rule.
+      else if (!diagnostics.some((d) => d.rule === check.rule && d.line === sourceAt.line && d.column === sourceAt.column))
+        diagnostics.push(diagnostic(check.rule, file.path, sourceAt, targets.length > 1 ? `${check.message} (cluster ${cluster.name})` : check.message));
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.engine_kwargs.deny))) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.deny))) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d) => d.rule === problem.rule && d.message === problem.message)) continue;
         diagnostics.push(diagnostic(problem.rule, file.path, problem.atValue ? doc.valueAt(pointer) : doc.keyAt(pointer), problem.message));
@@ -142,6 +149,25 @@ export function validateSpec(file: SnapshotFile, user: string, suffix: string, c
     },
   };
 }
+
+/** What a spec is checked against on one target cluster. */
+interface TargetRules {
+  readonly name: string;
+  readonly gpus_per_node?: number;
+  readonly roots: ClusterConfig["sources"]["roots"];
+  readonly allow_hub: boolean;
+  readonly deny: readonly string[];
+}
+
+const targetRules = (c: ClusterConfig): TargetRules => ({
+  name: c.name,
+  gpus_per_node: c.gpus_per_node,
+  roots: c.sources.roots,
+  allow_hub: c.sources.allow_hub,
+  deny: c.engine_kwargs.deny,
+});
+
+const FALLBACK_RULES: TargetRules = { name: "(default)", roots: DEFAULT_SOURCE_ROOTS, allow_hub: true, deny: [] };
 
 /** GPUs a model may hold on one cluster: max_replicas when autoscaling. */
 export function modelGpus(spec: Pick<ModelSpec, "num_replicas" | "autoscaling" | "gpus_per_replica">): number {

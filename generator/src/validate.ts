@@ -86,6 +86,8 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   const defaultsProblems = checkDefaults([...clusters.values()]);
   diagnostics.push(...defaultsProblems);
   const defaults = [...clusters.values()].filter((c) => c.default);
+  // Two defaults are reported on their cluster.yaml files: a spec relying on the default is not blamed too.
+  if (defaults.length > 1) for (const c of defaults) broken.add(c.name);
   const ctx = { clusters, broken, defaultCluster: defaults.length === 1 ? defaults[0] : undefined };
 
   // One model per (user, suffix), also across .yaml/.yml and letter case.
@@ -96,7 +98,8 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     if (!USER_ID.test(user) || !users?.users.has(user)) {
       const why = users ? "is not a registered user in models/users.yaml" : "cannot be checked: models/users.yaml is missing or invalid";
       diagnostics.push(diagnostic("unregistered-user", file.path, TOP, `folder models/${user}/ ${why}`));
-      continue;
+      // A broken users.yaml must not hide the spec's own problems; an unregistered folder is the problem.
+      if (users || !USER_ID.test(user)) continue;
     }
     const identity = `${user}/${suffix.toLowerCase()}`;
     const first = seen.get(identity);
@@ -142,7 +145,9 @@ function checkBudgets(
     const byUser = new Map<string, ModelSpec[]>();
     for (const m of here) byUser.set(m.user, [...(byUser.get(m.user) ?? []), m]);
     for (const [user, owned] of byUser) {
-      const quota = users?.get(user)?.gpu_quota ?? 0;
+      // Without a valid users.yaml (reported there) no quota is known: do not flag every model.
+      if (!users) break;
+      const quota = users.get(user)?.gpu_quota ?? 0;
       const used = owned.reduce((sum, m) => sum + modelGpus(m), 0);
       if (used <= quota) continue;
       const targets = owned.filter((m) => blame?.has(m.file));

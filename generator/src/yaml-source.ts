@@ -1,8 +1,10 @@
-import { EVENT_ID, YAMLException, constructFromEvents, parseEvents, type Event } from "js-yaml";
+import { EVENT_ID, SCALAR_STYLE, YAMLException, constructFromEvents, parseEvents, type Event } from "js-yaml";
 import { diagnostic } from "./rules";
 import type { Diagnostic } from "./types";
 
 export const MAX_FILE_BYTES = 64 * 1024;
+/** users.yaml and cluster.yaml are admin-owned and grow with the organisation: a larger, still finite bound. */
+export const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
 export interface Position {
   line: number;
@@ -28,12 +30,10 @@ const START: Position = { line: 1, column: 1 };
  * Parse one YAML file into a value and a lazy position map from ONE parse: js-yaml 5's parseEvents gives
  * events with source offsets, constructFromEvents builds the value from the same events. Never throws.
  */
-export function parseYamlFile(file: string, bytes: Uint8Array): ParseResult {
+export function parseYamlFile(file: string, bytes: Uint8Array, maxBytes = MAX_FILE_BYTES): ParseResult {
   const fail = (d: Diagnostic): ParseResult => ({ ok: false, diagnostics: [d] });
-  if (bytes.length > MAX_FILE_BYTES) {
-    return fail(
-      diagnostic("file-too-large", file, START, `file is ${bytes.length} bytes; the limit is ${MAX_FILE_BYTES} (64 KiB)`),
-    );
+  if (bytes.length > maxBytes) {
+    return fail(diagnostic("file-too-large", file, START, `file is ${bytes.length} bytes; the limit is ${maxBytes} bytes`));
   }
   let text: string;
   try {
@@ -133,7 +133,12 @@ export function positionOf(text: string, offset: number): Position {
 
 function offsetOf(event: Event | undefined): number | undefined {
   if (!event) return undefined;
-  if (event.type === EVENT_ID.SCALAR) return event.valueStart >= 0 ? event.valueStart : undefined;
+  if (event.type === EVENT_ID.SCALAR) {
+    if (event.valueStart < 0) return undefined;
+    // valueStart is past a quoted scalar's opening quote; the value, as the owner wrote it, starts at the quote.
+    const quoted = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
+    return quoted ? event.valueStart - 1 : event.valueStart;
+  }
   if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) return event.start;
   return undefined;
 }

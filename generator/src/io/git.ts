@@ -20,7 +20,14 @@ export interface GitOptions {
 /** The one place simple-git is created. */
 export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit {
   const env = { ...pickEnv(), ...GIT_ENV, ...options.env };
-  return simpleGit({ baseDir, timeout: { block: options.timeoutMs ?? 60_000 } }).env(env);
+  return simpleGit({
+    baseDir,
+    timeout: { block: options.timeoutMs ?? 60_000 },
+    // simple-git guards GIT_* variables; the ones we pass are ours (BatchMode ssh, no prompt, extraHeader
+    // config from the agent's environment), so they are allowed by name, and nothing else.
+    allowEnvironment: Object.keys(env).filter((key) => key.toUpperCase().startsWith("GIT_")),
+    unsafe: { allowUnsafeSshCommand: true },
+  }).env(env);
 }
 
 function pickEnv(): Record<string, string> {

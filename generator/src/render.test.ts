@@ -1,0 +1,265 @@
+import { Ajv2020 } from "ajv/dist/2020";
+import { createHash } from "node:crypto";
+import { load } from "js-yaml";
+import { describe, expect, it } from "vitest";
+import pkg from "../../package.json";
+import llmConfigSchema from "../../schemas/ray-llm-config.schema.json";
+import { bare, clusterText, NOW, specText, withFiles, type FileChange } from "../test-fixtures/helpers";
+import { checkRepo, isRenderCurrent } from "./pipeline";
+import { diffRendered, formatTimestamp, fragmentPath, GENERATOR_VERSION, renderFragments, timestampsOf } from "./render";
+import type { Fragment, RepoSnapshot } from "./types";
+import { validateRepo } from "./validate";
+
+const LATER = new Date("2026-03-01T08:00:00Z");
+const QWEN = "models/alice/qwen.yaml";
+
+function render(snapshot: RepoSnapshot, now = NOW, timestamps: ReadonlyArray<ReadonlyMap<string, string>> = []) {
+  const result = checkRepo(snapshot, { now, timestamps });
+  if (!result.render) throw new Error(JSON.stringify(result.diagnostics, null, 2));
+  return { ...result.render, diff: result.renderDiff! };
+}
+
+/** What `serve-gitops render` leaves in the tree: rendered files written, extra ones removed. */
+function applyRender(snapshot: RepoSnapshot, now = NOW): RepoSnapshot {
+  const { files, diff } = render(snapshot, now);
+  const changes: Record<string, FileChange> = Object.fromEntries(files);
+  for (const path of diff.extra) changes[path] = null;
+  return withFiles(changes, snapshot);
+}
+
+const served = (snapshot: RepoSnapshot, now = NOW) => render(snapshot, now).fragments.map((f) => `${f.cluster} ${f.served_name}`);
+
+describe("served names", () => {
+  it("names a new model <user>-<YYYYMMDDHHMM>-<suffix> in UTC from --now", () => {
+    expect(formatTimestamp(new Date("2026-01-06T12:35:59.999Z"))).toBe("202601061235");
+    expect(formatTimestamp(new Date("2026-01-06T23:59:00-02:00"))).toBe("202601070159");
+    expect(served(bare({ [QWEN]: specText("qwen") }))).toEqual(["h1 alice-202601061235-qwen"]);
+  });
+
+  it("keeps the name on an update", () => {
+    const first = applyRender(bare({ [QWEN]: specText("qwen") }));
+    const updated = withFiles({ [QWEN]: specText("qwen", { num_replicas: 2, engine_kwargs: { max_model_len: 4096 } }) }, first);
+    expect(served(updated, LATER)).toEqual(["h1 alice-202601061235-qwen"]);
+  });
+
+  it("gives a second cluster the same name", () => {
+    const first = applyRender(bare({ [QWEN]: specText("qwen") }));
+    const both = withFiles({ [QWEN]: specText("qwen", { clusters: ["h1", "lab"] }) }, first);
+    expect(served(both, LATER)).toEqual(["h1 alice-202601061235-qwen", "lab alice-202601061235-qwen"]);
+  });
+
+  it("keeps the name when the model moves to another cluster in one change", () => {
+    const first = applyRender(bare({ [QWEN]: specText("qwen") }));
+    const moved = withFiles({ [QWEN]: specText("qwen", { clusters: ["lab"] }) }, first);
+    expect(served(moved, LATER)).toEqual(["lab alice-202601061235-qwen"]);
+  });
+
+  it("gives a deleted and re-added model a new name", () => {
+    const first = applyRender(bare({ [QWEN]: specText("qwen") }));
+    const deleted = applyRender(withFiles({ [QWEN]: null }, first), LATER);
+    expect([...deleted.files.keys()].filter((p) => p.includes("/rendered/"))).toEqual([]);
+    const readded = withFiles({ [QWEN]: specText("qwen") }, deleted);
+    expect(served(readded, LATER)).toEqual(["h1 alice-202603010800-qwen"]);
+  });
+
+  it("takes names from the sources given first (the base branch) over the tree's own fragments", () => {
+    const head = applyRender(bare({ [QWEN]: specText("qwen") }), LATER);
+    const base = applyRender(bare({ [QWEN]: specText("qwen") }), NOW);
+    expect(served(head, NOW)).toEqual(["h1 alice-202603010800-qwen"]);
+    const result = checkRepo(head, { now: NOW, timestamps: [timestampsOf(base)] });
+    expect(result.render!.fragments.map((f) => f.served_name)).toEqual(["alice-202601061235-qwen"]);
+    expect(result.renderDiff!.stale).toEqual([fragmentPath("h1", "alice", "qwen")]);
+  });
+
+  it("resolves two clusters that disagree to the oldest name", () => {
+    const one = applyRender(bare({ [QWEN]: specText("qwen", { clusters: ["h1"] }) }), LATER);
+    const two = applyRender(bare({ [QWEN]: specText("qwen", { clusters: ["lab"] }) }), NOW);
+    const mixed = withFiles(Object.fromEntries([...two.files].filter(([p]) => p.includes("/rendered/"))), one);
+    expect(timestampsOf(mixed).get("alice/qwen")).toBe("202601061235");
+  });
+
+  it("ignores fragments whose served name does not belong to their path", () => {
+    const path = fragmentPath("h1", "alice", "qwen");
+    const stray = withFiles({ [path]: "served_name: bob-202001010000-qwen\n" }, bare());
+    expect(timestampsOf(stray).size).toBe(0);
+    const garbage = withFiles({ [path]: new Uint8Array([0xff, 0x00, 0xfe]) }, bare());
+    expect(timestampsOf(garbage).size).toBe(0);
+  });
+});
+
+describe("fragments", () => {
+  const snapshot = bare({
+    "models/alice/llama.yaml": [
+      "model_id: llama",
+      "model_source: $HOME/checkpoints/llama",
+      "gpus_per_replica: 2",
+      "autoscaling:",
+      "  min_replicas: 1",
+      "  max_replicas: 3",
+      "  target_ongoing_requests: 16",
+      "engine_kwargs:",
+      "  max_num_seqs: 64",
+      "  enable_prefix_caching: true",
+      "  max_model_len: 16384",
+      "",
+    ].join("\n"),
+    [QWEN]: specText("qwen", { num_replicas: 2 }),
+  });
+  const { fragments, files } = render(snapshot);
+  const llama = fragments.find((f) => f.suffix === "llama")!;
+  const qwen = fragments.find((f) => f.suffix === "qwen")!;
+
+  it("records the served name, creation time, spec path and digest, generator version and LLMConfig", () => {
+    const bytes = snapshot.files.get("models/alice/llama.yaml")!.bytes;
+    expect(llama).toMatchObject({
+      cluster: "h1",
+      user: "alice",
+      suffix: "llama",
+      served_name: "alice-202601061235-llama",
+      created: "2026-01-06T12:35:00Z",
+      spec: "models/alice/llama.yaml",
+      spec_sha256: createHash("sha256").update(bytes).digest("hex"),
+      generator: `serve-gitops ${pkg.version}`,
+      gpus_per_replica: 2,
+      gpus: 6,
+      endpoint: "https://dstack.company.com/access/models/team1/alice-202601061235-llama/v1",
+    });
+    expect(GENERATOR_VERSION).toBe(`serve-gitops ${pkg.version}`);
+  });
+
+  it("sets tensor_parallel_size from gpus_per_replica and pipeline parallelism 1, after the owner's sorted kwargs", () => {
+    const kwargs = llama.llm_config.engine_kwargs as Record<string, unknown>;
+    expect(Object.entries(kwargs)).toEqual([
+      ["enable_prefix_caching", true],
+      ["max_model_len", 16384],
+      ["max_num_seqs", 64],
+      ["tensor_parallel_size", 2],
+      ["pipeline_parallel_size", 1],
+    ]);
+  });
+
+  it("keeps replica counts out of args: num_replicas 1 there, the real count in LLMServer:<name>", () => {
+    expect(llama.llm_config).toEqual({
+      model_loading_config: { model_id: "alice-202601061235-llama", model_source: "/private/users/alice/checkpoints/llama" },
+      accelerator_type: "H20",
+      deployment_config: { name: "alice-202601061235-llama", num_replicas: 1 },
+      engine_kwargs: llama.llm_config.engine_kwargs,
+    });
+    expect(llama.deployment).toEqual({
+      name: "LLMServer:alice-202601061235-llama",
+      num_replicas: "auto",
+      autoscaling_config: { min_replicas: 1, max_replicas: 3, target_ongoing_requests: 16 },
+    });
+    expect(qwen.deployment).toEqual({ name: "LLMServer:alice-202601061235-qwen", num_replicas: 2 });
+    expect(qwen.llm_config.deployment_config).toEqual({ name: "alice-202601061235-qwen", num_replicas: 1 });
+    expect(JSON.stringify(qwen.llm_config)).not.toContain("autoscaling");
+  });
+
+  it("emits LLMConfigs that Ray Serve LLM's schema accepts", () => {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    const validate = ajv.compile(llmConfigSchema);
+    for (const f of fragments) expect(validate(f.llm_config), JSON.stringify(validate.errors)).toBe(true);
+  });
+
+  it("writes one file per (model, cluster) that says it is generated and parses back to the fragment", () => {
+    expect([...files.keys()].sort()).toEqual(["clusters/h1/rendered/alice/llama.yaml", "clusters/h1/rendered/alice/qwen.yaml"]);
+    const text = files.get("clusters/h1/rendered/alice/llama.yaml")!;
+    expect(text.split("\n")[0]).toMatch(/^# Generated by `serve-gitops render` from models\/alice\/llama.yaml\. Do not edit/);
+    expect(text).toContain("`npx serve-gitops render`");
+    expect(load(text)).toEqual(JSON.parse(JSON.stringify(llama)) as Fragment);
+  });
+
+  it("carries a value with YAML-breaking characters through the fragment", () => {
+    const tricky = 'a: #b\n- c: "d" \'e\' {f} [g] & *h ! % @ `i` \u2028';
+    const result = render(bare({ [QWEN]: specText("qwen", { engine_kwargs: { revision: tricky } }) }));
+    const text = result.files.get(fragmentPath("h1", "alice", "qwen"))!;
+    const parsed = load(text) as Fragment;
+    expect((parsed.llm_config.engine_kwargs as Record<string, unknown>).revision).toBe(tricky);
+  });
+});
+
+describe("determinism", () => {
+  const specs = {
+    "models/alice/a.yaml": specText("a", { engine_kwargs: { max_num_seqs: 8, max_model_len: 1024 } }),
+    "models/bob/b.yaml": specText("b", { clusters: ["lab", "h1"] }),
+    [QWEN]: specText("qwen"),
+  };
+
+  it("renders byte-identical files for the same tree, whatever the order files were read in", () => {
+    const forward = render(bare(specs));
+    const reversed: RepoSnapshot = { label: "reversed", files: new Map([...bare(specs).files].reverse()) };
+    const again = render(reversed);
+    expect([...again.files]).toEqual([...forward.files]);
+    expect(again.files).toEqual(forward.files);
+  });
+
+  it("renders the same bytes whatever order the owner wrote kwargs in", () => {
+    const a = render(bare({ "models/alice/a.yaml": "model_id: a\nmodel_source: $HOME/x\nengine_kwargs:\n  max_num_seqs: 8\n  max_model_len: 1024\n" }));
+    const b = render(bare({ "models/alice/a.yaml": "model_id: a\nmodel_source: $HOME/x\nengine_kwargs:\n  max_model_len: 1024\n  max_num_seqs: 8\n" }));
+    const strip = (text: string) => text.replace(/^spec_sha256: .*$/m, "");
+    expect(strip(a.files.get(fragmentPath("h1", "alice", "a"))!)).toBe(strip(b.files.get(fragmentPath("h1", "alice", "a"))!));
+  });
+
+  it("finds nothing to write once a render is applied, even at a later time", () => {
+    const applied = applyRender(bare(specs));
+    const again = render(applied, LATER);
+    expect(again.diff).toEqual({ stale: [], missing: [], extra: [] });
+    expect(isRenderCurrent(again.diff)).toBe(true);
+  });
+});
+
+describe("diffRendered", () => {
+  it("lists stale, missing and extra fragments", () => {
+    const applied = applyRender(bare({ [QWEN]: specText("qwen"), "models/bob/b.yaml": specText("b") }));
+    const changed = withFiles(
+      {
+        [QWEN]: specText("qwen", { num_replicas: 2 }),
+        "models/bob/b.yaml": null,
+        "models/bob/c.yaml": specText("c"),
+        "clusters/lab/rendered/bob/old.yaml": "stale\n",
+      },
+      applied,
+    );
+    const result = checkRepo(changed, { now: NOW });
+    expect(result.renderDiff).toEqual({
+      stale: ["clusters/h1/rendered/alice/qwen.yaml"],
+      missing: ["clusters/h1/rendered/bob/c.yaml"],
+      extra: ["clusters/h1/rendered/bob/b.yaml", "clusters/lab/rendered/bob/old.yaml"],
+    });
+    expect(isRenderCurrent(result.renderDiff)).toBe(false);
+  });
+
+  it("treats a symlink in place of a fragment as stale", () => {
+    const applied = applyRender(bare({ [QWEN]: specText("qwen") }));
+    const path = fragmentPath("h1", "alice", "qwen");
+    const linked = withFiles({ [path]: { path, kind: "symlink", bytes: applied.files.get(path)!.bytes } }, applied);
+    expect(diffRendered(linked, render(applied).files).stale).toEqual([path]);
+  });
+});
+
+describe("nothing is rendered from a tree with errors", () => {
+  it("returns no render when any spec has an error, and keeps the diagnostics", () => {
+    const result = checkRepo(bare({ [QWEN]: specText("qwen"), "models/bob/bad.yaml": specText("bad", { num_replicas: 0 }) }), { now: NOW });
+    expect(result.ok).toBe(false);
+    expect(result.render).toBeUndefined();
+    expect(result.renderDiff).toBeUndefined();
+    expect(result.diagnostics.map((d) => d.rule)).toEqual(["replicas-range"]);
+  });
+
+  it("still renders when the only findings are warnings", () => {
+    const snapshot = bare({
+      "models/users.yaml": "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 100}\n",
+      "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 16, gpus_per_node: 8 }),
+      [QWEN]: specText("qwen", { num_replicas: 3, gpus_per_replica: 5 }),
+    });
+    const result = checkRepo(snapshot, { now: NOW });
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics.map((d) => d.severity)).toEqual(["warning"]);
+    expect(result.render?.fragments).toHaveLength(1);
+  });
+
+  it("renders nothing for a model that is valid but on no cluster", () => {
+    const model = validateRepo(bare()).model;
+    expect(renderFragments(model, { now: NOW, timestamps: [] })).toEqual({ fragments: [], files: new Map(), diagnostics: [] });
+  });
+});

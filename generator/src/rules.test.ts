@@ -1,0 +1,181 @@
+import { describe, expect, it } from "vitest";
+import { bare, clusterText, NOW, where, type FileChange } from "../test-fixtures/helpers";
+import { assemble } from "./assemble";
+import { renderFragments } from "./render";
+import { diagnostic, hasErrors, RULES, ruleForSchemaError, sortDiagnostics, type RuleId } from "./rules";
+import type { Diagnostic, DiagnosticCode, ModelSpec, RepoModel } from "./types";
+import { validateRepo } from "./validate";
+
+// One scenario per rule, keyed by RuleId so the compiler refuses a new rule without one. Each scenario
+// must produce exactly the listed diagnostics: deleting the check that raises a rule fails its row.
+
+const S = "models/alice/t.yaml";
+const SRC = "model_id: t\nmodel_source: $HOME/common/hf/t\n";
+const validate = (changes: Record<string, FileChange>): readonly Diagnostic[] => validateRepo(bare(changes)).diagnostics;
+const spec = (extra: string) => validate({ [S]: SRC + extra });
+const at = (file: string, line: number, column: number) => ({ file, line, column });
+const ROOMY_USERS = "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n  bob: {github: [bob], gpu_quota: 4}\n";
+
+type Scenario = { run: () => readonly Diagnostic[]; at: ReturnType<typeof at>[]; severity?: "warning" } | { external: string };
+
+const SCENARIOS: Record<RuleId, Scenario> = {
+  "yaml-syntax": { run: () => validate({ [S]: 'model_id: t\nmodel_source: "unclosed\n' }), at: [at(S, 3, 1)] },
+  "yaml-duplicate-key": { run: () => validate({ [S]: "model_id: t\nmodel_id: t\n" }), at: [at(S, 2, 1)] },
+  "yaml-multiple-documents": { run: () => validate({ [S]: "model_id: t\n---\nmodel_id: t\n" }), at: [at(S, 3, 1)] },
+  "yaml-empty": { run: () => validate({ [S]: "" }), at: [at(S, 1, 1)] },
+  "yaml-not-utf8": { run: () => validate({ [S]: new Uint8Array([0x6d, 0x3a, 0x20, 0xc3, 0x28]) }), at: [at(S, 1, 4)] },
+  "yaml-anchor": { run: () => validate({ [S]: "model_id: &a t\n" }), at: [at(S, 1, 11)] },
+  "yaml-alias": { run: () => validate({ [S]: "model_id: t\nmodel_source: *a\n" }), at: [at(S, 2, 15)] },
+  "yaml-tag": { run: () => validate({ [S]: "model_id: !!str t\n" }), at: [at(S, 1, 11)] },
+  "file-too-large": { run: () => validate({ [S]: `${SRC}#${"x".repeat(70_000)}\n` }), at: [at(S, 1, 1)] },
+  "not-a-mapping": { run: () => validate({ [S]: "[model_id, t]\n" }), at: [at(S, 1, 1)] },
+  "required-field": { run: () => validate({ [S]: "model_id: t\n" }), at: [at(S, 1, 1)] },
+  "unknown-field": { run: () => spec("replicas: 2\n"), at: [at(S, 3, 1)] },
+  "platform-field": { run: () => spec("accelerator_type: H100\n"), at: [at(S, 3, 1)] },
+  "wrong-type": { run: () => spec('num_replicas: "2"\n'), at: [at(S, 3, 15)] },
+  "invalid-value": { run: () => spec("clusters: []\n"), at: [at(S, 3, 11)] },
+  "name-mismatch": { run: () => validate({ "models/alice/u.yaml": SRC }), at: [at("models/alice/u.yaml", 1, 11)] },
+  "engine-kwarg-unknown": { run: () => spec("engine_kwargs:\n  max_model_lenght: 8192\n"), at: [at(S, 4, 3)] },
+  "engine-kwarg-type": { run: () => spec("engine_kwargs:\n  max_model_len: big\n"), at: [at(S, 4, 18)] },
+  "unknown-cluster": { run: () => spec("clusters: [h9]\n"), at: [at(S, 3, 12)] },
+  "no-default-cluster": {
+    run: () => validate({ "clusters/h1/cluster.yaml": clusterText({ default: false }), [S]: SRC }),
+    at: [at(S, 1, 1)],
+  },
+  "accelerator-unknown": {
+    run: () => validate({ "clusters/h1/cluster.yaml": clusterText({ default: true, accelerator_type: "H9000" }) }),
+    at: [at("clusters/h1/cluster.yaml", 2, 19)],
+  },
+  "template-invalid": {
+    run: () => {
+      const snapshot = bare({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "broken.hbs" } }),
+        "clusters/h1/broken.hbs": "applications:\n{{#each applications}}\n  - name: {{json name}}\n",
+      });
+      const model = validateRepo(snapshot).model;
+      return assemble(model.clusters.get("h1")!, [], snapshot).diagnostics;
+    },
+    at: [at("clusters/h1/broken.hbs", 1, 1)],
+  },
+  "fragment-invalid": { external: "reserved for readers of committed fragments; the core never raises it" },
+  "spec-location": { run: () => validate({ "models/alice/team/t.yaml": SRC }), at: [at("models/alice/team/t.yaml", 1, 1)] },
+  "model-source-outside-roots": { run: () => validate({ [S]: "model_id: t\nmodel_source: /etc/t\n" }), at: [at(S, 2, 15)] },
+  "model-source-other-user": { run: () => validate({ [S]: "model_id: t\nmodel_source: /private/users/bob/t\n" }), at: [at(S, 2, 15)] },
+  "model-source-traversal": { run: () => validate({ [S]: "model_id: t\nmodel_source: $HOME/../bob/t\n" }), at: [at(S, 2, 15)] },
+  "model-source-url": { run: () => validate({ [S]: "model_id: t\nmodel_source: https://huggingface.co/x/y\n" }), at: [at(S, 2, 15)] },
+  "model-source-hub-not-allowed": { run: () => validate({ [S]: "model_id: t\nmodel_source: Qwen/Qwen3-8B\n" }), at: [at(S, 2, 15)] },
+  "unregistered-user": { run: () => validate({ "models/carol/t.yaml": SRC }), at: [at("models/carol/t.yaml", 1, 1)] },
+  "engine-kwarg-platform": { run: () => spec("engine_kwargs:\n  tensor_parallel_size: 2\n"), at: [at(S, 4, 3)] },
+  "engine-kwarg-denied": { run: () => spec("engine_kwargs:\n  worker_extension_cls: x.Y\n"), at: [at(S, 4, 3)] },
+  symlink: {
+    run: () => validate({ [S]: { path: S, kind: "symlink", bytes: new TextEncoder().encode("../bob/t.yaml") } }),
+    at: [at(S, 1, 1)],
+  },
+  ownership: { external: "raised by the pull-request check (who may change which files), not by the core" },
+  "duplicate-model": { run: () => validate({ [S]: SRC, "models/alice/t.yml": SRC }), at: [at("models/alice/t.yml", 1, 1)] },
+  "duplicate-served-name": {
+    // Unreachable through validateRepo (user + suffix is unique there); the render still guards it.
+    run: () => {
+      const model = validateRepo(bare({ [S]: SRC })).model;
+      const twin: ModelSpec = { ...model.models[0]!, file: "models/alice/t.yml" };
+      const doubled: RepoModel = { ...model, models: [...model.models, twin] };
+      return renderFragments(doubled, { now: NOW, timestamps: [] }).diagnostics;
+    },
+    at: [at("models/alice/t.yml", 1, 1)],
+  },
+  "render-stale": { external: "raised by the Action's render check from checkRepo's renderDiff (pinned in render.test.ts)" },
+  "codeowners-stale": { external: "raised by the Action's CODEOWNERS check" },
+  "multiple-default-clusters": {
+    run: () => validate({ "clusters/lab/cluster.yaml": clusterText({ default: true }) }),
+    at: [at("clusters/h1/cluster.yaml", 1, 1), at("clusters/lab/cluster.yaml", 1, 1)],
+  },
+  "replicas-range": { run: () => spec("num_replicas: 0\n"), at: [at(S, 3, 15)] },
+  "gpus-range": { run: () => spec("gpus_per_replica: 0\n"), at: [at(S, 3, 19)] },
+  "gpus-per-node": { run: () => spec("gpus_per_replica: 9\n"), at: [at(S, 3, 19)] },
+  "autoscaling-range": { run: () => spec("autoscaling:\n  min_replicas: 3\n  max_replicas: 2\n"), at: [at(S, 4, 17)] },
+  "cluster-capacity": {
+    run: () => validate({ "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 4, gpus_per_node: 4 }), [S]: `${SRC}num_replicas: 5\n` }),
+    at: [at("clusters/h1/cluster.yaml", 1, 1)],
+  },
+  "user-quota": { run: () => validate({ "models/bob/t.yaml": `${SRC}num_replicas: 5\n` }), at: [at("models/bob/t.yaml", 1, 1)] },
+  packing: {
+    // 12 GPUs on 3 nodes of 4: four 3-GPU replicas fit the total but only three fit the nodes.
+    run: () =>
+      validate({
+        "models/users.yaml": ROOMY_USERS,
+        "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 12, gpus_per_node: 4 }),
+        [S]: `${SRC}num_replicas: 4\ngpus_per_replica: 3\n`,
+      }),
+    at: [at("clusters/h1/cluster.yaml", 1, 1)],
+    severity: "warning",
+  },
+};
+
+describe("every rule has a scenario that raises it", () => {
+  it("covers every rule in RULES", () => {
+    expect(Object.keys(SCENARIOS).sort()).toEqual(Object.keys(RULES).sort());
+  });
+
+  const rows = Object.entries(SCENARIOS).filter((e): e is [RuleId, Exclude<Scenario, { external: string }>] => !("external" in e[1]));
+  it.each(rows)("%s", (rule, scenario) => {
+    const diagnostics = scenario.run();
+    expect(diagnostics.map(where)).toEqual(scenario.at.map((a) => ({ ...a, code: RULES[rule], rule })));
+    for (const d of diagnostics) expect(d.severity).toBe(scenario.severity ?? "error");
+  });
+
+  it("raises a packing warning without failing validation", () => {
+    const packing = SCENARIOS.packing as { run: () => readonly Diagnostic[] };
+    expect(hasErrors(packing.run())).toBe(false);
+  });
+});
+
+describe("the code table", () => {
+  it("uses only the original serving API's classes", () => {
+    const codes = new Set<DiagnosticCode>(Object.values(RULES));
+    expect([...codes].sort()).toEqual(["E400", "E403", "E409", "E422"]);
+  });
+
+  it.each([
+    ["minimum", "/num_replicas", "replicas-range", "E422"],
+    ["maximum", "/num_replicas", "replicas-range", "E422"],
+    ["minimum", "/gpus_per_replica", "gpus-range", "E422"],
+    ["maximum", "/gpus_per_replica", "gpus-range", "E422"],
+    ["minimum", "/autoscaling/max_replicas", "autoscaling-range", "E422"],
+    ["exclusiveMinimum", "/autoscaling/target_ongoing_requests", "autoscaling-range", "E422"],
+    ["type", "/num_replicas", "wrong-type", "E400"],
+    ["required", "", "required-field", "E400"],
+    ["additionalProperties", "", "unknown-field", "E400"],
+    ["unevaluatedProperties", "/autoscaling", "unknown-field", "E400"],
+    ["pattern", "/model_id", "invalid-value", "E400"],
+    ["minimum", "/labels", "invalid-value", "E400"],
+  ])("maps ajv %s at %s to %s (%s)", (keyword, path, rule, code) => {
+    const mapped = ruleForSchemaError(keyword, path);
+    expect(mapped).toBe(rule);
+    expect(RULES[mapped]).toBe(code);
+  });
+
+  it("maps num_replicas 0 and 1001 and max_replicas 0 through the keyword map to E422", () => {
+    for (const extra of ["num_replicas: 0\n", "num_replicas: 1001\n", "autoscaling:\n  min_replicas: 0\n  max_replicas: 0\n"]) {
+      const [d] = spec(extra);
+      expect(d?.code).toBe("E422");
+    }
+  });
+});
+
+describe("diagnostic helpers", () => {
+  it("gives packing warning severity and everything else error", () => {
+    expect(diagnostic("packing", "f", { line: 1, column: 1 }, "m").severity).toBe("warning");
+    expect(diagnostic("user-quota", "f", { line: 1, column: 1 }, "m").severity).toBe("error");
+  });
+
+  it("sorts by file, line, column, then rule", () => {
+    const d = (file: string, line: number, column: number, rule: RuleId) => diagnostic(rule, file, { line, column }, "m");
+    const sorted = sortDiagnostics([d("b", 1, 1, "symlink"), d("a", 2, 1, "symlink"), d("a", 1, 5, "wrong-type"), d("a", 1, 5, "unknown-field")]);
+    expect(sorted.map((x) => `${x.file}:${x.line}:${x.column}:${x.rule}`)).toEqual([
+      "a:1:5:unknown-field",
+      "a:1:5:wrong-type",
+      "a:2:1:symlink",
+      "b:1:1:symlink",
+    ]);
+  });
+});

@@ -1,0 +1,322 @@
+import { describe, expect, it } from "vitest";
+import { bare, clusterText, fixtureRepo, specText, where, withFiles } from "../test-fixtures/helpers";
+import type { RepoSnapshot } from "./types";
+import { classifyPath, validateRepo } from "./validate";
+
+const SMALL = clusterText({ default: true, gpus: 8, gpus_per_node: 4 });
+const ROOMY_USERS = "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n  bob: {github: [bob], gpu_quota: 4}\n";
+
+describe("validateRepo on the fixture repository", () => {
+  it("accepts it and resolves the spec with its defaults", () => {
+    const result = validateRepo(fixtureRepo());
+    expect(result.diagnostics).toEqual([]);
+    expect(result.ok).toBe(true);
+    const [spec] = result.model.models;
+    expect(spec).toMatchObject({
+      user: "alice",
+      suffix: "qwen",
+      file: "models/alice/qwen.yaml",
+      source: "$HOME/common/hf/qwen",
+      resolvedSource: "/private/hf/qwen",
+      num_replicas: 1,
+      gpus_per_replica: 1,
+      clusters: ["h1"],
+      engine_kwargs: { max_model_len: 8192 },
+    });
+    expect(spec!.digest).toMatch(/^[0-9a-f]{64}$/);
+    expect([...result.model.clusters.keys()]).toEqual(["h1", "lab"]);
+    expect(result.model.clusters.get("lab")!.serve).toEqual({ layout: "per-user", application_name: "argus_llm_app", route_prefix: "/" });
+  });
+
+  it("expands $HOME to the owner's folder", () => {
+    const result = validateRepo(bare({ "models/bob/ft.yaml": specText("ft", { model_source: "$HOME/checkpoints/ft" }) }));
+    expect(result.model.models[0]!.resolvedSource).toBe("/private/users/bob/checkpoints/ft");
+  });
+
+  it("accepts a hub repo id on a cluster that allows hub sources", () => {
+    const result = validateRepo(bare({ "models/bob/q.yaml": specText("q", { model_source: "Qwen/Qwen3-8B", clusters: ["lab"] }) }));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.model.models[0]!.resolvedSource).toBe("Qwen/Qwen3-8B");
+  });
+
+  it("honours a cluster's own roots", () => {
+    const roots = clusterText({ default: true, sources: { roots: { shared: ["/data/models"], user: "/home/{user}/models" } } });
+    const ok = validateRepo(bare({ "clusters/h1/cluster.yaml": roots, "models/alice/a.yaml": specText("a", { model_source: "/data/models/a" }) }));
+    expect(ok.diagnostics).toEqual([]);
+    const other = validateRepo(bare({ "clusters/h1/cluster.yaml": roots, "models/alice/a.yaml": specText("a", { model_source: "/home/bob/models/a" }) }));
+    expect(other.diagnostics.map((d) => d.rule)).toEqual(["model-source-other-user"]);
+    const old = validateRepo(bare({ "clusters/h1/cluster.yaml": roots, "models/alice/a.yaml": specText("a") }));
+    expect(old.diagnostics.map((d) => d.rule)).toEqual(["model-source-outside-roots"]);
+  });
+
+  it("applies a cluster's own deny list instead of the default one", () => {
+    const allow = clusterText({ default: true, engine_kwargs: { deny: ["enforce_eager"] } });
+    const result = validateRepo(
+      bare({ "clusters/h1/cluster.yaml": allow, "models/alice/a.yaml": specText("a", { engine_kwargs: { trust_remote_code: true, enforce_eager: true } }) }),
+    );
+    expect(result.diagnostics.map((d) => [d.rule, d.line])).toEqual([["engine-kwarg-denied", 5]]);
+  });
+
+  it("reports a spec on every cluster it names, once per rule", () => {
+    const result = validateRepo(bare({ "models/alice/a.yaml": specText("a", { model_source: "/etc/a", clusters: ["h1", "lab"] }) }));
+    expect(result.diagnostics.map((d) => d.rule)).toEqual(["model-source-outside-roots"]);
+    expect(result.diagnostics[0]!.message).toContain("(cluster h1)");
+  });
+});
+
+describe("global rules", () => {
+  it("refuses models over a cluster's capacity, counting max_replicas when autoscaling", () => {
+    const fits = validateRepo(bare({ "clusters/h1/cluster.yaml": SMALL, "models/alice/a.yaml": specText("a", { autoscaling: { min_replicas: 1, max_replicas: 8 } }) }));
+    expect(fits.diagnostics).toEqual([]);
+    const over = validateRepo(
+      bare({
+        "models/users.yaml": ROOMY_USERS,
+        "clusters/h1/cluster.yaml": SMALL,
+        "models/alice/a.yaml": specText("a", { autoscaling: { min_replicas: 0, max_replicas: 9 } }),
+      }),
+    );
+    expect(over.diagnostics.map(where)).toEqual([{ file: "clusters/h1/cluster.yaml", line: 1, column: 1, code: "E422", rule: "cluster-capacity" }]);
+    expect(over.diagnostics[0]!.message).toBe("cluster h1 has 8 GPUs; its models would need 9");
+  });
+
+  it("sums capacity over every user's models on the cluster", () => {
+    const result = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": SMALL,
+        "models/alice/a.yaml": specText("a", { num_replicas: 3, gpus_per_replica: 2 }),
+        "models/bob/b.yaml": specText("b", { num_replicas: 3 }),
+      }),
+    );
+    expect(result.diagnostics.map((d) => d.rule)).toEqual(["cluster-capacity"]);
+    expect(result.diagnostics[0]!.message).toContain("would need 9");
+  });
+
+  it("puts capacity problems on the touched specs when blamed", () => {
+    const snapshot = bare({
+      "clusters/h1/cluster.yaml": SMALL,
+      "models/alice/a.yaml": specText("a", { num_replicas: 3, gpus_per_replica: 2 }),
+      "models/bob/b.yaml": specText("b", { num_replicas: 3 }),
+    });
+    const result = validateRepo(snapshot, { blame: new Set(["models/bob/b.yaml"]) });
+    expect(result.diagnostics.map(where)).toEqual([{ file: "models/bob/b.yaml", line: 1, column: 1, code: "E422", rule: "cluster-capacity" }]);
+  });
+
+  it("refuses a user over their quota on one cluster, counting max_replicas", () => {
+    const result = validateRepo(bare({ "models/bob/b.yaml": specText("b", { autoscaling: { min_replicas: 1, max_replicas: 5 } }) }));
+    expect(result.diagnostics.map(where)).toEqual([{ file: "models/bob/b.yaml", line: 1, column: 1, code: "E422", rule: "user-quota" }]);
+    expect(result.diagnostics[0]!.message).toBe("bob would hold 5 GPUs on cluster h1 (this model: 5); the quota is 4 (autoscaling counts max_replicas)");
+  });
+
+  it("counts quota per cluster, not across clusters", () => {
+    const result = validateRepo(
+      bare({ "models/bob/b.yaml": specText("b", { num_replicas: 3 }), "models/bob/c.yaml": specText("c", { num_replicas: 3, clusters: ["lab"] }) }),
+    );
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it("reports quota on every model of the user, or only the touched ones when blamed", () => {
+    const snapshot = bare({ "models/bob/b.yaml": specText("b", { num_replicas: 3 }), "models/bob/c.yaml": specText("c", { num_replicas: 2 }) });
+    expect(validateRepo(snapshot).diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
+      "models/bob/b.yaml user-quota",
+      "models/bob/c.yaml user-quota",
+    ]);
+    const blamed = validateRepo(snapshot, { blame: new Set(["models/bob/c.yaml"]) });
+    expect(blamed.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual(["models/bob/c.yaml user-quota"]);
+  });
+
+  it("warns, without failing, when replicas fit the total but not whole nodes", () => {
+    const result = validateRepo(
+      bare({
+        "models/users.yaml": ROOMY_USERS,
+        "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 16, gpus_per_node: 8 }),
+        "models/alice/a.yaml": specText("a", { num_replicas: 3, gpus_per_replica: 5 }),
+      }),
+    );
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics.map((d) => [d.file, d.severity, d.code, d.rule])).toEqual([["clusters/h1/cluster.yaml", "warning", "E422", "packing"]]);
+    expect(result.diagnostics[0]!.message).toContain("cannot be packed onto whole nodes of 8 GPUs");
+  });
+
+  it("does not warn when mixed replica sizes pack exactly", () => {
+    const result = validateRepo(
+      bare({
+        "models/users.yaml": ROOMY_USERS,
+        "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 16, gpus_per_node: 8 }),
+        "models/alice/a.yaml": specText("a", { num_replicas: 2, gpus_per_replica: 5 }),
+        "models/alice/b.yaml": specText("b", { num_replicas: 2, gpus_per_replica: 3 }),
+      }),
+    );
+    expect(result.diagnostics).toEqual([]);
+  });
+
+  it("refuses gpus_per_node above the cluster's gpus", () => {
+    const result = validateRepo(bare({ "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 4, gpus_per_node: 8 }) }));
+    expect(result.diagnostics.map(where)).toEqual([{ file: "clusters/h1/cluster.yaml", line: 4, column: 16, code: "E422", rule: "gpus-per-node" }]);
+  });
+
+  it("checks gpus_per_replica against every named cluster's node size", () => {
+    const result = validateRepo(bare({ "models/alice/a.yaml": specText("a", { gpus_per_replica: 6, clusters: ["h1", "lab"] }) }));
+    expect(result.diagnostics.map((d) => d.message)).toEqual([
+      "gpus_per_replica (6) exceeds the 4 GPUs of one node on cluster lab: one replica must fit on one node",
+    ]);
+  });
+
+  it("refuses two default clusters on both files, and does not blame specs as well", () => {
+    const result = validateRepo(withFiles({ "clusters/lab/cluster.yaml": clusterText({ default: true }) }));
+    expect(result.diagnostics.map((d) => `${d.file} ${d.code} ${d.rule}`)).toEqual([
+      "clusters/h1/cluster.yaml E409 multiple-default-clusters",
+      "clusters/lab/cluster.yaml E409 multiple-default-clusters",
+    ]);
+  });
+
+  it("refuses an unknown cluster name and lists the known ones", () => {
+    const result = validateRepo(bare({ "models/alice/a.yaml": specText("a", { clusters: ["lab", "h9"] }) }));
+    expect(result.diagnostics.map(where)).toEqual([{ file: "models/alice/a.yaml", line: 5, column: 5, code: "E400", rule: "unknown-cluster" }]);
+    expect(result.diagnostics[0]!.message).toBe('unknown cluster "h9": known clusters are h1, lab');
+  });
+
+  it("refuses an accelerator_type that is not in Ray's list", () => {
+    const result = validateRepo(bare({ "clusters/lab/cluster.yaml": clusterText({ accelerator_type: "RTX-9090" }) }));
+    expect(result.diagnostics.map(where)).toEqual([{ file: "clusters/lab/cluster.yaml", line: 2, column: 19, code: "E400", rule: "accelerator-unknown" }]);
+    expect(result.diagnostics[0]!.message).toContain("Ray's accelerator list");
+  });
+
+  it("does not blame specs that name a broken cluster for it", () => {
+    const result = validateRepo(
+      bare({ "clusters/lab/cluster.yaml": "default: false\n", "models/alice/a.yaml": specText("a", { clusters: ["lab"] }) }),
+    );
+    expect(new Set(result.diagnostics.map((d) => d.file))).toEqual(new Set(["clusters/lab/cluster.yaml"]));
+  });
+});
+
+describe("one bad file never hides another's diagnostics", () => {
+  const bad = "model_id: a\nmodel_source: $HOME/../bob\nnum_replica: 1\nengine_kwargs:\n  max_model_lenght: 1\n";
+  const expected = [
+    "models/alice/a.yaml:2:15 model-source-traversal",
+    "models/alice/a.yaml:3:1 unknown-field",
+    "models/alice/a.yaml:5:3 engine-kwarg-unknown",
+  ];
+  const lines = (s: RepoSnapshot, file: string) =>
+    validateRepo(s)
+      .diagnostics.filter((d) => d.file === file)
+      .map((d) => `${d.file}:${d.line}:${d.column} ${d.rule}`);
+
+  it("reports every broken file of the tree", () => {
+    const result = validateRepo(
+      bare({
+        "models/alice/a.yaml": bad,
+        "models/alice/b.yaml": "model_id: b\nmodel_source: &x $HOME/x\n",
+        "models/bob/c.yaml": new Uint8Array([0xff]),
+        "models/carol/d.yaml": specText("d"),
+        "clusters/lab/cluster.yaml": clusterText({ accelerator_type: "nope" }),
+        "models/bob/ok.yaml": specText("ok"),
+      }),
+    );
+    expect([...new Set(result.diagnostics.map((d) => d.file))]).toEqual([
+      "clusters/lab/cluster.yaml",
+      "models/alice/a.yaml",
+      "models/alice/b.yaml",
+      "models/bob/c.yaml",
+      "models/carol/d.yaml",
+    ]);
+    expect(result.model.models.map((m) => m.file)).toEqual(["models/bob/ok.yaml"]);
+  });
+
+  it("still checks a spec whose default cluster.yaml is broken", () => {
+    expect(lines(bare({ "clusters/h1/cluster.yaml": "default: true\ngpus: x\n", "models/alice/a.yaml": bad }), "models/alice/a.yaml")).toEqual(expected);
+  });
+
+  it("still checks a spec when models/users.yaml is broken", () => {
+    const found = lines(bare({ "models/users.yaml": "admins: 1\n", "models/alice/a.yaml": bad }), "models/alice/a.yaml");
+    expect(found).toEqual(["models/alice/a.yaml:1:1 unregistered-user", ...expected]);
+  });
+
+  it("does not invent quota errors when models/users.yaml is missing", () => {
+    const result = validateRepo(bare({ "models/users.yaml": null, "models/alice/a.yaml": specText("a") }));
+    expect(result.diagnostics.map((d) => d.rule)).toEqual(["unregistered-user"]);
+    expect(result.diagnostics[0]!.message).toContain("models/users.yaml is missing or invalid");
+  });
+});
+
+describe("validation never throws", () => {
+  // A deterministic generator, so a failure reproduces.
+  function random(seed: number) {
+    let s = seed >>> 0;
+    return () => {
+      s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x9e3779b9) >>> 0;
+      s ^= s >>> 13;
+      return s / 2 ** 32;
+    };
+  }
+  const PIECES = [
+    "model_id: f\n", "model_source: $HOME/x\n", "num_replicas: ", "autoscaling:\n  ", "engine_kwargs:\n  ", "clusters: [",
+    "&a ", "*a", "!!binary ", "? ", "- ", "{", "}", "[", "]", ": ", "\"", "'", "\\u2028", "#", "---\n", "...\n", "%YAML 1.2\n",
+    "__proto__: ", "constructor: ", "toString: ", "<<: ", "\t", "\n", "  ", "0", "-1", "1e999", ".nan", "~", "null", "true",
+    "%2e%2e/", "../", "\u0000", "\uFEFF", "\u2028", "é", "😀", "max_model_len: ", "x".repeat(300),
+  ];
+
+  it("survives 200 random byte strings and YAML snippets", () => {
+    const next = random(20260106);
+    for (let i = 0; i < 200; i++) {
+      let bytes: Uint8Array;
+      if (i % 2 === 0) {
+        bytes = Uint8Array.from({ length: Math.floor(next() * 300) }, () => Math.floor(next() * 256));
+      } else {
+        const parts = Array.from({ length: 1 + Math.floor(next() * 25) }, () => PIECES[Math.floor(next() * PIECES.length)]!);
+        bytes = new TextEncoder().encode(parts.join(""));
+      }
+      const target = ["models/alice/f.yaml", "models/users.yaml", "clusters/h1/cluster.yaml"][i % 3]!;
+      let result;
+      expect(() => {
+        result = validateRepo(withFiles({ [target]: bytes }));
+      }, `input ${i}: ${Buffer.from(bytes).toString("base64")}`).not.toThrow();
+      for (const d of result!.diagnostics) {
+        expect(d.line).toBeGreaterThanOrEqual(1);
+        expect(d.column).toBeGreaterThanOrEqual(1);
+      }
+    }
+  });
+
+  it("survives odd values in every field of a parsed spec", () => {
+    const values = [null, 0, -1, 1.5, "", "x", true, [], [null], {}, { a: { b: [] } }, "1e999", Number.MAX_SAFE_INTEGER];
+    for (const field of ["model_id", "model_source", "num_replicas", "gpus_per_replica", "autoscaling", "engine_kwargs", "clusters", "labels", "description"]) {
+      for (const value of values) {
+        const text = JSON.stringify({ model_id: "f", model_source: "$HOME/x", [field]: value });
+        expect(() => validateRepo(withFiles({ "models/alice/f.yaml": text }))).not.toThrow();
+      }
+    }
+  });
+});
+
+describe("classifyPath", () => {
+  it.each([
+    ["models/users.yaml", { role: "users" }],
+    ["models/alice/x.yaml", { role: "spec", user: "alice", suffix: "x" }],
+    ["models/alice/x.yml", { role: "spec", user: "alice", suffix: "x" }],
+    ["models/alice/.gitkeep", { role: "other" }],
+    ["models/alice/README.md", { role: "misplaced", reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder" }],
+    ["models/x.yaml", { role: "misplaced", reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/" }],
+    ["models/a/b/x.yaml", { role: "misplaced", reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders" }],
+    ["clusters/h1/cluster.yaml", { role: "cluster", cluster: "h1" }],
+    ["clusters/h1/rendered/alice/x.yaml", { role: "rendered", cluster: "h1", user: "alice", suffix: "x" }],
+    ["clusters/h1/rendered/notes.txt", { role: "rendered", cluster: "h1" }],
+    ["clusters/h1/serve.hbs", { role: "cluster-file", cluster: "h1" }],
+    ["README.md", { role: "other" }],
+  ])("%s", (path, role) => {
+    expect(classifyPath(path)).toEqual(role);
+  });
+
+  it("refuses files other than specs in a user's folder, and non-regular files anywhere under models/", () => {
+    const result = validateRepo(
+      bare({
+        "models/alice/notes.txt": "hi",
+        "models/alice/.gitkeep": "",
+        "models/alice/dev": { path: "models/alice/dev", kind: "other", bytes: new Uint8Array() },
+      }),
+    );
+    expect(result.diagnostics.map((d) => `${d.file} ${d.code} ${d.rule}`)).toEqual([
+      "models/alice/dev E403 symlink",
+      "models/alice/notes.txt E400 spec-location",
+    ]);
+  });
+});

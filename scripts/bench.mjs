@@ -1,0 +1,152 @@
+// `npm run bench`: the core's speed and memory on a synthetic repository, measured side by side in one run
+// against ajv-cli's schema-only check of the same files (shared/reference/performance.md). Then the Action's
+// and the agent's benchmarks, when present. Figures only: nothing here asserts a time.
+import { execFileSync, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { load, parseEvents } from "js-yaml";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const cli = join(root, "dist/cli.js");
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+
+if (!existsSync(cli)) execFileSync("node", [join(root, "scripts/build.mjs")], { stdio: "inherit" });
+
+/** A synthetic repository: `users` users x `perUser` 7-line specs, one cluster big enough for all of them. */
+export function makeRepo(dir, users, perUser) {
+  mkdirSync(join(dir, "models"), { recursive: true });
+  mkdirSync(join(dir, "clusters/h1"), { recursive: true });
+  const names = Array.from({ length: users }, (_, i) => `user${String(i).padStart(4, "0")}`);
+  writeFileSync(
+    join(dir, "models/users.yaml"),
+    `admins: [platform-admin]\nusers:\n${names.map((u) => `  ${u}:\n    github: [gh-${u}]\n    gpu_quota: ${perUser * 2}\n`).join("")}`,
+  );
+  writeFileSync(
+    join(dir, "clusters/h1/cluster.yaml"),
+    [
+      "default: true",
+      "accelerator_type: H20",
+      `gpus: ${users * perUser * 2}`,
+      "gpus_per_node: 8",
+      "ray: {dashboard_address: 'http://127.0.0.1:8265'}",
+      "openai: {server_url: 'https://dstack.company.com', base_url: /access/models/h1/}",
+      "",
+    ].join("\n"),
+  );
+  for (const user of names) {
+    mkdirSync(join(dir, "models", user));
+    for (let i = 0; i < perUser; i++) {
+      writeFileSync(
+        join(dir, "models", user, `model-${i}.yaml`),
+        `model_id: model-${i}\nmodel_source: $HOME/common/hf/hub/models--Qwen--Qwen2.5-0.5B-Instruct/snapshots/s${i}\nnum_replicas: 1\ngpus_per_replica: 1\nengine_kwargs:\n  max_model_len: 8192\n  gpu_memory_utilization: 0.9\n`,
+      );
+    }
+  }
+}
+
+/** Run a command RUNS times under /usr/bin/time; median wall seconds and the largest peak RSS (MiB). */
+function measure(command, args, cwd, { expectExit = [0] } = {}) {
+  const walls = [];
+  let rss = 0;
+  for (let i = 0; i < RUNS; i++) {
+    const result = spawnSync("/usr/bin/time", ["-f", "%e %M", command, ...args], { cwd, encoding: "utf8", maxBuffer: 1 << 28 });
+    if (!expectExit.includes(result.status)) {
+      throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stdout.slice(-500)}${result.stderr.slice(-500)}`);
+    }
+    const [wall, kb] = result.stderr.trim().split("\n").at(-1).split(" ").map(Number);
+    walls.push(wall);
+    rss = Math.max(rss, kb / 1024);
+  }
+  walls.sort((a, b) => a - b);
+  return { wall: walls[Math.floor(walls.length / 2)], rss };
+}
+
+function inProcessFloor(dir) {
+  const files = [];
+  for (const user of readdirSync(join(dir, "models"), { withFileTypes: true })) {
+    if (!user.isDirectory()) continue;
+    for (const f of readdirSync(join(dir, "models", user.name))) files.push(join(dir, "models", user.name, f));
+  }
+  const best = (fn) => {
+    let min = Infinity;
+    for (let i = 0; i < RUNS; i++) {
+      const t = process.hrtime.bigint();
+      fn();
+      min = Math.min(min, Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    return min;
+  };
+  const texts = files.map((f) => readFileSync(f, "utf8"));
+  return {
+    readParseEvents: best(() => files.forEach((f) => parseEvents(readFileSync(f, "utf8"), {}))),
+    readLoad: best(() => files.forEach((f) => load(readFileSync(f, "utf8")))),
+    parseEventsOnly: best(() => texts.forEach((t) => parseEvents(t, {}))),
+  };
+}
+
+const fmt = (s) => `${(s * 1000).toFixed(0)} ms`;
+const work = mkdtempSync(join(tmpdir(), "serve-gitops-bench-"));
+const ajvBin = join(root, "node_modules/.bin/ajv");
+const schema = join(root, "schemas/serving-spec.schema.json");
+const rows = [];
+try {
+  console.log(`serve-gitops core benchmark (median of ${RUNS} runs; machine: ${process.arch}, node ${process.version})\n`);
+  for (const users of [250, 500, 1000]) {
+    const dir = join(work, `repo-${users}`);
+    makeRepo(dir, users, 10);
+    const specs = users * 10;
+    // First render writes every fragment; the measured render is the steady state a user meets: one changed spec.
+    execFileSync("node", [cli, "render", "--repo", dir, "--now", "2026-01-06T12:35:00Z"]);
+    const validate = measure("node", [cli, "validate", "--repo", dir], root);
+    const changed = join(dir, "models/user0000/model-0.yaml");
+    const original = readFileSync(changed, "utf8");
+    const walls = [];
+    let renderRss = 0;
+    for (let i = 0; i < RUNS; i++) {
+      writeFileSync(changed, original.replace(/num_replicas: \d+/, `num_replicas: ${2 + (i % 2)}`));
+      const r = measure("node", [cli, "render", "--repo", dir], root);
+      walls.push(r.wall);
+      renderRss = Math.max(renderRss, r.rss);
+    }
+    walls.sort((a, b) => a - b);
+    const render = { wall: walls[Math.floor(walls.length / 2)], rss: renderRss };
+    const ajv = measure(ajvBin, ["validate", "--spec=draft2020", "--strict=false", "-s", schema, "-d", "models/*/*.yaml"], dir);
+    const floor = inProcessFloor(dir);
+    rows.push({ specs, validate, render, ajv, floor });
+    console.log(
+      `${String(specs).padStart(6)} specs: validate ${fmt(validate.wall)} (${validate.rss.toFixed(0)} MiB) + render ${fmt(render.wall)} (${render.rss.toFixed(0)} MiB) = ${fmt(validate.wall + render.wall)}` +
+        ` | ajv-cli schema-only ${fmt(ajv.wall)} (${ajv.rss.toFixed(0)} MiB)` +
+        ` | in-process floor read+parseEvents ${floor.readParseEvents.toFixed(0)} ms, read+load ${floor.readLoad.toFixed(0)} ms`,
+    );
+  }
+  const big = rows.at(-1);
+  const both = big.validate.wall + big.render.wall;
+  console.log(`\n10,000 specs: validate + render = ${fmt(both)} as two processes; ajv-cli = ${fmt(big.ajv.wall)} (ratio ${(both / big.ajv.wall).toFixed(2)})`);
+  console.log(`  one validate process vs the in-process read+parse floor: ${fmt(big.validate.wall)} / ${big.floor.readParseEvents.toFixed(0)} ms = ${(big.validate.wall * 1000 / big.floor.readParseEvents).toFixed(2)}x (includes node start-up)`);
+  const perSpec = rows.map((r) => ((r.validate.wall + r.render.wall) * 1e6) / r.specs);
+  console.log(`  linearity: ${rows.map((r, i) => `${r.specs}: ${perSpec[i].toFixed(0)} us/spec`).join(", ")}`);
+  console.log(`  peak RSS: validate ${big.validate.rss.toFixed(0)} MiB, render ${big.render.rss.toFixed(0)} MiB, ajv-cli ${big.ajv.rss.toFixed(0)} MiB`);
+
+  // One changed file: the plan of the working tree against HEAD in a git repository of 10,000 specs.
+  const gitDir = join(work, "repo-git");
+  cpSync(join(work, "repo-1000"), gitDir, { recursive: true });
+  const git = (...args) => execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@invalid", ...args], { cwd: gitDir });
+  git("init", "-q");
+  git("add", "-A");
+  git("commit", "-qm", "base");
+  writeFileSync(join(gitDir, "models/user0001/model-1.yaml"), readFileSync(join(gitDir, "models/user0001/model-1.yaml"), "utf8").replace("num_replicas: 1", "num_replicas: 2"));
+  const plan = measure("node", [cli, "plan", "--repo", gitDir, "--base", "HEAD", "--json"], root);
+  console.log(`  plan with one changed spec (HEAD vs working tree, 10,000 specs): ${fmt(plan.wall)}, ${plan.rss.toFixed(0)} MiB`);
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+
+// The Action's and the agent's own benchmarks.
+for (const script of ["actions/check/bench-check.mjs", "agent/bench/agent-bench.mjs"]) {
+  if (!existsSync(join(root, script))) continue;
+  console.log(`\n--- ${script}`);
+  const result = spawnSync("node", [join(root, script)], { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) process.exitCode = 1;
+}
