@@ -28,7 +28,6 @@ export const RULES = {
   "no-default-cluster": "E400",
   "accelerator-unknown": "E400",
   "template-invalid": "E400",
-  "fragment-invalid": "E400",
   "spec-location": "E400",
   // E403: forbidden.
   "model-source-outside-roots": "E403",

@@ -1,0 +1,14 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { RULES } from "./rules";
+
+describe("README diagnostics table", () => {
+  it("documents every rule under the code the RULES table gives it, and no other", () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const documented = new Map<string, string>();
+    for (const row of readme.matchAll(/^\| `(E\d{3})` [^|]*\| (.*) \|$/gm)) {
+      for (const rule of row[2]!.matchAll(/`([a-z0-9-]+)`/g)) documented.set(rule[1]!, row[1]!);
+    }
+    expect(Object.fromEntries([...documented].sort())).toEqual(Object.fromEntries(Object.entries(RULES).sort()));
+  });
+});
