@@ -164,7 +164,10 @@ function noCommit(ref: string, docs: string): Reply {
   return {
     status: 422,
     body: errorBody(422, `No commit found for SHA: ${ref}`, docs),
-    unexpected: { kind: "unknown-ref", message: `"${ref}" is neither a 40-hex SHA nor a ref set with setRef()` },
+    unexpected: {
+      kind: "unknown-ref",
+      message: `"${ref}" is neither a 40-hex SHA nor a ref set with setRef()`,
+    },
   };
 }
 
@@ -183,7 +186,8 @@ function listReply<T>(items: readonly T[], ctx: RouteContext): Reply {
 function pullObject(pull: PullRequestInput, repo: RepoRef, apiBase: string): Record<string, unknown> {
   const id = 500_000_000 + pull.number;
   const login = pull.user?.login ?? "octocat";
-  const headRepo = pull.head.repo === undefined ? { full_name: `${repo.owner}/${repo.name}` } : pull.head.repo;
+  const headRepo =
+    pull.head.repo === undefined ? { full_name: `${repo.owner}/${repo.name}` } : pull.head.repo;
   return {
     url: `${apiBase}/repos/${repo.owner}/${repo.name}/pulls/${pull.number}`,
     id,
@@ -195,7 +199,11 @@ function pullObject(pull: PullRequestInput, repo: RepoRef, apiBase: string): Rec
     merged_at: null,
     ...pull,
     user: userObject(apiBase, login, 20_000_000 + pull.number),
-    head: { label: `${headRepo?.full_name.split("/")[0] ?? "unknown"}:${pull.head.ref}`, ...pull.head, repo: headRepo },
+    head: {
+      label: `${headRepo?.full_name.split("/")[0] ?? "unknown"}:${pull.head.ref}`,
+      ...pull.head,
+      repo: headRepo,
+    },
     base: {
       label: `${repo.owner}:${pull.base.ref}`,
       repo: { full_name: `${repo.owner}/${repo.name}` },
@@ -232,10 +240,20 @@ export const ROUTES: readonly Route[] = [
       const description = ctx.body.description;
       if (typeof description === "string") {
         if (codePointLength(description) > STATUS_DESCRIPTION_MAX) {
-          errors.push({ resource: "Status", code: "custom", field: "description", message: MESSAGES.descriptionTooLong });
+          errors.push({
+            resource: "Status",
+            code: "custom",
+            field: "description",
+            message: MESSAGES.descriptionTooLong,
+          });
         }
         if (hasFourByteCharacter(description)) {
-          errors.push({ resource: "Status", code: "custom", field: "description", message: MESSAGES.descriptionFourByte });
+          errors.push({
+            resource: "Status",
+            code: "custom",
+            field: "description",
+            message: MESSAGES.descriptionFourByte,
+          });
         }
       }
       const contextKey = (typeof ctx.body.context === "string" ? ctx.body.context : "default").toLowerCase();
@@ -259,7 +277,9 @@ export const ROUTES: readonly Route[] = [
       const ref = ctx.params[0] ?? "";
       const sha = store.resolveRef(ctx.repo.key, ref);
       if (!sha) return noCommit(ref, DOCS.combinedStatus);
-      const latest = latestPerContext(store.statusList.filter((s) => s.repo === ctx.repo.key && s.sha === sha));
+      const latest = latestPerContext(
+        store.statusList.filter((s) => s.repo === ctx.repo.key && s.sha === sha),
+      );
       const page = paginate(latest, ctx.query, pageUrlFor(ctx));
       const commitUrl = `${ctx.apiBase}/repos/${ctx.repo.owner}/${ctx.repo.name}/commits/${sha}`;
       const body: CombinedStatus = {
@@ -302,7 +322,8 @@ export const ROUTES: readonly Route[] = [
       const ref = ctx.params[0] ?? "";
       const sha = store.resolveRef(ctx.repo.key, ref);
       if (!sha) return noCommit(ref, DOCS.commitPulls);
-      const numbers = store.commitPulls.get(`${ctx.repo.key}@${sha}`) ?? store.commitPulls.get(`*@${sha}`) ?? [];
+      const numbers =
+        store.commitPulls.get(`${ctx.repo.key}@${sha}`) ?? store.commitPulls.get(`*@${sha}`) ?? [];
       const pulls = numbers.flatMap((n) => {
         const pull = store.pull(ctx.repo.key, n);
         return pull ? [pullObject(pull, ctx.repo, ctx.apiBase)] : [];
@@ -372,7 +393,12 @@ export const ROUTES: readonly Route[] = [
 ];
 
 function commentBodyProblem(body: string, store: Store): Record<string, string> | undefined {
-  const error = (message: string) => ({ resource: "IssueComment", code: "unprocessable", field: "data", message });
+  const error = (message: string) => ({
+    resource: "IssueComment",
+    code: "unprocessable",
+    field: "data",
+    message,
+  });
   if (body.trim() === "") return error(MESSAGES.commentBlank);
   if (store.commentTooLong(body)) return error(MESSAGES.commentTooLong);
   return undefined;

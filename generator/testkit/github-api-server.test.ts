@@ -22,7 +22,10 @@ let server: GitHubApiServer;
 
 beforeEach(async () => {
   server = await startGitHubApiServer({
-    tokens: { [TOKEN]: { login: "github-actions[bot]" }, [READ_ONLY]: { login: "github-actions[bot]", readOnly: true } },
+    tokens: {
+      [TOKEN]: { login: "github-actions[bot]" },
+      [READ_ONLY]: { login: "github-actions[bot]", readOnly: true },
+    },
   });
 });
 
@@ -44,7 +47,15 @@ async function rejection(promise: Promise<unknown>): Promise<RequestError> {
   throw new Error("expected the request to fail");
 }
 
-function createStatus(octokit: Octokit, params: { state: "error" | "failure" | "pending" | "success"; context?: string; description?: string; sha?: string }) {
+function createStatus(
+  octokit: Octokit,
+  params: {
+    state: "error" | "failure" | "pending" | "success";
+    context?: string;
+    description?: string;
+    sha?: string;
+  },
+) {
   const { sha = SHA, ...rest } = params;
   return octokit.rest.repos.createCommitStatus({ owner: OWNER, repo: REPO, sha, ...rest });
 }
@@ -55,7 +66,11 @@ async function rawRequest(method: string, path: string, body?: string, token = T
     headers: { authorization: `token ${token}`, "content-type": "application/json; charset=utf-8" },
     ...(body !== undefined && { body }),
   });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 /** The type skeleton of a JSON value: same keys, same types (arrays by their first element). */
@@ -82,39 +97,67 @@ interface RecordedExchange {
 
 describe("recorded github.com exchanges (@octokit/fixtures, used as data)", () => {
   it("replays create-status: same status codes and response shapes", async () => {
-    const exchanges = require("@octokit/fixtures/scenarios/api.github.com/create-status/normalized-fixture.json") as RecordedExchange[];
-    server.addToken("0000000000000000000000000000000000000001", { login: "octokit-fixture-user-a" });
-    expect(exchanges.map((e) => `${e.method} ${e.path.split("/").slice(-1)[0]}`)).toHaveLength(4);
+    const exchanges =
+      require("@octokit/fixtures/scenarios/api.github.com/create-status/normalized-fixture.json") as RecordedExchange[];
+    const fixtureToken = "0000000000000000000000000000000000000001";
+    server.addToken(fixtureToken, { login: "octokit-fixture-user-a" });
+    expect(exchanges.map((e) => `${e.method} ${e.path.replace(/^.*\/create-status/, "")}`)).toEqual([
+      `post /statuses/${"0".repeat(39)}1`,
+      `post /statuses/${"0".repeat(39)}1`,
+      `get /commits/${"0".repeat(39)}1/statuses`,
+      `get /commits/${"0".repeat(39)}1/status`,
+    ]);
     for (const exchange of exchanges) {
+      const label = `${exchange.method} ${exchange.path}`;
       const body = exchange.body === "" ? undefined : JSON.stringify(exchange.body);
-      const ours = await rawRequest(exchange.method.toUpperCase(), exchange.path, body, "0000000000000000000000000000000000000001");
-      expect(ours.status, `${exchange.method} ${exchange.path}`).toBe(exchange.status);
-      expect(shape(ours.json), `${exchange.method} ${exchange.path}`).toEqual(shape(exchange.response));
-      // Same order and content, ids aside: newest first for the list, latest per context for the combined status.
+      const ours = await rawRequest(exchange.method.toUpperCase(), exchange.path, body, fixtureToken);
+      expect(ours.status, label).toBe(exchange.status);
+      expect(shape(ours.json), label).toEqual(shape(exchange.response));
+      // Same content and order, ids aside: newest first for the list, latest per context for the combined status.
       const pick = (v: unknown) =>
         (Array.isArray(v) ? v : ((v as { statuses?: unknown[] }).statuses ?? [v])).map((s) => {
           const { state, context, description, target_url } = s as Record<string, unknown>;
           return { state, context, description, target_url };
         });
-      expect(pick(ours.json)).toEqual(pick(exchange.response));
+      expect(pick(ours.json), label).toEqual(pick(exchange.response));
+      if (exchange.path.endsWith("/status")) {
+        const { state, sha, total_count } = exchange.response as Record<string, unknown>;
+        expect(ours.json, label).toMatchObject({ state, sha, total_count });
+      }
     }
-    expect((await rawRequest("GET", `/repos/octokit-fixture-org/create-status/commits/${"0".repeat(39)}1/status`, undefined, "0000000000000000000000000000000000000001")).json.state).toBe("failure");
     expect(server.unexpected).toEqual([]);
   });
 
   it("answers an issue comment with the key set of a real comment (@octokit/webhooks-examples)", async () => {
-    const definitions = require("@octokit/webhooks-examples") as { name: string; examples: { comment: unknown }[] }[];
+    const definitions = require("@octokit/webhooks-examples") as {
+      name: string;
+      examples: { comment: unknown }[];
+    }[];
     const recorded = definitions.find((d) => d.name === "issue_comment")?.examples[0]?.comment;
-    const { data } = await client().rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 7, body: "hi" });
+    const { data } = await client().rest.issues.createComment({
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 7,
+      body: "hi",
+    });
     expect(shape(data)).toEqual(shape(recorded));
   });
 });
 
 describe("commit statuses through the real octokit client", () => {
   it("creates a status: 201 with the status object, recorded per sha", async () => {
-    const { status, data, headers } = await createStatus(client(), { state: "pending", context: "serve-gitops/deploy", description: "Deploying" });
+    const { status, data, headers } = await createStatus(client(), {
+      state: "pending",
+      context: "serve-gitops/deploy",
+      description: "Deploying",
+    });
     expect(status).toBe(201);
-    expect(data).toMatchObject({ state: "pending", context: "serve-gitops/deploy", description: "Deploying", target_url: null });
+    expect(data).toMatchObject({
+      state: "pending",
+      context: "serve-gitops/deploy",
+      description: "Deploying",
+      target_url: null,
+    });
     expect(data.creator?.login).toBe("github-actions[bot]");
     expect(headers.location).toBe(data.url);
     expect(server.statuses(SHA)).toEqual([data]);
@@ -125,12 +168,23 @@ describe("commit statuses through the real octokit client", () => {
 
   it("rejects a description over 140 characters (code points) and 4-byte Unicode with 422", async () => {
     const octokit = client();
-    await expect(createStatus(octokit, { state: "success", description: "ä".repeat(140) })).resolves.toMatchObject({ status: 201 });
-    const tooLong = await rejection(createStatus(octokit, { state: "success", description: "x".repeat(141) }));
+    await expect(
+      createStatus(octokit, { state: "success", description: "ä".repeat(140) }),
+    ).resolves.toMatchObject({ status: 201 });
+    const tooLong = await rejection(
+      createStatus(octokit, { state: "success", description: "x".repeat(141) }),
+    );
     expect(tooLong.status).toBe(422);
     expect(tooLong.response?.data).toEqual({
       message: "Validation Failed",
-      errors: [{ resource: "Status", code: "custom", field: "description", message: "description is too long (maximum is 140 characters)" }],
+      errors: [
+        {
+          resource: "Status",
+          code: "custom",
+          field: "description",
+          message: "description is too long (maximum is 140 characters)",
+        },
+      ],
       documentation_url: "https://docs.github.com/rest/commits/statuses#create-a-commit-status",
       status: "422",
     });
@@ -145,7 +199,11 @@ describe("commit statuses through the real octokit client", () => {
     for (let batch = 0; batch < 10; batch++) {
       await Promise.all(
         Array.from({ length: 100 }, () =>
-          rawRequest("POST", `/repos/${OWNER}/${REPO}/statuses/${SHA}`, JSON.stringify({ state: "pending", context: "ci" })),
+          rawRequest(
+            "POST",
+            `/repos/${OWNER}/${REPO}/statuses/${SHA}`,
+            JSON.stringify({ state: "pending", context: "ci" }),
+          ),
         ),
       );
     }
@@ -154,16 +212,27 @@ describe("commit statuses through the real octokit client", () => {
     expect(capped.status).toBe(422);
     expect(capped.response?.data).toMatchObject({
       message: "Validation Failed",
-      errors: [{ resource: "Status", code: "custom", message: "This SHA and context has reached the maximum number of statuses." }],
+      errors: [
+        {
+          resource: "Status",
+          code: "custom",
+          message: "This SHA and context has reached the maximum number of statuses.",
+        },
+      ],
     });
-    await expect(createStatus(client(), { state: "success", context: "lint" })).resolves.toMatchObject({ status: 201 });
-    await expect(createStatus(client(), { state: "success", context: "ci", sha: OTHER_SHA })).resolves.toMatchObject({ status: 201 });
+    await expect(createStatus(client(), { state: "success", context: "lint" })).resolves.toMatchObject({
+      status: 201,
+    });
+    await expect(
+      createStatus(client(), { state: "success", context: "ci", sha: OTHER_SHA }),
+    ).resolves.toMatchObject({ status: 201 });
   });
 
   it("combines the latest status per context: failure > pending > success, paginated", async () => {
     const octokit = client();
     const combined = async (query: { per_page?: number; page?: number } = {}) =>
-      (await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA, ...query })).data;
+      (await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA, ...query }))
+        .data;
     expect(await combined()).toMatchObject({ state: "pending", total_count: 0, statuses: [], sha: SHA });
     await createStatus(octokit, { state: "pending", context: "ci" });
     await createStatus(octokit, { state: "failure", context: "lint" });
@@ -172,26 +241,47 @@ describe("commit statuses through the real octokit client", () => {
     await createStatus(octokit, { state: "success", context: "lint" });
     const all = await combined();
     expect(all.state).toBe("success");
-    expect(all.statuses.map((s) => [s.context, s.state])).toEqual([["CI", "success"], ["lint", "success"]]);
+    expect(all.statuses.map((s) => [s.context, s.state])).toEqual([
+      ["CI", "success"],
+      ["lint", "success"],
+    ]);
     await createStatus(octokit, { state: "pending", context: "deploy" });
     expect((await combined()).state).toBe("pending");
     await createStatus(octokit, { state: "error", context: "deploy" });
     expect((await combined()).state).toBe("failure");
-    const page2 = await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA, per_page: 2, page: 2 });
+    const page2 = await octokit.rest.repos.getCombinedStatusForRef({
+      owner: OWNER,
+      repo: REPO,
+      ref: SHA,
+      per_page: 2,
+      page: 2,
+    });
     expect(page2.data.statuses.map((s) => s.context)).toEqual(["deploy"]);
     expect(page2.data.total_count).toBe(3);
     expect(page2.headers.link).toContain('rel="first"');
     server.setRef("main", SHA);
-    expect((await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: "main" })).data.sha).toBe(SHA);
+    expect(
+      (await octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: "main" })).data.sha,
+    ).toBe(SHA);
     expect(server.unexpected).toEqual([]);
   });
 
   it("lists statuses newest first and paginates them with Link headers", async () => {
     const octokit = client();
-    for (const state of ["pending", "failure", "success"] as const) await createStatus(octokit, { state, context: "ci" });
-    const { data } = await octokit.rest.repos.listCommitStatusesForRef({ owner: OWNER, repo: REPO, ref: SHA });
+    for (const state of ["pending", "failure", "success"] as const)
+      await createStatus(octokit, { state, context: "ci" });
+    const { data } = await octokit.rest.repos.listCommitStatusesForRef({
+      owner: OWNER,
+      repo: REPO,
+      ref: SHA,
+    });
     expect(data.map((s) => s.state)).toEqual(["success", "failure", "pending"]);
-    const paged = await octokit.paginate(octokit.rest.repos.listCommitStatusesForRef, { owner: OWNER, repo: REPO, ref: SHA, per_page: 2 });
+    const paged = await octokit.paginate(octokit.rest.repos.listCommitStatusesForRef, {
+      owner: OWNER,
+      repo: REPO,
+      ref: SHA,
+      per_page: 2,
+    });
     expect(paged.map((s) => s.id)).toEqual(data.map((s) => s.id));
     expect(server.requests.filter((r) => r.path.endsWith("/statuses") && r.method === "GET")).toHaveLength(3);
   });
@@ -200,14 +290,17 @@ describe("commit statuses through the real octokit client", () => {
     const octokit = client();
     const started = Date.now();
     for (let i = 0; i < 10; i++) await createStatus(octokit, { state: "pending", context: `c${i}` });
-    for (let i = 0; i < 5; i++) await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: `n${i}` });
+    for (let i = 0; i < 5; i++)
+      await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: `n${i}` });
     expect(Date.now() - started).toBeLessThan(1500);
   });
 });
 
 describe("auth", () => {
   it("answers 401 Bad credentials to an unknown or missing token, without retrying", async () => {
-    const bad = await rejection(client({ auth: "ghp_nope" }).rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA }));
+    const bad = await rejection(
+      client({ auth: "ghp_nope" }).rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA }),
+    );
     expect(bad.status).toBe(401);
     expect(bad.response?.data).toMatchObject({ message: "Bad credentials" });
     const none = await fetch(`${server.url}/repos/${OWNER}/${REPO}/commits/${SHA}/status`);
@@ -217,7 +310,9 @@ describe("auth", () => {
 
   it("lets a read-only (fork PR) token read but answers 403 to its writes", async () => {
     const octokit = client({ auth: READ_ONLY });
-    await expect(octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA })).resolves.toMatchObject({ status: 200 });
+    await expect(
+      octokit.rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA }),
+    ).resolves.toMatchObject({ status: 200 });
     for (const write of [
       createStatus(octokit, { state: "success" }),
       octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 3, body: "x" }),
@@ -231,7 +326,9 @@ describe("auth", () => {
   });
 
   it("accepts Bearer as well as token, and logs headers without the credential", async () => {
-    const response = await fetch(`${server.url}/repos/${OWNER}/${REPO}/commits/${SHA}/status`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const response = await fetch(`${server.url}/repos/${OWNER}/${REPO}/commits/${SHA}/status`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(response.status).toBe(200);
     await client().rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA });
     expect(server.requests.map((r) => r.headers.authorization)).toEqual(["Bearer ***", "token ***"]);
@@ -243,7 +340,10 @@ describe("rate limits and faults, handled by the octokit plugins", () => {
   it("sends x-ratelimit-* on every response and spends the primary budget", async () => {
     const first = await rawRequest("GET", `/repos/${OWNER}/${REPO}/commits/${SHA}/status`);
     const second = await rawRequest("GET", `/repos/${OWNER}/${REPO}/nope`);
-    for (const [response, remaining] of [[first, "4999"], [second, "4999"]] as const) {
+    for (const [response, remaining] of [
+      [first, "4999"],
+      [second, "4999"],
+    ] as const) {
       expect(response.headers.get("x-ratelimit-limit")).toBe("5000");
       expect(response.headers.get("x-ratelimit-remaining")).toBe(remaining);
       expect(response.headers.get("x-ratelimit-resource")).toBe("core");
@@ -255,7 +355,11 @@ describe("rate limits and faults, handled by the octokit plugins", () => {
 
   it("answers the primary-limit 403 once the budget is spent, until the window resets", async () => {
     await server.close();
-    server = await startGitHubApiServer({ tokens: { [TOKEN]: { login: "bot" } }, primaryLimit: 2, primaryWindowSeconds: 0.4 });
+    server = await startGitHubApiServer({
+      tokens: { [TOKEN]: { login: "bot" } },
+      primaryLimit: 2,
+      primaryWindowSeconds: 0.4,
+    });
     const path = `/repos/${OWNER}/${REPO}/commits/${SHA}/status`;
     expect((await rawRequest("GET", path)).status).toBe(200);
     expect((await rawRequest("GET", path)).status).toBe(200);
@@ -322,7 +426,9 @@ describe("rate limits and faults, handled by the octokit plugins", () => {
     await expect(createStatus(client(), { state: "success" })).resolves.toMatchObject({ status: 201 });
     expect(server.requests.map((r) => r.status)).toEqual([502, 502, 201]);
     server.failNext({ status: 503, count: 10, method: "GET" });
-    const error = await rejection(client().rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA }));
+    const error = await rejection(
+      client().rest.repos.getCombinedStatusForRef({ owner: OWNER, repo: REPO, ref: SHA }),
+    );
     expect(error.status).toBe(503);
     expect(server.requests).toHaveLength(3 + 4);
     server.failNext({ status: 500, route: /\/comments$/ });
@@ -334,22 +440,54 @@ describe("rate limits and faults, handled by the octokit plugins", () => {
 
 describe("strict mode: what a correct client never sends", () => {
   it("answers 404 to a route it does not implement and records it", async () => {
-    const error = await rejection(client().request("GET /repos/{owner}/{repo}/branches", { owner: OWNER, repo: REPO }));
+    const error = await rejection(
+      client().request("GET /repos/{owner}/{repo}/branches", { owner: OWNER, repo: REPO }),
+    );
     expect(error.status).toBe(404);
     expect(server.unexpected).toEqual([
-      { kind: "unknown-route", method: "GET", path: `/repos/${OWNER}/${REPO}/branches`, message: expect.any(String) as string },
+      {
+        kind: "unknown-route",
+        method: "GET",
+        path: `/repos/${OWNER}/${REPO}/branches`,
+        message: expect.any(String) as string,
+      },
     ]);
   });
 
   it("rejects unknown, missing and mistyped fields with 422 and records them", async () => {
     const octokit = client();
-    const unknown = await rejection(octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", { owner: OWNER, repo: REPO, sha: SHA, state: "success", summary: "x" }));
+    const unknown = await rejection(
+      octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
+        owner: OWNER,
+        repo: REPO,
+        sha: SHA,
+        state: "success",
+        summary: "x",
+      }),
+    );
     expect(unknown.status).toBe(422);
-    expect(unknown.response?.data).toMatchObject({ message: 'Invalid request.\n\n"summary" is not a permitted key.' });
-    const missing = await rejection(octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", { owner: OWNER, repo: REPO, issue_number: 1 }));
+    expect(unknown.response?.data).toMatchObject({
+      message: 'Invalid request.\n\n"summary" is not a permitted key.',
+    });
+    const missing = await rejection(
+      octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
+        owner: OWNER,
+        repo: REPO,
+        issue_number: 1,
+      }),
+    );
     expect(missing.response?.data).toMatchObject({ message: 'Invalid request.\n\n"body" wasn\'t supplied.' });
-    const badState = await rejection(octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", { owner: OWNER, repo: REPO, sha: SHA, state: "ok" }));
-    expect(badState.response?.data).toMatchObject({ message: expect.stringContaining(`For 'properties/state', ok is not a member of`) as string });
+    const badState = await rejection(
+      octokit.request("POST /repos/{owner}/{repo}/statuses/{sha}", {
+        owner: OWNER,
+        repo: REPO,
+        sha: SHA,
+        state: "ok",
+      }),
+    );
+    expect(badState.response?.data).toMatchObject({
+      message: expect.stringContaining(`For 'properties/state', ok is not a member of`) as string,
+    });
     expect(server.unexpected.map((u) => u.kind)).toEqual(["invalid-body", "invalid-body", "invalid-body"]);
   });
 
@@ -357,15 +495,23 @@ describe("strict mode: what a correct client never sends", () => {
     const response = await rawRequest("POST", `/repos/${OWNER}/${REPO}/statuses/${SHA}`, "{state:");
     expect(response.status).toBe(400);
     expect(response.json.message).toBe("Problems parsing JSON");
-    expect(server.unexpected.map((u) => u.kind)).toEqual(["malformed-json"]);
+    const array = await rawRequest("POST", `/repos/${OWNER}/${REPO}/issues/1/comments`, '["body"]');
+    expect(array.status).toBe(400);
+    expect(array.json.message).toBe("Body should be a JSON object");
+    expect(server.unexpected.map((u) => u.kind)).toEqual(["malformed-json", "malformed-json"]);
   });
 
   it("records a ref it cannot resolve and a repository outside the configured ones", async () => {
     await server.close();
-    server = await startGitHubApiServer({ tokens: { [TOKEN]: { login: "bot" } }, repositories: [`${OWNER}/${REPO}`] });
+    server = await startGitHubApiServer({
+      tokens: { [TOKEN]: { login: "bot" } },
+      repositories: [`${OWNER}/${REPO}`],
+    });
     expect((await rawRequest("GET", `/repos/${OWNER}/${REPO}/commits/main/status`)).status).toBe(422);
     expect((await rawRequest("GET", `/repos/${OWNER}/other/commits/${SHA}/status`)).status).toBe(404);
-    expect((await rawRequest("GET", `/repos/${OWNER.toUpperCase()}/${REPO}/commits/${SHA}/status`)).status).toBe(200);
+    expect(
+      (await rawRequest("GET", `/repos/${OWNER.toUpperCase()}/${REPO}/commits/${SHA}/status`)).status,
+    ).toBe(200);
     expect(server.unexpected.map((u) => u.kind)).toEqual(["unknown-ref", "unknown-repository"]);
   });
 });
@@ -374,56 +520,172 @@ describe("issue comments and pull requests", () => {
   it("creates, lists (paginated) and updates comments as the token's user", async () => {
     const octokit = client();
     server.addComment(`${OWNER}/${REPO}`, 5, { login: "alice", body: "please deploy" });
-    const created = await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 5, body: "Plan: 1 to add" });
+    const created = await octokit.rest.issues.createComment({
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 5,
+      body: "Plan: 1 to add",
+    });
     expect(created.status).toBe(201);
     expect(created.data).toMatchObject({ body: "Plan: 1 to add", user: { login: "github-actions[bot]" } });
     expect(created.data.html_url).toContain(`/${OWNER}/${REPO}/issues/5#issuecomment-${created.data.id}`);
-    const all = await octokit.paginate(octokit.rest.issues.listComments, { owner: OWNER, repo: REPO, issue_number: 5, per_page: 1 });
+    const all = await octokit.paginate(octokit.rest.issues.listComments, {
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 5,
+      per_page: 1,
+    });
     expect(all.map((c) => c.user?.login)).toEqual(["alice", "github-actions[bot]"]);
-    const updated = await octokit.rest.issues.updateComment({ owner: OWNER, repo: REPO, comment_id: created.data.id, body: "Plan: applied" });
+    const updated = await octokit.rest.issues.updateComment({
+      owner: OWNER,
+      repo: REPO,
+      comment_id: created.data.id,
+      body: "Plan: applied",
+    });
     expect(updated.data.body).toBe("Plan: applied");
     expect(server.comments(5).map((c) => c.body)).toEqual(["please deploy", "Plan: applied"]);
-    const missing = await rejection(octokit.rest.issues.updateComment({ owner: OWNER, repo: REPO, comment_id: 42, body: "x" }));
+    const missing = await rejection(
+      octokit.rest.issues.updateComment({ owner: OWNER, repo: REPO, comment_id: 42, body: "x" }),
+    );
     expect(missing.status).toBe(404);
     expect(server.unexpected).toEqual([]);
   });
 
   it("rejects a comment body over 65536 characters or blank with 422", async () => {
     const octokit = client();
-    await expect(octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "a".repeat(65536) })).resolves.toMatchObject({ status: 201 });
-    const tooLong = await rejection(octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "a".repeat(65537) }));
+    await expect(
+      octokit.rest.issues.createComment({
+        owner: OWNER,
+        repo: REPO,
+        issue_number: 1,
+        body: "a".repeat(65536),
+      }),
+    ).resolves.toMatchObject({ status: 201 });
+    const tooLong = await rejection(
+      octokit.rest.issues.createComment({
+        owner: OWNER,
+        repo: REPO,
+        issue_number: 1,
+        body: "a".repeat(65537),
+      }),
+    );
     expect(tooLong.status).toBe(422);
     expect(tooLong.response?.data).toMatchObject({
       message: "Validation Failed",
-      errors: [{ resource: "IssueComment", code: "unprocessable", field: "data", message: "Body is too long (maximum is 65536 characters)" }],
+      errors: [
+        {
+          resource: "IssueComment",
+          code: "unprocessable",
+          field: "data",
+          message: "Body is too long (maximum is 65536 characters)",
+        },
+      ],
     });
-    const { data } = await octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "short" });
-    expect((await rejection(octokit.rest.issues.updateComment({ owner: OWNER, repo: REPO, comment_id: data.id, body: "b".repeat(65537) }))).status).toBe(422);
-    expect((await rejection(octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "" }))).message).toContain("Body cannot be blank");
+    const { data } = await octokit.rest.issues.createComment({
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 1,
+      body: "short",
+    });
+    expect(
+      (
+        await rejection(
+          octokit.rest.issues.updateComment({
+            owner: OWNER,
+            repo: REPO,
+            comment_id: data.id,
+            body: "b".repeat(65537),
+          }),
+        )
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await rejection(
+          octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "" }),
+        )
+      ).message,
+    ).toContain("Body cannot be blank");
     expect(server.unexpected).toEqual([]);
   });
 
   it("can enforce github.com's measured limit instead: 262144 UTF-8 bytes", async () => {
     await server.close();
-    server = await startGitHubApiServer({ tokens: { [TOKEN]: { login: "bot" } }, commentBodyLimit: "enforced" });
+    server = await startGitHubApiServer({
+      tokens: { [TOKEN]: { login: "bot" } },
+      commentBodyLimit: "enforced",
+    });
     const octokit = client();
-    await expect(octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "a".repeat(262144) })).resolves.toMatchObject({ status: 201 });
-    await expect(octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "🌈".repeat(65536) })).resolves.toMatchObject({ status: 201 });
-    expect((await rejection(octokit.rest.issues.createComment({ owner: OWNER, repo: REPO, issue_number: 1, body: "—".repeat(87382) }))).status).toBe(422);
+    await expect(
+      octokit.rest.issues.createComment({
+        owner: OWNER,
+        repo: REPO,
+        issue_number: 1,
+        body: "a".repeat(262144),
+      }),
+    ).resolves.toMatchObject({ status: 201 });
+    await expect(
+      octokit.rest.issues.createComment({
+        owner: OWNER,
+        repo: REPO,
+        issue_number: 1,
+        body: "🌈".repeat(65536),
+      }),
+    ).resolves.toMatchObject({ status: 201 });
+    expect(
+      (
+        await rejection(
+          octokit.rest.issues.createComment({
+            owner: OWNER,
+            repo: REPO,
+            issue_number: 1,
+            body: "—".repeat(87382),
+          }),
+        )
+      ).status,
+    ).toBe(422);
   });
 
   it("lists the pull requests a test associated with a commit, and gets one", async () => {
     const octokit = client();
     server.setCommitPulls(SHA, [
-      { number: 12, head: { sha: OTHER_SHA, ref: "feature/x" }, base: { ref: "main" }, user: { login: "alice" }, state: "closed", merged_at: "2026-01-02T03:04:05Z" },
+      {
+        number: 12,
+        head: { sha: OTHER_SHA, ref: "feature/x" },
+        base: { ref: "main" },
+        user: { login: "alice" },
+        state: "closed",
+        merged_at: "2026-01-02T03:04:05Z",
+      },
     ]);
-    const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: OWNER, repo: REPO, commit_sha: SHA });
+    const { data } = await octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+      owner: OWNER,
+      repo: REPO,
+      commit_sha: SHA,
+    });
     expect(data).toHaveLength(1);
-    expect(data[0]).toMatchObject({ number: 12, state: "closed", merged_at: "2026-01-02T03:04:05Z", head: { sha: OTHER_SHA, ref: "feature/x" }, base: { ref: "main" }, user: { login: "alice" } });
-    expect((await octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: OWNER, repo: REPO, commit_sha: OTHER_SHA })).data).toEqual([]);
+    expect(data[0]).toMatchObject({
+      number: 12,
+      state: "closed",
+      merged_at: "2026-01-02T03:04:05Z",
+      head: { sha: OTHER_SHA, ref: "feature/x" },
+      base: { ref: "main" },
+      user: { login: "alice" },
+    });
+    expect(
+      (
+        await octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+          owner: OWNER,
+          repo: REPO,
+          commit_sha: OTHER_SHA,
+        })
+      ).data,
+    ).toEqual([]);
     const pull = await octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 12 });
     expect(pull.data).toMatchObject({ number: 12, html_url: `https://github.com/${OWNER}/${REPO}/pull/12` });
-    expect((await rejection(octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 13 }))).status).toBe(404);
+    expect(
+      (await rejection(octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 13 }))).status,
+    ).toBe(404);
     expect(server.unexpected).toEqual([]);
   });
 });

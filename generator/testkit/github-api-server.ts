@@ -155,16 +155,26 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
     const query = Object.fromEntries(url.searchParams);
     const raw = await readBody(req);
     const id = requestId();
-    const record: RecordedRequest = { method, path, query, headers: redactHeaders(req), body: undefined, status: 0 };
+    const record: RecordedRequest = {
+      method,
+      path,
+      query,
+      headers: redactHeaders(req),
+      body: undefined,
+      status: 0,
+    };
+    let parsedJson = true;
     if (raw !== "") {
       try {
         record.body = JSON.parse(raw) as unknown;
       } catch {
         record.body = raw;
+        parsedJson = false;
       }
     }
     requests.push(record);
-    const flag = (kind: UnexpectedCall["kind"], message: string) => unexpected.push({ kind, method, path, message });
+    const flag = (kind: UnexpectedCall["kind"], message: string) =>
+      unexpected.push({ kind, method, path, message });
 
     const reply = ((): PendingReply => {
       const repoMatch = REPO_PATH.exec(path);
@@ -230,8 +240,8 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
       let body: Record<string, unknown> = {};
       if (route.body) {
         const parsed = raw === "" ? {} : record.body;
-        if (typeof parsed === "string") {
-          flag("malformed-json", `body is not JSON: ${parsed.slice(0, 200)}`);
+        if (!parsedJson) {
+          flag("malformed-json", `body is not JSON: ${raw.slice(0, 200)}`);
           return { status: 400, body: errorBody(400, MESSAGES.problemsParsingJson, route.docs) };
         }
         if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
@@ -246,7 +256,8 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
         }
       }
       for (const key of Object.keys(query)) {
-        if (!route.query.includes(key)) flag("unknown-query-parameter", `query parameter "${key}" is not supported`);
+        if (!route.query.includes(key))
+          flag("unknown-query-parameter", `query parameter "${key}" is not supported`);
       }
 
       const result = route.handle({ params, query, body, identity, repo, apiBase, path }, store);
@@ -305,11 +316,21 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
     setPull,
     setCommitPulls(sha: string, pulls: PullRequestInput[], repo?: string) {
       for (const pull of pulls) setPull(pull, repo);
-      store.commitPulls.set(`${repoKeyOf(repo)}@${sha.toLowerCase()}`, pulls.map((p) => p.number));
+      store.commitPulls.set(
+        `${repoKeyOf(repo)}@${sha.toLowerCase()}`,
+        pulls.map((p) => p.number),
+      );
     },
     addComment(repo: string, issue: number, comment: { body: string; login: string }): IssueComment {
       const [owner = "", name = ""] = repo.split("/");
-      return store.addComment(repoRef(owner, name), issue, comment.login, userIdFor(comment.login), comment.body, apiBase);
+      return store.addComment(
+        repoRef(owner, name),
+        issue,
+        comment.login,
+        userIdFor(comment.login),
+        comment.body,
+        apiBase,
+      );
     },
     rateLimitNext(injection: RateLimitInjection) {
       injections.push({ type: "rate-limit", left: injection.count ?? 1, ...injection });

@@ -10,7 +10,8 @@ export const HTML_BASE = "https://github.com";
 export const DOCS = {
   root: "https://docs.github.com/rest",
   createStatus: "https://docs.github.com/rest/commits/statuses#create-a-commit-status",
-  combinedStatus: "https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference",
+  combinedStatus:
+    "https://docs.github.com/rest/commits/statuses#get-the-combined-status-for-a-specific-reference",
   listStatuses: "https://docs.github.com/rest/commits/statuses#list-commit-statuses-for-a-reference",
   commitPulls: "https://docs.github.com/rest/commits/commits#list-pull-requests-associated-with-a-commit",
   listComments: "https://docs.github.com/rest/issues/comments#list-issue-comments",
@@ -53,7 +54,10 @@ export function secondaryRateLimitMessage(requestId: string): string {
 }
 
 export function primaryRateLimitMessage(userId: number, requestId: string, now: Date): string {
-  const timestamp = now.toISOString().replace("T", " ").replace(/\.\d{3}Z$/, " UTC");
+  const timestamp = now
+    .toISOString()
+    .replace("T", " ")
+    .replace(/\.\d{3}Z$/, " UTC");
   return (
     `API rate limit exceeded for user ID ${userId}. If you reach out to GitHub Support for help, ` +
     `please include the request ID ${requestId} and timestamp ${timestamp}.`
@@ -90,7 +94,12 @@ export function userIdFor(login: string): number {
   return 10_000_000 + hash;
 }
 
-export function userObject(apiBase: string, login: string, id: number, type?: GitHubUser["type"]): GitHubUser {
+export function userObject(
+  apiBase: string,
+  login: string,
+  id: number,
+  type?: GitHubUser["type"],
+): GitHubUser {
   const api = `${apiBase}/users/${encodeURIComponent(login)}`;
   return {
     login,

@@ -43,7 +43,9 @@ export function checkBody(body: Record<string, unknown>, spec: BodySpec): string
     const value = body[key];
     if (value === null && field.nullable) continue;
     if (typeof value !== field.type) {
-      problems.push(`For 'properties/${key}', ${render(value)} is not a ${field.type}${field.nullable ? " or null" : ""}.`);
+      problems.push(
+        `For 'properties/${key}', ${render(value)} is not a ${field.type}${field.nullable ? " or null" : ""}.`,
+      );
       continue;
     }
     if (field.enum && !field.enum.includes(value as string)) {

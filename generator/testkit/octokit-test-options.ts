@@ -27,7 +27,12 @@ export interface ThrottleGroup {
  * The octokit package's OctokitOptions types `throttle` and `retry` as `any` (the plugins' type
  * augmentations are not loaded through "octokit"), so these local types are what checks the names.
  */
-export type LimitHandler = (retryAfter: number, options: unknown, octokit: unknown, retryCount: number) => boolean;
+export type LimitHandler = (
+  retryAfter: number,
+  options: unknown,
+  octokit: unknown,
+  retryCount: number,
+) => boolean;
 
 export interface TestThrottleOptions {
   enabled: true;
