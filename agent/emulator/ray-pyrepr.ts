@@ -44,7 +44,12 @@ export function pyRepr(v: unknown, tuple = false): string {
     const entries = Object.entries(v as Record<string, unknown>).map(([k, x]) => `${pyStr(k)}: ${pyRepr(x)}`);
     return `{${entries.join(", ")}}`;
   }
-  return pyStr(String(v));
+  return pyStr(typeof v === "bigint" ? v.toString() : "<object>");
+}
+
+/** Python str(): strings as-is, everything else as repr(). */
+export function pyText(v: unknown): string {
+  return typeof v === "string" ? v : pyRepr(v);
 }
 
 /** One pydantic v1 error (ErrorWrapper.errors() entry). */
@@ -128,7 +133,10 @@ export function md5(text: string): string {
 
 export function randomHex(n: number): string {
   let s = "";
-  while (s.length < n) s += Math.floor(Math.random() * 0x100000000).toString(16).padStart(8, "0");
+  while (s.length < n)
+    s += Math.floor(Math.random() * 0x100000000)
+      .toString(16)
+      .padStart(8, "0");
   return s.slice(0, n);
 }
 

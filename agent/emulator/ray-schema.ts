@@ -1,6 +1,6 @@
 /**
- * TEST/DEMO ONLY. Request-body validation for the Ray Serve dashboard emulator: a small re-creation
- * of the pydantic v1 models ServeDeploySchema / ServeApplicationSchema / DeploymentSchema /
+ * TEST/DEMO ONLY. Request-body validation for the Ray Serve dashboard emulator: a re-creation
+ * (on ray-pydantic.ts) of the pydantic v1 models ServeDeploySchema / ServeApplicationSchema / DeploymentSchema /
  * HTTPOptionsSchema / gRPCOptionsSchema / LoggingConfig / RayActorOptionsSchema in
  * python/ray/serve/schema.py (Ray 2.5x, via ray._common.pydantic_compat), including their
  * field order, coercions, error messages and `.dict(exclude_unset=True)` dump (which is what the
@@ -18,206 +18,25 @@
  *   passes the PUT and fails at deploy time (application_state.py override_deployment_info ->
  *   validate_route_prefix), see ray-controller.ts.
  */
-import { type PydanticV1Error, PyRaw, isRecord, md5, pydanticV1Repr, sortedJson } from "./ray-pyrepr";
-
-type Loc = (string | number)[];
-const FAIL = Symbol("fail");
-type Out<T> = T | typeof FAIL;
-type Coerce = (v: unknown, loc: Loc, errs: PydanticV1Error[]) => Out<unknown>;
-
-/** A ValueError / TypeError raised by a validator function. */
-class PyError extends Error {
-  constructor(
-    readonly kind: "value_error" | "type_error",
-    msg: string,
-  ) {
-    super(msg);
-  }
-}
-const valueError = (msg: string) => new PyError("value_error", msg);
-
-function err(errs: PydanticV1Error[], loc: Loc, msg: string, type: string, ctx?: Record<string, unknown>): typeof FAIL {
-  errs.push(ctx ? { loc, msg, type, ctx } : { loc, msg, type });
-  return FAIL;
-}
-
-// ---- scalar coercions (pydantic v1 non-strict semantics) ----
-const str: Coerce = (v, loc, errs) => {
-  if (typeof v === "string") return v;
-  if (typeof v === "number" && Number.isFinite(v)) return String(v);
-  if (typeof v === "boolean") return v ? "True" : "False";
-  return err(errs, loc, "str type expected", "type_error.str");
-};
-const int: Coerce = (v, loc, errs) => {
-  if (typeof v === "boolean") return v ? 1 : 0;
-  if (typeof v === "number" && Number.isFinite(v)) return Math.trunc(v);
-  if (typeof v === "string" && /^\s*[-+]?\d+\s*$/.test(v)) return parseInt(v, 10);
-  return err(errs, loc, "value is not a valid integer", "type_error.integer");
-};
-const strictInt: Coerce = (v, loc, errs) =>
-  typeof v === "number" && Number.isInteger(v)
-    ? v
-    : err(errs, loc, "value is not a valid integer", "type_error.integer");
-const float: Coerce = (v, loc, errs) => {
-  if (typeof v === "boolean") return v ? 1 : 0;
-  if (typeof v === "number") return v;
-  if (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v))) return Number(v);
-  return err(errs, loc, "value is not a valid float", "type_error.float");
-};
-const bool: Coerce = (v, loc, errs) => {
-  if (typeof v === "boolean") return v;
-  if (v === 0 || v === 1) return v === 1;
-  if (typeof v === "string") {
-    const s = v.toLowerCase();
-    if (["1", "on", "t", "true", "y", "yes"].includes(s)) return true;
-    if (["0", "off", "f", "false", "n", "no"].includes(s)) return false;
-  }
-  return err(errs, loc, "value could not be parsed to a boolean", "type_error.bool");
-};
-const dict: Coerce = (v, loc, errs) =>
-  isRecord(v) ? v : err(errs, loc, "value is not a valid dict", "type_error.dict");
-
-function list(item: Coerce): Coerce {
-  return (v, loc, errs) => {
-    if (!Array.isArray(v)) return err(errs, loc, "value is not a valid list", "type_error.list");
-    const out: unknown[] = [];
-    let failed = false;
-    v.forEach((x, i) => {
-      const r = item(x, [...loc, i], errs);
-      if (r === FAIL) failed = true;
-      else out.push(r);
-    });
-    return failed ? FAIL : out;
-  };
-}
-
-function bounded(base: Coerce, b: { gt?: number; ge?: number; le?: number }): Coerce {
-  return (v, loc, errs) => {
-    const r = base(v, loc, errs);
-    if (r === FAIL) return r;
-    const n = r as number;
-    if (b.gt !== undefined && !(n > b.gt))
-      return err(errs, loc, `ensure this value is greater than ${b.gt}`, "value_error.number.not_gt", {
-        limit_value: b.gt,
-      });
-    if (b.ge !== undefined && !(n >= b.ge))
-      return err(errs, loc, `ensure this value is greater than or equal to ${b.ge}`, "value_error.number.not_ge", {
-        limit_value: b.ge,
-      });
-    if (b.le !== undefined && !(n <= b.le))
-      return err(errs, loc, `ensure this value is less than or equal to ${b.le}`, "value_error.number.not_le", {
-        limit_value: b.le,
-      });
-    return n;
-  };
-}
-
-/** Union[A, B]: first that validates; otherwise the errors of every member. */
-function union(...members: Coerce[]): Coerce {
-  return (v, loc, errs) => {
-    const all: PydanticV1Error[] = [];
-    for (const m of members) {
-      const mine: PydanticV1Error[] = [];
-      const r = m(v, loc, mine);
-      if (r !== FAIL) return r;
-      all.push(...mine);
-    }
-    errs.push(...all);
-    return FAIL;
-  };
-}
-
-function enumOf(name: string, values: string[]): Coerce {
-  return (v, loc, errs) =>
-    typeof v === "string" && values.includes(v)
-      ? v
-      : err(
-          errs,
-          loc,
-          `value is not a valid enumeration member; permitted: ${values.map((x) => `'${x}'`).join(", ")}`,
-          "type_error.enum",
-          { enum_values: new PyRaw(`[${values.map((x) => `<${name}.${x}: '${x}'>`).join(", ")}]`) },
-        );
-}
-
-// ---- models ----
-interface Field {
-  name: string;
-  type: Coerce;
-  required?: boolean;
-  nullable?: boolean; // Optional[...] or default None
-  validators?: ((v: unknown) => unknown)[];
-}
-interface ModelSpec {
-  fields: Field[];
-  forbidExtra?: boolean;
-  /** post root validators, each given the successfully validated values (v1 semantics) */
-  roots?: ((values: Record<string, unknown>) => void)[];
-}
-/** Result of a model: `dump` is `.dict(exclude_unset=True)`; `values` is every validated field. */
-interface ModelOut {
-  dump: Record<string, unknown>;
-  values: Record<string, unknown>;
-}
-
-function model(spec: ModelSpec): Coerce {
-  return (v, loc, errs) => {
-    if (!isRecord(v)) return err(errs, loc, "value is not a valid dict", "type_error.dict");
-    const dump: Record<string, unknown> = {};
-    const values: Record<string, unknown> = {};
-    let failed = false;
-    for (const f of spec.fields) {
-      const floc = [...loc, f.name];
-      if (!(f.name in v)) {
-        if (f.required) failed = err(errs, floc, "field required", "value_error.missing") === FAIL;
-        continue;
-      }
-      const raw = v[f.name];
-      let r: Out<unknown>;
-      if (raw === null) {
-        r = f.nullable ? null : err(errs, floc, "none is not an allowed value", "type_error.none.not_allowed");
-      } else {
-        r = f.type(raw, floc, errs);
-        if (r !== FAIL) {
-          for (const fn of f.validators ?? []) {
-            try {
-              r = fn(r);
-            } catch (e) {
-              if (!(e instanceof PyError)) throw e;
-              r = err(errs, floc, e.message, e.kind);
-              break;
-            }
-          }
-        }
-      }
-      if (r === FAIL) {
-        failed = true;
-        continue;
-      }
-      values[f.name] = isModelOut(r) ? r.values : r;
-      dump[f.name] = isModelOut(r) ? r.dump : Array.isArray(r) ? r.map((x) => (isModelOut(x) ? x.dump : x)) : r;
-      if (Array.isArray(r)) values[f.name] = r.map((x) => (isModelOut(x) ? x.values : x));
-    }
-    if (spec.forbidExtra) {
-      const known = new Set(spec.fields.map((f) => f.name));
-      for (const k of Object.keys(v))
-        if (!known.has(k)) failed = err(errs, [...loc, k], "extra fields not permitted", "value_error.extra") === FAIL;
-    }
-    for (const root of spec.roots ?? []) {
-      try {
-        root(values);
-      } catch (e) {
-        if (!(e instanceof PyError)) throw e;
-        failed = err(errs, [...loc, "__root__"], e.message, e.kind) === FAIL;
-      }
-    }
-    return failed ? FAIL : ({ [MODEL]: true, dump, values } as ModelOut);
-  };
-}
-const MODEL = Symbol("model");
-function isModelOut(v: unknown): v is ModelOut {
-  return typeof v === "object" && v !== null && MODEL in v;
-}
+import {
+  FAIL,
+  type ModelOut,
+  PyError,
+  bool,
+  bounded,
+  dict,
+  enumOf,
+  float,
+  int,
+  isModelOut,
+  list,
+  model,
+  str,
+  strictInt,
+  union,
+  valueError,
+} from "./ray-pydantic";
+import { type PydanticV1Error, isRecord, md5, pyText, pydanticV1Repr, sortedJson } from "./ray-pyrepr";
 
 // ---- validators mirrored from schema.py ----
 function remoteUris(v: unknown): unknown {
@@ -229,7 +48,7 @@ function remoteUris(v: unknown): unknown {
     if (typeof uri !== "string" || !/^[a-z][a-z0-9+.-]*:\/\//i.test(uri))
       throw valueError(
         "runtime_envs in the Serve config support only remote URIs in working_dir and py_modules. " +
-          `Got error when parsing URI: Invalid protocol for runtime_env URI ${String(uri)}.`,
+          `Got error when parsing URI: Invalid protocol for runtime_env URI ${pyText(uri)}.`,
       );
   }
   return v;
@@ -239,7 +58,8 @@ function importPathFormat(v: unknown): unknown {
   const s = v as string;
   const count = (c: string) => s.split(c).length - 1;
   if (s.includes(":")) {
-    if (count(":") > 1) throw valueError(`Got invalid import path "${s}". An import path may have at most one colon.`);
+    if (count(":") > 1)
+      throw valueError(`Got invalid import path "${s}". An import path may have at most one colon.`);
     if (s.lastIndexOf(":") === 0 || s.lastIndexOf(":") === s.length - 1)
       throw valueError(`Got invalid import path "${s}". An import path may not start or end with a colon.`);
     return s;
@@ -255,11 +75,21 @@ function importPathFormat(v: unknown): unknown {
 }
 
 const LOG_LEVELS: Record<string, number> = {
-  CRITICAL: 50, FATAL: 50, ERROR: 40, WARN: 30, WARNING: 30, INFO: 20, DEBUG: 10, NOTSET: 0,
+  CRITICAL: 50,
+  FATAL: 50,
+  ERROR: 40,
+  WARN: 30,
+  WARNING: 30,
+  INFO: 20,
+  DEBUG: 10,
+  NOTSET: 0,
 };
-const LOG_ATTRS = ["name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info",
-  "exc_text", "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
-  "processName", "process", "taskName", "message", "asctime"];
+// prettier-ignore
+const LOG_ATTRS = [
+  "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text",
+  "stack_info", "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName",
+  "processName", "process", "taskName", "message", "asctime",
+];
 
 const loggingConfig = model({
   forbidExtra: true,
@@ -284,12 +114,15 @@ const loggingConfig = model({
         (v) => {
           const byNum = Object.entries(LOG_LEVELS).find(([, n]) => n === v);
           if (typeof v === "number") {
-            if (!byNum) throw valueError(`Got "${v}" for log_level. log_level must be one of [50, 40, 30, 20, 10, 0].`);
+            if (!byNum)
+              throw valueError(`Got "${v}" for log_level. log_level must be one of [50, 40, 30, 20, 10, 0].`);
             return byNum[0] === "FATAL" ? "CRITICAL" : byNum[0] === "WARN" ? "WARNING" : byNum[0];
           }
           if (!(String(v) in LOG_LEVELS))
             throw valueError(
-              `Got "${String(v)}" for log_level. log_level must be one of [${Object.keys(LOG_LEVELS).map((k) => `'${k}'`).join(", ")}].`,
+              `Got "${String(v)}" for log_level. log_level must be one of [${Object.keys(LOG_LEVELS)
+                .map((k) => `'${k}'`)
+                .join(", ")}].`,
             );
           return v;
         },
@@ -304,7 +137,9 @@ const loggingConfig = model({
         (v) => {
           for (const a of v as string[])
             if (!LOG_ATTRS.includes(a))
-              throw valueError(`Unknown attribute '${a}'. Additional log standard attributes must be one of ${LOG_ATTRS.join(", ")}.`);
+              throw valueError(
+                `Unknown attribute '${a}'. Additional log standard attributes must be one of ${LOG_ATTRS.join(", ")}.`,
+              );
           return [...new Set(v as string[])];
         },
       ],
@@ -348,16 +183,20 @@ const deploymentSchema = model({
       const auto = values.autoscaling_config;
       if (typeof n === "number") {
         if (auto !== undefined && auto !== null)
-          throw valueError("Manually setting num_replicas is not allowed when autoscaling_config is provided.");
+          throw valueError(
+            "Manually setting num_replicas is not allowed when autoscaling_config is provided.",
+          );
       } else if (n !== "auto" && n !== null && n !== undefined) {
-        throw valueError(`\`num_replicas\` must be an int or "auto", but got: ${String(n)}`);
+        throw valueError(`\`num_replicas\` must be an int or "auto", but got: ${pyText(n)}`);
       }
     },
     (values) => {
       const m = values.max_replicas_per_node;
       const b = values.placement_group_bundles;
       if (m !== undefined && m !== null && b !== undefined && b !== null)
-        throw valueError("Setting max_replicas_per_node is not allowed when placement_group_bundles is provided.");
+        throw valueError(
+          "Setting max_replicas_per_node is not allowed when placement_group_bundles is provided.",
+        );
     },
     (values) => {
       const q = values.max_queued_requests;
@@ -397,7 +236,8 @@ const applicationSchema = model({
 });
 
 const appName = (a: Record<string, unknown>) => (a.name as string | undefined) ?? "default";
-const appRoute = (a: Record<string, unknown>) => ("route_prefix" in a ? (a.route_prefix as string | null) : "/");
+const appRoute = (a: Record<string, unknown>) =>
+  "route_prefix" in a ? (a.route_prefix as string | null) : "/";
 const dupes = (xs: string[]) => [...new Set(xs.filter((x, i) => xs.indexOf(x) !== i))].map((x) => `"${x}"`);
 
 const deploySchema = model({
@@ -444,7 +284,9 @@ const deploySchema = model({
           return v;
         },
         (v) => {
-          const routes = (v as ModelOut[]).map((a) => appRoute(a.values)).filter((r): r is string => r !== null);
+          const routes = (v as ModelOut[])
+            .map((a) => appRoute(a.values))
+            .filter((r): r is string => r !== null);
           const d = dupes(routes);
           if (d.length)
             throw valueError(
@@ -507,10 +349,18 @@ export interface ParsedDeploy {
 }
 
 /** Validate a PUT body like ServeDeploySchema.parse_obj; on failure, the 400 text Ray returns. */
-export function parseDeployBody(body: unknown): { ok: true; config: ParsedDeploy } | { ok: false; text: string } {
+export function parseDeployBody(
+  body: unknown,
+): { ok: true; config: ParsedDeploy } | { ok: false; text: string } {
   const errs: PydanticV1Error[] = [];
   if (!isRecord(body)) {
-    const t = Array.isArray(body) ? "list" : body === null ? "NoneType" : typeof body === "string" ? "str" : "int";
+    const t = Array.isArray(body)
+      ? "list"
+      : body === null
+        ? "NoneType"
+        : typeof body === "string"
+          ? "str"
+          : "int";
     errs.push({ loc: ["__root__"], msg: `ServeDeploySchema expected dict not ${t}`, type: "type_error" });
     return { ok: false, text: pydanticV1Repr("ServeDeploySchema", errs) };
   }

@@ -59,27 +59,40 @@ export const RULES = {
 
 export type RuleId = keyof typeof RULES;
 
-/**
- * How an ajv keyword failure maps to a rule, per field where it matters: a `minimum` on `num_replicas` is a
- * resource problem (E422), a `type` anywhere is a spec problem (E400).
- */
+/** Every JSON Schema keyword our schemas use, and the rule a failure of it is. */
+export const KEYWORD_RULES = {
+  required: "required-field",
+  additionalProperties: "unknown-field",
+  type: "wrong-type",
+  pattern: "invalid-value",
+  minLength: "invalid-value",
+  maxLength: "invalid-value",
+  enum: "invalid-value",
+  const: "invalid-value",
+  not: "invalid-value",
+  uniqueItems: "invalid-value",
+  minItems: "invalid-value",
+  maxItems: "invalid-value",
+  maxProperties: "invalid-value",
+  propertyNames: "invalid-value",
+  minimum: "invalid-value",
+  maximum: "invalid-value",
+  exclusiveMinimum: "invalid-value",
+} as const satisfies Record<string, RuleId>;
+
+/** Numeric limits on these spec fields are resource problems (E422), not malformed specs. */
+const RESOURCE_FIELDS: Readonly<Record<string, RuleId>> = {
+  num_replicas: "replicas-range",
+  gpus_per_replica: "gpus-range",
+  autoscaling: "autoscaling-range",
+};
+const NUMERIC_KEYWORDS = new Set(["minimum", "maximum", "exclusiveMinimum"]);
+
+/** The rule of an ajv failure: a `minimum` on `num_replicas` is E422 replicas-range, a `type` anywhere E400. */
 export function ruleForSchemaError(keyword: string, instancePath: string): RuleId {
   const field = instancePath.split("/")[1] ?? "";
-  const numeric = keyword === "minimum" || keyword === "maximum" || keyword === "exclusiveMinimum";
-  if (numeric && field === "num_replicas") return "replicas-range";
-  if (numeric && field === "gpus_per_replica") return "gpus-range";
-  if (numeric && field === "autoscaling") return "autoscaling-range";
-  switch (keyword) {
-    case "required":
-      return "required-field";
-    case "additionalProperties":
-    case "unevaluatedProperties":
-      return "unknown-field";
-    case "type":
-      return "wrong-type";
-    default:
-      return "invalid-value";
-  }
+  if (NUMERIC_KEYWORDS.has(keyword) && RESOURCE_FIELDS[field]) return RESOURCE_FIELDS[field];
+  return (KEYWORD_RULES as Record<string, RuleId>)[keyword] ?? "invalid-value";
 }
 
 export function diagnostic(

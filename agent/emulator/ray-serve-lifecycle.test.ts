@@ -1,0 +1,384 @@
+/**
+ * Tests of the Ray Serve dashboard emulator's controller behaviour (TEST/DEMO ONLY emulator):
+ * status progression, declarative deletes, Ray Serve LLM build errors, startup failures,
+ * restart vs lightweight updates, UNHEALTHY on demand, GPU starvation, drift.
+ */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-assignment,
+   @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return,
+   @typescript-eslint/no-explicit-any -- these tests inspect untyped JSON bodies (the emulator's GET output) */
+import { afterEach, describe, expect, it } from "vitest";
+import { type RayEmulator, type RayEmulatorOptions, startRayEmulator } from "./ray-dashboard";
+import { getApps, llmApp, llmConfig, putApps, waitFor } from "./ray-test-utils";
+
+let emu: RayEmulator | undefined;
+afterEach(async () => {
+  await emu?.close();
+  emu = undefined;
+});
+const start = async (o: RayEmulatorOptions = {}) =>
+  (emu = await startRayEmulator({ deployDelayMs: 20, ...o }));
+
+async function appState(e: RayEmulator, name: string): Promise<any> {
+  return (await getApps(e.url)).applications[name];
+}
+const until = (e: RayEmulator, name: string, status: string): Promise<any> =>
+  waitFor(
+    async () => {
+      const a = await appState(e, name);
+      return a?.status === status && a;
+    },
+    2000,
+    `${name} ${status}`,
+  );
+async function deploy(e: RayEmulator, apps: unknown[]): Promise<void> {
+  const r = await putApps(e.url, { applications: apps });
+  expect([r.status, r.body]).toEqual([200, ""]);
+}
+const lastLine = (s: string) => s.trimEnd().split("\n").at(-1);
+
+describe("ray dashboard emulator: Serve controller", () => {
+  it("answers 200 before deploying, then DEPLOYING (no deployments yet) -> RUNNING", async () => {
+    const e = await start({ deployDelayMs: 200 });
+    const cfg = llmApp("chat", [llmConfig("qwen")]);
+    await deploy(e, [cfg]);
+    const first = await appState(e, "chat");
+    expect(first).toMatchObject({
+      status: "DEPLOYING",
+      message: "",
+      deployments: {},
+      route_prefix: null,
+      deployed_app_config: cfg,
+    });
+    const updating = await waitFor(async () => {
+      const a = await appState(e, "chat");
+      return Object.keys(a.deployments).length > 0 && a;
+    });
+    expect(updating.status).toBe("DEPLOYING");
+    expect(updating.deployments["LLMServer:qwen"]).toMatchObject({
+      status: "UPDATING",
+      status_trigger: "CONFIG_UPDATE_STARTED",
+    });
+    expect(updating.deployments["LLMServer:qwen"].replicas[0].state).toBe("STARTING");
+    const running = await until(e, "chat", "RUNNING");
+    expect(Object.keys(running.deployments).sort()).toEqual(["LLMServer:qwen", "OpenAiIngress"]);
+    expect(running.route_prefix).toBe("/chat");
+    expect(running.deployments["LLMServer:qwen"]).toMatchObject({
+      status: "HEALTHY",
+      status_trigger: "CONFIG_UPDATE_COMPLETED",
+    });
+    expect(running.deployed_app_config).toEqual(cfg);
+    expect(e.starts("LLMServer:qwen")).toBe(1);
+    expect(e.restarts("LLMServer:qwen")).toBe(0);
+  });
+
+  it("names LLMServer deployments like build_llm_deployment", async () => {
+    const e = await start();
+    const noName = {
+      model_loading_config: { model_id: "Qwen/Qwen2.5-0.5B", model_source: "Qwen/Qwen2.5-0.5B" },
+    };
+    await deploy(e, [llmApp("a", [noName, llmConfig("x", { deployment_config: { name: "mine" } })])]);
+    const a = await until(e, "a", "RUNNING");
+    expect(Object.keys(a.deployments).sort()).toEqual([
+      "LLMServer:Qwen--Qwen2_5-0_5B",
+      "LLMServer:mine",
+      "OpenAiIngress",
+    ]);
+    // LLM default autoscaling stays unless deployment_config.num_replicas is set
+    expect(a.deployments["LLMServer:Qwen--Qwen2_5-0_5B"].deployment_config.autoscaling_config).toMatchObject({
+      min_replicas: 1,
+      max_replicas: 1,
+      target_ongoing_requests: 1_000_000_000,
+    });
+    expect(a.deployments["LLMServer:Qwen--Qwen2_5-0_5B"].deployment_config.num_replicas).toBeUndefined();
+  });
+
+  it("deletes declarative apps missing from the next PUT (DELETING, then gone) and keeps imperative apps", async () => {
+    const e = await start({ deployDelayMs: 200 }); // wide window for the transient-state checks
+    e.addImperativeApp("manual");
+    await deploy(e, [llmApp("a", [llmConfig("m1")]), llmApp("b", [llmConfig("m2")])]);
+    await until(e, "b", "RUNNING");
+    await deploy(e, [llmApp("a", [llmConfig("m1")])]);
+    expect(await appState(e, "b")).toMatchObject({
+      status: "DELETING",
+      deployments: {},
+      deployed_app_config: null,
+    });
+    await waitFor(async () => (await appState(e, "b")) === undefined);
+    const all = await getApps(e.url);
+    expect(Object.keys(all.applications).sort()).toEqual(["a", "manual"]);
+    expect(all.applications.manual).toMatchObject({
+      source: "imperative",
+      deployed_app_config: null,
+      status: "RUNNING",
+    });
+  });
+
+  it("fails replicas whose model_source is an absolute path missing from the fake filesystem", async () => {
+    const e = await start({ existingPaths: ["/models/present"] });
+    const missing = "/private/users/alice/x";
+    await deploy(e, [
+      llmApp("bad", [llmConfig("x", { model_loading_config: { model_id: "x", model_source: missing } })]),
+      llmApp("good", [
+        llmConfig("y", { model_loading_config: { model_id: "y", model_source: "/models/present/y-7b" } }),
+      ]),
+    ]);
+    const bad = await until(e, "bad", "DEPLOY_FAILED");
+    // application_state._determine_app_status: the app names the failed deployments ...
+    expect(bad.message).toBe("Failed to update the deployments ['LLMServer:x'].");
+    // ... and the deployment carries the replica's traceback
+    const dep = bad.deployments["LLMServer:x"];
+    expect(dep).toMatchObject({
+      status: "DEPLOY_FAILED",
+      status_trigger: "REPLICA_STARTUP_FAILED",
+      replicas: [],
+    });
+    expect(dep.message).toMatch(/^The deployment failed to start 3 times in a row\./);
+    expect(dep.message).toContain("Error:\nTraceback (most recent call last):\n  File ");
+    expect(lastLine(dep.message)).toBe(`OSError: ${missing} does not exist`);
+    expect(bad.deployments.OpenAiIngress.status).toBe("HEALTHY");
+    await until(e, "good", "RUNNING");
+  });
+
+  it("fails the app at deploy time (not 400) when an override names a missing deployment", async () => {
+    const e = await start();
+    await deploy(e, [llmApp("a", [llmConfig("m1")], [{ name: "m1", num_replicas: 2 }])]);
+    const a = await until(e, "a", "DEPLOY_FAILED");
+    expect(a.message.split("\n")[0]).toBe("Traceback (most recent call last):");
+    expect(lastLine(a.message)).toBe(
+      "ValueError: Deployment 'm1' does not exist. Available: ['OpenAiIngress', 'LLMServer:m1']",
+    );
+    expect(a.deployments).toEqual({});
+    // fixing the name (same args: same code version) deploys it
+    await deploy(e, [llmApp("a", [llmConfig("m1")], [{ name: "LLMServer:m1", num_replicas: 2 }])]);
+    const ok = await until(e, "a", "RUNNING");
+    expect(ok.deployments["LLMServer:m1"].target_num_replicas).toBe(2);
+  });
+
+  it("fails the build of build_openai_app for empty or duplicate llm_configs and bad LLMConfigs", async () => {
+    const e = await start();
+    await deploy(e, [
+      llmApp("empty", []),
+      llmApp("dup", [llmConfig("m"), llmConfig("m", { deployment_config: { name: "other" } })]),
+      llmApp("acc", [llmConfig("a1", { accelerator_type: "MI300X" })]),
+      llmApp("eng", [llmConfig("a2", { engine_kwargs: { tensor_parallel_size: 1, not_a_vllm_arg: true } })]),
+      llmApp("extra", [llmConfig("a3", { acelerator_type: "H100" })]),
+      llmApp("noid", [{ model_loading_config: { model_source: "org/x" } }]),
+    ]);
+    const failed = async (name: string) => {
+      const a = await until(e, name, "DEPLOY_FAILED");
+      expect(a.message.split("\n").slice(0, 2)).toEqual([
+        `Deploying app '${name}' failed with exception:`,
+        "Traceback (most recent call last):",
+      ]);
+      expect(a.deployments).toEqual({});
+      return a.message as string;
+    };
+    expect(await failed("empty")).toContain(
+      "List of models is empty. Maybe some parameters cannot be parsed into the LLMConfig config.",
+    );
+    expect(await failed("dup")).toContain("Duplicate models found. Make sure model ids are unique.");
+    expect(await failed("acc")).toContain("Unsupported accelerator type: MI300X");
+    expect(lastLine(await failed("eng"))).toBe("ValueError: Unknown engine argument: not_a_vllm_arg");
+    expect(await failed("extra")).toContain("acelerator_type\n  Extra inputs are not permitted");
+    expect(await failed("noid")).toContain("Invalid model_loading_config: {'model_source': 'org/x'}");
+  });
+
+  it("accepts Ray's accelerator names (H20, A100-80G, A10 -> A10G) and unknown import paths fail to import", async () => {
+    const e = await start({ importPaths: { "my_app.main:app": ["Ingress", "Worker"] } });
+    await deploy(e, [
+      llmApp("h20", [
+        llmConfig("a", { accelerator_type: "H20" }),
+        llmConfig("b", { accelerator_type: "A100-80G" }),
+        llmConfig("c", { accelerator_type: "A10" }),
+      ]),
+      { name: "mine", route_prefix: "/mine", import_path: "my_app.main:app" },
+      { name: "nomod", route_prefix: "/nomod", import_path: "not_installed.main:app" },
+    ]);
+    await until(e, "h20", "RUNNING");
+    expect(Object.keys((await until(e, "mine", "RUNNING")).deployments)).toEqual(["Ingress", "Worker"]);
+    expect(lastLine((await until(e, "nomod", "DEPLOY_FAILED")).message)).toBe(
+      "ModuleNotFoundError: No module named 'not_installed'",
+    );
+  });
+
+  it("treats a malformed app route_prefix as a deploy-time failure, as Ray 2.5x does", async () => {
+    const e = await start();
+    await deploy(e, [
+      llmApp("a", [llmConfig("m")]),
+      { ...llmApp("b", [llmConfig("n")]), route_prefix: "/b/" },
+    ]);
+    expect(lastLine((await until(e, "b", "DEPLOY_FAILED")).message)).toBe(
+      "ValueError: Invalid route_prefix '/b/', may not end with a trailing '/'.",
+    );
+    await until(e, "a", "RUNNING");
+  });
+
+  it("applies replica-count overrides without restarting anything", async () => {
+    const e = await start({ deployDelayMs: 200 }); // wide window for the transient-state checks
+    const cfg = (n: number) =>
+      llmApp("a", [llmConfig("m1"), llmConfig("m2")], [{ name: "LLMServer:m1", num_replicas: n }]);
+    await deploy(e, [cfg(1)]);
+    await until(e, "a", "RUNNING");
+    await deploy(e, [cfg(3)]);
+    const scaling = await appState(e, "a");
+    expect(scaling.status).toBe("DEPLOYING");
+    expect(scaling.deployments["LLMServer:m1"]).toMatchObject({
+      status: "UPSCALING",
+      status_trigger: "CONFIG_UPDATE_STARTED",
+      target_num_replicas: 3,
+    });
+    const a = await until(e, "a", "RUNNING");
+    expect(a.deployments["LLMServer:m1"]).toMatchObject({
+      status: "HEALTHY",
+      status_trigger: "UPSCALE_COMPLETED",
+    });
+    expect(a.deployments["LLMServer:m1"].replicas.map((r: { state: string }) => r.state)).toEqual([
+      "RUNNING",
+      "RUNNING",
+      "RUNNING",
+    ]);
+    await deploy(e, [
+      llmApp(
+        "a",
+        [llmConfig("m1"), llmConfig("m2")],
+        [
+          {
+            name: "LLMServer:m1",
+            num_replicas: "auto",
+            autoscaling_config: { min_replicas: 2, max_replicas: 4 },
+          },
+        ],
+      ),
+    ]);
+    const auto = await until(e, "a", "RUNNING");
+    expect(auto.deployments["LLMServer:m1"].target_num_replicas).toBe(2);
+    expect(auto.deployments["LLMServer:m1"].deployment_config.autoscaling_config).toMatchObject({
+      min_replicas: 2,
+      max_replicas: 4,
+      target_ongoing_requests: 2,
+    });
+    for (const d of ["LLMServer:m1", "LLMServer:m2", "OpenAiIngress"]) expect(e.restarts(d, "a")).toBe(0);
+  });
+
+  it("restarts every deployment of an app whose args change, and leaves other apps alone", async () => {
+    const e = await start({ deployDelayMs: 200 }); // wide window for the transient-state checks
+    const a1 = llmApp("a", [llmConfig("m1"), llmConfig("m2")]);
+    const b = llmApp("b", [llmConfig("m3")]);
+    await deploy(e, [a1, b]);
+    await until(e, "a", "RUNNING");
+    await until(e, "b", "RUNNING");
+    const a2 = llmApp("a", [
+      llmConfig("m1", { engine_kwargs: { tensor_parallel_size: 1, max_model_len: 4096 } }),
+      llmConfig("m2"),
+    ]);
+    await deploy(e, [a2, b]);
+    expect(await appState(e, "a")).toMatchObject({ status: "DEPLOYING", deployments: {} }); // rebuilding
+    await waitFor(async () => (await appState(e, "a")).deployments["LLMServer:m2"]?.status === "UPDATING");
+    await until(e, "a", "RUNNING");
+    expect([
+      e.restarts("LLMServer:m1"),
+      e.restarts("LLMServer:m2"),
+      e.restarts("OpenAiIngress", "a"),
+    ]).toEqual([1, 1, 1]);
+    expect([e.restarts("LLMServer:m3"), e.restarts("OpenAiIngress", "b")]).toEqual([0, 0]);
+    expect(e.restarts("OpenAiIngress")).toBe(1);
+    // unchanged resubmission: nothing happens
+    await deploy(e, [a2, b]);
+    expect((await appState(e, "a")).status).toBe("RUNNING");
+    expect(e.restarts("LLMServer:m1")).toBe(1);
+  });
+
+  it("restarts one deployment for a heavyweight override and reconfigures in place for user_config", async () => {
+    const e = await start({ deployDelayMs: 200 }); // wide window for the transient-state checks
+    const cfg = (o: Record<string, unknown>) =>
+      llmApp("a", [llmConfig("m1"), llmConfig("m2")], [{ name: "LLMServer:m1", ...o }]);
+    await deploy(e, [cfg({ user_config: { v: 1 } })]);
+    await until(e, "a", "RUNNING");
+    await deploy(e, [cfg({ user_config: { v: 2 } })]);
+    expect((await appState(e, "a")).deployments["LLMServer:m1"].status).toBe("UPDATING");
+    await until(e, "a", "RUNNING");
+    expect(e.restarts("LLMServer:m1")).toBe(0);
+    await deploy(e, [cfg({ user_config: { v: 2 }, ray_actor_options: { num_cpus: 2 } })]);
+    await until(e, "a", "RUNNING");
+    expect([e.restarts("LLMServer:m1"), e.restarts("LLMServer:m2")]).toEqual([1, 0]);
+  });
+
+  it("lets autoscaling win over an override num_replicas on a deployment that autoscales in code", async () => {
+    const e = await start();
+    const code = {
+      model_loading_config: { model_id: "m", model_source: "org/m" },
+      deployment_config: { name: "m", autoscaling_config: { min_replicas: 1, max_replicas: 2 } },
+    };
+    await deploy(e, [llmApp("a", [code], [{ name: "LLMServer:m", num_replicas: 3 }])]);
+    const a = await until(e, "a", "RUNNING");
+    expect(a.deployments["LLMServer:m"].target_num_replicas).toBe(1);
+    expect(a.deployments["LLMServer:m"].deployment_config.autoscaling_config).toMatchObject({
+      min_replicas: 1,
+      max_replicas: 2,
+    });
+  });
+
+  it("checks autoscaling_config bounds at deploy time (DeploymentSchema keeps it an unchecked dict)", async () => {
+    const e = await start();
+    await deploy(e, [
+      llmApp(
+        "a",
+        [llmConfig("m")],
+        [{ name: "LLMServer:m", autoscaling_config: { min_replicas: 3, max_replicas: 1 } }],
+      ),
+    ]);
+    const a = await until(e, "a", "DEPLOY_FAILED");
+    expect(a.message).toContain(
+      "1 validation error for DeploymentConfig\nautoscaling_config\n  Value error, max_replicas must be greater than or equal to min_replicas.",
+    );
+  });
+
+  it("reports UNHEALTHY on demand", async () => {
+    const e = await start();
+    await deploy(e, [llmApp("a", [llmConfig("m1")])]);
+    await until(e, "a", "RUNNING");
+    e.makeUnhealthy("LLMServer:m1", "replica health check failed");
+    const a = await appState(e, "a");
+    expect(a).toMatchObject({
+      status: "UNHEALTHY",
+      message: "The deployments ['LLMServer:m1'] are UNHEALTHY.",
+    });
+    expect(a.deployments["LLMServer:m1"]).toMatchObject({
+      status: "UNHEALTHY",
+      status_trigger: "HEALTH_CHECK_FAILED",
+      message: "replica health check failed",
+    });
+    e.recover("LLMServer:m1");
+    expect((await appState(e, "a")).status).toBe("RUNNING");
+    expect(() => e.makeUnhealthy("LLMServer:nope")).toThrow();
+  });
+
+  it("keeps an app that needs more GPUs than are free DEPLOYING until GPUs are freed", async () => {
+    const e = await start({ totalGpus: 2 });
+    const big = (id: string) => llmConfig(id, { engine_kwargs: { tensor_parallel_size: 2 } });
+    await deploy(e, [llmApp("a", [big("m1")]), llmApp("b", [big("m2")])]);
+    await until(e, "a", "RUNNING");
+    const b = await appState(e, "b");
+    expect(b.status).toBe("DEPLOYING");
+    expect(b.deployments["LLMServer:m2"].status).toBe("UPDATING");
+    expect(b.deployments["LLMServer:m2"].message).toContain("taken more than 30s to be scheduled");
+    expect(e.gpus()).toEqual({ total: 2, used: 2 });
+    await deploy(e, [llmApp("b", [big("m2")])]);
+    await until(e, "b", "RUNNING");
+    expect(e.gpus()).toEqual({ total: 2, used: 2 });
+  });
+
+  it("lets tests tamper with the stored config (drift) until the next PUT", async () => {
+    const e = await start();
+    const cfg = llmApp("a", [llmConfig("m1")], [{ name: "LLMServer:m1", num_replicas: 1 }]);
+    await deploy(e, [cfg]);
+    await until(e, "a", "RUNNING");
+    e.tamper("a", (c) => {
+      c.deployments[0].num_replicas = 5;
+    });
+    expect((await appState(e, "a")).deployed_app_config.deployments[0].num_replicas).toBe(5);
+    await deploy(e, [cfg]);
+    expect((await appState(e, "a")).deployed_app_config).toEqual(cfg);
+    expect(() => e.tamper("zzz", () => undefined)).toThrow();
+  });
+});
