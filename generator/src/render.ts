@@ -155,20 +155,13 @@ export function diffRendered(snapshot: RepoSnapshot, files: ReadonlyMap<string, 
   const stale: string[] = [];
   const missing: string[] = [];
   const extra: string[] = [];
-  const encoder = new TextEncoder();
   for (const [path, text] of files) {
     const committed = snapshot.files.get(path);
     if (!committed) missing.push(path);
-    else if (committed.kind !== "file" || !sameBytes(committed.bytes, encoder.encode(text))) stale.push(path);
+    else if (committed.kind !== "file" || !Buffer.from(text).equals(committed.bytes)) stale.push(path);
   }
   for (const path of snapshot.files.keys()) {
     if (classifyPath(path).role === "rendered" && !files.has(path)) extra.push(path);
   }
   return { stale: stale.sort(), missing: missing.sort(), extra: extra.sort() };
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -3,7 +3,7 @@ import { schemaDiagnostics } from "./schema-diagnostics";
 import { isKnownAccelerator } from "./schemas";
 import { schemaErrors } from "./schemas";
 import type { ClusterConfig, Diagnostic, Layout, SnapshotFile, UserEntry, UsersConfig } from "./types";
-import { MAX_CONFIG_BYTES, parseYamlFile } from "./yaml-source";
+import { MAX_CONFIG_BYTES, parseYamlFile, type Position } from "./yaml-source";
 
 export const USERS_FILE = "models/users.yaml";
 
@@ -49,7 +49,10 @@ interface RawCluster {
 }
 
 /** Parse clusters/<name>/cluster.yaml and apply the documented defaults. */
-export function parseCluster(name: string, file: SnapshotFile): { cluster?: ClusterConfig; diagnostics: Diagnostic[] } {
+export function parseCluster(
+  name: string,
+  file: SnapshotFile,
+): { cluster?: ClusterConfig; defaultAt?: Position; diagnostics: Diagnostic[] } {
   const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
   const { doc } = parsed;
@@ -106,18 +109,18 @@ export function parseCluster(name: string, file: SnapshotFile): { cluster?: Clus
       suspend: raw.sync?.suspend ?? false,
     },
   };
-  return { cluster, diagnostics: [] };
+  return { cluster, defaultAt: doc.keyAt("/default"), diagnostics: [] };
 }
 
 /** Exactly one cluster may be the default. */
-export function checkDefaults(clusters: readonly ClusterConfig[]): Diagnostic[] {
+export function checkDefaults(clusters: readonly ClusterConfig[], defaultAt: ReadonlyMap<string, Position>): Diagnostic[] {
   const defaults = clusters.filter((c) => c.default);
   if (defaults.length <= 1) return [];
   return defaults.map((c) =>
     diagnostic(
       "multiple-default-clusters",
       c.file,
-      { line: 1, column: 1 },
+      defaultAt.get(c.name) ?? { line: 1, column: 1 },
       `more than one cluster says default: true (${defaults.map((d) => d.name).join(", ")}): keep one`,
     ),
   );

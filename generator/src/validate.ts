@@ -2,6 +2,7 @@ import { diagnostic, hasErrors, sortDiagnostics } from "./rules";
 import type { ClusterConfig, Diagnostic, ModelSpec, RepoSnapshot, SnapshotFile, Validation } from "./types";
 import { checkDefaults, parseCluster, parseUsers, USERS_FILE } from "./validate-config";
 import { modelGpus, validateSpec } from "./validate-spec";
+import type { YamlDoc } from "./yaml-source";
 
 export interface ValidateOptions {
   /**
@@ -77,13 +78,15 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
 
   const clusters = new Map<string, ClusterConfig>();
   const broken = new Set<string>();
+  const defaultAt = new Map<string, { line: number; column: number }>();
   for (const { file, cluster } of clusterFiles.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
     const result = parseCluster(cluster, file);
     diagnostics.push(...result.diagnostics);
     if (result.cluster) clusters.set(cluster, result.cluster);
     else broken.add(cluster);
+    if (result.defaultAt) defaultAt.set(cluster, result.defaultAt);
   }
-  const defaultsProblems = checkDefaults([...clusters.values()]);
+  const defaultsProblems = checkDefaults([...clusters.values()], defaultAt);
   diagnostics.push(...defaultsProblems);
   const defaults = [...clusters.values()].filter((c) => c.default);
   // Two defaults are reported on their cluster.yaml files: a spec relying on the default is not blamed too.
@@ -93,6 +96,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   // One model per (user, suffix), also across .yaml/.yml and letter case.
   const seen = new Map<string, string>();
   const models: ModelSpec[] = [];
+  const docs = new Map<string, YamlDoc>();
   specFiles.sort((a, b) => (a.file.path < b.file.path ? -1 : 1));
   for (const { file, user, suffix } of specFiles) {
     if (!USER_ID.test(user) || !users?.users.has(user)) {
@@ -111,9 +115,18 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     const result = validateSpec(file, user, suffix, ctx);
     diagnostics.push(...result.diagnostics);
     if (result.spec) models.push(result.spec);
+    if (result.doc) docs.set(file.path, result.doc);
   }
 
-  diagnostics.push(...checkBudgets(models, clusters, users?.users, options.blame));
+  // Budget problems point at the line that sets the model's size: its replicas, else its GPUs, else model_id.
+  const sizeAt = (spec: ModelSpec) => {
+    const doc = docs.get(spec.file);
+    if (!doc) return TOP;
+    const value = doc.value as Record<string, unknown>;
+    const key = spec.autoscaling ? "/autoscaling/max_replicas" : "num_replicas" in value ? "/num_replicas" : "gpus_per_replica" in value ? "/gpus_per_replica" : "/model_id";
+    return doc.keyAt(key);
+  };
+  diagnostics.push(...checkBudgets(models, clusters, users?.users, options.blame, sizeAt));
   const sorted = sortDiagnostics(diagnostics);
   return { model: { users, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
 }
@@ -124,6 +137,7 @@ function checkBudgets(
   clusters: ReadonlyMap<string, ClusterConfig>,
   users: ReadonlyMap<string, { gpu_quota: number }> | undefined,
   blame: ReadonlySet<string> | undefined,
+  sizeAt: (spec: ModelSpec) => { line: number; column: number },
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const cluster of clusters.values()) {
@@ -132,7 +146,7 @@ function checkBudgets(
     const blamed = here.filter((m) => blame?.has(m.file));
     const at = (rule: "cluster-capacity" | "packing", message: string) => {
       if (blamed.length === 0) out.push(diagnostic(rule, cluster.file, TOP, message));
-      else for (const m of blamed) out.push(diagnostic(rule, m.file, TOP, message));
+      else for (const m of blamed) out.push(diagnostic(rule, m.file, sizeAt(m), message));
     };
     if (total > cluster.gpus) {
       at("cluster-capacity", `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total}`);
@@ -156,7 +170,7 @@ function checkBudgets(
           diagnostic(
             "user-quota",
             m.file,
-            TOP,
+            sizeAt(m),
             `${user} would hold ${used} GPUs on cluster ${cluster.name} (this model: ${modelGpus(m)}); the quota is ${quota}${m.autoscaling ? " (autoscaling counts max_replicas)" : ""}`,
           ),
         );
