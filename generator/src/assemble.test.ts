@@ -22,7 +22,10 @@ function build(snapshot: RepoSnapshot, clusterName = "h1") {
 }
 
 function layout(name: Layout, extra: Record<string, unknown> = {}) {
-  return bare({ ...SPECS, "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { layout: name, ...extra } }) });
+  return bare({
+    ...SPECS,
+    "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { layout: name, ...extra } }),
+  });
 }
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
@@ -32,7 +35,14 @@ describe("layouts", () => {
   it("per-model: one application per model at /<served name>", () => {
     const { config, diagnostics } = build(layout("per-model"));
     expect(diagnostics).toEqual([]);
-    expect(config!.applications.map((a) => [a.name, a.route_prefix, a.args.llm_configs.length, a.deployments.map((d) => d.name)])).toEqual([
+    expect(
+      config!.applications.map((a) => [
+        a.name,
+        a.route_prefix,
+        a.args.llm_configs.length,
+        a.deployments.map((d) => d.name),
+      ]),
+    ).toEqual([
       ["alice-202601061235-a", "/alice-202601061235-a", 1, ["LLMServer:alice-202601061235-a"]],
       ["alice-202601061235-b", "/alice-202601061235-b", 1, ["LLMServer:alice-202601061235-b"]],
       ["bob-202601061235-c", "/bob-202601061235-c", 1, ["LLMServer:bob-202601061235-c"]],
@@ -42,7 +52,9 @@ describe("layouts", () => {
 
   it("per-user: one application per user at /<user>", () => {
     const { config } = build(layout("per-user"));
-    expect(config!.applications.map((a) => [a.name, a.route_prefix, a.deployments.map((d) => d.name)])).toEqual([
+    expect(
+      config!.applications.map((a) => [a.name, a.route_prefix, a.deployments.map((d) => d.name)]),
+    ).toEqual([
       ["argus_llm_app-alice", "/alice", ["LLMServer:alice-202601061235-a", "LLMServer:alice-202601061235-b"]],
       ["argus_llm_app-bob", "/bob", ["LLMServer:bob-202601061235-c"]],
     ]);
@@ -54,11 +66,9 @@ describe("layouts", () => {
     const [app] = config!.applications;
     expect(app!.name).toBe("llm");
     expect(app!.route_prefix).toBe("/");
-    expect(app!.args.llm_configs.map((c) => (c.model_loading_config as { model_id: string }).model_id)).toEqual([
-      "alice-202601061235-a",
-      "alice-202601061235-b",
-      "bob-202601061235-c",
-    ]);
+    expect(
+      app!.args.llm_configs.map((c) => (c.model_loading_config as { model_id: string }).model_id),
+    ).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
   });
 
   it("keeps replica counts in the deployment overrides only", () => {
@@ -66,10 +76,15 @@ describe("layouts", () => {
     const [app] = config!.applications;
     expect(app!.deployments).toEqual([
       { name: "LLMServer:alice-202601061235-a", num_replicas: 2 },
-      { name: "LLMServer:alice-202601061235-b", num_replicas: "auto", autoscaling_config: { min_replicas: 0, max_replicas: 2 } },
+      {
+        name: "LLMServer:alice-202601061235-b",
+        num_replicas: "auto",
+        autoscaling_config: { min_replicas: 0, max_replicas: 2 },
+      },
       { name: "LLMServer:bob-202601061235-c", num_replicas: 1 },
     ]);
-    for (const c of app!.args.llm_configs) expect(c.deployment_config).toEqual({ name: expect.any(String) as string, num_replicas: 1 });
+    for (const c of app!.args.llm_configs)
+      expect(c.deployment_config).toEqual({ name: expect.any(String) as string, num_replicas: 1 });
   });
 
   it("only assembles the cluster's own fragments", () => {
@@ -78,18 +93,25 @@ describe("layouts", () => {
     expect(build(snapshot, "h1").config!.applications).toHaveLength(2);
   });
 
-  it.each(["per-model", "per-user", "single"] as const)("%s output passes Ray's schema and parses from its text", (name) => {
-    const { config, text } = build(layout(name));
-    expect(validateServe(config), JSON.stringify(validateServe.errors)).toBe(true);
-    expect(load(text!)).toEqual(config);
-    expect(text!.split("\n")[0]).toMatch(/^# Ray Serve config for cluster "h1", assembled by "serve-gitops /);
-  });
+  it.each(["per-model", "per-user", "single"] as const)(
+    "%s output passes Ray's schema and parses from its text",
+    (name) => {
+      const { config, text } = build(layout(name));
+      expect(validateServe(config), JSON.stringify(validateServe.errors)).toBe(true);
+      expect(load(text!)).toEqual(config);
+      expect(text!.split("\n")[0]).toMatch(
+        /^# Ray Serve config for cluster "h1", assembled by "serve-gitops /,
+      );
+    },
+  );
 });
 
 describe("with no models", () => {
   it("emits `applications: []`, never an application with empty llm_configs", () => {
     for (const name of ["per-model", "per-user", "single"] as const) {
-      const result = build(bare({ "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { layout: name } }) }));
+      const result = build(
+        bare({ "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { layout: name } }) }),
+      );
       expect(result.diagnostics).toEqual([]);
       expect(result.config).toEqual({ applications: [] });
       expect(result.text).toContain("\napplications: []\n");
@@ -99,11 +121,13 @@ describe("with no models", () => {
 
 describe("values through the json helper", () => {
   it("survive YAML-breaking characters", () => {
-    const tricky = 'x: #y\n- "z" \'w\' {a} [b] &c *d !e %f @g `h` \\ \u2028 \u0085 \u007f';
+    const tricky = "x: #y\n- \"z\" 'w' {a} [b] &c *d !e %f @g `h` \\ \u2028 \u0085 \u007f";
     const snapshot = bare({ "models/alice/a.yaml": specText("a", { engine_kwargs: { revision: tricky } }) });
     const { config, diagnostics } = build(snapshot);
     expect(diagnostics).toEqual([]);
-    expect((config!.applications[0]!.args.llm_configs[0]!.engine_kwargs as Record<string, unknown>).revision).toBe(tricky);
+    expect(
+      (config!.applications[0]!.args.llm_configs[0]!.engine_kwargs as Record<string, unknown>).revision,
+    ).toBe(tricky);
   });
 
   it("are what breaks a template that bypasses it, caught before use", () => {
@@ -114,19 +138,30 @@ describe("values through the json helper", () => {
     });
     const { config, diagnostics } = build(snapshot);
     expect(config).toBeUndefined();
-    expect(diagnostics.map(where)).toEqual([{ file: "clusters/h1/raw.hbs", line: 1, column: 1, code: "E400", rule: "template-invalid" }]);
+    expect(diagnostics.map(where)).toEqual([
+      { file: "clusters/h1/raw.hbs", line: 1, column: 1, code: "E400", rule: "template-invalid" },
+    ]);
   });
 });
 
 describe("template override", () => {
   const custom = (name: string, text: string) =>
-    bare({ ...SPECS, "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: name } }), [`clusters/h1/${name}`]: text });
+    bare({
+      ...SPECS,
+      "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: name } }),
+      [`clusters/h1/${name}`]: text,
+    });
 
   it("renders through the cluster's own template", () => {
     const { config, text, diagnostics } = build(custom("serve.hbs", template("custom.hbs")));
     expect(diagnostics).toEqual([]);
-    expect(text!.split("\n")[0]).toBe('# Custom Serve config template for "h1" (test fixture): adds http_options and logging.');
-    expect(config).toMatchObject({ http_options: { host: "0.0.0.0", port: 8000 }, logging_config: { encoding: "JSON" } });
+    expect(text!.split("\n")[0]).toBe(
+      '# Custom Serve config template for "h1" (test fixture): adds http_options and logging.',
+    );
+    expect(config).toMatchObject({
+      http_options: { host: "0.0.0.0", port: 8000 },
+      logging_config: { encoding: "JSON" },
+    });
     expect(config!.applications).toHaveLength(3);
     expect(validateServe(config)).toBe(true);
   });
@@ -138,7 +173,9 @@ describe("template override", () => {
   ])("reports %s as a diagnostic on the template", (name, message) => {
     const { config, diagnostics } = build(custom(name, template(name)));
     expect(config).toBeUndefined();
-    expect(diagnostics.map(where)).toEqual([{ file: `clusters/h1/${name}`, line: 1, column: 1, code: "E400", rule: "template-invalid" }]);
+    expect(diagnostics.map(where)).toEqual([
+      { file: `clusters/h1/${name}`, line: 1, column: 1, code: "E400", rule: "template-invalid" },
+    ]);
     expect(diagnostics[0]!.message).toContain(message);
   });
 
@@ -148,14 +185,21 @@ describe("template override", () => {
   });
 
   it("reports a template named in cluster.yaml that does not exist", () => {
-    const snapshot = bare({ ...SPECS, "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "gone.hbs" } }) });
+    const snapshot = bare({
+      ...SPECS,
+      "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "gone.hbs" } }),
+    });
     const { diagnostics } = build(snapshot);
-    expect(diagnostics.map(where)).toEqual([{ file: "clusters/h1/gone.hbs", line: 1, column: 1, code: "E400", rule: "template-invalid" }]);
+    expect(diagnostics.map(where)).toEqual([
+      { file: "clusters/h1/gone.hbs", line: 1, column: 1, code: "E400", rule: "template-invalid" },
+    ]);
     expect(diagnostics[0]!.message).toBe("serve.template names clusters/h1/gone.hbs, which does not exist");
   });
 
   it("keeps the built-in template's values behind the json helper", () => {
-    for (const line of DEFAULT_TEMPLATE.split("\n").filter((l) => l.includes("{{") && !l.includes("{{#") && !l.includes("{{/") && !l.includes("{{else"))) {
+    for (const line of DEFAULT_TEMPLATE.split("\n").filter(
+      (l) => l.includes("{{") && !l.includes("{{#") && !l.includes("{{/") && !l.includes("{{else"),
+    )) {
       expect(line).toMatch(/\{\{json [a-z_]+\}\}/);
     }
   });
@@ -171,12 +215,18 @@ describe("checkServeConfig", () => {
   });
 
   it("accepts a valid config", () => {
-    expect(checkServeConfig({ applications: [app("a", "/a"), app("b", "/b")] } satisfies ServeConfig)).toEqual([]);
+    expect(
+      checkServeConfig({ applications: [app("a", "/a"), app("b", "/b")] } satisfies ServeConfig),
+    ).toEqual([]);
   });
 
   it("refuses duplicate application names, route prefixes and deployment overrides", () => {
-    expect(checkServeConfig({ applications: [app("a", "/a"), app("a", "/b")] })).toEqual(["Found multiple configs for application a"]);
-    expect(checkServeConfig({ applications: [app("a", "/x"), app("b", "/x")] })).toEqual(["duplicate route_prefix /x"]);
+    expect(checkServeConfig({ applications: [app("a", "/a"), app("a", "/b")] })).toEqual([
+      "Found multiple configs for application a",
+    ]);
+    expect(checkServeConfig({ applications: [app("a", "/x"), app("b", "/x")] })).toEqual([
+      "duplicate route_prefix /x",
+    ]);
     expect(checkServeConfig({ applications: [app("a", "/a", ["LLMServer:x", "LLMServer:x"])] })).toEqual([
       "application a overrides deployment LLMServer:x twice",
     ]);

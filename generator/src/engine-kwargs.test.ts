@@ -3,12 +3,19 @@ import catalog from "../../schemas/vllm-engine-args.json";
 import { checkEngineKwargs, PLATFORM_KWARGS, suggest, VLLM_VERSION } from "./engine-kwargs";
 import { DEFAULT_DENIED_KWARGS } from "./validate-config";
 
-const check = (kwargs: Record<string, unknown>, deny: readonly string[] = DEFAULT_DENIED_KWARGS) => checkEngineKwargs(kwargs, new Set(deny));
+const check = (kwargs: Record<string, unknown>, deny: readonly string[] = DEFAULT_DENIED_KWARGS) =>
+  checkEngineKwargs(kwargs, new Set(deny));
 
 describe("checkEngineKwargs", () => {
   it("accepts known arguments of the right type", () => {
     expect(
-      check({ max_model_len: 8192, gpu_memory_utilization: 0.9, enable_prefix_caching: true, kv_cache_dtype: "fp8", max_num_seqs: null }),
+      check({
+        max_model_len: 8192,
+        gpu_memory_utilization: 0.9,
+        enable_prefix_caching: true,
+        kv_cache_dtype: "fp8",
+        max_num_seqs: null,
+      }),
     ).toEqual([]);
   });
 
@@ -23,7 +30,9 @@ describe("checkEngineKwargs", () => {
     expect(problem!.message).toBe(
       `engine_kwargs.max_model_lenght is not a vLLM ${VLLM_VERSION} engine argument: did you mean \`max_model_len\`? (Ray would only fail at deploy time)`,
     );
-    expect(check({ gpu_memory_utilisation: 0.9 })[0]!.message).toContain("did you mean `gpu_memory_utilization`?");
+    expect(check({ gpu_memory_utilisation: 0.9 })[0]!.message).toContain(
+      "did you mean `gpu_memory_utilization`?",
+    );
   });
 
   it("offers no suggestion for a name that is nothing like any argument", () => {
@@ -32,8 +41,16 @@ describe("checkEngineKwargs", () => {
 
   it("refuses every key the platform owns", () => {
     const problems = check(Object.fromEntries(Object.keys(PLATFORM_KWARGS).map((k) => [k, 1])));
-    expect(problems.map((p) => p.rule)).toEqual(Object.keys(PLATFORM_KWARGS).map(() => "engine-kwarg-platform"));
-    for (const key of ["tensor_parallel_size", "pipeline_parallel_size", "model", "served_model_name", "distributed_executor_backend"]) {
+    expect(problems.map((p) => p.rule)).toEqual(
+      Object.keys(PLATFORM_KWARGS).map(() => "engine-kwarg-platform"),
+    );
+    for (const key of [
+      "tensor_parallel_size",
+      "pipeline_parallel_size",
+      "model",
+      "served_model_name",
+      "distributed_executor_backend",
+    ]) {
       expect(Object.keys(PLATFORM_KWARGS)).toContain(key);
     }
     expect(check({ tensor_parallel_size: 2 })[0]!.message).toContain("set gpus_per_replica instead");
@@ -49,16 +66,42 @@ describe("checkEngineKwargs", () => {
 
   it("checks value types against the catalog, pointing at the value", () => {
     expect(check({ max_model_len: "32k" })).toEqual([
-      { key: "max_model_len", rule: "engine-kwarg-type", message: "engine_kwargs.max_model_len must be an integer", atValue: true },
+      {
+        key: "max_model_len",
+        rule: "engine-kwarg-type",
+        message: "engine_kwargs.max_model_len must be an integer",
+        atValue: true,
+      },
     ]);
-    expect(check({ enable_prefix_caching: "yes" })[0]!.message).toBe("engine_kwargs.enable_prefix_caching must be a boolean");
-    expect(check({ gpu_memory_utilization: null })[0]!.message).toBe("engine_kwargs.gpu_memory_utilization may not be null");
+    expect(check({ enable_prefix_caching: "yes" })[0]!.message).toBe(
+      "engine_kwargs.enable_prefix_caching must be a boolean",
+    );
+    expect(check({ gpu_memory_utilization: null })[0]!.message).toBe(
+      "engine_kwargs.gpu_memory_utilization may not be null",
+    );
     expect(check({ max_model_len: 1.5 })[0]!.rule).toBe("engine-kwarg-type");
+  });
+
+  it("refuses .nan and .inf, which JSON (and so Ray) cannot carry, also nested", () => {
+    expect(check({ gpu_memory_utilization: Number.NaN })[0]).toMatchObject({
+      rule: "engine-kwarg-type",
+      atValue: true,
+    });
+    expect(check({ gpu_memory_utilization: Number.POSITIVE_INFINITY })[0]!.message).toContain(
+      "must be a finite number",
+    );
+    expect(check({ override_generation_config: { temperature: Number.NEGATIVE_INFINITY } })[0]!.rule).toBe(
+      "engine-kwarg-type",
+    );
   });
 
   it("does not mistake Object.prototype's members for arguments or platform keys", () => {
     const problems = check({ constructor: 1, toString: 2, hasOwnProperty: 3, __proto__: 4 });
-    expect(problems.map((p) => p.rule)).toEqual(["engine-kwarg-unknown", "engine-kwarg-unknown", "engine-kwarg-unknown"]);
+    expect(problems.map((p) => p.rule)).toEqual([
+      "engine-kwarg-unknown",
+      "engine-kwarg-unknown",
+      "engine-kwarg-unknown",
+    ]);
     const own = JSON.parse('{"__proto__": 1}') as Record<string, unknown>;
     expect(check(own).map((p) => p.rule)).toEqual(["engine-kwarg-unknown"]);
   });

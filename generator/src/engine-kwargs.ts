@@ -63,6 +63,8 @@ export function checkEngineKwargs(kwargs: Readonly<Record<string, unknown>>, den
 
 function checkType(value: unknown, arg: EngineArg): string | undefined {
   if (value === null) return arg.nullable || arg.type === "any" ? undefined : "may not be null";
+  // YAML has .nan and .inf; the Serve config Ray receives is JSON, which has neither (they would become null).
+  if (hasNonFinite(value)) return "must be a finite number: .nan and .inf cannot reach Ray (JSON has no NaN or Infinity)";
   if (arg.enum && !arg.enum.includes(value)) return `must be one of ${arg.enum.map((v) => JSON.stringify(v)).join(", ")}`;
   const ok =
     arg.type === "any" ||
@@ -73,6 +75,12 @@ function checkType(value: unknown, arg: EngineArg): string | undefined {
     (arg.type === "array" && Array.isArray(value)) ||
     (arg.type === "object" && typeof value === "object" && !Array.isArray(value));
   return ok ? undefined : `must be ${arg.type === "integer" ? "an" : "a"} ${arg.type}`;
+}
+
+function hasNonFinite(value: unknown): boolean {
+  if (typeof value === "number") return !Number.isFinite(value);
+  if (typeof value === "object" && value !== null) return Object.values(value).some(hasNonFinite);
+  return false;
 }
 
 /** The closest known name by edit distance, if it is close enough to be a typo. */

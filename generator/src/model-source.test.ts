@@ -26,7 +26,10 @@ describe("expandMacros", () => {
 
 describe("checkModelSource", () => {
   it.each([
-    ["$HOME/common/hf/hub/models--Qwen--Qwen2.5-0.5B-Instruct/snapshots/abc", "/private/hf/hub/models--Qwen--Qwen2.5-0.5B-Instruct/snapshots/abc"],
+    [
+      "$HOME/common/hf/hub/models--Qwen--Qwen2.5-0.5B-Instruct/snapshots/abc",
+      "/private/hf/hub/models--Qwen--Qwen2.5-0.5B-Instruct/snapshots/abc",
+    ],
     ["$HOME/checkpoints/ft", "/private/users/alice/checkpoints/ft"],
     ["/private/hf/x", "/private/hf/x"],
     ["/private/users/alice/x y", "/private/users/alice/x y"],

@@ -1,11 +1,22 @@
 import { describe, expect, it } from "vitest";
-import { deploymentBaseName, deploymentName, isManagedAppName, placement, SERVED_NAME, servedName } from "./layout";
+import {
+  deploymentBaseName,
+  deploymentName,
+  isManagedAppName,
+  placement,
+  SERVED_NAME,
+  servedName,
+} from "./layout";
 import { endpointUrl, joinBaseUrl } from "./openai-url";
 import type { ClusterConfig, Layout } from "./types";
 
 describe("joinBaseUrl (pinned: the seed design's join)", () => {
   it.each([
-    ["https://dstack.company.com", "/access/models/team1/", "https://dstack.company.com/access/models/team1/"],
+    [
+      "https://dstack.company.com",
+      "/access/models/team1/",
+      "https://dstack.company.com/access/models/team1/",
+    ],
     ["http://localhost:3000", "/access/local/", "http://localhost:3000/access/local/"],
     ["https://dstack.company.com", "https://gateway.example.com", "https://gateway.example.com"],
     ["https://dstack.company.com", "https://gateway.example.com/v1/", "https://gateway.example.com/v1/"],
@@ -32,7 +43,15 @@ function cluster(layout: Layout, base = "/access/models/team1/", routePrefix = "
     serve: { layout, application_name: "argus_llm_app", route_prefix: routePrefix },
     sources: { roots: { shared: ["/private/hf"], user: "/private/users/{user}" }, allow_hub: false },
     engine_kwargs: { deny: [] },
-    sync: { allow_empty: false, prune_limit: 5, adopt_unmanaged: false, deploy_timeout_s: 1800, max_model_statuses: 50, self_heal: true, suspend: false },
+    sync: {
+      allow_empty: false,
+      prune_limit: 5,
+      adopt_unmanaged: false,
+      deploy_timeout_s: 1800,
+      max_model_statuses: 50,
+      self_heal: true,
+      suspend: false,
+    },
   };
 }
 
@@ -58,7 +77,11 @@ describe("endpoints per layout", () => {
   it("single: one application at the route prefix, one base URL for every model", () => {
     const one = placement(cluster("single"), "alice", SERVED);
     const other = placement(cluster("single"), "bob", "bob-202601061235-x");
-    expect(one).toEqual({ app: "argus_llm_app", route: "/", endpoint: "https://dstack.company.com/access/models/team1/v1" });
+    expect(one).toEqual({
+      app: "argus_llm_app",
+      route: "/",
+      endpoint: "https://dstack.company.com/access/models/team1/v1",
+    });
     expect(other.endpoint).toBe(one.endpoint);
   });
 
@@ -66,12 +89,17 @@ describe("endpoints per layout", () => {
     expect(placement(cluster("per-model", "https://gateway.example.com/"), "alice", SERVED).endpoint).toBe(
       `https://gateway.example.com/${SERVED}/v1`,
     );
-    expect(endpointUrl(cluster("single", "https://gateway.example.com"), "/")).toBe("https://gateway.example.com/v1");
+    expect(endpointUrl(cluster("single", "https://gateway.example.com"), "/")).toBe(
+      "https://gateway.example.com/v1",
+    );
   });
 
   it("nests routes under a non-root route prefix, which the base URL already stands for", () => {
     const c = cluster("per-user", "/access/llm/", "/llm");
-    expect(placement(c, "alice", SERVED)).toMatchObject({ route: "/llm/alice", endpoint: "https://dstack.company.com/access/llm/alice/v1" });
+    expect(placement(c, "alice", SERVED)).toMatchObject({
+      route: "/llm/alice",
+      endpoint: "https://dstack.company.com/access/llm/alice/v1",
+    });
     expect(placement(cluster("single", "/access/llm/", "/llm"), "alice", SERVED)).toMatchObject({
       route: "/llm",
       endpoint: "https://dstack.company.com/access/llm/v1",

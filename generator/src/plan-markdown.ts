@@ -25,7 +25,7 @@ const TEMPLATE = `{{#if changed}}
 <details><summary>What changes in <code>{{served_name}}</code>{{#unless restarts}} (scale only: nothing restarts){{/unless}}</summary>
 
 {{#each changes}}
-- \`{{this}}\`
+- {{code this}}
 {{/each}}
 
 </details>
@@ -40,7 +40,7 @@ const TEMPLATE = `{{#if changed}}
 {{/each}}
 
 {{#if restarts}}
-**Restarts** (Ray rebuilds every model of an application whose args change): {{#each restarts}}\`{{this}}\`{{#unless @last}}, {{/unless}}{{/each}}
+**Restarts** (Ray rebuilds every model of an application whose args change): {{#each restarts}}{{code this}}{{#unless @last}}, {{/unless}}{{/each}}
 {{else}}
 **Restarts:** none besides the models deployed above.
 {{/if}}
@@ -59,11 +59,22 @@ let compiled: Handlebars.TemplateDelegate | undefined;
 // Markdown, not HTML: escape only what would break a table cell or start markup.
 const cell = (text: string) => text.replace(/[|<>`\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
 
+// Inside a code span backslash escapes are shown literally ("-\>"), so list items (the changes, which carry
+// owners' values) get a code span whose fence is longer than any run of backticks in the text instead.
+function codeSpan(text: string): string {
+  const flat = text.replace(/\r?\n/g, " ");
+  const fence = "`".repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
+  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+hbs.registerHelper("code", (text: string) => codeSpan(text));
+
 /** The plan as Markdown, for the job summary and the PR comment. */
 export function planMarkdown(plan: Plan): string {
   compiled ??= hbs.compile(TEMPLATE, { strict: true, noEscape: true });
+  // Strings in arrays (changes, restarts) are shown through {{code}}, not in table cells.
   const safe = JSON.parse(JSON.stringify(plan), (key, value: unknown) =>
-    typeof value === "string" && key !== "endpoint" ? cell(value) : value,
+    typeof value === "string" && key !== "endpoint" && !/^\d+$/.test(key) ? cell(value) : value,
   ) as Plan;
   return compiled(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
 }

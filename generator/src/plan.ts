@@ -1,6 +1,6 @@
 import { applicationsOf } from "./assemble";
-import { checkRepo } from "./pipeline";
-import { timestampsOf } from "./render";
+import { checkRepo, type RepoCheck } from "./pipeline";
+import { renderFragments, timestampsOf } from "./render";
 import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot } from "./types";
 
 export interface ModelChange {
@@ -51,20 +51,26 @@ export interface Plan {
 
 export interface PlanOptions {
   readonly now: Date;
+  /**
+   * Checks the caller already ran, reused instead of validating 10,000 specs twice more: `base` must be
+   * checkRepo(base, {now}) and `head` checkRepo(head, {now, timestamps: [timestampsOf(base)], blame?}).
+   */
+  readonly checks?: { readonly base: RepoCheck; readonly head: RepoCheck };
 }
 
 /** What merging head over base does to every cluster. Pure: both trees come in as snapshots. */
 export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: PlanOptions): Plan {
-  const before = checkRepo(base, { now: options.now });
+  const before = options.checks?.base ?? checkRepo(base, { now: options.now });
   // Served names of models the base already has come from the base, so a change cannot rename them.
-  const after = checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)] });
+  const after = options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)] });
+  const afterFragments = after.render?.fragments ?? provisionalFragments(base, head, before.render?.fragments ?? [], after.validation, options.now);
   const clusterNames = new Set([...before.validation.model.clusters.keys(), ...after.validation.model.clusters.keys()]);
   const clusters: ClusterPlan[] = [];
   for (const name of [...clusterNames].sort()) {
     const cluster = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name)!;
     const oldCluster = before.validation.model.clusters.get(name);
     const old = (before.render?.fragments ?? []).filter((f) => f.cluster === name);
-    const now = (after.render?.fragments ?? []).filter((f) => f.cluster === name);
+    const now = afterFragments.filter((f) => f.cluster === name);
     clusters.push(
       planCluster(cluster, oldCluster, old, now, after.validation.model.users?.users, before.validation.model.users?.users),
     );
@@ -74,6 +80,24 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
 }
 
 const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
+
+/**
+ * A head with errors renders nothing, yet its plan must still show what the valid specs would do (an
+ * over-quota or over-capacity budget is exactly what the author needs to see) and must not show a model
+ * whose spec merely has an error as undeployed: such a model keeps its base fragment.
+ */
+function provisionalFragments(
+  base: RepoSnapshot,
+  head: RepoSnapshot,
+  baseFragments: readonly Fragment[],
+  validation: RepoCheck["validation"],
+  now: Date,
+): Fragment[] {
+  const rendered = renderFragments(validation.model, { now, timestamps: [timestampsOf(base), timestampsOf(head)] });
+  const valid = new Set(validation.model.models.map((m) => m.file));
+  const kept = baseFragments.filter((f) => head.files.has(f.spec) && !valid.has(f.spec));
+  return [...rendered.fragments, ...kept];
+}
 
 function planCluster(
   cluster: ClusterConfig,
@@ -87,26 +111,27 @@ function planCluster(
   const nowByKey = new Map(now.map((f) => [keyOf(f), f]));
   const deploy = now.filter((f) => !oldByKey.has(keyOf(f))).map((f) => describe(f, [], true));
   const undeploy = old.filter((f) => !nowByKey.has(keyOf(f))).map((f) => describe(f, [], true));
+  // Ray rebuilds an application, restarting ALL its replicas, whenever its args change; a model that lands
+  // in an application that did not exist (a layout or application_name change) starts afresh as well.
+  const oldApps = new Map(oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []);
+  const restarts: string[] = [];
+  for (const app of applicationsOf(cluster, now)) {
+    const previous = oldApps.get(app.name);
+    if (previous === JSON.stringify(app.args)) continue;
+    for (const config of app.args.llm_configs) {
+      const served = (config.model_loading_config as { model_id: string }).model_id;
+      if (old.some((f) => f.served_name === served)) restarts.push(served);
+    }
+  }
+
   const update: ModelChange[] = [];
   for (const f of now) {
     const previous = oldByKey.get(keyOf(f));
     if (!previous) continue;
     const changes = diffFragment(previous, f);
     if (changes.length === 0) continue;
-    const restarts = JSON.stringify(previous.llm_config) !== JSON.stringify(f.llm_config);
-    update.push(describe(f, changes, restarts));
-  }
-
-  // Ray rebuilds an application, restarting ALL its replicas, whenever its args change.
-  const oldApps = new Map(oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []);
-  const restarts: string[] = [];
-  for (const app of applicationsOf(cluster, now)) {
-    const previous = oldApps.get(app.name);
-    if (previous === undefined || previous === JSON.stringify(app.args)) continue;
-    for (const config of app.args.llm_configs) {
-      const served = (config.model_loading_config as { model_id: string }).model_id;
-      if (old.some((f) => f.served_name === served)) restarts.push(served);
-    }
+    const rebuilt = JSON.stringify(previous.llm_config) !== JSON.stringify(f.llm_config) || restarts.includes(f.served_name);
+    update.push(describe(f, changes, rebuilt));
   }
 
   const sum = (list: readonly Fragment[]) => list.reduce((n, f) => n + f.gpus, 0);
@@ -137,10 +162,12 @@ function describe(f: Fragment, changes: string[], restarts: boolean): ModelChang
   return { key: keyOf(f), user: f.user, served_name: f.served_name, endpoint: f.endpoint, spec: f.spec, gpus: f.gpus, replicas, changes, restarts };
 }
 
-/** Human-readable differences between two fragments of one model, on the fields that reach Ray. */
+/** Human-readable differences between two fragments of one model, on the fields that reach Ray and its users. */
 export function diffFragment(a: Fragment, b: Fragment): string[] {
   const out: string[] = [];
-  diffValue("", { llm_config: a.llm_config, deployment: a.deployment }, { llm_config: b.llm_config, deployment: b.deployment }, out);
+  // The endpoint moves with the cluster's layout, route prefix or base URL: clients must be told.
+  const seen = (f: Fragment) => ({ llm_config: f.llm_config, deployment: f.deployment, endpoint: f.endpoint });
+  diffValue("", seen(a), seen(b), out);
   return out.map((line) =>
     line
       .replace(/^llm_config\.engine_kwargs\./, "engine_kwargs.")

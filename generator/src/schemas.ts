@@ -15,7 +15,7 @@ function compile(schema: object): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
     // Compile each schema once, on first use: `validate` of a repo without clusters never pays for Ray's.
-    ajv ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
     validate = ajv.compile(schema);
     compiled.set(schema, validate);
   }

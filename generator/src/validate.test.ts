@@ -1,10 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { bare, clusterText, fixtureRepo, specText, where, withFiles } from "../test-fixtures/helpers";
-import type { RepoSnapshot } from "./types";
+import type { RepoSnapshot, Validation } from "./types";
 import { classifyPath, validateRepo } from "./validate";
 
 const SMALL = clusterText({ default: true, gpus: 8, gpus_per_node: 4 });
-const ROOMY_USERS = "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n  bob: {github: [bob], gpu_quota: 4}\n";
+const ROOMY_USERS =
+  "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n  bob: {github: [bob], gpu_quota: 4}\n";
 
 describe("validateRepo on the fixture repository", () => {
   it("accepts it and resolves the spec with its defaults", () => {
@@ -25,40 +26,70 @@ describe("validateRepo on the fixture repository", () => {
     });
     expect(spec!.digest).toMatch(/^[0-9a-f]{64}$/);
     expect([...result.model.clusters.keys()]).toEqual(["h1", "lab"]);
-    expect(result.model.clusters.get("lab")!.serve).toEqual({ layout: "per-user", application_name: "argus_llm_app", route_prefix: "/" });
+    expect(result.model.clusters.get("lab")!.serve).toEqual({
+      layout: "per-user",
+      application_name: "argus_llm_app",
+      route_prefix: "/",
+    });
   });
 
   it("expands $HOME to the owner's folder", () => {
-    const result = validateRepo(bare({ "models/bob/ft.yaml": specText("ft", { model_source: "$HOME/checkpoints/ft" }) }));
+    const result = validateRepo(
+      bare({ "models/bob/ft.yaml": specText("ft", { model_source: "$HOME/checkpoints/ft" }) }),
+    );
     expect(result.model.models[0]!.resolvedSource).toBe("/private/users/bob/checkpoints/ft");
   });
 
   it("accepts a hub repo id on a cluster that allows hub sources", () => {
-    const result = validateRepo(bare({ "models/bob/q.yaml": specText("q", { model_source: "Qwen/Qwen3-8B", clusters: ["lab"] }) }));
+    const result = validateRepo(
+      bare({ "models/bob/q.yaml": specText("q", { model_source: "Qwen/Qwen3-8B", clusters: ["lab"] }) }),
+    );
     expect(result.diagnostics).toEqual([]);
     expect(result.model.models[0]!.resolvedSource).toBe("Qwen/Qwen3-8B");
   });
 
   it("honours a cluster's own roots", () => {
-    const roots = clusterText({ default: true, sources: { roots: { shared: ["/data/models"], user: "/home/{user}/models" } } });
-    const ok = validateRepo(bare({ "clusters/h1/cluster.yaml": roots, "models/alice/a.yaml": specText("a", { model_source: "/data/models/a" }) }));
+    const roots = clusterText({
+      default: true,
+      sources: { roots: { shared: ["/data/models"], user: "/home/{user}/models" } },
+    });
+    const ok = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": roots,
+        "models/alice/a.yaml": specText("a", { model_source: "/data/models/a" }),
+      }),
+    );
     expect(ok.diagnostics).toEqual([]);
-    const other = validateRepo(bare({ "clusters/h1/cluster.yaml": roots, "models/alice/a.yaml": specText("a", { model_source: "/home/bob/models/a" }) }));
+    const other = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": roots,
+        "models/alice/a.yaml": specText("a", { model_source: "/home/bob/models/a" }),
+      }),
+    );
     expect(other.diagnostics.map((d) => d.rule)).toEqual(["model-source-other-user"]);
-    const old = validateRepo(bare({ "clusters/h1/cluster.yaml": roots, "models/alice/a.yaml": specText("a") }));
+    const old = validateRepo(
+      bare({ "clusters/h1/cluster.yaml": roots, "models/alice/a.yaml": specText("a") }),
+    );
     expect(old.diagnostics.map((d) => d.rule)).toEqual(["model-source-outside-roots"]);
   });
 
   it("applies a cluster's own deny list instead of the default one", () => {
     const allow = clusterText({ default: true, engine_kwargs: { deny: ["enforce_eager"] } });
     const result = validateRepo(
-      bare({ "clusters/h1/cluster.yaml": allow, "models/alice/a.yaml": specText("a", { engine_kwargs: { trust_remote_code: true, enforce_eager: true } }) }),
+      bare({
+        "clusters/h1/cluster.yaml": allow,
+        "models/alice/a.yaml": specText("a", {
+          engine_kwargs: { trust_remote_code: true, enforce_eager: true },
+        }),
+      }),
     );
     expect(result.diagnostics.map((d) => [d.rule, d.line])).toEqual([["engine-kwarg-denied", 5]]);
   });
 
   it("reports a spec on every cluster it names, once per rule", () => {
-    const result = validateRepo(bare({ "models/alice/a.yaml": specText("a", { model_source: "/etc/a", clusters: ["h1", "lab"] }) }));
+    const result = validateRepo(
+      bare({ "models/alice/a.yaml": specText("a", { model_source: "/etc/a", clusters: ["h1", "lab"] }) }),
+    );
     expect(result.diagnostics.map((d) => d.rule)).toEqual(["model-source-outside-roots"]);
     expect(result.diagnostics[0]!.message).toContain("(cluster h1)");
   });
@@ -66,7 +97,12 @@ describe("validateRepo on the fixture repository", () => {
 
 describe("global rules", () => {
   it("refuses models over a cluster's capacity, counting max_replicas when autoscaling", () => {
-    const fits = validateRepo(bare({ "clusters/h1/cluster.yaml": SMALL, "models/alice/a.yaml": specText("a", { autoscaling: { min_replicas: 1, max_replicas: 8 } }) }));
+    const fits = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": SMALL,
+        "models/alice/a.yaml": specText("a", { autoscaling: { min_replicas: 1, max_replicas: 8 } }),
+      }),
+    );
     expect(fits.diagnostics).toEqual([]);
     const over = validateRepo(
       bare({
@@ -75,7 +111,9 @@ describe("global rules", () => {
         "models/alice/a.yaml": specText("a", { autoscaling: { min_replicas: 0, max_replicas: 9 } }),
       }),
     );
-    expect(over.diagnostics.map(where)).toEqual([{ file: "clusters/h1/cluster.yaml", line: 1, column: 1, code: "E422", rule: "cluster-capacity" }]);
+    expect(over.diagnostics.map(where)).toEqual([
+      { file: "clusters/h1/cluster.yaml", line: 1, column: 1, code: "E422", rule: "cluster-capacity" },
+    ]);
     expect(over.diagnostics[0]!.message).toBe("cluster h1 has 8 GPUs; its models would need 9");
   });
 
@@ -98,24 +136,54 @@ describe("global rules", () => {
       "models/bob/b.yaml": specText("b", { num_replicas: 3 }),
     });
     const result = validateRepo(snapshot, { blame: new Set(["models/bob/b.yaml"]) });
-    expect(result.diagnostics.map(where)).toEqual([{ file: "models/bob/b.yaml", line: 1, column: 1, code: "E422", rule: "cluster-capacity" }]);
+    // On the line that sets the model's size.
+    expect(result.diagnostics.map(where)).toEqual([
+      { file: "models/bob/b.yaml", line: 3, column: 1, code: "E422", rule: "cluster-capacity" },
+    ]);
   });
 
   it("refuses a user over their quota on one cluster, counting max_replicas", () => {
-    const result = validateRepo(bare({ "models/bob/b.yaml": specText("b", { autoscaling: { min_replicas: 1, max_replicas: 5 } }) }));
-    expect(result.diagnostics.map(where)).toEqual([{ file: "models/bob/b.yaml", line: 1, column: 1, code: "E422", rule: "user-quota" }]);
-    expect(result.diagnostics[0]!.message).toBe("bob would hold 5 GPUs on cluster h1 (this model: 5); the quota is 4 (autoscaling counts max_replicas)");
+    const result = validateRepo(
+      bare({ "models/bob/b.yaml": specText("b", { autoscaling: { min_replicas: 1, max_replicas: 5 } }) }),
+    );
+    expect(result.diagnostics.map(where)).toEqual([
+      { file: "models/bob/b.yaml", line: 5, column: 3, code: "E422", rule: "user-quota" },
+    ]);
+    expect(result.diagnostics[0]!.message).toBe(
+      "bob would hold 5 GPUs on cluster h1 (this model: 5); the quota is 4 (autoscaling counts max_replicas)",
+    );
   });
 
   it("counts quota per cluster, not across clusters", () => {
     const result = validateRepo(
-      bare({ "models/bob/b.yaml": specText("b", { num_replicas: 3 }), "models/bob/c.yaml": specText("c", { num_replicas: 3, clusters: ["lab"] }) }),
+      bare({
+        "models/bob/b.yaml": specText("b", { num_replicas: 3 }),
+        "models/bob/c.yaml": specText("c", { num_replicas: 3, clusters: ["lab"] }),
+      }),
     );
     expect(result.diagnostics).toEqual([]);
   });
 
+  it("points budget problems at the line that sets the model's size", () => {
+    const result = validateRepo(
+      bare({
+        "models/bob/r.yaml": specText("r", { num_replicas: 3 }),
+        "models/bob/g.yaml": specText("g", { gpus_per_replica: 2 }),
+        "models/bob/m.yaml": specText("m"),
+      }),
+    );
+    expect(result.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.rule}`)).toEqual([
+      "models/bob/g.yaml:3:1 user-quota",
+      "models/bob/m.yaml:1:1 user-quota",
+      "models/bob/r.yaml:3:1 user-quota",
+    ]);
+  });
+
   it("reports quota on every model of the user, or only the touched ones when blamed", () => {
-    const snapshot = bare({ "models/bob/b.yaml": specText("b", { num_replicas: 3 }), "models/bob/c.yaml": specText("c", { num_replicas: 2 }) });
+    const snapshot = bare({
+      "models/bob/b.yaml": specText("b", { num_replicas: 3 }),
+      "models/bob/c.yaml": specText("c", { num_replicas: 2 }),
+    });
     expect(validateRepo(snapshot).diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
       "models/bob/b.yaml user-quota",
       "models/bob/c.yaml user-quota",
@@ -133,7 +201,9 @@ describe("global rules", () => {
       }),
     );
     expect(result.ok).toBe(true);
-    expect(result.diagnostics.map((d) => [d.file, d.severity, d.code, d.rule])).toEqual([["clusters/h1/cluster.yaml", "warning", "E422", "packing"]]);
+    expect(result.diagnostics.map((d) => [d.file, d.severity, d.code, d.rule])).toEqual([
+      ["clusters/h1/cluster.yaml", "warning", "E422", "packing"],
+    ]);
     expect(result.diagnostics[0]!.message).toContain("cannot be packed onto whole nodes of 8 GPUs");
   });
 
@@ -150,12 +220,18 @@ describe("global rules", () => {
   });
 
   it("refuses gpus_per_node above the cluster's gpus", () => {
-    const result = validateRepo(bare({ "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 4, gpus_per_node: 8 }) }));
-    expect(result.diagnostics.map(where)).toEqual([{ file: "clusters/h1/cluster.yaml", line: 4, column: 16, code: "E422", rule: "gpus-per-node" }]);
+    const result = validateRepo(
+      bare({ "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 4, gpus_per_node: 8 }) }),
+    );
+    expect(result.diagnostics.map(where)).toEqual([
+      { file: "clusters/h1/cluster.yaml", line: 4, column: 16, code: "E422", rule: "gpus-per-node" },
+    ]);
   });
 
   it("checks gpus_per_replica against every named cluster's node size", () => {
-    const result = validateRepo(bare({ "models/alice/a.yaml": specText("a", { gpus_per_replica: 6, clusters: ["h1", "lab"] }) }));
+    const result = validateRepo(
+      bare({ "models/alice/a.yaml": specText("a", { gpus_per_replica: 6, clusters: ["h1", "lab"] }) }),
+    );
     expect(result.diagnostics.map((d) => d.message)).toEqual([
       "gpus_per_replica (6) exceeds the 4 GPUs of one node on cluster lab: one replica must fit on one node",
     ]);
@@ -171,26 +247,36 @@ describe("global rules", () => {
 
   it("refuses an unknown cluster name and lists the known ones", () => {
     const result = validateRepo(bare({ "models/alice/a.yaml": specText("a", { clusters: ["lab", "h9"] }) }));
-    expect(result.diagnostics.map(where)).toEqual([{ file: "models/alice/a.yaml", line: 5, column: 5, code: "E400", rule: "unknown-cluster" }]);
+    expect(result.diagnostics.map(where)).toEqual([
+      { file: "models/alice/a.yaml", line: 5, column: 5, code: "E400", rule: "unknown-cluster" },
+    ]);
     expect(result.diagnostics[0]!.message).toBe('unknown cluster "h9": known clusters are h1, lab');
   });
 
   it("refuses an accelerator_type that is not in Ray's list", () => {
-    const result = validateRepo(bare({ "clusters/lab/cluster.yaml": clusterText({ accelerator_type: "RTX-9090" }) }));
-    expect(result.diagnostics.map(where)).toEqual([{ file: "clusters/lab/cluster.yaml", line: 2, column: 19, code: "E400", rule: "accelerator-unknown" }]);
+    const result = validateRepo(
+      bare({ "clusters/lab/cluster.yaml": clusterText({ accelerator_type: "RTX-9090" }) }),
+    );
+    expect(result.diagnostics.map(where)).toEqual([
+      { file: "clusters/lab/cluster.yaml", line: 2, column: 19, code: "E400", rule: "accelerator-unknown" },
+    ]);
     expect(result.diagnostics[0]!.message).toContain("Ray's accelerator list");
   });
 
   it("does not blame specs that name a broken cluster for it", () => {
     const result = validateRepo(
-      bare({ "clusters/lab/cluster.yaml": "default: false\n", "models/alice/a.yaml": specText("a", { clusters: ["lab"] }) }),
+      bare({
+        "clusters/lab/cluster.yaml": "default: false\n",
+        "models/alice/a.yaml": specText("a", { clusters: ["lab"] }),
+      }),
     );
     expect(new Set(result.diagnostics.map((d) => d.file))).toEqual(new Set(["clusters/lab/cluster.yaml"]));
   });
 });
 
 describe("one bad file never hides another's diagnostics", () => {
-  const bad = "model_id: a\nmodel_source: $HOME/../bob\nnum_replica: 1\nengine_kwargs:\n  max_model_lenght: 1\n";
+  const bad =
+    "model_id: a\nmodel_source: $HOME/../bob\nnum_replica: 1\nengine_kwargs:\n  max_model_lenght: 1\n";
   const expected = [
     "models/alice/a.yaml:2:15 model-source-traversal",
     "models/alice/a.yaml:3:1 unknown-field",
@@ -223,11 +309,19 @@ describe("one bad file never hides another's diagnostics", () => {
   });
 
   it("still checks a spec whose default cluster.yaml is broken", () => {
-    expect(lines(bare({ "clusters/h1/cluster.yaml": "default: true\ngpus: x\n", "models/alice/a.yaml": bad }), "models/alice/a.yaml")).toEqual(expected);
+    expect(
+      lines(
+        bare({ "clusters/h1/cluster.yaml": "default: true\ngpus: x\n", "models/alice/a.yaml": bad }),
+        "models/alice/a.yaml",
+      ),
+    ).toEqual(expected);
   });
 
   it("still checks a spec when models/users.yaml is broken", () => {
-    const found = lines(bare({ "models/users.yaml": "admins: 1\n", "models/alice/a.yaml": bad }), "models/alice/a.yaml");
+    const found = lines(
+      bare({ "models/users.yaml": "admins: 1\n", "models/alice/a.yaml": bad }),
+      "models/alice/a.yaml",
+    );
     expect(found).toEqual(["models/alice/a.yaml:1:1 unregistered-user", ...expected]);
   });
 
@@ -249,10 +343,52 @@ describe("validation never throws", () => {
     };
   }
   const PIECES = [
-    "model_id: f\n", "model_source: $HOME/x\n", "num_replicas: ", "autoscaling:\n  ", "engine_kwargs:\n  ", "clusters: [",
-    "&a ", "*a", "!!binary ", "? ", "- ", "{", "}", "[", "]", ": ", "\"", "'", "\\u2028", "#", "---\n", "...\n", "%YAML 1.2\n",
-    "__proto__: ", "constructor: ", "toString: ", "<<: ", "\t", "\n", "  ", "0", "-1", "1e999", ".nan", "~", "null", "true",
-    "%2e%2e/", "../", "\u0000", "\uFEFF", "\u2028", "é", "😀", "max_model_len: ", "x".repeat(300),
+    "model_id: f\n",
+    "model_source: $HOME/x\n",
+    "num_replicas: ",
+    "autoscaling:\n  ",
+    "engine_kwargs:\n  ",
+    "clusters: [",
+    "&a ",
+    "*a",
+    "!!binary ",
+    "? ",
+    "- ",
+    "{",
+    "}",
+    "[",
+    "]",
+    ": ",
+    '"',
+    "'",
+    "\\u2028",
+    "#",
+    "---\n",
+    "...\n",
+    "%YAML 1.2\n",
+    "__proto__: ",
+    "constructor: ",
+    "toString: ",
+    "<<: ",
+    "\t",
+    "\n",
+    "  ",
+    "0",
+    "-1",
+    "1e999",
+    ".nan",
+    "~",
+    "null",
+    "true",
+    "%2e%2e/",
+    "../",
+    "\u0000",
+    "\uFEFF",
+    "\u2028",
+    "é",
+    "😀",
+    "max_model_len: ",
+    "x".repeat(300),
   ];
 
   it("survives 200 random byte strings and YAML snippets", () => {
@@ -262,14 +398,20 @@ describe("validation never throws", () => {
       if (i % 2 === 0) {
         bytes = Uint8Array.from({ length: Math.floor(next() * 300) }, () => Math.floor(next() * 256));
       } else {
-        const parts = Array.from({ length: 1 + Math.floor(next() * 25) }, () => PIECES[Math.floor(next() * PIECES.length)]!);
+        const parts = Array.from(
+          { length: 1 + Math.floor(next() * 25) },
+          () => PIECES[Math.floor(next() * PIECES.length)]!,
+        );
         bytes = new TextEncoder().encode(parts.join(""));
       }
       const target = ["models/alice/f.yaml", "models/users.yaml", "clusters/h1/cluster.yaml"][i % 3]!;
-      let result;
-      expect(() => {
-        result = validateRepo(withFiles({ [target]: bytes }));
-      }, `input ${i}: ${Buffer.from(bytes).toString("base64")}`).not.toThrow();
+      let result: Validation | undefined;
+      expect(
+        () => {
+          result = validateRepo(withFiles({ [target]: bytes }));
+        },
+        `input ${i}: ${Buffer.from(bytes).toString("base64")}`,
+      ).not.toThrow();
       for (const d of result!.diagnostics) {
         expect(d.line).toBeGreaterThanOrEqual(1);
         expect(d.column).toBeGreaterThanOrEqual(1);
@@ -278,8 +420,32 @@ describe("validation never throws", () => {
   });
 
   it("survives odd values in every field of a parsed spec", () => {
-    const values = [null, 0, -1, 1.5, "", "x", true, [], [null], {}, { a: { b: [] } }, "1e999", Number.MAX_SAFE_INTEGER];
-    for (const field of ["model_id", "model_source", "num_replicas", "gpus_per_replica", "autoscaling", "engine_kwargs", "clusters", "labels", "description"]) {
+    const values = [
+      null,
+      0,
+      -1,
+      1.5,
+      "",
+      "x",
+      true,
+      [],
+      [null],
+      {},
+      { a: { b: [] } },
+      "1e999",
+      Number.MAX_SAFE_INTEGER,
+    ];
+    for (const field of [
+      "model_id",
+      "model_source",
+      "num_replicas",
+      "gpus_per_replica",
+      "autoscaling",
+      "engine_kwargs",
+      "clusters",
+      "labels",
+      "description",
+    ]) {
       for (const value of values) {
         const text = JSON.stringify({ model_id: "f", model_source: "$HOME/x", [field]: value });
         expect(() => validateRepo(withFiles({ "models/alice/f.yaml": text }))).not.toThrow();
@@ -294,9 +460,24 @@ describe("classifyPath", () => {
     ["models/alice/x.yaml", { role: "spec", user: "alice", suffix: "x" }],
     ["models/alice/x.yml", { role: "spec", user: "alice", suffix: "x" }],
     ["models/alice/.gitkeep", { role: "other" }],
-    ["models/alice/README.md", { role: "misplaced", reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder" }],
-    ["models/x.yaml", { role: "misplaced", reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/" }],
-    ["models/a/b/x.yaml", { role: "misplaced", reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders" }],
+    [
+      "models/alice/README.md",
+      { role: "misplaced", reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder" },
+    ],
+    [
+      "models/x.yaml",
+      {
+        role: "misplaced",
+        reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/",
+      },
+    ],
+    [
+      "models/a/b/x.yaml",
+      {
+        role: "misplaced",
+        reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders",
+      },
+    ],
     ["clusters/h1/cluster.yaml", { role: "cluster", cluster: "h1" }],
     ["clusters/h1/rendered/alice/x.yaml", { role: "rendered", cluster: "h1", user: "alice", suffix: "x" }],
     ["clusters/h1/rendered/notes.txt", { role: "rendered", cluster: "h1" }],

@@ -9,7 +9,9 @@ function scalar(value: unknown): string {
   if (value === null || value === undefined) return "null";
   if (typeof value === "number") return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
   if (typeof value === "boolean") return String(value);
-  const text = String(value);
+  // Only strings remain here (maps and lists are emitted by the caller); anything else goes out as JSON.
+  if (typeof value !== "string") return JSON.stringify(value) ?? "null";
+  const text = value;
   return PLAIN.test(text) && !text.endsWith(":") && !RESERVED.test(text) ? text : JSON.stringify(text);
 }
 

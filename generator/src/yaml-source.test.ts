@@ -102,7 +102,22 @@ describe("parseYamlFile refusals", () => {
   });
 
   it("never throws on truncated or odd input", () => {
-    const samples = ["a: 'x", 'a: "\\u12', "? a\n? b\n", "[a, b", "{a: 1", "- - - -", "a: |\n  x\n b", ": :", "&", "*", "!", "%", "@x", "`x"];
+    const samples = [
+      "a: 'x",
+      'a: "\\u12',
+      "? a\n? b\n",
+      "[a, b",
+      "{a: 1",
+      "- - - -",
+      "a: |\n  x\n b",
+      ": :",
+      "&",
+      "*",
+      "!",
+      "%",
+      "@x",
+      "`x",
+    ];
     for (const s of samples) expect(() => parseYamlFile("f.yaml", encode(s))).not.toThrow();
   });
 });

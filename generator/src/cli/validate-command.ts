@@ -1,5 +1,7 @@
+import { isAbsolute } from "node:path";
 import { validateRepo } from "../validate";
 import { parse } from "./args";
+import { UsageError } from "./errors";
 import type { Command } from "./command";
 import { formatDiagnostics } from "./output";
 import { loadRepo, repoRelative } from "./repo";
@@ -19,7 +21,12 @@ Exit: 0 valid (warnings allowed), 1 errors, 2 usage or internal error.`,
     const { root, snapshot } = loadRepo(values.repo);
     const result = validateRepo(snapshot);
     const only = positionals.map((p) => repoRelative(root, p));
-    const shown = only.length === 0 ? result.diagnostics : result.diagnostics.filter((d) => only.some((p) => d.file === p || d.file.startsWith(`${p}/`)));
+    // A path outside the repository would match nothing and turn every error into "ok".
+    const outside = positionals.find((_, i) => only[i] === ".." || only[i]!.startsWith("../") || isAbsolute(only[i]!));
+    if (outside !== undefined) throw new UsageError(`${outside} is not inside the repository ${root}`);
+    // "" is the repository itself (`validate .`): everything.
+    const covers = (p: string, file: string) => p === "" || file === p || file.startsWith(`${p}/`);
+    const shown = only.length === 0 ? result.diagnostics : result.diagnostics.filter((d) => only.some((p) => covers(p, d.file)));
     const ok = !shown.some((d) => d.severity === "error");
     if (values.json) process.stdout.write(`${JSON.stringify({ ok, diagnostics: shown }, null, 2)}\n`);
     else if (shown.length > 0) process.stdout.write(formatDiagnostics(shown));

@@ -26,7 +26,8 @@ export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit 
     // simple-git guards GIT_* variables; the ones we pass are ours (BatchMode ssh, no prompt, extraHeader
     // config from the agent's environment), so they are allowed by name, and nothing else.
     allowEnvironment: Object.keys(env).filter((key) => key.toUpperCase().startsWith("GIT_")),
-    unsafe: { allowUnsafeSshCommand: true },
+    // GIT_CONFIG_COUNT/KEY_n/VALUE_n is how GitOptions.env carries an http.extraHeader: allow it too.
+    unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
   }).env(env);
 }
 

@@ -1,0 +1,443 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { load } from "js-yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { FIXTURE_REPO, specText } from "../../test-fixtures/helpers";
+import type { Diagnostic } from "../types";
+
+// The CLI as a user runs it: the built bundle (dist/cli.js), spawned against temporary copies of a
+// repository outside this checkout, with pipes (not a TTY) for output.
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const CLI = join(ROOT, "dist/cli.js");
+const NOW = "2026-01-06T12:35:00Z";
+const temporaries: string[] = [];
+
+beforeAll(() => {
+  execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "pipe" });
+}, 60_000);
+
+afterAll(() => {
+  for (const dir of temporaries) rmSync(dir, { recursive: true, force: true });
+});
+
+function cli(args: readonly string[], cwd = tmpdir()) {
+  const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined };
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: "utf8", timeout: 30_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A fresh copy of a repository (default: this checkout's example content) in a temporary folder. */
+function copyRepo(from = ROOT): string {
+  const dir = mkdtempSync(join(tmpdir(), "serve-gitops-cli-"));
+  temporaries.push(dir);
+  for (const top of ["models", "clusters"])
+    if (existsSync(join(from, top))) cpSync(join(from, top), join(dir, top), { recursive: true });
+  return dir;
+}
+
+const write = (dir: string, path: string, text: string) => {
+  mkdirSync(join(dir, path, ".."), { recursive: true });
+  writeFileSync(join(dir, path), text);
+};
+
+/** Every file under dir/clusters/*\/rendered with its mtime. */
+function renderedFiles(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const cluster of readdirSync(join(dir, "clusters"))) {
+    const base = join(dir, "clusters", cluster, "rendered");
+    if (!existsSync(base)) continue;
+    for (const f of readdirSync(base, { recursive: true, encoding: "utf8" })) {
+      const path = join(base, f);
+      if (statSync(path).isFile()) out.set(`clusters/${cluster}/rendered/${f}`, statSync(path).mtimeMs);
+    }
+  }
+  return out;
+}
+
+describe("serve-gitops", () => {
+  it("prints help and exits 2 without a command", () => {
+    const { status, stdout } = cli([]);
+    expect(status).toBe(2);
+    expect(stdout).toContain("Usage: serve-gitops <command>");
+  });
+
+  it("refuses an unknown command with exit 2", () => {
+    const { status, stderr } = cli(["deploy"]);
+    expect(status).toBe(2);
+    expect(stderr).toContain('unknown command "deploy"');
+  });
+
+  it("prints its version", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(cli(["--version"]).stdout).toBe(`serve-gitops ${pkg.version}\n`);
+  });
+
+  it.each(["validate", "render", "assemble", "plan", "new"])(
+    "%s --help prints its usage and exits 0",
+    (command) => {
+      const { status, stdout } = cli([command, "--help"]);
+      expect(status).toBe(0);
+      expect(stdout).toContain(`Usage: serve-gitops ${command}`);
+    },
+  );
+});
+
+describe("validate", () => {
+  it("exits 0 on the example repository, read with --repo outside the checkout", () => {
+    const dir = copyRepo();
+    const { status, stdout } = cli(["validate", "--repo", dir]);
+    expect(status).toBe(0);
+    expect(stdout).toMatch(/^ok: \d+ models, \d+ clusters\n$/);
+  });
+
+  it("reads the current directory by default", () => {
+    const dir = copyRepo();
+    expect(cli(["validate"], dir).status).toBe(0);
+  });
+
+  it("prints file:line:column  code rule  message, grouped by file, without colour on a pipe", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/alice/bad.yaml", "model_id: bad\nmodel_source: $HOME/common/hf/x\nnum_replicas: 0\n");
+    write(dir, "models/bob/evil.yaml", "model_id: evil\nmodel_source: /private/users/alice/x\n");
+    const { status, stdout } = cli(["validate", "--repo", dir]);
+    expect(status).toBe(1);
+    expect(stdout).not.toContain("\u001b[");
+    expect(stdout).toBe(
+      [
+        "models/alice/bad.yaml",
+        "models/alice/bad.yaml:3:15  E422 replicas-range  `num_replicas` must be >= 1",
+        "",
+        "models/bob/evil.yaml",
+        "models/bob/evil.yaml:2:15  E403 model-source-other-user  model_source points into another user's folder (/private/users/alice): use /private/users/bob/... or a shared root",
+        "",
+        "2 errors, 0 warnings",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("prints {ok, diagnostics} with --json", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(
+      dir,
+      "models/alice/bad.yaml",
+      "model_id: bad\nmodel_source: $HOME/common/hf/x\nengine_kwargs:\n  max_model_lenght: 1\n",
+    );
+    const { status, stdout } = cli(["validate", "--repo", dir, "--json"]);
+    expect(status).toBe(1);
+    const out = JSON.parse(stdout) as { ok: boolean; diagnostics: Diagnostic[] };
+    expect(Object.keys(out)).toEqual(["ok", "diagnostics"]);
+    expect(out.ok).toBe(false);
+    expect(out.diagnostics).toEqual([
+      {
+        file: "models/alice/bad.yaml",
+        line: 4,
+        column: 3,
+        severity: "error",
+        code: "E400",
+        rule: "engine-kwarg-unknown",
+        message: expect.stringContaining("did you mean `max_model_len`?") as string,
+      },
+    ]);
+    const valid = cli(["validate", "--repo", copyRepo(FIXTURE_REPO), "--json"]);
+    expect(valid.status).toBe(0);
+    expect(JSON.parse(valid.stdout)).toEqual({ ok: true, diagnostics: [] });
+  });
+
+  it("exits 0 with only a packing warning", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/users.yaml", "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 100}\n");
+    write(dir, "models/alice/big.yaml", specText("big", { num_replicas: 5, gpus_per_replica: 5 }));
+    const { status, stdout } = cli(["validate", "--repo", dir]);
+    expect(status).toBe(0);
+    expect(stdout).toContain("clusters/h1/cluster.yaml:1:1  warning E422 packing  ");
+    expect(stdout).toContain("0 errors, 1 warning");
+  });
+
+  it("reports only the given paths, and exits by them", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/bad.yaml", "model_id: bad\nmodel_source: /etc\n");
+    expect(cli(["validate", "models/alice"], dir)).toMatchObject({ status: 0 });
+    const bob = cli(["validate", "models/bob"], dir);
+    expect(bob.status).toBe(1);
+    expect(bob.stdout).toContain("models/bob/bad.yaml:2:15  E403 model-source-outside-roots");
+  });
+
+  it("treats `validate .` as the whole repository and refuses paths outside it", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/bad.yaml", "model_id: bad\nmodel_source: /etc\n");
+    expect(cli(["validate", "."], dir).status).toBe(1);
+    expect(cli(["validate", "./models/"], dir).status).toBe(1);
+    const outside = cli(["validate", "../elsewhere"], dir);
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toContain("../elsewhere is not inside the repository");
+  });
+
+  it("exits 2 on a usage error or a --repo that is not a repository", () => {
+    expect(cli(["validate", "--bogus"]).status).toBe(2);
+    const missing = cli(["validate", "--repo", join(tmpdir(), "serve-gitops-does-not-exist")]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("does not exist");
+    const empty = mkdtempSync(join(tmpdir(), "serve-gitops-empty-"));
+    temporaries.push(empty);
+    expect(cli(["validate", "--repo", empty]).stderr).toContain("has neither models/ nor clusters/");
+  });
+
+  it("refuses a symlink under models/ in the working tree", async () => {
+    const { symlinkSync } = await import("node:fs");
+    const dir = copyRepo(FIXTURE_REPO);
+    symlinkSync("qwen.yaml", join(dir, "models/alice/link.yaml"));
+    const { status, stdout } = cli(["validate", "--repo", dir]);
+    expect(status).toBe(1);
+    expect(stdout).toContain(
+      "models/alice/link.yaml:1:1  E403 symlink  symlinks are not allowed under models/",
+    );
+  });
+});
+
+describe("render", () => {
+  it("writes one fragment per (model, cluster) named from --now, then rewrites nothing", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/b.yaml", specText("b", { clusters: ["h1", "lab"] }));
+    const first = cli(["render", "--repo", dir, "--now", NOW]);
+    expect(first).toMatchObject({ status: 0, stdout: "rendered: 3 added, 0 updated, 0 removed\n" });
+    const files = renderedFiles(dir);
+    expect([...files.keys()].sort()).toEqual([
+      "clusters/h1/rendered/alice/qwen.yaml",
+      "clusters/h1/rendered/bob/b.yaml",
+      "clusters/lab/rendered/bob/b.yaml",
+    ]);
+    const text = readFileSync(join(dir, "clusters/lab/rendered/bob/b.yaml"), "utf8");
+    expect((load(text) as { served_name: string }).served_name).toBe("bob-202601061235-b");
+
+    const again = cli(["render", "--repo", dir, "--now", "2027-01-01T00:00:00Z"]);
+    expect(again).toMatchObject({ status: 0, stdout: "render is current: 3 fragments\n" });
+    expect(renderedFiles(dir)).toEqual(files);
+    expect(cli(["render", "--repo", dir, "--check"])).toMatchObject({ status: 0 });
+  });
+
+  it("keeps the served name on an update and rewrites only the changed fragment", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/b.yaml", specText("b"));
+    cli(["render", "--repo", dir, "--now", NOW]);
+    const before = renderedFiles(dir);
+    write(dir, "models/bob/b.yaml", specText("b", { num_replicas: 2 }));
+    expect(cli(["render", "--repo", dir, "--now", "2027-01-01T00:00:00Z"]).stdout).toBe(
+      "rendered: 0 added, 1 updated, 0 removed\n",
+    );
+    const after = renderedFiles(dir);
+    expect(after.get("clusters/h1/rendered/alice/qwen.yaml")).toBe(
+      before.get("clusters/h1/rendered/alice/qwen.yaml"),
+    );
+    expect(readFileSync(join(dir, "clusters/h1/rendered/bob/b.yaml"), "utf8")).toContain(
+      "served_name: bob-202601061235-b\n",
+    );
+  });
+
+  it("writes nothing when any spec has an error", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/b.yaml", specText("b"));
+    write(dir, "models/bob/bad.yaml", "model_id: bad\nmodel_source: $HOME/../alice/x\n");
+    const { status, stdout } = cli(["render", "--repo", dir, "--now", NOW]);
+    expect(status).toBe(1);
+    expect(stdout).toContain("models/bob/bad.yaml:2:15  E403 model-source-traversal");
+    expect(stdout).toContain("nothing rendered");
+    expect(renderedFiles(dir).size).toBe(0);
+  });
+
+  it("--check writes nothing and lists every stale, missing and extra fragment", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/b.yaml", specText("b"));
+    write(dir, "models/bob/c.yaml", specText("c"));
+    cli(["render", "--repo", dir, "--now", NOW]);
+    write(dir, "models/bob/b.yaml", specText("b", { num_replicas: 2 }));
+    rmSync(join(dir, "models/bob/c.yaml"));
+    write(dir, "models/alice/new.yaml", specText("new"));
+    const before = renderedFiles(dir);
+    const { status, stdout } = cli(["render", "--repo", dir, "--check"]);
+    expect(status).toBe(1);
+    expect(stdout).toBe(
+      [
+        "stale    clusters/h1/rendered/bob/b.yaml",
+        "missing  clusters/h1/rendered/alice/new.yaml",
+        "extra    clusters/h1/rendered/bob/c.yaml",
+        "",
+        "the render is out of date: run `npx serve-gitops render` and commit clusters/*/rendered/",
+        "",
+      ].join("\n"),
+    );
+    expect(renderedFiles(dir)).toEqual(before);
+    expect(cli(["render", "--repo", dir, "--now", NOW]).stdout).toBe(
+      "rendered: 1 added, 1 updated, 1 removed\n",
+    );
+    expect(existsSync(join(dir, "clusters/h1/rendered/bob/c.yaml"))).toBe(false);
+  });
+
+  it("exits 2 on a bad --now", () => {
+    const { status, stderr } = cli(["render", "--repo", copyRepo(FIXTURE_REPO), "--now", "yesterday"]);
+    expect(status).toBe(2);
+    expect(stderr).toContain("--now must be an ISO 8601 time");
+  });
+});
+
+describe("assemble", () => {
+  const rendered = () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/b.yaml", specText("b", { clusters: ["lab"] }));
+    expect(cli(["render", "--repo", dir, "--now", NOW]).status).toBe(0);
+    return dir;
+  };
+
+  it("prints the cluster's Serve config as YAML or JSON", () => {
+    const dir = rendered();
+    const yaml = cli(["assemble", "--repo", dir, "--cluster", "lab"]);
+    expect(yaml.status).toBe(0);
+    const config = load(yaml.stdout) as { applications: Array<{ name: string; route_prefix: string }> };
+    expect(config.applications.map((a) => [a.name, a.route_prefix])).toEqual([["argus_llm_app-bob", "/bob"]]);
+    const json = cli(["assemble", "--repo", dir, "--cluster", "lab", "--format", "json"]);
+    expect(JSON.parse(json.stdout)).toEqual(config);
+  });
+
+  it("refuses to assemble from a stale render", () => {
+    const dir = rendered();
+    write(dir, "models/bob/b.yaml", specText("b", { clusters: ["lab"], num_replicas: 2 }));
+    const { status, stderr } = cli(["assemble", "--repo", dir, "--cluster", "lab"]);
+    expect(status).toBe(1);
+    expect(stderr).toContain("out of date");
+  });
+
+  it("exits 2 without --cluster, with an unknown cluster or format", () => {
+    const dir = rendered();
+    expect(cli(["assemble", "--repo", dir]).status).toBe(2);
+    expect(cli(["assemble", "--repo", dir, "--cluster", "nope"]).status).toBe(2);
+    expect(cli(["assemble", "--repo", dir, "--cluster", "lab", "--format", "toml"]).status).toBe(2);
+  });
+});
+
+describe("plan", () => {
+  it("plans the whole repository against an empty cluster with --base empty --json", () => {
+    const dir = copyRepo();
+    const { status, stdout } = cli(["plan", "--repo", dir, "--base", "empty", "--json", "--now", NOW]);
+    expect(status).toBe(0);
+    const plan = JSON.parse(stdout) as {
+      base: string;
+      head: string;
+      ok: boolean;
+      changed: boolean;
+      clusters: Array<{
+        cluster: string;
+        deploy: Array<{ served_name: string }>;
+        undeploy: unknown[];
+        gpus: { before: number };
+      }>;
+      diagnostics: unknown[];
+    };
+    expect(plan).toMatchObject({
+      base: "empty",
+      head: "working tree",
+      ok: true,
+      changed: true,
+      diagnostics: [],
+    });
+    expect(plan.clusters.map((c) => c.cluster)).toEqual(["h1", "lab"]);
+    for (const c of plan.clusters) {
+      expect(c.gpus.before).toBe(0);
+      expect(c.undeploy).toEqual([]);
+      expect(c.deploy.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("plans the working tree against HEAD of a git repository", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    expect(cli(["render", "--repo", dir, "--now", NOW]).status).toBe(0);
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
+    const git = (...args: string[]) =>
+      execFileSync(
+        "git",
+        [
+          "-c",
+          "user.name=Test",
+          "-c",
+          "user.email=test@example.invalid",
+          "-c",
+          "commit.gpgsign=false",
+          ...args,
+        ],
+        { cwd: dir, env },
+      );
+    git("init", "-q");
+    git("add", "-A");
+    git("commit", "-q", "-m", "base");
+    write(
+      dir,
+      "models/alice/qwen.yaml",
+      specText("qwen", { num_replicas: 2, engine_kwargs: { max_model_len: 8192 } }),
+    );
+    const markdown = cli(["plan", "--repo", dir, "--markdown", "--now", "2027-01-01T00:00:00Z"]);
+    expect(markdown.status).toBe(0);
+    expect(markdown.stdout).toContain("| 🟡 update | `alice-202601061235-qwen` | 2x1 GPU | 2 |");
+    expect(markdown.stdout).toContain("(scale only: nothing restarts)");
+    expect(cli(["plan", "--repo", dir, "--base", "no-such-ref"]).status).toBe(2);
+  });
+
+  it("exits 1 with the plan still printed when the head has errors", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/b.yaml", specText("b", { num_replicas: 9 }));
+    const { status, stdout } = cli(["plan", "--repo", dir, "--base", "empty", "--json"]);
+    expect(status).toBe(1);
+    const plan = JSON.parse(stdout) as { ok: boolean; diagnostics: Diagnostic[] };
+    expect(plan.ok).toBe(false);
+    expect(plan.diagnostics.map((d) => d.rule)).toEqual(["user-quota"]);
+  });
+
+  it("exits 2 when both --json and --markdown are given", () => {
+    expect(cli(["plan", "--repo", copyRepo(FIXTURE_REPO), "--json", "--markdown"]).status).toBe(2);
+  });
+});
+
+describe("new", () => {
+  it("scaffolds a spec that validates and names its schema for editors", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    const { status, stdout } = cli(["new", "alice/x", "--source", "$HOME/common/hf/x", "--repo", dir]);
+    expect(status).toBe(0);
+    expect(stdout).toContain("wrote models/alice/x.yaml");
+    const text = readFileSync(join(dir, "models/alice/x.yaml"), "utf8");
+    expect(text.split("\n")[0]).toBe(
+      "# yaml-language-server: $schema=../../schemas/serving-spec.schema.json",
+    );
+    expect(load(text)).toMatchObject({
+      model_id: "x",
+      model_source: "$HOME/common/hf/x",
+      num_replicas: 1,
+      gpus_per_replica: 1,
+    });
+    expect(cli(["validate", "--repo", dir])).toMatchObject({ status: 0 });
+  });
+
+  it("refuses an existing model, a bad source and an unregistered user, writing nothing", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    expect(cli(["new", "alice/qwen", "--source", "$HOME/x", "--repo", dir]).status).toBe(2);
+    const bad = cli(["new", "alice/y", "--source", "/private/users/bob/y", "--repo", dir]);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout + bad.stderr).toContain("model-source-other-user");
+    expect(existsSync(join(dir, "models/alice/y.yaml"))).toBe(false);
+    expect(cli(["new", "carol/z", "--source", "$HOME/z", "--repo", dir]).status).toBe(1);
+    expect(existsSync(join(dir, "models/carol"))).toBe(false);
+    expect(cli(["new", "alice", "--source", "$HOME/z", "--repo", dir]).status).toBe(2);
+    expect(cli(["new", "alice/z", "--repo", dir]).status).toBe(2);
+  });
+});

@@ -1,0 +1,130 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateRepo } from "../validate";
+import { createGit, GIT_ENV, readCommitSnapshot } from "./git";
+import { readWorkingTree } from "./working-tree";
+
+// A real repository in a temporary folder. Never the user's git config: identity comes from -c flags and
+// GIT_CONFIG_GLOBAL/NOSYSTEM keep ~/.gitconfig and /etc/gitconfig out.
+const ISOLATED = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1", LC_ALL: "C" };
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync(
+    "git",
+    ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args],
+    {
+      cwd,
+      env: ISOLATED,
+      encoding: "utf8",
+    },
+  ).trim();
+
+let dir: string;
+let first: string;
+const LATIN1 = new Uint8Array([0x6d, 0x3a, 0x20, 0xe9, 0x0a]);
+const BINARY = new Uint8Array(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
+
+function write(path: string, content: string | Uint8Array) {
+  mkdirSync(dirname(join(dir, path)), { recursive: true });
+  writeFileSync(join(dir, path), content);
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "serve-gitops-git-"));
+  git(dir, "init", "-q", "-b", "main");
+  write("models/users.yaml", "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 8}\n");
+  write("models/alice/a.yaml", "model_id: a\nmodel_source: $HOME/x\n");
+  write("README.md", "not part of a snapshot\n");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "first");
+  first = git(dir, "rev-parse", "HEAD");
+  write("models/alice/a.yaml", "model_id: a\nmodel_source: $HOME/y\n");
+  write("models/alice/latin1.yaml", LATIN1);
+  write("models/alice/blob.yaml", BINARY);
+  write("models/alice/with space é.yaml", "model_id: x\n");
+  write("models/alice/same.yaml", "model_id: a\nmodel_source: $HOME/y\n"); // the same blob as a.yaml
+  write("clusters/h1/cluster.yaml", "default: true\n");
+  write("clusters/h1/rendered/alice/a.yaml", "served_name: alice-202601061235-a\n");
+  symlinkSync("../../clusters/h1/cluster.yaml", join(dir, "models/alice/link.yaml"));
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "second");
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("readCommitSnapshot", () => {
+  it("reads models/ and clusters/ at a commit with their kinds and exact bytes", async () => {
+    const snapshot = await readCommitSnapshot(dir, "HEAD");
+    expect(snapshot.label).toBe(git(dir, "rev-parse", "HEAD"));
+    expect([...snapshot.files.keys()].sort()).toEqual([
+      "clusters/h1/cluster.yaml",
+      "clusters/h1/rendered/alice/a.yaml",
+      "models/alice/a.yaml",
+      "models/alice/blob.yaml",
+      "models/alice/latin1.yaml",
+      "models/alice/link.yaml",
+      "models/alice/same.yaml",
+      "models/alice/with space é.yaml",
+      "models/users.yaml",
+    ]);
+    const file = (path: string) => snapshot.files.get(path)!;
+    expect(file("models/alice/link.yaml").kind).toBe("symlink");
+    expect(Buffer.from(file("models/alice/link.yaml").bytes).toString()).toBe(
+      "../../clusters/h1/cluster.yaml",
+    );
+    expect(file("models/alice/a.yaml").kind).toBe("file");
+    expect(Buffer.from(file("models/alice/a.yaml").bytes).toString()).toBe(
+      "model_id: a\nmodel_source: $HOME/y\n",
+    );
+    expect(Buffer.from(file("models/alice/same.yaml").bytes).toString()).toBe(
+      "model_id: a\nmodel_source: $HOME/y\n",
+    );
+    expect(new Uint8Array(file("models/alice/latin1.yaml").bytes)).toEqual(LATIN1);
+    expect(new Uint8Array(file("models/alice/blob.yaml").bytes)).toEqual(BINARY);
+  });
+
+  it("reads the same files as the working tree reader", async () => {
+    const fromGit = await readCommitSnapshot(dir, "main");
+    const fromTree = readWorkingTree(dir);
+    const normalise = (files: typeof fromGit.files) =>
+      [...files.values()].map((f) => [f.path, f.kind, Buffer.from(f.bytes).toString("base64")]).sort();
+    expect(normalise(fromGit.files)).toEqual(normalise(fromTree.files));
+  });
+
+  it("reads an older commit by SHA", async () => {
+    const snapshot = await readCommitSnapshot(dir, first);
+    expect([...snapshot.files.keys()].sort()).toEqual(["models/alice/a.yaml", "models/users.yaml"]);
+    expect(Buffer.from(snapshot.files.get("models/alice/a.yaml")!.bytes).toString()).toContain("$HOME/x");
+  });
+
+  it("is a snapshot the core refuses the symlink of", async () => {
+    const result = validateRepo(await readCommitSnapshot(dir, "HEAD"));
+    expect(result.diagnostics.filter((d) => d.rule === "symlink").map((d) => d.file)).toEqual([
+      "models/alice/link.yaml",
+    ]);
+  });
+
+  it("rejects a ref that does not exist", async () => {
+    await expect(readCommitSnapshot(dir, "no-such-branch")).rejects.toThrow();
+  });
+});
+
+describe("createGit", () => {
+  it("runs git with a fixed language and no prompts", async () => {
+    expect(GIT_ENV).toMatchObject({ LANG: "C.UTF-8", LC_ALL: "C.UTF-8", GIT_TERMINAL_PROMPT: "0" });
+    expect(GIT_ENV.GIT_SSH_COMMAND).toContain("BatchMode=yes");
+    const head = await createGit(dir).revparse(["HEAD"]);
+    expect(head.trim()).toMatch(/^[0-9a-f]{40}$/);
+  });
+
+  it("passes GIT_CONFIG_* settings given as options (an http.extraHeader for a private remote)", async () => {
+    const env = { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "serve-gitops.probe", GIT_CONFIG_VALUE_0: "yes" };
+    expect(await createGit(dir, { env }).raw(["config", "--get", "serve-gitops.probe"])).toBe("yes\n");
+    const snapshot = await readCommitSnapshot(dir, "HEAD", { env });
+    expect(snapshot.files.size).toBeGreaterThan(0);
+  });
+});

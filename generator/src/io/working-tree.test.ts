@@ -1,0 +1,61 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { validateRepo } from "../validate";
+import { emptySnapshot, readWorkingTree } from "./working-tree";
+
+const dirs: string[] = [];
+function tree(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "serve-gitops-tree-"));
+  dirs.push(dir);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, ".."), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe("readWorkingTree", () => {
+  it("reads only models/ and clusters/, with /-separated relative paths", () => {
+    const dir = tree({
+      "models/alice/a.yaml": "a",
+      "clusters/h1/cluster.yaml": "c",
+      "README.md": "r",
+      "other/x.yaml": "x",
+    });
+    const snapshot = readWorkingTree(dir);
+    expect(snapshot.label).toBe("working tree");
+    expect([...snapshot.files.keys()].sort()).toEqual(["clusters/h1/cluster.yaml", "models/alice/a.yaml"]);
+    expect(Buffer.from(snapshot.files.get("models/alice/a.yaml")!.bytes).toString()).toBe("a");
+  });
+
+  it("tolerates a missing models/ or clusters/", () => {
+    expect(readWorkingTree(tree({ "clusters/h1/cluster.yaml": "c" })).files.size).toBe(1);
+    expect(readWorkingTree(tree({})).files.size).toBe(0);
+  });
+
+  it("records symlinks as symlinks and never follows them, not even to a folder", () => {
+    const outside = tree({ "secret/model.yaml": "model_id: model\nmodel_source: /etc/shadow\n" });
+    const dir = tree({ "models/users.yaml": "admins: []\nusers: {}\n" });
+    symlinkSync(join(outside, "secret"), join(dir, "models/alice"));
+    symlinkSync("users.yaml", join(dir, "models/users-link.yaml"));
+    const snapshot = readWorkingTree(dir);
+    expect([...snapshot.files.values()].map((f) => [f.path, f.kind]).sort()).toEqual([
+      ["models/alice", "symlink"],
+      ["models/users-link.yaml", "symlink"],
+      ["models/users.yaml", "file"],
+    ]);
+    expect(Buffer.from(snapshot.files.get("models/alice")!.bytes).toString()).toBe(join(outside, "secret"));
+    const rules = validateRepo(snapshot).diagnostics.map((d) => `${d.file} ${d.rule}`);
+    expect(rules).toEqual(["models/alice symlink", "models/users-link.yaml symlink"]);
+  });
+
+  it("has an empty snapshot for planning against nothing", () => {
+    expect(emptySnapshot()).toEqual({ files: new Map(), label: "empty" });
+  });
+});

@@ -1,0 +1,284 @@
+import { describe, expect, it } from "vitest";
+import { bare, clusterText, NOW, specText, withFiles, type FileChange } from "../test-fixtures/helpers";
+import { emptySnapshot } from "./io/working-tree";
+import { checkRepo } from "./pipeline";
+import { planChange, type ClusterPlan } from "./plan";
+import { planMarkdown, PLAN_MARKER } from "./plan-markdown";
+import type { Layout, RepoSnapshot } from "./types";
+
+const LATER = new Date("2026-03-01T08:00:00Z");
+const A = "models/alice/a.yaml";
+const B = "models/alice/b.yaml";
+const C = "models/bob/c.yaml";
+
+/** The tree as `render` leaves it. */
+function rendered(snapshot: RepoSnapshot, now = NOW): RepoSnapshot {
+  const result = checkRepo(snapshot, { now });
+  if (!result.render) throw new Error(JSON.stringify(result.diagnostics));
+  const changes: Record<string, FileChange> = Object.fromEntries(result.render.files);
+  for (const path of result.renderDiff!.extra) changes[path] = null;
+  return withFiles(changes, snapshot, "base");
+}
+
+function base(layout: Layout = "per-model") {
+  return rendered(
+    bare({
+      "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { layout } }),
+      [A]: specText("a", { engine_kwargs: { max_model_len: 8192 } }),
+      [B]: specText("b"),
+      [C]: specText("c"),
+    }),
+  );
+}
+
+const plan = (before: RepoSnapshot, changes: Record<string, FileChange>) =>
+  planChange(before, withFiles(changes, before, "head"), { now: LATER });
+const h1 = (p: ReturnType<typeof plan>): ClusterPlan => p.clusters.find((c) => c.cluster === "h1")!;
+
+describe("planChange", () => {
+  it("reports no change for an unchanged tree", () => {
+    const p = plan(base(), {});
+    expect(p.ok).toBe(true);
+    expect(p.changed).toBe(false);
+    expect(h1(p)).toMatchObject({ deploy: [], update: [], undeploy: [], restarts: [] });
+  });
+
+  it("deploys a new model under a fresh name and undeploys a removed one", () => {
+    const p = plan(base(), { "models/alice/d.yaml": specText("d", { num_replicas: 2 }), [C]: null });
+    expect(p.changed).toBe(true);
+    expect(h1(p).deploy).toEqual([
+      {
+        key: "alice/d",
+        user: "alice",
+        served_name: "alice-202603010800-d",
+        endpoint: "https://dstack.company.com/access/models/team1/alice-202603010800-d/v1",
+        spec: "models/alice/d.yaml",
+        gpus: 2,
+        replicas: "2x1 GPU",
+        changes: [],
+        restarts: true,
+      },
+    ]);
+    expect(h1(p).undeploy.map((m) => m.served_name)).toEqual(["bob-202601061235-c"]);
+    expect(h1(p).update).toEqual([]);
+  });
+
+  it("lists what an update changes and keeps the base's served name", () => {
+    const p = plan(base(), {
+      [A]: specText("a", { num_replicas: 3, engine_kwargs: { max_model_len: 4096, max_num_seqs: 16 } }),
+    });
+    const [update] = h1(p).update;
+    expect(update!.served_name).toBe("alice-202601061235-a");
+    expect(update!.changes).toEqual([
+      "num_replicas 1 -> 3",
+      "engine_kwargs.max_model_len 8192 -> 4096",
+      "engine_kwargs.max_num_seqs (unset) -> 16",
+    ]);
+    expect(update!.restarts).toBe(true);
+  });
+
+  it("restarts nothing for a scale-only change", () => {
+    for (const layout of ["per-model", "per-user", "single"] as const) {
+      const p = plan(base(layout), {
+        [A]: specText("a", { num_replicas: 4, engine_kwargs: { max_model_len: 8192 } }),
+      });
+      const [update] = h1(p).update;
+      expect(update!.changes).toEqual(["num_replicas 1 -> 4"]);
+      expect(update!.restarts).toBe(false);
+      expect(h1(p).restarts).toEqual([]);
+    }
+  });
+
+  it("shows switching to autoscaling as a scale-only change", () => {
+    const p = plan(base(), { [B]: specText("b", { autoscaling: { min_replicas: 1, max_replicas: 2 } }) });
+    expect(h1(p).update[0]).toMatchObject({
+      replicas: "autoscaling 1-2 x1 GPU",
+      restarts: false,
+      changes: [
+        'autoscaling_config (unset) -> {"min_replicas":1,"max_replicas":2}',
+        'num_replicas 1 -> "auto"',
+      ],
+    });
+  });
+
+  it("per-model: an engine_kwargs change restarts no other model", () => {
+    const p = plan(base("per-model"), { [A]: specText("a", { engine_kwargs: { max_model_len: 4096 } }) });
+    expect(h1(p).restarts).toEqual(["alice-202601061235-a"]);
+  });
+
+  it("per-user: an engine_kwargs change restarts the user's models only", () => {
+    const p = plan(base("per-user"), { [A]: specText("a", { engine_kwargs: { max_model_len: 4096 } }) });
+    expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b"]);
+  });
+
+  it("single: an engine_kwargs change restarts every other model in the application", () => {
+    const p = plan(base("single"), { [A]: specText("a", { engine_kwargs: { max_model_len: 4096 } }) });
+    expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
+  });
+
+  it("single: adding or removing a model restarts every existing one", () => {
+    const added = plan(base("single"), { "models/bob/d.yaml": specText("d") });
+    expect(h1(added).restarts).toEqual([
+      "alice-202601061235-a",
+      "alice-202601061235-b",
+      "bob-202601061235-c",
+    ]);
+    const removed = plan(base("single"), { [C]: null });
+    expect(h1(removed).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b"]);
+  });
+
+  it("single: a scale-only update restarts when another model's change rebuilds the application", () => {
+    const p = plan(base("single"), {
+      [A]: specText("a", { engine_kwargs: { max_model_len: 4096 } }),
+      [B]: specText("b", { num_replicas: 2 }),
+    });
+    expect(h1(p).update.map((m) => [m.served_name, m.restarts])).toEqual([
+      ["alice-202601061235-a", true],
+      ["alice-202601061235-b", true],
+    ]);
+  });
+
+  it("shows a layout change as every model moving to a new endpoint and restarting", () => {
+    const before = base("per-model");
+    const p = plan(before, {
+      "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { layout: "single" } }),
+    });
+    expect(p.changed).toBe(true);
+    expect(h1(p).update.map((m) => [m.served_name, m.changes, m.restarts])).toEqual([
+      [
+        "alice-202601061235-a",
+        [
+          'endpoint "https://dstack.company.com/access/models/team1/alice-202601061235-a/v1" -> "https://dstack.company.com/access/models/team1/v1"',
+        ],
+        true,
+      ],
+      [
+        "alice-202601061235-b",
+        [
+          'endpoint "https://dstack.company.com/access/models/team1/alice-202601061235-b/v1" -> "https://dstack.company.com/access/models/team1/v1"',
+        ],
+        true,
+      ],
+      [
+        "bob-202601061235-c",
+        [
+          'endpoint "https://dstack.company.com/access/models/team1/bob-202601061235-c/v1" -> "https://dstack.company.com/access/models/team1/v1"',
+        ],
+        true,
+      ],
+    ]);
+    expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
+  });
+
+  it("shows a base URL change as an endpoint change that restarts nothing", () => {
+    const p = plan(base(), {
+      "clusters/h1/cluster.yaml": clusterText({
+        default: true,
+        openai: { server_url: "https://dstack.company.com", base_url: "/v2/" },
+      }),
+    });
+    expect(h1(p).update.map((m) => m.restarts)).toEqual([false, false, false]);
+    expect(h1(p).update[0]!.changes[0]).toMatch(
+      /^endpoint ".*\/access\/models\/team1\/alice-202601061235-a\/v1" -> ".*\/v2\/alice-202601061235-a\/v1"$/,
+    );
+    expect(h1(p).restarts).toEqual([]);
+  });
+
+  it("counts GPUs before and after against capacity and per-user quota", () => {
+    const p = plan(base(), {
+      [A]: specText("a", { num_replicas: 2, gpus_per_replica: 2 }),
+      "models/bob/d.yaml": specText("d", { num_replicas: 2 }),
+    });
+    expect(h1(p).gpus).toEqual({ before: 3, after: 8, capacity: 32, over: false });
+    expect(h1(p).users).toEqual([
+      { user: "alice", before: 2, after: 5, quota: 8, over: false },
+      { user: "bob", before: 1, after: 3, quota: 4, over: false },
+    ]);
+  });
+
+  it("flags a change over quota and over capacity, and fails", () => {
+    const small = rendered(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 8, gpus_per_node: 8 }),
+        [C]: specText("c"),
+      }),
+    );
+    const p = plan(small, {
+      [C]: specText("c", { num_replicas: 5 }),
+      [A]: specText("a", { num_replicas: 4 }),
+    });
+    expect(p.ok).toBe(false);
+    expect(p.diagnostics.map((d) => d.rule)).toEqual(["cluster-capacity", "user-quota"]);
+    expect(h1(p).gpus).toEqual({ before: 1, after: 9, capacity: 8, over: true });
+    expect(h1(p).users).toEqual([
+      { user: "alice", before: 0, after: 4, quota: 8, over: false },
+      { user: "bob", before: 1, after: 5, quota: 4, over: true },
+    ]);
+    expect(h1(p).update.map((m) => m.changes)).toEqual([["num_replicas 1 -> 5"]]);
+  });
+
+  it("does not show a spec with errors as undeployed", () => {
+    const p = plan(base(), { [B]: specText("b", { num_replicas: 0 }) });
+    expect(p.ok).toBe(false);
+    expect(h1(p)).toMatchObject({ deploy: [], update: [], undeploy: [] });
+  });
+
+  it("takes served names from the base over the head's own fragments", () => {
+    const before = base();
+    // The head carries a re-rendered fragment with another timestamp (a stale branch, a hand edit).
+    const head = rendered(withFiles({ [A]: null }, before), LATER);
+    const readded = rendered(
+      withFiles({ [A]: specText("a", { engine_kwargs: { max_model_len: 8192 } }) }, head),
+      LATER,
+    );
+    const p = planChange(before, readded, { now: LATER });
+    expect(h1(p)).toMatchObject({ deploy: [], update: [], undeploy: [] });
+  });
+
+  it("plans a whole repository against an empty base", () => {
+    const p = planChange(emptySnapshot(), base(), { now: LATER });
+    expect(p.base).toBe("empty");
+    expect(h1(p).deploy.map((m) => m.served_name)).toEqual([
+      "alice-202601061235-a",
+      "alice-202601061235-b",
+      "bob-202601061235-c",
+    ]);
+    expect(h1(p).gpus).toEqual({ before: 0, after: 3, capacity: 32, over: false });
+    expect(p.clusters.map((c) => c.cluster)).toEqual(["h1", "lab"]);
+  });
+});
+
+describe("planMarkdown", () => {
+  it("renders deploys, updates, budgets and restarts", () => {
+    const p = plan(base("single"), {
+      [A]: specText("a", { engine_kwargs: { max_model_len: 4096 } }),
+      "models/bob/d.yaml": specText("d"),
+    });
+    const md = planMarkdown(p);
+    expect(md).toContain("### Cluster `h1` (single layout)");
+    expect(md).toContain("| 🟢 deploy | `bob-202603010800-d` | 1x1 GPU | 1 |");
+    expect(md).toContain("| 🟡 update | `alice-202601061235-a` |");
+    expect(md).toContain("- `engine_kwargs.max_model_len 8192 -> 4096`");
+    expect(md).toContain("**GPU budget:** 3 → 4 of 32");
+    expect(md).toContain(
+      "**Restarts** (Ray rebuilds every model of an application whose args change): `alice-202601061235-a`, `alice-202601061235-b`, `bob-202601061235-c`",
+    );
+    expect(PLAN_MARKER).toMatch(/^<!--.*-->$/);
+  });
+
+  it("keeps an owner's value inside its code span, backticks and markup included", () => {
+    const value = "``x`` </details><img src=x onerror=alert(1)> | y";
+    const p = plan(base(), {
+      [A]: specText("a", { engine_kwargs: { max_model_len: 8192, revision: value } }),
+    });
+    const md = planMarkdown(p);
+    expect(md).toContain(`- \`\`\`engine_kwargs.revision (unset) -> ${JSON.stringify(value)}\`\`\``);
+    expect(md.match(/<\/details>/g)).toHaveLength(1 + 1);
+  });
+
+  it("says so when nothing changes", () => {
+    expect(planMarkdown(plan(base(), {}))).toBe(
+      "No model changes: nothing is deployed, updated or undeployed.\n",
+    );
+  });
+});

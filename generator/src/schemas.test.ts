@@ -1,0 +1,122 @@
+import { Ajv2020 } from "ajv/dist/2020";
+import { readdirSync, readFileSync } from "node:fs";
+import { load } from "js-yaml";
+import { describe, expect, it } from "vitest";
+import accelerators from "../../schemas/ray-accelerators.json";
+import engineArgs from "../../schemas/vllm-engine-args.json";
+import { FIXTURES } from "../test-fixtures/helpers";
+import { SCHEMA_IDS, schemaErrors } from "./schemas";
+
+// Every schema in schemas/ compiles under ajv's strict 2020 mode, accepts the repository's own examples and
+// refuses an invalid fixture (generator/test-fixtures/invalid/<schema>.yaml).
+
+const ROOT = new URL("../../", import.meta.url);
+const read = (path: string) => readFileSync(new URL(path, ROOT), "utf8");
+const SCHEMA_FILES = readdirSync(new URL("schemas/", ROOT)).filter((f) => f.endsWith(".schema.json"));
+const schema = (file: string) =>
+  JSON.parse(read(`schemas/${file}`)) as { $id: string; additionalProperties?: unknown };
+
+function compile(file: string) {
+  // ajv's strict mode, with the core's two settings (schemas.ts): union types are allowed on purpose, and
+  // strictRequired is off because serving-spec.schema.json's `not: {required: [num_replicas, autoscaling]}`
+  // names properties the `not` does not itself define.
+  const ajv = new Ajv2020({ strict: true, allErrors: true, allowUnionTypes: true, strictRequired: false });
+  return ajv.compile(schema(file));
+}
+
+const examples = (dir: string, pattern: RegExp) =>
+  readdirSync(new URL(dir, ROOT), { recursive: true, encoding: "utf8" })
+    .filter((f) => pattern.test(f))
+    .map((f) => `${dir}${f}`);
+
+const EXAMPLES: Record<string, string[]> = {
+  "serving-spec.schema.json": examples("models/", /^[^/]+\/[^/]+\.ya?ml$/),
+  "users.schema.json": ["models/users.yaml"],
+  "cluster.schema.json": examples("clusters/", /^[^/]+\/cluster\.yaml$/),
+};
+
+describe("schemas/", () => {
+  it("holds the schemas the core uses", () => {
+    expect(SCHEMA_FILES.sort()).toEqual([
+      "cluster.schema.json",
+      "ray-llm-config.schema.json",
+      "ray-serve-config.schema.json",
+      "serving-spec.schema.json",
+      "users.schema.json",
+    ]);
+  });
+
+  it.each(SCHEMA_FILES)("%s compiles under ajv 2020 strict, with an $id and closed objects", (file) => {
+    expect(() => compile(file)).not.toThrow();
+    expect(schema(file).$id).toBe(`https://serve-gitops.dev/schemas/${file}`);
+    expect(schema(file).additionalProperties).toBe(false);
+  });
+
+  it.each(SCHEMA_FILES.filter((f) => f !== "serving-spec.schema.json"))(
+    "%s compiles with strictRequired as well",
+    (file) => {
+      expect(() =>
+        new Ajv2020({ strict: true, allowUnionTypes: true, strictRequired: true }).compile(schema(file)),
+      ).not.toThrow();
+    },
+  );
+
+  it("gives the core the same $ids", () => {
+    for (const id of Object.values(SCHEMA_IDS)) expect(SCHEMA_FILES.map((f) => schema(f).$id)).toContain(id);
+  });
+
+  it.each(Object.entries(EXAMPLES))("%s accepts the repository's examples", (file, paths) => {
+    const validate = compile(file);
+    expect(paths.length).toBeGreaterThan(0);
+    for (const path of paths)
+      expect(validate(load(read(path))), `${path}: ${JSON.stringify(validate.errors)}`).toBe(true);
+  });
+
+  it("ray-llm-config accepts every committed fragment's LLMConfig", () => {
+    const validate = compile("ray-llm-config.schema.json");
+    const fragments = examples("clusters/", /rendered\/.+\.yaml$/);
+    expect(fragments.length).toBeGreaterThan(0);
+    for (const path of fragments) {
+      const fragment = load(read(path)) as { llm_config: unknown };
+      expect(validate(fragment.llm_config), `${path}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+  });
+
+  it.each(SCHEMA_FILES)("%s rejects its invalid fixture", (file) => {
+    const validate = compile(file);
+    const fixture = load(readFileSync(`${FIXTURES}invalid/${file.replace(".schema.json", ".yaml")}`, "utf8"));
+    expect(validate(fixture)).toBe(false);
+    expect(validate.errors!.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("the core's compiled copies agree with the files", () => {
+    expect(schemaErrors("serving-spec", load(read("models/alice/qwen-0.5b.yaml")))).toEqual([]);
+    expect(
+      schemaErrors("serving-spec", load(readFileSync(`${FIXTURES}invalid/serving-spec.yaml`, "utf8"))),
+    ).not.toEqual([]);
+  });
+
+  it("example files point editors at the schemas", () => {
+    for (const [file, paths] of Object.entries(EXAMPLES)) {
+      for (const path of paths) {
+        const first = read(path).split("\n")[0]!;
+        const match = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
+        expect(match, path).not.toBeNull();
+        expect(new URL(match![1]!, new URL(path, ROOT)).href).toBe(new URL(`schemas/${file}`, ROOT).href);
+      }
+    }
+  });
+});
+
+describe("catalogs", () => {
+  it("Ray's accelerator list holds the example clusters' types", () => {
+    expect(accelerators.accelerators).toEqual(expect.arrayContaining(["H20", "L4", "A100", "H100"]));
+  });
+
+  it("the vLLM engine argument catalog records its vLLM version", () => {
+    expect(engineArgs.vllm_version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(Object.keys(engineArgs.args)).toEqual(
+      expect.arrayContaining(["max_model_len", "gpu_memory_utilization", "tensor_parallel_size"]),
+    );
+  });
+});
