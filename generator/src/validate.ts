@@ -100,7 +100,11 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   specFiles.sort((a, b) => (a.file.path < b.file.path ? -1 : 1));
   for (const { file, user, suffix } of specFiles) {
     if (!USER_ID.test(user) || !users?.users.has(user)) {
-      const why = users ? "is not a registered user in models/users.yaml" : "cannot be checked: models/users.yaml is missing or invalid";
+      const why = !USER_ID.test(user)
+        ? "is not a valid user id (lowercase letter first, then lowercase letters, digits or _, at most 32)"
+        : users
+          ? "is not a registered user in models/users.yaml"
+          : "cannot be checked: models/users.yaml is missing or invalid";
       diagnostics.push(diagnostic("unregistered-user", file.path, TOP, `folder models/${user}/ ${why}`));
       // A broken users.yaml must not hide the spec's own problems; an unregistered folder is the problem.
       if (users || !USER_ID.test(user)) continue;

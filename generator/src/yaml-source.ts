@@ -98,7 +98,11 @@ function isEmptyScalar(event: Event | undefined): boolean {
 function yamlError(rule: "yaml-syntax" | "yaml-duplicate-key", file: string, text: string, error: unknown) {
   if (error instanceof YAMLException && error.mark) {
     const reason = error.reason || "invalid YAML";
-    const message = rule === "yaml-duplicate-key" ? `duplicate key: ${reason}` : `invalid YAML: ${reason}`;
+    const key = rule === "yaml-duplicate-key" ? /^\s*(?:- )?([^:\n]+?)\s*:/.exec(text.slice(error.mark.position))?.[1] : undefined;
+    const message =
+      rule === "yaml-duplicate-key"
+        ? `duplicate key${key ? ` \`${key}\`` : ""}: a key may appear once per mapping (${reason})`
+        : `invalid YAML: ${reason}`;
     return diagnostic(rule, file, { line: error.mark.line + 1, column: error.mark.column + 1 }, message);
   }
   return diagnostic(rule, file, START, `invalid YAML: ${error instanceof Error ? error.message : String(error)}`);
