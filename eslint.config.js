@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "actions/check/dist/**", "node_modules/**", "coverage/**"] },
+  { ignores: ["dist/**", "actions/check/dist/**", "node_modules/**", "coverage/**", ".scratch/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
@@ -15,4 +15,13 @@ export default tseslint.config(
     },
   },
   { files: ["eslint.config.js", "vitest.config.ts"], rules: { "no-restricted-syntax": "off" } },
+  // Plain-JS scripts (build, bench) sit outside the type-checked project.
+  {
+    files: ["**/*.mjs", "**/*.js"],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, program: null },
+      globals: { process: "readonly", console: "readonly", Buffer: "readonly", URL: "readonly", setTimeout: "readonly" },
+    },
+  },
 );

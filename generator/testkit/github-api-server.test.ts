@@ -470,6 +470,7 @@ describe("strict mode: what a correct client never sends", () => {
       message: 'Invalid request.\n\n"summary" is not a permitted key.',
     });
     const missing = await rejection(
+      // @ts-expect-error -- the missing body is the point: the server must refuse it as GitHub does
       octokit.request("POST /repos/{owner}/{repo}/issues/{issue_number}/comments", {
         owner: OWNER,
         repo: REPO,
@@ -482,6 +483,7 @@ describe("strict mode: what a correct client never sends", () => {
         owner: OWNER,
         repo: REPO,
         sha: SHA,
+        // @ts-expect-error -- an invalid state is the point
         state: "ok",
       }),
     );

@@ -21,7 +21,9 @@ The serving-specs check fails while the committed file is stale.`,
     const result = codeownersOf(snapshot);
     if (result.text === undefined) {
       if (result.diagnostics.length > 0) process.stdout.write(formatDiagnostics(result.diagnostics));
-      process.stdout.write(`${CODEOWNERS_FILE} not rendered: ${USERS_FILE} is ${result.diagnostics.length > 0 ? "invalid" : "missing"}\n`);
+      process.stdout.write(
+        `${CODEOWNERS_FILE} not rendered: ${USERS_FILE} is ${result.diagnostics.length > 0 ? "invalid" : "missing"}\n`,
+      );
       return 1;
     }
     const target = join(root, CODEOWNERS_FILE);

@@ -1,0 +1,33 @@
+import type { Diagnostic } from "../../../generator/src";
+
+/**
+ * GitHub shows at most 10 error and 10 warning annotations per step and silently drops the rest, so the
+ * ones it shows must be the author's: diagnostics on files the change touched come first.
+ */
+export const ANNOTATIONS_PER_SEVERITY = 10;
+
+export interface AnnotationPlan {
+  /** Emitted as annotations, in this order. */
+  readonly annotate: readonly Diagnostic[];
+  /** Only in the log and the job summary. */
+  readonly rest: readonly Diagnostic[];
+}
+
+export function planAnnotations(
+  diagnostics: readonly Diagnostic[],
+  touched: ReadonlySet<string>,
+): AnnotationPlan {
+  const rank = (d: Diagnostic) => (touched.has(d.file) ? 0 : 1);
+  // Array.prototype.sort is stable: within a rank the core's file/line order is kept.
+  const ordered = [...diagnostics].sort((a, b) => rank(a) - rank(b));
+  const annotate: Diagnostic[] = [];
+  const rest: Diagnostic[] = [];
+  const shown = { error: 0, warning: 0 };
+  for (const d of ordered) {
+    if (shown[d.severity] < ANNOTATIONS_PER_SEVERITY) {
+      shown[d.severity]++;
+      annotate.push(d);
+    } else rest.push(d);
+  }
+  return { annotate, rest };
+}

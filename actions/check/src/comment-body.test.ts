@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { diagnostic, PLAN_MARKER } from "../../../generator/src";
+import { COMMENT_LIMIT, commentBody, cut } from "./comment-body";
+
+const SHA = "0123456789abcdef0123456789abcdef01234567";
+const URL = "https://github.com/acme/serving/actions/runs/1";
+
+describe("commentBody", () => {
+  it("starts with the marker and says whether the change passes", () => {
+    const body = commentBody({
+      ok: true,
+      headSha: SHA,
+      diagnostics: [],
+      plan: "No model changes.\n",
+      summaryUrl: URL,
+    });
+    expect(body.split("\n")[0]).toBe(PLAN_MARKER);
+    expect(body).toContain("### serve-gitops plan for 0123456: ✅ passes");
+  });
+
+  it("lists errors with their place, escaping what would break Markdown", () => {
+    const d = diagnostic(
+      "engine-kwarg-unknown",
+      "models/alice/a.yaml",
+      { line: 7, column: 3 },
+      "did you mean `max_model_len`?",
+    );
+    const body = commentBody({ ok: false, headSha: SHA, diagnostics: [d], plan: "", summaryUrl: URL });
+    expect(body).toContain("❌ 1 error");
+    expect(body).toContain(
+      "- `models/alice/a.yaml:7` E400 engine-kwarg-unknown: did you mean \\`max\\_model\\_len\\`?",
+    );
+  });
+
+  it("cuts a long plan under GitHub's 65,536 characters and links to the job summary", () => {
+    const plan = Array.from(
+      { length: 5000 },
+      (_, i) => `| 🟢 deploy | \`alice-202601061235-model-${i}\` | 1x1 GPU | 1 | https://x/v1 |`,
+    ).join("\n");
+    const body = commentBody({ ok: true, headSha: SHA, diagnostics: [], plan, summaryUrl: URL });
+    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect([...body].length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(body).toContain(`The whole plan is in the [job summary](${URL}).`);
+    expect(body.startsWith(PLAN_MARKER)).toBe(true);
+  });
+});
+
+describe("cut", () => {
+  it("leaves short text alone and closes a <details> block the cut left open", () => {
+    expect(cut("short", 100, "!")).toBe("short");
+    const text = `<details><summary>x</summary>\n${"- line\n".repeat(100)}</details>\n`;
+    const out = cut(text, 200, "\nCUT\n");
+    expect(out.length).toBeLessThanOrEqual(200);
+    expect(out).toMatch(/<\/details>\nCUT\n$/);
+  });
+});

@@ -1,0 +1,183 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startGitHubApiServer, type GitHubApiServer } from "../../../generator/testkit/github-api-server";
+import {
+  calls,
+  makeFixture,
+  pullRequestPayload,
+  pushToFeature,
+  read,
+  removeFixture,
+  renderInto,
+  runAction,
+  TOKENS,
+  write,
+  type Fixture,
+} from "./testing/harness";
+
+let server: GitHubApiServer;
+let fx: Fixture | undefined;
+
+beforeAll(async () => {
+  server = await startGitHubApiServer({
+    tokens: {
+      [TOKENS.workflow]: { login: "github-actions[bot]" },
+      // A fork PR's GITHUB_TOKEN: reads work, every write is 403 "Resource not accessible by integration".
+      [TOKENS.fork]: { login: "github-actions[bot]", readOnly: true },
+    },
+  });
+});
+afterAll(() => server.close());
+afterEach(() => {
+  expect(server.unexpected).toEqual([]);
+  removeFixture(fx);
+  fx = undefined;
+  server.requests.length = 0;
+});
+
+const scaleQwen = (replicas: number) => (dir: string) => {
+  write(
+    dir,
+    "models/alice/qwen-0.5b.yaml",
+    read(dir, "models/alice/qwen-0.5b.yaml").replace(/num_replicas: \d+/, `num_replicas: ${replicas}`),
+  );
+  renderInto(dir);
+};
+
+describe("the sticky plan comment", () => {
+  it("is updated in place on the second push, never posted twice", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    // Someone else's comment on the same PR is left alone.
+    server.addComment("acme/serving", 11, { login: "bob", body: "LGTM once the plan is green" });
+    const first = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 11 }),
+      server,
+    });
+    expect(first.code).toBe(0);
+    pushToFeature(fx, scaleQwen(3));
+    const second = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 11 }),
+      server,
+    });
+    expect(second.code).toBe(0);
+
+    const comments = server.comments(11);
+    expect(comments).toHaveLength(2);
+    expect(comments[0]!.body).toBe("LGTM once the plan is green");
+    expect(comments[1]!.body).toContain(`plan for ${fx.headSha.slice(0, 7)}`);
+    expect(comments[1]!.body).toMatch(/num_replicas 1 -\\?> 3/);
+    expect(calls(server)).toEqual([
+      "GET /repos/acme/serving/issues/11/comments 200",
+      "POST /repos/acme/serving/issues/11/comments 201",
+      "GET /repos/acme/serving/issues/11/comments 200",
+      `PATCH /repos/acme/serving/issues/comments/${comments[1]!.id} 200`,
+    ]);
+    // A third run with nothing new writes nothing: each write notifies and costs rate limit.
+    await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 11 }),
+      server,
+    });
+    expect(calls(server).at(-1)).toBe("GET /repos/acme/serving/issues/11/comments 200");
+  });
+
+  it("degrades to the job summary on a fork PR's read-only token and still passes on the merits", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 12, fork: true }),
+      token: TOKENS.fork,
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.ok).toBe("true");
+    expect(calls(server)).toEqual([
+      "GET /repos/acme/serving/issues/12/comments 200",
+      "POST /repos/acme/serving/issues/12/comments 403",
+    ]);
+    expect(run.annotations.filter((a) => a.level === "warning").map((a) => a.message)).toEqual([
+      "could not post the plan comment: the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission); the plan is in the job summary",
+    ]);
+    expect(run.summary).toContain("The plan comment could not be posted");
+    expect(run.summary).toMatch(/num_replicas 1 -\\?> 2/);
+  });
+
+  it("still fails a fork PR on the merits", async () => {
+    fx = makeFixture({
+      head: (dir) =>
+        write(dir, "models/alice/qwen-0.5b.yaml", "model_id: qwen-0.5b\nmodel_source: /etc/passwd\n"),
+    });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 13, fork: true }),
+      token: TOKENS.fork,
+      server,
+    });
+    expect(run.code).toBe(1);
+    expect(run.annotations.some((a) => a.properties.title === "E403 model-source-outside-roots")).toBe(true);
+  });
+
+  it("retries a rate-limited comment through octokit's throttling plugin", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    server.rateLimitNext({
+      kind: "secondary",
+      method: "POST",
+      route: /\/issues\/14\/comments$/,
+      retryAfterSeconds: 1,
+    });
+    server.rateLimitNext({
+      kind: "429",
+      method: "GET",
+      route: /\/issues\/14\/comments$/,
+      retryAfterSeconds: 1,
+    });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 14 }),
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(calls(server)).toEqual([
+      "GET /repos/acme/serving/issues/14/comments 429",
+      "GET /repos/acme/serving/issues/14/comments 200",
+      "POST /repos/acme/serving/issues/14/comments 403",
+      "POST /repos/acme/serving/issues/14/comments 201",
+    ]);
+    expect(server.comments(14)).toHaveLength(1);
+    // The 429 is retried by plugin-retry (it retries any 429), the 403 secondary limit by plugin-throttling,
+    // which tells the Action through onSecondaryRateLimit.
+    expect(run.annotations.filter((a) => a.level === "warning").map((a) => a.message)).toEqual([
+      "GitHub secondary rate limit on POST /repos/{owner}/{repo}/issues/{issue_number}/comments: retrying in 1 s",
+    ]);
+  });
+
+  it("makes no API call with comment: false", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 16 }),
+      inputs: { comment: "false" },
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(server.requests).toEqual([]);
+    expect(run.summary).toMatch(/num_replicas 1 -\\?> 2/);
+  });
+
+  it("keeps a token the API refuses out of every log, summary and output", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    // runAction asserts no token anywhere but ::add-mask::; here the API answers 401 Bad credentials too.
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 15 }),
+      token: TOKENS.unknown,
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`::add-mask::${TOKENS.unknown}`);
+    expect(run.annotations.find((a) => a.level === "warning")!.message).toContain(
+      "HTTP 401: Bad credentials",
+    );
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from "vitest";
+import { parseContext, type CheckContext } from "./context";
+
+const BASE = "a".repeat(40);
+const HEAD = "b".repeat(40);
+const ENV = {
+  GITHUB_EVENT_NAME: "pull_request",
+  GITHUB_REPOSITORY: "acme/serving",
+  GITHUB_WORKSPACE: "/w",
+  GITHUB_RUN_ID: "99",
+  "INPUT_GITHUB-TOKEN": "t0ken-value",
+  "INPUT_WORKFLOW-TOKEN": "t0ken-value",
+};
+const pr = (head: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    pull_request: {
+      number: 5,
+      user: { login: "alice" },
+      base: { sha: BASE, ref: "main", repo: { full_name: "acme/serving" } },
+      head: { sha: HEAD, ref: "feature", repo: { full_name: "acme/serving" }, ...head },
+    },
+  });
+const context = (env: Record<string, string>, payload?: string): CheckContext => {
+  const result = parseContext(env, payload);
+  if ("problems" in result) throw new Error(result.problems.join("; "));
+  return result.context;
+};
+
+describe("parseContext", () => {
+  it("reads a pull request: author, SHAs, branch and the run page", () => {
+    const ctx = context(ENV, pr());
+    expect(ctx).toMatchObject({
+      mode: "pull_request",
+      owner: "acme",
+      repo: "serving",
+      comment: true,
+      commitRendered: false,
+    });
+    expect(ctx.pull).toEqual({
+      number: 5,
+      author: "alice",
+      baseSha: BASE,
+      headSha: HEAD,
+      headRef: "feature",
+      fork: false,
+    });
+    expect(ctx.runUrl).toBe("https://github.com/acme/serving/actions/runs/99");
+    expect(ctx.apiUrl).toBe("https://api.github.com");
+  });
+
+  it("tells a fork, and a deleted fork, from a branch of the repository", () => {
+    expect(context(ENV, pr({ repo: { full_name: "mallory/serving" } })).pull!.fork).toBe(true);
+    expect(context(ENV, pr({ repo: null })).pull!.fork).toBe(true);
+  });
+
+  it("defaults to push mode outside pull_request events and reads the base of a push or merge queue", () => {
+    expect(context({ ...ENV, GITHUB_EVENT_NAME: "push" }, JSON.stringify({ before: BASE })).before).toBe(
+      BASE,
+    );
+    expect(
+      context({ ...ENV, GITHUB_EVENT_NAME: "push" }, JSON.stringify({ before: "0".repeat(40) })).before,
+    ).toBeUndefined();
+    const queue = context(
+      { ...ENV, GITHUB_EVENT_NAME: "merge_group" },
+      JSON.stringify({ merge_group: { base_sha: BASE, head_sha: HEAD } }),
+    );
+    expect(queue).toMatchObject({ mode: "push", before: BASE, pull: undefined });
+  });
+
+  it("refuses pull_request_target", () => {
+    expect(parseContext({ ...ENV, GITHUB_EVENT_NAME: "pull_request_target" }, pr())).toEqual({
+      problems: ["the check must not run on pull_request_target: trigger it with pull_request"],
+    });
+  });
+
+  it("reports every bad input at once instead of guessing", () => {
+    const result = parseContext(
+      { ...ENV, "INPUT_GITHUB-TOKEN": "", INPUT_MODE: "pr", "INPUT_COMMIT-RENDERED": "yes" },
+      pr(),
+    );
+    expect(result).toEqual({
+      problems: [
+        "input github-token is empty: pass ${{ github.token }} or a GitHub App token",
+        'input mode must be pull_request or push (got "pr")',
+        'input commit-rendered must be true or false (got "yes")',
+      ],
+    });
+  });
+
+  it("asks for a pull_request payload in pull_request mode", () => {
+    const result = parseContext(
+      { ...ENV, GITHUB_EVENT_NAME: "push", INPUT_MODE: "pull_request" },
+      JSON.stringify({ before: BASE }),
+    );
+    expect("problems" in result && result.problems[0]).toMatch(
+      /^mode pull_request needs a pull_request event payload/,
+    );
+  });
+});

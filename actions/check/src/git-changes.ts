@@ -1,0 +1,47 @@
+import type { SimpleGit } from "simple-git";
+
+/** Typed failure of the checkout, so the edge can say what the workflow must change. */
+export class CheckoutError extends Error {
+  override name = "CheckoutError";
+}
+
+export async function resolveCommit(git: SimpleGit, rev: string): Promise<string> {
+  // simple-git resolves a failed command that printed nothing, so an empty answer is a failure too.
+  const sha = await git
+    .raw(["rev-parse", "--verify", `${rev}^{commit}`])
+    .then((out) => out.trim())
+    .catch(() => "");
+  if (!/^[0-9a-f]{40}$/.test(sha)) {
+    throw new CheckoutError(
+      `commit ${rev} is not in the checkout: check out with actions/checkout and fetch-depth: 0 so base and head are both present`,
+    );
+  }
+  return sha;
+}
+
+/**
+ * Files a change touches. `base...head` (three dots) diffs from the merge base, so commits that landed on
+ * the base branch meanwhile are not blamed on the author. --no-renames lists both sides of a rename: moving
+ * a file out of someone else's folder changes that folder.
+ */
+export async function changedFiles(git: SimpleGit, base: string, head: string): Promise<string[]> {
+  const out = await git.raw(["diff", "--name-only", "--no-renames", "-z", `${base}...${head}`]);
+  return out.split("\0").filter((p) => p !== "");
+}
+
+/** The committer time of a commit: what a model first rendered by the check is named after. */
+export async function commitTime(git: SimpleGit, rev: string): Promise<Date> {
+  const iso = (await git.raw(["show", "-s", "--format=%cI", rev])).trim();
+  return new Date(iso);
+}
+
+/** A file's content at a commit, or undefined when the commit has no such file. */
+export async function fileAt(git: SimpleGit, rev: string, path: string): Promise<string | undefined> {
+  const spec = `${rev}:${path}`;
+  const exists = await git
+    .raw(["cat-file", "-e", spec])
+    .then(() => true)
+    .catch(() => false);
+  if (!exists) return undefined;
+  return git.raw(["cat-file", "blob", spec]);
+}

@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import type { UsersConfig } from "../../../generator/src";
+import { checkOwnership, userFolderOf } from "./ownership";
+
+const USERS: UsersConfig = {
+  admins: ["platform-admin"],
+  users: new Map([
+    ["alice", { github: ["alice"], gpu_quota: 8 }],
+    ["bob", { github: ["bob", "bob-bot"], gpu_quota: 4 }],
+  ]),
+};
+const files = (author: string, changed: string[], users: UsersConfig | undefined = USERS) =>
+  checkOwnership(author, changed, users).map((d) => `${d.code} ${d.rule} ${d.file}:${d.line}`);
+
+describe("checkOwnership", () => {
+  it("lets a user change their own specs and rendered fragments", () => {
+    expect(
+      files("alice", [
+        "models/alice/x.yaml",
+        "clusters/h1/rendered/alice/x.yaml",
+        "clusters/lab/rendered/alice/x.yaml",
+      ]),
+    ).toEqual([]);
+  });
+
+  it("matches any of a user's logins, case-insensitively", () => {
+    expect(files("Bob-Bot", ["models/bob/x.yaml"])).toEqual([]);
+  });
+
+  it("rejects another user's folder and its fragments with E403", () => {
+    expect(files("alice", ["models/bob/x.yaml", "clusters/h1/rendered/bob/x.yaml"])).toEqual([
+      "E403 ownership models/bob/x.yaml:1",
+      "E403 ownership clusters/h1/rendered/bob/x.yaml:1",
+    ]);
+  });
+
+  it("needs an admin for users.yaml, cluster.yaml, loose fragments and every tool path", () => {
+    const admin = [
+      "models/users.yaml",
+      "clusters/h1/cluster.yaml",
+      "clusters/h1/rendered/x.yaml",
+      "generator/src/validate.ts",
+      "actions/check/dist/index.js",
+      "agent/src/x.ts",
+      "schemas/serving-spec.schema.json",
+      ".github/workflows/serving-specs.yml",
+      ".github/CODEOWNERS",
+      ".ci/x",
+      "package.json",
+      "package-lock.json",
+      "tsconfig.json",
+      "README.md",
+    ];
+    expect(files("alice", admin)).toHaveLength(admin.length);
+    expect(files("platform-admin", admin)).toEqual([]);
+  });
+
+  it("treats a folder of a user missing from the base's users.yaml as an admin path", () => {
+    const [d] = checkOwnership("carol", ["models/carol/x.yaml"], USERS);
+    expect(d!.message).toBe(
+      "carol is not a user in the base branch's models/users.yaml; @carol is not listed in the base branch's models/users.yaml. This change needs an admin (@platform-admin).",
+    );
+  });
+
+  it("denies everything when the base has no valid users.yaml", () => {
+    const [d] = checkOwnership("alice", ["models/alice/x.yaml"], undefined);
+    expect(d!.message).toMatch(/^models\/users\.yaml on the base branch is missing or invalid/);
+  });
+});
+
+describe("userFolderOf", () => {
+  it("knows user folders only", () => {
+    expect(userFolderOf("models/alice/x.yaml")).toBe("alice");
+    expect(userFolderOf("clusters/h1/rendered/alice/x.yaml")).toBe("alice");
+    expect(userFolderOf("models/users.yaml")).toBeUndefined();
+    expect(userFolderOf("clusters/h1/cluster.yaml")).toBeUndefined();
+    expect(userFolderOf("clusters/h1/rendered/x.yaml")).toBeUndefined();
+  });
+});

@@ -1,0 +1,58 @@
+import { diagnostic, USERS_FILE, type Diagnostic, type UsersConfig } from "../../../generator/src";
+
+/**
+ * Who may change what, default-deny. An author may change only `models/<user>/` and
+ * `clusters/<cluster>/rendered/<user>/` of users whose GitHub logins include theirs; everything else needs an
+ * admin. `users` MUST come from the base branch: judged from the head, a PR could grant itself rights.
+ */
+export function checkOwnership(
+  author: string,
+  changed: readonly string[],
+  users: UsersConfig | undefined,
+): Diagnostic[] {
+  const login = author.toLowerCase(); // GitHub logins are case-insensitive
+  if (users?.admins.some((a) => a.toLowerCase() === login)) return [];
+  const own = new Set<string>();
+  for (const [id, entry] of users?.users ?? []) {
+    if (entry.github.some((g) => g.toLowerCase() === login)) own.add(id);
+  }
+  const admins = users && users.admins.length > 0 ? users.admins.map((a) => `@${a}`).join(", ") : "an admin";
+  const yours =
+    own.size > 0
+      ? [...own]
+          .sort()
+          .map((id) => `models/${id}/ and clusters/*/rendered/${id}/`)
+          .join(", ")
+      : undefined;
+  const out: Diagnostic[] = [];
+  for (const path of changed) {
+    const folder = userFolderOf(path);
+    if (folder !== undefined && own.has(folder)) continue;
+    let why: string;
+    if (!users)
+      why = `${USERS_FILE} on the base branch is missing or invalid, so no one's rights can be established`;
+    else if (folder !== undefined && users.users.has(folder)) why = `${path} is in user ${folder}'s folder`;
+    else if (folder !== undefined) why = `${folder} is not a user in the base branch's ${USERS_FILE}`;
+    else why = `${path} is an admin path`;
+    const may = yours
+      ? `@${author} may change only ${yours}`
+      : `@${author} is not listed in the base branch's ${USERS_FILE}`;
+    out.push(
+      diagnostic(
+        "ownership",
+        path,
+        { line: 1, column: 1 },
+        `${why}; ${may}. This change needs an admin (${admins}).`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** The user id a path belongs to, when it is inside a user's folder. */
+export function userFolderOf(path: string): string | undefined {
+  const parts = path.split("/");
+  if (parts[0] === "models" && parts.length >= 3) return parts[1];
+  if (parts[0] === "clusters" && parts[2] === "rendered" && parts.length >= 5) return parts[3];
+  return undefined;
+}

@@ -1,0 +1,248 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { startGitHubApiServer, type GitHubApiServer } from "../../../generator/testkit/github-api-server";
+import {
+  calls,
+  HEAD_STAMP,
+  makeFixture,
+  pullRequestPayload,
+  read,
+  removeFixture,
+  renderInto,
+  runAction,
+  TOKENS,
+  write,
+  type ActionRun,
+  type Fixture,
+} from "./testing/harness";
+
+const NEW_SPEC = `model_id: qwen-coder
+model_source: $HOME/common/hf/hub/models--Qwen--Qwen2.5-Coder-1.5B/snapshots/0123456789abcdef0123456789abcdef01234567
+num_replicas: 1
+gpus_per_replica: 1
+engine_kwargs:
+  max_model_len: 8192
+`;
+
+let server: GitHubApiServer;
+let fx: Fixture | undefined;
+
+beforeAll(async () => {
+  server = await startGitHubApiServer({ tokens: { [TOKENS.workflow]: { login: "github-actions[bot]" } } });
+});
+afterAll(() => server.close());
+afterEach(() => {
+  expect(server.unexpected).toEqual([]);
+  removeFixture(fx);
+  fx = undefined;
+  server.requests.length = 0;
+});
+
+/** Error annotations on a file (the final "N errors" line has none). */
+const errors = (run: ActionRun) =>
+  run.annotations.filter((a) => a.level === "error" && a.properties.file !== undefined);
+
+let nextNumber = 1;
+
+async function pr(head: (dir: string) => void, author = "alice", number = nextNumber++): Promise<ActionRun> {
+  fx = makeFixture({ head });
+  return runAction(fx, {
+    event: "pull_request",
+    payload: pullRequestPayload(fx, { author, number }),
+    server,
+  });
+}
+
+describe("the check on a pull request", () => {
+  it("passes a clean PR, posts the plan once and sets the outputs", async () => {
+    const run = await pr(
+      (dir) => {
+        write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC);
+        renderInto(dir);
+      },
+      "alice",
+      7,
+    );
+    expect(errors(run)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.outputs.ok).toBe("true");
+    expect(JSON.parse(run.outputs["changed-models"]!)).toEqual(["alice/qwen-coder"]);
+    const plan = JSON.parse(run.outputs.plan!) as {
+      changed: boolean;
+      clusters: Array<{ cluster: string; deploy: Array<{ served_name: string }> }>;
+    };
+    expect(plan.changed).toBe(true);
+    // Named after the head commit's time, not the time the check ran.
+    expect(plan.clusters.find((c) => c.cluster === "h1")!.deploy.map((d) => d.served_name)).toEqual([
+      `alice-${HEAD_STAMP}-qwen-coder`,
+    ]);
+    expect(run.summary).toContain("serve-gitops check ✅ passed");
+    expect(run.summary).toContain("The committed render is current");
+    expect(run.summary).toContain(`alice-${HEAD_STAMP}-qwen-coder`);
+    expect(calls(server)).toEqual([
+      "GET /repos/acme/serving/issues/7/comments 200",
+      "POST /repos/acme/serving/issues/7/comments 201",
+    ]);
+    const [comment] = server.comments(7);
+    expect(comment!.body).toContain("<!-- serve-gitops:plan -->");
+    expect(comment!.body).toContain("✅ passes");
+    expect(comment!.body).toContain(`alice-${HEAD_STAMP}-qwen-coder`);
+  });
+
+  it("annotates a bad spec on the line of the mistake", async () => {
+    const run = await pr((dir) => {
+      write(
+        dir,
+        "models/alice/bad.yaml",
+        `# a typo in engine_kwargs\n${NEW_SPEC.replace("model_id: qwen-coder", "model_id: bad").replace("max_model_len", "max_model_length")}`,
+      );
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.ok).toBe("false");
+    const [first] = errors(run);
+    expect(first!.raw).toMatch(
+      /^::error title=E400 engine-kwarg-unknown,file=models\/alice\/bad\.yaml,line=7,col=3::/,
+    );
+    expect(first!.message).toContain("did you mean `max_model_len`?");
+    expect(run.summary).toContain("| `models/alice/bad.yaml` | 7:3 | E400 | engine-kwarg-unknown |");
+    expect(server.comments(nextNumber - 1)[0]!.body).toContain("❌ 1 error");
+  });
+
+  it("rejects a change in another user's folder with E403", async () => {
+    const run = await pr((dir) => {
+      write(
+        dir,
+        "models/bob/qwen-7b.yaml",
+        read(dir, "models/bob/qwen-7b.yaml").replace("max_num_seqs: 128", "max_num_seqs: 64"),
+      );
+      renderInto(dir);
+    });
+    expect(run.code).toBe(1);
+    const files = errors(run).map((a) => `${a.properties.title} ${a.properties.file}:${a.properties.line}`);
+    expect(files).toEqual([
+      "E403 ownership clusters/h1/rendered/bob/qwen-7b.yaml:1",
+      "E403 ownership clusters/lab/rendered/bob/qwen-7b.yaml:1",
+      "E403 ownership models/bob/qwen-7b.yaml:1",
+    ]);
+    expect(errors(run)[2]!.message).toContain(
+      "user bob's folder; @alice may change only models/alice/ and clusters/*/rendered/alice/",
+    );
+  });
+
+  it("lets bob's second login change bob's folder", async () => {
+    const run = await pr((dir) => {
+      write(
+        dir,
+        "models/bob/qwen-7b.yaml",
+        read(dir, "models/bob/qwen-7b.yaml").replace("max_num_seqs: 128", "max_num_seqs: 64"),
+      );
+      renderInto(dir);
+    }, "Bob-Bot");
+    expect(errors(run)).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
+  it("rejects a non-admin's change to users.yaml, judged from the base branch", async () => {
+    // alice makes herself an admin in the same PR: rights come from the base, so it does not count.
+    const run = await pr((dir) => {
+      write(
+        dir,
+        "models/users.yaml",
+        read(dir, "models/users.yaml")
+          .replace("  - platform-admin", "  - platform-admin\n  - alice")
+          .replace("gpu_quota: 8", "gpu_quota: 80"),
+      );
+    });
+    expect(run.code).toBe(1);
+    expect(errors(run).map((a) => a.raw.split("::")[1])).toContain(
+      "error title=E403 ownership,file=models/users.yaml,line=1,col=1",
+    );
+    expect(errors(run).find((a) => a.properties.file === "models/users.yaml")!.message).toContain(
+      "needs an admin (@platform-admin)",
+    );
+  });
+
+  it("lets an admin change users.yaml and regenerate CODEOWNERS", async () => {
+    const run = await pr((dir) => {
+      write(
+        dir,
+        "models/users.yaml",
+        read(dir, "models/users.yaml").replace("gpu_quota: 8", "gpu_quota: 16"),
+      );
+    }, "platform-admin");
+    expect(errors(run)).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
+  it("fails when CODEOWNERS is stale after a new user is added", async () => {
+    const run = await pr((dir) => {
+      write(
+        dir,
+        "models/users.yaml",
+        `${read(dir, "models/users.yaml")}  carol:\n    github: [carol]\n    gpu_quota: 2\n`,
+      );
+    }, "platform-admin");
+    expect(run.code).toBe(1);
+    const [stale] = errors(run);
+    expect(stale!.properties).toMatchObject({ title: "E409 codeowners-stale", file: ".github/CODEOWNERS" });
+    expect(stale!.message).toContain("run `npx serve-gitops codeowners`");
+  });
+
+  // Line 3 is num_replicas: the budget problems land on the replica count of the spec the PR touched.
+  it("fails a PR over the user's GPU quota on the new spec", async () => {
+    const run = await pr((dir) => {
+      // Nothing is rendered from a tree with errors: the author could not have rendered it either.
+      write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC.replace("num_replicas: 1", "num_replicas: 4"));
+    });
+    expect(run.code).toBe(1);
+    const [quota] = errors(run);
+    expect(quota!.raw).toMatch(/^::error title=E422 user-quota,file=models\/alice\/qwen-coder\.yaml,line=3,/);
+    expect(quota!.message).toContain("alice would hold 9 GPUs on cluster h1");
+    expect(run.summary).toContain("over quota");
+  });
+
+  it("fails a PR over a cluster's capacity on the new spec", async () => {
+    const run = await pr((dir) => {
+      write(
+        dir,
+        "models/alice/big.yaml",
+        "model_id: big\nmodel_source: Qwen/Qwen2.5-0.5B-Instruct\nnum_replicas: 7\ngpus_per_replica: 1\nclusters: [lab]\n",
+      );
+    });
+    expect(run.code).toBe(1);
+    const [capacity] = errors(run);
+    expect(capacity!.raw).toMatch(
+      /^::error title=E422 cluster-capacity,file=models\/alice\/big\.yaml,line=3,/,
+    );
+    expect(capacity!.message).toContain("cluster lab has 8 GPUs; its models would need 9");
+  });
+
+  it("says in one line that a PR touching no model changes nothing, and posts no comment", async () => {
+    const run = await pr((dir) => write(dir, "docs/notes.md", "# notes\n"), "platform-admin", 70);
+    expect(run.code).toBe(0);
+    expect(run.outputs.ok).toBe("true");
+    expect(run.outputs["changed-models"]).toBe("[]");
+    expect(run.summary).toContain("No model changes: nothing is deployed, updated or undeployed.");
+    expect(run.summary).not.toContain("### Render"); // exits fast: nothing was validated or rendered
+    expect(calls(server)).toEqual(["GET /repos/acme/serving/issues/70/comments 200"]);
+    expect(server.comments(70)).toEqual([]);
+  });
+
+  it("still needs an admin for a tool path when no model changes", async () => {
+    const run = await pr((dir) => write(dir, "actions/check/src/run.ts", "// pass everything\n"));
+    expect(run.code).toBe(1);
+    expect(errors(run).map((a) => a.properties.file)).toEqual(["actions/check/src/run.ts"]);
+  });
+
+  it("says how to fix a checkout without the base commit (a shallow clone)", async () => {
+    fx = makeFixture({ head: (dir) => write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC) });
+    const payload = pullRequestPayload(fx, { author: "alice", number: 71 }) as {
+      pull_request: { base: { sha: string } };
+    };
+    payload.pull_request.base.sha = "c".repeat(40);
+    const run = await runAction(fx, { event: "pull_request", payload, server });
+    expect(run.code).toBe(1);
+    expect(run.annotations.map((a) => a.message)).toEqual([
+      `the check failed to run: commit ${"c".repeat(40)} is not in the checkout: check out with actions/checkout and fetch-depth: 0 so base and head are both present`,
+    ]);
+  });
+});

@@ -1,0 +1,202 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { checkRepo, isRenderCurrent, timestampsOf } from "../../../generator/src";
+import { readCommitSnapshot } from "../../../generator/src/io/git";
+import { startGitHubApiServer, type GitHubApiServer } from "../../../generator/testkit/github-api-server";
+import { RENDER_COMMAND } from "./render-check";
+import {
+  git,
+  HEAD_DATE,
+  makeFixture,
+  pullRequestPayload,
+  pushPayload,
+  read,
+  removeFixture,
+  renderInto,
+  runAction,
+  TOKENS,
+  write,
+  type Fixture,
+} from "./testing/harness";
+
+let server: GitHubApiServer;
+let fx: Fixture | undefined;
+
+beforeAll(async () => {
+  server = await startGitHubApiServer({
+    tokens: {
+      [TOKENS.workflow]: { login: "github-actions[bot]" },
+      [TOKENS.app]: { login: "serve-gitops-app[bot]" },
+    },
+  });
+});
+afterAll(() => server.close());
+afterEach(() => {
+  expect(server.unexpected).toEqual([]);
+  removeFixture(fx);
+  fx = undefined;
+  server.requests.length = 0;
+});
+
+/** A spec change committed without running `serve-gitops render`. */
+const unrendered = (dir: string) =>
+  write(
+    dir,
+    "models/alice/qwen-0.5b.yaml",
+    read(dir, "models/alice/qwen-0.5b.yaml").replace("max_model_len: 8192", "max_model_len: 4096"),
+  );
+
+const remoteFeature = (f: Fixture) => git(f, f.remote, ["rev-parse", "refs/heads/feature"]);
+
+describe("the render check", () => {
+  it("fails a stale render with the exact command to run", async () => {
+    fx = makeFixture({ head: unrendered });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 21 }),
+      server,
+    });
+    expect(run.code).toBe(1);
+    const stale = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
+    expect(stale.raw).toMatch(
+      /^::error title=E409 render-stale,file=models\/alice\/qwen-0\.5b\.yaml,line=1,col=1::/,
+    );
+    expect(stale.message).toContain("clusters/h1/rendered/alice/qwen-0.5b.yaml is out of date");
+    expect(stale.message).toContain(RENDER_COMMAND);
+    expect(run.summary).toContain(`\`\`\`sh\n${RENDER_COMMAND}\n\`\`\``);
+    expect(run.summary).toContain("- stale: `clusters/h1/rendered/alice/qwen-0.5b.yaml`");
+  });
+
+  it("pushes the render to the PR branch with a GitHub App token (commit-rendered)", async () => {
+    fx = makeFixture({ head: unrendered });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 22 }),
+      token: TOKENS.app,
+      inputs: { "commit-rendered": "true" },
+      server,
+    });
+    expect(run.code).toBe(0);
+    const pushed = remoteFeature(fx);
+    expect(pushed).not.toBe(fx.headSha);
+    expect(git(fx, fx.remote, ["rev-parse", `${pushed}^`])).toBe(fx.headSha);
+    expect(git(fx, fx.remote, ["diff", "--name-only", fx.headSha, pushed])).toBe(
+      "clusters/h1/rendered/alice/qwen-0.5b.yaml",
+    );
+    // The pushed branch is exactly what the next run of the check accepts.
+    const head = await readCommitSnapshot(fx.remote, pushed);
+    const base = await readCommitSnapshot(fx.remote, fx.baseSha);
+    expect(
+      isRenderCurrent(
+        checkRepo(head, { now: new Date(HEAD_DATE), timestamps: [timestampsOf(base)] }).renderDiff,
+      ),
+    ).toBe(true);
+    expect(run.annotations.find((a) => a.level === "notice")!.message).toBe(
+      `commit-rendered: pushed the render to feature as ${pushed}; the check runs again on it`,
+    );
+    expect(run.summary).toContain(`pushed to the branch as ${pushed}`);
+    // The runner's checkout is left as it was.
+    expect(git(fx, fx.workspace, ["rev-parse", "HEAD"])).toBe(fx.mergeSha);
+    expect(git(fx, fx.workspace, ["status", "--porcelain"])).toBe("");
+  });
+
+  it("refuses commit-rendered with the workflow's own token, and says why", async () => {
+    fx = makeFixture({ head: unrendered });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 23 }),
+      inputs: { "commit-rendered": "true" },
+      server,
+    });
+    expect(run.code).toBe(1);
+    expect(remoteFeature(fx)).toBe(fx.headSha);
+    const warning = run.annotations.find((a) => a.level === "warning")!;
+    expect(warning.message).toContain(
+      "github-token is the workflow's own token: a push made with it starts no workflow run",
+    );
+    expect(run.annotations.some((a) => a.properties.title === "E409 render-stale")).toBe(true);
+  });
+
+  it("refuses commit-rendered on a fork PR", async () => {
+    fx = makeFixture({ head: unrendered });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 24, fork: true }),
+      token: TOKENS.app,
+      inputs: { "commit-rendered": "true" },
+      server,
+    });
+    expect(run.code).toBe(1);
+    expect(remoteFeature(fx)).toBe(fx.headSha);
+    expect(run.annotations.find((a) => a.level === "warning")!.message).toContain("comes from a fork");
+  });
+});
+
+describe("push mode", () => {
+  it("validates main after a push, checks the render and sets the outputs without calling the API", async () => {
+    fx = makeFixture({
+      head: (dir) => {
+        write(
+          dir,
+          "models/bob/qwen-7b.yaml",
+          read(dir, "models/bob/qwen-7b.yaml").replace("num_replicas: 2", "num_replicas: 1"),
+        );
+        renderInto(dir);
+      },
+    });
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
+    const run = await runAction(fx, {
+      event: "push",
+      payload: pushPayload(fx.baseSha, fx.headSha),
+      sha: fx.headSha,
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.ok).toBe("true");
+    expect(JSON.parse(run.outputs["changed-models"]!)).toEqual(["bob/qwen-7b"]);
+    expect(run.summary).toContain("The committed render is current");
+    expect(server.requests).toEqual([]);
+  });
+
+  it("fails a push whose render is stale", async () => {
+    fx = makeFixture({ head: unrendered });
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
+    const run = await runAction(fx, {
+      event: "push",
+      payload: pushPayload(fx.baseSha, fx.headSha),
+      sha: fx.headSha,
+      server,
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs.ok).toBe("false");
+    expect(run.annotations.some((a) => a.properties.title === "E409 render-stale")).toBe(true);
+    expect(server.requests).toEqual([]);
+  });
+
+  it("checks a merge queue's commit in push mode", async () => {
+    fx = makeFixture({
+      head: (dir) => {
+        write(
+          dir,
+          "models/alice/qwen-0.5b.yaml",
+          read(dir, "models/alice/qwen-0.5b.yaml").replace("max_model_len: 8192", "max_model_len: 4096"),
+        );
+        renderInto(dir);
+      },
+    });
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
+    const payload = {
+      action: "checks_requested",
+      merge_group: {
+        base_sha: fx.baseSha,
+        head_sha: fx.headSha,
+        head_ref: "refs/heads/gh-readonly-queue/main/pr-7-x",
+        base_ref: "refs/heads/main",
+      },
+      repository: { full_name: "acme/serving" },
+    };
+    const run = await runAction(fx, { event: "merge_group", payload, sha: fx.headSha, server });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs["changed-models"]!)).toEqual(["alice/qwen-0.5b"]);
+    expect(server.requests).toEqual([]);
+  });
+});

@@ -1,0 +1,207 @@
+import { readFileSync } from "node:fs";
+import { debug, error, info, notice, setFailed, setOutput, setSecret, summary, warning } from "@actions/core";
+import { planMarkdown, type Diagnostic, type Plan } from "../../../generator/src";
+import { analyse, headRenderChanges, type Analysis } from "./analyse";
+import { planAnnotations } from "./annotations";
+import { commentBody } from "./comment-body";
+import { pushRefusal, pushRender } from "./commit-rendered";
+import { inputVariable, parseContext, type CheckContext } from "./context";
+import { createGitHubClient } from "./github-client";
+import { createRedactor, describeError } from "./redact";
+import { upsertStickyComment } from "./sticky-comment";
+import { summaryMarkdown } from "./summary";
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The whole Action: read the context, analyse, maybe push the render, then report. Never throws. */
+export async function run(env: Env = process.env): Promise<void> {
+  // Masked before anything else runs, so no later line can show them.
+  const tokens = ["github-token", "workflow-token"].map((name) => env[inputVariable(name)]?.trim());
+  for (const token of new Set(tokens)) if (token) setSecret(token);
+  const redact = createRedactor(tokens);
+  try {
+    const payload = env.GITHUB_EVENT_PATH ? readFileSync(env.GITHUB_EVENT_PATH, "utf8") : undefined;
+    const parsed = parseContext(env, payload);
+    if ("problems" in parsed) {
+      setFailed(redact(`the check cannot run: ${parsed.problems.join("; ")}`));
+      return;
+    }
+    await check(
+      parsed.context,
+      redact,
+      env.GITHUB_STEP_SUMMARY !== undefined && env.GITHUB_STEP_SUMMARY !== "",
+    );
+  } catch (failure) {
+    setFailed(redact(`the check failed to run: ${describeError(failure)}`));
+  }
+}
+
+async function check(
+  ctx: CheckContext,
+  redact: (text: string) => string,
+  hasSummary: boolean,
+): Promise<void> {
+  const analysis = await analyse(ctx);
+  let diagnostics = analysis.diagnostics;
+  const notes: string[] = [];
+  let pushed: string | undefined;
+
+  const stale = diagnostics.filter((d) => d.rule === "render-stale");
+  if (ctx.commitRendered && stale.length > 0) {
+    const refusal = pushRefusal(ctx);
+    if (refusal) {
+      notes.push(`commit-rendered: not pushing the render: ${refusal}.`);
+      warning(redact(`commit-rendered: not pushing the render: ${refusal}`));
+    } else if (diagnostics.some((d) => d.severity === "error" && d.rule !== "render-stale")) {
+      notes.push("commit-rendered: not pushing the render while the change has other errors.");
+    } else {
+      try {
+        const changes = await headRenderChanges(ctx, analysis);
+        if (changes.size === 0) {
+          // The branch's own render is current: only its merge with a newer base is stale.
+          throw new Error(
+            "the branch's own render is current; merge the base branch into it and render again",
+          );
+        }
+        pushed = await pushRender({
+          workspace: ctx.workspace,
+          headSha: analysis.headSha,
+          headRef: ctx.pull!.headRef,
+          changes,
+          token: ctx.token,
+          serverUrl: ctx.serverUrl,
+          mask: setSecret,
+        });
+        // This run's head is superseded; the push starts the check again on the new head, which judges it.
+        diagnostics = diagnostics.filter((d) => d.rule !== "render-stale");
+        notice(
+          `commit-rendered: pushed the render to ${ctx.pull!.headRef} as ${pushed}; the check runs again on it`,
+        );
+      } catch (failure) {
+        const why = redact(describeError(failure));
+        notes.push(`commit-rendered: the push failed: ${why}`);
+        warning(`commit-rendered: the push failed: ${why}`);
+      }
+    }
+  }
+
+  const ok = !diagnostics.some((d) => d.severity === "error");
+  annotate(diagnostics, new Set(analysis.changed), redact);
+  const plan = analysis.plan;
+  const planText = planMarkdown(plan);
+
+  if (ctx.pull && ctx.comment) {
+    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText }, redact);
+    if (outcome) notes.push(outcome);
+  }
+
+  // Outside a runner (no GITHUB_STEP_SUMMARY) the annotations and the log still carry every result.
+  if (hasSummary) {
+    await summary
+      .addRaw(
+        redact(
+          summaryMarkdown({
+            ok,
+            subject: analysis.subject,
+            diagnostics,
+            ...(analysis.render ? { render: { ...analysis.render, ...(pushed ? { pushed } : {}) } } : {}),
+            plan: planText,
+            notes,
+          }),
+        ),
+      )
+      .write();
+  }
+
+  setOutput("ok", String(ok));
+  setOutput("plan", redact(JSON.stringify(plan)));
+  setOutput("changed-models", JSON.stringify(changedModels(plan)));
+  const errors = diagnostics.filter((d) => d.severity === "error").length;
+  if (ok)
+    info(
+      analysis.relevant
+        ? `serve-gitops check passed${plan.changed ? "" : ": no model changes"}`
+        : "no model changes: only ownership was checked",
+    );
+  else setFailed(`${errors} error${errors === 1 ? "" : "s"}: see the annotations and the job summary`);
+}
+
+/** Annotations for what GitHub will show; every other diagnostic as a plain log line. */
+function annotate(
+  diagnostics: readonly Diagnostic[],
+  touched: ReadonlySet<string>,
+  redact: (t: string) => string,
+): void {
+  const { annotate: shown, rest } = planAnnotations(diagnostics, touched);
+  for (const d of shown) {
+    const properties = {
+      title: `${d.code} ${d.rule}`,
+      file: d.file,
+      startLine: d.line,
+      startColumn: d.column,
+    };
+    (d.severity === "error" ? error : warning)(redact(d.message), properties);
+  }
+  if (rest.length > 0) {
+    info(
+      `${rest.length} more diagnostic${rest.length === 1 ? "" : "s"} (GitHub shows 10 annotations of each kind per step; all are in the job summary):`,
+    );
+    for (const d of rest)
+      info(
+        redact(
+          `${d.file}:${d.line}:${d.column}  ${d.severity === "warning" ? "warning " : ""}${d.code} ${d.rule}  ${d.message}`,
+        ),
+      );
+  }
+}
+
+/** Post or update the sticky comment; a failure becomes a note, never a failed check (fork PRs get 403). */
+async function comment(
+  ctx: CheckContext,
+  analysis: Analysis,
+  result: { ok: boolean; diagnostics: readonly Diagnostic[]; planText: string },
+  redact: (text: string) => string,
+): Promise<string | undefined> {
+  const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warning(redact(m)) };
+  const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
+  const body = redact(
+    commentBody({
+      ok: result.ok,
+      headSha: analysis.headSha,
+      diagnostics: result.diagnostics,
+      plan: result.planText,
+      summaryUrl: ctx.runUrl,
+    }),
+  );
+  try {
+    const outcome = await upsertStickyComment(octokit, {
+      owner: ctx.owner,
+      repo: ctx.repo,
+      issue: ctx.pull!.number,
+      body,
+      // A PR that changes no model gets no new comment; an earlier plan comment is still corrected.
+      create: analysis.plan.changed || !result.ok,
+    });
+    info(
+      outcome.action === "skipped"
+        ? "no plan comment: the pull request changes no model"
+        : `plan comment ${outcome.action}: ${outcome.url}`,
+    );
+    return undefined;
+  } catch (failure) {
+    const status = (failure as { status?: unknown }).status;
+    const why =
+      status === 403
+        ? "the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission)"
+        : describeError(failure);
+    warning(redact(`could not post the plan comment: ${why}; the plan is in the job summary`));
+    return redact(`The plan comment could not be posted: ${why}.`);
+  }
+}
+
+/** `user/suffix` of every model the plan deploys, updates or undeploys on any cluster. */
+export function changedModels(plan: Plan): string[] {
+  const keys = new Set<string>();
+  for (const c of plan.clusters) for (const m of [...c.deploy, ...c.update, ...c.undeploy]) keys.add(m.key);
+  return [...keys].sort();
+}

@@ -1,0 +1,74 @@
+import type { Diagnostic, RenderDiff } from "../../../generator/src";
+import { cut } from "./comment-body";
+import { RENDER_COMMAND } from "./render-check";
+
+/** GitHub keeps at most 1 MiB of job summary per step; stay clear of it with room for the notice. */
+export const SUMMARY_LIMIT = 1_000_000;
+
+export interface SummaryInput {
+  readonly ok: boolean;
+  /** "pull request #12 by @alice: 1234567...89abcde" or "push: 1234567". */
+  readonly subject: string;
+  readonly diagnostics: readonly Diagnostic[];
+  /** Absent when nothing was rendered (errors, or no relevant change). */
+  readonly render?: { readonly diff: RenderDiff; readonly fragments: number; readonly pushed?: string };
+  /** Markdown of the plan, or the one line saying nothing changes. */
+  readonly plan: string;
+  /** Lines worth a reader's attention that are not diagnostics: a comment that could not be posted, a push refused. */
+  readonly notes: readonly string[];
+}
+
+const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+
+/** The job summary: every diagnostic (annotations show only ten), the render check and the plan. */
+export function summaryMarkdown(input: SummaryInput): string {
+  const errors = input.diagnostics.filter((d) => d.severity === "error").length;
+  const warnings = input.diagnostics.length - errors;
+  const lines = [`## serve-gitops check ${input.ok ? "✅ passed" : "❌ failed"}`, "", input.subject, ""];
+  for (const note of input.notes) lines.push(`> ${note}`, "");
+  if (input.diagnostics.length > 0) {
+    lines.push(
+      `### Diagnostics: ${errors} error${errors === 1 ? "" : "s"}, ${warnings} warning${warnings === 1 ? "" : "s"}`,
+      "",
+    );
+    lines.push("| file | line | code | rule | message |", "|---|---|---|---|---|");
+    for (const d of input.diagnostics) {
+      lines.push(
+        `| \`${cell(d.file)}\` | ${d.line}:${d.column} | ${d.severity === "warning" ? "warning " : ""}${d.code} | ${d.rule} | ${cell(d.message)} |`,
+      );
+    }
+    lines.push("");
+  }
+  if (input.render) {
+    const { stale, missing, extra } = input.render.diff;
+    lines.push("### Render");
+    if (input.render.pushed)
+      lines.push(
+        "",
+        `The render was out of date and has been pushed to the branch as ${input.render.pushed}; the check runs again on it.`,
+      );
+    else if (stale.length + missing.length + extra.length === 0)
+      lines.push("", `The committed render is current: ${input.render.fragments} fragments.`);
+    else {
+      lines.push(
+        "",
+        "The committed `clusters/*/rendered/` does not match the specs. Bring it up to date with:",
+        "",
+        "```sh",
+        RENDER_COMMAND,
+        "```",
+        "",
+      );
+      for (const p of stale) lines.push(`- stale: \`${p}\``);
+      for (const p of missing) lines.push(`- missing: \`${p}\``);
+      for (const p of extra) lines.push(`- extra: \`${p}\``);
+    }
+    lines.push("");
+  }
+  lines.push("### Plan", "", input.plan.trimEnd(), "");
+  return cut(
+    lines.join("\n"),
+    SUMMARY_LIMIT,
+    "\n\n✂️ The summary is cut here: GitHub keeps at most 1 MiB per step.\n",
+  );
+}

@@ -1,0 +1,371 @@
+/**
+ * Test harness for the committed Action bundle: real git repositories (a bare "GitHub" remote, a developer
+ * clone, and a runner checkout holding GitHub's merge commit), a real pull_request payload from
+ * @octokit/webhooks-examples with its SHAs and logins adapted, and the bundle run as a child process with a
+ * runner's environment. Never reads the user's git config: HOME points into the fixture.
+ */
+import { spawn, execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { checkRepo, CODEOWNERS_FILE, codeownersOf } from "../../../../generator/src";
+import { readWorkingTree } from "../../../../generator/src/io/working-tree";
+import type { GitHubApiServer } from "../../../../generator/testkit/github-api-server";
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
+export const BUNDLE = join(ROOT, "actions/check/dist/index.js");
+export const REPOSITORY = "acme/serving";
+export const BASE_DATE = "2026-01-06T12:00:00Z";
+export const HEAD_DATE = "2026-02-02T09:30:00Z";
+/** The served-name timestamp a model first rendered at HEAD_DATE gets. */
+export const HEAD_STAMP = "202602020930";
+
+export const TOKENS = {
+  workflow: "ghs_workflowTokenAAAA1111bbbb2222cccc3333",
+  app: "ghs_appInstallationTokenDDDD4444eeee5555",
+  fork: "ghs_forkReadOnlyTokenFFFF6666gggg7777hh",
+  unknown: "ghp_revokedPersonalTokenIIII8888jjjj9999",
+} as const;
+
+export interface Fixture {
+  readonly dir: string;
+  /** The developer's clone, on branch `feature`. */
+  readonly seed: string;
+  /** The bare remote standing in for GitHub. */
+  readonly remote: string;
+  /** The runner's checkout (GITHUB_WORKSPACE), detached at the merge commit. */
+  readonly workspace: string;
+  readonly home: string;
+  readonly baseSha: string;
+  headSha: string;
+  mergeSha: string;
+}
+
+function gitEnv(home: string, date: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: home,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GIT_AUTHOR_NAME: "Test Author",
+    GIT_AUTHOR_EMAIL: "author@example.invalid",
+    GIT_COMMITTER_NAME: "Test Author",
+    GIT_COMMITTER_EMAIL: "author@example.invalid",
+    GIT_AUTHOR_DATE: date,
+    GIT_COMMITTER_DATE: date,
+    LC_ALL: "C",
+  };
+}
+
+export function git(fx: Pick<Fixture, "home">, cwd: string, args: string[], date = HEAD_DATE): string {
+  return execFileSync("git", args, { cwd, env: gitEnv(fx.home, date), encoding: "utf8" }).trim();
+}
+
+export function write(dir: string, path: string, text: string): void {
+  mkdirSync(dirname(join(dir, path)), { recursive: true });
+  writeFileSync(join(dir, path), text);
+}
+
+export function read(dir: string, path: string): string {
+  return readFileSync(join(dir, path), "utf8");
+}
+
+/** What `serve-gitops render` does, through the core: bring clusters/*\/rendered/ up to date in a folder. */
+export function renderInto(dir: string, now = HEAD_DATE): void {
+  const result = checkRepo(readWorkingTree(dir), { now: new Date(now) });
+  if (!result.render || !result.renderDiff)
+    throw new Error(`fixture does not validate: ${JSON.stringify(result.diagnostics)}`);
+  for (const path of [...result.renderDiff.stale, ...result.renderDiff.missing])
+    write(dir, path, result.render.files.get(path)!);
+  for (const path of result.renderDiff.extra) rmSync(join(dir, path));
+}
+
+/**
+ * Base: this repository's models/, clusters/ and .github/CODEOWNERS on `main`. Head: `feature`, one commit
+ * made by `head`. The workspace is what actions/checkout leaves on a pull_request: the merge commit.
+ */
+export function makeFixture(
+  options: { base?: (dir: string) => void; head?: (dir: string) => void } = {},
+): Fixture {
+  const dir = mkdtempSync(join(tmpdir(), "serve-gitops-check-"));
+  const home = join(dir, "home");
+  mkdirSync(home);
+  const seed = join(dir, "seed");
+  const remote = join(dir, "remote.git");
+  const workspace = join(dir, "workspace");
+  const fx = { home };
+  mkdirSync(seed);
+  for (const path of ["models", "clusters"]) cpSync(join(ROOT, path), join(seed, path), { recursive: true });
+  // The base is made current with the core under test, so the fixtures never depend on the state of the
+  // example render committed in this repository. Existing models keep their served names.
+  renderInto(seed, BASE_DATE);
+  write(seed, CODEOWNERS_FILE, codeownersOf(readWorkingTree(seed)).text!);
+  options.base?.(seed);
+  git(fx, seed, ["init", "-q", "-b", "main"]);
+  git(fx, seed, ["add", "-A"], BASE_DATE);
+  git(fx, seed, ["commit", "-q", "-m", "base"], BASE_DATE);
+  const baseSha = git(fx, seed, ["rev-parse", "HEAD"]);
+  git(fx, seed, ["checkout", "-q", "-b", "feature"]);
+  options.head?.(seed);
+  git(fx, seed, ["add", "-A"]);
+  git(fx, seed, ["commit", "-q", "--allow-empty", "-m", "change"]);
+  const headSha = git(fx, seed, ["rev-parse", "HEAD"]);
+  git(fx, dir, ["clone", "-q", "--bare", seed, remote]);
+  git(fx, seed, ["remote", "add", "origin", remote]);
+  git(fx, dir, ["clone", "-q", remote, workspace]);
+  const fixture: Fixture = { dir, seed, remote, workspace, home, baseSha, headSha, mergeSha: "" };
+  fixture.mergeSha = checkoutMerge(fixture);
+  return fixture;
+}
+
+/** Another commit on the PR branch, pushed, and the runner's checkout of the new merge commit. */
+export function pushToFeature(
+  fx: Fixture,
+  change: (dir: string) => void,
+  date = "2026-02-03T08:00:00Z",
+): void {
+  change(fx.seed);
+  git(fx, fx.seed, ["add", "-A"], date);
+  git(fx, fx.seed, ["commit", "-q", "-m", "another change"], date);
+  git(fx, fx.seed, ["push", "-q", "origin", "feature"], date);
+  fx.headSha = git(fx, fx.seed, ["rev-parse", "HEAD"]);
+  fx.mergeSha = checkoutMerge(fx);
+}
+
+function checkoutMerge(fx: Fixture): string {
+  git(fx, fx.workspace, ["fetch", "-q", "origin"]);
+  git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.baseSha]);
+  git(fx, fx.workspace, ["merge", "-q", "--no-ff", "--no-edit", fx.headSha]);
+  return git(fx, fx.workspace, ["rev-parse", "HEAD"]);
+}
+
+export function removeFixture(fx: Fixture | undefined): void {
+  if (fx) rmSync(fx.dir, { recursive: true, force: true });
+}
+
+const require = createRequire(import.meta.url);
+interface WebhookExamples {
+  name: string;
+  examples: Array<Record<string, unknown>>;
+}
+
+interface RepositoryPayload {
+  full_name: string;
+  name: string;
+  owner: { login: string };
+}
+
+/** The parts of GitHub's payloads the fixtures adapt; everything else stays as recorded. */
+interface PullRequestPayload {
+  number: number;
+  repository: RepositoryPayload;
+  sender: { login: string };
+  pull_request: {
+    number: number;
+    user: { login: string };
+    base: { sha: string; ref: string; repo: { full_name: string } };
+    head: { sha: string; ref: string; repo: { full_name: string; fork: boolean } };
+  };
+}
+
+interface PushPayload {
+  ref: string;
+  before: string;
+  after: string;
+  repository: RepositoryPayload;
+}
+
+/** A recorded webhook payload of @octokit/webhooks-examples, deep-copied. */
+function recorded<T>(event: string, action?: string): T & Record<string, unknown> {
+  const all = require("@octokit/webhooks-examples") as WebhookExamples[];
+  const examples = all.find((e) => e.name === event)?.examples ?? [];
+  const example = examples.find((e) => action === undefined || e.action === action);
+  if (!example) throw new Error(`no recorded ${event} payload`);
+  return structuredClone(example) as T & Record<string, unknown>;
+}
+
+/** GitHub's `synchronize` payload with this fixture's SHAs and the given author (and fork). */
+export function pullRequestPayload(
+  fx: Fixture,
+  options: { number?: number; author: string; fork?: boolean },
+): Record<string, unknown> {
+  const payload = recorded<PullRequestPayload>("pull_request", "synchronize");
+  const [owner = "", name = ""] = REPOSITORY.split("/");
+  const pr = payload.pull_request;
+  payload.number = pr.number = options.number ?? 7;
+  payload.repository.full_name = REPOSITORY;
+  payload.repository.name = name;
+  payload.repository.owner.login = owner;
+  pr.user.login = payload.sender.login = options.author;
+  pr.base.sha = fx.baseSha;
+  pr.base.ref = "main";
+  pr.base.repo.full_name = REPOSITORY;
+  pr.head.sha = fx.headSha;
+  pr.head.ref = "feature";
+  pr.head.repo.full_name = options.fork ? `${options.author}/${name}` : REPOSITORY;
+  pr.head.repo.fork = options.fork ?? false;
+  return payload;
+}
+
+/** GitHub's push payload for a push of `after` onto main over `before`. */
+export function pushPayload(before: string, after: string): Record<string, unknown> {
+  const payload = recorded<PushPayload>("push");
+  payload.ref = "refs/heads/main";
+  payload.before = before;
+  payload.after = after;
+  payload.repository.full_name = REPOSITORY;
+  return payload;
+}
+
+export interface Annotation {
+  readonly level: "error" | "warning" | "notice";
+  readonly properties: Readonly<Record<string, string>>;
+  readonly message: string;
+  /** The raw line, for asserting the `::error file=...,line=...::` form. */
+  readonly raw: string;
+}
+
+export interface ActionRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly summary: string;
+  readonly annotations: readonly Annotation[];
+}
+
+export interface RunOptions {
+  readonly event: "pull_request" | "push" | "merge_group";
+  readonly payload: Record<string, unknown>;
+  readonly server?: GitHubApiServer;
+  /** The token passed as github-token; the workflow token by default. */
+  readonly token?: string;
+  readonly inputs?: Readonly<Record<string, string>>;
+  /** The checked-out commit (GITHUB_SHA); the merge commit by default. */
+  readonly sha?: string;
+}
+
+let runs = 0;
+
+/** Run the committed bundle as the runner does. Every run is checked for a leaked token. */
+export async function runAction(fx: Fixture, options: RunOptions): Promise<ActionRun> {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build:action\``);
+  const n = ++runs;
+  const eventPath = join(fx.dir, `event-${n}.json`);
+  const outputPath = join(fx.dir, `output-${n}.txt`);
+  const summaryPath = join(fx.dir, `summary-${n}.md`);
+  writeFileSync(eventPath, JSON.stringify(options.payload));
+  writeFileSync(outputPath, "");
+  writeFileSync(summaryPath, "");
+  const inputs: Record<string, string> = {
+    // The runner sets every input, with its action.yml default when the workflow gives none.
+    "INPUT_GITHUB-TOKEN": options.token ?? TOKENS.workflow,
+    "INPUT_WORKFLOW-TOKEN": TOKENS.workflow,
+    INPUT_MODE: "",
+    "INPUT_COMMIT-RENDERED": "false",
+    INPUT_COMMENT: "true",
+  };
+  for (const [name, value] of Object.entries(options.inputs ?? {}))
+    inputs[`INPUT_${name.toUpperCase()}`] = value;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: fx.home,
+    GIT_CONFIG_NOSYSTEM: "1",
+    GITHUB_ACTIONS: "true",
+    CI: "true",
+    GITHUB_EVENT_NAME: options.event,
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_REPOSITORY: REPOSITORY,
+    GITHUB_SHA: options.sha ?? fx.mergeSha,
+    GITHUB_WORKSPACE: fx.workspace,
+    GITHUB_OUTPUT: outputPath,
+    GITHUB_STEP_SUMMARY: summaryPath,
+    GITHUB_API_URL: options.server?.url ?? "http://127.0.0.1:9",
+    GITHUB_SERVER_URL: "https://github.com",
+    GITHUB_RUN_ID: "4242",
+    GITHUB_RUN_ATTEMPT: "1",
+    RUNNER_TEMP: fx.dir,
+    SERVE_GITOPS_TEST_FAST: "1",
+    ...inputs,
+  };
+  // Asynchronous: the API test server answers from this same process.
+  const child = spawn(process.execPath, [BUNDLE], {
+    cwd: fx.workspace,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((done, fail) => {
+    child.on("error", fail);
+    child.on("close", done);
+  });
+  const run: ActionRun = {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputs(readFileSync(outputPath, "utf8")),
+    summary: readFileSync(summaryPath, "utf8"),
+    annotations: parseAnnotations(stdout),
+  };
+  assertNoTokenLeak(run, options.server);
+  return run;
+}
+
+/** GITHUB_OUTPUT holds `name<<DELIMITER\nvalue\nDELIMITER` blocks. */
+export function parseOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^([^<]+)<<(.+)$/.exec(lines[i]!);
+    if (!m) continue;
+    const end = lines.indexOf(m[2]!, i + 1);
+    out[m[1]!] = lines.slice(i + 1, end).join("\n");
+    i = end;
+  }
+  return out;
+}
+
+const unescapeData = (s: string) => s.replace(/%0D/g, "\r").replace(/%0A/g, "\n").replace(/%25/g, "%");
+const unescapeProperty = (s: string) => unescapeData(s).replace(/%3A/g, ":").replace(/%2C/g, ",");
+
+export function parseAnnotations(stdout: string): Annotation[] {
+  const out: Annotation[] = [];
+  for (const raw of stdout.split("\n")) {
+    const m = /^::(error|warning|notice)(?: ([^:]*))?::(.*)$/.exec(raw);
+    if (!m) continue;
+    const properties: Record<string, string> = {};
+    for (const pair of (m[2] ?? "").split(",").filter(Boolean)) {
+      const at = pair.indexOf("=");
+      properties[pair.slice(0, at)] = unescapeProperty(pair.slice(at + 1));
+    }
+    out.push({ level: m[1] as Annotation["level"], properties, message: unescapeData(m[3]!), raw });
+  }
+  return out;
+}
+
+/** No token anywhere the Action writes, except the runner's own `::add-mask::` command. */
+function assertNoTokenLeak(run: ActionRun, server: GitHubApiServer | undefined): void {
+  const logs = [...run.stdout.split("\n"), ...run.stderr.split("\n")].filter(
+    (l) => !l.startsWith("::add-mask::"),
+  );
+  const places: Array<[string, string]> = [
+    ["log", logs.join("\n")],
+    ["summary", run.summary],
+    ["outputs", JSON.stringify(run.outputs)],
+    ["comments", JSON.stringify(server?.requests.map((r) => r.body) ?? [])],
+  ];
+  for (const token of Object.values(TOKENS)) {
+    const base64 = Buffer.from(`x-access-token:${token}`).toString("base64");
+    for (const [where, text] of places) {
+      if (text.includes(token) || text.includes(base64)) throw new Error(`a token leaked into the ${where}`);
+    }
+  }
+}
+
+/** Requests to the API server, as "METHOD path" lines. */
+export const calls = (server: GitHubApiServer): string[] =>
+  server.requests.map((r) => `${r.method} ${r.path} ${r.status}`);
