@@ -2,7 +2,7 @@
 export * from "./types";
 export { RULES, diagnostic, hasErrors, sortDiagnostics, type RuleId } from "./rules";
 export { parseYamlFile, MAX_FILE_BYTES } from "./yaml-source";
-export { validateRepo, classifyPath, type PathRole, type ValidateOptions } from "./validate";
+export { validateRepo, classifyPath, createSpecMemo, type PathRole, type ValidateOptions, type SpecMemo } from "./validate";
 export { USERS_FILE } from "./validate-config";
 export { modelGpus } from "./validate-spec";
 export { checkModelSource, expandMacros } from "./model-source";

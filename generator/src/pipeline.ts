@@ -1,13 +1,15 @@
 import { diffRendered, renderFragments, timestampsOf, type RenderDiff, type RenderResult, type Timestamps } from "./render";
 import { hasErrors, sortDiagnostics } from "./rules";
 import type { Diagnostic, RepoSnapshot, Validation } from "./types";
-import { validateRepo } from "./validate";
+import { validateRepo, type SpecMemo } from "./validate";
 
 export interface CheckOptions {
   readonly now: Date;
   /** Served-name sources that win over the snapshot's own fragments (the Action passes the base branch's). */
   readonly timestamps?: readonly Timestamps[];
   readonly blame?: ReadonlySet<string>;
+  /** Share spec results between the checks of one process (see ValidateOptions.memo). */
+  readonly memo?: SpecMemo;
 }
 
 export interface RepoCheck {
@@ -22,7 +24,10 @@ export interface RepoCheck {
 
 /** Validate, then render: the one pipeline the CLI, the Action and the agent share. */
 export function checkRepo(snapshot: RepoSnapshot, options: CheckOptions): RepoCheck {
-  const validation = validateRepo(snapshot, options.blame ? { blame: options.blame } : {});
+  const validation = validateRepo(snapshot, {
+    ...(options.blame ? { blame: options.blame } : {}),
+    ...(options.memo ? { memo: options.memo } : {}),
+  });
   if (!validation.ok) return { validation, diagnostics: validation.diagnostics, ok: false };
   const render = renderFragments(validation.model, {
     now: options.now,

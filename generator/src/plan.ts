@@ -1,5 +1,6 @@
 import { applicationsOf } from "./assemble";
 import { checkRepo, type RepoCheck } from "./pipeline";
+import { createSpecMemo } from "./validate";
 import { renderFragments, timestampsOf } from "./render";
 import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot } from "./types";
 
@@ -35,7 +36,12 @@ export interface ClusterPlan {
   readonly undeploy: readonly ModelChange[];
   /** Served names of models that restart although the change is not theirs, or is. */
   readonly restarts: readonly string[];
-  readonly gpus: { readonly before: number; readonly after: number; readonly capacity: number; readonly over: boolean };
+  readonly gpus: {
+    readonly before: number;
+    readonly after: number;
+    readonly capacity: number;
+    readonly over: boolean;
+  };
   readonly users: readonly UserBudget[];
 }
 
@@ -60,11 +66,18 @@ export interface PlanOptions {
 
 /** What merging head over base does to every cluster. Pure: both trees come in as snapshots. */
 export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: PlanOptions): Plan {
-  const before = options.checks?.base ?? checkRepo(base, { now: options.now });
+  const memo = createSpecMemo();
+  const before = options.checks?.base ?? checkRepo(base, { now: options.now, memo });
   // Served names of models the base already has come from the base, so a change cannot rename them.
-  const after = options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)] });
-  const afterFragments = after.render?.fragments ?? provisionalFragments(base, head, before.render?.fragments ?? [], after.validation, options.now);
-  const clusterNames = new Set([...before.validation.model.clusters.keys(), ...after.validation.model.clusters.keys()]);
+  const after =
+    options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)], memo });
+  const afterFragments =
+    after.render?.fragments ??
+    provisionalFragments(base, head, before.render?.fragments ?? [], after.validation, options.now);
+  const clusterNames = new Set([
+    ...before.validation.model.clusters.keys(),
+    ...after.validation.model.clusters.keys(),
+  ]);
   const clusters: ClusterPlan[] = [];
   for (const name of [...clusterNames].sort()) {
     const cluster = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name)!;
@@ -72,11 +85,25 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
     const old = (before.render?.fragments ?? []).filter((f) => f.cluster === name);
     const now = afterFragments.filter((f) => f.cluster === name);
     clusters.push(
-      planCluster(cluster, oldCluster, old, now, after.validation.model.users?.users, before.validation.model.users?.users),
+      planCluster(
+        cluster,
+        oldCluster,
+        old,
+        now,
+        after.validation.model.users?.users,
+        before.validation.model.users?.users,
+      ),
     );
   }
   const changed = clusters.some((c) => c.deploy.length + c.update.length + c.undeploy.length > 0);
-  return { base: base.label, head: head.label, ok: after.ok, changed, clusters, diagnostics: after.diagnostics };
+  return {
+    base: base.label,
+    head: head.label,
+    ok: after.ok,
+    changed,
+    clusters,
+    diagnostics: after.diagnostics,
+  };
 }
 
 const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
@@ -93,7 +120,10 @@ function provisionalFragments(
   validation: RepoCheck["validation"],
   now: Date,
 ): Fragment[] {
-  const rendered = renderFragments(validation.model, { now, timestamps: [timestampsOf(base), timestampsOf(head)] });
+  const rendered = renderFragments(validation.model, {
+    now,
+    timestamps: [timestampsOf(base), timestampsOf(head)],
+  });
   const valid = new Set(validation.model.models.map((m) => m.file));
   const kept = baseFragments.filter((f) => head.files.has(f.spec) && !valid.has(f.spec));
   return [...rendered.fragments, ...kept];
@@ -113,7 +143,9 @@ function planCluster(
   const undeploy = old.filter((f) => !nowByKey.has(keyOf(f))).map((f) => describe(f, [], true));
   // Ray rebuilds an application, restarting ALL its replicas, whenever its args change; a model that lands
   // in an application that did not exist (a layout or application_name change) starts afresh as well.
-  const oldApps = new Map(oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []);
+  const oldApps = new Map(
+    oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : [],
+  );
   const restarts: string[] = [];
   for (const app of applicationsOf(cluster, now)) {
     const previous = oldApps.get(app.name);
@@ -130,7 +162,9 @@ function planCluster(
     if (!previous) continue;
     const changes = diffFragment(previous, f);
     if (changes.length === 0) continue;
-    const rebuilt = JSON.stringify(previous.llm_config) !== JSON.stringify(f.llm_config) || restarts.includes(f.served_name);
+    const rebuilt =
+      JSON.stringify(previous.llm_config) !== JSON.stringify(f.llm_config) ||
+      restarts.includes(f.served_name);
     update.push(describe(f, changes, rebuilt));
   }
 
@@ -155,18 +189,35 @@ function planCluster(
 }
 
 function describe(f: Fragment, changes: string[], restarts: boolean): ModelChange {
-  const deployment = f.deployment as { num_replicas: number | "auto"; autoscaling_config?: { min_replicas: number; max_replicas: number } };
+  const deployment = f.deployment as {
+    num_replicas: number | "auto";
+    autoscaling_config?: { min_replicas: number; max_replicas: number };
+  };
   const replicas = deployment.autoscaling_config
     ? `autoscaling ${deployment.autoscaling_config.min_replicas}-${deployment.autoscaling_config.max_replicas} x${f.gpus_per_replica} GPU`
     : `${String(deployment.num_replicas)}x${f.gpus_per_replica} GPU`;
-  return { key: keyOf(f), user: f.user, served_name: f.served_name, endpoint: f.endpoint, spec: f.spec, gpus: f.gpus, replicas, changes, restarts };
+  return {
+    key: keyOf(f),
+    user: f.user,
+    served_name: f.served_name,
+    endpoint: f.endpoint,
+    spec: f.spec,
+    gpus: f.gpus,
+    replicas,
+    changes,
+    restarts,
+  };
 }
 
 /** Human-readable differences between two fragments of one model, on the fields that reach Ray and its users. */
 export function diffFragment(a: Fragment, b: Fragment): string[] {
   const out: string[] = [];
   // The endpoint moves with the cluster's layout, route prefix or base URL: clients must be told.
-  const seen = (f: Fragment) => ({ llm_config: f.llm_config, deployment: f.deployment, endpoint: f.endpoint });
+  const seen = (f: Fragment) => ({
+    llm_config: f.llm_config,
+    deployment: f.deployment,
+    endpoint: f.endpoint,
+  });
   diffValue("", seen(a), seen(b), out);
   return out.map((line) =>
     line
@@ -178,7 +229,8 @@ export function diffFragment(a: Fragment, b: Fragment): string[] {
 
 function diffValue(path: string, a: unknown, b: unknown, out: string[]): void {
   if (JSON.stringify(a) === JSON.stringify(b)) return;
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === "object" && v !== null && !Array.isArray(v);
   if (isObject(a) && isObject(b)) {
     for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
       diffValue(path ? `${path}.${key}` : key, a[key], b[key], out);

@@ -37,12 +37,27 @@ export interface SpecResult {
 }
 
 /** Validate one ServingSpec at models/<user>/<suffix>.yaml against the schema and every per-file rule. */
-export function validateSpec(file: SnapshotFile, user: string, suffix: string, ctx: SpecContext): SpecResult {
+export function validateSpec(
+  file: SnapshotFile,
+  user: string,
+  suffix: string,
+  ctx: SpecContext,
+  digest = sha256(file.bytes),
+): SpecResult {
   const parsed = parseYamlFile(file.path, file.bytes);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
   const { doc } = parsed;
   if (typeof doc.value !== "object" || doc.value === null || Array.isArray(doc.value)) {
-    return { diagnostics: [diagnostic("not-a-mapping", file.path, doc.valueAt(""), "a ServingSpec must be a YAML mapping of fields")] };
+    return {
+      diagnostics: [
+        diagnostic(
+          "not-a-mapping",
+          file.path,
+          doc.valueAt(""),
+          "a ServingSpec must be a YAML mapping of fields",
+        ),
+      ],
+    };
   }
   const errors = schemaErrors("serving-spec", doc.value);
   const diagnostics = schemaDiagnostics(doc, errors, SPEC_FIELDS);
@@ -59,7 +74,12 @@ export function validateSpec(file: SnapshotFile, user: string, suffix: string, c
     );
   }
   const scaling = raw.autoscaling;
-  if (scaling && Number.isInteger(scaling.min_replicas) && Number.isInteger(scaling.max_replicas) && scaling.min_replicas > scaling.max_replicas) {
+  if (
+    scaling &&
+    Number.isInteger(scaling.min_replicas) &&
+    Number.isInteger(scaling.max_replicas) &&
+    scaling.min_replicas > scaling.max_replicas
+  ) {
     diagnostics.push(
       diagnostic(
         "autoscaling-range",
@@ -90,7 +110,12 @@ export function validateSpec(file: SnapshotFile, user: string, suffix: string, c
     if (ctx.defaultCluster) targets = [ctx.defaultCluster];
     else if (ctx.broken.size === 0)
       diagnostics.push(
-        diagnostic("no-default-cluster", file.path, doc.keyAt("/model_id"), "no cluster is marked default: true: name one under `clusters:`"),
+        diagnostic(
+          "no-default-cluster",
+          file.path,
+          doc.keyAt("/model_id"),
+          "no cluster is marked default: true: name one under `clusters:`",
+        ),
       );
   }
 
@@ -116,18 +141,37 @@ export function validateSpec(file: SnapshotFile, user: string, suffix: string, c
       const check = checkModelSource(raw.model_source, user, cluster.roots, cluster.allow_hub);
       if (check.ok) resolvedSource ??= check.resolved;
       // Once per rule on model_source (not once per cluster), without hiding another field's same rule.
-      else if (!diagnostics.some((d) => d.rule === check.rule && d.line === sourceAt.line && d.column === sourceAt.column))
-        diagnostics.push(diagnostic(check.rule, file.path, sourceAt, targets.length > 1 ? `${check.message} (cluster ${cluster.name})` : check.message));
+      else if (
+        !diagnostics.some(
+          (d) => d.rule === check.rule && d.line === sourceAt.line && d.column === sourceAt.column,
+        )
+      )
+        diagnostics.push(
+          diagnostic(
+            check.rule,
+            file.path,
+            sourceAt,
+            targets.length > 1 ? `${check.message} (cluster ${cluster.name})` : check.message,
+          ),
+        );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
       for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.deny))) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d) => d.rule === problem.rule && d.message === problem.message)) continue;
-        diagnostics.push(diagnostic(problem.rule, file.path, problem.atValue ? doc.valueAt(pointer) : doc.keyAt(pointer), problem.message));
+        diagnostics.push(
+          diagnostic(
+            problem.rule,
+            file.path,
+            problem.atValue ? doc.valueAt(pointer) : doc.keyAt(pointer),
+            problem.message,
+          ),
+        );
       }
     }
   }
-  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === undefined) return { doc, diagnostics };
+  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === undefined)
+    return { doc, diagnostics };
 
   const spec: RawSpec = raw as RawSpec;
   return {
@@ -137,7 +181,7 @@ export function validateSpec(file: SnapshotFile, user: string, suffix: string, c
       user,
       suffix,
       file: file.path,
-      digest: createHash("sha256").update(file.bytes).digest("hex"),
+      digest,
       source: spec.model_source,
       resolvedSource,
       ...(spec.autoscaling ? { autoscaling: spec.autoscaling } : { num_replicas: spec.num_replicas ?? 1 }),
@@ -167,9 +211,20 @@ const targetRules = (c: ClusterConfig): TargetRules => ({
   deny: c.engine_kwargs.deny,
 });
 
-const FALLBACK_RULES: TargetRules = { name: "(default)", roots: DEFAULT_SOURCE_ROOTS, allow_hub: true, deny: [] };
+const FALLBACK_RULES: TargetRules = {
+  name: "(default)",
+  roots: DEFAULT_SOURCE_ROOTS,
+  allow_hub: true,
+  deny: [],
+};
+
+export const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 /** GPUs a model may hold on one cluster: max_replicas when autoscaling. */
-export function modelGpus(spec: Pick<ModelSpec, "num_replicas" | "autoscaling" | "gpus_per_replica">): number {
-  return (spec.autoscaling ? spec.autoscaling.max_replicas : (spec.num_replicas ?? 1)) * spec.gpus_per_replica;
+export function modelGpus(
+  spec: Pick<ModelSpec, "num_replicas" | "autoscaling" | "gpus_per_replica">,
+): number {
+  return (
+    (spec.autoscaling ? spec.autoscaling.max_replicas : (spec.num_replicas ?? 1)) * spec.gpus_per_replica
+  );
 }

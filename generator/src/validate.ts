@@ -1,7 +1,7 @@
 import { diagnostic, hasErrors, sortDiagnostics } from "./rules";
 import type { ClusterConfig, Diagnostic, ModelSpec, RepoSnapshot, SnapshotFile, Validation } from "./types";
 import { checkDefaults, parseCluster, parseUsers, USERS_FILE } from "./validate-config";
-import { modelGpus, validateSpec } from "./validate-spec";
+import { modelGpus, sha256, validateSpec, type SpecResult } from "./validate-spec";
 import type { YamlDoc } from "./yaml-source";
 
 export interface ValidateOptions {
@@ -10,7 +10,15 @@ export interface ValidateOptions {
    * these specs when they contribute, so the owner sees them on the lines they changed.
    */
   readonly blame?: ReadonlySet<string>;
+  /**
+   * Results of spec validation to reuse across snapshots of one process (a PR's base and head share almost
+   * every file). Keyed by path, content digest and the clusters' own digest, so a reuse is always exact.
+   */
+  readonly memo?: SpecMemo;
 }
+
+export type SpecMemo = Map<string, SpecResult>;
+export const createSpecMemo = (): SpecMemo => new Map();
 
 const USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
 const SPEC_FILE = /^(.+)\.(yaml|yml)$/;
@@ -35,12 +43,24 @@ export function classifyPath(path: string): PathRole {
   const parts = path.split("/");
   if (parts[0] === "models") {
     if (path === USERS_FILE) return { role: "users" };
-    if (parts.length === 2) return { role: "misplaced", reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/" };
-    if (parts.length > 3) return { role: "misplaced", reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders" };
+    if (parts.length === 2)
+      return {
+        role: "misplaced",
+        reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/",
+      };
+    if (parts.length > 3)
+      return {
+        role: "misplaced",
+        reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders",
+      };
     const file = parts[2]!;
     if (file === ".gitkeep") return { role: "other" };
     const match = SPEC_FILE.exec(file);
-    if (!match) return { role: "misplaced", reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder" };
+    if (!match)
+      return {
+        role: "misplaced",
+        reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder",
+      };
     return { role: "spec", user: parts[1]!, suffix: match[1]! };
   }
   if (parts[0] === "clusters" && parts.length >= 3) {
@@ -48,7 +68,9 @@ export function classifyPath(path: string): PathRole {
     if (parts.length === 3 && parts[2] === "cluster.yaml") return { role: "cluster", cluster };
     if (parts[2] === "rendered") {
       const m = parts.length === 5 ? SPEC_FILE.exec(parts[4]!) : null;
-      return m && parts[4]!.endsWith(".yaml") ? { role: "rendered", cluster, user: parts[3]!, suffix: m[1]! } : { role: "rendered", cluster };
+      return m && parts[4]!.endsWith(".yaml")
+        ? { role: "rendered", cluster, user: parts[3]!, suffix: m[1]! }
+        : { role: "rendered", cluster };
     }
     return { role: "cluster-file", cluster };
   }
@@ -64,12 +86,21 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (file.kind !== "file" && file.path.startsWith("models/")) {
-      diagnostics.push(diagnostic("symlink", file.path, TOP, `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under models/: commit the spec itself`));
+      diagnostics.push(
+        diagnostic(
+          "symlink",
+          file.path,
+          TOP,
+          `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under models/: commit the spec itself`,
+        ),
+      );
       continue;
     }
-    if (where.role === "misplaced") diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
+    if (where.role === "misplaced")
+      diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
     else if (where.role === "spec") specFiles.push({ file, user: where.user, suffix: where.suffix });
-    else if (where.role === "cluster" && file.kind === "file") clusterFiles.push({ file, cluster: where.cluster });
+    else if (where.role === "cluster" && file.kind === "file")
+      clusterFiles.push({ file, cluster: where.cluster });
   }
 
   const usersResult = parseUsers(snapshot.files.get(USERS_FILE));
@@ -91,6 +122,10 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   const defaults = [...clusters.values()].filter((c) => c.default);
   // Two defaults are reported on their cluster.yaml files: a spec relying on the default is not blamed too.
   if (defaults.length > 1) for (const c of defaults) broken.add(c.name);
+  // Spec validation depends on the cluster files only (user registration is checked here, not in it).
+  const clustersKey = options.memo
+    ? sha256(Buffer.from(clusterFiles.map((c) => `${c.file.path}\0${sha256(c.file.bytes)}`).join("\0")))
+    : "";
   const ctx = { clusters, broken, defaultCluster: defaults.length === 1 ? defaults[0] : undefined };
 
   // One model per (user, suffix), also across .yaml/.yml and letter case.
@@ -112,11 +147,21 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     const identity = `${user}/${suffix.toLowerCase()}`;
     const first = seen.get(identity);
     if (first !== undefined) {
-      diagnostics.push(diagnostic("duplicate-model", file.path, TOP, `${file.path} and ${first} define the same model: keep one file`));
+      diagnostics.push(
+        diagnostic(
+          "duplicate-model",
+          file.path,
+          TOP,
+          `${file.path} and ${first} define the same model: keep one file`,
+        ),
+      );
       continue;
     }
     seen.set(identity, file.path);
-    const result = validateSpec(file, user, suffix, ctx);
+    const digest = sha256(file.bytes);
+    const key = `${file.path}\0${digest}\0${clustersKey}`;
+    const result = options.memo?.get(key) ?? validateSpec(file, user, suffix, ctx, digest);
+    options.memo?.set(key, result);
     diagnostics.push(...result.diagnostics);
     if (result.spec) models.push(result.spec);
     if (result.doc) docs.set(file.path, result.doc);
@@ -127,7 +172,13 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     const doc = docs.get(spec.file);
     if (!doc) return TOP;
     const value = doc.value as Record<string, unknown>;
-    const key = spec.autoscaling ? "/autoscaling/max_replicas" : "num_replicas" in value ? "/num_replicas" : "gpus_per_replica" in value ? "/gpus_per_replica" : "/model_id";
+    const key = spec.autoscaling
+      ? "/autoscaling/max_replicas"
+      : "num_replicas" in value
+        ? "/num_replicas"
+        : "gpus_per_replica" in value
+          ? "/gpus_per_replica"
+          : "/model_id";
     return doc.keyAt(key);
   };
   diagnostics.push(...checkBudgets(models, clusters, users?.users, options.blame, sizeAt));
@@ -153,7 +204,10 @@ function checkBudgets(
       else for (const m of blamed) out.push(diagnostic(rule, m.file, sizeAt(m), message));
     };
     if (total > cluster.gpus) {
-      at("cluster-capacity", `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total}`);
+      at(
+        "cluster-capacity",
+        `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total}`,
+      );
     } else if (!packs(here, cluster)) {
       at(
         "packing",
@@ -190,7 +244,9 @@ function packs(models: readonly ModelSpec[], cluster: ClusterConfig): boolean {
   const free = new Array<number>(cluster.gpus_per_node + 1).fill(0);
   free[cluster.gpus_per_node] = nodes;
   const sizes = models.flatMap((m) =>
-    new Array<number>(m.autoscaling ? m.autoscaling.max_replicas : (m.num_replicas ?? 1)).fill(m.gpus_per_replica),
+    new Array<number>(m.autoscaling ? m.autoscaling.max_replicas : (m.num_replicas ?? 1)).fill(
+      m.gpus_per_replica,
+    ),
   );
   sizes.sort((a, b) => b - a);
   for (const size of sizes) {

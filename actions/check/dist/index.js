@@ -40303,12 +40303,21 @@ function clip(text2) {
 
 // generator/src/validate-spec.ts
 var SPEC_FIELDS = Object.keys(serving_spec_schema_default.properties);
-function validateSpec(file, user, suffix, ctx) {
+function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
   const parsed = parseYamlFile(file.path, file.bytes);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
   const { doc } = parsed;
   if (typeof doc.value !== "object" || doc.value === null || Array.isArray(doc.value)) {
-    return { diagnostics: [diagnostic("not-a-mapping", file.path, doc.valueAt(""), "a ServingSpec must be a YAML mapping of fields")] };
+    return {
+      diagnostics: [
+        diagnostic(
+          "not-a-mapping",
+          file.path,
+          doc.valueAt(""),
+          "a ServingSpec must be a YAML mapping of fields"
+        )
+      ]
+    };
   }
   const errors = schemaErrors("serving-spec", doc.value);
   const diagnostics = schemaDiagnostics(doc, errors, SPEC_FIELDS);
@@ -40353,7 +40362,12 @@ function validateSpec(file, user, suffix, ctx) {
     if (ctx.defaultCluster) targets = [ctx.defaultCluster];
     else if (ctx.broken.size === 0)
       diagnostics.push(
-        diagnostic("no-default-cluster", file.path, doc.keyAt("/model_id"), "no cluster is marked default: true: name one under `clusters:`")
+        diagnostic(
+          "no-default-cluster",
+          file.path,
+          doc.keyAt("/model_id"),
+          "no cluster is marked default: true: name one under `clusters:`"
+        )
       );
   }
   const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica : 1;
@@ -40374,18 +40388,35 @@ function validateSpec(file, user, suffix, ctx) {
     if (typeof raw.model_source === "string") {
       const check2 = checkModelSource(raw.model_source, user, cluster.roots, cluster.allow_hub);
       if (check2.ok) resolvedSource ??= check2.resolved;
-      else if (!diagnostics.some((d2) => d2.rule === check2.rule && d2.line === sourceAt.line && d2.column === sourceAt.column))
-        diagnostics.push(diagnostic(check2.rule, file.path, sourceAt, targets.length > 1 ? `${check2.message} (cluster ${cluster.name})` : check2.message));
+      else if (!diagnostics.some(
+        (d2) => d2.rule === check2.rule && d2.line === sourceAt.line && d2.column === sourceAt.column
+      ))
+        diagnostics.push(
+          diagnostic(
+            check2.rule,
+            file.path,
+            sourceAt,
+            targets.length > 1 ? `${check2.message} (cluster ${cluster.name})` : check2.message
+          )
+        );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
       for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.deny))) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d2) => d2.rule === problem.rule && d2.message === problem.message)) continue;
-        diagnostics.push(diagnostic(problem.rule, file.path, problem.atValue ? doc.valueAt(pointer) : doc.keyAt(pointer), problem.message));
+        diagnostics.push(
+          diagnostic(
+            problem.rule,
+            file.path,
+            problem.atValue ? doc.valueAt(pointer) : doc.keyAt(pointer),
+            problem.message
+          )
+        );
       }
     }
   }
-  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === void 0) return { doc, diagnostics };
+  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === void 0)
+    return { doc, diagnostics };
   const spec = raw;
   return {
     doc,
@@ -40394,7 +40425,7 @@ function validateSpec(file, user, suffix, ctx) {
       user,
       suffix,
       file: file.path,
-      digest: createHash("sha256").update(file.bytes).digest("hex"),
+      digest,
       source: spec.model_source,
       resolvedSource,
       ...spec.autoscaling ? { autoscaling: spec.autoscaling } : { num_replicas: spec.num_replicas ?? 1 },
@@ -40413,12 +40444,19 @@ var targetRules = (c3) => ({
   allow_hub: c3.sources.allow_hub,
   deny: c3.engine_kwargs.deny
 });
-var FALLBACK_RULES = { name: "(default)", roots: DEFAULT_SOURCE_ROOTS, allow_hub: true, deny: [] };
+var FALLBACK_RULES = {
+  name: "(default)",
+  roots: DEFAULT_SOURCE_ROOTS,
+  allow_hub: true,
+  deny: []
+};
+var sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 function modelGpus(spec) {
   return (spec.autoscaling ? spec.autoscaling.max_replicas : spec.num_replicas ?? 1) * spec.gpus_per_replica;
 }
 
 // generator/src/validate.ts
+var createSpecMemo = () => /* @__PURE__ */ new Map();
 var USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
 var SPEC_FILE = /^(.+)\.(yaml|yml)$/;
 var TOP = { line: 1, column: 1 };
@@ -40426,12 +40464,24 @@ function classifyPath(path) {
   const parts = path.split("/");
   if (parts[0] === "models") {
     if (path === USERS_FILE) return { role: "users" };
-    if (parts.length === 2) return { role: "misplaced", reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/" };
-    if (parts.length > 3) return { role: "misplaced", reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders" };
+    if (parts.length === 2)
+      return {
+        role: "misplaced",
+        reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/"
+      };
+    if (parts.length > 3)
+      return {
+        role: "misplaced",
+        reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders"
+      };
     const file = parts[2];
     if (file === ".gitkeep") return { role: "other" };
     const match = SPEC_FILE.exec(file);
-    if (!match) return { role: "misplaced", reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder" };
+    if (!match)
+      return {
+        role: "misplaced",
+        reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder"
+      };
     return { role: "spec", user: parts[1], suffix: match[1] };
   }
   if (parts[0] === "clusters" && parts.length >= 3) {
@@ -40452,12 +40502,21 @@ function validateRepo(snapshot, options = {}) {
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (file.kind !== "file" && file.path.startsWith("models/")) {
-      diagnostics.push(diagnostic("symlink", file.path, TOP, `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under models/: commit the spec itself`));
+      diagnostics.push(
+        diagnostic(
+          "symlink",
+          file.path,
+          TOP,
+          `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under models/: commit the spec itself`
+        )
+      );
       continue;
     }
-    if (where.role === "misplaced") diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
+    if (where.role === "misplaced")
+      diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
     else if (where.role === "spec") specFiles.push({ file, user: where.user, suffix: where.suffix });
-    else if (where.role === "cluster" && file.kind === "file") clusterFiles.push({ file, cluster: where.cluster });
+    else if (where.role === "cluster" && file.kind === "file")
+      clusterFiles.push({ file, cluster: where.cluster });
   }
   const usersResult = parseUsers(snapshot.files.get(USERS_FILE));
   diagnostics.push(...usersResult.diagnostics);
@@ -40476,6 +40535,7 @@ function validateRepo(snapshot, options = {}) {
   diagnostics.push(...defaultsProblems);
   const defaults = [...clusters.values()].filter((c3) => c3.default);
   if (defaults.length > 1) for (const c3 of defaults) broken.add(c3.name);
+  const clustersKey = options.memo ? sha256(Buffer.from(clusterFiles.map((c3) => `${c3.file.path}\0${sha256(c3.file.bytes)}`).join("\0"))) : "";
   const ctx = { clusters, broken, defaultCluster: defaults.length === 1 ? defaults[0] : void 0 };
   const seen = /* @__PURE__ */ new Map();
   const models = [];
@@ -40490,11 +40550,21 @@ function validateRepo(snapshot, options = {}) {
     const identity = `${user}/${suffix.toLowerCase()}`;
     const first = seen.get(identity);
     if (first !== void 0) {
-      diagnostics.push(diagnostic("duplicate-model", file.path, TOP, `${file.path} and ${first} define the same model: keep one file`));
+      diagnostics.push(
+        diagnostic(
+          "duplicate-model",
+          file.path,
+          TOP,
+          `${file.path} and ${first} define the same model: keep one file`
+        )
+      );
       continue;
     }
     seen.set(identity, file.path);
-    const result = validateSpec(file, user, suffix, ctx);
+    const digest = sha256(file.bytes);
+    const key = `${file.path}\0${digest}\0${clustersKey}`;
+    const result = options.memo?.get(key) ?? validateSpec(file, user, suffix, ctx, digest);
+    options.memo?.set(key, result);
     diagnostics.push(...result.diagnostics);
     if (result.spec) models.push(result.spec);
     if (result.doc) docs.set(file.path, result.doc);
@@ -40521,7 +40591,10 @@ function checkBudgets(models, clusters, users, blame, sizeAt) {
       else for (const m2 of blamed) out.push(diagnostic(rule, m2.file, sizeAt(m2), message));
     };
     if (total > cluster.gpus) {
-      at2("cluster-capacity", `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total}`);
+      at2(
+        "cluster-capacity",
+        `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total}`
+      );
     } else if (!packs(here, cluster)) {
       at2(
         "packing",
@@ -40555,7 +40628,9 @@ function packs(models, cluster) {
   const free = new Array(cluster.gpus_per_node + 1).fill(0);
   free[cluster.gpus_per_node] = nodes;
   const sizes = models.flatMap(
-    (m2) => new Array(m2.autoscaling ? m2.autoscaling.max_replicas : m2.num_replicas ?? 1).fill(m2.gpus_per_replica)
+    (m2) => new Array(m2.autoscaling ? m2.autoscaling.max_replicas : m2.num_replicas ?? 1).fill(
+      m2.gpus_per_replica
+    )
   );
   sizes.sort((a, b3) => b3 - a);
   for (const size of sizes) {
@@ -40841,7 +40916,10 @@ hbs.registerHelper("json", (value) => {
 
 // generator/src/pipeline.ts
 function checkRepo(snapshot, options) {
-  const validation = validateRepo(snapshot, options.blame ? { blame: options.blame } : {});
+  const validation = validateRepo(snapshot, {
+    ...options.blame ? { blame: options.blame } : {},
+    ...options.memo ? { memo: options.memo } : {}
+  });
   if (!validation.ok) return { validation, diagnostics: validation.diagnostics, ok: false };
   const render = renderFragments(validation.model, {
     now: options.now,
@@ -40855,10 +40933,14 @@ var isRenderCurrent = (diff) => diff !== void 0 && diff.stale.length === 0 && di
 
 // generator/src/plan.ts
 function planChange(base, head, options) {
-  const before = options.checks?.base ?? checkRepo(base, { now: options.now });
-  const after = options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)] });
+  const memo = createSpecMemo();
+  const before = options.checks?.base ?? checkRepo(base, { now: options.now, memo });
+  const after = options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)], memo });
   const afterFragments = after.render?.fragments ?? provisionalFragments(base, head, before.render?.fragments ?? [], after.validation, options.now);
-  const clusterNames = /* @__PURE__ */ new Set([...before.validation.model.clusters.keys(), ...after.validation.model.clusters.keys()]);
+  const clusterNames = /* @__PURE__ */ new Set([
+    ...before.validation.model.clusters.keys(),
+    ...after.validation.model.clusters.keys()
+  ]);
   const clusters = [];
   for (const name of [...clusterNames].sort()) {
     const cluster = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name);
@@ -40866,15 +40948,32 @@ function planChange(base, head, options) {
     const old = (before.render?.fragments ?? []).filter((f3) => f3.cluster === name);
     const now = afterFragments.filter((f3) => f3.cluster === name);
     clusters.push(
-      planCluster(cluster, oldCluster, old, now, after.validation.model.users?.users, before.validation.model.users?.users)
+      planCluster(
+        cluster,
+        oldCluster,
+        old,
+        now,
+        after.validation.model.users?.users,
+        before.validation.model.users?.users
+      )
     );
   }
   const changed = clusters.some((c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0);
-  return { base: base.label, head: head.label, ok: after.ok, changed, clusters, diagnostics: after.diagnostics };
+  return {
+    base: base.label,
+    head: head.label,
+    ok: after.ok,
+    changed,
+    clusters,
+    diagnostics: after.diagnostics
+  };
 }
 var keyOf = (f3) => `${f3.user}/${f3.suffix}`;
 function provisionalFragments(base, head, baseFragments, validation, now) {
-  const rendered = renderFragments(validation.model, { now, timestamps: [timestampsOf(base), timestampsOf(head)] });
+  const rendered = renderFragments(validation.model, {
+    now,
+    timestamps: [timestampsOf(base), timestampsOf(head)]
+  });
   const valid = new Set(validation.model.models.map((m2) => m2.file));
   const kept = baseFragments.filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
   return [...rendered.fragments, ...kept];
@@ -40884,7 +40983,9 @@ function planCluster(cluster, oldCluster, old, now, users, oldUsers) {
   const nowByKey = new Map(now.map((f3) => [keyOf(f3), f3]));
   const deploy = now.filter((f3) => !oldByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true));
   const undeploy = old.filter((f3) => !nowByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true));
-  const oldApps = new Map(oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []);
+  const oldApps = new Map(
+    oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []
+  );
   const restarts = [];
   for (const app of applicationsOf(cluster, now)) {
     const previous = oldApps.get(app.name);
@@ -40925,11 +41026,25 @@ function planCluster(cluster, oldCluster, old, now, users, oldUsers) {
 function describe(f3, changes, restarts) {
   const deployment = f3.deployment;
   const replicas = deployment.autoscaling_config ? `autoscaling ${deployment.autoscaling_config.min_replicas}-${deployment.autoscaling_config.max_replicas} x${f3.gpus_per_replica} GPU` : `${String(deployment.num_replicas)}x${f3.gpus_per_replica} GPU`;
-  return { key: keyOf(f3), user: f3.user, served_name: f3.served_name, endpoint: f3.endpoint, spec: f3.spec, gpus: f3.gpus, replicas, changes, restarts };
+  return {
+    key: keyOf(f3),
+    user: f3.user,
+    served_name: f3.served_name,
+    endpoint: f3.endpoint,
+    spec: f3.spec,
+    gpus: f3.gpus,
+    replicas,
+    changes,
+    restarts
+  };
 }
 function diffFragment(a, b3) {
   const out = [];
-  const seen = (f3) => ({ llm_config: f3.llm_config, deployment: f3.deployment, endpoint: f3.endpoint });
+  const seen = (f3) => ({
+    llm_config: f3.llm_config,
+    deployment: f3.deployment,
+    endpoint: f3.endpoint
+  });
   diffValue("", seen(a), seen(b3), out);
   return out.map(
     (line) => line.replace(/^llm_config\.engine_kwargs\./, "engine_kwargs.").replace(/^llm_config\.model_loading_config\.model_source/, "model_source").replace(/^deployment\./, "")
@@ -44767,10 +44882,11 @@ async function analyse(ctx) {
     base ? readCommitSnapshot(ctx.workspace, base) : Promise.resolve(emptySnapshot())
   ]);
   const baseTimestamps = timestampsOf(baseSnapshot);
-  const check2 = checkRepo(head, { now, timestamps: [baseTimestamps], blame: new Set(changed) });
+  const memo = createSpecMemo();
+  const check2 = checkRepo(head, { now, timestamps: [baseTimestamps], blame: new Set(changed), memo });
   const plan = planChange(baseSnapshot, head, {
     now,
-    checks: { base: checkRepo(baseSnapshot, { now }), head: check2 }
+    checks: { base: checkRepo(baseSnapshot, { now, memo }), head: check2 }
   });
   const found = [...check2.diagnostics, ...ownership];
   let render;

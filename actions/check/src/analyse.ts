@@ -1,5 +1,6 @@
 import {
   checkRepo,
+  createSpecMemo,
   CODEOWNERS_FILE,
   diffRendered,
   hasErrors,
@@ -102,10 +103,12 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
     base ? readCommitSnapshot(ctx.workspace, base) : Promise.resolve(emptySnapshot()),
   ]);
   const baseTimestamps = timestampsOf(baseSnapshot);
-  const check = checkRepo(head, { now, timestamps: [baseTimestamps], blame: new Set(changed) });
+  // Base and head share almost every spec: one memo validates each unchanged file once.
+  const memo = createSpecMemo();
+  const check = checkRepo(head, { now, timestamps: [baseTimestamps], blame: new Set(changed), memo });
   const plan = planChange(baseSnapshot, head, {
     now,
-    checks: { base: checkRepo(baseSnapshot, { now }), head: check },
+    checks: { base: checkRepo(baseSnapshot, { now, memo }), head: check },
   });
   const found: Diagnostic[] = [...check.diagnostics, ...ownership];
   let render: Analysis["render"];

@@ -1,0 +1,52 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { readWorkingTree } from "./io/working-tree";
+import type { RepoSnapshot } from "./types";
+import { createSpecMemo, validateRepo } from "./validate";
+
+const repo = readWorkingTree(join(import.meta.dirname, "../.."));
+const withFile = (snapshot: RepoSnapshot, path: string, text: string): RepoSnapshot => {
+  const files = new Map(snapshot.files);
+  files.set(path, { path, kind: "file", bytes: Buffer.from(text) });
+  return { files, label: "edited" };
+};
+
+describe("spec memo", () => {
+  it("reuses a spec's result when the file and every cluster.yaml are unchanged", () => {
+    const memo = createSpecMemo();
+    validateRepo(repo, { memo });
+    const size = memo.size;
+    const first = [...memo.values()];
+    validateRepo(repo, { memo });
+    expect(memo.size).toBe(size);
+    expect([...memo.values()].every((result, i) => result === first[i])).toBe(true);
+  });
+
+  it("revalidates every spec when a cluster.yaml changes, so a reuse is never stale", () => {
+    const memo = createSpecMemo();
+    expect(validateRepo(repo, { memo }).ok).toBe(true);
+    const cluster = new TextDecoder().decode(repo.files.get("clusters/h1/cluster.yaml")!.bytes);
+    // One node of 1 GPU: llama-8b's 2 GPUs per replica no longer fit, which only a fresh validation sees.
+    const shrunk = withFile(
+      repo,
+      "clusters/h1/cluster.yaml",
+      cluster.replace("gpus_per_node: 8", "gpus_per_node: 1"),
+    );
+    const result = validateRepo(shrunk, { memo });
+    expect(result.diagnostics.filter((d) => d.rule === "gpus-per-node").map((d) => d.file)).toEqual([
+      "models/alice/llama-8b.yaml",
+    ]);
+  });
+
+  it("revalidates a spec whose bytes changed", () => {
+    const memo = createSpecMemo();
+    validateRepo(repo, { memo });
+    const spec = new TextDecoder().decode(repo.files.get("models/alice/qwen-0.5b.yaml")!.bytes);
+    const broken = withFile(
+      repo,
+      "models/alice/qwen-0.5b.yaml",
+      spec.replace("max_model_len", "max_model_lenght"),
+    );
+    expect(validateRepo(broken, { memo }).diagnostics.map((d) => d.rule)).toContain("engine-kwarg-unknown");
+  });
+});
