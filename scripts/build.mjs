@@ -1,5 +1,6 @@
 // Builds the CLI (dist/) and, with --action, the committed Action bundle (actions/check/dist/).
 import { build } from "esbuild";
+import { rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const banner =
@@ -24,6 +25,8 @@ export const actionOptions = {
 };
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  // Chunk names carry content hashes: start from an empty dist/ so stale chunks never pile up.
+  rmSync("dist", { recursive: true, force: true });
   await build(cliOptions);
   if (process.argv.includes("--action")) await build(actionOptions);
 }
