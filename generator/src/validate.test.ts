@@ -500,4 +500,14 @@ describe("classifyPath", () => {
       "models/alice/notes.txt E400 spec-location",
     ]);
   });
+
+  it("refuses a symlinked cluster.yaml instead of silently dropping the cluster", () => {
+    const link = "clusters/lab/cluster.yaml";
+    const result = validateRepo(
+      withFiles({ [link]: { path: link, kind: "symlink", bytes: new TextEncoder().encode("/etc/passwd") } }),
+    );
+    expect(result.diagnostics.filter((d) => d.file === link).map((d) => `${d.code} ${d.rule}`)).toEqual([
+      "E403 symlink",
+    ]);
+  });
 });

@@ -85,13 +85,15 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
 
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
-    if (file.kind !== "file" && file.path.startsWith("models/")) {
+    if (file.kind !== "file") {
+      // A link could point a spec or a cluster's settings anywhere on the machine that reads the repository.
+      const top = file.path.split("/")[0];
       diagnostics.push(
         diagnostic(
           "symlink",
           file.path,
           TOP,
-          `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under models/: commit the spec itself`,
+          `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under ${top}/: commit the file itself`,
         ),
       );
       continue;
