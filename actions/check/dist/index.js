@@ -40501,13 +40501,14 @@ function validateRepo(snapshot, options = {}) {
   const clusterFiles = [];
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
-    if (file.kind !== "file" && file.path.startsWith("models/")) {
+    if (file.kind !== "file") {
+      const top = file.path.split("/")[0];
       diagnostics.push(
         diagnostic(
           "symlink",
           file.path,
           TOP,
-          `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under models/: commit the spec itself`
+          `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under ${top}/: commit the file itself`
         )
       );
       continue;
