@@ -1,10 +1,49 @@
 import type { Command } from "../../../generator/src/cli/command";
+import { LockError, StateStoreError } from "../errors";
+import { runAgent } from "../runtime/run-agent";
+import { parseAgentOptions } from "./agent-options";
 
-// Placeholder while the command is being built; replaced in the same series of commits.
 export const agentCommand: Command = {
-  summary: "(in progress)",
-  usage: "(in progress)",
-  async run() {
-    throw new Error("not implemented yet");
+  summary: "Run the sync agent beside a Ray cluster: apply what the branch declares, report each model on its commit.",
+  usage: `Usage: serve-gitops agent --cluster NAME --repo URL|PATH --github-repo OWNER/NAME --state-dir DIR [options]
+
+Every flag also reads an environment variable (in brackets); the flag wins.
+  --cluster NAME             the cluster this agent serves                  [SERVE_GITOPS_CLUSTER]
+  --repo URL|PATH            the repository (no credentials in the URL)     [SERVE_GITOPS_REPO]
+  --branch NAME              the branch to follow (default main)            [SERVE_GITOPS_BRANCH]
+  --ray-address URL          overrides ray.dashboard_address of cluster.yaml [SERVE_GITOPS_RAY_ADDRESS]
+  --ray-token-file F         Ray's auth token (RAY_AUTH_MODE=token)          [SERVE_GITOPS_RAY_TOKEN_FILE | SERVE_GITOPS_RAY_TOKEN]
+  --github-repo OWNER/NAME   where commit statuses go                        [SERVE_GITOPS_GITHUB_REPO | GITHUB_REPOSITORY]
+  --github-api-url URL       GHES: https://HOST/api/v3; Gitea/Forgejo: /api/v1 [SERVE_GITOPS_GITHUB_API_URL | GITHUB_API_URL]
+  --github-token-file F      statuses: write, pull-requests: write, contents: read [SERVE_GITOPS_GITHUB_TOKEN_FILE | GITHUB_TOKEN]
+  --git-token-file F         for a private repository, sent as git's http.extraHeader [SERVE_GITOPS_GIT_TOKEN_FILE | SERVE_GITOPS_GIT_TOKEN]
+  --state-dir DIR            bare clone, record, outbox, lock (one agent per directory) [SERVE_GITOPS_STATE_DIR]
+  --interval D               how often to ask the remote for the branch head (default 10s) [SERVE_GITOPS_INTERVAL]
+  --watch-interval D         how often to read Ray while models deploy (default 2s) [SERVE_GITOPS_WATCH_INTERVAL]
+  --once                     one full cycle (with the watch and the drift check), then exit [SERVE_GITOPS_ONCE]
+  --listen HOST:PORT         serve /healthz /readyz /metrics /status and POST /sync [SERVE_GITOPS_LISTEN]
+  --status-url URL           public URL of /status, linked from statuses    [SERVE_GITOPS_STATUS_URL]
+  --sync-token-file F        bearer token POST /sync accepts                 [SERVE_GITOPS_SYNC_TOKEN_FILE | SERVE_GITOPS_SYNC_TOKEN]
+  --webhook-secret-file F    secret of a GitHub push webhook to POST /sync   [SERVE_GITOPS_WEBHOOK_SECRET_FILE | SERVE_GITOPS_WEBHOOK_SECRET]
+  --dry-run                  decide and log; no PUT, no status, no state written [SERVE_GITOPS_DRY_RUN]
+  --suspend                  apply nothing; keep reporting drift             [SERVE_GITOPS_SUSPEND]
+  --log-level LEVEL          pino level (default info)                       [SERVE_GITOPS_LOG_LEVEL]
+  --ray-timeout D            per request to Ray (default 10s)                [SERVE_GITOPS_RAY_TIMEOUT]
+  --git-timeout D            per git command (default 60s)                   [SERVE_GITOPS_GIT_TIMEOUT]
+Private repositories: --git-token-file, or git's own GIT_CONFIG_COUNT/GIT_CONFIG_KEY_n/GIT_CONFIG_VALUE_n
+(e.g. http.extraHeader) in the environment, or SSH with SSH_AUTH_SOCK.
+
+Exit: 0 (with --once: the cycle ran, even if models failed: that is reported on the commit), 1 an agent fault
+(Ray unsupported or unreachable, another agent holds the state directory, ...), 2 a usage error.`,
+  async run(argv) {
+    const config = parseAgentOptions(argv);
+    try {
+      return await runAgent(config);
+    } catch (error) {
+      // An agent fault (exit 1), not a usage error: another agent holds the state directory, the disk refuses, ...
+      const message = error instanceof LockError || error instanceof StateStoreError || error instanceof Error ? error.message : String(error);
+      process.stderr.write(`serve-gitops agent: ${message}\n`);
+      return 1;
+    }
   },
 };

@@ -1,0 +1,64 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createFixtureRepo, specYaml, type FixtureRepo } from "../../testkit/git-fixture";
+import { GitSource, redactUrl } from "./git-source";
+
+let repo: FixtureRepo;
+let state: string;
+afterEach(() => {
+  repo.cleanup();
+  rmSync(state, { recursive: true, force: true });
+});
+
+function source() {
+  state = mkdtempSync(join(tmpdir(), "serve-gitops-clone-"));
+  const commands: string[] = [];
+  const git = new GitSource({ url: repo.remote, branch: "main", cloneDir: join(state, "repo.git"), env: {}, timeoutMs: 10_000, onCommand: (c) => commands.push(c) });
+  return { git, commands };
+}
+
+describe("the git source", () => {
+  it("asks the remote for the head (one ls-remote) and fetches into the bare clone only when it moved", async () => {
+    repo = createFixtureRepo({ "models/alice/x.yaml": specYaml("x") });
+    const first = repo.ship("initial");
+    const { git, commands } = source();
+    expect(await git.head()).toBe(first);
+    await git.ensure(first);
+    expect(commands).toEqual(["ls-remote", "init", "fetch"]);
+    commands.length = 0;
+    expect(await git.head()).toBe(first);
+    await git.ensure(first);
+    expect(commands).toEqual(["ls-remote"]);
+    const snapshot = await git.snapshot(first);
+    expect([...snapshot.files.keys()]).toContain("clusters/h1/rendered/alice/x.yaml");
+  });
+
+  it("follows a force-push and bounds the history by the merge base", async () => {
+    repo = createFixtureRepo({ "models/alice/x.yaml": specYaml("x") });
+    const base = repo.ship("base");
+    repo.write("models/alice/y.yaml", specYaml("y"));
+    const dropped = repo.ship("y (will be dropped)");
+    const { git } = source();
+    await git.ensure(dropped);
+    repo.git("reset", "--quiet", "--hard", base);
+    repo.write("models/bob/z.yaml", specYaml("z"));
+    repo.render();
+    const rewritten = repo.commit("z\n\nServe-Gitops-Allow-Prune: 3");
+    repo.push({ force: true });
+    expect(await git.head()).toBe(rewritten);
+    await git.ensure(rewritten);
+    const history = await git.history(rewritten, dropped, "clusters/h1/rendered/", 100);
+    expect(history).toEqual([{ sha: rewritten, paths: ["clusters/h1/rendered/bob/z.yaml"] }]);
+    expect(await git.trailers(rewritten, dropped, "Serve-Gitops-Allow-Prune", 100)).toEqual(["3"]);
+  });
+
+  it("reports an unreachable remote as a transient GitError and never shows credentials", async () => {
+    repo = createFixtureRepo();
+    state = mkdtempSync(join(tmpdir(), "serve-gitops-clone-"));
+    const git = new GitSource({ url: join(repo.root, "missing.git"), branch: "main", cloneDir: join(state, "repo.git"), env: {}, timeoutMs: 10_000 });
+    await expect(git.head()).rejects.toMatchObject({ name: "GitError", kind: "transient" });
+    expect(redactUrl("https://user:token@github.com/a/b.git")).toBe("https://***@github.com/a/b.git");
+  });
+});

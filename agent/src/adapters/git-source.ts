@@ -1,0 +1,127 @@
+// DesiredStateSource over git: one `ls-remote` per cycle; a fetch into a bare clone in the state directory
+// only when the branch moved; snapshots through the core's readCommitSnapshot (one ls-tree + one batched
+// cat-file, modes kept). Credentials never enter the URL or the logs: they come through git's own
+// configuration in the environment (GIT_CONFIG_COUNT/KEY/VALUE with an http.extraHeader).
+import { existsSync, mkdirSync } from "node:fs";
+import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
+import type { RepoSnapshot } from "../../../generator/src/index";
+import { GitError } from "../errors";
+import type { CommitChanges, DesiredStateSource } from "../ports";
+
+export interface GitSourceOptions {
+  /** A URL without credentials, or a local path. */
+  readonly url: string;
+  readonly branch: string;
+  /** The bare clone, e.g. <state-dir>/repo.git */
+  readonly cloneDir: string;
+  /** GIT_CONFIG_* and friends: passed to every git process. */
+  readonly env: Readonly<Record<string, string>>;
+  readonly timeoutMs: number;
+  /** Called for every git process the source runs (metrics and the bench count them). */
+  readonly onCommand?: (command: "ls-remote" | "fetch" | "read" | "log" | "init") => void;
+}
+
+export class GitSource implements DesiredStateSource {
+  private readonly known = new Set<string>();
+
+  constructor(private readonly options: GitSourceOptions) {}
+
+  private git() {
+    if (!existsSync(this.options.cloneDir)) mkdirSync(this.options.cloneDir, { recursive: true });
+    return createGit(this.options.cloneDir, { env: this.options.env, timeoutMs: this.options.timeoutMs });
+  }
+
+  async head(): Promise<string> {
+    const { url, branch } = this.options;
+    this.options.onCommand?.("ls-remote");
+    let out: string;
+    try {
+      out = await this.git().raw(["ls-remote", "--", url, `refs/heads/${branch}`]);
+    } catch (error) {
+      throw new GitError(`cannot reach ${redactUrl(url)}: ${firstLine(error)}`, { kind: "transient", cause: error });
+    }
+    const sha = /^([0-9a-f]{40,64})\trefs\/heads\//m.exec(out)?.[1];
+    if (!sha) throw new GitError(`branch ${branch} does not exist on ${redactUrl(url)}`, { kind: "terminal" });
+    return sha;
+  }
+
+  async ensure(sha: string): Promise<void> {
+    if (await this.has(sha)) return;
+    const { url, branch, cloneDir } = this.options;
+    try {
+      if (!existsSync(`${cloneDir}/HEAD`)) {
+        this.options.onCommand?.("init");
+        await this.git().raw(["init", "--bare", "--quiet", "."]);
+      }
+      this.options.onCommand?.("fetch");
+      // "+": always follow the remote, also after a force-push.
+      await this.git().raw(["fetch", "--quiet", "--no-tags", "--force", "--", url, `+refs/heads/${branch}:refs/heads/${branch}`]);
+    } catch (error) {
+      throw new GitError(`cannot fetch ${branch} from ${redactUrl(url)}: ${firstLine(error)}`, { kind: "transient", cause: error });
+    }
+    if (!(await this.has(sha))) {
+      throw new GitError(`${sha} is not on ${branch} any more (the branch moved while fetching)`, { kind: "transient" });
+    }
+  }
+
+  async snapshot(sha: string): Promise<RepoSnapshot> {
+    this.options.onCommand?.("read");
+    try {
+      return await readCommitSnapshot(this.options.cloneDir, sha, { env: this.options.env, timeoutMs: this.options.timeoutMs });
+    } catch (error) {
+      throw new GitError(`cannot read ${sha}: ${firstLine(error)}`, { kind: "transient", cause: error });
+    }
+  }
+
+  async history(to: string, from: string | undefined, under: string, max: number): Promise<CommitChanges[]> {
+    const args = ["log", "--first-parent", `--max-count=${max}`, "--format=%x00%H", "--name-only", to];
+    // `^from` stops at the merge base too, so a force-push that dropped `from` is bounded as well.
+    if (from && (await this.has(from))) args.push(`^${from}`);
+    this.options.onCommand?.("log");
+    let out: string;
+    try {
+      out = await this.git().raw([...args, "--", under]);
+    } catch (error) {
+      throw new GitError(`cannot read the history of ${to}: ${firstLine(error)}`, { kind: "transient", cause: error });
+    }
+    return out
+      .split("\0")
+      .filter((chunk) => chunk.trim() !== "")
+      .map((chunk) => {
+        const [sha = "", ...paths] = chunk.split("\n").map((l) => l.trim());
+        return { sha, paths: paths.filter((p) => p !== "") };
+      });
+  }
+
+  async trailers(to: string, from: string | undefined, key: string, max: number): Promise<string[]> {
+    const range = from && (await this.has(from)) ? [to, `^${from}`] : [to];
+    const args = ["log", `--max-count=${from ? max : 1}`, `--format=%(trailers:key=${key},valueonly,separator=%x00)%x00`, ...range];
+    this.options.onCommand?.("log");
+    try {
+      const out = await this.git().raw(args);
+      return out.split("\0").map((v) => v.trim()).filter((v) => v !== "");
+    } catch (error) {
+      throw new GitError(`cannot read the trailers of ${to}: ${firstLine(error)}`, { kind: "transient", cause: error });
+    }
+  }
+
+  private async has(sha: string): Promise<boolean> {
+    if (this.known.has(sha)) return true;
+    if (!existsSync(`${this.options.cloneDir}/HEAD`)) return false;
+    try {
+      await this.git().raw(["cat-file", "-e", `${sha}^{commit}`]);
+      this.known.add(sha);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** A URL for messages: never with user info, even if someone put it there. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1***@");
+}
+
+const firstLine = (error: unknown): string =>
+  redactUrl((error instanceof Error ? error.message : String(error)).trim().split("\n")[0] ?? "");

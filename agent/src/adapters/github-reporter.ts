@@ -1,0 +1,94 @@
+// StatusReporter over the GitHub REST API (also GHES at /api/v3 and Gitea/Forgejo at /api/v1).
+import type { Octokit } from "octokit";
+import { GitHubError } from "../errors";
+import type { PostedStatus, PullRef, StatusReporter, StatusWriteRequest } from "../ports";
+import type { CommitState } from "../report/status-plan";
+
+export class GitHubReporter implements StatusReporter {
+  private readonly owner: string;
+  private readonly repo: string;
+
+  constructor(
+    private readonly octokit: Octokit,
+    repository: string,
+  ) {
+    const [owner = "", repo = ""] = repository.split("/");
+    this.owner = owner;
+    this.repo = repo;
+  }
+
+  async postStatus(sha: string, status: StatusWriteRequest): Promise<void> {
+    await this.call("POST statuses", () =>
+      this.octokit.rest.repos.createCommitStatus({ owner: this.owner, repo: this.repo, sha, ...status }),
+    );
+  }
+
+  async combinedStatus(sha: string): Promise<PostedStatus[]> {
+    const out: PostedStatus[] = [];
+    // Not octokit.paginate: the combined status is an object with a `statuses` page, not a list.
+    for (let page = 1; page <= 20; page++) {
+      const { data } = await this.call("GET combined status", () =>
+        this.octokit.rest.repos.getCombinedStatusForRef({ owner: this.owner, repo: this.repo, ref: sha, per_page: 100, page }),
+      );
+      for (const s of data.statuses) out.push({ context: s.context, state: s.state as CommitState, description: s.description ?? "" });
+      if (data.statuses.length < 100 || out.length >= data.total_count) break;
+    }
+    return out;
+  }
+
+  async pullsOf(sha: string): Promise<PullRef[]> {
+    const { data } = await this.call("GET commit pulls", () =>
+      this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: this.owner, repo: this.repo, commit_sha: sha, per_page: 100 }),
+    );
+    return data.map((p) => ({ number: p.number, head_sha: p.head.sha, base_ref: p.base.ref }));
+  }
+
+  async findComment(pr: number, marker: string): Promise<number | undefined> {
+    const comments = await this.call("GET comments", () =>
+      this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: pr, per_page: 100 }),
+    );
+    return comments.find((c) => (c.body ?? "").includes(marker))?.id;
+  }
+
+  async createComment(pr: number, body: string): Promise<number> {
+    const { data } = await this.call("POST comment", () =>
+      this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: pr, body }),
+    );
+    return data.id;
+  }
+
+  async updateComment(id: number, body: string): Promise<void> {
+    await this.call("PATCH comment", () => this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: id, body }));
+  }
+
+  private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw toGitHubError(what, error);
+    }
+  }
+}
+
+/** 5xx, 429, rate-limit 403s and network failures are transient; the rest (401, 404, 422, ...) terminal. */
+export function toGitHubError(what: string, error: unknown): GitHubError {
+  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
+  const status = typeof e.status === "number" ? e.status : undefined;
+  const headers = e.response?.headers ?? {};
+  const message = (e.message ?? String(error)).split("\n")[0] ?? "";
+  const rateLimited =
+    status === 429 || (status === 403 && (headers["x-ratelimit-remaining"] === "0" || /rate limit/i.test(message)));
+  let retryAt: number | undefined;
+  if (rateLimited) {
+    const after = Number(headers["retry-after"]);
+    const reset = Number(headers["x-ratelimit-reset"]);
+    retryAt = Number.isFinite(after) && after > 0 ? Date.now() + after * 1000 : Number.isFinite(reset) && reset > 0 ? reset * 1000 : Date.now() + 60_000;
+  }
+  const transient = status === undefined || status >= 500 || status === 408 || rateLimited;
+  return new GitHubError(`GitHub ${what} failed${status ? ` (${status})` : ""}: ${message}`, {
+    kind: transient ? "transient" : "terminal",
+    cause: error,
+    ...(status !== undefined ? { status } : {}),
+    ...(retryAt !== undefined ? { retryAt } : {}),
+  });
+}

@@ -1,0 +1,63 @@
+// The agent's one Octokit: the `octokit` package, so plugin-retry (5xx) and plugin-throttling (write spacing,
+// primary and secondary rate limits) are on. Tests shorten their timings through the same options.
+import { Octokit } from "octokit";
+import type { Logger } from "../log";
+
+export interface OctokitOptions {
+  readonly baseUrl: string;
+  readonly token: string;
+  readonly log: Logger;
+  /** plugin-throttling / plugin-retry options that replace the defaults (tests shorten the timings). */
+  readonly tuning?: { readonly throttle?: object; readonly retry?: object };
+  /** Every answer (or failure) for metrics: status and the remaining primary rate limit. */
+  readonly onResponse?: (method: string, status: number, remaining: number | undefined) => void;
+}
+
+/** plugin-retry's defaults plus 429. */
+export const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+
+/** Wait for a rate limit inside the request only when it is short; longer ones go back to the outbox. */
+const MAX_INLINE_WAIT_S = 60;
+
+export function createOctokit(options: OctokitOptions): Octokit {
+  const { log } = options;
+  const octokit = new Octokit({
+    baseUrl: options.baseUrl.replace(/\/+$/, ""),
+    auth: options.token,
+    userAgent: "serve-gitops-agent",
+    // The plugins log strings only; route them to pino (never the request object).
+    log: {
+      debug: (message: string) => log.debug({ octokit: true }, message),
+      info: (message: string) => log.debug({ octokit: true }, message),
+      warn: (message: string) => log.warn({ octokit: true }, message),
+      error: (message: string) => log.error({ octokit: true }, message),
+    },
+    throttle: {
+      onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
+        log.warn({ retryAfter, retryCount }, "GitHub primary rate limit");
+        return retryAfter <= MAX_INLINE_WAIT_S && retryCount < 2;
+      },
+      onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
+        log.warn({ retryAfter, retryCount }, "GitHub secondary rate limit");
+        return retryAfter <= MAX_INLINE_WAIT_S * 2 && retryCount < 2;
+      },
+      ...options.tuning?.throttle,
+    },
+    // plugin-retry would retry a 429 itself after (n+1)^2 s, ignoring retry-after, before plugin-throttling (the
+    // outer hook) ever sees it: leave 429s to plugin-throttling, which waits as long as GitHub says.
+    retry: { doNotRetry: DO_NOT_RETRY, ...options.tuning?.retry },
+  });
+  const remainingOf = (headers: Record<string, unknown> | undefined) => {
+    const value = Number(headers?.["x-ratelimit-remaining"]);
+    return Number.isFinite(value) ? value : undefined;
+  };
+  octokit.hook.after("request", (response, request) => {
+    options.onResponse?.(request.method, response.status, remainingOf(response.headers));
+  });
+  octokit.hook.error("request", (error, request) => {
+    const e = error as { status?: number; response?: { headers?: Record<string, unknown> } };
+    options.onResponse?.(request.method, e.status ?? 0, remainingOf(e.response?.headers));
+    throw error;
+  });
+  return octokit;
+}

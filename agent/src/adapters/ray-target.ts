@@ -1,0 +1,112 @@
+// ServeTarget over the Ray dashboard REST API (dashboard/modules/serve/serve_head.py).
+import type { ServeConfig } from "../../../generator/src/index";
+import { GENERATOR_VERSION } from "../../../generator/src/index";
+import { RayError, UnsupportedRayError } from "../errors";
+import { parseServeDetails } from "../model/observed";
+import type { Observed } from "../model/types";
+import type { RayVersion, ServeTarget } from "../ports";
+import { send, type HttpResponse } from "./ray-http";
+
+export const SERVE_PATH = "/api/serve/applications/";
+export const VERSION_PATH = "/api/ray/version";
+
+/**
+ * Ray Serve LLM's `build_openai_app` with `LLMServer:<name>` deployment names and per-deployment overrides
+ * of them: Ray 2.46 and later (older Ray named them LLMDeployment:<id> behind an LLMRouter).
+ */
+export const MIN_RAY_VERSION = "2.46.0";
+
+export interface RayTargetOptions {
+  /** The dashboard address (the cluster's, or --ray-address). */
+  readonly address: () => string;
+  readonly token?: string;
+  readonly timeoutMs: number;
+  /** Every request's outcome, for metrics: an HTTP status, or "unreachable". */
+  readonly onResponse?: (method: string, path: string, status: number | "unreachable") => void;
+}
+
+export class RayServeTarget implements ServeTarget {
+  constructor(private readonly options: RayTargetOptions) {}
+
+  async version(): Promise<RayVersion> {
+    const body = await this.json("GET", VERSION_PATH);
+    const version = typeof body === "object" && body !== null ? (body as Record<string, unknown>).ray_version : undefined;
+    if (typeof version !== "string") throw new UnsupportedRayError(`${this.base()}${VERSION_PATH} did not name a ray_version: is this a Ray dashboard?`);
+    const api = (body as Record<string, unknown>).version;
+    return { ray_version: version, version: typeof api === "string" ? api : "" };
+  }
+
+  async observe(): Promise<Observed> {
+    return parseServeDetails(await this.json("GET", SERVE_PATH));
+  }
+
+  async apply(config: ServeConfig): Promise<void> {
+    await this.call("PUT", SERVE_PATH, JSON.stringify(config));
+  }
+
+  private base(): string {
+    return this.options.address().replace(/\/+$/, "");
+  }
+
+  private async json(method: "GET", path: string): Promise<unknown> {
+    const res = await this.call(method, path);
+    try {
+      return JSON.parse(res.text) as unknown;
+    } catch (error) {
+      throw new RayError(`${method} ${path} answered ${res.status} with something that is not JSON`, { kind: "transient", status: res.status, cause: error });
+    }
+  }
+
+  private async call(method: "GET" | "PUT", path: string, body?: string): Promise<HttpResponse> {
+    const headers: Record<string, string> = { accept: "application/json", "user-agent": `${GENERATOR_VERSION} agent` };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
+    let res: HttpResponse;
+    const where = `${this.base()}${path}`;
+    try {
+      res = await send({ method, url: where, headers, ...(body !== undefined ? { body } : {}), timeoutMs: this.options.timeoutMs });
+    } catch (error) {
+      this.options.onResponse?.(method, path, "unreachable");
+      const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      throw new RayError(`Ray dashboard ${where} is unreachable (${code})`, { kind: "transient", cause: error });
+    }
+    this.options.onResponse?.(method, path, res.status);
+    if (res.status >= 200 && res.status < 300) return res;
+    throw rayError(method, where, res);
+  }
+}
+
+function rayError(method: string, where: string, res: HttpResponse): RayError {
+  const { status, text } = res;
+  const options = { status, body: text };
+  const said = text.trim().split("\n").filter(Boolean).pop() ?? "";
+  if (status === 401 || status === 403) {
+    return new RayError(`Ray refused the token for ${method} ${where} (${status} ${said}): check --ray-token-file`, { kind: "terminal", ...options });
+  }
+  if (status === 405) {
+    return new RayError(
+      `Ray refused ${method} ${where} (405 ${said}): something between the agent and Ray adds browser headers (Origin, Referer, Sec-Fetch-*)`,
+      { kind: "terminal", ...options },
+    );
+  }
+  if (status === 400) return new RayError(`Ray rejected the config (400): ${said}`, { kind: "terminal", ...options });
+  if (status === 404) return new RayError(`${where} does not exist (404): is this the dashboard port (8265)?`, { kind: "terminal", ...options });
+  if (status === 501) return new RayError(`Ray Serve is not installed on the cluster (501)`, { kind: "terminal", ...options });
+  return new RayError(`${method} ${where} failed (${status}): ${said.slice(0, 300)}`, { kind: "transient", ...options });
+}
+
+/** Refuse a Ray the agent cannot drive. */
+export function checkRayVersion(version: string): void {
+  const parse = (v: string) => (/^(\d+)\.(\d+)\.(\d+)/.exec(v) ?? []).slice(1, 4).map(Number);
+  const have = parse(version);
+  const need = parse(MIN_RAY_VERSION);
+  if (have.length !== 3) throw new UnsupportedRayError(`Ray reports version "${version}", which serve-gitops cannot read`);
+  for (let i = 0; i < 3; i++) {
+    if (have[i]! > need[i]!) return;
+    if (have[i]! < need[i]!) {
+      throw new UnsupportedRayError(
+        `Ray ${version} is not supported: serve-gitops needs Ray >= ${MIN_RAY_VERSION} (Ray Serve LLM's build_openai_app with LLMServer:<name> deployments)`,
+      );
+    }
+  }
+}

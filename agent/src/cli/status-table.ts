@@ -1,0 +1,30 @@
+// `serve-gitops status`: GET /status of an agent, as a table. Pure formatting.
+import type { StatusDoc } from "../server/status-doc";
+
+const short = (sha: string | undefined) => (sha ? sha.slice(0, 7) : "-");
+
+export function statusTable(doc: StatusDoc): string {
+  const lines = [
+    `cluster ${doc.cluster}  branch ${doc.branch}  Ray ${doc.ray.version || "?"} at ${doc.ray.address || "?"}${doc.suspended ? "  SUSPENDED" : ""}${doc.dry_run ? "  DRY RUN" : ""}`,
+    `attempted ${short(doc.marks.attempted?.sha)}  applied ${short(doc.marks.applied?.sha)}  reported ${short(doc.marks.reported?.sha)}  head ${short(doc.head)}  outbox ${doc.outbox}`,
+  ];
+  if (doc.blocked) lines.push(`blocked: ${short(doc.blocked.sha)} ${doc.blocked.reason}`);
+  for (const r of doc.refused.slice(-3)) lines.push(`refused: ${short(r.sha)} ${r.reason}`);
+  if (doc.last_cycle && doc.last_cycle.faults.length > 0) lines.push(`last cycle faults: ${doc.last_cycle.faults.join("; ")}`);
+  lines.push("");
+  const rows = doc.models.map((m) => [
+    m.key,
+    m.served_name,
+    m.state,
+    m.replicas,
+    String(m.gpus),
+    m.updated.replace(/\.\d+Z$/, "Z"),
+    m.state === "RUNNING" ? m.endpoint : (m.error_summary ?? ""),
+  ]);
+  const header = ["MODEL", "SERVED NAME", "STATE", "REPLICAS", "GPUS", "UPDATED", "ENDPOINT / ERROR"];
+  const table = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...table.map((r) => [...r[i]!].length)));
+  for (const row of table) lines.push(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
+  if (rows.length === 0) lines.push("(no models)");
+  return lines.join("\n") + "\n";
+}

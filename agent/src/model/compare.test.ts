@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { app, desiredOf, observedOf, spec } from "../../testkit/snapshot";
+import { compare, isSubset, observedModels } from "./compare";
+
+describe("compare", () => {
+  const desired = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 2 }) });
+
+  it("ignores what Ray adds on its own, so defaults never cause a re-apply", () => {
+    expect(compare(desired, observedOf(desired))).toMatchObject({ inSync: true, changes: [], differences: [] });
+  });
+
+  it("compares on the fields the agent sets: a scale change, a missing model, an extra one", () => {
+    const next = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 3 }), "bob/c": spec("c") });
+    const extra = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 2 }), "alice/gone": spec("gone") });
+    const result = compare(next, observedOf(extra));
+    expect(result.inSync).toBe(false);
+    expect(result.changes.map((c) => `${c.kind} ${c.key} ${c.detail}`)).toEqual(["undeploy alice/gone not in the commit", "update bob/b replicas differ", "deploy bob/c not in Ray"]);
+    expect(result.undeploys).toBe(1);
+  });
+
+  it("sees a config changed by hand (drift), also one that no model field shows", () => {
+    const observed = observedOf(desired);
+    const config = observed.apps.get("alice-202601061235-a")!.config as { route_prefix: string };
+    config.route_prefix = "/elsewhere";
+    const result = compare(desired, observed);
+    expect(result.inSync).toBe(false);
+    expect(result.differences).toEqual(["application alice-202601061235-a differs"]);
+  });
+
+  it("leaves imperative apps alone and names declarative apps it does not manage", () => {
+    const observed = observedOf(desired, { extra: [app("notebook", { source: "imperative" }), app("legacy")] });
+    const result = compare(desired, observed);
+    expect(result.inSync).toBe(true);
+    expect(result.unmanaged).toEqual(["legacy"]);
+  });
+
+  it("reads models back from deployed_app_config, with their LLMServer deployment names", () => {
+    const models = observedModels(observedOf(desired), desired.cluster);
+    expect([...models.values()].map((m) => `${m.key} ${m.deployment}`)).toEqual([
+      "alice/a LLMServer:alice-202601061235-a",
+      "bob/b LLMServer:bob-202601061235-b",
+    ]);
+  });
+
+  it("isSubset: arrays item by item and of the same length; objects key by key", () => {
+    expect(isSubset({ a: [1, { b: 2 }] }, { a: [1, { b: 2, c: 3 }], d: 4 })).toBe(true);
+    expect(isSubset({ a: [1] }, { a: [1, 2] })).toBe(false);
+    expect(isSubset({ a: 1 }, null)).toBe(false);
+  });
+});

@@ -1,0 +1,49 @@
+// What the agent refuses to apply, whatever the commit says. Pure.
+import type { Comparison } from "./compare";
+import type { DesiredState } from "./types";
+
+export const ALLOW_PRUNE_TRAILER = "Serve-Gitops-Allow-Prune";
+
+export interface GuardRefusal {
+  readonly guard: "empty" | "prune" | "unmanaged";
+  /** For the commit status: what was refused and how to go ahead. */
+  readonly reason: string;
+}
+
+/**
+ * @param allowPrune the largest `Serve-Gitops-Allow-Prune: N` trailer among the commits being applied (0 if none)
+ */
+export function checkGuards(desired: DesiredState, comparison: Comparison, allowPrune: number): GuardRefusal | undefined {
+  const sync = desired.cluster.sync;
+  if (desired.config.applications.length === 0 && !sync.allow_empty) {
+    return {
+      guard: "empty",
+      reason: `refused: the commit leaves cluster ${desired.cluster.name} with no models (set sync.allow_empty to allow)`,
+    };
+  }
+  const prune = comparison.undeploys;
+  if (prune > sync.prune_limit && prune > allowPrune) {
+    return {
+      guard: "prune",
+      reason: `refused: would undeploy ${prune} models (prune limit ${sync.prune_limit}); add trailer ${ALLOW_PRUNE_TRAILER}: ${prune}`,
+    };
+  }
+  if (comparison.unmanaged.length > 0 && !sync.adopt_unmanaged) {
+    const names = comparison.unmanaged.slice(0, 3).join(", ") + (comparison.unmanaged.length > 3 ? ", ..." : "");
+    return {
+      guard: "unmanaged",
+      reason: `refused: Ray holds ${comparison.unmanaged.length} app(s) serve-gitops does not manage (${names}); a PUT would delete them`,
+    };
+  }
+  return undefined;
+}
+
+/** The trailer values of the commits being applied -> the allowance (the largest valid one). */
+export function pruneAllowance(values: readonly string[]): number {
+  let best = 0;
+  for (const value of values) {
+    const n = /^\s*(\d{1,6})\s*$/.exec(value)?.[1];
+    if (n !== undefined) best = Math.max(best, Number(n));
+  }
+  return best;
+}

@@ -1,0 +1,52 @@
+// The reconcile decision: desired state, observed state and the agent's record in; one action out. Pure: no
+// clock, no IO. (Flux's kustomize-controller keeps the same marks: attempted before the apply, applied after.)
+import { compare, type Comparison, type ModelChange } from "./compare";
+import { checkGuards, type GuardRefusal } from "./guards";
+import type { AgentRecord, DesiredState, Observed } from "./types";
+
+export interface ReconcileInput {
+  /** The last valid commit, or nothing yet. */
+  readonly desired: DesiredState | undefined;
+  readonly observed: Observed;
+  readonly record: Pick<AgentRecord, "marks" | "blocked" | "rollout">;
+  /** The --suspend flag; the cluster's own sync.suspend is read from the desired state. */
+  readonly suspend: boolean;
+  /** From the commits' Serve-Gitops-Allow-Prune trailers. */
+  readonly allowPrune: number;
+}
+
+export type Action =
+  | { readonly kind: "none"; readonly why: "no-desired" | "in-sync" | "blocked" }
+  /** A commit (or a retry of it, or a drift correction) to PUT. */
+  | { readonly kind: "apply"; readonly cause: "commit" | "retry" | "drift"; readonly changes: readonly ModelChange[] }
+  | { readonly kind: "refuse"; readonly refusal: GuardRefusal }
+  /** A new commit held back by the suspend switch: its models stay QUEUED. */
+  | { readonly kind: "hold"; readonly changes: readonly ModelChange[] }
+  /** Serve differs from the applied commit and the agent may not correct it. */
+  | { readonly kind: "report-drift"; readonly why: "self-heal off" | "suspended"; readonly changes: readonly ModelChange[] };
+
+export interface Decision {
+  readonly action: Action;
+  readonly comparison: Comparison | undefined;
+}
+
+export function reconcile(input: ReconcileInput): Decision {
+  const { desired, observed, record } = input;
+  if (!desired) return { action: { kind: "none", why: "no-desired" }, comparison: undefined };
+  const comparison = compare(desired, observed);
+  if (comparison.inSync) return { action: { kind: "none", why: "in-sync" }, comparison };
+  const changes = comparison.changes;
+  const isNew = desired.sha !== record.marks.attempted?.sha;
+  if (input.suspend || desired.cluster.sync.suspend) {
+    return { action: isNew ? { kind: "hold", changes } : { kind: "report-drift", why: "suspended", changes }, comparison };
+  }
+  // A terminal failure (Ray refused the config) waits for a new commit instead of looping.
+  if (!isNew && record.blocked?.sha === desired.sha) return { action: { kind: "none", why: "blocked" }, comparison };
+  const refusal = checkGuards(desired, comparison, input.allowPrune);
+  if (refusal) return { action: { kind: "refuse", refusal }, comparison };
+  if (isNew) return { action: { kind: "apply", cause: "commit", changes }, comparison };
+  const unsettled = record.rollout.heads.some((h) => h.sha === desired.sha && !h.settled);
+  if (unsettled) return { action: { kind: "apply", cause: "retry", changes }, comparison };
+  if (desired.cluster.sync.self_heal) return { action: { kind: "apply", cause: "drift", changes }, comparison };
+  return { action: { kind: "report-drift", why: "self-heal off", changes }, comparison };
+}

@@ -1,0 +1,144 @@
+// A rollout: the models a commit changed, watched until each serves, fails, or passes the deploy timeout; and
+// a newer commit superseding an older one mid-deploy. Pure: the clock comes in as `now`.
+import { describe } from "../report/describe";
+import { isSubset, observedModels, type ModelChange } from "./compare";
+import { errorSummary, observeModel } from "./state-table";
+import type { DesiredState, HeadRollout, Observed, Outcome, RolloutState, TrackedModel } from "./types";
+
+export interface StartInput {
+  readonly state: RolloutState;
+  readonly head: string;
+  readonly changes: readonly ModelChange[];
+  readonly desired: DesiredState;
+  readonly observed: Observed;
+  /** key -> commits that changed the model since the last apply, newest first (empty: the head). */
+  readonly attribution: ReadonlyMap<string, readonly string[]>;
+  readonly now: number;
+  /** Endpoints of models leaving Ray, from the agent's record. */
+  readonly endpoints?: ReadonlyMap<string, string>;
+}
+
+/** Start watching a new head: older pending models it changes again resolve to "superseded by <sha7>". */
+export function startRollout(input: StartInput): RolloutState {
+  const { head, now } = input;
+  const changed = new Set(input.changes.map((c) => c.key));
+  const applied = new Set(input.state.heads.filter((h) => h.applied).map((h) => h.sha));
+  // A model the older commit changed and this one changes again, or one whose PUT never went out, is superseded;
+  // the others keep being watched and get their own outcome.
+  const supersede = (t: TrackedModel): TrackedModel =>
+    t.outcome || (!changed.has(t.key) && applied.has(t.head))
+      ? t
+      : { ...t, outcome: { result: "superseded", description: describe.superseded(head), at: now } };
+  const tracked = input.state.tracked.map(supersede);
+  const heads: HeadRollout[] = input.state.heads.map((h) => (h.settled ? h : { ...h, settled: true, supersededBy: head }));
+
+  const perSha = new Map<string, number>();
+  for (const change of input.changes) {
+    const commits = input.attribution.get(change.key) ?? [];
+    const sha = commits[0] ?? head;
+    perSha.set(sha, (perSha.get(sha) ?? 0) + 1);
+    const model = input.desired.models.get(change.key);
+    const base = {
+      key: change.key,
+      served_name: model?.served_name ?? change.served_name,
+      kind: change.kind,
+      head,
+      app: model?.app ?? change.app,
+      deployment: model?.deployment ?? change.deployment,
+      endpoint: model?.endpoint ?? input.endpoints?.get(change.key) ?? "",
+      replicas: model?.replicas ?? "",
+      startedAt: now,
+      appDeployedBefore: input.observed.apps.get(model?.app ?? change.app)?.last_deployed_time_s ?? null,
+    };
+    tracked.push({ ...base, sha });
+    // Older commits between the last apply and this head that changed the model too: nothing to watch for them.
+    for (const older of commits.slice(1)) {
+      tracked.push({ ...base, sha: older, older: true, outcome: { result: "superseded", description: describe.superseded(sha), at: now } });
+    }
+  }
+  const max = input.desired.cluster.sync.max_model_statuses;
+  const summaryShas = [...perSha.entries()].filter(([, n]) => n > max).map(([sha]) => sha);
+  heads.push({ sha: head, startedAt: now, applied: false, announced: false, settled: false, summaryShas });
+  return { heads, tracked };
+}
+
+/** The PUT was accepted: statuses may now say "deploying"; the watch starts now. */
+export function markApplied(state: RolloutState, head: string, now: number): RolloutState {
+  return {
+    heads: state.heads.map((h) => (h.sha === head && !h.applied ? { ...h, applied: true, startedAt: now } : h)),
+    tracked: state.tracked.map((t) => (t.head === head && !t.outcome ? { ...t, startedAt: now } : t)),
+  };
+}
+
+/** Ray refused the PUT for good: every model of the head fails with Ray's reason; the head settles. */
+export function failHead(state: RolloutState, head: string, reason: string, now: number): RolloutState {
+  const outcome: Outcome = { result: "failed", description: describe.failed(reason), error_summary: reason, at: now };
+  return {
+    heads: state.heads.map((h) => (h.sha === head && !h.settled ? { ...h, settled: true, failure: describe.failed(reason) } : h)),
+    tracked: state.tracked.map((t) => (t.head === head && !t.outcome ? { ...t, outcome } : t)),
+  };
+}
+
+export interface ProgressInput {
+  readonly state: RolloutState;
+  readonly observed: Observed;
+  readonly desired: DesiredState;
+  readonly now: number;
+  /** Models of the cluster still deploying, changed or not (the cluster status stays pending meanwhile). */
+  readonly clusterDeploying: number;
+}
+
+export function progressRollout(input: ProgressInput): RolloutState {
+  const { observed, desired, now } = input;
+  const timeoutMs = desired.cluster.sync.deploy_timeout_s * 1000;
+  const have = observedModels(observed, desired.cluster);
+  const tracked = input.state.tracked.map((t): TrackedModel => {
+    if (t.outcome) return t;
+    const head = input.state.heads.find((h) => h.sha === t.head);
+    if (!head?.applied) return t;
+    const outcome = observeOutcome(t, input, have, timeoutMs);
+    return outcome ? { ...t, outcome } : t;
+  });
+  const heads = input.state.heads.map((h): HeadRollout => {
+    if (h.settled || !h.applied) return h;
+    const mine = tracked.filter((t) => t.head === h.sha);
+    const modelsDone = mine.every((t) => t.outcome);
+    const timedOut = now - h.startedAt > timeoutMs;
+    return modelsDone && (input.clusterDeploying === 0 || timedOut) ? { ...h, settled: true } : h;
+  });
+  return { heads, tracked };
+}
+
+function observeOutcome(
+  t: TrackedModel,
+  input: ProgressInput,
+  have: ReturnType<typeof observedModels>,
+  timeoutMs: number,
+): Outcome | undefined {
+  const { observed, now } = input;
+  const late = now - t.startedAt > timeoutMs;
+  const seconds = Math.round(timeoutMs / 1000);
+  if (t.kind === "undeploy") {
+    const stillThere = have.has(t.served_name) || [...observed.apps.values()].some((a) => a.deployments.has(t.deployment));
+    if (!stillThere) return { result: "undeployed", description: describe.undeployed(), at: now };
+    return late ? { result: "timeout", description: describe.timeout(seconds, "DELETING"), at: now } : undefined;
+  }
+  const app = observed.apps.get(t.app);
+  // Ray records a PUT before it deploys it: until the app shows our PUT and our config, its status is the old one's.
+  const tookPut = t.appDeployedBefore === null || app?.last_deployed_time_s === undefined || app.last_deployed_time_s !== t.appDeployedBefore;
+  const wanted = input.desired.models.get(t.key);
+  const mine = have.get(t.served_name);
+  const configured =
+    mine !== undefined && mine.app === t.app && (!wanted || (isSubset(wanted.llm_config, mine.llm_config) && isSubset(wanted.override, mine.override)));
+  const seen = app && tookPut && configured ? observeModel(app, t.deployment) : undefined;
+  if (seen?.phase === "serving") return { result: "running", description: describe.running(t.served_name), at: now };
+  if (seen?.phase === "failed") {
+    const summary = errorSummary(seen.message) ?? seen.status;
+    return { result: "failed", description: describe.failed(summary), error_summary: summary, at: now };
+  }
+  if (!late) return undefined;
+  const status = seen?.status || app?.status || "not started";
+  return { result: "timeout", description: describe.timeout(seconds, status), error_summary: `not serving after ${seconds} s (${status})`, at: now };
+}
+
+export const isRolloutActive = (state: RolloutState): boolean => state.heads.some((h) => !h.settled);

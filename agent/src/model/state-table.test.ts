@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { app } from "../../testkit/snapshot";
+import { DEPLOYMENT_PHASE, errorSummary, observeModel } from "./state-table";
+
+const RAY_TRACEBACK = `The deployment failed to start 3 times in a row. This may be due to a problem with its constructor or initial health check failing. See controller logs for details. Error:
+Traceback (most recent call last):
+  File "ray/serve/_private/replica.py", line 1041, in initialize
+    self._user_callable_asgi_app = await asyncio.wrap_future(
+  File "ray/llm/_internal/common/utils/download_utils.py", line 241, in download_model_files
+    raise OSError(f"{model_id} does not exist")
+OSError: /private/users/alice/checkpoints/x does not exist
+`;
+
+describe("the state mapping table", () => {
+  it("maps every DeploymentStatus Ray has to one phase", () => {
+    expect(DEPLOYMENT_PHASE).toEqual({
+      HEALTHY: "serving",
+      UPSCALING: "serving",
+      DOWNSCALING: "serving",
+      UPDATING: "deploying",
+      DEPLOY_FAILED: "failed",
+      UNHEALTHY: "failed",
+    });
+  });
+
+  it("takes the model's own deployment over its application's status (ray#33974)", () => {
+    const deployments = new Map([["LLMServer:m", { name: "LLMServer:m", status: "HEALTHY", message: "" }]]);
+    const seen = observeModel(app("a", { status: "DEPLOY_FAILED", message: "Failed to update the deployments ['Other']", deployments }), "LLMServer:m");
+    expect(seen).toMatchObject({ phase: "serving", status: "HEALTHY", appStatus: "DEPLOY_FAILED" });
+  });
+
+  it("reads the application while the build task has listed no deployment yet", () => {
+    expect(observeModel(app("a", { status: "DEPLOYING" }), "LLMServer:m").phase).toBe("deploying");
+    expect(observeModel(app("a", { status: "RUNNING" }), "LLMServer:m").phase).toBe("deploying");
+    expect(observeModel(app("a", { status: "DEPLOY_FAILED", message: "boom" }), "LLMServer:m")).toMatchObject({ phase: "failed", message: "boom" });
+    expect(observeModel(undefined, "LLMServer:m").phase).toBe("absent");
+  });
+
+  it("never takes an unknown (newer) status for success", () => {
+    const deployments = new Map([["LLMServer:m", { name: "LLMServer:m", status: "WARMING_UP", message: "" }]]);
+    expect(observeModel(app("a", { deployments }), "LLMServer:m").phase).toBe("deploying");
+  });
+});
+
+describe("errorSummary", () => {
+  it("is the exception line at the end of Ray's traceback, not its first line", () => {
+    expect(errorSummary(RAY_TRACEBACK)).toBe("OSError: /private/users/alice/checkpoints/x does not exist");
+  });
+  it("keeps a message without a traceback", () => {
+    expect(errorSummary("Failed to update the deployments ['LLMServer:x'].")).toBe("Failed to update the deployments ['LLMServer:x'].");
+    expect(errorSummary("ValueError: Deployment 'LLMServer:x' does not exist. Available: ['OpenAiIngress']")).toMatch(/^ValueError: Deployment/);
+    expect(errorSummary("  \n ")).toBeUndefined();
+  });
+});

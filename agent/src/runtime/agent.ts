@@ -1,0 +1,320 @@
+// One agent cycle: ask git for the branch head, read and re-validate a new commit, observe Ray, decide (pure),
+// apply, advance the watch, queue the statuses it owes, and drain them to GitHub. The IO lives in the ports;
+// every decision lives in model/ and report/.
+import { AgentError, RayError, StateStoreError, isTransient, safeError, type SafeError } from "../errors";
+import type { Logger } from "../log";
+import { desiredFromSnapshot } from "../model/desired";
+import { ALLOW_PRUNE_TRAILER, pruneAllowance } from "../model/guards";
+import { countStates, updateModels, type NewEvent } from "../model/models";
+import { reconcile, type Action } from "../model/reconcile";
+import { failHead, isRolloutActive, markApplied, progressRollout, startRollout } from "../model/rollout";
+import { errorSummary } from "../model/state-table";
+import type { AgentRecord, DesiredState, ModelEventType, Observed, OutcomeResult } from "../model/types";
+import type { DesiredStateSource, ServeTarget } from "../ports";
+import type { Outbox } from "../report/outbox";
+import { clusterWrite, dueWrites } from "../report/status-plan";
+import type { AgentMetrics } from "../server/metrics";
+import type { StateStore } from "../state/state-store";
+import { attribute } from "./attribution";
+import { RayGate } from "./ray-gate";
+
+export interface AgentDeps {
+  readonly cluster: string;
+  readonly source: DesiredStateSource;
+  readonly target: ServeTarget;
+  readonly ray: RayGate;
+  readonly outbox: Outbox;
+  readonly store: StateStore;
+  readonly log: Logger;
+  readonly metrics: AgentMetrics;
+  readonly now: () => number;
+  readonly suspend: boolean;
+  readonly dryRun: boolean;
+  readonly statusUrl?: string;
+}
+
+export interface CycleReport {
+  readonly head?: string;
+  readonly action: Action["kind"] | "skipped";
+  readonly faults: readonly SafeError[];
+  /** Something is still deploying or waiting to be written: poll again soon. */
+  readonly busy: boolean;
+  /** A fault that retrying will not fix (Ray refused the config, a bad token, ...). */
+  readonly terminal: boolean;
+}
+
+const MAX_REFUSED = 50;
+
+const OUTCOME_EVENT: Readonly<Record<OutcomeResult, ModelEventType | undefined>> = {
+  running: undefined,
+  failed: undefined,
+  timeout: "TIMED_OUT",
+  undeployed: "UNDEPLOYED",
+  superseded: "SUPERSEDED",
+};
+
+export class Agent {
+  private desired: DesiredState | undefined;
+  private head: string | undefined;
+  private allowPrune = 0;
+  private lastRefusal = "";
+  private lastDrift = "";
+  private faults: unknown[] = [];
+
+  constructor(
+    private readonly deps: AgentDeps,
+    private record: AgentRecord,
+  ) {}
+
+  get state(): AgentRecord {
+    return this.record;
+  }
+
+  get current(): DesiredState | undefined {
+    return this.desired;
+  }
+
+  /** The branch head last seen on the remote. */
+  get lastHead(): string | undefined {
+    return this.head;
+  }
+
+  /** One cycle. Never throws for the outside world's failures: they come back as faults. */
+  async cycle(options: { checkHead: boolean } = { checkHead: true }): Promise<CycleReport> {
+    const end = this.deps.metrics.cycleDuration.startTimer();
+    this.faults = [];
+    let head: string | undefined;
+    let action: CycleReport["action"] = "skipped";
+    try {
+      if (options.checkHead) head = await this.attempt(() => this.followHead());
+      if (!this.desired && this.record.desired) await this.attempt(() => this.load(this.record.desired!));
+      const desired = this.desired;
+      const observed = desired && (await this.attempt(() => this.deps.ray.ready(desired)))
+        ? await this.attempt(() => this.deps.target.observe())
+        : undefined;
+      if (observed) action = (await this.attempt(() => this.reconcileWith(observed))) ?? "skipped";
+      await this.attempt(() => this.drain());
+    } finally {
+      end();
+    }
+    const faults = this.faults.map(safeError);
+    return {
+      ...(head ? { head } : {}),
+      action,
+      faults,
+      busy: isRolloutActive(this.record.rollout) || this.deps.outbox.size > 0,
+      terminal: this.faults.some((f) => !isTransient(f)),
+    };
+  }
+
+  private async attempt<T>(run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (error) {
+      this.faults.push(error);
+      const level = isTransient(error) ? "warn" : "error";
+      this.deps.log[level]({ err: safeError(error) }, error instanceof AgentError ? error.message : "unexpected error in the cycle");
+      if (error instanceof RayError) this.deps.metrics.rayErrors.inc({ kind: error.status === undefined ? "unreachable" : String(error.status) });
+      return undefined;
+    }
+  }
+
+  /** Step 1: the branch head; a new commit is fetched, read and re-validated once. */
+  private async followHead(): Promise<string> {
+    const { source, cluster, log } = this.deps;
+    const head = await source.head();
+    this.head = head;
+    if (head === this.record.desired || head in this.record.refused) return head;
+    await source.ensure(head);
+    const snapshot = await source.snapshot(head);
+    const result = desiredFromSnapshot(snapshot, cluster, new Date(this.deps.now()));
+    if (!result.ok) {
+      log.warn({ sha: head, reason: result.reason, errors: result.diagnostics.length }, "commit refused; the last good config keeps serving");
+      this.deps.metrics.refusals.inc({ reason: result.reason.startsWith("not rendered") ? "unrendered" : "invalid" });
+      const refused = Object.entries({ ...this.record.refused, [head]: result.reason }).slice(-MAX_REFUSED);
+      await this.deps.outbox.enqueue([clusterWrite(head, cluster, "failure", result.reason, this.deps.statusUrl)]);
+      await this.save({ ...this.record, refused: Object.fromEntries(refused) });
+      return head;
+    }
+    this.allowPrune = pruneAllowance(await source.trailers(head, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100));
+    this.desired = result.desired;
+    log.info({ sha: head, models: result.desired.models.size }, "new commit");
+    await this.save({ ...this.record, desired: head });
+    return head;
+  }
+
+  private async load(sha: string): Promise<void> {
+    await this.deps.source.ensure(sha);
+    const result = desiredFromSnapshot(await this.deps.source.snapshot(sha), this.deps.cluster, new Date(this.deps.now()));
+    if (!result.ok) return;
+    this.allowPrune = pruneAllowance(await this.deps.source.trailers(sha, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100));
+    this.desired = result.desired;
+  }
+
+  /** Steps 3-6: decide, apply, watch, and queue what GitHub must be told. */
+  private async reconcileWith(observed: Observed): Promise<Action["kind"]> {
+    const desired = this.desired!;
+    const { log, metrics, now } = this.deps;
+    const decision = reconcile({ desired, observed, record: this.record, suspend: this.deps.suspend, allowPrune: this.allowPrune });
+    const action = decision.action;
+    const events: NewEvent[] = [];
+    const queued = new Set<string>();
+    let rollout = this.record.rollout;
+    let marks = this.record.marks;
+    let justApplied = false;
+
+    if (decision.comparison?.inSync) {
+      // The PUT landed before a restart, or the commit did not touch this cluster's Serve config.
+      rollout = markApplied(rollout, desired.sha, now());
+      if (!isRolloutActive(rollout) && marks.attempted?.sha !== desired.sha) {
+        const mark = { sha: desired.sha, at: new Date(now()).toISOString() };
+        marks = { ...marks, attempted: mark, applied: mark };
+      }
+    }
+    if (action.kind === "apply") {
+      const applied = await this.apply(action, desired, observed, events);
+      rollout = applied.rollout;
+      marks = applied.marks;
+      justApplied = true;
+    } else if (action.kind === "refuse") {
+      const reason = action.refusal.reason;
+      for (const c of decision.comparison?.changes ?? []) queued.add(c.key);
+      if (this.lastRefusal !== `${desired.sha} ${reason}`) {
+        this.lastRefusal = `${desired.sha} ${reason}`;
+        log.warn({ sha: desired.sha, guard: action.refusal.guard, reason }, "apply refused by a guard");
+        metrics.refusals.inc({ reason: action.refusal.guard });
+        for (const key of queued) events.push({ key, type: "REFUSED", sha: desired.sha, message: reason });
+        await this.deps.outbox.enqueue([clusterWrite(desired.sha, this.deps.cluster, "failure", reason, this.deps.statusUrl)]);
+      }
+    } else if (action.kind === "hold") {
+      for (const c of action.changes) queued.add(c.key);
+    } else if (action.kind === "report-drift") {
+      const signature = `${desired.sha} ${decision.comparison?.differences.join(",")}`;
+      if (this.lastDrift !== signature) {
+        this.lastDrift = signature;
+        log.warn({ sha: desired.sha, why: action.why, differences: decision.comparison?.differences }, "drift: Serve differs from the applied commit");
+        metrics.driftEvents.inc({ action: "reported" });
+        for (const c of action.changes) events.push({ key: c.key, type: "DRIFT_DETECTED", sha: desired.sha, message: c.detail });
+      }
+    }
+    if (action.kind !== "report-drift") this.lastDrift = "";
+    if (action.kind !== "refuse") this.lastRefusal = "";
+
+    // The models as Ray shows them now; a PUT made in this cycle is read back on the next one.
+    const deploying = () => {
+      const c = countStates(this.record.models);
+      return c.DEPLOYING + c.QUEUED + c.DELETING;
+    };
+    if (!justApplied) rollout = progressRollout({ state: rollout, observed, desired, now: now(), clusterDeploying: deploying() });
+    const id = (t: { key: string; sha: string; head: string }) => `${t.key} ${t.sha} ${t.head}`;
+    const settledBefore = new Set(this.record.rollout.tracked.filter((t) => t.outcome).map(id));
+    for (const t of rollout.tracked) {
+      if (!t.outcome || settledBefore.has(id(t))) continue;
+      // RUNNING and FAILED events come from the model's state itself (models.ts).
+      const type = OUTCOME_EVENT[t.outcome.result];
+      if (type) events.push({ key: t.key, type, sha: t.sha, message: t.outcome.description });
+      log.info({ model: t.key, sha: t.sha, result: t.outcome.result, description: t.outcome.description }, "model settled");
+    }
+    const models = updateModels({ records: this.record.models, desired, observed, rollout, queued, events, now: new Date(now()) });
+    for (const key of models.gone) log.info({ model: key }, "model undeployed");
+    const counts = countStates(models.records);
+    metrics.setModels(counts);
+
+    // Newly settled heads: the applied mark.
+    for (const h of rollout.heads) {
+      if (h.settled && !h.supersededBy && !h.failure && !this.record.rollout.heads.find((b) => b.sha === h.sha)?.settled && h.applied) {
+        marks = { ...marks, applied: { sha: h.sha, at: new Date(now()).toISOString() } };
+        metrics.lastAppliedTime.set(now() / 1000);
+        log.info({ sha: h.sha, ...counts }, "commit applied: its models settled");
+      }
+    }
+    const due = dueWrites({
+      state: rollout,
+      cluster: this.deps.cluster,
+      counts: { running: counts.RUNNING, deploying: counts.DEPLOYING + counts.QUEUED + counts.DELETING, failed: counts.FAILED },
+      models: models.records,
+      ...(this.deps.statusUrl ? { statusUrl: this.deps.statusUrl } : {}),
+    });
+    // Outbox first: if the disk refuses, the rollout's flags stay as they were and the writes are owed again.
+    await this.deps.outbox.enqueue(due.writes);
+    const next = { ...this.record, rollout: due.state, marks, models: models.records };
+    const moved = JSON.stringify([next.rollout, next.marks]) !== JSON.stringify([this.record.rollout, this.record.marks]);
+    // An idle cycle writes nothing to disk.
+    if (moved || models.changed) await this.save(next);
+    return action.kind;
+  }
+
+  private async apply(
+    action: Extract<Action, { kind: "apply" }>,
+    desired: DesiredState,
+    observed: Observed,
+    events: NewEvent[],
+  ): Promise<Pick<AgentRecord, "rollout" | "marks">> {
+    const { log, metrics, now, source, cluster } = this.deps;
+    let { rollout, marks } = this.record;
+    if (this.deps.dryRun) {
+      log.info({ sha: desired.sha, cause: action.cause, changes: action.changes.map((c) => `${c.kind} ${c.key}`) }, "dry run: would PUT the Serve config");
+      return { rollout, marks };
+    }
+    if (action.cause === "commit") {
+      const attribution = await attribute(source, cluster, desired.sha, marks.attempted?.sha, action.changes).catch((error: unknown) => {
+        log.warn({ err: safeError(error) }, "cannot read the history; statuses go to the head commit");
+        return new Map<string, string[]>();
+      });
+      const endpoints = new Map(Object.values(this.record.models).map((m) => [m.key, m.endpoint]));
+      rollout = startRollout({ state: rollout, head: desired.sha, changes: action.changes, desired, observed, attribution, now: now(), endpoints });
+      marks = { ...marks, attempted: { sha: desired.sha, at: new Date(now()).toISOString() } };
+      // The attempted mark is on disk before the PUT goes out; if it cannot be written, nothing is applied.
+      await this.save({ ...this.record, rollout, marks, blocked: undefined });
+      for (const c of action.changes) events.push({ key: c.key, type: c.kind === "undeploy" ? "UNDEPLOY_REQUESTED" : "DEPLOY_REQUESTED", sha: desired.sha, message: c.detail });
+    }
+    try {
+      await this.deps.target.apply(desired.config);
+    } catch (error) {
+      if (!(error instanceof RayError) || error.kind !== "terminal") throw error;
+      const reason = error.status === 400 ? `Ray rejected the config: ${errorSummary(error.body) ?? error.message}` : error.message;
+      log.error({ sha: desired.sha, err: safeError(error) }, "Ray refused the PUT; waiting for a new commit");
+      rollout = failHead(rollout, desired.sha, reason, now());
+      await this.save({ ...this.record, rollout, marks, blocked: { sha: desired.sha, reason } });
+      // A config Ray rejects is the commit's fault and is reported on it; a token or proxy problem is the agent's.
+      if (error.status !== 400) this.faults.push(error);
+      return { rollout, marks };
+    }
+    log.info({ sha: desired.sha, cause: action.cause, applications: desired.config.applications.length, changes: action.changes.length }, "PUT /api/serve/applications/ accepted");
+    if (action.cause === "drift") {
+      metrics.driftEvents.inc({ action: "corrected" });
+      log.warn({ sha: desired.sha, changes: action.changes.map((c) => `${c.kind} ${c.key}`) }, "drift corrected: re-applied the commit");
+      for (const c of action.changes) events.push({ key: c.key, type: "DRIFT_CORRECTED", sha: desired.sha, message: c.detail });
+    } else {
+      rollout = markApplied(rollout, desired.sha, now());
+      for (const c of action.changes) events.push({ key: c.key, type: "APPLIED", sha: desired.sha });
+    }
+    return { rollout, marks };
+  }
+
+  /** Write what is still owed (on shutdown). */
+  async flush(): Promise<void> {
+    await this.drain();
+  }
+
+  /** Step 6: write what is owed, in order; then the reported mark. */
+  private async drain(): Promise<void> {
+    const result = await this.deps.outbox.drain();
+    this.deps.metrics.outbox.set(this.deps.outbox.size);
+    if (result.error) throw result.error;
+    const { applied, attempted, reported } = this.record.marks;
+    if (this.deps.outbox.size === 0 && applied && applied.sha === attempted?.sha && reported?.sha !== applied.sha && !isRolloutActive(this.record.rollout)) {
+      await this.save({ ...this.record, marks: { ...this.record.marks, reported: { sha: applied.sha, at: new Date(this.deps.now()).toISOString() } } });
+    }
+  }
+
+  private async save(record: AgentRecord): Promise<void> {
+    try {
+      await this.deps.store.saveRecord(record);
+    } catch (error) {
+      if (error instanceof StateStoreError) this.deps.log.error({ err: safeError(error) }, "cannot write the agent's state; nothing is applied until it can");
+      throw error;
+    }
+    this.record = record;
+  }
+}

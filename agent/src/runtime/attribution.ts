@@ -1,0 +1,31 @@
+// Which commit changed which model: the first-parent history from the last commit given to Ray up to the new
+// head (bounded by their merge base after a force-push, and by a count), read once per new head.
+import { fragmentPath } from "../../../generator/src/index";
+import type { ModelChange } from "../model/compare";
+import type { DesiredStateSource } from "../ports";
+
+export const MAX_HISTORY = 100;
+
+/** key -> the commits that touched the model's fragment, newest first. Unknown keys are left to the head. */
+export async function attribute(
+  source: DesiredStateSource,
+  cluster: string,
+  head: string,
+  from: string | undefined,
+  changes: readonly ModelChange[],
+): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (!from || changes.length === 0) return out;
+  const commits = await source.history(head, from, `clusters/${cluster}/rendered/`, MAX_HISTORY);
+  const byPath = new Map<string, string[]>();
+  for (const commit of commits) {
+    for (const path of commit.paths) byPath.set(path, [...(byPath.get(path) ?? []), commit.sha]);
+  }
+  for (const change of changes) {
+    const [user, suffix] = change.key.split("/");
+    if (!user || !suffix) continue;
+    const shas = byPath.get(fragmentPath(cluster, user, suffix));
+    if (shas) out.set(change.key, shas);
+  }
+  return out;
+}

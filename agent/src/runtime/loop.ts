@@ -1,0 +1,159 @@
+// When cycles run: every --interval; every --watch-interval while something deploys or waits to be written;
+// at once on POST /sync; with backoff and jitter after transient faults. --once runs one full cycle (the watch
+// until the changed models settle or time out, then the drift check) and returns an exit code.
+import type { SafeError } from "../errors";
+import type { Logger } from "../log";
+import type { Agent, CycleReport } from "./agent";
+import { backoffMs } from "./backoff";
+
+export interface LoopOptions {
+  readonly intervalMs: number;
+  readonly watchIntervalMs: number;
+  readonly once: boolean;
+  readonly log: Logger;
+  readonly now?: () => number;
+  /** --once gives up after this many cycles in a row with faults (default 5). */
+  readonly maxFaultyCycles?: number;
+  /** How long SIGTERM waits for statuses still to be written. */
+  readonly graceMs?: number;
+}
+
+export const MAX_BACKOFF_MS = 5 * 60_000;
+
+export class AgentLoop {
+  private stopped = false;
+  private syncRequested = false;
+  private wake: (() => void) | undefined;
+  private faultyCycles = 0;
+  private cycles = 0;
+  private last: { report: CycleReport; at: number } | undefined;
+  private running = false;
+
+  constructor(
+    private readonly agent: Agent,
+    private readonly options: LoopOptions,
+  ) {}
+
+  get lastCycle(): { report: CycleReport; at: number } | undefined {
+    return this.last;
+  }
+
+  get cycleCount(): number {
+    return this.cycles;
+  }
+
+  get isRunning(): boolean {
+    return this.running;
+  }
+
+  /** POST /sync: run a cycle (with a ref query) now. */
+  requestSync(): void {
+    this.syncRequested = true;
+    this.wake?.();
+  }
+
+  /** SIGTERM: finish the current cycle (and its status writes), then return. */
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+
+  async run(): Promise<number> {
+    this.running = true;
+    try {
+      return this.options.once ? await this.runOnce() : await this.runForever();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private async cycle(checkHead: boolean): Promise<CycleReport> {
+    const report = await this.agent.cycle({ checkHead });
+    this.cycles++;
+    this.last = { report, at: this.now() };
+    this.faultyCycles = report.faults.length > 0 ? this.faultyCycles + 1 : 0;
+    return report;
+  }
+
+  private async runOnce(): Promise<number> {
+    const max = this.options.maxFaultyCycles ?? 5;
+    let report = await this.cycle(true);
+    if (fatal(report)) return this.fail(report.faults);
+    // The watch: until the changed models settle (or time out) and the statuses are written.
+    while ((report.busy || report.faults.length > 0) && !this.stopped) {
+      if (this.faultyCycles >= max) return this.fail(report.faults);
+      await this.sleep(report.faults.length > 0 ? backoffMs(this.faultyCycles, this.options.watchIntervalMs, MAX_BACKOFF_MS) : this.options.watchIntervalMs);
+      report = await this.cycle(false);
+      if (fatal(report) || report.terminal) return this.fail(report.faults);
+    }
+    if (this.stopped) return 0;
+    // The drift check, after the watch: Serve may have been changed by hand meanwhile.
+    report = await this.cycle(false);
+    while (report.busy && !this.stopped && this.faultyCycles < max) {
+      await this.sleep(this.options.watchIntervalMs);
+      report = await this.cycle(false);
+    }
+    return report.faults.length > 0 ? this.fail(report.faults) : 0;
+  }
+
+  private async runForever(): Promise<number> {
+    const { intervalMs, watchIntervalMs } = this.options;
+    let nextHead = 0;
+    // Whether the coming wake-up is the interval's: timers may fire a millisecond before Date.now() says so.
+    let headDue = true;
+    while (!this.stopped) {
+      const checkHead = this.syncRequested || headDue || this.now() >= nextHead;
+      this.syncRequested = false;
+      const report = await this.cycle(checkHead);
+      if (fatal(report)) return this.fail(report.faults);
+      if (checkHead) nextHead = this.now() + intervalMs;
+      if (this.stopped) break;
+      let delay: number;
+      if (report.faults.length > 0) {
+        delay = backoffMs(this.faultyCycles, Math.min(intervalMs, 1000), Math.max(MAX_BACKOFF_MS, intervalMs));
+        headDue = true;
+      } else {
+        const untilHead = Math.max(0, nextHead - this.now());
+        headDue = !(report.busy && watchIntervalMs < untilHead);
+        delay = headDue ? untilHead : watchIntervalMs;
+      }
+      await this.sleep(delay);
+    }
+    await this.flush();
+    return 0;
+  }
+
+  /** On shutdown: give statuses still waiting one more chance, within the grace period. */
+  private async flush(): Promise<void> {
+    const grace = this.options.graceMs ?? 20_000;
+    const timer = new Promise<void>((resolve) => setTimeout(resolve, grace).unref());
+    await Promise.race([this.agent.flush().catch(() => undefined), timer]);
+  }
+
+  private fail(faults: readonly SafeError[]): number {
+    this.options.log.error({ faults }, "the agent stops: see the fault above");
+    return 1;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped || this.syncRequested || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = undefined;
+        done();
+      };
+    });
+  }
+}
+
+const fatal = (report: CycleReport): boolean => report.faults.some((f) => f.name === "UnsupportedRayError" || f.name === "LockError");
+

@@ -1,0 +1,130 @@
+// The agent as a real process: SIGKILLed between the PUT and its statuses, then restarted; and the CLI's exits.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { build } from "esbuild";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { specYaml } from "../testkit/git-fixture";
+import { createHarness, TEST_TOKEN, type Harness } from "../testkit/harness";
+
+const banner = { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' };
+let dir: string;
+let h: Harness;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "serve-gitops-child-"));
+  const common = { bundle: true, platform: "node" as const, target: "node20", format: "esm" as const, banner, logLevel: "error" as const };
+  await Promise.all([
+    build({ ...common, entryPoints: ["agent/testkit/child-agent.ts"], outfile: join(dir, "child.mjs") }),
+    build({ ...common, entryPoints: ["generator/src/cli/bin.ts"], outfile: join(dir, "cli.mjs") }),
+  ]);
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  expect(h.github.unexpected).toEqual([]);
+  await h.close();
+});
+
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(script: string, args: string[], env: Record<string, string>, until?: string): { child: ChildProcess; reached: Promise<void>; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  let reach: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => (reach = resolve));
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => {
+    stderr += d.toString();
+    if (until && stderr.includes(until)) reach();
+  });
+  const exit = new Promise<Exit>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, reached, exit };
+}
+
+const PENDING_THEN_SUCCESS = [
+  "serve/h1 pending 0 running, 1 deploying, 0 failed",
+  "serve/h1/alice/x pending deploying 1x1 GPU",
+  "serve/h1/alice/x success RUNNING alice-202601061235-x",
+  "serve/h1 success 1 running, 0 deploying, 0 failed",
+];
+
+describe("SIGKILL, then restart", () => {
+  for (const point of ["put", "post"] as const) {
+    it(`killed right after the ${point === "put" ? "PUT" : "first status write"}: the restart converges and writes every status exactly once`, async () => {
+      h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+      const sha = h.repo.ship("initial");
+      const config = JSON.stringify(h.config({ once: true, logLevel: "warn", watchIntervalMs: 20 }));
+      const first = run(join(dir, "child.mjs"), [], { CHILD_AGENT_CONFIG: config, CRASH_AT: point }, `CRASH_POINT ${point}`);
+      await first.reached;
+      first.child.kill("SIGKILL");
+      expect((await first.exit).signal).toBe("SIGKILL");
+      expect(h.ray.acceptedPutCount()).toBe(1);
+      expect(h.statuses(sha)).toEqual(point === "put" ? [] : PENDING_THEN_SUCCESS.slice(0, 1));
+      const record = JSON.parse(readFileSync(join(h.stateDir, "state.json"), "utf8")) as { marks: { attempted?: { sha: string }; applied?: unknown } };
+      expect(record.marks.attempted?.sha).toBe(sha);
+      expect(record.marks.applied).toBeUndefined();
+
+      const second = run(join(dir, "child.mjs"), [], { CHILD_AGENT_CONFIG: config });
+      const exit = await second.exit;
+      expect(exit.code, exit.stdout + exit.stderr).toBe(0);
+      // Each status once, in order; after a restart the pending cluster status may already count the model running.
+      expect(h.statuses(sha).map((s) => s.replace(/^serve\/h1 pending .*/, "serve/h1 pending"))).toEqual([
+        "serve/h1 pending",
+        ...PENDING_THEN_SUCCESS.slice(1),
+      ]);
+      expect(h.ray.acceptedPutCount()).toBe(1);
+      const reads = h.github.requests.filter((r) => r.method === "GET" && r.path.endsWith("/status"));
+      expect(reads).toHaveLength(point === "post" ? 1 : 0);
+    });
+  }
+});
+
+describe("the CLI process", () => {
+  it("a second agent on the same state directory exits 1 with a clear message; a usage error exits 2", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    h.repo.ship("initial");
+    await h.start();
+    const args = ["agent", "--cluster", "h1", "--repo", h.repo.remote, "--github-repo", "acme/models", "--github-api-url", h.github.url, "--state-dir", h.stateDir, "--ray-address", h.ray.url, "--once"];
+    const second = await run(join(dir, "cli.mjs"), args, { GITHUB_TOKEN: TEST_TOKEN }).exit;
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/another agent \(pid \d+ .*\) holds .*agent\.lock: one agent per state directory/);
+    const usage = await run(join(dir, "cli.mjs"), ["agent", "--repo", h.repo.remote], { GITHUB_TOKEN: TEST_TOKEN }).exit;
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain("--cluster (or SERVE_GITOPS_CLUSTER) is required");
+    const secretFlag = await run(join(dir, "cli.mjs"), ["agent", "--github-token", "x"], {}).exit;
+    expect(secretFlag.code).toBe(2);
+    expect(secretFlag.stderr).toContain("secrets are never flags");
+  });
+
+  it("--once --dry-run reads everything, changes nothing, logs JSON without the token, and exits 0", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    h.repo.ship("initial");
+    const state = mkdtempSync(join(tmpdir(), "serve-gitops-dry-"));
+    const env = {
+      SERVE_GITOPS_CLUSTER: "h1",
+      SERVE_GITOPS_REPO: h.repo.remote,
+      SERVE_GITOPS_GITHUB_REPO: "acme/models",
+      SERVE_GITOPS_GITHUB_API_URL: h.github.url,
+      SERVE_GITOPS_STATE_DIR: state,
+      SERVE_GITOPS_RAY_ADDRESS: h.ray.url,
+      SERVE_GITOPS_ONCE: "1",
+      SERVE_GITOPS_DRY_RUN: "true",
+      GITHUB_TOKEN: TEST_TOKEN,
+    };
+    const exit = await run(join(dir, "cli.mjs"), ["agent"], env).exit;
+    rmSync(state, { recursive: true, force: true });
+    expect(exit.code, exit.stderr).toBe(0);
+    const lines = exit.stdout.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: number });
+    expect(lines.map((l) => l.msg)).toContain("dry run: would PUT the Serve config");
+    expect(exit.stdout).not.toContain(TEST_TOKEN);
+    expect(h.ray.putCount()).toBe(0);
+    expect(h.github.requests).toEqual([]);
+  });
+});

@@ -1,0 +1,175 @@
+// End to end with real git (a bare remote and a clone), the Ray Serve emulator and the strict GitHub test server.
+import { afterEach, describe, expect, it } from "vitest";
+import { deploymentName } from "../../generator/src/index";
+import { specYaml } from "../testkit/git-fixture";
+import { createHarness, TEST_REPO, type Harness } from "../testkit/harness";
+
+let h: Harness;
+afterEach(async () => {
+  expect(h.github.unexpected).toEqual([]);
+  await h.close();
+});
+
+const served = (user: string, suffix: string) => `${user}-202601061235-${suffix}`;
+const dep = (user: string, suffix: string) => deploymentName(served(user, suffix));
+const sha7 = (sha: string) => sha.slice(0, 7);
+
+describe("a merged pull request", () => {
+  it("gets pending then success on the merge commit and the PR head, and one comment with snippets", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    h.repo.ship("initial models");
+    const agent = await h.start();
+    await h.settle(agent);
+
+    h.repo.git("checkout", "--quiet", "-b", "feature");
+    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 2 }));
+    h.repo.render();
+    const prHead = h.repo.commit("bob: add qwen-7b");
+    h.repo.git("checkout", "--quiet", "main");
+    h.repo.git("merge", "--quiet", "--no-ff", "-m", "Merge pull request #7 from bob/feature", "feature");
+    const merge = h.repo.head();
+    h.repo.push();
+    h.github.setCommitPulls(merge, [{ number: 7, head: { sha: prHead, ref: "feature" }, base: { ref: "main" } }], TEST_REPO);
+
+    await h.settle(agent);
+    expect(h.statuses(merge)).toEqual([
+      "serve/h1 pending 1 running, 1 deploying, 0 failed",
+      "serve/h1/bob/qwen-7b pending deploying 2x1 GPU",
+      "serve/h1/bob/qwen-7b success RUNNING bob-202601061235-qwen-7b",
+      "serve/h1 success 2 running, 0 deploying, 0 failed",
+    ]);
+    expect(h.statuses(prHead)).toEqual([
+      "serve/h1/bob/qwen-7b pending deploying 2x1 GPU",
+      "serve/h1/bob/qwen-7b success RUNNING bob-202601061235-qwen-7b",
+    ]);
+    const success = h.github.statuses(merge).find((s) => s.state === "success" && s.context === "serve/h1/bob/qwen-7b");
+    expect(success?.target_url).toBe("https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1");
+    const comments = h.github.comments(7, TEST_REPO);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain("curl -s https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1/chat/completions");
+    expect(comments[0]!.body).toContain('OpenAI(base_url="https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1"');
+    expect(comments[0]!.body).toContain("| bob/qwen-7b | `bob-202601061235-qwen-7b` | RUNNING |");
+  });
+
+  it("a scale-only change restarts no model, not even the scaled one", async () => {
+    h = await createHarness({
+      files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b"), "models/bob/qwen-7b.yaml": specYaml("qwen-7b") },
+    });
+    h.repo.ship("initial models");
+    const agent = await h.start();
+    await h.settle(agent);
+    const startsBefore = h.ray.starts(dep("alice", "qwen-0.5b"));
+
+    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 3 }));
+    const sha = h.repo.ship("bob: scale qwen-7b to 3");
+    await h.settle(agent);
+
+    expect(h.statuses(sha)).toContain("serve/h1/bob/qwen-7b success RUNNING bob-202601061235-qwen-7b");
+    expect(h.statuses(sha).filter((s) => s.includes("alice"))).toEqual([]);
+    expect(h.ray.restarts(dep("alice", "qwen-0.5b"))).toBe(0);
+    expect(h.ray.restarts(dep("bob", "qwen-7b"))).toBe(0);
+    expect(h.ray.starts(dep("alice", "qwen-0.5b"))).toBe(startsBefore);
+  });
+});
+
+describe("failures and removals", () => {
+  it("a model_source Ray cannot load fails with the last line of Ray's traceback", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    h.repo.write("models/alice/broken.yaml", specYaml("broken", { source: "$HOME/checkpoints/missing-model" }));
+    const sha = h.repo.ship("alice: add broken");
+    await h.settle(agent);
+
+    const final = h.latest(sha).get("serve/h1/alice/broken");
+    expect(final).toEqual({ state: "failure", description: "OSError: /private/users/alice/checkpoints/missing-model does not exist" });
+    expect(h.latest(sha).get("serve/h1")).toEqual({ state: "failure", description: "1 running, 0 deploying, 1 failed" });
+    const model = agent.status().models.find((m) => m.key === "alice/broken");
+    expect(model?.state).toBe("FAILED");
+    expect(model?.error_summary).toBe("OSError: /private/users/alice/checkpoints/missing-model does not exist");
+    expect(model?.events.map((e) => e.type)).toEqual(["DEPLOY_REQUESTED", "APPLIED", "FAILED"]);
+    // The failure is reported, not retried: the next cycles write nothing more.
+    const puts = h.ray.acceptedPutCount();
+    await h.settle(agent);
+    expect(h.ray.acceptedPutCount()).toBe(puts);
+  });
+
+  it("git revert of the adding commit undeploys the model and says so", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
+    const added = h.repo.ship("bob: add qwen-7b");
+    await h.settle(agent);
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual(["alice/qwen-0.5b RUNNING", "bob/qwen-7b RUNNING"]);
+
+    h.repo.git("revert", "--no-edit", added);
+    const revert = h.repo.head();
+    h.repo.push();
+    await h.settle(agent);
+    expect(h.statuses(revert)).toEqual([
+      "serve/h1 pending 1 running, 1 deploying, 0 failed",
+      "serve/h1/bob/qwen-7b pending undeploying",
+      "serve/h1/bob/qwen-7b success undeployed",
+      "serve/h1 success 1 running, 0 deploying, 0 failed",
+    ]);
+    const apps = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as { applications: Record<string, unknown> };
+    expect(Object.keys(apps.applications)).toEqual([served("alice", "qwen-0.5b")]);
+    expect(agent.status().models.map((m) => m.key)).toEqual(["alice/qwen-0.5b"]);
+  });
+
+  it("follows a force-push: undeploys what the rewritten history dropped", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    const base = h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
+    h.repo.ship("bob: add qwen-7b");
+    await h.settle(agent);
+
+    h.repo.git("reset", "--quiet", "--hard", base);
+    h.repo.write("models/bob/llama.yaml", specYaml("llama"));
+    h.repo.render();
+    const rewritten = h.repo.commit("bob: add llama instead");
+    h.repo.push({ force: true });
+    await h.settle(agent);
+
+    expect(agent.status().marks.applied?.sha).toBe(rewritten);
+    expect(h.latest(rewritten).get("serve/h1/bob/llama")?.description).toBe("RUNNING bob-202601061235-llama");
+    expect(h.latest(rewritten).get("serve/h1/bob/qwen-7b")).toEqual({ state: "success", description: "undeployed" });
+    expect(agent.status().models.map((m) => m.key)).toEqual(["alice/qwen-0.5b", "bob/llama"]);
+  });
+
+  it("refuses an unrendered or invalid commit and keeps serving the last good one", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    const good = h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    const puts = h.ray.acceptedPutCount();
+
+    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
+    const unrendered = h.repo.ship("bob: forgot to render", { render: false });
+    await h.settle(agent);
+    expect(h.statuses(unrendered)).toEqual(["serve/h1 failure not rendered: 1 fragment is out of date; run serve-gitops render"]);
+
+    h.repo.write("models/bob/qwen-7b.yaml", `${specYaml("qwen-7b")}accelerator_type: H100\n`);
+    const invalid = h.repo.ship("bob: invalid spec", { render: false });
+    await h.settle(agent);
+    const [status] = h.statuses(invalid);
+    expect(status).toMatch(/^serve\/h1 failure invalid: 1 error; models\/bob\/qwen-7b\.yaml:\d+ E400 /);
+    expect([...status!].length).toBeLessThanOrEqual("serve/h1 failure ".length + 140);
+
+    expect(h.ray.acceptedPutCount()).toBe(puts);
+    expect(agent.status().marks.applied?.sha).toBe(good);
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual(["alice/qwen-0.5b RUNNING"]);
+    expect(agent.status().refused.map((r) => r.sha)).toEqual([unrendered, invalid]);
+
+    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
+    const fixed = h.repo.ship("bob: fix");
+    await h.settle(agent);
+    expect(h.latest(fixed).get("serve/h1/bob/qwen-7b")?.state).toBe("success");
+    expect(sha7(agent.status().marks.reported!.sha)).toBe(sha7(fixed));
+  });
+});

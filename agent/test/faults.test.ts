@@ -1,0 +1,251 @@
+// Faults of the outside world, each with its expected outcome.
+import { renameSync } from "node:fs";
+import { createServer, request, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { nodeFilePort } from "../src/adapters/fs-port";
+import { RayServeTarget } from "../src/adapters/ray-target";
+import type { FilePort, ServeTarget } from "../src/ports";
+import { specYaml } from "../testkit/git-fixture";
+import { createHarness, type Harness } from "../testkit/harness";
+
+let h: Harness;
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+  expect(h.github.unexpected).toEqual([]);
+  await h.close();
+});
+
+const MODEL = { "models/alice/x.yaml": specYaml("x") };
+const PENDING_THEN_SUCCESS = [
+  "serve/h1 pending 0 running, 1 deploying, 0 failed",
+  "serve/h1/alice/x pending deploying 1x1 GPU",
+  "serve/h1/alice/x success RUNNING alice-202601061235-x",
+  "serve/h1 success 1 running, 0 deploying, 0 failed",
+];
+
+async function deadPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return `http://127.0.0.1:${port}`;
+}
+
+describe("Ray faults", () => {
+  it("Ray unreachable: a transient fault, nothing written, not ready; --once gives up with exit 1", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start({ rayAddress: await deadPort(), once: true, watchIntervalMs: 5 });
+    const report = await agent.agent.cycle();
+    expect(report.faults[0]).toMatchObject({ name: "RayError", kind: "transient" });
+    expect(report.faults[0]!.message).toMatch(/unreachable \(ECONNREFUSED\)/);
+    expect(agent.health()).toMatchObject({ ready: false });
+    expect(h.statuses(sha)).toEqual([]);
+    expect(await agent.loop.run()).toBe(1);
+  });
+
+  it("refuses a Ray it does not support, at start: exit 1, nothing applied", async () => {
+    h = await createHarness({ files: MODEL, emulator: { rayVersion: "2.9.3" } });
+    h.repo.ship("initial");
+    const agent = await h.start({ once: true });
+    expect(await agent.loop.run()).toBe(1);
+    expect(agent.loop.lastCycle?.report.faults[0]?.message).toBe(
+      "Ray 2.9.3 is not supported: serve-gitops needs Ray >= 2.46.0 (Ray Serve LLM's build_openai_app with LLMServer:<name> deployments)",
+    );
+    expect(h.ray.putCount()).toBe(0);
+  });
+
+  it("--once exits 0 when a model failed: that is reported on the commit, not an agent fault", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x", { source: "$HOME/missing" }) } });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start({ once: true });
+    expect(await agent.loop.run()).toBe(0);
+    expect(h.latest(sha).get("serve/h1/alice/x")).toEqual({ state: "failure", description: "OSError: /private/users/alice/missing does not exist" });
+  });
+
+  it("Ray 503 (controller down): waits, then converges with every status written once", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start();
+    h.ray.setControllerDown(true);
+    const report = await agent.agent.cycle();
+    expect(report.faults.map((f) => f.message)).toEqual([expect.stringMatching(/failed \(503\)/)]);
+    expect(h.ray.acceptedPutCount()).toBe(0);
+    h.ray.setControllerDown(false);
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("Ray 500 on the PUT: retried on the next cycle; no status before the PUT is accepted", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+    let failPut = true;
+    const target: ServeTarget = {
+      version: () => real.version(),
+      async observe() {
+        const observed = await real.observe();
+        if (failPut) h.ray.setFailNext(500);
+        failPut = false;
+        return observed;
+      },
+      apply: (config) => real.apply(config),
+    };
+    const agent = await h.start({}, { target });
+    const first = await agent.agent.cycle();
+    expect(first.faults.map((f) => f.message)).toEqual([expect.stringMatching(/PUT .* failed \(500\): RuntimeError: injected failure/)]);
+    expect(h.statuses(sha)).toEqual([]);
+    expect(agent.status().marks.attempted?.sha).toBe(sha);
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("a slow Ray times out as a transient fault", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start({ rayTimeoutMs: 150 });
+    h.ray.setLatencyMs(1000);
+    const report = await agent.agent.cycle();
+    expect(report.faults[0]!.message).toMatch(/unreachable \(ETIMEDOUT\)/);
+    h.ray.setLatencyMs(0);
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("405 from something adding browser headers: terminal, reported on the commit, not retried", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const proxy = await browserProxy(h.ray.url);
+    cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
+    const agent = await h.start({ rayAddress: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const report = await h.settle(agent);
+    expect(report.faults).toEqual([]);
+    const first = await agent.agent.cycle();
+    expect(first.faults).toEqual([]);
+    expect(h.ray.putCount()).toBe(1);
+    expect(h.latest(sha).get("serve/h1")?.state).toBe("failure");
+    expect(h.latest(sha).get("serve/h1")?.description).toMatch(/^Ray refused PUT .*405 'PUT' method not allowed for browser traffic/);
+    expect(h.latest(sha).get("serve/h1/alice/x")?.state).toBe("failure");
+    expect(agent.status().blocked?.sha).toBe(sha);
+  });
+});
+
+describe("GitHub faults", () => {
+  it("GitHub 500s are retried by plugin-retry, then by the outbox; each status lands once, in order", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    h.github.failNext({ status: 500, count: 6, route: /\/statuses\// });
+    const agent = await h.start();
+    const first = await agent.agent.cycle();
+    expect(first.faults.map((f) => f.name)).toEqual(["GitHubError"]);
+    expect(agent.outbox.size).toBeGreaterThan(0);
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("403 primary rate limit: waits for x-ratelimit-reset, then writes", async () => {
+    h = await createHarness({ files: MODEL, octokit: { rateLimitRetries: 0 } });
+    const sha = h.repo.ship("initial");
+    h.github.rateLimitNext({ kind: "primary", retryAfterSeconds: 1 });
+    const agent = await h.start();
+    const first = await agent.agent.cycle();
+    expect(first.faults[0]).toMatchObject({ name: "GitHubError", status: 403, kind: "transient" });
+    const requests = h.github.requests.length;
+    await agent.agent.cycle({ checkHead: false });
+    expect(h.github.requests.length).toBe(requests);
+    await new Promise((r) => setTimeout(r, 1100));
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("429 with retry-after: the throttling plugin waits and retries", async () => {
+    const limits: string[] = [];
+    h = await createHarness({ files: MODEL, octokit: { onLimit: (e) => limits.push(`${e.kind} ${e.retryAfter}`) } });
+    const sha = h.repo.ship("initial");
+    h.github.rateLimitNext({ kind: "429", retryAfterSeconds: 2 });
+    const agent = await h.start();
+    await h.settle(agent);
+    expect(limits).toEqual(["secondary 2"]);
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("a Ray error longer than 140 characters is cut to fit, so GitHub never answers 422", async () => {
+    const long = `$HOME/checkpoints/${"a".repeat(60)}/${"b".repeat(60)}/${"c".repeat(40)}`;
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x", { source: long }) } });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    const description = h.latest(sha).get("serve/h1/alice/x")!.description;
+    expect([...description]).toHaveLength(140);
+    expect(description).toMatch(/^OSError: \/private\/users\/alice\/checkpoints\/a+.*…$/);
+    expect(h.github.requests.filter((r) => r.status === 422)).toEqual([]);
+  });
+});
+
+describe("git, disk and state directory faults", () => {
+  it("git remote unreachable: a transient fault; Ray is still watched; converges when it is back", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    renameSync(h.repo.remote, `${h.repo.remote}.away`);
+    const report = await agent.agent.cycle();
+    expect(report.faults[0]).toMatchObject({ name: "GitError", kind: "transient" });
+    expect(report.action).toBe("none");
+    renameSync(`${h.repo.remote}.away`, h.repo.remote);
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const next = h.repo.ship("add y");
+    await h.settle(agent);
+    expect(h.latest(next).get("serve/h1/bob/y")?.state).toBe("success");
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("disk full (ENOSPC through the state store's file port): nothing is applied until the state can be written", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    let full = true;
+    const files: FilePort = {
+      read: (path) => nodeFilePort.read(path),
+      async write(path, data) {
+        if (full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        return nodeFilePort.write(path, data);
+      },
+    };
+    const agent = await h.start({}, { files });
+    const report = await agent.agent.cycle();
+    expect(report.faults[0]).toMatchObject({ name: "StateStoreError", code: "ENOSPC", kind: "transient" });
+    await agent.agent.cycle();
+    expect(h.ray.putCount()).toBe(0);
+    expect(h.statuses(sha)).toEqual([]);
+    expect(agent.health().ready).toBe(false);
+    full = false;
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+    expect(h.ray.acceptedPutCount()).toBe(1);
+    // An idle cycle writes nothing to disk: a full disk does not even show.
+    full = true;
+    for (let i = 0; i < 3; i++) expect((await agent.agent.cycle()).faults).toEqual([]);
+  });
+
+  it("a second agent on the same state directory is refused with a clear message", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    await h.start();
+    await expect(h.start()).rejects.toThrow(/another agent \(pid \d+ on .*\) holds .*agent\.lock: one agent per state directory/);
+  });
+});
+
+/** A reverse proxy that adds an Origin header, as a misconfigured ingress might: Ray then refuses PUTs (405). */
+async function browserProxy(target: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    const upstream = request(`${target}${req.url}`, { method: req.method, headers: { ...req.headers, origin: "https://ray.example.com" } }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return server;
+}

@@ -1,0 +1,184 @@
+/**
+ * TEST/DEMO/BENCH ONLY. A real git repository for the agent: a bare "remote" and a working clone in a temporary
+ * directory, with serve-gitops content, rendered by the generator's own pipeline. Git runs with its identity in
+ * the environment and with global and system configuration switched off.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readdirSync, rmdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { checkRepo } from "../../generator/src/index";
+import { readWorkingTree } from "../../generator/src/io/working-tree";
+
+export const GIT_TEST_ENV: Readonly<Record<string, string>> = {
+  GIT_AUTHOR_NAME: "Test Author",
+  GIT_AUTHOR_EMAIL: "author@example.com",
+  GIT_COMMITTER_NAME: "Test Committer",
+  GIT_COMMITTER_EMAIL: "committer@example.com",
+  GIT_CONFIG_GLOBAL: "/dev/null",
+  GIT_CONFIG_NOSYSTEM: "1",
+  GIT_TERMINAL_PROMPT: "0",
+  LANG: "C.UTF-8",
+  LC_ALL: "C.UTF-8",
+};
+
+export interface ClusterOptions {
+  readonly name?: string;
+  readonly gpus?: number;
+  readonly layout?: "per-model" | "per-user" | "single";
+  readonly dashboard?: string;
+  readonly sync?: Partial<{
+    allow_empty: boolean;
+    prune_limit: number;
+    adopt_unmanaged: boolean;
+    deploy_timeout_s: number;
+    max_model_statuses: number;
+    self_heal: boolean;
+    suspend: boolean;
+  }>;
+}
+
+export function clusterYaml(options: ClusterOptions = {}): string {
+  const sync = { allow_empty: false, prune_limit: 5, adopt_unmanaged: false, deploy_timeout_s: 60, max_model_statuses: 50, self_heal: true, suspend: false, ...options.sync };
+  return [
+    "default: true",
+    "accelerator_type: H20",
+    `gpus: ${options.gpus ?? 64}`,
+    "gpus_per_node: 8",
+    "ray:",
+    `  dashboard_address: ${options.dashboard ?? "http://127.0.0.1:8265"}`,
+    "openai:",
+    "  server_url: https://llm.example.com",
+    "  base_url: /access/models/h1/",
+    "serve:",
+    `  layout: ${options.layout ?? "per-model"}`,
+    "  application_name: argus_llm_app",
+    "  route_prefix: /",
+    "sources:",
+    "  allow_hub: false",
+    "  roots:",
+    "    shared: [/private/hf]",
+    "    user: /private/users/{user}",
+    "sync:",
+    ...Object.entries(sync).map(([k, v]) => `  ${k}: ${String(v)}`),
+    "",
+  ].join("\n");
+}
+
+export function usersYaml(users: Record<string, number> = { alice: 8, bob: 8 }): string {
+  return [
+    "admins: [platform-admin]",
+    "users:",
+    ...Object.entries(users).flatMap(([user, quota]) => [`  ${user}:`, `    github: [${user}]`, `    gpu_quota: ${quota}`]),
+    "",
+  ].join("\n");
+}
+
+export interface SpecOptions {
+  readonly source?: string;
+  readonly replicas?: number;
+  readonly gpus?: number;
+  readonly maxModelLen?: number;
+}
+
+/** A shared-hub model by default; `source` may name a path (with $HOME macros) that the emulator lacks. */
+export function specYaml(suffix: string, options: SpecOptions = {}): string {
+  return [
+    `model_id: ${suffix}`,
+    `model_source: ${options.source ?? `$HOME/common/hf/hub/models--Qwen--${suffix}/snapshots/0123456789abcdef`}`,
+    `num_replicas: ${options.replicas ?? 1}`,
+    `gpus_per_replica: ${options.gpus ?? 1}`,
+    "engine_kwargs:",
+    `  max_model_len: ${options.maxModelLen ?? 8192}`,
+    "",
+  ].join("\n");
+}
+
+/** Paths the emulator's fake filesystem should hold for specYaml's default sources. */
+export const HUB_ROOT = "/private/hf/hub";
+
+export interface FixtureRepo {
+  readonly root: string;
+  readonly remote: string;
+  readonly work: string;
+  git(...args: string[]): string;
+  write(path: string, text: string): void;
+  remove(path: string): void;
+  /** `serve-gitops render`: writes stale and missing fragments, deletes extra ones. Throws on invalid specs. */
+  render(now?: Date): void;
+  /** add -A + commit; returns the new sha. */
+  commit(message: string): string;
+  push(options?: { force?: boolean }): void;
+  /** Render, commit and push in one step. */
+  ship(message: string, options?: { render?: boolean; now?: Date }): string;
+  head(): string;
+  cleanup(): void;
+}
+
+export function createFixtureRepo(files: Record<string, string> = {}, options: { cluster?: ClusterOptions; prefix?: string } = {}): FixtureRepo {
+  const root = mkdtempSync(join(tmpdir(), options.prefix ?? "serve-gitops-agent-"));
+  const remote = join(root, "remote.git");
+  const work = join(root, "work");
+  const run = (cwd: string, args: string[]) => execFileSync("git", args, { cwd, env: { ...process.env, ...GIT_TEST_ENV }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  mkdirSync(remote);
+  run(remote, ["init", "--quiet", "--bare", "--initial-branch=main"]);
+  mkdirSync(work);
+  run(work, ["init", "--quiet", "--initial-branch=main"]);
+  run(work, ["remote", "add", "origin", remote]);
+  const repo: FixtureRepo = {
+    root,
+    remote,
+    work,
+    git: (...args) => run(work, args).trim(),
+    write(path, text) {
+      mkdirSync(dirname(join(work, path)), { recursive: true });
+      writeFileSync(join(work, path), text);
+    },
+    remove(path) {
+      rmSync(join(work, path), { force: true });
+      pruneEmpty(work, dirname(path));
+    },
+    render(now = new Date("2026-01-06T12:35:00Z")) {
+      const result = checkRepo(readWorkingTree(work), { now });
+      if (!result.ok || !result.render || !result.renderDiff) {
+        throw new Error(`fixture does not validate:\n${result.diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`).join("\n")}`);
+      }
+      for (const path of [...result.renderDiff.stale, ...result.renderDiff.missing]) repo.write(path, result.render.files.get(path)!);
+      for (const path of result.renderDiff.extra) repo.remove(path);
+    },
+    commit(message) {
+      run(work, ["add", "-A"]);
+      run(work, ["commit", "--quiet", "--allow-empty", "-m", message]);
+      return repo.head();
+    },
+    push(opts = {}) {
+      run(work, ["push", "--quiet", ...(opts.force ? ["--force"] : []), "origin", "HEAD:refs/heads/main"]);
+    },
+    ship(message, opts = {}) {
+      if (opts.render !== false) repo.render(opts.now);
+      const sha = repo.commit(message);
+      repo.push();
+      return sha;
+    },
+    head: () => run(work, ["rev-parse", "HEAD"]).trim(),
+    cleanup: () => rmSync(root, { recursive: true, force: true }),
+  };
+  const initial: Record<string, string> = {
+    "models/users.yaml": usersYaml(),
+    [`clusters/${options.cluster?.name ?? "h1"}/cluster.yaml`]: clusterYaml(options.cluster),
+    ...files,
+  };
+  for (const [path, text] of Object.entries(initial)) repo.write(path, text);
+  return repo;
+}
+
+function pruneEmpty(root: string, folder: string): void {
+  for (let dir = folder; dir.split("/").length > 1; dir = dirname(dir)) {
+    try {
+      if (readdirSync(join(root, dir)).length > 0) return;
+      rmdirSync(join(root, dir));
+    } catch {
+      return;
+    }
+  }
+}

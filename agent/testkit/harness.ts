@@ -1,0 +1,102 @@
+/**
+ * TEST/DEMO/BENCH ONLY. The agent's whole world on this machine: a real git remote (git-fixture), the Ray Serve
+ * dashboard emulator and the strict GitHub API test server, with the agent wired to them in-process.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startGitHubApiServer, testOctokitOptions, type GitHubApiServer, type TestOctokitOptionsInput } from "../../generator/testkit/github-api-server";
+import { startRayEmulator, type RayEmulator, type RayEmulatorOptions } from "../emulator/ray-dashboard";
+import { silentLogger } from "../src/log";
+import type { CycleReport } from "../src/runtime/agent";
+import { startAgent, type AgentConfig, type AgentOverrides, type RunningAgent } from "../src/runtime/run-agent";
+import { createFixtureRepo, HUB_ROOT, type ClusterOptions, type FixtureRepo } from "./git-fixture";
+
+export const TEST_TOKEN = "ghp_test_token_0123456789";
+export const TEST_REPO = "acme/models";
+
+export interface HarnessOptions {
+  readonly files?: Record<string, string>;
+  readonly cluster?: ClusterOptions;
+  readonly emulator?: RayEmulatorOptions;
+  readonly octokit?: TestOctokitOptionsInput;
+}
+
+export interface Harness {
+  readonly repo: FixtureRepo;
+  readonly ray: RayEmulator;
+  readonly github: GitHubApiServer;
+  readonly stateDir: string;
+  config(extra?: Partial<AgentConfig>): AgentConfig;
+  overrides(extra?: AgentOverrides): AgentOverrides;
+  start(extra?: Partial<AgentConfig>, overrides?: AgentOverrides): Promise<RunningAgent>;
+  /** Cycle until nothing deploys and nothing waits to be written (or `max` cycles). */
+  settle(agent: RunningAgent, options?: { max?: number; pauseMs?: number; checkHead?: boolean }): Promise<CycleReport>;
+  /** The statuses posted on a commit, as "context state description", oldest first. */
+  statuses(sha: string): string[];
+  /** The latest state per context. */
+  latest(sha: string): Map<string, { state: string; description: string }>;
+  close(): Promise<void>;
+}
+
+export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const repo = createFixtureRepo(options.files ?? {}, options.cluster ? { cluster: options.cluster } : {});
+  const ray = await startRayEmulator({ existingPaths: [HUB_ROOT], deployDelayMs: 40, ...options.emulator });
+  const github = await startGitHubApiServer({ tokens: { [TEST_TOKEN]: { login: "serve-gitops-bot" } } });
+  const stateDir = mkdtempSync(join(tmpdir(), "serve-gitops-state-"));
+  const running: RunningAgent[] = [];
+  const harness: Harness = {
+    repo,
+    ray,
+    github,
+    stateDir,
+    config: (extra = {}) => ({
+      cluster: options.cluster?.name ?? "h1",
+      repo: repo.remote,
+      branch: "main",
+      rayAddress: ray.url,
+      githubRepo: TEST_REPO,
+      githubApiUrl: github.url,
+      githubToken: TEST_TOKEN,
+      stateDir,
+      intervalMs: 50,
+      watchIntervalMs: 20,
+      once: false,
+      dryRun: false,
+      suspend: false,
+      logLevel: "silent",
+      gitEnv: {},
+      gitTimeoutMs: 10_000,
+      rayTimeoutMs: 2_000,
+      ...extra,
+    }),
+    overrides: (extra = {}) => ({ log: silentLogger(), octokitTuning: testOctokitOptions({ msPerSecond: 2, ...options.octokit }), ...extra }),
+    async start(extra = {}, overrides = {}) {
+      const agent = await startAgent(harness.config(extra), harness.overrides(overrides));
+      running.push(agent);
+      return agent;
+    },
+    async settle(agent, opts = {}) {
+      let report = await agent.agent.cycle({ checkHead: opts.checkHead ?? true });
+      for (let i = 0; i < (opts.max ?? 200) && (report.busy || report.faults.length > 0); i++) {
+        await new Promise((r) => setTimeout(r, opts.pauseMs ?? 15));
+        report = await agent.agent.cycle({ checkHead: false });
+      }
+      return report;
+    },
+    statuses: (sha) => github.statuses(sha).map((s) => `${s.context} ${s.state} ${s.description ?? ""}`),
+    latest(sha) {
+      const out = new Map<string, { state: string; description: string }>();
+      for (const s of github.statuses(sha)) out.set(s.context, { state: s.state, description: s.description ?? "" });
+      return out;
+    },
+    async close() {
+      for (const agent of running) await agent.close().catch(() => undefined);
+      await ray.close();
+      await github.close();
+      repo.cleanup();
+      rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
