@@ -129,7 +129,7 @@ describe("Dockerfile", () => {
     const KNOWN = ["FROM", "WORKDIR", "COPY", "RUN", "USER", "ENV", "VOLUME", "EXPOSE", "STOPSIGNAL", "HEALTHCHECK", "ENTRYPOINT", "CMD"];
     for (const i of instructions) expect(KNOWN).toContain(i);
     expect(instructions[0]).toBe("FROM");
-    expect(read("Dockerfile")).toMatch(/^RUN node scripts\/build\.mjs$/m);
+    expect(read("Dockerfile")).toMatch(/^RUN node generator\/scripts\/build\.mjs$/m);
     expect(read("Dockerfile")).toMatch(/^USER node$/m);
     expect(read("Dockerfile")).toMatch(/^ENTRYPOINT \["node", "\/opt\/serve-gitops\/dist\/cli\.js"\]$/m);
     expect(read("Dockerfile")).toMatch(/^CMD \["agent"\]$/m);
@@ -142,6 +142,6 @@ describe("Dockerfile", () => {
       const parts = line.split(/\s+/).slice(1, -1);
       for (const part of parts) expect(existsSync(join(root, part)), part).toBe(true);
     }
-    expect(existsSync(join(root, "scripts/build.mjs"))).toBe(true);
+    expect(existsSync(join(root, "generator/scripts/build.mjs"))).toBe(true);
   });
 });

@@ -40687,14 +40687,14 @@ var package_default = {
     "serve-gitops": "dist/cli.js"
   },
   scripts: {
-    build: "node scripts/build.mjs",
-    "build:action": "node scripts/build.mjs --action",
-    prepare: "node scripts/build.mjs",
+    build: "node generator/scripts/build.mjs",
+    "build:action": "node generator/scripts/build.mjs --action",
+    prepare: "node generator/scripts/build.mjs",
     start: "node dist/cli.js validate && node dist/cli.js render --check && node dist/cli.js plan --base empty",
     typecheck: "tsc -p tsconfig.json",
     lint: "eslint .",
     test: "npm run typecheck && npm run lint && vitest run",
-    bench: "node scripts/bench.mjs",
+    bench: "node generator/scripts/bench.mjs",
     demo: "node dist/cli.js demo"
   },
   dependencies: {

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { build } from "esbuild";
 import { describe, expect, it } from "vitest";
 // @ts-expect-error -- a plain-JS build script, outside the type-checked project
-import { actionOptions } from "../../../scripts/build.mjs";
+import { actionOptions } from "../../../generator/scripts/build.mjs";
 
 const root = join(import.meta.dirname, "../../..");
 

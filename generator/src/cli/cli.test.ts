@@ -27,7 +27,7 @@ const NOW = "2026-01-06T12:35:00Z";
 const temporaries: string[] = [];
 
 beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs")], { cwd: ROOT, stdio: "pipe" });
+  execFileSync(process.execPath, [join(ROOT, "generator/scripts/build.mjs")], { cwd: ROOT, stdio: "pipe" });
 }, 60_000);
 
 afterAll(() => {

@@ -8,11 +8,11 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { load, parseEvents } from "js-yaml";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const cli = join(root, "dist/cli.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
-if (!existsSync(cli)) execFileSync("node", [join(root, "scripts/build.mjs")], { stdio: "inherit" });
+if (!existsSync(cli)) execFileSync("node", [join(root, "generator/scripts/build.mjs")], { stdio: "inherit" });
 
 /** A synthetic repository: `users` users x `perUser` 7-line specs, one cluster big enough for all of them. */
 export function makeRepo(dir, users, perUser) {
@@ -144,7 +144,7 @@ try {
 }
 
 // The Action's and the agent's own benchmarks.
-for (const script of ["actions/check/bench-check.mjs", "agent/bench/agent-bench.mjs"]) {
+for (const script of ["actions/check/bench-check.mjs", "agent/bench/run.mjs"]) {
   if (!existsSync(join(root, script))) continue;
   console.log(`\n--- ${script}`);
   const result = spawnSync("node", [join(root, script)], { cwd: root, stdio: "inherit" });

@@ -1,12 +1,15 @@
 // Builds the CLI (dist/) and, with --action, the committed Action bundle (actions/check/dist/).
 import { build } from "esbuild";
 import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 
 const banner =
   // ajv, handlebars and simple-git's dependencies are CommonJS; an ESM bundle needs a real `require`.
   'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);';
-const common = { bundle: true, platform: "node", target: "node20", format: "esm", logLevel: "warning", legalComments: "none" };
+const common = { absWorkingDir: root, bundle: true, platform: "node", target: "node20", format: "esm", logLevel: "warning", legalComments: "none" };
 
 export const cliOptions = {
   ...common,
@@ -26,7 +29,7 @@ export const actionOptions = {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   // Chunk names carry content hashes: start from an empty dist/ so stale chunks never pile up.
-  rmSync("dist", { recursive: true, force: true });
+  rmSync(join(root, "dist"), { recursive: true, force: true });
   await build(cliOptions);
   if (process.argv.includes("--action")) await build(actionOptions);
 }
