@@ -34,7 +34,7 @@ export function createGitHubClient(options: ClientOptions): Octokit {
       retryCount: number,
     ): boolean => {
       const retry = retryCount < LIMIT_RETRIES && retryAfter <= LONGEST_WAIT_S;
-      // request.url is the route template ("/repos/{owner}/{repo}/..."): it never holds a credential.
+      // request.url is a route template or an API URL: the token travels in a header, never in it.
       options.log.warning(
         `GitHub ${kind} rate limit on ${request.method ?? "?"} ${request.url ?? "?"}: ${retry ? `retrying in ${retryAfter} s` : "giving up"}`,
       );

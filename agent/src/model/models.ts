@@ -2,7 +2,15 @@
 // each model with its events and Ray's error summary. Pure: `now` comes in.
 import { observedModels, type ObservedModel } from "./compare";
 import { errorSummary, observeModel } from "./state-table";
-import type { DesiredState, ModelEvent, ModelEventType, ModelRecord, ModelState, Observed, RolloutState } from "./types";
+import type {
+  DesiredState,
+  ModelEvent,
+  ModelEventType,
+  ModelRecord,
+  ModelState,
+  Observed,
+  RolloutState,
+} from "./types";
 
 export const MAX_EVENTS = 20;
 
@@ -39,15 +47,31 @@ export function updateModels(input: UpdateInput): UpdateResult {
   const events = new Map<string, NewEvent[]>();
   for (const e of input.events) events.set(e.key, [...(events.get(e.key) ?? []), e]);
   const open = new Map(input.rollout.tracked.filter((t) => !t.outcome).map((t) => [t.key, t]));
+  // A model past the deploy timeout was reported failed on its commit: /status says the same until Ray
+  // shows it serving (or failing with its own reason).
+  const timedOut = new Map(
+    input.rollout.tracked
+      .filter((t) => t.outcome?.result === "timeout" && !t.older)
+      .map((t) => [t.key, t.outcome!]),
+  );
 
-  const settle = (key: string, next: Omit<ModelRecord, "events" | "updated" | "created"> & { created?: string }) => {
+  const settle = (
+    key: string,
+    next: Omit<ModelRecord, "events" | "updated" | "created"> & { created?: string },
+  ) => {
     const before = input.records[key];
     const list: ModelEvent[] = [...(before?.events ?? [])];
     for (const e of events.get(key) ?? []) list.push(event(e, at));
     if (before && before.state !== next.state && (next.state === "RUNNING" || next.state === "FAILED")) {
-      list.push({ type: next.state, at, ...(next.sha ? { sha: next.sha } : {}), ...(next.error_summary ? { message: next.error_summary } : {}) });
+      list.push({
+        type: next.state,
+        at,
+        ...(next.sha ? { sha: next.sha } : {}),
+        ...(next.error_summary ? { message: next.error_summary } : {}),
+      });
     }
-    if (!before && next.state === "RUNNING") list.push({ type: "RUNNING", at, ...(next.sha ? { sha: next.sha } : {}) });
+    if (!before && next.state === "RUNNING")
+      list.push({ type: "RUNNING", at, ...(next.sha ? { sha: next.sha } : {}) });
     const same =
       before !== undefined &&
       list.length === before.events.length &&
@@ -63,11 +87,18 @@ export function updateModels(input: UpdateInput): UpdateResult {
     }
     changed = true;
     const { created, ...rest } = next;
-    out[key] = { ...rest, created: created ?? before?.created ?? at, events: list.slice(-MAX_EVENTS), updated: at };
+    out[key] = {
+      ...rest,
+      created: created ?? before?.created ?? at,
+      events: list.slice(-MAX_EVENTS),
+      updated: at,
+    };
   };
 
   const desired = input.desired;
-  const have: Map<string, ObservedModel> = desired ? observedModels(input.observed, desired.cluster) : new Map<string, ObservedModel>();
+  const have: Map<string, ObservedModel> = desired
+    ? observedModels(input.observed, desired.cluster)
+    : new Map<string, ObservedModel>();
   for (const m of desired?.models.values() ?? []) {
     const tracked = open.get(m.key);
     const seen = observeModel(input.observed.apps.get(m.app), m.deployment);
@@ -79,10 +110,14 @@ export function updateModels(input: UpdateInput): UpdateResult {
     else if (seen.phase === "failed") {
       state = "FAILED";
       error = errorSummary(seen.message) ?? seen.status;
+    } else if (timedOut.has(m.key)) {
+      state = "FAILED";
+      error = timedOut.get(m.key)!.error_summary ?? timedOut.get(m.key)!.description;
     } else state = "DEPLOYING";
     const previous = input.records[m.key];
     // A failed model keeps Ray's reason while its replacement deploys, until it serves.
-    if (state === "DEPLOYING" && !error && previous?.error_summary && previous.state === "FAILED") error = previous.error_summary;
+    if (state === "DEPLOYING" && !error && previous?.error_summary && previous.state === "FAILED")
+      error = previous.error_summary;
     settle(m.key, {
       key: m.key,
       served_name: m.served_name,
@@ -111,7 +146,13 @@ export function updateModels(input: UpdateInput): UpdateResult {
     const app = input.observed.apps.get(o.app);
     const seen = observeModel(app, o.deployment);
     const state: ModelState =
-      open.get(key)?.kind === "undeploy" || app?.status === "DELETING" ? "DELETING" : seen.phase === "serving" ? "RUNNING" : seen.phase === "failed" ? "FAILED" : "DEPLOYING";
+      open.get(key)?.kind === "undeploy" || app?.status === "DELETING"
+        ? "DELETING"
+        : seen.phase === "serving"
+          ? "RUNNING"
+          : seen.phase === "failed"
+            ? "FAILED"
+            : "DEPLOYING";
     settle(key, {
       key,
       served_name: o.served_name,
