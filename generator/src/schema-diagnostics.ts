@@ -28,7 +28,8 @@ export function schemaDiagnostics(doc: YamlDoc, errors: readonly ErrorObject[], 
 
 function toDiagnostic(doc: YamlDoc, error: ErrorObject, knownFields: readonly string[]): Diagnostic {
   const path = error.instancePath;
-  const where = path === "" ? "the file" : `\`${path.slice(1).replace(/\//g, ".")}\``;
+  const where = path === "" ? "the document" : `\`${path.slice(1).replace(/\//g, ".")}\``;
+  const within = path === "" ? "at the top level" : `in ${where}`;
   const params = error.params as Record<string, unknown>;
   switch (error.keyword) {
     case "additionalProperties": {
@@ -41,7 +42,7 @@ function toDiagnostic(doc: YamlDoc, error: ErrorObject, knownFields: readonly st
         "unknown-field",
         doc.file,
         doc.keyAt(pointer),
-        `unknown field \`${field}\` in ${where}${guess ? `: did you mean \`${guess}\`?` : ""}`,
+        `unknown field \`${field}\` ${within}${guess ? `: did you mean \`${guess}\`?` : ""}`,
       );
     }
     case "required":
@@ -49,7 +50,7 @@ function toDiagnostic(doc: YamlDoc, error: ErrorObject, knownFields: readonly st
         "required-field",
         doc.file,
         doc.keyAt(path),
-        `missing required field \`${String(params.missingProperty)}\` in ${where}`,
+        `missing required field \`${String(params.missingProperty)}\` ${within}`,
       );
     case "not":
       if (path === "")

@@ -39099,7 +39099,8 @@ function schemaDiagnostics(doc, errors, knownFields) {
 }
 function toDiagnostic(doc, error2, knownFields) {
   const path = error2.instancePath;
-  const where = path === "" ? "the file" : `\`${path.slice(1).replace(/\//g, ".")}\``;
+  const where = path === "" ? "the document" : `\`${path.slice(1).replace(/\//g, ".")}\``;
+  const within = path === "" ? "at the top level" : `in ${where}`;
   const params = error2.params;
   switch (error2.keyword) {
     case "additionalProperties": {
@@ -39112,7 +39113,7 @@ function toDiagnostic(doc, error2, knownFields) {
         "unknown-field",
         doc.file,
         doc.keyAt(pointer),
-        `unknown field \`${field}\` in ${where}${guess ? `: did you mean \`${guess}\`?` : ""}`
+        `unknown field \`${field}\` ${within}${guess ? `: did you mean \`${guess}\`?` : ""}`
       );
     }
     case "required":
@@ -39120,7 +39121,7 @@ function toDiagnostic(doc, error2, knownFields) {
         "required-field",
         doc.file,
         doc.keyAt(path),
-        `missing required field \`${String(params.missingProperty)}\` in ${where}`
+        `missing required field \`${String(params.missingProperty)}\` ${within}`
       );
     case "not":
       if (path === "")
