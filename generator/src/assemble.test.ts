@@ -170,6 +170,7 @@ describe("template override", () => {
     ["broken.hbs", "the Serve config template failed"],
     ["missing-field.hbs", "the Serve config template failed: {{json}} got a missing field"],
     ["not-ray.hbs", "the assembled Serve config breaks Ray's rules"],
+    ["mangled-llm.hbs", "/applications/0/args/llm_configs/0 must NOT have additional properties"],
   ])("reports %s as a diagnostic on the template", (name, message) => {
     const { config, diagnostics } = build(custom(name, template(name)));
     expect(config).toBeUndefined();
@@ -210,7 +211,7 @@ describe("checkServeConfig", () => {
     name,
     route_prefix: route,
     import_path: LLM_IMPORT_PATH,
-    args: { llm_configs: [] },
+    args: { llm_configs: [{ model_loading_config: { model_id: `${name}-model` } }] },
     deployments: deployments.map((d) => ({ name: d })),
   });
 
@@ -230,6 +231,16 @@ describe("checkServeConfig", () => {
     expect(checkServeConfig({ applications: [app("a", "/a", ["LLMServer:x", "LLMServer:x"])] })).toEqual([
       "application a overrides deployment LLMServer:x twice",
     ]);
+  });
+
+  it("refuses an LLM application with no models (Ray fails to build it) or a mangled LLMConfig", () => {
+    expect(checkServeConfig({ applications: [{ ...app("a", "/a"), args: { llm_configs: [] } }] })).toEqual([
+      "/applications/0/args/llm_configs must be a non-empty list (an empty one fails to build)",
+    ]);
+    const typo = { model_loading_config: { model_id: "m" }, engine_kwarg: {} };
+    expect(
+      checkServeConfig({ applications: [{ ...app("a", "/a"), args: { llm_configs: [typo] } }] }),
+    ).toEqual(["/applications/0/args/llm_configs/0 must NOT have additional properties"]);
   });
 
   it("refuses what Ray's schema refuses", () => {

@@ -46,7 +46,9 @@ export interface AssembleResult {
 /** Group a cluster's fragments into applications by its layout. With no models, no application. */
 export function applicationsOf(cluster: ClusterConfig, fragments: readonly Fragment[]): ServeApplication[] {
   const apps = new Map<string, { route: string; configs: Fragment[] }>();
-  const mine = fragments.filter((f) => f.cluster === cluster.name).sort((a, b) => (a.served_name < b.served_name ? -1 : 1));
+  const mine = fragments
+    .filter((f) => f.cluster === cluster.name)
+    .sort((a, b) => (a.served_name < b.served_name ? -1 : 1));
   for (const fragment of mine) {
     const where = placement(cluster, fragment.user, fragment.served_name);
     const app = apps.get(where.app) ?? { route: where.route, configs: [] };
@@ -74,8 +76,14 @@ hbs.registerHelper("json", (value: unknown) => {
  * Build the complete Ray Serve config (the body the agent PUTs) for one cluster through its template, then
  * parse and validate what the template produced before anyone uses it.
  */
-export function assemble(cluster: ClusterConfig, fragments: readonly Fragment[], snapshot?: RepoSnapshot): AssembleResult {
-  const templatePath = cluster.serve.template ? `clusters/${cluster.name}/${cluster.serve.template}` : undefined;
+export function assemble(
+  cluster: ClusterConfig,
+  fragments: readonly Fragment[],
+  snapshot?: RepoSnapshot,
+): AssembleResult {
+  const templatePath = cluster.serve.template
+    ? `clusters/${cluster.name}/${cluster.serve.template}`
+    : undefined;
   const where = templatePath ?? cluster.file;
   const fail = (message: string): AssembleResult => ({
     diagnostics: [diagnostic("template-invalid", where, { line: 1, column: 1 }, message)],
@@ -83,7 +91,8 @@ export function assemble(cluster: ClusterConfig, fragments: readonly Fragment[],
   let source = DEFAULT_TEMPLATE;
   if (templatePath) {
     const file = snapshot?.files.get(templatePath);
-    if (!file || file.kind !== "file") return fail(`serve.template names ${templatePath}, which does not exist`);
+    if (!file || file.kind !== "file")
+      return fail(`serve.template names ${templatePath}, which does not exist`);
     source = new TextDecoder().decode(file.bytes);
   }
   const applications = applicationsOf(cluster, fragments);
@@ -92,16 +101,21 @@ export function assemble(cluster: ClusterConfig, fragments: readonly Fragment[],
     const template = hbs.compile(source, { strict: true, noEscape: true });
     text = template({ cluster: cluster.name, generator: GENERATOR_VERSION, applications });
   } catch (error) {
-    return fail(`the Serve config template failed: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      `the Serve config template failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   let config: unknown;
   try {
     config = load(text);
   } catch (error) {
-    return fail(`the Serve config template produced invalid YAML: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      `the Serve config template produced invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const problems = checkServeConfig(config);
-  if (problems.length > 0) return fail(`the assembled Serve config breaks Ray's rules: ${problems.join("; ")}`);
+  if (problems.length > 0)
+    return fail(`the assembled Serve config breaks Ray's rules: ${problems.join("; ")}`);
   return { config: config as ServeConfig, text, diagnostics: [] };
 }
 
@@ -112,12 +126,31 @@ export function checkServeConfig(config: unknown): string[] {
   );
   if (problems.length > 0) return problems;
   const apps = (config as ServeConfig).applications;
+  // Ray Serve LLM silently drops unknown LLMConfig keys: a template that mangles one must not reach a cluster.
+  apps.forEach((app, i) => {
+    if (app.import_path !== LLM_IMPORT_PATH) return;
+    const configs: unknown = (app.args as { llm_configs?: unknown } | undefined)?.llm_configs;
+    if (!Array.isArray(configs) || configs.length === 0) {
+      problems.push(
+        `/applications/${i}/args/llm_configs must be a non-empty list (an empty one fails to build)`,
+      );
+      return;
+    }
+    configs.forEach((llm: unknown, j) => {
+      for (const e of schemaErrors("ray-llm-config", llm)) {
+        problems.push(
+          `/applications/${i}/args/llm_configs/${j}${e.instancePath} ${e.message ?? "is invalid"}`,
+        );
+      }
+    });
+  });
   const names = new Set<string>();
   const routes = new Set<string>();
   for (const app of apps) {
     if (names.has(app.name)) problems.push(`Found multiple configs for application ${app.name}`);
     names.add(app.name);
-    if (app.route_prefix !== null && routes.has(app.route_prefix)) problems.push(`duplicate route_prefix ${app.route_prefix}`);
+    if (app.route_prefix !== null && routes.has(app.route_prefix))
+      problems.push(`duplicate route_prefix ${app.route_prefix}`);
     routes.add(app.route_prefix);
     const deployments = new Set<string>();
     for (const d of app.deployments) {

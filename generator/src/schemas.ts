@@ -1,6 +1,7 @@
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
 import clusterSchema from "../../schemas/cluster.schema.json";
 import accelerators from "../../schemas/ray-accelerators.json";
+import rayLlmSchema from "../../schemas/ray-llm-config.schema.json";
 import rayServeSchema from "../../schemas/ray-serve-config.schema.json";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import usersSchema from "../../schemas/users.schema.json";
@@ -22,13 +23,14 @@ function compile(schema: object): ValidateFunction {
   return validate;
 }
 
-export type SchemaName = "serving-spec" | "users" | "cluster" | "ray-serve-config";
+export type SchemaName = "serving-spec" | "users" | "cluster" | "ray-serve-config" | "ray-llm-config";
 
 const SCHEMAS: Record<SchemaName, object> = {
   "serving-spec": specSchema,
   users: usersSchema,
   cluster: clusterSchema,
   "ray-serve-config": rayServeSchema,
+  "ray-llm-config": rayLlmSchema,
 };
 
 /** Validate a value; returns ajv's errors (empty when valid). */
@@ -42,6 +44,7 @@ export const SCHEMA_IDS: Record<SchemaName, string> = {
   users: usersSchema.$id,
   cluster: clusterSchema.$id,
   "ray-serve-config": rayServeSchema.$id,
+  "ray-llm-config": rayLlmSchema.$id,
 };
 
 const KNOWN_ACCELERATORS = new Set<string>(accelerators.accelerators);

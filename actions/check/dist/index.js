@@ -39319,6 +39319,723 @@ var ray_accelerators_default = {
   }
 };
 
+// schemas/ray-llm-config.schema.json
+var ray_llm_config_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://serve-gitops.dev/schemas/ray-llm-config.schema.json",
+  title: "Ray Serve LLM LLMConfig (as a dict inside build_openai_app args.llm_configs)",
+  $comment: `Derived from ray-project/ray python/ray/llm/_internal/serve/core/configs/llm_config.py@697db261a21ae1af89c705bcc3a941e9e5c845c7 (LLMConfig, ModelLoadingConfig, LoraConfig) and @1190ecb4582207dd4bdbb9e6bfd5b950c06729c0 (same fields), core/ingress/builder.py@035b7933dc61a5647650de8883807fd6e08d718c (LLMServingArgs), core/server/builder.py@01c8975d26f70d834f15911d2ac1cf718f2e2ed2 (server_cls, naming). Ray's models do NOT forbid extras: LLMConfig derives from ray.llm._internal.common.base_pydantic.BaseModelExtended whose model_config is ConfigDict(protected_namespaces=()) only (pydantic v2 default extra="ignore"), so Ray silently drops misspelt keys. additionalProperties:false below is OUR typo guard on objects we emit, not a Ray rule. accelerator_type enum = ray-accelerators.json snapshot (+ "A10", which Ray rewrites to "A10G"); refresh it when Ray adds types. engine_kwargs keys are checked in code against vllm-engine-args.json.`,
+  type: "object",
+  additionalProperties: false,
+  required: [
+    "model_loading_config"
+  ],
+  properties: {
+    model_loading_config: {
+      $ref: "#/$defs/modelLoadingConfig"
+    },
+    llm_engine: {
+      type: "string",
+      enum: [
+        "vLLM"
+      ]
+    },
+    engine_kwargs: {
+      type: "object",
+      $comment: "passed to vLLM AsyncEngineArgs; unknown keys fail at replica start. GPUs per replica = tensor_parallel_size x pipeline_parallel_size.",
+      properties: {
+        tensor_parallel_size: {
+          type: "integer",
+          minimum: 1
+        },
+        pipeline_parallel_size: {
+          type: "integer",
+          minimum: 1
+        },
+        data_parallel_size: {
+          type: "integer",
+          minimum: 1
+        },
+        max_model_len: {
+          type: [
+            "integer",
+            "null"
+          ],
+          minimum: 1
+        },
+        gpu_memory_utilization: {
+          type: "number",
+          exclusiveMinimum: 0,
+          maximum: 1
+        },
+        disable_log_stats: {
+          type: "boolean"
+        }
+      }
+    },
+    accelerator_type: {
+      anyOf: [
+        {
+          type: "string",
+          enum: [
+            "V100",
+            "P100",
+            "T4",
+            "P4",
+            "K80",
+            "A10G",
+            "L4",
+            "L40S",
+            "A100",
+            "H100",
+            "H200",
+            "H20",
+            "B200",
+            "Intel-GPU-Max-1550",
+            "Intel-GPU-Max-1100",
+            "Intel-GAUDI",
+            "AMD-Instinct-MI100",
+            "AMD-Instinct-MI250X",
+            "AMD-Instinct-MI250X-MI250",
+            "AMD-Instinct-MI210",
+            "AMD-Instinct-MI300A",
+            "AMD-Instinct-MI300X-OAM",
+            "AMD-Instinct-MI300X-HF",
+            "AMD-Instinct-MI308X",
+            "AMD-Instinct-MI325X-OAM",
+            "AMD-Radeon-R9-200-HD-7900",
+            "AMD-Radeon-HD-7900",
+            "aws-neuron-core",
+            "TPU-V2",
+            "TPU-V3",
+            "TPU-V4",
+            "TPU-V5P",
+            "TPU-V5LITEPOD",
+            "TPU-V6E",
+            "Ascend910B",
+            "Ascend910B4",
+            "A100-40G",
+            "A100-80G",
+            "A10"
+          ]
+        },
+        {
+          type: "null"
+        }
+      ]
+    },
+    placement_group_config: {
+      anyOf: [
+        {
+          type: "object",
+          additionalProperties: false,
+          $comment: "description says {bundles, strategy}; some server classes read placement_group_bundles/placement_group_strategy",
+          properties: {
+            bundles: {
+              type: "array",
+              minItems: 1,
+              items: {
+                type: "object",
+                additionalProperties: {
+                  type: "number",
+                  minimum: 0
+                }
+              }
+            },
+            strategy: {
+              $ref: "#/$defs/placementGroupStrategy"
+            },
+            placement_group_bundles: {
+              type: "array",
+              minItems: 1,
+              items: {
+                type: "object",
+                additionalProperties: {
+                  type: "number",
+                  minimum: 0
+                }
+              }
+            },
+            placement_group_strategy: {
+              $ref: "#/$defs/placementGroupStrategy"
+            }
+          }
+        },
+        {
+          type: "null"
+        }
+      ]
+    },
+    lora_config: {
+      anyOf: [
+        {
+          $ref: "#/$defs/loraConfig"
+        },
+        {
+          type: "null"
+        }
+      ]
+    },
+    deployment_config: {
+      $ref: "#/$defs/llmDeploymentConfig"
+    },
+    experimental_configs: {
+      type: "object",
+      properties: {
+        stream_batching_interval_ms: {
+          type: "number",
+          minimum: 0
+        },
+        num_ingress_replicas: {
+          type: "integer",
+          minimum: 1
+        },
+        num_router_replicas: false
+      }
+    },
+    log_engine_metrics: {
+      type: [
+        "boolean",
+        "null"
+      ]
+    },
+    callback_config: {
+      type: "object",
+      $comment: "CallbackConfig (callback_class, callback_kwargs, raise_error_on_callback); fields not re-verified"
+    },
+    runtime_env: {
+      anyOf: [
+        {
+          $ref: "#/$defs/runtimeEnv"
+        },
+        {
+          type: "null"
+        }
+      ]
+    },
+    server_cls: {
+      type: [
+        "string",
+        "null"
+      ],
+      $comment: "newer Ray only (read by core/server/builder.py: llm_config.server_cls); import path of an LLMServer subclass; its class name becomes the deployment-name prefix"
+    }
+  },
+  if: {
+    required: [
+      "log_engine_metrics"
+    ],
+    properties: {
+      log_engine_metrics: {
+        enum: [
+          false,
+          null
+        ]
+      }
+    }
+  },
+  else: {
+    $comment: 'Ray: "disable_log_stats cannot be set to True when log_engine_metrics is enabled" (log_engine_metrics defaults to true; false/null disable it)',
+    properties: {
+      engine_kwargs: {
+        type: "object",
+        properties: {
+          disable_log_stats: {
+            type: "boolean",
+            const: false
+          }
+        }
+      }
+    }
+  },
+  $defs: {
+    autoscalingConfig: {
+      $comment: "ray.serve.config.AutoscalingConfig. Cross-field rules JSON Schema cannot state (checked in code): max_replicas >= min_replicas; min_replicas <= initial_replicas <= max_replicas. Ray ignores unknown keys; we reject them (typo guard). policy/aggregation_function exist only in newer Ray (seen in python/ray/serve/_private/config.py imports/to_proto).",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        min_replicas: {
+          type: "integer",
+          minimum: 0
+        },
+        initial_replicas: {
+          type: [
+            "integer",
+            "null"
+          ],
+          minimum: 0
+        },
+        max_replicas: {
+          type: "integer",
+          minimum: 1
+        },
+        target_ongoing_requests: {
+          anyOf: [
+            {
+              type: "number",
+              exclusiveMinimum: 0
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        metrics_interval_s: {
+          type: "number",
+          exclusiveMinimum: 0,
+          deprecated: true
+        },
+        look_back_period_s: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        smoothing_factor: {
+          type: "number",
+          exclusiveMinimum: 0,
+          deprecated: true
+        },
+        upscale_smoothing_factor: {
+          anyOf: [
+            {
+              type: "number",
+              exclusiveMinimum: 0
+            },
+            {
+              type: "null"
+            }
+          ],
+          deprecated: true
+        },
+        downscale_smoothing_factor: {
+          anyOf: [
+            {
+              type: "number",
+              exclusiveMinimum: 0
+            },
+            {
+              type: "null"
+            }
+          ],
+          deprecated: true
+        },
+        upscaling_factor: {
+          anyOf: [
+            {
+              type: "number",
+              exclusiveMinimum: 0
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        downscaling_factor: {
+          anyOf: [
+            {
+              type: "number",
+              exclusiveMinimum: 0
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        downscale_delay_s: {
+          type: "number",
+          minimum: 0
+        },
+        upscale_delay_s: {
+          type: "number",
+          minimum: 0
+        },
+        policy: {
+          $comment: "newer Ray: {name: import path, policy_kwargs: {...}}",
+          type: "object"
+        },
+        aggregation_function: {
+          $comment: "newer Ray only",
+          type: "string"
+        }
+      }
+    },
+    rayActorOptions: {
+      $comment: "ray.serve.schema.RayActorOptionsSchema fields.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        runtime_env: {
+          $ref: "#/$defs/runtimeEnv"
+        },
+        num_cpus: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        num_gpus: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        memory: {
+          type: [
+            "number",
+            "null"
+          ],
+          minimum: 0
+        },
+        resources: {
+          type: "object",
+          additionalProperties: {
+            type: "number"
+          }
+        },
+        accelerator_type: {
+          type: [
+            "string",
+            "null"
+          ]
+        }
+      }
+    },
+    runtimeEnv: {
+      $comment: "Ray runtime_env dict. Left open (plugins add keys); only working_dir/py_modules are constrained (remote URIs only, as Ray requires for Serve configs).",
+      type: "object",
+      properties: {
+        working_dir: {
+          $ref: "#/$defs/remoteUri"
+        },
+        py_modules: {
+          type: "array",
+          items: {
+            $ref: "#/$defs/remoteUri"
+          }
+        },
+        env_vars: {
+          type: "object",
+          additionalProperties: {
+            type: "string"
+          }
+        },
+        pip: {},
+        uv: {},
+        conda: {},
+        image_uri: {
+          type: "string"
+        },
+        container: {
+          type: "object"
+        },
+        config: {
+          type: "object"
+        }
+      }
+    },
+    remoteUri: {
+      $comment: "runtime_env working_dir / py_modules in a Serve config must be remote URIs (Ray parse_uri): we require a scheme://",
+      type: "string",
+      pattern: "^[A-Za-z][A-Za-z0-9+.-]*://"
+    },
+    loggingConfig: {
+      $comment: "ray.serve.schema.LoggingConfig (Ray itself forbids extra keys here: class Config: extra = Extra.forbid). log_level: a name from logging._nameToLevel or an int from logging._levelToName.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        encoding: {
+          type: "string",
+          enum: [
+            "TEXT",
+            "JSON"
+          ]
+        },
+        log_level: {
+          anyOf: [
+            {
+              type: "string",
+              enum: [
+                "CRITICAL",
+                "FATAL",
+                "ERROR",
+                "WARN",
+                "WARNING",
+                "INFO",
+                "DEBUG",
+                "NOTSET"
+              ]
+            },
+            {
+              type: "integer",
+              enum: [
+                0,
+                10,
+                20,
+                30,
+                40,
+                50
+              ]
+            }
+          ]
+        },
+        logs_dir: {
+          type: [
+            "string",
+            "null"
+          ]
+        },
+        enable_access_log: {
+          type: "boolean"
+        },
+        additional_log_standard_attrs: {
+          $comment: "each must be a Python LogRecord standard attribute (ray LOGRECORD_STANDARD_ATTRS); not enumerated here",
+          type: "array",
+          items: {
+            type: "string"
+          }
+        }
+      }
+    },
+    requestRouterConfig: {
+      $comment: "ray.serve.config.RequestRouterConfig",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        request_router_class: {
+          type: "string",
+          minLength: 1
+        },
+        request_router_kwargs: {
+          type: "object"
+        },
+        request_routing_stats_period_s: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        request_routing_stats_timeout_s: {
+          type: "number",
+          exclusiveMinimum: 0
+        }
+      }
+    },
+    maxQueuedRequests: {
+      $comment: "Ray: -1 (no limit) or a positive integer (StrictInt)",
+      type: "integer",
+      anyOf: [
+        {
+          const: -1
+        },
+        {
+          minimum: 1
+        }
+      ]
+    },
+    modelLoadingConfig: {
+      $comment: "ModelLoadingConfig (llm_config.py). model_source: HF repo id, local path, or a CloudMirrorConfig object (s3/gs mirror); omitted -> model_id is used as the HF id.",
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "model_id"
+      ],
+      properties: {
+        model_id: {
+          type: "string",
+          minLength: 1,
+          $comment: 'the served model name clients use; also the default deployment name (after "/"->"--", "."->"_")'
+        },
+        model_source: {
+          anyOf: [
+            {
+              type: "string",
+              minLength: 1
+            },
+            {
+              type: "object",
+              $comment: "CloudMirrorConfig (not detailed here)"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        tokenizer_source: {
+          type: [
+            "string",
+            "null"
+          ]
+        }
+      }
+    },
+    loraConfig: {
+      $comment: "LoraConfig (llm_config.py)",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        dynamic_lora_loading_path: {
+          anyOf: [
+            {
+              type: "string",
+              pattern: "^(?:s3|gs|abfss|azure)://"
+            },
+            {
+              type: "null"
+            }
+          ]
+        },
+        max_num_adapters_per_replica: {
+          type: "integer",
+          minimum: 1
+        },
+        download_timeout_s: {
+          type: [
+            "number",
+            "null"
+          ]
+        },
+        max_download_tries: {
+          type: "integer"
+        }
+      }
+    },
+    llmDeploymentConfig: {
+      $comment: 'LLMConfig.deployment_config: the @serve.deployment options for the LLMServer deployment. Allowed keys per the field description in llm_config.py. Ray validates it with ray.serve._private.config.DeploymentConfig(**value), which ignores unknown keys (so a typo passes Ray) and whose num_replicas is Optional[NonNegativeInt]: "auto" is NOT accepted here (only in the Serve-config per-deployment override). placement_group_bundles/placement_group_strategy are rejected by LLMServer.get_deployment_options ("must not be specified in deployment_config"; use LLMConfig.placement_group_config). `name` IS honoured: server/builder.py build_llm_deployment uses deployment_options.get("name", _get_deployment_name(llm_config)) and prefixes it with "LLMServer:". Setting num_replicas drops Ray Serve LLM\'s default autoscaling_config (dict_utils.maybe_apply_llm_deployment_config_defaults).',
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        name: {
+          type: "string",
+          minLength: 1
+        },
+        num_replicas: {
+          type: "integer",
+          minimum: 1
+        },
+        ray_actor_options: {
+          $ref: "#/$defs/rayActorOptions"
+        },
+        max_ongoing_requests: {
+          type: "integer",
+          minimum: 1
+        },
+        autoscaling_config: {
+          $ref: "#/$defs/autoscalingConfig"
+        },
+        max_queued_requests: {
+          $ref: "#/$defs/maxQueuedRequests"
+        },
+        user_config: {
+          type: [
+            "object",
+            "null"
+          ]
+        },
+        health_check_period_s: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        health_check_timeout_s: {
+          type: "number",
+          exclusiveMinimum: 0
+        },
+        graceful_shutdown_wait_loop_s: {
+          type: "number",
+          minimum: 0
+        },
+        graceful_shutdown_timeout_s: {
+          type: "number",
+          minimum: 0
+        },
+        logging_config: {
+          $ref: "#/$defs/loggingConfig"
+        },
+        request_router_config: {
+          $ref: "#/$defs/requestRouterConfig"
+        },
+        placement_group_bundles: false,
+        placement_group_strategy: false
+      },
+      if: {
+        required: [
+          "num_replicas"
+        ],
+        properties: {
+          num_replicas: {
+            type: "integer"
+          }
+        }
+      },
+      then: {
+        $comment: "num_replicas and autoscaling_config are mutually exclusive",
+        properties: {
+          autoscaling_config: false
+        }
+      }
+    },
+    llmServingArgs: {
+      $comment: 'LLMServingArgs (python/ray/llm/_internal/serve/core/ingress/builder.py): the `args` of an application whose import_path is ray.serve.llm:build_openai_app (signature: build_openai_app(builder_config: dict) -> Application). Not expressible (checked in code and by Ray): model_ids unique ("Duplicate models found. Make sure model ids are unique."); a string entry is a YAML path that must exist where the build task runs.',
+      type: "object",
+      additionalProperties: false,
+      required: [
+        "llm_configs"
+      ],
+      properties: {
+        llm_configs: {
+          type: "array",
+          minItems: 1,
+          items: {
+            anyOf: [
+              {
+                $ref: "#"
+              },
+              {
+                type: "string",
+                minLength: 1,
+                $comment: "path to a YAML LLMConfig inside the cluster; inline objects are the safe choice"
+              }
+            ]
+          }
+        },
+        ingress_cls_config: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            ingress_cls: {
+              type: "string",
+              minLength: 1
+            },
+            ingress_extra_kwargs: {
+              type: [
+                "object",
+                "null"
+              ]
+            }
+          }
+        },
+        ingress_deployment_config: {
+          type: "object"
+        },
+        api_key: {
+          type: [
+            "string",
+            "null"
+          ],
+          $comment: "newer Ray only: bearer key enforced on the OpenAI endpoints"
+        }
+      }
+    },
+    placementGroupStrategy: {
+      type: "string",
+      enum: [
+        "PACK",
+        "SPREAD",
+        "STRICT_PACK",
+        "STRICT_SPREAD"
+      ]
+    }
+  }
+};
+
 // schemas/ray-serve-config.schema.json
 var ray_serve_config_schema_default = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -40117,7 +40834,8 @@ var SCHEMAS = {
   "serving-spec": serving_spec_schema_default,
   users: users_schema_default,
   cluster: cluster_schema_default,
-  "ray-serve-config": ray_serve_config_schema_default
+  "ray-serve-config": ray_serve_config_schema_default,
+  "ray-llm-config": ray_llm_config_schema_default
 };
 function schemaErrors(name, value) {
   const validate = compile(SCHEMAS[name]);
@@ -40127,7 +40845,8 @@ var SCHEMA_IDS = {
   "serving-spec": serving_spec_schema_default.$id,
   users: users_schema_default.$id,
   cluster: cluster_schema_default.$id,
-  "ray-serve-config": ray_serve_config_schema_default.$id
+  "ray-serve-config": ray_serve_config_schema_default.$id,
+  "ray-llm-config": ray_llm_config_schema_default.$id
 };
 var KNOWN_ACCELERATORS = new Set(ray_accelerators_default.accelerators);
 var isKnownAccelerator = (name) => KNOWN_ACCELERATORS.has(name);
