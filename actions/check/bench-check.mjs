@@ -122,7 +122,8 @@ function runBundle(dir, env) {
 
 /** Build a synthetic repository and time the Action on it `runs` times. */
 export async function benchCheck({ specs = 10_000, runs = 3 } = {}) {
-  if (!existsSync(cli)) execFileSync("node", [join(root, "generator/scripts/build.mjs")], { stdio: "inherit" });
+  if (!existsSync(cli))
+    execFileSync("node", [join(root, "generator/scripts/build.mjs")], { stdio: "inherit" });
   if (!existsSync(bundle))
     execFileSync("node", [join(root, "generator/scripts/build.mjs"), "--action"], { stdio: "inherit" });
   const work = mkdtempSync(join(tmpdir(), "serve-gitops-bench-check-"));

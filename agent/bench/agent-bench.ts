@@ -23,7 +23,12 @@ interface Child {
 export async function main(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
-    options: { models: { type: "string" }, k: { type: "string" }, cycles: { type: "string" }, trials: { type: "string" } },
+    options: {
+      models: { type: "string" },
+      k: { type: "string" },
+      cycles: { type: "string" },
+      trials: { type: "string" },
+    },
   });
   const models = Number(values.models ?? 1000);
   const k = Math.min(Number(values.k ?? 50), 50, models);
@@ -31,9 +36,13 @@ export async function main(argv: string[]): Promise<number> {
   const trials = Number(values.trials ?? 5);
   const users = Math.ceil(models / 10);
   const out = (line: string) => process.stdout.write(`${line}\n`);
-  out(`serve-gitops agent bench (SIMULATION: Ray Serve emulator + GitHub test server on this machine): ${models} models, k=${k}, ${cycles} idle cycles`);
+  out(
+    `serve-gitops agent bench (SIMULATION: Ray Serve emulator + GitHub test server on this machine): ${models} models, k=${k}, ${cycles} idle cycles`,
+  );
 
-  const quotas = Object.fromEntries(Array.from({ length: users }, (_, u) => [`u${String(u).padStart(3, "0")}`, 20]));
+  const quotas = Object.fromEntries(
+    Array.from({ length: users }, (_, u) => [`u${String(u).padStart(3, "0")}`, 20]),
+  );
   const h = await createHarness({ emulator: { deployDelayMs: 20 } });
   try {
     h.repo.write("models/users.yaml", usersYaml(quotas));
@@ -62,20 +71,34 @@ export async function main(argv: string[]): Promise<number> {
     const per = (x: number, y: number) => ((y - x) / n).toFixed(3);
     out(`  idle cycle (${n} cycles, interval 5 ms):`);
     out(`    GitHub requests per idle cycle      ${per(before.github, after.github)}`);
-    out(`    git ref queries (ls-remote) / cycle ${per(before.lsRemote, after.lsRemote)}; other git processes / cycle ${per(before.otherGit, after.otherGit)}`);
-    out(`    Ray requests per idle cycle         ${per(before.rayGets, after.rayGets)} GET, ${per(before.puts, after.puts)} PUT`);
-    out(`    agent CPU per idle cycle            ${((after.cpuMs - before.cpuMs) / n).toFixed(2)} ms (user+system from /proc; parsing Ray's GET of ${models} applications is the largest part)`);
+    out(
+      `    git ref queries (ls-remote) / cycle ${per(before.lsRemote, after.lsRemote)}; other git processes / cycle ${per(before.otherGit, after.otherGit)}`,
+    );
+    out(
+      `    Ray requests per idle cycle         ${per(before.rayGets, after.rayGets)} GET, ${per(before.puts, after.puts)} PUT`,
+    );
+    out(
+      `    agent CPU per idle cycle            ${((after.cpuMs - before.cpuMs) / n).toFixed(2)} ms (user+system from /proc; parsing Ray's GET of ${models} applications is the largest part)`,
+    );
 
-    for (let i = 0; i < k; i++) h.repo.write(`models/${keys[i * Math.floor(models / k)]!}.yaml`, specYaml(`m${(i * Math.floor(models / k)) % 10}`, { replicas: 2 }));
+    for (let i = 0; i < k; i++)
+      h.repo.write(
+        `models/${keys[i * Math.floor(models / k)]!}.yaml`,
+        specYaml(`m${(i * Math.floor(models / k)) % 10}`, { replicas: 2 }),
+      );
     const puts = h.ray.acceptedPutCount();
     const posts = statusPosts(h);
     const sha = h.repo.ship(`scale ${k} models`);
     await waitReported(a, sha, 120_000);
     const writes = statusPosts(h) - posts;
-    out(`  a commit changing ${k} of ${models} models: ${writes} status writes (bound 2(k+1) = ${2 * (k + 1)}), ${h.ray.acceptedPutCount() - puts} PUT, ${h.github.statuses(sha).length} statuses on the commit`);
+    out(
+      `  a commit changing ${k} of ${models} models: ${writes} status writes (bound 2(k+1) = ${2 * (k + 1)}), ${h.ray.acceptedPutCount() - puts} PUT, ${h.github.statuses(sha).length} statuses on the commit`,
+    );
 
     const start = (await sample(h, a)).cycles;
-    const checkpoints = [100, 250, 500, 750, cycles].filter((c, i, all) => c <= cycles && all.indexOf(c) === i);
+    const checkpoints = [100, 250, 500, 750, cycles].filter(
+      (c, i, all) => c <= cycles && all.indexOf(c) === i,
+    );
     const rss: string[] = [];
     for (const c of checkpoints) {
       await waitCycles(a, start + c);
@@ -96,7 +119,9 @@ export async function main(argv: string[]): Promise<number> {
     const synced = await latencies(h, c, trials, keys, true);
     c.process.kill("SIGTERM");
     await c.exit;
-    out(`  merge-to-PUT, --interval 1s: ${summary(polled)} (includes re-validating ${models} specs per new commit)`);
+    out(
+      `  merge-to-PUT, --interval 1s: ${summary(polled)} (includes re-validating ${models} specs per new commit)`,
+    );
     out(`  merge-to-PUT, POST /sync:     ${summary(synced)}`);
     return 0;
   } finally {
@@ -105,7 +130,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 function usersYaml(quotas: Record<string, number>): string {
-  return ["admins: [platform-admin]", "users:", ...Object.entries(quotas).flatMap(([u, q]) => [`  ${u}:`, `    github: [${u}]`, `    gpu_quota: ${q}`]), ""].join("\n");
+  return [
+    "admins: [platform-admin]",
+    "users:",
+    ...Object.entries(quotas).flatMap(([u, q]) => [`  ${u}:`, `    github: [${u}]`, `    gpu_quota: ${q}`]),
+    "",
+  ].join("\n");
 }
 
 async function startChild(h: Harness, extra: Partial<AgentConfig>): Promise<Child> {
@@ -113,7 +143,11 @@ async function startChild(h: Harness, extra: Partial<AgentConfig>): Promise<Chil
   // Pick a free port ourselves so the bench knows where /metrics is.
   const port = await freePort();
   const child = spawn(process.execPath, [process.env.SERVE_GITOPS_BENCH_CHILD!], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", CHILD_AGENT_CONFIG: JSON.stringify({ ...config, listen: { host: "127.0.0.1", port } }) },
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
+      CHILD_AGENT_CONFIG: JSON.stringify({ ...config, listen: { host: "127.0.0.1", port } }),
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -140,18 +174,26 @@ async function until(check: () => Promise<boolean> | boolean, ms: number, pause 
 }
 
 const status = async (child: Child) => (await (await fetch(`${child.url}/status`)).json()) as StatusDoc;
-const waitReported = (child: Child, sha: string, ms: number) => until(async () => (await status(child)).marks.reported?.sha === sha, ms, 20);
+const waitReported = (child: Child, sha: string, ms: number) =>
+  until(async () => (await status(child)).marks.reported?.sha === sha, ms, 20);
 
 const scrape = async (child: Child) => (await fetch(`${child.url}/metrics`)).text();
 
 async function metric(child: Child | string, name: string, labels = ""): Promise<number> {
   const text = typeof child === "string" ? child : await scrape(child);
   let total = 0;
-  for (const line of text.split("\n")) if (line.startsWith(name) && line.includes(labels) && !line.startsWith(`${name}_`)) total += Number(line.split(" ").pop());
+  for (const line of text.split("\n"))
+    if (line.startsWith(name) && line.includes(labels) && !line.startsWith(`${name}_`))
+      total += Number(line.split(" ").pop());
   return total;
 }
 
-const waitCycles = (child: Child, target: number) => until(async () => (await metric(child, "serve_gitops_cycle_duration_seconds_count")) >= target, 600_000, 50);
+const waitCycles = (child: Child, target: number) =>
+  until(
+    async () => (await metric(child, "serve_gitops_cycle_duration_seconds_count")) >= target,
+    600_000,
+    50,
+  );
 
 interface Sample {
   cycles: number;
@@ -179,7 +221,8 @@ async function sample(h: Harness, child: Child): Promise<Sample> {
   };
 }
 
-const statusPosts = (h: Harness) => h.github.requests.filter((r) => r.method === "POST" && r.path.includes("/statuses/")).length;
+const statusPosts = (h: Harness) =>
+  h.github.requests.filter((r) => r.method === "POST" && r.path.includes("/statuses/")).length;
 
 function cpuMs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
@@ -191,18 +234,31 @@ function rssKb(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
 }
 
-async function latencies(h: Harness, child: Child, trials: number, keys: readonly string[], sync: boolean): Promise<number[]> {
+async function latencies(
+  h: Harness,
+  child: Child,
+  trials: number,
+  keys: readonly string[],
+  sync: boolean,
+): Promise<number[]> {
   const out: number[] = [];
   for (let i = 0; i < trials; i++) {
     await new Promise((r) => setTimeout(r, Math.random() * 1000));
     const key = keys[(i * 7 + (sync ? 3 : 1)) % keys.length]!;
-    h.repo.write(`models/${key}.yaml`, specYaml(key.split("/")[1]!, { maxModelLen: 4096 + i + (sync ? 100 : 0) }));
+    h.repo.write(
+      `models/${key}.yaml`,
+      specYaml(key.split("/")[1]!, { maxModelLen: 4096 + i + (sync ? 100 : 0) }),
+    );
     h.repo.render();
     const sha = h.repo.commit(`tune ${key}`);
     const puts = h.ray.acceptedPutCount();
     h.repo.push();
     const merged = performance.now();
-    if (sync) await fetch(`${child.url}/sync`, { method: "POST", headers: { authorization: `Bearer ${SYNC_TOKEN}` } });
+    if (sync)
+      await fetch(`${child.url}/sync`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${SYNC_TOKEN}` },
+      });
     await until(() => h.ray.acceptedPutCount() > puts, 30_000, 1);
     out.push(performance.now() - merged);
     await waitReported(child, sha, 60_000);

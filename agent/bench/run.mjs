@@ -8,7 +8,9 @@ import { pathToFileURL } from "node:url";
 import { build } from "esbuild";
 
 const dir = mkdtempSync(join(tmpdir(), "serve-gitops-agent-bench-"));
-const banner = { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' };
+const banner = {
+  js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+};
 const common = { bundle: true, platform: "node", target: "node20", format: "esm", banner, logLevel: "error" };
 try {
   await Promise.all([

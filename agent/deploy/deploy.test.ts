@@ -29,7 +29,10 @@ interface Container {
 }
 interface PodSpec {
   containers: Container[];
-  volumes?: Array<{ name: string; secret?: { secretName: string; items?: Array<{ key: string; path: string }> } }>;
+  volumes?: Array<{
+    name: string;
+    secret?: { secretName: string; items?: Array<{ key: string; path: string }> };
+  }>;
 }
 
 describe("kubernetes.yaml", () => {
@@ -37,16 +40,34 @@ describe("kubernetes.yaml", () => {
   const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
 
   it("matches the compact schema of the fields it uses (a misspelt field fails)", () => {
-    const validate = new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true }).compile(JSON.parse(read("manifest.schema.json")) as object);
-    for (const doc of docs) expect(validate(doc) ? [] : validate.errors, `${doc.kind} ${doc.metadata.name}`).toEqual([]);
-    const typo = structuredClone(byKind("Deployment")[0]!) as unknown as { spec: { template: { spec: { containers: Array<Record<string, unknown>> } } } };
+    const validate = new Ajv2020({
+      allErrors: true,
+      strict: true,
+      strictRequired: false,
+      allowUnionTypes: true,
+    }).compile(JSON.parse(read("manifest.schema.json")) as object);
+    for (const doc of docs)
+      expect(validate(doc) ? [] : validate.errors, `${doc.kind} ${doc.metadata.name}`).toEqual([]);
+    const typo = structuredClone(byKind("Deployment")[0]!) as unknown as {
+      spec: { template: { spec: { containers: Array<Record<string, unknown>> } } };
+    };
     typo.spec.template.spec.containers[0]!.readinesProbe = {};
     expect(validate(typo)).toBe(false);
   });
 
   it("runs one agent beside a RayCluster head, never a RayService", () => {
-    expect(docs.map((d) => d.kind).sort()).toEqual(["Deployment", "PersistentVolumeClaim", "RayCluster", "Service", "ServiceAccount"]);
-    const deployment = byKind("Deployment")[0]!.spec as { replicas: number; strategy: { type: string }; template: { spec: PodSpec } };
+    expect(docs.map((d) => d.kind).sort()).toEqual([
+      "Deployment",
+      "PersistentVolumeClaim",
+      "RayCluster",
+      "Service",
+      "ServiceAccount",
+    ]);
+    const deployment = byKind("Deployment")[0]!.spec as {
+      replicas: number;
+      strategy: { type: string };
+      template: { spec: PodSpec };
+    };
     expect(deployment.replicas).toBe(1);
     expect(deployment.strategy.type).toBe("Recreate");
     const agent = deployment.template.spec.containers[0]!;
@@ -69,7 +90,8 @@ describe("kubernetes.yaml", () => {
     const mount = agent.volumeMounts!.find((m) => m.name === secrets.name)!;
     const files = agent.env!.filter((e) => e.name.endsWith("_FILE")).map((e) => e.value!);
     expect(files.length).toBeGreaterThan(0);
-    for (const file of files) expect(secrets.secret!.items!.map((i) => `${mount.mountPath}/${i.path}`)).toContain(file);
+    for (const file of files)
+      expect(secrets.secret!.items!.map((i) => `${mount.mountPath}/${i.path}`)).toContain(file);
     expect(agent.env!.some((e) => /TOKEN$|SECRET$/.test(e.name))).toBe(false);
     expect(read("kubernetes.yaml")).not.toMatch(/gh[pousr]_[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,}/);
   });
@@ -80,9 +102,28 @@ describe("serve-gitops-agent.service", () => {
   const KNOWN: Record<string, string[]> = {
     Unit: ["Description", "Documentation", "After", "Wants"],
     Service: [
-      "Type", "User", "Group", "EnvironmentFile", "Environment", "LoadCredential", "ExecStart", "StateDirectory", "StateDirectoryMode", "Restart",
-      "RestartSec", "KillSignal", "TimeoutStopSec", "NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices",
-      "ProtectKernelTunables", "ProtectControlGroups", "RestrictSUIDSGID", "LockPersonality",
+      "Type",
+      "User",
+      "Group",
+      "EnvironmentFile",
+      "Environment",
+      "LoadCredential",
+      "ExecStart",
+      "StateDirectory",
+      "StateDirectoryMode",
+      "Restart",
+      "RestartSec",
+      "KillSignal",
+      "TimeoutStopSec",
+      "NoNewPrivileges",
+      "ProtectSystem",
+      "ProtectHome",
+      "PrivateTmp",
+      "PrivateDevices",
+      "ProtectKernelTunables",
+      "ProtectControlGroups",
+      "RestrictSUIDSGID",
+      "LockPersonality",
     ],
     Install: ["WantedBy"],
   };
@@ -105,7 +146,9 @@ describe("serve-gitops-agent.service", () => {
       expect(KNOWN[section], `line ${i + 1}: ${pair![1]} in [${section}]`).toContain(pair![1]);
     }
     expect(seen).toEqual(["Unit", "Service", "Install"]);
-    expect(text).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/serve-gitops\/dist\/cli\.js agent --github-token-file \$\{CREDENTIALS_DIRECTORY\}\/github-token$/m);
+    expect(text).toMatch(
+      /^ExecStart=\/usr\/bin\/node \/opt\/serve-gitops\/dist\/cli\.js agent --github-token-file \$\{CREDENTIALS_DIRECTORY\}\/github-token$/m,
+    );
     expect(text).toMatch(/^Restart=on-failure$/m);
     expect(text).toMatch(/^KillSignal=SIGTERM$/m);
   });
@@ -113,8 +156,18 @@ describe("serve-gitops-agent.service", () => {
   it("passes systemd-analyze verify where systemd is installed", () => {
     const probe = spawnSync("systemd-analyze", ["--version"], { encoding: "utf8" });
     if (probe.status !== 0) return;
-    const result = spawnSync("systemd-analyze", ["verify", "--man=no", join(here, "serve-gitops-agent.service")], { encoding: "utf8" });
-    const complaints = result.stderr.split("\n").filter((l) => l.includes("serve-gitops-agent.service") && !/Failed to (resolve|load) (user|group)|does not exist|No such file/.test(l));
+    const result = spawnSync(
+      "systemd-analyze",
+      ["verify", "--man=no", join(here, "serve-gitops-agent.service")],
+      { encoding: "utf8" },
+    );
+    const complaints = result.stderr
+      .split("\n")
+      .filter(
+        (l) =>
+          l.includes("serve-gitops-agent.service") &&
+          !/Failed to (resolve|load) (user|group)|does not exist|No such file/.test(l),
+      );
     expect(complaints).toEqual([]);
   });
 });
@@ -126,7 +179,20 @@ describe("Dockerfile", () => {
   const instructions = lines.filter((l) => !/^\s/.test(l)).map((l) => l.split(/\s+/)[0]!);
 
   it("uses known instructions, builds the CLI, runs it as a non-root user with `agent` as the command", () => {
-    const KNOWN = ["FROM", "WORKDIR", "COPY", "RUN", "USER", "ENV", "VOLUME", "EXPOSE", "STOPSIGNAL", "HEALTHCHECK", "ENTRYPOINT", "CMD"];
+    const KNOWN = [
+      "FROM",
+      "WORKDIR",
+      "COPY",
+      "RUN",
+      "USER",
+      "ENV",
+      "VOLUME",
+      "EXPOSE",
+      "STOPSIGNAL",
+      "HEALTHCHECK",
+      "ENTRYPOINT",
+      "CMD",
+    ];
     for (const i of instructions) expect(KNOWN).toContain(i);
     expect(instructions[0]).toBe("FROM");
     expect(read("Dockerfile")).toMatch(/^RUN node generator\/scripts\/build\.mjs$/m);

@@ -75,7 +75,8 @@ export class LockError extends AgentError {
   }
 }
 
-export const isTransient = (error: unknown): boolean => error instanceof AgentError && error.kind === "transient";
+export const isTransient = (error: unknown): boolean =>
+  error instanceof AgentError && error.kind === "transient";
 
 export interface SafeError {
   readonly name: string;
@@ -93,7 +94,10 @@ export interface SafeError {
 export function safeError(error: unknown): SafeError {
   if (!(error instanceof Error)) return { name: "Error", message: String(error) };
   const record = error as Error & { status?: unknown; code?: unknown; kind?: unknown };
-  const cause = error.cause instanceof Error ? { name: error.cause.name, message: firstLine(error.cause.message) } : undefined;
+  const cause =
+    error.cause instanceof Error
+      ? { name: error.cause.name, message: firstLine(error.cause.message) }
+      : undefined;
   return {
     name: error.name,
     message: error.message,

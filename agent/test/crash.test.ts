@@ -8,13 +8,22 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, TEST_TOKEN, type Harness } from "../testkit/harness";
 
-const banner = { js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);' };
+const banner = {
+  js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
+};
 let dir: string;
 let h: Harness;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "serve-gitops-child-"));
-  const common = { bundle: true, platform: "node" as const, target: "node20", format: "esm" as const, banner, logLevel: "error" as const };
+  const common = {
+    bundle: true,
+    platform: "node" as const,
+    target: "node20",
+    format: "esm" as const,
+    banner,
+    logLevel: "error" as const,
+  };
   await Promise.all([
     build({ ...common, entryPoints: ["agent/testkit/child-agent.ts"], outfile: join(dir, "child.mjs") }),
     build({ ...common, entryPoints: ["generator/src/cli/bin.ts"], outfile: join(dir, "cli.mjs") }),
@@ -33,8 +42,16 @@ interface Exit {
   stderr: string;
 }
 
-function run(script: string, args: string[], env: Record<string, string>, until?: string): { child: ChildProcess; reached: Promise<void>; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [script, ...args], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+function run(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  until?: string,
+): { child: ChildProcess; reached: Promise<void>; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, [script, ...args], {
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   let reach: () => void = () => undefined;
@@ -44,7 +61,9 @@ function run(script: string, args: string[], env: Record<string, string>, until?
     stderr += d.toString();
     if (until && stderr.includes(until)) reach();
   });
-  const exit = new Promise<Exit>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const exit = new Promise<Exit>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, reached, exit };
 }
 
@@ -61,13 +80,20 @@ describe("SIGKILL, then restart", () => {
       h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
       const sha = h.repo.ship("initial");
       const config = JSON.stringify(h.config({ once: true, logLevel: "warn", watchIntervalMs: 20 }));
-      const first = run(join(dir, "child.mjs"), [], { CHILD_AGENT_CONFIG: config, CRASH_AT: point }, `CRASH_POINT ${point}`);
+      const first = run(
+        join(dir, "child.mjs"),
+        [],
+        { CHILD_AGENT_CONFIG: config, CRASH_AT: point },
+        `CRASH_POINT ${point}`,
+      );
       await first.reached;
       first.child.kill("SIGKILL");
       expect((await first.exit).signal).toBe("SIGKILL");
       expect(h.ray.acceptedPutCount()).toBe(1);
       expect(h.statuses(sha)).toEqual(point === "put" ? [] : PENDING_THEN_SUCCESS.slice(0, 1));
-      const record = JSON.parse(readFileSync(join(h.stateDir, "state.json"), "utf8")) as { marks: { attempted?: { sha: string }; applied?: unknown } };
+      const record = JSON.parse(readFileSync(join(h.stateDir, "state.json"), "utf8")) as {
+        marks: { attempted?: { sha: string }; applied?: unknown };
+      };
       expect(record.marks.attempted?.sha).toBe(sha);
       expect(record.marks.applied).toBeUndefined();
 
@@ -91,11 +117,30 @@ describe("the CLI process", () => {
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
     h.repo.ship("initial");
     await h.start();
-    const args = ["agent", "--cluster", "h1", "--repo", h.repo.remote, "--github-repo", "acme/models", "--github-api-url", h.github.url, "--state-dir", h.stateDir, "--ray-address", h.ray.url, "--once"];
+    const args = [
+      "agent",
+      "--cluster",
+      "h1",
+      "--repo",
+      h.repo.remote,
+      "--github-repo",
+      "acme/models",
+      "--github-api-url",
+      h.github.url,
+      "--state-dir",
+      h.stateDir,
+      "--ray-address",
+      h.ray.url,
+      "--once",
+    ];
     const second = await run(join(dir, "cli.mjs"), args, { GITHUB_TOKEN: TEST_TOKEN }).exit;
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/another agent \(pid \d+ .*\) holds .*agent\.lock: one agent per state directory/);
-    const usage = await run(join(dir, "cli.mjs"), ["agent", "--repo", h.repo.remote], { GITHUB_TOKEN: TEST_TOKEN }).exit;
+    expect(second.stderr).toMatch(
+      /another agent \(pid \d+ .*\) holds .*agent\.lock: one agent per state directory/,
+    );
+    const usage = await run(join(dir, "cli.mjs"), ["agent", "--repo", h.repo.remote], {
+      GITHUB_TOKEN: TEST_TOKEN,
+    }).exit;
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain("--cluster (or SERVE_GITOPS_CLUSTER) is required");
     const secretFlag = await run(join(dir, "cli.mjs"), ["agent", "--github-token", "x"], {}).exit;
@@ -121,7 +166,10 @@ describe("the CLI process", () => {
     const exit = await run(join(dir, "cli.mjs"), ["agent"], env).exit;
     rmSync(state, { recursive: true, force: true });
     expect(exit.code, exit.stderr).toBe(0);
-    const lines = exit.stdout.trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: number });
+    const lines = exit.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; level: number });
     expect(lines.map((l) => l.msg)).toContain("dry run: would PUT the Serve config");
     expect(exit.stdout).not.toContain(TEST_TOKEN);
     expect(h.ray.putCount()).toBe(0);

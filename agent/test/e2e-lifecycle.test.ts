@@ -29,7 +29,11 @@ describe("a merged pull request", () => {
     h.repo.git("merge", "--quiet", "--no-ff", "-m", "Merge pull request #7 from bob/feature", "feature");
     const merge = h.repo.head();
     h.repo.push();
-    h.github.setCommitPulls(merge, [{ number: 7, head: { sha: prHead, ref: "feature" }, base: { ref: "main" } }], TEST_REPO);
+    h.github.setCommitPulls(
+      merge,
+      [{ number: 7, head: { sha: prHead, ref: "feature" }, base: { ref: "main" } }],
+      TEST_REPO,
+    );
 
     await h.settle(agent);
     expect(h.statuses(merge)).toEqual([
@@ -42,18 +46,27 @@ describe("a merged pull request", () => {
       "serve/h1/bob/qwen-7b pending deploying 2x1 GPU",
       "serve/h1/bob/qwen-7b success RUNNING bob-202601061235-qwen-7b",
     ]);
-    const success = h.github.statuses(merge).find((s) => s.state === "success" && s.context === "serve/h1/bob/qwen-7b");
+    const success = h.github
+      .statuses(merge)
+      .find((s) => s.state === "success" && s.context === "serve/h1/bob/qwen-7b");
     expect(success?.target_url).toBe("https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1");
     const comments = h.github.comments(7, TEST_REPO);
     expect(comments).toHaveLength(1);
-    expect(comments[0]!.body).toContain("curl -s https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1/chat/completions");
-    expect(comments[0]!.body).toContain('OpenAI(base_url="https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1"');
+    expect(comments[0]!.body).toContain(
+      "curl -s https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1/chat/completions",
+    );
+    expect(comments[0]!.body).toContain(
+      'OpenAI(base_url="https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1"',
+    );
     expect(comments[0]!.body).toContain("| bob/qwen-7b | `bob-202601061235-qwen-7b` | RUNNING |");
   });
 
   it("a scale-only change restarts no model, not even the scaled one", async () => {
     h = await createHarness({
-      files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b"), "models/bob/qwen-7b.yaml": specYaml("qwen-7b") },
+      files: {
+        "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b"),
+        "models/bob/qwen-7b.yaml": specYaml("qwen-7b"),
+      },
     });
     h.repo.ship("initial models");
     const agent = await h.start();
@@ -78,16 +91,27 @@ describe("failures and removals", () => {
     h.repo.ship("initial");
     const agent = await h.start();
     await h.settle(agent);
-    h.repo.write("models/alice/broken.yaml", specYaml("broken", { source: "$HOME/checkpoints/missing-model" }));
+    h.repo.write(
+      "models/alice/broken.yaml",
+      specYaml("broken", { source: "$HOME/checkpoints/missing-model" }),
+    );
     const sha = h.repo.ship("alice: add broken");
     await h.settle(agent);
 
     const final = h.latest(sha).get("serve/h1/alice/broken");
-    expect(final).toEqual({ state: "failure", description: "OSError: /private/users/alice/checkpoints/missing-model does not exist" });
-    expect(h.latest(sha).get("serve/h1")).toEqual({ state: "failure", description: "1 running, 0 deploying, 1 failed" });
+    expect(final).toEqual({
+      state: "failure",
+      description: "OSError: /private/users/alice/checkpoints/missing-model does not exist",
+    });
+    expect(h.latest(sha).get("serve/h1")).toEqual({
+      state: "failure",
+      description: "1 running, 0 deploying, 1 failed",
+    });
     const model = agent.status().models.find((m) => m.key === "alice/broken");
     expect(model?.state).toBe("FAILED");
-    expect(model?.error_summary).toBe("OSError: /private/users/alice/checkpoints/missing-model does not exist");
+    expect(model?.error_summary).toBe(
+      "OSError: /private/users/alice/checkpoints/missing-model does not exist",
+    );
     expect(model?.events.map((e) => e.type)).toEqual(["DEPLOY_REQUESTED", "APPLIED", "FAILED"]);
     // The failure is reported, not retried: the next cycles write nothing more.
     const puts = h.ray.acceptedPutCount();
@@ -103,7 +127,10 @@ describe("failures and removals", () => {
     h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
     const added = h.repo.ship("bob: add qwen-7b");
     await h.settle(agent);
-    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual(["alice/qwen-0.5b RUNNING", "bob/qwen-7b RUNNING"]);
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual([
+      "alice/qwen-0.5b RUNNING",
+      "bob/qwen-7b RUNNING",
+    ]);
 
     h.repo.git("revert", "--no-edit", added);
     const revert = h.repo.head();
@@ -115,7 +142,9 @@ describe("failures and removals", () => {
       "serve/h1/bob/qwen-7b success undeployed",
       "serve/h1 success 1 running, 0 deploying, 0 failed",
     ]);
-    const apps = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as { applications: Record<string, unknown> };
+    const apps = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as {
+      applications: Record<string, unknown>;
+    };
     expect(Object.keys(apps.applications)).toEqual([served("alice", "qwen-0.5b")]);
     expect(agent.status().models.map((m) => m.key)).toEqual(["alice/qwen-0.5b"]);
   });
@@ -138,7 +167,10 @@ describe("failures and removals", () => {
 
     expect(agent.status().marks.applied?.sha).toBe(rewritten);
     expect(h.latest(rewritten).get("serve/h1/bob/llama")?.description).toBe("RUNNING bob-202601061235-llama");
-    expect(h.latest(rewritten).get("serve/h1/bob/qwen-7b")).toEqual({ state: "success", description: "undeployed" });
+    expect(h.latest(rewritten).get("serve/h1/bob/qwen-7b")).toEqual({
+      state: "success",
+      description: "undeployed",
+    });
     expect(agent.status().models.map((m) => m.key)).toEqual(["alice/qwen-0.5b", "bob/llama"]);
   });
 
@@ -152,7 +184,9 @@ describe("failures and removals", () => {
     h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
     const unrendered = h.repo.ship("bob: forgot to render", { render: false });
     await h.settle(agent);
-    expect(h.statuses(unrendered)).toEqual(["serve/h1 failure not rendered: 1 fragment is out of date; run serve-gitops render"]);
+    expect(h.statuses(unrendered)).toEqual([
+      "serve/h1 failure not rendered: 1 fragment is out of date; run serve-gitops render",
+    ]);
 
     h.repo.write("models/bob/qwen-7b.yaml", `${specYaml("qwen-7b")}accelerator_type: H100\n`);
     const invalid = h.repo.ship("bob: invalid spec", { render: false });

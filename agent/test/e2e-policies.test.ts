@@ -12,7 +12,13 @@ afterEach(async () => {
 
 const sha7 = (sha: string) => sha.slice(0, 7);
 const appsOf = async (url: string) =>
-  Object.keys(((await (await fetch(`${url}/api/serve/applications/`)).json()) as { applications: Record<string, unknown> }).applications).sort();
+  Object.keys(
+    (
+      (await (await fetch(`${url}/api/serve/applications/`)).json()) as {
+        applications: Record<string, unknown>;
+      }
+    ).applications,
+  ).sort();
 
 describe("several commits", () => {
   it("a newer commit mid-deploy supersedes what it changes again; the rest resolves to its outcome", async () => {
@@ -28,12 +34,25 @@ describe("several commits", () => {
     const c2 = h.repo.ship("x: shorter context");
     await h.settle(agent);
 
-    expect(h.latest(c1).get("serve/h1/alice/x")).toEqual({ state: "success", description: `superseded by ${sha7(c2)}` });
-    expect(h.latest(c1).get("serve/h1/alice/y")).toEqual({ state: "success", description: "RUNNING alice-202601061235-y" });
-    expect(h.latest(c1).get("serve/h1")).toEqual({ state: "success", description: `superseded by ${sha7(c2)}` });
-    expect(h.latest(c2).get("serve/h1/alice/x")).toEqual({ state: "success", description: "RUNNING alice-202601061235-x" });
+    expect(h.latest(c1).get("serve/h1/alice/x")).toEqual({
+      state: "success",
+      description: `superseded by ${sha7(c2)}`,
+    });
+    expect(h.latest(c1).get("serve/h1/alice/y")).toEqual({
+      state: "success",
+      description: "RUNNING alice-202601061235-y",
+    });
+    expect(h.latest(c1).get("serve/h1")).toEqual({
+      state: "success",
+      description: `superseded by ${sha7(c2)}`,
+    });
+    expect(h.latest(c2).get("serve/h1/alice/x")).toEqual({
+      state: "success",
+      description: "RUNNING alice-202601061235-x",
+    });
     expect(h.latest(c2).has("serve/h1/alice/y")).toBe(false);
-    for (const sha of [c1, c2]) expect([...h.latest(sha).values()].every((s) => s.state !== "pending")).toBe(true);
+    for (const sha of [c1, c2])
+      expect([...h.latest(sha).values()].every((s) => s.state !== "pending")).toBe(true);
   });
 
   it("gives each commit between two cycles the statuses of the models it changed", async () => {
@@ -49,13 +68,25 @@ describe("several commits", () => {
     const c3 = h.repo.ship("docs");
     await h.settle(agent);
 
-    expect(h.statuses(c1)).toEqual(["serve/h1/alice/x pending deploying 1x1 GPU", "serve/h1/alice/x success RUNNING alice-202601061235-x"]);
-    expect(h.statuses(c2)).toEqual(["serve/h1/bob/y pending deploying 1x1 GPU", "serve/h1/bob/y success RUNNING bob-202601061235-y"]);
-    expect(h.statuses(c3)).toEqual(["serve/h1 pending 1 running, 2 deploying, 0 failed", "serve/h1 success 3 running, 0 deploying, 0 failed"]);
+    expect(h.statuses(c1)).toEqual([
+      "serve/h1/alice/x pending deploying 1x1 GPU",
+      "serve/h1/alice/x success RUNNING alice-202601061235-x",
+    ]);
+    expect(h.statuses(c2)).toEqual([
+      "serve/h1/bob/y pending deploying 1x1 GPU",
+      "serve/h1/bob/y success RUNNING bob-202601061235-y",
+    ]);
+    expect(h.statuses(c3)).toEqual([
+      "serve/h1 pending 1 running, 2 deploying, 0 failed",
+      "serve/h1 success 3 running, 0 deploying, 0 failed",
+    ]);
   });
 
   it("a commit changing more models than max_model_statuses gets one summary instead", async () => {
-    h = await createHarness({ cluster: { sync: { max_model_statuses: 2 } }, files: { "models/alice/base.yaml": specYaml("base") } });
+    h = await createHarness({
+      cluster: { sync: { max_model_statuses: 2 } },
+      files: { "models/alice/base.yaml": specYaml("base") },
+    });
     h.repo.ship("initial");
     const agent = await h.start();
     await h.settle(agent);
@@ -82,7 +113,9 @@ describe("guards", () => {
     for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/alice/m${n}.yaml`);
     const refused = h.repo.ship("remove six");
     await h.settle(agent);
-    expect(h.statuses(refused)).toEqual(["serve/h1 failure refused: would undeploy 6 models (prune limit 5); add trailer Serve-Gitops-Allow-Prune: 6"]);
+    expect(h.statuses(refused)).toEqual([
+      "serve/h1 failure refused: would undeploy 6 models (prune limit 5); add trailer Serve-Gitops-Allow-Prune: 6",
+    ]);
     expect((await appsOf(h.ray.url)).length).toBe(7);
     expect(agent.status().models.filter((m) => m.state === "RUNNING")).toHaveLength(7);
 
@@ -90,9 +123,15 @@ describe("guards", () => {
     const allowed = h.repo.ship("confirm the prune\n\nServe-Gitops-Allow-Prune: 6");
     await h.settle(agent);
     expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-m7"]);
-    expect(h.latest(allowed).get("serve/h1")).toEqual({ state: "success", description: "1 running, 0 deploying, 0 failed" });
+    expect(h.latest(allowed).get("serve/h1")).toEqual({
+      state: "success",
+      description: "1 running, 0 deploying, 0 failed",
+    });
     // The six undeploys are attributed to the commit that removed them.
-    expect(h.latest(refused).get("serve/h1/alice/m1")).toEqual({ state: "success", description: "undeployed" });
+    expect(h.latest(refused).get("serve/h1/alice/m1")).toEqual({
+      state: "success",
+      description: "undeployed",
+    });
   });
 
   it("refuses to empty the cluster unless allow_empty", async () => {
@@ -103,21 +142,35 @@ describe("guards", () => {
     h.repo.remove("models/alice/only.yaml");
     const sha = h.repo.ship("remove the last model");
     await h.settle(agent);
-    expect(h.statuses(sha)).toEqual(["serve/h1 failure refused: the commit leaves cluster h1 with no models (set sync.allow_empty to allow)"]);
+    expect(h.statuses(sha)).toEqual([
+      "serve/h1 failure refused: the commit leaves cluster h1 with no models (set sync.allow_empty to allow)",
+    ]);
     expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-only"]);
   });
 
   it("refuses while Ray holds declarative apps it does not manage, and replaces them once told to adopt", async () => {
-    h = await createHarness({ emulator: { importPaths: { "legacy.app:main": ["Legacy"] } }, files: { "models/alice/x.yaml": specYaml("x") } });
-    await putApps(h.ray.url, { applications: [{ name: "legacy", route_prefix: "/legacy", import_path: "legacy.app:main" }] });
+    h = await createHarness({
+      emulator: { importPaths: { "legacy.app:main": ["Legacy"] } },
+      files: { "models/alice/x.yaml": specYaml("x") },
+    });
+    await putApps(h.ray.url, {
+      applications: [{ name: "legacy", route_prefix: "/legacy", import_path: "legacy.app:main" }],
+    });
     h.ray.addImperativeApp("notebook", { routePrefix: "/notebook" });
     const sha = h.repo.ship("first models");
     const agent = await h.start();
     await h.settle(agent);
-    expect(h.statuses(sha)).toEqual(["serve/h1 failure refused: Ray holds 1 app(s) serve-gitops does not manage (legacy); a PUT would delete them"]);
+    expect(h.statuses(sha)).toEqual([
+      "serve/h1 failure refused: Ray holds 1 app(s) serve-gitops does not manage (legacy); a PUT would delete them",
+    ]);
     expect(await appsOf(h.ray.url)).toEqual(["legacy", "notebook"]);
 
-    h.repo.write("clusters/h1/cluster.yaml", h.repo.git("show", "HEAD:clusters/h1/cluster.yaml").replace("adopt_unmanaged: false", "adopt_unmanaged: true") + "\n");
+    h.repo.write(
+      "clusters/h1/cluster.yaml",
+      h.repo
+        .git("show", "HEAD:clusters/h1/cluster.yaml")
+        .replace("adopt_unmanaged: false", "adopt_unmanaged: true") + "\n",
+    );
     const adopt = h.repo.ship("adopt the legacy app");
     await h.settle(agent);
     expect(h.latest(adopt).get("serve/h1/alice/x")?.state).toBe("success");
@@ -139,7 +192,9 @@ describe("drift and suspend", () => {
     await h.settle(agent);
     expect(h.ray.acceptedPutCount()).toBe(puts + 1);
     expect(agent.status().models[0]!.events.map((e) => e.type)).toContain("DRIFT_CORRECTED");
-    expect(await agent.metrics.registry.getSingleMetricAsString("serve_gitops_drift_events_total")).toContain('action="corrected"} 1');
+    expect(await agent.metrics.registry.getSingleMetricAsString("serve_gitops_drift_events_total")).toContain(
+      'action="corrected"} 1',
+    );
     expect(h.github.requests.filter((r) => r.method === "POST").length).toBe(writes);
     expect(agent.status().marks.applied?.sha).toBe(sha);
     await h.settle(agent);
@@ -147,7 +202,10 @@ describe("drift and suspend", () => {
   });
 
   it("with self_heal off reports drift without applying", async () => {
-    h = await createHarness({ cluster: { sync: { self_heal: false } }, files: { "models/alice/x.yaml": specYaml("x") } });
+    h = await createHarness({
+      cluster: { sync: { self_heal: false } },
+      files: { "models/alice/x.yaml": specYaml("x") },
+    });
     h.repo.ship("initial");
     const agent = await h.start();
     await h.settle(agent);
@@ -159,7 +217,9 @@ describe("drift and suspend", () => {
     await h.settle(agent);
     expect(h.ray.acceptedPutCount()).toBe(puts);
     expect(agent.status().models[0]!.events.filter((e) => e.type === "DRIFT_DETECTED")).toHaveLength(1);
-    expect(await agent.metrics.registry.getSingleMetricAsString("serve_gitops_drift_events_total")).toContain('action="reported"} 1');
+    expect(await agent.metrics.registry.getSingleMetricAsString("serve_gitops_drift_events_total")).toContain(
+      'action="reported"} 1',
+    );
   });
 
   it("--suspend applies nothing: new models stay QUEUED, drift is still reported", async () => {
@@ -174,7 +234,10 @@ describe("drift and suspend", () => {
     const puts = h.ray.acceptedPutCount();
     await h.settle(agent);
     expect(h.ray.acceptedPutCount()).toBe(puts);
-    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual(["alice/x RUNNING", "bob/y QUEUED"]);
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual([
+      "alice/x RUNNING",
+      "bob/y QUEUED",
+    ]);
     expect(agent.status().suspended).toBe(true);
     expect(h.statuses(sha)).toEqual([]);
   });

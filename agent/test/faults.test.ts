@@ -62,7 +62,10 @@ describe("Ray faults", () => {
     const sha = h.repo.ship("initial");
     const agent = await h.start({ once: true });
     expect(await agent.loop.run()).toBe(0);
-    expect(h.latest(sha).get("serve/h1/alice/x")).toEqual({ state: "failure", description: "OSError: /private/users/alice/missing does not exist" });
+    expect(h.latest(sha).get("serve/h1/alice/x")).toEqual({
+      state: "failure",
+      description: "OSError: /private/users/alice/missing does not exist",
+    });
   });
 
   it("Ray 503 (controller down): waits, then converges with every status written once", async () => {
@@ -95,7 +98,9 @@ describe("Ray faults", () => {
     };
     const agent = await h.start({}, { target });
     const first = await agent.agent.cycle();
-    expect(first.faults.map((f) => f.message)).toEqual([expect.stringMatching(/PUT .* failed \(500\): RuntimeError: injected failure/)]);
+    expect(first.faults.map((f) => f.message)).toEqual([
+      expect.stringMatching(/PUT .* failed \(500\): RuntimeError: injected failure/),
+    ]);
     expect(h.statuses(sha)).toEqual([]);
     expect(agent.status().marks.attempted?.sha).toBe(sha);
     await h.settle(agent);
@@ -126,7 +131,9 @@ describe("Ray faults", () => {
     expect(first.faults).toEqual([]);
     expect(h.ray.putCount()).toBe(1);
     expect(h.latest(sha).get("serve/h1")?.state).toBe("failure");
-    expect(h.latest(sha).get("serve/h1")?.description).toMatch(/^Ray refused PUT .*405 'PUT' method not allowed for browser traffic/);
+    expect(h.latest(sha).get("serve/h1")?.description).toMatch(
+      /^Ray refused PUT .*405 'PUT' method not allowed for browser traffic/,
+    );
     expect(h.latest(sha).get("serve/h1/alice/x")?.state).toBe("failure");
     expect(agent.status().blocked?.sha).toBe(sha);
   });
@@ -162,7 +169,10 @@ describe("GitHub faults", () => {
 
   it("429 with retry-after: the throttling plugin waits and retries", async () => {
     const limits: string[] = [];
-    h = await createHarness({ files: MODEL, octokit: { onLimit: (e) => limits.push(`${e.kind} ${e.retryAfter}`) } });
+    h = await createHarness({
+      files: MODEL,
+      octokit: { onLimit: (e) => limits.push(`${e.kind} ${e.retryAfter}`) },
+    });
     const sha = h.repo.ship("initial");
     h.github.rateLimitNext({ kind: "429", retryAfterSeconds: 2 });
     const agent = await h.start();
@@ -209,7 +219,8 @@ describe("git, disk and state directory faults", () => {
     const files: FilePort = {
       read: (path) => nodeFilePort.read(path),
       async write(path, data) {
-        if (full) throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+        if (full)
+          throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
         return nodeFilePort.write(path, data);
       },
     };
@@ -233,17 +244,23 @@ describe("git, disk and state directory faults", () => {
     h = await createHarness({ files: MODEL });
     h.repo.ship("initial");
     await h.start();
-    await expect(h.start()).rejects.toThrow(/another agent \(pid \d+ on .*\) holds .*agent\.lock: one agent per state directory/);
+    await expect(h.start()).rejects.toThrow(
+      /another agent \(pid \d+ on .*\) holds .*agent\.lock: one agent per state directory/,
+    );
   });
 });
 
 /** A reverse proxy that adds an Origin header, as a misconfigured ingress might: Ray then refuses PUTs (405). */
 async function browserProxy(target: string): Promise<Server> {
   const server = createServer((req, res) => {
-    const upstream = request(`${target}${req.url}`, { method: req.method, headers: { ...req.headers, origin: "https://ray.example.com" } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const upstream = request(
+      `${target}${req.url}`,
+      { method: req.method, headers: { ...req.headers, origin: "https://ray.example.com" } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     req.pipe(upstream);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

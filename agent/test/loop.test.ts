@@ -22,7 +22,11 @@ describe("the agent loop", () => {
   it("applies a merge within the interval and stops cleanly", async () => {
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
     h.repo.ship("initial");
-    const agent = await h.start({ intervalMs: 200, listen: { host: "127.0.0.1", port: 0 }, syncToken: "sync-token" });
+    const agent = await h.start({
+      intervalMs: 200,
+      listen: { host: "127.0.0.1", port: 0 },
+      syncToken: "sync-token",
+    });
     const running = agent.loop.run();
     await until(() => h.ray.acceptedPutCount() === 1);
 
@@ -39,20 +43,31 @@ describe("the agent loop", () => {
   it("POST /sync runs a cycle now instead of after --interval", async () => {
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
     h.repo.ship("initial");
-    const agent = await h.start({ intervalMs: 60_000, listen: { host: "127.0.0.1", port: 0 }, syncToken: "sync-token" });
+    const agent = await h.start({
+      intervalMs: 60_000,
+      listen: { host: "127.0.0.1", port: 0 },
+      syncToken: "sync-token",
+    });
     const running = agent.loop.run();
     await until(() => h.ray.acceptedPutCount() === 1);
     h.repo.write("models/bob/y.yaml", specYaml("y"));
     h.repo.ship("add y");
     await new Promise((r) => setTimeout(r, 200));
     expect(h.ray.acceptedPutCount()).toBe(1);
-    const res = await fetch(`${agent.server!.url}/sync`, { method: "POST", headers: { authorization: "Bearer sync-token" } });
+    const res = await fetch(`${agent.server!.url}/sync`, {
+      method: "POST",
+      headers: { authorization: "Bearer sync-token" },
+    });
     expect(res.status).toBe(202);
     await until(() => h.ray.acceptedPutCount() === 2, 1000);
 
     const out: string[] = [];
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => out.push(String(chunk)) > 0);
-    await until(() => agent.status().models.every((m) => m.state === "RUNNING") && agent.status().models.length === 2);
+    vi.spyOn(process.stdout, "write").mockImplementation(
+      (chunk: string | Uint8Array) => out.push(String(chunk)) > 0,
+    );
+    await until(
+      () => agent.status().models.every((m) => m.state === "RUNNING") && agent.status().models.length === 2,
+    );
     expect(await statusCommand.run(["--agent", agent.server!.url])).toBe(0);
     vi.restoreAllMocks();
     const table = out.join("");
@@ -77,7 +92,10 @@ describe("the agent loop", () => {
     agent.loop.stop();
     expect(await agent.loop.run()).toBe(0);
     expect(agent.outbox.size).toBe(0);
-    expect(h.statuses(next).slice(0, 2)).toEqual(["serve/h1 pending 1 running, 1 deploying, 0 failed", "serve/h1/bob/y pending deploying 1x1 GPU"]);
+    expect(h.statuses(next).slice(0, 2)).toEqual([
+      "serve/h1 pending 1 running, 1 deploying, 0 failed",
+      "serve/h1/bob/y pending deploying 1x1 GPU",
+    ]);
     expect(h.statuses(sha)).toHaveLength(4);
   });
 });

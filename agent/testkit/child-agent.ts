@@ -27,7 +27,10 @@ const target: ServeTarget = {
     }
   },
 };
-const github = new GitHubReporter(createOctokit({ baseUrl: config.githubApiUrl, token: config.githubToken ?? "", log, tuning }), config.githubRepo);
+const github = new GitHubReporter(
+  createOctokit({ baseUrl: config.githubApiUrl, token: config.githubToken ?? "", log, tuning }),
+  config.githubRepo,
+);
 let posted = 0;
 const reporter: StatusReporter = {
   combinedStatus: (sha) => github.combinedStatus(sha),

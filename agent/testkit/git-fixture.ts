@@ -39,7 +39,16 @@ export interface ClusterOptions {
 }
 
 export function clusterYaml(options: ClusterOptions = {}): string {
-  const sync = { allow_empty: false, prune_limit: 5, adopt_unmanaged: false, deploy_timeout_s: 60, max_model_statuses: 50, self_heal: true, suspend: false, ...options.sync };
+  const sync = {
+    allow_empty: false,
+    prune_limit: 5,
+    adopt_unmanaged: false,
+    deploy_timeout_s: 60,
+    max_model_statuses: 50,
+    self_heal: true,
+    suspend: false,
+    ...options.sync,
+  };
   return [
     "default: true",
     "accelerator_type: H20",
@@ -69,7 +78,11 @@ export function usersYaml(users: Record<string, number> = { alice: 8, bob: 8 }):
   return [
     "admins: [platform-admin]",
     "users:",
-    ...Object.entries(users).flatMap(([user, quota]) => [`  ${user}:`, `    github: [${user}]`, `    gpu_quota: ${quota}`]),
+    ...Object.entries(users).flatMap(([user, quota]) => [
+      `  ${user}:`,
+      `    github: [${user}]`,
+      `    gpu_quota: ${quota}`,
+    ]),
     "",
   ].join("\n");
 }
@@ -115,11 +128,20 @@ export interface FixtureRepo {
   cleanup(): void;
 }
 
-export function createFixtureRepo(files: Record<string, string> = {}, options: { cluster?: ClusterOptions; prefix?: string } = {}): FixtureRepo {
+export function createFixtureRepo(
+  files: Record<string, string> = {},
+  options: { cluster?: ClusterOptions; prefix?: string } = {},
+): FixtureRepo {
   const root = mkdtempSync(join(tmpdir(), options.prefix ?? "serve-gitops-agent-"));
   const remote = join(root, "remote.git");
   const work = join(root, "work");
-  const run = (cwd: string, args: string[]) => execFileSync("git", args, { cwd, env: { ...process.env, ...GIT_TEST_ENV }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const run = (cwd: string, args: string[]) =>
+    execFileSync("git", args, {
+      cwd,
+      env: { ...process.env, ...GIT_TEST_ENV },
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
   mkdirSync(remote);
   run(remote, ["init", "--quiet", "--bare", "--initial-branch=main"]);
   mkdirSync(work);
@@ -141,9 +163,12 @@ export function createFixtureRepo(files: Record<string, string> = {}, options: {
     render(now = new Date("2026-01-06T12:35:00Z")) {
       const result = checkRepo(readWorkingTree(work), { now });
       if (!result.ok || !result.render || !result.renderDiff) {
-        throw new Error(`fixture does not validate:\n${result.diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`).join("\n")}`);
+        throw new Error(
+          `fixture does not validate:\n${result.diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`).join("\n")}`,
+        );
       }
-      for (const path of [...result.renderDiff.stale, ...result.renderDiff.missing]) repo.write(path, result.render.files.get(path)!);
+      for (const path of [...result.renderDiff.stale, ...result.renderDiff.missing])
+        repo.write(path, result.render.files.get(path)!);
       for (const path of result.renderDiff.extra) repo.remove(path);
     },
     commit(message) {

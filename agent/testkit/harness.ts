@@ -5,11 +5,21 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startGitHubApiServer, testOctokitOptions, type GitHubApiServer, type TestOctokitOptionsInput } from "../../generator/testkit/github-api-server";
+import {
+  startGitHubApiServer,
+  testOctokitOptions,
+  type GitHubApiServer,
+  type TestOctokitOptionsInput,
+} from "../../generator/testkit/github-api-server";
 import { startRayEmulator, type RayEmulator, type RayEmulatorOptions } from "../emulator/ray-dashboard";
 import { silentLogger } from "../src/log";
 import type { CycleReport } from "../src/runtime/agent";
-import { startAgent, type AgentConfig, type AgentOverrides, type RunningAgent } from "../src/runtime/run-agent";
+import {
+  startAgent,
+  type AgentConfig,
+  type AgentOverrides,
+  type RunningAgent,
+} from "../src/runtime/run-agent";
 import { createFixtureRepo, HUB_ROOT, type ClusterOptions, type FixtureRepo } from "./git-fixture";
 
 export const TEST_TOKEN = "ghp_test_token_0123456789";
@@ -31,7 +41,10 @@ export interface Harness {
   overrides(extra?: AgentOverrides): AgentOverrides;
   start(extra?: Partial<AgentConfig>, overrides?: AgentOverrides): Promise<RunningAgent>;
   /** Cycle until nothing deploys and nothing waits to be written (or `max` cycles). */
-  settle(agent: RunningAgent, options?: { max?: number; pauseMs?: number; checkHead?: boolean }): Promise<CycleReport>;
+  settle(
+    agent: RunningAgent,
+    options?: { max?: number; pauseMs?: number; checkHead?: boolean },
+  ): Promise<CycleReport>;
   /** The statuses posted on a commit, as "context state description", oldest first. */
   statuses(sha: string): string[];
   /** The latest state per context. */
@@ -70,7 +83,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       rayTimeoutMs: 2_000,
       ...extra,
     }),
-    overrides: (extra = {}) => ({ log: silentLogger(), octokitTuning: testOctokitOptions({ msPerSecond: 2, ...options.octokit }), ...extra }),
+    overrides: (extra = {}) => ({
+      log: silentLogger(),
+      octokitTuning: testOctokitOptions({ msPerSecond: 2, ...options.octokit }),
+      ...extra,
+    }),
     async start(extra = {}, overrides = {}) {
       const agent = await startAgent(harness.config(extra), harness.overrides(overrides));
       running.push(agent);
@@ -87,7 +104,8 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     statuses: (sha) => github.statuses(sha).map((s) => `${s.context} ${s.state} ${s.description ?? ""}`),
     latest(sha) {
       const out = new Map<string, { state: string; description: string }>();
-      for (const s of github.statuses(sha)) out.set(s.context, { state: s.state, description: s.description ?? "" });
+      for (const s of github.statuses(sha))
+        out.set(s.context, { state: s.state, description: s.description ?? "" });
       return out;
     },
     async close() {

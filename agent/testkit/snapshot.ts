@@ -12,16 +12,28 @@ export const NOW = new Date("2026-01-06T12:35:00Z");
 export function snapshotOf(files: Record<string, string>, label = "a".repeat(40)): RepoSnapshot {
   return {
     label,
-    files: new Map(Object.entries(files).map(([path, text]) => [path, { path, kind: "file" as const, bytes: Buffer.from(text) }])),
+    files: new Map(
+      Object.entries(files).map(([path, text]) => [
+        path,
+        { path, kind: "file" as const, bytes: Buffer.from(text) },
+      ]),
+    ),
   };
 }
 
 /** Specs by "user/suffix" -> spec YAML; rendered and turned into the desired state of cluster h1. */
-export function desiredOf(specs: Record<string, string>, options: { cluster?: ClusterOptions; sha?: string } = {}): DesiredState {
-  const files: Record<string, string> = { "models/users.yaml": usersYaml({ alice: 64, bob: 64 }), "clusters/h1/cluster.yaml": clusterYaml(options.cluster) };
+export function desiredOf(
+  specs: Record<string, string>,
+  options: { cluster?: ClusterOptions; sha?: string } = {},
+): DesiredState {
+  const files: Record<string, string> = {
+    "models/users.yaml": usersYaml({ alice: 64, bob: 64 }),
+    "clusters/h1/cluster.yaml": clusterYaml(options.cluster),
+  };
   for (const [key, text] of Object.entries(specs)) files[`models/${key}.yaml`] = text;
   const check = checkRepo(snapshotOf(files), { now: NOW });
-  if (!check.render) throw new Error(check.diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`).join("\n"));
+  if (!check.render)
+    throw new Error(check.diagnostics.map((d) => `${d.file}:${d.line} ${d.message}`).join("\n"));
   for (const [path, text] of check.render.files) files[path] = text;
   const result = desiredFromSnapshot(snapshotOf(files, options.sha ?? "a".repeat(40)), "h1", NOW);
   if (!result.ok) throw new Error(result.reason);
@@ -36,7 +48,12 @@ export const spec = specYaml;
  */
 export function observedOf(
   desired: DesiredState | undefined,
-  options: { status?: Record<string, string>; appStatus?: Record<string, string>; extra?: ObservedApp[]; deployedAt?: number } = {},
+  options: {
+    status?: Record<string, string>;
+    appStatus?: Record<string, string>;
+    extra?: ObservedApp[];
+    deployedAt?: number;
+  } = {},
 ): Observed {
   const apps = new Map<string, ObservedApp>();
   for (const app of desired?.config.applications ?? []) {
@@ -65,5 +82,15 @@ export function observedOf(
 }
 
 export function app(name: string, fields: Partial<ObservedApp> = {}): ObservedApp {
-  return { name, status: "RUNNING", message: "", source: "declarative", route_prefix: `/${name}`, last_deployed_time_s: 1000, config: { name }, deployments: new Map(), ...fields };
+  return {
+    name,
+    status: "RUNNING",
+    message: "",
+    source: "declarative",
+    route_prefix: `/${name}`,
+    last_deployed_time_s: 1000,
+    config: { name },
+    deployments: new Map(),
+    ...fields,
+  };
 }

@@ -2,7 +2,16 @@
 // against ajv-cli's schema-only check of the same files (shared/reference/performance.md). Then the Action's
 // and the agent's benchmarks, when present. Figures only: nothing here asserts a time.
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,9 +60,15 @@ function measure(command, args, cwd, { expectExit = [0] } = {}) {
   const walls = [];
   let rss = 0;
   for (let i = 0; i < RUNS; i++) {
-    const result = spawnSync("/usr/bin/time", ["-f", "%e %M", command, ...args], { cwd, encoding: "utf8", maxBuffer: 1 << 28 });
+    const result = spawnSync("/usr/bin/time", ["-f", "%e %M", command, ...args], {
+      cwd,
+      encoding: "utf8",
+      maxBuffer: 1 << 28,
+    });
     if (!expectExit.includes(result.status)) {
-      throw new Error(`${command} ${args.join(" ")} exited ${result.status}: ${result.stdout.slice(-500)}${result.stderr.slice(-500)}`);
+      throw new Error(
+        `${command} ${args.join(" ")} exited ${result.status}: ${result.stdout.slice(-500)}${result.stderr.slice(-500)}`,
+      );
     }
     const [wall, kb] = result.stderr.trim().split("\n").at(-1).split(" ").map(Number);
     walls.push(wall);
@@ -67,7 +82,8 @@ function inProcessFloor(dir) {
   const files = [];
   for (const user of readdirSync(join(dir, "models"), { withFileTypes: true })) {
     if (!user.isDirectory()) continue;
-    for (const f of readdirSync(join(dir, "models", user.name))) files.push(join(dir, "models", user.name, f));
+    for (const f of readdirSync(join(dir, "models", user.name)))
+      files.push(join(dir, "models", user.name, f));
   }
   const best = (fn) => {
     let min = Infinity;
@@ -92,7 +108,9 @@ const ajvBin = join(root, "node_modules/.bin/ajv");
 const schema = join(root, "schemas/serving-spec.schema.json");
 const rows = [];
 try {
-  console.log(`serve-gitops core benchmark (median of ${RUNS} runs; machine: ${process.arch}, node ${process.version})\n`);
+  console.log(
+    `serve-gitops core benchmark (median of ${RUNS} runs; machine: ${process.arch}, node ${process.version})\n`,
+  );
   for (const users of [250, 500, 1000]) {
     const dir = join(work, `repo-${users}`);
     makeRepo(dir, users, 10);
@@ -112,7 +130,11 @@ try {
     }
     walls.sort((a, b) => a - b);
     const render = { wall: walls[Math.floor(walls.length / 2)], rss: renderRss };
-    const ajv = measure(ajvBin, ["validate", "--spec=draft2020", "--strict=false", "-s", schema, "-d", "models/*/*.yaml"], dir);
+    const ajv = measure(
+      ajvBin,
+      ["validate", "--spec=draft2020", "--strict=false", "-s", schema, "-d", "models/*/*.yaml"],
+      dir,
+    );
     const floor = inProcessFloor(dir);
     rows.push({ specs, validate, render, ajv, floor });
     console.log(
@@ -123,22 +145,41 @@ try {
   }
   const big = rows.at(-1);
   const both = big.validate.wall + big.render.wall;
-  console.log(`\n10,000 specs: validate + render = ${fmt(both)} as two processes; ajv-cli = ${fmt(big.ajv.wall)} (ratio ${(both / big.ajv.wall).toFixed(2)})`);
-  console.log(`  one validate process vs the in-process read+parse floor: ${fmt(big.validate.wall)} / ${big.floor.readParseEvents.toFixed(0)} ms = ${(big.validate.wall * 1000 / big.floor.readParseEvents).toFixed(2)}x (includes node start-up)`);
+  console.log(
+    `\n10,000 specs: validate + render = ${fmt(both)} as two processes; ajv-cli = ${fmt(big.ajv.wall)} (ratio ${(both / big.ajv.wall).toFixed(2)})`,
+  );
+  console.log(
+    `  one validate process vs the in-process read+parse floor: ${fmt(big.validate.wall)} / ${big.floor.readParseEvents.toFixed(0)} ms = ${((big.validate.wall * 1000) / big.floor.readParseEvents).toFixed(2)}x (includes node start-up)`,
+  );
   const perSpec = rows.map((r) => ((r.validate.wall + r.render.wall) * 1e6) / r.specs);
-  console.log(`  linearity: ${rows.map((r, i) => `${r.specs}: ${perSpec[i].toFixed(0)} us/spec`).join(", ")}`);
-  console.log(`  peak RSS: validate ${big.validate.rss.toFixed(0)} MiB, render ${big.render.rss.toFixed(0)} MiB, ajv-cli ${big.ajv.rss.toFixed(0)} MiB`);
+  console.log(
+    `  linearity: ${rows.map((r, i) => `${r.specs}: ${perSpec[i].toFixed(0)} us/spec`).join(", ")}`,
+  );
+  console.log(
+    `  peak RSS: validate ${big.validate.rss.toFixed(0)} MiB, render ${big.render.rss.toFixed(0)} MiB, ajv-cli ${big.ajv.rss.toFixed(0)} MiB`,
+  );
 
   // One changed file: the plan of the working tree against HEAD in a git repository of 10,000 specs.
   const gitDir = join(work, "repo-git");
   cpSync(join(work, "repo-1000"), gitDir, { recursive: true });
-  const git = (...args) => execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@invalid", ...args], { cwd: gitDir });
+  const git = (...args) =>
+    execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@invalid", ...args], {
+      cwd: gitDir,
+    });
   git("init", "-q");
   git("add", "-A");
   git("commit", "-qm", "base");
-  writeFileSync(join(gitDir, "models/user0001/model-1.yaml"), readFileSync(join(gitDir, "models/user0001/model-1.yaml"), "utf8").replace("num_replicas: 1", "num_replicas: 2"));
+  writeFileSync(
+    join(gitDir, "models/user0001/model-1.yaml"),
+    readFileSync(join(gitDir, "models/user0001/model-1.yaml"), "utf8").replace(
+      "num_replicas: 1",
+      "num_replicas: 2",
+    ),
+  );
   const plan = measure("node", [cli, "plan", "--repo", gitDir, "--base", "HEAD", "--json"], root);
-  console.log(`  plan with one changed spec (HEAD vs working tree, 10,000 specs): ${fmt(plan.wall)}, ${plan.rss.toFixed(0)} MiB`);
+  console.log(
+    `  plan with one changed spec (HEAD vs working tree, 10,000 specs): ${fmt(plan.wall)}, ${plan.rss.toFixed(0)} MiB`,
+  );
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

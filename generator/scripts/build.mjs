@@ -9,7 +9,15 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const banner =
   // ajv, handlebars and simple-git's dependencies are CommonJS; an ESM bundle needs a real `require`.
   'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);';
-const common = { absWorkingDir: root, bundle: true, platform: "node", target: "node20", format: "esm", logLevel: "warning", legalComments: "none" };
+const common = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "esm",
+  logLevel: "warning",
+  legalComments: "none",
+};
 
 export const cliOptions = {
   ...common,

@@ -32,17 +32,28 @@ export interface KwargProblem {
   readonly atValue?: boolean;
 }
 
-export function checkEngineKwargs(kwargs: Readonly<Record<string, unknown>>, denied: ReadonlySet<string>): KwargProblem[] {
+export function checkEngineKwargs(
+  kwargs: Readonly<Record<string, unknown>>,
+  denied: ReadonlySet<string>,
+): KwargProblem[] {
   const problems: KwargProblem[] = [];
   for (const [key, value] of Object.entries(kwargs)) {
     // hasOwn: a key such as `constructor` must not find Object.prototype's members.
     const platform = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : undefined;
     if (platform !== undefined) {
-      problems.push({ key, rule: "engine-kwarg-platform", message: `engine_kwargs.${key} is set by the platform: ${platform}` });
+      problems.push({
+        key,
+        rule: "engine-kwarg-platform",
+        message: `engine_kwargs.${key} is set by the platform: ${platform}`,
+      });
       continue;
     }
     if (denied.has(key)) {
-      problems.push({ key, rule: "engine-kwarg-denied", message: `engine_kwargs.${key} is not allowed on this cluster (cluster.yaml engine_kwargs.deny)` });
+      problems.push({
+        key,
+        rule: "engine-kwarg-denied",
+        message: `engine_kwargs.${key} is not allowed on this cluster (cluster.yaml engine_kwargs.deny)`,
+      });
       continue;
     }
     const arg = Object.hasOwn(ARGS, key) ? ARGS[key] : undefined;
@@ -56,7 +67,13 @@ export function checkEngineKwargs(kwargs: Readonly<Record<string, unknown>>, den
       continue;
     }
     const typeProblem = checkType(value, arg);
-    if (typeProblem) problems.push({ key, rule: "engine-kwarg-type", message: `engine_kwargs.${key} ${typeProblem}`, atValue: true });
+    if (typeProblem)
+      problems.push({
+        key,
+        rule: "engine-kwarg-type",
+        message: `engine_kwargs.${key} ${typeProblem}`,
+        atValue: true,
+      });
   }
   return problems;
 }
@@ -64,8 +81,10 @@ export function checkEngineKwargs(kwargs: Readonly<Record<string, unknown>>, den
 function checkType(value: unknown, arg: EngineArg): string | undefined {
   if (value === null) return arg.nullable || arg.type === "any" ? undefined : "may not be null";
   // YAML has .nan and .inf; the Serve config Ray receives is JSON, which has neither (they would become null).
-  if (hasNonFinite(value)) return "must be a finite number: .nan and .inf cannot reach Ray (JSON has no NaN or Infinity)";
-  if (arg.enum && !arg.enum.includes(value)) return `must be one of ${arg.enum.map((v) => JSON.stringify(v)).join(", ")}`;
+  if (hasNonFinite(value))
+    return "must be a finite number: .nan and .inf cannot reach Ray (JSON has no NaN or Infinity)";
+  if (arg.enum && !arg.enum.includes(value))
+    return `must be one of ${arg.enum.map((v) => JSON.stringify(v)).join(", ")}`;
   const ok =
     arg.type === "any" ||
     (arg.type === "integer" && Number.isInteger(value)) ||

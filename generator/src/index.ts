@@ -2,7 +2,14 @@
 export * from "./types";
 export { RULES, diagnostic, hasErrors, sortDiagnostics, type RuleId } from "./rules";
 export { parseYamlFile, MAX_FILE_BYTES } from "./yaml-source";
-export { validateRepo, classifyPath, createSpecMemo, type PathRole, type ValidateOptions, type SpecMemo } from "./validate";
+export {
+  validateRepo,
+  classifyPath,
+  createSpecMemo,
+  type PathRole,
+  type ValidateOptions,
+  type SpecMemo,
+} from "./validate";
 export { USERS_FILE } from "./validate-config";
 export { modelGpus } from "./validate-spec";
 export { checkModelSource, expandMacros } from "./model-source";
@@ -20,8 +27,22 @@ export {
   type RenderResult,
   type Timestamps,
 } from "./render";
-export { assemble, applicationsOf, checkServeConfig, LLM_IMPORT_PATH, type ServeConfig, type ServeApplication } from "./assemble";
+export {
+  assemble,
+  applicationsOf,
+  checkServeConfig,
+  LLM_IMPORT_PATH,
+  type ServeConfig,
+  type ServeApplication,
+} from "./assemble";
 export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
 export { planChange, diffFragment, type Plan, type ClusterPlan, type ModelChange } from "./plan";
 export { planMarkdown, PLAN_MARKER } from "./plan-markdown";
-export { renderCodeowners, codeownersOf, CODEOWNERS_FILE, CODEOWNERS_COMMAND, ADMIN_PATHS, type CodeownersResult } from "./codeowners";
+export {
+  renderCodeowners,
+  codeownersOf,
+  CODEOWNERS_FILE,
+  CODEOWNERS_COMMAND,
+  ADMIN_PATHS,
+  type CodeownersResult,
+} from "./codeowners";

@@ -4,7 +4,8 @@ import type { ClusterConfig } from "./types";
 /** <user>-<YYYYMMDDHHMM>-<suffix>; the user id has no hyphen, so the name splits unambiguously. */
 export const SERVED_NAME = /^([a-z][a-z0-9_]{0,31})-(\d{12})-([a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?)$/;
 
-export const servedName = (user: string, timestamp: string, suffix: string): string => `${user}-${timestamp}-${suffix}`;
+export const servedName = (user: string, timestamp: string, suffix: string): string =>
+  `${user}-${timestamp}-${suffix}`;
 
 /**
  * The deployment name we give each model. Ray's builder always prepends "LLMServer:" and derives a default
@@ -30,8 +31,17 @@ export function joinRoute(prefix: string, segment: string): string {
 export function placement(cluster: ClusterConfig, user: string, served: string): Placement {
   const { layout, application_name, route_prefix } = cluster.serve;
   const app =
-    layout === "per-model" ? served : layout === "per-user" ? `${application_name}-${user}` : application_name;
-  const route = layout === "per-model" ? joinRoute(route_prefix, served) : layout === "per-user" ? joinRoute(route_prefix, user) : route_prefix;
+    layout === "per-model"
+      ? served
+      : layout === "per-user"
+        ? `${application_name}-${user}`
+        : application_name;
+  const route =
+    layout === "per-model"
+      ? joinRoute(route_prefix, served)
+      : layout === "per-user"
+        ? joinRoute(route_prefix, user)
+        : route_prefix;
   return { app, route, endpoint: endpointUrl(cluster, route) };
 }
 

@@ -16,8 +16,7 @@ export interface SourceRoots {
 }
 
 export type SourceCheck =
-  | { ok: true; resolved: string; kind: "path" | "hub" }
-  | { ok: false; rule: RuleId; message: string };
+  { ok: true; resolved: string; kind: "path" | "hub" } | { ok: false; rule: RuleId; message: string };
 
 export function expandMacros(source: string, user: string): string {
   for (const [macro, expand] of MACROS) {
@@ -44,11 +43,16 @@ export function checkModelSource(
 ): SourceCheck {
   const refuse = (rule: RuleId, message: string): SourceCheck => ({ ok: false, rule, message });
   if (source.trim() === "") return refuse("invalid-value", "model_source is empty");
-  if (CONTROL.test(source)) return refuse("model-source-traversal", "model_source contains control characters");
+  if (CONTROL.test(source))
+    return refuse("model-source-traversal", "model_source contains control characters");
   // Before the relative/hub branch: "$HOME\..\bob" is a traversal attempt, not a relative path.
-  if (source.includes("\\") || decodePercent(source).includes("\\")) return refuse("model-source-traversal", "model_source contains a backslash");
+  if (source.includes("\\") || decodePercent(source).includes("\\"))
+    return refuse("model-source-traversal", "model_source contains a backslash");
   if (URL_LIKE.test(source)) {
-    return refuse("model-source-url", `model_source must be a path or a Hugging Face repo id, not a URL ("${clip(source)}")`);
+    return refuse(
+      "model-source-url",
+      `model_source must be a path or a Hugging Face repo id, not a URL ("${clip(source)}")`,
+    );
   }
   const resolved = expandMacros(source, user);
   if (!resolved.startsWith("/")) {
@@ -60,12 +64,18 @@ export function checkModelSource(
             `"${clip(resolved)}" looks like a Hugging Face repo id, but this cluster does not allow hub sources: use a path under ${[...roots.shared, roots.user.replace("{user}", user)].join(" or ")}`,
           );
     }
-    return refuse("model-source-outside-roots", `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`);
+    return refuse(
+      "model-source-outside-roots",
+      `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`,
+    );
   }
   const decoded = decodePercent(resolved);
   const segments = decoded.split("/").slice(1);
   if (segments.some((s) => s === "." || s === "..")) {
-    return refuse("model-source-traversal", `model_source may not contain "." or ".." segments (also percent-encoded): "${clip(source)}"`);
+    return refuse(
+      "model-source-traversal",
+      `model_source may not contain "." or ".." segments (also percent-encoded): "${clip(source)}"`,
+    );
   }
   if (segments.some((s) => s === "") || decoded !== resolved) {
     return refuse(
@@ -85,14 +95,23 @@ export function checkModelSource(
     const rest = resolved.slice(before.length);
     const name = rest.split("/")[0] ?? "";
     if (name !== user && (after === "" || rest.slice(name.length).startsWith(after))) {
-      return refuse("model-source-other-user", `model_source points into another user's folder (${before}${name}): use ${ownRoot}/... or a shared root`);
+      return refuse(
+        "model-source-other-user",
+        `model_source points into another user's folder (${before}${name}): use ${ownRoot}/... or a shared root`,
+      );
     }
   }
   const allowed = [...roots.shared, ownRoot].map((r) => `${r}/`).join(", ");
   if (resolved === DATASETS_ROOT || resolved.startsWith(`${DATASETS_ROOT}/`)) {
-    return refuse("model-source-outside-roots", `${DATASETS_ROOT} holds datasets, which is not a model root: put the model under ${allowed}`);
+    return refuse(
+      "model-source-outside-roots",
+      `${DATASETS_ROOT} holds datasets, which is not a model root: put the model under ${allowed}`,
+    );
   }
-  return refuse("model-source-outside-roots", `model_source "${clip(resolved)}" is outside the allowed roots ${allowed}`);
+  return refuse(
+    "model-source-outside-roots",
+    `model_source "${clip(resolved)}" is outside the allowed roots ${allowed}`,
+  );
 }
 
 function decodePercent(path: string): string {

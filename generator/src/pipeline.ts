@@ -1,4 +1,11 @@
-import { diffRendered, renderFragments, timestampsOf, type RenderDiff, type RenderResult, type Timestamps } from "./render";
+import {
+  diffRendered,
+  renderFragments,
+  timestampsOf,
+  type RenderDiff,
+  type RenderResult,
+  type Timestamps,
+} from "./render";
 import { hasErrors, sortDiagnostics } from "./rules";
 import type { Diagnostic, RepoSnapshot, Validation } from "./types";
 import { validateRepo, type SpecMemo } from "./validate";

@@ -53,7 +53,10 @@ No model changes: nothing is deployed, updated or undeployed.
 `;
 
 const hbs = Handlebars.create();
-hbs.registerHelper("hasChanges", (c: Plan["clusters"][number]) => c.deploy.length + c.update.length + c.undeploy.length > 0);
+hbs.registerHelper(
+  "hasChanges",
+  (c: Plan["clusters"][number]) => c.deploy.length + c.update.length + c.undeploy.length > 0,
+);
 let compiled: Handlebars.TemplateDelegate | undefined;
 
 // Markdown, not HTML: escape only what would break a table cell or start markup.
@@ -76,5 +79,9 @@ export function planMarkdown(plan: Plan): string {
   const safe = JSON.parse(JSON.stringify(plan), (key, value: unknown) =>
     typeof value === "string" && key !== "endpoint" && !/^\d+$/.test(key) ? cell(value) : value,
   ) as Plan;
-  return compiled(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
+  return (
+    compiled(safe)
+      .replace(/\n{3,}/g, "\n\n")
+      .trim() + "\n"
+  );
 }

@@ -9,6 +9,8 @@ describe("README diagnostics table", () => {
     for (const row of readme.matchAll(/^\| `(E\d{3})` [^|]*\| (.*) \|$/gm)) {
       for (const rule of row[2]!.matchAll(/`([a-z0-9-]+)`/g)) documented.set(rule[1]!, row[1]!);
     }
-    expect(Object.fromEntries([...documented].sort())).toEqual(Object.fromEntries(Object.entries(RULES).sort()));
+    expect(Object.fromEntries([...documented].sort())).toEqual(
+      Object.fromEntries(Object.entries(RULES).sort()),
+    );
   });
 });

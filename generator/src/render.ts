@@ -77,7 +77,14 @@ export function renderFragments(model: RepoModel, options: RenderOptions): Rende
     const served = servedName(spec.user, timestamp, spec.suffix);
     const clash = byServedName.get(served.toLowerCase());
     if (clash !== undefined) {
-      diagnostics.push(diagnostic("duplicate-served-name", spec.file, { line: 1, column: 1 }, `served name ${served} is also ${clash}'s`));
+      diagnostics.push(
+        diagnostic(
+          "duplicate-served-name",
+          spec.file,
+          { line: 1, column: 1 },
+          `served name ${served} is also ${clash}'s`,
+        ),
+      );
       continue;
     }
     byServedName.set(served.toLowerCase(), spec.file);

@@ -54,7 +54,7 @@ export const RULES = {
   "autoscaling-range": "E422",
   "cluster-capacity": "E422",
   "user-quota": "E422",
-  "packing": "E422",
+  packing: "E422",
 } as const satisfies Record<string, DiagnosticCode>;
 
 export type RuleId = keyof typeof RULES;

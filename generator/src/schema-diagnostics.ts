@@ -16,7 +16,11 @@ const PLATFORM_FIELDS: Readonly<Record<string, string>> = {
  * Turn ajv errors into diagnostics positioned on the offending key or value. ajv reports a failing `not`
  * or `if` on the parent too; the owner needs one clear line per problem, so duplicates are merged.
  */
-export function schemaDiagnostics(doc: YamlDoc, errors: readonly ErrorObject[], knownFields: readonly string[]): Diagnostic[] {
+export function schemaDiagnostics(
+  doc: YamlDoc,
+  errors: readonly ErrorObject[],
+  knownFields: readonly string[],
+): Diagnostic[] {
   const out = new Map<string, Diagnostic>();
   for (const error of errors) {
     const d = toDiagnostic(doc, error, knownFields);
@@ -35,8 +39,15 @@ function toDiagnostic(doc: YamlDoc, error: ErrorObject, knownFields: readonly st
     case "additionalProperties": {
       const field = String(params.additionalProperty);
       const pointer = `${path}/${escapePointer(field)}`;
-      const platform = path === "" && Object.hasOwn(PLATFORM_FIELDS, field) ? PLATFORM_FIELDS[field] : undefined;
-      if (platform) return diagnostic("platform-field", doc.file, doc.keyAt(pointer), `\`${field}\` is not a spec field: ${platform}`);
+      const platform =
+        path === "" && Object.hasOwn(PLATFORM_FIELDS, field) ? PLATFORM_FIELDS[field] : undefined;
+      if (platform)
+        return diagnostic(
+          "platform-field",
+          doc.file,
+          doc.keyAt(pointer),
+          `\`${field}\` is not a spec field: ${platform}`,
+        );
       const guess = path === "" ? suggest(field, knownFields) : undefined;
       return diagnostic(
         "unknown-field",
@@ -62,7 +73,12 @@ function toDiagnostic(doc: YamlDoc, error: ErrorObject, knownFields: readonly st
         );
       break;
     case "type":
-      return diagnostic(ruleForSchemaError("type", path), doc.file, doc.valueAt(path), `${where} must be ${article(String(params.type))}`);
+      return diagnostic(
+        ruleForSchemaError("type", path),
+        doc.file,
+        doc.valueAt(path),
+        `${where} must be ${article(String(params.type))}`,
+      );
   }
   return diagnostic(
     ruleForSchemaError(error.keyword, path),

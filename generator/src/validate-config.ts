@@ -25,7 +25,10 @@ export const DEFAULT_DENIED_KWARGS = [
 /** Where model_source may point when a cluster.yaml sets no `sources.roots`. */
 export const DEFAULT_SOURCE_ROOTS = { shared: ["/private/hf"], user: "/private/users/{user}" } as const;
 
-export function parseUsers(file: SnapshotFile | undefined): { users?: UsersConfig; diagnostics: Diagnostic[] } {
+export function parseUsers(file: SnapshotFile | undefined): {
+  users?: UsersConfig;
+  diagnostics: Diagnostic[];
+} {
   if (!file) return { diagnostics: [] };
   const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
@@ -72,7 +75,12 @@ export function parseCluster(
   }
   if (raw.gpus_per_node > raw.gpus) {
     diagnostics.push(
-      diagnostic("gpus-per-node", file.path, doc.valueAt("/gpus_per_node"), `gpus_per_node (${raw.gpus_per_node}) exceeds gpus (${raw.gpus})`),
+      diagnostic(
+        "gpus-per-node",
+        file.path,
+        doc.valueAt("/gpus_per_node"),
+        `gpus_per_node (${raw.gpus_per_node}) exceeds gpus (${raw.gpus})`,
+      ),
     );
   }
   if (diagnostics.length > 0) return { diagnostics };
@@ -113,7 +121,10 @@ export function parseCluster(
 }
 
 /** Exactly one cluster may be the default. */
-export function checkDefaults(clusters: readonly ClusterConfig[], defaultAt: ReadonlyMap<string, Position>): Diagnostic[] {
+export function checkDefaults(
+  clusters: readonly ClusterConfig[],
+  defaultAt: ReadonlyMap<string, Position>,
+): Diagnostic[] {
   const defaults = clusters.filter((c) => c.default);
   if (defaults.length <= 1) return [];
   return defaults.map((c) =>

@@ -7,7 +7,8 @@ const RESERVED = /^(true|false|null|yes|no|on|off|y|n)$/i;
 
 function scalar(value: unknown): string {
   if (value === null || value === undefined) return "null";
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
+  if (typeof value === "number")
+    return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
   if (typeof value === "boolean") return String(value);
   // Only strings remain here (maps and lists are emitted by the caller); anything else goes out as JSON.
   if (typeof value !== "string") return JSON.stringify(value) ?? "null";
@@ -15,7 +16,8 @@ function scalar(value: unknown): string {
   return PLAIN.test(text) && !text.endsWith(":") && !RESERVED.test(text) ? text : JSON.stringify(text);
 }
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 function emit(value: unknown, indent: string, out: string[]): void {
   if (isMap(value)) {

@@ -33,17 +33,34 @@ const START: Position = { line: 1, column: 1 };
 export function parseYamlFile(file: string, bytes: Uint8Array, maxBytes = MAX_FILE_BYTES): ParseResult {
   const fail = (d: Diagnostic): ParseResult => ({ ok: false, diagnostics: [d] });
   if (bytes.length > maxBytes) {
-    return fail(diagnostic("file-too-large", file, START, `file is ${bytes.length} bytes; the limit is ${maxBytes} bytes`));
+    return fail(
+      diagnostic(
+        "file-too-large",
+        file,
+        START,
+        `file is ${bytes.length} bytes; the limit is ${maxBytes} bytes`,
+      ),
+    );
   }
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
-    return fail(diagnostic("yaml-not-utf8", file, positionOf(bytesPrefixText(bytes), Infinity), "file is not valid UTF-8"));
+    return fail(
+      diagnostic(
+        "yaml-not-utf8",
+        file,
+        positionOf(bytesPrefixText(bytes), Infinity),
+        "file is not valid UTF-8",
+      ),
+    );
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const nul = text.indexOf("\0");
-  if (nul >= 0) return fail(diagnostic("yaml-not-utf8", file, positionOf(text, nul), "file contains a NUL byte (binary data)"));
+  if (nul >= 0)
+    return fail(
+      diagnostic("yaml-not-utf8", file, positionOf(text, nul), "file contains a NUL byte (binary data)"),
+    );
 
   let events: Event[];
   try {
@@ -69,23 +86,36 @@ export function parseYamlFile(file: string, bytes: Uint8Array, maxBytes = MAX_FI
   for (const event of events) {
     if (event.type === EVENT_ID.ALIAS) {
       return fail(
-        diagnostic("yaml-alias", file, positionOf(text, event.anchorStart - 1), "YAML aliases (*name) are not allowed: write the value out"),
+        diagnostic(
+          "yaml-alias",
+          file,
+          positionOf(text, event.anchorStart - 1),
+          "YAML aliases (*name) are not allowed: write the value out",
+        ),
       );
     }
     if ("anchorStart" in event && event.anchorStart >= 0) {
       return fail(
-        diagnostic("yaml-anchor", file, positionOf(text, event.anchorStart - 1), "YAML anchors (&name) are not allowed: write the value out"),
+        diagnostic(
+          "yaml-anchor",
+          file,
+          positionOf(text, event.anchorStart - 1),
+          "YAML anchors (&name) are not allowed: write the value out",
+        ),
       );
     }
     if ("tagStart" in event && event.tagStart >= 0) {
-      return fail(diagnostic("yaml-tag", file, positionOf(text, event.tagStart), "YAML tags (!tag) are not allowed"));
+      return fail(
+        diagnostic("yaml-tag", file, positionOf(text, event.tagStart), "YAML tags (!tag) are not allowed"),
+      );
     }
   }
   let value: unknown;
   try {
     value = constructFromEvents(events, { source: text, filename: file, maxAliases: 0 })[0];
   } catch (error) {
-    const rule = error instanceof YAMLException && /duplicat/i.test(error.reason) ? "yaml-duplicate-key" : "yaml-syntax";
+    const rule =
+      error instanceof YAMLException && /duplicat/i.test(error.reason) ? "yaml-duplicate-key" : "yaml-syntax";
     return fail(yamlError(rule, file, text, error));
   }
   return { ok: true, doc: new LazyDoc(file, text, events, value) };
@@ -98,14 +128,22 @@ function isEmptyScalar(event: Event | undefined): boolean {
 function yamlError(rule: "yaml-syntax" | "yaml-duplicate-key", file: string, text: string, error: unknown) {
   if (error instanceof YAMLException && error.mark) {
     const reason = error.reason || "invalid YAML";
-    const key = rule === "yaml-duplicate-key" ? /^\s*(?:- )?([^:\n]+?)\s*:/.exec(text.slice(error.mark.position))?.[1] : undefined;
+    const key =
+      rule === "yaml-duplicate-key"
+        ? /^\s*(?:- )?([^:\n]+?)\s*:/.exec(text.slice(error.mark.position))?.[1]
+        : undefined;
     const message =
       rule === "yaml-duplicate-key"
         ? `duplicate key${key ? ` \`${key}\`` : ""}: a key may appear once per mapping (${reason})`
         : `invalid YAML: ${reason}`;
     return diagnostic(rule, file, { line: error.mark.line + 1, column: error.mark.column + 1 }, message);
   }
-  return diagnostic(rule, file, START, `invalid YAML: ${error instanceof Error ? error.message : String(error)}`);
+  return diagnostic(
+    rule,
+    file,
+    START,
+    `invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
 
 function bytesPrefixText(bytes: Uint8Array): string {
@@ -229,9 +267,16 @@ class LazyDoc implements YamlDoc {
 
 function scalarText(text: string, event: Event & { type: typeof EVENT_ID.SCALAR }): unknown {
   // Quoted or multi-line keys are rare in our files; build the value the same way js-yaml does.
-  return constructFromEvents([{ type: EVENT_ID.DOCUMENT, explicitStart: false, explicitEnd: false, directives: [] }, event, { type: EVENT_ID.POP }], {
-    source: text,
-  })[0];
+  return constructFromEvents(
+    [
+      { type: EVENT_ID.DOCUMENT, explicitStart: false, explicitEnd: false, directives: [] },
+      event,
+      { type: EVENT_ID.POP },
+    ],
+    {
+      source: text,
+    },
+  )[0];
 }
 
 export function escapePointer(segment: string): string {

@@ -35318,7 +35318,7 @@ var RULES = {
   "autoscaling-range": "E422",
   "cluster-capacity": "E422",
   "user-quota": "E422",
-  "packing": "E422"
+  packing: "E422"
 };
 var KEYWORD_RULES = {
   required: "required-field",
@@ -37840,17 +37840,34 @@ var START = { line: 1, column: 1 };
 function parseYamlFile(file, bytes, maxBytes = MAX_FILE_BYTES) {
   const fail = (d2) => ({ ok: false, diagnostics: [d2] });
   if (bytes.length > maxBytes) {
-    return fail(diagnostic("file-too-large", file, START, `file is ${bytes.length} bytes; the limit is ${maxBytes} bytes`));
+    return fail(
+      diagnostic(
+        "file-too-large",
+        file,
+        START,
+        `file is ${bytes.length} bytes; the limit is ${maxBytes} bytes`
+      )
+    );
   }
   let text2;
   try {
     text2 = utf8.decode(bytes);
   } catch {
-    return fail(diagnostic("yaml-not-utf8", file, positionOf(bytesPrefixText(bytes), Infinity), "file is not valid UTF-8"));
+    return fail(
+      diagnostic(
+        "yaml-not-utf8",
+        file,
+        positionOf(bytesPrefixText(bytes), Infinity),
+        "file is not valid UTF-8"
+      )
+    );
   }
   if (text2.charCodeAt(0) === 65279) text2 = text2.slice(1);
   const nul = text2.indexOf("\0");
-  if (nul >= 0) return fail(diagnostic("yaml-not-utf8", file, positionOf(text2, nul), "file contains a NUL byte (binary data)"));
+  if (nul >= 0)
+    return fail(
+      diagnostic("yaml-not-utf8", file, positionOf(text2, nul), "file contains a NUL byte (binary data)")
+    );
   let events;
   try {
     events = parseEvents(text2, { filename: file, maxDepth: 20 });
@@ -37875,16 +37892,28 @@ function parseYamlFile(file, bytes, maxBytes = MAX_FILE_BYTES) {
   for (const event of events) {
     if (event.type === EVENT_ID.ALIAS) {
       return fail(
-        diagnostic("yaml-alias", file, positionOf(text2, event.anchorStart - 1), "YAML aliases (*name) are not allowed: write the value out")
+        diagnostic(
+          "yaml-alias",
+          file,
+          positionOf(text2, event.anchorStart - 1),
+          "YAML aliases (*name) are not allowed: write the value out"
+        )
       );
     }
     if ("anchorStart" in event && event.anchorStart >= 0) {
       return fail(
-        diagnostic("yaml-anchor", file, positionOf(text2, event.anchorStart - 1), "YAML anchors (&name) are not allowed: write the value out")
+        diagnostic(
+          "yaml-anchor",
+          file,
+          positionOf(text2, event.anchorStart - 1),
+          "YAML anchors (&name) are not allowed: write the value out"
+        )
       );
     }
     if ("tagStart" in event && event.tagStart >= 0) {
-      return fail(diagnostic("yaml-tag", file, positionOf(text2, event.tagStart), "YAML tags (!tag) are not allowed"));
+      return fail(
+        diagnostic("yaml-tag", file, positionOf(text2, event.tagStart), "YAML tags (!tag) are not allowed")
+      );
     }
   }
   let value;
@@ -37906,7 +37935,12 @@ function yamlError(rule, file, text2, error2) {
     const message = rule === "yaml-duplicate-key" ? `duplicate key${key ? ` \`${key}\`` : ""}: a key may appear once per mapping (${reason})` : `invalid YAML: ${reason}`;
     return diagnostic(rule, file, { line: error2.mark.line + 1, column: error2.mark.column + 1 }, message);
   }
-  return diagnostic(rule, file, START, `invalid YAML: ${error2 instanceof Error ? error2.message : String(error2)}`);
+  return diagnostic(
+    rule,
+    file,
+    START,
+    `invalid YAML: ${error2 instanceof Error ? error2.message : String(error2)}`
+  );
 }
 function bytesPrefixText(bytes) {
   let lo = 0;
@@ -38011,9 +38045,16 @@ var LazyDoc = class {
   }
 };
 function scalarText(text2, event) {
-  return constructFromEvents([{ type: EVENT_ID.DOCUMENT, explicitStart: false, explicitEnd: false, directives: [] }, event, { type: EVENT_ID.POP }], {
-    source: text2
-  })[0];
+  return constructFromEvents(
+    [
+      { type: EVENT_ID.DOCUMENT, explicitStart: false, explicitEnd: false, directives: [] },
+      event,
+      { type: EVENT_ID.POP }
+    ],
+    {
+      source: text2
+    }
+  )[0];
 }
 function escapePointer(segment) {
   return segment.replace(/~/g, "~0").replace(/\//g, "~1");
@@ -39021,11 +39062,19 @@ function checkEngineKwargs(kwargs, denied) {
   for (const [key, value] of Object.entries(kwargs)) {
     const platform2 = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : void 0;
     if (platform2 !== void 0) {
-      problems.push({ key, rule: "engine-kwarg-platform", message: `engine_kwargs.${key} is set by the platform: ${platform2}` });
+      problems.push({
+        key,
+        rule: "engine-kwarg-platform",
+        message: `engine_kwargs.${key} is set by the platform: ${platform2}`
+      });
       continue;
     }
     if (denied.has(key)) {
-      problems.push({ key, rule: "engine-kwarg-denied", message: `engine_kwargs.${key} is not allowed on this cluster (cluster.yaml engine_kwargs.deny)` });
+      problems.push({
+        key,
+        rule: "engine-kwarg-denied",
+        message: `engine_kwargs.${key} is not allowed on this cluster (cluster.yaml engine_kwargs.deny)`
+      });
       continue;
     }
     const arg = Object.hasOwn(ARGS, key) ? ARGS[key] : void 0;
@@ -39039,14 +39088,22 @@ function checkEngineKwargs(kwargs, denied) {
       continue;
     }
     const typeProblem = checkType(value, arg);
-    if (typeProblem) problems.push({ key, rule: "engine-kwarg-type", message: `engine_kwargs.${key} ${typeProblem}`, atValue: true });
+    if (typeProblem)
+      problems.push({
+        key,
+        rule: "engine-kwarg-type",
+        message: `engine_kwargs.${key} ${typeProblem}`,
+        atValue: true
+      });
   }
   return problems;
 }
 function checkType(value, arg) {
   if (value === null) return arg.nullable || arg.type === "any" ? void 0 : "may not be null";
-  if (hasNonFinite(value)) return "must be a finite number: .nan and .inf cannot reach Ray (JSON has no NaN or Infinity)";
-  if (arg.enum && !arg.enum.includes(value)) return `must be one of ${arg.enum.map((v2) => JSON.stringify(v2)).join(", ")}`;
+  if (hasNonFinite(value))
+    return "must be a finite number: .nan and .inf cannot reach Ray (JSON has no NaN or Infinity)";
+  if (arg.enum && !arg.enum.includes(value))
+    return `must be one of ${arg.enum.map((v2) => JSON.stringify(v2)).join(", ")}`;
   const ok = arg.type === "any" || arg.type === "integer" && Number.isInteger(value) || arg.type === "number" && typeof value === "number" || arg.type === "string" && typeof value === "string" || arg.type === "boolean" && typeof value === "boolean" || arg.type === "array" && Array.isArray(value) || arg.type === "object" && typeof value === "object" && !Array.isArray(value);
   return ok ? void 0 : `must be ${arg.type === "integer" ? "an" : "a"} ${arg.type}`;
 }
@@ -39107,7 +39164,13 @@ function toDiagnostic(doc, error2, knownFields) {
       const field = String(params.additionalProperty);
       const pointer = `${path}/${escapePointer(field)}`;
       const platform2 = path === "" && Object.hasOwn(PLATFORM_FIELDS, field) ? PLATFORM_FIELDS[field] : void 0;
-      if (platform2) return diagnostic("platform-field", doc.file, doc.keyAt(pointer), `\`${field}\` is not a spec field: ${platform2}`);
+      if (platform2)
+        return diagnostic(
+          "platform-field",
+          doc.file,
+          doc.keyAt(pointer),
+          `\`${field}\` is not a spec field: ${platform2}`
+        );
       const guess = path === "" ? suggest(field, knownFields) : void 0;
       return diagnostic(
         "unknown-field",
@@ -39133,7 +39196,12 @@ function toDiagnostic(doc, error2, knownFields) {
         );
       break;
     case "type":
-      return diagnostic(ruleForSchemaError("type", path), doc.file, doc.valueAt(path), `${where} must be ${article(String(params.type))}`);
+      return diagnostic(
+        ruleForSchemaError("type", path),
+        doc.file,
+        doc.valueAt(path),
+        `${where} must be ${article(String(params.type))}`
+      );
   }
   return diagnostic(
     ruleForSchemaError(error2.keyword, path),
@@ -40896,7 +40964,12 @@ function parseCluster(name, file) {
   }
   if (raw.gpus_per_node > raw.gpus) {
     diagnostics.push(
-      diagnostic("gpus-per-node", file.path, doc.valueAt("/gpus_per_node"), `gpus_per_node (${raw.gpus_per_node}) exceeds gpus (${raw.gpus})`)
+      diagnostic(
+        "gpus-per-node",
+        file.path,
+        doc.valueAt("/gpus_per_node"),
+        `gpus_per_node (${raw.gpus_per_node}) exceeds gpus (${raw.gpus})`
+      )
     );
   }
   if (diagnostics.length > 0) return { diagnostics };
@@ -40970,10 +41043,15 @@ var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 function checkModelSource(source, user, roots, allowHub) {
   const refuse = (rule, message) => ({ ok: false, rule, message });
   if (source.trim() === "") return refuse("invalid-value", "model_source is empty");
-  if (CONTROL.test(source)) return refuse("model-source-traversal", "model_source contains control characters");
-  if (source.includes("\\") || decodePercent(source).includes("\\")) return refuse("model-source-traversal", "model_source contains a backslash");
+  if (CONTROL.test(source))
+    return refuse("model-source-traversal", "model_source contains control characters");
+  if (source.includes("\\") || decodePercent(source).includes("\\"))
+    return refuse("model-source-traversal", "model_source contains a backslash");
   if (URL_LIKE.test(source)) {
-    return refuse("model-source-url", `model_source must be a path or a Hugging Face repo id, not a URL ("${clip(source)}")`);
+    return refuse(
+      "model-source-url",
+      `model_source must be a path or a Hugging Face repo id, not a URL ("${clip(source)}")`
+    );
   }
   const resolved = expandMacros(source, user);
   if (!resolved.startsWith("/")) {
@@ -40983,12 +41061,18 @@ function checkModelSource(source, user, roots, allowHub) {
         `"${clip(resolved)}" looks like a Hugging Face repo id, but this cluster does not allow hub sources: use a path under ${[...roots.shared, roots.user.replace("{user}", user)].join(" or ")}`
       );
     }
-    return refuse("model-source-outside-roots", `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`);
+    return refuse(
+      "model-source-outside-roots",
+      `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`
+    );
   }
   const decoded = decodePercent(resolved);
   const segments = decoded.split("/").slice(1);
   if (segments.some((s) => s === "." || s === "..")) {
-    return refuse("model-source-traversal", `model_source may not contain "." or ".." segments (also percent-encoded): "${clip(source)}"`);
+    return refuse(
+      "model-source-traversal",
+      `model_source may not contain "." or ".." segments (also percent-encoded): "${clip(source)}"`
+    );
   }
   if (segments.some((s) => s === "") || decoded !== resolved) {
     return refuse(
@@ -41005,14 +41089,23 @@ function checkModelSource(source, user, roots, allowHub) {
     const rest = resolved.slice(before.length);
     const name = rest.split("/")[0] ?? "";
     if (name !== user && (after === "" || rest.slice(name.length).startsWith(after))) {
-      return refuse("model-source-other-user", `model_source points into another user's folder (${before}${name}): use ${ownRoot}/... or a shared root`);
+      return refuse(
+        "model-source-other-user",
+        `model_source points into another user's folder (${before}${name}): use ${ownRoot}/... or a shared root`
+      );
     }
   }
   const allowed = [...roots.shared, ownRoot].map((r2) => `${r2}/`).join(", ");
   if (resolved === DATASETS_ROOT || resolved.startsWith(`${DATASETS_ROOT}/`)) {
-    return refuse("model-source-outside-roots", `${DATASETS_ROOT} holds datasets, which is not a model root: put the model under ${allowed}`);
+    return refuse(
+      "model-source-outside-roots",
+      `${DATASETS_ROOT} holds datasets, which is not a model root: put the model under ${allowed}`
+    );
   }
-  return refuse("model-source-outside-roots", `model_source "${clip(resolved)}" is outside the allowed roots ${allowed}`);
+  return refuse(
+    "model-source-outside-roots",
+    `model_source "${clip(resolved)}" is outside the allowed roots ${allowed}`
+  );
 }
 function decodePercent(path) {
   return path.replace(/%([0-9A-Fa-f]{2})/g, (_3, hex) => String.fromCharCode(parseInt(hex, 16)));
@@ -41412,7 +41505,7 @@ var package_default = {
     prepare: "node generator/scripts/build.mjs",
     start: "node dist/cli.js validate && node dist/cli.js render --check && node dist/cli.js plan --base empty",
     typecheck: "tsc -p tsconfig.json",
-    lint: "eslint .",
+    lint: 'eslint . && prettier --check "**/*.{ts,mjs}"',
     test: "npm run typecheck && npm run lint && vitest run",
     bench: "node generator/scripts/bench.mjs",
     demo: "node dist/cli.js demo"
@@ -41447,7 +41540,8 @@ var PLAIN = /^[A-Za-z_/$][A-Za-z0-9_./:@+$-]*$/;
 var RESERVED = /^(true|false|null|yes|no|on|off|y|n)$/i;
 function scalar(value) {
   if (value === null || value === void 0) return "null";
-  if (typeof value === "number") return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
+  if (typeof value === "number")
+    return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
   if (typeof value === "boolean") return String(value);
   if (typeof value !== "string") return JSON.stringify(value) ?? "null";
   const text2 = value;
@@ -41538,7 +41632,14 @@ function renderFragments(model, options) {
     const served = servedName(spec.user, timestamp, spec.suffix);
     const clash = byServedName.get(served.toLowerCase());
     if (clash !== void 0) {
-      diagnostics.push(diagnostic("duplicate-served-name", spec.file, { line: 1, column: 1 }, `served name ${served} is also ${clash}'s`));
+      diagnostics.push(
+        diagnostic(
+          "duplicate-served-name",
+          spec.file,
+          { line: 1, column: 1 },
+          `served name ${served} is also ${clash}'s`
+        )
+      );
       continue;
     }
     byServedName.set(served.toLowerCase(), spec.file);
@@ -41835,7 +41936,10 @@ No model changes: nothing is deployed, updated or undeployed.
 {{/if}}
 `;
 var hbs2 = import_handlebars2.default.create();
-hbs2.registerHelper("hasChanges", (c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0);
+hbs2.registerHelper(
+  "hasChanges",
+  (c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0
+);
 var compiled2;
 var cell = (text2) => text2.replace(/[|<>`\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
 function codeSpan(text2) {
@@ -45383,7 +45487,11 @@ async function readCommitSnapshot(gitDir, ref, options = {}) {
     entries.push({ path: record2.slice(tab + 1), mode, object, type });
   }
   const blobs = entries.filter((e) => e.type === "blob");
-  const contents = await catFileBatch(gitDir, blobs.map((e) => e.object), options);
+  const contents = await catFileBatch(
+    gitDir,
+    blobs.map((e) => e.object),
+    options
+  );
   const files = /* @__PURE__ */ new Map();
   for (const entry of entries) {
     const bytes = contents.get(entry.object) ?? new Uint8Array();
@@ -53260,7 +53368,10 @@ function createGitHubClient(options) {
     },
     // plugin-retry would retry a 429 itself after a fixed (n+1)^2 s, ignoring retry-after, before
     // plugin-throttling sees it: leave 429s to plugin-throttling, which waits as long as GitHub says.
-    retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], ...fast ? { retryAfterBaseValue: 1 } : {} }
+    retry: {
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+      ...fast ? { retryAfterBaseValue: 1 } : {}
+    }
   });
 }
 

@@ -149,7 +149,9 @@ describe("the sticky plan comment", () => {
     // leave 429s alone: it would retry after a fixed delay), and reported through onSecondaryRateLimit.
     const warnings = run.annotations.filter((a) => a.level === "warning").map((a) => a.message);
     expect(warnings).toHaveLength(2);
-    expect(warnings[0]).toMatch(/^GitHub secondary rate limit on GET \S+\/issues\/14\/comments\S*: retrying in 1 s$/);
+    expect(warnings[0]).toMatch(
+      /^GitHub secondary rate limit on GET \S+\/issues\/14\/comments\S*: retrying in 1 s$/,
+    );
     expect(warnings[1]).toBe(
       "GitHub secondary rate limit on POST /repos/{owner}/{repo}/issues/{issue_number}/comments: retrying in 1 s",
     );

@@ -57,6 +57,9 @@ export function createGitHubClient(options: ClientOptions): Octokit {
     },
     // plugin-retry would retry a 429 itself after a fixed (n+1)^2 s, ignoring retry-after, before
     // plugin-throttling sees it: leave 429s to plugin-throttling, which waits as long as GitHub says.
-    retry: { doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], ...(fast ? { retryAfterBaseValue: 1 } : {}) },
+    retry: {
+      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+      ...(fast ? { retryAfterBaseValue: 1 } : {}),
+    },
   });
 }

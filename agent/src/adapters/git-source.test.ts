@@ -15,7 +15,14 @@ afterEach(() => {
 function source() {
   state = mkdtempSync(join(tmpdir(), "serve-gitops-clone-"));
   const commands: string[] = [];
-  const git = new GitSource({ url: repo.remote, branch: "main", cloneDir: join(state, "repo.git"), env: {}, timeoutMs: 10_000, onCommand: (c) => commands.push(c) });
+  const git = new GitSource({
+    url: repo.remote,
+    branch: "main",
+    cloneDir: join(state, "repo.git"),
+    env: {},
+    timeoutMs: 10_000,
+    onCommand: (c) => commands.push(c),
+  });
   return { git, commands };
 }
 
@@ -57,7 +64,13 @@ describe("the git source", () => {
   it("reports an unreachable remote as a transient GitError and never shows credentials", async () => {
     repo = createFixtureRepo();
     state = mkdtempSync(join(tmpdir(), "serve-gitops-clone-"));
-    const git = new GitSource({ url: join(repo.root, "missing.git"), branch: "main", cloneDir: join(state, "repo.git"), env: {}, timeoutMs: 10_000 });
+    const git = new GitSource({
+      url: join(repo.root, "missing.git"),
+      branch: "main",
+      cloneDir: join(state, "repo.git"),
+      env: {},
+      timeoutMs: 10_000,
+    });
     await expect(git.head()).rejects.toMatchObject({ name: "GitError", kind: "transient" });
     expect(redactUrl("https://user:token@github.com/a/b.git")).toBe("https://***@github.com/a/b.git");
   });

@@ -38,10 +38,14 @@ export class GitSource implements DesiredStateSource {
     try {
       out = await this.git().raw(["ls-remote", "--", url, `refs/heads/${branch}`]);
     } catch (error) {
-      throw new GitError(`cannot reach ${redactUrl(url)}: ${firstLine(error)}`, { kind: "transient", cause: error });
+      throw new GitError(`cannot reach ${redactUrl(url)}: ${firstLine(error)}`, {
+        kind: "transient",
+        cause: error,
+      });
     }
     const sha = /^([0-9a-f]{40,64})\trefs\/heads\//m.exec(out)?.[1];
-    if (!sha) throw new GitError(`branch ${branch} does not exist on ${redactUrl(url)}`, { kind: "terminal" });
+    if (!sha)
+      throw new GitError(`branch ${branch} does not exist on ${redactUrl(url)}`, { kind: "terminal" });
     return sha;
   }
 
@@ -55,19 +59,35 @@ export class GitSource implements DesiredStateSource {
       }
       this.options.onCommand?.("fetch");
       // "+": always follow the remote, also after a force-push.
-      await this.git().raw(["fetch", "--quiet", "--no-tags", "--force", "--", url, `+refs/heads/${branch}:refs/heads/${branch}`]);
+      await this.git().raw([
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--force",
+        "--",
+        url,
+        `+refs/heads/${branch}:refs/heads/${branch}`,
+      ]);
     } catch (error) {
-      throw new GitError(`cannot fetch ${branch} from ${redactUrl(url)}: ${firstLine(error)}`, { kind: "transient", cause: error });
+      throw new GitError(`cannot fetch ${branch} from ${redactUrl(url)}: ${firstLine(error)}`, {
+        kind: "transient",
+        cause: error,
+      });
     }
     if (!(await this.has(sha))) {
-      throw new GitError(`${sha} is not on ${branch} any more (the branch moved while fetching)`, { kind: "transient" });
+      throw new GitError(`${sha} is not on ${branch} any more (the branch moved while fetching)`, {
+        kind: "transient",
+      });
     }
   }
 
   async snapshot(sha: string): Promise<RepoSnapshot> {
     this.options.onCommand?.("read");
     try {
-      return await readCommitSnapshot(this.options.cloneDir, sha, { env: this.options.env, timeoutMs: this.options.timeoutMs });
+      return await readCommitSnapshot(this.options.cloneDir, sha, {
+        env: this.options.env,
+        timeoutMs: this.options.timeoutMs,
+      });
     } catch (error) {
       throw new GitError(`cannot read ${sha}: ${firstLine(error)}`, { kind: "transient", cause: error });
     }
@@ -82,7 +102,10 @@ export class GitSource implements DesiredStateSource {
     try {
       out = await this.git().raw([...args, "--", under]);
     } catch (error) {
-      throw new GitError(`cannot read the history of ${to}: ${firstLine(error)}`, { kind: "transient", cause: error });
+      throw new GitError(`cannot read the history of ${to}: ${firstLine(error)}`, {
+        kind: "transient",
+        cause: error,
+      });
     }
     return out
       .split("\0")
@@ -95,13 +118,24 @@ export class GitSource implements DesiredStateSource {
 
   async trailers(to: string, from: string | undefined, key: string, max: number): Promise<string[]> {
     const range = from && (await this.has(from)) ? [to, `^${from}`] : [to];
-    const args = ["log", `--max-count=${from ? max : 1}`, `--format=%(trailers:key=${key},valueonly,separator=%x00)%x00`, ...range];
+    const args = [
+      "log",
+      `--max-count=${from ? max : 1}`,
+      `--format=%(trailers:key=${key},valueonly,separator=%x00)%x00`,
+      ...range,
+    ];
     this.options.onCommand?.("log");
     try {
       const out = await this.git().raw(args);
-      return out.split("\0").map((v) => v.trim()).filter((v) => v !== "");
+      return out
+        .split("\0")
+        .map((v) => v.trim())
+        .filter((v) => v !== "");
     } catch (error) {
-      throw new GitError(`cannot read the trailers of ${to}: ${firstLine(error)}`, { kind: "transient", cause: error });
+      throw new GitError(`cannot read the trailers of ${to}: ${firstLine(error)}`, {
+        kind: "transient",
+        cause: error,
+      });
     }
   }
 

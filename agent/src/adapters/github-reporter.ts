@@ -28,9 +28,16 @@ export class GitHubReporter implements StatusReporter {
     // Not octokit.paginate: the combined status is an object with a `statuses` page, not a list.
     for (let page = 1; page <= 20; page++) {
       const { data } = await this.call("GET combined status", () =>
-        this.octokit.rest.repos.getCombinedStatusForRef({ owner: this.owner, repo: this.repo, ref: sha, per_page: 100, page }),
+        this.octokit.rest.repos.getCombinedStatusForRef({
+          owner: this.owner,
+          repo: this.repo,
+          ref: sha,
+          per_page: 100,
+          page,
+        }),
       );
-      for (const s of data.statuses) out.push({ context: s.context, state: s.state as CommitState, description: s.description ?? "" });
+      for (const s of data.statuses)
+        out.push({ context: s.context, state: s.state as CommitState, description: s.description ?? "" });
       if (data.statuses.length < 100 || out.length >= data.total_count) break;
     }
     return out;
@@ -38,14 +45,24 @@ export class GitHubReporter implements StatusReporter {
 
   async pullsOf(sha: string): Promise<PullRef[]> {
     const { data } = await this.call("GET commit pulls", () =>
-      this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({ owner: this.owner, repo: this.repo, commit_sha: sha, per_page: 100 }),
+      this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+        owner: this.owner,
+        repo: this.repo,
+        commit_sha: sha,
+        per_page: 100,
+      }),
     );
     return data.map((p) => ({ number: p.number, head_sha: p.head.sha, base_ref: p.base.ref }));
   }
 
   async findComment(pr: number, marker: string): Promise<number | undefined> {
     const comments = await this.call("GET comments", () =>
-      this.octokit.paginate(this.octokit.rest.issues.listComments, { owner: this.owner, repo: this.repo, issue_number: pr, per_page: 100 }),
+      this.octokit.paginate(this.octokit.rest.issues.listComments, {
+        owner: this.owner,
+        repo: this.repo,
+        issue_number: pr,
+        per_page: 100,
+      }),
     );
     return comments.find((c) => (c.body ?? "").includes(marker))?.id;
   }
@@ -58,7 +75,9 @@ export class GitHubReporter implements StatusReporter {
   }
 
   async updateComment(id: number, body: string): Promise<void> {
-    await this.call("PATCH comment", () => this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: id, body }));
+    await this.call("PATCH comment", () =>
+      this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: id, body }),
+    );
   }
 
   private async call<T>(what: string, run: () => Promise<T>): Promise<T> {
@@ -72,17 +91,27 @@ export class GitHubReporter implements StatusReporter {
 
 /** 5xx, 429, rate-limit 403s and network failures are transient; the rest (401, 404, 422, ...) terminal. */
 export function toGitHubError(what: string, error: unknown): GitHubError {
-  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, string | undefined> } };
+  const e = error as {
+    status?: number;
+    message?: string;
+    response?: { headers?: Record<string, string | undefined> };
+  };
   const status = typeof e.status === "number" ? e.status : undefined;
   const headers = e.response?.headers ?? {};
   const message = (e.message ?? String(error)).split("\n")[0] ?? "";
   const rateLimited =
-    status === 429 || (status === 403 && (headers["x-ratelimit-remaining"] === "0" || /rate limit/i.test(message)));
+    status === 429 ||
+    (status === 403 && (headers["x-ratelimit-remaining"] === "0" || /rate limit/i.test(message)));
   let retryAt: number | undefined;
   if (rateLimited) {
     const after = Number(headers["retry-after"]);
     const reset = Number(headers["x-ratelimit-reset"]);
-    retryAt = Number.isFinite(after) && after > 0 ? Date.now() + after * 1000 : Number.isFinite(reset) && reset > 0 ? reset * 1000 : Date.now() + 60_000;
+    retryAt =
+      Number.isFinite(after) && after > 0
+        ? Date.now() + after * 1000
+        : Number.isFinite(reset) && reset > 0
+          ? reset * 1000
+          : Date.now() + 60_000;
   }
   const transient = status === undefined || status >= 500 || status === 408 || rateLimited;
   return new GitHubError(`GitHub ${what} failed${status ? ` (${status})` : ""}: ${message}`, {

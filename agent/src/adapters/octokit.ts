@@ -37,7 +37,12 @@ export function createOctokit(options: OctokitOptions): Octokit {
         log.warn({ retryAfter, retryCount }, "GitHub primary rate limit");
         return retryAfter <= MAX_INLINE_WAIT_S && retryCount < 2;
       },
-      onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) => {
+      onSecondaryRateLimit: (
+        retryAfter: number,
+        _options: unknown,
+        _octokit: unknown,
+        retryCount: number,
+      ) => {
         log.warn({ retryAfter, retryCount }, "GitHub secondary rate limit");
         return retryAfter <= MAX_INLINE_WAIT_S * 2 && retryCount < 2;
       },

@@ -16,7 +16,10 @@ export interface HttpRequest {
   readonly timeoutMs: number;
 }
 
-const agents = { http: new HttpAgent({ keepAlive: true, maxSockets: 4 }), https: new HttpsAgent({ keepAlive: true, maxSockets: 4 }) };
+const agents = {
+  http: new HttpAgent({ keepAlive: true, maxSockets: 4 }),
+  https: new HttpsAgent({ keepAlive: true, maxSockets: 4 }),
+};
 
 /** Resolves with any HTTP status; rejects only when there was no response (refused, reset, timed out). */
 export function send(req: HttpRequest): Promise<HttpResponse> {
@@ -26,20 +29,27 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...req.headers };
     if (req.body !== undefined) headers["content-length"] = String(Buffer.byteLength(req.body));
-    const call = request(url, { method: req.method, headers, agent: secure ? agents.https : agents.http }, (res: IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        clearTimeout(deadline);
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
-      });
-      res.on("error", (error) => {
-        clearTimeout(deadline);
-        reject(error);
-      });
-    });
+    const call = request(
+      url,
+      { method: req.method, headers, agent: secure ? agents.https : agents.http },
+      (res: IncomingMessage) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          clearTimeout(deadline);
+          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+        });
+        res.on("error", (error) => {
+          clearTimeout(deadline);
+          reject(error);
+        });
+      },
+    );
     // One deadline for the whole exchange: a slow dashboard that trickles bytes still times out.
-    const deadline = setTimeout(() => call.destroy(new TimeoutError(`no answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    const deadline = setTimeout(
+      () => call.destroy(new TimeoutError(`no answer within ${req.timeoutMs} ms`)),
+      req.timeoutMs,
+    );
     call.on("error", (error) => {
       clearTimeout(deadline);
       reject(error);

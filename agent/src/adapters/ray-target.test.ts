@@ -10,25 +10,41 @@ const config = { applications: [] };
 describe("the Ray dashboard adapter", () => {
   it("PUTs through node:http, which Ray accepts, where global fetch is refused as browser traffic", async () => {
     ray = await startRayEmulator();
-    const viaFetch = await fetch(`${ray.url}/api/serve/applications/`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify(config) });
+    const viaFetch = await fetch(`${ray.url}/api/serve/applications/`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(config),
+    });
     expect(viaFetch.status).toBe(405);
     await new RayServeTarget({ address: () => ray!.url, timeoutMs: 2000 }).apply(config);
     const put = ray.requests.filter((r) => r.method === "PUT").at(-1)!;
-    expect(Object.keys(put.headers).filter((h) => h.startsWith("sec-fetch") || h === "origin" || h === "referer")).toEqual([]);
+    expect(
+      Object.keys(put.headers).filter((h) => h.startsWith("sec-fetch") || h === "origin" || h === "referer"),
+    ).toEqual([]);
   });
 
   it("sends the token when set and classifies 401/403 as terminal", async () => {
     ray = await startRayEmulator({ token: "ray-secret" });
-    await expect(new RayServeTarget({ address: () => ray!.url, timeoutMs: 2000 }).observe()).rejects.toMatchObject({ status: 401, kind: "terminal" });
-    await expect(new RayServeTarget({ address: () => ray!.url, token: "wrong", timeoutMs: 2000 }).observe()).rejects.toMatchObject({ status: 403, kind: "terminal" });
-    const observed = await new RayServeTarget({ address: () => ray!.url, token: "ray-secret", timeoutMs: 2000 }).observe();
+    await expect(
+      new RayServeTarget({ address: () => ray!.url, timeoutMs: 2000 }).observe(),
+    ).rejects.toMatchObject({ status: 401, kind: "terminal" });
+    await expect(
+      new RayServeTarget({ address: () => ray!.url, token: "wrong", timeoutMs: 2000 }).observe(),
+    ).rejects.toMatchObject({ status: 403, kind: "terminal" });
+    const observed = await new RayServeTarget({
+      address: () => ray!.url,
+      token: "ray-secret",
+      timeoutMs: 2000,
+    }).observe();
     expect(observed.apps.size).toBe(0);
   });
 
   it("reads the version and refuses a Ray it cannot drive, with a clear message", async () => {
     ray = await startRayEmulator({ rayVersion: "2.9.3" });
     const { ray_version } = await new RayServeTarget({ address: () => ray!.url, timeoutMs: 2000 }).version();
-    expect(() => checkRayVersion(ray_version)).toThrow("Ray 2.9.3 is not supported: serve-gitops needs Ray >= 2.46.0 (Ray Serve LLM's build_openai_app with LLMServer:<name> deployments)");
+    expect(() => checkRayVersion(ray_version)).toThrow(
+      "Ray 2.9.3 is not supported: serve-gitops needs Ray >= 2.46.0 (Ray Serve LLM's build_openai_app with LLMServer:<name> deployments)",
+    );
     expect(() => checkRayVersion("2.52.0")).not.toThrow();
     expect(() => checkRayVersion("3.0.0.dev0")).not.toThrow();
     expect(() => checkRayVersion("nightly")).toThrow(/cannot read/);
@@ -37,7 +53,12 @@ describe("the Ray dashboard adapter", () => {
   it("a 400 (Ray rejects the config) is terminal and keeps Ray's text", async () => {
     ray = await startRayEmulator();
     const error = await new RayServeTarget({ address: () => ray!.url, timeoutMs: 2000 })
-      .apply({ applications: [{ name: "a", route_prefix: "/", import_path: "x:y", args: { llm_configs: [] }, deployments: [] }, { name: "a", route_prefix: "/b", import_path: "x:y", args: { llm_configs: [] }, deployments: [] }] })
+      .apply({
+        applications: [
+          { name: "a", route_prefix: "/", import_path: "x:y", args: { llm_configs: [] }, deployments: [] },
+          { name: "a", route_prefix: "/b", import_path: "x:y", args: { llm_configs: [] }, deployments: [] },
+        ],
+      })
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "RayError", status: 400, kind: "terminal" });
     expect((error as { body: string }).body).not.toBe("");

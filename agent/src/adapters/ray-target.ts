@@ -30,8 +30,12 @@ export class RayServeTarget implements ServeTarget {
 
   async version(): Promise<RayVersion> {
     const body = await this.json("GET", VERSION_PATH);
-    const version = typeof body === "object" && body !== null ? (body as Record<string, unknown>).ray_version : undefined;
-    if (typeof version !== "string") throw new UnsupportedRayError(`${this.base()}${VERSION_PATH} did not name a ray_version: is this a Ray dashboard?`);
+    const version =
+      typeof body === "object" && body !== null ? (body as Record<string, unknown>).ray_version : undefined;
+    if (typeof version !== "string")
+      throw new UnsupportedRayError(
+        `${this.base()}${VERSION_PATH} did not name a ray_version: is this a Ray dashboard?`,
+      );
     const api = (body as Record<string, unknown>).version;
     return { ray_version: version, version: typeof api === "string" ? api : "" };
   }
@@ -53,22 +57,38 @@ export class RayServeTarget implements ServeTarget {
     try {
       return JSON.parse(res.text) as unknown;
     } catch (error) {
-      throw new RayError(`${method} ${path} answered ${res.status} with something that is not JSON`, { kind: "transient", status: res.status, cause: error });
+      throw new RayError(`${method} ${path} answered ${res.status} with something that is not JSON`, {
+        kind: "transient",
+        status: res.status,
+        cause: error,
+      });
     }
   }
 
   private async call(method: "GET" | "PUT", path: string, body?: string): Promise<HttpResponse> {
-    const headers: Record<string, string> = { accept: "application/json", "user-agent": `${GENERATOR_VERSION} agent` };
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "user-agent": `${GENERATOR_VERSION} agent`,
+    };
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let res: HttpResponse;
     const where = `${this.base()}${path}`;
     try {
-      res = await send({ method, url: where, headers, ...(body !== undefined ? { body } : {}), timeoutMs: this.options.timeoutMs });
+      res = await send({
+        method,
+        url: where,
+        headers,
+        ...(body !== undefined ? { body } : {}),
+        timeoutMs: this.options.timeoutMs,
+      });
     } catch (error) {
       this.options.onResponse?.(method, path, "unreachable");
       const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-      throw new RayError(`Ray dashboard ${where} is unreachable (${code})`, { kind: "transient", cause: error });
+      throw new RayError(`Ray dashboard ${where} is unreachable (${code})`, {
+        kind: "transient",
+        cause: error,
+      });
     }
     this.options.onResponse?.(method, path, res.status);
     if (res.status >= 200 && res.status < 300) return res;
@@ -81,7 +101,10 @@ function rayError(method: string, where: string, res: HttpResponse): RayError {
   const options = { status, body: text };
   const said = text.trim().split("\n").filter(Boolean).pop() ?? "";
   if (status === 401 || status === 403) {
-    return new RayError(`Ray refused the token for ${method} ${where} (${status} ${said}): check --ray-token-file`, { kind: "terminal", ...options });
+    return new RayError(
+      `Ray refused the token for ${method} ${where} (${status} ${said}): check --ray-token-file`,
+      { kind: "terminal", ...options },
+    );
   }
   if (status === 405) {
     return new RayError(
@@ -89,10 +112,19 @@ function rayError(method: string, where: string, res: HttpResponse): RayError {
       { kind: "terminal", ...options },
     );
   }
-  if (status === 400) return new RayError(`Ray rejected the config (400): ${said}`, { kind: "terminal", ...options });
-  if (status === 404) return new RayError(`${where} does not exist (404): is this the dashboard port (8265)?`, { kind: "terminal", ...options });
-  if (status === 501) return new RayError(`Ray Serve is not installed on the cluster (501)`, { kind: "terminal", ...options });
-  return new RayError(`${method} ${where} failed (${status}): ${said.slice(0, 300)}`, { kind: "transient", ...options });
+  if (status === 400)
+    return new RayError(`Ray rejected the config (400): ${said}`, { kind: "terminal", ...options });
+  if (status === 404)
+    return new RayError(`${where} does not exist (404): is this the dashboard port (8265)?`, {
+      kind: "terminal",
+      ...options,
+    });
+  if (status === 501)
+    return new RayError(`Ray Serve is not installed on the cluster (501)`, { kind: "terminal", ...options });
+  return new RayError(`${method} ${where} failed (${status}): ${said.slice(0, 300)}`, {
+    kind: "transient",
+    ...options,
+  });
 }
 
 /** Refuse a Ray the agent cannot drive. */
@@ -100,7 +132,8 @@ export function checkRayVersion(version: string): void {
   const parse = (v: string) => (/^(\d+)\.(\d+)\.(\d+)/.exec(v) ?? []).slice(1, 4).map(Number);
   const have = parse(version);
   const need = parse(MIN_RAY_VERSION);
-  if (have.length !== 3) throw new UnsupportedRayError(`Ray reports version "${version}", which serve-gitops cannot read`);
+  if (have.length !== 3)
+    throw new UnsupportedRayError(`Ray reports version "${version}", which serve-gitops cannot read`);
   for (let i = 0; i < 3; i++) {
     if (have[i]! > need[i]!) return;
     if (have[i]! < need[i]!) {

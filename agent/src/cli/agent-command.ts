@@ -4,7 +4,8 @@ import { runAgent } from "../runtime/run-agent";
 import { parseAgentOptions } from "./agent-options";
 
 export const agentCommand: Command = {
-  summary: "Run the sync agent beside a Ray cluster: apply what the branch declares, report each model on its commit.",
+  summary:
+    "Run the sync agent beside a Ray cluster: apply what the branch declares, report each model on its commit.",
   usage: `Usage: serve-gitops agent --cluster NAME --repo URL|PATH --github-repo OWNER/NAME --state-dir DIR [options]
 
 Every flag also reads an environment variable (in brackets); the flag wins.
@@ -41,7 +42,10 @@ Exit: 0 (with --once: the cycle ran, even if models failed: that is reported on 
       return await runAgent(config);
     } catch (error) {
       // An agent fault (exit 1), not a usage error: another agent holds the state directory, the disk refuses, ...
-      const message = error instanceof LockError || error instanceof StateStoreError || error instanceof Error ? error.message : String(error);
+      const message =
+        error instanceof LockError || error instanceof StateStoreError || error instanceof Error
+          ? error.message
+          : String(error);
       process.stderr.write(`serve-gitops agent: ${message}\n`);
       return 1;
     }

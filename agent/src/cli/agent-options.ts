@@ -45,11 +45,15 @@ type Flag = keyof typeof AGENT_ENV;
 const BOOLEAN: readonly Flag[] = ["once", "dry-run", "suspend"];
 
 const OPTIONS = Object.fromEntries(
-  (Object.keys(AGENT_ENV) as Flag[]).map((flag) => [flag, { type: BOOLEAN.includes(flag) ? ("boolean" as const) : ("string" as const) }]),
+  (Object.keys(AGENT_ENV) as Flag[]).map((flag) => [
+    flag,
+    { type: BOOLEAN.includes(flag) ? ("boolean" as const) : ("string" as const) },
+  ]),
 ) as Record<Flag, { type: "string" | "boolean" }>;
 
 /** Environment passed on to git processes (createGit adds PATH, HOME and its own settings). */
-const GIT_PASS_THROUGH = /^(GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)|GIT_SSL_CAINFO|GIT_SSL_CAPATH|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)$/;
+const GIT_PASS_THROUGH =
+  /^(GIT_CONFIG_(COUNT|KEY_\d+|VALUE_\d+)|GIT_SSL_CAINFO|GIT_SSL_CAPATH|HTTPS?_PROXY|https?_proxy|NO_PROXY|no_proxy)$/;
 
 export function parseAgentOptions(
   argv: string[],
@@ -58,7 +62,10 @@ export function parseAgentOptions(
 ): AgentConfig {
   for (const arg of argv) {
     const name = /^--(github-token|ray-token|git-token|sync-token|webhook-secret)(=|$)/.exec(arg)?.[1];
-    if (name) throw new UsageError(`secrets are never flags (they show in ps): use --${name}-file F or the environment`);
+    if (name)
+      throw new UsageError(
+        `secrets are never flags (they show in ps): use --${name}-file F or the environment`,
+      );
   }
   const { values } = parse(argv, OPTIONS);
   const value = (flag: Flag): string | undefined => {
@@ -84,7 +91,9 @@ export function parseAgentOptions(
       try {
         text = readSecret(file);
       } catch (error) {
-        throw new UsageError(`cannot read --${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+        throw new UsageError(
+          `cannot read --${flag} ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+        );
       }
       const trimmed = text.trim();
       if (!trimmed) throw new UsageError(`--${flag} ${file} is empty`);
@@ -102,13 +111,20 @@ export function parseAgentOptions(
   const repo = required("repo");
   const stateDir = required("state-dir");
   if (/^[a-z][a-z0-9+.-]*:\/\/[^/@]*@/i.test(repo) && !/^ssh:\/\/[^:/@]+@/i.test(repo)) {
-    throw new UsageError("--repo must not carry credentials: use --git-token-file (sent as an http.extraHeader) or git's own configuration");
+    throw new UsageError(
+      "--repo must not carry credentials: use --git-token-file (sent as an http.extraHeader) or git's own configuration",
+    );
   }
   const githubRepo = value("github-repo") ?? env.GITHUB_REPOSITORY;
-  if (!githubRepo && !dryRun) throw new UsageError(`--github-repo owner/name (or ${AGENT_ENV["github-repo"]}) is required`);
-  if (githubRepo && !/^[\w.-]+\/[\w.-]+$/.test(githubRepo)) throw new UsageError(`--github-repo must be owner/name (got "${githubRepo}")`);
+  if (!githubRepo && !dryRun)
+    throw new UsageError(`--github-repo owner/name (or ${AGENT_ENV["github-repo"]}) is required`);
+  if (githubRepo && !/^[\w.-]+\/[\w.-]+$/.test(githubRepo))
+    throw new UsageError(`--github-repo must be owner/name (got "${githubRepo}")`);
   const githubToken = secret("github-token-file", SECRET_ENV.githubToken);
-  if (!githubToken && !dryRun) throw new UsageError("a GitHub token is required: --github-token-file F or GITHUB_TOKEN (scopes: statuses: write, pull-requests: write, contents: read)");
+  if (!githubToken && !dryRun)
+    throw new UsageError(
+      "a GitHub token is required: --github-token-file F or GITHUB_TOKEN (scopes: statuses: write, pull-requests: write, contents: read)",
+    );
   const rayAddress = value("ray-address");
   if (rayAddress !== undefined) checkUrl("--ray-address", rayAddress);
   const githubApiUrl = value("github-api-url") ?? env.GITHUB_API_URL ?? "https://api.github.com";
@@ -120,7 +136,8 @@ export function parseAgentOptions(
   const syncToken = secret("sync-token-file", SECRET_ENV.syncToken);
   const webhookSecret = secret("webhook-secret-file", SECRET_ENV.webhookSecret);
   const logLevel = value("log-level") ?? "info";
-  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) throw new UsageError(`--log-level ${logLevel} is not a pino level`);
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel))
+    throw new UsageError(`--log-level ${logLevel} is not a pino level`);
   return {
     cluster,
     repo,
@@ -161,7 +178,8 @@ export function parseDuration(flag: string, text: string): number {
 export function parseListen(text: string): { host: string; port: number } {
   const match = /^(?:\[([0-9a-f:.]+)\]|([^:]*)):(\d{1,5})$/i.exec(text);
   const port = Number(match?.[3]);
-  if (!match || port > 65535) throw new UsageError(`--listen must be host:port, e.g. 127.0.0.1:9464 (got "${text}")`);
+  if (!match || port > 65535)
+    throw new UsageError(`--listen must be host:port, e.g. 127.0.0.1:9464 (got "${text}")`);
   return { host: match[1] ?? (match[2] || "0.0.0.0"), port };
 }
 
@@ -172,14 +190,19 @@ function checkUrl(flag: string, text: string): void {
   } catch {
     throw new UsageError(`${flag} must be an http(s) URL (got "${text}")`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new UsageError(`${flag} must be an http(s) URL (got "${text}")`);
+  if (url.protocol !== "http:" && url.protocol !== "https:")
+    throw new UsageError(`${flag} must be an http(s) URL (got "${text}")`);
   if (url.username || url.password) throw new UsageError(`${flag} must not carry credentials`);
 }
 
 /** git's configuration for the agent's git processes; a git token becomes one more http.extraHeader entry. */
-export function gitEnvironment(env: Readonly<Record<string, string | undefined>>, gitToken: string | undefined): Record<string, string> {
+export function gitEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  gitToken: string | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) if (value !== undefined && GIT_PASS_THROUGH.test(key)) out[key] = value;
+  for (const [key, value] of Object.entries(env))
+    if (value !== undefined && GIT_PASS_THROUGH.test(key)) out[key] = value;
   if (gitToken) {
     const index = Number(out.GIT_CONFIG_COUNT ?? "0") || 0;
     const basic = Buffer.from(`x-access-token:${gitToken}`).toString("base64");

@@ -28,7 +28,9 @@ Exit: 0 printed, 1 the agent could not be reached, 2 usage error.`,
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       doc = (await res.json()) as StatusDoc;
     } catch (error) {
-      process.stderr.write(`serve-gitops status: cannot read ${url.href}: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `serve-gitops status: cannot read ${url.href}: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       return 1;
     }
     process.stdout.write(values.json ? `${JSON.stringify(doc, null, 2)}\n` : statusTable(doc));

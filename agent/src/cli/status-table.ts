@@ -10,7 +10,8 @@ export function statusTable(doc: StatusDoc): string {
   ];
   if (doc.blocked) lines.push(`blocked: ${short(doc.blocked.sha)} ${doc.blocked.reason}`);
   for (const r of doc.refused.slice(-3)) lines.push(`refused: ${short(r.sha)} ${r.reason}`);
-  if (doc.last_cycle && doc.last_cycle.faults.length > 0) lines.push(`last cycle faults: ${doc.last_cycle.faults.join("; ")}`);
+  if (doc.last_cycle && doc.last_cycle.faults.length > 0)
+    lines.push(`last cycle faults: ${doc.last_cycle.faults.join("; ")}`);
   lines.push("");
   const rows = doc.models.map((m) => [
     m.key,
@@ -24,7 +25,13 @@ export function statusTable(doc: StatusDoc): string {
   const header = ["MODEL", "SERVED NAME", "STATE", "REPLICAS", "GPUS", "UPDATED", "ENDPOINT / ERROR"];
   const table = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...table.map((r) => [...r[i]!].length)));
-  for (const row of table) lines.push(row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ").trimEnd());
+  for (const row of table)
+    lines.push(
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!)))
+        .join("  ")
+        .trimEnd(),
+    );
   if (rows.length === 0) lines.push("(no models)");
   return lines.join("\n") + "\n";
 }

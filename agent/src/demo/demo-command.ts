@@ -23,7 +23,8 @@ const BANNER = box([
 ]);
 
 export const demoCommand: Command = {
-  summary: "The whole loop on this machine against a SIMULATED Ray cluster and GitHub, as a readable timeline.",
+  summary:
+    "The whole loop on this machine against a SIMULATED Ray cluster and GitHub, as a readable timeline.",
   usage: `Usage: serve-gitops demo [--keep]
 
 Runs the sync agent for real against a temporary git repository, the Ray Serve dashboard emulator and a
@@ -58,35 +59,79 @@ async function play(h: Harness, timeline: Timeline): Promise<void> {
       timeline.flush(h.github);
     }
   };
-  const mergePr = (number: number, author: string, branch: string, change: () => void, title: string): string => {
+  const mergePr = (
+    number: number,
+    author: string,
+    branch: string,
+    change: () => void,
+    title: string,
+  ): string => {
     h.repo.git("checkout", "--quiet", "-b", branch);
     change();
     h.repo.render();
     const head = h.repo.commit(title);
     h.repo.git("checkout", "--quiet", "main");
-    h.repo.git("merge", "--quiet", "--no-ff", "-m", `Merge pull request #${number} from ${author}/${branch}`, branch);
+    h.repo.git(
+      "merge",
+      "--quiet",
+      "--no-ff",
+      "-m",
+      `Merge pull request #${number} from ${author}/${branch}`,
+      branch,
+    );
     const merge = h.repo.head();
     h.repo.push();
-    h.github.setCommitPulls(merge, [{ number, head: { sha: head, ref: branch }, base: { ref: "main" }, user: { login: author } }], TEST_REPO);
-    timeline.say("repo", `${author} merges PR #${number} "${title}" -> main ${merge.slice(0, 7)} (PR head ${head.slice(0, 7)})`);
+    h.github.setCommitPulls(
+      merge,
+      [{ number, head: { sha: head, ref: branch }, base: { ref: "main" }, user: { login: author } }],
+      TEST_REPO,
+    );
+    timeline.say(
+      "repo",
+      `${author} merges PR #${number} "${title}" -> main ${merge.slice(0, 7)} (PR head ${head.slice(0, 7)})`,
+    );
     return merge;
   };
-  timeline.say("note", `Ray Serve emulator ${h.ray.url}, GitHub test server ${h.github.url}, repository ${h.repo.remote}`);
+  timeline.say(
+    "note",
+    `Ray Serve emulator ${h.ray.url}, GitHub test server ${h.github.url}, repository ${h.repo.remote}`,
+  );
 
   timeline.say("scene", "1. alice adds a model through a pull request");
   h.repo.ship("platform: cluster h1 and users");
   await sync();
-  mergePr(1, "alice", "qwen", () => h.repo.write("models/alice/qwen-0.5b.yaml", specYaml("qwen-0.5b")), "alice: serve qwen-0.5b");
+  mergePr(
+    1,
+    "alice",
+    "qwen",
+    () => h.repo.write("models/alice/qwen-0.5b.yaml", specYaml("qwen-0.5b")),
+    "alice: serve qwen-0.5b",
+  );
   await sync();
 
   timeline.say("scene", "2. bob adds a model with two replicas");
-  mergePr(2, "bob", "qwen-7b", () => h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 2 })), "bob: serve qwen-7b x2");
+  mergePr(
+    2,
+    "bob",
+    "qwen-7b",
+    () => h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 2 })),
+    "bob: serve qwen-7b x2",
+  );
   await sync();
 
   timeline.say("scene", "3. bob scales to three replicas: a lightweight change, nothing restarts");
-  mergePr(3, "bob", "scale", () => h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 3 })), "bob: qwen-7b x3");
+  mergePr(
+    3,
+    "bob",
+    "scale",
+    () => h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 3 })),
+    "bob: qwen-7b x3",
+  );
   await sync();
-  timeline.say("ray", `replica restarts so far: alice/qwen-0.5b ${h.ray.restarts("LLMServer:alice-202601061235-qwen-0_5b")}, bob/qwen-7b ${h.ray.restarts("LLMServer:bob-202601061235-qwen-7b")}`);
+  timeline.say(
+    "ray",
+    `replica restarts so far: alice/qwen-0.5b ${h.ray.restarts("LLMServer:alice-202601061235-qwen-0_5b")}, bob/qwen-7b ${h.ray.restarts("LLMServer:bob-202601061235-qwen-7b")}`,
+  );
 
   timeline.say("scene", "4. alice pushes a model whose weights are not on the cluster");
   h.repo.write("models/alice/llama.yaml", specYaml("llama", { source: "$HOME/checkpoints/llama-typo" }));
@@ -100,7 +145,10 @@ async function play(h: Harness, timeline: Timeline): Promise<void> {
   timeline.say("repo", `git revert ${broken.slice(0, 7)} -> ${h.repo.head().slice(0, 7)}`);
   await sync();
 
-  timeline.say("scene", "6. a commit pushed without rendering is refused; the last good config keeps serving");
+  timeline.say(
+    "scene",
+    "6. a commit pushed without rendering is refused; the last good config keeps serving",
+  );
   h.repo.write("models/bob/phi.yaml", specYaml("phi"));
   const unrendered = h.repo.ship("bob: forgot serve-gitops render", { render: false });
   timeline.say("repo", `bob pushes ${unrendered.slice(0, 7)} without running serve-gitops render`);
@@ -119,7 +167,13 @@ async function play(h: Harness, timeline: Timeline): Promise<void> {
   timeline.say("scene", "what `serve-gitops status --agent URL` prints at the end");
   process.stdout.write(`\n${statusTable(agent.status())}`);
   const comment = h.github.comments(2, TEST_REPO)[0]?.body ?? "";
-  process.stdout.write(`\nThe comment on PR #2 (excerpt):\n${comment.split("\n").slice(0, 12).map((l) => `  | ${l}`).join("\n")}\n`);
+  process.stdout.write(
+    `\nThe comment on PR #2 (excerpt):\n${comment
+      .split("\n")
+      .slice(0, 12)
+      .map((l) => `  | ${l}`)
+      .join("\n")}\n`,
+  );
   summarize(h, agent);
 }
 

@@ -53,10 +53,20 @@ export class Timeline {
     const requests = github.requests.slice(this.seenRequests);
     this.seenRequests = github.requests.length;
     for (const r of requests) {
-      const body = (r.body ?? {}) as { state?: string; context?: string; description?: string; body?: string };
+      const body = (r.body ?? {}) as {
+        state?: string;
+        context?: string;
+        description?: string;
+        body?: string;
+      };
       const sha = /\/statuses\/([0-9a-f]{7})/.exec(r.path)?.[1];
-      if (r.method === "POST" && sha) this.say("github", `${sha}  ${String(body.context).padEnd(26)} ${String(body.state).padEnd(7)} ${body.description ?? ""}`);
-      else if (r.method === "POST" && r.path.includes("/comments")) this.say("github", `comment on PR #${/issues\/(\d+)/.exec(r.path)?.[1]} (curl and OpenAI snippets)`);
+      if (r.method === "POST" && sha)
+        this.say(
+          "github",
+          `${sha}  ${String(body.context).padEnd(26)} ${String(body.state).padEnd(7)} ${body.description ?? ""}`,
+        );
+      else if (r.method === "POST" && r.path.includes("/comments"))
+        this.say("github", `comment on PR #${/issues\/(\d+)/.exec(r.path)?.[1]} (curl and OpenAI snippets)`);
       else if (r.method === "PATCH") this.say("github", "PR comment updated in place");
     }
   }

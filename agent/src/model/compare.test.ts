@@ -6,15 +6,27 @@ describe("compare", () => {
   const desired = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 2 }) });
 
   it("ignores what Ray adds on its own, so defaults never cause a re-apply", () => {
-    expect(compare(desired, observedOf(desired))).toMatchObject({ inSync: true, changes: [], differences: [] });
+    expect(compare(desired, observedOf(desired))).toMatchObject({
+      inSync: true,
+      changes: [],
+      differences: [],
+    });
   });
 
   it("compares on the fields the agent sets: a scale change, a missing model, an extra one", () => {
     const next = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 3 }), "bob/c": spec("c") });
-    const extra = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 2 }), "alice/gone": spec("gone") });
+    const extra = desiredOf({
+      "alice/a": spec("a"),
+      "bob/b": spec("b", { replicas: 2 }),
+      "alice/gone": spec("gone"),
+    });
     const result = compare(next, observedOf(extra));
     expect(result.inSync).toBe(false);
-    expect(result.changes.map((c) => `${c.kind} ${c.key} ${c.detail}`)).toEqual(["undeploy alice/gone not in the commit", "update bob/b replicas differ", "deploy bob/c not in Ray"]);
+    expect(result.changes.map((c) => `${c.kind} ${c.key} ${c.detail}`)).toEqual([
+      "undeploy alice/gone not in the commit",
+      "update bob/b replicas differ",
+      "deploy bob/c not in Ray",
+    ]);
     expect(result.undeploys).toBe(1);
   });
 
@@ -28,7 +40,9 @@ describe("compare", () => {
   });
 
   it("leaves imperative apps alone and names declarative apps it does not manage", () => {
-    const observed = observedOf(desired, { extra: [app("notebook", { source: "imperative" }), app("legacy")] });
+    const observed = observedOf(desired, {
+      extra: [app("notebook", { source: "imperative" }), app("legacy")],
+    });
     const result = compare(desired, observed);
     expect(result.inSync).toBe(true);
     expect(result.unmanaged).toEqual(["legacy"]);

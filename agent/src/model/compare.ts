@@ -1,10 +1,16 @@
 // Desired vs observed, on the fields the agent sets only: Ray adds its own defaults to what it reports
 // (deployed_app_config is exclude_unset, but nested configs grow), so a field-by-field equality would
 // re-apply forever. Pure.
-import { SERVED_NAME, deploymentName, isManagedAppName, type ClusterConfig } from "../../../generator/src/index";
+import {
+  SERVED_NAME,
+  deploymentName,
+  isManagedAppName,
+  type ClusterConfig,
+} from "../../../generator/src/index";
 import type { DesiredState, Observed } from "./types";
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Whether everything `want` sets is in `have` with the same value (arrays: same length, item by item). */
 export function isSubset(want: unknown, have: unknown): boolean {
@@ -106,7 +112,11 @@ export function compare(desired: DesiredState, observed: Observed): Comparison {
     const o = have.get(m.served_name);
     const base = { key: m.key, served_name: m.served_name, app: m.app, deployment: m.deployment };
     if (!o) {
-      changes.push({ ...base, kind: haveKeys.has(m.key) ? "update" : "deploy", detail: haveKeys.has(m.key) ? "new served name" : "not in Ray" });
+      changes.push({
+        ...base,
+        kind: haveKeys.has(m.key) ? "update" : "deploy",
+        detail: haveKeys.has(m.key) ? "new served name" : "not in Ray",
+      });
     } else if (o.app !== m.app) {
       changes.push({ ...base, kind: "update", detail: `moves from application ${o.app}` });
     } else if (!isSubset(m.llm_config, o.llm_config)) {
@@ -121,7 +131,14 @@ export function compare(desired: DesiredState, observed: Observed): Comparison {
     if (wantServed.has(o.served_name) || desired.models.has(o.key) || seen.has(o.key)) continue;
     seen.add(o.key);
     undeploys++;
-    changes.push({ key: o.key, served_name: o.served_name, kind: "undeploy", detail: "not in the commit", app: o.app, deployment: o.deployment });
+    changes.push({
+      key: o.key,
+      served_name: o.served_name,
+      kind: "undeploy",
+      detail: "not in the commit",
+      app: o.app,
+      deployment: o.deployment,
+    });
   }
 
   const differences: string[] = [];
@@ -131,7 +148,8 @@ export function compare(desired: DesiredState, observed: Observed): Comparison {
     else if (!isSubset(app, config)) differences.push(`application ${app.name} differs`);
   }
   for (const name of managedApps(observed, cluster)) {
-    if (!desired.apps.has(name) && observed.apps.get(name)?.config) differences.push(`application ${name} is not in the commit`);
+    if (!desired.apps.has(name) && observed.apps.get(name)?.config)
+      differences.push(`application ${name} is not in the commit`);
   }
   return {
     inSync: differences.length === 0 && changes.length === 0,

@@ -26,11 +26,18 @@ export function desiredFromSnapshot(snapshot: RepoSnapshot, clusterName: string,
     return refuse(`invalid: ${errors.length} error${errors.length === 1 ? "" : "s"}${where}`, errors);
   }
   const cluster = check.validation.model.clusters.get(clusterName);
-  if (!cluster) return refuse(`invalid: cluster ${clusterName} is not defined (clusters/${clusterName}/cluster.yaml)`, []);
+  if (!cluster)
+    return refuse(
+      `invalid: cluster ${clusterName} is not defined (clusters/${clusterName}/cluster.yaml)`,
+      [],
+    );
   if (!isRenderCurrent(check.renderDiff)) {
     const diff = check.renderDiff!;
     const stale = diff.stale.length + diff.missing.length + diff.extra.length;
-    return refuse(`not rendered: ${stale} fragment${stale === 1 ? " is" : "s are"} out of date; run serve-gitops render`, []);
+    return refuse(
+      `not rendered: ${stale} fragment${stale === 1 ? " is" : "s are"} out of date; run serve-gitops render`,
+      [],
+    );
   }
   const fragments = check.render.fragments.filter((f) => f.cluster === clusterName);
   const assembled = assemble(cluster, fragments, snapshot);
@@ -40,7 +47,11 @@ export function desiredFromSnapshot(snapshot: RepoSnapshot, clusterName: string,
   }
   const models = new Map<string, DesiredModel>();
   for (const fragment of fragments) {
-    const model = desiredModel(cluster.name, fragment, placement(cluster, fragment.user, fragment.served_name));
+    const model = desiredModel(
+      cluster.name,
+      fragment,
+      placement(cluster, fragment.user, fragment.served_name),
+    );
     models.set(model.key, model);
   }
   return {
@@ -61,7 +72,11 @@ const refuse = (reason: string, diagnostics: readonly Diagnostic[]): DesiredResu
   diagnostics,
 });
 
-function desiredModel(cluster: string, f: Fragment, where: { app: string; route: string; endpoint: string }): DesiredModel {
+function desiredModel(
+  cluster: string,
+  f: Fragment,
+  where: { app: string; route: string; endpoint: string },
+): DesiredModel {
   const loading = (f.llm_config.model_loading_config ?? {}) as { model_source?: unknown };
   return {
     key: `${f.user}/${f.suffix}`,
@@ -85,7 +100,10 @@ function desiredModel(cluster: string, f: Fragment, where: { app: string; route:
 
 /** "2x1 GPU" or "autoscaling 1-4 x2 GPU", as the plan shows it. */
 export function replicasLabel(f: Pick<Fragment, "deployment" | "gpus_per_replica">): string {
-  const d = f.deployment as { num_replicas?: unknown; autoscaling_config?: { min_replicas?: unknown; max_replicas?: unknown } };
+  const d = f.deployment as {
+    num_replicas?: unknown;
+    autoscaling_config?: { min_replicas?: unknown; max_replicas?: unknown };
+  };
   if (d.autoscaling_config) {
     return `autoscaling ${String(d.autoscaling_config.min_replicas)}-${String(d.autoscaling_config.max_replicas)} x${f.gpus_per_replica} GPU`;
   }

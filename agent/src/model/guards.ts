@@ -13,7 +13,11 @@ export interface GuardRefusal {
 /**
  * @param allowPrune the largest `Serve-Gitops-Allow-Prune: N` trailer among the commits being applied (0 if none)
  */
-export function checkGuards(desired: DesiredState, comparison: Comparison, allowPrune: number): GuardRefusal | undefined {
+export function checkGuards(
+  desired: DesiredState,
+  comparison: Comparison,
+  allowPrune: number,
+): GuardRefusal | undefined {
   const sync = desired.cluster.sync;
   if (desired.config.applications.length === 0 && !sync.allow_empty) {
     return {
@@ -29,7 +33,8 @@ export function checkGuards(desired: DesiredState, comparison: Comparison, allow
     };
   }
   if (comparison.unmanaged.length > 0 && !sync.adopt_unmanaged) {
-    const names = comparison.unmanaged.slice(0, 3).join(", ") + (comparison.unmanaged.length > 3 ? ", ..." : "");
+    const names =
+      comparison.unmanaged.slice(0, 3).join(", ") + (comparison.unmanaged.length > 3 ? ", ..." : "");
     return {
       guard: "unmanaged",
       reason: `refused: Ray holds ${comparison.unmanaged.length} app(s) serve-gitops does not manage (${names}); a PUT would delete them`,

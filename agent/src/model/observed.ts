@@ -2,7 +2,8 @@
 // absent) -> the agent's Observed. Pure and tolerant: an unexpected shape reads as "not there", never throws.
 import type { Observed, ObservedApp, ObservedDeployment } from "./types";
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
 const text = (v: unknown): string => (typeof v === "string" ? v : "");
 
 export function parseServeDetails(body: unknown): Observed {
@@ -23,7 +24,8 @@ export function parseServeDetails(body: unknown): Observed {
       message: text(value.message),
       source: text(value.source) || "unknown",
       route_prefix: typeof value.route_prefix === "string" ? value.route_prefix : null,
-      last_deployed_time_s: typeof value.last_deployed_time_s === "number" ? value.last_deployed_time_s : undefined,
+      last_deployed_time_s:
+        typeof value.last_deployed_time_s === "number" ? value.last_deployed_time_s : undefined,
       config: isRecord(value.deployed_app_config) ? value.deployed_app_config : null,
       deployments,
     });

@@ -17,57 +17,105 @@ describe("reconcile", () => {
   const v2 = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b") }, { sha: B });
 
   it("does nothing without a valid commit, or when Ray already runs it", () => {
-    expect(decide({ desired: undefined, observed: observedOf(undefined) })).toEqual({ kind: "none", why: "no-desired" });
+    expect(decide({ desired: undefined, observed: observedOf(undefined) })).toEqual({
+      kind: "none",
+      why: "no-desired",
+    });
     expect(decide({ desired: v1, observed: observedOf(v1) })).toEqual({ kind: "none", why: "in-sync" });
   });
 
   it("applies a new commit with the models it changes", () => {
-    const action = decide({ desired: v2, observed: observedOf(v1), record: record({ marks: { attempted: mark(A), applied: mark(A) } }) });
+    const action = decide({
+      desired: v2,
+      observed: observedOf(v1),
+      record: record({ marks: { attempted: mark(A), applied: mark(A) } }),
+    });
     expect(action).toMatchObject({ kind: "apply", cause: "commit" });
-    expect(action.kind === "apply" && action.changes.map((c) => `${c.kind} ${c.key}`)).toEqual(["deploy bob/b"]);
+    expect(action.kind === "apply" && action.changes.map((c) => `${c.kind} ${c.key}`)).toEqual([
+      "deploy bob/b",
+    ]);
   });
 
   it("retries the PUT of a commit whose rollout has not settled; corrects drift of a settled one", () => {
-    const unsettled = record({ marks: { attempted: mark(B) }, rollout: { heads: [{ sha: B, startedAt: 0, applied: false, announced: false, settled: false, summaryShas: [] }], tracked: [] } });
-    expect(decide({ desired: v2, observed: observedOf(v1), record: unsettled })).toMatchObject({ kind: "apply", cause: "retry" });
+    const unsettled = record({
+      marks: { attempted: mark(B) },
+      rollout: {
+        heads: [{ sha: B, startedAt: 0, applied: false, announced: false, settled: false, summaryShas: [] }],
+        tracked: [],
+      },
+    });
+    expect(decide({ desired: v2, observed: observedOf(v1), record: unsettled })).toMatchObject({
+      kind: "apply",
+      cause: "retry",
+    });
     const settled = record({ marks: { attempted: mark(B), applied: mark(B) } });
-    expect(decide({ desired: v2, observed: observedOf(v1), record: settled })).toMatchObject({ kind: "apply", cause: "drift" });
-    const noHeal = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b") }, { sha: B, cluster: { sync: { self_heal: false } } });
-    expect(decide({ desired: noHeal, observed: observedOf(v1), record: settled })).toMatchObject({ kind: "report-drift", why: "self-heal off" });
+    expect(decide({ desired: v2, observed: observedOf(v1), record: settled })).toMatchObject({
+      kind: "apply",
+      cause: "drift",
+    });
+    const noHeal = desiredOf(
+      { "alice/a": spec("a"), "bob/b": spec("b") },
+      { sha: B, cluster: { sync: { self_heal: false } } },
+    );
+    expect(decide({ desired: noHeal, observed: observedOf(v1), record: settled })).toMatchObject({
+      kind: "report-drift",
+      why: "self-heal off",
+    });
   });
 
   it("waits for a new commit after Ray refused this one (terminal)", () => {
     const blocked = record({ marks: { attempted: mark(B) }, blocked: { sha: B, reason: "400" } });
-    expect(decide({ desired: v2, observed: observedOf(v1), record: blocked })).toEqual({ kind: "none", why: "blocked" });
+    expect(decide({ desired: v2, observed: observedOf(v1), record: blocked })).toEqual({
+      kind: "none",
+      why: "blocked",
+    });
   });
 
   it("suspend (flag or cluster setting) holds new commits and reports drift", () => {
     const applied = record({ marks: { attempted: mark(A), applied: mark(A) } });
-    expect(decide({ desired: v2, observed: observedOf(v1), record: applied, suspend: true })).toMatchObject({ kind: "hold" });
+    expect(decide({ desired: v2, observed: observedOf(v1), record: applied, suspend: true })).toMatchObject({
+      kind: "hold",
+    });
     const suspended = desiredOf({ "alice/a": spec("a") }, { sha: A, cluster: { sync: { suspend: true } } });
-    expect(decide({ desired: suspended, observed: observedOf(v2), record: applied })).toMatchObject({ kind: "report-drift", why: "suspended" });
+    expect(decide({ desired: suspended, observed: observedOf(v2), record: applied })).toMatchObject({
+      kind: "report-drift",
+      why: "suspended",
+    });
   });
 
   it("refuses through the guards before any apply", () => {
     const empty = desiredOf({}, { sha: B });
-    expect(decide({ desired: empty, observed: observedOf(v1) })).toMatchObject({ kind: "refuse", refusal: { guard: "empty" } });
+    expect(decide({ desired: empty, observed: observedOf(v1) })).toMatchObject({
+      kind: "refuse",
+      refusal: { guard: "empty" },
+    });
     const allowEmpty = desiredOf({}, { sha: B, cluster: { sync: { allow_empty: true } } });
     expect(decide({ desired: allowEmpty, observed: observedOf(v1) })).toMatchObject({ kind: "apply" });
     const withLegacy = observedOf(v1, { extra: [app("legacy")] });
-    expect(decide({ desired: v2, observed: withLegacy })).toMatchObject({ kind: "refuse", refusal: { guard: "unmanaged" } });
-    const adopt = desiredOf({ "alice/a": spec("a") }, { sha: B, cluster: { sync: { adopt_unmanaged: true } } });
+    expect(decide({ desired: v2, observed: withLegacy })).toMatchObject({
+      kind: "refuse",
+      refusal: { guard: "unmanaged" },
+    });
+    const adopt = desiredOf(
+      { "alice/a": spec("a") },
+      { sha: B, cluster: { sync: { adopt_unmanaged: true } } },
+    );
     expect(decide({ desired: adopt, observed: withLegacy })).toMatchObject({ kind: "none" });
   });
 });
 
 describe("the prune guard", () => {
-  const many = desiredOf(Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((n) => [`alice/m${n}`, spec(`m${n}`)])));
+  const many = desiredOf(
+    Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((n) => [`alice/m${n}`, spec(`m${n}`)])),
+  );
   const few = desiredOf({ "alice/m7": spec("m7") }, { sha: B });
   const comparison = compare(few, observedOf(many));
 
   it("refuses more undeploys than the limit, naming the trailer that allows them", () => {
     expect(comparison.undeploys).toBe(6);
-    expect(checkGuards(few, comparison, 0)?.reason).toBe("refused: would undeploy 6 models (prune limit 5); add trailer Serve-Gitops-Allow-Prune: 6");
+    expect(checkGuards(few, comparison, 0)?.reason).toBe(
+      "refused: would undeploy 6 models (prune limit 5); add trailer Serve-Gitops-Allow-Prune: 6",
+    );
     expect(checkGuards(few, comparison, 5)).toBeDefined();
     expect(checkGuards(few, comparison, 6)).toBeUndefined();
   });

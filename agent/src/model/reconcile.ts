@@ -18,12 +18,20 @@ export interface ReconcileInput {
 export type Action =
   | { readonly kind: "none"; readonly why: "no-desired" | "in-sync" | "blocked" }
   /** A commit (or a retry of it, or a drift correction) to PUT. */
-  | { readonly kind: "apply"; readonly cause: "commit" | "retry" | "drift"; readonly changes: readonly ModelChange[] }
+  | {
+      readonly kind: "apply";
+      readonly cause: "commit" | "retry" | "drift";
+      readonly changes: readonly ModelChange[];
+    }
   | { readonly kind: "refuse"; readonly refusal: GuardRefusal }
   /** A new commit held back by the suspend switch: its models stay QUEUED. */
   | { readonly kind: "hold"; readonly changes: readonly ModelChange[] }
   /** Serve differs from the applied commit and the agent may not correct it. */
-  | { readonly kind: "report-drift"; readonly why: "self-heal off" | "suspended"; readonly changes: readonly ModelChange[] };
+  | {
+      readonly kind: "report-drift";
+      readonly why: "self-heal off" | "suspended";
+      readonly changes: readonly ModelChange[];
+    };
 
 export interface Decision {
   readonly action: Action;
@@ -38,15 +46,20 @@ export function reconcile(input: ReconcileInput): Decision {
   const changes = comparison.changes;
   const isNew = desired.sha !== record.marks.attempted?.sha;
   if (input.suspend || desired.cluster.sync.suspend) {
-    return { action: isNew ? { kind: "hold", changes } : { kind: "report-drift", why: "suspended", changes }, comparison };
+    return {
+      action: isNew ? { kind: "hold", changes } : { kind: "report-drift", why: "suspended", changes },
+      comparison,
+    };
   }
   // A terminal failure (Ray refused the config) waits for a new commit instead of looping.
-  if (!isNew && record.blocked?.sha === desired.sha) return { action: { kind: "none", why: "blocked" }, comparison };
+  if (!isNew && record.blocked?.sha === desired.sha)
+    return { action: { kind: "none", why: "blocked" }, comparison };
   const refusal = checkGuards(desired, comparison, input.allowPrune);
   if (refusal) return { action: { kind: "refuse", refusal }, comparison };
   if (isNew) return { action: { kind: "apply", cause: "commit", changes }, comparison };
   const unsettled = record.rollout.heads.some((h) => h.sha === desired.sha && !h.settled);
   if (unsettled) return { action: { kind: "apply", cause: "retry", changes }, comparison };
-  if (desired.cluster.sync.self_heal) return { action: { kind: "apply", cause: "drift", changes }, comparison };
+  if (desired.cluster.sync.self_heal)
+    return { action: { kind: "apply", cause: "drift", changes }, comparison };
   return { action: { kind: "report-drift", why: "self-heal off", changes }, comparison };
 }

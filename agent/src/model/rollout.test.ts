@@ -14,17 +14,54 @@ describe("a rollout", () => {
   const before = observedOf(undefined);
 
   const started = () => {
-    const s = startRollout({ state: empty, head: C1, changes: compare(v1, before).changes, desired: v1, observed: before, attribution: new Map(), now: 0 });
+    const s = startRollout({
+      state: empty,
+      head: C1,
+      changes: compare(v1, before).changes,
+      desired: v1,
+      observed: before,
+      attribution: new Map(),
+      now: 0,
+    });
     return markApplied(s, C1, 10);
   };
 
   it("waits until Ray shows the PUT: a status read before it is not trusted", () => {
     const stale = observedOf(v1, { deployedAt: 1000 });
-    const s = startRollout({ state: empty, head: C1, changes: [{ key: "alice/x", served_name: "alice-202601061235-x", kind: "update", detail: "", app: "alice-202601061235-x", deployment: DEP }], desired: v1, observed: stale, attribution: new Map(), now: 0 });
+    const s = startRollout({
+      state: empty,
+      head: C1,
+      changes: [
+        {
+          key: "alice/x",
+          served_name: "alice-202601061235-x",
+          kind: "update",
+          detail: "",
+          app: "alice-202601061235-x",
+          deployment: DEP,
+        },
+      ],
+      desired: v1,
+      observed: stale,
+      attribution: new Map(),
+      now: 0,
+    });
     const applied = markApplied(s, C1, 10);
-    const same = progressRollout({ state: applied, observed: stale, desired: v1, now: 20, clusterDeploying: 0 });
+    const same = progressRollout({
+      state: applied,
+      observed: stale,
+      desired: v1,
+      now: 20,
+      clusterDeploying: 0,
+    });
     expect(same.tracked[0]!.outcome).toBeUndefined();
-    const fresh = progressRollout({ state: applied, observed: observedOf(v1, { deployedAt: 1001 }), desired: v1, now: 20, clusterDeploying: 0 });
+    const fresh = progressRollout({
+      state: applied,
+      observed: observedOf(v1, { deployedAt: 1001 }),
+      desired: v1,
+      now: 20,
+      clusterDeploying: 0,
+    });
     expect(fresh.tracked[0]!.outcome?.result).toBe("running");
   });
 
@@ -43,26 +80,57 @@ describe("a rollout", () => {
   it("times out after the cluster's deploy_timeout_s", () => {
     const s = started();
     const slow = observedOf(v1, { status: { [DEP]: "UPDATING" } });
-    const late = progressRollout({ state: s, observed: slow, desired: v1, now: 10 + 60_001, clusterDeploying: 1 });
-    expect(late.tracked[0]!.outcome).toMatchObject({ result: "timeout", description: "not serving after 60 s (UPDATING)" });
+    const late = progressRollout({
+      state: s,
+      observed: slow,
+      desired: v1,
+      now: 10 + 60_001,
+      clusterDeploying: 1,
+    });
+    expect(late.tracked[0]!.outcome).toMatchObject({
+      result: "timeout",
+      description: "not serving after 60 s (UPDATING)",
+    });
   });
 
   it("a newer head supersedes the models it changes again, and only those", () => {
     const s = started();
     const v2 = desiredOf({ "alice/x": spec("x", { maxModelLen: 4096 }), "alice/y": spec("y") }, { sha: C2 });
-    const mid = observedOf(v1, { status: { [DEP]: "UPDATING", "LLMServer:alice-202601061235-y": "UPDATING" } });
-    const next = startRollout({ state: s, head: C2, changes: compare(v2, mid).changes, desired: v2, observed: mid, attribution: new Map(), now: 100 });
-    expect(next.tracked.map((t) => `${t.sha.slice(0, 1)} ${t.key} ${t.outcome?.description ?? "watching"}`)).toEqual([
-      "1 alice/x superseded by 2222222",
-      "1 alice/y watching",
-      "2 alice/x watching",
-    ]);
-    expect(next.heads.map((h) => `${h.sha.slice(0, 1)} ${h.settled} ${h.supersededBy?.slice(0, 1) ?? ""}`)).toEqual(["1 true 2", "2 false "]);
+    const mid = observedOf(v1, {
+      status: { [DEP]: "UPDATING", "LLMServer:alice-202601061235-y": "UPDATING" },
+    });
+    const next = startRollout({
+      state: s,
+      head: C2,
+      changes: compare(v2, mid).changes,
+      desired: v2,
+      observed: mid,
+      attribution: new Map(),
+      now: 100,
+    });
+    expect(
+      next.tracked.map((t) => `${t.sha.slice(0, 1)} ${t.key} ${t.outcome?.description ?? "watching"}`),
+    ).toEqual(["1 alice/x superseded by 2222222", "1 alice/y watching", "2 alice/x watching"]);
+    expect(
+      next.heads.map((h) => `${h.sha.slice(0, 1)} ${h.settled} ${h.supersededBy?.slice(0, 1) ?? ""}`),
+    ).toEqual(["1 true 2", "2 false "]);
   });
 
   it("commits between two cycles: the newest that touched a model gets it; older ones are superseded", () => {
     const v = desiredOf({ "alice/x": spec("x") }, { sha: C2 });
-    const s = startRollout({ state: empty, head: C2, changes: compare(v, before).changes, desired: v, observed: before, attribution: new Map([["alice/x", [C2, C1]]]), now: 0 });
-    expect(s.tracked.map((t) => `${t.sha.slice(0, 1)} ${t.outcome?.description ?? "watching"} ${t.older === true}`)).toEqual(["2 watching false", "1 superseded by 2222222 true"]);
+    const s = startRollout({
+      state: empty,
+      head: C2,
+      changes: compare(v, before).changes,
+      desired: v,
+      observed: before,
+      attribution: new Map([["alice/x", [C2, C1]]]),
+      now: 0,
+    });
+    expect(
+      s.tracked.map(
+        (t) => `${t.sha.slice(0, 1)} ${t.outcome?.description ?? "watching"} ${t.older === true}`,
+      ),
+    ).toEqual(["2 watching false", "1 superseded by 2222222 true"]);
   });
 });

@@ -30,7 +30,9 @@ export function startRollout(input: StartInput): RolloutState {
       ? t
       : { ...t, outcome: { result: "superseded", description: describe.superseded(head), at: now } };
   const tracked = input.state.tracked.map(supersede);
-  const heads: HeadRollout[] = input.state.heads.map((h) => (h.settled ? h : { ...h, settled: true, supersededBy: head }));
+  const heads: HeadRollout[] = input.state.heads.map((h) =>
+    h.settled ? h : { ...h, settled: true, supersededBy: head },
+  );
 
   const perSha = new Map<string, number>();
   for (const change of input.changes) {
@@ -53,7 +55,12 @@ export function startRollout(input: StartInput): RolloutState {
     tracked.push({ ...base, sha });
     // Older commits between the last apply and this head that changed the model too: nothing to watch for them.
     for (const older of commits.slice(1)) {
-      tracked.push({ ...base, sha: older, older: true, outcome: { result: "superseded", description: describe.superseded(sha), at: now } });
+      tracked.push({
+        ...base,
+        sha: older,
+        older: true,
+        outcome: { result: "superseded", description: describe.superseded(sha), at: now },
+      });
     }
   }
   const max = input.desired.cluster.sync.max_model_statuses;
@@ -65,16 +72,25 @@ export function startRollout(input: StartInput): RolloutState {
 /** The PUT was accepted: statuses may now say "deploying"; the watch starts now. */
 export function markApplied(state: RolloutState, head: string, now: number): RolloutState {
   return {
-    heads: state.heads.map((h) => (h.sha === head && !h.applied ? { ...h, applied: true, startedAt: now } : h)),
+    heads: state.heads.map((h) =>
+      h.sha === head && !h.applied ? { ...h, applied: true, startedAt: now } : h,
+    ),
     tracked: state.tracked.map((t) => (t.head === head && !t.outcome ? { ...t, startedAt: now } : t)),
   };
 }
 
 /** Ray refused the PUT for good: every model of the head fails with Ray's reason; the head settles. */
 export function failHead(state: RolloutState, head: string, reason: string, now: number): RolloutState {
-  const outcome: Outcome = { result: "failed", description: describe.failed(reason), error_summary: reason, at: now };
+  const outcome: Outcome = {
+    result: "failed",
+    description: describe.failed(reason),
+    error_summary: reason,
+    at: now,
+  };
   return {
-    heads: state.heads.map((h) => (h.sha === head && !h.settled ? { ...h, settled: true, failure: describe.failed(reason) } : h)),
+    heads: state.heads.map((h) =>
+      h.sha === head && !h.settled ? { ...h, settled: true, failure: describe.failed(reason) } : h,
+    ),
     tracked: state.tracked.map((t) => (t.head === head && !t.outcome ? { ...t, outcome } : t)),
   };
 }
@@ -119,26 +135,40 @@ function observeOutcome(
   const late = now - t.startedAt > timeoutMs;
   const seconds = Math.round(timeoutMs / 1000);
   if (t.kind === "undeploy") {
-    const stillThere = have.has(t.served_name) || [...observed.apps.values()].some((a) => a.deployments.has(t.deployment));
+    const stillThere =
+      have.has(t.served_name) || [...observed.apps.values()].some((a) => a.deployments.has(t.deployment));
     if (!stillThere) return { result: "undeployed", description: describe.undeployed(), at: now };
-    return late ? { result: "timeout", description: describe.timeout(seconds, "DELETING"), at: now } : undefined;
+    return late
+      ? { result: "timeout", description: describe.timeout(seconds, "DELETING"), at: now }
+      : undefined;
   }
   const app = observed.apps.get(t.app);
   // Ray records a PUT before it deploys it: until the app shows our PUT and our config, its status is the old one's.
-  const tookPut = t.appDeployedBefore === null || app?.last_deployed_time_s === undefined || app.last_deployed_time_s !== t.appDeployedBefore;
+  const tookPut =
+    t.appDeployedBefore === null ||
+    app?.last_deployed_time_s === undefined ||
+    app.last_deployed_time_s !== t.appDeployedBefore;
   const wanted = input.desired.models.get(t.key);
   const mine = have.get(t.served_name);
   const configured =
-    mine !== undefined && mine.app === t.app && (!wanted || (isSubset(wanted.llm_config, mine.llm_config) && isSubset(wanted.override, mine.override)));
+    mine !== undefined &&
+    mine.app === t.app &&
+    (!wanted || (isSubset(wanted.llm_config, mine.llm_config) && isSubset(wanted.override, mine.override)));
   const seen = app && tookPut && configured ? observeModel(app, t.deployment) : undefined;
-  if (seen?.phase === "serving") return { result: "running", description: describe.running(t.served_name), at: now };
+  if (seen?.phase === "serving")
+    return { result: "running", description: describe.running(t.served_name), at: now };
   if (seen?.phase === "failed") {
     const summary = errorSummary(seen.message) ?? seen.status;
     return { result: "failed", description: describe.failed(summary), error_summary: summary, at: now };
   }
   if (!late) return undefined;
   const status = seen?.status || app?.status || "not started";
-  return { result: "timeout", description: describe.timeout(seconds, status), error_summary: `not serving after ${seconds} s (${status})`, at: now };
+  return {
+    result: "timeout",
+    description: describe.timeout(seconds, status),
+    error_summary: `not serving after ${seconds} s (${status})`,
+    at: now,
+  };
 }
 
 export const isRolloutActive = (state: RolloutState): boolean => state.heads.some((h) => !h.settled);

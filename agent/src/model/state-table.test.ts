@@ -25,19 +25,30 @@ describe("the state mapping table", () => {
 
   it("takes the model's own deployment over its application's status (ray#33974)", () => {
     const deployments = new Map([["LLMServer:m", { name: "LLMServer:m", status: "HEALTHY", message: "" }]]);
-    const seen = observeModel(app("a", { status: "DEPLOY_FAILED", message: "Failed to update the deployments ['Other']", deployments }), "LLMServer:m");
+    const seen = observeModel(
+      app("a", {
+        status: "DEPLOY_FAILED",
+        message: "Failed to update the deployments ['Other']",
+        deployments,
+      }),
+      "LLMServer:m",
+    );
     expect(seen).toMatchObject({ phase: "serving", status: "HEALTHY", appStatus: "DEPLOY_FAILED" });
   });
 
   it("reads the application while the build task has listed no deployment yet", () => {
     expect(observeModel(app("a", { status: "DEPLOYING" }), "LLMServer:m").phase).toBe("deploying");
     expect(observeModel(app("a", { status: "RUNNING" }), "LLMServer:m").phase).toBe("deploying");
-    expect(observeModel(app("a", { status: "DEPLOY_FAILED", message: "boom" }), "LLMServer:m")).toMatchObject({ phase: "failed", message: "boom" });
+    expect(observeModel(app("a", { status: "DEPLOY_FAILED", message: "boom" }), "LLMServer:m")).toMatchObject(
+      { phase: "failed", message: "boom" },
+    );
     expect(observeModel(undefined, "LLMServer:m").phase).toBe("absent");
   });
 
   it("never takes an unknown (newer) status for success", () => {
-    const deployments = new Map([["LLMServer:m", { name: "LLMServer:m", status: "WARMING_UP", message: "" }]]);
+    const deployments = new Map([
+      ["LLMServer:m", { name: "LLMServer:m", status: "WARMING_UP", message: "" }],
+    ]);
     expect(observeModel(app("a", { deployments }), "LLMServer:m").phase).toBe("deploying");
   });
 });
@@ -47,8 +58,12 @@ describe("errorSummary", () => {
     expect(errorSummary(RAY_TRACEBACK)).toBe("OSError: /private/users/alice/checkpoints/x does not exist");
   });
   it("keeps a message without a traceback", () => {
-    expect(errorSummary("Failed to update the deployments ['LLMServer:x'].")).toBe("Failed to update the deployments ['LLMServer:x'].");
-    expect(errorSummary("ValueError: Deployment 'LLMServer:x' does not exist. Available: ['OpenAiIngress']")).toMatch(/^ValueError: Deployment/);
+    expect(errorSummary("Failed to update the deployments ['LLMServer:x'].")).toBe(
+      "Failed to update the deployments ['LLMServer:x'].",
+    );
+    expect(
+      errorSummary("ValueError: Deployment 'LLMServer:x' does not exist. Available: ['OpenAiIngress']"),
+    ).toMatch(/^ValueError: Deployment/);
     expect(errorSummary("  \n ")).toBeUndefined();
   });
 });

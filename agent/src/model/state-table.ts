@@ -43,7 +43,12 @@ export function observeModel(app: ObservedApp | undefined, deployment: string): 
   if (d) {
     // An unknown (newer) status is never taken for success.
     const phase = DEPLOYMENT_PHASE[d.status] ?? "deploying";
-    return { phase, status: d.status, message: d.message || (phase === "failed" ? app.message : ""), appStatus: app.status };
+    return {
+      phase,
+      status: d.status,
+      message: d.message || (phase === "failed" ? app.message : ""),
+      appStatus: app.status,
+    };
   }
   const phase = APP_PHASE_WITHOUT_DEPLOYMENT[app.status] ?? "deploying";
   return { phase, status: app.status, message: app.message, appStatus: app.status };

@@ -22,7 +22,9 @@ export function commentBody(
     "|---|---|---|---|",
   ];
   for (const t of rows.slice(0, MAX_ROWS)) {
-    lines.push(`| ${t.key} | \`${t.served_name}\` | ${stateOf(t)} | ${cell(t.outcome?.result === "running" ? t.endpoint : (t.outcome?.description ?? ""))} |`);
+    lines.push(
+      `| ${t.key} | \`${t.served_name}\` | ${stateOf(t)} | ${cell(t.outcome?.result === "running" ? t.endpoint : (t.outcome?.description ?? ""))} |`,
+    );
   }
   if (rows.length > MAX_ROWS) lines.push(`| ... | ${rows.length - MAX_ROWS} more | | |`);
   const running = rows.filter((t) => t.outcome?.result === "running");
@@ -31,11 +33,23 @@ export function commentBody(
     lines.push("", "Deploying: this comment is updated when Ray reports each model serving or failed.");
   }
   const spec = (key: string) => models[key]?.source;
-  const failed = rows.filter((t) => t.outcome && t.outcome.result !== "running" && t.outcome.result !== "undeployed" && t.outcome.result !== "superseded");
+  const failed = rows.filter(
+    (t) =>
+      t.outcome &&
+      t.outcome.result !== "running" &&
+      t.outcome.result !== "undeployed" &&
+      t.outcome.result !== "superseded",
+  );
   if (failed.length > 0) {
-    lines.push("", `Failed models keep their previous state on the cluster until a later commit fixes them${failed.map((t) => spec(t.key)).filter(Boolean).length > 0 ? ` (${failed.map((t) => spec(t.key) ?? t.key).join(", ")})` : ""}.`);
+    lines.push(
+      "",
+      `Failed models keep their previous state on the cluster until a later commit fixes them${failed.map((t) => spec(t.key)).filter(Boolean).length > 0 ? ` (${failed.map((t) => spec(t.key) ?? t.key).join(", ")})` : ""}.`,
+    );
   }
-  lines.push("", `_Written by the serve-gitops sync agent of cluster \`${cluster}\`; edited in place on every change._`);
+  lines.push(
+    "",
+    `_Written by the serve-gitops sync agent of cluster \`${cluster}\`; edited in place on every change._`,
+  );
   return lines.join("\n") + "\n";
 }
 

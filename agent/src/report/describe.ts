@@ -12,7 +12,10 @@ export function fitDescription(text: string, max = DESCRIPTION_MAX): string {
     return c;
   });
   if (points.length <= max) return points.join("");
-  return `${points.slice(0, max - 1).join("").trimEnd()}\u2026`;
+  return `${points
+    .slice(0, max - 1)
+    .join("")
+    .trimEnd()}\u2026`;
 }
 
 export const sha7 = (sha: string): string => sha.slice(0, 7);

@@ -45,10 +45,22 @@ class FakeGitHub implements StatusReporter {
   }
 }
 
-const status = (context: string, state: StatusWrite["state"], description: string, mirror = false): StatusWrite => ({ kind: "status", sha: SHA, context, state, description, mirror });
+const status = (
+  context: string,
+  state: StatusWrite["state"],
+  description: string,
+  mirror = false,
+): StatusWrite => ({ kind: "status", sha: SHA, context, state, description, mirror });
 
 async function outbox(files: FilePort, github: FakeGitHub) {
-  return Outbox.load({ cluster: "h1", branch: "main", store: new StateStore("/state", files), reporter: github, log: silentLogger(), now: Date.now });
+  return Outbox.load({
+    cluster: "h1",
+    branch: "main",
+    store: new StateStore("/state", files),
+    reporter: github,
+    log: silentLogger(),
+    now: Date.now,
+  });
 }
 
 describe("the outbox", () => {
@@ -56,16 +68,28 @@ describe("the outbox", () => {
     const files = memoryFiles();
     const github = new FakeGitHub();
     const box = await outbox(files, github);
-    await box.enqueue([status("serve/h1", "pending", "0 running"), status("serve/h1/a/x", "pending", "deploying"), status("serve/h1/a/x", "pending", "deploying"), status("serve/h1/a/x", "success", "RUNNING")]);
+    await box.enqueue([
+      status("serve/h1", "pending", "0 running"),
+      status("serve/h1/a/x", "pending", "deploying"),
+      status("serve/h1/a/x", "pending", "deploying"),
+      status("serve/h1/a/x", "success", "RUNNING"),
+    ]);
     expect(await box.drain()).toMatchObject({ written: 3, skipped: 1 });
-    expect(github.posted).toEqual(["a serve/h1 pending 0 running", "a serve/h1/a/x pending deploying", "a serve/h1/a/x success RUNNING"]);
+    expect(github.posted).toEqual([
+      "a serve/h1 pending 0 running",
+      "a serve/h1/a/x pending deploying",
+      "a serve/h1/a/x success RUNNING",
+    ]);
     expect(box.size).toBe(0);
   });
 
   it("survives a crash: after a restart it reads the combined status once and skips what GitHub already has", async () => {
     const files = memoryFiles();
     const before = await outbox(files, new FakeGitHub());
-    await before.enqueue([status("serve/h1", "pending", "0 running"), status("serve/h1", "success", "1 running")]);
+    await before.enqueue([
+      status("serve/h1", "pending", "0 running"),
+      status("serve/h1", "success", "1 running"),
+    ]);
     // The process died after GitHub took the first write but before the outbox recorded it.
     const github = new FakeGitHub();
     github.combined = [{ context: "serve/h1", state: "pending", description: "0 running" }];
@@ -79,8 +103,14 @@ describe("the outbox", () => {
   it("stops at a transient failure and keeps the order; drops a terminal one (422) and goes on", async () => {
     const github = new FakeGitHub();
     const box = await outbox(memoryFiles(), github);
-    await box.enqueue([status("c1", "pending", "one"), status("c2", "pending", "two"), status("c3", "pending", "three")]);
-    github.failures = [new GitHubError("GitHub POST statuses failed (502)", { kind: "transient", status: 502 })];
+    await box.enqueue([
+      status("c1", "pending", "one"),
+      status("c2", "pending", "two"),
+      status("c3", "pending", "three"),
+    ]);
+    github.failures = [
+      new GitHubError("GitHub POST statuses failed (502)", { kind: "transient", status: 502 }),
+    ];
     const first = await box.drain();
     expect(first.error?.message).toMatch(/502/);
     expect(box.size).toBe(3);
@@ -93,7 +123,9 @@ describe("the outbox", () => {
     const github = new FakeGitHub();
     const box = await outbox(memoryFiles(), github);
     await box.enqueue([status("c1", "pending", "one")]);
-    github.failures = [new GitHubError("rate limit", { kind: "transient", status: 403, retryAt: Date.now() + 60_000 })];
+    github.failures = [
+      new GitHubError("rate limit", { kind: "transient", status: 403, retryAt: Date.now() + 60_000 }),
+    ];
     await box.drain();
     const again = await box.drain();
     expect(again.error?.message).toMatch(/waiting for GitHub's rate limit/);
@@ -103,7 +135,8 @@ describe("the outbox", () => {
   it("caps the writes of one (sha, context) far below GitHub's 1,000", async () => {
     const github = new FakeGitHub();
     const box = await outbox(memoryFiles(), github);
-    for (let i = 0; i < CONTEXT_WRITE_CAP + 5; i++) await box.enqueue([status("flappy", i % 2 ? "success" : "failure", `n${i}`)]);
+    for (let i = 0; i < CONTEXT_WRITE_CAP + 5; i++)
+      await box.enqueue([status("flappy", i % 2 ? "success" : "failure", `n${i}`)]);
     await box.drain();
     expect(github.posted).toHaveLength(CONTEXT_WRITE_CAP);
     expect(CONTEXT_WRITE_CAP).toBeLessThan(1000);
@@ -111,9 +144,15 @@ describe("the outbox", () => {
 
   it("mirrors a model status to the head of the PR the commit belongs to (PRs into the branch only)", async () => {
     const github = new FakeGitHub();
-    github.pulls = [{ number: 7, head_sha: PR_HEAD, base_ref: "main" }, { number: 8, head_sha: "c".repeat(40), base_ref: "release" }];
+    github.pulls = [
+      { number: 7, head_sha: PR_HEAD, base_ref: "main" },
+      { number: 8, head_sha: "c".repeat(40), base_ref: "release" },
+    ];
     const box = await outbox(memoryFiles(), github);
-    await box.enqueue([status("serve/h1/a/x", "success", "RUNNING", true), { kind: "comment", sha: SHA, body: "<!-- serve-gitops:agent cluster=h1 -->\nhi" }]);
+    await box.enqueue([
+      status("serve/h1/a/x", "success", "RUNNING", true),
+      { kind: "comment", sha: SHA, body: "<!-- serve-gitops:agent cluster=h1 -->\nhi" },
+    ]);
     await box.drain();
     expect(github.posted).toEqual(["a serve/h1/a/x success RUNNING", "b serve/h1/a/x success RUNNING"]);
     expect(github.comments.get(7)).toContain("hi");

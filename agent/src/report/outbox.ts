@@ -70,13 +70,19 @@ export class Outbox {
     let skipped = 0;
     let dropped = 0;
     if (this.options.now() < this.notBefore) {
-      const error = new GitHubError(`waiting for GitHub's rate limit to reset at ${new Date(this.notBefore).toISOString()}`, { kind: "transient", retryAt: this.notBefore });
+      const error = new GitHubError(
+        `waiting for GitHub's rate limit to reset at ${new Date(this.notBefore).toISOString()}`,
+        { kind: "transient", retryAt: this.notBefore },
+      );
       return { written, skipped, dropped, error };
     }
     while (this.record.outbox.length > 0) {
       const entry = this.record.outbox[0]!;
       try {
-        const result = entry.write.kind === "status" ? await this.status(entry.write, this.suspect.has(entry.id)) : await this.comment(entry.write);
+        const result =
+          entry.write.kind === "status"
+            ? await this.status(entry.write, this.suspect.has(entry.id))
+            : await this.comment(entry.write);
         written += result.written;
         skipped += result.skipped;
       } catch (error) {
@@ -86,7 +92,10 @@ export class Outbox {
           return { written, skipped, dropped, error: error as Error };
         }
         dropped++;
-        this.options.log.error({ err: safeError(error), write: describeWrite(entry.write) }, "GitHub refused a write; dropping it");
+        this.options.log.error(
+          { err: safeError(error), write: describeWrite(entry.write) },
+          "GitHub refused a write; dropping it",
+        );
       }
       this.suspect.delete(entry.id);
       await this.save({ ...this.record, outbox: this.record.outbox.slice(1) });
@@ -97,7 +106,8 @@ export class Outbox {
   private async status(write: StatusWrite, suspect: boolean): Promise<{ written: number; skipped: number }> {
     const targets = [write.sha];
     if (write.mirror) {
-      for (const pr of await this.pulls(write.sha)) if (pr.head_sha !== write.sha && !targets.includes(pr.head_sha)) targets.push(pr.head_sha);
+      for (const pr of await this.pulls(write.sha))
+        if (pr.head_sha !== write.sha && !targets.includes(pr.head_sha)) targets.push(pr.head_sha);
     }
     let written = 0;
     let skipped = 0;
@@ -109,16 +119,28 @@ export class Outbox {
         continue;
       }
       if (before && before.writes >= CONTEXT_WRITE_CAP) {
-        this.options.log.warn({ sha, context: write.context, writes: before.writes }, "context write cap reached; not writing it again for this commit");
+        this.options.log.warn(
+          { sha, context: write.context, writes: before.writes },
+          "context write cap reached; not writing it again for this commit",
+        );
         skipped++;
         continue;
       }
       const { reporter, log } = this.options;
-      const request = { state: write.state, context: write.context, description: write.description, ...(write.target_url ? { target_url: write.target_url } : {}) };
+      const request = {
+        state: write.state,
+        context: write.context,
+        description: write.description,
+        ...(write.target_url ? { target_url: write.target_url } : {}),
+      };
       if (reporter) await reporter.postStatus(sha, request);
       else log.info({ sha, ...request }, "dry run: would post a commit status");
       written++;
-      this.record = withPosted(this.record, sha, write.context, { state: write.state, description: write.description, writes: (before?.writes ?? 0) + 1 });
+      this.record = withPosted(this.record, sha, write.context, {
+        state: write.state,
+        description: write.description,
+        writes: (before?.writes ?? 0) + 1,
+      });
       await this.save(this.record);
     }
     return { written, skipped };
@@ -130,7 +152,11 @@ export class Outbox {
     if (!this.options.reporter) return;
     for (const s of await this.options.reporter.combinedStatus(sha)) {
       const before = this.record.posted[sha]?.[s.context];
-      this.record = withPosted(this.record, sha, s.context, { state: s.state, description: s.description, writes: Math.max(before?.writes ?? 1, 1) });
+      this.record = withPosted(this.record, sha, s.context, {
+        state: s.state,
+        description: s.description,
+        writes: Math.max(before?.writes ?? 1, 1),
+      });
     }
   }
 
@@ -140,7 +166,10 @@ export class Outbox {
     const { reporter, branch } = this.options;
     const pulls = reporter ? (await reporter.pullsOf(sha)).filter((p) => p.base_ref === branch) : [];
     const keys = Object.keys(this.record.pulls);
-    const kept = keys.length >= KEEP_SHAS ? Object.fromEntries(keys.slice(-KEEP_SHAS + 1).map((k) => [k, this.record.pulls[k]!])) : this.record.pulls;
+    const kept =
+      keys.length >= KEEP_SHAS
+        ? Object.fromEntries(keys.slice(-KEEP_SHAS + 1).map((k) => [k, this.record.pulls[k]!]))
+        : this.record.pulls;
     this.record = { ...this.record, pulls: { ...kept, [sha]: pulls } };
     return pulls;
   }
@@ -164,7 +193,10 @@ export class Outbox {
       if (id === undefined) id = await reporter.createComment(pr.number, write.body);
       else await reporter.updateComment(id, write.body);
       written++;
-      this.record = { ...this.record, comments: { ...this.record.comments, [String(pr.number)]: { id, digest } } };
+      this.record = {
+        ...this.record,
+        comments: { ...this.record.comments, [String(pr.number)]: { id, digest } },
+      };
       await this.save(this.record);
     }
     return { written, skipped };
@@ -180,10 +212,13 @@ function withPosted(record: GitHubRecord, sha: string, context: string, entry: P
   let posted = record.posted;
   if (!(sha in posted)) {
     const keys = Object.keys(posted);
-    if (keys.length >= KEEP_SHAS) posted = Object.fromEntries(keys.slice(-KEEP_SHAS + 1).map((k) => [k, posted[k]!]));
+    if (keys.length >= KEEP_SHAS)
+      posted = Object.fromEntries(keys.slice(-KEEP_SHAS + 1).map((k) => [k, posted[k]!]));
   }
   return { ...record, posted: { ...posted, [sha]: { ...posted[sha], [context]: entry } } };
 }
 
 const describeWrite = (w: GitHubWrite) =>
-  w.kind === "status" ? { sha: w.sha, context: w.context, state: w.state, description: w.description } : { sha: w.sha, comment: true };
+  w.kind === "status"
+    ? { sha: w.sha, context: w.context, state: w.state, description: w.description }
+    : { sha: w.sha, comment: true };

@@ -7,13 +7,26 @@ import { dueWrites, type GitHubWrite } from "./status-plan";
 
 const HEAD = "f".repeat(40);
 const counts = { running: 0, deploying: 0, failed: 0 };
-const statuses = (writes: GitHubWrite[]) => writes.flatMap((w) => (w.kind === "status" ? [`${w.context} ${w.state} ${w.description}`] : []));
+const statuses = (writes: GitHubWrite[]) =>
+  writes.flatMap((w) => (w.kind === "status" ? [`${w.context} ${w.state} ${w.description}`] : []));
 
 function rollout(k: number, max = 50) {
   const specs = Object.fromEntries(Array.from({ length: k }, (_, i) => [`alice/m${i}`, spec(`m${i}`)]));
   const desired = desiredOf(specs, { sha: HEAD, cluster: { sync: { max_model_statuses: max } } });
   const before = observedOf(undefined);
-  const started = markApplied(startRollout({ state: { heads: [], tracked: [] }, head: HEAD, changes: compare(desired, before).changes, desired, observed: before, attribution: new Map(), now: 0 }), HEAD, 1);
+  const started = markApplied(
+    startRollout({
+      state: { heads: [], tracked: [] },
+      head: HEAD,
+      changes: compare(desired, before).changes,
+      desired,
+      observed: before,
+      attribution: new Map(),
+      now: 0,
+    }),
+    HEAD,
+    1,
+  );
   return { desired, started };
 }
 
@@ -28,8 +41,19 @@ describe("dueWrites", () => {
       "serve/h1/alice/m2 pending deploying 1x1 GPU",
     ]);
     expect(dueWrites({ state: first.state, cluster: "h1", counts, models: {} }).writes).toEqual([]);
-    const settled = progressRollout({ state: first.state, observed: observedOf(desired, { deployedAt: 2000 }), desired, now: 5, clusterDeploying: 0 });
-    const final = dueWrites({ state: settled, cluster: "h1", counts: { running: 3, deploying: 0, failed: 0 }, models: {} });
+    const settled = progressRollout({
+      state: first.state,
+      observed: observedOf(desired, { deployedAt: 2000 }),
+      desired,
+      now: 5,
+      clusterDeploying: 0,
+    });
+    const final = dueWrites({
+      state: settled,
+      cluster: "h1",
+      counts: { running: 3, deploying: 0, failed: 0 },
+      models: {},
+    });
     expect(statuses(final.writes)).toEqual([
       "serve/h1/alice/m0 success RUNNING alice-202601061235-m0",
       "serve/h1/alice/m1 success RUNNING alice-202601061235-m1",
@@ -43,8 +67,19 @@ describe("dueWrites", () => {
   it("above max_model_statuses: the cluster status and one summary", () => {
     const { desired, started } = rollout(4, 3);
     const first = dueWrites({ state: started, cluster: "h1", counts, models: {} });
-    const settled = progressRollout({ state: first.state, observed: observedOf(desired, { deployedAt: 2000 }), desired, now: 5, clusterDeploying: 0 });
-    const final = dueWrites({ state: settled, cluster: "h1", counts: { running: 4, deploying: 0, failed: 0 }, models: {} });
+    const settled = progressRollout({
+      state: first.state,
+      observed: observedOf(desired, { deployedAt: 2000 }),
+      desired,
+      now: 5,
+      clusterDeploying: 0,
+    });
+    const final = dueWrites({
+      state: settled,
+      cluster: "h1",
+      counts: { running: 4, deploying: 0, failed: 0 },
+      models: {},
+    });
     expect(statuses([...first.writes, ...final.writes])).toEqual([
       "serve/h1 pending 0 running, 0 deploying, 0 failed",
       "serve/h1/models pending deploying 4 models",
@@ -55,8 +90,18 @@ describe("dueWrites", () => {
 
   it("mirrors model statuses (not the cluster's) to pull requests, and links running models to their endpoint", () => {
     const { started } = rollout(1);
-    const writes = dueWrites({ state: started, cluster: "h1", counts, models: {}, statusUrl: "https://agent.example.com/status" }).writes;
-    expect(writes.map((w) => (w.kind === "status" ? `${w.context} mirror=${w.mirror} ${w.target_url}` : "comment"))).toEqual([
+    const writes = dueWrites({
+      state: started,
+      cluster: "h1",
+      counts,
+      models: {},
+      statusUrl: "https://agent.example.com/status",
+    }).writes;
+    expect(
+      writes.map((w) =>
+        w.kind === "status" ? `${w.context} mirror=${w.mirror} ${w.target_url}` : "comment",
+      ),
+    ).toEqual([
       "serve/h1 mirror=false https://agent.example.com/status",
       "serve/h1/alice/m0 mirror=true https://agent.example.com/status",
       "comment",

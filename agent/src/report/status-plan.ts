@@ -55,7 +55,8 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
   const link = (url: string | undefined) => (url ? { target_url: url } : {});
   const comment = (sha: string) => {
     const mine = tracked.filter((t) => t.sha === sha && t.outcome?.result !== "superseded");
-    if (mine.length > 0) writes.push({ kind: "comment", sha, body: commentBody(cluster, sha, mine, input.models) });
+    if (mine.length > 0)
+      writes.push({ kind: "comment", sha, body: commentBody(cluster, sha, mine, input.models) });
   };
 
   // 1. Pending statuses once the PUT is accepted — also when the models settled before the agent could say so
@@ -67,11 +68,27 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
     for (const sha of unique(announced.map((t) => t.sha))) {
       const group = announced.filter((t) => t.sha === sha);
       if (h.summaryShas.includes(sha)) {
-        writes.push({ kind: "status", sha, context: summaryContext(cluster), state: "pending", description: describe.summaryPending(group.length), mirror: true, ...link(statusUrl) });
+        writes.push({
+          kind: "status",
+          sha,
+          context: summaryContext(cluster),
+          state: "pending",
+          description: describe.summaryPending(group.length),
+          mirror: true,
+          ...link(statusUrl),
+        });
       } else {
         for (const t of group) {
           const description = t.kind === "undeploy" ? describe.undeploying() : describe.deploying(t.replicas);
-          writes.push({ kind: "status", sha, context: modelContext(cluster, t.key), state: "pending", description, mirror: true, ...link(statusUrl ?? t.endpoint) });
+          writes.push({
+            kind: "status",
+            sha,
+            context: modelContext(cluster, t.key),
+            state: "pending",
+            description,
+            mirror: true,
+            ...link(statusUrl ?? t.endpoint),
+          });
         }
       }
       comment(sha);
@@ -85,7 +102,15 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
     if (!t.outcome || t.reported || isSummarised(heads, t)) return t;
     const state = SUCCESS.has(t.outcome.result) ? "success" : "failure";
     const url = t.outcome.result === "running" ? t.endpoint : (statusUrl ?? t.endpoint);
-    writes.push({ kind: "status", sha: t.sha, context: modelContext(cluster, t.key), state, description: t.outcome.description, mirror: true, ...link(url) });
+    writes.push({
+      kind: "status",
+      sha: t.sha,
+      context: modelContext(cluster, t.key),
+      state,
+      description: t.outcome.description,
+      mirror: true,
+      ...link(url),
+    });
     finished.add(t.sha);
     return { ...t, reported: true };
   });
@@ -101,7 +126,15 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
       const description = fitDescription(
         `${count("running")} running, ${count("undeployed")} undeployed, ${failed} failed of ${group.length} models${failed > 0 && firstError ? `; ${firstError}` : ""}`,
       );
-      writes.push({ kind: "status", sha, context: summaryContext(cluster), state: failed > 0 ? "failure" : "success", description, mirror: true, ...link(statusUrl) });
+      writes.push({
+        kind: "status",
+        sha,
+        context: summaryContext(cluster),
+        state: failed > 0 ? "failure" : "success",
+        description,
+        mirror: true,
+        ...link(statusUrl),
+      });
       tracked = tracked.map((t) => (group.includes(t) ? { ...t, reported: true } : t));
       finished.add(sha);
     }
@@ -115,9 +148,18 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
     if (!h.settled || h.reported) return h;
     if (h.failure) writes.push(clusterWrite(h.sha, cluster, "failure", h.failure, statusUrl));
     else if (h.supersededBy) {
-      if (h.announced) writes.push(clusterWrite(h.sha, cluster, "success", describe.superseded(h.supersededBy), statusUrl));
+      if (h.announced)
+        writes.push(clusterWrite(h.sha, cluster, "success", describe.superseded(h.supersededBy), statusUrl));
     } else if (h.applied) {
-      writes.push(clusterWrite(h.sha, cluster, input.counts.failed > 0 ? "failure" : "success", describe.cluster(input.counts), statusUrl));
+      writes.push(
+        clusterWrite(
+          h.sha,
+          cluster,
+          input.counts.failed > 0 ? "failure" : "success",
+          describe.cluster(input.counts),
+          statusUrl,
+        ),
+      );
     }
     return { ...h, reported: true };
   });
@@ -132,7 +174,13 @@ function isSummarised(heads: readonly HeadRollout[], t: TrackedModel): boolean {
   return heads.some((h) => h.sha === t.head && h.summaryShas.includes(t.sha));
 }
 
-export function clusterWrite(sha: string, cluster: string, state: CommitState, description: string, statusUrl?: string): StatusWrite {
+export function clusterWrite(
+  sha: string,
+  cluster: string,
+  state: CommitState,
+  description: string,
+  statusUrl?: string,
+): StatusWrite {
   return {
     kind: "status",
     sha,

@@ -89,9 +89,10 @@ export class Agent {
       if (options.checkHead) head = await this.attempt(() => this.followHead());
       if (!this.desired && this.record.desired) await this.attempt(() => this.load(this.record.desired!));
       const desired = this.desired;
-      const observed = desired && (await this.attempt(() => this.deps.ray.ready(desired)))
-        ? await this.attempt(() => this.deps.target.observe())
-        : undefined;
+      const observed =
+        desired && (await this.attempt(() => this.deps.ray.ready(desired)))
+          ? await this.attempt(() => this.deps.target.observe())
+          : undefined;
       if (observed) action = (await this.attempt(() => this.reconcileWith(observed))) ?? "skipped";
       await this.attempt(() => this.drain());
     } finally {
@@ -113,8 +114,14 @@ export class Agent {
     } catch (error) {
       this.faults.push(error);
       const level = isTransient(error) ? "warn" : "error";
-      this.deps.log[level]({ err: safeError(error) }, error instanceof AgentError ? error.message : "unexpected error in the cycle");
-      if (error instanceof RayError) this.deps.metrics.rayErrors.inc({ kind: error.status === undefined ? "unreachable" : String(error.status) });
+      this.deps.log[level](
+        { err: safeError(error) },
+        error instanceof AgentError ? error.message : "unexpected error in the cycle",
+      );
+      if (error instanceof RayError)
+        this.deps.metrics.rayErrors.inc({
+          kind: error.status === undefined ? "unreachable" : String(error.status),
+        });
       return undefined;
     }
   }
@@ -129,14 +136,23 @@ export class Agent {
     const snapshot = await source.snapshot(head);
     const result = desiredFromSnapshot(snapshot, cluster, new Date(this.deps.now()));
     if (!result.ok) {
-      log.warn({ sha: head, reason: result.reason, errors: result.diagnostics.length }, "commit refused; the last good config keeps serving");
-      this.deps.metrics.refusals.inc({ reason: result.reason.startsWith("not rendered") ? "unrendered" : "invalid" });
+      log.warn(
+        { sha: head, reason: result.reason, errors: result.diagnostics.length },
+        "commit refused; the last good config keeps serving",
+      );
+      this.deps.metrics.refusals.inc({
+        reason: result.reason.startsWith("not rendered") ? "unrendered" : "invalid",
+      });
       const refused = Object.entries({ ...this.record.refused, [head]: result.reason }).slice(-MAX_REFUSED);
-      await this.deps.outbox.enqueue([clusterWrite(head, cluster, "failure", result.reason, this.deps.statusUrl)]);
+      await this.deps.outbox.enqueue([
+        clusterWrite(head, cluster, "failure", result.reason, this.deps.statusUrl),
+      ]);
       await this.save({ ...this.record, refused: Object.fromEntries(refused) });
       return head;
     }
-    this.allowPrune = pruneAllowance(await source.trailers(head, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100));
+    this.allowPrune = pruneAllowance(
+      await source.trailers(head, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100),
+    );
     this.desired = result.desired;
     log.info({ sha: head, models: result.desired.models.size }, "new commit");
     await this.save({ ...this.record, desired: head });
@@ -145,9 +161,15 @@ export class Agent {
 
   private async load(sha: string): Promise<void> {
     await this.deps.source.ensure(sha);
-    const result = desiredFromSnapshot(await this.deps.source.snapshot(sha), this.deps.cluster, new Date(this.deps.now()));
+    const result = desiredFromSnapshot(
+      await this.deps.source.snapshot(sha),
+      this.deps.cluster,
+      new Date(this.deps.now()),
+    );
     if (!result.ok) return;
-    this.allowPrune = pruneAllowance(await this.deps.source.trailers(sha, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100));
+    this.allowPrune = pruneAllowance(
+      await this.deps.source.trailers(sha, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100),
+    );
     this.desired = result.desired;
   }
 
@@ -155,7 +177,13 @@ export class Agent {
   private async reconcileWith(observed: Observed): Promise<Action["kind"]> {
     const desired = this.desired!;
     const { log, metrics, now } = this.deps;
-    const decision = reconcile({ desired, observed, record: this.record, suspend: this.deps.suspend, allowPrune: this.allowPrune });
+    const decision = reconcile({
+      desired,
+      observed,
+      record: this.record,
+      suspend: this.deps.suspend,
+      allowPrune: this.allowPrune,
+    });
     const action = decision.action;
     const events: NewEvent[] = [];
     const queued = new Set<string>();
@@ -184,7 +212,9 @@ export class Agent {
         log.warn({ sha: desired.sha, guard: action.refusal.guard, reason }, "apply refused by a guard");
         metrics.refusals.inc({ reason: action.refusal.guard });
         for (const key of queued) events.push({ key, type: "REFUSED", sha: desired.sha, message: reason });
-        await this.deps.outbox.enqueue([clusterWrite(desired.sha, this.deps.cluster, "failure", reason, this.deps.statusUrl)]);
+        await this.deps.outbox.enqueue([
+          clusterWrite(desired.sha, this.deps.cluster, "failure", reason, this.deps.statusUrl),
+        ]);
       }
     } else if (action.kind === "hold") {
       for (const c of action.changes) queued.add(c.key);
@@ -192,9 +222,13 @@ export class Agent {
       const signature = `${desired.sha} ${decision.comparison?.differences.join(",")}`;
       if (this.lastDrift !== signature) {
         this.lastDrift = signature;
-        log.warn({ sha: desired.sha, why: action.why, differences: decision.comparison?.differences }, "drift: Serve differs from the applied commit");
+        log.warn(
+          { sha: desired.sha, why: action.why, differences: decision.comparison?.differences },
+          "drift: Serve differs from the applied commit",
+        );
         metrics.driftEvents.inc({ action: "reported" });
-        for (const c of action.changes) events.push({ key: c.key, type: "DRIFT_DETECTED", sha: desired.sha, message: c.detail });
+        for (const c of action.changes)
+          events.push({ key: c.key, type: "DRIFT_DETECTED", sha: desired.sha, message: c.detail });
       }
     }
     if (action.kind !== "report-drift") this.lastDrift = "";
@@ -205,7 +239,14 @@ export class Agent {
       const c = countStates(this.record.models);
       return c.DEPLOYING + c.QUEUED + c.DELETING;
     };
-    if (!justApplied) rollout = progressRollout({ state: rollout, observed, desired, now: now(), clusterDeploying: deploying() });
+    if (!justApplied)
+      rollout = progressRollout({
+        state: rollout,
+        observed,
+        desired,
+        now: now(),
+        clusterDeploying: deploying(),
+      });
     const id = (t: { key: string; sha: string; head: string }) => `${t.key} ${t.sha} ${t.head}`;
     const settledBefore = new Set(this.record.rollout.tracked.filter((t) => t.outcome).map(id));
     for (const t of rollout.tracked) {
@@ -213,16 +254,33 @@ export class Agent {
       // RUNNING and FAILED events come from the model's state itself (models.ts).
       const type = OUTCOME_EVENT[t.outcome.result];
       if (type) events.push({ key: t.key, type, sha: t.sha, message: t.outcome.description });
-      log.info({ model: t.key, sha: t.sha, result: t.outcome.result, description: t.outcome.description }, "model settled");
+      log.info(
+        { model: t.key, sha: t.sha, result: t.outcome.result, description: t.outcome.description },
+        "model settled",
+      );
     }
-    const models = updateModels({ records: this.record.models, desired, observed, rollout, queued, events, now: new Date(now()) });
+    const models = updateModels({
+      records: this.record.models,
+      desired,
+      observed,
+      rollout,
+      queued,
+      events,
+      now: new Date(now()),
+    });
     for (const key of models.gone) log.info({ model: key }, "model undeployed");
     const counts = countStates(models.records);
     metrics.setModels(counts);
 
     // Newly settled heads: the applied mark.
     for (const h of rollout.heads) {
-      if (h.settled && !h.supersededBy && !h.failure && !this.record.rollout.heads.find((b) => b.sha === h.sha)?.settled && h.applied) {
+      if (
+        h.settled &&
+        !h.supersededBy &&
+        !h.failure &&
+        !this.record.rollout.heads.find((b) => b.sha === h.sha)?.settled &&
+        h.applied
+      ) {
         marks = { ...marks, applied: { sha: h.sha, at: new Date(now()).toISOString() } };
         metrics.lastAppliedTime.set(now() / 1000);
         log.info({ sha: h.sha, ...counts }, "commit applied: its models settled");
@@ -231,14 +289,19 @@ export class Agent {
     const due = dueWrites({
       state: rollout,
       cluster: this.deps.cluster,
-      counts: { running: counts.RUNNING, deploying: counts.DEPLOYING + counts.QUEUED + counts.DELETING, failed: counts.FAILED },
+      counts: {
+        running: counts.RUNNING,
+        deploying: counts.DEPLOYING + counts.QUEUED + counts.DELETING,
+        failed: counts.FAILED,
+      },
       models: models.records,
       ...(this.deps.statusUrl ? { statusUrl: this.deps.statusUrl } : {}),
     });
     // Outbox first: if the disk refuses, the rollout's flags stay as they were and the writes are owed again.
     await this.deps.outbox.enqueue(due.writes);
     const next = { ...this.record, rollout: due.state, marks, models: models.records };
-    const moved = JSON.stringify([next.rollout, next.marks]) !== JSON.stringify([this.record.rollout, this.record.marks]);
+    const moved =
+      JSON.stringify([next.rollout, next.marks]) !== JSON.stringify([this.record.rollout, this.record.marks]);
     // An idle cycle writes nothing to disk.
     if (moved || models.changed) await this.save(next);
     return action.kind;
@@ -253,26 +316,53 @@ export class Agent {
     const { log, metrics, now, source, cluster } = this.deps;
     let { rollout, marks } = this.record;
     if (this.deps.dryRun) {
-      log.info({ sha: desired.sha, cause: action.cause, changes: action.changes.map((c) => `${c.kind} ${c.key}`) }, "dry run: would PUT the Serve config");
+      log.info(
+        { sha: desired.sha, cause: action.cause, changes: action.changes.map((c) => `${c.kind} ${c.key}`) },
+        "dry run: would PUT the Serve config",
+      );
       return { rollout, marks };
     }
     if (action.cause === "commit") {
-      const attribution = await attribute(source, cluster, desired.sha, marks.attempted?.sha, action.changes).catch((error: unknown) => {
+      const attribution = await attribute(
+        source,
+        cluster,
+        desired.sha,
+        marks.attempted?.sha,
+        action.changes,
+      ).catch((error: unknown) => {
         log.warn({ err: safeError(error) }, "cannot read the history; statuses go to the head commit");
         return new Map<string, string[]>();
       });
       const endpoints = new Map(Object.values(this.record.models).map((m) => [m.key, m.endpoint]));
-      rollout = startRollout({ state: rollout, head: desired.sha, changes: action.changes, desired, observed, attribution, now: now(), endpoints });
+      rollout = startRollout({
+        state: rollout,
+        head: desired.sha,
+        changes: action.changes,
+        desired,
+        observed,
+        attribution,
+        now: now(),
+        endpoints,
+      });
       marks = { ...marks, attempted: { sha: desired.sha, at: new Date(now()).toISOString() } };
       // The attempted mark is on disk before the PUT goes out; if it cannot be written, nothing is applied.
       await this.save({ ...this.record, rollout, marks, blocked: undefined });
-      for (const c of action.changes) events.push({ key: c.key, type: c.kind === "undeploy" ? "UNDEPLOY_REQUESTED" : "DEPLOY_REQUESTED", sha: desired.sha, message: c.detail });
+      for (const c of action.changes)
+        events.push({
+          key: c.key,
+          type: c.kind === "undeploy" ? "UNDEPLOY_REQUESTED" : "DEPLOY_REQUESTED",
+          sha: desired.sha,
+          message: c.detail,
+        });
     }
     try {
       await this.deps.target.apply(desired.config);
     } catch (error) {
       if (!(error instanceof RayError) || error.kind !== "terminal") throw error;
-      const reason = error.status === 400 ? `Ray rejected the config: ${errorSummary(error.body) ?? error.message}` : error.message;
+      const reason =
+        error.status === 400
+          ? `Ray rejected the config: ${errorSummary(error.body) ?? error.message}`
+          : error.message;
       log.error({ sha: desired.sha, err: safeError(error) }, "Ray refused the PUT; waiting for a new commit");
       rollout = failHead(rollout, desired.sha, reason, now());
       await this.save({ ...this.record, rollout, marks, blocked: { sha: desired.sha, reason } });
@@ -280,11 +370,23 @@ export class Agent {
       if (error.status !== 400) this.faults.push(error);
       return { rollout, marks };
     }
-    log.info({ sha: desired.sha, cause: action.cause, applications: desired.config.applications.length, changes: action.changes.length }, "PUT /api/serve/applications/ accepted");
+    log.info(
+      {
+        sha: desired.sha,
+        cause: action.cause,
+        applications: desired.config.applications.length,
+        changes: action.changes.length,
+      },
+      "PUT /api/serve/applications/ accepted",
+    );
     if (action.cause === "drift") {
       metrics.driftEvents.inc({ action: "corrected" });
-      log.warn({ sha: desired.sha, changes: action.changes.map((c) => `${c.kind} ${c.key}`) }, "drift corrected: re-applied the commit");
-      for (const c of action.changes) events.push({ key: c.key, type: "DRIFT_CORRECTED", sha: desired.sha, message: c.detail });
+      log.warn(
+        { sha: desired.sha, changes: action.changes.map((c) => `${c.kind} ${c.key}`) },
+        "drift corrected: re-applied the commit",
+      );
+      for (const c of action.changes)
+        events.push({ key: c.key, type: "DRIFT_CORRECTED", sha: desired.sha, message: c.detail });
     } else {
       rollout = markApplied(rollout, desired.sha, now());
       for (const c of action.changes) events.push({ key: c.key, type: "APPLIED", sha: desired.sha });
@@ -303,8 +405,20 @@ export class Agent {
     this.deps.metrics.outbox.set(this.deps.outbox.size);
     if (result.error) throw result.error;
     const { applied, attempted, reported } = this.record.marks;
-    if (this.deps.outbox.size === 0 && applied && applied.sha === attempted?.sha && reported?.sha !== applied.sha && !isRolloutActive(this.record.rollout)) {
-      await this.save({ ...this.record, marks: { ...this.record.marks, reported: { sha: applied.sha, at: new Date(this.deps.now()).toISOString() } } });
+    if (
+      this.deps.outbox.size === 0 &&
+      applied &&
+      applied.sha === attempted?.sha &&
+      reported?.sha !== applied.sha &&
+      !isRolloutActive(this.record.rollout)
+    ) {
+      await this.save({
+        ...this.record,
+        marks: {
+          ...this.record.marks,
+          reported: { sha: applied.sha, at: new Date(this.deps.now()).toISOString() },
+        },
+      });
     }
   }
 
@@ -312,7 +426,11 @@ export class Agent {
     try {
       await this.deps.store.saveRecord(record);
     } catch (error) {
-      if (error instanceof StateStoreError) this.deps.log.error({ err: safeError(error) }, "cannot write the agent's state; nothing is applied until it can");
+      if (error instanceof StateStoreError)
+        this.deps.log.error(
+          { err: safeError(error) },
+          "cannot write the agent's state; nothing is applied until it can",
+        );
       throw error;
     }
     this.record = record;

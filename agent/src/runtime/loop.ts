@@ -86,7 +86,11 @@ export class AgentLoop {
     // The watch: until the changed models settle (or time out) and the statuses are written.
     while ((report.busy || report.faults.length > 0) && !this.stopped) {
       if (this.faultyCycles >= max) return this.fail(report.faults);
-      await this.sleep(report.faults.length > 0 ? backoffMs(this.faultyCycles, this.options.watchIntervalMs, MAX_BACKOFF_MS) : this.options.watchIntervalMs);
+      await this.sleep(
+        report.faults.length > 0
+          ? backoffMs(this.faultyCycles, this.options.watchIntervalMs, MAX_BACKOFF_MS)
+          : this.options.watchIntervalMs,
+      );
       report = await this.cycle(false);
       if (fatal(report) || report.terminal) return this.fail(report.faults);
     }
@@ -114,7 +118,11 @@ export class AgentLoop {
       if (this.stopped) break;
       let delay: number;
       if (report.faults.length > 0) {
-        delay = backoffMs(this.faultyCycles, Math.min(intervalMs, 1000), Math.max(MAX_BACKOFF_MS, intervalMs));
+        delay = backoffMs(
+          this.faultyCycles,
+          Math.min(intervalMs, 1000),
+          Math.max(MAX_BACKOFF_MS, intervalMs),
+        );
         headDue = true;
       } else {
         const untilHead = Math.max(0, nextHead - this.now());
@@ -155,5 +163,5 @@ export class AgentLoop {
   }
 }
 
-const fatal = (report: CycleReport): boolean => report.faults.some((f) => f.name === "UnsupportedRayError" || f.name === "LockError");
-
+const fatal = (report: CycleReport): boolean =>
+  report.faults.some((f) => f.name === "UnsupportedRayError" || f.name === "LockError");

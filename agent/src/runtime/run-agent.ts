@@ -90,7 +90,13 @@ export async function startAgent(config: AgentConfig, overrides: AgentOverrides 
   }
 }
 
-async function assemble(config: AgentConfig, overrides: AgentOverrides, log: Logger, now: () => number, lock: StateLock): Promise<RunningAgent> {
+async function assemble(
+  config: AgentConfig,
+  overrides: AgentOverrides,
+  log: Logger,
+  now: () => number,
+  lock: StateLock,
+): Promise<RunningAgent> {
   const metrics = new AgentMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
   const files = config.dryRun ? readOnly(overrides.files ?? nodeFilePort) : (overrides.files ?? nodeFilePort);
   const store = new StateStore(config.stateDir, files);
@@ -129,7 +135,14 @@ async function assemble(config: AgentConfig, overrides: AgentOverrides, log: Log
     });
     reporter = new GitHubReporter(octokit, config.githubRepo);
   }
-  const outbox = await Outbox.load({ cluster: config.cluster, branch: config.branch, store, reporter: config.dryRun ? undefined : reporter, log, now });
+  const outbox = await Outbox.load({
+    cluster: config.cluster,
+    branch: config.branch,
+    store,
+    reporter: config.dryRun ? undefined : reporter,
+    log,
+    now,
+  });
   const agent = new Agent(
     {
       cluster: config.cluster,
@@ -147,7 +160,13 @@ async function assemble(config: AgentConfig, overrides: AgentOverrides, log: Log
     },
     record,
   );
-  const loop = new AgentLoop(agent, { intervalMs: config.intervalMs, watchIntervalMs: config.watchIntervalMs, once: config.once, log, now });
+  const loop = new AgentLoop(agent, {
+    intervalMs: config.intervalMs,
+    watchIntervalMs: config.watchIntervalMs,
+    once: config.once,
+    log,
+    now,
+  });
 
   const status = (): StatusDoc => {
     const last = loop.lastCycle;
@@ -227,7 +246,14 @@ export async function runAgent(config: AgentConfig, overrides: AgentOverrides = 
   process.on("SIGTERM", onTerm);
   process.on("SIGINT", onInt);
   log.info(
-    { cluster: config.cluster, branch: config.branch, once: config.once, dryRun: config.dryRun, suspend: config.suspend, intervalMs: config.intervalMs },
+    {
+      cluster: config.cluster,
+      branch: config.branch,
+      once: config.once,
+      dryRun: config.dryRun,
+      suspend: config.suspend,
+      intervalMs: config.intervalMs,
+    },
     "serve-gitops agent started",
   );
   try {

@@ -86,9 +86,11 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     if (auth.via === "webhook") {
       const event = req.headers["x-github-event"];
       if (event === "ping") return send(res, 200, { pong: true });
-      if (event !== "push") return send(res, 400, { error: `event ${String(event)} is not handled: subscribe to push only` });
+      if (event !== "push")
+        return send(res, 400, { error: `event ${String(event)} is not handled: subscribe to push only` });
       const ref = parseRef(body);
-      if (ref !== undefined && ref !== `refs/heads/${deps.branch}`) return send(res, 200, { ignored: `push to ${ref}` });
+      if (ref !== undefined && ref !== `refs/heads/${deps.branch}`)
+        return send(res, 200, { ignored: `push to ${ref}` });
     }
     deps.onSync(auth.via);
     return send(res, 202, { queued: true });
@@ -96,9 +98,17 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   return send(res, 404, { error: "not found: /healthz /readyz /metrics /status POST /sync" });
 }
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = typeof body === "string" ? body : `${JSON.stringify(body, null, 2)}\n`;
-  res.writeHead(status, { "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json", ...headers });
+  res.writeHead(status, {
+    "content-type": typeof body === "string" ? "text/plain; charset=utf-8" : "application/json",
+    ...headers,
+  });
   res.end(text);
 }
 

@@ -26,7 +26,11 @@ export interface StatusInput {
   readonly ray: { readonly address: string; readonly version: string };
   readonly head?: string;
   readonly outbox: number;
-  readonly lastCycle?: { readonly at: number; readonly action: string; readonly faults: readonly { message: string }[] };
+  readonly lastCycle?: {
+    readonly at: number;
+    readonly action: string;
+    readonly faults: readonly { message: string }[];
+  };
 }
 
 export function statusDoc(input: StatusInput): StatusDoc {
@@ -44,10 +48,19 @@ export function statusDoc(input: StatusInput): StatusDoc {
     refused: Object.entries(record.refused)
       .slice(-10)
       .map(([sha, reason]) => ({ sha, reason })),
-    rollout: { active: record.rollout.heads.some((h) => !h.settled), watching: record.rollout.tracked.filter((t) => !t.outcome).length },
+    rollout: {
+      active: record.rollout.heads.some((h) => !h.settled),
+      watching: record.rollout.tracked.filter((t) => !t.outcome).length,
+    },
     outbox: input.outbox,
     ...(input.lastCycle
-      ? { last_cycle: { at: new Date(input.lastCycle.at).toISOString(), action: input.lastCycle.action, faults: input.lastCycle.faults.map((f) => f.message) } }
+      ? {
+          last_cycle: {
+            at: new Date(input.lastCycle.at).toISOString(),
+            action: input.lastCycle.action,
+            faults: input.lastCycle.faults.map((f) => f.message),
+          },
+        }
       : {}),
     models: Object.values(record.models).sort((a, b) => (a.key < b.key ? -1 : 1)),
   };

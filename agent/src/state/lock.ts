@@ -46,7 +46,9 @@ export function acquireLock(dir: string): StateLock {
     // Stale: its process is gone. Remove it and try once more (a racing agent may win; then we report it).
     rmSync(path, { force: true });
   }
-  throw new LockError(`another agent took ${path} while this one was starting: one agent per state directory`);
+  throw new LockError(
+    `another agent took ${path} while this one was starting: one agent per state directory`,
+  );
 }
 
 function readOwner(path: string): LockInfo | undefined {

@@ -31,7 +31,14 @@ export interface GitHubRecord {
   readonly comments: Readonly<Record<string, { readonly id: number; readonly digest: string }>>;
 }
 
-export const emptyGitHubRecord = (): GitHubRecord => ({ version: 1, nextId: 1, outbox: [], posted: {}, pulls: {}, comments: {} });
+export const emptyGitHubRecord = (): GitHubRecord => ({
+  version: 1,
+  nextId: 1,
+  outbox: [],
+  posted: {},
+  pulls: {},
+  comments: {},
+});
 
 const TRANSIENT_CODES = new Set(["ENOSPC", "EDQUOT", "EIO", "EAGAIN", "EBUSY", "EMFILE", "ENFILE"]);
 
@@ -51,9 +58,12 @@ export class StateStore {
     const record = await this.load<AgentRecord>(this.recordPath);
     if (!record) return emptyRecord(cluster);
     if (record.cluster !== cluster) {
-      throw new StateStoreError(`${this.recordPath} belongs to cluster ${record.cluster}, not ${cluster}: use one state directory per cluster`, {
-        kind: "terminal",
-      });
+      throw new StateStoreError(
+        `${this.recordPath} belongs to cluster ${record.cluster}, not ${cluster}: use one state directory per cluster`,
+        {
+          kind: "terminal",
+        },
+      );
     }
     return record;
   }
@@ -82,9 +92,15 @@ export class StateStore {
     try {
       value = JSON.parse(text) as T;
     } catch (error) {
-      throw new StateStoreError(`${path} is not valid JSON; move it away to start from Ray's and GitHub's own state`, { kind: "terminal", cause: error });
+      throw new StateStoreError(
+        `${path} is not valid JSON; move it away to start from Ray's and GitHub's own state`,
+        { kind: "terminal", cause: error },
+      );
     }
-    if (value.version !== 1) throw new StateStoreError(`${path} has version ${String(value.version)}; this agent reads version 1`, { kind: "terminal" });
+    if (value.version !== 1)
+      throw new StateStoreError(`${path} has version ${String(value.version)}; this agent reads version 1`, {
+        kind: "terminal",
+      });
     return value;
   }
 
@@ -99,9 +115,12 @@ export class StateStore {
 
 function wrap(error: unknown, message: string): StateStoreError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return new StateStoreError(`${message}: ${code ?? (error instanceof Error ? error.message : String(error))}`, {
-    kind: code !== undefined && TRANSIENT_CODES.has(code) ? "transient" : "terminal",
-    cause: error,
-    ...(code !== undefined ? { code } : {}),
-  });
+  return new StateStoreError(
+    `${message}: ${code ?? (error instanceof Error ? error.message : String(error))}`,
+    {
+      kind: code !== undefined && TRANSIENT_CODES.has(code) ? "transient" : "terminal",
+      cause: error,
+      ...(code !== undefined ? { code } : {}),
+    },
+  );
 }

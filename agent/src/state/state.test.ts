@@ -16,15 +16,22 @@ describe("the state directory lock", () => {
   it("lets one agent in and tells a second one who holds it", () => {
     fresh();
     const lock = acquireLock(dir);
-    expect(() => acquireLock(dir)).toThrow(/another agent \(pid \d+ on .*\) holds .*agent\.lock: one agent per state directory/);
+    expect(() => acquireLock(dir)).toThrow(
+      /another agent \(pid \d+ on .*\) holds .*agent\.lock: one agent per state directory/,
+    );
     lock.release();
     acquireLock(dir).release();
   });
 
   it("takes over the lock of an agent that was killed", () => {
     fresh();
-    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" });
-    writeFileSync(join(dir, "agent.lock"), JSON.stringify({ pid: Number(dead.stdout), host: hostname(), started: "earlier" }));
+    const dead = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], {
+      encoding: "utf8",
+    });
+    writeFileSync(
+      join(dir, "agent.lock"),
+      JSON.stringify({ pid: Number(dead.stdout), host: hostname(), started: "earlier" }),
+    );
     const lock = acquireLock(dir);
     expect(JSON.parse(readFileSync(lock.path, "utf8"))).toMatchObject({ pid: process.pid });
     lock.release();
@@ -44,7 +51,10 @@ describe("the state store", () => {
 
   it("turns ENOSPC from the file port into a transient StateStoreError", async () => {
     fresh();
-    const full: FilePort = { read: async () => undefined, write: async () => Promise.reject(Object.assign(new Error("no space"), { code: "ENOSPC" })) };
+    const full: FilePort = {
+      read: async () => undefined,
+      write: async () => Promise.reject(Object.assign(new Error("no space"), { code: "ENOSPC" })),
+    };
     const error = await new StateStore(dir, full).saveRecord(emptyRecord("h1")).catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "StateStoreError", kind: "transient", code: "ENOSPC" });
   });

@@ -12,10 +12,15 @@ export const assembleCommand: Command = {
 
 The config is derived from the cluster's cluster.yaml and its rendered fragments; it is never committed.`,
   async run(argv) {
-    const { values } = parse(argv, { repo: { type: "string" }, cluster: { type: "string" }, format: { type: "string" } });
+    const { values } = parse(argv, {
+      repo: { type: "string" },
+      cluster: { type: "string" },
+      format: { type: "string" },
+    });
     if (!values.cluster) throw new UsageError("--cluster is required");
     const format = values.format ?? "yaml";
-    if (format !== "yaml" && format !== "json") throw new UsageError(`--format must be yaml or json (got "${format}")`);
+    if (format !== "yaml" && format !== "json")
+      throw new UsageError(`--format must be yaml or json (got "${format}")`);
     const { snapshot } = loadRepo(values.repo);
     const result = checkRepo(snapshot, { now: new Date() });
     if (!result.ok || !result.render) {
@@ -27,13 +32,18 @@ The config is derived from the cluster's cluster.yaml and its rendered fragments
       return 1;
     }
     const cluster = result.validation.model.clusters.get(values.cluster);
-    if (!cluster) throw new UsageError(`unknown cluster "${values.cluster}": ${[...result.validation.model.clusters.keys()].join(", ")}`);
+    if (!cluster)
+      throw new UsageError(
+        `unknown cluster "${values.cluster}": ${[...result.validation.model.clusters.keys()].join(", ")}`,
+      );
     const assembled = assemble(cluster, result.render.fragments, snapshot);
     if (!assembled.config) {
       process.stdout.write(formatDiagnostics(assembled.diagnostics));
       return 1;
     }
-    process.stdout.write(format === "json" ? `${JSON.stringify(assembled.config, null, 2)}\n` : assembled.text!);
+    process.stdout.write(
+      format === "json" ? `${JSON.stringify(assembled.config, null, 2)}\n` : assembled.text!,
+    );
     return 0;
   },
 };

@@ -17,7 +17,12 @@ export const newCommand: Command = {
   async run(argv) {
     const { values, positionals } = parse(
       argv,
-      { repo: { type: "string" }, source: { type: "string" }, replicas: { type: "string" }, gpus: { type: "string" } },
+      {
+        repo: { type: "string" },
+        source: { type: "string" },
+        replicas: { type: "string" },
+        gpus: { type: "string" },
+      },
       true,
     );
     const [target] = positionals;
@@ -48,11 +53,15 @@ export const newCommand: Command = {
     ].join("\n");
     const files = new Map(snapshot.files);
     files.set(path, { path, kind: "file", bytes: Buffer.from(text) });
-    const problems = validateRepo({ files, label: snapshot.label }).diagnostics.filter((d) => d.file === path && d.severity === "error");
+    const problems = validateRepo({ files, label: snapshot.label }).diagnostics.filter(
+      (d) => d.file === path && d.severity === "error",
+    );
     if (problems.length > 0) throw new FindingsError(`${formatDiagnostics(problems)}${path} was not written`);
     mkdirSync(join(root, dirname(path)), { recursive: true });
     writeFileSync(join(root, path), text, { flag: "wx" });
-    process.stdout.write(`wrote ${path}\nnext: npx serve-gitops render, then commit both and open a pull request\n`);
+    process.stdout.write(
+      `wrote ${path}\nnext: npx serve-gitops render, then commit both and open a pull request\n`,
+    );
     return 0;
   },
 };

@@ -10,7 +10,8 @@ import { formatDiagnostics } from "./output";
 import { loadRepo } from "./repo";
 
 export const planCommand: Command = {
-  summary: "Show what a change deploys, updates and undeploys on each cluster, its GPU budget and what restarts.",
+  summary:
+    "Show what a change deploys, updates and undeploys on each cluster, its GPU budget and what restarts.",
   usage: `Usage: serve-gitops plan [--repo DIR] [--base REF|--base empty] [--head REF] [--json|--markdown] [--now ISO8601]
 
   --base REF    the state before (default: HEAD); "empty" plans against clusters with nothing deployed
@@ -36,7 +37,9 @@ Exit: 0 when the head is valid, 1 when it has errors (the plan is still printed)
       try {
         return await readCommitSnapshot(root, ref);
       } catch (error) {
-        throw new UsageError(`cannot read ${ref} in ${root}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);
+        throw new UsageError(
+          `cannot read ${ref} in ${root}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+        );
       }
     };
     const head = await at(values.head, snapshot);

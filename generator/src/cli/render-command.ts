@@ -7,7 +7,8 @@ import { formatDiagnostics } from "./output";
 import { loadRepo } from "./repo";
 
 export const renderCommand: Command = {
-  summary: "Render one fragment per (model, cluster) under clusters/<cluster>/rendered/<user>/<model_id>.yaml.",
+  summary:
+    "Render one fragment per (model, cluster) under clusters/<cluster>/rendered/<user>/<model_id>.yaml.",
   usage: `Usage: serve-gitops render [--repo DIR] [--check] [--now ISO8601]
 
   --check     write nothing; exit 1 listing every stale, missing or extra fragment
@@ -15,7 +16,11 @@ export const renderCommand: Command = {
 
 Nothing is written when any spec has an error. Unchanged fragments are not rewritten.`,
   async run(argv) {
-    const { values } = parse(argv, { repo: { type: "string" }, check: { type: "boolean" }, now: { type: "string" } });
+    const { values } = parse(argv, {
+      repo: { type: "string" },
+      check: { type: "boolean" },
+      now: { type: "string" },
+    });
     const now = parseNow(values.now);
     const { root, snapshot } = loadRepo(values.repo);
     const result = checkRepo(snapshot, { now });
@@ -36,7 +41,9 @@ Nothing is written when any spec has an error. Unchanged fragments are not rewri
         ...missing.map((p) => `missing  ${p}`),
         ...extra.map((p) => `extra    ${p}`),
       ];
-      process.stdout.write(`${lines.join("\n")}\n\nthe render is out of date: run \`npx serve-gitops render\` and commit clusters/*/rendered/\n`);
+      process.stdout.write(
+        `${lines.join("\n")}\n\nthe render is out of date: run \`npx serve-gitops render\` and commit clusters/*/rendered/\n`,
+      );
       return 1;
     }
     // Each file is replaced atomically (write, then rename), and only after the whole render succeeded.

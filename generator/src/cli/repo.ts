@@ -13,7 +13,9 @@ export function loadRepo(repo: string | undefined): LoadedRepo {
   const root = resolve(repo ?? ".");
   if (!existsSync(root)) throw new UsageError(`--repo ${root} does not exist`);
   if (!existsSync(resolve(root, "models")) && !existsSync(resolve(root, "clusters"))) {
-    throw new UsageError(`${root} has neither models/ nor clusters/: point --repo at a serve-gitops repository`);
+    throw new UsageError(
+      `${root} has neither models/ nor clusters/: point --repo at a serve-gitops repository`,
+    );
   }
   return { root, snapshot: readWorkingTree(root) };
 }

@@ -44,7 +44,11 @@ function pickEnv(): Record<string, string> {
  * Read models/ and clusters/ at a commit without a checkout: one `ls-tree` and one batched `cat-file`,
  * keeping file modes so a symlink is seen as one.
  */
-export async function readCommitSnapshot(gitDir: string, ref: string, options: GitOptions = {}): Promise<RepoSnapshot> {
+export async function readCommitSnapshot(
+  gitDir: string,
+  ref: string,
+  options: GitOptions = {},
+): Promise<RepoSnapshot> {
   const git = createGit(gitDir, options);
   const sha = (await git.revparse([`${ref}^{commit}`])).trim();
   const listing = await git.raw(["ls-tree", "-r", "-z", "--full-tree", sha, "--", ...SNAPSHOT_ROOTS]);
@@ -56,7 +60,11 @@ export async function readCommitSnapshot(gitDir: string, ref: string, options: G
     entries.push({ path: record.slice(tab + 1), mode, object, type });
   }
   const blobs = entries.filter((e) => e.type === "blob");
-  const contents = await catFileBatch(gitDir, blobs.map((e) => e.object), options);
+  const contents = await catFileBatch(
+    gitDir,
+    blobs.map((e) => e.object),
+    options,
+  );
   const files = new Map<string, SnapshotFile>();
   for (const entry of entries) {
     const bytes = contents.get(entry.object) ?? new Uint8Array();
@@ -67,7 +75,11 @@ export async function readCommitSnapshot(gitDir: string, ref: string, options: G
 }
 
 /** `git cat-file --batch`: every object in one process. */
-function catFileBatch(gitDir: string, objects: readonly string[], options: GitOptions): Promise<Map<string, Uint8Array>> {
+function catFileBatch(
+  gitDir: string,
+  objects: readonly string[],
+  options: GitOptions,
+): Promise<Map<string, Uint8Array>> {
   const unique = [...new Set(objects)];
   const out = new Map<string, Uint8Array>();
   if (unique.length === 0) return Promise.resolve(out);
