@@ -7,7 +7,7 @@ import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
 import { schemaErrors } from "./schemas";
 import type { Autoscaling, ClusterConfig, Diagnostic, ModelSpec, SnapshotFile } from "./types";
-import { escapePointer, parseYamlFile, type YamlDoc } from "./yaml-source";
+import { escapePointer, parseYamlFile, type Position } from "./yaml-source";
 
 const SPEC_FIELDS = Object.keys(specSchema.properties);
 
@@ -32,7 +32,6 @@ export interface SpecContext {
 
 export interface SpecResult {
   readonly spec?: ModelSpec;
-  readonly doc?: YamlDoc;
   readonly diagnostics: Diagnostic[];
 }
 
@@ -125,7 +124,9 @@ export function validateSpec(
   // problems must still show: check it against the platform's default roots, leaving hub ids and the deny
   // list to the cluster once it is fixed. Nothing is rendered from such a spec.
   const checked: readonly TargetRules[] = targets.length > 0 ? targets.map(targetRules) : [FALLBACK_RULES];
-  const sourceAt = doc.valueAt("/model_source");
+  // Positions are computed only for a diagnostic: a valid spec never walks its events a second time.
+  let sourcePosition: Position | undefined;
+  const sourceAt = () => (sourcePosition ??= doc.valueAt("/model_source"));
   for (const cluster of checked) {
     if (cluster.gpus_per_node !== undefined && gpus > cluster.gpus_per_node) {
       diagnostics.push(
@@ -143,14 +144,14 @@ export function validateSpec(
       // Once per rule on model_source (not once per cluster), without hiding another field's same rule.
       else if (
         !diagnostics.some(
-          (d) => d.rule === check.rule && d.line === sourceAt.line && d.column === sourceAt.column,
+          (d) => d.rule === check.rule && d.line === sourceAt().line && d.column === sourceAt().column,
         )
       )
         diagnostics.push(
           diagnostic(
             check.rule,
             file.path,
-            sourceAt,
+            sourceAt(),
             targets.length > 1 ? `${check.message} (cluster ${cluster.name})` : check.message,
           ),
         );
@@ -170,12 +171,10 @@ export function validateSpec(
       }
     }
   }
-  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === undefined)
-    return { doc, diagnostics };
+  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === undefined) return { diagnostics };
 
   const spec: RawSpec = raw as RawSpec;
   return {
-    doc,
     diagnostics,
     spec: {
       user,

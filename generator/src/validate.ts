@@ -2,7 +2,7 @@ import { diagnostic, hasErrors, sortDiagnostics } from "./rules";
 import type { ClusterConfig, Diagnostic, ModelSpec, RepoSnapshot, SnapshotFile, Validation } from "./types";
 import { checkDefaults, parseCluster, parseUsers, USERS_FILE } from "./validate-config";
 import { modelGpus, sha256, validateSpec, type SpecResult } from "./validate-spec";
-import type { YamlDoc } from "./yaml-source";
+import { parseYamlFile } from "./yaml-source";
 
 export interface ValidateOptions {
   /**
@@ -133,7 +133,6 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   // One model per (user, suffix), also across .yaml/.yml and letter case.
   const seen = new Map<string, string>();
   const models: ModelSpec[] = [];
-  const docs = new Map<string, YamlDoc>();
   specFiles.sort((a, b) => (a.file.path < b.file.path ? -1 : 1));
   for (const { file, user, suffix } of specFiles) {
     if (!USER_ID.test(user) || !users?.users.has(user)) {
@@ -166,13 +165,16 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     options.memo?.set(key, result);
     diagnostics.push(...result.diagnostics);
     if (result.spec) models.push(result.spec);
-    if (result.doc) docs.set(file.path, result.doc);
   }
 
   // Budget problems point at the line that sets the model's size: its replicas, else its GPUs, else model_id.
+  // Parsed documents are not kept for 10,000 valid specs (their events would survive into the old
+  // generation); the few files a budget problem names are parsed again.
   const sizeAt = (spec: ModelSpec) => {
-    const doc = docs.get(spec.file);
-    if (!doc) return TOP;
+    const file = snapshot.files.get(spec.file);
+    const parsed = file ? parseYamlFile(file.path, file.bytes) : undefined;
+    if (!parsed?.ok) return TOP;
+    const doc = parsed.doc;
     const value = doc.value as Record<string, unknown>;
     const key = spec.autoscaling
       ? "/autoscaling/max_replicas"

@@ -41186,7 +41186,8 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
   const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica : 1;
   let resolvedSource;
   const checked = targets.length > 0 ? targets.map(targetRules) : [FALLBACK_RULES];
-  const sourceAt = doc.valueAt("/model_source");
+  let sourcePosition;
+  const sourceAt = () => sourcePosition ??= doc.valueAt("/model_source");
   for (const cluster of checked) {
     if (cluster.gpus_per_node !== void 0 && gpus > cluster.gpus_per_node) {
       diagnostics.push(
@@ -41202,13 +41203,13 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
       const check2 = checkModelSource(raw.model_source, user, cluster.roots, cluster.allow_hub);
       if (check2.ok) resolvedSource ??= check2.resolved;
       else if (!diagnostics.some(
-        (d2) => d2.rule === check2.rule && d2.line === sourceAt.line && d2.column === sourceAt.column
+        (d2) => d2.rule === check2.rule && d2.line === sourceAt().line && d2.column === sourceAt().column
       ))
         diagnostics.push(
           diagnostic(
             check2.rule,
             file.path,
-            sourceAt,
+            sourceAt(),
             targets.length > 1 ? `${check2.message} (cluster ${cluster.name})` : check2.message
           )
         );
@@ -41228,11 +41229,9 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
       }
     }
   }
-  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === void 0)
-    return { doc, diagnostics };
+  if (diagnostics.length > 0 || targets.length === 0 || resolvedSource === void 0) return { diagnostics };
   const spec = raw;
   return {
-    doc,
     diagnostics,
     spec: {
       user,
@@ -41353,7 +41352,6 @@ function validateRepo(snapshot, options = {}) {
   const ctx = { clusters, broken, defaultCluster: defaults.length === 1 ? defaults[0] : void 0 };
   const seen = /* @__PURE__ */ new Map();
   const models = [];
-  const docs = /* @__PURE__ */ new Map();
   specFiles.sort((a, b3) => a.file.path < b3.file.path ? -1 : 1);
   for (const { file, user, suffix } of specFiles) {
     if (!USER_ID.test(user) || !users?.users.has(user)) {
@@ -41381,11 +41379,12 @@ function validateRepo(snapshot, options = {}) {
     options.memo?.set(key, result);
     diagnostics.push(...result.diagnostics);
     if (result.spec) models.push(result.spec);
-    if (result.doc) docs.set(file.path, result.doc);
   }
   const sizeAt = (spec) => {
-    const doc = docs.get(spec.file);
-    if (!doc) return TOP;
+    const file = snapshot.files.get(spec.file);
+    const parsed = file ? parseYamlFile(file.path, file.bytes) : void 0;
+    if (!parsed?.ok) return TOP;
+    const doc = parsed.doc;
     const value = doc.value;
     const key = spec.autoscaling ? "/autoscaling/max_replicas" : "num_replicas" in value ? "/num_replicas" : "gpus_per_replica" in value ? "/gpus_per_replica" : "/model_id";
     return doc.keyAt(key);
