@@ -53338,6 +53338,9 @@ function onSecondaryRateLimit(retryAfter, options, octokit) {
 var App2 = App.defaults({ Octokit: Octokit2 });
 var OAuthApp2 = OAuthApp.defaults({ Octokit: Octokit2 });
 
+// generator/src/io/github-policy.ts
+var GITHUB_DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
+
 // actions/check/src/github-client.ts
 var LIMIT_RETRIES = 2;
 var LONGEST_WAIT_S = 120;
@@ -53365,10 +53368,9 @@ function createGitHubClient(options) {
       onSecondaryRateLimit: onLimit("secondary"),
       ...fast ? { retryAfterBaseValue: 1, fallbackSecondaryRateRetryAfter: 1 } : {}
     },
-    // plugin-retry would retry a 429 itself after a fixed (n+1)^2 s, ignoring retry-after, before
-    // plugin-throttling sees it: leave 429s to plugin-throttling, which waits as long as GitHub says.
+    // 429s go to plugin-throttling, which honours retry-after (see github-policy.ts).
     retry: {
-      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+      doNotRetry: [...GITHUB_DO_NOT_RETRY],
       ...fast ? { retryAfterBaseValue: 1 } : {}
     }
   });

@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startGitHubApiServer, type GitHubApiServer } from "../../../generator/testkit/github-api-server";
+import { describe, expect, it } from "vitest";
+import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
   calls,
   makeFixture,
@@ -11,28 +11,25 @@ import {
   runAction,
   TOKENS,
   write,
+  useGitHubServer,
   type Fixture,
 } from "./testing/harness";
 
 let server: GitHubApiServer;
 let fx: Fixture | undefined;
 
-beforeAll(async () => {
-  server = await startGitHubApiServer({
-    tokens: {
-      [TOKENS.workflow]: { login: "github-actions[bot]" },
-      // A fork PR's GITHUB_TOKEN: reads work, every write is 403 "Resource not accessible by integration".
-      [TOKENS.fork]: { login: "github-actions[bot]", readOnly: true },
-    },
-  });
-});
-afterAll(() => server.close());
-afterEach(() => {
-  expect(server.unexpected).toEqual([]);
-  removeFixture(fx);
-  fx = undefined;
-  server.requests.length = 0;
-});
+useGitHubServer(
+  {
+    [TOKENS.workflow]: { login: "github-actions[bot]" },
+    // A fork PR's GITHUB_TOKEN: reads work, every write is 403 "Resource not accessible by integration".
+    [TOKENS.fork]: { login: "github-actions[bot]", readOnly: true },
+  },
+  (started) => (server = started),
+  () => {
+    removeFixture(fx);
+    fx = undefined;
+  },
+);
 
 const scaleQwen = (replicas: number) => (dir: string) => {
   write(

@@ -1,4 +1,5 @@
 import { Octokit } from "octokit";
+import { GITHUB_DO_NOT_RETRY } from "../../../generator/src/io/github-policy";
 
 export interface ClientLog {
   debug(message: string): void;
@@ -55,10 +56,9 @@ export function createGitHubClient(options: ClientOptions): Octokit {
       onSecondaryRateLimit: onLimit("secondary"),
       ...(fast ? { retryAfterBaseValue: 1, fallbackSecondaryRateRetryAfter: 1 } : {}),
     },
-    // plugin-retry would retry a 429 itself after a fixed (n+1)^2 s, ignoring retry-after, before
-    // plugin-throttling sees it: leave 429s to plugin-throttling, which waits as long as GitHub says.
+    // 429s go to plugin-throttling, which honours retry-after (see github-policy.ts).
     retry: {
-      doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451],
+      doNotRetry: [...GITHUB_DO_NOT_RETRY],
       ...(fast ? { retryAfterBaseValue: 1 } : {}),
     },
   });

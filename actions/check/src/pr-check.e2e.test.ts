@@ -1,5 +1,5 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { startGitHubApiServer, type GitHubApiServer } from "../../../generator/testkit/github-api-server";
+import { describe, expect, it } from "vitest";
+import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
   calls,
   HEAD_STAMP,
@@ -12,6 +12,7 @@ import {
   TOKENS,
   write,
   type ActionRun,
+  useGitHubServer,
   type Fixture,
 } from "./testing/harness";
 
@@ -26,16 +27,14 @@ engine_kwargs:
 let server: GitHubApiServer;
 let fx: Fixture | undefined;
 
-beforeAll(async () => {
-  server = await startGitHubApiServer({ tokens: { [TOKENS.workflow]: { login: "github-actions[bot]" } } });
-});
-afterAll(() => server.close());
-afterEach(() => {
-  expect(server.unexpected).toEqual([]);
-  removeFixture(fx);
-  fx = undefined;
-  server.requests.length = 0;
-});
+useGitHubServer(
+  { [TOKENS.workflow]: { login: "github-actions[bot]" } },
+  (started) => (server = started),
+  () => {
+    removeFixture(fx);
+    fx = undefined;
+  },
+);
 
 /** Error annotations on a file (the final "N errors" line has none). */
 const errors = (run: ActionRun) =>

@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { checkRepo, isRenderCurrent, timestampsOf } from "../../../generator/src";
 import { readCommitSnapshot } from "../../../generator/src/io/git";
-import { startGitHubApiServer, type GitHubApiServer } from "../../../generator/testkit/github-api-server";
+import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import { RENDER_COMMAND } from "./render-check";
 import {
   git,
@@ -15,27 +15,24 @@ import {
   runAction,
   TOKENS,
   write,
+  useGitHubServer,
   type Fixture,
 } from "./testing/harness";
 
 let server: GitHubApiServer;
 let fx: Fixture | undefined;
 
-beforeAll(async () => {
-  server = await startGitHubApiServer({
-    tokens: {
-      [TOKENS.workflow]: { login: "github-actions[bot]" },
-      [TOKENS.app]: { login: "serve-gitops-app[bot]" },
-    },
-  });
-});
-afterAll(() => server.close());
-afterEach(() => {
-  expect(server.unexpected).toEqual([]);
-  removeFixture(fx);
-  fx = undefined;
-  server.requests.length = 0;
-});
+useGitHubServer(
+  {
+    [TOKENS.workflow]: { login: "github-actions[bot]" },
+    [TOKENS.app]: { login: "serve-gitops-app[bot]" },
+  },
+  (started) => (server = started),
+  () => {
+    removeFixture(fx);
+    fx = undefined;
+  },
+);
 
 /** A spec change committed without running `serve-gitops render`. */
 const unrendered = (dir: string) =>

@@ -1,6 +1,7 @@
 // The agent's one Octokit: the `octokit` package, so plugin-retry (5xx) and plugin-throttling (write spacing,
 // primary and secondary rate limits) are on. Tests shorten their timings through the same options.
 import { Octokit } from "octokit";
+import { GITHUB_DO_NOT_RETRY } from "../../../generator/src/io/github-policy";
 import type { Logger } from "../log";
 
 export interface OctokitOptions {
@@ -12,9 +13,6 @@ export interface OctokitOptions {
   /** Every answer (or failure) for metrics: status and the remaining primary rate limit. */
   readonly onResponse?: (method: string, status: number, remaining: number | undefined) => void;
 }
-
-/** plugin-retry's defaults plus 429. */
-export const DO_NOT_RETRY = [400, 401, 403, 404, 410, 422, 429, 451];
 
 /** Wait for a rate limit inside the request only when it is short; longer ones go back to the outbox. */
 const MAX_INLINE_WAIT_S = 60;
@@ -48,9 +46,8 @@ export function createOctokit(options: OctokitOptions): Octokit {
       },
       ...options.tuning?.throttle,
     },
-    // plugin-retry would retry a 429 itself after (n+1)^2 s, ignoring retry-after, before plugin-throttling (the
-    // outer hook) ever sees it: leave 429s to plugin-throttling, which waits as long as GitHub says.
-    retry: { doNotRetry: DO_NOT_RETRY, ...options.tuning?.retry },
+    // 429s go to plugin-throttling, which honours retry-after (see github-policy.ts).
+    retry: { doNotRetry: [...GITHUB_DO_NOT_RETRY], ...options.tuning?.retry },
   });
   const remainingOf = (headers: Record<string, unknown> | undefined) => {
     const value = Number(headers?.["x-ratelimit-remaining"]);

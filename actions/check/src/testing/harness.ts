@@ -12,7 +12,12 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { checkRepo, CODEOWNERS_FILE, codeownersOf } from "../../../../generator/src";
 import { readWorkingTree } from "../../../../generator/src/io/working-tree";
-import type { GitHubApiServer } from "../../../../generator/testkit/github-api-server";
+import { afterAll, afterEach, beforeAll, expect } from "vitest";
+import {
+  startGitHubApiServer,
+  type GitHubApiServer,
+  type TokenIdentity,
+} from "../../../../generator/testkit/github-api-server";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const BUNDLE = join(ROOT, "actions/check/dist/index.js");
@@ -369,3 +374,25 @@ function assertNoTokenLeak(run: ActionRun, server: GitHubApiServer | undefined):
 /** Requests to the API server, as "METHOD path" lines. */
 export const calls = (server: GitHubApiServer): string[] =>
   server.requests.map((r) => `${r.method} ${r.path} ${r.status}`);
+
+/**
+ * One GitHub API test server per test file, strict: after each test it must have seen no unexpected call;
+ * its request log is cleared and `cleanup` removes the test's fixture.
+ */
+export function useGitHubServer(
+  tokens: Record<string, TokenIdentity>,
+  set: (server: GitHubApiServer) => void,
+  cleanup: () => void,
+): void {
+  let server: GitHubApiServer | undefined;
+  beforeAll(async () => {
+    server = await startGitHubApiServer({ tokens });
+    set(server);
+  });
+  afterAll(() => server?.close());
+  afterEach(() => {
+    expect(server!.unexpected).toEqual([]);
+    cleanup();
+    server!.requests.length = 0;
+  });
+}
