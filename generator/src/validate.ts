@@ -39,7 +39,22 @@ export type PathRole =
   | { role: "misplaced"; reason: string }
   | { role: "other" };
 
-export function classifyPath(path: string): PathRole {
+/** Roles of paths already seen: validation, timestampsOf and diffRendered each ask for every path. */
+const roles = new Map<string, Readonly<PathRole>>();
+const MAX_REMEMBERED_ROLES = 100_000;
+
+export function classifyPath(path: string): Readonly<PathRole> {
+  let role = roles.get(path);
+  if (role === undefined) {
+    // A long-lived agent sees the paths of many commits: forget them all now and then rather than grow.
+    if (roles.size >= MAX_REMEMBERED_ROLES) roles.clear();
+    role = Object.freeze(roleOf(path));
+    roles.set(path, role);
+  }
+  return role;
+}
+
+function roleOf(path: string): PathRole {
   const parts = path.split("/");
   if (parts[0] === "models") {
     if (path === USERS_FILE) return { role: "users" };

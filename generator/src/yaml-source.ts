@@ -1,5 +1,6 @@
 import { EVENT_ID, SCALAR_STYLE, YAMLException, constructFromEvents, parseEvents, type Event } from "js-yaml";
 import { diagnostic } from "./rules";
+import { fastLoad, OUTSIDE } from "./yaml-fast";
 import type { Diagnostic } from "./types";
 
 export const MAX_FILE_BYTES = 64 * 1024;
@@ -28,9 +29,17 @@ const START: Position = { line: 1, column: 1 };
 
 /**
  * Parse one YAML file into a value and a lazy position map from ONE parse: js-yaml 5's parseEvents gives
- * events with source offsets, constructFromEvents builds the value from the same events. Never throws.
+ * events with source offsets, constructFromEvents builds the value from the same events. A file in the
+ * plain block style (yaml-fast.ts) skips the events: its value is read directly, and the events are parsed
+ * only if a message needs a position. `fast: false` always takes js-yaml's path (tests compare the two).
+ * Never throws.
  */
-export function parseYamlFile(file: string, bytes: Uint8Array, maxBytes = MAX_FILE_BYTES): ParseResult {
+export function parseYamlFile(
+  file: string,
+  bytes: Uint8Array,
+  maxBytes = MAX_FILE_BYTES,
+  { fast = true }: { fast?: boolean } = {},
+): ParseResult {
   const fail = (d: Diagnostic): ParseResult => ({ ok: false, diagnostics: [d] });
   if (bytes.length > maxBytes) {
     return fail(
@@ -62,6 +71,10 @@ export function parseYamlFile(file: string, bytes: Uint8Array, maxBytes = MAX_FI
       diagnostic("yaml-not-utf8", file, positionOf(text, nul), "file contains a NUL byte (binary data)"),
     );
 
+  if (fast) {
+    const value = fastLoad(text);
+    if (value !== OUTSIDE) return { ok: true, doc: new LazyDoc(file, text, undefined, value) };
+  }
   let events: Event[];
   try {
     events = parseEvents(text, { filename: file, maxDepth: 20 });
@@ -193,12 +206,21 @@ interface Located {
 class LazyDoc implements YamlDoc {
   #positions: Map<string, Located> | undefined;
 
+  #events: Event[] | undefined;
+
   constructor(
     readonly file: string,
     private readonly text: string,
-    private readonly events: Event[],
+    events: Event[] | undefined,
     readonly value: unknown,
-  ) {}
+  ) {
+    this.#events = events;
+  }
+
+  /** The events of a fast-read file are parsed here, for the first position asked (the text is valid). */
+  private get events(): Event[] {
+    return (this.#events ??= parseEvents(this.text, { filename: this.file, maxDepth: 20 }));
+  }
 
   valueAt(pointer: string): Position {
     return positionOf(this.text, this.#find(pointer).value);

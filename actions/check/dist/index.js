@@ -37832,12 +37832,154 @@ var CHOMPING_CLIP = CHOMPING_MODE.CLIP;
 var CHOMPING_STRIP = CHOMPING_MODE.STRIP;
 var CHOMPING_KEEP = CHOMPING_MODE.KEEP;
 
+// generator/src/yaml-fast.ts
+var OUTSIDE = /* @__PURE__ */ Symbol("outside the fast subset");
+function fastLoad(text2) {
+  const lines = contentLines(text2);
+  if (lines === void 0 || lines.length === 0 || lines[0].indent !== 0) return OUTSIDE;
+  const reader = new Reader(text2, lines);
+  const value = reader.mapping(0, 0);
+  return value === OUTSIDE || reader.at !== lines.length ? OUTSIDE : value;
+}
+var MAX_DEPTH = 8;
+function contentLines(text2) {
+  const lines = [];
+  let lineStart = 0;
+  for (let i = 0; i <= text2.length; i++) {
+    const c3 = i < text2.length ? text2.charCodeAt(i) : 10;
+    if (c3 === 10) {
+      let s = lineStart;
+      while (s < i && text2.charCodeAt(s) === 32) s++;
+      if (s < i && text2.charCodeAt(s) !== 35) {
+        if (s === lineStart) {
+          const head = text2.slice(s, s + 3);
+          if (head === "---" || head === "..." || head[0] === "%") return void 0;
+        }
+        lines.push({ start: s, end: i, indent: s - lineStart });
+      }
+      lineStart = i + 1;
+    } else if (c3 < 32 || c3 > 126) return void 0;
+  }
+  return lines;
+}
+var Reader = class {
+  constructor(text2, lines) {
+    this.text = text2;
+    this.lines = lines;
+  }
+  text;
+  lines;
+  at = 0;
+  /** A block mapping whose keys sit at `indent`. */
+  mapping(indent, depth) {
+    if (depth > MAX_DEPTH) return OUTSIDE;
+    const out = {};
+    const { text: text2, lines } = this;
+    while (this.at < lines.length) {
+      const line = lines[this.at];
+      if (line.indent < indent) break;
+      if (line.indent > indent) return OUTSIDE;
+      let i = line.start;
+      const first = text2.charCodeAt(i);
+      if (!(isLetter(first) || first === 95)) return OUTSIDE;
+      while (i < line.end && isKeyChar(text2.charCodeAt(i))) i++;
+      if (text2.charCodeAt(i) !== 58) return OUTSIDE;
+      const key = text2.slice(line.start, i);
+      i++;
+      if (i < line.end && text2.charCodeAt(i) !== 32) return OUTSIDE;
+      if (key === "__proto__" || Object.hasOwn(out, key) || resolvePlain(key) !== key) return OUTSIDE;
+      this.at++;
+      const rest = text2.slice(i, line.end).trim();
+      let value;
+      if (rest === "" || rest.startsWith("#")) {
+        const next = lines[this.at];
+        if (next && next.indent > indent)
+          value = this.isItem(next) ? this.sequence(next.indent, depth + 1) : this.mapping(next.indent, depth + 1);
+        else if (next && next.indent === indent && this.isItem(next))
+          value = this.sequence(indent, depth + 1);
+        else value = resolvePlain("");
+      } else {
+        value = inlineValue(rest);
+        const next = lines[this.at];
+        if (next && next.indent > indent) return OUTSIDE;
+      }
+      if (value === OUTSIDE) return OUTSIDE;
+      out[key] = value;
+    }
+    return out;
+  }
+  /** A block sequence of scalars whose dashes sit at `indent`. */
+  sequence(indent, depth) {
+    if (depth > MAX_DEPTH) return OUTSIDE;
+    const out = [];
+    const { text: text2, lines } = this;
+    while (this.at < lines.length) {
+      const line = lines[this.at];
+      if (line.indent !== indent || !this.isItem(line)) break;
+      const rest = text2.slice(line.start + 1, line.end).trim();
+      this.at++;
+      if (rest === "" || rest.startsWith("#") || rest.startsWith("- ") || /:(?: |$)/.test(rest))
+        return OUTSIDE;
+      const value = inlineValue(rest);
+      const next = lines[this.at];
+      if (value === OUTSIDE || next && next.indent > indent) return OUTSIDE;
+      out.push(value);
+    }
+    return out;
+  }
+  isItem(line) {
+    return this.text.charCodeAt(line.start) === 45 && (line.start + 1 === line.end || this.text.charCodeAt(line.start + 1) === 32);
+  }
+};
+function inlineValue(s) {
+  const c3 = s.charCodeAt(0);
+  if (c3 === 39 || c3 === 34) {
+    const close = s.indexOf(s[0], 1);
+    if (close < 0 || !restIsComment(s, close + 1)) return OUTSIDE;
+    const content = s.slice(1, close);
+    if (s.charCodeAt(close + 1) === c3 || c3 === 34 && content.includes("\\")) return OUTSIDE;
+    return content;
+  }
+  if (c3 === 91) {
+    const close = s.indexOf("]");
+    if (close < 0 || !restIsComment(s, close + 1)) return OUTSIDE;
+    const inner = s.slice(1, close).trim();
+    if (inner === "") return [];
+    const items = [];
+    for (const part of inner.split(",")) {
+      const item = part.trim();
+      if (!FLOW_ITEM.test(item)) return OUTSIDE;
+      items.push(resolvePlain(item));
+    }
+    return items;
+  }
+  const comment2 = s.indexOf(" #");
+  const plain = (comment2 < 0 ? s : s.slice(0, comment2)).trimEnd();
+  if (!PLAIN.test(plain)) return OUTSIDE;
+  return resolvePlain(plain);
+}
+function restIsComment(s, from) {
+  if (from === s.length) return true;
+  return /^ +(#.*)?$/.test(s.slice(from));
+}
+var PLAIN = /^(?:[A-Za-z0-9_$/.~+]|-[0-9.])(?:[A-Za-z0-9_$/.~+=@%,; '"()!&*?#<>|[\]{}-]|:(?=[^ ]))*$/;
+var FLOW_ITEM = /^(?:[A-Za-z0-9_$/.~+]|-[0-9.])[A-Za-z0-9_$/.~+=@%-]*$/;
+function resolvePlain(source) {
+  return CORE_SCHEMA.resolveImplicitScalarTag(source).value;
+}
+function isLetter(c3) {
+  return c3 >= 97 && c3 <= 122 || c3 >= 65 && c3 <= 90;
+}
+function isKeyChar(c3) {
+  return isLetter(c3) || c3 >= 48 && c3 <= 57 || c3 === 95 || c3 === 45 || c3 === 46;
+}
+
 // generator/src/yaml-source.ts
 var MAX_FILE_BYTES = 64 * 1024;
 var MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 var utf8 = new TextDecoder("utf-8", { fatal: true });
 var START = { line: 1, column: 1 };
-function parseYamlFile(file, bytes, maxBytes = MAX_FILE_BYTES) {
+function parseYamlFile(file, bytes, maxBytes = MAX_FILE_BYTES, { fast = true } = {}) {
   const fail = (d2) => ({ ok: false, diagnostics: [d2] });
   if (bytes.length > maxBytes) {
     return fail(
@@ -37868,6 +38010,10 @@ function parseYamlFile(file, bytes, maxBytes = MAX_FILE_BYTES) {
     return fail(
       diagnostic("yaml-not-utf8", file, positionOf(text2, nul), "file contains a NUL byte (binary data)")
     );
+  if (fast) {
+    const value2 = fastLoad(text2);
+    if (value2 !== OUTSIDE) return { ok: true, doc: new LazyDoc(file, text2, void 0, value2) };
+  }
   let events;
   try {
     events = parseEvents(text2, { filename: file, maxDepth: 20 });
@@ -37980,14 +38126,18 @@ var LazyDoc = class {
   constructor(file, text2, events, value) {
     this.file = file;
     this.text = text2;
-    this.events = events;
     this.value = value;
+    this.#events = events;
   }
   file;
   text;
-  events;
   value;
   #positions;
+  #events;
+  /** The events of a fast-read file are parsed here, for the first position asked (the text is valid). */
+  get events() {
+    return this.#events ??= parseEvents(this.text, { filename: this.file, maxDepth: 20 });
+  }
   valueAt(pointer) {
     return positionOf(this.text, this.#find(pointer).value);
   }
@@ -41272,7 +41422,18 @@ var createSpecMemo = () => /* @__PURE__ */ new Map();
 var USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
 var SPEC_FILE = /^(.+)\.(yaml|yml)$/;
 var TOP = { line: 1, column: 1 };
+var roles = /* @__PURE__ */ new Map();
+var MAX_REMEMBERED_ROLES = 1e5;
 function classifyPath(path) {
+  let role = roles.get(path);
+  if (role === void 0) {
+    if (roles.size >= MAX_REMEMBERED_ROLES) roles.clear();
+    role = Object.freeze(roleOf(path));
+    roles.set(path, role);
+  }
+  return role;
+}
+function roleOf(path) {
   const parts = path.split("/");
   if (parts[0] === "models") {
     if (path === USERS_FILE) return { role: "users" };
@@ -41535,7 +41696,7 @@ var package_default = {
 };
 
 // generator/src/yaml-emit.ts
-var PLAIN = /^[A-Za-z_/$][A-Za-z0-9_./:@+$-]*$/;
+var PLAIN2 = /^[A-Za-z_/$][A-Za-z0-9_./:@+$-]*$/;
 var RESERVED = /^(true|false|null|yes|no|on|off|y|n)$/i;
 function scalar(value) {
   if (value === null || value === void 0) return "null";
@@ -41544,7 +41705,7 @@ function scalar(value) {
   if (typeof value === "boolean") return String(value);
   if (typeof value !== "string") return JSON.stringify(value) ?? "null";
   const text2 = value;
-  return PLAIN.test(text2) && !text2.endsWith(":") && !RESERVED.test(text2) ? text2 : JSON.stringify(text2);
+  return PLAIN2.test(text2) && !text2.endsWith(":") && !RESERVED.test(text2) ? text2 : JSON.stringify(text2);
 }
 var isMap = (v2) => typeof v2 === "object" && v2 !== null && !Array.isArray(v2);
 function emit(value, indent, out) {

@@ -59,3 +59,19 @@ describe("readWorkingTree", () => {
     expect(emptySnapshot()).toEqual({ files: new Map(), label: "empty" });
   });
 });
+
+describe("readWorkingTree reads bytes on first use", () => {
+  it("lists every file at once and opens one only when its bytes are asked for", () => {
+    const dir = tree({ "models/alice/a.yaml": "before", "clusters/h1/rendered/alice/a.yaml": "fragment" });
+    const snapshot = readWorkingTree(dir);
+    writeFileSync(join(dir, "models/alice/a.yaml"), "after");
+    rmSync(join(dir, "clusters/h1/rendered/alice/a.yaml"));
+    expect(Buffer.from(snapshot.files.get("models/alice/a.yaml")!.bytes).toString()).toBe("after");
+    // Read once, then kept: a later change on disk does not change what this snapshot saw.
+    writeFileSync(join(dir, "models/alice/a.yaml"), "later");
+    expect(Buffer.from(snapshot.files.get("models/alice/a.yaml")!.bytes).toString()).toBe("after");
+    expect(() => snapshot.files.get("clusters/h1/rendered/alice/a.yaml")!.bytes).toThrow(
+      "clusters/h1/rendered/alice/a.yaml was removed while serve-gitops read the repository: run it again",
+    );
+  });
+});

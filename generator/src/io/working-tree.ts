@@ -5,7 +5,30 @@ import type { RepoSnapshot, SnapshotFile } from "../types";
 /** The folders the core reads; everything else in a repository is the tool's own business. */
 export const SNAPSHOT_ROOTS = ["models", "clusters"] as const;
 
-/** Read models/ and clusters/ of a directory into a snapshot, without following symlinks. */
+/** A regular file read on first use: validation never opens the 10,000 rendered fragments it does not need. */
+class WorkingTreeFile implements SnapshotFile {
+  readonly kind = "file";
+  #bytes: Uint8Array | undefined;
+
+  constructor(
+    readonly path: string,
+    private readonly absolute: string,
+  ) {}
+
+  get bytes(): Uint8Array {
+    try {
+      return (this.#bytes ??= readFileSync(this.absolute));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      throw new Error(`${this.path} was removed while serve-gitops read the repository: run it again`);
+    }
+  }
+}
+
+/**
+ * Read models/ and clusters/ of a directory into a snapshot, without following symlinks. The listing is
+ * taken at once; a file's bytes are read the first time they are used.
+ */
 export function readWorkingTree(root: string): RepoSnapshot {
   const files = new Map<string, SnapshotFile>();
   const walk = (relative: string): void => {
@@ -21,7 +44,7 @@ export function readWorkingTree(root: string): RepoSnapshot {
       if (entry.isDirectory()) walk(path);
       else if (entry.isSymbolicLink())
         files.set(path, { path, kind: "symlink", bytes: Buffer.from(readlinkSync(join(root, path))) });
-      else if (entry.isFile()) files.set(path, { path, kind: "file", bytes: readFileSync(join(root, path)) });
+      else if (entry.isFile()) files.set(path, new WorkingTreeFile(path, join(root, path)));
       else files.set(path, { path, kind: "other", bytes: new Uint8Array() });
     }
   };
