@@ -19,7 +19,7 @@ function canon(value: unknown): string {
       .join(",")}}`;
   }
   if (typeof value === "number") return Object.is(value, -0) ? "-0" : String(value);
-  return `${typeof value}:${String(value)}`;
+  return `${typeof value}:${JSON.stringify(value) ?? "undefined"}`;
 }
 
 /** js-yaml's own path (parseEvents + constructFromEvents), as parseYamlFile takes it with the fast path off. */
@@ -35,7 +35,8 @@ function agrees(text: string): "fast" | "outside" {
   const fast = fastLoad(text);
   if (fast === OUTSIDE) return "outside";
   const reference = slow(text);
-  if (!reference.ok) throw new Error(`fast read a text js-yaml refuses (${reference.rules.join(", ")}):\n${text}`);
+  if (!reference.ok)
+    throw new Error(`fast read a text js-yaml refuses (${reference.rules.join(", ")}):\n${text}`);
   if (canon(fast) !== canon(reference.value))
     throw new Error(`fast ${canon(fast)} != js-yaml ${canon(reference.value)} for:\n${text}`);
   return "fast";
