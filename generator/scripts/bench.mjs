@@ -145,8 +145,21 @@ try {
   }
   const big = rows.at(-1);
   const both = big.validate.wall + big.render.wall;
+  // What a process costs before the first spec: Node's start, loading the CLI, compiling the schemas.
+  const emptyDir = join(work, "repo-empty");
+  makeRepo(emptyDir, 4, 1);
+  const emptyValidate = measure("node", [cli, "validate", "--repo", emptyDir], root);
+  execFileSync("node", [cli, "render", "--repo", emptyDir]);
+  const emptyRender = measure("node", [cli, "render", "--repo", emptyDir], root);
+  const bareNode = measure("node", ["-e", "0"], root);
   console.log(
     `\n10,000 specs: validate + render = ${fmt(both)} as two processes; ajv-cli = ${fmt(big.ajv.wall)} (ratio ${(both / big.ajv.wall).toFixed(2)})`,
+  );
+  console.log(
+    `  validate alone (schema + every rule) vs ajv-cli (schema only): ${fmt(big.validate.wall)} / ${fmt(big.ajv.wall)} = ${(big.validate.wall / big.ajv.wall).toFixed(2)}`,
+  );
+  console.log(
+    `  fixed cost per process (a repository of four specs): validate ${fmt(emptyValidate.wall)}, render ${fmt(emptyRender.wall)} (bare \`node -e 0\`: ${fmt(bareNode.wall)})`,
   );
   console.log(
     `  one validate process vs the in-process read+parse floor: ${fmt(big.validate.wall)} / ${big.floor.readParseEvents.toFixed(0)} ms = ${((big.validate.wall * 1000) / big.floor.readParseEvents).toFixed(2)}x (includes node start-up)`,
