@@ -6,6 +6,7 @@ export {
   validateRepo,
   classifyPath,
   createSpecMemo,
+  RollingSpecMemo,
   type PathRole,
   type ValidateOptions,
   type SpecMemo,

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { readWorkingTree } from "./io/working-tree";
 import type { RepoSnapshot } from "./types";
-import { createSpecMemo, validateRepo } from "./validate";
+import { createSpecMemo, RollingSpecMemo, validateRepo } from "./validate";
 
 const repo = readWorkingTree(join(import.meta.dirname, "../.."));
 const withFile = (snapshot: RepoSnapshot, path: string, text: string): RepoSnapshot => {
@@ -48,5 +48,36 @@ describe("spec memo", () => {
       spec.replace("max_model_len", "max_model_lenght"),
     );
     expect(validateRepo(broken, { memo }).diagnostics.map((d) => d.rule)).toContain("engine-kwarg-unknown");
+  });
+});
+
+describe("rolling spec memo", () => {
+  it("reuses the previous snapshot's results and forgets those no snapshot used since", () => {
+    const memo = new RollingSpecMemo();
+    validateRepo(repo, { memo });
+    const first = new Map(memo);
+    memo.rotate();
+    expect(memo.size).toBe(0);
+    // The next snapshot finds every result of the previous one, and keeps the ones it used.
+    const spec = new TextDecoder().decode(repo.files.get("models/alice/qwen-0.5b.yaml")!.bytes);
+    const edited = withFile(
+      repo,
+      "models/alice/qwen-0.5b.yaml",
+      spec.replace("num_replicas: 1", "num_replicas: 2"),
+    );
+    validateRepo(edited, { memo });
+    for (const [key, result] of first) {
+      if (key.startsWith("models/alice/qwen-0.5b.yaml\0")) expect(memo.has(key)).toBe(false);
+      else expect(memo.get(key)).toBe(result);
+    }
+    memo.rotate();
+    validateRepo(edited, { memo });
+    memo.rotate();
+    // Two generations later the original qwen-0.5b result is gone: the memo holds at most two snapshots' worth.
+    const stale = [...first.keys()].find((k) => k.startsWith("models/alice/qwen-0.5b.yaml\0"))!;
+    expect(memo.get(stale)).toBeUndefined();
+    expect(memo.get([...first.keys()].find((k) => k.startsWith("models/bob/"))!)).toBe(
+      first.get([...first.keys()].find((k) => k.startsWith("models/bob/"))!),
+    );
   });
 });

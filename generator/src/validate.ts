@@ -20,6 +20,25 @@ export interface ValidateOptions {
 export type SpecMemo = Map<string, SpecResult>;
 export const createSpecMemo = (): SpecMemo => new Map();
 
+/**
+ * A spec memo for a long-lived process (the agent validates every new commit): it answers from the results of
+ * the current and the previous generation only, so it holds at most two repositories' worth of results however
+ * many commits go by. Call rotate() after each snapshot.
+ */
+export class RollingSpecMemo extends Map<string, SpecResult> {
+  #previous = new Map<string, SpecResult>();
+
+  override get(key: string): SpecResult | undefined {
+    return super.get(key) ?? this.#previous.get(key);
+  }
+
+  /** Start a new generation: results no snapshot has used since the last rotate are forgotten. */
+  rotate(): void {
+    this.#previous = new Map(super.entries());
+    this.clear();
+  }
+}
+
 const USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
 const SPEC_FILE = /^(.+)\.(yaml|yml)$/;
 const TOP = { line: 1, column: 1 };

@@ -9,6 +9,7 @@ import {
   type Diagnostic,
   type Fragment,
   type RepoSnapshot,
+  type SpecMemo,
 } from "../../../generator/src/index";
 import { fitDescription } from "../report/describe";
 import type { DesiredModel, DesiredState } from "./types";
@@ -17,8 +18,14 @@ export type DesiredResult =
   | { readonly ok: true; readonly desired: DesiredState }
   | { readonly ok: false; readonly reason: string; readonly diagnostics: readonly Diagnostic[] };
 
-export function desiredFromSnapshot(snapshot: RepoSnapshot, clusterName: string, now: Date): DesiredResult {
-  const check = checkRepo(snapshot, { now });
+/** `memo` lets a new commit reuse the results of the specs it did not change (see RollingSpecMemo). */
+export function desiredFromSnapshot(
+  snapshot: RepoSnapshot,
+  clusterName: string,
+  now: Date,
+  memo?: SpecMemo,
+): DesiredResult {
+  const check = checkRepo(snapshot, { now, ...(memo ? { memo } : {}) });
   const errors = check.diagnostics.filter((d) => d.severity === "error");
   if (!check.ok || !check.render) {
     const first = errors[0];

@@ -3,7 +3,8 @@
 // every decision lives in model/ and report/.
 import { AgentError, RayError, StateStoreError, isTransient, safeError, type SafeError } from "../errors";
 import type { Logger } from "../log";
-import { desiredFromSnapshot } from "../model/desired";
+import { RollingSpecMemo, type RepoSnapshot } from "../../../generator/src/index";
+import { desiredFromSnapshot, type DesiredResult } from "../model/desired";
 import { ALLOW_PRUNE_TRAILER, pruneAllowance } from "../model/guards";
 import { countStates, updateModels, type NewEvent } from "../model/models";
 import { reconcile, type Action } from "../model/reconcile";
@@ -60,6 +61,7 @@ export class Agent {
   private lastRefusal = "";
   private lastDrift = "";
   private faults: unknown[] = [];
+  private readonly specs = new RollingSpecMemo();
 
   constructor(
     private readonly deps: AgentDeps,
@@ -134,7 +136,7 @@ export class Agent {
     if (head === this.record.desired || head in this.record.refused) return head;
     await source.ensure(head);
     const snapshot = await source.snapshot(head);
-    const result = desiredFromSnapshot(snapshot, cluster, new Date(this.deps.now()));
+    const result = this.desiredAt(snapshot);
     if (!result.ok) {
       log.warn(
         { sha: head, reason: result.reason, errors: result.diagnostics.length },
@@ -159,13 +161,16 @@ export class Agent {
     return head;
   }
 
+  /** Each commit re-validates only the specs it changed; results of older commits are dropped. */
+  private desiredAt(snapshot: RepoSnapshot): DesiredResult {
+    const result = desiredFromSnapshot(snapshot, this.deps.cluster, new Date(this.deps.now()), this.specs);
+    this.specs.rotate();
+    return result;
+  }
+
   private async load(sha: string): Promise<void> {
     await this.deps.source.ensure(sha);
-    const result = desiredFromSnapshot(
-      await this.deps.source.snapshot(sha),
-      this.deps.cluster,
-      new Date(this.deps.now()),
-    );
+    const result = this.desiredAt(await this.deps.source.snapshot(sha));
     if (!result.ok) return;
     this.allowPrune = pruneAllowance(
       await this.deps.source.trailers(sha, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100),
