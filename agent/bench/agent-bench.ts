@@ -120,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
     c.process.kill("SIGTERM");
     await c.exit;
     out(
-      `  merge-to-PUT, --interval 1s: ${summary(polled)} (includes re-validating ${models} specs per new commit)`,
+      `  merge-to-PUT, --interval 1s: ${summary(polled)} (a new commit re-validates only the specs it changed; the rest of the ${models} come from the previous commit)`,
     );
     out(`  merge-to-PUT, POST /sync:     ${summary(synced)}`);
     return 0;

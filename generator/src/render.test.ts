@@ -278,6 +278,33 @@ describe("diffRendered", () => {
   });
 });
 
+describe("diffRendered compares bytes exactly", () => {
+  const path = "clusters/h1/rendered/alice/qwen.yaml";
+  const committed = (bytes: Uint8Array): RepoSnapshot => ({
+    files: new Map([[path, { path, kind: "file", bytes }]]),
+    label: "t",
+  });
+  const stale = (bytes: Uint8Array, text: string) =>
+    diffRendered(committed(bytes), new Map([[path, text]])).stale.length === 1;
+
+  it("finds the same bytes current and any other bytes stale, also at the same length", () => {
+    expect(stale(Buffer.from("served_name: a\n"), "served_name: a\n")).toBe(false);
+    expect(stale(Buffer.from("served_name: b\n"), "served_name: a\n")).toBe(true);
+    expect(stale(Buffer.from("served_name: a\n\n"), "served_name: a\n")).toBe(true);
+    expect(stale(Buffer.from("é\n"), "é\n")).toBe(false);
+    // A larger file than any before still compares in full.
+    const big = "x".repeat(200_000);
+    expect(stale(Buffer.from(big), big)).toBe(false);
+    expect(stale(Buffer.from(`${big.slice(1)}y`), big)).toBe(true);
+  });
+
+  it("never takes invalid UTF-8 for the replacement character it decodes to", () => {
+    // F0 90 80 is a cut 4-byte sequence: it decodes to one U+FFFD, whose own encoding is 3 bytes too.
+    expect(stale(Uint8Array.from([0xf0, 0x90, 0x80]), "\uFFFD")).toBe(true);
+    expect(stale(Buffer.from("\uFFFD"), "\uFFFD")).toBe(false);
+  });
+});
+
 describe("nothing is rendered from a tree with errors", () => {
   it("returns no render when any spec has an error, and keeps the diagnostics", () => {
     const result = checkRepo(

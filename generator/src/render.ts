@@ -157,6 +157,16 @@ export interface RenderDiff {
   readonly extra: readonly string[];
 }
 
+/** Whether bytes are exactly the UTF-8 encoding of text, encoded into one reused buffer (10,000 fragments). */
+let scratch = Buffer.alloc(64 * 1024);
+function sameText(bytes: Uint8Array, text: string): boolean {
+  const length = Buffer.byteLength(text);
+  if (bytes.length !== length) return false;
+  if (scratch.length < length) scratch = Buffer.alloc(length);
+  scratch.write(text);
+  return scratch.compare(bytes, 0, length, 0, length) === 0;
+}
+
 /** Compare a snapshot's committed rendered/ files with a render. */
 export function diffRendered(snapshot: RepoSnapshot, files: ReadonlyMap<string, string>): RenderDiff {
   const stale: string[] = [];
@@ -165,7 +175,7 @@ export function diffRendered(snapshot: RepoSnapshot, files: ReadonlyMap<string, 
   for (const [path, text] of files) {
     const committed = snapshot.files.get(path);
     if (!committed) missing.push(path);
-    else if (committed.kind !== "file" || !Buffer.from(text).equals(committed.bytes)) stale.push(path);
+    else if (committed.kind !== "file" || !sameText(committed.bytes, text)) stale.push(path);
   }
   for (const path of snapshot.files.keys()) {
     if (classifyPath(path).role === "rendered" && !files.has(path)) extra.push(path);

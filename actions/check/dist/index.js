@@ -41855,6 +41855,14 @@ function fragmentText(fragment) {
 `;
   return header + emitYaml(fragment);
 }
+var scratch = Buffer.alloc(64 * 1024);
+function sameText(bytes, text2) {
+  const length = Buffer.byteLength(text2);
+  if (bytes.length !== length) return false;
+  if (scratch.length < length) scratch = Buffer.alloc(length);
+  scratch.write(text2);
+  return scratch.compare(bytes, 0, length, 0, length) === 0;
+}
 function diffRendered(snapshot, files) {
   const stale = [];
   const missing = [];
@@ -41862,7 +41870,7 @@ function diffRendered(snapshot, files) {
   for (const [path, text2] of files) {
     const committed = snapshot.files.get(path);
     if (!committed) missing.push(path);
-    else if (committed.kind !== "file" || !Buffer.from(text2).equals(committed.bytes)) stale.push(path);
+    else if (committed.kind !== "file" || !sameText(committed.bytes, text2)) stale.push(path);
   }
   for (const path of snapshot.files.keys()) {
     if (classifyPath(path).role === "rendered" && !files.has(path)) extra.push(path);

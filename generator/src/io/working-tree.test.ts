@@ -75,3 +75,13 @@ describe("readWorkingTree reads bytes on first use", () => {
     );
   });
 });
+
+describe("readWorkingTree reads files of any size whole", () => {
+  it.each([0, 1, 65_535, 65_536, 65_537, 300_000])("a file of %i bytes", (size) => {
+    const text = Array.from({ length: size }, (_, i) => String.fromCharCode(97 + (i % 26))).join("");
+    const dir = tree({ "models/users.yaml": text });
+    const bytes = readWorkingTree(dir).files.get("models/users.yaml")!.bytes;
+    expect(bytes.length).toBe(size);
+    expect(Buffer.from(bytes).toString()).toBe(text);
+  });
+});

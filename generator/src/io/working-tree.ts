@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { RepoSnapshot, SnapshotFile } from "../types";
 
 /** The folders the core reads; everything else in a repository is the tool's own business. */
@@ -12,12 +12,12 @@ class WorkingTreeFile implements SnapshotFile {
 
   constructor(
     readonly path: string,
-    private readonly absolute: string,
+    private readonly root: string,
   ) {}
 
   get bytes(): Uint8Array {
     try {
-      return (this.#bytes ??= readFileSync(this.absolute));
+      return (this.#bytes ??= readFileSync(`${this.root}/${this.path}`));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       throw new Error(`${this.path} was removed while serve-gitops read the repository: run it again`);
@@ -29,12 +29,13 @@ class WorkingTreeFile implements SnapshotFile {
  * Read models/ and clusters/ of a directory into a snapshot, without following symlinks. The listing is
  * taken at once; a file's bytes are read the first time they are used.
  */
-export function readWorkingTree(root: string): RepoSnapshot {
+export function readWorkingTree(directory: string): RepoSnapshot {
+  const root = resolve(directory);
   const files = new Map<string, SnapshotFile>();
   const walk = (relative: string): void => {
     let entries;
     try {
-      entries = readdirSync(join(root, relative), { withFileTypes: true });
+      entries = readdirSync(`${root}/${relative}`, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
       throw error;
@@ -44,7 +45,7 @@ export function readWorkingTree(root: string): RepoSnapshot {
       if (entry.isDirectory()) walk(path);
       else if (entry.isSymbolicLink())
         files.set(path, { path, kind: "symlink", bytes: Buffer.from(readlinkSync(join(root, path))) });
-      else if (entry.isFile()) files.set(path, new WorkingTreeFile(path, join(root, path)));
+      else if (entry.isFile()) files.set(path, new WorkingTreeFile(path, root));
       else files.set(path, { path, kind: "other", bytes: new Uint8Array() });
     }
   };
