@@ -95,7 +95,23 @@ function inProcessFloor(dir) {
     return min;
   };
   const texts = files.map((f) => readFileSync(f, "utf8"));
+  // What the two commands cannot avoid: validate lists the tree and reads every spec; render also reads every
+  // fragment (to know whether it is current).
+  const listing = () => {
+    const out = [];
+    const walk = (d) => {
+      for (const e of readdirSync(d, { withFileTypes: true }))
+        if (e.isDirectory()) walk(`${d}/${e.name}`);
+        else out.push(`${d}/${e.name}`);
+    };
+    walk(join(dir, "models"));
+    walk(join(dir, "clusters"));
+    return out;
+  };
+  const readAll = (paths) => paths.forEach((f) => readFileSync(f));
   return {
+    listAndReadSpecs: best(() => readAll(listing().filter((f) => f.includes("/models/")))),
+    listAndReadAll: best(() => readAll(listing())),
     readParseEvents: best(() => files.forEach((f) => parseEvents(readFileSync(f, "utf8"), {}))),
     readLoad: best(() => files.forEach((f) => load(readFileSync(f, "utf8")))),
     parseEventsOnly: best(() => texts.forEach((t) => parseEvents(t, {}))),
@@ -160,6 +176,10 @@ try {
   );
   console.log(
     `  fixed cost per process (a repository of four specs): validate ${fmt(emptyValidate.wall)}, render ${fmt(emptyRender.wall)} (bare \`node -e 0\`: ${fmt(bareNode.wall)})`,
+  );
+  const io = big.floor.listAndReadSpecs + big.floor.listAndReadAll;
+  console.log(
+    `  the floor of the two processes with no work at all: fixed costs ${fmt(emptyValidate.wall + emptyRender.wall)} + listing and reading (validate: specs ${big.floor.listAndReadSpecs.toFixed(0)} ms; render: specs and fragments ${big.floor.listAndReadAll.toFixed(0)} ms) = ${fmt(emptyValidate.wall + emptyRender.wall + io / 1000)}, against ajv-cli's ${fmt(big.ajv.wall)}`,
   );
   console.log(
     `  one validate process vs the in-process read+parse floor: ${fmt(big.validate.wall)} / ${big.floor.readParseEvents.toFixed(0)} ms = ${((big.validate.wall * 1000) / big.floor.readParseEvents).toFixed(2)}x (includes node start-up)`,
