@@ -5,7 +5,8 @@ import { describe, expect, it } from "vitest";
 import accelerators from "../../schemas/ray-accelerators.json";
 import engineArgs from "../../schemas/vllm-engine-args.json";
 import { FIXTURES } from "../test-fixtures/helpers";
-import { SCHEMA_IDS, schemaErrors } from "./schemas";
+import { AJV_OPTIONS, OUTPUT, validatorsSource } from "../scripts/generate-validators.mjs";
+import { SCHEMA_IDS, schemaErrors, type SchemaName } from "./schemas";
 
 // Every schema in schemas/ compiles under ajv's strict 2020 mode, accepts the repository's own examples and
 // refuses an invalid fixture (generator/test-fixtures/invalid/<schema>.yaml).
@@ -118,5 +119,35 @@ describe("catalogs", () => {
     expect(Object.keys(engineArgs.args)).toEqual(
       expect.arrayContaining(["max_model_len", "gpu_memory_utilization", "tensor_parallel_size"]),
     );
+  });
+});
+
+describe("the generated validators", () => {
+  it("are what ajv compiles from schemas/ today (run `npm run generate:validators` when this fails)", () => {
+    const committed = readFileSync(OUTPUT, "utf8");
+    expect(committed === validatorsSource(), "generator/src/generated/schema-validators.js is stale").toBe(
+      true,
+    );
+  });
+
+  it("report exactly what ajv compiled at run time reports, on every example and invalid fixture", () => {
+    const cases: Array<[SchemaName, string, string]> = [
+      ["serving-spec", "serving-spec.schema.json", "models/alice/qwen-0.5b.yaml"],
+      ["serving-spec", "serving-spec.schema.json", "generator/test-fixtures/invalid/serving-spec.yaml"],
+      ["users", "users.schema.json", "models/users.yaml"],
+      ["users", "users.schema.json", "generator/test-fixtures/invalid/users.yaml"],
+      ["cluster", "cluster.schema.json", "clusters/h1/cluster.yaml"],
+      ["cluster", "cluster.schema.json", "generator/test-fixtures/invalid/cluster.yaml"],
+    ];
+    for (const [name, file, path] of cases) {
+      const runtime = new Ajv2020(AJV_OPTIONS).compile(schema(file));
+      const value = load(read(path));
+      runtime(value);
+      expect([path, schemaErrors(name, value)]).toEqual([path, runtime.errors ?? []]);
+    }
+    // The invalid fixtures do produce errors: the comparison above is not between two empty lists.
+    expect(
+      schemaErrors("serving-spec", load(read("generator/test-fixtures/invalid/serving-spec.yaml"))),
+    ).not.toEqual([]);
   });
 });

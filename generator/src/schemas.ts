@@ -1,41 +1,30 @@
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020";
+import type { ErrorObject, ValidateFunction } from "ajv";
 import clusterSchema from "../../schemas/cluster.schema.json";
 import accelerators from "../../schemas/ray-accelerators.json";
 import rayLlmSchema from "../../schemas/ray-llm-config.schema.json";
 import rayServeSchema from "../../schemas/ray-serve-config.schema.json";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import usersSchema from "../../schemas/users.schema.json";
+import * as validators from "./generated/schema-validators.js";
 
 // The tool's own copies of schemas/: bundled into the CLI and the Action, so a --repo with edited or
-// missing schemas is still checked by the rules this version of the tool enforces.
-
-let ajv: Ajv2020 | undefined;
-const compiled = new Map<object, ValidateFunction>();
-
-function compile(schema: object): ValidateFunction {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    // Compile each schema once, on first use: `validate` of a repo without clusters never pays for Ray's.
-    ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
-  }
-  return validate;
-}
+// missing schemas is still checked by the rules this version of the tool enforces. The validators are
+// compiled by ajv at build time (generator/scripts/generate-validators.mjs): a process starts without
+// compiling schemas, and schemas.test.ts fails when the generated module is stale.
 
 export type SchemaName = "serving-spec" | "users" | "cluster" | "ray-serve-config" | "ray-llm-config";
 
-const SCHEMAS: Record<SchemaName, object> = {
-  "serving-spec": specSchema,
-  users: usersSchema,
-  cluster: clusterSchema,
-  "ray-serve-config": rayServeSchema,
-  "ray-llm-config": rayLlmSchema,
+const VALIDATORS: Record<SchemaName, ValidateFunction> = {
+  "serving-spec": validators.serving_spec,
+  users: validators.users,
+  cluster: validators.cluster,
+  "ray-serve-config": validators.ray_serve_config,
+  "ray-llm-config": validators.ray_llm_config,
 };
 
 /** Validate a value; returns ajv's errors (empty when valid). */
 export function schemaErrors(name: SchemaName, value: unknown): ErrorObject[] {
-  const validate = compile(SCHEMAS[name]);
+  const validate = VALIDATORS[name];
   return validate(value) ? [] : [...(validate.errors ?? [])];
 }
 

@@ -5501,7 +5501,7 @@ var require_body = __commonJS({
         const boundary = `----formdata-undici-0${`${random(1e11)}`.padStart(11, "0")}`;
         const prefix = `--${boundary}\r
 Content-Disposition: form-data`;
-        const escape2 = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
+        const escape = (str) => str.replace(/\n/g, "%0A").replace(/\r/g, "%0D").replace(/"/g, "%22");
         const normalizeLinefeeds = (value) => value.replace(/\r?\n|\r/g, "\r\n");
         const blobParts = [];
         const rn2 = new Uint8Array([13, 10]);
@@ -5509,14 +5509,14 @@ Content-Disposition: form-data`;
         let hasUnknownSizeValue = false;
         for (const [name, value] of object) {
           if (typeof value === "string") {
-            const chunk2 = textEncoder.encode(prefix + `; name="${escape2(normalizeLinefeeds(name))}"\r
+            const chunk2 = textEncoder.encode(prefix + `; name="${escape(normalizeLinefeeds(name))}"\r
 \r
 ${normalizeLinefeeds(value)}\r
 `);
             blobParts.push(chunk2);
             length += chunk2.byteLength;
           } else {
-            const chunk2 = textEncoder.encode(`${prefix}; name="${escape2(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape2(value.name)}"` : "") + `\r
+            const chunk2 = textEncoder.encode(`${prefix}; name="${escape(normalizeLinefeeds(name))}"` + (value.name ? `; filename="${escape(value.name)}"` : "") + `\r
 Content-Type: ${value.type || "application/octet-stream"}\r
 \r
 `);
@@ -19150,5097 +19150,12 @@ var require_undici = __commonJS({
   }
 });
 
-// node_modules/ajv/dist/compile/codegen/code.js
-var require_code = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/code.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.regexpCode = exports.getEsmExportName = exports.getProperty = exports.safeStringify = exports.stringify = exports.strConcat = exports.addCodeArg = exports.str = exports._ = exports.nil = exports._Code = exports.Name = exports.IDENTIFIER = exports._CodeOrName = void 0;
-    var _CodeOrName = class {
-    };
-    exports._CodeOrName = _CodeOrName;
-    exports.IDENTIFIER = /^[a-z$_][a-z$_0-9]*$/i;
-    var Name = class extends _CodeOrName {
-      constructor(s) {
-        super();
-        if (!exports.IDENTIFIER.test(s))
-          throw new Error("CodeGen: name must be a valid identifier");
-        this.str = s;
-      }
-      toString() {
-        return this.str;
-      }
-      emptyStr() {
-        return false;
-      }
-      get names() {
-        return { [this.str]: 1 };
-      }
-    };
-    exports.Name = Name;
-    var _Code = class extends _CodeOrName {
-      constructor(code) {
-        super();
-        this._items = typeof code === "string" ? [code] : code;
-      }
-      toString() {
-        return this.str;
-      }
-      emptyStr() {
-        if (this._items.length > 1)
-          return false;
-        const item = this._items[0];
-        return item === "" || item === '""';
-      }
-      get str() {
-        var _a;
-        return (_a = this._str) !== null && _a !== void 0 ? _a : this._str = this._items.reduce((s, c3) => `${s}${c3}`, "");
-      }
-      get names() {
-        var _a;
-        return (_a = this._names) !== null && _a !== void 0 ? _a : this._names = this._items.reduce((names, c3) => {
-          if (c3 instanceof Name)
-            names[c3.str] = (names[c3.str] || 0) + 1;
-          return names;
-        }, {});
-      }
-    };
-    exports._Code = _Code;
-    exports.nil = new _Code("");
-    function _3(strs, ...args) {
-      const code = [strs[0]];
-      let i = 0;
-      while (i < args.length) {
-        addCodeArg(code, args[i]);
-        code.push(strs[++i]);
-      }
-      return new _Code(code);
-    }
-    exports._ = _3;
-    var plus = new _Code("+");
-    function str(strs, ...args) {
-      const expr = [safeStringify(strs[0])];
-      let i = 0;
-      while (i < args.length) {
-        expr.push(plus);
-        addCodeArg(expr, args[i]);
-        expr.push(plus, safeStringify(strs[++i]));
-      }
-      optimize(expr);
-      return new _Code(expr);
-    }
-    exports.str = str;
-    function addCodeArg(code, arg) {
-      if (arg instanceof _Code)
-        code.push(...arg._items);
-      else if (arg instanceof Name)
-        code.push(arg);
-      else
-        code.push(interpolate(arg));
-    }
-    exports.addCodeArg = addCodeArg;
-    function optimize(expr) {
-      let i = 1;
-      while (i < expr.length - 1) {
-        if (expr[i] === plus) {
-          const res = mergeExprItems(expr[i - 1], expr[i + 1]);
-          if (res !== void 0) {
-            expr.splice(i - 1, 3, res);
-            continue;
-          }
-          expr[i++] = "+";
-        }
-        i++;
-      }
-    }
-    function mergeExprItems(a, b3) {
-      if (b3 === '""')
-        return a;
-      if (a === '""')
-        return b3;
-      if (typeof a == "string") {
-        if (b3 instanceof Name || a[a.length - 1] !== '"')
-          return;
-        if (typeof b3 != "string")
-          return `${a.slice(0, -1)}${b3}"`;
-        if (b3[0] === '"')
-          return a.slice(0, -1) + b3.slice(1);
-        return;
-      }
-      if (typeof b3 == "string" && b3[0] === '"' && !(a instanceof Name))
-        return `"${a}${b3.slice(1)}`;
-      return;
-    }
-    function strConcat(c1, c22) {
-      return c22.emptyStr() ? c1 : c1.emptyStr() ? c22 : str`${c1}${c22}`;
-    }
-    exports.strConcat = strConcat;
-    function interpolate(x3) {
-      return typeof x3 == "number" || typeof x3 == "boolean" || x3 === null ? x3 : safeStringify(Array.isArray(x3) ? x3.join(",") : x3);
-    }
-    function stringify(x3) {
-      return new _Code(safeStringify(x3));
-    }
-    exports.stringify = stringify;
-    function safeStringify(x3) {
-      return JSON.stringify(x3).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
-    }
-    exports.safeStringify = safeStringify;
-    function getProperty(key) {
-      return typeof key == "string" && exports.IDENTIFIER.test(key) ? new _Code(`.${key}`) : _3`[${key}]`;
-    }
-    exports.getProperty = getProperty;
-    function getEsmExportName(key) {
-      if (typeof key == "string" && exports.IDENTIFIER.test(key)) {
-        return new _Code(`${key}`);
-      }
-      throw new Error(`CodeGen: invalid export name: ${key}, use explicit $id name mapping`);
-    }
-    exports.getEsmExportName = getEsmExportName;
-    function regexpCode(rx) {
-      return new _Code(rx.toString());
-    }
-    exports.regexpCode = regexpCode;
-  }
-});
-
-// node_modules/ajv/dist/compile/codegen/scope.js
-var require_scope = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/scope.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.ValueScope = exports.ValueScopeName = exports.Scope = exports.varKinds = exports.UsedValueState = void 0;
-    var code_1 = require_code();
-    var ValueError = class extends Error {
-      constructor(name) {
-        super(`CodeGen: "code" for ${name} not defined`);
-        this.value = name.value;
-      }
-    };
-    var UsedValueState;
-    (function(UsedValueState2) {
-      UsedValueState2[UsedValueState2["Started"] = 0] = "Started";
-      UsedValueState2[UsedValueState2["Completed"] = 1] = "Completed";
-    })(UsedValueState || (exports.UsedValueState = UsedValueState = {}));
-    exports.varKinds = {
-      const: new code_1.Name("const"),
-      let: new code_1.Name("let"),
-      var: new code_1.Name("var")
-    };
-    var Scope = class {
-      constructor({ prefixes, parent } = {}) {
-        this._names = {};
-        this._prefixes = prefixes;
-        this._parent = parent;
-      }
-      toName(nameOrPrefix) {
-        return nameOrPrefix instanceof code_1.Name ? nameOrPrefix : this.name(nameOrPrefix);
-      }
-      name(prefix) {
-        return new code_1.Name(this._newName(prefix));
-      }
-      _newName(prefix) {
-        const ng = this._names[prefix] || this._nameGroup(prefix);
-        return `${prefix}${ng.index++}`;
-      }
-      _nameGroup(prefix) {
-        var _a, _b;
-        if (((_b = (_a = this._parent) === null || _a === void 0 ? void 0 : _a._prefixes) === null || _b === void 0 ? void 0 : _b.has(prefix)) || this._prefixes && !this._prefixes.has(prefix)) {
-          throw new Error(`CodeGen: prefix "${prefix}" is not allowed in this scope`);
-        }
-        return this._names[prefix] = { prefix, index: 0 };
-      }
-    };
-    exports.Scope = Scope;
-    var ValueScopeName = class extends code_1.Name {
-      constructor(prefix, nameStr) {
-        super(nameStr);
-        this.prefix = prefix;
-      }
-      setValue(value, { property, itemIndex }) {
-        this.value = value;
-        this.scopePath = (0, code_1._)`.${new code_1.Name(property)}[${itemIndex}]`;
-      }
-    };
-    exports.ValueScopeName = ValueScopeName;
-    var line = (0, code_1._)`\n`;
-    var ValueScope = class extends Scope {
-      constructor(opts) {
-        super(opts);
-        this._values = {};
-        this._scope = opts.scope;
-        this.opts = { ...opts, _n: opts.lines ? line : code_1.nil };
-      }
-      get() {
-        return this._scope;
-      }
-      name(prefix) {
-        return new ValueScopeName(prefix, this._newName(prefix));
-      }
-      value(nameOrPrefix, value) {
-        var _a;
-        if (value.ref === void 0)
-          throw new Error("CodeGen: ref must be passed in value");
-        const name = this.toName(nameOrPrefix);
-        const { prefix } = name;
-        const valueKey = (_a = value.key) !== null && _a !== void 0 ? _a : value.ref;
-        let vs2 = this._values[prefix];
-        if (vs2) {
-          const _name = vs2.get(valueKey);
-          if (_name)
-            return _name;
-        } else {
-          vs2 = this._values[prefix] = /* @__PURE__ */ new Map();
-        }
-        vs2.set(valueKey, name);
-        const s = this._scope[prefix] || (this._scope[prefix] = []);
-        const itemIndex = s.length;
-        s[itemIndex] = value.ref;
-        name.setValue(value, { property: prefix, itemIndex });
-        return name;
-      }
-      getValue(prefix, keyOrRef) {
-        const vs2 = this._values[prefix];
-        if (!vs2)
-          return;
-        return vs2.get(keyOrRef);
-      }
-      scopeRefs(scopeName, values = this._values) {
-        return this._reduceValues(values, (name) => {
-          if (name.scopePath === void 0)
-            throw new Error(`CodeGen: name "${name}" has no value`);
-          return (0, code_1._)`${scopeName}${name.scopePath}`;
-        });
-      }
-      scopeCode(values = this._values, usedValues, getCode) {
-        return this._reduceValues(values, (name) => {
-          if (name.value === void 0)
-            throw new Error(`CodeGen: name "${name}" has no value`);
-          return name.value.code;
-        }, usedValues, getCode);
-      }
-      _reduceValues(values, valueCode, usedValues = {}, getCode) {
-        let code = code_1.nil;
-        for (const prefix in values) {
-          const vs2 = values[prefix];
-          if (!vs2)
-            continue;
-          const nameSet = usedValues[prefix] = usedValues[prefix] || /* @__PURE__ */ new Map();
-          vs2.forEach((name) => {
-            if (nameSet.has(name))
-              return;
-            nameSet.set(name, UsedValueState.Started);
-            let c3 = valueCode(name);
-            if (c3) {
-              const def = this.opts.es5 ? exports.varKinds.var : exports.varKinds.const;
-              code = (0, code_1._)`${code}${def} ${name} = ${c3};${this.opts._n}`;
-            } else if (c3 = getCode === null || getCode === void 0 ? void 0 : getCode(name)) {
-              code = (0, code_1._)`${code}${c3}${this.opts._n}`;
-            } else {
-              throw new ValueError(name);
-            }
-            nameSet.set(name, UsedValueState.Completed);
-          });
-        }
-        return code;
-      }
-    };
-    exports.ValueScope = ValueScope;
-  }
-});
-
-// node_modules/ajv/dist/compile/codegen/index.js
-var require_codegen = __commonJS({
-  "node_modules/ajv/dist/compile/codegen/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.or = exports.and = exports.not = exports.CodeGen = exports.operators = exports.varKinds = exports.ValueScopeName = exports.ValueScope = exports.Scope = exports.Name = exports.regexpCode = exports.stringify = exports.getProperty = exports.nil = exports.strConcat = exports.str = exports._ = void 0;
-    var code_1 = require_code();
-    var scope_1 = require_scope();
-    var code_2 = require_code();
-    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
-      return code_2._;
-    } });
-    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
-      return code_2.str;
-    } });
-    Object.defineProperty(exports, "strConcat", { enumerable: true, get: function() {
-      return code_2.strConcat;
-    } });
-    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
-      return code_2.nil;
-    } });
-    Object.defineProperty(exports, "getProperty", { enumerable: true, get: function() {
-      return code_2.getProperty;
-    } });
-    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
-      return code_2.stringify;
-    } });
-    Object.defineProperty(exports, "regexpCode", { enumerable: true, get: function() {
-      return code_2.regexpCode;
-    } });
-    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
-      return code_2.Name;
-    } });
-    var scope_2 = require_scope();
-    Object.defineProperty(exports, "Scope", { enumerable: true, get: function() {
-      return scope_2.Scope;
-    } });
-    Object.defineProperty(exports, "ValueScope", { enumerable: true, get: function() {
-      return scope_2.ValueScope;
-    } });
-    Object.defineProperty(exports, "ValueScopeName", { enumerable: true, get: function() {
-      return scope_2.ValueScopeName;
-    } });
-    Object.defineProperty(exports, "varKinds", { enumerable: true, get: function() {
-      return scope_2.varKinds;
-    } });
-    exports.operators = {
-      GT: new code_1._Code(">"),
-      GTE: new code_1._Code(">="),
-      LT: new code_1._Code("<"),
-      LTE: new code_1._Code("<="),
-      EQ: new code_1._Code("==="),
-      NEQ: new code_1._Code("!=="),
-      NOT: new code_1._Code("!"),
-      OR: new code_1._Code("||"),
-      AND: new code_1._Code("&&"),
-      ADD: new code_1._Code("+")
-    };
-    var Node = class {
-      optimizeNodes() {
-        return this;
-      }
-      optimizeNames(_names, _constants) {
-        return this;
-      }
-    };
-    var Def = class extends Node {
-      constructor(varKind, name, rhs) {
-        super();
-        this.varKind = varKind;
-        this.name = name;
-        this.rhs = rhs;
-      }
-      render({ es5, _n: _n2 }) {
-        const varKind = es5 ? scope_1.varKinds.var : this.varKind;
-        const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
-        return `${varKind} ${this.name}${rhs};` + _n2;
-      }
-      optimizeNames(names, constants3) {
-        if (!names[this.name.str])
-          return;
-        if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants3);
-        return this;
-      }
-      get names() {
-        return this.rhs instanceof code_1._CodeOrName ? this.rhs.names : {};
-      }
-    };
-    var Assign = class extends Node {
-      constructor(lhs, rhs, sideEffects) {
-        super();
-        this.lhs = lhs;
-        this.rhs = rhs;
-        this.sideEffects = sideEffects;
-      }
-      render({ _n: _n2 }) {
-        return `${this.lhs} = ${this.rhs};` + _n2;
-      }
-      optimizeNames(names, constants3) {
-        if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
-          return;
-        this.rhs = optimizeExpr(this.rhs, names, constants3);
-        return this;
-      }
-      get names() {
-        const names = this.lhs instanceof code_1.Name ? {} : { ...this.lhs.names };
-        return addExprNames(names, this.rhs);
-      }
-    };
-    var AssignOp = class extends Assign {
-      constructor(lhs, op, rhs, sideEffects) {
-        super(lhs, rhs, sideEffects);
-        this.op = op;
-      }
-      render({ _n: _n2 }) {
-        return `${this.lhs} ${this.op}= ${this.rhs};` + _n2;
-      }
-    };
-    var Label = class extends Node {
-      constructor(label) {
-        super();
-        this.label = label;
-        this.names = {};
-      }
-      render({ _n: _n2 }) {
-        return `${this.label}:` + _n2;
-      }
-    };
-    var Break = class extends Node {
-      constructor(label) {
-        super();
-        this.label = label;
-        this.names = {};
-      }
-      render({ _n: _n2 }) {
-        const label = this.label ? ` ${this.label}` : "";
-        return `break${label};` + _n2;
-      }
-    };
-    var Throw = class extends Node {
-      constructor(error2) {
-        super();
-        this.error = error2;
-      }
-      render({ _n: _n2 }) {
-        return `throw ${this.error};` + _n2;
-      }
-      get names() {
-        return this.error.names;
-      }
-    };
-    var AnyCode = class extends Node {
-      constructor(code) {
-        super();
-        this.code = code;
-      }
-      render({ _n: _n2 }) {
-        return `${this.code};` + _n2;
-      }
-      optimizeNodes() {
-        return `${this.code}` ? this : void 0;
-      }
-      optimizeNames(names, constants3) {
-        this.code = optimizeExpr(this.code, names, constants3);
-        return this;
-      }
-      get names() {
-        return this.code instanceof code_1._CodeOrName ? this.code.names : {};
-      }
-    };
-    var ParentNode = class extends Node {
-      constructor(nodes = []) {
-        super();
-        this.nodes = nodes;
-      }
-      render(opts) {
-        return this.nodes.reduce((code, n) => code + n.render(opts), "");
-      }
-      optimizeNodes() {
-        const { nodes } = this;
-        let i = nodes.length;
-        while (i--) {
-          const n = nodes[i].optimizeNodes();
-          if (Array.isArray(n))
-            nodes.splice(i, 1, ...n);
-          else if (n)
-            nodes[i] = n;
-          else
-            nodes.splice(i, 1);
-        }
-        return nodes.length > 0 ? this : void 0;
-      }
-      optimizeNames(names, constants3) {
-        const { nodes } = this;
-        let i = nodes.length;
-        while (i--) {
-          const n = nodes[i];
-          if (n.optimizeNames(names, constants3))
-            continue;
-          subtractNames(names, n.names);
-          nodes.splice(i, 1);
-        }
-        return nodes.length > 0 ? this : void 0;
-      }
-      get names() {
-        return this.nodes.reduce((names, n) => addNames(names, n.names), {});
-      }
-    };
-    var BlockNode = class extends ParentNode {
-      render(opts) {
-        return "{" + opts._n + super.render(opts) + "}" + opts._n;
-      }
-    };
-    var Root = class extends ParentNode {
-    };
-    var Else = class extends BlockNode {
-    };
-    Else.kind = "else";
-    var If = class _If extends BlockNode {
-      constructor(condition, nodes) {
-        super(nodes);
-        this.condition = condition;
-      }
-      render(opts) {
-        let code = `if(${this.condition})` + super.render(opts);
-        if (this.else)
-          code += "else " + this.else.render(opts);
-        return code;
-      }
-      optimizeNodes() {
-        super.optimizeNodes();
-        const cond = this.condition;
-        if (cond === true)
-          return this.nodes;
-        let e = this.else;
-        if (e) {
-          const ns2 = e.optimizeNodes();
-          e = this.else = Array.isArray(ns2) ? new Else(ns2) : ns2;
-        }
-        if (e) {
-          if (cond === false)
-            return e instanceof _If ? e : e.nodes;
-          if (this.nodes.length)
-            return this;
-          return new _If(not(cond), e instanceof _If ? [e] : e.nodes);
-        }
-        if (cond === false || !this.nodes.length)
-          return void 0;
-        return this;
-      }
-      optimizeNames(names, constants3) {
-        var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        if (!(super.optimizeNames(names, constants3) || this.else))
-          return;
-        this.condition = optimizeExpr(this.condition, names, constants3);
-        return this;
-      }
-      get names() {
-        const names = super.names;
-        addExprNames(names, this.condition);
-        if (this.else)
-          addNames(names, this.else.names);
-        return names;
-      }
-    };
-    If.kind = "if";
-    var For = class extends BlockNode {
-    };
-    For.kind = "for";
-    var ForLoop = class extends For {
-      constructor(iteration) {
-        super();
-        this.iteration = iteration;
-      }
-      render(opts) {
-        return `for(${this.iteration})` + super.render(opts);
-      }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
-          return;
-        this.iteration = optimizeExpr(this.iteration, names, constants3);
-        return this;
-      }
-      get names() {
-        return addNames(super.names, this.iteration.names);
-      }
-    };
-    var ForRange = class extends For {
-      constructor(varKind, name, from, to2) {
-        super();
-        this.varKind = varKind;
-        this.name = name;
-        this.from = from;
-        this.to = to2;
-      }
-      render(opts) {
-        const varKind = opts.es5 ? scope_1.varKinds.var : this.varKind;
-        const { name, from, to: to2 } = this;
-        return `for(${varKind} ${name}=${from}; ${name}<${to2}; ${name}++)` + super.render(opts);
-      }
-      get names() {
-        const names = addExprNames(super.names, this.from);
-        return addExprNames(names, this.to);
-      }
-    };
-    var ForIter = class extends For {
-      constructor(loop, varKind, name, iterable) {
-        super();
-        this.loop = loop;
-        this.varKind = varKind;
-        this.name = name;
-        this.iterable = iterable;
-      }
-      render(opts) {
-        return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
-      }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
-          return;
-        this.iterable = optimizeExpr(this.iterable, names, constants3);
-        return this;
-      }
-      get names() {
-        return addNames(super.names, this.iterable.names);
-      }
-    };
-    var Func = class extends BlockNode {
-      constructor(name, args, async) {
-        super();
-        this.name = name;
-        this.args = args;
-        this.async = async;
-      }
-      render(opts) {
-        const _async = this.async ? "async " : "";
-        return `${_async}function ${this.name}(${this.args})` + super.render(opts);
-      }
-    };
-    Func.kind = "func";
-    var Return = class extends ParentNode {
-      render(opts) {
-        return "return " + super.render(opts);
-      }
-    };
-    Return.kind = "return";
-    var Try = class extends BlockNode {
-      render(opts) {
-        let code = "try" + super.render(opts);
-        if (this.catch)
-          code += this.catch.render(opts);
-        if (this.finally)
-          code += this.finally.render(opts);
-        return code;
-      }
-      optimizeNodes() {
-        var _a, _b;
-        super.optimizeNodes();
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNodes();
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
-        return this;
-      }
-      optimizeNames(names, constants3) {
-        var _a, _b;
-        super.optimizeNames(names, constants3);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants3);
-        return this;
-      }
-      get names() {
-        const names = super.names;
-        if (this.catch)
-          addNames(names, this.catch.names);
-        if (this.finally)
-          addNames(names, this.finally.names);
-        return names;
-      }
-    };
-    var Catch = class extends BlockNode {
-      constructor(error2) {
-        super();
-        this.error = error2;
-      }
-      render(opts) {
-        return `catch(${this.error})` + super.render(opts);
-      }
-    };
-    Catch.kind = "catch";
-    var Finally = class extends BlockNode {
-      render(opts) {
-        return "finally" + super.render(opts);
-      }
-    };
-    Finally.kind = "finally";
-    var CodeGen = class {
-      constructor(extScope, opts = {}) {
-        this._values = {};
-        this._blockStarts = [];
-        this._constants = {};
-        this.opts = { ...opts, _n: opts.lines ? "\n" : "" };
-        this._extScope = extScope;
-        this._scope = new scope_1.Scope({ parent: extScope });
-        this._nodes = [new Root()];
-      }
-      toString() {
-        return this._root.render(this.opts);
-      }
-      // returns unique name in the internal scope
-      name(prefix) {
-        return this._scope.name(prefix);
-      }
-      // reserves unique name in the external scope
-      scopeName(prefix) {
-        return this._extScope.name(prefix);
-      }
-      // reserves unique name in the external scope and assigns value to it
-      scopeValue(prefixOrName, value) {
-        const name = this._extScope.value(prefixOrName, value);
-        const vs2 = this._values[name.prefix] || (this._values[name.prefix] = /* @__PURE__ */ new Set());
-        vs2.add(name);
-        return name;
-      }
-      getScopeValue(prefix, keyOrRef) {
-        return this._extScope.getValue(prefix, keyOrRef);
-      }
-      // return code that assigns values in the external scope to the names that are used internally
-      // (same names that were returned by gen.scopeName or gen.scopeValue)
-      scopeRefs(scopeName) {
-        return this._extScope.scopeRefs(scopeName, this._values);
-      }
-      scopeCode() {
-        return this._extScope.scopeCode(this._values);
-      }
-      _def(varKind, nameOrPrefix, rhs, constant) {
-        const name = this._scope.toName(nameOrPrefix);
-        if (rhs !== void 0 && constant)
-          this._constants[name.str] = rhs;
-        this._leafNode(new Def(varKind, name, rhs));
-        return name;
-      }
-      // `const` declaration (`var` in es5 mode)
-      const(nameOrPrefix, rhs, _constant) {
-        return this._def(scope_1.varKinds.const, nameOrPrefix, rhs, _constant);
-      }
-      // `let` declaration with optional assignment (`var` in es5 mode)
-      let(nameOrPrefix, rhs, _constant) {
-        return this._def(scope_1.varKinds.let, nameOrPrefix, rhs, _constant);
-      }
-      // `var` declaration with optional assignment
-      var(nameOrPrefix, rhs, _constant) {
-        return this._def(scope_1.varKinds.var, nameOrPrefix, rhs, _constant);
-      }
-      // assignment code
-      assign(lhs, rhs, sideEffects) {
-        return this._leafNode(new Assign(lhs, rhs, sideEffects));
-      }
-      // `+=` code
-      add(lhs, rhs) {
-        return this._leafNode(new AssignOp(lhs, exports.operators.ADD, rhs));
-      }
-      // appends passed SafeExpr to code or executes Block
-      code(c3) {
-        if (typeof c3 == "function")
-          c3();
-        else if (c3 !== code_1.nil)
-          this._leafNode(new AnyCode(c3));
-        return this;
-      }
-      // returns code for object literal for the passed argument list of key-value pairs
-      object(...keyValues) {
-        const code = ["{"];
-        for (const [key, value] of keyValues) {
-          if (code.length > 1)
-            code.push(",");
-          code.push(key);
-          if (key !== value || this.opts.es5) {
-            code.push(":");
-            (0, code_1.addCodeArg)(code, value);
-          }
-        }
-        code.push("}");
-        return new code_1._Code(code);
-      }
-      // `if` clause (or statement if `thenBody` and, optionally, `elseBody` are passed)
-      if(condition, thenBody, elseBody) {
-        this._blockNode(new If(condition));
-        if (thenBody && elseBody) {
-          this.code(thenBody).else().code(elseBody).endIf();
-        } else if (thenBody) {
-          this.code(thenBody).endIf();
-        } else if (elseBody) {
-          throw new Error('CodeGen: "else" body without "then" body');
-        }
-        return this;
-      }
-      // `else if` clause - invalid without `if` or after `else` clauses
-      elseIf(condition) {
-        return this._elseNode(new If(condition));
-      }
-      // `else` clause - only valid after `if` or `else if` clauses
-      else() {
-        return this._elseNode(new Else());
-      }
-      // end `if` statement (needed if gen.if was used only with condition)
-      endIf() {
-        return this._endBlockNode(If, Else);
-      }
-      _for(node, forBody) {
-        this._blockNode(node);
-        if (forBody)
-          this.code(forBody).endFor();
-        return this;
-      }
-      // a generic `for` clause (or statement if `forBody` is passed)
-      for(iteration, forBody) {
-        return this._for(new ForLoop(iteration), forBody);
-      }
-      // `for` statement for a range of values
-      forRange(nameOrPrefix, from, to2, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.let) {
-        const name = this._scope.toName(nameOrPrefix);
-        return this._for(new ForRange(varKind, name, from, to2), () => forBody(name));
-      }
-      // `for-of` statement (in es5 mode replace with a normal for loop)
-      forOf(nameOrPrefix, iterable, forBody, varKind = scope_1.varKinds.const) {
-        const name = this._scope.toName(nameOrPrefix);
-        if (this.opts.es5) {
-          const arr = iterable instanceof code_1.Name ? iterable : this.var("_arr", iterable);
-          return this.forRange("_i", 0, (0, code_1._)`${arr}.length`, (i) => {
-            this.var(name, (0, code_1._)`${arr}[${i}]`);
-            forBody(name);
-          });
-        }
-        return this._for(new ForIter("of", varKind, name, iterable), () => forBody(name));
-      }
-      // `for-in` statement.
-      // With option `ownProperties` replaced with a `for-of` loop for object keys
-      forIn(nameOrPrefix, obj, forBody, varKind = this.opts.es5 ? scope_1.varKinds.var : scope_1.varKinds.const) {
-        if (this.opts.ownProperties) {
-          return this.forOf(nameOrPrefix, (0, code_1._)`Object.keys(${obj})`, forBody);
-        }
-        const name = this._scope.toName(nameOrPrefix);
-        return this._for(new ForIter("in", varKind, name, obj), () => forBody(name));
-      }
-      // end `for` loop
-      endFor() {
-        return this._endBlockNode(For);
-      }
-      // `label` statement
-      label(label) {
-        return this._leafNode(new Label(label));
-      }
-      // `break` statement
-      break(label) {
-        return this._leafNode(new Break(label));
-      }
-      // `return` statement
-      return(value) {
-        const node = new Return();
-        this._blockNode(node);
-        this.code(value);
-        if (node.nodes.length !== 1)
-          throw new Error('CodeGen: "return" should have one node');
-        return this._endBlockNode(Return);
-      }
-      // `try` statement
-      try(tryBody, catchCode, finallyCode) {
-        if (!catchCode && !finallyCode)
-          throw new Error('CodeGen: "try" without "catch" and "finally"');
-        const node = new Try();
-        this._blockNode(node);
-        this.code(tryBody);
-        if (catchCode) {
-          const error2 = this.name("e");
-          this._currNode = node.catch = new Catch(error2);
-          catchCode(error2);
-        }
-        if (finallyCode) {
-          this._currNode = node.finally = new Finally();
-          this.code(finallyCode);
-        }
-        return this._endBlockNode(Catch, Finally);
-      }
-      // `throw` statement
-      throw(error2) {
-        return this._leafNode(new Throw(error2));
-      }
-      // start self-balancing block
-      block(body, nodeCount) {
-        this._blockStarts.push(this._nodes.length);
-        if (body)
-          this.code(body).endBlock(nodeCount);
-        return this;
-      }
-      // end the current self-balancing block
-      endBlock(nodeCount) {
-        const len = this._blockStarts.pop();
-        if (len === void 0)
-          throw new Error("CodeGen: not in self-balancing block");
-        const toClose = this._nodes.length - len;
-        if (toClose < 0 || nodeCount !== void 0 && toClose !== nodeCount) {
-          throw new Error(`CodeGen: wrong number of nodes: ${toClose} vs ${nodeCount} expected`);
-        }
-        this._nodes.length = len;
-        return this;
-      }
-      // `function` heading (or definition if funcBody is passed)
-      func(name, args = code_1.nil, async, funcBody) {
-        this._blockNode(new Func(name, args, async));
-        if (funcBody)
-          this.code(funcBody).endFunc();
-        return this;
-      }
-      // end function definition
-      endFunc() {
-        return this._endBlockNode(Func);
-      }
-      optimize(n = 1) {
-        while (n-- > 0) {
-          this._root.optimizeNodes();
-          this._root.optimizeNames(this._root.names, this._constants);
-        }
-      }
-      _leafNode(node) {
-        this._currNode.nodes.push(node);
-        return this;
-      }
-      _blockNode(node) {
-        this._currNode.nodes.push(node);
-        this._nodes.push(node);
-      }
-      _endBlockNode(N1, N22) {
-        const n = this._currNode;
-        if (n instanceof N1 || N22 && n instanceof N22) {
-          this._nodes.pop();
-          return this;
-        }
-        throw new Error(`CodeGen: not in block "${N22 ? `${N1.kind}/${N22.kind}` : N1.kind}"`);
-      }
-      _elseNode(node) {
-        const n = this._currNode;
-        if (!(n instanceof If)) {
-          throw new Error('CodeGen: "else" without "if"');
-        }
-        this._currNode = n.else = node;
-        return this;
-      }
-      get _root() {
-        return this._nodes[0];
-      }
-      get _currNode() {
-        const ns2 = this._nodes;
-        return ns2[ns2.length - 1];
-      }
-      set _currNode(node) {
-        const ns2 = this._nodes;
-        ns2[ns2.length - 1] = node;
-      }
-    };
-    exports.CodeGen = CodeGen;
-    function addNames(names, from) {
-      for (const n in from)
-        names[n] = (names[n] || 0) + (from[n] || 0);
-      return names;
-    }
-    function addExprNames(names, from) {
-      return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
-    }
-    function optimizeExpr(expr, names, constants3) {
-      if (expr instanceof code_1.Name)
-        return replaceName(expr);
-      if (!canOptimize(expr))
-        return expr;
-      return new code_1._Code(expr._items.reduce((items, c3) => {
-        if (c3 instanceof code_1.Name)
-          c3 = replaceName(c3);
-        if (c3 instanceof code_1._Code)
-          items.push(...c3._items);
-        else
-          items.push(c3);
-        return items;
-      }, []));
-      function replaceName(n) {
-        const c3 = constants3[n.str];
-        if (c3 === void 0 || names[n.str] !== 1)
-          return n;
-        delete names[n.str];
-        return c3;
-      }
-      function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants3[c3.str] !== void 0);
-      }
-    }
-    function subtractNames(names, from) {
-      for (const n in from)
-        names[n] = (names[n] || 0) - (from[n] || 0);
-    }
-    function not(x3) {
-      return typeof x3 == "boolean" || typeof x3 == "number" || x3 === null ? !x3 : (0, code_1._)`!${par(x3)}`;
-    }
-    exports.not = not;
-    var andCode = mappend(exports.operators.AND);
-    function and(...args) {
-      return args.reduce(andCode);
-    }
-    exports.and = and;
-    var orCode = mappend(exports.operators.OR);
-    function or2(...args) {
-      return args.reduce(orCode);
-    }
-    exports.or = or2;
-    function mappend(op) {
-      return (x3, y2) => x3 === code_1.nil ? y2 : y2 === code_1.nil ? x3 : (0, code_1._)`${par(x3)} ${op} ${par(y2)}`;
-    }
-    function par(x3) {
-      return x3 instanceof code_1.Name ? x3 : (0, code_1._)`(${x3})`;
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/util.js
-var require_util9 = __commonJS({
-  "node_modules/ajv/dist/compile/util.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.checkStrictMode = exports.getErrorPath = exports.Type = exports.useFunc = exports.setEvaluated = exports.evaluatedPropsToName = exports.mergeEvaluated = exports.eachItem = exports.unescapeJsonPointer = exports.escapeJsonPointer = exports.escapeFragment = exports.unescapeFragment = exports.schemaRefOrVal = exports.schemaHasRulesButRef = exports.schemaHasRules = exports.checkUnknownRules = exports.alwaysValidSchema = exports.toHash = void 0;
-    var codegen_1 = require_codegen();
-    var code_1 = require_code();
-    function toHash(arr) {
-      const hash = {};
-      for (const item of arr)
-        hash[item] = true;
-      return hash;
-    }
-    exports.toHash = toHash;
-    function alwaysValidSchema(it2, schema) {
-      if (typeof schema == "boolean")
-        return schema;
-      if (Object.keys(schema).length === 0)
-        return true;
-      checkUnknownRules(it2, schema);
-      return !schemaHasRules(schema, it2.self.RULES.all);
-    }
-    exports.alwaysValidSchema = alwaysValidSchema;
-    function checkUnknownRules(it2, schema = it2.schema) {
-      const { opts, self: self2 } = it2;
-      if (!opts.strictSchema)
-        return;
-      if (typeof schema === "boolean")
-        return;
-      const rules = self2.RULES.keywords;
-      for (const key in schema) {
-        if (!rules[key])
-          checkStrictMode(it2, `unknown keyword: "${key}"`);
-      }
-    }
-    exports.checkUnknownRules = checkUnknownRules;
-    function schemaHasRules(schema, rules) {
-      if (typeof schema == "boolean")
-        return !schema;
-      for (const key in schema)
-        if (rules[key])
-          return true;
-      return false;
-    }
-    exports.schemaHasRules = schemaHasRules;
-    function schemaHasRulesButRef(schema, RULES2) {
-      if (typeof schema == "boolean")
-        return !schema;
-      for (const key in schema)
-        if (key !== "$ref" && RULES2.all[key])
-          return true;
-      return false;
-    }
-    exports.schemaHasRulesButRef = schemaHasRulesButRef;
-    function schemaRefOrVal({ topSchemaRef, schemaPath }, schema, keyword, $data) {
-      if (!$data) {
-        if (typeof schema == "number" || typeof schema == "boolean")
-          return schema;
-        if (typeof schema == "string")
-          return (0, codegen_1._)`${schema}`;
-      }
-      return (0, codegen_1._)`${topSchemaRef}${schemaPath}${(0, codegen_1.getProperty)(keyword)}`;
-    }
-    exports.schemaRefOrVal = schemaRefOrVal;
-    function unescapeFragment(str) {
-      return unescapeJsonPointer(decodeURIComponent(str));
-    }
-    exports.unescapeFragment = unescapeFragment;
-    function escapeFragment(str) {
-      return encodeURIComponent(escapeJsonPointer(str));
-    }
-    exports.escapeFragment = escapeFragment;
-    function escapeJsonPointer(str) {
-      if (typeof str == "number")
-        return `${str}`;
-      return str.replace(/~/g, "~0").replace(/\//g, "~1");
-    }
-    exports.escapeJsonPointer = escapeJsonPointer;
-    function unescapeJsonPointer(str) {
-      return str.replace(/~1/g, "/").replace(/~0/g, "~");
-    }
-    exports.unescapeJsonPointer = unescapeJsonPointer;
-    function eachItem(xs2, f3) {
-      if (Array.isArray(xs2)) {
-        for (const x3 of xs2)
-          f3(x3);
-      } else {
-        f3(xs2);
-      }
-    }
-    exports.eachItem = eachItem;
-    function makeMergeEvaluated({ mergeNames, mergeToName, mergeValues, resultToName }) {
-      return (gen, from, to2, toName) => {
-        const res = to2 === void 0 ? from : to2 instanceof codegen_1.Name ? (from instanceof codegen_1.Name ? mergeNames(gen, from, to2) : mergeToName(gen, from, to2), to2) : from instanceof codegen_1.Name ? (mergeToName(gen, to2, from), from) : mergeValues(from, to2);
-        return toName === codegen_1.Name && !(res instanceof codegen_1.Name) ? resultToName(gen, res) : res;
-      };
-    }
-    exports.mergeEvaluated = {
-      props: makeMergeEvaluated({
-        mergeNames: (gen, from, to2) => gen.if((0, codegen_1._)`${to2} !== true && ${from} !== undefined`, () => {
-          gen.if((0, codegen_1._)`${from} === true`, () => gen.assign(to2, true), () => gen.assign(to2, (0, codegen_1._)`${to2} || {}`).code((0, codegen_1._)`Object.assign(${to2}, ${from})`));
-        }),
-        mergeToName: (gen, from, to2) => gen.if((0, codegen_1._)`${to2} !== true`, () => {
-          if (from === true) {
-            gen.assign(to2, true);
-          } else {
-            gen.assign(to2, (0, codegen_1._)`${to2} || {}`);
-            setEvaluated(gen, to2, from);
-          }
-        }),
-        mergeValues: (from, to2) => from === true ? true : { ...from, ...to2 },
-        resultToName: evaluatedPropsToName
-      }),
-      items: makeMergeEvaluated({
-        mergeNames: (gen, from, to2) => gen.if((0, codegen_1._)`${to2} !== true && ${from} !== undefined`, () => gen.assign(to2, (0, codegen_1._)`${from} === true ? true : ${to2} > ${from} ? ${to2} : ${from}`)),
-        mergeToName: (gen, from, to2) => gen.if((0, codegen_1._)`${to2} !== true`, () => gen.assign(to2, from === true ? true : (0, codegen_1._)`${to2} > ${from} ? ${to2} : ${from}`)),
-        mergeValues: (from, to2) => from === true ? true : Math.max(from, to2),
-        resultToName: (gen, items) => gen.var("items", items)
-      })
-    };
-    function evaluatedPropsToName(gen, ps2) {
-      if (ps2 === true)
-        return gen.var("props", true);
-      const props = gen.var("props", (0, codegen_1._)`{}`);
-      if (ps2 !== void 0)
-        setEvaluated(gen, props, ps2);
-      return props;
-    }
-    exports.evaluatedPropsToName = evaluatedPropsToName;
-    function setEvaluated(gen, props, ps2) {
-      Object.keys(ps2).forEach((p2) => gen.assign((0, codegen_1._)`${props}${(0, codegen_1.getProperty)(p2)}`, true));
-    }
-    exports.setEvaluated = setEvaluated;
-    var snippets = {};
-    function useFunc(gen, f3) {
-      return gen.scopeValue("func", {
-        ref: f3,
-        code: snippets[f3.code] || (snippets[f3.code] = new code_1._Code(f3.code))
-      });
-    }
-    exports.useFunc = useFunc;
-    var Type;
-    (function(Type2) {
-      Type2[Type2["Num"] = 0] = "Num";
-      Type2[Type2["Str"] = 1] = "Str";
-    })(Type || (exports.Type = Type = {}));
-    function getErrorPath(dataProp, dataPropType, jsPropertySyntax) {
-      if (dataProp instanceof codegen_1.Name) {
-        const isNumber = dataPropType === Type.Num;
-        return jsPropertySyntax ? isNumber ? (0, codegen_1._)`"[" + ${dataProp} + "]"` : (0, codegen_1._)`"['" + ${dataProp} + "']"` : isNumber ? (0, codegen_1._)`"/" + ${dataProp}` : (0, codegen_1._)`"/" + ${dataProp}.replace(/~/g, "~0").replace(/\\//g, "~1")`;
-      }
-      return jsPropertySyntax ? (0, codegen_1.getProperty)(dataProp).toString() : "/" + escapeJsonPointer(dataProp);
-    }
-    exports.getErrorPath = getErrorPath;
-    function checkStrictMode(it2, msg, mode = it2.opts.strictSchema) {
-      if (!mode)
-        return;
-      msg = `strict mode: ${msg}`;
-      if (mode === true)
-        throw new Error(msg);
-      it2.self.logger.warn(msg);
-    }
-    exports.checkStrictMode = checkStrictMode;
-  }
-});
-
-// node_modules/ajv/dist/compile/names.js
-var require_names = __commonJS({
-  "node_modules/ajv/dist/compile/names.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var names = {
-      // validation function arguments
-      data: new codegen_1.Name("data"),
-      // data passed to validation function
-      // args passed from referencing schema
-      valCxt: new codegen_1.Name("valCxt"),
-      // validation/data context - should not be used directly, it is destructured to the names below
-      instancePath: new codegen_1.Name("instancePath"),
-      parentData: new codegen_1.Name("parentData"),
-      parentDataProperty: new codegen_1.Name("parentDataProperty"),
-      rootData: new codegen_1.Name("rootData"),
-      // root data - same as the data passed to the first/top validation function
-      dynamicAnchors: new codegen_1.Name("dynamicAnchors"),
-      // used to support recursiveRef and dynamicRef
-      // function scoped variables
-      vErrors: new codegen_1.Name("vErrors"),
-      // null or array of validation errors
-      errors: new codegen_1.Name("errors"),
-      // counter of validation errors
-      this: new codegen_1.Name("this"),
-      // "globals"
-      self: new codegen_1.Name("self"),
-      scope: new codegen_1.Name("scope"),
-      // JTD serialize/parse name for JSON string and position
-      json: new codegen_1.Name("json"),
-      jsonPos: new codegen_1.Name("jsonPos"),
-      jsonLen: new codegen_1.Name("jsonLen"),
-      jsonPart: new codegen_1.Name("jsonPart")
-    };
-    exports.default = names;
-  }
-});
-
-// node_modules/ajv/dist/compile/errors.js
-var require_errors2 = __commonJS({
-  "node_modules/ajv/dist/compile/errors.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.extendErrors = exports.resetErrorsCount = exports.reportExtraError = exports.reportError = exports.keyword$DataError = exports.keywordError = void 0;
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var names_1 = require_names();
-    exports.keywordError = {
-      message: ({ keyword }) => (0, codegen_1.str)`must pass "${keyword}" keyword validation`
-    };
-    exports.keyword$DataError = {
-      message: ({ keyword, schemaType }) => schemaType ? (0, codegen_1.str)`"${keyword}" keyword must be ${schemaType} ($data)` : (0, codegen_1.str)`"${keyword}" keyword is invalid ($data)`
-    };
-    function reportError(cxt, error2 = exports.keywordError, errorPaths, overrideAllErrors) {
-      const { it: it2 } = cxt;
-      const { gen, compositeRule, allErrors } = it2;
-      const errObj = errorObjectCode(cxt, error2, errorPaths);
-      if (overrideAllErrors !== null && overrideAllErrors !== void 0 ? overrideAllErrors : compositeRule || allErrors) {
-        addError(gen, errObj);
-      } else {
-        returnErrors(it2, (0, codegen_1._)`[${errObj}]`);
-      }
-    }
-    exports.reportError = reportError;
-    function reportExtraError(cxt, error2 = exports.keywordError, errorPaths) {
-      const { it: it2 } = cxt;
-      const { gen, compositeRule, allErrors } = it2;
-      const errObj = errorObjectCode(cxt, error2, errorPaths);
-      addError(gen, errObj);
-      if (!(compositeRule || allErrors)) {
-        returnErrors(it2, names_1.default.vErrors);
-      }
-    }
-    exports.reportExtraError = reportExtraError;
-    function resetErrorsCount(gen, errsCount) {
-      gen.assign(names_1.default.errors, errsCount);
-      gen.if((0, codegen_1._)`${names_1.default.vErrors} !== null`, () => gen.if(errsCount, () => gen.assign((0, codegen_1._)`${names_1.default.vErrors}.length`, errsCount), () => gen.assign(names_1.default.vErrors, null)));
-    }
-    exports.resetErrorsCount = resetErrorsCount;
-    function extendErrors({ gen, keyword, schemaValue, data, errsCount, it: it2 }) {
-      if (errsCount === void 0)
-        throw new Error("ajv implementation error");
-      const err = gen.name("err");
-      gen.forRange("i", errsCount, names_1.default.errors, (i) => {
-        gen.const(err, (0, codegen_1._)`${names_1.default.vErrors}[${i}]`);
-        gen.if((0, codegen_1._)`${err}.instancePath === undefined`, () => gen.assign((0, codegen_1._)`${err}.instancePath`, (0, codegen_1.strConcat)(names_1.default.instancePath, it2.errorPath)));
-        gen.assign((0, codegen_1._)`${err}.schemaPath`, (0, codegen_1.str)`${it2.errSchemaPath}/${keyword}`);
-        if (it2.opts.verbose) {
-          gen.assign((0, codegen_1._)`${err}.schema`, schemaValue);
-          gen.assign((0, codegen_1._)`${err}.data`, data);
-        }
-      });
-    }
-    exports.extendErrors = extendErrors;
-    function addError(gen, errObj) {
-      const err = gen.const("err", errObj);
-      gen.if((0, codegen_1._)`${names_1.default.vErrors} === null`, () => gen.assign(names_1.default.vErrors, (0, codegen_1._)`[${err}]`), (0, codegen_1._)`${names_1.default.vErrors}.push(${err})`);
-      gen.code((0, codegen_1._)`${names_1.default.errors}++`);
-    }
-    function returnErrors(it2, errs) {
-      const { gen, validateName, schemaEnv } = it2;
-      if (schemaEnv.$async) {
-        gen.throw((0, codegen_1._)`new ${it2.ValidationError}(${errs})`);
-      } else {
-        gen.assign((0, codegen_1._)`${validateName}.errors`, errs);
-        gen.return(false);
-      }
-    }
-    var E3 = {
-      keyword: new codegen_1.Name("keyword"),
-      schemaPath: new codegen_1.Name("schemaPath"),
-      // also used in JTD errors
-      params: new codegen_1.Name("params"),
-      propertyName: new codegen_1.Name("propertyName"),
-      message: new codegen_1.Name("message"),
-      schema: new codegen_1.Name("schema"),
-      parentSchema: new codegen_1.Name("parentSchema")
-    };
-    function errorObjectCode(cxt, error2, errorPaths) {
-      const { createErrors } = cxt.it;
-      if (createErrors === false)
-        return (0, codegen_1._)`{}`;
-      return errorObject(cxt, error2, errorPaths);
-    }
-    function errorObject(cxt, error2, errorPaths = {}) {
-      const { gen, it: it2 } = cxt;
-      const keyValues = [
-        errorInstancePath(it2, errorPaths),
-        errorSchemaPath(cxt, errorPaths)
-      ];
-      extraErrorProps(cxt, error2, keyValues);
-      return gen.object(...keyValues);
-    }
-    function errorInstancePath({ errorPath }, { instancePath }) {
-      const instPath = instancePath ? (0, codegen_1.str)`${errorPath}${(0, util_1.getErrorPath)(instancePath, util_1.Type.Str)}` : errorPath;
-      return [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, instPath)];
-    }
-    function errorSchemaPath({ keyword, it: { errSchemaPath } }, { schemaPath, parentSchema }) {
-      let schPath = parentSchema ? errSchemaPath : (0, codegen_1.str)`${errSchemaPath}/${keyword}`;
-      if (schemaPath) {
-        schPath = (0, codegen_1.str)`${schPath}${(0, util_1.getErrorPath)(schemaPath, util_1.Type.Str)}`;
-      }
-      return [E3.schemaPath, schPath];
-    }
-    function extraErrorProps(cxt, { params, message }, keyValues) {
-      const { keyword, data, schemaValue, it: it2 } = cxt;
-      const { opts, propertyName, topSchemaRef, schemaPath } = it2;
-      keyValues.push([E3.keyword, keyword], [E3.params, typeof params == "function" ? params(cxt) : params || (0, codegen_1._)`{}`]);
-      if (opts.messages) {
-        keyValues.push([E3.message, typeof message == "function" ? message(cxt) : message]);
-      }
-      if (opts.verbose) {
-        keyValues.push([E3.schema, schemaValue], [E3.parentSchema, (0, codegen_1._)`${topSchemaRef}${schemaPath}`], [names_1.default.data, data]);
-      }
-      if (propertyName)
-        keyValues.push([E3.propertyName, propertyName]);
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/boolSchema.js
-var require_boolSchema = __commonJS({
-  "node_modules/ajv/dist/compile/validate/boolSchema.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.boolOrEmptySchema = exports.topBoolOrEmptySchema = void 0;
-    var errors_1 = require_errors2();
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var boolError = {
-      message: "boolean schema is false"
-    };
-    function topBoolOrEmptySchema(it2) {
-      const { gen, schema, validateName } = it2;
-      if (schema === false) {
-        falseSchemaError(it2, false);
-      } else if (typeof schema == "object" && schema.$async === true) {
-        gen.return(names_1.default.data);
-      } else {
-        gen.assign((0, codegen_1._)`${validateName}.errors`, null);
-        gen.return(true);
-      }
-    }
-    exports.topBoolOrEmptySchema = topBoolOrEmptySchema;
-    function boolOrEmptySchema(it2, valid) {
-      const { gen, schema } = it2;
-      if (schema === false) {
-        gen.var(valid, false);
-        falseSchemaError(it2);
-      } else {
-        gen.var(valid, true);
-      }
-    }
-    exports.boolOrEmptySchema = boolOrEmptySchema;
-    function falseSchemaError(it2, overrideAllErrors) {
-      const { gen, data } = it2;
-      const cxt = {
-        gen,
-        keyword: "false schema",
-        data,
-        schema: false,
-        schemaCode: false,
-        schemaValue: false,
-        params: {},
-        it: it2
-      };
-      (0, errors_1.reportError)(cxt, boolError, void 0, overrideAllErrors);
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/rules.js
-var require_rules = __commonJS({
-  "node_modules/ajv/dist/compile/rules.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getRules = exports.isJSONType = void 0;
-    var _jsonTypes = ["string", "number", "integer", "boolean", "null", "object", "array"];
-    var jsonTypes = new Set(_jsonTypes);
-    function isJSONType(x3) {
-      return typeof x3 == "string" && jsonTypes.has(x3);
-    }
-    exports.isJSONType = isJSONType;
-    function getRules() {
-      const groups2 = {
-        number: { type: "number", rules: [] },
-        string: { type: "string", rules: [] },
-        array: { type: "array", rules: [] },
-        object: { type: "object", rules: [] }
-      };
-      return {
-        types: { ...groups2, integer: true, boolean: true, null: true },
-        rules: [{ rules: [] }, groups2.number, groups2.string, groups2.array, groups2.object],
-        post: { rules: [] },
-        all: {},
-        keywords: {}
-      };
-    }
-    exports.getRules = getRules;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/applicability.js
-var require_applicability = __commonJS({
-  "node_modules/ajv/dist/compile/validate/applicability.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.shouldUseRule = exports.shouldUseGroup = exports.schemaHasRulesForType = void 0;
-    function schemaHasRulesForType({ schema, self: self2 }, type) {
-      const group = self2.RULES.types[type];
-      return group && group !== true && shouldUseGroup(schema, group);
-    }
-    exports.schemaHasRulesForType = schemaHasRulesForType;
-    function shouldUseGroup(schema, group) {
-      return group.rules.some((rule) => shouldUseRule(schema, rule));
-    }
-    exports.shouldUseGroup = shouldUseGroup;
-    function shouldUseRule(schema, rule) {
-      var _a;
-      return schema[rule.keyword] !== void 0 || ((_a = rule.definition.implements) === null || _a === void 0 ? void 0 : _a.some((kwd) => schema[kwd] !== void 0));
-    }
-    exports.shouldUseRule = shouldUseRule;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/dataType.js
-var require_dataType = __commonJS({
-  "node_modules/ajv/dist/compile/validate/dataType.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.reportTypeError = exports.checkDataTypes = exports.checkDataType = exports.coerceAndCheckDataType = exports.getJSONTypes = exports.getSchemaTypes = exports.DataType = void 0;
-    var rules_1 = require_rules();
-    var applicability_1 = require_applicability();
-    var errors_1 = require_errors2();
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var DataType;
-    (function(DataType2) {
-      DataType2[DataType2["Correct"] = 0] = "Correct";
-      DataType2[DataType2["Wrong"] = 1] = "Wrong";
-    })(DataType || (exports.DataType = DataType = {}));
-    function getSchemaTypes(schema) {
-      const types = getJSONTypes(schema.type);
-      const hasNull = types.includes("null");
-      if (hasNull) {
-        if (schema.nullable === false)
-          throw new Error("type: null contradicts nullable: false");
-      } else {
-        if (!types.length && schema.nullable !== void 0) {
-          throw new Error('"nullable" cannot be used without "type"');
-        }
-        if (schema.nullable === true)
-          types.push("null");
-      }
-      return types;
-    }
-    exports.getSchemaTypes = getSchemaTypes;
-    function getJSONTypes(ts2) {
-      const types = Array.isArray(ts2) ? ts2 : ts2 ? [ts2] : [];
-      if (types.every(rules_1.isJSONType))
-        return types;
-      throw new Error("type must be JSONType or JSONType[]: " + types.join(","));
-    }
-    exports.getJSONTypes = getJSONTypes;
-    function coerceAndCheckDataType(it2, types) {
-      const { gen, data, opts } = it2;
-      const coerceTo = coerceToTypes(types, opts.coerceTypes);
-      const checkTypes = types.length > 0 && !(coerceTo.length === 0 && types.length === 1 && (0, applicability_1.schemaHasRulesForType)(it2, types[0]));
-      if (checkTypes) {
-        const wrongType = checkDataTypes(types, data, opts.strictNumbers, DataType.Wrong);
-        gen.if(wrongType, () => {
-          if (coerceTo.length)
-            coerceData(it2, types, coerceTo);
-          else
-            reportTypeError(it2);
-        });
-      }
-      return checkTypes;
-    }
-    exports.coerceAndCheckDataType = coerceAndCheckDataType;
-    var COERCIBLE = /* @__PURE__ */ new Set(["string", "number", "integer", "boolean", "null"]);
-    function coerceToTypes(types, coerceTypes) {
-      return coerceTypes ? types.filter((t2) => COERCIBLE.has(t2) || coerceTypes === "array" && t2 === "array") : [];
-    }
-    function coerceData(it2, types, coerceTo) {
-      const { gen, data, opts } = it2;
-      const dataType = gen.let("dataType", (0, codegen_1._)`typeof ${data}`);
-      const coerced = gen.let("coerced", (0, codegen_1._)`undefined`);
-      if (opts.coerceTypes === "array") {
-        gen.if((0, codegen_1._)`${dataType} == 'object' && Array.isArray(${data}) && ${data}.length == 1`, () => gen.assign(data, (0, codegen_1._)`${data}[0]`).assign(dataType, (0, codegen_1._)`typeof ${data}`).if(checkDataTypes(types, data, opts.strictNumbers), () => gen.assign(coerced, data)));
-      }
-      gen.if((0, codegen_1._)`${coerced} !== undefined`);
-      for (const t2 of coerceTo) {
-        if (COERCIBLE.has(t2) || t2 === "array" && opts.coerceTypes === "array") {
-          coerceSpecificType(t2);
-        }
-      }
-      gen.else();
-      reportTypeError(it2);
-      gen.endIf();
-      gen.if((0, codegen_1._)`${coerced} !== undefined`, () => {
-        gen.assign(data, coerced);
-        assignParentData(it2, coerced);
-      });
-      function coerceSpecificType(t2) {
-        switch (t2) {
-          case "string":
-            gen.elseIf((0, codegen_1._)`${dataType} == "number" || ${dataType} == "boolean"`).assign(coerced, (0, codegen_1._)`"" + ${data}`).elseIf((0, codegen_1._)`${data} === null`).assign(coerced, (0, codegen_1._)`""`);
-            return;
-          case "number":
-            gen.elseIf((0, codegen_1._)`${dataType} == "boolean" || ${data} === null
-              || (${dataType} == "string" && ${data} && ${data} == +${data})`).assign(coerced, (0, codegen_1._)`+${data}`);
-            return;
-          case "integer":
-            gen.elseIf((0, codegen_1._)`${dataType} === "boolean" || ${data} === null
-              || (${dataType} === "string" && ${data} && ${data} == +${data} && !(${data} % 1))`).assign(coerced, (0, codegen_1._)`+${data}`);
-            return;
-          case "boolean":
-            gen.elseIf((0, codegen_1._)`${data} === "false" || ${data} === 0 || ${data} === null`).assign(coerced, false).elseIf((0, codegen_1._)`${data} === "true" || ${data} === 1`).assign(coerced, true);
-            return;
-          case "null":
-            gen.elseIf((0, codegen_1._)`${data} === "" || ${data} === 0 || ${data} === false`);
-            gen.assign(coerced, null);
-            return;
-          case "array":
-            gen.elseIf((0, codegen_1._)`${dataType} === "string" || ${dataType} === "number"
-              || ${dataType} === "boolean" || ${data} === null`).assign(coerced, (0, codegen_1._)`[${data}]`);
-        }
-      }
-    }
-    function assignParentData({ gen, parentData, parentDataProperty }, expr) {
-      gen.if((0, codegen_1._)`${parentData} !== undefined`, () => gen.assign((0, codegen_1._)`${parentData}[${parentDataProperty}]`, expr));
-    }
-    function checkDataType(dataType, data, strictNums, correct = DataType.Correct) {
-      const EQ2 = correct === DataType.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
-      let cond;
-      switch (dataType) {
-        case "null":
-          return (0, codegen_1._)`${data} ${EQ2} null`;
-        case "array":
-          cond = (0, codegen_1._)`Array.isArray(${data})`;
-          break;
-        case "object":
-          cond = (0, codegen_1._)`${data} && typeof ${data} == "object" && !Array.isArray(${data})`;
-          break;
-        case "integer":
-          cond = numCond((0, codegen_1._)`!(${data} % 1) && !isNaN(${data})`);
-          break;
-        case "number":
-          cond = numCond();
-          break;
-        default:
-          return (0, codegen_1._)`typeof ${data} ${EQ2} ${dataType}`;
-      }
-      return correct === DataType.Correct ? cond : (0, codegen_1.not)(cond);
-      function numCond(_cond = codegen_1.nil) {
-        return (0, codegen_1.and)((0, codegen_1._)`typeof ${data} == "number"`, _cond, strictNums ? (0, codegen_1._)`isFinite(${data})` : codegen_1.nil);
-      }
-    }
-    exports.checkDataType = checkDataType;
-    function checkDataTypes(dataTypes, data, strictNums, correct) {
-      if (dataTypes.length === 1) {
-        return checkDataType(dataTypes[0], data, strictNums, correct);
-      }
-      let cond;
-      const types = (0, util_1.toHash)(dataTypes);
-      if (types.array && types.object) {
-        const notObj = (0, codegen_1._)`typeof ${data} != "object"`;
-        cond = types.null ? notObj : (0, codegen_1._)`!${data} || ${notObj}`;
-        delete types.null;
-        delete types.array;
-        delete types.object;
-      } else {
-        cond = codegen_1.nil;
-      }
-      if (types.number)
-        delete types.integer;
-      for (const t2 in types)
-        cond = (0, codegen_1.and)(cond, checkDataType(t2, data, strictNums, correct));
-      return cond;
-    }
-    exports.checkDataTypes = checkDataTypes;
-    var typeError = {
-      message: ({ schema }) => `must be ${schema}`,
-      params: ({ schema, schemaValue }) => typeof schema == "string" ? (0, codegen_1._)`{type: ${schema}}` : (0, codegen_1._)`{type: ${schemaValue}}`
-    };
-    function reportTypeError(it2) {
-      const cxt = getTypeErrorContext(it2);
-      (0, errors_1.reportError)(cxt, typeError);
-    }
-    exports.reportTypeError = reportTypeError;
-    function getTypeErrorContext(it2) {
-      const { gen, data, schema } = it2;
-      const schemaCode = (0, util_1.schemaRefOrVal)(it2, schema, "type");
-      return {
-        gen,
-        keyword: "type",
-        data,
-        schema: schema.type,
-        schemaCode,
-        schemaValue: schemaCode,
-        parentSchema: schema,
-        params: {},
-        it: it2
-      };
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/defaults.js
-var require_defaults = __commonJS({
-  "node_modules/ajv/dist/compile/validate/defaults.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.assignDefaults = void 0;
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    function assignDefaults(it2, ty) {
-      const { properties, items } = it2.schema;
-      if (ty === "object" && properties) {
-        for (const key in properties) {
-          assignDefault(it2, key, properties[key].default);
-        }
-      } else if (ty === "array" && Array.isArray(items)) {
-        items.forEach((sch, i) => assignDefault(it2, i, sch.default));
-      }
-    }
-    exports.assignDefaults = assignDefaults;
-    function assignDefault(it2, prop, defaultValue) {
-      const { gen, compositeRule, data, opts } = it2;
-      if (defaultValue === void 0)
-        return;
-      const childData = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(prop)}`;
-      if (compositeRule) {
-        (0, util_1.checkStrictMode)(it2, `default is ignored for: ${childData}`);
-        return;
-      }
-      let condition = (0, codegen_1._)`${childData} === undefined`;
-      if (opts.useDefaults === "empty") {
-        condition = (0, codegen_1._)`${condition} || ${childData} === null || ${childData} === ""`;
-      }
-      gen.if(condition, (0, codegen_1._)`${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
-    }
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/code.js
-var require_code2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/code.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateUnion = exports.validateArray = exports.usePattern = exports.callValidateCode = exports.schemaProperties = exports.allSchemaProperties = exports.noPropertyInData = exports.propertyInData = exports.isOwnProperty = exports.hasPropFunc = exports.reportMissingProp = exports.checkMissingProp = exports.checkReportMissingProp = void 0;
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var names_1 = require_names();
-    var util_2 = require_util9();
-    function checkReportMissingProp(cxt, prop) {
-      const { gen, data, it: it2 } = cxt;
-      gen.if(noPropertyInData(gen, data, prop, it2.opts.ownProperties), () => {
-        cxt.setParams({ missingProperty: (0, codegen_1._)`${prop}` }, true);
-        cxt.error();
-      });
-    }
-    exports.checkReportMissingProp = checkReportMissingProp;
-    function checkMissingProp({ gen, data, it: { opts } }, properties, missing) {
-      return (0, codegen_1.or)(...properties.map((prop) => (0, codegen_1.and)(noPropertyInData(gen, data, prop, opts.ownProperties), (0, codegen_1._)`${missing} = ${prop}`)));
-    }
-    exports.checkMissingProp = checkMissingProp;
-    function reportMissingProp(cxt, missing) {
-      cxt.setParams({ missingProperty: missing }, true);
-      cxt.error();
-    }
-    exports.reportMissingProp = reportMissingProp;
-    function hasPropFunc(gen) {
-      return gen.scopeValue("func", {
-        // eslint-disable-next-line @typescript-eslint/unbound-method
-        ref: Object.prototype.hasOwnProperty,
-        code: (0, codegen_1._)`Object.prototype.hasOwnProperty`
-      });
-    }
-    exports.hasPropFunc = hasPropFunc;
-    function isOwnProperty(gen, data, property) {
-      return (0, codegen_1._)`${hasPropFunc(gen)}.call(${data}, ${property})`;
-    }
-    exports.isOwnProperty = isOwnProperty;
-    function propertyInData(gen, data, property, ownProperties) {
-      const cond = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(property)} !== undefined`;
-      return ownProperties ? (0, codegen_1._)`${cond} && ${isOwnProperty(gen, data, property)}` : cond;
-    }
-    exports.propertyInData = propertyInData;
-    function noPropertyInData(gen, data, property, ownProperties) {
-      const cond = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(property)} === undefined`;
-      return ownProperties ? (0, codegen_1.or)(cond, (0, codegen_1.not)(isOwnProperty(gen, data, property))) : cond;
-    }
-    exports.noPropertyInData = noPropertyInData;
-    function allSchemaProperties(schemaMap) {
-      return schemaMap ? Object.keys(schemaMap).filter((p2) => p2 !== "__proto__") : [];
-    }
-    exports.allSchemaProperties = allSchemaProperties;
-    function schemaProperties(it2, schemaMap) {
-      return allSchemaProperties(schemaMap).filter((p2) => !(0, util_1.alwaysValidSchema)(it2, schemaMap[p2]));
-    }
-    exports.schemaProperties = schemaProperties;
-    function callValidateCode({ schemaCode, data, it: { gen, topSchemaRef, schemaPath, errorPath }, it: it2 }, func, context, passSchema) {
-      const dataAndSchema = passSchema ? (0, codegen_1._)`${schemaCode}, ${data}, ${topSchemaRef}${schemaPath}` : data;
-      const valCxt = [
-        [names_1.default.instancePath, (0, codegen_1.strConcat)(names_1.default.instancePath, errorPath)],
-        [names_1.default.parentData, it2.parentData],
-        [names_1.default.parentDataProperty, it2.parentDataProperty],
-        [names_1.default.rootData, names_1.default.rootData]
-      ];
-      if (it2.opts.dynamicRef)
-        valCxt.push([names_1.default.dynamicAnchors, names_1.default.dynamicAnchors]);
-      const args = (0, codegen_1._)`${dataAndSchema}, ${gen.object(...valCxt)}`;
-      return context !== codegen_1.nil ? (0, codegen_1._)`${func}.call(${context}, ${args})` : (0, codegen_1._)`${func}(${args})`;
-    }
-    exports.callValidateCode = callValidateCode;
-    var newRegExp = (0, codegen_1._)`new RegExp`;
-    function usePattern({ gen, it: { opts } }, pattern) {
-      const u2 = opts.unicodeRegExp ? "u" : "";
-      const { regExp } = opts.code;
-      const rx = regExp(pattern, u2);
-      return gen.scopeValue("pattern", {
-        key: rx.toString(),
-        ref: rx,
-        code: (0, codegen_1._)`${regExp.code === "new RegExp" ? newRegExp : (0, util_2.useFunc)(gen, regExp)}(${pattern}, ${u2})`
-      });
-    }
-    exports.usePattern = usePattern;
-    function validateArray(cxt) {
-      const { gen, data, keyword, it: it2 } = cxt;
-      const valid = gen.name("valid");
-      if (it2.allErrors) {
-        const validArr = gen.let("valid", true);
-        validateItems(() => gen.assign(validArr, false));
-        return validArr;
-      }
-      gen.var(valid, true);
-      validateItems(() => gen.break());
-      return valid;
-      function validateItems(notValid) {
-        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        gen.forRange("i", 0, len, (i) => {
-          cxt.subschema({
-            keyword,
-            dataProp: i,
-            dataPropType: util_1.Type.Num
-          }, valid);
-          gen.if((0, codegen_1.not)(valid), notValid);
-        });
-      }
-    }
-    exports.validateArray = validateArray;
-    function validateUnion(cxt) {
-      const { gen, schema, keyword, it: it2 } = cxt;
-      if (!Array.isArray(schema))
-        throw new Error("ajv implementation error");
-      const alwaysValid = schema.some((sch) => (0, util_1.alwaysValidSchema)(it2, sch));
-      if (alwaysValid && !it2.opts.unevaluated)
-        return;
-      const valid = gen.let("valid", false);
-      const schValid = gen.name("_valid");
-      gen.block(() => schema.forEach((_sch, i) => {
-        const schCxt = cxt.subschema({
-          keyword,
-          schemaProp: i,
-          compositeRule: true
-        }, schValid);
-        gen.assign(valid, (0, codegen_1._)`${valid} || ${schValid}`);
-        const merged = cxt.mergeValidEvaluated(schCxt, schValid);
-        if (!merged)
-          gen.if((0, codegen_1.not)(valid));
-      }));
-      cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
-    }
-    exports.validateUnion = validateUnion;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/keyword.js
-var require_keyword = __commonJS({
-  "node_modules/ajv/dist/compile/validate/keyword.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateKeywordUsage = exports.validSchemaType = exports.funcKeywordCode = exports.macroKeywordCode = void 0;
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var code_1 = require_code2();
-    var errors_1 = require_errors2();
-    function macroKeywordCode(cxt, def) {
-      const { gen, keyword, schema, parentSchema, it: it2 } = cxt;
-      const macroSchema = def.macro.call(it2.self, schema, parentSchema, it2);
-      const schemaRef = useKeyword(gen, keyword, macroSchema);
-      if (it2.opts.validateSchema !== false)
-        it2.self.validateSchema(macroSchema, true);
-      const valid = gen.name("valid");
-      cxt.subschema({
-        schema: macroSchema,
-        schemaPath: codegen_1.nil,
-        errSchemaPath: `${it2.errSchemaPath}/${keyword}`,
-        topSchemaRef: schemaRef,
-        compositeRule: true
-      }, valid);
-      cxt.pass(valid, () => cxt.error(true));
-    }
-    exports.macroKeywordCode = macroKeywordCode;
-    function funcKeywordCode(cxt, def) {
-      var _a;
-      const { gen, keyword, schema, parentSchema, $data, it: it2 } = cxt;
-      checkAsyncKeyword(it2, def);
-      const validate = !$data && def.compile ? def.compile.call(it2.self, schema, parentSchema, it2) : def.validate;
-      const validateRef = useKeyword(gen, keyword, validate);
-      const valid = gen.let("valid");
-      cxt.block$data(valid, validateKeyword);
-      cxt.ok((_a = def.valid) !== null && _a !== void 0 ? _a : valid);
-      function validateKeyword() {
-        if (def.errors === false) {
-          assignValid();
-          if (def.modifying)
-            modifyData(cxt);
-          reportErrs(() => cxt.error());
-        } else {
-          const ruleErrs = def.async ? validateAsync() : validateSync();
-          if (def.modifying)
-            modifyData(cxt);
-          reportErrs(() => addErrs(cxt, ruleErrs));
-        }
-      }
-      function validateAsync() {
-        const ruleErrs = gen.let("ruleErrs", null);
-        gen.try(() => assignValid((0, codegen_1._)`await `), (e) => gen.assign(valid, false).if((0, codegen_1._)`${e} instanceof ${it2.ValidationError}`, () => gen.assign(ruleErrs, (0, codegen_1._)`${e}.errors`), () => gen.throw(e)));
-        return ruleErrs;
-      }
-      function validateSync() {
-        const validateErrs = (0, codegen_1._)`${validateRef}.errors`;
-        gen.assign(validateErrs, null);
-        assignValid(codegen_1.nil);
-        return validateErrs;
-      }
-      function assignValid(_await = def.async ? (0, codegen_1._)`await ` : codegen_1.nil) {
-        const passCxt = it2.opts.passContext ? names_1.default.this : names_1.default.self;
-        const passSchema = !("compile" in def && !$data || def.schema === false);
-        gen.assign(valid, (0, codegen_1._)`${_await}${(0, code_1.callValidateCode)(cxt, validateRef, passCxt, passSchema)}`, def.modifying);
-      }
-      function reportErrs(errors) {
-        var _a2;
-        gen.if((0, codegen_1.not)((_a2 = def.valid) !== null && _a2 !== void 0 ? _a2 : valid), errors);
-      }
-    }
-    exports.funcKeywordCode = funcKeywordCode;
-    function modifyData(cxt) {
-      const { gen, data, it: it2 } = cxt;
-      gen.if(it2.parentData, () => gen.assign(data, (0, codegen_1._)`${it2.parentData}[${it2.parentDataProperty}]`));
-    }
-    function addErrs(cxt, errs) {
-      const { gen } = cxt;
-      gen.if((0, codegen_1._)`Array.isArray(${errs})`, () => {
-        gen.assign(names_1.default.vErrors, (0, codegen_1._)`${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`).assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
-        (0, errors_1.extendErrors)(cxt);
-      }, () => cxt.error());
-    }
-    function checkAsyncKeyword({ schemaEnv }, def) {
-      if (def.async && !schemaEnv.$async)
-        throw new Error("async keyword in sync schema");
-    }
-    function useKeyword(gen, keyword, result) {
-      if (result === void 0)
-        throw new Error(`keyword "${keyword}" failed to compile`);
-      return gen.scopeValue("keyword", typeof result == "function" ? { ref: result } : { ref: result, code: (0, codegen_1.stringify)(result) });
-    }
-    function validSchemaType(schema, schemaType, allowUndefined = false) {
-      return !schemaType.length || schemaType.some((st2) => st2 === "array" ? Array.isArray(schema) : st2 === "object" ? schema && typeof schema == "object" && !Array.isArray(schema) : typeof schema == st2 || allowUndefined && typeof schema == "undefined");
-    }
-    exports.validSchemaType = validSchemaType;
-    function validateKeywordUsage({ schema, opts, self: self2, errSchemaPath }, def, keyword) {
-      if (Array.isArray(def.keyword) ? !def.keyword.includes(keyword) : def.keyword !== keyword) {
-        throw new Error("ajv implementation error");
-      }
-      const deps = def.dependencies;
-      if (deps === null || deps === void 0 ? void 0 : deps.some((kwd) => !Object.prototype.hasOwnProperty.call(schema, kwd))) {
-        throw new Error(`parent schema must have dependencies of ${keyword}: ${deps.join(",")}`);
-      }
-      if (def.validateSchema) {
-        const valid = def.validateSchema(schema[keyword]);
-        if (!valid) {
-          const msg = `keyword "${keyword}" value is invalid at path "${errSchemaPath}": ` + self2.errorsText(def.validateSchema.errors);
-          if (opts.validateSchema === "log")
-            self2.logger.error(msg);
-          else
-            throw new Error(msg);
-        }
-      }
-    }
-    exports.validateKeywordUsage = validateKeywordUsage;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/subschema.js
-var require_subschema = __commonJS({
-  "node_modules/ajv/dist/compile/validate/subschema.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.extendSubschemaMode = exports.extendSubschemaData = exports.getSubschema = void 0;
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    function getSubschema(it2, { keyword, schemaProp, schema, schemaPath, errSchemaPath, topSchemaRef }) {
-      if (keyword !== void 0 && schema !== void 0) {
-        throw new Error('both "keyword" and "schema" passed, only one allowed');
-      }
-      if (keyword !== void 0) {
-        const sch = it2.schema[keyword];
-        return schemaProp === void 0 ? {
-          schema: sch,
-          schemaPath: (0, codegen_1._)`${it2.schemaPath}${(0, codegen_1.getProperty)(keyword)}`,
-          errSchemaPath: `${it2.errSchemaPath}/${keyword}`
-        } : {
-          schema: sch[schemaProp],
-          schemaPath: (0, codegen_1._)`${it2.schemaPath}${(0, codegen_1.getProperty)(keyword)}${(0, codegen_1.getProperty)(schemaProp)}`,
-          errSchemaPath: `${it2.errSchemaPath}/${keyword}/${(0, util_1.escapeFragment)(schemaProp)}`
-        };
-      }
-      if (schema !== void 0) {
-        if (schemaPath === void 0 || errSchemaPath === void 0 || topSchemaRef === void 0) {
-          throw new Error('"schemaPath", "errSchemaPath" and "topSchemaRef" are required with "schema"');
-        }
-        return {
-          schema,
-          schemaPath,
-          topSchemaRef,
-          errSchemaPath
-        };
-      }
-      throw new Error('either "keyword" or "schema" must be passed');
-    }
-    exports.getSubschema = getSubschema;
-    function extendSubschemaData(subschema, it2, { dataProp, dataPropType: dpType, data, dataTypes, propertyName }) {
-      if (data !== void 0 && dataProp !== void 0) {
-        throw new Error('both "data" and "dataProp" passed, only one allowed');
-      }
-      const { gen } = it2;
-      if (dataProp !== void 0) {
-        const { errorPath, dataPathArr, opts } = it2;
-        const nextData = gen.let("data", (0, codegen_1._)`${it2.data}${(0, codegen_1.getProperty)(dataProp)}`, true);
-        dataContextProps(nextData);
-        subschema.errorPath = (0, codegen_1.str)`${errorPath}${(0, util_1.getErrorPath)(dataProp, dpType, opts.jsPropertySyntax)}`;
-        subschema.parentDataProperty = (0, codegen_1._)`${dataProp}`;
-        subschema.dataPathArr = [...dataPathArr, subschema.parentDataProperty];
-      }
-      if (data !== void 0) {
-        const nextData = data instanceof codegen_1.Name ? data : gen.let("data", data, true);
-        dataContextProps(nextData);
-        if (propertyName !== void 0)
-          subschema.propertyName = propertyName;
-      }
-      if (dataTypes)
-        subschema.dataTypes = dataTypes;
-      function dataContextProps(_nextData) {
-        subschema.data = _nextData;
-        subschema.dataLevel = it2.dataLevel + 1;
-        subschema.dataTypes = [];
-        it2.definedProperties = /* @__PURE__ */ new Set();
-        subschema.parentData = it2.data;
-        subschema.dataNames = [...it2.dataNames, _nextData];
-      }
-    }
-    exports.extendSubschemaData = extendSubschemaData;
-    function extendSubschemaMode(subschema, { jtdDiscriminator, jtdMetadata, compositeRule, createErrors, allErrors }) {
-      if (compositeRule !== void 0)
-        subschema.compositeRule = compositeRule;
-      if (createErrors !== void 0)
-        subschema.createErrors = createErrors;
-      if (allErrors !== void 0)
-        subschema.allErrors = allErrors;
-      subschema.jtdDiscriminator = jtdDiscriminator;
-      subschema.jtdMetadata = jtdMetadata;
-    }
-    exports.extendSubschemaMode = extendSubschemaMode;
-  }
-});
-
-// node_modules/fast-deep-equal/index.js
-var require_fast_deep_equal = __commonJS({
-  "node_modules/fast-deep-equal/index.js"(exports, module) {
-    "use strict";
-    module.exports = function equal(a, b3) {
-      if (a === b3) return true;
-      if (a && b3 && typeof a == "object" && typeof b3 == "object") {
-        if (a.constructor !== b3.constructor) return false;
-        var length, i, keys;
-        if (Array.isArray(a)) {
-          length = a.length;
-          if (length != b3.length) return false;
-          for (i = length; i-- !== 0; )
-            if (!equal(a[i], b3[i])) return false;
-          return true;
-        }
-        if (a.constructor === RegExp) return a.source === b3.source && a.flags === b3.flags;
-        if (a.valueOf !== Object.prototype.valueOf) return a.valueOf() === b3.valueOf();
-        if (a.toString !== Object.prototype.toString) return a.toString() === b3.toString();
-        keys = Object.keys(a);
-        length = keys.length;
-        if (length !== Object.keys(b3).length) return false;
-        for (i = length; i-- !== 0; )
-          if (!Object.prototype.hasOwnProperty.call(b3, keys[i])) return false;
-        for (i = length; i-- !== 0; ) {
-          var key = keys[i];
-          if (!equal(a[key], b3[key])) return false;
-        }
-        return true;
-      }
-      return a !== a && b3 !== b3;
-    };
-  }
-});
-
-// node_modules/json-schema-traverse/index.js
-var require_json_schema_traverse = __commonJS({
-  "node_modules/json-schema-traverse/index.js"(exports, module) {
-    "use strict";
-    var traverse = module.exports = function(schema, opts, cb) {
-      if (typeof opts == "function") {
-        cb = opts;
-        opts = {};
-      }
-      cb = opts.cb || cb;
-      var pre = typeof cb == "function" ? cb : cb.pre || function() {
-      };
-      var post = cb.post || function() {
-      };
-      _traverse(opts, pre, post, schema, "", schema);
-    };
-    traverse.keywords = {
-      additionalItems: true,
-      items: true,
-      contains: true,
-      additionalProperties: true,
-      propertyNames: true,
-      not: true,
-      if: true,
-      then: true,
-      else: true
-    };
-    traverse.arrayKeywords = {
-      items: true,
-      allOf: true,
-      anyOf: true,
-      oneOf: true
-    };
-    traverse.propsKeywords = {
-      $defs: true,
-      definitions: true,
-      properties: true,
-      patternProperties: true,
-      dependencies: true
-    };
-    traverse.skipKeywords = {
-      default: true,
-      enum: true,
-      const: true,
-      required: true,
-      maximum: true,
-      minimum: true,
-      exclusiveMaximum: true,
-      exclusiveMinimum: true,
-      multipleOf: true,
-      maxLength: true,
-      minLength: true,
-      pattern: true,
-      format: true,
-      maxItems: true,
-      minItems: true,
-      uniqueItems: true,
-      maxProperties: true,
-      minProperties: true
-    };
-    function _traverse(opts, pre, post, schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex) {
-      if (schema && typeof schema == "object" && !Array.isArray(schema)) {
-        pre(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
-        for (var key in schema) {
-          var sch = schema[key];
-          if (Array.isArray(sch)) {
-            if (key in traverse.arrayKeywords) {
-              for (var i = 0; i < sch.length; i++)
-                _traverse(opts, pre, post, sch[i], jsonPtr + "/" + key + "/" + i, rootSchema, jsonPtr, key, schema, i);
-            }
-          } else if (key in traverse.propsKeywords) {
-            if (sch && typeof sch == "object") {
-              for (var prop in sch)
-                _traverse(opts, pre, post, sch[prop], jsonPtr + "/" + key + "/" + escapeJsonPtr(prop), rootSchema, jsonPtr, key, schema, prop);
-            }
-          } else if (key in traverse.keywords || opts.allKeys && !(key in traverse.skipKeywords)) {
-            _traverse(opts, pre, post, sch, jsonPtr + "/" + key, rootSchema, jsonPtr, key, schema);
-          }
-        }
-        post(schema, jsonPtr, rootSchema, parentJsonPtr, parentKeyword, parentSchema, keyIndex);
-      }
-    }
-    function escapeJsonPtr(str) {
-      return str.replace(/~/g, "~0").replace(/\//g, "~1");
-    }
-  }
-});
-
-// node_modules/ajv/dist/compile/resolve.js
-var require_resolve = __commonJS({
-  "node_modules/ajv/dist/compile/resolve.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getSchemaRefs = exports.resolveUrl = exports.normalizeId = exports._getFullPath = exports.getFullPath = exports.inlineRef = void 0;
-    var util_1 = require_util9();
-    var equal = require_fast_deep_equal();
-    var traverse = require_json_schema_traverse();
-    var SIMPLE_INLINED = /* @__PURE__ */ new Set([
-      "type",
-      "format",
-      "pattern",
-      "maxLength",
-      "minLength",
-      "maxProperties",
-      "minProperties",
-      "maxItems",
-      "minItems",
-      "maximum",
-      "minimum",
-      "uniqueItems",
-      "multipleOf",
-      "required",
-      "enum",
-      "const"
-    ]);
-    function inlineRef(schema, limit = true) {
-      if (typeof schema == "boolean")
-        return true;
-      if (limit === true)
-        return !hasRef(schema);
-      if (!limit)
-        return false;
-      return countKeys(schema) <= limit;
-    }
-    exports.inlineRef = inlineRef;
-    var REF_KEYWORDS = /* @__PURE__ */ new Set([
-      "$ref",
-      "$recursiveRef",
-      "$recursiveAnchor",
-      "$dynamicRef",
-      "$dynamicAnchor"
-    ]);
-    function hasRef(schema) {
-      for (const key in schema) {
-        if (REF_KEYWORDS.has(key))
-          return true;
-        const sch = schema[key];
-        if (Array.isArray(sch) && sch.some(hasRef))
-          return true;
-        if (typeof sch == "object" && hasRef(sch))
-          return true;
-      }
-      return false;
-    }
-    function countKeys(schema) {
-      let count = 0;
-      for (const key in schema) {
-        if (key === "$ref")
-          return Infinity;
-        count++;
-        if (SIMPLE_INLINED.has(key))
-          continue;
-        if (typeof schema[key] == "object") {
-          (0, util_1.eachItem)(schema[key], (sch) => count += countKeys(sch));
-        }
-        if (count === Infinity)
-          return Infinity;
-      }
-      return count;
-    }
-    function getFullPath(resolver, id = "", normalize) {
-      if (normalize !== false)
-        id = normalizeId(id);
-      const p2 = resolver.parse(id);
-      return _getFullPath(resolver, p2);
-    }
-    exports.getFullPath = getFullPath;
-    function _getFullPath(resolver, p2) {
-      const serialized = resolver.serialize(p2);
-      return serialized.split("#")[0] + "#";
-    }
-    exports._getFullPath = _getFullPath;
-    var TRAILING_SLASH_HASH = /#\/?$/;
-    function normalizeId(id) {
-      return id ? id.replace(TRAILING_SLASH_HASH, "") : "";
-    }
-    exports.normalizeId = normalizeId;
-    function resolveUrl(resolver, baseId, id) {
-      id = normalizeId(id);
-      return resolver.resolve(baseId, id);
-    }
-    exports.resolveUrl = resolveUrl;
-    var ANCHOR = /^[a-z_][-a-z0-9._]*$/i;
-    function getSchemaRefs(schema, baseId) {
-      if (typeof schema == "boolean")
-        return {};
-      const { schemaId, uriResolver } = this.opts;
-      const schId = normalizeId(schema[schemaId] || baseId);
-      const baseIds = { "": schId };
-      const pathPrefix = getFullPath(uriResolver, schId, false);
-      const localRefs = {};
-      const schemaRefs = /* @__PURE__ */ new Set();
-      traverse(schema, { allKeys: true }, (sch, jsonPtr, _3, parentJsonPtr) => {
-        if (parentJsonPtr === void 0)
-          return;
-        const fullPath = pathPrefix + jsonPtr;
-        let innerBaseId = baseIds[parentJsonPtr];
-        if (typeof sch[schemaId] == "string")
-          innerBaseId = addRef.call(this, sch[schemaId]);
-        addAnchor.call(this, sch.$anchor);
-        addAnchor.call(this, sch.$dynamicAnchor);
-        baseIds[jsonPtr] = innerBaseId;
-        function addRef(ref) {
-          const _resolve = this.opts.uriResolver.resolve;
-          ref = normalizeId(innerBaseId ? _resolve(innerBaseId, ref) : ref);
-          if (schemaRefs.has(ref))
-            throw ambiguos(ref);
-          schemaRefs.add(ref);
-          let schOrRef = this.refs[ref];
-          if (typeof schOrRef == "string")
-            schOrRef = this.refs[schOrRef];
-          if (typeof schOrRef == "object") {
-            checkAmbiguosRef(sch, schOrRef.schema, ref);
-          } else if (ref !== normalizeId(fullPath)) {
-            if (ref[0] === "#") {
-              checkAmbiguosRef(sch, localRefs[ref], ref);
-              localRefs[ref] = sch;
-            } else {
-              this.refs[ref] = fullPath;
-            }
-          }
-          return ref;
-        }
-        function addAnchor(anchor) {
-          if (typeof anchor == "string") {
-            if (!ANCHOR.test(anchor))
-              throw new Error(`invalid anchor "${anchor}"`);
-            addRef.call(this, `#${anchor}`);
-          }
-        }
-      });
-      return localRefs;
-      function checkAmbiguosRef(sch1, sch2, ref) {
-        if (sch2 !== void 0 && !equal(sch1, sch2))
-          throw ambiguos(ref);
-      }
-      function ambiguos(ref) {
-        return new Error(`reference "${ref}" resolves to more than one schema`);
-      }
-    }
-    exports.getSchemaRefs = getSchemaRefs;
-  }
-});
-
-// node_modules/ajv/dist/compile/validate/index.js
-var require_validate = __commonJS({
-  "node_modules/ajv/dist/compile/validate/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.getData = exports.KeywordCxt = exports.validateFunctionCode = void 0;
-    var boolSchema_1 = require_boolSchema();
-    var dataType_1 = require_dataType();
-    var applicability_1 = require_applicability();
-    var dataType_2 = require_dataType();
-    var defaults_1 = require_defaults();
-    var keyword_1 = require_keyword();
-    var subschema_1 = require_subschema();
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var resolve_1 = require_resolve();
-    var util_1 = require_util9();
-    var errors_1 = require_errors2();
-    function validateFunctionCode(it2) {
-      if (isSchemaObj(it2)) {
-        checkKeywords(it2);
-        if (schemaCxtHasRules(it2)) {
-          topSchemaObjCode(it2);
-          return;
-        }
-      }
-      validateFunction(it2, () => (0, boolSchema_1.topBoolOrEmptySchema)(it2));
-    }
-    exports.validateFunctionCode = validateFunctionCode;
-    function validateFunction({ gen, validateName, schema, schemaEnv, opts }, body) {
-      if (opts.code.es5) {
-        gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${names_1.default.valCxt}`, schemaEnv.$async, () => {
-          gen.code((0, codegen_1._)`"use strict"; ${funcSourceUrl(schema, opts)}`);
-          destructureValCxtES5(gen, opts);
-          gen.code(body);
-        });
-      } else {
-        gen.func(validateName, (0, codegen_1._)`${names_1.default.data}, ${destructureValCxt(opts)}`, schemaEnv.$async, () => gen.code(funcSourceUrl(schema, opts)).code(body));
-      }
-    }
-    function destructureValCxt(opts) {
-      return (0, codegen_1._)`{${names_1.default.instancePath}="", ${names_1.default.parentData}, ${names_1.default.parentDataProperty}, ${names_1.default.rootData}=${names_1.default.data}${opts.dynamicRef ? (0, codegen_1._)`, ${names_1.default.dynamicAnchors}={}` : codegen_1.nil}}={}`;
-    }
-    function destructureValCxtES5(gen, opts) {
-      gen.if(names_1.default.valCxt, () => {
-        gen.var(names_1.default.instancePath, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.instancePath}`);
-        gen.var(names_1.default.parentData, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.parentData}`);
-        gen.var(names_1.default.parentDataProperty, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.parentDataProperty}`);
-        gen.var(names_1.default.rootData, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.rootData}`);
-        if (opts.dynamicRef)
-          gen.var(names_1.default.dynamicAnchors, (0, codegen_1._)`${names_1.default.valCxt}.${names_1.default.dynamicAnchors}`);
-      }, () => {
-        gen.var(names_1.default.instancePath, (0, codegen_1._)`""`);
-        gen.var(names_1.default.parentData, (0, codegen_1._)`undefined`);
-        gen.var(names_1.default.parentDataProperty, (0, codegen_1._)`undefined`);
-        gen.var(names_1.default.rootData, names_1.default.data);
-        if (opts.dynamicRef)
-          gen.var(names_1.default.dynamicAnchors, (0, codegen_1._)`{}`);
-      });
-    }
-    function topSchemaObjCode(it2) {
-      const { schema, opts, gen } = it2;
-      validateFunction(it2, () => {
-        if (opts.$comment && schema.$comment)
-          commentKeyword(it2);
-        checkNoDefault(it2);
-        gen.let(names_1.default.vErrors, null);
-        gen.let(names_1.default.errors, 0);
-        if (opts.unevaluated)
-          resetEvaluated(it2);
-        typeAndKeywords(it2);
-        returnResults(it2);
-      });
-      return;
-    }
-    function resetEvaluated(it2) {
-      const { gen, validateName } = it2;
-      it2.evaluated = gen.const("evaluated", (0, codegen_1._)`${validateName}.evaluated`);
-      gen.if((0, codegen_1._)`${it2.evaluated}.dynamicProps`, () => gen.assign((0, codegen_1._)`${it2.evaluated}.props`, (0, codegen_1._)`undefined`));
-      gen.if((0, codegen_1._)`${it2.evaluated}.dynamicItems`, () => gen.assign((0, codegen_1._)`${it2.evaluated}.items`, (0, codegen_1._)`undefined`));
-    }
-    function funcSourceUrl(schema, opts) {
-      const schId = typeof schema == "object" && schema[opts.schemaId];
-      return schId && (opts.code.source || opts.code.process) ? (0, codegen_1._)`/*# sourceURL=${schId} */` : codegen_1.nil;
-    }
-    function subschemaCode(it2, valid) {
-      if (isSchemaObj(it2)) {
-        checkKeywords(it2);
-        if (schemaCxtHasRules(it2)) {
-          subSchemaObjCode(it2, valid);
-          return;
-        }
-      }
-      (0, boolSchema_1.boolOrEmptySchema)(it2, valid);
-    }
-    function schemaCxtHasRules({ schema, self: self2 }) {
-      if (typeof schema == "boolean")
-        return !schema;
-      for (const key in schema)
-        if (self2.RULES.all[key])
-          return true;
-      return false;
-    }
-    function isSchemaObj(it2) {
-      return typeof it2.schema != "boolean";
-    }
-    function subSchemaObjCode(it2, valid) {
-      const { schema, gen, opts } = it2;
-      if (opts.$comment && schema.$comment)
-        commentKeyword(it2);
-      updateContext(it2);
-      checkAsyncSchema(it2);
-      const errsCount = gen.const("_errs", names_1.default.errors);
-      typeAndKeywords(it2, errsCount);
-      gen.var(valid, (0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
-    }
-    function checkKeywords(it2) {
-      (0, util_1.checkUnknownRules)(it2);
-      checkRefsAndKeywords(it2);
-    }
-    function typeAndKeywords(it2, errsCount) {
-      if (it2.opts.jtd)
-        return schemaKeywords(it2, [], false, errsCount);
-      const types = (0, dataType_1.getSchemaTypes)(it2.schema);
-      const checkedTypes = (0, dataType_1.coerceAndCheckDataType)(it2, types);
-      schemaKeywords(it2, types, !checkedTypes, errsCount);
-    }
-    function checkRefsAndKeywords(it2) {
-      const { schema, errSchemaPath, opts, self: self2 } = it2;
-      if (schema.$ref && opts.ignoreKeywordsWithRef && (0, util_1.schemaHasRulesButRef)(schema, self2.RULES)) {
-        self2.logger.warn(`$ref: keywords ignored in schema at path "${errSchemaPath}"`);
-      }
-    }
-    function checkNoDefault(it2) {
-      const { schema, opts } = it2;
-      if (schema.default !== void 0 && opts.useDefaults && opts.strictSchema) {
-        (0, util_1.checkStrictMode)(it2, "default is ignored in the schema root");
-      }
-    }
-    function updateContext(it2) {
-      const schId = it2.schema[it2.opts.schemaId];
-      if (schId)
-        it2.baseId = (0, resolve_1.resolveUrl)(it2.opts.uriResolver, it2.baseId, schId);
-    }
-    function checkAsyncSchema(it2) {
-      if (it2.schema.$async && !it2.schemaEnv.$async)
-        throw new Error("async schema in sync schema");
-    }
-    function commentKeyword({ gen, schemaEnv, schema, errSchemaPath, opts }) {
-      const msg = schema.$comment;
-      if (opts.$comment === true) {
-        gen.code((0, codegen_1._)`${names_1.default.self}.logger.log(${msg})`);
-      } else if (typeof opts.$comment == "function") {
-        const schemaPath = (0, codegen_1.str)`${errSchemaPath}/$comment`;
-        const rootName = gen.scopeValue("root", { ref: schemaEnv.root });
-        gen.code((0, codegen_1._)`${names_1.default.self}.opts.$comment(${msg}, ${schemaPath}, ${rootName}.schema)`);
-      }
-    }
-    function returnResults(it2) {
-      const { gen, schemaEnv, validateName, ValidationError, opts } = it2;
-      if (schemaEnv.$async) {
-        gen.if((0, codegen_1._)`${names_1.default.errors} === 0`, () => gen.return(names_1.default.data), () => gen.throw((0, codegen_1._)`new ${ValidationError}(${names_1.default.vErrors})`));
-      } else {
-        gen.assign((0, codegen_1._)`${validateName}.errors`, names_1.default.vErrors);
-        if (opts.unevaluated)
-          assignEvaluated(it2);
-        gen.return((0, codegen_1._)`${names_1.default.errors} === 0`);
-      }
-    }
-    function assignEvaluated({ gen, evaluated, props, items }) {
-      if (props instanceof codegen_1.Name)
-        gen.assign((0, codegen_1._)`${evaluated}.props`, props);
-      if (items instanceof codegen_1.Name)
-        gen.assign((0, codegen_1._)`${evaluated}.items`, items);
-    }
-    function schemaKeywords(it2, types, typeErrors, errsCount) {
-      const { gen, schema, data, allErrors, opts, self: self2 } = it2;
-      const { RULES: RULES2 } = self2;
-      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES2))) {
-        gen.block(() => keywordCode(it2, "$ref", RULES2.all.$ref.definition));
-        return;
-      }
-      if (!opts.jtd)
-        checkStrictTypes(it2, types);
-      gen.block(() => {
-        for (const group of RULES2.rules)
-          groupKeywords(group);
-        groupKeywords(RULES2.post);
-      });
-      function groupKeywords(group) {
-        if (!(0, applicability_1.shouldUseGroup)(schema, group))
-          return;
-        if (group.type) {
-          gen.if((0, dataType_2.checkDataType)(group.type, data, opts.strictNumbers));
-          iterateKeywords(it2, group);
-          if (types.length === 1 && types[0] === group.type && typeErrors) {
-            gen.else();
-            (0, dataType_2.reportTypeError)(it2);
-          }
-          gen.endIf();
-        } else {
-          iterateKeywords(it2, group);
-        }
-        if (!allErrors)
-          gen.if((0, codegen_1._)`${names_1.default.errors} === ${errsCount || 0}`);
-      }
-    }
-    function iterateKeywords(it2, group) {
-      const { gen, schema, opts: { useDefaults } } = it2;
-      if (useDefaults)
-        (0, defaults_1.assignDefaults)(it2, group.type);
-      gen.block(() => {
-        for (const rule of group.rules) {
-          if ((0, applicability_1.shouldUseRule)(schema, rule)) {
-            keywordCode(it2, rule.keyword, rule.definition, group.type);
-          }
-        }
-      });
-    }
-    function checkStrictTypes(it2, types) {
-      if (it2.schemaEnv.meta || !it2.opts.strictTypes)
-        return;
-      checkContextTypes(it2, types);
-      if (!it2.opts.allowUnionTypes)
-        checkMultipleTypes(it2, types);
-      checkKeywordTypes(it2, it2.dataTypes);
-    }
-    function checkContextTypes(it2, types) {
-      if (!types.length)
-        return;
-      if (!it2.dataTypes.length) {
-        it2.dataTypes = types;
-        return;
-      }
-      types.forEach((t2) => {
-        if (!includesType(it2.dataTypes, t2)) {
-          strictTypesError(it2, `type "${t2}" not allowed by context "${it2.dataTypes.join(",")}"`);
-        }
-      });
-      narrowSchemaTypes(it2, types);
-    }
-    function checkMultipleTypes(it2, ts2) {
-      if (ts2.length > 1 && !(ts2.length === 2 && ts2.includes("null"))) {
-        strictTypesError(it2, "use allowUnionTypes to allow union type keyword");
-      }
-    }
-    function checkKeywordTypes(it2, ts2) {
-      const rules = it2.self.RULES.all;
-      for (const keyword in rules) {
-        const rule = rules[keyword];
-        if (typeof rule == "object" && (0, applicability_1.shouldUseRule)(it2.schema, rule)) {
-          const { type } = rule.definition;
-          if (type.length && !type.some((t2) => hasApplicableType(ts2, t2))) {
-            strictTypesError(it2, `missing type "${type.join(",")}" for keyword "${keyword}"`);
-          }
-        }
-      }
-    }
-    function hasApplicableType(schTs, kwdT) {
-      return schTs.includes(kwdT) || kwdT === "number" && schTs.includes("integer");
-    }
-    function includesType(ts2, t2) {
-      return ts2.includes(t2) || t2 === "integer" && ts2.includes("number");
-    }
-    function narrowSchemaTypes(it2, withTypes) {
-      const ts2 = [];
-      for (const t2 of it2.dataTypes) {
-        if (includesType(withTypes, t2))
-          ts2.push(t2);
-        else if (withTypes.includes("integer") && t2 === "number")
-          ts2.push("integer");
-      }
-      it2.dataTypes = ts2;
-    }
-    function strictTypesError(it2, msg) {
-      const schemaPath = it2.schemaEnv.baseId + it2.errSchemaPath;
-      msg += ` at "${schemaPath}" (strictTypes)`;
-      (0, util_1.checkStrictMode)(it2, msg, it2.opts.strictTypes);
-    }
-    var KeywordCxt = class {
-      constructor(it2, def, keyword) {
-        (0, keyword_1.validateKeywordUsage)(it2, def, keyword);
-        this.gen = it2.gen;
-        this.allErrors = it2.allErrors;
-        this.keyword = keyword;
-        this.data = it2.data;
-        this.schema = it2.schema[keyword];
-        this.$data = def.$data && it2.opts.$data && this.schema && this.schema.$data;
-        this.schemaValue = (0, util_1.schemaRefOrVal)(it2, this.schema, keyword, this.$data);
-        this.schemaType = def.schemaType;
-        this.parentSchema = it2.schema;
-        this.params = {};
-        this.it = it2;
-        this.def = def;
-        if (this.$data) {
-          this.schemaCode = it2.gen.const("vSchema", getData(this.$data, it2));
-        } else {
-          this.schemaCode = this.schemaValue;
-          if (!(0, keyword_1.validSchemaType)(this.schema, def.schemaType, def.allowUndefined)) {
-            throw new Error(`${keyword} value must be ${JSON.stringify(def.schemaType)}`);
-          }
-        }
-        if ("code" in def ? def.trackErrors : def.errors !== false) {
-          this.errsCount = it2.gen.const("_errs", names_1.default.errors);
-        }
-      }
-      result(condition, successAction, failAction) {
-        this.failResult((0, codegen_1.not)(condition), successAction, failAction);
-      }
-      failResult(condition, successAction, failAction) {
-        this.gen.if(condition);
-        if (failAction)
-          failAction();
-        else
-          this.error();
-        if (successAction) {
-          this.gen.else();
-          successAction();
-          if (this.allErrors)
-            this.gen.endIf();
-        } else {
-          if (this.allErrors)
-            this.gen.endIf();
-          else
-            this.gen.else();
-        }
-      }
-      pass(condition, failAction) {
-        this.failResult((0, codegen_1.not)(condition), void 0, failAction);
-      }
-      fail(condition) {
-        if (condition === void 0) {
-          this.error();
-          if (!this.allErrors)
-            this.gen.if(false);
-          return;
-        }
-        this.gen.if(condition);
-        this.error();
-        if (this.allErrors)
-          this.gen.endIf();
-        else
-          this.gen.else();
-      }
-      fail$data(condition) {
-        if (!this.$data)
-          return this.fail(condition);
-        const { schemaCode } = this;
-        this.fail((0, codegen_1._)`${schemaCode} !== undefined && (${(0, codegen_1.or)(this.invalid$data(), condition)})`);
-      }
-      error(append, errorParams, errorPaths) {
-        if (errorParams) {
-          this.setParams(errorParams);
-          this._error(append, errorPaths);
-          this.setParams({});
-          return;
-        }
-        this._error(append, errorPaths);
-      }
-      _error(append, errorPaths) {
-        ;
-        (append ? errors_1.reportExtraError : errors_1.reportError)(this, this.def.error, errorPaths);
-      }
-      $dataError() {
-        (0, errors_1.reportError)(this, this.def.$dataError || errors_1.keyword$DataError);
-      }
-      reset() {
-        if (this.errsCount === void 0)
-          throw new Error('add "trackErrors" to keyword definition');
-        (0, errors_1.resetErrorsCount)(this.gen, this.errsCount);
-      }
-      ok(cond) {
-        if (!this.allErrors)
-          this.gen.if(cond);
-      }
-      setParams(obj, assign) {
-        if (assign)
-          Object.assign(this.params, obj);
-        else
-          this.params = obj;
-      }
-      block$data(valid, codeBlock, $dataValid = codegen_1.nil) {
-        this.gen.block(() => {
-          this.check$data(valid, $dataValid);
-          codeBlock();
-        });
-      }
-      check$data(valid = codegen_1.nil, $dataValid = codegen_1.nil) {
-        if (!this.$data)
-          return;
-        const { gen, schemaCode, schemaType, def } = this;
-        gen.if((0, codegen_1.or)((0, codegen_1._)`${schemaCode} === undefined`, $dataValid));
-        if (valid !== codegen_1.nil)
-          gen.assign(valid, true);
-        if (schemaType.length || def.validateSchema) {
-          gen.elseIf(this.invalid$data());
-          this.$dataError();
-          if (valid !== codegen_1.nil)
-            gen.assign(valid, false);
-        }
-        gen.else();
-      }
-      invalid$data() {
-        const { gen, schemaCode, schemaType, def, it: it2 } = this;
-        return (0, codegen_1.or)(wrong$DataType(), invalid$DataSchema());
-        function wrong$DataType() {
-          if (schemaType.length) {
-            if (!(schemaCode instanceof codegen_1.Name))
-              throw new Error("ajv implementation error");
-            const st2 = Array.isArray(schemaType) ? schemaType : [schemaType];
-            return (0, codegen_1._)`${(0, dataType_2.checkDataTypes)(st2, schemaCode, it2.opts.strictNumbers, dataType_2.DataType.Wrong)}`;
-          }
-          return codegen_1.nil;
-        }
-        function invalid$DataSchema() {
-          if (def.validateSchema) {
-            const validateSchemaRef = gen.scopeValue("validate$data", { ref: def.validateSchema });
-            return (0, codegen_1._)`!${validateSchemaRef}(${schemaCode})`;
-          }
-          return codegen_1.nil;
-        }
-      }
-      subschema(appl, valid) {
-        const subschema = (0, subschema_1.getSubschema)(this.it, appl);
-        (0, subschema_1.extendSubschemaData)(subschema, this.it, appl);
-        (0, subschema_1.extendSubschemaMode)(subschema, appl);
-        const nextContext = { ...this.it, ...subschema, items: void 0, props: void 0 };
-        subschemaCode(nextContext, valid);
-        return nextContext;
-      }
-      mergeEvaluated(schemaCxt, toName) {
-        const { it: it2, gen } = this;
-        if (!it2.opts.unevaluated)
-          return;
-        if (it2.props !== true && schemaCxt.props !== void 0) {
-          it2.props = util_1.mergeEvaluated.props(gen, schemaCxt.props, it2.props, toName);
-        }
-        if (it2.items !== true && schemaCxt.items !== void 0) {
-          it2.items = util_1.mergeEvaluated.items(gen, schemaCxt.items, it2.items, toName);
-        }
-      }
-      mergeValidEvaluated(schemaCxt, valid) {
-        const { it: it2, gen } = this;
-        if (it2.opts.unevaluated && (it2.props !== true || it2.items !== true)) {
-          gen.if(valid, () => this.mergeEvaluated(schemaCxt, codegen_1.Name));
-          return true;
-        }
-      }
-    };
-    exports.KeywordCxt = KeywordCxt;
-    function keywordCode(it2, keyword, def, ruleType) {
-      const cxt = new KeywordCxt(it2, def, keyword);
-      if ("code" in def) {
-        def.code(cxt, ruleType);
-      } else if (cxt.$data && def.validate) {
-        (0, keyword_1.funcKeywordCode)(cxt, def);
-      } else if ("macro" in def) {
-        (0, keyword_1.macroKeywordCode)(cxt, def);
-      } else if (def.compile || def.validate) {
-        (0, keyword_1.funcKeywordCode)(cxt, def);
-      }
-    }
-    var JSON_POINTER = /^\/(?:[^~]|~0|~1)*$/;
-    var RELATIVE_JSON_POINTER = /^([0-9]+)(#|\/(?:[^~]|~0|~1)*)?$/;
-    function getData($data, { dataLevel, dataNames, dataPathArr }) {
-      let jsonPointer;
-      let data;
-      if ($data === "")
-        return names_1.default.rootData;
-      if ($data[0] === "/") {
-        if (!JSON_POINTER.test($data))
-          throw new Error(`Invalid JSON-pointer: ${$data}`);
-        jsonPointer = $data;
-        data = names_1.default.rootData;
-      } else {
-        const matches = RELATIVE_JSON_POINTER.exec($data);
-        if (!matches)
-          throw new Error(`Invalid JSON-pointer: ${$data}`);
-        const up = +matches[1];
-        jsonPointer = matches[2];
-        if (jsonPointer === "#") {
-          if (up >= dataLevel)
-            throw new Error(errorMsg("property/index", up));
-          return dataPathArr[dataLevel - up];
-        }
-        if (up > dataLevel)
-          throw new Error(errorMsg("data", up));
-        data = dataNames[dataLevel - up];
-        if (!jsonPointer)
-          return data;
-      }
-      let expr = data;
-      const segments = jsonPointer.split("/");
-      for (const segment of segments) {
-        if (segment) {
-          data = (0, codegen_1._)`${data}${(0, codegen_1.getProperty)((0, util_1.unescapeJsonPointer)(segment))}`;
-          expr = (0, codegen_1._)`${expr} && ${data}`;
-        }
-      }
-      return expr;
-      function errorMsg(pointerType, up) {
-        return `Cannot access ${pointerType} ${up} levels up, current level is ${dataLevel}`;
-      }
-    }
-    exports.getData = getData;
-  }
-});
-
-// node_modules/ajv/dist/runtime/validation_error.js
-var require_validation_error = __commonJS({
-  "node_modules/ajv/dist/runtime/validation_error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var ValidationError = class extends Error {
-      constructor(errors) {
-        super("validation failed");
-        this.errors = errors;
-        this.ajv = this.validation = true;
-      }
-    };
-    exports.default = ValidationError;
-  }
-});
-
-// node_modules/ajv/dist/compile/ref_error.js
-var require_ref_error = __commonJS({
-  "node_modules/ajv/dist/compile/ref_error.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var resolve_1 = require_resolve();
-    var MissingRefError = class extends Error {
-      constructor(resolver, baseId, ref, msg) {
-        super(msg || `can't resolve reference ${ref} from id ${baseId}`);
-        this.missingRef = (0, resolve_1.resolveUrl)(resolver, baseId, ref);
-        this.missingSchema = (0, resolve_1.normalizeId)((0, resolve_1.getFullPath)(resolver, this.missingRef));
-      }
-    };
-    exports.default = MissingRefError;
-  }
-});
-
-// node_modules/ajv/dist/compile/index.js
-var require_compile = __commonJS({
-  "node_modules/ajv/dist/compile/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.resolveSchema = exports.getCompilingSchema = exports.resolveRef = exports.compileSchema = exports.SchemaEnv = void 0;
-    var codegen_1 = require_codegen();
-    var validation_error_1 = require_validation_error();
-    var names_1 = require_names();
-    var resolve_1 = require_resolve();
-    var util_1 = require_util9();
-    var validate_1 = require_validate();
-    var SchemaEnv = class {
-      constructor(env) {
-        var _a;
-        this.refs = {};
-        this.dynamicAnchors = {};
-        let schema;
-        if (typeof env.schema == "object")
-          schema = env.schema;
-        this.schema = env.schema;
-        this.schemaId = env.schemaId;
-        this.root = env.root || this;
-        this.baseId = (_a = env.baseId) !== null && _a !== void 0 ? _a : (0, resolve_1.normalizeId)(schema === null || schema === void 0 ? void 0 : schema[env.schemaId || "$id"]);
-        this.schemaPath = env.schemaPath;
-        this.localRefs = env.localRefs;
-        this.meta = env.meta;
-        this.$async = schema === null || schema === void 0 ? void 0 : schema.$async;
-        this.refs = {};
-      }
-    };
-    exports.SchemaEnv = SchemaEnv;
-    function compileSchema(sch) {
-      const _sch = getCompilingSchema.call(this, sch);
-      if (_sch)
-        return _sch;
-      const rootId = (0, resolve_1.getFullPath)(this.opts.uriResolver, sch.root.baseId);
-      const { es5, lines } = this.opts.code;
-      const { ownProperties } = this.opts;
-      const gen = new codegen_1.CodeGen(this.scope, { es5, lines, ownProperties });
-      let _ValidationError;
-      if (sch.$async) {
-        _ValidationError = gen.scopeValue("Error", {
-          ref: validation_error_1.default,
-          code: (0, codegen_1._)`require("ajv/dist/runtime/validation_error").default`
-        });
-      }
-      const validateName = gen.scopeName("validate");
-      sch.validateName = validateName;
-      const schemaCxt = {
-        gen,
-        allErrors: this.opts.allErrors,
-        data: names_1.default.data,
-        parentData: names_1.default.parentData,
-        parentDataProperty: names_1.default.parentDataProperty,
-        dataNames: [names_1.default.data],
-        dataPathArr: [codegen_1.nil],
-        // TODO can its length be used as dataLevel if nil is removed?
-        dataLevel: 0,
-        dataTypes: [],
-        definedProperties: /* @__PURE__ */ new Set(),
-        topSchemaRef: gen.scopeValue("schema", this.opts.code.source === true ? { ref: sch.schema, code: (0, codegen_1.stringify)(sch.schema) } : { ref: sch.schema }),
-        validateName,
-        ValidationError: _ValidationError,
-        schema: sch.schema,
-        schemaEnv: sch,
-        rootId,
-        baseId: sch.baseId || rootId,
-        schemaPath: codegen_1.nil,
-        errSchemaPath: sch.schemaPath || (this.opts.jtd ? "" : "#"),
-        errorPath: (0, codegen_1._)`""`,
-        opts: this.opts,
-        self: this
-      };
-      let sourceCode;
-      try {
-        this._compilations.add(sch);
-        (0, validate_1.validateFunctionCode)(schemaCxt);
-        gen.optimize(this.opts.code.optimize);
-        const validateCode = gen.toString();
-        sourceCode = `${gen.scopeRefs(names_1.default.scope)}return ${validateCode}`;
-        if (this.opts.code.process)
-          sourceCode = this.opts.code.process(sourceCode, sch);
-        const makeValidate = new Function(`${names_1.default.self}`, `${names_1.default.scope}`, sourceCode);
-        const validate = makeValidate(this, this.scope.get());
-        this.scope.value(validateName, { ref: validate });
-        validate.errors = null;
-        validate.schema = sch.schema;
-        validate.schemaEnv = sch;
-        if (sch.$async)
-          validate.$async = true;
-        if (this.opts.code.source === true) {
-          validate.source = { validateName, validateCode, scopeValues: gen._values };
-        }
-        if (this.opts.unevaluated) {
-          const { props, items } = schemaCxt;
-          validate.evaluated = {
-            props: props instanceof codegen_1.Name ? void 0 : props,
-            items: items instanceof codegen_1.Name ? void 0 : items,
-            dynamicProps: props instanceof codegen_1.Name,
-            dynamicItems: items instanceof codegen_1.Name
-          };
-          if (validate.source)
-            validate.source.evaluated = (0, codegen_1.stringify)(validate.evaluated);
-        }
-        sch.validate = validate;
-        return sch;
-      } catch (e) {
-        delete sch.validate;
-        delete sch.validateName;
-        if (sourceCode)
-          this.logger.error("Error compiling schema, function code:", sourceCode);
-        throw e;
-      } finally {
-        this._compilations.delete(sch);
-      }
-    }
-    exports.compileSchema = compileSchema;
-    function resolveRef(root, baseId, ref) {
-      var _a;
-      ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, ref);
-      const schOrFunc = root.refs[ref];
-      if (schOrFunc)
-        return schOrFunc;
-      let _sch = resolve.call(this, root, ref);
-      if (_sch === void 0) {
-        const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
-        const { schemaId } = this.opts;
-        if (schema)
-          _sch = new SchemaEnv({ schema, schemaId, root, baseId });
-      }
-      if (_sch === void 0)
-        return;
-      return root.refs[ref] = inlineOrCompile.call(this, _sch);
-    }
-    exports.resolveRef = resolveRef;
-    function inlineOrCompile(sch) {
-      if ((0, resolve_1.inlineRef)(sch.schema, this.opts.inlineRefs))
-        return sch.schema;
-      return sch.validate ? sch : compileSchema.call(this, sch);
-    }
-    function getCompilingSchema(schEnv) {
-      for (const sch of this._compilations) {
-        if (sameSchemaEnv(sch, schEnv))
-          return sch;
-      }
-    }
-    exports.getCompilingSchema = getCompilingSchema;
-    function sameSchemaEnv(s1, s2) {
-      return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
-    }
-    function resolve(root, ref) {
-      let sch;
-      while (typeof (sch = this.refs[ref]) == "string")
-        ref = sch;
-      return sch || this.schemas[ref] || resolveSchema.call(this, root, ref);
-    }
-    function resolveSchema(root, ref) {
-      const p2 = this.opts.uriResolver.parse(ref);
-      const refPath = (0, resolve_1._getFullPath)(this.opts.uriResolver, p2);
-      let baseId = (0, resolve_1.getFullPath)(this.opts.uriResolver, root.baseId, void 0);
-      if (Object.keys(root.schema).length > 0 && refPath === baseId) {
-        return getJsonPointer.call(this, p2, root);
-      }
-      const id = (0, resolve_1.normalizeId)(refPath);
-      const schOrRef = this.refs[id] || this.schemas[id];
-      if (typeof schOrRef == "string") {
-        const sch = resolveSchema.call(this, root, schOrRef);
-        if (typeof (sch === null || sch === void 0 ? void 0 : sch.schema) !== "object")
-          return;
-        return getJsonPointer.call(this, p2, sch);
-      }
-      if (typeof (schOrRef === null || schOrRef === void 0 ? void 0 : schOrRef.schema) !== "object")
-        return;
-      if (!schOrRef.validate)
-        compileSchema.call(this, schOrRef);
-      if (id === (0, resolve_1.normalizeId)(ref)) {
-        const { schema } = schOrRef;
-        const { schemaId } = this.opts;
-        const schId = schema[schemaId];
-        if (schId)
-          baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
-        return new SchemaEnv({ schema, schemaId, root, baseId });
-      }
-      return getJsonPointer.call(this, p2, schOrRef);
-    }
-    exports.resolveSchema = resolveSchema;
-    var PREVENT_SCOPE_CHANGE = /* @__PURE__ */ new Set([
-      "properties",
-      "patternProperties",
-      "enum",
-      "dependencies",
-      "definitions"
-    ]);
-    function getJsonPointer(parsedRef, { baseId, schema, root }) {
-      var _a;
-      if (((_a = parsedRef.fragment) === null || _a === void 0 ? void 0 : _a[0]) !== "/")
-        return;
-      for (const part of parsedRef.fragment.slice(1).split("/")) {
-        if (typeof schema === "boolean")
-          return;
-        const partSchema = schema[(0, util_1.unescapeFragment)(part)];
-        if (partSchema === void 0)
-          return;
-        schema = partSchema;
-        const schId = typeof schema === "object" && schema[this.opts.schemaId];
-        if (!PREVENT_SCOPE_CHANGE.has(part) && schId) {
-          baseId = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schId);
-        }
-      }
-      let env;
-      if (typeof schema != "boolean" && schema.$ref && !(0, util_1.schemaHasRulesButRef)(schema, this.RULES)) {
-        const $ref = (0, resolve_1.resolveUrl)(this.opts.uriResolver, baseId, schema.$ref);
-        env = resolveSchema.call(this, root, $ref);
-      }
-      const { schemaId } = this.opts;
-      env = env || new SchemaEnv({ schema, schemaId, root, baseId });
-      if (env.schema !== env.root.schema)
-        return env;
-      return void 0;
-    }
-  }
-});
-
-// node_modules/ajv/dist/refs/data.json
-var require_data = __commonJS({
-  "node_modules/ajv/dist/refs/data.json"(exports, module) {
-    module.exports = {
-      $id: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#",
-      description: "Meta-schema for $data reference (JSON AnySchema extension proposal)",
-      type: "object",
-      required: ["$data"],
-      properties: {
-        $data: {
-          type: "string",
-          anyOf: [{ format: "relative-json-pointer" }, { format: "json-pointer" }]
-        }
-      },
-      additionalProperties: false
-    };
-  }
-});
-
-// node_modules/fast-uri/lib/utils.js
-var require_utils2 = __commonJS({
-  "node_modules/fast-uri/lib/utils.js"(exports, module) {
-    "use strict";
-    var isUUID = RegExp.prototype.test.bind(/^[\da-f]{8}-[\da-f]{4}-[\da-f]{4}-[\da-f]{4}-[\da-f]{12}$/iu);
-    var isIPv4 = RegExp.prototype.test.bind(/^(?:(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d{2}|[1-9]\d|\d)$/u);
-    var isPort = RegExp.prototype.test.bind(/^\d*$/u);
-    var isHexPair = RegExp.prototype.test.bind(/^[\da-f]{2}$/iu);
-    var isUnreserved = RegExp.prototype.test.bind(/^[\da-z\-._~]$/iu);
-    var isPathCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/]$/u);
-    var isQueryFragmentCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:@/?]$/u);
-    var isUserinfoCharacter = RegExp.prototype.test.bind(/^[A-Za-z0-9\-._~!$&'()*+,;=:]$/u);
-    var BYTE_HEX = new Array(256);
-    {
-      const HEX_DIGITS = "0123456789ABCDEF";
-      for (let i = 0; i < 256; i++) {
-        BYTE_HEX[i] = "%" + HEX_DIGITS[i >> 4] + HEX_DIGITS[i & 15];
-      }
-    }
-    function percentEncodeNonAscii(cp) {
-      if (cp < 2048) {
-        return BYTE_HEX[192 | cp >> 6] + BYTE_HEX[128 | cp & 63];
-      }
-      if (cp < 65536) {
-        return BYTE_HEX[224 | cp >> 12] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
-      }
-      return BYTE_HEX[240 | cp >> 18] + BYTE_HEX[128 | cp >> 12 & 63] + BYTE_HEX[128 | cp >> 6 & 63] + BYTE_HEX[128 | cp & 63];
-    }
-    function stringArrayToHexStripped(input) {
-      let acc = "";
-      let code = 0;
-      let i = 0;
-      for (i = 0; i < input.length; i++) {
-        code = input[i].charCodeAt(0);
-        if (code === 48) {
-          continue;
-        }
-        if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
-          return "";
-        }
-        acc += input[i];
-        break;
-      }
-      for (i += 1; i < input.length; i++) {
-        code = input[i].charCodeAt(0);
-        if (!(code >= 48 && code <= 57 || code >= 65 && code <= 70 || code >= 97 && code <= 102)) {
-          return "";
-        }
-        acc += input[i];
-      }
-      return acc;
-    }
-    var isHextet = RegExp.prototype.test.bind(/^[\dA-Fa-f]{1,4}$/);
-    var isIPvFuture = RegExp.prototype.test.bind(/^[vV][\dA-Fa-f]+\.[A-Za-z\d\-._~!$&'()*+,;=:]+$/);
-    var isZoneCharacter = RegExp.prototype.test.bind(/^[A-Za-z\d\-._~]$/);
-    var nonSimpleDomain = RegExp.prototype.test.bind(/[^!"$&'()*+,\-.;=_`a-z{}~]/u);
-    function isZoneIdentifier(zone) {
-      if (zone.length === 0) return false;
-      for (let i = 0; i < zone.length; i++) {
-        if (isZoneCharacter(zone[i])) continue;
-        if (zone[i] === "%" && i + 2 < zone.length && isHexPair(zone.slice(i + 1, i + 3))) {
-          i += 2;
-          continue;
-        }
-        return false;
-      }
-      return true;
-    }
-    function compressIPv6ZeroRun(hextets) {
-      let bestStart = -1;
-      let bestLength = 0;
-      let runStart = -1;
-      let runLength = 0;
-      for (let i = 0; i < hextets.length; i++) {
-        if (hextets[i] === "0") {
-          if (runStart === -1) runStart = i;
-          runLength++;
-          if (runLength > bestLength) {
-            bestLength = runLength;
-            bestStart = runStart;
-          }
-        } else {
-          runStart = -1;
-          runLength = 0;
-        }
-      }
-      if (bestLength < 2) return hextets.join(":");
-      const head = hextets.slice(0, bestStart).join(":");
-      const tail = hextets.slice(bestStart + bestLength).join(":");
-      return head + "::" + tail;
-    }
-    function normalizeIPv6Address(input) {
-      const compression = input.indexOf("::");
-      if (compression !== -1 && input.indexOf("::", compression + 1) !== -1) return void 0;
-      const left = compression === -1 ? input.split(":") : input.slice(0, compression).split(":");
-      const right = compression === -1 ? [] : input.slice(compression + 2).split(":");
-      if (compression !== -1) {
-        if (left.length === 1 && left[0] === "") left.length = 0;
-        if (right.length === 1 && right[0] === "") right.length = 0;
-      }
-      const parts = left.concat(right);
-      let hextetCount = 0;
-      for (let i = 0; i < parts.length; i++) {
-        const part = parts[i];
-        if (part === "") return void 0;
-        if (part.indexOf(".") !== -1) {
-          if (i !== parts.length - 1 || compression !== -1 && right.length === 0 || !isIPv4(part)) return void 0;
-          hextetCount += 2;
-          continue;
-        }
-        if (!isHextet(part)) return void 0;
-        parts[i] = parseInt(part, 16).toString(16);
-        hextetCount++;
-      }
-      if (compression === -1) {
-        if (hextetCount !== 8) return void 0;
-        return compressIPv6ZeroRun(parts);
-      }
-      if (hextetCount >= 8) return void 0;
-      const expanded = parts.slice(0, left.length);
-      for (let i = hextetCount; i < 8; i++) expanded.push("0");
-      for (let i = left.length; i < parts.length; i++) expanded.push(parts[i]);
-      return compressIPv6ZeroRun(expanded);
-    }
-    function normalizeIPv6(host) {
-      const bracketed = host[0] === "[" && host[host.length - 1] === "]";
-      const hasBracket = host[0] === "[" || host[host.length - 1] === "]";
-      if (hasBracket && !bracketed) return { host, isIPV6: false, error: true };
-      let input = bracketed ? host.slice(1, -1) : host;
-      if (bracketed && isIPvFuture(input)) {
-        input = input.toLowerCase();
-        return { host: `[${input}]`, escapedHost: input, isIPV6: false, isIPVFuture: true };
-      }
-      if (findToken(input, ":") < 2) {
-        return { host, isIPV6: false, error: bracketed };
-      }
-      let zoneIdentifier = "";
-      const zoneSeparator = input.indexOf("%");
-      if (zoneSeparator !== -1) {
-        const separatorLength = input.slice(zoneSeparator, zoneSeparator + 3).toLowerCase() === "%25" ? 3 : 1;
-        zoneIdentifier = input.slice(zoneSeparator + separatorLength);
-        if (!isZoneIdentifier(zoneIdentifier)) return { host, isIPV6: false, error: true };
-        input = input.slice(0, zoneSeparator);
-      }
-      const address = normalizeIPv6Address(input);
-      if (address === void 0) return { host, isIPV6: false, error: true };
-      return {
-        host: address + (zoneIdentifier ? "%" + zoneIdentifier : ""),
-        escapedHost: address + (zoneIdentifier ? "%25" + zoneIdentifier : ""),
-        isIPV6: true
-      };
-    }
-    function findToken(str, token) {
-      let ind = 0;
-      for (let i = 0; i < str.length; i++) {
-        if (str[i] === token) ind++;
-      }
-      return ind;
-    }
-    function removeDotSegments(path) {
-      let input = path;
-      const output = [];
-      let nextSlash = -1;
-      let len = 0;
-      while (len = input.length) {
-        if (len === 1) {
-          if (input === ".") {
-            break;
-          } else if (input === "/") {
-            output.push("/");
-            break;
-          } else {
-            output.push(input);
-            break;
-          }
-        } else if (len === 2) {
-          if (input[0] === ".") {
-            if (input[1] === ".") {
-              break;
-            } else if (input[1] === "/") {
-              input = input.slice(2);
-              continue;
-            }
-          } else if (input[0] === "/") {
-            if (input[1] === "." || input[1] === "/") {
-              output.push("/");
-              break;
-            }
-          }
-        } else if (len === 3) {
-          if (input === "/..") {
-            if (output.length !== 0) {
-              output.pop();
-            }
-            output.push("/");
-            break;
-          }
-        }
-        if (input[0] === ".") {
-          if (input[1] === ".") {
-            if (input[2] === "/") {
-              input = input.slice(3);
-              continue;
-            }
-          } else if (input[1] === "/") {
-            input = input.slice(2);
-            continue;
-          }
-        } else if (input[0] === "/") {
-          if (input[1] === ".") {
-            if (input[2] === "/") {
-              input = input.slice(2);
-              continue;
-            } else if (input[2] === ".") {
-              if (input[3] === "/") {
-                input = input.slice(3);
-                if (output.length !== 0) {
-                  output.pop();
-                }
-                continue;
-              }
-            }
-          }
-        }
-        if ((nextSlash = input.indexOf("/", 1)) === -1) {
-          output.push(input);
-          break;
-        } else {
-          output.push(input.slice(0, nextSlash));
-          input = input.slice(nextSlash);
-        }
-      }
-      return output.join("");
-    }
-    function removeDotSegmentsRelative(path) {
-      if (path === "" || path[0] === "/") {
-        return removeDotSegments(path);
-      }
-      const segments = path.split("/");
-      const last = segments.length - 1;
-      const output = [];
-      let trailingDirectory = false;
-      for (let i = 0; i <= last; i++) {
-        const segment = segments[i];
-        if (segment === "." || segment === "..") {
-          if (segment === "..") {
-            if (output.length !== 0 && output[output.length - 1] !== "..") {
-              output.pop();
-            } else {
-              output.push("..");
-            }
-          }
-          trailingDirectory = i === last;
-        } else {
-          output.push(segment);
-        }
-      }
-      if (trailingDirectory && output[output.length - 1] !== "..") {
-        output.push("");
-      }
-      if (output.length === 0 || output[0] === "" || output[0].includes(":")) {
-        output.unshift(".");
-      }
-      return output.join("/");
-    }
-    var HOST_DELIMS = { "@": "%40", "/": "%2F", "?": "%3F", "#": "%23", ":": "%3A" };
-    var HOST_DELIM_RE = /[@/?#:]/g;
-    var HOST_DELIM_NO_COLON_RE = /[@/?#]/g;
-    function reescapeHostDelimiters(host, isIP) {
-      const re2 = isIP ? HOST_DELIM_NO_COLON_RE : HOST_DELIM_RE;
-      re2.lastIndex = 0;
-      return host.replace(re2, (ch) => HOST_DELIMS[ch]);
-    }
-    function normalizePercentEncoding(input, decodeUnreserved = false) {
-      if (input.indexOf("%") === -1) {
-        return input;
-      }
-      let output = "";
-      for (let i = 0; i < input.length; i++) {
-        if (input[i] === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (decodeUnreserved && isUnreserved(decoded)) {
-              output += decoded;
-            } else {
-              output += "%" + normalizedHex;
-            }
-            i += 2;
-            continue;
-          }
-        }
-        output += input[i];
-      }
-      return output;
-    }
-    function normalizePathEncoding(input) {
-      let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (decoded !== "." && isUnreserved(decoded)) {
-              output += decoded;
-            } else {
-              output += "%" + normalizedHex;
-            }
-            i += 2;
-            continue;
-          }
-        }
-        if (isPathCharacter(ch)) {
-          output += ch;
-        } else {
-          const code = input.charCodeAt(i);
-          if (code < 128) {
-            output += isEscapeSafe(code) ? ch : BYTE_HEX[code];
-          } else if (code < 55296 || code > 57343) {
-            output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
-            if (low >= 56320 && low <= 57343) {
-              output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i++;
-            } else {
-              output += percentEncodeNonAscii(65533);
-            }
-          } else {
-            output += percentEncodeNonAscii(65533);
-          }
-        }
-      }
-      return output;
-    }
-    function serializePathEncoding(input, pathNoScheme = false) {
-      let output = "";
-      let firstSegment = pathNoScheme && input[0] !== "/";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i += 2;
-            continue;
-          }
-        }
-        if (ch === "/") {
-          firstSegment = false;
-        }
-        if (isPathCharacter(ch) && (ch !== ":" || !firstSegment)) {
-          output += ch;
-        } else {
-          const code = input.charCodeAt(i);
-          if (code < 128) {
-            output += BYTE_HEX[code];
-          } else if (code < 55296 || code > 57343) {
-            output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
-            if (low >= 56320 && low <= 57343) {
-              output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i++;
-            } else {
-              output += percentEncodeNonAscii(65533);
-            }
-          } else {
-            output += percentEncodeNonAscii(65533);
-          }
-        }
-      }
-      return output;
-    }
-    function encodeComponent(input, isAllowed) {
-      let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i += 2;
-            continue;
-          }
-        }
-        if (isAllowed(ch)) {
-          output += ch;
-        } else {
-          const code = input.charCodeAt(i);
-          if (code < 128) {
-            output += BYTE_HEX[code];
-          } else if (code < 55296 || code > 57343) {
-            output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
-            if (low >= 56320 && low <= 57343) {
-              output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i++;
-            } else {
-              output += percentEncodeNonAscii(65533);
-            }
-          } else {
-            output += percentEncodeNonAscii(65533);
-          }
-        }
-      }
-      return output;
-    }
-    function encodeUserinfo(input) {
-      return encodeComponent(input, isUserinfoCharacter);
-    }
-    function encodeQuery(input) {
-      return encodeComponent(input, isQueryFragmentCharacter);
-    }
-    function encodeFragment(input) {
-      return encodeComponent(input, isQueryFragmentCharacter);
-    }
-    function isEscapeSafe(cp) {
-      return cp >= 48 && cp <= 57 || cp >= 65 && cp <= 90 || cp >= 97 && cp <= 122 || cp === 42 || cp === 43 || cp === 45 || cp === 46 || cp === 47 || cp === 64 || cp === 95;
-    }
-    function normalizeQueryFragmentEncoding(input) {
-      let output = "";
-      for (let i = 0; i < input.length; i++) {
-        const ch = input[i];
-        if (ch === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            const normalizedHex = hex.toUpperCase();
-            const decoded = String.fromCharCode(parseInt(normalizedHex, 16));
-            if (isUnreserved(decoded)) {
-              output += decoded;
-            } else {
-              output += "%" + normalizedHex;
-            }
-            i += 2;
-            continue;
-          }
-        }
-        if (isQueryFragmentCharacter(ch)) {
-          output += ch;
-        } else {
-          const code = input.charCodeAt(i);
-          if (code < 128) {
-            output += isEscapeSafe(code) ? ch : BYTE_HEX[code];
-          } else if (code < 55296 || code > 57343) {
-            output += percentEncodeNonAscii(code);
-          } else if (code <= 56319 && i + 1 < input.length) {
-            const low = input.charCodeAt(i + 1);
-            if (low >= 56320 && low <= 57343) {
-              output += percentEncodeNonAscii(65536 + (code - 55296 << 10) + (low - 56320));
-              i++;
-            } else {
-              output += percentEncodeNonAscii(65533);
-            }
-          } else {
-            output += percentEncodeNonAscii(65533);
-          }
-        }
-      }
-      return output;
-    }
-    function escapePreservingEscapes(input) {
-      let output = "";
-      for (let i = 0; i < input.length; i++) {
-        if (input[i] === "%" && i + 2 < input.length) {
-          const hex = input.slice(i + 1, i + 3);
-          if (isHexPair(hex)) {
-            output += "%" + hex.toUpperCase();
-            i += 2;
-            continue;
-          }
-        }
-        output += escape(input[i]);
-      }
-      return output;
-    }
-    function recomposeAuthority(component) {
-      const uriTokens = [];
-      if (component.userinfo !== void 0) {
-        uriTokens.push(encodeUserinfo(component.userinfo));
-        uriTokens.push("@");
-      }
-      if (component.host !== void 0) {
-        let host = component.host;
-        if (!isIPv4(host)) {
-          let ipV6res = normalizeIPv6(host);
-          if (ipV6res.isIPV6 !== true && ipV6res.isIPVFuture !== true) {
-            host = normalizePercentEncoding(host, true);
-            ipV6res = normalizeIPv6(host);
-          }
-          if (ipV6res.isIPV6 === true || ipV6res.isIPVFuture === true) {
-            host = `[${ipV6res.escapedHost}]`;
-          } else {
-            host = reescapeHostDelimiters(host, false);
-          }
-        }
-        uriTokens.push(host);
-      }
-      if (typeof component.port === "number" || typeof component.port === "string") {
-        const port = String(component.port);
-        if (!isPort(port)) {
-          throw new TypeError("URI port is malformed.");
-        }
-        uriTokens.push(":");
-        uriTokens.push(port);
-      }
-      return uriTokens.length ? uriTokens.join("") : void 0;
-    }
-    module.exports = {
-      nonSimpleDomain,
-      recomposeAuthority,
-      reescapeHostDelimiters,
-      normalizePercentEncoding,
-      normalizePathEncoding,
-      serializePathEncoding,
-      normalizeQueryFragmentEncoding,
-      encodeUserinfo,
-      encodeQuery,
-      encodeFragment,
-      escapePreservingEscapes,
-      removeDotSegments,
-      removeDotSegmentsRelative,
-      isIPv4,
-      isUUID,
-      normalizeIPv6,
-      stringArrayToHexStripped
-    };
-  }
-});
-
-// node_modules/fast-uri/lib/schemes.js
-var require_schemes = __commonJS({
-  "node_modules/fast-uri/lib/schemes.js"(exports, module) {
-    "use strict";
-    var { isUUID } = require_utils2();
-    var URN_REG = /^([\da-z][\d\-a-z]{0,31}):((?:[\w!$'()*+,\-./:;=@]|%[\da-f]{2})+)$/iu;
-    var supportedSchemeNames = (
-      /** @type {const} */
-      [
-        "http",
-        "https",
-        "ws",
-        "wss",
-        "urn",
-        "urn:uuid"
-      ]
-    );
-    function isValidSchemeName(name) {
-      return supportedSchemeNames.indexOf(
-        /** @type {*} */
-        name
-      ) !== -1;
-    }
-    function wsIsSecure(wsComponent) {
-      if (wsComponent.secure === true) {
-        return true;
-      } else if (wsComponent.secure === false) {
-        return false;
-      } else if (wsComponent.scheme) {
-        return wsComponent.scheme.length === 3 && (wsComponent.scheme[0] === "w" || wsComponent.scheme[0] === "W") && (wsComponent.scheme[1] === "s" || wsComponent.scheme[1] === "S") && (wsComponent.scheme[2] === "s" || wsComponent.scheme[2] === "S");
-      } else {
-        return false;
-      }
-    }
-    function httpParse(component) {
-      if (!component.host) {
-        component.error = component.error || "HTTP URIs must have a host.";
-      }
-      return component;
-    }
-    function httpSerialize(component) {
-      const secure = String(component.scheme).toLowerCase() === "https";
-      if (component.port === (secure ? 443 : 80) || component.port === "") {
-        component.port = void 0;
-      }
-      if (!component.path) {
-        component.path = "/";
-      }
-      return component;
-    }
-    function wsParse(wsComponent) {
-      wsComponent.secure = wsIsSecure(wsComponent);
-      wsComponent.resourceName = (wsComponent.path || "/") + (wsComponent.query ? "?" + wsComponent.query : "");
-      wsComponent.path = void 0;
-      wsComponent.query = void 0;
-      return wsComponent;
-    }
-    function wsSerialize(wsComponent) {
-      if (wsComponent.port === (wsIsSecure(wsComponent) ? 443 : 80) || wsComponent.port === "") {
-        wsComponent.port = void 0;
-      }
-      if (typeof wsComponent.secure === "boolean") {
-        wsComponent.scheme = wsComponent.secure ? "wss" : "ws";
-        wsComponent.secure = void 0;
-      }
-      if (wsComponent.resourceName) {
-        const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path && path !== "/" ? path : void 0;
-        wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
-        wsComponent.resourceName = void 0;
-      }
-      wsComponent.fragment = void 0;
-      return wsComponent;
-    }
-    function urnParse(urnComponent, options) {
-      if (!urnComponent.path) {
-        urnComponent.error = "URN can not be parsed";
-        return urnComponent;
-      }
-      const matches = urnComponent.path.match(URN_REG);
-      if (matches && matches[0] === urnComponent.path) {
-        const scheme = options.scheme || urnComponent.scheme || "urn";
-        urnComponent.nid = matches[1].toLowerCase();
-        urnComponent.nss = matches[2];
-        const urnScheme = `${scheme}:${options.nid || urnComponent.nid}`;
-        const schemeHandler = getSchemeHandler(urnScheme);
-        urnComponent.path = void 0;
-        if (schemeHandler) {
-          urnComponent = schemeHandler.parse(urnComponent, options);
-        }
-      } else {
-        urnComponent.error = urnComponent.error || "URN can not be parsed.";
-      }
-      return urnComponent;
-    }
-    function urnSerialize(urnComponent, options) {
-      if (urnComponent.nid === void 0) {
-        throw new Error("URN without nid cannot be serialized");
-      }
-      const scheme = options.scheme || urnComponent.scheme || "urn";
-      const nid = urnComponent.nid.toLowerCase();
-      const urnScheme = `${scheme}:${options.nid || nid}`;
-      const schemeHandler = getSchemeHandler(urnScheme);
-      if (schemeHandler) {
-        urnComponent = schemeHandler.serialize(urnComponent, options);
-      }
-      const uriComponent = urnComponent;
-      const nss = urnComponent.nss;
-      uriComponent.path = `${nid || options.nid}:${nss}`;
-      options.skipEscape = true;
-      return uriComponent;
-    }
-    function urnuuidParse(urnComponent, options) {
-      const uuidComponent = urnComponent;
-      uuidComponent.uuid = uuidComponent.nss;
-      uuidComponent.nss = void 0;
-      if (!options.tolerant && (!uuidComponent.uuid || !isUUID(uuidComponent.uuid))) {
-        uuidComponent.error = uuidComponent.error || "UUID is not valid.";
-      }
-      return uuidComponent;
-    }
-    function urnuuidSerialize(uuidComponent) {
-      const urnComponent = uuidComponent;
-      urnComponent.nss = (uuidComponent.uuid || "").toLowerCase();
-      return urnComponent;
-    }
-    var http = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "http",
-        domainHost: true,
-        parse: httpParse,
-        serialize: httpSerialize
-      }
-    );
-    var https = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "https",
-        domainHost: http.domainHost,
-        parse: httpParse,
-        serialize: httpSerialize
-      }
-    );
-    var ws2 = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "ws",
-        domainHost: true,
-        parse: wsParse,
-        serialize: wsSerialize
-      }
-    );
-    var wss = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "wss",
-        domainHost: ws2.domainHost,
-        parse: ws2.parse,
-        serialize: ws2.serialize
-      }
-    );
-    var urn = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "urn",
-        parse: urnParse,
-        serialize: urnSerialize,
-        skipNormalize: true
-      }
-    );
-    var urnuuid = (
-      /** @type {SchemeHandler} */
-      {
-        scheme: "urn:uuid",
-        parse: urnuuidParse,
-        serialize: urnuuidSerialize,
-        skipNormalize: true
-      }
-    );
-    var SCHEMES = (
-      /** @type {Record<SchemeName, SchemeHandler>} */
-      {
-        http,
-        https,
-        ws: ws2,
-        wss,
-        urn,
-        "urn:uuid": urnuuid
-      }
-    );
-    Object.setPrototypeOf(SCHEMES, null);
-    function getSchemeHandler(scheme) {
-      return scheme && (SCHEMES[
-        /** @type {SchemeName} */
-        scheme
-      ] || SCHEMES[
-        /** @type {SchemeName} */
-        scheme.toLowerCase()
-      ]) || void 0;
-    }
-    module.exports = {
-      wsIsSecure,
-      SCHEMES,
-      isValidSchemeName,
-      getSchemeHandler
-    };
-  }
-});
-
-// node_modules/fast-uri/index.js
-var require_fast_uri = __commonJS({
-  "node_modules/fast-uri/index.js"(exports, module) {
-    "use strict";
-    var { normalizeIPv6, removeDotSegments, removeDotSegmentsRelative, recomposeAuthority, normalizePercentEncoding, normalizePathEncoding, serializePathEncoding, normalizeQueryFragmentEncoding, encodeQuery, encodeFragment, reescapeHostDelimiters, isIPv4, nonSimpleDomain } = require_utils2();
-    var { SCHEMES, getSchemeHandler } = require_schemes();
-    var VALID_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*$/u;
-    var MALFORMED_SCHEME_ERROR = "URI scheme is malformed.";
-    var MALFORMED_HOST_ERROR = "URI host is malformed.";
-    var FORBIDDEN_DOMAIN_HOST_CHARACTER = /[\0-\x20"#/:<>?@[\\\]^`{|}\x7F]/u;
-    function validateScheme(scheme) {
-      const stringScheme = String(scheme);
-      if (!VALID_SCHEME.test(stringScheme)) {
-        throw new TypeError(MALFORMED_SCHEME_ERROR);
-      }
-      return stringScheme;
-    }
-    function normalize(uri, options) {
-      if (typeof uri === "string") {
-        uri = /** @type {T} */
-        normalizeString(uri, options);
-      } else if (typeof uri === "object") {
-        uri = /** @type {T} */
-        parse3(serialize(uri, options), options);
-      }
-      return uri;
-    }
-    function resolve(baseURI, relativeURI, options) {
-      const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
-      const {
-        parsed: baseParsed,
-        malformedAuthorityOrPort: baseMalformed,
-        malformedPercentEncoding: baseMalformedPercentEncoding,
-        malformedSchemeSpecific: baseMalformedSchemeSpecific,
-        malformedHost: baseMalformedHost,
-        malformedScheme: baseMalformedScheme
-      } = parseWithStatus(baseURI, schemelessOptions);
-      const {
-        parsed: relativeParsed,
-        malformedAuthorityOrPort: relativeMalformed,
-        malformedPercentEncoding: relativeMalformedPercentEncoding,
-        malformedSchemeSpecific: relativeMalformedSchemeSpecific,
-        malformedHost: relativeMalformedHost,
-        malformedScheme: relativeMalformedScheme
-      } = parseWithStatus(relativeURI, schemelessOptions);
-      if (baseMalformed || relativeMalformed || baseMalformedPercentEncoding || relativeMalformedPercentEncoding || baseMalformedSchemeSpecific || relativeMalformedSchemeSpecific || baseMalformedHost || relativeMalformedHost || baseMalformedScheme || relativeMalformedScheme) {
-        throw new Error(baseParsed.error || relativeParsed.error || "URI is malformed.");
-      }
-      const resolved = resolveComponent(baseParsed, relativeParsed, schemelessOptions, true);
-      const resolvedSchemeHandler = getSchemeHandler(options && options.scheme || resolved.scheme);
-      const resolvedHost = resolved.host;
-      const resolvedHostIsIP = resolvedHost !== void 0 && resolvedHost !== "" && (isIPv4(resolvedHost) || normalizeIPv6(resolvedHost).isIPV6);
-      if (hasForbiddenDomainHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP)) {
-        throw new Error(MALFORMED_HOST_ERROR);
-      }
-      canonicalizeHost(resolved, options || {}, resolvedSchemeHandler, resolvedHostIsIP);
-      const encodedASCIIHost = resolvedHost && resolvedHost.indexOf("%") !== -1 && !new RegExp("\\P{ASCII}", "u").test(resolvedHost);
-      if (resolved.error && !encodedASCIIHost) {
-        throw new Error(resolved.error);
-      }
-      schemelessOptions.skipEscape = true;
-      return serialize(resolved, schemelessOptions);
-    }
-    function resolveComponent(base, relative, options, skipNormalization) {
-      const target = {};
-      if (!skipNormalization) {
-        base = parse3(serialize(base, options), options);
-        relative = parse3(serialize(relative, options), options);
-      }
-      options = options || {};
-      if (!options.tolerant && relative.scheme) {
-        target.scheme = relative.scheme;
-        target.userinfo = relative.userinfo;
-        target.host = relative.host;
-        target.port = relative.port;
-        target.path = removeDotSegments(relative.path || "");
-        target.query = relative.query;
-      } else {
-        if (relative.userinfo !== void 0 || relative.host !== void 0 || relative.port !== void 0) {
-          target.userinfo = relative.userinfo;
-          target.host = relative.host;
-          target.port = relative.port;
-          target.path = removeDotSegments(relative.path || "");
-          target.query = relative.query;
-        } else {
-          if (!relative.path) {
-            target.path = base.path;
-            if (relative.query !== void 0) {
-              target.query = relative.query;
-            } else {
-              target.query = base.query;
-            }
-          } else {
-            if (relative.path[0] === "/") {
-              target.path = removeDotSegments(relative.path);
-            } else {
-              const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
-              if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative.path;
-              } else if (!base.path) {
-                target.path = relative.path;
-              } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative.path;
-              }
-              target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
-            }
-            target.query = relative.query;
-          }
-          target.userinfo = base.userinfo;
-          target.host = base.host;
-          target.port = base.port;
-        }
-        target.scheme = base.scheme;
-      }
-      target.fragment = relative.fragment;
-      return target;
-    }
-    function equal(uriA, uriB, options) {
-      const normalizedA = normalizeComparableURI(uriA, options);
-      const normalizedB = normalizeComparableURI(uriB, options);
-      return normalizedA !== void 0 && normalizedB !== void 0 && normalizedA === normalizedB;
-    }
-    function serialize(cmpts, opts) {
-      const component = {
-        host: cmpts.host,
-        scheme: cmpts.scheme,
-        userinfo: cmpts.userinfo,
-        port: cmpts.port,
-        path: cmpts.path,
-        query: cmpts.query,
-        nid: cmpts.nid,
-        nss: cmpts.nss,
-        uuid: cmpts.uuid,
-        fragment: cmpts.fragment,
-        reference: cmpts.reference,
-        resourceName: cmpts.resourceName,
-        secure: cmpts.secure,
-        error: ""
-      };
-      const options = Object.assign({}, opts);
-      const uriTokens = [];
-      if (component.scheme) {
-        component.scheme = validateScheme(component.scheme);
-      }
-      const schemeHandler = getSchemeHandler(options.scheme || component.scheme);
-      if (schemeHandler && schemeHandler.serialize) schemeHandler.serialize(component, options);
-      const hasAuthority = component.userinfo !== void 0 || component.host !== void 0 || component.port !== void 0;
-      const schemelessReference = (component.scheme === void 0 || options.reference === "suffix") && !hasAuthority;
-      const pathNoScheme = !options.skipEscape && schemelessReference;
-      if (component.path !== void 0) {
-        if (!options.skipEscape) {
-          component.path = serializePathEncoding(component.path, pathNoScheme);
-        } else {
-          component.path = normalizePercentEncoding(component.path);
-        }
-      }
-      if (options.reference !== "suffix" && component.scheme) {
-        component.scheme = validateScheme(component.scheme);
-        uriTokens.push(component.scheme, ":");
-      }
-      const authority = recomposeAuthority(component);
-      if (authority !== void 0) {
-        if (options.reference !== "suffix") {
-          uriTokens.push("//");
-        }
-        uriTokens.push(authority);
-        if (component.path && component.path[0] !== "/") {
-          uriTokens.push("/");
-        }
-      }
-      if (component.path !== void 0) {
-        let s = component.path;
-        if (!options.absolutePath && (!schemeHandler || !schemeHandler.absolutePath)) {
-          s = schemelessReference && s[0] !== "/" ? removeDotSegmentsRelative(s) : removeDotSegments(s);
-        }
-        if (schemelessReference) {
-          s = serializePathEncoding(s, true);
-        }
-        if (authority === void 0 && s[0] === "/" && s[1] === "/") {
-          s = "/%2F" + s.slice(2);
-        }
-        uriTokens.push(s);
-      }
-      if (component.query !== void 0) {
-        uriTokens.push("?", encodeQuery(component.query));
-      }
-      if (component.fragment !== void 0) {
-        uriTokens.push("#", encodeFragment(component.fragment));
-      }
-      return uriTokens.join("");
-    }
-    var URI_PARSE = /^(?:([^#/:?]+):)?(?:\/\/((?:([^#/?@]*)@)?(\[[^#/?\]]+\]|[^#/:?]*)(?::(\d*))?))?([^#?]*)(?:\?([^#]*))?(?:#((?:.|[\n\r])*))?/u;
-    var AUTHORITY_PREFIX = /^(?:[^#/:?]+:)?\/\/([^/?#]*)/;
-    var AUTHORITY_INTRODUCER_REGION = /^(?:[^#/:?]+:)?([/\\\t\n\r]*)/;
-    function getParseError(parsed, matches) {
-      if (matches[2] !== void 0 && parsed.path && parsed.path[0] !== "/") {
-        return 'URI path must start with "/" when authority is present.';
-      }
-      if (typeof parsed.port === "number" && (parsed.port < 0 || parsed.port > 65535)) {
-        return "URI port is malformed.";
-      }
-      return void 0;
-    }
-    function hasMalformedPercentEncoding(component) {
-      if (component === void 0) return false;
-      let percent = component.indexOf("%");
-      while (percent !== -1) {
-        if (percent + 2 >= component.length || !/^[\da-f]{2}$/iu.test(component.slice(percent + 1, percent + 3))) {
-          return true;
-        }
-        percent = component.indexOf("%", percent + 3);
-      }
-      return false;
-    }
-    function isIPLiteral(host) {
-      return host[0] === "[" && host[host.length - 1] === "]";
-    }
-    function hasMalformedComponentPercentEncoding(matches) {
-      const host = matches[4];
-      return hasMalformedPercentEncoding(matches[3]) || host !== void 0 && !isIPLiteral(host) && hasMalformedPercentEncoding(host) || hasMalformedPercentEncoding(matches[6]) || hasMalformedPercentEncoding(matches[7]) || hasMalformedPercentEncoding(matches[8]);
-    }
-    function canonicalizeHost(parsed, options, schemeHandler, isIP) {
-      if (hasForbiddenDomainHost(parsed, options, schemeHandler, isIP)) {
-        parsed.error = parsed.error || MALFORMED_HOST_ERROR;
-        return true;
-      }
-      if (!options.unicodeSupport && (!schemeHandler || !schemeHandler.unicodeSupport) && parsed.host && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && isIP === false && nonSimpleDomain(parsed.host)) {
-        let url;
-        try {
-          url = new URL("http://" + parsed.host);
-        } catch (e) {
-          parsed.error = parsed.error || "Host's domain name can not be converted to ASCII: " + e;
-          return true;
-        }
-        if (!isHostOnlyURL(url)) {
-          parsed.error = parsed.error || MALFORMED_HOST_ERROR;
-          return true;
-        }
-        parsed.host = url.hostname;
-      }
-      return false;
-    }
-    function hasForbiddenDomainHost(parsed, options, schemeHandler, isIP) {
-      return Boolean(
-        parsed.host && isIP === false && !isIPLiteral(parsed.host) && (options.domainHost || schemeHandler && schemeHandler.domainHost) && FORBIDDEN_DOMAIN_HOST_CHARACTER.test(parsed.host)
-      );
-    }
-    function isHostOnlyURL(url) {
-      return url.username === "" && url.password === "" && url.port === "" && url.pathname === "/" && url.search === "" && url.hash === "" && url.hostname !== "";
-    }
-    function parseWithStatus(uri, opts) {
-      const options = Object.assign({}, opts);
-      const parsed = {
-        scheme: void 0,
-        userinfo: void 0,
-        host: "",
-        port: void 0,
-        path: "",
-        query: void 0,
-        fragment: void 0
-      };
-      let malformedAuthorityOrPort = false;
-      let malformedPercentEncoding = false;
-      let malformedSchemeSpecific = false;
-      let malformedHost = false;
-      let malformedIPLiteral = false;
-      let malformedScheme = false;
-      let isIP = false;
-      if (options.reference === "suffix") {
-        if (options.scheme) {
-          uri = options.scheme + ":" + uri;
-        } else {
-          uri = "//" + uri;
-        }
-      }
-      const authorityMatch = uri.match(AUTHORITY_PREFIX);
-      if (authorityMatch !== null && authorityMatch[1].indexOf("\\") !== -1) {
-        parsed.error = "URI authority must not contain a literal backslash.";
-        malformedAuthorityOrPort = true;
-      }
-      const introducerMatch = uri.match(AUTHORITY_INTRODUCER_REGION);
-      if (introducerMatch !== null) {
-        const region = introducerMatch[1];
-        const normalizedRegion = region.replace(/[\t\n\r]/g, "");
-        if (normalizedRegion.length >= 2) {
-          if (normalizedRegion.slice(0, 2) !== "//") {
-            parsed.error = parsed.error || "URI authority must not contain a literal backslash.";
-            malformedAuthorityOrPort = true;
-          } else if (region.length !== normalizedRegion.length) {
-            parsed.error = parsed.error || "URI authority introducer must not contain whitespace.";
-            malformedAuthorityOrPort = true;
-          }
-        }
-      }
-      const matches = uri.match(URI_PARSE);
-      if (matches) {
-        parsed.scheme = matches[1];
-        parsed.userinfo = matches[3];
-        parsed.host = matches[4];
-        parsed.port = parseInt(matches[5], 10);
-        parsed.path = matches[6] || "";
-        parsed.query = matches[7];
-        parsed.fragment = matches[8];
-        if (parsed.scheme !== void 0) {
-          if (VALID_SCHEME.test(parsed.scheme)) {
-            parsed.scheme = parsed.scheme.toLowerCase();
-          } else {
-            parsed.error = parsed.error || MALFORMED_SCHEME_ERROR;
-            malformedScheme = true;
-          }
-        }
-        malformedPercentEncoding = hasMalformedComponentPercentEncoding(matches);
-        if (malformedPercentEncoding) {
-          parsed.error = parsed.error || "URI contains malformed percent-encoding.";
-        }
-        if (isNaN(parsed.port)) {
-          parsed.port = matches[5];
-        }
-        const parseError = getParseError(parsed, matches);
-        if (parseError !== void 0) {
-          parsed.error = parsed.error || parseError;
-          malformedAuthorityOrPort = true;
-        }
-        if (parsed.host) {
-          const ipv4result = isIPv4(parsed.host);
-          if (ipv4result === false) {
-            const bracketedIPLiteral = isIPLiteral(parsed.host);
-            const hasIPLiteralBracket = parsed.host.indexOf("[") !== -1 || parsed.host.indexOf("]") !== -1;
-            const ipv6result = normalizeIPv6(parsed.host);
-            isIP = ipv6result.isIPV6 || ipv6result.isIPVFuture === true;
-            malformedIPLiteral = hasIPLiteralBracket && (!bracketedIPLiteral || ipv6result.error === true);
-            parsed.host = isIP ? ipv6result.host : ipv6result.host.toLowerCase();
-            if (malformedIPLiteral) {
-              parsed.error = parsed.error || MALFORMED_HOST_ERROR;
-              malformedAuthorityOrPort = true;
-            }
-          } else {
-            isIP = true;
-          }
-        }
-        if (parsed.scheme === void 0 && parsed.userinfo === void 0 && parsed.host === void 0 && parsed.port === void 0 && parsed.query === void 0 && !parsed.path) {
-          parsed.reference = "same-document";
-        } else if (parsed.scheme === void 0) {
-          parsed.reference = "relative";
-        } else if (parsed.fragment === void 0) {
-          parsed.reference = "absolute";
-        } else {
-          parsed.reference = "uri";
-        }
-        if (options.reference && options.reference !== "suffix" && options.reference !== parsed.reference) {
-          parsed.error = parsed.error || "URI is not a " + options.reference + " reference.";
-        }
-        const schemeHandler = getSchemeHandler(options.scheme || parsed.scheme);
-        if (!malformedIPLiteral) {
-          malformedHost = canonicalizeHost(parsed, options, schemeHandler, isIP);
-        }
-        if (uri.indexOf("%") !== -1 && parsed.host !== void 0 && !malformedIPLiteral) {
-          let host = isIP ? parsed.host : normalizePercentEncoding(parsed.host, true);
-          if (!isIP) {
-            host = normalizePercentEncoding(host.toLowerCase());
-          }
-          parsed.host = isIP || options.scheme !== "null" ? reescapeHostDelimiters(host, isIP) : host;
-        }
-        if (!schemeHandler || schemeHandler && !schemeHandler.skipNormalize) {
-          if (parsed.path) {
-            parsed.path = normalizePathEncoding(parsed.path);
-          }
-          if (parsed.query) {
-            parsed.query = normalizeQueryFragmentEncoding(parsed.query);
-          }
-          if (parsed.fragment) {
-            parsed.fragment = normalizeQueryFragmentEncoding(parsed.fragment);
-          }
-        }
-        if (schemeHandler && schemeHandler.parse) {
-          schemeHandler.parse(parsed, options);
-          if (schemeHandler === SCHEMES.urn && parsed.nid === void 0) {
-            malformedSchemeSpecific = true;
-          }
-        }
-      } else {
-        parsed.error = parsed.error || "URI can not be parsed.";
-      }
-      return { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme };
-    }
-    function parse3(uri, opts) {
-      return parseWithStatus(uri, opts).parsed;
-    }
-    function normalizeString(uri, opts) {
-      return normalizeStringWithStatus(uri, opts).normalized;
-    }
-    function normalizeStringWithStatus(uri, opts) {
-      const { parsed, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = parseWithStatus(uri, opts);
-      return {
-        normalized: malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? uri : serialize(parsed, opts),
-        malformedAuthorityOrPort,
-        malformedPercentEncoding,
-        malformedSchemeSpecific,
-        malformedHost,
-        malformedScheme
-      };
-    }
-    function normalizeComparableURI(uri, opts) {
-      if (typeof uri !== "string" && typeof uri !== "object") {
-        return void 0;
-      }
-      let value;
-      try {
-        value = typeof uri === "string" ? uri : serialize(uri, opts);
-      } catch {
-        return void 0;
-      }
-      const { normalized, malformedAuthorityOrPort, malformedPercentEncoding, malformedSchemeSpecific, malformedHost, malformedScheme } = normalizeStringWithStatus(value, opts);
-      return malformedAuthorityOrPort || malformedPercentEncoding || malformedSchemeSpecific || malformedHost || malformedScheme ? void 0 : normalized;
-    }
-    var fastUri = {
-      SCHEMES,
-      normalize,
-      resolve,
-      resolveComponent,
-      equal,
-      serialize,
-      parse: parse3
-    };
-    module.exports = fastUri;
-    module.exports.default = fastUri;
-    module.exports.fastUri = fastUri;
-  }
-});
-
-// node_modules/ajv/dist/runtime/uri.js
-var require_uri = __commonJS({
-  "node_modules/ajv/dist/runtime/uri.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var uri = require_fast_uri();
-    uri.code = 'require("ajv/dist/runtime/uri").default';
-    exports.default = uri;
-  }
-});
-
-// node_modules/ajv/dist/core.js
-var require_core = __commonJS({
-  "node_modules/ajv/dist/core.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = void 0;
-    var validate_1 = require_validate();
-    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
-      return validate_1.KeywordCxt;
-    } });
-    var codegen_1 = require_codegen();
-    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
-      return codegen_1._;
-    } });
-    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
-      return codegen_1.str;
-    } });
-    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
-      return codegen_1.stringify;
-    } });
-    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
-      return codegen_1.nil;
-    } });
-    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
-      return codegen_1.Name;
-    } });
-    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
-      return codegen_1.CodeGen;
-    } });
-    var validation_error_1 = require_validation_error();
-    var ref_error_1 = require_ref_error();
-    var rules_1 = require_rules();
-    var compile_1 = require_compile();
-    var codegen_2 = require_codegen();
-    var resolve_1 = require_resolve();
-    var dataType_1 = require_dataType();
-    var util_1 = require_util9();
-    var $dataRefSchema = require_data();
-    var uri_1 = require_uri();
-    var defaultRegExp = (str, flags) => new RegExp(str, flags);
-    defaultRegExp.code = "new RegExp";
-    var META_IGNORE_OPTIONS = ["removeAdditional", "useDefaults", "coerceTypes"];
-    var EXT_SCOPE_NAMES = /* @__PURE__ */ new Set([
-      "validate",
-      "serialize",
-      "parse",
-      "wrapper",
-      "root",
-      "schema",
-      "keyword",
-      "pattern",
-      "formats",
-      "validate$data",
-      "func",
-      "obj",
-      "Error"
-    ]);
-    var removedOptions = {
-      errorDataPath: "",
-      format: "`validateFormats: false` can be used instead.",
-      nullable: '"nullable" keyword is supported by default.',
-      jsonPointers: "Deprecated jsPropertySyntax can be used instead.",
-      extendRefs: "Deprecated ignoreKeywordsWithRef can be used instead.",
-      missingRefs: "Pass empty schema with $id that should be ignored to ajv.addSchema.",
-      processCode: "Use option `code: {process: (code, schemaEnv: object) => string}`",
-      sourceCode: "Use option `code: {source: true}`",
-      strictDefaults: "It is default now, see option `strict`.",
-      strictKeywords: "It is default now, see option `strict`.",
-      uniqueItems: '"uniqueItems" keyword is always validated.',
-      unknownFormats: "Disable strict mode or pass `true` to `ajv.addFormat` (or `formats` option).",
-      cache: "Map is used as cache, schema object as key.",
-      serialize: "Map is used as cache, schema object as key.",
-      ajvErrors: "It is default now."
-    };
-    var deprecatedOptions = {
-      ignoreKeywordsWithRef: "",
-      jsPropertySyntax: "",
-      unicode: '"minLength"/"maxLength" account for unicode characters by default.'
-    };
-    var MAX_EXPRESSION = 200;
-    function requiredOptions(o2) {
-      var _a, _b, _c, _d, _e2, _f, _g, _h, _j, _k, _l, _m, _o, _p, _q, _r2, _s2, _t2, _u, _v, _w, _x, _y, _z, _0;
-      const s = o2.strict;
-      const _optz = (_a = o2.code) === null || _a === void 0 ? void 0 : _a.optimize;
-      const optimize = _optz === true || _optz === void 0 ? 1 : _optz || 0;
-      const regExp = (_c = (_b = o2.code) === null || _b === void 0 ? void 0 : _b.regExp) !== null && _c !== void 0 ? _c : defaultRegExp;
-      const uriResolver = (_d = o2.uriResolver) !== null && _d !== void 0 ? _d : uri_1.default;
-      return {
-        strictSchema: (_f = (_e2 = o2.strictSchema) !== null && _e2 !== void 0 ? _e2 : s) !== null && _f !== void 0 ? _f : true,
-        strictNumbers: (_h = (_g = o2.strictNumbers) !== null && _g !== void 0 ? _g : s) !== null && _h !== void 0 ? _h : true,
-        strictTypes: (_k = (_j = o2.strictTypes) !== null && _j !== void 0 ? _j : s) !== null && _k !== void 0 ? _k : "log",
-        strictTuples: (_m = (_l = o2.strictTuples) !== null && _l !== void 0 ? _l : s) !== null && _m !== void 0 ? _m : "log",
-        strictRequired: (_p = (_o = o2.strictRequired) !== null && _o !== void 0 ? _o : s) !== null && _p !== void 0 ? _p : false,
-        code: o2.code ? { ...o2.code, optimize, regExp } : { optimize, regExp },
-        loopRequired: (_q = o2.loopRequired) !== null && _q !== void 0 ? _q : MAX_EXPRESSION,
-        loopEnum: (_r2 = o2.loopEnum) !== null && _r2 !== void 0 ? _r2 : MAX_EXPRESSION,
-        meta: (_s2 = o2.meta) !== null && _s2 !== void 0 ? _s2 : true,
-        messages: (_t2 = o2.messages) !== null && _t2 !== void 0 ? _t2 : true,
-        inlineRefs: (_u = o2.inlineRefs) !== null && _u !== void 0 ? _u : true,
-        schemaId: (_v = o2.schemaId) !== null && _v !== void 0 ? _v : "$id",
-        addUsedSchema: (_w = o2.addUsedSchema) !== null && _w !== void 0 ? _w : true,
-        validateSchema: (_x = o2.validateSchema) !== null && _x !== void 0 ? _x : true,
-        validateFormats: (_y = o2.validateFormats) !== null && _y !== void 0 ? _y : true,
-        unicodeRegExp: (_z = o2.unicodeRegExp) !== null && _z !== void 0 ? _z : true,
-        int32range: (_0 = o2.int32range) !== null && _0 !== void 0 ? _0 : true,
-        uriResolver
-      };
-    }
-    var Ajv = class {
-      constructor(opts = {}) {
-        this.schemas = {};
-        this.refs = {};
-        this.formats = /* @__PURE__ */ Object.create(null);
-        this._compilations = /* @__PURE__ */ new Set();
-        this._loading = {};
-        this._cache = /* @__PURE__ */ new Map();
-        opts = this.opts = { ...opts, ...requiredOptions(opts) };
-        const { es5, lines } = this.opts.code;
-        this.scope = new codegen_2.ValueScope({ scope: {}, prefixes: EXT_SCOPE_NAMES, es5, lines });
-        this.logger = getLogger(opts.logger);
-        const formatOpt = opts.validateFormats;
-        opts.validateFormats = false;
-        this.RULES = (0, rules_1.getRules)();
-        checkOptions.call(this, removedOptions, opts, "NOT SUPPORTED");
-        checkOptions.call(this, deprecatedOptions, opts, "DEPRECATED", "warn");
-        this._metaOpts = getMetaSchemaOptions.call(this);
-        if (opts.formats)
-          addInitialFormats.call(this);
-        this._addVocabularies();
-        this._addDefaultMetaSchema();
-        if (opts.keywords)
-          addInitialKeywords.call(this, opts.keywords);
-        if (typeof opts.meta == "object")
-          this.addMetaSchema(opts.meta);
-        addInitialSchemas.call(this);
-        opts.validateFormats = formatOpt;
-      }
-      _addVocabularies() {
-        this.addKeyword("$async");
-      }
-      _addDefaultMetaSchema() {
-        const { $data, meta, schemaId } = this.opts;
-        let _dataRefSchema = $dataRefSchema;
-        if (schemaId === "id") {
-          _dataRefSchema = { ...$dataRefSchema };
-          _dataRefSchema.id = _dataRefSchema.$id;
-          delete _dataRefSchema.$id;
-        }
-        if (meta && $data)
-          this.addMetaSchema(_dataRefSchema, _dataRefSchema[schemaId], false);
-      }
-      defaultMeta() {
-        const { meta, schemaId } = this.opts;
-        return this.opts.defaultMeta = typeof meta == "object" ? meta[schemaId] || meta : void 0;
-      }
-      validate(schemaKeyRef, data) {
-        let v2;
-        if (typeof schemaKeyRef == "string") {
-          v2 = this.getSchema(schemaKeyRef);
-          if (!v2)
-            throw new Error(`no schema with key or ref "${schemaKeyRef}"`);
-        } else {
-          v2 = this.compile(schemaKeyRef);
-        }
-        const valid = v2(data);
-        if (!("$async" in v2))
-          this.errors = v2.errors;
-        return valid;
-      }
-      compile(schema, _meta) {
-        const sch = this._addSchema(schema, _meta);
-        return sch.validate || this._compileSchemaEnv(sch);
-      }
-      compileAsync(schema, meta) {
-        if (typeof this.opts.loadSchema != "function") {
-          throw new Error("options.loadSchema should be a function");
-        }
-        const { loadSchema } = this.opts;
-        return runCompileAsync.call(this, schema, meta);
-        async function runCompileAsync(_schema, _meta) {
-          await loadMetaSchema.call(this, _schema.$schema);
-          const sch = this._addSchema(_schema, _meta);
-          return sch.validate || _compileAsync.call(this, sch);
-        }
-        async function loadMetaSchema($ref) {
-          if ($ref && !this.getSchema($ref)) {
-            await runCompileAsync.call(this, { $ref }, true);
-          }
-        }
-        async function _compileAsync(sch) {
-          try {
-            return this._compileSchemaEnv(sch);
-          } catch (e) {
-            if (!(e instanceof ref_error_1.default))
-              throw e;
-            checkLoaded.call(this, e);
-            await loadMissingSchema.call(this, e.missingSchema);
-            return _compileAsync.call(this, sch);
-          }
-        }
-        function checkLoaded({ missingSchema: ref, missingRef }) {
-          if (this.refs[ref]) {
-            throw new Error(`AnySchema ${ref} is loaded but ${missingRef} cannot be resolved`);
-          }
-        }
-        async function loadMissingSchema(ref) {
-          const _schema = await _loadSchema.call(this, ref);
-          if (!this.refs[ref])
-            await loadMetaSchema.call(this, _schema.$schema);
-          if (!this.refs[ref])
-            this.addSchema(_schema, ref, meta);
-        }
-        async function _loadSchema(ref) {
-          const p2 = this._loading[ref];
-          if (p2)
-            return p2;
-          try {
-            return await (this._loading[ref] = loadSchema(ref));
-          } finally {
-            delete this._loading[ref];
-          }
-        }
-      }
-      // Adds schema to the instance
-      addSchema(schema, key, _meta, _validateSchema = this.opts.validateSchema) {
-        if (Array.isArray(schema)) {
-          for (const sch of schema)
-            this.addSchema(sch, void 0, _meta, _validateSchema);
-          return this;
-        }
-        let id;
-        if (typeof schema === "object") {
-          const { schemaId } = this.opts;
-          id = schema[schemaId];
-          if (id !== void 0 && typeof id != "string") {
-            throw new Error(`schema ${schemaId} must be string`);
-          }
-        }
-        key = (0, resolve_1.normalizeId)(key || id);
-        this._checkUnique(key);
-        this.schemas[key] = this._addSchema(schema, _meta, key, _validateSchema, true);
-        return this;
-      }
-      // Add schema that will be used to validate other schemas
-      // options in META_IGNORE_OPTIONS are alway set to false
-      addMetaSchema(schema, key, _validateSchema = this.opts.validateSchema) {
-        this.addSchema(schema, key, true, _validateSchema);
-        return this;
-      }
-      //  Validate schema against its meta-schema
-      validateSchema(schema, throwOrLogError) {
-        if (typeof schema == "boolean")
-          return true;
-        let $schema;
-        $schema = schema.$schema;
-        if ($schema !== void 0 && typeof $schema != "string") {
-          throw new Error("$schema must be a string");
-        }
-        $schema = $schema || this.opts.defaultMeta || this.defaultMeta();
-        if (!$schema) {
-          this.logger.warn("meta-schema not available");
-          this.errors = null;
-          return true;
-        }
-        const valid = this.validate($schema, schema);
-        if (!valid && throwOrLogError) {
-          const message = "schema is invalid: " + this.errorsText();
-          if (this.opts.validateSchema === "log")
-            this.logger.error(message);
-          else
-            throw new Error(message);
-        }
-        return valid;
-      }
-      // Get compiled schema by `key` or `ref`.
-      // (`key` that was passed to `addSchema` or full schema reference - `schema.$id` or resolved id)
-      getSchema(keyRef) {
-        let sch;
-        while (typeof (sch = getSchEnv.call(this, keyRef)) == "string")
-          keyRef = sch;
-        if (sch === void 0) {
-          const { schemaId } = this.opts;
-          const root = new compile_1.SchemaEnv({ schema: {}, schemaId });
-          sch = compile_1.resolveSchema.call(this, root, keyRef);
-          if (!sch)
-            return;
-          this.refs[keyRef] = sch;
-        }
-        return sch.validate || this._compileSchemaEnv(sch);
-      }
-      // Remove cached schema(s).
-      // If no parameter is passed all schemas but meta-schemas are removed.
-      // If RegExp is passed all schemas with key/id matching pattern but meta-schemas are removed.
-      // Even if schema is referenced by other schemas it still can be removed as other schemas have local references.
-      removeSchema(schemaKeyRef) {
-        if (schemaKeyRef instanceof RegExp) {
-          this._removeAllSchemas(this.schemas, schemaKeyRef);
-          this._removeAllSchemas(this.refs, schemaKeyRef);
-          return this;
-        }
-        switch (typeof schemaKeyRef) {
-          case "undefined":
-            this._removeAllSchemas(this.schemas);
-            this._removeAllSchemas(this.refs);
-            this._cache.clear();
-            return this;
-          case "string": {
-            const sch = getSchEnv.call(this, schemaKeyRef);
-            if (typeof sch == "object")
-              this._cache.delete(sch.schema);
-            delete this.schemas[schemaKeyRef];
-            delete this.refs[schemaKeyRef];
-            return this;
-          }
-          case "object": {
-            const cacheKey = schemaKeyRef;
-            this._cache.delete(cacheKey);
-            let id = schemaKeyRef[this.opts.schemaId];
-            if (id) {
-              id = (0, resolve_1.normalizeId)(id);
-              delete this.schemas[id];
-              delete this.refs[id];
-            }
-            return this;
-          }
-          default:
-            throw new Error("ajv.removeSchema: invalid parameter");
-        }
-      }
-      // add "vocabulary" - a collection of keywords
-      addVocabulary(definitions) {
-        for (const def of definitions)
-          this.addKeyword(def);
-        return this;
-      }
-      addKeyword(kwdOrDef, def) {
-        let keyword;
-        if (typeof kwdOrDef == "string") {
-          keyword = kwdOrDef;
-          if (typeof def == "object") {
-            this.logger.warn("these parameters are deprecated, see docs for addKeyword");
-            def.keyword = keyword;
-          }
-        } else if (typeof kwdOrDef == "object" && def === void 0) {
-          def = kwdOrDef;
-          keyword = def.keyword;
-          if (Array.isArray(keyword) && !keyword.length) {
-            throw new Error("addKeywords: keyword must be string or non-empty array");
-          }
-        } else {
-          throw new Error("invalid addKeywords parameters");
-        }
-        checkKeyword.call(this, keyword, def);
-        if (!def) {
-          (0, util_1.eachItem)(keyword, (kwd) => addRule.call(this, kwd));
-          return this;
-        }
-        keywordMetaschema.call(this, def);
-        const definition = {
-          ...def,
-          type: (0, dataType_1.getJSONTypes)(def.type),
-          schemaType: (0, dataType_1.getJSONTypes)(def.schemaType)
-        };
-        (0, util_1.eachItem)(keyword, definition.type.length === 0 ? (k2) => addRule.call(this, k2, definition) : (k2) => definition.type.forEach((t2) => addRule.call(this, k2, definition, t2)));
-        return this;
-      }
-      getKeyword(keyword) {
-        const rule = this.RULES.all[keyword];
-        return typeof rule == "object" ? rule.definition : !!rule;
-      }
-      // Remove keyword
-      removeKeyword(keyword) {
-        const { RULES: RULES2 } = this;
-        delete RULES2.keywords[keyword];
-        delete RULES2.all[keyword];
-        for (const group of RULES2.rules) {
-          const i = group.rules.findIndex((rule) => rule.keyword === keyword);
-          if (i >= 0)
-            group.rules.splice(i, 1);
-        }
-        return this;
-      }
-      // Add format
-      addFormat(name, format) {
-        if (typeof format == "string")
-          format = new RegExp(format);
-        this.formats[name] = format;
-        return this;
-      }
-      errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
-        if (!errors || errors.length === 0)
-          return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
-      }
-      $dataMetaSchema(metaSchema, keywordsJsonPointers) {
-        const rules = this.RULES.all;
-        metaSchema = JSON.parse(JSON.stringify(metaSchema));
-        for (const jsonPointer of keywordsJsonPointers) {
-          const segments = jsonPointer.split("/").slice(1);
-          let keywords = metaSchema;
-          for (const seg of segments)
-            keywords = keywords[seg];
-          for (const key in rules) {
-            const rule = rules[key];
-            if (typeof rule != "object")
-              continue;
-            const { $data } = rule.definition;
-            const schema = keywords[key];
-            if ($data && schema)
-              keywords[key] = schemaOrData(schema);
-          }
-        }
-        return metaSchema;
-      }
-      _removeAllSchemas(schemas, regex2) {
-        for (const keyRef in schemas) {
-          const sch = schemas[keyRef];
-          if (!regex2 || regex2.test(keyRef)) {
-            if (typeof sch == "string") {
-              delete schemas[keyRef];
-            } else if (sch && !sch.meta) {
-              this._cache.delete(sch.schema);
-              delete schemas[keyRef];
-            }
-          }
-        }
-      }
-      _addSchema(schema, meta, baseId, validateSchema = this.opts.validateSchema, addSchema = this.opts.addUsedSchema) {
-        let id;
-        const { schemaId } = this.opts;
-        if (typeof schema == "object") {
-          id = schema[schemaId];
-        } else {
-          if (this.opts.jtd)
-            throw new Error("schema must be object");
-          else if (typeof schema != "boolean")
-            throw new Error("schema must be object or boolean");
-        }
-        let sch = this._cache.get(schema);
-        if (sch !== void 0)
-          return sch;
-        baseId = (0, resolve_1.normalizeId)(id || baseId);
-        const localRefs = resolve_1.getSchemaRefs.call(this, schema, baseId);
-        sch = new compile_1.SchemaEnv({ schema, schemaId, meta, baseId, localRefs });
-        this._cache.set(sch.schema, sch);
-        if (addSchema && !baseId.startsWith("#")) {
-          if (baseId)
-            this._checkUnique(baseId);
-          this.refs[baseId] = sch;
-        }
-        if (validateSchema)
-          this.validateSchema(schema, true);
-        return sch;
-      }
-      _checkUnique(id) {
-        if (this.schemas[id] || this.refs[id]) {
-          throw new Error(`schema with key or id "${id}" already exists`);
-        }
-      }
-      _compileSchemaEnv(sch) {
-        if (sch.meta)
-          this._compileMetaSchema(sch);
-        else
-          compile_1.compileSchema.call(this, sch);
-        if (!sch.validate)
-          throw new Error("ajv implementation error");
-        return sch.validate;
-      }
-      _compileMetaSchema(sch) {
-        const currentOpts = this.opts;
-        this.opts = this._metaOpts;
-        try {
-          compile_1.compileSchema.call(this, sch);
-        } finally {
-          this.opts = currentOpts;
-        }
-      }
-    };
-    Ajv.ValidationError = validation_error_1.default;
-    Ajv.MissingRefError = ref_error_1.default;
-    exports.default = Ajv;
-    function checkOptions(checkOpts, options, msg, log = "error") {
-      for (const key in checkOpts) {
-        const opt = key;
-        if (opt in options)
-          this.logger[log](`${msg}: option ${key}. ${checkOpts[opt]}`);
-      }
-    }
-    function getSchEnv(keyRef) {
-      keyRef = (0, resolve_1.normalizeId)(keyRef);
-      return this.schemas[keyRef] || this.refs[keyRef];
-    }
-    function addInitialSchemas() {
-      const optsSchemas = this.opts.schemas;
-      if (!optsSchemas)
-        return;
-      if (Array.isArray(optsSchemas))
-        this.addSchema(optsSchemas);
-      else
-        for (const key in optsSchemas)
-          this.addSchema(optsSchemas[key], key);
-    }
-    function addInitialFormats() {
-      for (const name in this.opts.formats) {
-        const format = this.opts.formats[name];
-        if (format)
-          this.addFormat(name, format);
-      }
-    }
-    function addInitialKeywords(defs) {
-      if (Array.isArray(defs)) {
-        this.addVocabulary(defs);
-        return;
-      }
-      this.logger.warn("keywords option as map is deprecated, pass array");
-      for (const keyword in defs) {
-        const def = defs[keyword];
-        if (!def.keyword)
-          def.keyword = keyword;
-        this.addKeyword(def);
-      }
-    }
-    function getMetaSchemaOptions() {
-      const metaOpts = { ...this.opts };
-      for (const opt of META_IGNORE_OPTIONS)
-        delete metaOpts[opt];
-      return metaOpts;
-    }
-    var noLogs = { log() {
-    }, warn() {
-    }, error() {
-    } };
-    function getLogger(logger) {
-      if (logger === false)
-        return noLogs;
-      if (logger === void 0)
-        return console;
-      if (logger.log && logger.warn && logger.error)
-        return logger;
-      throw new Error("logger must implement log, warn and error methods");
-    }
-    var KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
-    function checkKeyword(keyword, def) {
-      const { RULES: RULES2 } = this;
-      (0, util_1.eachItem)(keyword, (kwd) => {
-        if (RULES2.keywords[kwd])
-          throw new Error(`Keyword ${kwd} is already defined`);
-        if (!KEYWORD_NAME.test(kwd))
-          throw new Error(`Keyword ${kwd} has invalid name`);
-      });
-      if (!def)
-        return;
-      if (def.$data && !("code" in def || "validate" in def)) {
-        throw new Error('$data keyword must have "code" or "validate" function');
-      }
-    }
-    function addRule(keyword, definition, dataType) {
-      var _a;
-      const post = definition === null || definition === void 0 ? void 0 : definition.post;
-      if (dataType && post)
-        throw new Error('keyword with "post" flag cannot have "type"');
-      const { RULES: RULES2 } = this;
-      let ruleGroup = post ? RULES2.post : RULES2.rules.find(({ type: t2 }) => t2 === dataType);
-      if (!ruleGroup) {
-        ruleGroup = { type: dataType, rules: [] };
-        RULES2.rules.push(ruleGroup);
-      }
-      RULES2.keywords[keyword] = true;
-      if (!definition)
-        return;
-      const rule = {
-        keyword,
-        definition: {
-          ...definition,
-          type: (0, dataType_1.getJSONTypes)(definition.type),
-          schemaType: (0, dataType_1.getJSONTypes)(definition.schemaType)
-        }
-      };
-      if (definition.before)
-        addBeforeRule.call(this, ruleGroup, rule, definition.before);
-      else
-        ruleGroup.rules.push(rule);
-      RULES2.all[keyword] = rule;
-      (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
-    }
-    function addBeforeRule(ruleGroup, rule, before) {
-      const i = ruleGroup.rules.findIndex((_rule) => _rule.keyword === before);
-      if (i >= 0) {
-        ruleGroup.rules.splice(i, 0, rule);
-      } else {
-        ruleGroup.rules.push(rule);
-        this.logger.warn(`rule ${before} is not defined`);
-      }
-    }
-    function keywordMetaschema(def) {
-      let { metaSchema } = def;
-      if (metaSchema === void 0)
-        return;
-      if (def.$data && this.opts.$data)
-        metaSchema = schemaOrData(metaSchema);
-      def.validateSchema = this.compile(metaSchema, true);
-    }
-    var $dataRef = {
-      $ref: "https://raw.githubusercontent.com/ajv-validator/ajv/master/lib/refs/data.json#"
-    };
-    function schemaOrData(schema) {
-      return { anyOf: [schema, $dataRef] };
-    }
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/core/id.js
-var require_id = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/id.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var def = {
-      keyword: "id",
-      code() {
-        throw new Error('NOT SUPPORTED: keyword "id", use "$id" for schema ID');
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/core/ref.js
-var require_ref = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/ref.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.callRef = exports.getValidate = void 0;
-    var ref_error_1 = require_ref_error();
-    var code_1 = require_code2();
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var compile_1 = require_compile();
-    var util_1 = require_util9();
-    var def = {
-      keyword: "$ref",
-      schemaType: "string",
-      code(cxt) {
-        const { gen, schema: $ref, it: it2 } = cxt;
-        const { baseId, schemaEnv: env, validateName, opts, self: self2 } = it2;
-        const { root } = env;
-        if (($ref === "#" || $ref === "#/") && baseId === root.baseId)
-          return callRootRef();
-        const schOrEnv = compile_1.resolveRef.call(self2, root, baseId, $ref);
-        if (schOrEnv === void 0)
-          throw new ref_error_1.default(it2.opts.uriResolver, baseId, $ref);
-        if (schOrEnv instanceof compile_1.SchemaEnv)
-          return callValidate(schOrEnv);
-        return inlineRefSchema(schOrEnv);
-        function callRootRef() {
-          if (env === root)
-            return callRef(cxt, validateName, env, env.$async);
-          const rootName = gen.scopeValue("root", { ref: root });
-          return callRef(cxt, (0, codegen_1._)`${rootName}.validate`, root, root.$async);
-        }
-        function callValidate(sch) {
-          const v2 = getValidate(cxt, sch);
-          callRef(cxt, v2, sch, sch.$async);
-        }
-        function inlineRefSchema(sch) {
-          const schName = gen.scopeValue("schema", opts.code.source === true ? { ref: sch, code: (0, codegen_1.stringify)(sch) } : { ref: sch });
-          const valid = gen.name("valid");
-          const schCxt = cxt.subschema({
-            schema: sch,
-            dataTypes: [],
-            schemaPath: codegen_1.nil,
-            topSchemaRef: schName,
-            errSchemaPath: $ref
-          }, valid);
-          cxt.mergeEvaluated(schCxt);
-          cxt.ok(valid);
-        }
-      }
-    };
-    function getValidate(cxt, sch) {
-      const { gen } = cxt;
-      return sch.validate ? gen.scopeValue("validate", { ref: sch.validate }) : (0, codegen_1._)`${gen.scopeValue("wrapper", { ref: sch })}.validate`;
-    }
-    exports.getValidate = getValidate;
-    function callRef(cxt, v2, sch, $async) {
-      const { gen, it: it2 } = cxt;
-      const { allErrors, schemaEnv: env, opts } = it2;
-      const passCxt = opts.passContext ? names_1.default.this : codegen_1.nil;
-      if ($async)
-        callAsyncRef();
-      else
-        callSyncRef();
-      function callAsyncRef() {
-        if (!env.$async)
-          throw new Error("async schema referenced by sync schema");
-        const valid = gen.let("valid");
-        gen.try(() => {
-          gen.code((0, codegen_1._)`await ${(0, code_1.callValidateCode)(cxt, v2, passCxt)}`);
-          addEvaluatedFrom(v2);
-          if (!allErrors)
-            gen.assign(valid, true);
-        }, (e) => {
-          gen.if((0, codegen_1._)`!(${e} instanceof ${it2.ValidationError})`, () => gen.throw(e));
-          addErrorsFrom(e);
-          if (!allErrors)
-            gen.assign(valid, false);
-        });
-        cxt.ok(valid);
-      }
-      function callSyncRef() {
-        cxt.result((0, code_1.callValidateCode)(cxt, v2, passCxt), () => addEvaluatedFrom(v2), () => addErrorsFrom(v2));
-      }
-      function addErrorsFrom(source) {
-        const errs = (0, codegen_1._)`${source}.errors`;
-        gen.assign(names_1.default.vErrors, (0, codegen_1._)`${names_1.default.vErrors} === null ? ${errs} : ${names_1.default.vErrors}.concat(${errs})`);
-        gen.assign(names_1.default.errors, (0, codegen_1._)`${names_1.default.vErrors}.length`);
-      }
-      function addEvaluatedFrom(source) {
-        var _a;
-        if (!it2.opts.unevaluated)
-          return;
-        const schEvaluated = (_a = sch === null || sch === void 0 ? void 0 : sch.validate) === null || _a === void 0 ? void 0 : _a.evaluated;
-        if (it2.props !== true) {
-          if (schEvaluated && !schEvaluated.dynamicProps) {
-            if (schEvaluated.props !== void 0) {
-              it2.props = util_1.mergeEvaluated.props(gen, schEvaluated.props, it2.props);
-            }
-          } else {
-            const props = gen.var("props", (0, codegen_1._)`${source}.evaluated.props`);
-            it2.props = util_1.mergeEvaluated.props(gen, props, it2.props, codegen_1.Name);
-          }
-        }
-        if (it2.items !== true) {
-          if (schEvaluated && !schEvaluated.dynamicItems) {
-            if (schEvaluated.items !== void 0) {
-              it2.items = util_1.mergeEvaluated.items(gen, schEvaluated.items, it2.items);
-            }
-          } else {
-            const items = gen.var("items", (0, codegen_1._)`${source}.evaluated.items`);
-            it2.items = util_1.mergeEvaluated.items(gen, items, it2.items, codegen_1.Name);
-          }
-        }
-      }
-    }
-    exports.callRef = callRef;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/core/index.js
-var require_core2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/core/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var id_1 = require_id();
-    var ref_1 = require_ref();
-    var core = [
-      "$schema",
-      "$id",
-      "$defs",
-      "$vocabulary",
-      { keyword: "$comment" },
-      "definitions",
-      id_1.default,
-      ref_1.default
-    ];
-    exports.default = core;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitNumber.js
-var require_limitNumber = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitNumber.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var ops = codegen_1.operators;
-    var KWDs = {
-      maximum: { okStr: "<=", ok: ops.LTE, fail: ops.GT },
-      minimum: { okStr: ">=", ok: ops.GTE, fail: ops.LT },
-      exclusiveMaximum: { okStr: "<", ok: ops.LT, fail: ops.GTE },
-      exclusiveMinimum: { okStr: ">", ok: ops.GT, fail: ops.LTE }
-    };
-    var error2 = {
-      message: ({ keyword, schemaCode }) => (0, codegen_1.str)`must be ${KWDs[keyword].okStr} ${schemaCode}`,
-      params: ({ keyword, schemaCode }) => (0, codegen_1._)`{comparison: ${KWDs[keyword].okStr}, limit: ${schemaCode}}`
-    };
-    var def = {
-      keyword: Object.keys(KWDs),
-      type: "number",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { keyword, data, schemaCode } = cxt;
-        cxt.fail$data((0, codegen_1._)`${data} ${KWDs[keyword].fail} ${schemaCode} || isNaN(${data})`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/multipleOf.js
-var require_multipleOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/multipleOf.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var error2 = {
-      message: ({ schemaCode }) => (0, codegen_1.str)`must be multiple of ${schemaCode}`,
-      params: ({ schemaCode }) => (0, codegen_1._)`{multipleOf: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "multipleOf",
-      type: "number",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, schemaCode, it: it2 } = cxt;
-        const prec = it2.opts.multipleOfPrecision;
-        const res = gen.let("res");
-        const invalid = prec ? (0, codegen_1._)`Math.abs(Math.round(${res}) - ${res}) > 1e-${prec}` : (0, codegen_1._)`${res} !== parseInt(${res})`;
-        cxt.fail$data((0, codegen_1._)`(${schemaCode} === 0 || (${res} = ${data}/${schemaCode}, ${invalid}))`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
 // node_modules/ajv/dist/runtime/ucs2length.js
 var require_ucs2length = __commonJS({
   "node_modules/ajv/dist/runtime/ucs2length.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    function ucs2length(str) {
+    function ucs2length2(str) {
       const len = str.length;
       let length = 0;
       let pos = 0;
@@ -24256,217 +19171,43 @@ var require_ucs2length = __commonJS({
       }
       return length;
     }
-    exports.default = ucs2length;
-    ucs2length.code = 'require("ajv/dist/runtime/ucs2length").default';
+    exports.default = ucs2length2;
+    ucs2length2.code = 'require("ajv/dist/runtime/ucs2length").default';
   }
 });
 
-// node_modules/ajv/dist/vocabularies/validation/limitLength.js
-var require_limitLength = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitLength.js"(exports) {
+// node_modules/fast-deep-equal/index.js
+var require_fast_deep_equal = __commonJS({
+  "node_modules/fast-deep-equal/index.js"(exports, module) {
     "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var ucs2length_1 = require_ucs2length();
-    var error2 = {
-      message({ keyword, schemaCode }) {
-        const comp = keyword === "maxLength" ? "more" : "fewer";
-        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} characters`;
-      },
-      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
-    };
-    var def = {
-      keyword: ["maxLength", "minLength"],
-      type: "string",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { keyword, data, schemaCode, it: it2 } = cxt;
-        const op = keyword === "maxLength" ? codegen_1.operators.GT : codegen_1.operators.LT;
-        const len = it2.opts.unicode === false ? (0, codegen_1._)`${data}.length` : (0, codegen_1._)`${(0, util_1.useFunc)(cxt.gen, ucs2length_1.default)}(${data})`;
-        cxt.fail$data((0, codegen_1._)`${len} ${op} ${schemaCode}`);
+    module.exports = function equal2(a, b3) {
+      if (a === b3) return true;
+      if (a && b3 && typeof a == "object" && typeof b3 == "object") {
+        if (a.constructor !== b3.constructor) return false;
+        var length, i, keys;
+        if (Array.isArray(a)) {
+          length = a.length;
+          if (length != b3.length) return false;
+          for (i = length; i-- !== 0; )
+            if (!equal2(a[i], b3[i])) return false;
+          return true;
+        }
+        if (a.constructor === RegExp) return a.source === b3.source && a.flags === b3.flags;
+        if (a.valueOf !== Object.prototype.valueOf) return a.valueOf() === b3.valueOf();
+        if (a.toString !== Object.prototype.toString) return a.toString() === b3.toString();
+        keys = Object.keys(a);
+        length = keys.length;
+        if (length !== Object.keys(b3).length) return false;
+        for (i = length; i-- !== 0; )
+          if (!Object.prototype.hasOwnProperty.call(b3, keys[i])) return false;
+        for (i = length; i-- !== 0; ) {
+          var key = keys[i];
+          if (!equal2(a[key], b3[key])) return false;
+        }
+        return true;
       }
+      return a !== a && b3 !== b3;
     };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/pattern.js
-var require_pattern = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/pattern.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var util_1 = require_util9();
-    var codegen_1 = require_codegen();
-    var error2 = {
-      message: ({ schemaCode }) => (0, codegen_1.str)`must match pattern "${schemaCode}"`,
-      params: ({ schemaCode }) => (0, codegen_1._)`{pattern: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "pattern",
-      type: "string",
-      schemaType: "string",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, $data, schema, schemaCode, it: it2 } = cxt;
-        const u2 = it2.opts.unicodeRegExp ? "u" : "";
-        if ($data) {
-          const { regExp } = it2.opts.code;
-          const regExpCode = regExp.code === "new RegExp" ? (0, codegen_1._)`new RegExp` : (0, util_1.useFunc)(gen, regExp);
-          const valid = gen.let("valid");
-          gen.try(() => gen.assign(valid, (0, codegen_1._)`${regExpCode}(${schemaCode}, ${u2}).test(${data})`), () => gen.assign(valid, false));
-          cxt.fail$data((0, codegen_1._)`!${valid}`);
-        } else {
-          const regExp = (0, code_1.usePattern)(cxt, schema);
-          cxt.fail$data((0, codegen_1._)`!${regExp}.test(${data})`);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitProperties.js
-var require_limitProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var error2 = {
-      message({ keyword, schemaCode }) {
-        const comp = keyword === "maxProperties" ? "more" : "fewer";
-        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} properties`;
-      },
-      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
-    };
-    var def = {
-      keyword: ["maxProperties", "minProperties"],
-      type: "object",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { keyword, data, schemaCode } = cxt;
-        const op = keyword === "maxProperties" ? codegen_1.operators.GT : codegen_1.operators.LT;
-        cxt.fail$data((0, codegen_1._)`Object.keys(${data}).length ${op} ${schemaCode}`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/required.js
-var require_required = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/required.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: ({ params: { missingProperty } }) => (0, codegen_1.str)`must have required property '${missingProperty}'`,
-      params: ({ params: { missingProperty } }) => (0, codegen_1._)`{missingProperty: ${missingProperty}}`
-    };
-    var def = {
-      keyword: "required",
-      type: "object",
-      schemaType: "array",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, schemaCode, data, $data, it: it2 } = cxt;
-        const { opts } = it2;
-        if (!$data && schema.length === 0)
-          return;
-        const useLoop = schema.length >= opts.loopRequired;
-        if (it2.allErrors)
-          allErrorsMode();
-        else
-          exitOnErrorMode();
-        if (opts.strictRequired) {
-          const props = cxt.parentSchema.properties;
-          const { definedProperties } = cxt.it;
-          for (const requiredKey of schema) {
-            if ((props === null || props === void 0 ? void 0 : props[requiredKey]) === void 0 && !definedProperties.has(requiredKey)) {
-              const schemaPath = it2.schemaEnv.baseId + it2.errSchemaPath;
-              const msg = `required property "${requiredKey}" is not defined at "${schemaPath}" (strictRequired)`;
-              (0, util_1.checkStrictMode)(it2, msg, it2.opts.strictRequired);
-            }
-          }
-        }
-        function allErrorsMode() {
-          if (useLoop || $data) {
-            cxt.block$data(codegen_1.nil, loopAllRequired);
-          } else {
-            for (const prop of schema) {
-              (0, code_1.checkReportMissingProp)(cxt, prop);
-            }
-          }
-        }
-        function exitOnErrorMode() {
-          const missing = gen.let("missing");
-          if (useLoop || $data) {
-            const valid = gen.let("valid", true);
-            cxt.block$data(valid, () => loopUntilMissing(missing, valid));
-            cxt.ok(valid);
-          } else {
-            gen.if((0, code_1.checkMissingProp)(cxt, schema, missing));
-            (0, code_1.reportMissingProp)(cxt, missing);
-            gen.else();
-          }
-        }
-        function loopAllRequired() {
-          gen.forOf("prop", schemaCode, (prop) => {
-            cxt.setParams({ missingProperty: prop });
-            gen.if((0, code_1.noPropertyInData)(gen, data, prop, opts.ownProperties), () => cxt.error());
-          });
-        }
-        function loopUntilMissing(missing, valid) {
-          cxt.setParams({ missingProperty: missing });
-          gen.forOf(missing, schemaCode, () => {
-            gen.assign(valid, (0, code_1.propertyInData)(gen, data, missing, opts.ownProperties));
-            gen.if((0, codegen_1.not)(valid), () => {
-              cxt.error();
-              gen.break();
-            });
-          }, codegen_1.nil);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitItems.js
-var require_limitItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var error2 = {
-      message({ keyword, schemaCode }) {
-        const comp = keyword === "maxItems" ? "more" : "fewer";
-        return (0, codegen_1.str)`must NOT have ${comp} than ${schemaCode} items`;
-      },
-      params: ({ schemaCode }) => (0, codegen_1._)`{limit: ${schemaCode}}`
-    };
-    var def = {
-      keyword: ["maxItems", "minItems"],
-      type: "array",
-      schemaType: "number",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { keyword, data, schemaCode } = cxt;
-        const op = keyword === "maxItems" ? codegen_1.operators.GT : codegen_1.operators.LT;
-        cxt.fail$data((0, codegen_1._)`${data}.length ${op} ${schemaCode}`);
-      }
-    };
-    exports.default = def;
   }
 });
 
@@ -24475,2163 +19216,14 @@ var require_equal = __commonJS({
   "node_modules/ajv/dist/runtime/equal.js"(exports) {
     "use strict";
     Object.defineProperty(exports, "__esModule", { value: true });
-    var equal = require_fast_deep_equal();
-    equal.code = 'require("ajv/dist/runtime/equal").default';
-    exports.default = equal;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/uniqueItems.js
-var require_uniqueItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/uniqueItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dataType_1 = require_dataType();
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var equal_1 = require_equal();
-    var error2 = {
-      message: ({ params: { i, j: j3 } }) => (0, codegen_1.str)`must NOT have duplicate items (items ## ${j3} and ${i} are identical)`,
-      params: ({ params: { i, j: j3 } }) => (0, codegen_1._)`{i: ${i}, j: ${j3}}`
-    };
-    var def = {
-      keyword: "uniqueItems",
-      type: "array",
-      schemaType: "boolean",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, $data, schema, parentSchema, schemaCode, it: it2 } = cxt;
-        if (!$data && !schema)
-          return;
-        const valid = gen.let("valid");
-        const itemTypes = parentSchema.items ? (0, dataType_1.getSchemaTypes)(parentSchema.items) : [];
-        cxt.block$data(valid, validateUniqueItems, (0, codegen_1._)`${schemaCode} === false`);
-        cxt.ok(valid);
-        function validateUniqueItems() {
-          const i = gen.let("i", (0, codegen_1._)`${data}.length`);
-          const j3 = gen.let("j");
-          cxt.setParams({ i, j: j3 });
-          gen.assign(valid, true);
-          gen.if((0, codegen_1._)`${i} > 1`, () => (canOptimize() ? loopN : loopN2)(i, j3));
-        }
-        function canOptimize() {
-          return itemTypes.length > 0 && !itemTypes.some((t2) => t2 === "object" || t2 === "array");
-        }
-        function loopN(i, j3) {
-          const item = gen.name("item");
-          const wrongType = (0, dataType_1.checkDataTypes)(itemTypes, item, it2.opts.strictNumbers, dataType_1.DataType.Wrong);
-          const indices = gen.const("indices", (0, codegen_1._)`{}`);
-          gen.for((0, codegen_1._)`;${i}--;`, () => {
-            gen.let(item, (0, codegen_1._)`${data}[${i}]`);
-            gen.if(wrongType, (0, codegen_1._)`continue`);
-            if (itemTypes.length > 1)
-              gen.if((0, codegen_1._)`typeof ${item} == "string"`, (0, codegen_1._)`${item} += "_"`);
-            gen.if((0, codegen_1._)`typeof ${indices}[${item}] == "number"`, () => {
-              gen.assign(j3, (0, codegen_1._)`${indices}[${item}]`);
-              cxt.error();
-              gen.assign(valid, false).break();
-            }).code((0, codegen_1._)`${indices}[${item}] = ${i}`);
-          });
-        }
-        function loopN2(i, j3) {
-          const eql = (0, util_1.useFunc)(gen, equal_1.default);
-          const outer = gen.name("outer");
-          gen.label(outer).for((0, codegen_1._)`;${i}--;`, () => gen.for((0, codegen_1._)`${j3} = ${i}; ${j3}--;`, () => gen.if((0, codegen_1._)`${eql}(${data}[${i}], ${data}[${j3}])`, () => {
-            cxt.error();
-            gen.assign(valid, false).break(outer);
-          })));
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/const.js
-var require_const = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/const.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var equal_1 = require_equal();
-    var error2 = {
-      message: "must be equal to constant",
-      params: ({ schemaCode }) => (0, codegen_1._)`{allowedValue: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "const",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, $data, schemaCode, schema } = cxt;
-        if ($data || schema && typeof schema == "object") {
-          cxt.fail$data((0, codegen_1._)`!${(0, util_1.useFunc)(gen, equal_1.default)}(${data}, ${schemaCode})`);
-        } else {
-          cxt.fail((0, codegen_1._)`${schema} !== ${data}`);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/enum.js
-var require_enum = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/enum.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var equal_1 = require_equal();
-    var error2 = {
-      message: "must be equal to one of the allowed values",
-      params: ({ schemaCode }) => (0, codegen_1._)`{allowedValues: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "enum",
-      schemaType: "array",
-      $data: true,
-      error: error2,
-      code(cxt) {
-        const { gen, data, $data, schema, schemaCode, it: it2 } = cxt;
-        if (!$data && schema.length === 0)
-          throw new Error("enum must have non-empty array");
-        const useLoop = schema.length >= it2.opts.loopEnum;
-        let eql;
-        const getEql = () => eql !== null && eql !== void 0 ? eql : eql = (0, util_1.useFunc)(gen, equal_1.default);
-        let valid;
-        if (useLoop || $data) {
-          valid = gen.let("valid");
-          cxt.block$data(valid, loopEnum);
-        } else {
-          if (!Array.isArray(schema))
-            throw new Error("ajv implementation error");
-          const vSchema = gen.const("vSchema", schemaCode);
-          valid = (0, codegen_1.or)(...schema.map((_x, i) => equalCode(vSchema, i)));
-        }
-        cxt.pass(valid);
-        function loopEnum() {
-          gen.assign(valid, false);
-          gen.forOf("v", schemaCode, (v2) => gen.if((0, codegen_1._)`${getEql()}(${data}, ${v2})`, () => gen.assign(valid, true).break()));
-        }
-        function equalCode(vSchema, i) {
-          const sch = schema[i];
-          return typeof sch === "object" && sch !== null ? (0, codegen_1._)`${getEql()}(${data}, ${vSchema}[${i}])` : (0, codegen_1._)`${data} === ${sch}`;
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/index.js
-var require_validation = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var limitNumber_1 = require_limitNumber();
-    var multipleOf_1 = require_multipleOf();
-    var limitLength_1 = require_limitLength();
-    var pattern_1 = require_pattern();
-    var limitProperties_1 = require_limitProperties();
-    var required_1 = require_required();
-    var limitItems_1 = require_limitItems();
-    var uniqueItems_1 = require_uniqueItems();
-    var const_1 = require_const();
-    var enum_1 = require_enum();
-    var validation = [
-      // number
-      limitNumber_1.default,
-      multipleOf_1.default,
-      // string
-      limitLength_1.default,
-      pattern_1.default,
-      // object
-      limitProperties_1.default,
-      required_1.default,
-      // array
-      limitItems_1.default,
-      uniqueItems_1.default,
-      // any
-      { keyword: "type", schemaType: ["string", "array"] },
-      { keyword: "nullable", schemaType: "boolean" },
-      const_1.default,
-      enum_1.default
-    ];
-    exports.default = validation;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/additionalItems.js
-var require_additionalItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/additionalItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateAdditionalItems = void 0;
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
-      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
-    };
-    var def = {
-      keyword: "additionalItems",
-      type: "array",
-      schemaType: ["boolean", "object"],
-      before: "uniqueItems",
-      error: error2,
-      code(cxt) {
-        const { parentSchema, it: it2 } = cxt;
-        const { items } = parentSchema;
-        if (!Array.isArray(items)) {
-          (0, util_1.checkStrictMode)(it2, '"additionalItems" is ignored when "items" is not an array of schemas');
-          return;
-        }
-        validateAdditionalItems(cxt, items);
-      }
-    };
-    function validateAdditionalItems(cxt, items) {
-      const { gen, schema, data, keyword, it: it2 } = cxt;
-      it2.items = true;
-      const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-      if (schema === false) {
-        cxt.setParams({ len: items.length });
-        cxt.pass((0, codegen_1._)`${len} <= ${items.length}`);
-      } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it2, schema)) {
-        const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items.length}`);
-        gen.if((0, codegen_1.not)(valid), () => validateItems(valid));
-        cxt.ok(valid);
-      }
-      function validateItems(valid) {
-        gen.forRange("i", items.length, len, (i) => {
-          cxt.subschema({ keyword, dataProp: i, dataPropType: util_1.Type.Num }, valid);
-          if (!it2.allErrors)
-            gen.if((0, codegen_1.not)(valid), () => gen.break());
-        });
-      }
-    }
-    exports.validateAdditionalItems = validateAdditionalItems;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/items.js
-var require_items = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/items.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateTuple = void 0;
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var code_1 = require_code2();
-    var def = {
-      keyword: "items",
-      type: "array",
-      schemaType: ["object", "array", "boolean"],
-      before: "uniqueItems",
-      code(cxt) {
-        const { schema, it: it2 } = cxt;
-        if (Array.isArray(schema))
-          return validateTuple(cxt, "additionalItems", schema);
-        it2.items = true;
-        if ((0, util_1.alwaysValidSchema)(it2, schema))
-          return;
-        cxt.ok((0, code_1.validateArray)(cxt));
-      }
-    };
-    function validateTuple(cxt, extraItems, schArr = cxt.schema) {
-      const { gen, parentSchema, data, keyword, it: it2 } = cxt;
-      checkStrictTuple(parentSchema);
-      if (it2.opts.unevaluated && schArr.length && it2.items !== true) {
-        it2.items = util_1.mergeEvaluated.items(gen, schArr.length, it2.items);
-      }
-      const valid = gen.name("valid");
-      const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-      schArr.forEach((sch, i) => {
-        if ((0, util_1.alwaysValidSchema)(it2, sch))
-          return;
-        gen.if((0, codegen_1._)`${len} > ${i}`, () => cxt.subschema({
-          keyword,
-          schemaProp: i,
-          dataProp: i
-        }, valid));
-        cxt.ok(valid);
-      });
-      function checkStrictTuple(sch) {
-        const { opts, errSchemaPath } = it2;
-        const l3 = schArr.length;
-        const fullTuple = l3 === sch.minItems && (l3 === sch.maxItems || sch[extraItems] === false);
-        if (opts.strictTuples && !fullTuple) {
-          const msg = `"${keyword}" is ${l3}-tuple, but minItems or maxItems/${extraItems} are not specified or different at path "${errSchemaPath}"`;
-          (0, util_1.checkStrictMode)(it2, msg, opts.strictTuples);
-        }
-      }
-    }
-    exports.validateTuple = validateTuple;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/prefixItems.js
-var require_prefixItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/prefixItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var items_1 = require_items();
-    var def = {
-      keyword: "prefixItems",
-      type: "array",
-      schemaType: ["array"],
-      before: "uniqueItems",
-      code: (cxt) => (0, items_1.validateTuple)(cxt, "items")
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/items2020.js
-var require_items2020 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/items2020.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var code_1 = require_code2();
-    var additionalItems_1 = require_additionalItems();
-    var error2 = {
-      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
-      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
-    };
-    var def = {
-      keyword: "items",
-      type: "array",
-      schemaType: ["object", "boolean"],
-      before: "uniqueItems",
-      error: error2,
-      code(cxt) {
-        const { schema, parentSchema, it: it2 } = cxt;
-        const { prefixItems } = parentSchema;
-        it2.items = true;
-        if ((0, util_1.alwaysValidSchema)(it2, schema))
-          return;
-        if (prefixItems)
-          (0, additionalItems_1.validateAdditionalItems)(cxt, prefixItems);
-        else
-          cxt.ok((0, code_1.validateArray)(cxt));
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/contains.js
-var require_contains = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/contains.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: ({ params: { min, max } }) => max === void 0 ? (0, codegen_1.str)`must contain at least ${min} valid item(s)` : (0, codegen_1.str)`must contain at least ${min} and no more than ${max} valid item(s)`,
-      params: ({ params: { min, max } }) => max === void 0 ? (0, codegen_1._)`{minContains: ${min}}` : (0, codegen_1._)`{minContains: ${min}, maxContains: ${max}}`
-    };
-    var def = {
-      keyword: "contains",
-      type: "array",
-      schemaType: ["object", "boolean"],
-      before: "uniqueItems",
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, parentSchema, data, it: it2 } = cxt;
-        let min;
-        let max;
-        const { minContains, maxContains } = parentSchema;
-        if (it2.opts.next) {
-          min = minContains === void 0 ? 1 : minContains;
-          max = maxContains;
-        } else {
-          min = 1;
-        }
-        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        cxt.setParams({ min, max });
-        if (max === void 0 && min === 0) {
-          (0, util_1.checkStrictMode)(it2, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
-          return;
-        }
-        if (max !== void 0 && min > max) {
-          (0, util_1.checkStrictMode)(it2, `"minContains" > "maxContains" is always invalid`);
-          cxt.fail();
-          return;
-        }
-        if ((0, util_1.alwaysValidSchema)(it2, schema)) {
-          let cond = (0, codegen_1._)`${len} >= ${min}`;
-          if (max !== void 0)
-            cond = (0, codegen_1._)`${cond} && ${len} <= ${max}`;
-          cxt.pass(cond);
-          return;
-        }
-        it2.items = true;
-        const valid = gen.name("valid");
-        if (max === void 0 && min === 1) {
-          validateItems(valid, () => gen.if(valid, () => gen.break()));
-        } else if (min === 0) {
-          gen.let(valid, true);
-          if (max !== void 0)
-            gen.if((0, codegen_1._)`${data}.length > 0`, validateItemsWithCount);
-        } else {
-          gen.let(valid, false);
-          validateItemsWithCount();
-        }
-        cxt.result(valid, () => cxt.reset());
-        function validateItemsWithCount() {
-          const schValid = gen.name("_valid");
-          const count = gen.let("count", 0);
-          validateItems(schValid, () => gen.if(schValid, () => checkLimits(count)));
-        }
-        function validateItems(_valid, block) {
-          gen.forRange("i", 0, len, (i) => {
-            cxt.subschema({
-              keyword: "contains",
-              dataProp: i,
-              dataPropType: util_1.Type.Num,
-              compositeRule: true
-            }, _valid);
-            block();
-          });
-        }
-        function checkLimits(count) {
-          gen.code((0, codegen_1._)`${count}++`);
-          if (max === void 0) {
-            gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true).break());
-          } else {
-            gen.if((0, codegen_1._)`${count} > ${max}`, () => gen.assign(valid, false).break());
-            if (min === 1)
-              gen.assign(valid, true);
-            else
-              gen.if((0, codegen_1._)`${count} >= ${min}`, () => gen.assign(valid, true));
-          }
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/dependencies.js
-var require_dependencies = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/dependencies.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.validateSchemaDeps = exports.validatePropertyDeps = exports.error = void 0;
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var code_1 = require_code2();
-    exports.error = {
-      message: ({ params: { property, depsCount, deps } }) => {
-        const property_ies = depsCount === 1 ? "property" : "properties";
-        return (0, codegen_1.str)`must have ${property_ies} ${deps} when property ${property} is present`;
-      },
-      params: ({ params: { property, depsCount, deps, missingProperty } }) => (0, codegen_1._)`{property: ${property},
-    missingProperty: ${missingProperty},
-    depsCount: ${depsCount},
-    deps: ${deps}}`
-      // TODO change to reference
-    };
-    var def = {
-      keyword: "dependencies",
-      type: "object",
-      schemaType: "object",
-      error: exports.error,
-      code(cxt) {
-        const [propDeps, schDeps] = splitDependencies(cxt);
-        validatePropertyDeps(cxt, propDeps);
-        validateSchemaDeps(cxt, schDeps);
-      }
-    };
-    function splitDependencies({ schema }) {
-      const propertyDeps = {};
-      const schemaDeps = {};
-      for (const key in schema) {
-        if (key === "__proto__")
-          continue;
-        const deps = Array.isArray(schema[key]) ? propertyDeps : schemaDeps;
-        deps[key] = schema[key];
-      }
-      return [propertyDeps, schemaDeps];
-    }
-    function validatePropertyDeps(cxt, propertyDeps = cxt.schema) {
-      const { gen, data, it: it2 } = cxt;
-      if (Object.keys(propertyDeps).length === 0)
-        return;
-      const missing = gen.let("missing");
-      for (const prop in propertyDeps) {
-        const deps = propertyDeps[prop];
-        if (deps.length === 0)
-          continue;
-        const hasProperty = (0, code_1.propertyInData)(gen, data, prop, it2.opts.ownProperties);
-        cxt.setParams({
-          property: prop,
-          depsCount: deps.length,
-          deps: deps.join(", ")
-        });
-        if (it2.allErrors) {
-          gen.if(hasProperty, () => {
-            for (const depProp of deps) {
-              (0, code_1.checkReportMissingProp)(cxt, depProp);
-            }
-          });
-        } else {
-          gen.if((0, codegen_1._)`${hasProperty} && (${(0, code_1.checkMissingProp)(cxt, deps, missing)})`);
-          (0, code_1.reportMissingProp)(cxt, missing);
-          gen.else();
-        }
-      }
-    }
-    exports.validatePropertyDeps = validatePropertyDeps;
-    function validateSchemaDeps(cxt, schemaDeps = cxt.schema) {
-      const { gen, data, keyword, it: it2 } = cxt;
-      const valid = gen.name("valid");
-      for (const prop in schemaDeps) {
-        if ((0, util_1.alwaysValidSchema)(it2, schemaDeps[prop]))
-          continue;
-        gen.if(
-          (0, code_1.propertyInData)(gen, data, prop, it2.opts.ownProperties),
-          () => {
-            const schCxt = cxt.subschema({ keyword, schemaProp: prop }, valid);
-            cxt.mergeValidEvaluated(schCxt, valid);
-          },
-          () => gen.var(valid, true)
-          // TODO var
-        );
-        cxt.ok(valid);
-      }
-    }
-    exports.validateSchemaDeps = validateSchemaDeps;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/propertyNames.js
-var require_propertyNames = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/propertyNames.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: "property name must be valid",
-      params: ({ params }) => (0, codegen_1._)`{propertyName: ${params.propertyName}}`
-    };
-    var def = {
-      keyword: "propertyNames",
-      type: "object",
-      schemaType: ["object", "boolean"],
-      error: error2,
-      code(cxt) {
-        const { gen, schema, data, it: it2 } = cxt;
-        if ((0, util_1.alwaysValidSchema)(it2, schema))
-          return;
-        const valid = gen.name("valid");
-        gen.forIn("key", data, (key) => {
-          cxt.setParams({ propertyName: key });
-          cxt.subschema({
-            keyword: "propertyNames",
-            data: key,
-            dataTypes: ["string"],
-            propertyName: key,
-            compositeRule: true
-          }, valid);
-          gen.if((0, codegen_1.not)(valid), () => {
-            cxt.error(true);
-            if (!it2.allErrors)
-              gen.break();
-          });
-        });
-        cxt.ok(valid);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js
-var require_additionalProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/additionalProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var util_1 = require_util9();
-    var error2 = {
-      message: "must NOT have additional properties",
-      params: ({ params }) => (0, codegen_1._)`{additionalProperty: ${params.additionalProperty}}`
-    };
-    var def = {
-      keyword: "additionalProperties",
-      type: ["object"],
-      schemaType: ["boolean", "object"],
-      allowUndefined: true,
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, parentSchema, data, errsCount, it: it2 } = cxt;
-        if (!errsCount)
-          throw new Error("ajv implementation error");
-        const { allErrors, opts } = it2;
-        it2.props = true;
-        if (opts.removeAdditional !== "all" && (0, util_1.alwaysValidSchema)(it2, schema))
-          return;
-        const props = (0, code_1.allSchemaProperties)(parentSchema.properties);
-        const patProps = (0, code_1.allSchemaProperties)(parentSchema.patternProperties);
-        checkAdditionalProperties();
-        cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
-        function checkAdditionalProperties() {
-          gen.forIn("key", data, (key) => {
-            if (!props.length && !patProps.length)
-              additionalPropertyCode(key);
-            else
-              gen.if(isAdditional(key), () => additionalPropertyCode(key));
-          });
-        }
-        function isAdditional(key) {
-          let definedProp;
-          if (props.length > 8) {
-            const propsSchema = (0, util_1.schemaRefOrVal)(it2, parentSchema.properties, "properties");
-            definedProp = (0, code_1.isOwnProperty)(gen, propsSchema, key);
-          } else if (props.length) {
-            definedProp = (0, codegen_1.or)(...props.map((p2) => (0, codegen_1._)`${key} === ${p2}`));
-          } else {
-            definedProp = codegen_1.nil;
-          }
-          if (patProps.length) {
-            definedProp = (0, codegen_1.or)(definedProp, ...patProps.map((p2) => (0, codegen_1._)`${(0, code_1.usePattern)(cxt, p2)}.test(${key})`));
-          }
-          return (0, codegen_1.not)(definedProp);
-        }
-        function deleteAdditional(key) {
-          gen.code((0, codegen_1._)`delete ${data}[${key}]`);
-        }
-        function additionalPropertyCode(key) {
-          if (opts.removeAdditional === "all" || opts.removeAdditional && schema === false) {
-            deleteAdditional(key);
-            return;
-          }
-          if (schema === false) {
-            cxt.setParams({ additionalProperty: key });
-            cxt.error();
-            if (!allErrors)
-              gen.break();
-            return;
-          }
-          if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it2, schema)) {
-            const valid = gen.name("valid");
-            if (opts.removeAdditional === "failing") {
-              applyAdditionalSchema(key, valid, false);
-              gen.if((0, codegen_1.not)(valid), () => {
-                cxt.reset();
-                deleteAdditional(key);
-              });
-            } else {
-              applyAdditionalSchema(key, valid);
-              if (!allErrors)
-                gen.if((0, codegen_1.not)(valid), () => gen.break());
-            }
-          }
-        }
-        function applyAdditionalSchema(key, valid, errors) {
-          const subschema = {
-            keyword: "additionalProperties",
-            dataProp: key,
-            dataPropType: util_1.Type.Str
-          };
-          if (errors === false) {
-            Object.assign(subschema, {
-              compositeRule: true,
-              createErrors: false,
-              allErrors: false
-            });
-          }
-          cxt.subschema(subschema, valid);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/properties.js
-var require_properties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/properties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var validate_1 = require_validate();
-    var code_1 = require_code2();
-    var util_1 = require_util9();
-    var additionalProperties_1 = require_additionalProperties();
-    var def = {
-      keyword: "properties",
-      type: "object",
-      schemaType: "object",
-      code(cxt) {
-        const { gen, schema, parentSchema, data, it: it2 } = cxt;
-        if (it2.opts.removeAdditional === "all" && parentSchema.additionalProperties === void 0) {
-          additionalProperties_1.default.code(new validate_1.KeywordCxt(it2, additionalProperties_1.default, "additionalProperties"));
-        }
-        const allProps = (0, code_1.allSchemaProperties)(schema);
-        for (const prop of allProps) {
-          it2.definedProperties.add(prop);
-        }
-        if (it2.opts.unevaluated && allProps.length && it2.props !== true) {
-          it2.props = util_1.mergeEvaluated.props(gen, (0, util_1.toHash)(allProps), it2.props);
-        }
-        const properties = allProps.filter((p2) => !(0, util_1.alwaysValidSchema)(it2, schema[p2]));
-        if (properties.length === 0)
-          return;
-        const valid = gen.name("valid");
-        for (const prop of properties) {
-          if (hasDefault(prop)) {
-            applyPropertySchema(prop);
-          } else {
-            gen.if((0, code_1.propertyInData)(gen, data, prop, it2.opts.ownProperties));
-            applyPropertySchema(prop);
-            if (!it2.allErrors)
-              gen.else().var(valid, true);
-            gen.endIf();
-          }
-          cxt.it.definedProperties.add(prop);
-          cxt.ok(valid);
-        }
-        function hasDefault(prop) {
-          return it2.opts.useDefaults && !it2.compositeRule && schema[prop].default !== void 0;
-        }
-        function applyPropertySchema(prop) {
-          cxt.subschema({
-            keyword: "properties",
-            schemaProp: prop,
-            dataProp: prop
-          }, valid);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/patternProperties.js
-var require_patternProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/patternProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var util_2 = require_util9();
-    var def = {
-      keyword: "patternProperties",
-      type: "object",
-      schemaType: "object",
-      code(cxt) {
-        const { gen, schema, data, parentSchema, it: it2 } = cxt;
-        const { opts } = it2;
-        const patterns = (0, code_1.allSchemaProperties)(schema);
-        const alwaysValidPatterns = patterns.filter((p2) => (0, util_1.alwaysValidSchema)(it2, schema[p2]));
-        if (patterns.length === 0 || alwaysValidPatterns.length === patterns.length && (!it2.opts.unevaluated || it2.props === true)) {
-          return;
-        }
-        const checkProperties = opts.strictSchema && !opts.allowMatchingProperties && parentSchema.properties;
-        const valid = gen.name("valid");
-        if (it2.props !== true && !(it2.props instanceof codegen_1.Name)) {
-          it2.props = (0, util_2.evaluatedPropsToName)(gen, it2.props);
-        }
-        const { props } = it2;
-        validatePatternProperties();
-        function validatePatternProperties() {
-          for (const pat of patterns) {
-            if (checkProperties)
-              checkMatchingProperties(pat);
-            if (it2.allErrors) {
-              validateProperties(pat);
-            } else {
-              gen.var(valid, true);
-              validateProperties(pat);
-              gen.if(valid);
-            }
-          }
-        }
-        function checkMatchingProperties(pat) {
-          for (const prop in checkProperties) {
-            if (new RegExp(pat).test(prop)) {
-              (0, util_1.checkStrictMode)(it2, `property ${prop} matches pattern ${pat} (use allowMatchingProperties)`);
-            }
-          }
-        }
-        function validateProperties(pat) {
-          gen.forIn("key", data, (key) => {
-            gen.if((0, codegen_1._)`${(0, code_1.usePattern)(cxt, pat)}.test(${key})`, () => {
-              const alwaysValid = alwaysValidPatterns.includes(pat);
-              if (!alwaysValid) {
-                cxt.subschema({
-                  keyword: "patternProperties",
-                  schemaProp: pat,
-                  dataProp: key,
-                  dataPropType: util_2.Type.Str
-                }, valid);
-              }
-              if (it2.opts.unevaluated && props !== true) {
-                gen.assign((0, codegen_1._)`${props}[${key}]`, true);
-              } else if (!alwaysValid && !it2.allErrors) {
-                gen.if((0, codegen_1.not)(valid), () => gen.break());
-              }
-            });
-          });
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/not.js
-var require_not = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/not.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util9();
-    var def = {
-      keyword: "not",
-      schemaType: ["object", "boolean"],
-      trackErrors: true,
-      code(cxt) {
-        const { gen, schema, it: it2 } = cxt;
-        if ((0, util_1.alwaysValidSchema)(it2, schema)) {
-          cxt.fail();
-          return;
-        }
-        const valid = gen.name("valid");
-        cxt.subschema({
-          keyword: "not",
-          compositeRule: true,
-          createErrors: false,
-          allErrors: false
-        }, valid);
-        cxt.failResult(valid, () => cxt.reset(), () => cxt.error());
-      },
-      error: { message: "must NOT be valid" }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/anyOf.js
-var require_anyOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/anyOf.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var code_1 = require_code2();
-    var def = {
-      keyword: "anyOf",
-      schemaType: "array",
-      trackErrors: true,
-      code: code_1.validateUnion,
-      error: { message: "must match a schema in anyOf" }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/oneOf.js
-var require_oneOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/oneOf.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: "must match exactly one schema in oneOf",
-      params: ({ params }) => (0, codegen_1._)`{passingSchemas: ${params.passing}}`
-    };
-    var def = {
-      keyword: "oneOf",
-      schemaType: "array",
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, parentSchema, it: it2 } = cxt;
-        if (!Array.isArray(schema))
-          throw new Error("ajv implementation error");
-        if (it2.opts.discriminator && parentSchema.discriminator)
-          return;
-        const schArr = schema;
-        const valid = gen.let("valid", false);
-        const passing = gen.let("passing", null);
-        const schValid = gen.name("_valid");
-        cxt.setParams({ passing });
-        gen.block(validateOneOf);
-        cxt.result(valid, () => cxt.reset(), () => cxt.error(true));
-        function validateOneOf() {
-          schArr.forEach((sch, i) => {
-            let schCxt;
-            if ((0, util_1.alwaysValidSchema)(it2, sch)) {
-              gen.var(schValid, true);
-            } else {
-              schCxt = cxt.subschema({
-                keyword: "oneOf",
-                schemaProp: i,
-                compositeRule: true
-              }, schValid);
-            }
-            if (i > 0) {
-              gen.if((0, codegen_1._)`${schValid} && ${valid}`).assign(valid, false).assign(passing, (0, codegen_1._)`[${passing}, ${i}]`).else();
-            }
-            gen.if(schValid, () => {
-              gen.assign(valid, true);
-              gen.assign(passing, i);
-              if (schCxt)
-                cxt.mergeEvaluated(schCxt, codegen_1.Name);
-            });
-          });
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/allOf.js
-var require_allOf = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/allOf.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util9();
-    var def = {
-      keyword: "allOf",
-      schemaType: "array",
-      code(cxt) {
-        const { gen, schema, it: it2 } = cxt;
-        if (!Array.isArray(schema))
-          throw new Error("ajv implementation error");
-        const valid = gen.name("valid");
-        schema.forEach((sch, i) => {
-          if ((0, util_1.alwaysValidSchema)(it2, sch))
-            return;
-          const schCxt = cxt.subschema({ keyword: "allOf", schemaProp: i }, valid);
-          cxt.ok(valid);
-          cxt.mergeEvaluated(schCxt);
-        });
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/if.js
-var require_if = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/if.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: ({ params }) => (0, codegen_1.str)`must match "${params.ifClause}" schema`,
-      params: ({ params }) => (0, codegen_1._)`{failingKeyword: ${params.ifClause}}`
-    };
-    var def = {
-      keyword: "if",
-      schemaType: ["object", "boolean"],
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, parentSchema, it: it2 } = cxt;
-        if (parentSchema.then === void 0 && parentSchema.else === void 0) {
-          (0, util_1.checkStrictMode)(it2, '"if" without "then" and "else" is ignored');
-        }
-        const hasThen = hasSchema(it2, "then");
-        const hasElse = hasSchema(it2, "else");
-        if (!hasThen && !hasElse)
-          return;
-        const valid = gen.let("valid", true);
-        const schValid = gen.name("_valid");
-        validateIf();
-        cxt.reset();
-        if (hasThen && hasElse) {
-          const ifClause = gen.let("ifClause");
-          cxt.setParams({ ifClause });
-          gen.if(schValid, validateClause("then", ifClause), validateClause("else", ifClause));
-        } else if (hasThen) {
-          gen.if(schValid, validateClause("then"));
-        } else {
-          gen.if((0, codegen_1.not)(schValid), validateClause("else"));
-        }
-        cxt.pass(valid, () => cxt.error(true));
-        function validateIf() {
-          const schCxt = cxt.subschema({
-            keyword: "if",
-            compositeRule: true,
-            createErrors: false,
-            allErrors: false
-          }, schValid);
-          cxt.mergeEvaluated(schCxt);
-        }
-        function validateClause(keyword, ifClause) {
-          return () => {
-            const schCxt = cxt.subschema({ keyword }, schValid);
-            gen.assign(valid, schValid);
-            cxt.mergeValidEvaluated(schCxt, valid);
-            if (ifClause)
-              gen.assign(ifClause, (0, codegen_1._)`${keyword}`);
-            else
-              cxt.setParams({ ifClause: keyword });
-          };
-        }
-      }
-    };
-    function hasSchema(it2, keyword) {
-      const schema = it2.schema[keyword];
-      return schema !== void 0 && !(0, util_1.alwaysValidSchema)(it2, schema);
-    }
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/thenElse.js
-var require_thenElse = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/thenElse.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util9();
-    var def = {
-      keyword: ["then", "else"],
-      schemaType: ["object", "boolean"],
-      code({ keyword, parentSchema, it: it2 }) {
-        if (parentSchema.if === void 0)
-          (0, util_1.checkStrictMode)(it2, `"${keyword}" without "if" is ignored`);
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/index.js
-var require_applicator = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var additionalItems_1 = require_additionalItems();
-    var prefixItems_1 = require_prefixItems();
-    var items_1 = require_items();
-    var items2020_1 = require_items2020();
-    var contains_1 = require_contains();
-    var dependencies_1 = require_dependencies();
-    var propertyNames_1 = require_propertyNames();
-    var additionalProperties_1 = require_additionalProperties();
-    var properties_1 = require_properties();
-    var patternProperties_1 = require_patternProperties();
-    var not_1 = require_not();
-    var anyOf_1 = require_anyOf();
-    var oneOf_1 = require_oneOf();
-    var allOf_1 = require_allOf();
-    var if_1 = require_if();
-    var thenElse_1 = require_thenElse();
-    function getApplicator(draft2020 = false) {
-      const applicator = [
-        // any
-        not_1.default,
-        anyOf_1.default,
-        oneOf_1.default,
-        allOf_1.default,
-        if_1.default,
-        thenElse_1.default,
-        // object
-        propertyNames_1.default,
-        additionalProperties_1.default,
-        dependencies_1.default,
-        properties_1.default,
-        patternProperties_1.default
-      ];
-      if (draft2020)
-        applicator.push(prefixItems_1.default, items2020_1.default);
-      else
-        applicator.push(additionalItems_1.default, items_1.default);
-      applicator.push(contains_1.default);
-      return applicator;
-    }
-    exports.default = getApplicator;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js
-var require_dynamicAnchor = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/dynamicAnchor.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.dynamicAnchor = void 0;
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var compile_1 = require_compile();
-    var ref_1 = require_ref();
-    var def = {
-      keyword: "$dynamicAnchor",
-      schemaType: "string",
-      code: (cxt) => dynamicAnchor(cxt, cxt.schema)
-    };
-    function dynamicAnchor(cxt, anchor) {
-      const { gen, it: it2 } = cxt;
-      it2.schemaEnv.root.dynamicAnchors[anchor] = true;
-      const v2 = (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`;
-      const validate = it2.errSchemaPath === "#" ? it2.validateName : _getValidate(cxt);
-      gen.if((0, codegen_1._)`!${v2}`, () => gen.assign(v2, validate));
-    }
-    exports.dynamicAnchor = dynamicAnchor;
-    function _getValidate(cxt) {
-      const { schemaEnv, schema, self: self2 } = cxt.it;
-      const { root, baseId, localRefs, meta } = schemaEnv.root;
-      const { schemaId } = self2.opts;
-      const sch = new compile_1.SchemaEnv({ schema, schemaId, root, baseId, localRefs, meta });
-      compile_1.compileSchema.call(self2, sch);
-      return (0, ref_1.getValidate)(cxt, sch);
-    }
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js
-var require_dynamicRef = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/dynamicRef.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.dynamicRef = void 0;
-    var codegen_1 = require_codegen();
-    var names_1 = require_names();
-    var ref_1 = require_ref();
-    var def = {
-      keyword: "$dynamicRef",
-      schemaType: "string",
-      code: (cxt) => dynamicRef(cxt, cxt.schema)
-    };
-    function dynamicRef(cxt, ref) {
-      const { gen, keyword, it: it2 } = cxt;
-      if (ref[0] !== "#")
-        throw new Error(`"${keyword}" only supports hash fragment reference`);
-      const anchor = ref.slice(1);
-      if (it2.allErrors) {
-        _dynamicRef();
-      } else {
-        const valid = gen.let("valid", false);
-        _dynamicRef(valid);
-        cxt.ok(valid);
-      }
-      function _dynamicRef(valid) {
-        if (it2.schemaEnv.root.dynamicAnchors[anchor]) {
-          const v2 = gen.let("_v", (0, codegen_1._)`${names_1.default.dynamicAnchors}${(0, codegen_1.getProperty)(anchor)}`);
-          gen.if(v2, _callRef(v2, valid), _callRef(it2.validateName, valid));
-        } else {
-          _callRef(it2.validateName, valid)();
-        }
-      }
-      function _callRef(validate, valid) {
-        return valid ? () => gen.block(() => {
-          (0, ref_1.callRef)(cxt, validate);
-          gen.let(valid, true);
-        }) : () => (0, ref_1.callRef)(cxt, validate);
-      }
-    }
-    exports.dynamicRef = dynamicRef;
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js
-var require_recursiveAnchor = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/recursiveAnchor.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicAnchor_1 = require_dynamicAnchor();
-    var util_1 = require_util9();
-    var def = {
-      keyword: "$recursiveAnchor",
-      schemaType: "boolean",
-      code(cxt) {
-        if (cxt.schema)
-          (0, dynamicAnchor_1.dynamicAnchor)(cxt, "");
-        else
-          (0, util_1.checkStrictMode)(cxt.it, "$recursiveAnchor: false is ignored");
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js
-var require_recursiveRef = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/recursiveRef.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicRef_1 = require_dynamicRef();
-    var def = {
-      keyword: "$recursiveRef",
-      schemaType: "string",
-      code: (cxt) => (0, dynamicRef_1.dynamicRef)(cxt, cxt.schema)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/dynamic/index.js
-var require_dynamic = __commonJS({
-  "node_modules/ajv/dist/vocabularies/dynamic/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dynamicAnchor_1 = require_dynamicAnchor();
-    var dynamicRef_1 = require_dynamicRef();
-    var recursiveAnchor_1 = require_recursiveAnchor();
-    var recursiveRef_1 = require_recursiveRef();
-    var dynamic = [dynamicAnchor_1.default, dynamicRef_1.default, recursiveAnchor_1.default, recursiveRef_1.default];
-    exports.default = dynamic;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/dependentRequired.js
-var require_dependentRequired = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/dependentRequired.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependencies_1 = require_dependencies();
-    var def = {
-      keyword: "dependentRequired",
-      type: "object",
-      schemaType: "object",
-      error: dependencies_1.error,
-      code: (cxt) => (0, dependencies_1.validatePropertyDeps)(cxt)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js
-var require_dependentSchemas = __commonJS({
-  "node_modules/ajv/dist/vocabularies/applicator/dependentSchemas.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependencies_1 = require_dependencies();
-    var def = {
-      keyword: "dependentSchemas",
-      type: "object",
-      schemaType: "object",
-      code: (cxt) => (0, dependencies_1.validateSchemaDeps)(cxt)
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/validation/limitContains.js
-var require_limitContains = __commonJS({
-  "node_modules/ajv/dist/vocabularies/validation/limitContains.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var util_1 = require_util9();
-    var def = {
-      keyword: ["maxContains", "minContains"],
-      type: "array",
-      schemaType: "number",
-      code({ keyword, parentSchema, it: it2 }) {
-        if (parentSchema.contains === void 0) {
-          (0, util_1.checkStrictMode)(it2, `"${keyword}" without "contains" is ignored`);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/next.js
-var require_next = __commonJS({
-  "node_modules/ajv/dist/vocabularies/next.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var dependentRequired_1 = require_dependentRequired();
-    var dependentSchemas_1 = require_dependentSchemas();
-    var limitContains_1 = require_limitContains();
-    var next = [dependentRequired_1.default, dependentSchemas_1.default, limitContains_1.default];
-    exports.default = next;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js
-var require_unevaluatedProperties = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedProperties.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var names_1 = require_names();
-    var error2 = {
-      message: "must NOT have unevaluated properties",
-      params: ({ params }) => (0, codegen_1._)`{unevaluatedProperty: ${params.unevaluatedProperty}}`
-    };
-    var def = {
-      keyword: "unevaluatedProperties",
-      type: "object",
-      schemaType: ["boolean", "object"],
-      trackErrors: true,
-      error: error2,
-      code(cxt) {
-        const { gen, schema, data, errsCount, it: it2 } = cxt;
-        if (!errsCount)
-          throw new Error("ajv implementation error");
-        const { allErrors, props } = it2;
-        if (props instanceof codegen_1.Name) {
-          gen.if((0, codegen_1._)`${props} !== true`, () => gen.forIn("key", data, (key) => gen.if(unevaluatedDynamic(props, key), () => unevaluatedPropCode(key))));
-        } else if (props !== true) {
-          gen.forIn("key", data, (key) => props === void 0 ? unevaluatedPropCode(key) : gen.if(unevaluatedStatic(props, key), () => unevaluatedPropCode(key)));
-        }
-        it2.props = true;
-        cxt.ok((0, codegen_1._)`${errsCount} === ${names_1.default.errors}`);
-        function unevaluatedPropCode(key) {
-          if (schema === false) {
-            cxt.setParams({ unevaluatedProperty: key });
-            cxt.error();
-            if (!allErrors)
-              gen.break();
-            return;
-          }
-          if (!(0, util_1.alwaysValidSchema)(it2, schema)) {
-            const valid = gen.name("valid");
-            cxt.subschema({
-              keyword: "unevaluatedProperties",
-              dataProp: key,
-              dataPropType: util_1.Type.Str
-            }, valid);
-            if (!allErrors)
-              gen.if((0, codegen_1.not)(valid), () => gen.break());
-          }
-        }
-        function unevaluatedDynamic(evaluatedProps, key) {
-          return (0, codegen_1._)`!${evaluatedProps} || !${evaluatedProps}[${key}]`;
-        }
-        function unevaluatedStatic(evaluatedProps, key) {
-          const ps2 = [];
-          for (const p2 in evaluatedProps) {
-            if (evaluatedProps[p2] === true)
-              ps2.push((0, codegen_1._)`${key} !== ${p2}`);
-          }
-          return (0, codegen_1.and)(...ps2);
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js
-var require_unevaluatedItems = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/unevaluatedItems.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var util_1 = require_util9();
-    var error2 = {
-      message: ({ params: { len } }) => (0, codegen_1.str)`must NOT have more than ${len} items`,
-      params: ({ params: { len } }) => (0, codegen_1._)`{limit: ${len}}`
-    };
-    var def = {
-      keyword: "unevaluatedItems",
-      type: "array",
-      schemaType: ["boolean", "object"],
-      error: error2,
-      code(cxt) {
-        const { gen, schema, data, it: it2 } = cxt;
-        const items = it2.items || 0;
-        if (items === true)
-          return;
-        const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        if (schema === false) {
-          cxt.setParams({ len: items });
-          cxt.fail((0, codegen_1._)`${len} > ${items}`);
-        } else if (typeof schema == "object" && !(0, util_1.alwaysValidSchema)(it2, schema)) {
-          const valid = gen.var("valid", (0, codegen_1._)`${len} <= ${items}`);
-          gen.if((0, codegen_1.not)(valid), () => validateItems(valid, items));
-          cxt.ok(valid);
-        }
-        it2.items = true;
-        function validateItems(valid, from) {
-          gen.forRange("i", from, len, (i) => {
-            cxt.subschema({ keyword: "unevaluatedItems", dataProp: i, dataPropType: util_1.Type.Num }, valid);
-            if (!it2.allErrors)
-              gen.if((0, codegen_1.not)(valid), () => gen.break());
-          });
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/unevaluated/index.js
-var require_unevaluated = __commonJS({
-  "node_modules/ajv/dist/vocabularies/unevaluated/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var unevaluatedProperties_1 = require_unevaluatedProperties();
-    var unevaluatedItems_1 = require_unevaluatedItems();
-    var unevaluated = [unevaluatedProperties_1.default, unevaluatedItems_1.default];
-    exports.default = unevaluated;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/format/format.js
-var require_format = __commonJS({
-  "node_modules/ajv/dist/vocabularies/format/format.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var error2 = {
-      message: ({ schemaCode }) => (0, codegen_1.str)`must match format "${schemaCode}"`,
-      params: ({ schemaCode }) => (0, codegen_1._)`{format: ${schemaCode}}`
-    };
-    var def = {
-      keyword: "format",
-      type: ["number", "string"],
-      schemaType: "string",
-      $data: true,
-      error: error2,
-      code(cxt, ruleType) {
-        const { gen, data, $data, schema, schemaCode, it: it2 } = cxt;
-        const { opts, errSchemaPath, schemaEnv, self: self2 } = it2;
-        if (!opts.validateFormats)
-          return;
-        if ($data)
-          validate$DataFormat();
-        else
-          validateFormat();
-        function validate$DataFormat() {
-          const fmts = gen.scopeValue("formats", {
-            ref: self2.formats,
-            code: opts.code.formats
-          });
-          const fDef = gen.const("fDef", (0, codegen_1._)`${fmts}[${schemaCode}]`);
-          const fType = gen.let("fType");
-          const format = gen.let("format");
-          gen.if((0, codegen_1._)`typeof ${fDef} == "object" && !(${fDef} instanceof RegExp)`, () => gen.assign(fType, (0, codegen_1._)`${fDef}.type || "string"`).assign(format, (0, codegen_1._)`${fDef}.validate`), () => gen.assign(fType, (0, codegen_1._)`"string"`).assign(format, fDef));
-          cxt.fail$data((0, codegen_1.or)(unknownFmt(), invalidFmt()));
-          function unknownFmt() {
-            if (opts.strictSchema === false)
-              return codegen_1.nil;
-            return (0, codegen_1._)`${schemaCode} && !${format}`;
-          }
-          function invalidFmt() {
-            const callFormat = schemaEnv.$async ? (0, codegen_1._)`(${fDef}.async ? await ${format}(${data}) : ${format}(${data}))` : (0, codegen_1._)`${format}(${data})`;
-            const validData = (0, codegen_1._)`(typeof ${format} == "function" ? ${callFormat} : ${format}.test(${data}))`;
-            return (0, codegen_1._)`${format} && ${format} !== true && ${fType} === ${ruleType} && !${validData}`;
-          }
-        }
-        function validateFormat() {
-          const formatDef = self2.formats[schema];
-          if (!formatDef) {
-            unknownFormat();
-            return;
-          }
-          if (formatDef === true)
-            return;
-          const [fmtType, format, fmtRef] = getFormat(formatDef);
-          if (fmtType === ruleType)
-            cxt.pass(validCondition());
-          function unknownFormat() {
-            if (opts.strictSchema === false) {
-              self2.logger.warn(unknownMsg());
-              return;
-            }
-            throw new Error(unknownMsg());
-            function unknownMsg() {
-              return `unknown format "${schema}" ignored in schema at path "${errSchemaPath}"`;
-            }
-          }
-          function getFormat(fmtDef) {
-            const code = fmtDef instanceof RegExp ? (0, codegen_1.regexpCode)(fmtDef) : opts.code.formats ? (0, codegen_1._)`${opts.code.formats}${(0, codegen_1.getProperty)(schema)}` : void 0;
-            const fmt = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
-            if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
-              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt}.validate`];
-            }
-            return ["string", fmtDef, fmt];
-          }
-          function validCondition() {
-            if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
-              if (!schemaEnv.$async)
-                throw new Error("async format in sync schema");
-              return (0, codegen_1._)`await ${fmtRef}(${data})`;
-            }
-            return typeof format == "function" ? (0, codegen_1._)`${fmtRef}(${data})` : (0, codegen_1._)`${fmtRef}.test(${data})`;
-          }
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/format/index.js
-var require_format2 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/format/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var format_1 = require_format();
-    var format = [format_1.default];
-    exports.default = format;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/metadata.js
-var require_metadata = __commonJS({
-  "node_modules/ajv/dist/vocabularies/metadata.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.contentVocabulary = exports.metadataVocabulary = void 0;
-    exports.metadataVocabulary = [
-      "title",
-      "description",
-      "default",
-      "deprecated",
-      "readOnly",
-      "writeOnly",
-      "examples"
-    ];
-    exports.contentVocabulary = [
-      "contentMediaType",
-      "contentEncoding",
-      "contentSchema"
-    ];
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/draft2020.js
-var require_draft2020 = __commonJS({
-  "node_modules/ajv/dist/vocabularies/draft2020.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var core_1 = require_core2();
-    var validation_1 = require_validation();
-    var applicator_1 = require_applicator();
-    var dynamic_1 = require_dynamic();
-    var next_1 = require_next();
-    var unevaluated_1 = require_unevaluated();
-    var format_1 = require_format2();
-    var metadata_1 = require_metadata();
-    var draft2020Vocabularies = [
-      dynamic_1.default,
-      core_1.default,
-      validation_1.default,
-      (0, applicator_1.default)(true),
-      format_1.default,
-      metadata_1.metadataVocabulary,
-      metadata_1.contentVocabulary,
-      next_1.default,
-      unevaluated_1.default
-    ];
-    exports.default = draft2020Vocabularies;
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/discriminator/types.js
-var require_types = __commonJS({
-  "node_modules/ajv/dist/vocabularies/discriminator/types.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.DiscrError = void 0;
-    var DiscrError;
-    (function(DiscrError2) {
-      DiscrError2["Tag"] = "tag";
-      DiscrError2["Mapping"] = "mapping";
-    })(DiscrError || (exports.DiscrError = DiscrError = {}));
-  }
-});
-
-// node_modules/ajv/dist/vocabularies/discriminator/index.js
-var require_discriminator = __commonJS({
-  "node_modules/ajv/dist/vocabularies/discriminator/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var codegen_1 = require_codegen();
-    var types_1 = require_types();
-    var compile_1 = require_compile();
-    var ref_error_1 = require_ref_error();
-    var util_1 = require_util9();
-    var error2 = {
-      message: ({ params: { discrError, tagName } }) => discrError === types_1.DiscrError.Tag ? `tag "${tagName}" must be string` : `value of tag "${tagName}" must be in oneOf`,
-      params: ({ params: { discrError, tag, tagName } }) => (0, codegen_1._)`{error: ${discrError}, tag: ${tagName}, tagValue: ${tag}}`
-    };
-    var def = {
-      keyword: "discriminator",
-      type: "object",
-      schemaType: "object",
-      error: error2,
-      code(cxt) {
-        const { gen, data, schema, parentSchema, it: it2 } = cxt;
-        const { oneOf } = parentSchema;
-        if (!it2.opts.discriminator) {
-          throw new Error("discriminator: requires discriminator option");
-        }
-        const tagName = schema.propertyName;
-        if (typeof tagName != "string")
-          throw new Error("discriminator: requires propertyName");
-        if (schema.mapping)
-          throw new Error("discriminator: mapping is not supported");
-        if (!oneOf)
-          throw new Error("discriminator: requires oneOf keyword");
-        const valid = gen.let("valid", false);
-        const tag = gen.const("tag", (0, codegen_1._)`${data}${(0, codegen_1.getProperty)(tagName)}`);
-        gen.if((0, codegen_1._)`typeof ${tag} == "string"`, () => validateMapping(), () => cxt.error(false, { discrError: types_1.DiscrError.Tag, tag, tagName }));
-        cxt.ok(valid);
-        function validateMapping() {
-          const mapping = getMapping();
-          gen.if(false);
-          for (const tagValue in mapping) {
-            gen.elseIf((0, codegen_1._)`${tag} === ${tagValue}`);
-            gen.assign(valid, applyTagSchema(mapping[tagValue]));
-          }
-          gen.else();
-          cxt.error(false, { discrError: types_1.DiscrError.Mapping, tag, tagName });
-          gen.endIf();
-        }
-        function applyTagSchema(schemaProp) {
-          const _valid = gen.name("valid");
-          const schCxt = cxt.subschema({ keyword: "oneOf", schemaProp }, _valid);
-          cxt.mergeEvaluated(schCxt, codegen_1.Name);
-          return _valid;
-        }
-        function getMapping() {
-          var _a;
-          const oneOfMapping = {};
-          const topRequired = hasRequired(parentSchema);
-          let tagRequired = true;
-          for (let i = 0; i < oneOf.length; i++) {
-            let sch = oneOf[i];
-            if ((sch === null || sch === void 0 ? void 0 : sch.$ref) && !(0, util_1.schemaHasRulesButRef)(sch, it2.self.RULES)) {
-              const ref = sch.$ref;
-              sch = compile_1.resolveRef.call(it2.self, it2.schemaEnv.root, it2.baseId, ref);
-              if (sch instanceof compile_1.SchemaEnv)
-                sch = sch.schema;
-              if (sch === void 0)
-                throw new ref_error_1.default(it2.opts.uriResolver, it2.baseId, ref);
-            }
-            const propSch = (_a = sch === null || sch === void 0 ? void 0 : sch.properties) === null || _a === void 0 ? void 0 : _a[tagName];
-            if (typeof propSch != "object") {
-              throw new Error(`discriminator: oneOf subschemas (or referenced schemas) must have "properties/${tagName}"`);
-            }
-            tagRequired = tagRequired && (topRequired || hasRequired(sch));
-            addMappings(propSch, i);
-          }
-          if (!tagRequired)
-            throw new Error(`discriminator: "${tagName}" must be required`);
-          return oneOfMapping;
-          function hasRequired({ required }) {
-            return Array.isArray(required) && required.includes(tagName);
-          }
-          function addMappings(sch, i) {
-            if (sch.const) {
-              addMapping(sch.const, i);
-            } else if (sch.enum) {
-              for (const tagValue of sch.enum) {
-                addMapping(tagValue, i);
-              }
-            } else {
-              throw new Error(`discriminator: "properties/${tagName}" must have "const" or "enum"`);
-            }
-          }
-          function addMapping(tagValue, i) {
-            if (typeof tagValue != "string" || tagValue in oneOfMapping) {
-              throw new Error(`discriminator: "${tagName}" values must be unique strings`);
-            }
-            oneOfMapping[tagValue] = i;
-          }
-        }
-      }
-    };
-    exports.default = def;
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/schema.json
-var require_schema = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/schema.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/schema",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/core": true,
-        "https://json-schema.org/draft/2020-12/vocab/applicator": true,
-        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true,
-        "https://json-schema.org/draft/2020-12/vocab/validation": true,
-        "https://json-schema.org/draft/2020-12/vocab/meta-data": true,
-        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true,
-        "https://json-schema.org/draft/2020-12/vocab/content": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Core and Validation specifications meta-schema",
-      allOf: [
-        { $ref: "meta/core" },
-        { $ref: "meta/applicator" },
-        { $ref: "meta/unevaluated" },
-        { $ref: "meta/validation" },
-        { $ref: "meta/meta-data" },
-        { $ref: "meta/format-annotation" },
-        { $ref: "meta/content" }
-      ],
-      type: ["object", "boolean"],
-      $comment: "This meta-schema also defines keywords that have appeared in previous drafts in order to prevent incompatible extensions as they remain in common use.",
-      properties: {
-        definitions: {
-          $comment: '"definitions" has been replaced by "$defs".',
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          deprecated: true,
-          default: {}
-        },
-        dependencies: {
-          $comment: '"dependencies" has been split and replaced by "dependentSchemas" and "dependentRequired" in order to serve their differing semantics.',
-          type: "object",
-          additionalProperties: {
-            anyOf: [{ $dynamicRef: "#meta" }, { $ref: "meta/validation#/$defs/stringArray" }]
-          },
-          deprecated: true,
-          default: {}
-        },
-        $recursiveAnchor: {
-          $comment: '"$recursiveAnchor" has been replaced by "$dynamicAnchor".',
-          $ref: "meta/core#/$defs/anchorString",
-          deprecated: true
-        },
-        $recursiveRef: {
-          $comment: '"$recursiveRef" has been replaced by "$dynamicRef".',
-          $ref: "meta/core#/$defs/uriReferenceString",
-          deprecated: true
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json
-var require_applicator2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/applicator.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/applicator",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/applicator": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Applicator vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        prefixItems: { $ref: "#/$defs/schemaArray" },
-        items: { $dynamicRef: "#meta" },
-        contains: { $dynamicRef: "#meta" },
-        additionalProperties: { $dynamicRef: "#meta" },
-        properties: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          default: {}
-        },
-        patternProperties: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          propertyNames: { format: "regex" },
-          default: {}
-        },
-        dependentSchemas: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" },
-          default: {}
-        },
-        propertyNames: { $dynamicRef: "#meta" },
-        if: { $dynamicRef: "#meta" },
-        then: { $dynamicRef: "#meta" },
-        else: { $dynamicRef: "#meta" },
-        allOf: { $ref: "#/$defs/schemaArray" },
-        anyOf: { $ref: "#/$defs/schemaArray" },
-        oneOf: { $ref: "#/$defs/schemaArray" },
-        not: { $dynamicRef: "#meta" }
-      },
-      $defs: {
-        schemaArray: {
-          type: "array",
-          minItems: 1,
-          items: { $dynamicRef: "#meta" }
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json
-var require_unevaluated2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/unevaluated.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/unevaluated",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/unevaluated": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Unevaluated applicator vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        unevaluatedItems: { $dynamicRef: "#meta" },
-        unevaluatedProperties: { $dynamicRef: "#meta" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json
-var require_content = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/content.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/content",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/content": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Content vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        contentEncoding: { type: "string" },
-        contentMediaType: { type: "string" },
-        contentSchema: { $dynamicRef: "#meta" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json
-var require_core3 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/core.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/core",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/core": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Core vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        $id: {
-          $ref: "#/$defs/uriReferenceString",
-          $comment: "Non-empty fragments not allowed.",
-          pattern: "^[^#]*#?$"
-        },
-        $schema: { $ref: "#/$defs/uriString" },
-        $ref: { $ref: "#/$defs/uriReferenceString" },
-        $anchor: { $ref: "#/$defs/anchorString" },
-        $dynamicRef: { $ref: "#/$defs/uriReferenceString" },
-        $dynamicAnchor: { $ref: "#/$defs/anchorString" },
-        $vocabulary: {
-          type: "object",
-          propertyNames: { $ref: "#/$defs/uriString" },
-          additionalProperties: {
-            type: "boolean"
-          }
-        },
-        $comment: {
-          type: "string"
-        },
-        $defs: {
-          type: "object",
-          additionalProperties: { $dynamicRef: "#meta" }
-        }
-      },
-      $defs: {
-        anchorString: {
-          type: "string",
-          pattern: "^[A-Za-z_][-A-Za-z0-9._]*$"
-        },
-        uriString: {
-          type: "string",
-          format: "uri"
-        },
-        uriReferenceString: {
-          type: "string",
-          format: "uri-reference"
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json
-var require_format_annotation = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/format-annotation.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/format-annotation",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/format-annotation": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Format vocabulary meta-schema for annotation results",
-      type: ["object", "boolean"],
-      properties: {
-        format: { type: "string" }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json
-var require_meta_data = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/meta-data.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/meta-data",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/meta-data": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Meta-data vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        title: {
-          type: "string"
-        },
-        description: {
-          type: "string"
-        },
-        default: true,
-        deprecated: {
-          type: "boolean",
-          default: false
-        },
-        readOnly: {
-          type: "boolean",
-          default: false
-        },
-        writeOnly: {
-          type: "boolean",
-          default: false
-        },
-        examples: {
-          type: "array",
-          items: true
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json
-var require_validation2 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/meta/validation.json"(exports, module) {
-    module.exports = {
-      $schema: "https://json-schema.org/draft/2020-12/schema",
-      $id: "https://json-schema.org/draft/2020-12/meta/validation",
-      $vocabulary: {
-        "https://json-schema.org/draft/2020-12/vocab/validation": true
-      },
-      $dynamicAnchor: "meta",
-      title: "Validation vocabulary meta-schema",
-      type: ["object", "boolean"],
-      properties: {
-        type: {
-          anyOf: [
-            { $ref: "#/$defs/simpleTypes" },
-            {
-              type: "array",
-              items: { $ref: "#/$defs/simpleTypes" },
-              minItems: 1,
-              uniqueItems: true
-            }
-          ]
-        },
-        const: true,
-        enum: {
-          type: "array",
-          items: true
-        },
-        multipleOf: {
-          type: "number",
-          exclusiveMinimum: 0
-        },
-        maximum: {
-          type: "number"
-        },
-        exclusiveMaximum: {
-          type: "number"
-        },
-        minimum: {
-          type: "number"
-        },
-        exclusiveMinimum: {
-          type: "number"
-        },
-        maxLength: { $ref: "#/$defs/nonNegativeInteger" },
-        minLength: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        pattern: {
-          type: "string",
-          format: "regex"
-        },
-        maxItems: { $ref: "#/$defs/nonNegativeInteger" },
-        minItems: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        uniqueItems: {
-          type: "boolean",
-          default: false
-        },
-        maxContains: { $ref: "#/$defs/nonNegativeInteger" },
-        minContains: {
-          $ref: "#/$defs/nonNegativeInteger",
-          default: 1
-        },
-        maxProperties: { $ref: "#/$defs/nonNegativeInteger" },
-        minProperties: { $ref: "#/$defs/nonNegativeIntegerDefault0" },
-        required: { $ref: "#/$defs/stringArray" },
-        dependentRequired: {
-          type: "object",
-          additionalProperties: {
-            $ref: "#/$defs/stringArray"
-          }
-        }
-      },
-      $defs: {
-        nonNegativeInteger: {
-          type: "integer",
-          minimum: 0
-        },
-        nonNegativeIntegerDefault0: {
-          $ref: "#/$defs/nonNegativeInteger",
-          default: 0
-        },
-        simpleTypes: {
-          enum: ["array", "boolean", "integer", "null", "number", "object", "string"]
-        },
-        stringArray: {
-          type: "array",
-          items: { type: "string" },
-          uniqueItems: true,
-          default: []
-        }
-      }
-    };
-  }
-});
-
-// node_modules/ajv/dist/refs/json-schema-2020-12/index.js
-var require_json_schema_2020_12 = __commonJS({
-  "node_modules/ajv/dist/refs/json-schema-2020-12/index.js"(exports) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    var metaSchema = require_schema();
-    var applicator = require_applicator2();
-    var unevaluated = require_unevaluated2();
-    var content = require_content();
-    var core = require_core3();
-    var format = require_format_annotation();
-    var metadata = require_meta_data();
-    var validation = require_validation2();
-    var META_SUPPORT_DATA = ["/properties"];
-    function addMetaSchema2020($data) {
-      ;
-      [
-        metaSchema,
-        applicator,
-        unevaluated,
-        content,
-        core,
-        with$data(this, format),
-        metadata,
-        with$data(this, validation)
-      ].forEach((sch) => this.addMetaSchema(sch, void 0, false));
-      return this;
-      function with$data(ajv2, sch) {
-        return $data ? ajv2.$dataMetaSchema(sch, META_SUPPORT_DATA) : sch;
-      }
-    }
-    exports.default = addMetaSchema2020;
-  }
-});
-
-// node_modules/ajv/dist/2020.js
-var require__ = __commonJS({
-  "node_modules/ajv/dist/2020.js"(exports, module) {
-    "use strict";
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.MissingRefError = exports.ValidationError = exports.CodeGen = exports.Name = exports.nil = exports.stringify = exports.str = exports._ = exports.KeywordCxt = exports.Ajv2020 = void 0;
-    var core_1 = require_core();
-    var draft2020_1 = require_draft2020();
-    var discriminator_1 = require_discriminator();
-    var json_schema_2020_12_1 = require_json_schema_2020_12();
-    var META_SCHEMA_ID = "https://json-schema.org/draft/2020-12/schema";
-    var Ajv20202 = class extends core_1.default {
-      constructor(opts = {}) {
-        super({
-          ...opts,
-          dynamicRef: true,
-          next: true,
-          unevaluated: true
-        });
-      }
-      _addVocabularies() {
-        super._addVocabularies();
-        draft2020_1.default.forEach((v2) => this.addVocabulary(v2));
-        if (this.opts.discriminator)
-          this.addKeyword(discriminator_1.default);
-      }
-      _addDefaultMetaSchema() {
-        super._addDefaultMetaSchema();
-        const { $data, meta } = this.opts;
-        if (!meta)
-          return;
-        json_schema_2020_12_1.default.call(this, $data);
-        this.refs["http://json-schema.org/schema"] = META_SCHEMA_ID;
-      }
-      defaultMeta() {
-        return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
-      }
-    };
-    exports.Ajv2020 = Ajv20202;
-    module.exports = exports = Ajv20202;
-    module.exports.Ajv2020 = Ajv20202;
-    Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv20202;
-    var validate_1 = require_validate();
-    Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
-      return validate_1.KeywordCxt;
-    } });
-    var codegen_1 = require_codegen();
-    Object.defineProperty(exports, "_", { enumerable: true, get: function() {
-      return codegen_1._;
-    } });
-    Object.defineProperty(exports, "str", { enumerable: true, get: function() {
-      return codegen_1.str;
-    } });
-    Object.defineProperty(exports, "stringify", { enumerable: true, get: function() {
-      return codegen_1.stringify;
-    } });
-    Object.defineProperty(exports, "nil", { enumerable: true, get: function() {
-      return codegen_1.nil;
-    } });
-    Object.defineProperty(exports, "Name", { enumerable: true, get: function() {
-      return codegen_1.Name;
-    } });
-    Object.defineProperty(exports, "CodeGen", { enumerable: true, get: function() {
-      return codegen_1.CodeGen;
-    } });
-    var validation_error_1 = require_validation_error();
-    Object.defineProperty(exports, "ValidationError", { enumerable: true, get: function() {
-      return validation_error_1.default;
-    } });
-    var ref_error_1 = require_ref_error();
-    Object.defineProperty(exports, "MissingRefError", { enumerable: true, get: function() {
-      return ref_error_1.default;
-    } });
+    var equal2 = require_fast_deep_equal();
+    equal2.code = 'require("ajv/dist/runtime/equal").default';
+    exports.default = equal2;
   }
 });
 
 // node_modules/handlebars/dist/cjs/handlebars/utils.js
-var require_utils3 = __commonJS({
+var require_utils2 = __commonJS({
   "node_modules/handlebars/dist/cjs/handlebars/utils.js"(exports) {
     "use strict";
     exports.__esModule = true;
@@ -26642,7 +19234,7 @@ var require_utils3 = __commonJS({
     exports.createFrame = createFrame;
     exports.blockParams = blockParams;
     exports.appendContextPath = appendContextPath;
-    var escape2 = {
+    var escape = {
       "&": "&amp;",
       "<": "&lt;",
       ">": "&gt;",
@@ -26654,7 +19246,7 @@ var require_utils3 = __commonJS({
     var badChars = /[&<>"'`=]/g;
     var possible = /[&<>"'`=]/;
     function escapeChar(chr) {
-      return escape2[chr];
+      return escape[chr];
     }
     function extend(obj) {
       for (var i = 1; i < arguments.length; i++) {
@@ -26785,7 +19377,7 @@ var require_block_helper_missing = __commonJS({
   "node_modules/handlebars/dist/cjs/handlebars/helpers/block-helper-missing.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     exports["default"] = function(instance) {
       instance.registerHelper("blockHelperMissing", function(context, options) {
         var inverse = options.inverse, fn2 = options.fn;
@@ -26824,7 +19416,7 @@ var require_each = __commonJS({
     function _interopRequireDefault(obj) {
       return obj && obj.__esModule ? obj : { "default": obj };
     }
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
     function closeIterator(iterator3) {
@@ -26939,14 +19531,14 @@ var require_helper_missing = __commonJS({
 });
 
 // node_modules/handlebars/dist/cjs/handlebars/helpers/if.js
-var require_if2 = __commonJS({
+var require_if = __commonJS({
   "node_modules/handlebars/dist/cjs/handlebars/helpers/if.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
     function _interopRequireDefault(obj) {
       return obj && obj.__esModule ? obj : { "default": obj };
     }
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
     exports["default"] = function(instance) {
@@ -27028,7 +19620,7 @@ var require_with = __commonJS({
     function _interopRequireDefault(obj) {
       return obj && obj.__esModule ? obj : { "default": obj };
     }
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
     exports["default"] = function(instance) {
@@ -27075,7 +19667,7 @@ var require_helpers = __commonJS({
     var _helpersEach2 = _interopRequireDefault(_helpersEach);
     var _helpersHelperMissing = require_helper_missing();
     var _helpersHelperMissing2 = _interopRequireDefault(_helpersHelperMissing);
-    var _helpersIf = require_if2();
+    var _helpersIf = require_if();
     var _helpersIf2 = _interopRequireDefault(_helpersIf);
     var _helpersLog = require_log();
     var _helpersLog2 = _interopRequireDefault(_helpersLog);
@@ -27108,7 +19700,7 @@ var require_inline = __commonJS({
   "node_modules/handlebars/dist/cjs/handlebars/decorators/inline.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     exports["default"] = function(instance) {
       instance.registerDecorator("inline", function(fn2, props, container, options) {
         var ret = fn2;
@@ -27152,7 +19744,7 @@ var require_logger = __commonJS({
   "node_modules/handlebars/dist/cjs/handlebars/logger.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var logger = {
       methodMap: ["debug", "info", "warn", "error"],
       level: "info",
@@ -27200,7 +19792,7 @@ var require_proto_access = __commonJS({
     function _interopRequireDefault(obj) {
       return obj && obj.__esModule ? obj : { "default": obj };
     }
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var _logger = require_logger();
     var _logger2 = _interopRequireDefault(_logger);
     var loggedProperties = /* @__PURE__ */ Object.create(null);
@@ -27269,7 +19861,7 @@ var require_base = __commonJS({
     function _interopRequireDefault(obj) {
       return obj && obj.__esModule ? obj : { "default": obj };
     }
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
     var _helpers = require_helpers();
@@ -27425,7 +20017,7 @@ var require_runtime = __commonJS({
         return newObj;
       }
     }
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var Utils = _interopRequireWildcard(_utils);
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
@@ -27772,10 +20364,10 @@ var require_handlebars_runtime = __commonJS({
     var _handlebarsSafeString2 = _interopRequireDefault(_handlebarsSafeString);
     var _handlebarsException = require_exception();
     var _handlebarsException2 = _interopRequireDefault(_handlebarsException);
-    var _handlebarsUtils = require_utils3();
+    var _handlebarsUtils = require_utils2();
     var Utils = _interopRequireWildcard(_handlebarsUtils);
     var _handlebarsRuntime = require_runtime();
-    var runtime = _interopRequireWildcard(_handlebarsRuntime);
+    var runtime2 = _interopRequireWildcard(_handlebarsRuntime);
     var _handlebarsNoConflict = require_no_conflict();
     var _handlebarsNoConflict2 = _interopRequireDefault(_handlebarsNoConflict);
     function create() {
@@ -27785,9 +20377,9 @@ var require_handlebars_runtime = __commonJS({
       hb.Exception = _handlebarsException2["default"];
       hb.Utils = Utils;
       hb.escapeExpression = Utils.escapeExpression;
-      hb.VM = runtime;
+      hb.VM = runtime2;
       hb.template = function(spec) {
-        return runtime.template(spec, hb);
+        return runtime2.template(spec, hb);
       };
       return hb;
     }
@@ -28559,7 +21151,7 @@ var require_visitor = __commonJS({
     }
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var _nodeTypes = require_node_types();
     function Visitor() {
       this.parents = [];
@@ -29044,7 +21636,7 @@ var require_base2 = __commonJS({
     var _whitespaceControl2 = _interopRequireDefault(_whitespaceControl);
     var _helpers = require_helpers2();
     var Helpers = _interopRequireWildcard(_helpers);
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     exports.parser = _parser2["default"];
     var yy = {};
     _utils.extend(yy, Helpers);
@@ -29074,13 +21666,13 @@ var require_compiler = __commonJS({
     exports.__esModule = true;
     exports.Compiler = Compiler;
     exports.precompile = precompile;
-    exports.compile = compile2;
+    exports.compile = compile;
     function _interopRequireDefault(obj) {
       return obj && obj.__esModule ? obj : { "default": obj };
     }
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var _ast = require_ast();
     var _ast2 = _interopRequireDefault(_ast);
     var _nodeTypes = require_node_types();
@@ -29109,7 +21701,7 @@ var require_compiler = __commonJS({
         return true;
       },
       guid: 0,
-      compile: function compile3(program, options) {
+      compile: function compile2(program, options) {
         this.sourceNode = [];
         this.opcodes = [];
         this.children = [];
@@ -29448,7 +22040,7 @@ var require_compiler = __commonJS({
       var ast = env.parse(input, options), environment = new env.Compiler().compile(ast, options);
       return new env.JavaScriptCompiler().compile(environment, options);
     }
-    function compile2(input, options, env) {
+    function compile(input, options, env) {
       if (options === void 0) options = {};
       if (input == null || typeof input !== "string" && input.type !== "Program") {
         throw new _exception2["default"]("You must pass a string or Handlebars AST to Handlebars.compile. You passed " + input);
@@ -29460,28 +22052,28 @@ var require_compiler = __commonJS({
       if (options.compat) {
         options.useDepths = true;
       }
-      var compiled3 = void 0;
+      var compiled2 = void 0;
       function compileInput() {
         var ast = env.parse(input, options), environment = new env.Compiler().compile(ast, options), templateSpec = new env.JavaScriptCompiler().compile(environment, options, void 0, true);
         return env.template(templateSpec);
       }
       function ret(context, execOptions) {
-        if (!compiled3) {
-          compiled3 = compileInput();
+        if (!compiled2) {
+          compiled2 = compileInput();
         }
-        return compiled3.call(this, context, execOptions);
+        return compiled2.call(this, context, execOptions);
       }
       ret._setup = function(setupOptions) {
-        if (!compiled3) {
-          compiled3 = compileInput();
+        if (!compiled2) {
+          compiled2 = compileInput();
         }
-        return compiled3._setup(setupOptions);
+        return compiled2._setup(setupOptions);
       };
       ret._child = function(i, data, blockParams, depths) {
-        if (!compiled3) {
-          compiled3 = compileInput();
+        if (!compiled2) {
+          compiled2 = compileInput();
         }
-        return compiled3._child(i, data, blockParams, depths);
+        return compiled2._child(i, data, blockParams, depths);
       };
       return ret;
     }
@@ -29652,7 +22244,7 @@ var require_base64_vlq = __commonJS({
 });
 
 // node_modules/source-map/lib/util.js
-var require_util10 = __commonJS({
+var require_util9 = __commonJS({
   "node_modules/source-map/lib/util.js"(exports) {
     function getArg(aArgs, aName, aDefaultValue) {
       if (aName in aArgs) {
@@ -29955,7 +22547,7 @@ var require_util10 = __commonJS({
 // node_modules/source-map/lib/array-set.js
 var require_array_set = __commonJS({
   "node_modules/source-map/lib/array-set.js"(exports) {
-    var util = require_util10();
+    var util = require_util9();
     var has = Object.prototype.hasOwnProperty;
     var hasNativeMap = typeof Map !== "undefined";
     function ArraySet() {
@@ -30025,7 +22617,7 @@ var require_array_set = __commonJS({
 // node_modules/source-map/lib/mapping-list.js
 var require_mapping_list = __commonJS({
   "node_modules/source-map/lib/mapping-list.js"(exports) {
-    var util = require_util10();
+    var util = require_util9();
     function generatedPositionAfter(mappingA, mappingB) {
       var lineA = mappingA.generatedLine;
       var lineB = mappingB.generatedLine;
@@ -30065,7 +22657,7 @@ var require_mapping_list = __commonJS({
 var require_source_map_generator = __commonJS({
   "node_modules/source-map/lib/source-map-generator.js"(exports) {
     var base64VLQ = require_base64_vlq();
-    var util = require_util10();
+    var util = require_util9();
     var ArraySet = require_array_set().ArraySet;
     var MappingList = require_mapping_list().MappingList;
     function SourceMapGenerator(aArgs) {
@@ -30431,7 +23023,7 @@ var require_quick_sort = __commonJS({
 // node_modules/source-map/lib/source-map-consumer.js
 var require_source_map_consumer = __commonJS({
   "node_modules/source-map/lib/source-map-consumer.js"(exports) {
-    var util = require_util10();
+    var util = require_util9();
     var binarySearch = require_binary_search();
     var ArraySet = require_array_set().ArraySet;
     var base64VLQ = require_base64_vlq();
@@ -31033,7 +23625,7 @@ var require_source_map_consumer = __commonJS({
 var require_source_node = __commonJS({
   "node_modules/source-map/lib/source-node.js"(exports) {
     var SourceMapGenerator = require_source_map_generator().SourceMapGenerator;
-    var util = require_util10();
+    var util = require_util9();
     var REGEX_NEWLINE = /(\r?\n)/;
     var NEWLINE_CODE = 10;
     var isSourceNode = "$$$isSourceNode$$$";
@@ -31309,7 +23901,7 @@ var require_code_gen = __commonJS({
     "use strict";
     exports.__esModule = true;
     exports.safeJsonLiteral = safeJsonLiteral;
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var NEEDS_ESCAPING = /[\x00-\x1f\\"\u2028\u2029<\ud800-\udfff]/;
     var SCRIPT_DELIMITERS = /<(?=!--|\/?script)/gi;
     function escapeScriptDelimiters(code) {
@@ -31465,7 +24057,7 @@ var require_javascript_compiler = __commonJS({
     var _base = require_base();
     var _exception = require_exception();
     var _exception2 = _interopRequireDefault(_exception);
-    var _utils = require_utils3();
+    var _utils = require_utils2();
     var _codeGen = require_code_gen();
     var _codeGen2 = _interopRequireDefault(_codeGen);
     function Literal(value) {
@@ -31509,7 +24101,7 @@ var require_javascript_compiler = __commonJS({
         return ["lookupProperty(", parent, ",", this.quotedString(name), ")"];
       },
       lookupPropertyFunctionIsUsed: false,
-      compile: function compile2(environment, options, context, asObject) {
+      compile: function compile(environment, options, context, asObject) {
         this.environment = environment;
         this.options = options;
         this.stringParams = this.options.stringParams;
@@ -39365,9 +31957,6 @@ function article(type) {
   return /^[aeiou]/.test(human) ? `an ${human}` : `a ${human}`;
 }
 
-// generator/src/schemas.ts
-var import__ = __toESM(require__(), 1);
-
 // schemas/cluster.schema.json
 var cluster_schema_default = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
@@ -41036,27 +33625,6918 @@ var users_schema_default = {
   }
 };
 
-// generator/src/schemas.ts
-var ajv;
-var compiled = /* @__PURE__ */ new Map();
-function compile(schema) {
-  let validate = compiled.get(schema);
-  if (!validate) {
-    ajv ??= new import__.Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
-    validate = ajv.compile(schema);
-    compiled.set(schema, validate);
+// generator/src/generated/schema-validators.js
+var ucs2lengthModule = __toESM(require_ucs2length(), 1);
+var equalModule = __toESM(require_equal(), 1);
+var runtime = (m2) => typeof m2.default === "function" ? m2.default : m2.default.default;
+var ucs2length = runtime(ucs2lengthModule);
+var equal = runtime(equalModule);
+var serving_spec = validate20;
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/serving-spec.schema.json", "title": "ServingSpec", "description": "One model served on Ray Serve LLM, owned by the user whose folder holds the file: models/<user_id>/<model_id>.yaml.", "type": "object", "additionalProperties": false, "required": ["model_id", "model_source"], "properties": { "model_id": { "description": "The model's suffix; must equal the file name without .yaml/.yml. The served name is <user_id>-<YYYYMMDDHHMM>-<model_id>.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$" }, "model_source": { "description": "Absolute path, or a path starting with $HOME/common/hf, $HOME/common/datasets or $HOME; or a Hugging Face repo id org/name where the cluster allows hub sources.", "type": "string", "minLength": 1, "maxLength": 4096 }, "num_replicas": { "description": "Fixed replica count. Scaling changes only a per-deployment override: no other model restarts.", "type": "integer", "minimum": 1, "maximum": 1e3, "default": 1 }, "gpus_per_replica": { "description": "GPUs per replica; becomes vLLM's tensor_parallel_size (pipeline parallelism 1).", "type": "integer", "minimum": 1, "maximum": 64, "default": 1 }, "autoscaling": { "description": "Instead of num_replicas: Ray Serve autoscaling. GPU budgets count max_replicas.", "type": "object", "additionalProperties": false, "required": ["min_replicas", "max_replicas"], "properties": { "min_replicas": { "type": "integer", "minimum": 0, "maximum": 1e3 }, "max_replicas": { "type": "integer", "minimum": 1, "maximum": 1e3 }, "target_ongoing_requests": { "type": "number", "exclusiveMinimum": 0, "maximum": 1e5 } } }, "engine_kwargs": { "description": "vLLM engine arguments (checked against schemas/vllm-engine-args.json).", "type": "object" }, "clusters": { "description": "Clusters to deploy to; default: the cluster whose cluster.yaml says default: true.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" } }, "description": { "type": "string", "maxLength": 1e3 }, "labels": { "type": "object", "maxProperties": 32, "propertyNames": { "pattern": "^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$" }, "additionalProperties": { "type": "string", "maxLength": 256 } } }, "not": { "properties": { "num_replicas": true, "autoscaling": true }, "required": ["num_replicas", "autoscaling"] } };
+var func1 = Object.prototype.hasOwnProperty;
+var func2 = ucs2length;
+var pattern4 = new RegExp("^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$", "u");
+var pattern5 = new RegExp("^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$", "u");
+var pattern6 = new RegExp("^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$", "u");
+function validate20(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate20.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
   }
-  return validate;
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  const _errs1 = errors;
+  const _errs2 = errors;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    let missing0;
+    if (data.num_replicas === void 0 && (missing0 = "num_replicas") || data.autoscaling === void 0 && (missing0 = "autoscaling")) {
+      const err0 = {};
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+  }
+  var valid0 = _errs2 === errors;
+  if (valid0) {
+    const err1 = { instancePath, schemaPath: "#/not", keyword: "not", params: {}, message: "must NOT be valid" };
+    if (vErrors === null) {
+      vErrors = [err1];
+    } else {
+      vErrors.push(err1);
+    }
+    errors++;
+  } else {
+    errors = _errs1;
+    if (vErrors !== null) {
+      if (_errs1) {
+        vErrors.length = _errs1;
+      } else {
+        vErrors = null;
+      }
+    }
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.model_id === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "model_id" }, message: "must have required property 'model_id'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.model_source === void 0) {
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "model_source" }, message: "must have required property 'model_source'" };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!func1.call(schema31.properties, key0)) {
+        const err4 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.model_id !== void 0) {
+      let data0 = data.model_id;
+      if (typeof data0 === "string") {
+        if (!pattern4.test(data0)) {
+          const err5 = { instancePath: instancePath + "/model_id", schemaPath: "#/properties/model_id/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$" }, message: 'must match pattern "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$"' };
+          if (vErrors === null) {
+            vErrors = [err5];
+          } else {
+            vErrors.push(err5);
+          }
+          errors++;
+        }
+      } else {
+        const err6 = { instancePath: instancePath + "/model_id", schemaPath: "#/properties/model_id/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.model_source !== void 0) {
+      let data1 = data.model_source;
+      if (typeof data1 === "string") {
+        if (func2(data1) > 4096) {
+          const err7 = { instancePath: instancePath + "/model_source", schemaPath: "#/properties/model_source/maxLength", keyword: "maxLength", params: { limit: 4096 }, message: "must NOT have more than 4096 characters" };
+          if (vErrors === null) {
+            vErrors = [err7];
+          } else {
+            vErrors.push(err7);
+          }
+          errors++;
+        }
+        if (func2(data1) < 1) {
+          const err8 = { instancePath: instancePath + "/model_source", schemaPath: "#/properties/model_source/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+          if (vErrors === null) {
+            vErrors = [err8];
+          } else {
+            vErrors.push(err8);
+          }
+          errors++;
+        }
+      } else {
+        const err9 = { instancePath: instancePath + "/model_source", schemaPath: "#/properties/model_source/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+    }
+    if (data.num_replicas !== void 0) {
+      let data2 = data.num_replicas;
+      if (!(typeof data2 == "number" && (!(data2 % 1) && !isNaN(data2)) && isFinite(data2))) {
+        const err10 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err10];
+        } else {
+          vErrors.push(err10);
+        }
+        errors++;
+      }
+      if (typeof data2 == "number" && isFinite(data2)) {
+        if (data2 > 1e3 || isNaN(data2)) {
+          const err11 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e3 }, message: "must be <= 1000" };
+          if (vErrors === null) {
+            vErrors = [err11];
+          } else {
+            vErrors.push(err11);
+          }
+          errors++;
+        }
+        if (data2 < 1 || isNaN(data2)) {
+          const err12 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err12];
+          } else {
+            vErrors.push(err12);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.gpus_per_replica !== void 0) {
+      let data3 = data.gpus_per_replica;
+      if (!(typeof data3 == "number" && (!(data3 % 1) && !isNaN(data3)) && isFinite(data3))) {
+        const err13 = { instancePath: instancePath + "/gpus_per_replica", schemaPath: "#/properties/gpus_per_replica/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err13];
+        } else {
+          vErrors.push(err13);
+        }
+        errors++;
+      }
+      if (typeof data3 == "number" && isFinite(data3)) {
+        if (data3 > 64 || isNaN(data3)) {
+          const err14 = { instancePath: instancePath + "/gpus_per_replica", schemaPath: "#/properties/gpus_per_replica/maximum", keyword: "maximum", params: { comparison: "<=", limit: 64 }, message: "must be <= 64" };
+          if (vErrors === null) {
+            vErrors = [err14];
+          } else {
+            vErrors.push(err14);
+          }
+          errors++;
+        }
+        if (data3 < 1 || isNaN(data3)) {
+          const err15 = { instancePath: instancePath + "/gpus_per_replica", schemaPath: "#/properties/gpus_per_replica/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err15];
+          } else {
+            vErrors.push(err15);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.autoscaling !== void 0) {
+      let data4 = data.autoscaling;
+      if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+        if (data4.min_replicas === void 0) {
+          const err16 = { instancePath: instancePath + "/autoscaling", schemaPath: "#/properties/autoscaling/required", keyword: "required", params: { missingProperty: "min_replicas" }, message: "must have required property 'min_replicas'" };
+          if (vErrors === null) {
+            vErrors = [err16];
+          } else {
+            vErrors.push(err16);
+          }
+          errors++;
+        }
+        if (data4.max_replicas === void 0) {
+          const err17 = { instancePath: instancePath + "/autoscaling", schemaPath: "#/properties/autoscaling/required", keyword: "required", params: { missingProperty: "max_replicas" }, message: "must have required property 'max_replicas'" };
+          if (vErrors === null) {
+            vErrors = [err17];
+          } else {
+            vErrors.push(err17);
+          }
+          errors++;
+        }
+        for (const key1 in data4) {
+          if (!(key1 === "min_replicas" || key1 === "max_replicas" || key1 === "target_ongoing_requests")) {
+            const err18 = { instancePath: instancePath + "/autoscaling", schemaPath: "#/properties/autoscaling/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err18];
+            } else {
+              vErrors.push(err18);
+            }
+            errors++;
+          }
+        }
+        if (data4.min_replicas !== void 0) {
+          let data5 = data4.min_replicas;
+          if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
+            const err19 = { instancePath: instancePath + "/autoscaling/min_replicas", schemaPath: "#/properties/autoscaling/properties/min_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err19];
+            } else {
+              vErrors.push(err19);
+            }
+            errors++;
+          }
+          if (typeof data5 == "number" && isFinite(data5)) {
+            if (data5 > 1e3 || isNaN(data5)) {
+              const err20 = { instancePath: instancePath + "/autoscaling/min_replicas", schemaPath: "#/properties/autoscaling/properties/min_replicas/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e3 }, message: "must be <= 1000" };
+              if (vErrors === null) {
+                vErrors = [err20];
+              } else {
+                vErrors.push(err20);
+              }
+              errors++;
+            }
+            if (data5 < 0 || isNaN(data5)) {
+              const err21 = { instancePath: instancePath + "/autoscaling/min_replicas", schemaPath: "#/properties/autoscaling/properties/min_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err21];
+              } else {
+                vErrors.push(err21);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data4.max_replicas !== void 0) {
+          let data6 = data4.max_replicas;
+          if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
+            const err22 = { instancePath: instancePath + "/autoscaling/max_replicas", schemaPath: "#/properties/autoscaling/properties/max_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
+          if (typeof data6 == "number" && isFinite(data6)) {
+            if (data6 > 1e3 || isNaN(data6)) {
+              const err23 = { instancePath: instancePath + "/autoscaling/max_replicas", schemaPath: "#/properties/autoscaling/properties/max_replicas/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e3 }, message: "must be <= 1000" };
+              if (vErrors === null) {
+                vErrors = [err23];
+              } else {
+                vErrors.push(err23);
+              }
+              errors++;
+            }
+            if (data6 < 1 || isNaN(data6)) {
+              const err24 = { instancePath: instancePath + "/autoscaling/max_replicas", schemaPath: "#/properties/autoscaling/properties/max_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err24];
+              } else {
+                vErrors.push(err24);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data4.target_ongoing_requests !== void 0) {
+          let data7 = data4.target_ongoing_requests;
+          if (typeof data7 == "number" && isFinite(data7)) {
+            if (data7 > 1e5 || isNaN(data7)) {
+              const err25 = { instancePath: instancePath + "/autoscaling/target_ongoing_requests", schemaPath: "#/properties/autoscaling/properties/target_ongoing_requests/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e5 }, message: "must be <= 100000" };
+              if (vErrors === null) {
+                vErrors = [err25];
+              } else {
+                vErrors.push(err25);
+              }
+              errors++;
+            }
+            if (data7 <= 0 || isNaN(data7)) {
+              const err26 = { instancePath: instancePath + "/autoscaling/target_ongoing_requests", schemaPath: "#/properties/autoscaling/properties/target_ongoing_requests/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err26];
+              } else {
+                vErrors.push(err26);
+              }
+              errors++;
+            }
+          } else {
+            const err27 = { instancePath: instancePath + "/autoscaling/target_ongoing_requests", schemaPath: "#/properties/autoscaling/properties/target_ongoing_requests/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err27];
+            } else {
+              vErrors.push(err27);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err28 = { instancePath: instancePath + "/autoscaling", schemaPath: "#/properties/autoscaling/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err28];
+        } else {
+          vErrors.push(err28);
+        }
+        errors++;
+      }
+    }
+    if (data.engine_kwargs !== void 0) {
+      let data8 = data.engine_kwargs;
+      if (!(data8 && typeof data8 == "object" && !Array.isArray(data8))) {
+        const err29 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err29];
+        } else {
+          vErrors.push(err29);
+        }
+        errors++;
+      }
+    }
+    if (data.clusters !== void 0) {
+      let data9 = data.clusters;
+      if (Array.isArray(data9)) {
+        if (data9.length < 1) {
+          const err30 = { instancePath: instancePath + "/clusters", schemaPath: "#/properties/clusters/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+          if (vErrors === null) {
+            vErrors = [err30];
+          } else {
+            vErrors.push(err30);
+          }
+          errors++;
+        }
+        const len0 = data9.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          let data10 = data9[i0];
+          if (typeof data10 === "string") {
+            if (!pattern5.test(data10)) {
+              const err31 = { instancePath: instancePath + "/clusters/" + i0, schemaPath: "#/properties/clusters/items/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }, message: 'must match pattern "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$"' };
+              if (vErrors === null) {
+                vErrors = [err31];
+              } else {
+                vErrors.push(err31);
+              }
+              errors++;
+            }
+          } else {
+            const err32 = { instancePath: instancePath + "/clusters/" + i0, schemaPath: "#/properties/clusters/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err32];
+            } else {
+              vErrors.push(err32);
+            }
+            errors++;
+          }
+        }
+        let i1 = data9.length;
+        let j0;
+        if (i1 > 1) {
+          const indices0 = {};
+          for (; i1--; ) {
+            let item0 = data9[i1];
+            if (typeof item0 !== "string") {
+              continue;
+            }
+            if (typeof indices0[item0] == "number") {
+              j0 = indices0[item0];
+              const err33 = { instancePath: instancePath + "/clusters", schemaPath: "#/properties/clusters/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)" };
+              if (vErrors === null) {
+                vErrors = [err33];
+              } else {
+                vErrors.push(err33);
+              }
+              errors++;
+              break;
+            }
+            indices0[item0] = i1;
+          }
+        }
+      } else {
+        const err34 = { instancePath: instancePath + "/clusters", schemaPath: "#/properties/clusters/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err34];
+        } else {
+          vErrors.push(err34);
+        }
+        errors++;
+      }
+    }
+    if (data.description !== void 0) {
+      let data11 = data.description;
+      if (typeof data11 === "string") {
+        if (func2(data11) > 1e3) {
+          const err35 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/maxLength", keyword: "maxLength", params: { limit: 1e3 }, message: "must NOT have more than 1000 characters" };
+          if (vErrors === null) {
+            vErrors = [err35];
+          } else {
+            vErrors.push(err35);
+          }
+          errors++;
+        }
+      } else {
+        const err36 = { instancePath: instancePath + "/description", schemaPath: "#/properties/description/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err36];
+        } else {
+          vErrors.push(err36);
+        }
+        errors++;
+      }
+    }
+    if (data.labels !== void 0) {
+      let data12 = data.labels;
+      if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
+        if (Object.keys(data12).length > 32) {
+          const err37 = { instancePath: instancePath + "/labels", schemaPath: "#/properties/labels/maxProperties", keyword: "maxProperties", params: { limit: 32 }, message: "must NOT have more than 32 properties" };
+          if (vErrors === null) {
+            vErrors = [err37];
+          } else {
+            vErrors.push(err37);
+          }
+          errors++;
+        }
+        for (const key2 in data12) {
+          const _errs31 = errors;
+          if (typeof key2 === "string") {
+            if (!pattern6.test(key2)) {
+              const err38 = { instancePath: instancePath + "/labels", schemaPath: "#/properties/labels/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$" }, message: 'must match pattern "^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$"', propertyName: key2 };
+              if (vErrors === null) {
+                vErrors = [err38];
+              } else {
+                vErrors.push(err38);
+              }
+              errors++;
+            }
+          }
+          var valid6 = _errs31 === errors;
+          if (!valid6) {
+            const err39 = { instancePath: instancePath + "/labels", schemaPath: "#/properties/labels/propertyNames", keyword: "propertyNames", params: { propertyName: key2 }, message: "property name must be valid" };
+            if (vErrors === null) {
+              vErrors = [err39];
+            } else {
+              vErrors.push(err39);
+            }
+            errors++;
+          }
+        }
+        for (const key3 in data12) {
+          let data13 = data12[key3];
+          if (typeof data13 === "string") {
+            if (func2(data13) > 256) {
+              const err40 = { instancePath: instancePath + "/labels/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/labels/additionalProperties/maxLength", keyword: "maxLength", params: { limit: 256 }, message: "must NOT have more than 256 characters" };
+              if (vErrors === null) {
+                vErrors = [err40];
+              } else {
+                vErrors.push(err40);
+              }
+              errors++;
+            }
+          } else {
+            const err41 = { instancePath: instancePath + "/labels/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/labels/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err41];
+            } else {
+              vErrors.push(err41);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err42 = { instancePath: instancePath + "/labels", schemaPath: "#/properties/labels/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err42];
+        } else {
+          vErrors.push(err42);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err43 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err43];
+    } else {
+      vErrors.push(err43);
+    }
+    errors++;
+  }
+  validate20.errors = vErrors;
+  return errors === 0;
 }
-var SCHEMAS = {
-  "serving-spec": serving_spec_schema_default,
-  users: users_schema_default,
-  cluster: cluster_schema_default,
-  "ray-serve-config": ray_serve_config_schema_default,
-  "ray-llm-config": ray_llm_config_schema_default
+validate20.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var users = validate21;
+var pattern7 = new RegExp("^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\\[bot\\])?$", "u");
+var pattern8 = new RegExp("^[a-z][a-z0-9_]{0,31}$", "u");
+var func0 = equal;
+function validate21(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate21.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.admins === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "admins" }, message: "must have required property 'admins'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.users === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "users" }, message: "must have required property 'users'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "admins" || key0 === "users")) {
+        const err2 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err2];
+        } else {
+          vErrors.push(err2);
+        }
+        errors++;
+      }
+    }
+    if (data.admins !== void 0) {
+      let data0 = data.admins;
+      if (Array.isArray(data0)) {
+        const len0 = data0.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          let data1 = data0[i0];
+          if (typeof data1 === "string") {
+            if (!pattern7.test(data1)) {
+              const err3 = { instancePath: instancePath + "/admins/" + i0, schemaPath: "#/$defs/login/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\\[bot\\])?$"' };
+              if (vErrors === null) {
+                vErrors = [err3];
+              } else {
+                vErrors.push(err3);
+              }
+              errors++;
+            }
+          } else {
+            const err4 = { instancePath: instancePath + "/admins/" + i0, schemaPath: "#/$defs/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err4];
+            } else {
+              vErrors.push(err4);
+            }
+            errors++;
+          }
+        }
+        let i1 = data0.length;
+        let j0;
+        if (i1 > 1) {
+          outer0: for (; i1--; ) {
+            for (j0 = i1; j0--; ) {
+              if (func0(data0[i1], data0[j0])) {
+                const err5 = { instancePath: instancePath + "/admins", schemaPath: "#/properties/admins/uniqueItems", keyword: "uniqueItems", params: { i: i1, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i1 + " are identical)" };
+                if (vErrors === null) {
+                  vErrors = [err5];
+                } else {
+                  vErrors.push(err5);
+                }
+                errors++;
+                break outer0;
+              }
+            }
+          }
+        }
+      } else {
+        const err6 = { instancePath: instancePath + "/admins", schemaPath: "#/properties/admins/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.users !== void 0) {
+      let data2 = data.users;
+      if (data2 && typeof data2 == "object" && !Array.isArray(data2)) {
+        for (const key1 in data2) {
+          const _errs9 = errors;
+          if (typeof key1 === "string") {
+            if (!pattern8.test(key1)) {
+              const err7 = { instancePath: instancePath + "/users", schemaPath: "#/properties/users/propertyNames/pattern", keyword: "pattern", params: { pattern: "^[a-z][a-z0-9_]{0,31}$" }, message: 'must match pattern "^[a-z][a-z0-9_]{0,31}$"', propertyName: key1 };
+              if (vErrors === null) {
+                vErrors = [err7];
+              } else {
+                vErrors.push(err7);
+              }
+              errors++;
+            }
+          }
+          var valid5 = _errs9 === errors;
+          if (!valid5) {
+            const err8 = { instancePath: instancePath + "/users", schemaPath: "#/properties/users/propertyNames", keyword: "propertyNames", params: { propertyName: key1 }, message: "property name must be valid" };
+            if (vErrors === null) {
+              vErrors = [err8];
+            } else {
+              vErrors.push(err8);
+            }
+            errors++;
+          }
+        }
+        for (const key2 in data2) {
+          let data3 = data2[key2];
+          if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+            if (data3.github === void 0) {
+              const err9 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/users/additionalProperties/required", keyword: "required", params: { missingProperty: "github" }, message: "must have required property 'github'" };
+              if (vErrors === null) {
+                vErrors = [err9];
+              } else {
+                vErrors.push(err9);
+              }
+              errors++;
+            }
+            if (data3.gpu_quota === void 0) {
+              const err10 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/users/additionalProperties/required", keyword: "required", params: { missingProperty: "gpu_quota" }, message: "must have required property 'gpu_quota'" };
+              if (vErrors === null) {
+                vErrors = [err10];
+              } else {
+                vErrors.push(err10);
+              }
+              errors++;
+            }
+            for (const key3 in data3) {
+              if (!(key3 === "github" || key3 === "gpu_quota")) {
+                const err11 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/users/additionalProperties/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err11];
+                } else {
+                  vErrors.push(err11);
+                }
+                errors++;
+              }
+            }
+            if (data3.github !== void 0) {
+              let data4 = data3.github;
+              if (Array.isArray(data4)) {
+                if (data4.length < 1) {
+                  const err12 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/github", schemaPath: "#/properties/users/additionalProperties/properties/github/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+                  if (vErrors === null) {
+                    vErrors = [err12];
+                  } else {
+                    vErrors.push(err12);
+                  }
+                  errors++;
+                }
+                const len1 = data4.length;
+                for (let i2 = 0; i2 < len1; i2++) {
+                  let data5 = data4[i2];
+                  if (typeof data5 === "string") {
+                    if (!pattern7.test(data5)) {
+                      const err13 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/" + i2, schemaPath: "#/$defs/login/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\\[bot\\])?$" }, message: 'must match pattern "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\\[bot\\])?$"' };
+                      if (vErrors === null) {
+                        vErrors = [err13];
+                      } else {
+                        vErrors.push(err13);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err14 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/github/" + i2, schemaPath: "#/$defs/login/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err14];
+                    } else {
+                      vErrors.push(err14);
+                    }
+                    errors++;
+                  }
+                }
+                let i3 = data4.length;
+                let j1;
+                if (i3 > 1) {
+                  outer1: for (; i3--; ) {
+                    for (j1 = i3; j1--; ) {
+                      if (func0(data4[i3], data4[j1])) {
+                        const err15 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/github", schemaPath: "#/properties/users/additionalProperties/properties/github/uniqueItems", keyword: "uniqueItems", params: { i: i3, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i3 + " are identical)" };
+                        if (vErrors === null) {
+                          vErrors = [err15];
+                        } else {
+                          vErrors.push(err15);
+                        }
+                        errors++;
+                        break outer1;
+                      }
+                    }
+                  }
+                }
+              } else {
+                const err16 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/github", schemaPath: "#/properties/users/additionalProperties/properties/github/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                if (vErrors === null) {
+                  vErrors = [err16];
+                } else {
+                  vErrors.push(err16);
+                }
+                errors++;
+              }
+            }
+            if (data3.gpu_quota !== void 0) {
+              let data6 = data3.gpu_quota;
+              if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
+                const err17 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/gpu_quota", schemaPath: "#/properties/users/additionalProperties/properties/gpu_quota/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+                if (vErrors === null) {
+                  vErrors = [err17];
+                } else {
+                  vErrors.push(err17);
+                }
+                errors++;
+              }
+              if (typeof data6 == "number" && isFinite(data6)) {
+                if (data6 > 1e5 || isNaN(data6)) {
+                  const err18 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/gpu_quota", schemaPath: "#/properties/users/additionalProperties/properties/gpu_quota/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e5 }, message: "must be <= 100000" };
+                  if (vErrors === null) {
+                    vErrors = [err18];
+                  } else {
+                    vErrors.push(err18);
+                  }
+                  errors++;
+                }
+                if (data6 < 0 || isNaN(data6)) {
+                  const err19 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1") + "/gpu_quota", schemaPath: "#/properties/users/additionalProperties/properties/gpu_quota/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+                  if (vErrors === null) {
+                    vErrors = [err19];
+                  } else {
+                    vErrors.push(err19);
+                  }
+                  errors++;
+                }
+              }
+            }
+          } else {
+            const err20 = { instancePath: instancePath + "/users/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/users/additionalProperties/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err21 = { instancePath: instancePath + "/users", schemaPath: "#/properties/users/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err21];
+        } else {
+          vErrors.push(err21);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err22 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err22];
+    } else {
+      vErrors.push(err22);
+    }
+    errors++;
+  }
+  validate21.errors = vErrors;
+  return errors === 0;
+}
+validate21.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var cluster = validate22;
+var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com.", "type": "string", "pattern": "^https?://[^\\s]+$" }, "base_url": { "description": "Absolute URL, or a path joined to server_url keeping its trailing slash.", "type": "string", "minLength": 1 } } }, "serve": { "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default), per-user or single.", "enum": ["per-model", "per-user", "single"] }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean" }, "roots": { "type": "object", "additionalProperties": false, "properties": { "shared": { "type": "array", "items": { "type": "string", "pattern": "^/[^\\s]*[^/]$" } }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^/.*\\{user\\}(.*[^/])?$" } } } } }, "engine_kwargs": { "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster.", "type": "array", "uniqueItems": true, "items": { "type": "string" } } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean" }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean" }, "deploy_timeout_s": { "type": "integer", "minimum": 10, "maximum": 86400 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift).", "type": "boolean" }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean" } } } } };
+var pattern10 = new RegExp("^https?://[^\\s/]+(/.*)?$", "u");
+var pattern11 = new RegExp("^https?://[^\\s]+$", "u");
+var pattern12 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", "u");
+var pattern13 = new RegExp("^/([^{}/]+(/[^{}/]+)*)?$", "u");
+var pattern14 = new RegExp("^[A-Za-z0-9_.-]+\\.hbs$", "u");
+var pattern15 = new RegExp("^/[^\\s]*[^/]$", "u");
+var pattern16 = new RegExp("^/.*\\{user\\}(.*[^/])?$", "u");
+function validate22(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate22.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.default === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "default" }, message: "must have required property 'default'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    if (data.accelerator_type === void 0) {
+      const err1 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "accelerator_type" }, message: "must have required property 'accelerator_type'" };
+      if (vErrors === null) {
+        vErrors = [err1];
+      } else {
+        vErrors.push(err1);
+      }
+      errors++;
+    }
+    if (data.gpus === void 0) {
+      const err2 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "gpus" }, message: "must have required property 'gpus'" };
+      if (vErrors === null) {
+        vErrors = [err2];
+      } else {
+        vErrors.push(err2);
+      }
+      errors++;
+    }
+    if (data.gpus_per_node === void 0) {
+      const err3 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "gpus_per_node" }, message: "must have required property 'gpus_per_node'" };
+      if (vErrors === null) {
+        vErrors = [err3];
+      } else {
+        vErrors.push(err3);
+      }
+      errors++;
+    }
+    if (data.ray === void 0) {
+      const err4 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "ray" }, message: "must have required property 'ray'" };
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    }
+    if (data.openai === void 0) {
+      const err5 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "openai" }, message: "must have required property 'openai'" };
+      if (vErrors === null) {
+        vErrors = [err5];
+      } else {
+        vErrors.push(err5);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!func1.call(schema35.properties, key0)) {
+        const err6 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.default !== void 0) {
+      if (typeof data.default !== "boolean") {
+        const err7 = { instancePath: instancePath + "/default", schemaPath: "#/properties/default/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+    if (data.accelerator_type !== void 0) {
+      if (typeof data.accelerator_type !== "string") {
+        const err8 = { instancePath: instancePath + "/accelerator_type", schemaPath: "#/properties/accelerator_type/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err8];
+        } else {
+          vErrors.push(err8);
+        }
+        errors++;
+      }
+    }
+    if (data.gpus !== void 0) {
+      let data2 = data.gpus;
+      if (!(typeof data2 == "number" && (!(data2 % 1) && !isNaN(data2)) && isFinite(data2))) {
+        const err9 = { instancePath: instancePath + "/gpus", schemaPath: "#/properties/gpus/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+      if (typeof data2 == "number" && isFinite(data2)) {
+        if (data2 > 1e6 || isNaN(data2)) {
+          const err10 = { instancePath: instancePath + "/gpus", schemaPath: "#/properties/gpus/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1e6 }, message: "must be <= 1000000" };
+          if (vErrors === null) {
+            vErrors = [err10];
+          } else {
+            vErrors.push(err10);
+          }
+          errors++;
+        }
+        if (data2 < 1 || isNaN(data2)) {
+          const err11 = { instancePath: instancePath + "/gpus", schemaPath: "#/properties/gpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err11];
+          } else {
+            vErrors.push(err11);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.gpus_per_node !== void 0) {
+      let data3 = data.gpus_per_node;
+      if (!(typeof data3 == "number" && (!(data3 % 1) && !isNaN(data3)) && isFinite(data3))) {
+        const err12 = { instancePath: instancePath + "/gpus_per_node", schemaPath: "#/properties/gpus_per_node/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err12];
+        } else {
+          vErrors.push(err12);
+        }
+        errors++;
+      }
+      if (typeof data3 == "number" && isFinite(data3)) {
+        if (data3 > 64 || isNaN(data3)) {
+          const err13 = { instancePath: instancePath + "/gpus_per_node", schemaPath: "#/properties/gpus_per_node/maximum", keyword: "maximum", params: { comparison: "<=", limit: 64 }, message: "must be <= 64" };
+          if (vErrors === null) {
+            vErrors = [err13];
+          } else {
+            vErrors.push(err13);
+          }
+          errors++;
+        }
+        if (data3 < 1 || isNaN(data3)) {
+          const err14 = { instancePath: instancePath + "/gpus_per_node", schemaPath: "#/properties/gpus_per_node/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err14];
+          } else {
+            vErrors.push(err14);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.ray !== void 0) {
+      let data4 = data.ray;
+      if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+        if (data4.dashboard_address === void 0) {
+          const err15 = { instancePath: instancePath + "/ray", schemaPath: "#/properties/ray/required", keyword: "required", params: { missingProperty: "dashboard_address" }, message: "must have required property 'dashboard_address'" };
+          if (vErrors === null) {
+            vErrors = [err15];
+          } else {
+            vErrors.push(err15);
+          }
+          errors++;
+        }
+        for (const key1 in data4) {
+          if (!(key1 === "dashboard_address")) {
+            const err16 = { instancePath: instancePath + "/ray", schemaPath: "#/properties/ray/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err16];
+            } else {
+              vErrors.push(err16);
+            }
+            errors++;
+          }
+        }
+        if (data4.dashboard_address !== void 0) {
+          let data5 = data4.dashboard_address;
+          if (typeof data5 === "string") {
+            if (!pattern10.test(data5)) {
+              const err17 = { instancePath: instancePath + "/ray/dashboard_address", schemaPath: "#/properties/ray/properties/dashboard_address/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s/]+(/.*)?$" }, message: 'must match pattern "^https?://[^\\s/]+(/.*)?$"' };
+              if (vErrors === null) {
+                vErrors = [err17];
+              } else {
+                vErrors.push(err17);
+              }
+              errors++;
+            }
+          } else {
+            const err18 = { instancePath: instancePath + "/ray/dashboard_address", schemaPath: "#/properties/ray/properties/dashboard_address/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err18];
+            } else {
+              vErrors.push(err18);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err19 = { instancePath: instancePath + "/ray", schemaPath: "#/properties/ray/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err19];
+        } else {
+          vErrors.push(err19);
+        }
+        errors++;
+      }
+    }
+    if (data.openai !== void 0) {
+      let data6 = data.openai;
+      if (data6 && typeof data6 == "object" && !Array.isArray(data6)) {
+        if (data6.server_url === void 0) {
+          const err20 = { instancePath: instancePath + "/openai", schemaPath: "#/properties/openai/required", keyword: "required", params: { missingProperty: "server_url" }, message: "must have required property 'server_url'" };
+          if (vErrors === null) {
+            vErrors = [err20];
+          } else {
+            vErrors.push(err20);
+          }
+          errors++;
+        }
+        if (data6.base_url === void 0) {
+          const err21 = { instancePath: instancePath + "/openai", schemaPath: "#/properties/openai/required", keyword: "required", params: { missingProperty: "base_url" }, message: "must have required property 'base_url'" };
+          if (vErrors === null) {
+            vErrors = [err21];
+          } else {
+            vErrors.push(err21);
+          }
+          errors++;
+        }
+        for (const key2 in data6) {
+          if (!(key2 === "server_url" || key2 === "base_url")) {
+            const err22 = { instancePath: instancePath + "/openai", schemaPath: "#/properties/openai/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
+        }
+        if (data6.server_url !== void 0) {
+          let data7 = data6.server_url;
+          if (typeof data7 === "string") {
+            if (!pattern11.test(data7)) {
+              const err23 = { instancePath: instancePath + "/openai/server_url", schemaPath: "#/properties/openai/properties/server_url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' };
+              if (vErrors === null) {
+                vErrors = [err23];
+              } else {
+                vErrors.push(err23);
+              }
+              errors++;
+            }
+          } else {
+            const err24 = { instancePath: instancePath + "/openai/server_url", schemaPath: "#/properties/openai/properties/server_url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err24];
+            } else {
+              vErrors.push(err24);
+            }
+            errors++;
+          }
+        }
+        if (data6.base_url !== void 0) {
+          let data8 = data6.base_url;
+          if (typeof data8 === "string") {
+            if (func2(data8) < 1) {
+              const err25 = { instancePath: instancePath + "/openai/base_url", schemaPath: "#/properties/openai/properties/base_url/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err25];
+              } else {
+                vErrors.push(err25);
+              }
+              errors++;
+            }
+          } else {
+            const err26 = { instancePath: instancePath + "/openai/base_url", schemaPath: "#/properties/openai/properties/base_url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err27 = { instancePath: instancePath + "/openai", schemaPath: "#/properties/openai/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err27];
+        } else {
+          vErrors.push(err27);
+        }
+        errors++;
+      }
+    }
+    if (data.serve !== void 0) {
+      let data9 = data.serve;
+      if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+        for (const key3 in data9) {
+          if (!(key3 === "layout" || key3 === "application_name" || key3 === "route_prefix" || key3 === "template")) {
+            const err28 = { instancePath: instancePath + "/serve", schemaPath: "#/properties/serve/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err28];
+            } else {
+              vErrors.push(err28);
+            }
+            errors++;
+          }
+        }
+        if (data9.layout !== void 0) {
+          let data10 = data9.layout;
+          if (!(data10 === "per-model" || data10 === "per-user" || data10 === "single")) {
+            const err29 = { instancePath: instancePath + "/serve/layout", schemaPath: "#/properties/serve/properties/layout/enum", keyword: "enum", params: { allowedValues: schema35.properties.serve.properties.layout.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
+        }
+        if (data9.application_name !== void 0) {
+          let data11 = data9.application_name;
+          if (typeof data11 === "string") {
+            if (!pattern12.test(data11)) {
+              const err30 = { instancePath: instancePath + "/serve/application_name", schemaPath: "#/properties/serve/properties/application_name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"' };
+              if (vErrors === null) {
+                vErrors = [err30];
+              } else {
+                vErrors.push(err30);
+              }
+              errors++;
+            }
+          } else {
+            const err31 = { instancePath: instancePath + "/serve/application_name", schemaPath: "#/properties/serve/properties/application_name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err31];
+            } else {
+              vErrors.push(err31);
+            }
+            errors++;
+          }
+        }
+        if (data9.route_prefix !== void 0) {
+          let data12 = data9.route_prefix;
+          if (typeof data12 === "string") {
+            if (!pattern13.test(data12)) {
+              const err32 = { instancePath: instancePath + "/serve/route_prefix", schemaPath: "#/properties/serve/properties/route_prefix/pattern", keyword: "pattern", params: { pattern: "^/([^{}/]+(/[^{}/]+)*)?$" }, message: 'must match pattern "^/([^{}/]+(/[^{}/]+)*)?$"' };
+              if (vErrors === null) {
+                vErrors = [err32];
+              } else {
+                vErrors.push(err32);
+              }
+              errors++;
+            }
+          } else {
+            const err33 = { instancePath: instancePath + "/serve/route_prefix", schemaPath: "#/properties/serve/properties/route_prefix/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err33];
+            } else {
+              vErrors.push(err33);
+            }
+            errors++;
+          }
+        }
+        if (data9.template !== void 0) {
+          let data13 = data9.template;
+          if (typeof data13 === "string") {
+            if (!pattern14.test(data13)) {
+              const err34 = { instancePath: instancePath + "/serve/template", schemaPath: "#/properties/serve/properties/template/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+\\.hbs$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+\\.hbs$"' };
+              if (vErrors === null) {
+                vErrors = [err34];
+              } else {
+                vErrors.push(err34);
+              }
+              errors++;
+            }
+          } else {
+            const err35 = { instancePath: instancePath + "/serve/template", schemaPath: "#/properties/serve/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err36 = { instancePath: instancePath + "/serve", schemaPath: "#/properties/serve/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err36];
+        } else {
+          vErrors.push(err36);
+        }
+        errors++;
+      }
+    }
+    if (data.sources !== void 0) {
+      let data14 = data.sources;
+      if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
+        for (const key4 in data14) {
+          if (!(key4 === "allow_hub" || key4 === "roots")) {
+            const err37 = { instancePath: instancePath + "/sources", schemaPath: "#/properties/sources/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err37];
+            } else {
+              vErrors.push(err37);
+            }
+            errors++;
+          }
+        }
+        if (data14.allow_hub !== void 0) {
+          if (typeof data14.allow_hub !== "boolean") {
+            const err38 = { instancePath: instancePath + "/sources/allow_hub", schemaPath: "#/properties/sources/properties/allow_hub/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err38];
+            } else {
+              vErrors.push(err38);
+            }
+            errors++;
+          }
+        }
+        if (data14.roots !== void 0) {
+          let data16 = data14.roots;
+          if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+            for (const key5 in data16) {
+              if (!(key5 === "shared" || key5 === "user")) {
+                const err39 = { instancePath: instancePath + "/sources/roots", schemaPath: "#/properties/sources/properties/roots/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
+                if (vErrors === null) {
+                  vErrors = [err39];
+                } else {
+                  vErrors.push(err39);
+                }
+                errors++;
+              }
+            }
+            if (data16.shared !== void 0) {
+              let data17 = data16.shared;
+              if (Array.isArray(data17)) {
+                const len0 = data17.length;
+                for (let i0 = 0; i0 < len0; i0++) {
+                  let data18 = data17[i0];
+                  if (typeof data18 === "string") {
+                    if (!pattern15.test(data18)) {
+                      const err40 = { instancePath: instancePath + "/sources/roots/shared/" + i0, schemaPath: "#/properties/sources/properties/roots/properties/shared/items/pattern", keyword: "pattern", params: { pattern: "^/[^\\s]*[^/]$" }, message: 'must match pattern "^/[^\\s]*[^/]$"' };
+                      if (vErrors === null) {
+                        vErrors = [err40];
+                      } else {
+                        vErrors.push(err40);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err41 = { instancePath: instancePath + "/sources/roots/shared/" + i0, schemaPath: "#/properties/sources/properties/roots/properties/shared/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    if (vErrors === null) {
+                      vErrors = [err41];
+                    } else {
+                      vErrors.push(err41);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err42 = { instancePath: instancePath + "/sources/roots/shared", schemaPath: "#/properties/sources/properties/roots/properties/shared/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                if (vErrors === null) {
+                  vErrors = [err42];
+                } else {
+                  vErrors.push(err42);
+                }
+                errors++;
+              }
+            }
+            if (data16.user !== void 0) {
+              let data19 = data16.user;
+              if (typeof data19 === "string") {
+                if (!pattern16.test(data19)) {
+                  const err43 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/pattern", keyword: "pattern", params: { pattern: "^/.*\\{user\\}(.*[^/])?$" }, message: 'must match pattern "^/.*\\{user\\}(.*[^/])?$"' };
+                  if (vErrors === null) {
+                    vErrors = [err43];
+                  } else {
+                    vErrors.push(err43);
+                  }
+                  errors++;
+                }
+              } else {
+                const err44 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err44];
+                } else {
+                  vErrors.push(err44);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err45 = { instancePath: instancePath + "/sources/roots", schemaPath: "#/properties/sources/properties/roots/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err45];
+            } else {
+              vErrors.push(err45);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err46 = { instancePath: instancePath + "/sources", schemaPath: "#/properties/sources/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err46];
+        } else {
+          vErrors.push(err46);
+        }
+        errors++;
+      }
+    }
+    if (data.engine_kwargs !== void 0) {
+      let data20 = data.engine_kwargs;
+      if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
+        for (const key6 in data20) {
+          if (!(key6 === "deny")) {
+            const err47 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err47];
+            } else {
+              vErrors.push(err47);
+            }
+            errors++;
+          }
+        }
+        if (data20.deny !== void 0) {
+          let data21 = data20.deny;
+          if (Array.isArray(data21)) {
+            const len1 = data21.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              if (typeof data21[i1] !== "string") {
+                const err48 = { instancePath: instancePath + "/engine_kwargs/deny/" + i1, schemaPath: "#/properties/engine_kwargs/properties/deny/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err48];
+                } else {
+                  vErrors.push(err48);
+                }
+                errors++;
+              }
+            }
+            let i2 = data21.length;
+            let j0;
+            if (i2 > 1) {
+              const indices0 = {};
+              for (; i2--; ) {
+                let item0 = data21[i2];
+                if (typeof item0 !== "string") {
+                  continue;
+                }
+                if (typeof indices0[item0] == "number") {
+                  j0 = indices0[item0];
+                  const err49 = { instancePath: instancePath + "/engine_kwargs/deny", schemaPath: "#/properties/engine_kwargs/properties/deny/uniqueItems", keyword: "uniqueItems", params: { i: i2, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i2 + " are identical)" };
+                  if (vErrors === null) {
+                    vErrors = [err49];
+                  } else {
+                    vErrors.push(err49);
+                  }
+                  errors++;
+                  break;
+                }
+                indices0[item0] = i2;
+              }
+            }
+          } else {
+            const err50 = { instancePath: instancePath + "/engine_kwargs/deny", schemaPath: "#/properties/engine_kwargs/properties/deny/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err50];
+            } else {
+              vErrors.push(err50);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err51 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err51];
+        } else {
+          vErrors.push(err51);
+        }
+        errors++;
+      }
+    }
+    if (data.sync !== void 0) {
+      let data23 = data.sync;
+      if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
+        for (const key7 in data23) {
+          if (!(key7 === "allow_empty" || key7 === "prune_limit" || key7 === "adopt_unmanaged" || key7 === "deploy_timeout_s" || key7 === "max_model_statuses" || key7 === "self_heal" || key7 === "suspend")) {
+            const err52 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err52];
+            } else {
+              vErrors.push(err52);
+            }
+            errors++;
+          }
+        }
+        if (data23.allow_empty !== void 0) {
+          if (typeof data23.allow_empty !== "boolean") {
+            const err53 = { instancePath: instancePath + "/sync/allow_empty", schemaPath: "#/properties/sync/properties/allow_empty/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err53];
+            } else {
+              vErrors.push(err53);
+            }
+            errors++;
+          }
+        }
+        if (data23.prune_limit !== void 0) {
+          let data25 = data23.prune_limit;
+          if (!(typeof data25 == "number" && (!(data25 % 1) && !isNaN(data25)) && isFinite(data25))) {
+            const err54 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err54];
+            } else {
+              vErrors.push(err54);
+            }
+            errors++;
+          }
+          if (typeof data25 == "number" && isFinite(data25)) {
+            if (data25 < 0 || isNaN(data25)) {
+              const err55 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err55];
+              } else {
+                vErrors.push(err55);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data23.adopt_unmanaged !== void 0) {
+          if (typeof data23.adopt_unmanaged !== "boolean") {
+            const err56 = { instancePath: instancePath + "/sync/adopt_unmanaged", schemaPath: "#/properties/sync/properties/adopt_unmanaged/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err56];
+            } else {
+              vErrors.push(err56);
+            }
+            errors++;
+          }
+        }
+        if (data23.deploy_timeout_s !== void 0) {
+          let data27 = data23.deploy_timeout_s;
+          if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
+            const err57 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err57];
+            } else {
+              vErrors.push(err57);
+            }
+            errors++;
+          }
+          if (typeof data27 == "number" && isFinite(data27)) {
+            if (data27 > 86400 || isNaN(data27)) {
+              const err58 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/maximum", keyword: "maximum", params: { comparison: "<=", limit: 86400 }, message: "must be <= 86400" };
+              if (vErrors === null) {
+                vErrors = [err58];
+              } else {
+                vErrors.push(err58);
+              }
+              errors++;
+            }
+            if (data27 < 10 || isNaN(data27)) {
+              const err59 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 10 }, message: "must be >= 10" };
+              if (vErrors === null) {
+                vErrors = [err59];
+              } else {
+                vErrors.push(err59);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data23.max_model_statuses !== void 0) {
+          let data28 = data23.max_model_statuses;
+          if (!(typeof data28 == "number" && (!(data28 % 1) && !isNaN(data28)) && isFinite(data28))) {
+            const err60 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err60];
+            } else {
+              vErrors.push(err60);
+            }
+            errors++;
+          }
+          if (typeof data28 == "number" && isFinite(data28)) {
+            if (data28 > 200 || isNaN(data28)) {
+              const err61 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/maximum", keyword: "maximum", params: { comparison: "<=", limit: 200 }, message: "must be <= 200" };
+              if (vErrors === null) {
+                vErrors = [err61];
+              } else {
+                vErrors.push(err61);
+              }
+              errors++;
+            }
+            if (data28 < 1 || isNaN(data28)) {
+              const err62 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err62];
+              } else {
+                vErrors.push(err62);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data23.self_heal !== void 0) {
+          if (typeof data23.self_heal !== "boolean") {
+            const err63 = { instancePath: instancePath + "/sync/self_heal", schemaPath: "#/properties/sync/properties/self_heal/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err63];
+            } else {
+              vErrors.push(err63);
+            }
+            errors++;
+          }
+        }
+        if (data23.suspend !== void 0) {
+          if (typeof data23.suspend !== "boolean") {
+            const err64 = { instancePath: instancePath + "/sync/suspend", schemaPath: "#/properties/sync/properties/suspend/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err64];
+            } else {
+              vErrors.push(err64);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err65 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err65];
+        } else {
+          vErrors.push(err65);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err66 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err66];
+    } else {
+      vErrors.push(err66);
+    }
+    errors++;
+  }
+  validate22.errors = vErrors;
+  return errors === 0;
+}
+validate22.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var ray_serve_config = validate23;
+var schema36 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/ray-serve-config.schema.json", "title": "Ray Serve config (serve deploy file / PUT /api/serve/applications/ body)", "$comment": 'Derived from ray-project/ray python/ray/serve/schema.py (stored version with ServeApplicationSchema.external_scaler_enabled; index id 153757814, commit not reported by the index) (ServeDeploySchema, ServeApplicationSchema, DeploymentSchema, RayActorOptionsSchema, HTTPOptionsSchema, gRPCOptionsSchema, LoggingConfig) and ray-project/ray python/ray/serve/config.py (stored version with AutoscalingPolicy; index id 886528222) (AutoscalingConfig, ProxyLocation, RequestRouterConfig), plus python/ray/serve/_private/application_state.py override_deployment_info. Ray silently IGNORES unknown keys in most of these models (forward compatibility: only LoggingConfig forbids extras), so a misspelt key is never reported by Ray; this schema uses additionalProperties:false on every object WE emit to catch typos (except runtime_env, args and user_config, which are open by nature). NOT expressible here and checked in code: unique application names ("Found multiple configs for application ..."), unique non-null route_prefix across applications ("Found duplicate applications for route prefix ..."), autoscaling max_replicas >= min_replicas and initial_replicas within [min,max], deployment names existing in the built app, ssl key/cert pairing. An empty applications list is valid for Ray and DELETES every declaratively deployed app.', "type": "object", "additionalProperties": false, "required": ["applications"], "properties": { "proxy_location": { "type": "string", "enum": ["Disabled", "HeadOnly", "EveryNode"], "default": "EveryNode" }, "http_options": { "$ref": "#/$defs/httpOptions" }, "grpc_options": { "$ref": "#/$defs/grpcOptions" }, "logging_config": { "anyOf": [{ "$ref": "#/$defs/loggingConfig" }, { "type": "null" }] }, "applications": { "type": "array", "items": { "$ref": "#/$defs/application" } }, "target_capacity": { "type": ["number", "null"], "minimum": 0, "maximum": 100 } }, "$defs": { "routePrefix": { "$comment": 'Ray _route_prefix_format / validate_route_prefix: must start with "/", must not end with "/" unless it is exactly "/", must not contain "{" or "}". null = application not exposed over HTTP. NOTE: in the schema.py read, ServeApplicationSchema does not run this validator itself; it runs at deploy time in override_deployment_info (-> DEPLOY_FAILED, not a 400) and on ApplicationDetails. We check it up front.', "anyOf": [{ "type": "string", "pattern": "^(?:/|/[^{}]*[^/{}])$" }, { "type": "null" }] }, "importPath": { "$comment": 'Mirrors ServeApplicationSchema.import_path_format_valid exactly: with a colon -> at most one colon, not first or last character ("module.sub:attr", also "module:attr"); without a colon -> at least one dot, not first or last character ("module.sub.attr").', "type": "string", "pattern": "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$" }, "remoteUri": { "$comment": "runtime_env working_dir / py_modules in a Serve config must be remote URIs (Ray parse_uri): we require a scheme://", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*://" }, "runtimeEnv": { "$comment": "Ray runtime_env dict. Left open (plugins add keys); only working_dir/py_modules are constrained (remote URIs only, as Ray requires for Serve configs).", "type": "object", "properties": { "working_dir": { "$ref": "#/$defs/remoteUri" }, "py_modules": { "type": "array", "items": { "$ref": "#/$defs/remoteUri" } }, "env_vars": { "type": "object", "additionalProperties": { "type": "string" } }, "pip": {}, "uv": {}, "conda": {}, "image_uri": { "type": "string" }, "container": { "type": "object" }, "config": { "type": "object" } } }, "loggingConfig": { "$comment": "ray.serve.schema.LoggingConfig (Ray itself forbids extra keys here: class Config: extra = Extra.forbid). log_level: a name from logging._nameToLevel or an int from logging._levelToName.", "type": "object", "additionalProperties": false, "properties": { "encoding": { "type": "string", "enum": ["TEXT", "JSON"] }, "log_level": { "anyOf": [{ "type": "string", "enum": ["CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"] }, { "type": "integer", "enum": [0, 10, 20, 30, 40, 50] }] }, "logs_dir": { "type": ["string", "null"] }, "enable_access_log": { "type": "boolean" }, "additional_log_standard_attrs": { "$comment": "each must be a Python LogRecord standard attribute (ray LOGRECORD_STANDARD_ATTRS); not enumerated here", "type": "array", "items": { "type": "string" } } } }, "autoscalingConfig": { "$comment": "ray.serve.config.AutoscalingConfig. Cross-field rules JSON Schema cannot state (checked in code): max_replicas >= min_replicas; min_replicas <= initial_replicas <= max_replicas. Ray ignores unknown keys; we reject them (typo guard). policy/aggregation_function exist only in newer Ray (seen in python/ray/serve/_private/config.py imports/to_proto).", "type": "object", "additionalProperties": false, "properties": { "min_replicas": { "type": "integer", "minimum": 0 }, "initial_replicas": { "type": ["integer", "null"], "minimum": 0 }, "max_replicas": { "type": "integer", "minimum": 1 }, "target_ongoing_requests": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "metrics_interval_s": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "look_back_period_s": { "type": "number", "exclusiveMinimum": 0 }, "smoothing_factor": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "upscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "downscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "upscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscale_delay_s": { "type": "number", "minimum": 0 }, "upscale_delay_s": { "type": "number", "minimum": 0 }, "policy": { "$comment": "newer Ray: {name: import path, policy_kwargs: {...}}", "type": "object" }, "aggregation_function": { "$comment": "newer Ray only", "type": "string" } } }, "rayActorOptions": { "$comment": "ray.serve.schema.RayActorOptionsSchema fields.", "type": "object", "additionalProperties": false, "properties": { "runtime_env": { "$ref": "#/$defs/runtimeEnv" }, "num_cpus": { "type": ["number", "null"], "minimum": 0 }, "num_gpus": { "type": ["number", "null"], "minimum": 0 }, "memory": { "type": ["number", "null"], "minimum": 0 }, "resources": { "type": "object", "additionalProperties": { "type": "number" } }, "accelerator_type": { "type": ["string", "null"] } } }, "requestRouterConfig": { "$comment": "ray.serve.config.RequestRouterConfig", "type": "object", "additionalProperties": false, "properties": { "request_router_class": { "type": "string", "minLength": 1 }, "request_router_kwargs": { "type": "object" }, "request_routing_stats_period_s": { "type": "number", "exclusiveMinimum": 0 }, "request_routing_stats_timeout_s": { "type": "number", "exclusiveMinimum": 0 } } }, "placementGroupStrategy": { "type": "string", "enum": ["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"] }, "maxQueuedRequests": { "$comment": "Ray: -1 (no limit) or a positive integer (StrictInt)", "type": "integer", "anyOf": [{ "const": -1 }, { "minimum": 1 }] }, "deployment": { "$comment": 'ray.serve.schema.DeploymentSchema: a per-deployment override inside applications[].deployments. `name` must be a deployment the app builds, else the app goes DEPLOY_FAILED ("Deployment \'X\' does not exist. Available: [...]", application_state.py override_deployment_info). For Ray Serve LLM the name is "LLMServer:<deployment_config.name or model_id with / -> -- and . -> _>". Rules encoded: an integer num_replicas excludes a non-null autoscaling_config ("Manually setting num_replicas is not allowed when autoscaling_config is provided."); a non-null max_replicas_per_node excludes non-null placement_group_bundles.', "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "minLength": 1 }, "num_replicas": { "anyOf": [{ "type": "integer", "minimum": 1 }, { "type": "string", "const": "auto" }, { "type": "null" }] }, "max_ongoing_requests": { "type": "integer", "minimum": 1 }, "max_queued_requests": { "$ref": "#/$defs/maxQueuedRequests" }, "user_config": { "type": ["object", "null"] }, "autoscaling_config": { "anyOf": [{ "$ref": "#/$defs/autoscalingConfig" }, { "type": "null" }] }, "graceful_shutdown_wait_loop_s": { "type": "number", "minimum": 0 }, "graceful_shutdown_timeout_s": { "type": "number", "minimum": 0 }, "health_check_period_s": { "type": "number", "exclusiveMinimum": 0 }, "health_check_timeout_s": { "type": "number", "exclusiveMinimum": 0 }, "ray_actor_options": { "$ref": "#/$defs/rayActorOptions" }, "placement_group_bundles": { "anyOf": [{ "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": { "type": "number", "minimum": 0 } } }, { "type": "null" }] }, "placement_group_strategy": { "$ref": "#/$defs/placementGroupStrategy" }, "max_replicas_per_node": { "type": ["integer", "null"], "minimum": 1, "maximum": 100 }, "logging_config": { "$ref": "#/$defs/loggingConfig" }, "request_router_config": { "$ref": "#/$defs/requestRouterConfig" } }, "allOf": [{ "if": { "required": ["num_replicas"], "properties": { "num_replicas": { "type": "integer" } } }, "then": { "properties": { "autoscaling_config": { "type": "null" } } } }, { "if": { "required": ["max_replicas_per_node"], "properties": { "max_replicas_per_node": { "type": "integer" } } }, "then": { "properties": { "placement_group_bundles": { "type": "null" } } } }] }, "application": { "$comment": 'ray.serve.schema.ServeApplicationSchema. host/port are fields of the pydantic model but ServeDeploySchema.nested_host_and_port rejects them inside an application (set http_options instead). external_scaler_enabled=true forbids autoscaling (num_replicas "auto" or a non-null autoscaling_config) in every listed deployment (validate_external_scaler_and_autoscaling). Name/route uniqueness across applications is checked in code.', "type": "object", "additionalProperties": false, "required": ["import_path"], "properties": { "name": { "type": "string", "minLength": 1, "$comment": 'Ray default "default"; empty is rejected ("Application names must be nonempty.")' }, "route_prefix": { "$ref": "#/$defs/routePrefix" }, "import_path": { "$ref": "#/$defs/importPath" }, "runtime_env": { "$ref": "#/$defs/runtimeEnv" }, "args": { "type": "object", "$comment": "passed to the application builder (for ray.serve.llm:build_openai_app: LLMServingArgs, see ray-llm-config.schema.json#/$defs/llmServingArgs). Part of the app code version: any change restarts the app replicas." }, "deployments": { "type": "array", "items": { "$ref": "#/$defs/deployment" } }, "logging_config": { "anyOf": [{ "$ref": "#/$defs/loggingConfig" }, { "type": "null" }] }, "external_scaler_enabled": { "type": "boolean" }, "autoscaling_policy": { "type": ["object", "null"], "$comment": 'Ray: "under development and not yet supported"' }, "host": false, "port": false }, "if": { "required": ["external_scaler_enabled"], "properties": { "external_scaler_enabled": { "const": true } } }, "then": { "properties": { "deployments": { "type": "array", "items": { "type": "object", "properties": { "num_replicas": { "not": { "const": "auto" } }, "autoscaling_config": { "type": "null" } } } } } } }, "httpOptions": { "$comment": "ray.serve.schema.HTTPOptionsSchema. Changes on a running Serve are ignored (logged), still 200. ssl_keyfile/ssl_certfile go together (Ray validate_ssl_config; checked in code).", "type": "object", "additionalProperties": false, "properties": { "host": { "type": ["string", "null"] }, "port": { "type": "integer", "minimum": 0, "maximum": 65535 }, "root_path": { "type": "string" }, "request_timeout_s": { "type": ["number", "null"] }, "keep_alive_timeout_s": { "type": "integer" }, "ssl_keyfile": { "type": ["string", "null"] }, "ssl_certfile": { "type": ["string", "null"] }, "ssl_keyfile_password": { "type": ["string", "null"] }, "ssl_ca_certs": { "type": ["string", "null"] } } }, "grpcOptions": { "$comment": "ray.serve.schema.gRPCOptionsSchema", "type": "object", "additionalProperties": false, "properties": { "port": { "type": "integer", "minimum": 0, "maximum": 65535 }, "grpc_servicer_functions": { "type": "array", "items": { "$ref": "#/$defs/importPath" } }, "request_timeout_s": { "type": ["number", "null"] } } } } };
+var schema37 = { "$comment": "ray.serve.schema.HTTPOptionsSchema. Changes on a running Serve are ignored (logged), still 200. ssl_keyfile/ssl_certfile go together (Ray validate_ssl_config; checked in code).", "type": "object", "additionalProperties": false, "properties": { "host": { "type": ["string", "null"] }, "port": { "type": "integer", "minimum": 0, "maximum": 65535 }, "root_path": { "type": "string" }, "request_timeout_s": { "type": ["number", "null"] }, "keep_alive_timeout_s": { "type": "integer" }, "ssl_keyfile": { "type": ["string", "null"] }, "ssl_certfile": { "type": ["string", "null"] }, "ssl_keyfile_password": { "type": ["string", "null"] }, "ssl_ca_certs": { "type": ["string", "null"] } } };
+var schema40 = { "$comment": "ray.serve.schema.LoggingConfig (Ray itself forbids extra keys here: class Config: extra = Extra.forbid). log_level: a name from logging._nameToLevel or an int from logging._levelToName.", "type": "object", "additionalProperties": false, "properties": { "encoding": { "type": "string", "enum": ["TEXT", "JSON"] }, "log_level": { "anyOf": [{ "type": "string", "enum": ["CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"] }, { "type": "integer", "enum": [0, 10, 20, 30, 40, 50] }] }, "logs_dir": { "type": ["string", "null"] }, "enable_access_log": { "type": "boolean" }, "additional_log_standard_attrs": { "$comment": "each must be a Python LogRecord standard attribute (ray LOGRECORD_STANDARD_ATTRS); not enumerated here", "type": "array", "items": { "type": "string" } } } };
+var schema38 = { "$comment": "ray.serve.schema.gRPCOptionsSchema", "type": "object", "additionalProperties": false, "properties": { "port": { "type": "integer", "minimum": 0, "maximum": 65535 }, "grpc_servicer_functions": { "type": "array", "items": { "$ref": "#/$defs/importPath" } }, "request_timeout_s": { "type": ["number", "null"] } } };
+var pattern17 = new RegExp("^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$", "u");
+function validate24(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate24.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    for (const key0 in data) {
+      if (!(key0 === "port" || key0 === "grpc_servicer_functions" || key0 === "request_timeout_s")) {
+        const err0 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err0];
+        } else {
+          vErrors.push(err0);
+        }
+        errors++;
+      }
+    }
+    if (data.port !== void 0) {
+      let data0 = data.port;
+      if (!(typeof data0 == "number" && (!(data0 % 1) && !isNaN(data0)) && isFinite(data0))) {
+        const err1 = { instancePath: instancePath + "/port", schemaPath: "#/properties/port/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err1];
+        } else {
+          vErrors.push(err1);
+        }
+        errors++;
+      }
+      if (typeof data0 == "number" && isFinite(data0)) {
+        if (data0 > 65535 || isNaN(data0)) {
+          const err2 = { instancePath: instancePath + "/port", schemaPath: "#/properties/port/maximum", keyword: "maximum", params: { comparison: "<=", limit: 65535 }, message: "must be <= 65535" };
+          if (vErrors === null) {
+            vErrors = [err2];
+          } else {
+            vErrors.push(err2);
+          }
+          errors++;
+        }
+        if (data0 < 0 || isNaN(data0)) {
+          const err3 = { instancePath: instancePath + "/port", schemaPath: "#/properties/port/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err3];
+          } else {
+            vErrors.push(err3);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.grpc_servicer_functions !== void 0) {
+      let data1 = data.grpc_servicer_functions;
+      if (Array.isArray(data1)) {
+        const len0 = data1.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          let data2 = data1[i0];
+          if (typeof data2 === "string") {
+            if (!pattern17.test(data2)) {
+              const err4 = { instancePath: instancePath + "/grpc_servicer_functions/" + i0, schemaPath: "#/$defs/importPath/pattern", keyword: "pattern", params: { pattern: "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$" }, message: 'must match pattern "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$"' };
+              if (vErrors === null) {
+                vErrors = [err4];
+              } else {
+                vErrors.push(err4);
+              }
+              errors++;
+            }
+          } else {
+            const err5 = { instancePath: instancePath + "/grpc_servicer_functions/" + i0, schemaPath: "#/$defs/importPath/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err5];
+            } else {
+              vErrors.push(err5);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err6 = { instancePath: instancePath + "/grpc_servicer_functions", schemaPath: "#/properties/grpc_servicer_functions/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.request_timeout_s !== void 0) {
+      let data3 = data.request_timeout_s;
+      if (!(typeof data3 == "number" && isFinite(data3)) && data3 !== null) {
+        const err7 = { instancePath: instancePath + "/request_timeout_s", schemaPath: "#/properties/request_timeout_s/type", keyword: "type", params: { type: schema38.properties.request_timeout_s.type }, message: "must be number,null" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err8 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err8];
+    } else {
+      vErrors.push(err8);
+    }
+    errors++;
+  }
+  validate24.errors = vErrors;
+  return errors === 0;
+}
+validate24.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var schema41 = { "$comment": 'ray.serve.schema.ServeApplicationSchema. host/port are fields of the pydantic model but ServeDeploySchema.nested_host_and_port rejects them inside an application (set http_options instead). external_scaler_enabled=true forbids autoscaling (num_replicas "auto" or a non-null autoscaling_config) in every listed deployment (validate_external_scaler_and_autoscaling). Name/route uniqueness across applications is checked in code.', "type": "object", "additionalProperties": false, "required": ["import_path"], "properties": { "name": { "type": "string", "minLength": 1, "$comment": 'Ray default "default"; empty is rejected ("Application names must be nonempty.")' }, "route_prefix": { "$ref": "#/$defs/routePrefix" }, "import_path": { "$ref": "#/$defs/importPath" }, "runtime_env": { "$ref": "#/$defs/runtimeEnv" }, "args": { "type": "object", "$comment": "passed to the application builder (for ray.serve.llm:build_openai_app: LLMServingArgs, see ray-llm-config.schema.json#/$defs/llmServingArgs). Part of the app code version: any change restarts the app replicas." }, "deployments": { "type": "array", "items": { "$ref": "#/$defs/deployment" } }, "logging_config": { "anyOf": [{ "$ref": "#/$defs/loggingConfig" }, { "type": "null" }] }, "external_scaler_enabled": { "type": "boolean" }, "autoscaling_policy": { "type": ["object", "null"], "$comment": 'Ray: "under development and not yet supported"' }, "host": false, "port": false }, "if": { "required": ["external_scaler_enabled"], "properties": { "external_scaler_enabled": { "const": true } } }, "then": { "properties": { "deployments": { "type": "array", "items": { "type": "object", "properties": { "num_replicas": { "not": { "const": "auto" } }, "autoscaling_config": { "type": "null" } } } } } } };
+var pattern18 = new RegExp("^(?:/|/[^{}]*[^/{}])$", "u");
+var pattern20 = new RegExp("^[A-Za-z][A-Za-z0-9+.-]*://", "u");
+function validate27(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate27.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.working_dir !== void 0) {
+      let data0 = data.working_dir;
+      if (typeof data0 === "string") {
+        if (!pattern20.test(data0)) {
+          const err0 = { instancePath: instancePath + "/working_dir", schemaPath: "#/$defs/remoteUri/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9+.-]*://" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9+.-]*://"' };
+          if (vErrors === null) {
+            vErrors = [err0];
+          } else {
+            vErrors.push(err0);
+          }
+          errors++;
+        }
+      } else {
+        const err1 = { instancePath: instancePath + "/working_dir", schemaPath: "#/$defs/remoteUri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err1];
+        } else {
+          vErrors.push(err1);
+        }
+        errors++;
+      }
+    }
+    if (data.py_modules !== void 0) {
+      let data1 = data.py_modules;
+      if (Array.isArray(data1)) {
+        const len0 = data1.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          let data2 = data1[i0];
+          if (typeof data2 === "string") {
+            if (!pattern20.test(data2)) {
+              const err2 = { instancePath: instancePath + "/py_modules/" + i0, schemaPath: "#/$defs/remoteUri/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9+.-]*://" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9+.-]*://"' };
+              if (vErrors === null) {
+                vErrors = [err2];
+              } else {
+                vErrors.push(err2);
+              }
+              errors++;
+            }
+          } else {
+            const err3 = { instancePath: instancePath + "/py_modules/" + i0, schemaPath: "#/$defs/remoteUri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err3];
+            } else {
+              vErrors.push(err3);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err4 = { instancePath: instancePath + "/py_modules", schemaPath: "#/properties/py_modules/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.env_vars !== void 0) {
+      let data3 = data.env_vars;
+      if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+        for (const key0 in data3) {
+          if (typeof data3[key0] !== "string") {
+            const err5 = { instancePath: instancePath + "/env_vars/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/env_vars/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err5];
+            } else {
+              vErrors.push(err5);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err6 = { instancePath: instancePath + "/env_vars", schemaPath: "#/properties/env_vars/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.image_uri !== void 0) {
+      if (typeof data.image_uri !== "string") {
+        const err7 = { instancePath: instancePath + "/image_uri", schemaPath: "#/properties/image_uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+    if (data.container !== void 0) {
+      let data6 = data.container;
+      if (!(data6 && typeof data6 == "object" && !Array.isArray(data6))) {
+        const err8 = { instancePath: instancePath + "/container", schemaPath: "#/properties/container/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err8];
+        } else {
+          vErrors.push(err8);
+        }
+        errors++;
+      }
+    }
+    if (data.config !== void 0) {
+      let data7 = data.config;
+      if (!(data7 && typeof data7 == "object" && !Array.isArray(data7))) {
+        const err9 = { instancePath: instancePath + "/config", schemaPath: "#/properties/config/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err10 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err10];
+    } else {
+      vErrors.push(err10);
+    }
+    errors++;
+  }
+  validate27.errors = vErrors;
+  return errors === 0;
+}
+validate27.evaluated = { "props": { "working_dir": true, "py_modules": true, "env_vars": true, "pip": true, "uv": true, "conda": true, "image_uri": true, "container": true, "config": true }, "dynamicProps": false, "dynamicItems": false };
+var schema47 = { "$comment": 'ray.serve.schema.DeploymentSchema: a per-deployment override inside applications[].deployments. `name` must be a deployment the app builds, else the app goes DEPLOY_FAILED ("Deployment \'X\' does not exist. Available: [...]", application_state.py override_deployment_info). For Ray Serve LLM the name is "LLMServer:<deployment_config.name or model_id with / -> -- and . -> _>". Rules encoded: an integer num_replicas excludes a non-null autoscaling_config ("Manually setting num_replicas is not allowed when autoscaling_config is provided."); a non-null max_replicas_per_node excludes non-null placement_group_bundles.', "type": "object", "additionalProperties": false, "required": ["name"], "properties": { "name": { "type": "string", "minLength": 1 }, "num_replicas": { "anyOf": [{ "type": "integer", "minimum": 1 }, { "type": "string", "const": "auto" }, { "type": "null" }] }, "max_ongoing_requests": { "type": "integer", "minimum": 1 }, "max_queued_requests": { "$ref": "#/$defs/maxQueuedRequests" }, "user_config": { "type": ["object", "null"] }, "autoscaling_config": { "anyOf": [{ "$ref": "#/$defs/autoscalingConfig" }, { "type": "null" }] }, "graceful_shutdown_wait_loop_s": { "type": "number", "minimum": 0 }, "graceful_shutdown_timeout_s": { "type": "number", "minimum": 0 }, "health_check_period_s": { "type": "number", "exclusiveMinimum": 0 }, "health_check_timeout_s": { "type": "number", "exclusiveMinimum": 0 }, "ray_actor_options": { "$ref": "#/$defs/rayActorOptions" }, "placement_group_bundles": { "anyOf": [{ "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": { "type": "number", "minimum": 0 } } }, { "type": "null" }] }, "placement_group_strategy": { "$ref": "#/$defs/placementGroupStrategy" }, "max_replicas_per_node": { "type": ["integer", "null"], "minimum": 1, "maximum": 100 }, "logging_config": { "$ref": "#/$defs/loggingConfig" }, "request_router_config": { "$ref": "#/$defs/requestRouterConfig" } }, "allOf": [{ "if": { "required": ["num_replicas"], "properties": { "num_replicas": { "type": "integer" } } }, "then": { "properties": { "autoscaling_config": { "type": "null" } } } }, { "if": { "required": ["max_replicas_per_node"], "properties": { "max_replicas_per_node": { "type": "integer" } } }, "then": { "properties": { "placement_group_bundles": { "type": "null" } } } }] };
+var schema49 = { "$comment": "ray.serve.config.AutoscalingConfig. Cross-field rules JSON Schema cannot state (checked in code): max_replicas >= min_replicas; min_replicas <= initial_replicas <= max_replicas. Ray ignores unknown keys; we reject them (typo guard). policy/aggregation_function exist only in newer Ray (seen in python/ray/serve/_private/config.py imports/to_proto).", "type": "object", "additionalProperties": false, "properties": { "min_replicas": { "type": "integer", "minimum": 0 }, "initial_replicas": { "type": ["integer", "null"], "minimum": 0 }, "max_replicas": { "type": "integer", "minimum": 1 }, "target_ongoing_requests": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "metrics_interval_s": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "look_back_period_s": { "type": "number", "exclusiveMinimum": 0 }, "smoothing_factor": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "upscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "downscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "upscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscale_delay_s": { "type": "number", "minimum": 0 }, "upscale_delay_s": { "type": "number", "minimum": 0 }, "policy": { "$comment": "newer Ray: {name: import path, policy_kwargs: {...}}", "type": "object" }, "aggregation_function": { "$comment": "newer Ray only", "type": "string" } } };
+var schema51 = { "type": "string", "enum": ["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"] };
+var schema50 = { "$comment": "ray.serve.schema.RayActorOptionsSchema fields.", "type": "object", "additionalProperties": false, "properties": { "runtime_env": { "$ref": "#/$defs/runtimeEnv" }, "num_cpus": { "type": ["number", "null"], "minimum": 0 }, "num_gpus": { "type": ["number", "null"], "minimum": 0 }, "memory": { "type": ["number", "null"], "minimum": 0 }, "resources": { "type": "object", "additionalProperties": { "type": "number" } }, "accelerator_type": { "type": ["string", "null"] } } };
+function validate30(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate30.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    for (const key0 in data) {
+      if (!(key0 === "runtime_env" || key0 === "num_cpus" || key0 === "num_gpus" || key0 === "memory" || key0 === "resources" || key0 === "accelerator_type")) {
+        const err0 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err0];
+        } else {
+          vErrors.push(err0);
+        }
+        errors++;
+      }
+    }
+    if (data.runtime_env !== void 0) {
+      if (!validate27(data.runtime_env, { instancePath: instancePath + "/runtime_env", parentData: data, parentDataProperty: "runtime_env", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.num_cpus !== void 0) {
+      let data1 = data.num_cpus;
+      if (!(typeof data1 == "number" && isFinite(data1)) && data1 !== null) {
+        const err1 = { instancePath: instancePath + "/num_cpus", schemaPath: "#/properties/num_cpus/type", keyword: "type", params: { type: schema50.properties.num_cpus.type }, message: "must be number,null" };
+        if (vErrors === null) {
+          vErrors = [err1];
+        } else {
+          vErrors.push(err1);
+        }
+        errors++;
+      }
+      if (typeof data1 == "number" && isFinite(data1)) {
+        if (data1 < 0 || isNaN(data1)) {
+          const err2 = { instancePath: instancePath + "/num_cpus", schemaPath: "#/properties/num_cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err2];
+          } else {
+            vErrors.push(err2);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.num_gpus !== void 0) {
+      let data2 = data.num_gpus;
+      if (!(typeof data2 == "number" && isFinite(data2)) && data2 !== null) {
+        const err3 = { instancePath: instancePath + "/num_gpus", schemaPath: "#/properties/num_gpus/type", keyword: "type", params: { type: schema50.properties.num_gpus.type }, message: "must be number,null" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+      if (typeof data2 == "number" && isFinite(data2)) {
+        if (data2 < 0 || isNaN(data2)) {
+          const err4 = { instancePath: instancePath + "/num_gpus", schemaPath: "#/properties/num_gpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err4];
+          } else {
+            vErrors.push(err4);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.memory !== void 0) {
+      let data3 = data.memory;
+      if (!(typeof data3 == "number" && isFinite(data3)) && data3 !== null) {
+        const err5 = { instancePath: instancePath + "/memory", schemaPath: "#/properties/memory/type", keyword: "type", params: { type: schema50.properties.memory.type }, message: "must be number,null" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+      if (typeof data3 == "number" && isFinite(data3)) {
+        if (data3 < 0 || isNaN(data3)) {
+          const err6 = { instancePath: instancePath + "/memory", schemaPath: "#/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err6];
+          } else {
+            vErrors.push(err6);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.resources !== void 0) {
+      let data4 = data.resources;
+      if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+        for (const key1 in data4) {
+          let data5 = data4[key1];
+          if (!(typeof data5 == "number" && isFinite(data5))) {
+            const err7 = { instancePath: instancePath + "/resources/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/resources/additionalProperties/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err7];
+            } else {
+              vErrors.push(err7);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err8 = { instancePath: instancePath + "/resources", schemaPath: "#/properties/resources/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err8];
+        } else {
+          vErrors.push(err8);
+        }
+        errors++;
+      }
+    }
+    if (data.accelerator_type !== void 0) {
+      let data6 = data.accelerator_type;
+      if (typeof data6 !== "string" && data6 !== null) {
+        const err9 = { instancePath: instancePath + "/accelerator_type", schemaPath: "#/properties/accelerator_type/type", keyword: "type", params: { type: schema50.properties.accelerator_type.type }, message: "must be string,null" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err10 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err10];
+    } else {
+      vErrors.push(err10);
+    }
+    errors++;
+  }
+  validate30.errors = vErrors;
+  return errors === 0;
+}
+validate30.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate29(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate29.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  const _errs3 = errors;
+  let valid1 = true;
+  const _errs4 = errors;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    let missing0;
+    if (data.num_replicas === void 0 && (missing0 = "num_replicas")) {
+      const err0 = {};
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    } else {
+      if (data.num_replicas !== void 0) {
+        let data0 = data.num_replicas;
+        if (!(typeof data0 == "number" && (!(data0 % 1) && !isNaN(data0)) && isFinite(data0))) {
+          const err1 = {};
+          if (vErrors === null) {
+            vErrors = [err1];
+          } else {
+            vErrors.push(err1);
+          }
+          errors++;
+        }
+      }
+    }
+  }
+  var _valid0 = _errs4 === errors;
+  errors = _errs3;
+  if (vErrors !== null) {
+    if (_errs3) {
+      vErrors.length = _errs3;
+    } else {
+      vErrors = null;
+    }
+  }
+  if (_valid0) {
+    const _errs7 = errors;
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      if (data.autoscaling_config !== void 0) {
+        if (data.autoscaling_config !== null) {
+          const err2 = { instancePath: instancePath + "/autoscaling_config", schemaPath: "#/allOf/0/then/properties/autoscaling_config/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+          if (vErrors === null) {
+            vErrors = [err2];
+          } else {
+            vErrors.push(err2);
+          }
+          errors++;
+        }
+      }
+    }
+    var _valid0 = _errs7 === errors;
+    valid1 = _valid0;
+    if (valid1) {
+      var props0 = {};
+      props0.autoscaling_config = true;
+      props0.num_replicas = true;
+    }
+  }
+  if (!valid1) {
+    const err3 = { instancePath, schemaPath: "#/allOf/0/if", keyword: "if", params: { failingKeyword: "then" }, message: 'must match "then" schema' };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  const _errs11 = errors;
+  let valid4 = true;
+  const _errs12 = errors;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    let missing1;
+    if (data.max_replicas_per_node === void 0 && (missing1 = "max_replicas_per_node")) {
+      const err4 = {};
+      if (vErrors === null) {
+        vErrors = [err4];
+      } else {
+        vErrors.push(err4);
+      }
+      errors++;
+    } else {
+      if (data.max_replicas_per_node !== void 0) {
+        let data2 = data.max_replicas_per_node;
+        if (!(typeof data2 == "number" && (!(data2 % 1) && !isNaN(data2)) && isFinite(data2))) {
+          const err5 = {};
+          if (vErrors === null) {
+            vErrors = [err5];
+          } else {
+            vErrors.push(err5);
+          }
+          errors++;
+        }
+      }
+    }
+  }
+  var _valid1 = _errs12 === errors;
+  errors = _errs11;
+  if (vErrors !== null) {
+    if (_errs11) {
+      vErrors.length = _errs11;
+    } else {
+      vErrors = null;
+    }
+  }
+  if (_valid1) {
+    const _errs15 = errors;
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      if (data.placement_group_bundles !== void 0) {
+        if (data.placement_group_bundles !== null) {
+          const err6 = { instancePath: instancePath + "/placement_group_bundles", schemaPath: "#/allOf/1/then/properties/placement_group_bundles/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+          if (vErrors === null) {
+            vErrors = [err6];
+          } else {
+            vErrors.push(err6);
+          }
+          errors++;
+        }
+      }
+    }
+    var _valid1 = _errs15 === errors;
+    valid4 = _valid1;
+    if (valid4) {
+      var props1 = {};
+      props1.placement_group_bundles = true;
+      props1.max_replicas_per_node = true;
+    }
+  }
+  if (!valid4) {
+    const err7 = { instancePath, schemaPath: "#/allOf/1/if", keyword: "if", params: { failingKeyword: "then" }, message: 'must match "then" schema' };
+    if (vErrors === null) {
+      vErrors = [err7];
+    } else {
+      vErrors.push(err7);
+    }
+    errors++;
+  }
+  if (props0 !== true && props1 !== void 0) {
+    if (props1 === true) {
+      props0 = true;
+    } else {
+      props0 = props0 || {};
+      Object.assign(props0, props1);
+    }
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.name === void 0) {
+      const err8 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "name" }, message: "must have required property 'name'" };
+      if (vErrors === null) {
+        vErrors = [err8];
+      } else {
+        vErrors.push(err8);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!func1.call(schema47.properties, key0)) {
+        const err9 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+    }
+    if (data.name !== void 0) {
+      let data4 = data.name;
+      if (typeof data4 === "string") {
+        if (func2(data4) < 1) {
+          const err10 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+          if (vErrors === null) {
+            vErrors = [err10];
+          } else {
+            vErrors.push(err10);
+          }
+          errors++;
+        }
+      } else {
+        const err11 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err11];
+        } else {
+          vErrors.push(err11);
+        }
+        errors++;
+      }
+    }
+    if (data.num_replicas !== void 0) {
+      let data5 = data.num_replicas;
+      const _errs22 = errors;
+      let valid8 = false;
+      const _errs23 = errors;
+      if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
+        const err12 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/anyOf/0/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err12];
+        } else {
+          vErrors.push(err12);
+        }
+        errors++;
+      }
+      if (typeof data5 == "number" && isFinite(data5)) {
+        if (data5 < 1 || isNaN(data5)) {
+          const err13 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/anyOf/0/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err13];
+          } else {
+            vErrors.push(err13);
+          }
+          errors++;
+        }
+      }
+      var _valid2 = _errs23 === errors;
+      valid8 = valid8 || _valid2;
+      const _errs25 = errors;
+      if (typeof data5 !== "string") {
+        const err14 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/anyOf/1/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err14];
+        } else {
+          vErrors.push(err14);
+        }
+        errors++;
+      }
+      if ("auto" !== data5) {
+        const err15 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/anyOf/1/const", keyword: "const", params: { allowedValue: "auto" }, message: "must be equal to constant" };
+        if (vErrors === null) {
+          vErrors = [err15];
+        } else {
+          vErrors.push(err15);
+        }
+        errors++;
+      }
+      var _valid2 = _errs25 === errors;
+      valid8 = valid8 || _valid2;
+      const _errs27 = errors;
+      if (data5 !== null) {
+        const err16 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/anyOf/2/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err16];
+        } else {
+          vErrors.push(err16);
+        }
+        errors++;
+      }
+      var _valid2 = _errs27 === errors;
+      valid8 = valid8 || _valid2;
+      if (!valid8) {
+        const err17 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err17];
+        } else {
+          vErrors.push(err17);
+        }
+        errors++;
+      } else {
+        errors = _errs22;
+        if (vErrors !== null) {
+          if (_errs22) {
+            vErrors.length = _errs22;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.max_ongoing_requests !== void 0) {
+      let data6 = data.max_ongoing_requests;
+      if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
+        const err18 = { instancePath: instancePath + "/max_ongoing_requests", schemaPath: "#/properties/max_ongoing_requests/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err18];
+        } else {
+          vErrors.push(err18);
+        }
+        errors++;
+      }
+      if (typeof data6 == "number" && isFinite(data6)) {
+        if (data6 < 1 || isNaN(data6)) {
+          const err19 = { instancePath: instancePath + "/max_ongoing_requests", schemaPath: "#/properties/max_ongoing_requests/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err19];
+          } else {
+            vErrors.push(err19);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.max_queued_requests !== void 0) {
+      let data7 = data.max_queued_requests;
+      if (!(typeof data7 == "number" && (!(data7 % 1) && !isNaN(data7)) && isFinite(data7))) {
+        const err20 = { instancePath: instancePath + "/max_queued_requests", schemaPath: "#/$defs/maxQueuedRequests/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err20];
+        } else {
+          vErrors.push(err20);
+        }
+        errors++;
+      }
+      const _errs35 = errors;
+      let valid10 = false;
+      const _errs36 = errors;
+      if (-1 !== data7) {
+        const err21 = { instancePath: instancePath + "/max_queued_requests", schemaPath: "#/$defs/maxQueuedRequests/anyOf/0/const", keyword: "const", params: { allowedValue: -1 }, message: "must be equal to constant" };
+        if (vErrors === null) {
+          vErrors = [err21];
+        } else {
+          vErrors.push(err21);
+        }
+        errors++;
+      }
+      var _valid3 = _errs36 === errors;
+      valid10 = valid10 || _valid3;
+      const _errs37 = errors;
+      if (typeof data7 == "number" && isFinite(data7)) {
+        if (data7 < 1 || isNaN(data7)) {
+          const err22 = { instancePath: instancePath + "/max_queued_requests", schemaPath: "#/$defs/maxQueuedRequests/anyOf/1/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err22];
+          } else {
+            vErrors.push(err22);
+          }
+          errors++;
+        }
+      }
+      var _valid3 = _errs37 === errors;
+      valid10 = valid10 || _valid3;
+      if (!valid10) {
+        const err23 = { instancePath: instancePath + "/max_queued_requests", schemaPath: "#/$defs/maxQueuedRequests/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err23];
+        } else {
+          vErrors.push(err23);
+        }
+        errors++;
+      } else {
+        errors = _errs35;
+        if (vErrors !== null) {
+          if (_errs35) {
+            vErrors.length = _errs35;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.user_config !== void 0) {
+      let data8 = data.user_config;
+      if (!(data8 && typeof data8 == "object" && !Array.isArray(data8)) && data8 !== null) {
+        const err24 = { instancePath: instancePath + "/user_config", schemaPath: "#/properties/user_config/type", keyword: "type", params: { type: schema47.properties.user_config.type }, message: "must be object,null" };
+        if (vErrors === null) {
+          vErrors = [err24];
+        } else {
+          vErrors.push(err24);
+        }
+        errors++;
+      }
+    }
+    if (data.autoscaling_config !== void 0) {
+      let data9 = data.autoscaling_config;
+      const _errs41 = errors;
+      let valid11 = false;
+      const _errs42 = errors;
+      if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
+        for (const key1 in data9) {
+          if (!func1.call(schema49.properties, key1)) {
+            const err25 = { instancePath: instancePath + "/autoscaling_config", schemaPath: "#/$defs/autoscalingConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+        }
+        if (data9.min_replicas !== void 0) {
+          let data10 = data9.min_replicas;
+          if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
+            const err26 = { instancePath: instancePath + "/autoscaling_config/min_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/min_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+          if (typeof data10 == "number" && isFinite(data10)) {
+            if (data10 < 0 || isNaN(data10)) {
+              const err27 = { instancePath: instancePath + "/autoscaling_config/min_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/min_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err27];
+              } else {
+                vErrors.push(err27);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data9.initial_replicas !== void 0) {
+          let data11 = data9.initial_replicas;
+          if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11)) && data11 !== null) {
+            const err28 = { instancePath: instancePath + "/autoscaling_config/initial_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/initial_replicas/type", keyword: "type", params: { type: schema49.properties.initial_replicas.type }, message: "must be integer,null" };
+            if (vErrors === null) {
+              vErrors = [err28];
+            } else {
+              vErrors.push(err28);
+            }
+            errors++;
+          }
+          if (typeof data11 == "number" && isFinite(data11)) {
+            if (data11 < 0 || isNaN(data11)) {
+              const err29 = { instancePath: instancePath + "/autoscaling_config/initial_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/initial_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err29];
+              } else {
+                vErrors.push(err29);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data9.max_replicas !== void 0) {
+          let data12 = data9.max_replicas;
+          if (!(typeof data12 == "number" && (!(data12 % 1) && !isNaN(data12)) && isFinite(data12))) {
+            const err30 = { instancePath: instancePath + "/autoscaling_config/max_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/max_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err30];
+            } else {
+              vErrors.push(err30);
+            }
+            errors++;
+          }
+          if (typeof data12 == "number" && isFinite(data12)) {
+            if (data12 < 1 || isNaN(data12)) {
+              const err31 = { instancePath: instancePath + "/autoscaling_config/max_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/max_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err31];
+              } else {
+                vErrors.push(err31);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data9.target_ongoing_requests !== void 0) {
+          let data13 = data9.target_ongoing_requests;
+          const _errs54 = errors;
+          let valid14 = false;
+          const _errs55 = errors;
+          if (typeof data13 == "number" && isFinite(data13)) {
+            if (data13 <= 0 || isNaN(data13)) {
+              const err32 = { instancePath: instancePath + "/autoscaling_config/target_ongoing_requests", schemaPath: "#/$defs/autoscalingConfig/properties/target_ongoing_requests/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err32];
+              } else {
+                vErrors.push(err32);
+              }
+              errors++;
+            }
+          } else {
+            const err33 = { instancePath: instancePath + "/autoscaling_config/target_ongoing_requests", schemaPath: "#/$defs/autoscalingConfig/properties/target_ongoing_requests/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err33];
+            } else {
+              vErrors.push(err33);
+            }
+            errors++;
+          }
+          var _valid5 = _errs55 === errors;
+          valid14 = valid14 || _valid5;
+          const _errs57 = errors;
+          if (data13 !== null) {
+            const err34 = { instancePath: instancePath + "/autoscaling_config/target_ongoing_requests", schemaPath: "#/$defs/autoscalingConfig/properties/target_ongoing_requests/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err34];
+            } else {
+              vErrors.push(err34);
+            }
+            errors++;
+          }
+          var _valid5 = _errs57 === errors;
+          valid14 = valid14 || _valid5;
+          if (!valid14) {
+            const err35 = { instancePath: instancePath + "/autoscaling_config/target_ongoing_requests", schemaPath: "#/$defs/autoscalingConfig/properties/target_ongoing_requests/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          } else {
+            errors = _errs54;
+            if (vErrors !== null) {
+              if (_errs54) {
+                vErrors.length = _errs54;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data9.metrics_interval_s !== void 0) {
+          let data14 = data9.metrics_interval_s;
+          if (typeof data14 == "number" && isFinite(data14)) {
+            if (data14 <= 0 || isNaN(data14)) {
+              const err36 = { instancePath: instancePath + "/autoscaling_config/metrics_interval_s", schemaPath: "#/$defs/autoscalingConfig/properties/metrics_interval_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err36];
+              } else {
+                vErrors.push(err36);
+              }
+              errors++;
+            }
+          } else {
+            const err37 = { instancePath: instancePath + "/autoscaling_config/metrics_interval_s", schemaPath: "#/$defs/autoscalingConfig/properties/metrics_interval_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err37];
+            } else {
+              vErrors.push(err37);
+            }
+            errors++;
+          }
+        }
+        if (data9.look_back_period_s !== void 0) {
+          let data15 = data9.look_back_period_s;
+          if (typeof data15 == "number" && isFinite(data15)) {
+            if (data15 <= 0 || isNaN(data15)) {
+              const err38 = { instancePath: instancePath + "/autoscaling_config/look_back_period_s", schemaPath: "#/$defs/autoscalingConfig/properties/look_back_period_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err38];
+              } else {
+                vErrors.push(err38);
+              }
+              errors++;
+            }
+          } else {
+            const err39 = { instancePath: instancePath + "/autoscaling_config/look_back_period_s", schemaPath: "#/$defs/autoscalingConfig/properties/look_back_period_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err39];
+            } else {
+              vErrors.push(err39);
+            }
+            errors++;
+          }
+        }
+        if (data9.smoothing_factor !== void 0) {
+          let data16 = data9.smoothing_factor;
+          if (typeof data16 == "number" && isFinite(data16)) {
+            if (data16 <= 0 || isNaN(data16)) {
+              const err40 = { instancePath: instancePath + "/autoscaling_config/smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/smoothing_factor/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err40];
+              } else {
+                vErrors.push(err40);
+              }
+              errors++;
+            }
+          } else {
+            const err41 = { instancePath: instancePath + "/autoscaling_config/smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/smoothing_factor/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err41];
+            } else {
+              vErrors.push(err41);
+            }
+            errors++;
+          }
+        }
+        if (data9.upscale_smoothing_factor !== void 0) {
+          let data17 = data9.upscale_smoothing_factor;
+          const _errs66 = errors;
+          let valid15 = false;
+          const _errs67 = errors;
+          if (typeof data17 == "number" && isFinite(data17)) {
+            if (data17 <= 0 || isNaN(data17)) {
+              const err42 = { instancePath: instancePath + "/autoscaling_config/upscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_smoothing_factor/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err42];
+              } else {
+                vErrors.push(err42);
+              }
+              errors++;
+            }
+          } else {
+            const err43 = { instancePath: instancePath + "/autoscaling_config/upscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_smoothing_factor/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err43];
+            } else {
+              vErrors.push(err43);
+            }
+            errors++;
+          }
+          var _valid6 = _errs67 === errors;
+          valid15 = valid15 || _valid6;
+          const _errs69 = errors;
+          if (data17 !== null) {
+            const err44 = { instancePath: instancePath + "/autoscaling_config/upscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_smoothing_factor/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err44];
+            } else {
+              vErrors.push(err44);
+            }
+            errors++;
+          }
+          var _valid6 = _errs69 === errors;
+          valid15 = valid15 || _valid6;
+          if (!valid15) {
+            const err45 = { instancePath: instancePath + "/autoscaling_config/upscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_smoothing_factor/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err45];
+            } else {
+              vErrors.push(err45);
+            }
+            errors++;
+          } else {
+            errors = _errs66;
+            if (vErrors !== null) {
+              if (_errs66) {
+                vErrors.length = _errs66;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data9.downscale_smoothing_factor !== void 0) {
+          let data18 = data9.downscale_smoothing_factor;
+          const _errs72 = errors;
+          let valid16 = false;
+          const _errs73 = errors;
+          if (typeof data18 == "number" && isFinite(data18)) {
+            if (data18 <= 0 || isNaN(data18)) {
+              const err46 = { instancePath: instancePath + "/autoscaling_config/downscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_smoothing_factor/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err46];
+              } else {
+                vErrors.push(err46);
+              }
+              errors++;
+            }
+          } else {
+            const err47 = { instancePath: instancePath + "/autoscaling_config/downscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_smoothing_factor/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err47];
+            } else {
+              vErrors.push(err47);
+            }
+            errors++;
+          }
+          var _valid7 = _errs73 === errors;
+          valid16 = valid16 || _valid7;
+          const _errs75 = errors;
+          if (data18 !== null) {
+            const err48 = { instancePath: instancePath + "/autoscaling_config/downscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_smoothing_factor/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err48];
+            } else {
+              vErrors.push(err48);
+            }
+            errors++;
+          }
+          var _valid7 = _errs75 === errors;
+          valid16 = valid16 || _valid7;
+          if (!valid16) {
+            const err49 = { instancePath: instancePath + "/autoscaling_config/downscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_smoothing_factor/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err49];
+            } else {
+              vErrors.push(err49);
+            }
+            errors++;
+          } else {
+            errors = _errs72;
+            if (vErrors !== null) {
+              if (_errs72) {
+                vErrors.length = _errs72;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data9.upscaling_factor !== void 0) {
+          let data19 = data9.upscaling_factor;
+          const _errs78 = errors;
+          let valid17 = false;
+          const _errs79 = errors;
+          if (typeof data19 == "number" && isFinite(data19)) {
+            if (data19 <= 0 || isNaN(data19)) {
+              const err50 = { instancePath: instancePath + "/autoscaling_config/upscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscaling_factor/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err50];
+              } else {
+                vErrors.push(err50);
+              }
+              errors++;
+            }
+          } else {
+            const err51 = { instancePath: instancePath + "/autoscaling_config/upscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscaling_factor/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err51];
+            } else {
+              vErrors.push(err51);
+            }
+            errors++;
+          }
+          var _valid8 = _errs79 === errors;
+          valid17 = valid17 || _valid8;
+          const _errs81 = errors;
+          if (data19 !== null) {
+            const err52 = { instancePath: instancePath + "/autoscaling_config/upscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscaling_factor/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err52];
+            } else {
+              vErrors.push(err52);
+            }
+            errors++;
+          }
+          var _valid8 = _errs81 === errors;
+          valid17 = valid17 || _valid8;
+          if (!valid17) {
+            const err53 = { instancePath: instancePath + "/autoscaling_config/upscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscaling_factor/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err53];
+            } else {
+              vErrors.push(err53);
+            }
+            errors++;
+          } else {
+            errors = _errs78;
+            if (vErrors !== null) {
+              if (_errs78) {
+                vErrors.length = _errs78;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data9.downscaling_factor !== void 0) {
+          let data20 = data9.downscaling_factor;
+          const _errs84 = errors;
+          let valid18 = false;
+          const _errs85 = errors;
+          if (typeof data20 == "number" && isFinite(data20)) {
+            if (data20 <= 0 || isNaN(data20)) {
+              const err54 = { instancePath: instancePath + "/autoscaling_config/downscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscaling_factor/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err54];
+              } else {
+                vErrors.push(err54);
+              }
+              errors++;
+            }
+          } else {
+            const err55 = { instancePath: instancePath + "/autoscaling_config/downscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscaling_factor/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err55];
+            } else {
+              vErrors.push(err55);
+            }
+            errors++;
+          }
+          var _valid9 = _errs85 === errors;
+          valid18 = valid18 || _valid9;
+          const _errs87 = errors;
+          if (data20 !== null) {
+            const err56 = { instancePath: instancePath + "/autoscaling_config/downscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscaling_factor/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err56];
+            } else {
+              vErrors.push(err56);
+            }
+            errors++;
+          }
+          var _valid9 = _errs87 === errors;
+          valid18 = valid18 || _valid9;
+          if (!valid18) {
+            const err57 = { instancePath: instancePath + "/autoscaling_config/downscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscaling_factor/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err57];
+            } else {
+              vErrors.push(err57);
+            }
+            errors++;
+          } else {
+            errors = _errs84;
+            if (vErrors !== null) {
+              if (_errs84) {
+                vErrors.length = _errs84;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data9.downscale_delay_s !== void 0) {
+          let data21 = data9.downscale_delay_s;
+          if (typeof data21 == "number" && isFinite(data21)) {
+            if (data21 < 0 || isNaN(data21)) {
+              const err58 = { instancePath: instancePath + "/autoscaling_config/downscale_delay_s", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_delay_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err58];
+              } else {
+                vErrors.push(err58);
+              }
+              errors++;
+            }
+          } else {
+            const err59 = { instancePath: instancePath + "/autoscaling_config/downscale_delay_s", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_delay_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err59];
+            } else {
+              vErrors.push(err59);
+            }
+            errors++;
+          }
+        }
+        if (data9.upscale_delay_s !== void 0) {
+          let data22 = data9.upscale_delay_s;
+          if (typeof data22 == "number" && isFinite(data22)) {
+            if (data22 < 0 || isNaN(data22)) {
+              const err60 = { instancePath: instancePath + "/autoscaling_config/upscale_delay_s", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_delay_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err60];
+              } else {
+                vErrors.push(err60);
+              }
+              errors++;
+            }
+          } else {
+            const err61 = { instancePath: instancePath + "/autoscaling_config/upscale_delay_s", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_delay_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err61];
+            } else {
+              vErrors.push(err61);
+            }
+            errors++;
+          }
+        }
+        if (data9.policy !== void 0) {
+          let data23 = data9.policy;
+          if (!(data23 && typeof data23 == "object" && !Array.isArray(data23))) {
+            const err62 = { instancePath: instancePath + "/autoscaling_config/policy", schemaPath: "#/$defs/autoscalingConfig/properties/policy/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err62];
+            } else {
+              vErrors.push(err62);
+            }
+            errors++;
+          }
+        }
+        if (data9.aggregation_function !== void 0) {
+          if (typeof data9.aggregation_function !== "string") {
+            const err63 = { instancePath: instancePath + "/autoscaling_config/aggregation_function", schemaPath: "#/$defs/autoscalingConfig/properties/aggregation_function/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err63];
+            } else {
+              vErrors.push(err63);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err64 = { instancePath: instancePath + "/autoscaling_config", schemaPath: "#/$defs/autoscalingConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err64];
+        } else {
+          vErrors.push(err64);
+        }
+        errors++;
+      }
+      var _valid4 = _errs42 === errors;
+      valid11 = valid11 || _valid4;
+      const _errs99 = errors;
+      if (data9 !== null) {
+        const err65 = { instancePath: instancePath + "/autoscaling_config", schemaPath: "#/properties/autoscaling_config/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err65];
+        } else {
+          vErrors.push(err65);
+        }
+        errors++;
+      }
+      var _valid4 = _errs99 === errors;
+      valid11 = valid11 || _valid4;
+      if (!valid11) {
+        const err66 = { instancePath: instancePath + "/autoscaling_config", schemaPath: "#/properties/autoscaling_config/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err66];
+        } else {
+          vErrors.push(err66);
+        }
+        errors++;
+      } else {
+        errors = _errs41;
+        if (vErrors !== null) {
+          if (_errs41) {
+            vErrors.length = _errs41;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.graceful_shutdown_wait_loop_s !== void 0) {
+      let data25 = data.graceful_shutdown_wait_loop_s;
+      if (typeof data25 == "number" && isFinite(data25)) {
+        if (data25 < 0 || isNaN(data25)) {
+          const err67 = { instancePath: instancePath + "/graceful_shutdown_wait_loop_s", schemaPath: "#/properties/graceful_shutdown_wait_loop_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err67];
+          } else {
+            vErrors.push(err67);
+          }
+          errors++;
+        }
+      } else {
+        const err68 = { instancePath: instancePath + "/graceful_shutdown_wait_loop_s", schemaPath: "#/properties/graceful_shutdown_wait_loop_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+        if (vErrors === null) {
+          vErrors = [err68];
+        } else {
+          vErrors.push(err68);
+        }
+        errors++;
+      }
+    }
+    if (data.graceful_shutdown_timeout_s !== void 0) {
+      let data26 = data.graceful_shutdown_timeout_s;
+      if (typeof data26 == "number" && isFinite(data26)) {
+        if (data26 < 0 || isNaN(data26)) {
+          const err69 = { instancePath: instancePath + "/graceful_shutdown_timeout_s", schemaPath: "#/properties/graceful_shutdown_timeout_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err69];
+          } else {
+            vErrors.push(err69);
+          }
+          errors++;
+        }
+      } else {
+        const err70 = { instancePath: instancePath + "/graceful_shutdown_timeout_s", schemaPath: "#/properties/graceful_shutdown_timeout_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+        if (vErrors === null) {
+          vErrors = [err70];
+        } else {
+          vErrors.push(err70);
+        }
+        errors++;
+      }
+    }
+    if (data.health_check_period_s !== void 0) {
+      let data27 = data.health_check_period_s;
+      if (typeof data27 == "number" && isFinite(data27)) {
+        if (data27 <= 0 || isNaN(data27)) {
+          const err71 = { instancePath: instancePath + "/health_check_period_s", schemaPath: "#/properties/health_check_period_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+          if (vErrors === null) {
+            vErrors = [err71];
+          } else {
+            vErrors.push(err71);
+          }
+          errors++;
+        }
+      } else {
+        const err72 = { instancePath: instancePath + "/health_check_period_s", schemaPath: "#/properties/health_check_period_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+        if (vErrors === null) {
+          vErrors = [err72];
+        } else {
+          vErrors.push(err72);
+        }
+        errors++;
+      }
+    }
+    if (data.health_check_timeout_s !== void 0) {
+      let data28 = data.health_check_timeout_s;
+      if (typeof data28 == "number" && isFinite(data28)) {
+        if (data28 <= 0 || isNaN(data28)) {
+          const err73 = { instancePath: instancePath + "/health_check_timeout_s", schemaPath: "#/properties/health_check_timeout_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+          if (vErrors === null) {
+            vErrors = [err73];
+          } else {
+            vErrors.push(err73);
+          }
+          errors++;
+        }
+      } else {
+        const err74 = { instancePath: instancePath + "/health_check_timeout_s", schemaPath: "#/properties/health_check_timeout_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+        if (vErrors === null) {
+          vErrors = [err74];
+        } else {
+          vErrors.push(err74);
+        }
+        errors++;
+      }
+    }
+    if (data.ray_actor_options !== void 0) {
+      if (!validate30(data.ray_actor_options, { instancePath: instancePath + "/ray_actor_options", parentData: data, parentDataProperty: "ray_actor_options", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate30.errors : vErrors.concat(validate30.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.placement_group_bundles !== void 0) {
+      let data30 = data.placement_group_bundles;
+      const _errs111 = errors;
+      let valid19 = false;
+      const _errs112 = errors;
+      if (Array.isArray(data30)) {
+        if (data30.length < 1) {
+          const err75 = { instancePath: instancePath + "/placement_group_bundles", schemaPath: "#/properties/placement_group_bundles/anyOf/0/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+          if (vErrors === null) {
+            vErrors = [err75];
+          } else {
+            vErrors.push(err75);
+          }
+          errors++;
+        }
+        const len0 = data30.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          let data31 = data30[i0];
+          if (data31 && typeof data31 == "object" && !Array.isArray(data31)) {
+            for (const key2 in data31) {
+              let data32 = data31[key2];
+              if (typeof data32 == "number" && isFinite(data32)) {
+                if (data32 < 0 || isNaN(data32)) {
+                  const err76 = { instancePath: instancePath + "/placement_group_bundles/" + i0 + "/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/placement_group_bundles/anyOf/0/items/additionalProperties/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+                  if (vErrors === null) {
+                    vErrors = [err76];
+                  } else {
+                    vErrors.push(err76);
+                  }
+                  errors++;
+                }
+              } else {
+                const err77 = { instancePath: instancePath + "/placement_group_bundles/" + i0 + "/" + key2.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/placement_group_bundles/anyOf/0/items/additionalProperties/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+                if (vErrors === null) {
+                  vErrors = [err77];
+                } else {
+                  vErrors.push(err77);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err78 = { instancePath: instancePath + "/placement_group_bundles/" + i0, schemaPath: "#/properties/placement_group_bundles/anyOf/0/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err78];
+            } else {
+              vErrors.push(err78);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err79 = { instancePath: instancePath + "/placement_group_bundles", schemaPath: "#/properties/placement_group_bundles/anyOf/0/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err79];
+        } else {
+          vErrors.push(err79);
+        }
+        errors++;
+      }
+      var _valid10 = _errs112 === errors;
+      valid19 = valid19 || _valid10;
+      const _errs119 = errors;
+      if (data30 !== null) {
+        const err80 = { instancePath: instancePath + "/placement_group_bundles", schemaPath: "#/properties/placement_group_bundles/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err80];
+        } else {
+          vErrors.push(err80);
+        }
+        errors++;
+      }
+      var _valid10 = _errs119 === errors;
+      valid19 = valid19 || _valid10;
+      if (!valid19) {
+        const err81 = { instancePath: instancePath + "/placement_group_bundles", schemaPath: "#/properties/placement_group_bundles/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err81];
+        } else {
+          vErrors.push(err81);
+        }
+        errors++;
+      } else {
+        errors = _errs111;
+        if (vErrors !== null) {
+          if (_errs111) {
+            vErrors.length = _errs111;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.placement_group_strategy !== void 0) {
+      let data33 = data.placement_group_strategy;
+      if (typeof data33 !== "string") {
+        const err82 = { instancePath: instancePath + "/placement_group_strategy", schemaPath: "#/$defs/placementGroupStrategy/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err82];
+        } else {
+          vErrors.push(err82);
+        }
+        errors++;
+      }
+      if (!(data33 === "PACK" || data33 === "SPREAD" || data33 === "STRICT_PACK" || data33 === "STRICT_SPREAD")) {
+        const err83 = { instancePath: instancePath + "/placement_group_strategy", schemaPath: "#/$defs/placementGroupStrategy/enum", keyword: "enum", params: { allowedValues: schema51.enum }, message: "must be equal to one of the allowed values" };
+        if (vErrors === null) {
+          vErrors = [err83];
+        } else {
+          vErrors.push(err83);
+        }
+        errors++;
+      }
+    }
+    if (data.max_replicas_per_node !== void 0) {
+      let data34 = data.max_replicas_per_node;
+      if (!(typeof data34 == "number" && (!(data34 % 1) && !isNaN(data34)) && isFinite(data34)) && data34 !== null) {
+        const err84 = { instancePath: instancePath + "/max_replicas_per_node", schemaPath: "#/properties/max_replicas_per_node/type", keyword: "type", params: { type: schema47.properties.max_replicas_per_node.type }, message: "must be integer,null" };
+        if (vErrors === null) {
+          vErrors = [err84];
+        } else {
+          vErrors.push(err84);
+        }
+        errors++;
+      }
+      if (typeof data34 == "number" && isFinite(data34)) {
+        if (data34 > 100 || isNaN(data34)) {
+          const err85 = { instancePath: instancePath + "/max_replicas_per_node", schemaPath: "#/properties/max_replicas_per_node/maximum", keyword: "maximum", params: { comparison: "<=", limit: 100 }, message: "must be <= 100" };
+          if (vErrors === null) {
+            vErrors = [err85];
+          } else {
+            vErrors.push(err85);
+          }
+          errors++;
+        }
+        if (data34 < 1 || isNaN(data34)) {
+          const err86 = { instancePath: instancePath + "/max_replicas_per_node", schemaPath: "#/properties/max_replicas_per_node/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err86];
+          } else {
+            vErrors.push(err86);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.logging_config !== void 0) {
+      let data35 = data.logging_config;
+      if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
+        for (const key3 in data35) {
+          if (!(key3 === "encoding" || key3 === "log_level" || key3 === "logs_dir" || key3 === "enable_access_log" || key3 === "additional_log_standard_attrs")) {
+            const err87 = { instancePath: instancePath + "/logging_config", schemaPath: "#/$defs/loggingConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err87];
+            } else {
+              vErrors.push(err87);
+            }
+            errors++;
+          }
+        }
+        if (data35.encoding !== void 0) {
+          let data36 = data35.encoding;
+          if (typeof data36 !== "string") {
+            const err88 = { instancePath: instancePath + "/logging_config/encoding", schemaPath: "#/$defs/loggingConfig/properties/encoding/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err88];
+            } else {
+              vErrors.push(err88);
+            }
+            errors++;
+          }
+          if (!(data36 === "TEXT" || data36 === "JSON")) {
+            const err89 = { instancePath: instancePath + "/logging_config/encoding", schemaPath: "#/$defs/loggingConfig/properties/encoding/enum", keyword: "enum", params: { allowedValues: schema40.properties.encoding.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err89];
+            } else {
+              vErrors.push(err89);
+            }
+            errors++;
+          }
+        }
+        if (data35.log_level !== void 0) {
+          let data37 = data35.log_level;
+          const _errs134 = errors;
+          let valid26 = false;
+          const _errs135 = errors;
+          if (typeof data37 !== "string") {
+            const err90 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err90];
+            } else {
+              vErrors.push(err90);
+            }
+            errors++;
+          }
+          if (!(data37 === "CRITICAL" || data37 === "FATAL" || data37 === "ERROR" || data37 === "WARN" || data37 === "WARNING" || data37 === "INFO" || data37 === "DEBUG" || data37 === "NOTSET")) {
+            const err91 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/0/enum", keyword: "enum", params: { allowedValues: schema40.properties.log_level.anyOf[0].enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err91];
+            } else {
+              vErrors.push(err91);
+            }
+            errors++;
+          }
+          var _valid11 = _errs135 === errors;
+          valid26 = valid26 || _valid11;
+          const _errs137 = errors;
+          if (!(typeof data37 == "number" && (!(data37 % 1) && !isNaN(data37)) && isFinite(data37))) {
+            const err92 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/1/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err92];
+            } else {
+              vErrors.push(err92);
+            }
+            errors++;
+          }
+          if (!(data37 === 0 || data37 === 10 || data37 === 20 || data37 === 30 || data37 === 40 || data37 === 50)) {
+            const err93 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/1/enum", keyword: "enum", params: { allowedValues: schema40.properties.log_level.anyOf[1].enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err93];
+            } else {
+              vErrors.push(err93);
+            }
+            errors++;
+          }
+          var _valid11 = _errs137 === errors;
+          valid26 = valid26 || _valid11;
+          if (!valid26) {
+            const err94 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err94];
+            } else {
+              vErrors.push(err94);
+            }
+            errors++;
+          } else {
+            errors = _errs134;
+            if (vErrors !== null) {
+              if (_errs134) {
+                vErrors.length = _errs134;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data35.logs_dir !== void 0) {
+          let data38 = data35.logs_dir;
+          if (typeof data38 !== "string" && data38 !== null) {
+            const err95 = { instancePath: instancePath + "/logging_config/logs_dir", schemaPath: "#/$defs/loggingConfig/properties/logs_dir/type", keyword: "type", params: { type: schema40.properties.logs_dir.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err95];
+            } else {
+              vErrors.push(err95);
+            }
+            errors++;
+          }
+        }
+        if (data35.enable_access_log !== void 0) {
+          if (typeof data35.enable_access_log !== "boolean") {
+            const err96 = { instancePath: instancePath + "/logging_config/enable_access_log", schemaPath: "#/$defs/loggingConfig/properties/enable_access_log/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err96];
+            } else {
+              vErrors.push(err96);
+            }
+            errors++;
+          }
+        }
+        if (data35.additional_log_standard_attrs !== void 0) {
+          let data40 = data35.additional_log_standard_attrs;
+          if (Array.isArray(data40)) {
+            const len1 = data40.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              if (typeof data40[i1] !== "string") {
+                const err97 = { instancePath: instancePath + "/logging_config/additional_log_standard_attrs/" + i1, schemaPath: "#/$defs/loggingConfig/properties/additional_log_standard_attrs/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err97];
+                } else {
+                  vErrors.push(err97);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err98 = { instancePath: instancePath + "/logging_config/additional_log_standard_attrs", schemaPath: "#/$defs/loggingConfig/properties/additional_log_standard_attrs/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err98];
+            } else {
+              vErrors.push(err98);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err99 = { instancePath: instancePath + "/logging_config", schemaPath: "#/$defs/loggingConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err99];
+        } else {
+          vErrors.push(err99);
+        }
+        errors++;
+      }
+    }
+    if (data.request_router_config !== void 0) {
+      let data42 = data.request_router_config;
+      if (data42 && typeof data42 == "object" && !Array.isArray(data42)) {
+        for (const key4 in data42) {
+          if (!(key4 === "request_router_class" || key4 === "request_router_kwargs" || key4 === "request_routing_stats_period_s" || key4 === "request_routing_stats_timeout_s")) {
+            const err100 = { instancePath: instancePath + "/request_router_config", schemaPath: "#/$defs/requestRouterConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err100];
+            } else {
+              vErrors.push(err100);
+            }
+            errors++;
+          }
+        }
+        if (data42.request_router_class !== void 0) {
+          let data43 = data42.request_router_class;
+          if (typeof data43 === "string") {
+            if (func2(data43) < 1) {
+              const err101 = { instancePath: instancePath + "/request_router_config/request_router_class", schemaPath: "#/$defs/requestRouterConfig/properties/request_router_class/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err101];
+              } else {
+                vErrors.push(err101);
+              }
+              errors++;
+            }
+          } else {
+            const err102 = { instancePath: instancePath + "/request_router_config/request_router_class", schemaPath: "#/$defs/requestRouterConfig/properties/request_router_class/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err102];
+            } else {
+              vErrors.push(err102);
+            }
+            errors++;
+          }
+        }
+        if (data42.request_router_kwargs !== void 0) {
+          let data44 = data42.request_router_kwargs;
+          if (!(data44 && typeof data44 == "object" && !Array.isArray(data44))) {
+            const err103 = { instancePath: instancePath + "/request_router_config/request_router_kwargs", schemaPath: "#/$defs/requestRouterConfig/properties/request_router_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err103];
+            } else {
+              vErrors.push(err103);
+            }
+            errors++;
+          }
+        }
+        if (data42.request_routing_stats_period_s !== void 0) {
+          let data45 = data42.request_routing_stats_period_s;
+          if (typeof data45 == "number" && isFinite(data45)) {
+            if (data45 <= 0 || isNaN(data45)) {
+              const err104 = { instancePath: instancePath + "/request_router_config/request_routing_stats_period_s", schemaPath: "#/$defs/requestRouterConfig/properties/request_routing_stats_period_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err104];
+              } else {
+                vErrors.push(err104);
+              }
+              errors++;
+            }
+          } else {
+            const err105 = { instancePath: instancePath + "/request_router_config/request_routing_stats_period_s", schemaPath: "#/$defs/requestRouterConfig/properties/request_routing_stats_period_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err105];
+            } else {
+              vErrors.push(err105);
+            }
+            errors++;
+          }
+        }
+        if (data42.request_routing_stats_timeout_s !== void 0) {
+          let data46 = data42.request_routing_stats_timeout_s;
+          if (typeof data46 == "number" && isFinite(data46)) {
+            if (data46 <= 0 || isNaN(data46)) {
+              const err106 = { instancePath: instancePath + "/request_router_config/request_routing_stats_timeout_s", schemaPath: "#/$defs/requestRouterConfig/properties/request_routing_stats_timeout_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err106];
+              } else {
+                vErrors.push(err106);
+              }
+              errors++;
+            }
+          } else {
+            const err107 = { instancePath: instancePath + "/request_router_config/request_routing_stats_timeout_s", schemaPath: "#/$defs/requestRouterConfig/properties/request_routing_stats_timeout_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err107];
+            } else {
+              vErrors.push(err107);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err108 = { instancePath: instancePath + "/request_router_config", schemaPath: "#/$defs/requestRouterConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err108];
+        } else {
+          vErrors.push(err108);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err109 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err109];
+    } else {
+      vErrors.push(err109);
+    }
+    errors++;
+  }
+  validate29.errors = vErrors;
+  return errors === 0;
+}
+validate29.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate26(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate26.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  const _errs2 = errors;
+  let valid0 = true;
+  const _errs3 = errors;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    let missing0;
+    if (data.external_scaler_enabled === void 0 && (missing0 = "external_scaler_enabled")) {
+      const err0 = {};
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    } else {
+      if (data.external_scaler_enabled !== void 0) {
+        if (true !== data.external_scaler_enabled) {
+          const err1 = {};
+          if (vErrors === null) {
+            vErrors = [err1];
+          } else {
+            vErrors.push(err1);
+          }
+          errors++;
+        }
+      }
+    }
+  }
+  var _valid0 = _errs3 === errors;
+  errors = _errs2;
+  if (vErrors !== null) {
+    if (_errs2) {
+      vErrors.length = _errs2;
+    } else {
+      vErrors = null;
+    }
+  }
+  if (_valid0) {
+    const _errs5 = errors;
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      if (data.deployments !== void 0) {
+        let data1 = data.deployments;
+        if (Array.isArray(data1)) {
+          const len0 = data1.length;
+          for (let i0 = 0; i0 < len0; i0++) {
+            let data2 = data1[i0];
+            if (data2 && typeof data2 == "object" && !Array.isArray(data2)) {
+              if (data2.num_replicas !== void 0) {
+                const _errs11 = errors;
+                const _errs12 = errors;
+                if ("auto" !== data2.num_replicas) {
+                  const err2 = {};
+                  if (vErrors === null) {
+                    vErrors = [err2];
+                  } else {
+                    vErrors.push(err2);
+                  }
+                  errors++;
+                }
+                var valid6 = _errs12 === errors;
+                if (valid6) {
+                  const err3 = { instancePath: instancePath + "/deployments/" + i0 + "/num_replicas", schemaPath: "#/then/properties/deployments/items/properties/num_replicas/not", keyword: "not", params: {}, message: "must NOT be valid" };
+                  if (vErrors === null) {
+                    vErrors = [err3];
+                  } else {
+                    vErrors.push(err3);
+                  }
+                  errors++;
+                } else {
+                  errors = _errs11;
+                  if (vErrors !== null) {
+                    if (_errs11) {
+                      vErrors.length = _errs11;
+                    } else {
+                      vErrors = null;
+                    }
+                  }
+                }
+              }
+              if (data2.autoscaling_config !== void 0) {
+                if (data2.autoscaling_config !== null) {
+                  const err4 = { instancePath: instancePath + "/deployments/" + i0 + "/autoscaling_config", schemaPath: "#/then/properties/deployments/items/properties/autoscaling_config/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+                  if (vErrors === null) {
+                    vErrors = [err4];
+                  } else {
+                    vErrors.push(err4);
+                  }
+                  errors++;
+                }
+              }
+            } else {
+              const err5 = { instancePath: instancePath + "/deployments/" + i0, schemaPath: "#/then/properties/deployments/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+              if (vErrors === null) {
+                vErrors = [err5];
+              } else {
+                vErrors.push(err5);
+              }
+              errors++;
+            }
+          }
+        } else {
+          const err6 = { instancePath: instancePath + "/deployments", schemaPath: "#/then/properties/deployments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+          if (vErrors === null) {
+            vErrors = [err6];
+          } else {
+            vErrors.push(err6);
+          }
+          errors++;
+        }
+      }
+    }
+    var _valid0 = _errs5 === errors;
+    valid0 = _valid0;
+    if (valid0) {
+      var props0 = {};
+      props0.deployments = true;
+      props0.external_scaler_enabled = true;
+    }
+  }
+  if (!valid0) {
+    const err7 = { instancePath, schemaPath: "#/if", keyword: "if", params: { failingKeyword: "then" }, message: 'must match "then" schema' };
+    if (vErrors === null) {
+      vErrors = [err7];
+    } else {
+      vErrors.push(err7);
+    }
+    errors++;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.import_path === void 0) {
+      const err8 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "import_path" }, message: "must have required property 'import_path'" };
+      if (vErrors === null) {
+        vErrors = [err8];
+      } else {
+        vErrors.push(err8);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!func1.call(schema41.properties, key0)) {
+        const err9 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+    }
+    if (data.name !== void 0) {
+      let data5 = data.name;
+      if (typeof data5 === "string") {
+        if (func2(data5) < 1) {
+          const err10 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+          if (vErrors === null) {
+            vErrors = [err10];
+          } else {
+            vErrors.push(err10);
+          }
+          errors++;
+        }
+      } else {
+        const err11 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err11];
+        } else {
+          vErrors.push(err11);
+        }
+        errors++;
+      }
+    }
+    if (data.route_prefix !== void 0) {
+      let data6 = data.route_prefix;
+      const _errs22 = errors;
+      let valid9 = false;
+      const _errs23 = errors;
+      if (typeof data6 === "string") {
+        if (!pattern18.test(data6)) {
+          const err12 = { instancePath: instancePath + "/route_prefix", schemaPath: "#/$defs/routePrefix/anyOf/0/pattern", keyword: "pattern", params: { pattern: "^(?:/|/[^{}]*[^/{}])$" }, message: 'must match pattern "^(?:/|/[^{}]*[^/{}])$"' };
+          if (vErrors === null) {
+            vErrors = [err12];
+          } else {
+            vErrors.push(err12);
+          }
+          errors++;
+        }
+      } else {
+        const err13 = { instancePath: instancePath + "/route_prefix", schemaPath: "#/$defs/routePrefix/anyOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err13];
+        } else {
+          vErrors.push(err13);
+        }
+        errors++;
+      }
+      var _valid1 = _errs23 === errors;
+      valid9 = valid9 || _valid1;
+      const _errs25 = errors;
+      if (data6 !== null) {
+        const err14 = { instancePath: instancePath + "/route_prefix", schemaPath: "#/$defs/routePrefix/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err14];
+        } else {
+          vErrors.push(err14);
+        }
+        errors++;
+      }
+      var _valid1 = _errs25 === errors;
+      valid9 = valid9 || _valid1;
+      if (!valid9) {
+        const err15 = { instancePath: instancePath + "/route_prefix", schemaPath: "#/$defs/routePrefix/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err15];
+        } else {
+          vErrors.push(err15);
+        }
+        errors++;
+      } else {
+        errors = _errs22;
+        if (vErrors !== null) {
+          if (_errs22) {
+            vErrors.length = _errs22;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.import_path !== void 0) {
+      let data7 = data.import_path;
+      if (typeof data7 === "string") {
+        if (!pattern17.test(data7)) {
+          const err16 = { instancePath: instancePath + "/import_path", schemaPath: "#/$defs/importPath/pattern", keyword: "pattern", params: { pattern: "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$" }, message: 'must match pattern "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$"' };
+          if (vErrors === null) {
+            vErrors = [err16];
+          } else {
+            vErrors.push(err16);
+          }
+          errors++;
+        }
+      } else {
+        const err17 = { instancePath: instancePath + "/import_path", schemaPath: "#/$defs/importPath/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err17];
+        } else {
+          vErrors.push(err17);
+        }
+        errors++;
+      }
+    }
+    if (data.runtime_env !== void 0) {
+      if (!validate27(data.runtime_env, { instancePath: instancePath + "/runtime_env", parentData: data, parentDataProperty: "runtime_env", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.args !== void 0) {
+      let data9 = data.args;
+      if (!(data9 && typeof data9 == "object" && !Array.isArray(data9))) {
+        const err18 = { instancePath: instancePath + "/args", schemaPath: "#/properties/args/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err18];
+        } else {
+          vErrors.push(err18);
+        }
+        errors++;
+      }
+    }
+    if (data.deployments !== void 0) {
+      let data10 = data.deployments;
+      if (Array.isArray(data10)) {
+        const len1 = data10.length;
+        for (let i1 = 0; i1 < len1; i1++) {
+          if (!validate29(data10[i1], { instancePath: instancePath + "/deployments/" + i1, parentData: data10, parentDataProperty: i1, rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate29.errors : vErrors.concat(validate29.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err19 = { instancePath: instancePath + "/deployments", schemaPath: "#/properties/deployments/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err19];
+        } else {
+          vErrors.push(err19);
+        }
+        errors++;
+      }
+    }
+    if (data.logging_config !== void 0) {
+      let data12 = data.logging_config;
+      const _errs39 = errors;
+      let valid13 = false;
+      const _errs40 = errors;
+      if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
+        for (const key1 in data12) {
+          if (!(key1 === "encoding" || key1 === "log_level" || key1 === "logs_dir" || key1 === "enable_access_log" || key1 === "additional_log_standard_attrs")) {
+            const err20 = { instancePath: instancePath + "/logging_config", schemaPath: "#/$defs/loggingConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+        }
+        if (data12.encoding !== void 0) {
+          let data13 = data12.encoding;
+          if (typeof data13 !== "string") {
+            const err21 = { instancePath: instancePath + "/logging_config/encoding", schemaPath: "#/$defs/loggingConfig/properties/encoding/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+          if (!(data13 === "TEXT" || data13 === "JSON")) {
+            const err22 = { instancePath: instancePath + "/logging_config/encoding", schemaPath: "#/$defs/loggingConfig/properties/encoding/enum", keyword: "enum", params: { allowedValues: schema40.properties.encoding.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
+        }
+        if (data12.log_level !== void 0) {
+          let data14 = data12.log_level;
+          const _errs48 = errors;
+          let valid16 = false;
+          const _errs49 = errors;
+          if (typeof data14 !== "string") {
+            const err23 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+          if (!(data14 === "CRITICAL" || data14 === "FATAL" || data14 === "ERROR" || data14 === "WARN" || data14 === "WARNING" || data14 === "INFO" || data14 === "DEBUG" || data14 === "NOTSET")) {
+            const err24 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/0/enum", keyword: "enum", params: { allowedValues: schema40.properties.log_level.anyOf[0].enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err24];
+            } else {
+              vErrors.push(err24);
+            }
+            errors++;
+          }
+          var _valid3 = _errs49 === errors;
+          valid16 = valid16 || _valid3;
+          const _errs51 = errors;
+          if (!(typeof data14 == "number" && (!(data14 % 1) && !isNaN(data14)) && isFinite(data14))) {
+            const err25 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/1/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+          if (!(data14 === 0 || data14 === 10 || data14 === 20 || data14 === 30 || data14 === 40 || data14 === 50)) {
+            const err26 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/1/enum", keyword: "enum", params: { allowedValues: schema40.properties.log_level.anyOf[1].enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+          var _valid3 = _errs51 === errors;
+          valid16 = valid16 || _valid3;
+          if (!valid16) {
+            const err27 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err27];
+            } else {
+              vErrors.push(err27);
+            }
+            errors++;
+          } else {
+            errors = _errs48;
+            if (vErrors !== null) {
+              if (_errs48) {
+                vErrors.length = _errs48;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data12.logs_dir !== void 0) {
+          let data15 = data12.logs_dir;
+          if (typeof data15 !== "string" && data15 !== null) {
+            const err28 = { instancePath: instancePath + "/logging_config/logs_dir", schemaPath: "#/$defs/loggingConfig/properties/logs_dir/type", keyword: "type", params: { type: schema40.properties.logs_dir.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err28];
+            } else {
+              vErrors.push(err28);
+            }
+            errors++;
+          }
+        }
+        if (data12.enable_access_log !== void 0) {
+          if (typeof data12.enable_access_log !== "boolean") {
+            const err29 = { instancePath: instancePath + "/logging_config/enable_access_log", schemaPath: "#/$defs/loggingConfig/properties/enable_access_log/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
+        }
+        if (data12.additional_log_standard_attrs !== void 0) {
+          let data17 = data12.additional_log_standard_attrs;
+          if (Array.isArray(data17)) {
+            const len2 = data17.length;
+            for (let i2 = 0; i2 < len2; i2++) {
+              if (typeof data17[i2] !== "string") {
+                const err30 = { instancePath: instancePath + "/logging_config/additional_log_standard_attrs/" + i2, schemaPath: "#/$defs/loggingConfig/properties/additional_log_standard_attrs/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err30];
+                } else {
+                  vErrors.push(err30);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err31 = { instancePath: instancePath + "/logging_config/additional_log_standard_attrs", schemaPath: "#/$defs/loggingConfig/properties/additional_log_standard_attrs/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err31];
+            } else {
+              vErrors.push(err31);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err32 = { instancePath: instancePath + "/logging_config", schemaPath: "#/$defs/loggingConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err32];
+        } else {
+          vErrors.push(err32);
+        }
+        errors++;
+      }
+      var _valid2 = _errs40 === errors;
+      valid13 = valid13 || _valid2;
+      const _errs62 = errors;
+      if (data12 !== null) {
+        const err33 = { instancePath: instancePath + "/logging_config", schemaPath: "#/properties/logging_config/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err33];
+        } else {
+          vErrors.push(err33);
+        }
+        errors++;
+      }
+      var _valid2 = _errs62 === errors;
+      valid13 = valid13 || _valid2;
+      if (!valid13) {
+        const err34 = { instancePath: instancePath + "/logging_config", schemaPath: "#/properties/logging_config/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err34];
+        } else {
+          vErrors.push(err34);
+        }
+        errors++;
+      } else {
+        errors = _errs39;
+        if (vErrors !== null) {
+          if (_errs39) {
+            vErrors.length = _errs39;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.external_scaler_enabled !== void 0) {
+      if (typeof data.external_scaler_enabled !== "boolean") {
+        const err35 = { instancePath: instancePath + "/external_scaler_enabled", schemaPath: "#/properties/external_scaler_enabled/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+        if (vErrors === null) {
+          vErrors = [err35];
+        } else {
+          vErrors.push(err35);
+        }
+        errors++;
+      }
+    }
+    if (data.autoscaling_policy !== void 0) {
+      let data20 = data.autoscaling_policy;
+      if (!(data20 && typeof data20 == "object" && !Array.isArray(data20)) && data20 !== null) {
+        const err36 = { instancePath: instancePath + "/autoscaling_policy", schemaPath: "#/properties/autoscaling_policy/type", keyword: "type", params: { type: schema41.properties.autoscaling_policy.type }, message: "must be object,null" };
+        if (vErrors === null) {
+          vErrors = [err36];
+        } else {
+          vErrors.push(err36);
+        }
+        errors++;
+      }
+    }
+    if (data.host !== void 0) {
+      const err37 = { instancePath: instancePath + "/host", schemaPath: "#/properties/host/false schema", keyword: "false schema", params: {}, message: "boolean schema is false" };
+      if (vErrors === null) {
+        vErrors = [err37];
+      } else {
+        vErrors.push(err37);
+      }
+      errors++;
+    }
+    if (data.port !== void 0) {
+      const err38 = { instancePath: instancePath + "/port", schemaPath: "#/properties/port/false schema", keyword: "false schema", params: {}, message: "boolean schema is false" };
+      if (vErrors === null) {
+        vErrors = [err38];
+      } else {
+        vErrors.push(err38);
+      }
+      errors++;
+    }
+  } else {
+    const err39 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err39];
+    } else {
+      vErrors.push(err39);
+    }
+    errors++;
+  }
+  validate26.errors = vErrors;
+  return errors === 0;
+}
+validate26.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate23(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate23.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.applications === void 0) {
+      const err0 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "applications" }, message: "must have required property 'applications'" };
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!(key0 === "proxy_location" || key0 === "http_options" || key0 === "grpc_options" || key0 === "logging_config" || key0 === "applications" || key0 === "target_capacity")) {
+        const err1 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err1];
+        } else {
+          vErrors.push(err1);
+        }
+        errors++;
+      }
+    }
+    if (data.proxy_location !== void 0) {
+      let data0 = data.proxy_location;
+      if (typeof data0 !== "string") {
+        const err2 = { instancePath: instancePath + "/proxy_location", schemaPath: "#/properties/proxy_location/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err2];
+        } else {
+          vErrors.push(err2);
+        }
+        errors++;
+      }
+      if (!(data0 === "Disabled" || data0 === "HeadOnly" || data0 === "EveryNode")) {
+        const err3 = { instancePath: instancePath + "/proxy_location", schemaPath: "#/properties/proxy_location/enum", keyword: "enum", params: { allowedValues: schema36.properties.proxy_location.enum }, message: "must be equal to one of the allowed values" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+    }
+    if (data.http_options !== void 0) {
+      let data1 = data.http_options;
+      if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
+        for (const key1 in data1) {
+          if (!func1.call(schema37.properties, key1)) {
+            const err4 = { instancePath: instancePath + "/http_options", schemaPath: "#/$defs/httpOptions/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err4];
+            } else {
+              vErrors.push(err4);
+            }
+            errors++;
+          }
+        }
+        if (data1.host !== void 0) {
+          let data2 = data1.host;
+          if (typeof data2 !== "string" && data2 !== null) {
+            const err5 = { instancePath: instancePath + "/http_options/host", schemaPath: "#/$defs/httpOptions/properties/host/type", keyword: "type", params: { type: schema37.properties.host.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err5];
+            } else {
+              vErrors.push(err5);
+            }
+            errors++;
+          }
+        }
+        if (data1.port !== void 0) {
+          let data3 = data1.port;
+          if (!(typeof data3 == "number" && (!(data3 % 1) && !isNaN(data3)) && isFinite(data3))) {
+            const err6 = { instancePath: instancePath + "/http_options/port", schemaPath: "#/$defs/httpOptions/properties/port/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err6];
+            } else {
+              vErrors.push(err6);
+            }
+            errors++;
+          }
+          if (typeof data3 == "number" && isFinite(data3)) {
+            if (data3 > 65535 || isNaN(data3)) {
+              const err7 = { instancePath: instancePath + "/http_options/port", schemaPath: "#/$defs/httpOptions/properties/port/maximum", keyword: "maximum", params: { comparison: "<=", limit: 65535 }, message: "must be <= 65535" };
+              if (vErrors === null) {
+                vErrors = [err7];
+              } else {
+                vErrors.push(err7);
+              }
+              errors++;
+            }
+            if (data3 < 0 || isNaN(data3)) {
+              const err8 = { instancePath: instancePath + "/http_options/port", schemaPath: "#/$defs/httpOptions/properties/port/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err8];
+              } else {
+                vErrors.push(err8);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data1.root_path !== void 0) {
+          if (typeof data1.root_path !== "string") {
+            const err9 = { instancePath: instancePath + "/http_options/root_path", schemaPath: "#/$defs/httpOptions/properties/root_path/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err9];
+            } else {
+              vErrors.push(err9);
+            }
+            errors++;
+          }
+        }
+        if (data1.request_timeout_s !== void 0) {
+          let data5 = data1.request_timeout_s;
+          if (!(typeof data5 == "number" && isFinite(data5)) && data5 !== null) {
+            const err10 = { instancePath: instancePath + "/http_options/request_timeout_s", schemaPath: "#/$defs/httpOptions/properties/request_timeout_s/type", keyword: "type", params: { type: schema37.properties.request_timeout_s.type }, message: "must be number,null" };
+            if (vErrors === null) {
+              vErrors = [err10];
+            } else {
+              vErrors.push(err10);
+            }
+            errors++;
+          }
+        }
+        if (data1.keep_alive_timeout_s !== void 0) {
+          let data6 = data1.keep_alive_timeout_s;
+          if (!(typeof data6 == "number" && (!(data6 % 1) && !isNaN(data6)) && isFinite(data6))) {
+            const err11 = { instancePath: instancePath + "/http_options/keep_alive_timeout_s", schemaPath: "#/$defs/httpOptions/properties/keep_alive_timeout_s/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err11];
+            } else {
+              vErrors.push(err11);
+            }
+            errors++;
+          }
+        }
+        if (data1.ssl_keyfile !== void 0) {
+          let data7 = data1.ssl_keyfile;
+          if (typeof data7 !== "string" && data7 !== null) {
+            const err12 = { instancePath: instancePath + "/http_options/ssl_keyfile", schemaPath: "#/$defs/httpOptions/properties/ssl_keyfile/type", keyword: "type", params: { type: schema37.properties.ssl_keyfile.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err12];
+            } else {
+              vErrors.push(err12);
+            }
+            errors++;
+          }
+        }
+        if (data1.ssl_certfile !== void 0) {
+          let data8 = data1.ssl_certfile;
+          if (typeof data8 !== "string" && data8 !== null) {
+            const err13 = { instancePath: instancePath + "/http_options/ssl_certfile", schemaPath: "#/$defs/httpOptions/properties/ssl_certfile/type", keyword: "type", params: { type: schema37.properties.ssl_certfile.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err13];
+            } else {
+              vErrors.push(err13);
+            }
+            errors++;
+          }
+        }
+        if (data1.ssl_keyfile_password !== void 0) {
+          let data9 = data1.ssl_keyfile_password;
+          if (typeof data9 !== "string" && data9 !== null) {
+            const err14 = { instancePath: instancePath + "/http_options/ssl_keyfile_password", schemaPath: "#/$defs/httpOptions/properties/ssl_keyfile_password/type", keyword: "type", params: { type: schema37.properties.ssl_keyfile_password.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err14];
+            } else {
+              vErrors.push(err14);
+            }
+            errors++;
+          }
+        }
+        if (data1.ssl_ca_certs !== void 0) {
+          let data10 = data1.ssl_ca_certs;
+          if (typeof data10 !== "string" && data10 !== null) {
+            const err15 = { instancePath: instancePath + "/http_options/ssl_ca_certs", schemaPath: "#/$defs/httpOptions/properties/ssl_ca_certs/type", keyword: "type", params: { type: schema37.properties.ssl_ca_certs.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err15];
+            } else {
+              vErrors.push(err15);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err16 = { instancePath: instancePath + "/http_options", schemaPath: "#/$defs/httpOptions/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err16];
+        } else {
+          vErrors.push(err16);
+        }
+        errors++;
+      }
+    }
+    if (data.grpc_options !== void 0) {
+      if (!validate24(data.grpc_options, { instancePath: instancePath + "/grpc_options", parentData: data, parentDataProperty: "grpc_options", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.logging_config !== void 0) {
+      let data12 = data.logging_config;
+      const _errs30 = errors;
+      let valid3 = false;
+      const _errs31 = errors;
+      if (data12 && typeof data12 == "object" && !Array.isArray(data12)) {
+        for (const key2 in data12) {
+          if (!(key2 === "encoding" || key2 === "log_level" || key2 === "logs_dir" || key2 === "enable_access_log" || key2 === "additional_log_standard_attrs")) {
+            const err17 = { instancePath: instancePath + "/logging_config", schemaPath: "#/$defs/loggingConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err17];
+            } else {
+              vErrors.push(err17);
+            }
+            errors++;
+          }
+        }
+        if (data12.encoding !== void 0) {
+          let data13 = data12.encoding;
+          if (typeof data13 !== "string") {
+            const err18 = { instancePath: instancePath + "/logging_config/encoding", schemaPath: "#/$defs/loggingConfig/properties/encoding/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err18];
+            } else {
+              vErrors.push(err18);
+            }
+            errors++;
+          }
+          if (!(data13 === "TEXT" || data13 === "JSON")) {
+            const err19 = { instancePath: instancePath + "/logging_config/encoding", schemaPath: "#/$defs/loggingConfig/properties/encoding/enum", keyword: "enum", params: { allowedValues: schema40.properties.encoding.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err19];
+            } else {
+              vErrors.push(err19);
+            }
+            errors++;
+          }
+        }
+        if (data12.log_level !== void 0) {
+          let data14 = data12.log_level;
+          const _errs39 = errors;
+          let valid6 = false;
+          const _errs40 = errors;
+          if (typeof data14 !== "string") {
+            const err20 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+          if (!(data14 === "CRITICAL" || data14 === "FATAL" || data14 === "ERROR" || data14 === "WARN" || data14 === "WARNING" || data14 === "INFO" || data14 === "DEBUG" || data14 === "NOTSET")) {
+            const err21 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/0/enum", keyword: "enum", params: { allowedValues: schema40.properties.log_level.anyOf[0].enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+          var _valid1 = _errs40 === errors;
+          valid6 = valid6 || _valid1;
+          const _errs42 = errors;
+          if (!(typeof data14 == "number" && (!(data14 % 1) && !isNaN(data14)) && isFinite(data14))) {
+            const err22 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/1/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err22];
+            } else {
+              vErrors.push(err22);
+            }
+            errors++;
+          }
+          if (!(data14 === 0 || data14 === 10 || data14 === 20 || data14 === 30 || data14 === 40 || data14 === 50)) {
+            const err23 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/1/enum", keyword: "enum", params: { allowedValues: schema40.properties.log_level.anyOf[1].enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+          var _valid1 = _errs42 === errors;
+          valid6 = valid6 || _valid1;
+          if (!valid6) {
+            const err24 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err24];
+            } else {
+              vErrors.push(err24);
+            }
+            errors++;
+          } else {
+            errors = _errs39;
+            if (vErrors !== null) {
+              if (_errs39) {
+                vErrors.length = _errs39;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data12.logs_dir !== void 0) {
+          let data15 = data12.logs_dir;
+          if (typeof data15 !== "string" && data15 !== null) {
+            const err25 = { instancePath: instancePath + "/logging_config/logs_dir", schemaPath: "#/$defs/loggingConfig/properties/logs_dir/type", keyword: "type", params: { type: schema40.properties.logs_dir.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+        }
+        if (data12.enable_access_log !== void 0) {
+          if (typeof data12.enable_access_log !== "boolean") {
+            const err26 = { instancePath: instancePath + "/logging_config/enable_access_log", schemaPath: "#/$defs/loggingConfig/properties/enable_access_log/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err26];
+            } else {
+              vErrors.push(err26);
+            }
+            errors++;
+          }
+        }
+        if (data12.additional_log_standard_attrs !== void 0) {
+          let data17 = data12.additional_log_standard_attrs;
+          if (Array.isArray(data17)) {
+            const len0 = data17.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+              if (typeof data17[i0] !== "string") {
+                const err27 = { instancePath: instancePath + "/logging_config/additional_log_standard_attrs/" + i0, schemaPath: "#/$defs/loggingConfig/properties/additional_log_standard_attrs/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err27];
+                } else {
+                  vErrors.push(err27);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err28 = { instancePath: instancePath + "/logging_config/additional_log_standard_attrs", schemaPath: "#/$defs/loggingConfig/properties/additional_log_standard_attrs/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err28];
+            } else {
+              vErrors.push(err28);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err29 = { instancePath: instancePath + "/logging_config", schemaPath: "#/$defs/loggingConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err29];
+        } else {
+          vErrors.push(err29);
+        }
+        errors++;
+      }
+      var _valid0 = _errs31 === errors;
+      valid3 = valid3 || _valid0;
+      const _errs53 = errors;
+      if (data12 !== null) {
+        const err30 = { instancePath: instancePath + "/logging_config", schemaPath: "#/properties/logging_config/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err30];
+        } else {
+          vErrors.push(err30);
+        }
+        errors++;
+      }
+      var _valid0 = _errs53 === errors;
+      valid3 = valid3 || _valid0;
+      if (!valid3) {
+        const err31 = { instancePath: instancePath + "/logging_config", schemaPath: "#/properties/logging_config/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err31];
+        } else {
+          vErrors.push(err31);
+        }
+        errors++;
+      } else {
+        errors = _errs30;
+        if (vErrors !== null) {
+          if (_errs30) {
+            vErrors.length = _errs30;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.applications !== void 0) {
+      let data19 = data.applications;
+      if (Array.isArray(data19)) {
+        const len1 = data19.length;
+        for (let i1 = 0; i1 < len1; i1++) {
+          if (!validate26(data19[i1], { instancePath: instancePath + "/applications/" + i1, parentData: data19, parentDataProperty: i1, rootData, dynamicAnchors })) {
+            vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+            errors = vErrors.length;
+          }
+        }
+      } else {
+        const err32 = { instancePath: instancePath + "/applications", schemaPath: "#/properties/applications/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err32];
+        } else {
+          vErrors.push(err32);
+        }
+        errors++;
+      }
+    }
+    if (data.target_capacity !== void 0) {
+      let data21 = data.target_capacity;
+      if (!(typeof data21 == "number" && isFinite(data21)) && data21 !== null) {
+        const err33 = { instancePath: instancePath + "/target_capacity", schemaPath: "#/properties/target_capacity/type", keyword: "type", params: { type: schema36.properties.target_capacity.type }, message: "must be number,null" };
+        if (vErrors === null) {
+          vErrors = [err33];
+        } else {
+          vErrors.push(err33);
+        }
+        errors++;
+      }
+      if (typeof data21 == "number" && isFinite(data21)) {
+        if (data21 > 100 || isNaN(data21)) {
+          const err34 = { instancePath: instancePath + "/target_capacity", schemaPath: "#/properties/target_capacity/maximum", keyword: "maximum", params: { comparison: "<=", limit: 100 }, message: "must be <= 100" };
+          if (vErrors === null) {
+            vErrors = [err34];
+          } else {
+            vErrors.push(err34);
+          }
+          errors++;
+        }
+        if (data21 < 0 || isNaN(data21)) {
+          const err35 = { instancePath: instancePath + "/target_capacity", schemaPath: "#/properties/target_capacity/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err35];
+          } else {
+            vErrors.push(err35);
+          }
+          errors++;
+        }
+      }
+    }
+  } else {
+    const err36 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err36];
+    } else {
+      vErrors.push(err36);
+    }
+    errors++;
+  }
+  validate23.errors = vErrors;
+  return errors === 0;
+}
+validate23.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+var ray_llm_config = validate35;
+var schema55 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/ray-llm-config.schema.json", "title": "Ray Serve LLM LLMConfig (as a dict inside build_openai_app args.llm_configs)", "$comment": `Derived from ray-project/ray python/ray/llm/_internal/serve/core/configs/llm_config.py@697db261a21ae1af89c705bcc3a941e9e5c845c7 (LLMConfig, ModelLoadingConfig, LoraConfig) and @1190ecb4582207dd4bdbb9e6bfd5b950c06729c0 (same fields), core/ingress/builder.py@035b7933dc61a5647650de8883807fd6e08d718c (LLMServingArgs), core/server/builder.py@01c8975d26f70d834f15911d2ac1cf718f2e2ed2 (server_cls, naming). Ray's models do NOT forbid extras: LLMConfig derives from ray.llm._internal.common.base_pydantic.BaseModelExtended whose model_config is ConfigDict(protected_namespaces=()) only (pydantic v2 default extra="ignore"), so Ray silently drops misspelt keys. additionalProperties:false below is OUR typo guard on objects we emit, not a Ray rule. accelerator_type enum = ray-accelerators.json snapshot (+ "A10", which Ray rewrites to "A10G"); refresh it when Ray adds types. engine_kwargs keys are checked in code against vllm-engine-args.json.`, "type": "object", "additionalProperties": false, "required": ["model_loading_config"], "properties": { "model_loading_config": { "$ref": "#/$defs/modelLoadingConfig" }, "llm_engine": { "type": "string", "enum": ["vLLM"] }, "engine_kwargs": { "type": "object", "$comment": "passed to vLLM AsyncEngineArgs; unknown keys fail at replica start. GPUs per replica = tensor_parallel_size x pipeline_parallel_size.", "properties": { "tensor_parallel_size": { "type": "integer", "minimum": 1 }, "pipeline_parallel_size": { "type": "integer", "minimum": 1 }, "data_parallel_size": { "type": "integer", "minimum": 1 }, "max_model_len": { "type": ["integer", "null"], "minimum": 1 }, "gpu_memory_utilization": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 }, "disable_log_stats": { "type": "boolean" } } }, "accelerator_type": { "anyOf": [{ "type": "string", "enum": ["V100", "P100", "T4", "P4", "K80", "A10G", "L4", "L40S", "A100", "H100", "H200", "H20", "B200", "Intel-GPU-Max-1550", "Intel-GPU-Max-1100", "Intel-GAUDI", "AMD-Instinct-MI100", "AMD-Instinct-MI250X", "AMD-Instinct-MI250X-MI250", "AMD-Instinct-MI210", "AMD-Instinct-MI300A", "AMD-Instinct-MI300X-OAM", "AMD-Instinct-MI300X-HF", "AMD-Instinct-MI308X", "AMD-Instinct-MI325X-OAM", "AMD-Radeon-R9-200-HD-7900", "AMD-Radeon-HD-7900", "aws-neuron-core", "TPU-V2", "TPU-V3", "TPU-V4", "TPU-V5P", "TPU-V5LITEPOD", "TPU-V6E", "Ascend910B", "Ascend910B4", "A100-40G", "A100-80G", "A10"] }, { "type": "null" }] }, "placement_group_config": { "anyOf": [{ "type": "object", "additionalProperties": false, "$comment": "description says {bundles, strategy}; some server classes read placement_group_bundles/placement_group_strategy", "properties": { "bundles": { "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": { "type": "number", "minimum": 0 } } }, "strategy": { "$ref": "#/$defs/placementGroupStrategy" }, "placement_group_bundles": { "type": "array", "minItems": 1, "items": { "type": "object", "additionalProperties": { "type": "number", "minimum": 0 } } }, "placement_group_strategy": { "$ref": "#/$defs/placementGroupStrategy" } } }, { "type": "null" }] }, "lora_config": { "anyOf": [{ "$ref": "#/$defs/loraConfig" }, { "type": "null" }] }, "deployment_config": { "$ref": "#/$defs/llmDeploymentConfig" }, "experimental_configs": { "type": "object", "properties": { "stream_batching_interval_ms": { "type": "number", "minimum": 0 }, "num_ingress_replicas": { "type": "integer", "minimum": 1 }, "num_router_replicas": false } }, "log_engine_metrics": { "type": ["boolean", "null"] }, "callback_config": { "type": "object", "$comment": "CallbackConfig (callback_class, callback_kwargs, raise_error_on_callback); fields not re-verified" }, "runtime_env": { "anyOf": [{ "$ref": "#/$defs/runtimeEnv" }, { "type": "null" }] }, "server_cls": { "type": ["string", "null"], "$comment": "newer Ray only (read by core/server/builder.py: llm_config.server_cls); import path of an LLMServer subclass; its class name becomes the deployment-name prefix" } }, "if": { "required": ["log_engine_metrics"], "properties": { "log_engine_metrics": { "enum": [false, null] } } }, "else": { "$comment": 'Ray: "disable_log_stats cannot be set to True when log_engine_metrics is enabled" (log_engine_metrics defaults to true; false/null disable it)', "properties": { "engine_kwargs": { "type": "object", "properties": { "disable_log_stats": { "type": "boolean", "const": false } } } } }, "$defs": { "autoscalingConfig": { "$comment": "ray.serve.config.AutoscalingConfig. Cross-field rules JSON Schema cannot state (checked in code): max_replicas >= min_replicas; min_replicas <= initial_replicas <= max_replicas. Ray ignores unknown keys; we reject them (typo guard). policy/aggregation_function exist only in newer Ray (seen in python/ray/serve/_private/config.py imports/to_proto).", "type": "object", "additionalProperties": false, "properties": { "min_replicas": { "type": "integer", "minimum": 0 }, "initial_replicas": { "type": ["integer", "null"], "minimum": 0 }, "max_replicas": { "type": "integer", "minimum": 1 }, "target_ongoing_requests": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "metrics_interval_s": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "look_back_period_s": { "type": "number", "exclusiveMinimum": 0 }, "smoothing_factor": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "upscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "downscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "upscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscale_delay_s": { "type": "number", "minimum": 0 }, "upscale_delay_s": { "type": "number", "minimum": 0 }, "policy": { "$comment": "newer Ray: {name: import path, policy_kwargs: {...}}", "type": "object" }, "aggregation_function": { "$comment": "newer Ray only", "type": "string" } } }, "rayActorOptions": { "$comment": "ray.serve.schema.RayActorOptionsSchema fields.", "type": "object", "additionalProperties": false, "properties": { "runtime_env": { "$ref": "#/$defs/runtimeEnv" }, "num_cpus": { "type": ["number", "null"], "minimum": 0 }, "num_gpus": { "type": ["number", "null"], "minimum": 0 }, "memory": { "type": ["number", "null"], "minimum": 0 }, "resources": { "type": "object", "additionalProperties": { "type": "number" } }, "accelerator_type": { "type": ["string", "null"] } } }, "runtimeEnv": { "$comment": "Ray runtime_env dict. Left open (plugins add keys); only working_dir/py_modules are constrained (remote URIs only, as Ray requires for Serve configs).", "type": "object", "properties": { "working_dir": { "$ref": "#/$defs/remoteUri" }, "py_modules": { "type": "array", "items": { "$ref": "#/$defs/remoteUri" } }, "env_vars": { "type": "object", "additionalProperties": { "type": "string" } }, "pip": {}, "uv": {}, "conda": {}, "image_uri": { "type": "string" }, "container": { "type": "object" }, "config": { "type": "object" } } }, "remoteUri": { "$comment": "runtime_env working_dir / py_modules in a Serve config must be remote URIs (Ray parse_uri): we require a scheme://", "type": "string", "pattern": "^[A-Za-z][A-Za-z0-9+.-]*://" }, "loggingConfig": { "$comment": "ray.serve.schema.LoggingConfig (Ray itself forbids extra keys here: class Config: extra = Extra.forbid). log_level: a name from logging._nameToLevel or an int from logging._levelToName.", "type": "object", "additionalProperties": false, "properties": { "encoding": { "type": "string", "enum": ["TEXT", "JSON"] }, "log_level": { "anyOf": [{ "type": "string", "enum": ["CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"] }, { "type": "integer", "enum": [0, 10, 20, 30, 40, 50] }] }, "logs_dir": { "type": ["string", "null"] }, "enable_access_log": { "type": "boolean" }, "additional_log_standard_attrs": { "$comment": "each must be a Python LogRecord standard attribute (ray LOGRECORD_STANDARD_ATTRS); not enumerated here", "type": "array", "items": { "type": "string" } } } }, "requestRouterConfig": { "$comment": "ray.serve.config.RequestRouterConfig", "type": "object", "additionalProperties": false, "properties": { "request_router_class": { "type": "string", "minLength": 1 }, "request_router_kwargs": { "type": "object" }, "request_routing_stats_period_s": { "type": "number", "exclusiveMinimum": 0 }, "request_routing_stats_timeout_s": { "type": "number", "exclusiveMinimum": 0 } } }, "maxQueuedRequests": { "$comment": "Ray: -1 (no limit) or a positive integer (StrictInt)", "type": "integer", "anyOf": [{ "const": -1 }, { "minimum": 1 }] }, "modelLoadingConfig": { "$comment": "ModelLoadingConfig (llm_config.py). model_source: HF repo id, local path, or a CloudMirrorConfig object (s3/gs mirror); omitted -> model_id is used as the HF id.", "type": "object", "additionalProperties": false, "required": ["model_id"], "properties": { "model_id": { "type": "string", "minLength": 1, "$comment": 'the served model name clients use; also the default deployment name (after "/"->"--", "."->"_")' }, "model_source": { "anyOf": [{ "type": "string", "minLength": 1 }, { "type": "object", "$comment": "CloudMirrorConfig (not detailed here)" }, { "type": "null" }] }, "tokenizer_source": { "type": ["string", "null"] } } }, "loraConfig": { "$comment": "LoraConfig (llm_config.py)", "type": "object", "additionalProperties": false, "properties": { "dynamic_lora_loading_path": { "anyOf": [{ "type": "string", "pattern": "^(?:s3|gs|abfss|azure)://" }, { "type": "null" }] }, "max_num_adapters_per_replica": { "type": "integer", "minimum": 1 }, "download_timeout_s": { "type": ["number", "null"] }, "max_download_tries": { "type": "integer" } } }, "llmDeploymentConfig": { "$comment": 'LLMConfig.deployment_config: the @serve.deployment options for the LLMServer deployment. Allowed keys per the field description in llm_config.py. Ray validates it with ray.serve._private.config.DeploymentConfig(**value), which ignores unknown keys (so a typo passes Ray) and whose num_replicas is Optional[NonNegativeInt]: "auto" is NOT accepted here (only in the Serve-config per-deployment override). placement_group_bundles/placement_group_strategy are rejected by LLMServer.get_deployment_options ("must not be specified in deployment_config"; use LLMConfig.placement_group_config). `name` IS honoured: server/builder.py build_llm_deployment uses deployment_options.get("name", _get_deployment_name(llm_config)) and prefixes it with "LLMServer:". Setting num_replicas drops Ray Serve LLM\'s default autoscaling_config (dict_utils.maybe_apply_llm_deployment_config_defaults).', "type": "object", "additionalProperties": false, "properties": { "name": { "type": "string", "minLength": 1 }, "num_replicas": { "type": "integer", "minimum": 1 }, "ray_actor_options": { "$ref": "#/$defs/rayActorOptions" }, "max_ongoing_requests": { "type": "integer", "minimum": 1 }, "autoscaling_config": { "$ref": "#/$defs/autoscalingConfig" }, "max_queued_requests": { "$ref": "#/$defs/maxQueuedRequests" }, "user_config": { "type": ["object", "null"] }, "health_check_period_s": { "type": "number", "exclusiveMinimum": 0 }, "health_check_timeout_s": { "type": "number", "exclusiveMinimum": 0 }, "graceful_shutdown_wait_loop_s": { "type": "number", "minimum": 0 }, "graceful_shutdown_timeout_s": { "type": "number", "minimum": 0 }, "logging_config": { "$ref": "#/$defs/loggingConfig" }, "request_router_config": { "$ref": "#/$defs/requestRouterConfig" }, "placement_group_bundles": false, "placement_group_strategy": false }, "if": { "required": ["num_replicas"], "properties": { "num_replicas": { "type": "integer" } } }, "then": { "$comment": "num_replicas and autoscaling_config are mutually exclusive", "properties": { "autoscaling_config": false } } }, "llmServingArgs": { "$comment": 'LLMServingArgs (python/ray/llm/_internal/serve/core/ingress/builder.py): the `args` of an application whose import_path is ray.serve.llm:build_openai_app (signature: build_openai_app(builder_config: dict) -> Application). Not expressible (checked in code and by Ray): model_ids unique ("Duplicate models found. Make sure model ids are unique."); a string entry is a YAML path that must exist where the build task runs.', "type": "object", "additionalProperties": false, "required": ["llm_configs"], "properties": { "llm_configs": { "type": "array", "minItems": 1, "items": { "anyOf": [{ "$ref": "#" }, { "type": "string", "minLength": 1, "$comment": "path to a YAML LLMConfig inside the cluster; inline objects are the safe choice" }] } }, "ingress_cls_config": { "type": "object", "additionalProperties": false, "properties": { "ingress_cls": { "type": "string", "minLength": 1 }, "ingress_extra_kwargs": { "type": ["object", "null"] } } }, "ingress_deployment_config": { "type": "object" }, "api_key": { "type": ["string", "null"], "$comment": "newer Ray only: bearer key enforced on the OpenAI endpoints" } } }, "placementGroupStrategy": { "type": "string", "enum": ["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"] } } };
+var schema56 = { "$comment": "ModelLoadingConfig (llm_config.py). model_source: HF repo id, local path, or a CloudMirrorConfig object (s3/gs mirror); omitted -> model_id is used as the HF id.", "type": "object", "additionalProperties": false, "required": ["model_id"], "properties": { "model_id": { "type": "string", "minLength": 1, "$comment": 'the served model name clients use; also the default deployment name (after "/"->"--", "."->"_")' }, "model_source": { "anyOf": [{ "type": "string", "minLength": 1 }, { "type": "object", "$comment": "CloudMirrorConfig (not detailed here)" }, { "type": "null" }] }, "tokenizer_source": { "type": ["string", "null"] } } };
+var schema57 = { "type": "string", "enum": ["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"] };
+var schema59 = { "$comment": "LoraConfig (llm_config.py)", "type": "object", "additionalProperties": false, "properties": { "dynamic_lora_loading_path": { "anyOf": [{ "type": "string", "pattern": "^(?:s3|gs|abfss|azure)://" }, { "type": "null" }] }, "max_num_adapters_per_replica": { "type": "integer", "minimum": 1 }, "download_timeout_s": { "type": ["number", "null"] }, "max_download_tries": { "type": "integer" } } };
+var pattern22 = new RegExp("^(?:s3|gs|abfss|azure)://", "u");
+var schema60 = { "$comment": 'LLMConfig.deployment_config: the @serve.deployment options for the LLMServer deployment. Allowed keys per the field description in llm_config.py. Ray validates it with ray.serve._private.config.DeploymentConfig(**value), which ignores unknown keys (so a typo passes Ray) and whose num_replicas is Optional[NonNegativeInt]: "auto" is NOT accepted here (only in the Serve-config per-deployment override). placement_group_bundles/placement_group_strategy are rejected by LLMServer.get_deployment_options ("must not be specified in deployment_config"; use LLMConfig.placement_group_config). `name` IS honoured: server/builder.py build_llm_deployment uses deployment_options.get("name", _get_deployment_name(llm_config)) and prefixes it with "LLMServer:". Setting num_replicas drops Ray Serve LLM\'s default autoscaling_config (dict_utils.maybe_apply_llm_deployment_config_defaults).', "type": "object", "additionalProperties": false, "properties": { "name": { "type": "string", "minLength": 1 }, "num_replicas": { "type": "integer", "minimum": 1 }, "ray_actor_options": { "$ref": "#/$defs/rayActorOptions" }, "max_ongoing_requests": { "type": "integer", "minimum": 1 }, "autoscaling_config": { "$ref": "#/$defs/autoscalingConfig" }, "max_queued_requests": { "$ref": "#/$defs/maxQueuedRequests" }, "user_config": { "type": ["object", "null"] }, "health_check_period_s": { "type": "number", "exclusiveMinimum": 0 }, "health_check_timeout_s": { "type": "number", "exclusiveMinimum": 0 }, "graceful_shutdown_wait_loop_s": { "type": "number", "minimum": 0 }, "graceful_shutdown_timeout_s": { "type": "number", "minimum": 0 }, "logging_config": { "$ref": "#/$defs/loggingConfig" }, "request_router_config": { "$ref": "#/$defs/requestRouterConfig" }, "placement_group_bundles": false, "placement_group_strategy": false }, "if": { "required": ["num_replicas"], "properties": { "num_replicas": { "type": "integer" } } }, "then": { "$comment": "num_replicas and autoscaling_config are mutually exclusive", "properties": { "autoscaling_config": false } } };
+var schema65 = { "$comment": "ray.serve.config.AutoscalingConfig. Cross-field rules JSON Schema cannot state (checked in code): max_replicas >= min_replicas; min_replicas <= initial_replicas <= max_replicas. Ray ignores unknown keys; we reject them (typo guard). policy/aggregation_function exist only in newer Ray (seen in python/ray/serve/_private/config.py imports/to_proto).", "type": "object", "additionalProperties": false, "properties": { "min_replicas": { "type": "integer", "minimum": 0 }, "initial_replicas": { "type": ["integer", "null"], "minimum": 0 }, "max_replicas": { "type": "integer", "minimum": 1 }, "target_ongoing_requests": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "metrics_interval_s": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "look_back_period_s": { "type": "number", "exclusiveMinimum": 0 }, "smoothing_factor": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "upscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "downscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "upscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscale_delay_s": { "type": "number", "minimum": 0 }, "upscale_delay_s": { "type": "number", "minimum": 0 }, "policy": { "$comment": "newer Ray: {name: import path, policy_kwargs: {...}}", "type": "object" }, "aggregation_function": { "$comment": "newer Ray only", "type": "string" } } };
+var schema67 = { "$comment": "ray.serve.schema.LoggingConfig (Ray itself forbids extra keys here: class Config: extra = Extra.forbid). log_level: a name from logging._nameToLevel or an int from logging._levelToName.", "type": "object", "additionalProperties": false, "properties": { "encoding": { "type": "string", "enum": ["TEXT", "JSON"] }, "log_level": { "anyOf": [{ "type": "string", "enum": ["CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"] }, { "type": "integer", "enum": [0, 10, 20, 30, 40, 50] }] }, "logs_dir": { "type": ["string", "null"] }, "enable_access_log": { "type": "boolean" }, "additional_log_standard_attrs": { "$comment": "each must be a Python LogRecord standard attribute (ray LOGRECORD_STANDARD_ATTRS); not enumerated here", "type": "array", "items": { "type": "string" } } } };
+var schema61 = { "$comment": "ray.serve.schema.RayActorOptionsSchema fields.", "type": "object", "additionalProperties": false, "properties": { "runtime_env": { "$ref": "#/$defs/runtimeEnv" }, "num_cpus": { "type": ["number", "null"], "minimum": 0 }, "num_gpus": { "type": ["number", "null"], "minimum": 0 }, "memory": { "type": ["number", "null"], "minimum": 0 }, "resources": { "type": "object", "additionalProperties": { "type": "number" } }, "accelerator_type": { "type": ["string", "null"] } } };
+function validate38(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate38.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.working_dir !== void 0) {
+      let data0 = data.working_dir;
+      if (typeof data0 === "string") {
+        if (!pattern20.test(data0)) {
+          const err0 = { instancePath: instancePath + "/working_dir", schemaPath: "#/$defs/remoteUri/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9+.-]*://" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9+.-]*://"' };
+          if (vErrors === null) {
+            vErrors = [err0];
+          } else {
+            vErrors.push(err0);
+          }
+          errors++;
+        }
+      } else {
+        const err1 = { instancePath: instancePath + "/working_dir", schemaPath: "#/$defs/remoteUri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err1];
+        } else {
+          vErrors.push(err1);
+        }
+        errors++;
+      }
+    }
+    if (data.py_modules !== void 0) {
+      let data1 = data.py_modules;
+      if (Array.isArray(data1)) {
+        const len0 = data1.length;
+        for (let i0 = 0; i0 < len0; i0++) {
+          let data2 = data1[i0];
+          if (typeof data2 === "string") {
+            if (!pattern20.test(data2)) {
+              const err2 = { instancePath: instancePath + "/py_modules/" + i0, schemaPath: "#/$defs/remoteUri/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9+.-]*://" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9+.-]*://"' };
+              if (vErrors === null) {
+                vErrors = [err2];
+              } else {
+                vErrors.push(err2);
+              }
+              errors++;
+            }
+          } else {
+            const err3 = { instancePath: instancePath + "/py_modules/" + i0, schemaPath: "#/$defs/remoteUri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err3];
+            } else {
+              vErrors.push(err3);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err4 = { instancePath: instancePath + "/py_modules", schemaPath: "#/properties/py_modules/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.env_vars !== void 0) {
+      let data3 = data.env_vars;
+      if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+        for (const key0 in data3) {
+          if (typeof data3[key0] !== "string") {
+            const err5 = { instancePath: instancePath + "/env_vars/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/env_vars/additionalProperties/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err5];
+            } else {
+              vErrors.push(err5);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err6 = { instancePath: instancePath + "/env_vars", schemaPath: "#/properties/env_vars/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.image_uri !== void 0) {
+      if (typeof data.image_uri !== "string") {
+        const err7 = { instancePath: instancePath + "/image_uri", schemaPath: "#/properties/image_uri/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+    if (data.container !== void 0) {
+      let data6 = data.container;
+      if (!(data6 && typeof data6 == "object" && !Array.isArray(data6))) {
+        const err8 = { instancePath: instancePath + "/container", schemaPath: "#/properties/container/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err8];
+        } else {
+          vErrors.push(err8);
+        }
+        errors++;
+      }
+    }
+    if (data.config !== void 0) {
+      let data7 = data.config;
+      if (!(data7 && typeof data7 == "object" && !Array.isArray(data7))) {
+        const err9 = { instancePath: instancePath + "/config", schemaPath: "#/properties/config/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err10 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err10];
+    } else {
+      vErrors.push(err10);
+    }
+    errors++;
+  }
+  validate38.errors = vErrors;
+  return errors === 0;
+}
+validate38.evaluated = { "props": { "working_dir": true, "py_modules": true, "env_vars": true, "pip": true, "uv": true, "conda": true, "image_uri": true, "container": true, "config": true }, "dynamicProps": false, "dynamicItems": false };
+function validate37(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate37.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    for (const key0 in data) {
+      if (!(key0 === "runtime_env" || key0 === "num_cpus" || key0 === "num_gpus" || key0 === "memory" || key0 === "resources" || key0 === "accelerator_type")) {
+        const err0 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err0];
+        } else {
+          vErrors.push(err0);
+        }
+        errors++;
+      }
+    }
+    if (data.runtime_env !== void 0) {
+      if (!validate38(data.runtime_env, { instancePath: instancePath + "/runtime_env", parentData: data, parentDataProperty: "runtime_env", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.num_cpus !== void 0) {
+      let data1 = data.num_cpus;
+      if (!(typeof data1 == "number" && isFinite(data1)) && data1 !== null) {
+        const err1 = { instancePath: instancePath + "/num_cpus", schemaPath: "#/properties/num_cpus/type", keyword: "type", params: { type: schema61.properties.num_cpus.type }, message: "must be number,null" };
+        if (vErrors === null) {
+          vErrors = [err1];
+        } else {
+          vErrors.push(err1);
+        }
+        errors++;
+      }
+      if (typeof data1 == "number" && isFinite(data1)) {
+        if (data1 < 0 || isNaN(data1)) {
+          const err2 = { instancePath: instancePath + "/num_cpus", schemaPath: "#/properties/num_cpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err2];
+          } else {
+            vErrors.push(err2);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.num_gpus !== void 0) {
+      let data2 = data.num_gpus;
+      if (!(typeof data2 == "number" && isFinite(data2)) && data2 !== null) {
+        const err3 = { instancePath: instancePath + "/num_gpus", schemaPath: "#/properties/num_gpus/type", keyword: "type", params: { type: schema61.properties.num_gpus.type }, message: "must be number,null" };
+        if (vErrors === null) {
+          vErrors = [err3];
+        } else {
+          vErrors.push(err3);
+        }
+        errors++;
+      }
+      if (typeof data2 == "number" && isFinite(data2)) {
+        if (data2 < 0 || isNaN(data2)) {
+          const err4 = { instancePath: instancePath + "/num_gpus", schemaPath: "#/properties/num_gpus/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err4];
+          } else {
+            vErrors.push(err4);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.memory !== void 0) {
+      let data3 = data.memory;
+      if (!(typeof data3 == "number" && isFinite(data3)) && data3 !== null) {
+        const err5 = { instancePath: instancePath + "/memory", schemaPath: "#/properties/memory/type", keyword: "type", params: { type: schema61.properties.memory.type }, message: "must be number,null" };
+        if (vErrors === null) {
+          vErrors = [err5];
+        } else {
+          vErrors.push(err5);
+        }
+        errors++;
+      }
+      if (typeof data3 == "number" && isFinite(data3)) {
+        if (data3 < 0 || isNaN(data3)) {
+          const err6 = { instancePath: instancePath + "/memory", schemaPath: "#/properties/memory/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err6];
+          } else {
+            vErrors.push(err6);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.resources !== void 0) {
+      let data4 = data.resources;
+      if (data4 && typeof data4 == "object" && !Array.isArray(data4)) {
+        for (const key1 in data4) {
+          let data5 = data4[key1];
+          if (!(typeof data5 == "number" && isFinite(data5))) {
+            const err7 = { instancePath: instancePath + "/resources/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/resources/additionalProperties/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err7];
+            } else {
+              vErrors.push(err7);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err8 = { instancePath: instancePath + "/resources", schemaPath: "#/properties/resources/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err8];
+        } else {
+          vErrors.push(err8);
+        }
+        errors++;
+      }
+    }
+    if (data.accelerator_type !== void 0) {
+      let data6 = data.accelerator_type;
+      if (typeof data6 !== "string" && data6 !== null) {
+        const err9 = { instancePath: instancePath + "/accelerator_type", schemaPath: "#/properties/accelerator_type/type", keyword: "type", params: { type: schema61.properties.accelerator_type.type }, message: "must be string,null" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err10 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err10];
+    } else {
+      vErrors.push(err10);
+    }
+    errors++;
+  }
+  validate37.errors = vErrors;
+  return errors === 0;
+}
+validate37.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate36(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate36.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  const _errs2 = errors;
+  let valid0 = true;
+  const _errs3 = errors;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    let missing0;
+    if (data.num_replicas === void 0 && (missing0 = "num_replicas")) {
+      const err0 = {};
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    } else {
+      if (data.num_replicas !== void 0) {
+        let data0 = data.num_replicas;
+        if (!(typeof data0 == "number" && (!(data0 % 1) && !isNaN(data0)) && isFinite(data0))) {
+          const err1 = {};
+          if (vErrors === null) {
+            vErrors = [err1];
+          } else {
+            vErrors.push(err1);
+          }
+          errors++;
+        }
+      }
+    }
+  }
+  var _valid0 = _errs3 === errors;
+  errors = _errs2;
+  if (vErrors !== null) {
+    if (_errs2) {
+      vErrors.length = _errs2;
+    } else {
+      vErrors = null;
+    }
+  }
+  if (_valid0) {
+    const _errs6 = errors;
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      if (data.autoscaling_config !== void 0) {
+        const err2 = { instancePath: instancePath + "/autoscaling_config", schemaPath: "#/then/properties/autoscaling_config/false schema", keyword: "false schema", params: {}, message: "boolean schema is false" };
+        if (vErrors === null) {
+          vErrors = [err2];
+        } else {
+          vErrors.push(err2);
+        }
+        errors++;
+      }
+    }
+    var _valid0 = _errs6 === errors;
+    valid0 = _valid0;
+    if (valid0) {
+      var props0 = {};
+      props0.autoscaling_config = true;
+      props0.num_replicas = true;
+    }
+  }
+  if (!valid0) {
+    const err3 = { instancePath, schemaPath: "#/if", keyword: "if", params: { failingKeyword: "then" }, message: 'must match "then" schema' };
+    if (vErrors === null) {
+      vErrors = [err3];
+    } else {
+      vErrors.push(err3);
+    }
+    errors++;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    for (const key0 in data) {
+      if (!func1.call(schema60.properties, key0)) {
+        const err4 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err4];
+        } else {
+          vErrors.push(err4);
+        }
+        errors++;
+      }
+    }
+    if (data.name !== void 0) {
+      let data2 = data.name;
+      if (typeof data2 === "string") {
+        if (func2(data2) < 1) {
+          const err5 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+          if (vErrors === null) {
+            vErrors = [err5];
+          } else {
+            vErrors.push(err5);
+          }
+          errors++;
+        }
+      } else {
+        const err6 = { instancePath: instancePath + "/name", schemaPath: "#/properties/name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err6];
+        } else {
+          vErrors.push(err6);
+        }
+        errors++;
+      }
+    }
+    if (data.num_replicas !== void 0) {
+      let data3 = data.num_replicas;
+      if (!(typeof data3 == "number" && (!(data3 % 1) && !isNaN(data3)) && isFinite(data3))) {
+        const err7 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+      if (typeof data3 == "number" && isFinite(data3)) {
+        if (data3 < 1 || isNaN(data3)) {
+          const err8 = { instancePath: instancePath + "/num_replicas", schemaPath: "#/properties/num_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err8];
+          } else {
+            vErrors.push(err8);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.ray_actor_options !== void 0) {
+      if (!validate37(data.ray_actor_options, { instancePath: instancePath + "/ray_actor_options", parentData: data, parentDataProperty: "ray_actor_options", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate37.errors : vErrors.concat(validate37.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.max_ongoing_requests !== void 0) {
+      let data5 = data.max_ongoing_requests;
+      if (!(typeof data5 == "number" && (!(data5 % 1) && !isNaN(data5)) && isFinite(data5))) {
+        const err9 = { instancePath: instancePath + "/max_ongoing_requests", schemaPath: "#/properties/max_ongoing_requests/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err9];
+        } else {
+          vErrors.push(err9);
+        }
+        errors++;
+      }
+      if (typeof data5 == "number" && isFinite(data5)) {
+        if (data5 < 1 || isNaN(data5)) {
+          const err10 = { instancePath: instancePath + "/max_ongoing_requests", schemaPath: "#/properties/max_ongoing_requests/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err10];
+          } else {
+            vErrors.push(err10);
+          }
+          errors++;
+        }
+      }
+    }
+    if (data.autoscaling_config !== void 0) {
+      let data6 = data.autoscaling_config;
+      if (data6 && typeof data6 == "object" && !Array.isArray(data6)) {
+        for (const key1 in data6) {
+          if (!func1.call(schema65.properties, key1)) {
+            const err11 = { instancePath: instancePath + "/autoscaling_config", schemaPath: "#/$defs/autoscalingConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err11];
+            } else {
+              vErrors.push(err11);
+            }
+            errors++;
+          }
+        }
+        if (data6.min_replicas !== void 0) {
+          let data7 = data6.min_replicas;
+          if (!(typeof data7 == "number" && (!(data7 % 1) && !isNaN(data7)) && isFinite(data7))) {
+            const err12 = { instancePath: instancePath + "/autoscaling_config/min_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/min_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err12];
+            } else {
+              vErrors.push(err12);
+            }
+            errors++;
+          }
+          if (typeof data7 == "number" && isFinite(data7)) {
+            if (data7 < 0 || isNaN(data7)) {
+              const err13 = { instancePath: instancePath + "/autoscaling_config/min_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/min_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err13];
+              } else {
+                vErrors.push(err13);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data6.initial_replicas !== void 0) {
+          let data8 = data6.initial_replicas;
+          if (!(typeof data8 == "number" && (!(data8 % 1) && !isNaN(data8)) && isFinite(data8)) && data8 !== null) {
+            const err14 = { instancePath: instancePath + "/autoscaling_config/initial_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/initial_replicas/type", keyword: "type", params: { type: schema65.properties.initial_replicas.type }, message: "must be integer,null" };
+            if (vErrors === null) {
+              vErrors = [err14];
+            } else {
+              vErrors.push(err14);
+            }
+            errors++;
+          }
+          if (typeof data8 == "number" && isFinite(data8)) {
+            if (data8 < 0 || isNaN(data8)) {
+              const err15 = { instancePath: instancePath + "/autoscaling_config/initial_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/initial_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err15];
+              } else {
+                vErrors.push(err15);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data6.max_replicas !== void 0) {
+          let data9 = data6.max_replicas;
+          if (!(typeof data9 == "number" && (!(data9 % 1) && !isNaN(data9)) && isFinite(data9))) {
+            const err16 = { instancePath: instancePath + "/autoscaling_config/max_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/max_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err16];
+            } else {
+              vErrors.push(err16);
+            }
+            errors++;
+          }
+          if (typeof data9 == "number" && isFinite(data9)) {
+            if (data9 < 1 || isNaN(data9)) {
+              const err17 = { instancePath: instancePath + "/autoscaling_config/max_replicas", schemaPath: "#/$defs/autoscalingConfig/properties/max_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err17];
+              } else {
+                vErrors.push(err17);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data6.target_ongoing_requests !== void 0) {
+          let data10 = data6.target_ongoing_requests;
+          const _errs28 = errors;
+          let valid6 = false;
+          const _errs29 = errors;
+          if (typeof data10 == "number" && isFinite(data10)) {
+            if (data10 <= 0 || isNaN(data10)) {
+              const err18 = { instancePath: instancePath + "/autoscaling_config/target_ongoing_requests", schemaPath: "#/$defs/autoscalingConfig/properties/target_ongoing_requests/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err18];
+              } else {
+                vErrors.push(err18);
+              }
+              errors++;
+            }
+          } else {
+            const err19 = { instancePath: instancePath + "/autoscaling_config/target_ongoing_requests", schemaPath: "#/$defs/autoscalingConfig/properties/target_ongoing_requests/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err19];
+            } else {
+              vErrors.push(err19);
+            }
+            errors++;
+          }
+          var _valid1 = _errs29 === errors;
+          valid6 = valid6 || _valid1;
+          const _errs31 = errors;
+          if (data10 !== null) {
+            const err20 = { instancePath: instancePath + "/autoscaling_config/target_ongoing_requests", schemaPath: "#/$defs/autoscalingConfig/properties/target_ongoing_requests/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err20];
+            } else {
+              vErrors.push(err20);
+            }
+            errors++;
+          }
+          var _valid1 = _errs31 === errors;
+          valid6 = valid6 || _valid1;
+          if (!valid6) {
+            const err21 = { instancePath: instancePath + "/autoscaling_config/target_ongoing_requests", schemaPath: "#/$defs/autoscalingConfig/properties/target_ongoing_requests/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          } else {
+            errors = _errs28;
+            if (vErrors !== null) {
+              if (_errs28) {
+                vErrors.length = _errs28;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data6.metrics_interval_s !== void 0) {
+          let data11 = data6.metrics_interval_s;
+          if (typeof data11 == "number" && isFinite(data11)) {
+            if (data11 <= 0 || isNaN(data11)) {
+              const err22 = { instancePath: instancePath + "/autoscaling_config/metrics_interval_s", schemaPath: "#/$defs/autoscalingConfig/properties/metrics_interval_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err22];
+              } else {
+                vErrors.push(err22);
+              }
+              errors++;
+            }
+          } else {
+            const err23 = { instancePath: instancePath + "/autoscaling_config/metrics_interval_s", schemaPath: "#/$defs/autoscalingConfig/properties/metrics_interval_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+        }
+        if (data6.look_back_period_s !== void 0) {
+          let data12 = data6.look_back_period_s;
+          if (typeof data12 == "number" && isFinite(data12)) {
+            if (data12 <= 0 || isNaN(data12)) {
+              const err24 = { instancePath: instancePath + "/autoscaling_config/look_back_period_s", schemaPath: "#/$defs/autoscalingConfig/properties/look_back_period_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err24];
+              } else {
+                vErrors.push(err24);
+              }
+              errors++;
+            }
+          } else {
+            const err25 = { instancePath: instancePath + "/autoscaling_config/look_back_period_s", schemaPath: "#/$defs/autoscalingConfig/properties/look_back_period_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+        }
+        if (data6.smoothing_factor !== void 0) {
+          let data13 = data6.smoothing_factor;
+          if (typeof data13 == "number" && isFinite(data13)) {
+            if (data13 <= 0 || isNaN(data13)) {
+              const err26 = { instancePath: instancePath + "/autoscaling_config/smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/smoothing_factor/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err26];
+              } else {
+                vErrors.push(err26);
+              }
+              errors++;
+            }
+          } else {
+            const err27 = { instancePath: instancePath + "/autoscaling_config/smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/smoothing_factor/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err27];
+            } else {
+              vErrors.push(err27);
+            }
+            errors++;
+          }
+        }
+        if (data6.upscale_smoothing_factor !== void 0) {
+          let data14 = data6.upscale_smoothing_factor;
+          const _errs40 = errors;
+          let valid7 = false;
+          const _errs41 = errors;
+          if (typeof data14 == "number" && isFinite(data14)) {
+            if (data14 <= 0 || isNaN(data14)) {
+              const err28 = { instancePath: instancePath + "/autoscaling_config/upscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_smoothing_factor/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err28];
+              } else {
+                vErrors.push(err28);
+              }
+              errors++;
+            }
+          } else {
+            const err29 = { instancePath: instancePath + "/autoscaling_config/upscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_smoothing_factor/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err29];
+            } else {
+              vErrors.push(err29);
+            }
+            errors++;
+          }
+          var _valid2 = _errs41 === errors;
+          valid7 = valid7 || _valid2;
+          const _errs43 = errors;
+          if (data14 !== null) {
+            const err30 = { instancePath: instancePath + "/autoscaling_config/upscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_smoothing_factor/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err30];
+            } else {
+              vErrors.push(err30);
+            }
+            errors++;
+          }
+          var _valid2 = _errs43 === errors;
+          valid7 = valid7 || _valid2;
+          if (!valid7) {
+            const err31 = { instancePath: instancePath + "/autoscaling_config/upscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_smoothing_factor/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err31];
+            } else {
+              vErrors.push(err31);
+            }
+            errors++;
+          } else {
+            errors = _errs40;
+            if (vErrors !== null) {
+              if (_errs40) {
+                vErrors.length = _errs40;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data6.downscale_smoothing_factor !== void 0) {
+          let data15 = data6.downscale_smoothing_factor;
+          const _errs46 = errors;
+          let valid8 = false;
+          const _errs47 = errors;
+          if (typeof data15 == "number" && isFinite(data15)) {
+            if (data15 <= 0 || isNaN(data15)) {
+              const err32 = { instancePath: instancePath + "/autoscaling_config/downscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_smoothing_factor/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err32];
+              } else {
+                vErrors.push(err32);
+              }
+              errors++;
+            }
+          } else {
+            const err33 = { instancePath: instancePath + "/autoscaling_config/downscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_smoothing_factor/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err33];
+            } else {
+              vErrors.push(err33);
+            }
+            errors++;
+          }
+          var _valid3 = _errs47 === errors;
+          valid8 = valid8 || _valid3;
+          const _errs49 = errors;
+          if (data15 !== null) {
+            const err34 = { instancePath: instancePath + "/autoscaling_config/downscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_smoothing_factor/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err34];
+            } else {
+              vErrors.push(err34);
+            }
+            errors++;
+          }
+          var _valid3 = _errs49 === errors;
+          valid8 = valid8 || _valid3;
+          if (!valid8) {
+            const err35 = { instancePath: instancePath + "/autoscaling_config/downscale_smoothing_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_smoothing_factor/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err35];
+            } else {
+              vErrors.push(err35);
+            }
+            errors++;
+          } else {
+            errors = _errs46;
+            if (vErrors !== null) {
+              if (_errs46) {
+                vErrors.length = _errs46;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data6.upscaling_factor !== void 0) {
+          let data16 = data6.upscaling_factor;
+          const _errs52 = errors;
+          let valid9 = false;
+          const _errs53 = errors;
+          if (typeof data16 == "number" && isFinite(data16)) {
+            if (data16 <= 0 || isNaN(data16)) {
+              const err36 = { instancePath: instancePath + "/autoscaling_config/upscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscaling_factor/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err36];
+              } else {
+                vErrors.push(err36);
+              }
+              errors++;
+            }
+          } else {
+            const err37 = { instancePath: instancePath + "/autoscaling_config/upscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscaling_factor/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err37];
+            } else {
+              vErrors.push(err37);
+            }
+            errors++;
+          }
+          var _valid4 = _errs53 === errors;
+          valid9 = valid9 || _valid4;
+          const _errs55 = errors;
+          if (data16 !== null) {
+            const err38 = { instancePath: instancePath + "/autoscaling_config/upscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscaling_factor/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err38];
+            } else {
+              vErrors.push(err38);
+            }
+            errors++;
+          }
+          var _valid4 = _errs55 === errors;
+          valid9 = valid9 || _valid4;
+          if (!valid9) {
+            const err39 = { instancePath: instancePath + "/autoscaling_config/upscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/upscaling_factor/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err39];
+            } else {
+              vErrors.push(err39);
+            }
+            errors++;
+          } else {
+            errors = _errs52;
+            if (vErrors !== null) {
+              if (_errs52) {
+                vErrors.length = _errs52;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data6.downscaling_factor !== void 0) {
+          let data17 = data6.downscaling_factor;
+          const _errs58 = errors;
+          let valid10 = false;
+          const _errs59 = errors;
+          if (typeof data17 == "number" && isFinite(data17)) {
+            if (data17 <= 0 || isNaN(data17)) {
+              const err40 = { instancePath: instancePath + "/autoscaling_config/downscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscaling_factor/anyOf/0/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err40];
+              } else {
+                vErrors.push(err40);
+              }
+              errors++;
+            }
+          } else {
+            const err41 = { instancePath: instancePath + "/autoscaling_config/downscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscaling_factor/anyOf/0/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err41];
+            } else {
+              vErrors.push(err41);
+            }
+            errors++;
+          }
+          var _valid5 = _errs59 === errors;
+          valid10 = valid10 || _valid5;
+          const _errs61 = errors;
+          if (data17 !== null) {
+            const err42 = { instancePath: instancePath + "/autoscaling_config/downscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscaling_factor/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err42];
+            } else {
+              vErrors.push(err42);
+            }
+            errors++;
+          }
+          var _valid5 = _errs61 === errors;
+          valid10 = valid10 || _valid5;
+          if (!valid10) {
+            const err43 = { instancePath: instancePath + "/autoscaling_config/downscaling_factor", schemaPath: "#/$defs/autoscalingConfig/properties/downscaling_factor/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err43];
+            } else {
+              vErrors.push(err43);
+            }
+            errors++;
+          } else {
+            errors = _errs58;
+            if (vErrors !== null) {
+              if (_errs58) {
+                vErrors.length = _errs58;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data6.downscale_delay_s !== void 0) {
+          let data18 = data6.downscale_delay_s;
+          if (typeof data18 == "number" && isFinite(data18)) {
+            if (data18 < 0 || isNaN(data18)) {
+              const err44 = { instancePath: instancePath + "/autoscaling_config/downscale_delay_s", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_delay_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err44];
+              } else {
+                vErrors.push(err44);
+              }
+              errors++;
+            }
+          } else {
+            const err45 = { instancePath: instancePath + "/autoscaling_config/downscale_delay_s", schemaPath: "#/$defs/autoscalingConfig/properties/downscale_delay_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err45];
+            } else {
+              vErrors.push(err45);
+            }
+            errors++;
+          }
+        }
+        if (data6.upscale_delay_s !== void 0) {
+          let data19 = data6.upscale_delay_s;
+          if (typeof data19 == "number" && isFinite(data19)) {
+            if (data19 < 0 || isNaN(data19)) {
+              const err46 = { instancePath: instancePath + "/autoscaling_config/upscale_delay_s", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_delay_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err46];
+              } else {
+                vErrors.push(err46);
+              }
+              errors++;
+            }
+          } else {
+            const err47 = { instancePath: instancePath + "/autoscaling_config/upscale_delay_s", schemaPath: "#/$defs/autoscalingConfig/properties/upscale_delay_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err47];
+            } else {
+              vErrors.push(err47);
+            }
+            errors++;
+          }
+        }
+        if (data6.policy !== void 0) {
+          let data20 = data6.policy;
+          if (!(data20 && typeof data20 == "object" && !Array.isArray(data20))) {
+            const err48 = { instancePath: instancePath + "/autoscaling_config/policy", schemaPath: "#/$defs/autoscalingConfig/properties/policy/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err48];
+            } else {
+              vErrors.push(err48);
+            }
+            errors++;
+          }
+        }
+        if (data6.aggregation_function !== void 0) {
+          if (typeof data6.aggregation_function !== "string") {
+            const err49 = { instancePath: instancePath + "/autoscaling_config/aggregation_function", schemaPath: "#/$defs/autoscalingConfig/properties/aggregation_function/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err49];
+            } else {
+              vErrors.push(err49);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err50 = { instancePath: instancePath + "/autoscaling_config", schemaPath: "#/$defs/autoscalingConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err50];
+        } else {
+          vErrors.push(err50);
+        }
+        errors++;
+      }
+    }
+    if (data.max_queued_requests !== void 0) {
+      let data22 = data.max_queued_requests;
+      if (!(typeof data22 == "number" && (!(data22 % 1) && !isNaN(data22)) && isFinite(data22))) {
+        const err51 = { instancePath: instancePath + "/max_queued_requests", schemaPath: "#/$defs/maxQueuedRequests/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (vErrors === null) {
+          vErrors = [err51];
+        } else {
+          vErrors.push(err51);
+        }
+        errors++;
+      }
+      const _errs77 = errors;
+      let valid12 = false;
+      const _errs78 = errors;
+      if (-1 !== data22) {
+        const err52 = { instancePath: instancePath + "/max_queued_requests", schemaPath: "#/$defs/maxQueuedRequests/anyOf/0/const", keyword: "const", params: { allowedValue: -1 }, message: "must be equal to constant" };
+        if (vErrors === null) {
+          vErrors = [err52];
+        } else {
+          vErrors.push(err52);
+        }
+        errors++;
+      }
+      var _valid6 = _errs78 === errors;
+      valid12 = valid12 || _valid6;
+      const _errs79 = errors;
+      if (typeof data22 == "number" && isFinite(data22)) {
+        if (data22 < 1 || isNaN(data22)) {
+          const err53 = { instancePath: instancePath + "/max_queued_requests", schemaPath: "#/$defs/maxQueuedRequests/anyOf/1/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+          if (vErrors === null) {
+            vErrors = [err53];
+          } else {
+            vErrors.push(err53);
+          }
+          errors++;
+        }
+      }
+      var _valid6 = _errs79 === errors;
+      valid12 = valid12 || _valid6;
+      if (!valid12) {
+        const err54 = { instancePath: instancePath + "/max_queued_requests", schemaPath: "#/$defs/maxQueuedRequests/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err54];
+        } else {
+          vErrors.push(err54);
+        }
+        errors++;
+      } else {
+        errors = _errs77;
+        if (vErrors !== null) {
+          if (_errs77) {
+            vErrors.length = _errs77;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.user_config !== void 0) {
+      let data23 = data.user_config;
+      if (!(data23 && typeof data23 == "object" && !Array.isArray(data23)) && data23 !== null) {
+        const err55 = { instancePath: instancePath + "/user_config", schemaPath: "#/properties/user_config/type", keyword: "type", params: { type: schema60.properties.user_config.type }, message: "must be object,null" };
+        if (vErrors === null) {
+          vErrors = [err55];
+        } else {
+          vErrors.push(err55);
+        }
+        errors++;
+      }
+    }
+    if (data.health_check_period_s !== void 0) {
+      let data24 = data.health_check_period_s;
+      if (typeof data24 == "number" && isFinite(data24)) {
+        if (data24 <= 0 || isNaN(data24)) {
+          const err56 = { instancePath: instancePath + "/health_check_period_s", schemaPath: "#/properties/health_check_period_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+          if (vErrors === null) {
+            vErrors = [err56];
+          } else {
+            vErrors.push(err56);
+          }
+          errors++;
+        }
+      } else {
+        const err57 = { instancePath: instancePath + "/health_check_period_s", schemaPath: "#/properties/health_check_period_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+        if (vErrors === null) {
+          vErrors = [err57];
+        } else {
+          vErrors.push(err57);
+        }
+        errors++;
+      }
+    }
+    if (data.health_check_timeout_s !== void 0) {
+      let data25 = data.health_check_timeout_s;
+      if (typeof data25 == "number" && isFinite(data25)) {
+        if (data25 <= 0 || isNaN(data25)) {
+          const err58 = { instancePath: instancePath + "/health_check_timeout_s", schemaPath: "#/properties/health_check_timeout_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+          if (vErrors === null) {
+            vErrors = [err58];
+          } else {
+            vErrors.push(err58);
+          }
+          errors++;
+        }
+      } else {
+        const err59 = { instancePath: instancePath + "/health_check_timeout_s", schemaPath: "#/properties/health_check_timeout_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+        if (vErrors === null) {
+          vErrors = [err59];
+        } else {
+          vErrors.push(err59);
+        }
+        errors++;
+      }
+    }
+    if (data.graceful_shutdown_wait_loop_s !== void 0) {
+      let data26 = data.graceful_shutdown_wait_loop_s;
+      if (typeof data26 == "number" && isFinite(data26)) {
+        if (data26 < 0 || isNaN(data26)) {
+          const err60 = { instancePath: instancePath + "/graceful_shutdown_wait_loop_s", schemaPath: "#/properties/graceful_shutdown_wait_loop_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err60];
+          } else {
+            vErrors.push(err60);
+          }
+          errors++;
+        }
+      } else {
+        const err61 = { instancePath: instancePath + "/graceful_shutdown_wait_loop_s", schemaPath: "#/properties/graceful_shutdown_wait_loop_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+        if (vErrors === null) {
+          vErrors = [err61];
+        } else {
+          vErrors.push(err61);
+        }
+        errors++;
+      }
+    }
+    if (data.graceful_shutdown_timeout_s !== void 0) {
+      let data27 = data.graceful_shutdown_timeout_s;
+      if (typeof data27 == "number" && isFinite(data27)) {
+        if (data27 < 0 || isNaN(data27)) {
+          const err62 = { instancePath: instancePath + "/graceful_shutdown_timeout_s", schemaPath: "#/properties/graceful_shutdown_timeout_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+          if (vErrors === null) {
+            vErrors = [err62];
+          } else {
+            vErrors.push(err62);
+          }
+          errors++;
+        }
+      } else {
+        const err63 = { instancePath: instancePath + "/graceful_shutdown_timeout_s", schemaPath: "#/properties/graceful_shutdown_timeout_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+        if (vErrors === null) {
+          vErrors = [err63];
+        } else {
+          vErrors.push(err63);
+        }
+        errors++;
+      }
+    }
+    if (data.logging_config !== void 0) {
+      let data28 = data.logging_config;
+      if (data28 && typeof data28 == "object" && !Array.isArray(data28)) {
+        for (const key2 in data28) {
+          if (!(key2 === "encoding" || key2 === "log_level" || key2 === "logs_dir" || key2 === "enable_access_log" || key2 === "additional_log_standard_attrs")) {
+            const err64 = { instancePath: instancePath + "/logging_config", schemaPath: "#/$defs/loggingConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err64];
+            } else {
+              vErrors.push(err64);
+            }
+            errors++;
+          }
+        }
+        if (data28.encoding !== void 0) {
+          let data29 = data28.encoding;
+          if (typeof data29 !== "string") {
+            const err65 = { instancePath: instancePath + "/logging_config/encoding", schemaPath: "#/$defs/loggingConfig/properties/encoding/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err65];
+            } else {
+              vErrors.push(err65);
+            }
+            errors++;
+          }
+          if (!(data29 === "TEXT" || data29 === "JSON")) {
+            const err66 = { instancePath: instancePath + "/logging_config/encoding", schemaPath: "#/$defs/loggingConfig/properties/encoding/enum", keyword: "enum", params: { allowedValues: schema67.properties.encoding.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err66];
+            } else {
+              vErrors.push(err66);
+            }
+            errors++;
+          }
+        }
+        if (data28.log_level !== void 0) {
+          let data30 = data28.log_level;
+          const _errs98 = errors;
+          let valid15 = false;
+          const _errs99 = errors;
+          if (typeof data30 !== "string") {
+            const err67 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err67];
+            } else {
+              vErrors.push(err67);
+            }
+            errors++;
+          }
+          if (!(data30 === "CRITICAL" || data30 === "FATAL" || data30 === "ERROR" || data30 === "WARN" || data30 === "WARNING" || data30 === "INFO" || data30 === "DEBUG" || data30 === "NOTSET")) {
+            const err68 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/0/enum", keyword: "enum", params: { allowedValues: schema67.properties.log_level.anyOf[0].enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err68];
+            } else {
+              vErrors.push(err68);
+            }
+            errors++;
+          }
+          var _valid7 = _errs99 === errors;
+          valid15 = valid15 || _valid7;
+          const _errs101 = errors;
+          if (!(typeof data30 == "number" && (!(data30 % 1) && !isNaN(data30)) && isFinite(data30))) {
+            const err69 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/1/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err69];
+            } else {
+              vErrors.push(err69);
+            }
+            errors++;
+          }
+          if (!(data30 === 0 || data30 === 10 || data30 === 20 || data30 === 30 || data30 === 40 || data30 === 50)) {
+            const err70 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf/1/enum", keyword: "enum", params: { allowedValues: schema67.properties.log_level.anyOf[1].enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err70];
+            } else {
+              vErrors.push(err70);
+            }
+            errors++;
+          }
+          var _valid7 = _errs101 === errors;
+          valid15 = valid15 || _valid7;
+          if (!valid15) {
+            const err71 = { instancePath: instancePath + "/logging_config/log_level", schemaPath: "#/$defs/loggingConfig/properties/log_level/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err71];
+            } else {
+              vErrors.push(err71);
+            }
+            errors++;
+          } else {
+            errors = _errs98;
+            if (vErrors !== null) {
+              if (_errs98) {
+                vErrors.length = _errs98;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data28.logs_dir !== void 0) {
+          let data31 = data28.logs_dir;
+          if (typeof data31 !== "string" && data31 !== null) {
+            const err72 = { instancePath: instancePath + "/logging_config/logs_dir", schemaPath: "#/$defs/loggingConfig/properties/logs_dir/type", keyword: "type", params: { type: schema67.properties.logs_dir.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err72];
+            } else {
+              vErrors.push(err72);
+            }
+            errors++;
+          }
+        }
+        if (data28.enable_access_log !== void 0) {
+          if (typeof data28.enable_access_log !== "boolean") {
+            const err73 = { instancePath: instancePath + "/logging_config/enable_access_log", schemaPath: "#/$defs/loggingConfig/properties/enable_access_log/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err73];
+            } else {
+              vErrors.push(err73);
+            }
+            errors++;
+          }
+        }
+        if (data28.additional_log_standard_attrs !== void 0) {
+          let data33 = data28.additional_log_standard_attrs;
+          if (Array.isArray(data33)) {
+            const len0 = data33.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+              if (typeof data33[i0] !== "string") {
+                const err74 = { instancePath: instancePath + "/logging_config/additional_log_standard_attrs/" + i0, schemaPath: "#/$defs/loggingConfig/properties/additional_log_standard_attrs/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err74];
+                } else {
+                  vErrors.push(err74);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err75 = { instancePath: instancePath + "/logging_config/additional_log_standard_attrs", schemaPath: "#/$defs/loggingConfig/properties/additional_log_standard_attrs/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err75];
+            } else {
+              vErrors.push(err75);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err76 = { instancePath: instancePath + "/logging_config", schemaPath: "#/$defs/loggingConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err76];
+        } else {
+          vErrors.push(err76);
+        }
+        errors++;
+      }
+    }
+    if (data.request_router_config !== void 0) {
+      let data35 = data.request_router_config;
+      if (data35 && typeof data35 == "object" && !Array.isArray(data35)) {
+        for (const key3 in data35) {
+          if (!(key3 === "request_router_class" || key3 === "request_router_kwargs" || key3 === "request_routing_stats_period_s" || key3 === "request_routing_stats_timeout_s")) {
+            const err77 = { instancePath: instancePath + "/request_router_config", schemaPath: "#/$defs/requestRouterConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err77];
+            } else {
+              vErrors.push(err77);
+            }
+            errors++;
+          }
+        }
+        if (data35.request_router_class !== void 0) {
+          let data36 = data35.request_router_class;
+          if (typeof data36 === "string") {
+            if (func2(data36) < 1) {
+              const err78 = { instancePath: instancePath + "/request_router_config/request_router_class", schemaPath: "#/$defs/requestRouterConfig/properties/request_router_class/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err78];
+              } else {
+                vErrors.push(err78);
+              }
+              errors++;
+            }
+          } else {
+            const err79 = { instancePath: instancePath + "/request_router_config/request_router_class", schemaPath: "#/$defs/requestRouterConfig/properties/request_router_class/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err79];
+            } else {
+              vErrors.push(err79);
+            }
+            errors++;
+          }
+        }
+        if (data35.request_router_kwargs !== void 0) {
+          let data37 = data35.request_router_kwargs;
+          if (!(data37 && typeof data37 == "object" && !Array.isArray(data37))) {
+            const err80 = { instancePath: instancePath + "/request_router_config/request_router_kwargs", schemaPath: "#/$defs/requestRouterConfig/properties/request_router_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err80];
+            } else {
+              vErrors.push(err80);
+            }
+            errors++;
+          }
+        }
+        if (data35.request_routing_stats_period_s !== void 0) {
+          let data38 = data35.request_routing_stats_period_s;
+          if (typeof data38 == "number" && isFinite(data38)) {
+            if (data38 <= 0 || isNaN(data38)) {
+              const err81 = { instancePath: instancePath + "/request_router_config/request_routing_stats_period_s", schemaPath: "#/$defs/requestRouterConfig/properties/request_routing_stats_period_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err81];
+              } else {
+                vErrors.push(err81);
+              }
+              errors++;
+            }
+          } else {
+            const err82 = { instancePath: instancePath + "/request_router_config/request_routing_stats_period_s", schemaPath: "#/$defs/requestRouterConfig/properties/request_routing_stats_period_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err82];
+            } else {
+              vErrors.push(err82);
+            }
+            errors++;
+          }
+        }
+        if (data35.request_routing_stats_timeout_s !== void 0) {
+          let data39 = data35.request_routing_stats_timeout_s;
+          if (typeof data39 == "number" && isFinite(data39)) {
+            if (data39 <= 0 || isNaN(data39)) {
+              const err83 = { instancePath: instancePath + "/request_router_config/request_routing_stats_timeout_s", schemaPath: "#/$defs/requestRouterConfig/properties/request_routing_stats_timeout_s/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err83];
+              } else {
+                vErrors.push(err83);
+              }
+              errors++;
+            }
+          } else {
+            const err84 = { instancePath: instancePath + "/request_router_config/request_routing_stats_timeout_s", schemaPath: "#/$defs/requestRouterConfig/properties/request_routing_stats_timeout_s/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err84];
+            } else {
+              vErrors.push(err84);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err85 = { instancePath: instancePath + "/request_router_config", schemaPath: "#/$defs/requestRouterConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err85];
+        } else {
+          vErrors.push(err85);
+        }
+        errors++;
+      }
+    }
+    if (data.placement_group_bundles !== void 0) {
+      const err86 = { instancePath: instancePath + "/placement_group_bundles", schemaPath: "#/properties/placement_group_bundles/false schema", keyword: "false schema", params: {}, message: "boolean schema is false" };
+      if (vErrors === null) {
+        vErrors = [err86];
+      } else {
+        vErrors.push(err86);
+      }
+      errors++;
+    }
+    if (data.placement_group_strategy !== void 0) {
+      const err87 = { instancePath: instancePath + "/placement_group_strategy", schemaPath: "#/properties/placement_group_strategy/false schema", keyword: "false schema", params: {}, message: "boolean schema is false" };
+      if (vErrors === null) {
+        vErrors = [err87];
+      } else {
+        vErrors.push(err87);
+      }
+      errors++;
+    }
+  } else {
+    const err88 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err88];
+    } else {
+      vErrors.push(err88);
+    }
+    errors++;
+  }
+  validate36.errors = vErrors;
+  return errors === 0;
+}
+validate36.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+function validate35(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
+  ;
+  let vErrors = null;
+  let errors = 0;
+  const evaluated0 = validate35.evaluated;
+  if (evaluated0.dynamicProps) {
+    evaluated0.props = void 0;
+  }
+  if (evaluated0.dynamicItems) {
+    evaluated0.items = void 0;
+  }
+  const _errs2 = errors;
+  let valid0 = true;
+  const _errs3 = errors;
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    let missing0;
+    if (data.log_engine_metrics === void 0 && (missing0 = "log_engine_metrics")) {
+      const err0 = {};
+      if (vErrors === null) {
+        vErrors = [err0];
+      } else {
+        vErrors.push(err0);
+      }
+      errors++;
+    } else {
+      if (data.log_engine_metrics !== void 0) {
+        let data0 = data.log_engine_metrics;
+        if (!(data0 === false || data0 === null)) {
+          const err1 = {};
+          if (vErrors === null) {
+            vErrors = [err1];
+          } else {
+            vErrors.push(err1);
+          }
+          errors++;
+        }
+      }
+    }
+  }
+  var _valid0 = _errs3 === errors;
+  errors = _errs2;
+  if (vErrors !== null) {
+    if (_errs2) {
+      vErrors.length = _errs2;
+    } else {
+      vErrors = null;
+    }
+  }
+  if (!_valid0) {
+    const _errs5 = errors;
+    if (data && typeof data == "object" && !Array.isArray(data)) {
+      if (data.engine_kwargs !== void 0) {
+        let data1 = data.engine_kwargs;
+        if (data1 && typeof data1 == "object" && !Array.isArray(data1)) {
+          if (data1.disable_log_stats !== void 0) {
+            let data2 = data1.disable_log_stats;
+            if (typeof data2 !== "boolean") {
+              const err2 = { instancePath: instancePath + "/engine_kwargs/disable_log_stats", schemaPath: "#/else/properties/engine_kwargs/properties/disable_log_stats/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+              if (vErrors === null) {
+                vErrors = [err2];
+              } else {
+                vErrors.push(err2);
+              }
+              errors++;
+            }
+            if (false !== data2) {
+              const err3 = { instancePath: instancePath + "/engine_kwargs/disable_log_stats", schemaPath: "#/else/properties/engine_kwargs/properties/disable_log_stats/const", keyword: "const", params: { allowedValue: false }, message: "must be equal to constant" };
+              if (vErrors === null) {
+                vErrors = [err3];
+              } else {
+                vErrors.push(err3);
+              }
+              errors++;
+            }
+          }
+        } else {
+          const err4 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/else/properties/engine_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+          if (vErrors === null) {
+            vErrors = [err4];
+          } else {
+            vErrors.push(err4);
+          }
+          errors++;
+        }
+      }
+    }
+    var _valid0 = _errs5 === errors;
+    valid0 = _valid0;
+    if (valid0) {
+      var props0 = {};
+      props0.engine_kwargs = true;
+      props0.log_engine_metrics = true;
+    }
+  }
+  if (!valid0) {
+    const err5 = { instancePath, schemaPath: "#/if", keyword: "if", params: { failingKeyword: "else" }, message: 'must match "else" schema' };
+    if (vErrors === null) {
+      vErrors = [err5];
+    } else {
+      vErrors.push(err5);
+    }
+    errors++;
+  }
+  if (data && typeof data == "object" && !Array.isArray(data)) {
+    if (data.model_loading_config === void 0) {
+      const err6 = { instancePath, schemaPath: "#/required", keyword: "required", params: { missingProperty: "model_loading_config" }, message: "must have required property 'model_loading_config'" };
+      if (vErrors === null) {
+        vErrors = [err6];
+      } else {
+        vErrors.push(err6);
+      }
+      errors++;
+    }
+    for (const key0 in data) {
+      if (!func1.call(schema55.properties, key0)) {
+        const err7 = { instancePath, schemaPath: "#/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key0 }, message: "must NOT have additional properties" };
+        if (vErrors === null) {
+          vErrors = [err7];
+        } else {
+          vErrors.push(err7);
+        }
+        errors++;
+      }
+    }
+    if (data.model_loading_config !== void 0) {
+      let data3 = data.model_loading_config;
+      if (data3 && typeof data3 == "object" && !Array.isArray(data3)) {
+        if (data3.model_id === void 0) {
+          const err8 = { instancePath: instancePath + "/model_loading_config", schemaPath: "#/$defs/modelLoadingConfig/required", keyword: "required", params: { missingProperty: "model_id" }, message: "must have required property 'model_id'" };
+          if (vErrors === null) {
+            vErrors = [err8];
+          } else {
+            vErrors.push(err8);
+          }
+          errors++;
+        }
+        for (const key1 in data3) {
+          if (!(key1 === "model_id" || key1 === "model_source" || key1 === "tokenizer_source")) {
+            const err9 = { instancePath: instancePath + "/model_loading_config", schemaPath: "#/$defs/modelLoadingConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key1 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err9];
+            } else {
+              vErrors.push(err9);
+            }
+            errors++;
+          }
+        }
+        if (data3.model_id !== void 0) {
+          let data4 = data3.model_id;
+          if (typeof data4 === "string") {
+            if (func2(data4) < 1) {
+              const err10 = { instancePath: instancePath + "/model_loading_config/model_id", schemaPath: "#/$defs/modelLoadingConfig/properties/model_id/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err10];
+              } else {
+                vErrors.push(err10);
+              }
+              errors++;
+            }
+          } else {
+            const err11 = { instancePath: instancePath + "/model_loading_config/model_id", schemaPath: "#/$defs/modelLoadingConfig/properties/model_id/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err11];
+            } else {
+              vErrors.push(err11);
+            }
+            errors++;
+          }
+        }
+        if (data3.model_source !== void 0) {
+          let data5 = data3.model_source;
+          const _errs21 = errors;
+          let valid7 = false;
+          const _errs22 = errors;
+          if (typeof data5 === "string") {
+            if (func2(data5) < 1) {
+              const err12 = { instancePath: instancePath + "/model_loading_config/model_source", schemaPath: "#/$defs/modelLoadingConfig/properties/model_source/anyOf/0/minLength", keyword: "minLength", params: { limit: 1 }, message: "must NOT have fewer than 1 characters" };
+              if (vErrors === null) {
+                vErrors = [err12];
+              } else {
+                vErrors.push(err12);
+              }
+              errors++;
+            }
+          } else {
+            const err13 = { instancePath: instancePath + "/model_loading_config/model_source", schemaPath: "#/$defs/modelLoadingConfig/properties/model_source/anyOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err13];
+            } else {
+              vErrors.push(err13);
+            }
+            errors++;
+          }
+          var _valid1 = _errs22 === errors;
+          valid7 = valid7 || _valid1;
+          const _errs24 = errors;
+          if (!(data5 && typeof data5 == "object" && !Array.isArray(data5))) {
+            const err14 = { instancePath: instancePath + "/model_loading_config/model_source", schemaPath: "#/$defs/modelLoadingConfig/properties/model_source/anyOf/1/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            if (vErrors === null) {
+              vErrors = [err14];
+            } else {
+              vErrors.push(err14);
+            }
+            errors++;
+          }
+          var _valid1 = _errs24 === errors;
+          valid7 = valid7 || _valid1;
+          const _errs27 = errors;
+          if (data5 !== null) {
+            const err15 = { instancePath: instancePath + "/model_loading_config/model_source", schemaPath: "#/$defs/modelLoadingConfig/properties/model_source/anyOf/2/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err15];
+            } else {
+              vErrors.push(err15);
+            }
+            errors++;
+          }
+          var _valid1 = _errs27 === errors;
+          valid7 = valid7 || _valid1;
+          if (!valid7) {
+            const err16 = { instancePath: instancePath + "/model_loading_config/model_source", schemaPath: "#/$defs/modelLoadingConfig/properties/model_source/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err16];
+            } else {
+              vErrors.push(err16);
+            }
+            errors++;
+          } else {
+            errors = _errs21;
+            if (vErrors !== null) {
+              if (_errs21) {
+                vErrors.length = _errs21;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data3.tokenizer_source !== void 0) {
+          let data6 = data3.tokenizer_source;
+          if (typeof data6 !== "string" && data6 !== null) {
+            const err17 = { instancePath: instancePath + "/model_loading_config/tokenizer_source", schemaPath: "#/$defs/modelLoadingConfig/properties/tokenizer_source/type", keyword: "type", params: { type: schema56.properties.tokenizer_source.type }, message: "must be string,null" };
+            if (vErrors === null) {
+              vErrors = [err17];
+            } else {
+              vErrors.push(err17);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err18 = { instancePath: instancePath + "/model_loading_config", schemaPath: "#/$defs/modelLoadingConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err18];
+        } else {
+          vErrors.push(err18);
+        }
+        errors++;
+      }
+    }
+    if (data.llm_engine !== void 0) {
+      let data7 = data.llm_engine;
+      if (typeof data7 !== "string") {
+        const err19 = { instancePath: instancePath + "/llm_engine", schemaPath: "#/properties/llm_engine/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err19];
+        } else {
+          vErrors.push(err19);
+        }
+        errors++;
+      }
+      if (!(data7 === "vLLM")) {
+        const err20 = { instancePath: instancePath + "/llm_engine", schemaPath: "#/properties/llm_engine/enum", keyword: "enum", params: { allowedValues: schema55.properties.llm_engine.enum }, message: "must be equal to one of the allowed values" };
+        if (vErrors === null) {
+          vErrors = [err20];
+        } else {
+          vErrors.push(err20);
+        }
+        errors++;
+      }
+    }
+    if (data.engine_kwargs !== void 0) {
+      let data8 = data.engine_kwargs;
+      if (data8 && typeof data8 == "object" && !Array.isArray(data8)) {
+        if (data8.tensor_parallel_size !== void 0) {
+          let data9 = data8.tensor_parallel_size;
+          if (!(typeof data9 == "number" && (!(data9 % 1) && !isNaN(data9)) && isFinite(data9))) {
+            const err21 = { instancePath: instancePath + "/engine_kwargs/tensor_parallel_size", schemaPath: "#/properties/engine_kwargs/properties/tensor_parallel_size/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err21];
+            } else {
+              vErrors.push(err21);
+            }
+            errors++;
+          }
+          if (typeof data9 == "number" && isFinite(data9)) {
+            if (data9 < 1 || isNaN(data9)) {
+              const err22 = { instancePath: instancePath + "/engine_kwargs/tensor_parallel_size", schemaPath: "#/properties/engine_kwargs/properties/tensor_parallel_size/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err22];
+              } else {
+                vErrors.push(err22);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data8.pipeline_parallel_size !== void 0) {
+          let data10 = data8.pipeline_parallel_size;
+          if (!(typeof data10 == "number" && (!(data10 % 1) && !isNaN(data10)) && isFinite(data10))) {
+            const err23 = { instancePath: instancePath + "/engine_kwargs/pipeline_parallel_size", schemaPath: "#/properties/engine_kwargs/properties/pipeline_parallel_size/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err23];
+            } else {
+              vErrors.push(err23);
+            }
+            errors++;
+          }
+          if (typeof data10 == "number" && isFinite(data10)) {
+            if (data10 < 1 || isNaN(data10)) {
+              const err24 = { instancePath: instancePath + "/engine_kwargs/pipeline_parallel_size", schemaPath: "#/properties/engine_kwargs/properties/pipeline_parallel_size/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err24];
+              } else {
+                vErrors.push(err24);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data8.data_parallel_size !== void 0) {
+          let data11 = data8.data_parallel_size;
+          if (!(typeof data11 == "number" && (!(data11 % 1) && !isNaN(data11)) && isFinite(data11))) {
+            const err25 = { instancePath: instancePath + "/engine_kwargs/data_parallel_size", schemaPath: "#/properties/engine_kwargs/properties/data_parallel_size/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err25];
+            } else {
+              vErrors.push(err25);
+            }
+            errors++;
+          }
+          if (typeof data11 == "number" && isFinite(data11)) {
+            if (data11 < 1 || isNaN(data11)) {
+              const err26 = { instancePath: instancePath + "/engine_kwargs/data_parallel_size", schemaPath: "#/properties/engine_kwargs/properties/data_parallel_size/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err26];
+              } else {
+                vErrors.push(err26);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data8.max_model_len !== void 0) {
+          let data12 = data8.max_model_len;
+          if (!(typeof data12 == "number" && (!(data12 % 1) && !isNaN(data12)) && isFinite(data12)) && data12 !== null) {
+            const err27 = { instancePath: instancePath + "/engine_kwargs/max_model_len", schemaPath: "#/properties/engine_kwargs/properties/max_model_len/type", keyword: "type", params: { type: schema55.properties.engine_kwargs.properties.max_model_len.type }, message: "must be integer,null" };
+            if (vErrors === null) {
+              vErrors = [err27];
+            } else {
+              vErrors.push(err27);
+            }
+            errors++;
+          }
+          if (typeof data12 == "number" && isFinite(data12)) {
+            if (data12 < 1 || isNaN(data12)) {
+              const err28 = { instancePath: instancePath + "/engine_kwargs/max_model_len", schemaPath: "#/properties/engine_kwargs/properties/max_model_len/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err28];
+              } else {
+                vErrors.push(err28);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data8.gpu_memory_utilization !== void 0) {
+          let data13 = data8.gpu_memory_utilization;
+          if (typeof data13 == "number" && isFinite(data13)) {
+            if (data13 > 1 || isNaN(data13)) {
+              const err29 = { instancePath: instancePath + "/engine_kwargs/gpu_memory_utilization", schemaPath: "#/properties/engine_kwargs/properties/gpu_memory_utilization/maximum", keyword: "maximum", params: { comparison: "<=", limit: 1 }, message: "must be <= 1" };
+              if (vErrors === null) {
+                vErrors = [err29];
+              } else {
+                vErrors.push(err29);
+              }
+              errors++;
+            }
+            if (data13 <= 0 || isNaN(data13)) {
+              const err30 = { instancePath: instancePath + "/engine_kwargs/gpu_memory_utilization", schemaPath: "#/properties/engine_kwargs/properties/gpu_memory_utilization/exclusiveMinimum", keyword: "exclusiveMinimum", params: { comparison: ">", limit: 0 }, message: "must be > 0" };
+              if (vErrors === null) {
+                vErrors = [err30];
+              } else {
+                vErrors.push(err30);
+              }
+              errors++;
+            }
+          } else {
+            const err31 = { instancePath: instancePath + "/engine_kwargs/gpu_memory_utilization", schemaPath: "#/properties/engine_kwargs/properties/gpu_memory_utilization/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err31];
+            } else {
+              vErrors.push(err31);
+            }
+            errors++;
+          }
+        }
+        if (data8.disable_log_stats !== void 0) {
+          if (typeof data8.disable_log_stats !== "boolean") {
+            const err32 = { instancePath: instancePath + "/engine_kwargs/disable_log_stats", schemaPath: "#/properties/engine_kwargs/properties/disable_log_stats/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err32];
+            } else {
+              vErrors.push(err32);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err33 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err33];
+        } else {
+          vErrors.push(err33);
+        }
+        errors++;
+      }
+    }
+    if (data.accelerator_type !== void 0) {
+      let data15 = data.accelerator_type;
+      const _errs49 = errors;
+      let valid9 = false;
+      const _errs50 = errors;
+      if (typeof data15 !== "string") {
+        const err34 = { instancePath: instancePath + "/accelerator_type", schemaPath: "#/properties/accelerator_type/anyOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+        if (vErrors === null) {
+          vErrors = [err34];
+        } else {
+          vErrors.push(err34);
+        }
+        errors++;
+      }
+      if (!(data15 === "V100" || data15 === "P100" || data15 === "T4" || data15 === "P4" || data15 === "K80" || data15 === "A10G" || data15 === "L4" || data15 === "L40S" || data15 === "A100" || data15 === "H100" || data15 === "H200" || data15 === "H20" || data15 === "B200" || data15 === "Intel-GPU-Max-1550" || data15 === "Intel-GPU-Max-1100" || data15 === "Intel-GAUDI" || data15 === "AMD-Instinct-MI100" || data15 === "AMD-Instinct-MI250X" || data15 === "AMD-Instinct-MI250X-MI250" || data15 === "AMD-Instinct-MI210" || data15 === "AMD-Instinct-MI300A" || data15 === "AMD-Instinct-MI300X-OAM" || data15 === "AMD-Instinct-MI300X-HF" || data15 === "AMD-Instinct-MI308X" || data15 === "AMD-Instinct-MI325X-OAM" || data15 === "AMD-Radeon-R9-200-HD-7900" || data15 === "AMD-Radeon-HD-7900" || data15 === "aws-neuron-core" || data15 === "TPU-V2" || data15 === "TPU-V3" || data15 === "TPU-V4" || data15 === "TPU-V5P" || data15 === "TPU-V5LITEPOD" || data15 === "TPU-V6E" || data15 === "Ascend910B" || data15 === "Ascend910B4" || data15 === "A100-40G" || data15 === "A100-80G" || data15 === "A10")) {
+        const err35 = { instancePath: instancePath + "/accelerator_type", schemaPath: "#/properties/accelerator_type/anyOf/0/enum", keyword: "enum", params: { allowedValues: schema55.properties.accelerator_type.anyOf[0].enum }, message: "must be equal to one of the allowed values" };
+        if (vErrors === null) {
+          vErrors = [err35];
+        } else {
+          vErrors.push(err35);
+        }
+        errors++;
+      }
+      var _valid2 = _errs50 === errors;
+      valid9 = valid9 || _valid2;
+      const _errs52 = errors;
+      if (data15 !== null) {
+        const err36 = { instancePath: instancePath + "/accelerator_type", schemaPath: "#/properties/accelerator_type/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err36];
+        } else {
+          vErrors.push(err36);
+        }
+        errors++;
+      }
+      var _valid2 = _errs52 === errors;
+      valid9 = valid9 || _valid2;
+      if (!valid9) {
+        const err37 = { instancePath: instancePath + "/accelerator_type", schemaPath: "#/properties/accelerator_type/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err37];
+        } else {
+          vErrors.push(err37);
+        }
+        errors++;
+      } else {
+        errors = _errs49;
+        if (vErrors !== null) {
+          if (_errs49) {
+            vErrors.length = _errs49;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.placement_group_config !== void 0) {
+      let data16 = data.placement_group_config;
+      const _errs55 = errors;
+      let valid10 = false;
+      const _errs56 = errors;
+      if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
+        for (const key2 in data16) {
+          if (!(key2 === "bundles" || key2 === "strategy" || key2 === "placement_group_bundles" || key2 === "placement_group_strategy")) {
+            const err38 = { instancePath: instancePath + "/placement_group_config", schemaPath: "#/properties/placement_group_config/anyOf/0/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key2 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err38];
+            } else {
+              vErrors.push(err38);
+            }
+            errors++;
+          }
+        }
+        if (data16.bundles !== void 0) {
+          let data17 = data16.bundles;
+          if (Array.isArray(data17)) {
+            if (data17.length < 1) {
+              const err39 = { instancePath: instancePath + "/placement_group_config/bundles", schemaPath: "#/properties/placement_group_config/anyOf/0/properties/bundles/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+              if (vErrors === null) {
+                vErrors = [err39];
+              } else {
+                vErrors.push(err39);
+              }
+              errors++;
+            }
+            const len0 = data17.length;
+            for (let i0 = 0; i0 < len0; i0++) {
+              let data18 = data17[i0];
+              if (data18 && typeof data18 == "object" && !Array.isArray(data18)) {
+                for (const key3 in data18) {
+                  let data19 = data18[key3];
+                  if (typeof data19 == "number" && isFinite(data19)) {
+                    if (data19 < 0 || isNaN(data19)) {
+                      const err40 = { instancePath: instancePath + "/placement_group_config/bundles/" + i0 + "/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/placement_group_config/anyOf/0/properties/bundles/items/additionalProperties/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+                      if (vErrors === null) {
+                        vErrors = [err40];
+                      } else {
+                        vErrors.push(err40);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err41 = { instancePath: instancePath + "/placement_group_config/bundles/" + i0 + "/" + key3.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/placement_group_config/anyOf/0/properties/bundles/items/additionalProperties/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+                    if (vErrors === null) {
+                      vErrors = [err41];
+                    } else {
+                      vErrors.push(err41);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err42 = { instancePath: instancePath + "/placement_group_config/bundles/" + i0, schemaPath: "#/properties/placement_group_config/anyOf/0/properties/bundles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                if (vErrors === null) {
+                  vErrors = [err42];
+                } else {
+                  vErrors.push(err42);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err43 = { instancePath: instancePath + "/placement_group_config/bundles", schemaPath: "#/properties/placement_group_config/anyOf/0/properties/bundles/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err43];
+            } else {
+              vErrors.push(err43);
+            }
+            errors++;
+          }
+        }
+        if (data16.strategy !== void 0) {
+          let data20 = data16.strategy;
+          if (typeof data20 !== "string") {
+            const err44 = { instancePath: instancePath + "/placement_group_config/strategy", schemaPath: "#/$defs/placementGroupStrategy/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err44];
+            } else {
+              vErrors.push(err44);
+            }
+            errors++;
+          }
+          if (!(data20 === "PACK" || data20 === "SPREAD" || data20 === "STRICT_PACK" || data20 === "STRICT_SPREAD")) {
+            const err45 = { instancePath: instancePath + "/placement_group_config/strategy", schemaPath: "#/$defs/placementGroupStrategy/enum", keyword: "enum", params: { allowedValues: schema57.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err45];
+            } else {
+              vErrors.push(err45);
+            }
+            errors++;
+          }
+        }
+        if (data16.placement_group_bundles !== void 0) {
+          let data21 = data16.placement_group_bundles;
+          if (Array.isArray(data21)) {
+            if (data21.length < 1) {
+              const err46 = { instancePath: instancePath + "/placement_group_config/placement_group_bundles", schemaPath: "#/properties/placement_group_config/anyOf/0/properties/placement_group_bundles/minItems", keyword: "minItems", params: { limit: 1 }, message: "must NOT have fewer than 1 items" };
+              if (vErrors === null) {
+                vErrors = [err46];
+              } else {
+                vErrors.push(err46);
+              }
+              errors++;
+            }
+            const len1 = data21.length;
+            for (let i1 = 0; i1 < len1; i1++) {
+              let data22 = data21[i1];
+              if (data22 && typeof data22 == "object" && !Array.isArray(data22)) {
+                for (const key4 in data22) {
+                  let data23 = data22[key4];
+                  if (typeof data23 == "number" && isFinite(data23)) {
+                    if (data23 < 0 || isNaN(data23)) {
+                      const err47 = { instancePath: instancePath + "/placement_group_config/placement_group_bundles/" + i1 + "/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/placement_group_config/anyOf/0/properties/placement_group_bundles/items/additionalProperties/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+                      if (vErrors === null) {
+                        vErrors = [err47];
+                      } else {
+                        vErrors.push(err47);
+                      }
+                      errors++;
+                    }
+                  } else {
+                    const err48 = { instancePath: instancePath + "/placement_group_config/placement_group_bundles/" + i1 + "/" + key4.replace(/~/g, "~0").replace(/\//g, "~1"), schemaPath: "#/properties/placement_group_config/anyOf/0/properties/placement_group_bundles/items/additionalProperties/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+                    if (vErrors === null) {
+                      vErrors = [err48];
+                    } else {
+                      vErrors.push(err48);
+                    }
+                    errors++;
+                  }
+                }
+              } else {
+                const err49 = { instancePath: instancePath + "/placement_group_config/placement_group_bundles/" + i1, schemaPath: "#/properties/placement_group_config/anyOf/0/properties/placement_group_bundles/items/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+                if (vErrors === null) {
+                  vErrors = [err49];
+                } else {
+                  vErrors.push(err49);
+                }
+                errors++;
+              }
+            }
+          } else {
+            const err50 = { instancePath: instancePath + "/placement_group_config/placement_group_bundles", schemaPath: "#/properties/placement_group_config/anyOf/0/properties/placement_group_bundles/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            if (vErrors === null) {
+              vErrors = [err50];
+            } else {
+              vErrors.push(err50);
+            }
+            errors++;
+          }
+        }
+        if (data16.placement_group_strategy !== void 0) {
+          let data24 = data16.placement_group_strategy;
+          if (typeof data24 !== "string") {
+            const err51 = { instancePath: instancePath + "/placement_group_config/placement_group_strategy", schemaPath: "#/$defs/placementGroupStrategy/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err51];
+            } else {
+              vErrors.push(err51);
+            }
+            errors++;
+          }
+          if (!(data24 === "PACK" || data24 === "SPREAD" || data24 === "STRICT_PACK" || data24 === "STRICT_SPREAD")) {
+            const err52 = { instancePath: instancePath + "/placement_group_config/placement_group_strategy", schemaPath: "#/$defs/placementGroupStrategy/enum", keyword: "enum", params: { allowedValues: schema57.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err52];
+            } else {
+              vErrors.push(err52);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err53 = { instancePath: instancePath + "/placement_group_config", schemaPath: "#/properties/placement_group_config/anyOf/0/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err53];
+        } else {
+          vErrors.push(err53);
+        }
+        errors++;
+      }
+      var _valid3 = _errs56 === errors;
+      valid10 = valid10 || _valid3;
+      const _errs80 = errors;
+      if (data16 !== null) {
+        const err54 = { instancePath: instancePath + "/placement_group_config", schemaPath: "#/properties/placement_group_config/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err54];
+        } else {
+          vErrors.push(err54);
+        }
+        errors++;
+      }
+      var _valid3 = _errs80 === errors;
+      valid10 = valid10 || _valid3;
+      if (!valid10) {
+        const err55 = { instancePath: instancePath + "/placement_group_config", schemaPath: "#/properties/placement_group_config/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err55];
+        } else {
+          vErrors.push(err55);
+        }
+        errors++;
+      } else {
+        errors = _errs55;
+        if (vErrors !== null) {
+          if (_errs55) {
+            vErrors.length = _errs55;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.lora_config !== void 0) {
+      let data25 = data.lora_config;
+      const _errs83 = errors;
+      let valid20 = false;
+      const _errs84 = errors;
+      if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+        for (const key5 in data25) {
+          if (!(key5 === "dynamic_lora_loading_path" || key5 === "max_num_adapters_per_replica" || key5 === "download_timeout_s" || key5 === "max_download_tries")) {
+            const err56 = { instancePath: instancePath + "/lora_config", schemaPath: "#/$defs/loraConfig/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
+            if (vErrors === null) {
+              vErrors = [err56];
+            } else {
+              vErrors.push(err56);
+            }
+            errors++;
+          }
+        }
+        if (data25.dynamic_lora_loading_path !== void 0) {
+          let data26 = data25.dynamic_lora_loading_path;
+          const _errs90 = errors;
+          let valid23 = false;
+          const _errs91 = errors;
+          if (typeof data26 === "string") {
+            if (!pattern22.test(data26)) {
+              const err57 = { instancePath: instancePath + "/lora_config/dynamic_lora_loading_path", schemaPath: "#/$defs/loraConfig/properties/dynamic_lora_loading_path/anyOf/0/pattern", keyword: "pattern", params: { pattern: "^(?:s3|gs|abfss|azure)://" }, message: 'must match pattern "^(?:s3|gs|abfss|azure)://"' };
+              if (vErrors === null) {
+                vErrors = [err57];
+              } else {
+                vErrors.push(err57);
+              }
+              errors++;
+            }
+          } else {
+            const err58 = { instancePath: instancePath + "/lora_config/dynamic_lora_loading_path", schemaPath: "#/$defs/loraConfig/properties/dynamic_lora_loading_path/anyOf/0/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            if (vErrors === null) {
+              vErrors = [err58];
+            } else {
+              vErrors.push(err58);
+            }
+            errors++;
+          }
+          var _valid5 = _errs91 === errors;
+          valid23 = valid23 || _valid5;
+          const _errs93 = errors;
+          if (data26 !== null) {
+            const err59 = { instancePath: instancePath + "/lora_config/dynamic_lora_loading_path", schemaPath: "#/$defs/loraConfig/properties/dynamic_lora_loading_path/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+            if (vErrors === null) {
+              vErrors = [err59];
+            } else {
+              vErrors.push(err59);
+            }
+            errors++;
+          }
+          var _valid5 = _errs93 === errors;
+          valid23 = valid23 || _valid5;
+          if (!valid23) {
+            const err60 = { instancePath: instancePath + "/lora_config/dynamic_lora_loading_path", schemaPath: "#/$defs/loraConfig/properties/dynamic_lora_loading_path/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+            if (vErrors === null) {
+              vErrors = [err60];
+            } else {
+              vErrors.push(err60);
+            }
+            errors++;
+          } else {
+            errors = _errs90;
+            if (vErrors !== null) {
+              if (_errs90) {
+                vErrors.length = _errs90;
+              } else {
+                vErrors = null;
+              }
+            }
+          }
+        }
+        if (data25.max_num_adapters_per_replica !== void 0) {
+          let data27 = data25.max_num_adapters_per_replica;
+          if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
+            const err61 = { instancePath: instancePath + "/lora_config/max_num_adapters_per_replica", schemaPath: "#/$defs/loraConfig/properties/max_num_adapters_per_replica/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err61];
+            } else {
+              vErrors.push(err61);
+            }
+            errors++;
+          }
+          if (typeof data27 == "number" && isFinite(data27)) {
+            if (data27 < 1 || isNaN(data27)) {
+              const err62 = { instancePath: instancePath + "/lora_config/max_num_adapters_per_replica", schemaPath: "#/$defs/loraConfig/properties/max_num_adapters_per_replica/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err62];
+              } else {
+                vErrors.push(err62);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data25.download_timeout_s !== void 0) {
+          let data28 = data25.download_timeout_s;
+          if (!(typeof data28 == "number" && isFinite(data28)) && data28 !== null) {
+            const err63 = { instancePath: instancePath + "/lora_config/download_timeout_s", schemaPath: "#/$defs/loraConfig/properties/download_timeout_s/type", keyword: "type", params: { type: schema59.properties.download_timeout_s.type }, message: "must be number,null" };
+            if (vErrors === null) {
+              vErrors = [err63];
+            } else {
+              vErrors.push(err63);
+            }
+            errors++;
+          }
+        }
+        if (data25.max_download_tries !== void 0) {
+          let data29 = data25.max_download_tries;
+          if (!(typeof data29 == "number" && (!(data29 % 1) && !isNaN(data29)) && isFinite(data29))) {
+            const err64 = { instancePath: instancePath + "/lora_config/max_download_tries", schemaPath: "#/$defs/loraConfig/properties/max_download_tries/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err64];
+            } else {
+              vErrors.push(err64);
+            }
+            errors++;
+          }
+        }
+      } else {
+        const err65 = { instancePath: instancePath + "/lora_config", schemaPath: "#/$defs/loraConfig/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err65];
+        } else {
+          vErrors.push(err65);
+        }
+        errors++;
+      }
+      var _valid4 = _errs84 === errors;
+      valid20 = valid20 || _valid4;
+      const _errs101 = errors;
+      if (data25 !== null) {
+        const err66 = { instancePath: instancePath + "/lora_config", schemaPath: "#/properties/lora_config/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err66];
+        } else {
+          vErrors.push(err66);
+        }
+        errors++;
+      }
+      var _valid4 = _errs101 === errors;
+      valid20 = valid20 || _valid4;
+      if (!valid20) {
+        const err67 = { instancePath: instancePath + "/lora_config", schemaPath: "#/properties/lora_config/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err67];
+        } else {
+          vErrors.push(err67);
+        }
+        errors++;
+      } else {
+        errors = _errs83;
+        if (vErrors !== null) {
+          if (_errs83) {
+            vErrors.length = _errs83;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.deployment_config !== void 0) {
+      if (!validate36(data.deployment_config, { instancePath: instancePath + "/deployment_config", parentData: data, parentDataProperty: "deployment_config", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
+        errors = vErrors.length;
+      }
+    }
+    if (data.experimental_configs !== void 0) {
+      let data31 = data.experimental_configs;
+      if (data31 && typeof data31 == "object" && !Array.isArray(data31)) {
+        if (data31.stream_batching_interval_ms !== void 0) {
+          let data32 = data31.stream_batching_interval_ms;
+          if (typeof data32 == "number" && isFinite(data32)) {
+            if (data32 < 0 || isNaN(data32)) {
+              const err68 = { instancePath: instancePath + "/experimental_configs/stream_batching_interval_ms", schemaPath: "#/properties/experimental_configs/properties/stream_batching_interval_ms/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              if (vErrors === null) {
+                vErrors = [err68];
+              } else {
+                vErrors.push(err68);
+              }
+              errors++;
+            }
+          } else {
+            const err69 = { instancePath: instancePath + "/experimental_configs/stream_batching_interval_ms", schemaPath: "#/properties/experimental_configs/properties/stream_batching_interval_ms/type", keyword: "type", params: { type: "number" }, message: "must be number" };
+            if (vErrors === null) {
+              vErrors = [err69];
+            } else {
+              vErrors.push(err69);
+            }
+            errors++;
+          }
+        }
+        if (data31.num_ingress_replicas !== void 0) {
+          let data33 = data31.num_ingress_replicas;
+          if (!(typeof data33 == "number" && (!(data33 % 1) && !isNaN(data33)) && isFinite(data33))) {
+            const err70 = { instancePath: instancePath + "/experimental_configs/num_ingress_replicas", schemaPath: "#/properties/experimental_configs/properties/num_ingress_replicas/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err70];
+            } else {
+              vErrors.push(err70);
+            }
+            errors++;
+          }
+          if (typeof data33 == "number" && isFinite(data33)) {
+            if (data33 < 1 || isNaN(data33)) {
+              const err71 = { instancePath: instancePath + "/experimental_configs/num_ingress_replicas", schemaPath: "#/properties/experimental_configs/properties/num_ingress_replicas/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err71];
+              } else {
+                vErrors.push(err71);
+              }
+              errors++;
+            }
+          }
+        }
+        if (data31.num_router_replicas !== void 0) {
+          const err72 = { instancePath: instancePath + "/experimental_configs/num_router_replicas", schemaPath: "#/properties/experimental_configs/properties/num_router_replicas/false schema", keyword: "false schema", params: {}, message: "boolean schema is false" };
+          if (vErrors === null) {
+            vErrors = [err72];
+          } else {
+            vErrors.push(err72);
+          }
+          errors++;
+        }
+      } else {
+        const err73 = { instancePath: instancePath + "/experimental_configs", schemaPath: "#/properties/experimental_configs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err73];
+        } else {
+          vErrors.push(err73);
+        }
+        errors++;
+      }
+    }
+    if (data.log_engine_metrics !== void 0) {
+      let data35 = data.log_engine_metrics;
+      if (typeof data35 !== "boolean" && data35 !== null) {
+        const err74 = { instancePath: instancePath + "/log_engine_metrics", schemaPath: "#/properties/log_engine_metrics/type", keyword: "type", params: { type: schema55.properties.log_engine_metrics.type }, message: "must be boolean,null" };
+        if (vErrors === null) {
+          vErrors = [err74];
+        } else {
+          vErrors.push(err74);
+        }
+        errors++;
+      }
+    }
+    if (data.callback_config !== void 0) {
+      let data36 = data.callback_config;
+      if (!(data36 && typeof data36 == "object" && !Array.isArray(data36))) {
+        const err75 = { instancePath: instancePath + "/callback_config", schemaPath: "#/properties/callback_config/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err75];
+        } else {
+          vErrors.push(err75);
+        }
+        errors++;
+      }
+    }
+    if (data.runtime_env !== void 0) {
+      let data37 = data.runtime_env;
+      const _errs116 = errors;
+      let valid25 = false;
+      const _errs117 = errors;
+      if (!validate38(data37, { instancePath: instancePath + "/runtime_env", parentData: data, parentDataProperty: "runtime_env", rootData, dynamicAnchors })) {
+        vErrors = vErrors === null ? validate38.errors : vErrors.concat(validate38.errors);
+        errors = vErrors.length;
+      }
+      var _valid6 = _errs117 === errors;
+      valid25 = valid25 || _valid6;
+      if (_valid6) {
+        var props3 = {};
+        props3.working_dir = true;
+        props3.py_modules = true;
+        props3.env_vars = true;
+        props3.pip = true;
+        props3.uv = true;
+        props3.conda = true;
+        props3.image_uri = true;
+        props3.container = true;
+        props3.config = true;
+      }
+      const _errs118 = errors;
+      if (data37 !== null) {
+        const err76 = { instancePath: instancePath + "/runtime_env", schemaPath: "#/properties/runtime_env/anyOf/1/type", keyword: "type", params: { type: "null" }, message: "must be null" };
+        if (vErrors === null) {
+          vErrors = [err76];
+        } else {
+          vErrors.push(err76);
+        }
+        errors++;
+      }
+      var _valid6 = _errs118 === errors;
+      valid25 = valid25 || _valid6;
+      if (!valid25) {
+        const err77 = { instancePath: instancePath + "/runtime_env", schemaPath: "#/properties/runtime_env/anyOf", keyword: "anyOf", params: {}, message: "must match a schema in anyOf" };
+        if (vErrors === null) {
+          vErrors = [err77];
+        } else {
+          vErrors.push(err77);
+        }
+        errors++;
+      } else {
+        errors = _errs116;
+        if (vErrors !== null) {
+          if (_errs116) {
+            vErrors.length = _errs116;
+          } else {
+            vErrors = null;
+          }
+        }
+      }
+    }
+    if (data.server_cls !== void 0) {
+      let data38 = data.server_cls;
+      if (typeof data38 !== "string" && data38 !== null) {
+        const err78 = { instancePath: instancePath + "/server_cls", schemaPath: "#/properties/server_cls/type", keyword: "type", params: { type: schema55.properties.server_cls.type }, message: "must be string,null" };
+        if (vErrors === null) {
+          vErrors = [err78];
+        } else {
+          vErrors.push(err78);
+        }
+        errors++;
+      }
+    }
+  } else {
+    const err79 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    if (vErrors === null) {
+      vErrors = [err79];
+    } else {
+      vErrors.push(err79);
+    }
+    errors++;
+  }
+  validate35.errors = vErrors;
+  return errors === 0;
+}
+validate35.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
+
+// generator/src/schemas.ts
+var VALIDATORS = {
+  "serving-spec": serving_spec,
+  users,
+  cluster,
+  "ray-serve-config": ray_serve_config,
+  "ray-llm-config": ray_llm_config
 };
 function schemaErrors(name, value) {
-  const validate = compile(SCHEMAS[name]);
+  const validate = VALIDATORS[name];
   return validate(value) ? [] : [...validate.errors ?? []];
 }
 var SCHEMA_IDS = {
@@ -41123,7 +40603,7 @@ function parseCluster(name, file) {
     );
   }
   if (diagnostics.length > 0) return { diagnostics };
-  const cluster = {
+  const cluster2 = {
     name,
     file: file.path,
     default: raw.default,
@@ -41156,7 +40636,7 @@ function parseCluster(name, file) {
       suspend: raw.sync?.suspend ?? false
     }
   };
-  return { cluster, defaultAt: doc.keyAt("/default"), diagnostics: [] };
+  return { cluster: cluster2, defaultAt: doc.keyAt("/default"), diagnostics: [] };
 }
 function checkDefaults(clusters, defaultAt) {
   const defaults = clusters.filter((c3) => c3.default);
@@ -41309,8 +40789,8 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
   let targets = [];
   if (Array.isArray(raw.clusters) && !errors.some((e) => e.instancePath.startsWith("/clusters"))) {
     raw.clusters.forEach((name, i) => {
-      const cluster = ctx.clusters.get(name);
-      if (cluster) targets.push(cluster);
+      const cluster2 = ctx.clusters.get(name);
+      if (cluster2) targets.push(cluster2);
       else if (!ctx.broken.has(name))
         diagnostics.push(
           diagnostic(
@@ -41338,19 +40818,19 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
   const checked = targets.length > 0 ? targets.map(targetRules) : [FALLBACK_RULES];
   let sourcePosition;
   const sourceAt = () => sourcePosition ??= doc.valueAt("/model_source");
-  for (const cluster of checked) {
-    if (cluster.gpus_per_node !== void 0 && gpus > cluster.gpus_per_node) {
+  for (const cluster2 of checked) {
+    if (cluster2.gpus_per_node !== void 0 && gpus > cluster2.gpus_per_node) {
       diagnostics.push(
         diagnostic(
           "gpus-per-node",
           file.path,
           doc.valueAt("/gpus_per_replica"),
-          `gpus_per_replica (${gpus}) exceeds the ${cluster.gpus_per_node} GPUs of one node on cluster ${cluster.name}: one replica must fit on one node`
+          `gpus_per_replica (${gpus}) exceeds the ${cluster2.gpus_per_node} GPUs of one node on cluster ${cluster2.name}: one replica must fit on one node`
         )
       );
     }
     if (typeof raw.model_source === "string") {
-      const check2 = checkModelSource(raw.model_source, user, cluster.roots, cluster.allow_hub);
+      const check2 = checkModelSource(raw.model_source, user, cluster2.roots, cluster2.allow_hub);
       if (check2.ok) resolvedSource ??= check2.resolved;
       else if (!diagnostics.some(
         (d2) => d2.rule === check2.rule && d2.line === sourceAt().line && d2.column === sourceAt().column
@@ -41360,12 +40840,12 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
             check2.rule,
             file.path,
             sourceAt(),
-            targets.length > 1 ? `${check2.message} (cluster ${cluster.name})` : check2.message
+            targets.length > 1 ? `${check2.message} (cluster ${cluster2.name})` : check2.message
           )
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.deny))) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster2.deny))) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d2) => d2.rule === problem.rule && d2.message === problem.message)) continue;
         diagnostics.push(
@@ -41458,13 +40938,13 @@ function roleOf(path) {
     return { role: "spec", user: parts[1], suffix: match[1] };
   }
   if (parts[0] === "clusters" && parts.length >= 3) {
-    const cluster = parts[1];
-    if (parts.length === 3 && parts[2] === "cluster.yaml") return { role: "cluster", cluster };
+    const cluster2 = parts[1];
+    if (parts.length === 3 && parts[2] === "cluster.yaml") return { role: "cluster", cluster: cluster2 };
     if (parts[2] === "rendered") {
       const m2 = parts.length === 5 ? SPEC_FILE.exec(parts[4]) : null;
-      return m2 && parts[4].endsWith(".yaml") ? { role: "rendered", cluster, user: parts[3], suffix: m2[1] } : { role: "rendered", cluster };
+      return m2 && parts[4].endsWith(".yaml") ? { role: "rendered", cluster: cluster2, user: parts[3], suffix: m2[1] } : { role: "rendered", cluster: cluster2 };
     }
-    return { role: "cluster-file", cluster };
+    return { role: "cluster-file", cluster: cluster2 };
   }
   return { role: "other" };
 }
@@ -41494,16 +40974,16 @@ function validateRepo(snapshot, options = {}) {
   }
   const usersResult = parseUsers(snapshot.files.get(USERS_FILE));
   diagnostics.push(...usersResult.diagnostics);
-  const users = usersResult.users;
+  const users2 = usersResult.users;
   const clusters = /* @__PURE__ */ new Map();
   const broken = /* @__PURE__ */ new Set();
   const defaultAt = /* @__PURE__ */ new Map();
-  for (const { file, cluster } of clusterFiles.sort((a, b3) => a.cluster < b3.cluster ? -1 : 1)) {
-    const result = parseCluster(cluster, file);
+  for (const { file, cluster: cluster2 } of clusterFiles.sort((a, b3) => a.cluster < b3.cluster ? -1 : 1)) {
+    const result = parseCluster(cluster2, file);
     diagnostics.push(...result.diagnostics);
-    if (result.cluster) clusters.set(cluster, result.cluster);
-    else broken.add(cluster);
-    if (result.defaultAt) defaultAt.set(cluster, result.defaultAt);
+    if (result.cluster) clusters.set(cluster2, result.cluster);
+    else broken.add(cluster2);
+    if (result.defaultAt) defaultAt.set(cluster2, result.defaultAt);
   }
   const defaultsProblems = checkDefaults([...clusters.values()], defaultAt);
   diagnostics.push(...defaultsProblems);
@@ -41515,10 +40995,10 @@ function validateRepo(snapshot, options = {}) {
   const models = [];
   specFiles.sort((a, b3) => a.file.path < b3.file.path ? -1 : 1);
   for (const { file, user, suffix } of specFiles) {
-    if (!USER_ID.test(user) || !users?.users.has(user)) {
-      const why = !USER_ID.test(user) ? "is not a valid user id (lowercase letter first, then lowercase letters, digits or _, at most 32)" : users ? "is not a registered user in models/users.yaml" : "cannot be checked: models/users.yaml is missing or invalid";
+    if (!USER_ID.test(user) || !users2?.users.has(user)) {
+      const why = !USER_ID.test(user) ? "is not a valid user id (lowercase letter first, then lowercase letters, digits or _, at most 32)" : users2 ? "is not a registered user in models/users.yaml" : "cannot be checked: models/users.yaml is missing or invalid";
       diagnostics.push(diagnostic("unregistered-user", file.path, TOP, `folder models/${user}/ ${why}`));
-      if (users || !USER_ID.test(user)) continue;
+      if (users2 || !USER_ID.test(user)) continue;
     }
     const identity = `${user}/${suffix.toLowerCase()}`;
     const first = seen.get(identity);
@@ -41550,36 +41030,36 @@ function validateRepo(snapshot, options = {}) {
     const key = spec.autoscaling ? "/autoscaling/max_replicas" : "num_replicas" in value ? "/num_replicas" : "gpus_per_replica" in value ? "/gpus_per_replica" : "/model_id";
     return doc.keyAt(key);
   };
-  diagnostics.push(...checkBudgets(models, clusters, users?.users, options.blame, sizeAt));
+  diagnostics.push(...checkBudgets(models, clusters, users2?.users, options.blame, sizeAt));
   const sorted = sortDiagnostics(diagnostics);
-  return { model: { users, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
+  return { model: { users: users2, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
 }
-function checkBudgets(models, clusters, users, blame, sizeAt) {
+function checkBudgets(models, clusters, users2, blame, sizeAt) {
   const out = [];
-  for (const cluster of clusters.values()) {
-    const here = models.filter((m2) => m2.clusters.includes(cluster.name));
+  for (const cluster2 of clusters.values()) {
+    const here = models.filter((m2) => m2.clusters.includes(cluster2.name));
     const total = here.reduce((sum, m2) => sum + modelGpus(m2), 0);
     const blamed = here.filter((m2) => blame?.has(m2.file));
     const at2 = (rule, message) => {
-      if (blamed.length === 0) out.push(diagnostic(rule, cluster.file, TOP, message));
+      if (blamed.length === 0) out.push(diagnostic(rule, cluster2.file, TOP, message));
       else for (const m2 of blamed) out.push(diagnostic(rule, m2.file, sizeAt(m2), message));
     };
-    if (total > cluster.gpus) {
+    if (total > cluster2.gpus) {
       at2(
         "cluster-capacity",
-        `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total}`
+        `cluster ${cluster2.name} has ${cluster2.gpus} GPUs; its models would need ${total}`
       );
-    } else if (!packs(here, cluster)) {
+    } else if (!packs(here, cluster2)) {
       at2(
         "packing",
-        `the ${total} GPUs fit cluster ${cluster.name}'s ${cluster.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster.gpus_per_node} GPUs: some may stay pending`
+        `the ${total} GPUs fit cluster ${cluster2.name}'s ${cluster2.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster2.gpus_per_node} GPUs: some may stay pending`
       );
     }
     const byUser = /* @__PURE__ */ new Map();
     for (const m2 of here) byUser.set(m2.user, [...byUser.get(m2.user) ?? [], m2]);
     for (const [user, owned] of byUser) {
-      if (!users) break;
-      const quota = users.get(user)?.gpu_quota ?? 0;
+      if (!users2) break;
+      const quota = users2.get(user)?.gpu_quota ?? 0;
       const used = owned.reduce((sum, m2) => sum + modelGpus(m2), 0);
       if (used <= quota) continue;
       const targets = owned.filter((m2) => blame?.has(m2.file));
@@ -41589,7 +41069,7 @@ function checkBudgets(models, clusters, users, blame, sizeAt) {
             "user-quota",
             m2.file,
             sizeAt(m2),
-            `${user} would hold ${used} GPUs on cluster ${cluster.name} (this model: ${modelGpus(m2)}); the quota is ${quota}${m2.autoscaling ? " (autoscaling counts max_replicas)" : ""}`
+            `${user} would hold ${used} GPUs on cluster ${cluster2.name} (this model: ${modelGpus(m2)}); the quota is ${quota}${m2.autoscaling ? " (autoscaling counts max_replicas)" : ""}`
           )
         );
       }
@@ -41597,10 +41077,10 @@ function checkBudgets(models, clusters, users, blame, sizeAt) {
   }
   return out;
 }
-function packs(models, cluster) {
-  const nodes = Math.floor(cluster.gpus / cluster.gpus_per_node);
-  const free = new Array(cluster.gpus_per_node + 1).fill(0);
-  free[cluster.gpus_per_node] = nodes;
+function packs(models, cluster2) {
+  const nodes = Math.floor(cluster2.gpus / cluster2.gpus_per_node);
+  const free = new Array(cluster2.gpus_per_node + 1).fill(0);
+  free[cluster2.gpus_per_node] = nodes;
   const sizes = models.flatMap(
     (m2) => new Array(m2.autoscaling ? m2.autoscaling.max_replicas : m2.num_replicas ?? 1).fill(
       m2.gpus_per_replica
@@ -41609,8 +41089,8 @@ function packs(models, cluster) {
   sizes.sort((a, b3) => b3 - a);
   for (const size of sizes) {
     let c3 = size;
-    while (c3 <= cluster.gpus_per_node && free[c3] === 0) c3++;
-    if (c3 > cluster.gpus_per_node) return false;
+    while (c3 <= cluster2.gpus_per_node && free[c3] === 0) c3++;
+    if (c3 > cluster2.gpus_per_node) return false;
     free[c3]--;
     free[c3 - size]++;
   }
@@ -41624,9 +41104,9 @@ function joinBaseUrl(serverUrl, baseUrl) {
   const server = serverUrl.replace(/\/+$/, "");
   return `${server}${baseUrl.startsWith("/") ? "" : "/"}${baseUrl}`;
 }
-function endpointUrl(cluster, route) {
-  const base = joinBaseUrl(cluster.openai.server_url, cluster.openai.base_url).replace(/\/+$/, "");
-  const prefix = cluster.serve.route_prefix === "/" ? "" : cluster.serve.route_prefix;
+function endpointUrl(cluster2, route) {
+  const base = joinBaseUrl(cluster2.openai.server_url, cluster2.openai.base_url).replace(/\/+$/, "");
+  const prefix = cluster2.serve.route_prefix === "/" ? "" : cluster2.serve.route_prefix;
   const relative = route.startsWith(prefix) ? route.slice(prefix.length) : route;
   return `${base}${relative === "/" ? "" : relative}/v1`;
 }
@@ -41639,11 +41119,11 @@ var deploymentName = (served) => `LLMServer:${deploymentBaseName(served)}`;
 function joinRoute(prefix, segment) {
   return `${prefix === "/" ? "" : prefix}/${segment}`;
 }
-function placement(cluster, user, served) {
-  const { layout, application_name, route_prefix } = cluster.serve;
+function placement(cluster2, user, served) {
+  const { layout, application_name, route_prefix } = cluster2.serve;
   const app = layout === "per-model" ? served : layout === "per-user" ? `${application_name}-${user}` : application_name;
   const route = layout === "per-model" ? joinRoute(route_prefix, served) : layout === "per-user" ? joinRoute(route_prefix, user) : route_prefix;
-  return { app, route, endpoint: endpointUrl(cluster, route) };
+  return { app, route, endpoint: endpointUrl(cluster2, route) };
 }
 
 // package.json
@@ -41662,6 +41142,7 @@ var package_default = {
   scripts: {
     build: "node generator/scripts/build.mjs",
     "build:action": "node generator/scripts/build.mjs --action",
+    "generate:validators": "node generator/scripts/generate-validators.mjs",
     prepare: "node generator/scripts/build.mjs",
     start: "node dist/cli.js validate && node dist/cli.js render --check && node dist/cli.js plan --base empty",
     typecheck: "tsc -p tsconfig.json",
@@ -41752,7 +41233,7 @@ function emitYaml(value) {
 
 // generator/src/render.ts
 var GENERATOR_VERSION = `serve-gitops ${package_default.version}`;
-var fragmentPath = (cluster, user, suffix) => `clusters/${cluster}/rendered/${user}/${suffix}.yaml`;
+var fragmentPath = (cluster2, user, suffix) => `clusters/${cluster2}/rendered/${user}/${suffix}.yaml`;
 var SERVED_LINE = /^served_name: "?([^"\s]+)"?$/m;
 function timestampsOf(snapshot) {
   const out = /* @__PURE__ */ new Map();
@@ -41804,22 +41285,22 @@ function renderFragments(model, options) {
     }
     byServedName.set(served.toLowerCase(), spec.file);
     for (const clusterName of spec.clusters) {
-      const cluster = model.clusters.get(clusterName);
-      const fragment = buildFragment(spec, cluster, served, timestamp);
+      const cluster2 = model.clusters.get(clusterName);
+      const fragment = buildFragment(spec, cluster2, served, timestamp);
       fragments.push(fragment);
-      files.set(fragmentPath(cluster.name, spec.user, spec.suffix), fragmentText(fragment));
+      files.set(fragmentPath(cluster2.name, spec.user, spec.suffix), fragmentText(fragment));
     }
   }
   return { fragments, files, diagnostics };
 }
-function buildFragment(spec, cluster, served, timestamp) {
+function buildFragment(spec, cluster2, served, timestamp) {
   const engineKwargs = {};
   for (const key of Object.keys(spec.engine_kwargs).sort()) engineKwargs[key] = spec.engine_kwargs[key];
   engineKwargs.tensor_parallel_size = spec.gpus_per_replica;
   engineKwargs.pipeline_parallel_size = 1;
   const llmConfig = {
     model_loading_config: { model_id: served, model_source: spec.resolvedSource },
-    accelerator_type: cluster.accelerator_type,
+    accelerator_type: cluster2.accelerator_type,
     deployment_config: { name: deploymentBaseName(served), num_replicas: 1 },
     engine_kwargs: engineKwargs
   };
@@ -41834,7 +41315,7 @@ function buildFragment(spec, cluster, served, timestamp) {
   } : { name: deploymentName(served), num_replicas: spec.num_replicas ?? 1 };
   const t2 = timestamp;
   return {
-    cluster: cluster.name,
+    cluster: cluster2.name,
     user: spec.user,
     suffix: spec.suffix,
     served_name: served,
@@ -41844,7 +41325,7 @@ function buildFragment(spec, cluster, served, timestamp) {
     generator: GENERATOR_VERSION,
     gpus_per_replica: spec.gpus_per_replica,
     gpus: modelGpus(spec),
-    endpoint: placement(cluster, spec.user, served).endpoint,
+    endpoint: placement(cluster2, spec.user, served).endpoint,
     llm_config: llmConfig,
     deployment
   };
@@ -41881,11 +41362,11 @@ function diffRendered(snapshot, files) {
 // generator/src/assemble.ts
 var import_handlebars = __toESM(require_lib(), 1);
 var LLM_IMPORT_PATH = "ray.serve.llm:build_openai_app";
-function applicationsOf(cluster, fragments) {
+function applicationsOf(cluster2, fragments) {
   const apps = /* @__PURE__ */ new Map();
-  const mine = fragments.filter((f3) => f3.cluster === cluster.name).sort((a, b3) => a.served_name < b3.served_name ? -1 : 1);
+  const mine = fragments.filter((f3) => f3.cluster === cluster2.name).sort((a, b3) => a.served_name < b3.served_name ? -1 : 1);
   for (const fragment of mine) {
-    const where = placement(cluster, fragment.user, fragment.served_name);
+    const where = placement(cluster2, fragment.user, fragment.served_name);
     const app = apps.get(where.app) ?? { route: where.route, configs: [] };
     app.configs.push(fragment);
     apps.set(where.app, app);
@@ -41933,13 +41414,13 @@ function planChange(base, head, options) {
   ]);
   const clusters = [];
   for (const name of [...clusterNames].sort()) {
-    const cluster = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name);
+    const cluster2 = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name);
     const oldCluster = before.validation.model.clusters.get(name);
     const old = (before.render?.fragments ?? []).filter((f3) => f3.cluster === name);
     const now = afterFragments.filter((f3) => f3.cluster === name);
     clusters.push(
       planCluster(
-        cluster,
+        cluster2,
         oldCluster,
         old,
         now,
@@ -41968,7 +41449,7 @@ function provisionalFragments(base, head, baseFragments, validation, now) {
   const kept = baseFragments.filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
   return [...rendered.fragments, ...kept];
 }
-function planCluster(cluster, oldCluster, old, now, users, oldUsers) {
+function planCluster(cluster2, oldCluster, old, now, users2, oldUsers) {
   const oldByKey = new Map(old.map((f3) => [keyOf(f3), f3]));
   const nowByKey = new Map(now.map((f3) => [keyOf(f3), f3]));
   const deploy = now.filter((f3) => !oldByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true));
@@ -41977,7 +41458,7 @@ function planCluster(cluster, oldCluster, old, now, users, oldUsers) {
     oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []
   );
   const restarts = [];
-  for (const app of applicationsOf(cluster, now)) {
+  for (const app of applicationsOf(cluster2, now)) {
     const previous = oldApps.get(app.name);
     if (previous === JSON.stringify(app.args)) continue;
     for (const config of app.args.llm_configs) {
@@ -41998,18 +41479,18 @@ function planCluster(cluster, oldCluster, old, now, users, oldUsers) {
   const userNames = new Set([...old, ...now].map((f3) => f3.user));
   const budgets = [...userNames].sort().map((user) => {
     const after2 = sum(now.filter((f3) => f3.user === user));
-    const quota = users?.get(user)?.gpu_quota ?? oldUsers?.get(user)?.gpu_quota ?? 0;
+    const quota = users2?.get(user)?.gpu_quota ?? oldUsers?.get(user)?.gpu_quota ?? 0;
     return { user, before: sum(old.filter((f3) => f3.user === user)), after: after2, quota, over: after2 > quota };
   });
   const after = sum(now);
   return {
-    cluster: cluster.name,
-    layout: cluster.serve.layout,
+    cluster: cluster2.name,
+    layout: cluster2.serve.layout,
     deploy,
     update,
     undeploy,
     restarts: restarts.sort(),
-    gpus: { before: sum(old), after, capacity: cluster.gpus, over: after > cluster.gpus },
+    gpus: { before: sum(old), after, capacity: cluster2.gpus, over: after > cluster2.gpus },
     users: budgets
   };
 }
@@ -42108,7 +41589,7 @@ hbs2.registerHelper(
   "hasChanges",
   (c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0
 );
-var compiled2;
+var compiled;
 var cell = (text2) => text2.replace(/[|<>`\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
 function codeSpan(text2) {
   const flat = text2.replace(/\r?\n/g, " ");
@@ -42118,12 +41599,12 @@ function codeSpan(text2) {
 }
 hbs2.registerHelper("code", (text2) => codeSpan(text2));
 function planMarkdown(plan) {
-  compiled2 ??= hbs2.compile(TEMPLATE, { strict: true, noEscape: true });
+  compiled ??= hbs2.compile(TEMPLATE, { strict: true, noEscape: true });
   const safe = JSON.parse(
     JSON.stringify(plan),
     (key, value) => typeof value === "string" && key !== "endpoint" && !/^\d+$/.test(key) ? cell(value) : value
   );
-  return compiled2(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
+  return compiled(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
 }
 
 // generator/src/codeowners.ts
@@ -42144,10 +41625,10 @@ var ADMIN_PATHS = [
   "/tsconfig.json"
 ];
 var isBot = (login) => login.endsWith("[bot]");
-function renderCodeowners(users) {
-  const admins = [...new Set(users.admins.filter((l3) => !isBot(l3)))].map((l3) => `@${l3}`).join(" ");
+function renderCodeowners(users2) {
+  const admins = [...new Set(users2.admins.filter((l3) => !isBot(l3)))].map((l3) => `@${l3}`).join(" ");
   const owned = (pattern) => admins ? `${pattern} ${admins}` : pattern;
-  const ids = [...users.users.keys()].sort();
+  const ids = [...users2.users.keys()].sort();
   const lines = [
     `# Generated by \`${CODEOWNERS_COMMAND}\` from ${USERS_FILE}. Do not edit: change users.yaml and run it again.`,
     "#",
@@ -42167,8 +41648,8 @@ function renderCodeowners(users) {
 function codeownersOf(snapshot) {
   const file = snapshot.files.get(USERS_FILE);
   if (!file) return { diagnostics: [] };
-  const { users, diagnostics } = parseUsers(file);
-  return users ? { text: renderCodeowners(users), diagnostics } : { diagnostics };
+  const { users: users2, diagnostics } = parseUsers(file);
+  return users2 ? { text: renderCodeowners(users2), diagnostics } : { diagnostics };
 }
 
 // generator/src/io/git.ts
@@ -45760,23 +45241,23 @@ async function fileAt(git, rev, path) {
 }
 
 // actions/check/src/ownership.ts
-function checkOwnership(author, changed, users) {
+function checkOwnership(author, changed, users2) {
   const login = author.toLowerCase();
-  if (users?.admins.some((a) => a.toLowerCase() === login)) return [];
+  if (users2?.admins.some((a) => a.toLowerCase() === login)) return [];
   const own = /* @__PURE__ */ new Set();
-  for (const [id, entry] of users?.users ?? []) {
+  for (const [id, entry] of users2?.users ?? []) {
     if (entry.github.some((g2) => g2.toLowerCase() === login)) own.add(id);
   }
-  const admins = users && users.admins.length > 0 ? users.admins.map((a) => `@${a}`).join(", ") : "an admin";
+  const admins = users2 && users2.admins.length > 0 ? users2.admins.map((a) => `@${a}`).join(", ") : "an admin";
   const yours = own.size > 0 ? [...own].sort().map((id) => `models/${id}/ and clusters/*/rendered/${id}/`).join(", ") : void 0;
   const out = [];
   for (const path of changed) {
     const folder = userFolderOf(path);
     if (folder !== void 0 && own.has(folder)) continue;
     let why;
-    if (!users)
+    if (!users2)
       why = `${USERS_FILE} on the base branch is missing or invalid, so no one's rights can be established`;
-    else if (folder !== void 0 && users.users.has(folder)) why = `${path} is in user ${folder}'s folder`;
+    else if (folder !== void 0 && users2.users.has(folder)) why = `${path} is in user ${folder}'s folder`;
     else if (folder !== void 0) why = `${folder} is not a user in the base branch's ${USERS_FILE}`;
     else why = `${path} is an admin path`;
     const may = yours ? `@${author} may change only ${yours}` : `@${author} is not listed in the base branch's ${USERS_FILE}`;
@@ -45847,8 +45328,8 @@ async function analyse(ctx) {
   const ownership = [];
   if (pull && base) {
     const text2 = await fileAt(git, base, USERS_FILE);
-    const users = text2 === void 0 ? void 0 : validateRepo(snapshotOf(USERS_FILE, text2, base)).model.users;
-    ownership.push(...checkOwnership(pull.author, changed, users));
+    const users2 = text2 === void 0 ? void 0 : validateRepo(snapshotOf(USERS_FILE, text2, base)).model.users;
+    ownership.push(...checkOwnership(pull.author, changed, users2));
   }
   const now = await commitTime(git, headSha);
   const relevant = base === void 0 || changed.some(isRelevant);
