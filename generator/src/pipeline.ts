@@ -21,6 +21,8 @@ export interface CheckOptions {
 
 export interface RepoCheck {
   readonly validation: Validation;
+  /** The served-name timestamps of the snapshot's own fragments (timestampsOf), read once for every caller. */
+  readonly timestamps: Timestamps;
   /** Absent when validation failed: nothing is rendered from a tree with errors. */
   readonly render?: RenderResult;
   readonly renderDiff?: RenderDiff;
@@ -31,18 +33,26 @@ export interface RepoCheck {
 
 /** Validate, then render: the one pipeline the CLI, the Action and the agent share. */
 export function checkRepo(snapshot: RepoSnapshot, options: CheckOptions): RepoCheck {
+  const timestamps = timestampsOf(snapshot);
   const validation = validateRepo(snapshot, {
     ...(options.blame ? { blame: options.blame } : {}),
     ...(options.memo ? { memo: options.memo } : {}),
   });
-  if (!validation.ok) return { validation, diagnostics: validation.diagnostics, ok: false };
+  if (!validation.ok) return { validation, timestamps, diagnostics: validation.diagnostics, ok: false };
   const render = renderFragments(validation.model, {
     now: options.now,
-    timestamps: [...(options.timestamps ?? []), timestampsOf(snapshot)],
+    timestamps: [...(options.timestamps ?? []), timestamps],
   });
   const diagnostics = sortDiagnostics([...validation.diagnostics, ...render.diagnostics]);
-  if (hasErrors(render.diagnostics)) return { validation, diagnostics, ok: false };
-  return { validation, render, renderDiff: diffRendered(snapshot, render.files), diagnostics, ok: true };
+  if (hasErrors(render.diagnostics)) return { validation, timestamps, diagnostics, ok: false };
+  return {
+    validation,
+    timestamps,
+    render,
+    renderDiff: diffRendered(snapshot, render.files),
+    diagnostics,
+    ok: true,
+  };
 }
 
 export const isRenderCurrent = (diff: RenderDiff | undefined): boolean =>

@@ -1,7 +1,7 @@
 import { applicationsOf } from "./assemble";
 import { checkRepo, type RepoCheck } from "./pipeline";
 import { createSpecMemo } from "./validate";
-import { renderFragments, timestampsOf } from "./render";
+import { renderFragments } from "./render";
 import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot } from "./types";
 
 export interface ModelChange {
@@ -59,7 +59,7 @@ export interface PlanOptions {
   readonly now: Date;
   /**
    * Checks the caller already ran, reused instead of validating 10,000 specs twice more: `base` must be
-   * checkRepo(base, {now}) and `head` checkRepo(head, {now, timestamps: [timestampsOf(base)], blame?}).
+   * checkRepo(base, {now}) and `head` checkRepo(head, {now, timestamps: [base.timestamps], blame?}).
    */
   readonly checks?: { readonly base: RepoCheck; readonly head: RepoCheck };
 }
@@ -70,10 +70,8 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
   const before = options.checks?.base ?? checkRepo(base, { now: options.now, memo });
   // Served names of models the base already has come from the base, so a change cannot rename them.
   const after =
-    options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)], memo });
-  const afterFragments =
-    after.render?.fragments ??
-    provisionalFragments(base, head, before.render?.fragments ?? [], after.validation, options.now);
+    options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [before.timestamps], memo });
+  const afterFragments = after.render?.fragments ?? provisionalFragments(head, before, after, options.now);
   const clusterNames = new Set([
     ...before.validation.model.clusters.keys(),
     ...after.validation.model.clusters.keys(),
@@ -114,18 +112,15 @@ const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
  * whose spec merely has an error as undeployed: such a model keeps its base fragment.
  */
 function provisionalFragments(
-  base: RepoSnapshot,
   head: RepoSnapshot,
-  baseFragments: readonly Fragment[],
-  validation: RepoCheck["validation"],
+  before: RepoCheck,
+  after: RepoCheck,
   now: Date,
 ): Fragment[] {
-  const rendered = renderFragments(validation.model, {
-    now,
-    timestamps: [timestampsOf(base), timestampsOf(head)],
-  });
-  const valid = new Set(validation.model.models.map((m) => m.file));
-  const kept = baseFragments.filter((f) => head.files.has(f.spec) && !valid.has(f.spec));
+  const { model } = after.validation;
+  const rendered = renderFragments(model, { now, timestamps: [before.timestamps, after.timestamps] });
+  const valid = new Set(model.models.map((m) => m.file));
+  const kept = (before.render?.fragments ?? []).filter((f) => head.files.has(f.spec) && !valid.has(f.spec));
   return [...rendered.fragments, ...kept];
 }
 

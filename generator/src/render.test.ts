@@ -96,6 +96,15 @@ describe("served names", () => {
     expect(timestampsOf(mixed).get("alice/qwen")).toBe("202601061235");
   });
 
+  it("are returned by checkRepo for its callers, also when the snapshot has errors", () => {
+    const applied = applyRender(bare({ [QWEN]: specText("qwen") }));
+    expect(checkRepo(applied, { now: LATER }).timestamps).toEqual(new Map([["alice/qwen", "202601061235"]]));
+    const broken = withFiles({ "models/alice/bad.yaml": specText("bad", { num_replicas: 0 }) }, applied);
+    const check = checkRepo(broken, { now: LATER });
+    expect(check.ok).toBe(false);
+    expect(check.timestamps).toEqual(new Map([["alice/qwen", "202601061235"]]));
+  });
+
   it("ignores fragments whose served name does not belong to their path", () => {
     const path = fragmentPath("h1", "alice", "qwen");
     const stray = withFiles({ [path]: "served_name: bob-202001010000-qwen\n" }, bare());

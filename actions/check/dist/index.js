@@ -41387,18 +41387,26 @@ hbs.registerHelper("json", (value) => {
 
 // generator/src/pipeline.ts
 function checkRepo(snapshot, options) {
+  const timestamps = timestampsOf(snapshot);
   const validation = validateRepo(snapshot, {
     ...options.blame ? { blame: options.blame } : {},
     ...options.memo ? { memo: options.memo } : {}
   });
-  if (!validation.ok) return { validation, diagnostics: validation.diagnostics, ok: false };
+  if (!validation.ok) return { validation, timestamps, diagnostics: validation.diagnostics, ok: false };
   const render = renderFragments(validation.model, {
     now: options.now,
-    timestamps: [...options.timestamps ?? [], timestampsOf(snapshot)]
+    timestamps: [...options.timestamps ?? [], timestamps]
   });
   const diagnostics = sortDiagnostics([...validation.diagnostics, ...render.diagnostics]);
-  if (hasErrors(render.diagnostics)) return { validation, diagnostics, ok: false };
-  return { validation, render, renderDiff: diffRendered(snapshot, render.files), diagnostics, ok: true };
+  if (hasErrors(render.diagnostics)) return { validation, timestamps, diagnostics, ok: false };
+  return {
+    validation,
+    timestamps,
+    render,
+    renderDiff: diffRendered(snapshot, render.files),
+    diagnostics,
+    ok: true
+  };
 }
 var isRenderCurrent = (diff) => diff !== void 0 && diff.stale.length === 0 && diff.missing.length === 0 && diff.extra.length === 0;
 
@@ -41406,8 +41414,8 @@ var isRenderCurrent = (diff) => diff !== void 0 && diff.stale.length === 0 && di
 function planChange(base, head, options) {
   const memo = createSpecMemo();
   const before = options.checks?.base ?? checkRepo(base, { now: options.now, memo });
-  const after = options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [timestampsOf(base)], memo });
-  const afterFragments = after.render?.fragments ?? provisionalFragments(base, head, before.render?.fragments ?? [], after.validation, options.now);
+  const after = options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [before.timestamps], memo });
+  const afterFragments = after.render?.fragments ?? provisionalFragments(head, before, after, options.now);
   const clusterNames = /* @__PURE__ */ new Set([
     ...before.validation.model.clusters.keys(),
     ...after.validation.model.clusters.keys()
@@ -41440,13 +41448,11 @@ function planChange(base, head, options) {
   };
 }
 var keyOf = (f3) => `${f3.user}/${f3.suffix}`;
-function provisionalFragments(base, head, baseFragments, validation, now) {
-  const rendered = renderFragments(validation.model, {
-    now,
-    timestamps: [timestampsOf(base), timestampsOf(head)]
-  });
-  const valid = new Set(validation.model.models.map((m2) => m2.file));
-  const kept = baseFragments.filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
+function provisionalFragments(head, before, after, now) {
+  const { model } = after.validation;
+  const rendered = renderFragments(model, { now, timestamps: [before.timestamps, after.timestamps] });
+  const valid = new Set(model.models.map((m2) => m2.file));
+  const kept = (before.render?.fragments ?? []).filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
   return [...rendered.fragments, ...kept];
 }
 function planCluster(cluster2, oldCluster, old, now, users2, oldUsers) {
@@ -45359,13 +45365,11 @@ async function analyse(ctx) {
     readCommitSnapshot(ctx.workspace, treeSha),
     base ? readCommitSnapshot(ctx.workspace, base) : Promise.resolve(emptySnapshot())
   ]);
-  const baseTimestamps = timestampsOf(baseSnapshot);
   const memo = createSpecMemo();
+  const baseCheck = checkRepo(baseSnapshot, { now, memo });
+  const baseTimestamps = baseCheck.timestamps;
   const check2 = checkRepo(head, { now, timestamps: [baseTimestamps], blame: new Set(changed), memo });
-  const plan = planChange(baseSnapshot, head, {
-    now,
-    checks: { base: checkRepo(baseSnapshot, { now, memo }), head: check2 }
-  });
+  const plan = planChange(baseSnapshot, head, { now, checks: { base: baseCheck, head: check2 } });
   const found = [...check2.diagnostics, ...ownership];
   let render;
   if (check2.render && check2.renderDiff) {
@@ -45376,7 +45380,7 @@ async function analyse(ctx) {
         render: check2.render,
         diff: check2.renderDiff,
         baseTimestamps,
-        headTimestamps: timestampsOf(head)
+        headTimestamps: check2.timestamps
       })
     );
   }
@@ -45398,8 +45402,8 @@ async function headRenderChanges(ctx, analysis) {
   const head = await readCommitSnapshot(ctx.workspace, analysis.headSha);
   const check2 = checkRepo(head, { now: analysis.now, timestamps: [analysis.baseTimestamps] });
   const changes = /* @__PURE__ */ new Map();
-  if (!check2.render) return changes;
-  const diff = diffRendered(head, check2.render.files);
+  if (!check2.render || !check2.renderDiff) return changes;
+  const diff = check2.renderDiff;
   for (const path of [...diff.stale, ...diff.missing]) changes.set(path, check2.render.files.get(path));
   for (const path of diff.extra) changes.set(path, null);
   return changes;

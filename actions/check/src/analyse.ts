@@ -2,11 +2,9 @@ import {
   checkRepo,
   createSpecMemo,
   CODEOWNERS_FILE,
-  diffRendered,
   hasErrors,
   planChange,
   sortDiagnostics,
-  timestampsOf,
   USERS_FILE,
   validateRepo,
   type Diagnostic,
@@ -102,14 +100,12 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
     readCommitSnapshot(ctx.workspace, treeSha),
     base ? readCommitSnapshot(ctx.workspace, base) : Promise.resolve(emptySnapshot()),
   ]);
-  const baseTimestamps = timestampsOf(baseSnapshot);
   // Base and head share almost every spec: one memo validates each unchanged file once.
   const memo = createSpecMemo();
+  const baseCheck = checkRepo(baseSnapshot, { now, memo });
+  const baseTimestamps = baseCheck.timestamps;
   const check = checkRepo(head, { now, timestamps: [baseTimestamps], blame: new Set(changed), memo });
-  const plan = planChange(baseSnapshot, head, {
-    now,
-    checks: { base: checkRepo(baseSnapshot, { now, memo }), head: check },
-  });
+  const plan = planChange(baseSnapshot, head, { now, checks: { base: baseCheck, head: check } });
   const found: Diagnostic[] = [...check.diagnostics, ...ownership];
   let render: Analysis["render"];
   if (check.render && check.renderDiff) {
@@ -120,7 +116,7 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
         render: check.render,
         diff: check.renderDiff,
         baseTimestamps,
-        headTimestamps: timestampsOf(head),
+        headTimestamps: check.timestamps,
       }),
     );
   }
@@ -150,8 +146,8 @@ export async function headRenderChanges(
   const head = await readCommitSnapshot(ctx.workspace, analysis.headSha);
   const check = checkRepo(head, { now: analysis.now, timestamps: [analysis.baseTimestamps] });
   const changes = new Map<string, string | null>();
-  if (!check.render) return changes;
-  const diff = diffRendered(head, check.render.files);
+  if (!check.render || !check.renderDiff) return changes;
+  const diff = check.renderDiff;
   for (const path of [...diff.stale, ...diff.missing]) changes.set(path, check.render.files.get(path)!);
   for (const path of diff.extra) changes.set(path, null);
   return changes;
