@@ -14,7 +14,13 @@ import {
   sortDiagnostics,
   type RuleId,
 } from "./rules";
-import type { Diagnostic, DiagnosticCode, ModelSpec, RepoModel } from "./types";
+import {
+  UnreadableFileError,
+  type Diagnostic,
+  type DiagnosticCode,
+  type ModelSpec,
+  type RepoModel,
+} from "./types";
 import { validateRepo } from "./validate";
 
 // One scenario per rule, keyed by RuleId so the compiler refuses a new rule without one. Each scenario
@@ -129,10 +135,40 @@ const SCENARIOS: Record<RuleId, Scenario> = {
       validate({ [S]: { path: S, kind: "symlink", bytes: new TextEncoder().encode("../bob/t.yaml") } }),
     at: [at(S, 1, 1)],
   },
+  "special-file": {
+    run: () => validate({ [S]: { path: S, kind: "other", bytes: new Uint8Array() } }),
+    at: [at(S, 1, 1)],
+  },
+  "file-unreadable": {
+    run: () =>
+      validate({
+        [S]: {
+          path: S,
+          kind: "file",
+          get bytes(): Uint8Array {
+            throw new UnreadableFileError(`cannot read ${S}: EACCES`);
+          },
+        },
+      }),
+    at: [at(S, 1, 1)],
+  },
+  "missing-file": {
+    // A cluster folder whose settings file has the wrong name would otherwise be ignored.
+    run: () => validate({ "clusters/gpu2/cluster.yml": clusterText() }),
+    at: [at("clusters/gpu2/cluster.yml", 1, 1)],
+  },
   ownership: { external: "raised by the pull-request check (who may change which files), not by the core" },
   "duplicate-model": {
     run: () => validate({ [S]: SRC, "models/alice/t.yml": SRC }),
-    at: [at("models/alice/t.yml", 1, 1)],
+    at: [at(S, 1, 1), at("models/alice/t.yml", 1, 1)],
+  },
+  "duplicate-deployment-name": {
+    run: () =>
+      validate({
+        "models/alice/q.b.yaml": "model_id: q.b\nmodel_source: $HOME/common/hf/t\n",
+        "models/alice/q_b.yaml": "model_id: q_b\nmodel_source: $HOME/common/hf/t\n",
+      }),
+    at: [at("models/alice/q.b.yaml", 1, 1), at("models/alice/q_b.yaml", 1, 1)],
   },
   "duplicate-served-name": {
     // Unreachable through validateRepo (user + suffix is unique there); the render still guards it.
@@ -165,7 +201,7 @@ const SCENARIOS: Record<RuleId, Scenario> = {
         "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 4, gpus_per_node: 4 }),
         [S]: `${SRC}num_replicas: 5\n`,
       }),
-    at: [at("clusters/h1/cluster.yaml", 1, 1)],
+    at: [at("clusters/h1/cluster.yaml", 3, 7)],
   },
   "user-quota": {
     run: () => validate({ "models/bob/t.yaml": `${SRC}num_replicas: 5\n` }),
@@ -179,7 +215,7 @@ const SCENARIOS: Record<RuleId, Scenario> = {
         "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 12, gpus_per_node: 4 }),
         [S]: `${SRC}num_replicas: 4\ngpus_per_replica: 3\n`,
       }),
-    at: [at("clusters/h1/cluster.yaml", 1, 1)],
+    at: [at("clusters/h1/cluster.yaml", 3, 7)],
     severity: "warning",
   },
 };

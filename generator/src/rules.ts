@@ -29,6 +29,8 @@ export const RULES = {
   "accelerator-unknown": "E400",
   "template-invalid": "E400",
   "spec-location": "E400",
+  "missing-file": "E400",
+  "file-unreadable": "E400",
   // E403: forbidden.
   "model-source-outside-roots": "E403",
   "model-source-other-user": "E403",
@@ -39,10 +41,12 @@ export const RULES = {
   "engine-kwarg-platform": "E403",
   "engine-kwarg-denied": "E403",
   symlink: "E403",
+  "special-file": "E403",
   ownership: "E403",
   // E409: conflicts.
   "duplicate-model": "E409",
   "duplicate-served-name": "E409",
+  "duplicate-deployment-name": "E409",
   "multiple-default-clusters": "E409",
   // The committed output no longer matches its source (the Action's render and CODEOWNERS checks).
   "render-stale": "E409",

@@ -5,11 +5,17 @@
 export interface SnapshotFile {
   /** Path relative to the repository root, always with "/" separators. */
   readonly path: string;
-  /** A symlink is data too: the core refuses it under models/ without following it. */
-  readonly kind: "file" | "symlink" | "other";
+  /**
+   * A symlink is data too: the core refuses it under models/ without following it. "other" is a FIFO, socket
+   * or device; "unreadable" a file or folder the reader was not allowed to read (bytes: the reason).
+   */
+  readonly kind: "file" | "symlink" | "other" | "unreadable";
   /** Raw bytes (for a symlink, its target). Kept as bytes so non-UTF-8 input is caught, not mangled. */
   readonly bytes: Uint8Array;
 }
+
+/** A snapshot's file whose bytes cannot be read (permissions, a folder swapped in): reported, never fatal. */
+export class UnreadableFileError extends Error {}
 
 /**
  * The repository as the core sees it: only `models/**` and `clusters/**` matter. The same type comes from the

@@ -112,7 +112,7 @@ describe("global rules", () => {
       }),
     );
     expect(over.diagnostics.map(where)).toEqual([
-      { file: "clusters/h1/cluster.yaml", line: 1, column: 1, code: "E422", rule: "cluster-capacity" },
+      { file: "clusters/h1/cluster.yaml", line: 3, column: 7, code: "E422", rule: "cluster-capacity" },
     ]);
     expect(over.diagnostics[0]!.message).toBe("cluster h1 has 8 GPUs; its models would need 9");
   });
@@ -327,7 +327,11 @@ describe("one bad file never hides another's diagnostics", () => {
 
   it("does not invent quota errors when models/users.yaml is missing", () => {
     const result = validateRepo(bare({ "models/users.yaml": null, "models/alice/a.yaml": specText("a") }));
-    expect(result.diagnostics.map((d) => d.rule)).toEqual(["unregistered-user"]);
+    // The missing registry is said once, on its own path; the folder cannot be checked without it.
+    expect(result.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
+      "models/alice/a.yaml unregistered-user",
+      "models/users.yaml missing-file",
+    ]);
     expect(result.diagnostics[0]!.message).toContain("models/users.yaml is missing or invalid");
   });
 });
@@ -496,7 +500,7 @@ describe("classifyPath", () => {
       }),
     );
     expect(result.diagnostics.map((d) => `${d.file} ${d.code} ${d.rule}`)).toEqual([
-      "models/alice/dev E403 symlink",
+      "models/alice/dev E403 special-file",
       "models/alice/notes.txt E400 spec-location",
     ]);
   });

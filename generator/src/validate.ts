@@ -1,5 +1,14 @@
+import { deploymentBaseName } from "./layout";
 import { diagnostic, hasErrors, sortDiagnostics } from "./rules";
-import type { ClusterConfig, Diagnostic, ModelSpec, RepoSnapshot, SnapshotFile, Validation } from "./types";
+import {
+  UnreadableFileError,
+  type ClusterConfig,
+  type Diagnostic,
+  type ModelSpec,
+  type RepoSnapshot,
+  type SnapshotFile,
+  type Validation,
+} from "./types";
 import { checkDefaults, parseCluster, parseUsers, USERS_FILE } from "./validate-config";
 import { modelGpus, sha256, validateSpec, type SpecResult } from "./validate-spec";
 import { parseYamlFile } from "./yaml-source";
@@ -117,41 +126,69 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   const specFiles: Array<{ file: SnapshotFile; user: string; suffix: string }> = [];
   const clusterFiles: Array<{ file: SnapshotFile; cluster: string }> = [];
 
+  const clusterFolders = new Map<string, string[]>();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (file.kind !== "file") {
-      // A link could point a spec or a cluster's settings anywhere on the machine that reads the repository.
-      const top = file.path.split("/")[0];
-      diagnostics.push(
-        diagnostic(
-          "symlink",
-          file.path,
-          TOP,
-          `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under ${top}/: commit the file itself`,
-        ),
-      );
+      diagnostics.push(notRegular(file));
       continue;
     }
-    if (where.role === "misplaced")
+    if (where.role === "misplaced") {
       diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
+      continue;
+    }
+    if (where.role === "cluster-file") {
+      clusterFolders.set(where.cluster, [...(clusterFolders.get(where.cluster) ?? []), file.path]);
+      continue;
+    }
+    if (where.role !== "spec" && where.role !== "cluster" && where.role !== "users") continue;
+    // The few files validation reads must be readable; an unreadable one is reported, never fatal.
+    const unreadable = readProblem(file);
+    if (unreadable) diagnostics.push(unreadable);
     else if (where.role === "spec") specFiles.push({ file, user: where.user, suffix: where.suffix });
-    else if (where.role === "cluster" && file.kind === "file")
-      clusterFiles.push({ file, cluster: where.cluster });
+    else if (where.role === "cluster") clusterFiles.push({ file, cluster: where.cluster });
+  }
+  // A cluster folder with settings files but no cluster.yaml (a cluster.yml, say) would be silently ignored.
+  for (const [cluster, paths] of clusterFolders) {
+    if (clusterFiles.some((c) => c.cluster === cluster)) continue;
+    for (const path of paths)
+      diagnostics.push(
+        diagnostic(
+          "missing-file",
+          path,
+          TOP,
+          `clusters/${cluster}/ has no cluster.yaml, so ${path} is not used: a cluster's settings live in clusters/${cluster}/cluster.yaml`,
+        ),
+      );
   }
 
-  const usersResult = parseUsers(snapshot.files.get(USERS_FILE));
+  const usersFile = snapshot.files.get(USERS_FILE);
+  const usersResult = parseUsers(
+    usersFile?.kind === "file" && !diagnostics.some((d) => d.file === USERS_FILE) ? usersFile : undefined,
+  );
   diagnostics.push(...usersResult.diagnostics);
   const users = usersResult.users;
+  if (!usersFile && specFiles.length > 0)
+    diagnostics.push(
+      diagnostic(
+        "missing-file",
+        USERS_FILE,
+        TOP,
+        "models/users.yaml is missing: it registers every user whose folder is under models/",
+      ),
+    );
 
   const clusters = new Map<string, ClusterConfig>();
   const broken = new Set<string>();
   const defaultAt = new Map<string, { line: number; column: number }>();
+  const gpusAt = new Map<string, { line: number; column: number }>();
   for (const { file, cluster } of clusterFiles.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
     const result = parseCluster(cluster, file);
     diagnostics.push(...result.diagnostics);
     if (result.cluster) clusters.set(cluster, result.cluster);
     else broken.add(cluster);
     if (result.defaultAt) defaultAt.set(cluster, result.defaultAt);
+    if (result.gpusAt) gpusAt.set(cluster, result.gpusAt);
   }
   const defaultsProblems = checkDefaults([...clusters.values()], defaultAt);
   diagnostics.push(...defaultsProblems);
@@ -166,6 +203,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
 
   // One model per (user, suffix), also across .yaml/.yml and letter case.
   const seen = new Map<string, string>();
+  const deployments = new Map<string, string>();
   const models: ModelSpec[] = [];
   specFiles.sort((a, b) => (a.file.path < b.file.path ? -1 : 1));
   for (const { file, user, suffix } of specFiles) {
@@ -182,16 +220,35 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     const identity = `${user}/${suffix.toLowerCase()}`;
     const first = seen.get(identity);
     if (first !== undefined) {
-      diagnostics.push(
-        diagnostic(
-          "duplicate-model",
-          file.path,
-          TOP,
-          `${file.path} and ${first} define the same model: keep one file`,
-        ),
-      );
+      // On both files: whichever one a change (or a PATH given to validate) names, the conflict shows there.
+      for (const [at, other] of [
+        [file.path, first],
+        [first, file.path],
+      ] as const)
+        diagnostics.push(
+          diagnostic("duplicate-model", at, TOP, `${at} and ${other} define the same model: keep one file`),
+        );
       continue;
     }
+    // Ray names a deployment after the served name with "." -> "_": q.b and q_b would be one deployment.
+    const deploymentKey = `${user}/${deploymentBaseName(suffix.toLowerCase())}`;
+    const sameDeployment = deployments.get(deploymentKey);
+    if (sameDeployment !== undefined) {
+      for (const [at, other] of [
+        [file.path, sameDeployment],
+        [sameDeployment, file.path],
+      ] as const)
+        diagnostics.push(
+          diagnostic(
+            "duplicate-deployment-name",
+            at,
+            TOP,
+            `${at} and ${other} would get the same Ray deployment name (Ray turns "." into "_"): rename one`,
+          ),
+        );
+      continue;
+    }
+    deployments.set(deploymentKey, file.path);
     seen.set(identity, file.path);
     const digest = sha256(file.bytes);
     const key = `${file.path}\0${digest}\0${clustersKey}`;
@@ -219,9 +276,47 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
           : "/model_id";
     return doc.keyAt(key);
   };
-  diagnostics.push(...checkBudgets(models, clusters, users?.users, options.blame, sizeAt));
+  diagnostics.push(
+    ...checkBudgets(models, clusters, users?.users, options.blame, sizeAt, (c) => gpusAt.get(c) ?? TOP),
+  );
   const sorted = sortDiagnostics(diagnostics);
   return { model: { users, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
+}
+
+/** A symlink, a FIFO or device, or a folder that could not be listed: never followed, always reported. */
+function notRegular(file: SnapshotFile): Diagnostic {
+  const top = file.path.split("/")[0];
+  if (file.kind === "unreadable")
+    return diagnostic(
+      "file-unreadable",
+      file.path,
+      TOP,
+      `${Buffer.from(file.bytes).toString()}: check its permissions`,
+    );
+  if (file.kind === "symlink")
+    return diagnostic(
+      "symlink",
+      file.path,
+      TOP,
+      `symlinks are not allowed under ${top}/: commit the file itself`,
+    );
+  return diagnostic(
+    "special-file",
+    file.path,
+    TOP,
+    `${file.path} is not a regular file (a FIFO, socket or device): only regular files are allowed under ${top}/`,
+  );
+}
+
+/** Reading a working-tree file can fail (permissions); git snapshots always have the bytes. */
+function readProblem(file: SnapshotFile): Diagnostic | undefined {
+  try {
+    void file.bytes;
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof UnreadableFileError)) throw error;
+    return diagnostic("file-unreadable", file.path, TOP, `${error.message}: check its permissions`);
+  }
 }
 
 /** Capacity per cluster, quota per user and cluster, and whether replicas pack onto whole nodes. */
@@ -231,14 +326,16 @@ function checkBudgets(
   users: ReadonlyMap<string, { gpu_quota: number }> | undefined,
   blame: ReadonlySet<string> | undefined,
   sizeAt: (spec: ModelSpec) => { line: number; column: number },
+  capacityAt: (cluster: string) => { line: number; column: number },
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const cluster of clusters.values()) {
     const here = models.filter((m) => m.clusters.includes(cluster.name));
     const total = here.reduce((sum, m) => sum + modelGpus(m), 0);
-    const blamed = here.filter((m) => blame?.has(m.file));
+    // A change (or a PATH) that names the cluster.yaml itself sees the problem there, not on every spec.
+    const blamed = blame?.has(cluster.file) ? [] : here.filter((m) => blame?.has(m.file));
     const at = (rule: "cluster-capacity" | "packing", message: string) => {
-      if (blamed.length === 0) out.push(diagnostic(rule, cluster.file, TOP, message));
+      if (blamed.length === 0) out.push(diagnostic(rule, cluster.file, capacityAt(cluster.name), message));
       else for (const m of blamed) out.push(diagnostic(rule, m.file, sizeAt(m), message));
     };
     if (total > cluster.gpus) {

@@ -164,7 +164,7 @@ describe("validate", () => {
     write(dir, "models/alice/big.yaml", specText("big", { num_replicas: 5, gpus_per_replica: 5 }));
     const { status, stdout } = cli(["validate", "--repo", dir]);
     expect(status).toBe(0);
-    expect(stdout).toContain("clusters/h1/cluster.yaml:1:1  warning E422 packing  ");
+    expect(stdout).toContain("clusters/h1/cluster.yaml:3:7  warning E422 packing  ");
     expect(stdout).toContain("0 errors, 1 warning");
   });
 
@@ -175,6 +175,32 @@ describe("validate", () => {
     const bob = cli(["validate", "models/bob"], dir);
     expect(bob.status).toBe(1);
     expect(bob.stdout).toContain("models/bob/bad.yaml:2:15  E403 model-source-outside-roots");
+  });
+
+  it("shows a named file the global problems it takes part in, so a PATH never turns them into ok", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/alice/dup.yaml", specText("dup"));
+    write(dir, "models/alice/dup.yml", specText("dup"));
+    const dup = cli(["validate", "models/alice/dup.yaml"], dir);
+    expect(dup.status).toBe(1);
+    expect(dup.stdout).toContain("models/alice/dup.yaml:1:1  E409 duplicate-model");
+    expect(dup.stdout).toContain("1 more diagnostic in files outside models/alice/dup.yaml");
+    rmSync(join(dir, "models/alice/dup.yml"));
+    write(dir, "models/users.yaml", "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n");
+    write(dir, "models/alice/big.yaml", specText("big", { num_replicas: 40 }));
+    // From anywhere: a relative PATH is taken from --repo when it is not under the current directory.
+    const big = cli(["validate", "--repo", dir, "--json", "models/alice/big.yaml"]);
+    expect(big.status).toBe(1);
+    const found = (JSON.parse(big.stdout) as { diagnostics: Diagnostic[] }).diagnostics;
+    expect(found.map((d) => `${d.file}:${d.line} ${d.rule}`)).toEqual([
+      "models/alice/big.yaml:3 cluster-capacity",
+    ]);
+    // Naming the cluster's settings shows the problem there instead of on every spec.
+    const cluster = cli(["validate", "--repo", dir, "clusters/h1/cluster.yaml"]);
+    expect(cluster.stdout).toContain("clusters/h1/cluster.yaml:3:7  E422 cluster-capacity");
+    const typo = cli(["validate", "--repo", dir, "models/alice/bgi.yaml"]);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain("models/alice/bgi.yaml does not exist");
   });
 
   it("treats `validate .` as the whole repository and refuses paths outside it", () => {

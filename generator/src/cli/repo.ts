@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { relative, resolve, sep } from "node:path";
+import { existsSync, lstatSync } from "node:fs";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { readWorkingTree } from "../io/working-tree";
 import type { RepoSnapshot } from "../types";
 import { UsageError } from "./errors";
@@ -19,6 +19,29 @@ export function loadRepo(repo: string | undefined): LoadedRepo {
   }
   return { root, snapshot: readWorkingTree(root) };
 }
+
+/**
+ * A PATH given on the command line, in the repository-relative form diagnostics use ("" for the root). A
+ * relative path is taken from the current directory when it lies in the repository, else from the
+ * repository (`--repo DIR models/alice` from anywhere). It must exist (a typo would otherwise print "ok").
+ */
+export function pathInRepo(root: string, path: string): string {
+  const inside = (p: string) => p !== ".." && !p.startsWith("../") && !isAbsolute(p);
+  let candidate = repoRelative(root, path);
+  if (!inside(candidate) && !isAbsolute(path)) candidate = repoRelative(root, resolve(root, path));
+  if (!inside(candidate)) throw new UsageError(`${path} is not inside the repository ${root}`);
+  if (!lexists(resolve(root, candidate))) throw new UsageError(`${path} does not exist in ${root}`);
+  return candidate;
+}
+
+const lexists = (p: string): boolean => {
+  try {
+    lstatSync(p);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** A path given on the command line, as the repository-relative form diagnostics use. */
 export function repoRelative(root: string, path: string): string {

@@ -1,10 +1,9 @@
-import { isAbsolute } from "node:path";
 import { validateRepo } from "../validate";
 import { parse } from "./args";
 import { UsageError } from "./errors";
 import type { Command } from "./command";
 import { formatDiagnostics } from "./output";
-import { loadRepo, repoRelative } from "./repo";
+import { loadRepo, pathInRepo } from "./repo";
 
 export const validateCommand: Command = {
   summary: "Check every spec, models/users.yaml and clusters/*/cluster.yaml; print diagnostics.",
@@ -13,7 +12,9 @@ export const validateCommand: Command = {
   --repo DIR  the repository (default: the current directory)
   --json      print {"ok": bool, "diagnostics": [{file, line, column, severity, code, rule, message}]}
   PATH...     only report diagnostics of these files or folders (the whole tree is still validated:
-              capacity, quotas and names are global)
+              capacity and quota problems the named specs contribute to are reported on them, and
+              conflicts on both files). A relative PATH is taken from the current directory, or else
+              from --repo; a PATH that does not exist is a usage error.
 
 Exit: 0 valid (warnings allowed), 1 errors, 2 usage or internal error.`,
   async run(argv) {
@@ -23,26 +24,33 @@ Exit: 0 valid (warnings allowed), 1 errors, 2 usage or internal error.`,
       true,
     );
     const { root, snapshot } = loadRepo(values.repo);
-    const result = validateRepo(snapshot);
-    const only = positionals.map((p) => repoRelative(root, p));
-    // A path outside the repository would match nothing and turn every error into "ok".
-    const outside = positionals.find(
-      (_, i) => only[i] === ".." || only[i]!.startsWith("../") || isAbsolute(only[i]!),
-    );
-    if (outside !== undefined) throw new UsageError(`${outside} is not inside the repository ${root}`);
+    const only = positionals.map((p) => pathInRepo(root, p));
     // "" is the repository itself (`validate .`): everything.
     const covers = (p: string, file: string) => p === "" || file === p || file.startsWith(`${p}/`);
+    // Global problems (capacity, quota) are reported on the named specs that contribute to them.
+    const named =
+      only.length === 0
+        ? undefined
+        : new Set([...snapshot.files.keys()].filter((f) => only.some((p) => covers(p, f))));
+    const result = validateRepo(snapshot, named ? { blame: named } : {});
     const shown =
       only.length === 0
         ? result.diagnostics
         : result.diagnostics.filter((d) => only.some((p) => covers(p, d.file)));
+    const elsewhere = result.diagnostics.length - shown.length;
     const ok = !shown.some((d) => d.severity === "error");
     if (values.json) process.stdout.write(`${JSON.stringify({ ok, diagnostics: shown }, null, 2)}\n`);
-    else if (shown.length > 0) process.stdout.write(formatDiagnostics(shown));
-    else
-      process.stdout.write(
-        `ok: ${result.model.models.length} models, ${result.model.clusters.size} clusters\n`,
-      );
+    else {
+      if (shown.length > 0) process.stdout.write(formatDiagnostics(shown));
+      else
+        process.stdout.write(
+          `ok: ${result.model.models.length} models, ${result.model.clusters.size} clusters\n`,
+        );
+      if (elsewhere > 0)
+        process.stdout.write(
+          `(${elsewhere} more ${elsewhere === 1 ? "diagnostic" : "diagnostics"} in files outside ${positionals.join(", ")}: run validate without a PATH to see them)\n`,
+        );
+    }
     return ok ? 0 : 1;
   },
 };

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { RepoSnapshot, SnapshotFile } from "../types";
+import { UnreadableFileError, type RepoSnapshot, type SnapshotFile } from "../types";
 
 /** The folders the core reads; everything else in a repository is the tool's own business. */
 export const SNAPSHOT_ROOTS = ["models", "clusters"] as const;
@@ -19,8 +19,10 @@ class WorkingTreeFile implements SnapshotFile {
     try {
       return (this.#bytes ??= readFileSync(`${this.root}/${this.path}`));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-      throw new Error(`${this.path} was removed while serve-gitops read the repository: run it again`);
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT")
+        throw new Error(`${this.path} was removed while serve-gitops read the repository: run it again`);
+      throw new UnreadableFileError(`cannot read ${this.path}: ${code ?? (error as Error).message}`);
     }
   }
 }
@@ -37,7 +39,17 @@ export function readWorkingTree(directory: string): RepoSnapshot {
     try {
       entries = readdirSync(`${root}/${relative}`, { withFileTypes: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      // A folder that cannot be listed is reported on, not fatal: the rest of the tree is still checked.
+      if (relative.includes("/") || code === "EACCES" || code === "EPERM") {
+        files.set(relative, {
+          path: relative,
+          kind: "unreadable",
+          bytes: Buffer.from(`cannot list ${relative}/: ${code ?? "error"}`),
+        });
+        return;
+      }
       throw error;
     }
     for (const entry of entries) {
