@@ -1,6 +1,5 @@
 import { validateRepo } from "../validate";
 import { parse } from "./args";
-import { UsageError } from "./errors";
 import type { Command } from "./command";
 import { formatDiagnostics } from "./output";
 import { loadRepo, pathInRepo } from "./repo";
