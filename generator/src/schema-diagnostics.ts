@@ -24,18 +24,51 @@ export function schemaDiagnostics(
   const out = new Map<string, Diagnostic>();
   for (const error of errors) {
     const d = toDiagnostic(doc, error, knownFields);
-    const key = `${d.line}:${d.column}:${d.rule}`;
+    if (!d) continue;
+    const key = `${d.line}:${d.column}:${d.rule}:${d.message}`;
     if (!out.has(key)) out.set(key, d);
   }
   return [...out.values()];
 }
 
-function toDiagnostic(doc: YamlDoc, error: ErrorObject, knownFields: readonly string[]): Diagnostic {
+function toDiagnostic(
+  doc: YamlDoc,
+  error: ErrorObject,
+  knownFields: readonly string[],
+): Diagnostic | undefined {
   const path = error.instancePath;
   const where = path === "" ? "the document" : `\`${path.slice(1).replace(/\//g, ".")}\``;
   const within = path === "" ? "at the top level" : `in ${where}`;
   const params = error.params as Record<string, unknown>;
+  // A key failing `propertyNames`: ajv reports the inner failure with the key's name, then a wrapper.
+  const propertyName = (error as ErrorObject & { propertyName?: string }).propertyName;
+  if (propertyName !== undefined)
+    return diagnostic(
+      ruleForSchemaError(error.keyword, path),
+      doc.file,
+      doc.keyAt(`${path}/${escapePointer(propertyName)}`),
+      `key \`${propertyName}\` ${within} ${error.message ?? "is invalid"}`,
+    );
   switch (error.keyword) {
+    case "propertyNames":
+      return undefined;
+    case "uniqueItems": {
+      const later = Math.max(Number(params.i), Number(params.j));
+      const earlier = Math.min(Number(params.i), Number(params.j));
+      return diagnostic(
+        ruleForSchemaError(error.keyword, path),
+        doc.file,
+        doc.valueAt(`${path}/${later}`),
+        `${where} lists the same value twice (items ${earlier + 1} and ${later + 1}): keep one`,
+      );
+    }
+    case "maxProperties":
+      return diagnostic(
+        ruleForSchemaError(error.keyword, path),
+        doc.file,
+        doc.keyAt(path),
+        `${where} ${error.message ?? "is invalid"}`,
+      );
     case "additionalProperties": {
       const field = String(params.additionalProperty);
       const pointer = `${path}/${escapePointer(field)}`;

@@ -515,3 +515,33 @@ describe("classifyPath", () => {
     ]);
   });
 });
+
+describe("schema problems point at the offending key or item", () => {
+  const at = (result: Validation) =>
+    result.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.message}`);
+
+  it("names every key that breaks propertyNames, on its own line", () => {
+    const users =
+      "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 8}\n  Carol-X: {github: [c], gpu_quota: 1}\n  Dan-Y: {github: [d], gpu_quota: 1}\n";
+    const result = validateRepo(withFiles({ "models/users.yaml": users }));
+    expect(at(result).filter((m) => m.startsWith("models/users.yaml"))).toEqual([
+      'models/users.yaml:4:3 key `Carol-X` in `users` must match pattern "^[a-z][a-z0-9_]{0,31}$"',
+      'models/users.yaml:5:3 key `Dan-Y` in `users` must match pattern "^[a-z][a-z0-9_]{0,31}$"',
+    ]);
+  });
+
+  it("reports every missing field, the repeated item and too many labels where they are", () => {
+    const labels = Array.from({ length: 33 }, (_, i) => `  l${i}: x\n`).join("");
+    const result = validateRepo(
+      bare({
+        "models/alice/t.yaml": `model_id: t\nmodel_source: $HOME/common/hf/t\nautoscaling: {}\nclusters: [h1, h1]\nlabels:\n${labels}`,
+      }),
+    );
+    expect(at(result)).toEqual([
+      "models/alice/t.yaml:3:1 missing required field `min_replicas` in `autoscaling`",
+      "models/alice/t.yaml:3:1 missing required field `max_replicas` in `autoscaling`",
+      "models/alice/t.yaml:4:16 `clusters` lists the same value twice (items 1 and 2): keep one",
+      "models/alice/t.yaml:5:1 `labels` must NOT have more than 32 properties",
+    ]);
+  });
+});
