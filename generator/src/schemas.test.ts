@@ -6,7 +6,7 @@ import accelerators from "../../schemas/ray-accelerators.json";
 import engineArgs from "../../schemas/vllm-engine-args.json";
 import { FIXTURES } from "../test-fixtures/helpers";
 import { AJV_OPTIONS, OUTPUT, validatorsSource } from "../scripts/generate-validators.mjs";
-import { SCHEMA_IDS, schemaErrors, type SchemaName } from "./schemas";
+import { isKnownAccelerator, SCHEMA_IDS, schemaErrors, type SchemaName } from "./schemas";
 
 // Every schema in schemas/ compiles under ajv's strict 2020 mode, accepts the repository's own examples and
 // refuses an invalid fixture (generator/test-fixtures/invalid/<schema>.yaml).
@@ -112,6 +112,15 @@ describe("schemas/", () => {
 describe("catalogs", () => {
   it("Ray's accelerator list holds the example clusters' types", () => {
     expect(accelerators.accelerators).toEqual(expect.arrayContaining(["H20", "L4", "A100", "H100"]));
+  });
+
+  it("accepts the names Ray Serve LLM rewrites (A10 -> A10G), and nothing it would refuse", () => {
+    expect(isKnownAccelerator("A10")).toBe(true);
+    expect(isKnownAccelerator("A10G")).toBe(true);
+    expect(isKnownAccelerator("H2O")).toBe(false);
+    // An alias counts only when its target is a known type, and inherited keys are no aliases.
+    expect(isKnownAccelerator("constructor")).toBe(false);
+    expect(isKnownAccelerator("toString")).toBe(false);
   });
 
   it("the vLLM engine argument catalog records its vLLM version", () => {

@@ -37,5 +37,9 @@ export const SCHEMA_IDS: Record<SchemaName, string> = {
 };
 
 const KNOWN_ACCELERATORS = new Set<string>(accelerators.accelerators);
-export const isKnownAccelerator = (name: string): boolean => KNOWN_ACCELERATORS.has(name);
+/** Ray Serve LLM rewrites these names before its check ("A10" -> "A10G"), so they are accepted as written. */
+const ACCELERATOR_ALIASES: Readonly<Record<string, string>> = accelerators.aliases;
+export const isKnownAccelerator = (name: string): boolean =>
+  KNOWN_ACCELERATORS.has(name) ||
+  (Object.hasOwn(ACCELERATOR_ALIASES, name) && KNOWN_ACCELERATORS.has(ACCELERATOR_ALIASES[name]!));
 export const knownAccelerators = (): string[] => [...KNOWN_ACCELERATORS];
