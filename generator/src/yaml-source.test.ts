@@ -129,4 +129,13 @@ describe("positionOf", () => {
     expect(positionOf("ab\ncd", 99)).toEqual({ line: 2, column: 3 });
     expect(positionOf("ab", -5)).toEqual({ line: 1, column: 1 });
   });
+
+  it("breaks lines where YAML does: LF, CRLF and a lone CR", () => {
+    expect(positionOf("a\rb\r\nc\nd", 2)).toEqual({ line: 2, column: 1 });
+    expect(positionOf("a\rb\r\nc\nd", 5)).toEqual({ line: 3, column: 1 });
+    expect(positionOf("a\rb\r\nc\nd", 7)).toEqual({ line: 4, column: 1 });
+    const cr = "model_id: cr\rmodel_source: $HOME/x\rnum_replicas: 0\r";
+    const parsed = parseYamlFile("models/bob/cr.yaml", new TextEncoder().encode(cr));
+    expect(parsed.ok && parsed.doc.valueAt("/num_replicas")).toEqual({ line: 3, column: 15 });
+  });
 });

@@ -179,6 +179,17 @@ export function positionOf(text: string, offset: number): Position {
   const end = Math.max(0, Math.min(offset, text.length));
   let line = 1;
   let lineStart = 0;
+  // YAML breaks lines at LF, CRLF and a lone CR; our files use LF, so the scan for CR runs only when needed.
+  if (text.lastIndexOf("\r", end) !== -1) {
+    for (let i = 0; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return { line, column: end - lineStart + 1 };
+  }
   for (let i = text.indexOf("\n"); i !== -1 && i < end; i = text.indexOf("\n", i + 1)) {
     line++;
     lineStart = i + 1;
