@@ -112,6 +112,10 @@ describe("suggest", () => {
     ["num_replica", ["num_replicas", "gpus_per_replica"], "num_replicas"],
     ["modle_id", ["model_id", "model_source"], "model_id"],
     ["xyz", ["model_id"], undefined],
+    // Letter case and vLLM's command-line dashes cost nothing.
+    ["MAX_MODEL_LEN", ["max_model_len", "max_num_seqs"], "max_model_len"],
+    ["max-model-len", ["max_model_len", "max_num_seqs"], "max_model_len"],
+    ["Max-Num-Seqs", ["max_model_len", "max_num_seqs"], "max_num_seqs"],
   ])("suggest(%j) = %j", (name, known, expected) => {
     expect(suggest(name, known)).toBe(expected);
   });

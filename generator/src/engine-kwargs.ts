@@ -32,9 +32,14 @@ export interface KwargProblem {
   readonly atValue?: boolean;
 }
 
+/**
+ * Check an owner's engine_kwargs against the platform's keys, a cluster's deny list and vLLM's catalog.
+ * `deniedBy` says where the deny list comes from, for the message ("cluster lab's engine_kwargs.deny").
+ */
 export function checkEngineKwargs(
   kwargs: Readonly<Record<string, unknown>>,
   denied: ReadonlySet<string>,
+  deniedBy = "this cluster's engine_kwargs.deny",
 ): KwargProblem[] {
   const problems: KwargProblem[] = [];
   for (const [key, value] of Object.entries(kwargs)) {
@@ -52,7 +57,7 @@ export function checkEngineKwargs(
       problems.push({
         key,
         rule: "engine-kwarg-denied",
-        message: `engine_kwargs.${key} is not allowed on this cluster (cluster.yaml engine_kwargs.deny)`,
+        message: `engine_kwargs.${key} is not allowed: ${deniedBy}`,
       });
       continue;
     }
@@ -102,13 +107,17 @@ function hasNonFinite(value: unknown): boolean {
   return false;
 }
 
-/** The closest known name by edit distance, if it is close enough to be a typo. */
+/**
+ * The closest known name by edit distance, if it is close enough to be a typo. Letter case and "-" for "_"
+ * (vLLM's command-line spelling, max-model-len) are no distance at all.
+ */
 export function suggest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  const wanted = fold(name);
   for (const candidate of known) {
     if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
-    const d = distance(name, candidate);
+    const d = distance(wanted, fold(candidate));
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
@@ -116,6 +125,8 @@ export function suggest(name: string, known: readonly string[]): string | undefi
   }
   return best;
 }
+
+const fold = (name: string): string => name.toLowerCase().replace(/-/g, "_");
 
 function distance(a: string, b: string): number {
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);

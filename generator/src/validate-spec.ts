@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import { checkEngineKwargs } from "./engine-kwargs";
 import { checkModelSource } from "./model-source";
-import { DEFAULT_SOURCE_ROOTS } from "./validate-config";
+import { DEFAULT_DENIED_KWARGS, DEFAULT_SOURCE_ROOTS } from "./validate-config";
 import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
 import { schemaErrors } from "./schemas";
@@ -157,7 +157,7 @@ export function validateSpec(
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.deny))) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.deny), cluster.deniedBy)) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d) => d.rule === problem.rule && d.message === problem.message)) continue;
         diagnostics.push(
@@ -200,6 +200,8 @@ interface TargetRules {
   readonly roots: ClusterConfig["sources"]["roots"];
   readonly allow_hub: boolean;
   readonly deny: readonly string[];
+  /** Where the deny list comes from, for the message. */
+  readonly deniedBy?: string;
 }
 
 const targetRules = (c: ClusterConfig): TargetRules => ({
@@ -208,6 +210,10 @@ const targetRules = (c: ClusterConfig): TargetRules => ({
   roots: c.sources.roots,
   allow_hub: c.sources.allow_hub,
   deny: c.engine_kwargs.deny,
+  deniedBy:
+    c.engine_kwargs.deny === DEFAULT_DENIED_KWARGS
+      ? `cluster ${c.name} uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)`
+      : `denied by cluster ${c.name}'s engine_kwargs.deny (clusters/${c.name}/cluster.yaml)`,
 });
 
 const FALLBACK_RULES: TargetRules = {

@@ -545,3 +545,28 @@ describe("schema problems point at the offending key or item", () => {
     ]);
   });
 });
+
+describe("denied engine arguments name the cluster and where its deny list comes from", () => {
+  const kwargs = "engine_kwargs:\n  trust_remote_code: true\n";
+  it("the platform's default list", () => {
+    const result = validateRepo(bare({ "models/alice/t.yaml": specText("t") + kwargs }));
+    expect(result.diagnostics.map((d) => d.message)).toEqual([
+      "engine_kwargs.trust_remote_code is not allowed: cluster h1 uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)",
+    ]);
+  });
+
+  it("the cluster's own list", () => {
+    const result = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({
+          default: true,
+          engine_kwargs: { deny: ["trust_remote_code"] },
+        }),
+        "models/alice/t.yaml": specText("t") + kwargs,
+      }),
+    );
+    expect(result.diagnostics.map((d) => d.message)).toEqual([
+      "engine_kwargs.trust_remote_code is not allowed: denied by cluster h1's engine_kwargs.deny (clusters/h1/cluster.yaml)",
+    ]);
+  });
+});
