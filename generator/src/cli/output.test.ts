@@ -18,6 +18,19 @@ afterEach(() => {
 });
 
 describe("formatDiagnostics", () => {
+  it("escapes control characters of file names and messages, so no line of output is the input's", () => {
+    const hostile = diagnostic(
+      "spec-location",
+      "models/x\n::error file=a::pwned.yaml",
+      { line: 1, column: 1 },
+      "value \u001b[31mred\u202e and \r carriage",
+    );
+    const text = formatDiagnostics([hostile], stream(false));
+    expect(text.split("\n").filter((l) => l.startsWith("::"))).toEqual([]);
+    expect(text).toContain("models/x\\u000a::error file=a::pwned.yaml:1:1  E400 spec-location");
+    expect(text).toContain("value \\u001b[31mred\\u202e and \\u000d carriage");
+  });
+
   it("prints file:line:column  code rule  message, grouped by file, with a summary", () => {
     expect(formatDiagnostics(list, stream(false))).toBe(
       [

@@ -3,6 +3,14 @@ import type { Diagnostic } from "../types";
 const useColor = (stream: NodeJS.WriteStream) => stream.isTTY === true && !process.env.NO_COLOR;
 const paint = (on: boolean, code: string, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
 
+/**
+ * Control characters (and Unicode line separators and bidi overrides) from file names or values are shown
+ * escaped: a file named "x\n::error::..." must not print a line of its own, which a CI runner would obey.
+ */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+export const printable = (text: string): string =>
+  text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 /** `file:line:column  E403 rule-id  message`, grouped by file, coloured on a TTY only. */
 export function formatDiagnostics(
   list: readonly Diagnostic[],
@@ -14,7 +22,7 @@ export function formatDiagnostics(
   for (const d of list) {
     if (d.file !== file) {
       if (file !== undefined) lines.push("");
-      lines.push(paint(color, "1", d.file));
+      lines.push(paint(color, "1", printable(d.file)));
       file = d.file;
     }
     const code = paint(
@@ -22,7 +30,9 @@ export function formatDiagnostics(
       d.severity === "error" ? "31" : "33",
       `${d.severity === "warning" ? "warning " : ""}${d.code}`,
     );
-    lines.push(`${d.file}:${d.line}:${d.column}  ${code} ${paint(color, "2", d.rule)}  ${d.message}`);
+    lines.push(
+      `${printable(d.file)}:${d.line}:${d.column}  ${code} ${paint(color, "2", d.rule)}  ${printable(d.message)}`,
+    );
   }
   const errors = list.filter((d) => d.severity === "error").length;
   const warnings = list.length - errors;
