@@ -236,6 +236,25 @@ describe("validate", () => {
 });
 
 describe("render", () => {
+  it("writes nothing when one write fails: the committed render stays whole", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/alice/both.yaml", specText("both", { clusters: ["h1", "lab"] }));
+    expect(cli(["render", "--repo", dir, "--now", NOW]).status).toBe(0);
+    const h1 = join(dir, "clusters/h1/rendered/alice/both.yaml");
+    const before = readFileSync(h1, "utf8");
+    // A file where lab's rendered folder belongs: the lab write fails after h1's new text is ready.
+    rmSync(join(dir, "clusters/lab/rendered"), { recursive: true });
+    write(dir, "clusters/lab/rendered", "not a folder\n");
+    write(dir, "models/alice/both.yaml", specText("both", { clusters: ["h1", "lab"], num_replicas: 2 }));
+    const failed = cli(["render", "--repo", dir]);
+    expect(failed.status).toBe(2);
+    expect(failed.stderr).toContain("nothing was written");
+    expect(readFileSync(h1, "utf8")).toBe(before);
+    expect(readdirSync(join(dir, "clusters/h1/rendered/alice")).filter((f) => f.includes(".tmp-"))).toEqual(
+      [],
+    );
+  });
+
   it("writes one fragment per (model, cluster) named from --now, then rewrites nothing", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(dir, "models/bob/b.yaml", specText("b", { clusters: ["h1", "lab"] }));

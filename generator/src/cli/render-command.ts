@@ -3,7 +3,7 @@ import { dirname, join } from "node:path";
 import { checkRepo } from "../pipeline";
 import { parse, parseNow } from "./args";
 import type { Command } from "./command";
-import { formatDiagnostics } from "./output";
+import { formatDiagnostics, printable } from "./output";
 import { loadRepo } from "./repo";
 
 export const renderCommand: Command = {
@@ -37,23 +37,32 @@ Nothing is written when any spec has an error. Unchanged fragments are not rewri
         return 0;
       }
       const lines = [
-        ...stale.map((p) => `stale    ${p}`),
-        ...missing.map((p) => `missing  ${p}`),
-        ...extra.map((p) => `extra    ${p}`),
+        ...stale.map((p) => `stale    ${printable(p)}`),
+        ...missing.map((p) => `missing  ${printable(p)}`),
+        ...extra.map((p) => `extra    ${printable(p)}`),
       ];
       process.stdout.write(
         `${lines.join("\n")}\n\nthe render is out of date: run \`npx serve-gitops render\` and commit clusters/*/rendered/\n`,
       );
       return 1;
     }
-    // Each file is replaced atomically (write, then rename), and only after the whole render succeeded.
-    for (const path of [...stale, ...missing]) {
-      const target = join(root, path);
-      mkdirSync(dirname(target), { recursive: true });
-      const temporary = `${target}.tmp-${process.pid}`;
-      writeFileSync(temporary, result.render.files.get(path)!);
-      renameSync(temporary, target);
+    // Every new text is written beside its target first; only when all are on disk are they renamed into
+    // place (each rename atomic) and stale files removed. A failed write (a full disk, a file where a folder
+    // belongs) leaves the committed render as it was.
+    const staged: Array<readonly [string, string]> = [];
+    try {
+      for (const path of [...stale, ...missing]) {
+        const target = join(root, path);
+        mkdirSync(dirname(target), { recursive: true });
+        const temporary = `${target}.tmp-${process.pid}`;
+        staged.push([temporary, target]);
+        writeFileSync(temporary, result.render.files.get(path)!);
+      }
+    } catch (error) {
+      for (const [temporary] of staged) rmSync(temporary, { force: true });
+      throw new Error(`nothing was written: ${(error as Error).message}`);
     }
+    for (const [temporary, target] of staged) renameSync(temporary, target);
     for (const path of extra) {
       rmSync(join(root, path), { force: true });
       pruneEmpty(root, dirname(path));
