@@ -55,12 +55,20 @@ interface RawCluster {
 export function parseCluster(
   name: string,
   file: SnapshotFile,
-): { cluster?: ClusterConfig; defaultAt?: Position; gpusAt?: Position; diagnostics: Diagnostic[] } {
+): {
+  cluster?: ClusterConfig;
+  /** With errors: what specs can still be checked against (each field only when valid on its own). */
+  partial?: PartialCluster;
+  defaultAt?: Position;
+  gpusAt?: Position;
+  diagnostics: Diagnostic[];
+} {
   const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
   const { doc } = parsed;
   const errors = schemaErrors("cluster", doc.value);
-  if (errors.length > 0) return { diagnostics: schemaDiagnostics(doc, errors, []) };
+  if (errors.length > 0)
+    return { diagnostics: schemaDiagnostics(doc, errors, []), partial: partialCluster(doc.value) };
   const raw = doc.value as RawCluster;
   const diagnostics: Diagnostic[] = [];
   if (!isKnownAccelerator(raw.accelerator_type)) {
@@ -83,7 +91,7 @@ export function parseCluster(
       ),
     );
   }
-  if (diagnostics.length > 0) return { diagnostics };
+  if (diagnostics.length > 0) return { diagnostics, partial: partialCluster(doc.value) };
   const cluster: ClusterConfig = {
     name,
     file: file.path,
@@ -118,6 +126,53 @@ export function parseCluster(
     },
   };
   return { cluster, defaultAt: doc.keyAt("/default"), gpusAt: doc.valueAt("/gpus"), diagnostics: [] };
+}
+
+/**
+ * What a cluster.yaml with errors still says, field by field: its specs are checked against these (a bad
+ * dashboard address must not hide a spec's denied engine argument), each field only when valid by itself.
+ */
+export interface PartialCluster {
+  readonly default?: boolean;
+  readonly gpus_per_node?: number;
+  /** Unknown when invalid: hub ids are then not judged. */
+  readonly allow_hub?: boolean;
+  readonly roots: ClusterConfig["sources"]["roots"];
+  readonly deny: readonly string[];
+}
+
+const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
+
+function partialCluster(value: unknown): PartialCluster | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const raw = value as Record<string, unknown>;
+  const field = (object: unknown, key: string): unknown =>
+    typeof object === "object" && object !== null && Object.hasOwn(object, key)
+      ? (object as Record<string, unknown>)[key]
+      : undefined;
+  const sources = field(raw, "sources");
+  const roots = field(sources, "roots");
+  const shared = field(roots, "shared");
+  const user = field(roots, "user");
+  const deny = field(field(raw, "engine_kwargs"), "deny");
+  const allowHub = field(sources, "allow_hub");
+  return {
+    ...(typeof raw.default === "boolean" ? { default: raw.default } : {}),
+    ...(Number.isInteger(raw.gpus_per_node) && (raw.gpus_per_node as number) >= 1
+      ? { gpus_per_node: raw.gpus_per_node as number }
+      : {}),
+    ...(allowHub === undefined
+      ? { allow_hub: false }
+      : typeof allowHub === "boolean"
+        ? { allow_hub: allowHub }
+        : {}),
+    roots: {
+      shared:
+        isStringList(shared) && shared.every((r) => r.startsWith("/")) ? shared : DEFAULT_SOURCE_ROOTS.shared,
+      user: typeof user === "string" && user.startsWith("/") ? user : DEFAULT_SOURCE_ROOTS.user,
+    },
+    deny: isStringList(deny) ? deny : DEFAULT_DENIED_KWARGS,
+  };
 }
 
 /** Exactly one cluster may be the default. */

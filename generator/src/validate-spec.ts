@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import { checkEngineKwargs } from "./engine-kwargs";
 import { checkModelSource } from "./model-source";
-import { DEFAULT_DENIED_KWARGS, DEFAULT_SOURCE_ROOTS } from "./validate-config";
+import { DEFAULT_DENIED_KWARGS, DEFAULT_SOURCE_ROOTS, type PartialCluster } from "./validate-config";
 import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
 import { schemaErrors } from "./schemas";
@@ -26,8 +26,11 @@ interface RawSpec {
 export interface SpecContext {
   readonly clusters: ReadonlyMap<string, ClusterConfig>;
   readonly defaultCluster: ClusterConfig | undefined;
-  /** Clusters whose cluster.yaml has errors (already reported there): specs naming them are not blamed. */
-  readonly broken: ReadonlySet<string>;
+  /**
+   * Clusters whose cluster.yaml has errors (already reported there): specs naming them are not blamed for
+   * that, but are still checked against what the file validly says.
+   */
+  readonly broken: ReadonlyMap<string, PartialCluster | undefined>;
 }
 
 export interface SpecResult {
@@ -91,11 +94,17 @@ export function validateSpec(
 
   // Which clusters: named ones must exist; otherwise the default.
   let targets: ClusterConfig[] = [];
+  const brokenTargets: TargetRules[] = [];
+  const partially = (name: string) => {
+    const partial = ctx.broken.get(name);
+    if (partial) brokenTargets.push(partialRules(name, partial));
+  };
   if (Array.isArray(raw.clusters) && !errors.some((e) => e.instancePath.startsWith("/clusters"))) {
     raw.clusters.forEach((name, i) => {
       const cluster = ctx.clusters.get(name);
       if (cluster) targets.push(cluster);
-      else if (!ctx.broken.has(name))
+      else if (ctx.broken.has(name)) partially(name);
+      else
         diagnostics.push(
           diagnostic(
             "unknown-cluster",
@@ -106,7 +115,9 @@ export function validateSpec(
         );
     });
   } else if (raw.clusters === undefined) {
+    const brokenDefaults = [...ctx.broken].filter(([, p]) => p?.default === true);
     if (ctx.defaultCluster) targets = [ctx.defaultCluster];
+    else if (brokenDefaults.length === 1) partially(brokenDefaults[0]![0]);
     else if (ctx.broken.size === 0)
       diagnostics.push(
         diagnostic(
@@ -123,7 +134,8 @@ export function validateSpec(
   // With no usable target (a broken cluster.yaml, reported there, or an unknown name), the spec's own
   // problems must still show: check it against the platform's default roots, leaving hub ids and the deny
   // list to the cluster once it is fixed. Nothing is rendered from such a spec.
-  const checked: readonly TargetRules[] = targets.length > 0 ? targets.map(targetRules) : [FALLBACK_RULES];
+  const usable = [...targets.map(targetRules), ...brokenTargets];
+  const checked: readonly TargetRules[] = usable.length > 0 ? usable : [FALLBACK_RULES];
   // Positions are computed only for a diagnostic: a valid spec never walks its events a second time.
   let sourcePosition: Position | undefined;
   const sourceAt = () => (sourcePosition ??= doc.valueAt("/model_source"));
@@ -210,10 +222,21 @@ const targetRules = (c: ClusterConfig): TargetRules => ({
   roots: c.sources.roots,
   allow_hub: c.sources.allow_hub,
   deny: c.engine_kwargs.deny,
-  deniedBy:
-    c.engine_kwargs.deny === DEFAULT_DENIED_KWARGS
-      ? `cluster ${c.name} uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)`
-      : `denied by cluster ${c.name}'s engine_kwargs.deny (clusters/${c.name}/cluster.yaml)`,
+  deniedBy: deniedBy(c.name, c.engine_kwargs.deny),
+});
+
+const deniedBy = (cluster: string, deny: readonly string[]): string =>
+  deny === DEFAULT_DENIED_KWARGS
+    ? `cluster ${cluster} uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)`
+    : `denied by cluster ${cluster}'s engine_kwargs.deny (clusters/${cluster}/cluster.yaml)`;
+
+const partialRules = (name: string, p: PartialCluster): TargetRules => ({
+  name,
+  ...(p.gpus_per_node !== undefined ? { gpus_per_node: p.gpus_per_node } : {}),
+  roots: p.roots,
+  allow_hub: p.allow_hub ?? true,
+  deny: p.deny,
+  deniedBy: deniedBy(name, p.deny),
 });
 
 const FALLBACK_RULES: TargetRules = {

@@ -325,6 +325,30 @@ describe("one bad file never hides another's diagnostics", () => {
     expect(found).toEqual(["models/alice/a.yaml:1:1 unregistered-user", ...expected]);
   });
 
+  it("checks specs against what a broken cluster.yaml still validly says", () => {
+    const broken = clusterText({
+      default: true,
+      gpus_per_node: 4,
+      ray: { dashboard_address: "ray-head:8265" },
+      sources: { allow_hub: false },
+    });
+    const result = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": broken,
+        "models/alice/t.yaml": `${specText("t", { gpus_per_replica: 8 })}engine_kwargs:\n  trust_remote_code: true\n`,
+        "models/alice/hub.yaml": "model_id: hub\nmodel_source: Qwen/Qwen2.5-0.5B\n",
+      }),
+    );
+    expect(result.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
+      "clusters/h1/cluster.yaml invalid-value",
+      "models/alice/hub.yaml model-source-hub-not-allowed",
+      "models/alice/t.yaml gpus-per-node",
+      "models/alice/t.yaml engine-kwarg-denied",
+    ]);
+    // Nothing of such a cluster is rendered: no model survives.
+    expect(result.model.models).toEqual([]);
+  });
+
   it("does not invent quota errors when models/users.yaml is missing", () => {
     const result = validateRepo(bare({ "models/users.yaml": null, "models/alice/a.yaml": specText("a") }));
     // The missing registry is said once, on its own path; the folder cannot be checked without it.

@@ -9,7 +9,7 @@ import {
   type SnapshotFile,
   type Validation,
 } from "./types";
-import { checkDefaults, parseCluster, parseUsers, USERS_FILE } from "./validate-config";
+import { checkDefaults, parseCluster, parseUsers, USERS_FILE, type PartialCluster } from "./validate-config";
 import { modelGpus, sha256, validateSpec, type SpecResult } from "./validate-spec";
 import { parseYamlFile } from "./yaml-source";
 
@@ -179,14 +179,14 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     );
 
   const clusters = new Map<string, ClusterConfig>();
-  const broken = new Set<string>();
+  const broken = new Map<string, PartialCluster | undefined>();
   const defaultAt = new Map<string, { line: number; column: number }>();
   const gpusAt = new Map<string, { line: number; column: number }>();
   for (const { file, cluster } of clusterFiles.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
     const result = parseCluster(cluster, file);
     diagnostics.push(...result.diagnostics);
     if (result.cluster) clusters.set(cluster, result.cluster);
-    else broken.add(cluster);
+    else broken.set(cluster, result.partial);
     if (result.defaultAt) defaultAt.set(cluster, result.defaultAt);
     if (result.gpusAt) gpusAt.set(cluster, result.gpusAt);
   }
@@ -194,7 +194,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   diagnostics.push(...defaultsProblems);
   const defaults = [...clusters.values()].filter((c) => c.default);
   // Two defaults are reported on their cluster.yaml files: a spec relying on the default is not blamed too.
-  if (defaults.length > 1) for (const c of defaults) broken.add(c.name);
+  if (defaults.length > 1) for (const c of defaults) broken.set(c.name, undefined);
   // Spec validation depends on the cluster files only (user registration is checked here, not in it).
   const clustersKey = options.memo
     ? sha256(Buffer.from(clusterFiles.map((c) => `${c.file.path}\0${sha256(c.file.bytes)}`).join("\0")))

@@ -7,6 +7,7 @@ const paint = (on: boolean, code: string, text: string) => (on ? `\u001b[${code}
  * Control characters (and Unicode line separators and bidi overrides) from file names or values are shown
  * escaped: a file named "x\n::error::..." must not print a line of its own, which a CI runner would obey.
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 export const printable = (text: string): string =>
   text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
