@@ -64,6 +64,16 @@ describe("checkModelSource", () => {
     ["$HOME/a\u0085b", "model-source-traversal"],
     ["$HOME/a\u2028b", "model-source-traversal"],
     ["$HOME/a\u2029b", "model-source-traversal"],
+    // invisible formatting: zero-width, bidi overrides and isolates, a BOM inside
+    ["$HOME/a\u200bb", "model-source-traversal"],
+    ["$HOME/a\u202eb", "model-source-traversal"],
+    ["$HOME/a\u2066b", "model-source-traversal"],
+    ["/private/hf/\ufeffx", "model-source-traversal"],
+    // white space around a segment
+    ["/private/hf/a ", "invalid-value"],
+    ["/private/hf/ ", "invalid-value"],
+    ["$HOME/ a/b", "invalid-value"],
+    [" /private/hf/a", "invalid-value"],
     // other users and other places
     ["/private/users/bob/x", "model-source-other-user"],
     ["$HOME/common/../../bob", "model-source-traversal"],
@@ -93,6 +103,13 @@ describe("checkModelSource", () => {
     ["Qwen/Qwen3-8B", "model-source-hub-not-allowed"],
   ])("refuses %j as %s", (source, expected) => {
     expect(rule(source)).toBe(expected);
+  });
+
+  it("keeps spaces inside a segment, and names repo ids in the message where hub sources are allowed", () => {
+    expect(check("/private/hf/my model")).toMatchObject({ ok: true });
+    const hub = check("org/name@main", true);
+    expect(hub).toMatchObject({ ok: false, rule: "model-source-outside-roots" });
+    expect(hub.ok || hub.message).toContain("or be a Hugging Face repo id org/name");
   });
 
   it("says datasets are no model root", () => {

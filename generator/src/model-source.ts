@@ -30,6 +30,10 @@ const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 // Control characters, including C1 and the Unicode line/paragraph separators.
 // eslint-disable-next-line no-control-regex -- matching them is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+// Invisible formatting characters (zero-width, bidi overrides, a BOM inside): a reviewer would read another path.
+const INVISIBLE = /\p{Cf}/u;
+// A segment that starts or ends with white space ("/private/hf/a ") is nearly always a typo that points nowhere.
+const PADDED_SEGMENT = /(?:^|\/)\s|\s(?:\/|$)/;
 
 /**
  * Resolve and check a model_source for one user on one cluster. Paths must stay inside the cluster's
@@ -45,6 +49,17 @@ export function checkModelSource(
   if (source.trim() === "") return refuse("invalid-value", "model_source is empty");
   if (CONTROL.test(source))
     return refuse("model-source-traversal", "model_source contains control characters");
+  const invisible = INVISIBLE.exec(source);
+  if (invisible)
+    return refuse(
+      "model-source-traversal",
+      `model_source contains an invisible formatting character (U+${invisible[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}): the path a reviewer reads would not be the path used`,
+    );
+  if (PADDED_SEGMENT.test(source))
+    return refuse(
+      "invalid-value",
+      `model_source has white space at the start or end of a segment: "${clip(source)}"`,
+    );
   // Before the relative/hub branch: "$HOME\..\bob" is a traversal attempt, not a relative path.
   if (source.includes("\\") || decodePercent(source).includes("\\"))
     return refuse("model-source-traversal", "model_source contains a backslash");
@@ -66,7 +81,9 @@ export function checkModelSource(
     }
     return refuse(
       "model-source-outside-roots",
-      `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`,
+      allowHub
+        ? `model_source must be an absolute path, start with $HOME, or be a Hugging Face repo id org/name (got "${clip(source)}")`
+        : `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`,
     );
   }
   const decoded = decodePercent(resolved);

@@ -594,3 +594,19 @@ describe("denied engine arguments name the cluster and where its deny list comes
     ]);
   });
 });
+
+describe("cluster.yaml source roots", () => {
+  it.each([
+    [{ shared: ["/private/hf/../users"] }],
+    [{ shared: ["/private/./hf"] }],
+    [{ user: "/private/users/../{user}" }],
+    [{ user: "/private/users" }],
+  ])("refuses %j: a root must be a plain absolute path", (roots) => {
+    const result = validateRepo(
+      withFiles({ "clusters/lab/cluster.yaml": clusterText({ sources: { roots } }) }),
+    );
+    expect(result.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
+      "clusters/lab/cluster.yaml invalid-value",
+    ]);
+  });
+});
