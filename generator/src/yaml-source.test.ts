@@ -122,6 +122,26 @@ describe("parseYamlFile refusals", () => {
   });
 });
 
+describe("keys js-yaml turns into other names", () => {
+  it("finds an empty key next to its value, and plain keys by the name js-yaml gives them", () => {
+    const text = "model_id: t\n: 1\n0x10: 2\ntrue: 3\n'0x10': 4\n";
+    const parsed = parseYamlFile("models/alice/t.yaml", new TextEncoder().encode(text));
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    expect(Object.keys(parsed.doc.value as object).sort()).toEqual([
+      "0x10",
+      "16",
+      "model_id",
+      "null",
+      "true",
+    ]);
+    expect(parsed.doc.keyAt("/null")).toEqual({ line: 2, column: 3 });
+    expect(parsed.doc.keyAt("/16")).toEqual({ line: 3, column: 1 });
+    expect(parsed.doc.keyAt("/true")).toEqual({ line: 4, column: 1 });
+    expect(parsed.doc.keyAt("/0x10")).toEqual({ line: 5, column: 1 });
+  });
+});
+
 describe("positionOf", () => {
   it("is 1-based and clamps out-of-range offsets", () => {
     expect(positionOf("ab\ncd", 0)).toEqual({ line: 1, column: 1 });

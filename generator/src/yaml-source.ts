@@ -263,10 +263,14 @@ class LazyDoc implements YamlDoc {
       if (event.type === EVENT_ID.MAPPING) {
         while (this.events[i] && this.events[i]!.type !== EVENT_ID.POP) {
           const keyEvent = this.events[i]!;
-          const keyOffset = offsetOf(keyEvent) ?? start;
+          // An empty key (`: 1`) has no place of its own: its value, just after it, is the closest.
+          const keyOffset =
+            offsetOf(keyEvent) ??
+            (keyEvent.type === EVENT_ID.SCALAR ? offsetOf(this.events[i + 1]) : undefined) ??
+            start;
           const name =
             keyEvent.type === EVENT_ID.SCALAR
-              ? keyEvent.fast
+              ? keyEvent.fast && isLiteralKey(text, keyEvent)
                 ? text.slice(keyEvent.valueStart, keyEvent.valueEnd)
                 : String(scalarText(text, keyEvent))
               : "";
@@ -296,6 +300,17 @@ class LazyDoc implements YamlDoc {
     walk("", 0);
     return out;
   }
+}
+
+/**
+ * Whether a fast-read key's text is its name. A plain key is resolved like any plain scalar before it
+ * becomes a string (an empty key is "null", `0x10` is "16"): only a plain identifier that no schema type
+ * claims is taken as written; anything else is built the way js-yaml builds it.
+ */
+function isLiteralKey(text: string, event: Event & { type: typeof EVENT_ID.SCALAR }): boolean {
+  if (event.style !== SCALAR_STYLE.PLAIN) return true;
+  const raw = text.slice(event.valueStart, event.valueEnd);
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(raw) && !/^(?:null|true|false)$/i.test(raw);
 }
 
 function scalarText(text: string, event: Event & { type: typeof EVENT_ID.SCALAR }): unknown {
