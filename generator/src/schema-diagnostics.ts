@@ -105,13 +105,20 @@ function toDiagnostic(
           "set either num_replicas or autoscaling, not both",
         );
       break;
-    case "type":
+    case "type": {
+      // `model_id: 123` or `version: 1.10` was meant as text: YAML read a number (or a bool); say how to keep it.
+      const actual = pointerValue(doc.value, path);
+      const quote =
+        params.type === "string" && (typeof actual === "number" || typeof actual === "boolean")
+          ? `: YAML read ${String(actual)} as a ${typeof actual}; put the value in quotes to make it text`
+          : "";
       return diagnostic(
         ruleForSchemaError("type", path),
         doc.file,
         doc.valueAt(path),
-        `${where} must be ${article(String(params.type))}`,
+        `${where} must be ${article(String(params.type))}${quote}`,
       );
+    }
   }
   return diagnostic(
     ruleForSchemaError(error.keyword, path),
@@ -119,6 +126,16 @@ function toDiagnostic(
     doc.valueAt(path),
     `${where} ${error.message ?? "is invalid"}`,
   );
+}
+
+function pointerValue(value: unknown, pointer: string): unknown {
+  let current = value;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (typeof current !== "object" || current === null || !Object.hasOwn(current, key)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
 }
 
 function article(type: string): string {

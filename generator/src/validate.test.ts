@@ -610,3 +610,24 @@ describe("cluster.yaml source roots", () => {
     ]);
   });
 });
+
+describe("a number where text belongs", () => {
+  it("says YAML read it as a number and how to keep it text", () => {
+    const result = validateRepo(
+      bare({ "models/alice/123.yaml": "model_id: 123\nmodel_source: $HOME/common/hf/x\n" }),
+    );
+    expect(result.diagnostics.map((d) => `${d.line}:${d.column} ${d.rule} ${d.message}`)).toEqual([
+      "1:11 wrong-type `model_id` must be a string: YAML read 123 as a number; put the value in quotes to make it text",
+    ]);
+  });
+});
+
+describe("a symlinked models/users.yaml", () => {
+  it("is refused as a symlink and not also parsed as the link's target text", () => {
+    const link = "models/users.yaml";
+    const result = validateRepo(
+      withFiles({ [link]: { path: link, kind: "symlink", bytes: new TextEncoder().encode("/etc/passwd") } }),
+    );
+    expect(result.diagnostics.filter((d) => d.file === link).map((d) => d.rule)).toEqual(["symlink"]);
+  });
+});
