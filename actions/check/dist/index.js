@@ -27859,6 +27859,10 @@ function info(message) {
   process.stdout.write(message + os4.EOL);
 }
 
+// generator/src/types.ts
+var UnreadableFileError = class extends Error {
+};
+
 // generator/src/rules.ts
 var RULES = {
   // E400: the file is not a valid document or spec.
@@ -27885,6 +27889,8 @@ var RULES = {
   "accelerator-unknown": "E400",
   "template-invalid": "E400",
   "spec-location": "E400",
+  "missing-file": "E400",
+  "file-unreadable": "E400",
   // E403: forbidden.
   "model-source-outside-roots": "E403",
   "model-source-other-user": "E403",
@@ -27895,10 +27901,12 @@ var RULES = {
   "engine-kwarg-platform": "E403",
   "engine-kwarg-denied": "E403",
   symlink: "E403",
+  "special-file": "E403",
   ownership: "E403",
   // E409: conflicts.
   "duplicate-model": "E409",
   "duplicate-served-name": "E409",
+  "duplicate-deployment-name": "E409",
   "multiple-default-clusters": "E409",
   // The committed output no longer matches its source (the Action's render and CODEOWNERS checks).
   "render-stale": "E409",
@@ -29024,9 +29032,9 @@ function getPlainValue(input, start, end) {
     const ch = input.charCodeAt(position);
     if (ch === 10 || ch === 13) {
       result += input.slice(captureStart, captureEnd);
-      const fold = skipFoldedBreaks(input, position, end);
-      result += foldedBreaks(fold.breaks);
-      position = captureStart = captureEnd = fold.position;
+      const fold2 = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold2.breaks);
+      position = captureStart = captureEnd = fold2.position;
     } else {
       position++;
       if (ch !== 32 && ch !== 9) captureEnd = position;
@@ -29047,9 +29055,9 @@ function getSingleQuotedValue(input, start, end) {
       captureStart = captureEnd = position;
     } else if (ch === 10 || ch === 13) {
       result += input.slice(captureStart, captureEnd);
-      const fold = skipFoldedBreaks(input, position, end);
-      result += foldedBreaks(fold.breaks);
-      position = captureStart = captureEnd = fold.position;
+      const fold2 = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold2.breaks);
+      position = captureStart = captureEnd = fold2.position;
     } else {
       position++;
       if (ch !== 32 && ch !== 9) captureEnd = position;
@@ -29086,9 +29094,9 @@ function getDoubleQuotedValue(input, start, end) {
       captureStart = captureEnd = position;
     } else if (ch === 10 || ch === 13) {
       result += input.slice(captureStart, captureEnd);
-      const fold = skipFoldedBreaks(input, position, end);
-      result += foldedBreaks(fold.breaks);
-      position = captureStart = captureEnd = fold.position;
+      const fold2 = skipFoldedBreaks(input, position, end);
+      result += foldedBreaks(fold2.breaks);
+      position = captureStart = captureEnd = fold2.position;
     } else {
       position++;
       if (ch !== 32 && ch !== 9) captureEnd = position;
@@ -30698,6 +30706,16 @@ function positionOf(text2, offset) {
   const end = Math.max(0, Math.min(offset, text2.length));
   let line = 1;
   let lineStart = 0;
+  if (text2.lastIndexOf("\r", end) !== -1) {
+    for (let i = 0; i < end; i++) {
+      const c3 = text2.charCodeAt(i);
+      if (c3 === 10 || c3 === 13 && text2.charCodeAt(i + 1) !== 10) {
+        line++;
+        lineStart = i + 1;
+      }
+    }
+    return { line, column: end - lineStart + 1 };
+  }
   for (let i = text2.indexOf("\n"); i !== -1 && i < end; i = text2.indexOf("\n", i + 1)) {
     line++;
     lineStart = i + 1;
@@ -30757,8 +30775,8 @@ var LazyDoc = class {
       if (event.type === EVENT_ID.MAPPING) {
         while (this.events[i] && this.events[i].type !== EVENT_ID.POP) {
           const keyEvent = this.events[i];
-          const keyOffset = offsetOf(keyEvent) ?? start;
-          const name = keyEvent.type === EVENT_ID.SCALAR ? keyEvent.fast ? text2.slice(keyEvent.valueStart, keyEvent.valueEnd) : String(scalarText(text2, keyEvent)) : "";
+          const keyOffset = offsetOf(keyEvent) ?? (keyEvent.type === EVENT_ID.SCALAR ? offsetOf(this.events[i + 1]) : void 0) ?? start;
+          const name = keyEvent.type === EVENT_ID.SCALAR ? keyEvent.fast && isLiteralKey(text2, keyEvent) ? text2.slice(keyEvent.valueStart, keyEvent.valueEnd) : String(scalarText(text2, keyEvent)) : "";
           i++;
           if (keyEvent.type !== EVENT_ID.SCALAR) skipNode(keyEvent);
           walk(`${pointer}/${escapePointer(name)}`, keyOffset);
@@ -30786,6 +30804,11 @@ var LazyDoc = class {
     return out;
   }
 };
+function isLiteralKey(text2, event) {
+  if (event.style !== SCALAR_STYLE.PLAIN) return true;
+  const raw = text2.slice(event.valueStart, event.valueEnd);
+  return /^[A-Za-z_][A-Za-z0-9_-]*$/.test(raw) && !/^(?:null|true|false)$/i.test(raw);
+}
 function scalarText(text2, event) {
   return constructFromEvents(
     [
@@ -30800,6 +30823,35 @@ function scalarText(text2, event) {
 }
 function escapePointer(segment) {
   return segment.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+// generator/src/openai-url.ts
+var HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+function joinBaseUrl(serverUrl, baseUrl) {
+  if (HAS_SCHEME.test(baseUrl)) return baseUrl;
+  const server = serverUrl.replace(/\/+$/, "");
+  return `${server}${baseUrl.startsWith("/") ? "" : "/"}${baseUrl}`;
+}
+function endpointUrl(cluster2, route) {
+  const base = joinBaseUrl(cluster2.openai.server_url, cluster2.openai.base_url).replace(/\/+$/, "");
+  const prefix = cluster2.serve.route_prefix === "/" ? "" : cluster2.serve.route_prefix;
+  const relative = route.startsWith(prefix) ? route.slice(prefix.length) : route;
+  return `${base}${relative === "/" ? "" : relative}/v1`;
+}
+
+// generator/src/layout.ts
+var SERVED_NAME = /^([a-z][a-z0-9_]{0,31})-(\d{12})-([a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?)$/;
+var servedName = (user, timestamp, suffix) => `${user}-${timestamp}-${suffix}`;
+var deploymentBaseName = (served) => served.replace(/\//g, "--").replace(/\./g, "_");
+var deploymentName = (served) => `LLMServer:${deploymentBaseName(served)}`;
+function joinRoute(prefix, segment) {
+  return `${prefix === "/" ? "" : prefix}/${segment}`;
+}
+function placement(cluster2, user, served) {
+  const { layout, application_name, route_prefix } = cluster2.serve;
+  const app = layout === "per-model" ? served : layout === "per-user" ? `${application_name}-${user}` : application_name;
+  const route = layout === "per-model" ? joinRoute(route_prefix, served) : layout === "per-user" ? joinRoute(route_prefix, user) : route_prefix;
+  return { app, route, endpoint: endpointUrl(cluster2, route) };
 }
 
 // schemas/vllm-engine-args.json
@@ -31799,7 +31851,7 @@ var PLATFORM_KWARGS = {
   data_parallel_size: "scale with num_replicas instead",
   distributed_executor_backend: "Ray Serve LLM chooses the executor"
 };
-function checkEngineKwargs(kwargs, denied) {
+function checkEngineKwargs(kwargs, denied, deniedBy2 = "this cluster's engine_kwargs.deny") {
   const problems = [];
   for (const [key, value] of Object.entries(kwargs)) {
     const platform2 = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : void 0;
@@ -31815,7 +31867,7 @@ function checkEngineKwargs(kwargs, denied) {
       problems.push({
         key,
         rule: "engine-kwarg-denied",
-        message: `engine_kwargs.${key} is not allowed on this cluster (cluster.yaml engine_kwargs.deny)`
+        message: `engine_kwargs.${key} is not allowed: ${deniedBy2}`
       });
       continue;
     }
@@ -31857,9 +31909,10 @@ function hasNonFinite(value) {
 function suggest(name, known) {
   let best;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  const wanted = fold(name);
   for (const candidate of known) {
     if (Math.abs(candidate.length - name.length) >= bestDistance) continue;
-    const d2 = distance(name, candidate);
+    const d2 = distance(wanted, fold(candidate));
     if (d2 < bestDistance) {
       best = candidate;
       bestDistance = d2;
@@ -31867,6 +31920,7 @@ function suggest(name, known) {
   }
   return best;
 }
+var fold = (name) => name.toLowerCase().replace(/-/g, "_");
 function distance(a, b3) {
   let previous = Array.from({ length: b3.length + 1 }, (_3, i) => i);
   for (let i = 1; i <= a.length; i++) {
@@ -31891,7 +31945,8 @@ function schemaDiagnostics(doc, errors, knownFields) {
   const out = /* @__PURE__ */ new Map();
   for (const error2 of errors) {
     const d2 = toDiagnostic(doc, error2, knownFields);
-    const key = `${d2.line}:${d2.column}:${d2.rule}`;
+    if (!d2) continue;
+    const key = `${d2.line}:${d2.column}:${d2.rule}:${d2.message}`;
     if (!out.has(key)) out.set(key, d2);
   }
   return [...out.values()];
@@ -31901,7 +31956,34 @@ function toDiagnostic(doc, error2, knownFields) {
   const where = path === "" ? "the document" : `\`${path.slice(1).replace(/\//g, ".")}\``;
   const within = path === "" ? "at the top level" : `in ${where}`;
   const params = error2.params;
+  const propertyName = error2.propertyName;
+  if (propertyName !== void 0)
+    return diagnostic(
+      ruleForSchemaError(error2.keyword, path),
+      doc.file,
+      doc.keyAt(`${path}/${escapePointer(propertyName)}`),
+      `key \`${propertyName}\` ${within} ${error2.message ?? "is invalid"}`
+    );
   switch (error2.keyword) {
+    case "propertyNames":
+      return void 0;
+    case "uniqueItems": {
+      const later = Math.max(Number(params.i), Number(params.j));
+      const earlier = Math.min(Number(params.i), Number(params.j));
+      return diagnostic(
+        ruleForSchemaError(error2.keyword, path),
+        doc.file,
+        doc.valueAt(`${path}/${later}`),
+        `${where} lists the same value twice (items ${earlier + 1} and ${later + 1}): keep one`
+      );
+    }
+    case "maxProperties":
+      return diagnostic(
+        ruleForSchemaError(error2.keyword, path),
+        doc.file,
+        doc.keyAt(path),
+        `${where} ${error2.message ?? "is invalid"}`
+      );
     case "additionalProperties": {
       const field = String(params.additionalProperty);
       const pointer = `${path}/${escapePointer(field)}`;
@@ -31937,13 +32019,16 @@ function toDiagnostic(doc, error2, knownFields) {
           "set either num_replicas or autoscaling, not both"
         );
       break;
-    case "type":
+    case "type": {
+      const actual = pointerValue(doc.value, path);
+      const quote = params.type === "string" && (typeof actual === "number" || typeof actual === "boolean") ? `: YAML read ${String(actual)} as a ${typeof actual}; put the value in quotes to make it text` : "";
       return diagnostic(
         ruleForSchemaError("type", path),
         doc.file,
         doc.valueAt(path),
-        `${where} must be ${article(String(params.type))}`
+        `${where} must be ${article(String(params.type))}${quote}`
       );
+    }
   }
   return diagnostic(
     ruleForSchemaError(error2.keyword, path),
@@ -31951,6 +32036,15 @@ function toDiagnostic(doc, error2, knownFields) {
     doc.valueAt(path),
     `${where} ${error2.message ?? "is invalid"}`
   );
+}
+function pointerValue(value, pointer) {
+  let current = value;
+  for (const raw of pointer.split("/").slice(1)) {
+    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
+    if (typeof current !== "object" || current === null || !Object.hasOwn(current, key)) return void 0;
+    current = current[key];
+  }
+  return current;
 }
 function article(type) {
   const human = type.replace(/,/g, " or ");
@@ -32007,8 +32101,8 @@ var cluster_schema_default = {
           type: "object",
           additionalProperties: false,
           properties: {
-            shared: { type: "array", items: { type: "string", pattern: "^/[^\\s]*[^/]$" } },
-            user: { description: "The user's own root; {user} is replaced by the user id.", type: "string", pattern: "^/.*\\{user\\}(.*[^/])?$" }
+            shared: { type: "array", items: { type: "string", pattern: "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } },
+            user: { description: "The user's own root; {user} is replaced by the user id.", type: "string", pattern: "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }
           }
         }
       }
@@ -32039,7 +32133,7 @@ var cluster_schema_default = {
 
 // schemas/ray-accelerators.json
 var ray_accelerators_default = {
-  $comment: `Ray's known accelerator types: every module-level string constant of ray-project/ray python/ray/util/accelerators/accelerators.py at commit 00501e2bd10f17c70dc12cdf54a203cf2db02a09 (newest stored version read; an older stored version e3b4edc7 had only V100/P100/T4/P4/K80/A100/A10G). Ray Serve LLM validates LLMConfig.accelerator_type against these values (python/ray/llm/_internal/serve/core/configs/llm_config.py: GPUType = Enum('GPUType', vars(accelerators)); 'A10' is first rewritten to 'A10G'; anything else -> ValueError 'Unsupported accelerator type: X'). Quirk: because the Enum is built from vars(module), dunder module attributes (e.g. __name__) also become members; ignore that. A100-40G / A100-80G are NOT auto-added node labels (the source comment says to add them manually besides A100). H20 IS in this list (NVIDIA_H20 = "H20"), added by ray-project/ray PR #51935 (merged 2025-04-02, motivated by the Ray LLM error "Unsupported accelerator type: H20"), so expected from Ray 2.45 on (release tag not verified); older Ray rejects accelerator_type H20 in LLMConfig. The list keeps growing (e.g. GB200/GB300 added by PR #65009 in 2026, not in this snapshot): an unknown value here is a warning, not proof Ray rejects it.`,
+  $comment: `Ray's known accelerator types: every module-level string constant of ray-project/ray python/ray/util/accelerators/accelerators.py at commit 00501e2bd10f17c70dc12cdf54a203cf2db02a09 (newest stored version read; an older stored version e3b4edc7 had only V100/P100/T4/P4/K80/A100/A10G). Ray Serve LLM validates LLMConfig.accelerator_type against these values (python/ray/llm/_internal/serve/core/configs/llm_config.py: GPUType = Enum('GPUType', vars(accelerators)); 'A10' is first rewritten to 'A10G'; anything else -> ValueError 'Unsupported accelerator type: X'). Quirk: because the Enum is built from vars(module), dunder module attributes (e.g. __name__) also become members; ignore that. A100-40G / A100-80G are NOT auto-added node labels (the source comment says to add them manually besides A100). H20 IS in this list (NVIDIA_H20 = "H20"), added by ray-project/ray PR #51935 (merged 2025-04-02, motivated by the Ray LLM error "Unsupported accelerator type: H20"), so expected from Ray 2.45 on (release tag not verified); older Ray rejects accelerator_type H20 in LLMConfig. The list keeps growing (e.g. GB200/GB300 added by PR #65009 in 2026, not in this snapshot): serve-gitops refuses a value not listed here (the Ray of this snapshot rejects it at deploy time); a cluster on a newer Ray that knows more types needs this list extended.`,
   source: "ray-project/ray python/ray/util/accelerators/accelerators.py@00501e2bd10f17c70dc12cdf54a203cf2db02a09",
   aliases: {
     A10: "A10G"
@@ -34436,14 +34530,14 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate21.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var cluster = validate22;
-var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com.", "type": "string", "pattern": "^https?://[^\\s]+$" }, "base_url": { "description": "Absolute URL, or a path joined to server_url keeping its trailing slash.", "type": "string", "minLength": 1 } } }, "serve": { "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default), per-user or single.", "enum": ["per-model", "per-user", "single"] }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean" }, "roots": { "type": "object", "additionalProperties": false, "properties": { "shared": { "type": "array", "items": { "type": "string", "pattern": "^/[^\\s]*[^/]$" } }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^/.*\\{user\\}(.*[^/])?$" } } } } }, "engine_kwargs": { "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster.", "type": "array", "uniqueItems": true, "items": { "type": "string" } } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean" }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean" }, "deploy_timeout_s": { "type": "integer", "minimum": 10, "maximum": 86400 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift).", "type": "boolean" }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean" } } } } };
+var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com.", "type": "string", "pattern": "^https?://[^\\s]+$" }, "base_url": { "description": "Absolute URL, or a path joined to server_url keeping its trailing slash.", "type": "string", "minLength": 1 } } }, "serve": { "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default), per-user or single.", "enum": ["per-model", "per-user", "single"] }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean" }, "roots": { "type": "object", "additionalProperties": false, "properties": { "shared": { "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } } } } }, "engine_kwargs": { "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster.", "type": "array", "uniqueItems": true, "items": { "type": "string" } } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean" }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean" }, "deploy_timeout_s": { "type": "integer", "minimum": 10, "maximum": 86400 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift).", "type": "boolean" }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean" } } } } };
 var pattern10 = new RegExp("^https?://[^\\s/]+(/.*)?$", "u");
 var pattern11 = new RegExp("^https?://[^\\s]+$", "u");
 var pattern12 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", "u");
 var pattern13 = new RegExp("^/([^{}/]+(/[^{}/]+)*)?$", "u");
 var pattern14 = new RegExp("^[A-Za-z0-9_.-]+\\.hbs$", "u");
-var pattern15 = new RegExp("^/[^\\s]*[^/]$", "u");
-var pattern16 = new RegExp("^/.*\\{user\\}(.*[^/])?$", "u");
+var pattern15 = new RegExp("^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
+var pattern16 = new RegExp("^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
 function validate22(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -34897,7 +34991,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
                   let data18 = data17[i0];
                   if (typeof data18 === "string") {
                     if (!pattern15.test(data18)) {
-                      const err40 = { instancePath: instancePath + "/sources/roots/shared/" + i0, schemaPath: "#/properties/sources/properties/roots/properties/shared/items/pattern", keyword: "pattern", params: { pattern: "^/[^\\s]*[^/]$" }, message: 'must match pattern "^/[^\\s]*[^/]$"' };
+                      const err40 = { instancePath: instancePath + "/sources/roots/shared/" + i0, schemaPath: "#/properties/sources/properties/roots/properties/shared/items/pattern", keyword: "pattern", params: { pattern: "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, message: 'must match pattern "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$"' };
                       if (vErrors === null) {
                         vErrors = [err40];
                       } else {
@@ -34929,7 +35023,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
               let data19 = data16.user;
               if (typeof data19 === "string") {
                 if (!pattern16.test(data19)) {
-                  const err43 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/pattern", keyword: "pattern", params: { pattern: "^/.*\\{user\\}(.*[^/])?$" }, message: 'must match pattern "^/.*\\{user\\}(.*[^/])?$"' };
+                  const err43 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/pattern", keyword: "pattern", params: { pattern: "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, message: 'must match pattern "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$"' };
                   if (vErrors === null) {
                     vErrors = [err43];
                   } else {
@@ -40547,7 +40641,8 @@ var SCHEMA_IDS = {
   "ray-llm-config": ray_llm_config_schema_default.$id
 };
 var KNOWN_ACCELERATORS = new Set(ray_accelerators_default.accelerators);
-var isKnownAccelerator = (name) => KNOWN_ACCELERATORS.has(name);
+var ACCELERATOR_ALIASES = ray_accelerators_default.aliases;
+var isKnownAccelerator = (name) => KNOWN_ACCELERATORS.has(name) || Object.hasOwn(ACCELERATOR_ALIASES, name) && KNOWN_ACCELERATORS.has(ACCELERATOR_ALIASES[name]);
 
 // generator/src/validate-config.ts
 var USERS_FILE = "models/users.yaml";
@@ -40579,7 +40674,8 @@ function parseCluster(name, file) {
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
   const { doc } = parsed;
   const errors = schemaErrors("cluster", doc.value);
-  if (errors.length > 0) return { diagnostics: schemaDiagnostics(doc, errors, []) };
+  if (errors.length > 0)
+    return { diagnostics: schemaDiagnostics(doc, errors, []), partial: partialCluster(doc.value) };
   const raw = doc.value;
   const diagnostics = [];
   if (!isKnownAccelerator(raw.accelerator_type)) {
@@ -40602,7 +40698,7 @@ function parseCluster(name, file) {
       )
     );
   }
-  if (diagnostics.length > 0) return { diagnostics };
+  if (diagnostics.length > 0) return { diagnostics, partial: partialCluster(doc.value) };
   const cluster2 = {
     name,
     file: file.path,
@@ -40636,7 +40732,29 @@ function parseCluster(name, file) {
       suspend: raw.sync?.suspend ?? false
     }
   };
-  return { cluster: cluster2, defaultAt: doc.keyAt("/default"), diagnostics: [] };
+  return { cluster: cluster2, defaultAt: doc.keyAt("/default"), gpusAt: doc.valueAt("/gpus"), diagnostics: [] };
+}
+var isStringList = (v2) => Array.isArray(v2) && v2.every((x3) => typeof x3 === "string");
+function partialCluster(value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return void 0;
+  const raw = value;
+  const field = (object, key) => typeof object === "object" && object !== null && Object.hasOwn(object, key) ? object[key] : void 0;
+  const sources = field(raw, "sources");
+  const roots = field(sources, "roots");
+  const shared = field(roots, "shared");
+  const user = field(roots, "user");
+  const deny = field(field(raw, "engine_kwargs"), "deny");
+  const allowHub = field(sources, "allow_hub");
+  return {
+    ...typeof raw.default === "boolean" ? { default: raw.default } : {},
+    ...Number.isInteger(raw.gpus_per_node) && raw.gpus_per_node >= 1 ? { gpus_per_node: raw.gpus_per_node } : {},
+    ...allowHub === void 0 ? { allow_hub: false } : typeof allowHub === "boolean" ? { allow_hub: allowHub } : {},
+    roots: {
+      shared: isStringList(shared) && shared.every((r2) => r2.startsWith("/")) ? shared : DEFAULT_SOURCE_ROOTS.shared,
+      user: typeof user === "string" && user.startsWith("/") ? user : DEFAULT_SOURCE_ROOTS.user
+    },
+    deny: isStringList(deny) ? deny : DEFAULT_DENIED_KWARGS
+  };
 }
 function checkDefaults(clusters, defaultAt) {
   const defaults = clusters.filter((c3) => c3.default);
@@ -40670,11 +40788,24 @@ function expandMacros(source, user) {
 var HUB_REPO = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
 var URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+var INVISIBLE = new RegExp("\\p{Cf}", "u");
+var PADDED_SEGMENT = /(?:^|\/)\s|\s(?:\/|$)/;
 function checkModelSource(source, user, roots, allowHub) {
   const refuse = (rule, message) => ({ ok: false, rule, message });
   if (source.trim() === "") return refuse("invalid-value", "model_source is empty");
   if (CONTROL.test(source))
     return refuse("model-source-traversal", "model_source contains control characters");
+  const invisible = INVISIBLE.exec(source);
+  if (invisible)
+    return refuse(
+      "model-source-traversal",
+      `model_source contains an invisible formatting character (U+${invisible[0].codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}): the path a reviewer reads would not be the path used`
+    );
+  if (PADDED_SEGMENT.test(source))
+    return refuse(
+      "invalid-value",
+      `model_source has white space at the start or end of a segment: "${clip(source)}"`
+    );
   if (source.includes("\\") || decodePercent(source).includes("\\"))
     return refuse("model-source-traversal", "model_source contains a backslash");
   if (URL_LIKE.test(source)) {
@@ -40693,7 +40824,7 @@ function checkModelSource(source, user, roots, allowHub) {
     }
     return refuse(
       "model-source-outside-roots",
-      `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`
+      allowHub ? `model_source must be an absolute path, start with $HOME, or be a Hugging Face repo id org/name (got "${clip(source)}")` : `model_source must be an absolute path or start with $HOME (got "${clip(source)}")`
     );
   }
   const decoded = decodePercent(resolved);
@@ -40787,11 +40918,17 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
     );
   }
   let targets = [];
+  const brokenTargets = [];
+  const partially = (name) => {
+    const partial = ctx.broken.get(name);
+    if (partial) brokenTargets.push(partialRules(name, partial));
+  };
   if (Array.isArray(raw.clusters) && !errors.some((e) => e.instancePath.startsWith("/clusters"))) {
     raw.clusters.forEach((name, i) => {
       const cluster2 = ctx.clusters.get(name);
       if (cluster2) targets.push(cluster2);
-      else if (!ctx.broken.has(name))
+      else if (ctx.broken.has(name)) partially(name);
+      else
         diagnostics.push(
           diagnostic(
             "unknown-cluster",
@@ -40802,7 +40939,9 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
         );
     });
   } else if (raw.clusters === void 0) {
+    const brokenDefaults = [...ctx.broken].filter(([, p2]) => p2?.default === true);
     if (ctx.defaultCluster) targets = [ctx.defaultCluster];
+    else if (brokenDefaults.length === 1) partially(brokenDefaults[0][0]);
     else if (ctx.broken.size === 0)
       diagnostics.push(
         diagnostic(
@@ -40815,7 +40954,8 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
   }
   const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica : 1;
   let resolvedSource;
-  const checked = targets.length > 0 ? targets.map(targetRules) : [FALLBACK_RULES];
+  const usable = [...targets.map(targetRules), ...brokenTargets];
+  const checked = usable.length > 0 ? usable : [FALLBACK_RULES];
   let sourcePosition;
   const sourceAt = () => sourcePosition ??= doc.valueAt("/model_source");
   for (const cluster2 of checked) {
@@ -40845,7 +40985,7 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster2.deny))) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster2.deny), cluster2.deniedBy)) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d2) => d2.rule === problem.rule && d2.message === problem.message)) continue;
         diagnostics.push(
@@ -40884,7 +41024,17 @@ var targetRules = (c3) => ({
   gpus_per_node: c3.gpus_per_node,
   roots: c3.sources.roots,
   allow_hub: c3.sources.allow_hub,
-  deny: c3.engine_kwargs.deny
+  deny: c3.engine_kwargs.deny,
+  deniedBy: deniedBy(c3.name, c3.engine_kwargs.deny)
+});
+var deniedBy = (cluster2, deny) => deny === DEFAULT_DENIED_KWARGS ? `cluster ${cluster2} uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)` : `denied by cluster ${cluster2}'s engine_kwargs.deny (clusters/${cluster2}/cluster.yaml)`;
+var partialRules = (name, p2) => ({
+  name,
+  ...p2.gpus_per_node !== void 0 ? { gpus_per_node: p2.gpus_per_node } : {},
+  roots: p2.roots,
+  allow_hub: p2.allow_hub ?? true,
+  deny: p2.deny,
+  deniedBy: deniedBy(name, p2.deny)
 });
 var FALLBACK_RULES = {
   name: "(default)",
@@ -40952,46 +41102,74 @@ function validateRepo(snapshot, options = {}) {
   const diagnostics = [];
   const specFiles = [];
   const clusterFiles = [];
+  const clusterFolders = /* @__PURE__ */ new Map();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (file.kind !== "file") {
-      const top = file.path.split("/")[0];
-      diagnostics.push(
-        diagnostic(
-          "symlink",
-          file.path,
-          TOP,
-          `${file.kind === "symlink" ? "symlinks are" : "only regular files are"} not allowed under ${top}/: commit the file itself`
-        )
-      );
+      diagnostics.push(notRegular(file));
       continue;
     }
-    if (where.role === "misplaced")
+    if (where.role === "misplaced") {
       diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
+      continue;
+    }
+    if (where.role === "cluster-file") {
+      clusterFolders.set(where.cluster, [...clusterFolders.get(where.cluster) ?? [], file.path]);
+      continue;
+    }
+    if (where.role !== "spec" && where.role !== "cluster" && where.role !== "users") continue;
+    const unreadable = readProblem(file);
+    if (unreadable) diagnostics.push(unreadable);
     else if (where.role === "spec") specFiles.push({ file, user: where.user, suffix: where.suffix });
-    else if (where.role === "cluster" && file.kind === "file")
-      clusterFiles.push({ file, cluster: where.cluster });
+    else if (where.role === "cluster") clusterFiles.push({ file, cluster: where.cluster });
   }
-  const usersResult = parseUsers(snapshot.files.get(USERS_FILE));
+  for (const [cluster2, paths] of clusterFolders) {
+    if (clusterFiles.some((c3) => c3.cluster === cluster2)) continue;
+    for (const path of paths)
+      diagnostics.push(
+        diagnostic(
+          "missing-file",
+          path,
+          TOP,
+          `clusters/${cluster2}/ has no cluster.yaml, so ${path} is not used: a cluster's settings live in clusters/${cluster2}/cluster.yaml`
+        )
+      );
+  }
+  const usersFile = snapshot.files.get(USERS_FILE);
+  const usersResult = parseUsers(
+    usersFile?.kind === "file" && !diagnostics.some((d2) => d2.file === USERS_FILE) ? usersFile : void 0
+  );
   diagnostics.push(...usersResult.diagnostics);
   const users2 = usersResult.users;
+  if (!usersFile && specFiles.length > 0)
+    diagnostics.push(
+      diagnostic(
+        "missing-file",
+        USERS_FILE,
+        TOP,
+        "models/users.yaml is missing: it registers every user whose folder is under models/"
+      )
+    );
   const clusters = /* @__PURE__ */ new Map();
-  const broken = /* @__PURE__ */ new Set();
+  const broken = /* @__PURE__ */ new Map();
   const defaultAt = /* @__PURE__ */ new Map();
+  const gpusAt = /* @__PURE__ */ new Map();
   for (const { file, cluster: cluster2 } of clusterFiles.sort((a, b3) => a.cluster < b3.cluster ? -1 : 1)) {
     const result = parseCluster(cluster2, file);
     diagnostics.push(...result.diagnostics);
     if (result.cluster) clusters.set(cluster2, result.cluster);
-    else broken.add(cluster2);
+    else broken.set(cluster2, result.partial);
     if (result.defaultAt) defaultAt.set(cluster2, result.defaultAt);
+    if (result.gpusAt) gpusAt.set(cluster2, result.gpusAt);
   }
   const defaultsProblems = checkDefaults([...clusters.values()], defaultAt);
   diagnostics.push(...defaultsProblems);
   const defaults = [...clusters.values()].filter((c3) => c3.default);
-  if (defaults.length > 1) for (const c3 of defaults) broken.add(c3.name);
+  if (defaults.length > 1) for (const c3 of defaults) broken.set(c3.name, void 0);
   const clustersKey = options.memo ? sha256(Buffer.from(clusterFiles.map((c3) => `${c3.file.path}\0${sha256(c3.file.bytes)}`).join("\0"))) : "";
   const ctx = { clusters, broken, defaultCluster: defaults.length === 1 ? defaults[0] : void 0 };
   const seen = /* @__PURE__ */ new Map();
+  const deployments = /* @__PURE__ */ new Map();
   const models = [];
   specFiles.sort((a, b3) => a.file.path < b3.file.path ? -1 : 1);
   for (const { file, user, suffix } of specFiles) {
@@ -41003,16 +41181,33 @@ function validateRepo(snapshot, options = {}) {
     const identity = `${user}/${suffix.toLowerCase()}`;
     const first = seen.get(identity);
     if (first !== void 0) {
-      diagnostics.push(
-        diagnostic(
-          "duplicate-model",
-          file.path,
-          TOP,
-          `${file.path} and ${first} define the same model: keep one file`
-        )
-      );
+      for (const [at2, other] of [
+        [file.path, first],
+        [first, file.path]
+      ])
+        diagnostics.push(
+          diagnostic("duplicate-model", at2, TOP, `${at2} and ${other} define the same model: keep one file`)
+        );
       continue;
     }
+    const deploymentKey = `${user}/${deploymentBaseName(suffix.toLowerCase())}`;
+    const sameDeployment = deployments.get(deploymentKey);
+    if (sameDeployment !== void 0) {
+      for (const [at2, other] of [
+        [file.path, sameDeployment],
+        [sameDeployment, file.path]
+      ])
+        diagnostics.push(
+          diagnostic(
+            "duplicate-deployment-name",
+            at2,
+            TOP,
+            `${at2} and ${other} would get the same Ray deployment name (Ray turns "." into "_"): rename one`
+          )
+        );
+      continue;
+    }
+    deployments.set(deploymentKey, file.path);
     seen.set(identity, file.path);
     const digest = sha256(file.bytes);
     const key = `${file.path}\0${digest}\0${clustersKey}`;
@@ -41030,18 +41225,52 @@ function validateRepo(snapshot, options = {}) {
     const key = spec.autoscaling ? "/autoscaling/max_replicas" : "num_replicas" in value ? "/num_replicas" : "gpus_per_replica" in value ? "/gpus_per_replica" : "/model_id";
     return doc.keyAt(key);
   };
-  diagnostics.push(...checkBudgets(models, clusters, users2?.users, options.blame, sizeAt));
+  diagnostics.push(
+    ...checkBudgets(models, clusters, users2?.users, options.blame, sizeAt, (c3) => gpusAt.get(c3) ?? TOP)
+  );
   const sorted = sortDiagnostics(diagnostics);
   return { model: { users: users2, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
 }
-function checkBudgets(models, clusters, users2, blame, sizeAt) {
+function notRegular(file) {
+  const top = file.path.split("/")[0];
+  if (file.kind === "unreadable")
+    return diagnostic(
+      "file-unreadable",
+      file.path,
+      TOP,
+      `${Buffer.from(file.bytes).toString()}: check its permissions`
+    );
+  if (file.kind === "symlink")
+    return diagnostic(
+      "symlink",
+      file.path,
+      TOP,
+      `symlinks are not allowed under ${top}/: commit the file itself`
+    );
+  return diagnostic(
+    "special-file",
+    file.path,
+    TOP,
+    `${file.path} is not a regular file (a FIFO, socket or device): only regular files are allowed under ${top}/`
+  );
+}
+function readProblem(file) {
+  try {
+    void file.bytes;
+    return void 0;
+  } catch (error2) {
+    if (!(error2 instanceof UnreadableFileError)) throw error2;
+    return diagnostic("file-unreadable", file.path, TOP, `${error2.message}: check its permissions`);
+  }
+}
+function checkBudgets(models, clusters, users2, blame, sizeAt, capacityAt) {
   const out = [];
   for (const cluster2 of clusters.values()) {
     const here = models.filter((m2) => m2.clusters.includes(cluster2.name));
     const total = here.reduce((sum, m2) => sum + modelGpus(m2), 0);
-    const blamed = here.filter((m2) => blame?.has(m2.file));
+    const blamed = blame?.has(cluster2.file) ? [] : here.filter((m2) => blame?.has(m2.file));
     const at2 = (rule, message) => {
-      if (blamed.length === 0) out.push(diagnostic(rule, cluster2.file, TOP, message));
+      if (blamed.length === 0) out.push(diagnostic(rule, cluster2.file, capacityAt(cluster2.name), message));
       else for (const m2 of blamed) out.push(diagnostic(rule, m2.file, sizeAt(m2), message));
     };
     if (total > cluster2.gpus) {
@@ -41095,35 +41324,6 @@ function packs(models, cluster2) {
     free[c3 - size]++;
   }
   return true;
-}
-
-// generator/src/openai-url.ts
-var HAS_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
-function joinBaseUrl(serverUrl, baseUrl) {
-  if (HAS_SCHEME.test(baseUrl)) return baseUrl;
-  const server = serverUrl.replace(/\/+$/, "");
-  return `${server}${baseUrl.startsWith("/") ? "" : "/"}${baseUrl}`;
-}
-function endpointUrl(cluster2, route) {
-  const base = joinBaseUrl(cluster2.openai.server_url, cluster2.openai.base_url).replace(/\/+$/, "");
-  const prefix = cluster2.serve.route_prefix === "/" ? "" : cluster2.serve.route_prefix;
-  const relative = route.startsWith(prefix) ? route.slice(prefix.length) : route;
-  return `${base}${relative === "/" ? "" : relative}/v1`;
-}
-
-// generator/src/layout.ts
-var SERVED_NAME = /^([a-z][a-z0-9_]{0,31})-(\d{12})-([a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?)$/;
-var servedName = (user, timestamp, suffix) => `${user}-${timestamp}-${suffix}`;
-var deploymentBaseName = (served) => served.replace(/\//g, "--").replace(/\./g, "_");
-var deploymentName = (served) => `LLMServer:${deploymentBaseName(served)}`;
-function joinRoute(prefix, segment) {
-  return `${prefix === "/" ? "" : prefix}/${segment}`;
-}
-function placement(cluster2, user, served) {
-  const { layout, application_name, route_prefix } = cluster2.serve;
-  const app = layout === "per-model" ? served : layout === "per-user" ? `${application_name}-${user}` : application_name;
-  const route = layout === "per-model" ? joinRoute(route_prefix, served) : layout === "per-user" ? joinRoute(route_prefix, user) : route_prefix;
-  return { app, route, endpoint: endpointUrl(cluster2, route) };
 }
 
 // package.json
