@@ -20,6 +20,8 @@ export {
   renderFragments,
   diffRendered,
   timestampsOf,
+  fragmentTimestamps,
+  isRealTimestamp,
   fragmentPath,
   fragmentText,
   formatTimestamp,
@@ -37,6 +39,7 @@ export {
   type ServeApplication,
 } from "./assemble";
 export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
+export { renderStaleDiagnostics, type RenderCheckInput } from "./render-check";
 export { planChange, diffFragment, type Plan, type ClusterPlan, type ModelChange } from "./plan";
 export { planMarkdown, PLAN_MARKER } from "./plan-markdown";
 export {

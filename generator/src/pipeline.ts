@@ -1,7 +1,7 @@
 import {
   diffRendered,
+  fragmentTimestamps,
   renderFragments,
-  timestampsOf,
   type RenderDiff,
   type RenderResult,
   type Timestamps,
@@ -21,7 +21,10 @@ export interface CheckOptions {
 
 export interface RepoCheck {
   readonly validation: Validation;
-  /** The served-name timestamps of the snapshot's own fragments (timestampsOf), read once for every caller. */
+  /**
+   * The served-name timestamps of the snapshot's own fragments (fragmentTimestamps), read once for every
+   * caller; a fragment with an impossible or disagreeing timestamp is an error in `diagnostics`.
+   */
   readonly timestamps: Timestamps;
   /** Absent when validation failed: nothing is rendered from a tree with errors. */
   readonly render?: RenderResult;
@@ -33,12 +36,16 @@ export interface RepoCheck {
 
 /** Validate, then render: the one pipeline the CLI, the Action and the agent share. */
 export function checkRepo(snapshot: RepoSnapshot, options: CheckOptions): RepoCheck {
-  const timestamps = timestampsOf(snapshot);
+  const own = fragmentTimestamps(snapshot);
+  const timestamps = own.timestamps;
   const validation = validateRepo(snapshot, {
     ...(options.blame ? { blame: options.blame } : {}),
     ...(options.memo ? { memo: options.memo } : {}),
   });
-  if (!validation.ok) return { validation, timestamps, diagnostics: validation.diagnostics, ok: false };
+  if (!validation.ok || hasErrors(own.diagnostics)) {
+    const diagnostics = sortDiagnostics([...validation.diagnostics, ...own.diagnostics]);
+    return { validation, timestamps, diagnostics, ok: false };
+  }
   const render = renderFragments(validation.model, {
     now: options.now,
     timestamps: [...(options.timestamps ?? []), timestamps],

@@ -12,7 +12,7 @@ const TEMPLATE = `{{#if changed}}
 | | model | replicas | GPUs | endpoint |
 |---|---|---|---|---|
 {{#each deploy}}
-| 🟢 deploy | \`{{served_name}}\` | {{replicas}} | {{gpus}} | {{endpoint}} |
+| 🟢 deploy | \`{{served_name}}\`{{#if provisional}} (provisional: named when first rendered){{/if}} | {{replicas}} | {{gpus}} | {{endpoint}} |
 {{/each}}
 {{#each update}}
 | 🟡 update | \`{{served_name}}\` | {{replicas}} | {{gpus}} | {{endpoint}} |
@@ -22,7 +22,7 @@ const TEMPLATE = `{{#if changed}}
 {{/each}}
 {{#each update}}
 
-<details><summary>What changes in <code>{{served_name}}</code>{{#unless restarts}} (scale only: nothing restarts){{/unless}}</summary>
+<details><summary>What changes in <code>{{served_name}}</code>{{restartNote this}}</summary>
 
 {{#each changes}}
 - {{code this}}
@@ -41,8 +41,10 @@ const TEMPLATE = `{{#if changed}}
 
 {{#if restarts}}
 **Restarts** (Ray rebuilds every model of an application whose args change): {{#each restarts}}{{code this}}{{#unless @last}}, {{/unless}}{{/each}}
-{{else}}
+{{else if deploy}}
 **Restarts:** none besides the models deployed above.
+{{else}}
+**Restarts:** none.
 {{/if}}
 
 {{/if}}
@@ -57,6 +59,15 @@ hbs.registerHelper(
   "hasChanges",
   (c: Plan["clusters"][number]) => c.deploy.length + c.update.length + c.undeploy.length > 0,
 );
+// Replica counts and autoscaling live in per-deployment overrides, the endpoint outside Ray's config: changes
+// to them alone rebuild nothing, and the note says which of the two it was.
+const SCALE_FIELD = /^(num_replicas|autoscaling_config)[. ]/;
+hbs.registerHelper("restartNote", (change: Plan["clusters"][number]["update"][number]) => {
+  if (change.restarts) return "";
+  if (change.changes.every((c) => SCALE_FIELD.test(c))) return " (scale only: nothing restarts)";
+  if (change.changes.every((c) => c.startsWith("endpoint "))) return " (endpoint only: nothing restarts)";
+  return " (nothing restarts)";
+});
 let compiled: Handlebars.TemplateDelegate | undefined;
 
 // Markdown, not HTML: escape only what would break a table cell or start markup.

@@ -57,6 +57,7 @@ describe("planChange", () => {
         replicas: "2x1 GPU",
         changes: [],
         restarts: true,
+        provisional: true,
       },
     ]);
     expect(h1(p).undeploy.map((m) => m.served_name)).toEqual(["bob-202601061235-c"]);
@@ -99,6 +100,7 @@ describe("planChange", () => {
         'num_replicas 1 -> "auto"',
       ],
     });
+    expect(planMarkdown(p)).toContain("<code>alice-202601061235-b</code> (scale only: nothing restarts)");
   });
 
   it("per-model: an engine_kwargs change restarts no other model", () => {
@@ -182,6 +184,26 @@ describe("planChange", () => {
       /^endpoint ".*\/access\/models\/team1\/alice-202601061235-a\/v1" -> ".*\/v2\/alice-202601061235-a\/v1"$/,
     );
     expect(h1(p).restarts).toEqual([]);
+    const md = planMarkdown(p);
+    expect(md).toContain("<code>alice-202601061235-a</code> (endpoint only: nothing restarts)</summary>");
+    expect(md).not.toContain("scale only");
+  });
+
+  it("marks a new model's served name provisional until its fragment is rendered", () => {
+    const spec = { "models/alice/d.yaml": specText("d") };
+    const unrendered = plan(base(), spec);
+    expect(h1(unrendered).deploy.map((m) => [m.served_name, m.provisional])).toEqual([
+      ["alice-202603010800-d", true],
+    ]);
+    expect(planMarkdown(unrendered)).toContain(
+      "| 🟢 deploy | `alice-202603010800-d` (provisional: named when first rendered) |",
+    );
+    const head = rendered(withFiles(spec, base()), NOW);
+    const done = planChange(base(), head, { now: LATER });
+    expect(h1(done).deploy.map((m) => [m.served_name, m.provisional])).toEqual([
+      ["alice-202601061235-d", false],
+    ]);
+    expect(planMarkdown(done)).not.toContain("provisional");
   });
 
   it("counts GPUs before and after against capacity and per-user quota", () => {
@@ -256,7 +278,9 @@ describe("planMarkdown", () => {
     });
     const md = planMarkdown(p);
     expect(md).toContain("### Cluster `h1` (single layout)");
-    expect(md).toContain("| 🟢 deploy | `bob-202603010800-d` | 1x1 GPU | 1 |");
+    expect(md).toContain(
+      "| 🟢 deploy | `bob-202603010800-d` (provisional: named when first rendered) | 1x1 GPU | 1 |",
+    );
     expect(md).toContain("| 🟡 update | `alice-202601061235-a` |");
     expect(md).toContain("- `engine_kwargs.max_model_len 8192 -> 4096`");
     expect(md).toContain("**GPU budget:** 3 → 4 of 32");
@@ -274,6 +298,15 @@ describe("planMarkdown", () => {
     const md = planMarkdown(p);
     expect(md).toContain(`- \`\`\`engine_kwargs.revision (unset) -> ${JSON.stringify(value)}\`\`\``);
     expect(md.match(/<\/details>/g)).toHaveLength(1 + 1);
+  });
+
+  it("says no model restarts for a change that only undeploys", () => {
+    const md = planMarkdown(plan(base(), { [C]: null }));
+    expect(md).toContain("| 🔴 undeploy | `bob-202601061235-c` |");
+    expect(md).toContain("**Restarts:** none.");
+    expect(md).not.toContain("deployed above");
+    const added = planMarkdown(plan(base(), { "models/bob/d.yaml": specText("d") }));
+    expect(added).toContain("**Restarts:** none besides the models deployed above.");
   });
 
   it("says so when nothing changes", () => {

@@ -18,6 +18,11 @@ export interface ModelChange {
   readonly changes: readonly string[];
   /** Whether the update rebuilds the model's replicas (false for a scale-only change). */
   readonly restarts: boolean;
+  /**
+   * The served name is not fixed yet: no fragment of the model exists in the base or the head, so the name
+   * carries the time of this plan and `render` fixes it when it first writes the fragment.
+   */
+  readonly provisional: boolean;
 }
 
 export interface UserBudget {
@@ -76,6 +81,8 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
     ...before.validation.model.clusters.keys(),
     ...after.validation.model.clusters.keys(),
   ]);
+  // A model named by no fragment of either side has the name of this plan's `now`, not its final one.
+  const named = new Set([...before.timestamps.keys(), ...after.timestamps.keys()]);
   const clusters: ClusterPlan[] = [];
   for (const name of [...clusterNames].sort()) {
     const cluster = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name)!;
@@ -90,6 +97,7 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
         now,
         after.validation.model.users?.users,
         before.validation.model.users?.users,
+        named,
       ),
     );
   }
@@ -131,11 +139,14 @@ function planCluster(
   now: readonly Fragment[],
   users: ReadonlyMap<string, { gpu_quota: number }> | undefined,
   oldUsers: ReadonlyMap<string, { gpu_quota: number }> | undefined,
+  named: ReadonlySet<string>,
 ): ClusterPlan {
   const oldByKey = new Map(old.map((f) => [keyOf(f), f]));
   const nowByKey = new Map(now.map((f) => [keyOf(f), f]));
-  const deploy = now.filter((f) => !oldByKey.has(keyOf(f))).map((f) => describe(f, [], true));
-  const undeploy = old.filter((f) => !nowByKey.has(keyOf(f))).map((f) => describe(f, [], true));
+  const deploy = now
+    .filter((f) => !oldByKey.has(keyOf(f)))
+    .map((f) => describe(f, [], true, !named.has(keyOf(f))));
+  const undeploy = old.filter((f) => !nowByKey.has(keyOf(f))).map((f) => describe(f, [], true, false));
   // Ray rebuilds an application, restarting ALL its replicas, whenever its args change; a model that lands
   // in an application that did not exist (a layout or application_name change) starts afresh as well.
   const oldApps = new Map(
@@ -160,7 +171,7 @@ function planCluster(
     const rebuilt =
       JSON.stringify(previous.llm_config) !== JSON.stringify(f.llm_config) ||
       restarts.includes(f.served_name);
-    update.push(describe(f, changes, rebuilt));
+    update.push(describe(f, changes, rebuilt, false));
   }
 
   const sum = (list: readonly Fragment[]) => list.reduce((n, f) => n + f.gpus, 0);
@@ -183,7 +194,7 @@ function planCluster(
   };
 }
 
-function describe(f: Fragment, changes: string[], restarts: boolean): ModelChange {
+function describe(f: Fragment, changes: string[], restarts: boolean, provisional: boolean): ModelChange {
   const deployment = f.deployment as {
     num_replicas: number | "auto";
     autoscaling_config?: { min_replicas: number; max_replicas: number };
@@ -201,6 +212,7 @@ function describe(f: Fragment, changes: string[], restarts: boolean): ModelChang
     replicas,
     changes,
     restarts,
+    provisional,
   };
 }
 

@@ -11,6 +11,8 @@ import {
   formatTimestamp,
   fragmentPath,
   GENERATOR_VERSION,
+  fragmentTimestamps,
+  isRealTimestamp,
   renderFragments,
   timestampsOf,
 } from "./render";
@@ -94,6 +96,52 @@ describe("served names", () => {
       one,
     );
     expect(timestampsOf(mixed).get("alice/qwen")).toBe("202601061235");
+  });
+
+  it("reports fragments that disagree on a model's name as a conflict instead of renaming it", () => {
+    const first = applyRender(bare({ [QWEN]: specText("qwen", { clusters: ["h1", "lab"] }) }), LATER);
+    const lab = fragmentPath("lab", "alice", "qwen");
+    const text = Buffer.from(first.files.get(lab)!.bytes).toString();
+    const edited = withFiles({ [lab]: text.replaceAll("202603010800", "202601061235") }, first);
+    const { diagnostics } = fragmentTimestamps(edited);
+    expect(diagnostics.map((d) => [d.rule, d.code, d.file])).toEqual([
+      ["served-name-conflict", "E409", fragmentPath("h1", "alice", "qwen")],
+      ["served-name-conflict", "E409", lab],
+    ]);
+    expect(diagnostics[0]!.message).toContain(`${lab} has 202601061235`);
+    const check = checkRepo(edited, { now: LATER });
+    expect(check.ok).toBe(false);
+    expect(check.render).toBeUndefined();
+    expect(check.diagnostics.map((d) => d.rule)).toEqual(["served-name-conflict", "served-name-conflict"]);
+  });
+
+  it("reports and ignores a fragment whose timestamp is no real UTC minute", () => {
+    const first = applyRender(bare({ [QWEN]: specText("qwen") }));
+    const path = fragmentPath("h1", "alice", "qwen");
+    const text = Buffer.from(first.files.get(path)!.bytes).toString();
+    const edited = withFiles({ [path]: text.replaceAll("202601061235", "202613452599") }, first);
+    const { timestamps, diagnostics } = fragmentTimestamps(edited);
+    expect(timestamps.size).toBe(0);
+    expect(diagnostics.map((d) => [d.rule, d.file, d.line])).toEqual([
+      ["invalid-value", path, text.split("\n").findIndex((l) => l.startsWith("served_name:")) + 1],
+    ]);
+    expect(diagnostics[0]!.message).toContain("202613452599, which is no real UTC minute");
+    const check = checkRepo(edited, { now: LATER });
+    expect(check.ok).toBe(false);
+    expect(check.render).toBeUndefined();
+  });
+
+  it.each([
+    ["202601061235", true],
+    ["202802292359", true],
+    ["202702290000", false],
+    ["202613010000", false],
+    ["202601320000", false],
+    ["202601062400", false],
+    ["202601061260", false],
+    ["202600010000", false],
+  ])("knows whether %s is a real UTC minute", (timestamp, real) => {
+    expect(isRealTimestamp(timestamp)).toBe(real);
   });
 
   it("are returned by checkRepo for its callers, also when the snapshot has errors", () => {

@@ -16,27 +16,79 @@ export const fragmentPath = (cluster: string, user: string, suffix: string): str
 
 const SERVED_LINE = /^served_name: "?([^"\s]+)"?$/m;
 
+/** Whether YYYYMMDDHHMM names a real UTC minute (not month 13, February 30th or 25:99). */
+export function isRealTimestamp(timestamp: string): boolean {
+  if (!/^\d{12}$/.test(timestamp)) return false;
+  const at = (from: number, to: number) => Number(timestamp.slice(from, to));
+  const date = new Date(Date.UTC(at(0, 4), at(4, 6) - 1, at(6, 8), at(8, 10), at(10, 12)));
+  return formatTimestamp(date) === timestamp;
+}
+
+export interface FragmentTimestamps {
+  /** `<user>/<suffix>` -> YYYYMMDDHHMM, from the fragments that carry a real one and agree on it. */
+  readonly timestamps: Map<string, string>;
+  /** An impossible timestamp, or fragments of one model that disagree: each an error on the fragment. */
+  readonly diagnostics: Diagnostic[];
+}
+
 /**
  * The creation timestamps a snapshot's fragments carry, on any cluster: a model keeps its served name on
  * every later render and a second cluster gets the same name. A fragment is our own output, so its
  * `served_name:` line is read directly rather than parsing all of it.
+ *
+ * Fragments are only ever changed by hand, so the core does not guess: a timestamp that is no real minute
+ * is reported and not used, and clusters disagreeing on a model's name are reported on each fragment (the
+ * oldest is kept only so that a plan can still be shown; nothing is rendered from a tree with errors).
  */
-export function timestampsOf(snapshot: RepoSnapshot): Map<string, string> {
-  const out = new Map<string, string>();
+export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
+  const found = new Map<string, Array<{ path: string; timestamp: string; line: number }>>();
+  const diagnostics: Diagnostic[] = [];
   const decoder = new TextDecoder();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (where.role !== "rendered" || !where.user || !where.suffix || file.kind !== "file") continue;
-    const match = SERVED_LINE.exec(decoder.decode(file.bytes.subarray(0, 4096)));
+    const head = decoder.decode(file.bytes.subarray(0, 4096));
+    const match = SERVED_LINE.exec(head);
     const parts = match ? SERVED_NAME.exec(match[1]!) : null;
-    if (!parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    const line = head.slice(0, match.index).split("\n").length;
+    const timestamp = parts[2]!;
+    if (!isRealTimestamp(timestamp)) {
+      diagnostics.push(
+        diagnostic(
+          "invalid-value",
+          file.path,
+          { line, column: 14 },
+          `served name ${match[1]} carries ${timestamp}, which is no real UTC minute (YYYYMMDDHHMM): the fragment was edited by hand. Restore it from git (\`git checkout HEAD -- ${file.path}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`,
+        ),
+      );
+      continue;
+    }
     const key = `${where.user}/${where.suffix}`;
-    const seen = out.get(key);
-    // Two clusters disagreeing (a hand edit) resolve to the oldest name, deterministically.
-    if (seen === undefined || parts[2]! < seen) out.set(key, parts[2]!);
+    found.set(key, [...(found.get(key) ?? []), { path: file.path, timestamp, line }]);
   }
-  return out;
+  const timestamps = new Map<string, string>();
+  for (const [key, list] of found) {
+    const distinct = [...new Set(list.map((f) => f.timestamp))].sort();
+    timestamps.set(key, distinct[0]!);
+    if (distinct.length === 1) continue;
+    const all = list.map((f) => `${f.path} has ${f.timestamp}`).join(", ");
+    for (const f of list)
+      diagnostics.push(
+        diagnostic(
+          "served-name-conflict",
+          f.path,
+          { line: f.line, column: 14 },
+          `the fragments of ${key} disagree on its served name (${all}); a model has one name on every cluster and it never changes, so a fragment was edited by hand. Restore them from git (\`git checkout HEAD -- clusters/*/rendered/${key}.yaml\`)`,
+        ),
+      );
+  }
+  return { timestamps, diagnostics };
 }
+
+/** fragmentTimestamps without its diagnostics. */
+export const timestampsOf = (snapshot: RepoSnapshot): Map<string, string> =>
+  fragmentTimestamps(snapshot).timestamps;
 
 export function formatTimestamp(now: Date): string {
   const iso = now.toISOString(); // 2026-01-06T12:35:07.000Z

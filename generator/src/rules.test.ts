@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bare, clusterText, NOW, where, type FileChange } from "../test-fixtures/helpers";
 import { assemble } from "./assemble";
-import { renderFragments } from "./render";
+import { fragmentTimestamps, renderFragments } from "./render";
 import clusterSchema from "../../schemas/cluster.schema.json";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import usersSchema from "../../schemas/users.schema.json";
@@ -180,8 +180,19 @@ const SCENARIOS: Record<RuleId, Scenario> = {
     },
     at: [at("models/alice/t.yml", 1, 1)],
   },
+  "served-name-conflict": {
+    run: () =>
+      fragmentTimestamps(
+        bare({
+          "clusters/h1/rendered/alice/t.yaml": "# header\nserved_name: alice-202601061235-t\n",
+          "clusters/lab/rendered/alice/t.yaml": "served_name: alice-202601010000-t\n",
+        }),
+      ).diagnostics,
+    at: [at("clusters/h1/rendered/alice/t.yaml", 2, 14), at("clusters/lab/rendered/alice/t.yaml", 1, 14)],
+  },
   "render-stale": {
-    external: "raised by the Action's render check from checkRepo's renderDiff (pinned in render.test.ts)",
+    external:
+      "raised by renderStaleDiagnostics (the Action's render check and `plan`) from checkRepo's renderDiff (pinned in render-check.test.ts)",
   },
   "codeowners-stale": { external: "raised by the Action's CODEOWNERS check" },
   "multiple-default-clusters": {

@@ -27908,6 +27908,8 @@ var RULES = {
   "duplicate-served-name": "E409",
   "duplicate-deployment-name": "E409",
   "multiple-default-clusters": "E409",
+  // Fragments of one model carry different served names (a hand edit).
+  "served-name-conflict": "E409",
   // The committed output no longer matches its source (the Action's render and CODEOWNERS checks).
   "render-stale": "E409",
   "codeowners-stale": "E409",
@@ -41435,20 +41437,56 @@ function emitYaml(value) {
 var GENERATOR_VERSION = `serve-gitops ${package_default.version}`;
 var fragmentPath = (cluster2, user, suffix) => `clusters/${cluster2}/rendered/${user}/${suffix}.yaml`;
 var SERVED_LINE = /^served_name: "?([^"\s]+)"?$/m;
-function timestampsOf(snapshot) {
-  const out = /* @__PURE__ */ new Map();
+function isRealTimestamp(timestamp) {
+  if (!/^\d{12}$/.test(timestamp)) return false;
+  const at2 = (from, to2) => Number(timestamp.slice(from, to2));
+  const date = new Date(Date.UTC(at2(0, 4), at2(4, 6) - 1, at2(6, 8), at2(8, 10), at2(10, 12)));
+  return formatTimestamp(date) === timestamp;
+}
+function fragmentTimestamps(snapshot) {
+  const found = /* @__PURE__ */ new Map();
+  const diagnostics = [];
   const decoder = new TextDecoder();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (where.role !== "rendered" || !where.user || !where.suffix || file.kind !== "file") continue;
-    const match = SERVED_LINE.exec(decoder.decode(file.bytes.subarray(0, 4096)));
+    const head = decoder.decode(file.bytes.subarray(0, 4096));
+    const match = SERVED_LINE.exec(head);
     const parts = match ? SERVED_NAME.exec(match[1]) : null;
-    if (!parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    const line = head.slice(0, match.index).split("\n").length;
+    const timestamp = parts[2];
+    if (!isRealTimestamp(timestamp)) {
+      diagnostics.push(
+        diagnostic(
+          "invalid-value",
+          file.path,
+          { line, column: 14 },
+          `served name ${match[1]} carries ${timestamp}, which is no real UTC minute (YYYYMMDDHHMM): the fragment was edited by hand. Restore it from git (\`git checkout HEAD -- ${file.path}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`
+        )
+      );
+      continue;
+    }
     const key = `${where.user}/${where.suffix}`;
-    const seen = out.get(key);
-    if (seen === void 0 || parts[2] < seen) out.set(key, parts[2]);
+    found.set(key, [...found.get(key) ?? [], { path: file.path, timestamp, line }]);
   }
-  return out;
+  const timestamps = /* @__PURE__ */ new Map();
+  for (const [key, list] of found) {
+    const distinct = [...new Set(list.map((f3) => f3.timestamp))].sort();
+    timestamps.set(key, distinct[0]);
+    if (distinct.length === 1) continue;
+    const all = list.map((f3) => `${f3.path} has ${f3.timestamp}`).join(", ");
+    for (const f3 of list)
+      diagnostics.push(
+        diagnostic(
+          "served-name-conflict",
+          f3.path,
+          { line: f3.line, column: 14 },
+          `the fragments of ${key} disagree on its served name (${all}); a model has one name on every cluster and it never changes, so a fragment was edited by hand. Restore them from git (\`git checkout HEAD -- clusters/*/rendered/${key}.yaml\`)`
+        )
+      );
+  }
+  return { timestamps, diagnostics };
 }
 function formatTimestamp(now) {
   const iso = now.toISOString();
@@ -41587,12 +41625,16 @@ hbs.registerHelper("json", (value) => {
 
 // generator/src/pipeline.ts
 function checkRepo(snapshot, options) {
-  const timestamps = timestampsOf(snapshot);
+  const own = fragmentTimestamps(snapshot);
+  const timestamps = own.timestamps;
   const validation = validateRepo(snapshot, {
     ...options.blame ? { blame: options.blame } : {},
     ...options.memo ? { memo: options.memo } : {}
   });
-  if (!validation.ok) return { validation, timestamps, diagnostics: validation.diagnostics, ok: false };
+  if (!validation.ok || hasErrors(own.diagnostics)) {
+    const diagnostics2 = sortDiagnostics([...validation.diagnostics, ...own.diagnostics]);
+    return { validation, timestamps, diagnostics: diagnostics2, ok: false };
+  }
   const render = renderFragments(validation.model, {
     now: options.now,
     timestamps: [...options.timestamps ?? [], timestamps]
@@ -41610,6 +41652,41 @@ function checkRepo(snapshot, options) {
 }
 var isRenderCurrent = (diff) => diff !== void 0 && diff.stale.length === 0 && diff.missing.length === 0 && diff.extra.length === 0;
 
+// generator/src/render-check.ts
+function renderStaleDiagnostics(input) {
+  if (isRenderCurrent(input.diff)) return [];
+  const specOf = /* @__PURE__ */ new Map();
+  for (const f3 of input.render.fragments) specOf.set(fragmentPath(f3.cluster, f3.user, f3.suffix), f3.spec);
+  const bySpec = /* @__PURE__ */ new Map();
+  const note = (file, line) => bySpec.set(file, [...bySpec.get(file) ?? [], line]);
+  for (const path of input.diff.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
+  for (const path of input.diff.missing) note(specOf.get(path) ?? path, `${path} is missing`);
+  for (const path of input.diff.extra)
+    note(path, `${path} is left over: nothing renders it any more, delete it`);
+  const out = [];
+  for (const [file, lines] of bySpec) {
+    const hints = renamedHints(file, input);
+    out.push(
+      diagnostic(
+        "render-stale",
+        input.head.files.has(file) ? file : lines[0].split(" ")[0],
+        { line: 1, column: 1 },
+        `the committed render does not match this spec: ${lines.join("; ")}. Run \`${input.command}\`.${hints}`
+      )
+    );
+  }
+  return out;
+}
+function renamedHints(file, input) {
+  const where = classifyPath(file);
+  if (where.role !== "spec") return "";
+  const key = `${where.user}/${where.suffix}`;
+  const base = input.baseTimestamps.get(key);
+  const head = input.headTimestamps.get(key);
+  if (base === void 0 || head === void 0 || base === head) return "";
+  return ` The committed fragments rename the model (timestamp ${head}; the base has ${base}): served names of existing models never change, so restore its fragments from the base first (\`git checkout ${input.restoreFrom} -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
+}
+
 // generator/src/plan.ts
 function planChange(base, head, options) {
   const memo = createSpecMemo();
@@ -41620,6 +41697,7 @@ function planChange(base, head, options) {
     ...before.validation.model.clusters.keys(),
     ...after.validation.model.clusters.keys()
   ]);
+  const named = /* @__PURE__ */ new Set([...before.timestamps.keys(), ...after.timestamps.keys()]);
   const clusters = [];
   for (const name of [...clusterNames].sort()) {
     const cluster2 = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name);
@@ -41633,7 +41711,8 @@ function planChange(base, head, options) {
         old,
         now,
         after.validation.model.users?.users,
-        before.validation.model.users?.users
+        before.validation.model.users?.users,
+        named
       )
     );
   }
@@ -41655,11 +41734,11 @@ function provisionalFragments(head, before, after, now) {
   const kept = (before.render?.fragments ?? []).filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
   return [...rendered.fragments, ...kept];
 }
-function planCluster(cluster2, oldCluster, old, now, users2, oldUsers) {
+function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named) {
   const oldByKey = new Map(old.map((f3) => [keyOf(f3), f3]));
   const nowByKey = new Map(now.map((f3) => [keyOf(f3), f3]));
-  const deploy = now.filter((f3) => !oldByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true));
-  const undeploy = old.filter((f3) => !nowByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true));
+  const deploy = now.filter((f3) => !oldByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true, !named.has(keyOf(f3))));
+  const undeploy = old.filter((f3) => !nowByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true, false));
   const oldApps = new Map(
     oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []
   );
@@ -41679,7 +41758,7 @@ function planCluster(cluster2, oldCluster, old, now, users2, oldUsers) {
     const changes = diffFragment(previous, f3);
     if (changes.length === 0) continue;
     const rebuilt = JSON.stringify(previous.llm_config) !== JSON.stringify(f3.llm_config) || restarts.includes(f3.served_name);
-    update.push(describe(f3, changes, rebuilt));
+    update.push(describe(f3, changes, rebuilt, false));
   }
   const sum = (list) => list.reduce((n, f3) => n + f3.gpus, 0);
   const userNames = new Set([...old, ...now].map((f3) => f3.user));
@@ -41700,7 +41779,7 @@ function planCluster(cluster2, oldCluster, old, now, users2, oldUsers) {
     users: budgets
   };
 }
-function describe(f3, changes, restarts) {
+function describe(f3, changes, restarts, provisional) {
   const deployment = f3.deployment;
   const replicas = deployment.autoscaling_config ? `autoscaling ${deployment.autoscaling_config.min_replicas}-${deployment.autoscaling_config.max_replicas} x${f3.gpus_per_replica} GPU` : `${String(deployment.num_replicas)}x${f3.gpus_per_replica} GPU`;
   return {
@@ -41712,7 +41791,8 @@ function describe(f3, changes, restarts) {
     gpus: f3.gpus,
     replicas,
     changes,
-    restarts
+    restarts,
+    provisional
   };
 }
 function diffFragment(a, b3) {
@@ -41751,7 +41831,7 @@ var TEMPLATE = `{{#if changed}}
 | | model | replicas | GPUs | endpoint |
 |---|---|---|---|---|
 {{#each deploy}}
-| \u{1F7E2} deploy | \`{{served_name}}\` | {{replicas}} | {{gpus}} | {{endpoint}} |
+| \u{1F7E2} deploy | \`{{served_name}}\`{{#if provisional}} (provisional: named when first rendered){{/if}} | {{replicas}} | {{gpus}} | {{endpoint}} |
 {{/each}}
 {{#each update}}
 | \u{1F7E1} update | \`{{served_name}}\` | {{replicas}} | {{gpus}} | {{endpoint}} |
@@ -41761,7 +41841,7 @@ var TEMPLATE = `{{#if changed}}
 {{/each}}
 {{#each update}}
 
-<details><summary>What changes in <code>{{served_name}}</code>{{#unless restarts}} (scale only: nothing restarts){{/unless}}</summary>
+<details><summary>What changes in <code>{{served_name}}</code>{{restartNote this}}</summary>
 
 {{#each changes}}
 - {{code this}}
@@ -41780,8 +41860,10 @@ var TEMPLATE = `{{#if changed}}
 
 {{#if restarts}}
 **Restarts** (Ray rebuilds every model of an application whose args change): {{#each restarts}}{{code this}}{{#unless @last}}, {{/unless}}{{/each}}
-{{else}}
+{{else if deploy}}
 **Restarts:** none besides the models deployed above.
+{{else}}
+**Restarts:** none.
 {{/if}}
 
 {{/if}}
@@ -41795,6 +41877,13 @@ hbs2.registerHelper(
   "hasChanges",
   (c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0
 );
+var SCALE_FIELD = /^(num_replicas|autoscaling_config)[. ]/;
+hbs2.registerHelper("restartNote", (change) => {
+  if (change.restarts) return "";
+  if (change.changes.every((c3) => SCALE_FIELD.test(c3))) return " (scale only: nothing restarts)";
+  if (change.changes.every((c3) => c3.startsWith("endpoint "))) return " (endpoint only: nothing restarts)";
+  return " (nothing restarts)";
+});
 var compiled;
 var cell = (text2) => text2.replace(/[|<>`\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
 function codeSpan(text2) {
@@ -45330,10 +45419,15 @@ function pickEnv() {
   }
   return out;
 }
-async function readCommitSnapshot(gitDir, ref, options = {}) {
-  const git = createGit(gitDir, options);
-  const sha = (await git.revparse([`${ref}^{commit}`])).trim();
-  const listing = await git.raw(["ls-tree", "-r", "-z", "--full-tree", sha, "--", ...SNAPSHOT_ROOTS]);
+var UnknownRevisionError = class extends Error {
+  name = "UnknownRevisionError";
+};
+async function readCommitSnapshot(directory, ref, options = {}) {
+  const git = createGit(directory, options);
+  const sha = (await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])).trim();
+  if (!/^[0-9a-f]{40,64}$/.test(sha))
+    throw new UnknownRevisionError(`${ref} does not exist or is not a commit`);
+  const listing = await git.raw(["ls-tree", "-r", "-z", sha, "--", ...SNAPSHOT_ROOTS]);
   const entries = [];
   for (const record2 of listing.split("\0")) {
     if (!record2) continue;
@@ -45343,7 +45437,7 @@ async function readCommitSnapshot(gitDir, ref, options = {}) {
   }
   const blobs = entries.filter((e) => e.type === "blob");
   const contents = await catFileBatch(
-    gitDir,
+    directory,
     blobs.map((e) => e.object),
     options
   );
@@ -45487,39 +45581,7 @@ function userFolderOf(path) {
 
 // actions/check/src/render-check.ts
 var RENDER_COMMAND = "npx serve-gitops render && git add -A clusters && git commit -m 'Render serving specs' && git push";
-function renderStaleDiagnostics(input) {
-  if (isRenderCurrent(input.diff)) return [];
-  const specOf = /* @__PURE__ */ new Map();
-  for (const f3 of input.render.fragments) specOf.set(fragmentPath(f3.cluster, f3.user, f3.suffix), f3.spec);
-  const bySpec = /* @__PURE__ */ new Map();
-  const note = (file, line) => bySpec.set(file, [...bySpec.get(file) ?? [], line]);
-  for (const path of input.diff.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
-  for (const path of input.diff.missing) note(specOf.get(path) ?? path, `${path} is missing`);
-  for (const path of input.diff.extra)
-    note(path, `${path} is left over: nothing renders it any more, delete it`);
-  const out = [];
-  for (const [file, lines] of bySpec) {
-    const hints = renamedHints(file, input);
-    out.push(
-      diagnostic(
-        "render-stale",
-        input.head.files.has(file) ? file : lines[0].split(" ")[0],
-        { line: 1, column: 1 },
-        `the committed render does not match this spec: ${lines.join("; ")}. Run \`${RENDER_COMMAND}\`.${hints}`
-      )
-    );
-  }
-  return out;
-}
-function renamedHints(file, input) {
-  const where = classifyPath(file);
-  if (where.role !== "spec") return "";
-  const key = `${where.user}/${where.suffix}`;
-  const base = input.baseTimestamps.get(key);
-  const head = input.headTimestamps.get(key);
-  if (base === void 0 || head === void 0 || base === head) return "";
-  return ` The committed fragments rename the model (timestamp ${head}; the base branch has ${base}): served names of existing models never change, so restore its fragments from the base branch first (\`git checkout origin/HEAD -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
-}
+var RESTORE_FROM = "origin/HEAD";
 
 // actions/check/src/analyse.ts
 var isRelevant = (path) => path.startsWith("models/") || path.startsWith("clusters/") || path === CODEOWNERS_FILE;
@@ -45580,7 +45642,9 @@ async function analyse(ctx) {
         render: check2.render,
         diff: check2.renderDiff,
         baseTimestamps,
-        headTimestamps: check2.timestamps
+        headTimestamps: check2.timestamps,
+        command: RENDER_COMMAND,
+        restoreFrom: RESTORE_FROM
       })
     );
   }

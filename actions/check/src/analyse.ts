@@ -4,6 +4,7 @@ import {
   CODEOWNERS_FILE,
   hasErrors,
   planChange,
+  renderStaleDiagnostics,
   sortDiagnostics,
   USERS_FILE,
   validateRepo,
@@ -19,7 +20,7 @@ import { codeownersDiagnostics } from "./codeowners-check";
 import type { CheckContext } from "./context";
 import { changedFiles, commitTime, fileAt, resolveCommit } from "./git-changes";
 import { checkOwnership } from "./ownership";
-import { renderStaleDiagnostics } from "./render-check";
+import { RENDER_COMMAND, RESTORE_FROM } from "./render-check";
 
 export interface Analysis {
   /** One line for the summary: what was checked. */
@@ -117,6 +118,8 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
         diff: check.renderDiff,
         baseTimestamps,
         headTimestamps: check.timestamps,
+        command: RENDER_COMMAND,
+        restoreFrom: RESTORE_FROM,
       }),
     );
   }

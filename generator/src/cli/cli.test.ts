@@ -432,6 +432,9 @@ describe("plan", () => {
       "models/alice/qwen.yaml",
       specText("qwen", { num_replicas: 2, engine_kwargs: { max_model_len: 8192 } }),
     );
+    // Not rendered yet: the plan is shown, and fails with a render-stale error (plan.e2e.test.ts).
+    expect(cli(["plan", "--repo", dir, "--markdown"]).status).toBe(1);
+    expect(cli(["render", "--repo", dir, "--now", "2027-01-01T00:00:00Z"]).status).toBe(0);
     const markdown = cli(["plan", "--repo", dir, "--markdown", "--now", "2027-01-01T00:00:00Z"]);
     expect(markdown.status).toBe(0);
     expect(markdown.stdout).toContain("| 🟡 update | `alice-202601061235-qwen` | 2x1 GPU | 2 |");

@@ -31,6 +31,18 @@ Commands:
   demo        the whole loop on this machine against a SIMULATED Ray cluster and GitHub
 `;
 
+/**
+ * A reader that stops early (`serve-gitops plan | head -1`) closes the pipe, and Node reports the next write
+ * as an 'error' event that, unhandled, crashes with a stack trace. Output nobody reads is dropped instead:
+ * the command finishes quietly and exits with its own code.
+ */
+export function ignoreClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE" || error.code === "ERR_STREAM_DESTROYED") return;
+    throw error;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {

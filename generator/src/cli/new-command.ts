@@ -37,9 +37,8 @@ export const newCommand: Command = {
     };
     const { root, snapshot } = loadRepo(values.repo);
     const path = `models/${user}/${suffix}.yaml`;
-    if (existsSync(join(root, path)) || existsSync(join(root, `models/${user}/${suffix}.yml`))) {
-      throw new UsageError(`${path} already exists`);
-    }
+    const existing = [path, `models/${user}/${suffix}.yml`].find((p) => existsSync(join(root, p)));
+    if (existing !== undefined) throw new UsageError(`${existing} already exists`);
     const schema = relative(join(root, dirname(path)), join(root, "schemas/serving-spec.schema.json"));
     const text = [
       `# yaml-language-server: $schema=${schema}`,

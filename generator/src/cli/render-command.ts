@@ -12,7 +12,8 @@ export const renderCommand: Command = {
   usage: `Usage: serve-gitops render [--repo DIR] [--check] [--now ISO8601]
 
   --check     write nothing; exit 1 listing every stale, missing or extra fragment
-  --now TIME  the time a model rendered for the first time is named after (default: now, UTC)
+  --now TIME  the time a model rendered for the first time is named after (default: now): ISO 8601
+              with Z or an offset, e.g. 2026-01-06T12:35:00Z; served names carry it in UTC
 
 Nothing is written when any spec has an error. Unchanged fragments are not rewritten.`,
   async run(argv) {

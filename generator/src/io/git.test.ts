@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateRepo } from "../validate";
-import { createGit, GIT_ENV, readCommitSnapshot } from "./git";
+import { createGit, GIT_ENV, readCommitSnapshot, UnknownRevisionError } from "./git";
 import { readWorkingTree } from "./working-tree";
 
 // A real repository in a temporary folder. Never the user's git config: identity comes from -c flags and
@@ -108,8 +108,72 @@ describe("readCommitSnapshot", () => {
     ]);
   });
 
-  it("rejects a ref that does not exist", async () => {
-    await expect(readCommitSnapshot(dir, "no-such-branch")).rejects.toThrow();
+  it("rejects a ref that does not exist, saying so", async () => {
+    const read = readCommitSnapshot(dir, "no-such-branch");
+    await expect(read).rejects.toThrow(UnknownRevisionError);
+    await expect(read).rejects.toThrow("no-such-branch does not exist or is not a commit");
+  });
+
+  it("fails loudly outside a git repository", async () => {
+    const plain = mkdtempSync(join(tmpdir(), "serve-gitops-nogit-"));
+    try {
+      await expect(readCommitSnapshot(plain, "HEAD")).rejects.toThrow(/not a git repository/);
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("readCommitSnapshot in a subfolder of a repository (a monorepo)", () => {
+  let mono: string;
+  let before: string;
+  const put = (path: string, content: string) => {
+    mkdirSync(dirname(join(mono, path)), { recursive: true });
+    writeFileSync(join(mono, path), content);
+  };
+
+  beforeAll(() => {
+    mono = mkdtempSync(join(tmpdir(), "serve-gitops-mono-"));
+    git(mono, "init", "-q", "-b", "main");
+    // The root has its own models/ folder, which is not the serving repository's.
+    put("models/other/root.yaml", "not ours\n");
+    git(mono, "add", "-A");
+    git(mono, "commit", "-q", "-m", "root only");
+    before = git(mono, "rev-parse", "HEAD");
+    put("serving dir/models/alice/a.yaml", "model_id: a\n");
+    put("serving dir/clusters/h1/cluster.yaml", "default: true\n");
+    git(mono, "add", "-A");
+    git(mono, "commit", "-q", "-m", "serving");
+  });
+
+  afterAll(() => {
+    rmSync(mono, { recursive: true, force: true });
+  });
+
+  it("reads the commit's tree under the folder, with paths relative to it", async () => {
+    const snapshot = await readCommitSnapshot(join(mono, "serving dir"), "HEAD");
+    expect([...snapshot.files.keys()].sort()).toEqual(["clusters/h1/cluster.yaml", "models/alice/a.yaml"]);
+    expect(Buffer.from(snapshot.files.get("models/alice/a.yaml")!.bytes).toString()).toBe("model_id: a\n");
+  });
+
+  it("reads a commit that does not have the folder yet as empty", async () => {
+    expect((await readCommitSnapshot(join(mono, "serving dir"), before)).files.size).toBe(0);
+  });
+
+  it("still reads the whole tree at the repository's root", async () => {
+    const snapshot = await readCommitSnapshot(mono, "HEAD");
+    expect([...snapshot.files.keys()]).toEqual(["models/other/root.yaml"]);
+  });
+
+  it("reads a bare clone (the agent's) as the whole tree", async () => {
+    const bareDir = `${mono}-bare.git`;
+    git(tmpdir(), "clone", "-q", "--bare", mono, bareDir);
+    try {
+      const snapshot = await readCommitSnapshot(bareDir, "main");
+      expect([...snapshot.files.keys()]).toEqual(["models/other/root.yaml"]);
+    } finally {
+      rmSync(bareDir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -40,18 +40,32 @@ function pickEnv(): Record<string, string> {
   return out;
 }
 
+/** A revision that names no commit in the repository: the caller's mistake, not git's failure. */
+export class UnknownRevisionError extends Error {
+  override name = "UnknownRevisionError";
+}
+
 /**
  * Read models/ and clusters/ at a commit without a checkout: one `ls-tree` and one batched `cat-file`,
  * keeping file modes so a symlink is seen as one.
+ *
+ * The snapshot is the commit's tree under `directory`, which may be a subfolder of the git repository (a
+ * monorepo): `ls-tree` without `--full-tree` lists, and names, paths relative to the directory it runs in.
+ * A commit without that subfolder reads as empty. At the repository's root, and in a bare clone (the
+ * agent), this is the whole tree.
  */
 export async function readCommitSnapshot(
-  gitDir: string,
+  directory: string,
   ref: string,
   options: GitOptions = {},
 ): Promise<RepoSnapshot> {
-  const git = createGit(gitDir, options);
-  const sha = (await git.revparse([`${ref}^{commit}`])).trim();
-  const listing = await git.raw(["ls-tree", "-r", "-z", "--full-tree", sha, "--", ...SNAPSHOT_ROOTS]);
+  const git = createGit(directory, options);
+  // --verify --quiet prints nothing and fails for a name that is no commit; a missing repository still fails
+  // loudly (simple-git resolves a failure that printed nothing, hence the check of the answer).
+  const sha = (await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])).trim();
+  if (!/^[0-9a-f]{40,64}$/.test(sha))
+    throw new UnknownRevisionError(`${ref} does not exist or is not a commit`);
+  const listing = await git.raw(["ls-tree", "-r", "-z", sha, "--", ...SNAPSHOT_ROOTS]);
   const entries: Array<{ path: string; mode: string; object: string; type: string }> = [];
   for (const record of listing.split("\0")) {
     if (!record) continue;
@@ -61,7 +75,7 @@ export async function readCommitSnapshot(
   }
   const blobs = entries.filter((e) => e.type === "blob");
   const contents = await catFileBatch(
-    gitDir,
+    directory,
     blobs.map((e) => e.object),
     options,
   );

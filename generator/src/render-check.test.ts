@@ -1,0 +1,72 @@
+import { describe, expect, it } from "vitest";
+import { bare, NOW, specText, withFiles, type FileChange } from "../test-fixtures/helpers";
+import { checkRepo } from "./pipeline";
+import { fragmentPath } from "./render";
+import { renderStaleDiagnostics } from "./render-check";
+import type { RepoSnapshot } from "./types";
+
+const QWEN = "models/alice/qwen.yaml";
+const LATER = new Date("2026-03-01T08:00:00Z");
+
+function rendered(snapshot: RepoSnapshot, now = NOW): RepoSnapshot {
+  const result = checkRepo(snapshot, { now });
+  const changes: Record<string, FileChange> = Object.fromEntries(result.render!.files);
+  for (const path of result.renderDiff!.extra) changes[path] = null;
+  return withFiles(changes, snapshot);
+}
+
+/** The render check as `plan` runs it: the head against the base's served names. */
+function stale(base: RepoSnapshot, head: RepoSnapshot) {
+  const baseCheck = checkRepo(base, { now: LATER });
+  const check = checkRepo(head, { now: LATER, timestamps: [baseCheck.timestamps] });
+  return renderStaleDiagnostics({
+    head,
+    render: check.render!,
+    diff: check.renderDiff!,
+    baseTimestamps: baseCheck.timestamps,
+    headTimestamps: check.timestamps,
+    command: "npx serve-gitops render",
+    restoreFrom: "HEAD~1",
+  });
+}
+
+describe("renderStaleDiagnostics", () => {
+  const base = rendered(bare({ [QWEN]: specText("qwen") }));
+
+  it("is silent when the fragments are the render", () => {
+    expect(stale(base, base)).toEqual([]);
+  });
+
+  it("reports a spec changed without rendering on the spec, with the command to run", () => {
+    const head = withFiles({ [QWEN]: specText("qwen", { num_replicas: 2 }) }, base);
+    const [d, ...rest] = stale(base, head);
+    expect(rest).toEqual([]);
+    expect(d).toMatchObject({ rule: "render-stale", code: "E409", file: QWEN, severity: "error" });
+    expect(d!.message).toContain(`${fragmentPath("h1", "alice", "qwen")} is out of date`);
+    expect(d!.message).toContain("Run `npx serve-gitops render`.");
+  });
+
+  it("reports a hand-edited fragment", () => {
+    const path = fragmentPath("h1", "alice", "qwen");
+    const text = Buffer.from(base.files.get(path)!.bytes).toString();
+    const head = withFiles({ [path]: text.replace("num_replicas: 1\n", "num_replicas: 9\n") }, base);
+    expect(head.files.get(path)).not.toEqual(base.files.get(path));
+    expect(stale(base, head).map((d) => [d.rule, d.file])).toEqual([["render-stale", QWEN]]);
+  });
+
+  it("says how to restore the fragments of a model a re-render renamed", () => {
+    const path = fragmentPath("h1", "alice", "qwen");
+    const head = rendered(withFiles({ [path]: null }, base), LATER);
+    const [d] = stale(base, head);
+    expect(d!.message).toContain("rename the model (timestamp 202603010800; the base has 202601061235)");
+    expect(d!.message).toContain("`git checkout HEAD~1 -- clusters/*/rendered/alice/qwen.yaml`");
+  });
+
+  it("reports a fragment nothing renders on itself", () => {
+    const extra = fragmentPath("h1", "bob", "gone");
+    const head = withFiles({ [extra]: "served_name: bob-202601061235-gone\n" }, base);
+    expect(stale(base, head).map((d) => [d.file, d.message.includes("is left over")])).toEqual([
+      [extra, true],
+    ]);
+  });
+});

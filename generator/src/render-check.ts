@@ -1,0 +1,61 @@
+import { isRenderCurrent } from "./pipeline";
+import { fragmentPath, type RenderDiff, type RenderResult, type Timestamps } from "./render";
+import { diagnostic } from "./rules";
+import type { Diagnostic, RepoSnapshot } from "./types";
+import { classifyPath } from "./validate";
+
+export interface RenderCheckInput {
+  readonly head: RepoSnapshot;
+  readonly render: RenderResult;
+  readonly diff: RenderDiff;
+  /** Served-name timestamps of the base: an existing model keeps its base name. */
+  readonly baseTimestamps: Timestamps;
+  /** Served-name timestamps the head's own fragments carry. */
+  readonly headTimestamps: Timestamps;
+  /** What the author runs to bring the render up to date, quoted in every message. */
+  readonly command: string;
+  /** The git revision a renamed model's fragments are restored from (the base). */
+  readonly restoreFrom: string;
+}
+
+/**
+ * One render-stale diagnostic per model whose fragments differ from the render, on its spec (the file the
+ * author touched) so it shows on a pull request's diff; an extra fragment with no spec is reported on
+ * itself. Shared by the PR check and `serve-gitops plan`.
+ */
+export function renderStaleDiagnostics(input: RenderCheckInput): Diagnostic[] {
+  if (isRenderCurrent(input.diff)) return [];
+  const specOf = new Map<string, string>();
+  for (const f of input.render.fragments) specOf.set(fragmentPath(f.cluster, f.user, f.suffix), f.spec);
+  const bySpec = new Map<string, string[]>();
+  const note = (file: string, line: string) => bySpec.set(file, [...(bySpec.get(file) ?? []), line]);
+  for (const path of input.diff.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
+  for (const path of input.diff.missing) note(specOf.get(path) ?? path, `${path} is missing`);
+  for (const path of input.diff.extra)
+    note(path, `${path} is left over: nothing renders it any more, delete it`);
+
+  const out: Diagnostic[] = [];
+  for (const [file, lines] of bySpec) {
+    const hints = renamedHints(file, input);
+    out.push(
+      diagnostic(
+        "render-stale",
+        input.head.files.has(file) ? file : lines[0]!.split(" ")[0]!,
+        { line: 1, column: 1 },
+        `the committed render does not match this spec: ${lines.join("; ")}. Run \`${input.command}\`.${hints}`,
+      ),
+    );
+  }
+  return out;
+}
+
+/** A model the base already has keeps the base's served name; a committed fragment that renames it stays stale. */
+function renamedHints(file: string, input: RenderCheckInput): string {
+  const where = classifyPath(file);
+  if (where.role !== "spec") return "";
+  const key = `${where.user}/${where.suffix}`;
+  const base = input.baseTimestamps.get(key);
+  const head = input.headTimestamps.get(key);
+  if (base === undefined || head === undefined || base === head) return "";
+  return ` The committed fragments rename the model (timestamp ${head}; the base has ${base}): served names of existing models never change, so restore its fragments from the base first (\`git checkout ${input.restoreFrom} -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
+}
