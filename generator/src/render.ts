@@ -18,6 +18,17 @@ const SERVED_LINE = /^served_name: "?([^"\s]+)"?$/m;
 
 /** Whether YYYYMMDDHHMM names a real UTC minute (not month 13, February 30th or 25:99). */
 export function isRealTimestamp(timestamp: string): boolean {
+  // Thousands of fragments share a handful of timestamps: each is judged once.
+  let real = realTimestamps.get(timestamp);
+  if (real === undefined) {
+    if (realTimestamps.size >= 10_000) realTimestamps.clear();
+    realTimestamps.set(timestamp, (real = judgeTimestamp(timestamp)));
+  }
+  return real;
+}
+const realTimestamps = new Map<string, boolean>();
+
+function judgeTimestamp(timestamp: string): boolean {
   if (!/^\d{12}$/.test(timestamp)) return false;
   const at = (from: number, to: number) => Number(timestamp.slice(from, to));
   const date = new Date(Date.UTC(at(0, 4), at(4, 6) - 1, at(6, 8), at(8, 10), at(10, 12)));
@@ -41,7 +52,9 @@ export interface FragmentTimestamps {
  * oldest is kept only so that a plan can still be shown; nothing is rendered from a tree with errors).
  */
 export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
-  const found = new Map<string, Array<{ path: string; timestamp: string; line: number }>>();
+  const found = new Map<string, Array<{ path: string; timestamp: string; head: string; index: number }>>();
+  // Lines are counted only for a diagnostic.
+  const lineOf = (head: string, index: number) => head.slice(0, index).split("\n").length;
   const diagnostics: Diagnostic[] = [];
   const decoder = new TextDecoder();
   for (const file of snapshot.files.values()) {
@@ -51,34 +64,39 @@ export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
     const match = SERVED_LINE.exec(head);
     const parts = match ? SERVED_NAME.exec(match[1]!) : null;
     if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
-    const line = head.slice(0, match.index).split("\n").length;
     const timestamp = parts[2]!;
     if (!isRealTimestamp(timestamp)) {
       diagnostics.push(
         diagnostic(
           "invalid-value",
           file.path,
-          { line, column: 14 },
+          { line: lineOf(head, match.index), column: 14 },
           `served name ${match[1]} carries ${timestamp}, which is no real UTC minute (YYYYMMDDHHMM): the fragment was edited by hand. Restore it from git (\`git checkout HEAD -- ${file.path}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`,
         ),
       );
       continue;
     }
     const key = `${where.user}/${where.suffix}`;
-    found.set(key, [...(found.get(key) ?? []), { path: file.path, timestamp, line }]);
+    const entry = { path: file.path, timestamp, head, index: match.index };
+    const list = found.get(key);
+    if (list) list.push(entry);
+    else found.set(key, [entry]);
   }
   const timestamps = new Map<string, string>();
   for (const [key, list] of found) {
+    if (list.every((f) => f.timestamp === list[0]!.timestamp)) {
+      timestamps.set(key, list[0]!.timestamp);
+      continue;
+    }
     const distinct = [...new Set(list.map((f) => f.timestamp))].sort();
     timestamps.set(key, distinct[0]!);
-    if (distinct.length === 1) continue;
     const all = list.map((f) => `${f.path} has ${f.timestamp}`).join(", ");
     for (const f of list)
       diagnostics.push(
         diagnostic(
           "served-name-conflict",
           f.path,
-          { line: f.line, column: 14 },
+          { line: lineOf(f.head, f.index), column: 14 },
           `the fragments of ${key} disagree on its served name (${all}); a model has one name on every cluster and it never changes, so a fragment was edited by hand. Restore them from git (\`git checkout HEAD -- clusters/*/rendered/${key}.yaml\`)`,
         ),
       );
