@@ -4,13 +4,12 @@ export { RULES, diagnostic, hasErrors, sortDiagnostics, type RuleId } from "./ru
 export { parseYamlFile, MAX_FILE_BYTES } from "./yaml-source";
 export {
   validateRepo,
-  classifyPath,
   createSpecMemo,
   RollingSpecMemo,
-  type PathRole,
   type ValidateOptions,
   type SpecMemo,
 } from "./validate";
+export { classifyPath, type PathRole } from "./paths";
 export { USERS_FILE } from "./validate-config";
 export { modelGpus } from "./validate-spec";
 export { checkModelSource, expandMacros } from "./model-source";
