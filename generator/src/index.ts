@@ -27,14 +27,7 @@ export {
   type RenderResult,
   type Timestamps,
 } from "./render";
-export {
-  assemble,
-  applicationsOf,
-  checkServeConfig,
-  LLM_IMPORT_PATH,
-  type ServeConfig,
-  type ServeApplication,
-} from "./assemble";
+export { assemble, applicationsOf, checkServeConfig, LLM_IMPORT_PATH } from "./assemble";
 export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
 export { planChange, diffFragment, type Plan, type ClusterPlan, type ModelChange } from "./plan";
 export { planMarkdown, PLAN_MARKER } from "./plan-markdown";

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { bare, clusterText, NOW, where, type FileChange } from "../test-fixtures/helpers";
-import { assemble } from "./assemble";
 import { renderFragments } from "./render";
 import clusterSchema from "../../schemas/cluster.schema.json";
 import specSchema from "../../schemas/serving-spec.schema.json";
@@ -78,15 +77,14 @@ const SCENARIOS: Record<RuleId, Scenario> = {
     at: [at("clusters/h1/cluster.yaml", 2, 19)],
   },
   "template-invalid": {
-    run: () => {
-      const snapshot = bare({
-        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "broken.hbs" } }),
-        "clusters/h1/broken.hbs": "applications:\n{{#each applications}}\n  - name: {{json name}}\n",
-      });
-      const model = validateRepo(snapshot).model;
-      return assemble(model.clusters.get("h1")!, [], snapshot).diagnostics;
-    },
-    at: [at("clusters/h1/broken.hbs", 1, 1)],
+    // A misspelt field: caught by validate's dry run, not first when the agent assembles after the merge.
+    run: () =>
+      validate({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "t.hbs" } }),
+        "clusters/h1/t.hbs": "applications:\n{{#each applications}}\n  - name: {{json nmae}}\n{{/each}}\n",
+        [S]: SRC,
+      }),
+    at: [at("clusters/h1/t.hbs", 3, 11)],
   },
   "spec-location": {
     run: () => validate({ "models/alice/team/t.yaml": SRC }),
@@ -129,6 +127,14 @@ const SCENARIOS: Record<RuleId, Scenario> = {
       validate({ [S]: { path: S, kind: "symlink", bytes: new TextEncoder().encode("../bob/t.yaml") } }),
     at: [at(S, 1, 1)],
   },
+  "template-unsafe": {
+    run: () =>
+      validate({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "t.hbs" } }),
+        "clusters/h1/t.hbs": "applications:\n{{#each applications}}\n  - name: {{name}}\n{{/each}}\n",
+      }),
+    at: [at("clusters/h1/t.hbs", 3, 11)],
+  },
   ownership: { external: "raised by the pull-request check (who may change which files), not by the core" },
   "duplicate-model": {
     run: () => validate({ [S]: SRC, "models/alice/t.yml": SRC }),
@@ -143,6 +149,16 @@ const SCENARIOS: Record<RuleId, Scenario> = {
       return renderFragments(doubled, { now: NOW, timestamps: [] }).diagnostics;
     },
     at: [at("models/alice/t.yml", 1, 1)],
+  },
+  "template-mismatch": {
+    // A template that drops the models: Ray would accept it and undeploy every one of them.
+    run: () =>
+      validate({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "t.hbs" } }),
+        "clusters/h1/t.hbs": "applications: []\n",
+        [S]: SRC,
+      }),
+    at: [at("clusters/h1/t.hbs", 1, 1)],
   },
   "render-stale": {
     external: "raised by the Action's render check from checkRepo's renderDiff (pinned in render.test.ts)",

@@ -55,7 +55,7 @@ interface RawCluster {
 export function parseCluster(
   name: string,
   file: SnapshotFile,
-): { cluster?: ClusterConfig; defaultAt?: Position; diagnostics: Diagnostic[] } {
+): { cluster?: ClusterConfig; defaultAt?: Position; templateAt?: Position; diagnostics: Diagnostic[] } {
   const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
   const { doc } = parsed;
@@ -117,7 +117,12 @@ export function parseCluster(
       suspend: raw.sync?.suspend ?? false,
     },
   };
-  return { cluster, defaultAt: doc.keyAt("/default"), diagnostics: [] };
+  return {
+    cluster,
+    defaultAt: doc.keyAt("/default"),
+    ...(cluster.serve.template ? { templateAt: doc.valueAt("/serve/template") } : {}),
+    diagnostics: [],
+  };
 }
 
 /** Exactly one cluster may be the default. */

@@ -3,6 +3,7 @@ import { diagnostic, hasErrors, sortDiagnostics } from "./rules";
 import type { ClusterConfig, Diagnostic, ModelSpec, RepoSnapshot, SnapshotFile, Validation } from "./types";
 import { checkDefaults, parseCluster, parseUsers, USERS_FILE } from "./validate-config";
 import { modelGpus, sha256, validateSpec, type SpecResult } from "./validate-spec";
+import { checkTemplates } from "./validate-templates";
 import { parseYamlFile } from "./yaml-source";
 
 export interface ValidateOptions {
@@ -78,12 +79,14 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   const clusters = new Map<string, ClusterConfig>();
   const broken = new Set<string>();
   const defaultAt = new Map<string, { line: number; column: number }>();
+  const templateAt = new Map<string, { line: number; column: number }>();
   for (const { file, cluster } of clusterFiles.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
     const result = parseCluster(cluster, file);
     diagnostics.push(...result.diagnostics);
     if (result.cluster) clusters.set(cluster, result.cluster);
     else broken.add(cluster);
     if (result.defaultAt) defaultAt.set(cluster, result.defaultAt);
+    if (result.templateAt) templateAt.set(cluster, result.templateAt);
   }
   const defaultsProblems = checkDefaults([...clusters.values()], defaultAt);
   diagnostics.push(...defaultsProblems);
@@ -152,6 +155,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     return doc.keyAt(key);
   };
   diagnostics.push(...checkBudgets(models, clusters, users?.users, options.blame, sizeAt));
+  diagnostics.push(...checkTemplates({ users, clusters, models }, snapshot, templateAt));
   const sorted = sortDiagnostics(diagnostics);
   return { model: { users, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
 }

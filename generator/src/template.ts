@@ -1,0 +1,289 @@
+import Handlebars from "handlebars";
+import { load } from "js-yaml";
+import { isDeepStrictEqual } from "node:util";
+import type { RuleId } from "./rules";
+
+/** A problem of a Serve config template, at a 1-based position in the template file. */
+export interface TemplateProblem {
+  readonly rule: Extract<RuleId, "template-invalid" | "template-unsafe">;
+  readonly line: number;
+  readonly column: number;
+  readonly message: string;
+}
+
+export type CompiledTemplate =
+  | { readonly ok: true; readonly render: (data: object) => RenderedTemplate }
+  | { readonly ok: false; readonly problems: readonly TemplateProblem[] };
+
+export type RenderedTemplate =
+  | { readonly ok: true; readonly text: string; readonly value: unknown }
+  | { readonly ok: false; readonly problem: TemplateProblem };
+
+type Loc = hbs.AST.SourceLocation;
+
+const hbs = Handlebars.create();
+
+/** Block helpers only choose and repeat the template's own text: none of them inserts a value. */
+const BLOCK_HELPERS = new Set(["each", "if", "unless", "with"]);
+/** Helpers allowed inside an expression: `(lookup obj key)` reads a field, like a path does. */
+const EXPRESSION_HELPERS = new Set(["lookup"]);
+
+/**
+ * What `{{json}}` leaves in the template's output before the values go in: a plain YAML scalar nothing else
+ * produces. The output is parsed once with these and once with the values (see checkSlots).
+ */
+const SLOT = "serve_gitops_value_";
+const SLOT_TOKEN = new RegExp(`${SLOT}(\\d+)_`, "g");
+const SLOT_WHOLE = new RegExp(`^${SLOT}(\\d+)_$`);
+
+/**
+ * JSON of a value, with the characters some YAML parsers read as line breaks (PyYAML: U+0085, U+2028,
+ * U+2029) or refuse (other controls) escaped. They can only occur inside JSON strings, where the escape
+ * means the same character: the text stays one value on one line for every YAML reader, `serve deploy`'s too.
+ */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+class TemplateValueError extends Error {
+  override name = "TemplateValueError";
+  constructor(
+    message: string,
+    readonly loc: Loc | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Parse a template and refuse anything that could put a value into the output other than through
+ * `{{json value}}`; the compiled template renders through checkSlots. Never throws.
+ */
+export function compileTemplate(source: string): CompiledTemplate {
+  let ast: hbs.AST.Program;
+  try {
+    ast = hbs.parse(source);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const line = /on line (\d+)/.exec(message)?.[1];
+    return {
+      ok: false,
+      problems: [
+        {
+          rule: "template-invalid",
+          line: line ? Number(line) : 1,
+          column: 1,
+          message: `the Serve config template does not parse: ${message.replace(/\n/g, " ")}`,
+        },
+      ],
+    };
+  }
+  const problems = unsafeStatements(ast, source);
+  if (problems.length > 0) return { ok: false, problems };
+  let template: HandlebarsTemplateDelegate;
+  try {
+    template = hbs.compile(ast, { strict: true, noEscape: true, knownHelpers: { json: true } });
+  } catch (error) {
+    return { ok: false, problems: [failed(error)] };
+  }
+  return { ok: true, render: (data) => renderWithSlots(template, data) };
+}
+
+function failed(error: unknown): TemplateProblem {
+  let line = 1;
+  let column = 1;
+  if (error instanceof TemplateValueError && error.loc) {
+    line = error.loc.start.line;
+    column = error.loc.start.column + 1;
+  } else {
+    // Handlebars' own errors (a missing field under `strict`) carry the position of the expression.
+    const at = error as { lineNumber?: unknown; column?: unknown } | undefined;
+    if (typeof at?.lineNumber === "number") line = at.lineNumber;
+    if (typeof at?.column === "number") column = at.column + 1;
+  }
+  return {
+    rule: "template-invalid",
+    line,
+    column,
+    message: `the Serve config template failed: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}
+
+/** Every statement of the template that is not text, a comment, an allowed block or `{{json value}}`. */
+function unsafeStatements(program: hbs.AST.Program, source: string): TemplateProblem[] {
+  const lines = source.split("\n");
+  const excerpt = (loc: Loc) => {
+    const text =
+      loc.start.line === loc.end.line
+        ? (lines[loc.start.line - 1] ?? "").slice(loc.start.column, loc.end.column)
+        : `${(lines[loc.start.line - 1] ?? "").slice(loc.start.column)}...`;
+    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  };
+  const problems: TemplateProblem[] = [];
+  const refuse = (node: hbs.AST.Node, why: string) =>
+    problems.push({
+      rule: "template-unsafe",
+      line: node.loc.start.line,
+      column: node.loc.start.column + 1,
+      message: `\`${excerpt(node.loc)}\` ${why}`,
+    });
+  const expression = (node: hbs.AST.Expression): void => {
+    if (node.type !== "SubExpression") return;
+    const sub = node as hbs.AST.SubExpression;
+    if (!EXPRESSION_HELPERS.has(sub.path.original) || sub.path.data)
+      refuse(node, "calls a helper: inside an expression only (lookup ...) may be used");
+    else if (sub.hash?.pairs.length)
+      refuse(node, "passes key=value arguments, which no allowed helper takes");
+    sub.params.forEach(expression);
+  };
+  const statements = (body: readonly hbs.AST.Statement[]): void => {
+    for (const node of body) {
+      switch (node.type) {
+        case "ContentStatement":
+        case "CommentStatement":
+          break;
+        case "MustacheStatement": {
+          const m = node as hbs.AST.MustacheStatement;
+          const isJson =
+            m.path.type === "PathExpression" && (m.path as hbs.AST.PathExpression).original === "json";
+          if (!isJson)
+            refuse(
+              node,
+              `inserts a value without the json helper: values enter only as \`{{json value}}\`, which keeps each one a single YAML value whatever its text`,
+            );
+          else if (!m.escaped)
+            refuse(node, "is a triple-stash or `{{&`: write `{{json value}}` with two braces");
+          else if (m.params.length !== 1 || m.hash?.pairs.length)
+            refuse(node, "must be `{{json value}}`: the json helper takes exactly one value");
+          else m.params.forEach(expression);
+          break;
+        }
+        case "BlockStatement": {
+          const b = node as hbs.AST.BlockStatement;
+          if (!BLOCK_HELPERS.has(b.path.original) || b.path.data)
+            refuse(
+              node,
+              `opens a block a template may not use: only #each, #if, #unless and #with (they insert nothing)`,
+            );
+          else if (b.hash?.pairs.length)
+            refuse(node, "passes key=value arguments, which no allowed helper takes");
+          b.params.forEach(expression);
+          statements(b.program?.body ?? []);
+          statements(b.inverse?.body ?? []);
+          break;
+        }
+        case "PartialStatement":
+        case "PartialBlockStatement":
+          refuse(node, "is a partial: a template is one file, and partials are not allowed");
+          break;
+        default:
+          // Decorators, and whatever a later Handlebars adds: refused until someone decides it is safe.
+          refuse(node, `is a ${node.type}, which a Serve config template may not use`);
+      }
+    }
+  };
+  statements(program.body);
+  return problems;
+}
+
+/**
+ * Render with each `{{json}}` value replaced by a slot token, then check that every value is one whole YAML
+ * value where it stands: the output with the values must parse to exactly the output with the slots, each slot
+ * replaced by its value. A value inside quotes, a block scalar or other text could otherwise close them and
+ * add keys or applications of its own (a model owner's string becoming an import_path).
+ */
+function renderWithSlots(template: HandlebarsTemplateDelegate, data: object): RenderedTemplate {
+  const slots: Array<{ value: unknown; loc: Loc | undefined }> = [];
+  let skeleton: string;
+  try {
+    skeleton = template(data, {
+      helpers: {
+        json: (value: unknown, options: { loc?: Loc }) => {
+          // `strict` does not reach helper arguments: a misspelt field arrives here as undefined and would
+          // render as an empty (null) YAML value. Fail as a missing field would.
+          if (value === undefined)
+            throw new TemplateValueError("{{json}} got a missing field (misspelt name?)", options.loc);
+          slots.push({ value, loc: options.loc });
+          return `${SLOT}${slots.length - 1}_`;
+        },
+      },
+    });
+  } catch (error) {
+    return { ok: false, problem: failed(error) };
+  }
+  const text = skeleton.replace(SLOT_TOKEN, (_, i: string) => jsonText(slots[Number(i)]!.value));
+  let value: unknown;
+  try {
+    value = load(text);
+  } catch (error) {
+    return {
+      ok: false,
+      problem: {
+        rule: "template-invalid",
+        line: 1,
+        column: 1,
+        message: `the Serve config template produced invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+      },
+    };
+  }
+  const problem = checkSlots(skeleton, slots, value);
+  return problem ? { ok: false, problem } : { ok: true, text, value };
+}
+
+function checkSlots(
+  skeleton: string,
+  slots: ReadonlyArray<{ value: unknown; loc: Loc | undefined }>,
+  value: unknown,
+): TemplateProblem | undefined {
+  const at = (slot: number | undefined, message: string): TemplateProblem => {
+    const loc = slot === undefined ? undefined : slots[slot]?.loc;
+    return {
+      rule: "template-unsafe",
+      line: loc?.start.line ?? 1,
+      column: loc ? loc.start.column + 1 : 1,
+      message,
+    };
+  };
+  const NOT_WHOLE =
+    "puts a value where it is not one whole YAML value (inside quotes, a block scalar, a key or next to other text), so the value's own text could change the YAML around it: put `{{json value}}` alone where a value goes";
+  let shape: unknown;
+  try {
+    shape = load(skeleton);
+  } catch {
+    // Only valid YAML once the values are in: a value completes (so could also change) the template's YAML.
+    const quoted = new RegExp(`["']${SLOT}(\\d+)_|${SLOT}(\\d+)_["']`).exec(skeleton);
+    return at(quoted ? Number(quoted[1] ?? quoted[2]) : undefined, `\`{{json}}\` ${NOT_WHOLE}`);
+  }
+  let misplaced: number | undefined;
+  const fill = (node: unknown): unknown => {
+    if (typeof node === "string") {
+      const whole = SLOT_WHOLE.exec(node);
+      if (whole) return JSON.parse(JSON.stringify(slots[Number(whole[1])]!.value)) as unknown;
+      const inside = new RegExp(`${SLOT}(\\d+)_`).exec(node);
+      if (inside) misplaced ??= Number(inside[1]);
+      return node;
+    }
+    if (Array.isArray(node)) return node.map(fill);
+    if (node && typeof node === "object") {
+      // fromEntries defines every key as data, `__proto__` included, as js-yaml does.
+      return Object.fromEntries(
+        Object.entries(node).map(([key, child]) => {
+          const inKey = new RegExp(`${SLOT}(\\d+)_`).exec(key);
+          if (inKey) misplaced ??= Number(inKey[1]);
+          return [key, fill(child)];
+        }),
+      );
+    }
+    return node;
+  };
+  const filled = fill(shape);
+  if (misplaced !== undefined) return at(misplaced, `\`{{json}}\` ${NOT_WHOLE}`);
+  if (!isDeepStrictEqual(filled, value)) {
+    const quoted = new RegExp(`["']${SLOT}(\\d+)_["']`).exec(skeleton);
+    return at(quoted ? Number(quoted[1]) : undefined, `\`{{json}}\` ${NOT_WHOLE}`);
+  }
+  return undefined;
+}
