@@ -1,9 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import type { ServeApplication } from "./types";
 
-/** Replica settings come from the spec (the fragment's override): a template may not add or change them. */
-const REPLICA_KEYS = ["num_replicas", "autoscaling_config"] as const;
-
 /** Applications as a template produced them: anything may be missing or of the wrong kind. */
 type Produced = Readonly<Record<string, unknown>>;
 
@@ -123,7 +120,9 @@ function checkApplication(name: string, app: Produced, want: ServeApplication): 
       continue;
     }
     gotOverrides.add(deployment);
-    for (const key of new Set([...Object.keys(mine), ...REPLICA_KEYS])) {
+    // Replica settings come from the spec. (Adding autoscaling_config to a fixed count is Ray's error, caught
+    // before this by checkServeConfig.)
+    for (const key of Object.keys(mine)) {
       if (!isDeepStrictEqual(entry[key], mine[key]))
         problems.push(
           `${at}: the override of ${deployment} has ${key} ${show(entry[key])}; the fragment says ${show(mine[key])} (replica settings come from the spec)`,

@@ -215,55 +215,63 @@ function renderWithSlots(template: HandlebarsTemplateDelegate, data: object): Re
     return { ok: false, problem: failed(error) };
   }
   const text = skeleton.replace(SLOT_TOKEN, (_, i: string) => jsonText(slots[Number(i)]!.value));
-  let value: unknown;
-  try {
-    value = load(text);
-  } catch (error) {
-    return {
-      ok: false,
-      problem: {
-        rule: "template-invalid",
-        line: 1,
-        column: 1,
-        message: `the Serve config template produced invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
-      },
-    };
-  }
-  const problem = checkSlots(skeleton, slots, value);
-  return problem ? { ok: false, problem } : { ok: true, text, value };
+  const problem = checkSlots(skeleton, text, slots);
+  return "problem" in problem
+    ? { ok: false, problem: problem.problem }
+    : { ok: true, text, value: problem.value };
 }
 
+const NOT_WHOLE =
+  "`{{json}}` puts a value where it is not one whole YAML value (inside quotes, a block scalar, a key or next to other text), so the value's own text could change the YAML around it: put `{{json value}}` alone where a value goes";
+
+/**
+ * Parse the output with its values and check it against the output with slots: every slot a whole YAML value,
+ * and the values changing nothing else.
+ */
 function checkSlots(
   skeleton: string,
+  text: string,
   slots: ReadonlyArray<{ value: unknown; loc: Loc | undefined }>,
-  value: unknown,
-): TemplateProblem | undefined {
-  const at = (slot: number | undefined, message: string): TemplateProblem => {
+): { value: unknown } | { problem: TemplateProblem } {
+  const at = (slot: number | undefined): { problem: TemplateProblem } => {
     const loc = slot === undefined ? undefined : slots[slot]?.loc;
-    return {
-      rule: "template-unsafe",
-      line: loc?.start.line ?? 1,
-      column: loc ? loc.start.column + 1 : 1,
-      message,
-    };
+    const where = loc ? { line: loc.start.line, column: loc.start.column + 1 } : { line: 1, column: 1 };
+    return { problem: { rule: "template-unsafe", ...where, message: NOT_WHOLE } };
   };
-  const NOT_WHOLE =
-    "puts a value where it is not one whole YAML value (inside quotes, a block scalar, a key or next to other text), so the value's own text could change the YAML around it: put `{{json value}}` alone where a value goes";
+  const invalid = (error: unknown): { problem: TemplateProblem } => ({
+    problem: {
+      rule: "template-invalid",
+      line: 1,
+      column: 1,
+      message: `the Serve config template produced invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
+    },
+  });
+  // JSON begins and ends with a quote or bracket: next to the template's own quote, a value always ends the
+  // string it seems to be in, whatever it holds.
+  const quoted = new RegExp(`["']${SLOT}(\\d+)_|${SLOT}(\\d+)_["']`).exec(skeleton);
+  if (quoted) return at(Number(quoted[1] ?? quoted[2]));
   let shape: unknown;
   try {
     shape = load(skeleton);
   } catch {
-    // Only valid YAML once the values are in: a value completes (so could also change) the template's YAML.
-    const quoted = new RegExp(`["']${SLOT}(\\d+)_|${SLOT}(\\d+)_["']`).exec(skeleton);
-    return at(quoted ? Number(quoted[1] ?? quoted[2]) : undefined, `\`{{json}}\` ${NOT_WHOLE}`);
+    try {
+      load(text);
+    } catch (error) {
+      return invalid(error);
+    }
+    // Only valid YAML once the values are in: a value completes (so could also change) the YAML around it.
+    return at(undefined);
   }
   let misplaced: number | undefined;
+  const slotIn = (s: string) => {
+    const found = new RegExp(`${SLOT}(\\d+)_`).exec(s);
+    if (found) misplaced ??= Number(found[1]);
+  };
   const fill = (node: unknown): unknown => {
     if (typeof node === "string") {
       const whole = SLOT_WHOLE.exec(node);
       if (whole) return JSON.parse(JSON.stringify(slots[Number(whole[1])]!.value)) as unknown;
-      const inside = new RegExp(`${SLOT}(\\d+)_`).exec(node);
-      if (inside) misplaced ??= Number(inside[1]);
+      slotIn(node);
       return node;
     }
     if (Array.isArray(node)) return node.map(fill);
@@ -271,8 +279,7 @@ function checkSlots(
       // fromEntries defines every key as data, `__proto__` included, as js-yaml does.
       return Object.fromEntries(
         Object.entries(node).map(([key, child]) => {
-          const inKey = new RegExp(`${SLOT}(\\d+)_`).exec(key);
-          if (inKey) misplaced ??= Number(inKey[1]);
+          slotIn(key);
           return [key, fill(child)];
         }),
       );
@@ -280,10 +287,12 @@ function checkSlots(
     return node;
   };
   const filled = fill(shape);
-  if (misplaced !== undefined) return at(misplaced, `\`{{json}}\` ${NOT_WHOLE}`);
-  if (!isDeepStrictEqual(filled, value)) {
-    const quoted = new RegExp(`["']${SLOT}(\\d+)_["']`).exec(skeleton);
-    return at(quoted ? Number(quoted[1]) : undefined, `\`{{json}}\` ${NOT_WHOLE}`);
+  if (misplaced !== undefined) return at(misplaced);
+  let value: unknown;
+  try {
+    value = load(text);
+  } catch {
+    return at(undefined);
   }
-  return undefined;
+  return isDeepStrictEqual(filled, value) ? { value } : at(undefined);
 }

@@ -1,10 +1,10 @@
 import { assemble, templateOf } from "./assemble";
-import { renderFragments } from "./render";
+import { renderFragments, timestampsOf } from "./render";
 import { diagnostic } from "./rules";
 import type { Diagnostic, RepoModel, RepoSnapshot } from "./types";
 import type { Position } from "./yaml-source";
 
-/** Served names of a dry run: any fixed time gives names of the shape the real render gives. */
+/** The time a model not rendered yet is named after in a dry run: any time gives names of the right shape. */
 const DRY_RUN = new Date("2000-01-01T00:00:00Z");
 
 /**
@@ -19,6 +19,8 @@ export function checkTemplates(
   templateAt: ReadonlyMap<string, Position>,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
+  // Messages name models as the render does: the served names the committed fragments carry.
+  let timestamps: ReturnType<typeof timestampsOf> | undefined;
   for (const cluster of model.clusters.values()) {
     if (!cluster.serve.template) continue;
     const template = templateOf(cluster, snapshot);
@@ -36,7 +38,7 @@ export function checkTemplates(
     const models = model.models.filter((m) => m.clusters.includes(cluster.name));
     const fragments = renderFragments(
       { ...model, models },
-      { now: DRY_RUN, timestamps: [] },
+      { now: DRY_RUN, timestamps: [(timestamps ??= timestampsOf(snapshot))] },
     ).fragments.filter((f) => f.cluster === cluster.name);
     out.push(...assemble(cluster, fragments, snapshot).diagnostics);
   }
