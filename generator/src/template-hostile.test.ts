@@ -136,6 +136,22 @@ describe("a template that inserts a value other than through {{json}}", () => {
     ]);
   });
 
+  it("refuses the text the assembler marks values with", () => {
+    const { diagnostics } = validateRepo(withTemplate(`# x\n#  serve_gitops_value_99_\n${DEFAULT_TEMPLATE}`));
+    expect(diagnostics.map(where)).toEqual([onTemplate(2, 4, "template-invalid", "E400")]);
+  });
+
+  it.each([
+    ["an alias that refers to itself", "x: &a [1, *a]\n", "YAML anchors (&name) are not allowed"],
+    ["an anchor", "x: &a 1\n", "YAML anchors (&name) are not allowed"],
+    ["a tag", "x: !!str 1\n", "YAML tags"],
+    ["a second document", "x: 1\n---\ny: 2\n", "more than one YAML document"],
+  ])("refuses output with %s (no check after this one could hold)", (_, extra, message) => {
+    const { diagnostics } = validateRepo(withTemplate(`${extra}${DEFAULT_TEMPLATE}`));
+    expect(diagnostics.map(where)).toEqual([onTemplate(1, 1, "template-invalid", "E400")]);
+    expect(diagnostics[0]!.message).toContain(message);
+  });
+
   it("accepts the built-in template and one using every allowed construct", () => {
     expect(compileTemplate(DEFAULT_TEMPLATE).ok).toBe(true);
     const { config, diagnostics } = build(withTemplate(fixture("extra-settings.hbs")));

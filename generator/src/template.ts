@@ -2,6 +2,7 @@ import Handlebars from "handlebars";
 import { load } from "js-yaml";
 import { isDeepStrictEqual } from "node:util";
 import type { RuleId } from "./rules";
+import { parseYamlFile } from "./yaml-source";
 
 /** A problem of a Serve config template, at a 1-based position in the template file. */
 export interface TemplateProblem {
@@ -35,6 +36,8 @@ const EXPRESSION_HELPERS = new Set(["lookup"]);
 const SLOT = "serve_gitops_value_";
 const SLOT_TOKEN = new RegExp(`${SLOT}(\\d+)_`, "g");
 const SLOT_WHOLE = new RegExp(`^${SLOT}(\\d+)_$`);
+/** The name the template's output goes by in the YAML reader's messages. */
+const OUTPUT = "<output>";
 
 /**
  * JSON of a value, with the characters some YAML parsers read as line breaks (PyYAML: U+0085, U+2028,
@@ -63,6 +66,21 @@ class TemplateValueError extends Error {
  * `{{json value}}`; the compiled template renders through checkSlots. Never throws.
  */
 export function compileTemplate(source: string): CompiledTemplate {
+  const reserved = source.indexOf(SLOT);
+  if (reserved >= 0) {
+    const before = source.slice(0, reserved).split("\n");
+    return {
+      ok: false,
+      problems: [
+        {
+          rule: "template-invalid",
+          line: before.length,
+          column: before.at(-1)!.length + 1,
+          message: `the Serve config template may not contain the text "${SLOT}": the assembler marks where values go with it`,
+        },
+      ],
+    };
+  }
   let ast: hbs.AST.Program;
   try {
     ast = hbs.parse(source);
@@ -250,10 +268,21 @@ function checkSlots(
   // string it seems to be in, whatever it holds.
   const quoted = new RegExp(`["']${SLOT}(\\d+)_|${SLOT}(\\d+)_["']`).exec(skeleton);
   if (quoted) return at(Number(quoted[1] ?? quoted[2]));
-  let shape: unknown;
-  try {
-    shape = load(skeleton);
-  } catch {
+  // The output with slots is parsed as strictly as a spec: an alias could make it recursive (or exponentially
+  // large) for every check after this one, and nothing a template needs takes an anchor, a tag or a second
+  // document.
+  const parsed = parseYamlFile(OUTPUT, new TextEncoder().encode(skeleton), Number.MAX_SAFE_INTEGER);
+  if (!parsed.ok) {
+    const [d] = parsed.diagnostics;
+    if (d?.rule !== "yaml-syntax")
+      return {
+        problem: {
+          rule: "template-invalid",
+          line: 1,
+          column: 1,
+          message: `the Serve config template's output (line ${d?.line ?? 1}): ${d?.message ?? "is not valid YAML"}`,
+        },
+      };
     try {
       load(text);
     } catch (error) {
@@ -262,6 +291,7 @@ function checkSlots(
     // Only valid YAML once the values are in: a value completes (so could also change) the YAML around it.
     return at(undefined);
   }
+  const shape = parsed.doc.value;
   let misplaced: number | undefined;
   const slotIn = (s: string) => {
     const found = new RegExp(`${SLOT}(\\d+)_`).exec(s);
