@@ -4,9 +4,11 @@ import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import serveSchema from "../../schemas/ray-serve-config.schema.json";
 import { bare, clusterText, FIXTURES, NOW, specText, where } from "../test-fixtures/helpers";
-import { assemble, checkServeConfig, DEFAULT_TEMPLATE, LLM_IMPORT_PATH, type ServeConfig } from "./assemble";
-import { checkRepo } from "./pipeline";
-import type { Layout, RepoSnapshot } from "./types";
+import { assemble, checkServeConfig, DEFAULT_TEMPLATE, LLM_IMPORT_PATH } from "./assemble";
+import { renderFragments } from "./render";
+import { hasErrors } from "./rules";
+import { validateRepo } from "./validate";
+import type { Layout, RepoSnapshot, ServeConfig } from "./types";
 
 const template = (name: string) => readFileSync(`${FIXTURES}templates/${name}`, "utf8");
 const SPECS = {
@@ -15,10 +17,13 @@ const SPECS = {
   "models/bob/c.yaml": specText("c"),
 };
 
+/** Assemble one cluster of a snapshot. Validation checks templates too: those problems are assemble's to report here. */
 function build(snapshot: RepoSnapshot, clusterName = "h1") {
-  const checked = checkRepo(snapshot, { now: NOW });
-  if (!checked.render) throw new Error(JSON.stringify(checked.diagnostics));
-  return assemble(checked.validation.model.clusters.get(clusterName)!, checked.render.fragments, snapshot);
+  const { model, diagnostics } = validateRepo(snapshot);
+  const others = diagnostics.filter((d) => !d.rule.startsWith("template-"));
+  if (hasErrors(others)) throw new Error(JSON.stringify(others));
+  const { fragments } = renderFragments(model, { now: NOW, timestamps: [] });
+  return assemble(model.clusters.get(clusterName)!, fragments, snapshot);
 }
 
 function layout(name: Layout, extra: Record<string, unknown> = {}) {
@@ -130,7 +135,7 @@ describe("values through the json helper", () => {
     ).toBe(tricky);
   });
 
-  it("are what breaks a template that bypasses it, caught before use", () => {
+  it("are the only way in: a template that inserts values any other way is refused before it renders", () => {
     const snapshot = bare({
       "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "raw.hbs" } }),
       "clusters/h1/raw.hbs": template("raw-values.hbs"),
@@ -138,9 +143,15 @@ describe("values through the json helper", () => {
     });
     const { config, diagnostics } = build(snapshot);
     expect(config).toBeUndefined();
-    expect(diagnostics.map(where)).toEqual([
-      { file: "clusters/h1/raw.hbs", line: 1, column: 1, code: "E400", rule: "template-invalid" },
-    ]);
+    const at = (line: number, column: number) => ({
+      file: "clusters/h1/raw.hbs",
+      line,
+      column,
+      code: "E403",
+      rule: "template-unsafe",
+    });
+    expect(diagnostics.map(where)).toEqual([at(3, 11), at(4, 19), at(5, 18), at(6, 11)]);
+    expect(diagnostics[0]!.message).toContain("`{{name}}` inserts a value without the json helper");
   });
 });
 
@@ -167,15 +178,15 @@ describe("template override", () => {
   });
 
   it.each([
-    ["broken.hbs", "the Serve config template failed"],
-    ["missing-field.hbs", "the Serve config template failed: {{json}} got a missing field"],
-    ["not-ray.hbs", "the assembled Serve config breaks Ray's rules"],
-    ["mangled-llm.hbs", "/applications/0/args/llm_configs/0 must NOT have additional properties"],
-  ])("reports %s as a diagnostic on the template", (name, message) => {
+    ["broken.hbs", 4, 1, "the Serve config template does not parse: Parse error on line 4"],
+    ["missing-field.hbs", 4, 19, "the Serve config template failed: {{json}} got a missing field"],
+    ["not-ray.hbs", 1, 1, "the assembled Serve config breaks Ray's rules"],
+    ["mangled-llm.hbs", 1, 1, "/applications/0/args/llm_configs/0 must NOT have additional properties"],
+  ])("reports %s as a diagnostic on the template, at %i:%i", (name, line, column, message) => {
     const { config, diagnostics } = build(custom(name, template(name)));
     expect(config).toBeUndefined();
     expect(diagnostics.map(where)).toEqual([
-      { file: `clusters/h1/${name}`, line: 1, column: 1, code: "E400", rule: "template-invalid" },
+      { file: `clusters/h1/${name}`, line, column, code: "E400", rule: "template-invalid" },
     ]);
     expect(diagnostics[0]!.message).toContain(message);
   });

@@ -1,10 +1,17 @@
-import Handlebars from "handlebars";
-import { load } from "js-yaml";
+import { checkAgainstFragments } from "./assembled-check";
 import { placement } from "./layout";
 import { GENERATOR_VERSION } from "./render";
-import { diagnostic } from "./rules";
+import { diagnostic, type RuleId } from "./rules";
 import { schemaErrors } from "./schemas";
-import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot } from "./types";
+import { compileTemplate, type CompiledTemplate } from "./template";
+import type {
+  ClusterConfig,
+  Diagnostic,
+  Fragment,
+  RepoSnapshot,
+  ServeApplication,
+  ServeConfig,
+} from "./types";
 
 export const LLM_IMPORT_PATH = "ray.serve.llm:build_openai_app";
 
@@ -24,18 +31,6 @@ applications:
 applications: []
 {{/if}}
 `;
-
-export interface ServeApplication {
-  readonly name: string;
-  readonly route_prefix: string;
-  readonly import_path: string;
-  readonly args: { readonly llm_configs: ReadonlyArray<Readonly<Record<string, unknown>>> };
-  readonly deployments: ReadonlyArray<Readonly<Record<string, unknown>>>;
-}
-
-export interface ServeConfig {
-  readonly applications: readonly ServeApplication[];
-}
 
 export interface AssembleResult {
   readonly config?: ServeConfig;
@@ -64,59 +59,73 @@ export function applicationsOf(cluster: ClusterConfig, fragments: readonly Fragm
   }));
 }
 
-const hbs = Handlebars.create();
-hbs.registerHelper("json", (value: unknown) => {
-  // `strict` does not reach helper arguments: a misspelt field arrives here as undefined and would render
-  // as an empty (null) YAML value. Fail as a missing field would.
-  if (value === undefined) throw new Error("{{json}} got a missing field (misspelt name?)");
-  return new hbs.SafeString(JSON.stringify(value));
-});
+/** Where a cluster's template comes from: the built-in one, its own file, or a file that is not there. */
+export type TemplateSource =
+  | { readonly kind: "built-in"; readonly source: string; readonly file: string }
+  | { readonly kind: "file"; readonly source: string; readonly file: string }
+  | { readonly kind: "missing"; readonly file: string };
+
+export function templateOf(cluster: ClusterConfig, snapshot?: RepoSnapshot): TemplateSource {
+  if (!cluster.serve.template) return { kind: "built-in", source: DEFAULT_TEMPLATE, file: cluster.file };
+  const file = `clusters/${cluster.name}/${cluster.serve.template}`;
+  const found = snapshot?.files.get(file);
+  if (!found || found.kind !== "file") return { kind: "missing", file };
+  return { kind: "file", source: new TextDecoder().decode(found.bytes), file };
+}
+
+/** The built-in template is compiled once per process; a cluster's own on every use (it may change). */
+let builtIn: CompiledTemplate | undefined;
+const compiled = (template: TemplateSource & { source: string }): CompiledTemplate =>
+  template.kind === "built-in"
+    ? (builtIn ??= compileTemplate(template.source))
+    : compileTemplate(template.source);
 
 /**
  * Build the complete Ray Serve config (the body the agent PUTs) for one cluster through its template, then
- * parse and validate what the template produced before anyone uses it.
+ * check what the template produced before anyone uses it: values only through `{{json}}`, each one whole YAML
+ * value; Ray's rules; and exactly the applications, models and overrides the fragments determine.
  */
 export function assemble(
   cluster: ClusterConfig,
   fragments: readonly Fragment[],
   snapshot?: RepoSnapshot,
 ): AssembleResult {
-  const templatePath = cluster.serve.template
-    ? `clusters/${cluster.name}/${cluster.serve.template}`
-    : undefined;
-  const where = templatePath ?? cluster.file;
-  const fail = (message: string): AssembleResult => ({
-    diagnostics: [diagnostic("template-invalid", where, { line: 1, column: 1 }, message)],
+  const template = templateOf(cluster, snapshot);
+  const where = template.file;
+  const fail = (rule: RuleId, message: string, at = { line: 1, column: 1 }): AssembleResult => ({
+    diagnostics: [diagnostic(rule, where, at, message)],
   });
-  let source = DEFAULT_TEMPLATE;
-  if (templatePath) {
-    const file = snapshot?.files.get(templatePath);
-    if (!file || file.kind !== "file")
-      return fail(`serve.template names ${templatePath}, which does not exist`);
-    source = new TextDecoder().decode(file.bytes);
-  }
+  if (template.kind === "missing")
+    return fail("template-invalid", `serve.template names ${where}, which does not exist`);
+  const compiledTemplate = compiled(template);
+  if (!compiledTemplate.ok)
+    return {
+      diagnostics: compiledTemplate.problems.map((p) => diagnostic(p.rule, where, p, p.message)),
+    };
   const applications = applicationsOf(cluster, fragments);
-  let text: string;
-  try {
-    const template = hbs.compile(source, { strict: true, noEscape: true });
-    text = template({ cluster: cluster.name, generator: GENERATOR_VERSION, applications });
-  } catch (error) {
-    return fail(
-      `the Serve config template failed: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  let config: unknown;
-  try {
-    config = load(text);
-  } catch (error) {
-    return fail(
-      `the Serve config template produced invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
-  const problems = checkServeConfig(config);
+  const rendered = compiledTemplate.render({
+    cluster: cluster.name,
+    generator: GENERATOR_VERSION,
+    applications,
+  });
+  if (!rendered.ok) return fail(rendered.problem.rule, rendered.problem.message, rendered.problem);
+  const problems = checkServeConfig(rendered.value);
   if (problems.length > 0)
-    return fail(`the assembled Serve config breaks Ray's rules: ${problems.join("; ")}`);
-  return { config: config as ServeConfig, text, diagnostics: [] };
+    return fail("template-invalid", `the assembled Serve config breaks Ray's rules: ${summary(problems)}`);
+  const produced = (rendered.value as { applications: ReadonlyArray<Record<string, unknown>> }).applications;
+  const mismatches = checkAgainstFragments(produced, applications);
+  if (mismatches.length > 0)
+    return fail(
+      "template-mismatch",
+      `the assembled Serve config does not match the cluster's fragments: ${summary(mismatches)}`,
+    );
+  return { config: rendered.value as ServeConfig, text: rendered.text, diagnostics: [] };
+}
+
+/** Ten problems say what is wrong; ten thousand (a template that drops every model) only bury it. */
+function summary(problems: readonly string[]): string {
+  const shown = problems.slice(0, 10).join("; ");
+  return problems.length > 10 ? `${shown}; and ${problems.length - 10} more` : shown;
 }
 
 /** Ray's rules for a Serve config: the schema plus what a schema cannot say (uniqueness). */
@@ -125,7 +134,8 @@ export function checkServeConfig(config: unknown): string[] {
     (e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`,
   );
   if (problems.length > 0) return problems;
-  const apps = (config as ServeConfig).applications;
+  // What a template produced: Ray's schema lets name, route_prefix and deployments be left out.
+  const apps = (config as { applications: ReadonlyArray<Partial<ServeApplication>> }).applications;
   // Ray Serve LLM silently drops unknown LLMConfig keys: a template that mangles one must not reach a cluster.
   apps.forEach((app, i) => {
     if (app.import_path !== LLM_IMPORT_PATH) return;
@@ -144,20 +154,35 @@ export function checkServeConfig(config: unknown): string[] {
       }
     });
   });
-  const names = new Set<string>();
-  const routes = new Set<string>();
-  for (const app of apps) {
-    if (names.has(app.name)) problems.push(`Found multiple configs for application ${app.name}`);
-    names.add(app.name);
-    if (app.route_prefix !== null && routes.has(app.route_prefix))
-      problems.push(`duplicate route_prefix ${app.route_prefix}`);
-    routes.add(app.route_prefix);
+  // Ray names an application without a name "default" and hangs one without a route_prefix at "/".
+  const names = new Map<string, number>();
+  const routes = new Map<string, number>();
+  const defaulted = (field: "name" | "route_prefix", i: number, first: number, value: string) =>
+    `applications ${first} and ${i} both get ${field} ${JSON.stringify(value)} (Ray's default for an application that sets no ${field}): set every application's ${field}`;
+  apps.forEach((app, i) => {
+    const name = app.name ?? "default";
+    const first = names.get(name);
+    if (first === undefined) names.set(name, i);
+    else if (app.name === undefined || apps[first]!.name === undefined)
+      problems.push(`Found multiple configs for application "default": ${defaulted("name", i, first, name)}`);
+    else problems.push(`Found multiple configs for application ${name}`);
+    const route = app.route_prefix === undefined ? "/" : app.route_prefix;
+    const sameRoute = route === null ? undefined : routes.get(route);
+    if (route !== null && sameRoute === undefined) routes.set(route, i);
+    else if (
+      sameRoute !== undefined &&
+      (app.route_prefix === undefined || apps[sameRoute]!.route_prefix === undefined)
+    )
+      problems.push(`duplicate route_prefix /: ${defaulted("route_prefix", i, sameRoute, "/")}`);
+    else if (sameRoute !== undefined) problems.push(`duplicate route_prefix ${route}`);
     const deployments = new Set<string>();
-    for (const d of app.deployments) {
-      const name = String(d.name);
-      if (deployments.has(name)) problems.push(`application ${app.name} overrides deployment ${name} twice`);
-      deployments.add(name);
+    // A template may leave deployments out (Ray allows it); the fragments check then reports the lost overrides.
+    for (const d of app.deployments ?? []) {
+      const deployment = String(d.name);
+      if (deployments.has(deployment))
+        problems.push(`application ${name} overrides deployment ${deployment} twice`);
+      deployments.add(deployment);
     }
-  }
+  });
   return problems;
 }

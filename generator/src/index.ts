@@ -4,13 +4,12 @@ export { RULES, diagnostic, hasErrors, sortDiagnostics, type RuleId } from "./ru
 export { parseYamlFile, MAX_FILE_BYTES } from "./yaml-source";
 export {
   validateRepo,
-  classifyPath,
   createSpecMemo,
   RollingSpecMemo,
-  type PathRole,
   type ValidateOptions,
   type SpecMemo,
 } from "./validate";
+export { classifyPath, type PathRole } from "./paths";
 export { USERS_FILE } from "./validate-config";
 export { modelGpus } from "./validate-spec";
 export { checkModelSource, expandMacros } from "./model-source";
@@ -30,14 +29,7 @@ export {
   type RenderResult,
   type Timestamps,
 } from "./render";
-export {
-  assemble,
-  applicationsOf,
-  checkServeConfig,
-  LLM_IMPORT_PATH,
-  type ServeConfig,
-  type ServeApplication,
-} from "./assemble";
+export { assemble, applicationsOf, checkServeConfig, LLM_IMPORT_PATH } from "./assemble";
 export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
 export { renderStaleDiagnostics, type RenderCheckInput } from "./render-check";
 export { planChange, diffFragment, type Plan, type ClusterPlan, type ModelChange } from "./plan";

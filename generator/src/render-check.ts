@@ -2,7 +2,7 @@ import { isRenderCurrent } from "./pipeline";
 import { fragmentPath, type RenderDiff, type RenderResult, type Timestamps } from "./render";
 import { diagnostic } from "./rules";
 import type { Diagnostic, RepoSnapshot } from "./types";
-import { classifyPath } from "./validate";
+import { classifyPath } from "./paths";
 
 export interface RenderCheckInput {
   readonly head: RepoSnapshot;

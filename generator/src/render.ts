@@ -3,7 +3,7 @@ import { deploymentBaseName, deploymentName, placement, SERVED_NAME, servedName 
 import { diagnostic } from "./rules";
 import { emitYaml } from "./yaml-emit";
 import type { ClusterConfig, Diagnostic, Fragment, ModelSpec, RepoModel, RepoSnapshot } from "./types";
-import { classifyPath } from "./validate";
+import { classifyPath } from "./paths";
 import { modelGpus } from "./validate-spec";
 
 export const GENERATOR_VERSION = `serve-gitops ${pkg.version}`;

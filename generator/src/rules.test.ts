@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { bare, clusterText, NOW, where, type FileChange } from "../test-fixtures/helpers";
-import { assemble } from "./assemble";
 import { fragmentTimestamps, renderFragments } from "./render";
 import clusterSchema from "../../schemas/cluster.schema.json";
 import specSchema from "../../schemas/serving-spec.schema.json";
@@ -84,15 +83,14 @@ const SCENARIOS: Record<RuleId, Scenario> = {
     at: [at("clusters/h1/cluster.yaml", 2, 19)],
   },
   "template-invalid": {
-    run: () => {
-      const snapshot = bare({
-        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "broken.hbs" } }),
-        "clusters/h1/broken.hbs": "applications:\n{{#each applications}}\n  - name: {{json name}}\n",
-      });
-      const model = validateRepo(snapshot).model;
-      return assemble(model.clusters.get("h1")!, [], snapshot).diagnostics;
-    },
-    at: [at("clusters/h1/broken.hbs", 1, 1)],
+    // A misspelt field: caught by validate's dry run, not first when the agent assembles after the merge.
+    run: () =>
+      validate({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "t.hbs" } }),
+        "clusters/h1/t.hbs": "applications:\n{{#each applications}}\n  - name: {{json nmae}}\n{{/each}}\n",
+        [S]: SRC,
+      }),
+    at: [at("clusters/h1/t.hbs", 3, 11)],
   },
   "spec-location": {
     run: () => validate({ "models/alice/team/t.yaml": SRC }),
@@ -157,6 +155,14 @@ const SCENARIOS: Record<RuleId, Scenario> = {
     run: () => validate({ "clusters/gpu2/cluster.yml": clusterText() }),
     at: [at("clusters/gpu2/cluster.yml", 1, 1)],
   },
+  "template-unsafe": {
+    run: () =>
+      validate({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "t.hbs" } }),
+        "clusters/h1/t.hbs": "applications:\n{{#each applications}}\n  - name: {{name}}\n{{/each}}\n",
+      }),
+    at: [at("clusters/h1/t.hbs", 3, 11)],
+  },
   ownership: { external: "raised by the pull-request check (who may change which files), not by the core" },
   "duplicate-model": {
     run: () => validate({ [S]: SRC, "models/alice/t.yml": SRC }),
@@ -189,6 +195,16 @@ const SCENARIOS: Record<RuleId, Scenario> = {
         }),
       ).diagnostics,
     at: [at("clusters/h1/rendered/alice/t.yaml", 2, 14), at("clusters/lab/rendered/alice/t.yaml", 1, 14)],
+  },
+  "template-mismatch": {
+    // A template that drops the models: Ray would accept it and undeploy every one of them.
+    run: () =>
+      validate({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { template: "t.hbs" } }),
+        "clusters/h1/t.hbs": "applications: []\n",
+        [S]: SRC,
+      }),
+    at: [at("clusters/h1/t.hbs", 1, 1)],
   },
   "render-stale": {
     external:

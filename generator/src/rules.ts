@@ -43,6 +43,8 @@ export const RULES = {
   symlink: "E403",
   "special-file": "E403",
   ownership: "E403",
+  // A Serve config template that could let a value change the YAML around it (a value outside {{json}}).
+  "template-unsafe": "E403",
   // E409: conflicts.
   "duplicate-model": "E409",
   "duplicate-served-name": "E409",
@@ -50,6 +52,8 @@ export const RULES = {
   "multiple-default-clusters": "E409",
   // Fragments of one model carry different served names (a hand edit).
   "served-name-conflict": "E409",
+  // The assembled Serve config disagrees with the fragments it was assembled from.
+  "template-mismatch": "E409",
   // The committed output no longer matches its source (the Action's render and CODEOWNERS checks).
   "render-stale": "E409",
   "codeowners-stale": "E409",

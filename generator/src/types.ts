@@ -156,3 +156,17 @@ export interface Validation {
   /** True when no diagnostic is an error. */
   readonly ok: boolean;
 }
+
+/** One application of a Ray Serve config, as the built-in template writes it (a Ray Serve LLM app). */
+export interface ServeApplication {
+  readonly name: string;
+  readonly route_prefix: string;
+  readonly import_path: string;
+  readonly args: { readonly llm_configs: ReadonlyArray<Readonly<Record<string, unknown>>> };
+  readonly deployments: ReadonlyArray<Readonly<Record<string, unknown>>>;
+}
+
+/** The complete Ray Serve config of one cluster: the body the agent PUTs. */
+export interface ServeConfig {
+  readonly applications: readonly ServeApplication[];
+}

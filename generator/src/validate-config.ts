@@ -61,6 +61,7 @@ export function parseCluster(
   partial?: PartialCluster;
   defaultAt?: Position;
   gpusAt?: Position;
+  templateAt?: Position;
   diagnostics: Diagnostic[];
 } {
   const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
@@ -125,7 +126,13 @@ export function parseCluster(
       suspend: raw.sync?.suspend ?? false,
     },
   };
-  return { cluster, defaultAt: doc.keyAt("/default"), gpusAt: doc.valueAt("/gpus"), diagnostics: [] };
+  return {
+    cluster,
+    defaultAt: doc.keyAt("/default"),
+    gpusAt: doc.valueAt("/gpus"),
+    ...(cluster.serve.template ? { templateAt: doc.valueAt("/serve/template") } : {}),
+    diagnostics: [],
+  };
 }
 
 /**

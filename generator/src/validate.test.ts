@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { bare, clusterText, fixtureRepo, specText, where, withFiles } from "../test-fixtures/helpers";
 import type { RepoSnapshot, Validation } from "./types";
-import { classifyPath, validateRepo } from "./validate";
+import { classifyPath } from "./paths";
+import { validateRepo } from "./validate";
 
 const SMALL = clusterText({ default: true, gpus: 8, gpus_per_node: 4 });
 const ROOMY_USERS =

@@ -1,4 +1,5 @@
 import { deploymentBaseName } from "./layout";
+import { classifyPath } from "./paths";
 import { diagnostic, hasErrors, sortDiagnostics } from "./rules";
 import {
   UnreadableFileError,
@@ -11,6 +12,7 @@ import {
 } from "./types";
 import { checkDefaults, parseCluster, parseUsers, USERS_FILE, type PartialCluster } from "./validate-config";
 import { modelGpus, sha256, validateSpec, type SpecResult } from "./validate-spec";
+import { checkTemplates } from "./validate-templates";
 import { parseYamlFile } from "./yaml-source";
 
 export interface ValidateOptions {
@@ -49,76 +51,7 @@ export class RollingSpecMemo extends Map<string, SpecResult> {
 }
 
 const USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
-const SPEC_FILE = /^(.+)\.(yaml|yml)$/;
 const TOP = { line: 1, column: 1 };
-
-export interface SpecLocation {
-  readonly user: string;
-  readonly suffix: string;
-}
-
-/** Where a path sits in the repository layout. */
-export type PathRole =
-  | { role: "users" }
-  | { role: "spec"; user: string; suffix: string }
-  | { role: "cluster"; cluster: string }
-  | { role: "rendered"; cluster: string; user?: string; suffix?: string }
-  | { role: "cluster-file"; cluster: string }
-  | { role: "misplaced"; reason: string }
-  | { role: "other" };
-
-/** Roles of paths already seen: validation, timestampsOf and diffRendered each ask for every path. */
-const roles = new Map<string, Readonly<PathRole>>();
-const MAX_REMEMBERED_ROLES = 100_000;
-
-export function classifyPath(path: string): Readonly<PathRole> {
-  let role = roles.get(path);
-  if (role === undefined) {
-    // A long-lived agent sees the paths of many commits: forget them all now and then rather than grow.
-    if (roles.size >= MAX_REMEMBERED_ROLES) roles.clear();
-    role = Object.freeze(roleOf(path));
-    roles.set(path, role);
-  }
-  return role;
-}
-
-function roleOf(path: string): PathRole {
-  const parts = path.split("/");
-  if (parts[0] === "models") {
-    if (path === USERS_FILE) return { role: "users" };
-    if (parts.length === 2)
-      return {
-        role: "misplaced",
-        reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/",
-      };
-    if (parts.length > 3)
-      return {
-        role: "misplaced",
-        reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders",
-      };
-    const file = parts[2]!;
-    if (file === ".gitkeep") return { role: "other" };
-    const match = SPEC_FILE.exec(file);
-    if (!match)
-      return {
-        role: "misplaced",
-        reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder",
-      };
-    return { role: "spec", user: parts[1]!, suffix: match[1]! };
-  }
-  if (parts[0] === "clusters" && parts.length >= 3) {
-    const cluster = parts[1]!;
-    if (parts.length === 3 && parts[2] === "cluster.yaml") return { role: "cluster", cluster };
-    if (parts[2] === "rendered") {
-      const m = parts.length === 5 ? SPEC_FILE.exec(parts[4]!) : null;
-      return m && parts[4]!.endsWith(".yaml")
-        ? { role: "rendered", cluster, user: parts[3]!, suffix: m[1]! }
-        : { role: "rendered", cluster };
-    }
-    return { role: "cluster-file", cluster };
-  }
-  return { role: "other" };
-}
 
 /** Validate a whole repository snapshot. Never throws; one bad file never hides another's diagnostics. */
 export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = {}): Validation {
@@ -182,6 +115,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   const broken = new Map<string, PartialCluster | undefined>();
   const defaultAt = new Map<string, { line: number; column: number }>();
   const gpusAt = new Map<string, { line: number; column: number }>();
+  const templateAt = new Map<string, { line: number; column: number }>();
   for (const { file, cluster } of clusterFiles.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
     const result = parseCluster(cluster, file);
     diagnostics.push(...result.diagnostics);
@@ -189,6 +123,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     else broken.set(cluster, result.partial);
     if (result.defaultAt) defaultAt.set(cluster, result.defaultAt);
     if (result.gpusAt) gpusAt.set(cluster, result.gpusAt);
+    if (result.templateAt) templateAt.set(cluster, result.templateAt);
   }
   const defaultsProblems = checkDefaults([...clusters.values()], defaultAt);
   diagnostics.push(...defaultsProblems);
@@ -279,6 +214,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   diagnostics.push(
     ...checkBudgets(models, clusters, users?.users, options.blame, sizeAt, (c) => gpusAt.get(c) ?? TOP),
   );
+  diagnostics.push(...checkTemplates({ users, clusters, models }, snapshot, templateAt));
   const sorted = sortDiagnostics(diagnostics);
   return { model: { users, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
 }

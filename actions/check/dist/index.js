@@ -22052,28 +22052,28 @@ var require_compiler = __commonJS({
       if (options.compat) {
         options.useDepths = true;
       }
-      var compiled2 = void 0;
+      var compiled3 = void 0;
       function compileInput() {
         var ast = env.parse(input, options), environment = new env.Compiler().compile(ast, options), templateSpec = new env.JavaScriptCompiler().compile(environment, options, void 0, true);
         return env.template(templateSpec);
       }
       function ret(context, execOptions) {
-        if (!compiled2) {
-          compiled2 = compileInput();
+        if (!compiled3) {
+          compiled3 = compileInput();
         }
-        return compiled2.call(this, context, execOptions);
+        return compiled3.call(this, context, execOptions);
       }
       ret._setup = function(setupOptions) {
-        if (!compiled2) {
-          compiled2 = compileInput();
+        if (!compiled3) {
+          compiled3 = compileInput();
         }
-        return compiled2._setup(setupOptions);
+        return compiled3._setup(setupOptions);
       };
       ret._child = function(i, data, blockParams, depths) {
-        if (!compiled2) {
-          compiled2 = compileInput();
+        if (!compiled3) {
+          compiled3 = compileInput();
         }
-        return compiled2._child(i, data, blockParams, depths);
+        return compiled3._child(i, data, blockParams, depths);
       };
       return ret;
     }
@@ -27903,6 +27903,8 @@ var RULES = {
   symlink: "E403",
   "special-file": "E403",
   ownership: "E403",
+  // A Serve config template that could let a value change the YAML around it (a value outside {{json}}).
+  "template-unsafe": "E403",
   // E409: conflicts.
   "duplicate-model": "E409",
   "duplicate-served-name": "E409",
@@ -27910,6 +27912,8 @@ var RULES = {
   "multiple-default-clusters": "E409",
   // Fragments of one model carry different served names (a hand edit).
   "served-name-conflict": "E409",
+  // The assembled Serve config disagrees with the fragments it was assembled from.
+  "template-mismatch": "E409",
   // The committed output no longer matches its source (the Action's render and CODEOWNERS checks).
   "render-stale": "E409",
   "codeowners-stale": "E409",
@@ -28440,6 +28444,11 @@ function isPlainObject(data) {
   if (data === null || typeof data !== "object" || Array.isArray(data)) return false;
   const prototype = Object.getPrototypeOf(data);
   return prototype === null || prototype === Object.prototype;
+}
+function pick(object, keys) {
+  const result = {};
+  for (const key of keys) if (object[key] !== void 0) result[key] = object[key];
+  return result;
 }
 var omapTag = defineSequenceTag("tag:yaml.org,2002:omap", {
   create: () => ({
@@ -30294,6 +30303,25 @@ var DEFAULT_LOAD_OPTIONS = {
   ...DEFAULT_PARSER_OPTIONS,
   ...DEFAULT_CONSTRUCTOR_OPTIONS
 };
+function loadDocuments(input, options = {}) {
+  const opts = {
+    ...DEFAULT_LOAD_OPTIONS,
+    ...options
+  };
+  const source = String(input);
+  const PARSER_OPT_KEYS = Object.keys(DEFAULT_PARSER_OPTIONS);
+  const CONSTRUCTOR_OPT_KEYS = Object.keys(DEFAULT_CONSTRUCTOR_OPTIONS);
+  return constructFromEvents(parseEvents(source, pick(opts, PARSER_OPT_KEYS)), {
+    ...pick(opts, CONSTRUCTOR_OPT_KEYS),
+    source
+  });
+}
+function load(input, options) {
+  const documents = loadDocuments(input, options);
+  if (documents.length === 0) throw new YAMLException("expected a document, but the input is empty");
+  if (documents.length === 1) return documents[0];
+  throw new YAMLException("expected a single document in the stream, but found more");
+}
 function hasBit(mask, bit) {
   return (mask & 1 << bit) !== 0;
 }
@@ -40734,7 +40762,13 @@ function parseCluster(name, file) {
       suspend: raw.sync?.suspend ?? false
     }
   };
-  return { cluster: cluster2, defaultAt: doc.keyAt("/default"), gpusAt: doc.valueAt("/gpus"), diagnostics: [] };
+  return {
+    cluster: cluster2,
+    defaultAt: doc.keyAt("/default"),
+    gpusAt: doc.valueAt("/gpus"),
+    ...cluster2.serve.template ? { templateAt: doc.valueAt("/serve/template") } : {},
+    diagnostics: []
+  };
 }
 var isStringList = (v2) => Array.isArray(v2) && v2.every((x3) => typeof x3 === "string");
 function partialCluster(value) {
@@ -40769,6 +40803,55 @@ function checkDefaults(clusters, defaultAt) {
       `more than one cluster says default: true (${defaults.map((d2) => d2.name).join(", ")}): keep one`
     )
   );
+}
+
+// generator/src/paths.ts
+var SPEC_FILE = /^(.+)\.(yaml|yml)$/;
+var roles = /* @__PURE__ */ new Map();
+var MAX_REMEMBERED_ROLES = 1e5;
+function classifyPath(path) {
+  let role = roles.get(path);
+  if (role === void 0) {
+    if (roles.size >= MAX_REMEMBERED_ROLES) roles.clear();
+    role = Object.freeze(roleOf(path));
+    roles.set(path, role);
+  }
+  return role;
+}
+function roleOf(path) {
+  const parts = path.split("/");
+  if (parts[0] === "models") {
+    if (path === USERS_FILE) return { role: "users" };
+    if (parts.length === 2)
+      return {
+        role: "misplaced",
+        reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/"
+      };
+    if (parts.length > 3)
+      return {
+        role: "misplaced",
+        reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders"
+      };
+    const file = parts[2];
+    if (file === ".gitkeep") return { role: "other" };
+    const match = SPEC_FILE.exec(file);
+    if (!match)
+      return {
+        role: "misplaced",
+        reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder"
+      };
+    return { role: "spec", user: parts[1], suffix: match[1] };
+  }
+  if (parts[0] === "clusters" && parts.length >= 3) {
+    const cluster2 = parts[1];
+    if (parts.length === 3 && parts[2] === "cluster.yaml") return { role: "cluster", cluster: cluster2 };
+    if (parts[2] === "rendered") {
+      const m2 = parts.length === 5 ? SPEC_FILE.exec(parts[4]) : null;
+      return m2 && parts[4].endsWith(".yaml") ? { role: "rendered", cluster: cluster2, user: parts[3], suffix: m2[1] } : { role: "rendered", cluster: cluster2 };
+    }
+    return { role: "cluster-file", cluster: cluster2 };
+  }
+  return { role: "other" };
 }
 
 // generator/src/validate-spec.ts
@@ -41049,283 +41132,113 @@ function modelGpus(spec) {
   return (spec.autoscaling ? spec.autoscaling.max_replicas : spec.num_replicas ?? 1) * spec.gpus_per_replica;
 }
 
-// generator/src/validate.ts
-var createSpecMemo = () => /* @__PURE__ */ new Map();
-var USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
-var SPEC_FILE = /^(.+)\.(yaml|yml)$/;
-var TOP = { line: 1, column: 1 };
-var roles = /* @__PURE__ */ new Map();
-var MAX_REMEMBERED_ROLES = 1e5;
-function classifyPath(path) {
-  let role = roles.get(path);
-  if (role === void 0) {
-    if (roles.size >= MAX_REMEMBERED_ROLES) roles.clear();
-    role = Object.freeze(roleOf(path));
-    roles.set(path, role);
+// generator/src/assembled-check.ts
+import { isDeepStrictEqual } from "node:util";
+var show = (value) => JSON.stringify(value) ?? "nothing";
+function firstDifference(want, got, path = "") {
+  if (want && got && typeof want === "object" && typeof got === "object" && Array.isArray(want) === Array.isArray(got)) {
+    const a = want;
+    const b3 = got;
+    for (const key of /* @__PURE__ */ new Set([...Object.keys(a), ...Object.keys(b3)])) {
+      if (!isDeepStrictEqual(a[key], b3[key])) return firstDifference(a[key], b3[key], `${path}/${key}`);
+    }
   }
-  return role;
+  return `${path || "/"} is ${show(got)}, the fragment says ${show(want)}`;
 }
-function roleOf(path) {
-  const parts = path.split("/");
-  if (parts[0] === "models") {
-    if (path === USERS_FILE) return { role: "users" };
-    if (parts.length === 2)
-      return {
-        role: "misplaced",
-        reason: "specs live at models/<user_id>/<model_id>.yaml, not directly under models/"
-      };
-    if (parts.length > 3)
-      return {
-        role: "misplaced",
-        reason: "specs live exactly at models/<user_id>/<model_id>.yaml: no nested folders"
-      };
-    const file = parts[2];
-    if (file === ".gitkeep") return { role: "other" };
-    const match = SPEC_FILE.exec(file);
-    if (!match)
-      return {
-        role: "misplaced",
-        reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder"
-      };
-    return { role: "spec", user: parts[1], suffix: match[1] };
-  }
-  if (parts[0] === "clusters" && parts.length >= 3) {
-    const cluster2 = parts[1];
-    if (parts.length === 3 && parts[2] === "cluster.yaml") return { role: "cluster", cluster: cluster2 };
-    if (parts[2] === "rendered") {
-      const m2 = parts.length === 5 ? SPEC_FILE.exec(parts[4]) : null;
-      return m2 && parts[4].endsWith(".yaml") ? { role: "rendered", cluster: cluster2, user: parts[3], suffix: m2[1] } : { role: "rendered", cluster: cluster2 };
-    }
-    return { role: "cluster-file", cluster: cluster2 };
-  }
-  return { role: "other" };
-}
-function validateRepo(snapshot, options = {}) {
-  const diagnostics = [];
-  const specFiles = [];
-  const clusterFiles = [];
-  const clusterFolders = /* @__PURE__ */ new Map();
-  for (const file of snapshot.files.values()) {
-    const where = classifyPath(file.path);
-    if (file.kind !== "file") {
-      diagnostics.push(notRegular(file));
-      continue;
-    }
-    if (where.role === "misplaced") {
-      diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
-      continue;
-    }
-    if (where.role === "cluster-file") {
-      clusterFolders.set(where.cluster, [...clusterFolders.get(where.cluster) ?? [], file.path]);
-      continue;
-    }
-    if (where.role !== "spec" && where.role !== "cluster" && where.role !== "users") continue;
-    const unreadable = readProblem(file);
-    if (unreadable) diagnostics.push(unreadable);
-    else if (where.role === "spec") specFiles.push({ file, user: where.user, suffix: where.suffix });
-    else if (where.role === "cluster") clusterFiles.push({ file, cluster: where.cluster });
-  }
-  for (const [cluster2, paths] of clusterFolders) {
-    if (clusterFiles.some((c3) => c3.cluster === cluster2)) continue;
-    for (const path of paths)
-      diagnostics.push(
-        diagnostic(
-          "missing-file",
-          path,
-          TOP,
-          `clusters/${cluster2}/ has no cluster.yaml, so ${path} is not used: a cluster's settings live in clusters/${cluster2}/cluster.yaml`
-        )
+function checkAgainstFragments(produced, expected) {
+  const problems = [];
+  const wanted = new Map(expected.map((app) => [app.name, app]));
+  const seen = /* @__PURE__ */ new Set();
+  produced.forEach((app, i) => {
+    const name = app.name;
+    if (typeof name !== "string") {
+      problems.push(
+        `/applications/${i} has no name (Ray would call it "default"): every application must be named as the cluster's layout names it`
       );
-  }
-  const usersFile = snapshot.files.get(USERS_FILE);
-  const usersResult = parseUsers(
-    usersFile?.kind === "file" && !diagnostics.some((d2) => d2.file === USERS_FILE) ? usersFile : void 0
-  );
-  diagnostics.push(...usersResult.diagnostics);
-  const users2 = usersResult.users;
-  if (!usersFile && specFiles.length > 0)
-    diagnostics.push(
-      diagnostic(
-        "missing-file",
-        USERS_FILE,
-        TOP,
-        "models/users.yaml is missing: it registers every user whose folder is under models/"
-      )
-    );
-  const clusters = /* @__PURE__ */ new Map();
-  const broken = /* @__PURE__ */ new Map();
-  const defaultAt = /* @__PURE__ */ new Map();
-  const gpusAt = /* @__PURE__ */ new Map();
-  for (const { file, cluster: cluster2 } of clusterFiles.sort((a, b3) => a.cluster < b3.cluster ? -1 : 1)) {
-    const result = parseCluster(cluster2, file);
-    diagnostics.push(...result.diagnostics);
-    if (result.cluster) clusters.set(cluster2, result.cluster);
-    else broken.set(cluster2, result.partial);
-    if (result.defaultAt) defaultAt.set(cluster2, result.defaultAt);
-    if (result.gpusAt) gpusAt.set(cluster2, result.gpusAt);
-  }
-  const defaultsProblems = checkDefaults([...clusters.values()], defaultAt);
-  diagnostics.push(...defaultsProblems);
-  const defaults = [...clusters.values()].filter((c3) => c3.default);
-  if (defaults.length > 1) for (const c3 of defaults) broken.set(c3.name, void 0);
-  const clustersKey = options.memo ? sha256(Buffer.from(clusterFiles.map((c3) => `${c3.file.path}\0${sha256(c3.file.bytes)}`).join("\0"))) : "";
-  const ctx = { clusters, broken, defaultCluster: defaults.length === 1 ? defaults[0] : void 0 };
-  const seen = /* @__PURE__ */ new Map();
-  const deployments = /* @__PURE__ */ new Map();
-  const models = [];
-  specFiles.sort((a, b3) => a.file.path < b3.file.path ? -1 : 1);
-  for (const { file, user, suffix } of specFiles) {
-    if (!USER_ID.test(user) || !users2?.users.has(user)) {
-      const why = !USER_ID.test(user) ? "is not a valid user id (lowercase letter first, then lowercase letters, digits or _, at most 32)" : users2 ? "is not a registered user in models/users.yaml" : "cannot be checked: models/users.yaml is missing or invalid";
-      diagnostics.push(diagnostic("unregistered-user", file.path, TOP, `folder models/${user}/ ${why}`));
-      if (users2 || !USER_ID.test(user)) continue;
+      return;
     }
-    const identity = `${user}/${suffix.toLowerCase()}`;
-    const first = seen.get(identity);
-    if (first !== void 0) {
-      for (const [at2, other] of [
-        [file.path, first],
-        [first, file.path]
-      ])
-        diagnostics.push(
-          diagnostic("duplicate-model", at2, TOP, `${at2} and ${other} define the same model: keep one file`)
-        );
+    const want = wanted.get(name);
+    if (!want) {
+      problems.push(
+        `application ${show(name)} is not one the fragments define: a template may not add applications`
+      );
+      return;
+    }
+    seen.add(name);
+    problems.push(...checkApplication(name, app, want));
+  });
+  for (const app of expected) {
+    if (seen.has(app.name)) continue;
+    const models = app.args.llm_configs.map(modelIdOf).join(", ");
+    problems.push(
+      `application ${show(app.name)} (model${app.args.llm_configs.length === 1 ? "" : "s"} ${models}) is missing`
+    );
+  }
+  return problems;
+}
+var modelIdOf = (llm) => {
+  const id = llm?.model_loading_config?.model_id;
+  return typeof id === "string" ? id : show(id);
+};
+function checkApplication(name, app, want) {
+  const problems = [];
+  const at2 = `application ${show(name)}`;
+  const route = app.route_prefix === void 0 ? "/" : app.route_prefix;
+  if (route !== want.route_prefix)
+    problems.push(`${at2} has route_prefix ${show(route)}; the layout puts it at ${show(want.route_prefix)}`);
+  if (app.import_path !== want.import_path)
+    problems.push(
+      `${at2} has import_path ${show(app.import_path)}; it must be exactly ${show(want.import_path)}`
+    );
+  const args = app.args ?? {};
+  const others = Object.keys(args).filter((k2) => k2 !== "llm_configs");
+  if (others.length > 0)
+    problems.push(
+      `${at2} sets args ${others.map((k2) => show(k2)).join(", ")}: args hold the fragments' llm_configs only (any change to args restarts every model of the application)`
+    );
+  const configs = Array.isArray(args.llm_configs) ? args.llm_configs : [];
+  const wantConfigs = new Map(want.args.llm_configs.map((c3) => [modelIdOf(c3), c3]));
+  const gotConfigs = /* @__PURE__ */ new Set();
+  for (const llm of configs) {
+    const id = modelIdOf(llm);
+    const mine = wantConfigs.get(id);
+    if (!mine) problems.push(`${at2} serves model ${id}, which no fragment of this application defines`);
+    else if (gotConfigs.has(id)) problems.push(`${at2} lists model ${id} twice`);
+    else if (!isDeepStrictEqual(llm, mine))
+      problems.push(
+        `${at2}: the LLMConfig of model ${id} differs from its fragment: ${firstDifference(mine, llm)}`
+      );
+    gotConfigs.add(id);
+  }
+  for (const id of wantConfigs.keys())
+    if (!gotConfigs.has(id)) problems.push(`${at2} leaves out model ${id}, which its fragment puts here`);
+  const overrides = Array.isArray(app.deployments) ? app.deployments : [];
+  const wantOverrides = new Map(want.deployments.map((d2) => [String(d2.name), d2]));
+  const gotOverrides = /* @__PURE__ */ new Set();
+  for (const override of overrides) {
+    const entry = override ?? {};
+    const deployment = String(entry.name);
+    const mine = wantOverrides.get(deployment);
+    if (!mine) {
+      problems.push(
+        `${at2} overrides deployment ${show(entry.name)}, which it does not have (Ray fails the application as DEPLOY_FAILED); its deployments are ${[...wantOverrides.keys()].join(", ")}`
+      );
       continue;
     }
-    const deploymentKey = `${user}/${deploymentBaseName(suffix.toLowerCase())}`;
-    const sameDeployment = deployments.get(deploymentKey);
-    if (sameDeployment !== void 0) {
-      for (const [at2, other] of [
-        [file.path, sameDeployment],
-        [sameDeployment, file.path]
-      ])
-        diagnostics.push(
-          diagnostic(
-            "duplicate-deployment-name",
-            at2,
-            TOP,
-            `${at2} and ${other} would get the same Ray deployment name (Ray turns "." into "_"): rename one`
-          )
+    gotOverrides.add(deployment);
+    for (const key of Object.keys(mine)) {
+      if (!isDeepStrictEqual(entry[key], mine[key]))
+        problems.push(
+          `${at2}: the override of ${deployment} has ${key} ${show(entry[key])}; the fragment says ${show(mine[key])} (replica settings come from the spec)`
         );
-      continue;
     }
-    deployments.set(deploymentKey, file.path);
-    seen.set(identity, file.path);
-    const digest = sha256(file.bytes);
-    const key = `${file.path}\0${digest}\0${clustersKey}`;
-    const result = options.memo?.get(key) ?? validateSpec(file, user, suffix, ctx, digest);
-    options.memo?.set(key, result);
-    diagnostics.push(...result.diagnostics);
-    if (result.spec) models.push(result.spec);
   }
-  const sizeAt = (spec) => {
-    const file = snapshot.files.get(spec.file);
-    const parsed = file ? parseYamlFile(file.path, file.bytes) : void 0;
-    if (!parsed?.ok) return TOP;
-    const doc = parsed.doc;
-    const value = doc.value;
-    const key = spec.autoscaling ? "/autoscaling/max_replicas" : "num_replicas" in value ? "/num_replicas" : "gpus_per_replica" in value ? "/gpus_per_replica" : "/model_id";
-    return doc.keyAt(key);
-  };
-  diagnostics.push(
-    ...checkBudgets(models, clusters, users2?.users, options.blame, sizeAt, (c3) => gpusAt.get(c3) ?? TOP)
-  );
-  const sorted = sortDiagnostics(diagnostics);
-  return { model: { users: users2, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
-}
-function notRegular(file) {
-  const top = file.path.split("/")[0];
-  if (file.kind === "unreadable")
-    return diagnostic(
-      "file-unreadable",
-      file.path,
-      TOP,
-      `${Buffer.from(file.bytes).toString()}: check its permissions`
-    );
-  if (file.kind === "symlink")
-    return diagnostic(
-      "symlink",
-      file.path,
-      TOP,
-      `symlinks are not allowed under ${top}/: commit the file itself`
-    );
-  return diagnostic(
-    "special-file",
-    file.path,
-    TOP,
-    `${file.path} is not a regular file (a FIFO, socket or device): only regular files are allowed under ${top}/`
-  );
-}
-function readProblem(file) {
-  try {
-    void file.bytes;
-    return void 0;
-  } catch (error2) {
-    if (!(error2 instanceof UnreadableFileError)) throw error2;
-    return diagnostic("file-unreadable", file.path, TOP, `${error2.message}: check its permissions`);
-  }
-}
-function checkBudgets(models, clusters, users2, blame, sizeAt, capacityAt) {
-  const out = [];
-  for (const cluster2 of clusters.values()) {
-    const here = models.filter((m2) => m2.clusters.includes(cluster2.name));
-    const total = here.reduce((sum, m2) => sum + modelGpus(m2), 0);
-    const blamed = blame?.has(cluster2.file) ? [] : here.filter((m2) => blame?.has(m2.file));
-    const at2 = (rule, message) => {
-      if (blamed.length === 0) out.push(diagnostic(rule, cluster2.file, capacityAt(cluster2.name), message));
-      else for (const m2 of blamed) out.push(diagnostic(rule, m2.file, sizeAt(m2), message));
-    };
-    if (total > cluster2.gpus) {
-      at2(
-        "cluster-capacity",
-        `cluster ${cluster2.name} has ${cluster2.gpus} GPUs; its models would need ${total}`
+  for (const deployment of wantOverrides.keys())
+    if (!gotOverrides.has(deployment))
+      problems.push(
+        `${at2} has no override for deployment ${deployment}: its fragment's replica settings would be lost (deployments: is missing or incomplete)`
       );
-    } else if (!packs(here, cluster2)) {
-      at2(
-        "packing",
-        `the ${total} GPUs fit cluster ${cluster2.name}'s ${cluster2.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster2.gpus_per_node} GPUs: some may stay pending`
-      );
-    }
-    const byUser = /* @__PURE__ */ new Map();
-    for (const m2 of here) byUser.set(m2.user, [...byUser.get(m2.user) ?? [], m2]);
-    for (const [user, owned] of byUser) {
-      if (!users2) break;
-      const quota = users2.get(user)?.gpu_quota ?? 0;
-      const used = owned.reduce((sum, m2) => sum + modelGpus(m2), 0);
-      if (used <= quota) continue;
-      const targets = owned.filter((m2) => blame?.has(m2.file));
-      for (const m2 of targets.length > 0 ? targets : owned) {
-        out.push(
-          diagnostic(
-            "user-quota",
-            m2.file,
-            sizeAt(m2),
-            `${user} would hold ${used} GPUs on cluster ${cluster2.name} (this model: ${modelGpus(m2)}); the quota is ${quota}${m2.autoscaling ? " (autoscaling counts max_replicas)" : ""}`
-          )
-        );
-      }
-    }
-  }
-  return out;
-}
-function packs(models, cluster2) {
-  const nodes = Math.floor(cluster2.gpus / cluster2.gpus_per_node);
-  const free = new Array(cluster2.gpus_per_node + 1).fill(0);
-  free[cluster2.gpus_per_node] = nodes;
-  const sizes = models.flatMap(
-    (m2) => new Array(m2.autoscaling ? m2.autoscaling.max_replicas : m2.num_replicas ?? 1).fill(
-      m2.gpus_per_replica
-    )
-  );
-  sizes.sort((a, b3) => b3 - a);
-  for (const size of sizes) {
-    let c3 = size;
-    while (c3 <= cluster2.gpus_per_node && free[c3] === 0) c3++;
-    if (c3 > cluster2.gpus_per_node) return false;
-    free[c3]--;
-    free[c3 - size]++;
-  }
-  return true;
+  return problems;
 }
 
 // package.json
@@ -41438,6 +41351,15 @@ var GENERATOR_VERSION = `serve-gitops ${package_default.version}`;
 var fragmentPath = (cluster2, user, suffix) => `clusters/${cluster2}/rendered/${user}/${suffix}.yaml`;
 var SERVED_LINE = /^served_name: "?([^"\s]+)"?$/m;
 function isRealTimestamp(timestamp) {
+  let real = realTimestamps.get(timestamp);
+  if (real === void 0) {
+    if (realTimestamps.size >= 1e4) realTimestamps.clear();
+    realTimestamps.set(timestamp, real = judgeTimestamp(timestamp));
+  }
+  return real;
+}
+var realTimestamps = /* @__PURE__ */ new Map();
+function judgeTimestamp(timestamp) {
   if (!/^\d{12}$/.test(timestamp)) return false;
   const at2 = (from, to2) => Number(timestamp.slice(from, to2));
   const date = new Date(Date.UTC(at2(0, 4), at2(4, 6) - 1, at2(6, 8), at2(8, 10), at2(10, 12)));
@@ -41445,6 +41367,7 @@ function isRealTimestamp(timestamp) {
 }
 function fragmentTimestamps(snapshot) {
   const found = /* @__PURE__ */ new Map();
+  const lineOf = (head, index) => head.slice(0, index).split("\n").length;
   const diagnostics = [];
   const decoder = new TextDecoder();
   for (const file of snapshot.files.values()) {
@@ -41454,40 +41377,46 @@ function fragmentTimestamps(snapshot) {
     const match = SERVED_LINE.exec(head);
     const parts = match ? SERVED_NAME.exec(match[1]) : null;
     if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
-    const line = head.slice(0, match.index).split("\n").length;
     const timestamp = parts[2];
     if (!isRealTimestamp(timestamp)) {
       diagnostics.push(
         diagnostic(
           "invalid-value",
           file.path,
-          { line, column: 14 },
+          { line: lineOf(head, match.index), column: 14 },
           `served name ${match[1]} carries ${timestamp}, which is no real UTC minute (YYYYMMDDHHMM): the fragment was edited by hand. Restore it from git (\`git checkout HEAD -- ${file.path}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`
         )
       );
       continue;
     }
     const key = `${where.user}/${where.suffix}`;
-    found.set(key, [...found.get(key) ?? [], { path: file.path, timestamp, line }]);
+    const entry = { path: file.path, timestamp, head, index: match.index };
+    const list = found.get(key);
+    if (list) list.push(entry);
+    else found.set(key, [entry]);
   }
   const timestamps = /* @__PURE__ */ new Map();
   for (const [key, list] of found) {
+    if (list.every((f3) => f3.timestamp === list[0].timestamp)) {
+      timestamps.set(key, list[0].timestamp);
+      continue;
+    }
     const distinct = [...new Set(list.map((f3) => f3.timestamp))].sort();
     timestamps.set(key, distinct[0]);
-    if (distinct.length === 1) continue;
     const all = list.map((f3) => `${f3.path} has ${f3.timestamp}`).join(", ");
     for (const f3 of list)
       diagnostics.push(
         diagnostic(
           "served-name-conflict",
           f3.path,
-          { line: f3.line, column: 14 },
+          { line: lineOf(f3.head, f3.index), column: 14 },
           `the fragments of ${key} disagree on its served name (${all}); a model has one name on every cluster and it never changes, so a fragment was edited by hand. Restore them from git (\`git checkout HEAD -- clusters/*/rendered/${key}.yaml\`)`
         )
       );
   }
   return { timestamps, diagnostics };
 }
+var timestampsOf = (snapshot) => fragmentTimestamps(snapshot).timestamps;
 function formatTimestamp(now) {
   const iso = now.toISOString();
   return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16);
@@ -41597,9 +41526,270 @@ function diffRendered(snapshot, files) {
   return { stale: stale.sort(), missing: missing.sort(), extra: extra.sort() };
 }
 
-// generator/src/assemble.ts
+// generator/src/template.ts
 var import_handlebars = __toESM(require_lib(), 1);
+import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
+var hbs = import_handlebars.default.create();
+var BLOCK_HELPERS = /* @__PURE__ */ new Set(["each", "if", "unless", "with"]);
+var EXPRESSION_HELPERS = /* @__PURE__ */ new Set(["lookup"]);
+var SLOT = "serve_gitops_value_";
+var SLOT_TOKEN = new RegExp(`${SLOT}(\\d+)_`, "g");
+var SLOT_WHOLE = new RegExp(`^${SLOT}(\\d+)_$`);
+var OUTPUT = "<output>";
+function jsonText(value) {
+  return JSON.stringify(value).replace(
+    /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g,
+    (c3) => `\\u${c3.charCodeAt(0).toString(16).padStart(4, "0")}`
+  );
+}
+var TemplateValueError = class extends Error {
+  constructor(message, loc) {
+    super(message);
+    this.loc = loc;
+  }
+  loc;
+  name = "TemplateValueError";
+};
+function compileTemplate(source) {
+  const reserved = source.indexOf(SLOT);
+  if (reserved >= 0) {
+    const before = source.slice(0, reserved).split("\n");
+    return {
+      ok: false,
+      problems: [
+        {
+          rule: "template-invalid",
+          line: before.length,
+          column: before.at(-1).length + 1,
+          message: `the Serve config template may not contain the text "${SLOT}": the assembler marks where values go with it`
+        }
+      ]
+    };
+  }
+  let ast;
+  try {
+    ast = hbs.parse(source);
+  } catch (error2) {
+    const message = error2 instanceof Error ? error2.message : String(error2);
+    const line = /on line (\d+)/.exec(message)?.[1];
+    return {
+      ok: false,
+      problems: [
+        {
+          rule: "template-invalid",
+          line: line ? Number(line) : 1,
+          column: 1,
+          message: `the Serve config template does not parse: ${message.replace(/\n/g, " ")}`
+        }
+      ]
+    };
+  }
+  const problems = unsafeStatements(ast, source);
+  if (problems.length > 0) return { ok: false, problems };
+  let template;
+  try {
+    template = hbs.compile(ast, { strict: true, noEscape: true, knownHelpers: { json: true } });
+  } catch (error2) {
+    return { ok: false, problems: [failed(error2)] };
+  }
+  return { ok: true, render: (data) => renderWithSlots(template, data) };
+}
+function failed(error2) {
+  let line = 1;
+  let column = 1;
+  if (error2 instanceof TemplateValueError && error2.loc) {
+    line = error2.loc.start.line;
+    column = error2.loc.start.column + 1;
+  } else {
+    const at2 = error2;
+    if (typeof at2?.lineNumber === "number") line = at2.lineNumber;
+    if (typeof at2?.column === "number") column = at2.column + 1;
+  }
+  return {
+    rule: "template-invalid",
+    line,
+    column,
+    message: `the Serve config template failed: ${error2 instanceof Error ? error2.message : String(error2)}`
+  };
+}
+function unsafeStatements(program, source) {
+  const lines = source.split("\n");
+  const excerpt = (loc) => {
+    const text2 = loc.start.line === loc.end.line ? (lines[loc.start.line - 1] ?? "").slice(loc.start.column, loc.end.column) : `${(lines[loc.start.line - 1] ?? "").slice(loc.start.column)}...`;
+    return text2.length > 60 ? `${text2.slice(0, 57)}...` : text2;
+  };
+  const problems = [];
+  const refuse = (node, why) => problems.push({
+    rule: "template-unsafe",
+    line: node.loc.start.line,
+    column: node.loc.start.column + 1,
+    message: `\`${excerpt(node.loc)}\` ${why}`
+  });
+  const expression = (node) => {
+    if (node.type !== "SubExpression") return;
+    const sub = node;
+    if (!EXPRESSION_HELPERS.has(sub.path.original) || sub.path.data)
+      refuse(node, "calls a helper: inside an expression only (lookup ...) may be used");
+    else if (sub.hash?.pairs.length)
+      refuse(node, "passes key=value arguments, which no allowed helper takes");
+    sub.params.forEach(expression);
+  };
+  const statements = (body) => {
+    for (const node of body) {
+      switch (node.type) {
+        case "ContentStatement":
+        case "CommentStatement":
+          break;
+        case "MustacheStatement": {
+          const m2 = node;
+          const isJson = m2.path.type === "PathExpression" && m2.path.original === "json";
+          if (!isJson)
+            refuse(
+              node,
+              `inserts a value without the json helper: values enter only as \`{{json value}}\`, which keeps each one a single YAML value whatever its text`
+            );
+          else if (!m2.escaped)
+            refuse(node, "is a triple-stash or `{{&`: write `{{json value}}` with two braces");
+          else if (m2.params.length !== 1 || m2.hash?.pairs.length)
+            refuse(node, "must be `{{json value}}`: the json helper takes exactly one value");
+          else m2.params.forEach(expression);
+          break;
+        }
+        case "BlockStatement": {
+          const b3 = node;
+          if (!BLOCK_HELPERS.has(b3.path.original) || b3.path.data)
+            refuse(
+              node,
+              `opens a block a template may not use: only #each, #if, #unless and #with (they insert nothing)`
+            );
+          else if (b3.hash?.pairs.length)
+            refuse(node, "passes key=value arguments, which no allowed helper takes");
+          b3.params.forEach(expression);
+          statements(b3.program?.body ?? []);
+          statements(b3.inverse?.body ?? []);
+          break;
+        }
+        case "PartialStatement":
+        case "PartialBlockStatement":
+          refuse(node, "is a partial: a template is one file, and partials are not allowed");
+          break;
+        default:
+          refuse(node, `is a ${node.type}, which a Serve config template may not use`);
+      }
+    }
+  };
+  statements(program.body);
+  return problems;
+}
+function renderWithSlots(template, data) {
+  const slots = [];
+  let skeleton;
+  try {
+    skeleton = template(data, {
+      helpers: {
+        json: (value, options) => {
+          if (value === void 0)
+            throw new TemplateValueError("{{json}} got a missing field (misspelt name?)", options.loc);
+          slots.push({ value, loc: options.loc });
+          return `${SLOT}${slots.length - 1}_`;
+        }
+      }
+    });
+  } catch (error2) {
+    return { ok: false, problem: failed(error2) };
+  }
+  const text2 = skeleton.replace(SLOT_TOKEN, (_3, i) => jsonText(slots[Number(i)].value));
+  const problem = checkSlots(skeleton, text2, slots);
+  return "problem" in problem ? { ok: false, problem: problem.problem } : { ok: true, text: text2, value: problem.value };
+}
+var NOT_WHOLE = "`{{json}}` puts a value where it is not one whole YAML value (inside quotes, a block scalar, a key or next to other text), so the value's own text could change the YAML around it: put `{{json value}}` alone where a value goes";
+function checkSlots(skeleton, text2, slots) {
+  const at2 = (slot) => {
+    const loc = slot === void 0 ? void 0 : slots[slot]?.loc;
+    const where = loc ? { line: loc.start.line, column: loc.start.column + 1 } : { line: 1, column: 1 };
+    return { problem: { rule: "template-unsafe", ...where, message: NOT_WHOLE } };
+  };
+  const invalid = (error2) => ({
+    problem: {
+      rule: "template-invalid",
+      line: 1,
+      column: 1,
+      message: `the Serve config template produced invalid YAML: ${error2 instanceof Error ? error2.message : String(error2)}`
+    }
+  });
+  const quoted = new RegExp(`["']${SLOT}(\\d+)_|${SLOT}(\\d+)_["']`).exec(skeleton);
+  if (quoted) return at2(Number(quoted[1] ?? quoted[2]));
+  const parsed = parseYamlFile(OUTPUT, new TextEncoder().encode(skeleton), Number.MAX_SAFE_INTEGER);
+  if (!parsed.ok) {
+    const [d2] = parsed.diagnostics;
+    if (d2?.rule !== "yaml-syntax")
+      return {
+        problem: {
+          rule: "template-invalid",
+          line: 1,
+          column: 1,
+          message: `the Serve config template's output (line ${d2?.line ?? 1}): ${d2?.message ?? "is not valid YAML"}`
+        }
+      };
+    try {
+      load(text2);
+    } catch (error2) {
+      return invalid(error2);
+    }
+    return at2(void 0);
+  }
+  const shape = parsed.doc.value;
+  let misplaced;
+  const slotIn = (s) => {
+    const found = new RegExp(`${SLOT}(\\d+)_`).exec(s);
+    if (found) misplaced ??= Number(found[1]);
+  };
+  const fill = (node) => {
+    if (typeof node === "string") {
+      const whole = SLOT_WHOLE.exec(node);
+      if (whole) return JSON.parse(JSON.stringify(slots[Number(whole[1])].value));
+      slotIn(node);
+      return node;
+    }
+    if (Array.isArray(node)) return node.map(fill);
+    if (node && typeof node === "object") {
+      return Object.fromEntries(
+        Object.entries(node).map(([key, child]) => {
+          slotIn(key);
+          return [key, fill(child)];
+        })
+      );
+    }
+    return node;
+  };
+  const filled = fill(shape);
+  if (misplaced !== void 0) return at2(misplaced);
+  let value;
+  try {
+    value = load(text2);
+  } catch {
+    return at2(void 0);
+  }
+  return isDeepStrictEqual2(filled, value) ? { value } : at2(void 0);
+}
+
+// generator/src/assemble.ts
 var LLM_IMPORT_PATH = "ray.serve.llm:build_openai_app";
+var DEFAULT_TEMPLATE = `# Ray Serve config for cluster {{json cluster}}, assembled by {{json generator}} from its rendered fragments.
+# Derived, never committed: \`serve-gitops assemble --cluster <name>\` prints it.
+{{#if applications}}
+applications:
+{{#each applications}}
+  - name: {{json name}}
+    route_prefix: {{json route_prefix}}
+    import_path: {{json import_path}}
+    args: {{json args}}
+    deployments: {{json deployments}}
+{{/each}}
+{{else}}
+applications: []
+{{/if}}
+`;
 function applicationsOf(cluster2, fragments) {
   const apps = /* @__PURE__ */ new Map();
   const mine = fragments.filter((f3) => f3.cluster === cluster2.name).sort((a, b3) => a.served_name < b3.served_name ? -1 : 1);
@@ -41617,11 +41807,364 @@ function applicationsOf(cluster2, fragments) {
     deployments: app.configs.map((f3) => f3.deployment)
   }));
 }
-var hbs = import_handlebars.default.create();
-hbs.registerHelper("json", (value) => {
-  if (value === void 0) throw new Error("{{json}} got a missing field (misspelt name?)");
-  return new hbs.SafeString(JSON.stringify(value));
-});
+function templateOf(cluster2, snapshot) {
+  if (!cluster2.serve.template) return { kind: "built-in", source: DEFAULT_TEMPLATE, file: cluster2.file };
+  const file = `clusters/${cluster2.name}/${cluster2.serve.template}`;
+  const found = snapshot?.files.get(file);
+  if (!found || found.kind !== "file") return { kind: "missing", file };
+  return { kind: "file", source: new TextDecoder().decode(found.bytes), file };
+}
+var builtIn;
+var compiled = (template) => template.kind === "built-in" ? builtIn ??= compileTemplate(template.source) : compileTemplate(template.source);
+function assemble(cluster2, fragments, snapshot) {
+  const template = templateOf(cluster2, snapshot);
+  const where = template.file;
+  const fail = (rule, message, at2 = { line: 1, column: 1 }) => ({
+    diagnostics: [diagnostic(rule, where, at2, message)]
+  });
+  if (template.kind === "missing")
+    return fail("template-invalid", `serve.template names ${where}, which does not exist`);
+  const compiledTemplate = compiled(template);
+  if (!compiledTemplate.ok)
+    return {
+      diagnostics: compiledTemplate.problems.map((p2) => diagnostic(p2.rule, where, p2, p2.message))
+    };
+  const applications = applicationsOf(cluster2, fragments);
+  const rendered = compiledTemplate.render({
+    cluster: cluster2.name,
+    generator: GENERATOR_VERSION,
+    applications
+  });
+  if (!rendered.ok) return fail(rendered.problem.rule, rendered.problem.message, rendered.problem);
+  const problems = checkServeConfig(rendered.value);
+  if (problems.length > 0)
+    return fail("template-invalid", `the assembled Serve config breaks Ray's rules: ${summary2(problems)}`);
+  const produced = rendered.value.applications;
+  const mismatches = checkAgainstFragments(produced, applications);
+  if (mismatches.length > 0)
+    return fail(
+      "template-mismatch",
+      `the assembled Serve config does not match the cluster's fragments: ${summary2(mismatches)}`
+    );
+  return { config: rendered.value, text: rendered.text, diagnostics: [] };
+}
+function summary2(problems) {
+  const shown = problems.slice(0, 10).join("; ");
+  return problems.length > 10 ? `${shown}; and ${problems.length - 10} more` : shown;
+}
+function checkServeConfig(config) {
+  const problems = schemaErrors("ray-serve-config", config).map(
+    (e) => `${e.instancePath || "/"} ${e.message ?? "is invalid"}`
+  );
+  if (problems.length > 0) return problems;
+  const apps = config.applications;
+  apps.forEach((app, i) => {
+    if (app.import_path !== LLM_IMPORT_PATH) return;
+    const configs = app.args?.llm_configs;
+    if (!Array.isArray(configs) || configs.length === 0) {
+      problems.push(
+        `/applications/${i}/args/llm_configs must be a non-empty list (an empty one fails to build)`
+      );
+      return;
+    }
+    configs.forEach((llm, j3) => {
+      for (const e of schemaErrors("ray-llm-config", llm)) {
+        problems.push(
+          `/applications/${i}/args/llm_configs/${j3}${e.instancePath} ${e.message ?? "is invalid"}`
+        );
+      }
+    });
+  });
+  const names = /* @__PURE__ */ new Map();
+  const routes = /* @__PURE__ */ new Map();
+  const defaulted = (field, i, first, value) => `applications ${first} and ${i} both get ${field} ${JSON.stringify(value)} (Ray's default for an application that sets no ${field}): set every application's ${field}`;
+  apps.forEach((app, i) => {
+    const name = app.name ?? "default";
+    const first = names.get(name);
+    if (first === void 0) names.set(name, i);
+    else if (app.name === void 0 || apps[first].name === void 0)
+      problems.push(`Found multiple configs for application "default": ${defaulted("name", i, first, name)}`);
+    else problems.push(`Found multiple configs for application ${name}`);
+    const route = app.route_prefix === void 0 ? "/" : app.route_prefix;
+    const sameRoute = route === null ? void 0 : routes.get(route);
+    if (route !== null && sameRoute === void 0) routes.set(route, i);
+    else if (sameRoute !== void 0 && (app.route_prefix === void 0 || apps[sameRoute].route_prefix === void 0))
+      problems.push(`duplicate route_prefix /: ${defaulted("route_prefix", i, sameRoute, "/")}`);
+    else if (sameRoute !== void 0) problems.push(`duplicate route_prefix ${route}`);
+    const deployments = /* @__PURE__ */ new Set();
+    for (const d2 of app.deployments ?? []) {
+      const deployment = String(d2.name);
+      if (deployments.has(deployment))
+        problems.push(`application ${name} overrides deployment ${deployment} twice`);
+      deployments.add(deployment);
+    }
+  });
+  return problems;
+}
+
+// generator/src/validate-templates.ts
+var DRY_RUN = /* @__PURE__ */ new Date("2000-01-01T00:00:00Z");
+function checkTemplates(model, snapshot, templateAt) {
+  const out = [];
+  let timestamps;
+  for (const cluster2 of model.clusters.values()) {
+    if (!cluster2.serve.template) continue;
+    const template = templateOf(cluster2, snapshot);
+    if (template.kind === "missing") {
+      out.push(
+        diagnostic(
+          "template-invalid",
+          cluster2.file,
+          templateAt.get(cluster2.name) ?? { line: 1, column: 1 },
+          `serve.template names ${template.file}, which does not exist: commit it, or remove serve.template to use the built-in template`
+        )
+      );
+      continue;
+    }
+    const models = model.models.filter((m2) => m2.clusters.includes(cluster2.name));
+    const fragments = renderFragments(
+      { ...model, models },
+      { now: DRY_RUN, timestamps: [timestamps ??= timestampsOf(snapshot)] }
+    ).fragments.filter((f3) => f3.cluster === cluster2.name);
+    out.push(...assemble(cluster2, fragments, snapshot).diagnostics);
+  }
+  return out;
+}
+
+// generator/src/validate.ts
+var createSpecMemo = () => /* @__PURE__ */ new Map();
+var USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
+var TOP = { line: 1, column: 1 };
+function validateRepo(snapshot, options = {}) {
+  const diagnostics = [];
+  const specFiles = [];
+  const clusterFiles = [];
+  const clusterFolders = /* @__PURE__ */ new Map();
+  for (const file of snapshot.files.values()) {
+    const where = classifyPath(file.path);
+    if (file.kind !== "file") {
+      diagnostics.push(notRegular(file));
+      continue;
+    }
+    if (where.role === "misplaced") {
+      diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
+      continue;
+    }
+    if (where.role === "cluster-file") {
+      clusterFolders.set(where.cluster, [...clusterFolders.get(where.cluster) ?? [], file.path]);
+      continue;
+    }
+    if (where.role !== "spec" && where.role !== "cluster" && where.role !== "users") continue;
+    const unreadable = readProblem(file);
+    if (unreadable) diagnostics.push(unreadable);
+    else if (where.role === "spec") specFiles.push({ file, user: where.user, suffix: where.suffix });
+    else if (where.role === "cluster") clusterFiles.push({ file, cluster: where.cluster });
+  }
+  for (const [cluster2, paths] of clusterFolders) {
+    if (clusterFiles.some((c3) => c3.cluster === cluster2)) continue;
+    for (const path of paths)
+      diagnostics.push(
+        diagnostic(
+          "missing-file",
+          path,
+          TOP,
+          `clusters/${cluster2}/ has no cluster.yaml, so ${path} is not used: a cluster's settings live in clusters/${cluster2}/cluster.yaml`
+        )
+      );
+  }
+  const usersFile = snapshot.files.get(USERS_FILE);
+  const usersResult = parseUsers(
+    usersFile?.kind === "file" && !diagnostics.some((d2) => d2.file === USERS_FILE) ? usersFile : void 0
+  );
+  diagnostics.push(...usersResult.diagnostics);
+  const users2 = usersResult.users;
+  if (!usersFile && specFiles.length > 0)
+    diagnostics.push(
+      diagnostic(
+        "missing-file",
+        USERS_FILE,
+        TOP,
+        "models/users.yaml is missing: it registers every user whose folder is under models/"
+      )
+    );
+  const clusters = /* @__PURE__ */ new Map();
+  const broken = /* @__PURE__ */ new Map();
+  const defaultAt = /* @__PURE__ */ new Map();
+  const gpusAt = /* @__PURE__ */ new Map();
+  const templateAt = /* @__PURE__ */ new Map();
+  for (const { file, cluster: cluster2 } of clusterFiles.sort((a, b3) => a.cluster < b3.cluster ? -1 : 1)) {
+    const result = parseCluster(cluster2, file);
+    diagnostics.push(...result.diagnostics);
+    if (result.cluster) clusters.set(cluster2, result.cluster);
+    else broken.set(cluster2, result.partial);
+    if (result.defaultAt) defaultAt.set(cluster2, result.defaultAt);
+    if (result.gpusAt) gpusAt.set(cluster2, result.gpusAt);
+    if (result.templateAt) templateAt.set(cluster2, result.templateAt);
+  }
+  const defaultsProblems = checkDefaults([...clusters.values()], defaultAt);
+  diagnostics.push(...defaultsProblems);
+  const defaults = [...clusters.values()].filter((c3) => c3.default);
+  if (defaults.length > 1) for (const c3 of defaults) broken.set(c3.name, void 0);
+  const clustersKey = options.memo ? sha256(Buffer.from(clusterFiles.map((c3) => `${c3.file.path}\0${sha256(c3.file.bytes)}`).join("\0"))) : "";
+  const ctx = { clusters, broken, defaultCluster: defaults.length === 1 ? defaults[0] : void 0 };
+  const seen = /* @__PURE__ */ new Map();
+  const deployments = /* @__PURE__ */ new Map();
+  const models = [];
+  specFiles.sort((a, b3) => a.file.path < b3.file.path ? -1 : 1);
+  for (const { file, user, suffix } of specFiles) {
+    if (!USER_ID.test(user) || !users2?.users.has(user)) {
+      const why = !USER_ID.test(user) ? "is not a valid user id (lowercase letter first, then lowercase letters, digits or _, at most 32)" : users2 ? "is not a registered user in models/users.yaml" : "cannot be checked: models/users.yaml is missing or invalid";
+      diagnostics.push(diagnostic("unregistered-user", file.path, TOP, `folder models/${user}/ ${why}`));
+      if (users2 || !USER_ID.test(user)) continue;
+    }
+    const identity = `${user}/${suffix.toLowerCase()}`;
+    const first = seen.get(identity);
+    if (first !== void 0) {
+      for (const [at2, other] of [
+        [file.path, first],
+        [first, file.path]
+      ])
+        diagnostics.push(
+          diagnostic("duplicate-model", at2, TOP, `${at2} and ${other} define the same model: keep one file`)
+        );
+      continue;
+    }
+    const deploymentKey = `${user}/${deploymentBaseName(suffix.toLowerCase())}`;
+    const sameDeployment = deployments.get(deploymentKey);
+    if (sameDeployment !== void 0) {
+      for (const [at2, other] of [
+        [file.path, sameDeployment],
+        [sameDeployment, file.path]
+      ])
+        diagnostics.push(
+          diagnostic(
+            "duplicate-deployment-name",
+            at2,
+            TOP,
+            `${at2} and ${other} would get the same Ray deployment name (Ray turns "." into "_"): rename one`
+          )
+        );
+      continue;
+    }
+    deployments.set(deploymentKey, file.path);
+    seen.set(identity, file.path);
+    const digest = sha256(file.bytes);
+    const key = `${file.path}\0${digest}\0${clustersKey}`;
+    const result = options.memo?.get(key) ?? validateSpec(file, user, suffix, ctx, digest);
+    options.memo?.set(key, result);
+    diagnostics.push(...result.diagnostics);
+    if (result.spec) models.push(result.spec);
+  }
+  const sizeAt = (spec) => {
+    const file = snapshot.files.get(spec.file);
+    const parsed = file ? parseYamlFile(file.path, file.bytes) : void 0;
+    if (!parsed?.ok) return TOP;
+    const doc = parsed.doc;
+    const value = doc.value;
+    const key = spec.autoscaling ? "/autoscaling/max_replicas" : "num_replicas" in value ? "/num_replicas" : "gpus_per_replica" in value ? "/gpus_per_replica" : "/model_id";
+    return doc.keyAt(key);
+  };
+  diagnostics.push(
+    ...checkBudgets(models, clusters, users2?.users, options.blame, sizeAt, (c3) => gpusAt.get(c3) ?? TOP)
+  );
+  diagnostics.push(...checkTemplates({ users: users2, clusters, models }, snapshot, templateAt));
+  const sorted = sortDiagnostics(diagnostics);
+  return { model: { users: users2, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
+}
+function notRegular(file) {
+  const top = file.path.split("/")[0];
+  if (file.kind === "unreadable")
+    return diagnostic(
+      "file-unreadable",
+      file.path,
+      TOP,
+      `${Buffer.from(file.bytes).toString()}: check its permissions`
+    );
+  if (file.kind === "symlink")
+    return diagnostic(
+      "symlink",
+      file.path,
+      TOP,
+      `symlinks are not allowed under ${top}/: commit the file itself`
+    );
+  return diagnostic(
+    "special-file",
+    file.path,
+    TOP,
+    `${file.path} is not a regular file (a FIFO, socket or device): only regular files are allowed under ${top}/`
+  );
+}
+function readProblem(file) {
+  try {
+    void file.bytes;
+    return void 0;
+  } catch (error2) {
+    if (!(error2 instanceof UnreadableFileError)) throw error2;
+    return diagnostic("file-unreadable", file.path, TOP, `${error2.message}: check its permissions`);
+  }
+}
+function checkBudgets(models, clusters, users2, blame, sizeAt, capacityAt) {
+  const out = [];
+  for (const cluster2 of clusters.values()) {
+    const here = models.filter((m2) => m2.clusters.includes(cluster2.name));
+    const total = here.reduce((sum, m2) => sum + modelGpus(m2), 0);
+    const blamed = blame?.has(cluster2.file) ? [] : here.filter((m2) => blame?.has(m2.file));
+    const at2 = (rule, message) => {
+      if (blamed.length === 0) out.push(diagnostic(rule, cluster2.file, capacityAt(cluster2.name), message));
+      else for (const m2 of blamed) out.push(diagnostic(rule, m2.file, sizeAt(m2), message));
+    };
+    if (total > cluster2.gpus) {
+      at2(
+        "cluster-capacity",
+        `cluster ${cluster2.name} has ${cluster2.gpus} GPUs; its models would need ${total}`
+      );
+    } else if (!packs(here, cluster2)) {
+      at2(
+        "packing",
+        `the ${total} GPUs fit cluster ${cluster2.name}'s ${cluster2.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster2.gpus_per_node} GPUs: some may stay pending`
+      );
+    }
+    const byUser = /* @__PURE__ */ new Map();
+    for (const m2 of here) byUser.set(m2.user, [...byUser.get(m2.user) ?? [], m2]);
+    for (const [user, owned] of byUser) {
+      if (!users2) break;
+      const quota = users2.get(user)?.gpu_quota ?? 0;
+      const used = owned.reduce((sum, m2) => sum + modelGpus(m2), 0);
+      if (used <= quota) continue;
+      const targets = owned.filter((m2) => blame?.has(m2.file));
+      for (const m2 of targets.length > 0 ? targets : owned) {
+        out.push(
+          diagnostic(
+            "user-quota",
+            m2.file,
+            sizeAt(m2),
+            `${user} would hold ${used} GPUs on cluster ${cluster2.name} (this model: ${modelGpus(m2)}); the quota is ${quota}${m2.autoscaling ? " (autoscaling counts max_replicas)" : ""}`
+          )
+        );
+      }
+    }
+  }
+  return out;
+}
+function packs(models, cluster2) {
+  const nodes = Math.floor(cluster2.gpus / cluster2.gpus_per_node);
+  const free = new Array(cluster2.gpus_per_node + 1).fill(0);
+  free[cluster2.gpus_per_node] = nodes;
+  const sizes = models.flatMap(
+    (m2) => new Array(m2.autoscaling ? m2.autoscaling.max_replicas : m2.num_replicas ?? 1).fill(
+      m2.gpus_per_replica
+    )
+  );
+  sizes.sort((a, b3) => b3 - a);
+  for (const size of sizes) {
+    let c3 = size;
+    while (c3 <= cluster2.gpus_per_node && free[c3] === 0) c3++;
+    if (c3 > cluster2.gpus_per_node) return false;
+    free[c3]--;
+    free[c3 - size]++;
+  }
+  return true;
+}
 
 // generator/src/pipeline.ts
 function checkRepo(snapshot, options) {
@@ -41816,8 +42359,8 @@ function diffValue(path, a, b3, out) {
     }
     return;
   }
-  const show = (v2) => v2 === void 0 ? "(unset)" : JSON.stringify(v2);
-  out.push(`${path} ${show(a)} -> ${show(b3)}`);
+  const show2 = (v2) => v2 === void 0 ? "(unset)" : JSON.stringify(v2);
+  out.push(`${path} ${show2(a)} -> ${show2(b3)}`);
 }
 
 // generator/src/plan-markdown.ts
@@ -41884,7 +42427,7 @@ hbs2.registerHelper("restartNote", (change) => {
   if (change.changes.every((c3) => c3.startsWith("endpoint "))) return " (endpoint only: nothing restarts)";
   return " (nothing restarts)";
 });
-var compiled;
+var compiled2;
 var cell = (text2) => text2.replace(/[|<>`\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
 function codeSpan(text2) {
   const flat = text2.replace(/\r?\n/g, " ");
@@ -41894,12 +42437,12 @@ function codeSpan(text2) {
 }
 hbs2.registerHelper("code", (text2) => codeSpan(text2));
 function planMarkdown(plan) {
-  compiled ??= hbs2.compile(TEMPLATE, { strict: true, noEscape: true });
+  compiled2 ??= hbs2.compile(TEMPLATE, { strict: true, noEscape: true });
   const safe = JSON.parse(
     JSON.stringify(plan),
     (key, value) => typeof value === "string" && key !== "endpoint" && !/^\d+$/.test(key) ? cell(value) : value
   );
-  return compiled(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
+  return compiled2(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
 }
 
 // generator/src/codeowners.ts
@@ -45700,7 +46243,7 @@ var inline2 = (text2) => text2.replace(/[\\`*_<>|[\]]/g, (c3) => `\\${c3}`).repl
 function commentBody(input, limit = COMMENT_LIMIT) {
   const errors = input.diagnostics.filter((d2) => d2.severity === "error");
   const warnings = input.diagnostics.length - errors.length;
-  const summary2 = input.summaryUrl ? `[job summary](${input.summaryUrl})` : "job summary";
+  const summary3 = input.summaryUrl ? `[job summary](${input.summaryUrl})` : "job summary";
   const lines = [
     PLAN_MARKER,
     `### serve-gitops plan for ${input.headSha.slice(0, 7)}: ${input.ok ? "\u2705 passes" : `\u274C ${errors.length} error${errors.length === 1 ? "" : "s"}`}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}`,
@@ -45710,7 +46253,7 @@ function commentBody(input, limit = COMMENT_LIMIT) {
     for (const d2 of errors.slice(0, COMMENT_ERRORS))
       lines.push(`- \`${d2.file}:${d2.line}\` ${d2.code} ${d2.rule}: ${inline2(d2.message)}`);
     if (errors.length > COMMENT_ERRORS)
-      lines.push(`- \u2026 and ${errors.length - COMMENT_ERRORS} more in the ${summary2}`);
+      lines.push(`- \u2026 and ${errors.length - COMMENT_ERRORS} more in the ${summary3}`);
     lines.push("");
   }
   lines.push(input.plan.trimEnd(), "");
@@ -45720,7 +46263,7 @@ function commentBody(input, limit = COMMENT_LIMIT) {
     `
 
 ---
-\u2702\uFE0F The plan is cut here: a PR comment holds at most ${limit.toLocaleString("en-US")} characters. The whole plan is in the ${summary2}.
+\u2702\uFE0F The plan is cut here: a PR comment holds at most ${limit.toLocaleString("en-US")} characters. The whole plan is in the ${summary3}.
 `
   );
 }

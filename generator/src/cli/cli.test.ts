@@ -365,6 +365,27 @@ describe("assemble", () => {
     expect(stderr).toContain("out of date");
   });
 
+  it("reports a template's problems with exit 1 in validate, render --check and assemble, never a crash", () => {
+    const dir = rendered();
+    const cluster = join(dir, "clusters/lab/cluster.yaml");
+    writeFileSync(
+      cluster,
+      readFileSync(cluster, "utf8").replace(/^serve:\n/m, "serve:\n  template: serve.hbs\n"),
+    );
+    // No `deployments:`: the replica counts would be lost (once: `app.deployments is not iterable`, exit 2).
+    write(
+      dir,
+      "clusters/lab/serve.hbs",
+      readFileSync(join(ROOT, "generator/test-fixtures/templates/no-deployments.hbs"), "utf8"),
+    );
+    for (const args of [["validate"], ["render", "--check"], ["assemble", "--cluster", "lab"]]) {
+      const { status, stdout } = cli([...args, "--repo", dir]);
+      expect(status, args.join(" ")).toBe(1);
+      expect(stdout).toContain("clusters/lab/serve.hbs:1:1  E409 template-mismatch");
+      expect(stdout).toContain("has no override for deployment LLMServer:bob-202601061235-b");
+    }
+  });
+
   it("exits 2 without --cluster, with an unknown cluster or format", () => {
     const dir = rendered();
     expect(cli(["assemble", "--repo", dir]).status).toBe(2);
