@@ -209,6 +209,8 @@ try {
       "num_replicas: 2",
     ),
   );
+  // A user renders before planning (plan reports a stale render as an error).
+  execFileSync("node", [cli, "render", "--repo", gitDir]);
   const plan = measure("node", [cli, "plan", "--repo", gitDir, "--base", "HEAD", "--json"], root);
   console.log(
     `  plan with one changed spec (HEAD vs working tree, 10,000 specs): ${fmt(plan.wall)}, ${plan.rss.toFixed(0)} MiB`,

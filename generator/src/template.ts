@@ -1,4 +1,4 @@
-import Handlebars from "handlebars";
+import type Handlebars from "handlebars";
 import { load } from "js-yaml";
 import { isDeepStrictEqual } from "node:util";
 import type { RuleId } from "./rules";
@@ -22,7 +22,15 @@ export type RenderedTemplate =
 
 type Loc = hbs.AST.SourceLocation;
 
-const hbs = Handlebars.create();
+/**
+ * Handlebars is loaded on first use: validate and render load this module for every run, but only a cluster
+ * with a template of its own needs the engine (about 13 ms of each process's start). `require` of a bundled
+ * package stays lazy in the esbuild bundle too (a __commonJS wrapper run on the first call).
+ */
+let engine: typeof Handlebars | undefined;
+const handlebars = (): typeof Handlebars =>
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous, lazy load (see above)
+  (engine ??= (require("handlebars") as typeof Handlebars).create());
 
 /** Block helpers only choose and repeat the template's own text: none of them inserts a value. */
 const BLOCK_HELPERS = new Set(["each", "if", "unless", "with"]);
@@ -83,7 +91,7 @@ export function compileTemplate(source: string): CompiledTemplate {
   }
   let ast: hbs.AST.Program;
   try {
-    ast = hbs.parse(source);
+    ast = handlebars().parse(source);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const line = /on line (\d+)/.exec(message)?.[1];
@@ -103,7 +111,7 @@ export function compileTemplate(source: string): CompiledTemplate {
   if (problems.length > 0) return { ok: false, problems };
   let template: HandlebarsTemplateDelegate;
   try {
-    template = hbs.compile(ast, { strict: true, noEscape: true, knownHelpers: { json: true } });
+    template = handlebars().compile(ast, { strict: true, noEscape: true, knownHelpers: { json: true } });
   } catch (error) {
     return { ok: false, problems: [failed(error)] };
   }

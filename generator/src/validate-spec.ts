@@ -169,7 +169,11 @@ export function validateSpec(
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster.deny), cluster.deniedBy)) {
+      for (const problem of checkEngineKwargs(
+        raw.engine_kwargs,
+        cluster.denied ?? new Set(cluster.deny),
+        cluster.deniedBy,
+      )) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d) => d.rule === problem.rule && d.message === problem.message)) continue;
         diagnostics.push(
@@ -212,18 +216,29 @@ interface TargetRules {
   readonly roots: ClusterConfig["sources"]["roots"];
   readonly allow_hub: boolean;
   readonly deny: readonly string[];
+  readonly denied?: ReadonlySet<string>;
   /** Where the deny list comes from, for the message. */
   readonly deniedBy?: string;
 }
 
-const targetRules = (c: ClusterConfig): TargetRules => ({
-  name: c.name,
-  gpus_per_node: c.gpus_per_node,
-  roots: c.sources.roots,
-  allow_hub: c.sources.allow_hub,
-  deny: c.engine_kwargs.deny,
-  deniedBy: deniedBy(c.name, c.engine_kwargs.deny),
-});
+/** A cluster's rules are the same for each of its 10,000 specs: built once per ClusterConfig. */
+const rulesOf = new WeakMap<ClusterConfig, TargetRules>();
+const targetRules = (c: ClusterConfig): TargetRules => {
+  let rules = rulesOf.get(c);
+  if (rules === undefined) {
+    rules = {
+      name: c.name,
+      gpus_per_node: c.gpus_per_node,
+      roots: c.sources.roots,
+      allow_hub: c.sources.allow_hub,
+      deny: c.engine_kwargs.deny,
+      denied: new Set(c.engine_kwargs.deny),
+      deniedBy: deniedBy(c.name, c.engine_kwargs.deny),
+    };
+    rulesOf.set(c, rules);
+  }
+  return rules;
+};
 
 const deniedBy = (cluster: string, deny: readonly string[]): string =>
   deny === DEFAULT_DENIED_KWARGS

@@ -20315,7 +20315,7 @@ var require_no_conflict = __commonJS({
   "node_modules/handlebars/dist/cjs/handlebars/no-conflict.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
-    exports["default"] = function(Handlebars3) {
+    exports["default"] = function(Handlebars2) {
       (function() {
         if (typeof globalThis === "object") return;
         Object.prototype.__defineGetter__("__magic__", function() {
@@ -20325,11 +20325,11 @@ var require_no_conflict = __commonJS({
         delete Object.prototype.__magic__;
       })();
       var $Handlebars = globalThis.Handlebars;
-      Handlebars3.noConflict = function() {
-        if (globalThis.Handlebars === Handlebars3) {
+      Handlebars2.noConflict = function() {
+        if (globalThis.Handlebars === Handlebars2) {
           globalThis.Handlebars = $Handlebars;
         }
-        return Handlebars3;
+        return Handlebars2;
       };
     };
     module.exports = exports["default"];
@@ -20426,7 +20426,7 @@ var require_parser = __commonJS({
   "node_modules/handlebars/dist/cjs/handlebars/compiler/parser.js"(exports, module) {
     "use strict";
     exports.__esModule = true;
-    var handlebars = (function() {
+    var handlebars2 = (function() {
       var parser = {
         trace: function trace() {
         },
@@ -21126,7 +21126,7 @@ var require_parser = __commonJS({
       parser.Parser = Parser;
       return new Parser();
     })();
-    exports["default"] = handlebars;
+    exports["default"] = handlebars2;
     module.exports = exports["default"];
   }
 });
@@ -25164,15 +25164,15 @@ var require_printer = __commonJS({
 // node_modules/handlebars/lib/index.js
 var require_lib = __commonJS({
   "node_modules/handlebars/lib/index.js"(exports, module) {
-    var handlebars = require_handlebars()["default"];
+    var handlebars2 = require_handlebars()["default"];
     var printer = require_printer();
-    handlebars.PrintVisitor = printer.PrintVisitor;
-    handlebars.print = printer.print;
-    module.exports = handlebars;
+    handlebars2.PrintVisitor = printer.PrintVisitor;
+    handlebars2.print = printer.print;
+    module.exports = handlebars2;
     function extension(module2, filename) {
       var fs4 = __require("fs");
       var templateString = fs4.readFileSync(filename, "utf8");
-      module2.exports = handlebars.compile(templateString);
+      module2.exports = handlebars2.compile(templateString);
     }
     if (typeof __require !== "undefined" && __require.extensions) {
       __require.extensions[".handlebars"] = extension;
@@ -41070,7 +41070,11 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, new Set(cluster2.deny), cluster2.deniedBy)) {
+      for (const problem of checkEngineKwargs(
+        raw.engine_kwargs,
+        cluster2.denied ?? new Set(cluster2.deny),
+        cluster2.deniedBy
+      )) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d2) => d2.rule === problem.rule && d2.message === problem.message)) continue;
         diagnostics.push(
@@ -41104,14 +41108,23 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
     }
   };
 }
-var targetRules = (c3) => ({
-  name: c3.name,
-  gpus_per_node: c3.gpus_per_node,
-  roots: c3.sources.roots,
-  allow_hub: c3.sources.allow_hub,
-  deny: c3.engine_kwargs.deny,
-  deniedBy: deniedBy(c3.name, c3.engine_kwargs.deny)
-});
+var rulesOf = /* @__PURE__ */ new WeakMap();
+var targetRules = (c3) => {
+  let rules = rulesOf.get(c3);
+  if (rules === void 0) {
+    rules = {
+      name: c3.name,
+      gpus_per_node: c3.gpus_per_node,
+      roots: c3.sources.roots,
+      allow_hub: c3.sources.allow_hub,
+      deny: c3.engine_kwargs.deny,
+      denied: new Set(c3.engine_kwargs.deny),
+      deniedBy: deniedBy(c3.name, c3.engine_kwargs.deny)
+    };
+    rulesOf.set(c3, rules);
+  }
+  return rules;
+};
 var deniedBy = (cluster2, deny) => deny === DEFAULT_DENIED_KWARGS ? `cluster ${cluster2} uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)` : `denied by cluster ${cluster2}'s engine_kwargs.deny (clusters/${cluster2}/cluster.yaml)`;
 var partialRules = (name, p2) => ({
   name,
@@ -41527,9 +41540,12 @@ function diffRendered(snapshot, files) {
 }
 
 // generator/src/template.ts
-var import_handlebars = __toESM(require_lib(), 1);
 import { isDeepStrictEqual as isDeepStrictEqual2 } from "node:util";
-var hbs = import_handlebars.default.create();
+var engine;
+var handlebars = () => (
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a synchronous, lazy load (see above)
+  engine ??= require_lib().create()
+);
 var BLOCK_HELPERS = /* @__PURE__ */ new Set(["each", "if", "unless", "with"]);
 var EXPRESSION_HELPERS = /* @__PURE__ */ new Set(["lookup"]);
 var SLOT = "serve_gitops_value_";
@@ -41568,7 +41584,7 @@ function compileTemplate(source) {
   }
   let ast;
   try {
-    ast = hbs.parse(source);
+    ast = handlebars().parse(source);
   } catch (error2) {
     const message = error2 instanceof Error ? error2.message : String(error2);
     const line = /on line (\d+)/.exec(message)?.[1];
@@ -41588,7 +41604,7 @@ function compileTemplate(source) {
   if (problems.length > 0) return { ok: false, problems };
   let template;
   try {
-    template = hbs.compile(ast, { strict: true, noEscape: true, knownHelpers: { json: true } });
+    template = handlebars().compile(ast, { strict: true, noEscape: true, knownHelpers: { json: true } });
   } catch (error2) {
     return { ok: false, problems: [failed(error2)] };
   }
@@ -42364,7 +42380,7 @@ function diffValue(path, a, b3, out) {
 }
 
 // generator/src/plan-markdown.ts
-var import_handlebars2 = __toESM(require_lib(), 1);
+var import_handlebars = __toESM(require_lib(), 1);
 var PLAN_MARKER = "<!-- serve-gitops:plan -->";
 var TEMPLATE = `{{#if changed}}
 {{#each clusters}}
@@ -42415,13 +42431,13 @@ var TEMPLATE = `{{#if changed}}
 No model changes: nothing is deployed, updated or undeployed.
 {{/if}}
 `;
-var hbs2 = import_handlebars2.default.create();
-hbs2.registerHelper(
+var hbs = import_handlebars.default.create();
+hbs.registerHelper(
   "hasChanges",
   (c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0
 );
 var SCALE_FIELD = /^(num_replicas|autoscaling_config)[. ]/;
-hbs2.registerHelper("restartNote", (change) => {
+hbs.registerHelper("restartNote", (change) => {
   if (change.restarts) return "";
   if (change.changes.every((c3) => SCALE_FIELD.test(c3))) return " (scale only: nothing restarts)";
   if (change.changes.every((c3) => c3.startsWith("endpoint "))) return " (endpoint only: nothing restarts)";
@@ -42435,9 +42451,9 @@ function codeSpan(text2) {
   const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
   return `${fence}${pad}${flat}${pad}${fence}`;
 }
-hbs2.registerHelper("code", (text2) => codeSpan(text2));
+hbs.registerHelper("code", (text2) => codeSpan(text2));
 function planMarkdown(plan) {
-  compiled2 ??= hbs2.compile(TEMPLATE, { strict: true, noEscape: true });
+  compiled2 ??= hbs.compile(TEMPLATE, { strict: true, noEscape: true });
   const safe = JSON.parse(
     JSON.stringify(plan),
     (key, value) => typeof value === "string" && key !== "endpoint" && !/^\d+$/.test(key) ? cell(value) : value
