@@ -395,3 +395,16 @@ describe("nothing is rendered from a tree with errors", () => {
     });
   });
 });
+
+describe("a Windows checkout (core.autocrlf: CRLF on disk, LF in git)", () => {
+  it("renders the same fragments as the LF text, so CI does not find the render stale", () => {
+    const lf = "model_id: t\nmodel_source: $HOME/common/hf/t\nnum_replicas: 2\n";
+    const render = (text: string) =>
+      checkRepo(bare({ "models/alice/t.yaml": text }), { now: NOW }).render!.files;
+    const unix = render(lf);
+    expect(unix.size).toBeGreaterThan(0);
+    expect(render(lf.replace(/\n/g, "\r\n"))).toEqual(unix);
+    // A lone CR is no line ending git converts: the text differs, so does the digest.
+    expect(render(lf.replace("num_replicas: 2\n", "num_replicas: 2\r"))).not.toEqual(unix);
+  });
+});

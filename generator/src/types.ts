@@ -58,7 +58,7 @@ export interface ModelSpec {
   readonly suffix: string;
   /** models/<user>/<suffix>.yaml */
   readonly file: string;
-  /** sha256 hex of the spec file's bytes. */
+  /** sha256 hex of the spec file's bytes, with CRLF read as LF (the same on a Windows checkout as in git). */
   readonly digest: string;
   /** As written by the owner (macros unexpanded). */
   readonly source: string;

@@ -196,7 +196,7 @@ export function validateSpec(
       user,
       suffix,
       file: file.path,
-      digest,
+      digest: lineEndingFree(file.bytes, digest),
       source: spec.model_source,
       resolvedSource,
       ...(spec.autoscaling ? { autoscaling: spec.autoscaling } : { num_replicas: spec.num_replicas ?? 1 }),
@@ -260,6 +260,15 @@ const FALLBACK_RULES: TargetRules = {
   allow_hub: true,
   deny: [],
 };
+
+/**
+ * The digest a fragment records for its spec: of the text with CRLF read as LF, so a Windows checkout with
+ * core.autocrlf (CRLF on disk, LF in git) renders the same fragment as CI does. Most files have no CR.
+ */
+function lineEndingFree(bytes: Uint8Array, digest: string): string {
+  if (!bytes.includes(13)) return digest;
+  return sha256(Buffer.from(Buffer.from(bytes).toString("latin1").replace(/\r\n/g, "\n"), "latin1"));
+}
 
 export const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
