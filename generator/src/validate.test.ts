@@ -632,3 +632,17 @@ describe("a symlinked models/users.yaml", () => {
     expect(result.diagnostics.filter((d) => d.file === link).map((d) => d.rule)).toEqual(["symlink"]);
   });
 });
+
+describe("cluster.yaml OpenAI URLs", () => {
+  it.each([
+    [{ server_url: "https://dstack.company.com", base_url: "/access?team=1" }],
+    [{ server_url: "https://dstack.company.com", base_url: "/access/models#x" }],
+    [{ server_url: "https://dstack.company.com", base_url: "/access models/" }],
+    [{ server_url: "https://dstack.company.com?x=1", base_url: "/access/" }],
+  ])("refuses %j: routes and /v1 are appended to the base URL", (openai) => {
+    const result = validateRepo(withFiles({ "clusters/lab/cluster.yaml": clusterText({ openai }) }));
+    expect(result.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
+      "clusters/lab/cluster.yaml invalid-value",
+    ]);
+  });
+});
