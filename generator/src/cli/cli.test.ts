@@ -203,6 +203,15 @@ describe("validate", () => {
     expect(typo.stderr).toContain("models/alice/bgi.yaml does not exist");
   });
 
+  it("finds the repository above the current folder, and takes a PATH from there", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/alice/bad.yaml", "model_id: bad\nmodel_source: /etc\n");
+    const inside = cli(["validate", "bad.yaml"], join(dir, "models/alice"));
+    expect(inside.status).toBe(1);
+    expect(inside.stdout).toContain("models/alice/bad.yaml:2:15  E403 model-source-outside-roots");
+    expect(cli(["validate", "qwen.yaml"], join(dir, "models/alice")).status).toBe(0);
+  });
+
   it("treats `validate .` as the whole repository and refuses paths outside it", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(dir, "models/bob/bad.yaml", "model_id: bad\nmodel_source: /etc\n");

@@ -11,7 +11,7 @@ export const codeownersCommand: Command = {
   summary: `Render ${CODEOWNERS_FILE} from ${USERS_FILE}: admins own admin and tool paths, user folders have no owner.`,
   usage: `Usage: serve-gitops codeowners [--repo DIR] [--check]
 
-  --repo DIR  the repository (default: the current directory)
+  --repo DIR  the repository (default: the nearest folder at or above the current one holding models/ or clusters/)
   --check     write nothing; exit 1 when ${CODEOWNERS_FILE} differs from what ${USERS_FILE} renders
 
 The serving-specs check fails while the committed file is stale.`,

@@ -1,5 +1,5 @@
 import { existsSync, lstatSync } from "node:fs";
-import { isAbsolute, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { readWorkingTree } from "../io/working-tree";
 import type { RepoSnapshot } from "../types";
 import { UsageError } from "./errors";
@@ -9,15 +9,29 @@ export interface LoadedRepo {
   readonly snapshot: RepoSnapshot;
 }
 
+/**
+ * The repository: --repo, or else the nearest folder at or above the current one that holds models/ or
+ * clusters/ (as git finds its work tree), so a command run inside models/alice/ works.
+ */
 export function loadRepo(repo: string | undefined): LoadedRepo {
-  const root = resolve(repo ?? ".");
+  const root = repo === undefined ? (enclosingRepo(process.cwd()) ?? resolve(".")) : resolve(repo);
   if (!existsSync(root)) throw new UsageError(`--repo ${root} does not exist`);
-  if (!existsSync(resolve(root, "models")) && !existsSync(resolve(root, "clusters"))) {
+  if (!isRepo(root)) {
     throw new UsageError(
       `${root} has neither models/ nor clusters/: point --repo at a serve-gitops repository`,
     );
   }
   return { root, snapshot: readWorkingTree(root) };
+}
+
+const isRepo = (dir: string): boolean =>
+  existsSync(resolve(dir, "models")) || existsSync(resolve(dir, "clusters"));
+
+function enclosingRepo(start: string): string | undefined {
+  for (let dir = resolve(start); ; dir = dirname(dir)) {
+    if (isRepo(dir)) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
 }
 
 /**

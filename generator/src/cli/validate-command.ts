@@ -8,7 +8,7 @@ export const validateCommand: Command = {
   summary: "Check every spec, models/users.yaml and clusters/*/cluster.yaml; print diagnostics.",
   usage: `Usage: serve-gitops validate [--repo DIR] [--json] [PATH...]
 
-  --repo DIR  the repository (default: the current directory)
+  --repo DIR  the repository (default: the nearest folder at or above the current one holding models/ or clusters/)
   --json      print {"ok": bool, "diagnostics": [{file, line, column, severity, code, rule, message}]}
   PATH...     only report diagnostics of these files or folders (the whole tree is still validated:
               capacity and quota problems the named specs contribute to are reported on them, and
