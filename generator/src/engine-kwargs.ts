@@ -10,6 +10,10 @@ export interface EngineArg {
 const ARGS = catalog.args as unknown as Readonly<Record<string, EngineArg>>;
 export const VLLM_VERSION: string = catalog.vllm_version;
 
+/** Whether vLLM's catalog knows this engine argument. */
+export const isEngineArg = (name: string): boolean => Object.hasOwn(ARGS, name);
+export const engineArgNames = (): string[] => Object.keys(ARGS);
+
 /**
  * Keys the platform sets itself from the spec and the cluster: an owner setting them would contradict
  * gpus_per_replica, the served name or the model source.

@@ -133,6 +133,17 @@ const SCENARIOS: Record<RuleId, Scenario> = {
       validate({ [S]: { path: S, kind: "symlink", bytes: new TextEncoder().encode("../bob/t.yaml") } }),
     at: [at(S, 1, 1)],
   },
+  "engine-kwarg-deny-unknown": {
+    run: () =>
+      validate({
+        "clusters/h1/cluster.yaml": clusterText({
+          default: true,
+          engine_kwargs: { deny: ["trust_remote_cod"] },
+        }),
+      }),
+    at: [at("clusters/h1/cluster.yaml", 12, 7)],
+    severity: "warning",
+  },
   "special-file": {
     run: () => validate({ [S]: { path: S, kind: "other", bytes: new Uint8Array() } }),
     at: [at(S, 1, 1)],

@@ -24,6 +24,8 @@ export const RULES = {
   "name-mismatch": "E400",
   "engine-kwarg-unknown": "E400",
   "engine-kwarg-type": "E400",
+  // A warning: a cluster's deny list names no known engine argument.
+  "engine-kwarg-deny-unknown": "E400",
   "unknown-cluster": "E400",
   "no-default-cluster": "E400",
   "accelerator-unknown": "E400",
@@ -110,7 +112,7 @@ export function diagnostic(
   file: string,
   at: { line: number; column: number },
   message: string,
-  severity: Severity = rule === "packing" ? "warning" : "error",
+  severity: Severity = rule === "packing" || rule === "engine-kwarg-deny-unknown" ? "warning" : "error",
 ): Diagnostic {
   return { file, line: at.line, column: at.column, severity, code: RULES[rule], rule, message };
 }

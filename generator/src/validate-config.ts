@@ -1,3 +1,4 @@
+import { engineArgNames, isEngineArg, PLATFORM_KWARGS, suggest, VLLM_VERSION } from "./engine-kwargs";
 import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
 import { isKnownAccelerator } from "./schemas";
@@ -72,6 +73,7 @@ export function parseCluster(
     return { diagnostics: schemaDiagnostics(doc, errors, []), partial: partialCluster(doc.value) };
   const raw = doc.value as RawCluster;
   const diagnostics: Diagnostic[] = [];
+  const warnings: Diagnostic[] = [];
   if (!isKnownAccelerator(raw.accelerator_type)) {
     diagnostics.push(
       diagnostic(
@@ -82,6 +84,20 @@ export function parseCluster(
       ),
     );
   }
+  // A misspelt deny entry ("trust_remote_cod") would silently allow the argument it meant to deny.
+  (raw.engine_kwargs?.deny ?? []).forEach((name, i) => {
+    if (isEngineArg(name) || Object.hasOwn(PLATFORM_KWARGS, name)) return;
+    const guess = suggest(name, engineArgNames());
+    warnings.push(
+      diagnostic(
+        "engine-kwarg-deny-unknown",
+        file.path,
+        doc.valueAt(`/engine_kwargs/deny/${i}`),
+        `engine_kwargs.deny lists \`${name}\`, which is not a vLLM ${VLLM_VERSION} engine argument${guess ? `: did you mean \`${guess}\`?` : ""} (a misspelt entry denies nothing)`,
+        "warning",
+      ),
+    );
+  });
   if (raw.gpus_per_node > raw.gpus) {
     diagnostics.push(
       diagnostic(
@@ -92,7 +108,8 @@ export function parseCluster(
       ),
     );
   }
-  if (diagnostics.length > 0) return { diagnostics, partial: partialCluster(doc.value) };
+  if (diagnostics.length > 0)
+    return { diagnostics: [...diagnostics, ...warnings], partial: partialCluster(doc.value) };
   const cluster: ClusterConfig = {
     name,
     file: file.path,
@@ -131,7 +148,7 @@ export function parseCluster(
     defaultAt: doc.keyAt("/default"),
     gpusAt: doc.valueAt("/gpus"),
     ...(cluster.serve.template ? { templateAt: doc.valueAt("/serve/template") } : {}),
-    diagnostics: [],
+    diagnostics: warnings,
   };
 }
 
