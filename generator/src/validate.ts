@@ -240,7 +240,7 @@ function notRegular(file: SnapshotFile): Diagnostic {
     "special-file",
     file.path,
     TOP,
-    `${file.path} is not a regular file (a FIFO, socket or device): only regular files are allowed under ${top}/`,
+    `${file.path} is not a regular file (${file.bytes.length > 0 ? Buffer.from(file.bytes).toString() : "a FIFO, socket or device"}): only regular files are allowed under ${top}/`,
   );
 }
 

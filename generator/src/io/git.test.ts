@@ -108,6 +108,21 @@ describe("readCommitSnapshot", () => {
     ]);
   });
 
+  it("reads a submodule (gitlink) as a special file the core refuses, saying what it is", async () => {
+    const sub = mkdtempSync(join(tmpdir(), "serve-gitops-gitlink-"));
+    try {
+      git(sub, "init", "-q", "-b", "main");
+      git(sub, "update-index", "--add", "--cacheinfo", `160000,${first},models/alice/sub`);
+      git(sub, "commit", "-q", "-m", "a gitlink");
+      const result = validateRepo(await readCommitSnapshot(sub, "HEAD"));
+      const special = result.diagnostics.filter((d) => d.rule === "special-file");
+      expect(special.map((d) => d.file)).toEqual(["models/alice/sub"]);
+      expect(special[0]!.message).toContain(`(a git submodule at commit ${first})`);
+    } finally {
+      rmSync(sub, { recursive: true, force: true });
+    }
+  });
+
   it("rejects a ref that does not exist, saying so", async () => {
     const read = readCommitSnapshot(dir, "no-such-branch");
     await expect(read).rejects.toThrow(UnknownRevisionError);

@@ -81,8 +81,12 @@ export async function readCommitSnapshot(
   );
   const files = new Map<string, SnapshotFile>();
   for (const entry of entries) {
-    const bytes = contents.get(entry.object) ?? new Uint8Array();
     const kind = entry.mode === "120000" ? "symlink" : entry.type === "blob" ? "file" : "other";
+    // A gitlink (submodule) has no blob: its bytes say what it is, for the message.
+    const bytes =
+      kind === "other"
+        ? Buffer.from(`a git submodule at commit ${entry.object}`)
+        : (contents.get(entry.object) ?? new Uint8Array());
     files.set(entry.path, { path: entry.path, kind, bytes });
   }
   return { files, label: sha };
