@@ -4,7 +4,11 @@ import type { Plan } from "./plan";
 /** A marker the PR comment carries so the Action finds and updates the same comment on every push. */
 export const PLAN_MARKER = "<!-- serve-gitops:plan -->";
 
-const TEMPLATE = `{{#if changed}}
+const TEMPLATE = `{{#if baseErrors}}
+⚠️ The base has {{baseErrors}} error(s), so it renders nothing: its models are shown as its valid specs would render them.
+
+{{/if}}
+{{#if changed}}
 {{#each clusters}}
 {{#if (hasChanges this)}}
 ### Cluster \`{{cluster}}\` ({{layout}} layout)

@@ -315,3 +315,21 @@ describe("planMarkdown", () => {
     );
   });
 });
+
+describe("a base with errors", () => {
+  it("shows the base's valid models as they are, not every model as a new deploy, and says so", () => {
+    // The base holds a broken spec besides a, b and c; the head fixes it.
+    const broken = withFiles(
+      { "models/bob/bad.yaml": "model_id: bad\nmodel_source: /etc\n" },
+      base(),
+      "base",
+    );
+    const p = plan(broken, { "models/bob/bad.yaml": specText("bad") });
+    expect(p.baseErrors).toBe(1);
+    expect(h1(p).deploy.map((m) => m.served_name)).toEqual([expect.stringMatching(/^bob-\d{12}-bad$/)]);
+    expect(h1(p).update).toEqual([]);
+    expect(h1(p).undeploy).toEqual([]);
+    expect(planMarkdown(p)).toContain("The base has 1 error(s), so it renders nothing");
+    expect(planMarkdown(plan(base(), {}))).not.toContain("The base has");
+  });
+});

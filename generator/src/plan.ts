@@ -54,6 +54,11 @@ export interface Plan {
   readonly base: string;
   readonly head: string;
   readonly ok: boolean;
+  /**
+   * Errors in the base: it renders nothing, so its side of the plan is what its valid specs would render
+   * (rather than nothing, which would show every model as a new deploy).
+   */
+  readonly baseErrors?: number;
   /** True when some cluster deploys, updates or undeploys a model. */
   readonly changed: boolean;
   readonly clusters: readonly ClusterPlan[];
@@ -76,7 +81,11 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
   // Served names of models the base already has come from the base, so a change cannot rename them.
   const after =
     options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [before.timestamps], memo });
-  const afterFragments = after.render?.fragments ?? provisionalFragments(head, before, after, options.now);
+  const beforeFragments =
+    before.render?.fragments ??
+    renderFragments(before.validation.model, { now: options.now, timestamps: [before.timestamps] }).fragments;
+  const afterFragments =
+    after.render?.fragments ?? provisionalFragments(head, beforeFragments, before, after, options.now);
   const clusterNames = new Set([
     ...before.validation.model.clusters.keys(),
     ...after.validation.model.clusters.keys(),
@@ -87,7 +96,7 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
   for (const name of [...clusterNames].sort()) {
     const cluster = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name)!;
     const oldCluster = before.validation.model.clusters.get(name);
-    const old = (before.render?.fragments ?? []).filter((f) => f.cluster === name);
+    const old = beforeFragments.filter((f) => f.cluster === name);
     const now = afterFragments.filter((f) => f.cluster === name);
     clusters.push(
       planCluster(
@@ -106,6 +115,7 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
     base: base.label,
     head: head.label,
     ok: after.ok,
+    baseErrors: before.diagnostics.filter((d) => d.severity === "error").length,
     changed,
     clusters,
     diagnostics: after.diagnostics,
@@ -121,6 +131,7 @@ const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
  */
 function provisionalFragments(
   head: RepoSnapshot,
+  base: readonly Fragment[],
   before: RepoCheck,
   after: RepoCheck,
   now: Date,
@@ -128,7 +139,7 @@ function provisionalFragments(
   const { model } = after.validation;
   const rendered = renderFragments(model, { now, timestamps: [before.timestamps, after.timestamps] });
   const valid = new Set(model.models.map((m) => m.file));
-  const kept = (before.render?.fragments ?? []).filter((f) => head.files.has(f.spec) && !valid.has(f.spec));
+  const kept = base.filter((f) => head.files.has(f.spec) && !valid.has(f.spec));
   return [...rendered.fragments, ...kept];
 }
 
