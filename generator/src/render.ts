@@ -2,7 +2,15 @@ import pkg from "../../package.json";
 import { deploymentBaseName, deploymentName, placement, SERVED_NAME, servedName } from "./layout";
 import { diagnostic } from "./rules";
 import { emitYaml } from "./yaml-emit";
-import type { ClusterConfig, Diagnostic, Fragment, ModelSpec, RepoModel, RepoSnapshot } from "./types";
+import type {
+  ClusterConfig,
+  Diagnostic,
+  Fragment,
+  ModelSpec,
+  RepoModel,
+  RepoSnapshot,
+  SnapshotFile,
+} from "./types";
 import { classifyPath } from "./paths";
 import { modelGpus } from "./validate-spec";
 
@@ -14,7 +22,23 @@ export type Timestamps = ReadonlyMap<string, string>;
 export const fragmentPath = (cluster: string, user: string, suffix: string): string =>
   `clusters/${cluster}/rendered/${user}/${suffix}.yaml`;
 
-const SERVED_LINE = /^served_name: "?([^"\s]+)"?$/m;
+const SERVED_LINE = /^served_name: "?([^"\s]+)"?$/;
+const SERVED_KEY = Buffer.from("served_name: ");
+
+/**
+ * The first line of a fragment's head (4 KiB) that starts with `served_name: `, found in the bytes: only
+ * that line is decoded, not the whole file (10,000 fragments would otherwise make 10 MB of strings).
+ */
+function servedLine(bytes: Uint8Array): { text: string; line: () => number } | undefined {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096));
+  for (let at = head.indexOf(SERVED_KEY); at !== -1; at = head.indexOf(SERVED_KEY, at + 1)) {
+    if (at > 0 && head[at - 1] !== 10) continue;
+    const end = head.indexOf(10, at);
+    const text = head.toString("utf8", at, end === -1 ? head.length : end);
+    return { text, line: () => head.toString("utf8", 0, at).split("\n").length };
+  }
+  return undefined;
+}
 
 /** Whether YYYYMMDDHHMM names a real UTC minute (not month 13, February 30th or 25:99). */
 export function isRealTimestamp(timestamp: string): boolean {
@@ -52,32 +76,29 @@ export interface FragmentTimestamps {
  * oldest is kept only so that a plan can still be shown; nothing is rendered from a tree with errors).
  */
 export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
-  const found = new Map<string, Array<{ path: string; timestamp: string; head: string; index: number }>>();
-  // Lines are counted only for a diagnostic.
-  const lineOf = (head: string, index: number) => head.slice(0, index).split("\n").length;
+  const found = new Map<string, Array<{ file: SnapshotFile; timestamp: string }>>();
   const diagnostics: Diagnostic[] = [];
-  const decoder = new TextDecoder();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (where.role !== "rendered" || !where.user || !where.suffix || file.kind !== "file") continue;
-    const head = decoder.decode(file.bytes.subarray(0, 4096));
-    const match = SERVED_LINE.exec(head);
+    const served = servedLine(file.bytes);
+    const match = served ? SERVED_LINE.exec(served.text) : null;
     const parts = match ? SERVED_NAME.exec(match[1]!) : null;
-    if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    if (!served || !match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
     const timestamp = parts[2]!;
     if (!isRealTimestamp(timestamp)) {
       diagnostics.push(
         diagnostic(
           "invalid-value",
           file.path,
-          { line: lineOf(head, match.index), column: 14 },
+          { line: served.line(), column: 14 },
           `served name ${match[1]} carries ${timestamp}, which is no real UTC minute (YYYYMMDDHHMM): the fragment was edited by hand. Restore it from git (\`git checkout HEAD -- ${file.path}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`,
         ),
       );
       continue;
     }
     const key = `${where.user}/${where.suffix}`;
-    const entry = { path: file.path, timestamp, head, index: match.index };
+    const entry = { file, timestamp };
     const list = found.get(key);
     if (list) list.push(entry);
     else found.set(key, [entry]);
@@ -90,13 +111,13 @@ export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
     }
     const distinct = [...new Set(list.map((f) => f.timestamp))].sort();
     timestamps.set(key, distinct[0]!);
-    const all = list.map((f) => `${f.path} has ${f.timestamp}`).join(", ");
+    const all = list.map((f) => `${f.file.path} has ${f.timestamp}`).join(", ");
     for (const f of list)
       diagnostics.push(
         diagnostic(
           "served-name-conflict",
-          f.path,
-          { line: lineOf(f.head, f.index), column: 14 },
+          f.file.path,
+          { line: servedLine(f.file.bytes)!.line(), column: 14 },
           `the fragments of ${key} disagree on its served name (${all}); a model has one name on every cluster and it never changes, so a fragment was edited by hand. Restore them from git (\`git checkout HEAD -- clusters/*/rendered/${key}.yaml\`)`,
         ),
       );
