@@ -152,35 +152,29 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
       // A broken users.yaml must not hide the spec's own problems; an unregistered folder is the problem.
       if (users || !USER_ID.test(user)) continue;
     }
+    // A conflict is reported on both files: whichever one a change (or a PATH given to validate) names shows it.
+    const conflict = (rule: "duplicate-model" | "duplicate-deployment-name", other: string, why: string) => {
+      for (const [at, with_] of [
+        [file.path, other],
+        [other, file.path],
+      ] as const)
+        diagnostics.push(diagnostic(rule, at, TOP, `${at} and ${with_} ${why}`));
+    };
     const identity = `${user}/${suffix.toLowerCase()}`;
     const first = seen.get(identity);
     if (first !== undefined) {
-      // On both files: whichever one a change (or a PATH given to validate) names, the conflict shows there.
-      for (const [at, other] of [
-        [file.path, first],
-        [first, file.path],
-      ] as const)
-        diagnostics.push(
-          diagnostic("duplicate-model", at, TOP, `${at} and ${other} define the same model: keep one file`),
-        );
+      conflict("duplicate-model", first, "define the same model: keep one file");
       continue;
     }
     // Ray names a deployment after the served name with "." -> "_": q.b and q_b would be one deployment.
     const deploymentKey = `${user}/${deploymentBaseName(suffix.toLowerCase())}`;
     const sameDeployment = deployments.get(deploymentKey);
     if (sameDeployment !== undefined) {
-      for (const [at, other] of [
-        [file.path, sameDeployment],
-        [sameDeployment, file.path],
-      ] as const)
-        diagnostics.push(
-          diagnostic(
-            "duplicate-deployment-name",
-            at,
-            TOP,
-            `${at} and ${other} would get the same Ray deployment name (Ray turns "." into "_"): rename one`,
-          ),
-        );
+      conflict(
+        "duplicate-deployment-name",
+        sameDeployment,
+        'would get the same Ray deployment name (Ray turns "." into "_"): rename one',
+      );
       continue;
     }
     deployments.set(deploymentKey, file.path);
