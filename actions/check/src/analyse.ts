@@ -18,7 +18,7 @@ import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
 import { emptySnapshot } from "../../../generator/src/io/working-tree";
 import { codeownersDiagnostics } from "./codeowners-check";
 import type { CheckContext } from "./context";
-import { changedFiles, commitTime, fileAt, resolveCommit } from "./git-changes";
+import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCommit } from "./git-changes";
 import { checkOwnership } from "./ownership";
 import { RENDER_COMMAND, RESTORE_FROM } from "./render-check";
 
@@ -51,12 +51,12 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
   const git = createGit(ctx.workspace);
   const treeSha = await resolveCommit(git, "HEAD");
   const pull = ctx.pull;
+  const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
   const base = pull
-    ? await resolveCommit(git, pull.baseSha)
+    ? await mergeBase(git, treeSha, headSha, pull.baseSha)
     : ctx.before
       ? await resolveCommit(git, ctx.before).catch(() => undefined)
       : undefined;
-  const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
   const changed = base ? await changedFiles(git, base, headSha) : [];
   const subject = pull
     ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base!.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.`
@@ -64,11 +64,21 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
 
   const ownership: Diagnostic[] = [];
   if (pull && base) {
-    // Rights come from the base branch: a PR that edits users.yaml cannot grant itself anything.
-    const text = await fileAt(git, base, USERS_FILE);
+    // Rights come from the default branch: a PR that edits users.yaml cannot grant itself anything, and
+    // neither can a PR into a branch its author controls (retargeted to main later, it runs again: `edited`).
+    const onDefault = pull.baseRef === pull.defaultBranch;
+    const rights = onDefault ? base : await remoteBranchTip(git, pull.defaultBranch);
+    const text = await fileAt(git, rights, USERS_FILE);
     const users =
-      text === undefined ? undefined : validateRepo(snapshotOf(USERS_FILE, text, base)).model.users;
-    ownership.push(...checkOwnership(pull.author, changed, users));
+      text === undefined ? undefined : validateRepo(snapshotOf(USERS_FILE, text, rights)).model.users;
+    const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
+    ownership.push(...checkOwnership(pull.author, changed, users, { source }));
+    // The person who started this run (pushed, or edited or reopened the PR) must be entitled as well: an
+    // author's rights do not extend to commits someone else pushes to the branch.
+    if (pull.sender)
+      ownership.push(
+        ...checkOwnership(pull.sender, changed, users, { source, role: "who triggered this check" }),
+      );
   }
 
   const now = await commitTime(git, headSha);

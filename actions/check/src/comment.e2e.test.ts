@@ -100,6 +100,20 @@ describe("the sticky plan comment", () => {
     expect(run.summary).toMatch(/num_replicas 1 -\\?> 2/);
   });
 
+  it("skips the comment, without failing, when a fork PR's github-token secret arrives empty", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 17, fork: true }),
+      token: "",
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(server.requests).toEqual([]);
+    expect(run.summary).toContain("github-token is empty (a fork's pull request gets no secrets)");
+    expect(run.summary).toMatch(/num_replicas 1 -\\?> 2/);
+  });
+
   it("still fails a fork PR on the merits", async () => {
     fx = makeFixture({
       head: (dir) =>

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
   calls,
+  git,
   HEAD_STAMP,
   makeFixture,
   pullRequestPayload,
@@ -238,7 +239,9 @@ describe("the check on a pull request", () => {
       pull_request: { base: { sha: string } };
     };
     payload.pull_request.base.sha = "c".repeat(40);
-    const run = await runAction(fx, { event: "pull_request", payload, server });
+    // A shallow checkout shows the merge commit without its parents: the base comes from the payload.
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
+    const run = await runAction(fx, { event: "pull_request", payload, server, sha: fx.headSha });
     expect(run.code).toBe(1);
     expect(run.annotations.map((a) => a.message)).toEqual([
       `the check failed to run: commit ${"c".repeat(40)} is not in the checkout: check out with actions/checkout and fetch-depth: 0 so base and head are both present`,

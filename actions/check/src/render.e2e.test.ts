@@ -154,6 +154,19 @@ describe("push mode", () => {
     expect(server.requests).toEqual([]);
   });
 
+  it("needs no token in push mode: it never calls the API", async () => {
+    fx = makeFixture({ head: (dir) => dir });
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
+    const run = await runAction(fx, {
+      event: "push",
+      payload: pushPayload(fx.baseSha, fx.headSha),
+      sha: fx.headSha,
+      token: "",
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.ok).toBe("true");
+  });
+
   it("fails a push whose render is stale", async () => {
     fx = makeFixture({ head: unrendered });
     git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);

@@ -90,7 +90,12 @@ async function check(
   const plan = analysis.plan;
   const planText = planMarkdown(plan);
 
-  if (ctx.pull && ctx.comment) {
+  if (ctx.pull && ctx.comment && ctx.token === "") {
+    // Only a fork PR gets here (parseContext requires the token otherwise): it is given no secrets.
+    const why = "github-token is empty (a fork's pull request gets no secrets), so no plan comment is posted";
+    info(`${why}; the plan is in the job summary`);
+    notes.push(`${why}.`);
+  } else if (ctx.pull && ctx.comment) {
     const outcome = await comment(ctx, analysis, { ok, diagnostics, planText }, redact);
     if (outcome) notes.push(outcome);
   }
