@@ -46,7 +46,8 @@ async function check(
   const notes: string[] = [];
   let pushed: string | undefined;
 
-  const stale = diagnostics.filter((d) => d.rule === "render-stale");
+  // Only the staleness the change causes: the base's own (a warning) is not the PR's to fix.
+  const stale = diagnostics.filter((d) => d.rule === "render-stale" && d.severity === "error");
   if (ctx.commitRendered && stale.length > 0) {
     const refusal = pushRefusal(ctx);
     if (refusal) {
@@ -73,7 +74,7 @@ async function check(
           mask: setSecret,
         });
         // This run's head is superseded; the push starts the check again on the new head, which judges it.
-        diagnostics = diagnostics.filter((d) => d.rule !== "render-stale");
+        diagnostics = diagnostics.filter((d) => !stale.includes(d));
         notice(
           `commit-rendered: pushed the render to ${ctx.pull!.headRef} as ${pushed}; the check runs again on it`,
         );
