@@ -1,5 +1,6 @@
 import type { Diagnostic, RenderDiff } from "../../../generator/src";
 import { cut } from "./comment-body";
+import { cellCodeSpan, codeSpan } from "./markdown";
 import { RENDER_COMMAND } from "./render-check";
 
 /** GitHub keeps at most 1 MiB of job summary per step; stay clear of it with room for the notice. */
@@ -43,7 +44,7 @@ export function summaryMarkdown(input: SummaryInput): string {
     lines.push("| file | line | code | rule | message |", "|---|---|---|---|---|");
     for (const d of input.diagnostics) {
       lines.push(
-        `| \`${cell(d.file)}\` | ${d.line}:${d.column} | ${d.severity === "warning" ? "warning " : ""}${d.code} | ${d.rule} | ${cell(d.message)} |`,
+        `| ${cellCodeSpan(d.file)} | ${d.line}:${d.column} | ${d.severity === "warning" ? "warning " : ""}${d.code} | ${d.rule} | ${cell(d.message)} |`,
       );
     }
     lines.push("");
@@ -73,9 +74,9 @@ export function summaryMarkdown(input: SummaryInput): string {
         "```",
         "",
       );
-      for (const p of stale) lines.push(`- stale: \`${p}\``);
-      for (const p of missing) lines.push(`- missing: \`${p}\``);
-      for (const p of extra) lines.push(`- extra: \`${p}\``);
+      for (const p of stale) lines.push(`- stale: ${codeSpan(p)}`);
+      for (const p of missing) lines.push(`- missing: ${codeSpan(p)}`);
+      for (const p of extra) lines.push(`- extra: ${codeSpan(p)}`);
     }
     const inherited = input.render.inherited;
     if (inherited && inheritedCount(inherited) > 0) {
@@ -84,9 +85,9 @@ export function summaryMarkdown(input: SummaryInput): string {
         "The base branch's own render is stale where this change does not touch it. That is not this change's to fix (re-rendering would change other people's fragments): an admin must re-render the base branch.",
         "",
       );
-      for (const p of inherited.stale) lines.push(`- stale on the base: \`${p}\``);
-      for (const p of inherited.missing) lines.push(`- missing on the base: \`${p}\``);
-      for (const p of inherited.extra) lines.push(`- extra on the base: \`${p}\``);
+      for (const p of inherited.stale) lines.push(`- stale on the base: ${codeSpan(p)}`);
+      for (const p of inherited.missing) lines.push(`- missing on the base: ${codeSpan(p)}`);
+      for (const p of inherited.extra) lines.push(`- extra on the base: ${codeSpan(p)}`);
     }
     lines.push("");
   }

@@ -255,6 +255,12 @@ export interface RunOptions {
   readonly inputs?: Readonly<Record<string, string>>;
   /** The checked-out commit (GITHUB_SHA); the merge commit by default. */
   readonly sha?: string;
+  /**
+   * Make the API server's GET /pulls/{n} answer with the payload's pull request (its current head), as
+   * GitHub would for the event being delivered. False: leave the server's record as it is (a re-run of an
+   * older workflow run, whose payload is not the PR's current state).
+   */
+  readonly registerPull?: boolean;
 }
 
 let runs = 0;
@@ -267,6 +273,15 @@ export async function runAction(fx: Fixture, options: RunOptions): Promise<Actio
   const outputPath = join(fx.dir, `output-${n}.txt`);
   const summaryPath = join(fx.dir, `summary-${n}.md`);
   writeFileSync(eventPath, JSON.stringify(options.payload));
+  const pull = (options.payload as Partial<PullRequestPayload>).pull_request;
+  if (options.server && pull && options.registerPull !== false) {
+    options.server.setPull({
+      number: pull.number,
+      head: { sha: pull.head.sha, ref: pull.head.ref, repo: pull.head.repo },
+      base: { sha: pull.base.sha, ref: pull.base.ref, repo: { full_name: pull.base.repo.full_name } },
+      user: { login: pull.user.login },
+    });
+  }
   writeFileSync(outputPath, "");
   writeFileSync(summaryPath, "");
   const inputs: Record<string, string> = {
