@@ -18,8 +18,9 @@ import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
 import { emptySnapshot } from "../../../generator/src/io/working-tree";
 import { codeownersDiagnostics } from "./codeowners-check";
 import type { CheckContext } from "./context";
-import { changedFiles, commitTime, fileAt, resolveCommit } from "./git-changes";
+import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCommit } from "./git-changes";
 import { checkOwnership } from "./ownership";
+import { inheritedStaleWarnings, splitStaleness } from "./render-blame";
 import { RENDER_COMMAND, RESTORE_FROM } from "./render-check";
 
 export interface Analysis {
@@ -30,33 +31,56 @@ export interface Analysis {
   /** The commit whose tree was validated: the checkout (on a PR, GitHub's merge commit). */
   readonly treeSha: string;
   readonly changed: readonly string[];
-  /** False when the change touches nothing the core reads: only ownership was checked. */
+  /** False when the change touches only documentation: only ownership was checked. */
   readonly relevant: boolean;
   /** Every diagnostic, sorted. */
   readonly diagnostics: readonly Diagnostic[];
   readonly plan: Plan;
-  /** Present when the tree validated and was rendered. */
-  readonly render?: { readonly diff: RenderDiff; readonly fragments: number };
+  /**
+   * Present when the tree validated and was rendered. `diff` is the staleness the change causes (errors);
+   * `inherited` what the base branch already had and the change left alone (warnings, PRs only).
+   */
+  readonly render?: {
+    readonly diff: RenderDiff;
+    readonly inherited: RenderDiff;
+    readonly fragments: number;
+  };
   /** What served names and new fragments are based on, for commit-rendered. */
   readonly now: Date;
   readonly baseTimestamps: Timestamps;
 }
 
-/** Does a change touch what the core reads, or the file it renders? Otherwise the check exits fast. */
-export const isRelevant = (path: string): boolean =>
-  path.startsWith("models/") || path.startsWith("clusters/") || path === CODEOWNERS_FILE;
+/** Documentation outside models/ and clusters/: nothing the check validates or renders depends on it. */
+export const isDocumentation = (path: string): boolean =>
+  !path.startsWith("models/") &&
+  !path.startsWith("clusters/") &&
+  (path.startsWith("docs/") || /\.(md|markdown|txt|rst)$/i.test(path) || /(^|\/)LICENSE$/.test(path));
+
+/**
+ * A path of the tool itself (generator, schemas, the Action and its bundle, dependencies, workflows...):
+ * anything besides the data (models/, clusters/, CODEOWNERS) and documentation. A change to one can change
+ * what every spec renders to, so it gets the full check.
+ */
+export const isToolPath = (path: string): boolean =>
+  !path.startsWith("models/") &&
+  !path.startsWith("clusters/") &&
+  path !== CODEOWNERS_FILE &&
+  !isDocumentation(path);
+
+/** Does a change touch anything but documentation? Otherwise the check exits fast after ownership. */
+export const isRelevant = (path: string): boolean => !isDocumentation(path);
 
 /** Read base and head from git and run every check. The judging itself is the core's and the pure modules'. */
 export async function analyse(ctx: CheckContext): Promise<Analysis> {
   const git = createGit(ctx.workspace);
   const treeSha = await resolveCommit(git, "HEAD");
   const pull = ctx.pull;
+  const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
   const base = pull
-    ? await resolveCommit(git, pull.baseSha)
+    ? await mergeBase(git, treeSha, headSha, pull.baseSha)
     : ctx.before
       ? await resolveCommit(git, ctx.before).catch(() => undefined)
       : undefined;
-  const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
   const changed = base ? await changedFiles(git, base, headSha) : [];
   const subject = pull
     ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base!.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.`
@@ -64,11 +88,21 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
 
   const ownership: Diagnostic[] = [];
   if (pull && base) {
-    // Rights come from the base branch: a PR that edits users.yaml cannot grant itself anything.
-    const text = await fileAt(git, base, USERS_FILE);
+    // Rights come from the default branch: a PR that edits users.yaml cannot grant itself anything, and
+    // neither can a PR into a branch its author controls (retargeted to main later, it runs again: `edited`).
+    const onDefault = pull.baseRef === pull.defaultBranch;
+    const rights = onDefault ? base : await remoteBranchTip(git, pull.defaultBranch);
+    const text = await fileAt(git, rights, USERS_FILE);
     const users =
-      text === undefined ? undefined : validateRepo(snapshotOf(USERS_FILE, text, base)).model.users;
-    ownership.push(...checkOwnership(pull.author, changed, users));
+      text === undefined ? undefined : validateRepo(snapshotOf(USERS_FILE, text, rights)).model.users;
+    const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
+    ownership.push(...checkOwnership(pull.author, changed, users, { source }));
+    // The person who started this run (pushed, or edited or reopened the PR) must be entitled as well: an
+    // author's rights do not extend to commits someone else pushes to the branch.
+    if (pull.sender)
+      ownership.push(
+        ...checkOwnership(pull.sender, changed, users, { source, role: "who triggered this check" }),
+      );
   }
 
   const now = await commitTime(git, headSha);
@@ -110,18 +144,28 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
   const found: Diagnostic[] = [...check.diagnostics, ...ownership];
   let render: Analysis["render"];
   if (check.render && check.renderDiff) {
-    render = { diff: check.renderDiff, fragments: check.render.files.size };
+    // On a PR, staleness the base already had is not the author's: re-rendering it would touch other
+    // people's fragments. A push reports the branch's own state: every staleness is an error there.
+    const { caused, inherited } = pull
+      ? splitStaleness(
+          { snapshot: head, render: check.render, diff: check.renderDiff },
+          { snapshot: baseSnapshot, render: baseCheck.render, diff: baseCheck.renderDiff },
+          changed.some(isToolPath),
+        )
+      : { caused: check.renderDiff, inherited: { stale: [], missing: [], extra: [] } };
+    render = { diff: caused, inherited, fragments: check.render.files.size };
     found.push(
       ...renderStaleDiagnostics({
         head,
         render: check.render,
-        diff: check.renderDiff,
+        diff: caused,
         baseTimestamps,
         headTimestamps: check.timestamps,
         command: RENDER_COMMAND,
-        restoreFrom: RESTORE_FROM,
+        restoreFrom: pull ? `origin/${pull.baseRef}` : RESTORE_FROM,
       }),
     );
+    if (pull) found.push(...inheritedStaleWarnings(inherited, check.render, head, pull.baseRef));
   }
   found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
   return {
@@ -151,8 +195,12 @@ export async function headRenderChanges(
   const changes = new Map<string, string | null>();
   if (!check.render || !check.renderDiff) return changes;
   const diff = check.renderDiff;
-  for (const path of [...diff.stale, ...diff.missing]) changes.set(path, check.render.files.get(path)!);
-  for (const path of diff.extra) changes.set(path, null);
+  // The base's own staleness is left alone: those fragments belong to other people.
+  const { stale, missing, extra } = analysis.render?.inherited ?? { stale: [], missing: [], extra: [] };
+  const inherited = new Set([...stale, ...missing, ...extra]);
+  for (const path of [...diff.stale, ...diff.missing])
+    if (!inherited.has(path)) changes.set(path, check.render.files.get(path)!);
+  for (const path of diff.extra) if (!inherited.has(path)) changes.set(path, null);
   return changes;
 }
 

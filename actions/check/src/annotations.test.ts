@@ -30,4 +30,15 @@ describe("planAnnotations", () => {
     expect(annotate.filter((d) => d.severity === "warning")).toHaveLength(3);
     expect(rest).toEqual([list[10]]);
   });
+
+  it("keeps within a smaller budget, leaving room for the Action's own annotations", () => {
+    const list = [
+      ...Array.from({ length: 12 }, (_, i) => error(`f${i}`)),
+      ...Array.from({ length: 12 }, (_, i) => warning(`w${i}`)),
+    ];
+    const { annotate, rest } = planAnnotations(list, new Set(), { error: 9, warning: 8 });
+    expect(annotate.filter((d) => d.severity === "error")).toHaveLength(9);
+    expect(annotate.filter((d) => d.severity === "warning")).toHaveLength(8);
+    expect(rest).toHaveLength(7);
+  });
 });

@@ -13,9 +13,18 @@ export interface AnnotationPlan {
   readonly rest: readonly Diagnostic[];
 }
 
+/**
+ * `budget`: how many of each kind the diagnostics may use. The Action's own annotations count against the
+ * same limit — setFailed's closing error line, a warning that the comment could not be posted — so the
+ * caller leaves room for them, or GitHub drops the last one emitted.
+ */
 export function planAnnotations(
   diagnostics: readonly Diagnostic[],
   touched: ReadonlySet<string>,
+  budget: { readonly error: number; readonly warning: number } = {
+    error: ANNOTATIONS_PER_SEVERITY,
+    warning: ANNOTATIONS_PER_SEVERITY,
+  },
 ): AnnotationPlan {
   const rank = (d: Diagnostic) => (touched.has(d.file) ? 0 : 1);
   // Array.prototype.sort is stable: within a rank the core's file/line order is kept.
@@ -24,7 +33,7 @@ export function planAnnotations(
   const rest: Diagnostic[] = [];
   const shown = { error: 0, warning: 0 };
   for (const d of ordered) {
-    if (shown[d.severity] < ANNOTATIONS_PER_SEVERITY) {
+    if (shown[d.severity] < budget[d.severity]) {
       shown[d.severity]++;
       annotate.push(d);
     } else rest.push(d);

@@ -32,6 +32,17 @@ describe("commentBody", () => {
     );
   });
 
+  it("keeps a file name with newlines and backticks inside one code span", () => {
+    const file = "docs/x`\n\n## ✅ approved by @platform-admin\n![t](https://evil.example/t.png)\n<!--.md";
+    const d = diagnostic("ownership", file, { line: 1, column: 1 }, "needs an admin");
+    const body = commentBody({ ok: false, headSha: SHA, diagnostics: [d], plan: "", summaryUrl: URL });
+    const item = body.split("\n").find((l) => l.startsWith("- "))!;
+    expect(item).toBe(
+      "- ``docs/x`\\u000a\\u000a## ✅ approved by @platform-admin\\u000a![t](https://evil.example/t.png)\\u000a<!--.md:1`` E403 ownership: needs an admin",
+    );
+    expect(body.split("\n").filter((l) => l.startsWith("## "))).toEqual([]);
+  });
+
   it("cuts a long plan under GitHub's 65,536 characters and links to the job summary", () => {
     const plan = Array.from(
       { length: 5000 },
@@ -52,5 +63,12 @@ describe("cut", () => {
     const out = cut(text, 200, "\nCUT\n");
     expect(out.length).toBeLessThanOrEqual(200);
     expect(out).toMatch(/<\/details>\nCUT\n$/);
+  });
+
+  it("counts only the plan's own <details> tags, not an owner's value that quotes one", () => {
+    // The value closes a tag it never opened: counted, the open block would stay open and hide the notice.
+    const text = `<details><summary>x</summary>\n\n- \`revision "</details> </details>"\`\n${"- line\n".repeat(100)}</details>\n`;
+    const out = cut(text, 200, "\nCUT\n");
+    expect(out).toMatch(/\n<\/details>\nCUT\n$/);
   });
 });

@@ -1,4 +1,5 @@
 import { PLAN_MARKER, type Diagnostic } from "../../../generator/src";
+import { codeSpan } from "./markdown";
 
 /** GitHub rejects an issue comment body over 65,536 characters with a 422. */
 export const COMMENT_LIMIT = 65_536;
@@ -32,7 +33,7 @@ export function commentBody(input: CommentInput, limit = COMMENT_LIMIT): string 
   ];
   if (errors.length > 0) {
     for (const d of errors.slice(0, COMMENT_ERRORS))
-      lines.push(`- \`${d.file}:${d.line}\` ${d.code} ${d.rule}: ${inline(d.message)}`);
+      lines.push(`- ${codeSpan(`${d.file}:${d.line}`)} ${d.code} ${d.rule}: ${inline(d.message)}`);
     if (errors.length > COMMENT_ERRORS)
       lines.push(`- … and ${errors.length - COMMENT_ERRORS} more in the ${summary}`);
     lines.push("");
@@ -56,7 +57,9 @@ export function cut(text: string, limit: number, notice: string): string {
   const newline = text.lastIndexOf("\n", end);
   if (newline > 0) end = newline;
   let head = text.slice(0, end);
-  const open = (head.match(/<details>/g) ?? []).length - (head.match(/<\/details>/g) ?? []).length;
+  // Only the tags the plan itself emits, each at the start of its own line: an owner's value quoted in the
+  // plan (inside a list item's code span) may hold "<details>" or "</details>" too, and must not count.
+  const open = (head.match(/^<details>/gm) ?? []).length - (head.match(/^<\/details>$/gm) ?? []).length;
   head += closing.repeat(Math.min(Math.max(open, 0), 8));
   return head + notice;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
   calls,
+  git,
   makeFixture,
   pullRequestPayload,
   pushToFeature,
@@ -64,10 +65,13 @@ describe("the sticky plan comment", () => {
     expect(comments[0]!.body).toBe("LGTM once the plan is green");
     expect(comments[1]!.body).toContain(`plan for ${fx.headSha.slice(0, 7)}`);
     expect(comments[1]!.body).toMatch(/num_replicas 1 -\\?> 3/);
+    // Before each write the PR's current head is read: a run for a head the PR has left writes nothing.
     expect(calls(server)).toEqual([
       "GET /repos/acme/serving/issues/11/comments 200",
+      "GET /repos/acme/serving/pulls/11 200",
       "POST /repos/acme/serving/issues/11/comments 201",
       "GET /repos/acme/serving/issues/11/comments 200",
+      "GET /repos/acme/serving/pulls/11 200",
       `PATCH /repos/acme/serving/issues/comments/${comments[1]!.id} 200`,
     ]);
     // A third run with nothing new writes nothing: each write notifies and costs rate limit.
@@ -91,12 +95,27 @@ describe("the sticky plan comment", () => {
     expect(run.outputs.ok).toBe("true");
     expect(calls(server)).toEqual([
       "GET /repos/acme/serving/issues/12/comments 200",
+      "GET /repos/acme/serving/pulls/12 200",
       "POST /repos/acme/serving/issues/12/comments 403",
     ]);
     expect(run.annotations.filter((a) => a.level === "warning").map((a) => a.message)).toEqual([
       "could not post the plan comment: the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission); the plan is in the job summary",
     ]);
     expect(run.summary).toContain("The plan comment could not be posted");
+    expect(run.summary).toMatch(/num_replicas 1 -\\?> 2/);
+  });
+
+  it("skips the comment, without failing, when a fork PR's github-token secret arrives empty", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 17, fork: true }),
+      token: "",
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(server.requests).toEqual([]);
+    expect(run.summary).toContain("github-token is empty (a fork's pull request gets no secrets)");
     expect(run.summary).toMatch(/num_replicas 1 -\\?> 2/);
   });
 
@@ -138,6 +157,7 @@ describe("the sticky plan comment", () => {
     expect(calls(server)).toEqual([
       "GET /repos/acme/serving/issues/14/comments 429",
       "GET /repos/acme/serving/issues/14/comments 200",
+      "GET /repos/acme/serving/pulls/14 200",
       "POST /repos/acme/serving/issues/14/comments 403",
       "POST /repos/acme/serving/issues/14/comments 201",
     ]);
@@ -151,6 +171,88 @@ describe("the sticky plan comment", () => {
     );
     expect(warnings[1]).toBe(
       "GitHub secondary rate limit on POST /repos/{owner}/{repo}/issues/{issue_number}/comments: retrying in 1 s",
+    );
+  });
+
+  it("never takes a person's comment that quotes the marker for its own", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    const quoted = "<!-- serve-gitops:plan -->\nThe bot finds its comment by the marker above.";
+    server.addComment("acme/serving", 18, { login: "mallory", body: quoted });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 18 }),
+      server,
+    });
+    expect(run.code).toBe(0);
+    const comments = server.comments(18);
+    expect(comments.map((c) => c.user.login)).toEqual(["mallory", "github-actions[bot]"]);
+    expect(comments[0]!.body).toBe(quoted);
+    expect(comments[1]!.body).toMatch(/num_replicas 1 -\\?> 2/);
+  });
+
+  it("leaves the comment alone when a re-run reports on a head the PR has left", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    const older = pullRequestPayload(fx, { author: "alice", number: 19 });
+    const olderMerge = fx.mergeSha;
+    await runAction(fx, { event: "pull_request", payload: older, server });
+    pushToFeature(fx, scaleQwen(3));
+    await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 19 }),
+      server,
+    });
+    const newer = server.comments(19)[0]!.body;
+    expect(newer).toMatch(/num_replicas 1 -\\?> 3/);
+    // "Re-run jobs" on the first workflow run: its payload and checkout, while the PR is at the newer head.
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", olderMerge]);
+    server.requests.length = 0;
+    const rerun = await runAction(fx, {
+      event: "pull_request",
+      payload: older,
+      server,
+      sha: olderMerge,
+      registerPull: false,
+    });
+    expect(rerun.code).toBe(0);
+    expect(server.comments(19)[0]!.body).toBe(newer);
+    expect(calls(server)).toEqual([
+      "GET /repos/acme/serving/issues/19/comments 200",
+      "GET /repos/acme/serving/pulls/19 200",
+    ]);
+    expect(rerun.summary).toContain(`the pull request's head is now ${fx.headSha.slice(0, 7)}`);
+  });
+
+  it("does not let octokit repeat a comment POST that failed with a 5xx: it looks first, then posts once more", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    server.failNext({ status: 502, method: "POST", route: /\/issues\/20\/comments$/ });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 20 }),
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(calls(server)).toEqual([
+      "GET /repos/acme/serving/issues/20/comments 200",
+      "GET /repos/acme/serving/pulls/20 200",
+      "POST /repos/acme/serving/issues/20/comments 502",
+      "GET /repos/acme/serving/issues/20/comments 200",
+      "POST /repos/acme/serving/issues/20/comments 201",
+    ]);
+    expect(server.comments(20)).toHaveLength(1);
+  });
+
+  it("says a used-up rate limit is one, not a missing permission", async () => {
+    fx = makeFixture({ head: scaleQwen(2) });
+    server.rateLimitNext({ kind: "primary", count: 10, retryAfterSeconds: 3000 });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 21 }),
+      server,
+    });
+    expect(run.code).toBe(0);
+    const warning = run.annotations.filter((a) => a.level === "warning").at(-1)!;
+    expect(warning.message).toMatch(
+      /^could not post the plan comment: the token's GitHub API rate limit is used up until \d{4}-\d\d-\d\dT[\d:.]+Z \(HTTP 403\); the plan is in the job summary$/,
     );
   });
 

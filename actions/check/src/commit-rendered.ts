@@ -12,6 +12,7 @@ import type { CheckContext } from "./context";
 export function pushRefusal(ctx: CheckContext): string | undefined {
   if (!ctx.pull) return "commit-rendered works on pull requests only";
   if (ctx.pull.fork) return "the pull request comes from a fork, which the check cannot push to";
+  if (ctx.token === "") return "github-token is empty";
   if (ctx.workflowToken === undefined) {
     return "cannot tell whether github-token is the workflow's own token (the workflow-token input is empty)";
   }

@@ -11,8 +11,11 @@ const ENV = {
   "INPUT_GITHUB-TOKEN": "t0ken-value",
   "INPUT_WORKFLOW-TOKEN": "t0ken-value",
 };
-const pr = (head: Record<string, unknown> = {}) =>
+const pr = (head: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
+    repository: { full_name: "acme/serving", default_branch: "main" },
+    sender: { login: "alice", type: "User" },
+    ...extra,
     pull_request: {
       number: 5,
       user: { login: "alice" },
@@ -39,8 +42,11 @@ describe("parseContext", () => {
     expect(ctx.pull).toEqual({
       number: 5,
       author: "alice",
+      sender: undefined,
       baseSha: BASE,
       headSha: HEAD,
+      baseRef: "main",
+      defaultBranch: "main",
       headRef: "feature",
       fork: false,
     });
@@ -80,11 +86,38 @@ describe("parseContext", () => {
     );
     expect(result).toEqual({
       problems: [
-        "input github-token is empty: pass ${{ github.token }} or a GitHub App token",
         'input mode must be pull_request or push (got "pr")',
         'input commit-rendered must be true or false (got "yes")',
+        "input github-token is empty: pass ${{ github.token }} or a GitHub App token (the plan comment needs it; comment: false does without)",
       ],
     });
+  });
+
+  it("needs a token only where the check calls GitHub", () => {
+    const empty = { ...ENV, "INPUT_GITHUB-TOKEN": "" };
+    // Push mode never calls the API; comment: false neither; a fork PR gets no secrets and degrades.
+    expect(context({ ...empty, GITHUB_EVENT_NAME: "push" }, JSON.stringify({ before: BASE })).token).toBe("");
+    expect(context({ ...empty, INPUT_COMMENT: "false" }, pr()).token).toBe("");
+    expect(context(empty, pr({ repo: { full_name: "mallory/serving" } })).token).toBe("");
+    expect(parseContext({ ...empty, "INPUT_COMMIT-RENDERED": "true", INPUT_COMMENT: "false" }, pr())).toEqual(
+      {
+        problems: [
+          "input github-token is empty: pass ${{ github.token }} or a GitHub App token (commit-rendered pushes with it)",
+        ],
+      },
+    );
+  });
+
+  it("judges a person other than the author who triggered the run, but not a bot", () => {
+    const by = (sender: Record<string, unknown>) => context(ENV, pr({}, { sender })).pull!.sender;
+    expect(by({ login: "bob", type: "User" })).toBe("bob");
+    expect(by({ login: "ALICE", type: "User" })).toBeUndefined();
+    expect(by({ login: "serve-gitops-app[bot]", type: "Bot" })).toBeUndefined();
+  });
+
+  it("needs the repository's default branch: rights are read from it", () => {
+    const result = parseContext(ENV, pr({}, { repository: { full_name: "acme/serving" } }));
+    expect("problems" in result && result.problems[0]).toMatch(/repository\.default_branch/);
   });
 
   it("asks for a pull_request payload in pull_request mode", () => {

@@ -9,7 +9,17 @@ export interface PullRequestInfo {
   readonly number: number;
   /** The PR author's login: ownership is judged for this person. */
   readonly author: string;
+  /**
+   * Who triggered this run (the pusher on `synchronize`, or who edited or reopened the PR), when it is a
+   * person other than the author: they must be entitled too. Bots (a GitHub App pushing the render) are not judged: their pushes are the
+   * automation admins installed, and what they push is checked like any other commit.
+   */
+  readonly sender: string | undefined;
   readonly baseSha: string;
+  /** The branch the PR merges into. */
+  readonly baseRef: string;
+  /** The repository's default branch: rights (users.yaml) are always read from it. */
+  readonly defaultBranch: string;
   readonly headSha: string;
   /** The branch name commit-rendered pushes to. */
   readonly headRef: string;
@@ -83,7 +93,6 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
   const [owner = "", repo = ""] = (env.GITHUB_REPOSITORY ?? "").split("/");
   if (!owner || !repo) problems.push("GITHUB_REPOSITORY must be owner/name");
   const token = (env[inputVariable("github-token")] ?? "").trim();
-  if (!token) problems.push("input github-token is empty: pass ${{ github.token }} or a GitHub App token");
   const workspace = env.GITHUB_WORKSPACE || ".";
 
   const modeInput = (env[inputVariable("mode")] ?? "").trim();
@@ -107,6 +116,11 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
     const baseSha = text(base?.sha);
     const headSha = text(head?.sha);
     const headRef = text(head?.ref);
+    const baseRef = text(base?.ref);
+    const defaultBranch =
+      text(record(payload.repository)?.default_branch) ?? text(record(base?.repo)?.default_branch);
+    const senderRecord = record(payload.sender);
+    const senderLogin = text(senderRecord?.login);
     if (
       !pr ||
       typeof number !== "number" ||
@@ -114,18 +128,24 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
       !baseSha ||
       !headSha ||
       !headRef ||
+      !baseRef ||
+      !defaultBranch ||
       !SHA.test(baseSha) ||
       !SHA.test(headSha)
     ) {
       problems.push(
-        `mode pull_request needs a pull_request event payload with number, user, base.sha, head.sha and head.ref (event: ${eventName || "none"})`,
+        `mode pull_request needs a pull_request event payload with number, user, base.sha, base.ref, head.sha, head.ref and repository.default_branch (event: ${eventName || "none"})`,
       );
     } else {
       const baseRepo = text(record(base?.repo)?.full_name) ?? `${owner}/${repo}`;
       const headRepo = text(record(head?.repo)?.full_name);
       // A deleted fork has head.repo null: treat it as a fork, never as ours.
       const fork = headRepo === undefined || headRepo.toLowerCase() !== baseRepo.toLowerCase();
-      pull = { number, author, baseSha, headSha, headRef, fork };
+      const sender =
+        senderLogin && senderLogin.toLowerCase() !== author.toLowerCase() && senderRecord?.type !== "Bot"
+          ? senderLogin
+          : undefined;
+      pull = { number, author, sender, baseSha, headSha, baseRef, defaultBranch, headRef, fork };
     }
   }
 
@@ -142,6 +162,14 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
 
   const comment = booleanInput(env, "comment", true, problems);
   const commitRendered = booleanInput(env, "commit-rendered", false, problems);
+  // A token is needed only where the check calls GitHub. A fork PR gets no secrets, so a secret passed as
+  // github-token arrives empty there: the comment is skipped and the job summary carries the plan.
+  // Push mode never calls the API; fork PRs are never pushed to.
+  const needsToken = mode === "pull_request" && pull?.fork === false && (comment || commitRendered);
+  if (!token && needsToken)
+    problems.push(
+      `input github-token is empty: pass \${{ github.token }} or a GitHub App token${commitRendered ? " (commit-rendered pushes with it)" : " (the plan comment needs it; comment: false does without)"}`,
+    );
   if (problems.length > 0) return { problems };
   return {
     context: {

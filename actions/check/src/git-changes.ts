@@ -45,3 +45,41 @@ export async function fileAt(git: SimpleGit, rev: string, path: string): Promise
   if (!exists) return undefined;
   return git.raw(["cat-file", "blob", spec]);
 }
+
+/**
+ * The base the checkout was merged against. On a pull_request event actions/checkout leaves GitHub's merge
+ * commit, whose second parent is the PR head: its first parent is the base branch as GitHub merged it, which
+ * can be newer than the payload's base.sha (GitHub refreshes the merge when the base branch moves). Diffing
+ * against the older base.sha would count other people's merged changes as the PR's.
+ */
+export async function mergeBase(
+  git: SimpleGit,
+  tree: string,
+  head: string,
+  payloadBase: string,
+): Promise<string> {
+  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
+  if (parents.length === 2 && parents[1] === head) return parents[0]!;
+  return resolveCommit(git, payloadBase);
+}
+
+/**
+ * The tip of a branch of the remote, fetched when the checkout lacks it (actions/checkout with
+ * fetch-depth: 0 fetches every branch, so it is normally there already).
+ */
+export async function remoteBranchTip(git: SimpleGit, branch: string): Promise<string> {
+  const valid = await git
+    .raw(["check-ref-format", "--branch", branch])
+    .then(() => true)
+    .catch(() => false);
+  if (!valid) throw new CheckoutError(`"${branch}" is not a valid branch name`);
+  const ref = `refs/remotes/origin/${branch}`;
+  const known = await resolveCommit(git, ref).catch(() => undefined);
+  if (known) return known;
+  await git.raw(["fetch", "--no-tags", "--quiet", "origin", `+refs/heads/${branch}:${ref}`]).catch(() => "");
+  return resolveCommit(git, ref).catch(() => {
+    throw new CheckoutError(
+      `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml. Check out with actions/checkout and fetch-depth: 0`,
+    );
+  });
+}

@@ -58,7 +58,7 @@ describe("checkOwnership", () => {
   it("treats a folder of a user missing from the base's users.yaml as an admin path", () => {
     const [d] = checkOwnership("carol", ["models/carol/x.yaml"], USERS);
     expect(d!.message).toBe(
-      "carol is not a user in the base branch's models/users.yaml; @carol is not listed in the base branch's models/users.yaml. This change needs an admin (@platform-admin).",
+      "carol is not a user in models/users.yaml on the base branch; @carol is not listed in models/users.yaml on the base branch. This change needs an admin (@platform-admin).",
     );
   });
 

@@ -1,15 +1,26 @@
 import { diagnostic, USERS_FILE, type Diagnostic, type UsersConfig } from "../../../generator/src";
 
+export interface OwnershipOptions {
+  /** Where `users` was read, for the messages: "the default branch main". */
+  readonly source?: string;
+  /** How the person relates to the change, when not as its author: "who pushed". */
+  readonly role?: string;
+}
+
 /**
  * Who may change what, default-deny. An author may change only `models/<user>/` and
  * `clusters/<cluster>/rendered/<user>/` of users whose GitHub logins include theirs; everything else needs an
- * admin. `users` MUST come from the base branch: judged from the head, a PR could grant itself rights.
+ * admin. `users` MUST come from the repository's default branch: judged from the head, a PR could grant
+ * itself rights, and judged from whatever base it names, a PR into a branch its author controls could.
  */
 export function checkOwnership(
   author: string,
   changed: readonly string[],
   users: UsersConfig | undefined,
+  options: OwnershipOptions = {},
 ): Diagnostic[] {
+  const source = options.source ?? "the base branch";
+  const who = `@${author}${options.role ? ` (${options.role})` : ""}`;
   const login = author.toLowerCase(); // GitHub logins are case-insensitive
   if (users?.admins.some((a) => a.toLowerCase() === login)) return [];
   const own = new Set<string>();
@@ -30,13 +41,13 @@ export function checkOwnership(
     if (folder !== undefined && own.has(folder)) continue;
     let why: string;
     if (!users)
-      why = `${USERS_FILE} on the base branch is missing or invalid, so no one's rights can be established`;
+      why = `${USERS_FILE} on ${source} is missing or invalid, so no one's rights can be established`;
     else if (folder !== undefined && users.users.has(folder)) why = `${path} is in user ${folder}'s folder`;
-    else if (folder !== undefined) why = `${folder} is not a user in the base branch's ${USERS_FILE}`;
+    else if (folder !== undefined) why = `${folder} is not a user in ${USERS_FILE} on ${source}`;
     else why = `${path} is an admin path`;
     const may = yours
-      ? `@${author} may change only ${yours}`
-      : `@${author} is not listed in the base branch's ${USERS_FILE}`;
+      ? `${who} may change only ${yours}`
+      : `${who} is not listed in ${USERS_FILE} on ${source}`;
     out.push(
       diagnostic(
         "ownership",

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
   calls,
+  git,
   HEAD_STAMP,
   makeFixture,
   pullRequestPayload,
@@ -79,6 +80,7 @@ describe("the check on a pull request", () => {
     expect(run.summary).toContain(`alice-${HEAD_STAMP}-qwen-coder`);
     expect(calls(server)).toEqual([
       "GET /repos/acme/serving/issues/7/comments 200",
+      "GET /repos/acme/serving/pulls/7 200",
       "POST /repos/acme/serving/issues/7/comments 201",
     ]);
     const [comment] = server.comments(7);
@@ -232,13 +234,79 @@ describe("the check on a pull request", () => {
     expect(errors(run).map((a) => a.properties.file)).toEqual(["actions/check/src/run.ts"]);
   });
 
+  it("leaves room for setFailed's closing line within GitHub's 10 error annotations", async () => {
+    const run = await pr((dir) => {
+      for (let i = 0; i < 13; i++)
+        write(dir, `models/alice/m${i}.yaml`, `model_id: m${i}\nmodel_source: /etc/passwd\n`);
+    });
+    expect(run.code).toBe(1);
+    const shown = run.annotations.filter((a) => a.level === "error");
+    expect(shown).toHaveLength(10);
+    expect(shown.at(-1)!.message).toMatch(/^\d+ errors: see the annotations and the job summary$/);
+  });
+
+  it("leaves room for its own warning within GitHub's 10 warning annotations", async () => {
+    // A read-only token: the comment fails with a warning of the Action's own, besides 12 diagnostics'.
+    server.addToken(TOKENS.fork, { login: "github-actions[bot]", readOnly: true });
+    fx = makeFixture({
+      head: (dir) => {
+        write(
+          dir,
+          "clusters/h1/cluster.yaml",
+          read(dir, "clusters/h1/cluster.yaml").replace(
+            "deny: [",
+            `deny: [${Array.from({ length: 12 }, (_, i) => `no_such_arg_${i}`).join(", ")}, `,
+          ),
+        );
+        // A model change, so that there is a plan to comment.
+        write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC);
+        renderInto(dir);
+      },
+    });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "platform-admin", number: 72 }),
+      token: TOKENS.fork,
+      server,
+    });
+    const warnings = run.annotations.filter((a) => a.level === "warning");
+    expect(warnings).toHaveLength(10);
+    expect(warnings.filter((a) => a.message.startsWith("could not post the plan comment"))).toHaveLength(1);
+    expect(warnings.filter((a) => a.properties.title === "E400 engine-kwarg-deny-unknown")).toHaveLength(9);
+  });
+
+  it("logs diagnostics beyond the annotations as inert lines, whatever their file names hold", async () => {
+    fx = makeFixture({
+      head: (dir) => {
+        for (let i = 0; i < 10; i++)
+          write(dir, `models/alice/m${i}.yaml`, `model_id: m${i}\nmodel_source: /etc/passwd\n`);
+        write(dir, "zz/x\n::notice title=serving-specs::Approved\n::stop-commands::zzz\n.md", "x");
+      },
+    });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 73 }),
+      server,
+      inputs: { comment: "false" },
+    });
+    expect(run.code).toBe(1);
+    const lines = run.stdout.split("\n");
+    expect(lines.filter((l) => l.startsWith("::stop-commands::"))).toEqual([]);
+    expect(run.annotations.filter((a) => a.level === "notice")).toEqual([]);
+    expect(lines).toContain(
+      "zz/x\\u000a::notice title=serving-specs::Approved\\u000a::stop-commands::zzz\\u000a.md:1:1  E403 ownership  zz/x\\u000a::notice title=serving-specs::Approved\\u000a::stop-commands::zzz\\u000a.md is an admin path; @alice may change only models/alice/ and clusters/*/rendered/alice/. This change needs an admin (@platform-admin).",
+    );
+  });
+
   it("says how to fix a checkout without the base commit (a shallow clone)", async () => {
     fx = makeFixture({ head: (dir) => write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC) });
     const payload = pullRequestPayload(fx, { author: "alice", number: 71 }) as {
       pull_request: { base: { sha: string } };
     };
     payload.pull_request.base.sha = "c".repeat(40);
-    const run = await runAction(fx, { event: "pull_request", payload, server });
+    // A shallow checkout shows the merge commit without its parents: the base comes from the payload.
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
+    const run = await runAction(fx, { event: "pull_request", payload, server, sha: fx.headSha });
     expect(run.code).toBe(1);
     expect(run.annotations.map((a) => a.message)).toEqual([
       `the check failed to run: commit ${"c".repeat(40)} is not in the checkout: check out with actions/checkout and fetch-depth: 0 so base and head are both present`,

@@ -1,3 +1,5 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRepo, isRenderCurrent, timestampsOf } from "../../../generator/src";
 import { readCommitSnapshot } from "../../../generator/src/io/git";
@@ -128,6 +130,99 @@ describe("the render check", () => {
   });
 });
 
+/** bob's fragments as an older generator left them on main: the base branch's render is stale. */
+const olderGenerator = (dir: string) => {
+  for (const cluster of ["h1", "lab"]) {
+    const path = `clusters/${cluster}/rendered/bob/qwen-7b.yaml`;
+    write(dir, path, read(dir, path).replace(/^generator: .*$/m, 'generator: "serve-gitops 0.0.9"'));
+  }
+};
+const scaleAlice = (dir: string) => {
+  write(
+    dir,
+    "models/alice/qwen-0.5b.yaml",
+    read(dir, "models/alice/qwen-0.5b.yaml").replace(/num_replicas: \d+/, "num_replicas: 2"),
+  );
+  renderInto(dir);
+};
+const titles = (run: { annotations: readonly { level: string; properties: Record<string, string> }[] }) =>
+  run.annotations
+    .filter((a) => a.properties.file !== undefined)
+    .map((a) => `${a.level} ${a.properties.title} ${a.properties.file}`);
+
+describe("a stale render on the base branch", () => {
+  it("fails an admin's tools-only PR, which is checked in full, with the command to re-render", async () => {
+    fx = makeFixture({
+      base: olderGenerator,
+      head: (dir) => write(dir, "generator/src/version.ts", 'export const VERSION = "0.1.0";\n'),
+    });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "platform-admin", number: 25 }),
+      server,
+    });
+    expect(run.code).toBe(1);
+    expect(titles(run)).toEqual(["error E409 render-stale models/bob/qwen-7b.yaml"]);
+    expect(run.summary).toContain(`\`\`\`sh\n${RENDER_COMMAND}\n\`\`\``);
+    expect(run.summary).toContain("- stale: `clusters/h1/rendered/bob/qwen-7b.yaml`");
+  });
+
+  it("only warns a model owner whose PR leaves the base's stale fragments alone", async () => {
+    fx = makeFixture({
+      base: olderGenerator,
+      head: (dir) => {
+        scaleAlice(dir);
+        olderGenerator(dir); // what alice commits: only her own fragments re-rendered
+      },
+    });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 26 }),
+      server,
+    });
+    expect(run.code).toBe(0);
+    expect(titles(run)).toEqual(["warning E409 render-stale models/bob/qwen-7b.yaml"]);
+    const warning = run.annotations.find((a) => a.level === "warning")!;
+    expect(warning.message).toContain("the base branch's render is stale");
+    expect(warning.message).toContain("an admin must re-render main");
+    expect(run.summary).toContain("- stale on the base: `clusters/h1/rendered/bob/qwen-7b.yaml`");
+    expect(run.summary).toContain("Nothing this change renders is stale.");
+  });
+
+  it("still fails the staleness a PR causes itself, next to the base's", async () => {
+    fx = makeFixture({ base: olderGenerator, head: unrendered });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 27 }),
+      server,
+    });
+    expect(run.code).toBe(1);
+    expect(titles(run)).toEqual([
+      "error E409 render-stale models/alice/qwen-0.5b.yaml",
+      "warning E409 render-stale models/bob/qwen-7b.yaml",
+    ]);
+  });
+
+  it("names the PR's base branch where renamed fragments are restored from", async () => {
+    fx = makeFixture({
+      head: (dir) => {
+        // Fragments rendered afresh (a new served-name timestamp) rename a model the base already has.
+        for (const cluster of ["h1", "lab"])
+          rmSync(join(dir, `clusters/${cluster}/rendered/alice/qwen-0.5b.yaml`), { force: true });
+        scaleAlice(dir);
+      },
+    });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 28 }),
+      server,
+    });
+    expect(run.code).toBe(1);
+    const stale = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
+    expect(stale.message).toContain("git checkout origin/main -- clusters/*/rendered/alice/qwen-0.5b.yaml");
+  });
+});
+
 describe("push mode", () => {
   it("validates main after a push, checks the render and sets the outputs without calling the API", async () => {
     fx = makeFixture({
@@ -152,6 +247,19 @@ describe("push mode", () => {
     expect(JSON.parse(run.outputs["changed-models"]!)).toEqual(["bob/qwen-7b"]);
     expect(run.summary).toContain("The committed render is current");
     expect(server.requests).toEqual([]);
+  });
+
+  it("needs no token in push mode: it never calls the API", async () => {
+    fx = makeFixture({ head: (dir) => dir });
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
+    const run = await runAction(fx, {
+      event: "push",
+      payload: pushPayload(fx.baseSha, fx.headSha),
+      sha: fx.headSha,
+      token: "",
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.ok).toBe("true");
   });
 
   it("fails a push whose render is stale", async () => {

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { debug, error, info, notice, setFailed, setOutput, setSecret, summary, warning } from "@actions/core";
 import { planMarkdown, type Diagnostic, type Plan } from "../../../generator/src";
 import { analyse, headRenderChanges, type Analysis } from "./analyse";
-import { planAnnotations } from "./annotations";
+import { printable } from "../../../generator/src/cli/output";
+import { ANNOTATIONS_PER_SEVERITY, planAnnotations } from "./annotations";
 import { commentBody } from "./comment-body";
 import { pushRefusal, pushRender } from "./commit-rendered";
 import { inputVariable, parseContext, type CheckContext } from "./context";
@@ -45,13 +46,20 @@ async function check(
   let diagnostics = analysis.diagnostics;
   const notes: string[] = [];
   let pushed: string | undefined;
+  // The Action's own warnings share GitHub's 10-per-step limit with the diagnostics': counted to leave room.
+  let warned = 0;
+  const warn = (message: string) => {
+    warned++;
+    warning(message);
+  };
 
-  const stale = diagnostics.filter((d) => d.rule === "render-stale");
+  // Only the staleness the change causes: the base's own (a warning) is not the PR's to fix.
+  const stale = diagnostics.filter((d) => d.rule === "render-stale" && d.severity === "error");
   if (ctx.commitRendered && stale.length > 0) {
     const refusal = pushRefusal(ctx);
     if (refusal) {
       notes.push(`commit-rendered: not pushing the render: ${refusal}.`);
-      warning(redact(`commit-rendered: not pushing the render: ${refusal}`));
+      warn(redact(`commit-rendered: not pushing the render: ${refusal}`));
     } else if (diagnostics.some((d) => d.severity === "error" && d.rule !== "render-stale")) {
       notes.push("commit-rendered: not pushing the render while the change has other errors.");
     } else {
@@ -73,27 +81,36 @@ async function check(
           mask: setSecret,
         });
         // This run's head is superseded; the push starts the check again on the new head, which judges it.
-        diagnostics = diagnostics.filter((d) => d.rule !== "render-stale");
+        diagnostics = diagnostics.filter((d) => !stale.includes(d));
         notice(
           `commit-rendered: pushed the render to ${ctx.pull!.headRef} as ${pushed}; the check runs again on it`,
         );
       } catch (failure) {
         const why = redact(describeError(failure));
         notes.push(`commit-rendered: the push failed: ${why}`);
-        warning(`commit-rendered: the push failed: ${why}`);
+        warn(`commit-rendered: the push failed: ${why}`);
       }
     }
   }
 
   const ok = !diagnostics.some((d) => d.severity === "error");
-  annotate(diagnostics, new Set(analysis.changed), redact);
   const plan = analysis.plan;
   const planText = planMarkdown(plan);
 
-  if (ctx.pull && ctx.comment) {
-    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText }, redact);
+  if (ctx.pull && ctx.comment && ctx.token === "") {
+    // Only a fork PR gets here (parseContext requires the token otherwise): it is given no secrets.
+    const why = "github-token is empty (a fork's pull request gets no secrets), so no plan comment is posted";
+    info(`${why}; the plan is in the job summary`);
+    notes.push(`${why}.`);
+  } else if (ctx.pull && ctx.comment) {
+    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText }, redact, warn);
     if (outcome) notes.push(outcome);
   }
+  // After the comment, whose warnings are then known; setFailed's closing line is one more error.
+  annotate(diagnostics, new Set(analysis.changed), redact, {
+    error: ANNOTATIONS_PER_SEVERITY - (ok ? 0 : 1),
+    warning: Math.max(0, ANNOTATIONS_PER_SEVERITY - warned),
+  });
 
   // Outside a runner (no GITHUB_STEP_SUMMARY) the annotations and the log still carry every result.
   if (hasSummary) {
@@ -131,8 +148,9 @@ function annotate(
   diagnostics: readonly Diagnostic[],
   touched: ReadonlySet<string>,
   redact: (t: string) => string,
+  budget: { error: number; warning: number },
 ): void {
-  const { annotate: shown, rest } = planAnnotations(diagnostics, touched);
+  const { annotate: shown, rest } = planAnnotations(diagnostics, touched, budget);
   for (const d of shown) {
     const properties = {
       title: `${d.code} ${d.rule}`,
@@ -140,16 +158,19 @@ function annotate(
       startLine: d.line,
       startColumn: d.column,
     };
+    // @actions/core escapes an annotation's message and properties; plain log lines below are not escaped.
     (d.severity === "error" ? error : warning)(redact(d.message), properties);
   }
   if (rest.length > 0) {
     info(
       `${rest.length} more diagnostic${rest.length === 1 ? "" : "s"} (GitHub shows 10 annotations of each kind per step; all are in the job summary):`,
     );
+    // A file name or message can hold a newline and a runner command ("\n::stop-commands::x"): printable()
+    // shows control characters escaped, so every diagnostic stays one inert log line.
     for (const d of rest)
       info(
         redact(
-          `${d.file}:${d.line}:${d.column}  ${d.severity === "warning" ? "warning " : ""}${d.code} ${d.rule}  ${d.message}`,
+          `${printable(d.file)}:${d.line}:${d.column}  ${d.severity === "warning" ? "warning " : ""}${d.code} ${d.rule}  ${printable(d.message)}`,
         ),
       );
   }
@@ -161,8 +182,9 @@ async function comment(
   analysis: Analysis,
   result: { ok: boolean; diagnostics: readonly Diagnostic[]; planText: string },
   redact: (text: string) => string,
+  warn: (message: string) => void,
 ): Promise<string | undefined> {
-  const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warning(redact(m)) };
+  const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warn(redact(m)) };
   const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
   const body = redact(
     commentBody({
@@ -181,7 +203,13 @@ async function comment(
       body,
       // A PR that changes no model gets no new comment; an earlier plan comment is still corrected.
       create: analysis.plan.changed || !result.ok,
+      headSha: analysis.headSha,
     });
+    if (outcome.action === "superseded") {
+      const why = `the pull request's head is now ${outcome.head.slice(0, 7)}, not ${analysis.headSha.slice(0, 7)}: the plan comment is left to the run for the newer head`;
+      info(why);
+      return `${why}.`;
+    }
     info(
       outcome.action === "skipped"
         ? "no plan comment: the pull request changes no model"
@@ -189,14 +217,29 @@ async function comment(
     );
     return undefined;
   } catch (failure) {
-    const status = (failure as { status?: unknown }).status;
-    const why =
-      status === 403
-        ? "the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission)"
-        : describeError(failure);
-    warning(redact(`could not post the plan comment: ${why}; the plan is in the job summary`));
+    const why = commentFailure(failure);
+    warn(redact(`could not post the plan comment: ${why}; the plan is in the job summary`));
     return redact(`The plan comment could not be posted: ${why}.`);
   }
+}
+
+/** Why GitHub refused the comment, in words: a rate limit is not a missing permission. */
+export function commentFailure(failure: unknown): string {
+  const { status, response } = failure as {
+    status?: unknown;
+    response?: { headers?: Record<string, string | number | undefined> };
+  };
+  const headers = response?.headers ?? {};
+  if ((status === 403 || status === 429) && String(headers["x-ratelimit-remaining"]) === "0") {
+    const reset = Number(headers["x-ratelimit-reset"]);
+    const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : "";
+    return `the token's GitHub API rate limit is used up${when} (HTTP ${status})`;
+  }
+  if (status === 429 || (status === 403 && /secondary rate limit/i.test(describeError(failure))))
+    return `GitHub's secondary rate limit (HTTP ${status}): too many requests at once`;
+  if (status === 403)
+    return "the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission)";
+  return describeError(failure);
 }
 
 /** `user/suffix` of every model the plan deploys, updates or undeploys on any cluster. */

@@ -1,5 +1,6 @@
 import type { Diagnostic, RenderDiff } from "../../../generator/src";
 import { cut } from "./comment-body";
+import { cellCodeSpan, codeSpan } from "./markdown";
 import { RENDER_COMMAND } from "./render-check";
 
 /** GitHub keeps at most 1 MiB of job summary per step; stay clear of it with room for the notice. */
@@ -11,12 +12,21 @@ export interface SummaryInput {
   readonly subject: string;
   readonly diagnostics: readonly Diagnostic[];
   /** Absent when nothing was rendered (errors, or no relevant change). */
-  readonly render?: { readonly diff: RenderDiff; readonly fragments: number; readonly pushed?: string };
+  readonly render?: {
+    readonly diff: RenderDiff;
+    /** Staleness the base branch already had (a PR leaves it alone): an admin's to fix. */
+    readonly inherited?: RenderDiff;
+    readonly fragments: number;
+    readonly pushed?: string;
+  };
   /** Markdown of the plan, or the one line saying nothing changes. */
   readonly plan: string;
   /** Lines worth a reader's attention that are not diagnostics: a comment that could not be posted, a push refused. */
   readonly notes: readonly string[];
 }
+
+const inheritedCount = (diff: RenderDiff | undefined) =>
+  diff ? diff.stale.length + diff.missing.length + diff.extra.length : 0;
 
 const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 
@@ -34,7 +44,7 @@ export function summaryMarkdown(input: SummaryInput): string {
     lines.push("| file | line | code | rule | message |", "|---|---|---|---|---|");
     for (const d of input.diagnostics) {
       lines.push(
-        `| \`${cell(d.file)}\` | ${d.line}:${d.column} | ${d.severity === "warning" ? "warning " : ""}${d.code} | ${d.rule} | ${cell(d.message)} |`,
+        `| ${cellCodeSpan(d.file)} | ${d.line}:${d.column} | ${d.severity === "warning" ? "warning " : ""}${d.code} | ${d.rule} | ${cell(d.message)} |`,
       );
     }
     lines.push("");
@@ -48,7 +58,12 @@ export function summaryMarkdown(input: SummaryInput): string {
         `The render was out of date and has been pushed to the branch as ${input.render.pushed}; the check runs again on it.`,
       );
     else if (stale.length + missing.length + extra.length === 0)
-      lines.push("", `The committed render is current: ${input.render.fragments} fragments.`);
+      lines.push(
+        "",
+        inheritedCount(input.render.inherited) === 0
+          ? `The committed render is current: ${input.render.fragments} fragments.`
+          : "Nothing this change renders is stale.",
+      );
     else {
       lines.push(
         "",
@@ -59,9 +74,20 @@ export function summaryMarkdown(input: SummaryInput): string {
         "```",
         "",
       );
-      for (const p of stale) lines.push(`- stale: \`${p}\``);
-      for (const p of missing) lines.push(`- missing: \`${p}\``);
-      for (const p of extra) lines.push(`- extra: \`${p}\``);
+      for (const p of stale) lines.push(`- stale: ${codeSpan(p)}`);
+      for (const p of missing) lines.push(`- missing: ${codeSpan(p)}`);
+      for (const p of extra) lines.push(`- extra: ${codeSpan(p)}`);
+    }
+    const inherited = input.render.inherited;
+    if (inherited && inheritedCount(inherited) > 0) {
+      lines.push(
+        "",
+        "The base branch's own render is stale where this change does not touch it. That is not this change's to fix (re-rendering would change other people's fragments): an admin must re-render the base branch.",
+        "",
+      );
+      for (const p of inherited.stale) lines.push(`- stale on the base: ${codeSpan(p)}`);
+      for (const p of inherited.missing) lines.push(`- missing on the base: ${codeSpan(p)}`);
+      for (const p of inherited.extra) lines.push(`- extra on the base: ${codeSpan(p)}`);
     }
     lines.push("");
   }

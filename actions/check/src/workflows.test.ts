@@ -21,7 +21,7 @@ const validate = new Ajv2020({
 const WORKFLOWS = [".github/workflows/serving-specs.yml", ".github/workflows/ci.yml"];
 
 type Workflow = {
-  on: Record<string, { branches?: string[]; paths?: string[] } | null>;
+  on: Record<string, { branches?: string[]; paths?: string[]; types?: string[] } | null>;
   permissions: Record<string, string>;
   jobs: Record<
     string,
@@ -51,6 +51,13 @@ describe("the workflow files", () => {
     expect(Object.keys(wf.on).sort()).toEqual(["merge_group", "pull_request", "push"]);
     expect(wf.on.push).toEqual({ branches: ["main"] });
     expect(JSON.stringify(wf.on)).not.toMatch(/paths/);
+  });
+
+  it("runs the check again when a pull request is retargeted (edited), besides GitHub's default types", () => {
+    const wf = parse(".github/workflows/serving-specs.yml");
+    expect(wf.on.pull_request).toEqual({ types: ["opened", "synchronize", "reopened", "edited"] });
+    // No job-level `if:`: a skipped job reports a passing required check.
+    expect(Object.values(wf.jobs).map((j) => (j as { if?: unknown }).if)).toEqual([undefined]);
   });
 
   it("has one job with a fixed name, least privilege and the action from this repository", () => {

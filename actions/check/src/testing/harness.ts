@@ -157,6 +157,7 @@ interface WebhookExamples {
 
 interface RepositoryPayload {
   full_name: string;
+  default_branch: string;
   name: string;
   owner: { login: string };
 }
@@ -165,11 +166,11 @@ interface RepositoryPayload {
 interface PullRequestPayload {
   number: number;
   repository: RepositoryPayload;
-  sender: { login: string };
+  sender: { login: string; type: string };
   pull_request: {
     number: number;
     user: { login: string };
-    base: { sha: string; ref: string; repo: { full_name: string } };
+    base: { sha: string; ref: string; repo: { full_name: string; default_branch: string } };
     head: { sha: string; ref: string; repo: { full_name: string; fork: boolean } };
   };
 }
@@ -190,10 +191,13 @@ function recorded<T>(event: string, action?: string): T & Record<string, unknown
   return structuredClone(example) as T & Record<string, unknown>;
 }
 
-/** GitHub's `synchronize` payload with this fixture's SHAs and the given author (and fork). */
+/**
+ * GitHub's `synchronize` payload with this fixture's SHAs and the given author (and fork); the sender (who
+ * pushed) is the author unless given.
+ */
 export function pullRequestPayload(
   fx: Fixture,
-  options: { number?: number; author: string; fork?: boolean },
+  options: { number?: number; author: string; fork?: boolean; sender?: string },
 ): Record<string, unknown> {
   const payload = recorded<PullRequestPayload>("pull_request", "synchronize");
   const [owner = "", name = ""] = REPOSITORY.split("/");
@@ -202,7 +206,9 @@ export function pullRequestPayload(
   payload.repository.full_name = REPOSITORY;
   payload.repository.name = name;
   payload.repository.owner.login = owner;
+  payload.repository.default_branch = pr.base.repo.default_branch = "main";
   pr.user.login = payload.sender.login = options.author;
+  if (options.sender !== undefined) payload.sender.login = options.sender;
   pr.base.sha = fx.baseSha;
   pr.base.ref = "main";
   pr.base.repo.full_name = REPOSITORY;
@@ -249,6 +255,12 @@ export interface RunOptions {
   readonly inputs?: Readonly<Record<string, string>>;
   /** The checked-out commit (GITHUB_SHA); the merge commit by default. */
   readonly sha?: string;
+  /**
+   * Make the API server's GET /pulls/{n} answer with the payload's pull request (its current head), as
+   * GitHub would for the event being delivered. False: leave the server's record as it is (a re-run of an
+   * older workflow run, whose payload is not the PR's current state).
+   */
+  readonly registerPull?: boolean;
 }
 
 let runs = 0;
@@ -261,6 +273,15 @@ export async function runAction(fx: Fixture, options: RunOptions): Promise<Actio
   const outputPath = join(fx.dir, `output-${n}.txt`);
   const summaryPath = join(fx.dir, `summary-${n}.md`);
   writeFileSync(eventPath, JSON.stringify(options.payload));
+  const pull = (options.payload as Partial<PullRequestPayload>).pull_request;
+  if (options.server && pull && options.registerPull !== false) {
+    options.server.setPull({
+      number: pull.number,
+      head: { sha: pull.head.sha, ref: pull.head.ref, repo: pull.head.repo },
+      base: { sha: pull.base.sha, ref: pull.base.ref, repo: { full_name: pull.base.repo.full_name } },
+      user: { login: pull.user.login },
+    });
+  }
   writeFileSync(outputPath, "");
   writeFileSync(summaryPath, "");
   const inputs: Record<string, string> = {

@@ -1,0 +1,179 @@
+import { describe, expect, it } from "vitest";
+import { codeownersOf } from "../../../generator/src";
+import { readWorkingTree } from "../../../generator/src/io/working-tree";
+import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
+import {
+  git,
+  makeFixture,
+  pullRequestPayload,
+  read,
+  removeFixture,
+  renderInto,
+  runAction,
+  TOKENS,
+  write,
+  useGitHubServer,
+  type ActionRun,
+  type Fixture,
+} from "./testing/harness";
+
+let server: GitHubApiServer;
+let fx: Fixture | undefined;
+
+useGitHubServer(
+  { [TOKENS.workflow]: { login: "github-actions[bot]" } },
+  (started) => (server = started),
+  () => {
+    removeFixture(fx);
+    fx = undefined;
+  },
+);
+
+const errors = (run: ActionRun) =>
+  run.annotations.filter((a) => a.level === "error" && a.properties.file !== undefined);
+
+const editBob = (dir: string) => {
+  write(
+    dir,
+    "models/bob/qwen-7b.yaml",
+    read(dir, "models/bob/qwen-7b.yaml").replace("max_num_seqs: 128", "max_num_seqs: 1"),
+  );
+  renderInto(dir);
+};
+
+/**
+ * alice (write access: she pushes her own branches) pushes `playground` off main, where users.yaml makes
+ * her an admin, and opens her PR against it. The runner's checkout is GitHub's merge into playground.
+ */
+function prIntoPlayground(f: Fixture): Record<string, unknown> {
+  git(f, f.seed, ["checkout", "-q", "-b", "playground", f.baseSha]);
+  write(
+    f.seed,
+    "models/users.yaml",
+    read(f.seed, "models/users.yaml").replace("  - platform-admin", "  - platform-admin\n  - alice"),
+  );
+  write(f.seed, ".github/CODEOWNERS", codeownersOf(readWorkingTree(f.seed)).text!);
+  git(f, f.seed, ["add", "-A"]);
+  git(f, f.seed, ["commit", "-q", "-m", "playground"]);
+  const playground = git(f, f.seed, ["rev-parse", "HEAD"]);
+  git(f, f.seed, ["push", "-q", "origin", "playground", "feature"]);
+  git(f, f.workspace, ["fetch", "-q", "origin"]);
+  git(f, f.workspace, ["checkout", "-q", "--detach", playground]);
+  git(f, f.workspace, ["merge", "-q", "--no-ff", "--no-edit", f.headSha]);
+  f.mergeSha = git(f, f.workspace, ["rev-parse", "HEAD"]);
+  const payload = pullRequestPayload(f, { author: "alice", number: 31 }) as {
+    pull_request: { base: { sha: string; ref: string } };
+  };
+  payload.pull_request.base.sha = playground;
+  payload.pull_request.base.ref = "playground";
+  return payload;
+}
+
+describe("rights", () => {
+  it("come from the default branch's users.yaml, not from a base branch the author controls", async () => {
+    fx = makeFixture({ head: editBob });
+    const run = await runAction(fx, { event: "pull_request", payload: prIntoPlayground(fx), server });
+    expect(run.code).toBe(1);
+    expect(errors(run).map((a) => `${a.properties.title} ${a.properties.file}`)).toEqual([
+      "E403 ownership clusters/h1/rendered/bob/qwen-7b.yaml",
+      "E403 ownership clusters/lab/rendered/bob/qwen-7b.yaml",
+      "E403 ownership models/bob/qwen-7b.yaml",
+    ]);
+    expect(errors(run)[2]!.message).toContain(
+      "user bob's folder; @alice may change only models/alice/ and clusters/*/rendered/alice/",
+    );
+  });
+
+  it("fetch the default branch when the checkout lacks it", async () => {
+    fx = makeFixture({ head: editBob });
+    const payload = prIntoPlayground(fx);
+    git(fx, fx.workspace, ["update-ref", "-d", "refs/remotes/origin/main"]);
+    const run = await runAction(fx, { event: "pull_request", payload, server });
+    expect(run.code).toBe(1);
+    expect(errors(run).map((a) => a.properties.title)).toEqual(Array(3).fill("E403 ownership"));
+    expect(git(fx, fx.workspace, ["rev-parse", "refs/remotes/origin/main"])).toBe(fx.baseSha);
+  });
+
+  it("refuse to judge when the default branch cannot be read", async () => {
+    fx = makeFixture({ head: editBob });
+    const payload = prIntoPlayground(fx);
+    git(fx, fx.workspace, ["update-ref", "-d", "refs/remotes/origin/main"]);
+    git(fx, fx.workspace, ["remote", "set-url", "origin", `${fx.dir}/no-such-remote.git`]);
+    const run = await runAction(fx, { event: "pull_request", payload, server });
+    expect(run.code).toBe(1);
+    expect(run.outputs.ok).toBeUndefined();
+    expect(run.annotations.map((a) => a.message)).toEqual([
+      "the check failed to run: the default branch main is not in the checkout and could not be fetched: rights are read from its models/users.yaml. Check out with actions/checkout and fetch-depth: 0",
+    ]);
+  });
+
+  it("must cover whoever pushed, not only the PR's author", async () => {
+    fx = makeFixture({ head: editBob });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "platform-admin", sender: "alice", number: 32 }),
+      server,
+    });
+    expect(run.code).toBe(1);
+    const denied = errors(run);
+    expect(denied.map((a) => a.properties.file)).toEqual([
+      "clusters/h1/rendered/bob/qwen-7b.yaml",
+      "clusters/lab/rendered/bob/qwen-7b.yaml",
+      "models/bob/qwen-7b.yaml",
+    ]);
+    expect(denied[2]!.message).toContain("@alice (who triggered this check) may change only models/alice/");
+  });
+
+  it("of an admin who pushes to a user's PR are enough for the pusher's part", async () => {
+    fx = makeFixture({ head: editBob });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "bob", sender: "platform-admin", number: 33 }),
+      server,
+    });
+    expect(errors(run)).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+});
+
+describe("the base of a pull request", () => {
+  it("is the merge commit's first parent when main moved on after the payload's base.sha", async () => {
+    fx = makeFixture({
+      head: (dir) => {
+        write(
+          dir,
+          "models/alice/qwen-0.5b.yaml",
+          read(dir, "models/alice/qwen-0.5b.yaml").replace(/num_replicas: \d+/, "num_replicas: 2"),
+        );
+        renderInto(dir);
+      },
+    });
+    // Meanwhile bob's new model is merged into main, and GitHub's merge commit is made against it.
+    git(fx, fx.seed, ["checkout", "-q", "main"]);
+    write(
+      fx.seed,
+      "models/bob/new-one.yaml",
+      "model_id: new-one\nmodel_source: $HOME/common/hf/x\nnum_replicas: 1\ngpus_per_replica: 1\nclusters: [lab]\n",
+    );
+    renderInto(fx.seed, "2026-02-01T00:00:00Z");
+    git(fx, fx.seed, ["add", "-A"]);
+    git(fx, fx.seed, ["commit", "-q", "-m", "bob's model"]);
+    git(fx, fx.seed, ["push", "-q", "origin", "main"]);
+    const main = git(fx, fx.seed, ["rev-parse", "HEAD"]);
+    git(fx, fx.workspace, ["fetch", "-q", "origin"]);
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", main]);
+    git(fx, fx.workspace, ["merge", "-q", "--no-ff", "--no-edit", fx.headSha]);
+    fx.mergeSha = git(fx, fx.workspace, ["rev-parse", "HEAD"]);
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 34 }), // base.sha: the old main
+      server,
+      inputs: { comment: "false" },
+    });
+    expect(errors(run)).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs["changed-models"]!)).toEqual(["alice/qwen-0.5b"]);
+    expect(run.summary).toContain(`base \`${main.slice(0, 7)}\``);
+    expect(run.summary).not.toContain("new-one");
+  });
+});
