@@ -20370,7 +20370,7 @@ var require_handlebars_runtime = __commonJS({
     var runtime2 = _interopRequireWildcard(_handlebarsRuntime);
     var _handlebarsNoConflict = require_no_conflict();
     var _handlebarsNoConflict2 = _interopRequireDefault(_handlebarsNoConflict);
-    function create() {
+    function create2() {
       var hb = new base.HandlebarsEnvironment();
       Utils.extend(hb, base);
       hb.SafeString = _handlebarsSafeString2["default"];
@@ -20383,8 +20383,8 @@ var require_handlebars_runtime = __commonJS({
       };
       return hb;
     }
-    var inst = create();
-    inst.create = create;
+    var inst = create2();
+    inst.create = create2;
     _handlebarsNoConflict2["default"](inst);
     inst["default"] = inst;
     exports["default"] = inst;
@@ -24989,7 +24989,7 @@ var require_handlebars = __commonJS({
     var _handlebarsNoConflict = require_no_conflict();
     var _handlebarsNoConflict2 = _interopRequireDefault(_handlebarsNoConflict);
     var _create = _handlebarsRuntime2["default"].create;
-    function create() {
+    function create2() {
       var hb = _create();
       hb.compile = function(input, options) {
         return _handlebarsCompilerCompiler.compile(input, options, hb);
@@ -25005,8 +25005,8 @@ var require_handlebars = __commonJS({
       hb.parseWithoutProcessing = _handlebarsCompilerBase.parseWithoutProcessing;
       return hb;
     }
-    var inst = create();
-    inst.create = create;
+    var inst = create2();
+    inst.create = create2;
     _handlebarsNoConflict2["default"](inst);
     inst.Visitor = _handlebarsCompilerVisitor2["default"];
     inst["default"] = inst;
@@ -27884,6 +27884,8 @@ var RULES = {
   "name-mismatch": "E400",
   "engine-kwarg-unknown": "E400",
   "engine-kwarg-type": "E400",
+  // A warning: a cluster's deny list names no known engine argument.
+  "engine-kwarg-deny-unknown": "E400",
   "unknown-cluster": "E400",
   "no-default-cluster": "E400",
   "accelerator-unknown": "E400",
@@ -27956,7 +27958,7 @@ function ruleForSchemaError(keyword, instancePath) {
   if (NUMERIC_KEYWORDS.has(keyword) && RESOURCE_FIELDS[field]) return RESOURCE_FIELDS[field];
   return KEYWORD_RULES[keyword] ?? "invalid-value";
 }
-function diagnostic(rule, file, at2, message, severity = rule === "packing" ? "warning" : "error") {
+function diagnostic(rule, file, at2, message, severity = rule === "packing" || rule === "engine-kwarg-deny-unknown" ? "warning" : "error") {
   return { file, line: at2.line, column: at2.column, severity, code: RULES[rule], rule, message };
 }
 function sortDiagnostics(list) {
@@ -31872,6 +31874,8 @@ var vllm_engine_args_default = {
 // generator/src/engine-kwargs.ts
 var ARGS = vllm_engine_args_default.args;
 var VLLM_VERSION = vllm_engine_args_default.vllm_version;
+var isEngineArg = (name) => Object.hasOwn(ARGS, name);
+var engineArgNames = () => Object.keys(ARGS);
 var PLATFORM_KWARGS = {
   model: "set model_source instead",
   tokenizer: "the tokenizer is loaded from model_source",
@@ -32108,8 +32112,8 @@ var cluster_schema_default = {
       additionalProperties: false,
       required: ["server_url", "base_url"],
       properties: {
-        server_url: { description: "Scheme and host the gateway is reached at, e.g. https://dstack.company.com.", type: "string", pattern: "^https?://[^\\s]+$" },
-        base_url: { description: "Absolute URL, or a path joined to server_url keeping its trailing slash.", type: "string", minLength: 1 }
+        server_url: { description: "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", type: "string", pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" },
+        base_url: { description: "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", type: "string", minLength: 1, pattern: "^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$" }
       }
     },
     serve: {
@@ -34560,14 +34564,15 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate21.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var cluster = validate22;
-var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com.", "type": "string", "pattern": "^https?://[^\\s]+$" }, "base_url": { "description": "Absolute URL, or a path joined to server_url keeping its trailing slash.", "type": "string", "minLength": 1 } } }, "serve": { "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default), per-user or single.", "enum": ["per-model", "per-user", "single"] }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean" }, "roots": { "type": "object", "additionalProperties": false, "properties": { "shared": { "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } } } } }, "engine_kwargs": { "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster.", "type": "array", "uniqueItems": true, "items": { "type": "string" } } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean" }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean" }, "deploy_timeout_s": { "type": "integer", "minimum": 10, "maximum": 86400 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift).", "type": "boolean" }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean" } } } } };
+var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", "type": "string", "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" }, "base_url": { "description": "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", "type": "string", "minLength": 1, "pattern": "^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$" } } }, "serve": { "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default), per-user or single.", "enum": ["per-model", "per-user", "single"] }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean" }, "roots": { "type": "object", "additionalProperties": false, "properties": { "shared": { "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } } } } }, "engine_kwargs": { "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster.", "type": "array", "uniqueItems": true, "items": { "type": "string" } } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean" }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean" }, "deploy_timeout_s": { "type": "integer", "minimum": 10, "maximum": 86400 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift).", "type": "boolean" }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean" } } } } };
 var pattern10 = new RegExp("^https?://[^\\s/]+(/.*)?$", "u");
-var pattern11 = new RegExp("^https?://[^\\s]+$", "u");
-var pattern12 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", "u");
-var pattern13 = new RegExp("^/([^{}/]+(/[^{}/]+)*)?$", "u");
-var pattern14 = new RegExp("^[A-Za-z0-9_.-]+\\.hbs$", "u");
-var pattern15 = new RegExp("^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
-var pattern16 = new RegExp("^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
+var pattern11 = new RegExp("^https?://[^\\s/?#]+(/[^\\s?#]*)?$", "u");
+var pattern12 = new RegExp("^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$", "u");
+var pattern13 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", "u");
+var pattern14 = new RegExp("^/([^{}/]+(/[^{}/]+)*)?$", "u");
+var pattern15 = new RegExp("^[A-Za-z0-9_.-]+\\.hbs$", "u");
+var pattern16 = new RegExp("^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
+var pattern17 = new RegExp("^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
 function validate22(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -34822,7 +34827,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
           let data7 = data6.server_url;
           if (typeof data7 === "string") {
             if (!pattern11.test(data7)) {
-              const err23 = { instancePath: instancePath + "/openai/server_url", schemaPath: "#/properties/openai/properties/server_url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s]+$" }, message: 'must match pattern "^https?://[^\\s]+$"' };
+              const err23 = { instancePath: instancePath + "/openai/server_url", schemaPath: "#/properties/openai/properties/server_url/pattern", keyword: "pattern", params: { pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" }, message: 'must match pattern "^https?://[^\\s/?#]+(/[^\\s?#]*)?$"' };
               if (vErrors === null) {
                 vErrors = [err23];
               } else {
@@ -34852,22 +34857,31 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+            if (!pattern12.test(data8)) {
+              const err26 = { instancePath: instancePath + "/openai/base_url", schemaPath: "#/properties/openai/properties/base_url/pattern", keyword: "pattern", params: { pattern: "^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$" }, message: 'must match pattern "^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$"' };
+              if (vErrors === null) {
+                vErrors = [err26];
+              } else {
+                vErrors.push(err26);
+              }
+              errors++;
+            }
           } else {
-            const err26 = { instancePath: instancePath + "/openai/base_url", schemaPath: "#/properties/openai/properties/base_url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            const err27 = { instancePath: instancePath + "/openai/base_url", schemaPath: "#/properties/openai/properties/base_url/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
-              vErrors = [err26];
+              vErrors = [err27];
             } else {
-              vErrors.push(err26);
+              vErrors.push(err27);
             }
             errors++;
           }
         }
       } else {
-        const err27 = { instancePath: instancePath + "/openai", schemaPath: "#/properties/openai/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err28 = { instancePath: instancePath + "/openai", schemaPath: "#/properties/openai/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err27];
+          vErrors = [err28];
         } else {
-          vErrors.push(err27);
+          vErrors.push(err28);
         }
         errors++;
       }
@@ -34877,19 +34891,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
       if (data9 && typeof data9 == "object" && !Array.isArray(data9)) {
         for (const key3 in data9) {
           if (!(key3 === "layout" || key3 === "application_name" || key3 === "route_prefix" || key3 === "template")) {
-            const err28 = { instancePath: instancePath + "/serve", schemaPath: "#/properties/serve/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
-            if (vErrors === null) {
-              vErrors = [err28];
-            } else {
-              vErrors.push(err28);
-            }
-            errors++;
-          }
-        }
-        if (data9.layout !== void 0) {
-          let data10 = data9.layout;
-          if (!(data10 === "per-model" || data10 === "per-user" || data10 === "single")) {
-            const err29 = { instancePath: instancePath + "/serve/layout", schemaPath: "#/properties/serve/properties/layout/enum", keyword: "enum", params: { allowedValues: schema35.properties.serve.properties.layout.enum }, message: "must be equal to one of the allowed values" };
+            const err29 = { instancePath: instancePath + "/serve", schemaPath: "#/properties/serve/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key3 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
               vErrors = [err29];
             } else {
@@ -34898,24 +34900,36 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data9.layout !== void 0) {
+          let data10 = data9.layout;
+          if (!(data10 === "per-model" || data10 === "per-user" || data10 === "single")) {
+            const err30 = { instancePath: instancePath + "/serve/layout", schemaPath: "#/properties/serve/properties/layout/enum", keyword: "enum", params: { allowedValues: schema35.properties.serve.properties.layout.enum }, message: "must be equal to one of the allowed values" };
+            if (vErrors === null) {
+              vErrors = [err30];
+            } else {
+              vErrors.push(err30);
+            }
+            errors++;
+          }
+        }
         if (data9.application_name !== void 0) {
           let data11 = data9.application_name;
           if (typeof data11 === "string") {
-            if (!pattern12.test(data11)) {
-              const err30 = { instancePath: instancePath + "/serve/application_name", schemaPath: "#/properties/serve/properties/application_name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"' };
+            if (!pattern13.test(data11)) {
+              const err31 = { instancePath: instancePath + "/serve/application_name", schemaPath: "#/properties/serve/properties/application_name/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, message: 'must match pattern "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$"' };
               if (vErrors === null) {
-                vErrors = [err30];
+                vErrors = [err31];
               } else {
-                vErrors.push(err30);
+                vErrors.push(err31);
               }
               errors++;
             }
           } else {
-            const err31 = { instancePath: instancePath + "/serve/application_name", schemaPath: "#/properties/serve/properties/application_name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            const err32 = { instancePath: instancePath + "/serve/application_name", schemaPath: "#/properties/serve/properties/application_name/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
-              vErrors = [err31];
+              vErrors = [err32];
             } else {
-              vErrors.push(err31);
+              vErrors.push(err32);
             }
             errors++;
           }
@@ -34923,21 +34937,21 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
         if (data9.route_prefix !== void 0) {
           let data12 = data9.route_prefix;
           if (typeof data12 === "string") {
-            if (!pattern13.test(data12)) {
-              const err32 = { instancePath: instancePath + "/serve/route_prefix", schemaPath: "#/properties/serve/properties/route_prefix/pattern", keyword: "pattern", params: { pattern: "^/([^{}/]+(/[^{}/]+)*)?$" }, message: 'must match pattern "^/([^{}/]+(/[^{}/]+)*)?$"' };
+            if (!pattern14.test(data12)) {
+              const err33 = { instancePath: instancePath + "/serve/route_prefix", schemaPath: "#/properties/serve/properties/route_prefix/pattern", keyword: "pattern", params: { pattern: "^/([^{}/]+(/[^{}/]+)*)?$" }, message: 'must match pattern "^/([^{}/]+(/[^{}/]+)*)?$"' };
               if (vErrors === null) {
-                vErrors = [err32];
+                vErrors = [err33];
               } else {
-                vErrors.push(err32);
+                vErrors.push(err33);
               }
               errors++;
             }
           } else {
-            const err33 = { instancePath: instancePath + "/serve/route_prefix", schemaPath: "#/properties/serve/properties/route_prefix/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            const err34 = { instancePath: instancePath + "/serve/route_prefix", schemaPath: "#/properties/serve/properties/route_prefix/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
-              vErrors = [err33];
+              vErrors = [err34];
             } else {
-              vErrors.push(err33);
+              vErrors.push(err34);
             }
             errors++;
           }
@@ -34945,31 +34959,31 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
         if (data9.template !== void 0) {
           let data13 = data9.template;
           if (typeof data13 === "string") {
-            if (!pattern14.test(data13)) {
-              const err34 = { instancePath: instancePath + "/serve/template", schemaPath: "#/properties/serve/properties/template/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+\\.hbs$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+\\.hbs$"' };
+            if (!pattern15.test(data13)) {
+              const err35 = { instancePath: instancePath + "/serve/template", schemaPath: "#/properties/serve/properties/template/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z0-9_.-]+\\.hbs$" }, message: 'must match pattern "^[A-Za-z0-9_.-]+\\.hbs$"' };
               if (vErrors === null) {
-                vErrors = [err34];
+                vErrors = [err35];
               } else {
-                vErrors.push(err34);
+                vErrors.push(err35);
               }
               errors++;
             }
           } else {
-            const err35 = { instancePath: instancePath + "/serve/template", schemaPath: "#/properties/serve/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+            const err36 = { instancePath: instancePath + "/serve/template", schemaPath: "#/properties/serve/properties/template/type", keyword: "type", params: { type: "string" }, message: "must be string" };
             if (vErrors === null) {
-              vErrors = [err35];
+              vErrors = [err36];
             } else {
-              vErrors.push(err35);
+              vErrors.push(err36);
             }
             errors++;
           }
         }
       } else {
-        const err36 = { instancePath: instancePath + "/serve", schemaPath: "#/properties/serve/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err37 = { instancePath: instancePath + "/serve", schemaPath: "#/properties/serve/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err36];
+          vErrors = [err37];
         } else {
-          vErrors.push(err36);
+          vErrors.push(err37);
         }
         errors++;
       }
@@ -34979,22 +34993,22 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
       if (data14 && typeof data14 == "object" && !Array.isArray(data14)) {
         for (const key4 in data14) {
           if (!(key4 === "allow_hub" || key4 === "roots")) {
-            const err37 = { instancePath: instancePath + "/sources", schemaPath: "#/properties/sources/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
+            const err38 = { instancePath: instancePath + "/sources", schemaPath: "#/properties/sources/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key4 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
-              vErrors = [err37];
+              vErrors = [err38];
             } else {
-              vErrors.push(err37);
+              vErrors.push(err38);
             }
             errors++;
           }
         }
         if (data14.allow_hub !== void 0) {
           if (typeof data14.allow_hub !== "boolean") {
-            const err38 = { instancePath: instancePath + "/sources/allow_hub", schemaPath: "#/properties/sources/properties/allow_hub/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            const err39 = { instancePath: instancePath + "/sources/allow_hub", schemaPath: "#/properties/sources/properties/allow_hub/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
             if (vErrors === null) {
-              vErrors = [err38];
+              vErrors = [err39];
             } else {
-              vErrors.push(err38);
+              vErrors.push(err39);
             }
             errors++;
           }
@@ -35004,11 +35018,11 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
           if (data16 && typeof data16 == "object" && !Array.isArray(data16)) {
             for (const key5 in data16) {
               if (!(key5 === "shared" || key5 === "user")) {
-                const err39 = { instancePath: instancePath + "/sources/roots", schemaPath: "#/properties/sources/properties/roots/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
+                const err40 = { instancePath: instancePath + "/sources/roots", schemaPath: "#/properties/sources/properties/roots/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key5 }, message: "must NOT have additional properties" };
                 if (vErrors === null) {
-                  vErrors = [err39];
+                  vErrors = [err40];
                 } else {
-                  vErrors.push(err39);
+                  vErrors.push(err40);
                 }
                 errors++;
               }
@@ -35020,31 +35034,31 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
                 for (let i0 = 0; i0 < len0; i0++) {
                   let data18 = data17[i0];
                   if (typeof data18 === "string") {
-                    if (!pattern15.test(data18)) {
-                      const err40 = { instancePath: instancePath + "/sources/roots/shared/" + i0, schemaPath: "#/properties/sources/properties/roots/properties/shared/items/pattern", keyword: "pattern", params: { pattern: "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, message: 'must match pattern "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$"' };
+                    if (!pattern16.test(data18)) {
+                      const err41 = { instancePath: instancePath + "/sources/roots/shared/" + i0, schemaPath: "#/properties/sources/properties/roots/properties/shared/items/pattern", keyword: "pattern", params: { pattern: "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, message: 'must match pattern "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$"' };
                       if (vErrors === null) {
-                        vErrors = [err40];
+                        vErrors = [err41];
                       } else {
-                        vErrors.push(err40);
+                        vErrors.push(err41);
                       }
                       errors++;
                     }
                   } else {
-                    const err41 = { instancePath: instancePath + "/sources/roots/shared/" + i0, schemaPath: "#/properties/sources/properties/roots/properties/shared/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                    const err42 = { instancePath: instancePath + "/sources/roots/shared/" + i0, schemaPath: "#/properties/sources/properties/roots/properties/shared/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                     if (vErrors === null) {
-                      vErrors = [err41];
+                      vErrors = [err42];
                     } else {
-                      vErrors.push(err41);
+                      vErrors.push(err42);
                     }
                     errors++;
                   }
                 }
               } else {
-                const err42 = { instancePath: instancePath + "/sources/roots/shared", schemaPath: "#/properties/sources/properties/roots/properties/shared/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+                const err43 = { instancePath: instancePath + "/sources/roots/shared", schemaPath: "#/properties/sources/properties/roots/properties/shared/type", keyword: "type", params: { type: "array" }, message: "must be array" };
                 if (vErrors === null) {
-                  vErrors = [err42];
+                  vErrors = [err43];
                 } else {
-                  vErrors.push(err42);
+                  vErrors.push(err43);
                 }
                 errors++;
               }
@@ -35052,41 +35066,41 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             if (data16.user !== void 0) {
               let data19 = data16.user;
               if (typeof data19 === "string") {
-                if (!pattern16.test(data19)) {
-                  const err43 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/pattern", keyword: "pattern", params: { pattern: "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, message: 'must match pattern "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$"' };
+                if (!pattern17.test(data19)) {
+                  const err44 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/pattern", keyword: "pattern", params: { pattern: "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, message: 'must match pattern "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$"' };
                   if (vErrors === null) {
-                    vErrors = [err43];
+                    vErrors = [err44];
                   } else {
-                    vErrors.push(err43);
+                    vErrors.push(err44);
                   }
                   errors++;
                 }
               } else {
-                const err44 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                const err45 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
-                  vErrors = [err44];
+                  vErrors = [err45];
                 } else {
-                  vErrors.push(err44);
+                  vErrors.push(err45);
                 }
                 errors++;
               }
             }
           } else {
-            const err45 = { instancePath: instancePath + "/sources/roots", schemaPath: "#/properties/sources/properties/roots/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+            const err46 = { instancePath: instancePath + "/sources/roots", schemaPath: "#/properties/sources/properties/roots/type", keyword: "type", params: { type: "object" }, message: "must be object" };
             if (vErrors === null) {
-              vErrors = [err45];
+              vErrors = [err46];
             } else {
-              vErrors.push(err45);
+              vErrors.push(err46);
             }
             errors++;
           }
         }
       } else {
-        const err46 = { instancePath: instancePath + "/sources", schemaPath: "#/properties/sources/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err47 = { instancePath: instancePath + "/sources", schemaPath: "#/properties/sources/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err46];
+          vErrors = [err47];
         } else {
-          vErrors.push(err46);
+          vErrors.push(err47);
         }
         errors++;
       }
@@ -35096,11 +35110,11 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
       if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
         for (const key6 in data20) {
           if (!(key6 === "deny")) {
-            const err47 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
+            const err48 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
-              vErrors = [err47];
+              vErrors = [err48];
             } else {
-              vErrors.push(err47);
+              vErrors.push(err48);
             }
             errors++;
           }
@@ -35111,11 +35125,11 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             const len1 = data21.length;
             for (let i1 = 0; i1 < len1; i1++) {
               if (typeof data21[i1] !== "string") {
-                const err48 = { instancePath: instancePath + "/engine_kwargs/deny/" + i1, schemaPath: "#/properties/engine_kwargs/properties/deny/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                const err49 = { instancePath: instancePath + "/engine_kwargs/deny/" + i1, schemaPath: "#/properties/engine_kwargs/properties/deny/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
                 if (vErrors === null) {
-                  vErrors = [err48];
+                  vErrors = [err49];
                 } else {
-                  vErrors.push(err48);
+                  vErrors.push(err49);
                 }
                 errors++;
               }
@@ -35131,11 +35145,11 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
                 }
                 if (typeof indices0[item0] == "number") {
                   j0 = indices0[item0];
-                  const err49 = { instancePath: instancePath + "/engine_kwargs/deny", schemaPath: "#/properties/engine_kwargs/properties/deny/uniqueItems", keyword: "uniqueItems", params: { i: i2, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i2 + " are identical)" };
+                  const err50 = { instancePath: instancePath + "/engine_kwargs/deny", schemaPath: "#/properties/engine_kwargs/properties/deny/uniqueItems", keyword: "uniqueItems", params: { i: i2, j: j0 }, message: "must NOT have duplicate items (items ## " + j0 + " and " + i2 + " are identical)" };
                   if (vErrors === null) {
-                    vErrors = [err49];
+                    vErrors = [err50];
                   } else {
-                    vErrors.push(err49);
+                    vErrors.push(err50);
                   }
                   errors++;
                   break;
@@ -35144,21 +35158,21 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
               }
             }
           } else {
-            const err50 = { instancePath: instancePath + "/engine_kwargs/deny", schemaPath: "#/properties/engine_kwargs/properties/deny/type", keyword: "type", params: { type: "array" }, message: "must be array" };
+            const err51 = { instancePath: instancePath + "/engine_kwargs/deny", schemaPath: "#/properties/engine_kwargs/properties/deny/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
-              vErrors = [err50];
+              vErrors = [err51];
             } else {
-              vErrors.push(err50);
+              vErrors.push(err51);
             }
             errors++;
           }
         }
       } else {
-        const err51 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err52 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err51];
+          vErrors = [err52];
         } else {
-          vErrors.push(err51);
+          vErrors.push(err52);
         }
         errors++;
       }
@@ -35168,18 +35182,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
       if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
         for (const key7 in data23) {
           if (!(key7 === "allow_empty" || key7 === "prune_limit" || key7 === "adopt_unmanaged" || key7 === "deploy_timeout_s" || key7 === "max_model_statuses" || key7 === "self_heal" || key7 === "suspend")) {
-            const err52 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-            if (vErrors === null) {
-              vErrors = [err52];
-            } else {
-              vErrors.push(err52);
-            }
-            errors++;
-          }
-        }
-        if (data23.allow_empty !== void 0) {
-          if (typeof data23.allow_empty !== "boolean") {
-            const err53 = { instancePath: instancePath + "/sync/allow_empty", schemaPath: "#/properties/sync/properties/allow_empty/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            const err53 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
               vErrors = [err53];
             } else {
@@ -35188,10 +35191,9 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data23.prune_limit !== void 0) {
-          let data25 = data23.prune_limit;
-          if (!(typeof data25 == "number" && (!(data25 % 1) && !isNaN(data25)) && isFinite(data25))) {
-            const err54 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (data23.allow_empty !== void 0) {
+          if (typeof data23.allow_empty !== "boolean") {
+            const err54 = { instancePath: instancePath + "/sync/allow_empty", schemaPath: "#/properties/sync/properties/allow_empty/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
             if (vErrors === null) {
               vErrors = [err54];
             } else {
@@ -35199,13 +35201,25 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
+        }
+        if (data23.prune_limit !== void 0) {
+          let data25 = data23.prune_limit;
+          if (!(typeof data25 == "number" && (!(data25 % 1) && !isNaN(data25)) && isFinite(data25))) {
+            const err55 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err55];
+            } else {
+              vErrors.push(err55);
+            }
+            errors++;
+          }
           if (typeof data25 == "number" && isFinite(data25)) {
             if (data25 < 0 || isNaN(data25)) {
-              const err55 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
+              const err56 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
               if (vErrors === null) {
-                vErrors = [err55];
+                vErrors = [err56];
               } else {
-                vErrors.push(err55);
+                vErrors.push(err56);
               }
               errors++;
             }
@@ -35213,19 +35227,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
         }
         if (data23.adopt_unmanaged !== void 0) {
           if (typeof data23.adopt_unmanaged !== "boolean") {
-            const err56 = { instancePath: instancePath + "/sync/adopt_unmanaged", schemaPath: "#/properties/sync/properties/adopt_unmanaged/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-            if (vErrors === null) {
-              vErrors = [err56];
-            } else {
-              vErrors.push(err56);
-            }
-            errors++;
-          }
-        }
-        if (data23.deploy_timeout_s !== void 0) {
-          let data27 = data23.deploy_timeout_s;
-          if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
-            const err57 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            const err57 = { instancePath: instancePath + "/sync/adopt_unmanaged", schemaPath: "#/properties/sync/properties/adopt_unmanaged/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
             if (vErrors === null) {
               vErrors = [err57];
             } else {
@@ -35233,22 +35235,34 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
+        }
+        if (data23.deploy_timeout_s !== void 0) {
+          let data27 = data23.deploy_timeout_s;
+          if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
+            const err58 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            if (vErrors === null) {
+              vErrors = [err58];
+            } else {
+              vErrors.push(err58);
+            }
+            errors++;
+          }
           if (typeof data27 == "number" && isFinite(data27)) {
             if (data27 > 86400 || isNaN(data27)) {
-              const err58 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/maximum", keyword: "maximum", params: { comparison: "<=", limit: 86400 }, message: "must be <= 86400" };
-              if (vErrors === null) {
-                vErrors = [err58];
-              } else {
-                vErrors.push(err58);
-              }
-              errors++;
-            }
-            if (data27 < 10 || isNaN(data27)) {
-              const err59 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 10 }, message: "must be >= 10" };
+              const err59 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/maximum", keyword: "maximum", params: { comparison: "<=", limit: 86400 }, message: "must be <= 86400" };
               if (vErrors === null) {
                 vErrors = [err59];
               } else {
                 vErrors.push(err59);
+              }
+              errors++;
+            }
+            if (data27 < 10 || isNaN(data27)) {
+              const err60 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 10 }, message: "must be >= 10" };
+              if (vErrors === null) {
+                vErrors = [err60];
+              } else {
+                vErrors.push(err60);
               }
               errors++;
             }
@@ -35257,26 +35271,17 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
         if (data23.max_model_statuses !== void 0) {
           let data28 = data23.max_model_statuses;
           if (!(typeof data28 == "number" && (!(data28 % 1) && !isNaN(data28)) && isFinite(data28))) {
-            const err60 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            const err61 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
             if (vErrors === null) {
-              vErrors = [err60];
+              vErrors = [err61];
             } else {
-              vErrors.push(err60);
+              vErrors.push(err61);
             }
             errors++;
           }
           if (typeof data28 == "number" && isFinite(data28)) {
             if (data28 > 200 || isNaN(data28)) {
-              const err61 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/maximum", keyword: "maximum", params: { comparison: "<=", limit: 200 }, message: "must be <= 200" };
-              if (vErrors === null) {
-                vErrors = [err61];
-              } else {
-                vErrors.push(err61);
-              }
-              errors++;
-            }
-            if (data28 < 1 || isNaN(data28)) {
-              const err62 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              const err62 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/maximum", keyword: "maximum", params: { comparison: "<=", limit: 200 }, message: "must be <= 200" };
               if (vErrors === null) {
                 vErrors = [err62];
               } else {
@@ -35284,22 +35289,20 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
+            if (data28 < 1 || isNaN(data28)) {
+              const err63 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err63];
+              } else {
+                vErrors.push(err63);
+              }
+              errors++;
+            }
           }
         }
         if (data23.self_heal !== void 0) {
           if (typeof data23.self_heal !== "boolean") {
-            const err63 = { instancePath: instancePath + "/sync/self_heal", schemaPath: "#/properties/sync/properties/self_heal/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
-            if (vErrors === null) {
-              vErrors = [err63];
-            } else {
-              vErrors.push(err63);
-            }
-            errors++;
-          }
-        }
-        if (data23.suspend !== void 0) {
-          if (typeof data23.suspend !== "boolean") {
-            const err64 = { instancePath: instancePath + "/sync/suspend", schemaPath: "#/properties/sync/properties/suspend/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            const err64 = { instancePath: instancePath + "/sync/self_heal", schemaPath: "#/properties/sync/properties/self_heal/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
             if (vErrors === null) {
               vErrors = [err64];
             } else {
@@ -35308,22 +35311,33 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
+        if (data23.suspend !== void 0) {
+          if (typeof data23.suspend !== "boolean") {
+            const err65 = { instancePath: instancePath + "/sync/suspend", schemaPath: "#/properties/sync/properties/suspend/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err65];
+            } else {
+              vErrors.push(err65);
+            }
+            errors++;
+          }
+        }
       } else {
-        const err65 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err66 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err65];
+          vErrors = [err66];
         } else {
-          vErrors.push(err65);
+          vErrors.push(err66);
         }
         errors++;
       }
     }
   } else {
-    const err66 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err67 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err66];
+      vErrors = [err67];
     } else {
-      vErrors.push(err66);
+      vErrors.push(err67);
     }
     errors++;
   }
@@ -35336,7 +35350,7 @@ var schema36 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id
 var schema37 = { "$comment": "ray.serve.schema.HTTPOptionsSchema. Changes on a running Serve are ignored (logged), still 200. ssl_keyfile/ssl_certfile go together (Ray validate_ssl_config; checked in code).", "type": "object", "additionalProperties": false, "properties": { "host": { "type": ["string", "null"] }, "port": { "type": "integer", "minimum": 0, "maximum": 65535 }, "root_path": { "type": "string" }, "request_timeout_s": { "type": ["number", "null"] }, "keep_alive_timeout_s": { "type": "integer" }, "ssl_keyfile": { "type": ["string", "null"] }, "ssl_certfile": { "type": ["string", "null"] }, "ssl_keyfile_password": { "type": ["string", "null"] }, "ssl_ca_certs": { "type": ["string", "null"] } } };
 var schema40 = { "$comment": "ray.serve.schema.LoggingConfig (Ray itself forbids extra keys here: class Config: extra = Extra.forbid). log_level: a name from logging._nameToLevel or an int from logging._levelToName.", "type": "object", "additionalProperties": false, "properties": { "encoding": { "type": "string", "enum": ["TEXT", "JSON"] }, "log_level": { "anyOf": [{ "type": "string", "enum": ["CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"] }, { "type": "integer", "enum": [0, 10, 20, 30, 40, 50] }] }, "logs_dir": { "type": ["string", "null"] }, "enable_access_log": { "type": "boolean" }, "additional_log_standard_attrs": { "$comment": "each must be a Python LogRecord standard attribute (ray LOGRECORD_STANDARD_ATTRS); not enumerated here", "type": "array", "items": { "type": "string" } } } };
 var schema38 = { "$comment": "ray.serve.schema.gRPCOptionsSchema", "type": "object", "additionalProperties": false, "properties": { "port": { "type": "integer", "minimum": 0, "maximum": 65535 }, "grpc_servicer_functions": { "type": "array", "items": { "$ref": "#/$defs/importPath" } }, "request_timeout_s": { "type": ["number", "null"] } } };
-var pattern17 = new RegExp("^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$", "u");
+var pattern18 = new RegExp("^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$", "u");
 function validate24(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -35398,7 +35412,7 @@ function validate24(data, { instancePath = "", parentData, parentDataProperty, r
         for (let i0 = 0; i0 < len0; i0++) {
           let data2 = data1[i0];
           if (typeof data2 === "string") {
-            if (!pattern17.test(data2)) {
+            if (!pattern18.test(data2)) {
               const err4 = { instancePath: instancePath + "/grpc_servicer_functions/" + i0, schemaPath: "#/$defs/importPath/pattern", keyword: "pattern", params: { pattern: "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$" }, message: 'must match pattern "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$"' };
               if (vErrors === null) {
                 vErrors = [err4];
@@ -35453,8 +35467,8 @@ function validate24(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate24.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var schema41 = { "$comment": 'ray.serve.schema.ServeApplicationSchema. host/port are fields of the pydantic model but ServeDeploySchema.nested_host_and_port rejects them inside an application (set http_options instead). external_scaler_enabled=true forbids autoscaling (num_replicas "auto" or a non-null autoscaling_config) in every listed deployment (validate_external_scaler_and_autoscaling). Name/route uniqueness across applications is checked in code.', "type": "object", "additionalProperties": false, "required": ["import_path"], "properties": { "name": { "type": "string", "minLength": 1, "$comment": 'Ray default "default"; empty is rejected ("Application names must be nonempty.")' }, "route_prefix": { "$ref": "#/$defs/routePrefix" }, "import_path": { "$ref": "#/$defs/importPath" }, "runtime_env": { "$ref": "#/$defs/runtimeEnv" }, "args": { "type": "object", "$comment": "passed to the application builder (for ray.serve.llm:build_openai_app: LLMServingArgs, see ray-llm-config.schema.json#/$defs/llmServingArgs). Part of the app code version: any change restarts the app replicas." }, "deployments": { "type": "array", "items": { "$ref": "#/$defs/deployment" } }, "logging_config": { "anyOf": [{ "$ref": "#/$defs/loggingConfig" }, { "type": "null" }] }, "external_scaler_enabled": { "type": "boolean" }, "autoscaling_policy": { "type": ["object", "null"], "$comment": 'Ray: "under development and not yet supported"' }, "host": false, "port": false }, "if": { "required": ["external_scaler_enabled"], "properties": { "external_scaler_enabled": { "const": true } } }, "then": { "properties": { "deployments": { "type": "array", "items": { "type": "object", "properties": { "num_replicas": { "not": { "const": "auto" } }, "autoscaling_config": { "type": "null" } } } } } } };
-var pattern18 = new RegExp("^(?:/|/[^{}]*[^/{}])$", "u");
-var pattern20 = new RegExp("^[A-Za-z][A-Za-z0-9+.-]*://", "u");
+var pattern19 = new RegExp("^(?:/|/[^{}]*[^/{}])$", "u");
+var pattern21 = new RegExp("^[A-Za-z][A-Za-z0-9+.-]*://", "u");
 function validate27(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   let vErrors = null;
   let errors = 0;
@@ -35469,7 +35483,7 @@ function validate27(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.working_dir !== void 0) {
       let data0 = data.working_dir;
       if (typeof data0 === "string") {
-        if (!pattern20.test(data0)) {
+        if (!pattern21.test(data0)) {
           const err0 = { instancePath: instancePath + "/working_dir", schemaPath: "#/$defs/remoteUri/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9+.-]*://" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9+.-]*://"' };
           if (vErrors === null) {
             vErrors = [err0];
@@ -35495,7 +35509,7 @@ function validate27(data, { instancePath = "", parentData, parentDataProperty, r
         for (let i0 = 0; i0 < len0; i0++) {
           let data2 = data1[i0];
           if (typeof data2 === "string") {
-            if (!pattern20.test(data2)) {
+            if (!pattern21.test(data2)) {
               const err2 = { instancePath: instancePath + "/py_modules/" + i0, schemaPath: "#/$defs/remoteUri/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9+.-]*://" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9+.-]*://"' };
               if (vErrors === null) {
                 vErrors = [err2];
@@ -37363,7 +37377,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
       let valid9 = false;
       const _errs23 = errors;
       if (typeof data6 === "string") {
-        if (!pattern18.test(data6)) {
+        if (!pattern19.test(data6)) {
           const err12 = { instancePath: instancePath + "/route_prefix", schemaPath: "#/$defs/routePrefix/anyOf/0/pattern", keyword: "pattern", params: { pattern: "^(?:/|/[^{}]*[^/{}])$" }, message: 'must match pattern "^(?:/|/[^{}]*[^/{}])$"' };
           if (vErrors === null) {
             vErrors = [err12];
@@ -37417,7 +37431,7 @@ function validate26(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.import_path !== void 0) {
       let data7 = data.import_path;
       if (typeof data7 === "string") {
-        if (!pattern17.test(data7)) {
+        if (!pattern18.test(data7)) {
           const err16 = { instancePath: instancePath + "/import_path", schemaPath: "#/$defs/importPath/pattern", keyword: "pattern", params: { pattern: "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$" }, message: 'must match pattern "^(?:[^:]+:[^:]+|[^:.][^:]*\\.[^:]*[^:.])$"' };
           if (vErrors === null) {
             vErrors = [err16];
@@ -38194,7 +38208,7 @@ var schema55 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id
 var schema56 = { "$comment": "ModelLoadingConfig (llm_config.py). model_source: HF repo id, local path, or a CloudMirrorConfig object (s3/gs mirror); omitted -> model_id is used as the HF id.", "type": "object", "additionalProperties": false, "required": ["model_id"], "properties": { "model_id": { "type": "string", "minLength": 1, "$comment": 'the served model name clients use; also the default deployment name (after "/"->"--", "."->"_")' }, "model_source": { "anyOf": [{ "type": "string", "minLength": 1 }, { "type": "object", "$comment": "CloudMirrorConfig (not detailed here)" }, { "type": "null" }] }, "tokenizer_source": { "type": ["string", "null"] } } };
 var schema57 = { "type": "string", "enum": ["PACK", "SPREAD", "STRICT_PACK", "STRICT_SPREAD"] };
 var schema59 = { "$comment": "LoraConfig (llm_config.py)", "type": "object", "additionalProperties": false, "properties": { "dynamic_lora_loading_path": { "anyOf": [{ "type": "string", "pattern": "^(?:s3|gs|abfss|azure)://" }, { "type": "null" }] }, "max_num_adapters_per_replica": { "type": "integer", "minimum": 1 }, "download_timeout_s": { "type": ["number", "null"] }, "max_download_tries": { "type": "integer" } } };
-var pattern22 = new RegExp("^(?:s3|gs|abfss|azure)://", "u");
+var pattern23 = new RegExp("^(?:s3|gs|abfss|azure)://", "u");
 var schema60 = { "$comment": 'LLMConfig.deployment_config: the @serve.deployment options for the LLMServer deployment. Allowed keys per the field description in llm_config.py. Ray validates it with ray.serve._private.config.DeploymentConfig(**value), which ignores unknown keys (so a typo passes Ray) and whose num_replicas is Optional[NonNegativeInt]: "auto" is NOT accepted here (only in the Serve-config per-deployment override). placement_group_bundles/placement_group_strategy are rejected by LLMServer.get_deployment_options ("must not be specified in deployment_config"; use LLMConfig.placement_group_config). `name` IS honoured: server/builder.py build_llm_deployment uses deployment_options.get("name", _get_deployment_name(llm_config)) and prefixes it with "LLMServer:". Setting num_replicas drops Ray Serve LLM\'s default autoscaling_config (dict_utils.maybe_apply_llm_deployment_config_defaults).', "type": "object", "additionalProperties": false, "properties": { "name": { "type": "string", "minLength": 1 }, "num_replicas": { "type": "integer", "minimum": 1 }, "ray_actor_options": { "$ref": "#/$defs/rayActorOptions" }, "max_ongoing_requests": { "type": "integer", "minimum": 1 }, "autoscaling_config": { "$ref": "#/$defs/autoscalingConfig" }, "max_queued_requests": { "$ref": "#/$defs/maxQueuedRequests" }, "user_config": { "type": ["object", "null"] }, "health_check_period_s": { "type": "number", "exclusiveMinimum": 0 }, "health_check_timeout_s": { "type": "number", "exclusiveMinimum": 0 }, "graceful_shutdown_wait_loop_s": { "type": "number", "minimum": 0 }, "graceful_shutdown_timeout_s": { "type": "number", "minimum": 0 }, "logging_config": { "$ref": "#/$defs/loggingConfig" }, "request_router_config": { "$ref": "#/$defs/requestRouterConfig" }, "placement_group_bundles": false, "placement_group_strategy": false }, "if": { "required": ["num_replicas"], "properties": { "num_replicas": { "type": "integer" } } }, "then": { "$comment": "num_replicas and autoscaling_config are mutually exclusive", "properties": { "autoscaling_config": false } } };
 var schema65 = { "$comment": "ray.serve.config.AutoscalingConfig. Cross-field rules JSON Schema cannot state (checked in code): max_replicas >= min_replicas; min_replicas <= initial_replicas <= max_replicas. Ray ignores unknown keys; we reject them (typo guard). policy/aggregation_function exist only in newer Ray (seen in python/ray/serve/_private/config.py imports/to_proto).", "type": "object", "additionalProperties": false, "properties": { "min_replicas": { "type": "integer", "minimum": 0 }, "initial_replicas": { "type": ["integer", "null"], "minimum": 0 }, "max_replicas": { "type": "integer", "minimum": 1 }, "target_ongoing_requests": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "metrics_interval_s": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "look_back_period_s": { "type": "number", "exclusiveMinimum": 0 }, "smoothing_factor": { "type": "number", "exclusiveMinimum": 0, "deprecated": true }, "upscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "downscale_smoothing_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }], "deprecated": true }, "upscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscaling_factor": { "anyOf": [{ "type": "number", "exclusiveMinimum": 0 }, { "type": "null" }] }, "downscale_delay_s": { "type": "number", "minimum": 0 }, "upscale_delay_s": { "type": "number", "minimum": 0 }, "policy": { "$comment": "newer Ray: {name: import path, policy_kwargs: {...}}", "type": "object" }, "aggregation_function": { "$comment": "newer Ray only", "type": "string" } } };
 var schema67 = { "$comment": "ray.serve.schema.LoggingConfig (Ray itself forbids extra keys here: class Config: extra = Extra.forbid). log_level: a name from logging._nameToLevel or an int from logging._levelToName.", "type": "object", "additionalProperties": false, "properties": { "encoding": { "type": "string", "enum": ["TEXT", "JSON"] }, "log_level": { "anyOf": [{ "type": "string", "enum": ["CRITICAL", "FATAL", "ERROR", "WARN", "WARNING", "INFO", "DEBUG", "NOTSET"] }, { "type": "integer", "enum": [0, 10, 20, 30, 40, 50] }] }, "logs_dir": { "type": ["string", "null"] }, "enable_access_log": { "type": "boolean" }, "additional_log_standard_attrs": { "$comment": "each must be a Python LogRecord standard attribute (ray LOGRECORD_STANDARD_ATTRS); not enumerated here", "type": "array", "items": { "type": "string" } } } };
@@ -38213,7 +38227,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
     if (data.working_dir !== void 0) {
       let data0 = data.working_dir;
       if (typeof data0 === "string") {
-        if (!pattern20.test(data0)) {
+        if (!pattern21.test(data0)) {
           const err0 = { instancePath: instancePath + "/working_dir", schemaPath: "#/$defs/remoteUri/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9+.-]*://" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9+.-]*://"' };
           if (vErrors === null) {
             vErrors = [err0];
@@ -38239,7 +38253,7 @@ function validate38(data, { instancePath = "", parentData, parentDataProperty, r
         for (let i0 = 0; i0 < len0; i0++) {
           let data2 = data1[i0];
           if (typeof data2 === "string") {
-            if (!pattern20.test(data2)) {
+            if (!pattern21.test(data2)) {
               const err2 = { instancePath: instancePath + "/py_modules/" + i0, schemaPath: "#/$defs/remoteUri/pattern", keyword: "pattern", params: { pattern: "^[A-Za-z][A-Za-z0-9+.-]*://" }, message: 'must match pattern "^[A-Za-z][A-Za-z0-9+.-]*://"' };
               if (vErrors === null) {
                 vErrors = [err2];
@@ -40334,7 +40348,7 @@ function validate35(data, { instancePath = "", parentData, parentDataProperty, r
           let valid23 = false;
           const _errs91 = errors;
           if (typeof data26 === "string") {
-            if (!pattern22.test(data26)) {
+            if (!pattern23.test(data26)) {
               const err57 = { instancePath: instancePath + "/lora_config/dynamic_lora_loading_path", schemaPath: "#/$defs/loraConfig/properties/dynamic_lora_loading_path/anyOf/0/pattern", keyword: "pattern", params: { pattern: "^(?:s3|gs|abfss|azure)://" }, message: 'must match pattern "^(?:s3|gs|abfss|azure)://"' };
               if (vErrors === null) {
                 vErrors = [err57];
@@ -40708,6 +40722,7 @@ function parseCluster(name, file) {
     return { diagnostics: schemaDiagnostics(doc, errors, []), partial: partialCluster(doc.value) };
   const raw = doc.value;
   const diagnostics = [];
+  const warnings = [];
   if (!isKnownAccelerator(raw.accelerator_type)) {
     diagnostics.push(
       diagnostic(
@@ -40718,6 +40733,19 @@ function parseCluster(name, file) {
       )
     );
   }
+  (raw.engine_kwargs?.deny ?? []).forEach((name2, i) => {
+    if (isEngineArg(name2) || Object.hasOwn(PLATFORM_KWARGS, name2)) return;
+    const guess = suggest(name2, engineArgNames());
+    warnings.push(
+      diagnostic(
+        "engine-kwarg-deny-unknown",
+        file.path,
+        doc.valueAt(`/engine_kwargs/deny/${i}`),
+        `engine_kwargs.deny lists \`${name2}\`, which is not a vLLM ${VLLM_VERSION} engine argument${guess ? `: did you mean \`${guess}\`?` : ""} (a misspelt entry denies nothing)`,
+        "warning"
+      )
+    );
+  });
   if (raw.gpus_per_node > raw.gpus) {
     diagnostics.push(
       diagnostic(
@@ -40728,7 +40756,8 @@ function parseCluster(name, file) {
       )
     );
   }
-  if (diagnostics.length > 0) return { diagnostics, partial: partialCluster(doc.value) };
+  if (diagnostics.length > 0)
+    return { diagnostics: [...diagnostics, ...warnings], partial: partialCluster(doc.value) };
   const cluster2 = {
     name,
     file: file.path,
@@ -40767,7 +40796,7 @@ function parseCluster(name, file) {
     defaultAt: doc.keyAt("/default"),
     gpusAt: doc.valueAt("/gpus"),
     ...cluster2.serve.template ? { templateAt: doc.valueAt("/serve/template") } : {},
-    diagnostics: []
+    diagnostics: warnings
   };
 }
 var isStringList = (v2) => Array.isArray(v2) && v2.every((x3) => typeof x3 === "string");
@@ -41096,7 +41125,7 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
       user,
       suffix,
       file: file.path,
-      digest,
+      digest: lineEndingFree(file.bytes, digest),
       source: spec.model_source,
       resolvedSource,
       ...spec.autoscaling ? { autoscaling: spec.autoscaling } : { num_replicas: spec.num_replicas ?? 1 },
@@ -41140,6 +41169,10 @@ var FALLBACK_RULES = {
   allow_hub: true,
   deny: []
 };
+function lineEndingFree(bytes, digest) {
+  if (!bytes.includes(13)) return digest;
+  return sha256(Buffer.from(Buffer.from(bytes).toString("latin1").replace(/\r\n/g, "\n"), "latin1"));
+}
 var sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
 function modelGpus(spec) {
   return (spec.autoscaling ? spec.autoscaling.max_replicas : spec.num_replicas ?? 1) * spec.gpus_per_replica;
@@ -41362,7 +41395,18 @@ function emitYaml(value) {
 // generator/src/render.ts
 var GENERATOR_VERSION = `serve-gitops ${package_default.version}`;
 var fragmentPath = (cluster2, user, suffix) => `clusters/${cluster2}/rendered/${user}/${suffix}.yaml`;
-var SERVED_LINE = /^served_name: "?([^"\s]+)"?$/m;
+var SERVED_LINE = /^served_name: "?([^"\s]+)"?$/;
+var SERVED_KEY = Buffer.from("served_name: ");
+function servedLine(bytes) {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, 4096));
+  for (let at2 = head.indexOf(SERVED_KEY); at2 !== -1; at2 = head.indexOf(SERVED_KEY, at2 + 1)) {
+    if (at2 > 0 && head[at2 - 1] !== 10) continue;
+    const end = head.indexOf(10, at2);
+    const text2 = head.toString("utf8", at2, end === -1 ? head.length : end);
+    return { text: text2, line: () => head.toString("utf8", 0, at2).split("\n").length };
+  }
+  return void 0;
+}
 function isRealTimestamp(timestamp) {
   let real = realTimestamps.get(timestamp);
   if (real === void 0) {
@@ -41380,30 +41424,28 @@ function judgeTimestamp(timestamp) {
 }
 function fragmentTimestamps(snapshot) {
   const found = /* @__PURE__ */ new Map();
-  const lineOf = (head, index) => head.slice(0, index).split("\n").length;
   const diagnostics = [];
-  const decoder = new TextDecoder();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (where.role !== "rendered" || !where.user || !where.suffix || file.kind !== "file") continue;
-    const head = decoder.decode(file.bytes.subarray(0, 4096));
-    const match = SERVED_LINE.exec(head);
+    const served = servedLine(file.bytes);
+    const match = served ? SERVED_LINE.exec(served.text) : null;
     const parts = match ? SERVED_NAME.exec(match[1]) : null;
-    if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    if (!served || !match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
     const timestamp = parts[2];
     if (!isRealTimestamp(timestamp)) {
       diagnostics.push(
         diagnostic(
           "invalid-value",
           file.path,
-          { line: lineOf(head, match.index), column: 14 },
+          { line: served.line(), column: 14 },
           `served name ${match[1]} carries ${timestamp}, which is no real UTC minute (YYYYMMDDHHMM): the fragment was edited by hand. Restore it from git (\`git checkout HEAD -- ${file.path}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`
         )
       );
       continue;
     }
     const key = `${where.user}/${where.suffix}`;
-    const entry = { path: file.path, timestamp, head, index: match.index };
+    const entry = { file, timestamp };
     const list = found.get(key);
     if (list) list.push(entry);
     else found.set(key, [entry]);
@@ -41416,13 +41458,13 @@ function fragmentTimestamps(snapshot) {
     }
     const distinct = [...new Set(list.map((f3) => f3.timestamp))].sort();
     timestamps.set(key, distinct[0]);
-    const all = list.map((f3) => `${f3.path} has ${f3.timestamp}`).join(", ");
+    const all = list.map((f3) => `${f3.file.path} has ${f3.timestamp}`).join(", ");
     for (const f3 of list)
       diagnostics.push(
         diagnostic(
           "served-name-conflict",
-          f3.path,
-          { line: lineOf(f3.head, f3.index), column: 14 },
+          f3.file.path,
+          { line: servedLine(f3.file.bytes).line(), column: 14 },
           `the fragments of ${key} disagree on its served name (${all}); a model has one name on every cluster and it never changes, so a fragment was edited by hand. Restore them from git (\`git checkout HEAD -- clusters/*/rendered/${key}.yaml\`)`
         )
       );
@@ -42033,33 +42075,27 @@ function validateRepo(snapshot, options = {}) {
       diagnostics.push(diagnostic("unregistered-user", file.path, TOP, `folder models/${user}/ ${why}`));
       if (users2 || !USER_ID.test(user)) continue;
     }
+    const conflict = (rule, other, why) => {
+      for (const [at2, with_] of [
+        [file.path, other],
+        [other, file.path]
+      ])
+        diagnostics.push(diagnostic(rule, at2, TOP, `${at2} and ${with_} ${why}`));
+    };
     const identity = `${user}/${suffix.toLowerCase()}`;
     const first = seen.get(identity);
     if (first !== void 0) {
-      for (const [at2, other] of [
-        [file.path, first],
-        [first, file.path]
-      ])
-        diagnostics.push(
-          diagnostic("duplicate-model", at2, TOP, `${at2} and ${other} define the same model: keep one file`)
-        );
+      conflict("duplicate-model", first, "define the same model: keep one file");
       continue;
     }
     const deploymentKey = `${user}/${deploymentBaseName(suffix.toLowerCase())}`;
     const sameDeployment = deployments.get(deploymentKey);
     if (sameDeployment !== void 0) {
-      for (const [at2, other] of [
-        [file.path, sameDeployment],
-        [sameDeployment, file.path]
-      ])
-        diagnostics.push(
-          diagnostic(
-            "duplicate-deployment-name",
-            at2,
-            TOP,
-            `${at2} and ${other} would get the same Ray deployment name (Ray turns "." into "_"): rename one`
-          )
-        );
+      conflict(
+        "duplicate-deployment-name",
+        sameDeployment,
+        'would get the same Ray deployment name (Ray turns "." into "_"): rename one'
+      );
       continue;
     }
     deployments.set(deploymentKey, file.path);
@@ -42107,7 +42143,7 @@ function notRegular(file) {
     "special-file",
     file.path,
     TOP,
-    `${file.path} is not a regular file (a FIFO, socket or device): only regular files are allowed under ${top}/`
+    `${file.path} is not a regular file (${file.bytes.length > 0 ? Buffer.from(file.bytes).toString() : "a FIFO, socket or device"}): only regular files are allowed under ${top}/`
   );
 }
 function readProblem(file) {
@@ -42251,7 +42287,8 @@ function planChange(base, head, options) {
   const memo = createSpecMemo();
   const before = options.checks?.base ?? checkRepo(base, { now: options.now, memo });
   const after = options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [before.timestamps], memo });
-  const afterFragments = after.render?.fragments ?? provisionalFragments(head, before, after, options.now);
+  const beforeFragments = before.render?.fragments ?? renderFragments(before.validation.model, { now: options.now, timestamps: [before.timestamps] }).fragments;
+  const afterFragments = after.render?.fragments ?? provisionalFragments(head, beforeFragments, before, after, options.now);
   const clusterNames = /* @__PURE__ */ new Set([
     ...before.validation.model.clusters.keys(),
     ...after.validation.model.clusters.keys()
@@ -42261,7 +42298,7 @@ function planChange(base, head, options) {
   for (const name of [...clusterNames].sort()) {
     const cluster2 = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name);
     const oldCluster = before.validation.model.clusters.get(name);
-    const old = (before.render?.fragments ?? []).filter((f3) => f3.cluster === name);
+    const old = beforeFragments.filter((f3) => f3.cluster === name);
     const now = afterFragments.filter((f3) => f3.cluster === name);
     clusters.push(
       planCluster(
@@ -42280,17 +42317,18 @@ function planChange(base, head, options) {
     base: base.label,
     head: head.label,
     ok: after.ok,
+    baseErrors: before.diagnostics.filter((d2) => d2.severity === "error").length,
     changed,
     clusters,
     diagnostics: after.diagnostics
   };
 }
 var keyOf = (f3) => `${f3.user}/${f3.suffix}`;
-function provisionalFragments(head, before, after, now) {
+function provisionalFragments(head, base, before, after, now) {
   const { model } = after.validation;
   const rendered = renderFragments(model, { now, timestamps: [before.timestamps, after.timestamps] });
   const valid = new Set(model.models.map((m2) => m2.file));
-  const kept = (before.render?.fragments ?? []).filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
+  const kept = base.filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
   return [...rendered.fragments, ...kept];
 }
 function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named) {
@@ -42310,14 +42348,14 @@ function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named) {
       if (old.some((f3) => f3.served_name === served)) restarts.push(served);
     }
   }
-  const update = [];
+  const update2 = [];
   for (const f3 of now) {
     const previous = oldByKey.get(keyOf(f3));
     if (!previous) continue;
     const changes = diffFragment(previous, f3);
     if (changes.length === 0) continue;
     const rebuilt = JSON.stringify(previous.llm_config) !== JSON.stringify(f3.llm_config) || restarts.includes(f3.served_name);
-    update.push(describe(f3, changes, rebuilt, false));
+    update2.push(describe(f3, changes, rebuilt, false));
   }
   const sum = (list) => list.reduce((n, f3) => n + f3.gpus, 0);
   const userNames = new Set([...old, ...now].map((f3) => f3.user));
@@ -42331,7 +42369,7 @@ function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named) {
     cluster: cluster2.name,
     layout: cluster2.serve.layout,
     deploy,
-    update,
+    update: update2,
     undeploy,
     restarts: restarts.sort(),
     gpus: { before: sum(old), after, capacity: cluster2.gpus, over: after > cluster2.gpus },
@@ -42382,7 +42420,11 @@ function diffValue(path, a, b3, out) {
 // generator/src/plan-markdown.ts
 var import_handlebars = __toESM(require_lib(), 1);
 var PLAN_MARKER = "<!-- serve-gitops:plan -->";
-var TEMPLATE = `{{#if changed}}
+var TEMPLATE = `{{#if baseErrors}}
+\u26A0\uFE0F The base has {{baseErrors}} error(s), so it renders nothing: its models are shown as its valid specs would render them.
+
+{{/if}}
+{{#if changed}}
 {{#each clusters}}
 {{#if (hasChanges this)}}
 ### Cluster \`{{cluster}}\` ({{layout}} layout)
@@ -46002,8 +46044,8 @@ async function readCommitSnapshot(directory, ref, options = {}) {
   );
   const files = /* @__PURE__ */ new Map();
   for (const entry of entries) {
-    const bytes = contents.get(entry.object) ?? new Uint8Array();
     const kind = entry.mode === "120000" ? "symlink" : entry.type === "blob" ? "file" : "other";
+    const bytes = kind === "other" ? Buffer.from(`a git submodule at commit ${entry.object}`) : contents.get(entry.object) ?? new Uint8Array();
     files.set(entry.path, { path: entry.path, kind, bytes });
   }
   return { files, label: sha };
@@ -46098,9 +46140,29 @@ async function fileAt(git, rev, path) {
   if (!exists2) return void 0;
   return git.raw(["cat-file", "blob", spec]);
 }
+async function mergeBase(git, tree, head, payloadBase) {
+  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
+  if (parents.length === 2 && parents[1] === head) return parents[0];
+  return resolveCommit(git, payloadBase);
+}
+async function remoteBranchTip(git, branch) {
+  const valid = await git.raw(["check-ref-format", "--branch", branch]).then(() => true).catch(() => false);
+  if (!valid) throw new CheckoutError(`"${branch}" is not a valid branch name`);
+  const ref = `refs/remotes/origin/${branch}`;
+  const known = await resolveCommit(git, ref).catch(() => void 0);
+  if (known) return known;
+  await git.raw(["fetch", "--no-tags", "--quiet", "origin", `+refs/heads/${branch}:${ref}`]).catch(() => "");
+  return resolveCommit(git, ref).catch(() => {
+    throw new CheckoutError(
+      `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml. Check out with actions/checkout and fetch-depth: 0`
+    );
+  });
+}
 
 // actions/check/src/ownership.ts
-function checkOwnership(author, changed, users2) {
+function checkOwnership(author, changed, users2, options = {}) {
+  const source = options.source ?? "the base branch";
+  const who = `@${author}${options.role ? ` (${options.role})` : ""}`;
   const login = author.toLowerCase();
   if (users2?.admins.some((a) => a.toLowerCase() === login)) return [];
   const own = /* @__PURE__ */ new Set();
@@ -46115,11 +46177,11 @@ function checkOwnership(author, changed, users2) {
     if (folder !== void 0 && own.has(folder)) continue;
     let why;
     if (!users2)
-      why = `${USERS_FILE} on the base branch is missing or invalid, so no one's rights can be established`;
+      why = `${USERS_FILE} on ${source} is missing or invalid, so no one's rights can be established`;
     else if (folder !== void 0 && users2.users.has(folder)) why = `${path} is in user ${folder}'s folder`;
-    else if (folder !== void 0) why = `${folder} is not a user in the base branch's ${USERS_FILE}`;
+    else if (folder !== void 0) why = `${folder} is not a user in ${USERS_FILE} on ${source}`;
     else why = `${path} is an admin path`;
-    const may = yours ? `@${author} may change only ${yours}` : `@${author} is not listed in the base branch's ${USERS_FILE}`;
+    const may = yours ? `${who} may change only ${yours}` : `${who} is not listed in ${USERS_FILE} on ${source}`;
     out.push(
       diagnostic(
         "ownership",
@@ -46138,25 +46200,75 @@ function userFolderOf(path) {
   return void 0;
 }
 
+// actions/check/src/render-blame.ts
+var EMPTY = { stale: [], missing: [], extra: [] };
+function splitStaleness(head, base, toolChanged) {
+  if (toolChanged || !base.diff || !base.render) return { caused: head.diff, inherited: EMPTY };
+  const same = (a, b3) => a === void 0 ? b3 === void 0 : b3 !== void 0 && Buffer.compare(a, b3) === 0;
+  const unchanged = (path) => same(head.snapshot.files.get(path)?.bytes, base.snapshot.files.get(path)?.bytes) && head.render.files.get(path) === base.render.files.get(path);
+  const split = (kind) => {
+    const inBase = new Set(base.diff[kind]);
+    const caused = [];
+    const inherited = [];
+    for (const path of head.diff[kind]) (inBase.has(path) && unchanged(path) ? inherited : caused).push(path);
+    return { caused, inherited };
+  };
+  const stale = split("stale");
+  const missing = split("missing");
+  const extra = split("extra");
+  return {
+    caused: { stale: stale.caused, missing: missing.caused, extra: extra.caused },
+    inherited: { stale: stale.inherited, missing: missing.inherited, extra: extra.inherited }
+  };
+}
+function inheritedStaleWarnings(inherited, render, head, baseRef) {
+  const specOf = /* @__PURE__ */ new Map();
+  for (const f3 of render.fragments) specOf.set(fragmentPath(f3.cluster, f3.user, f3.suffix), f3.spec);
+  const bySpec = /* @__PURE__ */ new Map();
+  const note = (file, line) => bySpec.set(file, [...bySpec.get(file) ?? [], line]);
+  for (const path of inherited.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
+  for (const path of inherited.missing) note(specOf.get(path) ?? path, `${path} is missing`);
+  for (const path of inherited.extra) note(path, `${path} is left over`);
+  return [...bySpec].map(([file, lines]) => {
+    const paths = lines.map((l3) => l3.split(" ")[0]);
+    return diagnostic(
+      "render-stale",
+      head.files.has(file) ? file : paths[0],
+      { line: 1, column: 1 },
+      `the base branch's render is stale: ${lines.join("; ")} on ${baseRef} already, and this change leaves it as it is. Not this PR's to fix: an admin must re-render ${baseRef}. If you render for your own changes, keep these files as ${baseRef} has them (\`git checkout origin/${baseRef} -- ${paths.join(" ")}\`): they belong to someone else.`,
+      "warning"
+    );
+  });
+}
+
 // actions/check/src/render-check.ts
 var RENDER_COMMAND = "npx serve-gitops render && git add -A clusters && git commit -m 'Render serving specs' && git push";
 var RESTORE_FROM = "origin/HEAD";
 
 // actions/check/src/analyse.ts
-var isRelevant = (path) => path.startsWith("models/") || path.startsWith("clusters/") || path === CODEOWNERS_FILE;
+var isDocumentation = (path) => !path.startsWith("models/") && !path.startsWith("clusters/") && (path.startsWith("docs/") || /\.(md|markdown|txt|rst)$/i.test(path) || /(^|\/)LICENSE$/.test(path));
+var isToolPath = (path) => !path.startsWith("models/") && !path.startsWith("clusters/") && path !== CODEOWNERS_FILE && !isDocumentation(path);
+var isRelevant = (path) => !isDocumentation(path);
 async function analyse(ctx) {
   const git = createGit(ctx.workspace);
   const treeSha = await resolveCommit(git, "HEAD");
   const pull = ctx.pull;
-  const base = pull ? await resolveCommit(git, pull.baseSha) : ctx.before ? await resolveCommit(git, ctx.before).catch(() => void 0) : void 0;
   const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
+  const base = pull ? await mergeBase(git, treeSha, headSha, pull.baseSha) : ctx.before ? await resolveCommit(git, ctx.before).catch(() => void 0) : void 0;
   const changed = base ? await changedFiles(git, base, headSha) : [];
   const subject = pull ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.` : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed files)` : ""}.`;
   const ownership = [];
   if (pull && base) {
-    const text2 = await fileAt(git, base, USERS_FILE);
-    const users2 = text2 === void 0 ? void 0 : validateRepo(snapshotOf(USERS_FILE, text2, base)).model.users;
-    ownership.push(...checkOwnership(pull.author, changed, users2));
+    const onDefault = pull.baseRef === pull.defaultBranch;
+    const rights = onDefault ? base : await remoteBranchTip(git, pull.defaultBranch);
+    const text2 = await fileAt(git, rights, USERS_FILE);
+    const users2 = text2 === void 0 ? void 0 : validateRepo(snapshotOf(USERS_FILE, text2, rights)).model.users;
+    const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
+    ownership.push(...checkOwnership(pull.author, changed, users2, { source }));
+    if (pull.sender)
+      ownership.push(
+        ...checkOwnership(pull.sender, changed, users2, { source, role: "who triggered this check" })
+      );
   }
   const now = await commitTime(git, headSha);
   const relevant = base === void 0 || changed.some(isRelevant);
@@ -46194,18 +46306,24 @@ async function analyse(ctx) {
   const found = [...check2.diagnostics, ...ownership];
   let render;
   if (check2.render && check2.renderDiff) {
-    render = { diff: check2.renderDiff, fragments: check2.render.files.size };
+    const { caused, inherited } = pull ? splitStaleness(
+      { snapshot: head, render: check2.render, diff: check2.renderDiff },
+      { snapshot: baseSnapshot, render: baseCheck.render, diff: baseCheck.renderDiff },
+      changed.some(isToolPath)
+    ) : { caused: check2.renderDiff, inherited: { stale: [], missing: [], extra: [] } };
+    render = { diff: caused, inherited, fragments: check2.render.files.size };
     found.push(
       ...renderStaleDiagnostics({
         head,
         render: check2.render,
-        diff: check2.renderDiff,
+        diff: caused,
         baseTimestamps,
         headTimestamps: check2.timestamps,
         command: RENDER_COMMAND,
-        restoreFrom: RESTORE_FROM
+        restoreFrom: pull ? `origin/${pull.baseRef}` : RESTORE_FROM
       })
     );
+    if (pull) found.push(...inheritedStaleWarnings(inherited, check2.render, head, pull.baseRef));
   }
   found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
   return {
@@ -46227,30 +46345,49 @@ async function headRenderChanges(ctx, analysis) {
   const changes = /* @__PURE__ */ new Map();
   if (!check2.render || !check2.renderDiff) return changes;
   const diff = check2.renderDiff;
-  for (const path of [...diff.stale, ...diff.missing]) changes.set(path, check2.render.files.get(path));
-  for (const path of diff.extra) changes.set(path, null);
+  const { stale, missing, extra } = analysis.render?.inherited ?? { stale: [], missing: [], extra: [] };
+  const inherited = /* @__PURE__ */ new Set([...stale, ...missing, ...extra]);
+  for (const path of [...diff.stale, ...diff.missing])
+    if (!inherited.has(path)) changes.set(path, check2.render.files.get(path));
+  for (const path of diff.extra) if (!inherited.has(path)) changes.set(path, null);
   return changes;
 }
 function snapshotOf(path, text2, label) {
   return { files: /* @__PURE__ */ new Map([[path, { path, kind: "file", bytes: Buffer.from(text2) }]]), label };
 }
 
+// generator/src/cli/output.ts
+var UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+var printable = (text2) => text2.replace(UNPRINTABLE, (c3) => `\\u${c3.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
 // actions/check/src/annotations.ts
 var ANNOTATIONS_PER_SEVERITY = 10;
-function planAnnotations(diagnostics, touched) {
+function planAnnotations(diagnostics, touched, budget = {
+  error: ANNOTATIONS_PER_SEVERITY,
+  warning: ANNOTATIONS_PER_SEVERITY
+}) {
   const rank = (d2) => touched.has(d2.file) ? 0 : 1;
   const ordered = [...diagnostics].sort((a, b3) => rank(a) - rank(b3));
   const annotate2 = [];
   const rest = [];
   const shown = { error: 0, warning: 0 };
   for (const d2 of ordered) {
-    if (shown[d2.severity] < ANNOTATIONS_PER_SEVERITY) {
+    if (shown[d2.severity] < budget[d2.severity]) {
       shown[d2.severity]++;
       annotate2.push(d2);
     } else rest.push(d2);
   }
   return { annotate: annotate2, rest };
 }
+
+// actions/check/src/markdown.ts
+function codeSpan2(text2) {
+  const flat = printable(text2);
+  const fence = "`".repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((m2) => m2[0].length)) + 1);
+  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+var cellCodeSpan = (text2) => codeSpan2(text2).replace(/\|/g, "\\|");
 
 // actions/check/src/comment-body.ts
 var COMMENT_LIMIT = 65536;
@@ -46267,7 +46404,7 @@ function commentBody(input, limit = COMMENT_LIMIT) {
   ];
   if (errors.length > 0) {
     for (const d2 of errors.slice(0, COMMENT_ERRORS))
-      lines.push(`- \`${d2.file}:${d2.line}\` ${d2.code} ${d2.rule}: ${inline2(d2.message)}`);
+      lines.push(`- ${codeSpan2(`${d2.file}:${d2.line}`)} ${d2.code} ${d2.rule}: ${inline2(d2.message)}`);
     if (errors.length > COMMENT_ERRORS)
       lines.push(`- \u2026 and ${errors.length - COMMENT_ERRORS} more in the ${summary3}`);
     lines.push("");
@@ -46290,7 +46427,7 @@ function cut(text2, limit, notice2) {
   const newline = text2.lastIndexOf("\n", end);
   if (newline > 0) end = newline;
   let head = text2.slice(0, end);
-  const open2 = (head.match(/<details>/g) ?? []).length - (head.match(/<\/details>/g) ?? []).length;
+  const open2 = (head.match(/^<details>/gm) ?? []).length - (head.match(/^<\/details>$/gm) ?? []).length;
   head += closing.repeat(Math.min(Math.max(open2, 0), 8));
   return head + notice2;
 }
@@ -46302,6 +46439,7 @@ import { dirname, join } from "node:path";
 function pushRefusal(ctx) {
   if (!ctx.pull) return "commit-rendered works on pull requests only";
   if (ctx.pull.fork) return "the pull request comes from a fork, which the check cannot push to";
+  if (ctx.token === "") return "github-token is empty";
   if (ctx.workflowToken === void 0) {
     return "cannot tell whether github-token is the workflow's own token (the workflow-token input is empty)";
   }
@@ -46387,7 +46525,6 @@ function parseContext(env, payloadText) {
   const [owner = "", repo = ""] = (env.GITHUB_REPOSITORY ?? "").split("/");
   if (!owner || !repo) problems.push("GITHUB_REPOSITORY must be owner/name");
   const token = (env[inputVariable("github-token")] ?? "").trim();
-  if (!token) problems.push("input github-token is empty: pass ${{ github.token }} or a GitHub App token");
   const workspace = env.GITHUB_WORKSPACE || ".";
   const modeInput = (env[inputVariable("mode")] ?? "").trim();
   if (modeInput !== "" && modeInput !== "pull_request" && modeInput !== "push") {
@@ -46404,15 +46541,20 @@ function parseContext(env, payloadText) {
     const baseSha = text(base?.sha);
     const headSha = text(head?.sha);
     const headRef = text(head?.ref);
-    if (!pr2 || typeof number !== "number" || !author || !baseSha || !headSha || !headRef || !SHA.test(baseSha) || !SHA.test(headSha)) {
+    const baseRef = text(base?.ref);
+    const defaultBranch = text(record(payload.repository)?.default_branch) ?? text(record(base?.repo)?.default_branch);
+    const senderRecord = record(payload.sender);
+    const senderLogin = text(senderRecord?.login);
+    if (!pr2 || typeof number !== "number" || !author || !baseSha || !headSha || !headRef || !baseRef || !defaultBranch || !SHA.test(baseSha) || !SHA.test(headSha)) {
       problems.push(
-        `mode pull_request needs a pull_request event payload with number, user, base.sha, head.sha and head.ref (event: ${eventName || "none"})`
+        `mode pull_request needs a pull_request event payload with number, user, base.sha, base.ref, head.sha, head.ref and repository.default_branch (event: ${eventName || "none"})`
       );
     } else {
       const baseRepo = text(record(base?.repo)?.full_name) ?? `${owner}/${repo}`;
       const headRepo = text(record(head?.repo)?.full_name);
       const fork = headRepo === void 0 || headRepo.toLowerCase() !== baseRepo.toLowerCase();
-      pull = { number, author, baseSha, headSha, headRef, fork };
+      const sender = senderLogin && senderLogin.toLowerCase() !== author.toLowerCase() && senderRecord?.type !== "Bot" ? senderLogin : void 0;
+      pull = { number, author, sender, baseSha, headSha, baseRef, defaultBranch, headRef, fork };
     }
   }
   const queue = record(payload.merge_group);
@@ -46424,6 +46566,11 @@ function parseContext(env, payloadText) {
   const runUrl = runId ? `${serverUrl}/${owner}/${repo}/actions/runs/${runId}${attempt && attempt !== "1" ? `/attempts/${attempt}` : ""}` : void 0;
   const comment2 = booleanInput(env, "comment", true, problems);
   const commitRendered = booleanInput(env, "commit-rendered", false, problems);
+  const needsToken = mode === "pull_request" && pull?.fork === false && (comment2 || commitRendered);
+  if (!token && needsToken)
+    problems.push(
+      `input github-token is empty: pass \${{ github.token }} or a GitHub App token${commitRendered ? " (commit-rendered pushes with it)" : " (the plan comment needs it; comment: false does without)"}`
+    );
   if (problems.length > 0) return { problems };
   return {
     context: {
@@ -53870,38 +54017,63 @@ function describeError(error2) {
 }
 
 // actions/check/src/sticky-comment.ts
-async function upsertStickyComment(octokit, target) {
-  const { owner, repo, issue: issue2 } = target;
+var isPlanComment = (c3) => c3.user?.type === "Bot" && (c3.body ?? "").startsWith(PLAN_MARKER);
+async function findPlanComment(octokit, target) {
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {
-    owner,
-    repo,
-    issue_number: issue2,
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: target.issue,
     per_page: 100
   });
-  const existing = comments.find((c3) => c3.body?.includes(PLAN_MARKER));
-  if (existing) {
-    if (existing.body === target.body)
-      return { action: "unchanged", id: existing.id, url: existing.html_url };
-    const { data: data2 } = await octokit.rest.issues.updateComment({
-      owner,
-      repo,
-      comment_id: existing.id,
-      body: target.body
-    });
-    return { action: "updated", id: data2.id, url: data2.html_url };
+  return comments.find(isPlanComment);
+}
+async function upsertStickyComment(octokit, target) {
+  const { owner, repo, issue: issue2 } = target;
+  const existing = await findPlanComment(octokit, target);
+  if (existing?.body === target.body) return { action: "unchanged", id: existing.id, url: existing.html_url };
+  if (!existing && !target.create) return { action: "skipped" };
+  const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: issue2 });
+  if (pull.head.sha !== target.headSha) return { action: "superseded", head: pull.head.sha };
+  if (existing) return update(octokit, target, existing.id);
+  try {
+    return await create(octokit, target);
+  } catch (failure) {
+    if (!isServerError(failure)) throw failure;
+    const created = await findPlanComment(octokit, target);
+    if (created?.body === target.body) return { action: "created", id: created.id, url: created.html_url };
+    if (created) return update(octokit, target, created.id);
+    return create(octokit, target);
   }
-  if (!target.create) return { action: "skipped" };
-  const { data } = await octokit.rest.issues.createComment({
+}
+async function update(octokit, target, id) {
+  const { owner, repo } = target;
+  const { data } = await octokit.rest.issues.updateComment({
     owner,
     repo,
-    issue_number: issue2,
+    comment_id: id,
     body: target.body
+  });
+  return { action: "updated", id: data.id, url: data.html_url };
+}
+async function create(octokit, target) {
+  const { data } = await octokit.rest.issues.createComment({
+    owner: target.owner,
+    repo: target.repo,
+    issue_number: target.issue,
+    body: target.body,
+    // plugin-retry would repeat a POST that failed with a 5xx, which GitHub may have carried out already.
+    request: { retries: 0 }
   });
   return { action: "created", id: data.id, url: data.html_url };
 }
+var isServerError = (failure) => {
+  const status = failure.status;
+  return typeof status === "number" && status >= 500;
+};
 
 // actions/check/src/summary.ts
 var SUMMARY_LIMIT = 1e6;
+var inheritedCount = (diff) => diff ? diff.stale.length + diff.missing.length + diff.extra.length : 0;
 var cell2 = (text2) => text2.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 function summaryMarkdown(input) {
   const errors = input.diagnostics.filter((d2) => d2.severity === "error").length;
@@ -53916,7 +54088,7 @@ function summaryMarkdown(input) {
     lines.push("| file | line | code | rule | message |", "|---|---|---|---|---|");
     for (const d2 of input.diagnostics) {
       lines.push(
-        `| \`${cell2(d2.file)}\` | ${d2.line}:${d2.column} | ${d2.severity === "warning" ? "warning " : ""}${d2.code} | ${d2.rule} | ${cell2(d2.message)} |`
+        `| ${cellCodeSpan(d2.file)} | ${d2.line}:${d2.column} | ${d2.severity === "warning" ? "warning " : ""}${d2.code} | ${d2.rule} | ${cell2(d2.message)} |`
       );
     }
     lines.push("");
@@ -53930,7 +54102,10 @@ function summaryMarkdown(input) {
         `The render was out of date and has been pushed to the branch as ${input.render.pushed}; the check runs again on it.`
       );
     else if (stale.length + missing.length + extra.length === 0)
-      lines.push("", `The committed render is current: ${input.render.fragments} fragments.`);
+      lines.push(
+        "",
+        inheritedCount(input.render.inherited) === 0 ? `The committed render is current: ${input.render.fragments} fragments.` : "Nothing this change renders is stale."
+      );
     else {
       lines.push(
         "",
@@ -53941,9 +54116,20 @@ function summaryMarkdown(input) {
         "```",
         ""
       );
-      for (const p2 of stale) lines.push(`- stale: \`${p2}\``);
-      for (const p2 of missing) lines.push(`- missing: \`${p2}\``);
-      for (const p2 of extra) lines.push(`- extra: \`${p2}\``);
+      for (const p2 of stale) lines.push(`- stale: ${codeSpan2(p2)}`);
+      for (const p2 of missing) lines.push(`- missing: ${codeSpan2(p2)}`);
+      for (const p2 of extra) lines.push(`- extra: ${codeSpan2(p2)}`);
+    }
+    const inherited = input.render.inherited;
+    if (inherited && inheritedCount(inherited) > 0) {
+      lines.push(
+        "",
+        "The base branch's own render is stale where this change does not touch it. That is not this change's to fix (re-rendering would change other people's fragments): an admin must re-render the base branch.",
+        ""
+      );
+      for (const p2 of inherited.stale) lines.push(`- stale on the base: ${codeSpan2(p2)}`);
+      for (const p2 of inherited.missing) lines.push(`- missing on the base: ${codeSpan2(p2)}`);
+      for (const p2 of inherited.extra) lines.push(`- extra on the base: ${codeSpan2(p2)}`);
     }
     lines.push("");
   }
@@ -53981,12 +54167,17 @@ async function check(ctx, redact, hasSummary) {
   let diagnostics = analysis.diagnostics;
   const notes = [];
   let pushed;
-  const stale = diagnostics.filter((d2) => d2.rule === "render-stale");
+  let warned = 0;
+  const warn = (message) => {
+    warned++;
+    warning(message);
+  };
+  const stale = diagnostics.filter((d2) => d2.rule === "render-stale" && d2.severity === "error");
   if (ctx.commitRendered && stale.length > 0) {
     const refusal = pushRefusal(ctx);
     if (refusal) {
       notes.push(`commit-rendered: not pushing the render: ${refusal}.`);
-      warning(redact(`commit-rendered: not pushing the render: ${refusal}`));
+      warn(redact(`commit-rendered: not pushing the render: ${refusal}`));
     } else if (diagnostics.some((d2) => d2.severity === "error" && d2.rule !== "render-stale")) {
       notes.push("commit-rendered: not pushing the render while the change has other errors.");
     } else {
@@ -54006,25 +54197,32 @@ async function check(ctx, redact, hasSummary) {
           serverUrl: ctx.serverUrl,
           mask: setSecret
         });
-        diagnostics = diagnostics.filter((d2) => d2.rule !== "render-stale");
+        diagnostics = diagnostics.filter((d2) => !stale.includes(d2));
         notice(
           `commit-rendered: pushed the render to ${ctx.pull.headRef} as ${pushed}; the check runs again on it`
         );
       } catch (failure) {
         const why = redact(describeError(failure));
         notes.push(`commit-rendered: the push failed: ${why}`);
-        warning(`commit-rendered: the push failed: ${why}`);
+        warn(`commit-rendered: the push failed: ${why}`);
       }
     }
   }
   const ok = !diagnostics.some((d2) => d2.severity === "error");
-  annotate(diagnostics, new Set(analysis.changed), redact);
   const plan = analysis.plan;
   const planText = planMarkdown(plan);
-  if (ctx.pull && ctx.comment) {
-    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText }, redact);
+  if (ctx.pull && ctx.comment && ctx.token === "") {
+    const why = "github-token is empty (a fork's pull request gets no secrets), so no plan comment is posted";
+    info(`${why}; the plan is in the job summary`);
+    notes.push(`${why}.`);
+  } else if (ctx.pull && ctx.comment) {
+    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText }, redact, warn);
     if (outcome) notes.push(outcome);
   }
+  annotate(diagnostics, new Set(analysis.changed), redact, {
+    error: ANNOTATIONS_PER_SEVERITY - (ok ? 0 : 1),
+    warning: Math.max(0, ANNOTATIONS_PER_SEVERITY - warned)
+  });
   if (hasSummary) {
     await summary.addRaw(
       redact(
@@ -54049,8 +54247,8 @@ async function check(ctx, redact, hasSummary) {
     );
   else setFailed(`${errors} error${errors === 1 ? "" : "s"}: see the annotations and the job summary`);
 }
-function annotate(diagnostics, touched, redact) {
-  const { annotate: shown, rest } = planAnnotations(diagnostics, touched);
+function annotate(diagnostics, touched, redact, budget) {
+  const { annotate: shown, rest } = planAnnotations(diagnostics, touched, budget);
   for (const d2 of shown) {
     const properties = {
       title: `${d2.code} ${d2.rule}`,
@@ -54067,13 +54265,13 @@ function annotate(diagnostics, touched, redact) {
     for (const d2 of rest)
       info(
         redact(
-          `${d2.file}:${d2.line}:${d2.column}  ${d2.severity === "warning" ? "warning " : ""}${d2.code} ${d2.rule}  ${d2.message}`
+          `${printable(d2.file)}:${d2.line}:${d2.column}  ${d2.severity === "warning" ? "warning " : ""}${d2.code} ${d2.rule}  ${printable(d2.message)}`
         )
       );
   }
 }
-async function comment(ctx, analysis, result, redact) {
-  const log = { debug: (m2) => debug(redact(m2)), warning: (m2) => warning(redact(m2)) };
+async function comment(ctx, analysis, result, redact, warn) {
+  const log = { debug: (m2) => debug(redact(m2)), warning: (m2) => warn(redact(m2)) };
   const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
   const body = redact(
     commentBody({
@@ -54091,18 +54289,37 @@ async function comment(ctx, analysis, result, redact) {
       issue: ctx.pull.number,
       body,
       // A PR that changes no model gets no new comment; an earlier plan comment is still corrected.
-      create: analysis.plan.changed || !result.ok
+      create: analysis.plan.changed || !result.ok,
+      headSha: analysis.headSha
     });
+    if (outcome.action === "superseded") {
+      const why = `the pull request's head is now ${outcome.head.slice(0, 7)}, not ${analysis.headSha.slice(0, 7)}: the plan comment is left to the run for the newer head`;
+      info(why);
+      return `${why}.`;
+    }
     info(
       outcome.action === "skipped" ? "no plan comment: the pull request changes no model" : `plan comment ${outcome.action}: ${outcome.url}`
     );
     return void 0;
   } catch (failure) {
-    const status = failure.status;
-    const why = status === 403 ? "the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission)" : describeError(failure);
-    warning(redact(`could not post the plan comment: ${why}; the plan is in the job summary`));
+    const why = commentFailure(failure);
+    warn(redact(`could not post the plan comment: ${why}; the plan is in the job summary`));
     return redact(`The plan comment could not be posted: ${why}.`);
   }
+}
+function commentFailure(failure) {
+  const { status, response } = failure;
+  const headers = response?.headers ?? {};
+  if ((status === 403 || status === 429) && String(headers["x-ratelimit-remaining"]) === "0") {
+    const reset = Number(headers["x-ratelimit-reset"]);
+    const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1e3).toISOString()}` : "";
+    return `the token's GitHub API rate limit is used up${when} (HTTP ${status})`;
+  }
+  if (status === 429 || status === 403 && /secondary rate limit/i.test(describeError(failure)))
+    return `GitHub's secondary rate limit (HTTP ${status}): too many requests at once`;
+  if (status === 403)
+    return "the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission)";
+  return describeError(failure);
 }
 function changedModels(plan) {
   const keys = /* @__PURE__ */ new Set();
