@@ -42535,7 +42535,7 @@ function renderCodeowners(users2) {
     "",
     "# User folders have NO code owner on purpose: GitHub never counts an author's own approval, so owning your",
     "# own folder would deadlock every self-service pull request. The serving-specs check's ownership rule",
-    "# (judged from the base branch's users.yaml) decides who may change them instead.",
+    "# (judged from the default branch's users.yaml) decides who may change them instead.",
     ...ids.flatMap((id) => [`/models/${id}/`, `/clusters/*/rendered/${id}/`])
   ];
   return `${lines.join("\n")}
