@@ -119,6 +119,35 @@ describe("Ray faults", () => {
     expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
   });
 
+  it("a GET answering 200 with something that is not ServeInstanceDetails is a fault, not an empty Ray: the prune guard holds", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 4; i++) files[`models/alice/m${i}.yaml`] = specYaml(`m${i}`);
+    h = await createHarness({ files, cluster: { sync: { prune_limit: 1 } } });
+    h.repo.ship("initial");
+    let garbage = false;
+    const proxy = await garbageProxy(h.ray.url, () => garbage);
+    cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
+    const agent = await h.start({ rayAddress: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    await h.settle(agent);
+    const puts = h.ray.acceptedPutCount();
+    garbage = true;
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const next = h.repo.ship("add y");
+    const report = await agent.agent.cycle();
+    expect(report.faults[0]).toMatchObject({ name: "RayError", kind: "transient" });
+    expect(h.ray.acceptedPutCount()).toBe(puts);
+    garbage = false;
+    await h.settle(agent);
+    expect(h.latest(next).get("serve/h1")?.state).toBe("success");
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual([
+      "alice/m0 RUNNING",
+      "alice/m1 RUNNING",
+      "alice/m2 RUNNING",
+      "alice/m3 RUNNING",
+      "bob/y RUNNING",
+    ]);
+  });
+
   it("405 from something adding browser headers: terminal, reported on the commit, not retried", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");
@@ -261,6 +290,25 @@ async function browserProxy(target: string): Promise<Server> {
         up.pipe(res);
       },
     );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return server;
+}
+
+/** A proxy that answers GET /api/serve/applications/ with `{}` while `garbage()` says so, as a broken proxy might. */
+async function garbageProxy(target: string, garbage: () => boolean): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url?.startsWith("/api/serve/applications") && garbage()) {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+      return;
+    }
+    const upstream = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
     req.pipe(upstream);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
