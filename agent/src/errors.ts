@@ -78,6 +78,14 @@ export class LockError extends AgentError {
 export const isTransient = (error: unknown): boolean =>
   error instanceof AgentError && error.kind === "transient";
 
+/**
+ * GitHub refused the agent's token: 401, or a 403 that is not a rate limit (a revoked, read-only or
+ * under-scoped token). Terminal — retrying the same write will not help until an operator fixes the token —
+ * but the write is the commit's, not GitHub's to refuse: it is kept for when the token works.
+ */
+export const isGitHubAuthFailure = (error: unknown): boolean =>
+  error instanceof GitHubError && error.kind === "terminal" && (error.status === 401 || error.status === 403);
+
 export interface SafeError {
   readonly name: string;
   readonly message: string;

@@ -1,7 +1,7 @@
 // Faults of the outside world, each with its expected outcome.
 import { renameSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeFilePort } from "../src/adapters/fs-port";
 import { RayServeTarget } from "../src/adapters/ray-target";
@@ -24,6 +24,14 @@ const PENDING_THEN_SUCCESS = [
   "serve/h1/alice/x success RUNNING alice-202601061235-x",
   "serve/h1 success 1 running, 0 deploying, 0 failed",
 ];
+
+const until = async (check: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
 
 async function deadPort(): Promise<string> {
   const server = createServer();
@@ -208,6 +216,72 @@ describe("GitHub faults", () => {
     await h.settle(agent);
     expect(limits).toEqual(["secondary 2"]);
     expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("a revoked token keeps every write in the outbox, makes /readyz say why, and they are posted once it works", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    let offset = 0;
+    const agent = await h.start(
+      { githubToken: "ghp_revoked", intervalMs: 100, watchIntervalMs: 20 },
+      { now: () => Date.now() + offset },
+    );
+    const run = agent.loop.run();
+    await until(() => /\(401\).*check the agent's GitHub token/.test(agent.health().reasons.join("\n")));
+    expect(agent.health().ready).toBe(false);
+    expect(agent.loop.lastCycle?.report.faults[0]).toMatchObject({ status: 401, kind: "terminal" });
+    // Ray is applied and watched all the same; the writes wait.
+    await until(() => agent.status().models.every((m) => m.state === "RUNNING"));
+    expect(agent.outbox.size).toBeGreaterThan(0);
+    expect(h.statuses(sha)).toEqual([]);
+    h.github.addToken("ghp_revoked", { login: "serve-gitops-bot" });
+    offset = 10 * 60_000;
+    await until(() => agent.outbox.size === 0 && agent.health().ready);
+    // Every write kept, in order.
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+    agent.loop.stop();
+    expect(await run).toBe(0);
+  });
+
+  it("--once exits 1 while GitHub refuses the token (read-only), with the writes kept", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    h.github.addToken("ghp_read_only", { login: "reader", readOnly: true });
+    const agent = await h.start({ githubToken: "ghp_read_only", once: true, watchIntervalMs: 5 });
+    expect(await agent.loop.run()).toBe(1);
+    expect(agent.loop.lastCycle?.report.faults[0]).toMatchObject({ status: 403, kind: "terminal" });
+    expect(agent.outbox.size).toBeGreaterThan(0);
+  });
+
+  it("a GitHub that accepts connections and never answers holds back neither applying nor stopping", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    const sockets: Socket[] = [];
+    const hang = createNetServer((socket) => void sockets.push(socket.on("data", () => undefined)));
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((r) => hang.close(() => r()));
+    });
+    const agent = await h.start({
+      githubApiUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`,
+      githubTimeoutMs: 300,
+      githubWaitMs: 50,
+      graceMs: 1000,
+      intervalMs: 100,
+      watchIntervalMs: 20,
+    });
+    const run = agent.loop.run();
+    await until(() => h.ray.acceptedPutCount() === 1);
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    h.repo.ship("add y");
+    await until(() => agent.status().models.filter((m) => m.state === "RUNNING").length === 2);
+    await until(() => /no answer within the request timeout/.test(agent.health().reasons.join("\n")));
+    agent.loop.stop();
+    expect(await Promise.race([run, new Promise((r) => setTimeout(() => r("still running"), 10_000))])).toBe(
+      0,
+    );
+    expect(agent.outbox.size).toBeGreaterThan(0);
   });
 
   it("a Ray error longer than 140 characters is cut to fit, so GitHub never answers 422", async () => {

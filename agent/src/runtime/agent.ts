@@ -32,6 +32,11 @@ export interface AgentDeps {
   readonly suspend: boolean;
   readonly dryRun: boolean;
   readonly statusUrl?: string;
+  /**
+   * How long a cycle waits for the GitHub writes it started (default 2 s). The drain goes on in the
+   * background past it: a slow or hanging GitHub never holds back applying commits or watching Ray.
+   */
+  readonly githubWaitMs?: number;
 }
 
 export interface CycleReport {
@@ -62,6 +67,12 @@ export class Agent {
   private lastDrift = "";
   private faults: unknown[] = [];
   private readonly specs = new RollingSpecMemo();
+  /** The outbox drain in flight, if any: at most one, shared by the cycles it outlives. */
+  private draining: Promise<void> | undefined;
+  /** How the last drain ended: a GitHub fault (down, rate limited, token refused) until one succeeds. */
+  private githubFault: Error | undefined;
+  private hurried = false;
+  private stopWaiting: (() => void) | undefined;
 
   constructor(
     private readonly deps: AgentDeps,
@@ -96,7 +107,8 @@ export class Agent {
           ? await this.attempt(() => this.deps.target.observe())
           : undefined;
       if (observed) action = (await this.attempt(() => this.reconcileWith(observed))) ?? "skipped";
-      await this.attempt(() => this.drain());
+      await this.report();
+      await this.attempt(() => this.markReported());
     } finally {
       end();
     }
@@ -399,18 +411,62 @@ export class Agent {
     return { rollout, marks };
   }
 
-  /** Write what is still owed (on shutdown). */
-  async flush(): Promise<void> {
-    await this.drain();
+  /** Shutdown: stop waiting for GitHub in the cycle under way (flush() writes what is owed, within the grace). */
+  hurry(): void {
+    this.hurried = true;
+    this.stopWaiting?.();
   }
 
-  /** Step 6: write what is owed, in order; then the reported mark. */
-  private async drain(): Promise<void> {
-    const result = await this.deps.outbox.drain();
-    this.deps.metrics.outbox.set(this.deps.outbox.size);
-    if (result.error) throw result.error;
+  /** Write what is still owed (on shutdown): the drain in flight, then one more without waiting out a backoff. */
+  async flush(): Promise<void> {
+    await this.draining;
+    await this.startDrain(true);
+  }
+
+  /**
+   * Step 6: write what is owed, off the apply path. The drain runs on its own; the cycle waits for it only
+   * up to githubWaitMs. GitHub's faults are reported with the cycle's (readiness) but retried on the outbox's
+   * own backoff.
+   */
+  private async report(): Promise<void> {
+    const run = this.startDrain(false);
+    if (run && !this.hurried) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        this.stopWaiting = resolve;
+        timer = setTimeout(resolve, this.deps.githubWaitMs ?? 2000);
+      });
+      await Promise.race([run, waited]);
+      clearTimeout(timer);
+      this.stopWaiting = undefined;
+    }
+    if (this.githubFault) this.faults.push(this.githubFault);
+  }
+
+  private startDrain(force: boolean): Promise<void> | undefined {
+    const { outbox, metrics, log } = this.deps;
+    if (this.draining || outbox.size === 0) return this.draining;
+    const settle = (error: Error | undefined) => {
+      if (error && error.message !== this.githubFault?.message) {
+        const level = isTransient(error) ? "warn" : "error";
+        log[level]({ err: safeError(error), waiting: outbox.size }, error.message);
+      }
+      this.githubFault = error;
+      this.draining = undefined;
+      metrics.outbox.set(outbox.size);
+    };
+    this.draining = outbox.drain({ force }).then(
+      (result) => settle(result.error),
+      (error: unknown) => settle(error instanceof Error ? error : new Error(String(error))),
+    );
+    return this.draining;
+  }
+
+  /** The reported mark: every status of the applied commit written. */
+  private async markReported(): Promise<void> {
     const { applied, attempted, reported } = this.record.marks;
     if (
+      !this.draining &&
       this.deps.outbox.size === 0 &&
       applied &&
       applied.sha === attempted?.sha &&
