@@ -67,6 +67,14 @@ export class StateStoreError extends AgentError {
   }
 }
 
+/** The branch does not define the cluster named by --cluster: an operator's error, never reported on a commit. */
+export class UnknownClusterError extends AgentError {
+  override name = "UnknownClusterError";
+  constructor(message: string) {
+    super(message, { kind: "terminal" });
+  }
+}
+
 /** Another agent holds the state directory. */
 export class LockError extends AgentError {
   override name = "LockError";

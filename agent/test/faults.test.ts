@@ -343,6 +343,27 @@ describe("git, disk and state directory faults", () => {
     for (let i = 0; i < 3; i++) expect((await agent.agent.cycle()).faults).toEqual([]);
   });
 
+  it("a --cluster the branch does not define is the operator's error: not ready, nothing on the commit, --once exits 2", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start({ cluster: "nope", intervalMs: 50, watchIntervalMs: 10 });
+    const run = agent.loop.run();
+    await until(() => agent.loop.cycleCount >= 2);
+    const health = agent.health();
+    expect(health.ready).toBe(false);
+    expect(health.reasons).toContain(
+      `UnknownClusterError: cluster nope is not defined (no clusters/nope/cluster.yaml) at ${sha.slice(0, 7)} on the branch: check --cluster (SERVE_GITOPS_CLUSTER)`,
+    );
+    agent.loop.stop();
+    expect(await run).toBe(0);
+    expect(h.statuses(sha)).toEqual([]);
+    expect(agent.status().refused).toEqual([]);
+    await agent.close();
+    const once = await h.start({ cluster: "nope", once: true });
+    expect(await once.loop.run()).toBe(2);
+    expect(h.statuses(sha)).toEqual([]);
+  });
+
   it("a second agent on the same state directory is refused with a clear message", async () => {
     h = await createHarness({ files: MODEL });
     h.repo.ship("initial");

@@ -1,7 +1,15 @@
 // One agent cycle: ask git for the branch head, read and re-validate a new commit, observe Ray, decide (pure),
 // apply, advance the watch, queue the statuses it owes, and drain them to GitHub. The IO lives in the ports;
 // every decision lives in model/ and report/.
-import { AgentError, RayError, StateStoreError, isTransient, safeError, type SafeError } from "../errors";
+import {
+  AgentError,
+  RayError,
+  StateStoreError,
+  UnknownClusterError,
+  isTransient,
+  safeError,
+  type SafeError,
+} from "../errors";
 import type { Logger } from "../log";
 import { RollingSpecMemo, type RepoSnapshot } from "../../../generator/src/index";
 import { desiredFromSnapshot, type DesiredResult } from "../model/desired";
@@ -65,6 +73,8 @@ export class Agent {
   private allowPrune = 0;
   private lastRefusal = "";
   private lastDrift = "";
+  /** A head that does not define this agent's cluster, and why: not read again until the head moves. */
+  private unknownCluster: { sha: string; error: UnknownClusterError } | undefined;
   private faults: unknown[] = [];
   private readonly specs = new RollingSpecMemo();
   /** The outbox drain in flight, if any: at most one, shared by the cycles it outlives. */
@@ -146,9 +156,19 @@ export class Agent {
     const head = await source.head();
     this.head = head;
     if (head === this.record.desired || head in this.record.refused) return head;
+    if (this.unknownCluster?.sha === head) throw this.unknownCluster.error;
     await source.ensure(head);
     const snapshot = await source.snapshot(head);
     const result = this.desiredAt(snapshot);
+    if (!result.ok && result.unknownCluster) {
+      // The commit is not at fault (the cluster may simply be another agent's name): nothing is posted on it.
+      const error = new UnknownClusterError(
+        `${result.reason} at ${head.slice(0, 7)} on the branch: check --cluster (SERVE_GITOPS_CLUSTER)`,
+      );
+      this.unknownCluster = { sha: head, error };
+      throw error;
+    }
+    this.unknownCluster = undefined;
     if (!result.ok) {
       log.warn(
         { sha: head, reason: result.reason, errors: result.diagnostics.length },

@@ -96,6 +96,7 @@ export class AgentLoop {
   private async runOnce(): Promise<number> {
     const max = this.options.maxFaultyCycles ?? 5;
     let report = await this.cycle(true);
+    if (report.faults.some((f) => f.name === "UnknownClusterError")) return this.fail(report.faults, 2);
     if (fatal(report)) return this.fail(report.faults);
     // The watch: until the changed models settle (or time out) and the statuses are written.
     while ((report.busy || report.faults.length > 0) && !this.stopped) {
@@ -172,9 +173,10 @@ export class AgentLoop {
     }
   }
 
-  private fail(faults: readonly SafeError[]): number {
+  /** 1: an agent fault; 2: the agent's own configuration is wrong (a usage error). */
+  private fail(faults: readonly SafeError[], code: 1 | 2 = 1): number {
     this.options.log.error({ faults }, "the agent stops: see the fault above");
-    return 1;
+    return code;
   }
 
   private sleep(ms: number): Promise<void> {
