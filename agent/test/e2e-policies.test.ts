@@ -261,6 +261,27 @@ describe("drift and suspend", () => {
       "bob/y QUEUED",
     ]);
     expect(agent.status().suspended).toBe(true);
-    expect(h.statuses(sha)).toEqual([]);
+    expect(h.statuses(sha)).toEqual(["serve/h1 pending suspended: sync is paused by --suspend"]);
+  });
+
+  it("sync.suspend in cluster.yaml holds a commit with one pending status saying so", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const sha = h.repo.ship("suspend, and add y");
+    const puts = h.ray.acceptedPutCount();
+    await h.settle(agent);
+    for (let i = 0; i < 3; i++) await agent.agent.cycle();
+    expect(h.ray.acceptedPutCount()).toBe(puts);
+    expect(h.statuses(sha)).toEqual([
+      "serve/h1 pending suspended: sync is paused by clusters/h1/cluster.yaml",
+    ]);
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual([
+      "alice/x RUNNING",
+      "bob/y QUEUED",
+    ]);
   });
 });

@@ -73,6 +73,8 @@ export class Agent {
   private allowPrune = 0;
   private lastRefusal = "";
   private lastDrift = "";
+  /** The commit last told that sync is suspended. */
+  private lastHold = "";
   /** A head that does not define this agent's cluster, and why: not read again until the head moves. */
   private unknownCluster: { sha: string; error: UnknownClusterError } | undefined;
   private faults: unknown[] = [];
@@ -255,6 +257,21 @@ export class Agent {
       }
     } else if (action.kind === "hold") {
       for (const c of action.changes) queued.add(c.key);
+      // Once per commit (the outbox also skips a status GitHub already shows): the commit says why it waits.
+      if (this.lastHold !== desired.sha) {
+        this.lastHold = desired.sha;
+        const by = this.deps.suspend ? "--suspend" : `clusters/${this.deps.cluster}/cluster.yaml`;
+        log.info({ sha: desired.sha, by }, "sync is suspended: the commit waits");
+        await this.deps.outbox.enqueue([
+          clusterWrite(
+            desired.sha,
+            this.deps.cluster,
+            "pending",
+            `suspended: sync is paused by ${by}`,
+            this.deps.statusUrl,
+          ),
+        ]);
+      }
     } else if (action.kind === "report-drift") {
       const signature = `${desired.sha} ${decision.comparison?.differences.join(",")}`;
       if (this.lastDrift !== signature) {
