@@ -115,6 +115,30 @@ describe("Ray faults", () => {
     expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
   });
 
+  it("a PUT Ray keeps failing is retried, and after 3 failures the commit says so (pending) until it lands", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+    let failing = true;
+    const target: ServeTarget = {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      async apply(config) {
+        if (failing) h.ray.setFailNext(500);
+        return real.apply(config);
+      },
+    };
+    const agent = await h.start({}, { target });
+    for (let i = 0; i < 5; i++) await agent.agent.cycle();
+    expect(h.ray.acceptedPutCount()).toBe(0);
+    expect(h.statuses(sha)).toEqual([
+      "serve/h1 pending retrying: Ray failed the PUT 3 times (500: RuntimeError: injected failure (emulated))",
+    ]);
+    failing = false;
+    await h.settle(agent);
+    expect(h.statuses(sha).slice(1)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
   it("a slow Ray times out as a transient fault", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");

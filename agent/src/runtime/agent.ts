@@ -58,6 +58,7 @@ export interface CycleReport {
 }
 
 const MAX_REFUSED = 50;
+export const PUT_FAILURES_BEFORE_STATUS = 3;
 
 const OUTCOME_EVENT: Readonly<Record<OutcomeResult, ModelEventType | undefined>> = {
   running: undefined,
@@ -73,6 +74,8 @@ export class Agent {
   private allowPrune = 0;
   private lastRefusal = "";
   private lastDrift = "";
+  /** Transient PUT failures in a row, for one commit. */
+  private putFailures: { sha: string; count: number } | undefined;
   /** The commit last told that sync is suspended. */
   private lastHold = "";
   /** A head that does not define this agent's cluster, and why: not read again until the head moves. */
@@ -412,6 +415,7 @@ export class Agent {
     try {
       await this.deps.target.apply(desired.config);
     } catch (error) {
+      if (error instanceof RayError && error.kind === "transient") await this.putFailed(desired.sha, error);
       if (!(error instanceof RayError) || error.kind !== "terminal") throw error;
       const reason =
         error.status === 400
@@ -424,6 +428,7 @@ export class Agent {
       if (error.status !== 400) this.faults.push(error);
       return { rollout, marks };
     }
+    this.putFailures = undefined;
     log.info(
       {
         sha: desired.sha,
@@ -446,6 +451,27 @@ export class Agent {
       for (const c of action.changes) events.push({ key: c.key, type: "APPLIED", sha: desired.sha });
     }
     return { rollout, marks };
+  }
+
+  /**
+   * A PUT Ray keeps failing (5xx, timeouts) is retried every cycle; after PUT_FAILURES_BEFORE_STATUS in a row the
+   * commit says so (pending: it is still retried), so its author does not wait on a silent commit.
+   */
+  private async putFailed(sha: string, error: RayError): Promise<void> {
+    const count = this.putFailures?.sha === sha ? this.putFailures.count + 1 : 1;
+    this.putFailures = { sha, count };
+    if (count !== PUT_FAILURES_BEFORE_STATUS) return;
+    const said =
+      error.status === undefined ? "no answer" : `${error.status}: ${errorSummary(error.body) ?? ""}`;
+    await this.deps.outbox.enqueue([
+      clusterWrite(
+        sha,
+        this.deps.cluster,
+        "pending",
+        `retrying: Ray failed the PUT ${count} times (${said.replace(/: $/, "")})`,
+        this.deps.statusUrl,
+      ),
+    ]);
   }
 
   /** Shutdown: stop waiting for GitHub in the cycle under way (flush() writes what is owed, within the grace). */
