@@ -67,6 +67,14 @@ export class StateStoreError extends AgentError {
   }
 }
 
+/** The branch does not define the cluster named by --cluster: an operator's error, never reported on a commit. */
+export class UnknownClusterError extends AgentError {
+  override name = "UnknownClusterError";
+  constructor(message: string) {
+    super(message, { kind: "terminal" });
+  }
+}
+
 /** Another agent holds the state directory. */
 export class LockError extends AgentError {
   override name = "LockError";
@@ -77,6 +85,14 @@ export class LockError extends AgentError {
 
 export const isTransient = (error: unknown): boolean =>
   error instanceof AgentError && error.kind === "transient";
+
+/**
+ * GitHub refused the agent's token: 401, or a 403 that is not a rate limit (a revoked, read-only or
+ * under-scoped token). Terminal — retrying the same write will not help until an operator fixes the token —
+ * but the write is the commit's, not GitHub's to refuse: it is kept for when the token works.
+ */
+export const isGitHubAuthFailure = (error: unknown): boolean =>
+  error instanceof GitHubError && error.kind === "terminal" && (error.status === 401 || error.status === 403);
 
 export interface SafeError {
   readonly name: string;

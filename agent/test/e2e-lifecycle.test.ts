@@ -119,6 +119,31 @@ describe("failures and removals", () => {
     expect(h.ray.acceptedPutCount()).toBe(puts);
   });
 
+  it("a model Ray cannot place fails after deploy_timeout_s with Ray's state, and --once exits", async () => {
+    h = await createHarness({
+      files: { "models/bob/big.yaml": specYaml("big", { gpus: 8 }) },
+      cluster: { sync: { deploy_timeout_s: 10 } },
+      emulator: { totalGpus: 4 },
+    });
+    const sha = h.repo.ship("initial");
+    // The agent's clock jumps past the timeout once the watch has run a few cycles on the real clock.
+    let offset = 0;
+    const agent = await h.start({ once: true, watchIntervalMs: 10 }, { now: () => Date.now() + offset });
+    const run = agent.loop.run();
+    while (agent.loop.cycleCount < 5) await new Promise((r) => setTimeout(r, 10));
+    expect(h.latest(sha).get("serve/h1/bob/big")?.state).toBe("pending");
+    offset = 11_000;
+    const exit = await Promise.race([run, new Promise((r) => setTimeout(() => r("still watching"), 10_000))]);
+    expect(exit).toBe(0);
+    expect(h.latest(sha).get("serve/h1/bob/big")).toEqual({
+      state: "failure",
+      description: "not serving after 10 s (UPDATING)",
+    });
+    expect(h.latest(sha).get("serve/h1")?.state).toBe("failure");
+    const model = agent.status().models.find((m) => m.key === "bob/big");
+    expect(model?.events.map((e) => e.type)).toContain("TIMED_OUT");
+  });
+
   it("git revert of the adding commit undeploys the model and says so", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
     h.repo.ship("initial");

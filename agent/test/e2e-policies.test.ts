@@ -1,7 +1,7 @@
 // End to end: superseding, attribution across several commits, summaries, guards, drift and the suspend switch.
 import { afterEach, describe, expect, it } from "vitest";
 import { putApps } from "../emulator/ray-test-utils";
-import { specYaml } from "../testkit/git-fixture";
+import { clusterYaml, specYaml } from "../testkit/git-fixture";
 import { createHarness, type Harness } from "../testkit/harness";
 
 let h: Harness;
@@ -134,6 +134,28 @@ describe("guards", () => {
     });
   });
 
+  it("renaming serve.application_name moves the models to the new app: the old one is its own, not unmanaged", async () => {
+    h = await createHarness({
+      files: { "models/alice/x.yaml": specYaml("x"), "models/bob/y.yaml": specYaml("y") },
+      cluster: { layout: "single" },
+    });
+    h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    expect(await appsOf(h.ray.url)).toEqual(["argus_llm_app"]);
+    h.repo.write(
+      "clusters/h1/cluster.yaml",
+      clusterYaml({ layout: "single" }).replace("application_name: argus_llm_app", "application_name: llm2"),
+    );
+    const renamed = h.repo.ship("rename the application");
+    await h.settle(agent);
+    expect(h.latest(renamed).get("serve/h1")).toEqual({
+      state: "success",
+      description: "2 running, 0 deploying, 0 failed",
+    });
+    expect(await appsOf(h.ray.url)).toEqual(["llm2"]);
+  });
+
   it("refuses to empty the cluster unless allow_empty", async () => {
     h = await createHarness({ files: { "models/alice/only.yaml": specYaml("only") } });
     h.repo.ship("one model");
@@ -239,6 +261,27 @@ describe("drift and suspend", () => {
       "bob/y QUEUED",
     ]);
     expect(agent.status().suspended).toBe(true);
-    expect(h.statuses(sha)).toEqual([]);
+    expect(h.statuses(sha)).toEqual(["serve/h1 pending suspended: sync is paused by --suspend"]);
+  });
+
+  it("sync.suspend in cluster.yaml holds a commit with one pending status saying so", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const sha = h.repo.ship("suspend, and add y");
+    const puts = h.ray.acceptedPutCount();
+    await h.settle(agent);
+    for (let i = 0; i < 3; i++) await agent.agent.cycle();
+    expect(h.ray.acceptedPutCount()).toBe(puts);
+    expect(h.statuses(sha)).toEqual([
+      "serve/h1 pending suspended: sync is paused by clusters/h1/cluster.yaml",
+    ]);
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual([
+      "alice/x RUNNING",
+      "bob/y QUEUED",
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 // Faults of the outside world, each with its expected outcome.
 import { renameSync } from "node:fs";
 import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeFilePort } from "../src/adapters/fs-port";
 import { RayServeTarget } from "../src/adapters/ray-target";
@@ -24,6 +24,14 @@ const PENDING_THEN_SUCCESS = [
   "serve/h1/alice/x success RUNNING alice-202601061235-x",
   "serve/h1 success 1 running, 0 deploying, 0 failed",
 ];
+
+const until = async (check: () => boolean, ms = 10_000) => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
 
 async function deadPort(): Promise<string> {
   const server = createServer();
@@ -107,6 +115,30 @@ describe("Ray faults", () => {
     expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
   });
 
+  it("a PUT Ray keeps failing is retried, and after 3 failures the commit says so (pending) until it lands", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+    let failing = true;
+    const target: ServeTarget = {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      async apply(config) {
+        if (failing) h.ray.setFailNext(500);
+        return real.apply(config);
+      },
+    };
+    const agent = await h.start({}, { target });
+    for (let i = 0; i < 5; i++) await agent.agent.cycle();
+    expect(h.ray.acceptedPutCount()).toBe(0);
+    expect(h.statuses(sha)).toEqual([
+      "serve/h1 pending retrying: Ray failed the PUT 3 times (500: RuntimeError: injected failure (emulated))",
+    ]);
+    failing = false;
+    await h.settle(agent);
+    expect(h.statuses(sha).slice(1)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
   it("a slow Ray times out as a transient fault", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");
@@ -117,6 +149,35 @@ describe("Ray faults", () => {
     h.ray.setLatencyMs(0);
     await h.settle(agent);
     expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("a GET answering 200 with something that is not ServeInstanceDetails is a fault, not an empty Ray: the prune guard holds", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 4; i++) files[`models/alice/m${i}.yaml`] = specYaml(`m${i}`);
+    h = await createHarness({ files, cluster: { sync: { prune_limit: 1 } } });
+    h.repo.ship("initial");
+    let garbage = false;
+    const proxy = await garbageProxy(h.ray.url, () => garbage);
+    cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
+    const agent = await h.start({ rayAddress: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    await h.settle(agent);
+    const puts = h.ray.acceptedPutCount();
+    garbage = true;
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const next = h.repo.ship("add y");
+    const report = await agent.agent.cycle();
+    expect(report.faults[0]).toMatchObject({ name: "RayError", kind: "transient" });
+    expect(h.ray.acceptedPutCount()).toBe(puts);
+    garbage = false;
+    await h.settle(agent);
+    expect(h.latest(next).get("serve/h1")?.state).toBe("success");
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual([
+      "alice/m0 RUNNING",
+      "alice/m1 RUNNING",
+      "alice/m2 RUNNING",
+      "alice/m3 RUNNING",
+      "bob/y RUNNING",
+    ]);
   });
 
   it("405 from something adding browser headers: terminal, reported on the commit, not retried", async () => {
@@ -181,6 +242,72 @@ describe("GitHub faults", () => {
     expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
   });
 
+  it("a revoked token keeps every write in the outbox, makes /readyz say why, and they are posted once it works", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    let offset = 0;
+    const agent = await h.start(
+      { githubToken: "ghp_revoked", intervalMs: 100, watchIntervalMs: 20 },
+      { now: () => Date.now() + offset },
+    );
+    const run = agent.loop.run();
+    await until(() => /\(401\).*check the agent's GitHub token/.test(agent.health().reasons.join("\n")));
+    expect(agent.health().ready).toBe(false);
+    expect(agent.loop.lastCycle?.report.faults[0]).toMatchObject({ status: 401, kind: "terminal" });
+    // Ray is applied and watched all the same; the writes wait.
+    await until(() => agent.status().models.every((m) => m.state === "RUNNING"));
+    expect(agent.outbox.size).toBeGreaterThan(0);
+    expect(h.statuses(sha)).toEqual([]);
+    h.github.addToken("ghp_revoked", { login: "serve-gitops-bot" });
+    offset = 10 * 60_000;
+    await until(() => agent.outbox.size === 0 && agent.health().ready);
+    // Every write kept, in order.
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+    agent.loop.stop();
+    expect(await run).toBe(0);
+  });
+
+  it("--once exits 1 while GitHub refuses the token (read-only), with the writes kept", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    h.github.addToken("ghp_read_only", { login: "reader", readOnly: true });
+    const agent = await h.start({ githubToken: "ghp_read_only", once: true, watchIntervalMs: 5 });
+    expect(await agent.loop.run()).toBe(1);
+    expect(agent.loop.lastCycle?.report.faults[0]).toMatchObject({ status: 403, kind: "terminal" });
+    expect(agent.outbox.size).toBeGreaterThan(0);
+  });
+
+  it("a GitHub that accepts connections and never answers holds back neither applying nor stopping", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    const sockets: Socket[] = [];
+    const hang = createNetServer((socket) => void sockets.push(socket.on("data", () => undefined)));
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((r) => hang.close(() => r()));
+    });
+    const agent = await h.start({
+      githubApiUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`,
+      githubTimeoutMs: 300,
+      githubWaitMs: 50,
+      graceMs: 1000,
+      intervalMs: 100,
+      watchIntervalMs: 20,
+    });
+    const run = agent.loop.run();
+    await until(() => h.ray.acceptedPutCount() === 1);
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    h.repo.ship("add y");
+    await until(() => agent.status().models.filter((m) => m.state === "RUNNING").length === 2);
+    await until(() => /no answer within the request timeout/.test(agent.health().reasons.join("\n")));
+    agent.loop.stop();
+    expect(await Promise.race([run, new Promise((r) => setTimeout(() => r("still running"), 10_000))])).toBe(
+      0,
+    );
+    expect(agent.outbox.size).toBeGreaterThan(0);
+  });
+
   it("a Ray error longer than 140 characters is cut to fit, so GitHub never answers 422", async () => {
     const long = `$HOME/checkpoints/${"a".repeat(60)}/${"b".repeat(60)}/${"c".repeat(40)}`;
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x", { source: long }) } });
@@ -240,6 +367,27 @@ describe("git, disk and state directory faults", () => {
     for (let i = 0; i < 3; i++) expect((await agent.agent.cycle()).faults).toEqual([]);
   });
 
+  it("a --cluster the branch does not define is the operator's error: not ready, nothing on the commit, --once exits 2", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start({ cluster: "nope", intervalMs: 50, watchIntervalMs: 10 });
+    const run = agent.loop.run();
+    await until(() => agent.loop.cycleCount >= 2);
+    const health = agent.health();
+    expect(health.ready).toBe(false);
+    expect(health.reasons).toContain(
+      `UnknownClusterError: cluster nope is not defined (no clusters/nope/cluster.yaml) at ${sha.slice(0, 7)} on the branch: check --cluster (SERVE_GITOPS_CLUSTER)`,
+    );
+    agent.loop.stop();
+    expect(await run).toBe(0);
+    expect(h.statuses(sha)).toEqual([]);
+    expect(agent.status().refused).toEqual([]);
+    await agent.close();
+    const once = await h.start({ cluster: "nope", once: true });
+    expect(await once.loop.run()).toBe(2);
+    expect(h.statuses(sha)).toEqual([]);
+  });
+
   it("a second agent on the same state directory is refused with a clear message", async () => {
     h = await createHarness({ files: MODEL });
     h.repo.ship("initial");
@@ -261,6 +409,25 @@ async function browserProxy(target: string): Promise<Server> {
         up.pipe(res);
       },
     );
+    req.pipe(upstream);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return server;
+}
+
+/** A proxy that answers GET /api/serve/applications/ with `{}` while `garbage()` says so, as a broken proxy might. */
+async function garbageProxy(target: string, garbage: () => boolean): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method === "GET" && req.url?.startsWith("/api/serve/applications") && garbage()) {
+      req.resume();
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+      return;
+    }
+    const upstream = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
     req.pipe(upstream);
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

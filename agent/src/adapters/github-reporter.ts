@@ -96,6 +96,13 @@ export function toGitHubError(what: string, error: unknown): GitHubError {
     message?: string;
     response?: { headers?: Record<string, string | undefined> };
   };
+  // An aborted request (the agent's per-request timeout or its shutdown) had no answer: @octokit/request
+  // labels it 500, which it is not.
+  if ((error as { name?: unknown }).name === "AbortError")
+    return new GitHubError(`GitHub ${what} failed: no answer within the request timeout`, {
+      kind: "transient",
+      cause: error,
+    });
   const status = typeof e.status === "number" ? e.status : undefined;
   const headers = e.response?.headers ?? {};
   const message = (e.message ?? String(error)).split("\n")[0] ?? "";
@@ -114,7 +121,11 @@ export function toGitHubError(what: string, error: unknown): GitHubError {
           : Date.now() + 60_000;
   }
   const transient = status === undefined || status >= 500 || status === 408 || rateLimited;
-  return new GitHubError(`GitHub ${what} failed${status ? ` (${status})` : ""}: ${message}`, {
+  const hint =
+    (status === 401 || status === 403) && !rateLimited
+      ? "; check the agent's GitHub token (--github-token-file) and its permissions (statuses: write, pull-requests: write)"
+      : "";
+  return new GitHubError(`GitHub ${what} failed${status ? ` (${status})` : ""}: ${message}${hint}`, {
     kind: transient ? "transient" : "terminal",
     cause: error,
     ...(status !== undefined ? { status } : {}),

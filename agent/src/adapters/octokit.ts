@@ -10,9 +10,16 @@ export interface OctokitOptions {
   readonly log: Logger;
   /** plugin-throttling / plugin-retry options that replace the defaults (tests shorten the timings). */
   readonly tuning?: { readonly throttle?: object; readonly retry?: object };
+  /** Per API call, retries included: a GitHub that accepts the connection and never answers cannot hold the agent. */
+  readonly timeoutMs?: number;
+  /** Aborts every request in flight (shutdown, once the grace period is over). */
+  readonly signal?: AbortSignal;
   /** Every answer (or failure) for metrics: status and the remaining primary rate limit. */
   readonly onResponse?: (method: string, status: number, remaining: number | undefined) => void;
 }
+
+/** The default per-call deadline: well inside the shutdown grace period. */
+export const GITHUB_TIMEOUT_MS = 10_000;
 
 /** Wait for a rate limit inside the request only when it is short; longer ones go back to the outbox. */
 const MAX_INLINE_WAIT_S = 60;
@@ -48,6 +55,23 @@ export function createOctokit(options: OctokitOptions): Octokit {
     },
     // 429s go to plugin-throttling, which honours retry-after (see github-policy.ts).
     retry: { doNotRetry: [...GITHUB_DO_NOT_RETRY], ...options.tuning?.retry },
+  });
+  // Outermost wrap (registered after the plugins'): one deadline for the call and its retries. Aborted with
+  // controller.abort() — an AbortError, which plugin-retry does not retry — not AbortSignal.timeout().
+  octokit.hook.wrap("request", async (request, requestOptions) => {
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    const timer = setTimeout(abort, options.timeoutMs ?? GITHUB_TIMEOUT_MS);
+    options.signal?.addEventListener("abort", abort);
+    if (options.signal?.aborted) abort();
+    try {
+      // In place: before-after-hook binds the same options object to every inner hook and ignores arguments.
+      requestOptions.request = { ...requestOptions.request, signal: controller.signal };
+      return await request(requestOptions);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener("abort", abort);
+    }
   });
   const remainingOf = (headers: Record<string, unknown> | undefined) => {
     const value = Number(headers?.["x-ratelimit-remaining"]);

@@ -1,3 +1,5 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { startRayEmulator, type RayEmulator } from "../../emulator/ray-dashboard";
 import { checkRayVersion, RayServeTarget } from "./ray-target";
@@ -62,5 +64,27 @@ describe("the Ray dashboard adapter", () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: "RayError", status: 400, kind: "terminal" });
     expect((error as { body: string }).body).not.toBe("");
+  });
+
+  it("a 200 whose body is not ServeInstanceDetails is a transient fault, never an empty Ray", async () => {
+    ray = undefined;
+    const bodies = ["{}", '{"applications": []}', '{"applications": {"a": "RUNNING"}}', '{"ok": true}'];
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(bodies.shift());
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const target = new RayServeTarget({ address: () => url, timeoutMs: 2000 });
+      for (let i = 0; i < 4; i++)
+        await expect(target.observe()).rejects.toMatchObject({
+          name: "RayError",
+          kind: "transient",
+          message: expect.stringMatching(/not Ray Serve's ServeInstanceDetails/) as unknown,
+        });
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });

@@ -2,7 +2,7 @@
 import type { ServeConfig } from "../../../generator/src/index";
 import { GENERATOR_VERSION } from "../../../generator/src/index";
 import { RayError, UnsupportedRayError } from "../errors";
-import { parseServeDetails } from "../model/observed";
+import { isServeDetails, parseServeDetails } from "../model/observed";
 import type { Observed } from "../model/types";
 import type { RayVersion, ServeTarget } from "../ports";
 import { send, type HttpResponse } from "./ray-http";
@@ -41,7 +41,13 @@ export class RayServeTarget implements ServeTarget {
   }
 
   async observe(): Promise<Observed> {
-    return parseServeDetails(await this.json("GET", SERVE_PATH));
+    const body = await this.json("GET", SERVE_PATH);
+    if (!isServeDetails(body))
+      throw new RayError(
+        `GET ${this.base()}${SERVE_PATH} answered with JSON that is not Ray Serve's ServeInstanceDetails (no "applications" object): is a proxy answering for Ray?`,
+        { kind: "transient" },
+      );
+    return parseServeDetails(body);
   }
 
   async apply(config: ServeConfig): Promise<void> {

@@ -48,6 +48,34 @@ describe("compare", () => {
     expect(result.unmanaged).toEqual(["legacy"]);
   });
 
+  it("guards an app whose source is missing or unknown: only imperative apps survive a PUT", () => {
+    const observed = observedOf(desired, { extra: [app("handmade", { source: "unknown" })] });
+    expect(compare(desired, observed).unmanaged).toEqual(["handmade"]);
+  });
+
+  it("recognises its own app under a name an earlier cluster.yaml gave (serve.application_name renamed)", () => {
+    const before = observedOf(desired);
+    const own = before.apps.get("alice-202601061235-a")!;
+    const renamed = { ...own, name: "old_llm_app" };
+    const observed = {
+      apps: new Map([...before.apps].filter(([n]) => n !== own.name)).set(renamed.name, renamed),
+    };
+    const result = compare(desired, observed);
+    expect(result.unmanaged).toEqual([]);
+    expect(result.differences).toContain("application old_llm_app is not in the commit");
+    expect(result.changes.map((c) => `${c.kind} ${c.key} ${c.detail}`)).toEqual([
+      "update alice/a moves from application old_llm_app",
+    ]);
+    // A hand-made LLM app serving a model not named the serve-gitops way stays someone else's.
+    const foreign = app("team_llm", {
+      config: {
+        import_path: "ray.serve.llm:build_openai_app",
+        args: { llm_configs: [{ model_loading_config: { model_id: "qwen" } }] },
+      },
+    });
+    expect(compare(desired, observedOf(desired, { extra: [foreign] })).unmanaged).toEqual(["team_llm"]);
+  });
+
   it("reads models back from deployed_app_config, with their LLMServer deployment names", () => {
     const models = observedModels(observedOf(desired), desired.cluster);
     expect([...models.values()].map((m) => `${m.key} ${m.deployment}`)).toEqual([

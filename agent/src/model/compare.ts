@@ -2,12 +2,13 @@
 // (deployed_app_config is exclude_unset, but nested configs grow), so a field-by-field equality would
 // re-apply forever. Pure.
 import {
+  LLM_IMPORT_PATH,
   SERVED_NAME,
   deploymentName,
   isManagedAppName,
   type ClusterConfig,
 } from "../../../generator/src/index";
-import type { DesiredState, Observed } from "./types";
+import type { DesiredState, Observed, ObservedApp } from "./types";
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -39,17 +40,40 @@ export const keyOfServedName = (served: string): string => {
   return match ? `${match[1]}/${match[3]}` : served;
 };
 
-/** Declarative applications whose names serve-gitops gives, in any layout. */
+/**
+ * Whether serve-gitops deployed this application: a name it gives under the current cluster.yaml, or an
+ * application it built under an earlier one (e.g. before serve.application_name was renamed) — Ray Serve
+ * LLM's builder with only models named the way serve-gitops names them.
+ */
+export function isOwnApp(app: ObservedApp, cluster: ClusterConfig): boolean {
+  if (isManagedAppName(cluster, app.name)) return true;
+  const config = app.config;
+  if (!config || config.import_path !== LLM_IMPORT_PATH) return false;
+  const args = isRecord(config.args) ? config.args : undefined;
+  const llmConfigs = args && Array.isArray(args.llm_configs) ? args.llm_configs : [];
+  return (
+    llmConfigs.length > 0 &&
+    llmConfigs.every((llm) => {
+      const loading = isRecord(llm) && isRecord(llm.model_loading_config) ? llm.model_loading_config : {};
+      return typeof loading.model_id === "string" && SERVED_NAME.test(loading.model_id);
+    })
+  );
+}
+
+/** Declarative applications serve-gitops deployed, in any layout. */
 export function managedApps(observed: Observed, cluster: ClusterConfig): string[] {
   return [...observed.apps.values()]
-    .filter((a) => a.source !== "imperative" && isManagedAppName(cluster, a.name))
+    .filter((a) => a.source !== "imperative" && isOwnApp(a, cluster))
     .map((a) => a.name);
 }
 
-/** Declarative applications the agent did not create: a PUT would delete them. */
+/**
+ * Applications the agent did not create and a PUT would delete. Only `imperative` is known to survive a PUT:
+ * an app whose `source` is missing or "unknown" is guarded like a declarative one.
+ */
 export function unmanagedApps(observed: Observed, cluster: ClusterConfig): string[] {
   return [...observed.apps.values()]
-    .filter((a) => a.source === "declarative" && !isManagedAppName(cluster, a.name))
+    .filter((a) => a.source !== "imperative" && !isOwnApp(a, cluster))
     .map((a) => a.name)
     .sort();
 }

@@ -16,7 +16,13 @@ import type { DesiredModel, DesiredState } from "./types";
 
 export type DesiredResult =
   | { readonly ok: true; readonly desired: DesiredState }
-  | { readonly ok: false; readonly reason: string; readonly diagnostics: readonly Diagnostic[] };
+  | {
+      readonly ok: false;
+      readonly reason: string;
+      readonly diagnostics: readonly Diagnostic[];
+      /** The commit does not define the agent's cluster: the agent's configuration (--cluster), not the commit's fault. */
+      readonly unknownCluster?: true;
+    };
 
 /** `memo` lets a new commit reuse the results of the specs it did not change (see RollingSpecMemo). */
 export function desiredFromSnapshot(
@@ -34,10 +40,12 @@ export function desiredFromSnapshot(
   }
   const cluster = check.validation.model.clusters.get(clusterName);
   if (!cluster)
-    return refuse(
-      `invalid: cluster ${clusterName} is not defined (clusters/${clusterName}/cluster.yaml)`,
-      [],
-    );
+    return {
+      ok: false,
+      reason: `cluster ${clusterName} is not defined (no clusters/${clusterName}/cluster.yaml)`,
+      diagnostics: [],
+      unknownCluster: true,
+    };
   if (!isRenderCurrent(check.renderDiff)) {
     const diff = check.renderDiff!;
     const stale = diff.stale.length + diff.missing.length + diff.extra.length;

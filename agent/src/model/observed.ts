@@ -1,10 +1,20 @@
 // GET /api/serve/applications/ (ServeInstanceDetails, built with exclude_unset: any optional field may be
-// absent) -> the agent's Observed. Pure and tolerant: an unexpected shape reads as "not there", never throws.
+// absent) -> the agent's Observed. Pure; the adapter checks the shape first (isServeDetails): within it an
+// absent optional field reads as "not there", never throws.
 import type { Observed, ObservedApp, ObservedDeployment } from "./types";
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 const text = (v: unknown): string => (typeof v === "string" ? v : "");
+
+/**
+ * Whether a GET body is Ray's ServeInstanceDetails: an object whose `applications` is an object of objects
+ * (Ray sends `applications: {}` also when Serve is not running). Anything else — `{}` or a proxy's own JSON —
+ * must never read as "Ray runs nothing": the prune and unmanaged-app guards would see nothing to protect.
+ */
+export function isServeDetails(body: unknown): boolean {
+  return isRecord(body) && isRecord(body.applications) && Object.values(body.applications).every(isRecord);
+}
 
 export function parseServeDetails(body: unknown): Observed {
   const apps = new Map<string, ObservedApp>();

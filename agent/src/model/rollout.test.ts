@@ -93,6 +93,22 @@ describe("a rollout", () => {
     });
   });
 
+  it("an in-sync cycle marking the applied head again does not restart the deploy timeout", () => {
+    const s = started();
+    const slow = observedOf(v1, { status: { [DEP]: "UPDATING" } });
+    // The agent calls markApplied on every in-sync cycle (the PUT may have landed before a restart).
+    const again = markApplied(s, C1, 50_000);
+    expect(again).toBe(s);
+    const late = progressRollout({
+      state: again,
+      observed: slow,
+      desired: v1,
+      now: 60_011,
+      clusterDeploying: 1,
+    });
+    expect(late.tracked[0]!.outcome?.result).toBe("timeout");
+  });
+
   it("a newer head supersedes the models it changes again, and only those", () => {
     const s = started();
     const v2 = desiredOf({ "alice/x": spec("x", { maxModelLen: 4096 }), "alice/y": spec("y") }, { sha: C2 });

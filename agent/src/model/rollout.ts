@@ -69,8 +69,13 @@ export function startRollout(input: StartInput): RolloutState {
   return { heads, tracked };
 }
 
-/** The PUT was accepted: statuses may now say "deploying"; the watch starts now. */
+/**
+ * The PUT was accepted: statuses may now say "deploying"; the watch starts now. Only once per head: the agent
+ * calls this on every in-sync cycle too (a PUT that landed before a restart), and restarting the clock there
+ * would keep the deploy timeout from ever passing.
+ */
 export function markApplied(state: RolloutState, head: string, now: number): RolloutState {
+  if (!state.heads.some((h) => h.sha === head && !h.applied)) return state;
   return {
     heads: state.heads.map((h) =>
       h.sha === head && !h.applied ? { ...h, applied: true, startedAt: now } : h,

@@ -52,14 +52,15 @@ const status = (
   mirror = false,
 ): StatusWrite => ({ kind: "status", sha: SHA, context, state, description, mirror });
 
-async function outbox(files: FilePort, github: FakeGitHub) {
+async function outbox(files: FilePort, github: FakeGitHub, now: () => number = Date.now) {
   return Outbox.load({
     cluster: "h1",
     branch: "main",
     store: new StateStore("/state", files),
     reporter: github,
     log: silentLogger(),
-    now: Date.now,
+    now,
+    random: () => 0.5,
   });
 }
 
@@ -102,7 +103,8 @@ describe("the outbox", () => {
 
   it("stops at a transient failure and keeps the order; drops a terminal one (422) and goes on", async () => {
     const github = new FakeGitHub();
-    const box = await outbox(memoryFiles(), github);
+    let clock = 0;
+    const box = await outbox(memoryFiles(), github, () => clock);
     await box.enqueue([
       status("c1", "pending", "one"),
       status("c2", "pending", "two"),
@@ -115,8 +117,77 @@ describe("the outbox", () => {
     expect(first.error?.message).toMatch(/502/);
     expect(box.size).toBe(3);
     github.failures = [new GitHubError("Validation Failed", { kind: "terminal", status: 422 })];
+    // The outbox's own backoff: no request until it passed.
+    expect((await box.drain()).error?.message).toMatch(/502/);
+    expect(github.failures).toHaveLength(1);
+    clock += 1000;
     expect(await box.drain()).toMatchObject({ written: 2, dropped: 1 });
     expect(github.posted).toEqual(["a c2 pending two", "a c3 pending three"]);
+  });
+
+  it("backs off exponentially after GitHub failures; a shutdown flush (force) retries at once", async () => {
+    const github = new FakeGitHub();
+    let clock = 0;
+    const box = await outbox(memoryFiles(), github, () => clock);
+    await box.enqueue([status("c1", "pending", "one")]);
+    const down = () =>
+      new GitHubError("GitHub POST statuses failed (503)", { kind: "transient", status: 503 });
+    github.failures = [down(), down(), down()];
+    await box.drain();
+    clock += 1000;
+    await box.drain();
+    clock += 1000;
+    await box.drain();
+    expect(github.failures).toHaveLength(1);
+    clock += 1000;
+    await box.drain();
+    expect(github.failures).toHaveLength(0);
+    expect(box.size).toBe(1);
+    expect(await box.drain({ force: true })).toMatchObject({ written: 1 });
+  });
+
+  it("keeps every write while GitHub refuses the token (401, 403 not a rate limit) and posts them once it works", async () => {
+    const github = new FakeGitHub();
+    let clock = 0;
+    const box = await outbox(memoryFiles(), github, () => clock);
+    await box.enqueue([status("c1", "pending", "one"), status("c2", "pending", "two")]);
+    github.failures = [
+      new GitHubError("GitHub POST statuses failed (401): Bad credentials", {
+        kind: "terminal",
+        status: 401,
+      }),
+      new GitHubError("GitHub POST statuses failed (403): Resource not accessible by integration", {
+        kind: "terminal",
+        status: 403,
+      }),
+    ];
+    expect((await box.drain()).error).toMatchObject({ status: 401, kind: "terminal" });
+    expect(box.size).toBe(2);
+    // Waiting out the backoff, the outbox still says why.
+    expect((await box.drain()).error).toMatchObject({ status: 401 });
+    clock += 60_000;
+    expect((await box.drain()).error).toMatchObject({ status: 403 });
+    clock += 60_000;
+    expect(await box.drain()).toMatchObject({ written: 2, dropped: 0 });
+    expect(github.posted).toEqual(["a c1 pending one", "a c2 pending two"]);
+  });
+
+  it("after a restart, a sha whose combined status could not be read is read again before posting", async () => {
+    const files = memoryFiles();
+    const before = await outbox(files, new FakeGitHub());
+    await before.enqueue([status("serve/h1", "pending", "0 running")]);
+    const github = new FakeGitHub();
+    github.combined = [{ context: "serve/h1", state: "pending", description: "0 running" }];
+    let reads = 0;
+    github.combinedStatus = async () => {
+      if (reads++ === 0)
+        throw new GitHubError("GitHub GET combined status failed (502)", { kind: "transient" });
+      return github.combined;
+    };
+    const after = await outbox(files, github, () => 0);
+    expect((await after.drain()).error?.message).toMatch(/502/);
+    expect(await after.drain({ force: true })).toMatchObject({ written: 0, skipped: 1 });
+    expect(github.posted).toEqual([]);
   });
 
   it("waits for a rate limit's reset without calling GitHub", async () => {

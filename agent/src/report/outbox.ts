@@ -3,8 +3,9 @@
 // and after a restart one read of the combined status per commit), and no (sha, context) is written more than
 // CONTEXT_WRITE_CAP times — far below GitHub's 1,000.
 import { createHash } from "node:crypto";
-import { GitHubError, isTransient, safeError } from "../errors";
+import { GitHubError, isGitHubAuthFailure, isTransient, safeError } from "../errors";
 import type { Logger } from "../log";
+import { backoffMs } from "../runtime/backoff";
 import type { PullRef, StatusReporter } from "../ports";
 import type { GitHubRecord, PostedEntry, StateStore } from "../state/state-store";
 import { commentMarker } from "./comment";
@@ -12,12 +13,18 @@ import type { CommentWrite, GitHubWrite, StatusWrite } from "./status-plan";
 
 export const CONTEXT_WRITE_CAP = 50;
 const KEEP_SHAS = 200;
+/** The outbox's own backoff after a failed write: GitHub's outages never slow the apply path (the loop's). */
+export const OUTBOX_RETRY_BASE_MS = 1000;
+export const OUTBOX_RETRY_MAX_MS = 5 * 60_000;
 
 export interface DrainResult {
   readonly written: number;
   readonly skipped: number;
   readonly dropped: number;
-  /** A transient failure stopped the drain; the rest waits (in order) for the next cycle. */
+  /**
+   * A failure stopped the drain (or the outbox waits to retry after one): GitHub down or rate limited, or the
+   * token refused. The rest waits, in order, for a later drain.
+   */
   readonly error?: Error;
 }
 
@@ -29,13 +36,21 @@ export interface OutboxOptions {
   readonly reporter: StatusReporter | undefined;
   readonly log: Logger;
   readonly now: () => number;
+  readonly random?: () => number;
 }
 
 export class Outbox {
   private verified = new Set<string>();
   /** Entries that were waiting when the agent started: GitHub may already have them. */
   private readonly suspect: Set<number>;
+  /** No request before this time: a rate limit's reset, or the backoff after a failure. */
   private notBefore = 0;
+  /** Whether notBefore is GitHub's own rate limit (which even a shutdown flush must respect). */
+  private rateLimited = false;
+  private failures = 0;
+  private lastError: Error | undefined;
+  /** Record changes run one at a time on the latest record: a drain may run while a cycle enqueues. */
+  private changes: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private record: GitHubRecord,
@@ -60,21 +75,33 @@ export class Outbox {
   /** Persist new writes at the end of the queue. Throws (StateStoreError) when the disk refuses. */
   async enqueue(writes: readonly GitHubWrite[]): Promise<void> {
     if (writes.length === 0) return;
-    let id = this.record.nextId;
-    const outbox = [...this.record.outbox, ...writes.map((write) => ({ id: id++, write }))];
-    await this.save({ ...this.record, nextId: id, outbox });
+    await this.change((record) => {
+      let id = record.nextId;
+      const outbox = [...record.outbox, ...writes.map((write) => ({ id: id++, write }))];
+      return { ...record, nextId: id, outbox };
+    });
   }
 
-  async drain(): Promise<DrainResult> {
+  /**
+   * Write what is owed, in order, until done or a failure. A transient failure (5xx, rate limit, no answer) and a
+   * refused token (401, or a 403 that is not a rate limit) keep the write and everything after it: the outbox
+   * retries after its own backoff (or the rate limit's reset), and a token fixed by the operator gets every
+   * write. A write GitHub refuses for itself (422, 404, ...) is dropped and logged.
+   * @param force retry now, without waiting out the backoff (but never before a rate limit's reset): shutdown.
+   */
+  async drain(options: { force?: boolean } = {}): Promise<DrainResult> {
     let written = 0;
     let skipped = 0;
     let dropped = 0;
-    if (this.options.now() < this.notBefore) {
-      const error = new GitHubError(
-        `waiting for GitHub's rate limit to reset at ${new Date(this.notBefore).toISOString()}`,
-        { kind: "transient", retryAt: this.notBefore },
-      );
-      return { written, skipped, dropped, error };
+    const now = this.options.now();
+    if (now < this.notBefore && (this.rateLimited || !options.force)) {
+      const error = this.rateLimited
+        ? new GitHubError(
+            `waiting for GitHub's rate limit to reset at ${new Date(this.notBefore).toISOString()}`,
+            { kind: "transient", retryAt: this.notBefore },
+          )
+        : this.lastError;
+      return { written, skipped, dropped, ...(error ? { error } : {}) };
     }
     while (this.record.outbox.length > 0) {
       const entry = this.record.outbox[0]!;
@@ -86,9 +113,8 @@ export class Outbox {
         written += result.written;
         skipped += result.skipped;
       } catch (error) {
-        if (isTransient(error)) {
-          const retryAt = (error as { retryAt?: number }).retryAt;
-          if (retryAt !== undefined) this.notBefore = retryAt;
+        if (isTransient(error) || isGitHubAuthFailure(error)) {
+          this.failed(error as Error);
           return { written, skipped, dropped, error: error as Error };
         }
         dropped++;
@@ -98,9 +124,29 @@ export class Outbox {
         );
       }
       this.suspect.delete(entry.id);
-      await this.save({ ...this.record, outbox: this.record.outbox.slice(1) });
+      await this.change((record) => ({ ...record, outbox: record.outbox.filter((e) => e.id !== entry.id) }));
     }
+    this.failures = 0;
+    this.lastError = undefined;
+    this.notBefore = 0;
+    this.rateLimited = false;
     return { written, skipped, dropped };
+  }
+
+  private failed(error: Error): void {
+    this.failures++;
+    this.lastError = error;
+    const retryAt = (error as { retryAt?: number }).retryAt;
+    this.rateLimited = retryAt !== undefined;
+    this.notBefore =
+      retryAt ??
+      this.options.now() +
+        backoffMs(this.failures, OUTBOX_RETRY_BASE_MS, OUTBOX_RETRY_MAX_MS, this.options.random);
+    if (isGitHubAuthFailure(error))
+      this.options.log.error(
+        { err: safeError(error), waiting: this.record.outbox.length },
+        "GitHub refuses the agent's token: writes wait in the outbox until it is fixed",
+      );
   }
 
   private async status(write: StatusWrite, suspect: boolean): Promise<{ written: number; skipped: number }> {
@@ -136,28 +182,36 @@ export class Outbox {
       if (reporter) await reporter.postStatus(sha, request);
       else log.info({ sha, ...request }, "dry run: would post a commit status");
       written++;
-      this.record = withPosted(this.record, sha, write.context, {
-        state: write.state,
-        description: write.description,
-        writes: (before?.writes ?? 0) + 1,
-      });
-      await this.save(this.record);
+      await this.change((record) =>
+        withPosted(record, sha, write.context, {
+          state: write.state,
+          description: write.description,
+          writes: (before?.writes ?? 0) + 1,
+        }),
+      );
     }
     return { written, skipped };
   }
 
   /** After a restart: what GitHub already shows for the commit, so nothing is posted twice. */
   private async verify(sha: string): Promise<void> {
-    this.verified.add(sha);
-    if (!this.options.reporter) return;
-    for (const s of await this.options.reporter.combinedStatus(sha)) {
-      const before = this.record.posted[sha]?.[s.context];
-      this.record = withPosted(this.record, sha, s.context, {
-        state: s.state,
-        description: s.description,
-        writes: Math.max(before?.writes ?? 1, 1),
+    if (this.options.reporter) {
+      // A failed read leaves the sha unverified: it is read again before anything is posted to it.
+      const shown = await this.options.reporter.combinedStatus(sha);
+      await this.change((record) => {
+        let next = record;
+        for (const s of shown) {
+          const before = next.posted[sha]?.[s.context];
+          next = withPosted(next, sha, s.context, {
+            state: s.state,
+            description: s.description,
+            writes: Math.max(before?.writes ?? 1, 1),
+          });
+        }
+        return next;
       });
     }
+    this.verified.add(sha);
   }
 
   private async pulls(sha: string): Promise<readonly PullRef[]> {
@@ -165,12 +219,14 @@ export class Outbox {
     if (cached) return cached;
     const { reporter, branch } = this.options;
     const pulls = reporter ? (await reporter.pullsOf(sha)).filter((p) => p.base_ref === branch) : [];
-    const keys = Object.keys(this.record.pulls);
-    const kept =
-      keys.length >= KEEP_SHAS
-        ? Object.fromEntries(keys.slice(-KEEP_SHAS + 1).map((k) => [k, this.record.pulls[k]!]))
-        : this.record.pulls;
-    this.record = { ...this.record, pulls: { ...kept, [sha]: pulls } };
+    await this.change((record) => {
+      const keys = Object.keys(record.pulls);
+      const kept =
+        keys.length >= KEEP_SHAS
+          ? Object.fromEntries(keys.slice(-KEEP_SHAS + 1).map((k) => [k, record.pulls[k]!]))
+          : record.pulls;
+      return { ...record, pulls: { ...kept, [sha]: pulls } };
+    });
     return pulls;
   }
 
@@ -193,18 +249,24 @@ export class Outbox {
       if (id === undefined) id = await reporter.createComment(pr.number, write.body);
       else await reporter.updateComment(id, write.body);
       written++;
-      this.record = {
-        ...this.record,
-        comments: { ...this.record.comments, [String(pr.number)]: { id, digest } },
-      };
-      await this.save(this.record);
+      const commentId = id;
+      await this.change((record) => ({
+        ...record,
+        comments: { ...record.comments, [String(pr.number)]: { id: commentId, digest } },
+      }));
     }
     return { written, skipped };
   }
 
-  private async save(record: GitHubRecord): Promise<void> {
-    await this.options.store.saveGitHub(record);
-    this.record = record;
+  /** Apply a change to the record as the previous change left it, and persist it before it counts. */
+  private change(update: (record: GitHubRecord) => GitHubRecord): Promise<void> {
+    const run = this.changes.then(async () => {
+      const next = update(this.record);
+      await this.options.store.saveGitHub(next);
+      this.record = next;
+    });
+    this.changes = run.catch(() => undefined);
+    return run;
   }
 }
 

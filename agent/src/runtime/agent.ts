@@ -1,7 +1,15 @@
 // One agent cycle: ask git for the branch head, read and re-validate a new commit, observe Ray, decide (pure),
 // apply, advance the watch, queue the statuses it owes, and drain them to GitHub. The IO lives in the ports;
 // every decision lives in model/ and report/.
-import { AgentError, RayError, StateStoreError, isTransient, safeError, type SafeError } from "../errors";
+import {
+  AgentError,
+  RayError,
+  StateStoreError,
+  UnknownClusterError,
+  isTransient,
+  safeError,
+  type SafeError,
+} from "../errors";
 import type { Logger } from "../log";
 import { RollingSpecMemo, type RepoSnapshot } from "../../../generator/src/index";
 import { desiredFromSnapshot, type DesiredResult } from "../model/desired";
@@ -32,6 +40,11 @@ export interface AgentDeps {
   readonly suspend: boolean;
   readonly dryRun: boolean;
   readonly statusUrl?: string;
+  /**
+   * How long a cycle waits for the GitHub writes it started (default 2 s). The drain goes on in the
+   * background past it: a slow or hanging GitHub never holds back applying commits or watching Ray.
+   */
+  readonly githubWaitMs?: number;
 }
 
 export interface CycleReport {
@@ -45,6 +58,7 @@ export interface CycleReport {
 }
 
 const MAX_REFUSED = 50;
+export const PUT_FAILURES_BEFORE_STATUS = 3;
 
 const OUTCOME_EVENT: Readonly<Record<OutcomeResult, ModelEventType | undefined>> = {
   running: undefined,
@@ -60,8 +74,20 @@ export class Agent {
   private allowPrune = 0;
   private lastRefusal = "";
   private lastDrift = "";
+  /** Transient PUT failures in a row, for one commit. */
+  private putFailures: { sha: string; count: number } | undefined;
+  /** The commit last told that sync is suspended. */
+  private lastHold = "";
+  /** A head that does not define this agent's cluster, and why: not read again until the head moves. */
+  private unknownCluster: { sha: string; error: UnknownClusterError } | undefined;
   private faults: unknown[] = [];
   private readonly specs = new RollingSpecMemo();
+  /** The outbox drain in flight, if any: at most one, shared by the cycles it outlives. */
+  private draining: Promise<void> | undefined;
+  /** How the last drain ended: a GitHub fault (down, rate limited, token refused) until one succeeds. */
+  private githubFault: Error | undefined;
+  private hurried = false;
+  private stopWaiting: (() => void) | undefined;
 
   constructor(
     private readonly deps: AgentDeps,
@@ -96,7 +122,8 @@ export class Agent {
           ? await this.attempt(() => this.deps.target.observe())
           : undefined;
       if (observed) action = (await this.attempt(() => this.reconcileWith(observed))) ?? "skipped";
-      await this.attempt(() => this.drain());
+      await this.report();
+      await this.attempt(() => this.markReported());
     } finally {
       end();
     }
@@ -134,9 +161,19 @@ export class Agent {
     const head = await source.head();
     this.head = head;
     if (head === this.record.desired || head in this.record.refused) return head;
+    if (this.unknownCluster?.sha === head) throw this.unknownCluster.error;
     await source.ensure(head);
     const snapshot = await source.snapshot(head);
     const result = this.desiredAt(snapshot);
+    if (!result.ok && result.unknownCluster) {
+      // The commit is not at fault (the cluster may simply be another agent's name): nothing is posted on it.
+      const error = new UnknownClusterError(
+        `${result.reason} at ${head.slice(0, 7)} on the branch: check --cluster (SERVE_GITOPS_CLUSTER)`,
+      );
+      this.unknownCluster = { sha: head, error };
+      throw error;
+    }
+    this.unknownCluster = undefined;
     if (!result.ok) {
       log.warn(
         { sha: head, reason: result.reason, errors: result.diagnostics.length },
@@ -223,6 +260,21 @@ export class Agent {
       }
     } else if (action.kind === "hold") {
       for (const c of action.changes) queued.add(c.key);
+      // Once per commit (the outbox also skips a status GitHub already shows): the commit says why it waits.
+      if (this.lastHold !== desired.sha) {
+        this.lastHold = desired.sha;
+        const by = this.deps.suspend ? "--suspend" : `clusters/${this.deps.cluster}/cluster.yaml`;
+        log.info({ sha: desired.sha, by }, "sync is suspended: the commit waits");
+        await this.deps.outbox.enqueue([
+          clusterWrite(
+            desired.sha,
+            this.deps.cluster,
+            "pending",
+            `suspended: sync is paused by ${by}`,
+            this.deps.statusUrl,
+          ),
+        ]);
+      }
     } else if (action.kind === "report-drift") {
       const signature = `${desired.sha} ${decision.comparison?.differences.join(",")}`;
       if (this.lastDrift !== signature) {
@@ -363,6 +415,7 @@ export class Agent {
     try {
       await this.deps.target.apply(desired.config);
     } catch (error) {
+      if (error instanceof RayError && error.kind === "transient") await this.putFailed(desired.sha, error);
       if (!(error instanceof RayError) || error.kind !== "terminal") throw error;
       const reason =
         error.status === 400
@@ -375,6 +428,7 @@ export class Agent {
       if (error.status !== 400) this.faults.push(error);
       return { rollout, marks };
     }
+    this.putFailures = undefined;
     log.info(
       {
         sha: desired.sha,
@@ -399,18 +453,83 @@ export class Agent {
     return { rollout, marks };
   }
 
-  /** Write what is still owed (on shutdown). */
-  async flush(): Promise<void> {
-    await this.drain();
+  /**
+   * A PUT Ray keeps failing (5xx, timeouts) is retried every cycle; after PUT_FAILURES_BEFORE_STATUS in a row the
+   * commit says so (pending: it is still retried), so its author does not wait on a silent commit.
+   */
+  private async putFailed(sha: string, error: RayError): Promise<void> {
+    const count = this.putFailures?.sha === sha ? this.putFailures.count + 1 : 1;
+    this.putFailures = { sha, count };
+    if (count !== PUT_FAILURES_BEFORE_STATUS) return;
+    const said =
+      error.status === undefined ? "no answer" : `${error.status}: ${errorSummary(error.body) ?? ""}`;
+    await this.deps.outbox.enqueue([
+      clusterWrite(
+        sha,
+        this.deps.cluster,
+        "pending",
+        `retrying: Ray failed the PUT ${count} times (${said.replace(/: $/, "")})`,
+        this.deps.statusUrl,
+      ),
+    ]);
   }
 
-  /** Step 6: write what is owed, in order; then the reported mark. */
-  private async drain(): Promise<void> {
-    const result = await this.deps.outbox.drain();
-    this.deps.metrics.outbox.set(this.deps.outbox.size);
-    if (result.error) throw result.error;
+  /** Shutdown: stop waiting for GitHub in the cycle under way (flush() writes what is owed, within the grace). */
+  hurry(): void {
+    this.hurried = true;
+    this.stopWaiting?.();
+  }
+
+  /** Write what is still owed (on shutdown): the drain in flight, then one more without waiting out a backoff. */
+  async flush(): Promise<void> {
+    await this.draining;
+    await this.startDrain(true);
+  }
+
+  /**
+   * Step 6: write what is owed, off the apply path. The drain runs on its own; the cycle waits for it only
+   * up to githubWaitMs. GitHub's faults are reported with the cycle's (readiness) but retried on the outbox's
+   * own backoff.
+   */
+  private async report(): Promise<void> {
+    const run = this.startDrain(false);
+    if (run && !this.hurried) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        this.stopWaiting = resolve;
+        timer = setTimeout(resolve, this.deps.githubWaitMs ?? 2000);
+      });
+      await Promise.race([run, waited]);
+      clearTimeout(timer);
+      this.stopWaiting = undefined;
+    }
+    if (this.githubFault) this.faults.push(this.githubFault);
+  }
+
+  private startDrain(force: boolean): Promise<void> | undefined {
+    const { outbox, metrics, log } = this.deps;
+    if (this.draining || outbox.size === 0) return this.draining;
+    const settle = (error: Error | undefined) => {
+      if (error && error.message !== this.githubFault?.message) {
+        const level = isTransient(error) ? "warn" : "error";
+        log[level]({ err: safeError(error), waiting: outbox.size }, error.message);
+      }
+      this.githubFault = error;
+      this.draining = undefined;
+      metrics.outbox.set(outbox.size);
+    };
+    this.draining = outbox.drain({ force }).then(
+      (result) => settle(result.error),
+      (error: unknown) => settle(error instanceof Error ? error : new Error(String(error))),
+    );
+    return this.draining;
+  }
+
+  /** The reported mark: every status of the applied commit written. */
+  private async markReported(): Promise<void> {
     const { applied, attempted, reported } = this.record.marks;
     if (
+      !this.draining &&
       this.deps.outbox.size === 0 &&
       applied &&
       applied.sha === attempted?.sha &&

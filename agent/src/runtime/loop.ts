@@ -14,9 +14,16 @@ export interface LoopOptions {
   readonly now?: () => number;
   /** --once gives up after this many cycles in a row with faults (default 5). */
   readonly maxFaultyCycles?: number;
-  /** How long SIGTERM waits for statuses still to be written. */
+  /**
+   * How long a stop (SIGTERM) may take in all, from the signal: the cycle under way and the statuses still
+   * owed (default 20 s, inside the 30 s the Kubernetes manifest and the systemd unit give before SIGKILL).
+   */
   readonly graceMs?: number;
+  /** Called when the grace period ends with writes in flight: abort them, so the process can exit. */
+  readonly onGiveUp?: () => void;
 }
+
+export const SHUTDOWN_GRACE_MS = 20_000;
 
 export const MAX_BACKOFF_MS = 5 * 60_000;
 
@@ -24,7 +31,11 @@ export class AgentLoop {
   private stopped = false;
   private syncRequested = false;
   private wake: (() => void) | undefined;
+  /** Cycles in a row with any fault (--once gives up after maxFaultyCycles of them). */
   private faultyCycles = 0;
+  /** Cycles in a row with a fault of Ray, git or the disk: they, not GitHub's, back off reconciliation. */
+  private applyFaultyCycles = 0;
+  private stoppedAt: number | undefined;
   private cycles = 0;
   private last: { report: CycleReport; at: number } | undefined;
   private running = false;
@@ -55,6 +66,8 @@ export class AgentLoop {
   /** SIGTERM: finish the current cycle (and its status writes), then return. */
   stop(): void {
     this.stopped = true;
+    this.stoppedAt ??= this.now();
+    this.agent.hurry();
     this.wake?.();
   }
 
@@ -76,12 +89,14 @@ export class AgentLoop {
     this.cycles++;
     this.last = { report, at: this.now() };
     this.faultyCycles = report.faults.length > 0 ? this.faultyCycles + 1 : 0;
+    this.applyFaultyCycles = applyFaults(report) > 0 ? this.applyFaultyCycles + 1 : 0;
     return report;
   }
 
   private async runOnce(): Promise<number> {
     const max = this.options.maxFaultyCycles ?? 5;
     let report = await this.cycle(true);
+    if (report.faults.some((f) => f.name === "UnknownClusterError")) return this.fail(report.faults, 2);
     if (fatal(report)) return this.fail(report.faults);
     // The watch: until the changed models settle (or time out) and the statuses are written.
     while ((report.busy || report.faults.length > 0) && !this.stopped) {
@@ -117,9 +132,10 @@ export class AgentLoop {
       if (checkHead) nextHead = this.now() + intervalMs;
       if (this.stopped) break;
       let delay: number;
-      if (report.faults.length > 0) {
+      // GitHub's faults are retried on the outbox's own backoff: they never slow applying commits.
+      if (applyFaults(report) > 0) {
         delay = backoffMs(
-          this.faultyCycles,
+          this.applyFaultyCycles,
           Math.min(intervalMs, 1000),
           Math.max(MAX_BACKOFF_MS, intervalMs),
         );
@@ -135,16 +151,32 @@ export class AgentLoop {
     return 0;
   }
 
-  /** On shutdown: give statuses still waiting one more chance, within the grace period. */
+  /** On shutdown: give statuses still waiting one more chance, within what is left of the grace period. */
   private async flush(): Promise<void> {
-    const grace = this.options.graceMs ?? 20_000;
-    const timer = new Promise<void>((resolve) => setTimeout(resolve, grace).unref());
-    await Promise.race([this.agent.flush().catch(() => undefined), timer]);
+    const grace = this.options.graceMs ?? SHUTDOWN_GRACE_MS;
+    const left = Math.max(0, (this.stoppedAt ?? this.now()) + grace - this.now());
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), left);
+    });
+    const done = await Promise.race([
+      this.agent.flush().then(
+        () => true,
+        () => true,
+      ),
+      expired,
+    ]);
+    clearTimeout(timer);
+    if (!done) {
+      this.options.log.warn("grace period over: statuses still owed stay in the outbox for the next start");
+      this.options.onGiveUp?.();
+    }
   }
 
-  private fail(faults: readonly SafeError[]): number {
+  /** 1: an agent fault; 2: the agent's own configuration is wrong (a usage error). */
+  private fail(faults: readonly SafeError[], code: 1 | 2 = 1): number {
     this.options.log.error({ faults }, "the agent stops: see the fault above");
-    return 1;
+    return code;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -162,6 +194,9 @@ export class AgentLoop {
     });
   }
 }
+
+const applyFaults = (report: CycleReport): number =>
+  report.faults.filter((f) => f.name !== "GitHubError").length;
 
 const fatal = (report: CycleReport): boolean =>
   report.faults.some((f) => f.name === "UnsupportedRayError" || f.name === "LockError");

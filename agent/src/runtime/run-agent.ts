@@ -49,6 +49,12 @@ export interface AgentConfig {
   readonly gitEnv: Readonly<Record<string, string>>;
   readonly gitTimeoutMs: number;
   readonly rayTimeoutMs: number;
+  /** Per GitHub API call, retries included (default 10 s). */
+  readonly githubTimeoutMs?: number;
+  /** How long a cycle waits for its GitHub writes before going on (default 2 s; they go on in the background). */
+  readonly githubWaitMs?: number;
+  /** How long a stop may take in all (default 20 s). */
+  readonly graceMs?: number;
 }
 
 /** Test seams: each replaces one real piece; production passes none. */
@@ -122,11 +128,15 @@ async function assemble(
       onCommand: (command) => metrics.gitCommands.inc({ command }),
     });
   let reporter: StatusReporter | undefined = overrides.reporter;
+  // Aborts GitHub requests still in flight when a stop's grace period is over.
+  const shutdown = new AbortController();
   if (!reporter && config.githubToken && !config.dryRun) {
     const octokit = createOctokit({
       baseUrl: config.githubApiUrl,
       token: config.githubToken,
       log,
+      signal: shutdown.signal,
+      ...(config.githubTimeoutMs !== undefined ? { timeoutMs: config.githubTimeoutMs } : {}),
       ...(overrides.octokitTuning ? { tuning: overrides.octokitTuning } : {}),
       onResponse: (method, status, remaining) => {
         metrics.githubRequests.inc({ method, status: String(status) });
@@ -157,6 +167,7 @@ async function assemble(
       suspend: config.suspend,
       dryRun: config.dryRun,
       ...(config.statusUrl ? { statusUrl: config.statusUrl } : {}),
+      ...(config.githubWaitMs !== undefined ? { githubWaitMs: config.githubWaitMs } : {}),
     },
     record,
   );
@@ -166,6 +177,8 @@ async function assemble(
     once: config.once,
     log,
     now,
+    ...(config.graceMs !== undefined ? { graceMs: config.graceMs } : {}),
+    onGiveUp: () => shutdown.abort(),
   });
 
   const status = (): StatusDoc => {
