@@ -146,7 +146,7 @@ export async function benchCheck({ specs = 10_000, runs = 3 } = {}) {
           base: { sha: base, ref: "main", repo: { full_name: "acme/serving" } },
           head: { sha: head, ref: "feature", repo: { full_name: "acme/serving" } },
         },
-        repository: { full_name: "acme/serving" },
+        repository: { full_name: "acme/serving", default_branch: "main" },
       }),
     );
     const times = [];
