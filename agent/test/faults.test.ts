@@ -308,6 +308,30 @@ describe("GitHub faults", () => {
     expect(agent.outbox.size).toBeGreaterThan(0);
   });
 
+  it("a cycle waits for a new drain only, not again for one an earlier cycle left running", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    const sockets: Socket[] = [];
+    const hang = createNetServer((socket) => void sockets.push(socket.on("data", () => undefined)));
+    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
+    cleanups.push(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise<void>((r) => hang.close(() => r()));
+    });
+    const agent = await h.start({
+      githubApiUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`,
+      githubTimeoutMs: 60_000,
+      githubWaitMs: 3000,
+    });
+    const within = (ms: number, work: Promise<unknown>) =>
+      Promise.race([work.then(() => "done"), new Promise((r) => setTimeout(() => r("waited"), ms))]);
+    // The first cycle applies and starts writing: it gives the new drain its githubWaitMs.
+    expect(await within(1000, agent.agent.cycle())).toBe("waited");
+    // The drain still hangs; the next cycle does not wait for it again.
+    expect(await within(2000, agent.agent.cycle())).toBe("done");
+    expect(agent.outbox.size).toBeGreaterThan(0);
+  });
+
   it("a Ray error longer than 140 characters is cut to fit, so GitHub never answers 422", async () => {
     const long = `$HOME/checkpoints/${"a".repeat(60)}/${"b".repeat(60)}/${"c".repeat(40)}`;
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x", { source: long }) } });

@@ -492,8 +492,11 @@ export class Agent {
    * own backoff.
    */
   private async report(): Promise<void> {
+    // A drain still running from an earlier cycle is not waited for again: cycle after cycle would otherwise
+    // spend githubWaitMs on it, and a new commit would wait that long to be seen.
+    const inFlight = this.draining !== undefined;
     const run = this.startDrain(false);
-    if (run && !this.hurried) {
+    if (run && !inFlight && !this.hurried) {
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((resolve) => {
         this.stopWaiting = resolve;
