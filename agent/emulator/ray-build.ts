@@ -45,7 +45,7 @@ export function buildApplication(app: ParsedApp, ctx: BuildContext): BuildResult
     message: `Deploying app '${app.name}' failed with exception:\n${message}`,
   });
   if (path === "ray.serve.llm:build_openai_app") {
-    const r = buildOpenAiApp(app.args, ctx);
+    const r = buildOpenAiApp(app.args, ctx, app.runtimeEnv);
     return "failure" in r ? fail(r.failure) : { ok: true, deployments: r.deployments };
   }
   const names = ctx.importPaths.get(path) ?? ctx.importPaths.get(app.importPath);

@@ -281,6 +281,8 @@ function startupTraceback(modelSource: string): string {
 export function buildOpenAiApp(
   args: Record<string, unknown>,
   ctx: BuildContext,
+  /** The application's runtime_env: the build task runs in it, and get_deployment_options reads it back. */
+  appRuntimeEnv: Record<string, unknown> = {},
 ): { failure: string } | { deployments: BuiltDeployment[] } {
   const top: V2Err[] = [];
   for (const k of Object.keys(args))
@@ -417,7 +419,10 @@ export function buildOpenAiApp(
     replica.placement_group_strategy = isRecord(pg) && typeof pg.strategy === "string" ? pg.strategy : "PACK";
     replica.ray_actor_options = {
       ...(isRecord(merged.ray_actor_options) ? merged.ray_actor_options : {}),
-      runtime_env: c.runtime_env ?? {},
+      // LLMServer.get_deployment_options starts from ray.get_runtime_context().runtime_env (the app's, in
+      // the build task) and updates it with the LLMConfig's: overriding the deployment later merges the same
+      // app env again, so adding a replica override does not change the replica's version.
+      runtime_env: { ...appRuntimeEnv, ...(isRecord(c.runtime_env) ? c.runtime_env : {}) },
     };
     const source = mlc.model_source ?? modelId;
     deployments.push({

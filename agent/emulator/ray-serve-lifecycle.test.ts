@@ -71,6 +71,20 @@ describe("ray dashboard emulator: Serve controller", () => {
     expect(e.restarts("LLMServer:qwen")).toBe(0);
   });
 
+  it("adding a first replica override to an app with its own runtime_env restarts nothing", async () => {
+    const e = await start();
+    const app = { ...llmApp("chat", [llmConfig("qwen")]), runtime_env: { env_vars: { A: "1" } } };
+    await deploy(e, [app]);
+    await until(e, "chat", "RUNNING");
+    await deploy(e, [{ ...app, deployments: [{ name: "LLMServer:qwen", num_replicas: 2 }] }]);
+    const scaled = await waitFor(async () => {
+      const a = await appState(e, "chat");
+      return a.deployments["LLMServer:qwen"]?.replicas.length === 2 && a.status === "RUNNING" && a;
+    });
+    expect(scaled.deployments["LLMServer:qwen"].status).toBe("HEALTHY");
+    expect(e.restarts("LLMServer:qwen")).toBe(0);
+  });
+
   it("names LLMServer deployments like build_llm_deployment", async () => {
     const e = await start();
     const noName = {
