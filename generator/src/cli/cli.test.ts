@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -210,6 +211,27 @@ describe("validate", () => {
     expect(inside.status).toBe(1);
     expect(inside.stdout).toContain("models/alice/bad.yaml:2:15  E403 model-source-outside-roots");
     expect(cli(["validate", "qwen.yaml"], join(dir, "models/alice")).status).toBe(0);
+  });
+
+  it("is not fooled by a user named models, and takes PATHs through a symlinked way to the root", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(
+      dir,
+      "models/users.yaml",
+      "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 8}\n  models: {github: [m], gpu_quota: 8}\n",
+    );
+    write(dir, "models/models/tiny.yaml", specText("tiny"));
+    // models/ holds a folder named models/: the root is still the repository, not models/.
+    expect(cli(["validate"], join(dir, "models")).stdout).toContain("ok: 2 models");
+    const link = `${dir}-link`;
+    symlinkSync(dir, link);
+    temporaries.push(link);
+    // The shell's logical path (through the link) names a file of the repository found by its real path.
+    expect(cli(["validate", join(link, "models/alice/qwen.yaml")], dir).status).toBe(0);
+    symlinkSync(join(dir, "models/models"), join(dir, "models/alice/via"));
+    const through = cli(["validate", "--repo", dir, "models/alice/via/tiny.yaml"]);
+    expect(through.status).toBe(2);
+    expect(through.stderr).toContain("goes through the symlink models/alice/via");
   });
 
   it("treats `validate .` as the whole repository and refuses paths outside it", () => {

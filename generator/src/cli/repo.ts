@@ -1,4 +1,4 @@
-import { existsSync, lstatSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
 import { readWorkingTree } from "../io/working-tree";
 import type { RepoSnapshot } from "../types";
@@ -27,9 +27,24 @@ export function loadRepo(repo: string | undefined): LoadedRepo {
 const isRepo = (dir: string): boolean =>
   existsSync(resolve(dir, "models")) || existsSync(resolve(dir, "clusters"));
 
+/**
+ * A folder found by walking up must look like a repository's root, not merely hold a folder called models/
+ * (a user may be named "models"): it has models/users.yaml or a clusters/<name>/cluster.yaml.
+ */
+function looksLikeRoot(dir: string): boolean {
+  if (existsSync(resolve(dir, "models/users.yaml"))) return true;
+  try {
+    return readdirSync(resolve(dir, "clusters")).some((c) =>
+      existsSync(resolve(dir, "clusters", c, "cluster.yaml")),
+    );
+  } catch {
+    return false;
+  }
+}
+
 function enclosingRepo(start: string): string | undefined {
   for (let dir = resolve(start); ; dir = dirname(dir)) {
-    if (isRepo(dir)) return dir;
+    if (looksLikeRoot(dir)) return dir;
     if (dirname(dir) === dir) return undefined;
   }
 }
@@ -40,13 +55,45 @@ function enclosingRepo(start: string): string | undefined {
  * repository (`--repo DIR models/alice` from anywhere). It must exist (a typo would otherwise print "ok").
  */
 export function pathInRepo(root: string, path: string): string {
-  const inside = (p: string) => p !== ".." && !p.startsWith("../") && !isAbsolute(p);
-  let candidate = repoRelative(root, path);
-  if (!inside(candidate) && !isAbsolute(path)) candidate = repoRelative(root, resolve(root, path));
-  if (!inside(candidate)) throw new UsageError(`${path} is not inside the repository ${root}`);
+  const fromCwd = resolve(path);
+  const candidate =
+    within(root, fromCwd) ?? (isAbsolute(path) ? undefined : within(root, resolve(root, path)));
+  if (candidate === undefined) throw new UsageError(`${path} is not inside the repository ${root}`);
   if (!lexists(resolve(root, candidate))) throw new UsageError(`${path} does not exist in ${root}`);
+  // Inside the repository a path is taken as written: one that goes through a symlinked folder would name
+  // files the snapshot (which never follows links) does not have.
+  const parts = candidate === "" ? [] : candidate.split("/");
+  for (let i = 1; i < parts.length; i++) {
+    const prefix = parts.slice(0, i).join("/");
+    if (lstatSync(resolve(root, prefix)).isSymbolicLink())
+      throw new UsageError(`${path} goes through the symlink ${prefix}: name the file or folder itself`);
+  }
   return candidate;
 }
+
+/**
+ * `abs` relative to the repository root ("" for the root), or undefined when outside it. The root may be
+ * reached through a symlink (/tmp -> /private/tmp, a shell's logical $PWD): the ancestor of `abs` that is
+ * the root's real folder marks where the repository-relative part starts, and that part stays as written.
+ */
+function within(root: string, abs: string): string | undefined {
+  const lexical = relative(root, abs);
+  if (lexical !== ".." && !lexical.startsWith(`..${sep}`) && !isAbsolute(lexical))
+    return lexical.split(sep).join("/");
+  const realRoot = real(root);
+  for (let dir = abs; ; dir = dirname(dir)) {
+    if (dir === root || real(dir) === realRoot) return relative(dir, abs).split(sep).join("/");
+    if (dirname(dir) === dir) return undefined;
+  }
+}
+
+const real = (p: string): string => {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
+  }
+};
 
 const lexists = (p: string): boolean => {
   try {
@@ -56,8 +103,3 @@ const lexists = (p: string): boolean => {
     return false;
   }
 };
-
-/** A path given on the command line, as the repository-relative form diagnostics use. */
-export function repoRelative(root: string, path: string): string {
-  return relative(root, resolve(path)).split(sep).join("/");
-}
