@@ -408,3 +408,19 @@ describe("a Windows checkout (core.autocrlf: CRLF on disk, LF in git)", () => {
     expect(render(lf.replace("num_replicas: 2\n", "num_replicas: 2\r"))).not.toEqual(unix);
   });
 });
+
+describe("a served name edited out of shape", () => {
+  it("is an error on the fragment, not a reason to rename the model on the next render", () => {
+    const applied = applyRender(bare({ [QWEN]: specText("qwen") }));
+    const path = fragmentPath("h1", "alice", "qwen");
+    const text = new TextDecoder().decode(applied.files.get(path)!.bytes);
+    const edited = withFiles({ [path]: text.replace(/alice-\d{12}-qwen/g, "alice-x-qwen") }, applied);
+    const result = checkRepo(edited, { now: NOW });
+    expect(result.ok).toBe(false);
+    expect(result.render).toBeUndefined();
+    expect(result.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([`${path} invalid-value`]);
+    expect(result.diagnostics[0]!.message).toContain(
+      'served_name "alice-x-qwen" is not alice-<YYYYMMDDHHMM>-qwen',
+    );
+  });
+});

@@ -84,7 +84,21 @@ export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
     const served = servedLine(file.bytes);
     const match = served ? SERVED_LINE.exec(served.text) : null;
     const parts = match ? SERVED_NAME.exec(match[1]!) : null;
-    if (!served || !match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    // A file with no served_name line is no fragment at all: the render check lists it (stale or extra).
+    if (!served) continue;
+    if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) {
+      // A served name edited by hand: taking no timestamp from it would rename the model on the next render.
+      const expected = `${where.user}-<YYYYMMDDHHMM>-${where.suffix}`;
+      diagnostics.push(
+        diagnostic(
+          "invalid-value",
+          file.path,
+          { line: served.line(), column: 14 },
+          `served_name ${JSON.stringify(served.text.slice("served_name: ".length))} is not ${expected}: the fragment was edited by hand. Restore it from git (\`git checkout HEAD -- ${file.path}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`,
+        ),
+      );
+      continue;
+    }
     const timestamp = parts[2]!;
     if (!isRealTimestamp(timestamp)) {
       diagnostics.push(

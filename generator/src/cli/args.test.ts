@@ -30,6 +30,11 @@ describe("parseNow", () => {
     expect(() => parseNow(value)).toThrow(UsageError);
   });
 
+  it("refuses a time an offset carries past year 9999 in UTC (a served name has four year digits)", () => {
+    expect(() => parseNow("9999-12-31T23:59:00-01:00")).toThrow("outside the years 0000-9999 in UTC");
+    expect(parseNow("9999-12-31T22:59:00-01:00").toISOString()).toBe("9999-12-31T23:59:00.000Z");
+  });
+
   it("refuses what is not an ISO 8601 time", () => {
     expect(() => parseNow("yesterday")).toThrow("--now must be an ISO 8601 time");
     expect(() => parseNow("2026-01-06")).toThrow(UsageError);

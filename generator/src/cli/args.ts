@@ -41,5 +41,9 @@ export function parseNow(value: string | undefined): Date {
   if (n("mo") < 1 || n("mo") > 12 || n("d") < 1 || n("d") > daysInMonth) throw refuse("no such date");
   if (n("h") > 23 || n("mi") > 59 || n("s") > 59) throw refuse("no such time of day");
   if (n("oh") > 23 || n("om") > 59) throw refuse("no such UTC offset");
-  return new Date(value);
+  const at = new Date(value);
+  // A served name carries YYYYMMDDHHMM in UTC: an offset must not carry the time past year 9999 (or before 0).
+  const year = at.getUTCFullYear();
+  if (year < 0 || year > 9999) throw refuse("outside the years 0000-9999 in UTC");
+  return at;
 }
