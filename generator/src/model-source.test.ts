@@ -69,6 +69,10 @@ describe("checkModelSource", () => {
     ["$HOME/a\u202eb", "model-source-traversal"],
     ["$HOME/a\u2066b", "model-source-traversal"],
     ["/private/hf/\ufeffx", "model-source-traversal"],
+    ["$HOME/x\ufe0f/y", "model-source-traversal"],
+    ["$HOME/a\u034fb", "model-source-traversal"],
+    ["$HOME/a\u3164b", "model-source-traversal"],
+    ["$HOME/a\u{e0101}b", "model-source-traversal"],
     // white space around a segment
     ["/private/hf/a ", "invalid-value"],
     ["/private/hf/ ", "invalid-value"],

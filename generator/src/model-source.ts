@@ -30,8 +30,11 @@ const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 // Control characters, including C1 and the Unicode line/paragraph separators.
 // eslint-disable-next-line no-control-regex -- matching them is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-// Invisible formatting characters (zero-width, bidi overrides, a BOM inside): a reviewer would read another path.
-const INVISIBLE = /\p{Cf}/u;
+// Invisible characters (format characters such as zero-width and bidi overrides, a BOM inside, and the rest of
+// Unicode's Default_Ignorable_Code_Point: variation selectors, Hangul fillers, ...): a reviewer would read
+// another path than the one used.
+const INVISIBLE =
+  /[\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\u{e0000}-\u{e0fff}]/u;
 // A segment that starts or ends with white space ("/private/hf/a ") is nearly always a typo that points nowhere.
 const PADDED_SEGMENT = /(?:^|\/)\s|\s(?:\/|$)/;
 

@@ -1,3 +1,4 @@
+import clusterSchema from "../../schemas/cluster.schema.json";
 import { engineArgNames, isEngineArg, PLATFORM_KWARGS, suggest, VLLM_VERSION } from "./engine-kwargs";
 import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
@@ -98,6 +99,20 @@ export function parseCluster(
       ),
     );
   });
+  // A shared root that holds the users' folders (or lies in one) would let every user read every other's.
+  const userRoot = raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user;
+  const usersBase = userRoot.slice(0, userRoot.indexOf("{user}")).replace(/\/$/, "");
+  (raw.sources?.roots?.shared ?? []).forEach((root, i) => {
+    if (root === usersBase || usersBase.startsWith(`${root}/`) || root.startsWith(`${usersBase}/`))
+      diagnostics.push(
+        diagnostic(
+          "invalid-value",
+          file.path,
+          doc.valueAt(`/sources/roots/shared/${i}`),
+          `shared root ${root} overlaps the users' own folders (${userRoot}): every user could use every other user's files; name a folder beside them`,
+        ),
+      );
+  });
   if (raw.gpus_per_node > raw.gpus) {
     diagnostics.push(
       diagnostic(
@@ -165,6 +180,10 @@ export interface PartialCluster {
   readonly deny: readonly string[];
 }
 
+const ROOTS_SCHEMA = clusterSchema.properties.sources.properties.roots.properties;
+const SHARED_ROOT = new RegExp(ROOTS_SCHEMA.shared.items.pattern, "u");
+const USER_ROOT = new RegExp(ROOTS_SCHEMA.user.pattern, "u");
+
 const isStringList = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === "string");
 
 function partialCluster(value: unknown): PartialCluster | undefined {
@@ -191,9 +210,12 @@ function partialCluster(value: unknown): PartialCluster | undefined {
         ? { allow_hub: allowHub }
         : {}),
     roots: {
+      // Each as the schema has it, else the platform's default: an invalid root is never trusted.
       shared:
-        isStringList(shared) && shared.every((r) => r.startsWith("/")) ? shared : DEFAULT_SOURCE_ROOTS.shared,
-      user: typeof user === "string" && user.startsWith("/") ? user : DEFAULT_SOURCE_ROOTS.user,
+        isStringList(shared) && shared.every((r) => SHARED_ROOT.test(r))
+          ? shared
+          : DEFAULT_SOURCE_ROOTS.shared,
+      user: typeof user === "string" && USER_ROOT.test(user) ? user : DEFAULT_SOURCE_ROOTS.user,
     },
     deny: isStringList(deny) ? deny : DEFAULT_DENIED_KWARGS,
   };

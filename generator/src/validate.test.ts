@@ -602,6 +602,10 @@ describe("cluster.yaml source roots", () => {
     [{ shared: ["/private/./hf"] }],
     [{ user: "/private/users/../{user}" }],
     [{ user: "/private/users" }],
+    [{ user: "/private/users/{user}/{user}" }],
+    [{ shared: ["/private"] }],
+    [{ shared: ["/private/users"] }],
+    [{ shared: ["/private/users/alice/models"] }],
   ])("refuses %j: a root must be a plain absolute path", (roots) => {
     const result = validateRepo(
       withFiles({ "clusters/lab/cluster.yaml": clusterText({ sources: { roots } }) }),
@@ -639,10 +643,31 @@ describe("cluster.yaml OpenAI URLs", () => {
     [{ server_url: "https://dstack.company.com", base_url: "/access/models#x" }],
     [{ server_url: "https://dstack.company.com", base_url: "/access models/" }],
     [{ server_url: "https://dstack.company.com?x=1", base_url: "/access/" }],
+    [{ server_url: "https://dstack.company.com", base_url: "//evil.example/x/" }],
+    [{ server_url: "https://dstack.company.com", base_url: "/access/../h1/" }],
+    [{ server_url: "https://dstack.company.com", base_url: "/%2e%2e/" }],
   ])("refuses %j: routes and /v1 are appended to the base URL", (openai) => {
     const result = validateRepo(withFiles({ "clusters/lab/cluster.yaml": clusterText({ openai }) }));
     expect(result.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
       "clusters/lab/cluster.yaml invalid-value",
+    ]);
+  });
+});
+
+describe("a cluster.yaml whose user root is invalid", () => {
+  it("does not let its specs use that root: they are checked against the platform's default", () => {
+    const result = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({
+          default: true,
+          sources: { roots: { user: "/home x/{user}" } },
+        }),
+        "models/alice/t.yaml": "model_id: t\nmodel_source: /home x/alice/m\n",
+      }),
+    );
+    expect(result.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
+      "clusters/h1/cluster.yaml invalid-value",
+      "models/alice/t.yaml model-source-outside-roots",
     ]);
   });
 });
