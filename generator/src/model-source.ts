@@ -34,6 +34,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 // Unicode's Default_Ignorable_Code_Point: variation selectors, Hangul fillers, ...): a reviewer would read
 // another path than the one used.
 const INVISIBLE =
+  // eslint-disable-next-line no-misleading-character-class -- each combining character is matched on its own, on purpose
   /[\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\u{e0000}-\u{e0fff}]/u;
 // A segment that starts or ends with white space ("/private/hf/a ") is nearly always a typo that points nowhere.
 const PADDED_SEGMENT = /(?:^|\/)\s|\s(?:\/|$)/;
