@@ -114,6 +114,12 @@ export function assemble(
     return fail("template-invalid", `the assembled Serve config breaks Ray's rules: ${summary(problems)}`);
   const produced = (rendered.value as { applications: ReadonlyArray<Record<string, unknown>> }).applications;
   const mismatches = checkAgainstFragments(produced, applications);
+  // target_capacity scales every deployment of the cluster: a replica count of the template's own.
+  const capacity = (rendered.value as { target_capacity?: unknown }).target_capacity;
+  if (capacity !== undefined && capacity !== null && capacity !== 100)
+    mismatches.unshift(
+      `target_capacity ${JSON.stringify(capacity)} would scale every model to that percentage of its replicas: replica counts come from the specs`,
+    );
   if (mismatches.length > 0)
     return fail(
       "template-mismatch",

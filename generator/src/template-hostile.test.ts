@@ -272,6 +272,26 @@ describe("the assembled config against the fragments", () => {
     expect(diagnostics[0]!.message).toContain("the assembled Serve config breaks Ray's rules");
   });
 
+  it("lets a template size Ray Serve LLM's own ingress, once, but not scale every model with target_capacity", () => {
+    const ingress = DEFAULT_TEMPLATE.replace(
+      "    deployments: {{json deployments}}",
+      '    deployments: [{{#each deployments}}{{json this}}, {{/each}}{"name": "OpenAiIngress", "num_replicas": 2}]',
+    );
+    const sized = build(withTemplate(ingress));
+    expect(sized.diagnostics).toEqual([]);
+    expect(sized.config!.applications[0]!.deployments.at(-1)).toEqual({
+      name: "OpenAiIngress",
+      num_replicas: 2,
+    });
+    const capacity = DEFAULT_TEMPLATE.replace(
+      "{{#if applications}}",
+      "target_capacity: 50\n{{#if applications}}",
+    );
+    const scaled = validateRepo(withTemplate(capacity));
+    expect(scaled.diagnostics.map(where)).toEqual([mismatch]);
+    expect(scaled.diagnostics[0]!.message).toContain("target_capacity 50 would scale every model");
+  });
+
   it("keeps what a template may add: top-level settings, runtime_env, logging and override settings", () => {
     const { config, diagnostics } = build(withTemplate(fixture("extra-settings.hbs")));
     expect(diagnostics).toEqual([]);

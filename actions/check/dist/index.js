@@ -30886,6 +30886,86 @@ function placement(cluster2, user, served) {
   return { app, route, endpoint: endpointUrl(cluster2, route) };
 }
 
+// schemas/cluster.schema.json
+var cluster_schema_default = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://serve-gitops.dev/schemas/cluster.schema.json",
+  title: "Cluster settings (clusters/<name>/cluster.yaml)",
+  description: "Admin-owned platform settings of one GPU cluster running Ray Serve.",
+  type: "object",
+  additionalProperties: false,
+  required: ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"],
+  properties: {
+    default: { description: "Specs that name no cluster deploy here. Exactly one cluster is the default.", type: "boolean" },
+    accelerator_type: { description: "Ray accelerator type (schemas/ray-accelerators.json).", type: "string" },
+    gpus: { description: "GPU capacity of the cluster.", type: "integer", minimum: 1, maximum: 1e6 },
+    gpus_per_node: { description: "GPUs on one node: the most one replica can use.", type: "integer", minimum: 1, maximum: 64 },
+    ray: {
+      type: "object",
+      additionalProperties: false,
+      required: ["dashboard_address"],
+      properties: {
+        dashboard_address: { description: "Ray dashboard URL for the sync agent (--ray-address overrides it).", type: "string", pattern: "^https?://[^\\s/]+(/.*)?$" }
+      }
+    },
+    openai: {
+      type: "object",
+      additionalProperties: false,
+      required: ["server_url", "base_url"],
+      properties: {
+        server_url: { description: "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", type: "string", pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" },
+        base_url: { description: "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", type: "string", minLength: 1, pattern: "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$" }
+      }
+    },
+    serve: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        layout: { description: "per-model (default), per-user or single.", enum: ["per-model", "per-user", "single"] },
+        application_name: { description: "Application name (single layout) and prefix of managed application names.", type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" },
+        route_prefix: { description: "Route prefix the applications hang under.", type: "string", pattern: "^/([^{}/]+(/[^{}/]+)*)?$" },
+        template: { description: "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", type: "string", pattern: "^[A-Za-z0-9_.-]+\\.hbs$" }
+      }
+    },
+    sources: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        allow_hub: { description: "Allow Hugging Face repo ids (org/name) as model_source.", type: "boolean" },
+        roots: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            shared: { type: "array", items: { type: "string", pattern: "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } },
+            user: { description: "The user's own root; {user} is replaced by the user id.", type: "string", pattern: "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }
+          }
+        }
+      }
+    },
+    engine_kwargs: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        deny: { description: "vLLM engine arguments model owners may not set on this cluster.", type: "array", uniqueItems: true, items: { type: "string" } }
+      }
+    },
+    sync: {
+      description: "Settings of the sync agent.",
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        allow_empty: { description: "Allow applying a config with no models (undeploys everything).", type: "boolean" },
+        prune_limit: { description: "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", type: "integer", minimum: 0 },
+        adopt_unmanaged: { description: "Replace declarative applications the agent did not create (a PUT deletes them).", type: "boolean" },
+        deploy_timeout_s: { type: "integer", minimum: 10, maximum: 86400 },
+        max_model_statuses: { description: "Above this many changed models a commit gets one summary status instead of one per model.", type: "integer", minimum: 1, maximum: 200 },
+        self_heal: { description: "Re-apply when Serve was changed by hand (drift).", type: "boolean" },
+        suspend: { description: "Stop applying; keep reporting drift.", type: "boolean" }
+      }
+    }
+  }
+};
+
 // schemas/vllm-engine-args.json
 var vllm_engine_args_default = {
   $comment: "Catalog of vLLM engine arguments, generated from the fields of the EngineArgs dataclass (and AsyncEngineArgs extras) in vllm-project/vllm vllm/engine/arg_utils.py at commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b (the newest version of that file in the public-source index used; vLLM takes its version from git tags via setuptools-scm, so no file in the tree names it: the commit sits in the v0.11.1 development window \u2014 after PR #26016 (cudagraph_capture_sizes / max_cudagraph_capture_size, merged Oct 2025), before v0.12.0 (guided_decoding_* and disable_log_requests still present with 'removed in v0.12.0' warnings)). Type mapping: Optional/X|None -> nullable; Literal aliases -> string (or integer) with `enum` when the value set is stable across releases, or `known_values` (advisory, NOT exhaustive: the alias lives in vllm/config/*.py and changes between releases, values taken from copies of those files near this commit); dict / config dataclasses -> object; list/tuple -> array; unions of different JSON kinds -> type 'any' plus `types`; class-valued alternatives (type[...], torch.dtype) are dropped because a JSON config cannot carry a class. `python_type` is the hint verbatim. `deprecated`: vLLM warns/plans removal. `private`: leading-underscore internal field. `suspect`: see note. Ray Serve LLM passes LLMConfig.engine_kwargs into these (an unknown key fails at replica start).",
@@ -32084,86 +32164,6 @@ function article(type) {
   const human = type.replace(/,/g, " or ");
   return /^[aeiou]/.test(human) ? `an ${human}` : `a ${human}`;
 }
-
-// schemas/cluster.schema.json
-var cluster_schema_default = {
-  $schema: "https://json-schema.org/draft/2020-12/schema",
-  $id: "https://serve-gitops.dev/schemas/cluster.schema.json",
-  title: "Cluster settings (clusters/<name>/cluster.yaml)",
-  description: "Admin-owned platform settings of one GPU cluster running Ray Serve.",
-  type: "object",
-  additionalProperties: false,
-  required: ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"],
-  properties: {
-    default: { description: "Specs that name no cluster deploy here. Exactly one cluster is the default.", type: "boolean" },
-    accelerator_type: { description: "Ray accelerator type (schemas/ray-accelerators.json).", type: "string" },
-    gpus: { description: "GPU capacity of the cluster.", type: "integer", minimum: 1, maximum: 1e6 },
-    gpus_per_node: { description: "GPUs on one node: the most one replica can use.", type: "integer", minimum: 1, maximum: 64 },
-    ray: {
-      type: "object",
-      additionalProperties: false,
-      required: ["dashboard_address"],
-      properties: {
-        dashboard_address: { description: "Ray dashboard URL for the sync agent (--ray-address overrides it).", type: "string", pattern: "^https?://[^\\s/]+(/.*)?$" }
-      }
-    },
-    openai: {
-      type: "object",
-      additionalProperties: false,
-      required: ["server_url", "base_url"],
-      properties: {
-        server_url: { description: "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", type: "string", pattern: "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" },
-        base_url: { description: "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", type: "string", minLength: 1, pattern: "^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$" }
-      }
-    },
-    serve: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        layout: { description: "per-model (default), per-user or single.", enum: ["per-model", "per-user", "single"] },
-        application_name: { description: "Application name (single layout) and prefix of managed application names.", type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" },
-        route_prefix: { description: "Route prefix the applications hang under.", type: "string", pattern: "^/([^{}/]+(/[^{}/]+)*)?$" },
-        template: { description: "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", type: "string", pattern: "^[A-Za-z0-9_.-]+\\.hbs$" }
-      }
-    },
-    sources: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        allow_hub: { description: "Allow Hugging Face repo ids (org/name) as model_source.", type: "boolean" },
-        roots: {
-          type: "object",
-          additionalProperties: false,
-          properties: {
-            shared: { type: "array", items: { type: "string", pattern: "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } },
-            user: { description: "The user's own root; {user} is replaced by the user id.", type: "string", pattern: "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }
-          }
-        }
-      }
-    },
-    engine_kwargs: {
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        deny: { description: "vLLM engine arguments model owners may not set on this cluster.", type: "array", uniqueItems: true, items: { type: "string" } }
-      }
-    },
-    sync: {
-      description: "Settings of the sync agent.",
-      type: "object",
-      additionalProperties: false,
-      properties: {
-        allow_empty: { description: "Allow applying a config with no models (undeploys everything).", type: "boolean" },
-        prune_limit: { description: "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", type: "integer", minimum: 0 },
-        adopt_unmanaged: { description: "Replace declarative applications the agent did not create (a PUT deletes them).", type: "boolean" },
-        deploy_timeout_s: { type: "integer", minimum: 10, maximum: 86400 },
-        max_model_statuses: { description: "Above this many changed models a commit gets one summary status instead of one per model.", type: "integer", minimum: 1, maximum: 200 },
-        self_heal: { description: "Re-apply when Serve was changed by hand (drift).", type: "boolean" },
-        suspend: { description: "Stop applying; keep reporting drift.", type: "boolean" }
-      }
-    }
-  }
-};
 
 // schemas/ray-accelerators.json
 var ray_accelerators_default = {
@@ -34564,15 +34564,15 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate21.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var cluster = validate22;
-var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", "type": "string", "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" }, "base_url": { "description": "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", "type": "string", "minLength": 1, "pattern": "^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$" } } }, "serve": { "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default), per-user or single.", "enum": ["per-model", "per-user", "single"] }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean" }, "roots": { "type": "object", "additionalProperties": false, "properties": { "shared": { "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } } } } }, "engine_kwargs": { "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster.", "type": "array", "uniqueItems": true, "items": { "type": "string" } } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean" }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean" }, "deploy_timeout_s": { "type": "integer", "minimum": 10, "maximum": 86400 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift).", "type": "boolean" }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean" } } } } };
+var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", "type": "string", "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" }, "base_url": { "description": "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", "type": "string", "minLength": 1, "pattern": "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$" } } }, "serve": { "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default), per-user or single.", "enum": ["per-model", "per-user", "single"] }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean" }, "roots": { "type": "object", "additionalProperties": false, "properties": { "shared": { "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } } } } }, "engine_kwargs": { "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster.", "type": "array", "uniqueItems": true, "items": { "type": "string" } } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean" }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean" }, "deploy_timeout_s": { "type": "integer", "minimum": 10, "maximum": 86400 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift).", "type": "boolean" }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean" } } } } };
 var pattern10 = new RegExp("^https?://[^\\s/]+(/.*)?$", "u");
 var pattern11 = new RegExp("^https?://[^\\s/?#]+(/[^\\s?#]*)?$", "u");
-var pattern12 = new RegExp("^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$", "u");
+var pattern12 = new RegExp("^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$", "u");
 var pattern13 = new RegExp("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", "u");
 var pattern14 = new RegExp("^/([^{}/]+(/[^{}/]+)*)?$", "u");
 var pattern15 = new RegExp("^[A-Za-z0-9_.-]+\\.hbs$", "u");
 var pattern16 = new RegExp("^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
-var pattern17 = new RegExp("^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
+var pattern17 = new RegExp("^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "u");
 function validate22(data, { instancePath = "", parentData, parentDataProperty, rootData = data, dynamicAnchors = {} } = {}) {
   ;
   let vErrors = null;
@@ -34858,7 +34858,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
               errors++;
             }
             if (!pattern12.test(data8)) {
-              const err26 = { instancePath: instancePath + "/openai/base_url", schemaPath: "#/properties/openai/properties/base_url/pattern", keyword: "pattern", params: { pattern: "^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$" }, message: 'must match pattern "^(https?://[^\\s/?#]+(/[^\\s?#]*)?|[^\\s?#:]+)$"' };
+              const err26 = { instancePath: instancePath + "/openai/base_url", schemaPath: "#/properties/openai/properties/base_url/pattern", keyword: "pattern", params: { pattern: "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$" }, message: 'must match pattern "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$"' };
               if (vErrors === null) {
                 vErrors = [err26];
               } else {
@@ -35067,7 +35067,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
               let data19 = data16.user;
               if (typeof data19 === "string") {
                 if (!pattern17.test(data19)) {
-                  const err44 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/pattern", keyword: "pattern", params: { pattern: "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, message: 'must match pattern "^(?=.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$"' };
+                  const err44 = { instancePath: instancePath + "/sources/roots/user", schemaPath: "#/properties/sources/properties/roots/properties/user/pattern", keyword: "pattern", params: { pattern: "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, message: 'must match pattern "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$"' };
                   if (vErrors === null) {
                     vErrors = [err44];
                   } else {
@@ -40746,6 +40746,19 @@ function parseCluster(name, file) {
       )
     );
   });
+  const userRoot = raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user;
+  const usersBase = userRoot.slice(0, userRoot.indexOf("{user}")).replace(/\/$/, "");
+  (raw.sources?.roots?.shared ?? []).forEach((root, i) => {
+    if (root === usersBase || usersBase.startsWith(`${root}/`) || root.startsWith(`${usersBase}/`))
+      diagnostics.push(
+        diagnostic(
+          "invalid-value",
+          file.path,
+          doc.valueAt(`/sources/roots/shared/${i}`),
+          `shared root ${root} overlaps the users' own folders (${userRoot}): every user could use every other user's files; name a folder beside them`
+        )
+      );
+  });
   if (raw.gpus_per_node > raw.gpus) {
     diagnostics.push(
       diagnostic(
@@ -40799,6 +40812,9 @@ function parseCluster(name, file) {
     diagnostics: warnings
   };
 }
+var ROOTS_SCHEMA = cluster_schema_default.properties.sources.properties.roots.properties;
+var SHARED_ROOT = new RegExp(ROOTS_SCHEMA.shared.items.pattern, "u");
+var USER_ROOT = new RegExp(ROOTS_SCHEMA.user.pattern, "u");
 var isStringList = (v2) => Array.isArray(v2) && v2.every((x3) => typeof x3 === "string");
 function partialCluster(value) {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return void 0;
@@ -40815,8 +40831,9 @@ function partialCluster(value) {
     ...Number.isInteger(raw.gpus_per_node) && raw.gpus_per_node >= 1 ? { gpus_per_node: raw.gpus_per_node } : {},
     ...allowHub === void 0 ? { allow_hub: false } : typeof allowHub === "boolean" ? { allow_hub: allowHub } : {},
     roots: {
-      shared: isStringList(shared) && shared.every((r2) => r2.startsWith("/")) ? shared : DEFAULT_SOURCE_ROOTS.shared,
-      user: typeof user === "string" && user.startsWith("/") ? user : DEFAULT_SOURCE_ROOTS.user
+      // Each as the schema has it, else the platform's default: an invalid root is never trusted.
+      shared: isStringList(shared) && shared.every((r2) => SHARED_ROOT.test(r2)) ? shared : DEFAULT_SOURCE_ROOTS.shared,
+      user: typeof user === "string" && USER_ROOT.test(user) ? user : DEFAULT_SOURCE_ROOTS.user
     },
     deny: isStringList(deny) ? deny : DEFAULT_DENIED_KWARGS
   };
@@ -40902,7 +40919,10 @@ function expandMacros(source, user) {
 var HUB_REPO = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$/;
 var URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 var CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
-var INVISIBLE = new RegExp("\\p{Cf}", "u");
+var INVISIBLE = (
+  // eslint-disable-next-line no-misleading-character-class -- each combining character is matched on its own, on purpose
+  /[\p{Cf}\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u3164\ufe00-\ufe0f\uffa0\u{e0000}-\u{e0fff}]/u
+);
 var PADDED_SEGMENT = /(?:^|\/)\s|\s(?:\/|$)/;
 function checkModelSource(source, user, roots, allowHub) {
   const refuse = (rule, message) => ({ ok: false, rule, message });
@@ -41191,6 +41211,7 @@ function firstDifference(want, got, path = "") {
   }
   return `${path || "/"} is ${show(got)}, the fragment says ${show(want)}`;
 }
+var LLM_INGRESS = "OpenAiIngress";
 function checkAgainstFragments(produced, expected) {
   const problems = [];
   const wanted = new Map(expected.map((app) => [app.name, app]));
@@ -41265,6 +41286,10 @@ function checkApplication(name, app, want) {
     const entry = override ?? {};
     const deployment = String(entry.name);
     const mine = wantOverrides.get(deployment);
+    if (!mine && deployment === LLM_INGRESS && !gotOverrides.has(LLM_INGRESS)) {
+      gotOverrides.add(LLM_INGRESS);
+      continue;
+    }
     if (!mine) {
       problems.push(
         `${at2} overrides deployment ${show(entry.name)}, which it does not have (Ray fails the application as DEPLOY_FAILED); its deployments are ${[...wantOverrides.keys()].join(", ")}`
@@ -41431,7 +41456,19 @@ function fragmentTimestamps(snapshot) {
     const served = servedLine(file.bytes);
     const match = served ? SERVED_LINE.exec(served.text) : null;
     const parts = match ? SERVED_NAME.exec(match[1]) : null;
-    if (!served || !match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) continue;
+    if (!served) continue;
+    if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) {
+      const expected = `${where.user}-<YYYYMMDDHHMM>-${where.suffix}`;
+      diagnostics.push(
+        diagnostic(
+          "invalid-value",
+          file.path,
+          { line: served.line(), column: 14 },
+          `served_name ${JSON.stringify(served.text.slice("served_name: ".length))} is not ${expected}: the fragment was edited by hand. Restore it from git (\`git checkout HEAD -- ${file.path}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`
+        )
+      );
+      continue;
+    }
     const timestamp = parts[2];
     if (!isRealTimestamp(timestamp)) {
       diagnostics.push(
@@ -41899,6 +41936,11 @@ function assemble(cluster2, fragments, snapshot) {
     return fail("template-invalid", `the assembled Serve config breaks Ray's rules: ${summary2(problems)}`);
   const produced = rendered.value.applications;
   const mismatches = checkAgainstFragments(produced, applications);
+  const capacity = rendered.value.target_capacity;
+  if (capacity !== void 0 && capacity !== null && capacity !== 100)
+    mismatches.unshift(
+      `target_capacity ${JSON.stringify(capacity)} would scale every model to that percentage of its replicas: replica counts come from the specs`
+    );
   if (mismatches.length > 0)
     return fail(
       "template-mismatch",
