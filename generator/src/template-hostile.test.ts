@@ -395,4 +395,15 @@ describe("validate reports template problems before any assembly", () => {
     const { diagnostics } = validateRepo(withTemplate("applications: [{{x}}]\n", {}));
     expect(diagnostics.map(where)).toEqual([unsafe(1, 16)]);
   });
+
+  it("tries the per-model part of a template on a cluster with no models with a sample model", () => {
+    // A quote around {{json}} inside {{#each}}: no model of the repository reaches it yet.
+    const quoted = DEFAULT_TEMPLATE.replace(
+      "    route_prefix: {{json route_prefix}}",
+      '    route_prefix: "{{json route_prefix}}"',
+    );
+    const { diagnostics } = validateRepo(withTemplate(quoted, {}));
+    expect(diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual(["clusters/h1/serve.hbs template-unsafe"]);
+    expect(validateRepo(withTemplate(DEFAULT_TEMPLATE, {})).diagnostics).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 import { assemble, templateOf } from "./assemble";
 import { renderFragments, timestampsOf } from "./render";
 import { diagnostic } from "./rules";
-import type { Diagnostic, RepoModel, RepoSnapshot } from "./types";
+import type { Diagnostic, ModelSpec, RepoModel, RepoSnapshot } from "./types";
 import type { Position } from "./yaml-source";
 
 /** The time a model not rendered yet is named after in a dry run: any time gives names of the right shape. */
@@ -35,7 +35,10 @@ export function checkTemplates(
       );
       continue;
     }
-    const models = model.models.filter((m) => m.clusters.includes(cluster.name));
+    const deployed = model.models.filter((m) => m.clusters.includes(cluster.name));
+    // A cluster nobody deploys to yet is tried with a sample model, so the template's per-model parts are
+    // checked at the admin's change, not first on a model owner's pull request.
+    const models = deployed.length > 0 ? deployed : [sampleModel(cluster.name)];
     const fragments = renderFragments(
       { ...model, models },
       { now: DRY_RUN, timestamps: [(timestamps ??= timestampsOf(snapshot))] },
@@ -43,4 +46,20 @@ export function checkTemplates(
     out.push(...assemble(cluster, fragments, snapshot).diagnostics);
   }
   return out;
+}
+
+/** The model a template is tried with on a cluster that has none yet (named so in any message). */
+function sampleModel(cluster: string): ModelSpec {
+  return {
+    user: "sample",
+    suffix: "template-dry-run",
+    file: "models/sample/template-dry-run.yaml",
+    digest: "0".repeat(64),
+    source: "$HOME/common/hf/sample",
+    resolvedSource: "/private/hf/sample",
+    num_replicas: 1,
+    gpus_per_replica: 1,
+    engine_kwargs: { max_model_len: 4096 },
+    clusters: [cluster],
+  };
 }

@@ -42021,7 +42021,8 @@ function checkTemplates(model, snapshot, templateAt) {
       );
       continue;
     }
-    const models = model.models.filter((m2) => m2.clusters.includes(cluster2.name));
+    const deployed = model.models.filter((m2) => m2.clusters.includes(cluster2.name));
+    const models = deployed.length > 0 ? deployed : [sampleModel(cluster2.name)];
     const fragments = renderFragments(
       { ...model, models },
       { now: DRY_RUN, timestamps: [timestamps ??= timestampsOf(snapshot)] }
@@ -42029,6 +42030,20 @@ function checkTemplates(model, snapshot, templateAt) {
     out.push(...assemble(cluster2, fragments, snapshot).diagnostics);
   }
   return out;
+}
+function sampleModel(cluster2) {
+  return {
+    user: "sample",
+    suffix: "template-dry-run",
+    file: "models/sample/template-dry-run.yaml",
+    digest: "0".repeat(64),
+    source: "$HOME/common/hf/sample",
+    resolvedSource: "/private/hf/sample",
+    num_replicas: 1,
+    gpus_per_replica: 1,
+    engine_kwargs: { max_model_len: 4096 },
+    clusters: [cluster2]
+  };
 }
 
 // generator/src/validate.ts
