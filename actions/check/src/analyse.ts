@@ -1,5 +1,6 @@
 import {
   checkRepo,
+  diagnostic,
   createSpecMemo,
   CODEOWNERS_FILE,
   hasErrors,
@@ -20,6 +21,7 @@ import { codeownersDiagnostics } from "./codeowners-check";
 import type { CheckContext } from "./context";
 import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCommit } from "./git-changes";
 import { checkOwnership } from "./ownership";
+import { unknownPusherMessage, whomToJudge, type PushRecord } from "./push-record";
 import { inheritedStaleWarnings, splitStaleness } from "./render-blame";
 import { RENDER_COMMAND, RESTORE_FROM } from "./render-check";
 
@@ -45,6 +47,8 @@ export interface Analysis {
     readonly inherited: RenderDiff;
     readonly fragments: number;
   };
+  /** Who pushed the PR head, when known: recorded in the plan comment for later runs of the same head. */
+  readonly pusher?: string | undefined;
   /** What served names and new fragments are based on, for commit-rendered. */
   readonly now: Date;
   readonly baseTimestamps: Timestamps;
@@ -71,7 +75,7 @@ export const isToolPath = (path: string): boolean =>
 export const isRelevant = (path: string): boolean => !isDocumentation(path);
 
 /** Read base and head from git and run every check. The judging itself is the core's and the pure modules'. */
-export async function analyse(ctx: CheckContext): Promise<Analysis> {
+export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promise<Analysis> {
   const git = createGit(ctx.workspace);
   const treeSha = await resolveCommit(git, "HEAD");
   const pull = ctx.pull;
@@ -87,6 +91,7 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
     : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed files)` : ""}.`;
 
   const ownership: Diagnostic[] = [];
+  let judged: ReturnType<typeof whomToJudge> | undefined;
   if (pull && base) {
     // Rights come from the default branch: a PR that edits users.yaml cannot grant itself anything, and
     // neither can a PR into a branch its author controls (retargeted to main later, it runs again: `edited`).
@@ -97,11 +102,19 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
       text === undefined ? undefined : validateRepo(snapshotOf(USERS_FILE, text, rights)).model.users;
     const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
     ownership.push(...checkOwnership(pull.author, changed, users, { source }));
-    // The person who started this run (pushed, or edited or reopened the PR) must be entitled as well: an
-    // author's rights do not extend to commits someone else pushes to the branch.
-    if (pull.sender)
+    // Who pushed the head (and who edited or reopened the PR) must be entitled as well: an author's rights
+    // do not extend to commits someone else pushes to the branch.
+    judged = whomToJudge(pull, pushRecord);
+    for (const person of judged.people)
+      ownership.push(...checkOwnership(person.login, changed, users, { source, role: person.role }));
+    if (judged.unknown !== undefined && changed.length > 0)
       ownership.push(
-        ...checkOwnership(pull.sender, changed, users, { source, role: "who triggered this check" }),
+        diagnostic(
+          "ownership",
+          changed[0]!,
+          { line: 1, column: 1 },
+          unknownPusherMessage(pull, judged.unknown),
+        ),
       );
   }
 
@@ -126,6 +139,7 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
       relevant,
       diagnostics,
       plan,
+      pusher: judged?.pusher,
       now,
       baseTimestamps: new Map(),
     };
@@ -177,6 +191,7 @@ export async function analyse(ctx: CheckContext): Promise<Analysis> {
     diagnostics: sortDiagnostics(found),
     plan,
     render,
+    pusher: judged?.pusher,
     now,
     baseTimestamps,
   };

@@ -42,7 +42,8 @@ describe("parseContext", () => {
     expect(ctx.pull).toEqual({
       number: 5,
       author: "alice",
-      sender: undefined,
+      action: undefined,
+      sender: { login: "alice", bot: false },
       baseSha: BASE,
       headSha: HEAD,
       baseRef: "main",
@@ -108,11 +109,10 @@ describe("parseContext", () => {
     );
   });
 
-  it("judges a person other than the author who triggered the run, but not a bot", () => {
-    const by = (sender: Record<string, unknown>) => context(ENV, pr({}, { sender })).pull!.sender;
-    expect(by({ login: "bob", type: "User" })).toBe("bob");
-    expect(by({ login: "ALICE", type: "User" })).toBeUndefined();
-    expect(by({ login: "serve-gitops-app[bot]", type: "Bot" })).toBeUndefined();
+  it("reads the event's action and its sender, and tells a bot", () => {
+    const ctx = context(ENV, pr({}, { action: "edited", sender: { login: "app[bot]", type: "Bot" } }));
+    expect(ctx.pull).toMatchObject({ action: "edited", sender: { login: "app[bot]", bot: true } });
+    expect(context(ENV, pr({}, { sender: undefined })).pull!.sender).toBeUndefined();
   });
 
   it("needs the repository's default branch: rights are read from it", () => {

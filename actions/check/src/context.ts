@@ -9,12 +9,13 @@ export interface PullRequestInfo {
   readonly number: number;
   /** The PR author's login: ownership is judged for this person. */
   readonly author: string;
+  /** The event's action: `opened`, `synchronize`, `edited`, `reopened`... */
+  readonly action: string | undefined;
   /**
-   * Who triggered this run (the pusher on `synchronize`, or who edited or reopened the PR), when it is a
-   * person other than the author: they must be entitled too. Bots (a GitHub App pushing the render) are not judged: their pushes are the
-   * automation admins installed, and what they push is checked like any other commit.
+   * Who triggered this run: the pusher on `opened` and `synchronize`, or who edited or reopened the PR.
+   * Whom that makes the check judge besides the author is decided in push-record.ts.
    */
-  readonly sender: string | undefined;
+  readonly sender: { readonly login: string; readonly bot: boolean } | undefined;
   readonly baseSha: string;
   /** The branch the PR merges into. */
   readonly baseRef: string;
@@ -141,11 +142,9 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
       const headRepo = text(record(head?.repo)?.full_name);
       // A deleted fork has head.repo null: treat it as a fork, never as ours.
       const fork = headRepo === undefined || headRepo.toLowerCase() !== baseRepo.toLowerCase();
-      const sender =
-        senderLogin && senderLogin.toLowerCase() !== author.toLowerCase() && senderRecord?.type !== "Bot"
-          ? senderLogin
-          : undefined;
-      pull = { number, author, sender, baseSha, headSha, baseRef, defaultBranch, headRef, fork };
+      const sender = senderLogin ? { login: senderLogin, bot: senderRecord?.type === "Bot" } : undefined;
+      const action = text(payload.action);
+      pull = { number, author, action, sender, baseSha, headSha, baseRef, defaultBranch, headRef, fork };
     }
   }
 

@@ -98,6 +98,39 @@ describe("the render check", () => {
     expect(git(fx, fx.workspace, ["status", "--porcelain"])).toBe("");
   });
 
+  it("judges the person it rendered for, not its own bot, on the render commit it pushed", async () => {
+    fx = makeFixture({ head: unrendered });
+    const first = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 23 }),
+      token: TOKENS.app,
+      inputs: { "commit-rendered": "true" },
+      server,
+    });
+    expect(first.code).toBe(0);
+    const pushed = remoteFeature(fx);
+    expect(server.comments(23)[0]!.body.split("\n")[1]).toBe(
+      `<!-- serve-gitops:pushed-by=alice head=${pushed} -->`,
+    );
+    // GitHub's run for the render commit: sender is the App's bot.
+    git(fx, fx.workspace, ["fetch", "-q", "origin"]);
+    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.baseSha]);
+    git(fx, fx.workspace, ["merge", "-q", "--no-ff", "--no-edit", pushed]);
+    fx.mergeSha = git(fx, fx.workspace, ["rev-parse", "HEAD"]);
+    fx.headSha = pushed;
+    const payload = pullRequestPayload(fx, {
+      author: "alice",
+      sender: "serve-gitops-app[bot]",
+      number: 23,
+    }) as {
+      sender: { type: string };
+    };
+    payload.sender.type = "Bot";
+    const second = await runAction(fx, { event: "pull_request", payload, token: TOKENS.app, server });
+    expect(second.annotations.filter((a) => a.level === "error")).toEqual([]);
+    expect(second.code).toBe(0);
+  });
+
   it("refuses commit-rendered with the workflow's own token, and says why", async () => {
     fx = makeFixture({ head: unrendered });
     const run = await runAction(fx, {

@@ -121,7 +121,7 @@ describe("rights", () => {
       "clusters/lab/rendered/bob/qwen-7b.yaml",
       "models/bob/qwen-7b.yaml",
     ]);
-    expect(denied[2]!.message).toContain("@alice (who triggered this check) may change only models/alice/");
+    expect(denied[2]!.message).toContain("@alice (who pushed) may change only models/alice/");
   });
 
   it("of an admin who pushes to a user's PR are enough for the pusher's part", async () => {
@@ -133,6 +133,90 @@ describe("rights", () => {
     });
     expect(errors(run)).toEqual([]);
     expect(run.code).toBe(0);
+  });
+});
+
+describe("who pushed the head", () => {
+  const editAlice = (dir: string) => {
+    write(
+      dir,
+      "models/alice/qwen-0.5b.yaml",
+      read(dir, "models/alice/qwen-0.5b.yaml").replace(/num_replicas: \d+/, "num_replicas: 2"),
+    );
+    renderInto(dir);
+  };
+  // Fixtures are alike to the SHA: each test its own PR, so no test reads another's plan comment.
+  let number = 40;
+  const event = (f: Fixture, action: string, sender: string, type = "User") => {
+    const payload = pullRequestPayload(f, { author: "alice", sender, number }) as {
+      action: string;
+      sender: { type: string };
+    };
+    payload.action = action;
+    payload.sender.type = type;
+    return payload;
+  };
+
+  it("is still judged when the author edits the PR after someone else pushed to it", async () => {
+    fx = makeFixture({ head: editAlice });
+    const pushed = await runAction(fx, {
+      event: "pull_request",
+      payload: event(fx, "synchronize", "mallory"),
+      server,
+    });
+    expect(pushed.code).toBe(1);
+    expect(server.comments(number)[0]!.body.split("\n")[1]).toBe(
+      `<!-- serve-gitops:pushed-by=mallory head=${fx.headSha} -->`,
+    );
+    for (const [action, sender, type] of [
+      ["edited", "alice", "User"],
+      ["reopened", "alice", "User"],
+      ["edited", "some-app[bot]", "Bot"],
+    ] as const) {
+      const run = await runAction(fx, {
+        event: "pull_request",
+        payload: event(fx, action, sender, type),
+        server,
+      });
+      expect(run.code).toBe(1);
+      expect(errors(run)[0]!.message).toContain("@mallory (who pushed) is not listed in models/users.yaml");
+    }
+  });
+
+  it("fails closed when no run recorded who pushed the head", async () => {
+    number++;
+    fx = makeFixture({ head: editAlice });
+    const run = await runAction(fx, { event: "pull_request", payload: event(fx, "edited", "alice"), server });
+    expect(run.code).toBe(1);
+    expect(errors(run).map((a) => a.message)).toEqual([
+      `cannot tell who pushed ${fx.headSha.slice(0, 7)}: this run was started by \`edited\` (@alice), and no run of the check for a push recorded who pushed ${fx.headSha.slice(0, 7)} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished). The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`,
+    ]);
+  });
+
+  it("passes the author's own edit after the author's own push", async () => {
+    number++;
+    fx = makeFixture({ head: editAlice });
+    expect(
+      (await runAction(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice"), server }))
+        .code,
+    ).toBe(0);
+    const run = await runAction(fx, { event: "pull_request", payload: event(fx, "edited", "alice"), server });
+    expect(errors(run)).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
+  it("judges a bot that pushes like anyone else", async () => {
+    number++;
+    fx = makeFixture({ head: editAlice });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: event(fx, "synchronize", "other-app[bot]", "Bot"),
+      server,
+    });
+    expect(run.code).toBe(1);
+    expect(errors(run)[0]!.message).toContain(
+      "@other-app[bot] (who pushed) is not listed in models/users.yaml",
+    );
   });
 });
 

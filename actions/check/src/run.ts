@@ -9,7 +9,8 @@ import { pushRefusal, pushRender } from "./commit-rendered";
 import { inputVariable, parseContext, type CheckContext } from "./context";
 import { createGitHubClient } from "./github-client";
 import { createRedactor, describeError } from "./redact";
-import { upsertStickyComment } from "./sticky-comment";
+import { needsRecord, type PushRecord } from "./push-record";
+import { readPushRecord, upsertStickyComment } from "./sticky-comment";
 import { summaryMarkdown } from "./summary";
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -42,7 +43,7 @@ async function check(
   redact: (text: string) => string,
   hasSummary: boolean,
 ): Promise<void> {
-  const analysis = await analyse(ctx);
+  const analysis = await analyse(ctx, await pushRecord(ctx, redact));
   let diagnostics = analysis.diagnostics;
   const notes: string[] = [];
   let pushed: string | undefined;
@@ -103,7 +104,7 @@ async function check(
     info(`${why}; the plan is in the job summary`);
     notes.push(`${why}.`);
   } else if (ctx.pull && ctx.comment) {
-    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText }, redact, warn);
+    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText, pushed }, redact, warn);
     if (outcome) notes.push(outcome);
   }
   // After the comment, whose warnings are then known; setFailed's closing line is one more error.
@@ -143,6 +144,25 @@ async function check(
   else setFailed(`${errors} error${errors === 1 ? "" : "s"}: see the annotations and the job summary`);
 }
 
+/**
+ * Who pushed the PR head, from the bot's own plan comment, when this run needs it (push-record.ts). Without a
+ * token, or when the comments cannot be read, there is none: the run then fails closed on who pushed.
+ */
+async function pushRecord(
+  ctx: CheckContext,
+  redact: (text: string) => string,
+): Promise<PushRecord | undefined> {
+  if (!ctx.pull || !needsRecord(ctx.pull) || ctx.token === "") return undefined;
+  const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warning(redact(m)) };
+  const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
+  try {
+    return await readPushRecord(octokit, { owner: ctx.owner, repo: ctx.repo, issue: ctx.pull.number });
+  } catch (failure) {
+    info(redact(`could not read the plan comment for who pushed the head: ${describeError(failure)}`));
+    return undefined;
+  }
+}
+
 /** Annotations for what GitHub will show; every other diagnostic as a plain log line. */
 function annotate(
   diagnostics: readonly Diagnostic[],
@@ -180,7 +200,7 @@ function annotate(
 async function comment(
   ctx: CheckContext,
   analysis: Analysis,
-  result: { ok: boolean; diagnostics: readonly Diagnostic[]; planText: string },
+  result: { ok: boolean; diagnostics: readonly Diagnostic[]; planText: string; pushed: string | undefined },
   redact: (text: string) => string,
   warn: (message: string) => void,
 ): Promise<string | undefined> {
@@ -193,6 +213,12 @@ async function comment(
       diagnostics: result.diagnostics,
       plan: result.planText,
       summaryUrl: ctx.runUrl,
+      // After commit-rendered pushed, the record is for the render commit: the run on it finds it there and
+      // judges the person this run judged, not the bot that pushed.
+      record:
+        analysis.pusher === undefined
+          ? undefined
+          : { pusher: analysis.pusher, head: result.pushed ?? analysis.headSha },
     }),
   );
   try {
@@ -202,8 +228,10 @@ async function comment(
       issue: ctx.pull!.number,
       body,
       // A PR that changes no model gets no new comment; an earlier plan comment is still corrected.
-      create: analysis.plan.changed || !result.ok,
+      // A render push always leaves its record: the run on the render commit needs it.
+      create: analysis.plan.changed || !result.ok || result.pushed !== undefined,
       headSha: analysis.headSha,
+      ...(result.pushed ? { pushedHead: result.pushed } : {}),
     });
     if (outcome.action === "superseded") {
       const why = `the pull request's head is now ${outcome.head.slice(0, 7)}, not ${analysis.headSha.slice(0, 7)}: the plan comment is left to the run for the newer head`;

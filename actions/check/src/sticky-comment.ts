@@ -1,5 +1,6 @@
 import type { Octokit } from "octokit";
 import { PLAN_MARKER } from "../../../generator/src";
+import { parseRecord, type PushRecord } from "./push-record";
 
 export interface StickyCommentTarget {
   readonly owner: string;
@@ -10,6 +11,8 @@ export interface StickyCommentTarget {
   readonly create: boolean;
   /** The PR head the body describes: nothing is written once the PR has moved on to another head. */
   readonly headSha: string;
+  /** The render this run pushed on top of `headSha`: the PR may already have moved on to it. */
+  readonly pushedHead?: string;
 }
 
 export type StickyResult =
@@ -31,7 +34,10 @@ interface ListedComment {
 export const isPlanComment = (c: ListedComment): boolean =>
   c.user?.type === "Bot" && (c.body ?? "").startsWith(PLAN_MARKER);
 
-async function findPlanComment(octokit: Octokit, target: StickyCommentTarget) {
+async function findPlanComment(
+  octokit: Octokit,
+  target: Pick<StickyCommentTarget, "owner" | "repo" | "issue">,
+) {
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {
     owner: target.owner,
     repo: target.repo,
@@ -39,6 +45,15 @@ async function findPlanComment(octokit: Octokit, target: StickyCommentTarget) {
     per_page: 100,
   });
   return comments.find(isPlanComment);
+}
+
+/** Who pushed the head, as the bot's own plan comment records it (push-record.ts); undefined without one. */
+export async function readPushRecord(
+  octokit: Octokit,
+  target: Pick<StickyCommentTarget, "owner" | "repo" | "issue">,
+): Promise<PushRecord | undefined> {
+  const comment = await findPlanComment(octokit, target);
+  return comment ? parseRecord(comment.body ?? "") : undefined;
 }
 
 /**
@@ -57,7 +72,8 @@ export async function upsertStickyComment(
   if (!existing && !target.create) return { action: "skipped" };
 
   const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: issue });
-  if (pull.head.sha !== target.headSha) return { action: "superseded", head: pull.head.sha };
+  if (pull.head.sha !== target.headSha && pull.head.sha !== target.pushedHead)
+    return { action: "superseded", head: pull.head.sha };
 
   if (existing) return update(octokit, target, existing.id);
   try {
