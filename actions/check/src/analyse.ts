@@ -23,7 +23,7 @@ import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCo
 import { checkOwnership } from "./ownership";
 import { unknownPusherMessage, whomToJudge, type PushRecord } from "./push-record";
 import { inheritedStaleWarnings, splitStaleness } from "./render-blame";
-import { RENDER_COMMAND, RESTORE_FROM } from "./render-check";
+import { QUEUE_RENDER_NOTE, RENDER_COMMAND, RESTORE_FROM } from "./render-check";
 
 export interface Analysis {
   /** One line for the summary: what was checked. */
@@ -159,8 +159,11 @@ export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promi
   let render: Analysis["render"];
   if (check.render && check.renderDiff) {
     // On a PR, staleness the base already had is not the author's: re-rendering it would touch other
-    // people's fragments. A push reports the branch's own state: every staleness is an error there.
-    const { caused, inherited } = pull
+    // people's fragments. A merge-queue group is the PRs on top of its base, judged the same way (the PRs
+    // passed with those warnings; failing them in the queue would strand them). A push reports the branch's
+    // own state: every staleness is an error there.
+    const baseRef = pull?.baseRef ?? (base !== undefined ? ctx.queueBase : undefined);
+    const { caused, inherited } = baseRef
       ? splitStaleness(
           { snapshot: head, render: check.render, diff: check.renderDiff },
           { snapshot: baseSnapshot, render: baseCheck.render, diff: baseCheck.renderDiff },
@@ -168,18 +171,21 @@ export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promi
         )
       : { caused: check.renderDiff, inherited: { stale: [], missing: [], extra: [] } };
     render = { diff: caused, inherited, fragments: check.render.files.size };
+    const causedDiagnostics = renderStaleDiagnostics({
+      head,
+      render: check.render,
+      diff: caused,
+      baseTimestamps,
+      headTimestamps: check.timestamps,
+      command: RENDER_COMMAND,
+      restoreFrom: baseRef ? `origin/${baseRef}` : RESTORE_FROM,
+    });
     found.push(
-      ...renderStaleDiagnostics({
-        head,
-        render: check.render,
-        diff: caused,
-        baseTimestamps,
-        headTimestamps: check.timestamps,
-        command: RENDER_COMMAND,
-        restoreFrom: pull ? `origin/${pull.baseRef}` : RESTORE_FROM,
-      }),
+      ...(pull || !ctx.queueBase
+        ? causedDiagnostics
+        : causedDiagnostics.map((d) => ({ ...d, message: d.message + QUEUE_RENDER_NOTE }))),
     );
-    if (pull) found.push(...inheritedStaleWarnings(inherited, check.render, head, pull.baseRef));
+    if (baseRef) found.push(...inheritedStaleWarnings(inherited, check.render, head, baseRef));
   }
   found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
   return {

@@ -46,6 +46,8 @@ export interface CheckContext {
   readonly pull: PullRequestInfo | undefined;
   /** Push mode: the commit before the push (or the merge queue's base); absent for a new branch. */
   readonly before: string | undefined;
+  /** A merge-queue group: the branch it merges into (`main`), whose staleness is not the group's. */
+  readonly queueBase: string | undefined;
 }
 
 export type ContextResult = { readonly context: CheckContext } | { readonly problems: readonly string[] };
@@ -151,6 +153,9 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
   const queue = record(payload.merge_group);
   const beforeRaw = text(queue?.base_sha) ?? text(payload.before);
   const before = beforeRaw && SHA.test(beforeRaw) && !ZERO_SHA.test(beforeRaw) ? beforeRaw : undefined;
+  const queueBase = queue
+    ? (text(queue.base_ref) ?? "").replace(/^refs\/heads\//, "") || "the base branch"
+    : undefined;
 
   const serverUrl = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
   const runId = env.GITHUB_RUN_ID;
@@ -186,6 +191,7 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
       commitRendered,
       pull,
       before,
+      queueBase,
     },
   };
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { checkRepo, isRenderCurrent, timestampsOf } from "../../../generator/src";
 import { readCommitSnapshot } from "../../../generator/src/io/git";
 import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
-import { RENDER_COMMAND } from "./render-check";
+import { QUEUE_RENDER_NOTE, RENDER_COMMAND } from "./render-check";
 import {
   git,
   HEAD_DATE,
@@ -308,6 +308,67 @@ describe("push mode", () => {
     expect(run.outputs.ok).toBe("false");
     expect(run.annotations.some((a) => a.properties.title === "E409 render-stale")).toBe(true);
     expect(server.requests).toEqual([]);
+  });
+
+  it("only warns a merge-queue group about the staleness its base already had, and keeps a push to main strict", async () => {
+    const staleQwen = (dir: string) => {
+      const path = "clusters/h1/rendered/alice/qwen-0.5b.yaml";
+      write(dir, path, read(dir, path).replace(/num_replicas: 1/g, "num_replicas: 5"));
+    };
+    fx = makeFixture({
+      base: staleQwen,
+      head: (dir) => {
+        write(
+          dir,
+          "models/alice/llama-8b.yaml",
+          read(dir, "models/alice/llama-8b.yaml").replace("max_replicas: 2", "max_replicas: 3"),
+        );
+        renderInto(dir);
+        staleQwen(dir);
+      },
+    });
+    const queue = (mergeGroup: Record<string, unknown>) => ({
+      action: "checks_requested",
+      merge_group: mergeGroup,
+      repository: { full_name: "acme/serving", default_branch: "main" },
+    });
+    const grouped = await runAction(fx, {
+      event: "merge_group",
+      payload: queue({ base_sha: fx.baseSha, head_sha: fx.mergeSha, base_ref: "refs/heads/main" }),
+      token: "",
+    });
+    expect(grouped.annotations.filter((a) => a.level === "error")).toEqual([]);
+    expect(grouped.code).toBe(0);
+    const [inherited] = grouped.annotations.filter((a) => a.properties.title === "E409 render-stale");
+    expect(inherited!.level).toBe("warning");
+    expect(inherited!.message).toContain("the base branch's render is stale");
+    expect(inherited!.message).toContain("an admin must re-render main");
+
+    const pushed = await runAction(fx, {
+      event: "push",
+      payload: pushPayload(fx.baseSha, fx.mergeSha),
+      token: "",
+    });
+    expect(pushed.code).toBe(1);
+    expect(pushed.annotations.find((a) => a.properties.title === "E409 render-stale")!.level).toBe("error");
+  });
+
+  it("tells a merge-queue group whose render is stale how to fix it outside the queue", async () => {
+    fx = makeFixture({ head: unrendered });
+    const run = await runAction(fx, {
+      event: "merge_group",
+      payload: {
+        action: "checks_requested",
+        merge_group: { base_sha: fx.baseSha, head_sha: fx.mergeSha, base_ref: "refs/heads/main" },
+        repository: { full_name: "acme/serving", default_branch: "main" },
+      },
+      token: "",
+    });
+    expect(run.code).toBe(1);
+    const stale = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
+    expect(stale.level).toBe("error");
+    expect(stale.message).toContain(RENDER_COMMAND);
+    expect(stale.message.endsWith(QUEUE_RENDER_NOTE)).toBe(true);
   });
 
   it("checks a merge queue's commit in push mode", async () => {
