@@ -10,7 +10,7 @@ export {
   type SpecMemo,
 } from "./validate";
 export { classifyPath, type PathRole } from "./paths";
-export { USERS_FILE } from "./validate-config";
+export { salvageAdmins, USERS_FILE } from "./validate-config";
 export { modelGpus } from "./validate-spec";
 export { checkModelSource, expandMacros } from "./model-source";
 export { joinBaseUrl, endpointUrl } from "./openai-url";

@@ -40,6 +40,21 @@ export function parseUsers(file: SnapshotFile | undefined): {
   return { users: { admins: value.admins, users: new Map(Object.entries(value.users)) }, diagnostics: [] };
 }
 
+/**
+ * The admins of a users.yaml that is invalid elsewhere, when its `admins` list on its own is what the schema
+ * allows. They keep their rights, so a broken file can be fixed by a pull request; anything less certain
+ * (the YAML does not parse, the list itself is malformed) gives undefined and no one keeps rights.
+ */
+export function salvageAdmins(file: SnapshotFile): string[] | undefined {
+  const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
+  if (!parsed.ok) return undefined;
+  const value: unknown = parsed.doc.value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const admins = (value as Record<string, unknown>).admins;
+  if (!Array.isArray(admins) || schemaErrors("users", { admins, users: {} }).length > 0) return undefined;
+  return admins as string[];
+}
+
 interface RawCluster {
   default: boolean;
   accelerator_type: string;

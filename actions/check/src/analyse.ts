@@ -4,6 +4,7 @@ import {
   createSpecMemo,
   CODEOWNERS_FILE,
   hasErrors,
+  salvageAdmins,
   planChange,
   renderStaleDiagnostics,
   sortDiagnostics,
@@ -98,15 +99,19 @@ export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promi
     const onDefault = pull.baseRef === pull.defaultBranch;
     const rights = onDefault ? base : await remoteBranchTip(git, pull.defaultBranch);
     const text = await fileAt(git, rights, USERS_FILE);
-    const users =
-      text === undefined ? undefined : validateRepo(snapshotOf(USERS_FILE, text, rights)).model.users;
+    const snapshot = text === undefined ? undefined : snapshotOf(USERS_FILE, text, rights);
+    const valid = snapshot && validateRepo(snapshot).model.users;
+    // A broken users.yaml keeps its admins' rights when their list is sound, so they can fix it by a PR.
+    const admins = snapshot && !valid ? salvageAdmins(snapshot.files.get(USERS_FILE)!) : undefined;
+    const users = valid ?? (admins ? { admins, users: new Map() } : undefined);
+    const broken = !valid && admins !== undefined;
     const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
-    ownership.push(...checkOwnership(pull.author, changed, users, { source }));
+    ownership.push(...checkOwnership(pull.author, changed, users, { source, broken }));
     // Who pushed the head (and who edited or reopened the PR) must be entitled as well: an author's rights
     // do not extend to commits someone else pushes to the branch.
     judged = whomToJudge(pull, pushRecord);
     for (const person of judged.people)
-      ownership.push(...checkOwnership(person.login, changed, users, { source, role: person.role }));
+      ownership.push(...checkOwnership(person.login, changed, users, { source, broken, role: person.role }));
     if (judged.unknown !== undefined && changed.length > 0)
       ownership.push(
         diagnostic(

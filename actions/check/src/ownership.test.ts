@@ -62,9 +62,27 @@ describe("checkOwnership", () => {
     );
   });
 
-  it("denies everything when the base has no valid users.yaml", () => {
+  it("denies everything when the base has no valid users.yaml, and names the way out", () => {
     const [d] = checkOwnership("alice", ["models/alice/x.yaml"], undefined);
-    expect(d!.message).toMatch(/^models\/users\.yaml on the base branch is missing or invalid/);
+    expect(d!.message).toBe(
+      "models/users.yaml on the base branch is missing or invalid, its admins list too, so no one's rights can be established; @alice is not listed in models/users.yaml on the base branch. No one is entitled until it is fixed: an admin must fix models/users.yaml on the base branch bypassing branch protection (a repository administrator merging the fix without the required check).",
+    );
+  });
+
+  it("keeps the admins' rights for every path when only the rest of users.yaml is broken", () => {
+    const salvaged: UsersConfig = { admins: ["platform-admin"], users: new Map() };
+    expect(checkOwnership("platform-admin", ["models/users.yaml"], salvaged, { broken: true })).toEqual([]);
+    const [d] = checkOwnership("alice", ["models/alice/x.yaml"], salvaged, { broken: true });
+    expect(d!.message).toBe(
+      "models/users.yaml on the base branch is invalid: until it is fixed only its admins keep their rights, for every path; @alice is not one of them. This change needs an admin (@platform-admin).",
+    );
+  });
+
+  it("says so when users.yaml lists no admin", () => {
+    const [d] = checkOwnership("carol", ["generator/x.ts"], { admins: [], users: new Map() });
+    expect(d!.message).toMatch(
+      /This change needs an admin, and models\/users\.yaml on the base branch lists none\.$/,
+    );
   });
 });
 

@@ -5,6 +5,11 @@ export interface OwnershipOptions {
   readonly source?: string;
   /** How the person relates to the change, when not as its author: "who pushed". */
   readonly role?: string;
+  /**
+   * True when users.yaml is invalid and `users` holds only the admins salvaged from it (salvageAdmins): they
+   * keep their rights, everyone else has none until the file is fixed.
+   */
+  readonly broken?: boolean;
 }
 
 /**
@@ -27,7 +32,11 @@ export function checkOwnership(
   for (const [id, entry] of users?.users ?? []) {
     if (entry.github.some((g) => g.toLowerCase() === login)) own.add(id);
   }
-  const admins = users && users.admins.length > 0 ? users.admins.map((a) => `@${a}`).join(", ") : "an admin";
+  const needs = !users
+    ? `No one is entitled until it is fixed: an admin must fix ${USERS_FILE} on ${source} bypassing branch protection (a repository administrator merging the fix without the required check).`
+    : users.admins.length > 0
+      ? `This change needs an admin (${users.admins.map((a) => `@${a}`).join(", ")}).`
+      : `This change needs an admin, and ${USERS_FILE} on ${source} lists none.`;
   const yours =
     own.size > 0
       ? [...own]
@@ -41,21 +50,18 @@ export function checkOwnership(
     if (folder !== undefined && own.has(folder)) continue;
     let why: string;
     if (!users)
-      why = `${USERS_FILE} on ${source} is missing or invalid, so no one's rights can be established`;
+      why = `${USERS_FILE} on ${source} is missing or invalid, its admins list too, so no one's rights can be established`;
+    else if (options.broken)
+      why = `${USERS_FILE} on ${source} is invalid: until it is fixed only its admins keep their rights, for every path`;
     else if (folder !== undefined && users.users.has(folder)) why = `${path} is in user ${folder}'s folder`;
     else if (folder !== undefined) why = `${folder} is not a user in ${USERS_FILE} on ${source}`;
     else why = `${path} is an admin path`;
-    const may = yours
-      ? `${who} may change only ${yours}`
-      : `${who} is not listed in ${USERS_FILE} on ${source}`;
-    out.push(
-      diagnostic(
-        "ownership",
-        path,
-        { line: 1, column: 1 },
-        `${why}; ${may}. This change needs an admin (${admins}).`,
-      ),
-    );
+    const may = options.broken
+      ? `${who} is not one of them`
+      : yours
+        ? `${who} may change only ${yours}`
+        : `${who} is not listed in ${USERS_FILE} on ${source}`;
+    out.push(diagnostic("ownership", path, { line: 1, column: 1 }, `${why}; ${may}. ${needs}`));
   }
   return out;
 }

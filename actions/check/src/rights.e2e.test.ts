@@ -136,6 +136,41 @@ describe("rights", () => {
   });
 });
 
+describe("a broken users.yaml on the default branch", () => {
+  const USERS = "models/users.yaml";
+  let good = "";
+  const breakUsers = (dir: string) => {
+    good = read(dir, USERS);
+    write(dir, USERS, good.replace("gpu_quota: 4", "gpu_quota: four"));
+  };
+
+  it("can be fixed by an admin's pull request: the admins keep their rights", async () => {
+    fx = makeFixture({ base: breakUsers, head: (dir) => write(dir, USERS, good) });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "platform-admin", number: 50 }),
+      server,
+      inputs: { comment: "false" },
+    });
+    expect(errors(run).filter((a) => a.properties.title === "E403 ownership")).toEqual([]);
+    expect(run.code).toBe(0);
+  });
+
+  it("leaves everyone else without rights, and says why", async () => {
+    fx = makeFixture({ base: breakUsers, head: (dir) => write(dir, USERS, good) });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 51 }),
+      server,
+      inputs: { comment: "false" },
+    });
+    expect(run.code).toBe(1);
+    expect(errors(run).find((a) => a.properties.title === "E403 ownership")!.message).toBe(
+      "models/users.yaml on the base branch is invalid: until it is fixed only its admins keep their rights, for every path; @alice is not one of them. This change needs an admin (@platform-admin).",
+    );
+  });
+});
+
 describe("who pushed the head", () => {
   const editAlice = (dir: string) => {
     write(
