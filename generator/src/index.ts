@@ -31,7 +31,7 @@ export {
 } from "./render";
 export { assemble, applicationsOf, checkServeConfig, LLM_IMPORT_PATH } from "./assemble";
 export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
-export { renderStaleDiagnostics, type RenderCheckInput } from "./render-check";
+export { isFragmentPath, notAFragment, renderStaleDiagnostics, type RenderCheckInput } from "./render-check";
 export { planChange, diffFragment, type Plan, type ClusterPlan, type ModelChange } from "./plan";
 export { planMarkdown, PLAN_MARKER } from "./plan-markdown";
 export {

@@ -69,4 +69,13 @@ describe("renderStaleDiagnostics", () => {
       [extra, true],
     ]);
   });
+
+  it("tells a file that is no fragment at all apart from a left-over fragment", () => {
+    const notes = "clusters/h1/rendered/alice/README.md";
+    const [d] = stale(base, withFiles({ [notes]: "hi\n" }, base));
+    expect(d!.file).toBe(notes);
+    expect(d!.message).toBe(
+      "clusters/h1/rendered/alice/README.md is not a rendered fragment: clusters/<cluster>/rendered/ holds only what `serve-gitops render` writes (clusters/<cluster>/rendered/<user>/<model_id>.yaml), so remove it (`git rm clusters/h1/rendered/alice/README.md`).",
+    );
+  });
 });

@@ -31,10 +31,12 @@ export function renderStaleDiagnostics(input: RenderCheckInput): Diagnostic[] {
   const note = (file: string, line: string) => bySpec.set(file, [...(bySpec.get(file) ?? []), line]);
   for (const path of input.diff.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
   for (const path of input.diff.missing) note(specOf.get(path) ?? path, `${path} is missing`);
-  for (const path of input.diff.extra)
-    note(path, `${path} is left over: nothing renders it any more, delete it`);
-
   const out: Diagnostic[] = [];
+  for (const path of input.diff.extra) {
+    if (isFragmentPath(path)) note(path, `${path} is left over: nothing renders it any more, delete it`);
+    else out.push(diagnostic("render-stale", path, { line: 1, column: 1 }, notAFragment(path)));
+  }
+
   for (const [file, lines] of bySpec) {
     const hints = renamedHints(file, input);
     out.push(
@@ -48,6 +50,16 @@ export function renderStaleDiagnostics(input: RenderCheckInput): Diagnostic[] {
   }
   return out;
 }
+
+/** A file `render` could have written: clusters/<cluster>/rendered/<user>/<model_id>.yaml. */
+export const isFragmentPath = (path: string): boolean => {
+  const where = classifyPath(path);
+  return where.role === "rendered" && where.suffix !== undefined;
+};
+
+/** Anything else under clusters/<cluster>/rendered/ is no render output at all: no spec is to blame. */
+export const notAFragment = (path: string): string =>
+  `${path} is not a rendered fragment: clusters/<cluster>/rendered/ holds only what \`serve-gitops render\` writes (clusters/<cluster>/rendered/<user>/<model_id>.yaml), so remove it (\`git rm ${path}\`).`;
 
 /** A model the base already has keeps the base's served name; a committed fragment that renames it stays stale. */
 function renamedHints(file: string, input: RenderCheckInput): string {

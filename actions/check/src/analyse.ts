@@ -21,7 +21,7 @@ import { emptySnapshot } from "../../../generator/src/io/working-tree";
 import { codeownersDiagnostics } from "./codeowners-check";
 import type { CheckContext } from "./context";
 import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCommit } from "./git-changes";
-import { checkOwnership } from "./ownership";
+import { checkOwnership, mayChange } from "./ownership";
 import { unknownPusherMessage, whomToJudge, type PushRecord } from "./push-record";
 import { inheritedStaleWarnings, splitStaleness } from "./render-blame";
 import { QUEUE_RENDER_NOTE, RENDER_COMMAND, RESTORE_FROM } from "./render-check";
@@ -92,6 +92,8 @@ export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promi
     : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed files)` : ""}.`;
 
   const ownership: Diagnostic[] = [];
+  // Which fragments the author may re-render, for the base's own staleness.
+  let own: ((path: string) => boolean) | undefined;
   let judged: ReturnType<typeof whomToJudge> | undefined;
   if (pull && base) {
     // Rights come from the default branch: a PR that edits users.yaml cannot grant itself anything, and
@@ -105,6 +107,7 @@ export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promi
     const admins = snapshot && !valid ? salvageAdmins(snapshot.files.get(USERS_FILE)!) : undefined;
     const users = valid ?? (admins ? { admins, users: new Map() } : undefined);
     const broken = !valid && admins !== undefined;
+    own = mayChange(pull.author, users);
     const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
     ownership.push(...checkOwnership(pull.author, changed, users, { source, broken }));
     // Who pushed the head (and who edited or reopened the PR) must be entitled as well: an author's rights
@@ -190,7 +193,7 @@ export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promi
         ? causedDiagnostics
         : causedDiagnostics.map((d) => ({ ...d, message: d.message + QUEUE_RENDER_NOTE }))),
     );
-    if (baseRef) found.push(...inheritedStaleWarnings(inherited, check.render, head, baseRef));
+    if (baseRef) found.push(...inheritedStaleWarnings(inherited, check.render, head, baseRef, own));
   }
   found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
   return {

@@ -66,6 +66,22 @@ export function checkOwnership(
   return out;
 }
 
+/**
+ * May this person re-render this path? An admin any, a user their own folders' (the same test
+ * checkOwnership applies, as a predicate).
+ */
+export function mayChange(login: string, users: UsersConfig | undefined): (path: string) => boolean {
+  const key = login.toLowerCase();
+  if (!users) return () => false;
+  if (users.admins.some((a) => a.toLowerCase() === key)) return () => true;
+  const own = new Set<string>();
+  for (const [id, entry] of users.users) if (entry.github.some((g) => g.toLowerCase() === key)) own.add(id);
+  return (path) => {
+    const folder = userFolderOf(path);
+    return folder !== undefined && own.has(folder);
+  };
+}
+
 /** The user id a path belongs to, when it is inside a user's folder. */
 export function userFolderOf(path: string): string | undefined {
   const parts = path.split("/");

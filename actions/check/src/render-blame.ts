@@ -1,6 +1,8 @@
 import {
   diagnostic,
   fragmentPath,
+  isFragmentPath,
+  notAFragment,
   type Diagnostic,
   type RenderDiff,
   type RenderResult,
@@ -58,30 +60,51 @@ export function splitStaleness(
 }
 
 /**
- * Inherited staleness as warnings, one per spec (or per left-over fragment): the author did not cause it
- * and must not re-render other people's fragments (the ownership check would refuse them).
+ * Inherited staleness as warnings, one per spec (or per left-over file): the author did not cause it. Other
+ * people's fragments must not be re-rendered (the ownership check would refuse them); the author's own
+ * (`own`) may be. A file under rendered/ that is no fragment at all is told to be removed.
  */
 export function inheritedStaleWarnings(
   inherited: RenderDiff,
   render: RenderResult,
   head: RepoSnapshot,
   baseRef: string,
+  own: (path: string) => boolean = () => false,
 ): Diagnostic[] {
   const specOf = new Map<string, string>();
   for (const f of render.fragments) specOf.set(fragmentPath(f.cluster, f.user, f.suffix), f.spec);
   const bySpec = new Map<string, string[]>();
   const note = (file: string, line: string) => bySpec.set(file, [...(bySpec.get(file) ?? []), line]);
+  const out: Diagnostic[] = [];
   for (const path of inherited.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
   for (const path of inherited.missing) note(specOf.get(path) ?? path, `${path} is missing`);
-  for (const path of inherited.extra) note(path, `${path} is left over`);
-  return [...bySpec].map(([file, lines]) => {
+  for (const path of inherited.extra) {
+    if (isFragmentPath(path)) note(path, `${path} is left over`);
+    else
+      out.push(
+        diagnostic(
+          "render-stale",
+          path,
+          { line: 1, column: 1 },
+          `the base branch ${baseRef} already has it, and this change leaves it as it is: ${notAFragment(path)}`,
+          "warning",
+        ),
+      );
+  }
+  for (const [file, lines] of bySpec) {
     const paths = lines.map((l) => l.split(" ")[0]!);
-    return diagnostic(
-      "render-stale",
-      head.files.has(file) ? file : paths[0]!,
-      { line: 1, column: 1 },
-      `the base branch's render is stale: ${lines.join("; ")} on ${baseRef} already, and this change leaves it as it is. Not this PR's to fix: an admin must re-render ${baseRef}. If you render for your own changes, keep these files as ${baseRef} has them (\`git checkout origin/${baseRef} -- ${paths.join(" ")}\`): they belong to someone else.`,
-      "warning",
+    const stale = `the base branch's render is stale: ${lines.join("; ")} on ${baseRef} already, and this change leaves it as it is.`;
+    out.push(
+      diagnostic(
+        "render-stale",
+        head.files.has(file) ? file : paths[0]!,
+        { line: 1, column: 1 },
+        paths.every(own)
+          ? `${stale} Not this PR's to fix, but these are your own fragments: you may re-render them here (\`npx serve-gitops render\`, then commit only ${paths.join(" ")}) or leave them as they are.`
+          : `${stale} Not this PR's to fix: an admin must re-render ${baseRef}. If you render for your own changes, keep these files as ${baseRef} has them (\`git checkout origin/${baseRef} -- ${paths.join(" ")}\`): they belong to someone else.`,
+        "warning",
+      ),
     );
-  });
+  }
+  return out;
 }

@@ -222,6 +222,53 @@ describe("a stale render on the base branch", () => {
     expect(run.summary).toContain("Nothing this change renders is stale.");
   });
 
+  it("tells the author that the base's stale fragments are their own to re-render if they like", async () => {
+    const staleQwen = (dir: string) => {
+      const path = "clusters/h1/rendered/alice/qwen-0.5b.yaml";
+      write(dir, path, read(dir, path).replace(/num_replicas: 1/g, "num_replicas: 5"));
+    };
+    fx = makeFixture({
+      base: staleQwen,
+      head: (dir) => {
+        write(
+          dir,
+          "models/alice/llama-8b.yaml",
+          read(dir, "models/alice/llama-8b.yaml").replace("max_replicas: 2", "max_replicas: 3"),
+        );
+        renderInto(dir);
+        staleQwen(dir);
+      },
+    });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 28 }),
+      server,
+      inputs: { comment: "false" },
+    });
+    expect(run.code).toBe(0);
+    const warning = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
+    expect(warning.level).toBe("warning");
+    expect(warning.message).toContain(
+      "these are your own fragments: you may re-render them here (`npx serve-gitops render`, then commit only clusters/h1/rendered/alice/qwen-0.5b.yaml)",
+    );
+    expect(warning.message).not.toContain("someone else");
+  });
+
+  it("tells a file under rendered/ that is no fragment to be removed", async () => {
+    fx = makeFixture({ head: (dir) => write(dir, "clusters/h1/rendered/alice/README.md", "notes\n") });
+    const run = await runAction(fx, {
+      event: "pull_request",
+      payload: pullRequestPayload(fx, { author: "alice", number: 29 }),
+      server,
+      inputs: { comment: "false" },
+    });
+    expect(run.code).toBe(1);
+    const stale = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
+    expect(stale.properties.file).toBe("clusters/h1/rendered/alice/README.md");
+    expect(stale.message).toMatch(/^clusters\/h1\/rendered\/alice\/README\.md is not a rendered fragment: /);
+    expect(stale.message).toContain("(`git rm clusters/h1/rendered/alice/README.md`)");
+  });
+
   it("still fails the staleness a PR causes itself, next to the base's", async () => {
     fx = makeFixture({ base: olderGenerator, head: unrendered });
     const run = await runAction(fx, {
