@@ -1,6 +1,6 @@
 // Per-model state for GET /status and the metrics: QUEUED -> DEPLOYING -> RUNNING | FAILED; DELETING -> gone;
 // each model with its events and Ray's error summary. Pure: `now` comes in.
-import { observedModels, type ObservedModel } from "./compare";
+import { observedModels, ownership, type ObservedModel } from "./compare";
 import { errorSummary, observeModel } from "./state-table";
 import type {
   DesiredState,
@@ -30,6 +30,8 @@ export interface UpdateInput {
   readonly queued: ReadonlySet<string>;
   readonly events: readonly NewEvent[];
   readonly now: Date;
+  /** The applications the agent deployed (its record). */
+  readonly deployed?: readonly string[];
 }
 
 export interface UpdateResult {
@@ -97,7 +99,7 @@ export function updateModels(input: UpdateInput): UpdateResult {
 
   const desired = input.desired;
   const have: Map<string, ObservedModel> = desired
-    ? observedModels(input.observed, desired.cluster)
+    ? observedModels(input.observed, ownership(desired, input.deployed))
     : new Map<string, ObservedModel>();
   for (const m of desired?.models.values() ?? []) {
     const tracked = open.get(m.key);

@@ -1,7 +1,7 @@
 // A rollout: the models a commit changed, watched until each serves, fails, or passes the deploy timeout; and
 // a newer commit superseding an older one mid-deploy. Pure: the clock comes in as `now`.
 import { describe } from "../report/describe";
-import { isSubset, observedModels, type ModelChange } from "./compare";
+import { isSubset, observedModels, ownership, type ModelChange } from "./compare";
 import { errorSummary, observeModel } from "./state-table";
 import type { DesiredState, HeadRollout, Observed, Outcome, RolloutState, TrackedModel } from "./types";
 
@@ -107,12 +107,14 @@ export interface ProgressInput {
   readonly now: number;
   /** Models of the cluster still deploying, changed or not (the cluster status stays pending meanwhile). */
   readonly clusterDeploying: number;
+  /** The applications the agent deployed (its record): its own also under an earlier application_name. */
+  readonly deployed?: readonly string[];
 }
 
 export function progressRollout(input: ProgressInput): RolloutState {
   const { observed, desired, now } = input;
   const timeoutMs = desired.cluster.sync.deploy_timeout_s * 1000;
-  const have = observedModels(observed, desired.cluster);
+  const have = observedModels(observed, ownership(desired, input.deployed));
   const tracked = input.state.tracked.map((t): TrackedModel => {
     if (t.outcome) return t;
     const head = input.state.heads.find((h) => h.sha === t.head);

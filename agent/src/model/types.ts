@@ -186,6 +186,11 @@ export interface AgentRecord {
   readonly refused: Readonly<Record<string, string>>;
   readonly rollout: RolloutState;
   readonly models: Readonly<Record<string, ModelRecord>>;
+  /**
+   * The applications of the configs the agent PUT: the last accepted one, plus the one in flight. What makes
+   * an application the agent's own (a PUT deletes the others), also after serve.application_name is renamed.
+   */
+  readonly deployedApps?: readonly string[];
   readonly ray?: { readonly version: string; readonly address: string };
 }
 
