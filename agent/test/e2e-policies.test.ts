@@ -349,4 +349,32 @@ describe("drift and suspend", () => {
       "bob/y QUEUED",
     ]);
   });
+
+  it("commits held while suspended are resolved, not left pending, once a newer commit is applied", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const first = h.repo.ship("suspend, and add y");
+    await h.settle(agent);
+    h.repo.write("models/bob/z.yaml", specYaml("z"));
+    const second = h.repo.ship("add z while suspended");
+    await h.settle(agent);
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: false } }));
+    const resume = h.repo.ship("resume");
+    await h.settle(agent);
+    for (const held of [first, second]) {
+      expect(h.latest(held).get("serve/h1")).toEqual({
+        state: "success",
+        description: `superseded by ${sha7(resume)}`,
+      });
+    }
+    expect(h.latest(resume).get("serve/h1")).toEqual({
+      state: "success",
+      description: "3 running, 0 deploying, 0 failed",
+    });
+    expect(agent.agent.state.rollout.held ?? []).toEqual([]);
+  });
 });

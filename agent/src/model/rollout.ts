@@ -30,9 +30,24 @@ export function startRollout(input: StartInput): RolloutState {
       ? t
       : { ...t, outcome: { result: "superseded", description: describe.superseded(head), at: now } };
   const tracked = input.state.tracked.map(supersede);
+  const held = new Set(input.state.held ?? []);
   const heads: HeadRollout[] = input.state.heads.map((h) =>
-    h.settled ? h : { ...h, settled: true, supersededBy: head },
+    h.settled ? h : { ...h, settled: true, supersededBy: head, ...(held.has(h.sha) ? { said: true } : {}) },
   );
+  // Commits the suspend switch held (their status says "suspended") are superseded by this one.
+  for (const sha of held) {
+    if (sha === head || heads.some((h) => h.sha === sha)) continue;
+    heads.push({
+      sha,
+      startedAt: now,
+      applied: false,
+      announced: false,
+      said: true,
+      settled: true,
+      supersededBy: head,
+      summaryShas: [],
+    });
+  }
 
   const perSha = new Map<string, number>();
   for (const change of input.changes) {
@@ -77,6 +92,7 @@ export function startRollout(input: StartInput): RolloutState {
 export function markApplied(state: RolloutState, head: string, now: number): RolloutState {
   if (!state.heads.some((h) => h.sha === head && !h.applied)) return state;
   return {
+    ...state,
     heads: state.heads.map((h) =>
       h.sha === head && !h.applied ? { ...h, applied: true, startedAt: now } : h,
     ),
@@ -93,6 +109,7 @@ export function failHead(state: RolloutState, head: string, reason: string, now:
     at: now,
   };
   return {
+    ...state,
     heads: state.heads.map((h) =>
       h.sha === head && !h.settled ? { ...h, settled: true, failure: describe.failed(reason) } : h,
     ),
@@ -129,7 +146,7 @@ export function progressRollout(input: ProgressInput): RolloutState {
     const timedOut = now - h.startedAt > timeoutMs;
     return modelsDone && (input.clusterDeploying === 0 || timedOut) ? { ...h, settled: true } : h;
   });
-  return { heads, tracked };
+  return { ...input.state, heads, tracked };
 }
 
 function observeOutcome(

@@ -151,6 +151,11 @@ export interface HeadRollout {
   readonly applied: boolean;
   /** Pending statuses were queued. */
   readonly announced: boolean;
+  /**
+   * A pending cluster status was posted before the PUT was accepted ("retrying", or a held commit's
+   * "suspended"): superseded, it is resolved like an announced head.
+   */
+  readonly said?: boolean;
   readonly settled: boolean;
   /** Its final cluster status is queued. */
   readonly reported?: boolean;
@@ -164,6 +169,8 @@ export interface HeadRollout {
 export interface RolloutState {
   readonly heads: readonly HeadRollout[];
   readonly tracked: readonly TrackedModel[];
+  /** Commits held by the suspend switch, with a pending cluster status: resolved by the next applied commit. */
+  readonly held?: readonly string[];
 }
 
 export interface Mark {

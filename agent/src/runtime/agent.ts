@@ -269,6 +269,9 @@ export class Agent {
         this.lastHold = desired.sha;
         const by = this.deps.suspend ? "--suspend" : `clusters/${this.deps.cluster}/cluster.yaml`;
         log.info({ sha: desired.sha, by }, "sync is suspended: the commit waits");
+        // The next applied commit resolves this pending status ("superseded by"): newest last, bounded.
+        const held = [...(rollout.held ?? []).filter((s) => s !== desired.sha), desired.sha];
+        rollout = { ...rollout, held: held.slice(-MAX_REFUSED) };
         await this.deps.outbox.enqueue([
           clusterWrite(
             desired.sha,
@@ -482,6 +485,12 @@ export class Agent {
     const count = this.putFailures?.sha === sha ? this.putFailures.count + 1 : 1;
     this.putFailures = { sha, count };
     if (count !== PUT_FAILURES_BEFORE_STATUS) return;
+    // A newer commit supersedes this one before its PUT goes through: the pending status must be resolved then.
+    const { rollout } = this.record;
+    await this.save({
+      ...this.record,
+      rollout: { ...rollout, heads: rollout.heads.map((h) => (h.sha === sha ? { ...h, said: true } : h)) },
+    });
     const said =
       error.status === undefined ? "no answer" : `${error.status}: ${errorSummary(error.body) ?? ""}`;
     await this.deps.outbox.enqueue([
