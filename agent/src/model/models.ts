@@ -109,6 +109,7 @@ export function updateModels(input: UpdateInput): UpdateResult {
     if (tracked) state = tracked.kind === "undeploy" ? "DELETING" : "DEPLOYING";
     else if (input.queued.has(m.key) || seen.phase === "absent") state = "QUEUED";
     else if (seen.phase === "serving") state = "RUNNING";
+    else if (seen.phase === "scaling" && !timedOut.has(m.key)) state = "RUNNING";
     else if (seen.phase === "failed") {
       state = "FAILED";
       error = errorSummary(seen.message) ?? seen.status;
@@ -150,7 +151,7 @@ export function updateModels(input: UpdateInput): UpdateResult {
     const state: ModelState =
       open.get(key)?.kind === "undeploy" || app?.status === "DELETING"
         ? "DELETING"
-        : seen.phase === "serving"
+        : seen.phase === "serving" || seen.phase === "scaling"
           ? "RUNNING"
           : seen.phase === "failed"
             ? "FAILED"

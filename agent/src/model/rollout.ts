@@ -186,6 +186,17 @@ function observeOutcome(
     return { result: "failed", description: describe.failed(summary), error_summary: summary, at: now };
   }
   if (!late) return undefined;
+  if (seen?.phase === "scaling") {
+    // Ray says why it cannot place the replicas (e.g. no GPU left): the owner needs that line.
+    const summary = errorSummary(seen.message);
+    const description = describe.scalingTimeout(seconds, seen.status);
+    return {
+      result: "timeout",
+      description,
+      error_summary: summary ? `${description}: ${summary}` : description,
+      at: now,
+    };
+  }
   const status = seen?.status || app?.status || "not started";
   return {
     result: "timeout",
