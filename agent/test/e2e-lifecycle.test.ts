@@ -85,6 +85,43 @@ describe("a merged pull request", () => {
   });
 });
 
+describe("a scale-up Ray cannot place", () => {
+  it("stays pending while UPSCALING and fails after deploy_timeout_s; the model keeps serving, nothing restarts", async () => {
+    h = await createHarness({
+      files: { "models/alice/x.yaml": specYaml("x") },
+      cluster: { sync: { deploy_timeout_s: 10 } },
+      emulator: { totalGpus: 2 },
+    });
+    h.repo.ship("initial");
+    let offset = 0;
+    const agent = await h.start({}, { now: () => Date.now() + offset });
+    await h.settle(agent);
+    h.repo.write("models/alice/x.yaml", specYaml("x", { replicas: 4 }));
+    const sha = h.repo.ship("scale x to 4");
+    for (let i = 0; i < 6; i++) {
+      await agent.agent.cycle();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const ray = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as {
+      applications: Record<string, { deployments: Record<string, { status: string }> }>;
+    };
+    expect(ray.applications[served("alice", "x")]?.deployments[dep("alice", "x")]?.status).toBe("UPSCALING");
+    expect(h.latest(sha).get("serve/h1/alice/x")?.state).toBe("pending");
+    expect(h.latest(sha).get("serve/h1")?.state).toBe("pending");
+
+    offset = 11_000;
+    await h.settle(agent);
+    expect(h.latest(sha).get("serve/h1/alice/x")).toEqual({
+      state: "failure",
+      description: "target replicas not running after 10 s (UPSCALING); the running ones still serve",
+    });
+    expect(h.latest(sha).get("serve/h1")?.state).toBe("failure");
+    expect(h.ray.restarts(dep("alice", "x"))).toBe(0);
+    const model = agent.status().models.find((m) => m.key === "alice/x");
+    expect(model?.events.map((e) => e.type)).toContain("TIMED_OUT");
+  });
+});
+
 describe("failures and removals", () => {
   it("a model_source Ray cannot load fails with the last line of Ray's traceback", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });

@@ -140,9 +140,12 @@ describe("guards", () => {
       cluster: { layout: "single" },
     });
     h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const first = await h.start();
+    await h.settle(first);
     expect(await appsOf(h.ray.url)).toEqual(["argus_llm_app"]);
+    // The agent knows its old application from its record (state.json), also after a restart.
+    await first.close();
+    const agent = await h.start();
     h.repo.write(
       "clusters/h1/cluster.yaml",
       clusterYaml({ layout: "single" }).replace("application_name: argus_llm_app", "application_name: llm2"),
@@ -198,6 +201,68 @@ describe("guards", () => {
     expect(h.latest(adopt).get("serve/h1/alice/x")?.state).toBe("success");
     expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x", "notebook"]);
   });
+});
+
+describe("hand-made apps next to the agent's", () => {
+  const variants = {
+    "Ray Serve LLM's builder with a model named the serve-gitops way": (mine: Record<string, unknown>) => ({
+      ...(JSON.parse(
+        JSON.stringify(mine).replaceAll("alice-202601061235-x", "bob-202601010000-debug"),
+      ) as object),
+      name: "scratch",
+      route_prefix: "/scratch",
+    }),
+    "a per-user layout's name on its own import_path": () => ({
+      name: "argus_llm_app-legacy",
+      route_prefix: "/legacy",
+      import_path: "legacy.app:app",
+    }),
+    "a served name's shape on its own import_path": () => ({
+      name: "carol-202501010000-demo",
+      route_prefix: "/demo",
+      import_path: "legacy.app:app",
+    }),
+  };
+  for (const [variant, handMade] of Object.entries(variants)) {
+    it(`keeps ${variant}: refused unless adopt_unmanaged, then replaced`, async () => {
+      h = await createHarness({
+        files: { "models/alice/x.yaml": specYaml("x") },
+        emulator: { importPaths: { "legacy.app:app": ["Legacy"] } },
+      });
+      h.repo.ship("initial");
+      const agent = await h.start();
+      await h.settle(agent);
+      const before = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as {
+        applications: Record<string, { deployed_app_config: Record<string, unknown> }>;
+      };
+      const mine = before.applications["alice-202601061235-x"]!.deployed_app_config;
+      const extra = handMade(mine);
+      await putApps(h.ray.url, { applications: [mine, extra] });
+      await h.settle(agent);
+      // Not drift to correct: the agent's own app is as the commit says.
+      expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x", extra.name].sort());
+
+      h.repo.write("models/bob/y.yaml", specYaml("y"));
+      const added = h.repo.ship("add y");
+      await h.settle(agent);
+      expect(h.latest(added).get("serve/h1")).toEqual({
+        state: "failure",
+        description: `refused: Ray holds 1 app(s) serve-gitops does not manage (${extra.name}); a PUT would delete them`,
+      });
+      expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x", extra.name].sort());
+
+      h.repo.write(
+        "clusters/h1/cluster.yaml",
+        h.repo
+          .git("show", "HEAD:clusters/h1/cluster.yaml")
+          .replace("adopt_unmanaged: false", "adopt_unmanaged: true") + "\n",
+      );
+      const adopt = h.repo.ship("adopt the hand-made app");
+      await h.settle(agent);
+      expect(h.latest(adopt).get("serve/h1")?.state).toBe("success");
+      expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x", "bob-202601061235-y"]);
+    });
+  }
 });
 
 describe("drift and suspend", () => {
@@ -283,5 +348,33 @@ describe("drift and suspend", () => {
       "alice/x RUNNING",
       "bob/y QUEUED",
     ]);
+  });
+
+  it("commits held while suspended are resolved, not left pending, once a newer commit is applied", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const first = h.repo.ship("suspend, and add y");
+    await h.settle(agent);
+    h.repo.write("models/bob/z.yaml", specYaml("z"));
+    const second = h.repo.ship("add z while suspended");
+    await h.settle(agent);
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: false } }));
+    const resume = h.repo.ship("resume");
+    await h.settle(agent);
+    for (const held of [first, second]) {
+      expect(h.latest(held).get("serve/h1")).toEqual({
+        state: "success",
+        description: `superseded by ${sha7(resume)}`,
+      });
+    }
+    expect(h.latest(resume).get("serve/h1")).toEqual({
+      state: "success",
+      description: "3 running, 0 deploying, 0 failed",
+    });
+    expect(agent.agent.state.rollout.held ?? []).toEqual([]);
   });
 });

@@ -139,6 +139,37 @@ describe("Ray faults", () => {
     expect(h.statuses(sha).slice(1)).toEqual(PENDING_THEN_SUCCESS);
   });
 
+  it("a commit whose PUT kept failing is resolved, not left pending, when a newer commit is applied", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+    let failing = false;
+    const target: ServeTarget = {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      async apply(config) {
+        if (failing) h.ray.setFailNext(500);
+        return real.apply(config);
+      },
+    };
+    const agent = await h.start({}, { target });
+    await h.settle(agent);
+    failing = true;
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const retried = h.repo.ship("add y");
+    for (let i = 0; i < 4; i++) await agent.agent.cycle();
+    expect(h.latest(retried).get("serve/h1")?.description).toMatch(/^retrying: Ray failed the PUT 3 times/);
+    failing = false;
+    h.repo.write("models/bob/z.yaml", specYaml("z"));
+    const newer = h.repo.ship("add z");
+    await h.settle(agent);
+    expect(h.latest(retried).get("serve/h1")).toEqual({
+      state: "success",
+      description: `superseded by ${newer.slice(0, 7)}`,
+    });
+    expect(h.latest(newer).get("serve/h1")?.state).toBe("success");
+  });
+
   it("a slow Ray times out as a transient fault", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");

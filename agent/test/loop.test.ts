@@ -1,4 +1,6 @@
 // The loop as it runs in production: --interval, POST /sync, SIGTERM-style stop, and `serve-gitops status`.
+import { createServer } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { statusCommand } from "../src/cli/status-command";
 import { specYaml } from "../testkit/git-fixture";
@@ -97,5 +99,25 @@ describe("the agent loop", () => {
       "serve/h1/bob/y pending deploying 1x1 GPU",
     ]);
     expect(h.statuses(sha)).toHaveLength(4);
+  });
+
+  it("on stop, kills a git call that hangs instead of waiting out its timeout", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    const sockets: Socket[] = [];
+    const remote = createServer(() => undefined).on("connection", (s: Socket) => sockets.push(s));
+    await new Promise<void>((r) => remote.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = remote.address() as AddressInfo;
+      const agent = await h.start({ repo: `http://127.0.0.1:${port}/models.git`, gitTimeoutMs: 60_000 });
+      const run = agent.loop.run();
+      await until(() => sockets.length > 0);
+      const stoppedAt = Date.now();
+      agent.loop.stop();
+      expect(await run).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      remote.close();
+    }
   });
 });

@@ -17,6 +17,11 @@ export interface GitSourceOptions {
   /** GIT_CONFIG_* and friends: passed to every git process. */
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
+  /**
+   * The agent's stop: a git call under way (a remote that hangs, up to timeoutMs) is killed so the stop stays
+   * within its grace period; the cycle sees a transient GitError and goes on with what it has.
+   */
+  readonly signal?: AbortSignal;
   /** Called for every git process the source runs (metrics and the bench count them). */
   readonly onCommand?: (command: "ls-remote" | "fetch" | "read" | "log" | "init") => void;
 }
@@ -28,7 +33,12 @@ export class GitSource implements DesiredStateSource {
 
   private git() {
     if (!existsSync(this.options.cloneDir)) mkdirSync(this.options.cloneDir, { recursive: true });
-    return createGit(this.options.cloneDir, { env: this.options.env, timeoutMs: this.options.timeoutMs });
+    return createGit(this.options.cloneDir, this.gitOptions());
+  }
+
+  private gitOptions() {
+    const { env, timeoutMs, signal } = this.options;
+    return { env, timeoutMs, ...(signal ? { signal } : {}) };
   }
 
   async head(): Promise<string> {
@@ -84,10 +94,7 @@ export class GitSource implements DesiredStateSource {
   async snapshot(sha: string): Promise<RepoSnapshot> {
     this.options.onCommand?.("read");
     try {
-      return await readCommitSnapshot(this.options.cloneDir, sha, {
-        env: this.options.env,
-        timeoutMs: this.options.timeoutMs,
-      });
+      return await readCommitSnapshot(this.options.cloneDir, sha, this.gitOptions());
     } catch (error) {
       throw new GitError(`cannot read ${sha}: ${firstLine(error)}`, { kind: "transient", cause: error });
     }

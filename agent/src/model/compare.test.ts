@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { app, desiredOf, observedOf, spec } from "../../testkit/snapshot";
-import { compare, isSubset, observedModels } from "./compare";
+import { compare, isSubset, observedModels, ownership } from "./compare";
 
 describe("compare", () => {
   const desired = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 2 }) });
@@ -53,14 +53,15 @@ describe("compare", () => {
     expect(compare(desired, observed).unmanaged).toEqual(["handmade"]);
   });
 
-  it("recognises its own app under a name an earlier cluster.yaml gave (serve.application_name renamed)", () => {
+  it("recognises its own app under a name an earlier cluster.yaml gave, from its record of what it deployed", () => {
     const before = observedOf(desired);
     const own = before.apps.get("alice-202601061235-a")!;
     const renamed = { ...own, name: "old_llm_app" };
     const observed = {
       apps: new Map([...before.apps].filter(([n]) => n !== own.name)).set(renamed.name, renamed),
     };
-    const result = compare(desired, observed);
+    expect(compare(desired, observed).unmanaged).toEqual(["old_llm_app"]);
+    const result = compare(desired, observed, ["old_llm_app", "bob-202601061235-b"]);
     expect(result.unmanaged).toEqual([]);
     expect(result.differences).toContain("application old_llm_app is not in the commit");
     expect(result.changes.map((c) => `${c.kind} ${c.key} ${c.detail}`)).toEqual([
@@ -76,8 +77,32 @@ describe("compare", () => {
     expect(compare(desired, observedOf(desired, { extra: [foreign] })).unmanaged).toEqual(["team_llm"]);
   });
 
+  it("never takes a hand-made app for its own by its name or its builder alone", () => {
+    const mine = observedOf(desired).apps.get("alice-202601061235-a")!;
+    const served = JSON.stringify(mine.config).replaceAll("alice-202601061235-a", "bob-202601010000-debug");
+    // a) Ray Serve LLM's builder with a model named the serve-gitops way, under a name of its own.
+    const llmScratch = app("scratch", { config: { ...(JSON.parse(served) as object), name: "scratch" } });
+    // b) and c) a name of a layout (per-user, per-model) on another import_path.
+    const prefixed = app("argus_llm_app-legacy", { config: { import_path: "legacy.app:app" } });
+    const servedName = app("carol-202501010000-demo", { config: { import_path: "legacy.app:app" } });
+    // A per-model layout name whose model is another one.
+    const mismatched = app("carol-202501010000-demo2", { config: { ...(JSON.parse(served) as object) } });
+    const observed = observedOf(desired, { extra: [llmScratch, prefixed, servedName, mismatched] });
+    const expected = [
+      "argus_llm_app-legacy",
+      "carol-202501010000-demo",
+      "carol-202501010000-demo2",
+      "scratch",
+    ];
+    expect(compare(desired, observed).unmanaged).toEqual(expected);
+    expect(compare(desired, observed).changes).toEqual([]);
+    // Recorded as deployed, an app on another import_path is still not the agent's: it never PUTs one.
+    expect(compare(desired, observed, ["argus_llm_app-legacy"]).unmanaged).toEqual(expected);
+    expect(compare(desired, observed, ["scratch"]).unmanaged).toEqual(expected.slice(0, 3));
+  });
+
   it("reads models back from deployed_app_config, with their LLMServer deployment names", () => {
-    const models = observedModels(observedOf(desired), desired.cluster);
+    const models = observedModels(observedOf(desired), ownership(desired));
     expect([...models.values()].map((m) => `${m.key} ${m.deployment}`)).toEqual([
       "alice/a LLMServer:alice-202601061235-a",
       "bob/b LLMServer:bob-202601061235-b",

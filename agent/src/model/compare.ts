@@ -41,29 +41,64 @@ export const keyOfServedName = (served: string): string => {
 };
 
 /**
- * Whether serve-gitops deployed this application: a name it gives under the current cluster.yaml, or an
- * application it built under an earlier one (e.g. before serve.application_name was renamed) — Ray Serve
- * LLM's builder with only models named the way serve-gitops names them.
+ * What tells the agent's own applications from anyone else's: the cluster (its current layout and
+ * application_name), the applications the current commit defines, and the applications the agent itself
+ * deployed, from its record (which keeps an application_name renamed since then the agent's own).
  */
-export function isOwnApp(app: ObservedApp, cluster: ClusterConfig): boolean {
-  if (isManagedAppName(cluster, app.name)) return true;
-  const config = app.config;
-  if (!config || config.import_path !== LLM_IMPORT_PATH) return false;
+export interface Ownership {
+  readonly cluster: ClusterConfig;
+  readonly defined: ReadonlySet<string>;
+  readonly deployed: ReadonlySet<string>;
+}
+
+export const ownership = (desired: DesiredState, deployed: readonly string[] = []): Ownership => ({
+  cluster: desired.cluster,
+  defined: new Set(desired.apps.keys()),
+  deployed: new Set(deployed),
+});
+
+const USER = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** The model ids of an application built with Ray Serve LLM's builder (empty for any other app). */
+function llmModelIds(config: Readonly<Record<string, unknown>>): unknown[] {
+  if (config.import_path !== LLM_IMPORT_PATH) return [];
   const args = isRecord(config.args) ? config.args : undefined;
   const llmConfigs = args && Array.isArray(args.llm_configs) ? args.llm_configs : [];
-  return (
-    llmConfigs.length > 0 &&
-    llmConfigs.every((llm) => {
-      const loading = isRecord(llm) && isRecord(llm.model_loading_config) ? llm.model_loading_config : {};
-      return typeof loading.model_id === "string" && SERVED_NAME.test(loading.model_id);
-    })
+  return llmConfigs.map((llm) =>
+    isRecord(llm) && isRecord(llm.model_loading_config) ? llm.model_loading_config.model_id : undefined,
   );
 }
 
+/** Whether a name and its models are what the CURRENT layout would give (any layout's name is not enough). */
+function fitsLayout(cluster: ClusterConfig, name: string, ids: readonly unknown[]): boolean {
+  const { layout, application_name } = cluster.serve;
+  const served = ids.length > 0 && ids.every((id) => typeof id === "string" && SERVED_NAME.test(id));
+  if (!served) return false;
+  if (layout === "per-model") return ids.length === 1 && ids[0] === name;
+  if (layout === "single") return name === application_name;
+  const user = name.startsWith(`${application_name}-`) ? name.slice(application_name.length + 1) : "";
+  return USER.test(user) && ids.every((id) => (id as string).startsWith(`${user}-`));
+}
+
+/**
+ * Whether serve-gitops deployed this application. A PUT deletes every declarative application it does not
+ * list, so a name alone never makes an application ours: it must be built with Ray Serve LLM's builder (the
+ * only import_path the agent deploys) and be one the agent deployed (its record), one the commit defines, or
+ * one the current layout would create with models named the serve-gitops way. An application Ray is deleting
+ * (no config left) counts by its name: the PUT cannot delete it twice.
+ */
+export function isOwnApp(app: ObservedApp, own: Ownership): boolean {
+  const named = own.deployed.has(app.name) || own.defined.has(app.name);
+  if (!app.config) return named || isManagedAppName(own.cluster, app.name);
+  const ids = llmModelIds(app.config);
+  if (ids.length === 0) return false;
+  return named || fitsLayout(own.cluster, app.name, ids);
+}
+
 /** Declarative applications serve-gitops deployed, in any layout. */
-export function managedApps(observed: Observed, cluster: ClusterConfig): string[] {
+export function managedApps(observed: Observed, own: Ownership): string[] {
   return [...observed.apps.values()]
-    .filter((a) => a.source !== "imperative" && isOwnApp(a, cluster))
+    .filter((a) => a.source !== "imperative" && isOwnApp(a, own))
     .map((a) => a.name);
 }
 
@@ -71,16 +106,16 @@ export function managedApps(observed: Observed, cluster: ClusterConfig): string[
  * Applications the agent did not create and a PUT would delete. Only `imperative` is known to survive a PUT:
  * an app whose `source` is missing or "unknown" is guarded like a declarative one.
  */
-export function unmanagedApps(observed: Observed, cluster: ClusterConfig): string[] {
+export function unmanagedApps(observed: Observed, own: Ownership): string[] {
   return [...observed.apps.values()]
-    .filter((a) => a.source !== "imperative" && !isOwnApp(a, cluster))
+    .filter((a) => a.source !== "imperative" && !isOwnApp(a, own))
     .map((a) => a.name)
     .sort();
 }
 
-export function observedModels(observed: Observed, cluster: ClusterConfig): Map<string, ObservedModel> {
+export function observedModels(observed: Observed, own: Ownership): Map<string, ObservedModel> {
   const out = new Map<string, ObservedModel>();
-  for (const name of managedApps(observed, cluster)) {
+  for (const name of managedApps(observed, own)) {
     const config = observed.apps.get(name)?.config;
     const args = config && isRecord(config.args) ? config.args : undefined;
     const llmConfigs = args && Array.isArray(args.llm_configs) ? args.llm_configs : [];
@@ -125,9 +160,14 @@ export interface Comparison {
   readonly undeploys: number;
 }
 
-export function compare(desired: DesiredState, observed: Observed): Comparison {
-  const cluster = desired.cluster;
-  const have = observedModels(observed, cluster);
+/** @param deployed the applications the agent deployed, from its record */
+export function compare(
+  desired: DesiredState,
+  observed: Observed,
+  deployed: readonly string[] = [],
+): Comparison {
+  const own = ownership(desired, deployed);
+  const have = observedModels(observed, own);
   const haveKeys = new Set([...have.values()].map((m) => m.key));
   const changes: ModelChange[] = [];
   const wantServed = new Set<string>();
@@ -171,7 +211,7 @@ export function compare(desired: DesiredState, observed: Observed): Comparison {
     if (!config) differences.push(`application ${app.name} is missing`);
     else if (!isSubset(app, config)) differences.push(`application ${app.name} differs`);
   }
-  for (const name of managedApps(observed, cluster)) {
+  for (const name of managedApps(observed, own)) {
     if (!desired.apps.has(name) && observed.apps.get(name)?.config)
       differences.push(`application ${name} is not in the commit`);
   }
@@ -179,7 +219,7 @@ export function compare(desired: DesiredState, observed: Observed): Comparison {
     inSync: differences.length === 0 && changes.length === 0,
     changes: changes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
     differences,
-    unmanaged: unmanagedApps(observed, cluster),
+    unmanaged: unmanagedApps(observed, own),
     undeploys,
   };
 }

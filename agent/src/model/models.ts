@@ -1,6 +1,6 @@
 // Per-model state for GET /status and the metrics: QUEUED -> DEPLOYING -> RUNNING | FAILED; DELETING -> gone;
 // each model with its events and Ray's error summary. Pure: `now` comes in.
-import { observedModels, type ObservedModel } from "./compare";
+import { observedModels, ownership, type ObservedModel } from "./compare";
 import { errorSummary, observeModel } from "./state-table";
 import type {
   DesiredState,
@@ -30,6 +30,8 @@ export interface UpdateInput {
   readonly queued: ReadonlySet<string>;
   readonly events: readonly NewEvent[];
   readonly now: Date;
+  /** The applications the agent deployed (its record). */
+  readonly deployed?: readonly string[];
 }
 
 export interface UpdateResult {
@@ -97,7 +99,7 @@ export function updateModels(input: UpdateInput): UpdateResult {
 
   const desired = input.desired;
   const have: Map<string, ObservedModel> = desired
-    ? observedModels(input.observed, desired.cluster)
+    ? observedModels(input.observed, ownership(desired, input.deployed))
     : new Map<string, ObservedModel>();
   for (const m of desired?.models.values() ?? []) {
     const tracked = open.get(m.key);
@@ -107,6 +109,7 @@ export function updateModels(input: UpdateInput): UpdateResult {
     if (tracked) state = tracked.kind === "undeploy" ? "DELETING" : "DEPLOYING";
     else if (input.queued.has(m.key) || seen.phase === "absent") state = "QUEUED";
     else if (seen.phase === "serving") state = "RUNNING";
+    else if (seen.phase === "scaling" && !timedOut.has(m.key)) state = "RUNNING";
     else if (seen.phase === "failed") {
       state = "FAILED";
       error = errorSummary(seen.message) ?? seen.status;
@@ -148,7 +151,7 @@ export function updateModels(input: UpdateInput): UpdateResult {
     const state: ModelState =
       open.get(key)?.kind === "undeploy" || app?.status === "DELETING"
         ? "DELETING"
-        : seen.phase === "serving"
+        : seen.phase === "serving" || seen.phase === "scaling"
           ? "RUNNING"
           : seen.phase === "failed"
             ? "FAILED"

@@ -8,7 +8,7 @@ export interface ReconcileInput {
   /** The last valid commit, or nothing yet. */
   readonly desired: DesiredState | undefined;
   readonly observed: Observed;
-  readonly record: Pick<AgentRecord, "marks" | "blocked" | "rollout">;
+  readonly record: Pick<AgentRecord, "marks" | "blocked" | "rollout" | "deployedApps">;
   /** The --suspend flag; the cluster's own sync.suspend is read from the desired state. */
   readonly suspend: boolean;
   /** From the commits' Serve-Gitops-Allow-Prune trailers. */
@@ -41,7 +41,7 @@ export interface Decision {
 export function reconcile(input: ReconcileInput): Decision {
   const { desired, observed, record } = input;
   if (!desired) return { action: { kind: "none", why: "no-desired" }, comparison: undefined };
-  const comparison = compare(desired, observed);
+  const comparison = compare(desired, observed, record.deployedApps);
   if (comparison.inSync) return { action: { kind: "none", why: "in-sync" }, comparison };
   const changes = comparison.changes;
   const isNew = desired.sha !== record.marks.attempted?.sha;

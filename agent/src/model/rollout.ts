@@ -1,7 +1,7 @@
 // A rollout: the models a commit changed, watched until each serves, fails, or passes the deploy timeout; and
 // a newer commit superseding an older one mid-deploy. Pure: the clock comes in as `now`.
 import { describe } from "../report/describe";
-import { isSubset, observedModels, type ModelChange } from "./compare";
+import { isSubset, observedModels, ownership, type ModelChange } from "./compare";
 import { errorSummary, observeModel } from "./state-table";
 import type { DesiredState, HeadRollout, Observed, Outcome, RolloutState, TrackedModel } from "./types";
 
@@ -30,9 +30,24 @@ export function startRollout(input: StartInput): RolloutState {
       ? t
       : { ...t, outcome: { result: "superseded", description: describe.superseded(head), at: now } };
   const tracked = input.state.tracked.map(supersede);
+  const held = new Set(input.state.held ?? []);
   const heads: HeadRollout[] = input.state.heads.map((h) =>
-    h.settled ? h : { ...h, settled: true, supersededBy: head },
+    h.settled ? h : { ...h, settled: true, supersededBy: head, ...(held.has(h.sha) ? { said: true } : {}) },
   );
+  // Commits the suspend switch held (their status says "suspended") are superseded by this one.
+  for (const sha of held) {
+    if (sha === head || heads.some((h) => h.sha === sha)) continue;
+    heads.push({
+      sha,
+      startedAt: now,
+      applied: false,
+      announced: false,
+      said: true,
+      settled: true,
+      supersededBy: head,
+      summaryShas: [],
+    });
+  }
 
   const perSha = new Map<string, number>();
   for (const change of input.changes) {
@@ -77,6 +92,7 @@ export function startRollout(input: StartInput): RolloutState {
 export function markApplied(state: RolloutState, head: string, now: number): RolloutState {
   if (!state.heads.some((h) => h.sha === head && !h.applied)) return state;
   return {
+    ...state,
     heads: state.heads.map((h) =>
       h.sha === head && !h.applied ? { ...h, applied: true, startedAt: now } : h,
     ),
@@ -93,6 +109,7 @@ export function failHead(state: RolloutState, head: string, reason: string, now:
     at: now,
   };
   return {
+    ...state,
     heads: state.heads.map((h) =>
       h.sha === head && !h.settled ? { ...h, settled: true, failure: describe.failed(reason) } : h,
     ),
@@ -107,12 +124,14 @@ export interface ProgressInput {
   readonly now: number;
   /** Models of the cluster still deploying, changed or not (the cluster status stays pending meanwhile). */
   readonly clusterDeploying: number;
+  /** The applications the agent deployed (its record): its own also under an earlier application_name. */
+  readonly deployed?: readonly string[];
 }
 
 export function progressRollout(input: ProgressInput): RolloutState {
   const { observed, desired, now } = input;
   const timeoutMs = desired.cluster.sync.deploy_timeout_s * 1000;
-  const have = observedModels(observed, desired.cluster);
+  const have = observedModels(observed, ownership(desired, input.deployed));
   const tracked = input.state.tracked.map((t): TrackedModel => {
     if (t.outcome) return t;
     const head = input.state.heads.find((h) => h.sha === t.head);
@@ -127,7 +146,7 @@ export function progressRollout(input: ProgressInput): RolloutState {
     const timedOut = now - h.startedAt > timeoutMs;
     return modelsDone && (input.clusterDeploying === 0 || timedOut) ? { ...h, settled: true } : h;
   });
-  return { heads, tracked };
+  return { ...input.state, heads, tracked };
 }
 
 function observeOutcome(
@@ -167,6 +186,17 @@ function observeOutcome(
     return { result: "failed", description: describe.failed(summary), error_summary: summary, at: now };
   }
   if (!late) return undefined;
+  if (seen?.phase === "scaling") {
+    // Ray says why it cannot place the replicas (e.g. no GPU left): the owner needs that line.
+    const summary = errorSummary(seen.message);
+    const description = describe.scalingTimeout(seconds, seen.status);
+    return {
+      result: "timeout",
+      description,
+      error_summary: summary ? `${description}: ${summary}` : description,
+      at: now,
+    };
+  }
   const status = seen?.status || app?.status || "not started";
   return {
     result: "timeout",

@@ -15,7 +15,7 @@ describe("the state mapping table", () => {
   it("maps every DeploymentStatus Ray has to one phase", () => {
     expect(DEPLOYMENT_PHASE).toEqual({
       HEALTHY: "serving",
-      UPSCALING: "serving",
+      UPSCALING: "scaling",
       DOWNSCALING: "serving",
       UPDATING: "deploying",
       DEPLOY_FAILED: "failed",
@@ -34,6 +34,11 @@ describe("the state mapping table", () => {
       "LLMServer:m",
     );
     expect(seen).toMatchObject({ phase: "serving", status: "HEALTHY", appStatus: "DEPLOY_FAILED" });
+  });
+
+  it("an UPSCALING deployment serves but has not reached its target yet: scaling, not serving", () => {
+    const deployments = new Map([["LLMServer:m", { name: "LLMServer:m", status: "UPSCALING", message: "" }]]);
+    expect(observeModel(app("a", { deployments }), "LLMServer:m").phase).toBe("scaling");
   });
 
   it("reads the application while the build task has listed no deployment yet", () => {

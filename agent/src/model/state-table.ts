@@ -1,12 +1,20 @@
 // How Ray's statuses become a model's phase: one table, read nowhere else. Pure.
 import type { ObservedApp, ObservedDeployment } from "./types";
 
-export type Phase = "serving" | "deploying" | "failed";
+/**
+ * "scaling": the model serves on the replicas it has, but not yet on as many as its config asks for. A commit
+ * that changed the model is not done until they run (Ray may never place them: too few GPUs), nor is a
+ * scale-up reported as success; nothing restarts meanwhile.
+ */
+export type Phase = "serving" | "scaling" | "deploying" | "failed";
 
-/** A model's phase comes from its own deployment (LLMServer:<name>). */
+/**
+ * A model's phase comes from its own deployment (LLMServer:<name>). UPSCALING stays until the target number of
+ * replicas runs (a replica Ray cannot place keeps it there); DOWNSCALING already has at least the target.
+ */
 export const DEPLOYMENT_PHASE: Readonly<Record<string, Phase>> = {
   HEALTHY: "serving",
-  UPSCALING: "serving",
+  UPSCALING: "scaling",
   DOWNSCALING: "serving",
   UPDATING: "deploying",
   DEPLOY_FAILED: "failed",

@@ -151,6 +151,11 @@ export interface HeadRollout {
   readonly applied: boolean;
   /** Pending statuses were queued. */
   readonly announced: boolean;
+  /**
+   * A pending cluster status was posted before the PUT was accepted ("retrying", or a held commit's
+   * "suspended"): superseded, it is resolved like an announced head.
+   */
+  readonly said?: boolean;
   readonly settled: boolean;
   /** Its final cluster status is queued. */
   readonly reported?: boolean;
@@ -164,6 +169,8 @@ export interface HeadRollout {
 export interface RolloutState {
   readonly heads: readonly HeadRollout[];
   readonly tracked: readonly TrackedModel[];
+  /** Commits held by the suspend switch, with a pending cluster status: resolved by the next applied commit. */
+  readonly held?: readonly string[];
 }
 
 export interface Mark {
@@ -186,6 +193,11 @@ export interface AgentRecord {
   readonly refused: Readonly<Record<string, string>>;
   readonly rollout: RolloutState;
   readonly models: Readonly<Record<string, ModelRecord>>;
+  /**
+   * The applications of the configs the agent PUT: the last accepted one, plus the one in flight. What makes
+   * an application the agent's own (a PUT deletes the others), also after serve.application_name is renamed.
+   */
+  readonly deployedApps?: readonly string[];
   readonly ray?: { readonly version: string; readonly address: string };
 }
 

@@ -26,6 +26,10 @@ export const describe = {
   running: (served: string) => fitDescription(`RUNNING ${served}`),
   failed: (summary: string | undefined) => fitDescription(summary ?? "FAILED"),
   timeout: (seconds: number, status: string) => fitDescription(`not serving after ${seconds} s (${status})`),
+  scalingTimeout: (seconds: number, status: string) =>
+    fitDescription(
+      `target replicas not running after ${seconds} s (${status}); the running ones still serve`,
+    ),
   undeployed: () => "undeployed",
   superseded: (sha: string) => `superseded by ${sha7(sha)}`,
   cluster: (counts: { running: number; deploying: number; failed: number }) =>

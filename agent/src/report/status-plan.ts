@@ -148,7 +148,8 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
     if (!h.settled || h.reported) return h;
     if (h.failure) writes.push(clusterWrite(h.sha, cluster, "failure", h.failure, statusUrl));
     else if (h.supersededBy) {
-      if (h.announced)
+      // Whatever pending status the head got (deploying, retrying, suspended) is resolved: none stays pending.
+      if (h.announced || h.said)
         writes.push(clusterWrite(h.sha, cluster, "success", describe.superseded(h.supersededBy), statusUrl));
     } else if (h.applied) {
       writes.push(
@@ -167,7 +168,7 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
   // 5. Forget what is fully reported.
   tracked = tracked.filter((t) => !t.reported);
   heads = heads.filter((h) => !h.reported || tracked.some((t) => t.head === h.sha));
-  return { writes, state: { heads, tracked } };
+  return { writes, state: { ...input.state, heads, tracked } };
 }
 
 function isSummarised(heads: readonly HeadRollout[], t: TrackedModel): boolean {

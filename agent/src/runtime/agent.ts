@@ -231,9 +231,12 @@ export class Agent {
     const queued = new Set<string>();
     let rollout = this.record.rollout;
     let marks = this.record.marks;
+    let deployedApps = this.record.deployedApps;
     let justApplied = false;
 
     if (decision.comparison?.inSync) {
+      // Ray runs exactly this commit's applications (also after the state directory was deleted): ours.
+      if (!sameNames(deployedApps, desired.apps.keys())) deployedApps = [...desired.apps.keys()];
       // The PUT landed before a restart, or the commit did not touch this cluster's Serve config.
       rollout = markApplied(rollout, desired.sha, now());
       if (!isRolloutActive(rollout) && marks.attempted?.sha !== desired.sha) {
@@ -245,6 +248,7 @@ export class Agent {
       const applied = await this.apply(action, desired, observed, events);
       rollout = applied.rollout;
       marks = applied.marks;
+      deployedApps = applied.deployedApps;
       justApplied = true;
     } else if (action.kind === "refuse") {
       const reason = action.refusal.reason;
@@ -265,6 +269,9 @@ export class Agent {
         this.lastHold = desired.sha;
         const by = this.deps.suspend ? "--suspend" : `clusters/${this.deps.cluster}/cluster.yaml`;
         log.info({ sha: desired.sha, by }, "sync is suspended: the commit waits");
+        // The next applied commit resolves this pending status ("superseded by"): newest last, bounded.
+        const held = [...(rollout.held ?? []).filter((s) => s !== desired.sha), desired.sha];
+        rollout = { ...rollout, held: held.slice(-MAX_REFUSED) };
         await this.deps.outbox.enqueue([
           clusterWrite(
             desired.sha,
@@ -303,6 +310,7 @@ export class Agent {
         desired,
         now: now(),
         clusterDeploying: deploying(),
+        ...(deployedApps ? { deployed: deployedApps } : {}),
       });
     const id = (t: { key: string; sha: string; head: string }) => `${t.key} ${t.sha} ${t.head}`;
     const settledBefore = new Set(this.record.rollout.tracked.filter((t) => t.outcome).map(id));
@@ -324,6 +332,7 @@ export class Agent {
       queued,
       events,
       now: new Date(now()),
+      ...(deployedApps ? { deployed: deployedApps } : {}),
     });
     for (const key of models.gone) log.info({ model: key }, "model undeployed");
     const counts = countStates(models.records);
@@ -356,9 +365,16 @@ export class Agent {
     });
     // Outbox first: if the disk refuses, the rollout's flags stay as they were and the writes are owed again.
     await this.deps.outbox.enqueue(due.writes);
-    const next = { ...this.record, rollout: due.state, marks, models: models.records };
+    const next = {
+      ...this.record,
+      rollout: due.state,
+      marks,
+      models: models.records,
+      ...(deployedApps ? { deployedApps } : {}),
+    };
     const moved =
-      JSON.stringify([next.rollout, next.marks]) !== JSON.stringify([this.record.rollout, this.record.marks]);
+      JSON.stringify([next.rollout, next.marks, next.deployedApps]) !==
+      JSON.stringify([this.record.rollout, this.record.marks, this.record.deployedApps]);
     // An idle cycle writes nothing to disk.
     if (moved || models.changed) await this.save(next);
     return action.kind;
@@ -369,15 +385,21 @@ export class Agent {
     desired: DesiredState,
     observed: Observed,
     events: NewEvent[],
-  ): Promise<Pick<AgentRecord, "rollout" | "marks">> {
+  ): Promise<Pick<AgentRecord, "rollout" | "marks" | "deployedApps">> {
     const { log, metrics, now, source, cluster } = this.deps;
-    let { rollout, marks } = this.record;
+    let { rollout, marks, deployedApps } = this.record;
     if (this.deps.dryRun) {
       log.info(
         { sha: desired.sha, cause: action.cause, changes: action.changes.map((c) => `${c.kind} ${c.key}`) },
         "dry run: would PUT the Serve config",
       );
-      return { rollout, marks };
+      return { rollout, marks, deployedApps };
+    }
+    // The applications about to be PUT are the agent's from now on, the previous ones until Ray took the PUT.
+    const putting = [...desired.apps.keys()];
+    if (!sameNames(deployedApps, putting)) {
+      deployedApps = [...new Set([...(deployedApps ?? []), ...putting])];
+      if (action.cause !== "commit") await this.save({ ...this.record, deployedApps });
     }
     if (action.cause === "commit") {
       const attribution = await attribute(
@@ -403,7 +425,7 @@ export class Agent {
       });
       marks = { ...marks, attempted: { sha: desired.sha, at: new Date(now()).toISOString() } };
       // The attempted mark is on disk before the PUT goes out; if it cannot be written, nothing is applied.
-      await this.save({ ...this.record, rollout, marks, blocked: undefined });
+      await this.save({ ...this.record, rollout, marks, deployedApps, blocked: undefined });
       for (const c of action.changes)
         events.push({
           key: c.key,
@@ -426,9 +448,11 @@ export class Agent {
       await this.save({ ...this.record, rollout, marks, blocked: { sha: desired.sha, reason } });
       // A config Ray rejects is the commit's fault and is reported on it; a token or proxy problem is the agent's.
       if (error.status !== 400) this.faults.push(error);
-      return { rollout, marks };
+      return { rollout, marks, deployedApps };
     }
     this.putFailures = undefined;
+    // Ray took the PUT: it deleted every declarative application the config does not list.
+    deployedApps = putting;
     log.info(
       {
         sha: desired.sha,
@@ -450,7 +474,7 @@ export class Agent {
       rollout = markApplied(rollout, desired.sha, now());
       for (const c of action.changes) events.push({ key: c.key, type: "APPLIED", sha: desired.sha });
     }
-    return { rollout, marks };
+    return { rollout, marks, deployedApps };
   }
 
   /**
@@ -461,6 +485,12 @@ export class Agent {
     const count = this.putFailures?.sha === sha ? this.putFailures.count + 1 : 1;
     this.putFailures = { sha, count };
     if (count !== PUT_FAILURES_BEFORE_STATUS) return;
+    // A newer commit supersedes this one before its PUT goes through: the pending status must be resolved then.
+    const { rollout } = this.record;
+    await this.save({
+      ...this.record,
+      rollout: { ...rollout, heads: rollout.heads.map((h) => (h.sha === sha ? { ...h, said: true } : h)) },
+    });
     const said =
       error.status === undefined ? "no answer" : `${error.status}: ${errorSummary(error.body) ?? ""}`;
     await this.deps.outbox.enqueue([
@@ -562,4 +592,10 @@ export class Agent {
     }
     this.record = record;
   }
+}
+
+/** Whether a recorded list of application names holds exactly these. */
+function sameNames(recorded: readonly string[] | undefined, names: Iterable<string>): boolean {
+  const want = new Set(names);
+  return recorded !== undefined && recorded.length === want.size && recorded.every((n) => want.has(n));
 }

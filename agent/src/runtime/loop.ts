@@ -19,6 +19,11 @@ export interface LoopOptions {
    * owed (default 20 s, inside the 30 s the Kubernetes manifest and the systemd unit give before SIGKILL).
    */
   readonly graceMs?: number;
+  /**
+   * Called on stop: abort the outside world's calls the cycle under way may wait on for long (git: up to its
+   * timeout), so the cycle ends within the grace period.
+   */
+  readonly onStop?: () => void;
   /** Called when the grace period ends with writes in flight: abort them, so the process can exit. */
   readonly onGiveUp?: () => void;
 }
@@ -68,6 +73,7 @@ export class AgentLoop {
     this.stopped = true;
     this.stoppedAt ??= this.now();
     this.agent.hurry();
+    this.options.onStop?.();
     this.wake?.();
   }
 

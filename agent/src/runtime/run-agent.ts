@@ -117,6 +117,8 @@ async function assemble(
       onResponse: (method, _path, status) => metrics.rayRequests.inc({ method, status: String(status) }),
     });
   ray.attach(target);
+  // Kills a git call under way on stop: a hanging remote would otherwise hold the stop for gitTimeoutMs.
+  const stopping = new AbortController();
   const source =
     overrides.source ??
     new GitSource({
@@ -125,6 +127,7 @@ async function assemble(
       cloneDir: join(config.stateDir, "repo.git"),
       env: config.gitEnv,
       timeoutMs: config.gitTimeoutMs,
+      signal: stopping.signal,
       onCommand: (command) => metrics.gitCommands.inc({ command }),
     });
   let reporter: StatusReporter | undefined = overrides.reporter;
@@ -178,6 +181,7 @@ async function assemble(
     log,
     now,
     ...(config.graceMs !== undefined ? { graceMs: config.graceMs } : {}),
+    onStop: () => stopping.abort(),
     onGiveUp: () => shutdown.abort(),
   });
 

@@ -15,6 +15,8 @@ export interface GitOptions {
   /** Extra environment, e.g. GIT_CONFIG_* carrying an http.extraHeader for a private remote. */
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /** Kills the git processes under way, and refuses new ones, once aborted (the agent's shutdown). */
+  readonly signal?: AbortSignal;
 }
 
 /** The one place simple-git is created. */
@@ -23,6 +25,7 @@ export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit 
   return simpleGit({
     baseDir,
     timeout: { block: options.timeoutMs ?? 60_000 },
+    ...(options.signal ? { abort: options.signal } : {}),
     // simple-git guards GIT_* variables; the ones we pass are ours (BatchMode ssh, no prompt, extraHeader
     // config from the agent's environment), so they are allowed by name, and nothing else.
     allowEnvironment: Object.keys(env).filter((key) => key.toUpperCase().startsWith("GIT_")),
@@ -106,6 +109,7 @@ function catFileBatch(
       cwd: gitDir,
       env: { ...pickEnv(), ...GIT_ENV, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
+      ...(options.signal ? { signal: options.signal } : {}),
     });
     const chunks: Buffer[] = [];
     let stderr = "";
