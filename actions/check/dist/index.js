@@ -40713,6 +40713,15 @@ function parseUsers(file) {
   const value = parsed.doc.value;
   return { users: { admins: value.admins, users: new Map(Object.entries(value.users)) }, diagnostics: [] };
 }
+function salvageAdmins(file) {
+  const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
+  if (!parsed.ok) return void 0;
+  const value = parsed.doc.value;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return void 0;
+  const admins = value.admins;
+  if (!Array.isArray(admins) || schemaErrors("users", { admins, users: {} }).length > 0) return void 0;
+  return admins;
+}
 function parseCluster(name, file) {
   const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
@@ -42313,9 +42322,11 @@ function renderStaleDiagnostics(input) {
   const note = (file, line) => bySpec.set(file, [...bySpec.get(file) ?? [], line]);
   for (const path of input.diff.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
   for (const path of input.diff.missing) note(specOf.get(path) ?? path, `${path} is missing`);
-  for (const path of input.diff.extra)
-    note(path, `${path} is left over: nothing renders it any more, delete it`);
   const out = [];
+  for (const path of input.diff.extra) {
+    if (isFragmentPath(path)) note(path, `${path} is left over: nothing renders it any more, delete it`);
+    else out.push(diagnostic("render-stale", path, { line: 1, column: 1 }, notAFragment(path)));
+  }
   for (const [file, lines] of bySpec) {
     const hints = renamedHints(file, input);
     out.push(
@@ -42329,6 +42340,11 @@ function renderStaleDiagnostics(input) {
   }
   return out;
 }
+var isFragmentPath = (path) => {
+  const where = classifyPath(path);
+  return where.role === "rendered" && where.suffix !== void 0;
+};
+var notAFragment = (path) => `${path} is not a rendered fragment: clusters/<cluster>/rendered/ holds only what \`serve-gitops render\` writes (clusters/<cluster>/rendered/<user>/<model_id>.yaml), so remove it (\`git rm ${path}\`).`;
 function renamedHints(file, input) {
   const where = classifyPath(file);
   if (where.role !== "spec") return "";
@@ -46062,6 +46078,7 @@ function createGit(baseDir, options = {}) {
   return wo({
     baseDir,
     timeout: { block: options.timeoutMs ?? 6e4 },
+    ...options.signal ? { abort: options.signal } : {},
     // simple-git guards GIT_* variables; the ones we pass are ours (BatchMode ssh, no prompt, extraHeader
     // config from the agent's environment), so they are allowed by name, and nothing else.
     allowEnvironment: Object.keys(env).filter((key) => key.toUpperCase().startsWith("GIT_")),
@@ -46115,7 +46132,8 @@ function catFileBatch(gitDir, objects, options) {
     const child = spawn("git", ["cat-file", "--batch"], {
       cwd: gitDir,
       env: { ...pickEnv(), ...GIT_ENV, ...options.env },
-      stdio: ["pipe", "pipe", "pipe"]
+      stdio: ["pipe", "pipe", "pipe"],
+      ...options.signal ? { signal: options.signal } : {}
     });
     const chunks = [];
     let stderr = "";
@@ -46226,7 +46244,7 @@ function checkOwnership(author, changed, users2, options = {}) {
   for (const [id, entry] of users2?.users ?? []) {
     if (entry.github.some((g2) => g2.toLowerCase() === login)) own.add(id);
   }
-  const admins = users2 && users2.admins.length > 0 ? users2.admins.map((a) => `@${a}`).join(", ") : "an admin";
+  const needs = !users2 ? `No one is entitled until it is fixed: an admin must fix ${USERS_FILE} on ${source} bypassing branch protection (a repository administrator merging the fix without the required check).` : users2.admins.length > 0 ? `This change needs an admin (${users2.admins.map((a) => `@${a}`).join(", ")}).` : `This change needs an admin, and ${USERS_FILE} on ${source} lists none.`;
   const yours = own.size > 0 ? [...own].sort().map((id) => `models/${id}/ and clusters/*/rendered/${id}/`).join(", ") : void 0;
   const out = [];
   for (const path of changed) {
@@ -46234,27 +46252,73 @@ function checkOwnership(author, changed, users2, options = {}) {
     if (folder !== void 0 && own.has(folder)) continue;
     let why;
     if (!users2)
-      why = `${USERS_FILE} on ${source} is missing or invalid, so no one's rights can be established`;
+      why = `${USERS_FILE} on ${source} is missing or invalid, its admins list too, so no one's rights can be established`;
+    else if (options.broken)
+      why = `${USERS_FILE} on ${source} is invalid: until it is fixed only its admins keep their rights, for every path`;
     else if (folder !== void 0 && users2.users.has(folder)) why = `${path} is in user ${folder}'s folder`;
     else if (folder !== void 0) why = `${folder} is not a user in ${USERS_FILE} on ${source}`;
     else why = `${path} is an admin path`;
-    const may = yours ? `${who} may change only ${yours}` : `${who} is not listed in ${USERS_FILE} on ${source}`;
-    out.push(
-      diagnostic(
-        "ownership",
-        path,
-        { line: 1, column: 1 },
-        `${why}; ${may}. This change needs an admin (${admins}).`
-      )
-    );
+    const may = options.broken ? `${who} is not one of them` : yours ? `${who} may change only ${yours}` : `${who} is not listed in ${USERS_FILE} on ${source}`;
+    out.push(diagnostic("ownership", path, { line: 1, column: 1 }, `${why}; ${may}. ${needs}`));
   }
   return out;
+}
+function mayChange(login, users2) {
+  const key = login.toLowerCase();
+  if (!users2) return () => false;
+  if (users2.admins.some((a) => a.toLowerCase() === key)) return () => true;
+  const own = /* @__PURE__ */ new Set();
+  for (const [id, entry] of users2.users) if (entry.github.some((g2) => g2.toLowerCase() === key)) own.add(id);
+  return (path) => {
+    const folder = userFolderOf(path);
+    return folder !== void 0 && own.has(folder);
+  };
 }
 function userFolderOf(path) {
   const parts = path.split("/");
   if (parts[0] === "models" && parts.length >= 3) return parts[1];
   if (parts[0] === "clusters" && parts[2] === "rendered" && parts.length >= 5) return parts[3];
   return void 0;
+}
+
+// actions/check/src/push-record.ts
+var RECORD = /^<!-- serve-gitops:pushed-by=([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?) head=([0-9a-f]{40}) -->$/;
+var recordLine = (record2) => `<!-- serve-gitops:pushed-by=${record2.pusher} head=${record2.head} -->`;
+function parseRecord(body) {
+  const match = RECORD.exec(body.split("\n")[1] ?? "");
+  return match ? { pusher: match[1], head: match[2] } : void 0;
+}
+var PUSH_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize"]);
+var isPushEvent = (pull) => PUSH_ACTIONS.has(pull.action ?? "");
+var needsRecord = (pull) => !isPushEvent(pull) || pull.sender?.bot === true;
+function whomToJudge(pull, record2) {
+  const recorded = record2?.head === pull.headSha ? record2.pusher : void 0;
+  const author = pull.author.toLowerCase();
+  const people = [];
+  const add = (login, role) => {
+    const key = login.toLowerCase();
+    if (key !== author && !people.some((p2) => p2.login.toLowerCase() === key)) people.push({ login, role });
+  };
+  const sender = pull.sender;
+  if (isPushEvent(pull)) {
+    if (!sender) return { people, pusher: void 0, unknown: "the event names no sender" };
+    if (sender.bot && recorded !== void 0) {
+      add(recorded, "who pushed the commits the check rendered");
+      return { people, pusher: recorded };
+    }
+    add(sender.login, "who pushed");
+    return { people, pusher: sender.login };
+  }
+  if (sender && !sender.bot) add(sender.login, `who ${pull.action ?? "triggered this check"}`);
+  if (recorded === void 0) return { people, pusher: void 0, unknown: "no record" };
+  add(recorded, "who pushed");
+  return { people, pusher: recorded };
+}
+function unknownPusherMessage(pull, why) {
+  const head = pull.headSha.slice(0, 7);
+  const event = pull.action ? `\`${pull.action}\`` : "this event";
+  const reason = why === "no record" ? `this run was started by ${event}${pull.sender ? ` (@${pull.sender.login})` : ""}, and no run of the check for a push recorded who pushed ${head} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished)` : why;
+  return `cannot tell who pushed ${head}: ${reason}. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`;
 }
 
 // actions/check/src/render-blame.ts
@@ -46278,35 +46342,53 @@ function splitStaleness(head, base, toolChanged) {
     inherited: { stale: stale.inherited, missing: missing.inherited, extra: extra.inherited }
   };
 }
-function inheritedStaleWarnings(inherited, render, head, baseRef) {
+function inheritedStaleWarnings(inherited, render, head, baseRef, own = () => false) {
   const specOf = /* @__PURE__ */ new Map();
   for (const f3 of render.fragments) specOf.set(fragmentPath(f3.cluster, f3.user, f3.suffix), f3.spec);
   const bySpec = /* @__PURE__ */ new Map();
   const note = (file, line) => bySpec.set(file, [...bySpec.get(file) ?? [], line]);
+  const out = [];
   for (const path of inherited.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
   for (const path of inherited.missing) note(specOf.get(path) ?? path, `${path} is missing`);
-  for (const path of inherited.extra) note(path, `${path} is left over`);
-  return [...bySpec].map(([file, lines]) => {
+  for (const path of inherited.extra) {
+    if (isFragmentPath(path)) note(path, `${path} is left over`);
+    else
+      out.push(
+        diagnostic(
+          "render-stale",
+          path,
+          { line: 1, column: 1 },
+          `the base branch ${baseRef} already has it, and this change leaves it as it is: ${notAFragment(path)}`,
+          "warning"
+        )
+      );
+  }
+  for (const [file, lines] of bySpec) {
     const paths = lines.map((l3) => l3.split(" ")[0]);
-    return diagnostic(
-      "render-stale",
-      head.files.has(file) ? file : paths[0],
-      { line: 1, column: 1 },
-      `the base branch's render is stale: ${lines.join("; ")} on ${baseRef} already, and this change leaves it as it is. Not this PR's to fix: an admin must re-render ${baseRef}. If you render for your own changes, keep these files as ${baseRef} has them (\`git checkout origin/${baseRef} -- ${paths.join(" ")}\`): they belong to someone else.`,
-      "warning"
+    const stale = `the base branch's render is stale: ${lines.join("; ")} on ${baseRef} already, and this change leaves it as it is.`;
+    out.push(
+      diagnostic(
+        "render-stale",
+        head.files.has(file) ? file : paths[0],
+        { line: 1, column: 1 },
+        paths.every(own) ? `${stale} Not this PR's to fix, but these are your own fragments: you may re-render them here (\`npx serve-gitops render\`, then commit only ${paths.join(" ")}) or leave them as they are.` : `${stale} Not this PR's to fix: an admin must re-render ${baseRef}. If you render for your own changes, keep these files as ${baseRef} has them (\`git checkout origin/${baseRef} -- ${paths.join(" ")}\`): they belong to someone else.`,
+        "warning"
+      )
     );
-  });
+  }
+  return out;
 }
 
 // actions/check/src/render-check.ts
 var RENDER_COMMAND = "npx serve-gitops render && git add -A clusters && git commit -m 'Render serving specs' && git push";
 var RESTORE_FROM = "origin/HEAD";
+var QUEUE_RENDER_NOTE = " In a merge queue nobody can push to the group's branch: remove the pull request from the queue, merge the base branch into its branch, run the command there, and queue it again.";
 
 // actions/check/src/analyse.ts
 var isDocumentation = (path) => !path.startsWith("models/") && !path.startsWith("clusters/") && (path.startsWith("docs/") || /\.(md|markdown|txt|rst)$/i.test(path) || /(^|\/)LICENSE$/.test(path));
 var isToolPath = (path) => !path.startsWith("models/") && !path.startsWith("clusters/") && path !== CODEOWNERS_FILE && !isDocumentation(path);
 var isRelevant = (path) => !isDocumentation(path);
-async function analyse(ctx) {
+async function analyse(ctx, pushRecord2) {
   const git = createGit(ctx.workspace);
   const treeSha = await resolveCommit(git, "HEAD");
   const pull = ctx.pull;
@@ -46315,16 +46397,31 @@ async function analyse(ctx) {
   const changed = base ? await changedFiles(git, base, headSha) : [];
   const subject = pull ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.` : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed files)` : ""}.`;
   const ownership = [];
+  let own;
+  let judged;
   if (pull && base) {
     const onDefault = pull.baseRef === pull.defaultBranch;
     const rights = onDefault ? base : await remoteBranchTip(git, pull.defaultBranch);
     const text2 = await fileAt(git, rights, USERS_FILE);
-    const users2 = text2 === void 0 ? void 0 : validateRepo(snapshotOf(USERS_FILE, text2, rights)).model.users;
+    const snapshot = text2 === void 0 ? void 0 : snapshotOf(USERS_FILE, text2, rights);
+    const valid = snapshot && validateRepo(snapshot).model.users;
+    const admins = snapshot && !valid ? salvageAdmins(snapshot.files.get(USERS_FILE)) : void 0;
+    const users2 = valid ?? (admins ? { admins, users: /* @__PURE__ */ new Map() } : void 0);
+    const broken = !valid && admins !== void 0;
+    own = mayChange(pull.author, users2);
     const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
-    ownership.push(...checkOwnership(pull.author, changed, users2, { source }));
-    if (pull.sender)
+    ownership.push(...checkOwnership(pull.author, changed, users2, { source, broken }));
+    judged = whomToJudge(pull, pushRecord2);
+    for (const person of judged.people)
+      ownership.push(...checkOwnership(person.login, changed, users2, { source, broken, role: person.role }));
+    if (judged.unknown !== void 0 && changed.length > 0)
       ownership.push(
-        ...checkOwnership(pull.sender, changed, users2, { source, role: "who triggered this check" })
+        diagnostic(
+          "ownership",
+          changed[0],
+          { line: 1, column: 1 },
+          unknownPusherMessage(pull, judged.unknown)
+        )
       );
   }
   const now = await commitTime(git, headSha);
@@ -46347,6 +46444,7 @@ async function analyse(ctx) {
       relevant,
       diagnostics,
       plan: plan2,
+      pusher: judged?.pusher,
       now,
       baseTimestamps: /* @__PURE__ */ new Map()
     };
@@ -46363,24 +46461,26 @@ async function analyse(ctx) {
   const found = [...check2.diagnostics, ...ownership];
   let render;
   if (check2.render && check2.renderDiff) {
-    const { caused, inherited } = pull ? splitStaleness(
+    const baseRef = pull?.baseRef ?? (base !== void 0 ? ctx.queueBase : void 0);
+    const { caused, inherited } = baseRef ? splitStaleness(
       { snapshot: head, render: check2.render, diff: check2.renderDiff },
       { snapshot: baseSnapshot, render: baseCheck.render, diff: baseCheck.renderDiff },
       changed.some(isToolPath)
     ) : { caused: check2.renderDiff, inherited: { stale: [], missing: [], extra: [] } };
     render = { diff: caused, inherited, fragments: check2.render.files.size };
+    const causedDiagnostics = renderStaleDiagnostics({
+      head,
+      render: check2.render,
+      diff: caused,
+      baseTimestamps,
+      headTimestamps: check2.timestamps,
+      command: RENDER_COMMAND,
+      restoreFrom: baseRef ? `origin/${baseRef}` : RESTORE_FROM
+    });
     found.push(
-      ...renderStaleDiagnostics({
-        head,
-        render: check2.render,
-        diff: caused,
-        baseTimestamps,
-        headTimestamps: check2.timestamps,
-        command: RENDER_COMMAND,
-        restoreFrom: pull ? `origin/${pull.baseRef}` : RESTORE_FROM
-      })
+      ...pull || !ctx.queueBase ? causedDiagnostics : causedDiagnostics.map((d2) => ({ ...d2, message: d2.message + QUEUE_RENDER_NOTE }))
     );
-    if (pull) found.push(...inheritedStaleWarnings(inherited, check2.render, head, pull.baseRef));
+    if (baseRef) found.push(...inheritedStaleWarnings(inherited, check2.render, head, baseRef, own));
   }
   found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
   return {
@@ -46392,6 +46492,7 @@ async function analyse(ctx) {
     diagnostics: sortDiagnostics(found),
     plan,
     render,
+    pusher: judged?.pusher,
     now,
     baseTimestamps
   };
@@ -46456,6 +46557,7 @@ function commentBody(input, limit = COMMENT_LIMIT) {
   const summary3 = input.summaryUrl ? `[job summary](${input.summaryUrl})` : "job summary";
   const lines = [
     PLAN_MARKER,
+    ...input.record ? [recordLine(input.record)] : [],
     `### serve-gitops plan for ${input.headSha.slice(0, 7)}: ${input.ok ? "\u2705 passes" : `\u274C ${errors.length} error${errors.length === 1 ? "" : "s"}`}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}`,
     ""
   ];
@@ -46610,13 +46712,15 @@ function parseContext(env, payloadText) {
       const baseRepo = text(record(base?.repo)?.full_name) ?? `${owner}/${repo}`;
       const headRepo = text(record(head?.repo)?.full_name);
       const fork = headRepo === void 0 || headRepo.toLowerCase() !== baseRepo.toLowerCase();
-      const sender = senderLogin && senderLogin.toLowerCase() !== author.toLowerCase() && senderRecord?.type !== "Bot" ? senderLogin : void 0;
-      pull = { number, author, sender, baseSha, headSha, baseRef, defaultBranch, headRef, fork };
+      const sender = senderLogin ? { login: senderLogin, bot: senderRecord?.type === "Bot" } : void 0;
+      const action = text(payload.action);
+      pull = { number, author, action, sender, baseSha, headSha, baseRef, defaultBranch, headRef, fork };
     }
   }
   const queue = record(payload.merge_group);
   const beforeRaw = text(queue?.base_sha) ?? text(payload.before);
   const before = beforeRaw && SHA.test(beforeRaw) && !ZERO_SHA.test(beforeRaw) ? beforeRaw : void 0;
+  const queueBase = queue ? (text(queue.base_ref) ?? "").replace(/^refs\/heads\//, "") || "the base branch" : void 0;
   const serverUrl = (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, "");
   const runId = env.GITHUB_RUN_ID;
   const attempt = env.GITHUB_RUN_ATTEMPT;
@@ -46644,7 +46748,8 @@ function parseContext(env, payloadText) {
       comment: comment2,
       commitRendered,
       pull,
-      before
+      before,
+      queueBase
     }
   };
 }
@@ -54084,13 +54189,18 @@ async function findPlanComment(octokit, target) {
   });
   return comments.find(isPlanComment);
 }
+async function readPushRecord(octokit, target) {
+  const comment2 = await findPlanComment(octokit, target);
+  return comment2 ? parseRecord(comment2.body ?? "") : void 0;
+}
 async function upsertStickyComment(octokit, target) {
   const { owner, repo, issue: issue2 } = target;
   const existing = await findPlanComment(octokit, target);
   if (existing?.body === target.body) return { action: "unchanged", id: existing.id, url: existing.html_url };
   if (!existing && !target.create) return { action: "skipped" };
   const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: issue2 });
-  if (pull.head.sha !== target.headSha) return { action: "superseded", head: pull.head.sha };
+  if (pull.head.sha !== target.headSha && pull.head.sha !== target.pushedHead)
+    return { action: "superseded", head: pull.head.sha };
   if (existing) return update(octokit, target, existing.id);
   try {
     return await create(octokit, target);
@@ -54220,7 +54330,7 @@ async function run(env = process.env) {
   }
 }
 async function check(ctx, redact, hasSummary) {
-  const analysis = await analyse(ctx);
+  const analysis = await analyse(ctx, await pushRecord(ctx, redact));
   let diagnostics = analysis.diagnostics;
   const notes = [];
   let pushed;
@@ -54273,7 +54383,7 @@ async function check(ctx, redact, hasSummary) {
     info(`${why}; the plan is in the job summary`);
     notes.push(`${why}.`);
   } else if (ctx.pull && ctx.comment) {
-    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText }, redact, warn);
+    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText, pushed }, redact, warn);
     if (outcome) notes.push(outcome);
   }
   annotate(diagnostics, new Set(analysis.changed), redact, {
@@ -54303,6 +54413,17 @@ async function check(ctx, redact, hasSummary) {
       analysis.relevant ? `serve-gitops check passed${plan.changed ? "" : ": no model changes"}` : "no model changes: only ownership was checked"
     );
   else setFailed(`${errors} error${errors === 1 ? "" : "s"}: see the annotations and the job summary`);
+}
+async function pushRecord(ctx, redact) {
+  if (!ctx.pull || !needsRecord(ctx.pull) || ctx.token === "") return void 0;
+  const log = { debug: (m2) => debug(redact(m2)), warning: (m2) => warning(redact(m2)) };
+  const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
+  try {
+    return await readPushRecord(octokit, { owner: ctx.owner, repo: ctx.repo, issue: ctx.pull.number });
+  } catch (failure) {
+    info(redact(`could not read the plan comment for who pushed the head: ${describeError(failure)}`));
+    return void 0;
+  }
 }
 function annotate(diagnostics, touched, redact, budget) {
   const { annotate: shown, rest } = planAnnotations(diagnostics, touched, budget);
@@ -54336,7 +54457,10 @@ async function comment(ctx, analysis, result, redact, warn) {
       headSha: analysis.headSha,
       diagnostics: result.diagnostics,
       plan: result.planText,
-      summaryUrl: ctx.runUrl
+      summaryUrl: ctx.runUrl,
+      // After commit-rendered pushed, the record is for the render commit: the run on it finds it there and
+      // judges the person this run judged, not the bot that pushed.
+      record: analysis.pusher === void 0 ? void 0 : { pusher: analysis.pusher, head: result.pushed ?? analysis.headSha }
     })
   );
   try {
@@ -54346,8 +54470,10 @@ async function comment(ctx, analysis, result, redact, warn) {
       issue: ctx.pull.number,
       body,
       // A PR that changes no model gets no new comment; an earlier plan comment is still corrected.
-      create: analysis.plan.changed || !result.ok,
-      headSha: analysis.headSha
+      // A render push always leaves its record: the run on the render commit needs it.
+      create: analysis.plan.changed || !result.ok || result.pushed !== void 0,
+      headSha: analysis.headSha,
+      ...result.pushed ? { pushedHead: result.pushed } : {}
     });
     if (outcome.action === "superseded") {
       const why = `the pull request's head is now ${outcome.head.slice(0, 7)}, not ${analysis.headSha.slice(0, 7)}: the plan comment is left to the run for the newer head`;
