@@ -1,4 +1,4 @@
-import { checkAgainstFragments } from "./assembled-check";
+import { checkAgainstFragments, type Produced } from "./assembled-check";
 import { placement } from "./layout";
 import { GENERATOR_VERSION } from "./render";
 import { diagnostic, type RuleId } from "./rules";
@@ -112,14 +112,7 @@ export function assemble(
   const problems = checkServeConfig(rendered.value);
   if (problems.length > 0)
     return fail("template-invalid", `the assembled Serve config breaks Ray's rules: ${summary(problems)}`);
-  const produced = (rendered.value as { applications: ReadonlyArray<Record<string, unknown>> }).applications;
-  const mismatches = checkAgainstFragments(produced, applications);
-  // target_capacity scales every deployment of the cluster: a replica count of the template's own.
-  const capacity = (rendered.value as { target_capacity?: unknown }).target_capacity;
-  if (capacity !== undefined && capacity !== null && capacity !== 100)
-    mismatches.unshift(
-      `target_capacity ${JSON.stringify(capacity)} would scale every model to that percentage of its replicas: replica counts come from the specs`,
-    );
+  const mismatches = checkAgainstFragments(rendered.value as Produced, applications);
   if (mismatches.length > 0)
     return fail(
       "template-mismatch",

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from "node:util";
 import type { ServeApplication } from "./types";
 
 /** Applications as a template produced them: anything may be missing or of the wrong kind. */
-type Produced = Readonly<Record<string, unknown>>;
+export type Produced = Readonly<Record<string, unknown>>;
 
 const show = (value: unknown): string => JSON.stringify(value) ?? "nothing";
 
@@ -30,14 +30,18 @@ const LLM_INGRESS = "OpenAiIngress";
 /**
  * What a template produced against what the cluster's fragments and layout determine: exactly these
  * applications, each with our import path, exactly its models' LLMConfigs in args and exactly their
- * per-deployment overrides. A template may add settings around them (runtime_env, logging_config,
+ * per-deployment overrides, and no target_capacity. A template may add settings around them (runtime_env, logging_config,
  * http_options, ray_actor_options on an override...), never models, applications or code to run.
  */
-export function checkAgainstFragments(
-  produced: readonly Produced[],
-  expected: readonly ServeApplication[],
-): string[] {
+export function checkAgainstFragments(config: Produced, expected: readonly ServeApplication[]): string[] {
   const problems: string[] = [];
+  // target_capacity scales every deployment of the cluster: a replica count of the template's own.
+  const capacity = config.target_capacity;
+  if (capacity !== undefined && capacity !== null && capacity !== 100)
+    problems.push(
+      `target_capacity ${JSON.stringify(capacity)} would scale every model to that percentage of its replicas: replica counts come from the specs`,
+    );
+  const produced = config.applications as readonly Produced[];
   const wanted = new Map(expected.map((app) => [app.name, app]));
   const seen = new Set<string>();
   produced.forEach((app, i) => {

@@ -41,6 +41,7 @@ export function checkRepo(snapshot: RepoSnapshot, options: CheckOptions): RepoCh
   const validation = validateRepo(snapshot, {
     ...(options.blame ? { blame: options.blame } : {}),
     ...(options.memo ? { memo: options.memo } : {}),
+    timestamps,
   });
   if (!validation.ok || hasErrors(own.diagnostics)) {
     const diagnostics = sortDiagnostics([...validation.diagnostics, ...own.diagnostics]);

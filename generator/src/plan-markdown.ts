@@ -1,5 +1,6 @@
 import Handlebars from "handlebars";
 import type { Plan } from "./plan";
+import { codeSpan } from "./text";
 
 /** A marker the PR comment carries so the Action finds and updates the same comment on every push. */
 export const PLAN_MARKER = "<!-- serve-gitops:plan -->";
@@ -77,14 +78,6 @@ let compiled: Handlebars.TemplateDelegate | undefined;
 // Markdown, not HTML: escape only what would break a table cell or start markup.
 const cell = (text: string) => text.replace(/[|<>`\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
 
-// Inside a code span backslash escapes are shown literally ("-\>"), so list items (the changes, which carry
-// owners' values) get a code span whose fence is longer than any run of backticks in the text instead.
-function codeSpan(text: string): string {
-  const flat = text.replace(/\r?\n/g, " ");
-  const fence = "`".repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length)) + 1);
-  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
-  return `${fence}${pad}${flat}${pad}${fence}`;
-}
 hbs.registerHelper("code", (text: string) => codeSpan(text));
 
 /** The plan as Markdown, for the job summary and the PR comment. */

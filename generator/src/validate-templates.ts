@@ -17,10 +17,11 @@ export function checkTemplates(
   model: RepoModel,
   snapshot: RepoSnapshot,
   templateAt: ReadonlyMap<string, Position>,
+  known?: ReadonlyMap<string, string>,
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   // Messages name models as the render does: the served names the committed fragments carry.
-  let timestamps: ReturnType<typeof timestampsOf> | undefined;
+  let timestamps: ReadonlyMap<string, string> | undefined = known;
   for (const cluster of model.clusters.values()) {
     if (!cluster.serve.template) continue;
     const template = templateOf(cluster, snapshot);

@@ -26,6 +26,11 @@ export interface ValidateOptions {
    * every file). Keyed by path, content digest and the clusters' own digest, so a reuse is always exact.
    */
   readonly memo?: SpecMemo;
+  /**
+   * The snapshot's own fragment timestamps when the caller has read them already (checkRepo): a custom
+   * template's dry run names models by them instead of reading every fragment again.
+   */
+  readonly timestamps?: ReadonlyMap<string, string>;
 }
 
 export type SpecMemo = Map<string, SpecResult>;
@@ -208,7 +213,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   diagnostics.push(
     ...checkBudgets(models, clusters, users?.users, options.blame, sizeAt, (c) => gpusAt.get(c) ?? TOP),
   );
-  diagnostics.push(...checkTemplates({ users, clusters, models }, snapshot, templateAt));
+  diagnostics.push(...checkTemplates({ users, clusters, models }, snapshot, templateAt, options.timestamps));
   const sorted = sortDiagnostics(diagnostics);
   return { model: { users, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
 }

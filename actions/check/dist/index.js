@@ -41221,8 +41221,14 @@ function firstDifference(want, got, path = "") {
   return `${path || "/"} is ${show(got)}, the fragment says ${show(want)}`;
 }
 var LLM_INGRESS = "OpenAiIngress";
-function checkAgainstFragments(produced, expected) {
+function checkAgainstFragments(config, expected) {
   const problems = [];
+  const capacity = config.target_capacity;
+  if (capacity !== void 0 && capacity !== null && capacity !== 100)
+    problems.push(
+      `target_capacity ${JSON.stringify(capacity)} would scale every model to that percentage of its replicas: replica counts come from the specs`
+    );
+  const produced = config.applications;
   const wanted = new Map(expected.map((app) => [app.name, app]));
   const seen = /* @__PURE__ */ new Set();
   produced.forEach((app, i) => {
@@ -41943,13 +41949,7 @@ function assemble(cluster2, fragments, snapshot) {
   const problems = checkServeConfig(rendered.value);
   if (problems.length > 0)
     return fail("template-invalid", `the assembled Serve config breaks Ray's rules: ${summary2(problems)}`);
-  const produced = rendered.value.applications;
-  const mismatches = checkAgainstFragments(produced, applications);
-  const capacity = rendered.value.target_capacity;
-  if (capacity !== void 0 && capacity !== null && capacity !== 100)
-    mismatches.unshift(
-      `target_capacity ${JSON.stringify(capacity)} would scale every model to that percentage of its replicas: replica counts come from the specs`
-    );
+  const mismatches = checkAgainstFragments(rendered.value, applications);
   if (mismatches.length > 0)
     return fail(
       "template-mismatch",
@@ -42013,9 +42013,9 @@ function checkServeConfig(config) {
 
 // generator/src/validate-templates.ts
 var DRY_RUN = /* @__PURE__ */ new Date("2000-01-01T00:00:00Z");
-function checkTemplates(model, snapshot, templateAt) {
+function checkTemplates(model, snapshot, templateAt, known) {
   const out = [];
-  let timestamps;
+  let timestamps = known;
   for (const cluster2 of model.clusters.values()) {
     if (!cluster2.serve.template) continue;
     const template = templateOf(cluster2, snapshot);
@@ -42185,7 +42185,7 @@ function validateRepo(snapshot, options = {}) {
   diagnostics.push(
     ...checkBudgets(models, clusters, users2?.users, options.blame, sizeAt, (c3) => gpusAt.get(c3) ?? TOP)
   );
-  diagnostics.push(...checkTemplates({ users: users2, clusters, models }, snapshot, templateAt));
+  diagnostics.push(...checkTemplates({ users: users2, clusters, models }, snapshot, templateAt, options.timestamps));
   const sorted = sortDiagnostics(diagnostics);
   return { model: { users: users2, clusters, models }, diagnostics: sorted, ok: !hasErrors(sorted) };
 }
@@ -42290,7 +42290,8 @@ function checkRepo(snapshot, options) {
   const timestamps = own.timestamps;
   const validation = validateRepo(snapshot, {
     ...options.blame ? { blame: options.blame } : {},
-    ...options.memo ? { memo: options.memo } : {}
+    ...options.memo ? { memo: options.memo } : {},
+    timestamps
   });
   if (!validation.ok || hasErrors(own.diagnostics)) {
     const diagnostics2 = sortDiagnostics([...validation.diagnostics, ...own.diagnostics]);
@@ -42492,6 +42493,19 @@ function diffValue(path, a, b3, out) {
 
 // generator/src/plan-markdown.ts
 var import_handlebars = __toESM(require_lib(), 1);
+
+// generator/src/text.ts
+var UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+var printable = (text2) => text2.replace(UNPRINTABLE, (c3) => `\\u${c3.charCodeAt(0).toString(16).padStart(4, "0")}`);
+function codeSpan(text2) {
+  const flat = printable(text2);
+  const fence = "`".repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((m2) => m2[0].length)) + 1);
+  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+var cellCodeSpan = (text2) => codeSpan(text2).replace(/\|/g, "\\|");
+
+// generator/src/plan-markdown.ts
 var PLAN_MARKER = "<!-- serve-gitops:plan -->";
 var TEMPLATE = `{{#if baseErrors}}
 \u26A0\uFE0F The base has {{baseErrors}} error(s), so it renders nothing: its models are shown as its valid specs would render them.
@@ -42560,12 +42574,6 @@ hbs.registerHelper("restartNote", (change) => {
 });
 var compiled2;
 var cell = (text2) => text2.replace(/[|<>`\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
-function codeSpan(text2) {
-  const flat = text2.replace(/\r?\n/g, " ");
-  const fence = "`".repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((m2) => m2[0].length)) + 1);
-  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
-  return `${fence}${pad}${flat}${pad}${fence}`;
-}
 hbs.registerHelper("code", (text2) => codeSpan(text2));
 function planMarkdown(plan) {
   compiled2 ??= hbs.compile(TEMPLATE, { strict: true, noEscape: true });
@@ -46514,10 +46522,6 @@ function snapshotOf(path, text2, label) {
   return { files: /* @__PURE__ */ new Map([[path, { path, kind: "file", bytes: Buffer.from(text2) }]]), label };
 }
 
-// generator/src/cli/output.ts
-var UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-var printable = (text2) => text2.replace(UNPRINTABLE, (c3) => `\\u${c3.charCodeAt(0).toString(16).padStart(4, "0")}`);
-
 // actions/check/src/annotations.ts
 var ANNOTATIONS_PER_SEVERITY = 10;
 function planAnnotations(diagnostics, touched, budget = {
@@ -46538,15 +46542,6 @@ function planAnnotations(diagnostics, touched, budget = {
   return { annotate: annotate2, rest };
 }
 
-// actions/check/src/markdown.ts
-function codeSpan2(text2) {
-  const flat = printable(text2);
-  const fence = "`".repeat(Math.max(0, ...[...flat.matchAll(/`+/g)].map((m2) => m2[0].length)) + 1);
-  const pad = flat.startsWith("`") || flat.endsWith("`") ? " " : "";
-  return `${fence}${pad}${flat}${pad}${fence}`;
-}
-var cellCodeSpan = (text2) => codeSpan2(text2).replace(/\|/g, "\\|");
-
 // actions/check/src/comment-body.ts
 var COMMENT_LIMIT = 65536;
 var COMMENT_ERRORS = 20;
@@ -46563,7 +46558,7 @@ function commentBody(input, limit = COMMENT_LIMIT) {
   ];
   if (errors.length > 0) {
     for (const d2 of errors.slice(0, COMMENT_ERRORS))
-      lines.push(`- ${codeSpan2(`${d2.file}:${d2.line}`)} ${d2.code} ${d2.rule}: ${inline2(d2.message)}`);
+      lines.push(`- ${codeSpan(`${d2.file}:${d2.line}`)} ${d2.code} ${d2.rule}: ${inline2(d2.message)}`);
     if (errors.length > COMMENT_ERRORS)
       lines.push(`- \u2026 and ${errors.length - COMMENT_ERRORS} more in the ${summary3}`);
     lines.push("");
@@ -54283,9 +54278,9 @@ function summaryMarkdown(input) {
         "```",
         ""
       );
-      for (const p2 of stale) lines.push(`- stale: ${codeSpan2(p2)}`);
-      for (const p2 of missing) lines.push(`- missing: ${codeSpan2(p2)}`);
-      for (const p2 of extra) lines.push(`- extra: ${codeSpan2(p2)}`);
+      for (const p2 of stale) lines.push(`- stale: ${codeSpan(p2)}`);
+      for (const p2 of missing) lines.push(`- missing: ${codeSpan(p2)}`);
+      for (const p2 of extra) lines.push(`- extra: ${codeSpan(p2)}`);
     }
     const inherited = input.render.inherited;
     if (inherited && inheritedCount(inherited) > 0) {
@@ -54294,9 +54289,9 @@ function summaryMarkdown(input) {
         "The base branch's own render is stale where this change does not touch it. That is not this change's to fix (re-rendering would change other people's fragments): an admin must re-render the base branch.",
         ""
       );
-      for (const p2 of inherited.stale) lines.push(`- stale on the base: ${codeSpan2(p2)}`);
-      for (const p2 of inherited.missing) lines.push(`- missing on the base: ${codeSpan2(p2)}`);
-      for (const p2 of inherited.extra) lines.push(`- extra on the base: ${codeSpan2(p2)}`);
+      for (const p2 of inherited.stale) lines.push(`- stale on the base: ${codeSpan(p2)}`);
+      for (const p2 of inherited.missing) lines.push(`- missing on the base: ${codeSpan(p2)}`);
+      for (const p2 of inherited.extra) lines.push(`- extra on the base: ${codeSpan(p2)}`);
     }
     lines.push("");
   }

@@ -1,5 +1,5 @@
 import { PLAN_MARKER, type Diagnostic } from "../../../generator/src";
-import { codeSpan } from "./markdown";
+import { codeSpan } from "../../../generator/src/text";
 import { recordLine, type PushRecord } from "./push-record";
 
 /** GitHub rejects an issue comment body over 65,536 characters with a 422. */

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { debug, error, info, notice, setFailed, setOutput, setSecret, summary, warning } from "@actions/core";
 import { planMarkdown, type Diagnostic, type Plan } from "../../../generator/src";
 import { analyse, headRenderChanges, type Analysis } from "./analyse";
-import { printable } from "../../../generator/src/cli/output";
+import { printable } from "../../../generator/src/text";
 import { ANNOTATIONS_PER_SEVERITY, planAnnotations } from "./annotations";
 import { commentBody } from "./comment-body";
 import { pushRefusal, pushRender } from "./commit-rendered";

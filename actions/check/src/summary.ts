@@ -1,6 +1,6 @@
 import type { Diagnostic, RenderDiff } from "../../../generator/src";
 import { cut } from "./comment-body";
-import { cellCodeSpan, codeSpan } from "./markdown";
+import { cellCodeSpan, codeSpan } from "../../../generator/src/text";
 import { RENDER_COMMAND } from "./render-check";
 
 /** GitHub keeps at most 1 MiB of job summary per step; stay clear of it with room for the notice. */

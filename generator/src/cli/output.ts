@@ -1,16 +1,8 @@
+import { printable } from "../text";
 import type { Diagnostic } from "../types";
 
 const useColor = (stream: NodeJS.WriteStream) => stream.isTTY === true && !process.env.NO_COLOR;
 const paint = (on: boolean, code: string, text: string) => (on ? `\u001b[${code}m${text}\u001b[0m` : text);
-
-/**
- * Control characters (and Unicode line separators and bidi overrides) from file names or values are shown
- * escaped: a file named "x\n::error::..." must not print a line of its own, which a CI runner would obey.
- */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-export const printable = (text: string): string =>
-  text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /** `file:line:column  E403 rule-id  message`, grouped by file, coloured on a TTY only. */
 export function formatDiagnostics(

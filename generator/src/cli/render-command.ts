@@ -3,7 +3,8 @@ import { dirname, join } from "node:path";
 import { checkRepo } from "../pipeline";
 import { parse, parseNow } from "./args";
 import type { Command } from "./command";
-import { formatDiagnostics, printable } from "./output";
+import { printable } from "../text";
+import { formatDiagnostics } from "./output";
 import { loadRepo } from "./repo";
 
 export const renderCommand: Command = {
