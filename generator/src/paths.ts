@@ -37,6 +37,7 @@ function roleOf(path: string): PathRole {
   const parts = path.split("/");
   if (parts[0] === "models") {
     if (path === USERS_FILE) return { role: "users" };
+    if (parts.length === 1) return { role: "misplaced", reason: "models is a file; it must be a folder" };
     if (parts.length === 2)
       return {
         role: "misplaced",

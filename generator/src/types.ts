@@ -7,7 +7,7 @@ export interface SnapshotFile {
   readonly path: string;
   /**
    * A symlink is data too: the core refuses it under models/ without following it. "other" is a FIFO, socket
-   * or device; "unreadable" a file or folder the reader was not allowed to read (bytes: the reason).
+   * or device; "unreadable" a folder the reader could not list (bytes: the message, reason and fix).
    */
   readonly kind: "file" | "symlink" | "other" | "unreadable";
   /** Raw bytes (for a symlink, its target). Kept as bytes so non-UTF-8 input is caught, not mangled. */

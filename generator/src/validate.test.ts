@@ -493,6 +493,7 @@ describe("classifyPath", () => {
       "models/alice/README.md",
       { role: "misplaced", reason: "only ServingSpec files (.yaml or .yml) belong in a user's folder" },
     ],
+    ["models", { role: "misplaced", reason: "models is a file; it must be a folder" }],
     [
       "models/x.yaml",
       {

@@ -221,13 +221,9 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
 /** A symlink, a FIFO or device, or a folder that could not be listed: never followed, always reported. */
 function notRegular(file: SnapshotFile): Diagnostic {
   const top = file.path.split("/")[0];
+  // The reader wrote the reason and the fix into the bytes.
   if (file.kind === "unreadable")
-    return diagnostic(
-      "file-unreadable",
-      file.path,
-      TOP,
-      `${Buffer.from(file.bytes).toString()}: check its permissions`,
-    );
+    return diagnostic("file-unreadable", file.path, TOP, Buffer.from(file.bytes).toString());
   if (file.kind === "symlink")
     return diagnostic(
       "symlink",

@@ -55,6 +55,15 @@ describe("readWorkingTree", () => {
     expect(rules).toEqual(["models/alice symlink", "models/users-link.yaml symlink"]);
   });
 
+  it("reports a models/ that is a file, as a commit's snapshot does, and still checks clusters/", () => {
+    const dir = tree({ models: "not a folder", "clusters/h1/cluster.yaml": "default: [" });
+    const snapshot = readWorkingTree(dir);
+    expect(snapshot.files.get("models")?.kind).toBe("file");
+    const found = validateRepo(snapshot).diagnostics.map((d) => `${d.file} ${d.rule} ${d.message}`);
+    expect(found).toContain("models spec-location models is a file; it must be a folder");
+    expect(found.some((d) => d.startsWith("clusters/h1/cluster.yaml yaml-syntax"))).toBe(true);
+  });
+
   it("has an empty snapshot for planning against nothing", () => {
     expect(emptySnapshot()).toEqual({ files: new Map(), label: "empty" });
   });

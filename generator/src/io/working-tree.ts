@@ -41,16 +41,15 @@ export function readWorkingTree(directory: string): RepoSnapshot {
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === "ENOENT") return;
-      // A folder that cannot be listed is reported on, not fatal: the rest of the tree is still checked.
-      if (relative.includes("/") || code === "EACCES" || code === "EPERM") {
-        files.set(relative, {
-          path: relative,
-          kind: "unreadable",
-          bytes: Buffer.from(`cannot list ${relative}/: ${code ?? "error"}`),
-        });
+      // A top-level `models` or `clusters` that is a file is data like any other: the core says where it belongs.
+      if (code === "ENOTDIR") {
+        files.set(relative, new WorkingTreeFile(relative, root));
         return;
       }
-      throw error;
+      // A folder that cannot be listed is reported on, never fatal: the rest of the tree is still checked.
+      const message = `cannot list ${relative}/: ${code ?? "error"}: check its permissions`;
+      files.set(relative, { path: relative, kind: "unreadable", bytes: Buffer.from(message) });
+      return;
     }
     for (const entry of entries) {
       const path = `${relative}/${entry.name}`;
