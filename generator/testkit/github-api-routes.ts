@@ -27,12 +27,14 @@ import type {
   PullRequestInput,
   UnexpectedKind,
 } from "./github-api-types";
+import type { StoredIssueEvent, StoredRun } from "./github-api-actions";
 import { COMMENT_BODY, CREATE_STATUS_BODY, paginate, type BodySpec } from "./github-api-validate";
 
 export interface Identity {
   login: string;
   id: number;
   readOnly: boolean;
+  permissions: { actions: "read" | "none"; issues: "read" | "none" };
 }
 
 export interface RepoRef {
@@ -95,6 +97,8 @@ export class Store {
   readonly commitPulls = new Map<string, number[]>();
   /** repo key or "*" -> ref -> sha */
   readonly refs = new Map<string, Map<string, string>>();
+  readonly workflowRuns: StoredRun[] = [];
+  readonly issueEvents: StoredIssueEvent[] = [];
   private nextStatusId = 1000;
   private nextCommentId = 1_000_000;
 

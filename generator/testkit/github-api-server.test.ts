@@ -691,3 +691,76 @@ describe("issue comments and pull requests", () => {
     expect(server.unexpected).toEqual([]);
   });
 });
+
+describe("workflow runs and issue events", () => {
+  it("lists a head's runs newest first, wrapped as GitHub wraps them, paginated through octokit", async () => {
+    const octokit = client();
+    for (let n = 1; n <= 3; n++)
+      server.addWorkflowRun({
+        id: 100 + n,
+        run_number: n,
+        head_sha: SHA,
+        actor: `user${n}`,
+        pull_requests: [7],
+      });
+    server.addWorkflowRun({ id: 200, run_number: 4, head_sha: OTHER_SHA, actor: "other" });
+    server.addWorkflowRun({ id: 201, run_number: 5, head_sha: SHA, actor: "pusher", event: "push" });
+    const page = await octokit.rest.actions.listWorkflowRunsForRepo({
+      owner: OWNER,
+      repo: REPO,
+      head_sha: SHA,
+      event: "pull_request",
+    });
+    expect(page.data.total_count).toBe(3);
+    expect(page.data.workflow_runs.map((r) => [r.id, r.actor?.login, r.triggering_actor?.login])).toEqual([
+      [103, "user3", "user3"],
+      [102, "user2", "user2"],
+      [101, "user1", "user1"],
+    ]);
+    expect(page.data.workflow_runs[0]!.pull_requests!.map((p) => p.number)).toEqual([7]);
+    const all = await octokit.paginate(octokit.rest.actions.listWorkflowRunsForRepo, {
+      owner: OWNER,
+      repo: REPO,
+      head_sha: SHA,
+      exclude_pull_requests: true,
+      per_page: 2,
+    });
+    expect(all.map((r) => r.id)).toEqual([201, 103, 102, 101]);
+    expect(all.map((r) => r.pull_requests)).toEqual([[], [], [], []]);
+    server.clearWorkflowRuns();
+    expect(
+      (await octokit.rest.actions.listWorkflowRunsForRepo({ owner: OWNER, repo: REPO })).data,
+    ).toMatchObject({
+      total_count: 0,
+      workflow_runs: [],
+    });
+    expect(server.unexpected).toEqual([]);
+  });
+
+  it("lists a PR's events, and answers 403 to a token without actions or issues read", async () => {
+    server.addIssueEvent(7, { event: "reopened", actor: "alice", created_at: "2026-03-01T00:00:00Z" });
+    const events = await client().rest.issues.listEvents({ owner: OWNER, repo: REPO, issue_number: 7 });
+    expect(events.data).toMatchObject([
+      { event: "reopened", actor: { login: "alice" }, created_at: "2026-03-01T00:00:00Z" },
+    ]);
+    server.addToken("ghs_no_actions", {
+      login: "github-actions[bot]",
+      permissions: { actions: "none", issues: "none" },
+    });
+    const denied = client({ auth: "ghs_no_actions" });
+    const runs = await rejection(denied.rest.actions.listWorkflowRunsForRepo({ owner: OWNER, repo: REPO }));
+    expect([runs.status, runs.message]).toEqual([
+      403,
+      expect.stringContaining("Resource not accessible by integration"),
+    ]);
+    const issue = await rejection(
+      denied.rest.issues.listEvents({ owner: OWNER, repo: REPO, issue_number: 7 }),
+    );
+    expect(issue.status).toBe(403);
+  });
+
+  it("records a runs filter it does not implement", async () => {
+    await client().rest.actions.listWorkflowRunsForRepo({ owner: OWNER, repo: REPO, status: "success" });
+    expect(server.unexpected.map((u) => u.kind)).toEqual(["unknown-query-parameter"]);
+  });
+});

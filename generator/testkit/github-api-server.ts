@@ -16,6 +16,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
+import { ACTIONS_ROUTES } from "./github-api-actions";
 import { ROUTES, Store, type Identity, type Reply, type RepoRef, type Route } from "./github-api-routes";
 import {
   DOCS,
@@ -106,6 +107,10 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
       login: identity.login,
       id: identity.id ?? userIdFor(identity.login),
       readOnly: identity.readOnly ?? false,
+      permissions: {
+        actions: identity.permissions?.actions ?? "read",
+        issues: identity.permissions?.issues ?? "read",
+      },
     });
   };
   for (const [token, identity] of Object.entries(opts.tokens ?? {})) addToken(token, identity);
@@ -181,7 +186,7 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
       const rest = repoMatch?.[3] ?? "";
       let route: Route | undefined;
       let params: string[] = [];
-      for (const candidate of ROUTES) {
+      for (const candidate of [...ROUTES, ...ACTIONS_ROUTES]) {
         const m = repoMatch ? candidate.pattern.exec(rest) : null;
         if (m && candidate.method === method) {
           route = candidate;
@@ -320,6 +325,23 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
         `${repoKeyOf(repo)}@${sha.toLowerCase()}`,
         pulls.map((p) => p.number),
       );
+    },
+    addWorkflowRun(run, repo = "*") {
+      store.workflowRuns.push({
+        repo: repo.toLowerCase(),
+        run: { ...run, head_sha: run.head_sha.toLowerCase() },
+      });
+    },
+    clearWorkflowRuns() {
+      store.workflowRuns.length = 0;
+    },
+    addIssueEvent(issue, event, repo = "*") {
+      store.issueEvents.push({
+        repo: repo.toLowerCase(),
+        issue,
+        id: 7_000_000 + store.issueEvents.length,
+        event,
+      });
     },
     addComment(repo: string, issue: number, comment: { body: string; login: string }): IssueComment {
       const [owner = "", name = ""] = repo.split("/");

@@ -88,6 +88,43 @@ export interface TokenIdentity {
   id?: number;
   /** A fork PR's GITHUB_TOKEN: reads work, any write gets 403 "Resource not accessible by integration". */
   readOnly?: boolean;
+  /**
+   * Read permissions a workflow's `permissions:` can withhold: "none" answers the workflow-runs list
+   * (`actions`) or a PR's issue events (`issues`) with 403 "Resource not accessible by integration".
+   * Default: read.
+   */
+  permissions?: { actions?: "read" | "none"; issues?: "read" | "none" };
+}
+
+/** A workflow run as a test configures it (addWorkflowRun); the rest of GitHub's object is filled in. */
+export interface WorkflowRunInput {
+  id: number;
+  run_number: number;
+  head_sha: string;
+  /** Who triggered the run's first attempt (a push's pusher); kept on a re-run. */
+  actor: string;
+  /** Who started this attempt (a re-run's person); the actor by default. */
+  triggering_actor?: string;
+  /** Default 161335 (DEFAULT_WORKFLOW_ID). */
+  workflow_id?: number;
+  /** Default "pull_request". */
+  event?: string;
+  head_branch?: string;
+  path?: string;
+  created_at?: string;
+  run_attempt?: number;
+  status?: string;
+  conclusion?: string | null;
+  /** Numbers of the open PRs GitHub matches to the run (empty for a fork's). */
+  pull_requests?: number[];
+}
+
+/** An issue (or pull request) event as a test configures it (addIssueEvent). */
+export interface IssueEventInput {
+  /** "reopened", "closed", ... */
+  event: string;
+  actor: string;
+  created_at: string;
 }
 
 export interface GitHubApiServerOptions {
@@ -191,6 +228,12 @@ export interface GitHubApiServer {
   /** Pull requests GET .../commits/{sha}/pulls returns; also registers them for GET .../pulls/{n}. */
   setCommitPulls(sha: string, pulls: PullRequestInput[], repo?: string): void;
   setPull(pull: PullRequestInput, repo?: string): void;
+  /** A workflow run GET .../actions/runs lists (newest first). */
+  addWorkflowRun(run: WorkflowRunInput, repo?: string): void;
+  /** Forget every workflow run (tests whose fixtures share commit SHAs). */
+  clearWorkflowRuns(): void;
+  /** An event GET .../issues/{n}/events lists for the issue or PR. */
+  addIssueEvent(issue: number, event: IssueEventInput, repo?: string): void;
   /** Seed a comment written by someone else (e.g. a human, or an earlier run). */
   addComment(repo: string, issue: number, comment: { body: string; login: string }): IssueComment;
   rateLimitNext(injection: RateLimitInjection): void;

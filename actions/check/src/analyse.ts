@@ -22,7 +22,7 @@ import { codeownersDiagnostics } from "./codeowners-check";
 import type { CheckContext } from "./context";
 import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCommit } from "./git-changes";
 import { checkOwnership, mayChange } from "./ownership";
-import { unknownPusherMessage, whomToJudge, type PushRecord } from "./push-record";
+import { unknownPusherMessage, whomToJudge, type PusherEvidence } from "./push-record";
 import { inheritedStaleWarnings, splitStaleness } from "./render-blame";
 import { QUEUE_RENDER_NOTE, RENDER_COMMAND, RESTORE_FROM } from "./render-check";
 
@@ -76,7 +76,7 @@ export const isToolPath = (path: string): boolean =>
 export const isRelevant = (path: string): boolean => !isDocumentation(path);
 
 /** Read base and head from git and run every check. The judging itself is the core's and the pure modules'. */
-export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promise<Analysis> {
+export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): Promise<Analysis> {
   const git = createGit(ctx.workspace);
   const treeSha = await resolveCommit(git, "HEAD");
   const pull = ctx.pull;
@@ -112,7 +112,7 @@ export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promi
     ownership.push(...checkOwnership(pull.author, changed, users, { source, broken }));
     // Who pushed the head (and who edited or reopened the PR) must be entitled as well: an author's rights
     // do not extend to commits someone else pushes to the branch.
-    judged = whomToJudge(pull, pushRecord);
+    judged = whomToJudge(pull, pusher.record);
     for (const person of judged.people)
       ownership.push(...checkOwnership(person.login, changed, users, { source, broken, role: person.role }));
     if (judged.unknown !== undefined && changed.length > 0)
@@ -121,7 +121,7 @@ export async function analyse(ctx: CheckContext, pushRecord?: PushRecord): Promi
           "ownership",
           changed[0]!,
           { line: 1, column: 1 },
-          unknownPusherMessage(pull, judged.unknown),
+          unknownPusherMessage(pull, judged.unknown, pusher.runsWhy),
         ),
       );
   }

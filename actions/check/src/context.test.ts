@@ -52,6 +52,8 @@ describe("parseContext", () => {
       fork: false,
     });
     expect(ctx.runUrl).toBe("https://github.com/acme/serving/actions/runs/99");
+    // The run is found by this id among the head's workflow runs (push-runs.ts).
+    expect(ctx.runId).toBe(99);
     expect(ctx.apiUrl).toBe("https://api.github.com");
   });
 

@@ -38,6 +38,8 @@ export interface CheckContext {
   readonly serverUrl: string;
   /** The run page, where the job summary is shown; the comment links to it when it is cut. */
   readonly runUrl: string | undefined;
+  /** GITHUB_RUN_ID: this run, found among the workflow runs to learn who pushed the head (push-runs.ts). */
+  readonly runId: number | undefined;
   readonly token: string;
   /** `${{ github.token }}`: compared with `token` to refuse commit-rendered with the workflow's own token. */
   readonly workflowToken: string | undefined;
@@ -185,6 +187,7 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
       apiUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
       serverUrl,
       runUrl,
+      runId: runId && /^[1-9][0-9]*$/.test(runId) ? Number(runId) : undefined,
       token,
       workflowToken: text(env[inputVariable("workflow-token")]?.trim()),
       comment,

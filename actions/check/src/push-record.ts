@@ -11,6 +11,17 @@ export interface PushRecord {
   readonly head: string;
 }
 
+/**
+ * What a run that is not a push knows about who pushed its head: the comment's record, else the pusher the
+ * workflow runs name (push-runs.ts) as a record, else why they could not tell (`runsWhy`).
+ */
+export interface PusherEvidence {
+  readonly record?: PushRecord | undefined;
+  /** Where the record came from, for the log: the plan comment or a workflow run. */
+  readonly from?: string | undefined;
+  readonly runsWhy?: string | undefined;
+}
+
 const RECORD =
   /^<!-- serve-gitops:pushed-by=([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?) head=([0-9a-f]{40}) -->$/;
 
@@ -77,12 +88,12 @@ export function whomToJudge(pull: PullRequestInfo, record: PushRecord | undefine
 }
 
 /** The message of a run that cannot tell who pushed the head. */
-export function unknownPusherMessage(pull: PullRequestInfo, why: string): string {
+export function unknownPusherMessage(pull: PullRequestInfo, why: string, runsWhy?: string): string {
   const head = pull.headSha.slice(0, 7);
   const event = pull.action ? `\`${pull.action}\`` : "this event";
   const reason =
     why === "no record"
-      ? `this run was started by ${event}${pull.sender ? ` (@${pull.sender.login})` : ""}, and no run of the check for a push recorded who pushed ${head} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished)`
+      ? `this run was started by ${event}${pull.sender ? ` (@${pull.sender.login})` : ""}, no run of the check for a push recorded who pushed ${head} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished)${runsWhy ? `, and the workflow runs do not tell either: ${runsWhy}` : ""}`
       : why;
   return `cannot tell who pushed ${head}: ${reason}. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`;
 }

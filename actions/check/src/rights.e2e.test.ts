@@ -224,7 +224,7 @@ describe("who pushed the head", () => {
     const run = await runAction(fx, { event: "pull_request", payload: event(fx, "edited", "alice"), server });
     expect(run.code).toBe(1);
     expect(errors(run).map((a) => a.message)).toEqual([
-      `cannot tell who pushed ${fx.headSha.slice(0, 7)}: this run was started by \`edited\` (@alice), and no run of the check for a push recorded who pushed ${fx.headSha.slice(0, 7)} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished). The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`,
+      `cannot tell who pushed ${fx.headSha.slice(0, 7)}: this run was started by \`edited\` (@alice), no run of the check for a push recorded who pushed ${fx.headSha.slice(0, 7)} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished), and the workflow runs do not tell either: this is the first run of the check for ${fx.headSha.slice(0, 7)}, so no earlier run shows who pushed it. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`,
     ]);
   });
 

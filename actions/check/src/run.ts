@@ -2,16 +2,18 @@ import { readFileSync } from "node:fs";
 import { debug, error, info, notice, setFailed, setOutput, setSecret, summary, warning } from "@actions/core";
 import { planMarkdown, type Diagnostic, type Plan } from "../../../generator/src";
 import { analyse, headRenderChanges, type Analysis } from "./analyse";
+import { rateLimitFailure } from "./api-failure";
 import { printable } from "../../../generator/src/text";
 import { ANNOTATIONS_PER_SEVERITY, planAnnotations } from "./annotations";
 import { commentBody } from "./comment-body";
 import { pushRefusal, pushRender } from "./commit-rendered";
-import { inputVariable, parseContext, type CheckContext } from "./context";
+import { inputVariable, parseContext, type CheckContext, type PullRequestInfo } from "./context";
 import { createGitHubClient } from "./github-client";
 import { createRedactor, describeError } from "./redact";
-import { needsRecord, type PushRecord } from "./push-record";
+import { isPushEvent, needsRecord, type PushRecord, type PusherEvidence } from "./push-record";
 import { readPushRecord, upsertStickyComment } from "./sticky-comment";
 import { summaryMarkdown } from "./summary";
+import { readRunPusher } from "./workflow-runs";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -43,9 +45,15 @@ async function check(
   redact: (text: string) => string,
   hasSummary: boolean,
 ): Promise<void> {
-  const analysis = await analyse(ctx, await pushRecord(ctx, redact));
+  const evidence = await pusherEvidence(ctx, redact);
+  const analysis = await analyse(ctx, evidence);
   let diagnostics = analysis.diagnostics;
   const notes: string[] = [];
+  const pusher = ctx.pull && pusherLine(ctx.pull, evidence);
+  if (pusher) {
+    info(redact(pusher));
+    notes.push(redact(pusher));
+  }
   let pushed: string | undefined;
   // The Action's own warnings share GitHub's 10-per-step limit with the diagnostics': counted to leave room.
   let warned = 0;
@@ -145,22 +153,41 @@ async function check(
 }
 
 /**
- * Who pushed the PR head, from the bot's own plan comment, when this run needs it (push-record.ts). Without a
- * token, or when the comments cannot be read, there is none: the run then fails closed on who pushed.
+ * Who pushed the PR head, when this run needs it (push-record.ts): first the bot's own plan comment (its
+ * record costs no request beyond the comment list), then, on a run that is not a push, the workflow runs
+ * of the head (push-runs.ts). Without either the run fails closed on who pushed.
  */
-async function pushRecord(
-  ctx: CheckContext,
-  redact: (text: string) => string,
-): Promise<PushRecord | undefined> {
-  if (!ctx.pull || !needsRecord(ctx.pull) || ctx.token === "") return undefined;
+async function pusherEvidence(ctx: CheckContext, redact: (text: string) => string): Promise<PusherEvidence> {
+  const pull = ctx.pull;
+  if (!pull || !needsRecord(pull)) return {};
+  if (ctx.token === "")
+    return isPushEvent(pull) ? {} : { runsWhy: "the github-token input is empty, so nothing could be read" };
   const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warning(redact(m)) };
   const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
+  const target = { owner: ctx.owner, repo: ctx.repo, issue: pull.number };
+  let record: PushRecord | undefined;
   try {
-    return await readPushRecord(octokit, { owner: ctx.owner, repo: ctx.repo, issue: ctx.pull.number });
+    record = await readPushRecord(octokit, target);
   } catch (failure) {
     info(redact(`could not read the plan comment for who pushed the head: ${describeError(failure)}`));
-    return undefined;
   }
+  if (record?.head === pull.headSha) return { record, from: "the plan comment's record" };
+  // A push's sender pushed (a bot's push without the record is judged as the bot): nothing to look up.
+  if (isPushEvent(pull)) return {};
+  if (ctx.runId === undefined) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
+  const found = await readRunPusher(octokit, { ...target, headSha: pull.headSha, runId: ctx.runId });
+  if ("why" in found) return { runsWhy: found.why };
+  return { record: { pusher: found.pusher, head: pull.headSha }, from: found.from };
+}
+
+/** One line for the log and the summary: who pushed the head and how the check knows, or why it does not. */
+function pusherLine(pull: PullRequestInfo, evidence: PusherEvidence): string | undefined {
+  const head = pull.headSha.slice(0, 7);
+  if (evidence.record) return `Who pushed ${head}: @${evidence.record.pusher}, from ${evidence.from}.`;
+  if (evidence.runsWhy) return `Who pushed ${head}: unknown (${evidence.runsWhy}).`;
+  if (isPushEvent(pull) && pull.sender)
+    return `Who pushed ${head}: @${pull.sender.login}, the sender of this \`${pull.action}\` event.`;
+  return undefined;
 }
 
 /** Annotations for what GitHub will show; every other diagnostic as a plain log line. */
@@ -253,19 +280,9 @@ async function comment(
 
 /** Why GitHub refused the comment, in words: a rate limit is not a missing permission. */
 export function commentFailure(failure: unknown): string {
-  const { status, response } = failure as {
-    status?: unknown;
-    response?: { headers?: Record<string, string | number | undefined> };
-  };
-  const headers = response?.headers ?? {};
-  if ((status === 403 || status === 429) && String(headers["x-ratelimit-remaining"]) === "0") {
-    const reset = Number(headers["x-ratelimit-reset"]);
-    const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1000).toISOString()}` : "";
-    return `the token's GitHub API rate limit is used up${when} (HTTP ${status})`;
-  }
-  if (status === 429 || (status === 403 && /secondary rate limit/i.test(describeError(failure))))
-    return `GitHub's secondary rate limit (HTTP ${status}): too many requests at once`;
-  if (status === 403)
+  const limited = rateLimitFailure(failure);
+  if (limited) return limited;
+  if ((failure as { status?: unknown }).status === 403)
     return "the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission)";
   return describeError(failure);
 }

@@ -67,7 +67,13 @@ describe("the workflow files", () => {
     expect(jobs).toHaveLength(1);
     const [job] = jobs;
     expect(job!.name).toBe("serving-specs");
-    expect(job!.permissions).toEqual({ contents: "read", "pull-requests": "write" });
+    expect(job!.permissions).toEqual({
+      contents: "read",
+      "pull-requests": "write",
+      // Read only: who pushed the head, from its workflow runs and the PR's reopen events (push-runs.ts).
+      actions: "read",
+      issues: "read",
+    });
     const checkout = job!.steps.find((s) => s.uses?.startsWith("actions/checkout@"));
     expect(checkout!.with).toMatchObject({ "fetch-depth": 0, "persist-credentials": false });
     expect(job!.steps.map((s) => s.uses)).toContain("./actions/check");

@@ -17,6 +17,7 @@ import {
   startGitHubApiServer,
   type GitHubApiServer,
   type TokenIdentity,
+  type WorkflowRunInput,
 } from "../../../../generator/testkit/github-api-server";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
@@ -261,9 +262,17 @@ export interface RunOptions {
    * older workflow run, whose payload is not the PR's current state).
    */
   readonly registerPull?: boolean;
+  /**
+   * The workflow run GitHub lists for this run (GET .../actions/runs), registered with the API server for a
+   * pull_request event: actor = the payload's sender, the next run_number. Overrides change it (a re-run's
+   * `actor` stays the first attempt's); false registers none.
+   */
+  readonly run?: Partial<WorkflowRunInput> | false;
 }
 
 let runs = 0;
+/** Run ids and numbers grow across the file's runs, as a workflow's do. */
+const RUN_ID_BASE = 9_100_000_000;
 
 /** Run the committed bundle as the runner does. Every run is checked for a leaked token. */
 export async function runAction(fx: Fixture, options: RunOptions): Promise<ActionRun> {
@@ -280,6 +289,21 @@ export async function runAction(fx: Fixture, options: RunOptions): Promise<Actio
       head: { sha: pull.head.sha, ref: pull.head.ref, repo: pull.head.repo },
       base: { sha: pull.base.sha, ref: pull.base.ref, repo: { full_name: pull.base.repo.full_name } },
       user: { login: pull.user.login },
+    });
+  }
+  const runId = RUN_ID_BASE + n;
+  if (options.server && pull && options.run !== false) {
+    const sender = (options.payload as Partial<PullRequestPayload>).sender?.login ?? pull.user.login;
+    options.server.addWorkflowRun({
+      id: runId,
+      run_number: n,
+      head_sha: pull.head.sha,
+      actor: sender,
+      created_at: new Date(Date.UTC(2026, 2, 1, 0, n)).toISOString().replace(".000Z", "Z"),
+      status: "in_progress",
+      conclusion: null,
+      pull_requests: pull.head.repo.full_name === REPOSITORY ? [pull.number] : [],
+      ...options.run,
     });
   }
   writeFileSync(outputPath, "");
@@ -309,7 +333,7 @@ export async function runAction(fx: Fixture, options: RunOptions): Promise<Actio
     GITHUB_STEP_SUMMARY: summaryPath,
     GITHUB_API_URL: options.server?.url ?? "http://127.0.0.1:9",
     GITHUB_SERVER_URL: "https://github.com",
-    GITHUB_RUN_ID: "4242",
+    GITHUB_RUN_ID: String(runId),
     GITHUB_RUN_ATTEMPT: "1",
     RUNNER_TEMP: fx.dir,
     SERVE_GITOPS_TEST_FAST: "1",
@@ -415,5 +439,7 @@ export function useGitHubServer(
     expect(server!.unexpected).toEqual([]);
     cleanup();
     server!.requests.length = 0;
+    // Fixtures are alike to the SHA: one test's runs must not be another's earlier runs.
+    server!.clearWorkflowRuns();
   });
 }
