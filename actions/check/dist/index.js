@@ -40877,6 +40877,7 @@ function roleOf(path) {
   const parts = path.split("/");
   if (parts[0] === "models") {
     if (path === USERS_FILE) return { role: "users" };
+    if (parts.length === 1) return { role: "misplaced", reason: "models is a file; it must be a folder" };
     if (parts.length === 2)
       return {
         role: "misplaced",
@@ -42192,12 +42193,7 @@ function validateRepo(snapshot, options = {}) {
 function notRegular(file) {
   const top = file.path.split("/")[0];
   if (file.kind === "unreadable")
-    return diagnostic(
-      "file-unreadable",
-      file.path,
-      TOP,
-      `${Buffer.from(file.bytes).toString()}: check its permissions`
-    );
+    return diagnostic("file-unreadable", file.path, TOP, Buffer.from(file.bytes).toString());
   if (file.kind === "symlink")
     return diagnostic(
       "symlink",
@@ -46322,10 +46318,10 @@ function whomToJudge(pull, record2) {
   add(recorded, "who pushed");
   return { people, pusher: recorded };
 }
-function unknownPusherMessage(pull, why) {
+function unknownPusherMessage(pull, why, runsWhy) {
   const head = pull.headSha.slice(0, 7);
   const event = pull.action ? `\`${pull.action}\`` : "this event";
-  const reason = why === "no record" ? `this run was started by ${event}${pull.sender ? ` (@${pull.sender.login})` : ""}, and no run of the check for a push recorded who pushed ${head} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished)` : why;
+  const reason = why === "no record" ? `this run was started by ${event}${pull.sender ? ` (@${pull.sender.login})` : ""}, no run of the check for a push recorded who pushed ${head} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished)${runsWhy ? `, and the workflow runs do not tell either: ${runsWhy}` : ""}` : why;
   return `cannot tell who pushed ${head}: ${reason}. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`;
 }
 
@@ -46396,7 +46392,7 @@ var QUEUE_RENDER_NOTE = " In a merge queue nobody can push to the group's branch
 var isDocumentation = (path) => !path.startsWith("models/") && !path.startsWith("clusters/") && (path.startsWith("docs/") || /\.(md|markdown|txt|rst)$/i.test(path) || /(^|\/)LICENSE$/.test(path));
 var isToolPath = (path) => !path.startsWith("models/") && !path.startsWith("clusters/") && path !== CODEOWNERS_FILE && !isDocumentation(path);
 var isRelevant = (path) => !isDocumentation(path);
-async function analyse(ctx, pushRecord2) {
+async function analyse(ctx, pusher = {}) {
   const git = createGit(ctx.workspace);
   const treeSha = await resolveCommit(git, "HEAD");
   const pull = ctx.pull;
@@ -46419,7 +46415,7 @@ async function analyse(ctx, pushRecord2) {
     own = mayChange(pull.author, users2);
     const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
     ownership.push(...checkOwnership(pull.author, changed, users2, { source, broken }));
-    judged = whomToJudge(pull, pushRecord2);
+    judged = whomToJudge(pull, pusher.record);
     for (const person of judged.people)
       ownership.push(...checkOwnership(person.login, changed, users2, { source, broken, role: person.role }));
     if (judged.unknown !== void 0 && changed.length > 0)
@@ -46428,7 +46424,7 @@ async function analyse(ctx, pushRecord2) {
           "ownership",
           changed[0],
           { line: 1, column: 1 },
-          unknownPusherMessage(pull, judged.unknown)
+          unknownPusherMessage(pull, judged.unknown, pusher.runsWhy)
         )
       );
   }
@@ -46520,6 +46516,44 @@ async function headRenderChanges(ctx, analysis) {
 }
 function snapshotOf(path, text2, label) {
   return { files: /* @__PURE__ */ new Map([[path, { path, kind: "file", bytes: Buffer.from(text2) }]]), label };
+}
+
+// actions/check/src/redact.ts
+function createRedactor(secrets) {
+  const given = secrets.filter((s) => typeof s === "string" && s.length >= 4);
+  const list = [...given, ...given.map((s) => Buffer.from(`x-access-token:${s}`).toString("base64"))];
+  return (text2) => list.reduce((out, secret) => out.split(secret).join("***"), text2);
+}
+function describeError(error2) {
+  if (error2 instanceof Error) {
+    const status = error2.status;
+    const lines = error2.message.split("\n").map((l3) => l3.trim()).filter((l3) => l3 !== "");
+    const message = (lines.join(" | ") || error2.name).slice(0, 600);
+    return typeof status === "number" ? `HTTP ${status}: ${message}` : message;
+  }
+  return String(error2);
+}
+
+// actions/check/src/api-failure.ts
+function rateLimitFailure(failure) {
+  const { status, response } = failure;
+  const headers = response?.headers ?? {};
+  if ((status === 403 || status === 429) && String(headers["x-ratelimit-remaining"]) === "0") {
+    const reset = Number(headers["x-ratelimit-reset"]);
+    const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1e3).toISOString()}` : "";
+    return `the token's GitHub API rate limit is used up${when} (HTTP ${status})`;
+  }
+  if (status === 429 || status === 403 && /secondary rate limit/i.test(describeError(failure)))
+    return `GitHub's secondary rate limit (HTTP ${status}): too many requests at once`;
+  return void 0;
+}
+function readFailure(failure, what, permission) {
+  const limited = rateLimitFailure(failure);
+  if (limited) return `${what} could not be read: ${limited}`;
+  const status = failure.status;
+  if (status === 403 || status === 404)
+    return `${what} could not be read (HTTP ${status}): the token lacks the \`${permission}\` permission \u2014 add \`${permission}\` to the job's \`permissions:\` (or grant it to the GitHub App whose token is the github-token input)`;
+  return `${what} could not be read: ${describeError(failure)}`;
 }
 
 // actions/check/src/annotations.ts
@@ -46738,6 +46772,7 @@ function parseContext(env, payloadText) {
       apiUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
       serverUrl,
       runUrl,
+      runId: runId && /^[1-9][0-9]*$/.test(runId) ? Number(runId) : void 0,
       token,
       workflowToken: text(env[inputVariable("workflow-token")]?.trim()),
       comment: comment2,
@@ -54157,22 +54192,6 @@ function createGitHubClient(options) {
   });
 }
 
-// actions/check/src/redact.ts
-function createRedactor(secrets) {
-  const given = secrets.filter((s) => typeof s === "string" && s.length >= 4);
-  const list = [...given, ...given.map((s) => Buffer.from(`x-access-token:${s}`).toString("base64"))];
-  return (text2) => list.reduce((out, secret) => out.split(secret).join("***"), text2);
-}
-function describeError(error2) {
-  if (error2 instanceof Error) {
-    const status = error2.status;
-    const lines = error2.message.split("\n").map((l3) => l3.trim()).filter((l3) => l3 !== "");
-    const message = (lines.join(" | ") || error2.name).slice(0, 600);
-    return typeof status === "number" ? `HTTP ${status}: ${message}` : message;
-  }
-  return String(error2);
-}
-
 // actions/check/src/sticky-comment.ts
 var isPlanComment = (c3) => c3.user?.type === "Bot" && (c3.body ?? "").startsWith(PLAN_MARKER);
 async function findPlanComment(octokit, target) {
@@ -54303,6 +54322,74 @@ function summaryMarkdown(input) {
   );
 }
 
+// actions/check/src/push-runs.ts
+function earliestRun(runs, current) {
+  const head = current.headSha.slice(0, 7);
+  const self2 = runs.find((r2) => r2.id === current.runId);
+  if (!self2)
+    return {
+      why: `this run (id ${current.runId}) is not among the workflow runs GitHub lists for ${head}, so the earlier ones cannot be told apart from later ones`
+    };
+  const earliest = runs.filter(
+    (r2) => r2.workflow_id === self2.workflow_id && r2.event === "pull_request" && r2.head_sha.toLowerCase() === current.headSha.toLowerCase()
+  ).sort((a, b3) => a.run_number - b3.run_number || a.id - b3.id)[0];
+  if (!earliest)
+    return {
+      why: `no pull_request run of the check is listed for ${head}, so none shows who pushed it`
+    };
+  if (earliest.id === self2.id)
+    return {
+      why: `this is the first run of the check for ${head}, so no earlier run shows who pushed it`
+    };
+  return { run: earliest };
+}
+function pusherOfRun(run2, reopenedAt) {
+  const label = `run #${run2.run_number} (id ${run2.id})`;
+  const login = run2.actor?.login;
+  if (!login) return { why: `the earliest run of the check for the head, ${label}, names no actor` };
+  const started = Date.parse(run2.created_at);
+  const reopen = reopenedAt.find((at2) => !(Date.parse(at2) > started));
+  if (Number.isNaN(started) || reopen !== void 0)
+    return {
+      why: `the pull request was reopened (${reopen ?? "at an unknown time"}) before the earliest run of the check for the head, ${label} by @${login}, started: that run may be the reopening's, which names who reopened, not who pushed`
+    };
+  return { pusher: login, from: `the workflow run of the push, ${label}, started by @${login}` };
+}
+
+// actions/check/src/workflow-runs.ts
+async function readRunPusher(octokit, target) {
+  const { owner, repo } = target;
+  let runs;
+  try {
+    runs = await octokit.paginate(octokit.rest.actions.listWorkflowRunsForRepo, {
+      owner,
+      repo,
+      head_sha: target.headSha,
+      event: "pull_request",
+      // Never used: GitHub's list is a guess at the PRs (push-runs.ts), and empty for forks.
+      exclude_pull_requests: true,
+      per_page: 100
+    });
+  } catch (failure) {
+    return { why: readFailure(failure, "the workflow runs", "actions: read") };
+  }
+  const found = earliestRun(runs, target);
+  if ("why" in found) return found;
+  let events;
+  try {
+    events = await octokit.paginate(octokit.rest.issues.listEvents, {
+      owner,
+      repo,
+      issue_number: target.issue,
+      per_page: 100
+    });
+  } catch (failure) {
+    return { why: readFailure(failure, "the pull request's events", "issues: read") };
+  }
+  const reopened = events.filter((e) => e.event === "reopened").map((e) => e.created_at);
+  return pusherOfRun(found.run, reopened);
+}
+
 // actions/check/src/run.ts
 async function run(env = process.env) {
   const tokens = ["github-token", "workflow-token"].map((name) => env[inputVariable(name)]?.trim());
@@ -54325,9 +54412,15 @@ async function run(env = process.env) {
   }
 }
 async function check(ctx, redact, hasSummary) {
-  const analysis = await analyse(ctx, await pushRecord(ctx, redact));
+  const evidence = await pusherEvidence(ctx, redact);
+  const analysis = await analyse(ctx, evidence);
   let diagnostics = analysis.diagnostics;
   const notes = [];
+  const pusher = ctx.pull && pusherLine(ctx.pull, evidence);
+  if (pusher) {
+    info(redact(pusher));
+    notes.push(redact(pusher));
+  }
   let pushed;
   let warned = 0;
   const warn = (message) => {
@@ -54409,16 +54502,34 @@ async function check(ctx, redact, hasSummary) {
     );
   else setFailed(`${errors} error${errors === 1 ? "" : "s"}: see the annotations and the job summary`);
 }
-async function pushRecord(ctx, redact) {
-  if (!ctx.pull || !needsRecord(ctx.pull) || ctx.token === "") return void 0;
+async function pusherEvidence(ctx, redact) {
+  const pull = ctx.pull;
+  if (!pull || !needsRecord(pull)) return {};
+  if (ctx.token === "")
+    return isPushEvent(pull) ? {} : { runsWhy: "the github-token input is empty, so nothing could be read" };
   const log = { debug: (m2) => debug(redact(m2)), warning: (m2) => warning(redact(m2)) };
   const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
+  const target = { owner: ctx.owner, repo: ctx.repo, issue: pull.number };
+  let record2;
   try {
-    return await readPushRecord(octokit, { owner: ctx.owner, repo: ctx.repo, issue: ctx.pull.number });
+    record2 = await readPushRecord(octokit, target);
   } catch (failure) {
     info(redact(`could not read the plan comment for who pushed the head: ${describeError(failure)}`));
-    return void 0;
   }
+  if (record2?.head === pull.headSha) return { record: record2, from: "the plan comment's record" };
+  if (isPushEvent(pull)) return {};
+  if (ctx.runId === void 0) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
+  const found = await readRunPusher(octokit, { ...target, headSha: pull.headSha, runId: ctx.runId });
+  if ("why" in found) return { runsWhy: found.why };
+  return { record: { pusher: found.pusher, head: pull.headSha }, from: found.from };
+}
+function pusherLine(pull, evidence) {
+  const head = pull.headSha.slice(0, 7);
+  if (evidence.record) return `Who pushed ${head}: @${evidence.record.pusher}, from ${evidence.from}.`;
+  if (evidence.runsWhy) return `Who pushed ${head}: unknown (${evidence.runsWhy}).`;
+  if (isPushEvent(pull) && pull.sender)
+    return `Who pushed ${head}: @${pull.sender.login}, the sender of this \`${pull.action}\` event.`;
+  return void 0;
 }
 function annotate(diagnostics, touched, redact, budget) {
   const { annotate: shown, rest } = planAnnotations(diagnostics, touched, budget);
@@ -54486,16 +54597,9 @@ async function comment(ctx, analysis, result, redact, warn) {
   }
 }
 function commentFailure(failure) {
-  const { status, response } = failure;
-  const headers = response?.headers ?? {};
-  if ((status === 403 || status === 429) && String(headers["x-ratelimit-remaining"]) === "0") {
-    const reset = Number(headers["x-ratelimit-reset"]);
-    const when = Number.isFinite(reset) && reset > 0 ? ` until ${new Date(reset * 1e3).toISOString()}` : "";
-    return `the token's GitHub API rate limit is used up${when} (HTTP ${status})`;
-  }
-  if (status === 429 || status === 403 && /secondary rate limit/i.test(describeError(failure)))
-    return `GitHub's secondary rate limit (HTTP ${status}): too many requests at once`;
-  if (status === 403)
+  const limited = rateLimitFailure(failure);
+  if (limited) return limited;
+  if (failure.status === 403)
     return "the token cannot write to this pull request (a fork's read-only token, or no pull-requests: write permission)";
   return describeError(failure);
 }

@@ -77,6 +77,13 @@ describe("earliestRun", () => {
     });
     expect("why" in earliestRun([run(10, 1, "mallory")], current)).toBe(true);
   });
+
+  it("cannot tell when no listed run was started by a pull_request event for the head", () => {
+    const pushRun = run(30, 3, "alice", { event: "push" });
+    expect(earliestRun([pushRun, run(10, 1, "mallory", { head_sha: OTHER })], current)).toEqual({
+      why: "no pull_request run of the check is listed for bbbbbbb, so none shows who pushed it",
+    });
+  });
 });
 
 describe("pusherOfRun", () => {

@@ -50,7 +50,11 @@ export function earliestRun(
         r.event === "pull_request" &&
         r.head_sha.toLowerCase() === current.headSha.toLowerCase(),
     )
-    .sort((a, b) => a.run_number - b.run_number || a.id - b.id)[0]!;
+    .sort((a, b) => a.run_number - b.run_number || a.id - b.id)[0];
+  if (!earliest)
+    return {
+      why: `no pull_request run of the check is listed for ${head}, so none shows who pushed it`,
+    };
   if (earliest.id === self.id)
     return {
       why: `this is the first run of the check for ${head}, so no earlier run shows who pushed it`,
