@@ -17,9 +17,7 @@ const sha7 = (sha: string) => sha.slice(0, 7);
 describe("a merged pull request", () => {
   it("gets pending then success on the merge commit and the PR head, and one comment with snippets", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
-    h.repo.ship("initial models");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled("initial models");
 
     h.repo.git("checkout", "--quiet", "-b", "feature");
     h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 2 }));
@@ -68,9 +66,7 @@ describe("a merged pull request", () => {
         "models/bob/qwen-7b.yaml": specYaml("qwen-7b"),
       },
     });
-    h.repo.ship("initial models");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled("initial models");
     const startsBefore = h.ray.starts(dep("alice", "qwen-0.5b"));
 
     h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 3 }));
@@ -125,9 +121,7 @@ describe("a scale-up Ray cannot place", () => {
 describe("failures and removals", () => {
   it("a model_source Ray cannot load fails with the last line of Ray's traceback", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
-    h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled();
     h.repo.write(
       "models/alice/broken.yaml",
       specYaml("broken", { source: "$HOME/checkpoints/missing-model" }),
@@ -183,9 +177,7 @@ describe("failures and removals", () => {
 
   it("git revert of the adding commit undeploys the model and says so", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
-    h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled();
     h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
     const added = h.repo.ship("bob: add qwen-7b");
     await h.settle(agent);
@@ -213,9 +205,7 @@ describe("failures and removals", () => {
 
   it("follows a force-push: undeploys what the rewritten history dropped", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
-    const base = h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent, sha: base } = await h.startSettled();
     h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
     h.repo.ship("bob: add qwen-7b");
     await h.settle(agent);
@@ -238,9 +228,7 @@ describe("failures and removals", () => {
 
   it("refuses an unrendered or invalid commit and keeps serving the last good one", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
-    const good = h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent, sha: good } = await h.startSettled();
     const puts = h.ray.acceptedPutCount();
 
     h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));

@@ -20,6 +20,17 @@ const appsOf = async (url: string) =>
     ).applications,
   ).sort();
 
+/** A commit turning on the cluster's sync.adopt_unmanaged. */
+function adoptUnmanaged(message: string): string {
+  h.repo.write(
+    "clusters/h1/cluster.yaml",
+    h.repo
+      .git("show", "HEAD:clusters/h1/cluster.yaml")
+      .replace("adopt_unmanaged: false", "adopt_unmanaged: true") + "\n",
+  );
+  return h.repo.ship(message);
+}
+
 describe("several commits", () => {
   it("a newer commit mid-deploy supersedes what it changes again; the rest resolves to its outcome", async () => {
     h = await createHarness({ emulator: { deployDelayMs: 400 } });
@@ -57,9 +68,7 @@ describe("several commits", () => {
 
   it("gives each commit between two cycles the statuses of the models it changed", async () => {
     h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
-    h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled();
     h.repo.write("models/alice/x.yaml", specYaml("x"));
     const c1 = h.repo.ship("add x");
     h.repo.write("models/bob/y.yaml", specYaml("y"));
@@ -87,9 +96,7 @@ describe("several commits", () => {
       cluster: { sync: { max_model_statuses: 2 } },
       files: { "models/alice/base.yaml": specYaml("base") },
     });
-    h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled();
     for (const name of ["a", "b", "c"]) h.repo.write(`models/bob/${name}.yaml`, specYaml(name));
     const sha = h.repo.ship("bob: three models");
     await h.settle(agent);
@@ -107,9 +114,7 @@ describe("guards", () => {
     const files: Record<string, string> = {};
     for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/alice/m${n}.yaml`] = specYaml(`m${n}`);
     h = await createHarness({ files });
-    h.repo.ship("seven models");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled("seven models");
     for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/alice/m${n}.yaml`);
     const refused = h.repo.ship("remove six");
     await h.settle(agent);
@@ -139,9 +144,7 @@ describe("guards", () => {
       files: { "models/alice/x.yaml": specYaml("x"), "models/bob/y.yaml": specYaml("y") },
       cluster: { layout: "single" },
     });
-    h.repo.ship("initial");
-    const first = await h.start();
-    await h.settle(first);
+    const { agent: first } = await h.startSettled();
     expect(await appsOf(h.ray.url)).toEqual(["argus_llm_app"]);
     // The agent knows its old application from its record (state.json), also after a restart.
     await first.close();
@@ -161,9 +164,7 @@ describe("guards", () => {
 
   it("refuses to empty the cluster unless allow_empty", async () => {
     h = await createHarness({ files: { "models/alice/only.yaml": specYaml("only") } });
-    h.repo.ship("one model");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled("one model");
     h.repo.remove("models/alice/only.yaml");
     const sha = h.repo.ship("remove the last model");
     await h.settle(agent);
@@ -182,21 +183,13 @@ describe("guards", () => {
       applications: [{ name: "legacy", route_prefix: "/legacy", import_path: "legacy.app:main" }],
     });
     h.ray.addImperativeApp("notebook", { routePrefix: "/notebook" });
-    const sha = h.repo.ship("first models");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent, sha } = await h.startSettled("first models");
     expect(h.statuses(sha)).toEqual([
       "serve/h1 failure refused: Ray holds 1 app(s) serve-gitops does not manage (legacy); a PUT would delete them",
     ]);
     expect(await appsOf(h.ray.url)).toEqual(["legacy", "notebook"]);
 
-    h.repo.write(
-      "clusters/h1/cluster.yaml",
-      h.repo
-        .git("show", "HEAD:clusters/h1/cluster.yaml")
-        .replace("adopt_unmanaged: false", "adopt_unmanaged: true") + "\n",
-    );
-    const adopt = h.repo.ship("adopt the legacy app");
+    const adopt = adoptUnmanaged("adopt the legacy app");
     await h.settle(agent);
     expect(h.latest(adopt).get("serve/h1/alice/x")?.state).toBe("success");
     expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x", "notebook"]);
@@ -229,9 +222,7 @@ describe("hand-made apps next to the agent's", () => {
         files: { "models/alice/x.yaml": specYaml("x") },
         emulator: { importPaths: { "legacy.app:app": ["Legacy"] } },
       });
-      h.repo.ship("initial");
-      const agent = await h.start();
-      await h.settle(agent);
+      const { agent } = await h.startSettled();
       const before = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as {
         applications: Record<string, { deployed_app_config: Record<string, unknown> }>;
       };
@@ -251,13 +242,7 @@ describe("hand-made apps next to the agent's", () => {
       });
       expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x", extra.name].sort());
 
-      h.repo.write(
-        "clusters/h1/cluster.yaml",
-        h.repo
-          .git("show", "HEAD:clusters/h1/cluster.yaml")
-          .replace("adopt_unmanaged: false", "adopt_unmanaged: true") + "\n",
-      );
-      const adopt = h.repo.ship("adopt the hand-made app");
+      const adopt = adoptUnmanaged("adopt the hand-made app");
       await h.settle(agent);
       expect(h.latest(adopt).get("serve/h1")?.state).toBe("success");
       expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x", "bob-202601061235-y"]);
@@ -268,9 +253,7 @@ describe("hand-made apps next to the agent's", () => {
 describe("drift and suspend", () => {
   it("re-applies a config changed by hand and records a drift event", async () => {
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
-    const sha = h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent, sha } = await h.startSettled();
     const writes = h.github.requests.filter((r) => r.method === "POST").length;
     const puts = h.ray.acceptedPutCount();
     h.ray.tamper("alice-202601061235-x", (app: { deployments: Array<{ num_replicas: number }> }) => {
@@ -293,9 +276,7 @@ describe("drift and suspend", () => {
       cluster: { sync: { self_heal: false } },
       files: { "models/alice/x.yaml": specYaml("x") },
     });
-    h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled();
     const puts = h.ray.acceptedPutCount();
     h.ray.tamper("alice-202601061235-x", (app: { deployments: Array<{ num_replicas: number }> }) => {
       app.deployments[0]!.num_replicas = 4;
@@ -311,11 +292,9 @@ describe("drift and suspend", () => {
 
   it("--suspend applies nothing: new models stay QUEUED, drift is still reported", async () => {
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
-    h.repo.ship("initial");
-    let agent = await h.start();
-    await h.settle(agent);
-    await agent.close();
-    agent = await h.start({ suspend: true });
+    const { agent: first } = await h.startSettled();
+    await first.close();
+    const agent = await h.start({ suspend: true });
     h.repo.write("models/bob/y.yaml", specYaml("y"));
     const sha = h.repo.ship("add y");
     const puts = h.ray.acceptedPutCount();
@@ -331,9 +310,7 @@ describe("drift and suspend", () => {
 
   it("sync.suspend in cluster.yaml holds a commit with one pending status saying so", async () => {
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
-    h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled();
     h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
     h.repo.write("models/bob/y.yaml", specYaml("y"));
     const sha = h.repo.ship("suspend, and add y");
@@ -352,9 +329,7 @@ describe("drift and suspend", () => {
 
   it("commits held while suspended are resolved, not left pending, once a newer commit is applied", async () => {
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
-    h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent } = await h.startSettled();
     h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
     h.repo.write("models/bob/y.yaml", specYaml("y"));
     const first = h.repo.ship("suspend, and add y");

@@ -1,7 +1,7 @@
 // Faults of the outside world, each with its expected outcome.
 import { renameSync } from "node:fs";
-import { createServer, request, type Server } from "node:http";
-import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
+import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { nodeFilePort } from "../src/adapters/fs-port";
 import { RayServeTarget } from "../src/adapters/ray-target";
@@ -32,6 +32,38 @@ const until = async (check: () => boolean, ms = 10_000) => {
     await new Promise((r) => setTimeout(r, 10));
   }
 };
+
+/** Listen on 127.0.0.1 until the test ends (then `sockets` are destroyed and the server closed): its URL. */
+async function serve(server: Server, sockets: Socket[] = []): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  cleanups.push(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((r) => server.close(() => r()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/** A server that accepts connections and never answers. */
+function hangingServer(): Promise<string> {
+  const sockets: Socket[] = [];
+  return serve(
+    createNetServer((socket) => void sockets.push(socket.on("data", () => undefined))),
+    sockets,
+  );
+}
+
+/** The harness's Ray, which fails every PUT with a 500 while `failing()` says so. */
+function putsFailingWhile(failing: () => boolean): ServeTarget {
+  const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+  return {
+    version: () => real.version(),
+    observe: () => real.observe(),
+    async apply(config) {
+      if (failing()) h.ray.setFailNext(500);
+      return real.apply(config);
+    },
+  };
+}
 
 async function deadPort(): Promise<string> {
   const server = createServer();
@@ -118,17 +150,8 @@ describe("Ray faults", () => {
   it("a PUT Ray keeps failing is retried, and after 3 failures the commit says so (pending) until it lands", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
     let failing = true;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        if (failing) h.ray.setFailNext(500);
-        return real.apply(config);
-      },
-    };
-    const agent = await h.start({}, { target });
+    const agent = await h.start({}, { target: putsFailingWhile(() => failing) });
     for (let i = 0; i < 5; i++) await agent.agent.cycle();
     expect(h.ray.acceptedPutCount()).toBe(0);
     expect(h.statuses(sha)).toEqual([
@@ -142,17 +165,8 @@ describe("Ray faults", () => {
   it("a commit whose PUT kept failing is resolved, not left pending, when a newer commit is applied", async () => {
     h = await createHarness({ files: MODEL });
     h.repo.ship("initial");
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
     let failing = false;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        if (failing) h.ray.setFailNext(500);
-        return real.apply(config);
-      },
-    };
-    const agent = await h.start({}, { target });
+    const agent = await h.start({}, { target: putsFailingWhile(() => failing) });
     await h.settle(agent);
     failing = true;
     h.repo.write("models/bob/y.yaml", specYaml("y"));
@@ -188,9 +202,7 @@ describe("Ray faults", () => {
     h = await createHarness({ files, cluster: { sync: { prune_limit: 1 } } });
     h.repo.ship("initial");
     let garbage = false;
-    const proxy = await garbageProxy(h.ray.url, () => garbage);
-    cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
-    const agent = await h.start({ rayAddress: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const agent = await h.start({ rayAddress: await garbageProxy(h.ray.url, () => garbage) });
     await h.settle(agent);
     const puts = h.ray.acceptedPutCount();
     garbage = true;
@@ -214,9 +226,7 @@ describe("Ray faults", () => {
   it("405 from something adding browser headers: terminal, reported on the commit, not retried", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");
-    const proxy = await browserProxy(h.ray.url);
-    cleanups.push(() => new Promise<void>((r) => proxy.close(() => r())));
-    const agent = await h.start({ rayAddress: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}` });
+    const agent = await h.start({ rayAddress: await browserProxy(h.ray.url) });
     const report = await h.settle(agent);
     expect(report.faults).toEqual([]);
     const first = await agent.agent.cycle();
@@ -311,15 +321,8 @@ describe("GitHub faults", () => {
   it("a GitHub that accepts connections and never answers holds back neither applying nor stopping", async () => {
     h = await createHarness({ files: MODEL });
     h.repo.ship("initial");
-    const sockets: Socket[] = [];
-    const hang = createNetServer((socket) => void sockets.push(socket.on("data", () => undefined)));
-    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
-    cleanups.push(() => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((r) => hang.close(() => r()));
-    });
     const agent = await h.start({
-      githubApiUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`,
+      githubApiUrl: await hangingServer(),
       githubTimeoutMs: 300,
       githubWaitMs: 50,
       graceMs: 1000,
@@ -342,15 +345,8 @@ describe("GitHub faults", () => {
   it("a cycle waits for a new drain only, not again for one an earlier cycle left running", async () => {
     h = await createHarness({ files: MODEL });
     h.repo.ship("initial");
-    const sockets: Socket[] = [];
-    const hang = createNetServer((socket) => void sockets.push(socket.on("data", () => undefined)));
-    await new Promise<void>((r) => hang.listen(0, "127.0.0.1", r));
-    cleanups.push(() => {
-      for (const socket of sockets) socket.destroy();
-      return new Promise<void>((r) => hang.close(() => r()));
-    });
     const agent = await h.start({
-      githubApiUrl: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`,
+      githubApiUrl: await hangingServer(),
       githubTimeoutMs: 60_000,
       githubWaitMs: 3000,
     });
@@ -366,9 +362,7 @@ describe("GitHub faults", () => {
   it("a Ray error longer than 140 characters is cut to fit, so GitHub never answers 422", async () => {
     const long = `$HOME/checkpoints/${"a".repeat(60)}/${"b".repeat(60)}/${"c".repeat(40)}`;
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x", { source: long }) } });
-    const sha = h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { sha } = await h.startSettled();
     const description = h.latest(sha).get("serve/h1/alice/x")!.description;
     expect([...description]).toHaveLength(140);
     expect(description).toMatch(/^OSError: \/private\/users\/alice\/checkpoints\/a+.*…$/);
@@ -379,9 +373,7 @@ describe("GitHub faults", () => {
 describe("git, disk and state directory faults", () => {
   it("git remote unreachable: a transient fault; Ray is still watched; converges when it is back", async () => {
     h = await createHarness({ files: MODEL });
-    const sha = h.repo.ship("initial");
-    const agent = await h.start();
-    await h.settle(agent);
+    const { agent, sha } = await h.startSettled();
     renameSync(h.repo.remote, `${h.repo.remote}.away`);
     const report = await agent.agent.cycle();
     expect(report.faults[0]).toMatchObject({ name: "GitError", kind: "transient" });
@@ -453,38 +445,35 @@ describe("git, disk and state directory faults", () => {
   });
 });
 
-/** A reverse proxy that adds an Origin header, as a misconfigured ingress might: Ray then refuses PUTs (405). */
-async function browserProxy(target: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    const upstream = request(
-      `${target}${req.url}`,
-      { method: req.method, headers: { ...req.headers, origin: "https://ray.example.com" } },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    req.pipe(upstream);
+/** Pass a request on to `target` and its answer back. */
+function forward(target: string, req: IncomingMessage, res: ServerResponse, headers = req.headers): void {
+  const upstream = request(`${target}${req.url}`, { method: req.method, headers }, (up) => {
+    res.writeHead(up.statusCode ?? 502, up.headers);
+    up.pipe(res);
   });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return server;
+  req.pipe(upstream);
+}
+
+/** A reverse proxy that adds an Origin header, as a misconfigured ingress might: Ray then refuses PUTs (405). */
+function browserProxy(target: string): Promise<string> {
+  return serve(
+    createServer((req, res) =>
+      forward(target, req, res, { ...req.headers, origin: "https://ray.example.com" }),
+    ),
+  );
 }
 
 /** A proxy that answers GET /api/serve/applications/ with `{}` while `garbage()` says so, as a broken proxy might. */
-async function garbageProxy(target: string, garbage: () => boolean): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method === "GET" && req.url?.startsWith("/api/serve/applications") && garbage()) {
-      req.resume();
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end("{}");
-      return;
-    }
-    const upstream = request(`${target}${req.url}`, { method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return server;
+function garbageProxy(target: string, garbage: () => boolean): Promise<string> {
+  return serve(
+    createServer((req, res) => {
+      if (req.method === "GET" && req.url?.startsWith("/api/serve/applications") && garbage()) {
+        req.resume();
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end("{}");
+        return;
+      }
+      forward(target, req, res);
+    }),
+  );
 }

@@ -20,17 +20,23 @@ const until = async (check: () => boolean, ms = 5000) => {
   }
 };
 
+/** The agent's loop running with its HTTP server, once it has applied the first commit. */
+async function looping(intervalMs: number) {
+  h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+  h.repo.ship("initial");
+  const agent = await h.start({
+    intervalMs,
+    listen: { host: "127.0.0.1", port: 0 },
+    syncToken: "sync-token",
+  });
+  const running = agent.loop.run();
+  await until(() => h.ray.acceptedPutCount() === 1);
+  return { agent, running };
+}
+
 describe("the agent loop", () => {
   it("applies a merge within the interval and stops cleanly", async () => {
-    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
-    h.repo.ship("initial");
-    const agent = await h.start({
-      intervalMs: 200,
-      listen: { host: "127.0.0.1", port: 0 },
-      syncToken: "sync-token",
-    });
-    const running = agent.loop.run();
-    await until(() => h.ray.acceptedPutCount() === 1);
+    const { agent, running } = await looping(200);
 
     h.repo.write("models/bob/y.yaml", specYaml("y"));
     h.repo.ship("add y");
@@ -43,15 +49,7 @@ describe("the agent loop", () => {
   });
 
   it("POST /sync runs a cycle now instead of after --interval", async () => {
-    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
-    h.repo.ship("initial");
-    const agent = await h.start({
-      intervalMs: 60_000,
-      listen: { host: "127.0.0.1", port: 0 },
-      syncToken: "sync-token",
-    });
-    const running = agent.loop.run();
-    await until(() => h.ray.acceptedPutCount() === 1);
+    const { agent, running } = await looping(60_000);
     h.repo.write("models/bob/y.yaml", specYaml("y"));
     h.repo.ship("add y");
     await new Promise((r) => setTimeout(r, 200));

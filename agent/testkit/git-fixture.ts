@@ -4,9 +4,10 @@
  * the environment and with global and system configuration switched off.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readdirSync, rmdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { pruneEmpty } from "../../generator/src/cli/render-command";
 import { checkRepo } from "../../generator/src/index";
 import { readWorkingTree } from "../../generator/src/io/working-tree";
 
@@ -195,15 +196,4 @@ export function createFixtureRepo(
   };
   for (const [path, text] of Object.entries(initial)) repo.write(path, text);
   return repo;
-}
-
-function pruneEmpty(root: string, folder: string): void {
-  for (let dir = folder; dir.split("/").length > 1; dir = dirname(dir)) {
-    try {
-      if (readdirSync(join(root, dir)).length > 0) return;
-      rmdirSync(join(root, dir));
-    } catch {
-      return;
-    }
-  }
 }

@@ -40,6 +40,8 @@ export interface Harness {
   config(extra?: Partial<AgentConfig>): AgentConfig;
   overrides(extra?: AgentOverrides): AgentOverrides;
   start(extra?: Partial<AgentConfig>, overrides?: AgentOverrides): Promise<RunningAgent>;
+  /** The usual opening: ship the files as the first commit, start the agent and settle it. */
+  startSettled(message?: string): Promise<{ agent: RunningAgent; sha: string }>;
   /** Cycle until nothing deploys and nothing waits to be written (or `max` cycles). */
   settle(
     agent: RunningAgent,
@@ -92,6 +94,12 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       const agent = await startAgent(harness.config(extra), harness.overrides(overrides));
       running.push(agent);
       return agent;
+    },
+    async startSettled(message = "initial") {
+      const sha = repo.ship(message);
+      const agent = await harness.start();
+      await harness.settle(agent);
+      return { agent, sha };
     },
     async settle(agent, opts = {}) {
       let report = await agent.agent.cycle({ checkHead: opts.checkHead ?? true });

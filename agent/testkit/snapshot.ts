@@ -3,8 +3,16 @@
  * HTTP. `desiredOf` renders the specs with the generator, as `serve-gitops render` would have committed them.
  */
 import { checkRepo, type RepoSnapshot } from "../../generator/src/index";
+import { compare } from "../src/model/compare";
 import { desiredFromSnapshot } from "../src/model/desired";
-import type { DesiredState, Observed, ObservedApp, ObservedDeployment } from "../src/model/types";
+import { markApplied, startRollout } from "../src/model/rollout";
+import type {
+  DesiredState,
+  Observed,
+  ObservedApp,
+  ObservedDeployment,
+  RolloutState,
+} from "../src/model/types";
 import { clusterYaml, specYaml, usersYaml, type ClusterOptions } from "./git-fixture";
 
 export const NOW = new Date("2026-01-06T12:35:00Z");
@@ -79,6 +87,24 @@ export function observedOf(
   }
   for (const extra of options.extra ?? []) apps.set(extra.name, extra);
   return { apps };
+}
+
+/**
+ * The rollout after the agent's first apply: every model of `desired` new on an empty Ray, watched from
+ * time 0, the PUT sent at `appliedAt` (ms).
+ */
+export function firstRollout(desired: DesiredState, appliedAt: number): RolloutState {
+  const empty = observedOf(undefined);
+  const started = startRollout({
+    state: { heads: [], tracked: [] },
+    head: desired.sha,
+    changes: compare(desired, empty).changes,
+    desired,
+    observed: empty,
+    attribution: new Map(),
+    now: 0,
+  });
+  return markApplied(started, desired.sha, appliedAt);
 }
 
 export function app(name: string, fields: Partial<ObservedApp> = {}): ObservedApp {

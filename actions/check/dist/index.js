@@ -46430,6 +46430,16 @@ async function analyse(ctx, pusher = {}) {
   }
   const now = await commitTime(git, headSha);
   const relevant = base === void 0 || changed.some(isRelevant);
+  const analysis = (outcome) => ({
+    subject,
+    headSha,
+    treeSha,
+    changed,
+    relevant,
+    pusher: judged?.pusher,
+    now,
+    ...outcome
+  });
   if (!relevant) {
     const diagnostics = sortDiagnostics(ownership);
     const plan2 = {
@@ -46440,18 +46450,7 @@ async function analyse(ctx, pusher = {}) {
       clusters: [],
       diagnostics: []
     };
-    return {
-      subject,
-      headSha,
-      treeSha,
-      changed,
-      relevant,
-      diagnostics,
-      plan: plan2,
-      pusher: judged?.pusher,
-      now,
-      baseTimestamps: /* @__PURE__ */ new Map()
-    };
+    return analysis({ diagnostics, plan: plan2, baseTimestamps: /* @__PURE__ */ new Map() });
   }
   const [head, baseSnapshot] = await Promise.all([
     readCommitSnapshot(ctx.workspace, treeSha),
@@ -46487,19 +46486,7 @@ async function analyse(ctx, pusher = {}) {
     if (baseRef) found.push(...inheritedStaleWarnings(inherited, check2.render, head, baseRef, own));
   }
   found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
-  return {
-    subject,
-    headSha,
-    treeSha,
-    changed,
-    relevant,
-    diagnostics: sortDiagnostics(found),
-    plan,
-    render,
-    pusher: judged?.pusher,
-    now,
-    baseTimestamps
-  };
+  return analysis({ diagnostics: sortDiagnostics(found), plan, render, baseTimestamps });
 }
 async function headRenderChanges(ctx, analysis) {
   const head = await readCommitSnapshot(ctx.workspace, analysis.headSha);

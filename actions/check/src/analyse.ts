@@ -129,6 +129,19 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
   const now = await commitTime(git, headSha);
   // A push without a known base (a new branch, a manual run) has nothing to diff against: check everything.
   const relevant = base === undefined || changed.some(isRelevant);
+  // The one place the result is put together, for the fast exit and the full check alike.
+  const analysis = (
+    outcome: Pick<Analysis, "diagnostics" | "plan" | "render" | "baseTimestamps">,
+  ): Analysis => ({
+    subject,
+    headSha,
+    treeSha,
+    changed,
+    relevant,
+    pusher: judged?.pusher,
+    now,
+    ...outcome,
+  });
   if (!relevant) {
     const diagnostics = sortDiagnostics(ownership);
     const plan: Plan = {
@@ -139,18 +152,7 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
       clusters: [],
       diagnostics: [],
     };
-    return {
-      subject,
-      headSha,
-      treeSha,
-      changed,
-      relevant,
-      diagnostics,
-      plan,
-      pusher: judged?.pusher,
-      now,
-      baseTimestamps: new Map(),
-    };
+    return analysis({ diagnostics, plan, baseTimestamps: new Map() });
   }
 
   const [head, baseSnapshot] = await Promise.all([
@@ -196,19 +198,7 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
     if (baseRef) found.push(...inheritedStaleWarnings(inherited, check.render, head, baseRef, own));
   }
   found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
-  return {
-    subject,
-    headSha,
-    treeSha,
-    changed,
-    relevant,
-    diagnostics: sortDiagnostics(found),
-    plan,
-    render,
-    pusher: judged?.pusher,
-    now,
-    baseTimestamps,
-  };
+  return analysis({ diagnostics: sortDiagnostics(found), plan, render, baseTimestamps });
 }
 
 /**

@@ -1,72 +1,38 @@
 import { describe, expect, it } from "vitest";
-import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
-  calls,
   git,
-  makeFixture,
   pullRequestPayload,
   pushToFeature,
-  read,
-  removeFixture,
-  renderInto,
-  runAction,
+  scaleQwen,
   TOKENS,
-  write,
   useGitHubServer,
-  type Fixture,
+  write,
 } from "./testing/harness";
 
-let server: GitHubApiServer;
-let fx: Fixture | undefined;
-
-useGitHubServer(
-  {
-    [TOKENS.workflow]: { login: "github-actions[bot]" },
-    // A fork PR's GITHUB_TOKEN: reads work, every write is 403 "Resource not accessible by integration".
-    [TOKENS.fork]: { login: "github-actions[bot]", readOnly: true },
-  },
-  (started) => (server = started),
-  () => {
-    removeFixture(fx);
-    fx = undefined;
-  },
-);
-
-const scaleQwen = (replicas: number) => (dir: string) => {
-  write(
-    dir,
-    "models/alice/qwen-0.5b.yaml",
-    read(dir, "models/alice/qwen-0.5b.yaml").replace(/num_replicas: \d+/, `num_replicas: ${replicas}`),
-  );
-  renderInto(dir);
-};
+const gh = useGitHubServer({
+  [TOKENS.workflow]: { login: "github-actions[bot]" },
+  // A fork PR's GITHUB_TOKEN: reads work, every write is 403 "Resource not accessible by integration".
+  [TOKENS.fork]: { login: "github-actions[bot]", readOnly: true },
+});
 
 describe("the sticky plan comment", () => {
   it("is updated in place on the second push, never posted twice", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
+    const fx = gh.fixture({ head: scaleQwen(2) });
     // Someone else's comment on the same PR is left alone.
-    server.addComment("acme/serving", 11, { login: "bob", body: "LGTM once the plan is green" });
-    const first = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 11 }),
-      server,
-    });
+    gh.server.addComment("acme/serving", 11, { login: "bob", body: "LGTM once the plan is green" });
+    const first = await gh.pullRequest(fx, { author: "alice", number: 11 });
     expect(first.code).toBe(0);
     pushToFeature(fx, scaleQwen(3));
-    const second = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 11 }),
-      server,
-    });
+    const second = await gh.pullRequest(fx, { author: "alice", number: 11 });
     expect(second.code).toBe(0);
 
-    const comments = server.comments(11);
+    const comments = gh.server.comments(11);
     expect(comments).toHaveLength(2);
     expect(comments[0]!.body).toBe("LGTM once the plan is green");
     expect(comments[1]!.body).toContain(`plan for ${fx.headSha.slice(0, 7)}`);
     expect(comments[1]!.body).toMatch(/num_replicas 1 -\\?> 3/);
     // Before each write the PR's current head is read: a run for a head the PR has left writes nothing.
-    expect(calls(server)).toEqual([
+    expect(gh.calls()).toEqual([
       "GET /repos/acme/serving/issues/11/comments 200",
       "GET /repos/acme/serving/pulls/11 200",
       "POST /repos/acme/serving/issues/11/comments 201",
@@ -75,25 +41,16 @@ describe("the sticky plan comment", () => {
       `PATCH /repos/acme/serving/issues/comments/${comments[1]!.id} 200`,
     ]);
     // A third run with nothing new writes nothing: each write notifies and costs rate limit.
-    await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 11 }),
-      server,
-    });
-    expect(calls(server).at(-1)).toBe("GET /repos/acme/serving/issues/11/comments 200");
+    await gh.pullRequest(fx, { author: "alice", number: 11 });
+    expect(gh.calls().at(-1)).toBe("GET /repos/acme/serving/issues/11/comments 200");
   });
 
   it("degrades to the job summary on a fork PR's read-only token and still passes on the merits", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 12, fork: true }),
-      token: TOKENS.fork,
-      server,
-    });
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 12, fork: true }, { token: TOKENS.fork });
     expect(run.code).toBe(0);
     expect(run.outputs.ok).toBe("true");
-    expect(calls(server)).toEqual([
+    expect(gh.calls()).toEqual([
       "GET /repos/acme/serving/issues/12/comments 200",
       "GET /repos/acme/serving/pulls/12 200",
       "POST /repos/acme/serving/issues/12/comments 403",
@@ -106,62 +63,48 @@ describe("the sticky plan comment", () => {
   });
 
   it("skips the comment, without failing, when a fork PR's github-token secret arrives empty", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 17, fork: true }),
-      token: "",
-      server,
-    });
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 17, fork: true }, { token: "" });
     expect(run.code).toBe(0);
-    expect(server.requests).toEqual([]);
+    expect(gh.server.requests).toEqual([]);
     expect(run.summary).toContain("github-token is empty (a fork's pull request gets no secrets)");
     expect(run.summary).toMatch(/num_replicas 1 -\\?> 2/);
   });
 
   it("still fails a fork PR on the merits", async () => {
-    fx = makeFixture({
+    const fx = gh.fixture({
       head: (dir) =>
         write(dir, "models/alice/qwen-0.5b.yaml", "model_id: qwen-0.5b\nmodel_source: /etc/passwd\n"),
     });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 13, fork: true }),
-      token: TOKENS.fork,
-      server,
-    });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 13, fork: true }, { token: TOKENS.fork });
     expect(run.code).toBe(1);
     expect(run.annotations.some((a) => a.properties.title === "E403 model-source-outside-roots")).toBe(true);
   });
 
   it("retries a rate-limited comment through octokit's throttling plugin", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
-    server.rateLimitNext({
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    gh.server.rateLimitNext({
       kind: "secondary",
       method: "POST",
       route: /\/issues\/14\/comments$/,
       retryAfterSeconds: 1,
     });
-    server.rateLimitNext({
+    gh.server.rateLimitNext({
       kind: "429",
       method: "GET",
       route: /\/issues\/14\/comments$/,
       retryAfterSeconds: 1,
     });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 14 }),
-      server,
-    });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 14 });
     expect(run.code).toBe(0);
-    expect(calls(server)).toEqual([
+    expect(gh.calls()).toEqual([
       "GET /repos/acme/serving/issues/14/comments 429",
       "GET /repos/acme/serving/issues/14/comments 200",
       "GET /repos/acme/serving/pulls/14 200",
       "POST /repos/acme/serving/issues/14/comments 403",
       "POST /repos/acme/serving/issues/14/comments 201",
     ]);
-    expect(server.comments(14)).toHaveLength(1);
+    expect(gh.server.comments(14)).toHaveLength(1);
     // Both limits are waited out by plugin-throttling, as long as retry-after says (plugin-retry is told to
     // leave 429s alone: it would retry after a fixed delay), and reported through onSecondaryRateLimit.
     const warnings = run.annotations.filter((a) => a.level === "warning").map((a) => a.message);
@@ -175,47 +118,38 @@ describe("the sticky plan comment", () => {
   });
 
   it("never takes a person's comment that quotes the marker for its own", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
+    const fx = gh.fixture({ head: scaleQwen(2) });
     const quoted = "<!-- serve-gitops:plan -->\nThe bot finds its comment by the marker above.";
-    server.addComment("acme/serving", 18, { login: "mallory", body: quoted });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 18 }),
-      server,
-    });
+    gh.server.addComment("acme/serving", 18, { login: "mallory", body: quoted });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 18 });
     expect(run.code).toBe(0);
-    const comments = server.comments(18);
+    const comments = gh.server.comments(18);
     expect(comments.map((c) => c.user.login)).toEqual(["mallory", "github-actions[bot]"]);
     expect(comments[0]!.body).toBe(quoted);
     expect(comments[1]!.body).toMatch(/num_replicas 1 -\\?> 2/);
   });
 
   it("leaves the comment alone when a re-run reports on a head the PR has left", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
+    const fx = gh.fixture({ head: scaleQwen(2) });
     const older = pullRequestPayload(fx, { author: "alice", number: 19 });
     const olderMerge = fx.mergeSha;
-    await runAction(fx, { event: "pull_request", payload: older, server });
+    await gh.run(fx, { event: "pull_request", payload: older });
     pushToFeature(fx, scaleQwen(3));
-    await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 19 }),
-      server,
-    });
-    const newer = server.comments(19)[0]!.body;
+    await gh.pullRequest(fx, { author: "alice", number: 19 });
+    const newer = gh.server.comments(19)[0]!.body;
     expect(newer).toMatch(/num_replicas 1 -\\?> 3/);
     // "Re-run jobs" on the first workflow run: its payload and checkout, while the PR is at the newer head.
     git(fx, fx.workspace, ["checkout", "-q", "--detach", olderMerge]);
-    server.requests.length = 0;
-    const rerun = await runAction(fx, {
+    gh.server.requests.length = 0;
+    const rerun = await gh.run(fx, {
       event: "pull_request",
       payload: older,
-      server,
       sha: olderMerge,
       registerPull: false,
     });
     expect(rerun.code).toBe(0);
-    expect(server.comments(19)[0]!.body).toBe(newer);
-    expect(calls(server)).toEqual([
+    expect(gh.server.comments(19)[0]!.body).toBe(newer);
+    expect(gh.calls()).toEqual([
       "GET /repos/acme/serving/issues/19/comments 200",
       "GET /repos/acme/serving/pulls/19 200",
     ]);
@@ -223,32 +157,24 @@ describe("the sticky plan comment", () => {
   });
 
   it("does not let octokit repeat a comment POST that failed with a 5xx: it looks first, then posts once more", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
-    server.failNext({ status: 502, method: "POST", route: /\/issues\/20\/comments$/ });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 20 }),
-      server,
-    });
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    gh.server.failNext({ status: 502, method: "POST", route: /\/issues\/20\/comments$/ });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 20 });
     expect(run.code).toBe(0);
-    expect(calls(server)).toEqual([
+    expect(gh.calls()).toEqual([
       "GET /repos/acme/serving/issues/20/comments 200",
       "GET /repos/acme/serving/pulls/20 200",
       "POST /repos/acme/serving/issues/20/comments 502",
       "GET /repos/acme/serving/issues/20/comments 200",
       "POST /repos/acme/serving/issues/20/comments 201",
     ]);
-    expect(server.comments(20)).toHaveLength(1);
+    expect(gh.server.comments(20)).toHaveLength(1);
   });
 
   it("says a used-up rate limit is one, not a missing permission", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
-    server.rateLimitNext({ kind: "primary", count: 10, retryAfterSeconds: 3000 });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 21 }),
-      server,
-    });
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    gh.server.rateLimitNext({ kind: "primary", count: 10, retryAfterSeconds: 3000 });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 21 });
     expect(run.code).toBe(0);
     const warning = run.annotations.filter((a) => a.level === "warning").at(-1)!;
     expect(warning.message).toMatch(
@@ -257,27 +183,17 @@ describe("the sticky plan comment", () => {
   });
 
   it("makes no API call with comment: false", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 16 }),
-      inputs: { comment: "false" },
-      server,
-    });
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 16 }, { inputs: { comment: "false" } });
     expect(run.code).toBe(0);
-    expect(server.requests).toEqual([]);
+    expect(gh.server.requests).toEqual([]);
     expect(run.summary).toMatch(/num_replicas 1 -\\?> 2/);
   });
 
   it("keeps a token the API refuses out of every log, summary and output", async () => {
-    fx = makeFixture({ head: scaleQwen(2) });
+    const fx = gh.fixture({ head: scaleQwen(2) });
     // runAction asserts no token anywhere but ::add-mask::; here the API answers 401 Bad credentials too.
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 15 }),
-      token: TOKENS.unknown,
-      server,
-    });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 15 }, { token: TOKENS.unknown });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`::add-mask::${TOKENS.unknown}`);
     expect(run.annotations.find((a) => a.level === "warning")!.message).toContain(

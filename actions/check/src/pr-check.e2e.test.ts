@@ -1,20 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
-  calls,
+  edit,
+  fileErrors as errors,
   git,
   HEAD_STAMP,
-  makeFixture,
   pullRequestPayload,
-  read,
-  removeFixture,
   renderInto,
-  runAction,
   TOKENS,
+  useGitHubServer,
   write,
   type ActionRun,
-  useGitHubServer,
-  type Fixture,
 } from "./testing/harness";
 
 const NEW_SPEC = `model_id: qwen-coder
@@ -25,32 +20,18 @@ engine_kwargs:
   max_model_len: 8192
 `;
 
-let server: GitHubApiServer;
-let fx: Fixture | undefined;
-
-useGitHubServer(
-  { [TOKENS.workflow]: { login: "github-actions[bot]" } },
-  (started) => (server = started),
-  () => {
-    removeFixture(fx);
-    fx = undefined;
-  },
-);
-
-/** Error annotations on a file (the final "N errors" line has none). */
-const errors = (run: ActionRun) =>
-  run.annotations.filter((a) => a.level === "error" && a.properties.file !== undefined);
+const gh = useGitHubServer({ [TOKENS.workflow]: { login: "github-actions[bot]" } });
 
 let nextNumber = 1;
 
-async function pr(head: (dir: string) => void, author = "alice", number = nextNumber++): Promise<ActionRun> {
-  fx = makeFixture({ head });
-  return runAction(fx, {
-    event: "pull_request",
-    payload: pullRequestPayload(fx, { author, number }),
-    server,
-  });
-}
+const pr = (head: (dir: string) => void, author = "alice", number = nextNumber++): Promise<ActionRun> =>
+  gh.pullRequest(gh.fixture({ head }), { author, number });
+
+/** A change to bob's model, rendered. */
+const editBob = (dir: string) => {
+  edit(dir, "models/bob/qwen-7b.yaml", (text) => text.replace("max_num_seqs: 128", "max_num_seqs: 64"));
+  renderInto(dir);
+};
 
 describe("the check on a pull request", () => {
   it("passes a clean PR, posts the plan once and sets the outputs", async () => {
@@ -78,12 +59,12 @@ describe("the check on a pull request", () => {
     expect(run.summary).toContain("serve-gitops check ✅ passed");
     expect(run.summary).toContain("The committed render is current");
     expect(run.summary).toContain(`alice-${HEAD_STAMP}-qwen-coder`);
-    expect(calls(server)).toEqual([
+    expect(gh.calls()).toEqual([
       "GET /repos/acme/serving/issues/7/comments 200",
       "GET /repos/acme/serving/pulls/7 200",
       "POST /repos/acme/serving/issues/7/comments 201",
     ]);
-    const [comment] = server.comments(7);
+    const [comment] = gh.server.comments(7);
     expect(comment!.body).toContain("<!-- serve-gitops:plan -->");
     expect(comment!.body).toContain("✅ passes");
     expect(comment!.body).toContain(`alice-${HEAD_STAMP}-qwen-coder`);
@@ -105,18 +86,11 @@ describe("the check on a pull request", () => {
     );
     expect(first!.message).toContain("did you mean `max_model_len`?");
     expect(run.summary).toContain("| `models/alice/bad.yaml` | 7:3 | E400 | engine-kwarg-unknown |");
-    expect(server.comments(nextNumber - 1)[0]!.body).toContain("❌ 1 error");
+    expect(gh.server.comments(nextNumber - 1)[0]!.body).toContain("❌ 1 error");
   });
 
   it("rejects a change in another user's folder with E403", async () => {
-    const run = await pr((dir) => {
-      write(
-        dir,
-        "models/bob/qwen-7b.yaml",
-        read(dir, "models/bob/qwen-7b.yaml").replace("max_num_seqs: 128", "max_num_seqs: 64"),
-      );
-      renderInto(dir);
-    });
+    const run = await pr(editBob);
     expect(run.code).toBe(1);
     const files = errors(run).map((a) => `${a.properties.title} ${a.properties.file}:${a.properties.line}`);
     expect(files).toEqual([
@@ -130,29 +104,20 @@ describe("the check on a pull request", () => {
   });
 
   it("lets bob's second login change bob's folder", async () => {
-    const run = await pr((dir) => {
-      write(
-        dir,
-        "models/bob/qwen-7b.yaml",
-        read(dir, "models/bob/qwen-7b.yaml").replace("max_num_seqs: 128", "max_num_seqs: 64"),
-      );
-      renderInto(dir);
-    }, "Bob-Bot");
+    const run = await pr(editBob, "Bob-Bot");
     expect(errors(run)).toEqual([]);
     expect(run.code).toBe(0);
   });
 
   it("rejects a non-admin's change to users.yaml, judged from the base branch", async () => {
     // alice makes herself an admin in the same PR: rights come from the base, so it does not count.
-    const run = await pr((dir) => {
-      write(
-        dir,
-        "models/users.yaml",
-        read(dir, "models/users.yaml")
+    const run = await pr((dir) =>
+      edit(dir, "models/users.yaml", (text) =>
+        text
           .replace("  - platform-admin", "  - platform-admin\n  - alice")
           .replace("gpu_quota: 8", "gpu_quota: 80"),
-      );
-    });
+      ),
+    );
     expect(run.code).toBe(1);
     expect(errors(run).map((a) => a.raw.split("::")[1])).toContain(
       "error title=E403 ownership,file=models/users.yaml,line=1,col=1",
@@ -163,25 +128,20 @@ describe("the check on a pull request", () => {
   });
 
   it("lets an admin change users.yaml and regenerate CODEOWNERS", async () => {
-    const run = await pr((dir) => {
-      write(
-        dir,
-        "models/users.yaml",
-        read(dir, "models/users.yaml").replace("gpu_quota: 8", "gpu_quota: 16"),
-      );
-    }, "platform-admin");
+    const run = await pr(
+      (dir) => edit(dir, "models/users.yaml", (text) => text.replace("gpu_quota: 8", "gpu_quota: 16")),
+      "platform-admin",
+    );
     expect(errors(run)).toEqual([]);
     expect(run.code).toBe(0);
   });
 
   it("fails when CODEOWNERS is stale after a new user is added", async () => {
-    const run = await pr((dir) => {
-      write(
-        dir,
-        "models/users.yaml",
-        `${read(dir, "models/users.yaml")}  carol:\n    github: [carol]\n    gpu_quota: 2\n`,
-      );
-    }, "platform-admin");
+    const run = await pr(
+      (dir) =>
+        edit(dir, "models/users.yaml", (text) => `${text}  carol:\n    github: [carol]\n    gpu_quota: 2\n`),
+      "platform-admin",
+    );
     expect(run.code).toBe(1);
     const [stale] = errors(run);
     expect(stale!.properties).toMatchObject({ title: "E409 codeowners-stale", file: ".github/CODEOWNERS" });
@@ -224,8 +184,8 @@ describe("the check on a pull request", () => {
     expect(run.outputs["changed-models"]).toBe("[]");
     expect(run.summary).toContain("No model changes: nothing is deployed, updated or undeployed.");
     expect(run.summary).not.toContain("### Render"); // exits fast: nothing was validated or rendered
-    expect(calls(server)).toEqual(["GET /repos/acme/serving/issues/70/comments 200"]);
-    expect(server.comments(70)).toEqual([]);
+    expect(gh.calls()).toEqual(["GET /repos/acme/serving/issues/70/comments 200"]);
+    expect(gh.server.comments(70)).toEqual([]);
   });
 
   it("still needs an admin for a tool path when no model changes", async () => {
@@ -247,13 +207,11 @@ describe("the check on a pull request", () => {
 
   it("leaves room for its own warning within GitHub's 10 warning annotations", async () => {
     // A read-only token: the comment fails with a warning of the Action's own, besides 12 diagnostics'.
-    server.addToken(TOKENS.fork, { login: "github-actions[bot]", readOnly: true });
-    fx = makeFixture({
+    gh.server.addToken(TOKENS.fork, { login: "github-actions[bot]", readOnly: true });
+    const fx = gh.fixture({
       head: (dir) => {
-        write(
-          dir,
-          "clusters/h1/cluster.yaml",
-          read(dir, "clusters/h1/cluster.yaml").replace(
+        edit(dir, "clusters/h1/cluster.yaml", (text) =>
+          text.replace(
             "deny: [",
             `deny: [${Array.from({ length: 12 }, (_, i) => `no_such_arg_${i}`).join(", ")}, `,
           ),
@@ -263,12 +221,7 @@ describe("the check on a pull request", () => {
         renderInto(dir);
       },
     });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "platform-admin", number: 72 }),
-      token: TOKENS.fork,
-      server,
-    });
+    const run = await gh.pullRequest(fx, { author: "platform-admin", number: 72 }, { token: TOKENS.fork });
     const warnings = run.annotations.filter((a) => a.level === "warning");
     expect(warnings).toHaveLength(10);
     expect(warnings.filter((a) => a.message.startsWith("could not post the plan comment"))).toHaveLength(1);
@@ -276,19 +229,14 @@ describe("the check on a pull request", () => {
   });
 
   it("logs diagnostics beyond the annotations as inert lines, whatever their file names hold", async () => {
-    fx = makeFixture({
+    const fx = gh.fixture({
       head: (dir) => {
         for (let i = 0; i < 10; i++)
           write(dir, `models/alice/m${i}.yaml`, `model_id: m${i}\nmodel_source: /etc/passwd\n`);
         write(dir, "zz/x\n::notice title=serving-specs::Approved\n::stop-commands::zzz\n.md", "x");
       },
     });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 73 }),
-      server,
-      inputs: { comment: "false" },
-    });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 73 }, { inputs: { comment: "false" } });
     expect(run.code).toBe(1);
     const lines = run.stdout.split("\n");
     expect(lines.filter((l) => l.startsWith("::stop-commands::"))).toEqual([]);
@@ -299,14 +247,14 @@ describe("the check on a pull request", () => {
   });
 
   it("says how to fix a checkout without the base commit (a shallow clone)", async () => {
-    fx = makeFixture({ head: (dir) => write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC) });
+    const fx = gh.fixture({ head: (dir) => write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC) });
     const payload = pullRequestPayload(fx, { author: "alice", number: 71 }) as {
       pull_request: { base: { sha: string } };
     };
     payload.pull_request.base.sha = "c".repeat(40);
     // A shallow checkout shows the merge commit without its parents: the base comes from the payload.
     git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
-    const run = await runAction(fx, { event: "pull_request", payload, server, sha: fx.headSha });
+    const run = await gh.run(fx, { event: "pull_request", payload, sha: fx.headSha });
     expect(run.code).toBe(1);
     expect(run.annotations.map((a) => a.message)).toEqual([
       `the check failed to run: commit ${"c".repeat(40)} is not in the checkout: check out with actions/checkout and fetch-depth: 0 so base and head are both present`,

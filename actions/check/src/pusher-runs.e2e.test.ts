@@ -1,14 +1,10 @@
 // Who pushed the head when the plan comment holds no record: the workflow runs of the head (push-runs.ts),
 // read by the committed bundle through the real octokit client from the strict API test server.
 import { describe, expect, it } from "vitest";
-import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
-  makeFixture,
   pullRequestPayload,
   read,
-  removeFixture,
   renderInto,
-  runAction,
   TOKENS,
   useGitHubServer,
   write,
@@ -16,26 +12,16 @@ import {
   type Fixture,
 } from "./testing/harness";
 
-let server: GitHubApiServer;
-let fx: Fixture | undefined;
-
-useGitHubServer(
-  {
-    [TOKENS.workflow]: { login: "github-actions[bot]" },
-    // A job whose `permissions:` lack `actions: read`, and one that lacks `issues: read`.
-    [TOKENS.app]: { login: "github-actions[bot]", permissions: { actions: "none" } },
-    [TOKENS.fork]: { login: "github-actions[bot]", permissions: { issues: "none" } },
-  },
-  (started) => (server = started),
-  () => {
-    removeFixture(fx);
-    fx = undefined;
-  },
-);
+const gh = useGitHubServer({
+  [TOKENS.workflow]: { login: "github-actions[bot]" },
+  // A job whose `permissions:` lack `actions: read`, and one that lacks `issues: read`.
+  [TOKENS.app]: { login: "github-actions[bot]", permissions: { actions: "none" } },
+  [TOKENS.fork]: { login: "github-actions[bot]", permissions: { issues: "none" } },
+});
 
 const errors = (run: ActionRun) =>
   run.annotations.filter((a) => a.level === "error" && a.properties.file !== undefined);
-const runsRequests = () => server.requests.filter((r) => r.path === "/repos/acme/serving/actions/runs");
+const runsRequests = () => gh.server.requests.filter((r) => r.path === "/repos/acme/serving/actions/runs");
 
 const editAlice = (dir: string) => {
   write(
@@ -58,13 +44,12 @@ const noComment = { comment: "false" };
 
 describe("with no record in the plan comment, who pushed the head is read from the workflow runs", () => {
   it("passes the author's edit after the author's own push, and says where the pusher came from", async () => {
-    fx = makeFixture({ head: editAlice });
+    const fx = gh.fixture({ head: editAlice });
     const payload = event(fx, "synchronize", "alice");
-    expect((await runAction(fx, { event: "pull_request", payload, server, inputs: noComment })).code).toBe(0);
-    const run = await runAction(fx, {
+    expect((await gh.run(fx, { event: "pull_request", payload, inputs: noComment })).code).toBe(0);
+    const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      server,
       inputs: noComment,
     });
     expect(errors(run)).toEqual([]);
@@ -79,19 +64,17 @@ describe("with no record in the plan comment, who pushed the head is read from t
 
   it("judges the push's actor, not who re-ran that run nor who edited the PR", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
-    await runAction(fx, {
+    const fx = gh.fixture({ head: editAlice });
+    await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "synchronize", "mallory"),
-      server,
       inputs: noComment,
       // alice re-ran mallory's run: GitHub keeps actor (mallory) and names alice as triggering_actor.
       run: { triggering_actor: "alice", run_attempt: 2 },
     });
-    const run = await runAction(fx, {
+    const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      server,
       inputs: noComment,
     });
     expect(run.code).toBe(1);
@@ -100,20 +83,22 @@ describe("with no record in the plan comment, who pushed the head is read from t
 
   it("fails closed when the earliest run may be a reopening's: a commit pushed while the PR was closed", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
+    const fx = gh.fixture({ head: editAlice });
     // mallory pushed while the PR was closed (no synchronize run); alice reopened it, then edited the title.
-    server.addIssueEvent(number, { event: "reopened", actor: "alice", created_at: "2026-03-01T00:00:00Z" });
-    const reopened = await runAction(fx, {
+    gh.server.addIssueEvent(number, {
+      event: "reopened",
+      actor: "alice",
+      created_at: "2026-03-01T00:00:00Z",
+    });
+    const reopened = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "reopened", "alice"),
-      server,
       inputs: noComment,
     });
     expect(reopened.code).toBe(1);
-    const run = await runAction(fx, {
+    const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      server,
       inputs: noComment,
     });
     expect(run.code).toBe(1);
@@ -124,11 +109,10 @@ describe("with no record in the plan comment, who pushed the head is read from t
 
   it("fails closed, naming `actions: read`, when the token may not list the runs", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
-    const run = await runAction(fx, {
+    const fx = gh.fixture({ head: editAlice });
+    const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      server,
       token: TOKENS.app,
       inputs: noComment,
     });
@@ -141,13 +125,12 @@ describe("with no record in the plan comment, who pushed the head is read from t
 
   it("fails closed, naming `issues: read`, when the token may not list the PR's events", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
+    const fx = gh.fixture({ head: editAlice });
     const payload = event(fx, "synchronize", "alice");
-    await runAction(fx, { event: "pull_request", payload, server, inputs: noComment });
-    const run = await runAction(fx, {
+    await gh.run(fx, { event: "pull_request", payload, inputs: noComment });
+    const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      server,
       token: TOKENS.fork,
       inputs: noComment,
     });
@@ -159,14 +142,13 @@ describe("with no record in the plan comment, who pushed the head is read from t
 
   it("rides out a 5xx on the runs list with the client's retries", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
+    const fx = gh.fixture({ head: editAlice });
     const payload = event(fx, "synchronize", "alice");
-    await runAction(fx, { event: "pull_request", payload, server, inputs: noComment });
-    server.failNext({ status: 502, route: /\/actions\/runs$/ });
-    const run = await runAction(fx, {
+    await gh.run(fx, { event: "pull_request", payload, inputs: noComment });
+    gh.server.failNext({ status: 502, route: /\/actions\/runs$/ });
+    const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      server,
       inputs: noComment,
     });
     expect(run.code).toBe(0);
@@ -175,14 +157,14 @@ describe("with no record in the plan comment, who pushed the head is read from t
 
   it("is not asked when the plan comment holds the record, nor on a push", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
-    await runAction(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice"), server });
-    const run = await runAction(fx, { event: "pull_request", payload: event(fx, "edited", "alice"), server });
+    const fx = gh.fixture({ head: editAlice });
+    await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice") });
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "alice") });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
       `Who pushed ${fx.headSha.slice(0, 7)}: @alice, from the plan comment's record.`,
     );
     expect(runsRequests()).toEqual([]);
-    expect(server.requests.some((r) => r.path.endsWith(`/issues/${number}/events`))).toBe(false);
+    expect(gh.server.requests.some((r) => r.path.endsWith(`/issues/${number}/events`))).toBe(false);
   });
 });

@@ -3,57 +3,44 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRepo, isRenderCurrent, timestampsOf } from "../../../generator/src";
 import { readCommitSnapshot } from "../../../generator/src/io/git";
-import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import { QUEUE_RENDER_NOTE, RENDER_COMMAND } from "./render-check";
 import {
+  checkoutMerge,
+  edit,
   git,
   HEAD_DATE,
-  makeFixture,
   pullRequestPayload,
   pushPayload,
-  read,
-  removeFixture,
   renderInto,
   runAction,
+  runPush,
+  scaleQwen,
   TOKENS,
-  write,
   useGitHubServer,
+  write,
+  type ActionRun,
   type Fixture,
 } from "./testing/harness";
 
-let server: GitHubApiServer;
-let fx: Fixture | undefined;
-
-useGitHubServer(
-  {
-    [TOKENS.workflow]: { login: "github-actions[bot]" },
-    [TOKENS.app]: { login: "serve-gitops-app[bot]" },
-  },
-  (started) => (server = started),
-  () => {
-    removeFixture(fx);
-    fx = undefined;
-  },
-);
+const gh = useGitHubServer({
+  [TOKENS.workflow]: { login: "github-actions[bot]" },
+  [TOKENS.app]: { login: "serve-gitops-app[bot]" },
+});
 
 /** A spec change committed without running `serve-gitops render`. */
 const unrendered = (dir: string) =>
-  write(
-    dir,
-    "models/alice/qwen-0.5b.yaml",
-    read(dir, "models/alice/qwen-0.5b.yaml").replace("max_model_len: 8192", "max_model_len: 4096"),
+  edit(dir, "models/alice/qwen-0.5b.yaml", (text) =>
+    text.replace("max_model_len: 8192", "max_model_len: 4096"),
   );
+
+const COMMIT_RENDERED = { "commit-rendered": "true" };
 
 const remoteFeature = (f: Fixture) => git(f, f.remote, ["rev-parse", "refs/heads/feature"]);
 
 describe("the render check", () => {
   it("fails a stale render with the exact command to run", async () => {
-    fx = makeFixture({ head: unrendered });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 21 }),
-      server,
-    });
+    const fx = gh.fixture({ head: unrendered });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 21 });
     expect(run.code).toBe(1);
     const stale = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
     expect(stale.raw).toMatch(
@@ -66,14 +53,12 @@ describe("the render check", () => {
   });
 
   it("pushes the render to the PR branch with a GitHub App token (commit-rendered)", async () => {
-    fx = makeFixture({ head: unrendered });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 22 }),
-      token: TOKENS.app,
-      inputs: { "commit-rendered": "true" },
-      server,
-    });
+    const fx = gh.fixture({ head: unrendered });
+    const run = await gh.pullRequest(
+      fx,
+      { author: "alice", number: 22 },
+      { token: TOKENS.app, inputs: COMMIT_RENDERED },
+    );
     expect(run.code).toBe(0);
     const pushed = remoteFeature(fx);
     expect(pushed).not.toBe(fx.headSha);
@@ -99,25 +84,20 @@ describe("the render check", () => {
   });
 
   it("judges the person it rendered for, not its own bot, on the render commit it pushed", async () => {
-    fx = makeFixture({ head: unrendered });
-    const first = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 23 }),
-      token: TOKENS.app,
-      inputs: { "commit-rendered": "true" },
-      server,
-    });
+    const fx = gh.fixture({ head: unrendered });
+    const first = await gh.pullRequest(
+      fx,
+      { author: "alice", number: 23 },
+      { token: TOKENS.app, inputs: COMMIT_RENDERED },
+    );
     expect(first.code).toBe(0);
     const pushed = remoteFeature(fx);
-    expect(server.comments(23)[0]!.body.split("\n")[1]).toBe(
+    expect(gh.server.comments(23)[0]!.body.split("\n")[1]).toBe(
       `<!-- serve-gitops:pushed-by=alice head=${pushed} -->`,
     );
     // GitHub's run for the render commit: sender is the App's bot.
-    git(fx, fx.workspace, ["fetch", "-q", "origin"]);
-    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.baseSha]);
-    git(fx, fx.workspace, ["merge", "-q", "--no-ff", "--no-edit", pushed]);
-    fx.mergeSha = git(fx, fx.workspace, ["rev-parse", "HEAD"]);
     fx.headSha = pushed;
+    checkoutMerge(fx);
     const payload = pullRequestPayload(fx, {
       author: "alice",
       sender: "serve-gitops-app[bot]",
@@ -126,19 +106,14 @@ describe("the render check", () => {
       sender: { type: string };
     };
     payload.sender.type = "Bot";
-    const second = await runAction(fx, { event: "pull_request", payload, token: TOKENS.app, server });
+    const second = await gh.run(fx, { event: "pull_request", payload, token: TOKENS.app });
     expect(second.annotations.filter((a) => a.level === "error")).toEqual([]);
     expect(second.code).toBe(0);
   });
 
   it("refuses commit-rendered with the workflow's own token, and says why", async () => {
-    fx = makeFixture({ head: unrendered });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 23 }),
-      inputs: { "commit-rendered": "true" },
-      server,
-    });
+    const fx = gh.fixture({ head: unrendered });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 23 }, { inputs: COMMIT_RENDERED });
     expect(run.code).toBe(1);
     expect(remoteFeature(fx)).toBe(fx.headSha);
     const warning = run.annotations.find((a) => a.level === "warning")!;
@@ -149,14 +124,12 @@ describe("the render check", () => {
   });
 
   it("refuses commit-rendered on a fork PR", async () => {
-    fx = makeFixture({ head: unrendered });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 24, fork: true }),
-      token: TOKENS.app,
-      inputs: { "commit-rendered": "true" },
-      server,
-    });
+    const fx = gh.fixture({ head: unrendered });
+    const run = await gh.pullRequest(
+      fx,
+      { author: "alice", number: 24, fork: true },
+      { token: TOKENS.app, inputs: COMMIT_RENDERED },
+    );
     expect(run.code).toBe(1);
     expect(remoteFeature(fx)).toBe(fx.headSha);
     expect(run.annotations.find((a) => a.level === "warning")!.message).toContain("comes from a fork");
@@ -165,35 +138,33 @@ describe("the render check", () => {
 
 /** bob's fragments as an older generator left them on main: the base branch's render is stale. */
 const olderGenerator = (dir: string) => {
-  for (const cluster of ["h1", "lab"]) {
-    const path = `clusters/${cluster}/rendered/bob/qwen-7b.yaml`;
-    write(dir, path, read(dir, path).replace(/^generator: .*$/m, 'generator: "serve-gitops 0.0.9"'));
-  }
+  for (const cluster of ["h1", "lab"])
+    edit(dir, `clusters/${cluster}/rendered/bob/qwen-7b.yaml`, (text) =>
+      text.replace(/^generator: .*$/m, 'generator: "serve-gitops 0.0.9"'),
+    );
 };
-const scaleAlice = (dir: string) => {
-  write(
-    dir,
-    "models/alice/qwen-0.5b.yaml",
-    read(dir, "models/alice/qwen-0.5b.yaml").replace(/num_replicas: \d+/, "num_replicas: 2"),
+/** Base: alice's own qwen-0.5b fragment on h1 is stale. Head: alice retunes her llama-8b and renders it only. */
+const staleQwen = (dir: string) =>
+  edit(dir, "clusters/h1/rendered/alice/qwen-0.5b.yaml", (text) =>
+    text.replace(/num_replicas: 1/g, "num_replicas: 5"),
   );
+const retuneLlamaOnly = (dir: string) => {
+  edit(dir, "models/alice/llama-8b.yaml", (text) => text.replace("max_replicas: 2", "max_replicas: 3"));
   renderInto(dir);
+  staleQwen(dir);
 };
-const titles = (run: { annotations: readonly { level: string; properties: Record<string, string> }[] }) =>
+const titles = (run: ActionRun) =>
   run.annotations
     .filter((a) => a.properties.file !== undefined)
     .map((a) => `${a.level} ${a.properties.title} ${a.properties.file}`);
 
 describe("a stale render on the base branch", () => {
   it("fails an admin's tools-only PR, which is checked in full, with the command to re-render", async () => {
-    fx = makeFixture({
+    const fx = gh.fixture({
       base: olderGenerator,
       head: (dir) => write(dir, "generator/src/version.ts", 'export const VERSION = "0.1.0";\n'),
     });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "platform-admin", number: 25 }),
-      server,
-    });
+    const run = await gh.pullRequest(fx, { author: "platform-admin", number: 25 });
     expect(run.code).toBe(1);
     expect(titles(run)).toEqual(["error E409 render-stale models/bob/qwen-7b.yaml"]);
     expect(run.summary).toContain(`\`\`\`sh\n${RENDER_COMMAND}\n\`\`\``);
@@ -201,18 +172,14 @@ describe("a stale render on the base branch", () => {
   });
 
   it("only warns a model owner whose PR leaves the base's stale fragments alone", async () => {
-    fx = makeFixture({
+    const fx = gh.fixture({
       base: olderGenerator,
       head: (dir) => {
-        scaleAlice(dir);
+        scaleQwen(2)(dir);
         olderGenerator(dir); // what alice commits: only her own fragments re-rendered
       },
     });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 26 }),
-      server,
-    });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 26 });
     expect(run.code).toBe(0);
     expect(titles(run)).toEqual(["warning E409 render-stale models/bob/qwen-7b.yaml"]);
     const warning = run.annotations.find((a) => a.level === "warning")!;
@@ -223,28 +190,8 @@ describe("a stale render on the base branch", () => {
   });
 
   it("tells the author that the base's stale fragments are their own to re-render if they like", async () => {
-    const staleQwen = (dir: string) => {
-      const path = "clusters/h1/rendered/alice/qwen-0.5b.yaml";
-      write(dir, path, read(dir, path).replace(/num_replicas: 1/g, "num_replicas: 5"));
-    };
-    fx = makeFixture({
-      base: staleQwen,
-      head: (dir) => {
-        write(
-          dir,
-          "models/alice/llama-8b.yaml",
-          read(dir, "models/alice/llama-8b.yaml").replace("max_replicas: 2", "max_replicas: 3"),
-        );
-        renderInto(dir);
-        staleQwen(dir);
-      },
-    });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 28 }),
-      server,
-      inputs: { comment: "false" },
-    });
+    const fx = gh.fixture({ base: staleQwen, head: retuneLlamaOnly });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 28 }, { inputs: { comment: "false" } });
     expect(run.code).toBe(0);
     const warning = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
     expect(warning.level).toBe("warning");
@@ -255,13 +202,8 @@ describe("a stale render on the base branch", () => {
   });
 
   it("tells a file under rendered/ that is no fragment to be removed", async () => {
-    fx = makeFixture({ head: (dir) => write(dir, "clusters/h1/rendered/alice/README.md", "notes\n") });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 29 }),
-      server,
-      inputs: { comment: "false" },
-    });
+    const fx = gh.fixture({ head: (dir) => write(dir, "clusters/h1/rendered/alice/README.md", "notes\n") });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 29 }, { inputs: { comment: "false" } });
     expect(run.code).toBe(1);
     const stale = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
     expect(stale.properties.file).toBe("clusters/h1/rendered/alice/README.md");
@@ -270,12 +212,8 @@ describe("a stale render on the base branch", () => {
   });
 
   it("still fails the staleness a PR causes itself, next to the base's", async () => {
-    fx = makeFixture({ base: olderGenerator, head: unrendered });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 27 }),
-      server,
-    });
+    const fx = gh.fixture({ base: olderGenerator, head: unrendered });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 27 });
     expect(run.code).toBe(1);
     expect(titles(run)).toEqual([
       "error E409 render-stale models/alice/qwen-0.5b.yaml",
@@ -284,106 +222,63 @@ describe("a stale render on the base branch", () => {
   });
 
   it("names the PR's base branch where renamed fragments are restored from", async () => {
-    fx = makeFixture({
+    const fx = gh.fixture({
       head: (dir) => {
         // Fragments rendered afresh (a new served-name timestamp) rename a model the base already has.
         for (const cluster of ["h1", "lab"])
           rmSync(join(dir, `clusters/${cluster}/rendered/alice/qwen-0.5b.yaml`), { force: true });
-        scaleAlice(dir);
+        scaleQwen(2)(dir);
       },
     });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 28 }),
-      server,
-    });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 28 });
     expect(run.code).toBe(1);
     const stale = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
     expect(stale.message).toContain("git checkout origin/main -- clusters/*/rendered/alice/qwen-0.5b.yaml");
   });
 });
 
+/** GitHub's merge_group event for a queue group of the PR merged onto main: the workspace's merge commit. */
+const queuedMerge = (fx: Fixture) => ({
+  action: "checks_requested",
+  merge_group: { base_sha: fx.baseSha, head_sha: fx.mergeSha, base_ref: "refs/heads/main" },
+  repository: { full_name: "acme/serving", default_branch: "main" },
+});
+
 describe("push mode", () => {
   it("validates main after a push, checks the render and sets the outputs without calling the API", async () => {
-    fx = makeFixture({
+    const fx = gh.fixture({
       head: (dir) => {
-        write(
-          dir,
-          "models/bob/qwen-7b.yaml",
-          read(dir, "models/bob/qwen-7b.yaml").replace("num_replicas: 2", "num_replicas: 1"),
-        );
+        edit(dir, "models/bob/qwen-7b.yaml", (text) => text.replace("num_replicas: 2", "num_replicas: 1"));
         renderInto(dir);
       },
     });
-    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
-    const run = await runAction(fx, {
-      event: "push",
-      payload: pushPayload(fx.baseSha, fx.headSha),
-      sha: fx.headSha,
-      server,
-    });
+    const run = await runPush(fx, { server: gh.server });
     expect(run.code).toBe(0);
     expect(run.outputs.ok).toBe("true");
     expect(JSON.parse(run.outputs["changed-models"]!)).toEqual(["bob/qwen-7b"]);
     expect(run.summary).toContain("The committed render is current");
-    expect(server.requests).toEqual([]);
+    expect(gh.server.requests).toEqual([]);
   });
 
   it("needs no token in push mode: it never calls the API", async () => {
-    fx = makeFixture({ head: (dir) => dir });
-    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
-    const run = await runAction(fx, {
-      event: "push",
-      payload: pushPayload(fx.baseSha, fx.headSha),
-      sha: fx.headSha,
-      token: "",
-    });
+    const fx = gh.fixture({ head: (dir) => dir });
+    const run = await runPush(fx, { token: "" });
     expect(run.code).toBe(0);
     expect(run.outputs.ok).toBe("true");
   });
 
   it("fails a push whose render is stale", async () => {
-    fx = makeFixture({ head: unrendered });
-    git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
-    const run = await runAction(fx, {
-      event: "push",
-      payload: pushPayload(fx.baseSha, fx.headSha),
-      sha: fx.headSha,
-      server,
-    });
+    const fx = gh.fixture({ head: unrendered });
+    const run = await runPush(fx, { server: gh.server });
     expect(run.code).toBe(1);
     expect(run.outputs.ok).toBe("false");
     expect(run.annotations.some((a) => a.properties.title === "E409 render-stale")).toBe(true);
-    expect(server.requests).toEqual([]);
+    expect(gh.server.requests).toEqual([]);
   });
 
   it("only warns a merge-queue group about the staleness its base already had, and keeps a push to main strict", async () => {
-    const staleQwen = (dir: string) => {
-      const path = "clusters/h1/rendered/alice/qwen-0.5b.yaml";
-      write(dir, path, read(dir, path).replace(/num_replicas: 1/g, "num_replicas: 5"));
-    };
-    fx = makeFixture({
-      base: staleQwen,
-      head: (dir) => {
-        write(
-          dir,
-          "models/alice/llama-8b.yaml",
-          read(dir, "models/alice/llama-8b.yaml").replace("max_replicas: 2", "max_replicas: 3"),
-        );
-        renderInto(dir);
-        staleQwen(dir);
-      },
-    });
-    const queue = (mergeGroup: Record<string, unknown>) => ({
-      action: "checks_requested",
-      merge_group: mergeGroup,
-      repository: { full_name: "acme/serving", default_branch: "main" },
-    });
-    const grouped = await runAction(fx, {
-      event: "merge_group",
-      payload: queue({ base_sha: fx.baseSha, head_sha: fx.mergeSha, base_ref: "refs/heads/main" }),
-      token: "",
-    });
+    const fx = gh.fixture({ base: staleQwen, head: retuneLlamaOnly });
+    const grouped = await runAction(fx, { event: "merge_group", payload: queuedMerge(fx), token: "" });
     expect(grouped.annotations.filter((a) => a.level === "error")).toEqual([]);
     expect(grouped.code).toBe(0);
     const [inherited] = grouped.annotations.filter((a) => a.properties.title === "E409 render-stale");
@@ -401,16 +296,8 @@ describe("push mode", () => {
   });
 
   it("tells a merge-queue group whose render is stale how to fix it outside the queue", async () => {
-    fx = makeFixture({ head: unrendered });
-    const run = await runAction(fx, {
-      event: "merge_group",
-      payload: {
-        action: "checks_requested",
-        merge_group: { base_sha: fx.baseSha, head_sha: fx.mergeSha, base_ref: "refs/heads/main" },
-        repository: { full_name: "acme/serving", default_branch: "main" },
-      },
-      token: "",
-    });
+    const fx = gh.fixture({ head: unrendered });
+    const run = await runAction(fx, { event: "merge_group", payload: queuedMerge(fx), token: "" });
     expect(run.code).toBe(1);
     const stale = run.annotations.find((a) => a.properties.title === "E409 render-stale")!;
     expect(stale.level).toBe("error");
@@ -419,13 +306,9 @@ describe("push mode", () => {
   });
 
   it("checks a merge queue's commit in push mode", async () => {
-    fx = makeFixture({
+    const fx = gh.fixture({
       head: (dir) => {
-        write(
-          dir,
-          "models/alice/qwen-0.5b.yaml",
-          read(dir, "models/alice/qwen-0.5b.yaml").replace("max_model_len: 8192", "max_model_len: 4096"),
-        );
+        unrendered(dir);
         renderInto(dir);
       },
     });
@@ -440,9 +323,9 @@ describe("push mode", () => {
       },
       repository: { full_name: "acme/serving" },
     };
-    const run = await runAction(fx, { event: "merge_group", payload, sha: fx.headSha, server });
+    const run = await gh.run(fx, { event: "merge_group", payload, sha: fx.headSha });
     expect(run.code).toBe(0);
     expect(JSON.parse(run.outputs["changed-models"]!)).toEqual(["alice/qwen-0.5b"]);
-    expect(server.requests).toEqual([]);
+    expect(gh.server.requests).toEqual([]);
   });
 });

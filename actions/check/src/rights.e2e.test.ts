@@ -1,43 +1,25 @@
 import { describe, expect, it } from "vitest";
 import { codeownersOf } from "../../../generator/src";
 import { readWorkingTree } from "../../../generator/src/io/working-tree";
-import type { GitHubApiServer } from "../../../generator/testkit/github-api-server";
 import {
+  checkoutMerge,
+  edit,
+  fileErrors as errors,
   git,
-  makeFixture,
   pullRequestPayload,
   read,
-  removeFixture,
   renderInto,
-  runAction,
+  scaleQwen,
   TOKENS,
-  write,
   useGitHubServer,
-  type ActionRun,
+  write,
   type Fixture,
 } from "./testing/harness";
 
-let server: GitHubApiServer;
-let fx: Fixture | undefined;
-
-useGitHubServer(
-  { [TOKENS.workflow]: { login: "github-actions[bot]" } },
-  (started) => (server = started),
-  () => {
-    removeFixture(fx);
-    fx = undefined;
-  },
-);
-
-const errors = (run: ActionRun) =>
-  run.annotations.filter((a) => a.level === "error" && a.properties.file !== undefined);
+const gh = useGitHubServer({ [TOKENS.workflow]: { login: "github-actions[bot]" } });
 
 const editBob = (dir: string) => {
-  write(
-    dir,
-    "models/bob/qwen-7b.yaml",
-    read(dir, "models/bob/qwen-7b.yaml").replace("max_num_seqs: 128", "max_num_seqs: 1"),
-  );
+  edit(dir, "models/bob/qwen-7b.yaml", (text) => text.replace("max_num_seqs: 128", "max_num_seqs: 1"));
   renderInto(dir);
 };
 
@@ -47,20 +29,15 @@ const editBob = (dir: string) => {
  */
 function prIntoPlayground(f: Fixture): Record<string, unknown> {
   git(f, f.seed, ["checkout", "-q", "-b", "playground", f.baseSha]);
-  write(
-    f.seed,
-    "models/users.yaml",
-    read(f.seed, "models/users.yaml").replace("  - platform-admin", "  - platform-admin\n  - alice"),
+  edit(f.seed, "models/users.yaml", (text) =>
+    text.replace("  - platform-admin", "  - platform-admin\n  - alice"),
   );
   write(f.seed, ".github/CODEOWNERS", codeownersOf(readWorkingTree(f.seed)).text!);
   git(f, f.seed, ["add", "-A"]);
   git(f, f.seed, ["commit", "-q", "-m", "playground"]);
   const playground = git(f, f.seed, ["rev-parse", "HEAD"]);
   git(f, f.seed, ["push", "-q", "origin", "playground", "feature"]);
-  git(f, f.workspace, ["fetch", "-q", "origin"]);
-  git(f, f.workspace, ["checkout", "-q", "--detach", playground]);
-  git(f, f.workspace, ["merge", "-q", "--no-ff", "--no-edit", f.headSha]);
-  f.mergeSha = git(f, f.workspace, ["rev-parse", "HEAD"]);
+  checkoutMerge(f, playground);
   const payload = pullRequestPayload(f, { author: "alice", number: 31 }) as {
     pull_request: { base: { sha: string; ref: string } };
   };
@@ -71,8 +48,8 @@ function prIntoPlayground(f: Fixture): Record<string, unknown> {
 
 describe("rights", () => {
   it("come from the default branch's users.yaml, not from a base branch the author controls", async () => {
-    fx = makeFixture({ head: editBob });
-    const run = await runAction(fx, { event: "pull_request", payload: prIntoPlayground(fx), server });
+    const fx = gh.fixture({ head: editBob });
+    const run = await gh.run(fx, { event: "pull_request", payload: prIntoPlayground(fx) });
     expect(run.code).toBe(1);
     expect(errors(run).map((a) => `${a.properties.title} ${a.properties.file}`)).toEqual([
       "E403 ownership clusters/h1/rendered/bob/qwen-7b.yaml",
@@ -85,21 +62,21 @@ describe("rights", () => {
   });
 
   it("fetch the default branch when the checkout lacks it", async () => {
-    fx = makeFixture({ head: editBob });
+    const fx = gh.fixture({ head: editBob });
     const payload = prIntoPlayground(fx);
     git(fx, fx.workspace, ["update-ref", "-d", "refs/remotes/origin/main"]);
-    const run = await runAction(fx, { event: "pull_request", payload, server });
+    const run = await gh.run(fx, { event: "pull_request", payload });
     expect(run.code).toBe(1);
     expect(errors(run).map((a) => a.properties.title)).toEqual(Array(3).fill("E403 ownership"));
     expect(git(fx, fx.workspace, ["rev-parse", "refs/remotes/origin/main"])).toBe(fx.baseSha);
   });
 
   it("refuse to judge when the default branch cannot be read", async () => {
-    fx = makeFixture({ head: editBob });
+    const fx = gh.fixture({ head: editBob });
     const payload = prIntoPlayground(fx);
     git(fx, fx.workspace, ["update-ref", "-d", "refs/remotes/origin/main"]);
     git(fx, fx.workspace, ["remote", "set-url", "origin", `${fx.dir}/no-such-remote.git`]);
-    const run = await runAction(fx, { event: "pull_request", payload, server });
+    const run = await gh.run(fx, { event: "pull_request", payload });
     expect(run.code).toBe(1);
     expect(run.outputs.ok).toBeUndefined();
     expect(run.annotations.map((a) => a.message)).toEqual([
@@ -108,12 +85,8 @@ describe("rights", () => {
   });
 
   it("must cover whoever pushed, not only the PR's author", async () => {
-    fx = makeFixture({ head: editBob });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "platform-admin", sender: "alice", number: 32 }),
-      server,
-    });
+    const fx = gh.fixture({ head: editBob });
+    const run = await gh.pullRequest(fx, { author: "platform-admin", sender: "alice", number: 32 });
     expect(run.code).toBe(1);
     const denied = errors(run);
     expect(denied.map((a) => a.properties.file)).toEqual([
@@ -125,12 +98,8 @@ describe("rights", () => {
   });
 
   it("of an admin who pushes to a user's PR are enough for the pusher's part", async () => {
-    fx = makeFixture({ head: editBob });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "bob", sender: "platform-admin", number: 33 }),
-      server,
-    });
+    const fx = gh.fixture({ head: editBob });
+    const run = await gh.pullRequest(fx, { author: "bob", sender: "platform-admin", number: 33 });
     expect(errors(run)).toEqual([]);
     expect(run.code).toBe(0);
   });
@@ -145,25 +114,19 @@ describe("a broken users.yaml on the default branch", () => {
   };
 
   it("can be fixed by an admin's pull request: the admins keep their rights", async () => {
-    fx = makeFixture({ base: breakUsers, head: (dir) => write(dir, USERS, good) });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "platform-admin", number: 50 }),
-      server,
-      inputs: { comment: "false" },
-    });
+    const fx = gh.fixture({ base: breakUsers, head: (dir) => write(dir, USERS, good) });
+    const run = await gh.pullRequest(
+      fx,
+      { author: "platform-admin", number: 50 },
+      { inputs: { comment: "false" } },
+    );
     expect(errors(run).filter((a) => a.properties.title === "E403 ownership")).toEqual([]);
     expect(run.code).toBe(0);
   });
 
   it("leaves everyone else without rights, and says why", async () => {
-    fx = makeFixture({ base: breakUsers, head: (dir) => write(dir, USERS, good) });
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 51 }),
-      server,
-      inputs: { comment: "false" },
-    });
+    const fx = gh.fixture({ base: breakUsers, head: (dir) => write(dir, USERS, good) });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 51 }, { inputs: { comment: "false" } });
     expect(run.code).toBe(1);
     expect(errors(run).find((a) => a.properties.title === "E403 ownership")!.message).toBe(
       "models/users.yaml on the base branch is invalid: until it is fixed only its admins keep their rights, for every path; @alice is not one of them. This change needs an admin (@platform-admin).",
@@ -172,14 +135,7 @@ describe("a broken users.yaml on the default branch", () => {
 });
 
 describe("who pushed the head", () => {
-  const editAlice = (dir: string) => {
-    write(
-      dir,
-      "models/alice/qwen-0.5b.yaml",
-      read(dir, "models/alice/qwen-0.5b.yaml").replace(/num_replicas: \d+/, "num_replicas: 2"),
-    );
-    renderInto(dir);
-  };
+  const editAlice = scaleQwen(2);
   // Fixtures are alike to the SHA: each test its own PR, so no test reads another's plan comment.
   let number = 40;
   const event = (f: Fixture, action: string, sender: string, type = "User") => {
@@ -193,14 +149,10 @@ describe("who pushed the head", () => {
   };
 
   it("is still judged when the author edits the PR after someone else pushed to it", async () => {
-    fx = makeFixture({ head: editAlice });
-    const pushed = await runAction(fx, {
-      event: "pull_request",
-      payload: event(fx, "synchronize", "mallory"),
-      server,
-    });
+    const fx = gh.fixture({ head: editAlice });
+    const pushed = await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "mallory") });
     expect(pushed.code).toBe(1);
-    expect(server.comments(number)[0]!.body.split("\n")[1]).toBe(
+    expect(gh.server.comments(number)[0]!.body.split("\n")[1]).toBe(
       `<!-- serve-gitops:pushed-by=mallory head=${fx.headSha} -->`,
     );
     for (const [action, sender, type] of [
@@ -208,11 +160,7 @@ describe("who pushed the head", () => {
       ["reopened", "alice", "User"],
       ["edited", "some-app[bot]", "Bot"],
     ] as const) {
-      const run = await runAction(fx, {
-        event: "pull_request",
-        payload: event(fx, action, sender, type),
-        server,
-      });
+      const run = await gh.run(fx, { event: "pull_request", payload: event(fx, action, sender, type) });
       expect(run.code).toBe(1);
       expect(errors(run)[0]!.message).toContain("@mallory (who pushed) is not listed in models/users.yaml");
     }
@@ -220,8 +168,8 @@ describe("who pushed the head", () => {
 
   it("fails closed when no run recorded who pushed the head", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
-    const run = await runAction(fx, { event: "pull_request", payload: event(fx, "edited", "alice"), server });
+    const fx = gh.fixture({ head: editAlice });
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "alice") });
     expect(run.code).toBe(1);
     expect(errors(run).map((a) => a.message)).toEqual([
       `cannot tell who pushed ${fx.headSha.slice(0, 7)}: this run was started by \`edited\` (@alice), no run of the check for a push recorded who pushed ${fx.headSha.slice(0, 7)} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished), and the workflow runs do not tell either: this is the first run of the check for ${fx.headSha.slice(0, 7)}, so no earlier run shows who pushed it. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`,
@@ -230,23 +178,21 @@ describe("who pushed the head", () => {
 
   it("passes the author's own edit after the author's own push", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
+    const fx = gh.fixture({ head: editAlice });
     expect(
-      (await runAction(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice"), server }))
-        .code,
+      (await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice") })).code,
     ).toBe(0);
-    const run = await runAction(fx, { event: "pull_request", payload: event(fx, "edited", "alice"), server });
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "alice") });
     expect(errors(run)).toEqual([]);
     expect(run.code).toBe(0);
   });
 
   it("judges a bot that pushes like anyone else", async () => {
     number++;
-    fx = makeFixture({ head: editAlice });
-    const run = await runAction(fx, {
+    const fx = gh.fixture({ head: editAlice });
+    const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "synchronize", "other-app[bot]", "Bot"),
-      server,
     });
     expect(run.code).toBe(1);
     expect(errors(run)[0]!.message).toContain(
@@ -257,16 +203,7 @@ describe("who pushed the head", () => {
 
 describe("the base of a pull request", () => {
   it("is the merge commit's first parent when main moved on after the payload's base.sha", async () => {
-    fx = makeFixture({
-      head: (dir) => {
-        write(
-          dir,
-          "models/alice/qwen-0.5b.yaml",
-          read(dir, "models/alice/qwen-0.5b.yaml").replace(/num_replicas: \d+/, "num_replicas: 2"),
-        );
-        renderInto(dir);
-      },
-    });
+    const fx = gh.fixture({ head: scaleQwen(2) });
     // Meanwhile bob's new model is merged into main, and GitHub's merge commit is made against it.
     git(fx, fx.seed, ["checkout", "-q", "main"]);
     write(
@@ -279,16 +216,8 @@ describe("the base of a pull request", () => {
     git(fx, fx.seed, ["commit", "-q", "-m", "bob's model"]);
     git(fx, fx.seed, ["push", "-q", "origin", "main"]);
     const main = git(fx, fx.seed, ["rev-parse", "HEAD"]);
-    git(fx, fx.workspace, ["fetch", "-q", "origin"]);
-    git(fx, fx.workspace, ["checkout", "-q", "--detach", main]);
-    git(fx, fx.workspace, ["merge", "-q", "--no-ff", "--no-edit", fx.headSha]);
-    fx.mergeSha = git(fx, fx.workspace, ["rev-parse", "HEAD"]);
-    const run = await runAction(fx, {
-      event: "pull_request",
-      payload: pullRequestPayload(fx, { author: "alice", number: 34 }), // base.sha: the old main
-      server,
-      inputs: { comment: "false" },
-    });
+    checkoutMerge(fx, main);
+    const run = await gh.pullRequest(fx, { author: "alice", number: 34 }, { inputs: { comment: "false" } });
     expect(errors(run)).toEqual([]);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.outputs["changed-models"]!)).toEqual(["alice/qwen-0.5b"]);

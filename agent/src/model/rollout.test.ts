@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { desiredOf, observedOf, spec } from "../../testkit/snapshot";
+import { desiredOf, firstRollout, observedOf, spec } from "../../testkit/snapshot";
 import { compare } from "./compare";
-import { markApplied, progressRollout, startRollout } from "./rollout";
+import { markApplied, progressRollout, startRollout, type ProgressInput } from "./rollout";
 import type { RolloutState } from "./types";
 
 const C1 = "1".repeat(40);
@@ -13,18 +13,8 @@ describe("a rollout", () => {
   const v1 = desiredOf({ "alice/x": spec("x"), "alice/y": spec("y") }, { sha: C1 });
   const before = observedOf(undefined);
 
-  const started = () => {
-    const s = startRollout({
-      state: empty,
-      head: C1,
-      changes: compare(v1, before).changes,
-      desired: v1,
-      observed: before,
-      attribution: new Map(),
-      now: 0,
-    });
-    return markApplied(s, C1, 10);
-  };
+  const started = () => firstRollout(v1, 10);
+  const progress = (input: Omit<ProgressInput, "desired">) => progressRollout({ ...input, desired: v1 });
 
   it("waits until Ray shows the PUT: a status read before it is not trusted", () => {
     const stale = observedOf(v1, { deployedAt: 1000 });
@@ -47,18 +37,11 @@ describe("a rollout", () => {
       now: 0,
     });
     const applied = markApplied(s, C1, 10);
-    const same = progressRollout({
-      state: applied,
-      observed: stale,
-      desired: v1,
-      now: 20,
-      clusterDeploying: 0,
-    });
+    const same = progress({ state: applied, observed: stale, now: 20, clusterDeploying: 0 });
     expect(same.tracked[0]!.outcome).toBeUndefined();
-    const fresh = progressRollout({
+    const fresh = progress({
       state: applied,
       observed: observedOf(v1, { deployedAt: 1001 }),
-      desired: v1,
       now: 20,
       clusterDeploying: 0,
     });
@@ -68,11 +51,11 @@ describe("a rollout", () => {
   it("settles each model on serving or failed, the head once all did", () => {
     const s = started();
     const observed = observedOf(v1, { status: { [DEP]: "UPDATING" } });
-    const mid = progressRollout({ state: s, observed, desired: v1, now: 50, clusterDeploying: 1 });
+    const mid = progress({ state: s, observed, now: 50, clusterDeploying: 1 });
     expect(mid.tracked.map((t) => t.outcome?.result)).toEqual([undefined, "running"]);
     expect(mid.heads[0]!.settled).toBe(false);
     const failed = observedOf(v1, { status: { [DEP]: "DEPLOY_FAILED" } });
-    const end = progressRollout({ state: mid, observed: failed, desired: v1, now: 60, clusterDeploying: 0 });
+    const end = progress({ state: mid, observed: failed, now: 60, clusterDeploying: 0 });
     expect(end.tracked.map((t) => t.outcome?.result)).toEqual(["failed", "running"]);
     expect(end.heads[0]!.settled).toBe(true);
   });
@@ -80,13 +63,7 @@ describe("a rollout", () => {
   it("times out after the cluster's deploy_timeout_s", () => {
     const s = started();
     const slow = observedOf(v1, { status: { [DEP]: "UPDATING" } });
-    const late = progressRollout({
-      state: s,
-      observed: slow,
-      desired: v1,
-      now: 10 + 60_001,
-      clusterDeploying: 1,
-    });
+    const late = progress({ state: s, observed: slow, now: 10 + 60_001, clusterDeploying: 1 });
     expect(late.tracked[0]!.outcome).toMatchObject({
       result: "timeout",
       description: "not serving after 60 s (UPDATING)",
@@ -99,13 +76,7 @@ describe("a rollout", () => {
     // The agent calls markApplied on every in-sync cycle (the PUT may have landed before a restart).
     const again = markApplied(s, C1, 50_000);
     expect(again).toBe(s);
-    const late = progressRollout({
-      state: again,
-      observed: slow,
-      desired: v1,
-      now: 60_011,
-      clusterDeploying: 1,
-    });
+    const late = progress({ state: again, observed: slow, now: 60_011, clusterDeploying: 1 });
     expect(late.tracked[0]!.outcome?.result).toBe("timeout");
   });
 

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { desiredOf, observedOf, spec } from "../../testkit/snapshot";
-import { compare } from "../model/compare";
-import { markApplied, progressRollout, startRollout } from "../model/rollout";
-import type { RolloutState } from "../model/types";
+import { desiredOf, firstRollout, observedOf, spec } from "../../testkit/snapshot";
+import { progressRollout } from "../model/rollout";
+import type { DesiredState, RolloutState } from "../model/types";
 import { dueWrites, type GitHubWrite } from "./status-plan";
 
 const HEAD = "f".repeat(40);
@@ -13,21 +12,24 @@ const statuses = (writes: GitHubWrite[]) =>
 function rollout(k: number, max = 50) {
   const specs = Object.fromEntries(Array.from({ length: k }, (_, i) => [`alice/m${i}`, spec(`m${i}`)]));
   const desired = desiredOf(specs, { sha: HEAD, cluster: { sync: { max_model_statuses: max } } });
-  const before = observedOf(undefined);
-  const started = markApplied(
-    startRollout({
-      state: { heads: [], tracked: [] },
-      head: HEAD,
-      changes: compare(desired, before).changes,
-      desired,
-      observed: before,
-      attribution: new Map(),
-      now: 0,
-    }),
-    HEAD,
-    1,
-  );
-  return { desired, started };
+  return { desired, started: firstRollout(desired, 1) };
+}
+
+/** The writes due once Ray serves every one of the `running` models of `desired`. */
+function whenServing(state: RolloutState, desired: DesiredState, running: number) {
+  const settled = progressRollout({
+    state,
+    observed: observedOf(desired, { deployedAt: 2000 }),
+    desired,
+    now: 5,
+    clusterDeploying: 0,
+  });
+  return dueWrites({
+    state: settled,
+    cluster: "h1",
+    counts: { running, deploying: 0, failed: 0 },
+    models: {},
+  });
 }
 
 describe("dueWrites", () => {
@@ -41,19 +43,7 @@ describe("dueWrites", () => {
       "serve/h1/alice/m2 pending deploying 1x1 GPU",
     ]);
     expect(dueWrites({ state: first.state, cluster: "h1", counts, models: {} }).writes).toEqual([]);
-    const settled = progressRollout({
-      state: first.state,
-      observed: observedOf(desired, { deployedAt: 2000 }),
-      desired,
-      now: 5,
-      clusterDeploying: 0,
-    });
-    const final = dueWrites({
-      state: settled,
-      cluster: "h1",
-      counts: { running: 3, deploying: 0, failed: 0 },
-      models: {},
-    });
+    const final = whenServing(first.state, desired, 3);
     expect(statuses(final.writes)).toEqual([
       "serve/h1/alice/m0 success RUNNING alice-202601061235-m0",
       "serve/h1/alice/m1 success RUNNING alice-202601061235-m1",
@@ -67,19 +57,7 @@ describe("dueWrites", () => {
   it("above max_model_statuses: the cluster status and one summary", () => {
     const { desired, started } = rollout(4, 3);
     const first = dueWrites({ state: started, cluster: "h1", counts, models: {} });
-    const settled = progressRollout({
-      state: first.state,
-      observed: observedOf(desired, { deployedAt: 2000 }),
-      desired,
-      now: 5,
-      clusterDeploying: 0,
-    });
-    const final = dueWrites({
-      state: settled,
-      cluster: "h1",
-      counts: { running: 4, deploying: 0, failed: 0 },
-      models: {},
-    });
+    const final = whenServing(first.state, desired, 4);
     expect(statuses([...first.writes, ...final.writes])).toEqual([
       "serve/h1 pending 0 running, 0 deploying, 0 failed",
       "serve/h1/models pending deploying 4 models",

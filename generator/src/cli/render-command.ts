@@ -78,7 +78,11 @@ Nothing is written when any spec has an error. Unchanged fragments are not rewri
   },
 };
 
-function pruneEmpty(root: string, folder: string): void {
+/**
+ * Remove `folder` (relative to `root`), then its parents, while they are empty: the folders a removed
+ * fragment leaves behind. `<top>/<name>/` (clusters/<cluster>/, models/<user>/) and above are kept.
+ */
+export function pruneEmpty(root: string, folder: string): void {
   for (let dir = folder; dir.split("/").length > 2; dir = dirname(dir)) {
     try {
       if (readdirSync(join(root, dir)).length > 0) return;

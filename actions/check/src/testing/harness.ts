@@ -77,6 +77,11 @@ export function read(dir: string, path: string): string {
   return readFileSync(join(dir, path), "utf8");
 }
 
+/** Rewrite one file of a folder. */
+export function edit(dir: string, path: string, change: (text: string) => string): void {
+  write(dir, path, change(read(dir, path)));
+}
+
 /** What `serve-gitops render` does, through the core: bring clusters/*\/rendered/ up to date in a folder. */
 export function renderInto(dir: string, now = HEAD_DATE): void {
   const result = checkRepo(readWorkingTree(dir), { now: new Date(now) });
@@ -87,13 +92,26 @@ export function renderInto(dir: string, now = HEAD_DATE): void {
   for (const path of result.renderDiff.extra) rmSync(join(dir, path));
 }
 
+/** alice sets her qwen-0.5b's num_replicas and renders: a model change that passes. */
+export const scaleQwen = (replicas: number) => (dir: string) => {
+  edit(dir, "models/alice/qwen-0.5b.yaml", (text) =>
+    text.replace(/num_replicas: \d+/, `num_replicas: ${replicas}`),
+  );
+  renderInto(dir);
+};
+
+export interface FixtureOptions {
+  /** Changes the base commit makes to this repository's models/ and clusters/. */
+  readonly base?: (dir: string) => void;
+  /** The PR's one commit. */
+  readonly head?: (dir: string) => void;
+}
+
 /**
  * Base: this repository's models/, clusters/ and .github/CODEOWNERS on `main`. Head: `feature`, one commit
  * made by `head`. The workspace is what actions/checkout leaves on a pull_request: the merge commit.
  */
-export function makeFixture(
-  options: { base?: (dir: string) => void; head?: (dir: string) => void } = {},
-): Fixture {
+export function makeFixture(options: FixtureOptions = {}): Fixture {
   const dir = mkdtempSync(join(tmpdir(), "serve-gitops-check-"));
   const home = join(dir, "home");
   mkdirSync(home);
@@ -121,7 +139,7 @@ export function makeFixture(
   git(fx, seed, ["remote", "add", "origin", remote]);
   git(fx, dir, ["clone", "-q", remote, workspace]);
   const fixture: Fixture = { dir, seed, remote, workspace, home, baseSha, headSha, mergeSha: "" };
-  fixture.mergeSha = checkoutMerge(fixture);
+  checkoutMerge(fixture);
   return fixture;
 }
 
@@ -136,18 +154,19 @@ export function pushToFeature(
   git(fx, fx.seed, ["commit", "-q", "-m", "another change"], date);
   git(fx, fx.seed, ["push", "-q", "origin", "feature"], date);
   fx.headSha = git(fx, fx.seed, ["rev-parse", "HEAD"]);
-  fx.mergeSha = checkoutMerge(fx);
+  checkoutMerge(fx);
 }
 
-function checkoutMerge(fx: Fixture): string {
+/** The runner's checkout of GitHub's merge commit of the PR head into `onto` (the base): sets mergeSha. */
+export function checkoutMerge(fx: Fixture, onto = fx.baseSha): void {
   git(fx, fx.workspace, ["fetch", "-q", "origin"]);
-  git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.baseSha]);
+  git(fx, fx.workspace, ["checkout", "-q", "--detach", onto]);
   git(fx, fx.workspace, ["merge", "-q", "--no-ff", "--no-edit", fx.headSha]);
-  return git(fx, fx.workspace, ["rev-parse", "HEAD"]);
+  fx.mergeSha = git(fx, fx.workspace, ["rev-parse", "HEAD"]);
 }
 
-export function removeFixture(fx: Fixture | undefined): void {
-  if (fx) rmSync(fx.dir, { recursive: true, force: true });
+function removeFixture(fx: Fixture): void {
+  rmSync(fx.dir, { recursive: true, force: true });
 }
 
 const require = createRequire(import.meta.url);
@@ -196,10 +215,14 @@ function recorded<T>(event: string, action?: string): T & Record<string, unknown
  * GitHub's `synchronize` payload with this fixture's SHAs and the given author (and fork); the sender (who
  * pushed) is the author unless given.
  */
-export function pullRequestPayload(
-  fx: Fixture,
-  options: { number?: number; author: string; fork?: boolean; sender?: string },
-): Record<string, unknown> {
+export interface PullRequestOptions {
+  readonly number?: number;
+  readonly author: string;
+  readonly fork?: boolean;
+  readonly sender?: string;
+}
+
+export function pullRequestPayload(fx: Fixture, options: PullRequestOptions): Record<string, unknown> {
   const payload = recorded<PullRequestPayload>("pull_request", "synchronize");
   const [owner = "", name = ""] = REPOSITORY.split("/");
   const pr = payload.pull_request;
@@ -228,6 +251,17 @@ export function pushPayload(before: string, after: string): Record<string, unkno
   payload.after = after;
   payload.repository.full_name = REPOSITORY;
   return payload;
+}
+
+/** A push of the fixture's head onto main: the runner checks out the head and runs the bundle on it. */
+export function runPush(fx: Fixture, options: Partial<Omit<RunOptions, "event">> = {}): Promise<ActionRun> {
+  git(fx, fx.workspace, ["checkout", "-q", "--detach", fx.headSha]);
+  return runAction(fx, {
+    event: "push",
+    payload: pushPayload(fx.baseSha, fx.headSha),
+    sha: fx.headSha,
+    ...options,
+  });
 }
 
 export interface Annotation {
@@ -416,30 +450,59 @@ function assertNoTokenLeak(run: ActionRun, server: GitHubApiServer | undefined):
   }
 }
 
-/** Requests to the API server, as "METHOD path" lines. */
-export const calls = (server: GitHubApiServer): string[] =>
-  server.requests.map((r) => `${r.method} ${r.path} ${r.status}`);
+/** Error annotations on a file (the final "N errors" line has none). */
+export const fileErrors = (run: ActionRun): Annotation[] =>
+  run.annotations.filter((a) => a.level === "error" && a.properties.file !== undefined);
+
+/** A test file's GitHub API server and the fixtures of its tests: see useGitHubServer. */
+export interface CheckRuns {
+  readonly server: GitHubApiServer;
+  /** Requests to the server, as "METHOD path status" lines. */
+  calls(): string[];
+  /** makeFixture, removed again after the test. */
+  fixture(options?: FixtureOptions): Fixture;
+  /** runAction against the server. */
+  run(fx: Fixture, options: Omit<RunOptions, "server">): Promise<ActionRun>;
+  /** A `pull_request` event (GitHub's `synchronize` payload) for the fixture's head, against the server. */
+  pullRequest(
+    fx: Fixture,
+    pr: PullRequestOptions,
+    options?: Omit<RunOptions, "server" | "event" | "payload">,
+  ): Promise<ActionRun>;
+}
 
 /**
  * One GitHub API test server per test file, strict: after each test it must have seen no unexpected call;
- * its request log is cleared and `cleanup` removes the test's fixture.
+ * its request log is cleared and the test's fixtures are removed.
  */
-export function useGitHubServer(
-  tokens: Record<string, TokenIdentity>,
-  set: (server: GitHubApiServer) => void,
-  cleanup: () => void,
-): void {
-  let server: GitHubApiServer | undefined;
+export function useGitHubServer(tokens: Record<string, TokenIdentity>): CheckRuns {
+  let started: GitHubApiServer | undefined;
+  const fixtures: Fixture[] = [];
   beforeAll(async () => {
-    server = await startGitHubApiServer({ tokens });
-    set(server);
+    started = await startGitHubApiServer({ tokens });
   });
-  afterAll(() => server?.close());
+  afterAll(() => started?.close());
   afterEach(() => {
-    expect(server!.unexpected).toEqual([]);
-    cleanup();
-    server!.requests.length = 0;
+    expect(started!.unexpected).toEqual([]);
+    for (const fx of fixtures.splice(0)) removeFixture(fx);
+    started!.requests.length = 0;
     // Fixtures are alike to the SHA: one test's runs must not be another's earlier runs.
-    server!.clearWorkflowRuns();
+    started!.clearWorkflowRuns();
   });
+  const runs: CheckRuns = {
+    get server() {
+      if (!started) throw new Error("the GitHub API test server starts before the first test");
+      return started;
+    },
+    calls: () => runs.server.requests.map((r) => `${r.method} ${r.path} ${r.status}`),
+    fixture(options) {
+      const fx = makeFixture(options);
+      fixtures.push(fx);
+      return fx;
+    },
+    run: (fx, options) => runAction(fx, { ...options, server: runs.server }),
+    pullRequest: (fx, pr, options = {}) =>
+      runs.run(fx, { event: "pull_request", payload: pullRequestPayload(fx, pr), ...options }),
+  };
+  return runs;
 }
