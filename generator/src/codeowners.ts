@@ -20,7 +20,6 @@ export const ADMIN_PATHS = [
   "/agent/",
   "/generator/",
   "/schemas/",
-  "/scripts/",
   "/package.json",
   "/package-lock.json",
   "/tsconfig.json",

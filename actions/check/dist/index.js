@@ -42592,7 +42592,6 @@ var ADMIN_PATHS = [
   "/agent/",
   "/generator/",
   "/schemas/",
-  "/scripts/",
   "/package.json",
   "/package-lock.json",
   "/tsconfig.json"
@@ -46191,6 +46190,16 @@ function codeownersDiagnostics(head, committed) {
     )
   ];
 }
+function judgeCodeowners(head, base, baseRef) {
+  const found = codeownersDiagnostics(head.snapshot, head.committed);
+  const inherited = found.length > 0 && head.committed === base.committed && codeownersOf(head.snapshot).text === codeownersOf(base.snapshot).text;
+  if (!inherited) return found;
+  return found.map((d2) => ({
+    ...d2,
+    severity: "warning",
+    message: `${d2.message}. The base branch ${baseRef} already has it so and this change leaves it alone: an admin fixes it there`
+  }));
+}
 
 // actions/check/src/git-changes.ts
 var CheckoutError = class extends Error {
@@ -46399,7 +46408,7 @@ async function analyse(ctx, pusher = {}) {
   const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
   const base = pull ? await mergeBase(git, treeSha, headSha, pull.baseSha) : ctx.before ? await resolveCommit(git, ctx.before).catch(() => void 0) : void 0;
   const changed = base ? await changedFiles(git, base, headSha) : [];
-  const subject = pull ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.` : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed files)` : ""}.`;
+  const subject = pull ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.` : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed file${changed.length === 1 ? "" : "s"})` : ""}.`;
   const ownership = [];
   let own;
   let judged;
@@ -46463,8 +46472,8 @@ async function analyse(ctx, pusher = {}) {
   const plan = planChange(baseSnapshot, head, { now, checks: { base: baseCheck, head: check2 } });
   const found = [...check2.diagnostics, ...ownership];
   let render;
+  const baseRef = pull?.baseRef ?? (base !== void 0 ? ctx.queueBase : void 0);
   if (check2.render && check2.renderDiff) {
-    const baseRef = pull?.baseRef ?? (base !== void 0 ? ctx.queueBase : void 0);
     const { caused, inherited } = baseRef ? splitStaleness(
       { snapshot: head, render: check2.render, diff: check2.renderDiff },
       { snapshot: baseSnapshot, render: baseCheck.render, diff: baseCheck.renderDiff },
@@ -46485,7 +46494,14 @@ async function analyse(ctx, pusher = {}) {
     );
     if (baseRef) found.push(...inheritedStaleWarnings(inherited, check2.render, head, baseRef, own));
   }
-  found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
+  const committed = await fileAt(git, treeSha, CODEOWNERS_FILE);
+  found.push(
+    ...baseRef && base ? judgeCodeowners(
+      { snapshot: head, committed },
+      { snapshot: baseSnapshot, committed: await fileAt(git, base, CODEOWNERS_FILE) },
+      baseRef
+    ) : codeownersDiagnostics(head, committed)
+  );
   return analysis({ diagnostics: sortDiagnostics(found), plan, render, baseTimestamps });
 }
 async function headRenderChanges(ctx, analysis) {
@@ -54480,7 +54496,7 @@ async function check(ctx, redact, hasSummary) {
     ).write();
   }
   setOutput("ok", String(ok));
-  setOutput("plan", redact(JSON.stringify(plan)));
+  setOutput("plan", redact(JSON.stringify({ ...plan, ok, diagnostics })));
   setOutput("changed-models", JSON.stringify(changedModels(plan)));
   const errors = diagnostics.filter((d2) => d2.severity === "error").length;
   if (ok)

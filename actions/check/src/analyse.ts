@@ -18,7 +18,7 @@ import {
 } from "../../../generator/src";
 import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
 import { emptySnapshot } from "../../../generator/src/io/working-tree";
-import { codeownersDiagnostics } from "./codeowners-check";
+import { codeownersDiagnostics, judgeCodeowners } from "./codeowners-check";
 import type { CheckContext } from "./context";
 import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCommit } from "./git-changes";
 import { checkOwnership, mayChange } from "./ownership";
@@ -89,7 +89,7 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
   const changed = base ? await changedFiles(git, base, headSha) : [];
   const subject = pull
     ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base!.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.`
-    : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed files)` : ""}.`;
+    : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed file${changed.length === 1 ? "" : "s"})` : ""}.`;
 
   const ownership: Diagnostic[] = [];
   // Which fragments the author may re-render, for the base's own staleness.
@@ -167,12 +167,13 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
   const plan = planChange(baseSnapshot, head, { now, checks: { base: baseCheck, head: check } });
   const found: Diagnostic[] = [...check.diagnostics, ...ownership];
   let render: Analysis["render"];
+  // The branch a PR or a merge-queue group lands on: what it inherits from there is judged more mildly.
+  const baseRef = pull?.baseRef ?? (base !== undefined ? ctx.queueBase : undefined);
   if (check.render && check.renderDiff) {
     // On a PR, staleness the base already had is not the author's: re-rendering it would touch other
     // people's fragments. A merge-queue group is the PRs on top of its base, judged the same way (the PRs
     // passed with those warnings; failing them in the queue would strand them). A push reports the branch's
     // own state: every staleness is an error there.
-    const baseRef = pull?.baseRef ?? (base !== undefined ? ctx.queueBase : undefined);
     const { caused, inherited } = baseRef
       ? splitStaleness(
           { snapshot: head, render: check.render, diff: check.renderDiff },
@@ -197,7 +198,16 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
     );
     if (baseRef) found.push(...inheritedStaleWarnings(inherited, check.render, head, baseRef, own));
   }
-  found.push(...codeownersDiagnostics(head, await fileAt(git, treeSha, CODEOWNERS_FILE)));
+  const committed = await fileAt(git, treeSha, CODEOWNERS_FILE);
+  found.push(
+    ...(baseRef && base
+      ? judgeCodeowners(
+          { snapshot: head, committed },
+          { snapshot: baseSnapshot, committed: await fileAt(git, base, CODEOWNERS_FILE) },
+          baseRef,
+        )
+      : codeownersDiagnostics(head, committed)),
+  );
   return analysis({ diagnostics: sortDiagnostics(found), plan, render, baseTimestamps });
 }
 

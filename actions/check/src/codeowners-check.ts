@@ -39,3 +39,29 @@ export function codeownersDiagnostics(head: RepoSnapshot, committed: string | un
     ),
   ];
 }
+
+/** A CODEOWNERS as one commit has it: the committed text and the text its users.yaml renders. */
+export interface CodeownersAt {
+  readonly snapshot: RepoSnapshot;
+  readonly committed: string | undefined;
+}
+
+/**
+ * The CODEOWNERS findings of a pull request (or merge-queue group). Staleness the base branch already had,
+ * which the change leaves exactly as it was (the same committed file, the same file its users.yaml and tools
+ * render), is not the author's to fix: a users.yaml edit or tool upgrade merged without it would otherwise
+ * fail every PR until an admin regenerates the file. That is a warning; anything the change causes is an error.
+ */
+export function judgeCodeowners(head: CodeownersAt, base: CodeownersAt, baseRef: string): Diagnostic[] {
+  const found = codeownersDiagnostics(head.snapshot, head.committed);
+  const inherited =
+    found.length > 0 &&
+    head.committed === base.committed &&
+    codeownersOf(head.snapshot).text === codeownersOf(base.snapshot).text;
+  if (!inherited) return found;
+  return found.map((d) => ({
+    ...d,
+    severity: "warning",
+    message: `${d.message}. The base branch ${baseRef} already has it so and this change leaves it alone: an admin fixes it there`,
+  }));
+}

@@ -6,6 +6,8 @@ import {
   HEAD_STAMP,
   pullRequestPayload,
   renderInto,
+  runPush,
+  scaleQwen,
   TOKENS,
   useGitHubServer,
   write,
@@ -146,6 +148,33 @@ describe("the check on a pull request", () => {
     const [stale] = errors(run);
     expect(stale!.properties).toMatchObject({ title: "E409 codeowners-stale", file: ".github/CODEOWNERS" });
     expect(stale!.message).toContain("run `npx serve-gitops codeowners`");
+  });
+
+  describe("a CODEOWNERS the base branch already has stale", () => {
+    /** main got carol in users.yaml without regenerating CODEOWNERS. */
+    const staleBase = (dir: string) =>
+      edit(dir, "models/users.yaml", (text) => `${text}  carol:\n    github: [carol]\n    gpu_quota: 2\n`);
+    const codeowners = (run: ActionRun) =>
+      run.annotations.filter((a) => a.properties.title === "E409 codeowners-stale");
+
+    it("only warns a model owner whose PR leaves it alone", async () => {
+      const fx = gh.fixture({ base: staleBase, head: scaleQwen(2) });
+      const run = await gh.pullRequest(fx, { author: "alice", number: nextNumber++ });
+      expect(codeowners(run).map((a) => a.level)).toEqual(["warning"]);
+      expect(codeowners(run)[0]!.message).toContain("The base branch main already has it so");
+      expect(run.code).toBe(0);
+    });
+
+    it("stays an error for a PR that changes what CODEOWNERS should say, and on a push to main", async () => {
+      const edits = (dir: string) =>
+        edit(dir, "models/users.yaml", (text) => `${text}  dave:\n    github: [dave]\n    gpu_quota: 2\n`);
+      const fx = gh.fixture({ base: staleBase, head: edits });
+      const run = await gh.pullRequest(fx, { author: "platform-admin", number: nextNumber++ });
+      expect(codeowners(run).map((a) => a.level)).toEqual(["error"]);
+      expect(run.code).toBe(1);
+      const push = await runPush(gh.fixture({ base: staleBase, head: scaleQwen(2) }), { server: gh.server });
+      expect(codeowners(push).map((a) => a.level)).toEqual(["error"]);
+    });
   });
 
   // Line 3 is num_replicas: the budget problems land on the replica count of the spec the PR touched.

@@ -50,6 +50,11 @@ describe("the render check", () => {
     expect(stale.message).toContain(RENDER_COMMAND);
     expect(run.summary).toContain(`\`\`\`sh\n${RENDER_COMMAND}\n\`\`\``);
     expect(run.summary).toContain("- stale: `clusters/h1/rendered/alice/qwen-0.5b.yaml`");
+    // The `plan` output agrees with `ok`: a later step reading plan.ok sees the stale render too.
+    expect(run.outputs.ok).toBe("false");
+    const plan = JSON.parse(run.outputs.plan!) as { ok: boolean; diagnostics: { rule: string }[] };
+    expect(plan.ok).toBe(false);
+    expect(plan.diagnostics.map((d) => d.rule)).toContain("render-stale");
   });
 
   it("pushes the render to the PR branch with a GitHub App token (commit-rendered)", async () => {

@@ -140,7 +140,9 @@ async function check(
   }
 
   setOutput("ok", String(ok));
-  setOutput("plan", redact(JSON.stringify(plan)));
+  // The output carries the check's whole verdict, as `serve-gitops plan --json` does: ownership, a stale
+  // render and CODEOWNERS are the check's findings too, so a later step reading `plan.ok` agrees with `ok`.
+  setOutput("plan", redact(JSON.stringify({ ...plan, ok, diagnostics })));
   setOutput("changed-models", JSON.stringify(changedModels(plan)));
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   if (ok)
