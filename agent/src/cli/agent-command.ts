@@ -38,10 +38,10 @@ Private repositories: --git-token-file, or git's own GIT_CONFIG_COUNT/GIT_CONFIG
 (e.g. http.extraHeader) in the environment, or SSH with SSH_AUTH_SOCK.
 
 Exit (with --once): 0 the cycle ran, also when a model failed, Ray rejected the config or the commit was refused
-(each is reported on the commit); 1 an agent fault: the cycle did not run or its outcome is not reported (the
-branch does not exist, git, Ray or the disk still failing after retries, Ray unsupported or refusing the agent's
-token, GitHub refusing the token, another agent holds the state directory); 2 a usage error (also a --cluster the
-branch does not define). Without --once: 0 after SIGTERM/SIGINT, 1 when Ray is unsupported or another agent holds
+(each is reported on the commit); 1 an agent fault: the cycle did not run or the agent itself was refused (the
+branch does not exist; git, Ray or the disk still failing after retries; Ray unsupported, or refusing the agent's
+token or requests with 401/403/405; GitHub refusing the token; another agent holds the state directory); 2 a
+usage error (also a --cluster the branch does not define). Without --once: 0 after SIGTERM/SIGINT, 1 when Ray is unsupported or another agent holds
 the state directory, 2 a usage error.`,
   async run(argv) {
     const config = parseAgentOptions(argv);
