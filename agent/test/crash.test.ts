@@ -1,6 +1,7 @@
 // The agent as a real process: SIGKILLed between the PUT and its statuses, then restarted; and the CLI's exits.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
@@ -148,23 +149,39 @@ describe("the CLI process", () => {
     expect(secretFlag.stderr).toContain("secrets are never flags");
   });
 
+  it("--once exits 1 when the git side fails (a missing branch, a repository that is not there)", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    h.repo.ship("initial");
+    const parent = mkdtempSync(join(tmpdir(), "serve-gitops-gitfault-"));
+    const once = (state: string, extra: Record<string, string>) =>
+      run(join(dir, "cli.mjs"), ["agent"], {
+        ...dryRunEnv(join(parent, state), parent),
+        SERVE_GITOPS_DRY_RUN: "",
+        SERVE_GITOPS_WATCH_INTERVAL: "5ms",
+        ...extra,
+      }).exit;
+    const branch = await once("a", { SERVE_GITOPS_BRANCH: "nosuch" });
+    const missing = await once("b", { SERVE_GITOPS_REPO: join(parent, "nonexistent-repo") });
+    rmSync(parent, { recursive: true, force: true });
+    expect(branch.code, branch.stdout).toBe(1);
+    expect(branch.stdout).toContain(`branch nosuch does not exist on ${h.repo.remote}`);
+    expect(missing.code, missing.stdout).toBe(1);
+    expect(missing.stdout).toContain("cannot reach ");
+    expect(h.ray.putCount()).toBe(0);
+    expect(h.github.requests).toEqual([]);
+  });
+
   it("--once --dry-run reads everything, changes nothing, logs JSON without the token, and exits 0", async () => {
     h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
     h.repo.ship("initial");
-    const state = mkdtempSync(join(tmpdir(), "serve-gitops-dry-"));
-    const env = {
-      SERVE_GITOPS_CLUSTER: "h1",
-      SERVE_GITOPS_REPO: h.repo.remote,
-      SERVE_GITOPS_GITHUB_REPO: "acme/models",
-      SERVE_GITOPS_GITHUB_API_URL: h.github.url,
-      SERVE_GITOPS_STATE_DIR: state,
-      SERVE_GITOPS_RAY_ADDRESS: h.ray.url,
-      SERVE_GITOPS_ONCE: "1",
-      SERVE_GITOPS_DRY_RUN: "true",
-      GITHUB_TOKEN: TEST_TOKEN,
-    };
-    const exit = await run(join(dir, "cli.mjs"), ["agent"], env).exit;
-    rmSync(state, { recursive: true, force: true });
+    const parent = mkdtempSync(join(tmpdir(), "serve-gitops-dry-"));
+    // A state directory that does not exist yet: the dry run must not create it (nor the git cache in it).
+    const state = join(parent, "state");
+    const scratch = join(parent, "tmp");
+    mkdirSync(scratch);
+    const exit = await run(join(dir, "cli.mjs"), ["agent"], dryRunEnv(state, scratch)).exit;
+    const leftovers = { state: existsSync(state), scratch: readdirSync(scratch) };
+    rmSync(parent, { recursive: true, force: true });
     expect(exit.code, exit.stderr).toBe(0);
     const lines = exit.stdout
       .trim()
@@ -174,5 +191,69 @@ describe("the CLI process", () => {
     expect(exit.stdout).not.toContain(TEST_TOKEN);
     expect(h.ray.putCount()).toBe(0);
     expect(h.github.requests).toEqual([]);
+    // Its temporary clone is gone too.
+    expect(leftovers).toEqual({ state: false, scratch: [] });
+  });
+
+  it("--dry-run on an agent's state directory sees a new commit without touching state.json, github.json or repo.git", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    h.repo.ship("initial");
+    const live = await h.start();
+    await h.settle(live);
+    await live.close();
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const next = h.repo.ship("add y");
+    const before = fingerprint(h.stateDir);
+    expect([...before.keys()]).toEqual(
+      expect.arrayContaining(["state.json", "github.json", "repo.git/HEAD"]),
+    );
+    const scratch = mkdtempSync(join(tmpdir(), "serve-gitops-dry-tmp-"));
+    const exit = await run(join(dir, "cli.mjs"), ["agent"], dryRunEnv(h.stateDir, scratch)).exit;
+    const leftovers = readdirSync(scratch);
+    rmSync(scratch, { recursive: true, force: true });
+    expect(exit.code, exit.stderr).toBe(0);
+    const put = exit.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; sha?: string; changes?: string[] })
+      .find((l) => l.msg === "dry run: would PUT the Serve config");
+    expect(put).toMatchObject({ sha: next, changes: ["deploy bob/y"] });
+    expect(fingerprint(h.stateDir)).toEqual(before);
+    expect(leftovers).toEqual([]);
+    expect(h.ray.acceptedPutCount()).toBe(1);
   });
 });
+
+/** The environment of `agent --once --dry-run` against the harness, with its own TMPDIR to check for leftovers. */
+function dryRunEnv(state: string, scratch: string): Record<string, string> {
+  return {
+    SERVE_GITOPS_CLUSTER: "h1",
+    SERVE_GITOPS_REPO: h.repo.remote,
+    SERVE_GITOPS_GITHUB_REPO: "acme/models",
+    SERVE_GITOPS_GITHUB_API_URL: h.github.url,
+    SERVE_GITOPS_STATE_DIR: state,
+    SERVE_GITOPS_RAY_ADDRESS: h.ray.url,
+    SERVE_GITOPS_ONCE: "1",
+    SERVE_GITOPS_DRY_RUN: "true",
+    GITHUB_TOKEN: TEST_TOKEN,
+    TMPDIR: scratch,
+  };
+}
+
+/** Every file under a directory: its content and modification time (a rewrite with the same bytes shows too). */
+function fingerprint(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(root, rel), { withFileTypes: true })) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) walk(path);
+      else {
+        const full = join(root, path);
+        const digest = createHash("sha256").update(readFileSync(full)).digest("hex");
+        out.set(path, `${digest} ${statSync(full).mtimeMs}`);
+      }
+    }
+  };
+  walk("");
+  return out;
+}

@@ -191,10 +191,22 @@ describe("failures and removals", () => {
     h.repo.push();
     await h.settle(agent);
     expect(h.statuses(revert)).toEqual([
-      "serve/h1 pending 1 running, 1 deploying, 0 failed",
+      "serve/h1 pending 1 running, 0 deploying, 1 undeploying, 0 failed",
       "serve/h1/bob/qwen-7b pending undeploying",
       "serve/h1/bob/qwen-7b success undeployed",
       "serve/h1 success 1 running, 0 deploying, 0 failed",
+    ]);
+    // The model's endpoint is going, then gone: its statuses link nothing (no --status-url here).
+    const links = h.github.statuses(added).concat(h.github.statuses(revert));
+    expect(links.map((s) => `${s.context} ${s.description} ${s.target_url}`)).toEqual([
+      expect.stringMatching(/^serve\/h1 .* null$/),
+      "serve/h1/bob/qwen-7b deploying 1x1 GPU https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1",
+      "serve/h1/bob/qwen-7b RUNNING bob-202601061235-qwen-7b https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1",
+      expect.stringMatching(/^serve\/h1 .* null$/),
+      expect.stringMatching(/^serve\/h1 .* null$/),
+      "serve/h1/bob/qwen-7b undeploying null",
+      "serve/h1/bob/qwen-7b undeployed null",
+      expect.stringMatching(/^serve\/h1 .* null$/),
     ]);
     const apps = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as {
       applications: Record<string, unknown>;

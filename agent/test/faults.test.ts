@@ -3,9 +3,12 @@ import { renameSync } from "node:fs";
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { join } from "node:path";
 import { nodeFilePort } from "../src/adapters/fs-port";
+import { GitSource } from "../src/adapters/git-source";
 import { RayServeTarget } from "../src/adapters/ray-target";
-import type { FilePort, ServeTarget } from "../src/ports";
+import { GitError, RayError } from "../src/errors";
+import type { DesiredStateSource, FilePort, ServeTarget } from "../src/ports";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, type Harness } from "../testkit/harness";
 
@@ -106,6 +109,35 @@ describe("Ray faults", () => {
       state: "failure",
       description: "OSError: /private/users/alice/missing does not exist",
     });
+  });
+
+  it("--once exits 0 for a refused commit and for a config Ray rejects (400): each is reported on the commit", async () => {
+    h = await createHarness({ files: MODEL });
+    const refused = h.repo.ship("unrendered", { render: false });
+    const first = await h.start({ once: true, watchIntervalMs: 5 });
+    expect(await first.loop.run()).toBe(0);
+    expect(h.statuses(refused)).toEqual([
+      "serve/h1 failure not rendered: 1 fragment is out of date; run serve-gitops render",
+    ]);
+    await first.close();
+
+    const rejected = h.repo.ship("rendered");
+    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+    const target: ServeTarget = {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      apply: () =>
+        Promise.reject(
+          new RayError("Ray rejected the config (400): bad", {
+            kind: "terminal",
+            status: 400,
+            body: "ValueError: injected rejection",
+          }),
+        ),
+    };
+    const second = await h.start({ once: true, watchIntervalMs: 5 }, { target });
+    expect(await second.loop.run()).toBe(0);
+    expect(h.latest(rejected).get("serve/h1")?.state).toBe("failure");
   });
 
   it("Ray 503 (controller down): waits, then converges with every status written once", async () => {
@@ -238,6 +270,16 @@ describe("Ray faults", () => {
     );
     expect(h.latest(sha).get("serve/h1/alice/x")?.state).toBe("failure");
     expect(agent.status().blocked?.sha).toBe(sha);
+  });
+
+  it("--once exits 1 on a 405 from a proxy (the agent's fault), after writing the statuses that say so", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const rayAddress = await browserProxy(h.ray.url);
+    const agent = await h.start({ rayAddress, once: true, watchIntervalMs: 5 });
+    expect(await agent.loop.run()).toBe(1);
+    expect(h.latest(sha).get("serve/h1")?.description).toMatch(/^Ray refused PUT .*405/);
+    expect(agent.outbox.size).toBe(0);
   });
 });
 
@@ -383,6 +425,64 @@ describe("git, disk and state directory faults", () => {
     const next = h.repo.ship("add y");
     await h.settle(agent);
     expect(h.latest(next).get("serve/h1/bob/y")?.state).toBe("success");
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("--once exits 1 when the branch does not exist: the cycle did not run (nothing applied, nothing posted)", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start({ branch: "nosuch", once: true, watchIntervalMs: 5 });
+    expect(await agent.loop.run()).toBe(1);
+    expect(agent.loop.cycleCount).toBe(1);
+    expect(agent.loop.lastCycle?.report.faults[0]).toMatchObject({
+      name: "GitError",
+      kind: "terminal",
+      message: `branch nosuch does not exist on ${h.repo.remote}`,
+    });
+    expect(h.ray.putCount()).toBe(0);
+    expect(h.statuses(sha)).toEqual([]);
+  });
+
+  it("--once exits 1 when the remote stays unreachable, also with a last good commit Ray still serves", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    // Served and recorded first: the retries must read the head again, not settle on the recorded commit.
+    const served = await h.start();
+    await h.settle(served);
+    await served.close();
+    renameSync(h.repo.remote, `${h.repo.remote}.away`);
+    cleanups.push(() => renameSync(`${h.repo.remote}.away`, h.repo.remote));
+    const agent = await h.start({ once: true, watchIntervalMs: 5 });
+    expect(await agent.loop.run()).toBe(1);
+    expect(agent.loop.cycleCount).toBe(5);
+    expect(agent.loop.lastCycle?.report.faults[0]).toMatchObject({ name: "GitError", kind: "transient" });
+    expect(agent.loop.lastCycle?.report.faults[0]?.message).toMatch(/^cannot reach /);
+  });
+
+  it("--once exits 0 when git fails once and then answers: the retry reads the head", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const git = new GitSource({
+      url: h.repo.remote,
+      branch: "main",
+      cloneDir: join(h.stateDir, "repo.git"),
+      env: {},
+      timeoutMs: 10_000,
+    });
+    let heads = 0;
+    const source: DesiredStateSource = {
+      head: () =>
+        ++heads === 1
+          ? Promise.reject(new GitError("cannot reach the remote: injected", { kind: "transient" }))
+          : git.head(),
+      ensure: (s) => git.ensure(s),
+      snapshot: (s) => git.snapshot(s),
+      history: (...args) => git.history(...args),
+      trailers: (...args) => git.trailers(...args),
+    };
+    const agent = await h.start({ once: true, watchIntervalMs: 5 }, { source });
+    expect(await agent.loop.run()).toBe(0);
+    expect(heads).toBe(2);
     expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
   });
 

@@ -2,7 +2,7 @@
 // only when the branch moved; snapshots through the core's readCommitSnapshot (one ls-tree + one batched
 // cat-file, modes kept). Credentials never enter the URL or the logs: they come through git's own
 // configuration in the environment (GIT_CONFIG_COUNT/KEY/VALUE with an http.extraHeader).
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
 import type { RepoSnapshot } from "../../../generator/src/index";
 import { GitError } from "../errors";
@@ -14,6 +14,11 @@ export interface GitSourceOptions {
   readonly branch: string;
   /** The bare clone, e.g. <state-dir>/repo.git */
   readonly cloneDir: string;
+  /**
+   * Another clone's objects directory, read (never written) through git alternates: --dry-run's temporary
+   * clone borrows the state directory's so it fetches only what that one lacks.
+   */
+  readonly borrowObjects?: string;
   /** GIT_CONFIG_* and friends: passed to every git process. */
   readonly env: Readonly<Record<string, string>>;
   readonly timeoutMs: number;
@@ -66,6 +71,8 @@ export class GitSource implements DesiredStateSource {
       if (!existsSync(`${cloneDir}/HEAD`)) {
         this.options.onCommand?.("init");
         await this.git().raw(["init", "--bare", "--quiet", "."]);
+        if (this.options.borrowObjects)
+          writeFileSync(`${cloneDir}/objects/info/alternates`, `${this.options.borrowObjects}\n`);
       }
       this.options.onCommand?.("fetch");
       // "+": always follow the remote, also after a force-push.

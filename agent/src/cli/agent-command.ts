@@ -13,10 +13,10 @@ Every flag also reads an environment variable (in brackets); the flag wins.
   --repo URL|PATH            the repository (no credentials in the URL)     [SERVE_GITOPS_REPO]
   --branch NAME              the branch to follow (default main)            [SERVE_GITOPS_BRANCH]
   --ray-address URL          overrides ray.dashboard_address of cluster.yaml [SERVE_GITOPS_RAY_ADDRESS]
-  --ray-token-file F         Ray's auth token (RAY_AUTH_MODE=token)          [SERVE_GITOPS_RAY_TOKEN_FILE | SERVE_GITOPS_RAY_TOKEN]
+  --ray-token-file F         Ray's auth token (RAY_AUTH_MODE=token)          [SERVE_GITOPS_RAY_TOKEN_FILE | SERVE_GITOPS_RAY_TOKEN | RAY_AUTH_TOKEN]
   --github-repo OWNER/NAME   where commit statuses go                        [SERVE_GITOPS_GITHUB_REPO | GITHUB_REPOSITORY]
   --github-api-url URL       GHES: https://HOST/api/v3; Gitea/Forgejo: /api/v1 [SERVE_GITOPS_GITHUB_API_URL | GITHUB_API_URL]
-  --github-token-file F      statuses: write, pull-requests: write, contents: read [SERVE_GITOPS_GITHUB_TOKEN_FILE | GITHUB_TOKEN]
+  --github-token-file F      statuses: write, pull-requests: write, contents: read [SERVE_GITOPS_GITHUB_TOKEN_FILE | SERVE_GITOPS_GITHUB_TOKEN | GITHUB_TOKEN]
   --git-token-file F         for a private repository, sent as git's http.extraHeader [SERVE_GITOPS_GIT_TOKEN_FILE | SERVE_GITOPS_GIT_TOKEN]
   --state-dir DIR            bare clone, record, outbox, lock (one agent per directory) [SERVE_GITOPS_STATE_DIR]
   --interval D               how often to ask the remote for the branch head (default 10s) [SERVE_GITOPS_INTERVAL]
@@ -26,16 +26,23 @@ Every flag also reads an environment variable (in brackets); the flag wins.
   --status-url URL           public URL of /status, linked from statuses    [SERVE_GITOPS_STATUS_URL]
   --sync-token-file F        bearer token POST /sync accepts                 [SERVE_GITOPS_SYNC_TOKEN_FILE | SERVE_GITOPS_SYNC_TOKEN]
   --webhook-secret-file F    secret of a GitHub push webhook to POST /sync   [SERVE_GITOPS_WEBHOOK_SECRET_FILE | SERVE_GITOPS_WEBHOOK_SECRET]
-  --dry-run                  decide and log; no PUT, no status, no state written [SERVE_GITOPS_DRY_RUN]
+  --dry-run                  decide and log; no PUT, no status, state directory untouched [SERVE_GITOPS_DRY_RUN]
+                             (git fetches into a temporary clone, removed at exit)
   --suspend                  apply nothing; keep reporting drift             [SERVE_GITOPS_SUSPEND]
   --log-level LEVEL          pino level (default info)                       [SERVE_GITOPS_LOG_LEVEL]
   --ray-timeout D            per request to Ray (default 10s)                [SERVE_GITOPS_RAY_TIMEOUT]
   --git-timeout D            per git command (default 60s)                   [SERVE_GITOPS_GIT_TIMEOUT]
+Secrets (the *-file flags) come from a file or the environment, never a flag: the file (flag or *_FILE variable)
+wins, then the first variable set, in the order listed.
 Private repositories: --git-token-file, or git's own GIT_CONFIG_COUNT/GIT_CONFIG_KEY_n/GIT_CONFIG_VALUE_n
 (e.g. http.extraHeader) in the environment, or SSH with SSH_AUTH_SOCK.
 
-Exit: 0 (with --once: the cycle ran, even if models failed: that is reported on the commit), 1 an agent fault
-(Ray unsupported or unreachable, another agent holds the state directory, ...), 2 a usage error.`,
+Exit (with --once): 0 the cycle ran, also when a model failed, Ray rejected the config or the commit was refused
+(each is reported on the commit); 1 an agent fault: the cycle did not run or the agent itself was refused (the
+branch does not exist; git, Ray or the disk still failing after retries; Ray unsupported, or refusing the agent's
+token or requests with 401/403/405; GitHub refusing the token; another agent holds the state directory); 2 a
+usage error (also a --cluster the branch does not define). Without --once: 0 after SIGTERM/SIGINT, 1 when Ray is unsupported or another agent holds
+the state directory, 2 a usage error.`,
   async run(argv) {
     const config = parseAgentOptions(argv);
     try {

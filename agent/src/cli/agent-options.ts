@@ -123,7 +123,7 @@ export function parseAgentOptions(
   const githubToken = secret("github-token-file", SECRET_ENV.githubToken);
   if (!githubToken && !dryRun)
     throw new UsageError(
-      "a GitHub token is required: --github-token-file F or GITHUB_TOKEN (scopes: statuses: write, pull-requests: write, contents: read)",
+      "a GitHub token is required: --github-token-file F, SERVE_GITOPS_GITHUB_TOKEN or GITHUB_TOKEN (scopes: statuses: write, pull-requests: write, contents: read)",
     );
   const rayAddress = value("ray-address");
   if (rayAddress !== undefined) checkUrl("--ray-address", rayAddress);

@@ -2,6 +2,7 @@ import { parse } from "../../../generator/src/cli/args";
 import type { Command } from "../../../generator/src/cli/command";
 import { UsageError } from "../../../generator/src/cli/errors";
 import type { StatusDoc } from "../server/status-doc";
+import { fetchFailure, redactUserInfo } from "./fetch-failure";
 import { statusTable } from "./status-table";
 
 export const statusCommand: Command = {
@@ -20,8 +21,12 @@ Exit: 0 printed, 1 the agent could not be reached, 2 usage error.`,
     try {
       url = new URL("/status", base);
     } catch {
-      throw new UsageError(`--agent must be a URL such as http://127.0.0.1:9464 (got "${base}")`);
+      throw new UsageError(
+        `--agent must be a URL such as http://127.0.0.1:9464 (got "${redactUserInfo(base)}")`,
+      );
     }
+    // /status needs no credentials, and fetch() refuses a URL that carries them (echoing it, password included).
+    if (url.username || url.password) throw new UsageError("--agent must not carry credentials");
     let doc: StatusDoc;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
@@ -29,7 +34,7 @@ Exit: 0 printed, 1 the agent could not be reached, 2 usage error.`,
       doc = (await res.json()) as StatusDoc;
     } catch (error) {
       process.stderr.write(
-        `serve-gitops status: cannot read ${url.href}: ${error instanceof Error ? error.message : String(error)}\n`,
+        `serve-gitops status: cannot read ${url.href}: ${fetchFailure(error, url.port)}\n`,
       );
       return 1;
     }

@@ -16,6 +16,11 @@ describe("fitDescription", () => {
     expect(text.deploying("2x1 GPU")).toBe("deploying 2x1 GPU");
     expect(text.running("alice-202601061235-qwen-0.5b")).toBe("RUNNING alice-202601061235-qwen-0.5b");
     expect(text.superseded("0123456789abcdef")).toBe("superseded by 0123456");
-    expect(text.cluster({ running: 12, deploying: 1, failed: 0 })).toBe("12 running, 1 deploying, 0 failed");
+    expect(text.cluster({ running: 12, deploying: 1, undeploying: 0, failed: 0 })).toBe(
+      "12 running, 1 deploying, 0 failed",
+    );
+    expect(text.cluster({ running: 1, deploying: 0, undeploying: 2, failed: 0 })).toBe(
+      "1 running, 0 deploying, 2 undeploying, 0 failed",
+    );
   });
 });

@@ -32,7 +32,8 @@ export const describe = {
     ),
   undeployed: () => "undeployed",
   superseded: (sha: string) => `superseded by ${sha7(sha)}`,
-  cluster: (counts: { running: number; deploying: number; failed: number }) =>
-    `${counts.running} running, ${counts.deploying} deploying, ${counts.failed} failed`,
+  // Models being removed are named apart from those coming up, and only while there are any.
+  cluster: (counts: { running: number; deploying: number; undeploying: number; failed: number }) =>
+    `${counts.running} running, ${counts.deploying} deploying, ${counts.undeploying > 0 ? `${counts.undeploying} undeploying, ` : ""}${counts.failed} failed`,
   summaryPending: (count: number) => `deploying ${count} models`,
 };

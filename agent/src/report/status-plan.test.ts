@@ -1,11 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { desiredOf, firstRollout, observedOf, spec } from "../../testkit/snapshot";
-import { progressRollout } from "../model/rollout";
+import { compare } from "../model/compare";
+import { markApplied, progressRollout, startRollout } from "../model/rollout";
 import type { DesiredState, RolloutState } from "../model/types";
 import { dueWrites, type GitHubWrite } from "./status-plan";
 
 const HEAD = "f".repeat(40);
-const counts = { running: 0, deploying: 0, failed: 0 };
+const counts = { running: 0, deploying: 0, undeploying: 0, failed: 0 };
 const statuses = (writes: GitHubWrite[]) =>
   writes.flatMap((w) => (w.kind === "status" ? [`${w.context} ${w.state} ${w.description}`] : []));
 
@@ -27,7 +28,7 @@ function whenServing(state: RolloutState, desired: DesiredState, running: number
   return dueWrites({
     state: settled,
     cluster: "h1",
-    counts: { running, deploying: 0, failed: 0 },
+    counts: { running, deploying: 0, undeploying: 0, failed: 0 },
     models: {},
   });
 }
@@ -64,6 +65,67 @@ describe("dueWrites", () => {
       "serve/h1/models success 4 running, 0 undeployed, 0 failed of 4 models",
       "serve/h1 success 4 running, 0 deploying, 0 failed",
     ]);
+  });
+
+  it("names models being removed apart from those coming up, and links an undeployed model to no endpoint", () => {
+    const all = desiredOf({ "alice/m0": spec("m0"), "alice/m1": spec("m1"), "alice/m2": spec("m2") });
+    const kept = desiredOf({ "alice/m0": spec("m0") }, { sha: HEAD });
+    const before = observedOf(all, { deployedAt: 2000 });
+    const started = markApplied(
+      startRollout({
+        state: { heads: [], tracked: [] },
+        head: HEAD,
+        changes: compare(kept, before).changes,
+        desired: kept,
+        observed: before,
+        attribution: new Map(),
+        now: 0,
+        // The endpoints the models served at (from the record): going, then gone.
+        endpoints: new Map(["m1", "m2"].map((m) => [`alice/${m}`, `https://llm.example.com/${m}/v1`])),
+      }),
+      HEAD,
+      1,
+    );
+    const during = { running: 1, deploying: 0, undeploying: 2, failed: 0 };
+    for (const statusUrl of [undefined, "https://agent.example.com/status"]) {
+      const first = dueWrites({
+        state: started,
+        cluster: "h1",
+        counts: during,
+        models: {},
+        ...(statusUrl ? { statusUrl } : {}),
+      });
+      const settled = progressRollout({
+        state: first.state,
+        observed: observedOf(kept, { deployedAt: 2000 }),
+        desired: kept,
+        now: 5,
+        clusterDeploying: 0,
+      });
+      const final = dueWrites({
+        state: settled,
+        cluster: "h1",
+        counts: { running: 1, deploying: 0, undeploying: 0, failed: 0 },
+        models: {},
+        ...(statusUrl ? { statusUrl } : {}),
+      });
+      expect(
+        [...first.writes, ...final.writes].flatMap((w) =>
+          w.kind === "status"
+            ? [`${w.context} ${w.state} ${w.description} -> ${w.target_url ?? "nothing"}`]
+            : [],
+        ),
+      ).toEqual(
+        [
+          "serve/h1 pending 1 running, 0 deploying, 2 undeploying, 0 failed",
+          "serve/h1/alice/m1 pending undeploying",
+          "serve/h1/alice/m2 pending undeploying",
+          "serve/h1/alice/m1 success undeployed",
+          "serve/h1/alice/m2 success undeployed",
+          "serve/h1 success 1 running, 0 deploying, 0 failed",
+        ].map((line) => `${line} -> ${statusUrl ?? "nothing"}`),
+      );
+    }
   });
 
   it("mirrors model statuses (not the cluster's) to pull requests, and links running models to their endpoint", () => {

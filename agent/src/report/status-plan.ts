@@ -32,7 +32,10 @@ export const summaryContext = (cluster: string): string => `serve/${cluster}/mod
 
 export interface Counts {
   readonly running: number;
+  /** Models on their way in: deploying, updating or queued. */
   readonly deploying: number;
+  /** Models on their way out: an operator must not read them as models coming up. */
+  readonly undeploying: number;
   readonly failed: number;
 }
 
@@ -79,15 +82,16 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
         });
       } else {
         for (const t of group) {
-          const description = t.kind === "undeploy" ? describe.undeploying() : describe.deploying(t.replicas);
+          const undeploy = t.kind === "undeploy";
           writes.push({
             kind: "status",
             sha,
             context: modelContext(cluster, t.key),
             state: "pending",
-            description,
+            description: undeploy ? describe.undeploying() : describe.deploying(t.replicas),
             mirror: true,
-            ...link(statusUrl ?? t.endpoint),
+            // The endpoint of a model being removed is going away: link the status page or nothing.
+            ...link(undeploy ? statusUrl : (statusUrl ?? t.endpoint)),
           });
         }
       }
@@ -101,7 +105,7 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
   tracked = tracked.map((t) => {
     if (!t.outcome || t.reported || isSummarised(heads, t)) return t;
     const state = SUCCESS.has(t.outcome.result) ? "success" : "failure";
-    const url = t.outcome.result === "running" ? t.endpoint : (statusUrl ?? t.endpoint);
+    const url = urlOf(t, statusUrl);
     writes.push({
       kind: "status",
       sha: t.sha,
@@ -169,6 +173,16 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
   tracked = tracked.filter((t) => !t.reported);
   heads = heads.filter((h) => !h.reported || tracked.some((t) => t.head === h.sha));
   return { writes, state: { ...input.state, heads, tracked } };
+}
+
+/**
+ * A settled model's status links its endpoint while the model serves there; an undeployed model's endpoint
+ * is gone (a link to it would 404), so it links the agent's status page or nothing (target_url is optional).
+ */
+function urlOf(t: TrackedModel, statusUrl: string | undefined): string | undefined {
+  if (t.outcome?.result === "running") return t.endpoint;
+  if (t.outcome?.result === "undeployed") return statusUrl;
+  return statusUrl ?? t.endpoint;
 }
 
 function isSummarised(heads: readonly HeadRollout[], t: TrackedModel): boolean {

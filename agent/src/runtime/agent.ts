@@ -357,7 +357,8 @@ export class Agent {
       cluster: this.deps.cluster,
       counts: {
         running: counts.RUNNING,
-        deploying: counts.DEPLOYING + counts.QUEUED + counts.DELETING,
+        deploying: counts.DEPLOYING + counts.QUEUED,
+        undeploying: counts.DELETING,
         failed: counts.FAILED,
       },
       models: models.records,

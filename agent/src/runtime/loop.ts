@@ -102,27 +102,37 @@ export class AgentLoop {
   private async runOnce(): Promise<number> {
     const max = this.options.maxFaultyCycles ?? 5;
     let report = await this.cycle(true);
-    if (report.faults.some((f) => f.name === "UnknownClusterError")) return this.fail(report.faults, 2);
-    if (fatal(report)) return this.fail(report.faults);
+    // --once syncs to the branch head: until the head was read (and a new commit fetched and read), the cycle
+    // did not run, whatever Ray shows. The watch cycles retry that step; a cron job sees exit 1 if it never works.
+    let headRead = report.head !== undefined;
+    if (unknownCluster(report)) return this.fail(report.faults, 2);
+    // A terminal git fault (the branch does not exist) will not mend itself within a --once run.
+    if (fatal(report) || (!headRead && report.terminal)) return this.fail(report.faults);
+    // Ray refusing the agent (its token, a proxy's 405) is terminal and not retried: the watch still writes the
+    // statuses that say so on the commit, but the run failed.
+    const refused = report.terminal ? report.faults : [];
     // The watch: until the changed models settle (or time out) and the statuses are written.
-    while ((report.busy || report.faults.length > 0) && !this.stopped) {
+    while ((report.busy || report.faults.length > 0 || !headRead) && !this.stopped) {
       if (this.faultyCycles >= max) return this.fail(report.faults);
       await this.sleep(
         report.faults.length > 0
           ? backoffMs(this.faultyCycles, this.options.watchIntervalMs, MAX_BACKOFF_MS)
           : this.options.watchIntervalMs,
       );
-      report = await this.cycle(false);
+      report = await this.cycle(!headRead);
+      headRead ||= report.head !== undefined;
+      if (unknownCluster(report)) return this.fail(report.faults, 2);
       if (fatal(report) || report.terminal) return this.fail(report.faults);
     }
-    if (this.stopped) return 0;
+    if (this.stopped) return headRead && refused.length === 0 ? 0 : this.fail([...refused, ...report.faults]);
     // The drift check, after the watch: Serve may have been changed by hand meanwhile.
     report = await this.cycle(false);
     while (report.busy && !this.stopped && this.faultyCycles < max) {
       await this.sleep(this.options.watchIntervalMs);
       report = await this.cycle(false);
     }
-    return report.faults.length > 0 ? this.fail(report.faults) : 0;
+    if (report.faults.length > 0) return this.fail(report.faults);
+    return refused.length > 0 ? this.fail(refused) : 0;
   }
 
   private async runForever(): Promise<number> {
@@ -203,6 +213,9 @@ export class AgentLoop {
 
 const applyFaults = (report: CycleReport): number =>
   report.faults.filter((f) => f.name !== "GitHubError").length;
+
+const unknownCluster = (report: CycleReport): boolean =>
+  report.faults.some((f) => f.name === "UnknownClusterError");
 
 const fatal = (report: CycleReport): boolean =>
   report.faults.some((f) => f.name === "UnsupportedRayError" || f.name === "LockError");

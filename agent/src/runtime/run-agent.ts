@@ -1,6 +1,6 @@
 // Wiring: one real adapter per port, the state directory (locked), the loop and the --listen server. The CLI,
 // the demo, the bench and the tests all start the agent through startAgent().
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { nodeFilePort } from "../adapters/fs-port";
 import { GitSource } from "../adapters/git-source";
@@ -16,6 +16,7 @@ import { statusDoc, type StatusDoc } from "../server/status-doc";
 import { acquireLock, type StateLock } from "../state/lock";
 import { StateStore } from "../state/state-store";
 import { Agent } from "./agent";
+import { dryRunClone, type DryRunClone } from "./dry-run-clone";
 import { AgentLoop } from "./loop";
 import { RayGate } from "./ray-gate";
 
@@ -79,19 +80,29 @@ export interface RunningAgent {
   readonly log: Logger;
   status(): StatusDoc;
   health(): Health;
-  /** Stop the server and release the state directory (after the loop returned). */
+  /** Stop the server, release the state directory and remove a dry run's clone (after the loop returned). */
   close(): Promise<void>;
 }
 
 export async function startAgent(config: AgentConfig, overrides: AgentOverrides = {}): Promise<RunningAgent> {
   const log = overrides.log ?? createLogger({ level: config.logLevel });
   const now = overrides.now ?? Date.now;
-  mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
-  const lock: StateLock = acquireLock(config.stateDir);
+  // A dry run creates no state directory: one that does not exist has nothing to read and no agent to exclude.
+  // One that exists is locked as by any agent (the lock file goes when the agent closes).
+  let lock: StateLock | undefined;
+  if (!config.dryRun || existsSync(config.stateDir)) {
+    mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+    lock = acquireLock(config.stateDir);
+  }
+  const scratch = config.dryRun && !overrides.source ? dryRunClone(config.stateDir) : undefined;
+  const release = () => {
+    scratch?.remove();
+    lock?.release();
+  };
   try {
-    return await assemble(config, overrides, log, now, lock);
+    return await assemble(config, overrides, log, now, release, scratch);
   } catch (error) {
-    lock.release();
+    release();
     throw error;
   }
 }
@@ -101,7 +112,8 @@ async function assemble(
   overrides: AgentOverrides,
   log: Logger,
   now: () => number,
-  lock: StateLock,
+  release: () => void,
+  scratch: DryRunClone | undefined,
 ): Promise<RunningAgent> {
   const metrics = new AgentMetrics({ defaultMetrics: overrides.defaultMetrics ?? false });
   const files = config.dryRun ? readOnly(overrides.files ?? nodeFilePort) : (overrides.files ?? nodeFilePort);
@@ -124,7 +136,8 @@ async function assemble(
     new GitSource({
       url: config.repo,
       branch: config.branch,
-      cloneDir: join(config.stateDir, "repo.git"),
+      cloneDir: scratch?.cloneDir ?? join(config.stateDir, "repo.git"),
+      ...(scratch?.borrowObjects ? { borrowObjects: scratch.borrowObjects } : {}),
       env: config.gitEnv,
       timeoutMs: config.gitTimeoutMs,
       signal: stopping.signal,
@@ -236,7 +249,7 @@ async function assemble(
     health,
     async close() {
       await server?.close();
-      lock.release();
+      release();
     },
   };
 }
