@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE_REPO, specText } from "../../test-fixtures/helpers";
+import specSchema from "../../../schemas/serving-spec.schema.json";
 import type { Diagnostic } from "../types";
 
 // The CLI as a user runs it: the built bundle (dist/cli.js), spawned against temporary copies of a
@@ -526,6 +527,93 @@ describe("new", () => {
       gpus_per_replica: 1,
     });
     expect(cli(["validate", "--repo", dir])).toMatchObject({ status: 0 });
+  });
+
+  // Every one matches the model_id pattern, and plain YAML reads each as a number, boolean or null (in YAML
+  // 1.2 or 1.1, as editors and other tools may): the scaffold must quote it to keep it a string.
+  const QUOTED_IDS = [
+    "123",
+    "007",
+    "1e3",
+    "1.5",
+    "0x1f",
+    "0o7",
+    "0b101",
+    "1_000",
+    "2001-12-14",
+    "null",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+  ];
+  // YAML reads these as strings (only .nan and .inf are special): they stay plain.
+  const PLAIN_IDS = ["nan", "inf", "e3", "qwen-0.5b"];
+
+  it("scaffolds a spec that validates for any model id, quoting ids YAML would read as something else", () => {
+    const pattern = new RegExp(specSchema.properties.model_id.pattern);
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/users.yaml", "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n");
+    for (const id of [...QUOTED_IDS, ...PLAIN_IDS]) {
+      expect(pattern.test(id), id).toBe(true);
+      const out = cli(["new", `alice/${id}`, "--source", "$HOME/x", "--repo", dir]);
+      expect(out, id).toMatchObject({ status: 0, stderr: "" });
+      const text = readFileSync(join(dir, `models/alice/${id}.yaml`), "utf8");
+      const written = QUOTED_IDS.includes(id) ? JSON.stringify(id) : id;
+      expect(text, id).toContain(`\nmodel_id: ${written}\n`);
+      expect(load(text), id).toMatchObject({ model_id: id });
+    }
+    expect(cli(["validate", "--repo", dir])).toMatchObject({
+      status: 0,
+      stdout: `ok: ${QUOTED_IDS.length + PLAIN_IDS.length + 1} models, 2 clusters\n`,
+    });
+  });
+
+  it("writes --cluster (repeated or a comma list) as the spec's clusters: list", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    const source = ["--source", "Qwen/Qwen2.5-0.5B", "--repo", dir];
+    expect(cli(["new", "alice/hub", "--cluster", "lab", ...source])).toMatchObject({ status: 0, stderr: "" });
+    expect(load(readFileSync(join(dir, "models/alice/hub.yaml"), "utf8"))).toMatchObject({
+      model_source: "Qwen/Qwen2.5-0.5B",
+      clusters: ["lab"],
+    });
+    const both = ["--source", "$HOME/x", "--repo", dir];
+    expect(cli(["new", "alice/two", "--cluster", "h1,lab", "--cluster", "lab", ...both]).status).toBe(0);
+    expect(load(readFileSync(join(dir, "models/alice/two.yaml"), "utf8"))).toMatchObject({
+      clusters: ["h1", "lab"],
+    });
+    expect(cli(["validate", "--repo", dir]).status).toBe(0);
+    const unknown = cli(["new", "alice/nope", "--cluster", "gpu9", ...both]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("unknown-cluster");
+    expect(cli(["new", "alice/nope", "--cluster", "", ...both]).status).toBe(2);
+    expect(existsSync(join(dir, "models/alice/nope.yaml"))).toBe(false);
+  });
+
+  it("points a hub source on the default cluster at --cluster and the clusters that allow hub sources", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    const out = cli(["new", "alice/hub", "--source", "Qwen/Qwen2.5-0.5B", "--repo", dir]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain("E403 model-source-hub-not-allowed");
+    expect(out.stderr).toContain(
+      "hint: Hugging Face repo ids are allowed only on cluster lab: deploy there with --cluster lab\n",
+    );
+    expect(existsSync(join(dir, "models/alice/hub.yaml"))).toBe(false);
+    // No cluster allows them: the hint says to use a path.
+    write(
+      dir,
+      "clusters/lab/cluster.yaml",
+      readFileSync(join(dir, "clusters/lab/cluster.yaml"), "utf8").replace(
+        "allow_hub: true",
+        "allow_hub: false",
+      ),
+    );
+    const none = cli(["new", "alice/hub", "--source", "Qwen/Qwen2.5-0.5B", "--repo", dir]);
+    expect(none.stderr).toContain("hint: no cluster allows Hugging Face repo ids");
   });
 
   it("refuses an existing model, a bad source and an unregistered user, writing nothing", () => {
