@@ -142,7 +142,7 @@ describe("validate", () => {
     const { status, stdout } = cli(["validate", "--repo", dir, "--json"]);
     expect(status).toBe(1);
     const out = JSON.parse(stdout) as { ok: boolean; diagnostics: Diagnostic[] };
-    expect(Object.keys(out)).toEqual(["ok", "diagnostics"]);
+    expect(Object.keys(out)).toEqual(["ok", "diagnostics", "outside"]);
     expect(out.ok).toBe(false);
     expect(out.diagnostics).toEqual([
       {
@@ -157,7 +157,11 @@ describe("validate", () => {
     ]);
     const valid = cli(["validate", "--repo", copyRepo(FIXTURE_REPO), "--json"]);
     expect(valid.status).toBe(0);
-    expect(JSON.parse(valid.stdout)).toEqual({ ok: true, diagnostics: [] });
+    expect(JSON.parse(valid.stdout)).toEqual({
+      ok: true,
+      diagnostics: [],
+      outside: { errors: 0, warnings: 0 },
+    });
   });
 
   it("exits 0 with only a packing warning", () => {
@@ -173,7 +177,17 @@ describe("validate", () => {
   it("reports only the given paths, and exits by them", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(dir, "models/bob/bad.yaml", "model_id: bad\nmodel_source: /etc\n");
-    expect(cli(["validate", "models/alice"], dir)).toMatchObject({ status: 0 });
+    const alice = cli(["validate", "models/alice"], dir);
+    expect(alice).toMatchObject({ status: 0 });
+    expect(alice.stdout).toContain(
+      "(1 error, 0 warnings in files outside models/alice: not shown and not counted in this result;",
+    );
+    // JSON counts them too, with ok still about the PATHs only.
+    expect(JSON.parse(cli(["validate", "--json", "models/alice"], dir).stdout)).toEqual({
+      ok: true,
+      diagnostics: [],
+      outside: { errors: 1, warnings: 0 },
+    });
     const bob = cli(["validate", "models/bob"], dir);
     expect(bob.status).toBe(1);
     expect(bob.stdout).toContain("models/bob/bad.yaml:2:15  E403 model-source-outside-roots");
@@ -186,7 +200,7 @@ describe("validate", () => {
     const dup = cli(["validate", "models/alice/dup.yaml"], dir);
     expect(dup.status).toBe(1);
     expect(dup.stdout).toContain("models/alice/dup.yaml:1:1  E409 duplicate-model");
-    expect(dup.stdout).toContain("1 more diagnostic in files outside models/alice/dup.yaml");
+    expect(dup.stdout).toContain("(1 error, 0 warnings in files outside models/alice/dup.yaml: ");
     rmSync(join(dir, "models/alice/dup.yml"));
     write(dir, "models/users.yaml", "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n");
     write(dir, "models/alice/big.yaml", specText("big", { num_replicas: 40 }));
@@ -332,8 +346,12 @@ describe("render", () => {
     const { status, stdout } = cli(["render", "--repo", dir, "--now", NOW]);
     expect(status).toBe(1);
     expect(stdout).toContain("models/bob/bad.yaml:2:15  E403 model-source-traversal");
-    expect(stdout).toContain("nothing rendered");
+    expect(stdout.endsWith("\nnothing rendered: fix the errors above first\n")).toBe(true);
     expect(renderedFiles(dir).size).toBe(0);
+    // --check never writes: it says the render was not checked.
+    const check = cli(["render", "--repo", dir, "--check"]);
+    expect(check.status).toBe(1);
+    expect(check.stdout.endsWith("\nrender not checked: fix the errors above first\n")).toBe(true);
   });
 
   it("--check writes nothing and lists every stale, missing and extra fragment", () => {
@@ -503,6 +521,16 @@ describe("plan", () => {
     const plan = JSON.parse(stdout) as { ok: boolean; diagnostics: Diagnostic[] };
     expect(plan.ok).toBe(false);
     expect(plan.diagnostics.map((d) => d.rule)).toEqual(["user-quota"]);
+  });
+
+  it("prints Markdown by default, so --markdown is the same output, as --help says", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/b.yaml", specText("b", { num_replicas: 9 }));
+    const args = ["plan", "--repo", dir, "--base", "empty", "--now", NOW];
+    const plain = cli(args);
+    expect(plain.stdout).toContain("| 🟢 deploy |");
+    expect(cli([...args, "--markdown"])).toEqual(plain);
+    expect(cli(["plan", "--help"]).stdout).toContain("--markdown    the plan as Markdown, the default");
   });
 
   it("exits 2 when both --json and --markdown are given", () => {
