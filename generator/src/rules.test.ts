@@ -164,7 +164,7 @@ const SCENARIOS: Record<RuleId, Scenario> = {
   "missing-file": {
     // A cluster folder whose settings file has the wrong name would otherwise be ignored.
     run: () => validate({ "clusters/gpu2/cluster.yml": clusterText() }),
-    at: [at("clusters/gpu2/cluster.yml", 1, 1)],
+    at: [at("clusters/gpu2/cluster.yaml", 1, 1)],
   },
   "template-unsafe": {
     run: () =>

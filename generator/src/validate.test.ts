@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { bare, clusterText, fixtureRepo, specText, where, withFiles } from "../test-fixtures/helpers";
+import {
+  bare,
+  clusterText,
+  fixtureRepo,
+  specText,
+  where,
+  withFiles,
+  type FileChange,
+} from "../test-fixtures/helpers";
 import type { RepoSnapshot, Validation } from "./types";
 import { classifyPath } from "./paths";
 import { validateRepo } from "./validate";
@@ -594,6 +602,38 @@ describe("denied engine arguments name the cluster and where its deny list comes
     expect(result.diagnostics.map((d) => d.message)).toEqual([
       "engine_kwargs.trust_remote_code is not allowed: denied by cluster h1's engine_kwargs.deny (clusters/h1/cluster.yaml)",
     ]);
+  });
+});
+
+describe("a cluster folder without cluster.yaml", () => {
+  const missing = (changes: Record<string, FileChange>) =>
+    validateRepo(bare(changes)).diagnostics.map((d) => `${d.file} ${d.severity} ${d.rule}: ${d.message}`);
+
+  it("is reported once, on the cluster.yaml it lacks, whatever it holds: fragments, a README, settings", () => {
+    const fragment = "clusters/x/rendered/alice/qwen-0.5b.yaml";
+    expect(missing({ [fragment]: "served_name: alice-202601061235-qwen-0.5b\n" })).toEqual([
+      "clusters/x/cluster.yaml error missing-file: clusters/x/ has no cluster.yaml, so nothing in it is used (it holds rendered/): add a cluster's settings as clusters/x/cluster.yaml, or remove the folder (`git rm -r clusters/x`)",
+    ]);
+    expect(
+      missing({
+        [fragment]: "served_name: alice-202601061235-qwen-0.5b\n",
+        "clusters/x/README.md": "notes\n",
+        "clusters/x/cluster.yml": clusterText(),
+        "clusters/x/rendered/bob/b.yaml": "x\n",
+      }),
+    ).toEqual([
+      "clusters/x/cluster.yaml error missing-file: clusters/x/ has no cluster.yaml, so nothing in it is used (it holds README.md, cluster.yml, rendered/): add a cluster's settings as clusters/x/cluster.yaml, or remove the folder (`git rm -r clusters/x`)",
+    ]);
+  });
+
+  it("is not reported when cluster.yaml exists, even when it is itself refused", () => {
+    expect(missing({ "clusters/h1/README.md": "notes\n" })).toEqual([]);
+    const link = "clusters/lab/cluster.yaml";
+    expect(
+      missing({
+        [link]: { path: link, kind: "symlink", bytes: new TextEncoder().encode("../h1/cluster.yaml") },
+      }).map((line) => line.split(":")[0]),
+    ).toEqual(["clusters/lab/cluster.yaml error symlink"]);
   });
 });
 

@@ -164,6 +164,16 @@ describe("validate", () => {
     });
   });
 
+  it("fails a cluster folder that holds only fragments and no cluster.yaml", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "clusters/x/rendered/alice/qwen-0.5b.yaml", "served_name: alice-202601061235-qwen-0.5b\n");
+    const { status, stdout } = cli(["validate", "--repo", dir]);
+    expect(status).toBe(1);
+    expect(stdout).toContain(
+      "clusters/x/cluster.yaml:1:1  E400 missing-file  clusters/x/ has no cluster.yaml",
+    );
+  });
+
   it("exits 0 with only a packing warning", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(dir, "models/users.yaml", "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 100}\n");
