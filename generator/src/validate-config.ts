@@ -1,5 +1,12 @@
 import clusterSchema from "../../schemas/cluster.schema.json";
-import { engineArgNames, isEngineArg, PLATFORM_KWARGS, suggest, VLLM_VERSION } from "./engine-kwargs";
+import {
+  BUILT_IN_DENIED_KWARGS,
+  engineArgNames,
+  isEngineArg,
+  PLATFORM_KWARGS,
+  suggest,
+  VLLM_VERSION,
+} from "./engine-kwargs";
 import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
 import { isKnownAccelerator } from "./schemas";
@@ -8,21 +15,6 @@ import type { ClusterConfig, Diagnostic, Layout, SnapshotFile, UserEntry, UsersC
 import { MAX_CONFIG_BYTES, parseYamlFile, type Position } from "./yaml-source";
 
 export const USERS_FILE = "models/users.yaml";
-
-/** Keys never allowed by default: code execution, and downloads or files outside the model roots. */
-export const DEFAULT_DENIED_KWARGS = [
-  "worker_extension_cls",
-  "worker_cls",
-  "trust_remote_code",
-  "download_dir",
-  "hf_token",
-  "hf_overrides",
-  "load_format",
-  "model_loader_extra_config",
-  "allowed_local_media_path",
-  "allowed_media_domains",
-  "logits_processors",
-];
 
 /** Where model_source may point when a cluster.yaml sets no `sources.roots`. */
 export const DEFAULT_SOURCE_ROOTS = { shared: ["/private/hf"], user: "/private/users/{user}" } as const;
@@ -64,7 +56,7 @@ interface RawCluster {
   openai: { server_url: string; base_url: string };
   serve?: { layout?: Layout; application_name?: string; route_prefix?: string; template?: string };
   sources?: { allow_hub?: boolean; roots?: { shared?: string[]; user?: string } };
-  engine_kwargs?: { deny?: string[] };
+  engine_kwargs?: { deny?: string[]; allow?: string[] };
   sync?: Partial<ClusterConfig["sync"]>;
 }
 
@@ -110,6 +102,24 @@ export function parseCluster(
         file.path,
         doc.valueAt(`/engine_kwargs/deny/${i}`),
         `engine_kwargs.deny lists \`${name}\`, which is not a vLLM ${VLLM_VERSION} engine argument${guess ? `: did you mean \`${guess}\`?` : ""} (a misspelt entry denies nothing)`,
+        "warning",
+      ),
+    );
+  });
+  // An allow entry lifts a built-in denial by name: one that names no built-in entry (a typo, or a key never
+  // denied), or that deny lists too, lifts nothing.
+  const deny = raw.engine_kwargs?.deny ?? [];
+  (raw.engine_kwargs?.allow ?? []).forEach((name, i) => {
+    if (BUILT_IN_DENIED_KWARGS.includes(name) && !deny.includes(name)) return;
+    const guess = suggest(name, BUILT_IN_DENIED_KWARGS);
+    warnings.push(
+      diagnostic(
+        "engine-kwarg-allow-unused",
+        file.path,
+        doc.valueAt(`/engine_kwargs/allow/${i}`),
+        deny.includes(name)
+          ? `engine_kwargs.allow lists \`${name}\`, which engine_kwargs.deny lists too: it stays denied`
+          : `engine_kwargs.allow lists \`${name}\`, which is not on the built-in deny list, so it lifts nothing${guess ? `: did you mean \`${guess}\`?` : ` (arguments not denied need no allow; the built-in list: ${BUILT_IN_DENIED_KWARGS.join(", ")})`}`,
         "warning",
       ),
     );
@@ -162,7 +172,7 @@ export function parseCluster(
         user: raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user,
       },
     },
-    engine_kwargs: { deny: raw.engine_kwargs?.deny ?? DEFAULT_DENIED_KWARGS },
+    engine_kwargs: { deny: raw.engine_kwargs?.deny ?? [], allow: raw.engine_kwargs?.allow ?? [] },
     sync: {
       allow_empty: raw.sync?.allow_empty ?? false,
       prune_limit: raw.sync?.prune_limit ?? 5,
@@ -192,7 +202,8 @@ export interface PartialCluster {
   /** Unknown when invalid: hub ids are then not judged. */
   readonly allow_hub?: boolean;
   readonly roots: ClusterConfig["sources"]["roots"];
-  readonly deny: readonly string[];
+  /** Each when valid, else empty: the built-in denials then all apply. */
+  readonly engine_kwargs: ClusterConfig["engine_kwargs"];
 }
 
 const ROOTS_SCHEMA = clusterSchema.properties.sources.properties.roots.properties;
@@ -213,6 +224,7 @@ function partialCluster(value: unknown): PartialCluster | undefined {
   const shared = field(roots, "shared");
   const user = field(roots, "user");
   const deny = field(field(raw, "engine_kwargs"), "deny");
+  const allow = field(field(raw, "engine_kwargs"), "allow");
   const allowHub = field(sources, "allow_hub");
   return {
     ...(typeof raw.default === "boolean" ? { default: raw.default } : {}),
@@ -232,7 +244,7 @@ function partialCluster(value: unknown): PartialCluster | undefined {
           : DEFAULT_SOURCE_ROOTS.shared,
       user: typeof user === "string" && USER_ROOT.test(user) ? user : DEFAULT_SOURCE_ROOTS.user,
     },
-    deny: isStringList(deny) ? deny : DEFAULT_DENIED_KWARGS,
+    engine_kwargs: { deny: isStringList(deny) ? deny : [], allow: isStringList(allow) ? allow : [] },
   };
 }
 
