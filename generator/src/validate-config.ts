@@ -19,6 +19,26 @@ export const USERS_FILE = "models/users.yaml";
 /** Where model_source may point when a cluster.yaml sets no `sources.roots`. */
 export const DEFAULT_SOURCE_ROOTS = { shared: ["/private/hf"], user: "/private/users/{user}" } as const;
 
+/**
+ * What a cluster.yaml that leaves out an optional setting gets. schemas/cluster.schema.json states the same
+ * values as `default` annotations for editors (annotations only: ajv never fills them in), and a test holds
+ * the two equal.
+ */
+export const CLUSTER_DEFAULTS = {
+  serve: { layout: "per-model", application_name: "argus_llm_app", route_prefix: "/" },
+  sources: { allow_hub: false, roots: DEFAULT_SOURCE_ROOTS },
+  engine_kwargs: { deny: [], allow: [] },
+  sync: {
+    allow_empty: false,
+    prune_limit: 5,
+    adopt_unmanaged: false,
+    deploy_timeout_s: 1800,
+    max_model_statuses: 50,
+    self_heal: true,
+    suspend: false,
+  },
+} as const;
+
 export function parseUsers(file: SnapshotFile | undefined): {
   users?: UsersConfig;
   diagnostics: Diagnostic[];
@@ -159,29 +179,13 @@ export function parseCluster(
     gpus_per_node: raw.gpus_per_node,
     ray: raw.ray,
     openai: raw.openai,
-    serve: {
-      layout: raw.serve?.layout ?? "per-model",
-      application_name: raw.serve?.application_name ?? "argus_llm_app",
-      route_prefix: raw.serve?.route_prefix ?? "/",
-      ...(raw.serve?.template ? { template: raw.serve.template } : {}),
-    },
+    serve: { ...CLUSTER_DEFAULTS.serve, ...raw.serve },
     sources: {
-      allow_hub: raw.sources?.allow_hub ?? false,
-      roots: {
-        shared: raw.sources?.roots?.shared ?? DEFAULT_SOURCE_ROOTS.shared,
-        user: raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user,
-      },
+      allow_hub: raw.sources?.allow_hub ?? CLUSTER_DEFAULTS.sources.allow_hub,
+      roots: { ...CLUSTER_DEFAULTS.sources.roots, ...raw.sources?.roots },
     },
-    engine_kwargs: { deny: raw.engine_kwargs?.deny ?? [], allow: raw.engine_kwargs?.allow ?? [] },
-    sync: {
-      allow_empty: raw.sync?.allow_empty ?? false,
-      prune_limit: raw.sync?.prune_limit ?? 5,
-      adopt_unmanaged: raw.sync?.adopt_unmanaged ?? false,
-      deploy_timeout_s: raw.sync?.deploy_timeout_s ?? 1800,
-      max_model_statuses: raw.sync?.max_model_statuses ?? 50,
-      self_heal: raw.sync?.self_heal ?? true,
-      suspend: raw.sync?.suspend ?? false,
-    },
+    engine_kwargs: { ...CLUSTER_DEFAULTS.engine_kwargs, ...raw.engine_kwargs },
+    sync: { ...CLUSTER_DEFAULTS.sync, ...raw.sync },
   };
   return {
     cluster,
