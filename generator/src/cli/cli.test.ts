@@ -611,6 +611,18 @@ describe("new", () => {
     });
   });
 
+  it("writes what the README's model owner's guide shows", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const command = /```sh\n\s*npx serve-gitops new (\S+) --source '([^']+)'\n\s*```/.exec(readme);
+    const shown = /writes `models\/alice\/qwen-0\.5b\.yaml`:\n\n\s*```yaml\n([\s\S]*?)\n\s*```/.exec(readme);
+    expect(command).not.toBeNull();
+    expect(shown).not.toBeNull();
+    const dir = copyRepo(FIXTURE_REPO);
+    expect(cli(["new", command![1]!, "--source", command![2]!, "--repo", dir]).status).toBe(0);
+    const text = readFileSync(join(dir, `models/${command![1]}.yaml`), "utf8");
+    expect(text).toBe(`${shown![1]!.replace(/^ {3}/gm, "")}\n`);
+  });
+
   it("writes --cluster (repeated or a comma list) as the spec's clusters: list", () => {
     const dir = copyRepo(FIXTURE_REPO);
     const source = ["--source", "Qwen/Qwen2.5-0.5B", "--repo", dir];
