@@ -253,10 +253,7 @@ describe("the check on a pull request", () => {
         write(
           dir,
           "clusters/h1/cluster.yaml",
-          read(dir, "clusters/h1/cluster.yaml").replace(
-            "deny: [",
-            `deny: [${Array.from({ length: 12 }, (_, i) => `no_such_arg_${i}`).join(", ")}, `,
-          ),
+          `${read(dir, "clusters/h1/cluster.yaml")}engine_kwargs:\n  deny: [${Array.from({ length: 12 }, (_, i) => `no_such_arg_${i}`).join(", ")}]\n`,
         );
         // A model change, so that there is a plan to comment.
         write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC);
