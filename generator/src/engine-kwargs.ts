@@ -28,6 +28,45 @@ export const PLATFORM_KWARGS: Readonly<Record<string, string>> = {
   distributed_executor_backend: "Ray Serve LLM chooses the executor",
 };
 
+/**
+ * Keys denied on every cluster: code execution, and downloads or files outside the model roots. A
+ * cluster.yaml's engine_kwargs.deny adds to this list; only its engine_kwargs.allow lifts an entry, by name.
+ */
+export const BUILT_IN_DENIED_KWARGS: readonly string[] = [
+  "worker_extension_cls",
+  "worker_cls",
+  "trust_remote_code",
+  "download_dir",
+  "hf_token",
+  "hf_overrides",
+  "load_format",
+  "model_loader_extra_config",
+  "allowed_local_media_path",
+  "allowed_media_domains",
+  "logits_processors",
+];
+
+/**
+ * The engine arguments a cluster denies, each with why, for the message: the built-in list less what
+ * `allow` lifts, plus what `deny` adds (a key both allowed and denied stays denied).
+ */
+export function deniedKwargs(
+  cluster: string,
+  settings: { readonly deny: readonly string[]; readonly allow: readonly string[] },
+): ReadonlyMap<string, string> {
+  const file = `clusters/${cluster}/cluster.yaml`;
+  const denied = new Map<string, string>();
+  for (const key of BUILT_IN_DENIED_KWARGS)
+    if (!settings.allow.includes(key) || settings.deny.includes(key))
+      denied.set(
+        key,
+        `on cluster ${cluster}: it is on the platform's built-in deny list (code execution and downloads)${settings.deny.includes(key) ? `, and ${file} denies it too` : `; only an admin can lift it, with engine_kwargs.allow in ${file}`}`,
+      );
+  for (const key of settings.deny)
+    if (!denied.has(key)) denied.set(key, `on cluster ${cluster}: ${file} denies it (engine_kwargs.deny)`);
+  return denied;
+}
+
 export interface KwargProblem {
   readonly key: string;
   readonly rule: RuleId;
@@ -37,13 +76,12 @@ export interface KwargProblem {
 }
 
 /**
- * Check an owner's engine_kwargs against the platform's keys, a cluster's deny list and vLLM's catalog.
- * `deniedBy` says where the deny list comes from, for the message ("cluster lab's engine_kwargs.deny").
+ * Check an owner's engine_kwargs against the platform's keys, a cluster's denied keys (deniedKwargs: each
+ * with where its denial comes from, for the message) and vLLM's catalog.
  */
 export function checkEngineKwargs(
   kwargs: Readonly<Record<string, unknown>>,
-  denied: ReadonlySet<string>,
-  deniedBy = "this cluster's engine_kwargs.deny",
+  denied: ReadonlyMap<string, string>,
 ): KwargProblem[] {
   const problems: KwargProblem[] = [];
   for (const [key, value] of Object.entries(kwargs)) {
@@ -57,11 +95,12 @@ export function checkEngineKwargs(
       });
       continue;
     }
-    if (denied.has(key)) {
+    const why = denied.get(key);
+    if (why !== undefined) {
       problems.push({
         key,
         rule: "engine-kwarg-denied",
-        message: `engine_kwargs.${key} is not allowed: ${deniedBy}`,
+        message: `engine_kwargs.${key} is not allowed ${why}`,
       });
       continue;
     }

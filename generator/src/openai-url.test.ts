@@ -42,7 +42,7 @@ function cluster(layout: Layout, base = "/access/models/team1/", routePrefix = "
     openai: { server_url: "https://dstack.company.com", base_url: base },
     serve: { layout, application_name: "argus_llm_app", route_prefix: routePrefix },
     sources: { roots: { shared: ["/private/hf"], user: "/private/users/{user}" }, allow_hub: false },
-    engine_kwargs: { deny: [] },
+    engine_kwargs: { deny: [], allow: [] },
     sync: {
       allow_empty: false,
       prune_limit: 5,

@@ -16,7 +16,7 @@ function rendered(snapshot: RepoSnapshot, now = NOW): RepoSnapshot {
 }
 
 /** The render check as `plan` runs it: the head against the base's served names. */
-function stale(base: RepoSnapshot, head: RepoSnapshot) {
+function stale(base: RepoSnapshot, head: RepoSnapshot, workingTree = false) {
   const baseCheck = checkRepo(base, { now: LATER });
   const check = checkRepo(head, { now: LATER, timestamps: [baseCheck.timestamps] });
   return renderStaleDiagnostics({
@@ -27,6 +27,7 @@ function stale(base: RepoSnapshot, head: RepoSnapshot) {
     headTimestamps: check.timestamps,
     command: "npx serve-gitops render",
     restoreFrom: "HEAD~1",
+    workingTree,
   });
 }
 
@@ -62,12 +63,31 @@ describe("renderStaleDiagnostics", () => {
     expect(d!.message).toContain("`git checkout HEAD~1 -- clusters/*/rendered/alice/qwen.yaml`");
   });
 
-  it("reports a fragment nothing renders on itself", () => {
+  it("says whether the render it compares is committed or in the working tree", () => {
+    const head = withFiles({ [QWEN]: specText("qwen", { num_replicas: 2 }) }, base);
+    expect(stale(base, head)[0]!.message).toMatch(/^the committed render does not match this spec: /);
+    expect(stale(base, head, true)[0]!.message).toMatch(
+      /^the rendered fragments in the working tree do not match this spec: /,
+    );
+  });
+
+  it("reports a fragment nothing renders on itself, left over from a removed spec", () => {
     const extra = fragmentPath("h1", "bob", "gone");
     const head = withFiles({ [extra]: "served_name: bob-202601061235-gone\n" }, base);
-    expect(stale(base, head).map((d) => [d.file, d.message.includes("is left over")])).toEqual([
-      [extra, true],
+    expect(stale(base, head).map((d) => [d.file, d.message])).toEqual([
+      [
+        extra,
+        `${extra} is left over from a removed spec (models/bob/gone.yaml): nothing renders it any more. Run \`npx serve-gitops render\` (it deletes the fragment).`,
+      ],
     ]);
+  });
+
+  it("says a fragment is left over when its spec no longer deploys to that cluster", () => {
+    const head = withFiles({ [QWEN]: specText("qwen", { clusters: ["lab"] }) }, base);
+    const left = stale(base, head).find((d) => d.file === fragmentPath("h1", "alice", "qwen"));
+    expect(left!.message).toBe(
+      `${fragmentPath("h1", "alice", "qwen")} is left over: ${QWEN} does not deploy to cluster h1, so nothing renders this fragment. Run \`npx serve-gitops render\` (it deletes the fragment).`,
+    );
   });
 
   it("tells a file that is no fragment at all apart from a left-over fragment", () => {

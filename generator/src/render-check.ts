@@ -16,6 +16,8 @@ export interface RenderCheckInput {
   readonly command: string;
   /** The git revision a renamed model's fragments are restored from (the base). */
   readonly restoreFrom: string;
+  /** The head is a working tree (`plan` without --head), not a commit: messages say so. */
+  readonly workingTree?: boolean;
 }
 
 /**
@@ -32,11 +34,9 @@ export function renderStaleDiagnostics(input: RenderCheckInput): Diagnostic[] {
   for (const path of input.diff.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
   for (const path of input.diff.missing) note(specOf.get(path) ?? path, `${path} is missing`);
   const out: Diagnostic[] = [];
-  for (const path of input.diff.extra) {
-    if (isFragmentPath(path)) note(path, `${path} is left over: nothing renders it any more, delete it`);
-    else out.push(diagnostic("render-stale", path, { line: 1, column: 1 }, notAFragment(path)));
-  }
-
+  const render = input.workingTree
+    ? "the rendered fragments in the working tree do"
+    : "the committed render does";
   for (const [file, lines] of bySpec) {
     const hints = renamedHints(file, input);
     out.push(
@@ -44,11 +44,30 @@ export function renderStaleDiagnostics(input: RenderCheckInput): Diagnostic[] {
         "render-stale",
         input.head.files.has(file) ? file : lines[0]!.split(" ")[0]!,
         { line: 1, column: 1 },
-        `the committed render does not match this spec: ${lines.join("; ")}. Run \`${input.command}\`.${hints}`,
+        `${render} not match this spec: ${lines.join("; ")}. Run \`${input.command}\`.${hints}`,
       ),
     );
   }
+  // A fragment nothing renders is reported on itself: its spec is gone, or no longer names its cluster.
+  for (const path of input.diff.extra) {
+    const message = isFragmentPath(path)
+      ? `${leftOver(path, input.head)} Run \`${input.command}\` (it deletes the fragment).`
+      : notAFragment(path);
+    out.push(diagnostic("render-stale", path, { line: 1, column: 1 }, message));
+  }
   return out;
+}
+
+/** Why a fragment is left over: its spec was removed, or no longer deploys to the fragment's cluster. */
+function leftOver(path: string, head: RepoSnapshot): string {
+  const where = classifyPath(path);
+  if (where.role !== "rendered" || where.suffix === undefined) return `${path} is left over.`;
+  const spec = [".yaml", ".yml"]
+    .map((ext) => `models/${where.user}/${where.suffix}${ext}`)
+    .find((p) => head.files.has(p));
+  return spec === undefined
+    ? `${path} is left over from a removed spec (models/${where.user}/${where.suffix}.yaml): nothing renders it any more.`
+    : `${path} is left over: ${spec} does not deploy to cluster ${where.cluster}, so nothing renders this fragment.`;
 }
 
 /** A file `render` could have written: clusters/<cluster>/rendered/<user>/<model_id>.yaml. */
@@ -69,5 +88,5 @@ function renamedHints(file: string, input: RenderCheckInput): string {
   const base = input.baseTimestamps.get(key);
   const head = input.headTimestamps.get(key);
   if (base === undefined || head === undefined || base === head) return "";
-  return ` The committed fragments rename the model (timestamp ${head}; the base has ${base}): served names of existing models never change, so restore its fragments from the base first (\`git checkout ${input.restoreFrom} -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
+  return ` The ${input.workingTree ? "fragments in the working tree" : "committed fragments"} rename the model (timestamp ${head}; the base has ${base}): served names of existing models never change, so restore its fragments from the base first (\`git checkout ${input.restoreFrom} -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
 }

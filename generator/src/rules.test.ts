@@ -144,6 +144,18 @@ const SCENARIOS: Record<RuleId, Scenario> = {
     at: [at("clusters/h1/cluster.yaml", 12, 7)],
     severity: "warning",
   },
+  "engine-kwarg-allow-unused": {
+    // enforce_eager is no built-in denial: allowing it lifts nothing.
+    run: () =>
+      validate({
+        "clusters/h1/cluster.yaml": clusterText({
+          default: true,
+          engine_kwargs: { allow: ["trust_remote_code", "enforce_eager"] },
+        }),
+      }),
+    at: [at("clusters/h1/cluster.yaml", 13, 7)],
+    severity: "warning",
+  },
   "special-file": {
     run: () => validate({ [S]: { path: S, kind: "other", bytes: new Uint8Array() } }),
     at: [at(S, 1, 1)],
@@ -164,7 +176,7 @@ const SCENARIOS: Record<RuleId, Scenario> = {
   "missing-file": {
     // A cluster folder whose settings file has the wrong name would otherwise be ignored.
     run: () => validate({ "clusters/gpu2/cluster.yml": clusterText() }),
-    at: [at("clusters/gpu2/cluster.yml", 1, 1)],
+    at: [at("clusters/gpu2/cluster.yaml", 1, 1)],
   },
   "template-unsafe": {
     run: () =>

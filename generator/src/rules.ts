@@ -26,6 +26,8 @@ export const RULES = {
   "engine-kwarg-type": "E400",
   // A warning: a cluster's deny list names no known engine argument.
   "engine-kwarg-deny-unknown": "E400",
+  // A warning: a cluster's allow list names no built-in denial (or one its deny list keeps), so lifts nothing.
+  "engine-kwarg-allow-unused": "E400",
   "unknown-cluster": "E400",
   "no-default-cluster": "E400",
   "accelerator-unknown": "E400",
@@ -107,12 +109,19 @@ export function ruleForSchemaError(keyword: string, instancePath: string): RuleI
   return (KEYWORD_RULES as Record<string, RuleId>)[keyword] ?? "invalid-value";
 }
 
+/** Rules that only warn: the exit code stays 0. */
+const WARNING_RULES: ReadonlySet<RuleId> = new Set([
+  "packing",
+  "engine-kwarg-deny-unknown",
+  "engine-kwarg-allow-unused",
+]);
+
 export function diagnostic(
   rule: RuleId,
   file: string,
   at: { line: number; column: number },
   message: string,
-  severity: Severity = rule === "packing" || rule === "engine-kwarg-deny-unknown" ? "warning" : "error",
+  severity: Severity = WARNING_RULES.has(rule) ? "warning" : "error",
 ): Diagnostic {
   return { file, line: at.line, column: at.column, severity, code: RULES[rule], rule, message };
 }

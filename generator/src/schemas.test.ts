@@ -4,7 +4,9 @@ import { load } from "js-yaml";
 import { describe, expect, it } from "vitest";
 import accelerators from "../../schemas/ray-accelerators.json";
 import engineArgs from "../../schemas/vllm-engine-args.json";
-import { FIXTURES } from "../test-fixtures/helpers";
+import { bare, FIXTURES } from "../test-fixtures/helpers";
+import { CLUSTER_DEFAULTS, parseCluster } from "./validate-config";
+import { validateRepo } from "./validate";
 import { AJV_OPTIONS, OUTPUT, validatorsSource } from "../scripts/generate-validators.mjs";
 import { isKnownAccelerator, SCHEMA_IDS, schemaErrors, type SchemaName } from "./schemas";
 
@@ -158,5 +160,82 @@ describe("the generated validators", () => {
     expect(
       schemaErrors("serving-spec", load(read("generator/test-fixtures/invalid/serving-spec.yaml"))),
     ).not.toEqual([]);
+  });
+});
+
+describe("schema defaults (annotations for editors)", () => {
+  interface Node {
+    default?: unknown;
+    properties?: Record<string, Node>;
+  }
+  /** Every `default` in a schema, by property path. */
+  const annotated = (node: Node, path: string[] = []): Array<[string, unknown]> => [
+    ...(node.default !== undefined ? [[path.join("."), node.default] as [string, unknown]] : []),
+    ...Object.entries(node.properties ?? {}).flatMap(([key, child]) => annotated(child, [...path, key])),
+  ];
+  /** The leaves of plain data (an array is a leaf), by path. */
+  const leaves = (value: unknown, path: string[] = []): Array<[string, unknown]> =>
+    typeof value === "object" && value !== null && !Array.isArray(value)
+      ? Object.entries(value).flatMap(([key, child]) => leaves(child, [...path, key]))
+      : [[path.join("."), value]];
+  const at = (value: unknown, path: string) =>
+    path.split(".").reduce<unknown>((v, key) => (v as Record<string, unknown>)[key], value);
+  const file = (path: string, text: string) => ({ path, kind: "file" as const, bytes: Buffer.from(text) });
+
+  it("cluster.schema.json states the code's defaults: what a cluster.yaml that leaves a setting out gets", () => {
+    const minimal = [
+      "default: true",
+      "accelerator_type: H20",
+      "gpus: 8",
+      "gpus_per_node: 8",
+      "ray: {dashboard_address: http://ray:8265}",
+      "openai: {server_url: https://x.example, base_url: /v/}",
+      "",
+    ].join("\n");
+    const { cluster } = parseCluster("c", file("clusters/c/cluster.yaml", minimal));
+    const defaults = annotated(JSON.parse(read("schemas/cluster.schema.json")) as Node);
+    for (const [path, value] of defaults) expect(at(cluster, path), path).toEqual(value);
+    // Every default the code applies is annotated, and no annotation is missing one.
+    expect(defaults.map(([path]) => path).sort()).toEqual(
+      leaves(CLUSTER_DEFAULTS)
+        .map(([p]) => p)
+        .sort(),
+    );
+    expect(Object.fromEntries(defaults)).toEqual(Object.fromEntries(leaves(CLUSTER_DEFAULTS)));
+  });
+
+  it("serving-spec.schema.json states the defaults a spec that leaves a field out gets", () => {
+    const spec = "model_id: t\nmodel_source: $HOME/common/hf/t\n";
+    const [model] = validateRepo(bare({ "models/alice/t.yaml": spec })).model.models;
+    const defaults = annotated(JSON.parse(read("schemas/serving-spec.schema.json")) as Node);
+    expect(defaults.map(([path]) => path)).toEqual(["num_replicas", "gpus_per_replica"]);
+    for (const [path, value] of defaults) expect(at(model, path), path).toEqual(value);
+  });
+
+  it("come with a description on every property of the files people edit", () => {
+    const undescribed = (node: Node & { description?: string }, path: string[]): string[] =>
+      Object.entries(node.properties ?? {}).flatMap(([key, child]) => [
+        ...((child as { description?: string }).description ? [] : [[...path, key].join(".")]),
+        ...undescribed(child, [...path, key]),
+      ]);
+    for (const file of ["cluster.schema.json", "serving-spec.schema.json", "users.schema.json"])
+      expect(undescribed(JSON.parse(read(`schemas/${file}`)) as Node, [file])).toEqual([]);
+  });
+
+  it("are annotations only: validation never fills them in", () => {
+    expect(AJV_OPTIONS).not.toHaveProperty("useDefaults");
+    expect(validatorsSource()).not.toMatch(/useDefaults/);
+    const value = {
+      default: true,
+      accelerator_type: "H20",
+      gpus: 8,
+      gpus_per_node: 8,
+      ray: { dashboard_address: "http://ray:8265" },
+      openai: { server_url: "https://x.example", base_url: "/v/" },
+      sync: {},
+    };
+    const copy = structuredClone(value);
+    expect(schemaErrors("cluster", value)).toEqual([]);
+    expect(value).toEqual(copy);
   });
 });

@@ -97,7 +97,8 @@ export interface ClusterConfig {
     readonly roots: { readonly shared: readonly string[]; readonly user: string };
     readonly allow_hub: boolean;
   };
-  readonly engine_kwargs: { readonly deny: readonly string[] };
+  /** As cluster.yaml says (empty when absent): deny adds to the built-in denials, allow lifts some by name. */
+  readonly engine_kwargs: { readonly deny: readonly string[]; readonly allow: readonly string[] };
   readonly sync: {
     readonly allow_empty: boolean;
     readonly prune_limit: number;

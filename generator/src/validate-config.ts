@@ -1,5 +1,12 @@
 import clusterSchema from "../../schemas/cluster.schema.json";
-import { engineArgNames, isEngineArg, PLATFORM_KWARGS, suggest, VLLM_VERSION } from "./engine-kwargs";
+import {
+  BUILT_IN_DENIED_KWARGS,
+  engineArgNames,
+  isEngineArg,
+  PLATFORM_KWARGS,
+  suggest,
+  VLLM_VERSION,
+} from "./engine-kwargs";
 import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
 import { isKnownAccelerator } from "./schemas";
@@ -9,23 +16,28 @@ import { MAX_CONFIG_BYTES, parseYamlFile, type Position } from "./yaml-source";
 
 export const USERS_FILE = "models/users.yaml";
 
-/** Keys never allowed by default: code execution, and downloads or files outside the model roots. */
-export const DEFAULT_DENIED_KWARGS = [
-  "worker_extension_cls",
-  "worker_cls",
-  "trust_remote_code",
-  "download_dir",
-  "hf_token",
-  "hf_overrides",
-  "load_format",
-  "model_loader_extra_config",
-  "allowed_local_media_path",
-  "allowed_media_domains",
-  "logits_processors",
-];
-
 /** Where model_source may point when a cluster.yaml sets no `sources.roots`. */
 export const DEFAULT_SOURCE_ROOTS = { shared: ["/private/hf"], user: "/private/users/{user}" } as const;
+
+/**
+ * What a cluster.yaml that leaves out an optional setting gets. schemas/cluster.schema.json states the same
+ * values as `default` annotations for editors (annotations only: ajv never fills them in), and a test holds
+ * the two equal.
+ */
+export const CLUSTER_DEFAULTS = {
+  serve: { layout: "per-model", application_name: "argus_llm_app", route_prefix: "/" },
+  sources: { allow_hub: false, roots: DEFAULT_SOURCE_ROOTS },
+  engine_kwargs: { deny: [], allow: [] },
+  sync: {
+    allow_empty: false,
+    prune_limit: 5,
+    adopt_unmanaged: false,
+    deploy_timeout_s: 1800,
+    max_model_statuses: 50,
+    self_heal: true,
+    suspend: false,
+  },
+} as const;
 
 export function parseUsers(file: SnapshotFile | undefined): {
   users?: UsersConfig;
@@ -64,7 +76,7 @@ interface RawCluster {
   openai: { server_url: string; base_url: string };
   serve?: { layout?: Layout; application_name?: string; route_prefix?: string; template?: string };
   sources?: { allow_hub?: boolean; roots?: { shared?: string[]; user?: string } };
-  engine_kwargs?: { deny?: string[] };
+  engine_kwargs?: { deny?: string[]; allow?: string[] };
   sync?: Partial<ClusterConfig["sync"]>;
 }
 
@@ -114,6 +126,24 @@ export function parseCluster(
       ),
     );
   });
+  // An allow entry lifts a built-in denial by name: one that names no built-in entry (a typo, or a key never
+  // denied), or that deny lists too, lifts nothing.
+  const deny = raw.engine_kwargs?.deny ?? [];
+  (raw.engine_kwargs?.allow ?? []).forEach((name, i) => {
+    if (BUILT_IN_DENIED_KWARGS.includes(name) && !deny.includes(name)) return;
+    const guess = suggest(name, BUILT_IN_DENIED_KWARGS);
+    warnings.push(
+      diagnostic(
+        "engine-kwarg-allow-unused",
+        file.path,
+        doc.valueAt(`/engine_kwargs/allow/${i}`),
+        deny.includes(name)
+          ? `engine_kwargs.allow lists \`${name}\`, which engine_kwargs.deny lists too: it stays denied`
+          : `engine_kwargs.allow lists \`${name}\`, which is not on the built-in deny list, so it lifts nothing${guess ? `: did you mean \`${guess}\`?` : ` (arguments not denied need no allow; the built-in list: ${BUILT_IN_DENIED_KWARGS.join(", ")})`}`,
+        "warning",
+      ),
+    );
+  });
   // A shared root that holds the users' folders (or lies in one) would let every user read every other's.
   const userRoot = raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user;
   const usersBase = userRoot.slice(0, userRoot.indexOf("{user}")).replace(/\/$/, "");
@@ -149,29 +179,13 @@ export function parseCluster(
     gpus_per_node: raw.gpus_per_node,
     ray: raw.ray,
     openai: raw.openai,
-    serve: {
-      layout: raw.serve?.layout ?? "per-model",
-      application_name: raw.serve?.application_name ?? "argus_llm_app",
-      route_prefix: raw.serve?.route_prefix ?? "/",
-      ...(raw.serve?.template ? { template: raw.serve.template } : {}),
-    },
+    serve: { ...CLUSTER_DEFAULTS.serve, ...raw.serve },
     sources: {
-      allow_hub: raw.sources?.allow_hub ?? false,
-      roots: {
-        shared: raw.sources?.roots?.shared ?? DEFAULT_SOURCE_ROOTS.shared,
-        user: raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user,
-      },
+      allow_hub: raw.sources?.allow_hub ?? CLUSTER_DEFAULTS.sources.allow_hub,
+      roots: { ...CLUSTER_DEFAULTS.sources.roots, ...raw.sources?.roots },
     },
-    engine_kwargs: { deny: raw.engine_kwargs?.deny ?? DEFAULT_DENIED_KWARGS },
-    sync: {
-      allow_empty: raw.sync?.allow_empty ?? false,
-      prune_limit: raw.sync?.prune_limit ?? 5,
-      adopt_unmanaged: raw.sync?.adopt_unmanaged ?? false,
-      deploy_timeout_s: raw.sync?.deploy_timeout_s ?? 1800,
-      max_model_statuses: raw.sync?.max_model_statuses ?? 50,
-      self_heal: raw.sync?.self_heal ?? true,
-      suspend: raw.sync?.suspend ?? false,
-    },
+    engine_kwargs: { ...CLUSTER_DEFAULTS.engine_kwargs, ...raw.engine_kwargs },
+    sync: { ...CLUSTER_DEFAULTS.sync, ...raw.sync },
   };
   return {
     cluster,
@@ -192,7 +206,8 @@ export interface PartialCluster {
   /** Unknown when invalid: hub ids are then not judged. */
   readonly allow_hub?: boolean;
   readonly roots: ClusterConfig["sources"]["roots"];
-  readonly deny: readonly string[];
+  /** Each when valid, else empty: the built-in denials then all apply. */
+  readonly engine_kwargs: ClusterConfig["engine_kwargs"];
 }
 
 const ROOTS_SCHEMA = clusterSchema.properties.sources.properties.roots.properties;
@@ -213,6 +228,7 @@ function partialCluster(value: unknown): PartialCluster | undefined {
   const shared = field(roots, "shared");
   const user = field(roots, "user");
   const deny = field(field(raw, "engine_kwargs"), "deny");
+  const allow = field(field(raw, "engine_kwargs"), "allow");
   const allowHub = field(sources, "allow_hub");
   return {
     ...(typeof raw.default === "boolean" ? { default: raw.default } : {}),
@@ -232,7 +248,7 @@ function partialCluster(value: unknown): PartialCluster | undefined {
           : DEFAULT_SOURCE_ROOTS.shared,
       user: typeof user === "string" && USER_ROOT.test(user) ? user : DEFAULT_SOURCE_ROOTS.user,
     },
-    deny: isStringList(deny) ? deny : DEFAULT_DENIED_KWARGS,
+    engine_kwargs: { deny: isStringList(deny) ? deny : [], allow: isStringList(allow) ? allow : [] },
   };
 }
 

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import specSchema from "../../schemas/serving-spec.schema.json";
-import { checkEngineKwargs } from "./engine-kwargs";
+import { checkEngineKwargs, deniedKwargs } from "./engine-kwargs";
 import { checkModelSource } from "./model-source";
-import { DEFAULT_DENIED_KWARGS, DEFAULT_SOURCE_ROOTS, type PartialCluster } from "./validate-config";
+import { DEFAULT_SOURCE_ROOTS, type PartialCluster } from "./validate-config";
 import { diagnostic } from "./rules";
 import { schemaDiagnostics } from "./schema-diagnostics";
 import { schemaErrors } from "./schemas";
@@ -169,11 +169,7 @@ export function validateSpec(
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(
-        raw.engine_kwargs,
-        cluster.denied ?? new Set(cluster.deny),
-        cluster.deniedBy,
-      )) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster.denied)) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d) => d.rule === problem.rule && d.message === problem.message)) continue;
         diagnostics.push(
@@ -215,10 +211,8 @@ interface TargetRules {
   readonly gpus_per_node?: number;
   readonly roots: ClusterConfig["sources"]["roots"];
   readonly allow_hub: boolean;
-  readonly deny: readonly string[];
-  readonly denied?: ReadonlySet<string>;
-  /** Where the deny list comes from, for the message. */
-  readonly deniedBy?: string;
+  /** Denied engine arguments, each with where its denial comes from (deniedKwargs). */
+  readonly denied: ReadonlyMap<string, string>;
 }
 
 /** A cluster's rules are the same for each of its 10,000 specs: built once per ClusterConfig. */
@@ -231,34 +225,26 @@ const targetRules = (c: ClusterConfig): TargetRules => {
       gpus_per_node: c.gpus_per_node,
       roots: c.sources.roots,
       allow_hub: c.sources.allow_hub,
-      deny: c.engine_kwargs.deny,
-      denied: new Set(c.engine_kwargs.deny),
-      deniedBy: deniedBy(c.name, c.engine_kwargs.deny),
+      denied: deniedKwargs(c.name, c.engine_kwargs),
     };
     rulesOf.set(c, rules);
   }
   return rules;
 };
 
-const deniedBy = (cluster: string, deny: readonly string[]): string =>
-  deny === DEFAULT_DENIED_KWARGS
-    ? `cluster ${cluster} uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)`
-    : `denied by cluster ${cluster}'s engine_kwargs.deny (clusters/${cluster}/cluster.yaml)`;
-
 const partialRules = (name: string, p: PartialCluster): TargetRules => ({
   name,
   ...(p.gpus_per_node !== undefined ? { gpus_per_node: p.gpus_per_node } : {}),
   roots: p.roots,
   allow_hub: p.allow_hub ?? true,
-  deny: p.deny,
-  deniedBy: deniedBy(name, p.deny),
+  denied: deniedKwargs(name, p.engine_kwargs),
 });
 
 const FALLBACK_RULES: TargetRules = {
   name: "(default)",
   roots: DEFAULT_SOURCE_ROOTS,
   allow_hub: true,
-  deny: [],
+  denied: new Map(),
 };
 
 /**

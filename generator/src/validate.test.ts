@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { bare, clusterText, fixtureRepo, specText, where, withFiles } from "../test-fixtures/helpers";
+import {
+  bare,
+  clusterText,
+  fixtureRepo,
+  specText,
+  where,
+  withFiles,
+  type FileChange,
+} from "../test-fixtures/helpers";
 import type { RepoSnapshot, Validation } from "./types";
 import { classifyPath } from "./paths";
 import { validateRepo } from "./validate";
@@ -74,17 +82,70 @@ describe("validateRepo on the fixture repository", () => {
     expect(old.diagnostics.map((d) => d.rule)).toEqual(["model-source-outside-roots"]);
   });
 
-  it("applies a cluster's own deny list instead of the default one", () => {
-    const allow = clusterText({ default: true, engine_kwargs: { deny: ["enforce_eager"] } });
+  it("adds a cluster's own deny list to the built-in one, which it never replaces", () => {
+    const lab = clusterText({ default: true, engine_kwargs: { deny: ["enforce_eager"] } });
     const result = validateRepo(
       bare({
-        "clusters/h1/cluster.yaml": allow,
+        "clusters/h1/cluster.yaml": lab,
         "models/alice/a.yaml": specText("a", {
-          engine_kwargs: { trust_remote_code: true, enforce_eager: true },
+          engine_kwargs: { trust_remote_code: true, enforce_eager: true, worker_extension_cls: "evil.Mod" },
         }),
       }),
     );
-    expect(result.diagnostics.map((d) => [d.rule, d.line])).toEqual([["engine-kwarg-denied", 5]]);
+    expect(result.diagnostics.map((d) => [d.rule, d.line, d.message.split(":")[0]])).toEqual([
+      ["engine-kwarg-denied", 4, "engine_kwargs.trust_remote_code is not allowed on cluster h1"],
+      ["engine-kwarg-denied", 5, "engine_kwargs.enforce_eager is not allowed on cluster h1"],
+      ["engine-kwarg-denied", 6, "engine_kwargs.worker_extension_cls is not allowed on cluster h1"],
+    ]);
+  });
+
+  it("lifts a built-in denial only where a cluster.yaml allows it by name", () => {
+    const h1 = clusterText({ default: true, engine_kwargs: { allow: ["trust_remote_code"] } });
+    const spec = specText("a", {
+      clusters: ["h1", "lab"],
+      engine_kwargs: { trust_remote_code: true, worker_extension_cls: "evil.Mod" },
+    });
+    const result = validateRepo(bare({ "clusters/h1/cluster.yaml": h1, "models/alice/a.yaml": spec }));
+    expect(result.diagnostics.map((d) => d.message.split(":")[0])).toEqual([
+      "engine_kwargs.trust_remote_code is not allowed on cluster lab",
+      "engine_kwargs.worker_extension_cls is not allowed on cluster h1",
+      "engine_kwargs.worker_extension_cls is not allowed on cluster lab",
+    ]);
+    const allowed = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": h1,
+        "models/alice/a.yaml": specText("a", { engine_kwargs: { trust_remote_code: true } }),
+      }),
+    );
+    expect(allowed.diagnostics).toEqual([]);
+  });
+
+  it("warns about an allow entry that lifts nothing", () => {
+    const h1 = clusterText({
+      default: true,
+      engine_kwargs: { deny: ["download_dir"], allow: ["trust_remote_cod", "enforce_eager", "download_dir"] },
+    });
+    const result = validateRepo(bare({ "clusters/h1/cluster.yaml": h1 }));
+    expect(result.ok).toBe(true);
+    expect(result.diagnostics.map((d) => [d.severity, d.rule, d.message])).toEqual([
+      [
+        "warning",
+        "engine-kwarg-allow-unused",
+        "engine_kwargs.allow lists `trust_remote_cod`, which is not on the built-in deny list, so it lifts nothing: did you mean `trust_remote_code`?",
+      ],
+      [
+        "warning",
+        "engine-kwarg-allow-unused",
+        expect.stringMatching(
+          /^engine_kwargs.allow lists `enforce_eager`, which is not on the built-in deny list, so it lifts nothing \(arguments not denied need no allow; the built-in list: worker_extension_cls, /,
+        ),
+      ],
+      [
+        "warning",
+        "engine-kwarg-allow-unused",
+        "engine_kwargs.allow lists `download_dir`, which engine_kwargs.deny lists too: it stays denied",
+      ],
+    ]);
   });
 
   it("reports a spec on every cluster it names, once per rule", () => {
@@ -572,12 +633,12 @@ describe("schema problems point at the offending key or item", () => {
   });
 });
 
-describe("denied engine arguments name the cluster and where its deny list comes from", () => {
+describe("denied engine arguments name the cluster and where its denial comes from", () => {
   const kwargs = "engine_kwargs:\n  trust_remote_code: true\n";
-  it("the platform's default list", () => {
+  it("the platform's built-in list", () => {
     const result = validateRepo(bare({ "models/alice/t.yaml": specText("t") + kwargs }));
     expect(result.diagnostics.map((d) => d.message)).toEqual([
-      "engine_kwargs.trust_remote_code is not allowed: cluster h1 uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)",
+      "engine_kwargs.trust_remote_code is not allowed on cluster h1: it is on the platform's built-in deny list (code execution and downloads); only an admin can lift it, with engine_kwargs.allow in clusters/h1/cluster.yaml",
     ]);
   });
 
@@ -586,14 +647,60 @@ describe("denied engine arguments name the cluster and where its deny list comes
       bare({
         "clusters/h1/cluster.yaml": clusterText({
           default: true,
-          engine_kwargs: { deny: ["trust_remote_code"] },
+          engine_kwargs: { deny: ["enforce_eager"] },
         }),
-        "models/alice/t.yaml": specText("t") + kwargs,
+        "models/alice/t.yaml": specText("t") + "engine_kwargs:\n  enforce_eager: true\n",
       }),
     );
     expect(result.diagnostics.map((d) => d.message)).toEqual([
-      "engine_kwargs.trust_remote_code is not allowed: denied by cluster h1's engine_kwargs.deny (clusters/h1/cluster.yaml)",
+      "engine_kwargs.enforce_eager is not allowed on cluster h1: clusters/h1/cluster.yaml denies it (engine_kwargs.deny)",
     ]);
+  });
+
+  it("a cluster.yaml with errors: its valid deny list adds to the built-in one, an invalid allow lifts nothing", () => {
+    const broken = (engine_kwargs: Record<string, unknown>) =>
+      validateRepo(
+        bare({
+          "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: "many", engine_kwargs }),
+          "models/alice/t.yaml":
+            specText("t") + "engine_kwargs:\n  trust_remote_code: true\n  enforce_eager: true\n",
+        }),
+      ).diagnostics.filter((d) => d.rule === "engine-kwarg-denied");
+    expect(broken({ deny: ["enforce_eager"] }).map((d) => d.line)).toEqual([4, 5]);
+    expect(broken({ allow: ["trust_remote_code"] }).map((d) => d.line)).toEqual([]);
+    expect(broken({ allow: "trust_remote_code" }).map((d) => d.line)).toEqual([4]);
+  });
+});
+
+describe("a cluster folder without cluster.yaml", () => {
+  const missing = (changes: Record<string, FileChange>) =>
+    validateRepo(bare(changes)).diagnostics.map((d) => `${d.file} ${d.severity} ${d.rule}: ${d.message}`);
+
+  it("is reported once, on the cluster.yaml it lacks, whatever it holds: fragments, a README, settings", () => {
+    const fragment = "clusters/x/rendered/alice/qwen-0.5b.yaml";
+    expect(missing({ [fragment]: "served_name: alice-202601061235-qwen-0.5b\n" })).toEqual([
+      "clusters/x/cluster.yaml error missing-file: clusters/x/ has no cluster.yaml, so nothing in it is used (it holds rendered/): add a cluster's settings as clusters/x/cluster.yaml, or remove the folder (`git rm -r clusters/x`)",
+    ]);
+    expect(
+      missing({
+        [fragment]: "served_name: alice-202601061235-qwen-0.5b\n",
+        "clusters/x/README.md": "notes\n",
+        "clusters/x/cluster.yml": clusterText(),
+        "clusters/x/rendered/bob/b.yaml": "x\n",
+      }),
+    ).toEqual([
+      "clusters/x/cluster.yaml error missing-file: clusters/x/ has no cluster.yaml, so nothing in it is used (it holds README.md, cluster.yml, rendered/): add a cluster's settings as clusters/x/cluster.yaml, or remove the folder (`git rm -r clusters/x`)",
+    ]);
+  });
+
+  it("is not reported when cluster.yaml exists, even when it is itself refused", () => {
+    expect(missing({ "clusters/h1/README.md": "notes\n" })).toEqual([]);
+    const link = "clusters/lab/cluster.yaml";
+    expect(
+      missing({
+        [link]: { path: link, kind: "symlink", bytes: new TextEncoder().encode("../h1/cluster.yaml") },
+      }).map((line) => line.split(":")[0]),
+    ).toEqual(["clusters/lab/cluster.yaml error symlink"]);
   });
 });
 

@@ -64,9 +64,15 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   const specFiles: Array<{ file: SnapshotFile; user: string; suffix: string }> = [];
   const clusterFiles: Array<{ file: SnapshotFile; cluster: string }> = [];
 
+  // What each clusters/<name>/ folder holds, whatever it is: a folder without cluster.yaml is reported.
   const clusterFolders = new Map<string, string[]>();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
+    if ("cluster" in where) {
+      const held = clusterFolders.get(where.cluster);
+      if (held) held.push(file.path);
+      else clusterFolders.set(where.cluster, [file.path]);
+    }
     if (file.kind !== "file") {
       diagnostics.push(notRegular(file));
       continue;
@@ -75,10 +81,7 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
       diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
       continue;
     }
-    if (where.role === "cluster-file") {
-      clusterFolders.set(where.cluster, [...(clusterFolders.get(where.cluster) ?? []), file.path]);
-      continue;
-    }
+    if (where.role === "cluster-file") continue;
     if (where.role !== "spec" && where.role !== "cluster" && where.role !== "users") continue;
     // The few files validation reads must be readable; an unreadable one is reported, never fatal.
     const unreadable = readProblem(file);
@@ -86,18 +89,22 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
     else if (where.role === "spec") specFiles.push({ file, user: where.user, suffix: where.suffix });
     else if (where.role === "cluster") clusterFiles.push({ file, cluster: where.cluster });
   }
-  // A cluster folder with settings files but no cluster.yaml (a cluster.yml, say) would be silently ignored.
+  // A cluster folder without cluster.yaml (a cluster.yml, a README, fragments left after the cluster.yaml was
+  // deleted) would be silently ignored: reported once per folder, on the file it lacks.
   for (const [cluster, paths] of clusterFolders) {
-    if (clusterFiles.some((c) => c.cluster === cluster)) continue;
-    for (const path of paths)
-      diagnostics.push(
-        diagnostic(
-          "missing-file",
-          path,
-          TOP,
-          `clusters/${cluster}/ has no cluster.yaml, so ${path} is not used: a cluster's settings live in clusters/${cluster}/cluster.yaml`,
-        ),
-      );
+    const settings = `clusters/${cluster}/cluster.yaml`;
+    if (snapshot.files.has(settings)) continue;
+    const held = [
+      ...new Set(paths.map((p) => p.split("/").slice(2, 3).join("/") + (p.split("/").length > 3 ? "/" : ""))),
+    ].sort();
+    diagnostics.push(
+      diagnostic(
+        "missing-file",
+        settings,
+        TOP,
+        `clusters/${cluster}/ has no cluster.yaml, so nothing in it is used (it holds ${held.slice(0, 5).join(", ")}${held.length > 5 ? ", ..." : ""}): add a cluster's settings as ${settings}, or remove the folder (\`git rm -r clusters/${cluster}\`)`,
+      ),
+    );
   }
 
   const usersFile = snapshot.files.get(USERS_FILE);

@@ -5,7 +5,12 @@
 const PLAIN = /^[A-Za-z_/$][A-Za-z0-9_./:@+$-]*$/;
 const RESERVED = /^(true|false|null|yes|no|on|off|y|n)$/i;
 
-function scalar(value: unknown): string {
+/**
+ * One scalar as YAML that reads back as the same value: a string stays plain only when it starts with a
+ * letter (or `_`, `/`, `$`) and is no YAML 1.1 or 1.2 boolean or null; anything else (`123`, `1e3`, `0x1f`,
+ * `null`, `yes`, `on`) is JSON-quoted, so no YAML reader takes it for a number, boolean or null.
+ */
+export function yamlScalar(value: unknown): string {
   if (value === null || value === undefined) return "null";
   if (typeof value === "number")
     return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
@@ -23,7 +28,7 @@ function emit(value: unknown, indent: string, out: string[]): void {
   if (isMap(value)) {
     for (const [key, child] of Object.entries(value)) {
       if (child === undefined) continue;
-      const k = scalar(key);
+      const k = yamlScalar(key);
       if (isMap(child) && Object.keys(child).length > 0) {
         out.push(`${indent}${k}:\n`);
         emit(child, `${indent}  `, out);
@@ -49,7 +54,7 @@ function emit(value: unknown, indent: string, out: string[]): void {
 function inline(value: unknown): string {
   if (isMap(value)) return "{}";
   if (Array.isArray(value)) return "[]";
-  return scalar(value);
+  return yamlScalar(value);
 }
 
 /** YAML for a mapping of plain data (no cycles, no functions). */

@@ -27886,6 +27886,8 @@ var RULES = {
   "engine-kwarg-type": "E400",
   // A warning: a cluster's deny list names no known engine argument.
   "engine-kwarg-deny-unknown": "E400",
+  // A warning: a cluster's allow list names no built-in denial (or one its deny list keeps), so lifts nothing.
+  "engine-kwarg-allow-unused": "E400",
   "unknown-cluster": "E400",
   "no-default-cluster": "E400",
   "accelerator-unknown": "E400",
@@ -27958,7 +27960,12 @@ function ruleForSchemaError(keyword, instancePath) {
   if (NUMERIC_KEYWORDS.has(keyword) && RESOURCE_FIELDS[field]) return RESOURCE_FIELDS[field];
   return KEYWORD_RULES[keyword] ?? "invalid-value";
 }
-function diagnostic(rule, file, at2, message, severity = rule === "packing" || rule === "engine-kwarg-deny-unknown" ? "warning" : "error") {
+var WARNING_RULES = /* @__PURE__ */ new Set([
+  "packing",
+  "engine-kwarg-deny-unknown",
+  "engine-kwarg-allow-unused"
+]);
+function diagnostic(rule, file, at2, message, severity = WARNING_RULES.has(rule) ? "warning" : "error") {
   return { file, line: at2.line, column: at2.column, severity, code: RULES[rule], rule, message };
 }
 function sortDiagnostics(list) {
@@ -29155,19 +29162,19 @@ function getBlockValue(input, start, end, indent, chomping, folded) {
   }
   return result;
 }
-function getScalarValue(input, scalar2) {
-  if (scalar2.valueStart === NO_RANGE$3) return "";
-  const { valueStart, valueEnd } = scalar2;
-  if (scalar2.fast) return input.slice(valueStart, valueEnd);
-  switch (scalar2.style) {
+function getScalarValue(input, scalar) {
+  if (scalar.valueStart === NO_RANGE$3) return "";
+  const { valueStart, valueEnd } = scalar;
+  if (scalar.fast) return input.slice(valueStart, valueEnd);
+  switch (scalar.style) {
     case SCALAR_STYLE.SINGLE_QUOTED:
       return getSingleQuotedValue(input, valueStart, valueEnd);
     case SCALAR_STYLE.DOUBLE_QUOTED:
       return getDoubleQuotedValue(input, valueStart, valueEnd);
     case SCALAR_STYLE.LITERAL_BLOCK:
-      return getBlockValue(input, valueStart, valueEnd, scalar2.indent, scalar2.chomping, false);
+      return getBlockValue(input, valueStart, valueEnd, scalar.indent, scalar.chomping, false);
     case SCALAR_STYLE.FOLDED_BLOCK:
-      return getBlockValue(input, valueStart, valueEnd, scalar2.indent, scalar2.chomping, true);
+      return getBlockValue(input, valueStart, valueEnd, scalar.indent, scalar.chomping, true);
     default:
       return getPlainValue(input, valueStart, valueEnd);
   }
@@ -30901,6 +30908,7 @@ var cluster_schema_default = {
     gpus: { description: "GPU capacity of the cluster.", type: "integer", minimum: 1, maximum: 1e6 },
     gpus_per_node: { description: "GPUs on one node: the most one replica can use.", type: "integer", minimum: 1, maximum: 64 },
     ray: {
+      description: "The Ray cluster the sync agent applies the Serve config to.",
       type: "object",
       additionalProperties: false,
       required: ["dashboard_address"],
@@ -30909,6 +30917,7 @@ var cluster_schema_default = {
       }
     },
     openai: {
+      description: "Where owners reach their models: the OpenAI base URL in commit statuses and PR comments.",
       type: "object",
       additionalProperties: false,
       required: ["server_url", "base_url"],
@@ -30918,35 +30927,40 @@ var cluster_schema_default = {
       }
     },
     serve: {
+      description: "How the Ray Serve config is laid out (README: Layouts).",
       type: "object",
       additionalProperties: false,
       properties: {
-        layout: { description: "per-model (default), per-user or single.", enum: ["per-model", "per-user", "single"] },
-        application_name: { description: "Application name (single layout) and prefix of managed application names.", type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" },
-        route_prefix: { description: "Route prefix the applications hang under.", type: "string", pattern: "^/([^{}/]+(/[^{}/]+)*)?$" },
+        layout: { description: "per-model (default): one application per model; per-user: one per user; single: one for all models.", enum: ["per-model", "per-user", "single"], default: "per-model" },
+        application_name: { description: "Application name (single layout) and prefix of managed application names.", type: "string", pattern: "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", default: "argus_llm_app" },
+        route_prefix: { description: "Route prefix the applications hang under.", type: "string", pattern: "^/([^{}/]+(/[^{}/]+)*)?$", default: "/" },
         template: { description: "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", type: "string", pattern: "^[A-Za-z0-9_.-]+\\.hbs$" }
       }
     },
     sources: {
+      description: "Where model_source may point on this cluster.",
       type: "object",
       additionalProperties: false,
       properties: {
-        allow_hub: { description: "Allow Hugging Face repo ids (org/name) as model_source.", type: "boolean" },
+        allow_hub: { description: "Allow Hugging Face repo ids (org/name) as model_source.", type: "boolean", default: false },
         roots: {
+          description: "Folders model_source paths must lie under.",
           type: "object",
           additionalProperties: false,
           properties: {
-            shared: { type: "array", items: { type: "string", pattern: "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } },
-            user: { description: "The user's own root; {user} is replaced by the user id.", type: "string", pattern: "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }
+            shared: { description: "Absolute folders every user's model_source may point under ($HOME/common/hf resolves to /private/hf).", type: "array", items: { type: "string", pattern: "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, default: ["/private/hf"] },
+            user: { description: "The user's own root; {user} is replaced by the user id.", type: "string", pattern: "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", default: "/private/users/{user}" }
           }
         }
       }
     },
     engine_kwargs: {
+      description: "Which vLLM engine arguments model owners may set on this cluster: the built-in deny list, plus what deny adds, less what allow lifts.",
       type: "object",
       additionalProperties: false,
       properties: {
-        deny: { description: "vLLM engine arguments model owners may not set on this cluster.", type: "array", uniqueItems: true, items: { type: "string" } }
+        deny: { description: "vLLM engine arguments model owners may not set on this cluster, in addition to the built-in deny list (code execution and downloads: worker_extension_cls, worker_cls, trust_remote_code, download_dir, hf_token, hf_overrides, load_format, model_loader_extra_config, allowed_local_media_path, allowed_media_domains, logits_processors), which always applies.", type: "array", uniqueItems: true, items: { type: "string" }, default: [] },
+        allow: { description: "Entries of the built-in deny list that model owners may set on this cluster after all (e.g. trust_remote_code), each named explicitly. An entry that is not on the built-in list, or that deny also lists, lifts nothing (a warning).", type: "array", uniqueItems: true, items: { type: "string" }, default: [] }
       }
     },
     sync: {
@@ -30954,13 +30968,13 @@ var cluster_schema_default = {
       type: "object",
       additionalProperties: false,
       properties: {
-        allow_empty: { description: "Allow applying a config with no models (undeploys everything).", type: "boolean" },
-        prune_limit: { description: "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", type: "integer", minimum: 0 },
-        adopt_unmanaged: { description: "Replace declarative applications the agent did not create (a PUT deletes them).", type: "boolean" },
-        deploy_timeout_s: { type: "integer", minimum: 10, maximum: 86400 },
-        max_model_statuses: { description: "Above this many changed models a commit gets one summary status instead of one per model.", type: "integer", minimum: 1, maximum: 200 },
-        self_heal: { description: "Re-apply when Serve was changed by hand (drift).", type: "boolean" },
-        suspend: { description: "Stop applying; keep reporting drift.", type: "boolean" }
+        allow_empty: { description: "Allow applying a config with no models (undeploys everything).", type: "boolean", default: false },
+        prune_limit: { description: "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", type: "integer", minimum: 0, default: 5 },
+        adopt_unmanaged: { description: "Replace declarative applications the agent did not create (a PUT deletes them).", type: "boolean", default: false },
+        deploy_timeout_s: { description: "Seconds a model may take to start serving before its status turns to failure.", type: "integer", minimum: 10, maximum: 86400, default: 1800 },
+        max_model_statuses: { description: "Above this many changed models a commit gets one summary status instead of one per model.", type: "integer", minimum: 1, maximum: 200, default: 50 },
+        self_heal: { description: "Re-apply when Serve was changed by hand (drift); false: report the drift only.", type: "boolean", default: true },
+        suspend: { description: "Stop applying; keep reporting drift.", type: "boolean", default: false }
       }
     }
   }
@@ -31965,7 +31979,33 @@ var PLATFORM_KWARGS = {
   data_parallel_size: "scale with num_replicas instead",
   distributed_executor_backend: "Ray Serve LLM chooses the executor"
 };
-function checkEngineKwargs(kwargs, denied, deniedBy2 = "this cluster's engine_kwargs.deny") {
+var BUILT_IN_DENIED_KWARGS = [
+  "worker_extension_cls",
+  "worker_cls",
+  "trust_remote_code",
+  "download_dir",
+  "hf_token",
+  "hf_overrides",
+  "load_format",
+  "model_loader_extra_config",
+  "allowed_local_media_path",
+  "allowed_media_domains",
+  "logits_processors"
+];
+function deniedKwargs(cluster2, settings) {
+  const file = `clusters/${cluster2}/cluster.yaml`;
+  const denied = /* @__PURE__ */ new Map();
+  for (const key of BUILT_IN_DENIED_KWARGS)
+    if (!settings.allow.includes(key) || settings.deny.includes(key))
+      denied.set(
+        key,
+        `on cluster ${cluster2}: it is on the platform's built-in deny list (code execution and downloads)${settings.deny.includes(key) ? `, and ${file} denies it too` : `; only an admin can lift it, with engine_kwargs.allow in ${file}`}`
+      );
+  for (const key of settings.deny)
+    if (!denied.has(key)) denied.set(key, `on cluster ${cluster2}: ${file} denies it (engine_kwargs.deny)`);
+  return denied;
+}
+function checkEngineKwargs(kwargs, denied) {
   const problems = [];
   for (const [key, value] of Object.entries(kwargs)) {
     const platform2 = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : void 0;
@@ -31977,11 +32017,12 @@ function checkEngineKwargs(kwargs, denied, deniedBy2 = "this cluster's engine_kw
       });
       continue;
     }
-    if (denied.has(key)) {
+    const why = denied.get(key);
+    if (why !== void 0) {
       problems.push({
         key,
         rule: "engine-kwarg-denied",
-        message: `engine_kwargs.${key} is not allowed: ${deniedBy2}`
+        message: `engine_kwargs.${key} is not allowed ${why}`
       });
       continue;
     }
@@ -33686,9 +33727,9 @@ var serving_spec_schema_default = {
       additionalProperties: false,
       required: ["min_replicas", "max_replicas"],
       properties: {
-        min_replicas: { type: "integer", minimum: 0, maximum: 1e3 },
-        max_replicas: { type: "integer", minimum: 1, maximum: 1e3 },
-        target_ongoing_requests: { type: "number", exclusiveMinimum: 0, maximum: 1e5 }
+        min_replicas: { description: "Fewest replicas; 0 lets the model scale to zero when idle.", type: "integer", minimum: 0, maximum: 1e3 },
+        max_replicas: { description: "Most replicas (at least min_replicas); GPU budgets and quotas count this many.", type: "integer", minimum: 1, maximum: 1e3 },
+        target_ongoing_requests: { description: "Requests in flight per replica that Ray Serve scales towards (Ray's default when absent).", type: "number", exclusiveMinimum: 0, maximum: 1e5 }
       }
     },
     engine_kwargs: {
@@ -33702,8 +33743,9 @@ var serving_spec_schema_default = {
       uniqueItems: true,
       items: { type: "string", pattern: "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" }
     },
-    description: { type: "string", maxLength: 1e3 },
+    description: { description: "Free text about the model for people reading the spec; it does not change what is deployed.", type: "string", maxLength: 1e3 },
     labels: {
+      description: "Free-form string labels (key: value), up to 32, for people and tools reading the spec; they do not change what is deployed.",
       type: "object",
       maxProperties: 32,
       propertyNames: { pattern: "^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$" },
@@ -33730,6 +33772,7 @@ var users_schema_default = {
       items: { $ref: "#/$defs/login" }
     },
     users: {
+      description: "Registered users by id (the folder models/<user_id>/): who may change it and their GPU quota.",
       type: "object",
       propertyNames: { pattern: "^[a-z][a-z0-9_]{0,31}$" },
       additionalProperties: {
@@ -33737,7 +33780,7 @@ var users_schema_default = {
         additionalProperties: false,
         required: ["github", "gpu_quota"],
         properties: {
-          github: { type: "array", minItems: 1, uniqueItems: true, items: { $ref: "#/$defs/login" } },
+          github: { description: "GitHub logins that may change models/<user_id>/ and clusters/*/rendered/<user_id>/.", type: "array", minItems: 1, uniqueItems: true, items: { $ref: "#/$defs/login" } },
           gpu_quota: {
             description: "The most GPUs this user may hold on one cluster (autoscaling counts max_replicas).",
             type: "integer",
@@ -33760,7 +33803,7 @@ var runtime = (m2) => typeof m2.default === "function" ? m2.default : m2.default
 var ucs2length = runtime(ucs2lengthModule);
 var equal = runtime(equalModule);
 var serving_spec = validate20;
-var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/serving-spec.schema.json", "title": "ServingSpec", "description": "One model served on Ray Serve LLM, owned by the user whose folder holds the file: models/<user_id>/<model_id>.yaml.", "type": "object", "additionalProperties": false, "required": ["model_id", "model_source"], "properties": { "model_id": { "description": "The model's suffix; must equal the file name without .yaml/.yml. The served name is <user_id>-<YYYYMMDDHHMM>-<model_id>.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$" }, "model_source": { "description": "Absolute path, or a path starting with $HOME/common/hf, $HOME/common/datasets or $HOME; or a Hugging Face repo id org/name where the cluster allows hub sources.", "type": "string", "minLength": 1, "maxLength": 4096 }, "num_replicas": { "description": "Fixed replica count. Scaling changes only a per-deployment override: no other model restarts.", "type": "integer", "minimum": 1, "maximum": 1e3, "default": 1 }, "gpus_per_replica": { "description": "GPUs per replica; becomes vLLM's tensor_parallel_size (pipeline parallelism 1).", "type": "integer", "minimum": 1, "maximum": 64, "default": 1 }, "autoscaling": { "description": "Instead of num_replicas: Ray Serve autoscaling. GPU budgets count max_replicas.", "type": "object", "additionalProperties": false, "required": ["min_replicas", "max_replicas"], "properties": { "min_replicas": { "type": "integer", "minimum": 0, "maximum": 1e3 }, "max_replicas": { "type": "integer", "minimum": 1, "maximum": 1e3 }, "target_ongoing_requests": { "type": "number", "exclusiveMinimum": 0, "maximum": 1e5 } } }, "engine_kwargs": { "description": "vLLM engine arguments (checked against schemas/vllm-engine-args.json).", "type": "object" }, "clusters": { "description": "Clusters to deploy to; default: the cluster whose cluster.yaml says default: true.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" } }, "description": { "type": "string", "maxLength": 1e3 }, "labels": { "type": "object", "maxProperties": 32, "propertyNames": { "pattern": "^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$" }, "additionalProperties": { "type": "string", "maxLength": 256 } } }, "not": { "properties": { "num_replicas": true, "autoscaling": true }, "required": ["num_replicas", "autoscaling"] } };
+var schema31 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/serving-spec.schema.json", "title": "ServingSpec", "description": "One model served on Ray Serve LLM, owned by the user whose folder holds the file: models/<user_id>/<model_id>.yaml.", "type": "object", "additionalProperties": false, "required": ["model_id", "model_source"], "properties": { "model_id": { "description": "The model's suffix; must equal the file name without .yaml/.yml. The served name is <user_id>-<YYYYMMDDHHMM>-<model_id>.", "type": "string", "pattern": "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$" }, "model_source": { "description": "Absolute path, or a path starting with $HOME/common/hf, $HOME/common/datasets or $HOME; or a Hugging Face repo id org/name where the cluster allows hub sources.", "type": "string", "minLength": 1, "maxLength": 4096 }, "num_replicas": { "description": "Fixed replica count. Scaling changes only a per-deployment override: no other model restarts.", "type": "integer", "minimum": 1, "maximum": 1e3, "default": 1 }, "gpus_per_replica": { "description": "GPUs per replica; becomes vLLM's tensor_parallel_size (pipeline parallelism 1).", "type": "integer", "minimum": 1, "maximum": 64, "default": 1 }, "autoscaling": { "description": "Instead of num_replicas: Ray Serve autoscaling. GPU budgets count max_replicas.", "type": "object", "additionalProperties": false, "required": ["min_replicas", "max_replicas"], "properties": { "min_replicas": { "description": "Fewest replicas; 0 lets the model scale to zero when idle.", "type": "integer", "minimum": 0, "maximum": 1e3 }, "max_replicas": { "description": "Most replicas (at least min_replicas); GPU budgets and quotas count this many.", "type": "integer", "minimum": 1, "maximum": 1e3 }, "target_ongoing_requests": { "description": "Requests in flight per replica that Ray Serve scales towards (Ray's default when absent).", "type": "number", "exclusiveMinimum": 0, "maximum": 1e5 } } }, "engine_kwargs": { "description": "vLLM engine arguments (checked against schemas/vllm-engine-args.json).", "type": "object" }, "clusters": { "description": "Clusters to deploy to; default: the cluster whose cluster.yaml says default: true.", "type": "array", "minItems": 1, "uniqueItems": true, "items": { "type": "string", "pattern": "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$" } }, "description": { "description": "Free text about the model for people reading the spec; it does not change what is deployed.", "type": "string", "maxLength": 1e3 }, "labels": { "description": "Free-form string labels (key: value), up to 32, for people and tools reading the spec; they do not change what is deployed.", "type": "object", "maxProperties": 32, "propertyNames": { "pattern": "^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$" }, "additionalProperties": { "type": "string", "maxLength": 256 } } }, "not": { "properties": { "num_replicas": true, "autoscaling": true }, "required": ["num_replicas", "autoscaling"] } };
 var func1 = Object.prototype.hasOwnProperty;
 var func2 = ucs2length;
 var pattern4 = new RegExp("^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$", "u");
@@ -34564,7 +34607,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate21.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var cluster = validate22;
-var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", "type": "string", "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" }, "base_url": { "description": "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", "type": "string", "minLength": 1, "pattern": "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$" } } }, "serve": { "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default), per-user or single.", "enum": ["per-model", "per-user", "single"] }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean" }, "roots": { "type": "object", "additionalProperties": false, "properties": { "shared": { "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" } } } } }, "engine_kwargs": { "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster.", "type": "array", "uniqueItems": true, "items": { "type": "string" } } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean" }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean" }, "deploy_timeout_s": { "type": "integer", "minimum": 10, "maximum": 86400 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift).", "type": "boolean" }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean" } } } } };
+var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "description": "The Ray cluster the sync agent applies the Serve config to.", "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "description": "Where owners reach their models: the OpenAI base URL in commit statuses and PR comments.", "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", "type": "string", "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" }, "base_url": { "description": "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", "type": "string", "minLength": 1, "pattern": "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$" } } }, "serve": { "description": "How the Ray Serve config is laid out (README: Layouts).", "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default): one application per model; per-user: one per user; single: one for all models.", "enum": ["per-model", "per-user", "single"], "default": "per-model" }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", "default": "argus_llm_app" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$", "default": "/" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "description": "Where model_source may point on this cluster.", "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean", "default": false }, "roots": { "description": "Folders model_source paths must lie under.", "type": "object", "additionalProperties": false, "properties": { "shared": { "description": "Absolute folders every user's model_source may point under ($HOME/common/hf resolves to /private/hf).", "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, "default": ["/private/hf"] }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "default": "/private/users/{user}" } } } } }, "engine_kwargs": { "description": "Which vLLM engine arguments model owners may set on this cluster: the built-in deny list, plus what deny adds, less what allow lifts.", "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster, in addition to the built-in deny list (code execution and downloads: worker_extension_cls, worker_cls, trust_remote_code, download_dir, hf_token, hf_overrides, load_format, model_loader_extra_config, allowed_local_media_path, allowed_media_domains, logits_processors), which always applies.", "type": "array", "uniqueItems": true, "items": { "type": "string" }, "default": [] }, "allow": { "description": "Entries of the built-in deny list that model owners may set on this cluster after all (e.g. trust_remote_code), each named explicitly. An entry that is not on the built-in list, or that deny also lists, lifts nothing (a warning).", "type": "array", "uniqueItems": true, "items": { "type": "string" }, "default": [] } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean", "default": false }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0, "default": 5 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean", "default": false }, "deploy_timeout_s": { "description": "Seconds a model may take to start serving before its status turns to failure.", "type": "integer", "minimum": 10, "maximum": 86400, "default": 1800 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift); false: report the drift only.", "type": "boolean", "default": true }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean", "default": false } } } } };
 var pattern10 = new RegExp("^https?://[^\\s/]+(/.*)?$", "u");
 var pattern11 = new RegExp("^https?://[^\\s/?#]+(/[^\\s?#]*)?$", "u");
 var pattern12 = new RegExp("^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$", "u");
@@ -35109,7 +35152,7 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
       let data20 = data.engine_kwargs;
       if (data20 && typeof data20 == "object" && !Array.isArray(data20)) {
         for (const key6 in data20) {
-          if (!(key6 === "deny")) {
+          if (!(key6 === "deny" || key6 === "allow")) {
             const err48 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key6 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
               vErrors = [err48];
@@ -35167,33 +35210,46 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-      } else {
-        const err52 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
-        if (vErrors === null) {
-          vErrors = [err52];
-        } else {
-          vErrors.push(err52);
-        }
-        errors++;
-      }
-    }
-    if (data.sync !== void 0) {
-      let data23 = data.sync;
-      if (data23 && typeof data23 == "object" && !Array.isArray(data23)) {
-        for (const key7 in data23) {
-          if (!(key7 === "allow_empty" || key7 === "prune_limit" || key7 === "adopt_unmanaged" || key7 === "deploy_timeout_s" || key7 === "max_model_statuses" || key7 === "self_heal" || key7 === "suspend")) {
-            const err53 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
-            if (vErrors === null) {
-              vErrors = [err53];
-            } else {
-              vErrors.push(err53);
+        if (data20.allow !== void 0) {
+          let data23 = data20.allow;
+          if (Array.isArray(data23)) {
+            const len2 = data23.length;
+            for (let i3 = 0; i3 < len2; i3++) {
+              if (typeof data23[i3] !== "string") {
+                const err52 = { instancePath: instancePath + "/engine_kwargs/allow/" + i3, schemaPath: "#/properties/engine_kwargs/properties/allow/items/type", keyword: "type", params: { type: "string" }, message: "must be string" };
+                if (vErrors === null) {
+                  vErrors = [err52];
+                } else {
+                  vErrors.push(err52);
+                }
+                errors++;
+              }
             }
-            errors++;
-          }
-        }
-        if (data23.allow_empty !== void 0) {
-          if (typeof data23.allow_empty !== "boolean") {
-            const err54 = { instancePath: instancePath + "/sync/allow_empty", schemaPath: "#/properties/sync/properties/allow_empty/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            let i4 = data23.length;
+            let j1;
+            if (i4 > 1) {
+              const indices1 = {};
+              for (; i4--; ) {
+                let item1 = data23[i4];
+                if (typeof item1 !== "string") {
+                  continue;
+                }
+                if (typeof indices1[item1] == "number") {
+                  j1 = indices1[item1];
+                  const err53 = { instancePath: instancePath + "/engine_kwargs/allow", schemaPath: "#/properties/engine_kwargs/properties/allow/uniqueItems", keyword: "uniqueItems", params: { i: i4, j: j1 }, message: "must NOT have duplicate items (items ## " + j1 + " and " + i4 + " are identical)" };
+                  if (vErrors === null) {
+                    vErrors = [err53];
+                  } else {
+                    vErrors.push(err53);
+                  }
+                  errors++;
+                  break;
+                }
+                indices1[item1] = i4;
+              }
+            }
+          } else {
+            const err54 = { instancePath: instancePath + "/engine_kwargs/allow", schemaPath: "#/properties/engine_kwargs/properties/allow/type", keyword: "type", params: { type: "array" }, message: "must be array" };
             if (vErrors === null) {
               vErrors = [err54];
             } else {
@@ -35202,32 +35258,33 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data23.prune_limit !== void 0) {
-          let data25 = data23.prune_limit;
-          if (!(typeof data25 == "number" && (!(data25 % 1) && !isNaN(data25)) && isFinite(data25))) {
-            const err55 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+      } else {
+        const err55 = { instancePath: instancePath + "/engine_kwargs", schemaPath: "#/properties/engine_kwargs/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        if (vErrors === null) {
+          vErrors = [err55];
+        } else {
+          vErrors.push(err55);
+        }
+        errors++;
+      }
+    }
+    if (data.sync !== void 0) {
+      let data25 = data.sync;
+      if (data25 && typeof data25 == "object" && !Array.isArray(data25)) {
+        for (const key7 in data25) {
+          if (!(key7 === "allow_empty" || key7 === "prune_limit" || key7 === "adopt_unmanaged" || key7 === "deploy_timeout_s" || key7 === "max_model_statuses" || key7 === "self_heal" || key7 === "suspend")) {
+            const err56 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/additionalProperties", keyword: "additionalProperties", params: { additionalProperty: key7 }, message: "must NOT have additional properties" };
             if (vErrors === null) {
-              vErrors = [err55];
+              vErrors = [err56];
             } else {
-              vErrors.push(err55);
+              vErrors.push(err56);
             }
             errors++;
           }
-          if (typeof data25 == "number" && isFinite(data25)) {
-            if (data25 < 0 || isNaN(data25)) {
-              const err56 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
-              if (vErrors === null) {
-                vErrors = [err56];
-              } else {
-                vErrors.push(err56);
-              }
-              errors++;
-            }
-          }
         }
-        if (data23.adopt_unmanaged !== void 0) {
-          if (typeof data23.adopt_unmanaged !== "boolean") {
-            const err57 = { instancePath: instancePath + "/sync/adopt_unmanaged", schemaPath: "#/properties/sync/properties/adopt_unmanaged/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+        if (data25.allow_empty !== void 0) {
+          if (typeof data25.allow_empty !== "boolean") {
+            const err57 = { instancePath: instancePath + "/sync/allow_empty", schemaPath: "#/properties/sync/properties/allow_empty/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
             if (vErrors === null) {
               vErrors = [err57];
             } else {
@@ -35236,10 +35293,10 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
         }
-        if (data23.deploy_timeout_s !== void 0) {
-          let data27 = data23.deploy_timeout_s;
+        if (data25.prune_limit !== void 0) {
+          let data27 = data25.prune_limit;
           if (!(typeof data27 == "number" && (!(data27 % 1) && !isNaN(data27)) && isFinite(data27))) {
-            const err58 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+            const err58 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
             if (vErrors === null) {
               vErrors = [err58];
             } else {
@@ -35248,8 +35305,8 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             errors++;
           }
           if (typeof data27 == "number" && isFinite(data27)) {
-            if (data27 > 86400 || isNaN(data27)) {
-              const err59 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/maximum", keyword: "maximum", params: { comparison: "<=", limit: 86400 }, message: "must be <= 86400" };
+            if (data27 < 0 || isNaN(data27)) {
+              const err59 = { instancePath: instancePath + "/sync/prune_limit", schemaPath: "#/properties/sync/properties/prune_limit/minimum", keyword: "minimum", params: { comparison: ">=", limit: 0 }, message: "must be >= 0" };
               if (vErrors === null) {
                 vErrors = [err59];
               } else {
@@ -35257,21 +35314,23 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data27 < 10 || isNaN(data27)) {
-              const err60 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 10 }, message: "must be >= 10" };
-              if (vErrors === null) {
-                vErrors = [err60];
-              } else {
-                vErrors.push(err60);
-              }
-              errors++;
-            }
           }
         }
-        if (data23.max_model_statuses !== void 0) {
-          let data28 = data23.max_model_statuses;
-          if (!(typeof data28 == "number" && (!(data28 % 1) && !isNaN(data28)) && isFinite(data28))) {
-            const err61 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
+        if (data25.adopt_unmanaged !== void 0) {
+          if (typeof data25.adopt_unmanaged !== "boolean") {
+            const err60 = { instancePath: instancePath + "/sync/adopt_unmanaged", schemaPath: "#/properties/sync/properties/adopt_unmanaged/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err60];
+            } else {
+              vErrors.push(err60);
+            }
+            errors++;
+          }
+        }
+        if (data25.deploy_timeout_s !== void 0) {
+          let data29 = data25.deploy_timeout_s;
+          if (!(typeof data29 == "number" && (!(data29 % 1) && !isNaN(data29)) && isFinite(data29))) {
+            const err61 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
             if (vErrors === null) {
               vErrors = [err61];
             } else {
@@ -35279,9 +35338,9 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
-          if (typeof data28 == "number" && isFinite(data28)) {
-            if (data28 > 200 || isNaN(data28)) {
-              const err62 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/maximum", keyword: "maximum", params: { comparison: "<=", limit: 200 }, message: "must be <= 200" };
+          if (typeof data29 == "number" && isFinite(data29)) {
+            if (data29 > 86400 || isNaN(data29)) {
+              const err62 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/maximum", keyword: "maximum", params: { comparison: "<=", limit: 86400 }, message: "must be <= 86400" };
               if (vErrors === null) {
                 vErrors = [err62];
               } else {
@@ -35289,8 +35348,8 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
               }
               errors++;
             }
-            if (data28 < 1 || isNaN(data28)) {
-              const err63 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+            if (data29 < 10 || isNaN(data29)) {
+              const err63 = { instancePath: instancePath + "/sync/deploy_timeout_s", schemaPath: "#/properties/sync/properties/deploy_timeout_s/minimum", keyword: "minimum", params: { comparison: ">=", limit: 10 }, message: "must be >= 10" };
               if (vErrors === null) {
                 vErrors = [err63];
               } else {
@@ -35300,9 +35359,10 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             }
           }
         }
-        if (data23.self_heal !== void 0) {
-          if (typeof data23.self_heal !== "boolean") {
-            const err64 = { instancePath: instancePath + "/sync/self_heal", schemaPath: "#/properties/sync/properties/self_heal/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+        if (data25.max_model_statuses !== void 0) {
+          let data30 = data25.max_model_statuses;
+          if (!(typeof data30 == "number" && (!(data30 % 1) && !isNaN(data30)) && isFinite(data30))) {
+            const err64 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/type", keyword: "type", params: { type: "integer" }, message: "must be integer" };
             if (vErrors === null) {
               vErrors = [err64];
             } else {
@@ -35310,34 +35370,65 @@ function validate22(data, { instancePath = "", parentData, parentDataProperty, r
             }
             errors++;
           }
+          if (typeof data30 == "number" && isFinite(data30)) {
+            if (data30 > 200 || isNaN(data30)) {
+              const err65 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/maximum", keyword: "maximum", params: { comparison: "<=", limit: 200 }, message: "must be <= 200" };
+              if (vErrors === null) {
+                vErrors = [err65];
+              } else {
+                vErrors.push(err65);
+              }
+              errors++;
+            }
+            if (data30 < 1 || isNaN(data30)) {
+              const err66 = { instancePath: instancePath + "/sync/max_model_statuses", schemaPath: "#/properties/sync/properties/max_model_statuses/minimum", keyword: "minimum", params: { comparison: ">=", limit: 1 }, message: "must be >= 1" };
+              if (vErrors === null) {
+                vErrors = [err66];
+              } else {
+                vErrors.push(err66);
+              }
+              errors++;
+            }
+          }
         }
-        if (data23.suspend !== void 0) {
-          if (typeof data23.suspend !== "boolean") {
-            const err65 = { instancePath: instancePath + "/sync/suspend", schemaPath: "#/properties/sync/properties/suspend/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+        if (data25.self_heal !== void 0) {
+          if (typeof data25.self_heal !== "boolean") {
+            const err67 = { instancePath: instancePath + "/sync/self_heal", schemaPath: "#/properties/sync/properties/self_heal/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
             if (vErrors === null) {
-              vErrors = [err65];
+              vErrors = [err67];
             } else {
-              vErrors.push(err65);
+              vErrors.push(err67);
+            }
+            errors++;
+          }
+        }
+        if (data25.suspend !== void 0) {
+          if (typeof data25.suspend !== "boolean") {
+            const err68 = { instancePath: instancePath + "/sync/suspend", schemaPath: "#/properties/sync/properties/suspend/type", keyword: "type", params: { type: "boolean" }, message: "must be boolean" };
+            if (vErrors === null) {
+              vErrors = [err68];
+            } else {
+              vErrors.push(err68);
             }
             errors++;
           }
         }
       } else {
-        const err66 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+        const err69 = { instancePath: instancePath + "/sync", schemaPath: "#/properties/sync/type", keyword: "type", params: { type: "object" }, message: "must be object" };
         if (vErrors === null) {
-          vErrors = [err66];
+          vErrors = [err69];
         } else {
-          vErrors.push(err66);
+          vErrors.push(err69);
         }
         errors++;
       }
     }
   } else {
-    const err67 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
+    const err70 = { instancePath, schemaPath: "#/type", keyword: "type", params: { type: "object" }, message: "must be object" };
     if (vErrors === null) {
-      vErrors = [err67];
+      vErrors = [err70];
     } else {
-      vErrors.push(err67);
+      vErrors.push(err70);
     }
     errors++;
   }
@@ -40690,20 +40781,21 @@ var isKnownAccelerator = (name) => KNOWN_ACCELERATORS.has(name) || Object.hasOwn
 
 // generator/src/validate-config.ts
 var USERS_FILE = "models/users.yaml";
-var DEFAULT_DENIED_KWARGS = [
-  "worker_extension_cls",
-  "worker_cls",
-  "trust_remote_code",
-  "download_dir",
-  "hf_token",
-  "hf_overrides",
-  "load_format",
-  "model_loader_extra_config",
-  "allowed_local_media_path",
-  "allowed_media_domains",
-  "logits_processors"
-];
 var DEFAULT_SOURCE_ROOTS = { shared: ["/private/hf"], user: "/private/users/{user}" };
+var CLUSTER_DEFAULTS = {
+  serve: { layout: "per-model", application_name: "argus_llm_app", route_prefix: "/" },
+  sources: { allow_hub: false, roots: DEFAULT_SOURCE_ROOTS },
+  engine_kwargs: { deny: [], allow: [] },
+  sync: {
+    allow_empty: false,
+    prune_limit: 5,
+    adopt_unmanaged: false,
+    deploy_timeout_s: 1800,
+    max_model_statuses: 50,
+    self_heal: true,
+    suspend: false
+  }
+};
 function parseUsers(file) {
   if (!file) return { diagnostics: [] };
   const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
@@ -40755,6 +40847,20 @@ function parseCluster(name, file) {
       )
     );
   });
+  const deny = raw.engine_kwargs?.deny ?? [];
+  (raw.engine_kwargs?.allow ?? []).forEach((name2, i) => {
+    if (BUILT_IN_DENIED_KWARGS.includes(name2) && !deny.includes(name2)) return;
+    const guess = suggest(name2, BUILT_IN_DENIED_KWARGS);
+    warnings.push(
+      diagnostic(
+        "engine-kwarg-allow-unused",
+        file.path,
+        doc.valueAt(`/engine_kwargs/allow/${i}`),
+        deny.includes(name2) ? `engine_kwargs.allow lists \`${name2}\`, which engine_kwargs.deny lists too: it stays denied` : `engine_kwargs.allow lists \`${name2}\`, which is not on the built-in deny list, so it lifts nothing${guess ? `: did you mean \`${guess}\`?` : ` (arguments not denied need no allow; the built-in list: ${BUILT_IN_DENIED_KWARGS.join(", ")})`}`,
+        "warning"
+      )
+    );
+  });
   const userRoot = raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user;
   const usersBase = userRoot.slice(0, userRoot.indexOf("{user}")).replace(/\/$/, "");
   (raw.sources?.roots?.shared ?? []).forEach((root, i) => {
@@ -40789,29 +40895,13 @@ function parseCluster(name, file) {
     gpus_per_node: raw.gpus_per_node,
     ray: raw.ray,
     openai: raw.openai,
-    serve: {
-      layout: raw.serve?.layout ?? "per-model",
-      application_name: raw.serve?.application_name ?? "argus_llm_app",
-      route_prefix: raw.serve?.route_prefix ?? "/",
-      ...raw.serve?.template ? { template: raw.serve.template } : {}
-    },
+    serve: { ...CLUSTER_DEFAULTS.serve, ...raw.serve },
     sources: {
-      allow_hub: raw.sources?.allow_hub ?? false,
-      roots: {
-        shared: raw.sources?.roots?.shared ?? DEFAULT_SOURCE_ROOTS.shared,
-        user: raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user
-      }
+      allow_hub: raw.sources?.allow_hub ?? CLUSTER_DEFAULTS.sources.allow_hub,
+      roots: { ...CLUSTER_DEFAULTS.sources.roots, ...raw.sources?.roots }
     },
-    engine_kwargs: { deny: raw.engine_kwargs?.deny ?? DEFAULT_DENIED_KWARGS },
-    sync: {
-      allow_empty: raw.sync?.allow_empty ?? false,
-      prune_limit: raw.sync?.prune_limit ?? 5,
-      adopt_unmanaged: raw.sync?.adopt_unmanaged ?? false,
-      deploy_timeout_s: raw.sync?.deploy_timeout_s ?? 1800,
-      max_model_statuses: raw.sync?.max_model_statuses ?? 50,
-      self_heal: raw.sync?.self_heal ?? true,
-      suspend: raw.sync?.suspend ?? false
-    }
+    engine_kwargs: { ...CLUSTER_DEFAULTS.engine_kwargs, ...raw.engine_kwargs },
+    sync: { ...CLUSTER_DEFAULTS.sync, ...raw.sync }
   };
   return {
     cluster: cluster2,
@@ -40834,6 +40924,7 @@ function partialCluster(value) {
   const shared = field(roots, "shared");
   const user = field(roots, "user");
   const deny = field(field(raw, "engine_kwargs"), "deny");
+  const allow = field(field(raw, "engine_kwargs"), "allow");
   const allowHub = field(sources, "allow_hub");
   return {
     ...typeof raw.default === "boolean" ? { default: raw.default } : {},
@@ -40844,7 +40935,7 @@ function partialCluster(value) {
       shared: isStringList(shared) && shared.every((r2) => SHARED_ROOT.test(r2)) ? shared : DEFAULT_SOURCE_ROOTS.shared,
       user: typeof user === "string" && USER_ROOT.test(user) ? user : DEFAULT_SOURCE_ROOTS.user
     },
-    deny: isStringList(deny) ? deny : DEFAULT_DENIED_KWARGS
+    engine_kwargs: { deny: isStringList(deny) ? deny : [], allow: isStringList(allow) ? allow : [] }
   };
 }
 function checkDefaults(clusters, defaultAt) {
@@ -41129,11 +41220,7 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(
-        raw.engine_kwargs,
-        cluster2.denied ?? new Set(cluster2.deny),
-        cluster2.deniedBy
-      )) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster2.denied)) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d2) => d2.rule === problem.rule && d2.message === problem.message)) continue;
         diagnostics.push(
@@ -41176,28 +41263,24 @@ var targetRules = (c3) => {
       gpus_per_node: c3.gpus_per_node,
       roots: c3.sources.roots,
       allow_hub: c3.sources.allow_hub,
-      deny: c3.engine_kwargs.deny,
-      denied: new Set(c3.engine_kwargs.deny),
-      deniedBy: deniedBy(c3.name, c3.engine_kwargs.deny)
+      denied: deniedKwargs(c3.name, c3.engine_kwargs)
     };
     rulesOf.set(c3, rules);
   }
   return rules;
 };
-var deniedBy = (cluster2, deny) => deny === DEFAULT_DENIED_KWARGS ? `cluster ${cluster2} uses the platform's default deny list (its cluster.yaml sets no engine_kwargs.deny)` : `denied by cluster ${cluster2}'s engine_kwargs.deny (clusters/${cluster2}/cluster.yaml)`;
 var partialRules = (name, p2) => ({
   name,
   ...p2.gpus_per_node !== void 0 ? { gpus_per_node: p2.gpus_per_node } : {},
   roots: p2.roots,
   allow_hub: p2.allow_hub ?? true,
-  deny: p2.deny,
-  deniedBy: deniedBy(name, p2.deny)
+  denied: deniedKwargs(name, p2.engine_kwargs)
 });
 var FALLBACK_RULES = {
   name: "(default)",
   roots: DEFAULT_SOURCE_ROOTS,
   allow_hub: true,
-  deny: []
+  denied: /* @__PURE__ */ new Map()
 };
 function lineEndingFree(bytes, digest) {
   if (!bytes.includes(13)) return digest;
@@ -41381,7 +41464,7 @@ var package_default = {
 // generator/src/yaml-emit.ts
 var PLAIN2 = /^[A-Za-z_/$][A-Za-z0-9_./:@+$-]*$/;
 var RESERVED = /^(true|false|null|yes|no|on|off|y|n)$/i;
-function scalar(value) {
+function yamlScalar(value) {
   if (value === null || value === void 0) return "null";
   if (typeof value === "number")
     return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
@@ -41395,7 +41478,7 @@ function emit(value, indent, out) {
   if (isMap(value)) {
     for (const [key, child] of Object.entries(value)) {
       if (child === void 0) continue;
-      const k2 = scalar(key);
+      const k2 = yamlScalar(key);
       if (isMap(child) && Object.keys(child).length > 0) {
         out.push(`${indent}${k2}:
 `);
@@ -41425,7 +41508,7 @@ function emit(value, indent, out) {
 function inline(value) {
   if (isMap(value)) return "{}";
   if (Array.isArray(value)) return "[]";
-  return scalar(value);
+  return yamlScalar(value);
 }
 function emitYaml(value) {
   const out = [];
@@ -42067,6 +42150,11 @@ function validateRepo(snapshot, options = {}) {
   const clusterFolders = /* @__PURE__ */ new Map();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
+    if ("cluster" in where) {
+      const held = clusterFolders.get(where.cluster);
+      if (held) held.push(file.path);
+      else clusterFolders.set(where.cluster, [file.path]);
+    }
     if (file.kind !== "file") {
       diagnostics.push(notRegular(file));
       continue;
@@ -42075,10 +42163,7 @@ function validateRepo(snapshot, options = {}) {
       diagnostics.push(diagnostic("spec-location", file.path, TOP, where.reason));
       continue;
     }
-    if (where.role === "cluster-file") {
-      clusterFolders.set(where.cluster, [...clusterFolders.get(where.cluster) ?? [], file.path]);
-      continue;
-    }
+    if (where.role === "cluster-file") continue;
     if (where.role !== "spec" && where.role !== "cluster" && where.role !== "users") continue;
     const unreadable = readProblem(file);
     if (unreadable) diagnostics.push(unreadable);
@@ -42086,16 +42171,19 @@ function validateRepo(snapshot, options = {}) {
     else if (where.role === "cluster") clusterFiles.push({ file, cluster: where.cluster });
   }
   for (const [cluster2, paths] of clusterFolders) {
-    if (clusterFiles.some((c3) => c3.cluster === cluster2)) continue;
-    for (const path of paths)
-      diagnostics.push(
-        diagnostic(
-          "missing-file",
-          path,
-          TOP,
-          `clusters/${cluster2}/ has no cluster.yaml, so ${path} is not used: a cluster's settings live in clusters/${cluster2}/cluster.yaml`
-        )
-      );
+    const settings = `clusters/${cluster2}/cluster.yaml`;
+    if (snapshot.files.has(settings)) continue;
+    const held = [
+      ...new Set(paths.map((p2) => p2.split("/").slice(2, 3).join("/") + (p2.split("/").length > 3 ? "/" : "")))
+    ].sort();
+    diagnostics.push(
+      diagnostic(
+        "missing-file",
+        settings,
+        TOP,
+        `clusters/${cluster2}/ has no cluster.yaml, so nothing in it is used (it holds ${held.slice(0, 5).join(", ")}${held.length > 5 ? ", ..." : ""}): add a cluster's settings as ${settings}, or remove the folder (\`git rm -r clusters/${cluster2}\`)`
+      )
+    );
   }
   const usersFile = snapshot.files.get(USERS_FILE);
   const usersResult = parseUsers(
@@ -42320,10 +42408,7 @@ function renderStaleDiagnostics(input) {
   for (const path of input.diff.stale) note(specOf.get(path) ?? path, `${path} is out of date`);
   for (const path of input.diff.missing) note(specOf.get(path) ?? path, `${path} is missing`);
   const out = [];
-  for (const path of input.diff.extra) {
-    if (isFragmentPath(path)) note(path, `${path} is left over: nothing renders it any more, delete it`);
-    else out.push(diagnostic("render-stale", path, { line: 1, column: 1 }, notAFragment(path)));
-  }
+  const render = input.workingTree ? "the rendered fragments in the working tree do" : "the committed render does";
   for (const [file, lines] of bySpec) {
     const hints = renamedHints(file, input);
     out.push(
@@ -42331,11 +42416,21 @@ function renderStaleDiagnostics(input) {
         "render-stale",
         input.head.files.has(file) ? file : lines[0].split(" ")[0],
         { line: 1, column: 1 },
-        `the committed render does not match this spec: ${lines.join("; ")}. Run \`${input.command}\`.${hints}`
+        `${render} not match this spec: ${lines.join("; ")}. Run \`${input.command}\`.${hints}`
       )
     );
   }
+  for (const path of input.diff.extra) {
+    const message = isFragmentPath(path) ? `${leftOver(path, input.head)} Run \`${input.command}\` (it deletes the fragment).` : notAFragment(path);
+    out.push(diagnostic("render-stale", path, { line: 1, column: 1 }, message));
+  }
   return out;
+}
+function leftOver(path, head) {
+  const where = classifyPath(path);
+  if (where.role !== "rendered" || where.suffix === void 0) return `${path} is left over.`;
+  const spec = [".yaml", ".yml"].map((ext) => `models/${where.user}/${where.suffix}${ext}`).find((p2) => head.files.has(p2));
+  return spec === void 0 ? `${path} is left over from a removed spec (models/${where.user}/${where.suffix}.yaml): nothing renders it any more.` : `${path} is left over: ${spec} does not deploy to cluster ${where.cluster}, so nothing renders this fragment.`;
 }
 var isFragmentPath = (path) => {
   const where = classifyPath(path);
@@ -42349,7 +42444,7 @@ function renamedHints(file, input) {
   const base = input.baseTimestamps.get(key);
   const head = input.headTimestamps.get(key);
   if (base === void 0 || head === void 0 || base === head) return "";
-  return ` The committed fragments rename the model (timestamp ${head}; the base has ${base}): served names of existing models never change, so restore its fragments from the base first (\`git checkout ${input.restoreFrom} -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
+  return ` The ${input.workingTree ? "fragments in the working tree" : "committed fragments"} rename the model (timestamp ${head}; the base has ${base}): served names of existing models never change, so restore its fragments from the base first (\`git checkout ${input.restoreFrom} -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
 }
 
 // generator/src/plan.ts

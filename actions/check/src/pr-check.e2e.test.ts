@@ -5,6 +5,7 @@ import {
   git,
   HEAD_STAMP,
   pullRequestPayload,
+  read,
   renderInto,
   runPush,
   scaleQwen,
@@ -239,11 +240,10 @@ describe("the check on a pull request", () => {
     gh.server.addToken(TOKENS.fork, { login: "github-actions[bot]", readOnly: true });
     const fx = gh.fixture({
       head: (dir) => {
-        edit(dir, "clusters/h1/cluster.yaml", (text) =>
-          text.replace(
-            "deny: [",
-            `deny: [${Array.from({ length: 12 }, (_, i) => `no_such_arg_${i}`).join(", ")}, `,
-          ),
+        write(
+          dir,
+          "clusters/h1/cluster.yaml",
+          `${read(dir, "clusters/h1/cluster.yaml")}engine_kwargs:\n  deny: [${Array.from({ length: 12 }, (_, i) => `no_such_arg_${i}`).join(", ")}]\n`,
         );
         // A model change, so that there is a plan to comment.
         write(dir, "models/alice/qwen-coder.yaml", NEW_SPEC);

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE_REPO, specText } from "../../test-fixtures/helpers";
+import specSchema from "../../../schemas/serving-spec.schema.json";
 import type { Diagnostic } from "../types";
 
 // The CLI as a user runs it: the built bundle (dist/cli.js), spawned against temporary copies of a
@@ -141,7 +142,7 @@ describe("validate", () => {
     const { status, stdout } = cli(["validate", "--repo", dir, "--json"]);
     expect(status).toBe(1);
     const out = JSON.parse(stdout) as { ok: boolean; diagnostics: Diagnostic[] };
-    expect(Object.keys(out)).toEqual(["ok", "diagnostics"]);
+    expect(Object.keys(out)).toEqual(["ok", "diagnostics", "outside"]);
     expect(out.ok).toBe(false);
     expect(out.diagnostics).toEqual([
       {
@@ -156,7 +157,21 @@ describe("validate", () => {
     ]);
     const valid = cli(["validate", "--repo", copyRepo(FIXTURE_REPO), "--json"]);
     expect(valid.status).toBe(0);
-    expect(JSON.parse(valid.stdout)).toEqual({ ok: true, diagnostics: [] });
+    expect(JSON.parse(valid.stdout)).toEqual({
+      ok: true,
+      diagnostics: [],
+      outside: { errors: 0, warnings: 0 },
+    });
+  });
+
+  it("fails a cluster folder that holds only fragments and no cluster.yaml", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "clusters/x/rendered/alice/qwen-0.5b.yaml", "served_name: alice-202601061235-qwen-0.5b\n");
+    const { status, stdout } = cli(["validate", "--repo", dir]);
+    expect(status).toBe(1);
+    expect(stdout).toContain(
+      "clusters/x/cluster.yaml:1:1  E400 missing-file  clusters/x/ has no cluster.yaml",
+    );
   });
 
   it("exits 0 with only a packing warning", () => {
@@ -172,7 +187,17 @@ describe("validate", () => {
   it("reports only the given paths, and exits by them", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(dir, "models/bob/bad.yaml", "model_id: bad\nmodel_source: /etc\n");
-    expect(cli(["validate", "models/alice"], dir)).toMatchObject({ status: 0 });
+    const alice = cli(["validate", "models/alice"], dir);
+    expect(alice).toMatchObject({ status: 0 });
+    expect(alice.stdout).toContain(
+      "(1 error, 0 warnings in files outside models/alice: not shown and not counted in this result;",
+    );
+    // JSON counts them too, with ok still about the PATHs only.
+    expect(JSON.parse(cli(["validate", "--json", "models/alice"], dir).stdout)).toEqual({
+      ok: true,
+      diagnostics: [],
+      outside: { errors: 1, warnings: 0 },
+    });
     const bob = cli(["validate", "models/bob"], dir);
     expect(bob.status).toBe(1);
     expect(bob.stdout).toContain("models/bob/bad.yaml:2:15  E403 model-source-outside-roots");
@@ -185,7 +210,7 @@ describe("validate", () => {
     const dup = cli(["validate", "models/alice/dup.yaml"], dir);
     expect(dup.status).toBe(1);
     expect(dup.stdout).toContain("models/alice/dup.yaml:1:1  E409 duplicate-model");
-    expect(dup.stdout).toContain("1 more diagnostic in files outside models/alice/dup.yaml");
+    expect(dup.stdout).toContain("(1 error, 0 warnings in files outside models/alice/dup.yaml: ");
     rmSync(join(dir, "models/alice/dup.yml"));
     write(dir, "models/users.yaml", "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n");
     write(dir, "models/alice/big.yaml", specText("big", { num_replicas: 40 }));
@@ -331,8 +356,12 @@ describe("render", () => {
     const { status, stdout } = cli(["render", "--repo", dir, "--now", NOW]);
     expect(status).toBe(1);
     expect(stdout).toContain("models/bob/bad.yaml:2:15  E403 model-source-traversal");
-    expect(stdout).toContain("nothing rendered");
+    expect(stdout.endsWith("\nnothing rendered: fix the errors above first\n")).toBe(true);
     expect(renderedFiles(dir).size).toBe(0);
+    // --check never writes: it says the render was not checked.
+    const check = cli(["render", "--repo", dir, "--check"]);
+    expect(check.status).toBe(1);
+    expect(check.stdout.endsWith("\nrender not checked: fix the errors above first\n")).toBe(true);
   });
 
   it("--check writes nothing and lists every stale, missing and extra fragment", () => {
@@ -504,6 +533,16 @@ describe("plan", () => {
     expect(plan.diagnostics.map((d) => d.rule)).toEqual(["user-quota"]);
   });
 
+  it("prints Markdown by default, so --markdown is the same output, as --help says", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/bob/b.yaml", specText("b", { num_replicas: 9 }));
+    const args = ["plan", "--repo", dir, "--base", "empty", "--now", NOW];
+    const plain = cli(args);
+    expect(plain.stdout).toContain("| 🟢 deploy |");
+    expect(cli([...args, "--markdown"])).toEqual(plain);
+    expect(cli(["plan", "--help"]).stdout).toContain("--markdown    the plan as Markdown, the default");
+  });
+
   it("exits 2 when both --json and --markdown are given", () => {
     expect(cli(["plan", "--repo", copyRepo(FIXTURE_REPO), "--json", "--markdown"]).status).toBe(2);
   });
@@ -526,6 +565,105 @@ describe("new", () => {
       gpus_per_replica: 1,
     });
     expect(cli(["validate", "--repo", dir])).toMatchObject({ status: 0 });
+  });
+
+  // Every one matches the model_id pattern, and plain YAML reads each as a number, boolean or null (in YAML
+  // 1.2 or 1.1, as editors and other tools may): the scaffold must quote it to keep it a string.
+  const QUOTED_IDS = [
+    "123",
+    "007",
+    "1e3",
+    "1.5",
+    "0x1f",
+    "0o7",
+    "0b101",
+    "1_000",
+    "2001-12-14",
+    "null",
+    "true",
+    "false",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "y",
+    "n",
+  ];
+  // YAML reads these as strings (only .nan and .inf are special): they stay plain.
+  const PLAIN_IDS = ["nan", "inf", "e3", "qwen-0.5b"];
+
+  it("scaffolds a spec that validates for any model id, quoting ids YAML would read as something else", () => {
+    const pattern = new RegExp(specSchema.properties.model_id.pattern);
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/users.yaml", "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 1000}\n");
+    for (const id of [...QUOTED_IDS, ...PLAIN_IDS]) {
+      expect(pattern.test(id), id).toBe(true);
+      const out = cli(["new", `alice/${id}`, "--source", "$HOME/x", "--repo", dir]);
+      expect(out, id).toMatchObject({ status: 0, stderr: "" });
+      const text = readFileSync(join(dir, `models/alice/${id}.yaml`), "utf8");
+      const written = QUOTED_IDS.includes(id) ? JSON.stringify(id) : id;
+      expect(text, id).toContain(`\nmodel_id: ${written}\n`);
+      expect(load(text), id).toMatchObject({ model_id: id });
+    }
+    expect(cli(["validate", "--repo", dir])).toMatchObject({
+      status: 0,
+      stdout: `ok: ${QUOTED_IDS.length + PLAIN_IDS.length + 1} models, 2 clusters\n`,
+    });
+  });
+
+  it("writes what the README's model owner's guide shows", () => {
+    const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+    const command = /```sh\n\s*npx serve-gitops new (\S+) --source '([^']+)'\n\s*```/.exec(readme);
+    const shown = /writes `models\/alice\/qwen-0\.5b\.yaml`:\n\n\s*```yaml\n([\s\S]*?)\n\s*```/.exec(readme);
+    expect(command).not.toBeNull();
+    expect(shown).not.toBeNull();
+    const dir = copyRepo(FIXTURE_REPO);
+    expect(cli(["new", command![1]!, "--source", command![2]!, "--repo", dir]).status).toBe(0);
+    const text = readFileSync(join(dir, `models/${command![1]}.yaml`), "utf8");
+    expect(text).toBe(`${shown![1]!.replace(/^ {3}/gm, "")}\n`);
+  });
+
+  it("writes --cluster (repeated or a comma list) as the spec's clusters: list", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    const source = ["--source", "Qwen/Qwen2.5-0.5B", "--repo", dir];
+    expect(cli(["new", "alice/hub", "--cluster", "lab", ...source])).toMatchObject({ status: 0, stderr: "" });
+    expect(load(readFileSync(join(dir, "models/alice/hub.yaml"), "utf8"))).toMatchObject({
+      model_source: "Qwen/Qwen2.5-0.5B",
+      clusters: ["lab"],
+    });
+    const both = ["--source", "$HOME/x", "--repo", dir];
+    expect(cli(["new", "alice/two", "--cluster", "h1,lab", "--cluster", "lab", ...both]).status).toBe(0);
+    expect(load(readFileSync(join(dir, "models/alice/two.yaml"), "utf8"))).toMatchObject({
+      clusters: ["h1", "lab"],
+    });
+    expect(cli(["validate", "--repo", dir]).status).toBe(0);
+    const unknown = cli(["new", "alice/nope", "--cluster", "gpu9", ...both]);
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toContain("unknown-cluster");
+    expect(cli(["new", "alice/nope", "--cluster", "", ...both]).status).toBe(2);
+    expect(existsSync(join(dir, "models/alice/nope.yaml"))).toBe(false);
+  });
+
+  it("points a hub source on the default cluster at --cluster and the clusters that allow hub sources", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    const out = cli(["new", "alice/hub", "--source", "Qwen/Qwen2.5-0.5B", "--repo", dir]);
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain("E403 model-source-hub-not-allowed");
+    expect(out.stderr).toContain(
+      "hint: Hugging Face repo ids are allowed only on cluster lab: deploy there with --cluster lab\n",
+    );
+    expect(existsSync(join(dir, "models/alice/hub.yaml"))).toBe(false);
+    // No cluster allows them: the hint says to use a path.
+    write(
+      dir,
+      "clusters/lab/cluster.yaml",
+      readFileSync(join(dir, "clusters/lab/cluster.yaml"), "utf8").replace(
+        "allow_hub: true",
+        "allow_hub: false",
+      ),
+    );
+    const none = cli(["new", "alice/hub", "--source", "Qwen/Qwen2.5-0.5B", "--repo", dir]);
+    expect(none.stderr).toContain("hint: no cluster allows Hugging Face repo ids");
   });
 
   it("refuses an existing model, a bad source and an unregistered user, writing nothing", () => {

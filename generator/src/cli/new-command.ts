@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { validateRepo } from "../validate";
+import { yamlScalar } from "../yaml-emit";
 import { parse } from "./args";
 import { FindingsError, UsageError } from "./errors";
 import type { Command } from "./command";
@@ -9,11 +10,17 @@ import { loadRepo } from "./repo";
 
 export const newCommand: Command = {
   summary: "Scaffold a ServingSpec at models/<user>/<model_id>.yaml that validates.",
-  usage: `Usage: serve-gitops new <user>/<model_id> --source PATH [--repo DIR] [--replicas N] [--gpus N]
+  usage: `Usage: serve-gitops new <user>/<model_id> --source PATH [--repo DIR] [--replicas N] [--gpus N] [--cluster NAME...]
 
-  --source PATH   model_source: a path under $HOME/common/hf/... or $HOME/..., or org/name where allowed
+  --source PATH   model_source: a path under $HOME/common/hf/... or $HOME/..., or a Hugging Face repo id
+                  org/name on clusters that allow hub sources (name them with --cluster)
   --replicas N    num_replicas (default 1)
-  --gpus N        gpus_per_replica (default 1)`,
+  --gpus N        gpus_per_replica (default 1)
+  --cluster NAME  deploy to this cluster instead of the default one; repeat it or give a comma list
+                  (--cluster h1,lab) for several: written as the spec's clusters: list
+  --repo DIR      the repository (default: the nearest folder at or above the current one holding models/ or clusters/)
+
+Nothing is written when the spec would not validate.`,
   async run(argv) {
     const { values, positionals } = parse(
       argv,
@@ -22,6 +29,7 @@ export const newCommand: Command = {
         source: { type: "string" },
         replicas: { type: "string" },
         gpus: { type: "string" },
+        cluster: { type: "string", multiple: true },
       },
       true,
     );
@@ -35,6 +43,11 @@ export const newCommand: Command = {
       if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number`);
       return Number(value);
     };
+    // Like the spec's clusters: list: names, each once, in the order given.
+    const clusters = [
+      ...new Set((values.cluster ?? []).flatMap((v) => v.split(",")).map((name) => name.trim())),
+    ];
+    if (clusters.includes("")) throw new UsageError("--cluster needs a cluster name");
     const { root, snapshot } = loadRepo(values.repo);
     const path = `models/${user}/${suffix}.yaml`;
     const existing = [path, `models/${user}/${suffix}.yml`].find((p) => existsSync(join(root, p)));
@@ -42,20 +55,28 @@ export const newCommand: Command = {
     const schema = relative(join(root, dirname(path)), join(root, "schemas/serving-spec.schema.json"));
     const text = [
       `# yaml-language-server: $schema=${schema}`,
-      `model_id: ${suffix}`,
+      // Quoted whenever YAML would read it as something else: a model id 123, 1e3 or null is a string too.
+      `model_id: ${yamlScalar(suffix)}`,
       `model_source: ${JSON.stringify(values.source)}`,
       `num_replicas: ${integer("replicas", values.replicas)}`,
       `gpus_per_replica: ${integer("gpus", values.gpus)}`,
+      ...(clusters.length > 0 ? [`clusters: [${clusters.map(flowItem).join(", ")}]`] : []),
       "engine_kwargs:",
       "  max_model_len: 8192",
       "",
     ].join("\n");
     const files = new Map(snapshot.files);
     files.set(path, { path, kind: "file", bytes: Buffer.from(text) });
-    const problems = validateRepo({ files, label: snapshot.label }).diagnostics.filter(
-      (d) => d.file === path && d.severity === "error",
-    );
-    if (problems.length > 0) throw new FindingsError(`${formatDiagnostics(problems)}${path} was not written`);
+    const result = validateRepo({ files, label: snapshot.label });
+    const problems = result.diagnostics.filter((d) => d.file === path && d.severity === "error");
+    if (problems.length > 0) {
+      const hints = problems.some((d) => d.rule === "model-source-hub-not-allowed")
+        ? [hubHint([...result.model.clusters.values()].filter((c) => c.sources.allow_hub).map((c) => c.name))]
+        : [];
+      throw new FindingsError(
+        `${formatDiagnostics(problems)}${[...hints, `${path} was not written: the problems above are in the spec it would hold; change the options and run new again`].join("\n")}`,
+      );
+    }
     mkdirSync(join(root, dirname(path)), { recursive: true });
     writeFileSync(join(root, path), text, { flag: "wx" });
     process.stdout.write(
@@ -64,3 +85,17 @@ export const newCommand: Command = {
     return 0;
   },
 };
+
+const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+/** A cluster name in a flow list: plain when it is a valid name YAML reads as that string, else JSON-quoted. */
+const flowItem = (name: string): string =>
+  CLUSTER_NAME.test(name) ? yamlScalar(name) : JSON.stringify(name);
+
+/** Where a Hugging Face repo id may go instead: the clusters whose cluster.yaml allows hub sources. */
+function hubHint(hubClusters: readonly string[]): string {
+  if (hubClusters.length === 0)
+    return "hint: no cluster allows Hugging Face repo ids (sources.allow_hub in cluster.yaml): give a path under $HOME/common/hf/... or $HOME/...";
+  return hubClusters.length === 1
+    ? `hint: Hugging Face repo ids are allowed only on cluster ${hubClusters[0]}: deploy there with --cluster ${hubClusters[0]}`
+    : `hint: Hugging Face repo ids are allowed only on clusters ${hubClusters.join(", ")}: deploy to one or more of them with --cluster (e.g. --cluster ${hubClusters.join(",")})`;
+}

@@ -20,7 +20,8 @@ export const planCommand: Command = {
   --base REF    the state before (default: HEAD); "empty" plans against clusters with nothing deployed
   --head REF    the state after (default: the working tree)
   --json        the plan as JSON
-  --markdown    the plan as Markdown (what the PR comment shows)
+  --markdown    the plan as Markdown, the default: the same output as no flag (the plan as the PR
+                comment shows it, after any diagnostics in the text format of validate)
   --now TIME    the time a model not rendered yet is named after (default: now); with Z or an offset
 DIR may be a subfolder of a git repository (a monorepo): REFs are read under that folder.
 The plan is what the specs render to. The head's fragments under clusters/*/rendered/ (the working tree's
@@ -49,13 +50,16 @@ Exit: 0 when the head is valid, 1 when it has errors (the plan is still printed)
       try {
         return await readCommitSnapshot(root, ref);
       } catch (error) {
-        if (error instanceof UnknownRevisionError)
-          throw new UsageError(
-            `${flag} ${ref}: no such commit, branch or tag in the git repository of ${root}`,
-          );
-        throw new UsageError(
-          `cannot read ${ref} in ${root}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
-        );
+        const message =
+          error instanceof UnknownRevisionError
+            ? `${flag} ${ref}: no such commit, branch or tag in the git repository of ${root}`
+            : `cannot read ${ref} in ${root}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
+        // No git repository, or one without commits: say how to plan without history.
+        const hint =
+          flag === "--base"
+            ? `hint: --base empty plans against clusters with nothing deployed and needs no git history${values.base === undefined ? " (without --base, the base is HEAD)" : ""}`
+            : "hint: leave out --head to plan the working tree, which needs no git history (with --base empty when there is no commit to plan against)";
+        throw new UsageError(`${message}\n${hint}`);
       }
     };
     const baseRef = values.base ?? "HEAD";
@@ -80,6 +84,7 @@ Exit: 0 when the head is valid, 1 when it has errors (the plan is still printed)
                 ? "npx serve-gitops render"
                 : "npx serve-gitops render && git add -A clusters && git commit -m 'Render serving specs'",
             restoreFrom: baseRef,
+            workingTree: values.head === undefined,
           })
         : [];
     const plan: Plan =

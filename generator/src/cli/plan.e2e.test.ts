@@ -156,7 +156,10 @@ describe("plan checks the head's fragments", () => {
     write(dir, "models/bob/b.yaml", specText("b", { clusters: ["h1", "lab"], num_replicas: 2 }));
     const stale = cli(["plan"], dir);
     expect(stale.status).toBe(1);
-    expect(stale.stdout).toContain("E409 render-stale");
+    expect(stale.stdout).toContain(
+      "E409 render-stale  the rendered fragments in the working tree do not match this spec: clusters/h1/rendered/bob/b.yaml is out of date",
+    );
+    expect(stale.stdout).not.toContain("committed");
     expect(stale.stdout).toContain("Run `npx serve-gitops render`.");
     expect(stale.stdout).toContain("| 🟡 update | `bob-202601061235-b` | 2x1 GPU |");
     expect(cli(["render"], dir).status).toBe(0);
@@ -172,6 +175,18 @@ describe("plan checks the head's fragments", () => {
     const out = cli(["plan", "--base", "HEAD~1", "--head", "HEAD", "--json"], dir);
     expect(out.status).toBe(1);
     expect(json(out).diagnostics.map((d) => d.rule)).toEqual(["render-stale"]);
+    expect(json(out).diagnostics[0]!.message).toMatch(/^the committed render does not match this spec: /);
+  });
+
+  it("says a fragment left in the working tree after its spec was deleted is left over from a removed spec", () => {
+    const dir = committed();
+    rmSync(join(dir, "models/bob/b.yaml"));
+    const out = cli(["plan"], dir);
+    expect(out.status).toBe(1);
+    expect(out.stdout).toContain(
+      "clusters/h1/rendered/bob/b.yaml:1:1  E409 render-stale  clusters/h1/rendered/bob/b.yaml is left over from a removed spec (models/bob/b.yaml): nothing renders it any more. Run `npx serve-gitops render` (it deletes the fragment).",
+    );
+    expect(out.stdout).not.toContain("does not match this spec");
   });
 });
 
@@ -183,6 +198,33 @@ describe("plan's messages", () => {
     expect(out.stderr).toContain("--base nosuchref: no such commit, branch or tag");
     expect(out.stderr).not.toContain("^{commit}");
     expect(cli(["plan", "--head", "nosuchref"], dir).stderr).toContain("--head nosuchref: no such commit");
+  });
+
+  it("outside a git repository or before the first commit, points at --base empty after the message", () => {
+    const dir = mkdtempSync(join(tmpdir(), "serve-gitops-nogit-"));
+    temporaries.push(dir);
+    for (const folder of ["models", "clusters"])
+      cpSync(join(FIXTURE_REPO, folder), join(dir, folder), { recursive: true });
+    const HINT = "hint: --base empty plans against clusters with nothing deployed and needs no git history";
+    // GIT_CEILING_DIRECTORIES: git must not find a repository above the temporary folder.
+    const env = { GIT_CEILING_DIRECTORIES: tmpdir() };
+    const outside = cli(["plan"], dir, env);
+    expect(outside.status).toBe(2);
+    expect(outside.stderr).toMatch(
+      new RegExp(
+        `^serve-gitops plan: cannot read HEAD in .*not a git repository.*\n${HINT} \\(without --base, the base is HEAD\\)\n`,
+      ),
+    );
+    const head = cli(["plan", "--base", "empty", "--head", "main"], dir, env);
+    expect(head.status).toBe(2);
+    expect(head.stderr).toContain("\nhint: leave out --head to plan the working tree");
+    git(dir, "init", "-q", "-b", "main");
+    const unborn = cli(["plan", "--base", "HEAD"], dir, env);
+    expect(unborn.status).toBe(2);
+    expect(unborn.stderr).toMatch(new RegExp(`^serve-gitops plan: --base HEAD: no such commit.*\n${HINT}\n`));
+    expect(cli(["plan", "--base", "empty", "--now", NOW], dir, env).status).toBe(1); // not rendered yet
+    expect(cli(["render", "--now", NOW], dir, env).status).toBe(0);
+    expect(cli(["plan", "--base", "empty", "--now", NOW], dir, env).status).toBe(0);
   });
 
   it("marks a new model's name provisional until it is rendered", () => {

@@ -28,7 +28,11 @@ Nothing is written when any spec has an error. Unchanged fragments are not rewri
     const result = checkRepo(snapshot, { now });
     if (!result.ok || !result.render || !result.renderDiff) {
       process.stdout.write(formatDiagnostics(result.diagnostics));
-      process.stdout.write("nothing rendered: fix the errors above first\n");
+      process.stdout.write(
+        values.check
+          ? "render not checked: fix the errors above first\n"
+          : "nothing rendered: fix the errors above first\n",
+      );
       return 1;
     }
     const { stale, missing, extra } = result.renderDiff;

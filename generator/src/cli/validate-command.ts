@@ -9,13 +9,16 @@ export const validateCommand: Command = {
   usage: `Usage: serve-gitops validate [--repo DIR] [--json] [PATH...]
 
   --repo DIR  the repository (default: the nearest folder at or above the current one holding models/ or clusters/)
-  --json      print {"ok": bool, "diagnostics": [{file, line, column, severity, code, rule, message}]}
+  --json      print {"ok": bool, "diagnostics": [{file, line, column, severity, code, rule, message}],
+              "outside": {"errors": n, "warnings": n}}; outside counts the diagnostics of files outside
+              the PATHs (0 without PATHs)
   PATH...     only report diagnostics of these files or folders (the whole tree is still validated:
               capacity and quota problems the named specs contribute to are reported on them, and
               conflicts on both files). A relative PATH is taken from the current directory, or else
               from --repo; a PATH that does not exist is a usage error.
 
-Exit: 0 valid (warnings allowed), 1 errors, 2 usage or internal error.`,
+Exit: 0 valid (warnings allowed), 1 errors, 2 usage or internal error. With PATHs, "valid" and "ok" are
+about the PATHs' diagnostics only: errors in other files are counted, not shown, and do not fail it.`,
   async run(argv) {
     const { values, positionals } = parse(
       argv,
@@ -36,20 +39,28 @@ Exit: 0 valid (warnings allowed), 1 errors, 2 usage or internal error.`,
       only.length === 0
         ? result.diagnostics
         : result.diagnostics.filter((d) => only.some((p) => covers(p, d.file)));
-    const elsewhere = result.diagnostics.length - shown.length;
+    const shownSet = new Set(shown);
+    const hidden = result.diagnostics.filter((d) => !shownSet.has(d));
+    const outside = {
+      errors: hidden.filter((d) => d.severity === "error").length,
+      warnings: hidden.filter((d) => d.severity !== "error").length,
+    };
     const ok = !shown.some((d) => d.severity === "error");
-    if (values.json) process.stdout.write(`${JSON.stringify({ ok, diagnostics: shown }, null, 2)}\n`);
+    if (values.json)
+      process.stdout.write(`${JSON.stringify({ ok, diagnostics: shown, outside }, null, 2)}\n`);
     else {
       if (shown.length > 0) process.stdout.write(formatDiagnostics(shown));
       else
         process.stdout.write(
           `ok: ${result.model.models.length} models, ${result.model.clusters.size} clusters\n`,
         );
-      if (elsewhere > 0)
+      if (hidden.length > 0)
         process.stdout.write(
-          `(${elsewhere} more ${elsewhere === 1 ? "diagnostic" : "diagnostics"} in files outside ${positionals.join(", ")}: run validate without a PATH to see them)\n`,
+          `(${count(outside.errors, "error")}, ${count(outside.warnings, "warning")} in files outside ${positionals.join(", ")}: not shown and not counted in this result; run validate without a PATH to see them)\n`,
         );
     }
     return ok ? 0 : 1;
   },
 };
+
+const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
