@@ -46309,9 +46309,15 @@ async function resolveCommit(git, rev) {
   }
   return sha;
 }
-async function changedFiles(git, base, head) {
-  const out = await git.raw(["diff", "--name-only", "--no-renames", "-z", `${base}...${head}`]);
-  return out.split("\0").filter((p2) => p2 !== "");
+async function changedFiles(git, range) {
+  const diff = async (from, to2) => (await git.raw(["diff", "--name-only", "--no-renames", "-z", from, to2])).split("\0").filter((p2) => p2 !== "");
+  const { base, head, tree } = range;
+  if (!range.pullRequest) return diff(base, head);
+  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
+  if (parents.length === 2 && parents[0] === base && parents[1] === head) return diff(base, tree);
+  const bases = (await git.raw(["merge-base", "--all", base, head]).catch(() => "")).split("\n").filter((sha) => /^[0-9a-f]{40}$/.test(sha));
+  const all = await Promise.all((bases.length > 0 ? bases : [base]).map((from) => diff(from, head)));
+  return [...new Set(all.flat())].sort();
 }
 async function commitTime(git, rev) {
   const iso = (await git.raw(["show", "-s", "--format=%cI", rev])).trim();
@@ -46502,7 +46508,7 @@ async function analyse(ctx, pusher = {}) {
   const pull = ctx.pull;
   const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
   const base = pull ? await mergeBase(git, treeSha, headSha, pull.baseSha) : ctx.before ? await resolveCommit(git, ctx.before).catch(() => void 0) : void 0;
-  const changed = base ? await changedFiles(git, base, headSha) : [];
+  const changed = base ? await changedFiles(git, { base, head: headSha, tree: treeSha, pullRequest: !!pull }) : [];
   const subject = pull ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.` : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed file${changed.length === 1 ? "" : "s"})` : ""}.`;
   const ownership = [];
   let own;

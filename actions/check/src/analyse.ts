@@ -86,7 +86,9 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
     : ctx.before
       ? await resolveCommit(git, ctx.before).catch(() => undefined)
       : undefined;
-  const changed = base ? await changedFiles(git, base, headSha) : [];
+  const changed = base
+    ? await changedFiles(git, { base, head: headSha, tree: treeSha, pullRequest: !!pull })
+    : [];
   const subject = pull
     ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base!.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.`
     : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed file${changed.length === 1 ? "" : "s"})` : ""}.`;

@@ -20,13 +20,39 @@ export async function resolveCommit(git: SimpleGit, rev: string): Promise<string
 }
 
 /**
- * Files a change touches. `base...head` (three dots) diffs from the merge base, so commits that landed on
- * the base branch meanwhile are not blamed on the author. --no-renames lists both sides of a rename: moving
+ * Files a change touches: what landing it does to the base. --no-renames lists both sides of a rename: moving
  * a file out of someone else's folder changes that folder.
+ * - `tree` is GitHub's merge commit of `head` into `base` (its parents): the two trees' difference is exactly
+ *   what merging changes, whatever the branch's history.
+ * - Otherwise, for a pull request: from the merge base, so commits that landed on the base branch meanwhile
+ *   are not blamed on the author. After criss-cross merges there are several merge bases and `base...head`
+ *   silently takes one of them; a change that one side made and the other reverted would hide behind it (a
+ *   users.yaml edit, say). Every merge base is diffed and the union taken.
+ * - For a push (`pullRequest` false): the difference between the two tips.
  */
-export async function changedFiles(git: SimpleGit, base: string, head: string): Promise<string[]> {
-  const out = await git.raw(["diff", "--name-only", "--no-renames", "-z", `${base}...${head}`]);
-  return out.split("\0").filter((p) => p !== "");
+export async function changedFiles(
+  git: SimpleGit,
+  range: {
+    readonly base: string;
+    readonly head: string;
+    readonly tree: string;
+    readonly pullRequest: boolean;
+  },
+): Promise<string[]> {
+  const diff = async (from: string, to: string) =>
+    (await git.raw(["diff", "--name-only", "--no-renames", "-z", from, to]))
+      .split("\0")
+      .filter((p) => p !== "");
+  const { base, head, tree } = range;
+  if (!range.pullRequest) return diff(base, head);
+  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
+  if (parents.length === 2 && parents[0] === base && parents[1] === head) return diff(base, tree);
+  const bases = (await git.raw(["merge-base", "--all", base, head]).catch(() => ""))
+    .split("\n")
+    .filter((sha) => /^[0-9a-f]{40}$/.test(sha));
+  // Unrelated histories have no merge base: then everything that differs counts.
+  const all = await Promise.all((bases.length > 0 ? bases : [base]).map((from) => diff(from, head)));
+  return [...new Set(all.flat())].sort();
 }
 
 /** The committer time of a commit: what a model first rendered by the check is named after. */
