@@ -24815,11 +24815,11 @@ var require_javascript_compiler = __commonJS({
         return this.inlineStack.length;
       },
       popStack: function popStack(wrapped) {
-        var inline3 = this.isInline(), item = (inline3 ? this.inlineStack : this.compileStack).pop();
+        var inline2 = this.isInline(), item = (inline2 ? this.inlineStack : this.compileStack).pop();
         if (!wrapped && item instanceof Literal) {
           return item.value;
         } else {
-          if (!inline3) {
+          if (!inline2) {
             if (!this.stackSlot) {
               throw new _exception2["default"]("Invalid stack pop");
             }
@@ -27704,11 +27704,11 @@ var Summary = class {
    */
   addTable(rows) {
     const tableBody = rows.map((row) => {
-      const cells = row.map((cell3) => {
-        if (typeof cell3 === "string") {
-          return this.wrap("td", cell3);
+      const cells = row.map((cell2) => {
+        if (typeof cell2 === "string") {
+          return this.wrap("td", cell2);
         }
-        const { header, data, colspan, rowspan } = cell3;
+        const { header, data, colspan, rowspan } = cell2;
         const tag = header ? "th" : "td";
         const attrs = Object.assign(Object.assign({}, colspan && { colspan }), rowspan && { rowspan });
         return this.wrap(tag, data, attrs);
@@ -46683,7 +46683,6 @@ function planAnnotations(diagnostics, touched, budget = {
 // actions/check/src/comment-body.ts
 var COMMENT_LIMIT = 65536;
 var COMMENT_ERRORS = 20;
-var inline2 = (text2) => text2.replace(/[\\`*_<>|[\]]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
 function commentBody(input, limit = COMMENT_LIMIT) {
   const errors = input.diagnostics.filter((d2) => d2.severity === "error");
   const warnings = input.diagnostics.length - errors.length;
@@ -46696,7 +46695,7 @@ function commentBody(input, limit = COMMENT_LIMIT) {
   ];
   if (errors.length > 0) {
     for (const d2 of errors.slice(0, COMMENT_ERRORS))
-      lines.push(`- ${codeSpan(`${d2.file}:${d2.line}`)} ${d2.code} ${d2.rule}: ${inline2(d2.message)}`);
+      lines.push(`- ${codeSpan(`${d2.file}:${d2.line}`)} ${d2.code} ${d2.rule}: ${codeSpan(d2.message)}`);
     if (errors.length > COMMENT_ERRORS)
       lines.push(`- \u2026 and ${errors.length - COMMENT_ERRORS} more in the ${summary3}`);
     lines.push("");
@@ -54359,7 +54358,6 @@ var isServerError = (failure) => {
 // actions/check/src/summary.ts
 var SUMMARY_LIMIT = 1e6;
 var inheritedCount = (diff) => diff ? diff.stale.length + diff.missing.length + diff.extra.length : 0;
-var cell2 = (text2) => text2.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
 function summaryMarkdown(input) {
   const errors = input.diagnostics.filter((d2) => d2.severity === "error").length;
   const warnings = input.diagnostics.length - errors;
@@ -54373,7 +54371,7 @@ function summaryMarkdown(input) {
     lines.push("| file | line | code | rule | message |", "|---|---|---|---|---|");
     for (const d2 of input.diagnostics) {
       lines.push(
-        `| ${cellCodeSpan(d2.file)} | ${d2.line}:${d2.column} | ${d2.severity === "warning" ? "warning " : ""}${d2.code} | ${d2.rule} | ${cell2(d2.message)} |`
+        `| ${cellCodeSpan(d2.file)} | ${d2.line}:${d2.column} | ${d2.severity === "warning" ? "warning " : ""}${d2.code} | ${d2.rule} | ${cellCodeSpan(d2.message)} |`
       );
     }
     lines.push("");
@@ -54653,7 +54651,7 @@ function annotate(diagnostics, touched, redact, budget) {
     for (const d2 of rest)
       info(
         redact(
-          `${printable(d2.file)}:${d2.line}:${d2.column}  ${d2.severity === "warning" ? "warning " : ""}${d2.code} ${d2.rule}  ${printable(d2.message)}`
+          `- ${printable(d2.file)}:${d2.line}:${d2.column}  ${d2.severity === "warning" ? "warning " : ""}${d2.code} ${d2.rule}  ${printable(d2.message)}`
         )
       );
   }

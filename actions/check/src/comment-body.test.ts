@@ -18,7 +18,7 @@ describe("commentBody", () => {
     expect(body).toContain("### serve-gitops plan for 0123456: ✅ passes");
   });
 
-  it("lists errors with their place, escaping what would break Markdown", () => {
+  it("lists errors with their place, each message one code span", () => {
     const d = diagnostic(
       "engine-kwarg-unknown",
       "models/alice/a.yaml",
@@ -28,8 +28,24 @@ describe("commentBody", () => {
     const body = commentBody({ ok: false, headSha: SHA, diagnostics: [d], plan: "", summaryUrl: URL });
     expect(body).toContain("❌ 1 error");
     expect(body).toContain(
-      "- `models/alice/a.yaml:7` E400 engine-kwarg-unknown: did you mean \\`max\\_model\\_len\\`?",
+      "- `models/alice/a.yaml:7` E400 engine-kwarg-unknown: ``did you mean `max_model_len`?``",
     );
+  });
+
+  it("keeps an owner's value in a message from mentioning, linking, rendering HTML or forging the marker", () => {
+    const value =
+      "@acme/platform-admins see https://evil.example/login <img src=https://evil.example/p.png> <!-- serve-gitops:plan -->";
+    const d = diagnostic(
+      "invalid-value",
+      "models/alice/a.yaml",
+      { line: 1, column: 11 },
+      `model_id "${value}" is not valid`,
+    );
+    const body = commentBody({ ok: false, headSha: SHA, diagnostics: [d], plan: "", summaryUrl: URL });
+    const item = body.split("\n").find((l) => l.startsWith("- "))!;
+    expect(item).toBe(`- \`models/alice/a.yaml:1\` E400 invalid-value: \`model_id "${value}" is not valid\``);
+    expect(body.indexOf("<!-- serve-gitops:plan -->")).toBe(0);
+    expect(body.lastIndexOf("<!-- serve-gitops:plan -->")).toBeGreaterThan(0); // only inside the code span
   });
 
   it("keeps a file name with newlines and backticks inside one code span", () => {
@@ -38,7 +54,7 @@ describe("commentBody", () => {
     const body = commentBody({ ok: false, headSha: SHA, diagnostics: [d], plan: "", summaryUrl: URL });
     const item = body.split("\n").find((l) => l.startsWith("- "))!;
     expect(item).toBe(
-      "- ``docs/x`\\u000a\\u000a## ✅ approved by @platform-admin\\u000a![t](https://evil.example/t.png)\\u000a<!--.md:1`` E403 ownership: needs an admin",
+      "- ``docs/x`\\u000a\\u000a## ✅ approved by @platform-admin\\u000a![t](https://evil.example/t.png)\\u000a<!--.md:1`` E403 ownership: `needs an admin`",
     );
     expect(body.split("\n").filter((l) => l.startsWith("## "))).toEqual([]);
   });

@@ -21,9 +21,6 @@ export interface CommentInput {
   readonly record?: PushRecord | undefined;
 }
 
-/** Markdown-safe inline text: a message may hold backticks or pipes. */
-const inline = (text: string) => text.replace(/[\\`*_<>|[\]]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
-
 /** The sticky PR comment: the marker (how the next run finds it), the verdict, the errors, the plan. */
 export function commentBody(input: CommentInput, limit = COMMENT_LIMIT): string {
   const errors = input.diagnostics.filter((d) => d.severity === "error");
@@ -36,8 +33,10 @@ export function commentBody(input: CommentInput, limit = COMMENT_LIMIT): string 
     "",
   ];
   if (errors.length > 0) {
+    // A message carries owner-controlled values (a model_id, an unknown key): as a code span it cannot
+    // mention a team, autolink a URL, render HTML or forge the marker. Escaping each character could not.
     for (const d of errors.slice(0, COMMENT_ERRORS))
-      lines.push(`- ${codeSpan(`${d.file}:${d.line}`)} ${d.code} ${d.rule}: ${inline(d.message)}`);
+      lines.push(`- ${codeSpan(`${d.file}:${d.line}`)} ${d.code} ${d.rule}: ${codeSpan(d.message)}`);
     if (errors.length > COMMENT_ERRORS)
       lines.push(`- … and ${errors.length - COMMENT_ERRORS} more in the ${summary}`);
     lines.push("");

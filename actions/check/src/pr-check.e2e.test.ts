@@ -263,15 +263,18 @@ describe("the check on a pull request", () => {
         for (let i = 0; i < 10; i++)
           write(dir, `models/alice/m${i}.yaml`, `model_id: m${i}\nmodel_source: /etc/passwd\n`);
         write(dir, "zz/x\n::notice title=serving-specs::Approved\n::stop-commands::zzz\n.md", "x");
+        // No control character at all: the name itself starts the line (more than the annotations take).
+        for (let i = 0; i < 12; i++) write(dir, `::stop-commands::pwn${i}`, "x");
       },
     });
     const run = await gh.pullRequest(fx, { author: "alice", number: 73 }, { inputs: { comment: "false" } });
     expect(run.code).toBe(1);
     const lines = run.stdout.split("\n");
-    expect(lines.filter((l) => l.startsWith("::stop-commands::"))).toEqual([]);
+    expect(lines.filter((l) => /^\s*::stop-commands::/.test(l))).toEqual([]);
+    expect(lines.filter((l) => l.startsWith("- ::stop-commands::pwn")).length).toBeGreaterThan(0);
     expect(run.annotations.filter((a) => a.level === "notice")).toEqual([]);
     expect(lines).toContain(
-      "zz/x\\u000a::notice title=serving-specs::Approved\\u000a::stop-commands::zzz\\u000a.md:1:1  E403 ownership  zz/x\\u000a::notice title=serving-specs::Approved\\u000a::stop-commands::zzz\\u000a.md is an admin path; @alice may change only models/alice/ and clusters/*/rendered/alice/. This change needs an admin (@platform-admin).",
+      "- zz/x\\u000a::notice title=serving-specs::Approved\\u000a::stop-commands::zzz\\u000a.md:1:1  E403 ownership  zz/x\\u000a::notice title=serving-specs::Approved\\u000a::stop-commands::zzz\\u000a.md is an admin path; @alice may change only models/alice/ and clusters/*/rendered/alice/. This change needs an admin (@platform-admin).",
     );
   });
 

@@ -215,11 +215,12 @@ function annotate(
       `${rest.length} more diagnostic${rest.length === 1 ? "" : "s"} (GitHub shows 10 annotations of each kind per step; all are in the job summary):`,
     );
     // A file name or message can hold a newline and a runner command ("\n::stop-commands::x"): printable()
-    // shows control characters escaped, so every diagnostic stays one inert log line.
+    // shows control characters escaped, so every diagnostic stays one line, and the "- " before it keeps a
+    // file named "::stop-commands::x" from starting the line the runner would obey.
     for (const d of rest)
       info(
         redact(
-          `${printable(d.file)}:${d.line}:${d.column}  ${d.severity === "warning" ? "warning " : ""}${d.code} ${d.rule}  ${printable(d.message)}`,
+          `- ${printable(d.file)}:${d.line}:${d.column}  ${d.severity === "warning" ? "warning " : ""}${d.code} ${d.rule}  ${printable(d.message)}`,
         ),
       );
   }

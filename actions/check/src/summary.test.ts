@@ -15,7 +15,7 @@ describe("summaryMarkdown", () => {
       notes: [],
     });
     expect(text).toContain(
-      "| ``docs/a`b\\|c\\u000a\\u000a## ✅ approved\\u000a<!--.md`` | 1:1 | E403 | ownership | needs an admin |",
+      "| ``docs/a`b\\|c\\u000a\\u000a## ✅ approved\\u000a<!--.md`` | 1:1 | E403 | ownership | `needs an admin` |",
     );
     expect(text).toContain("- extra: ``docs/a`b|c\\u000a\\u000a## ✅ approved\\u000a<!--.md``");
     expect(text.split("\n").filter((l) => l.startsWith("## "))).toEqual(["## serve-gitops check ❌ failed"]);

@@ -28,8 +28,6 @@ export interface SummaryInput {
 const inheritedCount = (diff: RenderDiff | undefined) =>
   diff ? diff.stale.length + diff.missing.length + diff.extra.length : 0;
 
-const cell = (text: string) => text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
-
 /** The job summary: every diagnostic (annotations show only ten), the render check and the plan. */
 export function summaryMarkdown(input: SummaryInput): string {
   const errors = input.diagnostics.filter((d) => d.severity === "error").length;
@@ -42,9 +40,10 @@ export function summaryMarkdown(input: SummaryInput): string {
       "",
     );
     lines.push("| file | line | code | rule | message |", "|---|---|---|---|---|");
+    // Messages carry owner-controlled values: code spans keep HTML, links and mentions inert.
     for (const d of input.diagnostics) {
       lines.push(
-        `| ${cellCodeSpan(d.file)} | ${d.line}:${d.column} | ${d.severity === "warning" ? "warning " : ""}${d.code} | ${d.rule} | ${cell(d.message)} |`,
+        `| ${cellCodeSpan(d.file)} | ${d.line}:${d.column} | ${d.severity === "warning" ? "warning " : ""}${d.code} | ${d.rule} | ${cellCodeSpan(d.message)} |`,
       );
     }
     lines.push("");
