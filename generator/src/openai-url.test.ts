@@ -9,6 +9,7 @@ import {
 } from "./layout";
 import { endpointUrl, joinBaseUrl } from "./openai-url";
 import type { ClusterConfig, Layout } from "./types";
+import { CLUSTER_DEFAULTS } from "./validate-config";
 
 describe("joinBaseUrl (pinned: the seed design's join)", () => {
   it.each([
@@ -40,18 +41,10 @@ function cluster(layout: Layout, base = "/access/models/team1/", routePrefix = "
     gpus_per_node: 8,
     ray: { dashboard_address: "http://127.0.0.1:8265" },
     openai: { server_url: "https://dstack.company.com", base_url: base },
-    serve: { layout, application_name: "argus_llm_app", route_prefix: routePrefix },
-    sources: { roots: { shared: ["/private/hf"], user: "/private/users/{user}" }, allow_hub: false },
-    engine_kwargs: { deny: [], allow: [] },
-    sync: {
-      allow_empty: false,
-      prune_limit: 5,
-      adopt_unmanaged: false,
-      deploy_timeout_s: 1800,
-      max_model_statuses: 50,
-      self_heal: true,
-      suspend: false,
-    },
+    serve: { ...CLUSTER_DEFAULTS.serve, layout, route_prefix: routePrefix },
+    sources: CLUSTER_DEFAULTS.sources,
+    engine_kwargs: CLUSTER_DEFAULTS.engine_kwargs,
+    sync: CLUSTER_DEFAULTS.sync,
   };
 }
 
