@@ -98,10 +98,10 @@ describe("deniedKwargs", () => {
   it("names the cluster and whether the built-in list or its cluster.yaml denies a key", () => {
     const denied = deniedKwargs("lab", { deny: ["enforce_eager", "download_dir"], allow: [] });
     expect(denied.get("trust_remote_code")).toBe(
-      "on cluster lab: it is on the platform's built-in deny list (code execution and downloads); only an admin can lift it, with engine_kwargs.allow in clusters/lab/cluster.yaml",
+      "on cluster lab: it is on the platform's built-in deny list because it runs the Python code shipped with the model (code execution); only an admin can lift it, with engine_kwargs.allow in clusters/lab/cluster.yaml",
     );
     expect(denied.get("download_dir")).toBe(
-      "on cluster lab: it is on the platform's built-in deny list (code execution and downloads), and clusters/lab/cluster.yaml denies it too",
+      "on cluster lab: it is on the platform's built-in deny list because it names a folder of the node to write downloads to, and clusters/lab/cluster.yaml denies it too",
     );
     expect(denied.get("enforce_eager")).toBe(
       "on cluster lab: clusters/lab/cluster.yaml denies it (engine_kwargs.deny)",

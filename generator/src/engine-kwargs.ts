@@ -1,4 +1,5 @@
 import catalog from "../../schemas/vllm-engine-args.json";
+import { KWARG_POLICY, kwargPolicy, kwargsOfClass, type KwargPolicy } from "./engine-kwargs-policy";
 import type { RuleId } from "./rules";
 
 export interface EngineArg {
@@ -16,55 +17,72 @@ export const engineArgNames = (): string[] => Object.keys(ARGS);
 
 /**
  * Keys the platform sets itself from the spec and the cluster: an owner setting them would contradict
- * gpus_per_replica, the served name or the model source.
+ * gpus_per_replica, the served name or the model source. No cluster can lift them.
  */
-export const PLATFORM_KWARGS: Readonly<Record<string, string>> = {
-  model: "set model_source instead",
-  tokenizer: "the tokenizer is loaded from model_source",
-  served_model_name: "the platform names the model <user>-<timestamp>-<model_id>",
-  tensor_parallel_size: "set gpus_per_replica instead",
-  pipeline_parallel_size: "the platform runs pipeline parallelism 1",
-  data_parallel_size: "scale with num_replicas instead",
-  distributed_executor_backend: "Ray Serve LLM chooses the executor",
-};
+export const PLATFORM_KWARGS: Readonly<Record<string, string>> = Object.fromEntries(
+  policies().flatMap(([key, p]) => (p.class === "platform" ? [[key, p.why]] : [])),
+);
 
 /**
- * Keys denied on every cluster: code execution, and downloads or files outside the model roots. A
+ * Keys denied on every cluster (class `denied` in KWARG_POLICY): code or module loading, downloads, files
+ * outside model_source's confinement, network endpoints, and config mappings that can carry any of those. A
  * cluster.yaml's engine_kwargs.deny adds to this list; only its engine_kwargs.allow lifts an entry, by name.
  */
-export const BUILT_IN_DENIED_KWARGS: readonly string[] = [
-  "worker_extension_cls",
-  "worker_cls",
-  "trust_remote_code",
-  "download_dir",
-  "hf_token",
-  "hf_overrides",
-  "load_format",
-  "model_loader_extra_config",
-  "allowed_local_media_path",
-  "allowed_media_domains",
-  "logits_processors",
-];
+export const BUILT_IN_DENIED_KWARGS: readonly string[] = kwargsOfClass("denied");
+
+/** Keys whose value the platform caps (class `capped`); engine_kwargs.allow lifts a cap by name. */
+export const CAPPED_KWARGS: readonly string[] = kwargsOfClass("capped");
+
+/** What engine_kwargs.allow may name: a built-in denial or a cap. */
+export const LIFTABLE_KWARGS: readonly string[] = [...BUILT_IN_DENIED_KWARGS, ...CAPPED_KWARGS];
+
+function policies(): [string, KwargPolicy][] {
+  return Object.entries(KWARG_POLICY as Readonly<Record<string, KwargPolicy>>);
+}
+
+interface KwargSettings {
+  readonly deny: readonly string[];
+  readonly allow: readonly string[];
+}
 
 /**
  * The engine arguments a cluster denies, each with why, for the message: the built-in list less what
  * `allow` lifts, plus what `deny` adds (a key both allowed and denied stays denied).
  */
-export function deniedKwargs(
-  cluster: string,
-  settings: { readonly deny: readonly string[]; readonly allow: readonly string[] },
-): ReadonlyMap<string, string> {
+export function deniedKwargs(cluster: string, settings: KwargSettings): ReadonlyMap<string, string> {
   const file = `clusters/${cluster}/cluster.yaml`;
   const denied = new Map<string, string>();
   for (const key of BUILT_IN_DENIED_KWARGS)
-    if (!settings.allow.includes(key) || settings.deny.includes(key))
+    if (!settings.allow.includes(key) || settings.deny.includes(key)) {
+      const why = (kwargPolicy(key) as { why: string }).why;
       denied.set(
         key,
-        `on cluster ${cluster}: it is on the platform's built-in deny list (code execution and downloads)${settings.deny.includes(key) ? `, and ${file} denies it too` : `; only an admin can lift it, with engine_kwargs.allow in ${file}`}`,
+        `on cluster ${cluster}: it is on the platform's built-in deny list because it ${why}${settings.deny.includes(key) ? `, and ${file} denies it too` : `; only an admin can lift it, with engine_kwargs.allow in ${file}`}`,
       );
+    }
   for (const key of settings.deny)
     if (!denied.has(key)) denied.set(key, `on cluster ${cluster}: ${file} denies it (engine_kwargs.deny)`);
   return denied;
+}
+
+/** A cap on an argument's value on one cluster, with the message for a value above it. */
+export interface KwargCap {
+  readonly max: number;
+  readonly message: string;
+}
+
+/** The caps that apply on a cluster: every built-in cap that its `allow` does not lift. */
+export function cappedKwargs(cluster: string, settings: KwargSettings): ReadonlyMap<string, KwargCap> {
+  const caps = new Map<string, KwargCap>();
+  for (const key of CAPPED_KWARGS) {
+    if (settings.allow.includes(key)) continue;
+    const p = kwargPolicy(key) as Extract<KwargPolicy, { class: "capped" }>;
+    caps.set(key, {
+      max: p.max,
+      message: `engine_kwargs.${key} may be at most ${p.max} (${p.unit}) on cluster ${cluster}: ${p.why}; only an admin can lift the cap, with engine_kwargs.allow in clusters/${cluster}/cluster.yaml`,
+    });
+  }
+  return caps;
 }
 
 export interface KwargProblem {
@@ -77,11 +95,12 @@ export interface KwargProblem {
 
 /**
  * Check an owner's engine_kwargs against the platform's keys, a cluster's denied keys (deniedKwargs: each
- * with where its denial comes from, for the message) and vLLM's catalog.
+ * with where its denial comes from, for the message), vLLM's catalog and the cluster's caps (cappedKwargs).
  */
 export function checkEngineKwargs(
   kwargs: Readonly<Record<string, unknown>>,
   denied: ReadonlyMap<string, string>,
+  caps: ReadonlyMap<string, KwargCap> = new Map(),
 ): KwargProblem[] {
   const problems: KwargProblem[] = [];
   for (const [key, value] of Object.entries(kwargs)) {
@@ -115,13 +134,18 @@ export function checkEngineKwargs(
       continue;
     }
     const typeProblem = checkType(value, arg);
-    if (typeProblem)
+    if (typeProblem) {
       problems.push({
         key,
         rule: "engine-kwarg-type",
         message: `engine_kwargs.${key} ${typeProblem}`,
         atValue: true,
       });
+      continue;
+    }
+    const cap = caps.get(key);
+    if (cap && typeof value === "number" && value > cap.max)
+      problems.push({ key, rule: "invalid-value", message: cap.message, atValue: true });
   }
   return problems;
 }

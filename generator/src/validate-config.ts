@@ -1,8 +1,8 @@
 import clusterSchema from "../../schemas/cluster.schema.json";
 import {
-  BUILT_IN_DENIED_KWARGS,
   engineArgNames,
   isEngineArg,
+  LIFTABLE_KWARGS,
   PLATFORM_KWARGS,
   suggest,
   VLLM_VERSION,
@@ -126,12 +126,12 @@ export function parseCluster(
       ),
     );
   });
-  // An allow entry lifts a built-in denial by name: one that names no built-in entry (a typo, or a key never
+  // An allow entry lifts a built-in denial or cap by name: one that names neither (a typo, or a key never
   // denied), or that deny lists too, lifts nothing.
   const deny = raw.engine_kwargs?.deny ?? [];
   (raw.engine_kwargs?.allow ?? []).forEach((name, i) => {
-    if (BUILT_IN_DENIED_KWARGS.includes(name) && !deny.includes(name)) return;
-    const guess = suggest(name, BUILT_IN_DENIED_KWARGS);
+    if (LIFTABLE_KWARGS.includes(name) && !deny.includes(name)) return;
+    const guess = suggest(name, LIFTABLE_KWARGS);
     warnings.push(
       diagnostic(
         "engine-kwarg-allow-unused",
@@ -139,7 +139,7 @@ export function parseCluster(
         doc.valueAt(`/engine_kwargs/allow/${i}`),
         deny.includes(name)
           ? `engine_kwargs.allow lists \`${name}\`, which engine_kwargs.deny lists too: it stays denied`
-          : `engine_kwargs.allow lists \`${name}\`, which is not on the built-in deny list, so it lifts nothing${guess ? `: did you mean \`${guess}\`?` : ` (arguments not denied need no allow; the built-in list: ${BUILT_IN_DENIED_KWARGS.join(", ")})`}`,
+          : `engine_kwargs.allow lists \`${name}\`, which is neither on the built-in deny list nor capped, so it lifts nothing${Object.hasOwn(PLATFORM_KWARGS, name) ? ` (the platform sets it, and no cluster can lift that: ${PLATFORM_KWARGS[name]})` : guess ? `: did you mean \`${guess}\`?` : " (arguments not denied need no allow; the README's cluster settings list the built-in denials and caps)"}`,
         "warning",
       ),
     );

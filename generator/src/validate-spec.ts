@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import specSchema from "../../schemas/serving-spec.schema.json";
-import { checkEngineKwargs, deniedKwargs } from "./engine-kwargs";
+import { cappedKwargs, checkEngineKwargs, deniedKwargs, type KwargCap } from "./engine-kwargs";
 import { checkModelSource } from "./model-source";
 import { DEFAULT_SOURCE_ROOTS, type PartialCluster } from "./validate-config";
 import { diagnostic } from "./rules";
@@ -169,7 +169,7 @@ export function validateSpec(
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster.denied)) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster.denied, cluster.capped)) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d) => d.rule === problem.rule && d.message === problem.message)) continue;
         diagnostics.push(
@@ -213,6 +213,8 @@ interface TargetRules {
   readonly allow_hub: boolean;
   /** Denied engine arguments, each with where its denial comes from (deniedKwargs). */
   readonly denied: ReadonlyMap<string, string>;
+  /** Capped engine arguments (cappedKwargs): the built-in caps its allow list does not lift. */
+  readonly capped: ReadonlyMap<string, KwargCap>;
 }
 
 /** A cluster's rules are the same for each of its 10,000 specs: built once per ClusterConfig. */
@@ -226,6 +228,7 @@ const targetRules = (c: ClusterConfig): TargetRules => {
       roots: c.sources.roots,
       allow_hub: c.sources.allow_hub,
       denied: deniedKwargs(c.name, c.engine_kwargs),
+      capped: cappedKwargs(c.name, c.engine_kwargs),
     };
     rulesOf.set(c, rules);
   }
@@ -238,6 +241,7 @@ const partialRules = (name: string, p: PartialCluster): TargetRules => ({
   roots: p.roots,
   allow_hub: p.allow_hub ?? true,
   denied: deniedKwargs(name, p.engine_kwargs),
+  capped: cappedKwargs(name, p.engine_kwargs),
 });
 
 const FALLBACK_RULES: TargetRules = {
@@ -245,6 +249,7 @@ const FALLBACK_RULES: TargetRules = {
   roots: DEFAULT_SOURCE_ROOTS,
   allow_hub: true,
   denied: new Map(),
+  capped: new Map(),
 };
 
 /**

@@ -131,14 +131,12 @@ describe("validateRepo on the fixture repository", () => {
       [
         "warning",
         "engine-kwarg-allow-unused",
-        "engine_kwargs.allow lists `trust_remote_cod`, which is not on the built-in deny list, so it lifts nothing: did you mean `trust_remote_code`?",
+        "engine_kwargs.allow lists `trust_remote_cod`, which is neither on the built-in deny list nor capped, so it lifts nothing: did you mean `trust_remote_code`?",
       ],
       [
         "warning",
         "engine-kwarg-allow-unused",
-        expect.stringMatching(
-          /^engine_kwargs.allow lists `enforce_eager`, which is not on the built-in deny list, so it lifts nothing \(arguments not denied need no allow; the built-in list: worker_extension_cls, /,
-        ),
+        "engine_kwargs.allow lists `enforce_eager`, which is neither on the built-in deny list nor capped, so it lifts nothing (arguments not denied need no allow; the README's cluster settings list the built-in denials and caps)",
       ],
       [
         "warning",
@@ -638,7 +636,7 @@ describe("denied engine arguments name the cluster and where its denial comes fr
   it("the platform's built-in list", () => {
     const result = validateRepo(bare({ "models/alice/t.yaml": specText("t") + kwargs }));
     expect(result.diagnostics.map((d) => d.message)).toEqual([
-      "engine_kwargs.trust_remote_code is not allowed on cluster h1: it is on the platform's built-in deny list (code execution and downloads); only an admin can lift it, with engine_kwargs.allow in clusters/h1/cluster.yaml",
+      "engine_kwargs.trust_remote_code is not allowed on cluster h1: it is on the platform's built-in deny list because it runs the Python code shipped with the model (code execution); only an admin can lift it, with engine_kwargs.allow in clusters/h1/cluster.yaml",
     ]);
   });
 
