@@ -30955,12 +30955,12 @@ var cluster_schema_default = {
       }
     },
     engine_kwargs: {
-      description: "Which vLLM engine arguments model owners may set on this cluster: the built-in deny list, plus what deny adds, less what allow lifts.",
+      description: "Which vLLM engine arguments model owners may set on this cluster: the built-in deny list and caps, plus what deny adds, less what allow lifts.",
       type: "object",
       additionalProperties: false,
       properties: {
-        deny: { description: "vLLM engine arguments model owners may not set on this cluster, in addition to the built-in deny list (code execution and downloads: worker_extension_cls, worker_cls, trust_remote_code, download_dir, hf_token, hf_overrides, load_format, model_loader_extra_config, allowed_local_media_path, allowed_media_domains, logits_processors), which always applies.", type: "array", uniqueItems: true, items: { type: "string" }, default: [] },
-        allow: { description: "Entries of the built-in deny list that model owners may set on this cluster after all (e.g. trust_remote_code), each named explicitly. An entry that is not on the built-in list, or that deny also lists, lifts nothing (a warning).", type: "array", uniqueItems: true, items: { type: "string" }, default: [] }
+        deny: { description: "vLLM engine arguments model owners may not set on this cluster, in addition to the built-in deny list, which always applies: code or module loading (e.g. trust_remote_code, worker_extension_cls, scheduler_cls, compilation_config, kv_transfer_config), downloads and paths outside model_source's roots (e.g. download_dir, hf_token, load_format, speculative_config, hf_config_path, generation_config), network endpoints (otlp_traces_endpoint, kv_events_config), tensors clients send, and the node's shared host RAM and logs (e.g. cpu_offload_gb). The full list, each with its reason, is the class denied in generator/src/engine-kwargs-policy.ts and the README's cluster settings.", type: "array", uniqueItems: true, items: { type: "string" }, default: [] },
+        allow: { description: "Entries of the built-in deny list, or capped arguments (swap_space at most 16 GiB, mm_processor_cache_gb 16 GiB, mm_shm_cache_max_object_size_mb 1024 MiB), that model owners may set on this cluster after all (e.g. trust_remote_code; a lifted cap takes any value), each named explicitly. An entry that is neither, or that deny also lists, lifts nothing (a warning); platform-owned keys cannot be lifted.", type: "array", uniqueItems: true, items: { type: "string" }, default: [] }
       }
     },
     sync: {
@@ -31965,59 +31965,253 @@ var vllm_engine_args_default = {
   }
 };
 
+// generator/src/engine-kwargs-policy.ts
+var SAFE = { class: "safe" };
+var platform2 = (why) => ({ class: "platform", why });
+var denied = (why) => ({ class: "denied", why });
+var capped = (max, unit, why) => ({ class: "capped", max, unit, why });
+var CODE = "code execution";
+var DATA_PARALLEL = "the platform runs data parallelism 1: scale with num_replicas instead";
+var HOST_RAM = "host RAM is shared with the other models on the node";
+var KWARG_POLICY = {
+  model: platform2("set model_source instead"),
+  served_model_name: platform2("the platform names the model <user>-<timestamp>-<model_id>"),
+  tokenizer: platform2("the tokenizer is loaded from model_source"),
+  hf_config_path: denied(
+    "names a path or Hugging Face repo to load the model config from, outside model_source's confinement"
+  ),
+  runner: SAFE,
+  convert: SAFE,
+  task: SAFE,
+  skip_tokenizer_init: SAFE,
+  enable_prompt_embeds: denied(
+    "lets clients send serialized tensors that vLLM loads with torch.load (memory-corruption CVEs)"
+  ),
+  tokenizer_mode: SAFE,
+  trust_remote_code: denied(`runs the Python code shipped with the model (${CODE})`),
+  allowed_local_media_path: denied("lets clients read files of the node as media"),
+  // An allowlist: it can only narrow vLLM's default, which fetches media from any domain.
+  allowed_media_domains: SAFE,
+  download_dir: denied("names a folder of the node to write downloads to"),
+  safetensors_load_strategy: SAFE,
+  load_format: denied("selects loaders that download (runai_streamer, tensorizer) or plugin loaders"),
+  config_format: SAFE,
+  dtype: SAFE,
+  kv_cache_dtype: SAFE,
+  seed: SAFE,
+  max_model_len: SAFE,
+  cuda_graph_sizes: SAFE,
+  cudagraph_capture_sizes: SAFE,
+  max_cudagraph_capture_size: SAFE,
+  distributed_executor_backend: platform2("Ray Serve LLM chooses the executor"),
+  pipeline_parallel_size: platform2("the platform runs pipeline parallelism 1"),
+  tensor_parallel_size: platform2("set gpus_per_replica instead"),
+  decode_context_parallel_size: SAFE,
+  data_parallel_size: platform2("scale with num_replicas instead"),
+  data_parallel_rank: platform2(DATA_PARALLEL),
+  data_parallel_start_rank: platform2(DATA_PARALLEL),
+  data_parallel_size_local: platform2(DATA_PARALLEL),
+  data_parallel_address: platform2(DATA_PARALLEL),
+  data_parallel_rpc_port: platform2(DATA_PARALLEL),
+  data_parallel_hybrid_lb: platform2(DATA_PARALLEL),
+  data_parallel_backend: platform2(DATA_PARALLEL),
+  enable_expert_parallel: SAFE,
+  all2all_backend: SAFE,
+  enable_dbo: SAFE,
+  dbo_decode_token_threshold: SAFE,
+  dbo_prefill_token_threshold: SAFE,
+  disable_nccl_for_dp_synchronization: SAFE,
+  eplb_config: SAFE,
+  enable_eplb: SAFE,
+  expert_placement_strategy: SAFE,
+  _api_process_count: platform2("vLLM's API server sets this internal field"),
+  _api_process_rank: platform2("vLLM's API server sets this internal field"),
+  num_redundant_experts: SAFE,
+  eplb_window_size: SAFE,
+  eplb_step_interval: SAFE,
+  eplb_log_balancedness: SAFE,
+  max_parallel_loading_workers: SAFE,
+  block_size: SAFE,
+  enable_prefix_caching: SAFE,
+  prefix_caching_hash_algo: SAFE,
+  disable_sliding_window: SAFE,
+  disable_cascade_attn: SAFE,
+  swap_space: capped(16, "GiB", `it is CPU swap space per GPU, and ${HOST_RAM}`),
+  cpu_offload_gb: denied(`offloads weights into host RAM (GiB per GPU), and ${HOST_RAM}`),
+  gpu_memory_utilization: SAFE,
+  kv_cache_memory_bytes: SAFE,
+  max_num_batched_tokens: SAFE,
+  max_num_partial_prefills: SAFE,
+  max_long_partial_prefills: SAFE,
+  long_prefill_token_threshold: SAFE,
+  max_num_seqs: SAFE,
+  max_logprobs: SAFE,
+  logprobs_mode: SAFE,
+  disable_log_stats: SAFE,
+  aggregate_engine_logging: SAFE,
+  revision: SAFE,
+  code_revision: denied(`picks the revision of the model's remote code to download and run (${CODE})`),
+  rope_scaling: SAFE,
+  rope_theta: SAFE,
+  hf_token: denied("passes a Hugging Face credential, for downloads"),
+  hf_overrides: denied("overrides any field of the model's config, auto_map (remote code) included"),
+  tokenizer_revision: SAFE,
+  quantization: SAFE,
+  enforce_eager: SAFE,
+  disable_custom_all_reduce: SAFE,
+  limit_mm_per_prompt: SAFE,
+  enable_mm_embeds: denied("lets clients send serialized embedding tensors that vLLM loads with torch.load"),
+  interleave_mm_strings: SAFE,
+  media_io_kwargs: denied("passes arbitrary keyword arguments to the media decoders that read client media"),
+  mm_processor_kwargs: denied(
+    "passes arbitrary keyword arguments to the Hugging Face processor's from_pretrained (download and cache options among them)"
+  ),
+  disable_mm_preprocessor_cache: SAFE,
+  mm_processor_cache_gb: capped(16, "GiB", `it sizes the multimodal processor cache, and ${HOST_RAM}`),
+  mm_processor_cache_type: SAFE,
+  mm_shm_cache_max_object_size_mb: capped(
+    1024,
+    "MiB",
+    `it sizes objects in the shared-memory cache, and ${HOST_RAM}`
+  ),
+  mm_encoder_tp_mode: SAFE,
+  mm_encoder_attn_backend: SAFE,
+  io_processor_plugin: denied(`names an IO processor plugin that vLLM loads (${CODE})`),
+  skip_mm_profiling: SAFE,
+  video_pruning_rate: SAFE,
+  enable_lora: SAFE,
+  max_loras: SAFE,
+  max_lora_rank: SAFE,
+  default_mm_loras: denied(
+    "names paths or Hugging Face repos of LoRA adapters, outside model_source's confinement"
+  ),
+  fully_sharded_loras: SAFE,
+  max_cpu_loras: SAFE,
+  lora_dtype: SAFE,
+  lora_extra_vocab_size: SAFE,
+  ray_workers_use_nsight: denied(
+    "runs the Nsight profiler on the node, writing its reports to the node's disk"
+  ),
+  num_gpu_blocks_override: SAFE,
+  num_lookahead_slots: SAFE,
+  model_loader_extra_config: denied(
+    "passes options to the model loader (download endpoints, credentials, files)"
+  ),
+  ignore_patterns: SAFE,
+  enable_chunked_prefill: SAFE,
+  disable_chunked_mm_input: SAFE,
+  disable_hybrid_kv_cache_manager: SAFE,
+  structured_outputs_config: denied(
+    `can name a reasoning parser plugin file that vLLM executes (reasoning_parser_plugin, ${CODE}); set reasoning_parser on its own instead`
+  ),
+  reasoning_parser: SAFE,
+  guided_decoding_backend: SAFE,
+  guided_decoding_disable_fallback: SAFE,
+  guided_decoding_disable_any_whitespace: SAFE,
+  guided_decoding_disable_additional_properties: SAFE,
+  logits_processor_pattern: denied(`lets clients name logits processor classes that vLLM imports (${CODE})`),
+  speculative_config: denied(
+    "names a draft model (a path or Hugging Face repo, outside model_source's confinement) and its loading options"
+  ),
+  show_hidden_metrics_for_version: SAFE,
+  otlp_traces_endpoint: denied("sends every request's traces to a network endpoint"),
+  collect_detailed_traces: SAFE,
+  scheduling_policy: SAFE,
+  scheduler_cls: denied(`names a Python class that vLLM imports (${CODE})`),
+  external_parameters: denied("passes parameters to a custom scheduler class"),
+  pooler_config: SAFE,
+  override_pooler_config: SAFE,
+  compilation_config: denied(
+    `can name custom compiler passes and Inductor settings (imports, cache and dump folders; ${CODE})`
+  ),
+  worker_cls: denied(`names a Python class that vLLM imports (${CODE})`),
+  worker_extension_cls: denied(`names a Python class that vLLM imports (${CODE})`),
+  kv_transfer_config: denied(`names a KV connector module to import and network peers (${CODE})`),
+  kv_events_config: denied("publishes KV cache events to a network endpoint"),
+  generation_config: denied(
+    "names a folder or Hugging Face repo to load the generation config from, outside model_source's confinement"
+  ),
+  enable_sleep_mode: denied(`moves the weights into host RAM when asleep, and ${HOST_RAM}`),
+  override_generation_config: SAFE,
+  model_impl: SAFE,
+  override_attention_dtype: SAFE,
+  calculate_kv_scales: SAFE,
+  mamba_cache_dtype: SAFE,
+  mamba_ssm_cache_dtype: SAFE,
+  mamba_block_size: SAFE,
+  additional_config: denied("passes free-form settings to platform plugins"),
+  use_tqdm_on_load: SAFE,
+  pt_load_map_location: SAFE,
+  enable_multimodal_encoder_data_parallel: SAFE,
+  logits_processors: denied(`names Python classes that vLLM imports (${CODE})`),
+  async_scheduling: SAFE,
+  kv_sharing_fast_prefill: SAFE,
+  enable_log_requests: denied("writes every client's prompts into the cluster's logs"),
+  disable_log_requests: denied(
+    "set to false, writes every client's prompts into the cluster's logs (deprecated)"
+  )
+};
+function kwargPolicy(name) {
+  return Object.hasOwn(KWARG_POLICY, name) ? KWARG_POLICY[name] : void 0;
+}
+function kwargsOfClass(cls) {
+  return Object.entries(KWARG_POLICY).filter(([, p2]) => p2.class === cls).map(([name]) => name);
+}
+
 // generator/src/engine-kwargs.ts
 var ARGS = vllm_engine_args_default.args;
 var VLLM_VERSION = vllm_engine_args_default.vllm_version;
 var isEngineArg = (name) => Object.hasOwn(ARGS, name);
 var engineArgNames = () => Object.keys(ARGS);
-var PLATFORM_KWARGS = {
-  model: "set model_source instead",
-  tokenizer: "the tokenizer is loaded from model_source",
-  served_model_name: "the platform names the model <user>-<timestamp>-<model_id>",
-  tensor_parallel_size: "set gpus_per_replica instead",
-  pipeline_parallel_size: "the platform runs pipeline parallelism 1",
-  data_parallel_size: "scale with num_replicas instead",
-  distributed_executor_backend: "Ray Serve LLM chooses the executor"
-};
-var BUILT_IN_DENIED_KWARGS = [
-  "worker_extension_cls",
-  "worker_cls",
-  "trust_remote_code",
-  "download_dir",
-  "hf_token",
-  "hf_overrides",
-  "load_format",
-  "model_loader_extra_config",
-  "allowed_local_media_path",
-  "allowed_media_domains",
-  "logits_processors"
-];
+var PLATFORM_KWARGS = Object.fromEntries(
+  policies().flatMap(([key, p2]) => p2.class === "platform" ? [[key, p2.why]] : [])
+);
+var BUILT_IN_DENIED_KWARGS = kwargsOfClass("denied");
+var CAPPED_KWARGS = kwargsOfClass("capped");
+var LIFTABLE_KWARGS = [...BUILT_IN_DENIED_KWARGS, ...CAPPED_KWARGS];
+function policies() {
+  return Object.entries(KWARG_POLICY);
+}
 function deniedKwargs(cluster2, settings) {
   const file = `clusters/${cluster2}/cluster.yaml`;
-  const denied = /* @__PURE__ */ new Map();
+  const denied2 = /* @__PURE__ */ new Map();
   for (const key of BUILT_IN_DENIED_KWARGS)
-    if (!settings.allow.includes(key) || settings.deny.includes(key))
-      denied.set(
+    if (!settings.allow.includes(key) || settings.deny.includes(key)) {
+      const why = kwargPolicy(key).why;
+      denied2.set(
         key,
-        `on cluster ${cluster2}: it is on the platform's built-in deny list (code execution and downloads)${settings.deny.includes(key) ? `, and ${file} denies it too` : `; only an admin can lift it, with engine_kwargs.allow in ${file}`}`
+        `on cluster ${cluster2}: it is on the platform's built-in deny list because it ${why}${settings.deny.includes(key) ? `, and ${file} denies it too` : `; only an admin can lift it, with engine_kwargs.allow in ${file}`}`
       );
+    }
   for (const key of settings.deny)
-    if (!denied.has(key)) denied.set(key, `on cluster ${cluster2}: ${file} denies it (engine_kwargs.deny)`);
-  return denied;
+    if (!denied2.has(key)) denied2.set(key, `on cluster ${cluster2}: ${file} denies it (engine_kwargs.deny)`);
+  return denied2;
 }
-function checkEngineKwargs(kwargs, denied) {
+function cappedKwargs(cluster2, settings) {
+  const caps = /* @__PURE__ */ new Map();
+  for (const key of CAPPED_KWARGS) {
+    if (settings.allow.includes(key)) continue;
+    const p2 = kwargPolicy(key);
+    caps.set(key, {
+      max: p2.max,
+      message: `engine_kwargs.${key} may be at most ${p2.max} (${p2.unit}) on cluster ${cluster2}: ${p2.why}; only an admin can lift the cap, with engine_kwargs.allow in clusters/${cluster2}/cluster.yaml`
+    });
+  }
+  return caps;
+}
+function checkEngineKwargs(kwargs, denied2, caps = /* @__PURE__ */ new Map()) {
   const problems = [];
   for (const [key, value] of Object.entries(kwargs)) {
-    const platform2 = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : void 0;
-    if (platform2 !== void 0) {
+    const platform3 = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : void 0;
+    if (platform3 !== void 0) {
       problems.push({
         key,
         rule: "engine-kwarg-platform",
-        message: `engine_kwargs.${key} is set by the platform: ${platform2}`
+        message: `engine_kwargs.${key} is set by the platform: ${platform3}`
       });
       continue;
     }
-    const why = denied.get(key);
+    const why = denied2.get(key);
     if (why !== void 0) {
       problems.push({
         key,
@@ -32037,13 +32231,18 @@ function checkEngineKwargs(kwargs, denied) {
       continue;
     }
     const typeProblem = checkType(value, arg);
-    if (typeProblem)
+    if (typeProblem) {
       problems.push({
         key,
         rule: "engine-kwarg-type",
         message: `engine_kwargs.${key} ${typeProblem}`,
         atValue: true
       });
+      continue;
+    }
+    const cap = caps.get(key);
+    if (cap && typeof value === "number" && value > cap.max)
+      problems.push({ key, rule: "invalid-value", message: cap.message, atValue: true });
   }
   return problems;
 }
@@ -32142,13 +32341,13 @@ function toDiagnostic(doc, error2, knownFields) {
     case "additionalProperties": {
       const field = String(params.additionalProperty);
       const pointer = `${path}/${escapePointer(field)}`;
-      const platform2 = path === "" && Object.hasOwn(PLATFORM_FIELDS, field) ? PLATFORM_FIELDS[field] : void 0;
-      if (platform2)
+      const platform3 = path === "" && Object.hasOwn(PLATFORM_FIELDS, field) ? PLATFORM_FIELDS[field] : void 0;
+      if (platform3)
         return diagnostic(
           "platform-field",
           doc.file,
           doc.keyAt(pointer),
-          `\`${field}\` is not a spec field: ${platform2}`
+          `\`${field}\` is not a spec field: ${platform3}`
         );
       const guess = path === "" ? suggest(field, knownFields) : void 0;
       return diagnostic(
@@ -34607,7 +34806,7 @@ function validate21(data, { instancePath = "", parentData, parentDataProperty, r
 }
 validate21.evaluated = { "props": true, "dynamicProps": false, "dynamicItems": false };
 var cluster = validate22;
-var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "description": "The Ray cluster the sync agent applies the Serve config to.", "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "description": "Where owners reach their models: the OpenAI base URL in commit statuses and PR comments.", "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", "type": "string", "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" }, "base_url": { "description": "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", "type": "string", "minLength": 1, "pattern": "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$" } } }, "serve": { "description": "How the Ray Serve config is laid out (README: Layouts).", "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default): one application per model; per-user: one per user; single: one for all models.", "enum": ["per-model", "per-user", "single"], "default": "per-model" }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", "default": "argus_llm_app" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$", "default": "/" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "description": "Where model_source may point on this cluster.", "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean", "default": false }, "roots": { "description": "Folders model_source paths must lie under.", "type": "object", "additionalProperties": false, "properties": { "shared": { "description": "Absolute folders every user's model_source may point under ($HOME/common/hf resolves to /private/hf).", "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, "default": ["/private/hf"] }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "default": "/private/users/{user}" } } } } }, "engine_kwargs": { "description": "Which vLLM engine arguments model owners may set on this cluster: the built-in deny list, plus what deny adds, less what allow lifts.", "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster, in addition to the built-in deny list (code execution and downloads: worker_extension_cls, worker_cls, trust_remote_code, download_dir, hf_token, hf_overrides, load_format, model_loader_extra_config, allowed_local_media_path, allowed_media_domains, logits_processors), which always applies.", "type": "array", "uniqueItems": true, "items": { "type": "string" }, "default": [] }, "allow": { "description": "Entries of the built-in deny list that model owners may set on this cluster after all (e.g. trust_remote_code), each named explicitly. An entry that is not on the built-in list, or that deny also lists, lifts nothing (a warning).", "type": "array", "uniqueItems": true, "items": { "type": "string" }, "default": [] } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean", "default": false }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0, "default": 5 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean", "default": false }, "deploy_timeout_s": { "description": "Seconds a model may take to start serving before its status turns to failure.", "type": "integer", "minimum": 10, "maximum": 86400, "default": 1800 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift); false: report the drift only.", "type": "boolean", "default": true }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean", "default": false } } } } };
+var schema35 = { "$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "https://serve-gitops.dev/schemas/cluster.schema.json", "title": "Cluster settings (clusters/<name>/cluster.yaml)", "description": "Admin-owned platform settings of one GPU cluster running Ray Serve.", "type": "object", "additionalProperties": false, "required": ["default", "accelerator_type", "gpus", "gpus_per_node", "ray", "openai"], "properties": { "default": { "description": "Specs that name no cluster deploy here. Exactly one cluster is the default.", "type": "boolean" }, "accelerator_type": { "description": "Ray accelerator type (schemas/ray-accelerators.json).", "type": "string" }, "gpus": { "description": "GPU capacity of the cluster.", "type": "integer", "minimum": 1, "maximum": 1e6 }, "gpus_per_node": { "description": "GPUs on one node: the most one replica can use.", "type": "integer", "minimum": 1, "maximum": 64 }, "ray": { "description": "The Ray cluster the sync agent applies the Serve config to.", "type": "object", "additionalProperties": false, "required": ["dashboard_address"], "properties": { "dashboard_address": { "description": "Ray dashboard URL for the sync agent (--ray-address overrides it).", "type": "string", "pattern": "^https?://[^\\s/]+(/.*)?$" } } }, "openai": { "description": "Where owners reach their models: the OpenAI base URL in commit statuses and PR comments.", "type": "object", "additionalProperties": false, "required": ["server_url", "base_url"], "properties": { "server_url": { "description": "Scheme and host the gateway is reached at, e.g. https://dstack.company.com (no query or fragment: paths are joined to it).", "type": "string", "pattern": "^https?://[^\\s/?#]+(/[^\\s?#]*)?$" }, "base_url": { "description": "Absolute http(s) URL, or a path joined to server_url keeping its trailing slash; no query, fragment or white space (model routes and /v1 are appended to it).", "type": "string", "minLength": 1, "pattern": "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$" } } }, "serve": { "description": "How the Ray Serve config is laid out (README: Layouts).", "type": "object", "additionalProperties": false, "properties": { "layout": { "description": "per-model (default): one application per model; per-user: one per user; single: one for all models.", "enum": ["per-model", "per-user", "single"], "default": "per-model" }, "application_name": { "description": "Application name (single layout) and prefix of managed application names.", "type": "string", "pattern": "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$", "default": "argus_llm_app" }, "route_prefix": { "description": "Route prefix the applications hang under.", "type": "string", "pattern": "^/([^{}/]+(/[^{}/]+)*)?$", "default": "/" }, "template": { "description": "A handlebars template file in this cluster's folder that replaces the built-in Serve config template.", "type": "string", "pattern": "^[A-Za-z0-9_.-]+\\.hbs$" } } }, "sources": { "description": "Where model_source may point on this cluster.", "type": "object", "additionalProperties": false, "properties": { "allow_hub": { "description": "Allow Hugging Face repo ids (org/name) as model_source.", "type": "boolean", "default": false }, "roots": { "description": "Folders model_source paths must lie under.", "type": "object", "additionalProperties": false, "properties": { "shared": { "description": "Absolute folders every user's model_source may point under ($HOME/common/hf resolves to /private/hf).", "type": "array", "items": { "type": "string", "pattern": "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$" }, "default": ["/private/hf"] }, "user": { "description": "The user's own root; {user} is replaced by the user id.", "type": "string", "pattern": "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$", "default": "/private/users/{user}" } } } } }, "engine_kwargs": { "description": "Which vLLM engine arguments model owners may set on this cluster: the built-in deny list and caps, plus what deny adds, less what allow lifts.", "type": "object", "additionalProperties": false, "properties": { "deny": { "description": "vLLM engine arguments model owners may not set on this cluster, in addition to the built-in deny list, which always applies: code or module loading (e.g. trust_remote_code, worker_extension_cls, scheduler_cls, compilation_config, kv_transfer_config), downloads and paths outside model_source's roots (e.g. download_dir, hf_token, load_format, speculative_config, hf_config_path, generation_config), network endpoints (otlp_traces_endpoint, kv_events_config), tensors clients send, and the node's shared host RAM and logs (e.g. cpu_offload_gb). The full list, each with its reason, is the class denied in generator/src/engine-kwargs-policy.ts and the README's cluster settings.", "type": "array", "uniqueItems": true, "items": { "type": "string" }, "default": [] }, "allow": { "description": "Entries of the built-in deny list, or capped arguments (swap_space at most 16 GiB, mm_processor_cache_gb 16 GiB, mm_shm_cache_max_object_size_mb 1024 MiB), that model owners may set on this cluster after all (e.g. trust_remote_code; a lifted cap takes any value), each named explicitly. An entry that is neither, or that deny also lists, lifts nothing (a warning); platform-owned keys cannot be lifted.", "type": "array", "uniqueItems": true, "items": { "type": "string" }, "default": [] } } }, "sync": { "description": "Settings of the sync agent.", "type": "object", "additionalProperties": false, "properties": { "allow_empty": { "description": "Allow applying a config with no models (undeploys everything).", "type": "boolean", "default": false }, "prune_limit": { "description": "Most models one sync may undeploy without a Serve-Gitops-Allow-Prune trailer.", "type": "integer", "minimum": 0, "default": 5 }, "adopt_unmanaged": { "description": "Replace declarative applications the agent did not create (a PUT deletes them).", "type": "boolean", "default": false }, "deploy_timeout_s": { "description": "Seconds a model may take to start serving before its status turns to failure.", "type": "integer", "minimum": 10, "maximum": 86400, "default": 1800 }, "max_model_statuses": { "description": "Above this many changed models a commit gets one summary status instead of one per model.", "type": "integer", "minimum": 1, "maximum": 200, "default": 50 }, "self_heal": { "description": "Re-apply when Serve was changed by hand (drift); false: report the drift only.", "type": "boolean", "default": true }, "suspend": { "description": "Stop applying; keep reporting drift.", "type": "boolean", "default": false } } } } };
 var pattern10 = new RegExp("^https?://[^\\s/]+(/.*)?$", "u");
 var pattern11 = new RegExp("^https?://[^\\s/?#]+(/[^\\s?#]*)?$", "u");
 var pattern12 = new RegExp("^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$", "u");
@@ -40849,14 +41048,14 @@ function parseCluster(name, file) {
   });
   const deny = raw.engine_kwargs?.deny ?? [];
   (raw.engine_kwargs?.allow ?? []).forEach((name2, i) => {
-    if (BUILT_IN_DENIED_KWARGS.includes(name2) && !deny.includes(name2)) return;
-    const guess = suggest(name2, BUILT_IN_DENIED_KWARGS);
+    if (LIFTABLE_KWARGS.includes(name2) && !deny.includes(name2)) return;
+    const guess = suggest(name2, LIFTABLE_KWARGS);
     warnings.push(
       diagnostic(
         "engine-kwarg-allow-unused",
         file.path,
         doc.valueAt(`/engine_kwargs/allow/${i}`),
-        deny.includes(name2) ? `engine_kwargs.allow lists \`${name2}\`, which engine_kwargs.deny lists too: it stays denied` : `engine_kwargs.allow lists \`${name2}\`, which is not on the built-in deny list, so it lifts nothing${guess ? `: did you mean \`${guess}\`?` : ` (arguments not denied need no allow; the built-in list: ${BUILT_IN_DENIED_KWARGS.join(", ")})`}`,
+        deny.includes(name2) ? `engine_kwargs.allow lists \`${name2}\`, which engine_kwargs.deny lists too: it stays denied` : `engine_kwargs.allow lists \`${name2}\`, which is neither on the built-in deny list nor capped, so it lifts nothing${Object.hasOwn(PLATFORM_KWARGS, name2) ? ` (the platform sets it, and no cluster can lift that: ${PLATFORM_KWARGS[name2]})` : guess ? `: did you mean \`${guess}\`?` : " (arguments not denied need no allow; the README's cluster settings list the built-in denials and caps)"}`,
         "warning"
       )
     );
@@ -41220,7 +41419,7 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster2.denied)) {
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster2.denied, cluster2.capped)) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d2) => d2.rule === problem.rule && d2.message === problem.message)) continue;
         diagnostics.push(
@@ -41263,7 +41462,8 @@ var targetRules = (c3) => {
       gpus_per_node: c3.gpus_per_node,
       roots: c3.sources.roots,
       allow_hub: c3.sources.allow_hub,
-      denied: deniedKwargs(c3.name, c3.engine_kwargs)
+      denied: deniedKwargs(c3.name, c3.engine_kwargs),
+      capped: cappedKwargs(c3.name, c3.engine_kwargs)
     };
     rulesOf.set(c3, rules);
   }
@@ -41274,13 +41474,15 @@ var partialRules = (name, p2) => ({
   ...p2.gpus_per_node !== void 0 ? { gpus_per_node: p2.gpus_per_node } : {},
   roots: p2.roots,
   allow_hub: p2.allow_hub ?? true,
-  denied: deniedKwargs(name, p2.engine_kwargs)
+  denied: deniedKwargs(name, p2.engine_kwargs),
+  capped: cappedKwargs(name, p2.engine_kwargs)
 });
 var FALLBACK_RULES = {
   name: "(default)",
   roots: DEFAULT_SOURCE_ROOTS,
   allow_hub: true,
-  denied: /* @__PURE__ */ new Map()
+  denied: /* @__PURE__ */ new Map(),
+  capped: /* @__PURE__ */ new Map()
 };
 function lineEndingFree(bytes, digest) {
   if (!bytes.includes(13)) return digest;
