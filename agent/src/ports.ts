@@ -17,8 +17,18 @@ export interface DesiredStateSource {
    * force-push — newest first, at most `max`, each with the paths it changed under `under`.
    */
   history(to: string, from: string | undefined, under: string, max: number): Promise<CommitChanges[]>;
-  /** Values of one trailer in the commits from..to (just `to` when `from` is unknown). */
-  trailers(to: string, from: string | undefined, key: string, max: number): Promise<string[]>;
+  /**
+   * The first-parent commits from..to (just `to` when `from` is unknown) that carry one trailer, newest first,
+   * with its values. Commits inside a merged branch never count: only what landed on the branch does.
+   */
+  trailers(to: string, from: string | undefined, key: string, max: number): Promise<TrailerCommit[]>;
+}
+
+export interface TrailerCommit {
+  readonly sha: string;
+  /** The first parent (the branch before this commit landed); none for a root commit. */
+  readonly parent?: string;
+  readonly values: readonly string[];
 }
 
 export interface CommitChanges {
@@ -52,6 +62,17 @@ export interface PullRef {
   readonly base_ref: string;
 }
 
+export interface MergedPull {
+  readonly number: number;
+  readonly base_ref: string;
+  /** Who merged it (GET .../pulls/{n}: the lists of pull requests do not say). */
+  readonly merged_by: string | undefined;
+  /** The messages of the pull request's own commits (GitHub lists at most 250). */
+  readonly messages: readonly string[];
+  /** How many commits the pull request has: more than `messages` when GitHub did not list them all. */
+  readonly commits: number;
+}
+
 export interface StatusWriteRequest {
   readonly state: CommitState;
   readonly context: string;
@@ -65,6 +86,8 @@ export interface StatusReporter {
   /** The latest status per context (the combined status, every page). */
   combinedStatus(sha: string): Promise<PostedStatus[]>;
   pullsOf(sha: string): Promise<PullRef[]>;
+  /** The pull request GitHub merged as exactly this commit (its merge or squash commit), if any. */
+  mergedAs(sha: string): Promise<MergedPull | undefined>;
   /** The id of the agent's comment on a PR (found by its marker), if any. */
   findComment(pr: number, marker: string): Promise<number | undefined>;
   createComment(pr: number, body: string): Promise<number>;

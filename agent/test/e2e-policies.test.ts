@@ -20,6 +20,40 @@ const appsOf = async (url: string) =>
     ).applications,
   ).sort();
 
+/** A commit on a new branch off main (rendered); returns its sha and leaves main checked out. */
+function branchCommit(branch: string, message: string, change: () => void): string {
+  h.repo.git("checkout", "--quiet", "-b", branch, "main");
+  change();
+  h.repo.render();
+  const sha = h.repo.commit(message);
+  h.repo.git("checkout", "--quiet", "main");
+  return sha;
+}
+
+/** `git merge --no-ff` of a branch into main, pushed; returns the merge commit. */
+function merge(branch: string, message: string): string {
+  h.repo.git("merge", "--quiet", "--no-ff", "-m", message, branch);
+  h.repo.push();
+  return h.repo.head();
+}
+
+/** GitHub's record of a pull request merged into main as `sha` by `by`, with its own commits. */
+function pullMerged(number: number, sha: string, by: string, commits: { sha: string; message: string }[]) {
+  h.github.setCommitPulls(sha, [
+    {
+      number,
+      state: "closed",
+      merged_at: "2026-01-06T12:40:00Z",
+      merge_commit_sha: sha,
+      head: { sha: commits.at(-1)?.sha ?? sha, ref: `pr-${number}` },
+      base: { ref: "main" },
+      user: { login: "alice" },
+      merged_by: { login: by },
+    },
+  ]);
+  h.github.setPullCommits(number, commits);
+}
+
 /** A commit turning on the cluster's sync.adopt_unmanaged. */
 function adoptUnmanaged(message: string): string {
   h.repo.write(
@@ -110,30 +144,70 @@ describe("several commits", () => {
 });
 
 describe("guards", () => {
-  it("refuses a prune over the limit until a commit carries Serve-Gitops-Allow-Prune", async () => {
-    const files: Record<string, string> = {};
-    for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/alice/m${n}.yaml`] = specYaml(`m${n}`);
+  it("refuses a prune over the limit until an admin's merge carries Serve-Gitops-Allow-Prune", async () => {
+    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
     h = await createHarness({ files });
     const { agent } = await h.startSettled("seven models");
-    for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/alice/m${n}.yaml`);
-    const refused = h.repo.ship("remove six");
+    const bobApps = async () => (await appsOf(h.ray.url)).filter((a) => a.startsWith("bob-")).length;
+    for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
+    const refused = h.repo.ship("bob: remove six");
     await h.settle(agent);
     expect(h.statuses(refused)).toEqual([
-      "serve/h1 failure refused: would undeploy 6 models (prune limit 5); add trailer Serve-Gitops-Allow-Prune: 6",
+      "serve/h1 failure refused: would undeploy 6 models (prune limit 5); needs an admin's merge with trailer Serve-Gitops-Allow-Prune: 6",
     ]);
-    expect((await appsOf(h.ray.url)).length).toBe(7);
-    expect(agent.status().models.filter((m) => m.state === "RUNNING")).toHaveLength(7);
+    expect(await bobApps()).toBe(7);
+    expect(agent.status().models.filter((m) => m.state === "RUNNING")).toHaveLength(8);
 
-    h.repo.write("NOTE.md", "yes, remove them\n");
-    const allowed = h.repo.ship("confirm the prune\n\nServe-Gitops-Allow-Prune: 6");
+    // The probe's repro: alice merges (--no-ff) a branch touching only her model whose inner commit carries the
+    // trailer. Only first-parent commits speak for the branch, so nothing even asks GitHub.
+    const inner = branchCommit("alice/b", "alice: b\n\nServe-Gitops-Allow-Prune: 999999", () =>
+      h.repo.write("models/alice/b.yaml", specYaml("b")),
+    );
+    const innerMerge = merge("alice/b", "Merge pull request #7 from alice/b");
+    pullMerged(7, innerMerge, "alice", [
+      { sha: inner, message: "alice: b\n\nServe-Gitops-Allow-Prune: 999999" },
+    ]);
     await h.settle(agent);
-    expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-m7"]);
+    expect(await bobApps()).toBe(7);
+    expect(h.github.requests.filter((r) => r.path.includes(inner))).toEqual([]);
+
+    // Whoever merges writes the merge commit's message: alice (not an admin) cannot lift the guard either.
+    const c = branchCommit("alice/c", "alice: c", () => h.repo.write("models/alice/c.yaml", specYaml("c")));
+    const aliceMerge = merge("alice/c", "Merge pull request #8 from alice/c\n\nServe-Gitops-Allow-Prune: 6");
+    pullMerged(8, aliceMerge, "alice", [{ sha: c, message: "alice: c" }]);
+    await h.settle(agent);
+    expect(await bobApps()).toBe(7);
+    expect(h.latest(aliceMerge).get("serve/h1")?.state).toBe("failure");
+
+    // A direct push (no pull request) carries no admin's word either.
+    h.repo.write("NOTE.md", "pushed\n");
+    h.repo.ship("direct push\n\nServe-Gitops-Allow-Prune: 6");
+    await h.settle(agent);
+    expect(await bobApps()).toBe(7);
+
+    // An admin squash-merges a branch whose own commit carries the trailer (GitHub's default squash message
+    // brings it in): the admin did not write it.
+    h.repo.write("models/alice/d.yaml", specYaml("d"));
+    const squash = h.repo.ship("alice: d (#9)\n\n* alice: d\n\nServe-Gitops-Allow-Prune: 6");
+    pullMerged(9, squash, "platform-admin", [
+      { sha: "d".repeat(40), message: "alice: d\n\nServe-Gitops-Allow-Prune: 6" },
+    ]);
+    await h.settle(agent);
+    expect(await bobApps()).toBe(7);
+
+    // The admin merges with the trailer written in the merge dialog: the prune goes ahead.
+    const e = branchCommit("ops/e", "ops: note", () => h.repo.write("OPS.md", "bye\n"));
+    const allowed = merge("ops/e", "Merge pull request #10 from ops/e\n\nServe-Gitops-Allow-Prune: 6");
+    pullMerged(10, allowed, "Platform-Admin", [{ sha: e, message: "ops: note" }]);
+    await h.settle(agent);
+    expect(await bobApps()).toBe(1);
     expect(h.latest(allowed).get("serve/h1")).toEqual({
       state: "success",
-      description: "1 running, 0 deploying, 0 failed",
+      description: "5 running, 0 deploying, 0 failed",
     });
     // The six undeploys are attributed to the commit that removed them.
-    expect(h.latest(refused).get("serve/h1/alice/m1")).toEqual({
+    expect(h.latest(refused).get("serve/h1/bob/m1")).toEqual({
       state: "success",
       description: "undeployed",
     });

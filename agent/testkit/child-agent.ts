@@ -35,6 +35,7 @@ let posted = 0;
 const reporter: StatusReporter = {
   combinedStatus: (sha) => github.combinedStatus(sha),
   pullsOf: (sha) => github.pullsOf(sha),
+  mergedAs: (sha) => github.mergedAs(sha),
   findComment: (pr, marker) => github.findComment(pr, marker),
   createComment: (pr, body) => github.createComment(pr, body),
   updateComment: (id, body) => github.updateComment(id, body),

@@ -57,7 +57,7 @@ export interface Harness {
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
   const repo = createFixtureRepo(options.files ?? {}, options.cluster ? { cluster: options.cluster } : {});
   const ray = await startRayEmulator({ existingPaths: [HUB_ROOT], deployDelayMs: 40, ...options.emulator });
-  const github = await startGitHubApiServer({ tokens: { [TEST_TOKEN]: { login: "serve-gitops-bot" } } });
+  const github = await startGitHubApiServer({ tokens: { [TEST_TOKEN]: { login: "serve-gitops[bot]" } } });
   const stateDir = mkdtempSync(join(tmpdir(), "serve-gitops-state-"));
   const running: RunningAgent[] = [];
   const harness: Harness = {

@@ -111,6 +111,25 @@ describe("schemas/", () => {
   });
 });
 
+describe("cluster.yaml's ray.dashboard_address", () => {
+  const cluster = (dashboard_address: string) => ({
+    default: true,
+    accelerator_type: "H20",
+    gpus: 8,
+    gpus_per_node: 8,
+    ray: { dashboard_address },
+    openai: { server_url: "https://x.example", base_url: "/v/" },
+  });
+  const paths = (address: string) => schemaErrors("cluster", cluster(address)).map((e) => e.instancePath);
+
+  it("refuses credentials in the URL: cluster.yaml is public to every reader of the repository", () => {
+    expect(paths("http://admin:pass@ray:8265")).toEqual(["/ray/dashboard_address"]);
+    expect(paths("https://token@ray.example")).toEqual(["/ray/dashboard_address"]);
+    expect(paths("http://ray:8265")).toEqual([]);
+    expect(paths("https://ray.example/dashboard/@team")).toEqual([]);
+  });
+});
+
 describe("catalogs", () => {
   it("Ray's accelerator list holds the example clusters' types", () => {
     expect(accelerators.accelerators).toEqual(expect.arrayContaining(["H20", "L4", "A100", "H100"]));

@@ -1,6 +1,7 @@
 /**
  * Routes and in-memory data of the GitHub REST API test server: commit statuses, combined status,
- * pull requests of a commit, issue comments, one pull request. Everything else is an unknown route.
+ * pull requests of a commit, issue comments, one pull request and its commits. Everything else is an unknown
+ * route.
  */
 import {
   COMMENT_BODY_MAX_BYTES,
@@ -16,6 +17,7 @@ import {
   isoSeconds,
   nodeId,
   repositoryObject,
+  userIdFor,
   userObject,
   validationFailed,
 } from "./github-api-shapes";
@@ -24,6 +26,7 @@ import type {
   CommitState,
   CommitStatus,
   IssueComment,
+  PullCommitInput,
   PullRequestInput,
   UnexpectedKind,
 } from "./github-api-types";
@@ -95,6 +98,8 @@ export class Store {
   readonly pulls = new Map<string, Map<number, PullRequestInput>>();
   /** `${repo key or "*"}@${sha}` -> pull numbers */
   readonly commitPulls = new Map<string, number[]>();
+  /** `${repo key or "*"}#${number}` -> the pull request's commits, oldest first */
+  readonly pullCommits = new Map<string, PullCommitInput[]>();
   /** repo key or "*" -> ref -> sha */
   readonly refs = new Map<string, Map<string, string>>();
   readonly workflowRuns: StoredRun[] = [];
@@ -187,9 +192,27 @@ function listReply<T>(items: readonly T[], ctx: RouteContext): Reply {
   return { status: 200, body: page.items, headers: page.link ? { link: page.link } : {} };
 }
 
-function pullObject(pull: PullRequestInput, repo: RepoRef, apiBase: string): Record<string, unknown> {
+/**
+ * A pull request as GET .../pulls/{n} shows it, or (`simple`) as lists show it: GitHub's pull-request-simple
+ * schema has no `merged_by` or `merged` (only the single pull request carries who merged it), so a client
+ * that reads them from a list gets nothing here either.
+ */
+function pullObject(
+  pull: PullRequestInput,
+  repo: RepoRef,
+  apiBase: string,
+  simple = false,
+): Record<string, unknown> {
   const id = 500_000_000 + pull.number;
   const login = pull.user?.login ?? "octocat";
+  const mergedBy = pull.merged_by as { login: string } | null | undefined;
+  const { merged_by: _mergedBy, merged: _merged, ...rest } = pull;
+  const single = simple
+    ? {}
+    : {
+        merged: pull.merged ?? (typeof pull.merged_at === "string" && pull.merged_at !== ""),
+        merged_by: mergedBy ? userObject(apiBase, mergedBy.login, userIdFor(mergedBy.login)) : null,
+      };
   const headRepo =
     pull.head.repo === undefined ? { full_name: `${repo.owner}/${repo.name}` } : pull.head.repo;
   return {
@@ -201,7 +224,8 @@ function pullObject(pull: PullRequestInput, repo: RepoRef, apiBase: string): Rec
     title: `PR #${pull.number}`,
     draft: false,
     merged_at: null,
-    ...pull,
+    ...rest,
+    ...single,
     user: userObject(apiBase, login, 20_000_000 + pull.number),
     head: {
       label: `${headRepo?.full_name.split("/")[0] ?? "unknown"}:${pull.head.ref}`,
@@ -330,7 +354,7 @@ export const ROUTES: readonly Route[] = [
         store.commitPulls.get(`${ctx.repo.key}@${sha}`) ?? store.commitPulls.get(`*@${sha}`) ?? [];
       const pulls = numbers.flatMap((n) => {
         const pull = store.pull(ctx.repo.key, n);
-        return pull ? [pullObject(pull, ctx.repo, ctx.apiBase)] : [];
+        return pull ? [pullObject(pull, ctx.repo, ctx.apiBase, true)] : [];
       });
       return listReply(pulls, ctx);
     },
@@ -394,7 +418,48 @@ export const ROUTES: readonly Route[] = [
       return { status: 200, body: pullObject(pull, ctx.repo, ctx.apiBase) };
     },
   },
+  {
+    method: "GET",
+    pattern: /^\/pulls\/(\d+)\/commits$/,
+    docs: DOCS.listPullCommits,
+    query: ["per_page", "page"],
+    handle(ctx, store) {
+      const n = Number(ctx.params[0]);
+      if (!store.pull(ctx.repo.key, n))
+        return { status: 404, body: errorBody(404, MESSAGES.notFound, DOCS.listPullCommits) };
+      const commits = store.pullCommits.get(`${ctx.repo.key}#${n}`) ?? store.pullCommits.get(`*#${n}`) ?? [];
+      // GitHub lists at most 250 commits of a pull request, whatever the pages ask for.
+      return listReply(
+        commits.slice(0, 250).map((c) => commitObject(c, ctx)),
+        ctx,
+      );
+    },
+  },
 ];
+
+function commitObject(c: PullCommitInput, ctx: RouteContext): Record<string, unknown> {
+  const login = c.author ?? "octocat";
+  const person = { name: login, email: `${login}@users.noreply.github.com`, date: isoSeconds(Date.now()) };
+  const api = `${ctx.apiBase}/repos/${ctx.repo.owner}/${ctx.repo.name}`;
+  return {
+    sha: c.sha,
+    node_id: nodeId("Commit", parseInt(c.sha.slice(0, 8), 16)),
+    commit: {
+      author: person,
+      committer: person,
+      message: c.message,
+      tree: { sha: "0".repeat(40), url: `${api}/git/trees/${"0".repeat(40)}` },
+      url: `${api}/git/commits/${c.sha}`,
+      comment_count: 0,
+    },
+    url: `${api}/commits/${c.sha}`,
+    html_url: `${HTML_BASE}/${ctx.repo.owner}/${ctx.repo.name}/commit/${c.sha}`,
+    comments_url: `${api}/commits/${c.sha}/comments`,
+    author: userObject(ctx.apiBase, login, userIdFor(login)),
+    committer: userObject(ctx.apiBase, login, userIdFor(login)),
+    parents: [],
+  };
+}
 
 function commentBodyProblem(body: string, store: Store): Record<string, string> | undefined {
   const error = (message: string) => ({

@@ -31,6 +31,7 @@ import type {
   GitHubApiServer,
   GitHubApiServerOptions,
   IssueComment,
+  PullCommitInput,
   PullRequestInput,
   RateLimitInjection,
   RateLimitSnapshot,
@@ -319,6 +320,9 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
       store.refs.set(key, refs);
     },
     setPull,
+    setPullCommits(pull: number, commits: PullCommitInput[], repo?: string) {
+      store.pullCommits.set(`${repoKeyOf(repo)}#${pull}`, structuredClone(commits));
+    },
     setCommitPulls(sha: string, pulls: PullRequestInput[], repo?: string) {
       for (const pull of pulls) setPull(pull, repo);
       store.commitPulls.set(

@@ -18,6 +18,7 @@ export const DOCS = {
   createComment: "https://docs.github.com/rest/issues/comments#create-an-issue-comment",
   updateComment: "https://docs.github.com/rest/issues/comments#update-an-issue-comment",
   getPull: "https://docs.github.com/rest/pulls/pulls#get-a-pull-request",
+  listPullCommits: "https://docs.github.com/rest/pulls/pulls#list-commits-on-a-pull-request",
   listWorkflowRuns: "https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository",
   listIssueEvents: "https://docs.github.com/rest/issues/events#list-issue-events",
   primaryRateLimit: "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",

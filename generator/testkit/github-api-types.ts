@@ -82,6 +82,14 @@ export interface PullRequestInput {
   [key: string]: unknown;
 }
 
+/** A commit of a pull request as a test configures it (setPullCommits). */
+export interface PullCommitInput {
+  sha: string;
+  message: string;
+  /** The author's login; default "octocat". */
+  author?: string;
+}
+
 export interface TokenIdentity {
   login: string;
   /** Numeric user id; derived from the login when omitted. */
@@ -227,7 +235,13 @@ export interface GitHubApiServer {
   setRef(ref: string, sha: string, repo?: string): void;
   /** Pull requests GET .../commits/{sha}/pulls returns; also registers them for GET .../pulls/{n}. */
   setCommitPulls(sha: string, pulls: PullRequestInput[], repo?: string): void;
+  /**
+   * A pull request for GET .../pulls/{n}: `merged_by: { login }` is shown there only (GitHub's lists of pull
+   * requests do not carry it).
+   */
   setPull(pull: PullRequestInput, repo?: string): void;
+  /** The commits GET .../pulls/{n}/commits lists (oldest first, at most 250), for a pull request set before. */
+  setPullCommits(pull: number, commits: PullCommitInput[], repo?: string): void;
   /** A workflow run GET .../actions/runs lists (newest first). */
   addWorkflowRun(run: WorkflowRunInput, repo?: string): void;
   /** Forget every workflow run (tests whose fixtures share commit SHAs). */

@@ -58,7 +58,38 @@ describe("the git source", () => {
     await git.ensure(rewritten);
     const history = await git.history(rewritten, dropped, "clusters/h1/rendered/", 100);
     expect(history).toEqual([{ sha: rewritten, paths: ["clusters/h1/rendered/bob/z.yaml"] }]);
-    expect(await git.trailers(rewritten, dropped, "Serve-Gitops-Allow-Prune", 100)).toEqual(["3"]);
+    expect(await git.trailers(rewritten, dropped, "Serve-Gitops-Allow-Prune", 100)).toEqual([
+      { sha: rewritten, parent: base, values: ["3"] },
+    ]);
+  });
+
+  it("reads trailers from first-parent commits only: a merged branch's own commits never count", async () => {
+    repo = createFixtureRepo({ "models/alice/x.yaml": specYaml("x") });
+    const base = repo.ship("base");
+    repo.git("checkout", "--quiet", "-b", "topic");
+    repo.write("models/alice/y.yaml", specYaml("y"));
+    repo.render();
+    repo.commit("y\n\nServe-Gitops-Allow-Prune: 999999");
+    repo.git("checkout", "--quiet", "main");
+    repo.git("merge", "--quiet", "--no-ff", "-m", "Merge topic", "topic");
+    repo.push();
+    const plain = repo.head();
+    const { git } = source();
+    await git.ensure(plain);
+    expect(await git.trailers(plain, base, "Serve-Gitops-Allow-Prune", 100)).toEqual([]);
+
+    repo.git("checkout", "--quiet", "-b", "topic2", base);
+    repo.write("models/alice/z.yaml", specYaml("z"));
+    repo.render();
+    repo.commit("z\n\nServe-Gitops-Allow-Prune: 999999");
+    repo.git("checkout", "--quiet", "main");
+    repo.git("merge", "--quiet", "--no-ff", "-m", "Merge topic2\n\nServe-Gitops-Allow-Prune: 7", "topic2");
+    repo.push();
+    const confirmed = repo.head();
+    await git.ensure(confirmed);
+    expect(await git.trailers(confirmed, base, "Serve-Gitops-Allow-Prune", 100)).toEqual([
+      { sha: confirmed, parent: plain, values: ["7"] },
+    ]);
   });
 
   it("reports an unreachable remote as a transient GitError and never shows credentials", async () => {

@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
 import type { RepoSnapshot } from "../../../generator/src/index";
 import { GitError } from "../errors";
-import type { CommitChanges, DesiredStateSource } from "../ports";
+import { redactUrl } from "../redact-url";
+import type { CommitChanges, DesiredStateSource, TrailerCommit } from "../ports";
 
 export interface GitSourceOptions {
   /** A URL without credentials, or a local path. */
@@ -130,27 +131,37 @@ export class GitSource implements DesiredStateSource {
       });
   }
 
-  async trailers(to: string, from: string | undefined, key: string, max: number): Promise<string[]> {
+  async trailers(to: string, from: string | undefined, key: string, max: number): Promise<TrailerCommit[]> {
     const range = from && (await this.has(from)) ? [to, `^${from}`] : [to];
+    // --first-parent: only the commits that landed on the branch (merge and squash commits, direct pushes)
+    // speak for it; a commit inside a merged branch is its author's word, not the merger's.
     const args = [
       "log",
+      "--first-parent",
       `--max-count=${from ? max : 1}`,
-      `--format=%(trailers:key=${key},valueonly,separator=%x00)%x00`,
+      `--format=%H%x01%P%x01%(trailers:key=${key},valueonly,separator=%x02)%x00`,
       ...range,
     ];
     this.options.onCommand?.("log");
+    let out: string;
     try {
-      const out = await this.git().raw(args);
-      return out
-        .split("\0")
-        .map((v) => v.trim())
-        .filter((v) => v !== "");
+      out = await this.git().raw(args);
     } catch (error) {
       throw new GitError(`cannot read the trailers of ${to}: ${firstLine(error)}`, {
         kind: "transient",
         cause: error,
       });
     }
+    return out.split("\0").flatMap((chunk) => {
+      const [sha = "", parents = "", trailers = ""] = chunk.trim().split("\x01");
+      const values = trailers
+        .split("\x02")
+        .map((v) => v.trim())
+        .filter((v) => v !== "");
+      if (sha === "" || values.length === 0) return [];
+      const parent = parents.split(" ")[0];
+      return [{ sha, ...(parent ? { parent } : {}), values }];
+    });
   }
 
   private async has(sha: string): Promise<boolean> {
@@ -166,10 +177,7 @@ export class GitSource implements DesiredStateSource {
   }
 }
 
-/** A URL for messages: never with user info, even if someone put it there. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, "$1***@");
-}
+export { redactUrl };
 
 const firstLine = (error: unknown): string =>
   redactUrl((error instanceof Error ? error.message : String(error)).trim().split("\n")[0] ?? "");

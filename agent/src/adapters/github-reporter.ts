@@ -1,7 +1,7 @@
 // StatusReporter over the GitHub REST API (also GHES at /api/v3 and Gitea/Forgejo at /api/v1).
 import type { Octokit } from "octokit";
 import { GitHubError } from "../errors";
-import type { PostedStatus, PullRef, StatusReporter, StatusWriteRequest } from "../ports";
+import type { MergedPull, PostedStatus, PullRef, StatusReporter, StatusWriteRequest } from "../ports";
 import type { CommitState } from "../report/status-plan";
 
 export class GitHubReporter implements StatusReporter {
@@ -55,6 +55,40 @@ export class GitHubReporter implements StatusReporter {
     return data.map((p) => ({ number: p.number, head_sha: p.head.sha, base_ref: p.base.ref }));
   }
 
+  async mergedAs(sha: string): Promise<MergedPull | undefined> {
+    const { data: pulls } = await this.call("GET commit pulls", () =>
+      this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+        owner: this.owner,
+        repo: this.repo,
+        commit_sha: sha,
+        per_page: 100,
+      }),
+    );
+    // After a merge, merge_commit_sha is the merge commit, the squash commit, or the tip of a rebase: the one
+    // commit GitHub wrote when someone pressed the button.
+    const merged = pulls.find((p) => p.merged_at && p.merge_commit_sha === sha);
+    if (!merged) return undefined;
+    // The list is GitHub's pull-request-simple, which has no merged_by: only the pull request itself says.
+    const { data: pull } = await this.call("GET pull", () =>
+      this.octokit.rest.pulls.get({ owner: this.owner, repo: this.repo, pull_number: merged.number }),
+    );
+    const commits = await this.call("GET pull commits", () =>
+      this.octokit.paginate(this.octokit.rest.pulls.listCommits, {
+        owner: this.owner,
+        repo: this.repo,
+        pull_number: merged.number,
+        per_page: 100,
+      }),
+    );
+    return {
+      number: pull.number,
+      base_ref: pull.base.ref,
+      merged_by: pull.merged_by?.login,
+      messages: commits.map((c) => c.commit.message),
+      commits: pull.commits,
+    };
+  }
+
   async findComment(pr: number, marker: string): Promise<number | undefined> {
     const comments = await this.call("GET comments", () =>
       this.octokit.paginate(this.octokit.rest.issues.listComments, {
@@ -64,7 +98,7 @@ export class GitHubReporter implements StatusReporter {
         per_page: 100,
       }),
     );
-    return comments.find((c) => (c.body ?? "").includes(marker))?.id;
+    return comments.find((c) => isAgentComment(c, marker))?.id;
   }
 
   async createComment(pr: number, body: string): Promise<number> {
@@ -88,6 +122,17 @@ export class GitHubReporter implements StatusReporter {
     }
   }
 }
+
+/**
+ * The agent's own comment: written by a bot (a GitHub App installation's token, as the agent's should be) and
+ * starting with the marker, as the PR check's plan comment is found (actions/check/src/sticky-comment.ts).
+ * Anyone can quote the marker: a person's comment that does is never taken for the agent's, so never edited
+ * (it would put the agent's report in a comment its author can later change).
+ */
+export const isAgentComment = (
+  c: { readonly body?: string | undefined; readonly user: { readonly type?: string } | null },
+  marker: string,
+): boolean => c.user?.type === "Bot" && (c.body ?? "").startsWith(marker);
 
 /** 5xx, 429, rate-limit 403s and network failures are transient; the rest (401, 404, 422, ...) terminal. */
 export function toGitHubError(what: string, error: unknown): GitHubError {

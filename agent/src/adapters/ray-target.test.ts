@@ -9,6 +9,15 @@ afterEach(async () => ray?.close());
 
 const config = { applications: [] };
 
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 describe("the Ray dashboard adapter", () => {
   it("PUTs through node:http, which Ray accepts, where global fetch is refused as browser traffic", async () => {
     ray = await startRayEmulator();
@@ -39,6 +48,24 @@ describe("the Ray dashboard adapter", () => {
       timeoutMs: 2000,
     }).observe();
     expect(observed.apps.size).toBe(0);
+  });
+
+  it("never names a dashboard address's user info in its errors (they reach logs, statuses and /status)", async () => {
+    ray = await startRayEmulator({ token: "ray-secret" });
+    const withUser = ray.url.replace("http://", "http://admin:s3cret@");
+    const refused = await new RayServeTarget({ address: () => withUser, timeoutMs: 2000 }).observe().then(
+      () => "",
+      (e: Error) => e.message,
+    );
+    expect(refused).toContain(`http://***@${ray.url.slice("http://".length)}`);
+    expect(refused).not.toContain("s3cret");
+    const gone = `http://admin:s3cret@127.0.0.1:${await closedPort()}`;
+    const unreachable = await new RayServeTarget({ address: () => gone, timeoutMs: 2000 }).version().then(
+      () => "",
+      (e: Error) => e.message,
+    );
+    expect(unreachable).toMatch(/unreachable/);
+    expect(unreachable).not.toContain("s3cret");
   });
 
   it("reads the version and refuses a Ray it cannot drive, with a clear message", async () => {

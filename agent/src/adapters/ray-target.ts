@@ -5,6 +5,7 @@ import { RayError, UnsupportedRayError } from "../errors";
 import { isServeDetails, parseServeDetails } from "../model/observed";
 import type { Observed } from "../model/types";
 import type { RayVersion, ServeTarget } from "../ports";
+import { redactUrl } from "../redact-url";
 import { send, type HttpResponse } from "./ray-http";
 
 export const SERVE_PATH = "/api/serve/applications/";
@@ -44,7 +45,7 @@ export class RayServeTarget implements ServeTarget {
     const body = await this.json("GET", SERVE_PATH);
     if (!isServeDetails(body))
       throw new RayError(
-        `GET ${this.base()}${SERVE_PATH} answered with JSON that is not Ray Serve's ServeInstanceDetails (no "applications" object): is a proxy answering for Ray?`,
+        `GET ${redactUrl(this.base())}${SERVE_PATH} answered with JSON that is not Ray Serve's ServeInstanceDetails (no "applications" object): is a proxy answering for Ray?`,
         { kind: "transient" },
       );
     return parseServeDetails(body);
@@ -79,11 +80,13 @@ export class RayServeTarget implements ServeTarget {
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     let res: HttpResponse;
-    const where = `${this.base()}${path}`;
+    const url = `${this.base()}${path}`;
+    // Messages (logs, commit statuses, /status) name the URL without user info.
+    const where = redactUrl(url);
     try {
       res = await send({
         method,
-        url: where,
+        url,
         headers,
         ...(body !== undefined ? { body } : {}),
         timeoutMs: this.options.timeoutMs,

@@ -11,7 +11,8 @@ export interface GuardRefusal {
 }
 
 /**
- * @param allowPrune the largest `Serve-Gitops-Allow-Prune: N` trailer among the commits being applied (0 if none)
+ * @param allowPrune the largest `Serve-Gitops-Allow-Prune: N` trailer an admin's merge among the commits being
+ *   applied carries (0 if none; runtime/prune-approval.ts decides which count)
  */
 export function checkGuards(
   desired: DesiredState,
@@ -29,7 +30,7 @@ export function checkGuards(
   if (prune > sync.prune_limit && prune > allowPrune) {
     return {
       guard: "prune",
-      reason: `refused: would undeploy ${prune} models (prune limit ${sync.prune_limit}); add trailer ${ALLOW_PRUNE_TRAILER}: ${prune}`,
+      reason: `refused: would undeploy ${prune} models (prune limit ${sync.prune_limit}); needs an admin's merge with trailer ${ALLOW_PRUNE_TRAILER}: ${prune}`,
     };
   }
   if (comparison.unmanaged.length > 0 && !sync.adopt_unmanaged) {
@@ -43,7 +44,7 @@ export function checkGuards(
   return undefined;
 }
 
-/** The trailer values of the commits being applied -> the allowance (the largest valid one). */
+/** Trailer values -> the allowance they ask for (the largest valid one). */
 export function pruneAllowance(values: readonly string[]): number {
   let best = 0;
   for (const value of values) {

@@ -114,7 +114,7 @@ describe("the prune guard", () => {
   it("refuses more undeploys than the limit, naming the trailer that allows them", () => {
     expect(comparison.undeploys).toBe(6);
     expect(checkGuards(few, comparison, 0)?.reason).toBe(
-      "refused: would undeploy 6 models (prune limit 5); add trailer Serve-Gitops-Allow-Prune: 6",
+      "refused: would undeploy 6 models (prune limit 5); needs an admin's merge with trailer Serve-Gitops-Allow-Prune: 6",
     );
     expect(checkGuards(few, comparison, 5)).toBeDefined();
     expect(checkGuards(few, comparison, 6)).toBeUndefined();

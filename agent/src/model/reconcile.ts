@@ -11,7 +11,7 @@ export interface ReconcileInput {
   readonly record: Pick<AgentRecord, "marks" | "blocked" | "rollout" | "deployedApps">;
   /** The --suspend flag; the cluster's own sync.suspend is read from the desired state. */
   readonly suspend: boolean;
-  /** From the commits' Serve-Gitops-Allow-Prune trailers. */
+  /** From the Serve-Gitops-Allow-Prune trailers of admins' merges (runtime/prune-approval.ts). */
   readonly allowPrune: number;
 }
 

@@ -33,6 +33,9 @@ class FakeGitHub implements StatusReporter {
   async pullsOf() {
     return this.pulls;
   }
+  async mergedAs() {
+    return undefined;
+  }
   async findComment() {
     return undefined;
   }

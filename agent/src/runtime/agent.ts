@@ -13,18 +13,19 @@ import {
 import type { Logger } from "../log";
 import { RollingSpecMemo, type RepoSnapshot } from "../../../generator/src/index";
 import { desiredFromSnapshot, type DesiredResult } from "../model/desired";
-import { ALLOW_PRUNE_TRAILER, pruneAllowance } from "../model/guards";
+import { ALLOW_PRUNE_TRAILER } from "../model/guards";
 import { countStates, updateModels, type NewEvent } from "../model/models";
 import { reconcile, type Action } from "../model/reconcile";
 import { failHead, isRolloutActive, markApplied, progressRollout, startRollout } from "../model/rollout";
 import { errorSummary } from "../model/state-table";
 import type { AgentRecord, DesiredState, ModelEventType, Observed, OutcomeResult } from "../model/types";
-import type { DesiredStateSource, ServeTarget } from "../ports";
+import type { DesiredStateSource, ServeTarget, TrailerCommit } from "../ports";
 import type { Outbox } from "../report/outbox";
 import { clusterWrite, dueWrites } from "../report/status-plan";
 import type { AgentMetrics } from "../server/metrics";
 import type { StateStore } from "../state/state-store";
 import { attribute } from "./attribution";
+import type { PruneApproval } from "./prune-approval";
 import { RayGate } from "./ray-gate";
 
 export interface AgentDeps {
@@ -32,6 +33,8 @@ export interface AgentDeps {
   readonly source: DesiredStateSource;
   readonly target: ServeTarget;
   readonly ray: RayGate;
+  /** Verifies the prune trailers when the guard would refuse; without it no trailer counts. */
+  readonly approval?: PruneApproval;
   readonly outbox: Outbox;
   readonly store: StateStore;
   readonly log: Logger;
@@ -71,7 +74,8 @@ const OUTCOME_EVENT: Readonly<Record<OutcomeResult, ModelEventType | undefined>>
 export class Agent {
   private desired: DesiredState | undefined;
   private head: string | undefined;
-  private allowPrune = 0;
+  /** The first-parent commits since the last attempted one that carry the prune trailer. */
+  private trailers: readonly TrailerCommit[] = [];
   private lastRefusal = "";
   private lastDrift = "";
   /** Transient PUT failures in a row, for one commit. */
@@ -189,9 +193,7 @@ export class Agent {
       await this.save({ ...this.record, refused: Object.fromEntries(refused) });
       return head;
     }
-    this.allowPrune = pruneAllowance(
-      await source.trailers(head, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100),
-    );
+    this.trailers = await source.trailers(head, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100);
     this.desired = result.desired;
     log.info({ sha: head, models: result.desired.models.size }, "new commit");
     await this.save({ ...this.record, desired: head });
@@ -209,8 +211,11 @@ export class Agent {
     await this.deps.source.ensure(sha);
     const result = this.desiredAt(await this.deps.source.snapshot(sha));
     if (!result.ok) return;
-    this.allowPrune = pruneAllowance(
-      await this.deps.source.trailers(sha, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100),
+    this.trailers = await this.deps.source.trailers(
+      sha,
+      this.record.marks.attempted?.sha,
+      ALLOW_PRUNE_TRAILER,
+      100,
     );
     this.desired = result.desired;
   }
@@ -219,13 +224,22 @@ export class Agent {
   private async reconcileWith(observed: Observed): Promise<Action["kind"]> {
     const desired = this.desired!;
     const { log, metrics, now } = this.deps;
-    const decision = reconcile({
-      desired,
-      observed,
-      record: this.record,
-      suspend: this.deps.suspend,
-      allowPrune: this.allowPrune,
-    });
+    const decide = (allowPrune: number) =>
+      reconcile({ desired, observed, record: this.record, suspend: this.deps.suspend, allowPrune });
+    let decision = decide(0);
+    // Only a prune the guard blocks asks who merged the trailers (GitHub): an ordinary sync costs no request.
+    if (
+      decision.action.kind === "refuse" &&
+      decision.action.refusal.guard === "prune" &&
+      this.trailers.length > 0 &&
+      this.deps.approval
+    ) {
+      const allowPrune = await this.deps.approval.allowance(
+        this.trailers,
+        decision.comparison?.undeploys ?? 0,
+      );
+      if (allowPrune > 0) decision = decide(allowPrune);
+    }
     const action = decision.action;
     const events: NewEvent[] = [];
     const queued = new Set<string>();

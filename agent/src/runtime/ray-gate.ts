@@ -2,6 +2,7 @@
 // whether that Ray passed the version check. Nothing is read from or applied to a Ray that has not.
 import { checkRayVersion } from "../adapters/ray-target";
 import type { Logger } from "../log";
+import { redactUrl } from "../redact-url";
 import type { DesiredState } from "../model/types";
 import type { ServeTarget } from "../ports";
 
@@ -21,7 +22,7 @@ export class RayGate {
     this.target = target;
   }
 
-  /** The dashboard address in use ("" until a commit names one). */
+  /** The dashboard address in use ("" until a commit names one): for requests only, never to be shown. */
   address(): string {
     return this.current;
   }
@@ -43,7 +44,7 @@ export class RayGate {
     checkRayVersion(ray_version);
     this.checked = this.current;
     this.versionSeen = ray_version;
-    this.options.log.info({ ray: ray_version, address: this.current }, "Ray version checked");
+    this.options.log.info({ ray: ray_version, address: redactUrl(this.current) }, "Ray version checked");
     return true;
   }
 }

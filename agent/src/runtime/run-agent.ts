@@ -17,6 +17,7 @@ import { acquireLock, type StateLock } from "../state/lock";
 import { StateStore } from "../state/state-store";
 import { Agent } from "./agent";
 import { dryRunClone, type DryRunClone } from "./dry-run-clone";
+import { PruneApproval } from "./prune-approval";
 import { AgentLoop } from "./loop";
 import { RayGate } from "./ray-gate";
 
@@ -169,12 +170,20 @@ async function assemble(
     log,
     now,
   });
+  const approval = new PruneApproval({
+    source,
+    reporter: config.dryRun ? undefined : reporter,
+    branch: config.branch,
+    log,
+    now,
+  });
   const agent = new Agent(
     {
       cluster: config.cluster,
       source,
       target,
       ray,
+      approval,
       outbox,
       store,
       log,

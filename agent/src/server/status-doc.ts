@@ -1,5 +1,6 @@
 // GET /status: the agent and every model, as the original serving API's ServingModel fields.
 import type { AgentRecord, ModelRecord } from "../model/types";
+import { redactUrl } from "../redact-url";
 
 export interface StatusDoc {
   readonly cluster: string;
@@ -40,7 +41,8 @@ export function statusDoc(input: StatusInput): StatusDoc {
     branch: input.branch,
     dry_run: input.dryRun,
     suspended: input.suspended,
-    ray: input.ray,
+    // GET /status needs no credentials, so it never shows any: a dashboard address with user info is redacted.
+    ray: { ...input.ray, address: redactUrl(input.ray.address) },
     ...(input.head ? { head: input.head } : {}),
     ...(record.desired ? { desired: record.desired } : {}),
     marks: record.marks,

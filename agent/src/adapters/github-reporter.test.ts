@@ -1,0 +1,88 @@
+import type { components } from "@octokit/openapi-types";
+import { afterEach, describe, expect, expectTypeOf, it } from "vitest";
+import {
+  startGitHubApiServer,
+  testOctokitOptions,
+  type GitHubApiServer,
+} from "../../../generator/testkit/github-api-server";
+import { silentLogger } from "../log";
+import { commentMarker } from "../report/comment";
+import { createOctokit } from "./octokit";
+import { GitHubReporter } from "./github-reporter";
+
+const TOKEN = "ghs_installation_token";
+const SHA = "a".repeat(40);
+let github: GitHubApiServer | undefined;
+afterEach(async () => {
+  if (!github) return;
+  expect(github.unexpected).toEqual([]);
+  await github.close();
+  github = undefined;
+});
+
+async function reporter(login = "serve-gitops[bot]") {
+  const server = await startGitHubApiServer({ tokens: { [TOKEN]: { login } } });
+  github = server;
+  const octokit = createOctokit({
+    baseUrl: server.url,
+    token: TOKEN,
+    log: silentLogger(),
+    tuning: testOctokitOptions({ msPerSecond: 2 }),
+  });
+  return { r: new GitHubReporter(octokit, "acme/models"), github: server };
+}
+
+describe("the GitHub reporter", () => {
+  it("pins GitHub's schemas: a commit's pull requests do not say who merged them, the pull request does", () => {
+    // GET .../commits/{sha}/pulls answers pull-request-simple[]; GET .../pulls/{n} a pull-request.
+    expectTypeOf<components["schemas"]["pull-request-simple"]>().not.toHaveProperty("merged_by");
+    expectTypeOf<components["schemas"]["pull-request-simple"]>().toHaveProperty("merge_commit_sha");
+    expectTypeOf<components["schemas"]["pull-request"]>().toHaveProperty("merged_by");
+    expectTypeOf<components["schemas"]["pull-request"]>().toHaveProperty("commits");
+  });
+
+  it("finds the pull request merged as a commit, who merged it (GET pull) and its own commits' messages", async () => {
+    const { r, github } = await reporter();
+    const merged = {
+      state: "closed" as const,
+      merged_at: "2026-01-06T12:40:00Z",
+      head: { sha: "b".repeat(40), ref: "alice/x" },
+      base: { ref: "main" },
+      merged_by: { login: "platform-admin" },
+      commits: 2,
+    };
+    github.setCommitPulls(SHA, [
+      // A pull request that only contains the commit (e.g. an open one built on it) is not its merge.
+      { number: 3, head: { sha: SHA, ref: "other" }, base: { ref: "main" } },
+      { number: 8, merge_commit_sha: SHA, ...merged },
+    ]);
+    github.setPullCommits(8, [
+      { sha: "c".repeat(40), message: "alice: x" },
+      { sha: "b".repeat(40), message: "alice: y\n\nServe-Gitops-Allow-Prune: 9" },
+    ]);
+    expect(await r.mergedAs(SHA)).toEqual({
+      number: 8,
+      base_ref: "main",
+      merged_by: "platform-admin",
+      messages: ["alice: x", "alice: y\n\nServe-Gitops-Allow-Prune: 9"],
+      commits: 2,
+    });
+    expect(github.requests.map((q) => q.path)).toEqual([
+      `/repos/acme/models/commits/${SHA}/pulls`,
+      "/repos/acme/models/pulls/8",
+      "/repos/acme/models/pulls/8/commits",
+    ]);
+    expect(await r.mergedAs("d".repeat(40))).toBeUndefined();
+  });
+
+  it("takes only a bot's comment that starts with the marker for its own, never a person's that quotes it", async () => {
+    const { r, github } = await reporter();
+    const marker = commentMarker("h1");
+    github.setPull({ number: 5, head: { sha: SHA, ref: "x" }, base: { ref: "main" } });
+    github.addComment("acme/models", 5, { login: "mallory", body: `${marker}\nclick [here](https://evil)` });
+    github.addComment("acme/models", 5, { login: "other[bot]", body: `see ${marker}` });
+    expect(await r.findComment(5, marker)).toBeUndefined();
+    const own = await r.createComment(5, `${marker}\n### serve-gitops`);
+    expect(await r.findComment(5, marker)).toBe(own);
+  });
+});
