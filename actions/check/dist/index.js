@@ -54762,7 +54762,7 @@ async function check(ctx, redact, hasSummary) {
         );
       } catch (failure) {
         const why = redact(describeError(failure));
-        notes.push(`commit-rendered: the push failed: ${why}`);
+        notes.push(`commit-rendered: the push failed: ${codeSpan(why)}`);
         warn(`commit-rendered: the push failed: ${why}`);
       }
     }

@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkRepo, isRenderCurrent, timestampsOf } from "../../../generator/src";
@@ -86,6 +86,22 @@ describe("the render check", () => {
     // The runner's checkout is left as it was.
     expect(git(fx, fx.workspace, ["rev-parse", "HEAD"])).toBe(fx.mergeSha);
     expect(git(fx, fx.workspace, ["status", "--porcelain"])).toBe("");
+  });
+
+  it("notes a failed push of the render with git's words kept inert in the job summary", async () => {
+    const fx = gh.fixture({ head: unrendered });
+    // The remote refuses, echoing text a branch name may hold: an HTML comment opener and a team mention.
+    const hook = join(fx.remote, "hooks/pre-receive");
+    writeFileSync(hook, "#!/bin/sh\necho 'refused <!-- @acme/admins' >&2\nexit 1\n", { mode: 0o755 });
+    const run = await gh.pullRequest(
+      fx,
+      { author: "alice", number: 29 },
+      { token: TOKENS.app, inputs: COMMIT_RENDERED },
+    );
+    expect(run.code).toBe(1);
+    expect(remoteFeature(fx)).toBe(fx.headSha);
+    const note = run.summary.split("\n").find((l) => l.includes("commit-rendered: the push failed"))!;
+    expect(note).toMatch(/^> commit-rendered: the push failed: `[^`]*refused <!-- @acme\/admins[^`]*`$/);
   });
 
   it("judges the person it rendered for, not its own bot, on the render commit it pushed", async () => {

@@ -3,7 +3,7 @@ import { debug, error, info, notice, setFailed, setOutput, setSecret, summary, w
 import { planMarkdown, type Diagnostic, type Plan } from "../../../generator/src";
 import { analyse, headRenderChanges, type Analysis } from "./analyse";
 import { rateLimitFailure } from "./api-failure";
-import { printable } from "../../../generator/src/text";
+import { codeSpan, printable } from "../../../generator/src/text";
 import { ANNOTATIONS_PER_SEVERITY, planAnnotations } from "./annotations";
 import { commentBody } from "./comment-body";
 import { pushRefusal, pushRender } from "./commit-rendered";
@@ -96,7 +96,8 @@ async function check(
         );
       } catch (failure) {
         const why = redact(describeError(failure));
-        notes.push(`commit-rendered: the push failed: ${why}`);
+        // git's message can quote the branch name, which the PR's author chose (`<!--`, `@` are allowed).
+        notes.push(`commit-rendered: the push failed: ${codeSpan(why)}`);
         warn(`commit-rendered: the push failed: ${why}`);
       }
     }

@@ -105,4 +105,17 @@ describe("the git source", () => {
     await expect(git.head()).rejects.toMatchObject({ name: "GitError", kind: "transient" });
     expect(redactUrl("https://user:token@github.com/a/b.git")).toBe("https://***@github.com/a/b.git");
   });
+
+  it("redacts user info anywhere in a text, and a password holding @ whole", () => {
+    expect(redactUrl("http://user:p@ssw0rd@ray:8265/api")).toBe("http://***@ray:8265/api");
+    expect(
+      redactUrl("fatal: unable to access 'https://x-access-token:ghs_SECRET@github.com/acme/s.git/': 403"),
+    ).toBe("fatal: unable to access 'https://***@github.com/acme/s.git/': 403");
+    expect(redactUrl("from http://a:b@h1 and https://c:d@h2/x")).toBe(
+      "from http://***@h1 and https://***@h2/x",
+    );
+    expect(redactUrl("no credentials: https://github.com/a/b.git, user@example.com")).toBe(
+      "no credentials: https://github.com/a/b.git, user@example.com",
+    );
+  });
 });
