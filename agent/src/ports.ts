@@ -67,6 +67,12 @@ export interface MergedPull {
   readonly base_ref: string;
   /** Who merged it (GET .../pulls/{n}: the lists of pull requests do not say). */
   readonly merged_by: string | undefined;
+  /**
+   * The pull request's title and description (GET .../pulls/{n}; "" when empty): its author wrote them, and
+   * GitHub's default merge and squash messages copy them.
+   */
+  readonly title: string;
+  readonly body: string;
   /** The messages of the pull request's own commits (GitHub lists at most 250). */
   readonly messages: readonly string[];
   /** How many commits the pull request has: more than `messages` when GitHub did not list them all. */

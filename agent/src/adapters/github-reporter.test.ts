@@ -50,6 +50,7 @@ describe("the GitHub reporter", () => {
       base: { ref: "main" },
       merged_by: { login: "platform-admin" },
       commits: 2,
+      title: "alice: tweak",
     };
     github.setCommitPulls(SHA, [
       // A pull request that only contains the commit (e.g. an open one built on it) is not its merge.
@@ -64,6 +65,8 @@ describe("the GitHub reporter", () => {
       number: 8,
       base_ref: "main",
       merged_by: "platform-admin",
+      title: "alice: tweak",
+      body: "",
       messages: ["alice: x", "alice: y\n\nServe-Gitops-Allow-Prune: 9"],
       commits: 2,
     });

@@ -68,7 +68,8 @@ export class GitHubReporter implements StatusReporter {
     // commit GitHub wrote when someone pressed the button.
     const merged = pulls.find((p) => p.merged_at && p.merge_commit_sha === sha);
     if (!merged) return undefined;
-    // The list is GitHub's pull-request-simple, which has no merged_by: only the pull request itself says.
+    // The list is GitHub's pull-request-simple, which has no merged_by: only the pull request itself says (and
+    // its title and description, which the prune approval reads as well).
     const { data: pull } = await this.call("GET pull", () =>
       this.octokit.rest.pulls.get({ owner: this.owner, repo: this.repo, pull_number: merged.number }),
     );
@@ -84,6 +85,8 @@ export class GitHubReporter implements StatusReporter {
       number: pull.number,
       base_ref: pull.base.ref,
       merged_by: pull.merged_by?.login,
+      title: pull.title,
+      body: pull.body ?? "",
       messages: commits.map((c) => c.commit.message),
       commits: pull.commits,
     };
