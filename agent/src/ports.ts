@@ -67,10 +67,21 @@ export interface MergedPull {
   readonly base_ref: string;
   /** Who merged it (GET .../pulls/{n}: the lists of pull requests do not say). */
   readonly merged_by: string | undefined;
+  /**
+   * The pull request's title and description (GET .../pulls/{n}; "" when empty): its author wrote them, and
+   * GitHub's default merge and squash messages copy them.
+   */
+  readonly title: string;
+  readonly body: string;
   /** The messages of the pull request's own commits (GitHub lists at most 250). */
   readonly messages: readonly string[];
   /** How many commits the pull request has: more than `messages` when GitHub did not list them all. */
   readonly commits: number;
+}
+
+export interface CreatedComment {
+  readonly id: number;
+  readonly login: string | undefined;
 }
 
 export interface StatusWriteRequest {
@@ -88,9 +99,10 @@ export interface StatusReporter {
   pullsOf(sha: string): Promise<PullRef[]>;
   /** The pull request GitHub merged as exactly this commit (its merge or squash commit), if any. */
   mergedAs(sha: string): Promise<MergedPull | undefined>;
-  /** The id of the agent's comment on a PR (found by its marker), if any. */
-  findComment(pr: number, marker: string): Promise<number | undefined>;
-  createComment(pr: number, body: string): Promise<number>;
+  /** The id of the agent's comment on a PR: one `login` (the agent's own) wrote, starting with the marker. */
+  findComment(pr: number, marker: string, login: string): Promise<number | undefined>;
+  /** The new comment's id and its author's login (the agent's own: the token's identity), when GitHub says. */
+  createComment(pr: number, body: string): Promise<CreatedComment>;
   updateComment(id: number, body: string): Promise<void>;
 }
 

@@ -1,6 +1,9 @@
 // End to end with real git (a bare remote and a clone), the Ray Serve emulator and the strict GitHub test server.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deploymentName } from "../../generator/src/index";
+import { commentMarker } from "../src/report/comment";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, TEST_REPO, type Harness } from "../testkit/harness";
 
@@ -57,6 +60,36 @@ describe("a merged pull request", () => {
       'OpenAI(base_url="https://llm.example.com/access/models/h1/bob-202601061235-qwen-7b/v1"',
     );
     expect(comments[0]!.body).toContain("| bob/qwen-7b | `bob-202601061235-qwen-7b` | RUNNING |");
+  });
+
+  it("never takes another bot's marker comment for its own: it writes its own and keeps its login", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    const { agent } = await h.startSettled("initial models");
+    h.repo.git("checkout", "--quiet", "-b", "feature");
+    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
+    h.repo.render();
+    const prHead = h.repo.commit("bob: add qwen-7b");
+    h.repo.git("checkout", "--quiet", "main");
+    h.repo.git("merge", "--quiet", "--no-ff", "-m", "Merge pull request #7 from bob/feature", "feature");
+    const merge = h.repo.head();
+    h.repo.push();
+    h.github.setCommitPulls(
+      merge,
+      [{ number: 7, head: { sha: prHead, ref: "feature" }, base: { ref: "main" } }],
+      TEST_REPO,
+    );
+    // bob's workflow on his branch posts a fake report as github-actions[bot], starting with the marker.
+    const fake = `${commentMarker("h1")}\n| bob/qwen-7b | RUNNING | https://evil.example/v1 |`;
+    h.github.addComment(TEST_REPO, 7, { login: "github-actions[bot]", body: fake });
+
+    await h.settle(agent);
+    const comments = h.github.comments(7, TEST_REPO);
+    expect(comments.map((c) => c.user.login)).toEqual(["github-actions[bot]", "serve-gitops[bot]"]);
+    expect(comments[0]!.body).toBe(fake);
+    expect(comments[1]!.body).toContain("| bob/qwen-7b | `bob-202601061235-qwen-7b` | RUNNING |");
+    // The agent learnt its login from its own comment and keeps it next to the comment ids.
+    const record = JSON.parse(readFileSync(join(h.stateDir, "github.json"), "utf8")) as { login?: string };
+    expect(record.login).toBe("serve-gitops[bot]");
   });
 
   it("a scale-only change restarts no model, not even the scaled one", async () => {

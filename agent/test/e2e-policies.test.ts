@@ -38,10 +38,17 @@ function merge(branch: string, message: string): string {
 }
 
 /** GitHub's record of a pull request merged into main as `sha` by `by`, with its own commits. */
-function pullMerged(number: number, sha: string, by: string, commits: { sha: string; message: string }[]) {
+function pullMerged(
+  number: number,
+  sha: string,
+  by: string,
+  commits: { sha: string; message: string }[],
+  text: { title?: string; body?: string } = {},
+) {
   h.github.setCommitPulls(sha, [
     {
       number,
+      ...text,
       state: "closed",
       merged_at: "2026-01-06T12:40:00Z",
       merge_commit_sha: sha,
@@ -195,6 +202,21 @@ describe("guards", () => {
     ]);
     await h.settle(agent);
     expect(await bobApps()).toBe(7);
+
+    // The probe's repro: an admin merges alice's pull request with GitHub's default merge message, which copies
+    // her title and description: the trailer there is hers (git reads the key in any case), not the admin's.
+    const f = branchCommit("alice/tweak", "alice: tweak", () => h.repo.write("TWEAK.md", "tweak\n"));
+    const copied = merge(
+      "alice/tweak",
+      "Merge pull request #11 from alice/tweak\n\nserve-gitops-allow-prune: 6",
+    );
+    pullMerged(11, copied, "platform-admin", [{ sha: f, message: "alice: tweak" }], {
+      title: "alice: tweak",
+      body: "serve-gitops-allow-prune: 6",
+    });
+    await h.settle(agent);
+    expect(await bobApps()).toBe(7);
+    expect(h.latest(copied).get("serve/h1")?.state).toBe("failure");
 
     // The admin merges with the trailer written in the merge dialog: the prune goes ahead.
     const e = branchCommit("ops/e", "ops: note", () => h.repo.write("OPS.md", "bye\n"));

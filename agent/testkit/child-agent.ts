@@ -36,7 +36,7 @@ const reporter: StatusReporter = {
   combinedStatus: (sha) => github.combinedStatus(sha),
   pullsOf: (sha) => github.pullsOf(sha),
   mergedAs: (sha) => github.mergedAs(sha),
-  findComment: (pr, marker) => github.findComment(pr, marker),
+  findComment: (pr, marker, login) => github.findComment(pr, marker, login),
   createComment: (pr, body) => github.createComment(pr, body),
   updateComment: (id, body) => github.updateComment(id, body),
   async postStatus(sha, status) {

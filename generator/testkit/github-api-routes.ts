@@ -222,6 +222,8 @@ function pullObject(
     html_url: `${HTML_BASE}/${repo.owner}/${repo.name}/pull/${pull.number}`,
     state: "open",
     title: `PR #${pull.number}`,
+    // GitHub sends the description as null when there is none.
+    body: null,
     draft: false,
     merged_at: null,
     ...rest,

@@ -75,6 +75,8 @@ export interface PullRequestInput {
   state?: "open" | "closed";
   merged_at?: string | null;
   title?: string;
+  /** The description; null (GitHub's "none") by default. */
+  body?: string | null;
   draft?: boolean;
   head: { sha: string; ref: string; repo?: { full_name: string; fork?: boolean } | null };
   base: { ref: string; sha?: string; repo?: { full_name: string } };

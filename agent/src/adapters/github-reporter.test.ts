@@ -50,6 +50,7 @@ describe("the GitHub reporter", () => {
       base: { ref: "main" },
       merged_by: { login: "platform-admin" },
       commits: 2,
+      title: "alice: tweak",
     };
     github.setCommitPulls(SHA, [
       // A pull request that only contains the commit (e.g. an open one built on it) is not its merge.
@@ -64,6 +65,8 @@ describe("the GitHub reporter", () => {
       number: 8,
       base_ref: "main",
       merged_by: "platform-admin",
+      title: "alice: tweak",
+      body: "",
       messages: ["alice: x", "alice: y\n\nServe-Gitops-Allow-Prune: 9"],
       commits: 2,
     });
@@ -75,14 +78,19 @@ describe("the GitHub reporter", () => {
     expect(await r.mergedAs("d".repeat(40))).toBeUndefined();
   });
 
-  it("takes only a bot's comment that starts with the marker for its own, never a person's that quotes it", async () => {
+  it("takes only its own login's comment that starts with the marker for its own, never another bot's or a person's", async () => {
     const { r, github } = await reporter();
     const marker = commentMarker("h1");
     github.setPull({ number: 5, head: { sha: SHA, ref: "x" }, base: { ref: "main" } });
     github.addComment("acme/models", 5, { login: "mallory", body: `${marker}\nclick [here](https://evil)` });
-    github.addComment("acme/models", 5, { login: "other[bot]", body: `see ${marker}` });
-    expect(await r.findComment(5, marker)).toBeUndefined();
+    // A model owner's workflow on her branch posts as github-actions[bot]: a bot, but not the agent.
+    github.addComment("acme/models", 5, { login: "github-actions[bot]", body: `${marker}\nall RUNNING` });
+    github.addComment("acme/models", 5, { login: "serve-gitops[bot]", body: `see ${marker}` });
+    expect(await r.findComment(5, marker, "serve-gitops[bot]")).toBeUndefined();
+    // The POST's answer names the author: the token's own login (an App installation token cannot GET /user).
     const own = await r.createComment(5, `${marker}\n### serve-gitops`);
-    expect(await r.findComment(5, marker)).toBe(own);
+    expect(own.login).toBe("serve-gitops[bot]");
+    expect(await r.findComment(5, marker, "Serve-Gitops[bot]")).toBe(own.id);
+    expect(await r.findComment(5, marker, "github-actions[bot]")).not.toBe(own.id);
   });
 });

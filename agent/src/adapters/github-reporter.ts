@@ -1,7 +1,14 @@
 // StatusReporter over the GitHub REST API (also GHES at /api/v3 and Gitea/Forgejo at /api/v1).
 import type { Octokit } from "octokit";
 import { GitHubError } from "../errors";
-import type { MergedPull, PostedStatus, PullRef, StatusReporter, StatusWriteRequest } from "../ports";
+import type {
+  CreatedComment,
+  MergedPull,
+  PostedStatus,
+  PullRef,
+  StatusReporter,
+  StatusWriteRequest,
+} from "../ports";
 import type { CommitState } from "../report/status-plan";
 
 export class GitHubReporter implements StatusReporter {
@@ -68,7 +75,8 @@ export class GitHubReporter implements StatusReporter {
     // commit GitHub wrote when someone pressed the button.
     const merged = pulls.find((p) => p.merged_at && p.merge_commit_sha === sha);
     if (!merged) return undefined;
-    // The list is GitHub's pull-request-simple, which has no merged_by: only the pull request itself says.
+    // The list is GitHub's pull-request-simple, which has no merged_by: only the pull request itself says (and
+    // its title and description, which the prune approval reads as well).
     const { data: pull } = await this.call("GET pull", () =>
       this.octokit.rest.pulls.get({ owner: this.owner, repo: this.repo, pull_number: merged.number }),
     );
@@ -84,12 +92,14 @@ export class GitHubReporter implements StatusReporter {
       number: pull.number,
       base_ref: pull.base.ref,
       merged_by: pull.merged_by?.login,
+      title: pull.title,
+      body: pull.body ?? "",
       messages: commits.map((c) => c.commit.message),
       commits: pull.commits,
     };
   }
 
-  async findComment(pr: number, marker: string): Promise<number | undefined> {
+  async findComment(pr: number, marker: string, login: string): Promise<number | undefined> {
     const comments = await this.call("GET comments", () =>
       this.octokit.paginate(this.octokit.rest.issues.listComments, {
         owner: this.owner,
@@ -98,14 +108,16 @@ export class GitHubReporter implements StatusReporter {
         per_page: 100,
       }),
     );
-    return comments.find((c) => isAgentComment(c, marker))?.id;
+    return comments.find((c) => isAgentComment(c, marker, login))?.id;
   }
 
-  async createComment(pr: number, body: string): Promise<number> {
+  async createComment(pr: number, body: string): Promise<CreatedComment> {
     const { data } = await this.call("POST comment", () =>
       this.octokit.rest.issues.createComment({ owner: this.owner, repo: this.repo, issue_number: pr, body }),
     );
-    return data.id;
+    // The author of what the agent just wrote is the agent: how it learns its own login, which an App
+    // installation token cannot ask GET /user for.
+    return { id: data.id, login: data.user?.login };
   }
 
   async updateComment(id: number, body: string): Promise<void> {
@@ -124,15 +136,19 @@ export class GitHubReporter implements StatusReporter {
 }
 
 /**
- * The agent's own comment: written by a bot (a GitHub App installation's token, as the agent's should be) and
- * starting with the marker, as the PR check's plan comment is found (actions/check/src/sticky-comment.ts).
- * Anyone can quote the marker: a person's comment that does is never taken for the agent's, so never edited
- * (it would put the agent's report in a comment its author can later change).
+ * The agent's own comment: written by the agent's own login (logins are case-insensitive) and starting with
+ * the marker. Anyone can write the marker, and "a bot" is not enough: a model owner's workflow posts as
+ * github-actions[bot], the same kind of identity as a GitHub App's. Taking such a comment for the agent's would
+ * leave her report standing (the agent cannot edit another identity's comment) in place of the agent's.
  */
 export const isAgentComment = (
-  c: { readonly body?: string | undefined; readonly user: { readonly type?: string } | null },
+  c: { readonly body?: string | undefined; readonly user: { readonly login?: string } | null },
   marker: string,
-): boolean => c.user?.type === "Bot" && (c.body ?? "").startsWith(marker);
+  login: string,
+): boolean =>
+  c.user?.login !== undefined &&
+  c.user.login.toLowerCase() === login.toLowerCase() &&
+  (c.body ?? "").startsWith(marker);
 
 /** 5xx, 429, rate-limit 403s and network failures are transient; the rest (401, 404, 422, ...) terminal. */
 export function toGitHubError(what: string, error: unknown): GitHubError {

@@ -4,14 +4,30 @@ import { silentLogger } from "../log";
 import type { FilePort, PostedStatus, PullRef, StatusReporter, StatusWriteRequest } from "../ports";
 import { StateStore } from "../state/state-store";
 import { CONTEXT_WRITE_CAP, Outbox } from "./outbox";
-import type { StatusWrite } from "./status-plan";
+import type { CommentWrite, StatusWrite } from "./status-plan";
 
 const SHA = "a".repeat(40);
 const PR_HEAD = "b".repeat(40);
 
-function memoryFiles(): FilePort & { data: Map<string, string> } {
+function memoryFiles(): FilePort & { data: Map<string, string>; full: boolean } {
   const data = new Map<string, string>();
-  return { data, read: async (p) => data.get(p), write: async (p, d) => void data.set(p, d) };
+  const files = {
+    data,
+    full: false,
+    read: async (p: string) => data.get(p),
+    write: async (p: string, d: string) => {
+      if (files.full) throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+      data.set(p, d);
+    },
+  };
+  return files;
+}
+
+interface FakeComment {
+  readonly id: number;
+  readonly pr: number;
+  readonly login: string;
+  body: string;
 }
 
 class FakeGitHub implements StatusReporter {
@@ -20,7 +36,11 @@ class FakeGitHub implements StatusReporter {
   reads = 0;
   pulls: PullRef[] = [];
   failures: Error[] = [];
-  comments = new Map<number, string>();
+  /** The token's identity: the author of every comment the agent creates. */
+  login = "serve-gitops[bot]";
+  comments: FakeComment[] = [];
+  commentCalls: string[] = [];
+  afterCreate: () => void = () => undefined;
   async postStatus(sha: string, s: StatusWriteRequest) {
     const failure = this.failures.shift();
     if (failure) throw failure;
@@ -36,15 +56,30 @@ class FakeGitHub implements StatusReporter {
   async mergedAs() {
     return undefined;
   }
-  async findComment() {
-    return undefined;
+  // As GitHubReporter does (pinned in github-reporter.test.ts): only `login`'s comment starting with the marker.
+  async findComment(pr: number, marker: string, login: string) {
+    this.commentCalls.push(`find #${pr}`);
+    return this.comments.find((c) => c.pr === pr && c.login === login && c.body.startsWith(marker))?.id;
   }
   async createComment(pr: number, body: string) {
-    this.comments.set(pr, body);
-    return 99;
+    const id = 100 + this.comments.length;
+    this.comments.push({ id, pr, login: this.login, body });
+    this.commentCalls.push(`create #${pr}`);
+    this.afterCreate();
+    return { id, login: this.login };
   }
-  async updateComment(_id: number, body: string) {
-    this.comments.set(1, body);
+  async updateComment(id: number, body: string) {
+    this.commentCalls.push(`update ${id}`);
+    const comment = this.comments.find((c) => c.id === id);
+    if (comment?.login !== this.login)
+      throw new GitHubError("GitHub PATCH comment failed (403): Forbidden", {
+        kind: "terminal",
+        status: 403,
+      });
+    comment.body = body;
+  }
+  on(pr: number) {
+    return this.comments.filter((c) => c.pr === pr).map((c) => `${c.login}: ${c.body.split("\n").at(-1)}`);
   }
 }
 
@@ -229,6 +264,77 @@ describe("the outbox", () => {
     ]);
     await box.drain();
     expect(github.posted).toEqual(["a serve/h1/a/x success RUNNING", "b serve/h1/a/x success RUNNING"]);
-    expect(github.comments.get(7)).toContain("hi");
+    expect(github.on(7)).toEqual(["serve-gitops[bot]: hi"]);
+  });
+});
+
+describe("the agent's PR comment", () => {
+  const MARKER = "<!-- serve-gitops:agent cluster=h1 -->";
+  const comment = (text: string, sha = SHA): CommentWrite => ({
+    kind: "comment",
+    sha,
+    body: `${MARKER}\n${text}`,
+  });
+  const pr = (number: number): PullRef => ({ number, head_sha: PR_HEAD, base_ref: "main" });
+  const savedLogin = (files: { data: Map<string, string> }) =>
+    (JSON.parse(files.data.get("/state/github.json") ?? "{}") as { login?: string }).login;
+
+  it("is never another bot's look-alike: the agent creates its own and learns its login from it", async () => {
+    // A model owner's workflow posts as github-actions[bot], a bot like the agent's App, with the marker.
+    const files = memoryFiles();
+    const github = new FakeGitHub();
+    github.pulls = [pr(7)];
+    github.comments.push({
+      id: 1,
+      pr: 7,
+      login: "github-actions[bot]",
+      body: `${MARKER}\nall RUNNING (fake)`,
+    });
+    const box = await outbox(files, github);
+    await box.enqueue([comment("deployed")]);
+    expect(await box.drain()).toMatchObject({ written: 1, dropped: 0 });
+    expect(github.commentCalls).toEqual(["create #7"]);
+    expect(github.on(7)).toEqual(["github-actions[bot]: all RUNNING (fake)", "serve-gitops[bot]: deployed"]);
+    expect(savedLogin(files)).toBe("serve-gitops[bot]");
+  });
+
+  it("finds its own comment again after a restart with its state, by the login it learnt", async () => {
+    const files = memoryFiles();
+    const github = new FakeGitHub();
+    github.pulls = [pr(7)];
+    const first = await outbox(files, github);
+    await first.enqueue([comment("seven")]);
+    await first.drain();
+    // The comment on #8 is posted, then the disk refuses to record its id: the write stays owed.
+    github.pulls = [pr(8)];
+    github.comments.push({ id: 2, pr: 8, login: "github-actions[bot]", body: `${MARKER}\nfake` });
+    await first.enqueue([comment("eight", "c".repeat(40))]);
+    github.afterCreate = () => (files.full = true);
+    expect((await first.drain()).error?.message).toMatch(/ENOSPC/);
+    files.full = false;
+    github.afterCreate = () => undefined;
+
+    const second = await outbox(files, github);
+    expect(await second.drain()).toMatchObject({ written: 1, dropped: 0 });
+    expect(github.commentCalls).toEqual(["create #7", "find #8", "create #8", "find #8", "update 102"]);
+    expect(github.on(8)).toEqual(["github-actions[bot]: fake", "serve-gitops[bot]: eight"]);
+  });
+
+  it("after losing its state creates a new comment rather than adopt one (its old one or a look-alike)", async () => {
+    const github = new FakeGitHub();
+    github.pulls = [pr(7)];
+    github.comments.push(
+      { id: 1, pr: 7, login: "github-actions[bot]", body: `${MARKER}\nfake` },
+      { id: 2, pr: 7, login: "serve-gitops[bot]", body: `${MARKER}\nold` },
+    );
+    const box = await outbox(memoryFiles(), github);
+    await box.enqueue([comment("new")]);
+    await box.drain();
+    expect(github.commentCalls).toEqual(["create #7"]);
+    expect(github.on(7)).toEqual([
+      "github-actions[bot]: fake",
+      "serve-gitops[bot]: old",
+      "serve-gitops[bot]: new",
+    ]);
   });
 });

@@ -245,14 +245,24 @@ export class Outbox {
         log.info({ pr: pr.number }, "dry run: would write the PR comment");
         continue;
       }
-      let id = known?.id ?? (await reporter.findComment(pr.number, commentMarker(cluster)));
-      if (id === undefined) id = await reporter.createComment(pr.number, write.body);
+      // A comment on the PR is the agent's only when its own login wrote it: until the agent has created a
+      // comment and so learnt that login, it adopts none (a look-alike marker comment is anyone's to write).
+      const login = this.record.login;
+      let id =
+        known?.id ??
+        (login !== undefined
+          ? await reporter.findComment(pr.number, commentMarker(cluster), login)
+          : undefined);
+      let learnt: string | undefined;
+      if (id === undefined) ({ id, login: learnt } = await reporter.createComment(pr.number, write.body));
       else await reporter.updateComment(id, write.body);
       written++;
       const commentId = id;
       await this.change((record) => ({
         ...record,
         comments: { ...record.comments, [String(pr.number)]: { id: commentId, digest } },
+        // The token's identity as of this write: a replaced token's comments are the new login's.
+        ...(learnt !== undefined ? { login: learnt } : {}),
       }));
     }
     return { written, skipped };

@@ -50,6 +50,8 @@ const pull = (extra: Partial<MergedPull> = {}): MergedPull => ({
   number: 8,
   base_ref: "main",
   merged_by: "platform-admin",
+  title: "alice: tweak",
+  body: "",
   messages: ["alice: c"],
   commits: 1,
   ...extra,
@@ -102,6 +104,25 @@ describe("the prune approval", () => {
     });
     const commits = [trailer("a", "6"), trailer("b", "6"), trailer("c", "6")];
     expect(await approval.allowance(commits, 6)).toBe(0);
+  });
+
+  it("refuses a trailer the author put in the title or description (GitHub's default merge message copies them)", async () => {
+    // The probe's repro: "Merge pull request #5 from alice/tweak\n\nServe-Gitops-Allow-Prune: 40", alice's
+    // commit without the trailer, merged by an admin with the default message. Any case or spacing counts.
+    const texts = [
+      { title: "Serve-Gitops-Allow-Prune: 40" },
+      { body: "Tidy up.\n\nserve-gitops-allow-prune: 60" },
+      { body: "SERVE-GITOPS-ALLOW-PRUNE : 40" },
+      { body: "see `Serve-Gitops-Allow-Prune`" },
+    ];
+    const merged = Object.fromEntries(texts.map((t, i) => [sha(String(i + 1)), pull(t)]));
+    const { approval, asked } = setup({ usersAt: admins, merged });
+    for (const i of texts.keys())
+      expect(await approval.allowance([trailer(String(i + 1), "60")], 40)).toBe(0);
+    expect(asked).toHaveLength(texts.length);
+    // A title and description that do not name the key leave the admin's trailer standing.
+    const clean = setup({ usersAt: admins, merged: { [sha("a")]: pull({ body: "Retire bob's models." }) } });
+    expect(await clean.approval.allowance([trailer("a", "40")], 40)).toBe(40);
   });
 
   it("refuses a direct push, a root commit and a dry run (no GitHub to ask)", async () => {

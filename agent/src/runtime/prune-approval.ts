@@ -5,7 +5,11 @@
 // commits carries the trailer. Whoever merges writes the merge commit's message, so a merger who is not an
 // admin could otherwise lift the guard for anyone's models; GitHub's default squash message concatenates the
 // branch's messages and a rebase merge keeps them verbatim, so a trailer the branch carries is its author's
-// word, not the merging admin's. A direct push (no pull request) never counts: its pusher can raise
+// word, not the merging admin's. For the same reason it does not count when the pull request's title or
+// description mentions the trailer's key at all: GitHub's default merge message is "Merge pull request #N
+// from ..." followed by the title (and, depending on the repository's settings, the description), and a
+// squash's default can end with the description, so an admin's ordinary merge click would otherwise sign
+// what the author wrote. A direct push (no pull request) never counts: its pusher can raise
 // sync.prune_limit in clusters/<name>/cluster.yaml in the same push instead, in plain sight.
 //
 // GitHub is asked only when the guard would refuse and a trailer could lift it, once per commit: a sync the
@@ -38,6 +42,14 @@ const RETRY_MS = 60_000;
 const INDEXING_MS = 10 * 60_000;
 
 const TRAILER_LINE = new RegExp(`^\\s*${ALLOW_PRUNE_TRAILER}\\s*:`, "im");
+/**
+ * Whether an author's text mentions the trailer's key anywhere, in any case. Stricter than git's trailer
+ * syntax on purpose: git matches the key ASCII case-insensitively, allows spaces before the separator and
+ * takes its separators from its config, so a rule that parsed like git could miss a form git accepts; and a
+ * pull request has no need to name the key.
+ */
+const mentionsTrailer = (text: string): boolean =>
+  text.toLowerCase().includes(ALLOW_PRUNE_TRAILER.toLowerCase());
 
 export class PruneApproval {
   private readonly verdicts = new Map<string, Verdict>();
@@ -111,6 +123,11 @@ export class PruneApproval {
     const by = merged.merged_by;
     if (!by || !admins.some((a) => a.toLowerCase() === by.toLowerCase()))
       return { ok: false, why: `${pr} was merged by ${by ?? "no one known"}, not an admin` };
+    if (mentionsTrailer(merged.title) || mentionsTrailer(merged.body))
+      return {
+        ok: false,
+        why: `the title or description of ${pr} carries ${ALLOW_PRUNE_TRAILER}: its author wrote it and GitHub's default merge message copies it; an admin must type the trailer in the merge dialog of a pull request whose title and description do not carry it`,
+      };
     if (merged.commits > merged.messages.length)
       return {
         ok: false,

@@ -29,6 +29,11 @@ export interface GitHubRecord {
   readonly pulls: Readonly<Record<string, readonly PullRef[]>>;
   /** PR number -> the agent's comment there and a digest of its body. */
   readonly comments: Readonly<Record<string, { readonly id: number; readonly digest: string }>>;
+  /**
+   * The agent's own GitHub login, learnt from the author of a comment it created. Only a comment this login
+   * wrote is ever taken for the agent's; without it the agent adopts none. Absent in a file written before.
+   */
+  readonly login?: string;
 }
 
 export const emptyGitHubRecord = (): GitHubRecord => ({
