@@ -22,7 +22,7 @@ import { codeownersDiagnostics, judgeCodeowners } from "./codeowners-check";
 import type { CheckContext } from "./context";
 import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCommit } from "./git-changes";
 import { checkOwnership, mayChange } from "./ownership";
-import { unknownPusherMessage, whomToJudge, type PusherEvidence } from "./push-record";
+import { unknownPusherMessage, whomToJudge, type PusherEvidence } from "./pusher";
 import { inheritedStaleWarnings, splitStaleness } from "./render-blame";
 import { QUEUE_RENDER_NOTE, RENDER_COMMAND, RESTORE_FROM } from "./render-check";
 
@@ -48,8 +48,6 @@ export interface Analysis {
     readonly inherited: RenderDiff;
     readonly fragments: number;
   };
-  /** Who pushed the PR head, when known: recorded in the plan comment for later runs of the same head. */
-  readonly pusher?: string | undefined;
   /** What served names and new fragments are based on, for commit-rendered. */
   readonly now: Date;
   readonly baseTimestamps: Timestamps;
@@ -96,7 +94,6 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
   const ownership: Diagnostic[] = [];
   // Which fragments the author may re-render, for the base's own staleness.
   let own: ((path: string) => boolean) | undefined;
-  let judged: ReturnType<typeof whomToJudge> | undefined;
   if (pull && base) {
     // Rights come from the default branch: a PR that edits users.yaml cannot grant itself anything, and
     // neither can a PR into a branch its author controls (retargeted to main later, it runs again: `edited`).
@@ -114,7 +111,7 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
     ownership.push(...checkOwnership(pull.author, changed, users, { source, broken }));
     // Who pushed the head (and who edited or reopened the PR) must be entitled as well: an author's rights
     // do not extend to commits someone else pushes to the branch.
-    judged = whomToJudge(pull, pusher.record);
+    const judged = whomToJudge(pull, pusher.pusher);
     for (const person of judged.people)
       ownership.push(...checkOwnership(person.login, changed, users, { source, broken, role: person.role }));
     if (judged.unknown !== undefined && changed.length > 0)
@@ -140,7 +137,6 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
     treeSha,
     changed,
     relevant,
-    pusher: judged?.pusher,
     now,
     ...outcome,
   });

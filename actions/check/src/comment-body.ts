@@ -1,6 +1,5 @@
 import { PLAN_MARKER, type Diagnostic } from "../../../generator/src";
 import { codeSpan } from "../../../generator/src/text";
-import { recordLine, type PushRecord } from "./push-record";
 
 /** GitHub rejects an issue comment body over 65,536 characters with a 422. */
 export const COMMENT_LIMIT = 65_536;
@@ -17,8 +16,6 @@ export interface CommentInput {
   readonly plan: string;
   /** The run page holding the job summary; undefined outside a runner. */
   readonly summaryUrl: string | undefined;
-  /** Who pushed which head, for later runs of the same head (push-record.ts); right after the marker. */
-  readonly record?: PushRecord | undefined;
 }
 
 /** The sticky PR comment: the marker (how the next run finds it), the verdict, the errors, the plan. */
@@ -28,7 +25,6 @@ export function commentBody(input: CommentInput, limit = COMMENT_LIMIT): string 
   const summary = input.summaryUrl ? `[job summary](${input.summaryUrl})` : "job summary";
   const lines = [
     PLAN_MARKER,
-    ...(input.record ? [recordLine(input.record)] : []),
     `### serve-gitops plan for ${input.headSha.slice(0, 7)}: ${input.ok ? "✅ passes" : `❌ ${errors.length} error${errors.length === 1 ? "" : "s"}`}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}`,
     "",
   ];

@@ -13,7 +13,7 @@ export interface PullRequestInfo {
   readonly action: string | undefined;
   /**
    * Who triggered this run: the pusher on `opened` and `synchronize`, or who edited or reopened the PR.
-   * Whom that makes the check judge besides the author is decided in push-record.ts.
+   * Whom that makes the check judge besides the author is decided in pusher.ts.
    */
   readonly sender: { readonly login: string; readonly bot: boolean } | undefined;
   readonly baseSha: string;

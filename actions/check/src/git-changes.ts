@@ -109,3 +109,19 @@ export async function remoteBranchTip(git: SimpleGit, branch: string): Promise<s
     );
   });
 }
+
+/** A rendered fragment: `clusters/<cluster>/rendered/...`, what `serve-gitops render` writes. */
+export const isRenderedPath = (path: string): boolean => /^clusters\/[^/]+\/rendered\//.test(path);
+
+/**
+ * The one parent of `head` when `head` changes nothing but rendered fragments on top of it (what the check's
+ * `commit-rendered` push is); undefined for a merge, a root commit, or any other change.
+ */
+export async function renderOnlyParent(git: SimpleGit, head: string): Promise<string | undefined> {
+  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", head])).trim().split(" ").slice(1);
+  if (parents.length !== 1 || !/^[0-9a-f]{40}$/.test(parents[0]!)) return undefined;
+  const files = (await git.raw(["diff", "--name-only", "--no-renames", "-z", parents[0]!, head]))
+    .split("\0")
+    .filter((p) => p !== "");
+  return files.length > 0 && files.every(isRenderedPath) ? parents[0] : undefined;
+}

@@ -1,6 +1,7 @@
 /**
- * Who pushed a pull request's head, read from GitHub's workflow runs when the plan comment holds no record
- * (comments off, a fork's read-only token, a PR that changes no model). Pure: workflow-runs.ts fetches.
+ * Who pushed a pull request's head, read from GitHub's workflow runs on a run whose event does not name the
+ * pusher (pusher.ts). GitHub records the runs and no one can write them: deleting the push's run leaves the
+ * current run as the earliest, which fails closed. Pure: workflow-runs.ts fetches.
  *
  * Facts this relies on (GitHub's OpenAPI description, @octokit/openapi-types `workflow-run`; pinned in
  * push-runs.test.ts): a run's `actor` is who triggered the run's first attempt and stays so on a re-run,
@@ -43,14 +44,7 @@ export function earliestRun(
     return {
       why: `this run (id ${current.runId}) is not among the workflow runs GitHub lists for ${head}, so the earlier ones cannot be told apart from later ones`,
     };
-  const earliest = runs
-    .filter(
-      (r) =>
-        r.workflow_id === self.workflow_id &&
-        r.event === "pull_request" &&
-        r.head_sha.toLowerCase() === current.headSha.toLowerCase(),
-    )
-    .sort((a, b) => a.run_number - b.run_number || a.id - b.id)[0];
+  const earliest = earliestRunOf(runs, self.workflow_id, current.headSha);
   if (!earliest)
     return {
       why: `no pull_request run of the check is listed for ${head}, so none shows who pushed it`,
@@ -60,6 +54,22 @@ export function earliestRun(
       why: `this is the first run of the check for ${head}, so no earlier run shows who pushed it`,
     };
   return { run: earliest };
+}
+
+/** The earliest `pull_request` run of workflow `workflowId` for `headSha`, if any. */
+export function earliestRunOf(
+  runs: readonly WorkflowRun[],
+  workflowId: number,
+  headSha: string,
+): WorkflowRun | undefined {
+  return runs
+    .filter(
+      (r) =>
+        r.workflow_id === workflowId &&
+        r.event === "pull_request" &&
+        r.head_sha.toLowerCase() === headSha.toLowerCase(),
+    )
+    .sort((a, b) => a.run_number - b.run_number || a.id - b.id)[0];
 }
 
 /**

@@ -1,4 +1,4 @@
-// Who pushed the head when the plan comment holds no record: the workflow runs of the head (push-runs.ts),
+// Who pushed the head on a run that is not a push: the workflow runs of the head (push-runs.ts), never a comment,
 // read by the committed bundle through the real octokit client from the strict API test server.
 import { describe, expect, it } from "vitest";
 import {
@@ -39,18 +39,14 @@ const event = (f: Fixture, action: string, sender: string) => {
   payload.action = action;
   return payload;
 };
-/** comment: false leaves no record in a plan comment, as for a fork or a PR that changes no model. */
-const noComment = { comment: "false" };
-
-describe("with no record in the plan comment, who pushed the head is read from the workflow runs", () => {
+describe("on a run that is not a push, who pushed the head is read from the workflow runs", () => {
   it("passes the author's edit after the author's own push, and says where the pusher came from", async () => {
     const fx = gh.fixture({ head: editAlice });
     const payload = event(fx, "synchronize", "alice");
-    expect((await gh.run(fx, { event: "pull_request", payload, inputs: noComment })).code).toBe(0);
+    expect((await gh.run(fx, { event: "pull_request", payload })).code).toBe(0);
     const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      inputs: noComment,
     });
     expect(errors(run)).toEqual([]);
     expect(run.code).toBe(0);
@@ -68,14 +64,12 @@ describe("with no record in the plan comment, who pushed the head is read from t
     await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "synchronize", "mallory"),
-      inputs: noComment,
       // alice re-ran mallory's run: GitHub keeps actor (mallory) and names alice as triggering_actor.
       run: { triggering_actor: "alice", run_attempt: 2 },
     });
     const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      inputs: noComment,
     });
     expect(run.code).toBe(1);
     expect(errors(run)[0]!.message).toContain("@mallory (who pushed) is not listed in models/users.yaml");
@@ -93,17 +87,15 @@ describe("with no record in the plan comment, who pushed the head is read from t
     const reopened = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "reopened", "alice"),
-      inputs: noComment,
     });
     expect(reopened.code).toBe(1);
     const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      inputs: noComment,
     });
     expect(run.code).toBe(1);
     expect(errors(run)[0]!.message).toMatch(
-      /the workflow runs do not tell either: the pull request was reopened \(2026-03-01T00:00:00Z\) before the earliest run of the check for the head, run #\d+ \(id \d+\) by @alice, started/,
+      /the workflow runs of the head do not tell either: the pull request was reopened \(2026-03-01T00:00:00Z\) before the earliest run of the check for the head, run #\d+ \(id \d+\) by @alice, started/,
     );
   });
 
@@ -114,7 +106,6 @@ describe("with no record in the plan comment, who pushed the head is read from t
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
       token: TOKENS.app,
-      inputs: noComment,
     });
     expect(run.code).toBe(1);
     expect(runsRequests().map((r) => r.status)).toEqual([403]);
@@ -127,12 +118,11 @@ describe("with no record in the plan comment, who pushed the head is read from t
     number++;
     const fx = gh.fixture({ head: editAlice });
     const payload = event(fx, "synchronize", "alice");
-    await gh.run(fx, { event: "pull_request", payload, inputs: noComment });
+    await gh.run(fx, { event: "pull_request", payload });
     const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
       token: TOKENS.fork,
-      inputs: noComment,
     });
     expect(run.code).toBe(1);
     expect(errors(run)[0]!.message).toContain(
@@ -144,27 +134,32 @@ describe("with no record in the plan comment, who pushed the head is read from t
     number++;
     const fx = gh.fixture({ head: editAlice });
     const payload = event(fx, "synchronize", "alice");
-    await gh.run(fx, { event: "pull_request", payload, inputs: noComment });
+    await gh.run(fx, { event: "pull_request", payload });
     gh.server.failNext({ status: 502, route: /\/actions\/runs$/ });
     const run = await gh.run(fx, {
       event: "pull_request",
       payload: event(fx, "edited", "alice"),
-      inputs: noComment,
     });
     expect(run.code).toBe(0);
     expect(runsRequests().map((r) => r.status)).toEqual([502, 200]);
   });
 
-  it("is not asked when the plan comment holds the record, nor on a push", async () => {
+  it("is read even when the check's own plan comment is there, and is not asked on a person's push", async () => {
     number++;
     const fx = gh.fixture({ head: editAlice });
-    await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice") });
+    const pushed = await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice") });
+    expect(pushed.code).toBe(0);
+    expect(pushed.stdout).toContain(
+      `Who pushed ${fx.headSha.slice(0, 7)}: @alice, the sender of this \`synchronize\` event.`,
+    );
+    expect(runsRequests()).toEqual([]);
+    expect(gh.server.comments(number)).toHaveLength(1);
     const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "alice") });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
-      `Who pushed ${fx.headSha.slice(0, 7)}: @alice, from the plan comment's record.`,
+      `Who pushed ${fx.headSha.slice(0, 7)}: @alice, from the workflow run of the push, run #`,
     );
-    expect(runsRequests()).toEqual([]);
-    expect(gh.server.requests.some((r) => r.path.endsWith(`/issues/${number}/events`))).toBe(false);
+    expect(runsRequests()).toHaveLength(1);
+    expect(gh.server.requests.some((r) => r.path.endsWith(`/issues/${number}/events`))).toBe(true);
   });
 });

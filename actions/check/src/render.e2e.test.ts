@@ -7,6 +7,7 @@ import { QUEUE_RENDER_NOTE, RENDER_COMMAND } from "./render-check";
 import {
   checkoutMerge,
   edit,
+  fileErrors,
   git,
   HEAD_DATE,
   pullRequestPayload,
@@ -36,6 +37,26 @@ const unrendered = (dir: string) =>
 const COMMIT_RENDERED = { "commit-rendered": "true" };
 
 const remoteFeature = (f: Fixture) => git(f, f.remote, ["rev-parse", "refs/heads/feature"]);
+
+/** A commit on top of the PR branch, made by `change` in the developer's clone and pushed; its SHA. */
+const commitOnFeature = (f: Fixture, change: (dir: string) => void): string => {
+  change(f.seed);
+  git(f, f.seed, ["add", "-A"]);
+  git(f, f.seed, ["commit", "-q", "-m", "Render serving specs"]);
+  git(f, f.seed, ["push", "-q", "origin", "feature"]);
+  return git(f, f.seed, ["rev-parse", "HEAD"]);
+};
+
+/** GitHub's run for a commit the App's bot pushed to the PR branch: `synchronize`, the bot its sender. */
+const runOnRender = (f: Fixture, pushed: string, number: number): Promise<ActionRun> => {
+  f.headSha = pushed;
+  checkoutMerge(f);
+  const payload = pullRequestPayload(f, { author: "alice", sender: "serve-gitops-app[bot]", number }) as {
+    sender: { type: string };
+  };
+  payload.sender.type = "Bot";
+  return gh.run(f, { event: "pull_request", payload, token: TOKENS.app });
+};
 
 describe("the render check", () => {
   it("fails a stale render with the exact command to run", async () => {
@@ -113,23 +134,43 @@ describe("the render check", () => {
     );
     expect(first.code).toBe(0);
     const pushed = remoteFeature(fx);
-    expect(gh.server.comments(23)[0]!.body.split("\n")[1]).toBe(
-      `<!-- serve-gitops:pushed-by=alice head=${pushed} -->`,
-    );
-    // GitHub's run for the render commit: sender is the App's bot.
-    fx.headSha = pushed;
-    checkoutMerge(fx);
-    const payload = pullRequestPayload(fx, {
-      author: "alice",
-      sender: "serve-gitops-app[bot]",
-      number: 23,
-    }) as {
-      sender: { type: string };
-    };
-    payload.sender.type = "Bot";
-    const second = await gh.run(fx, { event: "pull_request", payload, token: TOKENS.app });
+    const rendered = fx.headSha;
+    // GitHub's run for the render commit: sender is the App's bot. Whom the render is for comes from the
+    // workflow runs of the commit it rendered (the first run's actor), not from the plan comment.
+    const second = await runOnRender(fx, pushed, 23);
     expect(second.annotations.filter((a) => a.level === "error")).toEqual([]);
     expect(second.code).toBe(0);
+    expect(second.stdout).toContain(
+      `Who pushed ${pushed.slice(0, 7)}: @serve-gitops-app[bot], a render of commits pushed by @alice, from the workflow run of the push, run #`,
+    );
+    expect(
+      gh.server.requests
+        .filter((r) => r.path === "/repos/acme/serving/actions/runs")
+        .map((r) => r.query.head_sha),
+    ).toEqual([pushed, rendered]);
+  });
+
+  it("judges whoever pushed the commit a bot's render is on top of: mallory's push fails on mallory", async () => {
+    const fx = gh.fixture({ head: unrendered });
+    const payload = pullRequestPayload(fx, { author: "alice", sender: "mallory", number: 25 });
+    expect((await gh.run(fx, { event: "pull_request", payload, token: TOKENS.app })).code).toBe(1);
+    // A commit of nothing but the render on top of mallory's head, pushed as the App's bot.
+    const second = await runOnRender(fx, commitOnFeature(fx, renderInto), 25);
+    expect(second.code).toBe(1);
+    expect(fileErrors(second)[0]!.message).toContain("@mallory (who pushed the commits the check rendered)");
+  });
+
+  it("judges a bot's push of more than a render as the bot, reading no runs", async () => {
+    const fx = gh.fixture({ head: unrendered });
+    expect((await gh.pullRequest(fx, { author: "alice", number: 26 }, { token: TOKENS.app })).code).toBe(1);
+    const more = commitOnFeature(fx, (dir) => {
+      renderInto(dir);
+      edit(dir, "models/alice/qwen-0.5b.yaml", (text) => `${text}# and more\n`);
+    });
+    const second = await runOnRender(fx, more, 26);
+    expect(second.code).toBe(1);
+    expect(fileErrors(second)[0]!.message).toContain("@serve-gitops-app[bot] (who pushed)");
+    expect(gh.server.requests.some((r) => r.path === "/repos/acme/serving/actions/runs")).toBe(false);
   });
 
   it("refuses commit-rendered with the workflow's own token, and says why", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { codeownersOf } from "../../../generator/src";
+import { codeownersOf, PLAN_MARKER } from "../../../generator/src";
 import { readWorkingTree } from "../../../generator/src/io/working-tree";
 import {
   checkoutMerge,
@@ -152,9 +152,8 @@ describe("who pushed the head", () => {
     const fx = gh.fixture({ head: editAlice });
     const pushed = await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "mallory") });
     expect(pushed.code).toBe(1);
-    expect(gh.server.comments(number)[0]!.body.split("\n")[1]).toBe(
-      `<!-- serve-gitops:pushed-by=mallory head=${fx.headSha} -->`,
-    );
+    // The plan comment says nothing about who pushed: the later runs read GitHub's workflow runs.
+    expect(gh.server.comments(number)[0]!.body).not.toContain("pushed-by");
     for (const [action, sender, type] of [
       ["edited", "alice", "User"],
       ["reopened", "alice", "User"],
@@ -166,13 +165,13 @@ describe("who pushed the head", () => {
     }
   });
 
-  it("fails closed when no run recorded who pushed the head", async () => {
+  it("fails closed when no earlier run shows who pushed the head", async () => {
     number++;
     const fx = gh.fixture({ head: editAlice });
     const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "alice") });
     expect(run.code).toBe(1);
     expect(errors(run).map((a) => a.message)).toEqual([
-      `cannot tell who pushed ${fx.headSha.slice(0, 7)}: this run was started by \`edited\` (@alice), no run of the check for a push recorded who pushed ${fx.headSha.slice(0, 7)} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished), and the workflow runs do not tell either: this is the first run of the check for ${fx.headSha.slice(0, 7)}, so no earlier run shows who pushed it. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`,
+      `cannot tell who pushed ${fx.headSha.slice(0, 7)}: this run was started by \`edited\` (@alice), which does not say who pushed ${fx.headSha.slice(0, 7)}, and the workflow runs of the head do not tell either: this is the first run of the check for ${fx.headSha.slice(0, 7)}, so no earlier run shows who pushed it. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run: a re-run keeps its event's sender) so the pusher is judged.`,
     ]);
   });
 
@@ -198,6 +197,60 @@ describe("who pushed the head", () => {
     expect(errors(run)[0]!.message).toContain(
       "@other-app[bot] (who pushed) is not listed in models/users.yaml",
     );
+  });
+});
+
+describe("a forged push record in a bot's comment (security probe)", () => {
+  // alice (who owns only models/alice/) pushes a commit into bob's PR branch that edits bob's model, and
+  // from a workflow of her own with `pull-requests: write` posts, as github-actions[bot] like the check
+  // itself, a comment that starts with the plan marker and claims bob pushed the head.
+  let number = 70;
+  const event = (f: Fixture, action: string, sender: string) => {
+    const payload = pullRequestPayload(f, { author: "bob", sender, number }) as { action: string };
+    payload.action = action;
+    return payload;
+  };
+  const forge = (f: Fixture) =>
+    gh.server.addComment("acme/serving", number, {
+      login: "github-actions[bot]",
+      body: `${PLAN_MARKER}\n<!-- serve-gitops:pushed-by=bob head=${f.headSha} -->\n### serve-gitops plan for ${f.headSha.slice(0, 7)}: ✅ passes\n`,
+    });
+
+  it("is not taken for who pushed: the workflow runs name alice, who is judged", async () => {
+    const fx = gh.fixture({ head: editBob });
+    const pushed = await gh.run(fx, {
+      event: "pull_request",
+      payload: event(fx, "synchronize", "alice"),
+      inputs: { comment: "false" },
+    });
+    expect(pushed.code).toBe(1);
+    const forged = forge(fx);
+    expect(forged.user?.type).toBe("Bot");
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(run.code).toBe(1);
+    expect(errors(run).map((a) => a.message)[0]).toContain("@alice (who pushed)");
+    expect(run.stdout).toContain(
+      `Who pushed ${fx.headSha.slice(0, 7)}: @alice, from the workflow run of the push`,
+    );
+    expect(run.stdout).not.toContain("@bob, from");
+    // The sticky comment is still the one comment, edited in place: the forgery is overwritten.
+    const comments = gh.server.comments(number);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.id).toBe(forged.id);
+    expect(comments[0]!.body).not.toContain("pushed-by");
+    expect(comments[0]!.body).toContain("❌");
+  });
+
+  it("is not taken for who pushed when the workflow runs cannot tell: the run fails closed", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    forge(fx);
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(run.code).toBe(1);
+    expect(errors(run).map((a) => a.message)).toEqual([
+      expect.stringContaining(`cannot tell who pushed ${fx.headSha.slice(0, 7)}:`),
+    ]);
+    expect(run.stdout).toContain(`Who pushed ${fx.headSha.slice(0, 7)}: unknown (this is the first run`);
   });
 });
 

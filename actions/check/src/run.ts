@@ -10,10 +10,12 @@ import { pushRefusal, pushRender } from "./commit-rendered";
 import { inputVariable, parseContext, type CheckContext, type PullRequestInfo } from "./context";
 import { createGitHubClient } from "./github-client";
 import { createRedactor, describeError } from "./redact";
-import { isPushEvent, needsRecord, type PushRecord, type PusherEvidence } from "./push-record";
-import { readPushRecord, upsertStickyComment } from "./sticky-comment";
+import { isPushEvent, needsRunsLookup, type PusherEvidence } from "./pusher";
+import { upsertStickyComment } from "./sticky-comment";
 import { summaryMarkdown } from "./summary";
-import { readRunPusher } from "./workflow-runs";
+import { readRenderPusher, readRunPusher } from "./workflow-runs";
+import { renderOnlyParent } from "./git-changes";
+import { createGit } from "../../../generator/src/io/git";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -156,40 +158,51 @@ async function check(
 }
 
 /**
- * Who pushed the PR head, when this run needs it (push-record.ts): first the bot's own plan comment (its
- * record costs no request beyond the comment list), then, on a run that is not a push, the workflow runs
- * of the head (push-runs.ts). Without either the run fails closed on who pushed.
+ * Who pushed the PR head, when this run needs it (pusher.ts), from GitHub's workflow runs (push-runs.ts):
+ * on a run that is not a push, the head's own runs; on a bot's push of a commit that only re-renders
+ * fragments (the check's own `commit-rendered` push), the runs of the commit it rendered. Never from a
+ * comment: anyone with a workflow of their own can post one as the check's bot. Without the runs' word a
+ * run that is not a push fails closed on who pushed, and a bot's push is judged as the bot.
  */
 async function pusherEvidence(ctx: CheckContext, redact: (text: string) => string): Promise<PusherEvidence> {
   const pull = ctx.pull;
-  if (!pull || !needsRecord(pull)) return {};
-  if (ctx.token === "")
-    return isPushEvent(pull) ? {} : { runsWhy: "the github-token input is empty, so nothing could be read" };
+  if (!pull || !needsRunsLookup(pull)) return {};
+  const push = isPushEvent(pull);
+  let parent: string | undefined;
+  if (push) {
+    parent = await renderOnlyParent(createGit(ctx.workspace), pull.headSha).catch(() => undefined);
+    // A bot's push of anything but a render is judged as the bot: nothing to look up.
+    if (parent === undefined) return {};
+  }
+  if (ctx.token === "") return { runsWhy: "the github-token input is empty, so nothing could be read" };
+  if (ctx.runId === undefined) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
   const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warning(redact(m)) };
   const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
-  const target = { owner: ctx.owner, repo: ctx.repo, issue: pull.number };
-  let record: PushRecord | undefined;
-  try {
-    record = await readPushRecord(octokit, target);
-  } catch (failure) {
-    info(redact(`could not read the plan comment for who pushed the head: ${describeError(failure)}`));
-  }
-  if (record?.head === pull.headSha) return { record, from: "the plan comment's record" };
-  // A push's sender pushed (a bot's push without the record is judged as the bot): nothing to look up.
-  if (isPushEvent(pull)) return {};
-  if (ctx.runId === undefined) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
-  const found = await readRunPusher(octokit, { ...target, headSha: pull.headSha, runId: ctx.runId });
+  const target = {
+    owner: ctx.owner,
+    repo: ctx.repo,
+    issue: pull.number,
+    headSha: pull.headSha,
+    runId: ctx.runId,
+  };
+  const found = parent
+    ? await readRenderPusher(octokit, { ...target, parent })
+    : await readRunPusher(octokit, target);
   if ("why" in found) return { runsWhy: found.why };
-  return { record: { pusher: found.pusher, head: pull.headSha }, from: found.from };
+  return { pusher: found.pusher, from: found.from };
 }
 
 /** One line for the log and the summary: who pushed the head and how the check knows, or why it does not. */
 function pusherLine(pull: PullRequestInfo, evidence: PusherEvidence): string | undefined {
   const head = pull.headSha.slice(0, 7);
-  if (evidence.record) return `Who pushed ${head}: @${evidence.record.pusher}, from ${evidence.from}.`;
+  const push = isPushEvent(pull);
+  if (evidence.pusher !== undefined)
+    return push && pull.sender
+      ? `Who pushed ${head}: @${pull.sender.login}, a render of commits pushed by @${evidence.pusher}, from ${evidence.from}.`
+      : `Who pushed ${head}: @${evidence.pusher}, from ${evidence.from}.`;
+  if (push && pull.sender)
+    return `Who pushed ${head}: @${pull.sender.login}, the sender of this \`${pull.action}\` event${evidence.runsWhy ? ` (judged as such: the workflow runs do not tell whom its render is for: ${evidence.runsWhy})` : ""}.`;
   if (evidence.runsWhy) return `Who pushed ${head}: unknown (${evidence.runsWhy}).`;
-  if (isPushEvent(pull) && pull.sender)
-    return `Who pushed ${head}: @${pull.sender.login}, the sender of this \`${pull.action}\` event.`;
   return undefined;
 }
 
@@ -244,12 +257,6 @@ async function comment(
       diagnostics: result.diagnostics,
       plan: result.planText,
       summaryUrl: ctx.runUrl,
-      // After commit-rendered pushed, the record is for the render commit: the run on it finds it there and
-      // judges the person this run judged, not the bot that pushed.
-      record:
-        analysis.pusher === undefined
-          ? undefined
-          : { pusher: analysis.pusher, head: result.pushed ?? analysis.headSha },
     }),
   );
   try {
@@ -259,8 +266,7 @@ async function comment(
       issue: ctx.pull!.number,
       body,
       // A PR that changes no model gets no new comment; an earlier plan comment is still corrected.
-      // A render push always leaves its record: the run on the render commit needs it.
-      create: analysis.plan.changed || !result.ok || result.pushed !== undefined,
+      create: analysis.plan.changed || !result.ok,
       headSha: analysis.headSha,
       ...(result.pushed ? { pushedHead: result.pushed } : {}),
     });

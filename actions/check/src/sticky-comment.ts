@@ -1,6 +1,5 @@
 import type { Octokit } from "octokit";
 import { PLAN_MARKER } from "../../../generator/src";
-import { parseRecord, type PushRecord } from "./push-record";
 
 export interface StickyCommentTarget {
   readonly owner: string;
@@ -45,15 +44,6 @@ async function findPlanComment(
     per_page: 100,
   });
   return comments.find(isPlanComment);
-}
-
-/** Who pushed the head, as the bot's own plan comment records it (push-record.ts); undefined without one. */
-export async function readPushRecord(
-  octokit: Octokit,
-  target: Pick<StickyCommentTarget, "owner" | "repo" | "issue">,
-): Promise<PushRecord | undefined> {
-  const comment = await findPlanComment(octokit, target);
-  return comment ? parseRecord(comment.body ?? "") : undefined;
 }
 
 /**
