@@ -46549,6 +46549,13 @@ async function remoteBranchTip(git, branch) {
     );
   });
 }
+var isRenderedPath = (path) => /^clusters\/[^/]+\/rendered\//.test(path);
+async function renderOnlyParent(git, head) {
+  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", head])).trim().split(" ").slice(1);
+  if (parents.length !== 1 || !/^[0-9a-f]{40}$/.test(parents[0])) return void 0;
+  const files = (await git.raw(["diff", "--name-only", "--no-renames", "-z", parents[0], head])).split("\0").filter((p2) => p2 !== "");
+  return files.length > 0 && files.every(isRenderedPath) ? parents[0] : void 0;
+}
 
 // actions/check/src/ownership.ts
 function checkOwnership(author, changed, users2, options = {}) {
@@ -46597,18 +46604,11 @@ function userFolderOf(path) {
   return void 0;
 }
 
-// actions/check/src/push-record.ts
-var RECORD = /^<!-- serve-gitops:pushed-by=([A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\[bot\])?) head=([0-9a-f]{40}) -->$/;
-var recordLine = (record2) => `<!-- serve-gitops:pushed-by=${record2.pusher} head=${record2.head} -->`;
-function parseRecord(body) {
-  const match = RECORD.exec(body.split("\n")[1] ?? "");
-  return match ? { pusher: match[1], head: match[2] } : void 0;
-}
+// actions/check/src/pusher.ts
 var PUSH_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize"]);
 var isPushEvent = (pull) => PUSH_ACTIONS.has(pull.action ?? "");
-var needsRecord = (pull) => !isPushEvent(pull) || pull.sender?.bot === true;
-function whomToJudge(pull, record2) {
-  const recorded = record2?.head === pull.headSha ? record2.pusher : void 0;
+var needsRunsLookup = (pull) => !isPushEvent(pull) || pull.sender?.bot === true;
+function whomToJudge(pull, found) {
   const author = pull.author.toLowerCase();
   const people = [];
   const add = (login, role) => {
@@ -46618,23 +46618,23 @@ function whomToJudge(pull, record2) {
   const sender = pull.sender;
   if (isPushEvent(pull)) {
     if (!sender) return { people, pusher: void 0, unknown: "the event names no sender" };
-    if (sender.bot && recorded !== void 0) {
-      add(recorded, "who pushed the commits the check rendered");
-      return { people, pusher: recorded };
+    if (sender.bot && found !== void 0) {
+      add(found, "who pushed the commits the check rendered");
+      return { people, pusher: found };
     }
     add(sender.login, "who pushed");
     return { people, pusher: sender.login };
   }
   if (sender && !sender.bot) add(sender.login, `who ${pull.action ?? "triggered this check"}`);
-  if (recorded === void 0) return { people, pusher: void 0, unknown: "no record" };
-  add(recorded, "who pushed");
-  return { people, pusher: recorded };
+  if (found === void 0) return { people, pusher: void 0, unknown: "no run" };
+  add(found, "who pushed");
+  return { people, pusher: found };
 }
 function unknownPusherMessage(pull, why, runsWhy) {
   const head = pull.headSha.slice(0, 7);
   const event = pull.action ? `\`${pull.action}\`` : "this event";
-  const reason = why === "no record" ? `this run was started by ${event}${pull.sender ? ` (@${pull.sender.login})` : ""}, no run of the check for a push recorded who pushed ${head} in the plan comment (the comment is off or could not be posted, the pull request comes from a fork, the pull request changes no model, or that run has not finished)${runsWhy ? `, and the workflow runs do not tell either: ${runsWhy}` : ""}` : why;
-  return `cannot tell who pushed ${head}: ${reason}. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run) so the pusher is judged.`;
+  const reason = why === "no run" ? `this run was started by ${event}${pull.sender ? ` (@${pull.sender.login})` : ""}, which does not say who pushed ${head}, and the workflow runs of the head do not tell either${runsWhy ? `: ${runsWhy}` : ""}` : why;
+  return `cannot tell who pushed ${head}: ${reason}. The author's rights do not cover commits someone else pushes, so the check fails closed: push to the branch again, or re-run the check's run for the push (the \`synchronize\` run: a re-run keeps its event's sender) so the pusher is judged.`;
 }
 
 // actions/check/src/render-blame.ts
@@ -46714,7 +46714,6 @@ async function analyse(ctx, pusher = {}) {
   const subject = pull ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.` : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed file${changed.length === 1 ? "" : "s"})` : ""}.`;
   const ownership = [];
   let own;
-  let judged;
   if (pull && base) {
     const onDefault = pull.baseRef === pull.defaultBranch;
     const rights = onDefault ? base : await remoteBranchTip(git, pull.defaultBranch);
@@ -46727,7 +46726,7 @@ async function analyse(ctx, pusher = {}) {
     own = mayChange(pull.author, users2);
     const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
     ownership.push(...checkOwnership(pull.author, changed, users2, { source, broken }));
-    judged = whomToJudge(pull, pusher.record);
+    const judged = whomToJudge(pull, pusher.pusher);
     for (const person of judged.people)
       ownership.push(...checkOwnership(person.login, changed, users2, { source, broken, role: person.role }));
     if (judged.unknown !== void 0 && changed.length > 0)
@@ -46748,7 +46747,6 @@ async function analyse(ctx, pusher = {}) {
     treeSha,
     changed,
     relevant,
-    pusher: judged?.pusher,
     now,
     ...outcome
   });
@@ -46891,7 +46889,6 @@ function commentBody(input, limit = COMMENT_LIMIT) {
   const summary3 = input.summaryUrl ? `[job summary](${input.summaryUrl})` : "job summary";
   const lines = [
     PLAN_MARKER,
-    ...input.record ? [recordLine(input.record)] : [],
     `### serve-gitops plan for ${input.headSha.slice(0, 7)}: ${input.ok ? "\u2705 passes" : `\u274C ${errors.length} error${errors.length === 1 ? "" : "s"}`}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? "" : "s"}` : ""}`,
     ""
   ];
@@ -54508,10 +54505,6 @@ async function findPlanComment(octokit, target) {
   });
   return comments.find(isPlanComment);
 }
-async function readPushRecord(octokit, target) {
-  const comment2 = await findPlanComment(octokit, target);
-  return comment2 ? parseRecord(comment2.body ?? "") : void 0;
-}
 async function upsertStickyComment(octokit, target) {
   const { owner, repo, issue: issue2 } = target;
   const existing = await findPlanComment(octokit, target);
@@ -54634,9 +54627,7 @@ function earliestRun(runs, current) {
     return {
       why: `this run (id ${current.runId}) is not among the workflow runs GitHub lists for ${head}, so the earlier ones cannot be told apart from later ones`
     };
-  const earliest = runs.filter(
-    (r2) => r2.workflow_id === self2.workflow_id && r2.event === "pull_request" && r2.head_sha.toLowerCase() === current.headSha.toLowerCase()
-  ).sort((a, b3) => a.run_number - b3.run_number || a.id - b3.id)[0];
+  const earliest = earliestRunOf(runs, self2.workflow_id, current.headSha);
   if (!earliest)
     return {
       why: `no pull_request run of the check is listed for ${head}, so none shows who pushed it`
@@ -54646,6 +54637,11 @@ function earliestRun(runs, current) {
       why: `this is the first run of the check for ${head}, so no earlier run shows who pushed it`
     };
   return { run: earliest };
+}
+function earliestRunOf(runs, workflowId, headSha) {
+  return runs.filter(
+    (r2) => r2.workflow_id === workflowId && r2.event === "pull_request" && r2.head_sha.toLowerCase() === headSha.toLowerCase()
+  ).sort((a, b3) => a.run_number - b3.run_number || a.id - b3.id)[0];
 }
 function pusherOfRun(run2, reopenedAt) {
   const label = `run #${run2.run_number} (id ${run2.id})`;
@@ -54661,14 +54657,12 @@ function pusherOfRun(run2, reopenedAt) {
 }
 
 // actions/check/src/workflow-runs.ts
-async function readRunPusher(octokit, target) {
-  const { owner, repo } = target;
-  let runs;
+async function listRuns(octokit, target, sha) {
   try {
-    runs = await octokit.paginate(octokit.rest.actions.listWorkflowRunsForRepo, {
-      owner,
-      repo,
-      head_sha: target.headSha,
+    return await octokit.paginate(octokit.rest.actions.listWorkflowRunsForRepo, {
+      owner: target.owner,
+      repo: target.repo,
+      head_sha: sha,
       event: "pull_request",
       // Never used: GitHub's list is a guess at the PRs (push-runs.ts), and empty for forks.
       exclude_pull_requests: true,
@@ -54677,13 +54671,13 @@ async function readRunPusher(octokit, target) {
   } catch (failure) {
     return { why: readFailure(failure, "the workflow runs", "actions: read") };
   }
-  const found = earliestRun(runs, target);
-  if ("why" in found) return found;
+}
+async function pusherUnlessReopened(octokit, target, run2) {
   let events;
   try {
     events = await octokit.paginate(octokit.rest.issues.listEvents, {
-      owner,
-      repo,
+      owner: target.owner,
+      repo: target.repo,
       issue_number: target.issue,
       per_page: 100
     });
@@ -54691,7 +54685,31 @@ async function readRunPusher(octokit, target) {
     return { why: readFailure(failure, "the pull request's events", "issues: read") };
   }
   const reopened = events.filter((e) => e.event === "reopened").map((e) => e.created_at);
-  return pusherOfRun(found.run, reopened);
+  return pusherOfRun(run2, reopened);
+}
+async function readRunPusher(octokit, target) {
+  const runs = await listRuns(octokit, target, target.headSha);
+  if ("why" in runs) return runs;
+  const found = earliestRun(runs, target);
+  if ("why" in found) return found;
+  return pusherUnlessReopened(octokit, target, found.run);
+}
+async function readRenderPusher(octokit, target) {
+  const own = await listRuns(octokit, target, target.headSha);
+  if ("why" in own) return own;
+  const self2 = own.find((r2) => r2.id === target.runId);
+  if (!self2)
+    return {
+      why: `this run (id ${target.runId}) is not among the workflow runs GitHub lists for ${target.headSha.slice(0, 7)}`
+    };
+  const runs = await listRuns(octokit, target, target.parent);
+  if ("why" in runs) return runs;
+  const earliest = earliestRunOf(runs, self2.workflow_id, target.parent);
+  if (!earliest)
+    return {
+      why: `no pull_request run of the check is listed for the rendered commit ${target.parent.slice(0, 7)}, so none shows who pushed it`
+    };
+  return pusherUnlessReopened(octokit, target, earliest);
 }
 
 // actions/check/src/run.ts
@@ -54808,31 +54826,36 @@ async function check(ctx, redact, hasSummary) {
 }
 async function pusherEvidence(ctx, redact) {
   const pull = ctx.pull;
-  if (!pull || !needsRecord(pull)) return {};
-  if (ctx.token === "")
-    return isPushEvent(pull) ? {} : { runsWhy: "the github-token input is empty, so nothing could be read" };
+  if (!pull || !needsRunsLookup(pull)) return {};
+  const push = isPushEvent(pull);
+  let parent;
+  if (push) {
+    parent = await renderOnlyParent(createGit(ctx.workspace), pull.headSha).catch(() => void 0);
+    if (parent === void 0) return {};
+  }
+  if (ctx.token === "") return { runsWhy: "the github-token input is empty, so nothing could be read" };
+  if (ctx.runId === void 0) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
   const log = { debug: (m2) => debug(redact(m2)), warning: (m2) => warning(redact(m2)) };
   const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
-  const target = { owner: ctx.owner, repo: ctx.repo, issue: pull.number };
-  let record2;
-  try {
-    record2 = await readPushRecord(octokit, target);
-  } catch (failure) {
-    info(redact(`could not read the plan comment for who pushed the head: ${describeError(failure)}`));
-  }
-  if (record2?.head === pull.headSha) return { record: record2, from: "the plan comment's record" };
-  if (isPushEvent(pull)) return {};
-  if (ctx.runId === void 0) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
-  const found = await readRunPusher(octokit, { ...target, headSha: pull.headSha, runId: ctx.runId });
+  const target = {
+    owner: ctx.owner,
+    repo: ctx.repo,
+    issue: pull.number,
+    headSha: pull.headSha,
+    runId: ctx.runId
+  };
+  const found = parent ? await readRenderPusher(octokit, { ...target, parent }) : await readRunPusher(octokit, target);
   if ("why" in found) return { runsWhy: found.why };
-  return { record: { pusher: found.pusher, head: pull.headSha }, from: found.from };
+  return { pusher: found.pusher, from: found.from };
 }
 function pusherLine(pull, evidence) {
   const head = pull.headSha.slice(0, 7);
-  if (evidence.record) return `Who pushed ${head}: @${evidence.record.pusher}, from ${evidence.from}.`;
+  const push = isPushEvent(pull);
+  if (evidence.pusher !== void 0)
+    return push && pull.sender ? `Who pushed ${head}: @${pull.sender.login}, a render of commits pushed by @${evidence.pusher}, from ${evidence.from}.` : `Who pushed ${head}: @${evidence.pusher}, from ${evidence.from}.`;
+  if (push && pull.sender)
+    return `Who pushed ${head}: @${pull.sender.login}, the sender of this \`${pull.action}\` event${evidence.runsWhy ? ` (judged as such: the workflow runs do not tell whom its render is for: ${evidence.runsWhy})` : ""}.`;
   if (evidence.runsWhy) return `Who pushed ${head}: unknown (${evidence.runsWhy}).`;
-  if (isPushEvent(pull) && pull.sender)
-    return `Who pushed ${head}: @${pull.sender.login}, the sender of this \`${pull.action}\` event.`;
   return void 0;
 }
 function annotate(diagnostics, touched, redact, budget) {
@@ -54867,10 +54890,7 @@ async function comment(ctx, analysis, result, redact, warn) {
       headSha: analysis.headSha,
       diagnostics: result.diagnostics,
       plan: result.planText,
-      summaryUrl: ctx.runUrl,
-      // After commit-rendered pushed, the record is for the render commit: the run on it finds it there and
-      // judges the person this run judged, not the bot that pushed.
-      record: analysis.pusher === void 0 ? void 0 : { pusher: analysis.pusher, head: result.pushed ?? analysis.headSha }
+      summaryUrl: ctx.runUrl
     })
   );
   try {
@@ -54880,8 +54900,7 @@ async function comment(ctx, analysis, result, redact, warn) {
       issue: ctx.pull.number,
       body,
       // A PR that changes no model gets no new comment; an earlier plan comment is still corrected.
-      // A render push always leaves its record: the run on the render commit needs it.
-      create: analysis.plan.changed || !result.ok || result.pushed !== void 0,
+      create: analysis.plan.changed || !result.ok,
       headSha: analysis.headSha,
       ...result.pushed ? { pushedHead: result.pushed } : {}
     });
