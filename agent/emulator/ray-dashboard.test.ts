@@ -230,6 +230,64 @@ describe("ray dashboard emulator: HTTP surface", () => {
     });
   });
 
+  it("coerces and rejects values like pydantic v1 (Dict[str, float], float(), int(), dict())", async () => {
+    // schema.py DeploymentSchema: placement_group_bundles List[Dict[str, float]], health_check_period_s
+    // float (pydantic v1 float_validator = Python float(v)), user_config Optional[Dict] and
+    // ServeApplicationSchema.args Dict (dict_validator = dict(v)), max_replicas_per_node int (int(v)).
+    const e = await start();
+    const dep = (d: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      applications: [app("a", { deployments: [{ name: "LLMServer:a", ...d }], ...extra })],
+    });
+    const put = (cfg: unknown) => putApps(e.url, cfg);
+    const r1 = await put(dep({ placement_group_bundles: [{ GPU: "x" }] }));
+    expect(r1.status).toBe(400);
+    expect(r1.body).toContain(
+      "{'loc': ('applications', 0, 'deployments', 0, 'placement_group_bundles', 0, 'GPU'), 'msg': 'value is not a valid float', 'type': 'type_error.float'}",
+    );
+    const r2 = await put(dep({ health_check_period_s: "0x10" }));
+    expect(r2.status).toBe(400);
+    expect(r2.body).toContain(
+      "{'loc': ('applications', 0, 'deployments', 0, 'health_check_period_s'), 'msg': 'value is not a valid float', 'type': 'type_error.float'}",
+    );
+    for (const v of ["0b1", "1e", "", "1__0", "Infinit"])
+      expect((await put(dep({ graceful_shutdown_timeout_s: v }))).status, v).toBe(400);
+    // Python float() accepts these
+    for (const v of ["inf", " +0.5e1 ", "1_0.5", "INFINITY", ".5", "5."])
+      expect((await put(dep({ graceful_shutdown_timeout_s: v }))).status, v).toBe(200);
+    expect((await put(dep({ health_check_period_s: "nan" }))).body).toContain(
+      "ensure this value is greater than 0",
+    );
+    // int(): "1_000" -> 1000, 2.9 -> 2; dict(): [] and "" -> {}, a list of pairs -> dict
+    const ok = await put(
+      dep(
+        {
+          placement_group_bundles: [{ GPU: "1", CPU: 2 }],
+          user_config: [["k", 1], "ab"],
+          max_ongoing_requests: "1_000",
+        },
+        { args: { llm_configs: [llmConfig("a")] }, runtime_env: "" },
+      ),
+    );
+    expect([ok.status, ok.body]).toEqual([200, ""]);
+    const got = (await getApps(e.url)).applications.a.deployed_app_config;
+    expect(got.runtime_env).toEqual({});
+    expect(got.deployments[0]).toMatchObject({
+      placement_group_bundles: [{ GPU: 1, CPU: 2 }],
+      user_config: { k: 1, a: "b" },
+      max_ongoing_requests: 1000,
+    });
+    expect((await put(dep({ max_replicas_per_node: 2.9 }))).status).toBe(200);
+    expect(
+      (await getApps(e.url)).applications.a.deployed_app_config.deployments[0].max_replicas_per_node,
+    ).toBe(2);
+    expect((await put(dep({ user_config: [] }))).status).toBe(200);
+    expect((await getApps(e.url)).applications.a.deployed_app_config.deployments[0].user_config).toEqual({});
+    for (const v of ["abc", [1], [["a", 1, 2]], 5])
+      expect((await put(dep({ user_config: v }))).body, JSON.stringify(v)).toContain(
+        "'msg': 'value is not a valid dict', 'type': 'type_error.dict'",
+      );
+  });
+
   it("returns 500 with a traceback for a body that is not JSON", async () => {
     const e = await start();
     const r = await httpRequest("PUT", `${e.url}/api/serve/applications/`, "{nope");

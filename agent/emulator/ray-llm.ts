@@ -21,6 +21,7 @@
  */
 import { type Frame, deepClone, isRecord, pyRepr, pyText, pyTraceback, pydanticV2Str } from "./ray-pyrepr";
 import type { BuildContext, BuiltDeployment } from "./ray-build";
+import { checkDeploymentConfig } from "./ray-config";
 
 /** ray/util/accelerators/accelerators.py (Ray 2.5x). */
 // prettier-ignore
@@ -138,21 +139,6 @@ function validationFailure(model: string, errors: V2Err[]): string {
   );
 }
 
-/** ray/serve/config.py AutoscalingConfig bounds; returns an error message or null. */
-export function autoscalingProblem(a: Record<string, unknown>): string | null {
-  const min = (a.min_replicas as number | undefined) ?? 1;
-  const max = (a.max_replicas as number | undefined) ?? 1;
-  const init = a.initial_replicas as number | null | undefined;
-  if (!Number.isInteger(min) || min < 0) return "min_replicas: Input should be greater than or equal to 0";
-  if (!Number.isInteger(max) || max < 1) return "max_replicas: Input should be greater than 0";
-  if (max < min) return "Value error, max_replicas must be greater than or equal to min_replicas.";
-  if (init !== undefined && init !== null) {
-    if (init < min) return "Value error, initial_replicas must be greater than or equal to min_replicas.";
-    if (init > max) return "Value error, initial_replicas must be less than or equal to max_replicas.";
-  }
-  return null;
-}
-
 function checkLlmConfig(raw: unknown, ctx: BuildContext): V2Err[] {
   if (!isRecord(raw))
     return [
@@ -186,17 +172,13 @@ function checkLlmConfig(raw: unknown, ctx: BuildContext): V2Err[] {
   }
   const dc = raw.deployment_config;
   if (dc !== undefined) {
-    const bad =
-      !isRecord(dc) ||
-      (dc.num_replicas !== undefined &&
-        dc.num_replicas !== null &&
-        !(Number.isInteger(dc.num_replicas) && (dc.num_replicas as number) >= 0)) ||
-      (dc.max_ongoing_requests !== undefined &&
-        !(Number.isInteger(dc.max_ongoing_requests) && (dc.max_ongoing_requests as number) > 0)) ||
-      (dc.autoscaling_config !== undefined &&
-        dc.autoscaling_config !== null &&
-        (!isRecord(dc.autoscaling_config) || autoscalingProblem(dc.autoscaling_config) !== null));
-    if (bad) e("deployment_config", `Value error, Invalid deployment config: ${pyRepr(dc)}`, dc);
+    // LLMConfig.deployment_config is a pydantic v2 Dict[str, Any]; its field_validator
+    // validate_deployment_config (llm_config.py) then runs Serve's full DeploymentConfig(**value)
+    // (ray/serve/_private/config.py, with AutoscalingConfig from ray/serve/config.py) and turns any
+    // failure into "Invalid deployment config: {value}".
+    if (!isRecord(dc)) e("deployment_config", "Input should be a valid dictionary", dc, "dict_type");
+    else if (!checkDeploymentConfig(dc).ok)
+      e("deployment_config", `Value error, Invalid deployment config: ${pyRepr(dc)}`, dc);
   }
   if (isRecord(raw.experimental_configs) && "num_router_replicas" in raw.experimental_configs)
     e(
@@ -368,8 +350,30 @@ export function buildOpenAiApp(
           `ValueError: Unknown engine argument: ${unknown}`,
         ),
       };
+    const deploymentFrames: Frame[] = [
+      F.call,
+      F.llmDep,
+      [
+        "ray/llm/_internal/serve/core/server/builder.py",
+        80,
+        "build_llm_deployment",
+        "return serve.deployment(deployment_cls, **deployment_options).bind(",
+      ],
+      ["ray/serve/api.py", 444, "deployment", "raise ValueError("],
+    ];
+    // ray/serve/api.py deployment(): `if num_replicas == 0: raise ValueError("num_replicas is expected
+    // to larger than 0")`, before the num_replicas/autoscaling_config check. DeploymentConfig allows 0
+    // (Optional[NonNegativeInt]), so LLMConfig accepts it and the build task fails here. Python's
+    // `== 0` holds for 0 and False, not for "0".
+    if (dc.num_replicas === 0 || dc.num_replicas === false)
+      return {
+        failure: buildFailure(deploymentFrames, "ValueError: num_replicas is expected to larger than 0"),
+      };
     const suffix = typeof dc.name === "string" ? dc.name : modelId.replace(/\//g, "--").replace(/\./g, "_");
-    const merged = applyLlmDefaults(LLM_SERVER_DEFAULTS, dc);
+    // serve.deployment() builds DeploymentConfig.from_default(...) (validate_assignment): the options
+    // reach the controller coerced ("2" -> 2), like the DeploymentConfig check LLMConfig already passed.
+    const checked = checkDeploymentConfig(dc);
+    const merged = applyLlmDefaults(LLM_SERVER_DEFAULTS, checked.ok ? { ...dc, ...checked.dump } : dc);
     const autoscaling = merged.autoscaling_config;
     if (
       merged.num_replicas !== undefined &&
@@ -380,17 +384,7 @@ export function buildOpenAiApp(
     )
       return {
         failure: buildFailure(
-          [
-            F.call,
-            F.llmDep,
-            [
-              "ray/llm/_internal/serve/core/server/builder.py",
-              80,
-              "build_llm_deployment",
-              "return serve.deployment(deployment_cls, **deployment_options).bind(",
-            ],
-            ["ray/serve/api.py", 444, "deployment", "raise ValueError("],
-          ],
+          deploymentFrames,
           "ValueError: Manually setting num_replicas is not allowed when autoscaling_config is provided.",
         ),
       };

@@ -45,7 +45,8 @@ export const str: Coerce = (v, loc, errs) => {
 export const int: Coerce = (v, loc, errs) => {
   if (typeof v === "boolean") return v ? 1 : 0;
   if (typeof v === "number" && Number.isFinite(v)) return Math.trunc(v);
-  if (typeof v === "string" && /^\s*[-+]?\d+\s*$/.test(v)) return parseInt(v, 10);
+  // Python int(str): surrounding whitespace, a sign, and "_" between digits ("1_000")
+  if (typeof v === "string" && /^\s*[-+]?\d(?:_?\d)*\s*$/.test(v)) return parseInt(v.replace(/_/g, ""), 10);
   return err(errs, loc, "value is not a valid integer", "type_error.integer");
 };
 export const strictInt: Coerce = (v, loc, errs) =>
@@ -55,9 +56,28 @@ export const strictInt: Coerce = (v, loc, errs) =>
 export const float: Coerce = (v, loc, errs) => {
   if (typeof v === "boolean") return v ? 1 : 0;
   if (typeof v === "number") return v;
-  if (typeof v === "string" && v.trim() !== "" && !Number.isNaN(Number(v))) return Number(v);
+  if (typeof v === "string") {
+    const n = pyFloatFromStr(v);
+    if (n !== null) return n;
+  }
   return err(errs, loc, "value is not a valid float", "type_error.float");
 };
+/**
+ * Python's float(str) (pydantic v1 float_validator calls float(v)): decimal literals with "_"
+ * between digits, "inf"/"infinity"/"nan" in any case, surrounding whitespace; unlike JS Number(),
+ * no "0x10"/"0b1"/"0o7" prefixes (and "inf" is accepted). null where Python raises ValueError.
+ */
+export function pyFloatFromStr(s: string): number | null {
+  const t = s.trim();
+  const special = /^([+-]?)(inf|infinity|nan)$/i.exec(t);
+  if (special) {
+    if (special[2]?.toLowerCase() === "nan") return NaN;
+    return special[1] === "-" ? -Infinity : Infinity;
+  }
+  const digits = "\\d(?:_?\\d)*";
+  const re = new RegExp(`^[+-]?(?:(?:${digits})?\\.${digits}|${digits}\\.?)(?:[eE][+-]?${digits})?$`);
+  return re.test(t) ? Number(t.replace(/_/g, "")) : null;
+}
 export const bool: Coerce = (v, loc, errs) => {
   if (typeof v === "boolean") return v;
   if (v === 0 || v === 1) return v === 1;
@@ -68,8 +88,50 @@ export const bool: Coerce = (v, loc, errs) => {
   }
   return err(errs, loc, "value could not be parsed to a boolean", "type_error.bool");
 };
-export const dict: Coerce = (v, loc, errs) =>
-  isRecord(v) ? v : err(errs, loc, "value is not a valid dict", "type_error.dict");
+/**
+ * pydantic v1 dict_validator: a dict as is, else `dict(v)`: so `[]` and `""` give {}, and a list of
+ * pairs (2-item lists, or 2-character strings) gives a dict; anything else is "value is not a valid
+ * dict". Keys are rendered as json.dumps would (str(int), "true", "null").
+ */
+export const dict: Coerce = (v, loc, errs) => {
+  if (isRecord(v)) return v;
+  if (v === "") return {};
+  if (Array.isArray(v)) {
+    const out: Record<string, unknown> = {};
+    for (const item of v as unknown[]) {
+      const pair: unknown = typeof item === "string" ? [...item] : item;
+      if (!Array.isArray(pair) || pair.length !== 2)
+        return err(errs, loc, "value is not a valid dict", "type_error.dict");
+      const [k, val] = pair as unknown[];
+      // an unhashable key (list, dict) is a TypeError in dict()
+      if (typeof k === "object" && k !== null)
+        return err(errs, loc, "value is not a valid dict", "type_error.dict");
+      out[typeof k === "string" ? k : JSON.stringify(k)] = val;
+    }
+    return out;
+  }
+  return err(errs, loc, "value is not a valid dict", "type_error.dict");
+};
+
+/** Dict[K, V] (pydantic v1 ModelField shape DICT): dict_validator, then each key and value, loc [..., key]. */
+export function dictOf(key: Coerce, value: Coerce): Coerce {
+  return (v, loc, errs) => {
+    const d = dict(v, loc, errs);
+    if (d === FAIL) return d;
+    const out: Record<string, unknown> = {};
+    let failed = false;
+    for (const [k, x] of Object.entries(d as Record<string, unknown>)) {
+      const kk = key(k, [...loc, "__key__"], errs);
+      const vv = value(x, [...loc, k], errs);
+      if (kk === FAIL || vv === FAIL) failed = true;
+      else out[kk as string] = vv;
+    }
+    return failed ? FAIL : out;
+  };
+}
+
+/** Any: every value passes as is. */
+export const any: Coerce = (v) => v;
 
 export function list(item: Coerce): Coerce {
   return (v, loc, errs) => {
@@ -152,7 +214,10 @@ export interface Field {
   type: Coerce;
   required?: boolean;
   nullable?: boolean; // Optional[...] or default None
-  validators?: ((v: unknown) => unknown)[];
+  /** validators get the value and the fields validated before this one (pydantic v1 `values`) */
+  validators?: ((v: unknown, values: Record<string, unknown>) => unknown)[];
+  /** `@validator(..., always=True)`: when the field is not given, validate `default` (not dumped) */
+  always?: { default: unknown };
 }
 export interface ModelSpec {
   fields: Field[];
@@ -167,18 +232,21 @@ export interface ModelOut {
 }
 
 export function model(spec: ModelSpec): Coerce {
-  return (v, loc, errs) => {
-    if (!isRecord(v)) return err(errs, loc, "value is not a valid dict", "type_error.dict");
+  return (given, loc, errs) => {
+    // BaseModel.validate (pydantic v1): a non-dict goes through dict(value) first, like dict_validator
+    const v = dict(given, loc, errs);
+    if (!isRecord(v)) return FAIL;
     const dump: Record<string, unknown> = {};
     const values: Record<string, unknown> = {};
     let failed = false;
     for (const f of spec.fields) {
       const floc = [...loc, f.name];
-      if (!(f.name in v)) {
+      if (!(f.name in v) && f.always === undefined) {
         if (f.required) failed = err(errs, floc, "field required", "value_error.missing") === FAIL;
         continue;
       }
-      const raw = v[f.name];
+      const isSet = f.name in v;
+      const raw = isSet ? v[f.name] : f.always?.default;
       let r: Out<unknown>;
       if (raw === null) {
         r = f.nullable
@@ -189,7 +257,7 @@ export function model(spec: ModelSpec): Coerce {
         if (r !== FAIL) {
           for (const fn of f.validators ?? []) {
             try {
-              r = fn(r);
+              r = fn(r, values);
             } catch (e) {
               if (!(e instanceof PyError)) throw e;
               r = err(errs, floc, e.message, e.kind);
@@ -203,6 +271,7 @@ export function model(spec: ModelSpec): Coerce {
         continue;
       }
       values[f.name] = isModelOut(r) ? r.values : r;
+      if (!isSet) continue;
       dump[f.name] = isModelOut(r)
         ? r.dump
         : Array.isArray(r)

@@ -74,6 +74,20 @@ export function pydanticV1Repr(model: string, errors: PydanticV1Error[]): string
   return `ValidationError(model=${pyStr(model)}, errors=[${items.join(", ")}])`;
 }
 
+/**
+ * str() of a pydantic v1 ValidationError (pydantic/v1/error_wrappers.py ValidationError.__str__ and
+ * display_errors): what a traceback's last line shows after "pydantic.v1.error_wrappers.ValidationError: ".
+ */
+export function pydanticV1Str(model: string, errors: PydanticV1Error[]): string {
+  const n = errors.length;
+  const lines = [`${n} validation error${n === 1 ? "" : "s"} for ${model}`];
+  for (const e of errors) {
+    const ctx = e.ctx ? Object.entries(e.ctx).map(([k, v]) => `; ${k}=${pyText(v)}`) : [];
+    lines.push(e.loc.map(String).join(" -> "), `  ${e.msg} (type=${e.type}${ctx.join("")})`);
+  }
+  return lines.join("\n");
+}
+
 /** str() of a pydantic v2 ValidationError (Ray Serve LLM's LLMServingArgs/LLMConfig are v2 models). */
 export function pydanticV2Str(
   model: string,

@@ -25,6 +25,7 @@ import {
   bool,
   bounded,
   dict,
+  dictOf,
   enumOf,
   float,
   int,
@@ -91,7 +92,7 @@ const LOG_ATTRS = [
   "processName", "process", "taskName", "message", "asctime",
 ];
 
-const loggingConfig = model({
+export const loggingConfig = model({
   forbidExtra: true,
   fields: [
     {
@@ -171,7 +172,7 @@ const deploymentSchema = model({
     { name: "health_check_period_s", type: bounded(float, { gt: 0 }) },
     { name: "health_check_timeout_s", type: bounded(float, { gt: 0 }) },
     { name: "ray_actor_options", type: rayActorOptions },
-    { name: "placement_group_bundles", type: list(dict) },
+    { name: "placement_group_bundles", type: list(dictOf(str, float)) },
     { name: "placement_group_strategy", type: str },
     { name: "max_replicas_per_node", type: int },
     { name: "logging_config", type: loggingConfig },

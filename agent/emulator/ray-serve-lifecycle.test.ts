@@ -332,19 +332,136 @@ describe("ray dashboard emulator: Serve controller", () => {
     });
   });
 
-  it("checks autoscaling_config bounds at deploy time (DeploymentSchema keeps it an unchecked dict)", async () => {
+  it("checks autoscaling_config at deploy time with Serve's pydantic v1 AutoscalingConfig/DeploymentConfig", async () => {
+    // application_state.py override_deployment_info: AutoscalingConfig(**new_config) for num_replicas
+    // "auto", DeploymentConfig(**original_options) otherwise; ray/serve/config.py AutoscalingConfig
+    // (PositiveFloat target_ongoing_requests / look_back_period_s, NonNegativeFloat upscale_delay_s,
+    // NonNegativeInt min_replicas, replicas_settings_valid), in pydantic v1 wording (Ray 2.5x).
     const e = await start();
+    const app = (name: string, o: Record<string, unknown>) =>
+      llmApp(name, [llmConfig("m")], [{ name: "LLMServer:m", ...o }]);
     await deploy(e, [
-      llmApp(
-        "a",
-        [llmConfig("m")],
-        [{ name: "LLMServer:m", autoscaling_config: { min_replicas: 3, max_replicas: 1 } }],
-      ),
+      app("order", { autoscaling_config: { min_replicas: 3, max_replicas: 1 } }),
+      app("init", { autoscaling_config: { min_replicas: 1, max_replicas: 2, initial_replicas: 3 } }),
+      app("auto", {
+        num_replicas: "auto",
+        autoscaling_config: {
+          min_replicas: 1,
+          max_replicas: 2,
+          target_ongoing_requests: 0,
+          look_back_period_s: 0,
+        },
+      }),
+      app("delay", { autoscaling_config: { min_replicas: 1, max_replicas: 2, upscale_delay_s: -1 } }),
+      app("nullmin", { autoscaling_config: { min_replicas: null, max_replicas: 2 } }),
+      app("metrics", {
+        num_replicas: "auto",
+        autoscaling_config: { metrics_interval_s: 0, downscale_delay_s: -1 },
+      }),
+      app("coerced", {
+        autoscaling_config: { min_replicas: "2", max_replicas: 3.7, upscale_delay_s: "1_0", bogus: 1 },
+      }),
     ]);
-    const a = await until(e, "a", "DEPLOY_FAILED");
-    expect(a.message).toContain(
-      "1 validation error for DeploymentConfig\nautoscaling_config\n  Value error, max_replicas must be greater than or equal to min_replicas.",
+    const failed = async (name: string) => {
+      const a = await until(e, name, "DEPLOY_FAILED");
+      expect(a.message.split("\n")[0]).toBe("Traceback (most recent call last):");
+      expect(a.deployments).toEqual({});
+      return a.message.slice(a.message.indexOf("pydantic.v1.error_wrappers.ValidationError: ")) as string;
+    };
+    expect(await failed("order")).toBe(
+      "pydantic.v1.error_wrappers.ValidationError: 1 validation error for DeploymentConfig\n" +
+        "autoscaling_config -> max_replicas\n" +
+        "  max_replicas (1) must be greater than or equal to min_replicas (3)! (type=value_error)",
     );
+    expect(await failed("init")).toContain(
+      "  max_replicas (2) must be greater than or equal to initial_replicas (3)! (type=value_error)",
+    );
+    expect(await failed("auto")).toBe(
+      "pydantic.v1.error_wrappers.ValidationError: 2 validation errors for AutoscalingConfig\n" +
+        "target_ongoing_requests\n" +
+        "  ensure this value is greater than 0 (type=value_error.number.not_gt; limit_value=0)\n" +
+        "look_back_period_s\n" +
+        "  ensure this value is greater than 0 (type=value_error.number.not_gt; limit_value=0)",
+    );
+    expect((await appState(e, "auto")).message).toContain(
+      'options["autoscaling_config"] = AutoscalingConfig(**new_config)',
+    );
+    expect(await failed("delay")).toBe(
+      "pydantic.v1.error_wrappers.ValidationError: 1 validation error for DeploymentConfig\n" +
+        "autoscaling_config -> upscale_delay_s\n" +
+        "  ensure this value is greater than or equal to 0 (type=value_error.number.not_ge; limit_value=0)",
+    );
+    expect(await failed("nullmin")).toContain(
+      "autoscaling_config -> min_replicas\n  none is not an allowed value (type=type_error.none.not_allowed)",
+    );
+    const metrics = await failed("metrics");
+    expect(metrics).toContain("2 validation errors for AutoscalingConfig\nmetrics_interval_s\n");
+    expect(metrics).toContain("downscale_delay_s\n  ensure this value is greater than or equal to 0");
+    // pydantic v1 coerces ("2" -> 2, 3.7 -> 3, "1_0" -> 10.0) and ignores unknown keys
+    const ok = await until(e, "coerced", "RUNNING");
+    const auto = ok.deployments["LLMServer:m"].deployment_config.autoscaling_config;
+    expect(auto).toMatchObject({ min_replicas: 2, max_replicas: 3, upscale_delay_s: 10 });
+    expect(auto).not.toHaveProperty("bogus");
+    expect(ok.deployments["LLMServer:m"].target_num_replicas).toBe(2);
+  });
+
+  it("validates an LLMConfig's deployment_config with Serve's full DeploymentConfig", async () => {
+    // llm_config.py LLMConfig.validate_deployment_config: DeploymentConfig(**value) (ray/serve/_private/
+    // config.py, its AutoscalingConfig from ray/serve/config.py); any failure -> "Invalid deployment config"
+    const e = await start();
+    const bad: [string, Record<string, unknown>][] = [
+      ["hcp", { health_check_period_s: -1 }],
+      ["hct", { health_check_timeout_s: 0 }],
+      ["gsw", { graceful_shutdown_wait_loop_s: -1 }],
+      ["gst", { graceful_shutdown_timeout_s: -0.5 }],
+      ["mq0", { max_queued_requests: 0 }],
+      ["tor", { autoscaling_config: { min_replicas: 1, max_replicas: 2, target_ongoing_requests: 0 } }],
+      ["lbp", { autoscaling_config: { look_back_period_s: 0 } }],
+      ["mis", { autoscaling_config: { metrics_interval_s: -1 } }],
+      ["upd", { autoscaling_config: { upscale_delay_s: -1 } }],
+      ["dnd", { autoscaling_config: { downscale_delay_s: -1 } }],
+      ["upf", { autoscaling_config: { upscaling_factor: 0 } }],
+      ["minnull", { autoscaling_config: { min_replicas: null } }],
+      ["minmax", { autoscaling_config: { min_replicas: 3, max_replicas: 2 } }],
+      ["rr", { request_router_config: { request_routing_stats_period_s: 0 } }],
+      ["log", { logging_config: { log_level: "LOUD" } }],
+    ];
+    const cfg = (id: string, dc: Record<string, unknown>) => ({
+      model_loading_config: { model_id: id, model_source: `org/${id}` },
+      deployment_config: dc,
+    });
+    await deploy(e, [
+      ...bad.map(([n, dc]) => llmApp(n, [cfg(n, dc)])),
+      llmApp("ok", [cfg("ok", { name: "ok", num_replicas: "2", max_queued_requests: -1 })]),
+      llmApp("okauto", [cfg("okauto", { autoscaling_config: { min_replicas: "1", max_replicas: 2 } })]),
+    ]);
+    for (const [n, dc] of bad) {
+      const a = await until(e, n, "DEPLOY_FAILED");
+      expect(a.message, n).toContain(`Value error, Invalid deployment config: `);
+      expect(a.message, n).toContain(`'deployment_config': {'${Object.keys(dc)[0]}'`);
+      expect(a.deployments).toEqual({});
+    }
+    // DeploymentConfig coerces, and so does serve.deployment()'s DeploymentConfig.from_default
+    const ok = await until(e, "ok", "RUNNING");
+    expect(ok.deployments["LLMServer:ok"].target_num_replicas).toBe(2);
+    expect(ok.deployments["LLMServer:ok"].deployment_config.num_replicas).toBe(2);
+    const okauto = await until(e, "okauto", "RUNNING");
+    expect(okauto.deployments["LLMServer:okauto"].deployment_config.autoscaling_config).toMatchObject({
+      min_replicas: 1,
+      max_replicas: 2,
+    });
+  });
+
+  it("fails the build for an LLM deployment_config num_replicas of 0 (serve.deployment rejects it)", async () => {
+    // ray/serve/api.py deployment(): `if num_replicas == 0: raise ValueError("num_replicas is expected
+    // to larger than 0")`; DeploymentConfig (NonNegativeInt) lets 0 through LLMConfig.
+    const e = await start();
+    await deploy(e, [llmApp("a", [llmConfig("m", { deployment_config: { name: "m", num_replicas: 0 } })])]);
+    const a = await until(e, "a", "DEPLOY_FAILED");
+    expect(a.message.split("\n")[0]).toBe("Deploying app 'a' failed with exception:");
+    expect(a.message).toContain('File "/home/ray/anaconda3/lib/python3.11/site-packages/ray/serve/api.py"');
+    expect(lastLine(a.message)).toBe("ValueError: num_replicas is expected to larger than 0");
+    expect(a.deployments).toEqual({});
   });
 
   it("reports UNHEALTHY on demand", async () => {

@@ -11,16 +11,18 @@
  *   ray_actor_options / placement_group_* / max_replicas_per_node go to the replica config
  *   (HeavyWeight: a change restarts replicas); when both num_replicas and autoscaling_config end
  *   up set, autoscaling wins (DeploymentConfig has no mutual-exclusion check and deployment_state
- *   autoscales whenever autoscaling_config is not None); AutoscalingConfig bounds are checked
- *   here (DeploymentConfig(**options) -> pydantic ValidationError -> DEPLOY_FAILED), not at PUT;
+ *   autoscales whenever autoscaling_config is not None); `AutoscalingConfig(**new_config)` (for
+ *   "auto") and `DeploymentConfig(**original_options)` run Serve's full field constraints here
+ *   (ray-config.ts, pydantic v1 -> "pydantic.v1.error_wrappers.ValidationError: ..." ->
+ *   DEPLOY_FAILED), not at PUT;
  *   then validate_route_prefix (ray/serve/_private/utils.py) on the app's route_prefix;
  * - _determine_app_status: DEPLOY_FAILED "Failed to update the deployments [...]." / UNHEALTHY
  *   "The deployments [...] are UNHEALTHY." / DEPLOYING while any deployment is UPDATING or
  *   UPSCALING|DOWNSCALING with trigger CONFIG_UPDATE_STARTED / RUNNING.
  */
 import type { BuildResult, BuiltDeployment } from "./ray-build";
-import { autoscalingProblem } from "./ray-llm";
-import { deepClone, isRecord, md5, pyRepr, pyTraceback, pydanticV2Str, sortedJson } from "./ray-pyrepr";
+import { checkAutoscalingConfig, checkDeploymentConfig, validationErrorLine } from "./ray-config";
+import { deepClone, isRecord, md5, pyRepr, pyTraceback, sortedJson } from "./ray-pyrepr";
 import type { ParsedApp } from "./ray-schema";
 
 export type AppStatus = "NOT_STARTED" | "DEPLOYING" | "DEPLOY_FAILED" | "RUNNING" | "UNHEALTHY" | "DELETING";
@@ -175,8 +177,25 @@ export function overrideDeploymentInfo(
     else {
       if (options.num_replicas === "auto") {
         options.num_replicas = null;
-        const given = options.autoscaling_config ?? info.config.autoscaling_config;
-        options.autoscaling_config = { ...AUTO_DEFAULTS, ...(isRecord(given) ? given : {}) };
+        // `options.get("autoscaling_config") or info.deployment_config.autoscaling_config`: an empty
+        // dict falls back to the code's, like None
+        const own = options.autoscaling_config;
+        const given = isRecord(own) && Object.keys(own).length ? own : info.config.autoscaling_config;
+        // `options["autoscaling_config"] = AutoscalingConfig(**new_config)` (ray-config.ts)
+        const auto = checkAutoscalingConfig({ ...AUTO_DEFAULTS, ...(isRecord(given) ? given : {}) });
+        if (!auto.ok)
+          fail(
+            [
+              [
+                "ray/serve/_private/application_state.py",
+                1322,
+                "override_deployment_info",
+                'options["autoscaling_config"] = AutoscalingConfig(**new_config)',
+              ],
+            ],
+            validationErrorLine(auto),
+          );
+        else options.autoscaling_config = auto.dump; // the model: coerced, unknown keys dropped
       }
       const rao =
         "ray_actor_options" in options
@@ -193,13 +212,10 @@ export function overrideDeploymentInfo(
       }
       delete options.name;
       Object.assign(info.config, options);
-      const auto = info.config.autoscaling_config;
-      const problem = isRecord(auto)
-        ? autoscalingProblem(auto)
-        : auto === null
-          ? null
-          : "Input should be a valid dictionary";
-      if (problem)
+      // `override_options["deployment_config"] = DeploymentConfig(**original_options)`: Serve's full
+      // DeploymentConfig/AutoscalingConfig constraints (ray-config.ts, shared with the LLMConfig check)
+      const checked = checkDeploymentConfig(info.config);
+      if (!checked.ok)
         fail(
           [
             [
@@ -209,8 +225,12 @@ export function overrideDeploymentInfo(
               'override_options["deployment_config"] = DeploymentConfig(**original_options)',
             ],
           ],
-          `pydantic_core._pydantic_core.ValidationError: ${pydanticV2Str("DeploymentConfig", [{ loc: "autoscaling_config", msg: problem, type: "value_error", input: auto }])}`,
+          validationErrorLine(checked),
         );
+      else if (isRecord(checked.dump.autoscaling_config))
+        // DeploymentSchema kept autoscaling_config a plain Dict; the AutoscalingConfig model coerces it
+        // ("1" -> 1) and ignores unknown keys
+        info.config.autoscaling_config = checked.dump.autoscaling_config;
     }
   }
   if (app.routePrefixSet && app.routePrefix !== null) {
