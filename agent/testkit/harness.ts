@@ -51,7 +51,8 @@ export interface Harness {
   statuses(sha: string): string[];
   /** The latest state per context. */
   latest(sha: string): Map<string, { state: string; description: string }>;
-  close(): Promise<void>;
+  /** Stop the agents and servers; remove the repository and state directory unless keepFiles. */
+  close(options?: { readonly keepFiles?: boolean }): Promise<void>;
 }
 
 export async function createHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -116,10 +117,11 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
         out.set(s.context, { state: s.state, description: s.description ?? "" });
       return out;
     },
-    async close() {
+    async close(options = {}) {
       for (const agent of running) await agent.close().catch(() => undefined);
       await ray.close();
       await github.close();
+      if (options.keepFiles) return;
       repo.cleanup();
       rmSync(stateDir, { recursive: true, force: true });
     },

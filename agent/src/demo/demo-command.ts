@@ -29,7 +29,8 @@ export const demoCommand: Command = {
 
 Runs the sync agent for real against a temporary git repository, the Ray Serve dashboard emulator and a
 local GitHub API test server, and prints what each did. Nothing outside this machine is touched.
-  --keep   leave the temporary repository and state directory in place and print their paths`,
+  --keep   leave the temporary repository and state directory in place and print their paths (the emulator
+           and test servers stop either way)`,
   async run(argv) {
     const { values } = parse(argv, { keep: { type: "boolean" } });
     const out = (line: string) => process.stdout.write(`${line}\n`);
@@ -39,8 +40,9 @@ local GitHub API test server, and prints what each did. Nothing outside this mac
     try {
       await play(h, timeline);
     } finally {
+      // The servers always stop, so the command exits; --keep spares only the files.
+      await h.close({ keepFiles: values.keep === true });
       if (values.keep) out(`\n(kept: repository ${h.repo.root}, state ${h.stateDir})`);
-      else await h.close();
     }
     out(`\n${box(["END OF THE SIMULATION: nothing outside this machine was touched."])}`);
     return 0;
