@@ -31,7 +31,14 @@ export {
 } from "./render";
 export { assemble, applicationsOf, checkServeConfig, LLM_IMPORT_PATH } from "./assemble";
 export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
-export { isFragmentPath, notAFragment, renderStaleDiagnostics, type RenderCheckInput } from "./render-check";
+export {
+  isFragmentPath,
+  notAFragment,
+  otherGeneratorVersions,
+  recordedGenerator,
+  renderStaleDiagnostics,
+  type RenderCheckInput,
+} from "./render-check";
 export {
   planChange,
   diffFragment,
