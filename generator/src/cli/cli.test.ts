@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE_REPO, specText } from "../../test-fixtures/helpers";
 import specSchema from "../../../schemas/serving-spec.schema.json";
 import type { Diagnostic } from "../types";
+import { GENERATOR_VERSION } from "../render";
 
 // The CLI as a user runs it: the built bundle (dist/cli.js), spawned against temporary copies of a
 // repository outside this checkout, with pipes (not a TTY) for output.
@@ -390,6 +391,22 @@ describe("render", () => {
       "rendered: 1 added, 1 updated, 1 removed\n",
     );
     expect(existsSync(join(dir, "clusters/h1/rendered/bob/c.yaml"))).toBe(false);
+  });
+
+  it("--check names the other serve-gitops version that rendered a stale fragment", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    cli(["render", "--repo", dir, "--now", NOW]);
+    const path = join(dir, "clusters/h1/rendered/alice/qwen.yaml");
+    write(
+      dir,
+      "clusters/h1/rendered/alice/qwen.yaml",
+      readFileSync(path, "utf8").replace(GENERATOR_VERSION, "serve-gitops 0.0.1"),
+    );
+    const { status, stdout } = cli(["render", "--repo", dir, "--check"]);
+    expect(status).toBe(1);
+    expect(stdout).toContain(
+      `the render is out of date, rendered by serve-gitops 0.0.1; this is ${GENERATOR_VERSION.replace("serve-gitops ", "")}: run \`npx serve-gitops render\` with the repository's version`,
+    );
   });
 
   it("exits 2 on a bad --now", () => {
