@@ -179,6 +179,21 @@ function hasNonFinite(value: unknown): boolean {
  * (vLLM's command-line spelling, max-model-len) are no distance at all.
  */
 export function suggest(name: string, known: readonly string[]): string | undefined {
+  return closest(name, known) ?? namedPart(name, known);
+}
+
+/**
+ * The one known name that holds `name` as whole words (`replicas` in num_replicas, `source` in model_source):
+ * a field written without its prefix. None when several do, or the name is shorter than 3 letters.
+ */
+function namedPart(name: string, known: readonly string[]): string | undefined {
+  const wanted = fold(name);
+  if (wanted.replace(/_/g, "").length < 3) return undefined;
+  const holds = known.filter((candidate) => `_${fold(candidate)}_`.includes(`_${wanted}_`));
+  return holds.length === 1 ? holds[0] : undefined;
+}
+
+function closest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   const wanted = fold(name);

@@ -31,8 +31,23 @@ export {
 } from "./render";
 export { assemble, applicationsOf, checkServeConfig, LLM_IMPORT_PATH } from "./assemble";
 export { checkRepo, isRenderCurrent, type RepoCheck, type CheckOptions } from "./pipeline";
-export { isFragmentPath, notAFragment, renderStaleDiagnostics, type RenderCheckInput } from "./render-check";
-export { planChange, diffFragment, type Plan, type ClusterPlan, type ModelChange } from "./plan";
+export {
+  isFragmentPath,
+  notAFragment,
+  otherGeneratorVersions,
+  recordedGenerator,
+  renderStaleDiagnostics,
+  type RenderCheckInput,
+} from "./render-check";
+export {
+  planChange,
+  diffFragment,
+  ALLOW_PRUNE_TRAILER,
+  type AgentRefusal,
+  type Plan,
+  type ClusterPlan,
+  type ModelChange,
+} from "./plan";
 export { planMarkdown, PLAN_MARKER } from "./plan-markdown";
 export {
   renderCodeowners,

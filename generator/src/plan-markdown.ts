@@ -9,10 +9,19 @@ const TEMPLATE = `{{#if baseErrors}}
 ⚠️ The base has {{baseErrors}} error(s), so it renders nothing: its models are shown as its valid specs would render them.
 
 {{/if}}
+{{#if (refused clusters)}}
+⛔ **The sync agent will refuse this change after the merge** on {{#each clusters}}{{#if refusals}}\`{{cluster}}\` {{/if}}{{/each}}(see below): the cluster keeps running its current models until a later commit passes its guard.
+
+{{/if}}
 {{#if changed}}
 {{#each clusters}}
 {{#if (hasChanges this)}}
 ### Cluster \`{{cluster}}\` ({{layout}} layout)
+
+{{#each refusals}}
+> ⛔ **Will be refused by the agent ({{guard}} guard):** {{message}}
+
+{{/each}}
 
 | | model | replicas | GPUs | endpoint |
 |---|---|---|---|---|
@@ -73,10 +82,13 @@ hbs.registerHelper("restartNote", (change: Plan["clusters"][number]["update"][nu
   if (change.changes.every((c) => c.startsWith("endpoint "))) return " (endpoint only: nothing restarts)";
   return " (nothing restarts)";
 });
+hbs.registerHelper("refused", (clusters: Plan["clusters"]) => clusters.some((c) => c.refusals.length > 0));
 let compiled: Handlebars.TemplateDelegate | undefined;
 
 // Markdown, not HTML: escape only what would break a table cell or start markup.
 const cell = (text: string) => text.replace(/[|<>`\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
+
+const prose = (text: string) => text.replace(/[|<>\\]/g, (c) => `\\${c}`).replace(/\r?\n/g, " ");
 
 hbs.registerHelper("code", (text: string) => codeSpan(text));
 
@@ -84,8 +96,13 @@ hbs.registerHelper("code", (text: string) => codeSpan(text));
 export function planMarkdown(plan: Plan): string {
   compiled ??= hbs.compile(TEMPLATE, { strict: true, noEscape: true });
   // Strings in arrays (changes, restarts) are shown through {{code}}, not in table cells.
+  // A refusal's message is the core's own text: its code spans (the trailer to type) stay code.
   const safe = JSON.parse(JSON.stringify(plan), (key, value: unknown) =>
-    typeof value === "string" && key !== "endpoint" && !/^\d+$/.test(key) ? cell(value) : value,
+    typeof value !== "string" || key === "endpoint" || /^\d+$/.test(key)
+      ? value
+      : key === "message"
+        ? prose(value)
+        : cell(value),
   ) as Plan;
   return (
     compiled(safe)

@@ -270,6 +270,81 @@ describe("planChange", () => {
   });
 });
 
+describe("what the sync agent will refuse", () => {
+  // Two clusters: east holds alice's only model, west holds nothing yet.
+  function twoClusters(sync: Record<string, unknown> = {}) {
+    return rendered(
+      bare({
+        "clusters/h1/cluster.yaml": null,
+        "clusters/east/cluster.yaml": clusterText({ default: true, sync }),
+        "clusters/west/cluster.yaml": clusterText({}),
+        [A]: specText("a"),
+      }),
+    );
+  }
+  const at = (p: ReturnType<typeof plan>, name: string) => p.clusters.find((c) => c.cluster === name)!;
+
+  it("says moving a cluster's only model elsewhere leaves it empty, refused unless allow_empty", () => {
+    const p = plan(twoClusters(), { [A]: specText("a", { clusters: ["west"] }) });
+    expect(p.ok).toBe(true);
+    expect(at(p, "east").refusals.map((r) => r.guard)).toEqual(["empty"]);
+    expect(at(p, "east").refusals[0]!.message).toContain("sync.allow_empty is false");
+    expect(at(p, "west").refusals).toEqual([]);
+    const warnings = p.diagnostics.filter((d) => d.rule === "agent-will-refuse");
+    expect(warnings.map((d) => [d.file, d.severity, d.code])).toEqual([
+      ["clusters/east/cluster.yaml", "warning", "E403"],
+    ]);
+    const md = planMarkdown(p);
+    expect(md).toMatch(/^⛔ \*\*The sync agent will refuse this change after the merge\*\* on `east`/m);
+    expect(md).toContain("> ⛔ **Will be refused by the agent (empty guard):**");
+    expect(md).not.toContain("<details>");
+    // In JSON, a field per cluster.
+    const json = JSON.parse(JSON.stringify(p)) as { clusters: ClusterPlan[] };
+    expect(json.clusters.filter((c) => c.refusals.length > 0).map((c) => c.cluster)).toEqual(["east"]);
+  });
+
+  it("does not refuse an emptying the cluster allows, nor a cluster that had no models", () => {
+    const p = plan(twoClusters({ allow_empty: true }), { [A]: specText("a", { clusters: ["west"] }) });
+    expect(p.clusters.flatMap((c) => c.refusals)).toEqual([]);
+    expect(p.diagnostics.filter((d) => d.rule === "agent-will-refuse")).toEqual([]);
+    expect(planMarkdown(p)).not.toContain("⛔");
+  });
+
+  it("says a prune over sync.prune_limit needs an admin's merge with the trailer", () => {
+    const before = rendered(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, sync: { prune_limit: 1 } }),
+        [A]: specText("a"),
+        [B]: specText("b"),
+        [C]: specText("c"),
+      }),
+    );
+    const p = plan(before, { [A]: null, [B]: null });
+    expect(h1(p).refusals.map((r) => r.guard)).toEqual(["prune"]);
+    expect(h1(p).refusals[0]!.message).toContain("undeploys 2 models, more than sync.prune_limit (1)");
+    expect(h1(p).refusals[0]!.message).toContain(
+      "`Serve-Gitops-Allow-Prune: 2` typed into the merge message",
+    );
+    expect(planMarkdown(p)).toContain("`Serve-Gitops-Allow-Prune: 2`");
+    // At the limit, the agent applies it.
+    expect(h1(plan(before, { [A]: null })).refusals).toEqual([]);
+  });
+
+  it("names both guards when a change empties a cluster beyond its prune limit", () => {
+    const before = rendered(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, sync: { prune_limit: 1 } }),
+        [A]: specText("a"),
+        [B]: specText("b"),
+      }),
+    );
+    expect(h1(plan(before, { [A]: null, [B]: null })).refusals.map((r) => r.guard)).toEqual([
+      "empty",
+      "prune",
+    ]);
+  });
+});
+
 describe("planMarkdown", () => {
   it("renders deploys, updates, budgets and restarts", () => {
     const p = plan(base("single"), {

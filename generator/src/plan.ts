@@ -2,7 +2,11 @@ import { applicationsOf } from "./assemble";
 import { checkRepo, type RepoCheck } from "./pipeline";
 import { createSpecMemo } from "./validate";
 import { renderFragments } from "./render";
+import { diagnostic, sortDiagnostics } from "./rules";
 import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot } from "./types";
+
+/** The trailer an admin types into a merge message to let the agent undeploy more than sync.prune_limit models. */
+export const ALLOW_PRUNE_TRAILER = "Serve-Gitops-Allow-Prune";
 
 export interface ModelChange {
   /** <user>/<suffix> */
@@ -33,6 +37,17 @@ export interface UserBudget {
   readonly over: boolean;
 }
 
+/**
+ * A guard of the cluster's sync agent (agent/src/model/guards.ts) that refuses the change once it is merged:
+ * the cluster keeps running what it runs now until a later commit passes the guard.
+ */
+export interface AgentRefusal {
+  /** "empty": the change leaves the cluster with no models; "prune": it undeploys more than the prune limit. */
+  readonly guard: "empty" | "prune";
+  /** What the agent will refuse and how to go ahead. */
+  readonly message: string;
+}
+
 export interface ClusterPlan {
   readonly cluster: string;
   readonly layout: string;
@@ -48,6 +63,8 @@ export interface ClusterPlan {
     readonly over: boolean;
   };
   readonly users: readonly UserBudget[];
+  /** What the cluster's sync agent will refuse to apply after the merge (empty when it applies the change). */
+  readonly refusals: readonly AgentRefusal[];
 }
 
 export interface Plan {
@@ -107,10 +124,13 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
         after.validation.model.users?.users,
         before.validation.model.users?.users,
         named,
+        // A cluster the head removes has no agent left to refuse anything; a new one had no models.
+        after.validation.model.clusters.has(name),
       ),
     );
   }
   const changed = clusters.some((c) => c.deploy.length + c.update.length + c.undeploy.length > 0);
+  const refusals = agentRefusalDiagnostics(clusters, after.validation.model.clusters);
   return {
     base: base.label,
     head: head.label,
@@ -118,8 +138,61 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
     baseErrors: before.diagnostics.filter((d) => d.severity === "error").length,
     changed,
     clusters,
-    diagnostics: after.diagnostics,
+    diagnostics:
+      refusals.length > 0 ? sortDiagnostics([...after.diagnostics, ...refusals]) : after.diagnostics,
   };
+}
+
+/**
+ * The plan's agent refusals as warnings (agent-will-refuse) on each cluster's cluster.yaml, for annotations:
+ * a warning, not an error, since an admin may mean it (and confirm it the way the message says).
+ */
+export function agentRefusalDiagnostics(
+  clusters: readonly ClusterPlan[],
+  configs: ReadonlyMap<string, ClusterConfig>,
+): Diagnostic[] {
+  return clusters.flatMap((c) =>
+    c.refusals.map((r) =>
+      diagnostic(
+        "agent-will-refuse",
+        configs.get(c.cluster)?.file ?? `clusters/${c.cluster}/cluster.yaml`,
+        { line: 1, column: 1 },
+        r.message,
+      ),
+    ),
+  );
+}
+
+/** The agent's guards, judged on the plan: the head's sync settings, the models the base has and the head drops. */
+function agentRefusals(
+  cluster: ClusterConfig,
+  before: number,
+  after: number,
+  undeploys: number,
+): AgentRefusal[] {
+  const out: AgentRefusal[] = [];
+  const { allow_empty, prune_limit } = cluster.sync;
+  const stays = `until then the agent applies nothing on ${cluster.name}, which keeps running its current models`;
+  if (before > 0 && after === 0 && !allow_empty) {
+    out.push({
+      guard: "empty",
+      message:
+        `the sync agent of cluster ${cluster.name} will refuse this change: it leaves the cluster with no models ` +
+        `(it has ${before} now) and sync.allow_empty is false in ${cluster.file}; ${stays}. Keep a model ` +
+        `on ${cluster.name}, or have its admins set sync.allow_empty: true if emptying it is intended`,
+    });
+  }
+  if (undeploys > prune_limit) {
+    out.push({
+      guard: "prune",
+      message:
+        `the sync agent of cluster ${cluster.name} will refuse this change: it undeploys ${undeploys} models, ` +
+        `more than sync.prune_limit (${prune_limit}); ${stays}. It needs an admin to merge it with the trailer ` +
+        `\`${ALLOW_PRUNE_TRAILER}: ${undeploys}\` typed into the merge message (see agent/README.md, ` +
+        `"Confirming a large prune"), or undeploy at most ${prune_limit} models per change`,
+    });
+  }
+  return out;
 }
 
 const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
@@ -151,6 +224,7 @@ function planCluster(
   users: ReadonlyMap<string, { gpu_quota: number }> | undefined,
   oldUsers: ReadonlyMap<string, { gpu_quota: number }> | undefined,
   named: ReadonlySet<string>,
+  synced: boolean,
 ): ClusterPlan {
   const oldByKey = new Map(old.map((f) => [keyOf(f), f]));
   const nowByKey = new Map(now.map((f) => [keyOf(f), f]));
@@ -202,6 +276,7 @@ function planCluster(
     restarts: restarts.sort(),
     gpus: { before: sum(old), after, capacity: cluster.gpus, over: after > cluster.gpus },
     users: budgets,
+    refusals: synced && oldCluster ? agentRefusals(cluster, old.length, now.length, undeploy.length) : [],
   };
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bare, NOW, specText, withFiles, type FileChange } from "../test-fixtures/helpers";
 import { checkRepo } from "./pipeline";
-import { fragmentPath } from "./render";
+import { fragmentPath, GENERATOR_VERSION } from "./render";
 import { renderStaleDiagnostics } from "./render-check";
 import type { RepoSnapshot } from "./types";
 
@@ -61,6 +61,22 @@ describe("renderStaleDiagnostics", () => {
     const [d] = stale(base, head);
     expect(d!.message).toContain("rename the model (timestamp 202603010800; the base has 202601061235)");
     expect(d!.message).toContain("`git checkout HEAD~1 -- clusters/*/rendered/alice/qwen.yaml`");
+  });
+
+  it("names the other serve-gitops version that rendered a fragment, after an upgrade", () => {
+    const path = fragmentPath("h1", "alice", "qwen");
+    const text = Buffer.from(base.files.get(path)!.bytes).toString();
+    expect(text).toContain(`generator: "${GENERATOR_VERSION}"`);
+    const head = withFiles({ [path]: text.replace(GENERATOR_VERSION, "serve-gitops 0.0.1") }, base);
+    const [d, ...rest] = stale(base, head);
+    expect(rest).toEqual([]);
+    const current = GENERATOR_VERSION.replace("serve-gitops ", "");
+    expect(d!.message).toContain(
+      `${path} is out of date. rendered by serve-gitops 0.0.1; this is ${current}: run \`npx serve-gitops render\` with the repository's version.`,
+    );
+    // The same version: no word about versions.
+    const edited = withFiles({ [QWEN]: specText("qwen", { num_replicas: 2 }) }, base);
+    expect(stale(base, edited)[0]!.message).not.toContain("rendered by");
   });
 
   it("says whether the render it compares is committed or in the working tree", () => {

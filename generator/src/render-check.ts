@@ -1,5 +1,11 @@
 import { isRenderCurrent } from "./pipeline";
-import { fragmentPath, type RenderDiff, type RenderResult, type Timestamps } from "./render";
+import {
+  fragmentPath,
+  GENERATOR_VERSION,
+  type RenderDiff,
+  type RenderResult,
+  type Timestamps,
+} from "./render";
 import { diagnostic } from "./rules";
 import type { Diagnostic, RepoSnapshot } from "./types";
 import { classifyPath } from "./paths";
@@ -39,12 +45,17 @@ export function renderStaleDiagnostics(input: RenderCheckInput): Diagnostic[] {
     : "the committed render does";
   for (const [file, lines] of bySpec) {
     const hints = renamedHints(file, input);
+    const paths = lines.map((l) => l.split(" ")[0]!);
+    const skew = otherGeneratorVersions(input.head, paths);
+    const run = skew
+      ? ` ${skew}: run \`${input.command}\` with the repository's version.`
+      : ` Run \`${input.command}\`.`;
     out.push(
       diagnostic(
         "render-stale",
         input.head.files.has(file) ? file : lines[0]!.split(" ")[0]!,
         { line: 1, column: 1 },
-        `${render} not match this spec: ${lines.join("; ")}. Run \`${input.command}\`.${hints}`,
+        `${render} not match this spec: ${lines.join("; ")}.${run}${hints}`,
       ),
     );
   }
@@ -56,6 +67,29 @@ export function renderStaleDiagnostics(input: RenderCheckInput): Diagnostic[] {
     out.push(diagnostic("render-stale", path, { line: 1, column: 1 }, message));
   }
   return out;
+}
+
+/** The `generator:` a fragment's text records ("serve-gitops 0.1.0"), if it records one. */
+export function recordedGenerator(bytes: Uint8Array): string | undefined {
+  const text = new TextDecoder().decode(bytes);
+  return /^generator: "?(serve-gitops [^"\r\n]+?)"?\r?$/m.exec(text)?.[1];
+}
+
+/**
+ * Fragments rendered by another serve-gitops version are stale for this one (each records its version):
+ * "rendered by serve-gitops 0.1.0; this is 0.2.0", naming every other version among `paths`, or undefined
+ * when none records another. An upgrade (or a teammate's older CLI) is then the cause, not the spec.
+ */
+export function otherGeneratorVersions(snapshot: RepoSnapshot, paths: readonly string[]): string | undefined {
+  const versions = new Set<string>();
+  for (const path of paths) {
+    const file = snapshot.files.get(path);
+    const recorded = file?.kind === "file" ? recordedGenerator(file.bytes) : undefined;
+    if (recorded !== undefined && recorded !== GENERATOR_VERSION) versions.add(recorded);
+  }
+  if (versions.size === 0) return undefined;
+  const current = GENERATOR_VERSION.replace(/^serve-gitops /, "");
+  return `rendered by ${[...versions].sort().join(" and ")}; this is ${current}`;
 }
 
 /** Why a fragment is left over: its spec was removed, or no longer deploys to the fragment's cluster. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { bare, clusterText, NOW, where, type FileChange } from "../test-fixtures/helpers";
+import { bare, clusterText, NOW, where, withFiles, type FileChange } from "../test-fixtures/helpers";
 import { fragmentTimestamps, renderFragments } from "./render";
+import { planChange } from "./plan";
 import clusterSchema from "../../schemas/cluster.schema.json";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import usersSchema from "../../schemas/users.schema.json";
@@ -228,6 +229,24 @@ const SCENARIOS: Record<RuleId, Scenario> = {
         [S]: SRC,
       }),
     at: [at("clusters/h1/t.hbs", 1, 1)],
+  },
+  "agent-will-refuse": {
+    // Moving the cluster's only model away empties it; allow_empty is false by default.
+    run: () => {
+      const before = bare({ [S]: SRC });
+      const rendered = renderFragments(validateRepo(before).model, { now: NOW, timestamps: [] }).files;
+      const base = withFiles(Object.fromEntries(rendered), before);
+      const head = withFiles(
+        {
+          "clusters/lab/cluster.yaml": clusterText(),
+          [S]: `${SRC}clusters: [lab]\n`,
+        },
+        base,
+      );
+      return planChange(base, head, { now: NOW }).diagnostics;
+    },
+    at: [at("clusters/h1/cluster.yaml", 1, 1)],
+    severity: "warning",
   },
   "render-stale": {
     external:

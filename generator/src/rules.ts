@@ -49,6 +49,9 @@ export const RULES = {
   ownership: "E403",
   // A Serve config template that could let a value change the YAML around it (a value outside {{json}}).
   "template-unsafe": "E403",
+  // A warning from `plan`: the cluster's sync agent will refuse the change (empties the cluster, or undeploys
+  // more than sync.prune_limit models without an admin's confirmation).
+  "agent-will-refuse": "E403",
   // E409: conflicts.
   "duplicate-model": "E409",
   "duplicate-served-name": "E409",
@@ -114,6 +117,7 @@ const WARNING_RULES: ReadonlySet<RuleId> = new Set([
   "packing",
   "engine-kwarg-deny-unknown",
   "engine-kwarg-allow-unused",
+  "agent-will-refuse",
 ]);
 
 export function diagnostic(

@@ -12,6 +12,38 @@ const PLATFORM_FIELDS: Readonly<Record<string, string>> = {
   route_prefix: "the cluster's layout sets the route prefix",
 };
 
+/** The schemas' patterns in words, with an example: an owner should not have to read a regex. */
+export const PATTERN_WORDS: Readonly<Record<string, string>> = {
+  // model_id
+  "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$":
+    "1 to 64 lowercase letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit (e.g. `qwen2.5-7b-instruct`)",
+  // a cluster name
+  "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$":
+    "a cluster name: 1 to 63 lowercase letters, digits or `-`, starting and ending with a letter or digit (e.g. `gpu-east`)",
+  // a label key
+  "^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$":
+    "1 to 64 lowercase letters, digits, `.`, `_`, `/` or `-`, starting and ending with a letter or digit (e.g. `team/owner`)",
+  // a user id (models/<user_id>/)
+  "^[a-z][a-z0-9_]{0,31}$":
+    "a user id: 1 to 32 lowercase letters, digits or `_`, starting with a letter (e.g. `alice` or `bob_2`)",
+  // a GitHub login (admins, github)
+  "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\\[bot\\])?$":
+    "a GitHub login: 1 to 39 letters, digits or `-`, not starting with `-`, no `@` (e.g. `alice-smith`; a bot's ends in `[bot]`, e.g. `renovate[bot]`)",
+  // serve.application_name
+  "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$":
+    "1 to 63 letters, digits, `_`, `.` or `-`, not starting with `.` or `-` (e.g. `argus_llm_app`)",
+  // serve.template
+  "^[A-Za-z0-9_.-]+\\.hbs$": "a file name in the cluster's folder ending in `.hbs` (e.g. `serve.hbs`)",
+};
+
+/** ajv's message, or for a pattern the schema's words for it. */
+function problem(error: ErrorObject): string {
+  const pattern = (error.params as { pattern?: unknown }).pattern;
+  if (error.keyword === "pattern" && typeof pattern === "string" && Object.hasOwn(PATTERN_WORDS, pattern))
+    return `must be ${PATTERN_WORDS[pattern]}`;
+  return error.message ?? "is invalid";
+}
+
 /**
  * Turn ajv errors into diagnostics positioned on the offending key or value. ajv reports a failing `not`
  * or `if` on the parent too; the owner needs one clear line per problem, so duplicates are merged.
@@ -47,7 +79,7 @@ function toDiagnostic(
       ruleForSchemaError(error.keyword, path),
       doc.file,
       doc.keyAt(`${path}/${escapePointer(propertyName)}`),
-      `key \`${propertyName}\` ${within} ${error.message ?? "is invalid"}`,
+      `key \`${propertyName}\` ${within} ${problem(error)}`,
     );
   switch (error.keyword) {
     case "propertyNames":
@@ -124,7 +156,7 @@ function toDiagnostic(
     ruleForSchemaError(error.keyword, path),
     doc.file,
     doc.valueAt(path),
-    `${where} ${error.message ?? "is invalid"}`,
+    `${where} ${problem(error)}`,
   );
 }
 

@@ -11,6 +11,9 @@ import {
 import type { RepoSnapshot, Validation } from "./types";
 import { classifyPath } from "./paths";
 import { validateRepo } from "./validate";
+import { PATTERN_WORDS } from "./schema-diagnostics";
+import specSchema from "../../schemas/serving-spec.schema.json";
+import usersSchema from "../../schemas/users.schema.json";
 
 const SMALL = clusterText({ default: true, gpus: 8, gpus_per_node: 4 });
 const ROOMY_USERS =
@@ -174,7 +177,9 @@ describe("global rules", () => {
     expect(over.diagnostics.map(where)).toEqual([
       { file: "clusters/h1/cluster.yaml", line: 3, column: 7, code: "E422", rule: "cluster-capacity" },
     ]);
-    expect(over.diagnostics[0]!.message).toBe("cluster h1 has 8 GPUs; its models would need 9");
+    expect(over.diagnostics[0]!.message).toBe(
+      "cluster h1 has 8 GPUs; its models would need 9 (alice 9), 1 too many: reduce replicas (num_replicas, autoscaling.max_replicas) or gpus_per_replica, or deploy to another cluster (clusters:)",
+    );
   });
 
   it("sums capacity over every user's models on the cluster", () => {
@@ -186,7 +191,7 @@ describe("global rules", () => {
       }),
     );
     expect(result.diagnostics.map((d) => d.rule)).toEqual(["cluster-capacity"]);
-    expect(result.diagnostics[0]!.message).toContain("would need 9");
+    expect(result.diagnostics[0]!.message).toContain("would need 9 (alice 6, bob 3), 1 too many");
   });
 
   it("puts capacity problems on the touched specs when blamed", () => {
@@ -210,7 +215,7 @@ describe("global rules", () => {
       { file: "models/bob/b.yaml", line: 5, column: 3, code: "E422", rule: "user-quota" },
     ]);
     expect(result.diagnostics[0]!.message).toBe(
-      "bob would hold 5 GPUs on cluster h1 (this model: 5); the quota is 4 (autoscaling counts max_replicas)",
+      "bob would hold 5 GPUs on cluster h1 (this model: 5); the quota is 4 (autoscaling counts max_replicas). To fit, reduce autoscaling.max_replicas or gpus_per_replica of bob's models on h1 (or undeploy one), or ask an admin to raise bob's gpu_quota in models/users.yaml",
     );
   });
 
@@ -610,8 +615,47 @@ describe("schema problems point at the offending key or item", () => {
       "admins: [root]\nusers:\n  alice: {github: [alice], gpu_quota: 8}\n  Carol-X: {github: [c], gpu_quota: 1}\n  Dan-Y: {github: [d], gpu_quota: 1}\n";
     const result = validateRepo(withFiles({ "models/users.yaml": users }));
     expect(at(result).filter((m) => m.startsWith("models/users.yaml"))).toEqual([
-      'models/users.yaml:4:3 key `Carol-X` in `users` must match pattern "^[a-z][a-z0-9_]{0,31}$"',
-      'models/users.yaml:5:3 key `Dan-Y` in `users` must match pattern "^[a-z][a-z0-9_]{0,31}$"',
+      "models/users.yaml:4:3 key `Carol-X` in `users` must be a user id: 1 to 32 lowercase letters, digits or `_`, starting with a letter (e.g. `alice` or `bob_2`)",
+      "models/users.yaml:5:3 key `Dan-Y` in `users` must be a user id: 1 to 32 lowercase letters, digits or `_`, starting with a letter (e.g. `alice` or `bob_2`)",
+    ]);
+  });
+
+  it("says a pattern in words with an example, never as a regex", () => {
+    const result = validateRepo(
+      bare({
+        "models/users.yaml": "admins: [root, 'ops@corp']\nusers:\n  alice: {github: [alice], gpu_quota: 8}\n",
+        "models/alice/Qwen_7B.yaml": "model_id: Qwen_7B\nmodel_source: $HOME/common/hf/t\n",
+      }),
+    );
+    const messages = at(result);
+    expect(messages).toContain(
+      "models/users.yaml:1:16 `admins.1` must be a GitHub login: 1 to 39 letters, digits or `-`, not starting with `-`, no `@` (e.g. `alice-smith`; a bot's ends in `[bot]`, e.g. `renovate[bot]`)",
+    );
+    expect(messages).toContain(
+      "models/alice/Qwen_7B.yaml:1:11 `model_id` must be 1 to 64 lowercase letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit (e.g. `qwen2.5-7b-instruct`)",
+    );
+    expect(messages.join("\n")).not.toContain("must match pattern");
+  });
+
+  it("puts every pattern of the schemas into words", () => {
+    const patterns = new Set<string>();
+    const walk = (node: unknown): void => {
+      if (typeof node !== "object" || node === null) return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === "pattern" && typeof value === "string") patterns.add(value);
+        else walk(value);
+      }
+    };
+    for (const schema of [specSchema, usersSchema]) walk(schema);
+    for (const pattern of patterns) expect(Object.keys(PATTERN_WORDS), pattern).toContain(pattern);
+  });
+
+  it("suggests the field a prefix-less name means: `replicas` is num_replicas", () => {
+    const result = validateRepo(
+      bare({ "models/alice/t.yaml": "model_id: t\nmodel_source: $HOME/common/hf/t\nreplicas: 2\n" }),
+    );
+    expect(at(result)).toEqual([
+      "models/alice/t.yaml:3:1 unknown field `replicas` at the top level: did you mean `num_replicas`?",
     ]);
   });
 

@@ -55,7 +55,7 @@ export class RollingSpecMemo extends Map<string, SpecResult> {
   }
 }
 
-const USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
+export const USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
 const TOP = { line: 1, column: 1 };
 
 /** Validate a whole repository snapshot. Never throws; one bad file never hides another's diagnostics. */
@@ -277,9 +277,16 @@ function checkBudgets(
       else for (const m of blamed) out.push(diagnostic(rule, m.file, sizeAt(m), message));
     };
     if (total > cluster.gpus) {
+      // Who holds what, biggest first: the owner sees how much is free besides their own models.
+      const held = new Map<string, number>();
+      for (const m of here) held.set(m.user, (held.get(m.user) ?? 0) + modelGpus(m));
+      const breakdown = [...held]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .map(([user, gpus]) => `${user} ${gpus}`)
+        .join(", ");
       at(
         "cluster-capacity",
-        `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total}`,
+        `cluster ${cluster.name} has ${cluster.gpus} GPUs; its models would need ${total} (${breakdown}), ${total - cluster.gpus} too many: reduce replicas (num_replicas, autoscaling.max_replicas) or gpus_per_replica, or deploy to another cluster (clusters:)`,
       );
     } else if (!packs(here, cluster)) {
       at(
@@ -302,7 +309,7 @@ function checkBudgets(
             "user-quota",
             m.file,
             sizeAt(m),
-            `${user} would hold ${used} GPUs on cluster ${cluster.name} (this model: ${modelGpus(m)}); the quota is ${quota}${m.autoscaling ? " (autoscaling counts max_replicas)" : ""}`,
+            `${user} would hold ${used} GPUs on cluster ${cluster.name} (this model: ${modelGpus(m)}); the quota is ${quota}${m.autoscaling ? " (autoscaling counts max_replicas)" : ""}. To fit, reduce ${m.autoscaling ? "autoscaling.max_replicas" : "num_replicas"} or gpus_per_replica of ${user}'s models on ${cluster.name} (or undeploy one), or ask an admin to raise ${user}'s gpu_quota in models/users.yaml`,
           ),
         );
       }

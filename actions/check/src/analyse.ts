@@ -163,7 +163,9 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
   const baseTimestamps = baseCheck.timestamps;
   const check = checkRepo(head, { now, timestamps: [baseTimestamps], blame: new Set(changed), memo });
   const plan = planChange(baseSnapshot, head, { now, checks: { base: baseCheck, head: check } });
-  const found: Diagnostic[] = [...check.diagnostics, ...ownership];
+  // What the clusters' sync agents will refuse after the merge: warnings, since an admin may mean it.
+  const refusals = plan.diagnostics.filter((d) => d.rule === "agent-will-refuse");
+  const found: Diagnostic[] = [...check.diagnostics, ...refusals, ...ownership];
   let render: Analysis["render"];
   // The branch a PR or a merge-queue group lands on: what it inherits from there is judged more mildly.
   const baseRef = pull?.baseRef ?? (base !== undefined ? ctx.queueBase : undefined);

@@ -73,6 +73,35 @@ describe("the check on a pull request", () => {
     expect(comment!.body).toContain(`alice-${HEAD_STAMP}-qwen-coder`);
   });
 
+  it("warns, in an annotation and the plan comment, that the agent will refuse to empty a cluster", async () => {
+    // bob moves his qwen-7b, lab's only model, to h1 alone: lab's agent refuses (allow_empty is false).
+    const number = nextNumber++;
+    const run = await pr(
+      (dir) => {
+        edit(dir, "models/bob/qwen-7b.yaml", (text) => text.replace("clusters: [h1, lab]", "clusters: [h1]"));
+        renderInto(dir);
+      },
+      "bob",
+      number,
+    );
+    expect(errors(run)).toEqual([]);
+    expect(run.code).toBe(0);
+    const refused = run.annotations.filter((a) => a.properties.title === "E403 agent-will-refuse");
+    expect(refused.map((a) => [a.level, a.properties.file])).toEqual([
+      ["warning", "clusters/lab/cluster.yaml"],
+    ]);
+    const plan = JSON.parse(run.outputs.plan!) as {
+      clusters: Array<{ cluster: string; refusals: unknown[] }>;
+    };
+    expect(plan.clusters.map((c) => [c.cluster, c.refusals.length])).toEqual([
+      ["h1", 0],
+      ["lab", 1],
+    ]);
+    const [comment] = gh.server.comments(number);
+    expect(comment!.body).toContain("The sync agent will refuse this change after the merge");
+    expect(comment!.body).toContain("sync.allow_empty is false");
+  });
+
   it("annotates a bad spec on the line of the mistake", async () => {
     const run = await pr((dir) => {
       write(

@@ -5,6 +5,7 @@ import {
   checkRepo,
   fragmentPath,
   isRenderCurrent,
+  otherGeneratorVersions,
   placement,
   type Diagnostic,
   type Fragment,
@@ -49,8 +50,14 @@ export function desiredFromSnapshot(
   if (!isRenderCurrent(check.renderDiff)) {
     const diff = check.renderDiff!;
     const stale = diff.stale.length + diff.missing.length + diff.extra.length;
+    // Each fragment records the version that rendered it: after an upgrade of either side, say which (in the
+    // 140 characters of a commit status).
+    const skew = otherGeneratorVersions(snapshot, diff.stale);
+    const fragments = `${stale} fragment${stale === 1 ? " is" : "s are"} out of date`;
     return refuse(
-      `not rendered: ${stale} fragment${stale === 1 ? " is" : "s are"} out of date; run serve-gitops render`,
+      skew
+        ? `not rendered: ${fragments}, ${skew} (the agent): versions must match`
+        : `not rendered: ${fragments}; run serve-gitops render`,
       [],
     );
   }

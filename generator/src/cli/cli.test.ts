@@ -19,6 +19,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FIXTURE_REPO, specText } from "../../test-fixtures/helpers";
 import specSchema from "../../../schemas/serving-spec.schema.json";
 import type { Diagnostic } from "../types";
+import { GENERATOR_VERSION } from "../render";
 
 // The CLI as a user runs it: the built bundle (dist/cli.js), spawned against temporary copies of a
 // repository outside this checkout, with pipes (not a TTY) for output.
@@ -36,8 +37,8 @@ afterAll(() => {
   for (const dir of temporaries) rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: readonly string[], cwd = tmpdir()) {
-  const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined };
+function cli(args: readonly string[], cwd = tmpdir(), extraEnv: Record<string, string> = {}) {
+  const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...extraEnv };
   const result = spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: "utf8", timeout: 30_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
@@ -392,6 +393,22 @@ describe("render", () => {
     expect(existsSync(join(dir, "clusters/h1/rendered/bob/c.yaml"))).toBe(false);
   });
 
+  it("--check names the other serve-gitops version that rendered a stale fragment", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    cli(["render", "--repo", dir, "--now", NOW]);
+    const path = join(dir, "clusters/h1/rendered/alice/qwen.yaml");
+    write(
+      dir,
+      "clusters/h1/rendered/alice/qwen.yaml",
+      readFileSync(path, "utf8").replace(GENERATOR_VERSION, "serve-gitops 0.0.1"),
+    );
+    const { status, stdout } = cli(["render", "--repo", dir, "--check"]);
+    expect(status).toBe(1);
+    expect(stdout).toContain(
+      `the render is out of date, rendered by serve-gitops 0.0.1; this is ${GENERATOR_VERSION.replace("serve-gitops ", "")}: run \`npx serve-gitops render\` with the repository's version`,
+    );
+  });
+
   it("exits 2 on a bad --now", () => {
     const { status, stderr } = cli(["render", "--repo", copyRepo(FIXTURE_REPO), "--now", "yesterday"]);
     expect(status).toBe(2);
@@ -666,6 +683,25 @@ describe("new", () => {
     expect(none.stderr).toContain("hint: no cluster allows Hugging Face repo ids");
   });
 
+  it("says the shell expanded $HOME when a double-quoted source arrives as the caller's home path", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    const home = "/home/alice-laptop";
+    const out = cli(["new", "alice/x", "--source", `${home}/common/hf/x`, "--repo", dir], tmpdir(), {
+      HOME: home,
+    });
+    expect(out.status).toBe(1);
+    expect(out.stderr).toContain("model-source-outside-roots");
+    expect(out.stderr).toContain(
+      "hint: your shell expanded $HOME (to /home/alice-laptop): quote the source with single quotes so the spec keeps the macro ('$HOME/common/hf/x')",
+    );
+    // A path outside the roots that is not under HOME gets no such hint.
+    const other = cli(["new", "alice/x", "--source", "/opt/models/x", "--repo", dir], tmpdir(), {
+      HOME: home,
+    });
+    expect(other.status).toBe(1);
+    expect(other.stderr).not.toContain("your shell expanded");
+  });
+
   it("refuses an existing model, a bad source and an unregistered user, writing nothing", () => {
     const dir = copyRepo(FIXTURE_REPO);
     expect(cli(["new", "alice/qwen", "--source", "$HOME/x", "--repo", dir]).status).toBe(2);
@@ -673,7 +709,13 @@ describe("new", () => {
     expect(bad.status).toBe(1);
     expect(bad.stdout + bad.stderr).toContain("model-source-other-user");
     expect(existsSync(join(dir, "models/alice/y.yaml"))).toBe(false);
-    expect(cli(["new", "carol/z", "--source", "$HOME/z", "--repo", dir]).status).toBe(1);
+    const carol = cli(["new", "carol/z", "--source", "$HOME/z", "--repo", dir]);
+    expect(carol.status).toBe(1);
+    // Other options cannot fix it: an admin must register carol first.
+    expect(carol.stderr).toContain(
+      "models/carol/z.yaml was not written: carol is not a registered user. An admin (platform-admin) must add carol to models/users.yaml first",
+    );
+    expect(carol.stderr).not.toContain("change the options");
     expect(existsSync(join(dir, "models/carol"))).toBe(false);
     expect(cli(["new", "alice", "--source", "$HOME/z", "--repo", dir]).status).toBe(2);
     expect(cli(["new", "alice/z", "--repo", dir]).status).toBe(2);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { validateRepo } from "../validate";
+import { USER_ID, validateRepo } from "../validate";
 import { yamlScalar } from "../yaml-emit";
 import { parse } from "./args";
 import { FindingsError, UsageError } from "./errors";
@@ -70,12 +70,26 @@ Nothing is written when the spec would not validate.`,
     const result = validateRepo({ files, label: snapshot.label });
     const problems = result.diagnostics.filter((d) => d.file === path && d.severity === "error");
     if (problems.length > 0) {
-      const hints = problems.some((d) => d.rule === "model-source-hub-not-allowed")
-        ? [hubHint([...result.model.clusters.values()].filter((c) => c.sources.allow_hub).map((c) => c.name))]
-        : [];
-      throw new FindingsError(
-        `${formatDiagnostics(problems)}${[...hints, `${path} was not written: the problems above are in the spec it would hold; change the options and run new again`].join("\n")}`,
-      );
+      const hints: string[] = [];
+      if (problems.some((d) => d.rule === "model-source-hub-not-allowed"))
+        hints.push(
+          hubHint([...result.model.clusters.values()].filter((c) => c.sources.allow_hub).map((c) => c.name)),
+        );
+      if (problems.some((d) => d.rule === "model-source-outside-roots")) {
+        const hint = expandedHomeHint(values.source, process.env.HOME);
+        if (hint) hints.push(hint);
+      }
+      // An unregistered user cannot fix it with other options: an admin must register them first.
+      // (With users.yaml missing or invalid, its own diagnostics say what to fix.)
+      const unregistered =
+        result.model.users !== undefined &&
+        USER_ID.test(user) &&
+        problems.some((d) => d.rule === "unregistered-user");
+      const admins = result.model.users?.admins ?? [];
+      const last = unregistered
+        ? `${path} was not written: ${user} is not a registered user. An admin${admins.length > 0 ? ` (${admins.join(", ")})` : ""} must add ${user} to models/users.yaml first (with their GitHub login and gpu_quota); run new again once that is merged`
+        : `${path} was not written: the problems above are in the spec it would hold; change the options and run new again`;
+      throw new FindingsError(`${formatDiagnostics(problems)}${[...hints, last].join("\n")}`);
     }
     mkdirSync(join(root, dirname(path)), { recursive: true });
     writeFileSync(join(root, path), text, { flag: "wx" });
@@ -90,6 +104,17 @@ const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A cluster name in a flow list: plain when it is a valid name YAML reads as that string, else JSON-quoted. */
 const flowItem = (name: string): string =>
   CLUSTER_NAME.test(name) ? yamlScalar(name) : JSON.stringify(name);
+
+/**
+ * `--source "$HOME/common/hf/..."` in double quotes reaches us expanded by the shell: the user's HOME on this
+ * machine, not the cluster's $HOME macro. Say so when the source starts with the shell's HOME.
+ */
+function expandedHomeHint(source: string, home: string | undefined): string | undefined {
+  const trimmed = home?.replace(/\/+$/, "");
+  if (!trimmed || !source.startsWith("/") || !source.startsWith(`${trimmed}/`)) return undefined;
+  const rest = source.slice(trimmed.length);
+  return `hint: your shell expanded $HOME (to ${trimmed}): quote the source with single quotes so the spec keeps the macro ('$HOME${rest}')`;
+}
 
 /** Where a Hugging Face repo id may go instead: the clusters whose cluster.yaml allows hub sources. */
 function hubHint(hubClusters: readonly string[]): string {

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { checkRepo } from "../pipeline";
+import { otherGeneratorVersions } from "../render-check";
 import { parse, parseNow } from "./args";
 import type { Command } from "./command";
 import { printable } from "../text";
@@ -47,8 +48,12 @@ Nothing is written when any spec has an error. Unchanged fragments are not rewri
         ...missing.map((p) => `missing  ${printable(p)}`),
         ...extra.map((p) => `extra    ${printable(p)}`),
       ];
+      // Fragments record the version that rendered them: after an upgrade, say it is the version that differs.
+      const skew = otherGeneratorVersions(snapshot, stale);
       process.stdout.write(
-        `${lines.join("\n")}\n\nthe render is out of date: run \`npx serve-gitops render\` and commit clusters/*/rendered/\n`,
+        skew
+          ? `${lines.join("\n")}\n\nthe render is out of date, ${skew}: run \`npx serve-gitops render\` with the repository's version and commit clusters/*/rendered/\n`
+          : `${lines.join("\n")}\n\nthe render is out of date: run \`npx serve-gitops render\` and commit clusters/*/rendered/\n`,
       );
       return 1;
     }
