@@ -27909,6 +27909,9 @@ var RULES = {
   ownership: "E403",
   // A Serve config template that could let a value change the YAML around it (a value outside {{json}}).
   "template-unsafe": "E403",
+  // A warning from `plan`: the cluster's sync agent will refuse the change (empties the cluster, or undeploys
+  // more than sync.prune_limit models without an admin's confirmation).
+  "agent-will-refuse": "E403",
   // E409: conflicts.
   "duplicate-model": "E409",
   "duplicate-served-name": "E409",
@@ -27963,7 +27966,8 @@ function ruleForSchemaError(keyword, instancePath) {
 var WARNING_RULES = /* @__PURE__ */ new Set([
   "packing",
   "engine-kwarg-deny-unknown",
-  "engine-kwarg-allow-unused"
+  "engine-kwarg-allow-unused",
+  "agent-will-refuse"
 ]);
 function diagnostic(rule, file, at2, message, severity = WARNING_RULES.has(rule) ? "warning" : "error") {
   return { file, line: at2.line, column: at2.column, severity, code: RULES[rule], rule, message };
@@ -32261,6 +32265,15 @@ function hasNonFinite(value) {
   return false;
 }
 function suggest(name, known) {
+  return closest(name, known) ?? namedPart(name, known);
+}
+function namedPart(name, known) {
+  const wanted = fold(name);
+  if (wanted.replace(/_/g, "").length < 3) return void 0;
+  const holds = known.filter((candidate) => `_${fold(candidate)}_`.includes(`_${wanted}_`));
+  return holds.length === 1 ? holds[0] : void 0;
+}
+function closest(name, known) {
   let best;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   const wanted = fold(name);
@@ -32295,6 +32308,28 @@ var PLATFORM_FIELDS = {
   served_model_name: "the platform names the model <user>-<timestamp>-<model_id>",
   route_prefix: "the cluster's layout sets the route prefix"
 };
+var PATTERN_WORDS = {
+  // model_id
+  "^[a-z0-9]([a-z0-9._-]{0,62}[a-z0-9])?$": "1 to 64 lowercase letters, digits, `.`, `_` or `-`, starting and ending with a letter or digit (e.g. `qwen2.5-7b-instruct`)",
+  // a cluster name
+  "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$": "a cluster name: 1 to 63 lowercase letters, digits or `-`, starting and ending with a letter or digit (e.g. `gpu-east`)",
+  // a label key
+  "^[a-z0-9]([a-z0-9._/-]{0,62}[a-z0-9])?$": "1 to 64 lowercase letters, digits, `.`, `_`, `/` or `-`, starting and ending with a letter or digit (e.g. `team/owner`)",
+  // a user id (models/<user_id>/)
+  "^[a-z][a-z0-9_]{0,31}$": "a user id: 1 to 32 lowercase letters, digits or `_`, starting with a letter (e.g. `alice` or `bob_2`)",
+  // a GitHub login (admins, github)
+  "^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(\\[bot\\])?$": "a GitHub login: 1 to 39 letters, digits or `-`, not starting with `-`, no `@` (e.g. `alice-smith`; a bot's ends in `[bot]`, e.g. `renovate[bot]`)",
+  // serve.application_name
+  "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$": "1 to 63 letters, digits, `_`, `.` or `-`, not starting with `.` or `-` (e.g. `argus_llm_app`)",
+  // serve.template
+  "^[A-Za-z0-9_.-]+\\.hbs$": "a file name in the cluster's folder ending in `.hbs` (e.g. `serve.hbs`)"
+};
+function problem(error2) {
+  const pattern = error2.params.pattern;
+  if (error2.keyword === "pattern" && typeof pattern === "string" && Object.hasOwn(PATTERN_WORDS, pattern))
+    return `must be ${PATTERN_WORDS[pattern]}`;
+  return error2.message ?? "is invalid";
+}
 function schemaDiagnostics(doc, errors, knownFields) {
   const out = /* @__PURE__ */ new Map();
   for (const error2 of errors) {
@@ -32316,7 +32351,7 @@ function toDiagnostic(doc, error2, knownFields) {
       ruleForSchemaError(error2.keyword, path),
       doc.file,
       doc.keyAt(`${path}/${escapePointer(propertyName)}`),
-      `key \`${propertyName}\` ${within} ${error2.message ?? "is invalid"}`
+      `key \`${propertyName}\` ${within} ${problem(error2)}`
     );
   switch (error2.keyword) {
     case "propertyNames":
@@ -32388,7 +32423,7 @@ function toDiagnostic(doc, error2, knownFields) {
     ruleForSchemaError(error2.keyword, path),
     doc.file,
     doc.valueAt(path),
-    `${where} ${error2.message ?? "is invalid"}`
+    `${where} ${problem(error2)}`
   );
 }
 function pointerValue(value, pointer) {
@@ -41419,15 +41454,15 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster2.denied, cluster2.capped)) {
-        const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
-        if (diagnostics.some((d2) => d2.rule === problem.rule && d2.message === problem.message)) continue;
+      for (const problem2 of checkEngineKwargs(raw.engine_kwargs, cluster2.denied, cluster2.capped)) {
+        const pointer = `/engine_kwargs/${escapePointer(problem2.key)}`;
+        if (diagnostics.some((d2) => d2.rule === problem2.rule && d2.message === problem2.message)) continue;
         diagnostics.push(
           diagnostic(
-            problem.rule,
+            problem2.rule,
             file.path,
-            problem.atValue ? doc.valueAt(pointer) : doc.keyAt(pointer),
-            problem.message
+            problem2.atValue ? doc.valueAt(pointer) : doc.keyAt(pointer),
+            problem2.message
           )
         );
       }
@@ -42095,8 +42130,8 @@ function renderWithSlots(template, data) {
     return { ok: false, problem: failed(error2) };
   }
   const text2 = skeleton.replace(SLOT_TOKEN, (_3, i) => jsonText(slots[Number(i)].value));
-  const problem = checkSlots(skeleton, text2, slots);
-  return "problem" in problem ? { ok: false, problem: problem.problem } : { ok: true, text: text2, value: problem.value };
+  const problem2 = checkSlots(skeleton, text2, slots);
+  return "problem" in problem2 ? { ok: false, problem: problem2.problem } : { ok: true, text: text2, value: problem2.value };
 }
 var NOT_WHOLE = "`{{json}}` puts a value where it is not one whole YAML value (inside quotes, a block scalar, a key or next to other text), so the value's own text could change the YAML around it: put `{{json value}}` alone where a value goes";
 function checkSlots(skeleton, text2, slots) {
@@ -42518,9 +42553,12 @@ function checkBudgets(models, clusters, users2, blame, sizeAt, capacityAt) {
       else for (const m2 of blamed) out.push(diagnostic(rule, m2.file, sizeAt(m2), message));
     };
     if (total > cluster2.gpus) {
+      const held = /* @__PURE__ */ new Map();
+      for (const m2 of here) held.set(m2.user, (held.get(m2.user) ?? 0) + modelGpus(m2));
+      const breakdown = [...held].sort((a, b3) => b3[1] - a[1] || (a[0] < b3[0] ? -1 : 1)).map(([user, gpus]) => `${user} ${gpus}`).join(", ");
       at2(
         "cluster-capacity",
-        `cluster ${cluster2.name} has ${cluster2.gpus} GPUs; its models would need ${total}`
+        `cluster ${cluster2.name} has ${cluster2.gpus} GPUs; its models would need ${total} (${breakdown}), ${total - cluster2.gpus} too many: reduce replicas (num_replicas, autoscaling.max_replicas) or gpus_per_replica, or deploy to another cluster (clusters:)`
       );
     } else if (!packs(here, cluster2)) {
       at2(
@@ -42542,7 +42580,7 @@ function checkBudgets(models, clusters, users2, blame, sizeAt, capacityAt) {
             "user-quota",
             m2.file,
             sizeAt(m2),
-            `${user} would hold ${used} GPUs on cluster ${cluster2.name} (this model: ${modelGpus(m2)}); the quota is ${quota}${m2.autoscaling ? " (autoscaling counts max_replicas)" : ""}`
+            `${user} would hold ${used} GPUs on cluster ${cluster2.name} (this model: ${modelGpus(m2)}); the quota is ${quota}${m2.autoscaling ? " (autoscaling counts max_replicas)" : ""}. To fit, reduce ${m2.autoscaling ? "autoscaling.max_replicas" : "num_replicas"} or gpus_per_replica of ${user}'s models on ${cluster2.name} (or undeploy one), or ask an admin to raise ${user}'s gpu_quota in models/users.yaml`
           )
         );
       }
@@ -42613,12 +42651,15 @@ function renderStaleDiagnostics(input) {
   const render = input.workingTree ? "the rendered fragments in the working tree do" : "the committed render does";
   for (const [file, lines] of bySpec) {
     const hints = renamedHints(file, input);
+    const paths = lines.map((l3) => l3.split(" ")[0]);
+    const skew = otherGeneratorVersions(input.head, paths);
+    const run2 = skew ? ` ${skew}: run \`${input.command}\` with the repository's version.` : ` Run \`${input.command}\`.`;
     out.push(
       diagnostic(
         "render-stale",
         input.head.files.has(file) ? file : lines[0].split(" ")[0],
         { line: 1, column: 1 },
-        `${render} not match this spec: ${lines.join("; ")}. Run \`${input.command}\`.${hints}`
+        `${render} not match this spec: ${lines.join("; ")}.${run2}${hints}`
       )
     );
   }
@@ -42627,6 +42668,21 @@ function renderStaleDiagnostics(input) {
     out.push(diagnostic("render-stale", path, { line: 1, column: 1 }, message));
   }
   return out;
+}
+function recordedGenerator(bytes) {
+  const text2 = new TextDecoder().decode(bytes);
+  return /^generator: "?(serve-gitops [^"\r\n]+?)"?\r?$/m.exec(text2)?.[1];
+}
+function otherGeneratorVersions(snapshot, paths) {
+  const versions = /* @__PURE__ */ new Set();
+  for (const path of paths) {
+    const file = snapshot.files.get(path);
+    const recorded = file?.kind === "file" ? recordedGenerator(file.bytes) : void 0;
+    if (recorded !== void 0 && recorded !== GENERATOR_VERSION) versions.add(recorded);
+  }
+  if (versions.size === 0) return void 0;
+  const current = GENERATOR_VERSION.replace(/^serve-gitops /, "");
+  return `rendered by ${[...versions].sort().join(" and ")}; this is ${current}`;
 }
 function leftOver(path, head) {
   const where = classifyPath(path);
@@ -42650,6 +42706,7 @@ function renamedHints(file, input) {
 }
 
 // generator/src/plan.ts
+var ALLOW_PRUNE_TRAILER = "Serve-Gitops-Allow-Prune";
 function planChange(base, head, options) {
   const memo = createSpecMemo();
   const before = options.checks?.base ?? checkRepo(base, { now: options.now, memo });
@@ -42675,11 +42732,14 @@ function planChange(base, head, options) {
         now,
         after.validation.model.users?.users,
         before.validation.model.users?.users,
-        named
+        named,
+        // A cluster the head removes has no agent left to refuse anything; a new one had no models.
+        after.validation.model.clusters.has(name)
       )
     );
   }
   const changed = clusters.some((c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0);
+  const refusals = agentRefusalDiagnostics(clusters, after.validation.model.clusters);
   return {
     base: base.label,
     head: head.label,
@@ -42687,8 +42747,38 @@ function planChange(base, head, options) {
     baseErrors: before.diagnostics.filter((d2) => d2.severity === "error").length,
     changed,
     clusters,
-    diagnostics: after.diagnostics
+    diagnostics: refusals.length > 0 ? sortDiagnostics([...after.diagnostics, ...refusals]) : after.diagnostics
   };
+}
+function agentRefusalDiagnostics(clusters, configs) {
+  return clusters.flatMap(
+    (c3) => c3.refusals.map(
+      (r2) => diagnostic(
+        "agent-will-refuse",
+        configs.get(c3.cluster)?.file ?? `clusters/${c3.cluster}/cluster.yaml`,
+        { line: 1, column: 1 },
+        r2.message
+      )
+    )
+  );
+}
+function agentRefusals(cluster2, before, after, undeploys) {
+  const out = [];
+  const { allow_empty, prune_limit } = cluster2.sync;
+  const stays = `until then the agent applies nothing on ${cluster2.name}, which keeps running its current models`;
+  if (before > 0 && after === 0 && !allow_empty) {
+    out.push({
+      guard: "empty",
+      message: `the sync agent of cluster ${cluster2.name} will refuse this change: it leaves the cluster with no models (it has ${before} now) and sync.allow_empty is false in ${cluster2.file}; ${stays}. Keep a model on ${cluster2.name}, or have its admins set sync.allow_empty: true if emptying it is intended`
+    });
+  }
+  if (undeploys > prune_limit) {
+    out.push({
+      guard: "prune",
+      message: `the sync agent of cluster ${cluster2.name} will refuse this change: it undeploys ${undeploys} models, more than sync.prune_limit (${prune_limit}); ${stays}. It needs an admin to merge it with the trailer \`${ALLOW_PRUNE_TRAILER}: ${undeploys}\` typed into the merge message (see agent/README.md, "Confirming a large prune"), or undeploy at most ${prune_limit} models per change`
+    });
+  }
+  return out;
 }
 var keyOf = (f3) => `${f3.user}/${f3.suffix}`;
 function provisionalFragments(head, base, before, after, now) {
@@ -42698,7 +42788,7 @@ function provisionalFragments(head, base, before, after, now) {
   const kept = base.filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
   return [...rendered.fragments, ...kept];
 }
-function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named) {
+function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named, synced) {
   const oldByKey = new Map(old.map((f3) => [keyOf(f3), f3]));
   const nowByKey = new Map(now.map((f3) => [keyOf(f3), f3]));
   const deploy = now.filter((f3) => !oldByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true, !named.has(keyOf(f3))));
@@ -42740,7 +42830,8 @@ function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named) {
     undeploy,
     restarts: restarts.sort(),
     gpus: { before: sum(old), after, capacity: cluster2.gpus, over: after > cluster2.gpus },
-    users: budgets
+    users: budgets,
+    refusals: synced && oldCluster ? agentRefusals(cluster2, old.length, now.length, undeploy.length) : []
   };
 }
 function describe(f3, changes, restarts, provisional) {
@@ -42804,10 +42895,19 @@ var TEMPLATE = `{{#if baseErrors}}
 \u26A0\uFE0F The base has {{baseErrors}} error(s), so it renders nothing: its models are shown as its valid specs would render them.
 
 {{/if}}
+{{#if (refused clusters)}}
+\u26D4 **The sync agent will refuse this change after the merge** on {{#each clusters}}{{#if refusals}}\`{{cluster}}\` {{/if}}{{/each}}(see below): the cluster keeps running its current models until a later commit passes its guard.
+
+{{/if}}
 {{#if changed}}
 {{#each clusters}}
 {{#if (hasChanges this)}}
 ### Cluster \`{{cluster}}\` ({{layout}} layout)
+
+{{#each refusals}}
+> \u26D4 **Will be refused by the agent ({{guard}} guard):** {{message}}
+
+{{/each}}
 
 | | model | replicas | GPUs | endpoint |
 |---|---|---|---|---|
@@ -42865,14 +42965,16 @@ hbs.registerHelper("restartNote", (change) => {
   if (change.changes.every((c3) => c3.startsWith("endpoint "))) return " (endpoint only: nothing restarts)";
   return " (nothing restarts)";
 });
+hbs.registerHelper("refused", (clusters) => clusters.some((c3) => c3.refusals.length > 0));
 var compiled2;
 var cell = (text2) => text2.replace(/[|<>`\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
+var prose = (text2) => text2.replace(/[|<>\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
 hbs.registerHelper("code", (text2) => codeSpan(text2));
 function planMarkdown(plan) {
   compiled2 ??= hbs.compile(TEMPLATE, { strict: true, noEscape: true });
   const safe = JSON.parse(
     JSON.stringify(plan),
-    (key, value) => typeof value === "string" && key !== "endpoint" && !/^\d+$/.test(key) ? cell(value) : value
+    (key, value) => typeof value !== "string" || key === "endpoint" || /^\d+$/.test(key) ? value : key === "message" ? prose(value) : cell(value)
   );
   return compiled2(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
 }
@@ -46771,7 +46873,8 @@ async function analyse(ctx, pusher = {}) {
   const baseTimestamps = baseCheck.timestamps;
   const check2 = checkRepo(head, { now, timestamps: [baseTimestamps], blame: new Set(changed), memo });
   const plan = planChange(baseSnapshot, head, { now, checks: { base: baseCheck, head: check2 } });
-  const found = [...check2.diagnostics, ...ownership];
+  const refusals = plan.diagnostics.filter((d2) => d2.rule === "agent-will-refuse");
+  const found = [...check2.diagnostics, ...refusals, ...ownership];
   let render;
   const baseRef = pull?.baseRef ?? (base !== void 0 ? ctx.queueBase : void 0);
   if (check2.render && check2.renderDiff) {
