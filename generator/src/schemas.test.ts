@@ -1,20 +1,25 @@
 import { Ajv2020 } from "ajv/dist/2020";
 import { readdirSync, readFileSync } from "node:fs";
 import { load } from "js-yaml";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import accelerators from "../../schemas/ray-accelerators.json";
 import engineArgs from "../../schemas/vllm-engine-args.json";
-import { bare, FIXTURES } from "../test-fixtures/helpers";
+import { bare, FIXTURES, TEMPLATE_REPO } from "../test-fixtures/helpers";
 import { CLUSTER_DEFAULTS, parseCluster } from "./validate-config";
 import { validateRepo } from "./validate";
 import { AJV_OPTIONS, OUTPUT, validatorsSource } from "../scripts/generate-validators.mjs";
 import { isKnownAccelerator, SCHEMA_IDS, schemaErrors, type SchemaName } from "./schemas";
 
-// Every schema in schemas/ compiles under ajv's strict 2020 mode, accepts the repository's own examples and
+// Every schema in schemas/ compiles under ajv's strict 2020 mode, accepts the template's examples (the frozen
+// copy in generator/test-fixtures/template-repo: an adopter replaces the live models/ and clusters/) and
 // refuses an invalid fixture (generator/test-fixtures/invalid/<schema>.yaml).
 
 const ROOT = new URL("../../", import.meta.url);
+/** The examples' copy, laid out like the repository root: its models/ and clusters/ sit where ROOT's do. */
+const TEMPLATE = pathToFileURL(`${TEMPLATE_REPO}/`);
 const read = (path: string) => readFileSync(new URL(path, ROOT), "utf8");
+const readExample = (path: string) => readFileSync(new URL(path, TEMPLATE), "utf8");
 const SCHEMA_FILES = readdirSync(new URL("schemas/", ROOT)).filter((f) => f.endsWith(".schema.json"));
 const schema = (file: string) =>
   JSON.parse(read(`schemas/${file}`)) as { $id: string; additionalProperties?: unknown };
@@ -28,7 +33,7 @@ function compile(file: string) {
 }
 
 const examples = (dir: string, pattern: RegExp) =>
-  readdirSync(new URL(dir, ROOT), { recursive: true, encoding: "utf8" })
+  readdirSync(new URL(dir, TEMPLATE), { recursive: true, encoding: "utf8" })
     .filter((f) => pattern.test(f))
     .map((f) => `${dir}${f}`);
 
@@ -68,11 +73,11 @@ describe("schemas/", () => {
     for (const id of Object.values(SCHEMA_IDS)) expect(SCHEMA_FILES.map((f) => schema(f).$id)).toContain(id);
   });
 
-  it.each(Object.entries(EXAMPLES))("%s accepts the repository's examples", (file, paths) => {
+  it.each(Object.entries(EXAMPLES))("%s accepts the template's examples", (file, paths) => {
     const validate = compile(file);
     expect(paths.length).toBeGreaterThan(0);
     for (const path of paths)
-      expect(validate(load(read(path))), `${path}: ${JSON.stringify(validate.errors)}`).toBe(true);
+      expect(validate(load(readExample(path))), `${path}: ${JSON.stringify(validate.errors)}`).toBe(true);
   });
 
   it("ray-llm-config accepts every committed fragment's LLMConfig", () => {
@@ -80,7 +85,7 @@ describe("schemas/", () => {
     const fragments = examples("clusters/", /rendered\/.+\.yaml$/);
     expect(fragments.length).toBeGreaterThan(0);
     for (const path of fragments) {
-      const fragment = load(read(path)) as { llm_config: unknown };
+      const fragment = load(readExample(path)) as { llm_config: unknown };
       expect(validate(fragment.llm_config), `${path}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }
   });
@@ -93,7 +98,7 @@ describe("schemas/", () => {
   });
 
   it("the core's compiled copies agree with the files", () => {
-    expect(schemaErrors("serving-spec", load(read("models/alice/qwen-0.5b.yaml")))).toEqual([]);
+    expect(schemaErrors("serving-spec", load(readExample("models/alice/qwen-0.5b.yaml")))).toEqual([]);
     expect(
       schemaErrors("serving-spec", load(readFileSync(`${FIXTURES}invalid/serving-spec.yaml`, "utf8"))),
     ).not.toEqual([]);
@@ -102,9 +107,10 @@ describe("schemas/", () => {
   it("example files point editors at the schemas", () => {
     for (const [file, paths] of Object.entries(EXAMPLES)) {
       for (const path of paths) {
-        const first = read(path).split("\n")[0]!;
+        const first = readExample(path).split("\n")[0]!;
         const match = /^# yaml-language-server: \$schema=(\S+)$/.exec(first);
         expect(match, path).not.toBeNull();
+        // Resolved as if the file sat at the same path under the repository root, where the examples ship.
         expect(new URL(match![1]!, new URL(path, ROOT)).href).toBe(new URL(`schemas/${file}`, ROOT).href);
       }
     }
@@ -162,11 +168,15 @@ describe("the generated validators", () => {
 
   it("report exactly what ajv compiled at run time reports, on every example and invalid fixture", () => {
     const cases: Array<[SchemaName, string, string]> = [
-      ["serving-spec", "serving-spec.schema.json", "models/alice/qwen-0.5b.yaml"],
+      [
+        "serving-spec",
+        "serving-spec.schema.json",
+        "generator/test-fixtures/template-repo/models/alice/qwen-0.5b.yaml",
+      ],
       ["serving-spec", "serving-spec.schema.json", "generator/test-fixtures/invalid/serving-spec.yaml"],
-      ["users", "users.schema.json", "models/users.yaml"],
+      ["users", "users.schema.json", "generator/test-fixtures/template-repo/models/users.yaml"],
       ["users", "users.schema.json", "generator/test-fixtures/invalid/users.yaml"],
-      ["cluster", "cluster.schema.json", "clusters/h1/cluster.yaml"],
+      ["cluster", "cluster.schema.json", "generator/test-fixtures/template-repo/clusters/h1/cluster.yaml"],
       ["cluster", "cluster.schema.json", "generator/test-fixtures/invalid/cluster.yaml"],
     ];
     for (const [name, file, path] of cases) {

@@ -1,10 +1,11 @@
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { TEMPLATE_REPO } from "../test-fixtures/helpers";
 import { readWorkingTree } from "./io/working-tree";
 import type { RepoSnapshot } from "./types";
 import { createSpecMemo, RollingSpecMemo, validateRepo } from "./validate";
 
-const repo = readWorkingTree(join(import.meta.dirname, "../.."));
+// The template's examples (alice's qwen-0.5b and llama-8b, bob's qwen-7b on h1 and lab), frozen in test-fixtures.
+const repo = readWorkingTree(TEMPLATE_REPO);
 const withFile = (snapshot: RepoSnapshot, path: string, text: string): RepoSnapshot => {
   const files = new Map(snapshot.files);
   files.set(path, { path, kind: "file", bytes: Buffer.from(text) });

@@ -9,6 +9,11 @@ export const FIXTURES = fileURLToPath(new URL(".", import.meta.url));
 /** The fixture repository: users alice (quota 8) and bob (quota 4); h1 (default, H20, 32 GPUs, 8 per node,
  * per-model) and lab (L4, 8 GPUs, 4 per node, per-user, hub allowed); one spec, models/alice/qwen.yaml. */
 export const FIXTURE_REPO = `${FIXTURES}repo`;
+/** A frozen copy of the example content this template ships at the repository root (models/, clusters/ with
+ * their rendered/ fragments, .github/CODEOWNERS): users alice and bob, clusters h1 and lab, specs
+ * alice/qwen-0.5b, alice/llama-8b and bob/qwen-7b. Tests that need those examples read this copy, never the
+ * live models/ and clusters/, which a team that adopts the template replaces with its own. */
+export const TEMPLATE_REPO = `${FIXTURES}template-repo`;
 /** The time every test renders at: served names get 202601061235. */
 export const NOW = new Date("2026-01-06T12:35:00Z");
 

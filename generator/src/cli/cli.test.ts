@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FIXTURE_REPO, specText } from "../../test-fixtures/helpers";
+import { FIXTURE_REPO, specText, TEMPLATE_REPO } from "../../test-fixtures/helpers";
 import specSchema from "../../../schemas/serving-spec.schema.json";
 import type { Diagnostic } from "../types";
 import { GENERATOR_VERSION } from "../render";
@@ -43,8 +43,9 @@ function cli(args: readonly string[], cwd = tmpdir(), extraEnv: Record<string, s
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** A fresh copy of a repository (default: this checkout's example content) in a temporary folder. */
-function copyRepo(from = ROOT): string {
+/** A fresh copy of a repository (default: the template's example content, frozen in test-fixtures so an
+ * adopter's own models/ and clusters/ never change these tests) in a temporary folder. */
+function copyRepo(from = TEMPLATE_REPO): string {
   const dir = mkdtempSync(join(tmpdir(), "serve-gitops-cli-"));
   temporaries.push(dir);
   for (const top of ["models", "clusters"])
@@ -100,7 +101,7 @@ describe("serve-gitops", () => {
 });
 
 describe("validate", () => {
-  it("exits 0 on the example repository, read with --repo outside the checkout", () => {
+  it("exits 0 on the template's example repository, read with --repo outside the checkout", () => {
     const dir = copyRepo();
     const { status, stdout } = cli(["validate", "--repo", dir]);
     expect(status).toBe(0);
@@ -472,7 +473,7 @@ describe("assemble", () => {
 });
 
 describe("plan", () => {
-  it("plans the whole repository against an empty cluster with --base empty --json", () => {
+  it("plans the template's examples against an empty cluster with --base empty --json", () => {
     const dir = copyRepo();
     const { status, stdout } = cli(["plan", "--repo", dir, "--base", "empty", "--json", "--now", NOW]);
     expect(status).toBe(0);

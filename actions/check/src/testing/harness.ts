@@ -19,6 +19,7 @@ import {
   type TokenIdentity,
   type WorkflowRunInput,
 } from "../../../../generator/testkit/github-api-server";
+import { TEMPLATE_REPO } from "../../../../generator/test-fixtures/helpers";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const BUNDLE = join(ROOT, "actions/check/dist/index.js");
@@ -108,8 +109,9 @@ export interface FixtureOptions {
 }
 
 /**
- * Base: this repository's models/, clusters/ and .github/CODEOWNERS on `main`. Head: `feature`, one commit
- * made by `head`. The workspace is what actions/checkout leaves on a pull_request: the merge commit.
+ * Base: the template's example models/ and clusters/ (the frozen copy in generator/test-fixtures/template-repo,
+ * never this repository's live ones, which an adopter replaces) and their .github/CODEOWNERS on `main`.
+ * Head: `feature`, one commit made by `head`. The workspace is what actions/checkout leaves on a pull_request: the merge commit.
  */
 export function makeFixture(options: FixtureOptions = {}): Fixture {
   const dir = mkdtempSync(join(tmpdir(), "serve-gitops-check-"));
@@ -120,7 +122,8 @@ export function makeFixture(options: FixtureOptions = {}): Fixture {
   const workspace = join(dir, "workspace");
   const fx = { home };
   mkdirSync(seed);
-  for (const path of ["models", "clusters"]) cpSync(join(ROOT, path), join(seed, path), { recursive: true });
+  for (const path of ["models", "clusters"])
+    cpSync(join(TEMPLATE_REPO, path), join(seed, path), { recursive: true });
   // The base is made current with the core under test, so the fixtures never depend on the state of the
   // example render committed in this repository. Existing models keep their served names.
   renderInto(seed, BASE_DATE);
