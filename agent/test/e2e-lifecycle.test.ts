@@ -208,6 +208,34 @@ describe("failures and removals", () => {
     expect(model?.events.map((e) => e.type)).toContain("TIMED_OUT");
   });
 
+  it("a timed-out model stays FAILED with its error in /status and the metrics while Ray keeps trying", async () => {
+    h = await createHarness({
+      files: { "models/bob/big.yaml": specYaml("big", { gpus: 8 }) },
+      cluster: { sync: { deploy_timeout_s: 15 } },
+      emulator: { totalGpus: 4 },
+    });
+    const sha = h.repo.ship("initial");
+    let offset = 0;
+    const agent = await h.start({}, { now: () => Date.now() + offset });
+    for (let i = 0; i < 4; i++) await agent.agent.cycle();
+    offset = 16_000;
+    await h.settle(agent);
+    expect(h.latest(sha).get("serve/h1/bob/big")).toEqual({
+      state: "failure",
+      description: "not serving after 15 s (UPDATING)",
+    });
+    // Later cycles, once the final status is written and the watch has forgotten the model.
+    for (let i = 0; i < 5; i++) {
+      offset += 2_000;
+      await agent.agent.cycle();
+    }
+    const model = agent.status().models.find((m) => m.key === "bob/big");
+    expect(model).toMatchObject({ state: "FAILED", error_summary: "not serving after 15 s (UPDATING)" });
+    const metrics = await agent.metrics.registry.metrics();
+    expect(metrics).toContain('serve_gitops_models{state="FAILED"} 1');
+    expect(metrics).toContain('serve_gitops_models{state="DEPLOYING"} 0');
+  });
+
   it("git revert of the adding commit undeploys the model and says so", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
     const { agent } = await h.startSettled();
