@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deploymentName } from "../../generator/src/index";
+import { createLogger } from "../src/log";
 import { commentMarker } from "../src/report/comment";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, TEST_REPO, type Harness } from "../testkit/harness";
@@ -206,6 +207,33 @@ describe("failures and removals", () => {
     expect(h.latest(sha).get("serve/h1")?.state).toBe("failure");
     const model = agent.status().models.find((m) => m.key === "bob/big");
     expect(model?.events.map((e) => e.type)).toContain("TIMED_OUT");
+  });
+
+  it("a failed and a timed-out model are logged as warnings (level 40), so an alert on level >= 40 sees them", async () => {
+    h = await createHarness({
+      files: { "models/bob/big.yaml": specYaml("big", { gpus: 8 }) },
+      cluster: { sync: { deploy_timeout_s: 15 } },
+      emulator: { totalGpus: 4 },
+    });
+    h.repo.ship("initial");
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+    let offset = 0;
+    const agent = await h.start({}, { now: () => Date.now() + offset, log });
+    for (let i = 0; i < 3; i++) await agent.agent.cycle();
+    offset = 16_000;
+    await h.settle(agent);
+    h.repo.write(
+      "models/alice/broken.yaml",
+      specYaml("broken", { source: "$HOME/checkpoints/missing-model" }),
+    );
+    h.repo.ship("alice: add broken");
+    await h.settle(agent);
+    const settled = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; model?: string; result?: string })
+      .filter((l) => l.msg === "model settled")
+      .map((l) => `${l.model} ${l.result} ${l.level}`);
+    expect(settled).toEqual(["bob/big timeout 40", "alice/broken failed 40"]);
   });
 
   it("a timed-out model stays FAILED with its error in /status and the metrics while Ray keeps trying", async () => {

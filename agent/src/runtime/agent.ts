@@ -333,7 +333,9 @@ export class Agent {
       // RUNNING and FAILED events come from the model's state itself (models.ts).
       const type = OUTCOME_EVENT[t.outcome.result];
       if (type) events.push({ key: t.key, type, sha: t.sha, message: t.outcome.description });
-      log.info(
+      // A model that failed or timed out is an operator's concern: warn, so an alert on level >= 40 sees it.
+      const level = t.outcome.result === "failed" || t.outcome.result === "timeout" ? "warn" : "info";
+      log[level](
         { model: t.key, sha: t.sha, result: t.outcome.result, description: t.outcome.description },
         "model settled",
       );
@@ -363,7 +365,10 @@ export class Agent {
       ) {
         marks = { ...marks, applied: { sha: h.sha, at: new Date(now()).toISOString() } };
         metrics.lastAppliedTime.set(now() / 1000);
-        log.info({ sha: h.sha, ...counts }, "commit applied: its models settled");
+        log[counts.FAILED > 0 ? "warn" : "info"](
+          { sha: h.sha, ...counts },
+          "commit applied: its models settled",
+        );
       }
     }
     const due = dueWrites({
