@@ -264,6 +264,29 @@ describe("failures and removals", () => {
     expect(metrics).toContain('serve_gitops_models{state="DEPLOYING"} 0');
   });
 
+  it("a model's sha and updated time are the commit that last changed it, not later commits changing others", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    const { agent, sha: first } = await h.startSettled();
+    const before = agent.status().models.find((m) => m.key === "alice/qwen-0.5b")!;
+    expect(before.sha).toBe(first);
+    h.repo.write("models/bob/broken.yaml", specYaml("broken", { source: "$HOME/checkpoints/missing" }));
+    const broken = h.repo.ship("bob: add broken");
+    await h.settle(agent);
+    h.repo.write("README.md", "unrelated\n");
+    h.repo.ship("docs");
+    await h.settle(agent);
+    const models = agent.status().models;
+    expect(models.find((m) => m.key === "alice/qwen-0.5b")).toMatchObject({
+      sha: first,
+      updated: before.updated,
+    });
+    expect(models.find((m) => m.key === "bob/broken")?.sha).toBe(broken);
+    h.repo.write("models/alice/qwen-0.5b.yaml", specYaml("qwen-0.5b", { maxModelLen: 4096 }));
+    const changed = h.repo.ship("alice: shorter context");
+    await h.settle(agent);
+    expect(agent.status().models.find((m) => m.key === "alice/qwen-0.5b")?.sha).toBe(changed);
+  });
+
   it("git revert of the adding commit undeploys the model and says so", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
     const { agent } = await h.startSettled();

@@ -143,7 +143,9 @@ export function updateModels(input: UpdateInput): UpdateResult {
       state,
       endpoint: m.endpoint,
       ...(error ? { error_summary: error } : {}),
-      sha: tracked?.head ?? desired!.sha,
+      // The commit that last changed THIS model (the watch attributes each change to its commit), not the
+      // branch head: a commit that changes other models leaves its sha and updated time alone.
+      sha: tracked?.sha ?? previous?.sha ?? desired!.sha,
       created: previous?.created ?? m.created,
     });
   }

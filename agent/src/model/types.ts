@@ -101,7 +101,10 @@ export interface ModelRecord {
   readonly endpoint: string;
   readonly events: readonly ModelEvent[];
   readonly error_summary?: string;
-  /** The commit whose config the model runs (or is deploying). */
+  /**
+   * The commit that last changed the model's rendered config (the one it runs or is deploying), not the
+   * branch head; for a model the agent found already serving, the commit it first saw.
+   */
   readonly sha?: string;
   readonly created: string;
   readonly updated: string;
