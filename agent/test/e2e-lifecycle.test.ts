@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deploymentName } from "../../generator/src/index";
+import { statusTable } from "../src/cli/status-table";
 import { createLogger } from "../src/log";
 import { commentMarker } from "../src/report/comment";
 import { specYaml } from "../testkit/git-fixture";
@@ -379,5 +380,8 @@ describe("failures and removals", () => {
     await h.settle(agent);
     expect(h.latest(fixed).get("serve/h1/bob/qwen-7b")?.state).toBe("success");
     expect(sha7(agent.status().marks.reported!.sha)).toBe(sha7(fixed));
+    // The later commit is the latest word on the cluster: the refusals are no longer shown.
+    expect(agent.status().refused).toEqual([]);
+    expect(statusTable(agent.status())).not.toContain("refused:");
   });
 });

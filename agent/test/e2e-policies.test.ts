@@ -268,6 +268,18 @@ describe("guards", () => {
       "serve/h1 failure refused: the commit leaves cluster h1 with no models (set sync.allow_empty to allow)",
     ]);
     expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-only"]);
+    // /status shows the guard's refusal while it stands, and no longer once a later commit is applied.
+    expect(agent.status().refused).toEqual([
+      {
+        sha,
+        reason: "refused: the commit leaves cluster h1 with no models (set sync.allow_empty to allow)",
+      },
+    ]);
+    h.repo.write("models/alice/other.yaml", specYaml("other"));
+    const later = h.repo.ship("another model instead");
+    await h.settle(agent);
+    expect(h.latest(later).get("serve/h1")?.state).toBe("success");
+    expect(agent.status().refused).toEqual([]);
   });
 
   it("refuses while Ray holds declarative apps it does not manage, and replaces them once told to adopt", async () => {

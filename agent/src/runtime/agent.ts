@@ -196,7 +196,8 @@ export class Agent {
     this.trailers = await source.trailers(head, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100);
     this.desired = result.desired;
     log.info({ sha: head, models: result.desired.models.size }, "new commit");
-    await this.save({ ...this.record, desired: head });
+    // Refusals are shown while they are the latest word on the cluster: this later valid commit is it now.
+    await this.save({ ...this.record, desired: head, refused: {} });
     return head;
   }
 
@@ -247,6 +248,19 @@ export class Agent {
     let marks = this.record.marks;
     let deployedApps = this.record.deployedApps;
     let justApplied = false;
+    // A guard's refusal of the current commit is shown in /status while it stands, and cleared once it does not.
+    let refused = this.record.refused;
+    if (action.kind === "refuse") {
+      if (refused[desired.sha] !== action.refusal.reason) {
+        const { [desired.sha]: _, ...rest } = refused;
+        refused = Object.fromEntries(
+          Object.entries({ ...rest, [desired.sha]: action.refusal.reason }).slice(-MAX_REFUSED),
+        );
+      }
+    } else if (desired.sha in refused) {
+      const { [desired.sha]: _, ...rest } = refused;
+      refused = rest;
+    }
 
     if (decision.comparison?.inSync) {
       // Ray runs exactly this commit's applications (also after the state directory was deleted): ours.
@@ -389,12 +403,13 @@ export class Agent {
       ...this.record,
       rollout: due.state,
       marks,
+      refused,
       models: models.records,
       ...(deployedApps ? { deployedApps } : {}),
     };
     const moved =
-      JSON.stringify([next.rollout, next.marks, next.deployedApps]) !==
-      JSON.stringify([this.record.rollout, this.record.marks, this.record.deployedApps]);
+      JSON.stringify([next.rollout, next.marks, next.deployedApps, next.refused]) !==
+      JSON.stringify([this.record.rollout, this.record.marks, this.record.deployedApps, this.record.refused]);
     // An idle cycle writes nothing to disk.
     if (moved || models.changed) await this.save(next);
     return action.kind;
