@@ -282,6 +282,21 @@ describe("guards", () => {
     expect(agent.status().refused).toEqual([]);
   });
 
+  it("day 0: a commit with no models on a Ray holding none of the agent's apps is a success, not refused", async () => {
+    h = await createHarness({});
+    h.ray.addImperativeApp("notebook", { routePrefix: "/notebook" });
+    const sha = h.repo.ship("adopt cluster h1");
+    const agent = await h.start();
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(["serve/h1 success no models"]);
+    expect(agent.status().refused).toEqual([]);
+    expect(await appsOf(h.ray.url)).toEqual(["notebook"]);
+    h.repo.write("models/alice/x.yaml", specYaml("x"));
+    const first = h.repo.ship("alice: first model");
+    await h.settle(agent);
+    expect(h.latest(first).get("serve/h1")?.state).toBe("success");
+  });
+
   it("refuses while Ray holds declarative apps it does not manage, and replaces them once told to adopt", async () => {
     h = await createHarness({
       emulator: { importPaths: { "legacy.app:main": ["Legacy"] } },

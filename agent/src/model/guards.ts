@@ -20,7 +20,10 @@ export function checkGuards(
   allowPrune: number,
 ): GuardRefusal | undefined {
   const sync = desired.cluster.sync;
-  if (desired.config.applications.length === 0 && !sync.allow_empty) {
+  // The guard stops an accidental undeploy-all: an empty config while Ray holds none of the agent's
+  // applications (day 0) undeploys nothing and is harmless.
+  const undeploysSomething = comparison.undeploys > 0 || comparison.managed.length > 0;
+  if (desired.config.applications.length === 0 && !sync.allow_empty && undeploysSomething) {
     return {
       guard: "empty",
       reason: `refused: the commit leaves cluster ${desired.cluster.name} with no models (set sync.allow_empty to allow)`,

@@ -104,6 +104,17 @@ describe("reconcile", () => {
   });
 });
 
+describe("the empty guard", () => {
+  it("refuses only an empty commit that would undeploy the agent's applications", () => {
+    const empty = desiredOf({}, { sha: B });
+    const v1 = desiredOf({ "alice/a": spec("a") });
+    expect(checkGuards(empty, compare(empty, observedOf(v1)), 0)?.guard).toBe("empty");
+    // Day 0: Ray holds no application of the agent's (here only someone else's): nothing would go.
+    const day0 = compare(empty, { apps: new Map() });
+    expect(checkGuards(empty, day0, 0)).toBeUndefined();
+  });
+});
+
 describe("the prune guard", () => {
   const many = desiredOf(
     Object.fromEntries([1, 2, 3, 4, 5, 6, 7].map((n) => [`alice/m${n}`, spec(`m${n}`)])),

@@ -270,6 +270,12 @@ export class Agent {
       if (!isRolloutActive(rollout) && marks.attempted?.sha !== desired.sha) {
         const mark = { sha: desired.sha, at: new Date(now()).toISOString() };
         marks = { ...marks, attempted: mark, applied: mark };
+        // Day 0: a commit with no models for a Ray holding none of the agent's applications is applied as is
+        // (there is nothing to PUT or undeploy): its commit says so instead of staying without a status.
+        if (desired.models.size === 0)
+          await this.deps.outbox.enqueue([
+            clusterWrite(desired.sha, this.deps.cluster, "success", "no models", this.deps.statusUrl),
+          ]);
       }
     }
     if (action.kind === "apply") {
