@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from "pino";
+import { safeError } from "./errors";
 
 export type { Logger } from "pino";
 
@@ -13,6 +14,9 @@ export function createLogger(options: { level?: string; destination?: Destinatio
       level: options.level ?? "info",
       base: { pid: process.pid },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // `err` is always safeError()'s plain object: pino's own error serializer would take it for an Error,
+      // fold the cause's message into the message and log an empty stack ("\ncaused by: "), dropping the cause.
+      serializers: { err: (value: unknown) => (value instanceof Error ? safeError(value) : value) },
       redact: {
         paths: [
           "token",

@@ -3,6 +3,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deploymentName } from "../../generator/src/index";
+import { statusTable } from "../src/cli/status-table";
+import { createLogger } from "../src/log";
 import { commentMarker } from "../src/report/comment";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, TEST_REPO, type Harness } from "../testkit/harness";
@@ -208,6 +210,84 @@ describe("failures and removals", () => {
     expect(model?.events.map((e) => e.type)).toContain("TIMED_OUT");
   });
 
+  it("a failed and a timed-out model are logged as warnings (level 40), so an alert on level >= 40 sees them", async () => {
+    h = await createHarness({
+      files: { "models/bob/big.yaml": specYaml("big", { gpus: 8 }) },
+      cluster: { sync: { deploy_timeout_s: 15 } },
+      emulator: { totalGpus: 4 },
+    });
+    h.repo.ship("initial");
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+    let offset = 0;
+    const agent = await h.start({}, { now: () => Date.now() + offset, log });
+    for (let i = 0; i < 3; i++) await agent.agent.cycle();
+    offset = 16_000;
+    await h.settle(agent);
+    h.repo.write(
+      "models/alice/broken.yaml",
+      specYaml("broken", { source: "$HOME/checkpoints/missing-model" }),
+    );
+    h.repo.ship("alice: add broken");
+    await h.settle(agent);
+    const settled = lines
+      .map((l) => JSON.parse(l) as { level: number; msg: string; model?: string; result?: string })
+      .filter((l) => l.msg === "model settled")
+      .map((l) => `${l.model} ${l.result} ${l.level}`);
+    expect(settled).toEqual(["bob/big timeout 40", "alice/broken failed 40"]);
+  });
+
+  it("a timed-out model stays FAILED with its error in /status and the metrics while Ray keeps trying", async () => {
+    h = await createHarness({
+      files: { "models/bob/big.yaml": specYaml("big", { gpus: 8 }) },
+      cluster: { sync: { deploy_timeout_s: 15 } },
+      emulator: { totalGpus: 4 },
+    });
+    const sha = h.repo.ship("initial");
+    let offset = 0;
+    const agent = await h.start({}, { now: () => Date.now() + offset });
+    for (let i = 0; i < 4; i++) await agent.agent.cycle();
+    offset = 16_000;
+    await h.settle(agent);
+    expect(h.latest(sha).get("serve/h1/bob/big")).toEqual({
+      state: "failure",
+      description: "not serving after 15 s (UPDATING)",
+    });
+    // Later cycles, once the final status is written and the watch has forgotten the model.
+    for (let i = 0; i < 5; i++) {
+      offset += 2_000;
+      await agent.agent.cycle();
+    }
+    const model = agent.status().models.find((m) => m.key === "bob/big");
+    expect(model).toMatchObject({ state: "FAILED", error_summary: "not serving after 15 s (UPDATING)" });
+    const metrics = await agent.metrics.registry.metrics();
+    expect(metrics).toContain('serve_gitops_models{state="FAILED"} 1');
+    expect(metrics).toContain('serve_gitops_models{state="DEPLOYING"} 0');
+  });
+
+  it("a model's sha and updated time are the commit that last changed it, not later commits changing others", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    const { agent, sha: first } = await h.startSettled();
+    const before = agent.status().models.find((m) => m.key === "alice/qwen-0.5b")!;
+    expect(before.sha).toBe(first);
+    h.repo.write("models/bob/broken.yaml", specYaml("broken", { source: "$HOME/checkpoints/missing" }));
+    const broken = h.repo.ship("bob: add broken");
+    await h.settle(agent);
+    h.repo.write("README.md", "unrelated\n");
+    h.repo.ship("docs");
+    await h.settle(agent);
+    const models = agent.status().models;
+    expect(models.find((m) => m.key === "alice/qwen-0.5b")).toMatchObject({
+      sha: first,
+      updated: before.updated,
+    });
+    expect(models.find((m) => m.key === "bob/broken")?.sha).toBe(broken);
+    h.repo.write("models/alice/qwen-0.5b.yaml", specYaml("qwen-0.5b", { maxModelLen: 4096 }));
+    const changed = h.repo.ship("alice: shorter context");
+    await h.settle(agent);
+    expect(agent.status().models.find((m) => m.key === "alice/qwen-0.5b")?.sha).toBe(changed);
+  });
+
   it("git revert of the adding commit undeploys the model and says so", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
     const { agent } = await h.startSettled();
@@ -300,5 +380,8 @@ describe("failures and removals", () => {
     await h.settle(agent);
     expect(h.latest(fixed).get("serve/h1/bob/qwen-7b")?.state).toBe("success");
     expect(sha7(agent.status().marks.reported!.sha)).toBe(sha7(fixed));
+    // The later commit is the latest word on the cluster: the refusals are no longer shown.
+    expect(agent.status().refused).toEqual([]);
+    expect(statusTable(agent.status())).not.toContain("refused:");
   });
 });

@@ -1,6 +1,10 @@
 // End to end: superseding, attribution across several commits, summaries, guards, drift and the suspend switch.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { putApps } from "../emulator/ray-test-utils";
+import { createLogger } from "../src/log";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
 import { createHarness, type Harness } from "../testkit/harness";
 
@@ -268,6 +272,69 @@ describe("guards", () => {
       "serve/h1 failure refused: the commit leaves cluster h1 with no models (set sync.allow_empty to allow)",
     ]);
     expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-only"]);
+    // /status shows the guard's refusal while it stands, and no longer once a later commit is applied.
+    expect(agent.status().refused).toEqual([
+      {
+        sha,
+        reason: "refused: the commit leaves cluster h1 with no models (set sync.allow_empty to allow)",
+      },
+    ]);
+    h.repo.write("models/alice/other.yaml", specYaml("other"));
+    const later = h.repo.ship("another model instead");
+    await h.settle(agent);
+    expect(h.latest(later).get("serve/h1")?.state).toBe("success");
+    expect(agent.status().refused).toEqual([]);
+  });
+
+  it("day 0: a commit with no models on a Ray holding none of the agent's apps is a success, not refused", async () => {
+    h = await createHarness({});
+    h.ray.addImperativeApp("notebook", { routePrefix: "/notebook" });
+    const sha = h.repo.ship("adopt cluster h1");
+    const agent = await h.start();
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(["serve/h1 success no models"]);
+    expect(agent.status().refused).toEqual([]);
+    expect(await appsOf(h.ray.url)).toEqual(["notebook"]);
+    h.repo.write("models/alice/x.yaml", specYaml("x"));
+    const first = h.repo.ship("alice: first model");
+    await h.settle(agent);
+    expect(h.latest(first).get("serve/h1")?.state).toBe("success");
+  });
+
+  it("a first sync (no state.json) undeploys nothing it did not deploy: the Ray may be another cluster's", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    // The cluster's own agent deployed alice/x; another agent (no state) meets it on its first sync.
+    await h.startSettled("alice: x");
+    h.repo.remove("models/alice/x.yaml");
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const sha = h.repo.ship("bob: y, no x");
+    const fresh = mkdtempSync(join(tmpdir(), "serve-gitops-state-"));
+    try {
+      // A dry run says so too, instead of "would PUT".
+      const lines: string[] = [];
+      const log = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+      const dry = await h.start({ stateDir: join(fresh, "dry"), dryRun: true }, { log });
+      await dry.agent.cycle();
+      await dry.close();
+      const said = lines.map((l) => (JSON.parse(l) as { msg: string }).msg);
+      expect(said).toContain("apply refused by a guard");
+      expect(said).not.toContain("dry run: would PUT the Serve config");
+
+      const other = await h.start({ stateDir: join(fresh, "state") });
+      await h.settle(other);
+      const reason =
+        "refused: first sync (no state) would undeploy 1 model(s) (alice/x): wrong Ray (--ray-address, dashboard_address)? or sync.adopt_unmanaged";
+      expect(h.statuses(sha)).toEqual([`serve/h1 failure ${reason}`]);
+      expect(other.status().refused).toEqual([{ sha, reason }]);
+      expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x"]);
+
+      const adopt = adoptUnmanaged("adopt what Ray holds");
+      await h.settle(other);
+      expect(h.latest(adopt).get("serve/h1")?.state).toBe("success");
+      expect(await appsOf(h.ray.url)).toEqual(["bob-202601061235-y"]);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
   });
 
   it("refuses while Ray holds declarative apps it does not manage, and replaces them once told to adopt", async () => {
@@ -281,7 +348,7 @@ describe("guards", () => {
     h.ray.addImperativeApp("notebook", { routePrefix: "/notebook" });
     const { agent, sha } = await h.startSettled("first models");
     expect(h.statuses(sha)).toEqual([
-      "serve/h1 failure refused: Ray holds 1 app(s) serve-gitops does not manage (legacy); a PUT would delete them",
+      "serve/h1 failure refused: a PUT would delete 1 app(s) serve-gitops does not manage (legacy); wrong Ray (--ray-address, dashboard_address)?",
     ]);
     expect(await appsOf(h.ray.url)).toEqual(["legacy", "notebook"]);
 
@@ -334,7 +401,7 @@ describe("hand-made apps next to the agent's", () => {
       await h.settle(agent);
       expect(h.latest(added).get("serve/h1")).toEqual({
         state: "failure",
-        description: `refused: Ray holds 1 app(s) serve-gitops does not manage (${extra.name}); a PUT would delete them`,
+        description: `refused: a PUT would delete 1 app(s) serve-gitops does not manage (${extra.name}); wrong Ray (--ray-address, dashboard_address)?`,
       });
       expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x", extra.name].sort());
 

@@ -8,6 +8,7 @@ import { nodeFilePort } from "../src/adapters/fs-port";
 import { GitSource } from "../src/adapters/git-source";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { GitError, RayError } from "../src/errors";
+import { createLogger } from "../src/log";
 import type { DesiredStateSource, FilePort, ServeTarget } from "../src/ports";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, type Harness } from "../testkit/harness";
@@ -87,6 +88,22 @@ describe("Ray faults", () => {
     expect(agent.health()).toMatchObject({ ready: false });
     expect(h.statuses(sha)).toEqual([]);
     expect(await agent.loop.run()).toBe(1);
+  });
+
+  it("Ray unreachable is logged with its cause (name and message), not an empty cause chain", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    const lines: string[] = [];
+    const log = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+    const agent = await h.start({ rayAddress: await deadPort() }, { log });
+    await agent.agent.cycle();
+    const logged = lines
+      .map((l) => JSON.parse(l) as { level: number; err?: Record<string, unknown> })
+      .find((l) => l.err?.name === "RayError");
+    expect(logged?.level).toBe(40);
+    expect(logged?.err).not.toHaveProperty("stack");
+    expect(logged?.err?.message).toMatch(/is unreachable \(ECONNREFUSED\)$/);
+    expect(logged?.err?.cause).toMatchObject({ message: expect.stringMatching(/ECONNREFUSED/) as unknown });
   });
 
   it("refuses a Ray it does not support, at start: exit 1, nothing applied", async () => {

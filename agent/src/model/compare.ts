@@ -158,6 +158,8 @@ export interface Comparison {
   readonly unmanaged: readonly string[];
   /** Models leaving Ray (not renames): what the prune limit counts. */
   readonly undeploys: number;
+  /** The agent's own applications Ray holds (with a config): what a PUT of an empty config would delete. */
+  readonly managed: readonly string[];
 }
 
 /** @param deployed the applications the agent deployed, from its record */
@@ -206,14 +208,14 @@ export function compare(
   }
 
   const differences: string[] = [];
+  const managed = managedApps(observed, own).filter((name) => observed.apps.get(name)?.config);
   for (const app of desired.apps.values()) {
     const config = observed.apps.get(app.name)?.config;
     if (!config) differences.push(`application ${app.name} is missing`);
     else if (!isSubset(app, config)) differences.push(`application ${app.name} differs`);
   }
-  for (const name of managedApps(observed, own)) {
-    if (!desired.apps.has(name) && observed.apps.get(name)?.config)
-      differences.push(`application ${name} is not in the commit`);
+  for (const name of managed) {
+    if (!desired.apps.has(name)) differences.push(`application ${name} is not in the commit`);
   }
   return {
     inSync: differences.length === 0 && changes.length === 0,
@@ -221,5 +223,6 @@ export function compare(
     differences,
     unmanaged: unmanagedApps(observed, own),
     undeploys,
+    managed,
   };
 }

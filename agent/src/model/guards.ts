@@ -5,22 +5,48 @@ import type { DesiredState } from "./types";
 export const ALLOW_PRUNE_TRAILER = "Serve-Gitops-Allow-Prune";
 
 export interface GuardRefusal {
-  readonly guard: "empty" | "prune" | "unmanaged";
+  readonly guard: "first-sync" | "empty" | "prune" | "unmanaged";
   /** For the commit status: what was refused and how to go ahead. */
   readonly reason: string;
 }
 
+/** Said wherever the agent meets applications it did not deploy: the usual cause is the wrong Ray. */
+export const WRONG_RAY_HINT = "wrong Ray (--ray-address, dashboard_address)?";
+
+const listed = (names: readonly string[]): string =>
+  names.slice(0, 3).join(", ") + (names.length > 3 ? ", ..." : "");
+
 /**
  * @param allowPrune the largest `Serve-Gitops-Allow-Prune: N` trailer an admin's merge among the commits being
  *   applied carries (0 if none; runtime/prune-approval.ts decides which count)
+ * @param firstSync the agent has no record yet (no state.json: it never attempted a commit nor PUT a config)
  */
 export function checkGuards(
   desired: DesiredState,
   comparison: Comparison,
   allowPrune: number,
+  firstSync = false,
 ): GuardRefusal | undefined {
   const sync = desired.cluster.sync;
-  if (desired.config.applications.length === 0 && !sync.allow_empty) {
+  // With no record, every application Ray holds is one this agent did not deploy: on its first sync it undeploys
+  // none of them (an agent pointed at another cluster's Ray would delete that cluster's models) unless the
+  // repository says to replace what is there (sync.adopt_unmanaged, in plain sight in cluster.yaml).
+  const leaving = [
+    ...comparison.changes.filter((c) => c.kind === "undeploy").map((c) => c.key),
+    ...(comparison.changes.some((c) => c.kind === "undeploy")
+      ? []
+      : comparison.managed.filter((name) => !desired.apps.has(name))),
+  ];
+  if (firstSync && leaving.length > 0 && !sync.adopt_unmanaged) {
+    return {
+      guard: "first-sync",
+      reason: `refused: first sync (no state) would undeploy ${leaving.length} model(s) (${listed(leaving)}): ${WRONG_RAY_HINT} or sync.adopt_unmanaged`,
+    };
+  }
+  // The guard stops an accidental undeploy-all: an empty config while Ray holds none of the agent's
+  // applications (day 0) undeploys nothing and is harmless.
+  const undeploysSomething = comparison.undeploys > 0 || comparison.managed.length > 0;
+  if (desired.config.applications.length === 0 && !sync.allow_empty && undeploysSomething) {
     return {
       guard: "empty",
       reason: `refused: the commit leaves cluster ${desired.cluster.name} with no models (set sync.allow_empty to allow)`,
@@ -34,11 +60,9 @@ export function checkGuards(
     };
   }
   if (comparison.unmanaged.length > 0 && !sync.adopt_unmanaged) {
-    const names =
-      comparison.unmanaged.slice(0, 3).join(", ") + (comparison.unmanaged.length > 3 ? ", ..." : "");
     return {
       guard: "unmanaged",
-      reason: `refused: Ray holds ${comparison.unmanaged.length} app(s) serve-gitops does not manage (${names}); a PUT would delete them`,
+      reason: `refused: a PUT would delete ${comparison.unmanaged.length} app(s) serve-gitops does not manage (${listed(comparison.unmanaged)}); ${WRONG_RAY_HINT}`,
     };
   }
   return undefined;

@@ -30,6 +30,27 @@ describe("model states for /status", () => {
     });
   });
 
+  it("stays FAILED with its timeout once the watch forgot it, until Ray serves it or a new commit changes it", () => {
+    const timedOut = update(watchedAt(10 + 60_001));
+    // The final status is written: the rollout forgets the model; Ray still shows it UPDATING.
+    const forgotten: RolloutState = { heads: [], tracked: [] };
+    const next = (observed: Observed, rollout: RolloutState = forgotten) =>
+      updateModels({
+        records: { "alice/x": timedOut },
+        desired,
+        observed,
+        rollout,
+        queued: new Set(),
+        events: [],
+        now: new Date(1),
+      }).records["alice/x"]!;
+    expect(next(slow)).toMatchObject({ state: "FAILED", error_summary: "not serving after 60 s (UPDATING)" });
+    expect(next(observedOf(desired, { status: { [DEP]: "UPSCALING" } })).state).toBe("FAILED");
+    expect(next(observedOf(desired, { status: { [DEP]: "HEALTHY" } })).state).toBe("RUNNING");
+    // A new commit changing the model: watched again, DEPLOYING.
+    expect(next(slow, firstRollout(desired, 100)).state).toBe("DEPLOYING");
+  });
+
   it("is RUNNING when Ray serves it after all", () => {
     const late = watchedAt(10 + 60_001);
     expect(update(late, observedOf(desired, { status: { [DEP]: "HEALTHY" } })).state).toBe("RUNNING");

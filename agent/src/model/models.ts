@@ -118,6 +118,18 @@ export function updateModels(input: UpdateInput): UpdateResult {
       error = timedOut.get(m.key)!.error_summary ?? timedOut.get(m.key)!.description;
     } else state = "DEPLOYING";
     const previous = input.records[m.key];
+    // A model reported failed (Ray's reason, or the deploy timeout) stays FAILED with its error once the watch
+    // forgets it: until a new commit changes it (tracked: DEPLOYING) or Ray shows it serving (RUNNING). Ray
+    // still "deploying" or "scaling" a model that timed out is no news; calling it DEPLOYING would clear it.
+    if (
+      !tracked &&
+      previous?.state === "FAILED" &&
+      previous.error_summary &&
+      (state === "DEPLOYING" || (state === "RUNNING" && seen.phase === "scaling"))
+    ) {
+      state = "FAILED";
+      error = previous.error_summary;
+    }
     // A failed model keeps Ray's reason while its replacement deploys, until it serves.
     if (state === "DEPLOYING" && !error && previous?.error_summary && previous.state === "FAILED")
       error = previous.error_summary;
@@ -131,7 +143,9 @@ export function updateModels(input: UpdateInput): UpdateResult {
       state,
       endpoint: m.endpoint,
       ...(error ? { error_summary: error } : {}),
-      sha: tracked?.head ?? desired!.sha,
+      // The commit that last changed THIS model (the watch attributes each change to its commit), not the
+      // branch head: a commit that changes other models leaves its sha and updated time alone.
+      sha: tracked?.sha ?? previous?.sha ?? desired!.sha,
       created: previous?.created ?? m.created,
     });
   }

@@ -85,12 +85,18 @@ describe("reconcile", () => {
 
   it("refuses through the guards before any apply", () => {
     const empty = desiredOf({}, { sha: B });
-    expect(decide({ desired: empty, observed: observedOf(v1) })).toMatchObject({
+    const synced = record({
+      marks: { attempted: mark(A), applied: mark(A) },
+      deployedApps: [...v1.apps.keys()],
+    });
+    expect(decide({ desired: empty, observed: observedOf(v1), record: synced })).toMatchObject({
       kind: "refuse",
       refusal: { guard: "empty" },
     });
     const allowEmpty = desiredOf({}, { sha: B, cluster: { sync: { allow_empty: true } } });
-    expect(decide({ desired: allowEmpty, observed: observedOf(v1) })).toMatchObject({ kind: "apply" });
+    expect(decide({ desired: allowEmpty, observed: observedOf(v1), record: synced })).toMatchObject({
+      kind: "apply",
+    });
     const withLegacy = observedOf(v1, { extra: [app("legacy")] });
     expect(decide({ desired: v2, observed: withLegacy })).toMatchObject({
       kind: "refuse",
@@ -101,6 +107,53 @@ describe("reconcile", () => {
       { sha: B, cluster: { sync: { adopt_unmanaged: true } } },
     );
     expect(decide({ desired: adopt, observed: withLegacy })).toMatchObject({ kind: "none" });
+  });
+});
+
+describe("the first sync (no state.json)", () => {
+  const v1 = desiredOf({ "bob/tiny": spec("tiny") }, { sha: A });
+  const other = desiredOf({ "alice/a": spec("a") }, { sha: B });
+
+  it("undeploys nothing it did not deploy, and says the Ray address may be another cluster's", () => {
+    const action = decide({ desired: other, observed: observedOf(v1) });
+    expect(action).toMatchObject({
+      kind: "refuse",
+      refusal: {
+        guard: "first-sync",
+        reason:
+          "refused: first sync (no state) would undeploy 1 model(s) (bob/tiny): wrong Ray (--ray-address, dashboard_address)? or sync.adopt_unmanaged",
+      },
+    });
+    const deleting = decide({ desired: desiredOf({}, { sha: B }), observed: observedOf(v1) });
+    expect(deleting).toMatchObject({ kind: "refuse", refusal: { guard: "first-sync" } });
+  });
+
+  it("goes ahead once the agent has a record, with adopt_unmanaged, or when nothing would be undeployed", () => {
+    const synced = record({
+      marks: { attempted: mark(A), applied: mark(A) },
+      deployedApps: [...v1.apps.keys()],
+    });
+    expect(decide({ desired: other, observed: observedOf(v1), record: synced })).toMatchObject({
+      kind: "apply",
+    });
+    const adopt = desiredOf(
+      { "alice/a": spec("a") },
+      { sha: B, cluster: { sync: { adopt_unmanaged: true } } },
+    );
+    expect(decide({ desired: adopt, observed: observedOf(v1) })).toMatchObject({ kind: "apply" });
+    const both = desiredOf({ "bob/tiny": spec("tiny"), "alice/a": spec("a") }, { sha: B });
+    expect(decide({ desired: both, observed: observedOf(v1) })).toMatchObject({ kind: "apply" });
+  });
+});
+
+describe("the empty guard", () => {
+  it("refuses only an empty commit that would undeploy the agent's applications", () => {
+    const empty = desiredOf({}, { sha: B });
+    const v1 = desiredOf({ "alice/a": spec("a") });
+    expect(checkGuards(empty, compare(empty, observedOf(v1)), 0)?.guard).toBe("empty");
+    // Day 0: Ray holds no application of the agent's (here only someone else's): nothing would go.
+    const day0 = compare(empty, { apps: new Map() });
+    expect(checkGuards(empty, day0, 0)).toBeUndefined();
   });
 });
 

@@ -54,7 +54,9 @@ export function reconcile(input: ReconcileInput): Decision {
   // A terminal failure (Ray refused the config) waits for a new commit instead of looping.
   if (!isNew && record.blocked?.sha === desired.sha)
     return { action: { kind: "none", why: "blocked" }, comparison };
-  const refusal = checkGuards(desired, comparison, input.allowPrune);
+  // No record yet (no state.json): the agent never attempted a commit nor PUT a config.
+  const firstSync = !record.marks.attempted && (record.deployedApps ?? []).length === 0;
+  const refusal = checkGuards(desired, comparison, input.allowPrune, firstSync);
   if (refusal) return { action: { kind: "refuse", refusal }, comparison };
   if (isNew) return { action: { kind: "apply", cause: "commit", changes }, comparison };
   const unsettled = record.rollout.heads.some((h) => h.sha === desired.sha && !h.settled);

@@ -101,7 +101,10 @@ export interface ModelRecord {
   readonly endpoint: string;
   readonly events: readonly ModelEvent[];
   readonly error_summary?: string;
-  /** The commit whose config the model runs (or is deploying). */
+  /**
+   * The commit that last changed the model's rendered config (the one it runs or is deploying), not the
+   * branch head; for a model the agent found already serving, the commit it first saw.
+   */
   readonly sha?: string;
   readonly created: string;
   readonly updated: string;
@@ -189,7 +192,11 @@ export interface AgentRecord {
   readonly desired?: string;
   /** A commit that failed terminally (Ray refused it): not retried until a new commit arrives. */
   readonly blocked?: { readonly sha: string; readonly reason: string };
-  /** Commits refused as invalid (sha -> reason), newest last, bounded. */
+  /**
+   * Refused commits (sha -> reason), newest last, bounded: invalid or unrendered ones since the last valid
+   * commit, and the current commit while a guard refuses it. Cleared when a later valid commit arrives (it is
+   * the latest word on the cluster then), and the guard's entry once the commit is applied or no longer refused.
+   */
   readonly refused: Readonly<Record<string, string>>;
   readonly rollout: RolloutState;
   readonly models: Readonly<Record<string, ModelRecord>>;

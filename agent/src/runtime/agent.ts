@@ -196,7 +196,8 @@ export class Agent {
     this.trailers = await source.trailers(head, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100);
     this.desired = result.desired;
     log.info({ sha: head, models: result.desired.models.size }, "new commit");
-    await this.save({ ...this.record, desired: head });
+    // Refusals are shown while they are the latest word on the cluster: this later valid commit is it now.
+    await this.save({ ...this.record, desired: head, refused: {} });
     return head;
   }
 
@@ -247,6 +248,19 @@ export class Agent {
     let marks = this.record.marks;
     let deployedApps = this.record.deployedApps;
     let justApplied = false;
+    // A guard's refusal of the current commit is shown in /status while it stands, and cleared once it does not.
+    let refused = this.record.refused;
+    if (action.kind === "refuse") {
+      if (refused[desired.sha] !== action.refusal.reason) {
+        const { [desired.sha]: _, ...rest } = refused;
+        refused = Object.fromEntries(
+          Object.entries({ ...rest, [desired.sha]: action.refusal.reason }).slice(-MAX_REFUSED),
+        );
+      }
+    } else if (desired.sha in refused) {
+      const { [desired.sha]: _, ...rest } = refused;
+      refused = rest;
+    }
 
     if (decision.comparison?.inSync) {
       // Ray runs exactly this commit's applications (also after the state directory was deleted): ours.
@@ -256,6 +270,12 @@ export class Agent {
       if (!isRolloutActive(rollout) && marks.attempted?.sha !== desired.sha) {
         const mark = { sha: desired.sha, at: new Date(now()).toISOString() };
         marks = { ...marks, attempted: mark, applied: mark };
+        // Day 0: a commit with no models for a Ray holding none of the agent's applications is applied as is
+        // (there is nothing to PUT or undeploy): its commit says so instead of staying without a status.
+        if (desired.models.size === 0)
+          await this.deps.outbox.enqueue([
+            clusterWrite(desired.sha, this.deps.cluster, "success", "no models", this.deps.statusUrl),
+          ]);
       }
     }
     if (action.kind === "apply") {
@@ -333,7 +353,9 @@ export class Agent {
       // RUNNING and FAILED events come from the model's state itself (models.ts).
       const type = OUTCOME_EVENT[t.outcome.result];
       if (type) events.push({ key: t.key, type, sha: t.sha, message: t.outcome.description });
-      log.info(
+      // A model that failed or timed out is an operator's concern: warn, so an alert on level >= 40 sees it.
+      const level = t.outcome.result === "failed" || t.outcome.result === "timeout" ? "warn" : "info";
+      log[level](
         { model: t.key, sha: t.sha, result: t.outcome.result, description: t.outcome.description },
         "model settled",
       );
@@ -363,7 +385,10 @@ export class Agent {
       ) {
         marks = { ...marks, applied: { sha: h.sha, at: new Date(now()).toISOString() } };
         metrics.lastAppliedTime.set(now() / 1000);
-        log.info({ sha: h.sha, ...counts }, "commit applied: its models settled");
+        log[counts.FAILED > 0 ? "warn" : "info"](
+          { sha: h.sha, ...counts },
+          "commit applied: its models settled",
+        );
       }
     }
     const due = dueWrites({
@@ -384,12 +409,13 @@ export class Agent {
       ...this.record,
       rollout: due.state,
       marks,
+      refused,
       models: models.records,
       ...(deployedApps ? { deployedApps } : {}),
     };
     const moved =
-      JSON.stringify([next.rollout, next.marks, next.deployedApps]) !==
-      JSON.stringify([this.record.rollout, this.record.marks, this.record.deployedApps]);
+      JSON.stringify([next.rollout, next.marks, next.deployedApps, next.refused]) !==
+      JSON.stringify([this.record.rollout, this.record.marks, this.record.deployedApps, this.record.refused]);
     // An idle cycle writes nothing to disk.
     if (moved || models.changed) await this.save(next);
     return action.kind;
