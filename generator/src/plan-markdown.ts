@@ -13,6 +13,10 @@ const TEMPLATE = `{{#if baseErrors}}
 ⛔ **The sync agent will refuse this change after the merge** on {{#each clusters}}{{#if refusals}}\`{{cluster}}\` {{/if}}{{/each}}(see below): the cluster keeps running its current models until a later commit passes its guard.
 
 {{/if}}
+{{#each moves}}
+↪ \`{{key}}\` moves from {{from}} to {{to}}: its OpenAI endpoint changes, and each cluster's agent acts on its own, so the old copy is undeployed without waiting for the new one to serve.
+
+{{/each}}
 {{#if changed}}
 {{#each clusters}}
 {{#if (hasChanges this)}}
@@ -26,13 +30,13 @@ const TEMPLATE = `{{#if baseErrors}}
 | | model | replicas | GPUs | endpoint |
 |---|---|---|---|---|
 {{#each deploy}}
-| 🟢 deploy | \`{{served_name}}\`{{#if provisional}} (provisional: named when first rendered){{/if}} | {{replicas}} | {{gpus}} | {{endpoint}} |
+| 🟢 deploy | \`{{served_name}}\`{{#if provisional}} (provisional: named when first rendered){{/if}}{{note}} | {{replicas}} | {{gpus}} | {{endpoint}} |
 {{/each}}
 {{#each update}}
 | 🟡 update | \`{{served_name}}\` | {{replicas}} | {{gpus}} | {{endpoint}} |
 {{/each}}
 {{#each undeploy}}
-| 🔴 undeploy | \`{{served_name}}\` | {{replicas}} | {{gpus}} | |
+| 🔴 undeploy | \`{{served_name}}\`{{note}} | {{replicas}} | {{gpus}} | |
 {{/each}}
 {{#each update}}
 
@@ -92,9 +96,30 @@ const prose = (text: string) => text.replace(/[|<>\\]/g, (c) => `\\${c}`).replac
 
 hbs.registerHelper("code", (text: string) => codeSpan(text));
 
+const clusterList = (names: readonly string[]) => names.map((n) => codeSpan(n)).join(", ");
+
+/**
+ * A model undeployed from some clusters and deployed to others in the same change is a move: the two rows
+ * would otherwise read as unrelated, and the agents of the two clusters do not wait for each other.
+ */
+function moves(plan: Plan) {
+  const from = new Map<string, string[]>();
+  const to = new Map<string, string[]>();
+  for (const c of plan.clusters) {
+    for (const m of c.undeploy) from.set(m.key, [...(from.get(m.key) ?? []), c.cluster]);
+    for (const m of c.deploy) to.set(m.key, [...(to.get(m.key) ?? []), c.cluster]);
+  }
+  return [...from]
+    .filter(([key]) => to.has(key))
+    .map(([key, clusters]) => ({ key, from: clusters, to: to.get(key)! }));
+}
+
 /** The plan as Markdown, for the job summary and the PR comment. */
 export function planMarkdown(plan: Plan): string {
   compiled ??= hbs.compile(TEMPLATE, { strict: true, noEscape: true });
+  const moved = moves(plan);
+  const movedFrom = new Map(moved.map((m) => [m.key, m.from]));
+  const movedTo = new Map(moved.map((m) => [m.key, m.to]));
   // Strings in arrays (changes, restarts) are shown through {{code}}, not in table cells.
   // A refusal's message is the core's own text: its code spans (the trailer to type) stay code.
   const safe = JSON.parse(JSON.stringify(plan), (key, value: unknown) =>
@@ -104,8 +129,24 @@ export function planMarkdown(plan: Plan): string {
         ? prose(value)
         : cell(value),
   ) as Plan;
+  const view = {
+    ...safe,
+    // Cluster names and keys are validated identifiers; they are shown as code spans all the same.
+    moves: moved.map((m) => ({ key: m.key, from: clusterList(m.from), to: clusterList(m.to) })),
+    clusters: safe.clusters.map((c) => ({
+      ...c,
+      deploy: c.deploy.map((m) => {
+        const origin = movedFrom.get(m.key);
+        return { ...m, note: origin ? ` (moves from ${clusterList(origin)})` : "" };
+      }),
+      undeploy: c.undeploy.map((m) => {
+        const target = movedTo.get(m.key);
+        return { ...m, note: target ? ` (moves to ${clusterList(target)})` : "" };
+      }),
+    })),
+  };
   return (
-    compiled(safe)
+    compiled(view)
       .replace(/\n{3,}/g, "\n\n")
       .trim() + "\n"
   );

@@ -303,6 +303,19 @@ describe("what the sync agent will refuse", () => {
     expect(json.clusters.filter((c) => c.refusals.length > 0).map((c) => c.cluster)).toEqual(["east"]);
   });
 
+  it("shows a model that leaves one cluster for another as a move, not two unrelated rows", () => {
+    const p = plan(twoClusters({ allow_empty: true }), { [A]: specText("a", { clusters: ["west"] }) });
+    const md = planMarkdown(p);
+    expect(md).toContain(
+      "↪ `alice/a` moves from `east` to `west`: its OpenAI endpoint changes, and each cluster's agent acts on its own, so the old copy is undeployed without waiting for the new one to serve.",
+    );
+    expect(md).toMatch(/\| 🟢 deploy \| `alice-\d{12}-a` \(moves from `east`\) \|/);
+    expect(md).toMatch(/\| 🔴 undeploy \| `alice-\d{12}-a` \(moves to `west`\) \|/);
+    // Added to a second cluster, or dropped from one of two: no move.
+    const added = planMarkdown(plan(twoClusters(), { [A]: specText("a", { clusters: ["east", "west"] }) }));
+    expect(added).not.toContain("moves");
+  });
+
   it("does not refuse an emptying the cluster allows, nor a cluster that had no models", () => {
     const p = plan(twoClusters({ allow_empty: true }), { [A]: specText("a", { clusters: ["west"] }) });
     expect(p.clusters.flatMap((c) => c.refusals)).toEqual([]);

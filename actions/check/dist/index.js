@@ -42899,6 +42899,10 @@ var TEMPLATE = `{{#if baseErrors}}
 \u26D4 **The sync agent will refuse this change after the merge** on {{#each clusters}}{{#if refusals}}\`{{cluster}}\` {{/if}}{{/each}}(see below): the cluster keeps running its current models until a later commit passes its guard.
 
 {{/if}}
+{{#each moves}}
+\u21AA \`{{key}}\` moves from {{from}} to {{to}}: its OpenAI endpoint changes, and each cluster's agent acts on its own, so the old copy is undeployed without waiting for the new one to serve.
+
+{{/each}}
 {{#if changed}}
 {{#each clusters}}
 {{#if (hasChanges this)}}
@@ -42912,13 +42916,13 @@ var TEMPLATE = `{{#if baseErrors}}
 | | model | replicas | GPUs | endpoint |
 |---|---|---|---|---|
 {{#each deploy}}
-| \u{1F7E2} deploy | \`{{served_name}}\`{{#if provisional}} (provisional: named when first rendered){{/if}} | {{replicas}} | {{gpus}} | {{endpoint}} |
+| \u{1F7E2} deploy | \`{{served_name}}\`{{#if provisional}} (provisional: named when first rendered){{/if}}{{note}} | {{replicas}} | {{gpus}} | {{endpoint}} |
 {{/each}}
 {{#each update}}
 | \u{1F7E1} update | \`{{served_name}}\` | {{replicas}} | {{gpus}} | {{endpoint}} |
 {{/each}}
 {{#each undeploy}}
-| \u{1F534} undeploy | \`{{served_name}}\` | {{replicas}} | {{gpus}} | |
+| \u{1F534} undeploy | \`{{served_name}}\`{{note}} | {{replicas}} | {{gpus}} | |
 {{/each}}
 {{#each update}}
 
@@ -42970,13 +42974,42 @@ var compiled2;
 var cell = (text2) => text2.replace(/[|<>`\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
 var prose = (text2) => text2.replace(/[|<>\\]/g, (c3) => `\\${c3}`).replace(/\r?\n/g, " ");
 hbs.registerHelper("code", (text2) => codeSpan(text2));
+var clusterList = (names) => names.map((n) => codeSpan(n)).join(", ");
+function moves(plan) {
+  const from = /* @__PURE__ */ new Map();
+  const to2 = /* @__PURE__ */ new Map();
+  for (const c3 of plan.clusters) {
+    for (const m2 of c3.undeploy) from.set(m2.key, [...from.get(m2.key) ?? [], c3.cluster]);
+    for (const m2 of c3.deploy) to2.set(m2.key, [...to2.get(m2.key) ?? [], c3.cluster]);
+  }
+  return [...from].filter(([key]) => to2.has(key)).map(([key, clusters]) => ({ key, from: clusters, to: to2.get(key) }));
+}
 function planMarkdown(plan) {
   compiled2 ??= hbs.compile(TEMPLATE, { strict: true, noEscape: true });
+  const moved = moves(plan);
+  const movedFrom = new Map(moved.map((m2) => [m2.key, m2.from]));
+  const movedTo = new Map(moved.map((m2) => [m2.key, m2.to]));
   const safe = JSON.parse(
     JSON.stringify(plan),
     (key, value) => typeof value !== "string" || key === "endpoint" || /^\d+$/.test(key) ? value : key === "message" ? prose(value) : cell(value)
   );
-  return compiled2(safe).replace(/\n{3,}/g, "\n\n").trim() + "\n";
+  const view = {
+    ...safe,
+    // Cluster names and keys are validated identifiers; they are shown as code spans all the same.
+    moves: moved.map((m2) => ({ key: m2.key, from: clusterList(m2.from), to: clusterList(m2.to) })),
+    clusters: safe.clusters.map((c3) => ({
+      ...c3,
+      deploy: c3.deploy.map((m2) => {
+        const origin = movedFrom.get(m2.key);
+        return { ...m2, note: origin ? ` (moves from ${clusterList(origin)})` : "" };
+      }),
+      undeploy: c3.undeploy.map((m2) => {
+        const target = movedTo.get(m2.key);
+        return { ...m2, note: target ? ` (moves to ${clusterList(target)})` : "" };
+      })
+    }))
+  };
+  return compiled2(view).replace(/\n{3,}/g, "\n\n").trim() + "\n";
 }
 
 // generator/src/codeowners.ts
