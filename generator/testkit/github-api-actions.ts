@@ -1,6 +1,7 @@
 /**
- * Workflow runs (GET /repos/{o}/{r}/actions/runs) and a pull request's issue events (GET .../issues/{n}/events)
- * for the GitHub REST API test server. Object shapes follow @octokit/openapi-types (`workflow-run`,
+ * Workflow runs (GET /repos/{o}/{r}/actions/runs), a pull request's issue events (GET .../issues/{n}/events)
+ * and the repository's activity log (GET .../activity, `activity`: newest first by default, paged by opaque
+ * `before`/`after` cursors in the Link header, no `page`) for the GitHub REST API test server. Object shapes follow @octokit/openapi-types (`workflow-run`,
  * `state-change-issue-event`); the list of runs is wrapped as GitHub wraps it ({ total_count, workflow_runs }),
  * newest first. A token whose identity denies `actions` or `issues` gets GitHub's 403 "Resource not accessible
  * by integration", as a GITHUB_TOKEN without `actions: read` / `issues: read` does.
@@ -15,9 +16,10 @@ import {
   repositoryObject,
   userIdFor,
   userObject,
+  validationFailed,
 } from "./github-api-shapes";
-import type { IssueEventInput, WorkflowRunInput } from "./github-api-types";
-import { paginate } from "./github-api-validate";
+import type { ActivityInput, IssueEventInput, WorkflowRunInput } from "./github-api-types";
+import { pageParams, paginate } from "./github-api-validate";
 import type { Reply, Route, RouteContext } from "./github-api-routes";
 
 /** The workflow id a run gets unless the test names one: "serving-specs.yml" in these tests. */
@@ -34,6 +36,29 @@ export interface StoredIssueEvent {
   id: number;
   event: IssueEventInput;
 }
+
+export interface StoredActivity {
+  repo: string;
+  id: number;
+  activity: ActivityInput & { timestamp: string };
+}
+
+const ACTIVITY_TYPES = [
+  "push",
+  "force_push",
+  "branch_deletion",
+  "branch_creation",
+  "pr_merge",
+  "merge_queue_merge",
+];
+const TIME_PERIODS = ["day", "week", "month", "quarter", "year"];
+
+/** GitHub's cursors are opaque; these encode the id of the item the page ends or starts at. */
+const cursorOf = (id: number) => Buffer.from(`cursor:${id}`).toString("base64url");
+const idOfCursor = (cursor: string): number | undefined => {
+  const m = /^cursor:(\d+)$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
+  return m ? Number(m[1]) : undefined;
+};
 
 const denied = (docs: string): Reply => ({ status: 403, body: errorBody(403, MESSAGES.notAccessible, docs) });
 
@@ -164,6 +189,81 @@ export const ACTIONS_ROUTES: readonly Route[] = [
         }));
       const page = paginate(events, ctx.query, pageUrl(ctx));
       return { status: 200, body: page.items, headers: page.link ? { link: page.link } : {} };
+    },
+  },
+  {
+    method: "GET",
+    pattern: /^\/activity$/,
+    docs: DOCS.listActivities,
+    query: ["direction", "per_page", "before", "after", "ref", "actor", "time_period", "activity_type"],
+    handle(ctx, store) {
+      if (ctx.identity.permissions.metadata === "none") return denied(DOCS.listActivities);
+      const q = ctx.query;
+      const invalid = (field: string, value: string): Reply => ({
+        status: 422,
+        body: validationFailed(
+          [{ resource: "Activity", field, code: "invalid", value }],
+          DOCS.listActivities,
+        ),
+      });
+      if (q.activity_type !== undefined && !ACTIVITY_TYPES.includes(q.activity_type))
+        return invalid("activity_type", q.activity_type);
+      if (q.time_period !== undefined && !TIME_PERIODS.includes(q.time_period))
+        return invalid("time_period", q.time_period);
+      if (q.direction !== undefined && q.direction !== "asc" && q.direction !== "desc")
+        return invalid("direction", q.direction);
+      if (q.before !== undefined && q.after !== undefined) return invalid("before", q.before);
+      // `refs/heads/<branch>` or `<branch>`, as GitHub's description allows.
+      const ref = q.ref === undefined ? undefined : q.ref.startsWith("refs/") ? q.ref : `refs/heads/${q.ref}`;
+      const asc = q.direction === "asc";
+      const all = store.activities
+        .filter((a) => a.repo === ctx.repo.key || a.repo === "*")
+        .filter((a) => ref === undefined || `refs/heads/${a.activity.ref}` === ref)
+        .filter((a) => q.actor === undefined || a.activity.actor === q.actor)
+        .filter(
+          (a) => q.activity_type === undefined || (a.activity.activity_type ?? "push") === q.activity_type,
+        )
+        .sort((a, b) => (asc ? a.id - b.id : b.id - a.id));
+      const { perPage } = pageParams(q);
+      let start = 0;
+      let end = all.length;
+      const cursor = q.after ?? q.before;
+      if (cursor !== undefined) {
+        const id = idOfCursor(cursor);
+        const at = all.findIndex((a) => a.id === id);
+        if (id === undefined || at < 0) return invalid(q.after !== undefined ? "after" : "before", cursor);
+        if (q.after !== undefined) start = at + 1;
+        else end = at;
+      }
+      const items =
+        q.before !== undefined
+          ? all.slice(Math.max(0, end - perPage), end)
+          : all.slice(start, start + perPage);
+      const first = all.indexOf(items[0]!);
+      const last = first + items.length - 1;
+      const rels: string[] = [];
+      const link = (key: "before" | "after", id: number) => {
+        const params = new URLSearchParams({ ...q, per_page: String(perPage) });
+        params.delete("before");
+        params.delete("after");
+        params.set(key, cursorOf(id));
+        return `<${ctx.apiBase}${ctx.path}?${params.toString()}>`;
+      };
+      if (items.length > 0 && last < all.length - 1)
+        rels.push(`${link("after", items.at(-1)!.id)}; rel="next"`);
+      if (items.length > 0 && first > 0) rels.push(`${link("before", items[0]!.id)}; rel="prev"`);
+      const body = items.map(({ id, activity }) => ({
+        id,
+        node_id: nodeId("RepositoryActivity", id),
+        before: (activity.before ?? "0".repeat(40)).toLowerCase(),
+        after: activity.after,
+        ref: `refs/heads/${activity.ref}`,
+        timestamp: activity.timestamp,
+        activity_type: activity.activity_type ?? "push",
+        actor:
+          activity.actor === null ? null : userObject(ctx.apiBase, activity.actor, userIdFor(activity.actor)),
+      }));
+      return { status: 200, body, headers: rels.length > 0 ? { link: rels.join(", ") } : {} };
     },
   },
 ];

@@ -30,14 +30,14 @@ import type {
   PullRequestInput,
   UnexpectedKind,
 } from "./github-api-types";
-import type { StoredIssueEvent, StoredRun } from "./github-api-actions";
+import type { StoredActivity, StoredIssueEvent, StoredRun } from "./github-api-actions";
 import { COMMENT_BODY, CREATE_STATUS_BODY, paginate, type BodySpec } from "./github-api-validate";
 
 export interface Identity {
   login: string;
   id: number;
   readOnly: boolean;
-  permissions: { actions: "read" | "none"; issues: "read" | "none" };
+  permissions: { actions: "read" | "none"; issues: "read" | "none"; metadata: "read" | "none" };
 }
 
 export interface RepoRef {
@@ -104,6 +104,7 @@ export class Store {
   readonly refs = new Map<string, Map<string, string>>();
   readonly workflowRuns: StoredRun[] = [];
   readonly issueEvents: StoredIssueEvent[] = [];
+  readonly activities: StoredActivity[] = [];
   private nextStatusId = 1000;
   private nextCommentId = 1_000_000;
 

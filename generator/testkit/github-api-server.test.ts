@@ -764,3 +764,49 @@ describe("workflow runs and issue events", () => {
     expect(server.unexpected.map((u) => u.kind)).toEqual(["unknown-query-parameter"]);
   });
 });
+
+describe("GET /repos/{o}/{r}/activity", () => {
+  it("lists a branch's activity newest first, paged by cursors in the Link header, as `activity` objects", async () => {
+    for (let i = 0; i < 5; i++)
+      server.addActivity({
+        ref: "feature",
+        after: i.toString(16).padStart(40, "0"),
+        actor: i === 0 ? null : "bob",
+      });
+    server.addActivity({ ref: "main", after: SHA, actor: "alice", activity_type: "pr_merge" });
+    const octokit = client();
+    const params = { owner: OWNER, repo: REPO, ref: "refs/heads/feature", per_page: 2 };
+    const first = await octokit.rest.repos.listActivities(params);
+    expect(first.data.map((a) => a.after.slice(-1))).toEqual(["4", "3"]);
+    expect(first.headers.link).toMatch(/[?&]after=[^&>]+.*rel="next"/);
+    expect(first.data[0]).toMatchObject({
+      ref: "refs/heads/feature",
+      activity_type: "push",
+      actor: { login: "bob" },
+    });
+    expect(Object.keys(first.data[0]!).sort()).toEqual(
+      ["activity_type", "actor", "after", "before", "id", "node_id", "ref", "timestamp"].sort(),
+    );
+    const all = await octokit.paginate(octokit.rest.repos.listActivities, params);
+    expect(all.map((a) => a.after.slice(-1))).toEqual(["4", "3", "2", "1", "0"]);
+    expect(all.at(-1)!.actor).toBeNull();
+    const short = await octokit.rest.repos.listActivities({
+      ...params,
+      ref: "main",
+      activity_type: "pr_merge",
+    });
+    expect(short.data.map((a) => a.actor?.login)).toEqual(["alice"]);
+    expect(server.unexpected).toEqual([]);
+  });
+
+  it("flags `page`, which this list does not take, and refuses a token without metadata access", async () => {
+    await client().request("GET /repos/{owner}/{repo}/activity", { owner: OWNER, repo: REPO, page: 2 });
+    expect(server.unexpected.map((u) => u.kind)).toEqual(["unknown-query-parameter"]);
+    server.unexpected.length = 0;
+    server.addToken("ghs_no_metadata", { login: "github-actions[bot]", permissions: { metadata: "none" } });
+    const denied = await rejection(
+      client({ auth: "ghs_no_metadata" }).rest.repos.listActivities({ owner: OWNER, repo: REPO }),
+    );
+    expect(denied.status).toBe(403);
+  });
+});

@@ -22,6 +22,7 @@ import {
   DOCS,
   MESSAGES,
   errorBody,
+  isoSeconds,
   primaryRateLimitMessage,
   secondaryRateLimitMessage,
   userIdFor,
@@ -111,6 +112,7 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
       permissions: {
         actions: identity.permissions?.actions ?? "read",
         issues: identity.permissions?.issues ?? "read",
+        metadata: identity.permissions?.metadata ?? "read",
       },
     });
   };
@@ -338,6 +340,20 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
     },
     clearWorkflowRuns() {
       store.workflowRuns.length = 0;
+    },
+    addActivity(activity, repo = "*") {
+      store.activities.push({
+        repo: repo.toLowerCase(),
+        id: 8_000_000 + store.activities.length,
+        activity: {
+          ...activity,
+          after: activity.after.toLowerCase(),
+          timestamp: activity.timestamp ?? isoSeconds(store.now()),
+        },
+      });
+    },
+    clearActivities() {
+      store.activities.length = 0;
     },
     addIssueEvent(issue, event, repo = "*") {
       store.issueEvents.push({

@@ -21,6 +21,7 @@ export const DOCS = {
   listPullCommits: "https://docs.github.com/rest/pulls/pulls#list-commits-on-a-pull-request",
   listWorkflowRuns: "https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository",
   listIssueEvents: "https://docs.github.com/rest/issues/events#list-issue-events",
+  listActivities: "https://docs.github.com/rest/repos/repos#list-repository-activities",
   primaryRateLimit: "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
   secondaryRateLimit:
     "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",

@@ -101,9 +101,10 @@ export interface TokenIdentity {
   /**
    * Read permissions a workflow's `permissions:` can withhold: "none" answers the workflow-runs list
    * (`actions`) or a PR's issue events (`issues`) with 403 "Resource not accessible by integration".
-   * Default: read.
+   * Default: read. `metadata: "none"` answers the repository's activity log (GET .../activity) with the same
+   * 403 (GitHub grants a workflow's token `metadata: read` always; this stands in for any refusal).
    */
-  permissions?: { actions?: "read" | "none"; issues?: "read" | "none" };
+  permissions?: { actions?: "read" | "none"; issues?: "read" | "none"; metadata?: "read" | "none" };
 }
 
 /** A workflow run as a test configures it (addWorkflowRun); the rest of GitHub's object is filled in. */
@@ -127,6 +128,23 @@ export interface WorkflowRunInput {
   conclusion?: string | null;
   /** Numbers of the open PRs GitHub matches to the run (empty for a fork's). */
   pull_requests?: number[];
+}
+
+/** An entry of the repository's activity log as a test configures it (addActivity). */
+export interface ActivityInput {
+  /** The branch name (stored as `refs/heads/<ref>`). */
+  ref: string;
+  /** The commit the branch pointed at after the activity. */
+  after: string;
+  /** Default 40 zeros (a branch creation's). */
+  before?: string;
+  /** Who performed it; null for a deleted account. */
+  actor: string | null;
+  /** Default "push". */
+  activity_type?:
+    "push" | "force_push" | "branch_deletion" | "branch_creation" | "pr_merge" | "merge_queue_merge";
+  /** Default: the server's clock when added. */
+  timestamp?: string;
 }
 
 /** An issue (or pull request) event as a test configures it (addIssueEvent). */
@@ -248,6 +266,10 @@ export interface GitHubApiServer {
   addWorkflowRun(run: WorkflowRunInput, repo?: string): void;
   /** Forget every workflow run (tests whose fixtures share commit SHAs). */
   clearWorkflowRuns(): void;
+  /** An activity GET .../activity lists (newest first, as GitHub does by default). */
+  addActivity(activity: ActivityInput, repo?: string): void;
+  /** Forget every activity (tests whose fixtures share commit SHAs). */
+  clearActivities(): void;
   /** An event GET .../issues/{n}/events lists for the issue or PR. */
   addIssueEvent(issue: number, event: IssueEventInput, repo?: string): void;
   /** Seed a comment written by someone else (e.g. a human, or an earlier run). */

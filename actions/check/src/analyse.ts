@@ -111,7 +111,7 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
     ownership.push(...checkOwnership(pull.author, changed, users, { source, broken }));
     // Who pushed the head (and who edited or reopened the PR) must be entitled as well: an author's rights
     // do not extend to commits someone else pushes to the branch.
-    const judged = whomToJudge(pull, pusher.pusher);
+    const judged = whomToJudge(pull, pusher.pushers);
     for (const person of judged.people)
       ownership.push(...checkOwnership(person.login, changed, users, { source, broken, role: person.role }));
     if (judged.unknown !== undefined && changed.length > 0)

@@ -3,14 +3,19 @@ import type { PullRequestInfo } from "./context";
 /**
  * Whom the check judges besides a pull request's author: whoever pushed its head. GitHub names the pusher
  * only in the push's own event (`opened`, `synchronize`: its `sender`); a later `edited` or `reopened` run
- * for the same head names whoever edited or reopened. Such a run learns the pusher only from GitHub's
- * workflow runs of the head (push-runs.ts), which no one can write: never from a comment, which anyone able
- * to run a workflow with `pull-requests: write` can post as the same `github-actions[bot]` the check is.
+ * for the same head names whoever edited or reopened. Such a run learns the pusher only from what GitHub
+ * records and no one can write: the repository's activity log of the branch (push-activity.ts; a
+ * same-repository PR's), else the workflow runs of the head (push-runs.ts). Never from a comment, which
+ * anyone able to run a workflow with `pull-requests: write` can post as the same `github-actions[bot]` the
+ * check is.
  */
 export interface PusherEvidence {
-  /** Who pushed, read from the workflow runs (push-runs.ts). */
-  readonly pusher?: string | undefined;
-  /** Where `pusher` came from, for the log: a workflow run. */
+  /**
+   * Who pushed: everyone the activity log shows putting the head on the branch (push-activity.ts), or the
+   * one the workflow runs name (push-runs.ts). Each is judged.
+   */
+  readonly pushers?: readonly string[] | undefined;
+  /** Where `pushers` came from, for the log: the activity log or a workflow run. */
   readonly from?: string | undefined;
   /** Why the workflow runs could not tell: a run that is not a push then fails closed. */
   readonly runsWhy?: string | undefined;
@@ -31,7 +36,7 @@ export const needsRunsLookup = (pull: PullRequestInfo): boolean =>
 export interface Judged {
   /** People besides the author who must be entitled to every changed path, with how they relate to it. */
   readonly people: readonly { readonly login: string; readonly role: string }[];
-  /** Who pushed the head; undefined when unknown. */
+  /** Who pushed the head (the first, when several did); undefined when unknown. */
   readonly pusher: string | undefined;
   /** Why the check cannot tell who pushed the head: the run then fails closed. */
   readonly unknown?: string;
@@ -40,12 +45,14 @@ export interface Judged {
 /**
  * Whom to judge besides the author. On a push (`opened`, `synchronize`) the sender pushed the head and is
  * judged, a bot like anyone else — except a bot's commit that changes only rendered fragments on top of a
- * head someone pushed (the check's own `commit-rendered` push): then `found` is that head's pusher, read from
- * its workflow runs, and judged instead. On any other event the head was pushed earlier: the pusher the
- * workflow runs name (`found`) is judged, and a person who edited or reopened the PR as well. When the runs
- * do not tell, the pusher is unknown and the run fails.
+ * head someone pushed (the check's own `commit-rendered` push): then the first of `pushers` is that head's
+ * pusher, read from its workflow runs, and judged instead. On any other event the head was pushed earlier:
+ * every one of `pushers` (the activity log's or the workflow runs') is judged, and a person who edited or
+ * reopened the PR as well. When neither tells, the pusher is unknown and the run fails.
  */
-export function whomToJudge(pull: PullRequestInfo, found: string | undefined): Judged {
+export function whomToJudge(pull: PullRequestInfo, pushers: string | readonly string[] | undefined): Judged {
+  const all = pushers === undefined ? [] : typeof pushers === "string" ? [pushers] : pushers;
+  const found = all[0];
   const author = pull.author.toLowerCase();
   const people: { login: string; role: string }[] = [];
   const add = (login: string, role: string) => {
@@ -64,7 +71,7 @@ export function whomToJudge(pull: PullRequestInfo, found: string | undefined): J
   }
   if (sender && !sender.bot) add(sender.login, `who ${pull.action ?? "triggered this check"}`);
   if (found === undefined) return { people, pusher: undefined, unknown: "no run" };
-  add(found, "who pushed");
+  for (const login of all) add(login, "who pushed");
   return { people, pusher: found };
 }
 

@@ -14,6 +14,7 @@ import { isPushEvent, needsRunsLookup, type PusherEvidence } from "./pusher";
 import { upsertStickyComment } from "./sticky-comment";
 import { summaryMarkdown } from "./summary";
 import { readRenderPusher, readRunPusher } from "./workflow-runs";
+import { readActivityPushers } from "./push-activity";
 import { renderOnlyParent } from "./git-changes";
 import { createGit } from "../../../generator/src/io/git";
 
@@ -158,8 +159,11 @@ async function check(
 }
 
 /**
- * Who pushed the PR head, when this run needs it (pusher.ts), from GitHub's workflow runs (push-runs.ts):
- * on a run that is not a push, the head's own runs; on a bot's push of a commit that only re-renders
+ * Who pushed the PR head, when this run needs it (pusher.ts). On a run that is not a push of a
+ * same-repository PR, first from the repository's activity log of the branch (push-activity.ts): every
+ * push that left the head there, which no one with write access can delete. When the log does not tell (no
+ * such push in it, too long, or unreadable: one log line says why), from GitHub's workflow runs
+ * (push-runs.ts): on a run that is not a push, the head's own runs; on a bot's push of a commit that only re-renders
  * fragments (the check's own `commit-rendered` push), the runs of the commit it rendered. Never from a
  * comment: anyone with a workflow of their own can post one as the check's bot. Without the runs' word a
  * run that is not a push fails closed on who pushed, and a bot's push is judged as the bot.
@@ -185,21 +189,37 @@ async function pusherEvidence(ctx: CheckContext, redact: (text: string) => strin
     headSha: pull.headSha,
     runId: ctx.runId,
   };
+  if (!push && !pull.fork) {
+    const logged = await readActivityPushers(octokit, {
+      owner: ctx.owner,
+      repo: ctx.repo,
+      branch: pull.headRef,
+      headSha: pull.headSha,
+    });
+    if ("pushers" in logged) return { pushers: logged.pushers, from: logged.from };
+    if ("why" in logged) return { runsWhy: logged.why };
+    info(
+      redact(
+        `Who pushed ${pull.headSha.slice(0, 7)}: ${logged.fallback}; reading the workflow runs instead.`,
+      ),
+    );
+  }
   const found = parent
     ? await readRenderPusher(octokit, { ...target, parent })
     : await readRunPusher(octokit, target);
   if ("why" in found) return { runsWhy: found.why };
-  return { pusher: found.pusher, from: found.from };
+  return { pushers: [found.pusher], from: found.from };
 }
 
 /** One line for the log and the summary: who pushed the head and how the check knows, or why it does not. */
 function pusherLine(pull: PullRequestInfo, evidence: PusherEvidence): string | undefined {
   const head = pull.headSha.slice(0, 7);
   const push = isPushEvent(pull);
-  if (evidence.pusher !== undefined)
+  const pushers = evidence.pushers?.map((login) => `@${login}`).join(" and ");
+  if (pushers)
     return push && pull.sender
-      ? `Who pushed ${head}: @${pull.sender.login}, a render of commits pushed by @${evidence.pusher}, from ${evidence.from}.`
-      : `Who pushed ${head}: @${evidence.pusher}, from ${evidence.from}.`;
+      ? `Who pushed ${head}: @${pull.sender.login}, a render of commits pushed by ${pushers}, from ${evidence.from}.`
+      : `Who pushed ${head}: ${pushers}, from ${evidence.from}.`;
   if (push && pull.sender)
     return `Who pushed ${head}: @${pull.sender.login}, the sender of this \`${pull.action}\` event${evidence.runsWhy ? ` (judged as such: the workflow runs do not tell whom its render is for: ${evidence.runsWhy})` : ""}.`;
   if (evidence.runsWhy) return `Who pushed ${head}: unknown (${evidence.runsWhy}).`;

@@ -491,6 +491,7 @@ export function useGitHubServer(tokens: Record<string, TokenIdentity>): CheckRun
     started!.requests.length = 0;
     // Fixtures are alike to the SHA: one test's runs must not be another's earlier runs.
     started!.clearWorkflowRuns();
+    started!.clearActivities();
   });
   const runs: CheckRuns = {
     get server() {

@@ -1,0 +1,186 @@
+// Who pushed the head on a run that is not a push of a same-repository PR: first the repository's activity
+// log of the branch (push-activity.ts), which no one with write access can delete, then the workflow runs.
+// Read by the committed bundle through the real octokit client from the strict API test server.
+import { describe, expect, it } from "vitest";
+import {
+  edit,
+  pullRequestPayload,
+  renderInto,
+  TOKENS,
+  useGitHubServer,
+  type ActionRun,
+  type Fixture,
+} from "./testing/harness";
+
+const gh = useGitHubServer({
+  [TOKENS.workflow]: { login: "github-actions[bot]" },
+  // A token the activity log refuses (403 "Resource not accessible by integration").
+  [TOKENS.app]: { login: "github-actions[bot]", permissions: { metadata: "none" } },
+});
+
+const errors = (run: ActionRun) =>
+  run.annotations.filter((a) => a.level === "error" && a.properties.file !== undefined);
+const activityRequests = () => gh.server.requests.filter((r) => r.path === "/repos/acme/serving/activity");
+const runsRequests = () => gh.server.requests.filter((r) => r.path === "/repos/acme/serving/actions/runs");
+
+const editBob = (dir: string) => {
+  edit(dir, "models/bob/qwen-7b.yaml", (text) => text.replace("max_num_seqs: 128", "max_num_seqs: 1"));
+  renderInto(dir);
+};
+
+// bob's PR; each test its own number: fixtures are alike to the SHA.
+let number = 80;
+const event = (f: Fixture, action: string, sender: string, fork = false) => {
+  const payload = pullRequestPayload(f, { author: "bob", sender, number, fork }) as { action: string };
+  payload.action = action;
+  return payload;
+};
+const pushed = (f: Fixture, actor: string, extra: { activity_type?: "push" | "force_push" } = {}) =>
+  gh.server.addActivity({ ref: "feature", after: f.headSha, before: f.baseSha, actor, ...extra });
+
+describe("on a run that is not a push, who pushed the head is read from the repository's activity log", () => {
+  it("judges alice, who pushed into bob's PR, even after she deleted her push's workflow run", async () => {
+    const fx = gh.fixture({ head: editBob });
+    // alice pushes into bob's PR: her synchronize run fails on her; she then deletes it (never registered).
+    pushed(fx, "alice");
+    const own = await gh.run(fx, {
+      event: "pull_request",
+      payload: event(fx, "synchronize", "alice"),
+      run: false,
+    });
+    expect(own.code).toBe(1);
+    // bob edits the title: its run is now the earliest of the head, naming bob.
+    const edited = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(edited.code).toBe(1);
+    const again = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(again.code).toBe(1);
+    expect(errors(again)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
+    const line = `Who pushed ${fx.headSha.slice(0, 7)}: @alice, from the repository's activity log (push by @alice at `;
+    expect(again.stdout).toContain(line);
+    expect(again.summary).toContain(line);
+    // The activity log told: the workflow runs, which would name bob, are not read.
+    expect(runsRequests()).toEqual([]);
+    expect(activityRequests().map((r) => r.query)).toEqual([
+      { ref: "refs/heads/feature", per_page: "100" },
+      { ref: "refs/heads/feature", per_page: "100" },
+    ]);
+  });
+
+  it("passes when everyone the log names is entitled, and says the pusher came from the activity log", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    pushed(fx, "bob");
+    pushed(fx, "bob-bot", { activity_type: "force_push" });
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(errors(run)).toEqual([]);
+    expect(run.code).toBe(0);
+    const line = `Who pushed ${fx.headSha.slice(0, 7)}: @bob-bot and @bob, from the repository's activity log (force_push by @bob-bot at `;
+    expect(run.stdout).toContain(line);
+    expect(run.summary).toContain(line);
+    expect(runsRequests()).toEqual([]);
+  });
+
+  it("judges every pusher of the head: one who is not entitled fails the run", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    pushed(fx, "bob");
+    // alice pushed something else, then force-pushed back to bob's head: she put the head there too.
+    gh.server.addActivity({ ref: "feature", after: "f".repeat(40), before: fx.headSha, actor: "alice" });
+    pushed(fx, "alice", { activity_type: "force_push" });
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(run.code).toBe(1);
+    expect(errors(run)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
+  });
+
+  it("reads every page of the branch's activity, cursor by cursor", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    pushed(fx, "alice");
+    for (let i = 0; i < 150; i++)
+      gh.server.addActivity({ ref: "feature", after: i.toString(16).padStart(40, "0"), actor: "bob" });
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(run.code).toBe(1);
+    expect(errors(run)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
+    expect(activityRequests().map((r) => Object.keys(r.query).sort())).toEqual([
+      ["per_page", "ref"],
+      ["after", "per_page", "ref"],
+    ]);
+  });
+
+  it("reads at most 10 pages of 100, then falls back to the workflow runs", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    // alice's push is the oldest entry, beyond the pages read.
+    pushed(fx, "alice");
+    for (let i = 0; i < 1000; i++)
+      gh.server.addActivity({ ref: "feature", after: i.toString(16).padStart(40, "0"), actor: "bob" });
+    expect(
+      (await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice") })).code,
+    ).toBe(1);
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    const head = fx.headSha.slice(0, 7);
+    expect(run.stdout).toContain(
+      `Who pushed ${head}: the repository's activity log of feature is longer than 10 pages of 100, too long to read to the end; reading the workflow runs instead.`,
+    );
+    expect(activityRequests()).toHaveLength(11);
+    expect(runsRequests()).toHaveLength(1);
+    expect(run.code).toBe(1);
+    expect(errors(run)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
+  });
+
+  it("falls back to the workflow runs when the log lists no push of the head", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    gh.server.addActivity({ ref: "other", after: fx.headSha, actor: "mallory" });
+    expect((await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "bob") })).code).toBe(
+      0,
+    );
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(run.code).toBe(0);
+    const head = fx.headSha.slice(0, 7);
+    expect(run.stdout).toContain(
+      `Who pushed ${head}: the repository's activity log lists no push of ${head} to feature; reading the workflow runs instead.`,
+    );
+    expect(run.stdout).toContain(`Who pushed ${head}: @bob, from the workflow run of the push, run #`);
+    expect(activityRequests()).toHaveLength(1);
+    expect(runsRequests()).toHaveLength(1);
+  });
+
+  it("falls back to the workflow runs when the activity log answers 403", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    pushed(fx, "bob");
+    await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "alice") });
+    const run = await gh.run(fx, {
+      event: "pull_request",
+      payload: event(fx, "edited", "bob"),
+      token: TOKENS.app,
+    });
+    expect(activityRequests().map((r) => r.status)).toEqual([403]);
+    const head = fx.headSha.slice(0, 7);
+    expect(run.stdout).toContain(
+      `Who pushed ${head}: the repository's activity log could not be read (HTTP 403); reading the workflow runs instead.`,
+    );
+    // The runs name alice, who pushed: judged as before this log was read.
+    expect(run.code).toBe(1);
+    expect(errors(run)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
+  });
+
+  it("is not asked for a fork's PR: the fork's pushes are not in this repository's log", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    pushed(fx, "bob");
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob", true) });
+    expect(activityRequests()).toEqual([]);
+    expect(run.stdout).not.toContain("activity log");
+  });
+
+  it("is not asked on a person's push", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    pushed(fx, "alice");
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "bob") });
+    expect(run.code).toBe(0);
+    expect(activityRequests()).toEqual([]);
+  });
+});
