@@ -46743,7 +46743,9 @@ function userFolderOf(path) {
 var PUSH_ACTIONS = /* @__PURE__ */ new Set(["opened", "synchronize"]);
 var isPushEvent = (pull) => PUSH_ACTIONS.has(pull.action ?? "");
 var needsRunsLookup = (pull) => !isPushEvent(pull) || pull.sender?.bot === true;
-function whomToJudge(pull, found) {
+function whomToJudge(pull, pushers) {
+  const all = pushers === void 0 ? [] : typeof pushers === "string" ? [pushers] : pushers;
+  const found = all[0];
   const author = pull.author.toLowerCase();
   const people = [];
   const add = (login, role) => {
@@ -46762,7 +46764,7 @@ function whomToJudge(pull, found) {
   }
   if (sender && !sender.bot) add(sender.login, `who ${pull.action ?? "triggered this check"}`);
   if (found === void 0) return { people, pusher: void 0, unknown: "no run" };
-  add(found, "who pushed");
+  for (const login of all) add(login, "who pushed");
   return { people, pusher: found };
 }
 function unknownPusherMessage(pull, why, runsWhy) {
@@ -46861,7 +46863,7 @@ async function analyse(ctx, pusher = {}) {
     own = mayChange(pull.author, users2);
     const source = onDefault ? "the base branch" : `the default branch ${pull.defaultBranch}`;
     ownership.push(...checkOwnership(pull.author, changed, users2, { source, broken }));
-    const judged = whomToJudge(pull, pusher.pusher);
+    const judged = whomToJudge(pull, pusher.pushers);
     for (const person of judged.people)
       ownership.push(...checkOwnership(person.login, changed, users2, { source, broken, role: person.role }));
     if (judged.unknown !== void 0 && changed.length > 0)
@@ -54848,6 +54850,59 @@ async function readRenderPusher(octokit, target) {
   return pusherUnlessReopened(octokit, target, earliest);
 }
 
+// actions/check/src/push-activity.ts
+var PUSH_ACTIVITIES = /* @__PURE__ */ new Set(["push", "force_push", "branch_creation"]);
+var ACTIVITY_PAGES = 10;
+function pushersOfActivities(activities, target) {
+  const head = target.headSha.toLowerCase();
+  const ref = `refs/heads/${target.branch}`;
+  const matches = activities.filter(
+    (a) => PUSH_ACTIVITIES.has(a.activity_type) && a.ref === ref && a.after.toLowerCase() === head
+  );
+  const short = head.slice(0, 7);
+  if (matches.length === 0)
+    return { fallback: `the repository's activity log lists no push of ${short} to ${target.branch}` };
+  const nameless = matches.find((a) => !a.actor?.login);
+  if (nameless)
+    return {
+      why: `the repository's activity log shows a ${nameless.activity_type} of ${short} to ${target.branch} at ${nameless.timestamp} that names no actor (a deleted account?), so who pushed it cannot be judged`
+    };
+  const pushers = [];
+  for (const a of matches) {
+    const login = a.actor.login;
+    if (!pushers.some((p2) => p2.toLowerCase() === login.toLowerCase())) pushers.push(login);
+  }
+  const what = matches.map((a) => `${a.activity_type} by @${a.actor.login} at ${a.timestamp}`).join(", ");
+  return { pushers, from: `the repository's activity log (${what})` };
+}
+async function readActivityPushers(octokit, target) {
+  const activities = [];
+  try {
+    const listing = octokit.paginate.iterator(octokit.rest.repos.listActivities, {
+      owner: target.owner,
+      repo: target.repo,
+      ref: `refs/heads/${target.branch}`,
+      per_page: 100
+    });
+    const pages = listing[Symbol.asyncIterator]();
+    for (let read = 0; ; read++) {
+      const page = await pages.next();
+      if (page.done) break;
+      if (read === ACTIVITY_PAGES)
+        return {
+          fallback: `the repository's activity log of ${target.branch} is longer than ${ACTIVITY_PAGES} pages of 100, too long to read to the end`
+        };
+      activities.push(...page.value.data);
+    }
+  } catch (failure) {
+    const limited = rateLimitFailure(failure);
+    const status = failure.status;
+    const why = limited ?? (typeof status === "number" ? `HTTP ${status}` : describeError(failure));
+    return { fallback: `the repository's activity log could not be read (${why})` };
+  }
+  return pushersOfActivities(activities, target);
+}
+
 // actions/check/src/run.ts
 async function run(env = process.env) {
   const tokens = ["github-token", "workflow-token"].map((name) => env[inputVariable(name)]?.trim());
@@ -54980,15 +55035,31 @@ async function pusherEvidence(ctx, redact) {
     headSha: pull.headSha,
     runId: ctx.runId
   };
+  if (!push && !pull.fork) {
+    const logged = await readActivityPushers(octokit, {
+      owner: ctx.owner,
+      repo: ctx.repo,
+      branch: pull.headRef,
+      headSha: pull.headSha
+    });
+    if ("pushers" in logged) return { pushers: logged.pushers, from: logged.from };
+    if ("why" in logged) return { runsWhy: logged.why };
+    info(
+      redact(
+        `Who pushed ${pull.headSha.slice(0, 7)}: ${logged.fallback}; reading the workflow runs instead.`
+      )
+    );
+  }
   const found = parent ? await readRenderPusher(octokit, { ...target, parent }) : await readRunPusher(octokit, target);
   if ("why" in found) return { runsWhy: found.why };
-  return { pusher: found.pusher, from: found.from };
+  return { pushers: [found.pusher], from: found.from };
 }
 function pusherLine(pull, evidence) {
   const head = pull.headSha.slice(0, 7);
   const push = isPushEvent(pull);
-  if (evidence.pusher !== void 0)
-    return push && pull.sender ? `Who pushed ${head}: @${pull.sender.login}, a render of commits pushed by @${evidence.pusher}, from ${evidence.from}.` : `Who pushed ${head}: @${evidence.pusher}, from ${evidence.from}.`;
+  const pushers = evidence.pushers?.map((login) => `@${login}`).join(" and ");
+  if (pushers)
+    return push && pull.sender ? `Who pushed ${head}: @${pull.sender.login}, a render of commits pushed by ${pushers}, from ${evidence.from}.` : `Who pushed ${head}: ${pushers}, from ${evidence.from}.`;
   if (push && pull.sender)
     return `Who pushed ${head}: @${pull.sender.login}, the sender of this \`${pull.action}\` event${evidence.runsWhy ? ` (judged as such: the workflow runs do not tell whom its render is for: ${evidence.runsWhy})` : ""}.`;
   if (evidence.runsWhy) return `Who pushed ${head}: unknown (${evidence.runsWhy}).`;
