@@ -24,14 +24,10 @@ describe("a merged pull request", () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
     const { agent } = await h.startSettled("initial models");
 
-    h.repo.git("checkout", "--quiet", "-b", "feature");
-    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 2 }));
-    h.repo.render();
-    const prHead = h.repo.commit("bob: add qwen-7b");
-    h.repo.git("checkout", "--quiet", "main");
-    h.repo.git("merge", "--quiet", "--no-ff", "-m", "Merge pull request #7 from bob/feature", "feature");
-    const merge = h.repo.head();
-    h.repo.push();
+    const prHead = h.repo.commitOnBranch("feature", "bob: add qwen-7b", () =>
+      h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b", { replicas: 2 })),
+    );
+    const merge = h.repo.mergeBranch("feature", "Merge pull request #7 from bob/feature");
     h.github.setCommitPulls(
       merge,
       [{ number: 7, head: { sha: prHead, ref: "feature" }, base: { ref: "main" } }],
@@ -67,14 +63,10 @@ describe("a merged pull request", () => {
   it("never takes another bot's marker comment for its own: it writes its own and keeps its login", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
     const { agent } = await h.startSettled("initial models");
-    h.repo.git("checkout", "--quiet", "-b", "feature");
-    h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b"));
-    h.repo.render();
-    const prHead = h.repo.commit("bob: add qwen-7b");
-    h.repo.git("checkout", "--quiet", "main");
-    h.repo.git("merge", "--quiet", "--no-ff", "-m", "Merge pull request #7 from bob/feature", "feature");
-    const merge = h.repo.head();
-    h.repo.push();
+    const prHead = h.repo.commitOnBranch("feature", "bob: add qwen-7b", () =>
+      h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b")),
+    );
+    const merge = h.repo.mergeBranch("feature", "Merge pull request #7 from bob/feature");
     h.github.setCommitPulls(
       merge,
       [{ number: 7, head: { sha: prHead, ref: "feature" }, base: { ref: "main" } }],

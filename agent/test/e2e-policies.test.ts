@@ -24,23 +24,6 @@ const appsOf = async (url: string) =>
     ).applications,
   ).sort();
 
-/** A commit on a new branch off main (rendered); returns its sha and leaves main checked out. */
-function branchCommit(branch: string, message: string, change: () => void): string {
-  h.repo.git("checkout", "--quiet", "-b", branch, "main");
-  change();
-  h.repo.render();
-  const sha = h.repo.commit(message);
-  h.repo.git("checkout", "--quiet", "main");
-  return sha;
-}
-
-/** `git merge --no-ff` of a branch into main, pushed; returns the merge commit. */
-function merge(branch: string, message: string): string {
-  h.repo.git("merge", "--quiet", "--no-ff", "-m", message, branch);
-  h.repo.push();
-  return h.repo.head();
-}
-
 /** GitHub's record of a pull request merged into main as `sha` by `by`, with its own commits. */
 function pullMerged(
   number: number,
@@ -172,10 +155,10 @@ describe("guards", () => {
 
     // The probe's repro: alice merges (--no-ff) a branch touching only her model whose inner commit carries the
     // trailer. Only first-parent commits speak for the branch, so nothing even asks GitHub.
-    const inner = branchCommit("alice/b", "alice: b\n\nServe-Gitops-Allow-Prune: 999999", () =>
+    const inner = h.repo.commitOnBranch("alice/b", "alice: b\n\nServe-Gitops-Allow-Prune: 999999", () =>
       h.repo.write("models/alice/b.yaml", specYaml("b")),
     );
-    const innerMerge = merge("alice/b", "Merge pull request #7 from alice/b");
+    const innerMerge = h.repo.mergeBranch("alice/b", "Merge pull request #7 from alice/b");
     pullMerged(7, innerMerge, "alice", [
       { sha: inner, message: "alice: b\n\nServe-Gitops-Allow-Prune: 999999" },
     ]);
@@ -184,8 +167,13 @@ describe("guards", () => {
     expect(h.github.requests.filter((r) => r.path.includes(inner))).toEqual([]);
 
     // Whoever merges writes the merge commit's message: alice (not an admin) cannot lift the guard either.
-    const c = branchCommit("alice/c", "alice: c", () => h.repo.write("models/alice/c.yaml", specYaml("c")));
-    const aliceMerge = merge("alice/c", "Merge pull request #8 from alice/c\n\nServe-Gitops-Allow-Prune: 6");
+    const c = h.repo.commitOnBranch("alice/c", "alice: c", () =>
+      h.repo.write("models/alice/c.yaml", specYaml("c")),
+    );
+    const aliceMerge = h.repo.mergeBranch(
+      "alice/c",
+      "Merge pull request #8 from alice/c\n\nServe-Gitops-Allow-Prune: 6",
+    );
     pullMerged(8, aliceMerge, "alice", [{ sha: c, message: "alice: c" }]);
     await h.settle(agent);
     expect(await bobApps()).toBe(7);
@@ -209,8 +197,8 @@ describe("guards", () => {
 
     // The probe's repro: an admin merges alice's pull request with GitHub's default merge message, which copies
     // her title and description: the trailer there is hers (git reads the key in any case), not the admin's.
-    const f = branchCommit("alice/tweak", "alice: tweak", () => h.repo.write("TWEAK.md", "tweak\n"));
-    const copied = merge(
+    const f = h.repo.commitOnBranch("alice/tweak", "alice: tweak", () => h.repo.write("TWEAK.md", "tweak\n"));
+    const copied = h.repo.mergeBranch(
       "alice/tweak",
       "Merge pull request #11 from alice/tweak\n\nserve-gitops-allow-prune: 6",
     );
@@ -223,8 +211,11 @@ describe("guards", () => {
     expect(h.latest(copied).get("serve/h1")?.state).toBe("failure");
 
     // The admin merges with the trailer written in the merge dialog: the prune goes ahead.
-    const e = branchCommit("ops/e", "ops: note", () => h.repo.write("OPS.md", "bye\n"));
-    const allowed = merge("ops/e", "Merge pull request #10 from ops/e\n\nServe-Gitops-Allow-Prune: 6");
+    const e = h.repo.commitOnBranch("ops/e", "ops: note", () => h.repo.write("OPS.md", "bye\n"));
+    const allowed = h.repo.mergeBranch(
+      "ops/e",
+      "Merge pull request #10 from ops/e\n\nServe-Gitops-Allow-Prune: 6",
+    );
     pullMerged(10, allowed, "Platform-Admin", [{ sha: e, message: "ops: note" }]);
     await h.settle(agent);
     expect(await bobApps()).toBe(1);

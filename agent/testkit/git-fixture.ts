@@ -125,6 +125,10 @@ export interface FixtureRepo {
   push(options?: { force?: boolean }): void;
   /** Render, commit and push in one step. */
   ship(message: string, options?: { render?: boolean; now?: Date }): string;
+  /** A rendered commit on a new branch off `from` (default main); returns its sha, main checked out again. */
+  commitOnBranch(branch: string, message: string, change: () => void, from?: string): string;
+  /** `git merge --no-ff` of a branch into main, pushed; returns the merge commit. */
+  mergeBranch(branch: string, message: string): string;
   head(): string;
   cleanup(): void;
 }
@@ -185,6 +189,19 @@ export function createFixtureRepo(
       const sha = repo.commit(message);
       repo.push();
       return sha;
+    },
+    commitOnBranch(branch, message, change, from = "main") {
+      run(work, ["checkout", "--quiet", "-b", branch, from]);
+      change();
+      repo.render();
+      const sha = repo.commit(message);
+      run(work, ["checkout", "--quiet", "main"]);
+      return sha;
+    },
+    mergeBranch(branch, message) {
+      run(work, ["merge", "--quiet", "--no-ff", "-m", message, branch]);
+      repo.push();
+      return repo.head();
     },
     head: () => run(work, ["rev-parse", "HEAD"]).trim(),
     cleanup: () => rmSync(root, { recursive: true, force: true }),

@@ -66,26 +66,21 @@ describe("the git source", () => {
   it("reads trailers from first-parent commits only: a merged branch's own commits never count", async () => {
     repo = createFixtureRepo({ "models/alice/x.yaml": specYaml("x") });
     const base = repo.ship("base");
-    repo.git("checkout", "--quiet", "-b", "topic");
-    repo.write("models/alice/y.yaml", specYaml("y"));
-    repo.render();
-    repo.commit("y\n\nServe-Gitops-Allow-Prune: 999999");
-    repo.git("checkout", "--quiet", "main");
-    repo.git("merge", "--quiet", "--no-ff", "-m", "Merge topic", "topic");
-    repo.push();
-    const plain = repo.head();
+    repo.commitOnBranch("topic", "y\n\nServe-Gitops-Allow-Prune: 999999", () =>
+      repo.write("models/alice/y.yaml", specYaml("y")),
+    );
+    const plain = repo.mergeBranch("topic", "Merge topic");
     const { git } = source();
     await git.ensure(plain);
     expect(await git.trailers(plain, base, "Serve-Gitops-Allow-Prune", 100)).toEqual([]);
 
-    repo.git("checkout", "--quiet", "-b", "topic2", base);
-    repo.write("models/alice/z.yaml", specYaml("z"));
-    repo.render();
-    repo.commit("z\n\nServe-Gitops-Allow-Prune: 999999");
-    repo.git("checkout", "--quiet", "main");
-    repo.git("merge", "--quiet", "--no-ff", "-m", "Merge topic2\n\nServe-Gitops-Allow-Prune: 7", "topic2");
-    repo.push();
-    const confirmed = repo.head();
+    repo.commitOnBranch(
+      "topic2",
+      "z\n\nServe-Gitops-Allow-Prune: 999999",
+      () => repo.write("models/alice/z.yaml", specYaml("z")),
+      base,
+    );
+    const confirmed = repo.mergeBranch("topic2", "Merge topic2\n\nServe-Gitops-Allow-Prune: 7");
     await git.ensure(confirmed);
     expect(await git.trailers(confirmed, base, "Serve-Gitops-Allow-Prune", 100)).toEqual([
       { sha: confirmed, parent: plain, values: ["7"] },
