@@ -46622,10 +46622,9 @@ function codeownersDiagnostics(head, committed) {
     )
   ];
 }
-function judgeCodeowners(head, base, baseRef) {
-  const found = codeownersDiagnostics(head.snapshot, head.committed);
+function judgeCodeowners(found, head, base, baseRef) {
   const inherited = found.length > 0 && head.committed === base.committed && codeownersOf(head.snapshot).text === codeownersOf(base.snapshot).text;
-  if (!inherited) return found;
+  if (!inherited) return [...found];
   return found.map((d2) => ({
     ...d2,
     severity: "warning",
@@ -46934,12 +46933,14 @@ async function analyse(ctx, pusher = {}) {
     if (baseRef) found.push(...inheritedStaleWarnings(inherited, check2.render, head, baseRef, own));
   }
   const committed = await fileAt(git, treeSha, CODEOWNERS_FILE);
+  const codeowners = codeownersDiagnostics(head, committed);
   found.push(
-    ...baseRef && base ? judgeCodeowners(
+    ...codeowners.length > 0 && baseRef && base ? judgeCodeowners(
+      codeowners,
       { snapshot: head, committed },
       { snapshot: baseSnapshot, committed: await fileAt(git, base, CODEOWNERS_FILE) },
       baseRef
-    ) : codeownersDiagnostics(head, committed)
+    ) : codeowners
   );
   return analysis({ diagnostics: sortDiagnostics(found), plan, render, baseTimestamps });
 }

@@ -199,14 +199,17 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
     if (baseRef) found.push(...inheritedStaleWarnings(inherited, check.render, head, baseRef, own));
   }
   const committed = await fileAt(git, treeSha, CODEOWNERS_FILE);
+  const codeowners = codeownersDiagnostics(head, committed);
+  // The base's file is read only when the head's is stale: is that staleness the change's own?
   found.push(
-    ...(baseRef && base
+    ...(codeowners.length > 0 && baseRef && base
       ? judgeCodeowners(
+          codeowners,
           { snapshot: head, committed },
           { snapshot: baseSnapshot, committed: await fileAt(git, base, CODEOWNERS_FILE) },
           baseRef,
         )
-      : codeownersDiagnostics(head, committed)),
+      : codeowners),
   );
   return analysis({ diagnostics: sortDiagnostics(found), plan, render, baseTimestamps });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CODEOWNERS_FILE, codeownersOf, USERS_FILE, type RepoSnapshot } from "../../../generator/src";
-import { judgeCodeowners } from "./codeowners-check";
+import { codeownersDiagnostics, judgeCodeowners, type CodeownersAt } from "./codeowners-check";
 
 const users = (extra = "") =>
   `admins: [platform-admin]\nusers:\n  alice:\n    github: [alice]\n    gpu_quota: 8\n${extra}`;
@@ -12,18 +12,20 @@ const CAROL = "  carol:\n    github: [carol]\n    gpu_quota: 2\n";
 // main added carol without regenerating: its CODEOWNERS is what the users before carol render.
 const current = codeownersOf(snapshot(users())).text!;
 const base = { snapshot: snapshot(users(CAROL)), committed: current };
+const judge = (head: CodeownersAt) =>
+  judgeCodeowners(codeownersDiagnostics(head.snapshot, head.committed), head, base, "main");
 const levels = (found: ReturnType<typeof judgeCodeowners>) => found.map((d) => `${d.file} ${d.severity}`);
 
 describe("judgeCodeowners", () => {
   it("warns when the change leaves the base's stale CODEOWNERS exactly as it was", () => {
-    const found = judgeCodeowners({ ...base }, base, "main");
+    const found = judge({ ...base });
     expect(levels(found)).toEqual([`${CODEOWNERS_FILE} warning`]);
     expect(found[0]!.message).toContain("The base branch main already has it so");
   });
 
   it("is an error when the change edits the committed file, even into another stale text", () => {
     const head = { snapshot: base.snapshot, committed: `${current}# edited\n` };
-    expect(levels(judgeCodeowners(head, base, "main"))).toEqual([`${CODEOWNERS_FILE} error`]);
+    expect(levels(judge(head))).toEqual([`${CODEOWNERS_FILE} error`]);
   });
 
   it("is an error when the change alters what CODEOWNERS should say", () => {
@@ -31,11 +33,11 @@ describe("judgeCodeowners", () => {
       snapshot: snapshot(users(`${CAROL}  dave:\n    github: [dave]\n    gpu_quota: 2\n`)),
       committed: current,
     };
-    expect(levels(judgeCodeowners(head, base, "main"))).toEqual([`${CODEOWNERS_FILE} error`]);
+    expect(levels(judge(head))).toEqual([`${CODEOWNERS_FILE} error`]);
   });
 
   it("says nothing when the head's CODEOWNERS is current", () => {
     const head = { snapshot: base.snapshot, committed: codeownersOf(base.snapshot).text };
-    expect(judgeCodeowners(head, base, "main")).toEqual([]);
+    expect(judge(head)).toEqual([]);
   });
 });

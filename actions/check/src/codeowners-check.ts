@@ -52,13 +52,17 @@ export interface CodeownersAt {
  * render), is not the author's to fix: a users.yaml edit or tool upgrade merged without it would otherwise
  * fail every PR until an admin regenerates the file. That is a warning; anything the change causes is an error.
  */
-export function judgeCodeowners(head: CodeownersAt, base: CodeownersAt, baseRef: string): Diagnostic[] {
-  const found = codeownersDiagnostics(head.snapshot, head.committed);
+export function judgeCodeowners(
+  found: readonly Diagnostic[],
+  head: CodeownersAt,
+  base: CodeownersAt,
+  baseRef: string,
+): Diagnostic[] {
   const inherited =
     found.length > 0 &&
     head.committed === base.committed &&
     codeownersOf(head.snapshot).text === codeownersOf(base.snapshot).text;
-  if (!inherited) return found;
+  if (!inherited) return [...found];
   return found.map((d) => ({
     ...d,
     severity: "warning",
