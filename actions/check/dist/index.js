@@ -54896,10 +54896,7 @@ async function readActivityPushers(octokit, target) {
       activities.push(...page.value.data);
     }
   } catch (failure) {
-    const limited = rateLimitFailure(failure);
-    const status = failure.status;
-    const why = limited ?? (typeof status === "number" ? `HTTP ${status}` : describeError(failure));
-    return { fallback: `the repository's activity log could not be read (${why})` };
+    return { fallback: readFailure(failure, "the repository's activity log", "metadata: read") };
   }
   return pushersOfActivities(activities, target);
 }

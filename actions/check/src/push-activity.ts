@@ -1,6 +1,5 @@
 import type { Octokit } from "octokit";
-import { rateLimitFailure } from "./api-failure";
-import { describeError } from "./redact";
+import { readFailure } from "./api-failure";
 
 /**
  * Who pushed a pull request's head, read from the repository's activity log (GET /repos/{o}/{r}/activity)
@@ -103,10 +102,7 @@ export async function readActivityPushers(
       activities.push(...page.value.data);
     }
   } catch (failure) {
-    const limited = rateLimitFailure(failure);
-    const status = (failure as { status?: unknown }).status;
-    const why = limited ?? (typeof status === "number" ? `HTTP ${status}` : describeError(failure));
-    return { fallback: `the repository's activity log could not be read (${why})` };
+    return { fallback: readFailure(failure, "the repository's activity log", "metadata: read") };
   }
   return pushersOfActivities(activities, target);
 }

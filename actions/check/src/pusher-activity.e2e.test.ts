@@ -159,7 +159,10 @@ describe("on a run that is not a push, who pushed the head is read from the repo
     expect(activityRequests().map((r) => r.status)).toEqual([403]);
     const head = fx.headSha.slice(0, 7);
     expect(run.stdout).toContain(
-      `Who pushed ${head}: the repository's activity log could not be read (HTTP 403); reading the workflow runs instead.`,
+      `Who pushed ${head}: the repository's activity log could not be read (HTTP 403): the token lacks the \`metadata: read\` permission`,
+    );
+    expect(run.stdout).toMatch(
+      /the repository's activity log could not be read .*; reading the workflow runs instead\./,
     );
     // The runs name alice, who pushed: judged as before this log was read.
     expect(run.code).toBe(1);
