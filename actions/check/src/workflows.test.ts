@@ -89,6 +89,16 @@ describe("the workflow files", () => {
     expect(runs).toContain("git diff --exit-code -- actions/check/dist");
   });
 
+  it("tests on Node 24 and on the lowest Node that package.json's engines accept", () => {
+    const engines = (JSON.parse(text("package.json")) as { engines: { node: string } }).engines.node;
+    const lowest = /^>=(\d+\.\d+)$/.exec(engines)![1]!;
+    const versions = Object.values(parse(".github/workflows/ci.yml").jobs).map((job) => {
+      const setup = job.steps.find((s) => s.uses?.startsWith("actions/setup-node@"));
+      return String(setup!.with!["node-version"]);
+    });
+    expect(versions).toEqual(["24", `${lowest}.0`]);
+  });
+
   it.each([
     ["a pull_request_target trigger", (wf: Workflow) => (wf.on.pull_request_target = null)],
     ["an action pinned by tag", (wf: Workflow) => (wf.jobs.check!.steps[0]!.uses = "actions/checkout@v5")],
