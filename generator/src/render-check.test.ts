@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { bare, NOW, specText, withFiles, type FileChange } from "../test-fixtures/helpers";
 import { checkRepo } from "./pipeline";
 import { fragmentPath, GENERATOR_VERSION } from "./render";
-import { renderStaleDiagnostics } from "./render-check";
+import { renderGaps, renderStaleDiagnostics } from "./render-check";
 import type { RepoSnapshot } from "./types";
+import { validateRepo } from "./validate";
 
 const QWEN = "models/alice/qwen.yaml";
 const LATER = new Date("2026-03-01T08:00:00Z");
@@ -113,5 +114,49 @@ describe("renderStaleDiagnostics", () => {
     expect(d!.message).toBe(
       "clusters/h1/rendered/alice/README.md is not a rendered fragment: clusters/<cluster>/rendered/ holds only what `serve-gitops render` writes (clusters/<cluster>/rendered/<user>/<model_id>.yaml), so remove it (`git rm clusters/h1/rendered/alice/README.md`).",
     );
+  });
+});
+
+describe("renderGaps", () => {
+  const base = rendered(bare({ [QWEN]: specText("qwen") }));
+  const gaps = (snapshot: RepoSnapshot) => renderGaps(snapshot, validateRepo(snapshot).model);
+
+  it("is silent when every valid spec has its fragments and every fragment its spec", () => {
+    expect(gaps(base)).toEqual({ missing: [], extra: [] });
+  });
+
+  it("names a new spec's fragment that render has not written, with the spec", () => {
+    const head = withFiles({ "models/alice/new.yaml": specText("new") }, base);
+    expect(gaps(head)).toEqual({
+      missing: [{ spec: "models/alice/new.yaml", fragment: fragmentPath("h1", "alice", "new") }],
+      extra: [],
+    });
+  });
+
+  it("names the fragments of a removed spec, and of a spec moved to another cluster", () => {
+    expect(gaps(withFiles({ [QWEN]: null }, base))).toEqual({
+      missing: [],
+      extra: [fragmentPath("h1", "alice", "qwen")],
+    });
+    expect(gaps(withFiles({ [QWEN]: specText("qwen", { clusters: ["lab"] }) }, base))).toEqual({
+      missing: [{ spec: QWEN, fragment: fragmentPath("lab", "alice", "qwen") }],
+      extra: [fragmentPath("h1", "alice", "qwen")],
+    });
+  });
+
+  it("leaves out the fragments of a spec with errors: stale or not is unknown until it is fixed", () => {
+    const broken = withFiles({ [QWEN]: specText("qwen", { num_replicas: 0 }) }, base);
+    expect(validateRepo(broken).ok).toBe(false);
+    expect(gaps(broken)).toEqual({ missing: [], extra: [] });
+  });
+
+  it("leaves out fragments under a folder that is no valid cluster (validate reports the folder)", () => {
+    const stray = withFiles({ "clusters/x/rendered/alice/qwen.yaml": "served_name: x\n" }, base);
+    expect(gaps(stray)).toEqual({ missing: [], extra: [] });
+  });
+
+  it("does not read a fragment: contents are render --check's to compare", () => {
+    const edited = withFiles({ [fragmentPath("h1", "alice", "qwen")]: "hand-edited: true\n" }, base);
+    expect(gaps(edited)).toEqual({ missing: [], extra: [] });
   });
 });

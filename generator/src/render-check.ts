@@ -7,7 +7,7 @@ import {
   type Timestamps,
 } from "./render";
 import { diagnostic } from "./rules";
-import type { Diagnostic, RepoSnapshot } from "./types";
+import type { Diagnostic, RepoModel, RepoSnapshot } from "./types";
 import { classifyPath } from "./paths";
 
 export interface RenderCheckInput {
@@ -123,4 +123,43 @@ function renamedHints(file: string, input: RenderCheckInput): string {
   const head = input.headTimestamps.get(key);
   if (base === undefined || head === undefined || base === head) return "";
   return ` The ${input.workingTree ? "fragments in the working tree" : "committed fragments"} rename the model (timestamp ${head}; the base has ${base}): served names of existing models never change, so restore its fragments from the base first (\`git checkout ${input.restoreFrom} -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
+}
+
+/** What the listing alone says about a render: fragments a valid spec lacks, fragments no spec has any more. */
+export interface RenderGaps {
+  /** Fragments the valid specs would render that the snapshot does not hold, with the spec of each. */
+  readonly missing: ReadonlyArray<{ readonly spec: string; readonly fragment: string }>;
+  /** Fragments of a known cluster whose spec is gone or no longer deploys there. */
+  readonly extra: readonly string[];
+}
+
+/**
+ * The render's gaps seen from paths only, without reading a fragment: `validate` names them so a model owner
+ * learns before pushing that `render` has not run. Contents (an edited spec, another generator version) are
+ * `render --check`'s to compare. A spec with errors is not in `model`, so its fragments are left out: whether
+ * they are stale is unknown until it is fixed.
+ */
+export function renderGaps(snapshot: RepoSnapshot, model: RepoModel): RenderGaps {
+  const expected = new Map<string, string>();
+  for (const spec of model.models)
+    for (const cluster of spec.clusters)
+      if (model.clusters.has(cluster)) expected.set(fragmentPath(cluster, spec.user, spec.suffix), spec.file);
+  const missing: Array<{ spec: string; fragment: string }> = [];
+  for (const [fragment, spec] of expected)
+    if (!snapshot.files.has(fragment)) missing.push({ spec, fragment });
+  let valid: Set<string> | undefined;
+  const extra: string[] = [];
+  for (const path of snapshot.files.keys()) {
+    // Classified only when not expected: validate classifies no fragment, and most of them are expected.
+    if (expected.has(path)) continue;
+    const where = classifyPath(path);
+    if (where.role !== "rendered" || where.suffix === undefined || !model.clusters.has(where.cluster))
+      continue;
+    const key = `${where.user}/${where.suffix}`;
+    valid ??= new Set(model.models.map((spec) => `${spec.user}/${spec.suffix}`));
+    const specExists = snapshot.files.has(`models/${key}.yaml`) || snapshot.files.has(`models/${key}.yml`);
+    if (specExists && !valid.has(key)) continue;
+    extra.push(path);
+  }
+  return { missing, extra: extra.sort() };
 }

@@ -166,6 +166,25 @@ describe("validate", () => {
     });
   });
 
+  it("notes, without failing, the specs render has not run for and the fragments no spec renders", () => {
+    const dir = copyRepo();
+    write(dir, "models/alice/fresh.yaml", specText("fresh"));
+    const whole = cli(["validate", "--repo", dir]);
+    expect(whole.status).toBe(0);
+    expect(whole.stdout).toMatch(/^ok: \d+ models, \d+ clusters\n/);
+    expect(whole.stdout).toContain(
+      "note: the render is behind: 1 fragment not rendered yet (clusters/h1/rendered/alice/fresh.yaml). Run `serve-gitops render`",
+    );
+    // Scoped like the diagnostics: bob's PATH does not hear about alice's spec.
+    expect(cli(["validate", "--repo", dir, "models/bob"]).stdout).not.toContain("note:");
+    expect(cli(["render", "--repo", dir, "--now", NOW]).status).toBe(0);
+    expect(cli(["validate", "--repo", dir]).stdout).not.toContain("note:");
+    rmSync(join(dir, "models/alice/fresh.yaml"));
+    expect(cli(["validate", "--repo", dir]).stdout).toContain(
+      "note: the render is behind: 1 fragment that no spec renders any more (clusters/h1/rendered/alice/fresh.yaml).",
+    );
+  });
+
   it("fails a cluster folder that holds only fragments and no cluster.yaml", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(dir, "clusters/x/rendered/alice/qwen-0.5b.yaml", "served_name: alice-202601061235-qwen-0.5b\n");
@@ -623,10 +642,13 @@ describe("new", () => {
       expect(text, id).toContain(`\nmodel_id: ${written}\n`);
       expect(load(text), id).toMatchObject({ model_id: id });
     }
-    expect(cli(["validate", "--repo", dir])).toMatchObject({
-      status: 0,
-      stdout: `ok: ${QUOTED_IDS.length + PLAIN_IDS.length + 1} models, 2 clusters\n`,
-    });
+    const validated = cli(["validate", "--repo", dir]);
+    expect(validated.status).toBe(0);
+    expect(validated.stdout).toMatch(
+      new RegExp(
+        `^ok: ${QUOTED_IDS.length + PLAIN_IDS.length + 1} models, 2 clusters\\nnote: the render is behind: ${QUOTED_IDS.length + PLAIN_IDS.length + 1} fragments not rendered yet `,
+      ),
+    );
   });
 
   it("writes what the README's model owner's guide shows", () => {

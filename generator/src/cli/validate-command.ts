@@ -1,3 +1,4 @@
+import { renderGaps, type RenderGaps } from "../render-check";
 import { validateRepo } from "../validate";
 import { parse } from "./args";
 import type { Command } from "./command";
@@ -54,6 +55,9 @@ about the PATHs' diagnostics only: errors in other files are counted, not shown,
         process.stdout.write(
           `ok: ${result.model.models.length} models, ${result.model.clusters.size} clusters\n`,
         );
+      // After errors, only once they are fixed: render refuses a repository with any error anyway.
+      const hint = ok && renderHint(renderGaps(snapshot, result.model), (f) => !named || named.has(f));
+      if (hint) process.stdout.write(hint);
       if (hidden.length > 0)
         process.stdout.write(
           `(${count(outside.errors, "error")}, ${count(outside.warnings, "warning")} in files outside ${positionals.join(", ")}: not shown and not counted in this result; run validate without a PATH to see them)\n`,
@@ -62,5 +66,28 @@ about the PATHs' diagnostics only: errors in other files are counted, not shown,
     return ok ? 0 : 1;
   },
 };
+
+/**
+ * A note, not a diagnostic (the exit stays validate's): the specs `render` has not run for, and fragments
+ * whose spec is gone, as the listing shows them. The PR check fails on both, so say it before the push.
+ */
+function renderHint(gaps: RenderGaps, shown: (file: string) => boolean): string | undefined {
+  const missing = gaps.missing.filter((m) => shown(m.spec));
+  const extra = gaps.extra.filter(shown);
+  if (missing.length === 0 && extra.length === 0) return undefined;
+  const examples = (paths: readonly string[]) =>
+    paths.length <= 3 ? paths.join(", ") : `${paths.slice(0, 3).join(", ")} and ${paths.length - 3} more`;
+  const parts = [
+    ...(missing.length > 0
+      ? [
+          `${count(missing.length, "fragment")} not rendered yet (${examples(missing.map((m) => m.fragment))})`,
+        ]
+      : []),
+    ...(extra.length > 0
+      ? [`${count(extra.length, "fragment")} that no spec renders any more (${examples(extra)})`]
+      : []),
+  ];
+  return `note: the render is behind: ${parts.join("; ")}. Run \`serve-gitops render\` and commit clusters/ with your change (\`render --check\` also compares contents).\n`;
+}
 
 const count = (n: number, what: string): string => `${n} ${what}${n === 1 ? "" : "s"}`;
