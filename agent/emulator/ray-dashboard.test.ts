@@ -81,6 +81,10 @@ describe("ray dashboard emulator: HTTP surface", () => {
     expect([e.putCount(), e.acceptedPutCount()]).toEqual([2, 1]);
     // GET is allowed for browsers
     expect((await fetch(`${e.url}/api/serve/applications/`)).status).toBe(200);
+    // Source: ray-project/ray python/ray/_private/browser_request_middleware.py @58fb3f05 (is_browser_request:
+    // UA "Mozilla", Referer, Origin, Sec-Fetch-Mode/-Dest/-Site/-User, Access-Control-Request-Method/-Headers;
+    // a method outside allowed_methods gets 405 "'<M>' method not allowed for browser traffic.") and
+    // ray-project/ray#60526 (CVE-2026-27482: the dashboard allows browsers GET/HEAD/OPTIONS only, so DELETE too).
     for (const h of [
       { "user-agent": "Mozilla/5.0" },
       { origin: "http://x" },
@@ -96,6 +100,9 @@ describe("ray dashboard emulator: HTTP surface", () => {
   });
 
   it("implements RAY_AUTH_MODE=token: 401 missing, 403 wrong, Authorization before X-Ray-Authorization", async () => {
+    // Source: ray-project/ray python/ray/_private/authentication/http_token_authentication.py @39f042f7
+    // (Authorization, else X-Ray-Authorization, else cookie ray-authentication-token; 401 missing, 403 invalid)
+    // and authentication_constants.py @9b51f681 (RAY_AUTHORIZATION_HEADER_NAME = "x-ray-authorization").
     const e = await start({ token: "s3cret" });
     const get = (h: Record<string, string>) =>
       httpRequest("GET", `${e.url}/api/serve/applications/`, undefined, h);

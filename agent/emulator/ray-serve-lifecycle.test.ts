@@ -60,6 +60,9 @@ describe("ray dashboard emulator: Serve controller", () => {
     });
     expect(updating.deployments["LLMServer:qwen"].replicas[0].state).toBe("STARTING");
     const running = await until(e, "chat", "RUNNING");
+    // Ingress name, source: ray-project/ray python/ray/llm/_internal/serve/core/ingress/builder.py @2dcbf5ee
+    // (serve.deployment(make_fastapi_ingress(OpenAiIngress), **ingress_options), no "name" in the options) and
+    // core/ingress/ingress.py make_fastapi_ingress (type(cls.__name__, ...)): Serve names it "OpenAiIngress".
     expect(Object.keys(running.deployments).sort()).toEqual(["LLMServer:qwen", "OpenAiIngress"]);
     expect(running.route_prefix).toBe("/chat");
     expect(running.deployments["LLMServer:qwen"]).toMatchObject({
@@ -486,6 +489,9 @@ describe("ray dashboard emulator: Serve controller", () => {
 
   it("keeps an app that needs more GPUs than are free DEPLOYING until GPUs are freed", async () => {
     const e = await start({ totalGpus: 2 });
+    // GPUs per replica = tensor_parallel_size x pipeline_parallel_size, source: ray-project/ray
+    // python/ray/llm/_internal/serve/engines/vllm/vllm_models.py @b4061b5e (num_devices, placement_bundles:
+    // one {"GPU": 1} bundle per device; placement_strategy "PACK" unless placement_group_config says otherwise).
     const big = (id: string) => llmConfig(id, { engine_kwargs: { tensor_parallel_size: 2 } });
     await deploy(e, [llmApp("a", [big("m1")]), llmApp("b", [big("m2")])]);
     await until(e, "a", "RUNNING");
