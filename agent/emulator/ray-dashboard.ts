@@ -1,10 +1,14 @@
 /**
- * Ray Serve dashboard EMULATOR — FOR TESTS AND DEMOS ONLY. It is NOT a Ray cluster, runs no
+ * Ray Serve dashboard EMULATOR — FOR TESTS, DEMOS AND TRIALS ONLY. It is NOT a Ray cluster, runs no
  * models, and must never be presented as one: every response carries the header
  * `x-emulator: ray-serve-dashboard-emulator`.
  *
- * It serves the parts of the Ray dashboard REST API that serve-gitops talks to, on 127.0.0.1 with
- * an ephemeral port, behaving as the Ray 2.5x source does (see /work/shared/reference/ray-serve.md):
+ * `serve-gitops emulator` (agent/src/cli/emulator-command.ts) runs it alone, for trying the agent on one's own
+ * repository; its banner says what it is.
+ *
+ * It serves the parts of the Ray dashboard REST API that serve-gitops talks to, on 127.0.0.1 (never another
+ * interface) with an ephemeral port or `port`, behaving as the Ray 2.5x source does (see
+ * /work/shared/reference/ray-serve.md):
  * - GET /api/ray/version                     (dashboard/modules/serve/serve_head.py get_version)
  * - GET|PUT|DELETE /api/serve/applications/  (serve_head.py; validation in ray-schema.ts,
  *   controller/application state machine in ray-controller.ts, app builders in ray-build.ts)
@@ -49,6 +53,16 @@ export interface RayEmulatorOptions {
   knownEngineArgs?: Iterable<string>;
   /** importable user apps: import path ("mod.sub:attr") -> deployment names, first is the ingress */
   importPaths?: Record<string, string[]>;
+  /** the port on 127.0.0.1; default 0 (an ephemeral port) */
+  port?: number;
+  /** called once per answered request (not for the emulator's own internal errors) */
+  onResponse?: (response: EmulatorResponse) => void;
+}
+
+export interface EmulatorResponse {
+  method: string;
+  path: string;
+  status: number;
 }
 
 export interface RecordedRequest {
@@ -166,6 +180,7 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
         ...extra,
       });
       res.end(text);
+      opts.onResponse?.({ method, path: url.pathname + url.search, status });
     };
     const json = (v: unknown) => send(200, JSON.stringify(v), "application/json; charset=utf-8");
     const controllerError = () =>
@@ -273,7 +288,7 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 

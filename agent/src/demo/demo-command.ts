@@ -5,16 +5,12 @@ import { parse } from "../../../generator/src/cli/args";
 import type { Command } from "../../../generator/src/cli/command";
 import { specYaml } from "../../testkit/git-fixture";
 import { createHarness, TEST_REPO, type Harness } from "../../testkit/harness";
+import { box } from "../cli/box";
 import { statusTable } from "../cli/status-table";
 import { createLogger } from "../log";
 import type { RunningAgent } from "../runtime/run-agent";
 import { Timeline } from "./timeline";
 
-const box = (lines: string[]) => {
-  const width = Math.max(...lines.map((l) => l.length));
-  const rule = "#".repeat(width + 6);
-  return [rule, ...lines.map((l) => `#  ${l.padEnd(width)}  #`), rule].join("\n");
-};
 const BANNER = box([
   "SIMULATION: serve-gitops demo",
   "Ray Serve here is an EMULATOR (agent/emulator), GitHub is a local TEST SERVER,",

@@ -90,7 +90,7 @@ describe("serve-gitops", () => {
     expect(cli(["--version"]).stdout).toBe(`serve-gitops ${pkg.version}\n`);
   });
 
-  it.each(["validate", "render", "assemble", "plan", "new"])(
+  it.each(["validate", "render", "assemble", "plan", "new", "emulator"])(
     "%s --help prints its usage and exits 0",
     (command) => {
       const { status, stdout } = cli([command, "--help"]);

@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   agent: async () => (await import("../../../agent/src/cli/agent-command")).agentCommand,
   status: async () => (await import("../../../agent/src/cli/status-command")).statusCommand,
   demo: async () => (await import("../../../agent/src/demo/demo-command")).demoCommand,
+  emulator: async () => (await import("../../../agent/src/cli/emulator-command")).emulatorCommand,
 };
 
 const HELP = `serve-gitops: GitOps for self-service LLM serving on Ray Serve
@@ -29,6 +30,7 @@ Commands:
   agent       run the sync agent beside a Ray cluster
   status      print a sync agent's per-model status
   demo        the whole loop on this machine against a SIMULATED Ray cluster and GitHub
+  emulator    a SIMULATED Ray Serve dashboard on 127.0.0.1, to try the agent on your own repository
 `;
 
 /**
