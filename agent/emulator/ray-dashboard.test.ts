@@ -358,6 +358,12 @@ describe("ray dashboard emulator: HTTP surface", () => {
     ]);
   });
 
+  it("keeps only the newest requests when told to, so a long-running emulator stays bounded", async () => {
+    const e = await start({ maxRecordedRequests: 2 });
+    for (const path of ["/a", "/b", "/c"]) await httpRequest("GET", `${e.url}${path}`);
+    expect(e.requests.map((r) => r.path)).toEqual(["/b", "/c"]);
+  });
+
   it("exposes the ServeInstanceDetails shape of a running Serve", async () => {
     const e = await start();
     await putApps(e.url, { applications: [llmApp("chat", [llmConfig("qwen")])] });

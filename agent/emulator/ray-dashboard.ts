@@ -55,6 +55,11 @@ export interface RayEmulatorOptions {
   importPaths?: Record<string, string[]>;
   /** the port on 127.0.0.1; default 0 (an ephemeral port) */
   port?: number;
+  /**
+   * Keep at most this many requests in `requests`, dropping the oldest (default: all, for tests); a
+   * long-running emulator (`serve-gitops emulator`) keeps only recent ones so hours of polling stay bounded.
+   */
+  maxRecordedRequests?: number;
   /** called once per answered request (not for the emulator's own internal errors) */
   onResponse?: (response: EmulatorResponse) => void;
 }
@@ -157,6 +162,7 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
   const session = `session_${new Date().toISOString().replace(/[-:]/g, "").replace("T", "_").slice(0, 15)}_${process.pid}_1`;
   const commit = randomHex(40);
   const requests: RecordedRequest[] = [];
+  const maxRecorded = opts.maxRecordedRequests ?? Infinity;
   let down = false;
   let latencyMs = 0;
   const failures: (500 | 503)[] = [];
@@ -167,6 +173,7 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     const method = (req.method ?? "GET").toUpperCase();
     requests.push({ method, path: url.pathname + url.search, headers: { ...req.headers }, body });
+    if (requests.length > maxRecorded) requests.splice(0, requests.length - maxRecorded);
     const send = (
       status: number,
       text: string,

@@ -45,6 +45,8 @@ Exit: 0 after SIGINT/SIGTERM, 1 the port cannot be listened on (in use), 2 usage
         deployDelayMs: options.deployDelayMs,
         existingPaths: options.existingPaths,
         ...(options.totalGpus !== undefined ? { totalGpus: options.totalGpus } : {}),
+        // Nothing reads the request log here: keep it from growing over hours of polling.
+        maxRecordedRequests: 100,
         onResponse: (response) => {
           const line = responseLine(response);
           if (line) out(line);
