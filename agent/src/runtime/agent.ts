@@ -78,6 +78,8 @@ export class Agent {
   private trailers: readonly TrailerCommit[] = [];
   private lastRefusal = "";
   private lastDrift = "";
+  /** The last dry-run PUT logged (sha and changes): a cycle's drift check would otherwise say it twice. */
+  private lastDryRun = "";
   /** Transient PUT failures in a row, for one commit. */
   private putFailures: { sha: string; count: number } | undefined;
   /** The commit last told that sync is suspended. */
@@ -430,10 +432,11 @@ export class Agent {
     const { log, metrics, now, source, cluster } = this.deps;
     let { rollout, marks, deployedApps } = this.record;
     if (this.deps.dryRun) {
-      log.info(
-        { sha: desired.sha, cause: action.cause, changes: action.changes.map((c) => `${c.kind} ${c.key}`) },
-        "dry run: would PUT the Serve config",
-      );
+      const changes = action.changes.map((c) => `${c.kind} ${c.key}`);
+      const said = JSON.stringify([desired.sha, changes]);
+      if (said !== this.lastDryRun)
+        log.info({ sha: desired.sha, cause: action.cause, changes }, "dry run: would PUT the Serve config");
+      this.lastDryRun = said;
       return { rollout, marks, deployedApps };
     }
     // The applications about to be PUT are the agent's from now on, the previous ones until Ray took the PUT.
