@@ -41671,7 +41671,8 @@ var package_default = {
     lint: 'eslint . && prettier --check "**/*.{ts,mjs}"',
     test: "npm run typecheck && npm run lint && vitest run",
     bench: "node generator/scripts/bench.mjs",
-    demo: "node dist/cli.js demo"
+    demo: "node dist/cli.js demo",
+    emulator: "node dist/cli.js emulator"
   },
   dependencies: {
     "@actions/core": "^3.0.1",
