@@ -1,4 +1,4 @@
-import pkg from "../../package.json";
+import { version } from "../../package.json";
 import { deploymentBaseName, deploymentName, placement, SERVED_NAME, servedName } from "./layout";
 import { diagnostic } from "./rules";
 import { emitYaml } from "./yaml-emit";
@@ -14,7 +14,7 @@ import type {
 import { classifyPath } from "./paths";
 import { modelGpus } from "./validate-spec";
 
-export const GENERATOR_VERSION = `serve-gitops ${pkg.version}`;
+export const GENERATOR_VERSION = `serve-gitops ${version}`;
 
 /** `<user>/<suffix>` -> YYYYMMDDHHMM, from the served names of rendered fragments. */
 export type Timestamps = ReadonlyMap<string, string>;

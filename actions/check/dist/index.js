@@ -1498,36 +1498,36 @@ var require_diagnostics = __commonJS({
       const debuglog = fetchDebuglog.enabled ? fetchDebuglog : undiciDebugLog;
       diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host }
+          connectParams: { version: version2, protocol, port, host }
         } = evt;
         debuglog(
           "connecting to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version
+          version2
         );
       });
       diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host }
+          connectParams: { version: version2, protocol, port, host }
         } = evt;
         debuglog(
           "connected to %s using %s%s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version
+          version2
         );
       });
       diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
         const {
-          connectParams: { version, protocol, port, host },
+          connectParams: { version: version2, protocol, port, host },
           error: error2
         } = evt;
         debuglog(
           "connection to %s using %s%s errored - %s",
           `${host}${port ? `:${port}` : ""}`,
           protocol,
-          version,
+          version2,
           error2.message
         );
       });
@@ -1576,31 +1576,31 @@ var require_diagnostics = __commonJS({
         const debuglog = undiciDebugLog.enabled ? undiciDebugLog : websocketDebuglog;
         diagnosticsChannel.channel("undici:client:beforeConnect").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host }
+            connectParams: { version: version2, protocol, port, host }
           } = evt;
           debuglog(
             "connecting to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version
+            version2
           );
         });
         diagnosticsChannel.channel("undici:client:connected").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host }
+            connectParams: { version: version2, protocol, port, host }
           } = evt;
           debuglog(
             "connected to %s%s using %s%s",
             host,
             port ? `:${port}` : "",
             protocol,
-            version
+            version2
           );
         });
         diagnosticsChannel.channel("undici:client:connectError").subscribe((evt) => {
           const {
-            connectParams: { version, protocol, port, host },
+            connectParams: { version: version2, protocol, port, host },
             error: error2
           } = evt;
           debuglog(
@@ -1608,7 +1608,7 @@ var require_diagnostics = __commonJS({
             host,
             port ? `:${port}` : "",
             protocol,
-            version,
+            version2,
             error2.message
           );
         });
@@ -23152,15 +23152,15 @@ var require_source_map_consumer = __commonJS({
       if (typeof aSourceMap === "string") {
         sourceMap = util.parseSourceMapInput(aSourceMap);
       }
-      var version = util.getArg(sourceMap, "version");
+      var version2 = util.getArg(sourceMap, "version");
       var sources = util.getArg(sourceMap, "sources");
       var names = util.getArg(sourceMap, "names", []);
       var sourceRoot = util.getArg(sourceMap, "sourceRoot", null);
       var sourcesContent = util.getArg(sourceMap, "sourcesContent", null);
       var mappings = util.getArg(sourceMap, "mappings");
       var file = util.getArg(sourceMap, "file", null);
-      if (version != this._version) {
-        throw new Error("Unsupported version: " + version);
+      if (version2 != this._version) {
+        throw new Error("Unsupported version: " + version2);
       }
       if (sourceRoot) {
         sourceRoot = util.normalize(sourceRoot);
@@ -23465,10 +23465,10 @@ var require_source_map_consumer = __commonJS({
       if (typeof aSourceMap === "string") {
         sourceMap = util.parseSourceMapInput(aSourceMap);
       }
-      var version = util.getArg(sourceMap, "version");
+      var version2 = util.getArg(sourceMap, "version");
       var sections = util.getArg(sourceMap, "sections");
-      if (version != this._version) {
-        throw new Error("Unsupported version: " + version);
+      if (version2 != this._version) {
+        throw new Error("Unsupported version: " + version2);
       }
       this._sources = new ArraySet();
       this._names = new ArraySet();
@@ -25728,10 +25728,10 @@ var require_supports_color = __commonJS({
         return 3;
       }
       if ("TERM_PROGRAM" in env) {
-        const version = parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
+        const version2 = parseInt((env.TERM_PROGRAM_VERSION || "").split(".")[0], 10);
         switch (env.TERM_PROGRAM) {
           case "iTerm.app":
-            return version >= 3 ? 3 : 2;
+            return version2 >= 3 ? 3 : 2;
           case "Apple_Terminal":
             return 2;
         }
@@ -26742,12 +26742,12 @@ var require_light = __commonJS({
         }
       };
       var Sync_1 = Sync;
-      var version = "2.19.5";
+      var version2 = "2.19.5";
       var version$1 = {
-        version
+        version: version2
       };
       var version$2 = /* @__PURE__ */ Object.freeze({
-        version,
+        version: version2,
         default: version$1
       });
       var require$$2 = () => console.log("You must import the full version of Bottleneck in order to use this feature.");
@@ -41649,55 +41649,7 @@ function checkApplication(name, app, want) {
 }
 
 // package.json
-var package_default = {
-  name: "serve-gitops",
-  version: "0.1.0",
-  private: true,
-  description: "GitOps for self-service LLM serving on Ray Serve",
-  type: "module",
-  engines: {
-    node: ">=20.19"
-  },
-  bin: {
-    "serve-gitops": "dist/cli.js"
-  },
-  scripts: {
-    build: "node generator/scripts/build.mjs",
-    "build:action": "node generator/scripts/build.mjs --action",
-    "generate:validators": "node generator/scripts/generate-validators.mjs",
-    prepare: "node generator/scripts/build.mjs",
-    start: "node dist/cli.js validate && node dist/cli.js render --check && node dist/cli.js plan --base empty",
-    typecheck: "tsc -p tsconfig.json",
-    lint: 'eslint . && prettier --check "**/*.{ts,mjs}"',
-    test: "npm run typecheck && npm run lint && vitest run",
-    bench: "node generator/scripts/bench.mjs",
-    demo: "node dist/cli.js demo",
-    emulator: "node dist/cli.js emulator"
-  },
-  dependencies: {
-    "@actions/core": "^3.0.1",
-    ajv: "^8.20.0",
-    handlebars: "^4.7.10",
-    "js-yaml": "^5.5.0",
-    octokit: "^5.0.5",
-    pino: "^10.4.0",
-    "prom-client": "^15.1.3",
-    "simple-git": "^4.0.2"
-  },
-  devDependencies: {
-    "@eslint/js": "^9.39.5",
-    "@octokit/fixtures": "^23.1.2",
-    "@octokit/webhooks-examples": "^7.6.1",
-    "@types/node": "^20.19.43",
-    "ajv-cli": "^5.0.0",
-    esbuild: "^0.28.2",
-    eslint: "^9.39.5",
-    prettier: "^3.10.1",
-    typescript: "5.9",
-    "typescript-eslint": "^8.73.0",
-    vitest: "^4.1.12"
-  }
-};
+var version = "0.1.0";
 
 // generator/src/yaml-emit.ts
 var PLAIN2 = /^[A-Za-z_/$][A-Za-z0-9_./:@+$-]*$/;
@@ -41755,7 +41707,7 @@ function emitYaml(value) {
 }
 
 // generator/src/render.ts
-var GENERATOR_VERSION = `serve-gitops ${package_default.version}`;
+var GENERATOR_VERSION = `serve-gitops ${version}`;
 var fragmentPath = (cluster2, user, suffix) => `clusters/${cluster2}/rendered/${user}/${suffix}.yaml`;
 var SERVED_LINE = /^served_name: "?([^"\s]+)"?$/;
 var SERVED_KEY = Buffer.from("served_name: ");
