@@ -12,6 +12,7 @@ import type { RepoSnapshot, Validation } from "./types";
 import { classifyPath } from "./paths";
 import { validateRepo } from "./validate";
 import { PATTERN_WORDS } from "./schema-diagnostics";
+import { MAX_CONFIG_BYTES, MAX_FILE_BYTES } from "./yaml-source";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import usersSchema from "../../schemas/users.schema.json";
 
@@ -913,5 +914,35 @@ describe("a cluster.yaml with errors still confines its specs", () => {
       "clusters/h1/cluster.yaml invalid-value",
       "models/alice/hub.yaml model-source-hub-not-allowed",
     ]);
+  });
+});
+
+describe("models/users.yaml and cluster.yaml grow with the organisation", () => {
+  const manyUsers = (count: number) =>
+    "admins: [platform-admin]\nusers:\n" +
+    Array.from({ length: count }, (_, i) => `  u${i}:\n    github: [u${i}]\n    gpu_quota: 1\n`).join("");
+
+  it("are read beyond a spec's 64 KiB", () => {
+    const users = manyUsers(3000);
+    const cluster = `${clusterText({ default: true })}# ${"x".repeat(MAX_FILE_BYTES)}\n`;
+    expect(users.length).toBeGreaterThan(MAX_FILE_BYTES);
+    const result = validateRepo(bare({ "models/users.yaml": users, "clusters/h1/cluster.yaml": cluster }));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.model.users?.users.size).toBe(3000);
+    expect(result.model.clusters.get("h1")?.default).toBe(true);
+  });
+
+  it("up to their own limit: a users.yaml of exactly that size is read, one byte more is refused", () => {
+    const users = manyUsers(1);
+    const sized = (bytes: number) =>
+      validateRepo(bare({ "models/users.yaml": `${users}# ${"x".repeat(bytes - users.length - 3)}\n` }));
+    expect(sized(MAX_CONFIG_BYTES).diagnostics).toEqual([]);
+    const over = sized(MAX_CONFIG_BYTES + 1);
+    expect(over.diagnostics.map(where)).toEqual([
+      { file: "models/users.yaml", line: 1, column: 1, code: "E400", rule: "file-too-large" },
+    ]);
+    expect(over.diagnostics[0]!.message).toBe(
+      `file is ${MAX_CONFIG_BYTES + 1} bytes; the limit is ${MAX_CONFIG_BYTES} bytes`,
+    );
   });
 });
