@@ -126,6 +126,19 @@ describe("deniedKwargs", () => {
     expect(check({ max_model_len: 1.5 })[0]!.rule).toBe("engine-kwarg-type");
   });
 
+  it("refuses a value outside an argument's choices, and accepts each choice", () => {
+    expect(check({ dtype: "float99" })).toEqual([
+      {
+        key: "dtype",
+        rule: "engine-kwarg-type",
+        message:
+          'engine_kwargs.dtype must be one of "auto", "half", "float16", "bfloat16", "float", "float32"',
+        atValue: true,
+      },
+    ]);
+    expect(check({ dtype: "bfloat16", scheduling_policy: "priority" })).toEqual([]);
+  });
+
   it("refuses .nan and .inf, which JSON (and so Ray) cannot carry, also nested", () => {
     expect(check({ gpu_memory_utilization: Number.NaN })[0]).toMatchObject({
       rule: "engine-kwarg-type",

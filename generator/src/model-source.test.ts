@@ -56,6 +56,8 @@ describe("checkModelSource", () => {
     ["$HOME\\..\\bob", "model-source-traversal"],
     ["/private/hf/x\\..\\..\\etc", "model-source-traversal"],
     ["$HOME/x%5c..%5cbob", "model-source-traversal"],
+    // Before the relative/hub branch: without a macro match this is no absolute path, yet still a traversal.
+    ["$HOME%5c..%5cbob", "model-source-traversal"],
     ["$HOME/a\tb", "model-source-traversal"],
     ["$HOME/a\nb", "model-source-traversal"],
     ["$HOME/a\u0000b", "model-source-traversal"],

@@ -239,6 +239,32 @@ describe("planChange", () => {
     expect(h1(p).update.map((m) => m.changes)).toEqual([["num_replicas 1 -> 5"]]);
   });
 
+  it("counts a user exactly at quota and a cluster exactly at capacity as within them", () => {
+    const small = rendered(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 8, gpus_per_node: 8 }),
+        [C]: specText("c"),
+      }),
+    );
+    const p = plan(small, {
+      [C]: specText("c", { num_replicas: 4 }),
+      [A]: specText("a", { num_replicas: 4 }),
+    });
+    expect(p.ok).toBe(true);
+    expect(h1(p).gpus).toEqual({ before: 1, after: 8, capacity: 8, over: false });
+    expect(h1(p).users).toEqual([
+      { user: "alice", before: 0, after: 4, quota: 8, over: false },
+      { user: "bob", before: 1, after: 4, quota: 4, over: false },
+    ]);
+  });
+
+  it("does not show the models of a cluster whose cluster.yaml the change breaks as undeployed", () => {
+    const p = plan(base(), { "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: "many" }) });
+    expect(p.ok).toBe(false);
+    expect(p.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual(["clusters/h1/cluster.yaml wrong-type"]);
+    expect(h1(p)).toMatchObject({ deploy: [], update: [], undeploy: [], refusals: [] });
+  });
+
   it("does not show a spec with errors as undeployed", () => {
     const p = plan(base(), { [B]: specText("b", { num_replicas: 0 }) });
     expect(p.ok).toBe(false);
@@ -341,6 +367,19 @@ describe("what the sync agent will refuse", () => {
     expect(planMarkdown(p)).toContain("`Serve-Gitops-Allow-Prune: 2`");
     // At the limit, the agent applies it.
     expect(h1(plan(before, { [A]: null })).refusals).toEqual([]);
+  });
+
+  it("refuses nothing on a cluster the change removes: no agent is left to refuse it", () => {
+    const before = twoClusters();
+    const p = plan(before, {
+      "clusters/east/cluster.yaml": null,
+      "clusters/east/rendered/alice/a.yaml": null,
+      [A]: specText("a", { clusters: ["west"] }),
+    });
+    expect(p.ok).toBe(true);
+    expect(at(p, "east").undeploy.map((m) => m.key)).toEqual(["alice/a"]);
+    expect(p.clusters.flatMap((c) => c.refusals)).toEqual([]);
+    expect(p.diagnostics.filter((d) => d.rule === "agent-will-refuse")).toEqual([]);
   });
 
   it("names both guards when a change empties a cluster beyond its prune limit", () => {

@@ -153,6 +153,17 @@ describe("served names", () => {
     expect(check.timestamps).toEqual(new Map([["alice/qwen", "202601061235"]]));
   });
 
+  it("reads the served name from a line that starts with it, not from a mention earlier in the file", () => {
+    const applied = applyRender(bare({ [QWEN]: specText("qwen") }));
+    const path = fragmentPath("h1", "alice", "qwen");
+    const text = Buffer.from(applied.files.get(path)!.bytes).toString();
+    const noted = withFiles({ [path]: `# was served_name: alice-202001010000-qwen\n${text}` }, applied);
+    expect(fragmentTimestamps(noted)).toEqual({
+      timestamps: new Map([["alice/qwen", "202601061235"]]),
+      diagnostics: [],
+    });
+  });
+
   it("ignores fragments whose served name does not belong to their path", () => {
     const path = fragmentPath("h1", "alice", "qwen");
     const stray = withFiles({ [path]: "served_name: bob-202001010000-qwen\n" }, bare());

@@ -262,6 +262,19 @@ describe("the assembled config against the fragments", () => {
     expect(diagnostics[0]!.message).toContain('sets args "ingress_deployment_config"');
   });
 
+  it("refuses a model listed twice in its application (Ray would build two servers of one name)", () => {
+    const text = DEFAULT_TEMPLATE.replace(
+      "    args: {{json args}}",
+      '    args: {"llm_configs": [{{#each args.llm_configs}}{{json this}}, {{json this}}{{/each}}]}',
+    );
+    const { config, diagnostics } = build(withTemplate(text));
+    expect(config).toBeUndefined();
+    expect(diagnostics.map(where)).toEqual([mismatch]);
+    expect(diagnostics[0]!.message).toBe(
+      'the assembled Serve config does not match the cluster\'s fragments: application "alice-202601061235-a" lists model alice-202601061235-a twice; application "alice-202601061235-b" lists model alice-202601061235-b twice; application "bob-202601061235-c" lists model bob-202601061235-c twice',
+    );
+  });
+
   it("refuses an override that adds autoscaling to a fixed replica count (Ray's rule)", () => {
     const text = DEFAULT_TEMPLATE.replace(
       "    deployments: {{json deployments}}",

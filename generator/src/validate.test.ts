@@ -12,6 +12,7 @@ import type { RepoSnapshot, Validation } from "./types";
 import { classifyPath } from "./paths";
 import { validateRepo } from "./validate";
 import { PATTERN_WORDS } from "./schema-diagnostics";
+import { MAX_CONFIG_BYTES, MAX_FILE_BYTES } from "./yaml-source";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import usersSchema from "../../schemas/users.schema.json";
 
@@ -182,6 +183,17 @@ describe("global rules", () => {
     );
   });
 
+  it("accepts autoscaling whose min_replicas equals max_replicas, and refuses min above max", () => {
+    const scaling = (min_replicas: number, max_replicas: number) =>
+      validateRepo(
+        bare({ "models/alice/a.yaml": specText("a", { autoscaling: { min_replicas, max_replicas } }) }),
+      ).diagnostics;
+    expect(scaling(2, 2)).toEqual([]);
+    expect(scaling(3, 2).map(where)).toEqual([
+      { file: "models/alice/a.yaml", line: 4, column: 17, code: "E422", rule: "autoscaling-range" },
+    ]);
+  });
+
   it("sums capacity over every user's models on the cluster", () => {
     const result = validateRepo(
       bare({
@@ -204,6 +216,20 @@ describe("global rules", () => {
     // On the line that sets the model's size.
     expect(result.diagnostics.map(where)).toEqual([
       { file: "models/bob/b.yaml", line: 3, column: 1, code: "E422", rule: "cluster-capacity" },
+    ]);
+  });
+
+  it("keeps capacity problems on cluster.yaml when the change touches it, not on every spec as well", () => {
+    const snapshot = bare({
+      "clusters/h1/cluster.yaml": SMALL,
+      "models/alice/a.yaml": specText("a", { num_replicas: 3, gpus_per_replica: 2 }),
+      "models/bob/b.yaml": specText("b", { num_replicas: 3 }),
+    });
+    const result = validateRepo(snapshot, {
+      blame: new Set(["models/bob/b.yaml", "clusters/h1/cluster.yaml"]),
+    });
+    expect(result.diagnostics.map(where)).toEqual([
+      { file: "clusters/h1/cluster.yaml", line: 3, column: 7, code: "E422", rule: "cluster-capacity" },
     ]);
   });
 
@@ -282,6 +308,26 @@ describe("global rules", () => {
       }),
     );
     expect(result.diagnostics).toEqual([]);
+  });
+
+  it("packs autoscaling replicas by max_replicas", () => {
+    // 3 replicas of 5 GPUs: 15 of 16 GPUs, but only two nodes of 8.
+    const result = validateRepo(
+      bare({
+        "models/users.yaml": ROOMY_USERS,
+        "clusters/h1/cluster.yaml": clusterText({ default: true, gpus: 16, gpus_per_node: 8 }),
+        "models/alice/a.yaml": specText("a", {
+          gpus_per_replica: 5,
+          autoscaling: { min_replicas: 1, max_replicas: 3 },
+        }),
+      }),
+    );
+    expect(result.diagnostics.map(where)).toEqual([
+      { file: "clusters/h1/cluster.yaml", line: 3, column: 7, code: "E422", rule: "packing" },
+    ]);
+    expect(result.diagnostics[0]!.message).toBe(
+      "the 15 GPUs fit cluster h1's 16, but the replicas cannot be packed onto whole nodes of 8 GPUs: some may stay pending",
+    );
   });
 
   it("refuses gpus_per_node above the cluster's gpus", () => {
@@ -575,6 +621,8 @@ describe("classifyPath", () => {
     ["clusters/h1/cluster.yaml", { role: "cluster", cluster: "h1" }],
     ["clusters/h1/rendered/alice/x.yaml", { role: "rendered", cluster: "h1", user: "alice", suffix: "x" }],
     ["clusters/h1/rendered/notes.txt", { role: "rendered", cluster: "h1" }],
+    // render writes .yaml only: a .yml there is no fragment (and names no model).
+    ["clusters/h1/rendered/alice/x.yml", { role: "rendered", cluster: "h1" }],
     ["clusters/h1/serve.hbs", { role: "cluster-file", cluster: "h1" }],
     ["README.md", { role: "other" }],
   ])("%s", (path, role) => {
@@ -699,6 +747,21 @@ describe("denied engine arguments name the cluster and where its denial comes fr
     ]);
   });
 
+  it("a built-in denial that the cluster both allows and denies: still denied, saying both", () => {
+    const result = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({
+          default: true,
+          engine_kwargs: { deny: ["trust_remote_code"], allow: ["trust_remote_code"] },
+        }),
+        "models/alice/t.yaml": specText("t") + kwargs,
+      }),
+    );
+    expect(result.diagnostics.filter((d) => d.file === "models/alice/t.yaml").map((d) => d.message)).toEqual([
+      "engine_kwargs.trust_remote_code is not allowed on cluster h1: it is on the platform's built-in deny list because it runs the Python code shipped with the model (code execution), and clusters/h1/cluster.yaml denies it too",
+    ]);
+  });
+
   it("a cluster.yaml with errors: its valid deny list adds to the built-in one, an invalid allow lifts nothing", () => {
     const broken = (engine_kwargs: Record<string, unknown>) =>
       validateRepo(
@@ -819,5 +882,67 @@ describe("a cluster.yaml whose user root is invalid", () => {
       "clusters/h1/cluster.yaml invalid-value",
       "models/alice/t.yaml model-source-outside-roots",
     ]);
+  });
+});
+
+describe("a cluster.yaml with errors still confines its specs", () => {
+  const dashboard = { ray: { dashboard_address: "ray-head:8265" } };
+  it("to the platform's shared root when its own shared root is invalid", () => {
+    const result = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({
+          default: true,
+          sources: { roots: { shared: ["/data models"] } },
+        }),
+        "models/alice/t.yaml": "model_id: t\nmodel_source: /data models/m\n",
+      }),
+    );
+    expect(result.diagnostics.map(where)).toEqual([
+      { file: "clusters/h1/cluster.yaml", line: 13, column: 9, code: "E400", rule: "invalid-value" },
+      { file: "models/alice/t.yaml", line: 2, column: 15, code: "E403", rule: "model-source-outside-roots" },
+    ]);
+  });
+
+  it("to paths when it leaves allow_hub out (the default is false)", () => {
+    const result = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({ default: true, ...dashboard }),
+        "models/alice/hub.yaml": "model_id: hub\nmodel_source: Qwen/Qwen2.5-0.5B\n",
+      }),
+    );
+    expect(result.diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual([
+      "clusters/h1/cluster.yaml invalid-value",
+      "models/alice/hub.yaml model-source-hub-not-allowed",
+    ]);
+  });
+});
+
+describe("models/users.yaml and cluster.yaml grow with the organisation", () => {
+  const manyUsers = (count: number) =>
+    "admins: [platform-admin]\nusers:\n" +
+    Array.from({ length: count }, (_, i) => `  u${i}:\n    github: [u${i}]\n    gpu_quota: 1\n`).join("");
+
+  it("are read beyond a spec's 64 KiB", () => {
+    const users = manyUsers(3000);
+    const cluster = `${clusterText({ default: true })}# ${"x".repeat(MAX_FILE_BYTES)}\n`;
+    expect(users.length).toBeGreaterThan(MAX_FILE_BYTES);
+    const result = validateRepo(bare({ "models/users.yaml": users, "clusters/h1/cluster.yaml": cluster }));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.model.users?.users.size).toBe(3000);
+    expect(result.model.clusters.get("h1")?.default).toBe(true);
+  });
+
+  it("up to their own limit: a users.yaml of exactly that size is read, one byte more is refused", () => {
+    const users = manyUsers(1);
+    const sized = (bytes: number) =>
+      validateRepo(bare({ "models/users.yaml": `${users}# ${"x".repeat(bytes - users.length - 3)}\n` }));
+    expect(sized(MAX_CONFIG_BYTES).diagnostics).toEqual([]);
+    const over = sized(MAX_CONFIG_BYTES + 1);
+    expect(over.diagnostics.map(where)).toEqual([
+      { file: "models/users.yaml", line: 1, column: 1, code: "E400", rule: "file-too-large" },
+    ]);
+    expect(over.diagnostics[0]!.message).toBe(
+      `file is ${MAX_CONFIG_BYTES + 1} bytes; the limit is ${MAX_CONFIG_BYTES} bytes`,
+    );
   });
 });

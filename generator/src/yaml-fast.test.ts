@@ -94,6 +94,7 @@ describe("fastLoad against js-yaml", () => {
     ["a tab", "a:\tb\n"],
     ["CR line ends", "a: b\r\n"],
     ["non-ASCII", "a: café\n"],
+    ["non-ASCII in quotes", "a: 'café'\n"],
     ["an anchor and alias", "a: &x 1\nb: *x\n"],
     ["a tag", "a: !!str 1\n"],
     ["a block scalar", "a: |\n  text\n"],
@@ -289,6 +290,27 @@ describe("fastLoad against js-yaml", () => {
     // Both paths are exercised, not only the refusal.
     expect(counts.fast).toBeGreaterThan(1000);
     expect(counts.outside).toBeGreaterThan(1000);
+  });
+});
+
+describe("block mappings nested deeper than js-yaml allows", () => {
+  it("are left to js-yaml, which refuses them", () => {
+    let text = "";
+    for (let depth = 0; depth < 22; depth++) text += `${" ".repeat(depth)}k${depth}:\n`;
+    text += `${" ".repeat(22)}v: 1\n`;
+    expect(fastLoad(text)).toBe(OUTSIDE);
+    const parsed = parseYamlFile("f.yaml", encode(text));
+    expect(parsed.ok || parsed.diagnostics).toEqual([
+      {
+        file: "f.yaml",
+        line: 20,
+        column: 20,
+        severity: "error",
+        code: "E400",
+        rule: "yaml-syntax",
+        message: "invalid YAML: nesting exceeded maxDepth (20)",
+      },
+    ]);
   });
 });
 

@@ -16,10 +16,10 @@ export const OUTSIDE: unique symbol = Symbol("outside the fast subset");
  */
 export function fastLoad(text: string): unknown {
   const lines = contentLines(text);
-  if (lines === undefined || lines.length === 0 || lines[0]!.indent !== 0) return OUTSIDE;
-  const reader = new Reader(text, lines);
-  const value = reader.mapping(0, 0);
-  return value === OUTSIDE || reader.at !== lines.length ? OUTSIDE : value;
+  if (lines === undefined || lines.length === 0) return OUTSIDE;
+  // A mapping at indent 0 steps aside for an indented line (the first one included) and otherwise reads
+  // to the end of the text: nothing is left over.
+  return new Reader(text, lines).mapping(0, 0);
 }
 
 interface Line {
@@ -95,10 +95,8 @@ class Reader {
           value = this.sequence(indent, depth + 1);
         else value = resolvePlain("");
       } else {
+        // A deeper line after it (a multi-line scalar, or an error) makes the next round step aside.
         value = inlineValue(rest);
-        // A deeper line after a value on the key's own line would be a multi-line scalar or an error.
-        const next = lines[this.at];
-        if (next && next.indent > indent) return OUTSIDE;
       }
       if (value === OUTSIDE) return OUTSIDE;
       out[key] = value;
@@ -140,10 +138,12 @@ function inlineValue(s: string): unknown {
   const c = s.charCodeAt(0);
   if (c === 39 /* ' */ || c === 34 /* " */) {
     const close = s.indexOf(s[0]!, 1);
+    // '' (an escaped quote) leaves a quote right after the one taken as closing, which is no comment:
+    // js-yaml reads it.
     if (close < 0 || !restIsComment(s, close + 1)) return OUTSIDE;
     const content = s.slice(1, close);
-    // '' is an escaped quote, \ starts an escape in double quotes: leave both to js-yaml.
-    if (s.charCodeAt(close + 1) === c || (c === 34 && content.includes("\\"))) return OUTSIDE;
+    // \ starts an escape in double quotes: leave it to js-yaml.
+    if (c === 34 && content.includes("\\")) return OUTSIDE;
     return content;
   }
   if (c === 91 /* [ */) {
