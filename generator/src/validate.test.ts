@@ -310,6 +310,31 @@ describe("global rules", () => {
     expect(result.diagnostics).toEqual([]);
   });
 
+  it("counts a gpus that is no multiple of gpus_per_node as whole nodes and one smaller node", () => {
+    const cluster = (gpus: number) => clusterText({ default: true, gpus, gpus_per_node: 8 });
+    // 10 GPUs: a node of 8 and a node of 2, which holds b's two 1-GPU replicas.
+    const fits = validateRepo(
+      bare({
+        "models/users.yaml": ROOMY_USERS,
+        "clusters/h1/cluster.yaml": cluster(10),
+        "models/alice/a.yaml": specText("a", { gpus_per_replica: 8 }),
+        "models/alice/b.yaml": specText("b", { num_replicas: 2 }),
+      }),
+    );
+    expect(fits.diagnostics).toEqual([]);
+    // 12 GPUs: a node of 8 and a node of 4; the second 6-GPU replica fits neither.
+    const pending = validateRepo(
+      bare({
+        "models/users.yaml": ROOMY_USERS,
+        "clusters/h1/cluster.yaml": cluster(12),
+        "models/alice/a.yaml": specText("a", { num_replicas: 2, gpus_per_replica: 6 }),
+      }),
+    );
+    expect(pending.diagnostics.map((d) => d.message)).toEqual([
+      "the 12 GPUs fit cluster h1's 12, but the replicas cannot be packed onto whole nodes of 8 GPUs (and one node of 4): some may stay pending",
+    ]);
+  });
+
   it("packs autoscaling replicas by max_replicas", () => {
     // 3 replicas of 5 GPUs: 15 of 16 GPUs, but only two nodes of 8.
     const result = validateRepo(

@@ -291,7 +291,7 @@ function checkBudgets(
     } else if (!packs(here, cluster)) {
       at(
         "packing",
-        `the ${total} GPUs fit cluster ${cluster.name}'s ${cluster.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster.gpus_per_node} GPUs: some may stay pending`,
+        `the ${total} GPUs fit cluster ${cluster.name}'s ${cluster.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster.gpus_per_node} GPUs${nodeRest(cluster)}: some may stay pending`,
       );
     }
     const byUser = new Map<string, ModelSpec[]>();
@@ -318,11 +318,19 @@ function checkBudgets(
   return out;
 }
 
-/** Best-fit decreasing of replicas onto nodes, counting nodes by free GPUs (sizes never exceed a node). */
+const nodeRest = (cluster: ClusterConfig): string => {
+  const rest = cluster.gpus % cluster.gpus_per_node;
+  return rest === 0 ? "" : ` (and one node of ${rest})`;
+};
+
+/**
+ * Best-fit decreasing of replicas onto nodes, counting nodes by free GPUs (sizes never exceed a node). A `gpus`
+ * that is no multiple of `gpus_per_node` is whole nodes plus one smaller node holding the rest.
+ */
 function packs(models: readonly ModelSpec[], cluster: ClusterConfig): boolean {
-  const nodes = Math.floor(cluster.gpus / cluster.gpus_per_node);
   const free = new Array<number>(cluster.gpus_per_node + 1).fill(0);
-  free[cluster.gpus_per_node] = nodes;
+  free[cluster.gpus_per_node] = Math.floor(cluster.gpus / cluster.gpus_per_node);
+  free[cluster.gpus % cluster.gpus_per_node]! += 1;
   const sizes = models.flatMap((m) =>
     new Array<number>(m.autoscaling ? m.autoscaling.max_replicas : (m.num_replicas ?? 1)).fill(
       m.gpus_per_replica,

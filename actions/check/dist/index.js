@@ -30479,10 +30479,8 @@ var CHOMPING_KEEP = CHOMPING_MODE.KEEP;
 var OUTSIDE = /* @__PURE__ */ Symbol("outside the fast subset");
 function fastLoad(text2) {
   const lines = contentLines(text2);
-  if (lines === void 0 || lines.length === 0 || lines[0].indent !== 0) return OUTSIDE;
-  const reader = new Reader(text2, lines);
-  const value = reader.mapping(0, 0);
-  return value === OUTSIDE || reader.at !== lines.length ? OUTSIDE : value;
+  if (lines === void 0 || lines.length === 0) return OUTSIDE;
+  return new Reader(text2, lines).mapping(0, 0);
 }
 var MAX_DEPTH = 8;
 function contentLines(text2) {
@@ -30543,8 +30541,6 @@ var Reader = class {
         else value = resolvePlain("");
       } else {
         value = inlineValue(rest);
-        const next = lines[this.at];
-        if (next && next.indent > indent) return OUTSIDE;
       }
       if (value === OUTSIDE) return OUTSIDE;
       out[key] = value;
@@ -30580,7 +30576,7 @@ function inlineValue(s) {
     const close = s.indexOf(s[0], 1);
     if (close < 0 || !restIsComment(s, close + 1)) return OUTSIDE;
     const content = s.slice(1, close);
-    if (s.charCodeAt(close + 1) === c3 || c3 === 34 && content.includes("\\")) return OUTSIDE;
+    if (c3 === 34 && content.includes("\\")) return OUTSIDE;
     return content;
   }
   if (c3 === 91) {
@@ -42516,7 +42512,7 @@ function checkBudgets(models, clusters, users2, blame, sizeAt, capacityAt) {
     } else if (!packs(here, cluster2)) {
       at2(
         "packing",
-        `the ${total} GPUs fit cluster ${cluster2.name}'s ${cluster2.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster2.gpus_per_node} GPUs: some may stay pending`
+        `the ${total} GPUs fit cluster ${cluster2.name}'s ${cluster2.gpus}, but the replicas cannot be packed onto whole nodes of ${cluster2.gpus_per_node} GPUs${nodeRest(cluster2)}: some may stay pending`
       );
     }
     const byUser = /* @__PURE__ */ new Map();
@@ -42541,10 +42537,14 @@ function checkBudgets(models, clusters, users2, blame, sizeAt, capacityAt) {
   }
   return out;
 }
+var nodeRest = (cluster2) => {
+  const rest = cluster2.gpus % cluster2.gpus_per_node;
+  return rest === 0 ? "" : ` (and one node of ${rest})`;
+};
 function packs(models, cluster2) {
-  const nodes = Math.floor(cluster2.gpus / cluster2.gpus_per_node);
   const free = new Array(cluster2.gpus_per_node + 1).fill(0);
-  free[cluster2.gpus_per_node] = nodes;
+  free[cluster2.gpus_per_node] = Math.floor(cluster2.gpus / cluster2.gpus_per_node);
+  free[cluster2.gpus % cluster2.gpus_per_node] += 1;
   const sizes = models.flatMap(
     (m2) => new Array(m2.autoscaling ? m2.autoscaling.max_replicas : m2.num_replicas ?? 1).fill(
       m2.gpus_per_replica
