@@ -75,38 +75,6 @@ describe("checkEngineKwargs", () => {
       "engine_kwargs.trust_remote_code is not allowed on cluster t: denied",
     );
   });
-});
-
-describe("deniedKwargs", () => {
-  const keys = (deny: string[], allow: string[]) => [...deniedKwargs("lab", { deny, allow }).keys()].sort();
-
-  it("always holds the built-in list: deny adds to it, it never replaces it", () => {
-    expect(keys([], [])).toEqual([...BUILT_IN_DENIED_KWARGS].sort());
-    expect(keys(["enforce_eager"], [])).toEqual([...BUILT_IN_DENIED_KWARGS, "enforce_eager"].sort());
-    expect(keys(["enforce_eager"], [])).toContain("worker_extension_cls");
-  });
-
-  it("lifts only the built-in entries allow names, and never one deny names too", () => {
-    expect(keys([], ["trust_remote_code"])).toEqual(
-      BUILT_IN_DENIED_KWARGS.filter((k) => k !== "trust_remote_code").sort(),
-    );
-    expect(keys(["trust_remote_code"], ["trust_remote_code"])).toContain("trust_remote_code");
-    // An allow entry that is no built-in denial changes nothing (parseCluster warns about it).
-    expect(keys(["enforce_eager"], ["enforce_eager"])).toContain("enforce_eager");
-  });
-
-  it("names the cluster and whether the built-in list or its cluster.yaml denies a key", () => {
-    const denied = deniedKwargs("lab", { deny: ["enforce_eager", "download_dir"], allow: [] });
-    expect(denied.get("trust_remote_code")).toBe(
-      "on cluster lab: it is on the platform's built-in deny list because it runs the Python code shipped with the model (code execution); only an admin can lift it, with engine_kwargs.allow in clusters/lab/cluster.yaml",
-    );
-    expect(denied.get("download_dir")).toBe(
-      "on cluster lab: it is on the platform's built-in deny list because it names a folder of the node to write downloads to, and clusters/lab/cluster.yaml denies it too",
-    );
-    expect(denied.get("enforce_eager")).toBe(
-      "on cluster lab: clusters/lab/cluster.yaml denies it (engine_kwargs.deny)",
-    );
-  });
 
   it("checks value types against the catalog, pointing at the value", () => {
     expect(check({ max_model_len: "32k" })).toEqual([
@@ -161,6 +129,38 @@ describe("deniedKwargs", () => {
     ]);
     const own = JSON.parse('{"__proto__": 1}') as Record<string, unknown>;
     expect(check(own).map((p) => p.rule)).toEqual(["engine-kwarg-unknown"]);
+  });
+});
+
+describe("deniedKwargs", () => {
+  const keys = (deny: string[], allow: string[]) => [...deniedKwargs("lab", { deny, allow }).keys()].sort();
+
+  it("always holds the built-in list: deny adds to it, it never replaces it", () => {
+    expect(keys([], [])).toEqual([...BUILT_IN_DENIED_KWARGS].sort());
+    expect(keys(["enforce_eager"], [])).toEqual([...BUILT_IN_DENIED_KWARGS, "enforce_eager"].sort());
+    expect(keys(["enforce_eager"], [])).toContain("worker_extension_cls");
+  });
+
+  it("lifts only the built-in entries allow names, and never one deny names too", () => {
+    expect(keys([], ["trust_remote_code"])).toEqual(
+      BUILT_IN_DENIED_KWARGS.filter((k) => k !== "trust_remote_code").sort(),
+    );
+    expect(keys(["trust_remote_code"], ["trust_remote_code"])).toContain("trust_remote_code");
+    // An allow entry that is no built-in denial changes nothing (parseCluster warns about it).
+    expect(keys(["enforce_eager"], ["enforce_eager"])).toContain("enforce_eager");
+  });
+
+  it("names the cluster and whether the built-in list or its cluster.yaml denies a key", () => {
+    const denied = deniedKwargs("lab", { deny: ["enforce_eager", "download_dir"], allow: [] });
+    expect(denied.get("trust_remote_code")).toBe(
+      "on cluster lab: it is on the platform's built-in deny list because it runs the Python code shipped with the model (code execution); only an admin can lift it, with engine_kwargs.allow in clusters/lab/cluster.yaml",
+    );
+    expect(denied.get("download_dir")).toBe(
+      "on cluster lab: it is on the platform's built-in deny list because it names a folder of the node to write downloads to, and clusters/lab/cluster.yaml denies it too",
+    );
+    expect(denied.get("enforce_eager")).toBe(
+      "on cluster lab: clusters/lab/cluster.yaml denies it (engine_kwargs.deny)",
+    );
   });
 });
 
