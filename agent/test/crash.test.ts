@@ -8,6 +8,7 @@ import { build } from "esbuild";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, TEST_TOKEN, type Harness } from "../testkit/harness";
+import { bundleCli } from "../testkit/bundle-cli";
 
 const banner = {
   js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
@@ -27,7 +28,7 @@ beforeAll(async () => {
   };
   await Promise.all([
     build({ ...common, entryPoints: ["agent/testkit/child-agent.ts"], outfile: join(dir, "child.mjs") }),
-    build({ ...common, entryPoints: ["generator/src/cli/bin.ts"], outfile: join(dir, "cli.mjs") }),
+    bundleCli(dir),
   ]);
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,12 +6,12 @@ import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGitHubApiServer, type GitHubApiServer } from "../../generator/testkit/github-api-server";
 import { TEMPLATE_REPO } from "../../generator/test-fixtures/helpers";
 import { EMULATOR_HEADER, EMULATOR_HEADER_VALUE } from "../emulator/ray-dashboard";
 import { createFixtureRepo, type FixtureRepo } from "../testkit/git-fixture";
+import { bundleCli } from "../testkit/bundle-cli";
 
 const TOKEN = "ghp_trial_token_0123456789";
 const FORK = "you/models";
@@ -31,19 +31,7 @@ function templateFiles(): Record<string, string> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "serve-gitops-emulator-"));
-  cli = join(dir, "cli.mjs");
-  await build({
-    entryPoints: ["generator/src/cli/bin.ts"],
-    outfile: cli,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    banner: {
-      js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
-    },
-    logLevel: "error",
-  });
+  cli = await bundleCli(dir);
   fork = createFixtureRepo(templateFiles(), { prefix: "serve-gitops-fork-" });
   fork.commit("the template, as forked");
   fork.push();

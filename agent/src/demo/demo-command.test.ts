@@ -3,26 +3,15 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleCli } from "../../testkit/bundle-cli";
 
 let dir: string;
 const kept: string[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "serve-gitops-demo-"));
-  await build({
-    entryPoints: ["generator/src/cli/bin.ts"],
-    outfile: join(dir, "cli.mjs"),
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    banner: {
-      js: 'import { createRequire as __cr } from "node:module"; const require = __cr(import.meta.url);',
-    },
-    logLevel: "error",
-  });
+  await bundleCli(dir);
 }, 60_000);
 afterAll(() => {
   for (const path of [dir, ...kept]) rmSync(path, { recursive: true, force: true });

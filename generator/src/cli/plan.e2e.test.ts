@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-// @ts-expect-error -- a plain-JS build script, outside the type-checked project
 import { cliOptions } from "../../scripts/build.mjs";
 import { FIXTURE_REPO, specText } from "../../test-fixtures/helpers";
 import type { Plan } from "../plan";
