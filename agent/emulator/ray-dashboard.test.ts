@@ -200,6 +200,50 @@ describe("ray dashboard emulator: HTTP surface", () => {
     expect(e.acceptedPutCount()).toBe(1);
   });
 
+  it("rejects the rest of what ServeDeploySchema rejects: import path ends, LoggingConfig extras, deployment combinations", async () => {
+    const e = await start();
+    const bad = async (cfg: unknown) => {
+      const r = await putApps(e.url, cfg);
+      expect(r.status).toBe(400);
+      return r.body;
+    };
+    for (const path of [":build", "module:"])
+      expect(await bad({ applications: [app("a", { import_path: path })] })).toContain(
+        `Got invalid import path "${path}". An import path may not start or end with a colon.`,
+      );
+    for (const path of [".app", "module."])
+      expect(await bad({ applications: [app("a", { import_path: path })] })).toContain(
+        `Got invalid import path "${path}". An import path may not start or end with a dot.`,
+      );
+    // LoggingConfig is the one model with extra=forbid.
+    expect(
+      await bad({ applications: [app("a", { logging_config: { log_level: "INFO", colour: 1 } })] }),
+    ).toContain(
+      "{'loc': ('applications', 0, 'logging_config', 'colour'), 'msg': 'extra fields not permitted', 'type': 'value_error.extra'}",
+    );
+    const dep = (d: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+      applications: [app("a", { deployments: [{ name: "LLMServer:a", ...d }], ...extra })],
+    });
+    expect(await bad(dep({ max_replicas_per_node: 1, placement_group_bundles: [{ GPU: 1 }] }))).toContain(
+      "Setting max_replicas_per_node is not allowed when placement_group_bundles is provided.",
+    );
+    for (const q of [0, -2])
+      expect(await bad(dep({ max_queued_requests: q }))).toContain(
+        "max_queued_requests must be -1 (no limit) or a positive integer.",
+      );
+    expect(await bad(dep({ num_replicas: "auto" }, { external_scaler_enabled: true }))).toContain(
+      'external_scaler_enabled is set to True, but the following deployment(s) have autoscaling configured: "LLMServer:a".',
+    );
+    // Each alone is fine.
+    const fine = [
+      dep({ max_replicas_per_node: 1 }),
+      dep({ max_queued_requests: -1 }),
+      dep({ num_replicas: 2 }, { external_scaler_enabled: true }),
+      { applications: [app("a", { import_path: "module.app", logging_config: { log_level: "INFO" } })] },
+    ];
+    for (const cfg of fine) expect((await putApps(e.url, cfg)).status).toBe(200);
+  });
+
   it('accepts num_replicas "auto" with autoscaling_config and silently ignores unknown keys', async () => {
     const e = await start();
     const a = {

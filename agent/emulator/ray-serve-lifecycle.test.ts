@@ -200,6 +200,39 @@ describe("ray dashboard emulator: Serve controller", () => {
     expect(await failed("noid")).toContain("Invalid model_loading_config: {'model_source': 'org/x'}");
   });
 
+  it("fails the build for what Ray Serve LLM's builder refuses beyond an LLMConfig's own fields", async () => {
+    const e = await start();
+    await deploy(e, [
+      llmApp("mlc", [llmConfig("a1", { model_loading_config: { model_id: "a1", revision: "main" } })]),
+      llmApp("engine", [llmConfig("a2", { llm_engine: "SGLang" })]),
+      { ...llmApp("args", [llmConfig("a3")]), args: { llm_configs: [llmConfig("a3")], router: {} } },
+      llmApp("pg", [
+        llmConfig("a4", { deployment_config: { name: "a4", placement_group_bundles: [{ GPU: 1 }] } }),
+      ]),
+      llmApp("names", [
+        llmConfig("a5", { deployment_config: { name: "same" } }),
+        llmConfig("a6", { deployment_config: { name: "same" } }),
+      ]),
+    ]);
+    const failed = async (name: string) => {
+      const a = await until(e, name, "DEPLOY_FAILED");
+      expect(a.message.split("\n")[0]).toBe(`Deploying app '${name}' failed with exception:`);
+      expect(a.deployments).toEqual({});
+      return a.message as string;
+    };
+    expect(await failed("mlc")).toContain(
+      "Invalid model_loading_config: {'model_id': 'a1', 'revision': 'main'}",
+    );
+    expect(await failed("engine")).toContain("Unsupported engine: SGLang");
+    expect(await failed("args")).toContain("router\n  Extra inputs are not permitted");
+    expect(lastLine(await failed("pg"))).toMatch(
+      /^ValueError: placement_group_bundles and placement_group_strategy must not be specified in deployment_config\./,
+    );
+    expect(lastLine(await failed("names"))).toBe(
+      "ValueError: Found multiple deployments with the name 'LLMServer:same' in the application. Deployment names must be unique within an application.",
+    );
+  });
+
   it("accepts Ray's accelerator names (H20, A100-80G, A10 -> A10G) and unknown import paths fail to import", async () => {
     const e = await start({ importPaths: { "my_app.main:app": ["Ingress", "Worker"] } });
     await deploy(e, [
@@ -426,6 +459,9 @@ describe("ray dashboard emulator: Serve controller", () => {
       ["upf", { autoscaling_config: { upscaling_factor: 0 } }],
       ["minnull", { autoscaling_config: { min_replicas: null } }],
       ["minmax", { autoscaling_config: { min_replicas: 3, max_replicas: 2 } }],
+      ["mininit", { autoscaling_config: { min_replicas: 2, max_replicas: 3, initial_replicas: 1 } }],
+      ["minneg", { autoscaling_config: { min_replicas: -1 } }],
+      ["mor", { max_ongoing_requests: 0 }],
       ["rr", { request_router_config: { request_routing_stats_period_s: 0 } }],
       ["log", { logging_config: { log_level: "LOUD" } }],
     ];
@@ -459,12 +495,18 @@ describe("ray dashboard emulator: Serve controller", () => {
     // ray/serve/api.py deployment(): `if num_replicas == 0: raise ValueError("num_replicas is expected
     // to larger than 0")`; DeploymentConfig (NonNegativeInt) lets 0 through LLMConfig.
     const e = await start();
-    await deploy(e, [llmApp("a", [llmConfig("m", { deployment_config: { name: "m", num_replicas: 0 } })])]);
+    await deploy(e, [
+      llmApp("a", [llmConfig("m", { deployment_config: { name: "m", num_replicas: 0 } })]),
+      // Python's `False == 0` holds too.
+      llmApp("b", [llmConfig("n", { deployment_config: { name: "n", num_replicas: false } })]),
+    ]);
     const a = await until(e, "a", "DEPLOY_FAILED");
     expect(a.message.split("\n")[0]).toBe("Deploying app 'a' failed with exception:");
     expect(a.message).toContain('File "/home/ray/anaconda3/lib/python3.11/site-packages/ray/serve/api.py"');
     expect(lastLine(a.message)).toBe("ValueError: num_replicas is expected to larger than 0");
     expect(a.deployments).toEqual({});
+    const b = await until(e, "b", "DEPLOY_FAILED");
+    expect(lastLine(b.message)).toBe("ValueError: num_replicas is expected to larger than 0");
   });
 
   it("reports UNHEALTHY on demand", async () => {

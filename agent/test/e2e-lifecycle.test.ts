@@ -354,6 +354,12 @@ describe("failures and removals", () => {
     expect(h.statuses(unrendered)).toEqual([
       "serve/h1 failure not rendered: 1 fragment is out of date; run serve-gitops render",
     ]);
+    // A refused head is read and validated once, not again on every cycle that finds it still the head.
+    const reads = async () =>
+      (await agent.metrics.gitCommands.get()).values.find((v) => v.labels.command === "read")?.value;
+    const readsAfterRefusal = await reads();
+    for (let i = 0; i < 3; i++) await h.settle(agent);
+    expect(await reads()).toBe(readsAfterRefusal);
 
     h.repo.write("models/bob/qwen-7b.yaml", `${specYaml("qwen-7b")}accelerator_type: H100\n`);
     const invalid = h.repo.ship("bob: invalid spec", { render: false });

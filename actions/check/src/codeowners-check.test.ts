@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { CODEOWNERS_FILE, codeownersOf, USERS_FILE, type RepoSnapshot } from "../../../generator/src";
+import {
+  CODEOWNERS_COMMAND,
+  CODEOWNERS_FILE,
+  codeownersOf,
+  USERS_FILE,
+  type RepoSnapshot,
+} from "../../../generator/src";
 import { codeownersDiagnostics, judgeCodeowners, type CodeownersAt } from "./codeowners-check";
 
 const users = (extra = "") =>
@@ -34,6 +40,15 @@ describe("judgeCodeowners", () => {
       committed: current,
     };
     expect(levels(judge(head))).toEqual([`${CODEOWNERS_FILE} error`]);
+  });
+
+  it("is an error when the head has no CODEOWNERS at all, on users.yaml", () => {
+    const found = codeownersDiagnostics(base.snapshot, undefined);
+    expect(found.map((d) => `${d.file}:${d.line} ${d.severity} ${d.message}`)).toEqual([
+      `${USERS_FILE}:1 error ${CODEOWNERS_FILE} is missing: run \`${CODEOWNERS_COMMAND}\` and commit ${CODEOWNERS_FILE}`,
+    ]);
+    // Deleted by the change: the base had one, so it is the change's doing.
+    expect(levels(judge({ snapshot: base.snapshot, committed: undefined }))).toEqual([`${USERS_FILE} error`]);
   });
 
   it("says nothing when the head's CODEOWNERS is current", () => {

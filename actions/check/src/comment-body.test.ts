@@ -75,6 +75,8 @@ describe("commentBody", () => {
 describe("cut", () => {
   it("leaves short text alone and closes a <details> block the cut left open", () => {
     expect(cut("short", 100, "!")).toBe("short");
+    // Exactly at the limit still fits whole.
+    expect(cut("x".repeat(100), 100, "!")).toBe("x".repeat(100));
     const text = `<details><summary>x</summary>\n${"- line\n".repeat(100)}</details>\n`;
     const out = cut(text, 200, "\nCUT\n");
     expect(out.length).toBeLessThanOrEqual(200);

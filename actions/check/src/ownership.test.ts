@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { UsersConfig } from "../../../generator/src";
-import { checkOwnership, userFolderOf } from "./ownership";
+import { checkOwnership, mayChange, userFolderOf } from "./ownership";
 
 const USERS: UsersConfig = {
   admins: ["platform-admin"],
@@ -25,6 +25,10 @@ describe("checkOwnership", () => {
 
   it("matches any of a user's logins, case-insensitively", () => {
     expect(files("Bob-Bot", ["models/bob/x.yaml"])).toEqual([]);
+  });
+
+  it("matches an admin's login case-insensitively", () => {
+    expect(files("Platform-Admin", ["models/users.yaml", "models/bob/x.yaml"])).toEqual([]);
   });
 
   it("rejects another user's folder and its fragments with E403", () => {
@@ -93,5 +97,28 @@ describe("userFolderOf", () => {
     expect(userFolderOf("models/users.yaml")).toBeUndefined();
     expect(userFolderOf("clusters/h1/cluster.yaml")).toBeUndefined();
     expect(userFolderOf("clusters/h1/rendered/x.yaml")).toBeUndefined();
+    // Only rendered fragments are a user's under clusters/.
+    expect(userFolderOf("clusters/h1/templates/alice/serve.yaml")).toBeUndefined();
+    expect(files("alice", ["clusters/h1/templates/alice/serve.yaml"])).toEqual([
+      "E403 ownership clusters/h1/templates/alice/serve.yaml:1",
+    ]);
+  });
+});
+
+describe("mayChange", () => {
+  it("lets an admin (any case) change any path, a user their own folders only, and no one without users.yaml", () => {
+    const admin = mayChange("PLATFORM-ADMIN", USERS);
+    expect(["models/users.yaml", "clusters/h1/rendered/bob/x.yaml"].map(admin)).toEqual([true, true]);
+    const bob = mayChange("Bob-Bot", USERS);
+    expect(
+      [
+        "clusters/h1/rendered/bob/x.yaml",
+        "models/bob/x.yaml",
+        "clusters/h1/rendered/alice/x.yaml",
+        "models/users.yaml",
+      ].map(bob),
+    ).toEqual([true, true, false, false]);
+    expect(mayChange("carol", USERS)("models/carol/x.yaml")).toBe(false);
+    expect(mayChange("platform-admin", undefined)("models/users.yaml")).toBe(false);
   });
 });

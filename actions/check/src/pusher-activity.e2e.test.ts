@@ -92,6 +92,19 @@ describe("on a run that is not a push, who pushed the head is read from the repo
     expect(errors(run)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
   });
 
+  it("fails closed when a push of the head names no actor, whatever the workflow runs would say", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    // A deleted account pushed the head; bob's own push run would name bob.
+    gh.server.addActivity({ ref: "feature", after: fx.headSha, before: fx.baseSha, actor: null });
+    await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "bob") });
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(run.code).toBe(1);
+    expect(errors(run)[0]!.message).toContain(`cannot tell who pushed ${fx.headSha.slice(0, 7)}`);
+    expect(errors(run)[0]!.message).toContain("names no actor (a deleted account?)");
+    expect(runsRequests()).toEqual([]);
+  });
+
   it("reads every page of the branch's activity, cursor by cursor", async () => {
     number++;
     const fx = gh.fixture({ head: editBob });

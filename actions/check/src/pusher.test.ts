@@ -39,6 +39,15 @@ describe("whomToJudge", () => {
     expect(people(pull("reopened", "ci[bot]", true), "mallory").people).toEqual(["mallory"]);
   });
 
+  it("judges everyone the activity log shows putting the head on the branch, not only the first", () => {
+    const judged = whomToJudge(pull("edited", "alice"), ["bob", "mallory", "alice"]);
+    expect(judged.people.map((p) => `${p.login} ${p.role}`)).toEqual([
+      "bob who pushed",
+      "mallory who pushed",
+    ]);
+    expect(judged.pusher).toBe("bob");
+  });
+
   it("cannot tell who pushed when the workflow runs do not say", () => {
     expect(people(pull("edited", "alice")).unknown).toBe("no run");
     // A person who edited is judged all the same.

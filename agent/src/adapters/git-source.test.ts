@@ -87,6 +87,21 @@ describe("the git source", () => {
     ]);
   });
 
+  it("reads trailers of the commits since the last attempted one only; on a first sync, the head's only", async () => {
+    repo = createFixtureRepo({ "models/alice/x.yaml": specYaml("x") });
+    const old = repo.ship("an old confirmation\n\nServe-Gitops-Allow-Prune: 50");
+    const attempted = repo.ship("plain");
+    const head = repo.ship("a new confirmation\n\nServe-Gitops-Allow-Prune: 7");
+    const { git } = source();
+    await git.ensure(head);
+    expect(await git.trailers(head, attempted, "Serve-Gitops-Allow-Prune", 100)).toEqual([
+      { sha: head, parent: attempted, values: ["7"] },
+    ]);
+    // No record: no range to read, and an old confirmation in the history is not this sync's.
+    expect(await git.trailers(attempted, undefined, "Serve-Gitops-Allow-Prune", 100)).toEqual([]);
+    expect(await git.trailers(old, undefined, "Serve-Gitops-Allow-Prune", 100)).toHaveLength(1);
+  });
+
   it("reports an unreachable remote as a transient GitError and never shows credentials", async () => {
     repo = createFixtureRepo();
     state = mkdtempSync(join(tmpdir(), "serve-gitops-clone-"));
@@ -112,5 +127,10 @@ describe("the git source", () => {
     expect(redactUrl("no credentials: https://github.com/a/b.git, user@example.com")).toBe(
       "no credentials: https://github.com/a/b.git, user@example.com",
     );
+    // A scheme in capitals is a scheme all the same.
+    expect(redactUrl("HTTPS://user:token@github.com/a/b.git")).toBe("HTTPS://***@github.com/a/b.git");
+    // A quote ends the URL: an address quoted after it is not user info.
+    expect(redactUrl(`{"url":"https://h","mail":"a@b.c"}`)).toBe(`{"url":"https://h","mail":"a@b.c"}`);
+    expect(redactUrl("'https://h'@x")).toBe("'https://h'@x");
   });
 });

@@ -5,10 +5,11 @@ import {
   testOctokitOptions,
   type GitHubApiServer,
 } from "../../../generator/testkit/github-api-server";
+import { isGitHubAuthFailure, isTransient } from "../errors";
 import { silentLogger } from "../log";
 import { commentMarker } from "../report/comment";
 import { createOctokit } from "./octokit";
-import { GitHubReporter } from "./github-reporter";
+import { GitHubReporter, toGitHubError } from "./github-reporter";
 
 const TOKEN = "ghs_installation_token";
 const SHA = "a".repeat(40);
@@ -78,6 +79,33 @@ describe("the GitHub reporter", () => {
     expect(await r.mergedAs("d".repeat(40))).toBeUndefined();
   });
 
+  it("takes a commit for a pull request's merge only when GitHub says the pull request was merged as that commit", async () => {
+    const { r, github } = await reporter();
+    github.setCommitPulls(SHA, [
+      // Merged, but as another commit: SHA is one of its own commits (a fast-forward or rebase brought it in).
+      {
+        number: 9,
+        state: "closed",
+        merged_at: "2026-01-06T12:40:00Z",
+        merge_commit_sha: "e".repeat(40),
+        head: { sha: SHA, ref: "alice/y" },
+        base: { ref: "main" },
+        merged_by: { login: "platform-admin" },
+      },
+      // Closed without a merge: its merge_commit_sha was only GitHub's test merge.
+      {
+        number: 10,
+        state: "closed",
+        merged_at: null,
+        merge_commit_sha: SHA,
+        head: { sha: "f".repeat(40), ref: "alice/z" },
+        base: { ref: "main" },
+      },
+    ]);
+    expect(await r.mergedAs(SHA)).toBeUndefined();
+    expect(github.requests.map((q) => q.path)).toEqual([`/repos/acme/models/commits/${SHA}/pulls`]);
+  });
+
   it("takes only its own login's comment that starts with the marker for its own, never another bot's or a person's", async () => {
     const { r, github } = await reporter();
     const marker = commentMarker("h1");
@@ -92,5 +120,40 @@ describe("the GitHub reporter", () => {
     expect(own.login).toBe("serve-gitops[bot]");
     expect(await r.findComment(5, marker, "Serve-Gitops[bot]")).toBe(own.id);
     expect(await r.findComment(5, marker, "github-actions[bot]")).not.toBe(own.id);
+  });
+});
+
+describe("GitHub's failures", () => {
+  const failure = (status: number | undefined, message = "x", headers: Record<string, string> = {}) =>
+    toGitHubError("POST statuses", Object.assign(new Error(message), { status, response: { headers } }));
+
+  it("are transient when retrying can help: 5xx, 408, rate limits, no answer", () => {
+    for (const status of [500, 502, 503, 408, 429, undefined])
+      expect(isTransient(failure(status)), String(status)).toBe(true);
+    const limited = failure(403, "API rate limit exceeded", { "x-ratelimit-remaining": "0" });
+    expect(limited).toMatchObject({ kind: "transient", status: 403 });
+    expect(limited.retryAt).toBeGreaterThan(0);
+    // A rate-limited 403 is not the token's fault.
+    expect(isGitHubAuthFailure(limited)).toBe(false);
+    const aborted = toGitHubError(
+      "POST statuses",
+      Object.assign(new Error("aborted"), { name: "AbortError", status: 500 }),
+    );
+    expect(aborted).toMatchObject({ kind: "transient", status: undefined });
+  });
+
+  it("are terminal otherwise, and a refused token says so", () => {
+    for (const status of [400, 404, 422]) {
+      expect(isTransient(failure(status)), String(status)).toBe(false);
+      expect(isGitHubAuthFailure(failure(status))).toBe(false);
+    }
+    for (const status of [401, 403]) {
+      const refused = failure(status, "Bad credentials");
+      expect(refused.kind).toBe("terminal");
+      expect(isGitHubAuthFailure(refused)).toBe(true);
+      expect(refused.message).toContain("check the agent's GitHub token");
+    }
+    // Anything that is not the agent's own classified error is not taken for a passing fault.
+    expect(isTransient(new Error("unexpected"))).toBe(false);
   });
 });

@@ -114,4 +114,36 @@ describe("the Ray dashboard adapter", () => {
       await new Promise<void>((r) => server.close(() => r()));
     }
   });
+
+  it("classifies Ray's answers: what a retry cannot change is terminal, the rest transient", async () => {
+    ray = undefined;
+    const answers = [404, 501, 405, 500, 503, 502];
+    const server = createServer((_req, res) => {
+      res.writeHead(answers.shift()!, { "content-type": "text/plain" });
+      res.end("no\n");
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const target = new RayServeTarget({ address: () => url, timeoutMs: 2000 });
+      const kinds: string[] = [];
+      for (let i = 0; i < 6; i++)
+        kinds.push(
+          await target.apply(config).then(
+            () => "ok",
+            (e: { status: number; kind: string }) => `${e.status} ${e.kind}`,
+          ),
+        );
+      expect(kinds).toEqual([
+        "404 terminal",
+        "501 terminal",
+        "405 terminal",
+        "500 transient",
+        "503 transient",
+        "502 transient",
+      ]);
+    } finally {
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
 });

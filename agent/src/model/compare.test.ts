@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { LLM_IMPORT_PATH } from "../../../generator/src/index";
 import { app, desiredOf, observedOf, spec } from "../../testkit/snapshot";
 import { compare, isSubset, observedModels, ownership } from "./compare";
 
@@ -99,6 +100,51 @@ describe("compare", () => {
     // Recorded as deployed, an app on another import_path is still not the agent's: it never PUTs one.
     expect(compare(desired, observed, ["argus_llm_app-legacy"]).unmanaged).toEqual(expected);
     expect(compare(desired, observed, ["scratch"]).unmanaged).toEqual(expected.slice(0, 3));
+  });
+
+  it("takes a per-user application for its own only when every model is that user's, named the serve-gitops way", () => {
+    const perUser = desiredOf({ "alice/a": spec("a") }, { cluster: { layout: "per-user" } });
+    const llm = (name: string, ids: string[]) =>
+      app(name, {
+        config: {
+          import_path: LLM_IMPORT_PATH,
+          args: { llm_configs: ids.map((id) => ({ model_loading_config: { model_id: id } })) },
+        },
+      });
+    const own = llm("argus_llm_app-bob", ["bob-202601061235-b"]);
+    // bob's application name serving alice's model, and one serving a model not named the serve-gitops way.
+    const others = llm("argus_llm_app-carol", ["alice-202601061235-x"]);
+    const mixed = llm("argus_llm_app-dave", ["dave-202601061235-d", "dave-handmade"]);
+    const result = compare(perUser, observedOf(perUser, { extra: [own, others, mixed] }));
+    expect(result.unmanaged).toEqual(["argus_llm_app-carol", "argus_llm_app-dave"]);
+    expect(result.managed).toContain("argus_llm_app-bob");
+  });
+
+  it("knows an application Ray is deleting (no config left) by its name alone", () => {
+    const deleting = (name: string) => app(name, { status: "DELETING", config: null });
+    const observed = observedOf(desired, {
+      extra: [deleting("legacy"), deleting("carol-202501010000-demo"), deleting("argus_llm_app-carol")],
+    });
+    expect(compare(desired, observed).unmanaged).toEqual(["legacy"]);
+  });
+
+  it("counts a model Ray serves under another served name as an update, never as an undeploy", () => {
+    const before = observedOf(desired);
+    const observed = {
+      apps: new Map(
+        [...before.apps.values()].map((a) => {
+          const swap = (t: string) => t.replaceAll("202601061235", "202501010000");
+          const config = JSON.parse(swap(JSON.stringify(a.config))) as Record<string, unknown>;
+          return [swap(a.name), { ...a, name: swap(a.name), config }];
+        }),
+      ),
+    };
+    const result = compare(desired, observed);
+    expect(result.undeploys).toBe(0);
+    expect(result.changes.map((c) => `${c.kind} ${c.key} ${c.detail}`)).toEqual([
+      "update alice/a new served name",
+      "update bob/b new served name",
+    ]);
   });
 
   it("reads models back from deployed_app_config, with their LLMServer deployment names", () => {

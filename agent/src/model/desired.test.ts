@@ -39,3 +39,30 @@ describe("desiredFromSnapshot: a render that is not current", () => {
     );
   });
 });
+
+describe("desiredFromSnapshot: one cluster's config", () => {
+  it("holds only the models rendered for the agent's cluster", () => {
+    const files: Record<string, string> = {
+      "models/users.yaml": usersYaml({ alice: 64, bob: 64 }),
+      "clusters/h1/cluster.yaml": clusterYaml(),
+      "clusters/h2/cluster.yaml": clusterYaml({ name: "h2" }).replace("default: true", "default: false"),
+      "models/alice/x.yaml": specYaml("x"),
+      "models/bob/y.yaml": `${specYaml("y")}clusters: [h2]\n`,
+    };
+    const check = checkRepo(snapshotOf(files), { now: NOW });
+    expect(check.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    for (const [path, text] of check.render!.files) files[path] = text;
+    const keys = (cluster: string) => {
+      const result = desiredFromSnapshot(snapshotOf(files), cluster, NOW);
+      if (!result.ok) throw new Error(result.reason);
+      const ids = result.desired.config.applications.flatMap((a) =>
+        (a.args as { llm_configs: { model_loading_config: { model_id: string } }[] }).llm_configs.map(
+          (c) => c.model_loading_config.model_id,
+        ),
+      );
+      return { models: [...result.desired.models.keys()], ids };
+    };
+    expect(keys("h1")).toEqual({ models: ["alice/x"], ids: ["alice-202601061235-x"] });
+    expect(keys("h2")).toEqual({ models: ["bob/y"], ids: ["bob-202601061235-y"] });
+  });
+});

@@ -50,11 +50,9 @@ export function updateModels(input: UpdateInput): UpdateResult {
   for (const e of input.events) events.set(e.key, [...(events.get(e.key) ?? []), e]);
   const open = new Map(input.rollout.tracked.filter((t) => !t.outcome).map((t) => [t.key, t]));
   // A model past the deploy timeout was reported failed on its commit: /status says the same until Ray
-  // shows it serving (or failing with its own reason).
+  // shows it serving (or failing with its own reason). (An older commit's entry is only ever "superseded".)
   const timedOut = new Map(
-    input.rollout.tracked
-      .filter((t) => t.outcome?.result === "timeout" && !t.older)
-      .map((t) => [t.key, t.outcome!]),
+    input.rollout.tracked.filter((t) => t.outcome?.result === "timeout").map((t) => [t.key, t.outcome!]),
   );
 
   const settle = (

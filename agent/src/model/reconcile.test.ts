@@ -1,14 +1,29 @@
 import { describe, expect, it } from "vitest";
+import { LLM_IMPORT_PATH } from "../../../generator/src/index";
 import { app, desiredOf, observedOf, spec } from "../../testkit/snapshot";
 import { checkGuards, pruneAllowance } from "./guards";
 import { reconcile, type ReconcileInput } from "./reconcile";
 import { compare } from "./compare";
-import { emptyRecord, type AgentRecord } from "./types";
+import { emptyRecord, type AgentRecord, type DesiredState, type Observed } from "./types";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);
 const mark = (sha: string) => ({ sha, at: "2026-01-06T12:35:00Z" });
 const record = (fields: Partial<AgentRecord> = {}): AgentRecord => ({ ...emptyRecord("h1"), ...fields });
+/** What Ray reports after taking `desired`, with `from` replaced by `to` in every name (a served name of another time). */
+function renamedIn(desired: DesiredState, from: string, to: string): Observed {
+  const swap = (text: string) => text.replaceAll(from, to);
+  const apps = [...observedOf(desired).apps.values()].map((a) => {
+    const deployments = [...a.deployments.values()].map((d) => ({ ...d, name: swap(d.name) }));
+    return {
+      ...a,
+      name: swap(a.name),
+      config: JSON.parse(swap(JSON.stringify(a.config))) as Record<string, unknown>,
+      deployments: new Map(deployments.map((d) => [d.name, d])),
+    };
+  });
+  return { apps: new Map(apps.map((a) => [a.name, a])) };
+}
 const decide = (input: Partial<ReconcileInput> & Pick<ReconcileInput, "desired" | "observed">) =>
   reconcile({ record: record(), suspend: false, allowPrune: 0, ...input }).action;
 
@@ -144,6 +159,36 @@ describe("the first sync (no state.json)", () => {
     const both = desiredOf({ "bob/tiny": spec("tiny"), "alice/a": spec("a") }, { sha: B });
     expect(decide({ desired: both, observed: observedOf(v1) })).toMatchObject({ kind: "apply" });
   });
+
+  it("is a first sync only while the agent has neither an attempted commit nor applications it deployed", () => {
+    // Either half of a record is a record: a state.json from before deployedApps, or one whose PUT's mark
+    // was not written yet.
+    const attemptedOnly = record({ marks: { attempted: mark(A), applied: mark(A) } });
+    expect(decide({ desired: other, observed: observedOf(v1), record: attemptedOnly })).toMatchObject({
+      kind: "apply",
+    });
+    const deployedOnly = record({ deployedApps: [...v1.apps.keys()] });
+    expect(decide({ desired: other, observed: observedOf(v1), record: deployedOnly })).toMatchObject({
+      kind: "apply",
+    });
+  });
+
+  it("does not replace an application it did not deploy even when its model comes back under another name", () => {
+    // Ray holds bob/tiny under a served name of another time (another cluster's agent, say): the commit's
+    // bob/tiny is no undeploy, but the PUT would delete that application.
+    const observed = renamedIn(v1, "202601061235", "202501010000");
+    const action = decide({ desired: v1, observed });
+    expect(action).toMatchObject({
+      kind: "refuse",
+      refusal: {
+        guard: "first-sync",
+        reason:
+          "refused: first sync (no state) would undeploy 1 model(s) (bob-202501010000-tiny): wrong Ray (--ray-address, dashboard_address)? or sync.adopt_unmanaged",
+      },
+    });
+    const synced = record({ marks: { attempted: mark(B), applied: mark(B) }, deployedApps: [] });
+    expect(decide({ desired: v1, observed, record: synced })).toMatchObject({ kind: "apply" });
+  });
 });
 
 describe("the empty guard", () => {
@@ -154,6 +199,18 @@ describe("the empty guard", () => {
     // Day 0: Ray holds no application of the agent's (here only someone else's): nothing would go.
     const day0 = compare(empty, { apps: new Map() });
     expect(checkGuards(empty, day0, 0)).toBeUndefined();
+  });
+
+  it("counts the agent's applications, also one whose models Ray no longer shows readably", () => {
+    // An application the agent deployed whose llm_configs were edited by hand (no model id left): no model
+    // to undeploy, but an empty PUT would still delete it.
+    const empty = desiredOf({}, { sha: B });
+    const edited = app("argus_llm_app", {
+      config: { import_path: LLM_IMPORT_PATH, args: { llm_configs: [{ model_loading_config: {} }] } },
+    });
+    const comparison = compare(empty, { apps: new Map([[edited.name, edited]]) }, [edited.name]);
+    expect(comparison).toMatchObject({ undeploys: 0, managed: [edited.name] });
+    expect(checkGuards(empty, comparison, 0)?.guard).toBe("empty");
   });
 });
 
@@ -173,8 +230,17 @@ describe("the prune guard", () => {
     expect(checkGuards(few, comparison, 6)).toBeUndefined();
   });
 
+  it("lets exactly the limit go without a trailer", () => {
+    const six = desiredOf(Object.fromEntries([2, 3, 4, 5, 6, 7].map((n) => [`alice/m${n}`, spec(`m${n}`)])));
+    const atLimit = compare(few, observedOf(six));
+    expect(atLimit.undeploys).toBe(5);
+    expect(checkGuards(few, atLimit, 0)).toBeUndefined();
+  });
+
   it("reads the largest well-formed trailer value", () => {
     expect(pruneAllowance(["3", " 12 ", "many", "-1"])).toBe(12);
     expect(pruneAllowance([])).toBe(0);
+    // Only a number alone: not one inside other words, nor one longer than six digits.
+    expect(pruneAllowance(["7 models", "up to 9", "1234567"])).toBe(0);
   });
 });

@@ -60,6 +60,46 @@ describe("a rollout", () => {
     expect(end.heads[0]!.settled).toBe(true);
   });
 
+  it("settles the head only once nothing else on the cluster deploys, or at the deploy timeout", () => {
+    const s = started();
+    const observed = observedOf(v1);
+    const busy = progress({ state: s, observed, now: 50, clusterDeploying: 1 });
+    expect(busy.tracked.map((t) => t.outcome?.result)).toEqual(["running", "running"]);
+    expect(busy.heads[0]!.settled).toBe(false);
+    expect(progress({ state: busy, observed, now: 60, clusterDeploying: 0 }).heads[0]!.settled).toBe(true);
+    const late = progress({ state: busy, observed, now: 10 + 60_001, clusterDeploying: 1 });
+    expect(late.heads[0]!.settled).toBe(true);
+  });
+
+  it("trusts a status only once Ray shows the commit's config for the model, not the one before", () => {
+    const stale = observedOf(v1, { deployedAt: 1000 });
+    const s = markApplied(
+      startRollout({
+        state: empty,
+        head: C1,
+        changes: compare(v1, before).changes,
+        desired: v1,
+        observed: stale,
+        attribution: new Map(),
+        now: 0,
+      }),
+      C1,
+      10,
+    );
+    // Ray took a PUT (a new last_deployed_time_s) but still shows the previous max_model_len, HEALTHY.
+    const previous = desiredOf({ "alice/x": spec("x", { maxModelLen: 4096 }), "alice/y": spec("y") });
+    const old = progress({
+      state: s,
+      observed: observedOf(previous, { deployedAt: 1001 }),
+      now: 20,
+      clusterDeploying: 0,
+    });
+    expect(old.tracked.map((t) => `${t.key} ${t.outcome?.result ?? "watching"}`)).toEqual([
+      "alice/x watching",
+      "alice/y running",
+    ]);
+  });
+
   it("times out after the cluster's deploy_timeout_s", () => {
     const s = started();
     const slow = observedOf(v1, { status: { [DEP]: "UPDATING" } });
@@ -101,6 +141,32 @@ describe("a rollout", () => {
     expect(
       next.heads.map((h) => `${h.sha.slice(0, 1)} ${h.settled} ${h.supersededBy?.slice(0, 1) ?? ""}`),
     ).toEqual(["1 true 2", "2 false "]);
+  });
+
+  it("a newer head supersedes every model of an older head whose PUT never went out", () => {
+    // C1's PUT failed (never applied); C2 changes alice/y only: nothing will ever deploy C1's alice/x.
+    const s = startRollout({
+      state: empty,
+      head: C1,
+      changes: compare(v1, before).changes,
+      desired: v1,
+      observed: before,
+      attribution: new Map(),
+      now: 0,
+    });
+    const v2 = desiredOf({ "alice/x": spec("x"), "alice/y": spec("y", { maxModelLen: 4096 }) }, { sha: C2 });
+    const next = startRollout({
+      state: s,
+      head: C2,
+      changes: compare(v2, observedOf(v1)).changes,
+      desired: v2,
+      observed: before,
+      attribution: new Map(),
+      now: 100,
+    });
+    expect(
+      next.tracked.map((t) => `${t.sha.slice(0, 1)} ${t.key} ${t.outcome?.description ?? "watching"}`),
+    ).toEqual(["1 alice/x superseded by 2222222", "1 alice/y superseded by 2222222", "2 alice/y watching"]);
   });
 
   it("commits between two cycles: the newest that touched a model gets it; older ones are superseded", () => {

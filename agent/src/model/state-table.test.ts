@@ -36,6 +36,20 @@ describe("the state mapping table", () => {
     expect(seen).toMatchObject({ phase: "serving", status: "HEALTHY", appStatus: "DEPLOY_FAILED" });
   });
 
+  it("gives a failed deployment without a message of its own its application's message, and no other", () => {
+    const at = (status: string) =>
+      observeModel(
+        app("a", {
+          status: "DEPLOY_FAILED",
+          message: "Deploying app 'a' failed with exception: boom",
+          deployments: new Map([["LLMServer:m", { name: "LLMServer:m", status, message: "" }]]),
+        }),
+        "LLMServer:m",
+      );
+    expect(at("DEPLOY_FAILED").message).toBe("Deploying app 'a' failed with exception: boom");
+    expect(at("HEALTHY").message).toBe("");
+  });
+
   it("an UPSCALING deployment serves but has not reached its target yet: scaling, not serving", () => {
     const deployments = new Map([["LLMServer:m", { name: "LLMServer:m", status: "UPSCALING", message: "" }]]);
     expect(observeModel(app("a", { deployments }), "LLMServer:m").phase).toBe("scaling");

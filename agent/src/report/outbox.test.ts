@@ -122,6 +122,23 @@ describe("the outbox", () => {
     expect(box.size).toBe(0);
   });
 
+  it("skips a write only when both its state and its description are what the context already shows", async () => {
+    const github = new FakeGitHub();
+    const box = await outbox(memoryFiles(), github);
+    await box.enqueue([
+      status("serve/h1", "pending", "0 running, 1 deploying"),
+      status("serve/h1", "pending", "1 running, 0 deploying"),
+      status("serve/h1", "success", "1 running, 0 deploying"),
+      status("serve/h1", "success", "1 running, 0 deploying"),
+    ]);
+    expect(await box.drain()).toMatchObject({ written: 3, skipped: 1 });
+    expect(github.posted).toEqual([
+      "a serve/h1 pending 0 running, 1 deploying",
+      "a serve/h1 pending 1 running, 0 deploying",
+      "a serve/h1 success 1 running, 0 deploying",
+    ]);
+  });
+
   it("survives a crash: after a restart it reads the combined status once and skips what GitHub already has", async () => {
     const files = memoryFiles();
     const before = await outbox(files, new FakeGitHub());
@@ -241,6 +258,19 @@ describe("the outbox", () => {
     expect(github.posted).toEqual([]);
   });
 
+  it("waits for a rate limit's reset even on a shutdown flush", async () => {
+    const github = new FakeGitHub();
+    const box = await outbox(memoryFiles(), github);
+    await box.enqueue([status("c1", "pending", "one")]);
+    github.failures = [
+      new GitHubError("rate limit", { kind: "transient", status: 403, retryAt: Date.now() + 60_000 }),
+    ];
+    await box.drain();
+    expect((await box.drain({ force: true })).error?.message).toMatch(/waiting for GitHub's rate limit/);
+    expect(github.posted).toEqual([]);
+    expect(box.size).toBe(1);
+  });
+
   it("caps the writes of one (sha, context) far below GitHub's 1,000", async () => {
     const github = new FakeGitHub();
     const box = await outbox(memoryFiles(), github);
@@ -318,6 +348,16 @@ describe("the agent's PR comment", () => {
     expect(await second.drain()).toMatchObject({ written: 1, dropped: 0 });
     expect(github.commentCalls).toEqual(["create #7", "find #8", "create #8", "find #8", "update 102"]);
     expect(github.on(8)).toEqual(["github-actions[bot]: fake", "serve-gitops[bot]: eight"]);
+  });
+
+  it("edits its comment only when the body changed", async () => {
+    const github = new FakeGitHub();
+    github.pulls = [pr(7)];
+    const box = await outbox(memoryFiles(), github);
+    await box.enqueue([comment("deploying"), comment("deploying"), comment("running")]);
+    expect(await box.drain()).toMatchObject({ written: 2, skipped: 1 });
+    expect(github.commentCalls).toEqual(["create #7", "update 100"]);
+    expect(github.on(7)).toEqual(["serve-gitops[bot]: running"]);
   });
 
   it("after losing its state creates a new comment rather than adopt one (its old one or a look-alike)", async () => {

@@ -147,4 +147,76 @@ describe("dueWrites", () => {
       "comment",
     ]);
   });
+
+  it("says nothing on a commit until Ray accepted its PUT", () => {
+    const desired = desiredOf({ "alice/m0": spec("m0") }, { sha: HEAD });
+    const empty = observedOf(undefined);
+    const notApplied = startRollout({
+      state: { heads: [], tracked: [] },
+      head: HEAD,
+      changes: compare(desired, empty).changes,
+      desired,
+      observed: empty,
+      attribution: new Map(),
+      now: 0,
+    });
+    expect(dueWrites({ state: notApplied, cluster: "h1", counts, models: {} }).writes).toEqual([]);
+  });
+
+  it("gives an older commit that changed the model only its final superseded status, and no comment", () => {
+    const OLD = "e".repeat(40);
+    const desired = desiredOf({ "alice/m0": spec("m0") }, { sha: HEAD });
+    const empty = observedOf(undefined);
+    const started = markApplied(
+      startRollout({
+        state: { heads: [], tracked: [] },
+        head: HEAD,
+        changes: compare(desired, empty).changes,
+        desired,
+        observed: empty,
+        attribution: new Map([["alice/m0", [HEAD, OLD]]]),
+        now: 0,
+      }),
+      HEAD,
+      1,
+    );
+    const { writes } = dueWrites({ state: started, cluster: "h1", counts, models: {} });
+    expect(
+      writes.map((w) =>
+        w.kind === "status"
+          ? `${w.sha.slice(0, 1)} ${w.context} ${w.state} ${w.description}`
+          : `${w.sha.slice(0, 1)} comment`,
+      ),
+    ).toEqual([
+      "f serve/h1 pending 0 running, 0 deploying, 0 failed",
+      "f serve/h1/alice/m0 pending deploying 1x1 GPU",
+      "f comment",
+      "e serve/h1/alice/m0 success superseded by fffffff",
+    ]);
+  });
+
+  it("above max_model_statuses: the summary fails when a model failed, with the first error", () => {
+    const { desired, started } = rollout(4, 3);
+    const first = dueWrites({ state: started, cluster: "h1", counts, models: {} });
+    const settled = progressRollout({
+      state: first.state,
+      observed: observedOf(desired, {
+        deployedAt: 2000,
+        status: { "LLMServer:alice-202601061235-m2": "DEPLOY_FAILED" },
+      }),
+      desired,
+      now: 5,
+      clusterDeploying: 0,
+    });
+    const final = dueWrites({
+      state: settled,
+      cluster: "h1",
+      counts: { running: 3, deploying: 0, undeploying: 0, failed: 1 },
+      models: {},
+    });
+    expect(statuses(final.writes)).toEqual([
+      "serve/h1/models failure 3 running, 0 undeployed, 1 failed of 4 models; DEPLOY_FAILED",
+      "serve/h1 failure 3 running, 0 deploying, 1 failed",
+    ]);
+  });
 });

@@ -152,4 +152,16 @@ describe("the prune approval", () => {
     expect(await approval.allowance([trailer("a", "6")], 6)).toBe(6);
     expect(asked).toHaveLength(3);
   });
+
+  it("stops asking about a commit GitHub has not listed as a merge ten minutes after the first answer", async () => {
+    const { approval, asked, tick } = setup({ usersAt: admins, merged: {} });
+    for (let minute = 0; minute <= 15; minute++) {
+      expect(await approval.allowance([trailer("a", "6")], 6)).toBe(0);
+      tick(60_000);
+    }
+    expect(asked).toHaveLength(11);
+    tick(24 * 3600_000);
+    expect(await approval.allowance([trailer("a", "6")], 6)).toBe(0);
+    expect(asked).toHaveLength(11);
+  });
 });

@@ -1,0 +1,76 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createGit } from "../../../generator/src/io/git";
+import { changedFiles } from "./git-changes";
+
+// git's configuration off (no user or system file: HOME is the empty test directory): nothing of the
+// machine's changes what diff reports.
+const isolated = (home: string) => ({ HOME: home, XDG_CONFIG_HOME: home, GIT_CONFIG_NOSYSTEM: "1" });
+let dir = "";
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function repo() {
+  dir = mkdtempSync(join(tmpdir(), "serve-gitops-changes-"));
+  const env = {
+    PATH: process.env.PATH,
+    ...isolated(dir),
+    GIT_AUTHOR_NAME: "Test Author",
+    GIT_AUTHOR_EMAIL: "author@example.invalid",
+    GIT_COMMITTER_NAME: "Test Author",
+    GIT_COMMITTER_EMAIL: "author@example.invalid",
+    LC_ALL: "C",
+  };
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, env, encoding: "utf8" }).trim();
+  const write = (path: string, text: string) => {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  };
+  const commit = (message: string) => {
+    git("add", "-A");
+    git("commit", "--quiet", "-m", message);
+    return git("rev-parse", "HEAD");
+  };
+  git("init", "--quiet", "--initial-branch=main");
+  write("models/users.yaml", "admins: [platform-admin]\n");
+  write("models/bob/x.yaml", "model_id: x\nnum_replicas: 1\n");
+  const base = commit("base");
+  return { git, write, commit, base, changes: createGit(dir, { env: isolated(dir) }) };
+}
+
+describe("changedFiles", () => {
+  it("lists both sides of a move: moving a file out of someone's folder changes that folder", async () => {
+    const r = repo();
+    r.git("checkout", "--quiet", "-b", "feature");
+    mkdirSync(join(dir, "models/alice"));
+    r.git("mv", "models/bob/x.yaml", "models/alice/x.yaml");
+    const head = r.commit("alice: take bob's model");
+    const moved = ["models/alice/x.yaml", "models/bob/x.yaml"];
+    expect(await changedFiles(r.changes, { base: r.base, head, tree: head, pullRequest: true })).toEqual(
+      moved,
+    );
+    expect(
+      (await changedFiles(r.changes, { base: r.base, head, tree: head, pullRequest: false })).sort(),
+    ).toEqual(moved);
+  });
+
+  it("takes GitHub's merge commit as what landing the change does: a change the base already has is not the PR's", async () => {
+    const r = repo();
+    r.git("checkout", "--quiet", "-b", "feature");
+    // The branch carries an admin's users.yaml change that main got on its own as well (a cherry-pick).
+    r.write("models/users.yaml", "admins: [platform-admin, other-admin]\n");
+    r.commit("cherry-pick of the admin's change");
+    r.write("models/alice/y.yaml", "model_id: y\nnum_replicas: 1\n");
+    const head = r.commit("alice: add y");
+    r.git("checkout", "--quiet", "main");
+    r.write("models/users.yaml", "admins: [platform-admin, other-admin]\n");
+    const main = r.commit("admin: add other-admin");
+    r.git("merge", "--quiet", "--no-ff", "-m", "Merge feature into main", "feature");
+    const merge = r.git("rev-parse", "HEAD");
+    expect(await changedFiles(r.changes, { base: main, head, tree: merge, pullRequest: true })).toEqual([
+      "models/alice/y.yaml",
+    ]);
+  });
+});
