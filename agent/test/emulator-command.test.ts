@@ -68,7 +68,7 @@ function run(args: string[], env: Record<string, string> = {}, until?: RegExp) {
   });
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const exit = new Promise<Exit>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })),
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   return { child, matched, exit, output: () => stdout };
 }
