@@ -96,9 +96,7 @@ export function otherGeneratorVersions(snapshot: RepoSnapshot, paths: readonly s
 function leftOver(path: string, head: RepoSnapshot): string {
   const where = classifyPath(path);
   if (where.role !== "rendered" || where.suffix === undefined) return `${path} is left over.`;
-  const spec = [".yaml", ".yml"]
-    .map((ext) => `models/${where.user}/${where.suffix}${ext}`)
-    .find((p) => head.files.has(p));
+  const spec = specFileOf(head, `${where.user}/${where.suffix}`);
   return spec === undefined
     ? `${path} is left over from a removed spec (models/${where.user}/${where.suffix}.yaml): nothing renders it any more.`
     : `${path} is left over: ${spec} does not deploy to cluster ${where.cluster}, so nothing renders this fragment.`;
@@ -157,9 +155,15 @@ export function renderGaps(snapshot: RepoSnapshot, model: RepoModel): RenderGaps
       continue;
     const key = `${where.user}/${where.suffix}`;
     valid ??= new Set(model.models.map((spec) => `${spec.user}/${spec.suffix}`));
-    const specExists = snapshot.files.has(`models/${key}.yaml`) || snapshot.files.has(`models/${key}.yml`);
-    if (specExists && !valid.has(key)) continue;
+    if (specFileOf(snapshot, key) !== undefined && !valid.has(key)) continue;
     extra.push(path);
   }
   return { missing, extra: extra.sort() };
+}
+
+/** The spec file of `<user>/<suffix>` the snapshot holds (.yaml or .yml), if any. */
+function specFileOf(snapshot: RepoSnapshot, key: string): string | undefined {
+  for (const ext of [".yaml", ".yml"])
+    if (snapshot.files.has(`models/${key}${ext}`)) return `models/${key}${ext}`;
+  return undefined;
 }

@@ -42640,7 +42640,7 @@ function otherGeneratorVersions(snapshot, paths) {
 function leftOver(path, head) {
   const where = classifyPath(path);
   if (where.role !== "rendered" || where.suffix === void 0) return `${path} is left over.`;
-  const spec = [".yaml", ".yml"].map((ext) => `models/${where.user}/${where.suffix}${ext}`).find((p2) => head.files.has(p2));
+  const spec = specFileOf(head, `${where.user}/${where.suffix}`);
   return spec === void 0 ? `${path} is left over from a removed spec (models/${where.user}/${where.suffix}.yaml): nothing renders it any more.` : `${path} is left over: ${spec} does not deploy to cluster ${where.cluster}, so nothing renders this fragment.`;
 }
 var isFragmentPath = (path) => {
@@ -42656,6 +42656,11 @@ function renamedHints(file, input) {
   const head = input.headTimestamps.get(key);
   if (base === void 0 || head === void 0 || base === head) return "";
   return ` The ${input.workingTree ? "fragments in the working tree" : "committed fragments"} rename the model (timestamp ${head}; the base has ${base}): served names of existing models never change, so restore its fragments from the base first (\`git checkout ${input.restoreFrom} -- clusters/*/rendered/${where.user}/${where.suffix}.yaml\`).`;
+}
+function specFileOf(snapshot, key) {
+  for (const ext of [".yaml", ".yml"])
+    if (snapshot.files.has(`models/${key}${ext}`)) return `models/${key}${ext}`;
+  return void 0;
 }
 
 // generator/src/plan.ts
