@@ -1,7 +1,17 @@
 import { describe, expect, it } from "vitest";
 import { desiredOf, firstRollout, observedOf, spec } from "../../testkit/snapshot";
 import { compare } from "./compare";
-import { markApplied, progressRollout, startRollout, type ProgressInput } from "./rollout";
+import {
+  failHead,
+  holdCommit,
+  markApplied,
+  markSaid,
+  newlyApplied,
+  newlySettled,
+  progressRollout,
+  startRollout,
+  type ProgressInput,
+} from "./rollout";
 import type { RolloutState } from "./types";
 
 const C1 = "1".repeat(40);
@@ -185,5 +195,42 @@ describe("a rollout", () => {
         (t) => `${t.sha.slice(0, 1)} ${t.outcome?.description ?? "watching"} ${t.older === true}`,
       ),
     ).toEqual(["2 watching false", "1 superseded by 2222222 true"]);
+  });
+});
+
+describe("what a cycle's rollout says happened", () => {
+  const v1 = desiredOf({ "alice/x": spec("x"), "alice/y": spec("y") }, { sha: C1 });
+
+  it("a model settles once: an outcome already there before is not new", () => {
+    const before = firstRollout(v1, 10);
+    const done = progressRollout({
+      state: before,
+      observed: observedOf(v1, { deployedAt: 1001 }),
+      desired: v1,
+      now: 20,
+      clusterDeploying: 0,
+    });
+    expect(newlySettled(before, done).map((t) => t.outcome.result)).toEqual(["running", "running"]);
+    expect(newlySettled(done, done)).toEqual([]);
+  });
+
+  it("a head is newly applied when its models settled, not when it was superseded or failed", () => {
+    const before = firstRollout(v1, 10);
+    const settled = { ...before, heads: before.heads.map((h) => ({ ...h, settled: true })) };
+    expect(newlyApplied(before, settled).map((h) => h.sha)).toEqual([C1]);
+    expect(newlyApplied(settled, settled)).toEqual([]);
+    expect(newlyApplied(before, failHead(before, C1, "bad config", 20))).toEqual([]);
+    const superseded = { ...before, heads: settled.heads.map((h) => ({ ...h, supersededBy: C2 })) };
+    expect(newlyApplied(before, superseded)).toEqual([]);
+  });
+
+  it("a held commit is kept once, newest last", () => {
+    const held = holdCommit(holdCommit(holdCommit(empty, C1), C2), C1);
+    expect(held.held).toEqual([C2, C1]);
+  });
+
+  it("a head said pending before its PUT went through is marked said", () => {
+    const s = markSaid(firstRollout(v1, 10), C1);
+    expect(s.heads.map((h) => h.said)).toEqual([true]);
   });
 });

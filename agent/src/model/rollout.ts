@@ -207,3 +207,41 @@ function observeOutcome(
 }
 
 export const isRolloutActive = (state: RolloutState): boolean => state.heads.some((h) => !h.settled);
+
+/** The most commits kept as held by the suspend switch (newest last). */
+const MAX_HELD = 50;
+
+/** The suspend switch holds a commit: the next applied commit resolves its pending status ("superseded by"). */
+export function holdCommit(state: RolloutState, sha: string): RolloutState {
+  const held = [...(state.held ?? []).filter((s) => s !== sha), sha];
+  return { ...state, held: held.slice(-MAX_HELD) };
+}
+
+/**
+ * A pending cluster status was posted on the head before its PUT went through ("retrying"): a newer commit that
+ * supersedes it must resolve that status.
+ */
+export function markSaid(state: RolloutState, head: string): RolloutState {
+  return { ...state, heads: state.heads.map((h) => (h.sha === head ? { ...h, said: true } : h)) };
+}
+
+export type SettledModel = TrackedModel & { readonly outcome: Outcome };
+
+/** The models `after` has an outcome for and `before` had not: one entry is one model, commit and head. */
+export function newlySettled(before: RolloutState, after: RolloutState): SettledModel[] {
+  const id = (t: { key: string; sha: string; head: string }) => `${t.key} ${t.sha} ${t.head}`;
+  const settledBefore = new Set(before.tracked.filter((t) => t.outcome).map(id));
+  return after.tracked.filter((t): t is SettledModel => t.outcome !== undefined && !settledBefore.has(id(t)));
+}
+
+/** The heads `after` settled that `before` had not: applied, not superseded nor failed (their models settled). */
+export function newlyApplied(before: RolloutState, after: RolloutState): HeadRollout[] {
+  return after.heads.filter(
+    (h) =>
+      h.settled &&
+      !h.supersededBy &&
+      !h.failure &&
+      !before.heads.find((b) => b.sha === h.sha)?.settled &&
+      h.applied,
+  );
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from "vitest";
+import { desiredOf, firstRollout, spec } from "../../testkit/snapshot";
+import { adoptInSync, guardRefusal, MAX_REFUSED, nextRecord, withRefusal } from "./record";
+import { emptyRecord, type RolloutState } from "./types";
+
+const C1 = "1".repeat(40);
+const C2 = "2".repeat(40);
+const empty: RolloutState = { heads: [], tracked: [] };
+
+describe("the refused commits", () => {
+  it("keep the newest last and at most MAX_REFUSED", () => {
+    let refused = {};
+    for (let i = 0; i < MAX_REFUSED + 5; i++) refused = withRefusal(refused, `sha${i}`, `reason ${i}`);
+    const shas = Object.keys(refused);
+    expect(shas).toHaveLength(MAX_REFUSED);
+    expect(shas[0]).toBe("sha5");
+    expect(shas.at(-1)).toBe(`sha${MAX_REFUSED + 4}`);
+  });
+
+  it("a guard's new reason for a commit moves it last; the same reason leaves the list as it was", () => {
+    const refused = { [C1]: "prune", [C2]: "invalid" };
+    expect(guardRefusal(refused, C1, "prune")).toBe(refused);
+    expect(Object.entries(guardRefusal(refused, C1, "budget"))).toEqual([
+      [C2, "invalid"],
+      [C1, "budget"],
+    ]);
+  });
+
+  it("a commit the guards let through is cleared; the other refusals stay", () => {
+    const refused = { [C1]: "prune", [C2]: "invalid" };
+    expect(guardRefusal(refused, C1, undefined)).toEqual({ [C2]: "invalid" });
+    expect(guardRefusal({ [C2]: "invalid" }, C1, undefined)).toEqual({ [C2]: "invalid" });
+  });
+});
+
+describe("a Ray that already runs the commit", () => {
+  const v1 = desiredOf({ "alice/x": spec("x") }, { sha: C1 });
+
+  it("makes the commit's applications the agent's and marks it attempted and applied, once", () => {
+    const adopted = adoptInSync({ desired: v1, rollout: empty, marks: {}, deployedApps: undefined, now: 0 });
+    expect(adopted.deployedApps).toEqual([...v1.apps.keys()]);
+    const mark = { sha: C1, at: new Date(0).toISOString() };
+    expect(adopted.marks).toEqual({ attempted: mark, applied: mark });
+    expect(adopted.appliedWithoutModels).toBe(false);
+    const again = adoptInSync({ ...adopted, desired: v1, now: 5 });
+    expect(again.marks).toBe(adopted.marks);
+    expect(again.deployedApps).toBe(adopted.deployedApps);
+  });
+
+  it("leaves the marks alone while the commit's own rollout is still watched", () => {
+    const watched = firstRollout(v1, 10);
+    const adopted = adoptInSync({ desired: v1, rollout: watched, marks: {}, deployedApps: [], now: 20 });
+    expect(adopted.marks).toEqual({});
+    expect(adopted.rollout).toBe(watched);
+  });
+
+  it("a commit without models is applied as is and says so (Day 0)", () => {
+    const none = desiredOf({}, { sha: C2 });
+    const adopted = adoptInSync({ desired: none, rollout: empty, marks: {}, deployedApps: [], now: 0 });
+    expect(adopted.marks.applied?.sha).toBe(C2);
+    expect(adopted.appliedWithoutModels).toBe(true);
+  });
+});
+
+describe("the record after a cycle", () => {
+  const record = emptyRecord("h1");
+
+  it("has not moved when rollout, marks, applications and refusals are the same", () => {
+    const same = nextRecord(record, {
+      rollout: { heads: [], tracked: [] },
+      marks: {},
+      refused: {},
+      models: {},
+      deployedApps: undefined,
+    });
+    expect(same.moved).toBe(false);
+    expect(same.next).toEqual(record);
+  });
+
+  it("moved when the agent's applications changed; none given keeps the record's", () => {
+    const parts = { rollout: empty, marks: {}, refused: {}, models: {} };
+    const moved = nextRecord(record, { ...parts, deployedApps: ["app"] });
+    expect(moved).toMatchObject({ moved: true, next: { deployedApps: ["app"] } });
+    const kept = nextRecord({ ...record, deployedApps: ["app"] }, { ...parts, deployedApps: undefined });
+    expect(kept).toMatchObject({ moved: false, next: { deployedApps: ["app"] } });
+  });
+});

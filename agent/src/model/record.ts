@@ -1,0 +1,88 @@
+// How a cycle moves the agent's record (types.ts AgentRecord): the bounded list of refused commits, adopting a
+// Ray that already runs the commit, and whether the record moved at all (an idle cycle writes nothing). Pure:
+// the clock comes in as `now`.
+import { isRolloutActive, markApplied } from "./rollout";
+import type { AgentRecord, DesiredState, ModelRecord, RolloutState } from "./types";
+
+/** The most refused commits the record keeps (newest last). */
+export const MAX_REFUSED = 50;
+
+type Refused = AgentRecord["refused"];
+type Marks = AgentRecord["marks"];
+
+/** The refused commits with `sha` refused for `reason`: newest last (a new reason moves it last), bounded. */
+export function withRefusal(refused: Refused, sha: string, reason: string): Refused {
+  const { [sha]: _, ...rest } = refused;
+  return Object.fromEntries(Object.entries({ ...rest, [sha]: reason }).slice(-MAX_REFUSED));
+}
+
+/** The refused commits after the guards judged commit `sha`: refused for `reason`, or let through (none). */
+export function guardRefusal(refused: Refused, sha: string, reason: string | undefined): Refused {
+  if (reason !== undefined) return refused[sha] === reason ? refused : withRefusal(refused, sha, reason);
+  if (!(sha in refused)) return refused;
+  const { [sha]: _, ...rest } = refused;
+  return rest;
+}
+
+export interface InSyncInput {
+  readonly desired: DesiredState;
+  readonly rollout: RolloutState;
+  readonly marks: Marks;
+  readonly deployedApps: readonly string[] | undefined;
+  readonly now: number;
+}
+
+export interface InSyncResult {
+  readonly rollout: RolloutState;
+  readonly marks: Marks;
+  readonly deployedApps: readonly string[] | undefined;
+  /** The commit declares no models and was just marked applied (Day 0): it gets a status of its own. */
+  readonly appliedWithoutModels: boolean;
+}
+
+/** Ray runs what the commit asks for: what the record makes of it. */
+export function adoptInSync(input: InSyncInput): InSyncResult {
+  const { desired, now } = input;
+  let { marks, deployedApps } = input;
+  // Ray runs exactly this commit's applications (also after the state directory was deleted): ours.
+  if (!sameNames(deployedApps, desired.apps.keys())) deployedApps = [...desired.apps.keys()];
+  // The PUT landed before a restart, or the commit did not touch this cluster's Serve config.
+  const rollout = markApplied(input.rollout, desired.sha, now);
+  let appliedWithoutModels = false;
+  if (!isRolloutActive(rollout) && marks.attempted?.sha !== desired.sha) {
+    const mark = { sha: desired.sha, at: new Date(now).toISOString() };
+    marks = { ...marks, attempted: mark, applied: mark };
+    // Day 0: a commit with no models for a Ray holding none of the agent's applications is applied as is
+    // (there is nothing to PUT or undeploy): its commit says so instead of staying without a status.
+    appliedWithoutModels = desired.models.size === 0;
+  }
+  return { rollout, marks, deployedApps, appliedWithoutModels };
+}
+
+export interface CycleParts {
+  readonly rollout: RolloutState;
+  readonly marks: Marks;
+  readonly refused: Refused;
+  readonly models: Readonly<Record<string, ModelRecord>>;
+  /** Undefined: the record's own stay. */
+  readonly deployedApps: readonly string[] | undefined;
+}
+
+/**
+ * The record after a cycle, and whether its rollout, marks, applications or refusals moved (the models say
+ * whether they changed themselves).
+ */
+export function nextRecord(record: AgentRecord, parts: CycleParts): { next: AgentRecord; moved: boolean } {
+  const { rollout, marks, refused, models, deployedApps } = parts;
+  const next = { ...record, rollout, marks, refused, models, ...(deployedApps ? { deployedApps } : {}) };
+  const moved =
+    JSON.stringify([next.rollout, next.marks, next.deployedApps, next.refused]) !==
+    JSON.stringify([record.rollout, record.marks, record.deployedApps, record.refused]);
+  return { next, moved };
+}
+
+/** Whether a recorded list of application names holds exactly these. */
+export function sameNames(recorded: readonly string[] | undefined, names: Iterable<string>): boolean {
+  const want = new Set(names);
+  return recorded !== undefined && recorded.length === want.size && recorded.every((n) => want.has(n));
+}

@@ -1,0 +1,93 @@
+// What the agent says when a decision holds a commit back instead of applying it: a guard's refusal, a commit
+// the suspend switch holds, drift it may not correct. Each is said once (log, metric, the models' events, the
+// commit's status), not on every cycle that decides the same.
+import type { Logger } from "../log";
+import { driftDetectedEvents, refusedEvents } from "../model/events";
+import type { NewEvent } from "../model/models";
+import type { Decision } from "../model/reconcile";
+import { holdCommit } from "../model/rollout";
+import type { DesiredState, RolloutState } from "../model/types";
+import type { Outbox } from "../report/outbox";
+import { clusterWrite } from "../report/status-plan";
+import type { AgentMetrics } from "../server/metrics";
+
+export interface HeldBackDeps {
+  readonly cluster: string;
+  readonly suspend: boolean;
+  readonly statusUrl?: string;
+  readonly outbox: Outbox;
+  readonly log: Logger;
+  readonly metrics: AgentMetrics;
+}
+
+export class HeldBackNotices {
+  /** The refusal last said (sha and reason), until a decision is no refusal. */
+  private lastRefusal = "";
+  /** The drift last said (sha and differences), until a decision is no drift report. */
+  private lastDrift = "";
+  /** The commit last told that sync is suspended. */
+  private lastHold = "";
+
+  constructor(private readonly deps: HeldBackDeps) {}
+
+  /**
+   * Called on every decision: says what it holds back, if not said already. `queued` gets the models whose new
+   * config waits; returns the rollout (which keeps a held commit, so the next applied one resolves its status).
+   */
+  async say(
+    decision: Decision,
+    desired: DesiredState,
+    rollout: RolloutState,
+    queued: Set<string>,
+    events: NewEvent[],
+  ): Promise<RolloutState> {
+    const { log, metrics } = this.deps;
+    const action = decision.action;
+    if (action.kind === "refuse") {
+      const reason = action.refusal.reason;
+      for (const c of decision.comparison?.changes ?? []) queued.add(c.key);
+      if (this.lastRefusal !== `${desired.sha} ${reason}`) {
+        this.lastRefusal = `${desired.sha} ${reason}`;
+        log.warn({ sha: desired.sha, guard: action.refusal.guard, reason }, "apply refused by a guard");
+        metrics.refusals.inc({ reason: action.refusal.guard });
+        events.push(...refusedEvents(queued, desired.sha, reason));
+        await this.deps.outbox.enqueue([
+          clusterWrite(desired.sha, this.deps.cluster, "failure", reason, this.deps.statusUrl),
+        ]);
+      }
+    } else if (action.kind === "hold") {
+      for (const c of action.changes) queued.add(c.key);
+      // Once per commit (the outbox also skips a status GitHub already shows): the commit says why it waits.
+      if (this.lastHold !== desired.sha) {
+        this.lastHold = desired.sha;
+        const by = this.deps.suspend ? "--suspend" : `clusters/${this.deps.cluster}/cluster.yaml`;
+        log.info({ sha: desired.sha, by }, "sync is suspended: the commit waits");
+        // The next applied commit resolves this pending status ("superseded by").
+        rollout = holdCommit(rollout, desired.sha);
+        await this.deps.outbox.enqueue([
+          clusterWrite(
+            desired.sha,
+            this.deps.cluster,
+            "pending",
+            `suspended: sync is paused by ${by}`,
+            this.deps.statusUrl,
+          ),
+        ]);
+      }
+    } else if (action.kind === "report-drift") {
+      const signature = `${desired.sha} ${decision.comparison?.differences.join(",")}`;
+      if (this.lastDrift !== signature) {
+        this.lastDrift = signature;
+        log.warn(
+          { sha: desired.sha, why: action.why, differences: decision.comparison?.differences },
+          "drift: Serve differs from the applied commit",
+        );
+        metrics.driftEvents.inc({ action: "reported" });
+        events.push(...driftDetectedEvents(action.changes, desired.sha));
+      }
+    }
+    if (action.kind !== "report-drift") this.lastDrift = "";
+    if (action.kind !== "refuse") this.lastRefusal = "";
+    return rollout;
+  }
+}
