@@ -92,6 +92,17 @@ describe("several commits", () => {
     expect(h.latest(c2).has("serve/h1/alice/y")).toBe(false);
     for (const sha of [c1, c2])
       expect([...h.latest(sha).values()].every((s) => s.state !== "pending")).toBe(true);
+    // The model's history in /status says so too: c1's deploy was superseded, then c2's came up.
+    const x = agent.status().models.find((m) => m.key === "alice/x");
+    expect(x?.events.map((e) => `${e.type} ${e.sha}`)).toEqual([
+      `DEPLOY_REQUESTED ${c1}`,
+      `APPLIED ${c1}`,
+      `SUPERSEDED ${c1}`,
+      `DEPLOY_REQUESTED ${c2}`,
+      `APPLIED ${c2}`,
+      `RUNNING ${c2}`,
+    ]);
+    expect(x?.events.find((e) => e.type === "SUPERSEDED")?.message).toBe(`superseded by ${sha7(c2)}`);
   });
 
   it("gives each commit between two cycles the statuses of the models it changed", async () => {

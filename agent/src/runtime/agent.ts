@@ -228,7 +228,10 @@ export class Agent {
     const action = decision.action;
     const events: NewEvent[] = [];
     const queued = new Set<string>();
-    let rollout = this.record.rollout;
+    // The rollout as the cycle found it: apply() saves the record before its PUT, with the models a new commit
+    // supersedes already settled, so "newly settled" is measured against this, not the record at the end.
+    const before = this.record.rollout;
+    let rollout = before;
     let marks = this.record.marks;
     let deployedApps = this.record.deployedApps;
     let justApplied = false;
@@ -269,9 +272,10 @@ export class Agent {
         clusterDeploying: deploying(),
         ...(deployedApps ? { deployed: deployedApps } : {}),
       });
-    for (const t of newlySettled(this.record.rollout, rollout)) {
+    const outcomes: NewEvent[] = [];
+    for (const t of newlySettled(before, rollout)) {
       const event = outcomeEvent(t);
-      if (event) events.push(event);
+      if (event) outcomes.push(event);
       // A model that failed or timed out is an operator's concern: warn, so an alert on level >= 40 sees it.
       const level = t.outcome.result === "failed" || t.outcome.result === "timeout" ? "warn" : "info";
       log[level](
@@ -279,6 +283,8 @@ export class Agent {
         "model settled",
       );
     }
+    // An older commit's outcome comes first: a model's history reads "superseded by c2", then c2's deploy.
+    events.unshift(...outcomes);
     const models = updateModels({
       records: this.record.models,
       desired,
@@ -294,7 +300,7 @@ export class Agent {
     metrics.setModels(counts);
 
     // Newly settled heads: the applied mark.
-    for (const h of newlyApplied(this.record.rollout, rollout)) {
+    for (const h of newlyApplied(before, rollout)) {
       marks = { ...marks, applied: { sha: h.sha, at: new Date(now()).toISOString() } };
       metrics.lastAppliedTime.set(now() / 1000);
       log[counts.FAILED > 0 ? "warn" : "info"](
