@@ -233,6 +233,30 @@ describe("Ray faults", () => {
     expect(h.latest(newer).get("serve/h1")?.state).toBe("success");
   });
 
+  it("a drift correction Ray keeps failing leaves the applied commit's status alone: it is the agent's fault, not the commit's", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    let failing = false;
+    const agent = await h.start({}, { target: putsFailingWhile(() => failing) });
+    await h.settle(agent);
+    const applied = h.latest(sha).get("serve/h1");
+    expect(applied?.state).toBe("success");
+    h.ray.tamper("alice-202601061235-x", (app: { deployments: Array<{ num_replicas: number }> }) => {
+      app.deployments[0]!.num_replicas = 4;
+    });
+    failing = true;
+    for (let i = 0; i < 4; i++) {
+      const report = await agent.agent.cycle();
+      expect(report.faults.map((f) => f.message)).toEqual([expect.stringMatching(/failed \(500\)/)]);
+    }
+    // No "retrying" status: nothing would replace it once the correction lands (drift writes no commit status).
+    expect(h.latest(sha).get("serve/h1")).toEqual(applied);
+    failing = false;
+    await h.settle(agent);
+    expect(agent.status().models[0]!.events.map((e) => e.type)).toContain("DRIFT_CORRECTED");
+    expect(h.latest(sha).get("serve/h1")).toEqual(applied);
+  });
+
   it("a slow Ray times out as a transient fault", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");

@@ -108,7 +108,10 @@ export class Applier {
     try {
       await this.deps.target.apply(desired.config);
     } catch (error) {
-      if (error instanceof RayError && error.kind === "transient") await this.putFailed(desired.sha, error);
+      // A drift correction's commit was applied and reported already: its status is not the place to say that the
+      // correction keeps failing (nothing would resolve that pending status). The fault shows in /readyz and the log.
+      if (error instanceof RayError && error.kind === "transient" && action.cause !== "drift")
+        await this.putFailed(desired.sha, error);
       if (!(error instanceof RayError) || error.kind !== "terminal") throw error;
       const reason =
         error.status === 400
