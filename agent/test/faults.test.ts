@@ -1,5 +1,5 @@
 // Faults of the outside world, each with its expected outcome.
-import { renameSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, request, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -255,6 +255,47 @@ describe("Ray faults", () => {
     await h.settle(agent);
     expect(agent.status().models[0]!.events.map((e) => e.type)).toContain("DRIFT_CORRECTED");
     expect(h.latest(sha).get("serve/h1")).toEqual(applied);
+  });
+
+  it("a saved commit that no longer validates after a restart is a fault on every cycle, read once, until a new commit", async () => {
+    h = await createHarness({ files: MODEL });
+    const { agent: first, sha: good } = await h.startSettled();
+    await first.close();
+    // An older agent took a commit that this one refuses (its rules got stricter): the record names it.
+    h.repo.write("models/alice/y.yaml", specYaml("y") + "tensor_parallel_size: 2\n");
+    const stricter = h.repo.ship("y, with a field this agent refuses", { render: false });
+    const statePath = join(h.stateDir, "state.json");
+    writeFileSync(
+      statePath,
+      readFileSync(statePath, "utf8").replaceAll(`"desired":"${good}"`, `"desired":"${stricter}"`),
+    );
+    expect(readFileSync(statePath, "utf8")).toContain(`"desired":"${stricter}"`);
+    const puts = h.ray.acceptedPutCount();
+
+    const agent = await h.start();
+    const message = new RegExp(
+      `^the commit last taken, ${stricter.slice(0, 7)}, no longer validates with this agent \\(.*models/alice/y.yaml`,
+    );
+    const report = await agent.agent.cycle();
+    expect(report.faults.map((f) => f.message)).toEqual([expect.stringMatching(message)]);
+    expect(report.terminal).toBe(true);
+    expect(agent.health().ready).toBe(false);
+    const gitCalls = await agent.metrics.registry.getSingleMetricAsString("serve_gitops_git_commands_total");
+    const again = await agent.agent.cycle({ checkHead: false });
+    expect(again.faults.map((f) => f.message)).toEqual([expect.stringMatching(message)]);
+    // Not read again: no git command for it.
+    expect(await agent.metrics.registry.getSingleMetricAsString("serve_gitops_git_commands_total")).toBe(
+      gitCalls,
+    );
+    expect(h.ray.acceptedPutCount()).toBe(puts);
+    expect(h.latest(stricter).size).toBe(0);
+
+    // A new valid commit ends it.
+    h.repo.write("models/alice/y.yaml", specYaml("y"));
+    const fixed = h.repo.ship("y without it");
+    const settled = await h.settle(agent);
+    expect(settled.faults).toEqual([]);
+    expect(h.latest(fixed).get("serve/h1")?.state).toBe("success");
   });
 
   it("a slow Ray times out as a transient fault", async () => {

@@ -73,6 +73,8 @@ export class Agent {
   private trailers: readonly TrailerCommit[] = [];
   /** A head that does not define this agent's cluster, and why: not read again until the head moves. */
   private unknownCluster: { sha: string; error: UnknownClusterError } | undefined;
+  /** The saved commit when it no longer reads as valid, and why: not read again until a new commit is taken. */
+  private unloadable: { sha: string; error: AgentError } | undefined;
   private faults: unknown[] = [];
   private readonly specs = new RollingSpecMemo();
   /** The PUT path (apply.ts), reading and saving this agent's record. */
@@ -207,10 +209,26 @@ export class Agent {
     return result;
   }
 
+  /**
+   * After a restart: the commit the record says the agent last took. It validated then; an agent upgraded to
+   * stricter rules (or started with another --cluster) may refuse it now. Serve keeps running what it runs and
+   * nothing is applied: the fault says so on every cycle (/readyz, the log) until a new commit arrives.
+   */
   private async load(sha: string): Promise<void> {
+    if (this.unloadable?.sha === sha) throw this.unloadable.error;
     await this.deps.source.ensure(sha);
     const result = this.desiredAt(await this.deps.source.snapshot(sha));
-    if (!result.ok) return;
+    if (!result.ok) {
+      const at = `the commit last taken, ${sha.slice(0, 7)}`;
+      const error = result.unknownCluster
+        ? new UnknownClusterError(`${result.reason} at ${at}: check --cluster (SERVE_GITOPS_CLUSTER)`)
+        : new AgentError(
+            `${at}, no longer validates with this agent (${result.reason}); nothing is applied until a new commit`,
+            { kind: "terminal" },
+          );
+      this.unloadable = { sha, error };
+      throw error;
+    }
     this.trailers = await this.deps.source.trailers(
       sha,
       this.record.marks.attempted?.sha,
