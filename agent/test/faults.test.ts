@@ -354,6 +354,41 @@ describe("Ray faults", () => {
     expect(agent.status().blocked?.sha).toBe(sha);
   });
 
+  it("a commit Ray rejected blocks no more once a revert is found already running", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+    let rejecting = false;
+    const target: ServeTarget = {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      apply: (config) =>
+        rejecting
+          ? Promise.reject(
+              new RayError("Ray rejected the config (400): bad", {
+                kind: "terminal",
+                status: 400,
+                body: "ValueError: injected rejection",
+              }),
+            )
+          : real.apply(config),
+    };
+    const agent = await h.start({}, { target });
+    await h.settle(agent);
+    rejecting = true;
+    h.repo.write("models/alice/x.yaml", specYaml("x", { maxModelLen: 4096 }));
+    const rejected = h.repo.ship("x: shorter context");
+    await h.settle(agent);
+    expect(agent.status().blocked?.sha).toBe(rejected);
+    h.repo.git("revert", "--no-edit", "HEAD");
+    h.repo.push();
+    const revert = h.repo.head();
+    await h.settle(agent);
+    // Ray still runs the config the revert asks for: nothing to PUT, and the block is gone.
+    expect(agent.status().marks.applied?.sha).toBe(revert);
+    expect(agent.status().blocked).toBeUndefined();
+  });
+
   it("--once exits 1 on a 405 from a proxy (the agent's fault), after writing the statuses that say so", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");

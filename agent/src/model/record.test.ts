@@ -77,6 +77,20 @@ describe("the record after a cycle", () => {
     expect(same.next).toEqual(record);
   });
 
+  it("keeps Ray's refusal of the attempted commit; drops it once a later commit is attempted", () => {
+    const parts = { rollout: empty, refused: {}, models: {}, deployedApps: undefined };
+    const blocked = {
+      ...record,
+      marks: { attempted: { sha: C1, at: "t" } },
+      blocked: { sha: C1, reason: "400" },
+    };
+    const stays = nextRecord(blocked, { ...parts, marks: blocked.marks });
+    expect(stays).toMatchObject({ moved: false, next: { blocked: { sha: C1, reason: "400" } } });
+    const later = nextRecord(blocked, { ...parts, marks: { attempted: { sha: C2, at: "t" } } });
+    expect(later.moved).toBe(true);
+    expect(later.next).not.toHaveProperty("blocked");
+  });
+
   it("moved when the agent's applications changed; none given keeps the record's", () => {
     const parts = { rollout: empty, marks: {}, refused: {}, models: {} };
     const moved = nextRecord(record, { ...parts, deployedApps: ["app"] });

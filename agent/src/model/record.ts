@@ -69,15 +69,26 @@ export interface CycleParts {
 }
 
 /**
- * The record after a cycle, and whether its rollout, marks, applications or refusals moved (the models say
- * whether they changed themselves).
+ * The record after a cycle, and whether its rollout, marks, applications, refusals or block moved (the models
+ * say whether they changed themselves). A commit Ray refused blocks only while it is the attempted one: once a
+ * later commit is taken (applied, or found already running), the block is gone.
  */
 export function nextRecord(record: AgentRecord, parts: CycleParts): { next: AgentRecord; moved: boolean } {
   const { rollout, marks, refused, models, deployedApps } = parts;
-  const next = { ...record, rollout, marks, refused, models, ...(deployedApps ? { deployedApps } : {}) };
+  const { blocked: _, ...rest } = record;
+  const blocked = record.blocked?.sha === marks.attempted?.sha ? record.blocked : undefined;
+  const next: AgentRecord = {
+    ...rest,
+    rollout,
+    marks,
+    refused,
+    models,
+    ...(deployedApps ? { deployedApps } : {}),
+    ...(blocked ? { blocked } : {}),
+  };
   const moved =
-    JSON.stringify([next.rollout, next.marks, next.deployedApps, next.refused]) !==
-    JSON.stringify([record.rollout, record.marks, record.deployedApps, record.refused]);
+    JSON.stringify([next.rollout, next.marks, next.deployedApps, next.refused, next.blocked]) !==
+    JSON.stringify([record.rollout, record.marks, record.deployedApps, record.refused, record.blocked]);
   return { next, moved };
 }
 
