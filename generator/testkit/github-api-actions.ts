@@ -197,7 +197,7 @@ export const ACTIONS_ROUTES: readonly Route[] = [
     docs: DOCS.listActivities,
     query: ["direction", "per_page", "before", "after", "ref", "actor", "time_period", "activity_type"],
     handle(ctx, store) {
-      if (ctx.identity.permissions.metadata === "none") return denied(DOCS.listActivities);
+      if (ctx.identity.permissions.contents === "none") return denied(DOCS.listActivities);
       const q = ctx.query;
       const invalid = (field: string, value: string): Reply => ({
         status: 422,

@@ -37,7 +37,7 @@ export interface Identity {
   login: string;
   id: number;
   readOnly: boolean;
-  permissions: { actions: "read" | "none"; issues: "read" | "none"; metadata: "read" | "none" };
+  permissions: { actions: "read" | "none"; issues: "read" | "none"; contents: "read" | "none" };
 }
 
 export interface RepoRef {

@@ -799,13 +799,13 @@ describe("GET /repos/{o}/{r}/activity", () => {
     expect(server.unexpected).toEqual([]);
   });
 
-  it("flags `page`, which this list does not take, and refuses a token without metadata access", async () => {
+  it("flags `page`, which this list does not take, and refuses a token without contents access", async () => {
     await client().request("GET /repos/{owner}/{repo}/activity", { owner: OWNER, repo: REPO, page: 2 });
     expect(server.unexpected.map((u) => u.kind)).toEqual(["unknown-query-parameter"]);
     server.unexpected.length = 0;
-    server.addToken("ghs_no_metadata", { login: "github-actions[bot]", permissions: { metadata: "none" } });
+    server.addToken("ghs_no_contents", { login: "github-actions[bot]", permissions: { contents: "none" } });
     const denied = await rejection(
-      client({ auth: "ghs_no_metadata" }).rest.repos.listActivities({ owner: OWNER, repo: REPO }),
+      client({ auth: "ghs_no_contents" }).rest.repos.listActivities({ owner: OWNER, repo: REPO }),
     );
     expect(denied.status).toBe(403);
   });

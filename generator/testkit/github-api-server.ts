@@ -112,7 +112,7 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
       permissions: {
         actions: identity.permissions?.actions ?? "read",
         issues: identity.permissions?.issues ?? "read",
-        metadata: identity.permissions?.metadata ?? "read",
+        contents: identity.permissions?.contents ?? "read",
       },
     });
   };

@@ -101,10 +101,10 @@ export interface TokenIdentity {
   /**
    * Read permissions a workflow's `permissions:` can withhold: "none" answers the workflow-runs list
    * (`actions`) or a PR's issue events (`issues`) with 403 "Resource not accessible by integration".
-   * Default: read. `metadata: "none"` answers the repository's activity log (GET .../activity) with the same
-   * 403 (GitHub grants a workflow's token `metadata: read` always; this stands in for any refusal).
+   * Default: read. `contents: "none"` answers the repository's activity log (GET .../activity) with the same
+   * 403 (GitHub's permission tables list that endpoint under Contents; it stands in for any refusal there).
    */
-  permissions?: { actions?: "read" | "none"; issues?: "read" | "none"; metadata?: "read" | "none" };
+  permissions?: { actions?: "read" | "none"; issues?: "read" | "none"; contents?: "read" | "none" };
 }
 
 /** A workflow run as a test configures it (addWorkflowRun); the rest of GitHub's object is filled in. */

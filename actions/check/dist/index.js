@@ -54854,7 +54854,7 @@ async function readActivityPushers(octokit, target) {
       activities.push(...page.value.data);
     }
   } catch (failure) {
-    return { fallback: readFailure(failure, "the repository's activity log", "metadata: read") };
+    return { fallback: readFailure(failure, "the repository's activity log", "contents: read") };
   }
   return pushersOfActivities(activities, target);
 }

@@ -102,7 +102,7 @@ export async function readActivityPushers(
       activities.push(...page.value.data);
     }
   } catch (failure) {
-    return { fallback: readFailure(failure, "the repository's activity log", "metadata: read") };
+    return { fallback: readFailure(failure, "the repository's activity log", "contents: read") };
   }
   return pushersOfActivities(activities, target);
 }

@@ -15,7 +15,7 @@ import {
 const gh = useGitHubServer({
   [TOKENS.workflow]: { login: "github-actions[bot]" },
   // A token the activity log refuses (403 "Resource not accessible by integration").
-  [TOKENS.app]: { login: "github-actions[bot]", permissions: { metadata: "none" } },
+  [TOKENS.app]: { login: "github-actions[bot]", permissions: { contents: "none" } },
 });
 
 const errors = (run: ActionRun) =>
@@ -172,7 +172,7 @@ describe("on a run that is not a push, who pushed the head is read from the repo
     expect(activityRequests().map((r) => r.status)).toEqual([403]);
     const head = fx.headSha.slice(0, 7);
     expect(run.stdout).toContain(
-      `Who pushed ${head}: the repository's activity log could not be read (HTTP 403): the token lacks the \`metadata: read\` permission`,
+      `Who pushed ${head}: the repository's activity log could not be read (HTTP 403): the token lacks the \`contents: read\` permission`,
     );
     expect(run.stdout).toMatch(
       /the repository's activity log could not be read .*; reading the workflow runs instead\./,
