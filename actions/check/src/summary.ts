@@ -3,7 +3,7 @@ import { cut } from "./comment-body";
 import { cellCodeSpan, codeSpan } from "../../../generator/src/text";
 import { RENDER_COMMAND } from "./render-check";
 
-/** GitHub keeps at most 1 MiB of job summary per step; stay clear of it with room for the notice. */
+/** GitHub keeps at most 1 MiB (bytes) of job summary per step; stay clear of it with room for the notice. */
 export const SUMMARY_LIMIT = 1_000_000;
 
 export interface SummaryInput {
@@ -91,9 +91,10 @@ export function summaryMarkdown(input: SummaryInput): string {
     lines.push("");
   }
   lines.push("### Plan", "", input.plan.trimEnd(), "");
-  return cut(
-    lines.join("\n"),
-    SUMMARY_LIMIT,
-    "\n\n✂️ The summary is cut here: GitHub keeps at most 1 MiB per step.\n",
-  );
+  const text = lines.join("\n");
+  if (Buffer.byteLength(text, "utf8") <= SUMMARY_LIMIT) return text;
+  // The runner measures the summary in bytes (it drops one over 1 MiB whole); cut() counts UTF-16 units: cut
+  // at the units the first SUMMARY_LIMIT bytes hold (less one, for a character the byte boundary splits).
+  const units = Buffer.from(text, "utf8").subarray(0, SUMMARY_LIMIT).toString("utf8").length - 1;
+  return cut(text, units, "\n\n✂️ The summary is cut here: GitHub keeps at most 1 MiB per step.\n");
 }
