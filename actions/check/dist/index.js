@@ -54709,11 +54709,10 @@ function summaryMarkdown(input) {
     lines.push("");
   }
   lines.push("### Plan", "", input.plan.trimEnd(), "");
-  return cut(
-    lines.join("\n"),
-    SUMMARY_LIMIT,
-    "\n\n\u2702\uFE0F The summary is cut here: GitHub keeps at most 1 MiB per step.\n"
-  );
+  const text2 = lines.join("\n");
+  if (Buffer.byteLength(text2, "utf8") <= SUMMARY_LIMIT) return text2;
+  const units = Buffer.from(text2, "utf8").subarray(0, SUMMARY_LIMIT).toString("utf8").length - 1;
+  return cut(text2, units, "\n\n\u2702\uFE0F The summary is cut here: GitHub keeps at most 1 MiB per step.\n");
 }
 
 // actions/check/src/push-runs.ts
@@ -54810,6 +54809,7 @@ async function readRenderPusher(octokit, target) {
 }
 
 // actions/check/src/push-activity.ts
+var isBotLogin = (login) => login.toLowerCase().endsWith("[bot]");
 var PUSH_ACTIVITIES = /* @__PURE__ */ new Set(["push", "force_push", "branch_creation"]);
 var ACTIVITY_PAGES = 10;
 function pushersOfActivities(activities, target) {
@@ -54847,10 +54847,13 @@ async function readActivityPushers(octokit, target) {
     for (let read = 0; ; read++) {
       const page = await pages.next();
       if (page.done) break;
-      if (read === ACTIVITY_PAGES)
+      if (read === ACTIVITY_PAGES) {
+        const seen = pushersOfActivities(activities, target);
         return {
-          fallback: `the repository's activity log of ${target.branch} is longer than ${ACTIVITY_PAGES} pages of 100, too long to read to the end`
+          fallback: `the repository's activity log of ${target.branch} is longer than ${ACTIVITY_PAGES} pages of 100, too long to read to the end`,
+          ..."pushers" in seen ? { found: seen } : {}
         };
+      }
       activities.push(...page.value.data);
     }
   } catch (failure) {
@@ -54991,24 +54994,49 @@ async function pusherEvidence(ctx, redact) {
     headSha: pull.headSha,
     runId: ctx.runId
   };
+  const renderedParent = async () => push ? void 0 : await renderOnlyParent(createGit(ctx.workspace), pull.headSha).catch(() => void 0);
+  const activity = (headSha) => readActivityPushers(octokit, { owner: ctx.owner, repo: ctx.repo, branch: pull.headRef, headSha });
+  let known;
   if (!push && !pull.fork) {
-    const logged = await readActivityPushers(octokit, {
-      owner: ctx.owner,
-      repo: ctx.repo,
-      branch: pull.headRef,
-      headSha: pull.headSha
-    });
-    if ("pushers" in logged) return { pushers: logged.pushers, from: logged.from };
+    const logged = await activity(pull.headSha);
     if ("why" in logged) return { runsWhy: logged.why };
-    info(
-      redact(
-        `Who pushed ${pull.headSha.slice(0, 7)}: ${logged.fallback}; reading the workflow runs instead.`
-      )
-    );
+    if ("pushers" in logged) {
+      if (!logged.pushers.some(isBotLogin)) return { pushers: logged.pushers, from: logged.from };
+      parent = await renderedParent();
+      if (parent === void 0) return { pushers: logged.pushers, from: logged.from };
+      const people = logged.pushers.filter((login) => !isBotLogin(login));
+      known = { pushers: people, from: logged.from };
+      const under = await activity(parent);
+      if ("why" in under) return { runsWhy: under.why };
+      if ("pushers" in under)
+        return {
+          pushers: union(people, under.pushers),
+          from: `${logged.from}, a render of ${parent.slice(0, 7)}: ${under.from}`
+        };
+    } else {
+      known = logged.found;
+      info(
+        redact(
+          `Who pushed ${pull.headSha.slice(0, 7)}: ${logged.fallback}; reading the workflow runs instead.`
+        )
+      );
+    }
   }
-  const found = parent ? await readRenderPusher(octokit, { ...target, parent }) : await readRunPusher(octokit, target);
+  let found = parent ? await readRenderPusher(octokit, { ...target, parent }) : await readRunPusher(octokit, target);
   if ("why" in found) return { runsWhy: found.why };
-  return { pushers: [found.pusher], from: found.from };
+  if (!push && !parent && isBotLogin(found.pusher)) {
+    parent = await renderedParent();
+    if (parent !== void 0) found = await readRenderPusher(octokit, { ...target, parent });
+    if ("why" in found) return { runsWhy: found.why };
+  }
+  if (!known) return { pushers: [found.pusher], from: found.from };
+  return { pushers: union(known.pushers, [found.pusher]), from: `${known.from}; ${found.from}` };
+}
+function union(...lists) {
+  const out = [];
+  for (const login of lists.flat())
+    if (!out.some((o2) => o2.toLowerCase() === login.toLowerCase())) out.push(login);
+  return out;
 }
 function pusherLine(pull, evidence) {
   const head = pull.headSha.slice(0, 7);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { pushersOfActivities, type Activity } from "./push-activity";
+import { isBotLogin, pushersOfActivities, type Activity } from "./push-activity";
 
 const HEAD = "b".repeat(40);
 const OTHER = "c".repeat(40);
@@ -107,5 +107,14 @@ describe("pushersOfActivities", () => {
 
   it("fails closed when a push of the head names no actor", () => {
     expect("why" in pushersOfActivities([activity("alice"), activity(null)], target)).toBe(true);
+  });
+});
+
+describe("isBotLogin", () => {
+  it("is a GitHub App's bot account ([bot], any case), never a user's login", () => {
+    expect(isBotLogin("serve-gitops-app[bot]")).toBe(true);
+    expect(isBotLogin("Dependabot[BOT]")).toBe(true);
+    expect(isBotLogin("alice")).toBe(false);
+    expect(isBotLogin("bot")).toBe(false);
   });
 });

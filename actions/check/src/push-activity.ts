@@ -24,6 +24,9 @@ export interface Activity {
   readonly actor?: { readonly login: string } | null | undefined;
 }
 
+/** A GitHub App's bot account: GitHub gives each the `[bot]` suffix, which no user login can carry. */
+export const isBotLogin = (login: string): boolean => login.toLowerCase().endsWith("[bot]");
+
 /** The activities that put a commit on a branch. */
 export const PUSH_ACTIVITIES: ReadonlySet<string> = new Set(["push", "force_push", "branch_creation"]);
 
@@ -33,8 +36,14 @@ export const ACTIVITY_PAGES = 10;
 export type ActivityPushers =
   /** Everyone who put the head on the branch: each must be entitled. */
   | { readonly pushers: readonly string[]; readonly from: string }
-  /** The log does not tell (no activity for the head, or it cannot be read): the workflow runs are asked. */
-  | { readonly fallback: string }
+  /**
+   * The log does not tell (no activity for the head, it cannot be read, or it is too long to read to the end):
+   * the workflow runs are asked. `found`: pushers of the head in the pages that were read, judged as well.
+   */
+  | {
+      readonly fallback: string;
+      readonly found?: { readonly pushers: readonly string[]; readonly from: string };
+    }
   /** An activity put the head there but names no one (a deleted account): the check fails closed. */
   | { readonly why: string };
 
@@ -95,10 +104,14 @@ export async function readActivityPushers(
       const page = await pages.next();
       if (page.done) break;
       // Some older push of the head may be among what is left unread.
-      if (read === ACTIVITY_PAGES)
+      if (read === ACTIVITY_PAGES) {
+        // What the pages read show still counts: the runs may name only an older pusher of the same head.
+        const seen = pushersOfActivities(activities, target);
         return {
           fallback: `the repository's activity log of ${target.branch} is longer than ${ACTIVITY_PAGES} pages of 100, too long to read to the end`,
+          ...("pushers" in seen ? { found: seen } : {}),
         };
+      }
       activities.push(...page.value.data);
     }
   } catch (failure) {

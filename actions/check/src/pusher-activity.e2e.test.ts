@@ -141,6 +141,26 @@ describe("on a run that is not a push, who pushed the head is read from the repo
     expect(errors(run)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
   });
 
+  it("still judges a pusher it found in the pages it read when the log is too long to read to the end", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    // bob pushed the head long ago (beyond the pages read); his synchronize run is the head's earliest run.
+    pushed(fx, "bob");
+    expect((await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "bob") })).code).toBe(
+      0,
+    );
+    for (let i = 0; i < 1000; i++)
+      gh.server.addActivity({ ref: "feature", after: i.toString(16).padStart(40, "0"), actor: "bob" });
+    // Lately alice pushed something else and force-pushed the branch back to bob's head: she put it there.
+    gh.server.addActivity({ ref: "feature", after: "f".repeat(40), before: fx.headSha, actor: "alice" });
+    pushed(fx, "alice", { activity_type: "force_push" });
+    // bob edits the title: the first page names alice, but the log has more than 10 pages.
+    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob") });
+    expect(activityRequests()).toHaveLength(11);
+    expect(run.code).toBe(1);
+    expect(errors(run)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
+  });
+
   it("falls back to the workflow runs when the log lists no push of the head", async () => {
     number++;
     const fx = gh.fixture({ head: editBob });

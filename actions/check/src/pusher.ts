@@ -47,8 +47,9 @@ export interface Judged {
  * judged, a bot like anyone else — except a bot's commit that changes only rendered fragments on top of a
  * head someone pushed (the check's own `commit-rendered` push): then the first of `pushers` is that head's
  * pusher, read from its workflow runs, and judged instead. On any other event the head was pushed earlier:
- * every one of `pushers` (the activity log's or the workflow runs') is judged, and a person who edited or
- * reopened the PR as well. When neither tells, the pusher is unknown and the run fails.
+ * every one of `pushers` (the activity log's or the workflow runs'; run.ts has put the pusher of the parent
+ * in place of a bot whose commit only re-renders it) is judged, and a person who edited or reopened the PR
+ * as well. When neither tells, the pusher is unknown and the run fails.
  */
 export function whomToJudge(pull: PullRequestInfo, pushers: string | readonly string[] | undefined): Judged {
   const all = pushers === undefined ? [] : typeof pushers === "string" ? [pushers] : pushers;

@@ -150,6 +150,52 @@ describe("the render check", () => {
     ).toEqual([pushed, rendered]);
   });
 
+  it("passes a title edit on the render commit it pushed: the bot's render is judged as the person it rendered for", async () => {
+    const fx = gh.fixture({ head: unrendered });
+    gh.server.addActivity({ ref: "feature", after: fx.headSha, before: fx.baseSha, actor: "alice" });
+    const first = await gh.pullRequest(
+      fx,
+      { author: "alice", number: 32 },
+      { token: TOKENS.app, inputs: COMMIT_RENDERED },
+    );
+    expect(first.code).toBe(0);
+    const pushed = remoteFeature(fx);
+    gh.server.addActivity({
+      ref: "feature",
+      after: pushed,
+      before: fx.headSha,
+      actor: "serve-gitops-app[bot]",
+    });
+    // The run on the render commit passes: it judges alice, for whom the render was made.
+    expect((await runOnRender(fx, pushed, 32)).code).toBe(0);
+    // alice then edits the PR's title: the same head, the same change, the same people.
+    const payload = pullRequestPayload(fx, { author: "alice", number: 32 }) as { action: string };
+    payload.action = "edited";
+    const edited = await gh.run(fx, { event: "pull_request", payload, token: TOKENS.app });
+    expect(fileErrors(edited).map((a) => a.message)).toEqual([]);
+    expect(edited.code).toBe(0);
+  });
+
+  it("passes a title edit on the render commit it pushed when only the workflow runs tell who pushed", async () => {
+    const fx = gh.fixture({ head: unrendered });
+    const first = await gh.pullRequest(
+      fx,
+      { author: "alice", number: 33 },
+      { token: TOKENS.app, inputs: COMMIT_RENDERED },
+    );
+    expect(first.code).toBe(0);
+    const pushed = remoteFeature(fx);
+    expect((await runOnRender(fx, pushed, 33)).code).toBe(0);
+    // No activity in the log: the render commit's earliest run is the bot's, so the run of the commit it
+    // rendered (alice's) names whom to judge.
+    const payload = pullRequestPayload(fx, { author: "alice", number: 33 }) as { action: string };
+    payload.action = "edited";
+    const edited = await gh.run(fx, { event: "pull_request", payload, token: TOKENS.app });
+    expect(fileErrors(edited).map((a) => a.message)).toEqual([]);
+    expect(edited.code).toBe(0);
+    expect(edited.stdout).toMatch(/Who pushed [0-9a-f]{7}: @alice, from /);
+  });
+
   it("judges whoever pushed the commit a bot's render is on top of: mallory's push fails on mallory", async () => {
     const fx = gh.fixture({ head: unrendered });
     const payload = pullRequestPayload(fx, { author: "alice", sender: "mallory", number: 25 });

@@ -14,7 +14,7 @@ import { isPushEvent, needsRunsLookup, type PusherEvidence } from "./pusher";
 import { upsertStickyComment } from "./sticky-comment";
 import { summaryMarkdown } from "./summary";
 import { readRenderPusher, readRunPusher } from "./workflow-runs";
-import { readActivityPushers } from "./push-activity";
+import { isBotLogin, readActivityPushers } from "./push-activity";
 import { renderOnlyParent } from "./git-changes";
 import { createGit } from "../../../generator/src/io/git";
 
@@ -189,26 +189,60 @@ async function pusherEvidence(ctx: CheckContext, redact: (text: string) => strin
     headSha: pull.headSha,
     runId: ctx.runId,
   };
+  // A run that is not a push may find a bot pushed the head: when the head only re-renders fragments on top
+  // of its parent (the check's own `commit-rendered` push), the bot is judged as whoever pushed the parent,
+  // as on the push's own run.
+  const renderedParent = async () =>
+    push ? undefined : await renderOnlyParent(createGit(ctx.workspace), pull.headSha).catch(() => undefined);
+  const activity = (headSha: string) =>
+    readActivityPushers(octokit, { owner: ctx.owner, repo: ctx.repo, branch: pull.headRef, headSha });
+  /** Pushers known already: people the log named beside a bot, or in the pages read of a log too long. */
+  let known: { pushers: readonly string[]; from: string } | undefined;
   if (!push && !pull.fork) {
-    const logged = await readActivityPushers(octokit, {
-      owner: ctx.owner,
-      repo: ctx.repo,
-      branch: pull.headRef,
-      headSha: pull.headSha,
-    });
-    if ("pushers" in logged) return { pushers: logged.pushers, from: logged.from };
+    const logged = await activity(pull.headSha);
     if ("why" in logged) return { runsWhy: logged.why };
-    info(
-      redact(
-        `Who pushed ${pull.headSha.slice(0, 7)}: ${logged.fallback}; reading the workflow runs instead.`,
-      ),
-    );
+    if ("pushers" in logged) {
+      if (!logged.pushers.some(isBotLogin)) return { pushers: logged.pushers, from: logged.from };
+      parent = await renderedParent();
+      if (parent === undefined) return { pushers: logged.pushers, from: logged.from };
+      const people = logged.pushers.filter((login) => !isBotLogin(login));
+      known = { pushers: people, from: logged.from };
+      const under = await activity(parent);
+      if ("why" in under) return { runsWhy: under.why };
+      if ("pushers" in under)
+        return {
+          pushers: union(people, under.pushers),
+          from: `${logged.from}, a render of ${parent.slice(0, 7)}: ${under.from}`,
+        };
+      // The parent's push is not in the log: its workflow runs are asked, as on the push's own run.
+    } else {
+      known = logged.found;
+      info(
+        redact(
+          `Who pushed ${pull.headSha.slice(0, 7)}: ${logged.fallback}; reading the workflow runs instead.`,
+        ),
+      );
+    }
   }
-  const found = parent
+  let found = parent
     ? await readRenderPusher(octokit, { ...target, parent })
     : await readRunPusher(octokit, target);
   if ("why" in found) return { runsWhy: found.why };
-  return { pushers: [found.pusher], from: found.from };
+  if (!push && !parent && isBotLogin(found.pusher)) {
+    parent = await renderedParent();
+    if (parent !== undefined) found = await readRenderPusher(octokit, { ...target, parent });
+    if ("why" in found) return { runsWhy: found.why };
+  }
+  if (!known) return { pushers: [found.pusher], from: found.from };
+  return { pushers: union(known.pushers, [found.pusher]), from: `${known.from}; ${found.from}` };
+}
+
+/** Logins, each once (GitHub's logins are case-insensitive), in order. */
+function union(...lists: ReadonlyArray<readonly string[]>): string[] {
+  const out: string[] = [];
+  for (const login of lists.flat())
+    if (!out.some((o) => o.toLowerCase() === login.toLowerCase())) out.push(login);
+  return out;
 }
 
 /** One line for the log and the summary: who pushed the head and how the check knows, or why it does not. */
