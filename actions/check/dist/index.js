@@ -54884,7 +54884,12 @@ async function run(env = process.env) {
   }
 }
 async function check(ctx, redact, hasSummary) {
-  const evidence = await pusherEvidence(ctx, redact);
+  let warned = 0;
+  const warn = (message) => {
+    warned++;
+    warning(message);
+  };
+  const evidence = await pusherEvidence(ctx, redact, warn);
   const analysis = await analyse(ctx, evidence);
   let diagnostics = analysis.diagnostics;
   const notes = [];
@@ -54894,11 +54899,6 @@ async function check(ctx, redact, hasSummary) {
     notes.push(redact(pusher));
   }
   let pushed;
-  let warned = 0;
-  const warn = (message) => {
-    warned++;
-    warning(message);
-  };
   const stale = diagnostics.filter((d2) => d2.rule === "render-stale" && d2.severity === "error");
   if (ctx.commitRendered && stale.length > 0) {
     const refusal = pushRefusal(ctx);
@@ -54974,7 +54974,7 @@ async function check(ctx, redact, hasSummary) {
     );
   else setFailed(`${errors} error${errors === 1 ? "" : "s"}: see the annotations and the job summary`);
 }
-async function pusherEvidence(ctx, redact) {
+async function pusherEvidence(ctx, redact, warn) {
   const pull = ctx.pull;
   if (!pull || !needsRunsLookup(pull)) return {};
   const push = isPushEvent(pull);
@@ -54985,7 +54985,7 @@ async function pusherEvidence(ctx, redact) {
   }
   if (ctx.token === "") return { runsWhy: "the github-token input is empty, so nothing could be read" };
   if (ctx.runId === void 0) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
-  const log = { debug: (m2) => debug(redact(m2)), warning: (m2) => warning(redact(m2)) };
+  const log = { debug: (m2) => debug(redact(m2)), warning: (m2) => warn(redact(m2)) };
   const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
   const target = {
     owner: ctx.owner,

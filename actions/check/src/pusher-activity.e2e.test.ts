@@ -5,11 +5,13 @@ import { describe, expect, it } from "vitest";
 import {
   edit,
   pullRequestPayload,
+  read,
   renderInto,
   TOKENS,
   useGitHubServer,
   type ActionRun,
   type Fixture,
+  write,
 } from "./testing/harness";
 
 const gh = useGitHubServer({
@@ -218,5 +220,34 @@ describe("on a run that is not a push, who pushed the head is read from the repo
     const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "synchronize", "bob") });
     expect(run.code).toBe(0);
     expect(activityRequests()).toEqual([]);
+  });
+
+  it("leaves room within GitHub's 10 warning annotations for a rate limit met reading the activity log", async () => {
+    number++;
+    // 12 warnings of the head's own (unknown names in a deny list), besides the Action's rate-limit warning.
+    const fx = gh.fixture({
+      head: (dir) =>
+        write(
+          dir,
+          "clusters/h1/cluster.yaml",
+          `${read(dir, "clusters/h1/cluster.yaml")}engine_kwargs:\n  deny: [${Array.from({ length: 12 }, (_, i) => `no_such_arg_${i}`).join(", ")}]\n`,
+        ),
+    });
+    gh.server.addActivity({ ref: "feature", after: fx.headSha, before: fx.baseSha, actor: "platform-admin" });
+    gh.server.rateLimitNext({
+      kind: "secondary",
+      method: "GET",
+      route: /\/activity$/,
+      retryAfterSeconds: 1,
+    });
+    const payload = pullRequestPayload(fx, { author: "platform-admin", number }) as { action: string };
+    payload.action = "edited";
+    const run = await gh.run(fx, { event: "pull_request", payload, inputs: { comment: "false" } });
+    expect(run.code).toBe(0);
+    const warnings = run.annotations.filter((a) => a.level === "warning");
+    expect(warnings.filter((a) => /^GitHub secondary rate limit on GET /.test(a.message))).toHaveLength(1);
+    // GitHub shows the first 10 warnings of a step and silently drops the rest: an 11th is lost, in neither
+    // an annotation nor the log's list of the diagnostics beyond the annotations.
+    expect(warnings.length).toBeLessThanOrEqual(10);
   });
 });

@@ -48,7 +48,14 @@ async function check(
   redact: (text: string) => string,
   hasSummary: boolean,
 ): Promise<void> {
-  const evidence = await pusherEvidence(ctx, redact);
+  // The Action's own warnings (a rate limit met reading who pushed, the comment's) share GitHub's
+  // 10-per-step limit with the diagnostics': counted to leave room.
+  let warned = 0;
+  const warn = (message: string) => {
+    warned++;
+    warning(message);
+  };
+  const evidence = await pusherEvidence(ctx, redact, warn);
   const analysis = await analyse(ctx, evidence);
   let diagnostics = analysis.diagnostics;
   const notes: string[] = [];
@@ -58,12 +65,6 @@ async function check(
     notes.push(redact(pusher));
   }
   let pushed: string | undefined;
-  // The Action's own warnings share GitHub's 10-per-step limit with the diagnostics': counted to leave room.
-  let warned = 0;
-  const warn = (message: string) => {
-    warned++;
-    warning(message);
-  };
 
   // Only the staleness the change causes: the base's own (a warning) is not the PR's to fix.
   const stale = diagnostics.filter((d) => d.rule === "render-stale" && d.severity === "error");
@@ -168,7 +169,11 @@ async function check(
  * comment: anyone with a workflow of their own can post one as the check's bot. Without the runs' word a
  * run that is not a push fails closed on who pushed, and a bot's push is judged as the bot.
  */
-async function pusherEvidence(ctx: CheckContext, redact: (text: string) => string): Promise<PusherEvidence> {
+async function pusherEvidence(
+  ctx: CheckContext,
+  redact: (text: string) => string,
+  warn: (message: string) => void,
+): Promise<PusherEvidence> {
   const pull = ctx.pull;
   if (!pull || !needsRunsLookup(pull)) return {};
   const push = isPushEvent(pull);
@@ -180,7 +185,7 @@ async function pusherEvidence(ctx: CheckContext, redact: (text: string) => strin
   }
   if (ctx.token === "") return { runsWhy: "the github-token input is empty, so nothing could be read" };
   if (ctx.runId === undefined) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
-  const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warning(redact(m)) };
+  const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warn(redact(m)) };
   const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
   const target = {
     owner: ctx.owner,
