@@ -34,7 +34,9 @@ function servedLine(bytes: Uint8Array): { text: string; line: () => number } | u
   for (let at = head.indexOf(SERVED_KEY); at !== -1; at = head.indexOf(SERVED_KEY, at + 1)) {
     if (at > 0 && head[at - 1] !== 10) continue;
     const end = head.indexOf(10, at);
-    const text = head.toString("utf8", at, end === -1 ? head.length : end);
+    // A CRLF checkout (core.autocrlf) ends the line with a CR that git does not store.
+    const stop = end === -1 ? head.length : end > at && head[end - 1] === 13 ? end - 1 : end;
+    const text = head.toString("utf8", at, stop);
     return { text, line: () => head.toString("utf8", 0, at).split("\n").length };
   }
   return undefined;
@@ -262,11 +264,22 @@ export interface RenderDiff {
   readonly extra: readonly string[];
 }
 
-/** Whether bytes are exactly the UTF-8 encoding of text, encoded into one reused buffer (10,000 fragments). */
+/**
+ * Whether bytes are the UTF-8 encoding of text, encoded into one reused buffer (10,000 fragments). A
+ * checkout with core.autocrlf holds the same fragment with CRLF line ends (git stores LF): that is the
+ * same text, not a stale fragment to rewrite. Any other CR is a difference.
+ */
 let scratch = Buffer.alloc(64 * 1024);
 function sameText(bytes: Uint8Array, text: string): boolean {
   const length = Buffer.byteLength(text);
-  if (bytes.length !== length) return false;
+  if (bytes.length !== length) {
+    if (bytes.length <= length || bytes.indexOf(13) === -1) return false;
+    const lf = Buffer.from(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1").replace(/\r\n/g, "\n"),
+      "latin1",
+    );
+    return lf.length === length && sameText(lf, text);
+  }
   if (scratch.length < length) scratch = Buffer.alloc(length);
   scratch.write(text);
   return scratch.compare(bytes, 0, length, 0, length) === 0;

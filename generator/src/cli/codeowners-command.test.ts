@@ -45,6 +45,20 @@ describe("serve-gitops codeowners", () => {
     });
   });
 
+  it("finds a file checked out with CRLF (core.autocrlf) current, and does not rewrite it", async () => {
+    const root = repo(USERS);
+    await run(["--repo", root]);
+    const target = join(root, ".github/CODEOWNERS");
+    const windows = readFileSync(target, "utf8").replace(/\n/g, "\r\n");
+    writeFileSync(target, windows);
+    expect(await run(["--repo", root, "--check"])).toEqual({
+      code: 0,
+      out: ".github/CODEOWNERS is current\n",
+    });
+    expect(await run(["--repo", root])).toEqual({ code: 0, out: ".github/CODEOWNERS is current\n" });
+    expect(readFileSync(target, "utf8")).toBe(windows);
+  });
+
   it("reports a stale file with --check and an invalid users.yaml without writing", async () => {
     const root = repo(USERS);
     await run(["--repo", root]);

@@ -28,7 +28,8 @@ The serving-specs check fails while the committed file is stale.`,
     }
     const target = join(root, CODEOWNERS_FILE);
     const committed = existsSync(target) ? readFileSync(target, "utf8") : undefined;
-    if (committed === result.text) {
+    // A checkout with core.autocrlf holds it with CRLF line ends; git stores LF: the same file.
+    if (committed?.replace(/\r\n/g, "\n") === result.text) {
       process.stdout.write(`${CODEOWNERS_FILE} is current\n`);
       return 0;
     }
