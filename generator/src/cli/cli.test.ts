@@ -743,4 +743,22 @@ describe("new", () => {
     expect(cli(["new", "alice", "--source", "$HOME/z", "--repo", dir]).status).toBe(2);
     expect(cli(["new", "alice/z", "--repo", dir]).status).toBe(2);
   });
+
+  it("refuses a spec that would take the cluster over its GPU capacity, naming the new file", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    // A quota above the cluster's 32 GPUs: only the capacity can stop the spec.
+    const users = readFileSync(join(dir, "models/users.yaml"), "utf8").replace(
+      "gpu_quota: 8",
+      "gpu_quota: 100",
+    );
+    write(dir, "models/users.yaml", users);
+    const big = cli(["new", "alice/big", "--source", "$HOME/big", "--replicas", "32", "--repo", dir]);
+    expect(big.status).toBe(1);
+    expect(big.stderr).toMatch(/^models\/alice\/big\.yaml:\d+:\d+ +E422 cluster-capacity/m);
+    expect(big.stderr).toContain("models/alice/big.yaml was not written");
+    expect(existsSync(join(dir, "models/alice/big.yaml"))).toBe(false);
+    expect(cli(["new", "alice/big", "--source", "$HOME/big", "--replicas", "31", "--repo", dir]).status).toBe(
+      0,
+    );
+  });
 });

@@ -67,7 +67,8 @@ Nothing is written when the spec would not validate.`,
     ].join("\n");
     const files = new Map(snapshot.files);
     files.set(path, { path, kind: "file", bytes: Buffer.from(text) });
-    const result = validateRepo({ files, label: snapshot.label });
+    // Blamed as a pull request adding it would be: capacity and quota it breaks are reported on it.
+    const result = validateRepo({ files, label: snapshot.label }, { blame: new Set([path]) });
     const problems = result.diagnostics.filter((d) => d.file === path && d.severity === "error");
     if (problems.length > 0) {
       const hints: string[] = [];
