@@ -236,7 +236,9 @@ function notRegular(file: SnapshotFile): Diagnostic {
       "symlink",
       file.path,
       TOP,
-      `symlinks are not allowed under ${top}/: commit the file itself`,
+      file.path === top
+        ? `${top} is a symlink: commit the folder itself`
+        : `symlinks are not allowed under ${top}/: commit the file itself`,
     );
   return diagnostic(
     "special-file",

@@ -55,6 +55,27 @@ describe("readWorkingTree", () => {
     expect(rules).toEqual(["models/alice symlink", "models/users-link.yaml symlink"]);
   });
 
+  it("records a top-level models or clusters that is a symlink as a symlink, and reads nothing through it", () => {
+    const outside = tree({
+      "models/users.yaml": "admins: []\nusers: {}\n",
+      "models/alice/a.yaml": "model_id: a\nmodel_source: /etc/shadow\n",
+      "clusters/h1/cluster.yaml": "default: true\n",
+    });
+    const dir = tree({});
+    symlinkSync(join(outside, "models"), join(dir, "models"));
+    symlinkSync(join(outside, "clusters"), join(dir, "clusters"));
+    const snapshot = readWorkingTree(dir);
+    expect([...snapshot.files.values()].map((f) => [f.path, f.kind]).sort()).toEqual([
+      ["clusters", "symlink"],
+      ["models", "symlink"],
+    ]);
+    const found = validateRepo(snapshot).diagnostics.map((d) => `${d.file} ${d.code} ${d.rule} ${d.message}`);
+    expect(found).toEqual([
+      "clusters E403 symlink clusters is a symlink: commit the folder itself",
+      "models E403 symlink models is a symlink: commit the folder itself",
+    ]);
+  });
+
   it("reports a models/ that is a file, as a commit's snapshot does, and still checks clusters/", () => {
     const dir = tree({ models: "not a folder", "clusters/h1/cluster.yaml": "default: [" });
     const snapshot = readWorkingTree(dir);

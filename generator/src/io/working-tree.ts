@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UnreadableFileError, type RepoSnapshot, type SnapshotFile } from "../types";
 
@@ -60,8 +60,21 @@ export function readWorkingTree(directory: string): RepoSnapshot {
       else files.set(path, { path, kind: "other", bytes: new Uint8Array() });
     }
   };
-  for (const top of SNAPSHOT_ROOTS) walk(top);
+  for (const top of SNAPSHOT_ROOTS) {
+    // readdir follows a symlink: a top-level `models` linking elsewhere would be read as if committed here.
+    if (isSymlink(join(root, top)))
+      files.set(top, { path: top, kind: "symlink", bytes: Buffer.from(readlinkSync(join(root, top))) });
+    else walk(top);
+  }
   return { files, label: "working tree" };
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false; // missing or unlistable: walk() says which
+  }
 }
 
 export const emptySnapshot = (label = "empty"): RepoSnapshot => ({ files: new Map(), label });
