@@ -147,14 +147,18 @@ export function parseCluster(
   // A shared root that holds the users' folders (or lies in one) would let every user read every other's.
   const userRoot = raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user;
   const usersBase = userRoot.slice(0, userRoot.indexOf("{user}")).replace(/\/$/, "");
-  (raw.sources?.roots?.shared ?? []).forEach((root, i) => {
+  // The default shared roots count too when only the user root is set: pointed at the user root then.
+  const sharedSet = raw.sources?.roots?.shared;
+  (sharedSet ?? DEFAULT_SOURCE_ROOTS.shared).forEach((root, i) => {
     if (root === usersBase || usersBase.startsWith(`${root}/`) || root.startsWith(`${usersBase}/`))
       diagnostics.push(
         diagnostic(
           "invalid-value",
           file.path,
-          doc.valueAt(`/sources/roots/shared/${i}`),
-          `shared root ${root} overlaps the users' own folders (${userRoot}): every user could use every other user's files; name a folder beside them`,
+          doc.valueAt(sharedSet ? `/sources/roots/shared/${i}` : "/sources/roots/user"),
+          sharedSet
+            ? `shared root ${root} overlaps the users' own folders (${userRoot}): every user could use every other user's files; name a folder beside them`
+            : `user root ${userRoot} overlaps the default shared root ${root}: every user could use every other user's files; put the users' folders beside it, or set sources.roots.shared to folders that do not hold them`,
         ),
       );
   });

@@ -844,6 +844,9 @@ describe("cluster.yaml source roots", () => {
     [{ shared: ["/private"] }],
     [{ shared: ["/private/users"] }],
     [{ shared: ["/private/users/alice/models"] }],
+    // The default shared root (/private/hf) overlaps a user root set alone just the same.
+    [{ user: "/private/hf/users/{user}" }],
+    [{ user: "/private/{user}" }],
   ])("refuses %j: a root must be a plain absolute path", (roots) => {
     const result = validateRepo(
       withFiles({ "clusters/lab/cluster.yaml": clusterText({ sources: { roots } }) }),
