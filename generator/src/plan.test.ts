@@ -90,6 +90,26 @@ describe("planChange", () => {
     }
   });
 
+  it("restarts nothing when only the order of keys nested in engine_kwargs changes", () => {
+    // Ray compares args as Python dicts: key order is no change to it.
+    const generation = (config: Record<string, number>) =>
+      specText("a", { engine_kwargs: { max_model_len: 8192, override_generation_config: config } });
+    for (const layout of ["per-model", "single"] as const) {
+      const before = rendered(
+        withFiles({ [A]: generation({ temperature: 0.5, top_p: 0.9 }) }, base(layout), "base"),
+      );
+      const head = withFiles({ [A]: generation({ top_p: 0.9, temperature: 0.5 }) }, before, "head");
+      // The same LLMConfig whatever the spec's order (only the spec's digest in the fragment changes).
+      const config = (tree: RepoSnapshot) =>
+        JSON.stringify(
+          checkRepo(tree, { now: LATER }).render!.fragments.find((f) => f.suffix === "a")!.llm_config,
+        );
+      expect(config(head)).toBe(config(before));
+      const p = planChange(before, head, { now: LATER });
+      expect(h1(p)).toMatchObject({ update: [], restarts: [] });
+    }
+  });
+
   it("shows switching to autoscaling as a scale-only change", () => {
     const p = plan(base(), { [B]: specText("b", { autoscaling: { min_replicas: 1, max_replicas: 2 } }) });
     expect(h1(p).update[0]).toMatchObject({

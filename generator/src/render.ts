@@ -205,9 +205,22 @@ export function renderFragments(model: RepoModel, options: RenderOptions): Rende
   return { fragments, files, diagnostics };
 }
 
+/**
+ * A value with the keys of every mapping in it sorted (lists keep their order): Ray compares args as Python
+ * dicts, so reordering keys in a spec, at any depth, is no change and must render the same bytes.
+ */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== "object" || value === null) return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
+  return out;
+}
+
 function buildFragment(spec: ModelSpec, cluster: ClusterConfig, served: string, timestamp: string): Fragment {
   const engineKwargs: Record<string, unknown> = {};
-  for (const key of Object.keys(spec.engine_kwargs).sort()) engineKwargs[key] = spec.engine_kwargs[key];
+  for (const key of Object.keys(spec.engine_kwargs).sort())
+    engineKwargs[key] = sortedKeys(spec.engine_kwargs[key]);
   engineKwargs.tensor_parallel_size = spec.gpus_per_replica;
   engineKwargs.pipeline_parallel_size = 1;
   // Replica counts stay out of args (a per-deployment override instead), so scaling restarts nothing;
