@@ -91,7 +91,7 @@ describe("planChange", () => {
   });
 
   it("restarts nothing when only the order of keys nested in engine_kwargs changes", () => {
-    // Ray compares args as Python dicts: key order is no change to it.
+    // Ray hashes args with sorted keys (deploy_utils.get_app_code_version): key order is no change to it.
     const generation = (config: Record<string, number>) =>
       specText("a", { engine_kwargs: { max_model_len: 8192, override_generation_config: config } });
     for (const layout of ["per-model", "single"] as const) {

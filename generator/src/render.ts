@@ -206,8 +206,8 @@ export function renderFragments(model: RepoModel, options: RenderOptions): Rende
 }
 
 /**
- * A value with the keys of every mapping in it sorted (lists keep their order): Ray compares args as Python
- * dicts, so reordering keys in a spec, at any depth, is no change and must render the same bytes.
+ * A value with the keys of every mapping in it sorted (lists keep their order): Ray hashes args with sorted
+ * keys (deploy_utils.get_app_code_version), so reordering keys in a spec, at any depth, is no change.
  */
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
