@@ -90,6 +90,24 @@ describe("planChange", () => {
     }
   });
 
+  it("undeploys nothing from a named cluster whose cluster.yaml the change breaks", () => {
+    const both = specText("a", { clusters: ["h1", "lab"] });
+    const before = rendered(withFiles({ [A]: both }, base(), "base"));
+    expect(before.files.has("clusters/lab/rendered/alice/a.yaml")).toBe(true);
+    const lab = "clusters/lab/cluster.yaml";
+    const broken = new TextDecoder().decode(before.files.get(lab)!.bytes).replace(/^gpus: \d+$/m, "gpus: -1");
+    const p = plan(before, { [lab]: broken });
+    expect(p.ok).toBe(false);
+    expect(p.diagnostics.some((d) => d.file === lab && d.severity === "error")).toBe(true);
+    const labPlan = p.clusters.find((c) => c.cluster === "lab")!;
+    // Nothing of a broken cluster renders until it is fixed: its models stay as they are.
+    expect(labPlan).toMatchObject({ deploy: [], update: [], undeploy: [] });
+    expect(p.changed).toBe(false);
+    // A spec the same change deletes still shows as undeployed there.
+    const gone = plan(before, { [lab]: broken, [A]: null });
+    expect(gone.clusters.find((c) => c.cluster === "lab")!.undeploy.map((m) => m.key)).toEqual(["alice/a"]);
+  });
+
   it("restarts nothing when only the order of keys nested in engine_kwargs changes", () => {
     // Ray hashes args with sorted keys (deploy_utils.get_app_code_version): key order is no change to it.
     const generation = (config: Record<string, number>) =>

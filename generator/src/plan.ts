@@ -200,7 +200,8 @@ const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
 /**
  * A head with errors renders nothing, yet its plan must still show what the valid specs would do (an
  * over-quota or over-capacity budget is exactly what the author needs to see) and must not show a model
- * whose spec merely has an error as undeployed: such a model keeps its base fragment.
+ * whose spec merely has an error, or whose cluster.yaml does, as undeployed: such a model keeps its base
+ * fragment.
  */
 function provisionalFragments(
   head: RepoSnapshot,
@@ -212,7 +213,10 @@ function provisionalFragments(
   const { model } = after.validation;
   const rendered = renderFragments(model, { now, timestamps: [before.timestamps, after.timestamps] });
   const valid = new Set(model.models.map((m) => m.file));
-  const kept = base.filter((f) => head.files.has(f.spec) && !valid.has(f.spec));
+  // A cluster whose cluster.yaml has errors renders nothing until it is fixed: its models stay as they are.
+  const broken = (cluster: string) =>
+    !model.clusters.has(cluster) && head.files.has(`clusters/${cluster}/cluster.yaml`);
+  const kept = base.filter((f) => head.files.has(f.spec) && (!valid.has(f.spec) || broken(f.cluster)));
   return [...rendered.fragments, ...kept];
 }
 
