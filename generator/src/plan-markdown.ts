@@ -58,7 +58,7 @@ const TEMPLATE = `{{#if baseErrors}}
 {{/each}}
 
 {{#if restarts}}
-**Restarts** (Ray rebuilds every model of an application whose args change): {{#each restarts}}{{code this}}{{#unless @last}}, {{/unless}}{{/each}}
+**Restarts** (Ray rebuilds every model of an application whose args or runtime_env change): {{#each restarts}}{{code this}}{{#unless @last}}, {{/unless}}{{/each}}
 {{else if deploy}}
 **Restarts:** none besides the models deployed above.
 {{else}}

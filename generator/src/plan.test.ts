@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { bare, clusterText, NOW, specText, withFiles, type FileChange } from "../test-fixtures/helpers";
 import { emptySnapshot } from "./io/working-tree";
@@ -106,6 +107,38 @@ describe("planChange", () => {
     // A spec the same change deletes still shows as undeployed there.
     const gone = plan(before, { [lab]: broken, [A]: null });
     expect(gone.clusters.find((c) => c.cluster === "lab")!.undeploy.map((m) => m.key)).toEqual(["alice/a"]);
+  });
+
+  it("restarts the applications whose runtime_env a change to the cluster's template alters", () => {
+    const custom = readFileSync(new URL("../test-fixtures/templates/custom.hbs", import.meta.url), "utf8");
+    for (const layout of ["per-model", "single"] as const) {
+      const before = rendered(
+        withFiles(
+          {
+            "clusters/h1/cluster.yaml": clusterText({
+              default: true,
+              serve: { layout, template: "serve.hbs" },
+            }),
+            "clusters/h1/serve.hbs": custom,
+          },
+          base(layout),
+          "base",
+        ),
+      );
+      // Ray's code version hashes import_path, runtime_env and args: a new env var rebuilds every app.
+      const p = plan(before, {
+        "clusters/h1/serve.hbs": custom.replace('"VLLM_USE_V1": "1"', '"VLLM_USE_V1": "0"'),
+      });
+      expect(p.ok).toBe(true);
+      expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
+      // Settings outside the applications (http_options) and a comment restart no model.
+      const quiet = plan(before, {
+        "clusters/h1/serve.hbs": custom
+          .replace("port: 8000", "port: 8001")
+          .replace("(test fixture)", "(edited)"),
+      });
+      expect(h1(quiet).restarts).toEqual([]);
+    }
   });
 
   it("restarts nothing when only the order of keys nested in engine_kwargs changes", () => {
@@ -450,7 +483,7 @@ describe("planMarkdown", () => {
     expect(md).toContain("- `engine_kwargs.max_model_len 8192 -> 4096`");
     expect(md).toContain("**GPU budget:** 3 → 4 of 32");
     expect(md).toContain(
-      "**Restarts** (Ray rebuilds every model of an application whose args change): `alice-202601061235-a`, `alice-202601061235-b`, `bob-202601061235-c`",
+      "**Restarts** (Ray rebuilds every model of an application whose args or runtime_env change): `alice-202601061235-a`, `alice-202601061235-b`, `bob-202601061235-c`",
     );
     expect(PLAN_MARKER).toMatch(/^<!--.*-->$/);
   });

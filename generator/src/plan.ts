@@ -1,9 +1,9 @@
-import { applicationsOf } from "./assemble";
+import { applicationsOf, assemble, templateOf } from "./assemble";
 import { checkRepo, type RepoCheck } from "./pipeline";
 import { createSpecMemo } from "./validate";
 import { renderFragments } from "./render";
 import { diagnostic, sortDiagnostics } from "./rules";
-import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot } from "./types";
+import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot, ServeApplication } from "./types";
 
 /** The trailer an admin types into a merge message to let the agent undeploy more than sync.prune_limit models. */
 export const ALLOW_PRUNE_TRAILER = "Serve-Gitops-Allow-Prune";
@@ -126,10 +126,13 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
         named,
         // A cluster the head removes has no agent left to refuse anything; a new one had no models.
         after.validation.model.clusters.has(name),
+        oldCluster ? templateRebuilds(oldCluster, cluster, old, now, base, head) : new Set(),
       ),
     );
   }
-  const changed = clusters.some((c) => c.deploy.length + c.update.length + c.undeploy.length > 0);
+  const changed = clusters.some(
+    (c) => c.deploy.length + c.update.length + c.undeploy.length + c.restarts.length > 0,
+  );
   const refusals = agentRefusalDiagnostics(clusters, after.validation.model.clusters);
   return {
     base: base.label,
@@ -198,6 +201,54 @@ function agentRefusals(
 const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
 
 /**
+ * Applications whose code version a change to the cluster's template alters. Ray hashes an application's
+ * import_path, runtime_env and args with sorted keys (deploy_utils.get_app_code_version) and rebuilds it when
+ * that changes; args come from the fragments, but a template may set runtime_env (and the rest), so when the
+ * template differs both sides are assembled through their own template and compared. Settings outside the
+ * applications (http_options, logging_config) restart no model. A side that does not assemble reports its
+ * own diagnostics and adds nothing here.
+ */
+function templateRebuilds(
+  oldCluster: ClusterConfig,
+  cluster: ClusterConfig,
+  old: readonly Fragment[],
+  now: readonly Fragment[],
+  base: RepoSnapshot,
+  head: RepoSnapshot,
+): Set<string> {
+  const before = templateOf(oldCluster, base);
+  const after = templateOf(cluster, head);
+  const source = (t: typeof before) => (t.kind === "missing" ? undefined : t.source);
+  if (before.kind === after.kind && source(before) === source(after)) return new Set();
+  const versions = (config: { applications: readonly ServeApplication[] } | undefined) =>
+    new Map(
+      (config?.applications ?? []).map((app) => [
+        app.name,
+        sortedJson({
+          import_path: app.import_path,
+          runtime_env: (app as { runtime_env?: unknown }).runtime_env ?? {},
+          args: app.args,
+        }),
+      ]),
+    );
+  const was = versions(assemble(oldCluster, old, base).config);
+  const is = versions(assemble(cluster, now, head).config);
+  if (was.size === 0 || is.size === 0) return new Set();
+  return new Set(
+    [...is].filter(([name, version]) => was.has(name) && was.get(name) !== version).map(([n]) => n),
+  );
+}
+
+/** JSON with the keys of every mapping sorted, as Ray's json.dumps(sort_keys=True). */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    typeof v === "object" && v !== null && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
+}
+
+/**
  * A head with errors renders nothing, yet its plan must still show what the valid specs would do (an
  * over-quota or over-capacity budget is exactly what the author needs to see) and must not show a model
  * whose spec merely has an error, or whose cluster.yaml does, as undeployed: such a model keeps its base
@@ -229,6 +280,7 @@ function planCluster(
   oldUsers: ReadonlyMap<string, { gpu_quota: number }> | undefined,
   named: ReadonlySet<string>,
   synced: boolean,
+  rebuiltByTemplate: ReadonlySet<string>,
 ): ClusterPlan {
   const oldByKey = new Map(old.map((f) => [keyOf(f), f]));
   const nowByKey = new Map(now.map((f) => [keyOf(f), f]));
@@ -236,15 +288,16 @@ function planCluster(
     .filter((f) => !oldByKey.has(keyOf(f)))
     .map((f) => describe(f, [], true, !named.has(keyOf(f))));
   const undeploy = old.filter((f) => !nowByKey.has(keyOf(f))).map((f) => describe(f, [], true, false));
-  // Ray rebuilds an application, restarting ALL its replicas, whenever its args change; a model that lands
-  // in an application that did not exist (a layout or application_name change) starts afresh as well.
+  // Ray rebuilds an application, restarting ALL its replicas, whenever its args change (or its runtime_env or
+  // import_path, which only a cluster's template sets); a model that lands in an application that did not
+  // exist (a layout or application_name change) starts afresh as well.
   const oldApps = new Map(
     oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : [],
   );
   const restarts: string[] = [];
   for (const app of applicationsOf(cluster, now)) {
     const previous = oldApps.get(app.name);
-    if (previous === JSON.stringify(app.args)) continue;
+    if (previous === JSON.stringify(app.args) && !rebuiltByTemplate.has(app.name)) continue;
     for (const config of app.args.llm_configs) {
       const served = (config.model_loading_config as { model_id: string }).model_id;
       if (old.some((f) => f.served_name === served)) restarts.push(served);

@@ -41093,14 +41093,15 @@ function parseCluster(name, file) {
   });
   const userRoot = raw.sources?.roots?.user ?? DEFAULT_SOURCE_ROOTS.user;
   const usersBase = userRoot.slice(0, userRoot.indexOf("{user}")).replace(/\/$/, "");
-  (raw.sources?.roots?.shared ?? []).forEach((root, i) => {
+  const sharedSet = raw.sources?.roots?.shared;
+  (sharedSet ?? DEFAULT_SOURCE_ROOTS.shared).forEach((root, i) => {
     if (root === usersBase || usersBase.startsWith(`${root}/`) || root.startsWith(`${usersBase}/`))
       diagnostics.push(
         diagnostic(
           "invalid-value",
           file.path,
-          doc.valueAt(`/sources/roots/shared/${i}`),
-          `shared root ${root} overlaps the users' own folders (${userRoot}): every user could use every other user's files; name a folder beside them`
+          doc.valueAt(sharedSet ? `/sources/roots/shared/${i}` : "/sources/roots/user"),
+          sharedSet ? `shared root ${root} overlaps the users' own folders (${userRoot}): every user could use every other user's files; name a folder beside them` : `user root ${userRoot} overlaps the default shared root ${root}: every user could use every other user's files; put the users' folders beside it, or set sources.roots.shared to folders that do not hold them`
         )
       );
   });
@@ -41712,7 +41713,8 @@ function servedLine(bytes) {
   for (let at2 = head.indexOf(SERVED_KEY); at2 !== -1; at2 = head.indexOf(SERVED_KEY, at2 + 1)) {
     if (at2 > 0 && head[at2 - 1] !== 10) continue;
     const end = head.indexOf(10, at2);
-    const text2 = head.toString("utf8", at2, end === -1 ? head.length : end);
+    const stop = end === -1 ? head.length : end > at2 && head[end - 1] === 13 ? end - 1 : end;
+    const text2 = head.toString("utf8", at2, stop);
     return { text: text2, line: () => head.toString("utf8", 0, at2).split("\n").length };
   }
   return void 0;
@@ -41837,9 +41839,17 @@ function renderFragments(model, options) {
   }
   return { fragments, files, diagnostics };
 }
+function sortedKeys(value) {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (typeof value !== "object" || value === null) return value;
+  const out = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortedKeys(value[key]);
+  return out;
+}
 function buildFragment(spec, cluster2, served, timestamp) {
   const engineKwargs = {};
-  for (const key of Object.keys(spec.engine_kwargs).sort()) engineKwargs[key] = spec.engine_kwargs[key];
+  for (const key of Object.keys(spec.engine_kwargs).sort())
+    engineKwargs[key] = sortedKeys(spec.engine_kwargs[key]);
   engineKwargs.tensor_parallel_size = spec.gpus_per_replica;
   engineKwargs.pipeline_parallel_size = 1;
   const llmConfig = {
@@ -41883,7 +41893,14 @@ function fragmentText(fragment) {
 var scratch = Buffer.alloc(64 * 1024);
 function sameText(bytes, text2) {
   const length = Buffer.byteLength(text2);
-  if (bytes.length !== length) return false;
+  if (bytes.length !== length) {
+    if (bytes.length <= length || bytes.indexOf(13) === -1) return false;
+    const lf = Buffer.from(
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString("latin1").replace(/\r\n/g, "\n"),
+      "latin1"
+    );
+    return lf.length === length && sameText(lf, text2);
+  }
   if (scratch.length < length) scratch = Buffer.alloc(length);
   scratch.write(text2);
   return scratch.compare(bytes, 0, length, 0, length) === 0;
@@ -42473,7 +42490,7 @@ function notRegular(file) {
       "symlink",
       file.path,
       TOP,
-      `symlinks are not allowed under ${top}/: commit the file itself`
+      file.path === top ? `${top} is a symlink: commit the folder itself` : `symlinks are not allowed under ${top}/: commit the file itself`
     );
   return diagnostic(
     "special-file",
@@ -42692,11 +42709,14 @@ function planChange(base, head, options) {
         before.validation.model.users?.users,
         named,
         // A cluster the head removes has no agent left to refuse anything; a new one had no models.
-        after.validation.model.clusters.has(name)
+        after.validation.model.clusters.has(name),
+        oldCluster ? templateRebuilds(oldCluster, cluster2, old, now, base, head) : /* @__PURE__ */ new Set()
       )
     );
   }
-  const changed = clusters.some((c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0);
+  const changed = clusters.some(
+    (c3) => c3.deploy.length + c3.update.length + c3.undeploy.length + c3.restarts.length > 0
+  );
   const refusals = agentRefusalDiagnostics(clusters, after.validation.model.clusters);
   return {
     base: base.label,
@@ -42739,14 +42759,43 @@ function agentRefusals(cluster2, before, after, undeploys) {
   return out;
 }
 var keyOf = (f3) => `${f3.user}/${f3.suffix}`;
+function templateRebuilds(oldCluster, cluster2, old, now, base, head) {
+  const before = templateOf(oldCluster, base);
+  const after = templateOf(cluster2, head);
+  const source = (t2) => t2.kind === "missing" ? void 0 : t2.source;
+  if (before.kind === after.kind && source(before) === source(after)) return /* @__PURE__ */ new Set();
+  const versions = (config) => new Map(
+    (config?.applications ?? []).map((app) => [
+      app.name,
+      sortedJson({
+        import_path: app.import_path,
+        runtime_env: app.runtime_env ?? {},
+        args: app.args
+      })
+    ])
+  );
+  const was = versions(assemble(oldCluster, old, base).config);
+  const is2 = versions(assemble(cluster2, now, head).config);
+  if (was.size === 0 || is2.size === 0) return /* @__PURE__ */ new Set();
+  return new Set(
+    [...is2].filter(([name, version2]) => was.has(name) && was.get(name) !== version2).map(([n]) => n)
+  );
+}
+function sortedJson(value) {
+  return JSON.stringify(
+    value,
+    (_key, v2) => typeof v2 === "object" && v2 !== null && !Array.isArray(v2) ? Object.fromEntries(Object.entries(v2).sort(([a], [b3]) => a < b3 ? -1 : a > b3 ? 1 : 0)) : v2
+  );
+}
 function provisionalFragments(head, base, before, after, now) {
   const { model } = after.validation;
   const rendered = renderFragments(model, { now, timestamps: [before.timestamps, after.timestamps] });
   const valid = new Set(model.models.map((m2) => m2.file));
-  const kept = base.filter((f3) => head.files.has(f3.spec) && !valid.has(f3.spec));
+  const broken = (cluster2) => !model.clusters.has(cluster2) && head.files.has(`clusters/${cluster2}/cluster.yaml`);
+  const kept = base.filter((f3) => head.files.has(f3.spec) && (!valid.has(f3.spec) || broken(f3.cluster)));
   return [...rendered.fragments, ...kept];
 }
-function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named, synced) {
+function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named, synced, rebuiltByTemplate) {
   const oldByKey = new Map(old.map((f3) => [keyOf(f3), f3]));
   const nowByKey = new Map(now.map((f3) => [keyOf(f3), f3]));
   const deploy = now.filter((f3) => !oldByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true, !named.has(keyOf(f3))));
@@ -42757,7 +42806,7 @@ function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named, sy
   const restarts = [];
   for (const app of applicationsOf(cluster2, now)) {
     const previous = oldApps.get(app.name);
-    if (previous === JSON.stringify(app.args)) continue;
+    if (previous === JSON.stringify(app.args) && !rebuiltByTemplate.has(app.name)) continue;
     for (const config of app.args.llm_configs) {
       const served = config.model_loading_config.model_id;
       if (old.some((f3) => f3.served_name === served)) restarts.push(served);
@@ -42902,7 +42951,7 @@ var TEMPLATE = `{{#if baseErrors}}
 {{/each}}
 
 {{#if restarts}}
-**Restarts** (Ray rebuilds every model of an application whose args change): {{#each restarts}}{{code this}}{{#unless @last}}, {{/unless}}{{/each}}
+**Restarts** (Ray rebuilds every model of an application whose args or runtime_env change): {{#each restarts}}{{code this}}{{#unless @last}}, {{/unless}}{{/each}}
 {{else if deploy}}
 **Restarts:** none besides the models deployed above.
 {{else}}
