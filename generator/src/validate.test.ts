@@ -857,6 +857,24 @@ describe("cluster.yaml source roots", () => {
   });
 });
 
+describe("a cluster folder's name", () => {
+  it.each(["H1", "lab_2", "-lab", "a".repeat(64)])("refuses clusters/%s/: no spec could name it", (name) => {
+    const path = `clusters/${name}/cluster.yaml`;
+    const result = validateRepo(withFiles({ [path]: clusterText() }));
+    expect(result.diagnostics.map((d) => `${d.file} ${d.code} ${d.rule}`)).toEqual([
+      `${path} E400 spec-location`,
+    ]);
+    expect(result.diagnostics[0]!.message).toContain("no spec's clusters: list could name it");
+  });
+
+  it("accepts the names a spec's clusters: list accepts", () => {
+    for (const name of ["x9", "lab-2", "a".repeat(63)])
+      expect(
+        validateRepo(withFiles({ [`clusters/${name}/cluster.yaml`]: clusterText() })).diagnostics,
+      ).toEqual([]);
+  });
+});
+
 describe("a number where text belongs", () => {
   it("says YAML read it as a number and how to keep it text", () => {
     const result = validateRepo(

@@ -56,6 +56,8 @@ export class RollingSpecMemo extends Map<string, SpecResult> {
 }
 
 export const USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
+/** A cluster's name, its folder under clusters/: what a spec's clusters: list accepts (serving-spec schema). */
+export const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const TOP = { line: 1, column: 1 };
 
 /** Validate a whole repository snapshot. Never throws; one bad file never hides another's diagnostics. */
@@ -129,6 +131,16 @@ export function validateRepo(snapshot: RepoSnapshot, options: ValidateOptions = 
   const gpusAt = new Map<string, { line: number; column: number }>();
   const templateAt = new Map<string, { line: number; column: number }>();
   for (const { file, cluster } of clusterFiles.sort((a, b) => (a.cluster < b.cluster ? -1 : 1))) {
+    // No spec could name it, the agent's --cluster neither: refused rather than usable only as the default.
+    if (!CLUSTER_NAME.test(cluster))
+      diagnostics.push(
+        diagnostic(
+          "spec-location",
+          file.path,
+          TOP,
+          `clusters/${cluster}/ is no valid cluster name (1 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit), so no spec's clusters: list could name it: rename the folder (\`git mv clusters/${cluster} clusters/<name>\`)`,
+        ),
+      );
     const result = parseCluster(cluster, file);
     diagnostics.push(...result.diagnostics);
     if (result.cluster) clusters.set(cluster, result.cluster);

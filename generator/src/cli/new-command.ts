@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
-import { USER_ID, validateRepo } from "../validate";
+import { CLUSTER_NAME, USER_ID, validateRepo } from "../validate";
 import { yamlScalar } from "../yaml-emit";
 import { parse } from "./args";
 import { FindingsError, UsageError } from "./errors";
@@ -101,7 +101,6 @@ Nothing is written when the spec would not validate.`,
   },
 };
 
-const CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 /** A cluster name in a flow list: plain when it is a valid name YAML reads as that string, else JSON-quoted. */
 const flowItem = (name: string): string =>
   CLUSTER_NAME.test(name) ? yamlScalar(name) : JSON.stringify(name);
