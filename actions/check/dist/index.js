@@ -42345,6 +42345,7 @@ function sampleModel(cluster2) {
 // generator/src/validate.ts
 var createSpecMemo = () => /* @__PURE__ */ new Map();
 var USER_ID = /^[a-z][a-z0-9_]{0,31}$/;
+var CLUSTER_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 var TOP = { line: 1, column: 1 };
 function validateRepo(snapshot, options = {}) {
   const diagnostics = [];
@@ -42409,6 +42410,15 @@ function validateRepo(snapshot, options = {}) {
   const gpusAt = /* @__PURE__ */ new Map();
   const templateAt = /* @__PURE__ */ new Map();
   for (const { file, cluster: cluster2 } of clusterFiles.sort((a, b3) => a.cluster < b3.cluster ? -1 : 1)) {
+    if (!CLUSTER_NAME.test(cluster2))
+      diagnostics.push(
+        diagnostic(
+          "spec-location",
+          file.path,
+          TOP,
+          `clusters/${cluster2}/ is no valid cluster name (1 to 63 lowercase letters, digits and hyphens, starting and ending with a letter or digit), so no spec's clusters: list could name it: rename the folder (\`git mv clusters/${cluster2} clusters/<name>\`)`
+        )
+      );
     const result = parseCluster(cluster2, file);
     diagnostics.push(...result.diagnostics);
     if (result.cluster) clusters.set(cluster2, result.cluster);
@@ -46921,7 +46931,7 @@ async function analyse(ctx, pusher = {}) {
   if (check2.render && check2.renderDiff) {
     const { caused, inherited } = baseRef ? splitStaleness(
       { snapshot: head, render: check2.render, diff: check2.renderDiff },
-      { snapshot: baseSnapshot, render: baseCheck.render, diff: baseCheck.renderDiff },
+      baseSide(baseSnapshot, baseCheck, now),
       changed.some(isToolPath)
     ) : { caused: check2.renderDiff, inherited: { stale: [], missing: [], extra: [] } };
     render = { diff: caused, inherited, fragments: check2.render.files.size };
@@ -46966,6 +46976,11 @@ async function headRenderChanges(ctx, analysis) {
 }
 function snapshotOf(path, text2, label) {
   return { files: /* @__PURE__ */ new Map([[path, { path, kind: "file", bytes: Buffer.from(text2) }]]), label };
+}
+function baseSide(snapshot, check2, now) {
+  if (check2.render && check2.renderDiff) return { snapshot, render: check2.render, diff: check2.renderDiff };
+  const render = renderFragments(check2.validation.model, { now, timestamps: [check2.timestamps] });
+  return { snapshot, render, diff: diffRendered(snapshot, render.files) };
 }
 
 // actions/check/src/redact.ts

@@ -1,6 +1,8 @@
 import {
   checkRepo,
   diagnostic,
+  diffRendered,
+  renderFragments,
   createSpecMemo,
   CODEOWNERS_FILE,
   hasErrors,
@@ -13,6 +15,7 @@ import {
   type Diagnostic,
   type Plan,
   type RenderDiff,
+  type RepoCheck,
   type RepoSnapshot,
   type Timestamps,
 } from "../../../generator/src";
@@ -23,7 +26,7 @@ import type { CheckContext } from "./context";
 import { changedFiles, commitTime, fileAt, mergeBase, remoteBranchTip, resolveCommit } from "./git-changes";
 import { checkOwnership, mayChange } from "./ownership";
 import { unknownPusherMessage, whomToJudge, type PusherEvidence } from "./pusher";
-import { inheritedStaleWarnings, splitStaleness } from "./render-blame";
+import { inheritedStaleWarnings, splitStaleness, type RenderSide } from "./render-blame";
 import { QUEUE_RENDER_NOTE, RENDER_COMMAND, RESTORE_FROM } from "./render-check";
 
 export interface Analysis {
@@ -177,7 +180,7 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
     const { caused, inherited } = baseRef
       ? splitStaleness(
           { snapshot: head, render: check.render, diff: check.renderDiff },
-          { snapshot: baseSnapshot, render: baseCheck.render, diff: baseCheck.renderDiff },
+          baseSide(baseSnapshot, baseCheck, now),
           changed.some(isToolPath),
         )
       : { caused: check.renderDiff, inherited: { stale: [], missing: [], extra: [] } };
@@ -238,4 +241,15 @@ export async function headRenderChanges(
 
 function snapshotOf(path: string, text: string, label: string): RepoSnapshot {
   return { files: new Map([[path, { path, kind: "file", bytes: Buffer.from(text) }]]), label };
+}
+
+/**
+ * The base's render side. A base with errors renders nothing, yet what its valid specs render is still
+ * what its committed fragments should hold: without it every staleness the base already had would be
+ * blamed on a PR (one that fixes the base's error included) as its own.
+ */
+function baseSide(snapshot: RepoSnapshot, check: RepoCheck, now: Date): RenderSide {
+  if (check.render && check.renderDiff) return { snapshot, render: check.render, diff: check.renderDiff };
+  const render = renderFragments(check.validation.model, { now, timestamps: [check.timestamps] });
+  return { snapshot, render, diff: diffRendered(snapshot, render.files) };
 }

@@ -297,6 +297,25 @@ describe("a stale render on the base branch", () => {
     expect(run.summary).toContain("Nothing this change renders is stale.");
   });
 
+  it("only warns on the base's stale fragments when the base also has a spec error the PR fixes", async () => {
+    const fx = gh.fixture({
+      base: (dir) => {
+        olderGenerator(dir);
+        // alice's spec broke on the base (num_replicas 0: no render of the base at all).
+        edit(dir, "models/alice/qwen-0.5b.yaml", (text) =>
+          text.replace(/num_replicas: \d+/, "num_replicas: 0"),
+        );
+      },
+      head: (dir) => {
+        scaleQwen(2)(dir);
+        olderGenerator(dir); // alice fixes and renders her own spec only
+      },
+    });
+    const run = await gh.pullRequest(fx, { author: "alice", number: 27 }, { inputs: { comment: "false" } });
+    expect(titles(run)).toEqual(["warning E409 render-stale models/bob/qwen-7b.yaml"]);
+    expect(run.code).toBe(0);
+  });
+
   it("tells the author that the base's stale fragments are their own to re-render if they like", async () => {
     const fx = gh.fixture({ base: staleQwen, head: retuneLlamaOnly });
     const run = await gh.pullRequest(fx, { author: "alice", number: 28 }, { inputs: { comment: "false" } });
