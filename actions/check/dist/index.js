@@ -55047,10 +55047,12 @@ async function pusherEvidence(ctx, redact, warn) {
     parent = await renderOnlyParent(createGit(ctx.workspace), pull.headSha).catch(() => void 0);
     if (parent === void 0) return {};
   }
-  if (ctx.token === "") return { runsWhy: "the github-token input is empty, so nothing could be read" };
+  const token = ctx.token || ctx.workflowToken || "";
+  if (token === "")
+    return { runsWhy: "the github-token and workflow-token inputs are empty, so nothing could be read" };
   if (ctx.runId === void 0) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
   const log = { debug: (m2) => debug(redact(m2)), warning: (m2) => warn(redact(m2)) };
-  const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
+  const octokit = createGitHubClient({ token, baseUrl: ctx.apiUrl, log });
   const target = {
     owner: ctx.owner,
     repo: ctx.repo,

@@ -82,6 +82,21 @@ describe("on a run that is not a push, who pushed the head is read from the repo
     expect(runsRequests()).toEqual([]);
   });
 
+  it("reads who pushed with the workflow's own token when github-token is empty (comment: false)", async () => {
+    number++;
+    const fx = gh.fixture({ head: editBob });
+    pushed(fx, "alice");
+    const run = await gh.run(fx, {
+      event: "pull_request",
+      payload: event(fx, "edited", "bob"),
+      token: "",
+      inputs: { comment: "false" },
+    });
+    expect(run.code).toBe(1);
+    expect(errors(run)[0]!.message).toContain("@alice (who pushed) may change only models/alice/");
+    expect(activityRequests().length).toBeGreaterThan(0);
+  });
+
   it("judges every pusher of the head: one who is not entitled fails the run", async () => {
     number++;
     const fx = gh.fixture({ head: editBob });
@@ -208,9 +223,16 @@ describe("on a run that is not a push, who pushed the head is read from the repo
     number++;
     const fx = gh.fixture({ head: editBob });
     pushed(fx, "bob");
-    const run = await gh.run(fx, { event: "pull_request", payload: event(fx, "edited", "bob", true) });
+    // A fork PR gets no secret: github-token arrives empty; the runs are read with the workflow's token.
+    const run = await gh.run(fx, {
+      event: "pull_request",
+      payload: event(fx, "edited", "bob", true),
+      token: "",
+    });
     expect(activityRequests()).toEqual([]);
     expect(run.stdout).not.toContain("activity log");
+    expect(runsRequests().length).toBeGreaterThan(0);
+    expect(run.stdout).not.toContain("nothing could be read");
   });
 
   it("is not asked on a person's push", async () => {

@@ -183,10 +183,14 @@ async function pusherEvidence(
     // A bot's push of anything but a render is judged as the bot: nothing to look up.
     if (parent === undefined) return {};
   }
-  if (ctx.token === "") return { runsWhy: "the github-token input is empty, so nothing could be read" };
+  // Reading needs no more than the workflow's own token: a fork PR gets no secret for github-token, and a
+  // workflow with comment: false may pass none.
+  const token = ctx.token || ctx.workflowToken || "";
+  if (token === "")
+    return { runsWhy: "the github-token and workflow-token inputs are empty, so nothing could be read" };
   if (ctx.runId === undefined) return { runsWhy: "GITHUB_RUN_ID is not set, so this run cannot be found" };
   const log = { debug: (m: string) => debug(redact(m)), warning: (m: string) => warn(redact(m)) };
-  const octokit = createGitHubClient({ token: ctx.token, baseUrl: ctx.apiUrl, log });
+  const octokit = createGitHubClient({ token, baseUrl: ctx.apiUrl, log });
   const target = {
     owner: ctx.owner,
     repo: ctx.repo,
