@@ -140,6 +140,12 @@ describe("served names", () => {
     ["202601062400", false],
     ["202601061260", false],
     ["202600010000", false],
+    // Years 0-99 are those years (Date.UTC would read them as 1900-1999).
+    ["002601061235", true],
+    ["000002290000", true],
+    ["190002290000", false],
+    ["000402290000", true],
+    ["010002290000", false],
   ])("knows whether %s is a real UTC minute", (timestamp, real) => {
     expect(isRealTimestamp(timestamp)).toBe(real);
   });

@@ -57,7 +57,7 @@ const realTimestamps = new Map<string, boolean>();
 function judgeTimestamp(timestamp: string): boolean {
   if (!/^\d{12}$/.test(timestamp)) return false;
   const at = (from: number, to: number) => Number(timestamp.slice(from, to));
-  const date = new Date(Date.UTC(at(0, 4), at(4, 6) - 1, at(6, 8), at(8, 10), at(10, 12)));
+  const date = utcDate(at(0, 4), at(4, 6) - 1, at(6, 8), at(8, 10), at(10, 12));
   return formatTimestamp(date) === timestamp;
 }
 
@@ -144,6 +144,14 @@ export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
 /** fragmentTimestamps without its diagnostics. */
 export const timestampsOf = (snapshot: RepoSnapshot): Map<string, string> =>
   fragmentTimestamps(snapshot).timestamps;
+
+/** Date.UTC, but years 0-99 are those years, not 1900-1999. Months count from 0, and roll over as Date.UTC's. */
+export function utcDate(year: number, month: number, day: number, hours = 0, minutes = 0): Date {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hours, minutes, 0, 0);
+  return date;
+}
 
 export function formatTimestamp(now: Date): string {
   const iso = now.toISOString(); // 2026-01-06T12:35:07.000Z

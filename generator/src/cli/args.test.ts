@@ -35,6 +35,13 @@ describe("parseNow", () => {
     expect(parseNow("9999-12-31T22:59:00-01:00").toISOString()).toBe("9999-12-31T23:59:00.000Z");
   });
 
+  it("knows February 29th of the years 0-99 as those years, not 1900-1999", () => {
+    expect(parseNow("0000-02-29T00:00:00Z").toISOString()).toBe("0000-02-29T00:00:00.000Z");
+    expect(parseNow("0004-02-29T00:00:00Z").toISOString()).toBe("0004-02-29T00:00:00.000Z");
+    expect(() => parseNow("1900-02-29T00:00:00Z")).toThrow("no such date");
+    expect(() => parseNow("0100-02-29T00:00:00Z")).toThrow("no such date");
+  });
+
   it("refuses what is not an ISO 8601 time", () => {
     expect(() => parseNow("yesterday")).toThrow("--now must be an ISO 8601 time");
     expect(() => parseNow("2026-01-06")).toThrow(UsageError);

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { utcDate } from "../render";
 import { UsageError } from "./errors";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
@@ -37,7 +38,7 @@ export function parseNow(value: string | undefined): Date {
         : "not that form",
     );
   const n = (key: string) => Number(parts[key] ?? 0);
-  const daysInMonth = new Date(Date.UTC(n("y"), n("mo"), 0)).getUTCDate();
+  const daysInMonth = utcDate(n("y"), n("mo"), 0).getUTCDate();
   if (n("mo") < 1 || n("mo") > 12 || n("d") < 1 || n("d") > daysInMonth) throw refuse("no such date");
   if (n("h") > 23 || n("mi") > 59 || n("s") > 59) throw refuse("no such time of day");
   if (n("oh") > 23 || n("om") > 59) throw refuse("no such UTC offset");
