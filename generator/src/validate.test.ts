@@ -335,6 +335,29 @@ describe("global rules", () => {
     ]);
   });
 
+  it("does not warn when the replicas pack, also where best-fit decreasing would not find it", () => {
+    // Two nodes of 12: 5+4+3 on each. Best fit puts 5+5 on one node, then 4+4+3 on the other, and the
+    // last 3 fits nowhere.
+    const cluster = clusterText({ default: true, gpus: 24, gpus_per_node: 12 });
+    const specs = (sizes: readonly number[]) =>
+      Object.fromEntries(
+        sizes.map((gpus, i) => [`models/alice/m${i}.yaml`, specText(`m${i}`, { gpus_per_replica: gpus })]),
+      );
+    const fits = validateRepo(
+      bare({
+        "models/users.yaml": ROOMY_USERS,
+        "clusters/h1/cluster.yaml": cluster,
+        ...specs([5, 5, 4, 4, 3, 3]),
+      }),
+    );
+    expect(fits.diagnostics).toEqual([]);
+    // 7+5 and 7+5 would fit; 7, 7, 6, 4 (24 GPUs) cannot: 7 shares a node with at most 5.
+    const pending = validateRepo(
+      bare({ "models/users.yaml": ROOMY_USERS, "clusters/h1/cluster.yaml": cluster, ...specs([7, 7, 6, 4]) }),
+    );
+    expect(pending.diagnostics.map((d) => d.rule)).toEqual(["packing"]);
+  });
+
   it("packs autoscaling replicas by max_replicas", () => {
     // 3 replicas of 5 GPUs: 15 of 16 GPUs, but only two nodes of 8.
     const result = validateRepo(

@@ -338,8 +338,11 @@ const nodeRest = (cluster: ClusterConfig): string => {
 };
 
 /**
- * Best-fit decreasing of replicas onto nodes, counting nodes by free GPUs (sizes never exceed a node). A `gpus`
- * that is no multiple of `gpus_per_node` is whole nodes plus one smaller node holding the rest.
+ * Whether the replicas fit onto the nodes, counting nodes by free GPUs (sizes never exceed a node). A `gpus`
+ * that is no multiple of `gpus_per_node` is whole nodes plus one smaller node holding the rest. Best-fit
+ * decreasing answers almost always; where it finds no packing, an exact search (nodes with the same free
+ * GPUs are one choice, states already refuted are skipped) decides, within a step budget past which the
+ * warning stands.
  */
 function packs(models: readonly ModelSpec[], cluster: ClusterConfig): boolean {
   const free = new Array<number>(cluster.gpus_per_node + 1).fill(0);
@@ -351,12 +354,54 @@ function packs(models: readonly ModelSpec[], cluster: ClusterConfig): boolean {
     ),
   );
   sizes.sort((a, b) => b - a);
+  return bestFit(sizes, [...free]) || exactFit(sizes, free);
+}
+
+function bestFit(sizes: readonly number[], free: number[]): boolean {
   for (const size of sizes) {
     let c = size;
-    while (c <= cluster.gpus_per_node && free[c] === 0) c++;
-    if (c > cluster.gpus_per_node) return false;
+    while (c < free.length && free[c] === 0) c++;
+    if (c >= free.length) return false;
     free[c]!--;
     free[c - size]!++;
   }
   return true;
+}
+
+/** The exact search's bounds: steps (a few ms), and replicas (its recursion depth). */
+const PACKING_STEPS = 50_000;
+const PACKING_DEPTH = 1_000;
+
+function exactFit(sizes: readonly number[], free: number[]): boolean {
+  if (sizes.length > PACKING_DEPTH) return false;
+  const refuted = new Set<string>();
+  let steps = 0;
+  // What is left to place after index i, for the bound: GPUs on nodes too small for any remaining replica
+  // are lost.
+  const rest = new Array<number>(sizes.length + 1).fill(0);
+  for (let i = sizes.length - 1; i >= 0; i--) rest[i] = rest[i + 1]! + sizes[i]!;
+  const place = (i: number): boolean => {
+    if (i === sizes.length) return true;
+    if (++steps > PACKING_STEPS) return false;
+    const smallest = sizes[sizes.length - 1]!;
+    let usable = 0;
+    for (let c = smallest; c < free.length; c++) usable += c * free[c]!;
+    if (usable < rest[i]!) return false;
+    const key = `${i}:${free.join(",")}`;
+    if (refuted.has(key)) return false;
+    const size = sizes[i]!;
+    for (let c = size; c < free.length; c++) {
+      if (free[c] === 0) continue;
+      free[c]!--;
+      free[c - size]!++;
+      const fits = place(i + 1);
+      free[c]!++;
+      free[c - size]!--;
+      if (fits) return true;
+      if (steps > PACKING_STEPS) return false;
+    }
+    refuted.add(key);
+    return false;
+  };
+  return place(0);
 }
