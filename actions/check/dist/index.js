@@ -41731,7 +41731,7 @@ var realTimestamps = /* @__PURE__ */ new Map();
 function judgeTimestamp(timestamp) {
   if (!/^\d{12}$/.test(timestamp)) return false;
   const at2 = (from, to2) => Number(timestamp.slice(from, to2));
-  const date = new Date(Date.UTC(at2(0, 4), at2(4, 6) - 1, at2(6, 8), at2(8, 10), at2(10, 12)));
+  const date = utcDate(at2(0, 4), at2(4, 6) - 1, at2(6, 8), at2(8, 10), at2(10, 12));
   return formatTimestamp(date) === timestamp;
 }
 function fragmentTimestamps(snapshot) {
@@ -41796,6 +41796,12 @@ function fragmentTimestamps(snapshot) {
   return { timestamps, diagnostics };
 }
 var timestampsOf = (snapshot) => fragmentTimestamps(snapshot).timestamps;
+function utcDate(year, month, day, hours = 0, minutes = 0) {
+  const date = /* @__PURE__ */ new Date(0);
+  date.setUTCFullYear(year, month, day);
+  date.setUTCHours(hours, minutes, 0, 0);
+  return date;
+}
 function formatTimestamp(now) {
   const iso = now.toISOString();
   return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + iso.slice(11, 13) + iso.slice(14, 16);
@@ -42578,14 +42584,50 @@ function packs(models, cluster2) {
     )
   );
   sizes.sort((a, b3) => b3 - a);
+  return bestFit(sizes, [...free]) || exactFit(sizes, free);
+}
+function bestFit(sizes, free) {
   for (const size of sizes) {
     let c3 = size;
-    while (c3 <= cluster2.gpus_per_node && free[c3] === 0) c3++;
-    if (c3 > cluster2.gpus_per_node) return false;
+    while (c3 < free.length && free[c3] === 0) c3++;
+    if (c3 >= free.length) return false;
     free[c3]--;
     free[c3 - size]++;
   }
   return true;
+}
+var PACKING_STEPS = 5e4;
+var PACKING_DEPTH = 1e3;
+function exactFit(sizes, free) {
+  if (sizes.length > PACKING_DEPTH) return false;
+  const refuted = /* @__PURE__ */ new Set();
+  let steps = 0;
+  const rest = new Array(sizes.length + 1).fill(0);
+  for (let i = sizes.length - 1; i >= 0; i--) rest[i] = rest[i + 1] + sizes[i];
+  const place = (i) => {
+    if (i === sizes.length) return true;
+    if (++steps > PACKING_STEPS) return false;
+    const smallest = sizes[sizes.length - 1];
+    let usable = 0;
+    for (let c3 = smallest; c3 < free.length; c3++) usable += c3 * free[c3];
+    if (usable < rest[i]) return false;
+    const key = `${i}:${free.join(",")}`;
+    if (refuted.has(key)) return false;
+    const size = sizes[i];
+    for (let c3 = size; c3 < free.length; c3++) {
+      if (free[c3] === 0) continue;
+      free[c3]--;
+      free[c3 - size]++;
+      const fits = place(i + 1);
+      free[c3]++;
+      free[c3 - size]--;
+      if (fits) return true;
+      if (steps > PACKING_STEPS) return false;
+    }
+    refuted.add(key);
+    return false;
+  };
+  return place(0);
 }
 
 // generator/src/pipeline.ts
