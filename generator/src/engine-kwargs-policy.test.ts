@@ -247,6 +247,21 @@ describe("the documentation", () => {
     );
   });
 
+  it("names every platform-owned argument in the README's engine_kwargs row (data_parallel_* as a family)", () => {
+    const text = row("engine_kwargs");
+    const platformList = text.slice(
+      text.indexOf("platform-owned keys are refused"),
+      text.indexOf("the built-in deny list"),
+    );
+    const named = new Set([...platformList.matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!));
+    const undocumented = Object.keys(PLATFORM_KWARGS).filter(
+      (key) =>
+        !named.has(key) &&
+        !(key.startsWith("data_parallel_") && platformList.includes("the other `data_parallel_*`")),
+    );
+    expect(undocumented).toEqual([]);
+  });
+
   it("states each cap in the README's engine_kwargs.allow row", () => {
     for (const key of CAPPED_KWARGS) {
       const p = KWARG_POLICY[key as keyof typeof KWARG_POLICY];

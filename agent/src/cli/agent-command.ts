@@ -3,6 +3,9 @@ import { LockError, StateStoreError } from "../errors";
 import { runAgent } from "../runtime/run-agent";
 import { parseAgentOptions } from "./agent-options";
 
+/** How long the process may linger once the agent has stopped (its logs are written by then). */
+const EXIT_AFTER_STOP_MS = 1_000;
+
 export const agentCommand: Command = {
   summary:
     "Run the sync agent beside a Ray cluster: apply what the branch declares, report each model on its commit.",
@@ -46,7 +49,11 @@ the state directory, 2 a usage error.`,
   async run(argv) {
     const config = parseAgentOptions(argv);
     try {
-      return await runAgent(config);
+      const code = await runAgent(config);
+      // The agent has stopped and closed: sockets of requests aborted at the end of the grace period may
+      // still be winding down. They must not hold the process past the stop time the README promises.
+      setTimeout(() => process.exit(), EXIT_AFTER_STOP_MS).unref();
+      return code;
     } catch (error) {
       // An agent fault (exit 1), not a usage error: another agent holds the state directory, the disk refuses, ...
       const message =
