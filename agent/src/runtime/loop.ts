@@ -16,7 +16,7 @@ export interface LoopOptions {
   readonly maxFaultyCycles?: number;
   /**
    * How long a stop (SIGTERM) may take in all, from the signal: the cycle under way and the statuses still
-   * owed (default 20 s, inside the 30 s the Kubernetes manifest and the systemd unit give before SIGKILL).
+   * owed (default 18 s, so the whole stop fits 20 s, inside the 30 s the Kubernetes manifest and the systemd unit give before SIGKILL).
    */
   readonly graceMs?: number;
   /**

@@ -55,7 +55,7 @@ export interface AgentConfig {
   readonly githubTimeoutMs?: number;
   /** How long a cycle waits for its GitHub writes before going on (default 2 s; they go on in the background). */
   readonly githubWaitMs?: number;
-  /** How long a stop may take in all (default 20 s). */
+  /** How long the statuses owed get on a stop (default 18 s: the whole stop fits 20 s). */
   readonly graceMs?: number;
 }
 
