@@ -517,4 +517,29 @@ describe("drift and suspend", () => {
     });
     expect(agent.agent.state.rollout.held ?? []).toEqual([]);
   });
+
+  it("a commit held while suspended is resolved, not left pending, when a later commit already matches Ray", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    const { agent } = await h.startSettled();
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const held = h.repo.ship("suspend, and add y");
+    await h.settle(agent);
+    expect(h.latest(held).get("serve/h1")?.state).toBe("pending");
+    // bob changes his mind before anything is applied: the branch asks again for what Ray runs.
+    h.repo.remove("models/bob/y.yaml");
+    h.repo.ship("drop y (still suspended)");
+    await h.settle(agent);
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: false } }));
+    const resume = h.repo.ship("resume");
+    await h.settle(agent);
+    await h.settle(agent);
+    expect(agent.status().marks.applied?.sha).toBe(resume);
+    // Superseded by whichever later commit took its place (the one that dropped y, or the resume).
+    expect(h.latest(held).get("serve/h1")).toEqual({
+      state: "success",
+      description: expect.stringMatching(/^superseded by [0-9a-f]{7}$/) as unknown,
+    });
+    expect(agent.agent.state.rollout.held ?? []).toEqual([]);
+  });
 });

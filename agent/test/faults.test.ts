@@ -233,6 +233,36 @@ describe("Ray faults", () => {
     expect(h.latest(newer).get("serve/h1")?.state).toBe("success");
   });
 
+  it("a commit whose PUT kept failing is resolved, not left pending, when its revert (already what Ray runs) follows", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    let failing = false;
+    const agent = await h.start({}, { target: putsFailingWhile(() => failing) });
+    await h.settle(agent);
+    failing = true;
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const retried = h.repo.ship("add y");
+    for (let i = 0; i < 4; i++) await agent.agent.cycle();
+    expect(h.latest(retried).get("serve/h1")?.description).toMatch(/^retrying: Ray failed the PUT 3 times/);
+    failing = false;
+    // The author gives up on y: the revert asks for exactly what Ray still runs, so nothing is PUT.
+    h.repo.git("revert", "--no-edit", "HEAD");
+    h.repo.push();
+    const revert = h.repo.head();
+    const report = await h.settle(agent, { max: 40 });
+    // Nothing is left pending, the watch ends, and the revert is the applied commit.
+    expect(h.latest(retried).get("serve/h1")?.state).toBe("success");
+    expect(report.busy).toBe(false);
+    expect(agent.status().marks.applied?.sha).toBe(revert);
+    await agent.close();
+    // --once on that state directory ends (exit 0) instead of watching forever.
+    const once = await h.start({ once: true, watchIntervalMs: 5 });
+    const timeout = new Promise<string>((r) => setTimeout(() => r("still running after 5 s"), 5000));
+    const exit = await Promise.race([once.loop.run(), timeout]);
+    once.loop.stop();
+    expect(exit).toBe(0);
+  });
+
   it("a drift correction Ray keeps failing leaves the applied commit's status alone: it is the agent's fault, not the commit's", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");

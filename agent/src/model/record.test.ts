@@ -6,6 +6,7 @@ import { emptyRecord, type RolloutState } from "./types";
 const C1 = "1".repeat(40);
 const C2 = "2".repeat(40);
 const empty: RolloutState = { heads: [], tracked: [] };
+const observed = { apps: new Map() };
 
 describe("the refused commits", () => {
   it("keep the newest last and at most MAX_REFUSED", () => {
@@ -37,26 +38,72 @@ describe("a Ray that already runs the commit", () => {
   const v1 = desiredOf({ "alice/x": spec("x") }, { sha: C1 });
 
   it("makes the commit's applications the agent's and marks it attempted and applied, once", () => {
-    const adopted = adoptInSync({ desired: v1, rollout: empty, marks: {}, deployedApps: undefined, now: 0 });
+    const adopted = adoptInSync({
+      desired: v1,
+      observed,
+      rollout: empty,
+      marks: {},
+      deployedApps: undefined,
+      now: 0,
+    });
     expect(adopted.deployedApps).toEqual([...v1.apps.keys()]);
     const mark = { sha: C1, at: new Date(0).toISOString() };
     expect(adopted.marks).toEqual({ attempted: mark, applied: mark });
     expect(adopted.appliedWithoutModels).toBe(false);
-    const again = adoptInSync({ ...adopted, desired: v1, now: 5 });
+    const again = adoptInSync({ ...adopted, desired: v1, observed, now: 5 });
     expect(again.marks).toBe(adopted.marks);
     expect(again.deployedApps).toBe(adopted.deployedApps);
   });
 
   it("leaves the marks alone while the commit's own rollout is still watched", () => {
     const watched = firstRollout(v1, 10);
-    const adopted = adoptInSync({ desired: v1, rollout: watched, marks: {}, deployedApps: [], now: 20 });
+    const adopted = adoptInSync({
+      desired: v1,
+      observed,
+      rollout: watched,
+      marks: {},
+      deployedApps: [],
+      now: 20,
+    });
     expect(adopted.marks).toEqual({});
     expect(adopted.rollout).toBe(watched);
   });
 
+  it("supersedes an older commit still waiting (its PUT kept failing) and a held one, and is applied", () => {
+    const v2 = desiredOf({ "alice/x": spec("x"), "bob/y": spec("y") }, { sha: C2 });
+    const waiting = {
+      ...firstRollout(v2, 10),
+      heads: firstRollout(v2, 10).heads.map((h) => ({ ...h, applied: false })),
+    };
+    const held = "3".repeat(40);
+    const adopted = adoptInSync({
+      desired: v1,
+      observed,
+      rollout: { ...waiting, held: [held] },
+      marks: {},
+      deployedApps: [],
+      now: 20,
+    });
+    const heads = adopted.rollout.heads.map((h) => [h.sha, h.settled, h.supersededBy ?? null, h.applied]);
+    expect(heads).toEqual([
+      [C2, true, C1, false],
+      [held, true, C1, false],
+      [C1, false, null, true],
+    ]);
+    expect(adopted.rollout.held).toBeUndefined();
+    expect(adopted.rollout.tracked.every((t) => t.outcome?.result === "superseded")).toBe(true);
+  });
+
   it("a commit without models is applied as is and says so (Day 0)", () => {
     const none = desiredOf({}, { sha: C2 });
-    const adopted = adoptInSync({ desired: none, rollout: empty, marks: {}, deployedApps: [], now: 0 });
+    const adopted = adoptInSync({
+      desired: none,
+      observed,
+      rollout: empty,
+      marks: {},
+      deployedApps: [],
+      now: 0,
+    });
     expect(adopted.marks.applied?.sha).toBe(C2);
     expect(adopted.appliedWithoutModels).toBe(true);
   });

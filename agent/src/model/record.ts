@@ -1,8 +1,8 @@
 // How a cycle moves the agent's record (types.ts AgentRecord): the bounded list of refused commits, adopting a
 // Ray that already runs the commit, and whether the record moved at all (an idle cycle writes nothing). Pure:
 // the clock comes in as `now`.
-import { isRolloutActive, markApplied } from "./rollout";
-import type { AgentRecord, DesiredState, ModelRecord, RolloutState } from "./types";
+import { isRolloutActive, markApplied, startRollout } from "./rollout";
+import type { AgentRecord, DesiredState, ModelRecord, Observed, RolloutState } from "./types";
 
 /** The most refused commits the record keeps (newest last). */
 export const MAX_REFUSED = 50;
@@ -26,6 +26,7 @@ export function guardRefusal(refused: Refused, sha: string, reason: string | und
 
 export interface InSyncInput {
   readonly desired: DesiredState;
+  readonly observed: Observed;
   readonly rollout: RolloutState;
   readonly marks: Marks;
   readonly deployedApps: readonly string[] | undefined;
@@ -46,8 +47,25 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
   let { marks, deployedApps } = input;
   // Ray runs exactly this commit's applications (also after the state directory was deleted): ours.
   if (!sameNames(deployedApps, desired.apps.keys())) deployedApps = [...desired.apps.keys()];
-  // The PUT landed before a restart, or the commit did not touch this cluster's Serve config.
-  const rollout = markApplied(input.rollout, desired.sha, now);
+  let rollout = input.rollout;
+  // Older commits still waiting — a PUT that kept failing, a commit the suspend switch held — that this one
+  // takes the place of without a PUT (a revert back to what Ray runs): superseded by it, as a PUT would have
+  // done, so their pending statuses resolve and the watch can end.
+  const waiting =
+    rollout.heads.some((h) => !h.settled && h.sha !== desired.sha) ||
+    (rollout.held ?? []).some((sha) => sha !== desired.sha);
+  if (waiting && !rollout.heads.some((h) => h.sha === desired.sha))
+    rollout = startRollout({
+      state: rollout,
+      head: desired.sha,
+      changes: [],
+      desired,
+      observed: input.observed,
+      attribution: new Map(),
+      now,
+    });
+  // The PUT landed before a restart, the commit did not touch this cluster's Serve config, or it superseded.
+  rollout = markApplied(rollout, desired.sha, now);
   let appliedWithoutModels = false;
   if (!isRolloutActive(rollout) && marks.attempted?.sha !== desired.sha) {
     const mark = { sha: desired.sha, at: new Date(now).toISOString() };

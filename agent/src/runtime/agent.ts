@@ -261,7 +261,7 @@ export class Agent {
     );
 
     if (decision.comparison?.inSync) {
-      const adopted = adoptInSync({ desired, rollout, marks, deployedApps, now: now() });
+      const adopted = adoptInSync({ desired, observed, rollout, marks, deployedApps, now: now() });
       ({ rollout, marks, deployedApps } = adopted);
       // Day 0: a commit with no models is applied as is (record.ts); its commit says so.
       if (adopted.appliedWithoutModels)
