@@ -1,6 +1,7 @@
-// One agent per state directory: a lock file holding the owner's pid and host. A lock whose process is gone
-// (the agent was killed) is taken over; a live one makes the second agent exit with a clear message.
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+// One agent per state directory: a lock file holding the owner's pid and host, its modification time renewed
+// while the owner runs. A lock whose owner is gone (the agent was killed) is taken over; a live one makes the
+// second agent exit with a clear message.
+import { readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { LockError } from "../errors";
@@ -16,18 +17,39 @@ interface LockInfo {
   started: string;
 }
 
+/** How often a held lock's modification time is renewed, and how old it may grow before it is stale. */
+export const LOCK_RENEW_MS = 15_000;
+export const LOCK_STALE_MS = 4 * LOCK_RENEW_MS;
+
+/** Locks this process holds: a lock naming this pid that is not among them was left by an earlier process. */
+const held = new Set<string>();
+
 export function acquireLock(dir: string): StateLock {
   const path = join(dir, "agent.lock");
   const info: LockInfo = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, JSON.stringify(info), { flag: "wx", mode: 0o600 });
+      held.add(path);
+      // Renewed while held, so an agent on another host (a pod rescheduled onto another node, the volume
+      // following it) can tell a lock left by a killed agent from a live one.
+      const renew = setInterval(() => {
+        try {
+          const now = new Date();
+          utimesSync(path, now, now);
+        } catch {
+          // Gone or unwritable: the state store reports the directory's faults itself.
+        }
+      }, LOCK_RENEW_MS);
+      renew.unref();
       let released = false;
       return {
         path,
         release() {
           if (released) return;
           released = true;
+          clearInterval(renew);
+          held.delete(path);
           if (readOwner(path)?.pid === process.pid) rmSync(path, { force: true });
         },
       };
@@ -37,7 +59,7 @@ export function acquireLock(dir: string): StateLock {
       }
     }
     const owner = readOwner(path);
-    if (owner && isAlive(owner)) {
+    if (owner && isAlive(owner, path)) {
       throw new LockError(
         `another agent (pid ${owner.pid} on ${owner.host}, started ${owner.started}) holds ${path}: ` +
           "one agent per state directory; stop it or give this one another --state-dir",
@@ -62,14 +84,24 @@ function readOwner(path: string): LockInfo | undefined {
   }
 }
 
-function isAlive(owner: LockInfo): boolean {
-  // A lock from another host (a shared volume) cannot be checked: treat it as held.
-  if (owner.host !== hostname()) return true;
-  if (owner.pid === process.pid) return true;
+function isAlive(owner: LockInfo, path: string): boolean {
+  // Another host's process cannot be asked: its lock is live while it is renewed.
+  if (owner.host !== hostname()) return renewedWithin(path, LOCK_STALE_MS);
+  // This pid: live only if this very process holds it. A container's agent is PID 1 again after a restart,
+  // and the lock its killed predecessor left names that pid.
+  if (owner.pid === process.pid) return held.has(path);
   try {
     process.kill(owner.pid, 0);
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function renewedWithin(path: string, ms: number): boolean {
+  try {
+    return Date.now() - statSync(path).mtimeMs < ms;
+  } catch {
+    return false;
   }
 }

@@ -1,11 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { emptyRecord } from "../model/types";
 import type { FilePort } from "../ports";
-import { acquireLock } from "./lock";
+import { acquireLock, LOCK_RENEW_MS, LOCK_STALE_MS } from "./lock";
 import { StateStore } from "./state-store";
 
 let dir: string;
@@ -34,6 +34,59 @@ describe("the state directory lock", () => {
     );
     const lock = acquireLock(dir);
     expect(JSON.parse(readFileSync(lock.path, "utf8"))).toMatchObject({ pid: process.pid });
+    lock.release();
+  });
+
+  it("takes over the lock of a killed agent whose pid this process reuses (a container's PID 1 after a restart)", () => {
+    fresh();
+    // The agent of a container runs as PID 1 (ENTRYPOINT node ...): killed (OOM, a failed liveness probe), it
+    // leaves its lock on the volume, and the restarted container's agent is PID 1 on the same host again.
+    writeFileSync(
+      join(dir, "agent.lock"),
+      JSON.stringify({ pid: process.pid, host: hostname(), started: "2026-01-06T12:00:00.000Z" }),
+    );
+    const lock = acquireLock(dir);
+    expect(JSON.parse(readFileSync(lock.path, "utf8"))).toMatchObject({ pid: process.pid });
+    expect(() => acquireLock(dir)).toThrow(/another agent/);
+    lock.release();
+  });
+});
+
+describe("a lock written on another host (a pod rescheduled onto another node)", () => {
+  const foreign = () =>
+    writeFileSync(
+      join(dir, "agent.lock"),
+      JSON.stringify({ pid: 1, host: `${hostname()}-elsewhere`, started: "2026-01-06T12:00:00.000Z" }),
+    );
+
+  it("is held while its owner renews it", () => {
+    fresh();
+    foreign();
+    expect(() => acquireLock(dir)).toThrow(/another agent \(pid 1 on .*-elsewhere/);
+  });
+
+  it("is what a live agent's lock never becomes: the holder renews it", () => {
+    fresh();
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
+    try {
+      const lock = acquireLock(dir);
+      const old = new Date(Date.now() - LOCK_STALE_MS - 1000);
+      utimesSync(lock.path, old, old);
+      vi.advanceTimersByTime(LOCK_RENEW_MS);
+      expect(Date.now() - statSync(lock.path).mtimeMs).toBeLessThan(LOCK_RENEW_MS);
+      lock.release();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("is taken over once it has not been renewed for LOCK_STALE_MS (its agent was killed)", () => {
+    fresh();
+    foreign();
+    const old = new Date(Date.now() - LOCK_STALE_MS - 1000);
+    utimesSync(join(dir, "agent.lock"), old, old);
+    const lock = acquireLock(dir);
+    expect(JSON.parse(readFileSync(lock.path, "utf8"))).toMatchObject({ pid: process.pid, host: hostname() });
     lock.release();
   });
 });
