@@ -60,6 +60,33 @@ describe("a merged pull request", () => {
     expect(comments[0]!.body).toContain("| bob/qwen-7b | `bob-202601061235-qwen-7b` | RUNNING |");
   });
 
+  it("a merge GitHub lists under its pull request only after the first status write still reaches the PR head and gets the comment", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    const { agent } = await h.startSettled("initial models");
+    const prHead = h.repo.commitOnBranch("feature", "bob: add qwen-7b", () =>
+      h.repo.write("models/bob/qwen-7b.yaml", specYaml("qwen-7b")),
+    );
+    const merge = h.repo.mergeBranch("feature", "Merge pull request #7 from bob/feature");
+    // POST /sync from the push webhook: the agent PUTs and writes its pending statuses seconds after the merge,
+    // before GitHub lists the merge commit under its pull request (the prune approval asks again for that reason).
+    await agent.agent.cycle();
+    await agent.outbox.drain();
+    expect(h.statuses(merge)).toContain("serve/h1/bob/qwen-7b pending deploying 1x1 GPU");
+    h.github.setCommitPulls(
+      merge,
+      [{ number: 7, head: { sha: prHead, ref: "feature" }, base: { ref: "main" } }],
+      TEST_REPO,
+    );
+    await h.settle(agent);
+    expect(h.latest(merge).get("serve/h1/bob/qwen-7b")?.state).toBe("success");
+    // The owner's dashboard is the PR: the model's outcome and the comment reach it once GitHub lists the merge.
+    expect(h.latest(prHead).get("serve/h1/bob/qwen-7b")).toEqual({
+      state: "success",
+      description: "RUNNING bob-202601061235-qwen-7b",
+    });
+    expect(h.github.comments(7, TEST_REPO)).toHaveLength(1);
+  });
+
   it("never takes another bot's marker comment for its own: it writes its own and keeps its login", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
     const { agent } = await h.startSettled("initial models");

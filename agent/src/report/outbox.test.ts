@@ -50,7 +50,9 @@ class FakeGitHub implements StatusReporter {
     this.reads++;
     return this.combined;
   }
+  pullsAsked = 0;
   async pullsOf() {
+    this.pullsAsked++;
     return this.pulls;
   }
   async mergedAs() {
@@ -101,6 +103,49 @@ async function outbox(files: FilePort, github: FakeGitHub, now: () => number = D
     random: () => 0.5,
   });
 }
+
+describe("the pull requests of a commit", () => {
+  it("asks again on later drains while GitHub lists none, at most 10 times and for 10 minutes, then keeps none", async () => {
+    const github = new FakeGitHub();
+    let clock = 0;
+    const box = await outbox(memoryFiles(), github, () => clock);
+    const mirrored = (n: number) => status(`serve/h1/a/x${n}`, "pending", "deploying", true);
+    // Two writes in one drain: one question.
+    await box.enqueue([mirrored(0), mirrored(1)]);
+    await box.drain();
+    expect(github.pullsAsked).toBe(1);
+    for (let i = 2; i < 20; i++) {
+      await box.enqueue([mirrored(i)]);
+      await box.drain();
+    }
+    expect(github.pullsAsked).toBe(10);
+    // Found on a later drain within the window: the PR head gets the writes from then on.
+    const late = new FakeGitHub();
+    const again = await outbox(memoryFiles(), late, () => clock);
+    await again.enqueue([mirrored(0)]);
+    await again.drain();
+    late.pulls = [{ number: 7, head_sha: PR_HEAD, base_ref: "main" }];
+    clock += 60_000;
+    await again.enqueue([status("serve/h1/a/x0", "success", "RUNNING", true)]);
+    await again.drain();
+    expect(late.posted).toEqual([
+      "a serve/h1/a/x0 pending deploying",
+      "a serve/h1/a/x0 success RUNNING",
+      "b serve/h1/a/x0 success RUNNING",
+    ]);
+    // Past the window, none is kept after one more question.
+    const slow = new FakeGitHub();
+    const third = await outbox(memoryFiles(), slow, () => clock);
+    await third.enqueue([mirrored(0)]);
+    await third.drain();
+    clock += 10 * 60_000;
+    for (let i = 1; i < 4; i++) {
+      await third.enqueue([mirrored(i)]);
+      await third.drain();
+    }
+    expect(slow.pullsAsked).toBe(2);
+  });
+});
 
 describe("the outbox", () => {
   it("writes in order and never the same state twice for a (sha, context)", async () => {

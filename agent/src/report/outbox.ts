@@ -13,6 +13,12 @@ import type { CommentWrite, GitHubWrite, StatusWrite } from "./status-plan";
 
 export const CONTEXT_WRITE_CAP = 50;
 const KEEP_SHAS = 200;
+/**
+ * A commit GitHub lists under no pull request is asked about again, once per drain, this many times in all and
+ * within this long of the first answer; then "none" is kept (a push straight to the branch has no pull request).
+ */
+const PULLS_ASKS = 10;
+const PULLS_WINDOW_MS = 10 * 60_000;
 /** The outbox's own backoff after a failed write: GitHub's outages never slow the apply path (the loop's). */
 export const OUTBOX_RETRY_BASE_MS = 1000;
 export const OUTBOX_RETRY_MAX_MS = 5 * 60_000;
@@ -51,6 +57,9 @@ export class Outbox {
   private lastError: Error | undefined;
   /** Record changes run one at a time on the latest record: a drain may run while a cycle enqueues. */
   private changes: Promise<unknown> = Promise.resolve();
+  /** Commits GitHub listed under no pull request yet: asked again on a later drain (pulls()). */
+  private readonly unlisted = new Map<string, { first: number; asks: number; drain: number }>();
+  private drains = 0;
 
   private constructor(
     private record: GitHubRecord,
@@ -90,6 +99,7 @@ export class Outbox {
    * @param force retry now, without waiting out the backoff (but never before a rate limit's reset): shutdown.
    */
   async drain(options: { force?: boolean } = {}): Promise<DrainResult> {
+    this.drains++;
     let written = 0;
     let skipped = 0;
     let dropped = 0;
@@ -217,8 +227,19 @@ export class Outbox {
   private async pulls(sha: string): Promise<readonly PullRef[]> {
     const cached = this.record.pulls[sha];
     if (cached) return cached;
+    // GitHub lists a merge under its pull request some time after the push the agent may already write for:
+    // "none" is asked again on later drains (once each) for a while before it is kept for good.
+    const unlisted = this.unlisted.get(sha);
+    if (unlisted && unlisted.drain === this.drains) return [];
     const { reporter, branch } = this.options;
     const pulls = reporter ? (await reporter.pullsOf(sha)).filter((p) => p.base_ref === branch) : [];
+    const first = unlisted?.first ?? this.options.now();
+    const asks = (unlisted?.asks ?? 0) + 1;
+    if (pulls.length === 0 && reporter && asks < PULLS_ASKS && this.options.now() - first < PULLS_WINDOW_MS) {
+      this.unlisted.set(sha, { first, asks, drain: this.drains });
+      return pulls;
+    }
+    this.unlisted.delete(sha);
     await this.change((record) => {
       const keys = Object.keys(record.pulls);
       const kept =
