@@ -384,6 +384,22 @@ describe("Ray faults", () => {
     expect(agent.status().blocked?.sha).toBe(sha);
   });
 
+  it("405 from a proxy keeps /readyz failing while the agent cannot apply: it is the agent's fault, not retried", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    const rayAddress = await browserProxy(h.ray.url);
+    const agent = await h.start({ rayAddress, intervalMs: 50, watchIntervalMs: 10 });
+    const run = agent.loop.run();
+    await until(() => h.ray.putCount() >= 1 && agent.loop.cycleCount >= 4);
+    const health = agent.health();
+    agent.loop.stop();
+    expect(await run).toBe(0);
+    expect(h.ray.acceptedPutCount()).toBe(0);
+    // Nothing is applied until an operator fixes what sits between the agent and Ray: /readyz must say so.
+    expect(health.ready).toBe(false);
+    expect(health.reasons.join("\n")).toMatch(/405/);
+  });
+
   it("a commit Ray rejected blocks no more once a revert is found already running", async () => {
     h = await createHarness({ files: MODEL });
     h.repo.ship("initial");

@@ -190,8 +190,11 @@ export interface AgentRecord {
   readonly marks: { readonly attempted?: Mark; readonly applied?: Mark; readonly reported?: Mark };
   /** The last valid commit: what the agent serves while later commits are refused. */
   readonly desired?: string;
-  /** A commit that failed terminally (Ray refused it): not retried until a new commit arrives. */
-  readonly blocked?: { readonly sha: string; readonly reason: string };
+  /**
+   * A commit that failed terminally (Ray refused it): not retried until a new commit arrives. `agentFault`: the
+   * refusal was the agent's (a proxy's 405, a token refused on the PUT), not the config's: /readyz fails meanwhile.
+   */
+  readonly blocked?: { readonly sha: string; readonly reason: string; readonly agentFault?: boolean };
   /**
    * Refused commits (sha -> reason), newest last, bounded: invalid or unrendered ones since the last valid
    * commit, and the current commit while a guard refuses it. Cleared when a later valid commit arrives (it is

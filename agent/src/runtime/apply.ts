@@ -119,7 +119,8 @@ export class Applier {
           : error.message;
       log.error({ sha: desired.sha, err: safeError(error) }, "Ray refused the PUT; waiting for a new commit");
       rollout = failHead(rollout, desired.sha, reason, now());
-      await keeper.save({ ...keeper.record(), rollout, marks, blocked: { sha: desired.sha, reason } });
+      const blocked = { sha: desired.sha, reason, ...(error.status !== 400 ? { agentFault: true } : {}) };
+      await keeper.save({ ...keeper.record(), rollout, marks, blocked });
       // A config Ray rejects is the commit's fault and is reported on it; a token or proxy problem is the agent's.
       if (error.status !== 400) keeper.fault(error);
       return { rollout, marks, deployedApps };

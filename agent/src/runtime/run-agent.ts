@@ -226,6 +226,13 @@ async function assemble(
     if (!ray.isChecked) reasons.push("Ray's version has not been checked yet");
     if (!last) reasons.push("no cycle has run yet");
     else for (const f of last.report.faults) reasons.push(`${f.name}: ${f.message}`);
+    // Ray refused the agent itself (a proxy's 405, a token refused on the PUT): said once as a cycle's fault,
+    // then nothing can be applied until an operator acts, so it stays a reason until a later commit is taken.
+    const blocked = agent.state.blocked;
+    if (blocked?.agentFault && !last?.report.faults.length)
+      reasons.push(
+        `the agent cannot apply ${blocked.sha.slice(0, 7)}: ${blocked.reason}; once that is fixed, a new commit (an empty one will do) is applied`,
+      );
     return { live: loop.isRunning || !last, ready: reasons.length === 0, reasons };
   };
   let server: AgentServer | undefined;
