@@ -75,7 +75,8 @@ No model changes: nothing is deployed, updated or undeployed.
 const hbs = Handlebars.create();
 hbs.registerHelper(
   "hasChanges",
-  (c: Plan["clusters"][number]) => c.deploy.length + c.update.length + c.undeploy.length > 0,
+  (c: Plan["clusters"][number]) =>
+    c.deploy.length + c.update.length + c.undeploy.length + c.restarts.length > 0,
 );
 // Replica counts and autoscaling live in per-deployment overrides, the endpoint outside Ray's config: changes
 // to them alone rebuild nothing, and the note says which of the two it was.

@@ -507,6 +507,31 @@ describe("planMarkdown", () => {
     expect(added).toContain("**Restarts:** none besides the models deployed above.");
   });
 
+  it("shows the restarts of a change that only restarts models (an application renamed)", () => {
+    // Renaming the single application deploys, updates and undeploys no model (same LLMConfig, same
+    // endpoint), yet Ray deletes the old application and builds the new one: every model restarts. The plan
+    // says so (changed, restarts), so its Markdown, the PR comment, must not be empty.
+    const before = base("single");
+    const head = rendered(
+      withFiles(
+        {
+          "clusters/h1/cluster.yaml": clusterText({
+            default: true,
+            serve: { layout: "single", application_name: "team_llm" },
+          }),
+        },
+        before,
+      ),
+    );
+    const p = planChange(before, head, { now: LATER });
+    expect(p.changed).toBe(true);
+    expect(h1(p)).toMatchObject({ deploy: [], update: [], undeploy: [] });
+    expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
+    const md = planMarkdown(p);
+    expect(md).toContain("### Cluster `h1` (single layout)");
+    expect(md).toContain("`alice-202601061235-a`, `alice-202601061235-b`, `bob-202601061235-c`");
+  });
+
   it("says so when nothing changes", () => {
     expect(planMarkdown(plan(base(), {}))).toBe(
       "No model changes: nothing is deployed, updated or undeployed.\n",

@@ -312,6 +312,23 @@ describe("determinism", () => {
     );
   });
 
+  it("keeps a nested mapping key named __proto__ the owner wrote, as a key like any other", () => {
+    // js-yaml defines `__proto__` as an own key of the mapping, and the owner's spec (and the plan's view of
+    // it) carry it; the sorted copy in the fragment must carry it too rather than set its prototype.
+    const result = render(
+      bare({
+        "models/alice/a.yaml":
+          "model_id: a\nmodel_source: $HOME/x\nengine_kwargs:\n  override_generation_config:\n    __proto__: {temperature: 0.1}\n    top_p: 0.9\n",
+      }),
+    );
+    const fragment = result.fragments.find((f) => f.suffix === "a")!;
+    const config = (fragment.llm_config.engine_kwargs as Record<string, Record<string, unknown>>)
+      .override_generation_config!;
+    expect(Object.keys(config)).toEqual(["__proto__", "top_p"]);
+    const text = result.files.get(fragmentPath("h1", "alice", "a"))!;
+    expect(text).toContain("__proto__");
+  });
+
   it("finds nothing to write once a render is applied, even at a later time", () => {
     const applied = applyRender(bare(specs));
     const again = render(applied, LATER);

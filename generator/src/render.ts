@@ -220,9 +220,13 @@ export function renderFragments(model: RepoModel, options: RenderOptions): Rende
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (typeof value !== "object" || value === null) return value;
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) out[key] = sortedKeys((value as Record<string, unknown>)[key]);
-  return out;
+  // fromEntries defines each key as an own property: an assignment of a key named __proto__ would set the
+  // copy's prototype instead, and drop the key from the config.
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, sortedKeys((value as Record<string, unknown>)[key])]),
+  );
 }
 
 function buildFragment(spec: ModelSpec, cluster: ClusterConfig, served: string, timestamp: string): Fragment {

@@ -41848,9 +41848,9 @@ function renderFragments(model, options) {
 function sortedKeys(value) {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (typeof value !== "object" || value === null) return value;
-  const out = {};
-  for (const key of Object.keys(value).sort()) out[key] = sortedKeys(value[key]);
-  return out;
+  return Object.fromEntries(
+    Object.keys(value).sort().map((key) => [key, sortedKeys(value[key])])
+  );
 }
 function buildFragment(spec, cluster2, served, timestamp) {
   const engineKwargs = {};
@@ -43019,7 +43019,7 @@ No model changes: nothing is deployed, updated or undeployed.
 var hbs = import_handlebars.default.create();
 hbs.registerHelper(
   "hasChanges",
-  (c3) => c3.deploy.length + c3.update.length + c3.undeploy.length > 0
+  (c3) => c3.deploy.length + c3.update.length + c3.undeploy.length + c3.restarts.length > 0
 );
 var SCALE_FIELD = /^(num_replicas|autoscaling_config)[. ]/;
 hbs.registerHelper("restartNote", (change) => {
