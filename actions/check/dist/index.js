@@ -46681,8 +46681,8 @@ function codeownersDiagnostics(head, committed) {
     )
   ];
 }
-function judgeCodeowners(found, head, base, baseRef) {
-  const inherited = found.length > 0 && head.committed === base.committed && codeownersOf(head.snapshot).text === codeownersOf(base.snapshot).text;
+function judgeCodeowners(found, head, base, baseRef, toolChanged = false) {
+  const inherited = found.length > 0 && !toolChanged && head.committed === base.committed && codeownersOf(head.snapshot).text === codeownersOf(base.snapshot).text;
   if (!inherited) return [...found];
   return found.map((d2) => ({
     ...d2,
@@ -46998,7 +46998,8 @@ async function analyse(ctx, pusher = {}) {
       codeowners,
       { snapshot: head, committed },
       { snapshot: baseSnapshot, committed: await fileAt(git, base, CODEOWNERS_FILE) },
-      baseRef
+      baseRef,
+      changed.some(isToolPath)
     ) : codeowners
   );
   return analysis({ diagnostics: sortDiagnostics(found), plan, render, baseTimestamps });

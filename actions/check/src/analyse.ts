@@ -211,6 +211,7 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
           { snapshot: head, committed },
           { snapshot: baseSnapshot, committed: await fileAt(git, base, CODEOWNERS_FILE) },
           baseRef,
+          changed.some(isToolPath),
         )
       : codeowners),
   );

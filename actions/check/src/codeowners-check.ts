@@ -51,15 +51,19 @@ export interface CodeownersAt {
  * which the change leaves exactly as it was (the same committed file, the same file its users.yaml and tools
  * render), is not the author's to fix: a users.yaml edit or tool upgrade merged without it would otherwise
  * fail every PR until an admin regenerates the file. That is a warning; anything the change causes is an error.
+ * A change to the tools is judged in full, as the render check does: both sides are rendered by the changed
+ * tool, so "the same text" could not tell whether the upgrade changed what CODEOWNERS should say.
  */
 export function judgeCodeowners(
   found: readonly Diagnostic[],
   head: CodeownersAt,
   base: CodeownersAt,
   baseRef: string,
+  toolChanged = false,
 ): Diagnostic[] {
   const inherited =
     found.length > 0 &&
+    !toolChanged &&
     head.committed === base.committed &&
     codeownersOf(head.snapshot).text === codeownersOf(base.snapshot).text;
   if (!inherited) return [...found];
