@@ -54969,6 +54969,64 @@ async function readActivityPushers(octokit, target) {
   return pushersOfActivities(activities, target);
 }
 
+// actions/check/src/head-lines.ts
+function parseLineMaps(diff) {
+  const hunks = /* @__PURE__ */ new Map();
+  let current;
+  for (const line of diff.split("\n")) {
+    if (line.startsWith("+++ ")) {
+      const path = line.slice(4);
+      current = path === "/dev/null" ? void 0 : [];
+      if (current) hunks.set(path.replace(/^b\//, ""), current);
+      continue;
+    }
+    const m2 = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (m2 && current)
+      current.push({
+        from: Number(m2[1]),
+        fromCount: m2[2] === void 0 ? 1 : Number(m2[2]),
+        to: Number(m2[3]),
+        toCount: m2[4] === void 0 ? 1 : Number(m2[4])
+      });
+  }
+  return new Map([...hunks].map(([path, list]) => [path, (line) => mapLine(list, line)]));
+}
+function mapLine(hunks, line) {
+  let offset = 0;
+  for (const h3 of hunks) {
+    if (h3.fromCount === 0 ? line <= h3.from : line < h3.from) return line + offset;
+    if (h3.fromCount > 0 && line < h3.from + h3.fromCount) return Math.max(1, h3.to);
+    offset += h3.toCount - h3.fromCount;
+  }
+  return line + offset;
+}
+async function onHeadLines(git, diagnostics, merge2, head) {
+  if (merge2 === head || diagnostics.length === 0) return diagnostics;
+  const files = [...new Set(diagnostics.map((d2) => d2.file))];
+  let maps;
+  try {
+    const diff = await git.raw([
+      "diff",
+      "--no-color",
+      "--no-ext-diff",
+      "--no-renames",
+      "-U0",
+      merge2,
+      head,
+      "--",
+      ...files
+    ]);
+    maps = parseLineMaps(diff);
+  } catch {
+    return diagnostics;
+  }
+  if (maps.size === 0) return diagnostics;
+  return diagnostics.map((d2) => {
+    const map = maps.get(d2.file);
+    return map ? { ...d2, line: map(d2.line) } : d2;
+  });
+}
+
 // actions/check/src/run.ts
 async function run(env = process.env) {
   const tokens = ["github-token", "workflow-token"].map((name) => env[inputVariable(name)]?.trim());
@@ -55053,7 +55111,8 @@ async function check(ctx, redact, hasSummary) {
     const outcome = await comment(ctx, analysis, { ok, diagnostics, planText, pushed }, redact, warn);
     if (outcome) notes.push(outcome);
   }
-  annotate(diagnostics, new Set(analysis.changed), redact, {
+  const shown = ctx.pull ? await onHeadLines(createGit(ctx.workspace), diagnostics, analysis.treeSha, ctx.pull.headSha) : diagnostics;
+  annotate(shown, new Set(analysis.changed), redact, {
     error: ANNOTATIONS_PER_SEVERITY - (ok ? 0 : 1),
     warning: Math.max(0, ANNOTATIONS_PER_SEVERITY - warned)
   });

@@ -17,6 +17,7 @@ import { readRenderPusher, readRunPusher } from "./workflow-runs";
 import { isBotLogin, readActivityPushers } from "./push-activity";
 import { renderOnlyParent } from "./git-changes";
 import { createGit } from "../../../generator/src/io/git";
+import { onHeadLines } from "./head-lines";
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -120,8 +121,12 @@ async function check(
     const outcome = await comment(ctx, analysis, { ok, diagnostics, planText, pushed }, redact, warn);
     if (outcome) notes.push(outcome);
   }
-  // After the comment, whose warnings are then known; setFailed's closing line is one more error.
-  annotate(diagnostics, new Set(analysis.changed), redact, {
+  // After the comment, whose warnings are then known; setFailed's closing line is one more error. A pull
+  // request's annotations are shown on its head's files: lines of the merge commit are moved to the head's.
+  const shown = ctx.pull
+    ? await onHeadLines(createGit(ctx.workspace), diagnostics, analysis.treeSha, ctx.pull.headSha)
+    : diagnostics;
+  annotate(shown, new Set(analysis.changed), redact, {
     error: ANNOTATIONS_PER_SEVERITY - (ok ? 0 : 1),
     warning: Math.max(0, ANNOTATIONS_PER_SEVERITY - warned),
   });
