@@ -2,12 +2,13 @@ import {
   diffRendered,
   fragmentTimestamps,
   renderFragments,
+  type FragmentTimestamps,
   type RenderDiff,
   type RenderResult,
   type Timestamps,
 } from "./render";
-import { hasErrors, sortDiagnostics } from "./rules";
-import type { Diagnostic, RepoSnapshot, Validation } from "./types";
+import { diagnostic, hasErrors, sortDiagnostics } from "./rules";
+import type { Diagnostic, ModelSpec, RepoSnapshot, Validation } from "./types";
 import { validateRepo, type SpecMemo } from "./validate";
 
 export interface CheckOptions {
@@ -43,8 +44,9 @@ export function checkRepo(snapshot: RepoSnapshot, options: CheckOptions): RepoCh
     ...(options.memo ? { memo: options.memo } : {}),
     timestamps,
   });
-  if (!validation.ok || hasErrors(own.diagnostics)) {
-    const diagnostics = sortDiagnostics([...validation.diagnostics, ...own.diagnostics]);
+  const unnamed = unnamedModels(validation.model.models, own, options.timestamps ?? []);
+  if (!validation.ok || hasErrors(own.diagnostics) || unnamed.length > 0) {
+    const diagnostics = sortDiagnostics([...validation.diagnostics, ...own.diagnostics, ...unnamed]);
     return { validation, timestamps, diagnostics, ok: false };
   }
   const render = renderFragments(validation.model, {
@@ -61,6 +63,35 @@ export function checkRepo(snapshot: RepoSnapshot, options: CheckOptions): RepoCh
     diagnostics,
     ok: true,
   };
+}
+
+/**
+ * A declared model whose only fragment lost its served_name line (cut by hand) would be renamed by the next
+ * render: reported, as a served name edited out of shape is, rather than guessed at. A name known from
+ * elsewhere (another cluster's fragment, the base branch's) is kept, and needs nothing.
+ */
+function unnamedModels(
+  models: readonly ModelSpec[],
+  own: FragmentTimestamps,
+  known: readonly Timestamps[],
+): Diagnostic[] {
+  if (own.unnamed.size === 0) return [];
+  const out: Diagnostic[] = [];
+  for (const m of models) {
+    const key = `${m.user}/${m.suffix}`;
+    const file = own.unnamed.get(key);
+    if (file === undefined || own.timestamps.has(key) || known.some((t) => t.has(key))) continue;
+    if (out.some((d) => d.file === file)) continue;
+    out.push(
+      diagnostic(
+        "invalid-value",
+        file,
+        { line: 1, column: 1 },
+        `${file} has no served_name line: the fragment was edited by hand, and rendering now would give ${key} a new served name. Restore it from git (\`git checkout HEAD -- ${file}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`,
+      ),
+    );
+  }
+  return out;
 }
 
 export const isRenderCurrent = (diff: RenderDiff | undefined): boolean =>

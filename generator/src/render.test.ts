@@ -167,6 +167,7 @@ describe("served names", () => {
     expect(fragmentTimestamps(noted)).toEqual({
       timestamps: new Map([["alice/qwen", "202601061235"]]),
       diagnostics: [],
+      unnamed: new Map(),
     });
   });
 
@@ -468,6 +469,35 @@ describe("a Windows checkout (core.autocrlf: CRLF on disk, LF in git)", () => {
     // CR anywhere else is still a change: only CRLF line ends are what git converts.
     const stray = withFiles({ [path]: text.replace("\n", "\r\r\n") }, applied);
     expect(checkRepo(stray, { now: LATER }).renderDiff!.stale).toEqual([path]);
+  });
+});
+
+describe("a fragment whose served_name line was cut", () => {
+  const path = fragmentPath("h1", "alice", "qwen");
+  const cut = (snapshot: RepoSnapshot) => {
+    const text = new TextDecoder().decode(snapshot.files.get(path)!.bytes);
+    return withFiles({ [path]: text.replace(/^served_name: .*\n/m, "") }, snapshot);
+  };
+
+  it("is an error rather than a new name for the model on the next render", () => {
+    const edited = cut(applyRender(bare({ [QWEN]: specText("qwen") })));
+    const result = checkRepo(edited, { now: LATER });
+    expect(result.ok).toBe(false);
+    expect(result.render).toBeUndefined();
+    expect(result.diagnostics.map((d) => `${d.file} ${d.code} ${d.rule}`)).toEqual([
+      `${path} E400 invalid-value`,
+    ]);
+    expect(result.diagnostics[0]!.message).toContain("has no served_name line");
+  });
+
+  it("needs nothing when the name is known elsewhere (the base branch, another cluster), or the model is gone", () => {
+    const edited = cut(applyRender(bare({ [QWEN]: specText("qwen") })));
+    const base = new Map([["alice/qwen", "202601061235"]]);
+    expect(checkRepo(edited, { now: LATER, timestamps: [base] }).ok).toBe(true);
+    const both = cut(applyRender(bare({ [QWEN]: specText("qwen", { clusters: ["h1", "lab"] }) })));
+    expect(served(both, LATER)).toEqual(["h1 alice-202601061235-qwen", "lab alice-202601061235-qwen"]);
+    const deleted = withFiles({ [QWEN]: null }, edited);
+    expect(checkRepo(deleted, { now: LATER }).renderDiff!.extra).toEqual([path]);
   });
 });
 

@@ -66,6 +66,8 @@ export interface FragmentTimestamps {
   readonly timestamps: Map<string, string>;
   /** An impossible timestamp, or fragments of one model that disagree: each an error on the fragment. */
   readonly diagnostics: Diagnostic[];
+  /** `<user>/<suffix>` -> a fragment of it with no served_name line at all (cut by hand): no name to keep. */
+  readonly unnamed: Map<string, string>;
 }
 
 /**
@@ -80,14 +82,19 @@ export interface FragmentTimestamps {
 export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
   const found = new Map<string, Array<{ file: SnapshotFile; timestamp: string }>>();
   const diagnostics: Diagnostic[] = [];
+  const unnamed = new Map<string, string>();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (where.role !== "rendered" || !where.user || !where.suffix || file.kind !== "file") continue;
     const served = servedLine(file.bytes);
     const match = served ? SERVED_LINE.exec(served.text) : null;
     const parts = match ? SERVED_NAME.exec(match[1]!) : null;
-    // A file with no served_name line is no fragment at all: the render check lists it (stale or extra).
-    if (!served) continue;
+    // A file with no served_name line is no fragment at all: the render check lists it (stale or extra),
+    // and checkRepo refuses to rename a model it is the only fragment of (unnamed).
+    if (!served) {
+      unnamed.set(`${where.user}/${where.suffix}`, file.path);
+      continue;
+    }
     if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) {
       // A served name edited by hand: taking no timestamp from it would rename the model on the next render.
       const expected = `${where.user}-<YYYYMMDDHHMM>-${where.suffix}`;
@@ -138,7 +145,7 @@ export function fragmentTimestamps(snapshot: RepoSnapshot): FragmentTimestamps {
         ),
       );
   }
-  return { timestamps, diagnostics };
+  return { timestamps, diagnostics, unnamed };
 }
 
 /** fragmentTimestamps without its diagnostics. */

@@ -41737,13 +41737,17 @@ function judgeTimestamp(timestamp) {
 function fragmentTimestamps(snapshot) {
   const found = /* @__PURE__ */ new Map();
   const diagnostics = [];
+  const unnamed = /* @__PURE__ */ new Map();
   for (const file of snapshot.files.values()) {
     const where = classifyPath(file.path);
     if (where.role !== "rendered" || !where.user || !where.suffix || file.kind !== "file") continue;
     const served = servedLine(file.bytes);
     const match = served ? SERVED_LINE.exec(served.text) : null;
     const parts = match ? SERVED_NAME.exec(match[1]) : null;
-    if (!served) continue;
+    if (!served) {
+      unnamed.set(`${where.user}/${where.suffix}`, file.path);
+      continue;
+    }
     if (!match || !parts || parts[1] !== where.user || parts[3] !== where.suffix) {
       const expected = `${where.user}-<YYYYMMDDHHMM>-${where.suffix}`;
       diagnostics.push(
@@ -41793,7 +41797,7 @@ function fragmentTimestamps(snapshot) {
         )
       );
   }
-  return { timestamps, diagnostics };
+  return { timestamps, diagnostics, unnamed };
 }
 var timestampsOf = (snapshot) => fragmentTimestamps(snapshot).timestamps;
 function utcDate(year, month, day, hours = 0, minutes = 0) {
@@ -42639,8 +42643,9 @@ function checkRepo(snapshot, options) {
     ...options.memo ? { memo: options.memo } : {},
     timestamps
   });
-  if (!validation.ok || hasErrors(own.diagnostics)) {
-    const diagnostics2 = sortDiagnostics([...validation.diagnostics, ...own.diagnostics]);
+  const unnamed = unnamedModels(validation.model.models, own, options.timestamps ?? []);
+  if (!validation.ok || hasErrors(own.diagnostics) || unnamed.length > 0) {
+    const diagnostics2 = sortDiagnostics([...validation.diagnostics, ...own.diagnostics, ...unnamed]);
     return { validation, timestamps, diagnostics: diagnostics2, ok: false };
   }
   const render = renderFragments(validation.model, {
@@ -42657,6 +42662,25 @@ function checkRepo(snapshot, options) {
     diagnostics,
     ok: true
   };
+}
+function unnamedModels(models, own, known) {
+  if (own.unnamed.size === 0) return [];
+  const out = [];
+  for (const m2 of models) {
+    const key = `${m2.user}/${m2.suffix}`;
+    const file = own.unnamed.get(key);
+    if (file === void 0 || own.timestamps.has(key) || known.some((t2) => t2.has(key))) continue;
+    if (out.some((d2) => d2.file === file)) continue;
+    out.push(
+      diagnostic(
+        "invalid-value",
+        file,
+        { line: 1, column: 1 },
+        `${file} has no served_name line: the fragment was edited by hand, and rendering now would give ${key} a new served name. Restore it from git (\`git checkout HEAD -- ${file}\`), or delete it and run \`npx serve-gitops render\` (the model then gets a new name)`
+      )
+    );
+  }
+  return out;
 }
 var isRenderCurrent = (diff) => diff !== void 0 && diff.stale.length === 0 && diff.missing.length === 0 && diff.extra.length === 0;
 
