@@ -337,7 +337,11 @@ export interface ParsedApp {
   deployments: Record<string, unknown>[];
   /** `ServeApplicationSchema.dict(exclude_unset=True)`, the future `deployed_app_config` */
   dump: Record<string, unknown>;
-  /** get_app_code_version (deploy_utils.py): md5 of sorted JSON of import_path, runtime_env, args */
+  /**
+   * get_app_code_version (deploy_utils.py, Ray 2.5x): md5 of sorted JSON of import_path, runtime_env, args and,
+   * for every per-deployment override whose autoscaling_config is a dict, its policy (and every dict
+   * request_router_config): switching a deployment between num_replicas and autoscaling rebuilds the app.
+   */
   codeVersion: string;
 }
 
@@ -347,6 +351,25 @@ export interface ParsedDeploy {
   grpcOptions: Record<string, unknown> | undefined;
   targetCapacity: number | null;
   applications: ParsedApp[];
+}
+
+/** get_app_code_version of Ray 2.5x (deploy_utils.py). */
+export function appCodeVersion(
+  importPath: string,
+  runtimeEnv: Record<string, unknown>,
+  args: Record<string, unknown>,
+  deployments: readonly Record<string, unknown>[],
+): string {
+  const dicts = (key: string) => deployments.map((d) => d[key]).filter(isRecord);
+  return md5(
+    sortedJson({
+      import_path: importPath,
+      runtime_env: runtimeEnv,
+      args,
+      request_router_configs: dicts("request_router_config"),
+      deployment_autoscaling_policies: dicts("autoscaling_config").map((c) => c.policy ?? null),
+    }),
+  );
 }
 
 /** Validate a PUT body like ServeDeploySchema.parse_obj; on failure, the 400 text Ray returns. */
@@ -385,7 +408,12 @@ export function parseDeployBody(
       args,
       deployments: (dump.deployments as Record<string, unknown>[] | undefined) ?? [],
       dump,
-      codeVersion: md5(sortedJson({ import_path: importPath, runtime_env: runtimeEnv, args })),
+      codeVersion: appCodeVersion(
+        importPath,
+        runtimeEnv,
+        args,
+        (dump.deployments as Record<string, unknown>[] | undefined) ?? [],
+      ),
     } satisfies ParsedApp;
   });
   return {

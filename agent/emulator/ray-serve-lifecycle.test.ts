@@ -287,7 +287,12 @@ describe("ray dashboard emulator: Serve controller", () => {
       "RUNNING",
       "RUNNING",
     ]);
-    await deploy(e, [
+    for (const d of ["LLMServer:m1", "LLMServer:m2", "OpenAiIngress"]) expect(e.restarts(d, "a")).toBe(0);
+  });
+
+  it("applies autoscaling bounds without restarting anything once a deployment autoscales", async () => {
+    const e = await start({ deployDelayMs: 200 });
+    const auto = (min: number, max: number) =>
       llmApp(
         "a",
         [llmConfig("m1"), llmConfig("m2")],
@@ -295,18 +300,22 @@ describe("ray dashboard emulator: Serve controller", () => {
           {
             name: "LLMServer:m1",
             num_replicas: "auto",
-            autoscaling_config: { min_replicas: 2, max_replicas: 4 },
+            autoscaling_config: { min_replicas: min, max_replicas: max },
           },
         ],
-      ),
-    ]);
-    const auto = await until(e, "a", "RUNNING");
-    expect(auto.deployments["LLMServer:m1"].target_num_replicas).toBe(2);
-    expect(auto.deployments["LLMServer:m1"].deployment_config.autoscaling_config).toMatchObject({
+      );
+    await deploy(e, [auto(2, 4)]);
+    const first = await until(e, "a", "RUNNING");
+    expect(first.deployments["LLMServer:m1"].target_num_replicas).toBe(2);
+    expect(first.deployments["LLMServer:m1"].deployment_config.autoscaling_config).toMatchObject({
       min_replicas: 2,
       max_replicas: 4,
       target_ongoing_requests: 2,
     });
+    // The policy list of the code version is unchanged (one default policy): a lightweight update.
+    await deploy(e, [auto(3, 5)]);
+    const again = await until(e, "a", "RUNNING");
+    expect(again.deployments["LLMServer:m1"].target_num_replicas).toBe(3);
     for (const d of ["LLMServer:m1", "LLMServer:m2", "OpenAiIngress"]) expect(e.restarts(d, "a")).toBe(0);
   });
 
@@ -559,5 +568,44 @@ describe("ray dashboard emulator: Serve controller", () => {
     await deploy(e, [cfg]);
     expect((await appState(e, "a")).deployed_app_config).toEqual(cfg);
     expect(() => e.tamper("zzz", () => undefined)).toThrow();
+  });
+});
+
+describe("ray dashboard emulator: parity with Ray's code version (hunt-emu)", () => {
+  // Ray 2.5x, python/ray/serve/_private/deploy_utils.py get_app_code_version: besides import_path,
+  // runtime_env and args, the hash covers, for every entry of applications[].deployments whose
+  // autoscaling_config is a dict, its autoscaling policy (autoscaling_config.get("policy", {}).get(
+  // "policy_function", DEFAULT_AUTOSCALING_POLICY_NAME); newer: autoscaling_config.get("policy")) and its
+  // request_router_config. application_state.py apply_app_config compares that version with the target's:
+  // a different one clears the target state and starts a new build task (every deployment gets the new
+  // version, so every replica of the app restarts). Turning one model's override from a fixed num_replicas
+  // into num_replicas "auto" + autoscaling_config therefore rebuilds the whole application on Ray.
+  it("rebuilds the whole app when an override gains an autoscaling_config (code version covers it)", async () => {
+    const e = await start({ deployDelayMs: 200 });
+    const fixed = llmApp(
+      "a",
+      [llmConfig("m1"), llmConfig("m2")],
+      [{ name: "LLMServer:m1", num_replicas: 1 }],
+    );
+    await deploy(e, [fixed]);
+    await until(e, "a", "RUNNING");
+    const auto = llmApp(
+      "a",
+      [llmConfig("m1"), llmConfig("m2")],
+      [
+        {
+          name: "LLMServer:m1",
+          num_replicas: "auto",
+          autoscaling_config: { min_replicas: 1, max_replicas: 2 },
+        },
+      ],
+    );
+    await deploy(e, [auto]);
+    // a new build task: the target deployments are unknown again (list_deployment_details lists none)
+    const building = await appState(e, "a");
+    expect([building.status, Object.keys(building.deployments)]).toEqual(["DEPLOYING", []]);
+    await until(e, "a", "RUNNING");
+    // the untouched model restarts too, as does the ingress
+    expect([e.restarts("LLMServer:m2", "a"), e.restarts("OpenAiIngress", "a")]).toEqual([1, 1]);
   });
 });

@@ -161,17 +161,38 @@ describe("planChange", () => {
     }
   });
 
-  it("shows switching to autoscaling as a scale-only change", () => {
-    const p = plan(base(), { [B]: specText("b", { autoscaling: { min_replicas: 1, max_replicas: 2 } }) });
+  it("shows switching to or from autoscaling as rebuilding the application (Ray 2.5x's code version)", () => {
+    // deploy_utils.get_app_code_version hashes the policy of every override that autoscales: the switch
+    // rebuilds the application, every model in it; bounds changed later restart nothing.
+    const p = plan(base("per-user"), {
+      [B]: specText("b", { autoscaling: { min_replicas: 1, max_replicas: 2 } }),
+    });
     expect(h1(p).update[0]).toMatchObject({
       replicas: "autoscaling 1-2 x1 GPU",
-      restarts: false,
+      restarts: true,
       changes: [
         'autoscaling_config (unset) -> {"min_replicas":1,"max_replicas":2}',
         'num_replicas 1 -> "auto"',
       ],
     });
-    expect(planMarkdown(p)).toContain("<code>alice-202601061235-b</code> (scale only: nothing restarts)");
+    expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b"]);
+    const autoscaled = rendered(
+      withFiles(
+        { [B]: specText("b", { autoscaling: { min_replicas: 1, max_replicas: 2 } }) },
+        base("per-user"),
+        "base",
+      ),
+    );
+    const bounds = plan(autoscaled, {
+      [B]: specText("b", { autoscaling: { min_replicas: 2, max_replicas: 4 } }),
+    });
+    expect(h1(bounds).update[0]).toMatchObject({ restarts: false });
+    expect(h1(bounds).restarts).toEqual([]);
+    expect(planMarkdown(bounds)).toContain(
+      "<code>alice-202601061235-b</code> (scale only: nothing restarts)",
+    );
+    const back = plan(autoscaled, { [B]: specText("b", { num_replicas: 2 }) });
+    expect(h1(back).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b"]);
   });
 
   it("per-model: an engine_kwargs change restarts no other model", () => {

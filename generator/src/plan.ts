@@ -239,6 +239,20 @@ function templateRebuilds(
   );
 }
 
+/**
+ * What of an application Ray's code version covers besides import_path and runtime_env (the template's):
+ * its args and, since Ray 2.5x, the autoscaling policy of every deployment override that autoscales — so a
+ * model switched between num_replicas and autoscaling rebuilds its application (older Ray: nothing restarts;
+ * the plan says what the newer one does).
+ */
+function codeOf(app: ServeApplication): string {
+  const policies = app.deployments
+    .map((d) => d.autoscaling_config)
+    .filter((c): c is Record<string, unknown> => typeof c === "object" && c !== null && !Array.isArray(c))
+    .map((c) => c.policy ?? null);
+  return JSON.stringify([app.args, policies]);
+}
+
 /** JSON with the keys of every mapping sorted, as Ray's json.dumps(sort_keys=True). */
 function sortedJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
@@ -291,13 +305,11 @@ function planCluster(
   // Ray rebuilds an application, restarting ALL its replicas, whenever its args change (or its runtime_env or
   // import_path, which only a cluster's template sets); a model that lands in an application that did not
   // exist (a layout or application_name change) starts afresh as well.
-  const oldApps = new Map(
-    oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : [],
-  );
+  const oldApps = new Map(oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, codeOf(a)]) : []);
   const restarts: string[] = [];
   for (const app of applicationsOf(cluster, now)) {
     const previous = oldApps.get(app.name);
-    if (previous === JSON.stringify(app.args) && !rebuiltByTemplate.has(app.name)) continue;
+    if (previous === codeOf(app) && !rebuiltByTemplate.has(app.name)) continue;
     for (const config of app.args.llm_configs) {
       const served = (config.model_loading_config as { model_id: string }).model_id;
       if (old.some((f) => f.served_name === served)) restarts.push(served);

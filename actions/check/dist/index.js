@@ -42857,6 +42857,10 @@ function templateRebuilds(oldCluster, cluster2, old, now, base, head) {
     [...is2].filter(([name, version2]) => was.has(name) && was.get(name) !== version2).map(([n]) => n)
   );
 }
+function codeOf(app) {
+  const policies2 = app.deployments.map((d2) => d2.autoscaling_config).filter((c3) => typeof c3 === "object" && c3 !== null && !Array.isArray(c3)).map((c3) => c3.policy ?? null);
+  return JSON.stringify([app.args, policies2]);
+}
 function sortedJson(value) {
   return JSON.stringify(
     value,
@@ -42876,13 +42880,11 @@ function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named, sy
   const nowByKey = new Map(now.map((f3) => [keyOf(f3), f3]));
   const deploy = now.filter((f3) => !oldByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true, !named.has(keyOf(f3))));
   const undeploy = old.filter((f3) => !nowByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true, false));
-  const oldApps = new Map(
-    oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, JSON.stringify(a.args)]) : []
-  );
+  const oldApps = new Map(oldCluster ? applicationsOf(oldCluster, old).map((a) => [a.name, codeOf(a)]) : []);
   const restarts = [];
   for (const app of applicationsOf(cluster2, now)) {
     const previous = oldApps.get(app.name);
-    if (previous === JSON.stringify(app.args) && !rebuiltByTemplate.has(app.name)) continue;
+    if (previous === codeOf(app) && !rebuiltByTemplate.has(app.name)) continue;
     for (const config of app.args.llm_configs) {
       const served = config.model_loading_config.model_id;
       if (old.some((f3) => f3.served_name === served)) restarts.push(served);
