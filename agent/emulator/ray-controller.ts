@@ -148,7 +148,6 @@ export class ServeController {
             app,
             overrideDeploymentInfo(specs, parsed, app.codeVersion, "apply_app_config"),
             now,
-            false,
           );
           app.routePrefix = parsed.routePrefixSet ? parsed.routePrefix : "/";
           app.failure = null;
@@ -192,7 +191,7 @@ export class ServeController {
     return c;
   }
 
-  private applyEffective(app: App, effs: Effective[], t: number, newVersion: boolean): void {
+  private applyEffective(app: App, effs: Effective[], t: number): void {
     const keep = new Set(effs.map((e) => e.name));
     for (const name of [...app.deployments.keys()]) if (!keep.has(name)) app.deployments.delete(name);
     for (const eff of effs) {
@@ -221,7 +220,7 @@ export class ServeController {
         sortedJson({ ...live.config, num_replicas: 0 }) !== sortedJson({ ...eff.config, num_replicas: 0 });
       Object.assign(live, eff);
       if (!eff.startupError) delete live.startupError;
-      if (newVersion || eff.version !== oldVersion) {
+      if (eff.version !== oldVersion) {
         this.count(app.name, eff.name).restarts++;
         app.unhealthy.delete(eff.name);
         this.begin(live, t, "start");
@@ -287,10 +286,17 @@ export class ServeController {
       this.setStatus(d, "UPDATING", "CONFIG_UPDATE_STARTED", "");
     } else {
       d.phase = "scaling";
+      // deployment_state.py deploy() / autoscaling: "Upscaling from N to M replicas." (or "Downscaling ...").
+      const from = d.replicas.filter((r) => r.state !== "STOPPING").length;
       if (d.target > d.replicas.length)
         for (let i = d.replicas.length; i < d.target; i++) d.replicas.push(this.newReplica(t));
       else d.replicas.forEach((r, i) => (r.state = i < d.target ? r.state : "STOPPING"));
-      this.setStatus(d, d.scalingUp ? "UPSCALING" : "DOWNSCALING", "CONFIG_UPDATE_STARTED", "");
+      this.setStatus(
+        d,
+        d.scalingUp ? "UPSCALING" : "DOWNSCALING",
+        "CONFIG_UPDATE_STARTED",
+        `${d.scalingUp ? "Upscaling" : "Downscaling"} from ${from} to ${d.target} replicas.`,
+      );
     }
   }
 
@@ -325,7 +331,10 @@ export class ServeController {
             app.targetKnown = true;
             app.failure = null;
             app.routePrefix = b.app.routePrefixSet ? b.app.routePrefix : "/";
-            this.applyEffective(app, effs, b.doneAt, true);
+            // deployment_state.py DeploymentState.deploy() returns early for the same version and config: a
+            // build that yields what already runs (a revert after a failed build) restarts nothing. A new
+            // code version is a new deployment version, which does restart (applyEffective compares them).
+            this.applyEffective(app, effs, b.doneAt);
           } catch (e) {
             if (!(e instanceof OverrideFailure)) throw e;
             app.failure = e.message;
@@ -486,7 +495,8 @@ export class ServeController {
     for (const app of this.apps.values()) {
       const d = app.deployments.get(deploymentName);
       if (!app.unhealthy.delete(deploymentName) || !d || d.status !== "UNHEALTHY") continue;
-      this.setStatus(d, "HEALTHY", "CONFIG_UPDATE_COMPLETED", "");
+      // common.py DeploymentStatusInfo.handle_transition: UNHEALTHY -> HEALTHY carries no trigger of its own.
+      this.setStatus(d, "HEALTHY", "UNSPECIFIED", "");
     }
   }
 

@@ -361,13 +361,15 @@ describe("ray dashboard emulator: HTTP surface", () => {
     });
   });
 
-  it("answers 503 while the controller is down, and injects failures and latency", async () => {
+  it("answers a GET 503 (a PUT 500) while the controller is down, and injects failures and latency", async () => {
     const e = await start();
     e.setControllerDown(true);
-    expect((await httpRequest("GET", `${e.url}/api/serve/applications/`)).status).toBe(503);
+    const get = await httpRequest("GET", `${e.url}/api/serve/applications/`);
+    expect(get.status).toBe(503);
+    expect(get.body).toContain("Failed to get a response from the controller");
     const put = await putApps(e.url, { applications: [] });
-    expect(put.status).toBe(503);
-    expect(put.body).toContain("Failed to get a response from the controller");
+    expect(put.status).toBe(500);
+    expect(put.body).toContain("the Serve controller is unavailable");
     expect((await httpRequest("GET", `${e.url}/api/ray/version`)).status).toBe(200);
     e.setControllerDown(false);
     expect((await httpRequest("GET", `${e.url}/api/serve/applications/`)).status).toBe(200);
@@ -490,5 +492,19 @@ describe("ray dashboard emulator: HTTP surface", () => {
     ]);
     expect(dep.replicas[0].state).toBe("RUNNING");
     expect(a.deployments.OpenAiIngress.target_num_replicas).toBe(2);
+  });
+});
+
+describe("ray dashboard emulator: parity with serve_head's PUT statuses (hunt-emu)", () => {
+  // python/ray/dashboard/modules/serve/serve_head.py put_all_applications has no 503 path: 400 for a
+  // ValidationError, 400 with str(e) when client.deploy_apps(config) raises RayTaskError (the controller's
+  // apply_config task failed: the same kind of failure that makes GET answer 503), and 500 with a traceback
+  // for anything else (dashboard/optional_utils.py init_ray_and_catch_exceptions). Only GET answers 503.
+  it("never answers a PUT with 503, even while the controller cannot be reached", async () => {
+    const e = await start();
+    e.setControllerDown(true);
+    expect((await httpRequest("GET", `${e.url}/api/serve/applications/`)).status).toBe(503);
+    const put = await putApps(e.url, { applications: [app("a")] });
+    expect([400, 500]).toContain(put.status);
   });
 });

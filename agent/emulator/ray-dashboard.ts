@@ -249,7 +249,17 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
       return send(200, "");
     }
     if (method === "PUT") {
-      if (down) return controllerError();
+      // serve_head.py put_all_applications answers 400 only for a validation error or a RayTaskError of
+      // deploy_apps; anything else (the controller unreachable) is a 500 from init_ray_and_catch_exceptions.
+      // Only GET answers 503.
+      if (down)
+        return send(
+          500,
+          pyTraceback(
+            [["ray/dashboard/optional_utils.py", 89, "_handler_route", "return await handler(self, req)"]],
+            "ray.exceptions.RaySystemError: System error: the Serve controller is unavailable (emulated)",
+          ),
+        );
       let parsed: unknown;
       try {
         parsed = JSON.parse(body);

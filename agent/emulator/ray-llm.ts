@@ -74,6 +74,28 @@ const LLM_CONFIG_KEYS = [
   "placement_group_config", "lora_config", "deployment_config", "experimental_configs", "log_engine_metrics",
   "callback_config", "use_cpu", "topology", "server_cls",
 ];
+/** The keyword arguments of ray.serve.deployment() (serve/api.py): LLMConfig's deployment_config passes through it. */
+const DEPLOYMENT_KWARGS = [
+  "name",
+  "version",
+  "num_replicas",
+  "route_prefix",
+  "ray_actor_options",
+  "placement_group_bundles",
+  "placement_group_strategy",
+  "max_replicas_per_node",
+  "user_config",
+  "max_ongoing_requests",
+  "max_queued_requests",
+  "autoscaling_config",
+  "graceful_shutdown_wait_loop_s",
+  "graceful_shutdown_timeout_s",
+  "health_check_period_s",
+  "health_check_timeout_s",
+  "logging_config",
+  "request_router_config",
+];
+
 const REPLICA_KEYS = [
   "ray_actor_options",
   "placement_group_bundles",
@@ -164,6 +186,17 @@ function checkLlmConfig(raw: unknown, ctx: BuildContext): V2Err[] {
     e("llm_engine", `Value error, Unsupported engine: ${pyText(raw.llm_engine)}`, raw.llm_engine);
   if ("engine_kwargs" in raw && !isRecord(raw.engine_kwargs))
     e("engine_kwargs", "Input should be a valid dictionary", raw.engine_kwargs, "dict_type");
+  // llm_config.py: runtime_env is Optional[Dict[str, Any]]; validate_lora_config builds LoraConfig(**value),
+  // whose dynamic_lora_loading_path must be a remote URI.
+  if ("runtime_env" in raw && raw.runtime_env !== null && !isRecord(raw.runtime_env))
+    e("runtime_env", "Input should be a valid dictionary", raw.runtime_env, "dict_type");
+  const lora = raw.lora_config;
+  if (
+    isRecord(lora) &&
+    typeof lora.dynamic_lora_loading_path === "string" &&
+    !/^(s3|gs|abfss|azure):\/\//.test(lora.dynamic_lora_loading_path)
+  )
+    e("lora_config", `Value error, Invalid lora_config: ${pyRepr(lora)}`, lora);
   const acc = raw.accelerator_type;
   if (acc !== undefined && acc !== null) {
     const v = acc === "A10" ? "A10G" : acc;
@@ -365,6 +398,15 @@ export function buildOpenAiApp(
     // to larger than 0")`, before the num_replicas/autoscaling_config check. DeploymentConfig allows 0
     // (Optional[NonNegativeInt]), so LLMConfig accepts it and the build task fails here. Python's
     // `== 0` holds for 0 and False, not for "0".
+    // DeploymentConfig(**value), which LLMConfig ran, ignores a key it does not know; serve.deployment() does not.
+    const stray = Object.keys(dc).find((k) => !DEPLOYMENT_KWARGS.includes(k));
+    if (stray !== undefined)
+      return {
+        failure: buildFailure(
+          deploymentFrames.slice(0, 3),
+          `TypeError: deployment() got an unexpected keyword argument '${stray}'`,
+        ),
+      };
     if (dc.num_replicas === 0 || dc.num_replicas === false)
       return {
         failure: buildFailure(deploymentFrames, "ValueError: num_replicas is expected to larger than 0"),

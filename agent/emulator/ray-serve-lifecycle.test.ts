@@ -609,3 +609,104 @@ describe("ray dashboard emulator: parity with Ray's code version (hunt-emu)", ()
     expect([e.restarts("LLMServer:m2", "a"), e.restarts("OpenAiIngress", "a")]).toEqual([1, 1]);
   });
 });
+
+describe("ray dashboard emulator: parity with Ray's deployment reconciliation (hunt-emu)", () => {
+  // Ray 2.5x: a failed build (application_state.py _reconcile_build_app_task -> DEPLOY_FAILED) leaves the
+  // target deployment_infos None, so the deployments already running are not touched and keep their
+  // version. Reverting to the config they run starts a new build task (the target code_version was
+  // cleared), but its result is the same DeploymentInfo (same code version, same configs), and
+  // deployment_state.py DeploymentState.deploy() exits early ("If the deployment already exists with the
+  // same version, config, target_capacity, and target_capacity_direction, this method returns False"):
+  // no replica restarts, statuses stay HEALTHY.
+  it("restarts nothing when a failed build is reverted to the config the replicas already run", async () => {
+    const e = await start({ deployDelayMs: 200 });
+    const good = llmApp("a", [llmConfig("m1"), llmConfig("m2")]);
+    await deploy(e, [good]);
+    await until(e, "a", "RUNNING");
+    const bad = llmApp("a", [
+      llmConfig("m1", { engine_kwargs: { tensor_parallel_size: 1, no_such_engine_arg: 1 } }),
+      llmConfig("m2"),
+    ]);
+    await deploy(e, [bad]);
+    await until(e, "a", "DEPLOY_FAILED");
+    await deploy(e, [good]); // the revert
+    await until(e, "a", "RUNNING");
+    expect([e.restarts("LLMServer:m1", "a"), e.restarts("LLMServer:m2", "a")]).toEqual([0, 0]);
+  });
+});
+
+describe("ray dashboard emulator: parity with Ray's deployment status messages (hunt-emu)", () => {
+  // Ray 2.5x python/ray/serve/_private/deployment_state.py DeploymentState.deploy(): a config update whose
+  // only effect is num_replicas (is_scaled_copy_of) goes through handle_transition(
+  // MANUALLY_INCREASE_NUM_REPLICAS, message=f"Upscaling from {old_num} to {new_num} replicas.")
+  // (MANUALLY_DECREASE_NUM_REPLICAS / "Downscaling from ..."); common.py DeploymentStatusInfo.handle_transition
+  // keeps that message on the UPSCALING/CONFIG_UPDATE_STARTED status until the HEALTHY transition clears it.
+  it("says 'Upscaling from 1 to 3 replicas.' while an override scales a deployment up", async () => {
+    const e = await start({ deployDelayMs: 200 });
+    const cfg = (n: number) => llmApp("a", [llmConfig("m1")], [{ name: "LLMServer:m1", num_replicas: n }]);
+    await deploy(e, [cfg(1)]);
+    await until(e, "a", "RUNNING");
+    await deploy(e, [cfg(3)]);
+    expect((await appState(e, "a")).deployments["LLMServer:m1"]).toMatchObject({
+      status: "UPSCALING",
+      status_trigger: "CONFIG_UPDATE_STARTED",
+      message: "Upscaling from 1 to 3 replicas.",
+    });
+  });
+});
+
+describe("ray dashboard emulator: parity with Ray's recovery transition (hunt-emu)", () => {
+  // Ray 2.5x python/ray/serve/_private/common.py DeploymentStatusInfo.handle_transition: from UNHEALTHY, the
+  // HEALTHY trigger gives status HEALTHY with status_trigger UNSPECIFIED ("The deployment recovered"), not
+  // CONFIG_UPDATE_COMPLETED (which is only the UPDATING -> HEALTHY transition).
+  it("reports a recovered deployment HEALTHY with status_trigger UNSPECIFIED", async () => {
+    const e = await start();
+    await deploy(e, [llmApp("a", [llmConfig("m1")])]);
+    await until(e, "a", "RUNNING");
+    e.makeUnhealthy("LLMServer:m1", "replica health check failed");
+    await until(e, "a", "UNHEALTHY");
+    e.recover("LLMServer:m1");
+    const a = await until(e, "a", "RUNNING");
+    expect(a.deployments["LLMServer:m1"]).toMatchObject({ status: "HEALTHY", status_trigger: "UNSPECIFIED" });
+  });
+});
+
+describe("ray dashboard emulator: parity with Ray Serve LLM's deployment_config handling (hunt-emu)", () => {
+  // LLMConfig.validate_deployment_config (python/ray/llm/_internal/serve/core/configs/llm_config.py) only runs
+  // DeploymentConfig(**value), which ignores unknown keys, so a misspelt key passes LLMConfig. The build then
+  // reaches core/server/builder.py build_llm_deployment -> serve.deployment(deployment_cls,
+  // **deployment_options) (LLMServer.get_deployment_options copies deployment_config as is), and
+  // ray/serve/api.py deployment() has no **kwargs: Python raises "TypeError: deployment() got an unexpected
+  // keyword argument 'num_replica'", the build task fails and the app goes DEPLOY_FAILED.
+  it("fails the build for an unknown key in an LLMConfig's deployment_config", async () => {
+    const e = await start();
+    const typo = llmConfig("m1", { deployment_config: { name: "m1", num_replica: 2 } });
+    await deploy(e, [llmApp("a", [typo])]);
+    const a = await until(e, "a", "DEPLOY_FAILED").catch(async () => appState(e, "a"));
+    expect(a.status).toBe("DEPLOY_FAILED");
+    expect(lastLine(a.message)).toContain("unexpected keyword argument 'num_replica'");
+  });
+});
+
+describe("ray dashboard emulator: parity with LLMConfig field validation (hunt-emu)", () => {
+  // python/ray/llm/_internal/serve/core/configs/llm_config.py (pydantic v2, via LLMServingArgs in
+  // core/ingress/builder.py): runtime_env is Optional[Dict[str, Any]] ("Input should be a valid
+  // dictionary"), and validate_lora_config builds LoraConfig(**value), whose dynamic_lora_loading_path
+  // validator asserts a remote path (s3://, gs://, abfss://, azure://) -> "Invalid lora_config: {...}".
+  // Either error fails build_openai_app, so the app goes DEPLOY_FAILED.
+  it("fails the build for an LLMConfig whose runtime_env is not a dict or whose lora path is local", async () => {
+    const e = await start();
+    await deploy(e, [
+      llmApp("a", [llmConfig("m1", { runtime_env: "not-a-dict" })]),
+      { ...llmApp("b", [llmConfig("m2", { lora_config: { dynamic_lora_loading_path: "/local/loras" } })]) },
+    ]);
+    const settle = async (name: string) => {
+      await waitFor(async () => ["RUNNING", "DEPLOY_FAILED"].includes((await appState(e, name))?.status));
+      return appState(e, name);
+    };
+    const [a, b] = [await settle("a"), await settle("b")];
+    expect([a.status, b.status]).toEqual(["DEPLOY_FAILED", "DEPLOY_FAILED"]);
+    expect(a.message).toContain("Input should be a valid dictionary");
+    expect(b.message).toContain("Invalid lora_config");
+  });
+});
