@@ -1,16 +1,15 @@
 // `serve-gitops emulator` as a user runs it for a trial: a process of the CLI bundle, then the real agent, another
 // process, run --once against it on a bare repository holding the template's content, as a fork would.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startGitHubApiServer, type GitHubApiServer } from "../../generator/testkit/github-api-server";
-import { TEMPLATE_REPO } from "../../generator/test-fixtures/helpers";
 import { EMULATOR_HEADER, EMULATOR_HEADER_VALUE } from "../emulator/ray-dashboard";
-import { createFixtureRepo, type FixtureRepo } from "../testkit/git-fixture";
+import { createFixtureRepo, templateFiles, type FixtureRepo } from "../testkit/git-fixture";
 import { bundleCli } from "../testkit/bundle-cli";
 
 const TOKEN = "ghp_trial_token_0123456789";
@@ -19,15 +18,6 @@ let dir: string;
 let cli: string;
 let fork: FixtureRepo;
 let github: GitHubApiServer;
-
-/** The template's files, as a fork of it holds them (.github/CODEOWNERS included). */
-function templateFiles(): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const path of readdirSync(TEMPLATE_REPO, { recursive: true, encoding: "utf8" }))
-    if (statSync(join(TEMPLATE_REPO, path)).isFile())
-      files[path] = readFileSync(join(TEMPLATE_REPO, path), "utf8");
-  return files;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "serve-gitops-emulator-"));

@@ -78,6 +78,22 @@ async function deadPort(): Promise<string> {
 }
 
 describe("Ray faults", () => {
+  /** A commit whose PUT Ray failed 4 times (its status says "retrying"), then Ray taking PUTs again. */
+  async function putKeptFailing() {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    let failing = false;
+    const agent = await h.start({}, { target: putsFailingWhile(() => failing) });
+    await h.settle(agent);
+    failing = true;
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const retried = h.repo.ship("add y");
+    for (let i = 0; i < 4; i++) await agent.agent.cycle();
+    expect(h.latest(retried).get("serve/h1")?.description).toMatch(/^retrying: Ray failed the PUT 3 times/);
+    failing = false;
+    return { agent, retried };
+  }
+
   it("Ray unreachable: a transient fault, nothing written, not ready; --once gives up with exit 1", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");
@@ -212,17 +228,7 @@ describe("Ray faults", () => {
   });
 
   it("a commit whose PUT kept failing is resolved, not left pending, when a newer commit is applied", async () => {
-    h = await createHarness({ files: MODEL });
-    h.repo.ship("initial");
-    let failing = false;
-    const agent = await h.start({}, { target: putsFailingWhile(() => failing) });
-    await h.settle(agent);
-    failing = true;
-    h.repo.write("models/bob/y.yaml", specYaml("y"));
-    const retried = h.repo.ship("add y");
-    for (let i = 0; i < 4; i++) await agent.agent.cycle();
-    expect(h.latest(retried).get("serve/h1")?.description).toMatch(/^retrying: Ray failed the PUT 3 times/);
-    failing = false;
+    const { agent, retried } = await putKeptFailing();
     h.repo.write("models/bob/z.yaml", specYaml("z"));
     const newer = h.repo.ship("add z");
     await h.settle(agent);
@@ -234,17 +240,7 @@ describe("Ray faults", () => {
   });
 
   it("a commit whose PUT kept failing is resolved, not left pending, when its revert (already what Ray runs) follows", async () => {
-    h = await createHarness({ files: MODEL });
-    h.repo.ship("initial");
-    let failing = false;
-    const agent = await h.start({}, { target: putsFailingWhile(() => failing) });
-    await h.settle(agent);
-    failing = true;
-    h.repo.write("models/bob/y.yaml", specYaml("y"));
-    const retried = h.repo.ship("add y");
-    for (let i = 0; i < 4; i++) await agent.agent.cycle();
-    expect(h.latest(retried).get("serve/h1")?.description).toMatch(/^retrying: Ray failed the PUT 3 times/);
-    failing = false;
+    const { agent, retried } = await putKeptFailing();
     // The author gives up on y: the revert asks for exactly what Ray still runs, so nothing is PUT.
     h.repo.git("revert", "--no-edit", "HEAD");
     h.repo.push();

@@ -1,14 +1,13 @@
 // SIGTERM while GitHub does not answer: the agent keeps the statuses it owes for the next start and the
 // process exits within the 20 s agent/README.md promises (inside the deploy files' 30 s stop timeout).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEMPLATE_REPO } from "../../generator/test-fixtures/helpers";
-import { createFixtureRepo, type FixtureRepo } from "../testkit/git-fixture";
+import { createFixtureRepo, templateFiles, type FixtureRepo } from "../testkit/git-fixture";
 import { bundleCli } from "../testkit/bundle-cli";
 
 let dir: string;
@@ -16,14 +15,6 @@ let cli: string;
 let repo: FixtureRepo;
 let silent: Server;
 const sockets: Socket[] = [];
-
-function templateFiles(): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const path of readdirSync(TEMPLATE_REPO, { recursive: true, encoding: "utf8" }))
-    if (statSync(join(TEMPLATE_REPO, path)).isFile())
-      files[path] = readFileSync(join(TEMPLATE_REPO, path), "utf8");
-  return files;
-}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "serve-gitops-shutdown-"));

@@ -4,12 +4,22 @@
  * the environment and with global and system configuration switched off.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { pruneEmpty } from "../../generator/src/cli/render-command";
 import { checkRepo } from "../../generator/src/index";
 import { readWorkingTree } from "../../generator/src/io/working-tree";
+import { TEMPLATE_REPO } from "../../generator/test-fixtures/helpers";
+
+/** The template's files, as a fork of it holds them (.github/CODEOWNERS included). */
+export function templateFiles(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const path of readdirSync(TEMPLATE_REPO, { recursive: true, encoding: "utf8" }))
+    if (statSync(join(TEMPLATE_REPO, path)).isFile())
+      files[path] = readFileSync(join(TEMPLATE_REPO, path), "utf8");
+  return files;
+}
 
 export const GIT_TEST_ENV: Readonly<Record<string, string>> = {
   GIT_AUTHOR_NAME: "Test Author",

@@ -456,20 +456,6 @@ describe("a Windows checkout (core.autocrlf: CRLF on disk, LF in git)", () => {
     const stray = withFiles({ [path]: text.replace("\n", "\r\r\n") }, applied);
     expect(checkRepo(stray, { now: LATER }).renderDiff!.stale).toEqual([path]);
   });
-
-  it("reads fragments checked out with CRLF as current: same name, not stale, not an edit by hand", () => {
-    const applied = applyRender(bare({ [QWEN]: specText("qwen") }));
-    const path = fragmentPath("h1", "alice", "qwen");
-    const text = new TextDecoder().decode(applied.files.get(path)!.bytes);
-    const windows = withFiles({ [path]: text.replace(/\n/g, "\r\n") }, applied);
-    const result = checkRepo(windows, { now: LATER });
-    expect(result.diagnostics).toEqual([]);
-    expect(fragmentTimestamps(windows).timestamps.get("alice/qwen")).toBe("202601061235");
-    expect(result.renderDiff).toEqual({ stale: [], missing: [], extra: [] });
-    // CR anywhere else is still a change: only CRLF line ends are what git converts.
-    const stray = withFiles({ [path]: text.replace("\n", "\r\r\n") }, applied);
-    expect(checkRepo(stray, { now: LATER }).renderDiff!.stale).toEqual([path]);
-  });
 });
 
 describe("a fragment whose served_name line was cut", () => {
