@@ -1,7 +1,7 @@
 import { applicationsOf, assemble, templateOf } from "./assemble";
 import { checkRepo, type RepoCheck } from "./pipeline";
 import { createSpecMemo } from "./validate";
-import { renderFragments } from "./render";
+import { renderFragments, sortedKeys } from "./render";
 import { diagnostic, sortDiagnostics } from "./rules";
 import type { ClusterConfig, Diagnostic, Fragment, RepoSnapshot, ServeApplication } from "./types";
 
@@ -220,16 +220,10 @@ function templateRebuilds(
   const after = templateOf(cluster, head);
   const source = (t: typeof before) => (t.kind === "missing" ? undefined : t.source);
   if (before.kind === after.kind && source(before) === source(after)) return new Set();
+  // Keys sorted as Ray's json.dumps(sort_keys=True): a template may write runtime_env's keys in any order.
   const versions = (config: { applications: readonly ServeApplication[] } | undefined) =>
     new Map(
-      (config?.applications ?? []).map((app) => [
-        app.name,
-        sortedJson({
-          import_path: app.import_path,
-          runtime_env: (app as { runtime_env?: unknown }).runtime_env ?? {},
-          args: app.args,
-        }),
-      ]),
+      (config?.applications ?? []).map((app) => [app.name, JSON.stringify(sortedKeys(codeFields(app)))]),
     );
   const was = versions(assemble(oldCluster, old, base).config);
   const is = versions(assemble(cluster, now, head).config);
@@ -240,27 +234,26 @@ function templateRebuilds(
 }
 
 /**
- * What of an application Ray's code version covers besides import_path and runtime_env (the template's):
- * its args and, since Ray 2.5x, the autoscaling policy of every deployment override that autoscales — so a
- * model switched between num_replicas and autoscaling rebuilds its application (older Ray: nothing restarts;
- * the plan says what the newer one does).
+ * What Ray's code version of an application covers (deploy_utils.get_app_code_version): import_path,
+ * runtime_env (both the template's), args and, since Ray 2.5x, the autoscaling policy of every deployment
+ * override that autoscales — so a model switched between num_replicas and autoscaling rebuilds its
+ * application (older Ray: nothing restarts; the plan says what the newer one does).
  */
-function codeOf(app: ServeApplication): string {
+function codeFields(app: ServeApplication): Record<string, unknown> {
   const policies = app.deployments
     .map((d) => d.autoscaling_config)
     .filter((c): c is Record<string, unknown> => typeof c === "object" && c !== null && !Array.isArray(c))
     .map((c) => c.policy ?? null);
-  return JSON.stringify([app.args, policies]);
+  return {
+    import_path: app.import_path,
+    runtime_env: (app as { runtime_env?: unknown }).runtime_env ?? {},
+    args: app.args,
+    deployment_autoscaling_policies: policies,
+  };
 }
 
-/** JSON with the keys of every mapping sorted, as Ray's json.dumps(sort_keys=True). */
-function sortedJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    typeof v === "object" && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-      : v,
-  );
-}
+/** The code version of an application as applicationsOf builds it: its fragments' keys are already sorted. */
+const codeOf = (app: ServeApplication): string => JSON.stringify(codeFields(app));
 
 /**
  * A head with errors renders nothing, yet its plan must still show what the valid specs would do (an

@@ -224,7 +224,7 @@ export function renderFragments(model: RepoModel, options: RenderOptions): Rende
  * A value with the keys of every mapping in it sorted (lists keep their order): Ray hashes args with sorted
  * keys (deploy_utils.get_app_code_version), so reordering keys in a spec, at any depth, is no change.
  */
-function sortedKeys(value: unknown): unknown {
+export function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (typeof value !== "object" || value === null) return value;
   // fromEntries defines each key as an own property: an assignment of a key named __proto__ would set the

@@ -42841,14 +42841,7 @@ function templateRebuilds(oldCluster, cluster2, old, now, base, head) {
   const source = (t2) => t2.kind === "missing" ? void 0 : t2.source;
   if (before.kind === after.kind && source(before) === source(after)) return /* @__PURE__ */ new Set();
   const versions = (config) => new Map(
-    (config?.applications ?? []).map((app) => [
-      app.name,
-      sortedJson({
-        import_path: app.import_path,
-        runtime_env: app.runtime_env ?? {},
-        args: app.args
-      })
-    ])
+    (config?.applications ?? []).map((app) => [app.name, JSON.stringify(sortedKeys(codeFields(app)))])
   );
   const was = versions(assemble(oldCluster, old, base).config);
   const is2 = versions(assemble(cluster2, now, head).config);
@@ -42857,16 +42850,16 @@ function templateRebuilds(oldCluster, cluster2, old, now, base, head) {
     [...is2].filter(([name, version2]) => was.has(name) && was.get(name) !== version2).map(([n]) => n)
   );
 }
-function codeOf(app) {
+function codeFields(app) {
   const policies2 = app.deployments.map((d2) => d2.autoscaling_config).filter((c3) => typeof c3 === "object" && c3 !== null && !Array.isArray(c3)).map((c3) => c3.policy ?? null);
-  return JSON.stringify([app.args, policies2]);
+  return {
+    import_path: app.import_path,
+    runtime_env: app.runtime_env ?? {},
+    args: app.args,
+    deployment_autoscaling_policies: policies2
+  };
 }
-function sortedJson(value) {
-  return JSON.stringify(
-    value,
-    (_key, v2) => typeof v2 === "object" && v2 !== null && !Array.isArray(v2) ? Object.fromEntries(Object.entries(v2).sort(([a], [b3]) => a < b3 ? -1 : a > b3 ? 1 : 0)) : v2
-  );
-}
+var codeOf = (app) => JSON.stringify(codeFields(app));
 function provisionalFragments(head, base, before, after, now) {
   const { model } = after.validation;
   const rendered = renderFragments(model, { now, timestamps: [before.timestamps, after.timestamps] });
