@@ -218,7 +218,8 @@ export class ServeController {
       const oldVersion = live.version;
       const configChanged =
         sortedJson({ ...live.config, num_replicas: 0 }) !== sortedJson({ ...eff.config, num_replicas: 0 });
-      Object.assign(live, eff);
+      const target = updatedTarget(eff, oldTarget, sortedJson(live.config) !== sortedJson(eff.config));
+      Object.assign(live, eff, { target });
       if (!eff.startupError) delete live.startupError;
       if (eff.version !== oldVersion) {
         this.count(app.name, eff.name).restarts++;
@@ -227,9 +228,9 @@ export class ServeController {
       } else if (live.status === "DEPLOY_FAILED") {
         continue; // keeps failing until a new version is deployed
       } else if (live.phase === "pending" || live.phase === "starting") {
-        if (eff.target !== oldTarget) this.begin(live, t, "start");
-      } else if (eff.target !== oldTarget) {
-        live.scalingUp = eff.target > oldTarget;
+        if (target !== oldTarget) this.begin(live, t, "start");
+      } else if (target !== oldTarget) {
+        live.scalingUp = target > oldTarget;
         this.begin(live, t, "scale");
       } else if (configChanged) {
         live.phase = "reconfiguring";
@@ -531,4 +532,18 @@ export class ServeController {
     this.reconcile();
     return { total: this.opts.totalGpus, used: this.usedGpus() };
   }
+}
+
+/**
+ * The target of an existing deployment after an update (deployment_state.py deploy() ->
+ * AutoscalingState.register): an autoscaling deployment keeps its current target, clamped to the new
+ * bounds (apply_bounds), unless its config changed and sets initial_replicas. A new deployment starts at
+ * initial_replicas or min_replicas (its current target is 0), as the build computed.
+ */
+function updatedTarget(eff: Effective, current: number, configChanged: boolean): number {
+  const auto = eff.config.autoscaling_config as Record<string, unknown> | null | undefined;
+  if (auto === null || typeof auto !== "object") return eff.target;
+  const initial = auto.initial_replicas as number | null | undefined;
+  const wanted = configChanged && initial != null ? initial : current;
+  return Math.min(Math.max(wanted, auto.min_replicas as number), auto.max_replicas as number);
 }

@@ -319,6 +319,30 @@ describe("ray dashboard emulator: Serve controller", () => {
     for (const d of ["LLMServer:m1", "LLMServer:m2", "OpenAiIngress"]) expect(e.restarts(d, "a")).toBe(0);
   });
 
+  it("keeps a deployment's current replica count within new autoscaling bounds (AutoscalingState.register)", async () => {
+    const e = await start();
+    const m1 = (override: Record<string, unknown>) =>
+      llmApp("a", [llmConfig("m1")], [{ name: "LLMServer:m1", ...override }]);
+    const target = async () =>
+      (await until(e, "a", "RUNNING")).deployments["LLMServer:m1"].target_num_replicas as number;
+    await deploy(e, [m1({ num_replicas: 3 })]);
+    expect(await target()).toBe(3);
+    // A switch to autoscaling keeps the 3 running replicas (within 1..5), it does not start over at min_replicas.
+    await deploy(e, [m1({ num_replicas: "auto", autoscaling_config: { min_replicas: 1, max_replicas: 5 } })]);
+    expect(await target()).toBe(3);
+    // Lowering min_replicas keeps the count; a max below it clamps it.
+    await deploy(e, [m1({ num_replicas: "auto", autoscaling_config: { min_replicas: 0, max_replicas: 2 } })]);
+    expect(await target()).toBe(2);
+    // initial_replicas applies when the deployment's config changes.
+    await deploy(e, [
+      m1({
+        num_replicas: "auto",
+        autoscaling_config: { min_replicas: 0, max_replicas: 4, initial_replicas: 4 },
+      }),
+    ]);
+    expect(await target()).toBe(4);
+  });
+
   it("restarts every deployment of an app whose args change, and leaves other apps alone", async () => {
     const e = await start({ deployDelayMs: 200 }); // wide window for the transient-state checks
     const a1 = llmApp("a", [llmConfig("m1"), llmConfig("m2")]);

@@ -124,11 +124,7 @@ export function planMarkdown(plan: Plan): string {
   // Strings in arrays (changes, restarts) are shown through {{code}}, not in table cells.
   // A refusal's message is the core's own text: its code spans (the trailer to type) stay code.
   const safe = JSON.parse(JSON.stringify(plan), (key, value: unknown) =>
-    typeof value !== "string" || key === "endpoint" || /^\d+$/.test(key)
-      ? value
-      : key === "message"
-        ? prose(value)
-        : cell(value),
+    typeof value !== "string" || /^\d+$/.test(key) ? value : key === "message" ? prose(value) : cell(value),
   ) as Plan;
   const view = {
     ...safe,

@@ -281,6 +281,24 @@ describe("planChange", () => {
     expect(md).not.toContain("scale only");
   });
 
+  it("keeps the endpoint in its table cell when the base URL holds a pipe or angle brackets", () => {
+    const p = plan(base(), {
+      "clusters/h1/cluster.yaml": clusterText({
+        default: true,
+        openai: { server_url: "https://dstack.company.com", base_url: "/team|1/<x>/" },
+      }),
+    });
+    const rows = planMarkdown(p)
+      .split("\n")
+      .filter((line) => line.startsWith("| 🟡 update |"));
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      // Five cells: an unescaped pipe would add a sixth, and <x> would be read as an HTML tag.
+      expect(row.split(/(?<!\\)\|/).length - 2).toBe(5);
+      expect(row).toContain("/team\\|1/\\<x\\>/");
+    }
+  });
+
   it("marks a new model's served name provisional until its fragment is rendered", () => {
     const spec = { "models/alice/d.yaml": specText("d") };
     const unrendered = plan(base(), spec);

@@ -43069,7 +43069,7 @@ function planMarkdown(plan) {
   const movedTo = new Map(moved.map((m2) => [m2.key, m2.to]));
   const safe = JSON.parse(
     JSON.stringify(plan),
-    (key, value) => typeof value !== "string" || key === "endpoint" || /^\d+$/.test(key) ? value : key === "message" ? prose(value) : cell(value)
+    (key, value) => typeof value !== "string" || /^\d+$/.test(key) ? value : key === "message" ? prose(value) : cell(value)
   );
   const view = {
     ...safe,
