@@ -141,6 +141,73 @@ describe("planChange", () => {
     }
   });
 
+  it("restarts the models whose override's ray_actor_options a change to the cluster's template alters", () => {
+    // Ray restarts a deployment's replicas when its ray_actor_options change, not only when the code version
+    // does (serve/_private/version.py, DeploymentVersion.requires_actor_restart); the template may set them
+    // on an override (README: "ray_actor_options or max_ongoing_requests on an override").
+    const extra = readFileSync(
+      new URL("../test-fixtures/templates/extra-settings.hbs", import.meta.url),
+      "utf8",
+    );
+    const before = rendered(
+      withFiles(
+        {
+          "clusters/h1/cluster.yaml": clusterText({
+            default: true,
+            serve: { layout: "per-model", template: "serve.hbs" },
+          }),
+          "clusters/h1/serve.hbs": extra,
+        },
+        base("per-model"),
+        "base",
+      ),
+    );
+    const p = plan(before, {
+      "clusters/h1/serve.hbs": extra.replace(
+        "ray_actor_options: {num_cpus: 4}",
+        "ray_actor_options: {num_cpus: 8}",
+      ),
+    });
+    expect(p.ok).toBe(true);
+    expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
+    // max_ongoing_requests is a lightweight update: nothing restarts.
+    const light = plan(before, {
+      "clusters/h1/serve.hbs": extra.replace("max_ongoing_requests: 64", "max_ongoing_requests: 32"),
+    });
+    expect(h1(light).restarts).toEqual([]);
+  });
+
+  it("restarts the applications whose overrides a change to the cluster's template gives a request_router_config", () => {
+    // Ray 2.5x's code version covers every dict request_router_config of an application's overrides
+    // (deploy_utils.get_app_code_version; the emulator's appCodeVersion counts it too): a template that
+    // adds one rebuilds the application.
+    const extra = readFileSync(
+      new URL("../test-fixtures/templates/extra-settings.hbs", import.meta.url),
+      "utf8",
+    );
+    const before = rendered(
+      withFiles(
+        {
+          "clusters/h1/cluster.yaml": clusterText({
+            default: true,
+            serve: { layout: "single", template: "serve.hbs" },
+          }),
+          "clusters/h1/serve.hbs": extra,
+        },
+        base("single"),
+        "base",
+      ),
+    );
+    const p = plan(before, {
+      "clusters/h1/serve.hbs": extra.replace(
+        "max_ongoing_requests: 64",
+        "max_ongoing_requests: 64\n        request_router_config: {request_routing_stats_period_s: 20}",
+      ),
+    });
+    expect(p.ok).toBe(true);
+    expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
+  });
+
   it("restarts nothing when only the order of keys nested in engine_kwargs changes", () => {
     // Ray hashes args with sorted keys (deploy_utils.get_app_code_version): key order is no change to it.
     const generation = (config: Record<string, number>) =>
@@ -381,6 +448,16 @@ describe("planChange", () => {
     expect(h1(p)).toMatchObject({ deploy: [], update: [], undeploy: [] });
   });
 
+  it("does not show a spec with errors that the change renames from .yaml to .yml as undeployed", () => {
+    // Same user, same suffix: the same model (issue: the suffix is the file name without .yaml or .yml).
+    const p = plan(base("per-user"), {
+      [B]: null,
+      "models/alice/b.yml": specText("b", { num_replicas: 0 }),
+    });
+    expect(p.ok).toBe(false);
+    expect(h1(p)).toMatchObject({ deploy: [], update: [], undeploy: [], restarts: [] });
+  });
+
   it("takes served names from the base over the head's own fragments", () => {
     const before = base();
     // The head carries a re-rendered fragment with another timestamp (a stale branch, a hand edit).
@@ -593,5 +670,20 @@ describe("a base with errors", () => {
     expect(h1(p).undeploy).toEqual([]);
     expect(planMarkdown(p)).toContain("The base has 1 error(s), so it renders nothing");
     expect(planMarkdown(plan(base(), {}))).not.toContain("The base has");
+  });
+
+  it("does not show the models of a cluster whose broken cluster.yaml the change fixes as new deploys", () => {
+    // The base's lab cluster.yaml is broken: nothing of lab renders, but lab's fragment of alice/a is still
+    // committed and its agent keeps serving the last good config. Fixing the file deploys nothing new there.
+    const good = rendered(withFiles({ [A]: specText("a", { clusters: ["h1", "lab"] }) }, base(), "base"));
+    const lab = "clusters/lab/cluster.yaml";
+    const text = new TextDecoder().decode(good.files.get(lab)!.bytes);
+    const broken = withFiles({ [lab]: text.replace(/^gpus: \d+$/m, "gpus: -1") }, good, "base");
+    const p = planChange(broken, good, { now: LATER });
+    expect(p.ok).toBe(true);
+    const labPlan = p.clusters.find((c) => c.cluster === "lab")!;
+    expect(labPlan).toMatchObject({ deploy: [], update: [], undeploy: [] });
+    expect(labPlan.gpus).toMatchObject({ before: 1, after: 1 });
+    expect(p.changed).toBe(false);
   });
 });

@@ -1,4 +1,6 @@
+import { load } from "js-yaml";
 import { applicationsOf, assemble, templateOf } from "./assemble";
+import { classifyPath } from "./paths";
 import { checkRepo, type RepoCheck } from "./pipeline";
 import { createSpecMemo } from "./validate";
 import { renderFragments, sortedKeys } from "./render";
@@ -98,9 +100,21 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
   // Served names of models the base already has come from the base, so a change cannot rename them.
   const after =
     options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [before.timestamps], memo });
-  const beforeFragments =
-    before.render?.fragments ??
-    renderFragments(before.validation.model, { now: options.now, timestamps: [before.timestamps] }).fragments;
+  // A cluster whose cluster.yaml the base breaks renders nothing there, while its agent keeps serving the
+  // last good render: the fragments the base still commits. The plan reads them (laid out as the head's
+  // cluster.yaml says), so fixing the file does not show the cluster's running models as new deploys.
+  const brokenInBase = new Set(
+    [...after.validation.model.clusters.keys()].filter(
+      (name) =>
+        !before.validation.model.clusters.has(name) && base.files.has(`clusters/${name}/cluster.yaml`),
+    ),
+  );
+  const beforeFragments = [
+    ...(before.render?.fragments ??
+      renderFragments(before.validation.model, { now: options.now, timestamps: [before.timestamps] })
+        .fragments),
+    ...[...brokenInBase].flatMap((name) => committedFragments(base, name)),
+  ];
   const afterFragments =
     after.render?.fragments ?? provisionalFragments(head, beforeFragments, before, after, options.now);
   const clusterNames = new Set([
@@ -112,7 +126,9 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
   const clusters: ClusterPlan[] = [];
   for (const name of [...clusterNames].sort()) {
     const cluster = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name)!;
-    const oldCluster = before.validation.model.clusters.get(name);
+    const oldCluster =
+      before.validation.model.clusters.get(name) ??
+      (brokenInBase.has(name) ? after.validation.model.clusters.get(name) : undefined);
     const old = beforeFragments.filter((f) => f.cluster === name);
     const now = afterFragments.filter((f) => f.cluster === name);
     clusters.push(
@@ -126,7 +142,9 @@ export function planChange(base: RepoSnapshot, head: RepoSnapshot, options: Plan
         named,
         // A cluster the head removes has no agent left to refuse anything; a new one had no models.
         after.validation.model.clusters.has(name),
-        oldCluster ? templateRebuilds(oldCluster, cluster, old, now, base, head) : new Set(),
+        oldCluster
+          ? templateRebuilds(oldCluster, cluster, old, now, base, head)
+          : { apps: new Set(), deployments: new Set() },
       ),
     );
   }
@@ -200,6 +218,39 @@ function agentRefusals(
 
 const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
 
+/** The fragments a snapshot commits for a cluster, as written; a file that is no fragment is left out. */
+function committedFragments(snapshot: RepoSnapshot, cluster: string): Fragment[] {
+  const prefix = `clusters/${cluster}/rendered/`;
+  const out: Fragment[] = [];
+  for (const file of snapshot.files.values()) {
+    if (!file.path.startsWith(prefix) || file.kind !== "file") continue;
+    const where = classifyPath(file.path);
+    if (where.role !== "rendered") continue;
+    let value: unknown;
+    try {
+      value = load(new TextDecoder().decode(file.bytes));
+    } catch {
+      continue;
+    }
+    const f = value as Record<string, unknown> | null;
+    const strings = ["served_name", "created", "spec", "spec_sha256", "generator", "endpoint"];
+    const objects = ["llm_config", "deployment"];
+    if (
+      typeof f !== "object" ||
+      f === null ||
+      f.cluster !== cluster ||
+      f.user !== where.user ||
+      f.suffix !== where.suffix ||
+      !strings.every((k) => typeof f[k] === "string") ||
+      !["gpus", "gpus_per_replica"].every((k) => Number.isInteger(f[k])) ||
+      !objects.every((k) => typeof f[k] === "object" && f[k] !== null && !Array.isArray(f[k]))
+    )
+      continue;
+    out.push(f as unknown as Fragment);
+  }
+  return out;
+}
+
 /**
  * Applications whose code version a change to the cluster's template alters. Ray hashes an application's
  * import_path, runtime_env and args with sorted keys (deploy_utils.get_app_code_version) and rebuilds it when
@@ -215,22 +266,45 @@ function templateRebuilds(
   now: readonly Fragment[],
   base: RepoSnapshot,
   head: RepoSnapshot,
-): Set<string> {
+): TemplateRestarts {
+  const none: TemplateRestarts = { apps: new Set(), deployments: new Set() };
   const before = templateOf(oldCluster, base);
   const after = templateOf(cluster, head);
   const source = (t: typeof before) => (t.kind === "missing" ? undefined : t.source);
-  if (before.kind === after.kind && source(before) === source(after)) return new Set();
+  if (before.kind === after.kind && source(before) === source(after)) return none;
+  const wasConfig = assemble(oldCluster, old, base).config;
+  const isConfig = assemble(cluster, now, head).config;
+  if (!wasConfig?.applications.length || !isConfig?.applications.length) return none;
   // Keys sorted as Ray's json.dumps(sort_keys=True): a template may write runtime_env's keys in any order.
-  const versions = (config: { applications: readonly ServeApplication[] } | undefined) =>
-    new Map(
-      (config?.applications ?? []).map((app) => [app.name, JSON.stringify(sortedKeys(codeFields(app)))]),
-    );
-  const was = versions(assemble(oldCluster, old, base).config);
-  const is = versions(assemble(cluster, now, head).config);
-  if (was.size === 0 || is.size === 0) return new Set();
-  return new Set(
-    [...is].filter(([name, version]) => was.has(name) && was.get(name) !== version).map(([n]) => n),
+  const versions = (config: { applications: readonly ServeApplication[] }) =>
+    new Map(config.applications.map((app) => [app.name, JSON.stringify(sortedKeys(codeFields(app)))]));
+  const was = versions(wasConfig);
+  const apps = new Set(
+    [...versions(isConfig)]
+      .filter(([name, version]) => was.has(name) && was.get(name) !== version)
+      .map(([n]) => n),
   );
+  // Deployments (by override name, unique per application) whose actor options the template changes.
+  const actors = (config: { applications: readonly ServeApplication[] }) =>
+    new Map(
+      config.applications.flatMap((app) =>
+        app.deployments.map((d) => [`${app.name}\u0000${String(d.name)}`, actorOf(d)]),
+      ),
+    );
+  const wasActors = actors(wasConfig);
+  const deployments = new Set(
+    [...actors(isConfig)]
+      .filter(([key, options]) => wasActors.has(key) && wasActors.get(key) !== options)
+      .map(([key]) => key.slice(key.indexOf("\u0000") + 1)),
+  );
+  return { apps, deployments };
+}
+
+/** What a change to a cluster's template restarts: applications it rebuilds, deployments whose actors restart. */
+interface TemplateRestarts {
+  readonly apps: ReadonlySet<string>;
+  /** override names (`LLMServer:<name>`) */
+  readonly deployments: ReadonlySet<string>;
 }
 
 /**
@@ -240,17 +314,32 @@ function templateRebuilds(
  * application (older Ray: nothing restarts; the plan says what the newer one does).
  */
 function codeFields(app: ServeApplication): Record<string, unknown> {
-  const policies = app.deployments
-    .map((d) => d.autoscaling_config)
-    .filter((c): c is Record<string, unknown> => typeof c === "object" && c !== null && !Array.isArray(c))
-    .map((c) => c.policy ?? null);
+  const dicts = (key: string) =>
+    app.deployments
+      .map((d) => (d as Record<string, unknown>)[key])
+      .filter((c): c is Record<string, unknown> => typeof c === "object" && c !== null && !Array.isArray(c));
   return {
     import_path: app.import_path,
     runtime_env: (app as { runtime_env?: unknown }).runtime_env ?? {},
     args: app.args,
-    deployment_autoscaling_policies: policies,
+    deployment_autoscaling_policies: dicts("autoscaling_config").map((c) => c.policy ?? null),
+    deployment_request_router_configs: dicts("request_router_config"),
   };
 }
+
+/**
+ * The override fields whose change restarts the deployment's replicas without rebuilding its application
+ * (serve/_private/version.py: DeploymentVersion.requires_actor_restart compares the replica config's
+ * ray_actor_options, placement group and max_replicas_per_node). Only a template sets them.
+ */
+const ACTOR_FIELDS = [
+  "ray_actor_options",
+  "placement_group_bundles",
+  "placement_group_strategy",
+  "max_replicas_per_node",
+] as const;
+const actorOf = (d: Record<string, unknown>) =>
+  JSON.stringify(sortedKeys(Object.fromEntries(ACTOR_FIELDS.map((k) => [k, d[k] ?? null]))));
 
 /** The code version of an application as applicationsOf builds it: its fragments' keys are already sorted. */
 const codeOf = (app: ServeApplication): string => JSON.stringify(codeFields(app));
@@ -274,7 +363,15 @@ function provisionalFragments(
   // A cluster whose cluster.yaml has errors renders nothing until it is fixed: its models stay as they are.
   const broken = (cluster: string) =>
     !model.clusters.has(cluster) && head.files.has(`clusters/${cluster}/cluster.yaml`);
-  const kept = base.filter((f) => head.files.has(f.spec) && (!valid.has(f.spec) || broken(f.cluster)));
+  // The same model under the other extension (x.yaml renamed x.yml) is the same user and suffix.
+  const specIn = (f: Fragment) =>
+    [f.spec, f.spec.replace(/\.ya?ml$/, (ext) => (ext === ".yaml" ? ".yml" : ".yaml"))].filter((p) =>
+      head.files.has(p),
+    );
+  const kept = base.filter((f) => {
+    const specs = specIn(f);
+    return specs.length > 0 && (specs.some((p) => !valid.has(p)) || broken(f.cluster));
+  });
   return [...rendered.fragments, ...kept];
 }
 
@@ -287,7 +384,7 @@ function planCluster(
   oldUsers: ReadonlyMap<string, { gpu_quota: number }> | undefined,
   named: ReadonlySet<string>,
   synced: boolean,
-  rebuiltByTemplate: ReadonlySet<string>,
+  byTemplate: TemplateRestarts,
 ): ClusterPlan {
   const oldByKey = new Map(old.map((f) => [keyOf(f), f]));
   const nowByKey = new Map(now.map((f) => [keyOf(f), f]));
@@ -302,11 +399,16 @@ function planCluster(
   const restarts: string[] = [];
   for (const app of applicationsOf(cluster, now)) {
     const previous = oldApps.get(app.name);
-    if (previous === codeOf(app) && !rebuiltByTemplate.has(app.name)) continue;
+    if (previous === codeOf(app) && !byTemplate.apps.has(app.name)) continue;
     for (const config of app.args.llm_configs) {
       const served = (config.model_loading_config as { model_id: string }).model_id;
       if (old.some((f) => f.served_name === served)) restarts.push(served);
     }
+  }
+  for (const f of now) {
+    const deployment = (f.deployment as { name: string }).name;
+    if (!byTemplate.deployments.has(deployment) || restarts.includes(f.served_name)) continue;
+    if (old.some((o) => o.served_name === f.served_name)) restarts.push(f.served_name);
   }
 
   const update: ModelChange[] = [];

@@ -69,7 +69,13 @@ function toDiagnostic(
   knownFields: readonly string[],
 ): Diagnostic | undefined {
   const path = error.instancePath;
-  const where = path === "" ? "the document" : `\`${path.slice(1).replace(/\//g, ".")}\``;
+  // The field as written: a JSON pointer's segments unescaped (a label key may hold `/`), joined with dots.
+  const written = path
+    .slice(1)
+    .split("/")
+    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"))
+    .join(".");
+  const where = path === "" ? "the document" : `\`${written}\``;
   const within = path === "" ? "at the top level" : `in ${where}`;
   const params = error.params as Record<string, unknown>;
   // A key failing `propertyNames`: ajv reports the inner failure with the key's name, then a wrapper.

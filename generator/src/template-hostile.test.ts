@@ -419,4 +419,28 @@ describe("validate reports template problems before any assembly", () => {
     expect(diagnostics.map((d) => `${d.file} ${d.rule}`)).toEqual(["clusters/h1/serve.hbs template-unsafe"]);
     expect(validateRepo(withTemplate(DEFAULT_TEMPLATE, {})).diagnostics).toEqual([]);
   });
+
+  it("tries an autoscaling model too, so a template that drops autoscaling_config fails the admin's change", () => {
+    // The override part of this template writes num_replicas only: right for a fixed count, wrong for an
+    // autoscaling model ("auto" without its bounds). The sample model has a fixed count, so the template
+    // passes on a cluster with no models and the first owner who adds an autoscaling spec gets a
+    // template-mismatch on a file only the cluster's admins can change.
+    const fixedOnly = DEFAULT_TEMPLATE.replace(
+      "    deployments: {{json deployments}}",
+      '    deployments: [{{#each deployments}}{"name": {{json name}}, "num_replicas": {{json num_replicas}} }{{#unless @last}}, {{/unless}}{{/each}}]',
+    );
+    const autoscaled = { "models/alice/b.yaml": SPECS["models/alice/b.yaml"] };
+    const onTheTemplate = (snapshot: RepoSnapshot) =>
+      validateRepo(snapshot).diagnostics.map((d) => `${d.file} ${d.severity} ${d.rule.split("-")[0]}`);
+    // What an owner's PR adding the autoscaling spec meets:
+    expect(onTheTemplate(withTemplate(fixedOnly, autoscaled))).toEqual([
+      "clusters/h1/serve.hbs error template",
+    ]);
+    // The admin's change that introduces the template, on a cluster with no models yet, must meet it first.
+    expect(onTheTemplate(withTemplate(fixedOnly, {}))).toEqual(["clusters/h1/serve.hbs error template"]);
+    // So must it on a cluster whose models all have a fixed count (the sample is tried after them).
+    const fixed = { "models/bob/c.yaml": SPECS["models/bob/c.yaml"] };
+    expect(onTheTemplate(withTemplate(fixedOnly, fixed))).toEqual(["clusters/h1/serve.hbs error template"]);
+    expect(onTheTemplate(withTemplate(DEFAULT_TEMPLATE, fixed))).toEqual([]);
+  });
 });

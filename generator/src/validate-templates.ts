@@ -1,7 +1,7 @@
 import { assemble, templateOf } from "./assemble";
 import { renderFragments, timestampsOf } from "./render";
 import { diagnostic } from "./rules";
-import type { Diagnostic, ModelSpec, RepoModel, RepoSnapshot } from "./types";
+import type { Autoscaling, Diagnostic, ModelSpec, RepoModel, RepoSnapshot } from "./types";
 import type { Position } from "./yaml-source";
 
 /** The time a model not rendered yet is named after in a dry run: any time gives names of the right shape. */
@@ -37,28 +37,38 @@ export function checkTemplates(
       continue;
     }
     const deployed = model.models.filter((m) => m.clusters.includes(cluster.name));
-    // A cluster nobody deploys to yet is tried with a sample model, so the template's per-model parts are
-    // checked at the admin's change, not first on a model owner's pull request.
-    const models = deployed.length > 0 ? deployed : [sampleModel(cluster.name)];
-    const fragments = renderFragments(
-      { ...model, models },
-      { now: DRY_RUN, timestamps: [(timestamps ??= timestampsOf(snapshot))] },
-    ).fragments.filter((f) => f.cluster === cluster.name);
-    out.push(...assemble(cluster, fragments, snapshot).diagnostics);
+    const dryRun = (models: ModelSpec[]) => {
+      const fragments = renderFragments(
+        { ...model, models },
+        { now: DRY_RUN, timestamps: [(timestamps ??= timestampsOf(snapshot))] },
+      ).fragments.filter((f) => f.cluster === cluster.name);
+      return assemble(cluster, fragments, snapshot).diagnostics;
+    };
+    const problems = dryRun(deployed);
+    // Each kind of model no spec on the cluster is yet (a fixed replica count, autoscaling) is then tried with
+    // a sample, so the template's per-model parts are checked at the admin's change, not first on the pull
+    // request of the owner who deploys the first model of that kind (on a file only admins may change).
+    const samples = [
+      ...(deployed.some((m) => !m.autoscaling) ? [] : [sampleModel(cluster.name, "template-dry-run")]),
+      ...(deployed.some((m) => m.autoscaling)
+        ? []
+        : [sampleModel(cluster.name, "template-dry-run-autoscaling", { min_replicas: 0, max_replicas: 2 })]),
+    ];
+    out.push(...(problems.length > 0 || samples.length === 0 ? problems : dryRun(samples)));
   }
   return out;
 }
 
-/** The model a template is tried with on a cluster that has none yet (named so in any message). */
-function sampleModel(cluster: string): ModelSpec {
+/** A model a template is tried with where no spec of its kind deploys yet (named so in any message). */
+function sampleModel(cluster: string, suffix: string, autoscaling?: Autoscaling): ModelSpec {
   return {
     user: "sample",
-    suffix: "template-dry-run",
-    file: "models/sample/template-dry-run.yaml",
+    suffix,
+    file: `models/sample/${suffix}.yaml`,
     digest: "0".repeat(64),
     source: "$HOME/common/hf/sample",
     resolvedSource: "/private/hf/sample",
-    num_replicas: 1,
+    ...(autoscaling ? { autoscaling } : { num_replicas: 1 }),
     gpus_per_replica: 1,
     engine_kwargs: { max_model_len: 4096 },
     clusters: [cluster],

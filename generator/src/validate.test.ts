@@ -716,6 +716,19 @@ describe("schema problems point at the offending key or item", () => {
     ]);
   });
 
+  it("names a label whose key holds a `/` as the owner wrote it, not JSON-pointer-escaped", () => {
+    // Label keys may hold `/` (`team.example.com/owner`, the schema's propertyNames pattern).
+    const result = validateRepo(
+      bare({
+        "models/alice/t.yaml":
+          "model_id: t\nmodel_source: $HOME/common/hf/t\nlabels:\n  team.example.com/owner: 5\n",
+      }),
+    );
+    expect(at(result)).toEqual([
+      "models/alice/t.yaml:4:27 `labels.team.example.com/owner` must be a string: YAML read 5 as a number; put the value in quotes to make it text",
+    ]);
+  });
+
   it("says a pattern in words with an example, never as a regex", () => {
     const result = validateRepo(
       bare({

@@ -159,3 +159,29 @@ describe("positionOf", () => {
     expect(parsed.ok && parsed.doc.valueAt("/num_replicas")).toEqual({ line: 3, column: 15 });
   });
 });
+
+describe("positions in unusual but valid YAML", () => {
+  it("points a block scalar's value at the value, not at the indentation of its first line", () => {
+    // `num_replicas: |` then `  2`: the value as written starts at `|` (as a quoted one starts at its quote),
+    // its text at the 2 on line 4; column 1 of line 4 is indentation, no part of the value.
+    const d = doc("model_id: a\nmodel_source: $HOME/x\nnum_replicas: |\n  2\n");
+    expect([
+      { line: 3, column: 15 },
+      { line: 4, column: 3 },
+    ]).toContainEqual(d.valueAt("/num_replicas"));
+    const nested = doc("model_id: a\nengine_kwargs:\n  revision: >-\n    abc\n    def\n");
+    expect([
+      { line: 3, column: 13 },
+      { line: 4, column: 5 },
+    ]).toContainEqual(nested.valueAt("/engine_kwargs/revision"));
+  });
+
+  it("points a duplicate quoted key at its opening quote and names it without the quote", () => {
+    for (const quote of ["'", '"']) {
+      const text = `model_id: a\nmodel_source: $HOME/x\n${quote}model_id${quote}: b\n`;
+      expect(fail(text)).toEqual(["3:1 E400 yaml-duplicate-key"]);
+      const parsed = parseYamlFile("f.yaml", encode(text));
+      expect(!parsed.ok && parsed.diagnostics[0]!.message).toMatch(/^duplicate key `model_id`:/);
+    }
+  });
+});

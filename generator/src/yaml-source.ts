@@ -91,7 +91,7 @@ export function parseYamlFile(
       diagnostic(
         "yaml-multiple-documents",
         file,
-        positionOf(text, offsetOf(events[second + 1]) ?? text.length),
+        positionOf(text, offsetOf(events[second + 1], text) ?? text.length),
         "file holds more than one YAML document: put one spec in each file",
       ),
     );
@@ -141,15 +141,21 @@ function isEmptyScalar(event: Event | undefined): boolean {
 function yamlError(rule: "yaml-syntax" | "yaml-duplicate-key", file: string, text: string, error: unknown) {
   if (error instanceof YAMLException && error.mark) {
     const reason = error.reason || "invalid YAML";
-    const key =
-      rule === "yaml-duplicate-key"
-        ? /^\s*(?:- )?([^:\n]+?)\s*:/.exec(text.slice(error.mark.position))?.[1]
-        : undefined;
+    let { position, column } = error.mark;
+    let key: string | undefined;
+    if (rule === "yaml-duplicate-key") {
+      // A quoted key's mark is past its opening quote: the key, as written, starts at the quote.
+      if (text[position - 1] === "'" || text[position - 1] === '"') {
+        position--;
+        column--;
+      }
+      key = duplicateKeyName(text.slice(position));
+    }
     const message =
       rule === "yaml-duplicate-key"
         ? `duplicate key${key ? ` \`${key}\`` : ""}: a key may appear once per mapping (${reason})`
         : `invalid YAML: ${reason}`;
-    return diagnostic(rule, file, { line: error.mark.line + 1, column: error.mark.column + 1 }, message);
+    return diagnostic(rule, file, { line: error.mark.line + 1, column: column + 1 }, message);
   }
   return diagnostic(
     rule,
@@ -157,6 +163,21 @@ function yamlError(rule: "yaml-syntax" | "yaml-duplicate-key", file: string, tex
     START,
     `invalid YAML: ${error instanceof Error ? error.message : String(error)}`,
   );
+}
+
+/** The name of the key a line starts with: plain, or quoted (unquoted, as YAML reads it). */
+function duplicateKeyName(line: string): string | undefined {
+  const match = /^\s*(?:- )?(?:'((?:[^'\n]|'')*)'|("(?:[^"\\\n]|\\.)*")|([^:\n]+?))\s*:/.exec(line);
+  if (!match) return undefined;
+  if (match[1] !== undefined) return match[1].replace(/''/g, "'");
+  if (match[2] !== undefined) {
+    try {
+      return JSON.parse(match[2]) as string;
+    } catch {
+      return match[2].slice(1, -1); // a YAML escape JSON lacks (\x41, \e): shown as written
+    }
+  }
+  return match[3];
 }
 
 function bytesPrefixText(bytes: Uint8Array): string {
@@ -197,13 +218,21 @@ export function positionOf(text: string, offset: number): Position {
   return { line, column: end - lineStart + 1 };
 }
 
-function offsetOf(event: Event | undefined): number | undefined {
+function offsetOf(event: Event | undefined, text: string): number | undefined {
   if (!event) return undefined;
   if (event.type === EVENT_ID.SCALAR) {
     if (event.valueStart < 0) return undefined;
     // valueStart is past a quoted scalar's opening quote; the value, as the owner wrote it, starts at the quote.
     const quoted = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
-    return quoted ? event.valueStart - 1 : event.valueStart;
+    if (quoted) return event.valueStart - 1;
+    // A block scalar's (| or >) valueStart is the start of its first content line: its indentation, or a
+    // blank line. The value's text starts at the first character that is not white space.
+    if (event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK) {
+      let at = event.valueStart;
+      while (at < event.valueEnd && " \t\r\n".includes(text[at]!)) at++;
+      return at < event.valueEnd ? at : event.valueStart;
+    }
+    return event.valueStart;
   }
   if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) return event.start;
   return undefined;
@@ -258,15 +287,15 @@ class LazyDoc implements YamlDoc {
     const walk = (pointer: string, key: number): void => {
       const event = this.events[i++];
       if (!event) return;
-      const start = offsetOf(event) ?? key;
+      const start = offsetOf(event, text) ?? key;
       out.set(pointer, { key, value: start });
       if (event.type === EVENT_ID.MAPPING) {
         while (this.events[i] && this.events[i]!.type !== EVENT_ID.POP) {
           const keyEvent = this.events[i]!;
           // An empty key (`: 1`) has no place of its own: its value, just after it, is the closest.
           const keyOffset =
-            offsetOf(keyEvent) ??
-            (keyEvent.type === EVENT_ID.SCALAR ? offsetOf(this.events[i + 1]) : undefined) ??
+            offsetOf(keyEvent, text) ??
+            (keyEvent.type === EVENT_ID.SCALAR ? offsetOf(this.events[i + 1], text) : undefined) ??
             start;
           const name =
             keyEvent.type === EVENT_ID.SCALAR
@@ -282,7 +311,7 @@ class LazyDoc implements YamlDoc {
       } else if (event.type === EVENT_ID.SEQUENCE) {
         let index = 0;
         while (this.events[i] && this.events[i]!.type !== EVENT_ID.POP) {
-          const itemStart = offsetOf(this.events[i]) ?? start;
+          const itemStart = offsetOf(this.events[i], text) ?? start;
           walk(`${pointer}/${index++}`, itemStart);
         }
         i++;

@@ -30669,7 +30669,7 @@ function parseYamlFile(file, bytes, maxBytes = MAX_FILE_BYTES, { fast = true } =
       diagnostic(
         "yaml-multiple-documents",
         file,
-        positionOf(text2, offsetOf(events[second + 1]) ?? text2.length),
+        positionOf(text2, offsetOf(events[second + 1], text2) ?? text2.length),
         "file holds more than one YAML document: put one spec in each file"
       )
     );
@@ -30716,9 +30716,17 @@ function isEmptyScalar(event) {
 function yamlError(rule, file, text2, error2) {
   if (error2 instanceof YAMLException && error2.mark) {
     const reason = error2.reason || "invalid YAML";
-    const key = rule === "yaml-duplicate-key" ? /^\s*(?:- )?([^:\n]+?)\s*:/.exec(text2.slice(error2.mark.position))?.[1] : void 0;
+    let { position, column } = error2.mark;
+    let key;
+    if (rule === "yaml-duplicate-key") {
+      if (text2[position - 1] === "'" || text2[position - 1] === '"') {
+        position--;
+        column--;
+      }
+      key = duplicateKeyName(text2.slice(position));
+    }
     const message = rule === "yaml-duplicate-key" ? `duplicate key${key ? ` \`${key}\`` : ""}: a key may appear once per mapping (${reason})` : `invalid YAML: ${reason}`;
-    return diagnostic(rule, file, { line: error2.mark.line + 1, column: error2.mark.column + 1 }, message);
+    return diagnostic(rule, file, { line: error2.mark.line + 1, column: column + 1 }, message);
   }
   return diagnostic(
     rule,
@@ -30726,6 +30734,19 @@ function yamlError(rule, file, text2, error2) {
     START,
     `invalid YAML: ${error2 instanceof Error ? error2.message : String(error2)}`
   );
+}
+function duplicateKeyName(line) {
+  const match = /^\s*(?:- )?(?:'((?:[^'\n]|'')*)'|("(?:[^"\\\n]|\\.)*")|([^:\n]+?))\s*:/.exec(line);
+  if (!match) return void 0;
+  if (match[1] !== void 0) return match[1].replace(/''/g, "'");
+  if (match[2] !== void 0) {
+    try {
+      return JSON.parse(match[2]);
+    } catch {
+      return match[2].slice(1, -1);
+    }
+  }
+  return match[3];
 }
 function bytesPrefixText(bytes) {
   let lo = 0;
@@ -30761,12 +30782,18 @@ function positionOf(text2, offset) {
   }
   return { line, column: end - lineStart + 1 };
 }
-function offsetOf(event) {
+function offsetOf(event, text2) {
   if (!event) return void 0;
   if (event.type === EVENT_ID.SCALAR) {
     if (event.valueStart < 0) return void 0;
     const quoted = event.style === SCALAR_STYLE.SINGLE_QUOTED || event.style === SCALAR_STYLE.DOUBLE_QUOTED;
-    return quoted ? event.valueStart - 1 : event.valueStart;
+    if (quoted) return event.valueStart - 1;
+    if (event.style === SCALAR_STYLE.LITERAL_BLOCK || event.style === SCALAR_STYLE.FOLDED_BLOCK) {
+      let at2 = event.valueStart;
+      while (at2 < event.valueEnd && " 	\r\n".includes(text2[at2])) at2++;
+      return at2 < event.valueEnd ? at2 : event.valueStart;
+    }
+    return event.valueStart;
   }
   if (event.type === EVENT_ID.MAPPING || event.type === EVENT_ID.SEQUENCE) return event.start;
   return void 0;
@@ -30809,12 +30836,12 @@ var LazyDoc = class {
     const walk = (pointer, key) => {
       const event = this.events[i++];
       if (!event) return;
-      const start = offsetOf(event) ?? key;
+      const start = offsetOf(event, text2) ?? key;
       out.set(pointer, { key, value: start });
       if (event.type === EVENT_ID.MAPPING) {
         while (this.events[i] && this.events[i].type !== EVENT_ID.POP) {
           const keyEvent = this.events[i];
-          const keyOffset = offsetOf(keyEvent) ?? (keyEvent.type === EVENT_ID.SCALAR ? offsetOf(this.events[i + 1]) : void 0) ?? start;
+          const keyOffset = offsetOf(keyEvent, text2) ?? (keyEvent.type === EVENT_ID.SCALAR ? offsetOf(this.events[i + 1], text2) : void 0) ?? start;
           const name = keyEvent.type === EVENT_ID.SCALAR ? keyEvent.fast && isLiteralKey(text2, keyEvent) ? text2.slice(keyEvent.valueStart, keyEvent.valueEnd) : String(scalarText(text2, keyEvent)) : "";
           i++;
           if (keyEvent.type !== EVENT_ID.SCALAR) skipNode(keyEvent);
@@ -30824,7 +30851,7 @@ var LazyDoc = class {
       } else if (event.type === EVENT_ID.SEQUENCE) {
         let index = 0;
         while (this.events[i] && this.events[i].type !== EVENT_ID.POP) {
-          const itemStart = offsetOf(this.events[i]) ?? start;
+          const itemStart = offsetOf(this.events[i], text2) ?? start;
           walk(`${pointer}/${index++}`, itemStart);
         }
         i++;
@@ -32338,7 +32365,8 @@ function schemaDiagnostics(doc, errors, knownFields) {
 }
 function toDiagnostic(doc, error2, knownFields) {
   const path = error2.instancePath;
-  const where = path === "" ? "the document" : `\`${path.slice(1).replace(/\//g, ".")}\``;
+  const written = path.slice(1).split("/").map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~")).join(".");
+  const where = path === "" ? "the document" : `\`${written}\``;
   const within = path === "" ? "at the top level" : `in ${where}`;
   const params = error2.params;
   const propertyName = error2.propertyName;
@@ -42328,24 +42356,31 @@ function checkTemplates(model, snapshot, templateAt, known) {
       continue;
     }
     const deployed = model.models.filter((m2) => m2.clusters.includes(cluster2.name));
-    const models = deployed.length > 0 ? deployed : [sampleModel(cluster2.name)];
-    const fragments = renderFragments(
-      { ...model, models },
-      { now: DRY_RUN, timestamps: [timestamps ??= timestampsOf(snapshot)] }
-    ).fragments.filter((f3) => f3.cluster === cluster2.name);
-    out.push(...assemble(cluster2, fragments, snapshot).diagnostics);
+    const dryRun = (models) => {
+      const fragments = renderFragments(
+        { ...model, models },
+        { now: DRY_RUN, timestamps: [timestamps ??= timestampsOf(snapshot)] }
+      ).fragments.filter((f3) => f3.cluster === cluster2.name);
+      return assemble(cluster2, fragments, snapshot).diagnostics;
+    };
+    const problems = dryRun(deployed);
+    const samples = [
+      ...deployed.some((m2) => !m2.autoscaling) ? [] : [sampleModel(cluster2.name, "template-dry-run")],
+      ...deployed.some((m2) => m2.autoscaling) ? [] : [sampleModel(cluster2.name, "template-dry-run-autoscaling", { min_replicas: 0, max_replicas: 2 })]
+    ];
+    out.push(...problems.length > 0 || samples.length === 0 ? problems : dryRun(samples));
   }
   return out;
 }
-function sampleModel(cluster2) {
+function sampleModel(cluster2, suffix, autoscaling) {
   return {
     user: "sample",
-    suffix: "template-dry-run",
-    file: "models/sample/template-dry-run.yaml",
+    suffix,
+    file: `models/sample/${suffix}.yaml`,
     digest: "0".repeat(64),
     source: "$HOME/common/hf/sample",
     resolvedSource: "/private/hf/sample",
-    num_replicas: 1,
+    ...autoscaling ? { autoscaling } : { num_replicas: 1 },
     gpus_per_replica: 1,
     engine_kwargs: { max_model_len: 4096 },
     clusters: [cluster2]
@@ -42762,7 +42797,15 @@ function planChange(base, head, options) {
   const memo = createSpecMemo();
   const before = options.checks?.base ?? checkRepo(base, { now: options.now, memo });
   const after = options.checks?.head ?? checkRepo(head, { now: options.now, timestamps: [before.timestamps], memo });
-  const beforeFragments = before.render?.fragments ?? renderFragments(before.validation.model, { now: options.now, timestamps: [before.timestamps] }).fragments;
+  const brokenInBase = new Set(
+    [...after.validation.model.clusters.keys()].filter(
+      (name) => !before.validation.model.clusters.has(name) && base.files.has(`clusters/${name}/cluster.yaml`)
+    )
+  );
+  const beforeFragments = [
+    ...before.render?.fragments ?? renderFragments(before.validation.model, { now: options.now, timestamps: [before.timestamps] }).fragments,
+    ...[...brokenInBase].flatMap((name) => committedFragments(base, name))
+  ];
   const afterFragments = after.render?.fragments ?? provisionalFragments(head, beforeFragments, before, after, options.now);
   const clusterNames = /* @__PURE__ */ new Set([
     ...before.validation.model.clusters.keys(),
@@ -42772,7 +42815,7 @@ function planChange(base, head, options) {
   const clusters = [];
   for (const name of [...clusterNames].sort()) {
     const cluster2 = after.validation.model.clusters.get(name) ?? before.validation.model.clusters.get(name);
-    const oldCluster = before.validation.model.clusters.get(name);
+    const oldCluster = before.validation.model.clusters.get(name) ?? (brokenInBase.has(name) ? after.validation.model.clusters.get(name) : void 0);
     const old = beforeFragments.filter((f3) => f3.cluster === name);
     const now = afterFragments.filter((f3) => f3.cluster === name);
     clusters.push(
@@ -42786,7 +42829,7 @@ function planChange(base, head, options) {
         named,
         // A cluster the head removes has no agent left to refuse anything; a new one had no models.
         after.validation.model.clusters.has(name),
-        oldCluster ? templateRebuilds(oldCluster, cluster2, old, now, base, head) : /* @__PURE__ */ new Set()
+        oldCluster ? templateRebuilds(oldCluster, cluster2, old, now, base, head) : { apps: /* @__PURE__ */ new Set(), deployments: /* @__PURE__ */ new Set() }
       )
     );
   }
@@ -42835,40 +42878,86 @@ function agentRefusals(cluster2, before, after, undeploys) {
   return out;
 }
 var keyOf = (f3) => `${f3.user}/${f3.suffix}`;
+function committedFragments(snapshot, cluster2) {
+  const prefix = `clusters/${cluster2}/rendered/`;
+  const out = [];
+  for (const file of snapshot.files.values()) {
+    if (!file.path.startsWith(prefix) || file.kind !== "file") continue;
+    const where = classifyPath(file.path);
+    if (where.role !== "rendered") continue;
+    let value;
+    try {
+      value = load(new TextDecoder().decode(file.bytes));
+    } catch {
+      continue;
+    }
+    const f3 = value;
+    const strings = ["served_name", "created", "spec", "spec_sha256", "generator", "endpoint"];
+    const objects = ["llm_config", "deployment"];
+    if (typeof f3 !== "object" || f3 === null || f3.cluster !== cluster2 || f3.user !== where.user || f3.suffix !== where.suffix || !strings.every((k2) => typeof f3[k2] === "string") || !["gpus", "gpus_per_replica"].every((k2) => Number.isInteger(f3[k2])) || !objects.every((k2) => typeof f3[k2] === "object" && f3[k2] !== null && !Array.isArray(f3[k2])))
+      continue;
+    out.push(f3);
+  }
+  return out;
+}
 function templateRebuilds(oldCluster, cluster2, old, now, base, head) {
+  const none = { apps: /* @__PURE__ */ new Set(), deployments: /* @__PURE__ */ new Set() };
   const before = templateOf(oldCluster, base);
   const after = templateOf(cluster2, head);
   const source = (t2) => t2.kind === "missing" ? void 0 : t2.source;
-  if (before.kind === after.kind && source(before) === source(after)) return /* @__PURE__ */ new Set();
-  const versions = (config) => new Map(
-    (config?.applications ?? []).map((app) => [app.name, JSON.stringify(sortedKeys(codeFields(app)))])
+  if (before.kind === after.kind && source(before) === source(after)) return none;
+  const wasConfig = assemble(oldCluster, old, base).config;
+  const isConfig = assemble(cluster2, now, head).config;
+  if (!wasConfig?.applications.length || !isConfig?.applications.length) return none;
+  const versions = (config) => new Map(config.applications.map((app) => [app.name, JSON.stringify(sortedKeys(codeFields(app)))]));
+  const was = versions(wasConfig);
+  const apps = new Set(
+    [...versions(isConfig)].filter(([name, version2]) => was.has(name) && was.get(name) !== version2).map(([n]) => n)
   );
-  const was = versions(assemble(oldCluster, old, base).config);
-  const is2 = versions(assemble(cluster2, now, head).config);
-  if (was.size === 0 || is2.size === 0) return /* @__PURE__ */ new Set();
-  return new Set(
-    [...is2].filter(([name, version2]) => was.has(name) && was.get(name) !== version2).map(([n]) => n)
+  const actors = (config) => new Map(
+    config.applications.flatMap(
+      (app) => app.deployments.map((d2) => [`${app.name}\0${String(d2.name)}`, actorOf(d2)])
+    )
   );
+  const wasActors = actors(wasConfig);
+  const deployments = new Set(
+    [...actors(isConfig)].filter(([key, options]) => wasActors.has(key) && wasActors.get(key) !== options).map(([key]) => key.slice(key.indexOf("\0") + 1))
+  );
+  return { apps, deployments };
 }
 function codeFields(app) {
-  const policies2 = app.deployments.map((d2) => d2.autoscaling_config).filter((c3) => typeof c3 === "object" && c3 !== null && !Array.isArray(c3)).map((c3) => c3.policy ?? null);
+  const dicts = (key) => app.deployments.map((d2) => d2[key]).filter((c3) => typeof c3 === "object" && c3 !== null && !Array.isArray(c3));
   return {
     import_path: app.import_path,
     runtime_env: app.runtime_env ?? {},
     args: app.args,
-    deployment_autoscaling_policies: policies2
+    deployment_autoscaling_policies: dicts("autoscaling_config").map((c3) => c3.policy ?? null),
+    deployment_request_router_configs: dicts("request_router_config")
   };
 }
+var ACTOR_FIELDS = [
+  "ray_actor_options",
+  "placement_group_bundles",
+  "placement_group_strategy",
+  "max_replicas_per_node"
+];
+var actorOf = (d2) => JSON.stringify(sortedKeys(Object.fromEntries(ACTOR_FIELDS.map((k2) => [k2, d2[k2] ?? null]))));
 var codeOf = (app) => JSON.stringify(codeFields(app));
 function provisionalFragments(head, base, before, after, now) {
   const { model } = after.validation;
   const rendered = renderFragments(model, { now, timestamps: [before.timestamps, after.timestamps] });
   const valid = new Set(model.models.map((m2) => m2.file));
   const broken = (cluster2) => !model.clusters.has(cluster2) && head.files.has(`clusters/${cluster2}/cluster.yaml`);
-  const kept = base.filter((f3) => head.files.has(f3.spec) && (!valid.has(f3.spec) || broken(f3.cluster)));
+  const specIn = (f3) => [f3.spec, f3.spec.replace(/\.ya?ml$/, (ext) => ext === ".yaml" ? ".yml" : ".yaml")].filter(
+    (p2) => head.files.has(p2)
+  );
+  const kept = base.filter((f3) => {
+    const specs = specIn(f3);
+    return specs.length > 0 && (specs.some((p2) => !valid.has(p2)) || broken(f3.cluster));
+  });
   return [...rendered.fragments, ...kept];
 }
-function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named, synced, rebuiltByTemplate) {
+function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named, synced, byTemplate) {
   const oldByKey = new Map(old.map((f3) => [keyOf(f3), f3]));
   const nowByKey = new Map(now.map((f3) => [keyOf(f3), f3]));
   const deploy = now.filter((f3) => !oldByKey.has(keyOf(f3))).map((f3) => describe(f3, [], true, !named.has(keyOf(f3))));
@@ -42877,11 +42966,16 @@ function planCluster(cluster2, oldCluster, old, now, users2, oldUsers, named, sy
   const restarts = [];
   for (const app of applicationsOf(cluster2, now)) {
     const previous = oldApps.get(app.name);
-    if (previous === codeOf(app) && !rebuiltByTemplate.has(app.name)) continue;
+    if (previous === codeOf(app) && !byTemplate.apps.has(app.name)) continue;
     for (const config of app.args.llm_configs) {
       const served = config.model_loading_config.model_id;
       if (old.some((f3) => f3.served_name === served)) restarts.push(served);
     }
+  }
+  for (const f3 of now) {
+    const deployment = f3.deployment.name;
+    if (!byTemplate.deployments.has(deployment) || restarts.includes(f3.served_name)) continue;
+    if (old.some((o2) => o2.served_name === f3.served_name)) restarts.push(f3.served_name);
   }
   const update2 = [];
   for (const f3 of now) {
