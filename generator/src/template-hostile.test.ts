@@ -438,9 +438,17 @@ describe("validate reports template problems before any assembly", () => {
     ]);
     // The admin's change that introduces the template, on a cluster with no models yet, must meet it first.
     expect(onTheTemplate(withTemplate(fixedOnly, {}))).toEqual(["clusters/h1/serve.hbs error template"]);
-    // So must it on a cluster whose models all have a fixed count (the sample is tried after them).
+    // On a cluster whose models all have a fixed count the sample is tried after them: their config is fine
+    // (the agent applies it), so what only the sample meets is a warning, saying which model will fail.
     const fixed = { "models/bob/c.yaml": SPECS["models/bob/c.yaml"] };
-    expect(onTheTemplate(withTemplate(fixedOnly, fixed))).toEqual(["clusters/h1/serve.hbs error template"]);
+    const warned = validateRepo(withTemplate(fixedOnly, fixed));
+    expect(warned.ok).toBe(true);
+    expect(warned.diagnostics.map((d) => `${d.file} ${d.severity} ${d.rule.split("-")[0]}`)).toEqual([
+      "clusters/h1/serve.hbs warning template",
+    ]);
+    expect(warned.diagnostics[0]!.message).toMatch(
+      /^the first autoscaling model deployed to h1 will fail this template \(tried with a sample\): /,
+    );
     expect(onTheTemplate(withTemplate(DEFAULT_TEMPLATE, fixed))).toEqual([]);
   });
 });

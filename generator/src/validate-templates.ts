@@ -54,7 +54,22 @@ export function checkTemplates(
         ? []
         : [sampleModel(cluster.name, "template-dry-run-autoscaling", { min_replicas: 0, max_replicas: 2 })]),
     ];
-    out.push(...(problems.length > 0 || samples.length === 0 ? problems : dryRun(samples)));
+    if (problems.length > 0 || samples.length === 0) {
+      out.push(...problems);
+      continue;
+    }
+    // On a cluster with models, the config the agent applies is fine: what only a sample meets is a warning
+    // (it fails the pull request of the first owner who deploys such a model, on a file only admins change).
+    const sampled = dryRun(samples);
+    out.push(
+      ...(deployed.length === 0
+        ? sampled
+        : sampled.map((d) => ({
+            ...d,
+            severity: "warning" as const,
+            message: `the first ${samples[0]!.autoscaling ? "autoscaling model" : "model with a fixed replica count"} deployed to ${cluster.name} will fail this template (tried with a sample): ${d.message}`,
+          }))),
+    );
   }
   return out;
 }

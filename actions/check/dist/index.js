@@ -42368,7 +42368,18 @@ function checkTemplates(model, snapshot, templateAt, known) {
       ...deployed.some((m2) => !m2.autoscaling) ? [] : [sampleModel(cluster2.name, "template-dry-run")],
       ...deployed.some((m2) => m2.autoscaling) ? [] : [sampleModel(cluster2.name, "template-dry-run-autoscaling", { min_replicas: 0, max_replicas: 2 })]
     ];
-    out.push(...problems.length > 0 || samples.length === 0 ? problems : dryRun(samples));
+    if (problems.length > 0 || samples.length === 0) {
+      out.push(...problems);
+      continue;
+    }
+    const sampled = dryRun(samples);
+    out.push(
+      ...deployed.length === 0 ? sampled : sampled.map((d2) => ({
+        ...d2,
+        severity: "warning",
+        message: `the first ${samples[0].autoscaling ? "autoscaling model" : "model with a fixed replica count"} deployed to ${cluster2.name} will fail this template (tried with a sample): ${d2.message}`
+      }))
+    );
   }
   return out;
 }
