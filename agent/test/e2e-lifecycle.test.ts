@@ -284,6 +284,22 @@ describe("failures and removals", () => {
     expect(metrics).toContain('serve_gitops_models{state="DEPLOYING"} 0');
   });
 
+  it("serve_gitops_last_applied_commit_timestamp_seconds is the applied mark's time after a restart, not 0", async () => {
+    h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
+    const { agent, sha } = await h.startSettled();
+    const applied = agent.status().marks.applied;
+    expect(applied?.sha).toBe(sha);
+    const gauge = async (a: typeof agent) => (await a.metrics.lastAppliedTime.get()).values[0]?.value ?? 0;
+    expect(await gauge(agent)).toBeGreaterThan(0);
+    await agent.close();
+    // The same state directory: the commit is applied, nothing changes, and the metric must still say when
+    // (an alert on time() - this gauge would otherwise fire after every restart of a healthy agent).
+    const restarted = await h.start();
+    await h.settle(restarted);
+    expect(restarted.status().marks.applied).toEqual(applied);
+    expect(await gauge(restarted)).toBe(Date.parse(applied!.at) / 1000);
+  });
+
   it("a model's sha and updated time are the commit that last changed it, not later commits changing others", async () => {
     h = await createHarness({ files: { "models/alice/qwen-0.5b.yaml": specYaml("qwen-0.5b") } });
     const { agent, sha: first } = await h.startSettled();

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import packageJson from "../../package.json";
 import { describe, expect, it } from "vitest";
 import { TEMPLATE_REPO } from "../test-fixtures/helpers";
 import { checkRepo, CODEOWNERS_FILE, codeownersOf } from "./index";
@@ -32,5 +33,17 @@ describe.each([
     const path = join(root, CODEOWNERS_FILE);
     expect(existsSync(path), `${CODEOWNERS_FILE} is missing: run \`npx serve-gitops codeowners\``).toBe(true);
     expect(readFileSync(path, "utf8")).toBe(rendered.text);
+  });
+});
+
+describe("npm start", () => {
+  // README: the live-repo checks (it validates, its render is current, CODEOWNERS is what users.yaml renders)
+  // are "the same checks `npm start` and the PR check make". An admin who edits users.yaml and runs npm start
+  // must see CODEOWNERS go stale there, not first in the PR check.
+  it("runs the same three checks: validate, render --check and codeowners --check", () => {
+    const start = packageJson.scripts.start;
+    expect(start).toContain("validate");
+    expect(start).toContain("render --check");
+    expect(start).toContain("codeowners --check");
   });
 });

@@ -124,6 +124,17 @@ describe("checkModelSource", () => {
     expect(!result.ok && result.message).toContain("datasets, which is not a model root");
   });
 
+  it("says a root itself is no model folder, rather than that it lies outside itself", () => {
+    // "$HOME" and "/private/hf" are the roots, not folders under them. Being told that "/private/users/alice"
+    // is "outside the allowed roots /private/hf/, /private/users/alice/" contradicts itself.
+    for (const source of ["$HOME", "$HOME/common/hf", "/private/hf", "/private/users/alice"]) {
+      const result = check(source);
+      expect(result.ok, source).toBe(false);
+      expect(!result.ok && result.rule, source).toBe("model-source-outside-roots");
+      expect(!result.ok && result.message, source).not.toContain("is outside the allowed roots");
+    }
+  });
+
   it("names the other user's folder and the owner's own", () => {
     const result = check("/private/users/bob/x");
     expect(!result.ok && result.message).toBe(

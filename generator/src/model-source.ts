@@ -129,6 +129,12 @@ export function checkModelSource(
       `${DATASETS_ROOT} holds datasets, which is not a model root: put the model under ${allowed}`,
     );
   }
+  if ([...roots.shared, ownRoot].includes(resolved)) {
+    return refuse(
+      "model-source-outside-roots",
+      `model_source "${clip(resolved)}" is a root itself, not a model folder: name the model's folder under it (e.g. ${resolved}/<model>)`,
+    );
+  }
   return refuse(
     "model-source-outside-roots",
     `model_source "${clip(resolved)}" is outside the allowed roots ${allowed}`,

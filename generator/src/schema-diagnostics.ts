@@ -34,6 +34,24 @@ export const PATTERN_WORDS: Readonly<Record<string, string>> = {
     "1 to 63 letters, digits, `_`, `.` or `-`, not starting with `.` or `-` (e.g. `argus_llm_app`)",
   // serve.template
   "^[A-Za-z0-9_.-]+\\.hbs$": "a file name in the cluster's folder ending in `.hbs` (e.g. `serve.hbs`)",
+  // ray.dashboard_address
+  "^https?://[^\\s/@]+(/.*)?$":
+    "an http(s) URL of the Ray dashboard without credentials (no `user:password@`: the agent's --ray-token-file carries a token), e.g. `http://ray-head:8265`",
+  // openai.server_url
+  "^https?://[^\\s/?#]+(/[^\\s?#]*)?$":
+    "an http(s) URL without white space, query or fragment (e.g. `https://dstack.company.com`)",
+  // openai.base_url
+  "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$":
+    "an http(s) URL or a path joined to server_url (e.g. `/access/models/team1/`), without white space, query, fragment, `%` or `.`/`..` segments",
+  // serve.route_prefix
+  "^/([^{}/]+(/[^{}/]+)*)?$":
+    "a route starting with `/`, without empty segments, a trailing `/` or braces (e.g. `/llm`)",
+  // sources.roots.shared
+  "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$":
+    "an absolute folder path without white space, a trailing `/` or `.`/`..` segments (e.g. `/private/hf`)",
+  // sources.roots.user
+  "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$":
+    "an absolute folder path holding `{user}` once, without white space, a trailing `/` or `.`/`..` segments (e.g. `/private/users/{user}`)",
 };
 
 /** ajv's message, or for a pattern the schema's words for it. */
@@ -41,6 +59,9 @@ function problem(error: ErrorObject): string {
   const pattern = (error.params as { pattern?: unknown }).pattern;
   if (error.keyword === "pattern" && typeof pattern === "string" && Object.hasOwn(PATTERN_WORDS, pattern))
     return `must be ${PATTERN_WORDS[pattern]}`;
+  const allowed = (error.params as { allowedValues?: unknown }).allowedValues;
+  if (error.keyword === "enum" && Array.isArray(allowed) && allowed.length <= 10)
+    return `must be one of ${allowed.map((v) => `\`${String(v)}\``).join(", ")}`;
   return error.message ?? "is invalid";
 }
 

@@ -15,6 +15,7 @@ import { PATTERN_WORDS } from "./schema-diagnostics";
 import { MAX_CONFIG_BYTES, MAX_FILE_BYTES } from "./yaml-source";
 import specSchema from "../../schemas/serving-spec.schema.json";
 import usersSchema from "../../schemas/users.schema.json";
+import clusterSchema from "../../schemas/cluster.schema.json";
 
 const SMALL = clusterText({ default: true, gpus: 8, gpus_per_node: 4 });
 const ROOMY_USERS =
@@ -746,6 +747,26 @@ describe("schema problems point at the offending key or item", () => {
     expect(messages.join("\n")).not.toContain("must match pattern");
   });
 
+  it("says cluster.yaml's problems in words too: credentials in the dashboard address, the allowed layouts", () => {
+    // agent/README.md: ray.dashboard_address "refuses credentials outright"; the admin should be told that,
+    // not shown a regex, and an unknown serve.layout should name the layouts there are.
+    const result = validateRepo(
+      bare({
+        "clusters/h1/cluster.yaml": clusterText({
+          default: true,
+          ray: { dashboard_address: "http://admin:secret@ray-head:8265" },
+          serve: { layout: "permodel" },
+        }),
+      }),
+    );
+    const messages = at(result).filter((m) => m.startsWith("clusters/h1/cluster.yaml"));
+    expect(messages).toHaveLength(2);
+    expect(messages.join("\n")).not.toContain("must match pattern");
+    expect(messages.join("\n")).toMatch(/credential/);
+    expect(messages.join("\n")).not.toContain("must be equal to one of the allowed values");
+    expect(messages.join("\n")).toContain("per-model");
+  });
+
   it("puts every pattern of the schemas into words", () => {
     const patterns = new Set<string>();
     const walk = (node: unknown): void => {
@@ -755,7 +776,7 @@ describe("schema problems point at the offending key or item", () => {
         else walk(value);
       }
     };
-    for (const schema of [specSchema, usersSchema]) walk(schema);
+    for (const schema of [specSchema, usersSchema, clusterSchema]) walk(schema);
     for (const pattern of patterns) expect(Object.keys(PATTERN_WORDS), pattern).toContain(pattern);
   });
 

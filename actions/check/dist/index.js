@@ -32345,12 +32345,27 @@ var PATTERN_WORDS = {
   // serve.application_name
   "^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$": "1 to 63 letters, digits, `_`, `.` or `-`, not starting with `.` or `-` (e.g. `argus_llm_app`)",
   // serve.template
-  "^[A-Za-z0-9_.-]+\\.hbs$": "a file name in the cluster's folder ending in `.hbs` (e.g. `serve.hbs`)"
+  "^[A-Za-z0-9_.-]+\\.hbs$": "a file name in the cluster's folder ending in `.hbs` (e.g. `serve.hbs`)",
+  // ray.dashboard_address
+  "^https?://[^\\s/@]+(/.*)?$": "an http(s) URL of the Ray dashboard without credentials (no `user:password@`: the agent's --ray-token-file carries a token), e.g. `http://ray-head:8265`",
+  // openai.server_url
+  "^https?://[^\\s/?#]+(/[^\\s?#]*)?$": "an http(s) URL without white space, query or fragment (e.g. `https://dstack.company.com`)",
+  // openai.base_url
+  "^(?!.*(?:^|/)\\.\\.?(?:/|$))(?:https?://[^\\s/?#]+(?:/[^\\s?#%]*)?|(?!//)[^\\s?#:%]+)$": "an http(s) URL or a path joined to server_url (e.g. `/access/models/team1/`), without white space, query, fragment, `%` or `.`/`..` segments",
+  // serve.route_prefix
+  "^/([^{}/]+(/[^{}/]+)*)?$": "a route starting with `/`, without empty segments, a trailing `/` or braces (e.g. `/llm`)",
+  // sources.roots.shared
+  "^(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$": "an absolute folder path without white space, a trailing `/` or `.`/`..` segments (e.g. `/private/hf`)",
+  // sources.roots.user
+  "^(?=.*\\{user\\})(?!.*\\{user\\}.*\\{user\\})(?:/(?!\\.\\.?(?:/|$))[^/\\s]+)+$": "an absolute folder path holding `{user}` once, without white space, a trailing `/` or `.`/`..` segments (e.g. `/private/users/{user}`)"
 };
 function problem(error2) {
   const pattern = error2.params.pattern;
   if (error2.keyword === "pattern" && typeof pattern === "string" && Object.hasOwn(PATTERN_WORDS, pattern))
     return `must be ${PATTERN_WORDS[pattern]}`;
+  const allowed = error2.params.allowedValues;
+  if (error2.keyword === "enum" && Array.isArray(allowed) && allowed.length <= 10)
+    return `must be one of ${allowed.map((v2) => `\`${String(v2)}\``).join(", ")}`;
   return error2.message ?? "is invalid";
 }
 function schemaDiagnostics(doc, errors, knownFields) {
@@ -41355,6 +41370,12 @@ function checkModelSource(source, user, roots, allowHub) {
     return refuse(
       "model-source-outside-roots",
       `${DATASETS_ROOT} holds datasets, which is not a model root: put the model under ${allowed}`
+    );
+  }
+  if ([...roots.shared, ownRoot].includes(resolved)) {
+    return refuse(
+      "model-source-outside-roots",
+      `model_source "${clip(resolved)}" is a root itself, not a model folder: name the model's folder under it (e.g. ${resolved}/<model>)`
     );
   }
   return refuse(

@@ -97,6 +97,13 @@ export class Agent {
     });
     this.heldBack = new HeldBackNotices(deps);
     this.drain = new GitHubDrain(deps);
+    this.showApplied(record);
+  }
+
+  /** The applied mark's time, as saved: also after a restart on a state directory whose commit is applied. */
+  private showApplied(record: AgentRecord): void {
+    const at = record.marks.applied?.at;
+    if (at !== undefined) this.deps.metrics.lastAppliedTime.set(Date.parse(at) / 1000);
   }
 
   get state(): AgentRecord {
@@ -320,7 +327,6 @@ export class Agent {
     // Newly settled heads: the applied mark.
     for (const h of newlyApplied(before, rollout)) {
       marks = { ...marks, applied: { sha: h.sha, at: new Date(now()).toISOString() } };
-      metrics.lastAppliedTime.set(now() / 1000);
       log[counts.FAILED > 0 ? "warn" : "info"](
         { sha: h.sha, ...counts },
         "commit applied: its models settled",
@@ -422,5 +428,6 @@ export class Agent {
       throw error;
     }
     this.record = record;
+    this.showApplied(record);
   }
 }

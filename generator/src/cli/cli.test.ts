@@ -259,6 +259,20 @@ describe("validate", () => {
     expect(cli(["validate", "qwen.yaml"], join(dir, "models/alice")).status).toBe(0);
   });
 
+  it("takes a repository-relative PATH (as diagnostics print it) from a subfolder of the repository", () => {
+    // README: "A relative PATH is taken from the current folder or else from the repository". From inside
+    // models/, models/alice/bad.yaml names no file under the current folder, but one in the repository.
+    const dir = copyRepo(FIXTURE_REPO);
+    write(dir, "models/alice/bad.yaml", "model_id: bad\nmodel_source: /etc\n");
+    const fromModels = cli(["validate", "models/alice/bad.yaml"], join(dir, "models"));
+    expect(fromModels.stderr).not.toContain(`models/alice/bad.yaml does not exist in ${dir}`);
+    expect(fromModels.status).toBe(1);
+    expect(fromModels.stdout).toContain("models/alice/bad.yaml:2:15  E403 model-source-outside-roots");
+    const fromClusters = cli(["validate", "models/alice/qwen.yaml"], join(dir, "clusters"));
+    expect(fromClusters.stderr).toBe("");
+    expect(fromClusters.status).toBe(0);
+  });
+
   it("is not fooled by a user named models, and takes PATHs through a symlinked way to the root", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(
@@ -723,6 +737,18 @@ describe("new", () => {
     });
     expect(other.status).toBe(1);
     expect(other.stderr).not.toContain("your shell expanded");
+  });
+
+  it("takes <user>/<model_id>, not a file name: `new alice/x.yaml` writes no x.yaml.yaml", () => {
+    // A model owner who types the file they want (`alice/x.yaml`, or the path `models/alice/x.yaml`) must be
+    // told to give the model id, not get a model named "x.yaml" (served as alice-<time>-x.yaml) in x.yaml.yaml.
+    const dir = copyRepo(FIXTURE_REPO);
+    for (const arg of ["alice/x.yaml", "alice/x.yml"]) {
+      const out = cli(["new", arg, "--source", "$HOME/x", "--repo", dir]);
+      expect(readdirSync(join(dir, "models/alice")), arg).toEqual(["qwen.yaml"]);
+      expect(out.status, arg).toBe(2);
+      expect(out.stderr, arg).toContain("alice/x");
+    }
   });
 
   it("refuses an existing model, a bad source and an unregistered user, writing nothing", () => {

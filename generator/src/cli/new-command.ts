@@ -34,6 +34,12 @@ Nothing is written when the spec would not validate.`,
       true,
     );
     const [target] = positionals;
+    // The file (alice/x.yaml, models/alice/x.yaml) where the model id goes: it would name a model "x.yaml".
+    const file = target ? /^(?:models\/)?([^/]+)\/([^/]+)\.ya?ml$/.exec(target) : null;
+    if (file && positionals.length === 1)
+      throw new UsageError(
+        `give <user>/<model_id>, not a file: serve-gitops new ${file[1]}/${file[2]} writes models/${file[1]}/${file[2]}.yaml`,
+      );
     const match = target ? /^([^/]+)\/([^/]+)$/.exec(target) : null;
     if (!match || positionals.length !== 1) throw new UsageError("give exactly one <user>/<model_id>");
     if (!values.source) throw new UsageError("--source is required");

@@ -55,9 +55,12 @@ function enclosingRepo(start: string): string | undefined {
  * repository (`--repo DIR models/alice` from anywhere). It must exist (a typo would otherwise print "ok").
  */
 export function pathInRepo(root: string, path: string): string {
-  const fromCwd = resolve(path);
-  const candidate =
-    within(root, fromCwd) ?? (isAbsolute(path) ? undefined : within(root, resolve(root, path)));
+  const fromCwd = within(root, resolve(path));
+  const fromRoot = isAbsolute(path) ? undefined : within(root, resolve(root, path));
+  // From the current folder first; else from the root, also when the path names nothing under the current
+  // folder (models/alice/x.yaml typed in models/, as diagnostics print it).
+  const exists = (c: string | undefined) => c !== undefined && lexists(resolve(root, c));
+  const candidate = exists(fromCwd) ? fromCwd : exists(fromRoot) ? fromRoot : (fromCwd ?? fromRoot);
   if (candidate === undefined) throw new UsageError(`${path} is not inside the repository ${root}`);
   if (!lexists(resolve(root, candidate))) throw new UsageError(`${path} does not exist in ${root}`);
   // Inside the repository a path is taken as written: one that goes through a symlinked folder would name
