@@ -70,10 +70,11 @@ export function observedOf(
       const name = String(d.name);
       deployments.set(name, { name, status: options.status?.[name] ?? "HEALTHY", message: "" });
     }
+    // What Ray reports back is what was PUT (exclude_unset), plus the top-level logging_config copied into an
+    // application that sets none (controller.py apply_config).
     const config = JSON.parse(JSON.stringify(app)) as Record<string, unknown>;
-    // Ray's own defaults in what it reports back: never a reason to re-apply.
-    config.runtime_env = {};
-    (config.deployments as Array<Record<string, unknown>>).forEach((d) => (d.max_ongoing_requests = 5));
+    const global = (desired?.config as { logging_config?: unknown } | undefined)?.logging_config;
+    if (config.logging_config === undefined && global !== undefined) config.logging_config = global;
     apps.set(app.name, {
       name: app.name,
       status: options.appStatus?.[app.name] ?? "RUNNING",

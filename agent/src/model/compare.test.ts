@@ -6,12 +6,42 @@ import { compare, isSubset, observedModels, ownership } from "./compare";
 describe("compare", () => {
   const desired = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 2 }) });
 
-  it("ignores what Ray adds on its own, so defaults never cause a re-apply", () => {
+  it("is in sync with what Ray reports after the PUT, the inherited logging_config included", () => {
     expect(compare(desired, observedOf(desired))).toMatchObject({
       inSync: true,
       changes: [],
       differences: [],
     });
+    // controller.py apply_config copies the top-level logging_config into an application that sets none.
+    const logged = { ...desired, config: { ...desired.config, logging_config: { log_level: "DEBUG" } } };
+    const observed = observedOf(logged);
+    expect(observed.apps.get("alice-202601061235-a")!.config).toMatchObject({
+      logging_config: { log_level: "DEBUG" },
+    });
+    expect(compare(logged, observed).inSync).toBe(true);
+    // A new top-level logging_config is a change, though no application sets one of its own.
+    expect(compare(desired, observed)).toMatchObject({
+      inSync: false,
+      differences: ["application alice-202601061235-a differs", "application bob-202601061235-b differs"],
+    });
+  });
+
+  it("sees a setting the commit removes (Ray keeps what was PUT until a new PUT)", () => {
+    const observed = observedOf(desired);
+    const config = observed.apps.get("alice-202601061235-a")!.config as {
+      args: { llm_configs: Array<{ engine_kwargs: Record<string, unknown> }> };
+      deployments: Array<Record<string, unknown>>;
+    };
+    config.args.llm_configs[0]!.engine_kwargs.enforce_eager = true;
+    expect(compare(desired, observed).changes.map((c) => `${c.kind} ${c.key} ${c.detail}`)).toEqual([
+      "update alice/a llm_config differs",
+    ]);
+    const override = observedOf(desired);
+    const deployments = (override.apps.get("bob-202601061235-b")!.config as typeof config).deployments;
+    deployments[0]!.max_ongoing_requests = 5;
+    expect(compare(desired, override).changes.map((c) => `${c.kind} ${c.key} ${c.detail}`)).toEqual([
+      "update bob/b deployment settings differ",
+    ]);
   });
 
   it("compares on the fields the agent sets: a scale change, a missing model, an extra one", () => {

@@ -1,6 +1,6 @@
-// Desired vs observed, on the fields the agent sets only: Ray adds its own defaults to what it reports
-// (deployed_app_config is exclude_unset, but nested configs grow), so a field-by-field equality would
-// re-apply forever. Pure.
+// Desired vs observed. Ray reports each application's deployed_app_config as it was submitted
+// (exclude_unset), plus the top-level logging_config it copies into an application that sets none: the two
+// are compared for equality, so a setting a commit removes is a change too (a subset test missed it). Pure.
 import {
   LLM_IMPORT_PATH,
   SERVED_NAME,
@@ -22,6 +22,39 @@ export function isSubset(want: unknown, have: unknown): boolean {
     return isRecord(have) && Object.entries(want).every(([k, v]) => isSubset(v, have[k]));
   }
   return want === have;
+}
+
+/**
+ * Whether two JSON values are equal: same keys, same items in order, same primitives. Ray's
+ * deployed_app_config is what was submitted (ServeApplicationSchema.dict(exclude_unset=True), the controller's
+ * apply_config; Ray's own test_serve_agent asserts that equality), so a key a commit removes must be seen gone.
+ */
+export function isEqual(want: unknown, have: unknown): boolean {
+  if (Array.isArray(want)) {
+    return Array.isArray(have) && want.length === have.length && want.every((w, i) => isEqual(w, have[i]));
+  }
+  if (isRecord(want)) {
+    if (!isRecord(have)) return false;
+    const keys = Object.keys(want);
+    return (
+      keys.length === Object.keys(have).length && keys.every((k) => k in have && isEqual(want[k], have[k]))
+    );
+  }
+  return want === have;
+}
+
+/**
+ * An application as Ray reports it after a PUT of `config`: controller.py apply_config gives an application
+ * that sets no logging_config the config's top-level one, and stores it so.
+ */
+export function asDeployed(
+  app: Readonly<Record<string, unknown>>,
+  config: Readonly<Record<string, unknown>>,
+): Readonly<Record<string, unknown>> {
+  const global = config.logging_config;
+  return (app.logging_config ?? null) === null && isRecord(global) && Object.keys(global).length > 0
+    ? { ...app, logging_config: global }
+    : app;
 }
 
 /** One model as Ray holds it, read back from a managed application's deployed_app_config. */
@@ -185,10 +218,14 @@ export function compare(
       });
     } else if (o.app !== m.app) {
       changes.push({ ...base, kind: "update", detail: `moves from application ${o.app}` });
-    } else if (!isSubset(m.llm_config, o.llm_config)) {
+    } else if (!isEqual(m.llm_config, o.llm_config)) {
       changes.push({ ...base, kind: "update", detail: "llm_config differs" });
-    } else if (!isSubset(m.override, o.override)) {
-      changes.push({ ...base, kind: "update", detail: "replicas differ" });
+    } else if (!isEqual(assembledOverride(desired, m) ?? m.override, o.override)) {
+      changes.push({
+        ...base,
+        kind: "update",
+        detail: isSubset(m.override, o.override) ? "deployment settings differ" : "replicas differ",
+      });
     }
   }
   let undeploys = 0;
@@ -209,10 +246,12 @@ export function compare(
 
   const differences: string[] = [];
   const managed = managedApps(observed, own).filter((name) => observed.apps.get(name)?.config);
+  const top = desired.config as unknown as Readonly<Record<string, unknown>>;
   for (const app of desired.apps.values()) {
     const config = observed.apps.get(app.name)?.config;
     if (!config) differences.push(`application ${app.name} is missing`);
-    else if (!isSubset(app, config)) differences.push(`application ${app.name} differs`);
+    else if (!isEqual(asDeployed(app as unknown as Record<string, unknown>, top), config))
+      differences.push(`application ${app.name} differs`);
   }
   for (const name of managed) {
     if (!desired.apps.has(name)) differences.push(`application ${name} is not in the commit`);
@@ -225,4 +264,12 @@ export function compare(
     undeploys,
     managed,
   };
+}
+
+/** The model's override as the assembled config holds it (a cluster's template may add settings to it). */
+function assembledOverride(
+  desired: DesiredState,
+  m: { readonly app: string; readonly deployment: string },
+): Readonly<Record<string, unknown>> | undefined {
+  return desired.apps.get(m.app)?.deployments.find((d) => d.name === m.deployment);
 }

@@ -1,7 +1,7 @@
 // A rollout: the models a commit changed, watched until each serves, fails, or passes the deploy timeout; and
 // a newer commit superseding an older one mid-deploy. Pure: the clock comes in as `now`.
 import { describe } from "../report/describe";
-import { isSubset, observedModels, ownership, type ModelChange } from "./compare";
+import { isEqual, isSubset, observedModels, ownership, type ModelChange } from "./compare";
 import { errorSummary, observeModel } from "./state-table";
 import type { DesiredState, HeadRollout, Observed, Outcome, RolloutState, TrackedModel } from "./types";
 
@@ -177,7 +177,7 @@ function observeOutcome(
   const configured =
     mine !== undefined &&
     mine.app === t.app &&
-    (!wanted || (isSubset(wanted.llm_config, mine.llm_config) && isSubset(wanted.override, mine.override)));
+    (!wanted || (isEqual(wanted.llm_config, mine.llm_config) && isSubset(wanted.override, mine.override)));
   const seen = app && tookPut && configured ? observeModel(app, t.deployment) : undefined;
   if (seen?.phase === "serving")
     return { result: "running", description: describe.running(t.served_name), at: now };
