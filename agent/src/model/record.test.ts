@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { desiredOf, firstRollout, spec } from "../../testkit/snapshot";
+import { desiredOf, firstRollout, observedOf, spec } from "../../testkit/snapshot";
 import { adoptInSync, guardRefusal, MAX_REFUSED, nextRecord, withRefusal } from "./record";
 import { emptyRecord, type RolloutState } from "./types";
 
@@ -53,6 +53,36 @@ describe("a Ray that already runs the commit", () => {
     const again = adoptInSync({ ...adopted, desired: v1, observed, now: 5 });
     expect(again.marks).toBe(adopted.marks);
     expect(again.deployedApps).toBe(adopted.deployedApps);
+  });
+
+  it("without any record, watches the models Ray still loads as the commit's rollout (their statuses resolve)", () => {
+    // A new state directory (a lost volume) while Ray loads x: the agent before left x's status pending.
+    const v2 = desiredOf({ "alice/x": spec("x"), "alice/y": spec("y") }, { sha: C2 });
+    const loading = observedOf(v2, { status: { [v2.models.get("alice/x")!.deployment]: "UPDATING" } });
+    const adopted = adoptInSync({
+      desired: v2,
+      observed: loading,
+      rollout: empty,
+      marks: {},
+      deployedApps: undefined,
+      now: 7,
+    });
+    expect(adopted.rollout.heads.map((h) => [h.sha, h.applied, h.settled])).toEqual([[C2, true, false]]);
+    expect(adopted.rollout.tracked.map((t) => [t.key, t.sha, t.appDeployedBefore])).toEqual([
+      ["alice/x", C2, null],
+    ]);
+    expect(adopted.marks).toEqual({});
+    // With a record (the agent knows what it attempted), nothing is re-watched.
+    const known = { attempted: { sha: C1, at: new Date(0).toISOString() } };
+    const again = adoptInSync({
+      ...adopted,
+      rollout: empty,
+      marks: known,
+      desired: v2,
+      observed: loading,
+      now: 8,
+    });
+    expect(again.rollout.tracked).toEqual([]);
   });
 
   it("leaves the marks alone while the commit's own rollout is still watched", () => {

@@ -2,6 +2,7 @@
 // Ray that already runs the commit, and whether the record moved at all (an idle cycle writes nothing). Pure:
 // the clock comes in as `now`.
 import { isRolloutActive, markApplied, startRollout } from "./rollout";
+import { observeModel } from "./state-table";
 import type { AgentRecord, DesiredState, ModelRecord, Observed, RolloutState } from "./types";
 
 /** The most refused commits the record keeps (newest last). */
@@ -64,6 +65,33 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
       attribution: new Map(),
       now,
     });
+  // No record of any commit (a new state directory, a lost volume) while Ray still loads some of the commit's
+  // models, or failed them: the agent before may have left their statuses pending. They are watched as this
+  // commit's rollout, so each resolves to what Ray does.
+  if (marks.attempted === undefined && rollout.heads.length === 0) {
+    const unsettled = [...desired.models.values()].filter(
+      (m) =>
+        !["serving", "absent"].includes(observeModel(input.observed.apps.get(m.app), m.deployment).phase),
+    );
+    if (unsettled.length > 0)
+      rollout = startRollout({
+        state: rollout,
+        head: desired.sha,
+        changes: unsettled.map((m) => ({
+          key: m.key,
+          served_name: m.served_name,
+          kind: "deploy",
+          detail: "not serving when the agent started without a record",
+          app: m.app,
+          deployment: m.deployment,
+        })),
+        desired,
+        observed: input.observed,
+        attribution: new Map(),
+        now,
+        adopted: true,
+      });
+  }
   // The PUT landed before a restart, the commit did not touch this cluster's Serve config, or it superseded.
   rollout = markApplied(rollout, desired.sha, now);
   let appliedWithoutModels = false;

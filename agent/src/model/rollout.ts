@@ -16,6 +16,8 @@ export interface StartInput {
   readonly now: number;
   /** Endpoints of models leaving Ray, from the agent's record. */
   readonly endpoints?: ReadonlyMap<string, string>;
+  /** Ray already holds the head's config (no PUT follows): what it shows now is the head's. */
+  readonly adopted?: boolean;
 }
 
 /** Start watching a new head: older pending models it changes again resolve to "superseded by <sha7>". */
@@ -65,7 +67,9 @@ export function startRollout(input: StartInput): RolloutState {
       endpoint: model?.endpoint ?? input.endpoints?.get(change.key) ?? "",
       replicas: model?.replicas ?? "",
       startedAt: now,
-      appDeployedBefore: input.observed.apps.get(model?.app ?? change.app)?.last_deployed_time_s ?? null,
+      appDeployedBefore: input.adopted
+        ? null
+        : (input.observed.apps.get(model?.app ?? change.app)?.last_deployed_time_s ?? null),
     };
     tracked.push({ ...base, sha });
     // Older commits between the last apply and this head that changed the model too: nothing to watch for them.

@@ -172,7 +172,17 @@ export class Agent {
     const { source, cluster, log } = this.deps;
     const head = await source.head();
     this.head = head;
-    if (head === this.record.desired || head in this.record.refused) return head;
+    if (head === this.record.desired) {
+      // The branch is back at the valid commit (a force-push dropped what came after it): refusals of commits
+      // no longer on it are no longer the latest word; a guard's refusal of this commit itself stays.
+      const stale = Object.keys(this.record.refused).filter((sha) => sha !== head);
+      if (stale.length > 0) {
+        const { [head]: own } = this.record.refused;
+        await this.save({ ...this.record, refused: own === undefined ? {} : { [head]: own } });
+      }
+      return head;
+    }
+    if (head in this.record.refused) return head;
     if (this.unknownCluster?.sha === head) throw this.unknownCluster.error;
     await source.ensure(head);
     const snapshot = await source.snapshot(head);
