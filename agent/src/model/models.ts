@@ -192,3 +192,29 @@ export function countStates(records: Readonly<Record<string, ModelRecord>>): Rec
   for (const r of Object.values(records)) counts[r.state]++;
   return counts;
 }
+
+/**
+ * The states a cluster status counts. A model whose new config is held back (the suspend switch, a guard) is
+ * QUEUED, but it is not on its way in: it counts as Ray runs the config last applied (its deployment), or not
+ * at all while Ray has none of it.
+ */
+export function clusterStates(
+  records: Readonly<Record<string, ModelRecord>>,
+  held: ReadonlySet<string>,
+  desired: DesiredState,
+  observed: Observed,
+): Record<ModelState, number> {
+  const counts = countStates(records);
+  for (const key of held) {
+    const m = desired.models.get(key);
+    if (!m || records[key]?.state !== "QUEUED") continue;
+    counts.QUEUED--;
+    const app = observed.apps.get(m.app);
+    if (!app?.deployments.has(m.deployment)) continue;
+    const seen = observeModel(app, m.deployment);
+    if (seen.phase === "serving" || seen.phase === "scaling") counts.RUNNING++;
+    else if (seen.phase === "failed") counts.FAILED++;
+    else counts.DEPLOYING++;
+  }
+  return counts;
+}

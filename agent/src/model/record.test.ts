@@ -55,7 +55,7 @@ describe("a Ray that already runs the commit", () => {
     expect(again.deployedApps).toBe(adopted.deployedApps);
   });
 
-  it("without any record, watches the models Ray still loads as the commit's rollout (their statuses resolve)", () => {
+  it("without any record, watches the commit's models as its rollout (statuses left pending resolve)", () => {
     // A new state directory (a lost volume) while Ray loads x: the agent before left x's status pending.
     const v2 = desiredOf({ "alice/x": spec("x"), "alice/y": spec("y") }, { sha: C2 });
     const loading = observedOf(v2, { status: { [v2.models.get("alice/x")!.deployment]: "UPDATING" } });
@@ -68,8 +68,10 @@ describe("a Ray that already runs the commit", () => {
       now: 7,
     });
     expect(adopted.rollout.heads.map((h) => [h.sha, h.applied, h.settled])).toEqual([[C2, true, false]]);
+    // x loads, y already runs (it may have come up while no agent ran): both get their outcome on the commit.
     expect(adopted.rollout.tracked.map((t) => [t.key, t.sha, t.appDeployedBefore])).toEqual([
       ["alice/x", C2, null],
+      ["alice/y", C2, null],
     ]);
     expect(adopted.marks).toEqual({});
     // With a record (the agent knows what it attempted), nothing is re-watched.

@@ -65,13 +65,13 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
       attribution: new Map(),
       now,
     });
-  // No record of any commit (a new state directory, a lost volume) while Ray still loads some of the commit's
-  // models, or failed them: the agent before may have left their statuses pending. They are watched as this
-  // commit's rollout, so each resolves to what Ray does.
+  // No record of any commit (a new state directory, a lost volume): the agent before may have left statuses
+  // pending on this commit, also for models Ray finished loading while no agent ran. The commit's models are
+  // watched as its rollout, so each status resolves to what Ray does (at most max_model_statuses writes, then
+  // one summary).
   if (marks.attempted === undefined && rollout.heads.length === 0) {
     const unsettled = [...desired.models.values()].filter(
-      (m) =>
-        !["serving", "absent"].includes(observeModel(input.observed.apps.get(m.app), m.deployment).phase),
+      (m) => observeModel(input.observed.apps.get(m.app), m.deployment).phase !== "absent",
     );
     if (unsettled.length > 0)
       rollout = startRollout({
@@ -81,7 +81,7 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
           key: m.key,
           served_name: m.served_name,
           kind: "deploy",
-          detail: "not serving when the agent started without a record",
+          detail: "found in Ray when the agent started without a record",
           app: m.app,
           deployment: m.deployment,
         })),

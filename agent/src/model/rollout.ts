@@ -24,13 +24,19 @@ export interface StartInput {
 export function startRollout(input: StartInput): RolloutState {
   const { head, now } = input;
   const changed = new Set(input.changes.map((c) => c.key));
+  const removed = new Set(input.changes.filter((c) => c.kind === "undeploy").map((c) => c.key));
   const applied = new Set(input.state.heads.filter((h) => h.applied).map((h) => h.sha));
   // A model the older commit changed and this one changes again, or one whose PUT never went out, is superseded;
-  // the others keep being watched and get their own outcome.
+  // the others keep being watched and get their own outcome. Superseded by its removal, its endpoint is going
+  // away: its status links no endpoint.
   const supersede = (t: TrackedModel): TrackedModel =>
     t.outcome || (!changed.has(t.key) && applied.has(t.head))
       ? t
-      : { ...t, outcome: { result: "superseded", description: describe.superseded(head), at: now } };
+      : {
+          ...t,
+          ...(removed.has(t.key) ? { endpoint: "" } : {}),
+          outcome: { result: "superseded", description: describe.superseded(head), at: now },
+        };
   const tracked = input.state.tracked.map(supersede);
   const held = new Set(input.state.held ?? []);
   const heads: HeadRollout[] = input.state.heads.map((h) =>
@@ -55,7 +61,8 @@ export function startRollout(input: StartInput): RolloutState {
   for (const change of input.changes) {
     const commits = input.attribution.get(change.key) ?? [];
     const sha = commits[0] ?? head;
-    perSha.set(sha, (perSha.get(sha) ?? 0) + 1);
+    // Each commit's statuses count, the older commits' "superseded" ones too.
+    for (const c of commits.length > 0 ? commits : [head]) perSha.set(c, (perSha.get(c) ?? 0) + 1);
     const model = input.desired.models.get(change.key);
     const base = {
       key: change.key,
@@ -76,6 +83,7 @@ export function startRollout(input: StartInput): RolloutState {
     for (const older of commits.slice(1)) {
       tracked.push({
         ...base,
+        ...(change.kind === "undeploy" ? { endpoint: "" } : {}),
         sha: older,
         older: true,
         outcome: { result: "superseded", description: describe.superseded(sha), at: now },
@@ -130,6 +138,11 @@ export interface ProgressInput {
   readonly clusterDeploying: number;
   /** The applications the agent deployed (its record): its own also under an earlier application_name. */
   readonly deployed?: readonly string[];
+  /**
+   * `desired` is a commit held back (the suspend switch, a guard): Ray was never asked for its config, so the
+   * models being watched are not compared with it (they run what their own commit asked).
+   */
+  readonly heldBack?: boolean;
 }
 
 export function progressRollout(input: ProgressInput): RolloutState {
@@ -176,7 +189,7 @@ function observeOutcome(
     t.appDeployedBefore === null ||
     app?.last_deployed_time_s === undefined ||
     app.last_deployed_time_s !== t.appDeployedBefore;
-  const wanted = input.desired.models.get(t.key);
+  const wanted = input.heldBack ? undefined : input.desired.models.get(t.key);
   const mine = have.get(t.served_name);
   const configured =
     mine !== undefined &&

@@ -195,6 +195,37 @@ describe("dueWrites", () => {
     ]);
   });
 
+  it("above max_model_statuses: an older commit whose models the head changes again gets one summary too", () => {
+    const OLD = "e".repeat(40);
+    const specs = Object.fromEntries([0, 1, 2].map((i) => [`alice/m${i}`, spec(`m${i}`)]));
+    const desired = desiredOf(specs, { sha: HEAD, cluster: { sync: { max_model_statuses: 2 } } });
+    const empty = observedOf(undefined);
+    const changes = compare(desired, empty).changes;
+    const started = markApplied(
+      startRollout({
+        state: { heads: [], tracked: [] },
+        head: HEAD,
+        changes,
+        desired,
+        observed: empty,
+        attribution: new Map(changes.map((c) => [c.key, [HEAD, OLD]])),
+        now: 0,
+      }),
+      HEAD,
+      1,
+    );
+    const { writes } = dueWrites({ state: started, cluster: "h1", counts, models: {} });
+    expect(
+      writes.flatMap((w) =>
+        w.kind === "status" ? [`${w.sha.slice(0, 1)} ${w.context} ${w.state} ${w.description}`] : [],
+      ),
+    ).toEqual([
+      "f serve/h1 pending 0 running, 0 deploying, 0 failed",
+      "f serve/h1/models pending deploying 3 models",
+      "e serve/h1/models success 0 running, 0 undeployed, 0 failed, 3 superseded of 3 models",
+    ]);
+  });
+
   it("above max_model_statuses: the summary fails when a model failed, with the first error", () => {
     const { desired, started } = rollout(4, 3);
     const first = dueWrites({ state: started, cluster: "h1", counts, models: {} });

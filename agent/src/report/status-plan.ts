@@ -56,9 +56,12 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
   let heads = [...input.state.heads];
   let tracked = [...input.state.tracked];
   const link = (url: string | undefined) => (url ? { target_url: url } : {});
+  // The comment shows the commit's models, a newer commit's superseding ones too once the comment was written
+  // (it said DEPLOYING then); an older commit's "superseded" entries alone get none.
   const comment = (sha: string) => {
-    const mine = tracked.filter((t) => t.sha === sha && t.outcome?.result !== "superseded");
-    if (mine.length > 0)
+    const mine = tracked.filter((t) => t.sha === sha && !t.older);
+    const written = (t: TrackedModel) => heads.some((h) => h.sha === t.head && h.announced);
+    if (mine.some((t) => t.outcome?.result !== "superseded" || written(t)))
       writes.push({ kind: "comment", sha, body: commentBody(cluster, sha, mine, input.models) });
   };
 
@@ -126,9 +129,10 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
       if (group.length === 0 || !group.every((t) => t.outcome) || group.every((t) => t.reported)) continue;
       const count = (r: OutcomeResult) => group.filter((t) => t.outcome?.result === r).length;
       const failed = count("failed") + count("timeout");
+      const superseded = count("superseded");
       const firstError = group.find((t) => t.outcome?.error_summary)?.outcome?.error_summary;
       const description = fitDescription(
-        `${count("running")} running, ${count("undeployed")} undeployed, ${failed} failed of ${group.length} models${failed > 0 && firstError ? `; ${firstError}` : ""}`,
+        `${count("running")} running, ${count("undeployed")} undeployed, ${failed} failed${superseded > 0 ? `, ${superseded} superseded` : ""} of ${group.length} models${failed > 0 && firstError ? `; ${firstError}` : ""}`,
       );
       writes.push({
         kind: "status",

@@ -16,7 +16,7 @@ import { RollingSpecMemo, type RepoSnapshot } from "../../../generator/src/index
 import { desiredFromSnapshot, type DesiredResult } from "../model/desired";
 import { outcomeEvent } from "../model/events";
 import { ALLOW_PRUNE_TRAILER } from "../model/guards";
-import { countStates, updateModels, type NewEvent } from "../model/models";
+import { clusterStates, countStates, updateModels, type NewEvent } from "../model/models";
 import { reconcile, type Action, type Decision } from "../model/reconcile";
 import { adoptInSync, guardRefusal, nextRecord, withRefusal } from "../model/record";
 import { isRolloutActive, newlyApplied, newlySettled, progressRollout } from "../model/rollout";
@@ -293,9 +293,11 @@ export class Agent {
     // A refusal, a held commit or drift the agent may not correct: said once, not on every cycle.
     rollout = await this.heldBack.say(decision, desired, rollout, queued, events);
 
-    // The models as Ray shows them now; a PUT made in this cycle is read back on the next one.
+    // The models as Ray shows them now; a PUT made in this cycle is read back on the next one. A commit held
+    // back is not what Ray runs: its held models are not deploying, nor is Ray compared with its config.
+    const heldBack = action.kind === "hold" || action.kind === "refuse";
     const deploying = () => {
-      const c = countStates(this.record.models);
+      const c = clusterStates(this.record.models, queued, desired, observed);
       return c.DEPLOYING + c.QUEUED + c.DELETING;
     };
     if (!justApplied)
@@ -306,6 +308,7 @@ export class Agent {
         now: now(),
         clusterDeploying: deploying(),
         ...(deployedApps ? { deployed: deployedApps } : {}),
+        ...(heldBack ? { heldBack } : {}),
       });
     const outcomes: NewEvent[] = [];
     for (const t of newlySettled(before, rollout)) {
@@ -331,8 +334,8 @@ export class Agent {
       ...(deployedApps ? { deployed: deployedApps } : {}),
     });
     for (const key of models.gone) log.info({ model: key }, "model undeployed");
-    const counts = countStates(models.records);
-    metrics.setModels(counts);
+    metrics.setModels(countStates(models.records));
+    const counts = clusterStates(models.records, queued, desired, observed);
 
     // Newly settled heads: the applied mark.
     for (const h of newlyApplied(before, rollout)) {
