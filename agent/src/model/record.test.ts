@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { desiredOf, firstRollout, observedOf, spec } from "../../testkit/snapshot";
-import { adoptInSync, guardRefusal, MAX_REFUSED, nextRecord, withRefusal } from "./record";
+import { adoptInSync, guardRefusal, lastApplied, MAX_REFUSED, nextRecord, withRefusal } from "./record";
 import { emptyRecord, type RolloutState } from "./types";
 
 const C1 = "1".repeat(40);
@@ -176,5 +176,30 @@ describe("the record after a cycle", () => {
     expect(moved).toMatchObject({ moved: true, next: { deployedApps: ["app"] } });
     const kept = nextRecord({ ...record, deployedApps: ["app"] }, { ...parts, deployedApps: undefined });
     expect(kept).toMatchObject({ moved: false, next: { deployedApps: ["app"] } });
+  });
+});
+
+describe("the last commit Ray took", () => {
+  const C0 = "0".repeat(40);
+  const v2 = desiredOf({ "alice/x": spec("x") }, { sha: C2 });
+  const mark = (sha: string) => ({ sha, at: "t" });
+  const record = { ...emptyRecord("h1"), marks: { attempted: mark(C2), applied: mark(C0) } };
+
+  it("is the attempted commit once Ray accepted its PUT", () => {
+    expect(lastApplied({ ...record, rollout: firstRollout(v2, 10) })).toBe(C2);
+    expect(lastApplied(record)).toBe(C2);
+  });
+
+  it("is not a commit Ray refused or whose PUT never went through: the applied one before it is", () => {
+    expect(lastApplied({ ...record, blocked: { sha: C2, reason: "400" } })).toBe(C0);
+    const unaccepted = {
+      ...firstRollout(v2, 10),
+      heads: [{ ...firstRollout(v2, 10).heads[0]!, applied: false }],
+    };
+    expect(lastApplied({ ...record, rollout: unaccepted })).toBe(C0);
+    // A head Ray took but that has not settled yet (no applied mark) is newer than the mark.
+    const v1 = desiredOf({ "alice/x": spec("x") }, { sha: C1 });
+    const taken = { heads: [firstRollout(v1, 5).heads[0]!, unaccepted.heads[0]!], tracked: [] };
+    expect(lastApplied({ ...record, rollout: taken })).toBe(C1);
   });
 });

@@ -25,6 +25,20 @@ export function guardRefusal(refused: Refused, sha: string, reason: string | und
   return rest;
 }
 
+/**
+ * The last commit whose config Ray took: the attempted one, unless its PUT failed (Ray refused it, or it was
+ * never accepted); then the newest head whose PUT went through, or the applied mark. Attribution and the prune
+ * trailers are read from there, so a commit whose PUT failed still counts as not applied yet.
+ */
+export function lastApplied(record: Pick<AgentRecord, "marks" | "blocked" | "rollout">): string | undefined {
+  const { attempted, applied } = record.marks;
+  const heads = record.rollout.heads;
+  const failed = (sha: string) =>
+    record.blocked?.sha === sha || heads.some((h) => h.sha === sha && !h.applied);
+  if (attempted && !failed(attempted.sha)) return attempted.sha;
+  return heads.findLast((h) => h.applied)?.sha ?? applied?.sha;
+}
+
 export interface InSyncInput {
   readonly desired: DesiredState;
   readonly observed: Observed;

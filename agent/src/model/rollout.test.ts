@@ -10,6 +10,7 @@ import {
   newlySettled,
   progressRollout,
   startRollout,
+  supersedeUnapplied,
   type ProgressInput,
 } from "./rollout";
 import type { RolloutState } from "./types";
@@ -177,6 +178,60 @@ describe("a rollout", () => {
     expect(
       next.tracked.map((t) => `${t.sha.slice(0, 1)} ${t.key} ${t.outcome?.description ?? "watching"}`),
     ).toEqual(["1 alice/x superseded by 2222222", "1 alice/y superseded by 2222222", "2 alice/y watching"]);
+  });
+
+  it("a model of an older head whose PUT never went out is watched for its commit under the newer head", () => {
+    // C1's PUT failed; C2 changes alice/y again: alice/x is still C1's to report, alice/y is C2's.
+    const s = startRollout({
+      state: empty,
+      head: C1,
+      changes: compare(v1, before).changes,
+      desired: v1,
+      observed: before,
+      attribution: new Map(),
+      now: 0,
+    });
+    const v2 = desiredOf({ "alice/x": spec("x"), "alice/y": spec("y", { maxModelLen: 4096 }) }, { sha: C2 });
+    const next = startRollout({
+      state: s,
+      head: C2,
+      changes: compare(v2, before).changes,
+      desired: v2,
+      observed: before,
+      attribution: new Map([
+        ["alice/x", [C1]],
+        ["alice/y", [C2, C1]],
+      ]),
+      now: 100,
+    });
+    expect(
+      next.tracked.map(
+        (t) => `${t.sha.slice(0, 1)} ${t.head.slice(0, 1)} ${t.key} ${t.outcome?.description ?? "watching"}`,
+      ),
+    ).toEqual(["1 2 alice/x watching", "2 2 alice/y watching", "1 2 alice/y superseded by 2222222"]);
+  });
+
+  it("a commit held back supersedes older heads whose PUT never went out, and only those", () => {
+    const failed = startRollout({
+      state: empty,
+      head: C1,
+      changes: compare(v1, before).changes,
+      desired: v1,
+      observed: before,
+      attribution: new Map(),
+      now: 0,
+    });
+    const next = supersedeUnapplied(failed, C2, 100);
+    expect(next.heads.map((h) => [h.settled, h.supersededBy])).toEqual([[true, C2]]);
+    expect(next.tracked.map((t) => t.outcome?.description)).toEqual([
+      "superseded by 2222222",
+      "superseded by 2222222",
+    ]);
+    expect(newlyApplied(failed, next)).toEqual([]);
+    // A head Ray took keeps being watched; the held commit itself is not superseded by itself.
+    const applied = started();
+    expect(supersedeUnapplied(applied, C2, 100)).toBe(applied);
+    expect(supersedeUnapplied(failed, C1, 100)).toBe(failed);
   });
 
   it("commits between two cycles: the newest that touched a model gets it; older ones are superseded", () => {

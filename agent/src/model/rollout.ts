@@ -37,7 +37,16 @@ export function startRollout(input: StartInput): RolloutState {
           ...(removed.has(t.key) ? { endpoint: "" } : {}),
           outcome: { result: "superseded", description: describe.superseded(head), at: now },
         };
-  const tracked = input.state.tracked.map(supersede);
+  // A model whose PUT never went out that this head attributes to the same commit again is watched on under this
+  // head: nothing was said for it yet, and it is not "superseded" by a commit that did not touch it.
+  const carried = new Set(
+    [...input.attribution].flatMap(([key, shas]) =>
+      changed.has(key) ? shas.map((sha) => `${key} ${sha}`) : [],
+    ),
+  );
+  const tracked = input.state.tracked
+    .filter((t) => t.outcome || applied.has(t.head) || !carried.has(`${t.key} ${t.sha}`))
+    .map(supersede);
   const held = new Set(input.state.held ?? []);
   const heads: HeadRollout[] = input.state.heads.map((h) =>
     h.settled ? h : { ...h, settled: true, supersededBy: head, ...(held.has(h.sha) ? { said: true } : {}) },
@@ -126,6 +135,24 @@ export function failHead(state: RolloutState, head: string, reason: string, now:
       h.sha === head && !h.settled ? { ...h, settled: true, failure: describe.failed(reason) } : h,
     ),
     tracked: state.tracked.map((t) => (t.head === head && !t.outcome ? { ...t, outcome } : t)),
+  };
+}
+
+/**
+ * A newer commit takes the place of older ones whose PUT never went through without being PUT itself (a guard
+ * refuses it, the suspend switch holds it): nothing retries them now, so they are superseded by it and the watch
+ * can end.
+ */
+export function supersedeUnapplied(state: RolloutState, head: string, now: number): RolloutState {
+  const waiting = new Set(
+    state.heads.filter((h) => !h.settled && !h.applied && h.sha !== head).map((h) => h.sha),
+  );
+  if (waiting.size === 0) return state;
+  const outcome: Outcome = { result: "superseded", description: describe.superseded(head), at: now };
+  return {
+    ...state,
+    heads: state.heads.map((h) => (waiting.has(h.sha) ? { ...h, settled: true, supersededBy: head } : h)),
+    tracked: state.tracked.map((t) => (waiting.has(t.head) && !t.outcome ? { ...t, outcome } : t)),
   };
 }
 

@@ -18,8 +18,14 @@ import { outcomeEvent } from "../model/events";
 import { ALLOW_PRUNE_TRAILER } from "../model/guards";
 import { clusterStates, countStates, updateModels, type NewEvent } from "../model/models";
 import { reconcile, type Action, type Decision } from "../model/reconcile";
-import { adoptInSync, guardRefusal, nextRecord, withRefusal } from "../model/record";
-import { isRolloutActive, newlyApplied, newlySettled, progressRollout } from "../model/rollout";
+import { adoptInSync, guardRefusal, lastApplied, nextRecord, withRefusal } from "../model/record";
+import {
+  isRolloutActive,
+  newlyApplied,
+  newlySettled,
+  progressRollout,
+  supersedeUnapplied,
+} from "../model/rollout";
 import type { AgentRecord, DesiredState, Observed } from "../model/types";
 import type { DesiredStateSource, ServeTarget, TrailerCommit } from "../ports";
 import type { Outbox } from "../report/outbox";
@@ -69,7 +75,7 @@ export interface CycleReport {
 export class Agent {
   private desired: DesiredState | undefined;
   private head: string | undefined;
-  /** The first-parent commits since the last attempted one that carry the prune trailer. */
+  /** The first-parent commits since the last applied one (record.ts lastApplied) that carry the prune trailer. */
   private trailers: readonly TrailerCommit[] = [];
   /** A head that does not define this agent's cluster, and why: not read again until the head moves. */
   private unknownCluster: { sha: string; error: UnknownClusterError } | undefined;
@@ -211,7 +217,7 @@ export class Agent {
       await this.save({ ...this.record, refused });
       return head;
     }
-    this.trailers = await source.trailers(head, this.record.marks.attempted?.sha, ALLOW_PRUNE_TRAILER, 100);
+    this.trailers = await source.trailers(head, lastApplied(this.record), ALLOW_PRUNE_TRAILER, 100);
     this.desired = result.desired;
     log.info({ sha: head, models: result.desired.models.size }, "new commit");
     // Refusals are shown while they are the latest word on the cluster: this later valid commit is it now.
@@ -246,12 +252,7 @@ export class Agent {
       this.unloadable = { sha, error };
       throw error;
     }
-    this.trailers = await this.deps.source.trailers(
-      sha,
-      this.record.marks.attempted?.sha,
-      ALLOW_PRUNE_TRAILER,
-      100,
-    );
+    this.trailers = await this.deps.source.trailers(sha, lastApplied(this.record), ALLOW_PRUNE_TRAILER, 100);
     this.desired = result.desired;
   }
 
@@ -290,6 +291,10 @@ export class Agent {
       ({ rollout, marks, deployedApps } = await this.applier.apply(action, desired, observed, events));
       justApplied = true;
     }
+    // A commit a guard refuses or the suspend switch holds takes the place of older ones whose PUT never went
+    // through: nothing retries those now.
+    if (action.kind === "refuse" || action.kind === "hold")
+      rollout = supersedeUnapplied(rollout, desired.sha, now());
     // A refusal, a held commit or drift the agent may not correct: said once, not on every cycle.
     rollout = await this.heldBack.say(decision, desired, rollout, queued, events);
 

@@ -7,7 +7,7 @@ import type { Logger } from "../log";
 import { appliedEvents, driftCorrectedEvents, requestedEvents } from "../model/events";
 import type { NewEvent } from "../model/models";
 import type { Action } from "../model/reconcile";
-import { sameNames } from "../model/record";
+import { lastApplied, sameNames } from "../model/record";
 import { failHead, markApplied, markSaid, startRollout } from "../model/rollout";
 import { errorSummary } from "../model/state-table";
 import type { AgentRecord, DesiredState, Observed } from "../model/types";
@@ -83,7 +83,7 @@ export class Applier {
         source,
         cluster,
         desired.sha,
-        marks.attempted?.sha,
+        lastApplied(keeper.record()),
         action.changes,
       ).catch((error: unknown) => {
         log.warn({ err: safeError(error) }, "cannot read the history; statuses go to the head commit");

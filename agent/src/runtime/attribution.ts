@@ -1,4 +1,4 @@
-// Which commit changed which model: the first-parent history from the last commit given to Ray up to the new
+// Which commit changed which model: the first-parent history from the last commit Ray took up to the new
 // head (bounded by their merge base after a force-push, and by a count), read once per new head.
 import { fragmentPath } from "../../../generator/src/index";
 import type { ModelChange } from "../model/compare";
