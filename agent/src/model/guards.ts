@@ -8,6 +8,8 @@ export interface GuardRefusal {
   readonly guard: "first-sync" | "empty" | "prune" | "unmanaged";
   /** For the commit status: what was refused and how to go ahead. */
   readonly reason: string;
+  /** The prune guard: the models the sync would undeploy (what an admin's trailer must allow). */
+  readonly undeploys?: number;
 }
 
 /** Said wherever the agent meets applications it did not deploy: the usual cause is the wrong Ray. */
@@ -20,14 +22,19 @@ const listed = (names: readonly string[]): string =>
  * @param allowPrune the largest `Serve-Gitops-Allow-Prune: N` trailer an admin's merge among the commits being
  *   applied carries (0 if none; runtime/prune-approval.ts decides which count)
  * @param firstSync the agent has no record yet (no state.json: it never attempted a commit nor PUT a config)
+ * @param base the last applied commit, when the commit judged is another: what the commit drops from it counts
+ *   as undeployed too, so a Ray that lost the agent's applications (a head restart, `serve shutdown`) lets no
+ *   prune or empty commit through that the same Ray a minute earlier would have refused
  */
 export function checkGuards(
   desired: DesiredState,
   comparison: Comparison,
   allowPrune: number,
   firstSync = false,
+  base?: DesiredState,
 ): GuardRefusal | undefined {
   const sync = desired.cluster.sync;
+  const dropped = [...(base?.models.keys() ?? [])].filter((key) => !desired.models.has(key));
   // With no record, every application Ray holds is one this agent did not deploy: on its first sync it undeploys
   // none of them (an agent pointed at another cluster's Ray would delete that cluster's models) unless the
   // repository says to replace what is there (sync.adopt_unmanaged, in plain sight in cluster.yaml).
@@ -45,18 +52,20 @@ export function checkGuards(
   }
   // The guard stops an accidental undeploy-all: an empty config while Ray holds none of the agent's
   // applications (day 0) undeploys nothing and is harmless.
-  const undeploysSomething = comparison.undeploys > 0 || comparison.managed.length > 0;
+  const undeploysSomething = comparison.undeploys > 0 || comparison.managed.length > 0 || dropped.length > 0;
   if (desired.config.applications.length === 0 && !sync.allow_empty && undeploysSomething) {
     return {
       guard: "empty",
       reason: `refused: the commit leaves cluster ${desired.cluster.name} with no models (set sync.allow_empty to allow)`,
     };
   }
-  const prune = comparison.undeploys;
+  const undeployed = comparison.changes.filter((c) => c.kind === "undeploy").map((c) => c.key);
+  const prune = Math.max(comparison.undeploys, new Set([...undeployed, ...dropped]).size);
   if (prune > sync.prune_limit && prune > allowPrune) {
     return {
       guard: "prune",
       reason: `refused: would undeploy ${prune} models (prune limit ${sync.prune_limit}); needs an admin's merge with trailer ${ALLOW_PRUNE_TRAILER}: ${prune}`,
+      undeploys: prune,
     };
   }
   if (comparison.unmanaged.length > 0 && !sync.adopt_unmanaged) {

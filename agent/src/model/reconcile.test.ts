@@ -244,3 +244,93 @@ describe("the prune guard", () => {
     expect(pruneAllowance(["7 models", "up to 9", "1234567"])).toBe(0);
   });
 });
+
+describe("a guard's refusal while Serve is held at the last applied commit", () => {
+  const C = "c".repeat(40);
+  const eight = desiredOf(
+    Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((n) => [`bob/m${n}`, spec(`m${n}`)])),
+    { sha: A },
+  );
+  const two = desiredOf({ "bob/m7": spec("m7"), "bob/m8": spec("m8") }, { sha: C });
+  const applied = record({
+    marks: { attempted: mark(A), applied: mark(A) },
+    deployedApps: [...eight.apps.keys()],
+  });
+  const emptied = observedOf(undefined);
+  const held = (input: Partial<ReconcileInput> & Pick<ReconcileInput, "desired" | "observed">) =>
+    reconcile({ record: applied, suspend: false, allowPrune: 0, applied: eight, ...input });
+
+  it("judges what the commit drops from the last applied commit, not only what Ray still holds", () => {
+    expect(held({ desired: two, observed: observedOf(eight) }).action).toMatchObject({
+      kind: "refuse",
+      refusal: { guard: "prune", undeploys: 6 },
+    });
+    // Ray lost every application (a head restart): the prune is still six models, and still refused.
+    const decision = held({ desired: two, observed: emptied });
+    expect(decision.action).toMatchObject({ kind: "refuse", refusal: { guard: "prune", undeploys: 6 } });
+    expect(decision.action.kind === "refuse" && decision.action.refusal.reason).toMatch(
+      /^refused: would undeploy 6 models/,
+    );
+    // An admin's trailer for six lifts it as before.
+    expect(held({ desired: two, observed: emptied, allowPrune: 6 }).action).toMatchObject({
+      kind: "apply",
+      cause: "commit",
+    });
+    // Without the last applied commit (day 0, first sync) only Ray counts.
+    expect(decide({ desired: two, observed: emptied, record: applied })).toMatchObject({ kind: "apply" });
+  });
+
+  it("restores the last applied commit while the refusal stands (self_heal), or reports its drift", () => {
+    const decision = held({ desired: two, observed: emptied });
+    expect(decision.restore?.desired.sha).toBe(A);
+    expect(decision.restore?.action).toMatchObject({ kind: "apply", cause: "drift" });
+    expect(decision.restore?.action.changes).toHaveLength(8);
+    // Serve at the last applied commit: nothing to restore.
+    expect(held({ desired: two, observed: observedOf(eight) }).restore).toBeUndefined();
+    const noHeal = desiredOf(
+      Object.fromEntries([1, 2, 3, 4, 5, 6, 7, 8].map((n) => [`bob/m${n}`, spec(`m${n}`)])),
+      { sha: A, cluster: { sync: { self_heal: false } } },
+    );
+    expect(held({ desired: two, observed: emptied, applied: noHeal }).restore?.action).toMatchObject({
+      kind: "report-drift",
+      why: "self-heal off",
+    });
+    // A correction PUT would delete an application the agent did not deploy: reported instead.
+    const legacy = observedOf(undefined, { extra: [app("legacy")] });
+    expect(held({ desired: two, observed: legacy }).restore?.action).toMatchObject({
+      kind: "report-drift",
+      why: "refused",
+    });
+  });
+
+  it("refuses an empty commit that Ray, emptied, already matches: it is not applied as 'no models'", () => {
+    const one = desiredOf({ "alice/a": spec("a") }, { sha: A });
+    const empty = desiredOf({}, { sha: B });
+    const synced = record({
+      marks: { attempted: mark(A), applied: mark(A) },
+      deployedApps: [...one.apps.keys()],
+    });
+    const decision = reconcile({
+      desired: empty,
+      observed: emptied,
+      record: synced,
+      suspend: false,
+      allowPrune: 0,
+      applied: one,
+    });
+    expect(decision.action).toMatchObject({ kind: "refuse", refusal: { guard: "empty" } });
+    expect(decision.restore?.action).toMatchObject({ kind: "apply", cause: "drift" });
+    // A commit that drops nothing the applied one runs is in sync as before.
+    const same = desiredOf({ "alice/a": spec("a") }, { sha: B });
+    expect(
+      reconcile({
+        desired: same,
+        observed: observedOf(one),
+        record: synced,
+        suspend: false,
+        allowPrune: 0,
+        applied: one,
+      }).action,
+    ).toEqual({ kind: "none", why: "in-sync" });
+  });
+});

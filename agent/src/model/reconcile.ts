@@ -7,6 +7,11 @@ import type { AgentRecord, DesiredState, Observed } from "./types";
 export interface ReconcileInput {
   /** The last valid commit, or nothing yet. */
   readonly desired: DesiredState | undefined;
+  /**
+   * The last applied commit (lastApplied in record.ts), when it is not `desired`: the guards judge `desired`
+   * against it too, and while they refuse `desired`, Serve is held at it.
+   */
+  readonly applied?: DesiredState;
   readonly observed: Observed;
   readonly record: Pick<AgentRecord, "marks" | "blocked" | "rollout" | "deployedApps">;
   /** The --suspend flag; the cluster's own sync.suspend is read from the desired state. */
@@ -29,20 +34,37 @@ export type Action =
   /** Serve differs from the applied commit and the agent may not correct it. */
   | {
       readonly kind: "report-drift";
-      readonly why: "self-heal off" | "suspended";
+      readonly why: "self-heal off" | "suspended" | "refused";
       readonly changes: readonly ModelChange[];
     };
+
+/** What holds Serve at the last applied commit while a guard refuses the new one: a drift correction or report. */
+export type Restore = Extract<Action, { kind: "apply" } | { kind: "report-drift" }>;
 
 export interface Decision {
   readonly action: Action;
   readonly comparison: Comparison | undefined;
+  /** With a refusal: Serve differs from the last applied commit (`desired`), which the refused commit never replaces. */
+  readonly restore?: {
+    readonly desired: DesiredState;
+    readonly action: Restore;
+    readonly comparison: Comparison;
+  };
 }
 
 export function reconcile(input: ReconcileInput): Decision {
   const { desired, observed, record } = input;
   if (!desired) return { action: { kind: "none", why: "no-desired" }, comparison: undefined };
   const comparison = compare(desired, observed, record.deployedApps);
-  if (comparison.inSync) return { action: { kind: "none", why: "in-sync" }, comparison };
+  const base = input.applied?.sha !== desired.sha ? input.applied : undefined;
+  if (comparison.inSync) {
+    // Ray already runs the commit, but it may be a Ray that lost the last applied commit's models: the commit
+    // still drops them (an empty or pruning commit is not applied by emptying Ray first).
+    const refusal = base && checkGuards(desired, comparison, input.allowPrune, false, base);
+    if (refusal?.guard === "empty" || refusal?.guard === "prune")
+      return refuse(refusal, comparison, base, input);
+    return { action: { kind: "none", why: "in-sync" }, comparison };
+  }
   const changes = comparison.changes;
   const isNew = desired.sha !== record.marks.attempted?.sha;
   if (input.suspend || desired.cluster.sync.suspend) {
@@ -56,12 +78,44 @@ export function reconcile(input: ReconcileInput): Decision {
     return { action: { kind: "none", why: "blocked" }, comparison };
   // No record yet (no state.json): the agent never attempted a commit nor PUT a config.
   const firstSync = !record.marks.attempted && (record.deployedApps ?? []).length === 0;
-  const refusal = checkGuards(desired, comparison, input.allowPrune, firstSync);
-  if (refusal) return { action: { kind: "refuse", refusal }, comparison };
+  const refusal = checkGuards(desired, comparison, input.allowPrune, firstSync, base);
+  if (refusal) return refuse(refusal, comparison, base, input);
   if (isNew) return { action: { kind: "apply", cause: "commit", changes }, comparison };
   const unsettled = record.rollout.heads.some((h) => h.sha === desired.sha && !h.settled);
   if (unsettled) return { action: { kind: "apply", cause: "retry", changes }, comparison };
   if (desired.cluster.sync.self_heal)
     return { action: { kind: "apply", cause: "drift", changes }, comparison };
   return { action: { kind: "report-drift", why: "self-heal off", changes }, comparison };
+}
+
+/**
+ * A refused commit never reaches Ray: meanwhile Serve is held at the last applied commit, its drift corrected
+ * (self_heal) or reported as for any applied commit (a Ray emptied by a head restart gets it back).
+ */
+function refuse(
+  refusal: GuardRefusal,
+  comparison: Comparison,
+  base: DesiredState | undefined,
+  input: ReconcileInput,
+): Decision {
+  const decision: Decision = { action: { kind: "refuse", refusal }, comparison };
+  if (!base) return decision;
+  const { record } = input;
+  const held = compare(base, input.observed, record.deployedApps);
+  if (held.inSync || record.blocked?.sha === base.sha) return decision;
+  const changes = held.changes;
+  const sync = base.cluster.sync;
+  // The correction is a PUT like any other: not one that deletes applications the agent did not deploy.
+  const why =
+    input.suspend || sync.suspend
+      ? "suspended"
+      : !sync.self_heal
+        ? "self-heal off"
+        : checkGuards(base, held, 0)
+          ? "refused"
+          : undefined;
+  const action: Restore = why
+    ? { kind: "report-drift", why, changes }
+    : { kind: "apply", cause: "drift", changes };
+  return { ...decision, restore: { desired: base, action, comparison: held } };
 }

@@ -201,5 +201,6 @@ describe("the last commit Ray took", () => {
     const v1 = desiredOf({ "alice/x": spec("x") }, { sha: C1 });
     const taken = { heads: [firstRollout(v1, 5).heads[0]!, unaccepted.heads[0]!], tracked: [] };
     expect(lastApplied({ ...record, rollout: taken })).toBe(C1);
+    expect(lastApplied({ marks: {}, rollout: empty })).toBeUndefined();
   });
 });

@@ -74,6 +74,11 @@ export interface CycleReport {
 
 export class Agent {
   private desired: DesiredState | undefined;
+  /**
+   * The last applied commit (lastApplied in record.ts) when the current commit is another: what a guard's refusal
+   * holds Serve at. Undefined `desired`: that commit no longer validates with this agent.
+   */
+  private applied: { sha: string; desired: DesiredState | undefined } | undefined;
   private head: string | undefined;
   /** The first-parent commits since the last applied one (record.ts lastApplied) that carry the prune trailer. */
   private trailers: readonly TrailerCommit[] = [];
@@ -218,6 +223,9 @@ export class Agent {
       return head;
     }
     this.trailers = await source.trailers(head, lastApplied(this.record), ALLOW_PRUNE_TRAILER, 100);
+    // The commit it replaces is usually the applied one: kept, so judging the new one reads nothing more from git.
+    if (this.desired && this.desired.sha === lastApplied(this.record))
+      this.applied = { sha: this.desired.sha, desired: this.desired };
     this.desired = result.desired;
     log.info({ sha: head, models: result.desired.models.size }, "new commit");
     // Refusals are shown while they are the latest word on the cluster: this later valid commit is it now.
@@ -256,6 +264,30 @@ export class Agent {
     this.desired = result.desired;
   }
 
+  /**
+   * The last applied commit's desired state, when the current commit is another one: kept from when it was
+   * current, or (after a restart) re-derived from git by the generator's pipeline, once per commit.
+   */
+  private async appliedState(desired: DesiredState): Promise<DesiredState | undefined> {
+    const sha = lastApplied(this.record);
+    if (sha === undefined || sha === desired.sha) return undefined;
+    if (this.applied?.sha !== sha) {
+      await this.deps.source.ensure(sha);
+      const result = desiredFromSnapshot(
+        await this.deps.source.snapshot(sha),
+        this.deps.cluster,
+        new Date(this.deps.now()),
+      );
+      if (!result.ok)
+        this.deps.log.warn(
+          { sha, reason: result.reason },
+          "the last applied commit no longer validates with this agent: the guards judge new commits against Ray alone",
+        );
+      this.applied = { sha, desired: result.ok ? result.desired : undefined };
+    }
+    return this.applied.desired;
+  }
+
   /** Steps 3-6: decide, apply, watch, and queue what GitHub must be told. */
   private async reconcileWith(observed: Observed): Promise<Action["kind"]> {
     const desired = this.desired!;
@@ -278,7 +310,8 @@ export class Agent {
       action.kind === "refuse" ? action.refusal.reason : undefined,
     );
 
-    if (decision.comparison?.inSync) {
+    // (A commit Ray runs already is refused still when it drops the last applied commit's models: see reconcile.)
+    if (decision.comparison?.inSync && action.kind !== "refuse") {
       const adopted = adoptInSync({ desired, observed, rollout, marks, deployedApps, now: now() });
       ({ rollout, marks, deployedApps } = adopted);
       // Day 0: a commit with no models is applied as is (record.ts); its commit says so.
@@ -297,6 +330,17 @@ export class Agent {
       rollout = supersedeUnapplied(rollout, desired.sha, now());
     // A refusal, a held commit or drift the agent may not correct: said once, not on every cycle.
     rollout = await this.heldBack.say(decision, desired, rollout, queued, events);
+    // While a guard refuses the commit, Serve is held at the last applied one: its drift is corrected. A fault of
+    // that PUT is the cycle's (retried next cycle); the refusal is said and recorded all the same.
+    const restore = decision.restore;
+    if (restore?.action.kind === "apply") {
+      const { action: correction, desired: applied } = restore;
+      const held = await this.attempt(() => this.applier.apply(correction, applied, observed, events));
+      if (held) {
+        ({ rollout, marks, deployedApps } = held);
+        justApplied = true;
+      }
+    }
 
     // The models as Ray shows them now; a PUT made in this cycle is read back on the next one. A commit held
     // back is not what Ray runs: its held models are not deploying, nor is Ray compared with its config.
@@ -378,8 +422,16 @@ export class Agent {
 
   /** Step 3: the pure decision (model/reconcile.ts), with what the admins' prune trailers allow. */
   private async decide(desired: DesiredState, observed: Observed): Promise<Decision> {
+    const applied = await this.appliedState(desired);
     const decide = (allowPrune: number) =>
-      reconcile({ desired, observed, record: this.record, suspend: this.deps.suspend, allowPrune });
+      reconcile({
+        desired,
+        observed,
+        record: this.record,
+        suspend: this.deps.suspend,
+        allowPrune,
+        ...(applied ? { applied } : {}),
+      });
     const decision = decide(0);
     // Only a prune the guard blocks asks who merged the trailers (GitHub): an ordinary sync costs no request.
     if (
@@ -390,7 +442,7 @@ export class Agent {
     ) {
       const allowPrune = await this.deps.approval.allowance(
         this.trailers,
-        decision.comparison?.undeploys ?? 0,
+        decision.action.refusal.undeploys ?? decision.comparison?.undeploys ?? 0,
       );
       if (allowPrune > 0) return decide(allowPrune);
     }

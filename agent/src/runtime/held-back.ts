@@ -74,19 +74,27 @@ export class HeldBackNotices {
           ),
         ]);
       }
-    } else if (action.kind === "report-drift") {
-      const signature = `${desired.sha} ${decision.comparison?.differences.join(",")}`;
+    }
+    // Drift of the applied commit, or of the last applied one while a guard refuses the new commit.
+    const restore = decision.restore;
+    const drift =
+      action.kind === "report-drift"
+        ? { action, sha: desired.sha, differences: decision.comparison?.differences }
+        : restore?.action.kind === "report-drift"
+          ? { action: restore.action, sha: restore.desired.sha, differences: restore.comparison.differences }
+          : undefined;
+    if (drift) {
+      const signature = `${drift.sha} ${drift.differences?.join(",")}`;
       if (this.lastDrift !== signature) {
         this.lastDrift = signature;
         log.warn(
-          { sha: desired.sha, why: action.why, differences: decision.comparison?.differences },
+          { sha: drift.sha, why: drift.action.why, differences: drift.differences },
           "drift: Serve differs from the applied commit",
         );
         metrics.driftEvents.inc({ action: "reported" });
-        events.push(...driftDetectedEvents(action.changes, desired.sha));
+        events.push(...driftDetectedEvents(drift.action.changes, drift.sha));
       }
-    }
-    if (action.kind !== "report-drift") this.lastDrift = "";
+    } else this.lastDrift = "";
     if (action.kind !== "refuse") this.lastRefusal = "";
     return rollout;
   }
