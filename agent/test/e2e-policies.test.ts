@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { putApps } from "../emulator/ray-test-utils";
 import { createLogger } from "../src/log";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
-import { createHarness, type Harness } from "../testkit/harness";
+import { appsOf, createHarness, type Harness } from "../testkit/harness";
 
 let h: Harness;
 afterEach(async () => {
@@ -15,14 +15,6 @@ afterEach(async () => {
 });
 
 const sha7 = (sha: string) => sha.slice(0, 7);
-const appsOf = async (url: string) =>
-  Object.keys(
-    (
-      (await (await fetch(`${url}/api/serve/applications/`)).json()) as {
-        applications: Record<string, unknown>;
-      }
-    ).applications,
-  ).sort();
 
 /** GitHub's record of a pull request merged into main as `sha` by `by`, with its own commits. */
 function pullMerged(

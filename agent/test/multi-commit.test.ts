@@ -6,7 +6,7 @@ import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
-import { createHarness, TEST_REPO, type Harness } from "../testkit/harness";
+import { appsOf, createHarness, TEST_REPO, type Harness } from "../testkit/harness";
 
 let h: Harness;
 afterEach(async () => {
@@ -15,14 +15,25 @@ afterEach(async () => {
 });
 
 const sha7 = (sha: string) => sha.slice(0, 7);
-const appsOf = async (url: string) =>
-  Object.keys(
-    (
-      (await (await fetch(`${url}/api/serve/applications/`)).json()) as {
-        applications: Record<string, unknown>;
-      }
-    ).applications,
-  ).sort();
+
+/** The harness's Ray, answering every PUT with a 500 while failing is set. */
+function failingPuts(): { target: ServeTarget; setFailing: (on: boolean) => void } {
+  const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+  let failing = false;
+  return {
+    target: {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      async apply(config) {
+        if (failing) h.ray.setFailNext(500);
+        return real.apply(config);
+      },
+    },
+    setFailing: (on) => {
+      failing = on;
+    },
+  };
+}
 
 /** The harness's Ray, rejecting (400) every PUT whose config contains `marker`. */
 function rejecting(marker: string): ServeTarget {
@@ -219,24 +230,15 @@ describe("a commit whose PUT kept failing, then a newer commit", () => {
   it("the model only the failed commit changed is reported on that commit, not superseded by one that never touched it", async () => {
     h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
     h.repo.ship("initial");
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-    let failing = false;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        if (failing) h.ray.setFailNext(500);
-        return real.apply(config);
-      },
-    };
+    const { target, setFailing } = failingPuts();
     const agent = await h.start({}, { target });
     await h.settle(agent);
-    failing = true;
+    setFailing(true);
     h.repo.write("models/bob/y.yaml", specYaml("y"));
     const bobs = h.repo.ship("bob: add y");
     for (let i = 0; i < 4; i++) await agent.agent.cycle();
     expect(h.latest(bobs).get("serve/h1")?.description).toMatch(/^retrying: Ray failed the PUT 3 times/);
-    failing = false;
+    setFailing(false);
     h.repo.write("models/alice/z.yaml", specYaml("z"));
     const alices = h.repo.ship("alice: add z");
     await h.settle(agent);
@@ -310,16 +312,7 @@ describe("an admin-approved prune whose PUT failed, then a newer commit", () => 
     for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
     h = await createHarness({ files });
     h.repo.ship("eight models");
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-    let failing = false;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        if (failing) h.ray.setFailNext(500);
-        return real.apply(config);
-      },
-    };
+    const { target, setFailing } = failingPuts();
     const agent = await h.start({}, { target });
     await h.settle(agent);
     // An admin merges bob's removal of six models with the trailer written in the merge dialog.
@@ -344,10 +337,10 @@ describe("an admin-approved prune whose PUT failed, then a newer commit", () => 
     ]);
     h.github.setPullCommits(10, [{ sha: inner, message: "bob: remove six" }]);
     // The trailer is honoured (no refusal on the merge), but Ray fails the PUT (500) twice.
-    failing = true;
+    setFailing(true);
     for (let i = 0; i < 2; i++) await agent.agent.cycle();
     expect(h.latest(allowed).get("serve/h1")?.state).not.toBe("failure");
-    failing = false;
+    setFailing(false);
     // Ray is back; alice's unrelated commit lands before the next retry.
     h.repo.write("models/alice/b.yaml", specYaml("b"));
     const later = h.repo.ship("alice: b");
@@ -372,23 +365,14 @@ describe("a commit whose PUT failed, then a newer commit a guard refuses", () =>
   it("the failed commit is resolved, not watched forever (--once would never exit)", async () => {
     h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
     h.repo.ship("initial");
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-    let failing = false;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        if (failing) h.ray.setFailNext(500);
-        return real.apply(config);
-      },
-    };
+    const { target, setFailing } = failingPuts();
     const agent = await h.start({}, { target });
     await h.settle(agent);
-    failing = true;
+    setFailing(true);
     h.repo.write("models/alice/b.yaml", specYaml("b"));
     const failed = h.repo.ship("alice: b");
     await agent.agent.cycle();
-    failing = false;
+    setFailing(false);
     // Before the retry, a commit removing every model lands: the allow_empty guard refuses it.
     h.repo.remove("models/alice/a.yaml");
     h.repo.remove("models/alice/b.yaml");

@@ -23,6 +23,14 @@ import {
 import { createFixtureRepo, HUB_ROOT, type ClusterOptions, type FixtureRepo } from "./git-fixture";
 
 export const TEST_TOKEN = "ghp_test_token_0123456789";
+
+/** The names of the applications a Ray dashboard (the emulator) lists, sorted. */
+export async function appsOf(url: string): Promise<string[]> {
+  const body = (await (await fetch(`${url}/api/serve/applications/`)).json()) as {
+    applications: Record<string, unknown>;
+  };
+  return Object.keys(body.applications).sort();
+}
 export const TEST_REPO = "acme/models";
 
 export interface HarnessOptions {

@@ -32,6 +32,21 @@ function base(layout: Layout = "per-model") {
   );
 }
 
+const EXTRA = readFileSync(new URL("../test-fixtures/templates/extra-settings.hbs", import.meta.url), "utf8");
+
+/** base() with a cluster template that adds settings to every override (extra-settings.hbs). */
+const templated = (layout: Layout) =>
+  rendered(
+    withFiles(
+      {
+        "clusters/h1/cluster.yaml": clusterText({ default: true, serve: { layout, template: "serve.hbs" } }),
+        "clusters/h1/serve.hbs": EXTRA,
+      },
+      base(layout),
+      "base",
+    ),
+  );
+
 const plan = (before: RepoSnapshot, changes: Record<string, FileChange>) =>
   planChange(before, withFiles(changes, before, "head"), { now: LATER });
 const h1 = (p: ReturnType<typeof plan>): ClusterPlan => p.clusters.find((c) => c.cluster === "h1")!;
@@ -145,25 +160,9 @@ describe("planChange", () => {
     // Ray restarts a deployment's replicas when its ray_actor_options change, not only when the code version
     // does (serve/_private/version.py, DeploymentVersion.requires_actor_restart); the template may set them
     // on an override (README: "ray_actor_options or max_ongoing_requests on an override").
-    const extra = readFileSync(
-      new URL("../test-fixtures/templates/extra-settings.hbs", import.meta.url),
-      "utf8",
-    );
-    const before = rendered(
-      withFiles(
-        {
-          "clusters/h1/cluster.yaml": clusterText({
-            default: true,
-            serve: { layout: "per-model", template: "serve.hbs" },
-          }),
-          "clusters/h1/serve.hbs": extra,
-        },
-        base("per-model"),
-        "base",
-      ),
-    );
+    const before = templated("per-model");
     const p = plan(before, {
-      "clusters/h1/serve.hbs": extra.replace(
+      "clusters/h1/serve.hbs": EXTRA.replace(
         "ray_actor_options: {num_cpus: 4}",
         "ray_actor_options: {num_cpus: 8}",
       ),
@@ -172,7 +171,7 @@ describe("planChange", () => {
     expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
     // max_ongoing_requests is a lightweight update: nothing restarts.
     const light = plan(before, {
-      "clusters/h1/serve.hbs": extra.replace("max_ongoing_requests: 64", "max_ongoing_requests: 32"),
+      "clusters/h1/serve.hbs": EXTRA.replace("max_ongoing_requests: 64", "max_ongoing_requests: 32"),
     });
     expect(h1(light).restarts).toEqual([]);
   });
@@ -181,25 +180,9 @@ describe("planChange", () => {
     // Ray 2.5x's code version covers every dict request_router_config of an application's overrides
     // (deploy_utils.get_app_code_version; the emulator's appCodeVersion counts it too): a template that
     // adds one rebuilds the application.
-    const extra = readFileSync(
-      new URL("../test-fixtures/templates/extra-settings.hbs", import.meta.url),
-      "utf8",
-    );
-    const before = rendered(
-      withFiles(
-        {
-          "clusters/h1/cluster.yaml": clusterText({
-            default: true,
-            serve: { layout: "single", template: "serve.hbs" },
-          }),
-          "clusters/h1/serve.hbs": extra,
-        },
-        base("single"),
-        "base",
-      ),
-    );
+    const before = templated("single");
     const p = plan(before, {
-      "clusters/h1/serve.hbs": extra.replace(
+      "clusters/h1/serve.hbs": EXTRA.replace(
         "max_ongoing_requests: 64",
         "max_ongoing_requests: 64\n        request_router_config: {request_routing_stats_period_s: 20}",
       ),

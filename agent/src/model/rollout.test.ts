@@ -25,6 +25,17 @@ describe("a rollout", () => {
   const before = observedOf(undefined);
 
   const started = () => firstRollout(v1, 10);
+  /** C1's rollout started on an empty Ray, its PUT not (yet) accepted. */
+  const unapplied = () =>
+    startRollout({
+      state: empty,
+      head: C1,
+      changes: compare(v1, before).changes,
+      desired: v1,
+      observed: before,
+      attribution: new Map(),
+      now: 0,
+    });
   const progress = (input: Omit<ProgressInput, "desired">) => progressRollout({ ...input, desired: v1 });
 
   it("waits until Ray shows the PUT: a status read before it is not trusted", () => {
@@ -156,15 +167,7 @@ describe("a rollout", () => {
 
   it("a newer head supersedes every model of an older head whose PUT never went out", () => {
     // C1's PUT failed (never applied); C2 changes alice/y only: nothing will ever deploy C1's alice/x.
-    const s = startRollout({
-      state: empty,
-      head: C1,
-      changes: compare(v1, before).changes,
-      desired: v1,
-      observed: before,
-      attribution: new Map(),
-      now: 0,
-    });
+    const s = unapplied();
     const v2 = desiredOf({ "alice/x": spec("x"), "alice/y": spec("y", { maxModelLen: 4096 }) }, { sha: C2 });
     const next = startRollout({
       state: s,
@@ -182,15 +185,7 @@ describe("a rollout", () => {
 
   it("a model of an older head whose PUT never went out is watched for its commit under the newer head", () => {
     // C1's PUT failed; C2 changes alice/y again: alice/x is still C1's to report, alice/y is C2's.
-    const s = startRollout({
-      state: empty,
-      head: C1,
-      changes: compare(v1, before).changes,
-      desired: v1,
-      observed: before,
-      attribution: new Map(),
-      now: 0,
-    });
+    const s = unapplied();
     const v2 = desiredOf({ "alice/x": spec("x"), "alice/y": spec("y", { maxModelLen: 4096 }) }, { sha: C2 });
     const next = startRollout({
       state: s,
@@ -212,15 +207,7 @@ describe("a rollout", () => {
   });
 
   it("a commit held back supersedes older heads whose PUT never went out, and only those", () => {
-    const failed = startRollout({
-      state: empty,
-      head: C1,
-      changes: compare(v1, before).changes,
-      desired: v1,
-      observed: before,
-      attribution: new Map(),
-      now: 0,
-    });
+    const failed = unapplied();
     const next = supersedeUnapplied(failed, C2, 100);
     expect(next.heads.map((h) => [h.settled, h.supersededBy])).toEqual([[true, C2]]);
     expect(next.tracked.map((t) => t.outcome?.description)).toEqual([
