@@ -146,7 +146,7 @@ export class ServeController {
         try {
           this.applyEffective(
             app,
-            overrideDeploymentInfo(specs, parsed, app.codeVersion, "apply_app_config"),
+            overrideDeploymentInfo(specs, parsed, app.codeVersion, "apply_app_config", app.deployments),
             now,
           );
           app.routePrefix = parsed.routePrefixSet ? parsed.routePrefix : "/";
@@ -229,14 +229,19 @@ export class ServeController {
         continue; // keeps failing until a new version is deployed
       } else if (live.phase === "pending" || live.phase === "starting") {
         if (target !== oldTarget) this.begin(live, t, "start");
-      } else if (target !== oldTarget) {
-        live.scalingUp = target > oldTarget;
-        this.begin(live, t, "scale");
       } else if (configChanged) {
+        // DeploymentTargetState.is_scaled_copy_of compares the config without num_replicas: new autoscaling
+        // bounds (or any other setting) are a config update, UPDATING, also when the count changes with them.
         live.phase = "reconfiguring";
         live.readyAt = t + this.half;
         this.setStatus(live, "UPDATING", "CONFIG_UPDATE_STARTED", "");
         for (const r of live.replicas) r.state = "UPDATING";
+        if (target > live.replicas.length)
+          for (let i = live.replicas.length; i < target; i++) live.replicas.push(this.newReplica(t));
+        else live.replicas.forEach((r, i) => (r.state = i < target ? r.state : "STOPPING"));
+      } else if (target !== oldTarget) {
+        live.scalingUp = target > oldTarget;
+        this.begin(live, t, "scale");
       }
     }
   }

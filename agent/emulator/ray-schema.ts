@@ -141,7 +141,9 @@ export const loggingConfig = model({
               throw valueError(
                 `Unknown attribute '${a}'. Additional log standard attributes must be one of ${LOG_ATTRS.join(", ")}.`,
               );
-          return [...new Set(v as string[])];
+          // list(set(v)): Python's set order, its own per process (string hashes are randomized); here sorted,
+          // so a client that compares the list item by item meets another order than it sent.
+          return [...new Set(v as string[])].sort();
         },
       ],
     },

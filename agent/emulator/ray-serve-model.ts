@@ -138,15 +138,20 @@ export function overrideDeploymentInfo(
   app: ParsedApp,
   codeVersion: string,
   caller: string,
+  /**
+   * The previous target of each deployment (apply_app_config: `override_deployment_info(
+   * self._target_state.deployment_infos, config)`): overrides apply onto it, so a setting a new override no
+   * longer names keeps its previous value until the next rebuild (`original_options.update(options)`).
+   */
+  previous?: ReadonlyMap<string, { config: Record<string, unknown>; replica: Record<string, unknown> }>,
 ): Effective[] {
   const infos = new Map(
     specs.map((s) => {
-      const config: Record<string, unknown> = {
-        ...SERVE_DEFAULTS,
-        request_router_config: REQUEST_ROUTER,
-        ...deepClone(s.options),
-      };
-      return [s.name, { spec: s, config, replica: deepClone(s.replica) }] as const;
+      const before = previous?.get(s.name);
+      const config: Record<string, unknown> = before
+        ? deepClone(before.config)
+        : { ...SERVE_DEFAULTS, request_router_config: REQUEST_ROUTER, ...deepClone(s.options) };
+      return [s.name, { spec: s, config, replica: deepClone(before?.replica ?? s.replica) }] as const;
     }),
   );
   const fail = (frames: [string, number, string, string][], line: string): never => {

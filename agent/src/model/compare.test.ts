@@ -26,6 +26,25 @@ describe("compare", () => {
     });
   });
 
+  it("expects LoggingConfig as Ray stores it: level names, attributes as a set, an empty top-level one copied", () => {
+    const attrs = ["thread", "name", "lineno"];
+    const logged = {
+      ...desired,
+      config: { ...desired.config, logging_config: { log_level: 10, additional_log_standard_attrs: attrs } },
+    };
+    const observed = observedOf(desired);
+    for (const app of observed.apps.values())
+      (app.config as Record<string, unknown>).logging_config = {
+        log_level: "DEBUG",
+        additional_log_standard_attrs: ["lineno", "name", "thread"],
+      };
+    expect(compare(logged, observed).inSync).toBe(true);
+    const empty = { ...desired, config: { ...desired.config, logging_config: {} } };
+    for (const app of observed.apps.values()) (app.config as Record<string, unknown>).logging_config = {};
+    expect(compare(empty, observed).inSync).toBe(true);
+    expect(compare(desired, observed).inSync).toBe(false);
+  });
+
   it("sees a setting the commit removes (Ray keeps what was PUT until a new PUT)", () => {
     const observed = observedOf(desired);
     const config = observed.apps.get("alice-202601061235-a")!.config as {

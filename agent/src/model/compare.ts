@@ -44,17 +44,51 @@ export function isEqual(want: unknown, have: unknown): boolean {
 }
 
 /**
- * An application as Ray reports it after a PUT of `config`: controller.py apply_config gives an application
- * that sets no logging_config the config's top-level one, and stores it so.
+ * An application as Ray reports it after a PUT of `config` (also a reported one, to compare the two):
+ * controller.py apply_config gives an application that sets no logging_config the config's top-level one (a
+ * LoggingConfig is truthy even with no field set), and every LoggingConfig is stored as schema.py validates it.
  */
 export function asDeployed(
   app: Readonly<Record<string, unknown>>,
-  config: Readonly<Record<string, unknown>>,
+  config: Readonly<Record<string, unknown>> = {},
 ): Readonly<Record<string, unknown>> {
   const global = config.logging_config;
-  return (app.logging_config ?? null) === null && isRecord(global) && Object.keys(global).length > 0
-    ? { ...app, logging_config: global }
-    : app;
+  const inherited = (app.logging_config ?? null) === null && isRecord(global) ? global : app.logging_config;
+  const out: Record<string, unknown> = { ...app };
+  if (inherited !== undefined) out.logging_config = storedLogging(inherited);
+  if (Array.isArray(app.deployments)) out.deployments = app.deployments.map(deploymentAsStored);
+  return out;
+}
+
+/** A deployment override as Ray stores it: its logging_config as schema.py validates it. */
+export function deploymentAsStored(d: unknown): unknown {
+  return isRecord(d) && d.logging_config !== undefined
+    ? { ...d, logging_config: storedLogging(d.logging_config) }
+    : d;
+}
+
+/** logging._levelToName: the levels Ray accepts as numbers. */
+const LEVEL_NAMES: Readonly<Record<number, string>> = {
+  0: "NOTSET",
+  10: "DEBUG",
+  20: "INFO",
+  30: "WARNING",
+  40: "ERROR",
+  50: "CRITICAL",
+};
+
+/**
+ * schema.py LoggingConfig: valid_log_level stores an int level by its name; valid_additional_log_standard_attrs
+ * returns list(set(v)), in an order of its own (Python's string hashes differ per process): compared sorted.
+ */
+function storedLogging(v: unknown): unknown {
+  if (!isRecord(v)) return v;
+  const out: Record<string, unknown> = { ...v };
+  const level = out.log_level;
+  if (typeof level === "number" && Object.hasOwn(LEVEL_NAMES, level)) out.log_level = LEVEL_NAMES[level];
+  const attrs = out.additional_log_standard_attrs;
+  if (Array.isArray(attrs)) out.additional_log_standard_attrs = [...new Set(attrs.map(String))].sort();
+  return out;
 }
 
 /** One model as Ray holds it, read back from a managed application's deployed_app_config. */
@@ -220,7 +254,12 @@ export function compare(
       changes.push({ ...base, kind: "update", detail: `moves from application ${o.app}` });
     } else if (!isEqual(m.llm_config, o.llm_config)) {
       changes.push({ ...base, kind: "update", detail: "llm_config differs" });
-    } else if (!isEqual(assembledOverride(desired, m) ?? m.override, o.override)) {
+    } else if (
+      !isEqual(
+        deploymentAsStored(assembledOverride(desired, m) ?? m.override),
+        deploymentAsStored(o.override),
+      )
+    ) {
       changes.push({
         ...base,
         kind: "update",
@@ -250,7 +289,7 @@ export function compare(
   for (const app of desired.apps.values()) {
     const config = observed.apps.get(app.name)?.config;
     if (!config) differences.push(`application ${app.name} is missing`);
-    else if (!isEqual(asDeployed(app as unknown as Record<string, unknown>, top), config))
+    else if (!isEqual(asDeployed(app as unknown as Record<string, unknown>, top), asDeployed(config)))
       differences.push(`application ${app.name} differs`);
   }
   for (const name of managed) {
