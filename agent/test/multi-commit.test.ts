@@ -1,4 +1,4 @@
-// Review findings (branch review-agent): multi-commit scenarios a platform team meets; each test fails now.
+// Review findings: multi-commit scenarios a platform team meets; each test failed before its fix.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpRequest } from "../emulator/ray-test-utils";
@@ -138,7 +138,7 @@ describe("a guard's refusal standing when Serve loses its applications", () => {
     await h.settle(agent);
     await new Promise((r) => setTimeout(r, 200));
     await h.settle(agent);
-    // Today: "serve/h1 success no models" on the refused commit, and the cluster stays empty.
+    // Before the fix: "serve/h1 success no models" on the refused commit, and the cluster stays empty.
     expect(h.statuses(refused)).toEqual([
       "serve/h1 failure refused: the commit leaves cluster h1 with no models (set sync.allow_empty to allow)",
     ]);
@@ -159,7 +159,7 @@ describe("drift while a guard's refusal stands", () => {
     });
     await h.settle(agent);
     await h.settle(agent);
-    // self_heal is on: the last applied commit should be re-applied (DRIFT_CORRECTED). Today nothing happens:
+    // self_heal is on: the last applied commit should be re-applied (DRIFT_CORRECTED). Before the fix, nothing happens:
     // no PUT, no DRIFT_DETECTED event, no drift metric; the refused commit hides every drift until an admin acts.
     const events = agent.status().models[0]!.events.map((e) => e.type);
     expect(events).toContain("DRIFT_CORRECTED");
@@ -242,7 +242,7 @@ describe("a commit whose PUT kept failing, then a newer commit", () => {
     h.repo.write("models/alice/z.yaml", specYaml("z"));
     const alices = h.repo.ship("alice: add z");
     await h.settle(agent);
-    // alice's commit did not change y: bob's commit is the one that asked for it. Today bob's commit gets
+    // alice's commit did not change y: bob's commit is the one that asked for it. Before the fix, bob's commit gets
     // "bob/y success superseded by <alice's>", and y's deploying/RUNNING statuses land on alice's commit.
     expect(h.latest(alices).has("serve/h1/bob/y")).toBe(false);
     expect(h.latest(bobs).get("serve/h1/bob/y")).toEqual({
@@ -301,7 +301,7 @@ describe("the state directory deleted mid-rollout", () => {
     await new Promise((r) => setTimeout(r, 800));
     await h.settle(agent);
     expect(agent.status().models.find((m) => m.key === "alice/x")?.state).toBe("RUNNING");
-    // Today both stay "pending" forever: the new agent finds Ray in sync with the commit and says nothing.
+    // Before the fix, both stay "pending" forever: the new agent finds Ray in sync with the commit and says nothing.
     expect([...h.latest(added).values()].filter((s) => s.state === "pending")).toEqual([]);
   });
 });
@@ -379,7 +379,7 @@ describe("a commit whose PUT failed, then a newer commit a guard refuses", () =>
     const refused = h.repo.ship("remove everything");
     const report = await h.settle(agent, { max: 50 });
     expect(h.latest(refused).get("serve/h1")?.description).toMatch(/^refused: the commit leaves cluster h1/);
-    // Today the failed commit's head stays unsettled for good: every cycle reports busy (the agent polls Ray at
+    // Before the fix, the failed commit's head stays unsettled for good: every cycle reports busy (the agent polls Ray at
     // --watch-interval forever) until some later commit is applied...
     expect(report.busy).toBe(false);
     expect(agent.agent.state.rollout.heads.filter((x) => !x.settled).map((x) => x.sha)).not.toContain(failed);
@@ -449,7 +449,7 @@ describe("a commit changing only the Serve config's top-level settings (the clus
     h.repo.write("clusters/h1/serve.hbs", template("DEBUG"));
     const debug = h.repo.ship("h1: debug logs");
     await h.settle(agent);
-    // Today: the applications compare equal, so nothing is PUT, the commit gets no status, and it is recorded as
+    // Before the fix: the applications compare equal, so nothing is PUT, the commit gets no status, and it is recorded as
     // applied while Ray keeps INFO.
     expect(agent.status().marks.applied?.sha).toBe(debug);
     expect(h.ray.acceptedPutCount()).toBe(puts + 1);
@@ -481,7 +481,7 @@ describe("a commit that removes a setting from a spec", () => {
     h.repo.write("models/alice/a.yaml", specYaml("a"));
     const dropped = h.repo.ship("alice: drop enforce_eager");
     await h.settle(agent);
-    // Today the comparison only asks whether what the commit sets is in Ray (a subset), so a removed key is
+    // Before the fix, the comparison only asks whether what the commit sets is in Ray (a subset), so a removed key is
     // never seen: no PUT, no status, the commit recorded as applied, and Ray keeps enforce_eager: true until some
     // later commit happens to change the same application.
     expect(agent.status().marks.applied?.sha).toBe(dropped);
@@ -522,7 +522,7 @@ describe("the PR comment of a merge whose models a newer commit supersedes", () 
     expect(h.latest(merge).get("serve/h1/bob/x")?.description).toMatch(/^superseded by /);
     const comments = h.github.comments(7, TEST_REPO);
     expect(comments).toHaveLength(1);
-    // Today the comment is never written again (no model of the merge is left but superseded ones, and those are
+    // Before the fix, the comment is never written again (no model of the merge is left but superseded ones, and those are
     // left out of the body), so the PR keeps "DEPLOYING" and "Deploying: this comment is updated..." for good.
     expect(comments[0]!.body).not.toContain("DEPLOYING");
   });

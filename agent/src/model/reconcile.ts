@@ -68,10 +68,17 @@ export function reconcile(input: ReconcileInput): Decision {
   const changes = comparison.changes;
   const isNew = desired.sha !== record.marks.attempted?.sha;
   if (input.suspend || desired.cluster.sync.suspend) {
-    return {
+    const decision: Decision = {
       action: isNew ? { kind: "hold", changes } : { kind: "report-drift", why: "suspended", changes },
       comparison,
     };
+    // A held commit never reaches Ray: drift from the last applied commit is still reported ("keep reporting
+    // drift"), as while a guard refuses a commit.
+    if (!isNew || !base) return decision;
+    const held = compare(base, input.observed, record.deployedApps);
+    if (held.inSync) return decision;
+    const report: Restore = { kind: "report-drift", why: "suspended", changes: held.changes };
+    return { ...decision, restore: { desired: base, action: report, comparison: held } };
   }
   // A terminal failure (Ray refused the config) waits for a new commit instead of looping.
   if (!isNew && record.blocked?.sha === desired.sha)

@@ -48,7 +48,7 @@ describe("a Ray that already runs the commit", () => {
     });
     expect(adopted.deployedApps).toEqual([...v1.apps.keys()]);
     const mark = { sha: C1, at: new Date(0).toISOString() };
-    expect(adopted.marks).toEqual({ attempted: mark, applied: mark });
+    expect(adopted.marks).toEqual({ attempted: mark, accepted: mark, applied: mark });
     expect(adopted.appliedWithoutModels).toBe(false);
     const again = adoptInSync({ ...adopted, desired: v1, observed, now: 5 });
     expect(again.marks).toBe(adopted.marks);
@@ -73,7 +73,10 @@ describe("a Ray that already runs the commit", () => {
       ["alice/x", C2, null],
       ["alice/y", C2, null],
     ]);
-    expect(adopted.marks).toEqual({});
+    // Attempted (and accepted: Ray runs it) at once, so the next cycle does not adopt it again; applied once
+    // its models settle.
+    const mark = { sha: C2, at: new Date(7).toISOString() };
+    expect(adopted.marks).toEqual({ attempted: mark, accepted: mark });
     // With a record (the agent knows what it attempted), nothing is re-watched.
     const known = { attempted: { sha: C1, at: new Date(0).toISOString() } };
     const again = adoptInSync({
@@ -87,7 +90,7 @@ describe("a Ray that already runs the commit", () => {
     expect(again.rollout.tracked).toEqual([]);
   });
 
-  it("leaves the marks alone while the commit's own rollout is still watched", () => {
+  it("leaves attempted and applied alone while the commit's own rollout is still watched", () => {
     const watched = firstRollout(v1, 10);
     const adopted = adoptInSync({
       desired: v1,
@@ -97,7 +100,8 @@ describe("a Ray that already runs the commit", () => {
       deployedApps: [],
       now: 20,
     });
-    expect(adopted.marks).toEqual({});
+    // Only the accepted mark: Ray runs the commit's config; attempted and applied stay as the watch leaves them.
+    expect(adopted.marks).toEqual({ accepted: { sha: C1, at: new Date(20).toISOString() } });
     expect(adopted.rollout).toBe(watched);
   });
 

@@ -26,12 +26,14 @@ export function guardRefusal(refused: Refused, sha: string, reason: string | und
 }
 
 /**
- * The last commit whose config Ray took: the attempted one, unless its PUT failed (Ray refused it, or it was
- * never accepted); then the newest head whose PUT went through, or the applied mark. Attribution and the prune
- * trailers are read from there, so a commit whose PUT failed still counts as not applied yet.
+ * The last commit whose config Ray took: the accepted mark. (A record written before that mark existed: the
+ * attempted commit, unless its PUT failed — Ray refused it, or it was never accepted — then the newest head
+ * whose PUT went through, or the applied mark.) Attribution and the prune trailers are read from there, and a
+ * guard's refusal holds Serve at it, so a commit whose PUT failed never counts as applied.
  */
 export function lastApplied(record: Pick<AgentRecord, "marks" | "blocked" | "rollout">): string | undefined {
-  const { attempted, applied } = record.marks;
+  const { attempted, accepted, applied } = record.marks;
+  if (accepted) return accepted.sha;
   const heads = record.rollout.heads;
   const failed = (sha: string) =>
     record.blocked?.sha === sha || heads.some((h) => h.sha === sha && !h.applied);
@@ -60,6 +62,9 @@ export interface InSyncResult {
 export function adoptInSync(input: InSyncInput): InSyncResult {
   const { desired, now } = input;
   let { marks, deployedApps } = input;
+  const mark = { sha: desired.sha, at: new Date(now).toISOString() };
+  // Ray runs this commit's config: it is what Serve is held at from now on.
+  const accept = (m: typeof marks) => (m.accepted?.sha === desired.sha ? m : { ...m, accepted: mark });
   // Ray runs exactly this commit's applications (also after the state directory was deleted): ours.
   if (!sameNames(deployedApps, desired.apps.keys())) deployedApps = [...desired.apps.keys()];
   let rollout = input.rollout;
@@ -87,6 +92,8 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
     const unsettled = [...desired.models.values()].filter(
       (m) => observeModel(input.observed.apps.get(m.app), m.deployment).phase !== "absent",
     );
+    // Taken as attempted at once, so a later cycle does not adopt it again once the watch has settled.
+    if (unsettled.length > 0) marks = { ...marks, attempted: mark };
     if (unsettled.length > 0)
       rollout = startRollout({
         state: rollout,
@@ -104,13 +111,14 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
         attribution: new Map(),
         now,
         adopted: true,
+        perModel: true,
       });
   }
   // The PUT landed before a restart, the commit did not touch this cluster's Serve config, or it superseded.
   rollout = markApplied(rollout, desired.sha, now);
   let appliedWithoutModels = false;
+  marks = accept(marks);
   if (!isRolloutActive(rollout) && marks.attempted?.sha !== desired.sha) {
-    const mark = { sha: desired.sha, at: new Date(now).toISOString() };
     marks = { ...marks, attempted: mark, applied: mark };
     // Day 0: a commit with no models for a Ray holding none of the agent's applications is applied as is
     // (there is nothing to PUT or undeploy): its commit says so instead of staying without a status.

@@ -18,6 +18,11 @@ export interface StartInput {
   readonly endpoints?: ReadonlyMap<string, string>;
   /** Ray already holds the head's config (no PUT follows): what it shows now is the head's. */
   readonly adopted?: boolean;
+  /**
+   * One status per model whatever max_model_statuses says: an agent without a record resolves the per-model
+   * statuses an agent before it may have left pending (the outbox posts only what GitHub does not show).
+   */
+  readonly perModel?: boolean;
 }
 
 /** Start watching a new head: older pending models it changes again resolve to "superseded by <sha7>". */
@@ -100,7 +105,9 @@ export function startRollout(input: StartInput): RolloutState {
     }
   }
   const max = input.desired.cluster.sync.max_model_statuses;
-  const summaryShas = [...perSha.entries()].filter(([, n]) => n > max).map(([sha]) => sha);
+  const summaryShas = input.perModel
+    ? []
+    : [...perSha.entries()].filter(([, n]) => n > max).map(([sha]) => sha);
   heads.push({ sha: head, startedAt: now, applied: false, announced: false, settled: false, summaryShas });
   return { heads, tracked };
 }

@@ -186,8 +186,16 @@ export interface Mark {
 export interface AgentRecord {
   readonly version: 1;
   readonly cluster: string;
-  /** attempted: before the PUT; applied: PUT accepted and the models settled; reported: every status written. */
-  readonly marks: { readonly attempted?: Mark; readonly applied?: Mark; readonly reported?: Mark };
+  /**
+   * attempted: before the PUT; accepted: the last config Ray took (a PUT accepted, or found running: what Serve
+   * is held at); applied: PUT accepted and the models settled; reported: every status written.
+   */
+  readonly marks: {
+    readonly attempted?: Mark;
+    readonly accepted?: Mark;
+    readonly applied?: Mark;
+    readonly reported?: Mark;
+  };
   /** The last valid commit: what the agent serves while later commits are refused. */
   readonly desired?: string;
   /**

@@ -49,6 +49,8 @@ export class Outbox {
   private verified = new Set<string>();
   /** Entries that were waiting when the agent started: GitHub may already have them. */
   private readonly suspect: Set<number>;
+  /** Commits whose statuses an agent before this one (without a record) may have posted: read before writing. */
+  private readonly unknownShas = new Set<string>();
   /** No request before this time: a rate limit's reset, or the backoff after a failure. */
   private notBefore = 0;
   /** Whether notBefore is GitHub's own rate limit (which even a shutdown flush must respect). */
@@ -168,7 +170,7 @@ export class Outbox {
     let written = 0;
     let skipped = 0;
     for (const sha of targets) {
-      if (suspect && !this.verified.has(sha)) await this.verify(sha);
+      if ((suspect || this.unknownShas.has(sha)) && !this.verified.has(sha)) await this.verify(sha);
       const before = this.record.posted[sha]?.[write.context];
       if (before && before.state === write.state && before.description === write.description) {
         skipped++;
@@ -201,6 +203,14 @@ export class Outbox {
       );
     }
     return { written, skipped };
+  }
+
+  /**
+   * An agent without a record re-reports a commit whose statuses an agent before it may have posted: what GitHub
+   * shows for it is read once before the first write, so only what differs is posted.
+   */
+  readFirst(sha: string): void {
+    this.unknownShas.add(sha);
   }
 
   /** After a restart: what GitHub already shows for the commit, so nothing is posted twice. */

@@ -292,6 +292,13 @@ export class Agent {
   private async reconcileWith(observed: Observed): Promise<Action["kind"]> {
     const desired = this.desired!;
     const { log, metrics, now } = this.deps;
+    // Without a record, on a Ray already running some of the commit's applications, an agent before this one may
+    // have posted on the head: GitHub is read before writing to it.
+    if (
+      this.record.marks.attempted === undefined &&
+      [...desired.apps.keys()].some((name) => observed.apps.get(name)?.config)
+    )
+      this.deps.outbox.readFirst(desired.sha);
     const decision = await this.decide(desired, observed);
     const action = decision.action;
     const events: NewEvent[] = [];

@@ -90,10 +90,29 @@ export class Applier {
         return new Map<string, string[]>();
       });
       const endpoints = new Map(Object.values(keeper.record().models).map((m) => [m.key, m.endpoint]));
+      // Without any record (a new state directory) on a Ray that already runs some of the commit's applications,
+      // an agent before this one may have left the head's statuses pending: its other models are watched too,
+      // one status each (the outbox posts only what GitHub does not show already).
+      const changed = new Set(action.changes.map((c) => c.key));
+      const successor =
+        marks.attempted === undefined && [...desired.apps.keys()].some((a) => observed.apps.get(a)?.config);
+      const unchanged = successor
+        ? [...desired.models.values()]
+            .filter((m) => !changed.has(m.key))
+            .map((m) => ({
+              key: m.key,
+              served_name: m.served_name,
+              kind: "update" as const,
+              detail: "unchanged: watched by an agent without a record",
+              app: m.app,
+              deployment: m.deployment,
+            }))
+        : [];
       rollout = startRollout({
         state: rollout,
         head: desired.sha,
-        changes: action.changes,
+        changes: [...action.changes, ...unchanged],
+        ...(successor ? { perModel: true } : {}),
         desired,
         observed,
         attribution,
@@ -128,6 +147,7 @@ export class Applier {
     this.putFailures = undefined;
     // Ray took the PUT: it deleted every declarative application the config does not list.
     deployedApps = putting;
+    marks = { ...marks, accepted: { sha: desired.sha, at: new Date(now()).toISOString() } };
     log.info(
       {
         sha: desired.sha,
