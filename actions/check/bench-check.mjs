@@ -66,6 +66,8 @@ export function makeRepo(dir, home, specs) {
   git(home, dir, ["add", "-A"], BASE_DATE);
   git(home, dir, ["commit", "-q", "-m", "base"], BASE_DATE);
   const base = git(home, dir, ["rev-parse", "HEAD"]);
+  // What actions/checkout with fetch-depth: 0 fetches: the default branch's tip, where rights are read.
+  git(home, dir, ["update-ref", "refs/remotes/origin/main", base]);
   git(home, dir, ["checkout", "-q", "-b", "feature"]);
   const changed = join(dir, "models/user0001/model-1.yaml");
   writeFileSync(changed, readFileSync(changed, "utf8").replace("num_replicas: 1", "num_replicas: 2"));

@@ -46872,6 +46872,10 @@ async function fileAt(git, rev, path) {
 async function mergeBase(git, tree, head, payloadBase) {
   const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
   if (parents.length === 2 && parents[1] === head) return parents[0];
+  if (parents.length === 2 && tree !== head)
+    throw new CheckoutError(
+      `the checkout ${tree.slice(0, 7)} merges ${parents[1].slice(0, 7)}, not the pull request's head ${head.slice(0, 7)}: GitHub's merge commit is stale. Re-run the check once GitHub has updated the pull request`
+    );
   return resolveCommit(git, payloadBase);
 }
 async function remoteBranchTip(git, branch) {
@@ -47056,7 +47060,7 @@ async function analyse(ctx, pusher = {}) {
   let own;
   if (pull && base) {
     const onDefault = pull.baseRef === pull.defaultBranch;
-    const rights = onDefault ? base : await remoteBranchTip(git, pull.defaultBranch);
+    const rights = await remoteBranchTip(git, pull.defaultBranch);
     const text2 = await fileAt(git, rights, USERS_FILE);
     const snapshot = text2 === void 0 ? void 0 : snapshotOf(USERS_FILE, text2, rights);
     const valid = snapshot && validateRepo(snapshot).model.users;
@@ -47368,6 +47372,11 @@ function parseContext(env, payloadText) {
   const modeInput = (env[inputVariable("mode")] ?? "").trim();
   if (modeInput !== "" && modeInput !== "pull_request" && modeInput !== "push") {
     problems.push(`input mode must be pull_request or push (got "${modeInput}")`);
+  }
+  if (modeInput === "" && eventName !== "pull_request" && record(payload.pull_request) !== void 0) {
+    problems.push(
+      `on ${eventName || "this event"} the check would judge no one's rights: trigger it with pull_request (or set the input mode: push to check the tree alone)`
+    );
   }
   const mode = modeInput === "pull_request" || modeInput === "push" ? modeInput : eventName === "pull_request" ? "pull_request" : "push";
   let pull;
@@ -55246,6 +55255,7 @@ async function check(ctx, redact, hasSummary) {
     }
   }
   const ok = !diagnostics.some((d2) => d2.severity === "error");
+  const shown = ctx.pull ? await onHeadLines(createGit(ctx.workspace), diagnostics, analysis.treeSha, ctx.pull.headSha) : diagnostics;
   const plan = analysis.plan;
   const planText = planMarkdown(plan);
   if (ctx.pull && ctx.comment && ctx.token === "") {
@@ -55253,10 +55263,9 @@ async function check(ctx, redact, hasSummary) {
     info(`${why}; the plan is in the job summary`);
     notes.push(`${why}.`);
   } else if (ctx.pull && ctx.comment) {
-    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText, pushed }, redact, warn);
+    const outcome = await comment(ctx, analysis, { ok, diagnostics: shown, planText, pushed }, redact, warn);
     if (outcome) notes.push(outcome);
   }
-  const shown = ctx.pull ? await onHeadLines(createGit(ctx.workspace), diagnostics, analysis.treeSha, ctx.pull.headSha) : diagnostics;
   annotate(shown, new Set(analysis.changed), redact, {
     error: ANNOTATIONS_PER_SEVERITY - (ok ? 0 : 1),
     warning: Math.max(0, ANNOTATIONS_PER_SEVERITY - warned)
@@ -55267,7 +55276,7 @@ async function check(ctx, redact, hasSummary) {
         summaryMarkdown({
           ok,
           subject: analysis.subject,
-          diagnostics,
+          diagnostics: shown,
           ...analysis.render ? { render: { ...analysis.render, ...pushed ? { pushed } : {} } } : {},
           plan: planText,
           notes
@@ -55276,7 +55285,7 @@ async function check(ctx, redact, hasSummary) {
     ).write();
   }
   setOutput("ok", String(ok));
-  setOutput("plan", redact(JSON.stringify({ ...plan, ok, diagnostics })));
+  setOutput("plan", redact(JSON.stringify({ ...plan, ok, diagnostics: shown })));
   setOutput("changed-models", JSON.stringify(changedModels(plan)));
   const errors = diagnostics.filter((d2) => d2.severity === "error").length;
   if (ok)

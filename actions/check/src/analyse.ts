@@ -100,8 +100,11 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
   if (pull && base) {
     // Rights come from the default branch: a PR that edits users.yaml cannot grant itself anything, and
     // neither can a PR into a branch its author controls (retargeted to main later, it runs again: `edited`).
+    // Read at the default branch's tip as fetched, not at the merge's first parent nor the payload's base.sha:
+    // GitHub's merge commit can be stale (actions/checkout#919: a retargeted PR still merged into the old base)
+    // and the payload's base.sha can predate a change of users.yaml (a revoked admin).
     const onDefault = pull.baseRef === pull.defaultBranch;
-    const rights = onDefault ? base : await remoteBranchTip(git, pull.defaultBranch);
+    const rights = await remoteBranchTip(git, pull.defaultBranch);
     const text = await fileAt(git, rights, USERS_FILE);
     const snapshot = text === undefined ? undefined : snapshotOf(USERS_FILE, text, rights);
     const valid = snapshot && validateRepo(snapshot).model.users;

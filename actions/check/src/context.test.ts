@@ -82,6 +82,16 @@ describe("parseContext", () => {
     });
   });
 
+  it("refuses another event carrying a pull request (a review) unless a mode is set", () => {
+    const review = { ...ENV, GITHUB_EVENT_NAME: "pull_request_review" };
+    expect(parseContext(review, pr())).toMatchObject({
+      problems: [expect.stringMatching(/^on pull_request_review the check would judge no one's rights/)],
+    });
+    expect(parseContext({ ...review, INPUT_MODE: "push" }, pr())).toMatchObject({
+      context: { mode: "push" },
+    });
+  });
+
   it("reports every bad input at once instead of guessing", () => {
     const result = parseContext(
       { ...ENV, "INPUT_GITHUB-TOKEN": "", INPUT_MODE: "pr", "INPUT_COMMIT-RENDERED": "yes" },

@@ -104,6 +104,13 @@ export function parseContext(env: Env, payloadText: string | undefined): Context
   if (modeInput !== "" && modeInput !== "pull_request" && modeInput !== "push") {
     problems.push(`input mode must be pull_request or push (got "${modeInput}")`);
   }
+  // Another event that carries a pull request (a review, a review comment) would fall to push mode and report
+  // a green check on the PR's head without judging who may change what: refused unless a mode says otherwise.
+  if (modeInput === "" && eventName !== "pull_request" && record(payload.pull_request) !== undefined) {
+    problems.push(
+      `on ${eventName || "this event"} the check would judge no one's rights: trigger it with pull_request (or set the input mode: push to check the tree alone)`,
+    );
+  }
   const mode: Mode =
     modeInput === "pull_request" || modeInput === "push"
       ? modeInput

@@ -86,6 +86,12 @@ export async function mergeBase(
 ): Promise<string> {
   const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
   if (parents.length === 2 && parents[1] === head) return parents[0]!;
+  // GitHub builds the merge commit in the background and may not have rebuilt it for this head yet
+  // (actions/checkout#919): its tree is not what the event's head would merge as.
+  if (parents.length === 2 && tree !== head)
+    throw new CheckoutError(
+      `the checkout ${tree.slice(0, 7)} merges ${parents[1]!.slice(0, 7)}, not the pull request's head ${head.slice(0, 7)}: GitHub's merge commit is stale. Re-run the check once GitHub has updated the pull request`,
+    );
   return resolveCommit(git, payloadBase);
 }
 

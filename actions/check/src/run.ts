@@ -109,6 +109,11 @@ async function check(
   }
 
   const ok = !diagnostics.some((d) => d.severity === "error");
+  // A pull request's findings are shown on its head's files (annotations, comment, summary, output): lines of
+  // the merge commit are moved to the head's.
+  const shown = ctx.pull
+    ? await onHeadLines(createGit(ctx.workspace), diagnostics, analysis.treeSha, ctx.pull.headSha)
+    : diagnostics;
   const plan = analysis.plan;
   const planText = planMarkdown(plan);
 
@@ -118,14 +123,10 @@ async function check(
     info(`${why}; the plan is in the job summary`);
     notes.push(`${why}.`);
   } else if (ctx.pull && ctx.comment) {
-    const outcome = await comment(ctx, analysis, { ok, diagnostics, planText, pushed }, redact, warn);
+    const outcome = await comment(ctx, analysis, { ok, diagnostics: shown, planText, pushed }, redact, warn);
     if (outcome) notes.push(outcome);
   }
-  // After the comment, whose warnings are then known; setFailed's closing line is one more error. A pull
-  // request's annotations are shown on its head's files: lines of the merge commit are moved to the head's.
-  const shown = ctx.pull
-    ? await onHeadLines(createGit(ctx.workspace), diagnostics, analysis.treeSha, ctx.pull.headSha)
-    : diagnostics;
+  // After the comment, whose warnings are then known; setFailed's closing line is one more error.
   annotate(shown, new Set(analysis.changed), redact, {
     error: ANNOTATIONS_PER_SEVERITY - (ok ? 0 : 1),
     warning: Math.max(0, ANNOTATIONS_PER_SEVERITY - warned),
@@ -139,7 +140,7 @@ async function check(
           summaryMarkdown({
             ok,
             subject: analysis.subject,
-            diagnostics,
+            diagnostics: shown,
             ...(analysis.render ? { render: { ...analysis.render, ...(pushed ? { pushed } : {}) } } : {}),
             plan: planText,
             notes,
@@ -152,7 +153,7 @@ async function check(
   setOutput("ok", String(ok));
   // The output carries the check's whole verdict, as `serve-gitops plan --json` does: ownership, a stale
   // render and CODEOWNERS are the check's findings too, so a later step reading `plan.ok` agrees with `ok`.
-  setOutput("plan", redact(JSON.stringify({ ...plan, ok, diagnostics })));
+  setOutput("plan", redact(JSON.stringify({ ...plan, ok, diagnostics: shown })));
   setOutput("changed-models", JSON.stringify(changedModels(plan)));
   const errors = diagnostics.filter((d) => d.severity === "error").length;
   if (ok)
