@@ -441,6 +441,16 @@ describe("planChange", () => {
     expect(h1(p)).toMatchObject({ deploy: [], update: [], undeploy: [], restarts: [] });
   });
 
+  it("counts a model once when the change adds a .yml beside its .yaml (a duplicate-model error)", () => {
+    // Review r4: the .yaml <-> .yml rename keeps the base fragment when EITHER file has errors; here b.yaml
+    // still renders, and its base fragment is kept as well: b counted twice (GPUs, quota, restarts).
+    const p = plan(base("per-user"), { "models/alice/b.yml": specText("b", { num_replicas: 0 }) });
+    expect(p.ok).toBe(false);
+    expect(h1(p).gpus).toMatchObject({ before: 3, after: 3 });
+    expect(h1(p).users.find((u) => u.user === "alice")).toMatchObject({ before: 2, after: 2 });
+    expect(h1(p).restarts).toEqual([]);
+  });
+
   it("takes served names from the base over the head's own fragments", () => {
     const before = base();
     // The head carries a re-rendered fragment with another timestamp (a stale branch, a hand edit).
@@ -668,5 +678,51 @@ describe("a base with errors", () => {
     expect(labPlan).toMatchObject({ deploy: [], update: [], undeploy: [] });
     expect(labPlan.gpus).toMatchObject({ before: 1, after: 1 });
     expect(p.changed).toBe(false);
+  });
+  it("does not expand a hand-edited fragment's YAML aliases when it reads the fragments a broken base commits", () => {
+    // Review r4: committedFragments() loads with js-yaml's load, aliases allowed and no size limit (every other
+    // reader of the repository's YAML sets maxAliases: 0); the generator never writes an alias. A 1 KB fragment
+    // of nested aliases is expanded by the plan's JSON comparisons: seconds at 7 levels, x10 per level.
+    const good = rendered(withFiles({ [A]: specText("a", { clusters: ["h1", "lab"] }) }, base(), "base"));
+    const lab = "clusters/lab/cluster.yaml";
+    const fragment = "clusters/lab/rendered/alice/a.yaml";
+    const decode = (path: string) => new TextDecoder().decode(good.files.get(path)!.bytes);
+    const lines = [`    l0: &l0 [${Array(10).fill('"xxxxxxxxxx"').join(", ")}]`];
+    for (let i = 1; i < 7; i++)
+      lines.push(
+        `    l${i}: &l${i} [${Array(10)
+          .fill(`*l${i - 1}`)
+          .join(", ")}]`,
+      );
+    const bomb = decode(fragment).replace("  engine_kwargs:\n", `  engine_kwargs:\n${lines.join("\n")}\n`);
+    expect(bomb.length).toBeLessThan(2000);
+    const broken = withFiles(
+      { [lab]: decode(lab).replace(/^gpus: \d+$/m, "gpus: -1"), [fragment]: bomb },
+      good,
+      "base",
+    );
+    const started = Date.now();
+    planChange(broken, good, { now: LATER });
+    expect(Date.now() - started).toBeLessThan(1000);
+  }, 60_000);
+  it("lists a broken base cluster's committed fragments in the same order however the snapshot was read", () => {
+    // Review r4: committedFragments() takes the fragments in the snapshot's file order (readWorkingTree does
+    // not sort readdir's order), and planCluster lists undeploys in that order: the plan, its comment and
+    // --json then differ between two reads of the same trees. The other fragments come from a render.
+    const both = { clusters: ["h1", "lab"] };
+    const good = rendered(withFiles({ [A]: specText("a", both), [B]: specText("b", both) }, base(), "base"));
+    const lab = "clusters/lab/cluster.yaml";
+    const text = new TextDecoder().decode(good.files.get(lab)!.bytes);
+    const broken = withFiles({ [lab]: text.replace(/^gpus: \d+$/m, "gpus: -1") }, good, "base");
+    const reversed: RepoSnapshot = { ...broken, files: new Map([...broken.files].reverse()) };
+    // The change fixes lab's cluster.yaml and takes both models off lab.
+    const head = rendered(withFiles({ [A]: specText("a"), [B]: specText("b") }, good, "head"));
+    const one = planChange(broken, head, { now: LATER });
+    const other = planChange(reversed, head, { now: LATER });
+    const undeploys = (p: ReturnType<typeof planChange>) =>
+      p.clusters.find((c) => c.cluster === "lab")!.undeploy.map((m) => m.served_name);
+    expect(undeploys(one)).toHaveLength(2);
+    expect(undeploys(other)).toEqual(undeploys(one));
+    expect(planMarkdown(other)).toBe(planMarkdown(one));
   });
 });

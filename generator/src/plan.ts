@@ -1,6 +1,6 @@
-import { load } from "js-yaml";
 import { applicationsOf, assemble, templateOf } from "./assemble";
 import { classifyPath } from "./paths";
+import { parseYamlFile } from "./yaml-source";
 import { checkRepo, type RepoCheck } from "./pipeline";
 import { createSpecMemo } from "./validate";
 import { renderFragments, sortedKeys } from "./render";
@@ -226,13 +226,10 @@ function committedFragments(snapshot: RepoSnapshot, cluster: string): Fragment[]
     if (!file.path.startsWith(prefix) || file.kind !== "file") continue;
     const where = classifyPath(file.path);
     if (where.role !== "rendered") continue;
-    let value: unknown;
-    try {
-      value = load(new TextDecoder().decode(file.bytes));
-    } catch {
-      continue;
-    }
-    const f = value as Record<string, unknown> | null;
+    // Read as strictly as a spec (no anchors or aliases, 64 KiB at most): a hand-edited file is not trusted.
+    const parsed = parseYamlFile(file.path, file.bytes);
+    if (!parsed.ok) continue;
+    const f = parsed.doc.value as Record<string, unknown> | null;
     const strings = ["served_name", "created", "spec", "spec_sha256", "generator", "endpoint"];
     const objects = ["llm_config", "deployment"];
     if (
@@ -248,7 +245,8 @@ function committedFragments(snapshot: RepoSnapshot, cluster: string): Fragment[]
       continue;
     out.push(f as unknown as Fragment);
   }
-  return out;
+  // In path order, whatever order the snapshot lists its files in: the plan is deterministic.
+  return out.sort((a, b) => (a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0));
 }
 
 /**
@@ -368,9 +366,10 @@ function provisionalFragments(
     [f.spec, f.spec.replace(/\.ya?ml$/, (ext) => (ext === ".yaml" ? ".yml" : ".yaml"))].filter((p) =>
       head.files.has(p),
     );
+  // Kept while no valid spec of the model renders it (an invalid b.yml beside a valid b.yaml renders b.yaml).
   const kept = base.filter((f) => {
     const specs = specIn(f);
-    return specs.length > 0 && (specs.some((p) => !valid.has(p)) || broken(f.cluster));
+    return specs.length > 0 && (!specs.some((p) => valid.has(p)) || broken(f.cluster));
   });
   return [...rendered.fragments, ...kept];
 }

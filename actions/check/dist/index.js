@@ -42917,20 +42917,16 @@ function committedFragments(snapshot, cluster2) {
     if (!file.path.startsWith(prefix) || file.kind !== "file") continue;
     const where = classifyPath(file.path);
     if (where.role !== "rendered") continue;
-    let value;
-    try {
-      value = load(new TextDecoder().decode(file.bytes));
-    } catch {
-      continue;
-    }
-    const f3 = value;
+    const parsed = parseYamlFile(file.path, file.bytes);
+    if (!parsed.ok) continue;
+    const f3 = parsed.doc.value;
     const strings = ["served_name", "created", "spec", "spec_sha256", "generator", "endpoint"];
     const objects = ["llm_config", "deployment"];
     if (typeof f3 !== "object" || f3 === null || f3.cluster !== cluster2 || f3.user !== where.user || f3.suffix !== where.suffix || !strings.every((k2) => typeof f3[k2] === "string") || !["gpus", "gpus_per_replica"].every((k2) => Number.isInteger(f3[k2])) || !objects.every((k2) => typeof f3[k2] === "object" && f3[k2] !== null && !Array.isArray(f3[k2])))
       continue;
     out.push(f3);
   }
-  return out;
+  return out.sort((a, b3) => a.spec < b3.spec ? -1 : a.spec > b3.spec ? 1 : 0);
 }
 function templateRebuilds(oldCluster, cluster2, old, now, base, head) {
   const none = { apps: /* @__PURE__ */ new Set(), deployments: /* @__PURE__ */ new Set() };
@@ -42985,7 +42981,7 @@ function provisionalFragments(head, base, before, after, now) {
   );
   const kept = base.filter((f3) => {
     const specs = specIn(f3);
-    return specs.length > 0 && (specs.some((p2) => !valid.has(p2)) || broken(f3.cluster));
+    return specs.length > 0 && (!specs.some((p2) => valid.has(p2)) || broken(f3.cluster));
   });
   return [...rendered.fragments, ...kept];
 }
@@ -46869,10 +46865,21 @@ async function fileAt(git, rev, path) {
   if (!exists2) return void 0;
   return git.raw(["cat-file", "blob", spec]);
 }
-async function mergeBase(git, tree, head, payloadBase) {
+async function mergeBase(git, tree, head, payloadBase, baseBranch) {
   const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
-  if (parents.length === 2 && parents[1] === head) return parents[0];
-  if (parents.length === 2 && tree !== head)
+  if (parents.length === 2 && parents[1] === head) {
+    if (baseBranch !== void 0) {
+      const tip = await remoteBranchTip(git, baseBranch);
+      const common = await git.raw(["merge-base", parents[0], tip]).then((out) => out.trim()).catch(() => "");
+      const onBase = common === parents[0];
+      if (!onBase)
+        throw new CheckoutError(
+          `the checkout ${tree.slice(0, 7)} merges the head into ${parents[0].slice(0, 7)}, which is not on the base branch ${baseBranch}: GitHub's merge commit is stale (a retargeted pull request). Re-run the check once GitHub has updated the pull request`
+        );
+    }
+    return parents[0];
+  }
+  if (parents.length === 2 && tree !== head && parents[0] !== head)
     throw new CheckoutError(
       `the checkout ${tree.slice(0, 7)} merges ${parents[1].slice(0, 7)}, not the pull request's head ${head.slice(0, 7)}: GitHub's merge commit is stale. Re-run the check once GitHub has updated the pull request`
     );
@@ -47053,7 +47060,7 @@ async function analyse(ctx, pusher = {}) {
   const treeSha = await resolveCommit(git, "HEAD");
   const pull = ctx.pull;
   const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
-  const base = pull ? await mergeBase(git, treeSha, headSha, pull.baseSha) : ctx.before ? await resolveCommit(git, ctx.before).catch(() => void 0) : void 0;
+  const base = pull ? await mergeBase(git, treeSha, headSha, pull.baseSha, pull.baseRef) : ctx.before ? await resolveCommit(git, ctx.before).catch(() => void 0) : void 0;
   const changed = base ? await changedFiles(git, { base, head: headSha, tree: treeSha, pullRequest: !!pull }) : [];
   const subject = pull ? `Pull request #${pull.number} by @${pull.author}: ${changed.length} changed file${changed.length === 1 ? "" : "s"}, base \`${base.slice(0, 7)}\`, head \`${headSha.slice(0, 7)}\`, validated as \`${treeSha.slice(0, 7)}\`${pull.fork ? " (from a fork)" : ""}.` : `${ctx.eventName || "push"} at \`${treeSha.slice(0, 7)}\`${base ? ` (since \`${base.slice(0, 7)}\`: ${changed.length} changed file${changed.length === 1 ? "" : "s"})` : ""}.`;
   const ownership = [];

@@ -83,7 +83,7 @@ export async function analyse(ctx: CheckContext, pusher: PusherEvidence = {}): P
   const pull = ctx.pull;
   const headSha = pull ? await resolveCommit(git, pull.headSha) : treeSha;
   const base = pull
-    ? await mergeBase(git, treeSha, headSha, pull.baseSha)
+    ? await mergeBase(git, treeSha, headSha, pull.baseSha, pull.baseRef)
     : ctx.before
       ? await resolveCommit(git, ctx.before).catch(() => undefined)
       : undefined;

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGit } from "../../../generator/src/io/git";
-import { changedFiles } from "./git-changes";
+import { changedFiles, mergeBase } from "./git-changes";
 
 // git's configuration off (no user or system file: HOME is the empty test directory): nothing of the
 // machine's changes what diff reports.
@@ -72,5 +72,26 @@ describe("changedFiles", () => {
     expect(await changedFiles(r.changes, { base: main, head, tree: merge, pullRequest: true })).toEqual([
       "models/alice/y.yaml",
     ]);
+  });
+});
+
+describe("mergeBase", () => {
+  it("does not call a local merge of the base into the PR head a stale GitHub merge commit", async () => {
+    // Review r4: a workflow that checks out the PR head and merges the latest base into it (`git merge
+    // origin/main`) leaves a merge commit whose parents are [head, base]: it merges the event's head, yet
+    // the stale-merge refusal (second parent != head) throws "GitHub's merge commit is stale. Re-run", which
+    // no re-run fixes. Before the refusal it was judged from the payload's base.
+    const r = repo();
+    r.git("checkout", "--quiet", "-b", "feature");
+    r.write("models/alice/y.yaml", "model_id: y\n");
+    const head = r.commit("alice: add y");
+    r.git("checkout", "--quiet", "main");
+    r.write("models/bob/z.yaml", "model_id: z\n");
+    const main = r.commit("admin: add z");
+    r.git("checkout", "--quiet", "--detach", head);
+    r.git("merge", "--quiet", "--no-ff", "-m", "Merge main into the head", "main");
+    const tree = r.git("rev-parse", "HEAD");
+    await expect(mergeBase(r.changes, tree, head, r.base)).resolves.toMatch(/^[0-9a-f]{40}$/);
+    expect(main).not.toBe(r.base);
   });
 });

@@ -83,12 +83,33 @@ export async function mergeBase(
   tree: string,
   head: string,
   payloadBase: string,
+  /** The pull request's base branch: a merge commit's first parent must be on it. */
+  baseBranch?: string,
 ): Promise<string> {
   const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
-  if (parents.length === 2 && parents[1] === head) return parents[0]!;
+  if (parents.length === 2 && parents[1] === head) {
+    // GitHub's merge commit of a retargeted pull request can still merge into the old base (actions/checkout
+    // #919): diffed from there, what the old base brings into the new one would go unjudged.
+    if (baseBranch !== undefined) {
+      const tip = await remoteBranchTip(git, baseBranch);
+      // parents[0] is on the base branch when it is the merge base of the two (simple-git resolves a bare
+      // non-zero exit such as --is-ancestor's "no" without an error, so the answer is read, not the status).
+      const common = await git
+        .raw(["merge-base", parents[0]!, tip])
+        .then((out) => out.trim())
+        .catch(() => "");
+      const onBase = common === parents[0];
+      if (!onBase)
+        throw new CheckoutError(
+          `the checkout ${tree.slice(0, 7)} merges the head into ${parents[0]!.slice(0, 7)}, which is not on the base branch ${baseBranch}: GitHub's merge commit is stale (a retargeted pull request). Re-run the check once GitHub has updated the pull request`,
+        );
+    }
+    return parents[0]!;
+  }
   // GitHub builds the merge commit in the background and may not have rebuilt it for this head yet
-  // (actions/checkout#919): its tree is not what the event's head would merge as.
-  if (parents.length === 2 && tree !== head)
+  // (actions/checkout#919): its tree is not what the event's head would merge as. A merge whose first parent
+  // is the head (the base merged into it by the workflow itself) is the head's own.
+  if (parents.length === 2 && tree !== head && parents[0] !== head)
     throw new CheckoutError(
       `the checkout ${tree.slice(0, 7)} merges ${parents[1]!.slice(0, 7)}, not the pull request's head ${head.slice(0, 7)}: GitHub's merge commit is stale. Re-run the check once GitHub has updated the pull request`,
     );

@@ -12,7 +12,9 @@ import {
   fileErrors as errors,
   git,
   pullRequestPayload,
+  pushToFeature,
   renderInto,
+  scaleQwen,
   TOKENS,
   useGitHubServer,
   write,
@@ -65,11 +67,67 @@ describe("a pull request retargeted from a branch its author controls to main", 
     expect(edited.pull_request.base.sha).toBe(fx.baseSha);
     const run = await gh.run(fx, { event: "pull_request", payload: edited, inputs: { comment: "false" } });
 
-    // bob's folder is still not alice's on main: the retargeted PR must fail (or refuse to judge a checkout
-    // that is not a merge into main), never pass on playground's users.yaml.
+    // bob's folder is still not alice's on main: the retargeted PR must fail, never pass on playground's
+    // users.yaml. The checkout merges into playground, not main: it is refused (re-run once GitHub rebuilt it).
     expect(run.code).toBe(1);
-    expect(errors(run).map((a) => `${a.properties.title} ${a.properties.file}`)).toContain(
+    expect(run.outputs.ok).not.toBe("true");
+    expect(run.stdout + run.stderr).toContain(
+      "which is not on the base branch main: GitHub's merge commit is stale",
+    );
+    // Rights are main's in any case: the same PR checked out as GitHub's merge into main fails on bob's file.
+    checkoutMerge(fx);
+    const rebuilt = await gh.run(fx, {
+      event: "pull_request",
+      payload: edited,
+      inputs: { comment: "false" },
+    });
+    expect(rebuilt.code).toBe(1);
+    expect(errors(rebuilt).map((a) => `${a.properties.title} ${a.properties.file}`)).toContain(
       "E403 ownership models/bob/qwen-7b.yaml",
     );
+  });
+  it("counts the old base's own commits (users.yaml making the author an admin) as changed once it targets main", async () => {
+    // Review r4: rights are now read at main's tip, but what counts as changed is still measured from the stale
+    // merge commit's first parent, the OLD base. A PR whose old base is a branch its author controls carries
+    // that branch's commits into main when merged, and none of them is judged.
+    // alice's `playground` (off main) makes her an admin in users.yaml; her feature branch starts from it.
+    const fx = gh.fixture({
+      head: (dir) => {
+        edit(dir, "models/users.yaml", (text) =>
+          text.replace("  - platform-admin", "  - platform-admin\n  - alice"),
+        );
+        write(dir, ".github/CODEOWNERS", codeownersOf(readWorkingTree(dir)).text!);
+      },
+    });
+    const playground = fx.headSha;
+    git(fx, fx.seed, ["branch", "playground", playground]);
+    git(fx, fx.seed, ["push", "-q", "origin", "playground"]);
+    // On top of it she changes only her own model, and opens the PR against playground.
+    pushToFeature(fx, scaleQwen(2));
+    checkoutMerge(fx, playground);
+    gh.server.addActivity({ ref: "feature", after: fx.headSha, before: playground, actor: "alice" });
+    const opened = pullRequestPayload(fx, { author: "alice", number: 62 }) as {
+      action: string;
+      pull_request: { base: { sha: string; ref: string } };
+    };
+    opened.action = "opened";
+    opened.pull_request.base.sha = playground;
+    opened.pull_request.base.ref = "playground";
+    const first = await gh.run(fx, { event: "pull_request", payload: opened, inputs: { comment: "false" } });
+    expect(first.code).toBe(0); // her own model, into her own branch
+
+    // Retargeted to main: the runner's checkout is still GitHub's merge into playground (actions/checkout#919).
+    const edited = pullRequestPayload(fx, { author: "alice", number: 62 }) as Record<string, unknown> & {
+      action: string;
+      pull_request: { base: { sha: string; ref: string } };
+    };
+    edited.action = "edited";
+    edited.changes = { base: { ref: { from: "playground" }, sha: { from: playground } } };
+    expect(edited.pull_request.base.ref).toBe("main");
+    const run = await gh.run(fx, { event: "pull_request", payload: edited, inputs: { comment: "false" } });
+    // Merging it into main makes alice an admin: the check must fail it (E403 on models/users.yaml) or refuse
+    // a checkout that is not a merge into main; it passed (exit 0, ok=true).
+    expect(run.code).toBe(1);
+    expect(run.outputs.ok).not.toBe("true");
   });
 });
