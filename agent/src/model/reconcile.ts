@@ -68,13 +68,17 @@ export function reconcile(input: ReconcileInput): Decision {
   const changes = comparison.changes;
   const isNew = desired.sha !== record.marks.attempted?.sha;
   if (input.suspend || desired.cluster.sync.suspend) {
+    // A commit attempted but never taken by Ray (its PUT kept failing) is held like a new one: it is not what
+    // Serve runs, so Ray's difference from it is no drift.
+    const accepted = record.marks.accepted?.sha;
+    const holding = isNew || (accepted !== undefined && accepted !== desired.sha);
     const decision: Decision = {
-      action: isNew ? { kind: "hold", changes } : { kind: "report-drift", why: "suspended", changes },
+      action: holding ? { kind: "hold", changes } : { kind: "report-drift", why: "suspended", changes },
       comparison,
     };
     // A held commit never reaches Ray: drift from the last applied commit is still reported ("keep reporting
     // drift"), as while a guard refuses a commit.
-    if (!isNew || !base) return decision;
+    if (!holding || !base) return decision;
     const held = compare(base, input.observed, record.deployedApps);
     if (held.inSync) return decision;
     const report: Restore = { kind: "report-drift", why: "suspended", changes: held.changes };

@@ -86,8 +86,8 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
     });
   // No record of any commit (a new state directory, a lost volume): the agent before may have left statuses
   // pending on this commit, also for models Ray finished loading while no agent ran. The commit's models are
-  // watched as its rollout, so each status resolves to what Ray does (at most max_model_statuses writes, then
-  // one summary).
+  // watched as its rollout, so each status resolves to what Ray does (one per model up to max_model_statuses,
+  // else one summary, plus the per-model statuses GitHub already shows: HeadRollout.successor).
   if (marks.attempted === undefined && rollout.heads.length === 0) {
     const unsettled = [...desired.models.values()].filter(
       (m) => observeModel(input.observed.apps.get(m.app), m.deployment).phase !== "absent",
@@ -111,7 +111,7 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
         attribution: new Map(),
         now,
         adopted: true,
-        perModel: true,
+        successor: true,
       });
   }
   // The PUT landed before a restart, the commit did not touch this cluster's Serve config, or it superseded.

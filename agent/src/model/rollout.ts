@@ -19,10 +19,10 @@ export interface StartInput {
   /** Ray already holds the head's config (no PUT follows): what it shows now is the head's. */
   readonly adopted?: boolean;
   /**
-   * One status per model whatever max_model_statuses says: an agent without a record resolves the per-model
-   * statuses an agent before it may have left pending (the outbox posts only what GitHub does not show).
+   * An agent without a record on a Ray an agent before it ran: the per-model statuses GitHub already shows are
+   * resolved too, also for a commit that gets a summary (HeadRollout.successor).
    */
-  readonly perModel?: boolean;
+  readonly successor?: boolean;
 }
 
 /** Start watching a new head: older pending models it changes again resolve to "superseded by <sha7>". */
@@ -105,10 +105,16 @@ export function startRollout(input: StartInput): RolloutState {
     }
   }
   const max = input.desired.cluster.sync.max_model_statuses;
-  const summaryShas = input.perModel
-    ? []
-    : [...perSha.entries()].filter(([, n]) => n > max).map(([sha]) => sha);
-  heads.push({ sha: head, startedAt: now, applied: false, announced: false, settled: false, summaryShas });
+  const summaryShas = [...perSha.entries()].filter(([, n]) => n > max).map(([sha]) => sha);
+  heads.push({
+    sha: head,
+    startedAt: now,
+    applied: false,
+    announced: false,
+    settled: false,
+    summaryShas,
+    ...(input.successor ? { successor: true } : {}),
+  });
   return { heads, tracked };
 }
 
@@ -265,7 +271,19 @@ const MAX_HELD = 50;
 /** The suspend switch holds a commit: the next applied commit resolves its pending status ("superseded by"). */
 export function holdCommit(state: RolloutState, sha: string): RolloutState {
   const held = [...(state.held ?? []).filter((s) => s !== sha), sha];
-  return { ...state, held: held.slice(-MAX_HELD) };
+  // Attempted before the switch, its PUT never taken: it waits as a held commit now, not as a watched head
+  // (whose watch would never end); the commit that follows resolves its status as for any held commit.
+  const unapplied = state.heads.some((h) => h.sha === sha && !h.applied);
+  return {
+    ...state,
+    held: held.slice(-MAX_HELD),
+    ...(unapplied
+      ? {
+          heads: state.heads.filter((h) => h.sha !== sha || h.applied),
+          tracked: state.tracked.filter((t) => t.head !== sha || t.outcome !== undefined),
+        }
+      : {}),
+  };
 }
 
 /**

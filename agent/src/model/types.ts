@@ -144,6 +144,8 @@ export interface TrackedModel {
   readonly older?: boolean;
   /** Its final status is queued (or folded into its commit's summary). */
   readonly reported?: boolean;
+  /** A successor's summarised model: its per-model status is queued, to resolve one GitHub already shows. */
+  readonly shown?: boolean;
 }
 
 /** One applied branch head: its cluster status. */
@@ -167,6 +169,11 @@ export interface HeadRollout {
   readonly failure?: string;
   /** Commits that get one summary status instead of one per model. */
   readonly summaryShas: readonly string[];
+  /**
+   * Watched by an agent without a record, on a Ray an agent before it ran: besides a summary, the per-model
+   * statuses GitHub already shows for its commits (an agent before may have left them pending) are resolved.
+   */
+  readonly successor?: boolean;
 }
 
 export interface RolloutState {

@@ -172,6 +172,11 @@ export class Outbox {
     for (const sha of targets) {
       if ((suspect || this.unknownShas.has(sha)) && !this.verified.has(sha)) await this.verify(sha);
       const before = this.record.posted[sha]?.[write.context];
+      // Only resolving what GitHub shows: a context it does not show for this commit is not created.
+      if (write.onlyIfShown && (!before || !this.verified.has(sha))) {
+        skipped++;
+        continue;
+      }
       if (before && before.state === write.state && before.description === write.description) {
         skipped++;
         continue;

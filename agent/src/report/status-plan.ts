@@ -15,6 +15,8 @@ export interface StatusWrite {
   readonly target_url?: string;
   /** Also post it on the head commit of the pull request(s) the commit belongs to. */
   readonly mirror: boolean;
+  /** Written only where GitHub already shows the context (a successor resolving what an agent before posted). */
+  readonly onlyIfShown?: boolean;
 }
 
 export interface CommentWrite {
@@ -83,7 +85,8 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
           mirror: true,
           ...link(statusUrl),
         });
-      } else {
+      }
+      if (!h.summaryShas.includes(sha) || h.successor) {
         for (const t of group) {
           const undeploy = t.kind === "undeploy";
           writes.push({
@@ -95,6 +98,7 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
             mirror: true,
             // The endpoint of a model being removed is going away: link the status page or nothing.
             ...link(undeploy ? statusUrl : (statusUrl ?? t.endpoint)),
+            ...(h.summaryShas.includes(sha) ? { onlyIfShown: true } : {}),
           });
         }
       }
@@ -106,7 +110,10 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
   // 2. Final model statuses, as each model settles.
   const finished = new Set<string>();
   tracked = tracked.map((t) => {
-    if (!t.outcome || t.reported || isSummarised(heads, t)) return t;
+    if (!t.outcome || t.reported) return t;
+    const summarised = isSummarised(heads, t);
+    // A summarised model gets no status of its own, unless a successor resolves one GitHub already shows.
+    if (summarised && (t.shown || !heads.some((h) => h.sha === t.head && h.successor))) return t;
     const state = SUCCESS.has(t.outcome.result) ? "success" : "failure";
     const url = urlOf(t, statusUrl);
     writes.push({
@@ -117,7 +124,9 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
       description: t.outcome.description,
       mirror: true,
       ...link(url),
+      ...(summarised ? { onlyIfShown: true } : {}),
     });
+    if (summarised) return { ...t, shown: true };
     finished.add(t.sha);
     return { ...t, reported: true };
   });

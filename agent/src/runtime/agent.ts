@@ -13,6 +13,7 @@ import {
 } from "../errors";
 import type { Logger } from "../log";
 import { RollingSpecMemo, type RepoSnapshot } from "../../../generator/src/index";
+import { compare } from "../model/compare";
 import { desiredFromSnapshot, type DesiredResult } from "../model/desired";
 import { outcomeEvent } from "../model/events";
 import { ALLOW_PRUNE_TRAILER } from "../model/guards";
@@ -79,6 +80,8 @@ export class Agent {
    * holds Serve at. Undefined `desired`: that commit no longer validates with this agent.
    */
   private applied: { sha: string; desired: DesiredState | undefined } | undefined;
+  /** The attempted commit's desired state while Ray's answer to its PUT is unknown (see acceptFoundRunning). */
+  private attempted: { sha: string; desired: DesiredState | undefined } | undefined;
   private head: string | undefined;
   /** The first-parent commits since the last applied one (record.ts lastApplied) that carry the prune trailer. */
   private trailers: readonly TrailerCommit[] = [];
@@ -226,6 +229,8 @@ export class Agent {
     // The commit it replaces is usually the applied one: kept, so judging the new one reads nothing more from git.
     if (this.desired && this.desired.sha === lastApplied(this.record))
       this.applied = { sha: this.desired.sha, desired: this.desired };
+    if (this.desired && this.desired.sha === this.record.marks.attempted?.sha)
+      this.attempted = { sha: this.desired.sha, desired: this.desired };
     this.desired = result.desired;
     log.info({ sha: head, models: result.desired.models.size }, "new commit");
     // Refusals are shown while they are the latest word on the cluster: this later valid commit is it now.
@@ -272,12 +277,7 @@ export class Agent {
     const sha = lastApplied(this.record);
     if (sha === undefined || sha === desired.sha) return undefined;
     if (this.applied?.sha !== sha) {
-      await this.deps.source.ensure(sha);
-      const result = desiredFromSnapshot(
-        await this.deps.source.snapshot(sha),
-        this.deps.cluster,
-        new Date(this.deps.now()),
-      );
+      const result = await this.derive(sha);
       if (!result.ok)
         this.deps.log.warn(
           { sha, reason: result.reason },
@@ -286,6 +286,36 @@ export class Agent {
       this.applied = { sha, desired: result.ok ? result.desired : undefined };
     }
     return this.applied.desired;
+  }
+
+  /** A commit's desired state re-derived from git by the generator's pipeline. */
+  private async derive(sha: string): Promise<DesiredResult> {
+    await this.deps.source.ensure(sha);
+    return desiredFromSnapshot(
+      await this.deps.source.snapshot(sha),
+      this.deps.cluster,
+      new Date(this.deps.now()),
+    );
+  }
+
+  /**
+   * A PUT Ray took whose answer was lost (a timeout, a crash before the record was saved): while a newer commit
+   * is current, the attempted one found running exactly is marked accepted, so a guard's hold keeps what Ray
+   * took instead of rolling it back to the commit before.
+   */
+  private async acceptFoundRunning(desired: DesiredState, observed: Observed): Promise<void> {
+    const { attempted, accepted } = this.record.marks;
+    if (!attempted || attempted.sha === accepted?.sha || attempted.sha === desired.sha) return;
+    if (this.record.blocked?.sha === attempted.sha) return;
+    if (this.attempted?.sha !== attempted.sha) {
+      const result = await this.derive(attempted.sha);
+      this.attempted = { sha: attempted.sha, desired: result.ok ? result.desired : undefined };
+    }
+    const state = this.attempted.desired;
+    if (!state || !compare(state, observed, this.record.deployedApps).inSync) return;
+    const mark = { sha: attempted.sha, at: new Date(this.deps.now()).toISOString() };
+    await this.save({ ...this.record, marks: { ...this.record.marks, accepted: mark } });
+    this.applied = { sha: attempted.sha, desired: state };
   }
 
   /** Steps 3-6: decide, apply, watch, and queue what GitHub must be told. */
@@ -429,6 +459,7 @@ export class Agent {
 
   /** Step 3: the pure decision (model/reconcile.ts), with what the admins' prune trailers allow. */
   private async decide(desired: DesiredState, observed: Observed): Promise<Decision> {
+    await this.acceptFoundRunning(desired, observed);
     const applied = await this.appliedState(desired);
     const decide = (allowPrune: number) =>
       reconcile({

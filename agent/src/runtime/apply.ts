@@ -112,7 +112,7 @@ export class Applier {
         state: rollout,
         head: desired.sha,
         changes: [...action.changes, ...unchanged],
-        ...(successor ? { perModel: true } : {}),
+        ...(successor ? { successor: true } : {}),
         desired,
         observed,
         attribution,
