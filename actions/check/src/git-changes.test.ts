@@ -95,3 +95,28 @@ describe("mergeBase", () => {
     expect(main).not.toBe(r.base);
   });
 });
+
+describe("mergeBase of a shallow checkout", () => {
+  it("says the history is missing (fetch-depth: 0), not that GitHub's merge commit is stale", async () => {
+    const r = repo();
+    r.git("checkout", "--quiet", "-b", "feature");
+    r.write("models/alice/y.yaml", "model_id: y\n");
+    const head = r.commit("alice: add y");
+    r.git("checkout", "--quiet", "main");
+    r.write("models/bob/z.yaml", "model_id: z\n");
+    r.commit("admin: add z");
+    r.git("merge", "--quiet", "--no-ff", "-m", "Merge feature", "feature");
+    r.git("branch", "pr-merge");
+    // actions/checkout's default: one commit deep, the merge alone (its parents' objects absent).
+    const shallow = join(dir, "shallow");
+    r.git("clone", "--quiet", "--depth", "1", "--branch", "pr-merge", `file://${dir}`, shallow);
+    const git = createGit(shallow, { env: isolated(dir) });
+    const tree = (await git.raw(["rev-parse", "HEAD"])).trim();
+    const refusal = await mergeBase(git, tree, head, r.base, "main").then(
+      () => "",
+      (error: Error) => error.message,
+    );
+    expect(refusal).toMatch(/check out with actions\/checkout and fetch-depth: 0/i);
+    expect(refusal).not.toContain("stale");
+  });
+});

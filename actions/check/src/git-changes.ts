@@ -97,9 +97,13 @@ export async function mergeBase(
       const common = await git
         .raw(["merge-base", parents[0]!, tip])
         .then((out) => out.trim())
-        .catch(() => "");
-      const onBase = common === parents[0];
-      if (!onBase)
+        .catch(() => undefined);
+      // No answer at all: the history is not in the checkout (a shallow clone), not a stale merge.
+      if (common === undefined)
+        throw new CheckoutError(
+          `cannot tell whether ${parents[0]!.slice(0, 7)} (the merge's first parent) is on the base branch ${baseBranch}: the history is not in the checkout. Check out with actions/checkout and fetch-depth: 0`,
+        );
+      if (common !== parents[0])
         throw new CheckoutError(
           `the checkout ${tree.slice(0, 7)} merges the head into ${parents[0]!.slice(0, 7)}, which is not on the base branch ${baseBranch}: GitHub's merge commit is stale (a retargeted pull request). Re-run the check once GitHub has updated the pull request`,
         );
