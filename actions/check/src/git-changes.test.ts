@@ -119,4 +119,30 @@ describe("mergeBase of a shallow checkout", () => {
     expect(refusal).toMatch(/check out with actions\/checkout and fetch-depth: 0/i);
     expect(refusal).not.toContain("stale");
   });
+
+  it("says the history is missing when the base branch's history is not all in the checkout", async () => {
+    const r = repo();
+    r.git("checkout", "--quiet", "-b", "feature");
+    r.write("models/alice/y.yaml", "model_id: y\n");
+    const head = r.commit("alice: add y");
+    r.git("checkout", "--quiet", "main");
+    r.write("models/bob/z.yaml", "model_id: z\n");
+    const first = r.commit("admin: add z");
+    r.git("merge", "--quiet", "--no-ff", "-m", "Merge feature", "feature");
+    const tree = r.git("rev-parse", "HEAD");
+    r.git("checkout", "--quiet", "--detach", first);
+    r.write("models/bob/w.yaml", "model_id: w\n");
+    const middle = r.commit("admin: add w");
+    r.write("models/bob/v.yaml", "model_id: v\n");
+    r.git("update-ref", "refs/remotes/origin/main", r.commit("admin: add v"));
+    // A commit of the base branch's history is missing (a partial fetch): git cannot answer the question.
+    rmSync(join(dir, ".git/objects", middle.slice(0, 2), middle.slice(2)));
+    const refusal = await mergeBase(r.changes, tree, head, r.base, "main").then(
+      () => "",
+      (error: Error) => error.message,
+    );
+    expect(refusal).toMatch(
+      /the history is not in the checkout\. Check out with actions\/checkout and fetch-depth: 0/,
+    );
+  });
 });
