@@ -1,6 +1,6 @@
 import { applicationsOf, assemble, templateOf } from "./assemble";
 import { classifyPath } from "./paths";
-import { parseYamlFile } from "./yaml-source";
+import { MAX_CONFIG_BYTES, parseYamlFile } from "./yaml-source";
 import { checkRepo, type RepoCheck } from "./pipeline";
 import { createSpecMemo } from "./validate";
 import { renderFragments, sortedKeys } from "./render";
@@ -221,13 +221,14 @@ const keyOf = (f: Fragment) => `${f.user}/${f.suffix}`;
 /** The fragments a snapshot commits for a cluster, as written; a file that is no fragment is left out. */
 function committedFragments(snapshot: RepoSnapshot, cluster: string): Fragment[] {
   const prefix = `clusters/${cluster}/rendered/`;
-  const out: Fragment[] = [];
+  const out: Array<{ path: string; fragment: Fragment }> = [];
   for (const file of snapshot.files.values()) {
     if (!file.path.startsWith(prefix) || file.kind !== "file") continue;
     const where = classifyPath(file.path);
     if (where.role !== "rendered") continue;
-    // Read as strictly as a spec (no anchors or aliases, 64 KiB at most): a hand-edited file is not trusted.
-    const parsed = parseYamlFile(file.path, file.bytes);
+    // Read as strictly as a spec (no anchors or aliases; as large as a config file): a hand-edited file is not
+    // trusted.
+    const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
     if (!parsed.ok) continue;
     const f = parsed.doc.value as Record<string, unknown> | null;
     const strings = ["served_name", "created", "spec", "spec_sha256", "generator", "endpoint"];
@@ -243,10 +244,10 @@ function committedFragments(snapshot: RepoSnapshot, cluster: string): Fragment[]
       !objects.every((k) => typeof f[k] === "object" && f[k] !== null && !Array.isArray(f[k]))
     )
       continue;
-    out.push(f as unknown as Fragment);
+    out.push({ path: file.path, fragment: f as unknown as Fragment });
   }
   // In path order, whatever order the snapshot lists its files in: the plan is deterministic.
-  return out.sort((a, b) => (a.spec < b.spec ? -1 : a.spec > b.spec ? 1 : 0));
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((e) => e.fragment);
 }
 
 /**

@@ -42917,16 +42917,16 @@ function committedFragments(snapshot, cluster2) {
     if (!file.path.startsWith(prefix) || file.kind !== "file") continue;
     const where = classifyPath(file.path);
     if (where.role !== "rendered") continue;
-    const parsed = parseYamlFile(file.path, file.bytes);
+    const parsed = parseYamlFile(file.path, file.bytes, MAX_CONFIG_BYTES);
     if (!parsed.ok) continue;
     const f3 = parsed.doc.value;
     const strings = ["served_name", "created", "spec", "spec_sha256", "generator", "endpoint"];
     const objects = ["llm_config", "deployment"];
     if (typeof f3 !== "object" || f3 === null || f3.cluster !== cluster2 || f3.user !== where.user || f3.suffix !== where.suffix || !strings.every((k2) => typeof f3[k2] === "string") || !["gpus", "gpus_per_replica"].every((k2) => Number.isInteger(f3[k2])) || !objects.every((k2) => typeof f3[k2] === "object" && f3[k2] !== null && !Array.isArray(f3[k2])))
       continue;
-    out.push(f3);
+    out.push({ path: file.path, fragment: f3 });
   }
-  return out.sort((a, b3) => a.spec < b3.spec ? -1 : a.spec > b3.spec ? 1 : 0);
+  return out.sort((a, b3) => a.path < b3.path ? -1 : a.path > b3.path ? 1 : 0).map((e) => e.fragment);
 }
 function templateRebuilds(oldCluster, cluster2, old, now, base, head) {
   const none = { apps: /* @__PURE__ */ new Set(), deployments: /* @__PURE__ */ new Set() };
@@ -46869,7 +46869,11 @@ async function mergeBase(git, tree, head, payloadBase, baseBranch) {
   const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
   if (parents.length === 2 && parents[1] === head) {
     if (baseBranch !== void 0) {
-      const tip = await remoteBranchTip(git, baseBranch);
+      const tip = await remoteBranchTip(
+        git,
+        baseBranch,
+        `the pull request's base branch ${baseBranch} is not in the checkout and could not be fetched: the merge commit is checked against it`
+      );
       const common = await git.raw(["merge-base", parents[0], tip]).then((out) => out.trim()).catch(() => void 0);
       if (common === void 0)
         throw new CheckoutError(
@@ -46888,7 +46892,7 @@ async function mergeBase(git, tree, head, payloadBase, baseBranch) {
     );
   return resolveCommit(git, payloadBase);
 }
-async function remoteBranchTip(git, branch) {
+async function remoteBranchTip(git, branch, purpose = `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml`) {
   const valid = await git.raw(["check-ref-format", "--branch", branch]).then(() => true).catch(() => false);
   if (!valid) throw new CheckoutError(`"${branch}" is not a valid branch name`);
   const ref = `refs/remotes/origin/${branch}`;
@@ -46896,9 +46900,7 @@ async function remoteBranchTip(git, branch) {
   if (known) return known;
   await git.raw(["fetch", "--no-tags", "--quiet", "origin", `+refs/heads/${branch}:${ref}`]).catch(() => "");
   return resolveCommit(git, ref).catch(() => {
-    throw new CheckoutError(
-      `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml. Check out with actions/checkout and fetch-depth: 0`
-    );
+    throw new CheckoutError(`${purpose}. Check out with actions/checkout and fetch-depth: 0`);
   });
 }
 var isRenderedPath = (path) => /^clusters\/[^/]+\/rendered\//.test(path);

@@ -146,3 +146,28 @@ describe("mergeBase of a shallow checkout", () => {
     );
   });
 });
+
+describe("mergeBase of a pull request into a branch other than the default one", () => {
+  it("names the base branch it could not fetch as the PR's base, not as the default branch", async () => {
+    // A PR into `release`: GitHub's merge commit [release tip, head]; origin/release is missing and cannot be
+    // fetched (no remote here). The first-parent check (d45213e) reuses remoteBranchTip, whose message says
+    // "the default branch release ... rights are read from its models/users.yaml": neither is true of it.
+    const r = repo();
+    r.git("checkout", "--quiet", "-b", "release");
+    r.write("models/bob/r.yaml", "model_id: r\n");
+    const release = r.commit("release");
+    r.git("checkout", "--quiet", "-b", "feature");
+    r.write("models/alice/y.yaml", "model_id: y\n");
+    const head = r.commit("alice: add y");
+    r.git("checkout", "--quiet", "--detach", release);
+    r.git("merge", "--quiet", "--no-ff", "-m", "Merge head into release", head);
+    const tree = r.git("rev-parse", "HEAD");
+    const error = await mergeBase(r.changes, tree, head, release, "release").then(
+      () => undefined,
+      (e: Error) => e.message,
+    );
+    expect(error).toBeDefined();
+    expect(error).not.toMatch(/default branch/);
+    expect(error).not.toMatch(/rights are read from/);
+  });
+});

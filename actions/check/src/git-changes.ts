@@ -91,7 +91,11 @@ export async function mergeBase(
     // GitHub's merge commit of a retargeted pull request can still merge into the old base (actions/checkout
     // #919): diffed from there, what the old base brings into the new one would go unjudged.
     if (baseBranch !== undefined) {
-      const tip = await remoteBranchTip(git, baseBranch);
+      const tip = await remoteBranchTip(
+        git,
+        baseBranch,
+        `the pull request's base branch ${baseBranch} is not in the checkout and could not be fetched: the merge commit is checked against it`,
+      );
       // parents[0] is on the base branch when it is the merge base of the two (simple-git resolves a bare
       // non-zero exit such as --is-ancestor's "no" without an error, so the answer is read, not the status).
       const common = await git
@@ -124,7 +128,12 @@ export async function mergeBase(
  * The tip of a branch of the remote, fetched when the checkout lacks it (actions/checkout with
  * fetch-depth: 0 fetches every branch, so it is normally there already).
  */
-export async function remoteBranchTip(git: SimpleGit, branch: string): Promise<string> {
+export async function remoteBranchTip(
+  git: SimpleGit,
+  branch: string,
+  /** What the branch is read for, in the message when it cannot be had. */
+  purpose = `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml`,
+): Promise<string> {
   const valid = await git
     .raw(["check-ref-format", "--branch", branch])
     .then(() => true)
@@ -135,9 +144,7 @@ export async function remoteBranchTip(git: SimpleGit, branch: string): Promise<s
   if (known) return known;
   await git.raw(["fetch", "--no-tags", "--quiet", "origin", `+refs/heads/${branch}:${ref}`]).catch(() => "");
   return resolveCommit(git, ref).catch(() => {
-    throw new CheckoutError(
-      `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml. Check out with actions/checkout and fetch-depth: 0`,
-    );
+    throw new CheckoutError(`${purpose}. Check out with actions/checkout and fetch-depth: 0`);
   });
 }
 

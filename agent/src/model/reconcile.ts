@@ -2,6 +2,7 @@
 // clock, no IO. (Flux's kustomize-controller keeps the same marks: attempted before the apply, applied after.)
 import { compare, type Comparison, type ModelChange } from "./compare";
 import { checkGuards, type GuardRefusal } from "./guards";
+import { lastApplied } from "./record";
 import type { AgentRecord, DesiredState, Observed } from "./types";
 
 export interface ReconcileInput {
@@ -70,8 +71,7 @@ export function reconcile(input: ReconcileInput): Decision {
   if (input.suspend || desired.cluster.sync.suspend) {
     // A commit attempted but never taken by Ray (its PUT kept failing) is held like a new one: it is not what
     // Serve runs, so Ray's difference from it is no drift.
-    const accepted = record.marks.accepted?.sha;
-    const holding = isNew || (accepted !== undefined && accepted !== desired.sha);
+    const holding = isNew || lastApplied(record) !== desired.sha;
     const decision: Decision = {
       action: holding ? { kind: "hold", changes } : { kind: "report-drift", why: "suspended", changes },
       comparison,

@@ -263,7 +263,12 @@ function observeOutcome(
   };
 }
 
-export const isRolloutActive = (state: RolloutState): boolean => state.heads.some((h) => !h.settled);
+/**
+ * Whether a head is still being watched. A head whose PUT never went through and that the suspend switch now
+ * holds waits, unwatched, for the switch: it is retried once sync resumes (its head stays unsettled for that).
+ */
+export const isRolloutActive = (state: RolloutState): boolean =>
+  state.heads.some((h) => !h.settled && (h.applied || !(state.held ?? []).includes(h.sha)));
 
 /** The most commits kept as held by the suspend switch (newest last). */
 const MAX_HELD = 50;
@@ -271,19 +276,7 @@ const MAX_HELD = 50;
 /** The suspend switch holds a commit: the next applied commit resolves its pending status ("superseded by"). */
 export function holdCommit(state: RolloutState, sha: string): RolloutState {
   const held = [...(state.held ?? []).filter((s) => s !== sha), sha];
-  // Attempted before the switch, its PUT never taken: it waits as a held commit now, not as a watched head
-  // (whose watch would never end); the commit that follows resolves its status as for any held commit.
-  const unapplied = state.heads.some((h) => h.sha === sha && !h.applied);
-  return {
-    ...state,
-    held: held.slice(-MAX_HELD),
-    ...(unapplied
-      ? {
-          heads: state.heads.filter((h) => h.sha !== sha || h.applied),
-          tracked: state.tracked.filter((t) => t.head !== sha || t.outcome !== undefined),
-        }
-      : {}),
-  };
+  return { ...state, held: held.slice(-MAX_HELD) };
 }
 
 /**

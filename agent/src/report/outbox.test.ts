@@ -423,3 +423,19 @@ describe("the agent's PR comment", () => {
     ]);
   });
 });
+
+describe("a write that only resolves what GitHub shows (onlyIfShown)", () => {
+  it("resolves the mirrored status an agent before left pending on the PR head too", async () => {
+    // The agent before mirrored serve/h1/a/x "pending" to the PR head, as to the commit (mirror: true). A
+    // record-less successor reads the commit first (readFirst) and resolves it there; the PR head, never read
+    // (not in unknownShas, not verified), is skipped: its status stays pending forever.
+    const github = new FakeGitHub();
+    github.pulls = [{ number: 7, head_sha: PR_HEAD, base_ref: "main" }];
+    github.combined = [{ context: "serve/h1/a/x", state: "pending", description: "deploying 1x1 GPU" }];
+    const box = await outbox(memoryFiles(), github);
+    box.readFirst(SHA);
+    await box.enqueue([{ ...status("serve/h1/a/x", "success", "RUNNING", true), onlyIfShown: true }]);
+    await box.drain();
+    expect(github.posted).toEqual(["a serve/h1/a/x success RUNNING", "b serve/h1/a/x success RUNNING"]);
+  });
+});

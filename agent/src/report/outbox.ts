@@ -170,10 +170,12 @@ export class Outbox {
     let written = 0;
     let skipped = 0;
     for (const sha of targets) {
-      if ((suspect || this.unknownShas.has(sha)) && !this.verified.has(sha)) await this.verify(sha);
+      // A write that only resolves what GitHub shows reads GitHub first, on a mirrored PR head too.
+      if ((suspect || write.onlyIfShown || this.unknownShas.has(sha)) && !this.verified.has(sha))
+        await this.verify(sha);
       const before = this.record.posted[sha]?.[write.context];
       // Only resolving what GitHub shows: a context it does not show for this commit is not created.
-      if (write.onlyIfShown && (!before || !this.verified.has(sha))) {
+      if (write.onlyIfShown && !before) {
         skipped++;
         continue;
       }

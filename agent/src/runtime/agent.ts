@@ -316,6 +316,8 @@ export class Agent {
     const mark = { sha: attempted.sha, at: new Date(this.deps.now()).toISOString() };
     await this.save({ ...this.record, marks: { ...this.record.marks, accepted: mark } });
     this.applied = { sha: attempted.sha, desired: state };
+    // Prune trailers count from the last applied commit: this one's own no longer allows anything.
+    this.trailers = await this.deps.source.trailers(desired.sha, attempted.sha, ALLOW_PRUNE_TRAILER, 100);
   }
 
   /** Steps 3-6: decide, apply, watch, and queue what GitHub must be told. */

@@ -1,0 +1,221 @@
+// Review findings on the record-less successor, a PUT answer lost, and suspend: each test failed before its fix.
+import { mkdirSync, rmSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { RayServeTarget } from "../src/adapters/ray-target";
+import { RayError } from "../src/errors";
+import type { ServeTarget } from "../src/ports";
+import { specYaml } from "../testkit/git-fixture";
+import { appsOf, createHarness, type Harness } from "../testkit/harness";
+
+/** A target whose PUTs Ray refuses (503) while `failing.on`. */
+function flaky(failing: { on: boolean }): ServeTarget {
+  const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+  return {
+    version: () => real.version(),
+    observe: () => real.observe(),
+    async apply(config) {
+      if (failing.on) h.ray.setFailNext(503);
+      return real.apply(config);
+    },
+  };
+}
+
+/** What Ray's Serve API shows, as text. */
+const serveText = async () =>
+  JSON.stringify(await (await fetch(`${h.ray.url}/api/serve/applications/`)).json());
+
+let h: Harness;
+afterEach(async () => {
+  expect(h.github.unexpected).toEqual([]);
+  await h.close();
+});
+
+describe("a record-less successor that summarises the head, restarted before the head's models settle", () => {
+  it("still resolves the per-model status the agent before left pending (onlyIfShown after a restart)", async () => {
+    h = await createHarness({
+      emulator: { deployDelayMs: 600 },
+      cluster: { sync: { max_model_statuses: 2 } },
+      files: { "models/alice/a.yaml": specYaml("a"), "models/alice/b.yaml": specYaml("b") },
+    });
+    const { agent: first } = await h.startSettled();
+    // One model added: below the limit, the agent posts serve/h1/alice/x pending on the head.
+    h.repo.write("models/alice/x.yaml", specYaml("x"));
+    const added = h.repo.ship("alice: add x");
+    await first.agent.cycle();
+    await first.outbox.drain();
+    expect(h.latest(added).get("serve/h1/alice/x")?.state).toBe("pending");
+    await first.close();
+    // A lost volume: the successor watches the head's three models (above the limit: a summary) and, reading
+    // GitHub first, owes alice/x's per-model status too (onlyIfShown).
+    rmSync(h.stateDir, { recursive: true, force: true });
+    mkdirSync(h.stateDir);
+    const successor = await h.start();
+    await successor.agent.cycle();
+    await successor.outbox.drain();
+    await successor.close();
+    // It restarts (a deploy, an OOM kill) with its state directory while x still loads.
+    const agent = await h.start();
+    await h.settle(agent);
+    await new Promise((r) => setTimeout(r, 800));
+    await h.settle(agent);
+    await agent.outbox.drain();
+    expect(agent.status().models.every((m) => m.state === "RUNNING")).toBe(true);
+    // The per-model final write is onlyIfShown: the outbox skips it because the sha is not in its in-memory
+    // `verified` set after the restart, though its record shows GitHub has the context. x stays pending forever.
+    expect([...h.latest(added).entries()].filter(([, s]) => s.state === "pending")).toEqual([]);
+  });
+});
+
+describe("--suspend on a head whose PUT kept failing, then sync resumed (holdCommit dropped its watch)", () => {
+  it("applies the held head once the agent runs without --suspend, and resolves its pending status", async () => {
+    // self_heal off: the head's config is not drift to correct, it is a commit that was never applied.
+    h = await createHarness({
+      cluster: { sync: { self_heal: false } },
+      files: { "models/alice/a.yaml": specYaml("a") },
+    });
+    const failing = { on: false };
+    const c1 = h.repo.ship("alice: add a");
+    const first = await h.start({}, { target: flaky(failing) });
+    await h.settle(first);
+    expect(first.status().marks.applied?.sha).toBe(c1);
+    failing.on = true;
+    h.repo.write("models/alice/a.yaml", specYaml("a", { maxModelLen: 4096 }));
+    const c2 = h.repo.ship("alice: a shorter context");
+    for (let i = 0; i < 3; i++) await first.agent.cycle();
+    await first.outbox.drain();
+    await first.close();
+    // The operator pauses sync during the incident (6cd33d7: c2 becomes a held commit, its watch dropped)...
+    const paused = await h.start({ suspend: true }, { target: flaky(failing) });
+    for (let i = 0; i < 3; i++) await paused.agent.cycle();
+    await paused.outbox.drain();
+    await paused.close();
+    // ...then Ray is fixed and sync resumes on the same head.
+    failing.on = false;
+    const resumed = await h.start({}, { target: flaky(failing) });
+    await h.settle(resumed);
+    await resumed.outbox.drain();
+    // c2 is attempted (not new) and no rollout head is left for it ("retry"): with self_heal off the decision
+    // is 'report-drift', so c2 is never PUT and its "suspended" status stays pending. Before 6cd33d7 the
+    // unapplied head stayed in the rollout and the resumed agent retried the PUT.
+    expect(await serveText()).toContain("4096");
+    expect(resumed.status().marks.applied?.sha).toBe(c2);
+    expect([...h.latest(c2).entries()].filter(([, s]) => s.state === "pending")).toEqual([]);
+  });
+});
+
+describe("--suspend on a head whose PUT kept failing, then sync resumed (holdCommit dropped its watch), self_heal on (the default)", () => {
+  it("(self_heal on) applies the held head once the agent runs without --suspend, and resolves its pending status", async () => {
+    h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
+    const failing = { on: false };
+    const c1 = h.repo.ship("alice: add a");
+    const first = await h.start({}, { target: flaky(failing) });
+    await h.settle(first);
+    expect(first.status().marks.applied?.sha).toBe(c1);
+    failing.on = true;
+    h.repo.write("models/alice/a.yaml", specYaml("a", { maxModelLen: 4096 }));
+    const c2 = h.repo.ship("alice: a shorter context");
+    for (let i = 0; i < 3; i++) await first.agent.cycle();
+    await first.outbox.drain();
+    await first.close();
+    // The operator pauses sync during the incident (6cd33d7: c2 becomes a held commit, its watch dropped)...
+    const paused = await h.start({ suspend: true }, { target: flaky(failing) });
+    for (let i = 0; i < 3; i++) await paused.agent.cycle();
+    await paused.outbox.drain();
+    await paused.close();
+    // ...then Ray is fixed and sync resumes on the same head.
+    failing.on = false;
+    const resumed = await h.start({}, { target: flaky(failing) });
+    await h.settle(resumed);
+    await resumed.outbox.drain();
+    // With no rollout head left for c2, its config goes out as a drift correction (apply.ts starts no rollout for
+    // it): Ray runs c2, yet c2 is never marked applied and its statuses are never resolved.
+    expect(await serveText()).toContain("4096");
+    expect([...h.latest(c2).entries()].filter(([, s]) => s.state === "pending")).toEqual([]);
+    expect(resumed.status().marks.applied?.sha).toBe(c2);
+  });
+});
+
+describe("--suspend on the first commit a new state directory attempts, its PUT failing (no accepted mark)", () => {
+  it("holds it like a commit Ray never took: --once ends", async () => {
+    h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
+    const failing = { on: true };
+    h.repo.ship("alice: add a");
+    const first = await h.start({}, { target: flaky(failing) });
+    for (let i = 0; i < 3; i++) await first.agent.cycle();
+    expect(first.status().marks.attempted).toBeDefined();
+    expect(first.status().marks.accepted).toBeUndefined();
+    await first.close();
+    const agent = await h.start({ suspend: true }, { target: flaky(failing) });
+    let report = await agent.agent.cycle();
+    for (let i = 0; i < 5; i++) report = await agent.agent.cycle();
+    // reconcile.ts: holding = isNew || (accepted !== undefined && accepted !== desired.sha): without an accepted
+    // mark the attempted head is 'report-drift' (drift from a config Ray never took), its unapplied watch is
+    // never dropped and `--once --suspend` stays busy.
+    expect(report.busy).toBe(false);
+  });
+});
+
+describe("a PUT Ray took whose answer was lost (acceptFoundRunning), then a prune by a plain push", () => {
+  it("does not let the accepted commit's own Allow-Prune trailer allow the next commit's prune", async () => {
+    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+    // Within the quotas (8 GPUs a user): bob's six and alice's a plus six more.
+    for (let n = 1; n <= 6; n++) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
+    for (let n = 7; n <= 12; n++) files[`models/alice/m${n}.yaml`] = specYaml(`m${n}`);
+    h = await createHarness({ files });
+    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+    let loseAnswer = false;
+    const target: ServeTarget = {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      async apply(config) {
+        await real.apply(config);
+        if (loseAnswer) {
+          loseAnswer = false;
+          throw new RayError("Ray did not answer the PUT in time", { kind: "transient" });
+        }
+      },
+    };
+    const apps = async () => (await appsOf(h.ray.url)).length;
+    h.repo.ship("thirteen models");
+    const agent = await h.start({}, { target });
+    await h.settle(agent);
+    expect(await apps()).toBe(13);
+    // An admin merges the removal of six of bob's models with the trailer: allowed. Ray takes the PUT; its
+    // answer is lost.
+    const inner = h.repo.commitOnBranch("ops/prune", "ops: remove six", () => {
+      for (let n = 1; n <= 6; n++) h.repo.remove(`models/bob/m${n}.yaml`);
+    });
+    const merge = h.repo.mergeBranch(
+      "ops/prune",
+      "Merge pull request #10 from ops/prune\n\nServe-Gitops-Allow-Prune: 6",
+    );
+    h.github.setCommitPulls(merge, [
+      {
+        number: 10,
+        state: "closed",
+        merged_at: "2026-01-06T12:40:00Z",
+        merge_commit_sha: merge,
+        head: { sha: inner, ref: "pr-10" },
+        base: { ref: "main" },
+        user: { login: "alice" },
+        merged_by: { login: "platform-admin" },
+      },
+    ]);
+    h.github.setPullCommits(10, [{ sha: inner, message: "ops: remove six" }]);
+    loseAnswer = true;
+    await agent.agent.cycle();
+    expect(loseAnswer).toBe(false);
+    for (let i = 0; i < 100 && (await apps()) !== 7; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await apps()).toBe(7);
+    // Then a plain push (no admin, no trailer) removes alice's six others: over the prune limit (5).
+    for (let n = 7; n <= 12; n++) h.repo.remove(`models/alice/m${n}.yaml`);
+    const pushed = h.repo.ship("bob: remove the rest");
+    await h.settle(agent);
+    await agent.outbox.drain();
+    // The trailers were read from the last applied commit when the push arrived (c1: the merge's trailer
+    // included); acceptFoundRunning then moved the accepted mark to the merge without reading them again, so the
+    // merge's "Allow-Prune: 6", spent on its own prune, lifts the guard for the push's six undeploys.
+    expect(h.latest(pushed).get("serve/h1")?.state).toBe("failure");
+    expect(await apps()).toBe(7);
+  });
+});
