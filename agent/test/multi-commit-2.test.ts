@@ -6,7 +6,7 @@ import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
-import { createHarness, type Harness } from "../testkit/harness";
+import { failingPuts, createHarness, type Harness } from "../testkit/harness";
 
 let h: Harness;
 afterEach(async () => {
@@ -237,16 +237,7 @@ describe("drift while the suspend switch holds a new commit", () => {
 describe("a commit whose PUT kept failing, superseded by a commit a guard refuses", () => {
   it("is never PUT afterwards as a 'drift correction': Serve stays at the last commit Ray accepted", async () => {
     h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-    let failing = false;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        if (failing) h.ray.setFailNext(503);
-        return real.apply(config);
-      },
-    };
+    const { target, setFailing } = failingPuts(h, 503);
     const c1 = h.repo.ship("alice: add a");
     const agent = await h.start({}, { target });
     await h.settle(agent);
@@ -266,7 +257,7 @@ describe("a commit whose PUT kept failing, superseded by a commit a guard refuse
       ).applications["alice-202601061235-a"]?.deployed_app_config.args.llm_configs[0]?.engine_kwargs
         .max_model_len;
     // Ray's controller is flaky: alice's change of a is not taken (503 on every PUT).
-    failing = true;
+    setFailing(true);
     h.repo.write("models/alice/a.yaml", specYaml("a", { maxModelLen: 4096 }));
     const c2 = h.repo.ship("alice: a shorter context");
     for (let i = 0; i < 3; i++) await agent.agent.cycle();
@@ -275,7 +266,7 @@ describe("a commit whose PUT kept failing, superseded by a commit a guard refuse
     h.repo.remove("models/alice/a.yaml");
     const empty = h.repo.ship("oops: remove every spec");
     await agent.agent.cycle();
-    failing = false;
+    setFailing(false);
     await h.settle(agent);
     for (let i = 0; i < 5; i++) await agent.agent.cycle();
     await agent.outbox.drain();

@@ -6,7 +6,7 @@ import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { specYaml } from "../testkit/git-fixture";
-import { appsOf, createHarness, type Harness } from "../testkit/harness";
+import { appsOf, failingPuts, createHarness, type Harness } from "../testkit/harness";
 
 let h: Harness;
 afterEach(async () => {
@@ -89,22 +89,13 @@ describe("a PUT Ray took whose answer was lost (a timeout), then a commit a guar
 describe("--suspend while the head's PUT keeps failing (Ray never took it)", () => {
   it("ends the watch (--once exits) and reports no drift from a commit Ray never took", async () => {
     h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-    let failing = false;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        if (failing) h.ray.setFailNext(503);
-        return real.apply(config);
-      },
-    };
+    const { target, setFailing } = failingPuts(h, 503);
     const c1 = h.repo.ship("alice: add a");
     const first = await h.start({}, { target });
     await h.settle(first);
     expect(first.status().marks.applied?.sha).toBe(c1);
     // Ray's controller is flaky: alice's change of a is not taken (503 on every PUT).
-    failing = true;
+    setFailing(true);
     h.repo.write("models/alice/a.yaml", specYaml("a", { maxModelLen: 4096 }));
     h.repo.ship("alice: a shorter context");
     for (let i = 0; i < 3; i++) await first.agent.cycle();

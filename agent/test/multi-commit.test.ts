@@ -6,7 +6,7 @@ import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
-import { appsOf, createHarness, TEST_REPO, type Harness } from "../testkit/harness";
+import { appsOf, createHarness, failingPuts, TEST_REPO, type Harness } from "../testkit/harness";
 
 let h: Harness;
 afterEach(async () => {
@@ -15,25 +15,6 @@ afterEach(async () => {
 });
 
 const sha7 = (sha: string) => sha.slice(0, 7);
-
-/** The harness's Ray, answering every PUT with a 500 while failing is set. */
-function failingPuts(): { target: ServeTarget; setFailing: (on: boolean) => void } {
-  const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-  let failing = false;
-  return {
-    target: {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        if (failing) h.ray.setFailNext(500);
-        return real.apply(config);
-      },
-    },
-    setFailing: (on) => {
-      failing = on;
-    },
-  };
-}
 
 /** The harness's Ray, rejecting (400) every PUT whose config contains `marker`. */
 function rejecting(marker: string): ServeTarget {
@@ -230,7 +211,7 @@ describe("a commit whose PUT kept failing, then a newer commit", () => {
   it("the model only the failed commit changed is reported on that commit, not superseded by one that never touched it", async () => {
     h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
     h.repo.ship("initial");
-    const { target, setFailing } = failingPuts();
+    const { target, setFailing } = failingPuts(h);
     const agent = await h.start({}, { target });
     await h.settle(agent);
     setFailing(true);
@@ -312,7 +293,7 @@ describe("an admin-approved prune whose PUT failed, then a newer commit", () => 
     for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
     h = await createHarness({ files });
     h.repo.ship("eight models");
-    const { target, setFailing } = failingPuts();
+    const { target, setFailing } = failingPuts(h);
     const agent = await h.start({}, { target });
     await h.settle(agent);
     // An admin merges bob's removal of six models with the trailer written in the merge dialog.
@@ -365,7 +346,7 @@ describe("a commit whose PUT failed, then a newer commit a guard refuses", () =>
   it("the failed commit is resolved, not watched forever (--once would never exit)", async () => {
     h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
     h.repo.ship("initial");
-    const { target, setFailing } = failingPuts();
+    const { target, setFailing } = failingPuts(h);
     const agent = await h.start({}, { target });
     await h.settle(agent);
     setFailing(true);

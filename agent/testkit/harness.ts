@@ -12,7 +12,9 @@ import {
   type TestOctokitOptionsInput,
 } from "../../generator/testkit/github-api-server";
 import { startRayEmulator, type RayEmulator, type RayEmulatorOptions } from "../emulator/ray-dashboard";
+import { RayServeTarget } from "../src/adapters/ray-target";
 import { silentLogger } from "../src/log";
+import type { ServeTarget } from "../src/ports";
 import type { CycleReport } from "../src/runtime/agent";
 import {
   startAgent,
@@ -135,4 +137,26 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
     },
   };
   return harness;
+}
+
+/** The harness's Ray behind a switch: while it is on, Ray answers every PUT with `status` (a 5xx). */
+export function failingPuts(
+  h: Harness,
+  status: 500 | 503 = 500,
+): { target: ServeTarget; setFailing: (on: boolean) => void } {
+  const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+  let failing = false;
+  return {
+    target: {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      async apply(config) {
+        if (failing) h.ray.setFailNext(status);
+        return real.apply(config);
+      },
+    },
+    setFailing: (on) => {
+      failing = on;
+    },
+  };
 }
