@@ -424,5 +424,9 @@ describe("failures and removals", () => {
     // The later commit is the latest word on the cluster: the refusals are no longer shown.
     expect(agent.status().refused).toEqual([]);
     expect(statusTable(agent.status())).not.toContain("refused:");
+    // The marks, the accepted one (what Serve is held at) included.
+    expect(statusTable(agent.status())).toContain(
+      `attempted ${sha7(fixed)}  accepted ${sha7(fixed)}  applied ${sha7(fixed)}  reported ${sha7(fixed)}`,
+    );
   });
 });

@@ -6,7 +6,7 @@ const short = (sha: string | undefined) => (sha ? sha.slice(0, 7) : "-");
 export function statusTable(doc: StatusDoc): string {
   const lines = [
     `cluster ${doc.cluster}  branch ${doc.branch}  Ray ${doc.ray.version || "?"} at ${doc.ray.address || "?"}${doc.suspended ? "  SUSPENDED" : ""}${doc.dry_run ? "  DRY RUN" : ""}`,
-    `attempted ${short(doc.marks.attempted?.sha)}  applied ${short(doc.marks.applied?.sha)}  reported ${short(doc.marks.reported?.sha)}  head ${short(doc.head)}  outbox ${doc.outbox}`,
+    `attempted ${short(doc.marks.attempted?.sha)}  accepted ${short(doc.marks.accepted?.sha)}  applied ${short(doc.marks.applied?.sha)}  reported ${short(doc.marks.reported?.sha)}  head ${short(doc.head)}  outbox ${doc.outbox}`,
   ];
   if (doc.blocked) lines.push(`blocked: ${short(doc.blocked.sha)} ${doc.blocked.reason}`);
   for (const r of doc.refused.slice(-3)) lines.push(`refused: ${short(r.sha)} ${r.reason}`);
