@@ -63,7 +63,7 @@ export function reconcile(input: ReconcileInput): Decision {
     // still drops them (an empty or pruning commit is not applied by emptying Ray first).
     const refusal = base && checkGuards(desired, comparison, input.allowPrune, false, base);
     if (refusal?.guard === "empty" || refusal?.guard === "prune")
-      return refuse(refusal, comparison, base, input);
+      return holdAt({ action: { kind: "refuse", refusal }, comparison }, base, input);
     return { action: { kind: "none", why: "in-sync" }, comparison };
   }
   const changes = comparison.changes;
@@ -78,11 +78,7 @@ export function reconcile(input: ReconcileInput): Decision {
     };
     // A held commit never reaches Ray: drift from the last applied commit is still reported ("keep reporting
     // drift"), as while a guard refuses a commit.
-    if (!holding || !base) return decision;
-    const held = compare(base, input.observed, record.deployedApps);
-    if (held.inSync) return decision;
-    const report: Restore = { kind: "report-drift", why: "suspended", changes: held.changes };
-    return { ...decision, restore: { desired: base, action: report, comparison: held } };
+    return holding ? holdAt(decision, base, input) : decision;
   }
   // A terminal failure (Ray refused the config) waits for a new commit instead of looping.
   if (!isNew && record.blocked?.sha === desired.sha)
@@ -90,7 +86,7 @@ export function reconcile(input: ReconcileInput): Decision {
   // No record yet (no state.json): the agent never attempted a commit nor PUT a config.
   const firstSync = !record.marks.attempted && (record.deployedApps ?? []).length === 0;
   const refusal = checkGuards(desired, comparison, input.allowPrune, firstSync, base);
-  if (refusal) return refuse(refusal, comparison, base, input);
+  if (refusal) return holdAt({ action: { kind: "refuse", refusal }, comparison }, base, input);
   if (isNew) return { action: { kind: "apply", cause: "commit", changes }, comparison };
   const unsettled = record.rollout.heads.some((h) => h.sha === desired.sha && !h.settled);
   if (unsettled) return { action: { kind: "apply", cause: "retry", changes }, comparison };
@@ -100,25 +96,20 @@ export function reconcile(input: ReconcileInput): Decision {
 }
 
 /**
- * A refused commit never reaches Ray: meanwhile Serve is held at the last applied commit, its drift corrected
- * (self_heal) or reported as for any applied commit (a Ray emptied by a head restart gets it back).
+ * A refused or held commit never reaches Ray: meanwhile Serve is held at the last applied commit, its drift
+ * corrected (self_heal) or reported as for any applied commit (a Ray emptied by a head restart gets it back).
  */
-function refuse(
-  refusal: GuardRefusal,
-  comparison: Comparison,
-  base: DesiredState | undefined,
-  input: ReconcileInput,
-): Decision {
-  const decision: Decision = { action: { kind: "refuse", refusal }, comparison };
+function holdAt(decision: Decision, base: DesiredState | undefined, input: ReconcileInput): Decision {
   if (!base) return decision;
   const { record } = input;
   const held = compare(base, input.observed, record.deployedApps);
   if (held.inSync || record.blocked?.sha === base.sha) return decision;
   const changes = held.changes;
   const sync = base.cluster.sync;
-  // The correction is a PUT like any other: not one that deletes applications the agent did not deploy.
+  // The correction is a PUT like any other: never while suspended, nor one that deletes applications the agent
+  // did not deploy.
   const why =
-    input.suspend || sync.suspend
+    input.suspend || sync.suspend || input.desired?.cluster.sync.suspend
       ? "suspended"
       : !sync.self_heal
         ? "self-heal off"

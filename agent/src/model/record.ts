@@ -41,6 +41,14 @@ export function lastApplied(record: Pick<AgentRecord, "marks" | "blocked" | "rol
   return heads.findLast((h) => h.applied)?.sha ?? applied?.sha;
 }
 
+/**
+ * An agent without a record on a Ray already running some of the commit's applications: an agent before it
+ * ran this cluster and may have left statuses pending on the commit (HeadRollout.successor).
+ */
+export function isSuccessor(marks: Marks, desired: DesiredState, observed: Observed): boolean {
+  return marks.attempted === undefined && [...desired.apps.keys()].some((a) => observed.apps.get(a)?.config);
+}
+
 export interface InSyncInput {
   readonly desired: DesiredState;
   readonly observed: Observed;
@@ -89,16 +97,16 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
   // watched as its rollout, so each status resolves to what Ray does (one per model up to max_model_statuses,
   // else one summary, plus the per-model statuses GitHub already shows: HeadRollout.successor).
   if (marks.attempted === undefined && rollout.heads.length === 0) {
-    const unsettled = [...desired.models.values()].filter(
+    const present = [...desired.models.values()].filter(
       (m) => observeModel(input.observed.apps.get(m.app), m.deployment).phase !== "absent",
     );
-    // Taken as attempted at once, so a later cycle does not adopt it again once the watch has settled.
-    if (unsettled.length > 0) marks = { ...marks, attempted: mark };
-    if (unsettled.length > 0)
+    if (present.length > 0) {
+      // Taken as attempted at once, so a later cycle does not adopt it again once the watch has settled.
+      marks = { ...marks, attempted: mark };
       rollout = startRollout({
         state: rollout,
         head: desired.sha,
-        changes: unsettled.map((m) => ({
+        changes: present.map((m) => ({
           key: m.key,
           served_name: m.served_name,
           kind: "deploy",
@@ -113,6 +121,7 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
         adopted: true,
         successor: true,
       });
+    }
   }
   // The PUT landed before a restart, the commit did not touch this cluster's Serve config, or it superseded.
   rollout = markApplied(rollout, desired.sha, now);

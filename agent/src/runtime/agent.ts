@@ -19,7 +19,14 @@ import { outcomeEvent } from "../model/events";
 import { ALLOW_PRUNE_TRAILER } from "../model/guards";
 import { clusterStates, countStates, updateModels, type NewEvent } from "../model/models";
 import { reconcile, type Action, type Decision } from "../model/reconcile";
-import { adoptInSync, guardRefusal, lastApplied, nextRecord, withRefusal } from "../model/record";
+import {
+  adoptInSync,
+  guardRefusal,
+  isSuccessor,
+  lastApplied,
+  nextRecord,
+  withRefusal,
+} from "../model/record";
 import {
   isRolloutActive,
   newlyApplied,
@@ -73,15 +80,17 @@ export interface CycleReport {
   readonly terminal: boolean;
 }
 
+/** Desired states of other commits kept in memory: the last applied and the attempted one. */
+const STATES_KEPT = 2;
+
 export class Agent {
   private desired: DesiredState | undefined;
   /**
-   * The last applied commit (lastApplied in record.ts) when the current commit is another: what a guard's refusal
-   * holds Serve at. Undefined `desired`: that commit no longer validates with this agent.
+   * Desired states of commits other than the current one, by sha: the last applied (what a guard's refusal holds
+   * Serve at) and the attempted one (acceptFoundRunning). At most STATES_KEPT, each derived from git once;
+   * undefined: that commit no longer validates with this agent.
    */
-  private applied: { sha: string; desired: DesiredState | undefined } | undefined;
-  /** The attempted commit's desired state while Ray's answer to its PUT is unknown (see acceptFoundRunning). */
-  private attempted: { sha: string; desired: DesiredState | undefined } | undefined;
+  private readonly states = new Map<string, DesiredState | undefined>();
   private head: string | undefined;
   /** The first-parent commits since the last applied one (record.ts lastApplied) that carry the prune trailer. */
   private trailers: readonly TrailerCommit[] = [];
@@ -226,11 +235,9 @@ export class Agent {
       return head;
     }
     this.trailers = await source.trailers(head, lastApplied(this.record), ALLOW_PRUNE_TRAILER, 100);
-    // The commit it replaces is usually the applied one: kept, so judging the new one reads nothing more from git.
-    if (this.desired && this.desired.sha === lastApplied(this.record))
-      this.applied = { sha: this.desired.sha, desired: this.desired };
-    if (this.desired && this.desired.sha === this.record.marks.attempted?.sha)
-      this.attempted = { sha: this.desired.sha, desired: this.desired };
+    // The commit it replaces is usually the applied (or attempted) one: kept, so judging the new one reads
+    // nothing more from git.
+    if (this.desired) this.remember(this.desired.sha, this.desired);
     this.desired = result.desired;
     log.info({ sha: head, models: result.desired.models.size }, "new commit");
     // Refusals are shown while they are the latest word on the cluster: this later valid commit is it now.
@@ -276,26 +283,31 @@ export class Agent {
   private async appliedState(desired: DesiredState): Promise<DesiredState | undefined> {
     const sha = lastApplied(this.record);
     if (sha === undefined || sha === desired.sha) return undefined;
-    if (this.applied?.sha !== sha) {
-      const result = await this.derive(sha);
-      if (!result.ok)
-        this.deps.log.warn(
-          { sha, reason: result.reason },
-          "the last applied commit no longer validates with this agent: the guards judge new commits against Ray alone",
-        );
-      this.applied = { sha, desired: result.ok ? result.desired : undefined };
-    }
-    return this.applied.desired;
+    return this.stateAt(
+      sha,
+      "the last applied commit no longer validates with this agent: the guards judge new commits against Ray alone",
+    );
   }
 
-  /** A commit's desired state re-derived from git by the generator's pipeline. */
-  private async derive(sha: string): Promise<DesiredResult> {
-    await this.deps.source.ensure(sha);
-    return desiredFromSnapshot(
-      await this.deps.source.snapshot(sha),
-      this.deps.cluster,
-      new Date(this.deps.now()),
-    );
+  /** A commit's desired state: kept, or re-derived from git by the generator's pipeline (`invalid` logged once). */
+  private async stateAt(sha: string, invalid?: string): Promise<DesiredState | undefined> {
+    if (!this.states.has(sha)) {
+      await this.deps.source.ensure(sha);
+      const result = desiredFromSnapshot(
+        await this.deps.source.snapshot(sha),
+        this.deps.cluster,
+        new Date(this.deps.now()),
+      );
+      if (!result.ok && invalid) this.deps.log.warn({ sha, reason: result.reason }, invalid);
+      this.remember(sha, result.ok ? result.desired : undefined);
+    }
+    return this.states.get(sha);
+  }
+
+  private remember(sha: string, desired: DesiredState | undefined): void {
+    this.states.delete(sha);
+    this.states.set(sha, desired);
+    for (const old of this.states.keys()) if (this.states.size > STATES_KEPT) this.states.delete(old);
   }
 
   /**
@@ -307,15 +319,10 @@ export class Agent {
     const { attempted, accepted } = this.record.marks;
     if (!attempted || attempted.sha === accepted?.sha || attempted.sha === desired.sha) return;
     if (this.record.blocked?.sha === attempted.sha) return;
-    if (this.attempted?.sha !== attempted.sha) {
-      const result = await this.derive(attempted.sha);
-      this.attempted = { sha: attempted.sha, desired: result.ok ? result.desired : undefined };
-    }
-    const state = this.attempted.desired;
+    const state = await this.stateAt(attempted.sha);
     if (!state || !compare(state, observed, this.record.deployedApps).inSync) return;
     const mark = { sha: attempted.sha, at: new Date(this.deps.now()).toISOString() };
     await this.save({ ...this.record, marks: { ...this.record.marks, accepted: mark } });
-    this.applied = { sha: attempted.sha, desired: state };
     // Prune trailers count from the last applied commit: this one's own no longer allows anything.
     this.trailers = await this.deps.source.trailers(desired.sha, attempted.sha, ALLOW_PRUNE_TRAILER, 100);
   }
@@ -326,11 +333,7 @@ export class Agent {
     const { log, metrics, now } = this.deps;
     // Without a record, on a Ray already running some of the commit's applications, an agent before this one may
     // have posted on the head: GitHub is read before writing to it.
-    if (
-      this.record.marks.attempted === undefined &&
-      [...desired.apps.keys()].some((name) => observed.apps.get(name)?.config)
-    )
-      this.deps.outbox.readFirst(desired.sha);
+    if (isSuccessor(this.record.marks, desired, observed)) this.deps.outbox.readFirst(desired.sha);
     const decision = await this.decide(desired, observed);
     const action = decision.action;
     const events: NewEvent[] = [];

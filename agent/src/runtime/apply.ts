@@ -7,7 +7,7 @@ import type { Logger } from "../log";
 import { appliedEvents, driftCorrectedEvents, requestedEvents } from "../model/events";
 import type { NewEvent } from "../model/models";
 import type { Action } from "../model/reconcile";
-import { lastApplied, sameNames } from "../model/record";
+import { isSuccessor, lastApplied, sameNames } from "../model/record";
 import { failHead, markApplied, markSaid, startRollout } from "../model/rollout";
 import { errorSummary } from "../model/state-table";
 import type { AgentRecord, DesiredState, Observed } from "../model/types";
@@ -90,12 +90,10 @@ export class Applier {
         return new Map<string, string[]>();
       });
       const endpoints = new Map(Object.values(keeper.record().models).map((m) => [m.key, m.endpoint]));
-      // Without any record (a new state directory) on a Ray that already runs some of the commit's applications,
-      // an agent before this one may have left the head's statuses pending: its other models are watched too,
-      // one status each (the outbox posts only what GitHub does not show already).
+      // A successor (record.ts isSuccessor): the agent before may have left the head's statuses pending, so its
+      // other models are watched too (the outbox posts only what GitHub does not show already).
       const changed = new Set(action.changes.map((c) => c.key));
-      const successor =
-        marks.attempted === undefined && [...desired.apps.keys()].some((a) => observed.apps.get(a)?.config);
+      const successor = isSuccessor(marks, desired, observed);
       const unchanged = successor
         ? [...desired.models.values()]
             .filter((m) => !changed.has(m.key))
