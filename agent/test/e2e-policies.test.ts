@@ -233,6 +233,54 @@ describe("guards", () => {
     });
   });
 
+  it("judges a prune trailer by the pull request's title and description as they stood at the merge", async () => {
+    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
+    h = await createHarness({ files });
+    const { agent } = await h.startSettled("seven models");
+    const bobApps = async () => (await appsOf(h.ray.url)).filter((a) => a.startsWith("bob-")).length;
+    for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
+    h.repo.ship("bob: remove six");
+    await h.settle(agent);
+    expect(await bobApps()).toBe(7);
+
+    // alice writes the trailer into her description; an admin merges with GitHub's default message, which
+    // copies it; alice then edits the description (or the title) before the agent asks: now it reads clean.
+    const merged = (n: number, text: { title: string; body: string }, message = text.body) => {
+      const c = h.repo.commitOnBranch(`alice/${n}`, "alice: tweak", () =>
+        h.repo.write(`TWEAK${n}.md`, "tweak\n"),
+      );
+      const merge = h.repo.mergeBranch(
+        `alice/${n}`,
+        `Merge pull request #${n} from alice/${n}\n\n${text.title}\n\n${message}`,
+      );
+      pullMerged(n, merge, "platform-admin", [{ sha: c, message: "alice: tweak" }], text);
+      return merge;
+    };
+    const edited = merged(12, { title: "alice: tweak", body: "Serve-Gitops-Allow-Prune: 6" });
+    h.github.editPull(12, { body: "Tidy up.", actor: "alice", at: "2026-01-06T12:41:00Z" });
+    await h.settle(agent);
+    expect(await bobApps()).toBe(7);
+    expect(h.latest(edited).get("serve/h1")?.state).toBe("failure");
+
+    const renamed = merged(13, { title: "Serve-Gitops-Allow-Prune: 6", body: "" }, "");
+    h.github.editPull(13, { title: "alice: tweak", actor: "alice", at: "2026-01-06T12:41:00Z" });
+    await h.settle(agent);
+    expect(await bobApps()).toBe(7);
+    expect(h.latest(renamed).get("serve/h1")?.state).toBe("failure");
+
+    // alice removed the trailer before the merge, as the refusal asks: the admin's own trailer counts.
+    const fixed = merged(
+      14,
+      { title: "alice: tweak", body: "Serve-Gitops-Allow-Prune: 6" },
+      "Tidy up.\n\nServe-Gitops-Allow-Prune: 6",
+    );
+    h.github.editPull(14, { body: "Tidy up.", actor: "alice", at: "2026-01-06T12:30:00Z" });
+    await h.settle(agent);
+    expect(await bobApps()).toBe(1);
+    expect(h.latest(fixed).get("serve/h1")?.state).toBe("success");
+  });
+
   it("renaming serve.application_name moves the models to the new app: the old one is its own, not unmanaged", async () => {
     h = await createHarness({
       files: { "models/alice/x.yaml": specYaml("x"), "models/bob/y.yaml": specYaml("y") },

@@ -178,7 +178,7 @@ export const ACTIONS_ROUTES: readonly Route[] = [
         .filter((e) => (e.repo === ctx.repo.key || e.repo === "*") && e.issue === issue)
         .map(({ id, event }) => ({
           id,
-          node_id: nodeId("ReopenedEvent", id),
+          node_id: nodeId(event.rename ? "RenamedTitleEvent" : "ReopenedEvent", id),
           url: `${api}/issues/events/${id}`,
           actor: userObject(ctx.apiBase, event.actor, userIdFor(event.actor)),
           event: event.event,
@@ -186,6 +186,7 @@ export const ACTIONS_ROUTES: readonly Route[] = [
           commit_url: null,
           created_at: event.created_at,
           performed_via_github_app: null,
+          ...(event.rename ? { rename: event.rename } : {}),
         }));
       const page = paginate(events, ctx.query, pageUrl(ctx));
       return { status: 200, body: page.items, headers: page.link ? { link: page.link } : {} };

@@ -31,6 +31,7 @@ import type {
   UnexpectedKind,
 } from "./github-api-types";
 import type { StoredActivity, StoredIssueEvent, StoredRun } from "./github-api-actions";
+import type { PullEdits } from "./github-api-graphql";
 import { COMMENT_BODY, CREATE_STATUS_BODY, paginate, type BodySpec } from "./github-api-validate";
 
 export interface Identity {
@@ -105,6 +106,8 @@ export class Store {
   readonly workflowRuns: StoredRun[] = [];
   readonly issueEvents: StoredIssueEvent[] = [];
   readonly activities: StoredActivity[] = [];
+  /** `${repo key or "*"}#${number}` -> what editPull() changed (GraphQL lastEditedAt, title changes) */
+  readonly pullEdits = new Map<string, PullEdits>();
   private nextStatusId = 1000;
   private nextCommentId = 1_000_000;
 

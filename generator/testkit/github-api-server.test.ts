@@ -810,3 +810,125 @@ describe("GET /repos/{o}/{r}/activity", () => {
     expect(denied.status).toBe(403);
   });
 });
+
+describe("POST /graphql (a pull request's edits)", () => {
+  const QUERY = `query($owner: String!, $name: String!, $number: Int!) {
+    repository(owner: $owner, name: $name) {
+      pullRequest(number: $number) {
+        title body mergedAt lastEditedAt
+        timelineItems(first: 100, itemTypes: [RENAMED_TITLE_EVENT]) {
+          totalCount
+          nodes { __typename ... on RenamedTitleEvent { previousTitle currentTitle createdAt actor { login } } }
+        }
+      }
+    }
+  }`;
+  const merged = {
+    number: 8,
+    state: "closed" as const,
+    merged_at: "2026-01-06T12:40:00Z",
+    title: "alice: tweak",
+    body: "Serve-Gitops-Allow-Prune: 40",
+    head: { sha: SHA, ref: "alice/tweak" },
+    base: { ref: "main" },
+  };
+
+  it("shows the current title and description, when the description was last edited and every title change", async () => {
+    server.setPull(merged);
+    const octokit = client();
+    const ask = (number = 8) => octokit.graphql(QUERY, { owner: OWNER, name: REPO, number });
+    expect(await ask()).toEqual({
+      repository: {
+        pullRequest: {
+          title: "alice: tweak",
+          body: "Serve-Gitops-Allow-Prune: 40",
+          mergedAt: "2026-01-06T12:40:00Z",
+          lastEditedAt: null,
+          timelineItems: { totalCount: 0, nodes: [] },
+        },
+      },
+    });
+    // The author edits the merged pull request: both edits show; only the description's moves lastEditedAt.
+    server.editPull(8, { body: "Tidy up.", actor: "alice", at: "2026-01-06T12:41:00Z" });
+    server.editPull(8, { title: "alice: tidy", actor: "alice", at: "2026-01-06T12:42:00Z" });
+    expect(await ask()).toEqual({
+      repository: {
+        pullRequest: {
+          title: "alice: tidy",
+          body: "Tidy up.",
+          mergedAt: "2026-01-06T12:40:00Z",
+          lastEditedAt: "2026-01-06T12:41:00Z",
+          timelineItems: {
+            totalCount: 1,
+            nodes: [
+              {
+                __typename: "RenamedTitleEvent",
+                previousTitle: "alice: tweak",
+                currentTitle: "alice: tidy",
+                createdAt: "2026-01-06T12:42:00Z",
+                actor: { login: "alice" },
+              },
+            ],
+          },
+        },
+      },
+    });
+    const pull = await octokit.rest.pulls.get({ owner: OWNER, repo: REPO, pull_number: 8 });
+    expect([pull.data.title, pull.data.body]).toEqual(["alice: tidy", "Tidy up."]);
+    const events = await octokit.rest.issues.listEvents({ owner: OWNER, repo: REPO, issue_number: 8 });
+    expect(events.data).toMatchObject([
+      { event: "renamed", actor: { login: "alice" }, rename: { from: "alice: tweak", to: "alice: tidy" } },
+    ]);
+    expect(server.requests.find((r) => r.path === "/graphql")?.body).toEqual({
+      query: QUERY,
+      variables: { owner: OWNER, name: REPO, number: 8 },
+    });
+    expect(server.unexpected).toEqual([]);
+  });
+
+  it("answers a missing pull request with null and GitHub's NOT_FOUND error, which octokit throws", async () => {
+    const error = (await client()
+      .graphql(QUERY, { owner: OWNER, name: REPO, number: 9 })
+      .catch((e: unknown) => e)) as { name: string; errors: unknown; data: unknown };
+    expect(error.name).toBe("GraphqlResponseError");
+    expect(error.data).toEqual({ repository: { pullRequest: null } });
+    expect(error.errors).toEqual([
+      {
+        type: "NOT_FOUND",
+        path: ["repository", "pullRequest"],
+        locations: [{ line: 3, column: 7 }],
+        message: "Could not resolve to a PullRequest with the number of 9.",
+      },
+    ]);
+    expect(server.unexpected).toEqual([]);
+  });
+
+  it("refuses, as GitHub does, an unknown field, a connection without first/last or over 100, a missing variable", async () => {
+    server.setPull(merged);
+    const octokit = client();
+    const messages: string[] = [];
+    for (const query of [
+      'query { repository(owner: "acme", name: "serving") { pullRequest(number: 8) { lastEdited } } }',
+      '{ repository(owner: "acme", name: "serving") { pullRequest(number: 8) { timelineItems(itemTypes: [RENAMED_TITLE_EVENT]) { totalCount } } } }',
+      '{ repository(owner: "acme", name: "serving") { pullRequest(number: 8) { timelineItems(first: 101, itemTypes: [RENAMED_TITLE_EVENT]) { totalCount } } } }',
+      'query($n: Int!) { repository(owner: "acme", name: "serving") { pullRequest(number: $n) { title } } }',
+    ]) {
+      const error = (await octokit.graphql(query).catch((e: unknown) => e)) as {
+        errors: { message: string }[];
+      };
+      messages.push(error.errors[0]!.message);
+    }
+    expect(messages).toEqual([
+      "Field 'lastEdited' doesn't exist on type 'PullRequest'",
+      "You must provide a `first` or `last` value to properly paginate the `timelineItems` connection.",
+      "Requesting 101 records on the `timelineItems` connection exceeds the `first` limit of 100 records.",
+      "Variable $n of type Int! was provided invalid value",
+    ]);
+    expect(server.unexpected.map((u) => u.path)).toEqual(Array(4).fill("/graphql"));
+    server.unexpected.length = 0;
+    const refused = await rejection(
+      new Octokit(testOctokitOptions({ baseUrl: server.url, auth: "ghs_nobody" })).graphql(QUERY),
+    );
+    expect(refused.status).toBe(401);
+  });
+});

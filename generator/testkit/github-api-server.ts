@@ -12,11 +12,15 @@
  * Every response carries x-ratelimit-limit/-remaining/-used/-reset/-resource ("core"); each
  * authenticated request costs one unit of the primary budget; once it is spent, requests get GitHub's
  * primary-limit 403 until the window resets. rateLimitNext() and failNext() inject limits and 5xx.
+ *
+ * POST /graphql answers the small part of GitHub's GraphQL schema described in github-api-graphql.ts (its
+ * answers carry x-ratelimit-resource "graphql"; it shares the one budget here).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 import { ACTIONS_ROUTES } from "./github-api-actions";
+import { GRAPHQL_DOCS, graphqlReply } from "./github-api-graphql";
 import { ROUTES, Store, type Identity, type Reply, type RepoRef, type Route } from "./github-api-routes";
 import {
   DOCS,
@@ -33,6 +37,7 @@ import type {
   GitHubApiServerOptions,
   IssueComment,
   PullCommitInput,
+  PullEditInput,
   PullRequestInput,
   RateLimitInjection,
   RateLimitSnapshot,
@@ -54,6 +59,7 @@ export {
 } from "./octokit-test-options";
 
 const REPO_PATH = /^\/repos\/([^/]+)\/([^/]+)(\/.*)$/;
+const GRAPHQL_PATH = "/graphql";
 
 type Injection =
   | ({ type: "rate-limit"; left: number } & RateLimitInjection)
@@ -197,13 +203,18 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
           break;
         }
       }
-      if (!route || !repoMatch) {
+      const graphql = path === GRAPHQL_PATH && method === "POST";
+      if (!graphql && (!route || !repoMatch)) {
         flag("unknown-route", `${method} ${path} is not a route this server implements`);
         return { status: 404, body: errorBody(404, MESSAGES.notFound, DOCS.root) };
       }
 
       const identity = tokens.get(tokenOf(req.headers.authorization) ?? "");
-      if (!identity) return { status: 401, body: errorBody(401, MESSAGES.badCredentials, DOCS.root) };
+      if (!identity)
+        return {
+          status: 401,
+          body: errorBody(401, MESSAGES.badCredentials, graphql ? GRAPHQL_DOCS : DOCS.root),
+        };
       record.login = identity.login;
 
       const snapshot = rateLimit();
@@ -236,6 +247,18 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
         };
       }
 
+      if (graphql) {
+        if (!parsedJson) {
+          flag("malformed-json", `body is not JSON: ${raw.slice(0, 200)}`);
+          return { status: 400, body: errorBody(400, MESSAGES.problemsParsingJson, GRAPHQL_DOCS) };
+        }
+        const known = (owner: string, name: string) =>
+          !repositories || repositories.has(`${owner}/${name}`.toLowerCase());
+        const result = graphqlReply(record.body, store, known);
+        if (result.unexpected) flag(result.unexpected.kind, result.unexpected.message);
+        return { ...result, headers: { "x-ratelimit-resource": "graphql" } };
+      }
+      if (!route || !repoMatch) throw new Error("unreachable: a REST request without a route");
       const repo = repoRef(decodeURIComponent(repoMatch[1] ?? ""), decodeURIComponent(repoMatch[2] ?? ""));
       if (repositories && !repositories.has(repo.key)) {
         flag("unknown-repository", `${repo.owner}/${repo.name} is not one of the configured repositories`);
@@ -362,6 +385,31 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
         id: 7_000_000 + store.issueEvents.length,
         event,
       });
+    },
+    editPull(number: number, edit: PullEditInput, repo?: string) {
+      const key = repoKeyOf(repo);
+      const pull = store.pulls.get(key)?.get(number);
+      if (!pull) throw new Error(`editPull: pull request #${number} was not set (setPull / setCommitPulls)`);
+      const at = edit.at ?? isoSeconds(store.now());
+      const actor = edit.actor ?? "octocat";
+      const editsKey = `${key}#${number}`;
+      const edits = store.pullEdits.get(editsKey) ?? { lastEditedAt: undefined, renames: [] };
+      store.pullEdits.set(editsKey, edits);
+      if (edit.title !== undefined && edit.title !== (pull.title ?? `PR #${number}`)) {
+        const rename = { from: pull.title ?? `PR #${number}`, to: edit.title };
+        edits.renames.push({ ...rename, actor, createdAt: at });
+        store.issueEvents.push({
+          repo: key,
+          issue: number,
+          id: 7_000_000 + store.issueEvents.length,
+          event: { event: "renamed", actor, created_at: at, rename },
+        });
+        pull.title = edit.title;
+      }
+      if (edit.body !== undefined) {
+        edits.lastEditedAt = at;
+        pull.body = edit.body;
+      }
     },
     addComment(repo: string, issue: number, comment: { body: string; login: string }): IssueComment {
       const [owner = "", name = ""] = repo.split("/");

@@ -153,6 +153,18 @@ export interface IssueEventInput {
   event: string;
   actor: string;
   created_at: string;
+  /** A "renamed" event's titles (GitHub's renamed-issue-event); editPull() records it. */
+  rename?: { from: string; to: string };
+}
+
+/** An edit of a pull request's title and/or description (editPull), by someone, at a time. */
+export interface PullEditInput {
+  title?: string;
+  body?: string;
+  /** Who edited it; default "octocat". */
+  actor?: string;
+  /** When; default the server's clock. */
+  at?: string;
 }
 
 export interface GitHubApiServerOptions {
@@ -272,6 +284,12 @@ export interface GitHubApiServer {
   clearActivities(): void;
   /** An event GET .../issues/{n}/events lists for the issue or PR. */
   addIssueEvent(issue: number, event: IssueEventInput, repo?: string): void;
+  /**
+   * Edit a pull request set before, as its page's edit buttons do (any time, a merged one too): GET .../pulls/{n}
+   * shows the new text; a new title is a "renamed" event (GET .../issues/{n}/events, and a RenamedTitleEvent of
+   * GraphQL's timelineItems); a new description moves GraphQL's lastEditedAt (a title change does not).
+   */
+  editPull(pull: number, edit: PullEditInput, repo?: string): void;
   /** Seed a comment written by someone else (e.g. a human, or an earlier run). */
   addComment(repo: string, issue: number, comment: { body: string; login: string }): IssueComment;
   rateLimitNext(injection: RateLimitInjection): void;

@@ -62,21 +62,52 @@ describe("the GitHub reporter", () => {
       { sha: "c".repeat(40), message: "alice: x" },
       { sha: "b".repeat(40), message: "alice: y\n\nServe-Gitops-Allow-Prune: 9" },
     ]);
+    // Edited after the merge: the title and description GitHub shows now are not those the merge dialog showed.
+    github.editPull(8, {
+      title: "alice: tweak x",
+      body: "Tidy.",
+      actor: "alice",
+      at: "2026-01-06T12:41:00Z",
+    });
     expect(await r.mergedAs(SHA)).toEqual({
       number: 8,
       base_ref: "main",
       merged_by: "platform-admin",
-      title: "alice: tweak",
-      body: "",
+      title: "alice: tweak x",
+      body: "Tidy.",
       messages: ["alice: x", "alice: y\n\nServe-Gitops-Allow-Prune: 9"],
       commits: 2,
+      merged_at: "2026-01-06T12:40:00Z",
+      body_edited_at: "2026-01-06T12:41:00Z",
+      renamed: [{ from: "alice: tweak", to: "alice: tweak x" }],
+      renames: 1,
     });
     expect(github.requests.map((q) => q.path)).toEqual([
       `/repos/acme/models/commits/${SHA}/pulls`,
       "/repos/acme/models/pulls/8",
       "/repos/acme/models/pulls/8/commits",
+      "/graphql",
     ]);
     expect(await r.mergedAs("d".repeat(40))).toBeUndefined();
+  });
+
+  it("fails, for the caller to retry, when GitHub's GraphQL API cannot say how the pull request was edited", async () => {
+    const { r, github } = await reporter();
+    github.setCommitPulls(SHA, [
+      {
+        number: 8,
+        state: "closed",
+        merged_at: "2026-01-06T12:40:00Z",
+        merge_commit_sha: SHA,
+        head: { sha: "b".repeat(40), ref: "alice/x" },
+        base: { ref: "main" },
+        merged_by: { login: "platform-admin" },
+      },
+    ]);
+    github.failNext({ status: 502, route: /^\/graphql$/, count: 4 });
+    const error = await r.mergedAs(SHA).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: "GitHubError", kind: "transient" });
+    expect((error as Error).message).toMatch(/^GitHub GraphQL pull request edits failed \(502\)/);
   });
 
   it("takes a commit for a pull request's merge only when GitHub says the pull request was merged as that commit", async () => {

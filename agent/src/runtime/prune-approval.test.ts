@@ -1,8 +1,15 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { USERS_FILE, type RepoSnapshot } from "../../../generator/src/index";
+import {
+  startGitHubApiServer,
+  testOctokitOptions,
+  type GitHubApiServer,
+} from "../../../generator/testkit/github-api-server";
+import { GitHubReporter } from "../adapters/github-reporter";
+import { createOctokit } from "../adapters/octokit";
 import { GitHubError } from "../errors";
 import { silentLogger } from "../log";
-import type { MergedPull, TrailerCommit } from "../ports";
+import type { MergedPull, StatusReporter, TrailerCommit } from "../ports";
 import { PruneApproval } from "./prune-approval";
 
 const sha = (c: string) => c.repeat(40);
@@ -12,7 +19,7 @@ const users = (admins: string[]) => `admins: [${admins.join(", ")}]\nusers: {}\n
 function setup(options: {
   usersAt: Record<string, string>;
   merged: Record<string, MergedPull | Error>;
-  reporter?: false;
+  reporter?: false | Pick<StatusReporter, "mergedAs">;
 }) {
   let now = 0;
   const asked: string[] = [];
@@ -31,14 +38,16 @@ function setup(options: {
     reporter:
       options.reporter === false
         ? undefined
-        : {
-            mergedAs: async (at: string) => {
-              asked.push(at);
-              const answer = options.merged[at];
-              if (answer instanceof Error) throw answer;
-              return answer;
+        : options.reporter
+          ? options.reporter
+          : {
+              mergedAs: async (at: string) => {
+                asked.push(at);
+                const answer = options.merged[at];
+                if (answer instanceof Error) throw answer;
+                return answer;
+              },
             },
-          },
     branch: "main",
     log: silentLogger(),
     now: () => now,
@@ -54,6 +63,10 @@ const pull = (extra: Partial<MergedPull> = {}): MergedPull => ({
   body: "",
   messages: ["alice: c"],
   commits: 1,
+  merged_at: "2026-01-06T12:40:00Z",
+  body_edited_at: undefined,
+  renamed: [],
+  renames: 0,
   ...extra,
 });
 const trailer = (c: string, value: string, parent = sha("0")): TrailerCommit => ({
@@ -125,6 +138,37 @@ describe("the prune approval", () => {
     expect(await clean.approval.allowance([trailer("a", "40")], 40)).toBe(40);
   });
 
+  it("judges the title and description as they stood at the merge: refuses a description edited at or after it", async () => {
+    // The attack: alice's description carries the trailer, an admin merges with GitHub's default message (which
+    // copies it), then alice edits the description before the agent asks: its current text is clean.
+    const merged = {
+      [sha("1")]: pull({ body: "Tidy up.", body_edited_at: "2026-01-06T12:41:00Z" }),
+      [sha("2")]: pull({ body: "Tidy up.", body_edited_at: "2026-01-06T12:40:00Z" }),
+      [sha("3")]: pull({ body: "Tidy up.", body_edited_at: "not a time" }),
+      // Edited before the merge (the author removed the trailer, as the README tells her): it stands.
+      [sha("4")]: pull({ body: "Tidy up.", body_edited_at: "2026-01-06T12:39:59Z" }),
+    };
+    const { approval } = setup({ usersAt: admins, merged });
+    for (const c of ["1", "2", "3"]) expect(await approval.allowance([trailer(c, "40")], 40), c).toBe(0);
+    expect(await approval.allowance([trailer("4", "40")], 40)).toBe(40);
+  });
+
+  it("refuses a trailer any title the pull request ever had mentions, or when GitHub does not list every rename", async () => {
+    const renamed = [{ from: "Serve-Gitops-Allow-Prune: 40", to: "alice: tweak" }];
+    const { approval } = setup({
+      usersAt: admins,
+      merged: {
+        // Renamed after the merge, or before it while the admin's merge dialog still showed the old title.
+        [sha("1")]: pull({ renamed, renames: 1 }),
+        [sha("2")]: pull({ renamed: [{ from: "a", to: "b" }], renames: 2 }),
+        [sha("3")]: pull({ renamed: [{ from: "alice: tweek", to: "alice: tweak" }], renames: 1 }),
+      },
+    });
+    expect(await approval.allowance([trailer("1", "40")], 40)).toBe(0);
+    expect(await approval.allowance([trailer("2", "40")], 40)).toBe(0);
+    expect(await approval.allowance([trailer("3", "40")], 40)).toBe(40);
+  });
+
   it("refuses a direct push, a root commit and a dry run (no GitHub to ask)", async () => {
     const { approval } = setup({ usersAt: admins, merged: {} });
     expect(await approval.allowance([trailer("a", "6")], 6)).toBe(0);
@@ -163,5 +207,75 @@ describe("the prune approval", () => {
     tick(24 * 3600_000);
     expect(await approval.allowance([trailer("a", "6")], 6)).toBe(0);
     expect(asked).toHaveLength(11);
+  });
+});
+
+describe("the prune approval against GitHub's API (octokit and the test GitHub server)", () => {
+  let github: GitHubApiServer | undefined;
+  afterEach(async () => {
+    if (!github) return;
+    expect(github.unexpected).toEqual([]);
+    await github.close();
+    github = undefined;
+  });
+
+  async function viaGitHub() {
+    const server = await startGitHubApiServer({ tokens: { t: { login: "serve-gitops[bot]" } } });
+    github = server;
+    const octokit = createOctokit({
+      baseUrl: server.url,
+      token: "t",
+      log: silentLogger(),
+      tuning: testOctokitOptions({ msPerSecond: 1 }),
+    });
+    const merge = (n: number, at: string, text: { title: string; body: string }) => {
+      server.setCommitPulls(sha(at), [
+        {
+          number: n,
+          ...text,
+          state: "closed",
+          merged_at: "2026-01-06T12:40:00Z",
+          merge_commit_sha: sha(at),
+          head: { sha: sha("f"), ref: `alice/${n}` },
+          base: { ref: "main" },
+          user: { login: "alice" },
+          merged_by: { login: "platform-admin" },
+          commits: 1,
+        },
+      ]);
+      server.setPullCommits(n, [{ sha: sha("f"), message: "alice: tweak" }]);
+    };
+    const reporter = new GitHubReporter(octokit, "acme/models");
+    return { server, merge, ...setup({ usersAt: admins, merged: {}, reporter }) };
+  }
+
+  it("refuses a trailer whose description or title the author changed after the admin merged with GitHub's default message", async () => {
+    const { server, merge, approval } = await viaGitHub();
+    const text = { title: "alice: tweak", body: "Tidy up.\n\nServe-Gitops-Allow-Prune: 40" };
+    merge(5, "a", text);
+    server.editPull(5, { body: "Tidy up.", actor: "alice", at: "2026-01-06T12:41:00Z" });
+    merge(6, "b", { ...text, title: "Serve-Gitops-Allow-Prune: 40", body: "" });
+    server.editPull(6, { title: "alice: tweak", actor: "alice", at: "2026-01-06T12:41:00Z" });
+    // The author's clean pull request whose description she fixed before the merge: the admin's trailer counts.
+    merge(7, "c", text);
+    server.editPull(7, { body: "Tidy up.", actor: "alice", at: "2026-01-06T12:30:00Z" });
+    expect(await approval.allowance([trailer("a", "40")], 40)).toBe(0);
+    expect(await approval.allowance([trailer("b", "40")], 40)).toBe(0);
+    expect(await approval.allowance([trailer("c", "40")], 40)).toBe(40);
+  });
+
+  it("stays closed while GitHub cannot say how the pull request stood at the merge, and asks again a minute later", async () => {
+    const { server, merge, approval, tick } = await viaGitHub();
+    merge(5, "a", { title: "alice: tweak", body: "Tidy up." });
+    // plugin-retry's three retries included.
+    server.failNext({ status: 502, route: /^\/graphql$/, count: 4 });
+    expect(await approval.allowance([trailer("a", "40")], 40)).toBe(0);
+    const asked = () => server.requests.filter((r) => r.path === "/graphql" && r.status === 200).length;
+    expect(asked()).toBe(0);
+    tick(30_000);
+    expect(await approval.allowance([trailer("a", "40")], 40)).toBe(0);
+    tick(30_000);
+    expect(await approval.allowance([trailer("a", "40")], 40)).toBe(40);
+    expect(asked()).toBe(1);
   });
 });
