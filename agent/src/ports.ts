@@ -77,6 +77,15 @@ export interface MergedPull {
   readonly messages: readonly string[];
   /** How many commits the pull request has: more than `messages` when GitHub did not list them all. */
   readonly commits: number;
+  /**
+   * `title` and `body` are as they are now, and an author can edit them after the merge. What GitHub keeps of
+   * that (GraphQL): when it was merged (mergedAt), when the description was last edited (lastEditedAt, if ever)
+   * and each change of the title (RenamedTitleEvent), of which GitHub counts `renames`.
+   */
+  readonly merged_at: string | undefined;
+  readonly body_edited_at: string | undefined;
+  readonly renamed: readonly { readonly from: string; readonly to: string }[];
+  readonly renames: number;
 }
 
 export interface CreatedComment {

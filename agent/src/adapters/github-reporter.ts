@@ -11,6 +11,40 @@ import type {
 } from "../ports";
 import type { CommitState } from "../report/status-plan";
 
+/**
+ * How a pull request was edited, which its REST object does not say: `lastEditedAt` ("the moment the editor
+ * made the last edit", https://docs.github.com/graphql/reference/objects#pullrequest) is the description's
+ * last edit; a title change is a RenamedTitleEvent with previousTitle and currentTitle
+ * (https://docs.github.com/graphql/reference/objects#renamedtitleevent, item type RENAMED_TITLE_EVENT of
+ * https://docs.github.com/graphql/reference/enums#pullrequesttimelineitemsitemtype). One request; GitHub
+ * serves GraphQL at /graphql (GHES at /api/graphql, which octokit derives from /api/v3).
+ */
+const PULL_EDITS = `query($owner: String!, $name: String!, $number: Int!) {
+  repository(owner: $owner, name: $name) {
+    pullRequest(number: $number) {
+      mergedAt
+      lastEditedAt
+      timelineItems(first: 100, itemTypes: [RENAMED_TITLE_EVENT]) {
+        totalCount
+        nodes { ... on RenamedTitleEvent { previousTitle currentTitle } }
+      }
+    }
+  }
+}`;
+
+interface PullEdits {
+  repository: {
+    pullRequest: {
+      mergedAt: string | null;
+      lastEditedAt: string | null;
+      timelineItems: {
+        totalCount: number;
+        nodes: ({ previousTitle?: string; currentTitle?: string } | null)[] | null;
+      };
+    } | null;
+  } | null;
+}
+
 export class GitHubReporter implements StatusReporter {
   private readonly owner: string;
   private readonly repo: string;
@@ -88,6 +122,18 @@ export class GitHubReporter implements StatusReporter {
         per_page: 100,
       }),
     );
+    const edits = await this.call("GraphQL pull request edits", () =>
+      this.octokit.graphql<PullEdits>(PULL_EDITS, {
+        owner: this.owner,
+        name: this.repo,
+        number: merged.number,
+      }),
+    );
+    const edited = edits.repository?.pullRequest;
+    if (!edited)
+      throw new GitHubError(`GitHub GraphQL pull request edits failed: no pull request #${merged.number}`, {
+        kind: "transient",
+      });
     return {
       number: pull.number,
       base_ref: pull.base.ref,
@@ -96,6 +142,14 @@ export class GitHubReporter implements StatusReporter {
       body: pull.body ?? "",
       messages: commits.map((c) => c.commit.message),
       commits: pull.commits,
+      merged_at: edited.mergedAt ?? undefined,
+      body_edited_at: edited.lastEditedAt ?? undefined,
+      renamed: (edited.timelineItems.nodes ?? []).flatMap((n) =>
+        n?.previousTitle !== undefined && n.currentTitle !== undefined
+          ? [{ from: n.previousTitle, to: n.currentTitle }]
+          : [],
+      ),
+      renames: edited.timelineItems.totalCount,
     };
   }
 

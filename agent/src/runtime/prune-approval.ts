@@ -9,8 +9,14 @@
 // description mentions the trailer's key at all: GitHub's default merge message is "Merge pull request #N
 // from ..." followed by the title (and, depending on the repository's settings, the description), and a
 // squash's default can end with the description, so an admin's ordinary merge click would otherwise sign
-// what the author wrote. A direct push (no pull request) never counts: its pusher can raise
-// sync.prune_limit in clusters/<name>/cluster.yaml in the same push instead, in plain sight.
+// what the author wrote. What counts is the text as it stood at the merge, and the agent asks after it (an
+// author can edit a merged pull request): so the trailer does not count when the description was edited at
+// or after the merge (GraphQL lastEditedAt: GitHub keeps when, but the author may delete an old revision's
+// text from the edit history, https://github.blog/changelog/2018-05-24-comment-edit-history/, so what it
+// said cannot be known), nor when any title the pull request ever had mentions the key (every title change
+// is a RenamedTitleEvent with both titles; any, not only the one at the merge, because the merge dialog
+// shows the title as it was when the admin opened it). A direct push (no pull request) never counts: its
+// pusher can raise sync.prune_limit in clusters/<name>/cluster.yaml in the same push instead, in plain sight.
 //
 // GitHub is asked only when the guard would refuse and a trailer could lift it, once per commit: a sync the
 // guard does not block costs no request.
@@ -123,10 +129,23 @@ export class PruneApproval {
     const by = merged.merged_by;
     if (!by || !admins.some((a) => a.toLowerCase() === by.toLowerCase()))
       return { ok: false, why: `${pr} was merged by ${by ?? "no one known"}, not an admin` };
-    if (mentionsTrailer(merged.title) || mentionsTrailer(merged.body))
+    const titles = [merged.title, ...merged.renamed.flatMap((r) => [r.from, r.to])];
+    if (titles.some(mentionsTrailer) || mentionsTrailer(merged.body))
       return {
         ok: false,
-        why: `the title or description of ${pr} carries ${ALLOW_PRUNE_TRAILER}: its author wrote it and GitHub's default merge message copies it; an admin must type the trailer in the merge dialog of a pull request whose title and description do not carry it`,
+        why: `the title or description of ${pr} carries ${ALLOW_PRUNE_TRAILER} (or a former title did): its author wrote it and GitHub's default merge message copies it; an admin must type the trailer in the merge dialog of a pull request whose title and description do not carry it`,
+      };
+    if (merged.renames > merged.renamed.length)
+      return {
+        ok: false,
+        why: `GitHub lists only ${merged.renamed.length} of the ${merged.renames} title changes of ${pr}`,
+      };
+    // Not "before" (also false for a time that does not parse): an edit in the merge's second counts as after.
+    const edited = merged.body_edited_at;
+    if (edited !== undefined && !(Date.parse(edited) < Date.parse(merged.merged_at ?? "")))
+      return {
+        ok: false,
+        why: `the description of ${pr} was edited at or after its merge (${edited}): what it said when the admin merged, which GitHub's default merge message copies, is not known; merge the trailer in another pull request`,
       };
     if (merged.commits > merged.messages.length)
       return {
