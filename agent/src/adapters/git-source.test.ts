@@ -102,6 +102,20 @@ describe("the git source", () => {
     expect(await git.trailers(old, undefined, "Serve-Gitops-Allow-Prune", 100)).toHaveLength(1);
   });
 
+  it("reads only the head's own trailers when the commit to count from is not in the clone (a lost history)", async () => {
+    repo = createFixtureRepo({ "models/alice/x.yaml": specYaml("x") });
+    repo.ship("an old confirmation\n\nServe-Gitops-Allow-Prune: 50");
+    const lost = repo.ship("applied, then force-pushed away");
+    repo.git("reset", "--quiet", "--hard", "HEAD~1");
+    repo.write("NOTE.md", "rewritten\n");
+    const head = repo.commit("plain");
+    repo.push({ force: true });
+    const { git } = source();
+    await git.ensure(head);
+    // `lost` never reached this clone: nothing bounds the range, and the old confirmation is not this sync's.
+    expect(await git.trailers(head, lost, "Serve-Gitops-Allow-Prune", 100)).toEqual([]);
+  });
+
   it("reports an unreachable remote as a transient GitError and never shows credentials", async () => {
     repo = createFixtureRepo();
     state = mkdtempSync(join(tmpdir(), "serve-gitops-clone-"));

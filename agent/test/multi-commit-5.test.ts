@@ -1,0 +1,110 @@
+// Restart paths: the last applied commit gone from git (a force-push, a new clone), and what a restarted agent
+// says again. Each test failed before its fix.
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { httpRequest } from "../emulator/ray-test-utils";
+import { createLogger } from "../src/log";
+import { specYaml } from "../testkit/git-fixture";
+import { appsOf, createHarness, type Harness } from "../testkit/harness";
+
+let h: Harness;
+afterEach(async () => {
+  expect(h.github.unexpected).toEqual([]);
+  await h.close();
+});
+
+/** The branch head rewritten (amended) and force-pushed: the old head is no longer on the branch. */
+function amendHead(message: string, change: () => void): string {
+  change();
+  h.repo.render();
+  h.repo.git("add", "-A");
+  h.repo.git("commit", "--quiet", "--amend", "--allow-empty", "-m", message);
+  h.repo.push({ force: true });
+  return h.repo.head();
+}
+
+/** The agent's clone deleted (a new volume, a wiped cache): it is cloned again from the rewritten branch. */
+const wipeClone = () => rmSync(join(h.stateDir, "repo.git"), { recursive: true, force: true });
+
+/** A logger whose JSON lines are kept. */
+function capture() {
+  const lines: string[] = [];
+  const log = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
+  const parsed = () =>
+    lines.map((l) => JSON.parse(l) as { level: number; msg: string; sha?: string; err?: { message?: string } });
+  return { log, parsed };
+}
+
+describe("the last applied commit no longer in git (force-pushed away, the clone made anew)", () => {
+  it("applies the branch head, and says once which commit it cannot read", async () => {
+    h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
+    h.repo.ship("alice: add a");
+    h.repo.write("models/alice/b.yaml", specYaml("b"));
+    const { agent: first, sha: lost } = await h.startSettled("alice: add b");
+    expect(first.status().marks.accepted?.sha).toBe(lost);
+    await first.close();
+    const head = amendHead("alice: c instead of b", () => {
+      h.repo.remove("models/alice/b.yaml");
+      h.repo.write("models/alice/c.yaml", specYaml("c"));
+    });
+    wipeClone();
+
+    const { log, parsed } = capture();
+    const agent = await h.start({}, { log });
+    await h.settle(agent, { max: 20 });
+    const report = await h.settle(agent, { max: 20 });
+    await agent.outbox.drain();
+    // Before the fix every cycle failed ("<sha> is not on main any more") and nothing was applied.
+    expect(report.faults).toEqual([]);
+    expect(agent.status().marks.applied?.sha).toBe(head);
+    expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-a", "alice-202601061235-c"]);
+    expect(h.latest(head).get("serve/h1")?.state).toBe("success");
+    // Said once, naming the commit: one warning, one event on the models the agent held.
+    const said = parsed().filter((l) => l.level >= 40 && JSON.stringify(l).includes(lost.slice(0, 7)));
+    expect(said.map((l) => l.msg)).toEqual([
+      `the last applied commit ${lost.slice(0, 7)} cannot be read from git (no longer on main, not in the clone): the guards count what a new commit drops against Ray and the models the agent's record held`,
+    ]);
+    const a = agent.status().models.find((m) => m.key === "alice/a");
+    expect(a?.events.filter((e) => e.type === "COMMIT_UNREADABLE")).toEqual([
+      expect.objectContaining({ sha: lost, message: said[0]!.msg }),
+    ]);
+  });
+
+  it("refuses a prune the rewritten head makes, counted against Ray, then against its record once Ray lost them", async () => {
+    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
+    h = await createHarness({ files });
+    const { agent: first, sha: lost } = await h.startSettled("eight models");
+    await first.close();
+    const head = amendHead("bob: only m7", () => {
+      for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
+    });
+    wipeClone();
+    const puts = h.ray.acceptedPutCount();
+    const refusal =
+      "refused: would undeploy 6 models (prune limit 5); needs an admin's merge with trailer Serve-Gitops-Allow-Prune: 6";
+
+    const agent = await h.start();
+    let report = await h.settle(agent, { max: 20 });
+    await agent.outbox.drain();
+    expect(report.faults).toEqual([]);
+    expect(h.statuses(head)).toEqual([`serve/h1 failure ${refusal}`]);
+    expect(await appsOf(h.ray.url)).toHaveLength(8);
+
+    // Serve loses every application (a head restart, `serve shutdown`), and the agent restarts: Ray no longer
+    // shows what the head drops, and the last applied commit cannot restore them. The agent's record still
+    // says which models it held: the prune is not let through by an empty Ray.
+    await agent.close();
+    expect((await httpRequest("DELETE", `${h.ray.url}/api/serve/applications/`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    const again = await h.start();
+    for (let i = 0; i < 3; i++) report = await h.settle(again, { max: 20 });
+    await again.outbox.drain();
+    expect(report.faults).toEqual([]);
+    expect(h.ray.acceptedPutCount()).toBe(puts);
+    expect(h.statuses(head)).toEqual([`serve/h1 failure ${refusal}`]);
+    expect(again.status().marks.accepted?.sha).toBe(lost);
+    expect(again.status().refused).toEqual([{ sha: head, reason: refusal }]);
+  });
+});
