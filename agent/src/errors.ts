@@ -24,6 +24,15 @@ export class GitError extends AgentError {
   override name = "GitError";
 }
 
+/**
+ * A commit git does not have after fetching the branch: not on it any more (a force-push dropped it) and not in
+ * the clone (a new clone, or the old objects pruned). Transient for a head (the branch may have moved while
+ * fetching); the agent reads on without an older commit it needs.
+ */
+export class CommitNotFoundError extends GitError {
+  override name = "CommitNotFoundError";
+}
+
 /** The Ray dashboard answered badly or not at all. `status` is the HTTP status, when there was one. */
 export class RayError extends AgentError {
   override name = "RayError";

@@ -32,7 +32,9 @@ function capture() {
   const lines: string[] = [];
   const log = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
   const parsed = () =>
-    lines.map((l) => JSON.parse(l) as { level: number; msg: string; sha?: string; err?: { message?: string } });
+    lines.map(
+      (l) => JSON.parse(l) as { level: number; msg: string; sha?: string; err?: { message?: string } },
+    );
   return { log, parsed };
 }
 
@@ -63,7 +65,7 @@ describe("the last applied commit no longer in git (force-pushed away, the clone
     // Said once, naming the commit: one warning, one event on the models the agent held.
     const said = parsed().filter((l) => l.level >= 40 && JSON.stringify(l).includes(lost.slice(0, 7)));
     expect(said.map((l) => l.msg)).toEqual([
-      `the last applied commit ${lost.slice(0, 7)} cannot be read from git (no longer on main, not in the clone): the guards count what a new commit drops against Ray and the models the agent's record held`,
+      `the last applied commit ${lost.slice(0, 7)} cannot be read from git (no longer on the branch, not in the clone): the guards count what a new commit drops against Ray and the models the agent's record held`,
     ]);
     const a = agent.status().models.find((m) => m.key === "alice/a");
     expect(a?.events.filter((e) => e.type === "COMMIT_UNREADABLE")).toEqual([

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
 import type { RepoSnapshot } from "../../../generator/src/index";
-import { GitError } from "../errors";
+import { CommitNotFoundError, GitError } from "../errors";
 import { redactUrl } from "../redact-url";
 import type { CommitChanges, DesiredStateSource, TrailerCommit } from "../ports";
 
@@ -93,9 +93,10 @@ export class GitSource implements DesiredStateSource {
       });
     }
     if (!(await this.has(sha))) {
-      throw new GitError(`${sha} is not on ${branch} any more (the branch moved while fetching)`, {
-        kind: "transient",
-      });
+      throw new CommitNotFoundError(
+        `${sha} is not on ${branch} any more and not in the clone (a force-push, or the branch moved while fetching)`,
+        { kind: "transient" },
+      );
     }
   }
 
@@ -132,13 +133,16 @@ export class GitSource implements DesiredStateSource {
   }
 
   async trailers(to: string, from: string | undefined, key: string, max: number): Promise<TrailerCommit[]> {
-    const range = from && (await this.has(from)) ? [to, `^${from}`] : [to];
+    // A `from` the clone lacks (force-pushed away before this clone was made) bounds nothing: like no `from`,
+    // only `to` itself speaks, so an old admin's trailer in the history never counts for this sync.
+    const bounded = from !== undefined && (await this.has(from));
+    const range = bounded ? [to, `^${from}`] : [to];
     // --first-parent: only the commits that landed on the branch (merge and squash commits, direct pushes)
     // speak for it; a commit inside a merged branch is its author's word, not the merger's.
     const args = [
       "log",
       "--first-parent",
-      `--max-count=${from ? max : 1}`,
+      `--max-count=${bounded ? max : 1}`,
       `--format=%H%x01%P%x01%(trailers:key=${key},valueonly,separator=%x02)%x00`,
       ...range,
     ];

@@ -22,19 +22,20 @@ const listed = (names: readonly string[]): string =>
  * @param allowPrune the largest `Serve-Gitops-Allow-Prune: N` trailer an admin's merge among the commits being
  *   applied carries (0 if none; runtime/prune-approval.ts decides which count)
  * @param firstSync the agent has no record yet (no state.json: it never attempted a commit nor PUT a config)
- * @param base the last applied commit, when the commit judged is another: what the commit drops from it counts
- *   as undeployed too, so a Ray that lost the agent's applications (a head restart, `serve shutdown`) lets no
- *   prune or empty commit through that the same Ray a minute earlier would have refused
+ * @param before the models of the last applied commit, when the commit judged is another (or, when git no longer
+ *   has that commit, the models the agent's record held): what the commit drops from them counts as undeployed
+ *   too, so a Ray that lost the agent's applications (a head restart, `serve shutdown`) lets no prune or empty
+ *   commit through that the same Ray a minute earlier would have refused
  */
 export function checkGuards(
   desired: DesiredState,
   comparison: Comparison,
   allowPrune: number,
   firstSync = false,
-  base?: DesiredState,
+  before?: readonly string[],
 ): GuardRefusal | undefined {
   const sync = desired.cluster.sync;
-  const dropped = [...(base?.models.keys() ?? [])].filter((key) => !desired.models.has(key));
+  const dropped = (before ?? []).filter((key) => !desired.models.has(key));
   // With no record, every application Ray holds is one this agent did not deploy: on its first sync it undeploys
   // none of them (an agent pointed at another cluster's Ray would delete that cluster's models) unless the
   // repository says to replace what is there (sync.adopt_unmanaged, in plain sight in cluster.yaml).

@@ -13,6 +13,12 @@ export interface ReconcileInput {
    * against it too, and while they refuse `desired`, Serve is held at it.
    */
   readonly applied?: DesiredState;
+  /**
+   * When git no longer has the last applied commit (a force-push dropped it, the clone was made anew): the models
+   * the agent's record held then (AgentRecord.unreadable). The guards count what `desired` drops from them, as
+   * from `applied`; nothing restores them (their config is gone with the commit).
+   */
+  readonly unreadable?: readonly string[];
   readonly observed: Observed;
   readonly record: Pick<AgentRecord, "marks" | "blocked" | "rollout" | "deployedApps">;
   /** The --suspend flag; the cluster's own sync.suspend is read from the desired state. */
@@ -58,10 +64,11 @@ export function reconcile(input: ReconcileInput): Decision {
   if (!desired) return { action: { kind: "none", why: "no-desired" }, comparison: undefined };
   const comparison = compare(desired, observed, record.deployedApps);
   const base = input.applied?.sha !== desired.sha ? input.applied : undefined;
+  const before = base ? [...base.models.keys()] : input.unreadable;
   if (comparison.inSync) {
     // Ray already runs the commit, but it may be a Ray that lost the last applied commit's models: the commit
     // still drops them (an empty or pruning commit is not applied by emptying Ray first).
-    const refusal = base && checkGuards(desired, comparison, input.allowPrune, false, base);
+    const refusal = before && checkGuards(desired, comparison, input.allowPrune, false, before);
     if (refusal?.guard === "empty" || refusal?.guard === "prune")
       return holdAt({ action: { kind: "refuse", refusal }, comparison }, base, input);
     return { action: { kind: "none", why: "in-sync" }, comparison };
@@ -85,7 +92,7 @@ export function reconcile(input: ReconcileInput): Decision {
     return { action: { kind: "none", why: "blocked" }, comparison };
   // No record yet (no state.json): the agent never attempted a commit nor PUT a config.
   const firstSync = !record.marks.attempted && (record.deployedApps ?? []).length === 0;
-  const refusal = checkGuards(desired, comparison, input.allowPrune, firstSync, base);
+  const refusal = checkGuards(desired, comparison, input.allowPrune, firstSync, before);
   if (refusal) return holdAt({ action: { kind: "refuse", refusal }, comparison }, base, input);
   if (isNew) return { action: { kind: "apply", cause: "commit", changes }, comparison };
   const unsettled = record.rollout.heads.some((h) => h.sha === desired.sha && !h.settled);

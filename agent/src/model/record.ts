@@ -146,14 +146,17 @@ export interface CycleParts {
 }
 
 /**
- * The record after a cycle, and whether its rollout, marks, applications, refusals or block moved (the models
- * say whether they changed themselves). A commit Ray refused blocks only while it is the attempted one: once a
- * later commit is taken (applied, or found already running), the block is gone.
+ * The record after a cycle, and whether its rollout, marks, applications, refusals, block or unreadable commit
+ * moved (the models say whether they changed themselves). A commit Ray refused blocks only while it is the
+ * attempted one: once a later commit is taken (applied, or found already running), the block is gone.
  */
 export function nextRecord(record: AgentRecord, parts: CycleParts): { next: AgentRecord; moved: boolean } {
   const { rollout, marks, refused, models, deployedApps } = parts;
-  const { blocked: _, ...rest } = record;
+  const { blocked: _, unreadable: __, ...rest } = record;
   const blocked = record.blocked?.sha === marks.attempted?.sha ? record.blocked : undefined;
+  // The unreadable commit stands in for the last applied one only while it is that: not once another is applied.
+  const unreadable =
+    record.unreadable?.sha === lastApplied({ marks, blocked, rollout }) ? record.unreadable : undefined;
   const next: AgentRecord = {
     ...rest,
     rollout,
@@ -162,11 +165,11 @@ export function nextRecord(record: AgentRecord, parts: CycleParts): { next: Agen
     models,
     ...(deployedApps ? { deployedApps } : {}),
     ...(blocked ? { blocked } : {}),
+    ...(unreadable ? { unreadable } : {}),
   };
-  const moved =
-    JSON.stringify([next.rollout, next.marks, next.deployedApps, next.refused, next.blocked]) !==
-    JSON.stringify([record.rollout, record.marks, record.deployedApps, record.refused, record.blocked]);
-  return { next, moved };
+  const kept = (r: AgentRecord) =>
+    JSON.stringify([r.rollout, r.marks, r.deployedApps, r.refused, r.blocked, r.unreadable]);
+  return { next, moved: kept(next) !== kept(record) };
 }
 
 /** Whether a recorded list of application names holds exactly these. */

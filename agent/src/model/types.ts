@@ -78,7 +78,9 @@ export type ModelEventType =
   | "UNDEPLOYED"
   | "DRIFT_DETECTED"
   | "DRIFT_CORRECTED"
-  | "REFUSED";
+  | "REFUSED"
+  /** The last applied commit cannot be read from git any more (a force-push, a new clone): said once. */
+  | "COMMIT_UNREADABLE";
 
 export interface ModelEvent {
   readonly type: ModelEventType;
@@ -216,6 +218,12 @@ export interface AgentRecord {
    * the latest word on the cluster then), and the guard's entry once the commit is applied or no longer refused.
    */
   readonly refused: Readonly<Record<string, string>>;
+  /**
+   * The last applied commit (record.ts lastApplied) when git no longer has it (force-pushed away, the clone made
+   * anew), with the models the record held when that was found: what the guards count a new commit's drops
+   * against instead of that commit's config. Said once; gone once another commit is applied.
+   */
+  readonly unreadable?: { readonly sha: string; readonly models: readonly string[] };
   readonly rollout: RolloutState;
   readonly models: Readonly<Record<string, ModelRecord>>;
   /**

@@ -4,6 +4,7 @@
 // held-back.ts, and the drain to GitHub is github-drain.ts.
 import {
   AgentError,
+  CommitNotFoundError,
   RayError,
   StateStoreError,
   UnknownClusterError,
@@ -88,9 +89,13 @@ export class Agent {
   /**
    * Desired states of commits other than the current one, by sha: the last applied (what a guard's refusal holds
    * Serve at) and the attempted one (acceptFoundRunning). At most STATES_KEPT, each derived from git once;
-   * undefined: that commit no longer validates with this agent.
+   * undefined: that commit no longer validates with this agent, or git no longer has it (`missing`).
    */
   private readonly states = new Map<string, DesiredState | undefined>();
+  /** Commits git no longer has (CommitNotFoundError): not fetched for again by this process. */
+  private readonly missing = new Set<string>();
+  /** Events found while deciding (a last applied commit git no longer has), added with the cycle's. */
+  private notices: NewEvent[] = [];
   private head: string | undefined;
   /** The first-parent commits since the last applied one (record.ts lastApplied) that carry the prune trailer. */
   private trailers: readonly TrailerCommit[] = [];
@@ -278,21 +283,53 @@ export class Agent {
 
   /**
    * The last applied commit's desired state, when the current commit is another one: kept from when it was
-   * current, or (after a restart) re-derived from git by the generator's pipeline, once per commit.
+   * current, or (after a restart) re-derived from git by the generator's pipeline, once per commit. When git no
+   * longer has it, `unreadable`: the models the record held, which the guards count drops against instead.
    */
-  private async appliedState(desired: DesiredState): Promise<DesiredState | undefined> {
+  private async appliedState(
+    desired: DesiredState,
+  ): Promise<{ applied?: DesiredState; unreadable?: readonly string[] }> {
     const sha = lastApplied(this.record);
-    if (sha === undefined || sha === desired.sha) return undefined;
-    return this.stateAt(
+    if (sha === undefined || sha === desired.sha) return {};
+    const applied = await this.stateAt(
       sha,
       "the last applied commit no longer validates with this agent: the guards judge new commits against Ray alone",
     );
+    if (applied) return { applied };
+    return this.missing.has(sha) ? { unreadable: await this.unreadable(sha) } : {};
   }
 
-  /** A commit's desired state: kept, or re-derived from git by the generator's pipeline (`invalid` logged once). */
+  /**
+   * The last applied commit is gone from git (force-pushed away, and the clone made anew or its objects pruned):
+   * like Argo CD or Flux, the agent goes on with the branch head. Said once (a warning, and an event on each
+   * model the record holds), also across restarts: the record keeps the commit and those models, what the guards
+   * count a new commit's drops against (Ray may have lost its applications too), until another commit is applied.
+   */
+  private async unreadable(sha: string): Promise<readonly string[]> {
+    const known = this.record.unreadable;
+    if (known?.sha === sha) return known.models;
+    const models = Object.keys(this.record.models);
+    const message = `the last applied commit ${sha.slice(0, 7)} cannot be read from git (no longer on the branch, not in the clone): the guards count what a new commit drops against Ray and the models the agent's record held`;
+    this.deps.log.warn({ sha, models: models.length }, message);
+    await this.save({ ...this.record, unreadable: { sha, models } });
+    this.notices.push(...models.map((key): NewEvent => ({ key, type: "COMMIT_UNREADABLE", sha, message })));
+    return models;
+  }
+
+  /**
+   * A commit's desired state: kept, or re-derived from git by the generator's pipeline (`invalid` logged once);
+   * undefined when it no longer validates or git no longer has it (`missing`).
+   */
   private async stateAt(sha: string, invalid?: string): Promise<DesiredState | undefined> {
     if (!this.states.has(sha)) {
-      await this.deps.source.ensure(sha);
+      try {
+        await this.deps.source.ensure(sha);
+      } catch (error) {
+        if (!(error instanceof CommitNotFoundError)) throw error;
+        this.missing.add(sha);
+        this.remember(sha, undefined);
+        return undefined;
+      }
       const result = desiredFromSnapshot(
         await this.deps.source.snapshot(sha),
         this.deps.cluster,
@@ -336,7 +373,7 @@ export class Agent {
     if (isSuccessor(this.record.marks, desired, observed)) this.deps.outbox.readFirst(desired.sha);
     const decision = await this.decide(desired, observed);
     const action = decision.action;
-    const events: NewEvent[] = [];
+    const events: NewEvent[] = this.notices.splice(0);
     const queued = new Set<string>();
     // The rollout as the cycle found it: apply() saves the record before its PUT, with the models a new commit
     // supersedes already settled, so "newly settled" is measured against this, not the record at the end.
@@ -465,7 +502,7 @@ export class Agent {
   /** Step 3: the pure decision (model/reconcile.ts), with what the admins' prune trailers allow. */
   private async decide(desired: DesiredState, observed: Observed): Promise<Decision> {
     await this.acceptFoundRunning(desired, observed);
-    const applied = await this.appliedState(desired);
+    const last = await this.appliedState(desired);
     const decide = (allowPrune: number) =>
       reconcile({
         desired,
@@ -473,7 +510,7 @@ export class Agent {
         record: this.record,
         suspend: this.deps.suspend,
         allowPrune,
-        ...(applied ? { applied } : {}),
+        ...last,
       });
     const decision = decide(0);
     // Only a prune the guard blocks asks who merged the trailers (GitHub): an ordinary sync costs no request.
