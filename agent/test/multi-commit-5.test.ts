@@ -110,3 +110,37 @@ describe("the last applied commit no longer in git (force-pushed away, the clone
     expect(again.status().refused).toEqual([{ sha: head, reason: refusal }]);
   });
 });
+
+describe("a guard's refusal standing when the agent restarts", () => {
+  it("is not said again: one REFUSED event per model, one status, nothing changed", async () => {
+    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
+    h = await createHarness({ files });
+    const { agent: first } = await h.startSettled("eight models");
+    for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
+    const refused = h.repo.ship("bob: remove six");
+    await h.settle(first);
+    await h.settle(first);
+    await first.outbox.drain();
+    const refusals = (agent: typeof first) =>
+      agent
+        .status()
+        .models.flatMap((m) => m.events.filter((e) => e.type === "REFUSED").map((e) => `${m.key} ${e.sha}`));
+    const once = ["bob/m1", "bob/m2", "bob/m3", "bob/m4", "bob/m5", "bob/m6"].map((k) => `${k} ${refused}`);
+    expect(refusals(first)).toEqual(once);
+    await first.close();
+
+    const { log, parsed } = capture();
+    const agent = await h.start({}, { log });
+    for (let i = 0; i < 3; i++) await h.settle(agent);
+    await agent.outbox.drain();
+    // Before the fix the restarted agent's in-memory "said" was empty: every model got a second REFUSED event,
+    // the refusal was logged as new and counted in serve_gitops_refused_commits_total again.
+    expect(refusals(agent)).toEqual(once);
+    expect(parsed().filter((l) => l.msg === "apply refused by a guard")).toEqual([]);
+    const counted = (await agent.metrics.refusals.get()).values.reduce((n, v) => n + v.value, 0);
+    expect(counted).toBe(0);
+    expect(h.statuses(refused)).toHaveLength(1);
+    expect(agent.status().refused.map((r) => r.sha)).toEqual([refused]);
+  });
+});
