@@ -408,7 +408,14 @@ export class Agent {
     if (action.kind === "refuse" || action.kind === "hold")
       rollout = supersedeUnapplied(rollout, desired.sha, now());
     // A refusal, a held commit or drift the agent may not correct: said once, not on every cycle.
-    rollout = await this.heldBack.say(decision, desired, rollout, queued, events);
+    rollout = await this.heldBack.say(
+      decision,
+      desired,
+      rollout,
+      queued,
+      events,
+      this.record.refused[desired.sha],
+    );
     // While a guard refuses the commit, Serve is held at the last applied one: its drift is corrected. A fault of
     // that PUT is the cycle's (retried next cycle); the refusal is said and recorded all the same.
     const restore = decision.restore;

@@ -33,6 +33,8 @@ export class HeldBackNotices {
   /**
    * Called on every decision: says what it holds back, if not said already. `queued` gets the models whose new
    * config waits; returns the rollout (which keeps a held commit, so the next applied one resolves its status).
+   * `standing`: the guard's refusal of `desired` the record holds (AgentRecord.refused), saved with its events
+   * by the cycle that said it: the same refusal found after a restart is not said again.
    */
   async say(
     decision: Decision,
@@ -40,20 +42,28 @@ export class HeldBackNotices {
     rollout: RolloutState,
     queued: Set<string>,
     events: NewEvent[],
+    standing?: string,
   ): Promise<RolloutState> {
     const { log, metrics } = this.deps;
     const action = decision.action;
     if (action.kind === "refuse") {
       const reason = action.refusal.reason;
       for (const c of decision.comparison?.changes ?? []) queued.add(c.key);
-      if (this.lastRefusal !== `${desired.sha} ${reason}`) {
-        this.lastRefusal = `${desired.sha} ${reason}`;
-        log.warn({ sha: desired.sha, guard: action.refusal.guard, reason }, "apply refused by a guard");
-        metrics.refusals.inc({ reason: action.refusal.guard });
-        events.push(...refusedEvents(queued, desired.sha, reason));
-        await this.deps.outbox.enqueue([
-          clusterWrite(desired.sha, this.deps.cluster, "failure", reason, this.deps.statusUrl),
-        ]);
+      const said = `${desired.sha} ${reason}`;
+      if (this.lastRefusal !== said) {
+        this.lastRefusal = said;
+        const { guard } = action.refusal;
+        if (standing === reason) {
+          // Its events, status and count went out with the record that holds it (before a restart): no news.
+          log.info({ sha: desired.sha, guard, reason }, "a guard still refuses the commit");
+        } else {
+          log.warn({ sha: desired.sha, guard, reason }, "apply refused by a guard");
+          metrics.refusals.inc({ reason: guard });
+          events.push(...refusedEvents(queued, desired.sha, reason));
+          await this.deps.outbox.enqueue([
+            clusterWrite(desired.sha, this.deps.cluster, "failure", reason, this.deps.statusUrl),
+          ]);
+        }
       }
     } else if (action.kind === "hold") {
       for (const c of action.changes) queued.add(c.key);
