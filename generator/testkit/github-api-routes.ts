@@ -1,7 +1,7 @@
 /**
  * Routes and in-memory data of the GitHub REST API test server: commit statuses, combined status,
- * pull requests of a commit, issue comments, one pull request and its commits. Everything else is an unknown
- * route.
+ * pull requests of a commit, issue comments, one pull request and its commits, and the token's own user
+ * (GET /user). Everything else is an unknown route.
  */
 import {
   COMMENT_BODY_MAX_BYTES,
@@ -16,6 +16,7 @@ import {
   hasFourByteCharacter,
   isoSeconds,
   nodeId,
+  privateUserObject,
   repositoryObject,
   userIdFor,
   userObject,
@@ -39,6 +40,7 @@ export interface Identity {
   id: number;
   readOnly: boolean;
   permissions: { actions: "read" | "none"; issues: "read" | "none"; contents: "read" | "none" };
+  kind: "user" | "installation";
 }
 
 export interface RepoRef {
@@ -439,6 +441,33 @@ export const ROUTES: readonly Route[] = [
         commits.slice(0, 250).map((c) => commitObject(c, ctx)),
         ctx,
       );
+    },
+  },
+];
+
+/** A route outside /repos/{owner}/{repo}: matched against the whole path, answered from the token alone. */
+export interface UserRoute {
+  method: "GET";
+  pattern: RegExp;
+  docs: string;
+  query: readonly string[];
+  handle(identity: Identity, apiBase: string): Reply;
+}
+
+export const USER_ROUTES: readonly UserRoute[] = [
+  {
+    method: "GET",
+    pattern: /^\/user$/,
+    docs: DOCS.getAuthenticatedUser,
+    query: [],
+    handle(identity, apiBase) {
+      // An installation token (GITHUB_TOKEN, a GitHub App's) has no user: github.com answers it 403 with
+      // this message and this documentation_url (a GET /user with an app token in
+      // actions/create-github-app-token#258). A personal access token gets its user, the private-user
+      // shape; a fine-grained one needs no permission for it.
+      if (identity.kind === "installation")
+        return { status: 403, body: errorBody(403, MESSAGES.notAccessible, DOCS.getAuthenticatedUser) };
+      return { status: 200, body: privateUserObject(apiBase, identity.login, identity.id) };
     },
   },
 ];

@@ -438,6 +438,36 @@ describe("rate limits and faults, handled by the octokit plugins", () => {
   });
 });
 
+describe("GET /user: whose token it is", () => {
+  it("answers a personal access token with its user, whose comments it then authors", async () => {
+    server.addToken("ghp_machine", { login: "serve-gitops-bot" });
+    const octokit = client({ auth: "ghp_machine" });
+    const { data: me } = await octokit.rest.users.getAuthenticated();
+    expect(me).toMatchObject({ login: "serve-gitops-bot", type: "User" });
+    expect(me).toHaveProperty("two_factor_authentication");
+    const { data: comment } = await octokit.rest.issues.createComment({
+      owner: OWNER,
+      repo: REPO,
+      issue_number: 3,
+      body: "hello",
+    });
+    expect(comment.user).toMatchObject({ id: me.id, login: "serve-gitops-bot", type: "User" });
+    expect(server.unexpected).toEqual([]);
+  });
+
+  it("answers an installation token (GITHUB_TOKEN, a GitHub App's) 403, as github.com does, unretried", async () => {
+    const error = await rejection(client().rest.users.getAuthenticated());
+    expect(error.status).toBe(403);
+    expect(error.response?.data).toEqual({
+      message: "Resource not accessible by integration",
+      documentation_url: "https://docs.github.com/rest/users/users#get-the-authenticated-user",
+      status: "403",
+    });
+    expect(server.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(["GET /user 403"]);
+    expect(server.unexpected).toEqual([]);
+  });
+});
+
 describe("strict mode: what a correct client never sends", () => {
   it("answers 404 to a route it does not implement and records it", async () => {
     const error = await rejection(

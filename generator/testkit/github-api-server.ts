@@ -7,7 +7,8 @@
  * field 422 — and each of these is recorded in `server.unexpected`, which tests should assert is empty.
  * GitHub's own limits answer like github.com: 401 "Bad credentials", 403 "Resource not accessible by
  * integration" (read-only token writing), 422 for a status description over 140 characters or with
- * 4-byte Unicode, the 1001st status per (sha, context), a blank or too long comment body.
+ * 4-byte Unicode, the 1001st status per (sha, context), a blank or too long comment body. GET /user
+ * answers a user's token (a PAT) with its user and an installation token (a `[bot]` login) 403.
  *
  * Every response carries x-ratelimit-limit/-remaining/-used/-reset/-resource ("core"); each
  * authenticated request costs one unit of the primary budget; once it is spent, requests get GitHub's
@@ -21,7 +22,15 @@ import type { AddressInfo } from "node:net";
 
 import { ACTIONS_ROUTES } from "./github-api-actions";
 import { GRAPHQL_DOCS, graphqlReply } from "./github-api-graphql";
-import { ROUTES, Store, type Identity, type Reply, type RepoRef, type Route } from "./github-api-routes";
+import {
+  ROUTES,
+  Store,
+  USER_ROUTES,
+  type Identity,
+  type Reply,
+  type RepoRef,
+  type Route,
+} from "./github-api-routes";
 import {
   DOCS,
   MESSAGES,
@@ -120,6 +129,7 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
         issues: identity.permissions?.issues ?? "read",
         contents: identity.permissions?.contents ?? "read",
       },
+      kind: identity.kind ?? (identity.login.endsWith("[bot]") ? "installation" : "user"),
     });
   };
   for (const [token, identity] of Object.entries(opts.tokens ?? {})) addToken(token, identity);
@@ -204,7 +214,10 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
         }
       }
       const graphql = path === GRAPHQL_PATH && method === "POST";
-      if (!graphql && (!route || !repoMatch)) {
+      const userRoute = repoMatch
+        ? undefined
+        : USER_ROUTES.find((r) => r.method === method && r.pattern.test(path));
+      if (!graphql && (!route || !repoMatch) && !userRoute) {
         flag("unknown-route", `${method} ${path} is not a route this server implements`);
         return { status: 404, body: errorBody(404, MESSAGES.notFound, DOCS.root) };
       }
@@ -258,7 +271,20 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
         if (result.unexpected) flag(result.unexpected.kind, result.unexpected.message);
         return { ...result, headers: { "x-ratelimit-resource": "graphql" } };
       }
-      if (!route || !repoMatch) throw new Error("unreachable: a REST request without a route");
+      if (!route || !repoMatch) {
+        // Only a route outside /repos/ gets here (the others were answered 404 above).
+        for (const key of Object.keys(query)) {
+          if (!userRoute?.query.includes(key))
+            flag("unknown-query-parameter", `query parameter "${key}" is not supported`);
+        }
+        return (
+          userRoute?.handle(identity, apiBase) ?? {
+            status: 404,
+            body: errorBody(404, MESSAGES.notFound, DOCS.root),
+          }
+        );
+      }
+
       const repo = repoRef(decodeURIComponent(repoMatch[1] ?? ""), decodeURIComponent(repoMatch[2] ?? ""));
       if (repositories && !repositories.has(repo.key)) {
         flag("unknown-repository", `${repo.owner}/${repo.name} is not one of the configured repositories`);

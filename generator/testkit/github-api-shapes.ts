@@ -22,6 +22,7 @@ export const DOCS = {
   listWorkflowRuns: "https://docs.github.com/rest/actions/workflow-runs#list-workflow-runs-for-a-repository",
   listIssueEvents: "https://docs.github.com/rest/issues/events#list-issue-events",
   listActivities: "https://docs.github.com/rest/repos/repos#list-repository-activities",
+  getAuthenticatedUser: "https://docs.github.com/rest/users/users#get-the-authenticated-user",
   primaryRateLimit: "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
   secondaryRateLimit:
     "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
@@ -124,6 +125,33 @@ export function userObject(
     received_events_url: `${api}/received_events`,
     type: type ?? (login.endsWith("[bot]") ? "Bot" : "User"),
     site_admin: false,
+  };
+}
+
+/** GET /user's answer to a user's own token: GitHub's private-user schema (its required keys). */
+export function privateUserObject(apiBase: string, login: string, id: number): Record<string, unknown> {
+  return {
+    ...userObject(apiBase, login, id, "User"),
+    name: null,
+    company: null,
+    blog: "",
+    location: null,
+    email: null,
+    hireable: null,
+    bio: null,
+    twitter_username: null,
+    public_repos: 0,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: "2020-01-01T00:00:00Z",
+    updated_at: "2020-01-01T00:00:00Z",
+    private_gists: 0,
+    total_private_repos: 0,
+    owned_private_repos: 0,
+    disk_usage: 0,
+    collaborators: 0,
+    two_factor_authentication: true,
   };
 }
 

@@ -105,6 +105,13 @@ export interface TokenIdentity {
    * 403 (GitHub's permission tables list that endpoint under Contents; it stands in for any refusal there).
    */
   permissions?: { actions?: "read" | "none"; issues?: "read" | "none"; contents?: "read" | "none" };
+  /**
+   * Whose token it is. "installation" — the default for a login ending in "[bot]": the workflow's
+   * GITHUB_TOKEN or a GitHub App's installation token — has no user of its own, so GET /user answers it 403
+   * "Resource not accessible by integration". "user" — the default otherwise: a personal access token, a
+   * machine user's — gets its user from GET /user.
+   */
+  kind?: "user" | "installation";
 }
 
 /** A workflow run as a test configures it (addWorkflowRun); the rest of GitHub's object is filled in. */
