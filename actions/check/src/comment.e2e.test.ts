@@ -13,6 +13,8 @@ const gh = useGitHubServer({
   [TOKENS.workflow]: { login: "github-actions[bot]" },
   // A fork PR's GITHUB_TOKEN: reads work, every write is 403 "Resource not accessible by integration".
   [TOKENS.fork]: { login: "github-actions[bot]", readOnly: true },
+  // A machine user's personal access token: its comments are a User's, and GET /user names it.
+  [TOKENS.pat]: { login: "serve-gitops-bot" },
 });
 
 describe("the sticky plan comment", () => {
@@ -127,6 +129,77 @@ describe("the sticky plan comment", () => {
     expect(comments.map((c) => c.user.login)).toEqual(["mallory", "github-actions[bot]"]);
     expect(comments[0]!.body).toBe(quoted);
     expect(comments[1]!.body).toMatch(/num_replicas 1 -\\?> 2/);
+    // The workflow token has no user (GET /user is its 403), so only a bot's comment can be its own: that
+    // 403 is expected, not worth a warning.
+    expect(run.annotations.filter((a) => a.level === "warning")).toEqual([]);
+  });
+
+  describe("with a machine user's personal access token as github-token", () => {
+    it("edits its own comment in place on the next push, asking GET /user only when a user's marker comment is there", async () => {
+      const fx = gh.fixture({ head: scaleQwen(2) });
+      const token = TOKENS.pat;
+      const first = await gh.pullRequest(fx, { author: "alice", number: 22 }, { token });
+      expect(first.code).toBe(0);
+      pushToFeature(fx, scaleQwen(3));
+      const second = await gh.pullRequest(fx, { author: "alice", number: 22 }, { token });
+      expect(second.code).toBe(0);
+
+      const comments = gh.server.comments(22);
+      expect(comments.map((c) => c.user.login)).toEqual(["serve-gitops-bot"]);
+      expect(comments[0]!.body).toMatch(/num_replicas 1 -\\?> 3/);
+      const id = comments[0]!.id;
+      expect(gh.calls()).toEqual([
+        // No comment starts with the marker: nothing to tell apart, so no GET /user.
+        "GET /repos/acme/serving/issues/22/comments 200",
+        "GET /repos/acme/serving/pulls/22 200",
+        "POST /repos/acme/serving/issues/22/comments 201",
+        // A User's comment starts with the marker: it is the plan comment only if it is the token's own.
+        "GET /repos/acme/serving/issues/22/comments 200",
+        "GET /user 200",
+        "GET /repos/acme/serving/pulls/22 200",
+        `PATCH /repos/acme/serving/issues/comments/${id} 200`,
+      ]);
+      // Nothing new: nothing written.
+      await gh.pullRequest(fx, { author: "alice", number: 22 }, { token });
+      expect(gh.calls().slice(-2)).toEqual([
+        "GET /repos/acme/serving/issues/22/comments 200",
+        "GET /user 200",
+      ]);
+      expect(gh.server.comments(22)).toHaveLength(1);
+    });
+
+    it("still never takes a person's comment that quotes the marker for its own", async () => {
+      const fx = gh.fixture({ head: scaleQwen(2) });
+      const quoted = "<!-- serve-gitops:plan -->\nThe bot finds its comment by the marker above.";
+      gh.server.addComment("acme/serving", 23, { login: "mallory", body: quoted });
+      const token = TOKENS.pat;
+      await gh.pullRequest(fx, { author: "alice", number: 23 }, { token });
+      pushToFeature(fx, scaleQwen(3));
+      const second = await gh.pullRequest(fx, { author: "alice", number: 23 }, { token });
+      expect(second.code).toBe(0);
+      const comments = gh.server.comments(23);
+      expect(comments.map((c) => c.user.login)).toEqual(["mallory", "serve-gitops-bot"]);
+      expect(comments[0]!.body).toBe(quoted);
+      expect(comments[1]!.body).toMatch(/num_replicas 1 -\\?> 3/);
+    });
+
+    it("posts no second comment, and still passes, when GET /user fails", async () => {
+      const fx = gh.fixture({ head: scaleQwen(2) });
+      const token = TOKENS.pat;
+      await gh.pullRequest(fx, { author: "alice", number: 24 }, { token });
+      pushToFeature(fx, scaleQwen(3));
+      // plugin-retry's three retries of a 5xx, all failing too.
+      gh.server.failNext({ status: 502, method: "GET", route: /^\/user$/, count: 4 });
+      const second = await gh.pullRequest(fx, { author: "alice", number: 24 }, { token });
+      expect(second.code).toBe(0);
+      expect(second.outputs.ok).toBe("true");
+      expect(gh.server.comments(24)).toHaveLength(1);
+      expect(gh.calls().filter((c) => /^(POST|PATCH) /.test(c))).toHaveLength(1);
+      expect(second.annotations.filter((a) => a.level === "warning").map((a) => a.message)).toEqual([
+        "could not post the plan comment: GET /user failed (HTTP 502), so the comments of github-token's user cannot be told from a person's; the plan is in the job summary",
+      ]);
+      expect(second.summary).toMatch(/num_replicas 1 -\\?> 3/);
+    });
   });
 
   it("leaves the comment alone when a re-run reports on a head the PR has left", async () => {

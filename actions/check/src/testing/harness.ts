@@ -34,6 +34,8 @@ export const TOKENS = {
   app: "ghs_appInstallationTokenDDDD4444eeee5555",
   fork: "ghs_forkReadOnlyTokenFFFF6666gggg7777hh",
   unknown: "ghp_revokedPersonalTokenIIII8888jjjj9999",
+  /** A machine user's personal access token. */
+  pat: "ghp_machineUserTokenKKKK0000llll1111mmmm",
 } as const;
 
 export interface Fixture {
