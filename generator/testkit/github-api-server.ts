@@ -448,6 +448,11 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
         apiBase,
       );
     },
+    deleteComment(id: number) {
+      const at = store.commentList.findIndex((c) => c.comment.id === id);
+      if (at >= 0) store.commentList.splice(at, 1);
+      return at >= 0;
+    },
     rateLimitNext(injection: RateLimitInjection) {
       injections.push({ type: "rate-limit", left: injection.count ?? 1, ...injection });
     },

@@ -299,6 +299,8 @@ export interface GitHubApiServer {
   editPull(pull: number, edit: PullEditInput, repo?: string): void;
   /** Seed a comment written by someone else (e.g. a human, or an earlier run). */
   addComment(repo: string, issue: number, comment: { body: string; login: string }): IssueComment;
+  /** Delete a comment, as a person does on github.com; false when there was none with that id. */
+  deleteComment(id: number): boolean;
   rateLimitNext(injection: RateLimitInjection): void;
   failNext(injection: FaultInjection): void;
   /** Statuses created for a commit, oldest first (all repositories unless repo is given). */

@@ -134,6 +134,38 @@ describe("the sticky plan comment", () => {
     expect(run.annotations.filter((a) => a.level === "warning")).toEqual([]);
   });
 
+  it("finds its comment on a later page of a long conversation and edits it there", async () => {
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    for (let i = 0; i < 100; i++)
+      gh.server.addComment("acme/serving", 25, { login: "bob", body: `review note ${i}` });
+    await gh.pullRequest(fx, { author: "alice", number: 25 });
+    pushToFeature(fx, scaleQwen(3));
+    gh.server.requests.length = 0;
+    const second = await gh.pullRequest(fx, { author: "alice", number: 25 });
+    expect(second.code).toBe(0);
+    const comments = gh.server.comments(25);
+    expect(comments).toHaveLength(101);
+    expect(comments[100]!.body).toMatch(/num_replicas 1 -\\?> 3/);
+    expect(gh.server.requests.map((r) => `${r.method} ${r.query.page ?? ""}`)).toEqual([
+      "GET ",
+      "GET 2",
+      "GET ",
+      "PATCH ",
+    ]);
+  });
+
+  it("posts the plan again when a person deleted it between runs", async () => {
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    await gh.pullRequest(fx, { author: "alice", number: 26 });
+    expect(gh.server.deleteComment(gh.server.comments(26)[0]!.id)).toBe(true);
+    pushToFeature(fx, scaleQwen(3));
+    const second = await gh.pullRequest(fx, { author: "alice", number: 26 });
+    expect(second.code).toBe(0);
+    const comments = gh.server.comments(26);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toMatch(/num_replicas 1 -\\?> 3/);
+  });
+
   describe("with a machine user's personal access token as github-token", () => {
     it("edits its own comment in place on the next push, asking GET /user only when a user's marker comment is there", async () => {
       const fx = gh.fixture({ head: scaleQwen(2) });
