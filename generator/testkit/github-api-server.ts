@@ -12,7 +12,8 @@
  *
  * Every response carries x-ratelimit-limit/-remaining/-used/-reset/-resource ("core"); each
  * authenticated request costs one unit of the primary budget; once it is spent, requests get GitHub's
- * primary-limit 403 until the window resets. rateLimitNext() and failNext() inject limits and 5xx.
+ * primary-limit 403 until the window resets. rateLimitNext() and failNext() inject limits and 5xx;
+ * beforeNext() changes the data between two requests of a client.
  *
  * POST /graphql answers the small part of GitHub's GraphQL schema described in github-api-graphql.ts (its
  * answers carry x-ratelimit-resource "graphql"; it shares the one budget here).
@@ -139,6 +140,7 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
   const requests: RecordedRequest[] = [];
   const unexpected: UnexpectedCall[] = [];
   const injections: Injection[] = [];
+  const hooks: Array<{ match: { method?: string; route?: RegExp }; action: () => void }> = [];
   const limit = opts.primaryLimit ?? 5000;
   const windowMs = (opts.primaryWindowSeconds ?? 3600) * 1000;
   const budget = { used: 0, windowStart: Date.now() };
@@ -197,6 +199,8 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
       }
     }
     requests.push(record);
+    const hook = hooks.findIndex((h) => matches(h.match, method, path));
+    if (hook >= 0) hooks.splice(hook, 1)[0]!.action();
     const flag = (kind: UnexpectedCall["kind"], message: string) =>
       unexpected.push({ kind, method, path, message });
 
@@ -455,6 +459,9 @@ export async function startGitHubApiServer(opts: GitHubApiServerOptions = {}): P
     },
     rateLimitNext(injection: RateLimitInjection) {
       injections.push({ type: "rate-limit", left: injection.count ?? 1, ...injection });
+    },
+    beforeNext(match, action) {
+      hooks.push({ match, action });
     },
     failNext(injection: FaultInjection) {
       injections.push({ type: "fault", left: injection.count ?? 1, ...injection });

@@ -303,6 +303,11 @@ export interface GitHubApiServer {
   deleteComment(id: number): boolean;
   rateLimitNext(injection: RateLimitInjection): void;
   failNext(injection: FaultInjection): void;
+  /**
+   * Do `action` once, just before answering the next request that matches: what happens on GitHub while a
+   * client is between two requests (a person deleting a comment the client has just listed).
+   */
+  beforeNext(match: { method?: string; route?: RegExp }, action: () => void): void;
   /** Statuses created for a commit, oldest first (all repositories unless repo is given). */
   statuses(sha: string, repo?: string): CommitStatus[];
   /** Comments of an issue or PR, oldest first (all repositories unless repo is given). */

@@ -166,6 +166,28 @@ describe("the sticky plan comment", () => {
     expect(comments[0]!.body).toMatch(/num_replicas 1 -\\?> 3/);
   });
 
+  it("posts the plan anew when a person deletes the comment after the check listed it", async () => {
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    await gh.pullRequest(fx, { author: "alice", number: 27 });
+    const id = gh.server.comments(27)[0]!.id;
+    pushToFeature(fx, scaleQwen(3));
+    gh.server.requests.length = 0;
+    // Between the check's list of comments and its PATCH (it reads the PR in between).
+    gh.server.beforeNext({ method: "GET", route: /\/pulls\/27$/ }, () => gh.server.deleteComment(id));
+    const second = await gh.pullRequest(fx, { author: "alice", number: 27 });
+    expect(second.code).toBe(0);
+    expect(gh.calls()).toEqual([
+      "GET /repos/acme/serving/issues/27/comments 200",
+      "GET /repos/acme/serving/pulls/27 200",
+      `PATCH /repos/acme/serving/issues/comments/${id} 404`,
+      "POST /repos/acme/serving/issues/27/comments 201",
+    ]);
+    const comments = gh.server.comments(27);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toMatch(/num_replicas 1 -\\?> 3/);
+    expect(second.annotations.filter((a) => a.level === "warning")).toEqual([]);
+  });
+
   describe("with a machine user's personal access token as github-token", () => {
     it("edits its own comment in place on the next push, asking GET /user only when a user's marker comment is there", async () => {
       const fx = gh.fixture({ head: scaleQwen(2) });
