@@ -106,7 +106,15 @@ export async function upsertStickyComment(
   if (pull.head.sha !== target.headSha && pull.head.sha !== target.pushedHead)
     return { action: "superseded", head: pull.head.sha };
 
-  if (existing) return update(octokit, target, existing.id);
+  if (existing) {
+    try {
+      return await update(octokit, target, existing.id);
+    } catch (failure) {
+      // A person deleted it after it was listed: post it anew, as the next run would.
+      if ((failure as { status?: unknown }).status !== 404) throw failure;
+      if (!target.create) return { action: "skipped" };
+    }
+  }
   try {
     return await create(octokit, target);
   } catch (failure) {
