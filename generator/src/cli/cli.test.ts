@@ -324,6 +324,29 @@ describe("validate", () => {
       "models/alice/link.yaml:1:1  E403 symlink  symlinks are not allowed under models/",
     );
   });
+
+  it("refuses a git submodule under a user's folder in a git work tree, as the PR check does", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    const env = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
+    const git = (...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=Test", "-c", "user.email=test@example.invalid", ...args], {
+        cwd: dir,
+        env,
+        encoding: "utf8",
+      }).trim();
+    git("init", "-q");
+    git("add", "-A");
+    git("commit", "-q", "-m", "base");
+    const target = git("rev-parse", "HEAD");
+    // What a checkout of a submodule that was never initialised leaves: a gitlink and an empty folder.
+    git("update-index", "--add", "--cacheinfo", `160000,${target},models/alice/sub`);
+    mkdirSync(join(dir, "models/alice/sub"));
+    const { status, stdout } = cli(["validate", "--repo", dir]);
+    expect(status).toBe(1);
+    expect(stdout).toContain(
+      `models/alice/sub:1:1  E403 special-file  models/alice/sub is not a regular file (a git submodule at commit ${target}): only regular files are allowed under models/`,
+    );
+  });
 });
 
 describe("render", () => {
