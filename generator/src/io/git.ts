@@ -1,15 +1,10 @@
 import { spawn } from "node:child_process";
 import { simpleGit, type SimpleGit } from "simple-git";
 import type { RepoSnapshot, SnapshotFile } from "../types";
-import { SNAPSHOT_ROOTS } from "./working-tree";
+import { gitEnv } from "./git-env";
+import { gitlinkNote, SNAPSHOT_ROOTS } from "./working-tree";
 
-/** Environment for every git process: git's output is parsed, so it must be in a known language. */
-export const GIT_ENV: Readonly<Record<string, string>> = {
-  LANG: "C.UTF-8",
-  LC_ALL: "C.UTF-8",
-  GIT_TERMINAL_PROMPT: "0",
-  GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
-};
+export { GIT_ENV } from "./git-env";
 
 export interface GitOptions {
   /** Extra environment, e.g. GIT_CONFIG_* carrying an http.extraHeader for a private remote. */
@@ -21,7 +16,7 @@ export interface GitOptions {
 
 /** The one place simple-git is created. */
 export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit {
-  const env = { ...pickEnv(), ...GIT_ENV, ...options.env };
+  const env = gitEnv(options.env);
   return simpleGit({
     baseDir,
     timeout: { block: options.timeoutMs ?? 60_000 },
@@ -32,15 +27,6 @@ export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit 
     // GIT_CONFIG_COUNT/KEY_n/VALUE_n is how GitOptions.env carries an http.extraHeader: allow it too.
     unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
   }).env(env);
-}
-
-function pickEnv(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const key of ["PATH", "HOME", "TMPDIR", "GIT_EXEC_PATH", "SSH_AUTH_SOCK"]) {
-    const value = process.env[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
 }
 
 /** A revision that names no commit in the repository: the caller's mistake, not git's failure. */
@@ -88,7 +74,7 @@ export async function readCommitSnapshot(
     // A gitlink (submodule) has no blob: its bytes say what it is, for the message.
     const bytes =
       kind === "other"
-        ? Buffer.from(`a git submodule at commit ${entry.object}`)
+        ? Buffer.from(gitlinkNote(entry.object))
         : (contents.get(entry.object) ?? new Uint8Array());
     files.set(entry.path, { path: entry.path, kind, bytes });
   }
@@ -107,7 +93,7 @@ function catFileBatch(
   return new Promise((resolve, reject) => {
     const child = spawn("git", ["cat-file", "--batch"], {
       cwd: gitDir,
-      env: { ...pickEnv(), ...GIT_ENV, ...options.env },
+      env: gitEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],
       ...(options.signal ? { signal: options.signal } : {}),
     });

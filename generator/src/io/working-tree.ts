@@ -1,9 +1,15 @@
+import { spawnSync } from "node:child_process";
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UnreadableFileError, type RepoSnapshot, type SnapshotFile } from "../types";
+import { gitEnv } from "./git-env";
 
 /** The folders the core reads; everything else in a repository is the tool's own business. */
 export const SNAPSHOT_ROOTS = ["models", "clusters"] as const;
+
+/** What a snapshot's bytes say a gitlink is: the core puts it into its special-file message. */
+export const gitlinkNote = (commit: string): string => `a git submodule at commit ${commit}`;
+const NESTED_REPOSITORY = "a git submodule or nested repository: it has its own .git";
 
 /** A regular file read on first use: validation never opens the 10,000 rendered fragments it does not need. */
 class WorkingTreeFile implements SnapshotFile {
@@ -30,10 +36,16 @@ class WorkingTreeFile implements SnapshotFile {
 /**
  * Read models/ and clusters/ of a directory into a snapshot, without following symlinks. The listing is
  * taken at once; a file's bytes are read the first time they are used.
+ *
+ * A git submodule is a gitlink in a commit, which the core refuses; checked out, it is an empty folder (not
+ * initialised) or a folder with its own .git (initialised), and its files are not this repository's. Both
+ * are read as one special entry, as a commit's snapshot has it, and nothing inside is read. Git tracks no
+ * empty folder otherwise, so only when the walk meets one of these is the index asked which is a gitlink.
  */
 export function readWorkingTree(directory: string): RepoSnapshot {
   const root = resolve(directory);
   const files = new Map<string, SnapshotFile>();
+  const suspects: string[] = [];
   const walk = (relative: string): void => {
     let entries;
     try {
@@ -51,6 +63,12 @@ export function readWorkingTree(directory: string): RepoSnapshot {
       files.set(relative, { path: relative, kind: "unreadable", bytes: Buffer.from(message) });
       return;
     }
+    if (entries.length === 0) return void suspects.push(relative);
+    if (entries.some((entry) => entry.name === ".git")) {
+      suspects.push(relative);
+      files.set(relative, { path: relative, kind: "other", bytes: Buffer.from(NESTED_REPOSITORY) });
+      return;
+    }
     for (const entry of entries) {
       const path = `${relative}/${entry.name}`;
       if (entry.isDirectory()) walk(path);
@@ -66,7 +84,44 @@ export function readWorkingTree(directory: string): RepoSnapshot {
       files.set(top, { path: top, kind: "symlink", bytes: Buffer.from(readlinkSync(join(root, top))) });
     else walk(top);
   }
+  if (suspects.length > 0) {
+    const gitlinks = indexGitlinks(root);
+    for (const path of suspects) {
+      const commit = gitlinks.get(path);
+      if (commit !== undefined)
+        files.set(path, { path, kind: "other", bytes: Buffer.from(gitlinkNote(commit)) });
+    }
+  }
   return { files, label: "working tree" };
+}
+
+/**
+ * The gitlinks under models/ and clusters/ in the index of the git work tree holding `root`, by path
+ * relative to `root` (ls-files names paths from where it runs: a monorepo's subfolder works). Outside a
+ * work tree, or without git, there are none to learn: a folder with its own .git is still refused.
+ */
+function indexGitlinks(root: string): Map<string, string> {
+  const gitlinks = new Map<string, string>();
+  const listing = spawnSync(
+    "git",
+    ["--literal-pathspecs", "ls-files", "--stage", "-z", "--", ...SNAPSHOT_ROOTS],
+    {
+      cwd: root,
+      env: gitEnv(),
+      encoding: "utf8",
+      // The index of a repository of 10,000 specs and their fragments is a few MiB of listing.
+      maxBuffer: 256 * 1024 * 1024,
+      timeout: 60_000,
+    },
+  );
+  if (listing.status !== 0) return gitlinks;
+  for (const record of listing.stdout.split("\0")) {
+    // "<mode> <object> <stage>\t<path>"
+    if (!record.startsWith("160000 ")) continue;
+    const tab = record.indexOf("\t");
+    gitlinks.set(record.slice(tab + 1), record.slice(7, record.indexOf(" ", 7)));
+  }
+  return gitlinks;
 }
 
 function isSymlink(path: string): boolean {
