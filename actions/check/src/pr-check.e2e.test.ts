@@ -1,3 +1,6 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   edit,
@@ -119,6 +122,22 @@ describe("the check on a pull request", () => {
     expect(first!.message).toContain("did you mean `max_model_len`?");
     expect(run.summary).toContain("| `models/alice/bad.yaml` | 7:3 | E400 | engine-kwarg-unknown |");
     expect(gh.server.comments(nextNumber - 1)[0]!.body).toContain("❌ 1 error");
+  });
+
+  it("rejects a git submodule in the author's own folder with E403", async () => {
+    let target = "";
+    const run = await pr((dir) => {
+      // A gitlink, as `git submodule add` stages it; the folder keeps `git add -A` from dropping it.
+      target = execFileSync("git", ["rev-parse", "HEAD"], { cwd: dir, encoding: "utf8" }).trim();
+      execFileSync("git", ["update-index", "--add", "--cacheinfo", `160000,${target},models/alice/sub`], {
+        cwd: dir,
+      });
+      mkdirSync(join(dir, "models/alice/sub"));
+    });
+    expect(run.code).toBe(1);
+    expect(errors(run).map((a) => a.raw)).toEqual([
+      `::error title=E403 special-file,file=models/alice/sub,line=1,col=1::models/alice/sub is not a regular file (a git submodule at commit ${target}): only regular files are allowed under models/`,
+    ]);
   });
 
   it("rejects a change in another user's folder with E403", async () => {
