@@ -120,6 +120,20 @@ describe("checkEngineKwargs", () => {
     );
   });
 
+  it("refuses an integer too large for a JavaScript number to carry exactly, and accepts the largest that is", () => {
+    expect(check({ max_model_len: 2 ** 53 })).toEqual([
+      {
+        key: "max_model_len",
+        rule: "engine-kwarg-type",
+        message:
+          "engine_kwargs.max_model_len is too large to carry exactly: an integer must lie between -9007199254740991 and 9007199254740991 (YAML reads a larger one as the nearest it can hold, 9007199254740992 here)",
+        atValue: true,
+      },
+    ]);
+    expect(check({ max_num_seqs: -(2 ** 60) })[0]!.rule).toBe("engine-kwarg-type");
+    expect(check({ max_model_len: Number.MAX_SAFE_INTEGER })).toEqual([]);
+  });
+
   it("does not mistake Object.prototype's members for arguments or platform keys", () => {
     const problems = check({ constructor: 1, toString: 2, hasOwnProperty: 3, __proto__: 4 });
     expect(problems.map((p) => p.rule)).toEqual([

@@ -87,6 +87,22 @@ describe("validateRepo on the fixture repository", () => {
     expect(old.diagnostics.map((d) => d.rule)).toEqual(["model-source-outside-roots"]);
   });
 
+  it("refuses an engine argument's integer beyond 2^53 on its value, rather than render a different number", () => {
+    // 9007199254740993 reads as 9007199254740992, and 99999999999999999999999 as 1e+23: a float to Ray.
+    const spec = `${specText("a")}engine_kwargs:\n  max_model_len: 9007199254740993\n  max_num_seqs: 99999999999999999999999\n`;
+    const result = validateRepo(bare({ "models/alice/a.yaml": spec }));
+    expect(result.diagnostics.map((d) => [where(d), d.message.split(":")[0]])).toEqual([
+      [
+        { file: "models/alice/a.yaml", line: 4, column: 18, code: "E400", rule: "engine-kwarg-type" },
+        "engine_kwargs.max_model_len is too large to carry exactly",
+      ],
+      [
+        { file: "models/alice/a.yaml", line: 5, column: 17, code: "E400", rule: "engine-kwarg-type" },
+        "engine_kwargs.max_num_seqs is too large to carry exactly",
+      ],
+    ]);
+  });
+
   it("adds a cluster's own deny list to the built-in one, which it never replaces", () => {
     const lab = clusterText({ default: true, engine_kwargs: { deny: ["enforce_eager"] } });
     const result = validateRepo(
