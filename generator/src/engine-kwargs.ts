@@ -155,6 +155,10 @@ function checkType(value: unknown, arg: EngineArg): string | undefined {
   // YAML has .nan and .inf; the Serve config Ray receives is JSON, which has neither (they would become null).
   if (hasNonFinite(value))
     return "must be a finite number: .nan and .inf cannot reach Ray (JSON has no NaN or Infinity)";
+  // Beyond 2^53 a YAML integer is read as the nearest double: the fragment would carry another number (or
+  // 1e+23, a float to Ray). No engine argument needs one.
+  if (arg.type === "integer" && Number.isInteger(value) && !Number.isSafeInteger(value))
+    return `is too large to carry exactly: an integer must lie between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER} (YAML reads a larger one as the nearest it can hold, ${value as number} here)`;
   if (arg.enum && !arg.enum.includes(value))
     return `must be one of ${arg.enum.map((v) => JSON.stringify(v)).join(", ")}`;
   const ok =
