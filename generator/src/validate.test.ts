@@ -103,6 +103,18 @@ describe("validateRepo on the fixture repository", () => {
     ]);
   });
 
+  it("says how to write a list, and that a required text or list may not be empty, in words", () => {
+    const messages = (fields: Record<string, unknown>) =>
+      validateRepo(bare({ "models/alice/a.yaml": specText("a", fields) })).diagnostics.map(
+        (d) => `${d.line}:${d.column} ${d.rule} ${d.message}`,
+      );
+    expect(messages({ clusters: "h1" })).toEqual([
+      "3:11 wrong-type `clusters` must be an array: write a list, e.g. `clusters: [h1]`",
+    ]);
+    expect(messages({ clusters: [] })).toEqual(["3:11 invalid-value `clusters` must not be empty"]);
+    expect(messages({ model_source: "" })).toEqual(["2:15 invalid-value `model_source` must not be empty"]);
+  });
+
   it("adds a cluster's own deny list to the built-in one, which it never replaces", () => {
     const lab = clusterText({ default: true, engine_kwargs: { deny: ["enforce_eager"] } });
     const result = validateRepo(
