@@ -62,6 +62,9 @@ function problem(error: ErrorObject): string {
   const allowed = (error.params as { allowedValues?: unknown }).allowedValues;
   if (error.keyword === "enum" && Array.isArray(allowed) && allowed.length <= 10)
     return `must be one of ${allowed.map((v) => `\`${String(v)}\``).join(", ")}`;
+  const limit = (error.params as { limit?: unknown }).limit;
+  if ((error.keyword === "minItems" || error.keyword === "minLength") && limit === 1)
+    return "must not be empty";
   return error.message ?? "is invalid";
 }
 
@@ -167,10 +170,14 @@ function toDiagnostic(
     case "type": {
       // `model_id: 123` or `version: 1.10` was meant as text: YAML read a number (or a bool); say how to keep it.
       const actual = pointerValue(doc.value, path);
+      // `clusters: h1` was meant as a list of one.
+      const scalar = typeof actual === "string" || typeof actual === "number" ? String(actual) : undefined;
       const quote =
         params.type === "string" && (typeof actual === "number" || typeof actual === "boolean")
           ? `: YAML read ${String(actual)} as a ${typeof actual}; put the value in quotes to make it text`
-          : "";
+          : params.type === "array" && scalar !== undefined && /^[\w.-]+$/.test(scalar)
+            ? `: write a list, e.g. \`${written.split(".").pop()!}: [${scalar}]\``
+            : "";
       return diagnostic(
         ruleForSchemaError("type", path),
         doc.file,
