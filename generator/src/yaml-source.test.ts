@@ -91,6 +91,19 @@ describe("parseYamlFile refusals", () => {
     expect(fail(input)).toEqual([expected]);
   });
 
+  it("tells a file of only comments from an empty one", () => {
+    const message = (input: string) => {
+      const parsed = parseYamlFile("f.yaml", encode(input));
+      return parsed.ok ? "" : parsed.diagnostics[0]!.message;
+    };
+    expect(message("")).toBe("file is empty: expected a YAML mapping");
+    expect(message("\n  \n")).toBe("file is empty: expected a YAML mapping");
+    expect(message("# model_id: x\n# num_replicas: 1\n")).toBe(
+      "file holds only comments, blank lines or document markers (`---`): expected a YAML mapping (a line starting with `#` is a comment, not a field)",
+    );
+    expect(message("---\n...\n")).toBe(message("# x\n"));
+  });
+
   it("points at the first invalid UTF-8 byte", () => {
     expect(fail(new Uint8Array([...encode("a: 1\nb: caf"), 0xe9, 0x0a]))).toEqual(["2:7 E400 yaml-not-utf8"]);
     expect(fail(new Uint8Array([0xc3]))).toEqual(["1:1 E400 yaml-not-utf8"]);
