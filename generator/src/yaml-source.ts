@@ -83,7 +83,17 @@ export function parseYamlFile(
   }
   const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
   if (documents === 0 || (events.length === 3 && isEmptyScalar(events[1]))) {
-    return fail(diagnostic("yaml-empty", file, START, "file is empty: expected a YAML mapping"));
+    const blank = text.trim() === ""; // trim() drops a byte order mark too
+    return fail(
+      diagnostic(
+        "yaml-empty",
+        file,
+        START,
+        blank
+          ? "file is empty: expected a YAML mapping"
+          : "file holds only comments, blank lines or document markers (`---`): expected a YAML mapping (a line starting with `#` is a comment, not a field)",
+      ),
+    );
   }
   if (documents > 1) {
     const second = events.findIndex((e, i) => i > 0 && e.type === EVENT_ID.DOCUMENT);
