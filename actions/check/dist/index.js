@@ -30661,7 +30661,15 @@ function parseYamlFile(file, bytes, maxBytes = MAX_FILE_BYTES, { fast = true } =
   }
   const documents = events.filter((e) => e.type === EVENT_ID.DOCUMENT).length;
   if (documents === 0 || events.length === 3 && isEmptyScalar(events[1])) {
-    return fail(diagnostic("yaml-empty", file, START, "file is empty: expected a YAML mapping"));
+    const blank = text2.trim() === "";
+    return fail(
+      diagnostic(
+        "yaml-empty",
+        file,
+        START,
+        blank ? "file is empty: expected a YAML mapping" : "file holds only comments, blank lines or document markers (`---`): expected a YAML mapping (a line starting with `#` is a comment, not a field)"
+      )
+    );
   }
   if (documents > 1) {
     const second = events.findIndex((e, i) => i > 0 && e.type === EVENT_ID.DOCUMENT);
@@ -32277,6 +32285,8 @@ function checkType(value, arg) {
   if (value === null) return arg.nullable || arg.type === "any" ? void 0 : "may not be null";
   if (hasNonFinite(value))
     return "must be a finite number: .nan and .inf cannot reach Ray (JSON has no NaN or Infinity)";
+  if (arg.type === "integer" && Number.isInteger(value) && !Number.isSafeInteger(value))
+    return `is too large to carry exactly: an integer must lie between -${Number.MAX_SAFE_INTEGER} and ${Number.MAX_SAFE_INTEGER} (YAML reads a larger one as the nearest it can hold, ${value} here)`;
   if (arg.enum && !arg.enum.includes(value))
     return `must be one of ${arg.enum.map((v2) => JSON.stringify(v2)).join(", ")}`;
   const ok = arg.type === "any" || arg.type === "integer" && Number.isInteger(value) || arg.type === "number" && typeof value === "number" || arg.type === "string" && typeof value === "string" || arg.type === "boolean" && typeof value === "boolean" || arg.type === "array" && Array.isArray(value) || arg.type === "object" && typeof value === "object" && !Array.isArray(value);
@@ -32366,6 +32376,9 @@ function problem(error2) {
   const allowed = error2.params.allowedValues;
   if (error2.keyword === "enum" && Array.isArray(allowed) && allowed.length <= 10)
     return `must be one of ${allowed.map((v2) => `\`${String(v2)}\``).join(", ")}`;
+  const limit = error2.params.limit;
+  if ((error2.keyword === "minItems" || error2.keyword === "minLength") && limit === 1)
+    return "must not be empty";
   return error2.message ?? "is invalid";
 }
 function schemaDiagnostics(doc, errors, knownFields) {
@@ -32449,7 +32462,8 @@ function toDiagnostic(doc, error2, knownFields) {
       break;
     case "type": {
       const actual = pointerValue(doc.value, path);
-      const quote = params.type === "string" && (typeof actual === "number" || typeof actual === "boolean") ? `: YAML read ${String(actual)} as a ${typeof actual}; put the value in quotes to make it text` : "";
+      const scalar = typeof actual === "string" || typeof actual === "number" ? String(actual) : void 0;
+      const quote = params.type === "string" && (typeof actual === "number" || typeof actual === "boolean") ? `: YAML read ${String(actual)} as a ${typeof actual}; put the value in quotes to make it text` : params.type === "array" && scalar !== void 0 && /^[\w.-]+$/.test(scalar) ? `: write a list, e.g. \`${written.split(".").pop()}: [${scalar}]\`` : "";
       return diagnostic(
         ruleForSchemaError("type", path),
         doc.file,
@@ -46697,19 +46711,30 @@ var wo = (t2, e) => {
   ), new f2(r2, n);
 };
 
-// generator/src/io/working-tree.ts
-var SNAPSHOT_ROOTS = ["models", "clusters"];
-var emptySnapshot = (label = "empty") => ({ files: /* @__PURE__ */ new Map(), label });
-
-// generator/src/io/git.ts
+// generator/src/io/git-env.ts
 var GIT_ENV = {
   LANG: "C.UTF-8",
   LC_ALL: "C.UTF-8",
   GIT_TERMINAL_PROMPT: "0",
   GIT_SSH_COMMAND: "ssh -o BatchMode=yes"
 };
+function gitEnv(extra = {}) {
+  const out = {};
+  for (const key of ["PATH", "HOME", "TMPDIR", "GIT_EXEC_PATH", "SSH_AUTH_SOCK"]) {
+    const value = process.env[key];
+    if (value !== void 0) out[key] = value;
+  }
+  return { ...out, ...GIT_ENV, ...extra };
+}
+
+// generator/src/io/working-tree.ts
+var SNAPSHOT_ROOTS = ["models", "clusters"];
+var gitlinkNote = (commit) => `a git submodule at commit ${commit}`;
+var emptySnapshot = (label = "empty") => ({ files: /* @__PURE__ */ new Map(), label });
+
+// generator/src/io/git.ts
 function createGit(baseDir, options = {}) {
-  const env = { ...pickEnv(), ...GIT_ENV, ...options.env };
+  const env = gitEnv(options.env);
   return wo({
     baseDir,
     timeout: { block: options.timeoutMs ?? 6e4 },
@@ -46720,14 +46745,6 @@ function createGit(baseDir, options = {}) {
     // GIT_CONFIG_COUNT/KEY_n/VALUE_n is how GitOptions.env carries an http.extraHeader: allow it too.
     unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true }
   }).env(env);
-}
-function pickEnv() {
-  const out = {};
-  for (const key of ["PATH", "HOME", "TMPDIR", "GIT_EXEC_PATH", "SSH_AUTH_SOCK"]) {
-    const value = process.env[key];
-    if (value !== void 0) out[key] = value;
-  }
-  return out;
 }
 var UnknownRevisionError = class extends Error {
   name = "UnknownRevisionError";
@@ -46754,7 +46771,7 @@ async function readCommitSnapshot(directory, ref, options = {}) {
   const files = /* @__PURE__ */ new Map();
   for (const entry of entries) {
     const kind = entry.mode === "120000" ? "symlink" : entry.type === "blob" ? "file" : "other";
-    const bytes = kind === "other" ? Buffer.from(`a git submodule at commit ${entry.object}`) : contents.get(entry.object) ?? new Uint8Array();
+    const bytes = kind === "other" ? Buffer.from(gitlinkNote(entry.object)) : contents.get(entry.object) ?? new Uint8Array();
     files.set(entry.path, { path: entry.path, kind, bytes });
   }
   return { files, label: sha };
@@ -46766,7 +46783,7 @@ function catFileBatch(gitDir, objects, options) {
   return new Promise((resolve, reject) => {
     const child = spawn("git", ["cat-file", "--batch"], {
       cwd: gitDir,
-      env: { ...pickEnv(), ...GIT_ENV, ...options.env },
+      env: gitEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"],
       ...options.signal ? { signal: options.signal } : {}
     });
@@ -54865,30 +54882,63 @@ function createGitHubClient(options) {
 }
 
 // actions/check/src/sticky-comment.ts
-var isPlanComment = (c3) => c3.user?.type === "Bot" && (c3.body ?? "").startsWith(PLAN_MARKER);
-async function findPlanComment(octokit, target) {
+var TokenUserUnknownError = class extends Error {
+  name = "TokenUserUnknownError";
+  constructor(status, options) {
+    super(
+      `GET /user failed (HTTP ${String(status)}), so the comments of github-token's user cannot be told from a person's`,
+      options
+    );
+  }
+};
+var hasMarker = (c3) => (c3.body ?? "").startsWith(PLAN_MARKER);
+function tokenUser(octokit) {
+  let asked;
+  return () => asked ??= octokit.rest.users.getAuthenticated().then(
+    ({ data }) => data.id,
+    (failure) => {
+      if (rateLimitFailure(failure)) throw failure;
+      const status = failure.status;
+      if (status === 403) return void 0;
+      throw new TokenUserUnknownError(status, { cause: failure });
+    }
+  );
+}
+async function findPlanComment(octokit, target, self2) {
   const comments = await octokit.paginate(octokit.rest.issues.listComments, {
     owner: target.owner,
     repo: target.repo,
     issue_number: target.issue,
     per_page: 100
   });
-  return comments.find(isPlanComment);
+  const marked = comments.filter(hasMarker);
+  const byBot = marked.find((c3) => c3.user?.type === "Bot");
+  if (byBot || marked.length === 0) return byBot;
+  const id = await self2();
+  return id === void 0 ? void 0 : marked.find((c3) => c3.user?.id === id);
 }
 async function upsertStickyComment(octokit, target) {
   const { owner, repo, issue: issue2 } = target;
-  const existing = await findPlanComment(octokit, target);
+  const self2 = tokenUser(octokit);
+  const existing = await findPlanComment(octokit, target, self2);
   if (existing?.body === target.body) return { action: "unchanged", id: existing.id, url: existing.html_url };
   if (!existing && !target.create) return { action: "skipped" };
   const { data: pull } = await octokit.rest.pulls.get({ owner, repo, pull_number: issue2 });
   if (pull.head.sha !== target.headSha && pull.head.sha !== target.pushedHead)
     return { action: "superseded", head: pull.head.sha };
-  if (existing) return update(octokit, target, existing.id);
+  if (existing) {
+    try {
+      return await update(octokit, target, existing.id);
+    } catch (failure) {
+      if (failure.status !== 404) throw failure;
+      if (!target.create) return { action: "skipped" };
+    }
+  }
   try {
     return await create(octokit, target);
   } catch (failure) {
     if (!isServerError(failure)) throw failure;
-    const created = await findPlanComment(octokit, target);
+    const created = await findPlanComment(octokit, target, self2);
     if (created?.body === target.body) return { action: "created", id: created.id, url: created.html_url };
     if (created) return update(octokit, target, created.id);
     return create(octokit, target);
