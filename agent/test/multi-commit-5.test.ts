@@ -1,42 +1,16 @@
 // Restart paths: the last applied commit gone from git (a force-push, a new clone), and what a restarted agent
 // says again. Each test failed before its fix.
-import { rmSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpRequest } from "../emulator/ray-test-utils";
-import { createLogger } from "../src/log";
 import { specYaml } from "../testkit/git-fixture";
 import { appsOf, createHarness, type Harness } from "../testkit/harness";
+import { amendHead, captureLog, wipeClone } from "../testkit/restart";
 
 let h: Harness;
 afterEach(async () => {
   expect(h.github.unexpected).toEqual([]);
   await h.close();
 });
-
-/** The branch head rewritten (amended) and force-pushed: the old head is no longer on the branch. */
-function amendHead(message: string, change: () => void): string {
-  change();
-  h.repo.render();
-  h.repo.git("add", "-A");
-  h.repo.git("commit", "--quiet", "--amend", "--allow-empty", "-m", message);
-  h.repo.push({ force: true });
-  return h.repo.head();
-}
-
-/** The agent's clone deleted (a new volume, a wiped cache): it is cloned again from the rewritten branch. */
-const wipeClone = () => rmSync(join(h.stateDir, "repo.git"), { recursive: true, force: true });
-
-/** A logger whose JSON lines are kept. */
-function capture() {
-  const lines: string[] = [];
-  const log = createLogger({ destination: { write: (line: string) => void lines.push(line) } });
-  const parsed = () =>
-    lines.map(
-      (l) => JSON.parse(l) as { level: number; msg: string; sha?: string; err?: { message?: string } },
-    );
-  return { log, parsed };
-}
 
 describe("the last applied commit no longer in git (force-pushed away, the clone made anew)", () => {
   it("applies the branch head, and says once which commit it cannot read", async () => {
@@ -46,13 +20,13 @@ describe("the last applied commit no longer in git (force-pushed away, the clone
     const { agent: first, sha: lost } = await h.startSettled("alice: add b");
     expect(first.status().marks.accepted?.sha).toBe(lost);
     await first.close();
-    const head = amendHead("alice: c instead of b", () => {
+    const head = amendHead(h, "alice: c instead of b", () => {
       h.repo.remove("models/alice/b.yaml");
       h.repo.write("models/alice/c.yaml", specYaml("c"));
     });
-    wipeClone();
+    wipeClone(h);
 
-    const { log, parsed } = capture();
+    const { log, parsed } = captureLog();
     const agent = await h.start({}, { log });
     await h.settle(agent, { max: 20 });
     const report = await h.settle(agent, { max: 20 });
@@ -73,16 +47,68 @@ describe("the last applied commit no longer in git (force-pushed away, the clone
     ]);
   });
 
+  it("says once which commit it cannot read when that is the commit last taken and the branch head is refused", async () => {
+    h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
+    const { agent: first, sha: lost } = await h.startSettled("alice: add a");
+    await first.close();
+    // The head rewritten into a commit the agent refuses (b's spec without its rendered fragment): the agent has
+    // no valid commit to read but the one git no longer has.
+    const bad = amendHead(h, "alice: add b", () => h.repo.write("models/alice/b.yaml", specYaml("b")), {
+      render: false,
+    });
+    wipeClone(h);
+
+    const { log, parsed } = captureLog();
+    const agent = await h.start({}, { log });
+    const fetches = async () =>
+      (await agent.metrics.gitCommands.get()).values.find((v) => v.labels.command === "fetch")?.value;
+    let report = await h.settle(agent, { max: 5 });
+    await agent.outbox.drain();
+    const fetched = await fetches();
+    for (let i = 0; i < 3; i++) report = await h.settle(agent, { max: 5 });
+    // Before the fix every cycle fetched again and failed ("<sha> is not on main any more and not in the clone").
+    expect(report.faults).toEqual([]);
+    expect(await fetches()).toBe(fetched);
+    expect(h.statuses(bad)).toEqual([
+      "serve/h1 failure not rendered: 1 fragment is out of date; run serve-gitops render",
+    ]);
+    expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-a"]);
+    const message = `the commit last taken, ${lost.slice(0, 7)}, cannot be read from git (no longer on the branch, not in the clone): Serve keeps what it runs and nothing is applied until a valid commit lands; the guards count what that commit drops against Ray and the models the agent's record held`;
+    const said = (lines: ReturnType<typeof parsed>) =>
+      lines.filter((l) => l.level >= 40 && JSON.stringify(l).includes(lost.slice(0, 7)));
+    expect(said(parsed()).map((l) => [l.msg, l.sha])).toEqual([[message, lost]]);
+    const events = (a: typeof agent) =>
+      a.status().models.flatMap((m) => m.events.filter((e) => e.type === "COMMIT_UNREADABLE"));
+    expect(events(agent)).toEqual([expect.objectContaining({ sha: lost, message })]);
+
+    // Said once also across a restart; and the next valid commit is applied.
+    await agent.close();
+    const quiet = captureLog();
+    const again = await h.start({}, { log: quiet.log });
+    report = await h.settle(again, { max: 5 });
+    expect(report.faults).toEqual([]);
+    expect(said(quiet.parsed())).toEqual([]);
+    expect(events(again)).toHaveLength(1);
+    h.repo.render();
+    const fixed = h.repo.ship("alice: render b");
+    report = await h.settle(again, { max: 20 });
+    await again.outbox.drain();
+    expect(report.faults).toEqual([]);
+    expect(again.status().marks.applied?.sha).toBe(fixed);
+    expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-a", "alice-202601061235-b"]);
+    expect(events(again)).toHaveLength(1);
+  });
+
   it("refuses a prune the rewritten head makes, counted against Ray, then against its record once Ray lost them", async () => {
     const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
     for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
     h = await createHarness({ files });
     const { agent: first, sha: lost } = await h.startSettled("eight models");
     await first.close();
-    const head = amendHead("bob: only m7", () => {
+    const head = amendHead(h, "bob: only m7", () => {
       for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
     });
-    wipeClone();
+    wipeClone(h);
     const puts = h.ray.acceptedPutCount();
     const refusal =
       "refused: would undeploy 6 models (prune limit 5); needs an admin's merge with trailer Serve-Gitops-Allow-Prune: 6";
@@ -130,7 +156,7 @@ describe("a guard's refusal standing when the agent restarts", () => {
     expect(refusals(first)).toEqual(once);
     await first.close();
 
-    const { log, parsed } = capture();
+    const { log, parsed } = captureLog();
     const agent = await h.start({}, { log });
     for (let i = 0; i < 3; i++) await h.settle(agent);
     await agent.outbox.drain();
