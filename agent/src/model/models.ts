@@ -183,6 +183,24 @@ export function updateModels(input: UpdateInput): UpdateResult {
   return { records: out, changed, gone };
 }
 
+/**
+ * Events said outside a cycle's update (a commit git no longer has, found before Ray is observed), added to the
+ * models the record holds, so they are saved with what says they were said.
+ */
+export function withEvents(
+  records: Readonly<Record<string, ModelRecord>>,
+  events: readonly NewEvent[],
+  now: Date,
+): Record<string, ModelRecord> {
+  const at = now.toISOString();
+  const out = { ...records };
+  for (const e of events) {
+    const r = out[e.key];
+    if (r) out[e.key] = { ...r, events: [...r.events, event(e, at)].slice(-MAX_EVENTS), updated: at };
+  }
+  return out;
+}
+
 function event(e: NewEvent, at: string): ModelEvent {
   return { type: e.type, at, ...(e.sha ? { sha: e.sha } : {}), ...(e.message ? { message: e.message } : {}) };
 }

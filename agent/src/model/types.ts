@@ -79,7 +79,10 @@ export type ModelEventType =
   | "DRIFT_DETECTED"
   | "DRIFT_CORRECTED"
   | "REFUSED"
-  /** The last applied commit cannot be read from git any more (a force-push, a new clone): said once. */
+  /**
+   * The last applied commit, or the commit last taken, cannot be read from git any more (a force-push, a new
+   * clone): said once.
+   */
   | "COMMIT_UNREADABLE";
 
 export interface ModelEvent {
@@ -219,9 +222,10 @@ export interface AgentRecord {
    */
   readonly refused: Readonly<Record<string, string>>;
   /**
-   * The last applied commit (record.ts lastApplied) when git no longer has it (force-pushed away, the clone made
-   * anew), with the models the record held when that was found: what the guards count a new commit's drops
-   * against instead of that commit's config. Said once; gone once another commit is applied.
+   * The last applied commit (record.ts lastApplied), or after a restart the commit last taken (`desired`), when
+   * git no longer has it (force-pushed away, the clone made anew), with the models the record held when that was
+   * found: what the guards count a new commit's drops against instead of that commit's config. Said once; gone
+   * once another commit is applied.
    */
   readonly unreadable?: { readonly sha: string; readonly models: readonly string[] };
   readonly rollout: RolloutState;

@@ -18,7 +18,7 @@ import { compare } from "../model/compare";
 import { desiredFromSnapshot, type DesiredResult } from "../model/desired";
 import { outcomeEvent } from "../model/events";
 import { ALLOW_PRUNE_TRAILER } from "../model/guards";
-import { clusterStates, countStates, updateModels, type NewEvent } from "../model/models";
+import { clusterStates, countStates, updateModels, withEvents, type NewEvent } from "../model/models";
 import { reconcile, type Action, type Decision } from "../model/reconcile";
 import {
   adoptInSync,
@@ -94,8 +94,6 @@ export class Agent {
   private readonly states = new Map<string, DesiredState | undefined>();
   /** Commits git no longer has (CommitNotFoundError): not fetched for again by this process. */
   private readonly missing = new Set<string>();
-  /** Events found while deciding (a last applied commit git no longer has), added with the cycle's. */
-  private notices: NewEvent[] = [];
   private head: string | undefined;
   /** The first-parent commits since the last applied one (record.ts lastApplied) that carry the prune trailer. */
   private trailers: readonly TrailerCommit[] = [];
@@ -260,11 +258,23 @@ export class Agent {
   /**
    * After a restart: the commit the record says the agent last took. It validated then; an agent upgraded to
    * stricter rules (or started with another --cluster) may refuse it now. Serve keeps running what it runs and
-   * nothing is applied: the fault says so on every cycle (/readyz, the log) until a new commit arrives.
+   * nothing is applied: the fault says so on every cycle (/readyz, the log) until a new commit arrives. A commit
+   * git no longer has is no fault: said once (unreadable()), and the agent waits for a valid commit on the branch.
    */
   private async load(sha: string): Promise<void> {
     if (this.unloadable?.sha === sha) throw this.unloadable.error;
-    await this.deps.source.ensure(sha);
+    if (this.missing.has(sha)) return;
+    try {
+      await this.deps.source.ensure(sha);
+    } catch (error) {
+      if (!(error instanceof CommitNotFoundError)) throw error;
+      // Force-pushed away and the clone made anew: nothing to serve until a valid commit lands, which the agent
+      // goes on with as when only the last applied commit is gone (unreadable()). No fault on every cycle.
+      this.missing.add(sha);
+      this.remember(sha, undefined);
+      await this.unreadable(sha);
+      return;
+    }
     const result = this.desiredAt(await this.deps.source.snapshot(sha));
     if (!result.ok) {
       const at = `the commit last taken, ${sha.slice(0, 7)}`;
@@ -300,19 +310,32 @@ export class Agent {
   }
 
   /**
-   * The last applied commit is gone from git (force-pushed away, and the clone made anew or its objects pruned):
-   * like Argo CD or Flux, the agent goes on with the branch head. Said once (a warning, and an event on each
-   * model the record holds), also across restarts: the record keeps the commit and those models, what the guards
-   * count a new commit's drops against (Ray may have lost its applications too), until another commit is applied.
+   * The last applied commit, or the commit last taken (after a restart), is gone from git (force-pushed away, and
+   * the clone made anew or its objects pruned): like Argo CD or Flux, the agent goes on with the branch head. Said
+   * once (a warning, and an event on each model the record holds), also across restarts: the record keeps the
+   * commit and those models, saved with the events, what the guards count a new commit's drops against (Ray may
+   * have lost its applications too) until another commit is applied.
    */
   private async unreadable(sha: string): Promise<readonly string[]> {
     const known = this.record.unreadable;
     if (known?.sha === sha) return known.models;
     const models = Object.keys(this.record.models);
-    const message = `the last applied commit ${sha.slice(0, 7)} cannot be read from git (no longer on the branch, not in the clone): the guards count what a new commit drops against Ray and the models the agent's record held`;
+    const short = sha.slice(0, 7);
+    const gone = "cannot be read from git (no longer on the branch, not in the clone)";
+    const against = "against Ray and the models the agent's record held";
+    let message = `the last applied commit ${short} ${gone}: the guards count what a new commit drops ${against}`;
+    if (sha === this.record.desired) {
+      // After a restart, with no later valid commit to go on with.
+      message = `the commit last taken, ${short}, ${gone}: Serve keeps what it runs and nothing is applied until a valid commit lands`;
+      if (sha === lastApplied(this.record)) message += `; the guards count what that commit drops ${against}`;
+    }
     this.deps.log.warn({ sha, models: models.length }, message);
-    await this.save({ ...this.record, unreadable: { sha, models } });
-    this.notices.push(...models.map((key): NewEvent => ({ key, type: "COMMIT_UNREADABLE", sha, message })));
+    const events = models.map((key): NewEvent => ({ key, type: "COMMIT_UNREADABLE", sha, message }));
+    await this.save({
+      ...this.record,
+      unreadable: { sha, models },
+      models: withEvents(this.record.models, events, new Date(this.deps.now())),
+    });
     return models;
   }
 
@@ -373,7 +396,7 @@ export class Agent {
     if (isSuccessor(this.record.marks, desired, observed)) this.deps.outbox.readFirst(desired.sha);
     const decision = await this.decide(desired, observed);
     const action = decision.action;
-    const events: NewEvent[] = this.notices.splice(0);
+    const events: NewEvent[] = [];
     const queued = new Set<string>();
     // The rollout as the cycle found it: apply() saves the record before its PUT, with the models a new commit
     // supersedes already settled, so "newly settled" is measured against this, not the record at the end.
