@@ -1,0 +1,61 @@
+// Restart paths, continued: what a restarted agent found standing — drift it may not correct, a commit the suspend
+// switch holds — is not said again as news. Each test failed before its fix.
+import { afterEach, describe, expect, it } from "vitest";
+import { specYaml } from "../testkit/git-fixture";
+import { createHarness, type Harness } from "../testkit/harness";
+import { captureLog } from "../testkit/restart";
+import type { RunningAgent } from "../src/runtime/run-agent";
+
+let h: Harness;
+afterEach(async () => {
+  expect(h.github.unexpected).toEqual([]);
+  await h.close();
+});
+
+type Tampered = { deployments: Array<{ num_replicas: number }> };
+const scale = (app: string, n: number) =>
+  h.ray.tamper(app, (a: Tampered) => {
+    a.deployments[0]!.num_replicas = n;
+  });
+const drifts = (agent: RunningAgent) =>
+  agent.status().models.flatMap((m) => m.events.filter((e) => e.type === "DRIFT_DETECTED").map(() => m.key));
+const reported = async (agent: RunningAgent) =>
+  (await agent.metrics.driftEvents.get()).values
+    .filter((v) => v.labels.action === "reported")
+    .reduce((n, v) => n + v.value, 0);
+
+describe("drift standing when the agent restarts (self_heal off)", () => {
+  it("is not said again: one DRIFT_DETECTED event, no warning, nothing counted; new drift still is", async () => {
+    h = await createHarness({
+      cluster: { sync: { self_heal: false } },
+      files: { "models/alice/x.yaml": specYaml("x"), "models/bob/y.yaml": specYaml("y") },
+    });
+    const { agent: first } = await h.startSettled();
+    scale("alice-202601061235-x", 4);
+    await h.settle(first);
+    await h.settle(first);
+    expect(drifts(first)).toEqual(["alice/x"]);
+    expect(await reported(first)).toBe(1);
+    await first.close();
+
+    const { log, parsed } = captureLog();
+    const agent = await h.start({}, { log });
+    for (let i = 0; i < 3; i++) await h.settle(agent);
+    // Before the fix the restarted agent's in-memory "said" was empty: a second DRIFT_DETECTED event, the warning
+    // and another count in serve_gitops_drift_events_total, though nothing changed.
+    expect(drifts(agent)).toEqual(["alice/x"]);
+    expect(parsed().filter((l) => l.msg === "drift: Serve differs from the applied commit")).toEqual([]);
+    expect(
+      parsed().filter((l) => l.msg === "drift still stands: Serve differs from the applied commit"),
+    ).toEqual([expect.objectContaining({ level: 30 })]);
+    expect(await reported(agent)).toBe(0);
+
+    // Drift that changes is news: said.
+    scale("bob-202601061235-y", 3);
+    await h.settle(agent);
+    await h.settle(agent);
+    expect(drifts(agent)).toContain("bob/y");
+    expect(parsed().filter((l) => l.msg === "drift: Serve differs from the applied commit")).toHaveLength(1);
+    expect(await reported(agent)).toBe(1);
+  });
+});
