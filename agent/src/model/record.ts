@@ -143,16 +143,18 @@ export interface CycleParts {
   readonly models: Readonly<Record<string, ModelRecord>>;
   /** Undefined: the record's own stay. */
   readonly deployedApps: readonly string[] | undefined;
+  /** The drift said and standing (runtime/held-back.ts); absent: none. */
+  readonly drift?: AgentRecord["drift"];
 }
 
 /**
- * The record after a cycle, and whether its rollout, marks, applications, refusals, block or unreadable commit
- * moved (the models say whether they changed themselves). A commit Ray refused blocks only while it is the
+ * The record after a cycle, and whether its rollout, marks, applications, refusals, block, unreadable commit or
+ * drift moved (the models say whether they changed themselves). A commit Ray refused blocks only while it is the
  * attempted one: once a later commit is taken (applied, or found already running), the block is gone.
  */
 export function nextRecord(record: AgentRecord, parts: CycleParts): { next: AgentRecord; moved: boolean } {
-  const { rollout, marks, refused, models, deployedApps } = parts;
-  const { blocked: _, unreadable: __, ...rest } = record;
+  const { rollout, marks, refused, models, deployedApps, drift } = parts;
+  const { blocked: _, unreadable: __, drift: ___, ...rest } = record;
   const blocked = record.blocked?.sha === marks.attempted?.sha ? record.blocked : undefined;
   // The unreadable commit stands in for the last applied one only while it is that: not once another is applied.
   const unreadable =
@@ -166,9 +168,10 @@ export function nextRecord(record: AgentRecord, parts: CycleParts): { next: Agen
     ...(deployedApps ? { deployedApps } : {}),
     ...(blocked ? { blocked } : {}),
     ...(unreadable ? { unreadable } : {}),
+    ...(drift ? { drift } : {}),
   };
   const kept = (r: AgentRecord) =>
-    JSON.stringify([r.rollout, r.marks, r.deployedApps, r.refused, r.blocked, r.unreadable]);
+    JSON.stringify([r.rollout, r.marks, r.deployedApps, r.refused, r.blocked, r.unreadable, r.drift]);
   return { next, moved: kept(next) !== kept(record) };
 }
 

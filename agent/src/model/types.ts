@@ -228,6 +228,12 @@ export interface AgentRecord {
    * once another commit is applied.
    */
   readonly unreadable?: { readonly sha: string; readonly models: readonly string[] };
+  /**
+   * The drift last reported (the agent may not correct it: self_heal off, suspended, ...): the commit Serve
+   * differs from and how (compare.ts `differences`, one line per application). Said once, also across restarts;
+   * gone once Serve no longer differs. Absent in a record written before.
+   */
+  readonly drift?: { readonly sha: string; readonly differences: readonly string[] };
   readonly rollout: RolloutState;
   readonly models: Readonly<Record<string, ModelRecord>>;
   /**

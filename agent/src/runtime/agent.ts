@@ -431,14 +431,11 @@ export class Agent {
     if (action.kind === "refuse" || action.kind === "hold")
       rollout = supersedeUnapplied(rollout, desired.sha, now());
     // A refusal, a held commit or drift the agent may not correct: said once, not on every cycle.
-    rollout = await this.heldBack.say(
-      decision,
-      desired,
-      rollout,
-      queued,
-      events,
-      this.record.refused[desired.sha],
-    );
+    const said = await this.heldBack.say(decision, desired, rollout, queued, events, {
+      refusal: this.record.refused[desired.sha],
+      drift: this.record.drift,
+    });
+    rollout = said.rollout;
     // While a guard refuses the commit, Serve is held at the last applied one: its drift is corrected. A fault of
     // that PUT is the cycle's (retried next cycle); the refusal is said and recorded all the same.
     const restore = decision.restore;
@@ -523,6 +520,7 @@ export class Agent {
       refused,
       models: models.records,
       deployedApps,
+      ...(said.drift ? { drift: said.drift } : {}),
     });
     // An idle cycle writes nothing to disk.
     if (moved || models.changed) await this.save(next);

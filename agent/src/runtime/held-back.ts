@@ -1,12 +1,12 @@
 // What the agent says when a decision holds a commit back instead of applying it: a guard's refusal, a commit
 // the suspend switch holds, drift it may not correct. Each is said once (log, metric, the models' events, the
-// commit's status), not on every cycle that decides the same.
+// commit's status), not on every cycle that decides the same, nor again by an agent restarted on the same record.
 import type { Logger } from "../log";
 import { driftDetectedEvents, refusedEvents } from "../model/events";
 import type { NewEvent } from "../model/models";
 import type { Decision } from "../model/reconcile";
 import { holdCommit } from "../model/rollout";
-import type { DesiredState, RolloutState } from "../model/types";
+import type { AgentRecord, DesiredState, RolloutState } from "../model/types";
 import type { Outbox } from "../report/outbox";
 import { clusterWrite } from "../report/status-plan";
 import type { AgentMetrics } from "../server/metrics";
@@ -32,9 +32,10 @@ export class HeldBackNotices {
 
   /**
    * Called on every decision: says what it holds back, if not said already. `queued` gets the models whose new
-   * config waits; returns the rollout (which keeps a held commit, so the next applied one resolves its status).
-   * `standing`: the guard's refusal of `desired` the record holds (AgentRecord.refused), saved with its events
-   * by the cycle that said it: the same refusal found after a restart is not said again.
+   * config waits. `standing`: what the record holds as said, saved with its events by the cycle that said it — the
+   * guard's refusal of `desired` (AgentRecord.refused) and the drift (AgentRecord.drift) — so the same found after
+   * a restart is not said again. Returns the rollout (which keeps a held commit, so the next applied one resolves
+   * its status) and the drift standing now, for the record.
    */
   async say(
     decision: Decision,
@@ -42,8 +43,8 @@ export class HeldBackNotices {
     rollout: RolloutState,
     queued: Set<string>,
     events: NewEvent[],
-    standing?: string,
-  ): Promise<RolloutState> {
+    standing: { readonly refusal?: string; readonly drift?: AgentRecord["drift"] } = {},
+  ): Promise<{ rollout: RolloutState; drift?: AgentRecord["drift"] }> {
     const { log, metrics } = this.deps;
     const action = decision.action;
     if (action.kind === "refuse") {
@@ -53,7 +54,7 @@ export class HeldBackNotices {
       if (this.lastRefusal !== said) {
         this.lastRefusal = said;
         const { guard } = action.refusal;
-        if (standing === reason) {
+        if (standing.refusal === reason) {
           // Its events, status and count went out with the record that holds it (before a restart): no news.
           log.info({ sha: desired.sha, guard, reason }, "a guard still refuses the commit");
         } else {
@@ -93,19 +94,24 @@ export class HeldBackNotices {
         : restore?.action.kind === "report-drift"
           ? { action: restore.action, sha: restore.desired.sha, differences: restore.comparison.differences }
           : undefined;
+    let stands: AgentRecord["drift"];
     if (drift) {
-      const signature = `${drift.sha} ${drift.differences?.join(",")}`;
+      stands = { sha: drift.sha, differences: drift.differences ?? [] };
+      const signature = JSON.stringify(stands);
       if (this.lastDrift !== signature) {
         this.lastDrift = signature;
-        log.warn(
-          { sha: drift.sha, why: drift.action.why, differences: drift.differences },
-          "drift: Serve differs from the applied commit",
-        );
-        metrics.driftEvents.inc({ action: "reported" });
-        events.push(...driftDetectedEvents(drift.action.changes, drift.sha));
+        const said = { sha: drift.sha, why: drift.action.why, differences: drift.differences };
+        if (JSON.stringify(standing.drift) === signature) {
+          // Its events and count went out with the record that holds it (before a restart): no news.
+          log.info(said, "drift still stands: Serve differs from the applied commit");
+        } else {
+          log.warn(said, "drift: Serve differs from the applied commit");
+          metrics.driftEvents.inc({ action: "reported" });
+          events.push(...driftDetectedEvents(drift.action.changes, drift.sha));
+        }
       }
     } else this.lastDrift = "";
     if (action.kind !== "refuse") this.lastRefusal = "";
-    return rollout;
+    return { rollout, ...(stands ? { drift: stands } : {}) };
   }
 }
