@@ -1,7 +1,9 @@
 // Restart paths, continued: what a restarted agent found standing — drift it may not correct, a commit the suspend
 // switch holds — is not said again as news. Each test failed before its fix.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { specYaml } from "../testkit/git-fixture";
+import { clusterYaml, specYaml } from "../testkit/git-fixture";
 import { createHarness, type Harness } from "../testkit/harness";
 import { captureLog } from "../testkit/restart";
 import type { RunningAgent } from "../src/runtime/run-agent";
@@ -57,5 +59,46 @@ describe("drift standing when the agent restarts (self_heal off)", () => {
     expect(drifts(agent)).toContain("bob/y");
     expect(parsed().filter((l) => l.msg === "drift: Serve differs from the applied commit")).toHaveLength(1);
     expect(await reported(agent)).toBe(1);
+  });
+});
+
+describe("a commit the suspend switch holds when the agent restarts", () => {
+  it("is not announced again: no second 'sync is suspended' line, no status queued again", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    const { agent: first } = await h.startSettled();
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const held = h.repo.ship("suspend, and add y");
+    await h.settle(first);
+    await first.outbox.drain();
+    const pending = "serve/h1 pending suspended: sync is paused by clusters/h1/cluster.yaml";
+    expect(h.statuses(held)).toEqual([pending]);
+    await first.close();
+    const queued = () =>
+      (JSON.parse(readFileSync(join(h.stateDir, "github.json"), "utf8")) as { nextId: number }).nextId;
+    const before = queued();
+
+    const { log, parsed } = captureLog();
+    const agent = await h.start({}, { log });
+    for (let i = 0; i < 3; i++) await h.settle(agent);
+    await agent.outbox.drain();
+    // Before the fix the restarted agent announced the held commit as new: the same log line, and its pending
+    // status queued again (the outbox then skipped it as posted).
+    expect(parsed().filter((l) => l.msg === "sync is suspended: the commit waits")).toEqual([]);
+    expect(parsed().filter((l) => l.msg === "sync is still suspended: the commit waits")).toHaveLength(1);
+    expect(queued()).toBe(before);
+    expect(h.statuses(held)).toEqual([pending]);
+    expect(agent.status().models.map((m) => `${m.key} ${m.state}`)).toEqual([
+      "alice/x RUNNING",
+      "bob/y QUEUED",
+    ]);
+
+    // Still held, as the record says: the commit that resumes sync resolves its pending status.
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml());
+    const resumed = h.repo.ship("resume sync");
+    await h.settle(agent);
+    await agent.outbox.drain();
+    expect(h.latest(resumed).get("serve/h1")?.state).toBe("success");
+    expect(h.latest(held).get("serve/h1")?.state).not.toBe("pending");
   });
 });
