@@ -102,3 +102,24 @@ describe("a commit the suspend switch holds when the agent restarts", () => {
     expect(h.latest(held).get("serve/h1")?.state).not.toBe("pending");
   });
 });
+
+describe("a held commit whose switch changed across a restart", () => {
+  it("gets the status that names the switch holding it now (--suspend added)", async () => {
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    const { agent: first } = await h.startSettled();
+    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const held = h.repo.ship("suspend, and add y");
+    await h.settle(first);
+    await first.outbox.drain();
+    await first.close();
+
+    const agent = await h.start({ suspend: true });
+    await h.settle(agent);
+    await agent.outbox.drain();
+    expect(h.statuses(held)).toEqual([
+      "serve/h1 pending suspended: sync is paused by clusters/h1/cluster.yaml",
+      "serve/h1 pending suspended: sync is paused by --suspend",
+    ]);
+  });
+});

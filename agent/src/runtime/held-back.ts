@@ -72,18 +72,24 @@ export class HeldBackNotices {
       if (this.lastHold !== desired.sha) {
         this.lastHold = desired.sha;
         const by = this.deps.suspend ? "--suspend" : `clusters/${this.deps.cluster}/cluster.yaml`;
-        log.info({ sha: desired.sha, by }, "sync is suspended: the commit waits");
-        // The next applied commit resolves this pending status ("superseded by").
-        rollout = holdCommit(rollout, desired.sha);
-        await this.deps.outbox.enqueue([
-          clusterWrite(
-            desired.sha,
-            this.deps.cluster,
-            "pending",
-            `suspended: sync is paused by ${by}`,
-            this.deps.statusUrl,
-          ),
-        ]);
+        const status = clusterWrite(
+          desired.sha,
+          this.deps.cluster,
+          "pending",
+          `suspended: sync is paused by ${by}`,
+          this.deps.statusUrl,
+        );
+        // Held before a restart (the record's rollout.held), its status queued then: no news, unless GitHub shows
+        // another switch holding it (the agent restarted with or without --suspend).
+        const shown = this.deps.outbox.posted(desired.sha, status.context)?.description;
+        if (rollout.held?.includes(desired.sha) && (shown ?? status.description) === status.description) {
+          log.info({ sha: desired.sha, by }, "sync is still suspended: the commit waits");
+        } else {
+          log.info({ sha: desired.sha, by }, "sync is suspended: the commit waits");
+          // The next applied commit resolves this pending status ("superseded by").
+          rollout = holdCommit(rollout, desired.sha);
+          await this.deps.outbox.enqueue([status]);
+        }
       }
     }
     // Drift of the applied commit, or of the last applied one while a guard refuses the new commit.
