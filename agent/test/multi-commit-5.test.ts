@@ -7,6 +7,8 @@ import { appsOf, createHarness, type Harness } from "../testkit/harness";
 import { amendHead, captureLog, wipeClone } from "../testkit/restart";
 
 let h: Harness;
+/** models/alice/a.yaml -> alice/a */
+const keyOf = (path: string) => path.replace(/^models\/(.*)\.yaml$/, "$1");
 afterEach(async () => {
   expect(h.github.unexpected).toEqual([]);
   await h.close();
@@ -45,6 +47,8 @@ describe("the last applied commit no longer in git (force-pushed away, the clone
     expect(a?.events.filter((e) => e.type === "COMMIT_UNREADABLE")).toEqual([
       expect.objectContaining({ sha: lost, message: said[0]!.msg }),
     ]);
+    // /status shows it only until another commit is applied.
+    expect(agent.status().unreadable).toBeUndefined();
   });
 
   it("says once which commit it cannot read when that is the commit last taken and the branch head is refused", async () => {
@@ -80,6 +84,7 @@ describe("the last applied commit no longer in git (force-pushed away, the clone
     const events = (a: typeof agent) =>
       a.status().models.flatMap((m) => m.events.filter((e) => e.type === "COMMIT_UNREADABLE"));
     expect(events(agent)).toEqual([expect.objectContaining({ sha: lost, message })]);
+    expect(agent.status().unreadable).toEqual({ sha: lost, models: ["alice/a"] });
 
     // Said once also across a restart; and the next valid commit is applied.
     await agent.close();
@@ -134,6 +139,8 @@ describe("the last applied commit no longer in git (force-pushed away, the clone
     expect(h.statuses(head)).toEqual([`serve/h1 failure ${refusal}`]);
     expect(again.status().marks.accepted?.sha).toBe(lost);
     expect(again.status().refused).toEqual([{ sha: head, reason: refusal }]);
+    // /status (and serve-gitops status) shows what the guards count against.
+    expect(again.status().unreadable).toEqual({ sha: lost, models: Object.keys(files).map(keyOf).sort() });
   });
 });
 

@@ -9,6 +9,7 @@ export function statusTable(doc: StatusDoc): string {
     `attempted ${short(doc.marks.attempted?.sha)}  accepted ${short(doc.marks.accepted?.sha)}  applied ${short(doc.marks.applied?.sha)}  reported ${short(doc.marks.reported?.sha)}  head ${short(doc.head)}  outbox ${doc.outbox}`,
   ];
   if (doc.blocked) lines.push(`blocked: ${short(doc.blocked.sha)} ${doc.blocked.reason}`);
+  if (doc.unreadable) lines.push(unreadable(doc.unreadable));
   for (const r of doc.refused.slice(-3)) lines.push(`refused: ${short(r.sha)} ${r.reason}`);
   if (doc.last_cycle && doc.last_cycle.faults.length > 0)
     lines.push(`last cycle faults: ${doc.last_cycle.faults.join("; ")}`);
@@ -34,4 +35,10 @@ export function statusTable(doc: StatusDoc): string {
     );
   if (rows.length === 0) lines.push("(no models)");
   return lines.join("\n") + "\n";
+}
+
+/** The last applied commit git no longer has: what the guards count a new commit's drops against instead. */
+function unreadable({ sha, models }: NonNullable<StatusDoc["unreadable"]>): string {
+  const shown = models.length > 5 ? [...models.slice(0, 5), "..."] : models;
+  return `unreadable: ${short(sha)} cannot be read from git (force-pushed away?): the guards count what a commit drops against Ray and its ${models.length} models (${shown.join(", ")})`;
 }

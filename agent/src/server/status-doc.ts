@@ -12,6 +12,8 @@ export interface StatusDoc {
   readonly desired?: string;
   readonly marks: AgentRecord["marks"];
   readonly blocked?: AgentRecord["blocked"];
+  /** The last applied commit git no longer has, and the models the guards count a new commit's drops against. */
+  readonly unreadable?: AgentRecord["unreadable"];
   readonly refused: ReadonlyArray<{ readonly sha: string; readonly reason: string }>;
   readonly rollout: { readonly active: boolean; readonly watching: number };
   readonly outbox: number;
@@ -47,6 +49,7 @@ export function statusDoc(input: StatusInput): StatusDoc {
     ...(record.desired ? { desired: record.desired } : {}),
     marks: record.marks,
     ...(record.blocked ? { blocked: record.blocked } : {}),
+    ...(record.unreadable ? { unreadable: record.unreadable } : {}),
     refused: Object.entries(record.refused)
       .slice(-10)
       .map(([sha, reason]) => ({ sha, reason })),
