@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
 import type { RepoSnapshot } from "../../../generator/src/index";
 import { CommitNotFoundError, GitError } from "../errors";
+import { gitSecrets, redactError, secretRedactor } from "../redact-secrets";
 import { redactUrl } from "../redact-url";
 import type { CommitChanges, DesiredStateSource, TrailerCommit } from "../ports";
 
@@ -34,8 +35,15 @@ export interface GitSourceOptions {
 
 export class GitSource implements DesiredStateSource {
   private readonly known = new Set<string>();
+  /**
+   * Masks the credentials of git's configuration in git's messages: git prints what the remote answered
+   * ("remote: ..."), and a proxy's error page can quote the Authorization header it was sent.
+   */
+  private readonly redact: (text: string) => string;
 
-  constructor(private readonly options: GitSourceOptions) {}
+  constructor(private readonly options: GitSourceOptions) {
+    this.redact = secretRedactor(gitSecrets(options.env));
+  }
 
   private git() {
     if (!existsSync(this.options.cloneDir)) mkdirSync(this.options.cloneDir, { recursive: true });
@@ -54,7 +62,7 @@ export class GitSource implements DesiredStateSource {
     try {
       out = await this.git().raw(["ls-remote", "--", url, `refs/heads/${branch}`]);
     } catch (error) {
-      throw new GitError(`cannot reach ${redactUrl(url)}: ${firstLine(error)}`, {
+      throw new GitError(`cannot reach ${redactUrl(url)}: ${this.firstLine(error)}`, {
         kind: "transient",
         cause: error,
       });
@@ -87,7 +95,7 @@ export class GitSource implements DesiredStateSource {
         `+refs/heads/${branch}:refs/heads/${branch}`,
       ]);
     } catch (error) {
-      throw new GitError(`cannot fetch ${branch} from ${redactUrl(url)}: ${firstLine(error)}`, {
+      throw new GitError(`cannot fetch ${branch} from ${redactUrl(url)}: ${this.firstLine(error)}`, {
         kind: "transient",
         cause: error,
       });
@@ -105,7 +113,7 @@ export class GitSource implements DesiredStateSource {
     try {
       return await readCommitSnapshot(this.options.cloneDir, sha, this.gitOptions());
     } catch (error) {
-      throw new GitError(`cannot read ${sha}: ${firstLine(error)}`, { kind: "transient", cause: error });
+      throw new GitError(`cannot read ${sha}: ${this.firstLine(error)}`, { kind: "transient", cause: error });
     }
   }
 
@@ -118,7 +126,7 @@ export class GitSource implements DesiredStateSource {
     try {
       out = await this.git().raw([...args, "--", under]);
     } catch (error) {
-      throw new GitError(`cannot read the history of ${to}: ${firstLine(error)}`, {
+      throw new GitError(`cannot read the history of ${to}: ${this.firstLine(error)}`, {
         kind: "transient",
         cause: error,
       });
@@ -151,7 +159,7 @@ export class GitSource implements DesiredStateSource {
     try {
       out = await this.git().raw(args);
     } catch (error) {
-      throw new GitError(`cannot read the trailers of ${to}: ${firstLine(error)}`, {
+      throw new GitError(`cannot read the trailers of ${to}: ${this.firstLine(error)}`, {
         kind: "transient",
         cause: error,
       });
@@ -168,6 +176,13 @@ export class GitSource implements DesiredStateSource {
     });
   }
 
+  /** git's first line, for the agent's own error; the error itself (kept as its cause) is masked too. */
+  private firstLine(error: unknown): string {
+    redactError(error, this.redact);
+    const text = this.redact(error instanceof Error ? error.message : String(error));
+    return redactUrl(text.trim().split("\n")[0] ?? "");
+  }
+
   private async has(sha: string): Promise<boolean> {
     if (this.known.has(sha)) return true;
     if (!existsSync(`${this.options.cloneDir}/HEAD`)) return false;
@@ -182,6 +197,3 @@ export class GitSource implements DesiredStateSource {
 }
 
 export { redactUrl };
-
-const firstLine = (error: unknown): string =>
-  redactUrl((error instanceof Error ? error.message : String(error)).trim().split("\n")[0] ?? "");

@@ -3,6 +3,7 @@
 import { Octokit } from "octokit";
 import { GITHUB_DO_NOT_RETRY } from "../../../generator/src/io/github-policy";
 import type { Logger } from "../log";
+import { redactError, secretRedactor } from "../redact-secrets";
 
 export interface OctokitOptions {
   readonly baseUrl: string;
@@ -80,9 +81,13 @@ export function createOctokit(options: OctokitOptions): Octokit {
   octokit.hook.after("request", (response, request) => {
     options.onResponse?.(request.method, response.status, remainingOf(response.headers));
   });
+  // A failure's message is what GitHub (or a proxy before it) answered, and a proxy's error page can quote the
+  // token it was sent: masked before the message reaches a log line or the agent's faults.
+  const redact = secretRedactor([options.token]);
   octokit.hook.error("request", (error, request) => {
     const e = error as { status?: number; response?: { headers?: Record<string, unknown> } };
     options.onResponse?.(request.method, e.status ?? 0, remainingOf(e.response?.headers));
+    redactError(error, redact);
     throw error;
   });
   return octokit;

@@ -5,6 +5,7 @@ import { RayError, UnsupportedRayError } from "../errors";
 import { isServeDetails, parseServeDetails } from "../model/observed";
 import type { Observed } from "../model/types";
 import type { RayVersion, ServeTarget } from "../ports";
+import { secretRedactor } from "../redact-secrets";
 import { redactUrl } from "../redact-url";
 import { send, type HttpResponse } from "./ray-http";
 
@@ -27,7 +28,12 @@ export interface RayTargetOptions {
 }
 
 export class RayServeTarget implements ServeTarget {
-  constructor(private readonly options: RayTargetOptions) {}
+  /** Masks the token in what Ray (or a proxy before it) answers: a traceback can quote the request's headers. */
+  private readonly redact: (text: string) => string;
+
+  constructor(private readonly options: RayTargetOptions) {
+    this.redact = secretRedactor([options.token]);
+  }
 
   async version(): Promise<RayVersion> {
     const body = await this.json("GET", VERSION_PATH);
@@ -100,6 +106,8 @@ export class RayServeTarget implements ServeTarget {
       });
     }
     this.options.onResponse?.(method, path, res.status);
+    // Before the answer becomes a message, a commit status (Ray's own text is quoted there) or a log line.
+    res = { status: res.status, text: this.redact(res.text) };
     if (res.status >= 200 && res.status < 300) return res;
     throw rayError(method, where, res);
   }

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { gitEnvironment } from "./cli/agent-options";
+import { gitSecrets, redactError, secretRedactor } from "./redact-secrets";
+
+describe("secretRedactor", () => {
+  it("masks each secret and the basic-auth form git sends a token in, leaving short values alone", () => {
+    const redact = secretRedactor(["tok_SECRET", undefined, "abc"]);
+    const basic = Buffer.from("x-access-token:tok_SECRET").toString("base64");
+    expect(redact(`Bearer tok_SECRET, Basic ${basic}, abc`)).toBe("Bearer ***, Basic ***, abc");
+  });
+});
+
+describe("gitSecrets", () => {
+  it("finds the credential of --git-token-file's header and of an operator's own extraHeader", () => {
+    const env = gitEnvironment(
+      {
+        GIT_CONFIG_COUNT: "2",
+        GIT_CONFIG_KEY_0: "http.https://github.com/.extraHeader",
+        GIT_CONFIG_VALUE_0: "Authorization: Bearer op_TOKEN_1",
+        GIT_CONFIG_KEY_1: "core.askPass",
+        GIT_CONFIG_VALUE_1: "/bin/false",
+      },
+      "file_TOKEN_2",
+    );
+    const basic = Buffer.from("x-access-token:file_TOKEN_2").toString("base64");
+    expect(gitSecrets(env)).toEqual(["op_TOKEN_1", basic, "x-access-token:file_TOKEN_2", "file_TOKEN_2"]);
+  });
+});
+
+describe("redactError", () => {
+  it("masks the message and stack in place, and leaves an error without the secret as it was", () => {
+    const redact = secretRedactor(["tok_SECRET"]);
+    const error = new Error("proxy said: token tok_SECRET");
+    redactError(error, redact);
+    expect(error.message).toBe("proxy said: token ***");
+    expect(error.stack).not.toContain("tok_SECRET");
+    // A DOMException's message is a getter only: assigning it would throw instead of the error itself.
+    const abort = new DOMException("This operation was aborted", "AbortError");
+    redactError(abort, redact);
+    expect(abort.name).toBe("AbortError");
+  });
+});
