@@ -40,3 +40,13 @@ export function planAnnotations(
   }
   return { annotate, rest };
 }
+
+/** Where GitHub attaches a diagnostic's annotation (@actions/core's AnnotationProperties). */
+export function annotationProperties(d: Diagnostic): {
+  title: string;
+  file: string;
+  startLine: number;
+  startColumn: number;
+} {
+  return { title: `${d.code} ${d.rule}`, file: d.file, startLine: d.line, startColumn: d.column };
+}

@@ -4,7 +4,7 @@ import { planMarkdown, type Diagnostic, type Plan } from "../../../generator/src
 import { analyse, headRenderChanges, type Analysis } from "./analyse";
 import { rateLimitFailure } from "./api-failure";
 import { codeSpan, printable } from "../../../generator/src/text";
-import { ANNOTATIONS_PER_SEVERITY, planAnnotations } from "./annotations";
+import { annotationProperties, ANNOTATIONS_PER_SEVERITY, planAnnotations } from "./annotations";
 import { commentBody } from "./comment-body";
 import { pushRefusal, pushRender } from "./commit-rendered";
 import { inputVariable, parseContext, type CheckContext, type PullRequestInfo } from "./context";
@@ -284,14 +284,8 @@ function annotate(
 ): void {
   const { annotate: shown, rest } = planAnnotations(diagnostics, touched, budget);
   for (const d of shown) {
-    const properties = {
-      title: `${d.code} ${d.rule}`,
-      file: d.file,
-      startLine: d.line,
-      startColumn: d.column,
-    };
     // @actions/core escapes an annotation's message and properties; plain log lines below are not escaped.
-    (d.severity === "error" ? error : warning)(redact(d.message), properties);
+    (d.severity === "error" ? error : warning)(redact(d.message), annotationProperties(d));
   }
   if (rest.length > 0) {
     info(
