@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { diagnostic, type Diagnostic } from "../../../generator/src";
-import { ANNOTATIONS_PER_SEVERITY, planAnnotations } from "./annotations";
+import { annotationProperties, ANNOTATIONS_PER_SEVERITY, planAnnotations } from "./annotations";
+import { createRedactor } from "./redact";
 
 const error = (file: string, line = 1): Diagnostic =>
   diagnostic("yaml-syntax", file, { line, column: 1 }, "broken");
@@ -40,5 +41,18 @@ describe("planAnnotations", () => {
     expect(annotate.filter((d) => d.severity === "error")).toHaveLength(9);
     expect(annotate.filter((d) => d.severity === "warning")).toHaveLength(8);
     expect(rest).toHaveLength(7);
+  });
+});
+
+describe("annotationProperties", () => {
+  it("masks the token in the file an annotation names, as in its message (a file named with the token)", () => {
+    const token = "ghs_workflowTokenAAAA1111bbbb2222cccc3333";
+    const d = diagnostic("name-mismatch", `models/alice/${token}.yaml`, { line: 1, column: 11 }, "rename");
+    expect(annotationProperties(d, createRedactor([token]))).toEqual({
+      title: "E400 name-mismatch",
+      file: "models/alice/***.yaml",
+      startLine: 1,
+      startColumn: 11,
+    });
   });
 });
