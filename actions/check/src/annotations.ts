@@ -41,12 +41,13 @@ export function planAnnotations(
   return { annotate, rest };
 }
 
-/** Where GitHub attaches a diagnostic's annotation (@actions/core's AnnotationProperties). */
-export function annotationProperties(d: Diagnostic): {
-  title: string;
-  file: string;
-  startLine: number;
-  startColumn: number;
-} {
-  return { title: `${d.code} ${d.rule}`, file: d.file, startLine: d.line, startColumn: d.column };
+/**
+ * Where GitHub attaches a diagnostic's annotation (@actions/core's AnnotationProperties). The file is the pull
+ * request's to name, so it is masked as the message is: the runner's masking is no excuse to write a token.
+ */
+export function annotationProperties(
+  d: Diagnostic,
+  redact: (text: string) => string,
+): { title: string; file: string; startLine: number; startColumn: number } {
+  return { title: `${d.code} ${d.rule}`, file: redact(d.file), startLine: d.line, startColumn: d.column };
 }

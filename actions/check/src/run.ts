@@ -285,7 +285,7 @@ function annotate(
   const { annotate: shown, rest } = planAnnotations(diagnostics, touched, budget);
   for (const d of shown) {
     // @actions/core escapes an annotation's message and properties; plain log lines below are not escaped.
-    (d.severity === "error" ? error : warning)(redact(d.message), annotationProperties(d));
+    (d.severity === "error" ? error : warning)(redact(d.message), annotationProperties(d, redact));
   }
   if (rest.length > 0) {
     info(
