@@ -70,4 +70,13 @@ describe("serve-gitops status, when the agent cannot be read", () => {
       expect(error?.message).not.toContain("s3cret-token");
     }
   });
+
+  it("does not echo the part of a password after an '@' in it when --agent is no URL", async () => {
+    const error = await statusCommand.run(["--agent", "http://admin:p@ss-s3cret@bad host:1"]).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.name).toBe("UsageError");
+    expect(error?.message).toContain('(got "http://***@bad host:1")');
+  });
 });
