@@ -2,15 +2,16 @@
 // keeps the reason (ECONNREFUSED, ENOTFOUND, a certificate error, "bad port") in `cause`, sometimes as an
 // AggregateError with an empty message (one error per address tried). URLs in the text lose their user info,
 // so a credential never reaches the terminal or a CI log.
+import { redactUrl } from "../redact-url";
 
 export function fetchFailure(error: unknown, port?: string): string {
-  if (!(error instanceof Error)) return redactUserInfo(String(error));
+  if (!(error instanceof Error)) return redactUrl(String(error));
   if (error.name === "TimeoutError") return "no answer before the timeout";
   const reason = causeText(error.cause);
   // The Fetch standard blocks some ports (9, 21, 25, 6000, ...) without trying to connect.
   const hint =
     reason === "bad port" && port ? ` (fetch refuses port ${port}: use another --listen port)` : "";
-  return redactUserInfo(reason ? `${error.message}: ${reason}${hint}` : error.message);
+  return redactUrl(reason ? `${error.message}: ${reason}${hint}` : error.message);
 }
 
 function causeText(cause: unknown): string {
@@ -21,6 +22,3 @@ function causeText(cause: unknown): string {
   if (code && !message.includes(code)) return message ? `${code} (${message})` : code;
   return message || cause.name;
 }
-
-export const redactUserInfo = (text: string): string =>
-  text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s/@]*@/gi, "$1***@");

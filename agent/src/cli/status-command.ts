@@ -2,7 +2,8 @@ import { parse } from "../../../generator/src/cli/args";
 import type { Command } from "../../../generator/src/cli/command";
 import { UsageError } from "../../../generator/src/cli/errors";
 import type { StatusDoc } from "../server/status-doc";
-import { fetchFailure, redactUserInfo } from "./fetch-failure";
+import { redactUrl } from "../redact-url";
+import { fetchFailure } from "./fetch-failure";
 import { statusTable } from "./status-table";
 
 export const statusCommand: Command = {
@@ -21,9 +22,7 @@ Exit: 0 printed, 1 the agent could not be reached, 2 usage error.`,
     try {
       url = new URL("/status", base);
     } catch {
-      throw new UsageError(
-        `--agent must be a URL such as http://127.0.0.1:9464 (got "${redactUserInfo(base)}")`,
-      );
+      throw new UsageError(`--agent must be a URL such as http://127.0.0.1:9464 (got "${redactUrl(base)}")`);
     }
     // /status needs no credentials, and fetch() refuses a URL that carries them (echoing it, password included).
     if (url.username || url.password) throw new UsageError("--agent must not carry credentials");
