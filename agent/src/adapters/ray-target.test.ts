@@ -5,7 +5,10 @@ import { startRayEmulator, type RayEmulator } from "../../emulator/ray-dashboard
 import { checkRayVersion, RayServeTarget } from "./ray-target";
 
 let ray: RayEmulator | undefined;
-afterEach(async () => ray?.close());
+afterEach(async () => {
+  await ray?.close();
+  ray = undefined;
+});
 
 const config = { applications: [] };
 
@@ -66,6 +69,27 @@ describe("the Ray dashboard adapter", () => {
     );
     expect(unreachable).toMatch(/unreachable/);
     expect(unreachable).not.toContain("s3cret");
+  });
+
+  it("never names a dashboard address's user info when the version answer names no ray_version", async () => {
+    const server = createServer((_req, res) =>
+      res.writeHead(200, { "content-type": "application/json" }).end("{}"),
+    );
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const address = `http://admin:s3cret@127.0.0.1:${port}`;
+      const message = await new RayServeTarget({ address: () => address, timeoutMs: 2000 }).version().then(
+        () => "",
+        (e: Error) => e.message,
+      );
+      expect(message).toBe(
+        `http://***@127.0.0.1:${port}/api/ray/version did not name a ray_version: is this a Ray dashboard?`,
+      );
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("reads the version and refuses a Ray it cannot drive, with a clear message", async () => {
