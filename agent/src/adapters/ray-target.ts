@@ -41,7 +41,7 @@ export class RayServeTarget implements ServeTarget {
       typeof body === "object" && body !== null ? (body as Record<string, unknown>).ray_version : undefined;
     if (typeof version !== "string")
       throw new UnsupportedRayError(
-        `${this.base()}${VERSION_PATH} did not name a ray_version: is this a Ray dashboard?`,
+        `${redactUrl(this.base())}${VERSION_PATH} did not name a ray_version: is this a Ray dashboard?`,
       );
     const api = (body as Record<string, unknown>).version;
     return { ray_version: version, version: typeof api === "string" ? api : "" };
