@@ -27376,17 +27376,17 @@ function toCommandValue(input) {
   }
   return JSON.stringify(input);
 }
-function toCommandProperties(annotationProperties) {
-  if (!Object.keys(annotationProperties).length) {
+function toCommandProperties(annotationProperties2) {
+  if (!Object.keys(annotationProperties2).length) {
     return {};
   }
   return {
-    title: annotationProperties.title,
-    file: annotationProperties.file,
-    line: annotationProperties.startLine,
-    endLine: annotationProperties.endLine,
-    col: annotationProperties.startColumn,
-    endColumn: annotationProperties.endColumn
+    title: annotationProperties2.title,
+    file: annotationProperties2.file,
+    line: annotationProperties2.startLine,
+    endLine: annotationProperties2.endLine,
+    col: annotationProperties2.startColumn,
+    endColumn: annotationProperties2.endColumn
   };
 }
 
@@ -47261,6 +47261,9 @@ function planAnnotations(diagnostics, touched, budget = {
   }
   return { annotate: annotate2, rest };
 }
+function annotationProperties(d2, redact) {
+  return { title: `${d2.code} ${d2.rule}`, file: redact(d2.file), startLine: d2.line, startColumn: d2.column };
+}
 
 // actions/check/src/comment-body.ts
 var COMMENT_LIMIT = 65536;
@@ -55436,13 +55439,7 @@ function pusherLine(pull, evidence) {
 function annotate(diagnostics, touched, redact, budget) {
   const { annotate: shown, rest } = planAnnotations(diagnostics, touched, budget);
   for (const d2 of shown) {
-    const properties = {
-      title: `${d2.code} ${d2.rule}`,
-      file: d2.file,
-      startLine: d2.line,
-      startColumn: d2.column
-    };
-    (d2.severity === "error" ? error : warning)(redact(d2.message), properties);
+    (d2.severity === "error" ? error : warning)(redact(d2.message), annotationProperties(d2, redact));
   }
   if (rest.length > 0) {
     info(
