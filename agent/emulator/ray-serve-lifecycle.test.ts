@@ -562,6 +562,19 @@ describe("ray dashboard emulator: Serve controller", () => {
     expect(() => e.makeUnhealthy("LLMServer:nope")).toThrow();
   });
 
+  it("says what Ray says on a replica failing its health check (deployment_state.py check_and_update_replicas)", async () => {
+    const e = await start();
+    await deploy(e, [llmApp("a", [llmConfig("m1")])]);
+    await until(e, "a", "RUNNING");
+    e.makeUnhealthy("LLMServer:m1");
+    expect((await appState(e, "a")).deployments["LLMServer:m1"]).toMatchObject({
+      status: "UNHEALTHY",
+      status_trigger: "HEALTH_CHECK_FAILED",
+      message:
+        "A replica's health check failed. This deployment will be UNHEALTHY until the replica recovers or a new deploy happens.",
+    });
+  });
+
   it("keeps an app that needs more GPUs than are free DEPLOYING until GPUs are freed", async () => {
     const e = await start({ totalGpus: 2 });
     // GPUs per replica = tensor_parallel_size x pipeline_parallel_size, source: ray-project/ray
