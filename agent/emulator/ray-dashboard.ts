@@ -33,6 +33,13 @@ import { parseDeployBody } from "./ray-schema";
 export const EMULATOR_HEADER = "x-emulator";
 export const EMULATOR_HEADER_VALUE = "ray-serve-dashboard-emulator";
 export const SERVE_APPLICATIONS_PATH = "/api/serve/applications/";
+/**
+ * What Ray says on a deployment whose replica of the target version failed its health check
+ * (python/ray/serve/_private/deployment_state.py, DeploymentState.check_and_update_replicas): the replica is
+ * stopped and replaced, and the deployment is UNHEALTHY "until the replica recovers or a new deploy happens".
+ */
+export const HEALTH_CHECK_FAILED_MESSAGE =
+  "A replica's health check failed. This deployment will be UNHEALTHY until the replica recovers or a new deploy happens.";
 
 export interface RayEmulatorOptions {
   /** default "2.52.0"; GET /api/ray/version returns {version:"4", ray_version, ray_commit, session_name} */
@@ -85,7 +92,11 @@ export interface RayEmulator {
   /** the next `count` (default 1) requests, whatever the route, get this status */
   setFailNext(status: 500 | 503, count?: number): void;
   setLatencyMs(ms: number): void;
-  /** mark every deployment with this (full) name UNHEALTHY, e.g. "LLMServer:qwen" */
+  /**
+   * Mark every deployment with this (full) name UNHEALTHY, e.g. "LLMServer:qwen", as a replica failing its
+   * health check does (default message: Ray's own, HEALTH_CHECK_FAILED_MESSAGE); recover() is Ray's replacement
+   * replica running again: HEALTHY without a new config (common.py DeploymentStatusInfo.handle_transition).
+   */
   makeUnhealthy(deploymentName: string, message?: string): void;
   /** undo makeUnhealthy */
   recover(deploymentName: string): void;
@@ -322,11 +333,7 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
     },
     setLatencyMs: (ms) => void (latencyMs = ms),
     makeUnhealthy: (name, message) => {
-      const n = controller.makeUnhealthy(
-        name,
-        message ??
-          `The deployment has replicas failing health checks: replica health check for '${name}' timed out.`,
-      );
+      const n = controller.makeUnhealthy(name, message ?? HEALTH_CHECK_FAILED_MESSAGE);
       if (n === 0) throw new Error(`emulator: no deployment named ${name}`);
     },
     recover: (name) => controller.recover(name),
