@@ -6,6 +6,7 @@ import { deploymentName } from "../../generator/src/index";
 import { statusTable } from "../src/cli/status-table";
 import { createLogger } from "../src/log";
 import { commentMarker } from "../src/report/comment";
+import { fitDescription } from "../src/report/describe";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, TEST_REPO, type Harness } from "../testkit/harness";
 
@@ -169,6 +170,64 @@ describe("a scale-up Ray cannot place", () => {
     expect(h.ray.restarts(dep("alice", "x"))).toBe(0);
     const model = agent.status().models.find((m) => m.key === "alice/x");
     expect(model?.events.map((e) => e.type)).toContain("TIMED_OUT");
+  });
+});
+
+describe("a model Ray shows UNHEALTHY after the PUT", () => {
+  // deployment_state.py check_and_update_replicas: a replica failing its health check is stopped and replaced,
+  // the deployment UNHEALTHY "until the replica recovers or a new deploy happens" (then HEALTHY again, common.py).
+  const RAY_SAYS =
+    "A replica's health check failed. This deployment will be UNHEALTHY until the replica recovers or a new deploy happens.";
+  const unhealthyAfterScale = async () => {
+    h = await createHarness({
+      files: { "models/alice/x.yaml": specYaml("x") },
+      cluster: { sync: { deploy_timeout_s: 10 } },
+    });
+    h.repo.ship("initial");
+    const clock = { offset: 0 };
+    const agent = await h.start({}, { now: () => Date.now() + clock.offset });
+    await h.settle(agent);
+    h.repo.write("models/alice/x.yaml", specYaml("x", { replicas: 2 }));
+    const sha = h.repo.ship("scale x to 2");
+    await agent.agent.cycle();
+    // A replica fails its health check while Ray scales: UPSCALING -> UNHEALTHY.
+    h.ray.makeUnhealthy(dep("alice", "x"));
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 30));
+      await agent.agent.cycle();
+    }
+    const ray = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as {
+      applications: Record<string, { deployments: Record<string, { status: string }> }>;
+    };
+    expect(ray.applications[served("alice", "x")]?.deployments[dep("alice", "x")]?.status).toBe("UNHEALTHY");
+    return { agent, sha, clock };
+  };
+
+  it("stays pending while Ray replaces the replica, and succeeds once Ray shows it HEALTHY again", async () => {
+    const { agent, sha } = await unhealthyAfterScale();
+    expect(h.latest(sha).get("serve/h1/alice/x")?.state).toBe("pending");
+    expect(h.latest(sha).get("serve/h1")?.state).toBe("pending");
+    h.ray.recover(dep("alice", "x"));
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual([
+      "serve/h1 pending 0 running, 1 deploying, 0 failed",
+      "serve/h1/alice/x pending deploying 2x1 GPU",
+      "serve/h1/alice/x success RUNNING alice-202601061235-x",
+      "serve/h1 success 1 running, 0 deploying, 0 failed",
+    ]);
+  });
+
+  it("fails with Ray's reason once still UNHEALTHY at deploy_timeout_s", async () => {
+    const { agent, sha, clock } = await unhealthyAfterScale();
+    clock.offset = 11_000;
+    await h.settle(agent);
+    expect(h.latest(sha).get("serve/h1/alice/x")).toEqual({
+      state: "failure",
+      description: fitDescription(`UNHEALTHY after 10 s: ${RAY_SAYS}`),
+    });
+    expect(h.latest(sha).get("serve/h1")?.state).toBe("failure");
+    const model = agent.status().models.find((m) => m.key === "alice/x");
+    expect(model).toMatchObject({ state: "FAILED", error_summary: `UNHEALTHY after 10 s: ${RAY_SAYS}` });
   });
 });
 

@@ -132,6 +132,44 @@ describe("a rollout", () => {
     });
   });
 
+  it("an UNHEALTHY model is watched on: it settles running once Ray heals it, and fails only at deploy_timeout_s", () => {
+    const s = started();
+    const unhealthy = observedOf(v1, { status: { [DEP]: "UNHEALTHY" } });
+    const message =
+      "A replica's health check failed. This deployment will be UNHEALTHY until the replica recovers or a new deploy happens.";
+    const app = unhealthy.apps.get("alice-202601061235-x")!;
+    const withMessage = {
+      apps: new Map([
+        ...unhealthy.apps,
+        [
+          app.name,
+          { ...app, deployments: new Map([[DEP, { name: DEP, status: "UNHEALTHY", message }]]) },
+        ],
+      ]),
+    };
+    const mid = progress({ state: s, observed: withMessage, now: 50, clusterDeploying: 1 });
+    expect(mid.tracked[0]!.outcome).toBeUndefined();
+    const healed = progress({ state: mid, observed: observedOf(v1), now: 60, clusterDeploying: 0 });
+    expect(healed.tracked[0]!.outcome?.result).toBe("running");
+    const late = progress({ state: mid, observed: withMessage, now: 10 + 60_001, clusterDeploying: 1 });
+    expect(late.tracked[0]!.outcome).toMatchObject({
+      result: "timeout",
+      description: `UNHEALTHY after 60 s: ${message}`,
+      error_summary: `UNHEALTHY after 60 s: ${message}`,
+    });
+  });
+
+  it("DEPLOY_FAILED stays final at once: Ray stops retrying the replicas", () => {
+    const s = started();
+    const failed = progress({
+      state: s,
+      observed: observedOf(v1, { status: { [DEP]: "DEPLOY_FAILED" } }),
+      now: 50,
+      clusterDeploying: 0,
+    });
+    expect(failed.tracked[0]!.outcome?.result).toBe("failed");
+  });
+
   it("an in-sync cycle marking the applied head again does not restart the deploy timeout", () => {
     const s = started();
     const slow = observedOf(v1, { status: { [DEP]: "UPDATING" } });

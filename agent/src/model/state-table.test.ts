@@ -19,8 +19,23 @@ describe("the state mapping table", () => {
       DOWNSCALING: "serving",
       UPDATING: "deploying",
       DEPLOY_FAILED: "failed",
-      UNHEALTHY: "failed",
+      UNHEALTHY: "unhealthy",
     });
+  });
+
+  it("an UNHEALTHY deployment or application is one Ray may heal without a new config, not a failure", () => {
+    // common.py DeploymentStatusInfo.handle_transition: UNHEALTHY -> HEALTHY once the replaced replica runs;
+    // DEPLOY_FAILED (replicas never started after a deploy) is terminal until a redeploy (ray#51600).
+    const deployments = new Map([
+      ["LLMServer:m", { name: "LLMServer:m", status: "UNHEALTHY", message: "" }],
+    ]);
+    expect(
+      observeModel(
+        app("a", { status: "UNHEALTHY", message: "The deployments ['LLMServer:m'] are UNHEALTHY.", deployments }),
+        "LLMServer:m",
+      ),
+    ).toMatchObject({ phase: "unhealthy", message: "The deployments ['LLMServer:m'] are UNHEALTHY." });
+    expect(observeModel(app("a", { status: "UNHEALTHY" }), "LLMServer:m").phase).toBe("unhealthy");
   });
 
   it("takes the model's own deployment over its application's status (ray#33974)", () => {
