@@ -1,7 +1,7 @@
 // Per-model state for GET /status and the metrics: QUEUED -> DEPLOYING -> RUNNING | FAILED; DELETING -> gone;
 // each model with its events and Ray's error summary. Pure: `now` comes in.
 import { observedModels, ownership, type ObservedModel } from "./compare";
-import { errorSummary, observeModel } from "./state-table";
+import { errorSummary, isFailing, observeModel } from "./state-table";
 import type {
   DesiredState,
   ModelEvent,
@@ -108,7 +108,7 @@ export function updateModels(input: UpdateInput): UpdateResult {
     else if (input.queued.has(m.key) || seen.phase === "absent") state = "QUEUED";
     else if (seen.phase === "serving") state = "RUNNING";
     else if (seen.phase === "scaling" && !timedOut.has(m.key)) state = "RUNNING";
-    else if (seen.phase === "failed") {
+    else if (isFailing(seen.phase)) {
       state = "FAILED";
       error = errorSummary(seen.message) ?? seen.status;
     } else if (timedOut.has(m.key)) {
@@ -165,7 +165,7 @@ export function updateModels(input: UpdateInput): UpdateResult {
         ? "DELETING"
         : seen.phase === "serving" || seen.phase === "scaling"
           ? "RUNNING"
-          : seen.phase === "failed"
+          : isFailing(seen.phase)
             ? "FAILED"
             : "DEPLOYING";
     settle(key, {
@@ -231,7 +231,7 @@ export function clusterStates(
     if (!app?.deployments.has(m.deployment)) continue;
     const seen = observeModel(app, m.deployment);
     if (seen.phase === "serving" || seen.phase === "scaling") counts.RUNNING++;
-    else if (seen.phase === "failed") counts.FAILED++;
+    else if (isFailing(seen.phase)) counts.FAILED++;
     else counts.DEPLOYING++;
   }
   return counts;

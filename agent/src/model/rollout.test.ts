@@ -141,10 +141,7 @@ describe("a rollout", () => {
     const withMessage = {
       apps: new Map([
         ...unhealthy.apps,
-        [
-          app.name,
-          { ...app, deployments: new Map([[DEP, { name: DEP, status: "UNHEALTHY", message }]]) },
-        ],
+        [app.name, { ...app, deployments: new Map([[DEP, { name: DEP, status: "UNHEALTHY", message }]]) }],
       ]),
     };
     const mid = progress({ state: s, observed: withMessage, now: 50, clusterDeploying: 1 });

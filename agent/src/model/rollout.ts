@@ -243,6 +243,11 @@ function observeOutcome(
     return { result: "failed", description: describe.failed(summary), error_summary: summary, at: now };
   }
   if (!late) return undefined;
+  if (seen?.phase === "unhealthy") {
+    // Ray did not heal it within the deploy timeout (state-table.ts "unhealthy"): its reason is the owner's news.
+    const description = describe.unhealthyTimeout(seconds, errorSummary(seen.message) ?? seen.status);
+    return { result: "timeout", description, error_summary: description, at: now };
+  }
   if (seen?.phase === "scaling") {
     // Ray says why it cannot place the replicas (e.g. no GPU left): the owner needs that line.
     const summary = errorSummary(seen.message);

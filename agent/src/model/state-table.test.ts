@@ -26,12 +26,14 @@ describe("the state mapping table", () => {
   it("an UNHEALTHY deployment or application is one Ray may heal without a new config, not a failure", () => {
     // common.py DeploymentStatusInfo.handle_transition: UNHEALTHY -> HEALTHY once the replaced replica runs;
     // DEPLOY_FAILED (replicas never started after a deploy) is terminal until a redeploy (ray#51600).
-    const deployments = new Map([
-      ["LLMServer:m", { name: "LLMServer:m", status: "UNHEALTHY", message: "" }],
-    ]);
+    const deployments = new Map([["LLMServer:m", { name: "LLMServer:m", status: "UNHEALTHY", message: "" }]]);
     expect(
       observeModel(
-        app("a", { status: "UNHEALTHY", message: "The deployments ['LLMServer:m'] are UNHEALTHY.", deployments }),
+        app("a", {
+          status: "UNHEALTHY",
+          message: "The deployments ['LLMServer:m'] are UNHEALTHY.",
+          deployments,
+        }),
         "LLMServer:m",
       ),
     ).toMatchObject({ phase: "unhealthy", message: "The deployments ['LLMServer:m'] are UNHEALTHY." });

@@ -5,8 +5,17 @@ import type { ObservedApp, ObservedDeployment } from "./types";
  * "scaling": the model serves on the replicas it has, but not yet on as many as its config asks for. A commit
  * that changed the model is not done until they run (Ray may never place them: too few GPUs), nor is a
  * scale-up reported as success; nothing restarts meanwhile.
+ *
+ * "unhealthy": Ray says UNHEALTHY, which it may heal without a new config, unlike DEPLOY_FAILED. A replica
+ * failing its health check is stopped and replaced, the deployment UNHEALTHY "until the replica recovers or a
+ * new deploy happens" (python/ray/serve/_private/deployment_state.py check_and_update_replicas); replicas
+ * failing to start while scaling make it UNHEALTHY too, and Ray keeps retrying them; UNHEALTHY goes HEALTHY
+ * once the target replicas run (common.py DeploymentStatusInfo.handle_transition). DEPLOY_FAILED is what a
+ * deploy whose replicas never started ends in: Ray stops retrying, "user must redeploy" (ray#49178, ray#51600).
+ * So a rollout watches an UNHEALTHY model on until deploy_timeout_s (rollout.ts), as Flux and Argo CD wait for
+ * health until their timeout; outside a rollout it counts as failed, as before.
  */
-export type Phase = "serving" | "scaling" | "deploying" | "failed";
+export type Phase = "serving" | "scaling" | "deploying" | "unhealthy" | "failed";
 
 /**
  * A model's phase comes from its own deployment (LLMServer:<name>). UPSCALING stays until the target number of
@@ -18,7 +27,7 @@ export const DEPLOYMENT_PHASE: Readonly<Record<string, Phase>> = {
   DOWNSCALING: "serving",
   UPDATING: "deploying",
   DEPLOY_FAILED: "failed",
-  UNHEALTHY: "failed",
+  UNHEALTHY: "unhealthy",
 };
 
 /**
@@ -31,7 +40,8 @@ export const APP_PHASE_WITHOUT_DEPLOYMENT: Readonly<Record<string, Phase>> = {
   RUNNING: "deploying",
   DELETING: "deploying",
   DEPLOY_FAILED: "failed",
-  UNHEALTHY: "failed",
+  // application_state.py _determine_app_status: a deployment went UNHEALTHY while the application ran.
+  UNHEALTHY: "unhealthy",
 };
 
 export interface ModelObservation {
@@ -54,7 +64,7 @@ export function observeModel(app: ObservedApp | undefined, deployment: string): 
     return {
       phase,
       status: d.status,
-      message: d.message || (phase === "failed" ? app.message : ""),
+      message: d.message || (phase === "failed" || phase === "unhealthy" ? app.message : ""),
       appStatus: app.status,
     };
   }
@@ -82,3 +92,6 @@ export function errorSummary(message: string): string | undefined {
   }
   return lines[lines.length - 1];
 }
+
+/** Ray reports the model failed: for good ("failed"), or UNHEALTHY, which Ray may still heal. */
+export const isFailing = (phase: Phase | "absent"): boolean => phase === "failed" || phase === "unhealthy";

@@ -30,6 +30,8 @@ export const describe = {
     fitDescription(
       `target replicas not running after ${seconds} s (${status}); the running ones still serve`,
     ),
+  unhealthyTimeout: (seconds: number, summary: string) =>
+    fitDescription(`UNHEALTHY after ${seconds} s: ${summary}`),
   undeployed: () => "undeployed",
   superseded: (sha: string) => `superseded by ${sha7(sha)}`,
   // Models being removed are named apart from those coming up, and only while there are any.
