@@ -386,6 +386,25 @@ describe("ray dashboard emulator: HTTP surface", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(55);
   });
 
+  it("answers a PUT the Serve controller fails 400 with str(RayTaskError), as serve_head.py does, and applies nothing", async () => {
+    const e = await start();
+    e.failNextPutInController();
+    const failed = await putApps(e.url, { applications: [app("a")] });
+    expect(failed.status).toBe(400);
+    const lines = failed.body.split("\n");
+    expect(lines[0]).toMatch(
+      /^\u001b\[36mray::ServeController\.apply_config\(\)\u001b\[39m \(pid=\d+, ip=127\.0\.0\.1, actor_id=[0-9a-f]{32}, repr=<ray\.serve\._private\.controller\.ServeController object at 0x[0-9a-f]+>\)$/,
+    );
+    expect(lines.at(-1)).toMatch(/^ray\.serve\._private\.storage\.kv_store\.KVStoreError: /);
+    expect(e.acceptedPutCount()).toBe(0);
+    // A config that fails validation is still the pydantic 400, and the next valid PUT is applied.
+    expect((await putApps(e.url, { applications: [{ name: "a" }] })).body).toMatch(
+      /^ValidationError\(model='ServeDeploySchema'/,
+    );
+    expect((await putApps(e.url, { applications: [app("a")] })).status).toBe(200);
+    expect(e.acceptedPutCount()).toBe(1);
+  });
+
   it("answers unknown routes like aiohttp", async () => {
     const e = await start();
     expect(await httpRequest("GET", `${e.url}/api/serve/applications`)).toMatchObject({

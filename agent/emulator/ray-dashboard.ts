@@ -91,6 +91,13 @@ export interface RayEmulator {
   setControllerDown(down: boolean): void;
   /** the next `count` (default 1) requests, whatever the route, get this status */
   setFailNext(status: 500 | 503, count?: number): void;
+  /**
+   * The next `count` (default 1) PUTs that pass validation fail inside the Serve controller's apply_config, as when
+   * its GCS KV store write times out (serve/_private/storage/kv_store.py raises KVStoreError; PR ray#25637 gave
+   * the KV calls a timeout for GCS fault tolerance): serve_head.py put_all_applications catches the RayTaskError
+   * of client.deploy_apps and answers 400 with str(e). Nothing is applied.
+   */
+  failNextPutInController(count?: number): void;
   setLatencyMs(ms: number): void;
   /**
    * Mark every deployment with this (full) name UNHEALTHY, e.g. "LLMServer:qwen", as a replica failing its
@@ -140,6 +147,26 @@ const BROWSER_HEADERS = [
   "access-control-request-headers",
 ];
 
+/**
+ * str(RayTaskError) of the Serve controller's apply_config failing on its GCS KV store write
+ * (python/ray/exceptions.py RayTaskError.__str__: the traceback's "Traceback (most recent call last):" line becomes
+ * the task's proctitle, in colorama cyan, with pid, ip and the actor's repr; frames inside ray/_private are
+ * dropped).
+ */
+function controllerTaskError(): string {
+  const traceback = pyTraceback(
+    [
+      ["ray/serve/_private/controller.py", 1032, "apply_config", "self.kv_store.put("],
+      ["ray/serve/_private/storage/kv_store.py", 66, "put", "raise KVStoreError(e.code())"],
+    ],
+    "ray.serve._private.storage.kv_store.KVStoreError: the GCS did not answer in time (emulated)",
+  );
+  const proctitle =
+    `\u001b[36mray::ServeController.apply_config()\u001b[39m (pid=${1000 + Math.floor(Math.random() * 60000)}, ` +
+    `ip=127.0.0.1, actor_id=${randomHex(32)}, repr=<ray.serve._private.controller.ServeController object at 0x7f${randomHex(10)}>)`;
+  return traceback.replace(/^Traceback \(most recent call last\):/, proctitle);
+}
+
 function isBrowserRequest(req: IncomingMessage): boolean {
   return (
     (req.headers["user-agent"] ?? "").startsWith("Mozilla") || BROWSER_HEADERS.some((h) => h in req.headers)
@@ -179,6 +206,7 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
   const failures: (500 | 503)[] = [];
   let puts = 0;
   let accepted = 0;
+  let controllerFailures = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse, body: string): Promise<void> => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
@@ -293,6 +321,10 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
       }
       const r = parseDeployBody(parsed);
       if (!r.ok) return send(400, r.text);
+      if (controllerFailures > 0) {
+        controllerFailures--;
+        return send(400, controllerTaskError());
+      }
       controller.apply(r.config);
       accepted++;
       return send(200, "");
@@ -331,6 +363,7 @@ export async function startRayEmulator(opts: RayEmulatorOptions = {}): Promise<R
     setFailNext: (status, count = 1) => {
       for (let i = 0; i < count; i++) failures.push(status);
     },
+    failNextPutInController: (count = 1) => void (controllerFailures += count),
     setLatencyMs: (ms) => void (latencyMs = ms),
     makeUnhealthy: (name, message) => {
       const n = controller.makeUnhealthy(name, message ?? HEALTH_CHECK_FAILED_MESSAGE);
