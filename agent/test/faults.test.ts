@@ -10,6 +10,7 @@ import { RayServeTarget } from "../src/adapters/ray-target";
 import { GitError, RayError } from "../src/errors";
 import { createLogger } from "../src/log";
 import type { DesiredStateSource, FilePort, ServeTarget } from "../src/ports";
+import { fitDescription } from "../src/report/describe";
 import { specYaml } from "../testkit/git-fixture";
 import { createHarness, type Harness } from "../testkit/harness";
 
@@ -210,6 +211,36 @@ describe("Ray faults", () => {
     expect(agent.status().marks.attempted?.sha).toBe(sha);
     await h.settle(agent);
     expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+  });
+
+  it("a PUT the Serve controller fails (400 RayTaskError, not the config's fault) is retried and lands: the commit is not blocked", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    h.ray.failNextPutInController(2);
+    const agent = await h.start();
+    const first = await agent.agent.cycle();
+    expect(first.faults.map((f) => f.kind)).toEqual(["transient"]);
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(PENDING_THEN_SUCCESS);
+    expect(h.ray.putCount()).toBe(3);
+    expect(h.ray.acceptedPutCount()).toBe(1);
+  });
+
+  it("a Serve controller failing the PUT 3 times in a row fails the commit with Ray's reason, and is not retried", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    h.ray.failNextPutInController(10);
+    const agent = await h.start();
+    for (let i = 0; i < 6; i++) await agent.agent.cycle();
+    await agent.outbox.drain();
+    expect(h.ray.putCount()).toBe(3);
+    expect(h.latest(sha).get("serve/h1")).toEqual({
+      state: "failure",
+      description: fitDescription(
+        "Ray's Serve controller failed the PUT 3 times (a new commit retries): ray.serve._private.storage.kv_store.KVStoreError: the GCS did not answer in time (emulated)",
+      ),
+    });
+    expect(h.latest(sha).get("serve/h1/alice/x")?.state).toBe("failure");
   });
 
   it("a PUT Ray keeps failing is retried, and after 3 failures the commit says so (pending) until it lands", async () => {

@@ -117,6 +117,24 @@ describe("the Ray dashboard adapter", () => {
     expect((error as { body: string }).body).not.toBe("");
   });
 
+  it("a 400 from the Serve controller's own task (RayTaskError) is transient; a pydantic ValidationError stays terminal", async () => {
+    // serve_head.py put_all_applications answers 400 for both: repr(ValidationError) of the config, and
+    // str(RayTaskError) when the controller's apply_config fails (its GCS KV write timing out, say).
+    ray = await startRayEmulator();
+    const target = new RayServeTarget({ address: () => ray!.url, timeoutMs: 2000 });
+    ray.failNextPutInController();
+    const controller = await target.apply(config).catch((e: unknown) => e);
+    expect(controller).toMatchObject({
+      name: "RayError",
+      status: 400,
+      kind: "transient",
+      controllerTask: true,
+    });
+    expect((controller as Error).message).toMatch(/KVStoreError: the GCS did not answer in time/);
+    const invalid = await target.apply({ applications: [{ name: "a" }] } as never).catch((e: unknown) => e);
+    expect(invalid).toMatchObject({ name: "RayError", status: 400, kind: "terminal", controllerTask: false });
+  });
+
   it("a 200 whose body is not ServeInstanceDetails is a transient fault, never an empty Ray", async () => {
     ray = undefined;
     const bodies = ["{}", '{"applications": []}', '{"applications": {"a": "RUNNING"}}', '{"ok": true}'];
