@@ -393,6 +393,7 @@ describe("ray dashboard emulator: HTTP surface", () => {
     expect(failed.status).toBe(400);
     const lines = failed.body.split("\n");
     expect(lines[0]).toMatch(
+      // eslint-disable-next-line no-control-regex -- RayTaskError.__str__ colours the proctitle with colorama
       /^\u001b\[36mray::ServeController\.apply_config\(\)\u001b\[39m \(pid=\d+, ip=127\.0\.0\.1, actor_id=[0-9a-f]{32}, repr=<ray\.serve\._private\.controller\.ServeController object at 0x[0-9a-f]+>\)$/,
     );
     expect(lines.at(-1)).toMatch(/^ray\.serve\._private\.storage\.kv_store\.KVStoreError: /);

@@ -39,10 +39,19 @@ export class RayError extends AgentError {
   readonly status: number | undefined;
   /** Ray's own text (a pydantic repr or a traceback), for the commit status. */
   readonly body: string;
-  constructor(message: string, options: AgentErrorOptions & { status?: number; body?: string }) {
+  /**
+   * A 400 that is the Serve controller's task failing (str(RayTaskError)), not the config failing validation:
+   * retried a few times before it fails the commit (runtime/apply.ts).
+   */
+  readonly controllerTask: boolean;
+  constructor(
+    message: string,
+    options: AgentErrorOptions & { status?: number; body?: string; controllerTask?: boolean },
+  ) {
     super(message, options);
     this.status = options.status;
     this.body = options.body ?? "";
+    this.controllerTask = options.controllerTask ?? false;
   }
 }
 

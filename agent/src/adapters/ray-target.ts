@@ -129,6 +129,12 @@ function rayError(method: string, where: string, res: HttpResponse): RayError {
       { kind: "terminal", ...options },
     );
   }
+  if (status === 400 && isControllerTaskError(text))
+    return new RayError(`Ray's Serve controller failed ${method} ${where} (400): ${said}`, {
+      kind: "transient",
+      controllerTask: true,
+      ...options,
+    });
   if (status === 400)
     return new RayError(`Ray rejected the config (400): ${said}`, { kind: "terminal", ...options });
   if (status === 404)
@@ -143,6 +149,20 @@ function rayError(method: string, where: string, res: HttpResponse): RayError {
     ...options,
   });
 }
+
+/**
+ * serve_head.py put_all_applications answers 400 for two things: repr() of the pydantic ValidationError of a config
+ * (the config's fault, for good), and str() of the RayTaskError that client.deploy_apps raises when the Serve
+ * controller's apply_config fails (controller.py: its GCS KV store reads and writes, which time out while the GCS
+ * is down or slow, kv_store.py KVStoreError, ray#25637; rarely the config, a runtime_env Ray cannot use). A
+ * RayTaskError's text starts with the task's proctitle where the traceback said "Traceback (most recent call
+ * last):" (python/ray/exceptions.py RayTaskError.__str__), in colorama cyan:
+ * "ray::ServeController.apply_config() (pid=..., ip=..., ...)". A validation error never starts so.
+ */
+// eslint-disable-next-line no-control-regex -- the ANSI colour codes RayTaskError.__str__ puts around the proctitle
+const CONTROLLER_TASK = /^(?:\u001b\[[0-9;]*m)*ray::ServeController\.\w+\(\)(?:\u001b\[[0-9;]*m)* \(pid=/;
+
+export const isControllerTaskError = (body: string): boolean => CONTROLLER_TASK.test(body.trimStart());
 
 /** Refuse a Ray the agent cannot drive. */
 export function checkRayVersion(version: string): void {

@@ -19,6 +19,13 @@ import { attribute } from "./attribution";
 
 export const PUT_FAILURES_BEFORE_STATUS = 3;
 
+/**
+ * PUTs of one commit the Serve controller may fail (a 400 that is its own RayTaskError, ray-target.ts) before the
+ * commit fails with Ray's reason: such a failure is mostly the GCS being briefly out of reach, and a retry lands;
+ * rarely the config, which Ray then refuses every time (a new commit retries).
+ */
+export const CONTROLLER_PUT_ATTEMPTS = 3;
+
 export interface ApplyDeps {
   readonly cluster: string;
   readonly source: DesiredStateSource;
@@ -48,6 +55,8 @@ export class Applier {
   private lastDryRun = "";
   /** Transient PUT failures in a row, for one commit. */
   private putFailures: { sha: string; count: number } | undefined;
+  /** PUTs the Serve controller failed in a row, for one commit. */
+  private controllerFailures: { sha: string; count: number } | undefined;
 
   constructor(
     private readonly deps: ApplyDeps,
@@ -124,25 +133,29 @@ export class Applier {
     }
     try {
       await this.deps.target.apply(desired.config);
-    } catch (error) {
+    } catch (caught) {
+      const error = this.controllerFailed(desired.sha, caught);
       // A drift correction's commit was applied and reported already: its status is not the place to say that the
       // correction keeps failing (nothing would resolve that pending status). The fault shows in /readyz and the log.
       if (error instanceof RayError && error.kind === "transient" && action.cause !== "drift")
         await this.putFailed(desired.sha, error);
       if (!(error instanceof RayError) || error.kind !== "terminal") throw error;
       const reason =
-        error.status === 400
+        error.status === 400 && !error.controllerTask
           ? `Ray rejected the config: ${errorSummary(error.body) ?? error.message}`
           : error.message;
       log.error({ sha: desired.sha, err: safeError(error) }, "Ray refused the PUT; waiting for a new commit");
       rollout = failHead(rollout, desired.sha, reason, now());
-      const blocked = { sha: desired.sha, reason, ...(error.status !== 400 ? { agentFault: true } : {}) };
+      // A config Ray rejects is the commit's fault and is reported on it; a token or proxy problem, or a Serve
+      // controller that keeps failing, is the agent's (or Ray's): /readyz says so too.
+      const agentFault = error.status !== 400 || error.controllerTask;
+      const blocked = { sha: desired.sha, reason, ...(agentFault ? { agentFault: true } : {}) };
       await keeper.save({ ...keeper.record(), rollout, marks, blocked });
-      // A config Ray rejects is the commit's fault and is reported on it; a token or proxy problem is the agent's.
-      if (error.status !== 400) keeper.fault(error);
+      if (agentFault) keeper.fault(error);
       return { rollout, marks, deployedApps };
     }
     this.putFailures = undefined;
+    this.controllerFailures = undefined;
     // Ray took the PUT: it deleted every declarative application the config does not list.
     deployedApps = putting;
     marks = { ...marks, accepted: { sha: desired.sha, at: new Date(now()).toISOString() } };
@@ -167,6 +180,21 @@ export class Applier {
       events.push(...appliedEvents(action.changes, desired.sha));
     }
     return { rollout, marks, deployedApps };
+  }
+
+  /**
+   * A PUT the Serve controller failed (transient) is retried on the next cycles, with the loop's backoff; the
+   * CONTROLLER_PUT_ATTEMPTS-th failure in a row for one commit is terminal: the commit fails with Ray's reason.
+   */
+  private controllerFailed(sha: string, error: unknown): unknown {
+    if (!(error instanceof RayError) || !error.controllerTask || error.kind !== "transient") return error;
+    const count = this.controllerFailures?.sha === sha ? this.controllerFailures.count + 1 : 1;
+    this.controllerFailures = { sha, count };
+    if (count < CONTROLLER_PUT_ATTEMPTS) return error;
+    return new RayError(
+      `Ray's Serve controller failed the PUT ${count} times (a new commit retries): ${errorSummary(error.body) ?? error.message}`,
+      { kind: "terminal", status: error.status, body: error.body, controllerTask: true, cause: error },
+    );
   }
 
   /**
