@@ -63,6 +63,22 @@ describe("compare", () => {
     ]);
   });
 
+  it("compares a model's override with the assembled one: settings a cluster's template adds are no change", () => {
+    // A template (generator/test-fixtures/templates/extra-settings.hbs) adds settings around the fragment's
+    // override; the model's own override (its fragment) does not hold them, Ray's reported config does.
+    const applications = desired.config.applications.map((a) => ({
+      ...a,
+      deployments: a.deployments.map((d) => ({ ...d, max_ongoing_requests: 64 })),
+    }));
+    const templated = {
+      ...desired,
+      config: { ...desired.config, applications },
+      apps: new Map(applications.map((a) => [a.name, a])),
+    };
+    expect(templated.models.get("bob/b")!.override).not.toHaveProperty("max_ongoing_requests");
+    expect(compare(templated, observedOf(templated))).toMatchObject({ inSync: true, changes: [] });
+  });
+
   it("compares on the fields the agent sets: a scale change, a missing model, an extra one", () => {
     const next = desiredOf({ "alice/a": spec("a"), "bob/b": spec("b", { replicas: 3 }), "bob/c": spec("c") });
     const extra = desiredOf({
