@@ -333,4 +333,18 @@ describe("a guard's refusal while Serve is held at the last applied commit", () 
       }).action,
     ).toEqual({ kind: "none", why: "in-sync" });
   });
+
+  it("refuses a prune that Ray, having lost the dropped models, already matches: it is not taken as in sync", () => {
+    // Ray runs exactly the two models the commit keeps (it lost the other six): nothing to PUT, but the commit
+    // still drops six models of the last applied commit.
+    const decision = held({ desired: two, observed: observedOf(two) });
+    expect(decision.comparison?.inSync).toBe(true);
+    expect(decision.action).toMatchObject({ kind: "refuse", refusal: { guard: "prune", undeploys: 6 } });
+    expect(decision.restore?.action).toMatchObject({ kind: "apply", cause: "drift" });
+    // An admin's trailer for six lets it through: Ray already runs it.
+    expect(held({ desired: two, observed: observedOf(two), allowPrune: 6 }).action).toEqual({
+      kind: "none",
+      why: "in-sync",
+    });
+  });
 });
