@@ -2,6 +2,7 @@
 // its fix.
 import { mkdirSync, rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
+import { httpRequest } from "../emulator/ray-test-utils";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
@@ -117,5 +118,30 @@ describe("--suspend while the head's PUT keeps failing (Ray never took it)", () 
         .models.find((m) => m.key === "alice/a")
         ?.events.map((e) => e.type),
     ).not.toContain("DRIFT_DETECTED");
+  });
+});
+
+describe("a PUT Ray accepted, then Serve emptied before the agent saw it running, then a commit a guard refuses", () => {
+  it("holds Serve at the accepted commit (marked accepted when Ray took the PUT), not at the one before", async () => {
+    h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
+    const { agent } = await h.startSettled("alice: add a");
+    // bob adds b: one cycle, Ray accepts the PUT (the agent has not read it back running yet).
+    h.repo.write("models/bob/b.yaml", specYaml("b"));
+    const added = h.repo.ship("bob: add b");
+    await agent.agent.cycle();
+    expect(agent.status().marks.accepted?.sha).toBe(added);
+    // Serve is emptied (a head restart, `serve shutdown`) before the next cycle, and a commit removing every
+    // spec lands: the empty guard refuses it and Serve is restored to the last commit Ray took, bob's.
+    expect((await httpRequest("DELETE", `${h.ray.url}/api/serve/applications/`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    h.repo.remove("models/alice/a.yaml");
+    h.repo.remove("models/bob/b.yaml");
+    const empty = h.repo.ship("oops: remove every spec");
+    await h.settle(agent);
+    await new Promise((r) => setTimeout(r, 200));
+    await h.settle(agent);
+    await agent.outbox.drain();
+    expect(h.latest(empty).get("serve/h1")?.state).toBe("failure");
+    expect((await appsOf(h.ray.url)).sort()).toEqual(["alice-202601061235-a", "bob-202601061235-b"]);
   });
 });
