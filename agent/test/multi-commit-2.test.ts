@@ -160,12 +160,27 @@ describe("an agent without a record that finds Ray NOT quite in sync with the he
     });
     rmSync(h.stateDir, { recursive: true, force: true });
     mkdirSync(h.stateDir);
+    const shown = h.latest(added);
+    const earlier = h.statuses(added).length;
     const agent = await h.start();
     await h.settle(agent);
     await new Promise((r) => setTimeout(r, 800));
     await h.settle(agent);
     await agent.outbox.drain();
     expect(agent.status().models.find((m) => m.key === "alice/x")?.state).toBe("RUNNING");
+    // The head's statuses are read from GitHub before the first write (outbox.readFirst): what GitHub shows
+    // already (x's "pending deploying") is not posted again.
+    const firstWrites = new Map<string, string>();
+    for (const line of h.statuses(added).slice(earlier)) {
+      const context = line.split(" ")[0]!;
+      if (!firstWrites.has(context)) firstWrites.set(context, line);
+    }
+    expect(firstWrites.has("serve/h1/alice/x")).toBe(true);
+    const repeated = [...firstWrites].filter(([context, line]) => {
+      const before = shown.get(context);
+      return before !== undefined && line === `${context} ${before.state} ${before.description}`;
+    });
+    expect(repeated).toEqual([]);
     // README (state directory): "the agent then compares the branch with what Ray runs and PUTs only if they
     // differ; either way it watches the head's models and posts their statuses on the head as Ray shows them
     // ... so a status an agent before left pending resolves." Before the fix, only the models the PUT changes (base) are
