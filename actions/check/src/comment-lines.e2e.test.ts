@@ -34,5 +34,12 @@ describe("the plan comment of a pull request whose base branch moved", () => {
     // The author reads "line 11" in the comment and finds nothing there in their file.
     expect(comment!.body).toContain("`models/alice/qwen-0.5b.yaml:8`");
     expect(comment!.body).not.toContain("`models/alice/qwen-0.5b.yaml:11`");
+    // The job summary and the plan output give the head's line too.
+    expect(run.summary).toContain("| `models/alice/qwen-0.5b.yaml` | 8:3 | E400 | engine-kwarg-unknown |");
+    expect(run.summary).not.toContain("| `models/alice/qwen-0.5b.yaml` | 11:");
+    const plan = JSON.parse(run.outputs.plan!) as { diagnostics: Array<{ file: string; line: number }> };
+    expect(
+      plan.diagnostics.filter((d) => d.file === "models/alice/qwen-0.5b.yaml").map((d) => d.line),
+    ).toEqual([8]);
   });
 });
