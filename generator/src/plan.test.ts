@@ -679,6 +679,25 @@ describe("a base with errors", () => {
     expect(labPlan.gpus).toMatchObject({ before: 1, after: 1 });
     expect(p.changed).toBe(false);
   });
+  it("reads a broken base cluster's committed fragment larger than a spec (up to the config size limit)", () => {
+    // A fragment is not a spec: it may be larger than a spec's 64 KiB (its llm_config, deployment and metadata
+    // around a large spec), up to a config file's limit.
+    const good = rendered(withFiles({ [A]: specText("a", { clusters: ["h1", "lab"] }) }, base(), "base"));
+    const lab = "clusters/lab/cluster.yaml";
+    const fragment = "clusters/lab/rendered/alice/a.yaml";
+    const decode = (path: string) => new TextDecoder().decode(good.files.get(path)!.bytes);
+    const large = `${decode(fragment)}${"# padding\n".repeat(7000)}`;
+    expect(large.length).toBeGreaterThan(64 * 1024);
+    const broken = withFiles(
+      { [lab]: decode(lab).replace(/^gpus: \d+$/m, "gpus: -1"), [fragment]: large },
+      good,
+      "base",
+    );
+    const p = planChange(broken, good, { now: LATER });
+    const labPlan = p.clusters.find((c) => c.cluster === "lab")!;
+    expect(labPlan).toMatchObject({ deploy: [], update: [], undeploy: [] });
+    expect(labPlan.gpus).toMatchObject({ before: 1, after: 1 });
+  });
   it("does not expand a hand-edited fragment's YAML aliases when it reads the fragments a broken base commits", () => {
     // Review r4: committedFragments() loads with js-yaml's load, aliases allowed and no size limit (every other
     // reader of the repository's YAML sets maxAliases: 0); the generator never writes an alias. A 1 KB fragment
