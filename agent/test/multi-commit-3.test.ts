@@ -43,6 +43,9 @@ describe("an agent without a record, on a head the agent before summarised (abov
     // them ... so a status an agent before left pending resolves". The record-less adoption (then) posted
     // one status per model and never the summary context: serve/h1/models stays "pending" on the head forever.
     expect([...h.latest(added).entries()].filter(([, s]) => s.state === "pending")).toEqual([]);
+    // Above max_model_statuses the head keeps its one summary: the successor creates no per-model status that
+    // GitHub did not show (it only resolves those an agent before left).
+    expect([...h.latest(added).keys()].sort()).toEqual(["serve/h1", "serve/h1/models"]);
   });
 });
 
