@@ -5,6 +5,7 @@ import { httpRequest } from "../emulator/ray-test-utils";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
+import type { RunningAgent } from "../src/runtime/run-agent";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
 import { appsOf, createHarness, failingPuts, TEST_REPO, type Harness } from "../testkit/harness";
 
@@ -287,41 +288,54 @@ describe("the state directory deleted mid-rollout", () => {
   });
 });
 
+/**
+ * Eight models applied; an admin merges bob's removal of six with the trailer Serve-Gitops-Allow-Prune: 6, and Ray
+ * fails its PUT (500) twice. Ray answers again when this returns.
+ */
+async function approvedPruneFailing(): Promise<{
+  agent: RunningAgent;
+  target: ServeTarget;
+  allowed: string;
+}> {
+  const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+  for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
+  h = await createHarness({ files });
+  h.repo.ship("eight models");
+  const { target, setFailing } = failingPuts(h);
+  const agent = await h.start({}, { target });
+  await h.settle(agent);
+  // An admin merges bob's removal of six models with the trailer written in the merge dialog.
+  const inner = h.repo.commitOnBranch("bob/remove", "bob: remove six", () => {
+    for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
+  });
+  const allowed = h.repo.mergeBranch(
+    "bob/remove",
+    "Merge pull request #10 from bob/remove\n\nServe-Gitops-Allow-Prune: 6",
+  );
+  h.github.setCommitPulls(allowed, [
+    {
+      number: 10,
+      state: "closed",
+      merged_at: "2026-01-06T12:40:00Z",
+      merge_commit_sha: allowed,
+      head: { sha: inner, ref: "bob/remove" },
+      base: { ref: "main" },
+      user: { login: "bob" },
+      merged_by: { login: "platform-admin" },
+    },
+  ]);
+  h.github.setPullCommits(10, [{ sha: inner, message: "bob: remove six" }]);
+  // The trailer is honoured (no refusal on the merge), but Ray fails the PUT (500) twice.
+  setFailing(true);
+  for (let i = 0; i < 2; i++) await agent.agent.cycle();
+  expect(h.latest(allowed).get("serve/h1")?.state).not.toBe("failure");
+  setFailing(false);
+  return { agent, target, allowed };
+}
+
 describe("an admin-approved prune whose PUT failed, then a newer commit", () => {
   it("the admin's trailer still counts (nothing was applied since) and the failed commit is not watched forever", async () => {
-    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
-    for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
-    h = await createHarness({ files });
-    h.repo.ship("eight models");
-    const { target, setFailing } = failingPuts(h);
-    const agent = await h.start({}, { target });
-    await h.settle(agent);
-    // An admin merges bob's removal of six models with the trailer written in the merge dialog.
-    const inner = h.repo.commitOnBranch("bob/remove", "bob: remove six", () => {
-      for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
-    });
-    const allowed = h.repo.mergeBranch(
-      "bob/remove",
-      "Merge pull request #10 from bob/remove\n\nServe-Gitops-Allow-Prune: 6",
-    );
-    h.github.setCommitPulls(allowed, [
-      {
-        number: 10,
-        state: "closed",
-        merged_at: "2026-01-06T12:40:00Z",
-        merge_commit_sha: allowed,
-        head: { sha: inner, ref: "bob/remove" },
-        base: { ref: "main" },
-        user: { login: "bob" },
-        merged_by: { login: "platform-admin" },
-      },
-    ]);
-    h.github.setPullCommits(10, [{ sha: inner, message: "bob: remove six" }]);
-    // The trailer is honoured (no refusal on the merge), but Ray fails the PUT (500) twice.
-    setFailing(true);
-    for (let i = 0; i < 2; i++) await agent.agent.cycle();
-    expect(h.latest(allowed).get("serve/h1")?.state).not.toBe("failure");
-    setFailing(false);
+    const { agent, allowed } = await approvedPruneFailing();
     // Ray is back; alice's unrelated commit lands before the next retry.
     h.repo.write("models/alice/b.yaml", specYaml("b"));
     const later = h.repo.ship("alice: b");
@@ -339,6 +353,18 @@ describe("an admin-approved prune whose PUT failed, then a newer commit", () => 
     for (const n of [1, 2, 3, 4, 5, 6])
       expect(h.latest(allowed).get(`serve/h1/bob/m${n}`)).toMatchObject({ state: "success" });
     expect(h.latest(allowed).get("serve/h1")?.state).toBeUndefined();
+  });
+});
+
+describe("an admin-approved prune whose PUT failed, then the agent restarts", () => {
+  it("the admin's trailer still counts after the restart (nothing was applied since): the prune is applied", async () => {
+    const { agent: first, target, allowed } = await approvedPruneFailing();
+    await first.close();
+    // The restarted agent reads the trailers from its record (runtime/agent.ts load) since the last applied commit.
+    const agent = await h.start({}, { target });
+    await h.settle(agent, { max: 50 });
+    expect(h.latest(allowed).get("serve/h1")?.state).not.toBe("failure");
+    expect((await appsOf(h.ray.url)).filter((a) => a.startsWith("bob-"))).toEqual(["bob-202601061235-m7"]);
   });
 });
 
