@@ -303,6 +303,15 @@ describe("a guard's refusal while Serve is held at the last applied commit", () 
     });
   });
 
+  it("does not restore a last applied commit whose own correction Ray refused (blocked): no PUT loop", () => {
+    // A drift correction of the last applied commit was rejected (400): like any commit Ray refused, it waits for
+    // a new commit instead of being PUT again every cycle.
+    const blocked = { ...applied, blocked: { sha: A, reason: "Ray rejected the config: bad" } };
+    const decision = held({ desired: two, observed: emptied, record: blocked });
+    expect(decision.action).toMatchObject({ kind: "refuse", refusal: { guard: "prune" } });
+    expect(decision.restore).toBeUndefined();
+  });
+
   it("refuses an empty commit that Ray, emptied, already matches: it is not applied as 'no models'", () => {
     const one = desiredOf({ "alice/a": spec("a") }, { sha: A });
     const empty = desiredOf({}, { sha: B });
