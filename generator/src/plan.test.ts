@@ -169,6 +169,19 @@ describe("planChange", () => {
     });
     expect(p.ok).toBe(true);
     expect(h1(p).restarts).toEqual(["alice-202601061235-a", "alice-202601061235-b", "bob-202601061235-c"]);
+    // So does max_replicas_per_node (part of the replica config Ray compares).
+    const spread = plan(before, {
+      "clusters/h1/serve.hbs": EXTRA.replace(
+        "ray_actor_options: {num_cpus: 4}",
+        "ray_actor_options: {num_cpus: 4}\n        max_replicas_per_node: 1",
+      ),
+    });
+    expect(spread.ok).toBe(true);
+    expect(h1(spread).restarts).toEqual([
+      "alice-202601061235-a",
+      "alice-202601061235-b",
+      "bob-202601061235-c",
+    ]);
     // max_ongoing_requests is a lightweight update: nothing restarts.
     const light = plan(before, {
       "clusters/h1/serve.hbs": EXTRA.replace("max_ongoing_requests: 64", "max_ongoing_requests: 32"),
