@@ -110,6 +110,28 @@ describe("a guard's refusal standing when Serve loses its applications", () => {
     expect(await appsOf(h.ray.url)).toHaveLength(8);
   });
 
+  it("a prune refused before the agent restarts is judged against the last applied commit re-read from git", async () => {
+    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
+    h = await createHarness({ files });
+    const { agent: first, sha: applied } = await h.startSettled("eight models");
+    for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
+    const refused = h.repo.ship("bob: remove six");
+    await h.settle(first);
+    expect(h.latest(refused).get("serve/h1")?.description).toMatch(/^refused: would undeploy 6 models/);
+    await first.close();
+    // The agent restarts on the refused commit (its record's current one): the last applied commit is no longer
+    // in memory and is re-derived from git. Meanwhile Serve lost its applications.
+    await shutDownServe();
+    const agent = await h.start();
+    await h.settle(agent);
+    await new Promise((r) => setTimeout(r, 200));
+    await h.settle(agent);
+    expect(h.latest(refused).get("serve/h1")?.state).toBe("failure");
+    expect(agent.status().marks.applied?.sha).toBe(applied);
+    expect(await appsOf(h.ray.url)).toHaveLength(8);
+  });
+
   it("a commit refused for leaving the cluster empty is not applied after all: the model comes back", async () => {
     h = await createHarness({ files: { "models/alice/only.yaml": specYaml("only") } });
     const { agent } = await h.startSettled("one model");
