@@ -323,4 +323,28 @@ describe("an agent without a record that finds Ray in sync and every model servi
     expect(h.statuses(sha).slice(written)).toEqual([]);
     expect(agent.status().marks.attempted?.sha).toBe(sha);
   });
+
+  it("does not turn the head's green statuses pending: Ray shows every model serving, as GitHub already does", async () => {
+    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
+    const { agent: first, sha } = await h.startSettled();
+    await first.outbox.drain();
+    await first.close();
+    expect([...h.latest(sha).values()].map((s) => s.state)).toEqual(["success", "success"]);
+    rmSync(h.stateDir, { recursive: true, force: true });
+    mkdirSync(h.stateDir);
+    const earlier = h.statuses(sha).length;
+    const agent = await h.start();
+    await h.settle(agent);
+    await agent.outbox.drain();
+    // README (state directory): the agent "posts their statuses on the head as Ray shows them (GitHub's statuses
+    // for the head are read first, so only what differs is written)". Ray shows the model RUNNING and GitHub
+    // shows success: the record-less adoption posts "pending deploying" (model and cluster) first, then success
+    // again, so a deleted state directory flips every model's status on the branch head to pending.
+    expect(
+      h
+        .statuses(sha)
+        .slice(earlier)
+        .filter((s) => s.split(" ")[1] === "pending"),
+    ).toEqual([]);
+  });
 });
