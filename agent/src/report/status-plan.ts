@@ -71,11 +71,15 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
   // (a restart after the PUT): the cluster, then each changed model (or one summary).
   heads = heads.map((h) => {
     if (!h.applied || h.announced) return h;
-    writes.push(clusterWrite(h.sha, cluster, "pending", describe.cluster(input.counts), statusUrl));
     const announced = tracked.filter((t) => t.head === h.sha && !t.older);
+    // A successor (an agent without a record on a Ray an agent before it ran) re-reports what GitHub may show
+    // green already: what has settled by now gets its final status below, with no pending flash before it.
+    const known = (t: TrackedModel) => h.successor === true && t.outcome !== undefined;
+    if (!(h.settled && announced.every(known)))
+      writes.push(clusterWrite(h.sha, cluster, "pending", describe.cluster(input.counts), statusUrl));
     for (const sha of unique(announced.map((t) => t.sha))) {
       const group = announced.filter((t) => t.sha === sha);
-      if (h.summaryShas.includes(sha)) {
+      if (h.summaryShas.includes(sha) && !group.every(known)) {
         writes.push({
           kind: "status",
           sha,
@@ -88,6 +92,7 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
       }
       if (!h.summaryShas.includes(sha) || h.successor) {
         for (const t of group) {
+          if (known(t)) continue;
           const undeploy = t.kind === "undeploy";
           writes.push({
             kind: "status",
