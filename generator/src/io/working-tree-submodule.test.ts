@@ -159,3 +159,25 @@ describe("readWorkingTree and git submodules", () => {
     ]);
   });
 });
+
+describe("readWorkingTree and a submodule folder holding files but no .git", () => {
+  it("refuses the gitlink when its folder holds files the commit cannot have (copied in, or left by a deinit)", async () => {
+    // models/bob is a gitlink in the index; someone copied bob's specs into its folder. `git add` cannot add
+    // them (they lie inside a submodule), so the PR's commit holds only the gitlink, which the check refuses:
+    // the working tree must not read the folder as bob's specs and pass.
+    const { clone, target } = cloneWithGitlinks(["models/bob", "clusters/h1/rendered"]);
+    writeFileSync(join(clone, "models/bob/c.yaml"), SPEC);
+    mkdirSync(join(clone, "clusters/h1/rendered/alice"), { recursive: true });
+    writeFileSync(join(clone, "clusters/h1/rendered/alice/a.yaml"), "x: 1\n");
+    const tree = readWorkingTree(clone);
+    const commit = await readCommitSnapshot(clone, "HEAD");
+    expect(commit.files.get("models/bob")).toMatchObject({ kind: "other" });
+    expect(tree.files.get("models/bob")).toMatchObject({ kind: "other" });
+    expect(tree.files.has("models/bob/c.yaml")).toBe(false);
+    expect(tree.files.has("clusters/h1/rendered/alice/a.yaml")).toBe(false);
+    expect(refusals(tree)).toEqual([
+      `clusters/h1/rendered:1:1 E403 special-file clusters/h1/rendered is not a regular file (a git submodule at commit ${target}): only regular files are allowed under clusters/`,
+      `models/bob:1:1 E403 special-file models/bob is not a regular file (a git submodule at commit ${target}): only regular files are allowed under models/`,
+    ]);
+  });
+});
