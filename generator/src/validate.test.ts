@@ -115,6 +115,23 @@ describe("validateRepo on the fixture repository", () => {
     expect(messages({ model_source: "" })).toEqual(["2:15 invalid-value `model_source` must not be empty"]);
   });
 
+  it("gives a list suggestion that, written as suggested, YAML reads as a list of text", () => {
+    // `clusters: "true"` (or "1.10") was quoted to be text; the suggestion `clusters: [true]` is a list of a
+    // boolean (and `[1.10]` of the number 1.1): following it only trades one wrong-type for another.
+    const validate = (text: string) => validateRepo(bare({ "models/alice/a.yaml": text })).diagnostics;
+    for (const written of ['"true"', '"1.10"', '"null"']) {
+      const spec = `${specText("a")}clusters: ${written}\n`;
+      const hint = validate(spec).find((d) => d.rule === "wrong-type")!;
+      const suggested = /e\.g\. `(clusters: .*)`$/.exec(hint.message)?.[1];
+      expect(suggested, hint.message).toBeDefined();
+      const followed = validate(`${specText("a")}${suggested!}\n`);
+      expect(
+        followed.filter((d) => d.rule === "wrong-type").map((d) => d.message),
+        `following "${suggested!}"`,
+      ).toEqual([]);
+    }
+  });
+
   it("adds a cluster's own deny list to the built-in one, which it never replaces", () => {
     const lab = clusterText({ default: true, engine_kwargs: { deny: ["enforce_eager"] } });
     const result = validateRepo(
