@@ -1,4 +1,5 @@
 import type { ErrorObject } from "ajv";
+import { CORE_SCHEMA, load } from "js-yaml";
 import { suggest } from "./engine-kwargs";
 import { diagnostic, ruleForSchemaError } from "./rules";
 import type { Diagnostic } from "./types";
@@ -176,7 +177,7 @@ function toDiagnostic(
         params.type === "string" && (typeof actual === "number" || typeof actual === "boolean")
           ? `: YAML read ${String(actual)} as a ${typeof actual}; put the value in quotes to make it text`
           : params.type === "array" && scalar !== undefined && /^[\w.-]+$/.test(scalar)
-            ? `: write a list, e.g. \`${written.split(".").pop()!}: [${scalar}]\``
+            ? `: write a list, e.g. \`${written.split(".").pop()!}: [${plainOrQuoted(scalar)}]\``
             : "";
       return diagnostic(
         ruleForSchemaError("type", path),
@@ -192,6 +193,15 @@ function toDiagnostic(
     doc.valueAt(path),
     `${where} ${problem(error)}`,
   );
+}
+
+/** A list item as YAML reads it back as this text: plain where it would be text, else quoted (`"true"`, `"1.10"`). */
+function plainOrQuoted(text: string): string {
+  try {
+    return typeof load(`[${text}]`, { schema: CORE_SCHEMA })?.[0] === "string" ? text : JSON.stringify(text);
+  } catch {
+    return JSON.stringify(text);
+  }
 }
 
 function pointerValue(value: unknown, pointer: string): unknown {
