@@ -40,3 +40,18 @@ describe("redactError", () => {
     expect(abort.name).toBe("AbortError");
   });
 });
+
+describe("secretRedactor: forms a peer can echo a credential in (review)", () => {
+  it("masks a token a peer echoes percent-encoded (a login redirect's ?next=, a proxy quoting the query)", () => {
+    // Operator-chosen Ray tokens are often base64 ("+", "/", "="); an echo inside a URL carries them encoded.
+    const token = "r4y+T0k/en==";
+    const redact = secretRedactor([token]);
+    const echoed = `302 to https://sso.example/login?next=%2Fapi%3Ftoken%3D${encodeURIComponent(token)}`;
+    expect(redact(echoed)).not.toContain(encodeURIComponent(token));
+  });
+
+  it("masks a credential shorter than 4 characters too (README: the agent's credential is masked as ***)", () => {
+    const redact = secretRedactor(["k3y"]);
+    expect(redact("proxy: bad Authorization: Bearer k3y")).not.toContain("k3y");
+  });
+});
