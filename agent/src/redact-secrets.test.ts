@@ -3,8 +3,8 @@ import { gitEnvironment } from "./cli/agent-options";
 import { gitSecrets, redactError, secretRedactor } from "./redact-secrets";
 
 describe("secretRedactor", () => {
-  it("masks each secret and the basic-auth form git sends a token in, leaving short values alone", () => {
-    const redact = secretRedactor(["tok_SECRET", undefined, "abc"]);
+  it("masks each secret and the basic-auth form git sends a token in, ignoring empty values", () => {
+    const redact = secretRedactor(["tok_SECRET", undefined, ""]);
     const basic = Buffer.from("x-access-token:tok_SECRET").toString("base64");
     expect(redact(`Bearer tok_SECRET, Basic ${basic}, abc`)).toBe("Bearer ***, Basic ***, abc");
   });

@@ -5,9 +5,14 @@
 
 /** Replaces every given secret (and the basic-auth form git sends a token in) with `***`. */
 export function secretRedactor(secrets: readonly (string | undefined)[]): (text: string) => string {
-  // Shorter values would mask ordinary words.
-  const given = secrets.filter((s): s is string => typeof s === "string" && s.length >= 4);
-  const list = [...given, ...given.map((s) => Buffer.from(`x-access-token:${s}`).toString("base64"))];
+  // Every length: a short credential masks ordinary words too, which garbles a message but leaks nothing.
+  const given = secrets.filter((s): s is string => typeof s === "string" && s.length > 0);
+  const list = [
+    ...given,
+    ...given.map((s) => Buffer.from(`x-access-token:${s}`).toString("base64")),
+    // Echoed inside a URL (a login redirect's ?next=, a proxy quoting the query): percent-encoded.
+    ...given.map((s) => encodeURIComponent(s)).filter((e) => !given.includes(e)),
+  ];
   // Longest first: a secret containing another is masked whole.
   list.sort((a, b) => b.length - a.length);
   return (text) => list.reduce((out, secret) => out.split(secret).join("***"), text);
