@@ -314,6 +314,27 @@ describe("Ray faults", () => {
     expect(h.latest(sha).get("serve/h1")).toEqual(applied);
   });
 
+  it("a drift correction the Serve controller fails again and again stays a transient fault: self-heal is not blocked", async () => {
+    h = await createHarness({ files: MODEL });
+    const sha = h.repo.ship("initial");
+    const agent = await h.start();
+    await h.settle(agent);
+    const applied = h.latest(sha).get("serve/h1");
+    h.ray.tamper("alice-202601061235-x", (app: { deployments: Array<{ num_replicas: number }> }) => {
+      app.deployments[0]!.num_replicas = 4;
+    });
+    h.ray.failNextPutInController(4);
+    for (let i = 0; i < 4; i++) {
+      const report = await agent.agent.cycle();
+      expect(report.faults.map((f) => f.kind)).toEqual(["transient"]);
+    }
+    // The fifth correction lands: the commit was never blocked, nor its status touched.
+    await h.settle(agent);
+    expect(agent.status().models[0]!.events.map((e) => e.type)).toContain("DRIFT_CORRECTED");
+    expect(h.ray.putCount()).toBe(6);
+    expect(h.latest(sha).get("serve/h1")).toEqual(applied);
+  });
+
   it("a saved commit that no longer validates after a restart is a fault on every cycle, read once, until a new commit", async () => {
     h = await createHarness({ files: MODEL });
     const { agent: first, sha: good } = await h.startSettled();
