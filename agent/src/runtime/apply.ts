@@ -134,7 +134,9 @@ export class Applier {
     try {
       await this.deps.target.apply(desired.config);
     } catch (caught) {
-      const error = this.controllerFailed(desired.sha, caught);
+      // A drift correction re-applies a commit Ray took already: its controller's failures stay transient (retried
+      // with backoff), never a block of that commit, which would stop self-heal until a new commit.
+      const error = action.cause === "drift" ? caught : this.controllerFailed(desired.sha, caught);
       // A drift correction's commit was applied and reported already: its status is not the place to say that the
       // correction keeps failing (nothing would resolve that pending status). The fault shows in /readyz and the log.
       if (error instanceof RayError && error.kind === "transient" && action.cause !== "drift")
@@ -187,7 +189,10 @@ export class Applier {
    * CONTROLLER_PUT_ATTEMPTS-th failure in a row for one commit is terminal: the commit fails with Ray's reason.
    */
   private controllerFailed(sha: string, error: unknown): unknown {
-    if (!(error instanceof RayError) || !error.controllerTask || error.kind !== "transient") return error;
+    if (!(error instanceof RayError) || !error.controllerTask || error.kind !== "transient") {
+      this.controllerFailures = undefined; // "in a row": another failure between breaks the run
+      return error;
+    }
     const count = this.controllerFailures?.sha === sha ? this.controllerFailures.count + 1 : 1;
     this.controllerFailures = { sha, count };
     if (count < CONTROLLER_PUT_ATTEMPTS) return error;
