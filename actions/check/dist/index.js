@@ -32463,7 +32463,7 @@ function toDiagnostic(doc, error2, knownFields) {
     case "type": {
       const actual = pointerValue(doc.value, path);
       const scalar = typeof actual === "string" || typeof actual === "number" ? String(actual) : void 0;
-      const quote = params.type === "string" && (typeof actual === "number" || typeof actual === "boolean") ? `: YAML read ${String(actual)} as a ${typeof actual}; put the value in quotes to make it text` : params.type === "array" && scalar !== void 0 && /^[\w.-]+$/.test(scalar) ? `: write a list, e.g. \`${written.split(".").pop()}: [${scalar}]\`` : "";
+      const quote = params.type === "string" && (typeof actual === "number" || typeof actual === "boolean") ? `: YAML read ${String(actual)} as a ${typeof actual}; put the value in quotes to make it text` : params.type === "array" && scalar !== void 0 && /^[\w.-]+$/.test(scalar) ? `: write a list, e.g. \`${written.split(".").pop()}: [${plainOrQuoted(scalar)}]\`` : "";
       return diagnostic(
         ruleForSchemaError("type", path),
         doc.file,
@@ -32478,6 +32478,13 @@ function toDiagnostic(doc, error2, knownFields) {
     doc.valueAt(path),
     `${where} ${problem(error2)}`
   );
+}
+function plainOrQuoted(text2) {
+  try {
+    return typeof load(`[${text2}]`, { schema: CORE_SCHEMA })?.[0] === "string" ? text2 : JSON.stringify(text2);
+  } catch {
+    return JSON.stringify(text2);
+  }
 }
 function pointerValue(value, pointer) {
   let current = value;
