@@ -198,7 +198,8 @@ function toDiagnostic(
 /** A list item as YAML reads it back as this text: plain where it would be text, else quoted (`"true"`, `"1.10"`). */
 function plainOrQuoted(text: string): string {
   try {
-    return typeof load(`[${text}]`, { schema: CORE_SCHEMA })?.[0] === "string" ? text : JSON.stringify(text);
+    const [item] = load(`[${text}]`, { schema: CORE_SCHEMA }) as unknown[];
+    return typeof item === "string" ? text : JSON.stringify(text);
   } catch {
     return JSON.stringify(text);
   }

@@ -32481,7 +32481,8 @@ function toDiagnostic(doc, error2, knownFields) {
 }
 function plainOrQuoted(text2) {
   try {
-    return typeof load(`[${text2}]`, { schema: CORE_SCHEMA })?.[0] === "string" ? text2 : JSON.stringify(text2);
+    const [item] = load(`[${text2}]`, { schema: CORE_SCHEMA });
+    return typeof item === "string" ? text2 : JSON.stringify(text2);
   } catch {
     return JSON.stringify(text2);
   }
