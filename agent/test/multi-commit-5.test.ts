@@ -144,6 +144,43 @@ describe("the last applied commit no longer in git (force-pushed away, the clone
   });
 });
 
+describe("the last applied commit back in git (pushed again after a force-push took it away)", () => {
+  it("is read again once the branch head moves: the guard's hold restores it, and /status no longer says it is unreadable", async () => {
+    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+    for (const n of [1, 2, 3, 4, 5, 6, 7]) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
+    h = await createHarness({ files });
+    const { agent: first, sha: lost } = await h.startSettled("eight models");
+    await first.close();
+    const dropSix = () => {
+      for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
+    };
+    amendHead(h, "bob: only m7", dropSix);
+    wipeClone(h);
+    const agent = await h.start();
+    let report = await h.settle(agent, { max: 20 });
+    expect(report.faults).toEqual([]);
+    expect(agent.status().unreadable?.sha).toBe(lost);
+
+    // The force-push is undone: the lost commit is on the branch again, under a new head that still drops six.
+    h.repo.git("reset", "--quiet", "--hard", lost);
+    h.repo.push({ force: true });
+    dropSix();
+    const head = h.repo.ship("bob: only m7, again");
+    // Serve loses every application meanwhile: only the last applied commit's config can bring them back.
+    expect((await httpRequest("DELETE", `${h.ray.url}/api/serve/applications/`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 3; i++) report = await h.settle(agent, { max: 40 });
+    await agent.outbox.drain();
+    expect(report.faults).toEqual([]);
+    expect(h.latest(head).get("serve/h1")?.description).toMatch(/^refused: would undeploy 6 models/);
+    // Before the fix the process kept the commit as "not in git" until a restart: nothing restored Ray, and
+    // /status kept naming the commit unreadable.
+    expect(await appsOf(h.ray.url)).toHaveLength(8);
+    expect(agent.status().unreadable).toBeUndefined();
+    expect(agent.status().marks.accepted?.sha).toBe(lost);
+  });
+});
+
 describe("a guard's refusal standing when the agent restarts", () => {
   it("is not said again: one REFUSED event per model, one status, nothing changed", async () => {
     const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
