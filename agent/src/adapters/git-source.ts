@@ -183,16 +183,27 @@ export class GitSource implements DesiredStateSource {
     return redactUrl(text.trim().split("\n")[0] ?? "");
   }
 
+  /**
+   * Whether the clone has the commit. Only git's quiet "no such commit" is an answer of no: any other failure (a
+   * timeout, an unreadable object) is a transient GitError, never taken for a commit a force-push dropped.
+   */
   private async has(sha: string): Promise<boolean> {
     if (this.known.has(sha)) return true;
     if (!existsSync(`${this.options.cloneDir}/HEAD`)) return false;
+    let out: string;
     try {
-      await this.git().raw(["cat-file", "-e", `${sha}^{commit}`]);
-      this.known.add(sha);
-      return true;
-    } catch {
-      return false;
+      // --verify --quiet prints the commit, or nothing with a non-zero exit that simple-git resolves (it rejects
+      // only when git wrote to stderr): an empty answer is "not in the clone".
+      out = await this.git().raw(["rev-parse", "--verify", "--quiet", `${sha}^{commit}`]);
+    } catch (error) {
+      throw new GitError(`cannot look up ${sha} in the clone: ${this.firstLine(error)}`, {
+        kind: "transient",
+        cause: error,
+      });
     }
+    if (!/^[0-9a-f]{40,64}$/.test(out.trim())) return false;
+    this.known.add(sha);
+    return true;
   }
 }
 

@@ -83,6 +83,12 @@ export interface CycleReport {
 
 /** Desired states of other commits kept in memory: the last applied and the attempted one. */
 const STATES_KEPT = 2;
+/**
+ * How long a commit git no longer has is taken as gone without asking again, while the branch head stays put
+ * (a moved head is asked about at once): a restored clone or a commit pushed back under the same head is found
+ * within this, for one fetch per commit and interval.
+ */
+export const MISSING_RECHECK_MS = 10 * 60_000;
 
 export class Agent {
   private desired: DesiredState | undefined;
@@ -92,8 +98,11 @@ export class Agent {
    * undefined: that commit no longer validates with this agent, or git no longer has it (`missing`).
    */
   private readonly states = new Map<string, DesiredState | undefined>();
-  /** Commits git no longer has (CommitNotFoundError): not fetched for again by this process. */
-  private readonly missing = new Set<string>();
+  /**
+   * Commits git no longer has (CommitNotFoundError), with when that was found: not fetched for again until the
+   * branch head moves (the commit may be on the branch again) or MISSING_RECHECK_MS passes.
+   */
+  private readonly missing = new Map<string, number>();
   private head: string | undefined;
   /** The first-parent commits since the last applied one (record.ts lastApplied) that carry the prune trailer. */
   private trailers: readonly TrailerCommit[] = [];
@@ -197,6 +206,7 @@ export class Agent {
   private async followHead(): Promise<string> {
     const { source, cluster, log } = this.deps;
     const head = await source.head();
+    if (head !== this.head) this.forgetMissing();
     this.head = head;
     if (head === this.record.desired) {
       // The branch is back at the valid commit (a force-push dropped what came after it): refusals of commits
@@ -263,18 +273,19 @@ export class Agent {
    */
   private async load(sha: string): Promise<void> {
     if (this.unloadable?.sha === sha) throw this.unloadable.error;
-    if (this.missing.has(sha)) return;
+    if (this.isMissing(sha)) return;
     try {
       await this.deps.source.ensure(sha);
     } catch (error) {
       if (!(error instanceof CommitNotFoundError)) throw error;
       // Force-pushed away and the clone made anew: nothing to serve until a valid commit lands, which the agent
       // goes on with as when only the last applied commit is gone (unreadable()). No fault on every cycle.
-      this.missing.add(sha);
+      this.missing.set(sha, this.deps.now());
       this.remember(sha, undefined);
       await this.unreadable(sha);
       return;
     }
+    await this.readable(sha);
     const result = this.desiredAt(await this.deps.source.snapshot(sha));
     if (!result.ok) {
       const at = `the commit last taken, ${sha.slice(0, 7)}`;
@@ -305,8 +316,9 @@ export class Agent {
       sha,
       "the last applied commit no longer validates with this agent: the guards judge new commits against Ray alone",
     );
-    if (applied) return { applied };
-    return this.missing.has(sha) ? { unreadable: await this.unreadable(sha) } : {};
+    if (this.isMissing(sha)) return { unreadable: await this.unreadable(sha) };
+    await this.readable(sha);
+    return applied ? { applied } : {};
   }
 
   /**
@@ -339,17 +351,41 @@ export class Agent {
     return models;
   }
 
+  /** The unreadable commit git has again (pushed back, a clone restored): it no longer stands in for anything. */
+  private async readable(sha: string): Promise<void> {
+    if (this.record.unreadable?.sha !== sha) return;
+    this.deps.log.info({ sha }, `the commit ${sha.slice(0, 7)} can be read from git again`);
+    const { unreadable: _, ...rest } = this.record;
+    await this.save(rest);
+  }
+
+  private isMissing(sha: string): boolean {
+    const since = this.missing.get(sha);
+    if (since === undefined) return false;
+    if (this.deps.now() - since < MISSING_RECHECK_MS) return true;
+    this.missing.delete(sha);
+    this.states.delete(sha);
+    return false;
+  }
+
+  /** The branch head moved: a commit git did not have may be on the branch again, so it is asked for anew. */
+  private forgetMissing(): void {
+    for (const sha of this.missing.keys()) this.states.delete(sha);
+    this.missing.clear();
+  }
+
   /**
    * A commit's desired state: kept, or re-derived from git by the generator's pipeline (`invalid` logged once);
    * undefined when it no longer validates or git no longer has it (`missing`).
    */
   private async stateAt(sha: string, invalid?: string): Promise<DesiredState | undefined> {
+    this.isMissing(sha);
     if (!this.states.has(sha)) {
       try {
         await this.deps.source.ensure(sha);
       } catch (error) {
         if (!(error instanceof CommitNotFoundError)) throw error;
-        this.missing.add(sha);
+        this.missing.set(sha, this.deps.now());
         this.remember(sha, undefined);
         return undefined;
       }
