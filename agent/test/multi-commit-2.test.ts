@@ -6,7 +6,7 @@ import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
-import { failingPuts, createHarness, type Harness } from "../testkit/harness";
+import { failingPuts, createHarness, TEST_REPO, type Harness } from "../testkit/harness";
 
 let h: Harness;
 afterEach(async () => {
@@ -346,5 +346,37 @@ describe("an agent without a record that finds Ray in sync and every model servi
         .slice(earlier)
         .filter((s) => s.split(" ")[1] === "pending"),
     ).toEqual([]);
+  });
+});
+
+describe("an agent without a record, on a merge whose pull request got the agent before's comment", () => {
+  it("writes the comment the agent before wrote: the models the merge changed, not the ones it only watches", async () => {
+    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
+    const { agent: first } = await h.startSettled();
+    const prHead = h.repo.commitOnBranch("bob/x", "bob: add x", () =>
+      h.repo.write("models/bob/x.yaml", specYaml("x")),
+    );
+    const merge = h.repo.mergeBranch("bob/x", "Merge pull request #7 from bob/x");
+    h.github.setCommitPulls(
+      merge,
+      [{ number: 7, head: { sha: prHead, ref: "bob/x" }, base: { ref: "main" } }],
+      TEST_REPO,
+    );
+    await h.settle(first);
+    await first.outbox.drain();
+    await first.close();
+    const before = h.github.comments(7, TEST_REPO).map((c) => c.body);
+    expect(before).toHaveLength(1);
+    expect(before[0]).not.toContain("alice/base");
+    rmSync(h.stateDir, { recursive: true, force: true });
+    mkdirSync(h.stateDir);
+    const agent = await h.start();
+    await h.settle(agent);
+    await agent.outbox.drain();
+    // Before the fix the successor's comment listed alice/base too (RUNNING, with its snippets), as if the merge
+    // had deployed it: the comment is the PR's outcome, and base was never the PR's.
+    const bodies = h.github.comments(7, TEST_REPO).map((c) => c.body);
+    for (const body of bodies) expect(body).not.toContain("alice/base");
+    expect(bodies.at(-1)).toContain("| bob/x | `bob-202601061235-x` | RUNNING |");
   });
 });
