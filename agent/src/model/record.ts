@@ -56,6 +56,8 @@ export interface InSyncInput {
   readonly marks: Marks;
   readonly deployedApps: readonly string[] | undefined;
   readonly now: number;
+  /** For a successor's adoption: the models the commit itself changed (StartInput.ownChanges). */
+  readonly ownChanges?: ReadonlySet<string>;
 }
 
 export interface InSyncResult {
@@ -120,6 +122,7 @@ export function adoptInSync(input: InSyncInput): InSyncResult {
         now,
         adopted: true,
         successor: true,
+        ...(input.ownChanges ? { ownChanges: input.ownChanges } : {}),
       });
     }
   }

@@ -23,6 +23,8 @@ export interface StartInput {
    * resolved too, also for a commit that gets a summary (HeadRollout.successor).
    */
   readonly successor?: boolean;
+  /** With `successor`: the models the head commit itself changed; the others are marked TrackedModel.unchanged. */
+  readonly ownChanges?: ReadonlySet<string>;
 }
 
 /** Start watching a new head: older pending models it changes again resolve to "superseded by <sha7>". */
@@ -92,7 +94,8 @@ export function startRollout(input: StartInput): RolloutState {
         ? null
         : (input.observed.apps.get(model?.app ?? change.app)?.last_deployed_time_s ?? null),
     };
-    tracked.push({ ...base, sha });
+    const unchanged = input.ownChanges !== undefined && !input.ownChanges.has(change.key);
+    tracked.push({ ...base, sha, ...(unchanged ? { unchanged: true } : {}) });
     // Older commits between the last apply and this head that changed the model too: nothing to watch for them.
     for (const older of commits.slice(1)) {
       tracked.push({

@@ -151,6 +151,11 @@ export interface TrackedModel {
   readonly reported?: boolean;
   /** A successor's summarised model: its per-model status is queued, to resolve one GitHub already shows. */
   readonly shown?: boolean;
+  /**
+   * Its commit did not change it: a successor watches it only to resolve the statuses an agent before left on the
+   * commit. Left out of the PR comment, which shows what the commit changed.
+   */
+  readonly unchanged?: boolean;
 }
 
 /** One applied branch head: its cluster status. */

@@ -61,7 +61,7 @@ export function dueWrites(input: DueInput): { writes: GitHubWrite[]; state: Roll
   // The comment shows the commit's models, a newer commit's superseding ones too once the comment was written
   // (it said DEPLOYING then); an older commit's "superseded" entries alone get none.
   const comment = (sha: string) => {
-    const mine = tracked.filter((t) => t.sha === sha && !t.older);
+    const mine = tracked.filter((t) => t.sha === sha && !t.older && !t.unchanged);
     const written = (t: TrackedModel) => heads.some((h) => h.sha === t.head && h.announced);
     if (mine.some((t) => t.outcome?.result !== "superseded" || written(t)))
       writes.push({ kind: "comment", sha, body: commentBody(cluster, sha, mine, input.models) });

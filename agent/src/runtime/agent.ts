@@ -42,6 +42,7 @@ import { clusterWrite, dueWrites } from "../report/status-plan";
 import type { AgentMetrics } from "../server/metrics";
 import type { StateStore } from "../state/state-store";
 import { Applier } from "./apply";
+import { ownChanges } from "./attribution";
 import { GitHubDrain } from "./github-drain";
 import { HeldBackNotices } from "./held-back";
 import type { PruneApproval } from "./prune-approval";
@@ -429,7 +430,8 @@ export class Agent {
     const { log, metrics, now } = this.deps;
     // Without a record, on a Ray already running some of the commit's applications, an agent before this one may
     // have posted on the head: GitHub is read before writing to it.
-    if (isSuccessor(this.record.marks, desired, observed)) this.deps.outbox.readFirst(desired.sha);
+    const successor = isSuccessor(this.record.marks, desired, observed);
+    if (successor) this.deps.outbox.readFirst(desired.sha);
     const decision = await this.decide(desired, observed);
     const action = decision.action;
     const events: NewEvent[] = [];
@@ -450,7 +452,17 @@ export class Agent {
 
     // (A commit Ray runs already is refused still when it drops the last applied commit's models: see reconcile.)
     if (decision.comparison?.inSync && action.kind !== "refuse") {
-      const adopted = adoptInSync({ desired, observed, rollout, marks, deployedApps, now: now() });
+      // A successor's PR comment shows what the commit changed, as the agent before wrote it.
+      const ownChanges = successor ? await this.ownChanges(desired) : undefined;
+      const adopted = adoptInSync({
+        desired,
+        observed,
+        rollout,
+        marks,
+        deployedApps,
+        now: now(),
+        ...(ownChanges ? { ownChanges } : {}),
+      });
       ({ rollout, marks, deployedApps } = adopted);
       // Day 0: a commit with no models is applied as is (record.ts); its commit says so.
       if (adopted.appliedWithoutModels)
@@ -561,6 +573,19 @@ export class Agent {
     // An idle cycle writes nothing to disk.
     if (moved || models.changed) await this.save(next);
     return action.kind;
+  }
+
+  /** The models the commit itself changed (attribution.ts ownChanges); none when git cannot say. */
+  private async ownChanges(desired: DesiredState): Promise<ReadonlySet<string>> {
+    return ownChanges(this.deps.source, this.deps.cluster, desired.sha, [...desired.models.keys()]).catch(
+      (error: unknown) => {
+        this.deps.log.warn(
+          { err: safeError(error) },
+          "cannot read the history; the PR comment lists no models",
+        );
+        return new Set<string>();
+      },
+    );
   }
 
   /** Step 3: the pure decision (model/reconcile.ts), with what the admins' prune trailers allow. */

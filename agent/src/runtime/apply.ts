@@ -15,7 +15,7 @@ import type { DesiredStateSource, ServeTarget } from "../ports";
 import type { Outbox } from "../report/outbox";
 import { clusterWrite } from "../report/status-plan";
 import type { AgentMetrics } from "../server/metrics";
-import { attribute } from "./attribution";
+import { attribute, ownChanges } from "./attribution";
 
 export const PUT_FAILURES_BEFORE_STATUS = 3;
 
@@ -115,11 +115,21 @@ export class Applier {
               deployment: m.deployment,
             }))
         : [];
+      // The PR comment shows what the commit itself changed, as the agent before wrote it (attribution.ts).
+      const own = successor
+        ? await ownChanges(source, cluster, desired.sha, [
+            ...new Set([...changed, ...desired.models.keys()]),
+          ]).catch((error: unknown) => {
+            log.warn({ err: safeError(error) }, "cannot read the history; the PR comment lists no models");
+            return new Set<string>();
+          })
+        : undefined;
       rollout = startRollout({
         state: rollout,
         head: desired.sha,
         changes: [...action.changes, ...unchanged],
         ...(successor ? { successor: true } : {}),
+        ...(own ? { ownChanges: own } : {}),
         desired,
         observed,
         attribution,

@@ -6,6 +6,28 @@ import type { DesiredStateSource } from "../ports";
 
 export const MAX_HISTORY = 100;
 
+/**
+ * The models whose fragment the head commit itself changed (its first-parent diff): what the agent before would
+ * have attributed to it. A successor (an agent without a record) has no range to attribute in, and watches the
+ * head's other models only to resolve their statuses: they are not the commit's outcome.
+ */
+export async function ownChanges(
+  source: DesiredStateSource,
+  cluster: string,
+  head: string,
+  keys: readonly string[],
+): Promise<Set<string>> {
+  const [latest] = await source.history(head, undefined, `clusters/${cluster}/rendered/`, 1);
+  if (latest?.sha !== head) return new Set();
+  const paths = new Set(latest.paths);
+  return new Set(
+    keys.filter((key) => {
+      const [user, suffix] = key.split("/");
+      return user && suffix && paths.has(fragmentPath(cluster, user, suffix));
+    }),
+  );
+}
+
 /** key -> the commits that touched the model's fragment, newest first. Unknown keys are left to the head. */
 export async function attribute(
   source: DesiredStateSource,
