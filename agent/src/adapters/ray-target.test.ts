@@ -92,6 +92,25 @@ describe("the Ray dashboard adapter", () => {
     }
   });
 
+  it("tells the emulator from Ray by its x-emulator header, and a Ray without it is not taken for one", async () => {
+    ray = await startRayEmulator();
+    const seen = await new RayServeTarget({ address: () => ray!.url, timeoutMs: 2000 }).version();
+    expect(seen.simulated).toBe(true);
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ ray_version: "2.52.0", version: "4" }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const real = await new RayServeTarget({ address: () => address, timeoutMs: 2000 }).version();
+      expect(real).toEqual({ ray_version: "2.52.0", version: "4" });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it("reads the version and refuses a Ray it cannot drive, with a clear message", async () => {
     ray = await startRayEmulator({ rayVersion: "2.9.3" });
     const { ray_version } = await new RayServeTarget({ address: () => ray!.url, timeoutMs: 2000 }).version();
