@@ -39,6 +39,8 @@ export interface CommitChanges {
 export interface RayVersion {
   readonly ray_version: string;
   readonly version?: string;
+  /** The answer carried the serve-gitops emulator's `x-emulator` header: a simulation, not a Ray cluster. */
+  readonly simulated?: boolean;
 }
 
 /** Where desired state is applied: the Ray Serve dashboard REST API. */

@@ -6,6 +6,8 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 export interface HttpResponse {
   readonly status: number;
   readonly text: string;
+  /** The serve-gitops Ray Serve emulator's `x-emulator` header, when the answer carried one. */
+  readonly emulator?: string;
 }
 
 export interface HttpRequest {
@@ -37,7 +39,12 @@ export function send(req: HttpRequest): Promise<HttpResponse> {
         res.on("data", (chunk: Buffer) => chunks.push(chunk));
         res.on("end", () => {
           clearTimeout(deadline);
-          resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") });
+          const emulator = res.headers["x-emulator"];
+          resolve({
+            status: res.statusCode ?? 0,
+            text: Buffer.concat(chunks).toString("utf8"),
+            ...(typeof emulator === "string" ? { emulator } : {}),
+          });
         });
         res.on("error", (error) => {
           clearTimeout(deadline);

@@ -36,7 +36,8 @@ export class RayServeTarget implements ServeTarget {
   }
 
   async version(): Promise<RayVersion> {
-    const body = await this.json("GET", VERSION_PATH);
+    const res = await this.call("GET", VERSION_PATH);
+    const body = this.parse("GET", VERSION_PATH, res);
     const version =
       typeof body === "object" && body !== null ? (body as Record<string, unknown>).ray_version : undefined;
     if (typeof version !== "string")
@@ -44,7 +45,11 @@ export class RayServeTarget implements ServeTarget {
         `${redactUrl(this.base())}${VERSION_PATH} did not name a ray_version: is this a Ray dashboard?`,
       );
     const api = (body as Record<string, unknown>).version;
-    return { ray_version: version, version: typeof api === "string" ? api : "" };
+    return {
+      ray_version: version,
+      version: typeof api === "string" ? api : "",
+      ...(res.emulator !== undefined ? { simulated: true } : {}),
+    };
   }
 
   async observe(): Promise<Observed> {
@@ -66,7 +71,10 @@ export class RayServeTarget implements ServeTarget {
   }
 
   private async json(method: "GET", path: string): Promise<unknown> {
-    const res = await this.call(method, path);
+    return this.parse(method, path, await this.call(method, path));
+  }
+
+  private parse(method: "GET", path: string, res: HttpResponse): unknown {
     try {
       return JSON.parse(res.text) as unknown;
     } catch (error) {
@@ -107,7 +115,7 @@ export class RayServeTarget implements ServeTarget {
     }
     this.options.onResponse?.(method, path, res.status);
     // Before the answer becomes a message, a commit status (Ray's own text is quoted there) or a log line.
-    res = { status: res.status, text: this.redact(res.text) };
+    res = { ...res, text: this.redact(res.text) };
     if (res.status >= 200 && res.status < 300) return res;
     throw rayError(method, where, res);
   }

@@ -6,6 +6,7 @@ import { redactUrl } from "../redact-url";
 import type { DesiredState } from "../model/types";
 import type { ServeTarget } from "../ports";
 
+const SIMULATED = "SIMULATED: the serve-gitops Ray Serve emulator, not a Ray cluster";
 export class RayGate {
   private current = "";
   private checked = "";
@@ -40,11 +41,12 @@ export class RayGate {
     if (!this.options.override && desired) this.current = desired.cluster.ray.dashboard_address;
     if (!this.current) return false;
     if (this.checked === this.current) return true;
-    const { ray_version } = await this.target!.version();
+    const { ray_version, simulated } = await this.target!.version();
     checkRayVersion(ray_version);
     this.checked = this.current;
-    this.versionSeen = ray_version;
-    this.options.log.info({ ray: ray_version, address: redactUrl(this.current) }, "Ray version checked");
+    // The emulator (x-emulator) is never shown as a cluster: its version says what it is wherever it appears.
+    this.versionSeen = simulated ? `${ray_version} (${SIMULATED})` : ray_version;
+    this.options.log.info({ ray: this.versionSeen, address: redactUrl(this.current) }, "Ray version checked");
     return true;
   }
 }
