@@ -275,14 +275,9 @@ export class Agent {
   private async load(sha: string): Promise<void> {
     if (this.unloadable?.sha === sha) throw this.unloadable.error;
     if (this.isMissing(sha)) return;
-    try {
-      await this.deps.source.ensure(sha);
-    } catch (error) {
-      if (!(error instanceof CommitNotFoundError)) throw error;
+    if (!(await this.fetched(sha))) {
       // Force-pushed away and the clone made anew: nothing to serve until a valid commit lands, which the agent
       // goes on with as when only the last applied commit is gone (unreadable()). No fault on every cycle.
-      this.missing.set(sha, this.deps.now());
-      this.remember(sha, undefined);
       await this.unreadable(sha);
       return;
     }
@@ -369,6 +364,19 @@ export class Agent {
     return false;
   }
 
+  /** Fetch a commit the clone lacks; false (and `missing` from now) when git no longer has it anywhere. */
+  private async fetched(sha: string): Promise<boolean> {
+    try {
+      await this.deps.source.ensure(sha);
+      return true;
+    } catch (error) {
+      if (!(error instanceof CommitNotFoundError)) throw error;
+      this.missing.set(sha, this.deps.now());
+      this.remember(sha, undefined);
+      return false;
+    }
+  }
+
   /** The branch head moved: a commit git did not have may be on the branch again, so it is asked for anew. */
   private forgetMissing(): void {
     for (const sha of this.missing.keys()) this.states.delete(sha);
@@ -382,14 +390,7 @@ export class Agent {
   private async stateAt(sha: string, invalid?: string): Promise<DesiredState | undefined> {
     this.isMissing(sha);
     if (!this.states.has(sha)) {
-      try {
-        await this.deps.source.ensure(sha);
-      } catch (error) {
-        if (!(error instanceof CommitNotFoundError)) throw error;
-        this.missing.set(sha, this.deps.now());
-        this.remember(sha, undefined);
-        return undefined;
-      }
+      if (!(await this.fetched(sha))) return undefined;
       const result = desiredFromSnapshot(
         await this.deps.source.snapshot(sha),
         this.deps.cluster,
