@@ -380,3 +380,35 @@ describe("an agent without a record, on a merge whose pull request got the agent
     expect(bodies.at(-1)).toContain("| bob/x | `bob-202601061235-x` | RUNNING |");
   });
 });
+
+describe("an agent without a record, on a merge that changed no model", () => {
+  it("writes no PR comment: the models it only watches are not the merge's outcome", async () => {
+    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
+    const { agent: first } = await h.startSettled();
+    const prHead = h.repo.commitOnBranch("bob/docs", "bob: a README", () =>
+      h.repo.write("README.md", "# models\n"),
+    );
+    const merge = h.repo.mergeBranch("bob/docs", "Merge pull request #8 from bob/docs");
+    h.github.setCommitPulls(
+      merge,
+      [{ number: 8, head: { sha: prHead, ref: "bob/docs" }, base: { ref: "main" } }],
+      TEST_REPO,
+    );
+    await h.settle(first);
+    await first.outbox.drain();
+    await first.close();
+    expect(h.github.comments(8, TEST_REPO)).toEqual([]);
+    // A lost volume: the successor finds Ray running the merge, and watches base to resolve its statuses.
+    rmSync(h.stateDir, { recursive: true, force: true });
+    mkdirSync(h.stateDir);
+    const agent = await h.start();
+    const report = await h.settle(agent);
+    await agent.outbox.drain();
+    expect(report.faults).toEqual([]);
+    expect(agent.status().marks.attempted?.sha).toBe(merge);
+    expect(h.latest(merge).get("serve/h1")?.state).toBe("success");
+    // README (state directory): the successor's comment shows what the commit changed, and none is written when
+    // it changed no model. A comment here would list alice/base as if the README merge had deployed it.
+    expect(h.github.comments(8, TEST_REPO)).toEqual([]);
+  });
+});
