@@ -1,12 +1,15 @@
 // Review findings: the exact comparison, the guards' hold at the last applied commit, the
 // record-less adoption; each test failed before its fix.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { GitSource } from "../src/adapters/git-source";
 import { RayServeTarget } from "../src/adapters/ray-target";
-import { RayError } from "../src/errors";
-import type { ServeTarget } from "../src/ports";
+import { GitError, RayError } from "../src/errors";
+import type { DesiredStateSource, ServeTarget } from "../src/ports";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
 import { failingPuts, createHarness, TEST_REPO, type Harness } from "../testkit/harness";
+import { captureLog } from "../testkit/restart";
 
 let h: Harness;
 afterEach(async () => {
@@ -410,5 +413,65 @@ describe("an agent without a record, on a merge that changed no model", () => {
     // README (state directory): the successor's comment shows what the commit changed, and none is written when
     // it changed no model. A comment here would list alice/base as if the README merge had deployed it.
     expect(h.github.comments(8, TEST_REPO)).toEqual([]);
+  });
+});
+
+describe("an agent without a record that cannot read the head's history", () => {
+  it("logs a warning and writes no PR comment, and still adopts the head", async () => {
+    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
+    const { agent: first } = await h.startSettled();
+    const prHead = h.repo.commitOnBranch("bob/x", "bob: add x", () =>
+      h.repo.write("models/bob/x.yaml", specYaml("x")),
+    );
+    const merge = h.repo.mergeBranch("bob/x", "Merge pull request #7 from bob/x");
+    h.github.setCommitPulls(
+      merge,
+      [{ number: 7, head: { sha: prHead, ref: "bob/x" }, base: { ref: "main" } }],
+      TEST_REPO,
+    );
+    await h.settle(first);
+    await first.outbox.drain();
+    await first.close();
+    const before = h.github.comments(7, TEST_REPO).map((c) => c.body);
+    expect(before).toHaveLength(1);
+    rmSync(h.stateDir, { recursive: true, force: true });
+    mkdirSync(h.stateDir);
+    // git answers everything but the history (attribution.ts ownChanges reads the head's first-parent diff).
+    const git = new GitSource({
+      url: h.repo.remote,
+      branch: "main",
+      cloneDir: join(h.stateDir, "repo.git"),
+      env: {},
+      timeoutMs: 10_000,
+    });
+    let historyAsked = 0;
+    const source: DesiredStateSource = {
+      head: () => git.head(),
+      ensure: (s) => git.ensure(s),
+      snapshot: (s) => git.snapshot(s),
+      history: () => {
+        historyAsked++;
+        return Promise.reject(new GitError("cannot read the history: injected", { kind: "transient" }));
+      },
+      trailers: (...args) => git.trailers(...args),
+    };
+    const { log, parsed } = captureLog();
+    const agent = await h.start({}, { source, log });
+    const report = await h.settle(agent);
+    await agent.outbox.drain();
+    expect(historyAsked).toBeGreaterThan(0);
+    expect(report.faults).toEqual([]);
+    expect(agent.status().marks.attempted?.sha).toBe(merge);
+    expect(h.latest(merge).get("serve/h1")?.state).toBe("success");
+    expect(
+      parsed()
+        .filter((l) => l.level === 40)
+        .map((l) => [l.msg, l.err?.message]),
+    ).toEqual([
+      ["cannot read the history; the PR comment lists no models", "cannot read the history: injected"],
+    ]);
+    // Without the history the agent cannot tell what the merge changed: no comment rather than one listing the
+    // models it only watches (alice/base) as the merge's.
+    expect(h.github.comments(7, TEST_REPO).map((c) => c.body)).toEqual(before);
   });
 });
