@@ -1,7 +1,10 @@
 // Restart paths: the last applied commit gone from git (a force-push, a new clone), and what a restarted agent
 // says again. Each test failed before its fix.
+import { cpSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpRequest } from "../emulator/ray-test-utils";
+import { MISSING_RECHECK_MS } from "../src/runtime/agent";
 import { specYaml } from "../testkit/git-fixture";
 import { appsOf, createHarness, type Harness } from "../testkit/harness";
 import { amendHead, captureLog, wipeClone } from "../testkit/restart";
@@ -212,5 +215,60 @@ describe("a guard's refusal standing when the agent restarts", () => {
     expect(counted).toBe(0);
     expect(h.statuses(refused)).toHaveLength(1);
     expect(agent.status().refused.map((r) => r.sha)).toEqual([refused]);
+  });
+});
+
+describe("a commit git did not have, while the branch head stays put", () => {
+  it("is asked for again once MISSING_RECHECK_MS has passed: a restored clone is read again", async () => {
+    h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
+    const { agent: first, sha: lost } = await h.startSettled("alice: add a");
+    await first.close();
+    // The clone as it was, with the commit the force-push below takes off the branch (a volume's backup).
+    const clone = join(h.stateDir, "repo.git");
+    const backup = join(h.repo.root, "repo.git.backup");
+    cpSync(clone, backup, { recursive: true });
+    // The head rewritten into a commit the agent refuses: it stays put, and only the commit last taken is valid.
+    const bad = amendHead(h, "alice: add b", () => h.repo.write("models/alice/b.yaml", specYaml("b")), {
+      render: false,
+    });
+    wipeClone(h);
+
+    let clock = Date.now();
+    const agent = await h.start({}, { now: () => clock });
+    const fetches = async () =>
+      (await agent.metrics.gitCommands.get()).values.find((v) => v.labels.command === "fetch")?.value ?? 0;
+    let report = await h.settle(agent, { max: 5 });
+    expect(report.faults).toEqual([]);
+    expect(agent.status().unreadable?.sha).toBe(lost);
+    const fetched = await fetches();
+    expect(fetched).toBeGreaterThan(0);
+
+    // Within the interval the missing commit is not fetched for again.
+    clock += MISSING_RECHECK_MS - 1_000;
+    for (let i = 0; i < 3; i++) report = await h.settle(agent, { max: 5 });
+    expect(report.faults).toEqual([]);
+    expect(await fetches()).toBe(fetched);
+    // Past it, it is asked for once more (git still lacks it: one fetch, then quiet for another interval).
+    clock += 2_000;
+    for (let i = 0; i < 3; i++) report = await h.settle(agent, { max: 5 });
+    expect(report.faults).toEqual([]);
+    expect(await fetches()).toBe(fetched + 1);
+    expect(agent.status().unreadable?.sha).toBe(lost);
+
+    // The clone is restored, the head still where it was: within the interval nothing notices...
+    rmSync(clone, { recursive: true, force: true });
+    cpSync(backup, clone, { recursive: true });
+    for (let i = 0; i < 3; i++) report = await h.settle(agent, { max: 5 });
+    expect(agent.status().unreadable?.sha).toBe(lost);
+    expect(agent.agent.current).toBeUndefined();
+    // ...and once it has passed, the commit is read again: no longer unreadable, its desired state loaded.
+    clock += MISSING_RECHECK_MS;
+    for (let i = 0; i < 3; i++) report = await h.settle(agent, { max: 5 });
+    await agent.outbox.drain();
+    expect(report.faults).toEqual([]);
+    expect(agent.status().unreadable).toBeUndefined();
+    expect(agent.agent.current?.sha).toBe(lost);
+    expect(agent.agent.lastHead).toBe(bad);
+    expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-a"]);
   });
 });
