@@ -388,7 +388,7 @@ export class Agent {
    * undefined when it no longer validates or git no longer has it (`missing`).
    */
   private async stateAt(sha: string, invalid?: string): Promise<DesiredState | undefined> {
-    this.isMissing(sha);
+    if (this.isMissing(sha)) return undefined;
     if (!this.states.has(sha)) {
       if (!(await this.fetched(sha))) return undefined;
       const result = desiredFromSnapshot(
@@ -454,7 +454,9 @@ export class Agent {
     // (A commit Ray runs already is refused still when it drops the last applied commit's models: see reconcile.)
     if (decision.comparison?.inSync && action.kind !== "refuse") {
       // A successor's PR comment shows what the commit changed, as the agent before wrote it.
-      const ownChanges = successor ? await this.ownChanges(desired) : undefined;
+      const own = successor
+        ? await ownChanges(this.deps.source, this.deps.cluster, desired.sha, [...desired.models.keys()], log)
+        : undefined;
       const adopted = adoptInSync({
         desired,
         observed,
@@ -462,7 +464,7 @@ export class Agent {
         marks,
         deployedApps,
         now: now(),
-        ...(ownChanges ? { ownChanges } : {}),
+        ...(own ? { ownChanges: own } : {}),
       });
       ({ rollout, marks, deployedApps } = adopted);
       // Day 0: a commit with no models is applied as is (record.ts); its commit says so.
@@ -574,19 +576,6 @@ export class Agent {
     // An idle cycle writes nothing to disk.
     if (moved || models.changed) await this.save(next);
     return action.kind;
-  }
-
-  /** The models the commit itself changed (attribution.ts ownChanges); none when git cannot say. */
-  private async ownChanges(desired: DesiredState): Promise<ReadonlySet<string>> {
-    return ownChanges(this.deps.source, this.deps.cluster, desired.sha, [...desired.models.keys()]).catch(
-      (error: unknown) => {
-        this.deps.log.warn(
-          { err: safeError(error) },
-          "cannot read the history; the PR comment lists no models",
-        );
-        return new Set<string>();
-      },
-    );
   }
 
   /** Step 3: the pure decision (model/reconcile.ts), with what the admins' prune trailers allow. */

@@ -117,12 +117,13 @@ export class Applier {
         : [];
       // The PR comment shows what the commit itself changed, as the agent before wrote it (attribution.ts).
       const own = successor
-        ? await ownChanges(source, cluster, desired.sha, [
-            ...new Set([...changed, ...desired.models.keys()]),
-          ]).catch((error: unknown) => {
-            log.warn({ err: safeError(error) }, "cannot read the history; the PR comment lists no models");
-            return new Set<string>();
-          })
+        ? await ownChanges(
+            source,
+            cluster,
+            desired.sha,
+            [...new Set([...changed, ...desired.models.keys()])],
+            log,
+          )
         : undefined;
       rollout = startRollout({
         state: rollout,

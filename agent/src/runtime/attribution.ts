@@ -2,6 +2,8 @@
 // head (bounded by their merge base after a force-push, and by a count), read once per new head.
 import { fragmentPath } from "../../../generator/src/index";
 import type { ModelChange } from "../model/compare";
+import { safeError } from "../errors";
+import type { Logger } from "../log";
 import type { DesiredStateSource } from "../ports";
 
 export const MAX_HISTORY = 100;
@@ -9,15 +11,23 @@ export const MAX_HISTORY = 100;
 /**
  * The models whose fragment the head commit itself changed (its first-parent diff): what the agent before would
  * have attributed to it. A successor (an agent without a record) has no range to attribute in, and watches the
- * head's other models only to resolve their statuses: they are not the commit's outcome.
+ * head's other models only to resolve their statuses: they are not the commit's outcome. None when git cannot
+ * read the history (logged): the PR comment then lists no models rather than the wrong ones.
  */
 export async function ownChanges(
   source: DesiredStateSource,
   cluster: string,
   head: string,
   keys: readonly string[],
+  log: Logger,
 ): Promise<Set<string>> {
-  const [latest] = await source.history(head, undefined, `clusters/${cluster}/rendered/`, 1);
+  let latest;
+  try {
+    [latest] = await source.history(head, undefined, `clusters/${cluster}/rendered/`, 1);
+  } catch (error) {
+    log.warn({ err: safeError(error) }, "cannot read the history; the PR comment lists no models");
+    return new Set();
+  }
   if (latest?.sha !== head) return new Set();
   const paths = new Set(latest.paths);
   return new Set(
