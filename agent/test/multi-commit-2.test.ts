@@ -1,6 +1,6 @@
 // Review findings: the exact comparison, the guards' hold at the last applied commit, the
 // record-less adoption; each test failed before its fix.
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { GitSource } from "../src/adapters/git-source";
@@ -9,7 +9,7 @@ import { GitError, RayError } from "../src/errors";
 import type { DesiredStateSource, ServeTarget } from "../src/ports";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
 import { failingPuts, createHarness, TEST_REPO, type Harness } from "../testkit/harness";
-import { captureLog } from "../testkit/restart";
+import { captureLog, wipeStateDir } from "../testkit/restart";
 
 let h: Harness;
 afterEach(async () => {
@@ -32,6 +32,26 @@ const custom = readFileSync(
 );
 const withTemplate = (sync: Parameters<typeof clusterYaml>[0] = {}) =>
   clusterYaml(sync).replace("  route_prefix: /\n", "  route_prefix: /\n  template: serve.hbs\n");
+
+/**
+ * A first agent settles the merge of pull request #`number` from `branch` (one commit, `message`, made by
+ * `change`) on a cluster running alice/base, writes what it owes and stops. Returns the merge commit.
+ */
+async function mergeSettled(number: number, branch: string, message: string, change: () => void) {
+  h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
+  const { agent: first } = await h.startSettled();
+  const prHead = h.repo.commitOnBranch(branch, message, change);
+  const merge = h.repo.mergeBranch(branch, `Merge pull request #${number} from ${branch}`);
+  h.github.setCommitPulls(
+    merge,
+    [{ number, head: { sha: prHead, ref: branch }, base: { ref: "main" } }],
+    TEST_REPO,
+  );
+  await h.settle(first);
+  await first.outbox.drain();
+  await first.close();
+  return merge;
+}
 
 describe("a template setting that Ray stores normalised (the exact comparison)", () => {
   it.each([
@@ -161,8 +181,7 @@ describe("an agent without a record that finds Ray NOT quite in sync with the he
     h.ray.tamper("alice-202601061235-base", (app: { deployments: Array<{ num_replicas: number }> }) => {
       app.deployments[0]!.num_replicas = 2;
     });
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const shown = h.latest(added);
     const earlier = h.statuses(added).length;
     const agent = await h.start();
@@ -207,8 +226,7 @@ describe("an agent without a record, on a head with more models than max_model_s
     await first.outbox.drain();
     expect(h.latest(added).get("serve/h1/alice/x")?.state).toBe("pending");
     await first.close();
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const agent = await h.start();
     await h.settle(agent);
     await new Promise((r) => setTimeout(r, 800));
@@ -311,8 +329,7 @@ describe("an agent without a record that finds Ray in sync and every model servi
     await first.outbox.drain();
     await first.close();
     // A lost volume: the state directory is new, Ray still runs the head, all of it serving.
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const agent = await h.start();
     await h.settle(agent);
     await agent.outbox.drain();
@@ -333,8 +350,7 @@ describe("an agent without a record that finds Ray in sync and every model servi
     await first.outbox.drain();
     await first.close();
     expect([...h.latest(sha).values()].map((s) => s.state)).toEqual(["success", "success"]);
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const earlier = h.statuses(sha).length;
     const agent = await h.start();
     await h.settle(agent);
@@ -354,25 +370,11 @@ describe("an agent without a record that finds Ray in sync and every model servi
 
 describe("an agent without a record, on a merge whose pull request got the agent before's comment", () => {
   it("writes the comment the agent before wrote: the models the merge changed, not the ones it only watches", async () => {
-    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
-    const { agent: first } = await h.startSettled();
-    const prHead = h.repo.commitOnBranch("bob/x", "bob: add x", () =>
-      h.repo.write("models/bob/x.yaml", specYaml("x")),
-    );
-    const merge = h.repo.mergeBranch("bob/x", "Merge pull request #7 from bob/x");
-    h.github.setCommitPulls(
-      merge,
-      [{ number: 7, head: { sha: prHead, ref: "bob/x" }, base: { ref: "main" } }],
-      TEST_REPO,
-    );
-    await h.settle(first);
-    await first.outbox.drain();
-    await first.close();
+    await mergeSettled(7, "bob/x", "bob: add x", () => h.repo.write("models/bob/x.yaml", specYaml("x")));
     const before = h.github.comments(7, TEST_REPO).map((c) => c.body);
     expect(before).toHaveLength(1);
     expect(before[0]).not.toContain("alice/base");
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const agent = await h.start();
     await h.settle(agent);
     await agent.outbox.drain();
@@ -386,24 +388,12 @@ describe("an agent without a record, on a merge whose pull request got the agent
 
 describe("an agent without a record, on a merge that changed no model", () => {
   it("writes no PR comment: the models it only watches are not the merge's outcome", async () => {
-    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
-    const { agent: first } = await h.startSettled();
-    const prHead = h.repo.commitOnBranch("bob/docs", "bob: a README", () =>
+    const merge = await mergeSettled(8, "bob/docs", "bob: a README", () =>
       h.repo.write("README.md", "# models\n"),
     );
-    const merge = h.repo.mergeBranch("bob/docs", "Merge pull request #8 from bob/docs");
-    h.github.setCommitPulls(
-      merge,
-      [{ number: 8, head: { sha: prHead, ref: "bob/docs" }, base: { ref: "main" } }],
-      TEST_REPO,
-    );
-    await h.settle(first);
-    await first.outbox.drain();
-    await first.close();
     expect(h.github.comments(8, TEST_REPO)).toEqual([]);
     // A lost volume: the successor finds Ray running the merge, and watches base to resolve its statuses.
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const agent = await h.start();
     const report = await h.settle(agent);
     await agent.outbox.drain();
@@ -418,24 +408,12 @@ describe("an agent without a record, on a merge that changed no model", () => {
 
 describe("an agent without a record that cannot read the head's history", () => {
   it("logs a warning and writes no PR comment, and still adopts the head", async () => {
-    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
-    const { agent: first } = await h.startSettled();
-    const prHead = h.repo.commitOnBranch("bob/x", "bob: add x", () =>
+    const merge = await mergeSettled(7, "bob/x", "bob: add x", () =>
       h.repo.write("models/bob/x.yaml", specYaml("x")),
     );
-    const merge = h.repo.mergeBranch("bob/x", "Merge pull request #7 from bob/x");
-    h.github.setCommitPulls(
-      merge,
-      [{ number: 7, head: { sha: prHead, ref: "bob/x" }, base: { ref: "main" } }],
-      TEST_REPO,
-    );
-    await h.settle(first);
-    await first.outbox.drain();
-    await first.close();
     const before = h.github.comments(7, TEST_REPO).map((c) => c.body);
     expect(before).toHaveLength(1);
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     // git answers everything but the history (attribution.ts ownChanges reads the head's first-parent diff).
     const git = new GitSource({
       url: h.repo.remote,

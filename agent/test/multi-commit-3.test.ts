@@ -1,6 +1,5 @@
 // Review findings on the accepted mark, the record-less adoption and the guards' hold: each test failed before
 // its fix.
-import { mkdirSync, rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpRequest } from "../emulator/ray-test-utils";
 import { RayServeTarget } from "../src/adapters/ray-target";
@@ -8,6 +7,7 @@ import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { specYaml } from "../testkit/git-fixture";
 import { appsOf, failingPuts, createHarness, type Harness } from "../testkit/harness";
+import { wipeStateDir } from "../testkit/restart";
 
 let h: Harness;
 afterEach(async () => {
@@ -31,8 +31,7 @@ describe("an agent without a record, on a head the agent before summarised (abov
     expect(h.latest(added).get("serve/h1/models")?.state).toBe("pending");
     await first.close();
     // A lost volume: the state directory is new, Ray runs the head's config (still loading).
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const agent = await h.start();
     await h.settle(agent);
     await new Promise((r) => setTimeout(r, 800));

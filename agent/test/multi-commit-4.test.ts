@@ -1,11 +1,11 @@
 // Review findings on the record-less successor, a PUT answer lost, and suspend: each test failed before its fix.
-import { mkdirSync, rmSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { specYaml } from "../testkit/git-fixture";
 import { appsOf, createHarness, type Harness } from "../testkit/harness";
+import { wipeStateDir } from "../testkit/restart";
 
 /** A target whose PUTs Ray refuses (503) while `failing.on`. */
 function flaky(failing: { on: boolean }): ServeTarget {
@@ -47,8 +47,7 @@ describe("a record-less successor that summarises the head, restarted before the
     await first.close();
     // A lost volume: the successor watches the head's three models (above the limit: a summary) and, reading
     // GitHub first, owes alice/x's per-model status too (onlyIfShown).
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const successor = await h.start();
     await successor.agent.cycle();
     await successor.outbox.drain();

@@ -1,5 +1,5 @@
 // Review findings: multi-commit scenarios a platform team meets; each test failed before its fix.
-import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpRequest } from "../emulator/ray-test-utils";
 import { RayServeTarget } from "../src/adapters/ray-target";
@@ -8,6 +8,7 @@ import type { ServeTarget } from "../src/ports";
 import type { RunningAgent } from "../src/runtime/run-agent";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
 import { appsOf, createHarness, failingPuts, TEST_REPO, type Harness } from "../testkit/harness";
+import { wipeStateDir } from "../testkit/restart";
 
 let h: Harness;
 afterEach(async () => {
@@ -298,8 +299,7 @@ describe("the state directory deleted mid-rollout", () => {
     expect(h.latest(added).get("serve/h1/alice/x")?.state).toBe("pending");
     await first.close();
     // The README: "The directory can be deleted to start over" (a lost PVC does the same).
-    rmSync(h.stateDir, { recursive: true, force: true });
-    mkdirSync(h.stateDir);
+    wipeStateDir(h);
     const agent = await h.start();
     await h.settle(agent);
     await new Promise((r) => setTimeout(r, 800));

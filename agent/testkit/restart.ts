@@ -1,8 +1,8 @@
 /**
  * TEST ONLY. What the restart-path tests (agent/test/multi-commit-5.test.ts, multi-commit-6.test.ts) share: the
- * agent's log kept, a branch head rewritten by a force-push, the agent's clone wiped.
+ * agent's log kept, a branch head rewritten by a force-push, the agent's clone wiped, its state directory lost.
  */
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger, type Logger } from "../src/log";
 import type { Harness } from "./harness";
@@ -42,3 +42,9 @@ export function amendHead(
 /** The agent's clone deleted (a new volume, a wiped cache): it is cloned again from the rewritten branch. */
 export const wipeClone = (h: Harness): void =>
   rmSync(join(h.stateDir, "repo.git"), { recursive: true, force: true });
+
+/** The agent's state directory lost (a deleted folder, a lost volume), left empty for the next agent. */
+export function wipeStateDir(h: Harness): void {
+  rmSync(h.stateDir, { recursive: true, force: true });
+  mkdirSync(h.stateDir);
+}
