@@ -2,32 +2,15 @@
 // the head's lines), while the check validates GitHub's merge commit. When the base branch changed the same
 // file above the mistake (merged cleanly), the merge commit's line numbers are not the head's.
 import { describe, expect, it } from "vitest";
-import { checkoutMerge, edit, fileErrors, git, TOKENS, useGitHubServer } from "./testing/harness";
+import { fileErrors, git, misspeltWhileBaseMoved, TOKENS, useGitHubServer } from "./testing/harness";
 
 const gh = useGitHubServer({ [TOKENS.workflow]: { login: "github-actions[bot]" } });
 
 describe("annotations on a pull request whose base branch moved", () => {
   it("points at the line of the mistake in the PR head, not in the merge commit", async () => {
-    // alice misspells an engine argument of her qwen-0.5b (line 8 of the file on her branch).
-    const fx = gh.fixture({
-      head: (dir) =>
-        edit(dir, "models/alice/qwen-0.5b.yaml", (text) =>
-          text.replace("gpu_memory_utilization", "gpu_memory_utilisation"),
-        ),
-    });
-    // Meanwhile an admin adds three comment lines at the top of the same file on main.
-    git(fx, fx.seed, ["checkout", "-q", "main"]);
-    edit(
-      fx.seed,
-      "models/alice/qwen-0.5b.yaml",
-      (text) => `# owner: alice\n# team: research\n# reviewed\n${text}`,
-    );
-    git(fx, fx.seed, ["commit", "-q", "-am", "admin notes"]);
-    git(fx, fx.seed, ["push", "-q", "origin", "main"]);
-    const main = git(fx, fx.seed, ["rev-parse", "HEAD"]);
-    git(fx, fx.seed, ["checkout", "-q", "feature"]);
-    // GitHub's merge commit of the PR head into the newer main.
-    checkoutMerge(fx, main);
+    // alice misspells an engine argument (line 8 on her branch); meanwhile an admin adds three lines above it on
+    // main; the checkout is GitHub's merge commit of the PR head into the newer main.
+    const fx = misspeltWhileBaseMoved(gh);
 
     const headLines = git(fx, fx.seed, ["show", `${fx.headSha}:models/alice/qwen-0.5b.yaml`]).split("\n");
     const line = headLines.findIndex((l) => l.includes("gpu_memory_utilisation")) + 1;

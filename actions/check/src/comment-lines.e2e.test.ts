@@ -2,29 +2,13 @@
 // the plan comment and the job summary list the same error with the merge commit's line, which the author's
 // file does not have when the base branch changed the same file above it.
 import { describe, expect, it } from "vitest";
-import { checkoutMerge, edit, fileErrors, git, TOKENS, useGitHubServer } from "./testing/harness";
+import { fileErrors, misspeltWhileBaseMoved, TOKENS, useGitHubServer } from "./testing/harness";
 
 const gh = useGitHubServer({ [TOKENS.workflow]: { login: "github-actions[bot]" } });
 
 describe("the plan comment of a pull request whose base branch moved", () => {
   it("points at the same line of the author's file as the annotation does", async () => {
-    const fx = gh.fixture({
-      head: (dir) =>
-        edit(dir, "models/alice/qwen-0.5b.yaml", (text) =>
-          text.replace("gpu_memory_utilization", "gpu_memory_utilisation"),
-        ),
-    });
-    git(fx, fx.seed, ["checkout", "-q", "main"]);
-    edit(
-      fx.seed,
-      "models/alice/qwen-0.5b.yaml",
-      (text) => `# owner: alice\n# team: research\n# reviewed\n${text}`,
-    );
-    git(fx, fx.seed, ["commit", "-q", "-am", "admin notes"]);
-    git(fx, fx.seed, ["push", "-q", "origin", "main"]);
-    const main = git(fx, fx.seed, ["rev-parse", "HEAD"]);
-    git(fx, fx.seed, ["checkout", "-q", "feature"]);
-    checkoutMerge(fx, main);
+    const fx = misspeltWhileBaseMoved(gh);
 
     const run = await gh.pullRequest(fx, { author: "alice", number: 95 });
     expect(run.code).toBe(1);

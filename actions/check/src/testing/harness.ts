@@ -170,6 +170,32 @@ export function checkoutMerge(fx: Fixture, onto = fx.baseSha): void {
   fx.mergeSha = git(fx, fx.workspace, ["rev-parse", "HEAD"]);
 }
 
+/**
+ * A pull request whose base branch moved above its mistake: alice misspells an engine argument of her
+ * qwen-0.5b (line 8 of the file on her branch) while an admin adds three comment lines at the top of the same
+ * file on main; the checkout is GitHub's merge commit of the head into that newer main, where the line differs.
+ */
+export function misspeltWhileBaseMoved(runs: Pick<CheckRuns, "fixture">): Fixture {
+  const fx = runs.fixture({
+    head: (dir) =>
+      edit(dir, "models/alice/qwen-0.5b.yaml", (text) =>
+        text.replace("gpu_memory_utilization", "gpu_memory_utilisation"),
+      ),
+  });
+  git(fx, fx.seed, ["checkout", "-q", "main"]);
+  edit(
+    fx.seed,
+    "models/alice/qwen-0.5b.yaml",
+    (text) => `# owner: alice\n# team: research\n# reviewed\n${text}`,
+  );
+  git(fx, fx.seed, ["commit", "-q", "-am", "admin notes"]);
+  git(fx, fx.seed, ["push", "-q", "origin", "main"]);
+  const main = git(fx, fx.seed, ["rev-parse", "HEAD"]);
+  git(fx, fx.seed, ["checkout", "-q", "feature"]);
+  checkoutMerge(fx, main);
+  return fx;
+}
+
 function removeFixture(fx: Fixture): void {
   rmSync(fx.dir, { recursive: true, force: true });
 }
