@@ -30,6 +30,35 @@ afterEach(async () => {
   await h.close();
 });
 
+/**
+ * c1 applied; c2's PUT fails three times; the operator restarts the agent with --suspend (c2 becomes a held
+ * commit, 6cd33d7 dropped its watch); then Ray is fixed and an agent without --suspend settles on the same head.
+ */
+async function suspendedThroughFailingPuts() {
+  const failing = { on: false };
+  const c1 = h.repo.ship("alice: add a");
+  const first = await h.start({}, { target: flaky(failing) });
+  await h.settle(first);
+  expect(first.status().marks.applied?.sha).toBe(c1);
+  failing.on = true;
+  h.repo.write("models/alice/a.yaml", specYaml("a", { maxModelLen: 4096 }));
+  const c2 = h.repo.ship("alice: a shorter context");
+  for (let i = 0; i < 3; i++) await first.agent.cycle();
+  await first.outbox.drain();
+  await first.close();
+  // The operator pauses sync during the incident (6cd33d7: c2 becomes a held commit, its watch dropped)...
+  const paused = await h.start({ suspend: true }, { target: flaky(failing) });
+  for (let i = 0; i < 3; i++) await paused.agent.cycle();
+  await paused.outbox.drain();
+  await paused.close();
+  // ...then Ray is fixed and sync resumes on the same head.
+  failing.on = false;
+  const resumed = await h.start({}, { target: flaky(failing) });
+  await h.settle(resumed);
+  await resumed.outbox.drain();
+  return { c2, resumed };
+}
+
 describe("a record-less successor that summarises the head, restarted before the head's models settle", () => {
   it("still resolves the per-model status the agent before left pending (onlyIfShown after a restart)", async () => {
     h = await createHarness({
@@ -72,27 +101,7 @@ describe("--suspend on a head whose PUT kept failing, then sync resumed (holdCom
       cluster: { sync: { self_heal: false } },
       files: { "models/alice/a.yaml": specYaml("a") },
     });
-    const failing = { on: false };
-    const c1 = h.repo.ship("alice: add a");
-    const first = await h.start({}, { target: flaky(failing) });
-    await h.settle(first);
-    expect(first.status().marks.applied?.sha).toBe(c1);
-    failing.on = true;
-    h.repo.write("models/alice/a.yaml", specYaml("a", { maxModelLen: 4096 }));
-    const c2 = h.repo.ship("alice: a shorter context");
-    for (let i = 0; i < 3; i++) await first.agent.cycle();
-    await first.outbox.drain();
-    await first.close();
-    // The operator pauses sync during the incident (6cd33d7: c2 becomes a held commit, its watch dropped)...
-    const paused = await h.start({ suspend: true }, { target: flaky(failing) });
-    for (let i = 0; i < 3; i++) await paused.agent.cycle();
-    await paused.outbox.drain();
-    await paused.close();
-    // ...then Ray is fixed and sync resumes on the same head.
-    failing.on = false;
-    const resumed = await h.start({}, { target: flaky(failing) });
-    await h.settle(resumed);
-    await resumed.outbox.drain();
+    const { c2, resumed } = await suspendedThroughFailingPuts();
     // c2 is attempted (not new) and no rollout head is left for it ("retry"): with self_heal off the decision
     // is 'report-drift', so c2 is never PUT and its "suspended" status stays pending. Before 6cd33d7 the
     // unapplied head stayed in the rollout and the resumed agent retried the PUT.
@@ -105,27 +114,7 @@ describe("--suspend on a head whose PUT kept failing, then sync resumed (holdCom
 describe("--suspend on a head whose PUT kept failing, then sync resumed (holdCommit dropped its watch), self_heal on (the default)", () => {
   it("(self_heal on) applies the held head once the agent runs without --suspend, and resolves its pending status", async () => {
     h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
-    const failing = { on: false };
-    const c1 = h.repo.ship("alice: add a");
-    const first = await h.start({}, { target: flaky(failing) });
-    await h.settle(first);
-    expect(first.status().marks.applied?.sha).toBe(c1);
-    failing.on = true;
-    h.repo.write("models/alice/a.yaml", specYaml("a", { maxModelLen: 4096 }));
-    const c2 = h.repo.ship("alice: a shorter context");
-    for (let i = 0; i < 3; i++) await first.agent.cycle();
-    await first.outbox.drain();
-    await first.close();
-    // The operator pauses sync during the incident (6cd33d7: c2 becomes a held commit, its watch dropped)...
-    const paused = await h.start({ suspend: true }, { target: flaky(failing) });
-    for (let i = 0; i < 3; i++) await paused.agent.cycle();
-    await paused.outbox.drain();
-    await paused.close();
-    // ...then Ray is fixed and sync resumes on the same head.
-    failing.on = false;
-    const resumed = await h.start({}, { target: flaky(failing) });
-    await h.settle(resumed);
-    await resumed.outbox.drain();
+    const { c2, resumed } = await suspendedThroughFailingPuts();
     // With no rollout head left for c2, its config goes out as a drift correction (apply.ts starts no rollout for
     // it): Ray runs c2, yet c2 is never marked applied and its statuses are never resolved.
     expect(await serveText()).toContain("4096");
