@@ -158,6 +158,92 @@ describe("catalogs", () => {
   });
 });
 
+describe("vLLM's numeric bounds in the engine argument catalog", () => {
+  // Each bound is data taken from vLLM's own config classes (schemas/SOURCES.md says which file at which
+  // commit); checkEngineKwargs enforces them. A typo such as `minumum` would silently drop a bound.
+  const BOUNDS = ["minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"] as const;
+  const BOUND_META = ["bounds_class", "bounds_source", "bounds_when", "bounds_scope"] as const;
+  const ENTRY_KEYS = new Set<string>([
+    ...["type", "types", "items", "nullable", "enum", "known_values", "python_type", "source_class"],
+    ...["deprecated", "private", "suspect", "note"],
+    ...BOUNDS,
+    ...BOUND_META,
+  ]);
+  const args = engineArgs.args as unknown as Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  const bounded = Object.keys(args).filter((name) => BOUNDS.some((k) => k in args[name]!));
+
+  it("gives every argument only keys the checker reads", () => {
+    const unknown = Object.entries(args).flatMap(([name, entry]) =>
+      Object.keys(entry)
+        .filter((key) => !ENTRY_KEYS.has(key))
+        .map((key) => `${name}.${key}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it("are finite numbers on numeric arguments, lower below upper, each with vLLM's class and its source", () => {
+    for (const [name, entry] of Object.entries(args)) {
+      const bounds = BOUNDS.filter((k) => k in entry);
+      if (bounds.length === 0) {
+        expect(
+          BOUND_META.filter((k) => k in entry),
+          `${name}: bound metadata without a bound`,
+        ).toEqual([]);
+        continue;
+      }
+      expect(["integer", "number"], name).toContain(entry.type);
+      for (const k of bounds) expect(Number.isFinite(entry[k]), `${name}.${k}`).toBe(true);
+      expect("minimum" in entry && "exclusiveMinimum" in entry, `${name}: two lower bounds`).toBe(false);
+      expect("maximum" in entry && "exclusiveMaximum" in entry, `${name}: two upper bounds`).toBe(false);
+      const lower = (entry.minimum ?? entry.exclusiveMinimum) as number | undefined;
+      const upper = (entry.maximum ?? entry.exclusiveMaximum) as number | undefined;
+      if (lower !== undefined && upper !== undefined) {
+        const inclusive = "minimum" in entry && "maximum" in entry;
+        expect(inclusive ? lower <= upper : lower < upper, `${name}: ${lower} .. ${upper}`).toBe(true);
+      }
+      expect(entry.bounds_class, name).toMatch(/^[A-Z]\w*Config$/);
+      // A path in vLLM's tree at a full commit, then what that file declares.
+      expect(entry.bounds_source, name).toMatch(/^vllm\/[\w/]+\.py@[0-9a-f]{40} \S/);
+      expect(entry.bounds_source as string, name).toContain(entry.bounds_class as string);
+      if ("bounds_when" in entry) {
+        const when = entry.bounds_when as Record<string, unknown>;
+        expect(Object.keys(when).length, `${name}.bounds_when`).toBeGreaterThan(0);
+        for (const key of Object.keys(when)) expect(Object.keys(args), `${name}.bounds_when`).toContain(key);
+      }
+      if ("bounds_scope" in entry) expect(entry.bounds_scope, name).toMatch(/^for \S/);
+    }
+  });
+
+  it("hold the bounds vLLM 0.11.1 declares, on these arguments and no others", () => {
+    const pick = (name: string) =>
+      Object.fromEntries(
+        Object.entries(args[name]!).filter(([k]) => (BOUNDS as readonly string[]).includes(k)),
+      );
+    expect(bounded).toEqual([
+      "max_model_len",
+      "swap_space",
+      "cpu_offload_gb",
+      "gpu_memory_utilization",
+      "max_num_batched_tokens",
+      "max_num_partial_prefills",
+      "max_long_partial_prefills",
+      "max_num_seqs",
+      "mm_processor_cache_gb",
+      "mm_shm_cache_max_object_size_mb",
+      "video_pruning_rate",
+      "max_loras",
+      "num_lookahead_slots",
+      "mamba_block_size",
+    ]);
+    expect(pick("gpu_memory_utilization")).toEqual({ exclusiveMinimum: 0, maximum: 1 });
+    expect(args.gpu_memory_utilization!.bounds_class).toBe("CacheConfig");
+    expect(pick("swap_space")).toEqual({ minimum: 0 });
+    expect(pick("max_num_seqs")).toEqual({ minimum: 1 });
+    expect(pick("video_pruning_rate")).toEqual({ minimum: 0, exclusiveMaximum: 1 });
+    expect(args.max_loras!.bounds_when).toEqual({ enable_lora: true });
+  });
+});
+
 describe("the generated validators", () => {
   it("are what ajv compiles from schemas/ today (run `npm run generate:validators` when this fails)", () => {
     const committed = readFileSync(OUTPUT, "utf8");
