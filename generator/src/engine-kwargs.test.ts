@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import catalog from "../../schemas/vllm-engine-args.json";
 import {
   BUILT_IN_DENIED_KWARGS,
+  cappedKwargs,
   checkEngineKwargs,
   deniedKwargs,
   PLATFORM_KWARGS,
@@ -143,6 +144,109 @@ describe("checkEngineKwargs", () => {
     ]);
     const own = JSON.parse('{"__proto__": 1}') as Record<string, unknown>;
     expect(check(own).map((p) => p.rule)).toEqual(["engine-kwarg-unknown"]);
+  });
+});
+
+describe("checkEngineKwargs on vLLM's numeric bounds", () => {
+  const range = (key: string, message: string) => ({
+    key,
+    rule: "engine-kwarg-range",
+    message,
+    atValue: true,
+  });
+
+  it("refuses gpu_memory_utilization outside (0, 1], pointing at the value, and accepts 0.9 and 1", () => {
+    const refused = (value: number) =>
+      range(
+        "gpu_memory_utilization",
+        `engine_kwargs.gpu_memory_utilization must be greater than 0 and at most 1 (vLLM ${VLLM_VERSION} CacheConfig refuses ${value} when the replica starts)`,
+      );
+    expect(check({ gpu_memory_utilization: 5 })).toEqual([refused(5)]);
+    expect(check({ gpu_memory_utilization: 1.01 })).toEqual([refused(1.01)]);
+    expect(check({ gpu_memory_utilization: 0 })).toEqual([refused(0)]);
+    expect(check({ gpu_memory_utilization: -0.5 })).toEqual([refused(-0.5)]);
+    expect(check({ gpu_memory_utilization: 0.9 })).toEqual([]);
+    expect(check({ gpu_memory_utilization: 1 })).toEqual([]);
+    expect(check({ gpu_memory_utilization: 0.01 })).toEqual([]);
+  });
+
+  it("refuses a negative value where vLLM says ge=0, and accepts 0", () => {
+    expect(check({ swap_space: -1 })).toEqual([
+      range(
+        "swap_space",
+        `engine_kwargs.swap_space must be at least 0 (vLLM ${VLLM_VERSION} CacheConfig refuses -1 when the replica starts)`,
+      ),
+    ]);
+    expect(check({ swap_space: 0 })).toEqual([]);
+    expect(check({ max_num_seqs: 0 })[0]!.message).toBe(
+      `engine_kwargs.max_num_seqs must be at least 1 (vLLM ${VLLM_VERSION} SchedulerConfig refuses 0 when the replica starts)`,
+    );
+    expect(check({ mamba_block_size: 0 })[0]!.message).toContain("must be greater than 0");
+  });
+
+  it("says an upper bound is exclusive, and that a multimodal bound holds for a multimodal model", () => {
+    expect(check({ video_pruning_rate: 1 })).toEqual([
+      range(
+        "video_pruning_rate",
+        `engine_kwargs.video_pruning_rate must be at least 0 and less than 1 (vLLM ${VLLM_VERSION} MultiModalConfig refuses 1 when the replica starts, for a multimodal model)`,
+      ),
+    ]);
+    expect(check({ video_pruning_rate: 0 })).toEqual([]);
+    expect(check({ video_pruning_rate: 0.99 })).toEqual([]);
+  });
+
+  it("keeps null allowed where the argument is nullable, and a wrong type a type problem", () => {
+    expect(check({ max_num_seqs: null, max_num_batched_tokens: null, mamba_block_size: null })).toEqual([]);
+    expect(check({ gpu_memory_utilization: "5" }).map((p) => p.rule)).toEqual(["engine-kwarg-type"]);
+    expect(check({ gpu_memory_utilization: null }).map((p) => p.rule)).toEqual(["engine-kwarg-type"]);
+  });
+
+  it("checks a bound only when vLLM does: max_loras with enable_lora, num_lookahead_slots without speculative_config", () => {
+    expect(check({ max_loras: 0 })).toEqual([]);
+    expect(check({ max_loras: 0, enable_lora: false })).toEqual([]);
+    expect(check({ max_loras: 0, enable_lora: true })).toEqual([
+      range(
+        "max_loras",
+        `engine_kwargs.max_loras must be at least 1 (vLLM ${VLLM_VERSION} LoRAConfig refuses 0 when the replica starts with enable_lora: true)`,
+      ),
+    ]);
+    expect(check({ num_lookahead_slots: -1 })[0]!.message).toBe(
+      `engine_kwargs.num_lookahead_slots must be at least 0 (vLLM ${VLLM_VERSION} SchedulerConfig refuses -1 when the replica starts without speculative_config)`,
+    );
+    expect(check({ num_lookahead_slots: -1, speculative_config: { method: "ngram" } }, [])).toEqual([]);
+  });
+
+  it("applies a cluster's cap after the bounds: a value inside vLLM's range can still be over the cap", () => {
+    const caps = cappedKwargs("t", { deny: [], allow: [] });
+    const capped = (kwargs: Record<string, unknown>) =>
+      checkEngineKwargs(kwargs, new Map(), caps).map((p) => [p.rule, p.atValue]);
+    expect(capped({ swap_space: -1 })).toEqual([["engine-kwarg-range", true]]);
+    expect(capped({ swap_space: 20 })).toEqual([["invalid-value", true]]);
+    expect(capped({ mm_processor_cache_gb: -2 })).toEqual([["engine-kwarg-range", true]]);
+    expect(capped({ swap_space: 16, mm_processor_cache_gb: 0 })).toEqual([]);
+  });
+
+  it("enforces every bound the catalog records, and lets the bound itself through when it is inclusive", () => {
+    type Entry = Record<string, unknown> & { bounds_when?: Record<string, unknown> };
+    const args = catalog.args as unknown as Record<string, Entry>;
+    let seen = 0;
+    for (const [key, entry] of Object.entries(args)) {
+      const when = entry.bounds_when ?? {};
+      const probe = (value: number) => checkEngineKwargs({ ...when, [key]: value }, new Map());
+      const step = entry.type === "integer" ? 1 : 0.001;
+      const cases: Array<[number, boolean]> = [];
+      if (typeof entry.minimum === "number") cases.push([entry.minimum - step, false], [entry.minimum, true]);
+      if (typeof entry.exclusiveMinimum === "number") cases.push([entry.exclusiveMinimum, false]);
+      if (typeof entry.maximum === "number") cases.push([entry.maximum + step, false], [entry.maximum, true]);
+      if (typeof entry.exclusiveMaximum === "number") cases.push([entry.exclusiveMaximum, false]);
+      if (cases.length > 0) seen++;
+      for (const [value, ok] of cases)
+        expect(
+          probe(value).map((p) => p.rule),
+          `${key}: ${value}`,
+        ).toEqual(ok ? [] : ["engine-kwarg-range"]);
+    }
+    expect(seen).toBeGreaterThanOrEqual(14);
   });
 });
 

@@ -103,6 +103,27 @@ describe("validateRepo on the fixture repository", () => {
     ]);
   });
 
+  it("refuses an engine argument outside vLLM's own bounds on its value, and still applies the cluster's cap", () => {
+    const spec = `${specText("a")}engine_kwargs:\n  gpu_memory_utilization: 5\n  swap_space: -1\n  max_num_seqs: 256\n  mm_processor_cache_gb: 32\n`;
+    const result = validateRepo(bare({ "models/alice/a.yaml": spec }));
+    expect(result.diagnostics.map((d) => [where(d), d.message])).toEqual([
+      [
+        { file: "models/alice/a.yaml", line: 4, column: 27, code: "E400", rule: "engine-kwarg-range" },
+        "engine_kwargs.gpu_memory_utilization must be greater than 0 and at most 1 (vLLM 0.11.1 CacheConfig refuses 5 when the replica starts)",
+      ],
+      [
+        { file: "models/alice/a.yaml", line: 5, column: 15, code: "E400", rule: "engine-kwarg-range" },
+        "engine_kwargs.swap_space must be at least 0 (vLLM 0.11.1 CacheConfig refuses -1 when the replica starts)",
+      ],
+      [
+        { file: "models/alice/a.yaml", line: 7, column: 26, code: "E400", rule: "invalid-value" },
+        expect.stringContaining("engine_kwargs.mm_processor_cache_gb may be at most 16 (GiB) on cluster h1"),
+      ],
+    ]);
+    const ok = `${specText("a")}engine_kwargs:\n  gpu_memory_utilization: 1\n  swap_space: 0\n`;
+    expect(validateRepo(bare({ "models/alice/a.yaml": ok })).diagnostics).toEqual([]);
+  });
+
   it("says how to write a list, and that a required text or list may not be empty, in words", () => {
     const messages = (fields: Record<string, unknown>) =>
       validateRepo(bare({ "models/alice/a.yaml": specText("a", fields) })).diagnostics.map(

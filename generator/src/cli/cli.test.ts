@@ -134,6 +134,20 @@ describe("validate", () => {
     );
   });
 
+  it("points at an engine argument's value outside vLLM's bounds, in the file as written", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(
+      dir,
+      "models/alice/bad.yaml",
+      "model_id: bad\nmodel_source: $HOME/common/hf/x\nengine_kwargs:\n  gpu_memory_utilization: 1.01\n",
+    );
+    const { status, stdout } = cli(["validate", "--repo", dir, "models/alice/bad.yaml"]);
+    expect(status).toBe(1);
+    expect(stdout).toContain(
+      "models/alice/bad.yaml:4:27  E400 engine-kwarg-range  engine_kwargs.gpu_memory_utilization must be greater than 0 and at most 1 (vLLM 0.11.1 CacheConfig refuses 1.01 when the replica starts)\n",
+    );
+  });
+
   it("prints {ok, diagnostics} with --json", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(
