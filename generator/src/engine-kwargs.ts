@@ -6,6 +6,17 @@ export interface EngineArg {
   readonly type: "integer" | "number" | "string" | "boolean" | "object" | "array" | "any";
   readonly nullable?: boolean;
   readonly enum?: readonly unknown[];
+  // vLLM's own range for the value: a pydantic Field(ge/gt/le/lt) in the config class `bounds_class`, which
+  // refuses anything outside it when the replica starts (schemas/SOURCES.md says where each was read).
+  readonly minimum?: number;
+  readonly exclusiveMinimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMaximum?: number;
+  readonly bounds_class?: string;
+  /** vLLM checks the bound only when each named argument has this value (an absent one counts as null). */
+  readonly bounds_when?: Readonly<Record<string, unknown>>;
+  /** The kind of model vLLM checks the bound for ("for a multimodal model"), for the message. */
+  readonly bounds_scope?: string;
 }
 
 const ARGS = catalog.args as unknown as Readonly<Record<string, EngineArg>>;
@@ -95,7 +106,8 @@ export interface KwargProblem {
 
 /**
  * Check an owner's engine_kwargs against the platform's keys, a cluster's denied keys (deniedKwargs: each
- * with where its denial comes from, for the message), vLLM's catalog and the cluster's caps (cappedKwargs).
+ * with where its denial comes from, for the message), vLLM's catalog (type, choices, then vLLM's own numeric
+ * bounds) and the cluster's caps (cappedKwargs), which apply only to a value vLLM would accept.
  */
 export function checkEngineKwargs(
   kwargs: Readonly<Record<string, unknown>>,
@@ -143,6 +155,11 @@ export function checkEngineKwargs(
       });
       continue;
     }
+    const outside = checkBounds(key, value, arg, kwargs);
+    if (outside) {
+      problems.push({ key, rule: "engine-kwarg-range", message: outside, atValue: true });
+      continue;
+    }
     const cap = caps.get(key);
     if (cap && typeof value === "number" && value > cap.max)
       problems.push({ key, rule: "invalid-value", message: cap.message, atValue: true });
@@ -170,6 +187,49 @@ function checkType(value: unknown, arg: EngineArg): string | undefined {
     (arg.type === "array" && Array.isArray(value)) ||
     (arg.type === "object" && typeof value === "object" && !Array.isArray(value));
   return ok ? undefined : `must be ${arg.type === "integer" ? "an" : "a"} ${arg.type}`;
+}
+
+/**
+ * The message for a value outside vLLM's own range for the argument, if it is, and if vLLM checks it with
+ * these kwargs (bounds_when). Run after checkType: the value is a finite number or null here.
+ */
+function checkBounds(
+  key: string,
+  value: unknown,
+  arg: EngineArg,
+  kwargs: Readonly<Record<string, unknown>>,
+): string | undefined {
+  if (typeof value !== "number") return undefined;
+  const { minimum, exclusiveMinimum, maximum, exclusiveMaximum } = arg;
+  const inside =
+    (minimum === undefined || value >= minimum) &&
+    (exclusiveMinimum === undefined || value > exclusiveMinimum) &&
+    (maximum === undefined || value <= maximum) &&
+    (exclusiveMaximum === undefined || value < exclusiveMaximum);
+  if (inside) return undefined;
+  const when = Object.entries(arg.bounds_when ?? {});
+  const given = (name: string) => (Object.hasOwn(kwargs, name) ? (kwargs[name] ?? null) : null);
+  if (!when.every(([name, expected]) => given(name) === expected)) return undefined;
+  const lower =
+    minimum !== undefined
+      ? `at least ${minimum}`
+      : exclusiveMinimum !== undefined
+        ? `greater than ${exclusiveMinimum}`
+        : undefined;
+  const upper =
+    maximum !== undefined
+      ? `at most ${maximum}`
+      : exclusiveMaximum !== undefined
+        ? `less than ${exclusiveMaximum}`
+        : undefined;
+  const range = [lower, upper].filter((part) => part !== undefined).join(" and ");
+  const condition = when
+    .map(([name, expected]) =>
+      expected === null ? ` without ${name}` : ` with ${name}: ${JSON.stringify(expected)}`,
+    )
+    .join(" and");
+  const scope = arg.bounds_scope ? `, ${arg.bounds_scope}` : "";
+  return `engine_kwargs.${key} must be ${range} (vLLM ${VLLM_VERSION} ${arg.bounds_class ?? "EngineArgs"} refuses ${value} when the replica starts${condition}${scope})`;
 }
 
 function hasNonFinite(value: unknown): boolean {

@@ -73,6 +73,10 @@ const SCENARIOS: Record<RuleId, Scenario> = {
     at: [at(S, 4, 3)],
   },
   "engine-kwarg-type": { run: () => spec("engine_kwargs:\n  max_model_len: big\n"), at: [at(S, 4, 18)] },
+  "engine-kwarg-range": {
+    run: () => spec("engine_kwargs:\n  gpu_memory_utilization: 5\n"),
+    at: [at(S, 4, 27)],
+  },
   "unknown-cluster": { run: () => spec("clusters: [h9]\n"), at: [at(S, 3, 12)] },
   "no-default-cluster": {
     run: () => validate({ "clusters/h1/cluster.yaml": clusterText({ default: false }), [S]: SRC }),

@@ -24,6 +24,9 @@ export const RULES = {
   "name-mismatch": "E400",
   "engine-kwarg-unknown": "E400",
   "engine-kwarg-type": "E400",
+  // A value outside vLLM's own range for the argument (gpu_memory_utilization: 5): an invalid value vLLM would
+  // refuse at replica start, like a wrong type; not a resource limit of the platform's (those are E422).
+  "engine-kwarg-range": "E400",
   // A warning: a cluster's deny list names no known engine argument.
   "engine-kwarg-deny-unknown": "E400",
   // A warning: a cluster's allow list names no built-in denial (or one its deny list keeps), so lifts nothing.
