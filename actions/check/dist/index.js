@@ -27884,6 +27884,9 @@ var RULES = {
   "name-mismatch": "E400",
   "engine-kwarg-unknown": "E400",
   "engine-kwarg-type": "E400",
+  // A value outside vLLM's own range for the argument (gpu_memory_utilization: 5): an invalid value vLLM would
+  // refuse at replica start, like a wrong type; not a resource limit of the platform's (those are E422).
+  "engine-kwarg-range": "E400",
   // A warning: a cluster's deny list names no known engine argument.
   "engine-kwarg-deny-unknown": "E400",
   // A warning: a cluster's allow list names no built-in denial (or one its deny list keeps), so lifts nothing.
@@ -31017,7 +31020,7 @@ var cluster_schema_default = {
 
 // schemas/vllm-engine-args.json
 var vllm_engine_args_default = {
-  $comment: "Catalog of vLLM engine arguments, generated from the fields of the EngineArgs dataclass (and AsyncEngineArgs extras) in vllm-project/vllm vllm/engine/arg_utils.py at commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b (the newest version of that file in the public-source index used; vLLM takes its version from git tags via setuptools-scm, so no file in the tree names it: the commit sits in the v0.11.1 development window \u2014 after PR #26016 (cudagraph_capture_sizes / max_cudagraph_capture_size, merged Oct 2025), before v0.12.0 (guided_decoding_* and disable_log_requests still present with 'removed in v0.12.0' warnings)). Type mapping: Optional/X|None -> nullable; Literal aliases -> string (or integer) with `enum` when the value set is stable across releases, or `known_values` (advisory, NOT exhaustive: the alias lives in vllm/config/*.py and changes between releases, values taken from copies of those files near this commit); dict / config dataclasses -> object; list/tuple -> array; unions of different JSON kinds -> type 'any' plus `types`; class-valued alternatives (type[...], torch.dtype) are dropped because a JSON config cannot carry a class. `python_type` is the hint verbatim. `deprecated`: vLLM warns/plans removal. `private`: leading-underscore internal field. `suspect`: see note. Ray Serve LLM passes LLMConfig.engine_kwargs into these (an unknown key fails at replica start).",
+  $comment: "Catalog of vLLM engine arguments, generated from the fields of the EngineArgs dataclass (and AsyncEngineArgs extras) in vllm-project/vllm vllm/engine/arg_utils.py at commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b (the newest version of that file in the public-source index used; vLLM takes its version from git tags via setuptools-scm, so no file in the tree names it: the commit sits in the v0.11.1 development window \u2014 after PR #26016 (cudagraph_capture_sizes / max_cudagraph_capture_size, merged Oct 2025), before v0.12.0 (guided_decoding_* and disable_log_requests still present with 'removed in v0.12.0' warnings)). Type mapping: Optional/X|None -> nullable; Literal aliases -> string (or integer) with `enum` when the value set is stable across releases, or `known_values` (advisory, NOT exhaustive: the alias lives in vllm/config/*.py and changes between releases, values taken from copies of those files near this commit); dict / config dataclasses -> object; list/tuple -> array; unions of different JSON kinds -> type 'any' plus `types`; class-valued alternatives (type[...], torch.dtype) are dropped because a JSON config cannot carry a class. `python_type` is the hint verbatim. `deprecated`: vLLM warns/plans removal. `private`: leading-underscore internal field. `suspect`: see note. Ray Serve LLM passes LLMConfig.engine_kwargs into these (an unknown key fails at replica start). Numeric bounds (`minimum`, `exclusiveMinimum`, `maximum`, `exclusiveMaximum`) are NOT in EngineArgs: they were added by hand from the pydantic Field(ge/gt/le/lt) constraints of the vLLM config class each EngineArgs field defaults from (`bounds_class`), read in vllm/config/scheduler.py at the same commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b and in vllm/config/cache.py, multimodal.py and lora.py at 01230b40128e570a58e54e75f7e55c4d5cd9246d (the nearest stored versions, same v0.11.1 window: their Literal aliases match this catalog's); `bounds_source` cites each. `bounds_when`: the bound is only checked when each named argument has that value (absent counts as null), because vLLM only builds the config class, or only passes the owner's value, then; `bounds_scope`: vLLM only checks it for that kind of model. Only bounds on one argument are recorded; checks across two arguments (max_long_partial_prefills <= max_num_partial_prefills, max_cpu_loras >= max_loras, max_model_len within the model's limit) are not.",
   vllm_version: "0.11.1",
   vllm_version_note: "approximate: main-branch commit in the v0.11.1 development window; see $comment",
   source: "vllm-project/vllm vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b",
@@ -31199,7 +31202,10 @@ var vllm_engine_args_default = {
       nullable: true,
       note: "the vLLM CLI also accepts human-readable strings such as '32k'; EngineArgs(**kwargs) itself expects an int",
       python_type: "int | None",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 1,
+      bounds_class: "SchedulerConfig",
+      bounds_source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig.max_model_len: Field(default=None, ge=1); vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config passes model_config.max_model_len (the owner's value once ModelConfig has checked it against the model's own limit) to SchedulerConfig"
     },
     cuda_graph_sizes: {
       type: "array",
@@ -31438,17 +31444,27 @@ var vllm_engine_args_default = {
     swap_space: {
       type: "number",
       python_type: "float",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 0,
+      bounds_class: "CacheConfig",
+      bounds_source: "vllm/config/cache.py@01230b40128e570a58e54e75f7e55c4d5cd9246d CacheConfig.swap_space: Field(default=4, ge=0)"
     },
     cpu_offload_gb: {
       type: "number",
       python_type: "float",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 0,
+      bounds_class: "CacheConfig",
+      bounds_source: "vllm/config/cache.py@01230b40128e570a58e54e75f7e55c4d5cd9246d CacheConfig.cpu_offload_gb: Field(default=0, ge=0)"
     },
     gpu_memory_utilization: {
       type: "number",
       python_type: "float",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      exclusiveMinimum: 0,
+      maximum: 1,
+      bounds_class: "CacheConfig",
+      bounds_source: "vllm/config/cache.py@01230b40128e570a58e54e75f7e55c4d5cd9246d CacheConfig.gpu_memory_utilization: Field(default=0.9, gt=0, le=1)"
     },
     kv_cache_memory_bytes: {
       type: "integer",
@@ -31460,17 +31476,26 @@ var vllm_engine_args_default = {
       type: "integer",
       nullable: true,
       python_type: "int | None",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 1,
+      bounds_class: "SchedulerConfig",
+      bounds_source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig.max_num_batched_tokens: Field(default=None, ge=1) (None skips the check: vLLM picks a default)"
     },
     max_num_partial_prefills: {
       type: "integer",
       python_type: "int",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 1,
+      bounds_class: "SchedulerConfig",
+      bounds_source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig.max_num_partial_prefills: Field(default=1, ge=1)"
     },
     max_long_partial_prefills: {
       type: "integer",
       python_type: "int",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 1,
+      bounds_class: "SchedulerConfig",
+      bounds_source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig.max_long_partial_prefills: Field(default=1, ge=1); _verify_args also raises unless it is at most max_num_partial_prefills (a check across two arguments, not recorded here)"
     },
     long_prefill_token_threshold: {
       type: "integer",
@@ -31481,7 +31506,10 @@ var vllm_engine_args_default = {
       type: "integer",
       nullable: true,
       python_type: "int | None",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 1,
+      bounds_class: "SchedulerConfig",
+      bounds_source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig.max_num_seqs: Field(default=None, ge=1) (None skips the check: vLLM picks a default)"
     },
     max_logprobs: {
       type: "integer",
@@ -31606,7 +31634,11 @@ var vllm_engine_args_default = {
     mm_processor_cache_gb: {
       type: "number",
       python_type: "float",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 0,
+      bounds_class: "MultiModalConfig",
+      bounds_scope: "for a multimodal model",
+      bounds_source: "vllm/config/multimodal.py@01230b40128e570a58e54e75f7e55c4d5cd9246d MultiModalConfig.mm_processor_cache_gb: Field(default=4, ge=0); ModelConfig builds MultiModalConfig only for a multimodal model, so a text-only model ignores the value"
     },
     mm_processor_cache_type: {
       type: "string",
@@ -31621,7 +31653,11 @@ var vllm_engine_args_default = {
     mm_shm_cache_max_object_size_mb: {
       type: "integer",
       python_type: "int",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 0,
+      bounds_class: "MultiModalConfig",
+      bounds_scope: "for a multimodal model",
+      bounds_source: "vllm/config/multimodal.py@01230b40128e570a58e54e75f7e55c4d5cd9246d MultiModalConfig.mm_shm_cache_max_object_size_mb: Field(default=128, ge=0); ModelConfig builds MultiModalConfig only for a multimodal model, so a text-only model ignores the value"
     },
     mm_encoder_tp_mode: {
       type: "string",
@@ -31652,7 +31688,12 @@ var vllm_engine_args_default = {
     video_pruning_rate: {
       type: "number",
       python_type: "float",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 0,
+      exclusiveMaximum: 1,
+      bounds_class: "MultiModalConfig",
+      bounds_scope: "for a multimodal model",
+      bounds_source: "vllm/config/multimodal.py@01230b40128e570a58e54e75f7e55c4d5cd9246d MultiModalConfig.video_pruning_rate: Field(default=None, ge=0.0, lt=1.0); ModelConfig builds MultiModalConfig only for a multimodal model, so a text-only model ignores the value"
     },
     enable_lora: {
       type: "boolean",
@@ -31662,7 +31703,13 @@ var vllm_engine_args_default = {
     max_loras: {
       type: "integer",
       python_type: "int",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 1,
+      bounds_class: "LoRAConfig",
+      bounds_when: {
+        enable_lora: true
+      },
+      bounds_source: "vllm/config/lora.py@01230b40128e570a58e54e75f7e55c4d5cd9246d LoRAConfig.max_loras: Field(default=1, ge=1); vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b builds LoRAConfig only when enable_lora is true"
     },
     max_lora_rank: {
       type: "integer",
@@ -31711,7 +31758,13 @@ var vllm_engine_args_default = {
     num_lookahead_slots: {
       type: "integer",
       python_type: "int",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      minimum: 0,
+      bounds_class: "SchedulerConfig",
+      bounds_when: {
+        speculative_config: null
+      },
+      bounds_source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig.num_lookahead_slots: Field(default=0, ge=0); vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b passes the owner's value only without a speculative_config (which supplies its own)"
     },
     model_loader_extra_config: {
       type: "object",
@@ -31943,7 +31996,10 @@ var vllm_engine_args_default = {
       type: "integer",
       nullable: true,
       python_type: "int | None",
-      source_class: "EngineArgs"
+      source_class: "EngineArgs",
+      exclusiveMinimum: 0,
+      bounds_class: "CacheConfig",
+      bounds_source: "vllm/config/cache.py@01230b40128e570a58e54e75f7e55c4d5cd9246d CacheConfig.mamba_block_size: Field(default=None, gt=0)"
     },
     additional_config: {
       type: "object",
@@ -32275,6 +32331,11 @@ function checkEngineKwargs(kwargs, denied2, caps = /* @__PURE__ */ new Map()) {
       });
       continue;
     }
+    const outside = checkBounds(key, value, arg, kwargs);
+    if (outside) {
+      problems.push({ key, rule: "engine-kwarg-range", message: outside, atValue: true });
+      continue;
+    }
     const cap = caps.get(key);
     if (cap && typeof value === "number" && value > cap.max)
       problems.push({ key, rule: "invalid-value", message: cap.message, atValue: true });
@@ -32291,6 +32352,23 @@ function checkType(value, arg) {
     return `must be one of ${arg.enum.map((v2) => JSON.stringify(v2)).join(", ")}`;
   const ok = arg.type === "any" || arg.type === "integer" && Number.isInteger(value) || arg.type === "number" && typeof value === "number" || arg.type === "string" && typeof value === "string" || arg.type === "boolean" && typeof value === "boolean" || arg.type === "array" && Array.isArray(value) || arg.type === "object" && typeof value === "object" && !Array.isArray(value);
   return ok ? void 0 : `must be ${arg.type === "integer" ? "an" : "a"} ${arg.type}`;
+}
+function checkBounds(key, value, arg, kwargs) {
+  if (typeof value !== "number") return void 0;
+  const { minimum, exclusiveMinimum, maximum, exclusiveMaximum } = arg;
+  const inside = (minimum === void 0 || value >= minimum) && (exclusiveMinimum === void 0 || value > exclusiveMinimum) && (maximum === void 0 || value <= maximum) && (exclusiveMaximum === void 0 || value < exclusiveMaximum);
+  if (inside) return void 0;
+  const when = Object.entries(arg.bounds_when ?? {});
+  const given = (name) => Object.hasOwn(kwargs, name) ? kwargs[name] ?? null : null;
+  if (!when.every(([name, expected]) => given(name) === expected)) return void 0;
+  const lower = minimum !== void 0 ? `at least ${minimum}` : exclusiveMinimum !== void 0 ? `greater than ${exclusiveMinimum}` : void 0;
+  const upper = maximum !== void 0 ? `at most ${maximum}` : exclusiveMaximum !== void 0 ? `less than ${exclusiveMaximum}` : void 0;
+  const range = [lower, upper].filter((part) => part !== void 0).join(" and ");
+  const condition = when.map(
+    ([name, expected]) => expected === null ? ` without ${name}` : ` with ${name}: ${JSON.stringify(expected)}`
+  ).join(" and");
+  const scope = arg.bounds_scope ? `, ${arg.bounds_scope}` : "";
+  return `engine_kwargs.${key} must be ${range} (vLLM ${VLLM_VERSION} ${arg.bounds_class ?? "EngineArgs"} refuses ${value} when the replica starts${condition}${scope})`;
 }
 function hasNonFinite(value) {
   if (typeof value === "number") return !Number.isFinite(value);
