@@ -453,3 +453,60 @@ describe("an agent without a record that cannot read the head's history", () => 
     expect(h.github.comments(7, TEST_REPO).map((c) => c.body)).toEqual(before);
   });
 });
+
+describe("an agent without a record that cannot read the history, on a merge Ray does not run yet", () => {
+  it("applies the merge, logs one warning and writes no PR comment rather than one naming models it only watches", async () => {
+    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
+    const { agent: first } = await h.startSettled();
+    await first.outbox.drain();
+    // The agent stops before the merge: Ray keeps running alice/base alone, so the successor has to PUT.
+    await first.close();
+    const prHead = h.repo.commitOnBranch("bob/x", "bob: add x", () =>
+      h.repo.write("models/bob/x.yaml", specYaml("x")),
+    );
+    const merge = h.repo.mergeBranch("bob/x", "Merge pull request #7 from bob/x");
+    h.github.setCommitPulls(
+      merge,
+      [{ number: 7, head: { sha: prHead, ref: "bob/x" }, base: { ref: "main" } }],
+      TEST_REPO,
+    );
+    wipeStateDir(h);
+    const git = new GitSource({
+      url: h.repo.remote,
+      branch: "main",
+      cloneDir: join(h.stateDir, "repo.git"),
+      env: {},
+      timeoutMs: 10_000,
+    });
+    let historyAsked = 0;
+    const source: DesiredStateSource = {
+      head: () => git.head(),
+      ensure: (s) => git.ensure(s),
+      snapshot: (s) => git.snapshot(s),
+      history: () => {
+        historyAsked++;
+        return Promise.reject(new GitError("cannot read the history: injected", { kind: "transient" }));
+      },
+      trailers: (...args) => git.trailers(...args),
+    };
+    const { log, parsed } = captureLog();
+    const agent = await h.start({}, { source, log });
+    const report = await h.settle(agent);
+    await agent.outbox.drain();
+    // apply.ts asks ownChanges on the path where the successor PUTs (agent.ts asks it where Ray runs the head).
+    expect(historyAsked).toBeGreaterThan(0);
+    expect(report.faults).toEqual([]);
+    expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-base", "bob-202601061235-x"]);
+    expect(agent.status().marks.applied?.sha).toBe(merge);
+    expect(h.latest(merge).get("serve/h1")?.state).toBe("success");
+    expect(h.latest(merge).get("serve/h1/bob/x")?.state).toBe("success");
+    expect(
+      parsed()
+        .filter((l) => l.level === 40)
+        .map((l) => [l.msg, l.err?.message]),
+    ).toEqual([
+      ["cannot read the history; the PR comment lists no models", "cannot read the history: injected"],
+    ]);
+    expect(h.github.comments(7, TEST_REPO)).toEqual([]);
+  });
+});
