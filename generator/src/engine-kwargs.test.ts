@@ -250,6 +250,242 @@ describe("checkEngineKwargs on vLLM's numeric bounds", () => {
   });
 });
 
+/** A relation as the catalog records it (schemas/vllm-engine-args.json "relations"). */
+interface CatalogRelation {
+  readonly args: readonly string[];
+  readonly op: string;
+  readonly value?: number;
+  readonly when?: Readonly<Record<string, unknown>>;
+  readonly when_above?: Readonly<Record<string, unknown>>;
+  readonly defaults?: Readonly<Record<string, unknown>>;
+  readonly class: string;
+  readonly source: string;
+}
+const RELATIONS: readonly CatalogRelation[] =
+  (catalog as unknown as { relations?: readonly CatalogRelation[] }).relations ?? [];
+const relationName = (r: CatalogRelation) =>
+  r.op === "exclusive" ? `${r.args.join(" x ")}` : `${r.args[0]} ${r.op} ${r.args[1] ?? r.value}`;
+
+describe("the catalog's relations (vLLM's checks across two arguments)", () => {
+  it("are the ones read in vLLM's source, each well-formed: catalog keys, an owner's to set, with its source", () => {
+    expect(RELATIONS.map(relationName)).toEqual([
+      "max_num_batched_tokens >= max_num_seqs",
+      "max_num_batched_tokens >= max_model_len",
+      "max_num_partial_prefills <= 1",
+      "long_prefill_token_threshold <= max_model_len",
+      "max_long_partial_prefills <= max_num_partial_prefills",
+      "max_cpu_loras >= max_loras",
+      "cuda_graph_sizes x cudagraph_capture_sizes",
+      "async_scheduling x speculative_config",
+    ]);
+    const args = catalog.args as unknown as Record<string, { type: string }>;
+    const known = (name: string) => Object.hasOwn(args, name);
+    for (const r of RELATIONS) {
+      const name = relationName(r);
+      const conditions = [...Object.keys(r.when ?? {}), ...Object.keys(r.when_above ?? {})];
+      for (const arg of [...r.args, ...conditions]) {
+        expect(known(arg), `${name}: ${arg} is a catalog key`).toBe(true);
+        expect(Object.hasOwn(PLATFORM_KWARGS, arg), `${name}: ${arg} is an owner's to set`).toBe(false);
+      }
+      expect(["<=", ">=", "exclusive"], name).toContain(r.op);
+      if (r.op === "exclusive") {
+        expect(r.args.length, name).toBe(2);
+        expect(r.value, name).toBeUndefined();
+      } else {
+        // Two arguments, or one against a number; both compared values are numbers.
+        expect(r.args.length === 2 ? r.value === undefined : typeof r.value === "number", name).toBe(true);
+        for (const arg of r.args) expect(["integer", "number"], `${name}: ${arg}`).toContain(args[arg]!.type);
+      }
+      for (const [arg, limit] of Object.entries(r.when_above ?? {})) {
+        expect(typeof limit, `${name}: when_above.${arg}`).toBe("number");
+        expect(["integer", "number"], `${name}: when_above.${arg}`).toContain(args[arg]!.type);
+      }
+      // A default stands in only for a compared argument, and only a number fixed in vLLM's source.
+      for (const [arg, value] of Object.entries(r.defaults ?? {})) {
+        expect(r.args, `${name}: defaults.${arg}`).toContain(arg);
+        expect(typeof value, `${name}: defaults.${arg}`).toBe("number");
+      }
+      expect(r.class, name).toMatch(/^[A-Z]\w+$/);
+      // file@commit Class.method: the check, quoted from the source.
+      expect(r.source, name).toMatch(/^vllm\/[\w/]+\.py@[0-9a-f]{40} \w+\.\w+: .*`[^`]+`/);
+      expect(r.source, name).toContain(r.class);
+    }
+  });
+});
+
+describe("checkEngineKwargs on vLLM's checks across two arguments", () => {
+  const relation = (key: string, message: string) => ({
+    key,
+    rule: "engine-kwarg-relation",
+    message,
+    atValue: true,
+  });
+  const refuses = (who: string) => `(vLLM ${VLLM_VERSION} ${who} refuses it when the replica starts)`;
+  const rules = (kwargs: Record<string, unknown>, deny?: readonly string[]) =>
+    check(kwargs, deny).map((p) => p.rule);
+
+  it("max_num_batched_tokens must be at least max_num_seqs, on whichever of the two comes later", () => {
+    expect(check({ max_num_seqs: 256, max_num_batched_tokens: 128 })).toEqual([
+      relation(
+        "max_num_batched_tokens",
+        `engine_kwargs.max_num_batched_tokens (128) must be at least max_num_seqs (256) ${refuses("SchedulerConfig")}`,
+      ),
+    ]);
+    expect(check({ max_num_batched_tokens: 128, max_num_seqs: 256 })).toEqual([
+      relation(
+        "max_num_seqs",
+        `engine_kwargs.max_num_seqs (256) must be at most max_num_batched_tokens (128) ${refuses("SchedulerConfig")}`,
+      ),
+    ]);
+    expect(check({ max_num_seqs: 256, max_num_batched_tokens: 256 })).toEqual([]);
+    // Without one of them vLLM picks a default by GPU and usage context: nothing to compare with.
+    expect(check({ max_num_batched_tokens: 1 })).toEqual([]);
+    expect(check({ max_num_seqs: 4096 })).toEqual([]);
+    expect(check({ max_num_seqs: 256, max_num_batched_tokens: null })).toEqual([]);
+    // A value that is already wrong is reported once, as what it is.
+    expect(rules({ max_num_seqs: 256, max_num_batched_tokens: 0 })).toEqual(["engine-kwarg-range"]);
+    expect(rules({ max_num_seqs: 256, max_num_batched_tokens: "128" })).toEqual(["engine-kwarg-type"]);
+  });
+
+  it("max_num_batched_tokens must be at least max_model_len only when chunked prefill is surely off", () => {
+    const off = { runner: "pooling", enable_chunked_prefill: false };
+    expect(check({ ...off, max_model_len: 8192, max_num_batched_tokens: 4096 })).toEqual([
+      relation(
+        "max_num_batched_tokens",
+        `engine_kwargs.max_num_batched_tokens (4096) must be at least max_model_len (8192) with runner: "pooling" and enable_chunked_prefill: false, and without task ${refuses("SchedulerConfig")}`,
+      ),
+    ]);
+    expect(check({ ...off, max_model_len: 8192, max_num_batched_tokens: 8192 })).toEqual([]);
+    // vLLM turns chunked prefill on for any runner but pooling, and task can change the runner.
+    expect(
+      check({ enable_chunked_prefill: false, max_model_len: 8192, max_num_batched_tokens: 4096 }),
+    ).toEqual([]);
+    expect(check({ ...off, runner: "generate", max_model_len: 8192, max_num_batched_tokens: 4096 })).toEqual(
+      [],
+    );
+    expect(check({ runner: "pooling", max_model_len: 8192, max_num_batched_tokens: 4096 })).toEqual([]);
+    expect(check({ ...off, task: "embed", max_model_len: 8192, max_num_batched_tokens: 4096 })).toEqual([]);
+    expect(check({ ...off, max_num_batched_tokens: 4096 })).toEqual([]);
+    expect(check({ ...off, max_model_len: 8192 })).toEqual([]);
+  });
+
+  it("max_num_partial_prefills above 1 needs chunked prefill: refused when it is surely off", () => {
+    const off = { runner: "pooling", enable_chunked_prefill: false };
+    expect(check({ ...off, max_num_partial_prefills: 2 })).toEqual([
+      relation(
+        "max_num_partial_prefills",
+        `engine_kwargs.max_num_partial_prefills (2) must be at most 1 with runner: "pooling" and enable_chunked_prefill: false, and without task ${refuses("SchedulerConfig")}`,
+      ),
+    ]);
+    expect(check({ ...off, max_num_partial_prefills: 1 })).toEqual([]);
+    expect(check({ runner: "pooling", max_num_partial_prefills: 2 })).toEqual([]);
+    expect(check({ ...off, enable_chunked_prefill: true, max_num_partial_prefills: 2 })).toEqual([]);
+  });
+
+  it("long_prefill_token_threshold must be at most max_model_len with max_num_partial_prefills above 1", () => {
+    expect(
+      check({ max_num_partial_prefills: 2, max_model_len: 4096, long_prefill_token_threshold: 8192 }),
+    ).toEqual([
+      relation(
+        "long_prefill_token_threshold",
+        `engine_kwargs.long_prefill_token_threshold (8192) must be at most max_model_len (4096) with max_num_partial_prefills above 1 ${refuses("SchedulerConfig")}`,
+      ),
+    ]);
+    expect(
+      check({ max_num_partial_prefills: 2, max_model_len: 4096, long_prefill_token_threshold: 4096 }),
+    ).toEqual([]);
+    expect(
+      check({ max_num_partial_prefills: 1, max_model_len: 4096, long_prefill_token_threshold: 8192 }),
+    ).toEqual([]);
+    expect(check({ max_model_len: 4096, long_prefill_token_threshold: 8192 })).toEqual([]);
+    // The model's own length is vLLM's default: unknown here.
+    expect(check({ max_num_partial_prefills: 2, long_prefill_token_threshold: 8192 })).toEqual([]);
+  });
+
+  it("max_long_partial_prefills must be at most max_num_partial_prefills, whose default 1 vLLM fixes", () => {
+    expect(check({ max_num_partial_prefills: 2, max_long_partial_prefills: 3 })).toEqual([
+      relation(
+        "max_long_partial_prefills",
+        `engine_kwargs.max_long_partial_prefills (3) must be at most max_num_partial_prefills (2) ${refuses("SchedulerConfig")}`,
+      ),
+    ]);
+    expect(check({ max_long_partial_prefills: 3, max_num_partial_prefills: 2 })).toEqual([
+      relation(
+        "max_num_partial_prefills",
+        `engine_kwargs.max_num_partial_prefills (2) must be at least max_long_partial_prefills (3) ${refuses("SchedulerConfig")}`,
+      ),
+    ]);
+    expect(check({ max_long_partial_prefills: 2 })).toEqual([
+      relation(
+        "max_long_partial_prefills",
+        `engine_kwargs.max_long_partial_prefills (2) must be at most max_num_partial_prefills (1, vLLM's default) ${refuses("SchedulerConfig")}`,
+      ),
+    ]);
+    expect(check({ max_num_partial_prefills: 3, max_long_partial_prefills: 3 })).toEqual([]);
+    expect(check({ max_num_partial_prefills: 4 })).toEqual([]);
+    expect(check({ max_long_partial_prefills: 1 })).toEqual([]);
+    expect(rules({ max_num_partial_prefills: 0, max_long_partial_prefills: 1 })).toEqual([
+      "engine-kwarg-range",
+    ]);
+  });
+
+  it("max_cpu_loras must be at least max_loras, only with enable_lora: true and a max_cpu_loras vLLM keeps", () => {
+    expect(check({ enable_lora: true, max_loras: 4, max_cpu_loras: 2 })).toEqual([
+      relation(
+        "max_cpu_loras",
+        `engine_kwargs.max_cpu_loras (2) must be at least max_loras (4) with enable_lora: true ${refuses("LoRAConfig")}`,
+      ),
+    ]);
+    expect(check({ max_cpu_loras: 2, max_loras: 4, enable_lora: true })).toEqual([
+      relation(
+        "max_loras",
+        `engine_kwargs.max_loras (4) must be at most max_cpu_loras (2) with enable_lora: true ${refuses("LoRAConfig")}`,
+      ),
+    ]);
+    expect(check({ enable_lora: true, max_loras: 4, max_cpu_loras: 4 })).toEqual([]);
+    expect(check({ max_loras: 4, max_cpu_loras: 2 })).toEqual([]);
+    expect(check({ enable_lora: false, max_loras: 4, max_cpu_loras: 2 })).toEqual([]);
+    // vLLM reads a max_cpu_loras of 0 or less (or null) as "as many as max_loras".
+    expect(check({ enable_lora: true, max_loras: 4, max_cpu_loras: 0 })).toEqual([]);
+    expect(check({ enable_lora: true, max_loras: 4, max_cpu_loras: -1 })).toEqual([]);
+    expect(check({ enable_lora: true, max_loras: 4, max_cpu_loras: null })).toEqual([]);
+    expect(check({ enable_lora: true, max_loras: 4 })).toEqual([]);
+    expect(check({ enable_lora: true, max_cpu_loras: 1 })).toEqual([]);
+    expect(rules({ enable_lora: true, max_loras: "4", max_cpu_loras: 2 })).toEqual(["engine-kwarg-type"]);
+  });
+
+  it("cuda_graph_sizes and cudagraph_capture_sizes cannot both be set", () => {
+    expect(check({ cuda_graph_sizes: [1, 2, 4], cudagraph_capture_sizes: [1, 2] })).toEqual([
+      relation(
+        "cudagraph_capture_sizes",
+        `engine_kwargs.cudagraph_capture_sizes cannot be set together with cuda_graph_sizes ${refuses("EngineArgs")}`,
+      ),
+    ]);
+    expect(check({ cuda_graph_sizes: [1, 2, 4], cudagraph_capture_sizes: null })).toEqual([]);
+    expect(check({ cudagraph_capture_sizes: [1, 2] })).toEqual([]);
+  });
+
+  it("async_scheduling: true and speculative_config cannot both be set, where a cluster lifts speculative_config", () => {
+    const spec = { method: "ngram", num_speculative_tokens: 3 };
+    expect(check({ speculative_config: spec, async_scheduling: true }, [])).toEqual([
+      relation(
+        "async_scheduling",
+        `engine_kwargs.async_scheduling: true cannot be set together with speculative_config ${refuses("EngineArgs")}`,
+      ),
+    ]);
+    expect(check({ async_scheduling: true, speculative_config: spec }, [])).toEqual([
+      relation(
+        "speculative_config",
+        `engine_kwargs.speculative_config cannot be set together with async_scheduling: true ${refuses("EngineArgs")}`,
+      ),
+    ]);
+    expect(check({ async_scheduling: false, speculative_config: spec }, [])).toEqual([]);
+    expect(check({ async_scheduling: true, speculative_config: null }, [])).toEqual([]);
+    // Denied (the default): that is the one problem.
+    expect(rules({ async_scheduling: true, speculative_config: spec })).toEqual(["engine-kwarg-denied"]);
+  });
+});
+
 describe("deniedKwargs", () => {
   const keys = (deny: string[], allow: string[]) => [...deniedKwargs("lab", { deny, allow }).keys()].sort();
 

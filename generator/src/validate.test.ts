@@ -124,6 +124,23 @@ describe("validateRepo on the fixture repository", () => {
     expect(validateRepo(bare({ "models/alice/a.yaml": ok })).diagnostics).toEqual([]);
   });
 
+  it("refuses two engine arguments vLLM checks against each other, on the value of the later one", () => {
+    const spec = `${specText("a")}engine_kwargs:\n  enable_lora: true\n  max_loras: 4\n  max_cpu_loras: 2\n  max_num_seqs: 256\n  max_num_batched_tokens: 128\n`;
+    const result = validateRepo(bare({ "models/alice/a.yaml": spec }));
+    expect(result.diagnostics.map((d) => [where(d), d.message])).toEqual([
+      [
+        { file: "models/alice/a.yaml", line: 6, column: 18, code: "E400", rule: "engine-kwarg-relation" },
+        "engine_kwargs.max_cpu_loras (2) must be at least max_loras (4) with enable_lora: true (vLLM 0.11.1 LoRAConfig refuses it when the replica starts)",
+      ],
+      [
+        { file: "models/alice/a.yaml", line: 8, column: 27, code: "E400", rule: "engine-kwarg-relation" },
+        "engine_kwargs.max_num_batched_tokens (128) must be at least max_num_seqs (256) (vLLM 0.11.1 SchedulerConfig refuses it when the replica starts)",
+      ],
+    ]);
+    const ok = `${specText("a")}engine_kwargs:\n  enable_lora: true\n  max_loras: 4\n  max_cpu_loras: 4\n  max_num_seqs: 256\n  max_num_batched_tokens: 256\n`;
+    expect(validateRepo(bare({ "models/alice/a.yaml": ok })).diagnostics).toEqual([]);
+  });
+
   it("says how to write a list, and that a required text or list may not be empty, in words", () => {
     const messages = (fields: Record<string, unknown>) =>
       validateRepo(bare({ "models/alice/a.yaml": specText("a", fields) })).diagnostics.map(

@@ -148,6 +148,20 @@ describe("validate", () => {
     );
   });
 
+  it("points at the later of two engine arguments vLLM checks against each other, in the file as written", () => {
+    const dir = copyRepo(FIXTURE_REPO);
+    write(
+      dir,
+      "models/alice/bad.yaml",
+      "model_id: bad\nmodel_source: $HOME/common/hf/x\nengine_kwargs:\n  max_long_partial_prefills: 2\n",
+    );
+    const { status, stdout } = cli(["validate", "--repo", dir, "models/alice/bad.yaml"]);
+    expect(status).toBe(1);
+    expect(stdout).toContain(
+      "models/alice/bad.yaml:4:30  E400 engine-kwarg-relation  engine_kwargs.max_long_partial_prefills (2) must be at most max_num_partial_prefills (1, vLLM's default) (vLLM 0.11.1 SchedulerConfig refuses it when the replica starts)\n",
+    );
+  });
+
   it("prints {ok, diagnostics} with --json", () => {
     const dir = copyRepo(FIXTURE_REPO);
     write(
