@@ -22,6 +22,27 @@ export interface EngineArg {
 const ARGS = catalog.args as unknown as Readonly<Record<string, EngineArg>>;
 export const VLLM_VERSION: string = catalog.vllm_version;
 
+/**
+ * A check vLLM makes across two engine arguments (the catalog's `relations`; schemas/SOURCES.md says where each
+ * was read): `args[0] op args[1]`, or `args[0] op value`, or for `exclusive` not both set.
+ */
+export interface EngineArgRelation {
+  readonly args: readonly string[];
+  readonly op: "<=" | ">=" | "exclusive";
+  readonly value?: number;
+  /** vLLM surely runs the check only when each named argument has this value (an absent one counts as null). */
+  readonly when?: Readonly<Record<string, unknown>>;
+  /** ... and each named argument is a number greater than this. */
+  readonly when_above?: Readonly<Record<string, number>>;
+  /** The default vLLM's source fixes for a compared argument the owner leaves unset. */
+  readonly defaults?: Readonly<Record<string, number>>;
+  /** The vLLM class that raises. */
+  readonly class: string;
+  readonly source: string;
+}
+
+export const RELATIONS = catalog.relations as unknown as readonly EngineArgRelation[];
+
 /** Whether vLLM's catalog knows this engine argument. */
 export const isEngineArg = (name: string): boolean => Object.hasOwn(ARGS, name);
 export const engineArgNames = (): string[] => Object.keys(ARGS);
@@ -107,7 +128,8 @@ export interface KwargProblem {
 /**
  * Check an owner's engine_kwargs against the platform's keys, a cluster's denied keys (deniedKwargs: each
  * with where its denial comes from, for the message), vLLM's catalog (type, choices, then vLLM's own numeric
- * bounds) and the cluster's caps (cappedKwargs), which apply only to a value vLLM would accept.
+ * bounds) and the cluster's caps (cappedKwargs), which apply only to a value vLLM would accept; then vLLM's
+ * checks across two arguments (RELATIONS) on the values that passed all of that.
  */
 export function checkEngineKwargs(
   kwargs: Readonly<Record<string, unknown>>,
@@ -164,8 +186,97 @@ export function checkEngineKwargs(
     if (cap && typeof value === "number" && value > cap.max)
       problems.push({ key, rule: "invalid-value", message: cap.message, atValue: true });
   }
+  const troubled = new Set(problems.map((p) => p.key));
+  for (const relation of RELATIONS) {
+    const problem = checkRelation(relation, kwargs, troubled);
+    if (problem) problems.push(problem);
+  }
   return problems;
 }
+
+/**
+ * The problem with one of vLLM's checks across two arguments, if vLLM surely runs it with these kwargs and it
+ * fails: on the value of whichever compared argument comes later in the spec, which the message names first.
+ * Skipped when an argument it reads already has a problem (that one is reported instead), and when a compared
+ * argument is unset and vLLM's source fixes no default for it (vLLM picks one by GPU, usage context or model).
+ */
+function checkRelation(
+  relation: EngineArgRelation,
+  kwargs: Readonly<Record<string, unknown>>,
+  troubled: ReadonlySet<string>,
+): KwargProblem | undefined {
+  const given = (name: string) => (Object.hasOwn(kwargs, name) ? (kwargs[name] ?? null) : null);
+  const when = Object.entries(relation.when ?? {});
+  const above = Object.entries(relation.when_above ?? {});
+  const read = [...relation.args, ...when.map(([name]) => name), ...above.map(([name]) => name)];
+  if (read.some((name) => troubled.has(name))) return undefined;
+  if (!when.every(([name, expected]) => given(name) === expected)) return undefined;
+  if (!above.every(([name, limit]) => numberOf(given(name)) > limit)) return undefined;
+  const order = Object.keys(kwargs);
+  const later = (names: readonly string[]) =>
+    names.reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a));
+  const refuses = `(vLLM ${VLLM_VERSION} ${relation.class} refuses it when the replica starts)`;
+  const condition = conditionText(relation);
+
+  if (relation.op === "exclusive") {
+    const set = (name: string) => given(name) !== null && given(name) !== false;
+    if (!relation.args.every(set)) return undefined;
+    const key = later(relation.args);
+    const other = relation.args.find((name) => name !== key)!;
+    const shown = (name: string) => (given(name) === true ? `${name}: true` : name);
+    return {
+      key,
+      rule: "engine-kwarg-relation",
+      message: `engine_kwargs.${shown(key)} cannot be set together with ${shown(other)}${condition} ${refuses}`,
+      atValue: true,
+    };
+  }
+
+  const owned = relation.args.filter((name) => typeof given(name) === "number");
+  if (owned.length === 0) return undefined;
+  const valueOf = (name: string) =>
+    typeof given(name) === "number" ? (given(name) as number) : relation.defaults?.[name];
+  const [first, second] = relation.args as [string, string | undefined];
+  const left = valueOf(first);
+  const right = second === undefined ? relation.value : valueOf(second);
+  if (left === undefined || right === undefined) return undefined;
+  if (relation.op === ">=" ? left >= right : left <= right) return undefined;
+  const key = later(owned);
+  const other = key === first ? second : first;
+  const atLeast = (relation.op === ">=") === (key === first);
+  const bound =
+    other === undefined
+      ? `${right}`
+      : `${other} (${valueOf(other)}${typeof given(other) === "number" ? "" : ", vLLM's default"})`;
+  return {
+    key,
+    rule: "engine-kwarg-relation",
+    message: `engine_kwargs.${key} (${valueOf(key)}) must be ${atLeast ? "at least" : "at most"} ${bound}${condition} ${refuses}`,
+    atValue: true,
+  };
+}
+
+const numberOf = (value: unknown): number => (typeof value === "number" ? value : Number.NaN);
+
+/** " with runner: "pooling" and enable_chunked_prefill: false, and without task": when vLLM runs the check. */
+function conditionText(relation: EngineArgRelation): string {
+  const withs: string[] = [];
+  const withouts: string[] = [];
+  for (const [name, expected] of Object.entries(relation.when ?? {}))
+    if (expected === null) withouts.push(name);
+    else withs.push(`${name}: ${JSON.stringify(expected)}`);
+  // A compared argument's own condition (max_cpu_loras above 0) shows in its value.
+  for (const [name, limit] of Object.entries(relation.when_above ?? {}))
+    if (!relation.args.includes(name)) withs.push(`${name} above ${limit}`);
+  const parts = [
+    ...(withs.length > 0 ? [`with ${listText(withs)}`] : []),
+    ...(withouts.length > 0 ? [`without ${listText(withouts)}`] : []),
+  ];
+  return parts.length > 0 ? ` ${parts.join(", and ")}` : "";
+}
+
+const listText = (items: readonly string[]): string =>
+  items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 
 function checkType(value: unknown, arg: EngineArg): string | undefined {
   if (value === null) return arg.nullable || arg.type === "any" ? undefined : "may not be null";

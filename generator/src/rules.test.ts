@@ -77,6 +77,10 @@ const SCENARIOS: Record<RuleId, Scenario> = {
     run: () => spec("engine_kwargs:\n  gpu_memory_utilization: 5\n"),
     at: [at(S, 4, 27)],
   },
+  "engine-kwarg-relation": {
+    run: () => spec("engine_kwargs:\n  max_num_seqs: 256\n  max_num_batched_tokens: 128\n"),
+    at: [at(S, 5, 27)],
+  },
   "unknown-cluster": { run: () => spec("clusters: [h9]\n"), at: [at(S, 3, 12)] },
   "no-default-cluster": {
     run: () => validate({ "clusters/h1/cluster.yaml": clusterText({ default: false }), [S]: SRC }),
