@@ -27887,6 +27887,9 @@ var RULES = {
   // A value outside vLLM's own range for the argument (gpu_memory_utilization: 5): an invalid value vLLM would
   // refuse at replica start, like a wrong type; not a resource limit of the platform's (those are E422).
   "engine-kwarg-range": "E400",
+  // Two arguments vLLM checks against each other (max_cpu_loras below max_loras with enable_lora): refused when
+  // the replica starts, like a value out of range.
+  "engine-kwarg-relation": "E400",
   // A warning: a cluster's deny list names no known engine argument.
   "engine-kwarg-deny-unknown": "E400",
   // A warning: a cluster's allow list names no built-in denial (or one its deny list keeps), so lifts nothing.
@@ -31020,7 +31023,7 @@ var cluster_schema_default = {
 
 // schemas/vllm-engine-args.json
 var vllm_engine_args_default = {
-  $comment: "Catalog of vLLM engine arguments, generated from the fields of the EngineArgs dataclass (and AsyncEngineArgs extras) in vllm-project/vllm vllm/engine/arg_utils.py at commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b (the newest version of that file in the public-source index used; vLLM takes its version from git tags via setuptools-scm, so no file in the tree names it: the commit sits in the v0.11.1 development window \u2014 after PR #26016 (cudagraph_capture_sizes / max_cudagraph_capture_size, merged Oct 2025), before v0.12.0 (guided_decoding_* and disable_log_requests still present with 'removed in v0.12.0' warnings)). Type mapping: Optional/X|None -> nullable; Literal aliases -> string (or integer) with `enum` when the value set is stable across releases, or `known_values` (advisory, NOT exhaustive: the alias lives in vllm/config/*.py and changes between releases, values taken from copies of those files near this commit); dict / config dataclasses -> object; list/tuple -> array; unions of different JSON kinds -> type 'any' plus `types`; class-valued alternatives (type[...], torch.dtype) are dropped because a JSON config cannot carry a class. `python_type` is the hint verbatim. `deprecated`: vLLM warns/plans removal. `private`: leading-underscore internal field. `suspect`: see note. Ray Serve LLM passes LLMConfig.engine_kwargs into these (an unknown key fails at replica start). Numeric bounds (`minimum`, `exclusiveMinimum`, `maximum`, `exclusiveMaximum`) are NOT in EngineArgs: they were added by hand from the pydantic Field(ge/gt/le/lt) constraints of the vLLM config class each EngineArgs field defaults from (`bounds_class`), read in vllm/config/scheduler.py at the same commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b and in vllm/config/cache.py, multimodal.py and lora.py at 01230b40128e570a58e54e75f7e55c4d5cd9246d (the nearest stored versions, same v0.11.1 window: their Literal aliases match this catalog's); `bounds_source` cites each. `bounds_when`: the bound is only checked when each named argument has that value (absent counts as null), because vLLM only builds the config class, or only passes the owner's value, then; `bounds_scope`: vLLM only checks it for that kind of model. Only bounds on one argument are recorded; checks across two arguments (max_long_partial_prefills <= max_num_partial_prefills, max_cpu_loras >= max_loras, max_model_len within the model's limit) are not.",
+  $comment: "Catalog of vLLM engine arguments, generated from the fields of the EngineArgs dataclass (and AsyncEngineArgs extras) in vllm-project/vllm vllm/engine/arg_utils.py at commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b (the newest version of that file in the public-source index used; vLLM takes its version from git tags via setuptools-scm, so no file in the tree names it: the commit sits in the v0.11.1 development window \u2014 after PR #26016 (cudagraph_capture_sizes / max_cudagraph_capture_size, merged Oct 2025), before v0.12.0 (guided_decoding_* and disable_log_requests still present with 'removed in v0.12.0' warnings)). Type mapping: Optional/X|None -> nullable; Literal aliases -> string (or integer) with `enum` when the value set is stable across releases, or `known_values` (advisory, NOT exhaustive: the alias lives in vllm/config/*.py and changes between releases, values taken from copies of those files near this commit); dict / config dataclasses -> object; list/tuple -> array; unions of different JSON kinds -> type 'any' plus `types`; class-valued alternatives (type[...], torch.dtype) are dropped because a JSON config cannot carry a class. `python_type` is the hint verbatim. `deprecated`: vLLM warns/plans removal. `private`: leading-underscore internal field. `suspect`: see note. Ray Serve LLM passes LLMConfig.engine_kwargs into these (an unknown key fails at replica start). Numeric bounds (`minimum`, `exclusiveMinimum`, `maximum`, `exclusiveMaximum`) are NOT in EngineArgs: they were added by hand from the pydantic Field(ge/gt/le/lt) constraints of the vLLM config class each EngineArgs field defaults from (`bounds_class`), read in vllm/config/scheduler.py at the same commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b and in vllm/config/cache.py, multimodal.py and lora.py at 01230b40128e570a58e54e75f7e55c4d5cd9246d (the nearest stored versions, same v0.11.1 window: their Literal aliases match this catalog's); `bounds_source` cites each. `bounds_when`: the bound is only checked when each named argument has that value (absent counts as null), because vLLM only builds the config class, or only passes the owner's value, then; `bounds_scope`: vLLM only checks it for that kind of model. `relations` (also added by hand, read at the same commits) are the checks vLLM makes across two arguments, in SchedulerConfig._verify_args, LoRAConfig._validate_lora_config and EngineArgs.create_engine_config: op '<=' or '>=' compares args[0] with args[1] (or with `value` when only one argument is named); op 'exclusive' forbids setting both (set: present, and neither null nor false). A relation is checked only when every compared argument is the owner's (present and not null) or has the fixed default `defaults` gives from vLLM's source, each `when` argument has that value (absent counts as null) and each `when_above` argument is a number greater than the one given; `class` is the vLLM class that raises and `source` quotes its check. Left out: any relation whose other side is a default vLLM picks by GPU, platform, usage context or model (max_num_batched_tokens and max_num_seqs unset, max_model_len unset), and max_model_len against the model's own limit (the weights are not visible here); SOURCES.md lists them.",
   vllm_version: "0.11.1",
   vllm_version_note: "approximate: main-branch commit in the v0.11.1 development window; see $comment",
   source: "vllm-project/vllm vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b",
@@ -31495,7 +31498,7 @@ var vllm_engine_args_default = {
       source_class: "EngineArgs",
       minimum: 1,
       bounds_class: "SchedulerConfig",
-      bounds_source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig.max_long_partial_prefills: Field(default=1, ge=1); _verify_args also raises unless it is at most max_num_partial_prefills (a check across two arguments, not recorded here)"
+      bounds_source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig.max_long_partial_prefills: Field(default=1, ge=1); _verify_args also raises unless it is at most max_num_partial_prefills (a check across two arguments: see `relations`)"
     },
     long_prefill_token_threshold: {
       type: "integer",
@@ -32053,7 +32056,107 @@ var vllm_engine_args_default = {
       source_class: "AsyncEngineArgs",
       note: 'Not a dataclass field: a deprecated property/setter mapping to `not enable_log_requests` ("will be removed in v0.12.0"). Accepted as a keyword only where the caller maps it (e.g. CLI); prefer enable_log_requests.'
     }
-  }
+  },
+  relations: [
+    {
+      args: [
+        "max_num_batched_tokens",
+        "max_num_seqs"
+      ],
+      op: ">=",
+      class: "SchedulerConfig",
+      source: 'vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig._verify_args: `if self.max_num_batched_tokens < self.max_num_seqs: raise ValueError(f"max_num_batched_tokens ({self.max_num_batched_tokens}) must be greater than or equal to max_num_seqs ({self.max_num_seqs}).")`; an explicit value of either reaches SchedulerConfig unchanged, and an unset one is chosen by GPU memory, platform and usage context (vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs._set_default_args, SchedulerConfig.__post_init__), so both must be set'
+    },
+    {
+      args: [
+        "max_num_batched_tokens",
+        "max_model_len"
+      ],
+      op: ">=",
+      when: {
+        runner: "pooling",
+        enable_chunked_prefill: false,
+        task: null
+      },
+      class: "SchedulerConfig",
+      source: 'vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig._verify_args: `if (self.max_num_batched_tokens < self.max_model_len and not self.chunked_prefill_enabled): raise ValueError(...)`; chunked_prefill_enabled is the owner\'s enable_chunked_prefill only for a pooling runner: vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs._set_default_args sets `if model_config.runner_type != "pooling": self.enable_chunked_prefill = True`, and SchedulerConfig.__post_init__ copies it (`self.chunked_prefill_enabled = self.enable_chunked_prefill`); runner_type is an explicit runner (`if runner != "auto": return runner` in ModelConfig._get_runner_type), unless a task rewrites runner first (ModelConfig.__post_init__ in vllm/config/model.py@0052a5b818980ce8a0477706aaf9f75bd5af72cd, newer than the catalog: the index holds no copy in the v0.11.1 window), so task must be absent; create_engine_config passes model_config.max_model_len, which is the owner\'s value once ModelConfig has checked it against the model (_get_and_verify_max_len returns `int(max_model_len)` or raises)'
+    },
+    {
+      args: [
+        "max_num_partial_prefills"
+      ],
+      op: "<=",
+      value: 1,
+      when: {
+        runner: "pooling",
+        enable_chunked_prefill: false,
+        task: null
+      },
+      class: "SchedulerConfig",
+      source: 'vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig._verify_args: `if self.max_num_partial_prefills > 1: if not self.chunked_prefill_enabled: raise ValueError("Chunked prefill must be enabled to set max_num_partial_prefills > 1.")`; chunked_prefill_enabled is the owner\'s enable_chunked_prefill only for a pooling runner: vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs._set_default_args sets `if model_config.runner_type != "pooling": self.enable_chunked_prefill = True`, and SchedulerConfig.__post_init__ copies it (`self.chunked_prefill_enabled = self.enable_chunked_prefill`); runner_type is an explicit runner (`if runner != "auto": return runner` in ModelConfig._get_runner_type), unless a task rewrites runner first (ModelConfig.__post_init__ in vllm/config/model.py@0052a5b818980ce8a0477706aaf9f75bd5af72cd, newer than the catalog: the index holds no copy in the v0.11.1 window), so task must be absent'
+    },
+    {
+      args: [
+        "long_prefill_token_threshold",
+        "max_model_len"
+      ],
+      op: "<=",
+      when_above: {
+        max_num_partial_prefills: 1
+      },
+      class: "SchedulerConfig",
+      source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig._verify_args: `if self.max_num_partial_prefills > 1: ... if self.long_prefill_token_threshold > self.max_model_len: raise ValueError(...)`; SchedulerConfig.__post_init__ replaces a threshold of 0 (the default) by `int(self.max_model_len * 0.04)`, so only an explicit one can exceed max_model_len"
+    },
+    {
+      args: [
+        "max_long_partial_prefills",
+        "max_num_partial_prefills"
+      ],
+      op: "<=",
+      defaults: {
+        max_long_partial_prefills: 1,
+        max_num_partial_prefills: 1
+      },
+      class: "SchedulerConfig",
+      source: "vllm/config/scheduler.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b SchedulerConfig._verify_args: `if (self.max_long_partial_prefills < 1) or (self.max_long_partial_prefills > self.max_num_partial_prefills): raise ValueError(...)`, outside the `max_num_partial_prefills > 1` branch; both are `Field(default=1, ge=1)`, which EngineArgs takes as its defaults (vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b) and nothing changes before the check"
+    },
+    {
+      args: [
+        "max_cpu_loras",
+        "max_loras"
+      ],
+      op: ">=",
+      when: {
+        enable_lora: true
+      },
+      when_above: {
+        max_cpu_loras: 0
+      },
+      defaults: {
+        max_loras: 1
+      },
+      class: "LoRAConfig",
+      source: "vllm/config/lora.py@01230b40128e570a58e54e75f7e55c4d5cd9246d LoRAConfig._validate_lora_config: `if self.max_cpu_loras is None: self.max_cpu_loras = self.max_loras elif self.max_cpu_loras < self.max_loras: raise ValueError(...)`; max_loras is `Field(default=1, ge=1)`; vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config builds LoRAConfig only `if self.enable_lora`, with `max_cpu_loras=self.max_cpu_loras if self.max_cpu_loras and self.max_cpu_loras > 0 else None`"
+    },
+    {
+      args: [
+        "cuda_graph_sizes",
+        "cudagraph_capture_sizes"
+      ],
+      op: "exclusive",
+      class: "EngineArgs",
+      source: 'vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config: `if self.cuda_graph_sizes is not None: ... self.compilation_config.cudagraph_capture_sizes = self.cuda_graph_sizes`, then `if self.cudagraph_capture_sizes is not None: if self.compilation_config.cudagraph_capture_sizes is not None: raise ValueError("cudagraph_capture_sizes and compilation_config.cudagraph_capture_sizes are mutually exclusive")`'
+    },
+    {
+      args: [
+        "async_scheduling",
+        "speculative_config"
+      ],
+      op: "exclusive",
+      class: "EngineArgs",
+      source: 'vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config: `if self.async_scheduling: ... if self.speculative_config is not None: raise ValueError("Currently, speculative decoding is not supported with async scheduling.")`; speculative_config is denied unless a cluster lifts it'
+    }
+  ]
 };
 
 // generator/src/engine-kwargs-policy.ts
@@ -32252,6 +32355,7 @@ function kwargsOfClass(cls) {
 // generator/src/engine-kwargs.ts
 var ARGS = vllm_engine_args_default.args;
 var VLLM_VERSION = vllm_engine_args_default.vllm_version;
+var RELATIONS = vllm_engine_args_default.relations;
 var isEngineArg = (name) => Object.hasOwn(ARGS, name);
 var engineArgNames = () => Object.keys(ARGS);
 var PLATFORM_KWARGS = Object.fromEntries(
@@ -32340,8 +32444,73 @@ function checkEngineKwargs(kwargs, denied2, caps = /* @__PURE__ */ new Map()) {
     if (cap && typeof value === "number" && value > cap.max)
       problems.push({ key, rule: "invalid-value", message: cap.message, atValue: true });
   }
+  const troubled = new Set(problems.map((p2) => p2.key));
+  for (const relation of RELATIONS) {
+    const problem2 = checkRelation(relation, kwargs, troubled);
+    if (problem2) problems.push(problem2);
+  }
   return problems;
 }
+function checkRelation(relation, kwargs, troubled) {
+  const given = (name) => Object.hasOwn(kwargs, name) ? kwargs[name] ?? null : null;
+  const when = Object.entries(relation.when ?? {});
+  const above = Object.entries(relation.when_above ?? {});
+  const read = [...relation.args, ...when.map(([name]) => name), ...above.map(([name]) => name)];
+  if (read.some((name) => troubled.has(name))) return void 0;
+  if (!when.every(([name, expected]) => given(name) === expected)) return void 0;
+  if (!above.every(([name, limit]) => numberOf(given(name)) > limit)) return void 0;
+  const order = Object.keys(kwargs);
+  const later = (names) => names.reduce((a, b3) => order.indexOf(b3) > order.indexOf(a) ? b3 : a);
+  const refuses = `(vLLM ${VLLM_VERSION} ${relation.class} refuses it when the replica starts)`;
+  const condition = conditionText(relation);
+  if (relation.op === "exclusive") {
+    const set3 = (name) => given(name) !== null && given(name) !== false;
+    if (!relation.args.every(set3)) return void 0;
+    const key2 = later(relation.args);
+    const other2 = relation.args.find((name) => name !== key2);
+    const shown = (name) => given(name) === true ? `${name}: true` : name;
+    return {
+      key: key2,
+      rule: "engine-kwarg-relation",
+      message: `engine_kwargs.${shown(key2)} cannot be set together with ${shown(other2)}${condition} ${refuses}`,
+      atValue: true
+    };
+  }
+  const owned = relation.args.filter((name) => typeof given(name) === "number");
+  if (owned.length === 0) return void 0;
+  const valueOf = (name) => typeof given(name) === "number" ? given(name) : relation.defaults?.[name];
+  const [first, second] = relation.args;
+  const left = valueOf(first);
+  const right = second === void 0 ? relation.value : valueOf(second);
+  if (left === void 0 || right === void 0) return void 0;
+  if (relation.op === ">=" ? left >= right : left <= right) return void 0;
+  const key = later(owned);
+  const other = key === first ? second : first;
+  const atLeast = relation.op === ">=" === (key === first);
+  const bound = other === void 0 ? `${right}` : `${other} (${valueOf(other)}${typeof given(other) === "number" ? "" : ", vLLM's default"})`;
+  return {
+    key,
+    rule: "engine-kwarg-relation",
+    message: `engine_kwargs.${key} (${valueOf(key)}) must be ${atLeast ? "at least" : "at most"} ${bound}${condition} ${refuses}`,
+    atValue: true
+  };
+}
+var numberOf = (value) => typeof value === "number" ? value : Number.NaN;
+function conditionText(relation) {
+  const withs = [];
+  const withouts = [];
+  for (const [name, expected] of Object.entries(relation.when ?? {}))
+    if (expected === null) withouts.push(name);
+    else withs.push(`${name}: ${JSON.stringify(expected)}`);
+  for (const [name, limit] of Object.entries(relation.when_above ?? {}))
+    if (!relation.args.includes(name)) withs.push(`${name} above ${limit}`);
+  const parts = [
+    ...withs.length > 0 ? [`with ${listText(withs)}`] : [],
+    ...withouts.length > 0 ? [`without ${listText(withouts)}`] : []
+  ];
+  return parts.length > 0 ? ` ${parts.join(", and ")}` : "";
+}
+var listText = (items) => items.length <= 1 ? items[0] ?? "" : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 function checkType(value, arg) {
   if (value === null) return arg.nullable || arg.type === "any" ? void 0 : "may not be null";
   if (hasNonFinite(value))
