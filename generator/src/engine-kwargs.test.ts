@@ -9,6 +9,8 @@ import {
   suggest,
   VLLM_VERSION,
 } from "./engine-kwargs";
+import type { PlatformSettings } from "./engine-kwargs-platform";
+import accelerators from "../../schemas/ray-accelerators.json";
 
 const check = (kwargs: Record<string, unknown>, deny: readonly string[] = BUILT_IN_DENIED_KWARGS) =>
   checkEngineKwargs(kwargs, new Map(deny.map((key) => [key, "on cluster t: denied"])));
@@ -483,6 +485,170 @@ describe("checkEngineKwargs on vLLM's checks across two arguments", () => {
     expect(check({ async_scheduling: true, speculative_config: null }, [])).toEqual([]);
     // Denied (the default): that is the one problem.
     expect(rules({ async_scheduling: true, speculative_config: spec })).toEqual(["engine-kwarg-denied"]);
+  });
+});
+
+/** A check against a platform value as the catalog records it (schemas/vllm-engine-args.json "platform_relations"). */
+interface CatalogPlatformRelation {
+  readonly arg: string;
+  readonly when?: unknown;
+  readonly op: string;
+  readonly platform: string;
+  readonly value?: number;
+  readonly values?: readonly string[];
+  readonly class: string;
+  readonly source: string;
+}
+interface CatalogPlatformValue {
+  readonly spec_field?: string;
+  readonly value?: string;
+  readonly accelerator_types?: readonly string[];
+  readonly source: string;
+}
+const PLATFORM_RELATIONS: readonly CatalogPlatformRelation[] =
+  (catalog as unknown as { platform_relations?: readonly CatalogPlatformRelation[] }).platform_relations ??
+  [];
+const PLATFORM_VALUES: Readonly<Record<string, CatalogPlatformValue>> =
+  (catalog as unknown as { platform_values?: Record<string, CatalogPlatformValue> }).platform_values ?? {};
+
+describe("the catalog's platform relations (vLLM's checks against a value the platform sets)", () => {
+  it("are the ones read in vLLM's source, each well-formed: an owner's argument, a platform key, the source", () => {
+    expect(PLATFORM_RELATIONS.map((r) => `${r.arg} ${r.op} ${r.platform}`)).toEqual([
+      "decode_context_parallel_size divides tensor_parallel_size",
+      "enable_eplb above tensor_parallel_size",
+      "async_scheduling one_of distributed_executor_backend",
+    ]);
+    const args = catalog.args as unknown as Record<string, { type: string }>;
+    for (const r of PLATFORM_RELATIONS) {
+      const name = `${r.arg} ${r.op} ${r.platform}`;
+      expect(Object.hasOwn(args, r.arg), `${name}: ${r.arg} is a catalog key`).toBe(true);
+      expect(Object.hasOwn(PLATFORM_KWARGS, r.arg), `${name}: ${r.arg} is an owner's to set`).toBe(false);
+      expect(Object.hasOwn(args, r.platform), `${name}: ${r.platform} is a catalog key`).toBe(true);
+      expect(Object.hasOwn(PLATFORM_KWARGS, r.platform), `${name}: the platform sets ${r.platform}`).toBe(
+        true,
+      );
+      expect(Object.hasOwn(PLATFORM_VALUES, r.platform), `${name}: platform_values.${r.platform}`).toBe(true);
+      expect(["divides", "above", "one_of"], name).toContain(r.op);
+      if (r.op === "divides") expect(args[r.arg]!.type, name).toBe("integer");
+      if (r.op === "above") expect(typeof r.value, name).toBe("number");
+      if (r.op === "one_of") expect(r.values?.length, name).toBeGreaterThan(0);
+      // A boolean switch is checked only when it is on.
+      if (args[r.arg]!.type === "boolean") expect(r.when, name).toBe(true);
+      expect(r.class, name).toMatch(/^[A-Z]\w+$/);
+      expect(r.source, name).toMatch(/^vllm\/[\w/]+\.py@[0-9a-f]{40} \w+\.\w+: .*`[^`]+`/);
+      expect(r.source, name).toContain(r.class);
+    }
+  });
+
+  it("say where each platform value comes from: a spec field, or what Ray Serve LLM sets on which accelerators", () => {
+    expect(Object.keys(PLATFORM_VALUES).sort()).toEqual([
+      "distributed_executor_backend",
+      "tensor_parallel_size",
+    ]);
+    expect(PLATFORM_VALUES.tensor_parallel_size!.spec_field).toBe("gpus_per_replica");
+    const backend = PLATFORM_VALUES.distributed_executor_backend!;
+    expect(backend.value).toBe("ray");
+    // Only types Ray knows; Ray Serve LLM reads them as GPUs (its VLLMEngineConfig.use_gpu list).
+    expect(backend.accelerator_types!.length).toBeGreaterThan(0);
+    for (const type of backend.accelerator_types!) expect(accelerators.accelerators, type).toContain(type);
+    expect(backend.accelerator_types).toContain("H20");
+    expect(backend.accelerator_types).not.toContain("B200");
+    for (const v of Object.values(PLATFORM_VALUES)) expect(v.source).toMatch(/\S/);
+    expect(backend.source).toMatch(/ray-project\/ray python\/ray\/llm\/\S+\.py@[0-9a-f]{40}/);
+  });
+});
+
+describe("checkEngineKwargs on vLLM's checks against a value the platform sets", () => {
+  const H1 = { gpus_per_replica: 4, cluster: "h1", accelerator_type: "H20" };
+  const checkOn = (
+    kwargs: Record<string, unknown>,
+    platform: PlatformSettings = H1,
+    deny: readonly string[] = [],
+  ) =>
+    checkEngineKwargs(
+      kwargs,
+      new Map(deny.map((key) => [key, "on cluster h1: denied"])),
+      new Map(),
+      platform,
+    );
+  const relation = (key: string, message: string) => ({
+    key,
+    rule: "engine-kwarg-relation",
+    message,
+    atValue: true,
+  });
+  const refuses = (who: string) => `(vLLM ${VLLM_VERSION} ${who} refuses it when the replica starts)`;
+
+  it("decode_context_parallel_size must divide tensor_parallel_size, which gpus_per_replica sets", () => {
+    expect(checkOn({ decode_context_parallel_size: 3 })).toEqual([
+      relation(
+        "decode_context_parallel_size",
+        `engine_kwargs.decode_context_parallel_size (3) must divide tensor_parallel_size, which the platform sets from gpus_per_replica (4): use 1, 2 or 4 ${refuses("EngineArgs")}`,
+      ),
+    ]);
+    // Boundaries: every divisor, the whole of it, and twice it.
+    for (const dcp of [1, 2, 4]) expect(checkOn({ decode_context_parallel_size: dcp }), `${dcp}`).toEqual([]);
+    expect(checkOn({ decode_context_parallel_size: 8 }).map((p) => p.key)).toEqual([
+      "decode_context_parallel_size",
+    ]);
+    // 4 % 0 is a ZeroDivisionError in vLLM: refused all the same.
+    expect(checkOn({ decode_context_parallel_size: 0 }).map((p) => p.rule)).toEqual([
+      "engine-kwarg-relation",
+    ]);
+    expect(
+      checkOn({ decode_context_parallel_size: 2 }, { gpus_per_replica: 1, gpus_per_replica_default: true }),
+    ).toEqual([
+      relation(
+        "decode_context_parallel_size",
+        `engine_kwargs.decode_context_parallel_size (2) must divide tensor_parallel_size, which the platform sets from gpus_per_replica (1, its default): use 1 ${refuses("EngineArgs")}`,
+      ),
+    ]);
+    // gpus_per_replica invalid (reported on its own): nothing to compare with.
+    expect(checkOn({ decode_context_parallel_size: 3 }, {})).toEqual([]);
+    // A value that is already wrong is reported once, as what it is.
+    expect(checkOn({ decode_context_parallel_size: "3" }).map((p) => p.rule)).toEqual(["engine-kwarg-type"]);
+  });
+
+  it("enable_eplb: true needs tensor_parallel_size above 1 (data parallelism is 1 under the platform)", () => {
+    expect(checkOn({ enable_expert_parallel: true, enable_eplb: true }, { gpus_per_replica: 1 })).toEqual([
+      relation(
+        "enable_eplb",
+        `engine_kwargs.enable_eplb: true needs tensor_parallel_size above 1, which the platform sets from gpus_per_replica (1): raise gpus_per_replica ${refuses("ParallelConfig")}`,
+      ),
+    ]);
+    expect(
+      checkOn({ enable_eplb: true }, { gpus_per_replica: 1, gpus_per_replica_default: true })[0]!.message,
+    ).toContain("from gpus_per_replica (1, its default)");
+    expect(checkOn({ enable_expert_parallel: true, enable_eplb: true }, { gpus_per_replica: 2 })).toEqual([]);
+    expect(checkOn({ enable_eplb: false }, { gpus_per_replica: 1 })).toEqual([]);
+    expect(checkOn({ enable_eplb: true }, {})).toEqual([]);
+  });
+
+  it("async_scheduling: true is refused where Ray Serve LLM runs vLLM with the ray executor: every GPU it knows", () => {
+    expect(checkOn({ async_scheduling: true })).toEqual([
+      relation(
+        "async_scheduling",
+        `engine_kwargs.async_scheduling: true needs distributed_executor_backend mp, uni or external_launcher, but on cluster h1 Ray Serve LLM sets it to "ray" (accelerator_type H20): remove async_scheduling ${refuses("EngineArgs")}`,
+      ),
+    ]);
+    const on = (accelerator_type: string) =>
+      checkOn({ async_scheduling: true }, { gpus_per_replica: 1, cluster: "c", accelerator_type }).map(
+        (p) => p.rule,
+      );
+    for (const gpu of ["L4", "A100", "H100", "A100-80G", "A10"])
+      expect(on(gpu), gpu).toEqual(["engine-kwarg-relation"]);
+    // Newer Ray runs vLLM's "mp" executor on an accelerator outside its GPU list, older Ray "ray": unknown here.
+    for (const other of ["B200", "AMD-Instinct-MI300X-OAM", "TPU-V5P"]) expect(on(other), other).toEqual([]);
+    expect(checkOn({ async_scheduling: false })).toEqual([]);
+    // A cluster.yaml with errors: its accelerator is not known.
+    expect(checkOn({ async_scheduling: true }, { gpus_per_replica: 4, cluster: "h1" })).toEqual([]);
+    // With speculative_config lifted, both of vLLM's refusals are reported.
+    expect(
+      checkOn({ speculative_config: { method: "ngram" }, async_scheduling: true }).map(
+        (p) => p.message.split(" ")[0],
+      ),
+    ).toEqual(["engine_kwargs.async_scheduling:", "engine_kwargs.async_scheduling:"]);
+    expect(checkOn({ async_scheduling: "yes" }).map((p) => p.rule)).toEqual(["engine-kwarg-type"]);
   });
 });
 

@@ -1,5 +1,6 @@
 import catalog from "../../schemas/vllm-engine-args.json";
 import { KWARG_POLICY, kwargPolicy, kwargsOfClass, type KwargPolicy } from "./engine-kwargs-policy";
+import type { PlatformSettings } from "./engine-kwargs-platform";
 import type { RuleId } from "./rules";
 
 export interface EngineArg {
@@ -135,6 +136,7 @@ export function checkEngineKwargs(
   kwargs: Readonly<Record<string, unknown>>,
   denied: ReadonlyMap<string, string>,
   caps: ReadonlyMap<string, KwargCap> = new Map(),
+  _platform: PlatformSettings = {},
 ): KwargProblem[] {
   const problems: KwargProblem[] = [];
   for (const [key, value] of Object.entries(kwargs)) {

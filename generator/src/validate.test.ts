@@ -141,6 +141,38 @@ describe("validateRepo on the fixture repository", () => {
     expect(validateRepo(bare({ "models/alice/a.yaml": ok })).diagnostics).toEqual([]);
   });
 
+  it("refuses an engine argument vLLM checks against a value the platform sets, on its value, per cluster", () => {
+    const a = `${specText("a", { gpus_per_replica: 4, clusters: ["h1", "lab"] })}engine_kwargs:\n  decode_context_parallel_size: 3\n  async_scheduling: true\n`;
+    const b = `${specText("b")}engine_kwargs:\n  enable_expert_parallel: true\n  enable_eplb: true\n`;
+    const result = validateRepo(bare({ "models/alice/a.yaml": a, "models/alice/b.yaml": b }));
+    const refuses = (who: string) => `(vLLM 0.11.1 ${who} refuses it when the replica starts)`;
+    expect(result.diagnostics.map((d) => [where(d), d.message])).toEqual([
+      [
+        { file: "models/alice/a.yaml", line: 8, column: 33, code: "E400", rule: "engine-kwarg-relation" },
+        `engine_kwargs.decode_context_parallel_size (3) must divide tensor_parallel_size, which the platform sets from gpus_per_replica (4): use 1, 2 or 4 ${refuses("EngineArgs")}`,
+      ],
+      [
+        { file: "models/alice/a.yaml", line: 9, column: 21, code: "E400", rule: "engine-kwarg-relation" },
+        `engine_kwargs.async_scheduling: true needs distributed_executor_backend mp, uni or external_launcher, but on cluster h1 Ray Serve LLM sets it to "ray" (accelerator_type H20): remove async_scheduling ${refuses("EngineArgs")}`,
+      ],
+      [
+        { file: "models/alice/a.yaml", line: 9, column: 21, code: "E400", rule: "engine-kwarg-relation" },
+        `engine_kwargs.async_scheduling: true needs distributed_executor_backend mp, uni or external_launcher, but on cluster lab Ray Serve LLM sets it to "ray" (accelerator_type L4): remove async_scheduling ${refuses("EngineArgs")}`,
+      ],
+      [
+        { file: "models/alice/b.yaml", line: 5, column: 16, code: "E400", rule: "engine-kwarg-relation" },
+        `engine_kwargs.enable_eplb: true needs tensor_parallel_size above 1, which the platform sets from gpus_per_replica (1, its default): raise gpus_per_replica ${refuses("ParallelConfig")}`,
+      ],
+    ]);
+    const ok = `${specText("a", { gpus_per_replica: 4 })}engine_kwargs:\n  decode_context_parallel_size: 4\n  enable_expert_parallel: true\n  enable_eplb: true\n`;
+    expect(validateRepo(bare({ "models/alice/a.yaml": ok })).diagnostics).toEqual([]);
+    // An invalid gpus_per_replica is reported as what it is, not compared with.
+    const bad = `${specText("a", { gpus_per_replica: 2.5 })}engine_kwargs:\n  decode_context_parallel_size: 3\n`;
+    expect(validateRepo(bare({ "models/alice/a.yaml": bad })).diagnostics.map((d) => d.rule)).toEqual([
+      "wrong-type",
+    ]);
+  });
+
   it("says how to write a list, and that a required text or list may not be empty, in words", () => {
     const messages = (fields: Record<string, unknown>) =>
       validateRepo(bare({ "models/alice/a.yaml": specText("a", fields) })).diagnostics.map(
