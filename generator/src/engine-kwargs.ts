@@ -1,6 +1,6 @@
 import catalog from "../../schemas/vllm-engine-args.json";
 import { KWARG_POLICY, kwargPolicy, kwargsOfClass, type KwargPolicy } from "./engine-kwargs-policy";
-import type { PlatformSettings } from "./engine-kwargs-platform";
+import { checkPlatformRelations, type PlatformSettings } from "./engine-kwargs-platform";
 import type { RuleId } from "./rules";
 
 export interface EngineArg {
@@ -130,13 +130,14 @@ export interface KwargProblem {
  * Check an owner's engine_kwargs against the platform's keys, a cluster's denied keys (deniedKwargs: each
  * with where its denial comes from, for the message), vLLM's catalog (type, choices, then vLLM's own numeric
  * bounds) and the cluster's caps (cappedKwargs), which apply only to a value vLLM would accept; then vLLM's
- * checks across two arguments (RELATIONS) on the values that passed all of that.
+ * checks across two arguments (RELATIONS) and against what the platform sets for this spec on this cluster
+ * (`platform`: gpus_per_replica, accelerator_type; PLATFORM_RELATIONS) on the values that passed all of that.
  */
 export function checkEngineKwargs(
   kwargs: Readonly<Record<string, unknown>>,
   denied: ReadonlyMap<string, string>,
   caps: ReadonlyMap<string, KwargCap> = new Map(),
-  _platform: PlatformSettings = {},
+  platform: PlatformSettings = {},
 ): KwargProblem[] {
   const problems: KwargProblem[] = [];
   for (const [key, value] of Object.entries(kwargs)) {
@@ -193,6 +194,7 @@ export function checkEngineKwargs(
     const problem = checkRelation(relation, kwargs, troubled);
     if (problem) problems.push(problem);
   }
+  problems.push(...checkPlatformRelations(kwargs, troubled, platform));
   return problems;
 }
 

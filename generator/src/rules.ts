@@ -27,8 +27,9 @@ export const RULES = {
   // A value outside vLLM's own range for the argument (gpu_memory_utilization: 5): an invalid value vLLM would
   // refuse at replica start, like a wrong type; not a resource limit of the platform's (those are E422).
   "engine-kwarg-range": "E400",
-  // Two arguments vLLM checks against each other (max_cpu_loras below max_loras with enable_lora): refused when
-  // the replica starts, like a value out of range.
+  // Two arguments vLLM checks against each other (max_cpu_loras below max_loras with enable_lora), or one against
+  // what the platform sets (decode_context_parallel_size against gpus_per_replica): refused when the replica
+  // starts, like a value out of range.
   "engine-kwarg-relation": "E400",
   // A warning: a cluster's deny list names no known engine argument.
   "engine-kwarg-deny-unknown": "E400",

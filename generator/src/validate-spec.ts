@@ -130,6 +130,15 @@ export function validateSpec(
   }
 
   const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica! : 1;
+  // What vLLM will see as tensor_parallel_size, for its checks of engine_kwargs against it: not known while
+  // gpus_per_replica itself is invalid (that is the problem reported).
+  const gpusValid = !errors.some((e) => e.instancePath === "/gpus_per_replica");
+  const gpusPlatform = gpusValid
+    ? {
+        gpus_per_replica: gpus,
+        ...(raw.gpus_per_replica === undefined ? { gpus_per_replica_default: true } : {}),
+      }
+    : {};
   let resolvedSource: string | undefined;
   // With no usable target (a broken cluster.yaml, reported there, or an unknown name), the spec's own
   // problems must still show: check it against the platform's default roots, leaving hub ids and the deny
@@ -169,7 +178,12 @@ export function validateSpec(
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster.denied, cluster.capped)) {
+      const platform = {
+        ...gpusPlatform,
+        cluster: cluster.name,
+        ...(cluster.accelerator_type !== undefined ? { accelerator_type: cluster.accelerator_type } : {}),
+      };
+      for (const problem of checkEngineKwargs(raw.engine_kwargs, cluster.denied, cluster.capped, platform)) {
         const pointer = `/engine_kwargs/${escapePointer(problem.key)}`;
         if (diagnostics.some((d) => d.rule === problem.rule && d.message === problem.message)) continue;
         diagnostics.push(
@@ -209,6 +223,8 @@ export function validateSpec(
 interface TargetRules {
   readonly name: string;
   readonly gpus_per_node?: number;
+  /** Unknown when its cluster.yaml has errors: checks that depend on it are then left out. */
+  readonly accelerator_type?: string;
   readonly roots: ClusterConfig["sources"]["roots"];
   readonly allow_hub: boolean;
   /** Denied engine arguments, each with where its denial comes from (deniedKwargs). */
@@ -225,6 +241,7 @@ const targetRules = (c: ClusterConfig): TargetRules => {
     rules = {
       name: c.name,
       gpus_per_node: c.gpus_per_node,
+      accelerator_type: c.accelerator_type,
       roots: c.sources.roots,
       allow_hub: c.sources.allow_hub,
       denied: deniedKwargs(c.name, c.engine_kwargs),
