@@ -27887,8 +27887,9 @@ var RULES = {
   // A value outside vLLM's own range for the argument (gpu_memory_utilization: 5): an invalid value vLLM would
   // refuse at replica start, like a wrong type; not a resource limit of the platform's (those are E422).
   "engine-kwarg-range": "E400",
-  // Two arguments vLLM checks against each other (max_cpu_loras below max_loras with enable_lora): refused when
-  // the replica starts, like a value out of range.
+  // Two arguments vLLM checks against each other (max_cpu_loras below max_loras with enable_lora), or one against
+  // what the platform sets (decode_context_parallel_size against gpus_per_replica): refused when the replica
+  // starts, like a value out of range.
   "engine-kwarg-relation": "E400",
   // A warning: a cluster's deny list names no known engine argument.
   "engine-kwarg-deny-unknown": "E400",
@@ -31023,7 +31024,7 @@ var cluster_schema_default = {
 
 // schemas/vllm-engine-args.json
 var vllm_engine_args_default = {
-  $comment: "Catalog of vLLM engine arguments, generated from the fields of the EngineArgs dataclass (and AsyncEngineArgs extras) in vllm-project/vllm vllm/engine/arg_utils.py at commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b (the newest version of that file in the public-source index used; vLLM takes its version from git tags via setuptools-scm, so no file in the tree names it: the commit sits in the v0.11.1 development window \u2014 after PR #26016 (cudagraph_capture_sizes / max_cudagraph_capture_size, merged Oct 2025), before v0.12.0 (guided_decoding_* and disable_log_requests still present with 'removed in v0.12.0' warnings)). Type mapping: Optional/X|None -> nullable; Literal aliases -> string (or integer) with `enum` when the value set is stable across releases, or `known_values` (advisory, NOT exhaustive: the alias lives in vllm/config/*.py and changes between releases, values taken from copies of those files near this commit); dict / config dataclasses -> object; list/tuple -> array; unions of different JSON kinds -> type 'any' plus `types`; class-valued alternatives (type[...], torch.dtype) are dropped because a JSON config cannot carry a class. `python_type` is the hint verbatim. `deprecated`: vLLM warns/plans removal. `private`: leading-underscore internal field. `suspect`: see note. Ray Serve LLM passes LLMConfig.engine_kwargs into these (an unknown key fails at replica start). Numeric bounds (`minimum`, `exclusiveMinimum`, `maximum`, `exclusiveMaximum`) are NOT in EngineArgs: they were added by hand from the pydantic Field(ge/gt/le/lt) constraints of the vLLM config class each EngineArgs field defaults from (`bounds_class`), read in vllm/config/scheduler.py at the same commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b and in vllm/config/cache.py, multimodal.py and lora.py at 01230b40128e570a58e54e75f7e55c4d5cd9246d (the nearest stored versions, same v0.11.1 window: their Literal aliases match this catalog's); `bounds_source` cites each. `bounds_when`: the bound is only checked when each named argument has that value (absent counts as null), because vLLM only builds the config class, or only passes the owner's value, then; `bounds_scope`: vLLM only checks it for that kind of model. `relations` (also added by hand, read at the same commits) are the checks vLLM makes across two arguments, in SchedulerConfig._verify_args, LoRAConfig._validate_lora_config and EngineArgs.create_engine_config: op '<=' or '>=' compares args[0] with args[1] (or with `value` when only one argument is named); op 'exclusive' forbids setting both (set: present, and neither null nor false). A relation is checked only when every compared argument is the owner's (present and not null) or has the fixed default `defaults` gives from vLLM's source, each `when` argument has that value (absent counts as null) and each `when_above` argument is a number greater than the one given; `class` is the vLLM class that raises and `source` quotes its check. Left out: any relation whose other side is a default vLLM picks by GPU, platform, usage context or model (max_num_batched_tokens and max_num_seqs unset, max_model_len unset), and max_model_len against the model's own limit (the weights are not visible here); SOURCES.md lists them.",
+  $comment: "Catalog of vLLM engine arguments, generated from the fields of the EngineArgs dataclass (and AsyncEngineArgs extras) in vllm-project/vllm vllm/engine/arg_utils.py at commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b (the newest version of that file in the public-source index used; vLLM takes its version from git tags via setuptools-scm, so no file in the tree names it: the commit sits in the v0.11.1 development window \u2014 after PR #26016 (cudagraph_capture_sizes / max_cudagraph_capture_size, merged Oct 2025), before v0.12.0 (guided_decoding_* and disable_log_requests still present with 'removed in v0.12.0' warnings)). Type mapping: Optional/X|None -> nullable; Literal aliases -> string (or integer) with `enum` when the value set is stable across releases, or `known_values` (advisory, NOT exhaustive: the alias lives in vllm/config/*.py and changes between releases, values taken from copies of those files near this commit); dict / config dataclasses -> object; list/tuple -> array; unions of different JSON kinds -> type 'any' plus `types`; class-valued alternatives (type[...], torch.dtype) are dropped because a JSON config cannot carry a class. `python_type` is the hint verbatim. `deprecated`: vLLM warns/plans removal. `private`: leading-underscore internal field. `suspect`: see note. Ray Serve LLM passes LLMConfig.engine_kwargs into these (an unknown key fails at replica start). Numeric bounds (`minimum`, `exclusiveMinimum`, `maximum`, `exclusiveMaximum`) are NOT in EngineArgs: they were added by hand from the pydantic Field(ge/gt/le/lt) constraints of the vLLM config class each EngineArgs field defaults from (`bounds_class`), read in vllm/config/scheduler.py at the same commit 99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b and in vllm/config/cache.py, multimodal.py and lora.py at 01230b40128e570a58e54e75f7e55c4d5cd9246d (the nearest stored versions, same v0.11.1 window: their Literal aliases match this catalog's); `bounds_source` cites each. `bounds_when`: the bound is only checked when each named argument has that value (absent counts as null), because vLLM only builds the config class, or only passes the owner's value, then; `bounds_scope`: vLLM only checks it for that kind of model. `relations` (also added by hand, read at the same commits) are the checks vLLM makes across two arguments, in SchedulerConfig._verify_args, LoRAConfig._validate_lora_config and EngineArgs.create_engine_config: op '<=' or '>=' compares args[0] with args[1] (or with `value` when only one argument is named); op 'exclusive' forbids setting both (set: present, and neither null nor false). A relation is checked only when every compared argument is the owner's (present and not null) or has the fixed default `defaults` gives from vLLM's source, each `when` argument has that value (absent counts as null) and each `when_above` argument is a number greater than the one given; `class` is the vLLM class that raises and `source` quotes its check. Left out: any relation whose other side is a default vLLM picks by GPU, platform, usage context or model (max_num_batched_tokens and max_num_seqs unset, max_model_len unset), and max_model_len against the model's own limit (the weights are not visible here); SOURCES.md lists them. `platform_relations` (added by hand, same commits) are vLLM's checks of one owner argument (`arg`) against a value the platform sets (`platform`, a key owners may not set): op 'divides' (arg must divide the platform value), 'above' (with `when` true, the platform value must be greater than `value`) or 'one_of' (with `when` true, the platform value must be one of `values`); `platform_values` says where each platform value comes from: `spec_field` (the spec field the platform renders it from), or `value` as Ray Serve LLM sets it on the listed `accelerator_types` (on any other type the value is not known here, and the relation is not checked). Left out: a check whose platform value the platform fixes so that it cannot fail (async_scheduling with pipeline_parallel_size > 1: the platform renders 1); SOURCES.md lists the rest.",
   vllm_version: "0.11.1",
   vllm_version_note: "approximate: main-branch commit in the v0.11.1 development window; see $comment",
   source: "vllm-project/vllm vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b",
@@ -32156,6 +32157,63 @@ var vllm_engine_args_default = {
       class: "EngineArgs",
       source: 'vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config: `if self.async_scheduling: ... if self.speculative_config is not None: raise ValueError("Currently, speculative decoding is not supported with async scheduling.")`; speculative_config is denied unless a cluster lifts it'
     }
+  ],
+  platform_values: {
+    tensor_parallel_size: {
+      spec_field: "gpus_per_replica",
+      source: "serve-gitops generator/src/render.ts buildFragment: `engineKwargs.tensor_parallel_size = spec.gpus_per_replica` (an owner's tensor_parallel_size is refused, engine-kwarg-platform); Ray Serve LLM hands engine_kwargs to vLLM's AsyncEngineArgs unchanged (ray-project/ray python/ray/llm/_internal/serve/engines/vllm/vllm_models.py@0206cc4547e7c50bfa133e8901413fc38a798218 VLLMEngineConfig.get_initialization_kwargs starts from `engine_kwargs = self.engine_kwargs.copy()`)"
+    },
+    distributed_executor_backend: {
+      value: "ray",
+      accelerator_types: [
+        "V100",
+        "P100",
+        "T4",
+        "P4",
+        "K80",
+        "A10G",
+        "L4",
+        "L40S",
+        "A100",
+        "H100",
+        "H200",
+        "H20",
+        "A100-40G",
+        "A100-80G"
+      ],
+      source: 'ray-project/ray python/ray/llm/_internal/serve/engines/vllm/vllm_models.py@0206cc4547e7c50bfa133e8901413fc38a798218 VLLMEngineConfig.get_initialization_kwargs: `if not self.use_gpu: engine_kwargs["distributed_executor_backend"] = "mp"`, `elif` an owner\'s value other than "ray": ValueError, `else: engine_kwargs["distributed_executor_backend"] = "ray"`; with no use_cpu and no placement_group_config (the platform renders neither), use_gpu is `self.accelerator_type in (GPUType.NVIDIA_TESLA_V100.value, ..., GPUType.NVIDIA_A100_80G.value)`, these 14 types (LLMConfig first rewrites "A10" to "A10G"). That CPU branch came with ray-project/ray PR #58334 (opened 2025-10-31); the copy before it (index id 296502871, same path, no use_cpu) sets "ray" on every accelerator, as get_initialization_kwargs has since PR #54443 (merged July 2025, before Ray 2.50). So on these types every Ray from 2.50 to this snapshot runs vLLM with "ray"; on another type (B200, AMD, Intel, TPU, ...) it depends on the Ray version. vllm_engine.py _get_vllm_engine_config builds `AsyncEngineArgs(**engine_config.get_initialization_kwargs())` and calls create_engine_config'
+    }
+  },
+  platform_relations: [
+    {
+      arg: "decode_context_parallel_size",
+      op: "divides",
+      platform: "tensor_parallel_size",
+      class: "EngineArgs",
+      source: 'vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config: `assert self.tensor_parallel_size % self.decode_context_parallel_size == 0, (f"tp_size={self.tensor_parallel_size} must be divisible by" f"dcp_size={self.decode_context_parallel_size}.")`, unconditionally, before CacheConfig and ParallelConfig are built (an assert: it holds unless Python runs with -O); a decode_context_parallel_size of 0 raises ZeroDivisionError on that line, and a negative divisor passes it (not judged here); a later ParallelConfig._validate_parallel_config raises ValueError on the same condition (vllm/config/parallel.py, index id 1777287, newer than the catalog)'
+    },
+    {
+      arg: "enable_eplb",
+      when: true,
+      op: "above",
+      platform: "tensor_parallel_size",
+      value: 1,
+      class: "ParallelConfig",
+      source: 'vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config: `parallel_config = ParallelConfig(..., tensor_parallel_size=self.tensor_parallel_size, data_parallel_size=self.data_parallel_size, ..., enable_eplb=self.enable_eplb, ...)`; ParallelConfig then raises: `if self.enable_eplb: ... if self.tensor_parallel_size * self.data_parallel_size <= 1: raise ValueError("EPLB requires tensor_parallel_size or data_parallel_size to be greater than 1, ...")`, after two checks that also raise (a CUDA platform; `if not self.enable_expert_parallel: raise ValueError("enable_expert_parallel must be True to use EPLB.")`). vllm/config/parallel.py is not stored at the catalog\'s commit: this check is in every stored copy, from a v0.10 one (index id 350811149, ParallelConfig.__post_init__) to one newer than the catalog (index id 1777287, _validate_parallel_config), and in 00193b82b0e2d4faea5d3b4ea4f6c4c2bd9d057a with prefill_context_parallel_size (not in 0.11.1) as a third factor. data_parallel_size is 1: a platform key the platform never renders (EngineArgs default 1; ParallelConfig reads VLLM_DP_SIZE, default 1, in its place)'
+    },
+    {
+      arg: "async_scheduling",
+      when: true,
+      op: "one_of",
+      platform: "distributed_executor_backend",
+      values: [
+        "mp",
+        "uni",
+        "external_launcher"
+      ],
+      class: "EngineArgs",
+      source: 'vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config: `if self.async_scheduling and (parallel_config.distributed_executor_backend not in ("mp", "uni", "external_launcher")): raise ValueError(...)` ("Currently, async scheduling only supports mp, uni or external_launcher distributed executor backend, but you choose ray.", backticks dropped), right after `ParallelConfig(..., distributed_executor_backend=self.distributed_executor_backend, ...)`, whose __post_init__ only fills in a backend that is None (`if self.distributed_executor_backend is None and self.world_size > 1:`, `... and self.world_size == 1: ... = "uni"`, in every stored copy of vllm/config/parallel.py). The same method\'s other async check, `if self.pipeline_parallel_size > 1: raise ValueError("Async scheduling is not supported with pipeline-parallel-size > 1.")`, cannot fire: the platform renders pipeline_parallel_size 1'
+    }
   ]
 };
 
@@ -32352,6 +32410,157 @@ function kwargsOfClass(cls) {
   return Object.entries(KWARG_POLICY).filter(([, p2]) => p2.class === cls).map(([name]) => name);
 }
 
+// schemas/ray-accelerators.json
+var ray_accelerators_default = {
+  $comment: `Ray's known accelerator types: every module-level string constant of ray-project/ray python/ray/util/accelerators/accelerators.py at commit 00501e2bd10f17c70dc12cdf54a203cf2db02a09 (newest stored version read; an older stored version e3b4edc7 had only V100/P100/T4/P4/K80/A100/A10G). Ray Serve LLM validates LLMConfig.accelerator_type against these values (python/ray/llm/_internal/serve/core/configs/llm_config.py: GPUType = Enum('GPUType', vars(accelerators)); 'A10' is first rewritten to 'A10G'; anything else -> ValueError 'Unsupported accelerator type: X'). Quirk: because the Enum is built from vars(module), dunder module attributes (e.g. __name__) also become members; ignore that. A100-40G / A100-80G are NOT auto-added node labels (the source comment says to add them manually besides A100). H20 IS in this list (NVIDIA_H20 = "H20"), added by ray-project/ray PR #51935 (merged 2025-04-02, motivated by the Ray LLM error "Unsupported accelerator type: H20"), so expected from Ray 2.45 on (release tag not verified); older Ray rejects accelerator_type H20 in LLMConfig. The list keeps growing (e.g. GB200/GB300 added by PR #65009 in 2026, not in this snapshot): serve-gitops refuses a value not listed here (the Ray of this snapshot rejects it at deploy time); a cluster on a newer Ray that knows more types needs this list extended.`,
+  source: "ray-project/ray python/ray/util/accelerators/accelerators.py@00501e2bd10f17c70dc12cdf54a203cf2db02a09",
+  aliases: {
+    A10: "A10G"
+  },
+  accelerators: [
+    "V100",
+    "P100",
+    "T4",
+    "P4",
+    "K80",
+    "A10G",
+    "L4",
+    "L40S",
+    "A100",
+    "H100",
+    "H200",
+    "H20",
+    "B200",
+    "Intel-GPU-Max-1550",
+    "Intel-GPU-Max-1100",
+    "Intel-GAUDI",
+    "AMD-Instinct-MI100",
+    "AMD-Instinct-MI250X",
+    "AMD-Instinct-MI250X-MI250",
+    "AMD-Instinct-MI210",
+    "AMD-Instinct-MI300A",
+    "AMD-Instinct-MI300X-OAM",
+    "AMD-Instinct-MI300X-HF",
+    "AMD-Instinct-MI308X",
+    "AMD-Instinct-MI325X-OAM",
+    "AMD-Radeon-R9-200-HD-7900",
+    "AMD-Radeon-HD-7900",
+    "aws-neuron-core",
+    "TPU-V2",
+    "TPU-V3",
+    "TPU-V4",
+    "TPU-V5P",
+    "TPU-V5LITEPOD",
+    "TPU-V6E",
+    "Ascend910B",
+    "Ascend910B4",
+    "A100-40G",
+    "A100-80G"
+  ],
+  constants: {
+    NVIDIA_TESLA_V100: "V100",
+    NVIDIA_TESLA_P100: "P100",
+    NVIDIA_TESLA_T4: "T4",
+    NVIDIA_TESLA_P4: "P4",
+    NVIDIA_TESLA_K80: "K80",
+    NVIDIA_TESLA_A10G: "A10G",
+    NVIDIA_L4: "L4",
+    NVIDIA_L40S: "L40S",
+    NVIDIA_A100: "A100",
+    NVIDIA_H100: "H100",
+    NVIDIA_H200: "H200",
+    NVIDIA_H20: "H20",
+    NVIDIA_B200: "B200",
+    INTEL_MAX_1550: "Intel-GPU-Max-1550",
+    INTEL_MAX_1100: "Intel-GPU-Max-1100",
+    INTEL_GAUDI: "Intel-GAUDI",
+    AMD_INSTINCT_MI100: "AMD-Instinct-MI100",
+    AMD_INSTINCT_MI250x: "AMD-Instinct-MI250X",
+    AMD_INSTINCT_MI250: "AMD-Instinct-MI250X-MI250",
+    AMD_INSTINCT_MI210: "AMD-Instinct-MI210",
+    AMD_INSTINCT_MI300A: "AMD-Instinct-MI300A",
+    AMD_INSTINCT_MI300x: "AMD-Instinct-MI300X-OAM",
+    AMD_INSTINCT_MI300x_HF: "AMD-Instinct-MI300X-HF",
+    AMD_INSTINCT_MI308x: "AMD-Instinct-MI308X",
+    AMD_INSTINCT_MI325x: "AMD-Instinct-MI325X-OAM",
+    AMD_RADEON_R9_200_HD_7900: "AMD-Radeon-R9-200-HD-7900",
+    AMD_RADEON_HD_7900: "AMD-Radeon-HD-7900",
+    AWS_NEURON_CORE: "aws-neuron-core",
+    GOOGLE_TPU_V2: "TPU-V2",
+    GOOGLE_TPU_V3: "TPU-V3",
+    GOOGLE_TPU_V4: "TPU-V4",
+    GOOGLE_TPU_V5P: "TPU-V5P",
+    GOOGLE_TPU_V5LITEPOD: "TPU-V5LITEPOD",
+    GOOGLE_TPU_V6E: "TPU-V6E",
+    HUAWEI_NPU_910B: "Ascend910B",
+    HUAWEI_NPU_910B4: "Ascend910B4",
+    NVIDIA_A100_40G: "A100-40G",
+    NVIDIA_A100_80G: "A100-80G"
+  }
+};
+
+// generator/src/engine-kwargs-platform.ts
+var PLATFORM_RELATIONS = vllm_engine_args_default.platform_relations;
+var PLATFORM_VALUES = vllm_engine_args_default.platform_values;
+var ACCELERATOR_ALIASES = ray_accelerators_default.aliases;
+function platformValue(name, platform3) {
+  const source = Object.hasOwn(PLATFORM_VALUES, name) ? PLATFORM_VALUES[name] : void 0;
+  if (source?.spec_field === "gpus_per_replica") {
+    const gpus = platform3.gpus_per_replica;
+    if (gpus === void 0) return void 0;
+    const shown = platform3.gpus_per_replica_default ? `${gpus}, its default` : `${gpus}`;
+    return {
+      value: gpus,
+      from: `which the platform sets from gpus_per_replica (${shown})`,
+      field: "gpus_per_replica"
+    };
+  }
+  if (source?.value !== void 0 && platform3.accelerator_type !== void 0) {
+    const type = platform3.accelerator_type;
+    const named = Object.hasOwn(ACCELERATOR_ALIASES, type) ? ACCELERATOR_ALIASES[type] : type;
+    if (!source.accelerator_types?.includes(named)) return void 0;
+    return {
+      value: source.value,
+      from: `on cluster ${platform3.cluster ?? "(default)"} Ray Serve LLM sets it to ${JSON.stringify(source.value)} (accelerator_type ${type})`
+    };
+  }
+  return void 0;
+}
+function checkPlatformRelations(kwargs, troubled, platform3) {
+  const problems = [];
+  for (const relation of PLATFORM_RELATIONS) {
+    const message = relationMessage(relation, kwargs, troubled, platform3);
+    if (message !== void 0)
+      problems.push({ key: relation.arg, rule: "engine-kwarg-relation", message, atValue: true });
+  }
+  return problems;
+}
+function relationMessage(relation, kwargs, troubled, platform3) {
+  const { arg } = relation;
+  if (!Object.hasOwn(kwargs, arg) || troubled.has(arg)) return void 0;
+  const value = kwargs[arg];
+  if (relation.when !== void 0 && value !== relation.when) return void 0;
+  const known = platformValue(relation.platform, platform3);
+  if (known === void 0) return void 0;
+  const refuses = `(vLLM ${vllm_engine_args_default.vllm_version} ${relation.class} refuses it when the replica starts)`;
+  const shown = relation.when === void 0 ? `${arg} (${String(value)})` : `${arg}: ${JSON.stringify(value)}`;
+  if (relation.op === "divides") {
+    const total = known.value;
+    if (typeof value !== "number" || total % value === 0) return void 0;
+    return `engine_kwargs.${shown} must divide ${relation.platform}, ${known.from}: use ${orList(divisors(total))} ${refuses}`;
+  }
+  if (relation.op === "above") {
+    if (known.value > relation.value) return void 0;
+    const fix = known.field !== void 0 ? `: raise ${known.field}` : "";
+    return `engine_kwargs.${shown} needs ${relation.platform} above ${relation.value}, ${known.from}${fix} ${refuses}`;
+  }
+  const allowed = relation.values ?? [];
+  if (allowed.includes(known.value)) return void 0;
+  return `engine_kwargs.${shown} needs ${relation.platform} ${orList(allowed)}, but ${known.from}: remove ${arg} ${refuses}`;
+}
+var divisors = (n) => Array.from({ length: n }, (_3, i) => i + 1).filter((d2) => n % d2 === 0);
+var orList = (items) => items.length <= 1 ? `${items[0] ?? ""}` : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+
 // generator/src/engine-kwargs.ts
 var ARGS = vllm_engine_args_default.args;
 var VLLM_VERSION = vllm_engine_args_default.vllm_version;
@@ -32394,15 +32603,15 @@ function cappedKwargs(cluster2, settings) {
   }
   return caps;
 }
-function checkEngineKwargs(kwargs, denied2, caps = /* @__PURE__ */ new Map()) {
+function checkEngineKwargs(kwargs, denied2, caps = /* @__PURE__ */ new Map(), platform3 = {}) {
   const problems = [];
   for (const [key, value] of Object.entries(kwargs)) {
-    const platform3 = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : void 0;
-    if (platform3 !== void 0) {
+    const platform4 = Object.hasOwn(PLATFORM_KWARGS, key) ? PLATFORM_KWARGS[key] : void 0;
+    if (platform4 !== void 0) {
       problems.push({
         key,
         rule: "engine-kwarg-platform",
-        message: `engine_kwargs.${key} is set by the platform: ${platform3}`
+        message: `engine_kwargs.${key} is set by the platform: ${platform4}`
       });
       continue;
     }
@@ -32449,6 +32658,7 @@ function checkEngineKwargs(kwargs, denied2, caps = /* @__PURE__ */ new Map()) {
     const problem2 = checkRelation(relation, kwargs, troubled);
     if (problem2) problems.push(problem2);
   }
+  problems.push(...checkPlatformRelations(kwargs, troubled, platform3));
   return problems;
 }
 function checkRelation(relation, kwargs, troubled) {
@@ -32747,95 +32957,6 @@ function article(type) {
   const human = type.replace(/,/g, " or ");
   return /^[aeiou]/.test(human) ? `an ${human}` : `a ${human}`;
 }
-
-// schemas/ray-accelerators.json
-var ray_accelerators_default = {
-  $comment: `Ray's known accelerator types: every module-level string constant of ray-project/ray python/ray/util/accelerators/accelerators.py at commit 00501e2bd10f17c70dc12cdf54a203cf2db02a09 (newest stored version read; an older stored version e3b4edc7 had only V100/P100/T4/P4/K80/A100/A10G). Ray Serve LLM validates LLMConfig.accelerator_type against these values (python/ray/llm/_internal/serve/core/configs/llm_config.py: GPUType = Enum('GPUType', vars(accelerators)); 'A10' is first rewritten to 'A10G'; anything else -> ValueError 'Unsupported accelerator type: X'). Quirk: because the Enum is built from vars(module), dunder module attributes (e.g. __name__) also become members; ignore that. A100-40G / A100-80G are NOT auto-added node labels (the source comment says to add them manually besides A100). H20 IS in this list (NVIDIA_H20 = "H20"), added by ray-project/ray PR #51935 (merged 2025-04-02, motivated by the Ray LLM error "Unsupported accelerator type: H20"), so expected from Ray 2.45 on (release tag not verified); older Ray rejects accelerator_type H20 in LLMConfig. The list keeps growing (e.g. GB200/GB300 added by PR #65009 in 2026, not in this snapshot): serve-gitops refuses a value not listed here (the Ray of this snapshot rejects it at deploy time); a cluster on a newer Ray that knows more types needs this list extended.`,
-  source: "ray-project/ray python/ray/util/accelerators/accelerators.py@00501e2bd10f17c70dc12cdf54a203cf2db02a09",
-  aliases: {
-    A10: "A10G"
-  },
-  accelerators: [
-    "V100",
-    "P100",
-    "T4",
-    "P4",
-    "K80",
-    "A10G",
-    "L4",
-    "L40S",
-    "A100",
-    "H100",
-    "H200",
-    "H20",
-    "B200",
-    "Intel-GPU-Max-1550",
-    "Intel-GPU-Max-1100",
-    "Intel-GAUDI",
-    "AMD-Instinct-MI100",
-    "AMD-Instinct-MI250X",
-    "AMD-Instinct-MI250X-MI250",
-    "AMD-Instinct-MI210",
-    "AMD-Instinct-MI300A",
-    "AMD-Instinct-MI300X-OAM",
-    "AMD-Instinct-MI300X-HF",
-    "AMD-Instinct-MI308X",
-    "AMD-Instinct-MI325X-OAM",
-    "AMD-Radeon-R9-200-HD-7900",
-    "AMD-Radeon-HD-7900",
-    "aws-neuron-core",
-    "TPU-V2",
-    "TPU-V3",
-    "TPU-V4",
-    "TPU-V5P",
-    "TPU-V5LITEPOD",
-    "TPU-V6E",
-    "Ascend910B",
-    "Ascend910B4",
-    "A100-40G",
-    "A100-80G"
-  ],
-  constants: {
-    NVIDIA_TESLA_V100: "V100",
-    NVIDIA_TESLA_P100: "P100",
-    NVIDIA_TESLA_T4: "T4",
-    NVIDIA_TESLA_P4: "P4",
-    NVIDIA_TESLA_K80: "K80",
-    NVIDIA_TESLA_A10G: "A10G",
-    NVIDIA_L4: "L4",
-    NVIDIA_L40S: "L40S",
-    NVIDIA_A100: "A100",
-    NVIDIA_H100: "H100",
-    NVIDIA_H200: "H200",
-    NVIDIA_H20: "H20",
-    NVIDIA_B200: "B200",
-    INTEL_MAX_1550: "Intel-GPU-Max-1550",
-    INTEL_MAX_1100: "Intel-GPU-Max-1100",
-    INTEL_GAUDI: "Intel-GAUDI",
-    AMD_INSTINCT_MI100: "AMD-Instinct-MI100",
-    AMD_INSTINCT_MI250x: "AMD-Instinct-MI250X",
-    AMD_INSTINCT_MI250: "AMD-Instinct-MI250X-MI250",
-    AMD_INSTINCT_MI210: "AMD-Instinct-MI210",
-    AMD_INSTINCT_MI300A: "AMD-Instinct-MI300A",
-    AMD_INSTINCT_MI300x: "AMD-Instinct-MI300X-OAM",
-    AMD_INSTINCT_MI300x_HF: "AMD-Instinct-MI300X-HF",
-    AMD_INSTINCT_MI308x: "AMD-Instinct-MI308X",
-    AMD_INSTINCT_MI325x: "AMD-Instinct-MI325X-OAM",
-    AMD_RADEON_R9_200_HD_7900: "AMD-Radeon-R9-200-HD-7900",
-    AMD_RADEON_HD_7900: "AMD-Radeon-HD-7900",
-    AWS_NEURON_CORE: "aws-neuron-core",
-    GOOGLE_TPU_V2: "TPU-V2",
-    GOOGLE_TPU_V3: "TPU-V3",
-    GOOGLE_TPU_V4: "TPU-V4",
-    GOOGLE_TPU_V5P: "TPU-V5P",
-    GOOGLE_TPU_V5LITEPOD: "TPU-V5LITEPOD",
-    GOOGLE_TPU_V6E: "TPU-V6E",
-    HUAWEI_NPU_910B: "Ascend910B",
-    HUAWEI_NPU_910B4: "Ascend910B4",
-    NVIDIA_A100_40G: "A100-40G",
-    NVIDIA_A100_80G: "A100-80G"
-  }
-};
 
 // schemas/ray-llm-config.schema.json
 var ray_llm_config_schema_default = {
@@ -41318,8 +41439,8 @@ var SCHEMA_IDS = {
   "ray-llm-config": ray_llm_config_schema_default.$id
 };
 var KNOWN_ACCELERATORS = new Set(ray_accelerators_default.accelerators);
-var ACCELERATOR_ALIASES = ray_accelerators_default.aliases;
-var isKnownAccelerator = (name) => KNOWN_ACCELERATORS.has(name) || Object.hasOwn(ACCELERATOR_ALIASES, name) && KNOWN_ACCELERATORS.has(ACCELERATOR_ALIASES[name]);
+var ACCELERATOR_ALIASES2 = ray_accelerators_default.aliases;
+var isKnownAccelerator = (name) => KNOWN_ACCELERATORS.has(name) || Object.hasOwn(ACCELERATOR_ALIASES2, name) && KNOWN_ACCELERATORS.has(ACCELERATOR_ALIASES2[name]);
 
 // generator/src/validate-config.ts
 var USERS_FILE = "models/users.yaml";
@@ -41737,6 +41858,11 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
       );
   }
   const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica : 1;
+  const gpusValid = !errors.some((e) => e.instancePath === "/gpus_per_replica");
+  const gpusPlatform = gpusValid ? {
+    gpus_per_replica: gpus,
+    ...raw.gpus_per_replica === void 0 ? { gpus_per_replica_default: true } : {}
+  } : {};
   let resolvedSource;
   const usable = [...targets.map(targetRules), ...brokenTargets];
   const checked = usable.length > 0 ? usable : [FALLBACK_RULES];
@@ -41769,7 +41895,12 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
         );
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
-      for (const problem2 of checkEngineKwargs(raw.engine_kwargs, cluster2.denied, cluster2.capped)) {
+      const platform3 = {
+        ...gpusPlatform,
+        cluster: cluster2.name,
+        ...cluster2.accelerator_type !== void 0 ? { accelerator_type: cluster2.accelerator_type } : {}
+      };
+      for (const problem2 of checkEngineKwargs(raw.engine_kwargs, cluster2.denied, cluster2.capped, platform3)) {
         const pointer = `/engine_kwargs/${escapePointer(problem2.key)}`;
         if (diagnostics.some((d2) => d2.rule === problem2.rule && d2.message === problem2.message)) continue;
         diagnostics.push(
@@ -41810,6 +41941,7 @@ var targetRules = (c3) => {
     rules = {
       name: c3.name,
       gpus_per_node: c3.gpus_per_node,
+      accelerator_type: c3.accelerator_type,
       roots: c3.sources.roots,
       allow_hub: c3.sources.allow_hub,
       denied: deniedKwargs(c3.name, c3.engine_kwargs),
