@@ -605,8 +605,12 @@ describe("GitHub faults", () => {
     });
     const within = (ms: number, work: Promise<unknown>) =>
       Promise.race([work.then(() => "done"), new Promise((r) => setTimeout(() => r("waited"), ms))]);
-    // The first cycle applies and starts writing: it gives the new drain its githubWaitMs.
-    expect(await within(1000, agent.agent.cycle())).toBe("waited");
+    // The first cycle applies and starts writing: it gives the new drain its githubWaitMs. Its statuses are
+    // queued before that wait starts (waiting on the queue, not on a fixed time: a loaded machine can take
+    // more than a second to clone and apply).
+    const first = agent.agent.cycle();
+    await until(() => agent.outbox.size > 0);
+    expect(await within(1000, first)).toBe("waited");
     // The drain still hangs; the next cycle does not wait for it again.
     expect(await within(2000, agent.agent.cycle())).toBe("done");
     expect(agent.outbox.size).toBeGreaterThan(0);

@@ -735,7 +735,8 @@ describe("a base with errors", () => {
     );
     const started = Date.now();
     planChange(broken, good, { now: LATER });
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Expanded, the aliases would never finish; 3 s leaves room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(3000);
   }, 60_000);
   it("lists a broken base cluster's committed fragments in the same order however the snapshot was read", () => {
     // Review r4: committedFragments() takes the fragments in the snapshot's file order (readWorkingTree does

@@ -67,7 +67,7 @@ describe("hostile specs", () => {
     );
     const started = performance.now();
     const { diagnostics } = run("2mb", big, {});
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(2000);
     expect(diagnostics.map(where)).toEqual([
       { file: "models/alice/hostile.yaml", line: 1, column: 1, code: "E400", rule: "file-too-large" },
     ]);
@@ -86,6 +86,7 @@ describe("hostile specs", () => {
   it("does not expand a billion-laughs alias bomb", () => {
     const started = performance.now();
     run("bomb", readFileSync(`${DIR}alias-bomb.yaml`), {});
-    expect(performance.now() - started).toBeLessThan(500);
+    // Expanded, the bomb would never finish; 2 s leaves room for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 });
