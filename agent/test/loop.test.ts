@@ -59,7 +59,7 @@ describe("the agent loop", () => {
       headers: { authorization: "Bearer sync-token" },
     });
     expect(res.status).toBe(202);
-    await until(() => h.ray.acceptedPutCount() === 2, 1000);
+    await until(() => h.ray.acceptedPutCount() === 2, 5000); // now, not after the 60 s interval
 
     const out: string[] = [];
     vi.spyOn(process.stdout, "write").mockImplementation(
