@@ -402,6 +402,12 @@ describe("checkEngineKwargs on vLLM's checks across two arguments", () => {
     expect(check({ max_model_len: 4096, long_prefill_token_threshold: 8192 })).toEqual([]);
     // The model's own length is vLLM's default: unknown here.
     expect(check({ max_num_partial_prefills: 2, long_prefill_token_threshold: 8192 })).toEqual([]);
+    // Its condition's argument refused: reported alone.
+    expect(
+      rules({ max_num_partial_prefills: 2, max_model_len: 4096, long_prefill_token_threshold: 8192 }, [
+        "max_num_partial_prefills",
+      ]),
+    ).toEqual(["engine-kwarg-denied"]);
   });
 
   it("max_long_partial_prefills must be at most max_num_partial_prefills, whose default 1 vLLM fixes", () => {
@@ -454,6 +460,10 @@ describe("checkEngineKwargs on vLLM's checks across two arguments", () => {
     expect(check({ enable_lora: true, max_loras: 4 })).toEqual([]);
     expect(check({ enable_lora: true, max_cpu_loras: 1 })).toEqual([]);
     expect(rules({ enable_lora: true, max_loras: "4", max_cpu_loras: 2 })).toEqual(["engine-kwarg-type"]);
+    // An argument the relation only reads (its enable_lora condition) that is refused is reported alone.
+    expect(rules({ enable_lora: true, max_loras: 4, max_cpu_loras: 2 }, ["enable_lora"])).toEqual([
+      "engine-kwarg-denied",
+    ]);
   });
 
   it("cuda_graph_sizes and cudagraph_capture_sizes cannot both be set", () => {
@@ -649,6 +659,15 @@ describe("checkEngineKwargs on vLLM's checks against a value the platform sets",
       ),
     ).toEqual(["engine_kwargs.async_scheduling:", "engine_kwargs.async_scheduling:"]);
     expect(checkOn({ async_scheduling: "yes" }).map((p) => p.rule)).toEqual(["engine-kwarg-type"]);
+    // Denied on the cluster: that is the problem, not what vLLM would make of it.
+    expect(checkOn({ async_scheduling: true }, H1, ["async_scheduling"]).map((p) => p.rule)).toEqual([
+      "engine-kwarg-denied",
+    ]);
+    // The accelerator as its cluster.yaml spells it, though Ray Serve LLM reads "A10" as "A10G".
+    expect(
+      checkOn({ async_scheduling: true }, { gpus_per_replica: 1, cluster: "c", accelerator_type: "A10" })[0]!
+        .message,
+    ).toContain('on cluster c Ray Serve LLM sets it to "ray" (accelerator_type A10):');
   });
 });
 
