@@ -124,7 +124,8 @@ function relationMessage(
 
   if (relation.op === "divides") {
     const total = known.value as number;
-    // x % 0 is NaN here, as it is a ZeroDivisionError in vLLM; a negative divisor passes, as in Python.
+    // x % 0 is NaN here, as it is a ZeroDivisionError in vLLM. A negative divisor passes exactly when its
+    // magnitude divides (4 % -2 is 0 in JavaScript and Python alike; 4 % -3 is not 0 in either).
     if (typeof value !== "number" || total % value === 0) return undefined;
     return `engine_kwargs.${shown} must divide ${relation.platform}, ${known.from}: use ${orList(divisors(total))} ${refuses}`;
   }

@@ -605,6 +605,11 @@ describe("checkEngineKwargs on vLLM's checks against a value the platform sets",
     expect(checkOn({ decode_context_parallel_size: 0 }).map((p) => p.rule)).toEqual([
       "engine-kwarg-relation",
     ]);
+    // A negative one passes vLLM's assert exactly when it divides, as Python's % has it.
+    expect(checkOn({ decode_context_parallel_size: -2 })).toEqual([]);
+    expect(checkOn({ decode_context_parallel_size: -3 }).map((p) => p.rule)).toEqual([
+      "engine-kwarg-relation",
+    ]);
     expect(
       checkOn({ decode_context_parallel_size: 2 }, { gpus_per_replica: 1, gpus_per_replica_default: true }),
     ).toEqual([
