@@ -32190,7 +32190,7 @@ var vllm_engine_args_default = {
       op: "divides",
       platform: "tensor_parallel_size",
       class: "EngineArgs",
-      source: 'vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config: `assert self.tensor_parallel_size % self.decode_context_parallel_size == 0, (f"tp_size={self.tensor_parallel_size} must be divisible by" f"dcp_size={self.decode_context_parallel_size}.")`, unconditionally, before CacheConfig and ParallelConfig are built (an assert: it holds unless Python runs with -O); a decode_context_parallel_size of 0 raises ZeroDivisionError on that line, and a negative divisor passes it (not judged here); a later ParallelConfig._validate_parallel_config raises ValueError on the same condition (vllm/config/parallel.py, index id 1777287, newer than the catalog)'
+      source: 'vllm/engine/arg_utils.py@99d7eb5d6a512cfcc5a2b104f24ebf2d6cda772b EngineArgs.create_engine_config: `assert self.tensor_parallel_size % self.decode_context_parallel_size == 0, (f"tp_size={self.tensor_parallel_size} must be divisible by" f"dcp_size={self.decode_context_parallel_size}.")`, unconditionally, before CacheConfig and ParallelConfig are built (an assert: it holds unless Python runs with -O); a decode_context_parallel_size of 0 raises ZeroDivisionError on that line, and a negative one passes it exactly when its magnitude divides (Python\'s `%` is 0 then; checked here the same way); a later ParallelConfig._validate_parallel_config raises ValueError on the same condition (vllm/config/parallel.py, index id 1777287, newer than the catalog)'
     },
     {
       arg: "enable_eplb",
