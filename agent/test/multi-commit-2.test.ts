@@ -53,6 +53,37 @@ async function mergeSettled(number: number, branch: string, message: string, cha
   return merge;
 }
 
+/**
+ * Starts an agent, settled and drained, whose git answers everything but the history (attribution.ts ownChanges
+ * reads the head's first-parent diff there), and checks that it asked for it.
+ */
+async function startWithoutHistory() {
+  const git = new GitSource({
+    url: h.repo.remote,
+    branch: "main",
+    cloneDir: join(h.stateDir, "repo.git"),
+    env: {},
+    timeoutMs: 10_000,
+  });
+  let historyAsked = 0;
+  const source: DesiredStateSource = {
+    head: () => git.head(),
+    ensure: (s) => git.ensure(s),
+    snapshot: (s) => git.snapshot(s),
+    history: () => {
+      historyAsked++;
+      return Promise.reject(new GitError("cannot read the history: injected", { kind: "transient" }));
+    },
+    trailers: (...args) => git.trailers(...args),
+  };
+  const { log, parsed } = captureLog();
+  const agent = await h.start({}, { source, log });
+  const report = await h.settle(agent);
+  await agent.outbox.drain();
+  expect(historyAsked).toBeGreaterThan(0);
+  return { agent, report, parsed };
+}
+
 describe("a template setting that Ray stores normalised (the exact comparison)", () => {
   it.each([
     [
@@ -414,30 +445,7 @@ describe("an agent without a record that cannot read the head's history", () => 
     const before = h.github.comments(7, TEST_REPO).map((c) => c.body);
     expect(before).toHaveLength(1);
     wipeStateDir(h);
-    // git answers everything but the history (attribution.ts ownChanges reads the head's first-parent diff).
-    const git = new GitSource({
-      url: h.repo.remote,
-      branch: "main",
-      cloneDir: join(h.stateDir, "repo.git"),
-      env: {},
-      timeoutMs: 10_000,
-    });
-    let historyAsked = 0;
-    const source: DesiredStateSource = {
-      head: () => git.head(),
-      ensure: (s) => git.ensure(s),
-      snapshot: (s) => git.snapshot(s),
-      history: () => {
-        historyAsked++;
-        return Promise.reject(new GitError("cannot read the history: injected", { kind: "transient" }));
-      },
-      trailers: (...args) => git.trailers(...args),
-    };
-    const { log, parsed } = captureLog();
-    const agent = await h.start({}, { source, log });
-    const report = await h.settle(agent);
-    await agent.outbox.drain();
-    expect(historyAsked).toBeGreaterThan(0);
+    const { agent, report, parsed } = await startWithoutHistory();
     expect(report.faults).toEqual([]);
     expect(agent.status().marks.attempted?.sha).toBe(merge);
     expect(h.latest(merge).get("serve/h1")?.state).toBe("success");
@@ -471,30 +479,8 @@ describe("an agent without a record that cannot read the history, on a merge Ray
       TEST_REPO,
     );
     wipeStateDir(h);
-    const git = new GitSource({
-      url: h.repo.remote,
-      branch: "main",
-      cloneDir: join(h.stateDir, "repo.git"),
-      env: {},
-      timeoutMs: 10_000,
-    });
-    let historyAsked = 0;
-    const source: DesiredStateSource = {
-      head: () => git.head(),
-      ensure: (s) => git.ensure(s),
-      snapshot: (s) => git.snapshot(s),
-      history: () => {
-        historyAsked++;
-        return Promise.reject(new GitError("cannot read the history: injected", { kind: "transient" }));
-      },
-      trailers: (...args) => git.trailers(...args),
-    };
-    const { log, parsed } = captureLog();
-    const agent = await h.start({}, { source, log });
-    const report = await h.settle(agent);
-    await agent.outbox.drain();
     // apply.ts asks ownChanges on the path where the successor PUTs (agent.ts asks it where Ray runs the head).
-    expect(historyAsked).toBeGreaterThan(0);
+    const { agent, report, parsed } = await startWithoutHistory();
     expect(report.faults).toEqual([]);
     expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-base", "bob-202601061235-x"]);
     expect(agent.status().marks.applied?.sha).toBe(merge);
