@@ -1,6 +1,6 @@
 import catalog from "../../schemas/vllm-engine-args.json";
 import { KWARG_POLICY, kwargPolicy, kwargsOfClass, type KwargPolicy } from "./engine-kwargs-policy";
-import { checkPlatformRelations, type PlatformSettings } from "./engine-kwargs-platform";
+import { checkPlatformRelations, PLATFORM_RELATIONS, type PlatformSettings } from "./engine-kwargs-platform";
 import type { RuleId } from "./rules";
 
 export interface EngineArg {
@@ -43,6 +43,51 @@ export interface EngineArgRelation {
 }
 
 export const RELATIONS = catalog.relations as unknown as readonly EngineArgRelation[];
+
+/** The owner arguments a check against a platform value reads (checkPlatformRelations skips every other). */
+const PLATFORM_RELATION_ARGS: ReadonlySet<string> = new Set(PLATFORM_RELATIONS.map((r) => r.arg));
+
+/** Each relation's conditions as entries, and every argument it reads, taken apart once. */
+const PREPARED: ReadonlyMap<
+  EngineArgRelation,
+  {
+    readonly when: readonly [string, unknown][];
+    readonly above: readonly [string, number][];
+    readonly read: readonly string[];
+  }
+> = new Map(
+  RELATIONS.map((relation) => {
+    const when = Object.entries(relation.when ?? {});
+    const above = Object.entries(relation.when_above ?? {});
+    return [
+      relation,
+      {
+        when,
+        above,
+        read: [...relation.args, ...when, ...above].map((a) => (typeof a === "string" ? a : a[0])),
+      },
+    ];
+  }),
+);
+
+/**
+ * The relations each argument can bring into play. A relation can only fail when the spec sets an argument
+ * its conditions require (a `when` value other than null, a `when_above` number), or else one of the arguments
+ * it compares (checkRelation): a spec is checked against the relations of the keys it sets alone. Most specs
+ * set none of them, and validating 10,000 specs must not pay for every relation on every one.
+ */
+const RELATIONS_OF: ReadonlyMap<string, readonly EngineArgRelation[]> = (() => {
+  const of = new Map<string, EngineArgRelation[]>();
+  for (const relation of RELATIONS) {
+    const required = [
+      ...Object.entries(relation.when ?? {}).flatMap(([name, value]) => (value === null ? [] : [name])),
+      ...Object.keys(relation.when_above ?? {}),
+    ];
+    for (const arg of required.length > 0 ? required.slice(0, 1) : relation.args)
+      of.set(arg, [...(of.get(arg) ?? []), relation]);
+  }
+  return of;
+})();
 
 /** Whether vLLM's catalog knows this engine argument. */
 export const isEngineArg = (name: string): boolean => Object.hasOwn(ARGS, name);
@@ -189,12 +234,21 @@ export function checkEngineKwargs(
     if (cap && typeof value === "number" && value > cap.max)
       problems.push({ key, rule: "invalid-value", message: cap.message, atValue: true });
   }
+  const candidates = new Set<EngineArgRelation>();
+  let platformArgs = false;
+  for (const key of Object.keys(kwargs)) {
+    for (const r of RELATIONS_OF.get(key) ?? []) candidates.add(r);
+    platformArgs ||= PLATFORM_RELATION_ARGS.has(key);
+  }
+  if (candidates.size === 0 && !platformArgs) return problems;
   const troubled = new Set(problems.map((p) => p.key));
+  // In the catalog's order, whichever key brought a relation in: the same spec always lists the same order.
   for (const relation of RELATIONS) {
+    if (!candidates.has(relation)) continue;
     const problem = checkRelation(relation, kwargs, troubled);
     if (problem) problems.push(problem);
   }
-  problems.push(...checkPlatformRelations(kwargs, troubled, platform));
+  if (platformArgs) problems.push(...checkPlatformRelations(kwargs, troubled, platform));
   return problems;
 }
 
@@ -210,12 +264,10 @@ function checkRelation(
   troubled: ReadonlySet<string>,
 ): KwargProblem | undefined {
   const given = (name: string) => (Object.hasOwn(kwargs, name) ? (kwargs[name] ?? null) : null);
-  const when = Object.entries(relation.when ?? {});
-  const above = Object.entries(relation.when_above ?? {});
-  const read = [...relation.args, ...when.map(([name]) => name), ...above.map(([name]) => name)];
-  if (read.some((name) => troubled.has(name))) return undefined;
-  if (!when.every(([name, expected]) => given(name) === expected)) return undefined;
-  if (!above.every(([name, limit]) => numberOf(given(name)) > limit)) return undefined;
+  const { when, above, read } = PREPARED.get(relation)!;
+  for (const [name, expected] of when) if (given(name) !== expected) return undefined;
+  for (const [name, limit] of above) if (!(numberOf(given(name)) > limit)) return undefined;
+  for (const name of read) if (troubled.has(name)) return undefined;
   const order = Object.keys(kwargs);
   const later = (names: readonly string[]) =>
     names.reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a));

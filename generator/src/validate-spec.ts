@@ -132,13 +132,13 @@ export function validateSpec(
   const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica! : 1;
   // What vLLM will see as tensor_parallel_size, for its checks of engine_kwargs against it: not known while
   // gpus_per_replica itself is invalid (that is the problem reported).
-  const gpusValid = !errors.some((e) => e.instancePath === "/gpus_per_replica");
-  const gpusPlatform = gpusValid
-    ? {
-        gpus_per_replica: gpus,
-        ...(raw.gpus_per_replica === undefined ? { gpus_per_replica_default: true } : {}),
-      }
-    : {};
+  const gpusPlatform = () =>
+    errors.some((e) => e.instancePath === "/gpus_per_replica")
+      ? {}
+      : {
+          gpus_per_replica: gpus,
+          ...(raw.gpus_per_replica === undefined ? { gpus_per_replica_default: true } : {}),
+        };
   let resolvedSource: string | undefined;
   // With no usable target (a broken cluster.yaml, reported there, or an unknown name), the spec's own
   // problems must still show: check it against the platform's default roots, leaving hub ids and the deny
@@ -179,7 +179,7 @@ export function validateSpec(
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
       const platform = {
-        ...gpusPlatform,
+        ...gpusPlatform(),
         cluster: cluster.name,
         ...(cluster.accelerator_type !== undefined ? { accelerator_type: cluster.accelerator_type } : {}),
       };
