@@ -32565,6 +32565,33 @@ var orList = (items) => items.length <= 1 ? `${items[0] ?? ""}` : `${items.slice
 var ARGS = vllm_engine_args_default.args;
 var VLLM_VERSION = vllm_engine_args_default.vllm_version;
 var RELATIONS = vllm_engine_args_default.relations;
+var PLATFORM_RELATION_ARGS = new Set(PLATFORM_RELATIONS.map((r2) => r2.arg));
+var PREPARED = new Map(
+  RELATIONS.map((relation) => {
+    const when = Object.entries(relation.when ?? {});
+    const above = Object.entries(relation.when_above ?? {});
+    return [
+      relation,
+      {
+        when,
+        above,
+        read: [...relation.args, ...when, ...above].map((a) => typeof a === "string" ? a : a[0])
+      }
+    ];
+  })
+);
+var RELATIONS_OF = (() => {
+  const of = /* @__PURE__ */ new Map();
+  for (const relation of RELATIONS) {
+    const required = [
+      ...Object.entries(relation.when ?? {}).flatMap(([name, value]) => value === null ? [] : [name]),
+      ...Object.keys(relation.when_above ?? {})
+    ];
+    for (const arg of required.length > 0 ? required.slice(0, 1) : relation.args)
+      of.set(arg, [...of.get(arg) ?? [], relation]);
+  }
+  return of;
+})();
 var isEngineArg = (name) => Object.hasOwn(ARGS, name);
 var engineArgNames = () => Object.keys(ARGS);
 var PLATFORM_KWARGS = Object.fromEntries(
@@ -32653,22 +32680,28 @@ function checkEngineKwargs(kwargs, denied2, caps = /* @__PURE__ */ new Map(), pl
     if (cap && typeof value === "number" && value > cap.max)
       problems.push({ key, rule: "invalid-value", message: cap.message, atValue: true });
   }
+  const candidates = /* @__PURE__ */ new Set();
+  let platformArgs = false;
+  for (const key of Object.keys(kwargs)) {
+    for (const r2 of RELATIONS_OF.get(key) ?? []) candidates.add(r2);
+    platformArgs ||= PLATFORM_RELATION_ARGS.has(key);
+  }
+  if (candidates.size === 0 && !platformArgs) return problems;
   const troubled = new Set(problems.map((p2) => p2.key));
   for (const relation of RELATIONS) {
+    if (!candidates.has(relation)) continue;
     const problem2 = checkRelation(relation, kwargs, troubled);
     if (problem2) problems.push(problem2);
   }
-  problems.push(...checkPlatformRelations(kwargs, troubled, platform3));
+  if (platformArgs) problems.push(...checkPlatformRelations(kwargs, troubled, platform3));
   return problems;
 }
 function checkRelation(relation, kwargs, troubled) {
   const given = (name) => Object.hasOwn(kwargs, name) ? kwargs[name] ?? null : null;
-  const when = Object.entries(relation.when ?? {});
-  const above = Object.entries(relation.when_above ?? {});
-  const read = [...relation.args, ...when.map(([name]) => name), ...above.map(([name]) => name)];
-  if (read.some((name) => troubled.has(name))) return void 0;
-  if (!when.every(([name, expected]) => given(name) === expected)) return void 0;
-  if (!above.every(([name, limit]) => numberOf(given(name)) > limit)) return void 0;
+  const { when, above, read } = PREPARED.get(relation);
+  for (const [name, expected] of when) if (given(name) !== expected) return void 0;
+  for (const [name, limit] of above) if (!(numberOf(given(name)) > limit)) return void 0;
+  for (const name of read) if (troubled.has(name)) return void 0;
   const order = Object.keys(kwargs);
   const later = (names) => names.reduce((a, b3) => order.indexOf(b3) > order.indexOf(a) ? b3 : a);
   const refuses = `(vLLM ${VLLM_VERSION} ${relation.class} refuses it when the replica starts)`;
@@ -41858,11 +41891,10 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
       );
   }
   const gpus = Number.isInteger(raw.gpus_per_replica) ? raw.gpus_per_replica : 1;
-  const gpusValid = !errors.some((e) => e.instancePath === "/gpus_per_replica");
-  const gpusPlatform = gpusValid ? {
+  const gpusPlatform = () => errors.some((e) => e.instancePath === "/gpus_per_replica") ? {} : {
     gpus_per_replica: gpus,
     ...raw.gpus_per_replica === void 0 ? { gpus_per_replica_default: true } : {}
-  } : {};
+  };
   let resolvedSource;
   const usable = [...targets.map(targetRules), ...brokenTargets];
   const checked = usable.length > 0 ? usable : [FALLBACK_RULES];
@@ -41896,7 +41928,7 @@ function validateSpec(file, user, suffix, ctx, digest = sha256(file.bytes)) {
     }
     if (raw.engine_kwargs && typeof raw.engine_kwargs === "object" && !Array.isArray(raw.engine_kwargs)) {
       const platform3 = {
-        ...gpusPlatform,
+        ...gpusPlatform(),
         cluster: cluster2.name,
         ...cluster2.accelerator_type !== void 0 ? { accelerator_type: cluster2.accelerator_type } : {}
       };
