@@ -34,12 +34,24 @@ const withTemplate = (sync: Parameters<typeof clusterYaml>[0] = {}) =>
   clusterYaml(sync).replace("  route_prefix: /\n", "  route_prefix: /\n  template: serve.hbs\n");
 
 /**
- * A first agent settles the merge of pull request #`number` from `branch` (one commit, `message`, made by
- * `change`) on a cluster running alice/base, writes what it owes and stops. Returns the merge commit.
+ * A first agent settles alice/base, then pull request #`number` from `branch` (one commit, `message`, made by
+ * `change`) is merged. The first agent settles the merge too, writes what it owes and stops; or, with
+ * `{ seen: false }`, stops before the merge, so that Ray still runs alice/base alone. Returns the merge commit.
  */
-async function mergeSettled(number: number, branch: string, message: string, change: () => void) {
+async function mergeSettled(
+  number: number,
+  branch: string,
+  message: string,
+  change: () => void,
+  { seen = true } = {},
+) {
   h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
   const { agent: first } = await h.startSettled();
+  const stop = async () => {
+    await first.outbox.drain();
+    await first.close();
+  };
+  if (!seen) await stop();
   const prHead = h.repo.commitOnBranch(branch, message, change);
   const merge = h.repo.mergeBranch(branch, `Merge pull request #${number} from ${branch}`);
   h.github.setCommitPulls(
@@ -47,15 +59,16 @@ async function mergeSettled(number: number, branch: string, message: string, cha
     [{ number, head: { sha: prHead, ref: branch }, base: { ref: "main" } }],
     TEST_REPO,
   );
-  await h.settle(first);
-  await first.outbox.drain();
-  await first.close();
+  if (seen) {
+    await h.settle(first);
+    await stop();
+  }
   return merge;
 }
 
 /**
  * Starts an agent, settled and drained, whose git answers everything but the history (attribution.ts ownChanges
- * reads the head's first-parent diff there), and checks that it asked for it.
+ * reads the head's first-parent diff there), and checks that it asked for it and said so in one warning.
  */
 async function startWithoutHistory() {
   const git = new GitSource({
@@ -81,7 +94,15 @@ async function startWithoutHistory() {
   const report = await h.settle(agent);
   await agent.outbox.drain();
   expect(historyAsked).toBeGreaterThan(0);
-  return { agent, report, parsed };
+  // One warning, whichever path asked (agent.ts where Ray runs the head, apply.ts where the agent PUTs it).
+  expect(
+    parsed()
+      .filter((l) => l.level === 40)
+      .map((l) => [l.msg, l.err?.message]),
+  ).toEqual([
+    ["cannot read the history; the PR comment lists no models", "cannot read the history: injected"],
+  ]);
+  return { agent, report };
 }
 
 describe("a template setting that Ray stores normalised (the exact comparison)", () => {
@@ -445,17 +466,10 @@ describe("an agent without a record that cannot read the head's history", () => 
     const before = h.github.comments(7, TEST_REPO).map((c) => c.body);
     expect(before).toHaveLength(1);
     wipeStateDir(h);
-    const { agent, report, parsed } = await startWithoutHistory();
+    const { agent, report } = await startWithoutHistory();
     expect(report.faults).toEqual([]);
     expect(agent.status().marks.attempted?.sha).toBe(merge);
     expect(h.latest(merge).get("serve/h1")?.state).toBe("success");
-    expect(
-      parsed()
-        .filter((l) => l.level === 40)
-        .map((l) => [l.msg, l.err?.message]),
-    ).toEqual([
-      ["cannot read the history; the PR comment lists no models", "cannot read the history: injected"],
-    ]);
     // Without the history the agent cannot tell what the merge changed: no comment rather than one listing the
     // models it only watches (alice/base) as the merge's.
     expect(h.github.comments(7, TEST_REPO).map((c) => c.body)).toEqual(before);
@@ -464,35 +478,22 @@ describe("an agent without a record that cannot read the head's history", () => 
 
 describe("an agent without a record that cannot read the history, on a merge Ray does not run yet", () => {
   it("applies the merge, logs one warning and writes no PR comment rather than one naming models it only watches", async () => {
-    h = await createHarness({ files: { "models/alice/base.yaml": specYaml("base") } });
-    const { agent: first } = await h.startSettled();
-    await first.outbox.drain();
-    // The agent stops before the merge: Ray keeps running alice/base alone, so the successor has to PUT.
-    await first.close();
-    const prHead = h.repo.commitOnBranch("bob/x", "bob: add x", () =>
-      h.repo.write("models/bob/x.yaml", specYaml("x")),
-    );
-    const merge = h.repo.mergeBranch("bob/x", "Merge pull request #7 from bob/x");
-    h.github.setCommitPulls(
-      merge,
-      [{ number: 7, head: { sha: prHead, ref: "bob/x" }, base: { ref: "main" } }],
-      TEST_REPO,
+    // The first agent stops before the merge: Ray keeps running alice/base alone, so the successor has to PUT.
+    const merge = await mergeSettled(
+      7,
+      "bob/x",
+      "bob: add x",
+      () => h.repo.write("models/bob/x.yaml", specYaml("x")),
+      { seen: false },
     );
     wipeStateDir(h);
     // apply.ts asks ownChanges on the path where the successor PUTs (agent.ts asks it where Ray runs the head).
-    const { agent, report, parsed } = await startWithoutHistory();
+    const { agent, report } = await startWithoutHistory();
     expect(report.faults).toEqual([]);
     expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-base", "bob-202601061235-x"]);
     expect(agent.status().marks.applied?.sha).toBe(merge);
     expect(h.latest(merge).get("serve/h1")?.state).toBe("success");
     expect(h.latest(merge).get("serve/h1/bob/x")?.state).toBe("success");
-    expect(
-      parsed()
-        .filter((l) => l.level === 40)
-        .map((l) => [l.msg, l.err?.message]),
-    ).toEqual([
-      ["cannot read the history; the PR comment lists no models", "cannot read the history: injected"],
-    ]);
     expect(h.github.comments(7, TEST_REPO)).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { specYaml } from "../testkit/git-fixture";
-import { appsOf, createHarness, type Harness } from "../testkit/harness";
+import { adminMergedPrune, appsOf, createHarness, type Harness } from "../testkit/harness";
 import { wipeStateDir } from "../testkit/restart";
 
 /** A target whose PUTs Ray refuses (503) while `failing.on`. */
@@ -170,26 +170,14 @@ describe("a PUT Ray took whose answer was lost (acceptFoundRunning), then a prun
     expect(await apps()).toBe(13);
     // An admin merges the removal of six of bob's models with the trailer: allowed. Ray takes the PUT; its
     // answer is lost.
-    const inner = h.repo.commitOnBranch("ops/prune", "ops: remove six", () => {
-      for (let n = 1; n <= 6; n++) h.repo.remove(`models/bob/m${n}.yaml`);
+    adminMergedPrune(h, {
+      number: 10,
+      branch: "ops/prune",
+      ref: "pr-10",
+      message: "ops: remove six",
+      author: "alice",
+      paths: [1, 2, 3, 4, 5, 6].map((n) => `models/bob/m${n}.yaml`),
     });
-    const merge = h.repo.mergeBranch(
-      "ops/prune",
-      "Merge pull request #10 from ops/prune\n\nServe-Gitops-Allow-Prune: 6",
-    );
-    h.github.setCommitPulls(merge, [
-      {
-        number: 10,
-        state: "closed",
-        merged_at: "2026-01-06T12:40:00Z",
-        merge_commit_sha: merge,
-        head: { sha: inner, ref: "pr-10" },
-        base: { ref: "main" },
-        user: { login: "alice" },
-        merged_by: { login: "platform-admin" },
-      },
-    ]);
-    h.github.setPullCommits(10, [{ sha: inner, message: "ops: remove six" }]);
     loseAnswer = true;
     await agent.agent.cycle();
     expect(loseAnswer).toBe(false);

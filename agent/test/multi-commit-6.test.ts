@@ -62,18 +62,27 @@ describe("drift standing when the agent restarts (self_heal off)", () => {
   });
 });
 
+/**
+ * A first agent settles alice/x; then a commit turns the suspend switch on in cluster.yaml and adds bob/y. The
+ * first agent takes it (held), writes what it owes and stops. Returns the held commit.
+ */
+async function heldBySuspend(): Promise<string> {
+  h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+  const { agent: first } = await h.startSettled();
+  h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
+  h.repo.write("models/bob/y.yaml", specYaml("y"));
+  const held = h.repo.ship("suspend, and add y");
+  await h.settle(first);
+  await first.outbox.drain();
+  await first.close();
+  return held;
+}
+
 describe("a commit the suspend switch holds when the agent restarts", () => {
   it("is not announced again: no second 'sync is suspended' line, no status queued again", async () => {
-    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
-    const { agent: first } = await h.startSettled();
-    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
-    h.repo.write("models/bob/y.yaml", specYaml("y"));
-    const held = h.repo.ship("suspend, and add y");
-    await h.settle(first);
-    await first.outbox.drain();
+    const held = await heldBySuspend();
     const pending = "serve/h1 pending suspended: sync is paused by clusters/h1/cluster.yaml";
     expect(h.statuses(held)).toEqual([pending]);
-    await first.close();
     const queued = () =>
       (JSON.parse(readFileSync(join(h.stateDir, "github.json"), "utf8")) as { nextId: number }).nextId;
     const before = queued();
@@ -105,14 +114,7 @@ describe("a commit the suspend switch holds when the agent restarts", () => {
 
 describe("a held commit whose switch changed across a restart", () => {
   it("gets the status that names the switch holding it now (--suspend added)", async () => {
-    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
-    const { agent: first } = await h.startSettled();
-    h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ sync: { suspend: true } }));
-    h.repo.write("models/bob/y.yaml", specYaml("y"));
-    const held = h.repo.ship("suspend, and add y");
-    await h.settle(first);
-    await first.outbox.drain();
-    await first.close();
+    const held = await heldBySuspend();
 
     const agent = await h.start({ suspend: true });
     await h.settle(agent);

@@ -7,7 +7,14 @@ import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import type { RunningAgent } from "../src/runtime/run-agent";
 import { clusterYaml, specYaml } from "../testkit/git-fixture";
-import { appsOf, createHarness, failingPuts, TEST_REPO, type Harness } from "../testkit/harness";
+import {
+  adminMergedPrune,
+  appsOf,
+  createHarness,
+  failingPuts,
+  TEST_REPO,
+  type Harness,
+} from "../testkit/harness";
 import { wipeStateDir } from "../testkit/restart";
 
 let h: Harness;
@@ -327,26 +334,13 @@ async function approvedPruneFailing(): Promise<{
   const agent = await h.start({}, { target });
   await h.settle(agent);
   // An admin merges bob's removal of six models with the trailer written in the merge dialog.
-  const inner = h.repo.commitOnBranch("bob/remove", "bob: remove six", () => {
-    for (const n of [1, 2, 3, 4, 5, 6]) h.repo.remove(`models/bob/m${n}.yaml`);
+  const allowed = adminMergedPrune(h, {
+    number: 10,
+    branch: "bob/remove",
+    message: "bob: remove six",
+    author: "bob",
+    paths: [1, 2, 3, 4, 5, 6].map((n) => `models/bob/m${n}.yaml`),
   });
-  const allowed = h.repo.mergeBranch(
-    "bob/remove",
-    "Merge pull request #10 from bob/remove\n\nServe-Gitops-Allow-Prune: 6",
-  );
-  h.github.setCommitPulls(allowed, [
-    {
-      number: 10,
-      state: "closed",
-      merged_at: "2026-01-06T12:40:00Z",
-      merge_commit_sha: allowed,
-      head: { sha: inner, ref: "bob/remove" },
-      base: { ref: "main" },
-      user: { login: "bob" },
-      merged_by: { login: "platform-admin" },
-    },
-  ]);
-  h.github.setPullCommits(10, [{ sha: inner, message: "bob: remove six" }]);
   // The trailer is honoured (no refusal on the merge), but Ray fails the PUT (500) twice.
   setFailing(true);
   for (let i = 0; i < 2; i++) await agent.agent.cycle();

@@ -160,3 +160,42 @@ export function failingPuts(
     },
   };
 }
+
+/**
+ * An admin merges pull request #`number` from `branch`: one commit (`message`, by `author`) that removes `paths`,
+ * merged with the trailer `Serve-Gitops-Allow-Prune: <how many>` written in the merge dialog. Returns the merge.
+ */
+export function adminMergedPrune(
+  h: Harness,
+  pr: {
+    readonly number: number;
+    readonly branch: string;
+    /** The PR head's ref, when it is not `branch`. */
+    readonly ref?: string;
+    readonly message: string;
+    readonly author: string;
+    readonly paths: readonly string[];
+  },
+): string {
+  const inner = h.repo.commitOnBranch(pr.branch, pr.message, () => {
+    for (const path of pr.paths) h.repo.remove(path);
+  });
+  const merge = h.repo.mergeBranch(
+    pr.branch,
+    `Merge pull request #${pr.number} from ${pr.branch}\n\nServe-Gitops-Allow-Prune: ${pr.paths.length}`,
+  );
+  h.github.setCommitPulls(merge, [
+    {
+      number: pr.number,
+      state: "closed",
+      merged_at: "2026-01-06T12:40:00Z",
+      merge_commit_sha: merge,
+      head: { sha: inner, ref: pr.ref ?? pr.branch },
+      base: { ref: "main" },
+      user: { login: pr.author },
+      merged_by: { login: "platform-admin" },
+    },
+  ]);
+  h.github.setPullCommits(pr.number, [{ sha: inner, message: pr.message }]);
+  return merge;
+}
