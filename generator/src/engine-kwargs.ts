@@ -263,7 +263,7 @@ function checkRelation(
   kwargs: Readonly<Record<string, unknown>>,
   troubled: ReadonlySet<string>,
 ): KwargProblem | undefined {
-  const given = (name: string) => (Object.hasOwn(kwargs, name) ? (kwargs[name] ?? null) : null);
+  const given = (name: string) => givenIn(kwargs, name);
   const { when, above, read } = PREPARED.get(relation)!;
   for (const [name, expected] of when) if (given(name) !== expected) return undefined;
   for (const [name, limit] of above) if (!(numberOf(given(name)) > limit)) return undefined;
@@ -272,7 +272,7 @@ function checkRelation(
   const later = (names: readonly string[]) =>
     names.reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a));
   const refuses = `(vLLM ${VLLM_VERSION} ${relation.class} refuses it when the replica starts)`;
-  const condition = conditionText(relation);
+  const condition = conditionText(relation.when, relation.when_above, relation.args);
 
   if (relation.op === "exclusive") {
     const set = (name: string) => given(name) !== null && given(name) !== false;
@@ -314,22 +314,33 @@ function checkRelation(
 
 const numberOf = (value: unknown): number => (typeof value === "number" ? value : Number.NaN);
 
-/** " with runner: "pooling" and enable_chunked_prefill: false, and without task": when vLLM runs the check. */
-function conditionText(relation: EngineArgRelation): string {
+/**
+ * " with runner: "pooling" and enable_chunked_prefill: false, and without task": when vLLM runs a check, for a
+ * relation's message (its `when` and `when_above`) and a bound's (`bounds_when`).
+ */
+function conditionText(
+  when: Readonly<Record<string, unknown>> = {},
+  above: Readonly<Record<string, number>> = {},
+  compared: readonly string[] = [],
+): string {
   const withs: string[] = [];
   const withouts: string[] = [];
-  for (const [name, expected] of Object.entries(relation.when ?? {}))
+  for (const [name, expected] of Object.entries(when))
     if (expected === null) withouts.push(name);
     else withs.push(`${name}: ${JSON.stringify(expected)}`);
   // A compared argument's own condition (max_cpu_loras above 0) shows in its value.
-  for (const [name, limit] of Object.entries(relation.when_above ?? {}))
-    if (!relation.args.includes(name)) withs.push(`${name} above ${limit}`);
+  for (const [name, limit] of Object.entries(above))
+    if (!compared.includes(name)) withs.push(`${name} above ${limit}`);
   const parts = [
     ...(withs.length > 0 ? [`with ${listText(withs)}`] : []),
     ...(withouts.length > 0 ? [`without ${listText(withouts)}`] : []),
   ];
   return parts.length > 0 ? ` ${parts.join(", and ")}` : "";
 }
+
+/** The value the owner gave an argument; an absent one counts as null, like vLLM's default None. */
+const givenIn = (kwargs: Readonly<Record<string, unknown>>, name: string): unknown =>
+  Object.hasOwn(kwargs, name) ? (kwargs[name] ?? null) : null;
 
 const listText = (items: readonly string[]): string =>
   items.length <= 1 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
@@ -375,8 +386,7 @@ function checkBounds(
     (exclusiveMaximum === undefined || value < exclusiveMaximum);
   if (inside) return undefined;
   const when = Object.entries(arg.bounds_when ?? {});
-  const given = (name: string) => (Object.hasOwn(kwargs, name) ? (kwargs[name] ?? null) : null);
-  if (!when.every(([name, expected]) => given(name) === expected)) return undefined;
+  if (!when.every(([name, expected]) => givenIn(kwargs, name) === expected)) return undefined;
   const lower =
     minimum !== undefined
       ? `at least ${minimum}`
@@ -390,11 +400,7 @@ function checkBounds(
         ? `less than ${exclusiveMaximum}`
         : undefined;
   const range = [lower, upper].filter((part) => part !== undefined).join(" and ");
-  const condition = when
-    .map(([name, expected]) =>
-      expected === null ? ` without ${name}` : ` with ${name}: ${JSON.stringify(expected)}`,
-    )
-    .join(" and");
+  const condition = conditionText(arg.bounds_when);
   const scope = arg.bounds_scope ? `, ${arg.bounds_scope}` : "";
   return `engine_kwargs.${key} must be ${range} (vLLM ${VLLM_VERSION} ${arg.bounds_class ?? "EngineArgs"} refuses ${value} when the replica starts${condition}${scope})`;
 }

@@ -32697,7 +32697,7 @@ function checkEngineKwargs(kwargs, denied2, caps = /* @__PURE__ */ new Map(), pl
   return problems;
 }
 function checkRelation(relation, kwargs, troubled) {
-  const given = (name) => Object.hasOwn(kwargs, name) ? kwargs[name] ?? null : null;
+  const given = (name) => givenIn(kwargs, name);
   const { when, above, read } = PREPARED.get(relation);
   for (const [name, expected] of when) if (given(name) !== expected) return void 0;
   for (const [name, limit] of above) if (!(numberOf(given(name)) > limit)) return void 0;
@@ -32705,7 +32705,7 @@ function checkRelation(relation, kwargs, troubled) {
   const order = Object.keys(kwargs);
   const later = (names) => names.reduce((a, b3) => order.indexOf(b3) > order.indexOf(a) ? b3 : a);
   const refuses = `(vLLM ${VLLM_VERSION} ${relation.class} refuses it when the replica starts)`;
-  const condition = conditionText(relation);
+  const condition = conditionText(relation.when, relation.when_above, relation.args);
   if (relation.op === "exclusive") {
     const set3 = (name) => given(name) !== null && given(name) !== false;
     if (!relation.args.every(set3)) return void 0;
@@ -32739,20 +32739,21 @@ function checkRelation(relation, kwargs, troubled) {
   };
 }
 var numberOf = (value) => typeof value === "number" ? value : Number.NaN;
-function conditionText(relation) {
+function conditionText(when = {}, above = {}, compared = []) {
   const withs = [];
   const withouts = [];
-  for (const [name, expected] of Object.entries(relation.when ?? {}))
+  for (const [name, expected] of Object.entries(when))
     if (expected === null) withouts.push(name);
     else withs.push(`${name}: ${JSON.stringify(expected)}`);
-  for (const [name, limit] of Object.entries(relation.when_above ?? {}))
-    if (!relation.args.includes(name)) withs.push(`${name} above ${limit}`);
+  for (const [name, limit] of Object.entries(above))
+    if (!compared.includes(name)) withs.push(`${name} above ${limit}`);
   const parts = [
     ...withs.length > 0 ? [`with ${listText(withs)}`] : [],
     ...withouts.length > 0 ? [`without ${listText(withouts)}`] : []
   ];
   return parts.length > 0 ? ` ${parts.join(", and ")}` : "";
 }
+var givenIn = (kwargs, name) => Object.hasOwn(kwargs, name) ? kwargs[name] ?? null : null;
 var listText = (items) => items.length <= 1 ? items[0] ?? "" : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
 function checkType(value, arg) {
   if (value === null) return arg.nullable || arg.type === "any" ? void 0 : "may not be null";
@@ -32771,14 +32772,11 @@ function checkBounds(key, value, arg, kwargs) {
   const inside = (minimum === void 0 || value >= minimum) && (exclusiveMinimum === void 0 || value > exclusiveMinimum) && (maximum === void 0 || value <= maximum) && (exclusiveMaximum === void 0 || value < exclusiveMaximum);
   if (inside) return void 0;
   const when = Object.entries(arg.bounds_when ?? {});
-  const given = (name) => Object.hasOwn(kwargs, name) ? kwargs[name] ?? null : null;
-  if (!when.every(([name, expected]) => given(name) === expected)) return void 0;
+  if (!when.every(([name, expected]) => givenIn(kwargs, name) === expected)) return void 0;
   const lower = minimum !== void 0 ? `at least ${minimum}` : exclusiveMinimum !== void 0 ? `greater than ${exclusiveMinimum}` : void 0;
   const upper = maximum !== void 0 ? `at most ${maximum}` : exclusiveMaximum !== void 0 ? `less than ${exclusiveMaximum}` : void 0;
   const range = [lower, upper].filter((part) => part !== void 0).join(" and ");
-  const condition = when.map(
-    ([name, expected]) => expected === null ? ` without ${name}` : ` with ${name}: ${JSON.stringify(expected)}`
-  ).join(" and");
+  const condition = conditionText(arg.bounds_when);
   const scope = arg.bounds_scope ? `, ${arg.bounds_scope}` : "";
   return `engine_kwargs.${key} must be ${range} (vLLM ${VLLM_VERSION} ${arg.bounds_class ?? "EngineArgs"} refuses ${value} when the replica starts${condition}${scope})`;
 }
