@@ -33,6 +33,21 @@ export const GIT_TEST_ENV: Readonly<Record<string, string>> = {
   LC_ALL: "C.UTF-8",
 };
 
+/**
+ * For the fixture's own repositories only (the developer's clone and the bare remote standing in for GitHub): no
+ * automatic housekeeping after each commit, fetch and push (`git maintenance run --auto`, `gc --auto`), two git
+ * processes per step that none of these short-lived repositories needs. The code under test runs git as it is.
+ */
+const FIXTURE_ONLY_ENV: Readonly<Record<string, string>> = {
+  GIT_CONFIG_COUNT: "2",
+  GIT_CONFIG_KEY_0: "maintenance.auto",
+  GIT_CONFIG_VALUE_0: "false",
+  GIT_CONFIG_KEY_1: "gc.auto",
+  GIT_CONFIG_VALUE_1: "0",
+};
+
+const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
+
 export interface ClusterOptions {
   readonly name?: string;
   readonly gpus?: number;
@@ -150,18 +165,43 @@ export function createFixtureRepo(
   const root = mkdtempSync(join(tmpdir(), options.prefix ?? "serve-gitops-agent-"));
   const remote = join(root, "remote.git");
   const work = join(root, "work");
+  const options_ = {
+    env: { ...process.env, ...GIT_TEST_ENV, ...FIXTURE_ONLY_ENV },
+    encoding: "utf8",
+  } as const;
   const run = (cwd: string, args: string[]) =>
-    execFileSync("git", args, {
-      cwd,
-      env: { ...process.env, ...GIT_TEST_ENV },
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    execFileSync("git", args, { ...options_, cwd, stdio: ["ignore", "pipe", "pipe"] });
+  // Steps that always go together run as one shell script: one fork of the (large) test process instead of one
+  // per git command, which is most of what an end-to-end test costs. Returns the last command's output.
+  const runAll = (cwd: string, commands: string[][]) =>
+    execFileSync(
+      "sh",
+      ["-c", commands.map((args) => ["git", ...args].map(shellQuote).join(" ")).join(" && ")],
+      {
+        ...options_,
+        cwd,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+  const push = (force = false) => [
+    "push",
+    "--quiet",
+    ...(force ? ["--force"] : []),
+    "origin",
+    "HEAD:refs/heads/main",
+  ];
+  const commit = (message: string) => [
+    ["add", "-A"],
+    ["commit", "--quiet", "--allow-empty", "-m", message],
+  ];
+  const head = ["rev-parse", "HEAD"];
   mkdirSync(remote);
-  run(remote, ["init", "--quiet", "--bare", "--initial-branch=main"]);
   mkdirSync(work);
-  run(work, ["init", "--quiet", "--initial-branch=main"]);
-  run(work, ["remote", "add", "origin", remote]);
+  runAll(work, [
+    ["init", "--quiet", "--bare", "--initial-branch=main", remote],
+    ["init", "--quiet", "--initial-branch=main"],
+    ["remote", "add", "origin", remote],
+  ]);
   const repo: FixtureRepo = {
     root,
     remote,
@@ -186,33 +226,24 @@ export function createFixtureRepo(
         repo.write(path, result.render.files.get(path)!);
       for (const path of result.renderDiff.extra) repo.remove(path);
     },
-    commit(message) {
-      run(work, ["add", "-A"]);
-      run(work, ["commit", "--quiet", "--allow-empty", "-m", message]);
-      return repo.head();
-    },
+    commit: (message) => runAll(work, [...commit(message), head]).trim(),
     push(opts = {}) {
-      run(work, ["push", "--quiet", ...(opts.force ? ["--force"] : []), "origin", "HEAD:refs/heads/main"]);
+      run(work, push(opts.force));
     },
     ship(message, opts = {}) {
       if (opts.render !== false) repo.render(opts.now);
-      const sha = repo.commit(message);
-      repo.push();
-      return sha;
+      return runAll(work, [...commit(message), push(), head]).trim();
     },
     commitOnBranch(branch, message, change, from = "main") {
       run(work, ["checkout", "--quiet", "-b", branch, from]);
       change();
       repo.render();
-      const sha = repo.commit(message);
-      run(work, ["checkout", "--quiet", "main"]);
-      return sha;
+      return runAll(work, [...commit(message), head, ["checkout", "--quiet", "main"]])
+        .trim()
+        .split("\n")[0]!;
     },
-    mergeBranch(branch, message) {
-      run(work, ["merge", "--quiet", "--no-ff", "-m", message, branch]);
-      repo.push();
-      return repo.head();
-    },
+    mergeBranch: (branch, message) =>
+      runAll(work, [["merge", "--quiet", "--no-ff", "-m", message, branch], push(), head]).trim(),
     head: () => run(work, ["rev-parse", "HEAD"]).trim(),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
