@@ -129,6 +129,38 @@ describe("readCommitSnapshot", () => {
     await expect(read).rejects.toThrow("no-such-branch does not exist or is not a commit");
   });
 
+  it("rejects a full object id that names no commit: an unknown one, a tree's, a blob's", async () => {
+    const tree = git(dir, "rev-parse", "HEAD^{tree}");
+    const blob = git(dir, "rev-parse", "HEAD:models/users.yaml");
+    for (const id of ["0123456789abcdef0123456789abcdef01234567", tree, blob]) {
+      const read = readCommitSnapshot(dir, id);
+      await expect(read, id).rejects.toThrow(UnknownRevisionError);
+      await expect(read, id).rejects.toThrow(`${id} does not exist or is not a commit`);
+    }
+  });
+
+  it("rejects a name for something that is no commit (a tree), saying so", async () => {
+    const read = readCommitSnapshot(dir, "HEAD^{tree}");
+    await expect(read).rejects.toThrow(UnknownRevisionError);
+    await expect(read).rejects.toThrow("HEAD^{tree} does not exist or is not a commit");
+  });
+
+  it("reads a commit given by its full object id as that commit, labelled with it", async () => {
+    const byName = await readCommitSnapshot(dir, "HEAD~1");
+    const byId = await readCommitSnapshot(dir, first);
+    expect(byId.label).toBe(first);
+    expect([...byId.files.keys()]).toEqual([...byName.files.keys()]);
+  });
+
+  it("fails loudly outside a git repository, even for a full object id", async () => {
+    const plain = mkdtempSync(join(tmpdir(), "serve-gitops-nogit-"));
+    try {
+      await expect(readCommitSnapshot(plain, first)).rejects.toThrow(/not a git repository/);
+    } finally {
+      rmSync(plain, { recursive: true, force: true });
+    }
+  });
+
   it("fails loudly outside a git repository", async () => {
     const plain = mkdtempSync(join(tmpdir(), "serve-gitops-nogit-"));
     try {
