@@ -29,6 +29,9 @@ export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit 
   }).env(env);
 }
 
+/** A full object id, SHA-1 or SHA-256. */
+const OBJECT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+
 /** A revision that names no commit in the repository: the caller's mistake, not git's failure. */
 export class UnknownRevisionError extends Error {
   override name = "UnknownRevisionError";
@@ -49,12 +52,31 @@ export async function readCommitSnapshot(
   options: GitOptions = {},
 ): Promise<RepoSnapshot> {
   const git = createGit(directory, options);
-  // --verify --quiet prints nothing and fails for a name that is no commit; a missing repository still fails
-  // loudly (simple-git resolves a failure that printed nothing, hence the check of the answer).
-  const sha = (await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])).trim();
-  if (!/^[0-9a-f]{40,64}$/.test(sha))
-    throw new UnknownRevisionError(`${ref} does not exist or is not a commit`);
-  const listing = await git.raw(["ls-tree", "-r", "-z", sha, "--", ...SNAPSHOT_ROOTS]);
+  const unknown = () => new UnknownRevisionError(`${ref} does not exist or is not a commit`);
+  let sha: string;
+  let listing: string;
+  if (OBJECT_ID.test(ref)) {
+    // A full object id (the agent's and the check's reads) needs no resolving: ls-tree peels it to its commit
+    // and fails for anything else, which saves a git process per read. Its failure for a name that is no
+    // commit is told from others (a missing repository) by git's words, in GIT_ENV's fixed locale.
+    sha = ref;
+    listing = await git
+      .raw(["ls-tree", "-r", "-z", `${ref}^{commit}`, "--", ...SNAPSHOT_ROOTS])
+      .catch((error) => {
+        throw /fatal: Not a valid object name/.test(String(error)) ? unknown() : error;
+      });
+  } else {
+    // --verify --quiet prints nothing and fails for a name that is no object; a missing repository still fails
+    // loudly (simple-git resolves a failure that printed nothing, hence the check of the answer). A name for an
+    // object that is no commit (a tree) makes git say so despite --quiet.
+    sha = (
+      await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch((error) => {
+        throw /expected commit type/.test(String(error)) ? unknown() : error;
+      })
+    ).trim();
+    if (!OBJECT_ID.test(sha)) throw unknown();
+    listing = await git.raw(["ls-tree", "-r", "-z", sha, "--", ...SNAPSHOT_ROOTS]);
+  }
   const entries: Array<{ path: string; mode: string; object: string; type: string }> = [];
   for (const record of listing.split("\0")) {
     if (!record) continue;
