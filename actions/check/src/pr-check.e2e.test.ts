@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -40,6 +40,25 @@ const editBob = (dir: string) => {
 };
 
 describe("the check on a pull request", () => {
+  it("runs git 14 times for a pull request: no answer asked twice", async () => {
+    const fx = gh.fixture({ head: scaleQwen(2) });
+    const shim = join(fx.dir, "counting-git");
+    mkdirSync(shim);
+    const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(
+      join(shim, "git"),
+      `#!/bin/sh\nprintf '%s\\n' "$*" >> ${JSON.stringify(join(fx.dir, "git-calls"))}\nexec ${JSON.stringify(real)} "$@"\n`,
+      { mode: 0o755 },
+    );
+    const run = await gh.pullRequest(fx, { author: "alice", number: 90 }, { pathPrefix: shim });
+    expect(run.code).toBe(0);
+    const calls = readFileSync(join(fx.dir, "git-calls"), "utf8").trim().split("\n");
+    // Twice the same question (the parents of the merge, the tip of main, ...) would show here; cat-file --batch
+    // reads base and head, its questions on stdin.
+    expect(calls.filter((call, i) => calls.indexOf(call) !== i && call !== "cat-file --batch")).toEqual([]);
+    expect(calls, calls.join("\n")).toHaveLength(14);
+  });
+
   it("passes a clean PR, posts the plan once and sets the outputs", async () => {
     const run = await pr(
       (dir) => {

@@ -365,6 +365,8 @@ export interface RunOptions {
   readonly inputs?: Readonly<Record<string, string>>;
   /** The checked-out commit (GITHUB_SHA); the merge commit by default. */
   readonly sha?: string;
+  /** A folder searched before the runner's PATH: a git that counts its calls, say. */
+  readonly pathPrefix?: string;
   /**
    * Make the API server's GET /pulls/{n} answer with the payload's pull request (its current head), as
    * GitHub would for the event being delivered. False: leave the server's record as it is (a re-run of an
@@ -428,7 +430,7 @@ export async function runAction(fx: Fixture, options: RunOptions): Promise<Actio
   for (const [name, value] of Object.entries(options.inputs ?? {}))
     inputs[`INPUT_${name.toUpperCase()}`] = value;
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
+    PATH: options.pathPrefix ? `${options.pathPrefix}:${process.env.PATH}` : process.env.PATH,
     HOME: fx.home,
     GIT_CONFIG_NOSYSTEM: "1",
     GITHUB_ACTIONS: "true",
