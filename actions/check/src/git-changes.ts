@@ -5,6 +5,24 @@ export class CheckoutError extends Error {
   override name = "CheckoutError";
 }
 
+/**
+ * Answers that cannot change during one run of the check, per git client: the parents of a commit, and the tip
+ * of a remote branch once read (or fetched). The check asks both more than once: a git process saved each time.
+ */
+const answered = new WeakMap<SimpleGit, Map<string, Promise<unknown>>>();
+function once<T>(git: SimpleGit, key: string, ask: () => Promise<T>): Promise<T> {
+  let answers = answered.get(git);
+  if (!answers) answered.set(git, (answers = new Map<string, Promise<unknown>>()));
+  if (!answers.has(key)) answers.set(key, ask());
+  return answers.get(key) as Promise<T>;
+}
+
+/** The parents of a commit, first parent first. */
+const parentsOf = (git: SimpleGit, rev: string): Promise<string[]> =>
+  once(git, `parents ${rev}`, async () =>
+    (await git.raw(["rev-list", "--parents", "-n", "1", rev])).trim().split(" ").slice(1),
+  );
+
 export async function resolveCommit(git: SimpleGit, rev: string): Promise<string> {
   // simple-git resolves a failed command that printed nothing, so an empty answer is a failure too.
   const sha = await git
@@ -45,7 +63,7 @@ export async function changedFiles(
       .filter((p) => p !== "");
   const { base, head, tree } = range;
   if (!range.pullRequest) return diff(base, head);
-  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
+  const parents = await parentsOf(git, tree);
   if (parents.length === 2 && parents[0] === base && parents[1] === head) return diff(base, tree);
   const bases = (await git.raw(["merge-base", "--all", base, head]).catch(() => ""))
     .split("\n")
@@ -61,15 +79,12 @@ export async function commitTime(git: SimpleGit, rev: string): Promise<Date> {
   return new Date(iso);
 }
 
-/** A file's content at a commit, or undefined when the commit has no such file. */
+/**
+ * A file's content at a commit, or undefined when the commit has no such file: one process, since git's
+ * "path does not exist" goes to stderr and simple-git rejects on it (an existing empty file reads as "").
+ */
 export async function fileAt(git: SimpleGit, rev: string, path: string): Promise<string | undefined> {
-  const spec = `${rev}:${path}`;
-  const exists = await git
-    .raw(["cat-file", "-e", spec])
-    .then(() => true)
-    .catch(() => false);
-  if (!exists) return undefined;
-  return git.raw(["cat-file", "blob", spec]);
+  return git.raw(["cat-file", "blob", `${rev}:${path}`]).catch(() => undefined);
 }
 
 /**
@@ -86,7 +101,7 @@ export async function mergeBase(
   /** The pull request's base branch: a merge commit's first parent must be on it. */
   baseBranch?: string,
 ): Promise<string> {
-  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
+  const parents = await parentsOf(git, tree);
   if (parents.length === 2 && parents[1] === head) {
     // GitHub's merge commit of a retargeted pull request can still merge into the old base (actions/checkout
     // #919): diffed from there, what the old base brings into the new one would go unjudged.
@@ -128,12 +143,19 @@ export async function mergeBase(
  * The tip of a branch of the remote, fetched when the checkout lacks it (actions/checkout with
  * fetch-depth: 0 fetches every branch, so it is normally there already).
  */
-export async function remoteBranchTip(
+export function remoteBranchTip(
   git: SimpleGit,
   branch: string,
   /** What the branch is read for, in the message when it cannot be had. */
   purpose = `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml`,
 ): Promise<string> {
+  // Once had, the tip stays what it was for the rest of the run (a failure is not kept: its message is the caller's).
+  const tip = once(git, `tip ${branch}`, () => readRemoteBranchTip(git, branch, purpose));
+  void tip.catch(() => answered.get(git)?.delete(`tip ${branch}`));
+  return tip;
+}
+
+async function readRemoteBranchTip(git: SimpleGit, branch: string, purpose: string): Promise<string> {
   const valid = await git
     .raw(["check-ref-format", "--branch", branch])
     .then(() => true)
@@ -156,7 +178,7 @@ export const isRenderedPath = (path: string): boolean => /^clusters\/[^/]+\/rend
  * `commit-rendered` push is); undefined for a merge, a root commit, or any other change.
  */
 export async function renderOnlyParent(git: SimpleGit, head: string): Promise<string | undefined> {
-  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", head])).trim().split(" ").slice(1);
+  const parents = await parentsOf(git, head);
   if (parents.length !== 1 || !/^[0-9a-f]{40}$/.test(parents[0]!)) return undefined;
   const files = (await git.raw(["diff", "--name-only", "--no-renames", "-z", parents[0]!, head]))
     .split("\0")
