@@ -47163,15 +47163,27 @@ function createGit(baseDir, options = {}) {
     unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true }
   }).env(env);
 }
+var OBJECT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 var UnknownRevisionError = class extends Error {
   name = "UnknownRevisionError";
 };
 async function readCommitSnapshot(directory, ref, options = {}) {
   const git = createGit(directory, options);
-  const sha = (await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])).trim();
-  if (!/^[0-9a-f]{40,64}$/.test(sha))
-    throw new UnknownRevisionError(`${ref} does not exist or is not a commit`);
-  const listing = await git.raw(["ls-tree", "-r", "-z", sha, "--", ...SNAPSHOT_ROOTS]);
+  const unknown = () => new UnknownRevisionError(`${ref} does not exist or is not a commit`);
+  let sha;
+  let listing;
+  if (OBJECT_ID.test(ref)) {
+    sha = ref;
+    listing = await git.raw(["ls-tree", "-r", "-z", `${ref}^{commit}`, "--", ...SNAPSHOT_ROOTS]).catch((error2) => {
+      throw /fatal: Not a valid object name/.test(String(error2)) ? unknown() : error2;
+    });
+  } else {
+    sha = (await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch((error2) => {
+      throw /expected commit type/.test(String(error2)) ? unknown() : error2;
+    })).trim();
+    if (!OBJECT_ID.test(sha)) throw unknown();
+    listing = await git.raw(["ls-tree", "-r", "-z", sha, "--", ...SNAPSHOT_ROOTS]);
+  }
   const entries = [];
   for (const record2 of listing.split("\0")) {
     if (!record2) continue;
@@ -47270,6 +47282,18 @@ function judgeCodeowners(found, head, base, baseRef, toolChanged = false) {
 var CheckoutError = class extends Error {
   name = "CheckoutError";
 };
+var answered = /* @__PURE__ */ new WeakMap();
+function once(git, key, ask) {
+  let answers = answered.get(git);
+  if (!answers) answered.set(git, answers = /* @__PURE__ */ new Map());
+  if (!answers.has(key)) answers.set(key, ask());
+  return answers.get(key);
+}
+var parentsOf = (git, rev) => once(
+  git,
+  `parents ${rev}`,
+  async () => (await git.raw(["rev-list", "--parents", "-n", "1", rev])).trim().split(" ").slice(1)
+);
 async function resolveCommit(git, rev) {
   const sha = await git.raw(["rev-parse", "--verify", `${rev}^{commit}`]).then((out) => out.trim()).catch(() => "");
   if (!/^[0-9a-f]{40}$/.test(sha)) {
@@ -47283,7 +47307,7 @@ async function changedFiles(git, range) {
   const diff = async (from, to2) => (await git.raw(["diff", "--name-only", "--no-renames", "-z", from, to2])).split("\0").filter((p2) => p2 !== "");
   const { base, head, tree } = range;
   if (!range.pullRequest) return diff(base, head);
-  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
+  const parents = await parentsOf(git, tree);
   if (parents.length === 2 && parents[0] === base && parents[1] === head) return diff(base, tree);
   const bases = (await git.raw(["merge-base", "--all", base, head]).catch(() => "")).split("\n").filter((sha) => /^[0-9a-f]{40}$/.test(sha));
   const all = await Promise.all((bases.length > 0 ? bases : [base]).map((from) => diff(from, head)));
@@ -47294,13 +47318,10 @@ async function commitTime(git, rev) {
   return new Date(iso);
 }
 async function fileAt(git, rev, path) {
-  const spec = `${rev}:${path}`;
-  const exists2 = await git.raw(["cat-file", "-e", spec]).then(() => true).catch(() => false);
-  if (!exists2) return void 0;
-  return git.raw(["cat-file", "blob", spec]);
+  return git.raw(["cat-file", "blob", `${rev}:${path}`]).catch(() => void 0);
 }
 async function mergeBase(git, tree, head, payloadBase, baseBranch) {
-  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", tree])).trim().split(" ").slice(1);
+  const parents = await parentsOf(git, tree);
   if (parents.length === 2 && parents[1] === head) {
     if (baseBranch !== void 0) {
       const tip = await remoteBranchTip(
@@ -47326,7 +47347,12 @@ async function mergeBase(git, tree, head, payloadBase, baseBranch) {
     );
   return resolveCommit(git, payloadBase);
 }
-async function remoteBranchTip(git, branch, purpose = `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml`) {
+function remoteBranchTip(git, branch, purpose = `the default branch ${branch} is not in the checkout and could not be fetched: rights are read from its models/users.yaml`) {
+  const tip = once(git, `tip ${branch}`, () => readRemoteBranchTip(git, branch, purpose));
+  void tip.catch(() => answered.get(git)?.delete(`tip ${branch}`));
+  return tip;
+}
+async function readRemoteBranchTip(git, branch, purpose) {
   const valid = await git.raw(["check-ref-format", "--branch", branch]).then(() => true).catch(() => false);
   if (!valid) throw new CheckoutError(`"${branch}" is not a valid branch name`);
   const ref = `refs/remotes/origin/${branch}`;
@@ -47339,7 +47365,7 @@ async function remoteBranchTip(git, branch, purpose = `the default branch ${bran
 }
 var isRenderedPath = (path) => /^clusters\/[^/]+\/rendered\//.test(path);
 async function renderOnlyParent(git, head) {
-  const parents = (await git.raw(["rev-list", "--parents", "-n", "1", head])).trim().split(" ").slice(1);
+  const parents = await parentsOf(git, head);
   if (parents.length !== 1 || !/^[0-9a-f]{40}$/.test(parents[0])) return void 0;
   const files = (await git.raw(["diff", "--name-only", "--no-renames", "-z", parents[0], head])).split("\0").filter((p2) => p2 !== "");
   return files.length > 0 && files.every(isRenderedPath) ? parents[0] : void 0;
