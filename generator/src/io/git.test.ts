@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { validateRepo } from "../validate";
 import { createGit, GIT_ENV, readCommitSnapshot, UnknownRevisionError } from "./git";
 import { readWorkingTree } from "./working-tree";
@@ -225,6 +225,27 @@ describe("readCommitSnapshot in a subfolder of a repository (a monorepo)", () =>
 });
 
 describe("createGit", () => {
+  it("reads a git's whole output even when it arrives after the process exited", async () => {
+    // simple-git's default settles 50 ms after git exits, whatever is still in the pipe: on a loaded machine a
+    // large ls-tree listing came back cut short, and a snapshot without its last files (models/users.yaml
+    // among them) read as models deleted. This git exits at once and writes from a process that keeps stdout.
+    const shim = mkdtempSync(join(tmpdir(), "serve-gitops-late-git-"));
+    try {
+      const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+      writeFileSync(join(shim, "git"), `#!/bin/sh\n( sleep 0.3; exec ${real} "$@" ) &\nexit 0\n`, {
+        mode: 0o755,
+      });
+      vi.stubEnv("PATH", `${shim}:${process.env.PATH}`);
+      const snapshot = await readCommitSnapshot(dir, "HEAD");
+      expect(snapshot.label).toBe(git(dir, "rev-parse", "HEAD"));
+      expect([...snapshot.files.keys()]).toContain("models/users.yaml");
+      expect(await createGit(dir).raw(["rev-parse", "HEAD"])).toBe(`${snapshot.label}\n`);
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(shim, { recursive: true, force: true });
+    }
+  });
+
   it("runs git with a fixed language and no prompts", async () => {
     expect(GIT_ENV).toMatchObject({ LANG: "C.UTF-8", LC_ALL: "C.UTF-8", GIT_TERMINAL_PROMPT: "0" });
     expect(GIT_ENV.GIT_SSH_COMMAND).toContain("BatchMode=yes");
