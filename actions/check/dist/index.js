@@ -27964,7 +27964,8 @@ var GIT_ENV = {
   LANG: "C.UTF-8",
   LC_ALL: "C.UTF-8",
   GIT_TERMINAL_PROMPT: "0",
-  GIT_SSH_COMMAND: "ssh -o BatchMode=yes"
+  // No prompt, and no shared connection left behind (a ControlPersist master would hold git's pipes open).
+  GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o ControlMaster=no -o ControlPath=none"
 };
 function gitEnv(extra = {}) {
   const out = {};
@@ -27983,9 +27984,13 @@ var emptySnapshot = (label = "empty") => ({ files: /* @__PURE__ */ new Map(), la
 // generator/src/io/git.ts
 function createGit(baseDir, options = {}) {
   const env = gitEnv(options.env);
-  return wo({
+  const git = wo({
     baseDir,
     timeout: { block: options.timeoutMs ?? 6e4 },
+    // Settle when git's output is all read (the pipes closed), never a fixed 50 ms after it exits, simple-git's
+    // default (its docs name close-only as the coming default): a listing still in the pipe was cut short on a
+    // loaded machine. GIT_ENV's ssh keeps no control master that could hold a pipe open.
+    completion: { onClose: true, onExit: false },
     ...options.signal ? { abort: options.signal } : {},
     // simple-git guards GIT_* variables; the ones we pass are ours (BatchMode ssh, no prompt, extraHeader
     // config from the agent's environment), so they are allowed by name, and nothing else.
@@ -27993,6 +27998,16 @@ function createGit(baseDir, options = {}) {
     // GIT_CONFIG_COUNT/KEY_n/VALUE_n is how GitOptions.env carries an http.extraHeader: allow it too.
     unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true }
   }).env(env);
+  const signal = options.signal;
+  if (!signal) return git;
+  const raw = git.raw.bind(git);
+  const abortable = (commands) => new Promise((resolve, reject) => {
+    const aborted = () => reject(new O2(void 0, "git call aborted"));
+    if (signal.aborted) return aborted();
+    signal.addEventListener("abort", aborted, { once: true });
+    raw(commands).then(resolve, reject).finally(() => signal.removeEventListener("abort", aborted));
+  });
+  return Object.assign(git, { raw: abortable });
 }
 var OBJECT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 var UnknownRevisionError = class extends Error {

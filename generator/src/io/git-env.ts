@@ -3,7 +3,8 @@ export const GIT_ENV: Readonly<Record<string, string>> = {
   LANG: "C.UTF-8",
   LC_ALL: "C.UTF-8",
   GIT_TERMINAL_PROMPT: "0",
-  GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
+  // No prompt, and no shared connection left behind (a ControlPersist master would hold git's pipes open).
+  GIT_SSH_COMMAND: "ssh -o BatchMode=yes -o ControlMaster=no -o ControlPath=none",
 };
 
 /**

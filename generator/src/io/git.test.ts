@@ -249,6 +249,8 @@ describe("createGit", () => {
   it("runs git with a fixed language and no prompts", async () => {
     expect(GIT_ENV).toMatchObject({ LANG: "C.UTF-8", LC_ALL: "C.UTF-8", GIT_TERMINAL_PROMPT: "0" });
     expect(GIT_ENV.GIT_SSH_COMMAND).toContain("BatchMode=yes");
+    // A control master would outlive git holding its pipes, and git's output is read until they close.
+    expect(GIT_ENV.GIT_SSH_COMMAND).toContain("-o ControlMaster=no -o ControlPath=none");
     const head = await createGit(dir).revparse(["HEAD"]);
     expect(head.trim()).toMatch(/^[0-9a-f]{40}$/);
   });

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { simpleGit, type SimpleGit } from "simple-git";
+import { GitError, simpleGit, type SimpleGit } from "simple-git";
 import type { RepoSnapshot, SnapshotFile } from "../types";
 import { gitEnv } from "./git-env";
 import { gitlinkNote, SNAPSHOT_ROOTS } from "./working-tree";
@@ -17,9 +17,13 @@ export interface GitOptions {
 /** The one place simple-git is created. */
 export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit {
   const env = gitEnv(options.env);
-  return simpleGit({
+  const git = simpleGit({
     baseDir,
     timeout: { block: options.timeoutMs ?? 60_000 },
+    // Settle when git's output is all read (the pipes closed), never a fixed 50 ms after it exits, simple-git's
+    // default (its docs name close-only as the coming default): a listing still in the pipe was cut short on a
+    // loaded machine. GIT_ENV's ssh keeps no control master that could hold a pipe open.
+    completion: { onClose: true, onExit: false },
     ...(options.signal ? { abort: options.signal } : {}),
     // simple-git guards GIT_* variables; the ones we pass are ours (BatchMode ssh, no prompt, extraHeader
     // config from the agent's environment), so they are allowed by name, and nothing else.
@@ -27,6 +31,21 @@ export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit 
     // GIT_CONFIG_COUNT/KEY_n/VALUE_n is how GitOptions.env carries an http.extraHeader: allow it too.
     unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
   }).env(env);
+  const signal = options.signal;
+  if (!signal) return git;
+  // Aborted, git is killed, but a helper it started (git-remote-http waiting on a silent server) can keep its
+  // pipes open, and the call above settles only when they close: an aborted call settles at once instead.
+  const raw = git.raw.bind(git) as (commands: string[]) => Promise<string>;
+  const abortable = (commands: string[]) =>
+    new Promise<string>((resolve, reject) => {
+      const aborted = () => reject(new GitError(undefined, "git call aborted"));
+      if (signal.aborted) return aborted();
+      signal.addEventListener("abort", aborted, { once: true });
+      raw(commands)
+        .then(resolve, reject)
+        .finally(() => signal.removeEventListener("abort", aborted));
+    });
+  return Object.assign(git, { raw: abortable });
 }
 
 /** A full object id, SHA-1 or SHA-256. */
