@@ -5,7 +5,6 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { afterEach, describe, expect, it } from "vitest";
 import { join } from "node:path";
 import { nodeFilePort } from "../src/adapters/fs-port";
-import { GitSource } from "../src/adapters/git-source";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { GitError, RayError } from "../src/errors";
 import { createLogger } from "../src/log";
@@ -677,13 +676,7 @@ describe("git, disk and state directory faults", () => {
   it("--once exits 0 when git fails once and then answers: the retry reads the head", async () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");
-    const git = new GitSource({
-      url: h.repo.remote,
-      branch: "main",
-      cloneDir: join(h.stateDir, "repo.git"),
-      env: {},
-      timeoutMs: 10_000,
-    });
+    const git = h.gitSource();
     let heads = 0;
     const source: DesiredStateSource = {
       head: () =>

@@ -1,9 +1,7 @@
 // Review findings: the exact comparison, the guards' hold at the last applied commit, the
 // record-less adoption; each test failed before its fix.
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { GitSource } from "../src/adapters/git-source";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { GitError, RayError } from "../src/errors";
 import type { DesiredStateSource, ServeTarget } from "../src/ports";
@@ -71,13 +69,7 @@ async function mergeSettled(
  * reads the head's first-parent diff there), and checks that it asked for it and said so in one warning.
  */
 async function startWithoutHistory() {
-  const git = new GitSource({
-    url: h.repo.remote,
-    branch: "main",
-    cloneDir: join(h.stateDir, "repo.git"),
-    env: {},
-    timeoutMs: 10_000,
-  });
+  const git = h.gitSource();
   let historyAsked = 0;
   const source: DesiredStateSource = {
     head: () => git.head(),

@@ -11,6 +11,7 @@ import { pruneEmpty } from "../../generator/src/cli/render-command";
 import { checkRepo } from "../../generator/src/index";
 import { readWorkingTree } from "../../generator/src/io/working-tree";
 import { TEMPLATE_REPO } from "../../generator/test-fixtures/helpers";
+import { gitScript, NO_HOUSEKEEPING_ENV } from "../../generator/testkit/git-script";
 
 /** The template's files, as a fork of it holds them (.github/CODEOWNERS included). */
 export function templateFiles(): Record<string, string> {
@@ -32,21 +33,6 @@ export const GIT_TEST_ENV: Readonly<Record<string, string>> = {
   LANG: "C.UTF-8",
   LC_ALL: "C.UTF-8",
 };
-
-/**
- * For the fixture's own repositories only (the developer's clone and the bare remote standing in for GitHub): no
- * automatic housekeeping after each commit, fetch and push (`git maintenance run --auto`, `gc --auto`), two git
- * processes per step that none of these short-lived repositories needs. The code under test runs git as it is.
- */
-const FIXTURE_ONLY_ENV: Readonly<Record<string, string>> = {
-  GIT_CONFIG_COUNT: "2",
-  GIT_CONFIG_KEY_0: "maintenance.auto",
-  GIT_CONFIG_VALUE_0: "false",
-  GIT_CONFIG_KEY_1: "gc.auto",
-  GIT_CONFIG_VALUE_1: "0",
-};
-
-const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
 
 export interface ClusterOptions {
   readonly name?: string;
@@ -165,24 +151,10 @@ export function createFixtureRepo(
   const root = mkdtempSync(join(tmpdir(), options.prefix ?? "serve-gitops-agent-"));
   const remote = join(root, "remote.git");
   const work = join(root, "work");
-  const options_ = {
-    env: { ...process.env, ...GIT_TEST_ENV, ...FIXTURE_ONLY_ENV },
-    encoding: "utf8",
-  } as const;
+  const env = { ...process.env, ...GIT_TEST_ENV, ...NO_HOUSEKEEPING_ENV };
   const run = (cwd: string, args: string[]) =>
-    execFileSync("git", args, { ...options_, cwd, stdio: ["ignore", "pipe", "pipe"] });
-  // Steps that always go together run as one shell script: one fork of the (large) test process instead of one
-  // per git command, which is most of what an end-to-end test costs. Returns the last command's output.
-  const runAll = (cwd: string, commands: string[][]) =>
-    execFileSync(
-      "sh",
-      ["-c", commands.map((args) => ["git", ...args].map(shellQuote).join(" ")).join(" && ")],
-      {
-        ...options_,
-        cwd,
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
+    execFileSync("git", args, { env, encoding: "utf8", cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const runAll = (cwd: string, commands: string[][]) => gitScript(cwd, env, commands);
   const push = (force = false) => [
     "push",
     "--quiet",
@@ -226,24 +198,23 @@ export function createFixtureRepo(
         repo.write(path, result.render.files.get(path)!);
       for (const path of result.renderDiff.extra) repo.remove(path);
     },
-    commit: (message) => runAll(work, [...commit(message), head]).trim(),
+    commit: (message) => runAll(work, [...commit(message), head]),
     push(opts = {}) {
       run(work, push(opts.force));
     },
     ship(message, opts = {}) {
       if (opts.render !== false) repo.render(opts.now);
-      return runAll(work, [...commit(message), push(), head]).trim();
+      return runAll(work, [...commit(message), push(), head]);
     },
     commitOnBranch(branch, message, change, from = "main") {
       run(work, ["checkout", "--quiet", "-b", branch, from]);
       change();
       repo.render();
-      return runAll(work, [...commit(message), head, ["checkout", "--quiet", "main"]])
-        .trim()
-        .split("\n")[0]!;
+      // checkout -q prints nothing: the last line is still the branch's commit.
+      return runAll(work, [...commit(message), head, ["checkout", "--quiet", "main"]]);
     },
     mergeBranch: (branch, message) =>
-      runAll(work, [["merge", "--quiet", "--no-ff", "-m", message, branch], push(), head]).trim(),
+      runAll(work, [["merge", "--quiet", "--no-ff", "-m", message, branch], push(), head]),
     head: () => run(work, ["rev-parse", "HEAD"]).trim(),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };

@@ -12,6 +12,7 @@ import {
   type TestOctokitOptionsInput,
 } from "../../generator/testkit/github-api-server";
 import { startRayEmulator, type RayEmulator, type RayEmulatorOptions } from "../emulator/ray-dashboard";
+import { GitSource } from "../src/adapters/git-source";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { silentLogger } from "../src/log";
 import type { ServeTarget } from "../src/ports";
@@ -50,6 +51,8 @@ export interface Harness {
   config(extra?: Partial<AgentConfig>): AgentConfig;
   overrides(extra?: AgentOverrides): AgentOverrides;
   start(extra?: Partial<AgentConfig>, overrides?: AgentOverrides): Promise<RunningAgent>;
+  /** A GitSource on the agent's own clone, as startAgent makes it from config(): to wrap in a test's source. */
+  gitSource(): GitSource;
   /** The usual opening: ship the files as the first commit, start the agent and settle it. */
   startSettled(message?: string): Promise<{ agent: RunningAgent; sha: string }>;
   /** Cycle until nothing deploys and nothing waits to be written (or `max` cycles). */
@@ -105,6 +108,16 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       const agent = await startAgent(harness.config(extra), harness.overrides(overrides));
       running.push(agent);
       return agent;
+    },
+    gitSource: () => {
+      const config = harness.config();
+      return new GitSource({
+        url: config.repo,
+        branch: config.branch,
+        cloneDir: join(stateDir, "repo.git"),
+        env: config.gitEnv,
+        timeoutMs: config.gitTimeoutMs,
+      });
     },
     async startSettled(message = "initial") {
       const sha = repo.ship(message);

@@ -20,6 +20,7 @@ import {
   type WorkflowRunInput,
 } from "../../../../generator/testkit/github-api-server";
 import { TEMPLATE_REPO } from "../../../../generator/test-fixtures/helpers";
+import { gitScript, NO_HOUSEKEEPING_ENV } from "../../../../generator/testkit/git-script";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../../..");
 export const BUNDLE = join(ROOT, "actions/check/dist/index.js");
@@ -64,14 +65,8 @@ function gitEnv(home: string, date: string): NodeJS.ProcessEnv {
     GIT_AUTHOR_DATE: date,
     GIT_COMMITTER_DATE: date,
     LC_ALL: "C",
-    // No automatic housekeeping (`git maintenance run --auto`, `gc --auto`) after each of the fixture's commits,
-    // fetches and pushes: two git processes per step that these short-lived repositories never need. The
-    // Action under test runs git with the runner's environment, not this one.
-    GIT_CONFIG_COUNT: "2",
-    GIT_CONFIG_KEY_0: "maintenance.auto",
-    GIT_CONFIG_VALUE_0: "false",
-    GIT_CONFIG_KEY_1: "gc.auto",
-    GIT_CONFIG_VALUE_1: "0",
+    // The Action under test runs git with the runner's environment, not this one.
+    ...NO_HOUSEKEEPING_ENV,
   };
 }
 
@@ -79,22 +74,14 @@ export function git(fx: Pick<Fixture, "home">, cwd: string, args: string[], date
   return execFileSync("git", args, { cwd, env: gitEnv(fx.home, date), encoding: "utf8" }).trim();
 }
 
-const shellQuote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
-
-/**
- * Git commands that always go together, as one shell script: one fork of the (large) test process instead of
- * one per command, which is most of what a fixture costs. Stops at the first that fails; returns the last
- * line of output (the fixtures end with the `rev-parse` they need).
- */
+/** Git commands that always go together, in one process: see gitScript. */
 export function gitAll(
   fx: Pick<Fixture, "home">,
   cwd: string,
   commands: string[][],
   date = HEAD_DATE,
 ): string {
-  const script = commands.map((args) => ["git", ...args].map(shellQuote).join(" ")).join(" && ");
-  const out = execFileSync("sh", ["-c", script], { cwd, env: gitEnv(fx.home, date), encoding: "utf8" });
-  return out.trim().split("\n").at(-1) ?? "";
+  return gitScript(cwd, gitEnv(fx.home, date), commands);
 }
 
 export function write(dir: string, path: string, text: string): void {
