@@ -28016,20 +28016,17 @@ var UnknownRevisionError = class extends Error {
 async function readCommitSnapshot(directory, ref, options = {}) {
   const git = createGit(directory, options);
   const unknown = () => new UnknownRevisionError(`${ref} does not exist or is not a commit`);
-  let sha;
-  let listing;
-  if (OBJECT_ID.test(ref)) {
-    sha = ref;
-    listing = await git.raw(["ls-tree", "-r", "-z", `${ref}^{commit}`, "--", ...SNAPSHOT_ROOTS]).catch((error2) => {
-      throw /fatal: Not a valid object name/.test(String(error2)) ? unknown() : error2;
-    });
-  } else {
-    sha = (await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch((error2) => {
+  const resolve = async () => {
+    const out = await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch((error2) => {
       throw /expected commit type/.test(String(error2)) ? unknown() : error2;
-    })).trim();
-    if (!OBJECT_ID.test(sha)) throw unknown();
-    listing = await git.raw(["ls-tree", "-r", "-z", sha, "--", ...SNAPSHOT_ROOTS]);
-  }
+    });
+    if (!OBJECT_ID.test(out.trim())) throw unknown();
+    return out.trim();
+  };
+  const sha = OBJECT_ID.test(ref) ? ref : await resolve();
+  const listing = await git.raw(["ls-tree", "-r", "-z", `${sha}^{commit}`, "--", ...SNAPSHOT_ROOTS]).catch((error2) => {
+    throw /fatal: Not a valid object name/.test(String(error2)) ? unknown() : error2;
+  });
   const entries = [];
   for (const record2 of listing.split("\0")) {
     if (!record2) continue;

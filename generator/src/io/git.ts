@@ -72,30 +72,26 @@ export async function readCommitSnapshot(
 ): Promise<RepoSnapshot> {
   const git = createGit(directory, options);
   const unknown = () => new UnknownRevisionError(`${ref} does not exist or is not a commit`);
-  let sha: string;
-  let listing: string;
-  if (OBJECT_ID.test(ref)) {
-    // A full object id (the agent's and the check's reads) needs no resolving: ls-tree peels it to its commit
-    // and fails for anything else, which saves a git process per read. Its failure for a name that is no
-    // commit is told from others (a missing repository) by git's words, in GIT_ENV's fixed locale.
-    sha = ref;
-    listing = await git
-      .raw(["ls-tree", "-r", "-z", `${ref}^{commit}`, "--", ...SNAPSHOT_ROOTS])
-      .catch((error) => {
-        throw /fatal: Not a valid object name/.test(String(error)) ? unknown() : error;
-      });
-  } else {
+  /** A name is resolved to its commit; a full id (the agent's and the check's reads) is taken as it is. */
+  const resolve = async () => {
     // --verify --quiet prints nothing and fails for a name that is no object; a missing repository still fails
     // loudly (simple-git resolves a failure that printed nothing, hence the check of the answer). A name for an
     // object that is no commit (a tree) makes git say so despite --quiet.
-    sha = (
-      await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch((error) => {
-        throw /expected commit type/.test(String(error)) ? unknown() : error;
-      })
-    ).trim();
-    if (!OBJECT_ID.test(sha)) throw unknown();
-    listing = await git.raw(["ls-tree", "-r", "-z", sha, "--", ...SNAPSHOT_ROOTS]);
-  }
+    const out = await git.raw(["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).catch((error) => {
+      throw /expected commit type/.test(String(error)) ? unknown() : error;
+    });
+    if (!OBJECT_ID.test(out.trim())) throw unknown();
+    return out.trim();
+  };
+  const sha = OBJECT_ID.test(ref) ? ref : await resolve();
+  // ls-tree peels the id to its commit and fails for anything else: a full id needs no rev-parse, one git process
+  // fewer per read. Its failure for an id that is no commit is told from others (a missing repository) by git's
+  // words, in GIT_ENV's fixed locale.
+  const listing = await git
+    .raw(["ls-tree", "-r", "-z", `${sha}^{commit}`, "--", ...SNAPSHOT_ROOTS])
+    .catch((error) => {
+      throw /fatal: Not a valid object name/.test(String(error)) ? unknown() : error;
+    });
   const entries: Array<{ path: string; mode: string; object: string; type: string }> = [];
   for (const record of listing.split("\0")) {
     if (!record) continue;
