@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { diagnostic, PLAN_MARKER } from "../../../generator/src";
 import { COMMENT_LIMIT, commentBody, cut } from "./comment-body";
 
@@ -69,6 +69,23 @@ describe("commentBody", () => {
     expect([...body].length).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(body).toContain(`The whole plan is in the [job summary](${URL}).`);
     expect(body.startsWith(PLAN_MARKER)).toBe(true);
+  });
+
+  it("formats the limit in its notice without Intl, whose first use costs a run 15-35 ms of ICU start-up", () => {
+    const intl = vi.spyOn(Number.prototype, "toLocaleString");
+    try {
+      const plan = Array.from({ length: 200 }, (_, i) => `- model-${i}`).join("\n");
+      const body = commentBody({ ok: true, headSha: SHA, diagnostics: [], plan, summaryUrl: URL }, 1_234_567);
+      expect(body).not.toContain("cut here");
+      const cutBody = commentBody({ ok: true, headSha: SHA, diagnostics: [], plan, summaryUrl: URL }, 1_000);
+      expect(cutBody).toContain("a PR comment holds at most 1,000 characters");
+      expect(commentBody({ ok: true, headSha: SHA, diagnostics: [], plan, summaryUrl: URL }, 900)).toContain(
+        "at most 900 characters",
+      );
+      expect(intl).not.toHaveBeenCalled();
+    } finally {
+      intl.mockRestore();
+    }
   });
 });
 
