@@ -28577,10 +28577,11 @@ function commentBody(input, limit = COMMENT_LIMIT) {
     `
 
 ---
-\u2702\uFE0F The plan is cut here: a PR comment holds at most ${limit.toLocaleString("en-US")} characters. The whole plan is in the ${summary3}.
+\u2702\uFE0F The plan is cut here: a PR comment holds at most ${thousands(limit)} characters. The whole plan is in the ${summary3}.
 `
   );
 }
+var thousands = (n) => String(n).replace(/\B(?=(\d{3})+$)/g, ",");
 function cut(text2, limit, notice2) {
   if (text2.length <= limit) return text2;
   const closing = "\n</details>";
