@@ -435,7 +435,7 @@ describe("failures and removals", () => {
     h.repo.write("models/bob/llama.yaml", specYaml("llama"));
     h.repo.render();
     const rewritten = h.repo.commit("bob: add llama instead");
-    h.repo.push({ force: true });
+    h.repo.push();
     await h.settle(agent);
 
     expect(agent.status().marks.applied?.sha).toBe(rewritten);

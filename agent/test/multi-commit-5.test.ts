@@ -166,7 +166,7 @@ describe("the last applied commit back in git (pushed again after a force-push t
 
     // The force-push is undone: the lost commit is on the branch again, under a new head that still drops six.
     h.repo.git("reset", "--quiet", "--hard", lost);
-    h.repo.push({ force: true });
+    h.repo.push();
     dropSix();
     const head = h.repo.ship("bob: only m7, again");
     // Serve loses every application meanwhile: only the last applied commit's config can bring them back.

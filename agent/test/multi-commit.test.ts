@@ -428,7 +428,7 @@ describe("a refused commit removed from the branch by a force-push", () => {
     expect(agent.status().refused.map((r) => r.sha)).toEqual([bad]);
     // The owner force-pushes the branch back to the good commit: the refused commit is gone from history.
     h.repo.git("reset", "--quiet", "--hard", good);
-    h.repo.push({ force: true });
+    h.repo.push();
     await h.settle(agent);
     expect(agent.agent.lastHead).toBe(good);
     // README: refused lines show "invalid or unrendered commits since the last valid commit" while they are

@@ -35,7 +35,7 @@ export function amendHead(
   if (options.render) h.repo.render();
   h.repo.git("add", "-A");
   h.repo.git("commit", "--quiet", "--amend", "--allow-empty", "-m", message);
-  h.repo.push({ force: true });
+  h.repo.push();
   return h.repo.head();
 }
 

@@ -53,7 +53,7 @@ describe("the git source", () => {
     repo.write("models/bob/z.yaml", specYaml("z"));
     repo.render();
     const rewritten = repo.commit("z\n\nServe-Gitops-Allow-Prune: 3");
-    repo.push({ force: true });
+    repo.push();
     expect(await git.head()).toBe(rewritten);
     await git.ensure(rewritten);
     const history = await git.history(rewritten, dropped, "clusters/h1/rendered/", 100);
@@ -109,7 +109,7 @@ describe("the git source", () => {
     repo.git("reset", "--quiet", "--hard", "HEAD~1");
     repo.write("NOTE.md", "rewritten\n");
     const head = repo.commit("plain");
-    repo.push({ force: true });
+    repo.push();
     const { git } = source();
     await git.ensure(head);
     // `lost` never reached this clone: nothing bounds the range, and the old confirmation is not this sync's.
