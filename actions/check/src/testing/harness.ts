@@ -128,7 +128,7 @@ export interface FixtureOptions {
  * never this repository's live ones, which an adopter replaces) and their .github/CODEOWNERS on `main`.
  * Head: `feature`, one commit made by `head`. The workspace is what actions/checkout leaves on a pull_request: the merge commit.
  */
-export function makeFixture(options: FixtureOptions = {}): Fixture {
+export function makeFixture(options: FixtureOptions = {}, bases?: BaseCache): Fixture {
   const dir = mkdtempSync(join(tmpdir(), "serve-gitops-check-"));
   const home = join(dir, "home");
   mkdirSync(home);
@@ -136,15 +136,43 @@ export function makeFixture(options: FixtureOptions = {}): Fixture {
   const remote = join(dir, "remote.git");
   const workspace = join(dir, "workspace");
   const fx = { home };
-  mkdirSync(seed);
+  let baseSha: string;
+  if (options.base || !bases) {
+    mkdirSync(seed);
+    baseSha = commitBase(fx, seed, options.base);
+  } else {
+    // The same files, identity and date make the same commit: a test file's fixtures start from one copy of it.
+    const base = (bases.plain ??= makeBase());
+    cpSync(base.seed, seed, { recursive: true });
+    baseSha = base.sha;
+  }
+  options.head?.(seed);
+  const headSha = gitAll(fx, seed, [
+    ["add", "-A"],
+    ["commit", "-q", "--allow-empty", "-m", "change"],
+    ["clone", "-q", "--bare", seed, remote],
+    ["remote", "add", "origin", remote],
+    ["clone", "-q", remote, workspace],
+    ["rev-parse", "HEAD"],
+  ]);
+  const fixture: Fixture = { dir, seed, remote, workspace, home, baseSha, headSha, mergeSha: "" };
+  checkoutMerge(fixture, baseSha, false);
+  return fixture;
+}
+
+/**
+ * The template's models/ and clusters/, rendered, with their CODEOWNERS and the test's own changes, committed as
+ * the base on `main` in a new repository at `seed`, with branch `feature` checked out: the base's sha.
+ */
+function commitBase(fx: Pick<Fixture, "home">, seed: string, change?: (dir: string) => void): string {
   for (const path of ["models", "clusters"])
     cpSync(join(TEMPLATE_REPO, path), join(seed, path), { recursive: true });
   // The base is made current with the core under test, so the fixtures never depend on the state of the
   // example render committed in this repository. Existing models keep their served names.
   renderInto(seed, BASE_DATE);
   write(seed, CODEOWNERS_FILE, codeownersOf(readWorkingTree(seed)).text!);
-  options.base?.(seed);
-  const baseSha = gitAll(
+  change?.(seed);
+  return gitAll(
     fx,
     seed,
     [
@@ -156,18 +184,20 @@ export function makeFixture(options: FixtureOptions = {}): Fixture {
     ],
     BASE_DATE,
   );
-  options.head?.(seed);
-  const headSha = gitAll(fx, seed, [
-    ["add", "-A"],
-    ["commit", "-q", "--allow-empty", "-m", "change"],
-    ["clone", "-q", "--bare", seed, remote],
-    ["remote", "add", "origin", remote],
-    ["clone", "-q", remote, workspace],
-    ["rev-parse", "HEAD"],
-  ]);
-  const fixture: Fixture = { dir, seed, remote, workspace, home, baseSha, headSha, mergeSha: "" };
-  checkoutMerge(fixture);
-  return fixture;
+}
+
+/** The base without a test's changes, made once for a test file and copied (.git and all) into its fixtures. */
+export interface BaseCache {
+  plain?: { readonly dir: string; readonly seed: string; readonly sha: string };
+}
+
+function makeBase(): NonNullable<BaseCache["plain"]> {
+  const dir = mkdtempSync(join(tmpdir(), "serve-gitops-check-base-"));
+  const home = join(dir, "home");
+  const seed = join(dir, "seed");
+  mkdirSync(home);
+  mkdirSync(seed);
+  return { dir, seed, sha: commitBase({ home }, seed) };
 }
 
 /** Another commit on the PR branch, pushed, and the runner's checkout of the new merge commit. */
@@ -191,10 +221,13 @@ export function pushToFeature(
   checkoutMerge(fx);
 }
 
-/** The runner's checkout of GitHub's merge commit of the PR head into `onto` (the base): sets mergeSha. */
-export function checkoutMerge(fx: Fixture, onto = fx.baseSha): void {
+/**
+ * The runner's checkout of GitHub's merge commit of the PR head into `onto` (the base): sets mergeSha. `fetch`
+ * false: the workspace already holds the head (a clone made just now).
+ */
+export function checkoutMerge(fx: Fixture, onto = fx.baseSha, fetch = true): void {
   fx.mergeSha = gitAll(fx, fx.workspace, [
-    ["fetch", "-q", "origin"],
+    ...(fetch ? [["fetch", "-q", "origin"]] : []),
     ["checkout", "-q", "--detach", onto],
     ["merge", "-q", "--no-ff", "--no-edit", fx.headSha],
     ["rev-parse", "HEAD"],
@@ -542,10 +575,14 @@ export interface CheckRuns {
 export function useGitHubServer(tokens: Record<string, TokenIdentity>): CheckRuns {
   let started: GitHubApiServer | undefined;
   const fixtures: Fixture[] = [];
+  const bases: BaseCache = {};
   beforeAll(async () => {
     started = await startGitHubApiServer({ tokens });
   });
-  afterAll(() => started?.close());
+  afterAll(async () => {
+    if (bases.plain) rmSync(bases.plain.dir, { recursive: true, force: true });
+    await started?.close();
+  });
   afterEach(() => {
     expect(started!.unexpected).toEqual([]);
     for (const fx of fixtures.splice(0)) removeFixture(fx);
@@ -561,7 +598,7 @@ export function useGitHubServer(tokens: Record<string, TokenIdentity>): CheckRun
     },
     calls: () => runs.server.requests.map((r) => `${r.method} ${r.path} ${r.status}`),
     fixture(options) {
-      const fx = makeFixture(options);
+      const fx = makeFixture(options, bases);
       fixtures.push(fx);
       return fx;
     },
