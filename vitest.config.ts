@@ -1,7 +1,19 @@
+import { relative } from "node:path";
 import { configDefaults, defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+import { MOCKING, processesFirst } from "./vitest.files";
 
-// Test files that replace a module with vi.mock: they need a fresh module graph of their own.
-export const MOCKING = ["generator/src/io/working-tree-unreadable.test.ts"];
+/** See processesFirst: a fresh clone's run no longer ends on one long file while the other forks idle. */
+class ProcessesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    return processesFirst(
+      await super.sort(files),
+      (file) => relative(import.meta.dirname, file.moduleId),
+      (file) => file.project.name,
+    );
+  }
+}
+
 const ALL = ["generator/**/*.test.ts", "agent/**/*.test.ts", "actions/**/*.test.ts"];
 
 export default defineConfig({
@@ -15,6 +27,7 @@ export default defineConfig({
     maxWorkers: 3,
     // A file's vi.stubEnv never outlives it, even in a fork that runs the next file.
     unstubEnvs: true,
+    sequence: { sequencer: ProcessesFirst },
     projects: [
       {
         extends: true,
