@@ -56,6 +56,7 @@ export async function main(argv: string[]): Promise<number> {
     let t = Date.now();
     h.repo.ship(`${models} models`);
     out(`  repository: ${models} specs rendered and pushed in ${Date.now() - t} ms`);
+    h.repo.pack();
 
     // Phase 1: bring-up, idle cycles, a commit changing k models, RSS over the cycles.
     const a = await startChild(h, { intervalMs: 5, watchIntervalMs: 20 });
