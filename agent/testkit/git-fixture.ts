@@ -166,7 +166,7 @@ export function createFixtureRepo(
   // pack-objects, unpack-objects, a connectivity check...), the largest share of the agent tests' git work.
   // Like `push --force`, it does not refuse a non-fast-forward; the agent meets whatever the remote holds.
   const push: GitStep = {
-    sh: `head=$(git rev-parse HEAD) && git --git-dir=${shellQuote(remote)} update-ref refs/heads/main "$head"`,
+    sh: `head=$(git rev-parse HEAD) && git --git-dir=${shellQuote(remote)} update-ref refs/heads/main "$head" && echo "$head"`,
   };
   const commit = (message: string) => [
     ["add", "-A"],
@@ -213,7 +213,8 @@ export function createFixtureRepo(
     pack: () => void run(work, ["--git-dir", remote, "repack", "-a", "-d", "-q"]),
     ship(message, opts = {}) {
       if (opts.render !== false) repo.render(opts.now);
-      return runAll(work, [...commit(message), push, head]);
+      // The push prints the sha it moved main to.
+      return runAll(work, [...commit(message), push]);
     },
     commitOnBranch(branch, message, change, from = "main") {
       run(work, ["checkout", "--quiet", "-b", branch, from]);
@@ -223,7 +224,7 @@ export function createFixtureRepo(
       return runAll(work, [...commit(message), head, ["checkout", "--quiet", "main"]]);
     },
     mergeBranch: (branch, message) =>
-      runAll(work, [["merge", "--quiet", "--no-ff", "-m", message, branch], push, head]),
+      runAll(work, [["merge", "--quiet", "--no-ff", "-m", message, branch], push]),
     head: () => run(work, ["rev-parse", "HEAD"]).trim(),
     cleanup: () => rmSync(root, { recursive: true, force: true }),
   };
