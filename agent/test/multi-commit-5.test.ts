@@ -4,6 +4,7 @@ import { cpSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { httpRequest } from "../emulator/ray-test-utils";
+import { cloneDirIn } from "../src/adapters/git-source";
 import { MISSING_RECHECK_MS } from "../src/runtime/agent";
 import { specYaml } from "../testkit/git-fixture";
 import { appsOf, createHarness, type Harness } from "../testkit/harness";
@@ -224,7 +225,7 @@ describe("a commit git did not have, while the branch head stays put", () => {
     const { agent: first, sha: lost } = await h.startSettled("alice: add a");
     await first.close();
     // The clone as it was, with the commit the force-push below takes off the branch (a volume's backup).
-    const clone = join(h.stateDir, "repo.git");
+    const clone = cloneDirIn(h.stateDir);
     const backup = join(h.repo.root, "repo.git.backup");
     cpSync(clone, backup, { recursive: true });
     // The head rewritten into a commit the agent refuses: it stays put, and only the commit last taken is valid.

@@ -178,7 +178,6 @@ export function createFixtureRepo(
   runAll(work, [
     ["init", "--quiet", "--bare", "--initial-branch=main", remote],
     ["init", "--quiet", "--initial-branch=main"],
-    ["remote", "add", "origin", remote],
   ]);
   writeFileSync(join(remote, "objects/info/alternates"), `${join(work, ".git/objects")}\n`);
   const repo: FixtureRepo = {

@@ -12,7 +12,7 @@ import {
   type TestOctokitOptionsInput,
 } from "../../generator/testkit/github-api-server";
 import { startRayEmulator, type RayEmulator, type RayEmulatorOptions } from "../emulator/ray-dashboard";
-import { GitSource } from "../src/adapters/git-source";
+import { cloneDirIn, GitSource } from "../src/adapters/git-source";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { silentLogger } from "../src/log";
 import type { ServeTarget } from "../src/ports";
@@ -51,7 +51,7 @@ export interface Harness {
   config(extra?: Partial<AgentConfig>): AgentConfig;
   overrides(extra?: AgentOverrides): AgentOverrides;
   start(extra?: Partial<AgentConfig>, overrides?: AgentOverrides): Promise<RunningAgent>;
-  /** A GitSource on the agent's own clone, as startAgent makes it from config(): to wrap in a test's source. */
+  /** A GitSource on the agent's own clone, as startAgent makes it from config() (less its metrics and stop signal). */
   gitSource(): GitSource;
   /** The usual opening: ship the files as the first commit, start the agent and settle it. */
   startSettled(message?: string): Promise<{ agent: RunningAgent; sha: string }>;
@@ -114,7 +114,7 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
       return new GitSource({
         url: config.repo,
         branch: config.branch,
-        cloneDir: join(stateDir, "repo.git"),
+        cloneDir: cloneDirIn(config.stateDir),
         env: config.gitEnv,
         timeoutMs: config.gitTimeoutMs,
       });

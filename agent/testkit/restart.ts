@@ -3,7 +3,7 @@
  * agent's log kept, a branch head rewritten by a force-push, the agent's clone wiped, its state directory lost.
  */
 import { mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { cloneDirIn } from "../src/adapters/git-source";
 import { createLogger, type Logger } from "../src/log";
 import type { Harness } from "./harness";
 
@@ -41,7 +41,7 @@ export function amendHead(
 
 /** The agent's clone deleted (a new volume, a wiped cache): it is cloned again from the rewritten branch. */
 export const wipeClone = (h: Harness): void =>
-  rmSync(join(h.stateDir, "repo.git"), { recursive: true, force: true });
+  rmSync(cloneDirIn(h.stateDir), { recursive: true, force: true });
 
 /** The agent's state directory lost (a deleted folder, a lost volume), left empty for the next agent. */
 export function wipeStateDir(h: Harness): void {

@@ -3,12 +3,16 @@
 // cat-file, modes kept). Credentials never enter the URL or the logs: they come through git's own
 // configuration in the environment (GIT_CONFIG_COUNT/KEY/VALUE with an http.extraHeader).
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
 import type { RepoSnapshot } from "../../../generator/src/index";
 import { CommitNotFoundError, GitError } from "../errors";
 import { gitSecrets, redactError, secretRedactor } from "../redact-secrets";
 import { redactUrl } from "../redact-url";
 import type { CommitChanges, DesiredStateSource, TrailerCommit } from "../ports";
+
+/** The agent's bare clone in its state directory (a cache: deleted, it is cloned again). */
+export const cloneDirIn = (stateDir: string): string => join(stateDir, "repo.git");
 
 export interface GitSourceOptions {
   /** A URL without credentials, or a local path. */

@@ -4,6 +4,7 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { cloneDirIn } from "../adapters/git-source";
 
 export interface DryRunClone {
   /** The temporary bare clone (created empty; GitSource initialises it). */
@@ -16,7 +17,7 @@ export interface DryRunClone {
 export function dryRunClone(stateDir: string): DryRunClone {
   const cloneDir = mkdtempSync(join(tmpdir(), "serve-gitops-dry-run-"));
   // Absolute: git reads an alternates entry relative to the borrowing objects directory.
-  const objects = resolve(stateDir, "repo.git", "objects");
+  const objects = join(cloneDirIn(resolve(stateDir)), "objects");
   return {
     cloneDir,
     ...(existsSync(objects) ? { borrowObjects: objects } : {}),

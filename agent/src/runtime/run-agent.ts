@@ -1,9 +1,8 @@
 // Wiring: one real adapter per port, the state directory (locked), the loop and the --listen server. The CLI,
 // the demo, the bench and the tests all start the agent through startAgent().
 import { existsSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { nodeFilePort } from "../adapters/fs-port";
-import { GitSource } from "../adapters/git-source";
+import { cloneDirIn, GitSource } from "../adapters/git-source";
 import { GitHubReporter } from "../adapters/github-reporter";
 import { createOctokit } from "../adapters/octokit";
 import { RayServeTarget } from "../adapters/ray-target";
@@ -137,7 +136,7 @@ async function assemble(
     new GitSource({
       url: config.repo,
       branch: config.branch,
-      cloneDir: scratch?.cloneDir ?? join(config.stateDir, "repo.git"),
+      cloneDir: scratch?.cloneDir ?? cloneDirIn(config.stateDir),
       ...(scratch?.borrowObjects ? { borrowObjects: scratch.borrowObjects } : {}),
       env: config.gitEnv,
       timeoutMs: config.gitTimeoutMs,

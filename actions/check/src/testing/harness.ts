@@ -128,7 +128,7 @@ export interface FixtureOptions {
  * never this repository's live ones, which an adopter replaces) and their .github/CODEOWNERS on `main`.
  * Head: `feature`, one commit made by `head`. The workspace is what actions/checkout leaves on a pull_request: the merge commit.
  */
-export function makeFixture(options: FixtureOptions = {}, bases?: BaseCache): Fixture {
+export function makeFixture(options: FixtureOptions, bases: BaseCache): Fixture {
   const dir = mkdtempSync(join(tmpdir(), "serve-gitops-check-"));
   const home = join(dir, "home");
   mkdirSync(home);
@@ -137,7 +137,7 @@ export function makeFixture(options: FixtureOptions = {}, bases?: BaseCache): Fi
   const workspace = join(dir, "workspace");
   const fx = { home };
   let baseSha: string;
-  if (options.base || !bases) {
+  if (options.base) {
     mkdirSync(seed);
     baseSha = commitBase(fx, seed, options.base);
   } else {
@@ -598,7 +598,7 @@ export function useGitHubServer(tokens: Record<string, TokenIdentity>): CheckRun
     },
     calls: () => runs.server.requests.map((r) => `${r.method} ${r.path} ${r.status}`),
     fixture(options) {
-      const fx = makeFixture(options, bases);
+      const fx = makeFixture(options ?? {}, bases);
       fixtures.push(fx);
       return fx;
     },
