@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { validateRepo } from "../validate";
-import { createGit, GIT_ENV, readCommitSnapshot, UnknownRevisionError } from "./git";
+import { catFileBatch, createGit, GIT_ENV, readCommitSnapshot, UnknownRevisionError } from "./git";
 import { readWorkingTree } from "./working-tree";
 
 // A real repository in a temporary folder. Never the user's git config: identity comes from -c flags and
@@ -20,6 +20,8 @@ const git = (cwd: string, ...args: string[]) =>
       encoding: "utf8",
     },
   ).trim();
+
+const text = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes).toString() : undefined);
 
 let dir: string;
 let first: string;
@@ -232,18 +234,61 @@ describe("createGit", () => {
     const shim = mkdtempSync(join(tmpdir(), "serve-gitops-late-git-"));
     try {
       const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-      writeFileSync(join(shim, "git"), `#!/bin/sh\n( sleep 0.3; exec ${real} "$@" ) &\nexit 0\n`, {
+      // A background job's stdin is /dev/null, whatever it redirects: cat-file gets the list through fd 3.
+      const body = `#!/bin/sh\nexec 3<&0\n( sleep 0.3; exec ${real} "$@" <&3 3<&- ) &\nexit 0\n`;
+      writeFileSync(join(shim, "git"), body, {
         mode: 0o755,
       });
       vi.stubEnv("PATH", `${shim}:${process.env.PATH}`);
       const snapshot = await readCommitSnapshot(dir, "HEAD");
       expect(snapshot.label).toBe(git(dir, "rev-parse", "HEAD"));
-      expect([...snapshot.files.keys()]).toContain("models/users.yaml");
+      expect(text(snapshot.files.get("models/users.yaml")?.bytes)).toBe(
+        git(dir, "show", "HEAD:models/users.yaml") + "\n",
+      );
       expect(await createGit(dir).raw(["rev-parse", "HEAD"])).toBe(`${snapshot.label}\n`);
     } finally {
       vi.unstubAllEnvs();
       rmSync(shim, { recursive: true, force: true });
     }
+  });
+
+  describe("a git cat-file --batch that does not answer every object is an error, never empty files", () => {
+    // A cat-file replaced by `script`; every other git command is the real one.
+    async function withCatFile<T>(script: string, run: () => Promise<T>): Promise<T> {
+      const shim = mkdtempSync(join(tmpdir(), "serve-gitops-cat-file-"));
+      try {
+        const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+        const body = `#!/bin/sh\nif [ "$1" = cat-file ]; then\n${script}\nfi\nexec ${real} "$@"\n`;
+        writeFileSync(join(shim, "git"), body.replaceAll("REAL_GIT", real), { mode: 0o755 });
+        vi.stubEnv("PATH", `${shim}:${process.env.PATH}`);
+        return await run();
+      } finally {
+        vi.unstubAllEnvs();
+        rmSync(shim, { recursive: true, force: true });
+      }
+    }
+
+    it("one that reads the list and answers nothing", async () => {
+      await expect(
+        withCatFile("cat >/dev/null; exit 0", () => readCommitSnapshot(dir, "HEAD")),
+      ).rejects.toThrow(/^git cat-file --batch answered 0 of 8 objects$/);
+    });
+
+    it("one whose answer is cut short inside an object", async () => {
+      const cut = 'REAL_GIT "$@" | head -c 300; exit 0';
+      await expect(withCatFile(cut, () => readCommitSnapshot(dir, "HEAD"))).rejects.toThrow(
+        /^git cat-file --batch answered 3 objects with 300 bytes, cut short$/,
+      );
+    });
+
+    it("one that closes its input unread and fails: git's error, and no EPIPE escapes to crash the process", async () => {
+      // 20,000 names are 820 KB of list, more than the socket to git's stdin holds: the write fails (EPIPE) while
+      // this cat-file still runs. Unhandled, that error would end the agent's whole process.
+      const names = Array.from({ length: 20_000 }, (_, i) => i.toString(16).padStart(40, "0"));
+      await expect(
+        withCatFile("exec 0<&-; sleep 0.2; echo 'gone' >&2; exit 3", () => catFileBatch(dir, names, {})),
+      ).rejects.toThrow(/^git cat-file --batch exited 3: gone$/);
+    });
   });
 
   it("runs git with a fixed language and no prompts", async () => {

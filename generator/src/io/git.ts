@@ -119,7 +119,7 @@ export async function readCommitSnapshot(
 }
 
 /** `git cat-file --batch`: every object in one process. */
-function catFileBatch(
+export function catFileBatch(
   gitDir: string,
   objects: readonly string[],
   options: GitOptions,
