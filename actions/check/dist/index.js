@@ -28064,19 +28064,27 @@ function catFileBatch(gitDir, objects, options) {
     child.stdout.on("data", (chunk) => chunks.push(chunk));
     child.stderr.on("data", (chunk) => stderr += chunk.toString());
     child.on("error", reject);
+    child.stdin.on("error", (error2) => {
+      if (error2.code !== "EPIPE") reject(error2);
+    });
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`git cat-file --batch exited ${code}: ${stderr.trim()}`));
       const data = Buffer.concat(chunks);
+      const cut2 = () => new Error(`git cat-file --batch answered ${out.size} objects with ${data.length} bytes, cut short`);
       let at2 = 0;
       while (at2 < data.length) {
         const eol = data.indexOf(10, at2);
+        if (eol < 0) return reject(cut2());
         const header = data.subarray(at2, eol).toString();
         const [object = "", , size = "0"] = header.split(" ");
         if (header.endsWith(" missing")) return reject(new Error(`git object ${object} is missing`));
         const length = Number(size);
+        if (eol + 1 + length >= data.length) return reject(cut2());
         out.set(object, data.subarray(eol + 1, eol + 1 + length));
         at2 = eol + 1 + length + 1;
       }
+      if (out.size !== unique.length)
+        return reject(new Error(`git cat-file --batch answered ${out.size} of ${unique.length} objects`));
       resolve(out);
     });
     child.stdin.end(unique.join("\n") + "\n");

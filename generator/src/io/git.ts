@@ -118,7 +118,10 @@ export async function readCommitSnapshot(
   return { files, label: sha };
 }
 
-/** `git cat-file --batch`: every object in one process. */
+/**
+ * `git cat-file --batch`: every object in one process. All of them or an error: a cat-file that stopped early
+ * (killed, or failing before it read its list) must not turn files into empty ones.
+ */
 export function catFileBatch(
   gitDir: string,
   objects: readonly string[],
@@ -139,19 +142,30 @@ export function catFileBatch(
     child.stdout.on("data", (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.on("error", reject);
+    // A git that exits before it has read the whole list breaks the pipe (EPIPE): its exit code and the objects
+    // it did not answer say what went wrong. Unlistened, the error would end the process.
+    child.stdin.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EPIPE") reject(error);
+    });
     child.on("close", (code) => {
       if (code !== 0) return reject(new Error(`git cat-file --batch exited ${code}: ${stderr.trim()}`));
       const data = Buffer.concat(chunks);
+      const cut = () =>
+        new Error(`git cat-file --batch answered ${out.size} objects with ${data.length} bytes, cut short`);
       let at = 0;
       while (at < data.length) {
         const eol = data.indexOf(10, at);
+        if (eol < 0) return reject(cut());
         const header = data.subarray(at, eol).toString();
         const [object = "", , size = "0"] = header.split(" ");
         if (header.endsWith(" missing")) return reject(new Error(`git object ${object} is missing`));
         const length = Number(size);
+        if (eol + 1 + length >= data.length) return reject(cut());
         out.set(object, data.subarray(eol + 1, eol + 1 + length));
         at = eol + 1 + length + 1;
       }
+      if (out.size !== unique.length)
+        return reject(new Error(`git cat-file --batch answered ${out.size} of ${unique.length} objects`));
       resolve(out);
     });
     child.stdin.end(unique.join("\n") + "\n");
