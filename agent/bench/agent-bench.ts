@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       `    git ref queries (ls-remote) / cycle ${per(before.lsRemote, after.lsRemote)}; other git processes / cycle ${per(before.otherGit, after.otherGit)}`,
     );
     out(
-      `    Ray requests per idle cycle         ${per(before.rayGets, after.rayGets)} GET, ${per(before.puts, after.puts)} PUT`,
+      `    Ray requests per idle cycle         ${per(before.rayGets, after.rayGets)} GET (${after.rayGets - before.rayGets} in ${n} cycles, ±1: the emulator's count is read a moment after the agent's cycle count), ${per(before.puts, after.puts)} PUT`,
     );
     out(
       `    agent CPU per idle cycle            ${((after.cpuMs - before.cpuMs) / n).toFixed(2)} ms (user+system from /proc; parsing Ray's GET of ${models} applications is the largest part)`,
