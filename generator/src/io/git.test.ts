@@ -252,22 +252,45 @@ describe("createGit", () => {
     }
   });
 
-  describe("a git cat-file --batch that does not answer every object is an error, never empty files", () => {
-    // A cat-file replaced by `script`; every other git command is the real one.
-    async function withCatFile<T>(script: string, run: () => Promise<T>): Promise<T> {
-      const shim = mkdtempSync(join(tmpdir(), "serve-gitops-cat-file-"));
-      try {
-        const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
-        const body = `#!/bin/sh\nif [ "$1" = cat-file ]; then\n${script}\nfi\nexec ${real} "$@"\n`;
-        writeFileSync(join(shim, "git"), body.replaceAll("REAL_GIT", real), { mode: 0o755 });
-        vi.stubEnv("PATH", `${shim}:${process.env.PATH}`);
-        return await run();
-      } finally {
-        vi.unstubAllEnvs();
-        rmSync(shim, { recursive: true, force: true });
-      }
+  /** git's `command` replaced by `script` (REAL_GIT names the real git) while `run` runs; every other is real. */
+  async function withShim<T>(command: string, script: string, run: () => Promise<T>): Promise<T> {
+    const shim = mkdtempSync(join(tmpdir(), "serve-gitops-git-shim-"));
+    try {
+      const real = execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+      const body = `#!/bin/sh\nif [ "$1" = ${command} ]; then\n${script}\nfi\nexec ${real} "$@"\n`;
+      writeFileSync(join(shim, "git"), body.replaceAll("REAL_GIT", real), { mode: 0o755 });
+      vi.stubEnv("PATH", `${shim}:${process.env.PATH}`);
+      return await run();
+    } finally {
+      vi.unstubAllEnvs();
+      rmSync(shim, { recursive: true, force: true });
     }
+  }
 
+  describe("a git killed by a signal is an error, never a short answer", () => {
+    // Killed from outside (the OOM killer, an operator), git leaves no exit code and often no message.
+    const killed = 'REAL_GIT "$@" | head -c 300; kill -TERM $$';
+
+    it("a listing cut short reads as no snapshot, not as a commit without its last files", async () => {
+      await expect(withShim("ls-tree", killed, () => readCommitSnapshot(dir, "HEAD"))).rejects.toThrow(
+        /^git was killed by a signal: its output is incomplete$/,
+      );
+    });
+
+    it("any other call through createGit", async () => {
+      await expect(
+        withShim("log", killed, () => createGit(dir).raw(["log", "--format=%H %s"])),
+      ).rejects.toThrow(/^git was killed by a signal: its output is incomplete$/);
+    });
+
+    it("while a git that exits non-zero without a word still answers (rev-parse --quiet: no such commit)", async () => {
+      const missing = "0".repeat(40);
+      expect(await createGit(dir).raw(["rev-parse", "--verify", "--quiet", `${missing}^{commit}`])).toBe("");
+    });
+  });
+
+  describe("a git cat-file --batch that does not answer every object is an error, never empty files", () => {
+    const withCatFile = <T>(script: string, run: () => Promise<T>) => withShim("cat-file", script, run);
     it("one that reads the list and answers nothing", async () => {
       await expect(
         withCatFile("cat >/dev/null; exit 0", () => readCommitSnapshot(dir, "HEAD")),
