@@ -27992,6 +27992,10 @@ function createGit(baseDir, options = {}) {
     // loaded machine. GIT_ENV's ssh keeps no control master that could hold a pipe open.
     completion: { onClose: true, onExit: false },
     ...options.signal ? { abort: options.signal } : {},
+    // simple-git fails a call only on a non-zero exit with stderr (its own timeout and abort aside). A git killed
+    // from outside (the OOM killer, an operator) has no exit code and often no message: its output, cut short,
+    // must not read as the answer. A quiet non-zero exit still answers: `rev-parse --verify --quiet` relies on it.
+    errors: (error2, result) => error2 ?? (result.exitCode === null ? new O2(void 0, "git was killed by a signal: its output is incomplete") : void 0),
     // simple-git guards GIT_* variables; the ones we pass are ours (BatchMode ssh, no prompt, extraHeader
     // config from the agent's environment), so they are allowed by name, and nothing else.
     allowEnvironment: Object.keys(env).filter((key) => key.toUpperCase().startsWith("GIT_")),
