@@ -753,6 +753,75 @@ describe("git, disk and state directory faults", () => {
   });
 });
 
+describe("an outbox write the disk refuses for one cycle: what the agent had to say is said once it can", () => {
+  /** The file port of the state directory, refusing github.json (the outbox) while `full()`. */
+  const outboxFull = (full: () => boolean): FilePort => ({
+    read: (path) => nodeFilePort.read(path),
+    async write(path, data) {
+      if (full() && path.endsWith("github.json"))
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      return nodeFilePort.write(path, data);
+    },
+  });
+
+  it("a guard's refusal", async () => {
+    h = await createHarness({ files: { "models/alice/only.yaml": specYaml("only") } });
+    h.repo.ship("one model");
+    let full = false;
+    const agent = await h.start({}, { files: outboxFull(() => full) });
+    await h.settle(agent);
+    h.repo.remove("models/alice/only.yaml");
+    const sha = h.repo.ship("remove the last model");
+    full = true;
+    expect((await agent.agent.cycle()).faults[0]).toMatchObject({ code: "ENOSPC" });
+    full = false;
+    await h.settle(agent);
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual([
+      "serve/h1 failure refused: the commit leaves cluster h1 with no models (set sync.allow_empty to allow)",
+    ]);
+    expect(agent.status().models[0]!.events.filter((e) => e.type === "REFUSED")).toHaveLength(1);
+  });
+
+  it("a commit the suspend switch holds", async () => {
+    h = await createHarness({ files: MODEL });
+    const { agent: first } = await h.startSettled();
+    await first.close();
+    let full = false;
+    const agent = await h.start({ suspend: true }, { files: outboxFull(() => full) });
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const sha = h.repo.ship("add y");
+    full = true;
+    expect((await agent.agent.cycle()).faults[0]).toMatchObject({ code: "ENOSPC" });
+    full = false;
+    await h.settle(agent);
+    await h.settle(agent);
+    expect(h.statuses(sha)).toEqual(["serve/h1 pending suspended: sync is paused by --suspend"]);
+  });
+
+  it("a PUT Ray keeps failing: the commit says it is retrying", async () => {
+    h = await createHarness({ files: MODEL });
+    h.repo.ship("initial");
+    let failing = false;
+    let full = false;
+    const agent = await h.start(
+      {},
+      { target: putsFailingWhile(() => failing), files: outboxFull(() => full) },
+    );
+    await h.settle(agent);
+    failing = true;
+    h.repo.write("models/bob/y.yaml", specYaml("y"));
+    const sha = h.repo.ship("add y");
+    for (let i = 0; i < 2; i++) await agent.agent.cycle();
+    // The third failure in a row is when the commit says so: the disk refuses that write.
+    full = true;
+    expect((await agent.agent.cycle()).faults[0]).toMatchObject({ code: "ENOSPC" });
+    full = false;
+    await agent.agent.cycle();
+    expect(h.latest(sha).get("serve/h1")?.description).toMatch(/^retrying: Ray failed the PUT 4 times/);
+  });
+});
+
 /** Pass a request on to `target` and its answer back. */
 function forward(target: string, req: IncomingMessage, res: ServerResponse, headers = req.headers): void {
   const upstream = request(`${target}${req.url}`, { method: req.method, headers }, (up) => {
