@@ -169,7 +169,13 @@ export class Agent {
         desired && (await this.attempt(() => this.deps.ray.ready(desired)))
           ? await this.attempt(() => this.deps.target.observe())
           : undefined;
-      if (observed) action = (await this.attempt(() => this.reconcileWith(observed))) ?? "skipped";
+      if (observed) {
+        const done = await this.attempt(() => this.reconcileWith(observed));
+        // A cycle that failed part-way (the disk refused the outbox or the record) kept nothing it said: the next
+        // one says it again. What did reach the record (a standing refusal, drift) is not said twice.
+        if (done === undefined) this.heldBack.forget();
+        action = done ?? "skipped";
+      }
       await this.report();
       await this.attempt(() => this.markReported());
     } finally {

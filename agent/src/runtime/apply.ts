@@ -54,7 +54,8 @@ export class Applier {
   /** The last dry-run PUT logged (sha and changes): a cycle's drift check would otherwise say it twice. */
   private lastDryRun = "";
   /** Transient PUT failures in a row, for one commit. */
-  private putFailures: { sha: string; count: number } | undefined;
+  /** PUTs Ray failed in a row for one commit, and whether the commit's status says so yet. */
+  private putFailures: { sha: string; count: number; said: boolean } | undefined;
   /** PUTs the Serve controller failed in a row, for one commit. */
   private controllerFailures: { sha: string; count: number } | undefined;
 
@@ -218,9 +219,11 @@ export class Applier {
    * commit says so (pending: it is still retried), so its author does not wait on a silent commit.
    */
   private async putFailed(sha: string, error: RayError): Promise<void> {
-    const count = this.putFailures?.sha === sha ? this.putFailures.count + 1 : 1;
-    this.putFailures = { sha, count };
-    if (count !== PUT_FAILURES_BEFORE_STATUS) return;
+    const same = this.putFailures?.sha === sha ? this.putFailures : undefined;
+    const count = (same?.count ?? 0) + 1;
+    this.putFailures = { sha, count, said: same?.said ?? false };
+    // Said once; a status the disk refused (the outbox) is said by the next failure, with its count.
+    if (count < PUT_FAILURES_BEFORE_STATUS || this.putFailures.said) return;
     // A newer commit supersedes this one before its PUT goes through: the pending status must be resolved then.
     const record = this.keeper.record();
     await this.keeper.save({ ...record, rollout: markSaid(record.rollout, sha) });
@@ -235,5 +238,6 @@ export class Applier {
         this.deps.statusUrl,
       ),
     ]);
+    this.putFailures = { sha, count, said: true };
   }
 }

@@ -30,6 +30,13 @@ export class HeldBackNotices {
 
   constructor(private readonly deps: HeldBackDeps) {}
 
+  /** The cycle failed after saying something: nothing it said was kept (outbox, record), so it is owed again. */
+  forget(): void {
+    this.lastRefusal = "";
+    this.lastDrift = "";
+    this.lastHold = "";
+  }
+
   /**
    * Called on every decision: says what it holds back, if not said already. `queued` gets the models whose new
    * config waits. `standing`: what the record holds as said, saved with its events by the cycle that said it — the
