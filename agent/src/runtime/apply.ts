@@ -53,7 +53,6 @@ export type ApplyAction = Extract<Action, { kind: "apply" }>;
 export class Applier {
   /** The last dry-run PUT logged (sha and changes): a cycle's drift check would otherwise say it twice. */
   private lastDryRun = "";
-  /** Transient PUT failures in a row, for one commit. */
   /** PUTs Ray failed in a row for one commit, and whether the commit's status says so yet. */
   private putFailures: { sha: string; count: number; said: boolean } | undefined;
   /** PUTs the Serve controller failed in a row, for one commit. */
