@@ -91,6 +91,28 @@ describe("a lock written on another host (a pod rescheduled onto another node)",
   });
 });
 
+describe("a lock file that cannot be read", () => {
+  // writeFileSync creates the file, then writes it: a second agent starting in between reads an empty lock.
+  it("is live while young (another agent is writing it): the second agent exits, saying so", () => {
+    fresh();
+    writeFileSync(join(dir, "agent.lock"), "");
+    expect(() => acquireLock(dir)).toThrow(
+      /^.*agent\.lock cannot be read \(another agent is writing it, or it is damaged\): one agent per state directory; it is taken over once it is 60 s old$/,
+    );
+    expect(readFileSync(join(dir, "agent.lock"), "utf8")).toBe("");
+  });
+
+  it("is taken over once LOCK_STALE_MS old (damaged by an agent killed while writing it)", () => {
+    fresh();
+    writeFileSync(join(dir, "agent.lock"), '{"pid": 12');
+    const old = new Date(Date.now() - LOCK_STALE_MS - 1000);
+    utimesSync(join(dir, "agent.lock"), old, old);
+    const lock = acquireLock(dir);
+    expect(JSON.parse(readFileSync(lock.path, "utf8"))).toMatchObject({ pid: process.pid, host: hostname() });
+    lock.release();
+  });
+});
+
 describe("the state store", () => {
   it("round-trips the record and refuses another cluster's state directory", async () => {
     fresh();
