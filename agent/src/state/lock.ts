@@ -65,6 +65,14 @@ export function acquireLock(dir: string): StateLock {
           "one agent per state directory; stop it or give this one another --state-dir",
       );
     }
+    // The lock is created, then written: read in between, it is empty. Whose it is cannot be told, so it is
+    // judged by its age, as another host's lock is (one left half-written by a killed agent goes stale too).
+    if (!owner && renewedWithin(path, LOCK_STALE_MS)) {
+      throw new LockError(
+        `${path} cannot be read (another agent is writing it, or it is damaged): one agent per state directory; ` +
+          `it is taken over once it is ${LOCK_STALE_MS / 1000} s old`,
+      );
+    }
     // Stale: its process is gone. Remove it and try once more (a racing agent may win; then we report it).
     rmSync(path, { force: true });
   }
