@@ -85,7 +85,13 @@ describe("the render check", () => {
       { author: "alice", number: 22 },
       { token: TOKENS.app, inputs: COMMIT_RENDERED },
     );
-    expect(run.code).toBe(0);
+    // This head still fails: a check belongs to its commit, and this commit's render is stale (moved back to it
+    // by a push that starts no run, the branch would merge green). The run the push starts judges the new head.
+    expect(run.code).toBe(1);
+    expect(run.outputs.ok).toBe("false");
+    expect(run.annotations.filter((a) => a.level === "error").map((a) => a.properties.title)).toEqual([
+      "E409 render-stale",
+    ]);
     const pushed = remoteFeature(fx);
     expect(pushed).not.toBe(fx.headSha);
     expect(git(fx, fx.remote, ["rev-parse", `${pushed}^`])).toBe(fx.headSha);
@@ -101,7 +107,7 @@ describe("the render check", () => {
       ),
     ).toBe(true);
     expect(run.annotations.find((a) => a.level === "notice")!.message).toBe(
-      `commit-rendered: pushed the render to feature as ${pushed}; the check runs again on it`,
+      `commit-rendered: pushed the render to feature as ${pushed}; the check runs again on it (this commit's render stays stale: its check fails)`,
     );
     expect(run.summary).toContain(`pushed to the branch as ${pushed}`);
     // The runner's checkout is left as it was.
@@ -132,7 +138,7 @@ describe("the render check", () => {
       { author: "alice", number: 23 },
       { token: TOKENS.app, inputs: COMMIT_RENDERED },
     );
-    expect(first.code).toBe(0);
+    expect(first.code).toBe(1); // the stale head fails; the pushed render is judged by its own run
     const pushed = remoteFeature(fx);
     const rendered = fx.headSha;
     // GitHub's run for the render commit: sender is the App's bot. Whom the render is for comes from the
@@ -158,7 +164,7 @@ describe("the render check", () => {
       { author: "alice", number: 32 },
       { token: TOKENS.app, inputs: COMMIT_RENDERED },
     );
-    expect(first.code).toBe(0);
+    expect(first.code).toBe(1); // the stale head fails; the pushed render is judged by its own run
     const pushed = remoteFeature(fx);
     gh.server.addActivity({
       ref: "feature",
@@ -183,7 +189,7 @@ describe("the render check", () => {
       { author: "alice", number: 33 },
       { token: TOKENS.app, inputs: COMMIT_RENDERED },
     );
-    expect(first.code).toBe(0);
+    expect(first.code).toBe(1); // the stale head fails; the pushed render is judged by its own run
     const pushed = remoteFeature(fx);
     expect((await runOnRender(fx, pushed, 33)).code).toBe(0);
     // No activity in the log: the render commit's earliest run is the bot's, so the run of the commit it
