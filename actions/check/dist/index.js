@@ -36299,7 +36299,7 @@ function summaryMarkdown(input) {
     if (input.render.pushed)
       lines.push(
         "",
-        `The render was out of date and has been pushed to the branch as ${input.render.pushed}; the check runs again on it.`
+        `The render was out of date and has been pushed to the branch as ${input.render.pushed}; the check runs again on it. This commit keeps its stale render, so its check fails.`
       );
     else if (stale.length + missing.length + extra.length === 0)
       lines.push(
@@ -36574,7 +36574,7 @@ async function check(ctx, redact, hasSummary) {
   };
   const evidence = await pusherEvidence(ctx, redact, warn);
   const analysis = await analyse(ctx, evidence);
-  let diagnostics = analysis.diagnostics;
+  const diagnostics = analysis.diagnostics;
   const notes = [];
   const pusher = ctx.pull && pusherLine(ctx.pull, evidence);
   if (pusher) {
@@ -36607,9 +36607,8 @@ async function check(ctx, redact, hasSummary) {
           serverUrl: ctx.serverUrl,
           mask: setSecret
         });
-        diagnostics = diagnostics.filter((d2) => !stale.includes(d2));
         notice(
-          `commit-rendered: pushed the render to ${ctx.pull.headRef} as ${pushed}; the check runs again on it`
+          `commit-rendered: pushed the render to ${ctx.pull.headRef} as ${pushed}; the check runs again on it (this commit's render stays stale: its check fails)`
         );
       } catch (failure) {
         const why = redact(describeError(failure));

@@ -89,9 +89,7 @@ describe("the render check", () => {
     // by a push that starts no run, the branch would merge green). The run the push starts judges the new head.
     expect(run.code).toBe(1);
     expect(run.outputs.ok).toBe("false");
-    expect(run.annotations.filter((a) => a.level === "error").map((a) => a.properties.title)).toEqual([
-      "E409 render-stale",
-    ]);
+    expect(fileErrors(run).map((a) => a.properties.title)).toEqual(["E409 render-stale"]);
     const pushed = remoteFeature(fx);
     expect(pushed).not.toBe(fx.headSha);
     expect(git(fx, fx.remote, ["rev-parse", `${pushed}^`])).toBe(fx.headSha);
@@ -109,7 +107,9 @@ describe("the render check", () => {
     expect(run.annotations.find((a) => a.level === "notice")!.message).toBe(
       `commit-rendered: pushed the render to feature as ${pushed}; the check runs again on it (this commit's render stays stale: its check fails)`,
     );
-    expect(run.summary).toContain(`pushed to the branch as ${pushed}`);
+    expect(run.summary).toContain(
+      `pushed to the branch as ${pushed}; the check runs again on it. This commit keeps its stale render, so its check fails.`,
+    );
     // The runner's checkout is left as it was.
     expect(git(fx, fx.workspace, ["rev-parse", "HEAD"])).toBe(fx.mergeSha);
     expect(git(fx, fx.workspace, ["status", "--porcelain"])).toBe("");

@@ -58,7 +58,7 @@ async function check(
   };
   const evidence = await pusherEvidence(ctx, redact, warn);
   const analysis = await analyse(ctx, evidence);
-  let diagnostics = analysis.diagnostics;
+  const diagnostics = analysis.diagnostics;
   const notes: string[] = [];
   const pusher = ctx.pull && pusherLine(ctx.pull, evidence);
   if (pusher) {
@@ -94,10 +94,10 @@ async function check(
           serverUrl: ctx.serverUrl,
           mask: setSecret,
         });
-        // This run's head is superseded; the push starts the check again on the new head, which judges it.
-        diagnostics = diagnostics.filter((d) => !stale.includes(d));
+        // The push starts the check again on the new head, which judges it. This head keeps its errors: a check
+        // belongs to its commit, and a branch moved back here by a push that starts no run would merge green.
         notice(
-          `commit-rendered: pushed the render to ${ctx.pull!.headRef} as ${pushed}; the check runs again on it`,
+          `commit-rendered: pushed the render to ${ctx.pull!.headRef} as ${pushed}; the check runs again on it (this commit's render stays stale: its check fails)`,
         );
       } catch (failure) {
         const why = redact(describeError(failure));

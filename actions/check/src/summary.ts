@@ -54,7 +54,7 @@ export function summaryMarkdown(input: SummaryInput): string {
     if (input.render.pushed)
       lines.push(
         "",
-        `The render was out of date and has been pushed to the branch as ${input.render.pushed}; the check runs again on it.`,
+        `The render was out of date and has been pushed to the branch as ${input.render.pushed}; the check runs again on it. This commit keeps its stale render, so its check fails.`,
       );
     else if (stale.length + missing.length + extra.length === 0)
       lines.push(
