@@ -1,9 +1,13 @@
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFixtureRepo, specYaml, type FixtureRepo } from "../../testkit/git-fixture";
 import { GitSource, redactUrl } from "./git-source";
+
+// The test's own git: never the user's config.
+const ISOLATED = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
 
 let repo: FixtureRepo;
 let state: string;
@@ -40,6 +44,26 @@ describe("the git source", () => {
     expect(commands).toEqual(["ls-remote"]);
     const snapshot = await git.snapshot(first);
     expect([...snapshot.files.keys()]).toContain("clusters/h1/rendered/alice/x.yaml");
+  });
+
+  it("follows its own branch only: one whose name ends in refs/heads/main is another branch", async () => {
+    // `git ls-remote <url> refs/heads/main` matches the ends of names: anyone allowed to push a branch could
+    // name one a/refs/heads/main (sorted first) at an old commit, and the agent would roll Ray back to it.
+    repo = createFixtureRepo({ "models/alice/x.yaml": specYaml("x") });
+    const old = repo.ship("initial");
+    repo.write("models/bob/y.yaml", specYaml("y"));
+    const main = repo.ship("bob: y");
+    const impostor = (name: string) =>
+      execFileSync("git", ["--git-dir", repo.remote, "update-ref", name, old], { env: ISOLATED });
+    impostor("refs/heads/a/refs/heads/main");
+    impostor("refs/heads/refs/heads/main");
+    const { git } = source();
+    expect(await git.head()).toBe(main);
+    await git.ensure(main);
+    expect(await git.head()).toBe(main);
+    // Without main, the impostors are not main either.
+    execFileSync("git", ["--git-dir", repo.remote, "update-ref", "-d", "refs/heads/main"], { env: ISOLATED });
+    await expect(git.head()).rejects.toThrow(/^branch main does not exist on /);
   });
 
   it("follows a force-push and bounds the history by the merge base", async () => {
