@@ -71,7 +71,13 @@ export class GitSource implements DesiredStateSource {
         cause: error,
       });
     }
-    const sha = /^([0-9a-f]{40,64})\trefs\/heads\//m.exec(out)?.[1];
+    // ls-remote's pattern matches the ends of names: refs/heads/a/refs/heads/main is listed too, and anyone
+    // allowed to push a branch can make one. Only the exact name is the branch.
+    const ref = `refs/heads/${branch}`;
+    const sha = out
+      .split("\n")
+      .map((line) => line.split("\t"))
+      .find(([id, name]) => name === ref && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(id ?? ""))?.[0];
     if (!sha)
       throw new GitError(`branch ${branch} does not exist on ${redactUrl(url)}`, { kind: "terminal" });
     return sha;
