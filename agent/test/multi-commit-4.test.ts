@@ -195,3 +195,50 @@ describe("a PUT Ray took whose answer was lost (acceptFoundRunning), then a prun
     expect(await apps()).toBe(7);
   });
 });
+
+describe("an admin-approved prune whose PUT answer was lost, judged again after a restart", () => {
+  it("keeps what Ray took: the commit is accepted as found running, not rolled back while GitHub cannot confirm the merge", async () => {
+    const files: Record<string, string> = { "models/alice/a.yaml": specYaml("a") };
+    for (let n = 1; n <= 7; n++) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
+    h = await createHarness({ files });
+    const { agent: first } = await h.startSettled("eight models");
+    await first.close();
+    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+    let loseAnswer = true;
+    const target: ServeTarget = {
+      version: () => real.version(),
+      observe: () => real.observe(),
+      async apply(config) {
+        await real.apply(config);
+        if (loseAnswer) {
+          loseAnswer = false;
+          throw new RayError("Ray did not answer the PUT in time", { kind: "transient" });
+        }
+      },
+    };
+    const apps = async () => (await appsOf(h.ray.url)).length;
+    const second = await h.start({}, { target });
+    // An admin merges the removal of six of bob's models with the trailer: allowed. Ray takes the PUT; its
+    // answer is lost, so the record still has the commit before as the last accepted one.
+    const merge = adminMergedPrune(h, {
+      number: 12,
+      branch: "bob/cleanup",
+      ref: "pr-12",
+      message: "bob: remove six",
+      author: "bob",
+      paths: [1, 2, 3, 4, 5, 6].map((n) => `models/bob/m${n}.yaml`),
+    });
+    await second.agent.cycle();
+    expect(loseAnswer).toBe(false);
+    for (let i = 0; i < 100 && (await apps()) !== 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await apps()).toBe(2);
+    await second.close();
+    // Restarted while GitHub cannot say who merged the pull request: the trailer cannot be honoured now.
+    h.github.failNext({ status: 502, count: 1000, route: /\/pulls/ });
+    const third = await h.start();
+    for (let i = 0; i < 5; i++) await third.agent.cycle();
+    expect(await apps()).toBe(2);
+    expect(third.agent.state.marks.accepted?.sha).toBe(merge);
+    expect(h.statuses(merge).filter((s) => s.includes(" failure "))).toEqual([]);
+  });
+});
