@@ -415,13 +415,14 @@ export class Agent {
   }
 
   /**
-   * A PUT Ray took whose answer was lost (a timeout, a crash before the record was saved): while a newer commit
-   * is current, the attempted one found running exactly is marked accepted, so a guard's hold keeps what Ray
-   * took instead of rolling it back to the commit before.
+   * A PUT Ray took whose answer was lost (a timeout, a crash before the record was saved): the attempted commit
+   * (written only once the guards let it through) found running exactly is marked accepted, so a guard's hold
+   * keeps what Ray took instead of rolling it back to the commit before. Also when it is still the branch head:
+   * judged again after a restart, an admin's prune trailer GitHub cannot confirm now would undo the prune.
    */
   private async acceptFoundRunning(desired: DesiredState, observed: Observed): Promise<void> {
     const { attempted, accepted } = this.record.marks;
-    if (!attempted || attempted.sha === accepted?.sha || attempted.sha === desired.sha) return;
+    if (!attempted || attempted.sha === accepted?.sha) return;
     if (this.record.blocked?.sha === attempted.sha) return;
     const state = await this.stateAt(attempted.sha);
     if (!state || !compare(state, observed, this.record.deployedApps).inSync) return;
