@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { RayServeTarget } from "../src/adapters/ray-target";
 import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
-import { specYaml } from "../testkit/git-fixture";
+import { startRayEmulator, type RayEmulator } from "../emulator/ray-dashboard";
+import { putApps } from "../emulator/ray-test-utils";
+import { clusterYaml, HUB_ROOT, specYaml } from "../testkit/git-fixture";
 import { adminMergedPrune, appsOf, createHarness, type Harness } from "../testkit/harness";
 import { wipeStateDir } from "../testkit/restart";
 
@@ -240,5 +242,61 @@ describe("an admin-approved prune whose PUT answer was lost, judged again after 
     expect(await apps()).toBe(2);
     expect(third.agent.state.marks.accepted?.sha).toBe(merge);
     expect(h.statuses(merge).filter((s) => s.includes(" failure "))).toEqual([]);
+  });
+});
+
+describe("a commit that points the cluster at another Ray (ray.dashboard_address)", () => {
+  let other: RayEmulator | undefined;
+  afterEach(async () => {
+    await other?.close();
+    other = undefined;
+  });
+  const pointAt = (url: string) => h.repo.write("clusters/h1/cluster.yaml", clusterYaml({ dashboard: url }));
+
+  it("starts there as on a first sync: another cluster's model on that Ray is not undeployed", async () => {
+    other = await startRayEmulator({ existingPaths: [HUB_ROOT], deployDelayMs: 40 });
+    h = await createHarness({ files: { "models/alice/x.yaml": specYaml("x") } });
+    pointAt(h.ray.url);
+    h.repo.ship("initial");
+    const agent = await h.start({ rayAddress: undefined });
+    await h.settle(agent);
+    // The other Ray runs carol's model, deployed by another cluster's agent with the same layout.
+    const shown = (await (await fetch(`${h.ray.url}/api/serve/applications/`)).json()) as {
+      applications: Record<string, { deployed_app_config: object }>;
+    };
+    const mine = JSON.stringify(shown.applications["alice-202601061235-x"]!.deployed_app_config);
+    const theirs = JSON.parse(mine.replaceAll("alice-202601061235-x", "carol-202601010000-z")) as object;
+    expect((await putApps(other.url, { applications: [theirs] })).status).toBe(200);
+    // A copy-paste puts the other cluster's address into h1's cluster.yaml.
+    pointAt(other.url);
+    const moved = h.repo.ship("h1: the new head node");
+    await h.settle(agent);
+    expect(await appsOf(other.url)).toEqual(["carol-202601010000-z"]);
+    expect(await appsOf(h.ray.url)).toEqual(["alice-202601061235-x"]);
+    const status = h.latest(moved).get("serve/h1");
+    expect(status?.state).toBe("failure");
+    expect(status?.description).toMatch(
+      /^refused: first sync \(no state\) would undeploy 1 model\(s\) \(carol\/z\)/,
+    );
+  });
+
+  it("a commit a guard refuses does not put the last applied config onto the new Ray", async () => {
+    other = await startRayEmulator({ existingPaths: [HUB_ROOT], deployDelayMs: 40 });
+    const files: Record<string, string> = {};
+    for (const s of ["a", "b", "c", "d", "e", "f", "g"]) files[`models/alice/${s}.yaml`] = specYaml(s);
+    h = await createHarness({ files });
+    pointAt(h.ray.url);
+    h.repo.ship("initial");
+    const agent = await h.start({ rayAddress: undefined });
+    await h.settle(agent);
+    expect(await appsOf(h.ray.url)).toHaveLength(7);
+    // The cluster moves to a new (empty) Ray and drops six models: nothing is undeployed on the new Ray, so
+    // it is a first sync there; the old Ray keeps its seven until an admin stops it.
+    pointAt(other.url);
+    for (const s of ["a", "b", "c", "d", "e", "f"]) h.repo.remove(`models/alice/${s}.yaml`);
+    h.repo.ship("move to the new Ray, drop six");
+    await h.settle(agent);
+    expect(await appsOf(other.url)).toEqual(["alice-202601061235-g"]);
+    expect(await appsOf(h.ray.url)).toHaveLength(7);
   });
 });
