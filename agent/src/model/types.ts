@@ -246,7 +246,11 @@ export interface AgentRecord {
    * an application the agent's own (a PUT deletes the others), also after serve.application_name is renamed.
    */
   readonly deployedApps?: readonly string[];
-  readonly ray?: { readonly version: string; readonly address: string };
+  /**
+   * Which Ray the record describes: a digest of its dashboard address (the address may hold credentials). Another
+   * address is another Ray, where the agent starts as on a first sync. Absent in a record written before.
+   */
+  readonly rayId?: string;
 }
 
 export const emptyRecord = (cluster: string): AgentRecord => ({

@@ -2,6 +2,7 @@
 // apply, advance the watch, queue the statuses it owes, and drain them to GitHub. The IO lives in the ports;
 // every decision lives in model/ and report/. The PUT path is apply.ts, what a commit held back says is
 // held-back.ts, and the drain to GitHub is github-drain.ts.
+import { createHash } from "node:crypto";
 import {
   AgentError,
   CommitNotFoundError,
@@ -35,7 +36,7 @@ import {
   progressRollout,
   supersedeUnapplied,
 } from "../model/rollout";
-import type { AgentRecord, DesiredState, Observed } from "../model/types";
+import { emptyRecord, type AgentRecord, type DesiredState, type Observed } from "../model/types";
 import type { DesiredStateSource, ServeTarget, TrailerCommit } from "../ports";
 import type { Outbox } from "../report/outbox";
 import { clusterWrite, dueWrites } from "../report/status-plan";
@@ -150,6 +151,29 @@ export class Agent {
     return this.desired;
   }
 
+  /**
+   * The Ray the record describes. A new dashboard address (a commit moved the cluster, a copy-pasted address of
+   * another cluster's Ray, another --ray-address) is another Ray: none of its applications are the record's, nor
+   * is what the record applied running there. The agent starts there as on a first sync (undeploying nothing it
+   * did not deploy there), keeping only what is about the commits (the last valid one, refusals).
+   */
+  private async followRay(): Promise<true> {
+    const rayId = createHash("sha256").update(this.deps.ray.address()).digest("hex").slice(0, 16);
+    if (this.record.rayId === rayId) return true;
+    if (this.record.rayId !== undefined) {
+      this.deps.log.warn(
+        { models: Object.keys(this.record.models).length },
+        "the Ray dashboard address changed: the agent's record describes another Ray; starting on this one as on a first sync, undeploying nothing it did not deploy here",
+      );
+      const { desired, refused } = this.record;
+      await this.save({ ...emptyRecord(this.deps.cluster), ...(desired ? { desired } : {}), refused, rayId });
+      return true;
+    }
+    // A record written before rayId: it describes this Ray.
+    await this.save({ ...this.record, rayId });
+    return true;
+  }
+
   /** The branch head last seen on the remote. */
   get lastHead(): string | undefined {
     return this.head;
@@ -166,7 +190,9 @@ export class Agent {
       if (!this.desired && this.record.desired) await this.attempt(() => this.load(this.record.desired!));
       const desired = this.desired;
       const observed =
-        desired && (await this.attempt(() => this.deps.ray.ready(desired)))
+        desired &&
+        (await this.attempt(() => this.deps.ray.ready(desired))) &&
+        (await this.attempt(() => this.followRay()))
           ? await this.attempt(() => this.deps.target.observe())
           : undefined;
       if (observed) {
