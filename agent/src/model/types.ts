@@ -247,7 +247,7 @@ export interface AgentRecord {
    */
   readonly deployedApps?: readonly string[];
   /**
-   * Which Ray the record describes: a digest of its dashboard address (the address may hold credentials). Another
+   * Which Ray the record describes: a digest of its dashboard address without credentials. Another
    * address is another Ray, where the agent starts as on a first sync. Absent in a record written before.
    */
   readonly rayId?: string;

@@ -48,6 +48,7 @@ import { GitHubDrain } from "./github-drain";
 import { HeldBackNotices } from "./held-back";
 import type { PruneApproval } from "./prune-approval";
 import { RayGate } from "./ray-gate";
+import { redactUrl } from "../redact-url";
 
 export { PUT_FAILURES_BEFORE_STATUS } from "./apply";
 
@@ -158,7 +159,8 @@ export class Agent {
    * did not deploy there), keeping only what is about the commits (the last valid one, refusals).
    */
   private async followRay(): Promise<true> {
-    const rayId = createHash("sha256").update(this.deps.ray.address()).digest("hex").slice(0, 16);
+    // Without its credentials: a rotated password is the same Ray, and no secret is digested onto the disk.
+    const rayId = createHash("sha256").update(redactUrl(this.deps.ray.address())).digest("hex").slice(0, 16);
     if (this.record.rayId === rayId) return true;
     if (this.record.rayId !== undefined) {
       this.deps.log.warn(
