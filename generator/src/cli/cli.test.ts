@@ -14,23 +14,30 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cliOptions } from "../../scripts/build.mjs";
 import { FIXTURE_REPO, specText, TEMPLATE_REPO } from "../../test-fixtures/helpers";
 import specSchema from "../../../schemas/serving-spec.schema.json";
 import type { Diagnostic } from "../types";
 import { GENERATOR_VERSION } from "../render";
 
-// The CLI as a user runs it: the built bundle (dist/cli.js), spawned against temporary copies of a
-// repository outside this checkout, with pipes (not a TTY) for output.
+// The CLI as a user runs it: the built bundle (dist/'s build), spawned against temporary copies of a
+// repository outside this checkout, with pipes (not a TTY) for output. The bundle is built into a folder of
+// this file's own: rebuilding dist/ (which starts by removing it) would race bench-check.test.ts, which runs
+// dist/cli.js.
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const CLI = join(ROOT, "dist/cli.js");
+let CLI = "";
 const NOW = "2026-01-06T12:35:00Z";
 const temporaries: string[] = [];
 
-beforeAll(() => {
-  execFileSync(process.execPath, [join(ROOT, "generator/scripts/build.mjs")], { cwd: ROOT, stdio: "pipe" });
+beforeAll(async () => {
+  const out = mkdtempSync(join(tmpdir(), "serve-gitops-cli-"));
+  temporaries.push(out);
+  await build({ ...cliOptions, outdir: out });
+  CLI = join(out, "cli.js");
 }, 60_000);
 
 afterAll(() => {
