@@ -2,11 +2,8 @@
 // its fix.
 import { afterEach, describe, expect, it } from "vitest";
 import { httpRequest } from "../emulator/ray-test-utils";
-import { RayServeTarget } from "../src/adapters/ray-target";
-import { RayError } from "../src/errors";
-import type { ServeTarget } from "../src/ports";
 import { specYaml } from "../testkit/git-fixture";
-import { appsOf, failingPuts, createHarness, type Harness } from "../testkit/harness";
+import { answerLosingTarget, appsOf, failingPuts, createHarness, type Harness } from "../testkit/harness";
 import { wipeStateDir } from "../testkit/restart";
 
 let h: Harness;
@@ -51,20 +48,7 @@ describe("an agent without a record, on a head the agent before summarised (abov
 describe("a PUT Ray took whose answer was lost (a timeout), then a commit a guard refuses", () => {
   it("does not roll Ray back past the commit Ray runs: the 'hold' keeps what Ray took", async () => {
     h = await createHarness({ files: { "models/alice/a.yaml": specYaml("a") } });
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-    let loseAnswer = false;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        await real.apply(config);
-        if (loseAnswer) {
-          loseAnswer = false;
-          // Ray took the config; the agent's request timed out before its answer came.
-          throw new RayError("Ray did not answer the PUT in time", { kind: "transient" });
-        }
-      },
-    };
+    const { target, lose } = answerLosingTarget(h);
     const c1 = h.repo.ship("alice: add a");
     const agent = await h.start({}, { target });
     await h.settle(agent);
@@ -72,7 +56,7 @@ describe("a PUT Ray took whose answer was lost (a timeout), then a commit a guar
     // bob adds b: Ray takes the PUT, but its answer is lost.
     h.repo.write("models/bob/b.yaml", specYaml("b"));
     h.repo.ship("bob: add b");
-    loseAnswer = true;
+    lose.next = true;
     await agent.agent.cycle();
     expect(await appsOf(h.ray.url)).toContain("bob-202601061235-b");
     // Before the next cycle, an accidental commit removing every spec lands: the guard refuses it (allow_empty).

@@ -1,12 +1,17 @@
 // Review findings on the record-less successor, a PUT answer lost, and suspend: each test failed before its fix.
 import { afterEach, describe, expect, it } from "vitest";
 import { RayServeTarget } from "../src/adapters/ray-target";
-import { RayError } from "../src/errors";
 import type { ServeTarget } from "../src/ports";
 import { startRayEmulator, type RayEmulator } from "../emulator/ray-dashboard";
 import { putApps } from "../emulator/ray-test-utils";
 import { clusterYaml, HUB_ROOT, specYaml } from "../testkit/git-fixture";
-import { adminMergedPrune, appsOf, createHarness, type Harness } from "../testkit/harness";
+import {
+  adminMergedPrune,
+  answerLosingTarget,
+  appsOf,
+  createHarness,
+  type Harness,
+} from "../testkit/harness";
 import { wipeStateDir } from "../testkit/restart";
 
 /** A target whose PUTs Ray refuses (503) while `failing.on`. */
@@ -152,19 +157,7 @@ describe("a PUT Ray took whose answer was lost (acceptFoundRunning), then a prun
     for (let n = 1; n <= 6; n++) files[`models/bob/m${n}.yaml`] = specYaml(`m${n}`);
     for (let n = 7; n <= 12; n++) files[`models/alice/m${n}.yaml`] = specYaml(`m${n}`);
     h = await createHarness({ files });
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-    let loseAnswer = false;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        await real.apply(config);
-        if (loseAnswer) {
-          loseAnswer = false;
-          throw new RayError("Ray did not answer the PUT in time", { kind: "transient" });
-        }
-      },
-    };
+    const { target, lose } = answerLosingTarget(h);
     const apps = async () => (await appsOf(h.ray.url)).length;
     h.repo.ship("thirteen models");
     const agent = await h.start({}, { target });
@@ -180,9 +173,9 @@ describe("a PUT Ray took whose answer was lost (acceptFoundRunning), then a prun
       author: "alice",
       paths: [1, 2, 3, 4, 5, 6].map((n) => `models/bob/m${n}.yaml`),
     });
-    loseAnswer = true;
+    lose.next = true;
     await agent.agent.cycle();
-    expect(loseAnswer).toBe(false);
+    expect(lose.next).toBe(false);
     for (let i = 0; i < 100 && (await apps()) !== 7; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await apps()).toBe(7);
     // Then a plain push (no admin, no trailer) removes alice's six others: over the prune limit (5).
@@ -205,19 +198,8 @@ describe("an admin-approved prune whose PUT answer was lost, judged again after 
     h = await createHarness({ files });
     const { agent: first } = await h.startSettled("eight models");
     await first.close();
-    const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
-    let loseAnswer = true;
-    const target: ServeTarget = {
-      version: () => real.version(),
-      observe: () => real.observe(),
-      async apply(config) {
-        await real.apply(config);
-        if (loseAnswer) {
-          loseAnswer = false;
-          throw new RayError("Ray did not answer the PUT in time", { kind: "transient" });
-        }
-      },
-    };
+    const { target, lose } = answerLosingTarget(h);
+    lose.next = true;
     const apps = async () => (await appsOf(h.ray.url)).length;
     const second = await h.start({}, { target });
     // An admin merges the removal of six of bob's models with the trailer: allowed. Ray takes the PUT; its
@@ -231,7 +213,7 @@ describe("an admin-approved prune whose PUT answer was lost, judged again after 
       paths: [1, 2, 3, 4, 5, 6].map((n) => `models/bob/m${n}.yaml`),
     });
     await second.agent.cycle();
-    expect(loseAnswer).toBe(false);
+    expect(lose.next).toBe(false);
     for (let i = 0; i < 100 && (await apps()) !== 2; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await apps()).toBe(2);
     await second.close();

@@ -14,6 +14,7 @@ import {
 import { startRayEmulator, type RayEmulator, type RayEmulatorOptions } from "../emulator/ray-dashboard";
 import { cloneDirIn, GitSource } from "../src/adapters/git-source";
 import { RayServeTarget } from "../src/adapters/ray-target";
+import { RayError } from "../src/errors";
 import { silentLogger } from "../src/log";
 import type { ServeTarget } from "../src/ports";
 import type { CycleReport } from "../src/runtime/agent";
@@ -211,4 +212,25 @@ export function adminMergedPrune(
   ]);
   h.github.setPullCommits(pr.number, [{ sha: inner, message: pr.message }]);
   return merge;
+}
+
+/**
+ * A target over the harness's Ray whose PUT, once `lose.next` is set, Ray takes but whose answer is lost (the
+ * agent's request times out first): the next PUT clears `lose.next`.
+ */
+export function answerLosingTarget(h: Harness): { target: ServeTarget; lose: { next: boolean } } {
+  const real = new RayServeTarget({ address: () => h.ray.url, timeoutMs: 2000 });
+  const lose = { next: false };
+  const target: ServeTarget = {
+    version: () => real.version(),
+    observe: () => real.observe(),
+    async apply(config) {
+      await real.apply(config);
+      if (lose.next) {
+        lose.next = false;
+        throw new RayError("Ray did not answer the PUT in time", { kind: "transient" });
+      }
+    },
+  };
+  return { target, lose };
 }
