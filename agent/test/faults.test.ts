@@ -69,6 +69,18 @@ function putsFailingWhile(failing: () => boolean): ServeTarget {
   };
 }
 
+/** The real file port, refusing a write (ENOSPC, as a full disk does) while `full(path)`. */
+function refusingWrites(full: (path: string) => boolean): FilePort {
+  return {
+    read: (path) => nodeFilePort.read(path),
+    async write(path, data) {
+      if (full(path))
+        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+      return nodeFilePort.write(path, data);
+    },
+  };
+}
+
 async function deadPort(): Promise<string> {
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -698,14 +710,7 @@ describe("git, disk and state directory faults", () => {
     h = await createHarness({ files: MODEL });
     const sha = h.repo.ship("initial");
     let full = true;
-    const files: FilePort = {
-      read: (path) => nodeFilePort.read(path),
-      async write(path, data) {
-        if (full)
-          throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-        return nodeFilePort.write(path, data);
-      },
-    };
+    const files = refusingWrites(() => full);
     const agent = await h.start({}, { files });
     const report = await agent.agent.cycle();
     expect(report.faults[0]).toMatchObject({ name: "StateStoreError", code: "ENOSPC", kind: "transient" });
@@ -754,15 +759,9 @@ describe("git, disk and state directory faults", () => {
 });
 
 describe("an outbox write the disk refuses for one cycle: what the agent had to say is said once it can", () => {
-  /** The file port of the state directory, refusing github.json (the outbox) while `full()`. */
-  const outboxFull = (full: () => boolean): FilePort => ({
-    read: (path) => nodeFilePort.read(path),
-    async write(path, data) {
-      if (full() && path.endsWith("github.json"))
-        throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
-      return nodeFilePort.write(path, data);
-    },
-  });
+  /** The state directory's file port, refusing github.json (the outbox) while `full()`. */
+  const outboxFull = (full: () => boolean) =>
+    refusingWrites((path) => full() && path.endsWith("github.json"));
 
   it("a guard's refusal", async () => {
     h = await createHarness({ files: { "models/alice/only.yaml": specYaml("only") } });

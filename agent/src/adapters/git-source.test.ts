@@ -1,13 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createFixtureRepo, specYaml, type FixtureRepo } from "../../testkit/git-fixture";
 import { GitSource, redactUrl } from "./git-source";
-
-// The test's own git: never the user's config.
-const ISOLATED = { ...process.env, GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
 
 let repo: FixtureRepo;
 let state: string;
@@ -53,8 +49,7 @@ describe("the git source", () => {
     const old = repo.ship("initial");
     repo.write("models/bob/y.yaml", specYaml("y"));
     const main = repo.ship("bob: y");
-    const impostor = (name: string) =>
-      execFileSync("git", ["--git-dir", repo.remote, "update-ref", name, old], { env: ISOLATED });
+    const impostor = (name: string) => repo.git("--git-dir", repo.remote, "update-ref", name, old);
     impostor("refs/heads/a/refs/heads/main");
     impostor("refs/heads/refs/heads/main");
     const { git } = source();
@@ -62,7 +57,7 @@ describe("the git source", () => {
     await git.ensure(main);
     expect(await git.head()).toBe(main);
     // Without main, the impostors are not main either.
-    execFileSync("git", ["--git-dir", repo.remote, "update-ref", "-d", "refs/heads/main"], { env: ISOLATED });
+    repo.git("--git-dir", repo.remote, "update-ref", "-d", "refs/heads/main");
     await expect(git.head()).rejects.toThrow(/^branch main does not exist on /);
   });
 

@@ -4,7 +4,7 @@
 // configuration in the environment (GIT_CONFIG_COUNT/KEY/VALUE with an http.extraHeader).
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createGit, readCommitSnapshot } from "../../../generator/src/io/git";
+import { createGit, OBJECT_ID, readCommitSnapshot } from "../../../generator/src/io/git";
 import type { RepoSnapshot } from "../../../generator/src/index";
 import { CommitNotFoundError, GitError } from "../errors";
 import { gitSecrets, redactError, secretRedactor } from "../redact-secrets";
@@ -77,7 +77,7 @@ export class GitSource implements DesiredStateSource {
     const sha = out
       .split("\n")
       .map((line) => line.split("\t"))
-      .find(([id, name]) => name === ref && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(id ?? ""))?.[0];
+      .find(([id, name]) => name === ref && OBJECT_ID.test(id ?? ""))?.[0];
     if (!sha)
       throw new GitError(`branch ${branch} does not exist on ${redactUrl(url)}`, { kind: "terminal" });
     return sha;

@@ -57,7 +57,7 @@ export function createGit(baseDir: string, options: GitOptions = {}): SimpleGit 
 }
 
 /** A full object id, SHA-1 or SHA-256. */
-const OBJECT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
+export const OBJECT_ID = /^([0-9a-f]{40}|[0-9a-f]{64})$/;
 
 /** A revision that names no commit in the repository: the caller's mistake, not git's failure. */
 export class UnknownRevisionError extends Error {
